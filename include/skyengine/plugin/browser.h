@@ -1,0 +1,113 @@
+/*
+ * skyengine plugin ABI: browser providers.
+ *
+ * A browser instance serves many runs at once; each run works in its own
+ * context (cookie jar, storage, proxy, download directory) with one or
+ * more tabs. Every call on a context is made by the one worker thread that
+ * owns the run; calls on different contexts happen concurrently.
+ *
+ * Structured data crosses as JSON text. The formats (options, snapshot,
+ * action and result objects) are specified in docs/internals.md; the
+ * summary is next to each function.
+ */
+#ifndef SKYENGINE_PLUGIN_BROWSER_H
+#define SKYENGINE_PLUGIN_BROWSER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sky_browser_provider {
+	/* Provider name, selected by SKYENGINE_BROWSER ("cdp"). */
+	const char *name;
+
+	/*
+	 * Create a browser instance from the engine's "browser" config
+	 * section: {"path": "...", "cdp_url": "ws://..|http://..",
+	 * "args": [...], "headless": true}. Launching may be lazy.
+	 */
+	int (*create)(const char *config_json, void **browser, char **err);
+	void (*destroy)(void *browser);
+
+	/*
+	 * Open a context. options_json: {"proxy": {"server": "http://h:p",
+	 * "username": "...", "password": "...", "bypass": "..."},
+	 * "extra_http_headers": {...}, "download_dir": "/abs/path",
+	 * "viewport": {"width": 1280, "height": 800}, "user_agent": "..."}.
+	 */
+	int (*context_open)(void *browser, const char *options_json,
+	                    void **context, char **err);
+	void (*context_close)(void *context);
+
+	/*
+	 * Navigate the current tab. opts_json: {"timeout_ms": 30000,
+	 * "retries": 2}. *result_json: {"url": "...", "status": 200,
+	 * "title": "..."}.
+	 */
+	int (*navigate)(void *context, const char *url, const char *opts_json,
+	                char **result_json, char **err);
+
+	/*
+	 * Wait until the page has settled: load fired, network quiet for a
+	 * window, DOM mutations quiet; bounded. opts_json: {"max_ms": 5000,
+	 * "network_quiet_ms": 300, "dom_quiet_ms": 200}. *result_json:
+	 * {"settled": true, "waited_ms": 123, "reason": "..."}.
+	 */
+	int (*settle)(void *context, const char *opts_json, char **result_json,
+	              char **err);
+
+	/*
+	 * Run the engine's page script (page_script, JavaScript source) in an
+	 * isolated world of every frame of the current tab and return the
+	 * snapshot object (docs/internals.md "Snapshot"). opts_json is passed
+	 * to the script's snapshot function.
+	 */
+	int (*snapshot)(void *context, const char *page_script,
+	                const char *opts_json, char **snapshot_json, char **err);
+
+	/*
+	 * Screenshot of the current tab. opts_json: {"format": "png"|"jpeg",
+	 * "quality": 80, "full_page": false}. *data is allocated with the host
+	 * allocator.
+	 */
+	int (*screenshot)(void *context, const char *opts_json,
+	                  unsigned char **data, size_t *len, char **err);
+
+	/*
+	 * Execute one browser action (docs/internals.md "Actions"): click,
+	 * input_text, select_option, checkbox, upload_file, download_file,
+	 * keypress, scroll, hover, go_back, go_forward, reload_page,
+	 * goto_url, new_tab, switch_tab, close_tab, wait.
+	 * Returns 0 with *result_json {"success": bool, "error": kind,
+	 * "message": "...", ...} whenever the action was attempted, even if it
+	 * failed on the page; a negative code only when the browser itself
+	 * failed (SKY_EBROWSER) or the call was invalid.
+	 */
+	int (*act)(void *context, const char *action_json, char **result_json,
+	           char **err);
+
+	/*
+	 * Page state that is not in the snapshot: {"url": "...", "title":
+	 * "...", "tabs": [{"index": 0, "url": "...", "title": "...",
+	 * "active": true}], "dialogs": [{"type": "alert", "message":
+	 * "..."}], "downloads": [...]}. Dialog and download lists are those
+	 * seen since the previous call (then cleared).
+	 */
+	int (*page_state)(void *context, char **state_json, char **err);
+
+	/* Evaluate a JavaScript expression in the page's main world of the
+	 * current tab; *result_json is the JSON value of the result. */
+	int (*evaluate)(void *context, const char *expression,
+	                char **result_json, char **err);
+} sky_browser_provider;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,586 @@
+/* The plugin host: dlopen, ABI check, registration of size-tagged
+ * vtables copied into zeroed structs (OBS-style). */
+#include "plugin/loader.h"
+
+#include <ctype.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/error.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "util/time.h"
+
+#ifndef SKY_PLUGIN_INSTALL_DIR
+#  define SKY_PLUGIN_INSTALL_DIR "/usr/local/lib/skyengine/plugins"
+#endif
+
+struct provider {
+	sky_provider_kind kind;
+	const char *name; /* borrowed from the vtable copy */
+	void *vtable;     /* zeroed full-size copy */
+	struct plugin *owner;
+};
+
+struct plugin {
+	char *path;
+	void *handle;
+	sky_plugin_unload_fn unload;
+};
+
+struct sky_registrar {
+	sky_plugins *host;
+	struct plugin *plugin;
+	int failed;
+};
+
+struct sky_plugins {
+	pthread_mutex_t lock;
+	char *search; /* ':'-joined directories */
+	struct plugin *plugins;
+	size_t n_plugins;
+	struct provider *providers;
+	size_t n_providers;
+};
+
+const char *sky_provider_kind_name(sky_provider_kind kind)
+{
+	switch (kind) {
+	case SKY_PROVIDER_LLM: return "llm";
+	case SKY_PROVIDER_BROWSER: return "browser";
+	case SKY_PROVIDER_PROXY: return "proxy";
+	case SKY_PROVIDER_TOTP: return "totp";
+	}
+	return "unknown";
+}
+
+static size_t vtable_size(sky_provider_kind kind)
+{
+	switch (kind) {
+	case SKY_PROVIDER_LLM: return sizeof(sky_llm_provider);
+	case SKY_PROVIDER_BROWSER: return sizeof(sky_browser_provider);
+	case SKY_PROVIDER_PROXY: return sizeof(sky_proxy_provider);
+	case SKY_PROVIDER_TOTP: return sizeof(sky_totp_provider);
+	}
+	return 0;
+}
+
+/* Required callbacks per kind; NULL entries make registration fail. */
+static const char *vtable_missing(sky_provider_kind kind, const void *vt)
+{
+	switch (kind) {
+	case SKY_PROVIDER_LLM: {
+		const sky_llm_provider *p = vt;
+		if (!p->create || !p->destroy)
+			return "create/destroy";
+		if (!p->complete)
+			return "complete";
+		return NULL;
+	}
+	case SKY_PROVIDER_BROWSER: {
+		const sky_browser_provider *p = vt;
+		if (!p->create || !p->destroy)
+			return "create/destroy";
+		if (!p->context_open || !p->context_close)
+			return "context_open/context_close";
+		if (!p->navigate || !p->snapshot || !p->act)
+			return "navigate/snapshot/act";
+		return NULL;
+	}
+	case SKY_PROVIDER_PROXY: {
+		const sky_proxy_provider *p = vt;
+		if (!p->create || !p->destroy || !p->resolve)
+			return "create/destroy/resolve";
+		return NULL;
+	}
+	case SKY_PROVIDER_TOTP: {
+		const sky_totp_provider *p = vt;
+		if (!p->create || !p->destroy || !p->get_code)
+			return "create/destroy/get_code";
+		return NULL;
+	}
+	}
+	return "everything";
+}
+
+/* --- the host API table ------------------------------------------------ */
+
+static pthread_mutex_t host_lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t *host_config;
+static char *host_data_dir;
+static sky_host_http_fn host_http;
+
+static void *host_alloc(size_t n)
+{
+	return malloc(n ? n : 1);
+}
+
+static void *host_realloc(void *p, size_t n)
+{
+	return realloc(p, n ? n : 1);
+}
+
+static void host_free(void *p)
+{
+	free(p);
+}
+
+static char *host_strdup(const char *s)
+{
+	return sky_strdup(s);
+}
+
+static void host_log(int level, const char *component, const char *fmt, ...)
+{
+	va_list ap;
+	if (level < SKY_LOG_ERROR)
+		level = SKY_LOG_ERROR;
+	if (level > SKY_LOG_TRACE)
+		level = SKY_LOG_TRACE;
+	va_start(ap, fmt);
+	sky_logv((sky_log_level)level, component, fmt, ap);
+	va_end(ap);
+}
+
+/* "llm.base_url" -> config["llm"]["base_url"], else
+ * $SKYENGINE_LLM_BASE_URL. Scalars are returned as text. */
+static char *host_config_get(const char *key)
+{
+	char *out = NULL;
+	if (!key || !*key)
+		return NULL;
+	pthread_mutex_lock(&host_lock);
+	if (host_config) {
+		json_t *cur = host_config;
+		char *k = sky_strdup(key);
+		char *save = NULL;
+		for (char *t = strtok_r(k, ".", &save); t && cur;
+		     t = strtok_r(NULL, ".", &save))
+			cur = json_object_get(cur, t);
+		free(k);
+		if (json_is_string(cur))
+			out = sky_strdup(json_string_value(cur));
+		else if (cur && !json_is_null(cur))
+			out = sky_json_dumps(cur);
+	}
+	pthread_mutex_unlock(&host_lock);
+	if (out)
+		return out;
+	sky_buf env = {0};
+	sky_buf_puts(&env, "SKYENGINE_");
+	for (const char *p = key; *p; p++)
+		sky_buf_putc(&env, *p == '.' || *p == '-'
+		                       ? '_'
+		                       : (char)toupper((unsigned char)*p));
+	const char *v = env.data ? getenv(env.data) : NULL;
+	sky_buf_free(&env);
+	return v ? sky_strdup(v) : NULL;
+}
+
+static int host_http_request(const sky_http_request *req,
+                             sky_http_response **out, char **err)
+{
+	pthread_mutex_lock(&host_lock);
+	sky_host_http_fn fn = host_http;
+	pthread_mutex_unlock(&host_lock);
+	if (!fn) {
+		if (err)
+			*err = sky_strdup("the host HTTP client is not running");
+		return SKY_EUNSUPPORTED;
+	}
+	return fn(req, out, err);
+}
+
+void sky_http_response_free(sky_http_response *resp)
+{
+	if (!resp)
+		return;
+	for (size_t i = 0; i < resp->n_headers; i++) {
+		free((char *)resp->headers[i].name);
+		free((char *)resp->headers[i].value);
+	}
+	free(resp->headers);
+	free(resp->body);
+	free(resp);
+}
+
+static const char *host_data_dir_get(void)
+{
+	pthread_mutex_lock(&host_lock);
+	const char *d = host_data_dir;
+	pthread_mutex_unlock(&host_lock);
+	return d ? d : ".";
+}
+
+static int host_register(sky_registrar *reg, sky_provider_kind kind,
+                         const void *vtable, size_t size);
+
+static const sky_host_api host_api = {
+	.size = sizeof(sky_host_api),
+	.abi = SKY_PLUGIN_ABI,
+	.alloc = host_alloc,
+	.realloc = host_realloc,
+	.free = host_free,
+	.strdup = host_strdup,
+	.log = host_log,
+	.config_get = host_config_get,
+	.http_request = host_http_request,
+	.http_response_free = sky_http_response_free,
+	.register_provider = host_register,
+	.data_dir = host_data_dir_get,
+	.now_ms = sky_time_mono_ms,
+};
+
+const sky_host_api *sky_host_api_get(void)
+{
+	return &host_api;
+}
+
+void sky_host_set_config(const char *config_json, const char *data_dir)
+{
+	json_t *cfg = config_json ? sky_json_loads(config_json) : NULL;
+	pthread_mutex_lock(&host_lock);
+	json_decref(host_config);
+	host_config = json_is_object(cfg) ? cfg : NULL;
+	if (!host_config)
+		json_decref(cfg);
+	/* The old data_dir string is leaked on purpose only if a plugin
+	 * could still hold it; keep one allocation per distinct value. */
+	if (data_dir && (!host_data_dir || strcmp(host_data_dir, data_dir))) {
+		free(host_data_dir);
+		host_data_dir = sky_strdup(data_dir);
+	}
+	pthread_mutex_unlock(&host_lock);
+}
+
+void sky_host_set_http(sky_host_http_fn fn)
+{
+	pthread_mutex_lock(&host_lock);
+	host_http = fn;
+	pthread_mutex_unlock(&host_lock);
+}
+
+/* --- registry ------------------------------------------------------------ */
+
+static int host_register(sky_registrar *reg, sky_provider_kind kind,
+                         const void *vtable, size_t size)
+{
+	sky_plugins *h;
+	size_t full = vtable_size(kind);
+	const char *file = reg && reg->plugin ? reg->plugin->path : "?";
+	if (!reg || !vtable || !full) {
+		if (reg)
+			reg->failed = 1;
+		return sky_error_set(SKY_EINVALID,
+		                     "plugin %s: register_provider with an "
+		                     "unknown kind (%d) or NULL vtable",
+		                     file, (int)kind);
+	}
+	h = reg->host;
+	if (size < sizeof(const char *)) {
+		reg->failed = 1;
+		return sky_error_set(SKY_EINVALID,
+		                     "plugin %s: %s vtable of %zu bytes is too "
+		                     "short",
+		                     file, sky_provider_kind_name(kind), size);
+	}
+	void *copy = calloc(1, full);
+	if (!copy)
+		return sky_error_from_code(SKY_ENOMEM);
+	memcpy(copy, vtable, size < full ? size : full);
+	const char *name = *(const char *const *)copy;
+	const char *missing = vtable_missing(kind, copy);
+	if (!name || !*name || missing) {
+		free(copy);
+		reg->failed = 1;
+		return sky_error_set(SKY_EINVALID,
+		                     "plugin %s: %s provider '%s' lacks %s",
+		                     file, sky_provider_kind_name(kind),
+		                     name ? name : "(no name)",
+		                     missing ? missing : "a name");
+	}
+	for (size_t i = 0; i < h->n_providers; i++) {
+		if (h->providers[i].kind == kind &&
+		    !strcmp(h->providers[i].name, name)) {
+			free(copy);
+			reg->failed = 1;
+			return sky_error_set(SKY_EEXISTS,
+			                     "plugin %s: %s provider '%s' is "
+			                     "already registered by %s",
+			                     file, sky_provider_kind_name(kind),
+			                     name,
+			                     h->providers[i].owner->path);
+		}
+	}
+	struct provider *np = realloc(h->providers,
+	                              (h->n_providers + 1) * sizeof *np);
+	if (!np) {
+		free(copy);
+		return sky_error_from_code(SKY_ENOMEM);
+	}
+	h->providers = np;
+	np[h->n_providers++] = (struct provider){kind, name, copy, reg->plugin};
+	sky_log_debug("plugins", "%s: registered %s provider '%s' (%zu of %zu "
+	              "vtable bytes)",
+	              file, sky_provider_kind_name(kind), name, size, full);
+	return 0;
+}
+
+int sky_plugins_new(const char *search_path, sky_plugins **out)
+{
+	sky_buf b = {0};
+	const char *env = getenv("SKYENGINE_PLUGIN_PATH");
+	sky_plugins *p = calloc(1, sizeof *p);
+	*out = NULL;
+	if (!p)
+		return sky_error_from_code(SKY_ENOMEM);
+	pthread_mutex_init(&p->lock, NULL);
+	if (search_path && *search_path) {
+		sky_buf_puts(&b, search_path);
+		sky_buf_putc(&b, ':');
+	}
+	if (env && *env) {
+		sky_buf_puts(&b, env);
+		sky_buf_putc(&b, ':');
+	}
+	sky_buf_puts(&b, SKY_PLUGIN_INSTALL_DIR);
+	p->search = sky_buf_steal(&b);
+	if (!p->search) {
+		free(p);
+		return sky_error_from_code(SKY_ENOMEM);
+	}
+	*out = p;
+	return 0;
+}
+
+void sky_plugins_free(sky_plugins *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_providers; i++)
+		free(p->providers[i].vtable);
+	free(p->providers);
+	for (size_t i = p->n_plugins; i-- > 0;) {
+		struct plugin *pl = &p->plugins[i];
+		if (pl->unload)
+			pl->unload();
+		if (pl->handle)
+			dlclose(pl->handle);
+		free(pl->path);
+	}
+	free(p->plugins);
+	free(p->search);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+const char *sky_plugins_search_path(const sky_plugins *p)
+{
+	return p->search;
+}
+
+static int file_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Resolve a plugin name to a file on the search path; malloc'd or NULL. */
+static char *find_file(sky_plugins *p, const char *name)
+{
+	int has_ext = strlen(name) > 3 &&
+	              !strcmp(name + strlen(name) - 3, ".so");
+	char *dirs = sky_strdup(p->search);
+	char *save = NULL, *found = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d && !found;
+	     d = strtok_r(NULL, ":", &save)) {
+		char *cand = sky_asprintf("%s/%s%s", d, name,
+		                          has_ext ? "" : ".so");
+		if (cand && file_exists(cand))
+			found = cand;
+		else
+			free(cand);
+	}
+	free(dirs);
+	return found;
+}
+
+static int load_file(sky_plugins *p, const char *path)
+{
+	for (size_t i = 0; i < p->n_plugins; i++)
+		if (!strcmp(p->plugins[i].path, path))
+			return 0;
+
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return sky_error_set(SKY_EPLUGIN, "plugin %s: cannot load: %s",
+		                     path, dlerror());
+
+	sky_plugin_abi_fn abi_fn;
+	*(void **)&abi_fn = dlsym(h, SKY_PLUGIN_SYM_ABI);
+	if (!abi_fn) {
+		dlclose(h);
+		return sky_error_set(SKY_EPLUGIN,
+		                     "plugin %s: not a skyengine plugin (no %s "
+		                     "symbol)",
+		                     path, SKY_PLUGIN_SYM_ABI);
+	}
+	uint32_t abi = abi_fn();
+	uint32_t maj = SKY_PLUGIN_ABI_GET_MAJOR(abi),
+	         min = SKY_PLUGIN_ABI_GET_MINOR(abi);
+	if (maj != SKY_PLUGIN_ABI_MAJOR || min > SKY_PLUGIN_ABI_MINOR) {
+		dlclose(h);
+		return sky_error_set(
+			SKY_EABI,
+			"plugin %s: built for plugin ABI %u.%u, this host "
+			"provides %u.%u (%s)",
+			path, maj, min, SKY_PLUGIN_ABI_MAJOR,
+			SKY_PLUGIN_ABI_MINOR,
+			maj != SKY_PLUGIN_ABI_MAJOR
+				? "major versions differ"
+				: "the plugin needs a newer host");
+	}
+
+	sky_plugin_load_fn load_fn;
+	*(void **)&load_fn = dlsym(h, SKY_PLUGIN_SYM_LOAD);
+	if (!load_fn) {
+		dlclose(h);
+		return sky_error_set(SKY_EPLUGIN,
+		                     "plugin %s: missing required symbol %s",
+		                     path, SKY_PLUGIN_SYM_LOAD);
+	}
+
+	struct plugin *np = realloc(p->plugins,
+	                            (p->n_plugins + 1) * sizeof *np);
+	if (!np) {
+		dlclose(h);
+		return sky_error_from_code(SKY_ENOMEM);
+	}
+	p->plugins = np;
+	struct plugin *pl = &p->plugins[p->n_plugins];
+	*pl = (struct plugin){sky_strdup(path), h, NULL};
+	*(void **)&pl->unload = dlsym(h, SKY_PLUGIN_SYM_UNLOAD);
+
+	size_t before = p->n_providers;
+	sky_registrar reg = {p, pl, 0};
+	char *err = NULL;
+	sky_error_clear();
+	int rc = load_fn(&host_api, &reg, &err);
+	if (rc == 0 && reg.failed)
+		rc = sky_error_last_code() ? sky_error_last_code()
+		                           : SKY_EPLUGIN;
+	if (rc != 0) {
+		char detail[512];
+		snprintf(detail, sizeof detail, "%s",
+		         err ? err
+		             : sky_error_last() ? sky_error_last()
+		                                : sky_strerror(rc));
+		free(err);
+		/* Drop what it registered before failing. */
+		for (size_t i = before; i < p->n_providers; i++)
+			free(p->providers[i].vtable);
+		p->n_providers = before;
+		if (pl->unload)
+			pl->unload();
+		dlclose(h);
+		free(pl->path);
+		return sky_error_set(SKY_EPLUGIN, "plugin %s: load failed: %s",
+		                     path, detail);
+	}
+	free(err);
+	p->n_plugins++;
+	sky_log_info("plugins", "loaded %s", path);
+	return 0;
+}
+
+int sky_plugins_load(sky_plugins *p, const char *name)
+{
+	int rc;
+	if (!p || !name || !*name)
+		return sky_error_set(SKY_EINVALID, "plugin name is empty");
+	pthread_mutex_lock(&p->lock);
+	if (strchr(name, '/')) {
+		if (!file_exists(name))
+			rc = sky_error_set(SKY_EPLUGIN,
+			                   "plugin %s: no such file", name);
+		else
+			rc = load_file(p, name);
+	} else {
+		char *path = find_file(p, name);
+		if (!path)
+			rc = sky_error_set(SKY_EPLUGIN,
+			                   "plugin %s not found (searched: %s)",
+			                   name, p->search);
+		else
+			rc = load_file(p, path);
+		free(path);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return rc;
+}
+
+static const void *find_provider(sky_plugins *p, sky_provider_kind kind,
+                                 const char *name)
+{
+	const void *vt = NULL;
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < p->n_providers; i++)
+		if (p->providers[i].kind == kind &&
+		    !strcmp(p->providers[i].name, name))
+			vt = p->providers[i].vtable;
+	pthread_mutex_unlock(&p->lock);
+	return vt;
+}
+
+const void *sky_plugins_provider(sky_plugins *p, sky_provider_kind kind,
+                                 const char *name)
+{
+	const void *vt;
+	if (!p || !name || !*name) {
+		sky_error_set(SKY_EINVALID, "no %s provider name given",
+		              sky_provider_kind_name(kind));
+		return NULL;
+	}
+	vt = find_provider(p, kind, name);
+	if (vt)
+		return vt;
+	char *file = sky_asprintf("%s-%s", sky_provider_kind_name(kind), name);
+	int rc = sky_plugins_load(p, file);
+	free(file);
+	if (rc)
+		return NULL;
+	vt = find_provider(p, kind, name);
+	if (!vt)
+		sky_error_set(SKY_EPLUGIN,
+		              "plugin %s-%s loaded but registered no %s "
+		              "provider named '%s'",
+		              sky_provider_kind_name(kind), name,
+		              sky_provider_kind_name(kind), name);
+	return vt;
+}
+
+const sky_llm_provider *sky_plugins_llm(sky_plugins *p, const char *name)
+{
+	return sky_plugins_provider(p, SKY_PROVIDER_LLM, name);
+}
+
+const sky_browser_provider *sky_plugins_browser(sky_plugins *p,
+                                                const char *name)
+{
+	return sky_plugins_provider(p, SKY_PROVIDER_BROWSER, name);
+}
+
+const sky_proxy_provider *sky_plugins_proxy(sky_plugins *p, const char *name)
+{
+	return sky_plugins_provider(p, SKY_PROVIDER_PROXY, name);
+}
+
+const sky_totp_provider *sky_plugins_totp(sky_plugins *p, const char *name)
+{
+	return sky_plugins_provider(p, SKY_PROVIDER_TOTP, name);
+}

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install the build into a scratch prefix, then build and run a small
+# program against it twice: with find_package(skyengine) and with
+# pkg-config. Proves the install, headers, libraries and package files.
+set -eu
+build=$1; prefix=$2; src=$3
+rm -rf "$prefix" "$prefix-consumer"
+cmake --install "$build" --prefix "$prefix" >/dev/null
+libdir=$(ls -d "$prefix"/lib* | head -n1)
+test -f "$prefix/include/skyengine.h"
+test -f "$prefix/include/skyengine/plugin/plugin.h"
+# plugins: checked once real plugins are installed (see below)
+
+# 1. CMake package
+cmake -S "$src/tests/install/consumer" -B "$prefix-consumer" \
+      -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$prefix-consumer" >/dev/null
+out=$(LD_LIBRARY_PATH="$libdir" "$prefix-consumer/consumer" "$prefix-consumer/data")
+echo "cmake consumer: $out"
+echo "$out" | grep -q "^skyengine 0\." 
+
+# 2. pkg-config
+PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --exists skyengine skyengine-plugin
+cc -std=c11 -o "$prefix-consumer/consumer-pc" "$src/tests/install/consumer/consumer.c" \
+   $(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs skyengine)
+out2=$(LD_LIBRARY_PATH="$libdir" "$prefix-consumer/consumer-pc" "$prefix-consumer/data2")
+echo "pkg-config consumer: $out2"
+[ "$out" = "$out2" ]
+plugindir=$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --variable=plugindir skyengine-plugin)
+test -d "$plugindir"
+echo OK
