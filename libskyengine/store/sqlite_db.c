@@ -82,7 +82,8 @@ static char *expand_sql(const sky_table *t, const char *text)
 			put_cols(&b, t);
 			sky_buf_puts(&b, ") VALUES(");
 			for (int i = 0; i < t->ncols; i++)
-				sky_buf_printf(&b, "%s?%d", i ? "," : "", i + 1);
+				sky_buf_printf(&b, "%s?%d", i ? "," : "",
+				               i + 1);
 			sky_buf_putc(&b, ')');
 			p++;
 		} else {
@@ -196,11 +197,14 @@ static int query_int(sky_conn *c, const char *sql, int64_t *out)
 /* ---- rows <-> records -------------------------------------------------- */
 
 #define FIELD(rec, col, type) ((type *)((char *)(rec) + (col)->off))
-#define CFIELD(rec, col, type) \
+#define CFIELD(rec, col, type)                                                 \
 	((const type *)((const char *)(rec) + (col)->off))
 
 static const char *const webhook_names[] = {
-	"pending", "delivering", "delivered", "failed",
+    "pending",
+    "delivering",
+    "delivered",
+    "failed",
 };
 
 const char *sky_webhook_status_name(sky_webhook_status st)
@@ -227,12 +231,12 @@ static int read_status(const sky_col *col, const char *name, void *rec)
 	int rc = SKY_EINVALID;
 	switch (col->type) {
 	case SKY_COL_TASK_STATUS:
-		rc = sky_task_status_from_name(name,
-		                               FIELD(rec, col, sky_task_status));
+		rc = sky_task_status_from_name(
+		    name, FIELD(rec, col, sky_task_status));
 		break;
 	case SKY_COL_STEP_STATUS:
-		rc = sky_step_status_from_name(name,
-		                               FIELD(rec, col, sky_step_status));
+		rc = sky_step_status_from_name(
+		    name, FIELD(rec, col, sky_step_status));
 		break;
 	default:
 		rc = webhook_from_name(name,
@@ -240,7 +244,8 @@ static int read_status(const sky_col *col, const char *name, void *rec)
 		break;
 	}
 	if (rc)
-		return sky_error_set(SKY_EIO, "store: column %s holds an "
+		return sky_error_set(SKY_EIO,
+		                     "store: column %s holds an "
 		                     "unknown status '%s'",
 		                     col->name, name ? name : "NULL");
 	return 0;
@@ -310,7 +315,8 @@ static int bind_col(sqlite3_stmt *st, int i, const sky_col *col,
 		return sqlite3_bind_int(st, i, *CFIELD(rec, col, int));
 	case SKY_COL_INT0:
 		v = *CFIELD(rec, col, int);
-		return v ? sqlite3_bind_int(st, i, v) : sqlite3_bind_null(st, i);
+		return v ? sqlite3_bind_int(st, i, v)
+		         : sqlite3_bind_null(st, i);
 	case SKY_COL_INTN:
 		v = *CFIELD(rec, col, int);
 		return v >= 0 ? sqlite3_bind_int(st, i, v)
@@ -319,20 +325,19 @@ static int bind_col(sqlite3_stmt *st, int i, const sky_col *col,
 		return sqlite3_bind_double(st, i, *CFIELD(rec, col, double));
 	case SKY_COL_TASK_STATUS:
 		return sqlite3_bind_text(
-			st, i,
-			sky_task_status_name(*CFIELD(rec, col, sky_task_status)),
-			-1, SQLITE_STATIC);
+		    st, i,
+		    sky_task_status_name(*CFIELD(rec, col, sky_task_status)),
+		    -1, SQLITE_STATIC);
 	case SKY_COL_STEP_STATUS:
 		return sqlite3_bind_text(
-			st, i,
-			sky_step_status_name(*CFIELD(rec, col, sky_step_status)),
-			-1, SQLITE_STATIC);
+		    st, i,
+		    sky_step_status_name(*CFIELD(rec, col, sky_step_status)),
+		    -1, SQLITE_STATIC);
 	case SKY_COL_WEBHOOK_STATUS:
-		return sqlite3_bind_text(
-			st, i,
-			sky_webhook_status_name(
-				*CFIELD(rec, col, sky_webhook_status)),
-			-1, SQLITE_STATIC);
+		return sqlite3_bind_text(st, i,
+		                         sky_webhook_status_name(*CFIELD(
+		                             rec, col, sky_webhook_status)),
+		                         -1, SQLITE_STATIC);
 	}
 	return SQLITE_MISUSE;
 }
@@ -471,8 +476,7 @@ static void conn_close(sky_conn *c)
 	c->db = NULL;
 }
 
-static int conn_open(sky_conn *c, const char *path, int readonly,
-                     int busy_ms)
+static int conn_open(sky_conn *c, const char *path, int readonly, int busy_ms)
 {
 	int flags = SQLITE_OPEN_NOMUTEX |
 	            (readonly ? SQLITE_OPEN_READONLY
@@ -513,8 +517,8 @@ int sky_store__wend(sky_store *s, int rc)
 
 	if (rc == 0) {
 		st = sky_store__stmt(&s->writer, &commit);
-		rc = st ? sky_store__exec(&s->writer, st, "commit")
-		        : SKY_ENOMEM;
+		rc =
+		    st ? sky_store__exec(&s->writer, st, "commit") : SKY_ENOMEM;
 	}
 	if (rc && sqlite3_get_autocommit(s->writer.db) == 0) {
 		/* Keep the caller's message: a rollback has nothing to add. */
@@ -557,21 +561,24 @@ static int check_identity(sky_store *s, int64_t *user_version)
 	int rc;
 
 	if ((rc = query_int(c, "PRAGMA application_id", &app_id)))
-		return sky_error_wrap(SKY_EIO, "store: %s is not a usable "
+		return sky_error_wrap(SKY_EIO,
+		                      "store: %s is not a usable "
 		                      "SQLite database",
 		                      s->path);
 	if ((rc = query_int(c, "PRAGMA user_version", user_version)))
 		return rc;
-	if ((rc = query_int(c, "SELECT count(*) FROM sqlite_schema WHERE "
-	                       "name NOT LIKE 'sqlite_%'",
+	if ((rc = query_int(c,
+	                    "SELECT count(*) FROM sqlite_schema WHERE "
+	                    "name NOT LIKE 'sqlite_%'",
 	                    &tables)))
 		return rc;
 	if ((app_id != 0 && app_id != SKY_STORE_APPLICATION_ID) ||
 	    (app_id == 0 && tables > 0))
-		return sky_error_set(SKY_EUNSUPPORTED,
-		                     "store: %s is a SQLite database of another "
-		                     "application, not a skyengine store",
-		                     s->path);
+		return sky_error_set(
+		    SKY_EUNSUPPORTED,
+		    "store: %s is a SQLite database of another "
+		    "application, not a skyengine store",
+		    s->path);
 	return 0;
 }
 
@@ -604,8 +611,10 @@ static int migrate(sky_store *s)
 		goto fail;
 	}
 	for (int64_t v = version; v < SKY_STORE_SCHEMA_VERSION; v++) {
-		if ((rc = exec_text(c, sky_store__migrations[v], "migration"))) {
-			sky_error_wrap(rc, "store: migrating %s to version "
+		if ((rc =
+		         exec_text(c, sky_store__migrations[v], "migration"))) {
+			sky_error_wrap(rc,
+			               "store: migrating %s to version "
 			               "%lld",
 			               s->path, (long long)v + 1);
 			goto fail;
@@ -651,7 +660,8 @@ static int open_writer(sky_store *s, const sky_store_options *o)
 		if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 			mode = (const char *)sqlite3_column_text(st, 0);
 		if (!mode || strcmp(mode, "wal")) {
-			rc = sky_error_set(SKY_EIO, "store: %s: cannot switch "
+			rc = sky_error_set(SKY_EIO,
+			                   "store: %s: cannot switch "
 			                   "to WAL mode: %s",
 			                   s->path, sqlite3_errmsg(c->db));
 			sqlite3_finalize(st);

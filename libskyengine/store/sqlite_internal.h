@@ -14,13 +14,13 @@
 
 /* How a record field maps to a column. */
 typedef enum sky_col_type {
-	SKY_COL_TEXT,  /* char *, NULL <-> NULL */
-	SKY_COL_I64,   /* int64_t */
-	SKY_COL_INT,   /* int */
-	SKY_COL_INT0,  /* int, 0 <-> NULL */
-	SKY_COL_INTN,  /* int, -1 <-> NULL */
-	SKY_COL_REAL,  /* double */
-	SKY_COL_TS,    /* int64_t milliseconds, 0 <-> NULL */
+	SKY_COL_TEXT,          /* char *, NULL <-> NULL */
+	SKY_COL_I64,           /* int64_t */
+	SKY_COL_INT,           /* int */
+	SKY_COL_INT0,          /* int, 0 <-> NULL */
+	SKY_COL_INTN,          /* int, -1 <-> NULL */
+	SKY_COL_REAL,          /* double */
+	SKY_COL_TS,            /* int64_t milliseconds, 0 <-> NULL */
 	SKY_COL_TASK_STATUS,   /* sky_task_status, stored by name */
 	SKY_COL_STEP_STATUS,   /* sky_step_status, stored by name */
 	SKY_COL_WEBHOOK_STATUS /* sky_webhook_status, stored by name */
@@ -39,8 +39,10 @@ typedef struct sky_table {
 	size_t rec_size;
 } sky_table;
 
-#define SKY_TABLE(tname, rec, cols)                                       \
-	{ tname, cols, (int)(sizeof cols / sizeof cols[0]), sizeof(rec) }
+#define SKY_TABLE(tname, rec, cols)                                            \
+	{                                                                      \
+		tname, cols, (int)(sizeof cols / sizeof cols[0]), sizeof(rec)  \
+	}
 
 /*
  * A statement template. "%C" expands to the table's column list and
@@ -115,8 +117,7 @@ int sky_store__changes(sky_conn *c);
 /* Fill `rec` from the current row, columns in table order from 0. */
 int sky_store__row_read(sqlite3_stmt *st, const sky_table *t, void *rec);
 /* Bind every column of `rec` as ?1..?n in table order. */
-int sky_store__row_bind(sqlite3_stmt *st, const sky_table *t,
-                        const void *rec);
+int sky_store__row_bind(sqlite3_stmt *st, const sky_table *t, const void *rec);
 /* Free the text fields of `rec` (not rec itself). */
 void sky_store__row_clear(const sky_table *t, void *rec);
 /* Step a row-returning statement once: 0 with *out allocated, or

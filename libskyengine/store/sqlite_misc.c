@@ -12,7 +12,10 @@
 #include "util/str.h"
 #include "util/time.h"
 
-#define COL(rec, name, type) {#name, SKY_COL_##type, offsetof(rec, name)}
+#define COL(rec, name, type)                                                   \
+	{                                                                      \
+#		name, SKY_COL_##type, offsetof(rec, name)                     \
+	}
 
 static void dup_all(char **dst, const char *src, int *oom)
 {
@@ -23,34 +26,34 @@ static void dup_all(char **dst, const char *src, int *oom)
 /* ---- TOTP codes --------------------------------------------------------- */
 
 static const sky_col totp_cols[] = {
-	COL(sky_totp_rec, totp_code_id, TEXT),
-	COL(sky_totp_rec, organization_id, TEXT),
-	COL(sky_totp_rec, totp_identifier, TEXT),
-	COL(sky_totp_rec, task_id, TEXT),
-	COL(sky_totp_rec, workflow_run_id, TEXT),
-	COL(sky_totp_rec, content, TEXT),
-	COL(sky_totp_rec, code, TEXT),
-	COL(sky_totp_rec, source, TEXT),
-	COL(sky_totp_rec, otp_type, TEXT),
-	COL(sky_totp_rec, status, TEXT),
-	COL(sky_totp_rec, expired_at, TS),
-	COL(sky_totp_rec, used_at, TS),
-	COL(sky_totp_rec, created_at, TS),
-	COL(sky_totp_rec, modified_at, TS),
+    COL(sky_totp_rec, totp_code_id, TEXT),
+    COL(sky_totp_rec, organization_id, TEXT),
+    COL(sky_totp_rec, totp_identifier, TEXT),
+    COL(sky_totp_rec, task_id, TEXT),
+    COL(sky_totp_rec, workflow_run_id, TEXT),
+    COL(sky_totp_rec, content, TEXT),
+    COL(sky_totp_rec, code, TEXT),
+    COL(sky_totp_rec, source, TEXT),
+    COL(sky_totp_rec, otp_type, TEXT),
+    COL(sky_totp_rec, status, TEXT),
+    COL(sky_totp_rec, expired_at, TS),
+    COL(sky_totp_rec, used_at, TS),
+    COL(sky_totp_rec, created_at, TS),
+    COL(sky_totp_rec, modified_at, TS),
 };
 const sky_table sky_store__t_totp =
-	SKY_TABLE("totp_codes", sky_totp_rec, totp_cols);
+    SKY_TABLE("totp_codes", sky_totp_rec, totp_cols);
 
 static const sky_sql q_totp_insert = {&sky_store__t_totp, "%I"};
 /* Newest first: a user who asked for a second code types the second. */
 static const sky_sql q_totp_take = {
-	&sky_store__t_totp,
-	"UPDATE totp_codes SET status='used', used_at=?5, modified_at=?5 "
-	"WHERE seq=(SELECT seq FROM totp_codes WHERE organization_id=?1 "
-	"AND totp_identifier=?2 AND status='unused' AND code<>'' AND "
-	"(task_id IS NULL OR task_id=?3) AND created_at>=?4 AND "
-	"(expired_at IS NULL OR expired_at>?5) "
-	"ORDER BY created_at DESC, seq DESC LIMIT 1) RETURNING %C"};
+    &sky_store__t_totp,
+    "UPDATE totp_codes SET status='used', used_at=?5, modified_at=?5 "
+    "WHERE seq=(SELECT seq FROM totp_codes WHERE organization_id=?1 "
+    "AND totp_identifier=?2 AND status='unused' AND code<>'' AND "
+    "(task_id IS NULL OR task_id=?3) AND created_at>=?4 AND "
+    "(expired_at IS NULL OR expired_at>?5) "
+    "ORDER BY created_at DESC, seq DESC LIMIT 1) RETURNING %C"};
 
 void sky_totp_rec_free(sky_totp_rec *r)
 {
@@ -58,8 +61,7 @@ void sky_totp_rec_free(sky_totp_rec *r)
 	free(r);
 }
 
-int sky_store_totp_add(sky_store *s, const sky_totp_new *in,
-                       sky_totp_rec **out)
+int sky_store_totp_add(sky_store *s, const sky_totp_new *in, sky_totp_rec **out)
 {
 	char id[SKY_ID_MAX];
 	sky_totp_rec *r;
@@ -71,8 +73,9 @@ int sky_store_totp_add(sky_store *s, const sky_totp_new *in,
 		*out = NULL;
 	if (!s || !in || !in->totp_identifier || !*in->totp_identifier ||
 	    !in->content)
-		return sky_error_set(SKY_EINVALID, "a TOTP code needs a "
-		                                   "totp_identifier and content");
+		return sky_error_set(SKY_EINVALID,
+		                     "a TOTP code needs a "
+		                     "totp_identifier and content");
 	if (!(r = calloc(1, sizeof *r)))
 		return sky_error_from_code(SKY_ENOMEM);
 	if (in->code && *in->code)
@@ -136,8 +139,8 @@ int sky_store_totp_take(sky_store *s, const char *organization_id,
 		rc = sky_error_last_code();
 		goto done;
 	}
-	sky_store__bind_text(st, 1,
-	                     organization_id ? organization_id : s->default_org);
+	sky_store__bind_text(
+	    st, 1, organization_id ? organization_id : s->default_org);
 	sky_store__bind_text(st, 2, totp_identifier);
 	sky_store__bind_text(st, 3, task_id);
 	sqlite3_bind_int64(st, 4, created_after);
@@ -158,43 +161,43 @@ done:
 /* ---- browser sessions ------------------------------------------------ */
 
 static const sky_col bsession_cols[] = {
-	COL(sky_bsession_rec, browser_session_id, TEXT),
-	COL(sky_bsession_rec, organization_id, TEXT),
-	COL(sky_bsession_rec, status, TEXT),
-	COL(sky_bsession_rec, timeout_minutes, INT),
-	COL(sky_bsession_rec, url, TEXT),
-	COL(sky_bsession_rec, proxy_location, TEXT),
-	COL(sky_bsession_rec, browser_address, TEXT),
-	COL(sky_bsession_rec, runnable_type, TEXT),
-	COL(sky_bsession_rec, runnable_id, TEXT),
-	COL(sky_bsession_rec, started_at, TS),
-	COL(sky_bsession_rec, completed_at, TS),
-	COL(sky_bsession_rec, created_at, TS),
-	COL(sky_bsession_rec, modified_at, TS),
-	COL(sky_bsession_rec, deleted_at, TS),
+    COL(sky_bsession_rec, browser_session_id, TEXT),
+    COL(sky_bsession_rec, organization_id, TEXT),
+    COL(sky_bsession_rec, status, TEXT),
+    COL(sky_bsession_rec, timeout_minutes, INT),
+    COL(sky_bsession_rec, url, TEXT),
+    COL(sky_bsession_rec, proxy_location, TEXT),
+    COL(sky_bsession_rec, browser_address, TEXT),
+    COL(sky_bsession_rec, runnable_type, TEXT),
+    COL(sky_bsession_rec, runnable_id, TEXT),
+    COL(sky_bsession_rec, started_at, TS),
+    COL(sky_bsession_rec, completed_at, TS),
+    COL(sky_bsession_rec, created_at, TS),
+    COL(sky_bsession_rec, modified_at, TS),
+    COL(sky_bsession_rec, deleted_at, TS),
 };
 const sky_table sky_store__t_bsession =
-	SKY_TABLE("browser_sessions", sky_bsession_rec, bsession_cols);
+    SKY_TABLE("browser_sessions", sky_bsession_rec, bsession_cols);
 
 static const sky_sql q_bs_insert = {&sky_store__t_bsession, "%I"};
 static const sky_sql q_bs_get = {
-	&sky_store__t_bsession,
-	"SELECT %C FROM browser_sessions WHERE browser_session_id=?1 AND "
-	"(?2 IS NULL OR organization_id=?2)"};
+    &sky_store__t_bsession,
+    "SELECT %C FROM browser_sessions WHERE browser_session_id=?1 AND "
+    "(?2 IS NULL OR organization_id=?2)"};
 static const sky_sql q_bs_active = {
-	&sky_store__t_bsession,
-	"SELECT %C FROM browser_sessions WHERE organization_id=?1 AND "
-	"status IN ('created','running') ORDER BY created_at DESC, seq DESC"};
-static const sky_sql q_bs_status = {
-	NULL, "SELECT status FROM browser_sessions WHERE "
-	      "browser_session_id=?1"};
+    &sky_store__t_bsession,
+    "SELECT %C FROM browser_sessions WHERE organization_id=?1 AND "
+    "status IN ('created','running') ORDER BY created_at DESC, seq DESC"};
+static const sky_sql q_bs_status = {NULL,
+                                    "SELECT status FROM browser_sessions WHERE "
+                                    "browser_session_id=?1"};
 static const sky_sql q_bs_move = {
-	NULL, "UPDATE browser_sessions SET status=?2, modified_at=?3,"
-	      " started_at=CASE WHEN ?4 THEN ?3 ELSE started_at END,"
-	      " completed_at=CASE WHEN ?5 THEN ?3 ELSE completed_at END,"
-	      " runnable_id=coalesce(?6, runnable_id),"
-	      " browser_address=coalesce(?7, browser_address)"
-	      " WHERE browser_session_id=?1"};
+    NULL, "UPDATE browser_sessions SET status=?2, modified_at=?3,"
+          " started_at=CASE WHEN ?4 THEN ?3 ELSE started_at END,"
+          " completed_at=CASE WHEN ?5 THEN ?3 ELSE completed_at END,"
+          " runnable_id=coalesce(?6, runnable_id),"
+          " browser_address=coalesce(?7, browser_address)"
+          " WHERE browser_session_id=?1"};
 
 static int bs_final(const char *st)
 {
@@ -239,13 +242,12 @@ int sky_store_bsession_create(sky_store *s, const char *organization_id,
 		return sky_error_set(SKY_EINVALID,
 		                     "a browser session needs a positive "
 		                     "timeout");
-	if ((rc = sky_store__check_json("proxy_location",
-	                                proxy_location_json)))
+	if ((rc = sky_store__check_json("proxy_location", proxy_location_json)))
 		return rc;
 	if (!(r = calloc(1, sizeof *r)))
 		return sky_error_from_code(SKY_ENOMEM);
-	dup_all(&r->browser_session_id,
-	        sky_id_new(SKY_ID_BROWSER_SESSION, id), &oom);
+	dup_all(&r->browser_session_id, sky_id_new(SKY_ID_BROWSER_SESSION, id),
+	        &oom);
 	dup_all(&r->organization_id,
 	        organization_id ? organization_id : s->default_org, &oom);
 	dup_all(&r->status, "created", &oom);
@@ -287,7 +289,8 @@ int sky_store_bsession_get(sky_store *s, const char *organization_id,
 	int rc;
 
 	if (!s || !browser_session_id || !out)
-		return sky_error_set(SKY_EINVALID, "browser session id is NULL");
+		return sky_error_set(SKY_EINVALID,
+		                     "browser session id is NULL");
 	rc = sky_store__read_one(s, &q_bs_get, browser_session_id,
 	                         organization_id, &r, "get browser session");
 	if (rc == SKY_ENOTFOUND)
@@ -301,10 +304,11 @@ static int bs_check_move(const char *id, const char *from, const char *to)
 {
 	/* Only forward: created -> running -> a final status. */
 	if (bs_final(from) || !strcmp(from, to) || !strcmp(to, "created"))
-		return sky_error_set(SKY_EINVALID,
-		                     "Invalid browser session status transition "
-		                     "from %s to %s for %s",
-		                     from, to, id);
+		return sky_error_set(
+		    SKY_EINVALID,
+		    "Invalid browser session status transition "
+		    "from %s to %s for %s",
+		    from, to, id);
 	return 0;
 }
 
@@ -333,8 +337,9 @@ int sky_store_bsession_set_status(sky_store *s, const char *browser_session_id,
 		from = strdup((const char *)sqlite3_column_text(st, 0));
 		rc = from ? 0 : sky_error_from_code(SKY_ENOMEM);
 	} else if (rc == SQLITE_DONE) {
-		rc = sky_error_set(SKY_ENOTFOUND, "Browser session %s not found",
-		                   browser_session_id);
+		rc =
+		    sky_error_set(SKY_ENOTFOUND, "Browser session %s not found",
+		                  browser_session_id);
 	}
 	sqlite3_reset(st);
 	if (rc || (rc = bs_check_move(browser_session_id, from, status)))
@@ -369,9 +374,8 @@ int sky_store_bsession_list_active(sky_store *s, const char *organization_id,
 	if (!(l = calloc(1, sizeof *l)))
 		return sky_error_from_code(SKY_ENOMEM);
 	rc = sky_store__read_all(
-		s, &q_bs_active,
-		organization_id ? organization_id : s->default_org, NULL,
-		&items, &l->count, "list browser sessions");
+	    s, &q_bs_active, organization_id ? organization_id : s->default_org,
+	    NULL, &items, &l->count, "list browser sessions");
 	l->items = items;
 	if (rc)
 		free(l);
@@ -383,49 +387,48 @@ int sky_store_bsession_list_active(sky_store *s, const char *organization_id,
 /* ---- webhook outbox ----------------------------------------------------- */
 
 static const sky_col webhook_cols[] = {
-	COL(sky_webhook_rec, webhook_id, TEXT),
-	COL(sky_webhook_rec, task_id, TEXT),
-	COL(sky_webhook_rec, organization_id, TEXT),
-	COL(sky_webhook_rec, url, TEXT),
-	COL(sky_webhook_rec, payload, TEXT),
-	COL(sky_webhook_rec, signature, TEXT),
-	COL(sky_webhook_rec, attempts, INT),
-	COL(sky_webhook_rec, next_attempt_at, I64),
-	COL(sky_webhook_rec, status, WEBHOOK_STATUS),
-	COL(sky_webhook_rec, last_error, TEXT),
-	COL(sky_webhook_rec, created_at, TS),
-	COL(sky_webhook_rec, modified_at, TS),
-	COL(sky_webhook_rec, delivered_at, TS),
+    COL(sky_webhook_rec, webhook_id, TEXT),
+    COL(sky_webhook_rec, task_id, TEXT),
+    COL(sky_webhook_rec, organization_id, TEXT),
+    COL(sky_webhook_rec, url, TEXT),
+    COL(sky_webhook_rec, payload, TEXT),
+    COL(sky_webhook_rec, signature, TEXT),
+    COL(sky_webhook_rec, attempts, INT),
+    COL(sky_webhook_rec, next_attempt_at, I64),
+    COL(sky_webhook_rec, status, WEBHOOK_STATUS),
+    COL(sky_webhook_rec, last_error, TEXT),
+    COL(sky_webhook_rec, created_at, TS),
+    COL(sky_webhook_rec, modified_at, TS),
+    COL(sky_webhook_rec, delivered_at, TS),
 };
 const sky_table sky_store__t_webhook =
-	SKY_TABLE("webhook_outbox", sky_webhook_rec, webhook_cols);
+    SKY_TABLE("webhook_outbox", sky_webhook_rec, webhook_cols);
 
 static const sky_sql q_wh_insert = {&sky_store__t_webhook, "%I"};
 static const sky_sql q_wh_task_org = {
-	NULL, "SELECT organization_id FROM tasks WHERE task_id=?1"};
+    NULL, "SELECT organization_id FROM tasks WHERE task_id=?1"};
 static const sky_sql q_wh_get = {
-	&sky_store__t_webhook,
-	"SELECT %C FROM webhook_outbox WHERE webhook_id=?1"};
+    &sky_store__t_webhook, "SELECT %C FROM webhook_outbox WHERE webhook_id=?1"};
 static const sky_sql q_wh_claim = {
-	&sky_store__t_webhook,
-	"UPDATE webhook_outbox SET status='delivering', modified_at=?1 "
-	"WHERE seq IN (SELECT seq FROM webhook_outbox WHERE "
-	"status='pending' AND next_attempt_at<=?1 ORDER BY next_attempt_at, "
-	"seq LIMIT ?2) RETURNING %C"};
+    &sky_store__t_webhook,
+    "UPDATE webhook_outbox SET status='delivering', modified_at=?1 "
+    "WHERE seq IN (SELECT seq FROM webhook_outbox WHERE "
+    "status='pending' AND next_attempt_at<=?1 ORDER BY next_attempt_at, "
+    "seq LIMIT ?2) RETURNING %C"};
 static const sky_sql q_wh_record = {
-	NULL, "UPDATE webhook_outbox SET attempts=attempts+1, status=?2,"
-	      " next_attempt_at=coalesce(?3, next_attempt_at), last_error=?4,"
-	      " delivered_at=?5, modified_at=?6"
-	      " WHERE webhook_id=?1 AND status='delivering'"};
+    NULL, "UPDATE webhook_outbox SET attempts=attempts+1, status=?2,"
+          " next_attempt_at=coalesce(?3, next_attempt_at), last_error=?4,"
+          " delivered_at=?5, modified_at=?6"
+          " WHERE webhook_id=?1 AND status='delivering'"};
 static const sky_sql q_wh_exists = {
-	NULL, "SELECT status FROM webhook_outbox WHERE webhook_id=?1"};
+    NULL, "SELECT status FROM webhook_outbox WHERE webhook_id=?1"};
 static const sky_sql q_wh_recover = {
-	NULL, "UPDATE webhook_outbox SET status='pending', modified_at=?1 "
-	      "WHERE status='delivering'"};
+    NULL, "UPDATE webhook_outbox SET status='pending', modified_at=?1 "
+          "WHERE status='delivering'"};
 static const sky_sql q_wh_pending = {
-	&sky_store__t_webhook,
-	"SELECT %C FROM webhook_outbox WHERE status='pending' "
-	"ORDER BY next_attempt_at, seq"};
+    &sky_store__t_webhook,
+    "SELECT %C FROM webhook_outbox WHERE status='pending' "
+    "ORDER BY next_attempt_at, seq"};
 
 void sky_webhook_rec_free(sky_webhook_rec *r)
 {
@@ -482,8 +485,8 @@ int sky_store_webhook_enqueue(sky_store *s, const char *task_id,
 	if (rc == SQLITE_ROW) {
 		const char *org = (const char *)sqlite3_column_text(st, 0);
 		rc = (r->organization_id = strdup(org))
-		             ? 0
-		             : sky_error_from_code(SKY_ENOMEM);
+		         ? 0
+		         : sky_error_from_code(SKY_ENOMEM);
 	} else if (rc == SQLITE_DONE) {
 		rc = sky_error_set(SKY_ENOTFOUND, "Task run not found %s",
 		                   task_id);
@@ -685,26 +688,26 @@ int sky_store_webhook_get(sky_store *s, const char *webhook_id,
 /* ---- workflows --------------------------------------------------------- */
 
 static const sky_col workflow_cols[] = {
-	COL(sky_workflow_rec, workflow_permanent_id, TEXT),
-	COL(sky_workflow_rec, organization_id, TEXT),
-	COL(sky_workflow_rec, title, TEXT),
-	COL(sky_workflow_rec, request, TEXT),
-	COL(sky_workflow_rec, source_task_id, TEXT),
-	COL(sky_workflow_rec, created_at, TS),
-	COL(sky_workflow_rec, modified_at, TS),
+    COL(sky_workflow_rec, workflow_permanent_id, TEXT),
+    COL(sky_workflow_rec, organization_id, TEXT),
+    COL(sky_workflow_rec, title, TEXT),
+    COL(sky_workflow_rec, request, TEXT),
+    COL(sky_workflow_rec, source_task_id, TEXT),
+    COL(sky_workflow_rec, created_at, TS),
+    COL(sky_workflow_rec, modified_at, TS),
 };
 const sky_table sky_store__t_workflow =
-	SKY_TABLE("workflows", sky_workflow_rec, workflow_cols);
+    SKY_TABLE("workflows", sky_workflow_rec, workflow_cols);
 
 static const sky_sql q_wf_insert = {&sky_store__t_workflow, "%I"};
 static const sky_sql q_wf_get = {
-	&sky_store__t_workflow,
-	"SELECT %C FROM workflows WHERE workflow_permanent_id=?1 AND "
-	"(?2 IS NULL OR organization_id=?2)"};
+    &sky_store__t_workflow,
+    "SELECT %C FROM workflows WHERE workflow_permanent_id=?1 AND "
+    "(?2 IS NULL OR organization_id=?2)"};
 static const sky_sql q_wf_list = {
-	&sky_store__t_workflow,
-	"SELECT %C FROM workflows WHERE organization_id=?1 "
-	"ORDER BY created_at DESC, seq DESC LIMIT ?2 OFFSET ?3"};
+    &sky_store__t_workflow,
+    "SELECT %C FROM workflows WHERE organization_id=?1 "
+    "ORDER BY created_at DESC, seq DESC LIMIT ?2 OFFSET ?3"};
 
 void sky_workflow_rec_free(sky_workflow_rec *r)
 {
@@ -734,7 +737,8 @@ int sky_store_workflow_create(sky_store *s, const char *organization_id,
 	if (out)
 		*out = NULL;
 	if (!s || !request_json)
-		return sky_error_set(SKY_EINVALID, "a workflow needs a request");
+		return sky_error_set(SKY_EINVALID,
+		                     "a workflow needs a request");
 	if ((rc = sky_store__check_json("workflow request", request_json)))
 		return rc;
 	if (!(r = calloc(1, sizeof *r)))
@@ -791,8 +795,8 @@ int sky_store_workflow_get(sky_store *s, const char *organization_id,
 	return rc;
 }
 
-int sky_store_workflow_list(sky_store *s, const char *organization_id,
-                            int page, int page_size, sky_workflow_list **out)
+int sky_store_workflow_list(sky_store *s, const char *organization_id, int page,
+                            int page_size, sky_workflow_list **out)
 {
 	sky_workflow_list *l;
 	sqlite3_stmt *st;
@@ -812,8 +816,8 @@ int sky_store_workflow_list(sky_store *s, const char *organization_id,
 	if (!(st = sky_store__stmt(c, &q_wf_list))) {
 		rc = sky_error_last_code();
 	} else {
-		sky_store__bind_text(st, 1, organization_id ? organization_id
-		                                            : s->default_org);
+		sky_store__bind_text(
+		    st, 1, organization_id ? organization_id : s->default_org);
 		/* LIMIT -1 is SQLite's "no limit". */
 		sqlite3_bind_int64(st, 2, page_size > 0 ? page_size : -1);
 		sqlite3_bind_int64(st, 3, (int64_t)(page - 1) * page_size);

@@ -12,58 +12,60 @@
 #include "util/str.h"
 #include "util/time.h"
 
-#define COL(rec, name, type) {#name, SKY_COL_##type, offsetof(rec, name)}
+#define COL(rec, name, type)                                                   \
+	{                                                                      \
+#		name, SKY_COL_##type, offsetof(rec, name)                     \
+	}
 
 /* ---- steps ------------------------------------------------------------- */
 
 static const sky_col step_cols[] = {
-	COL(sky_step_rec, step_id, TEXT),
-	COL(sky_step_rec, task_id, TEXT),
-	COL(sky_step_rec, organization_id, TEXT),
-	{"\"order\"", SKY_COL_INT, offsetof(sky_step_rec, order)},
-	COL(sky_step_rec, retry_index, INT),
-	COL(sky_step_rec, status, STEP_STATUS),
-	COL(sky_step_rec, is_last, INT),
-	COL(sky_step_rec, input_token_count, I64),
-	COL(sky_step_rec, output_token_count, I64),
-	COL(sky_step_rec, reasoning_token_count, I64),
-	COL(sky_step_rec, cached_token_count, I64),
-	COL(sky_step_rec, step_cost, REAL),
-	COL(sky_step_rec, last_llm_model, TEXT),
-	COL(sky_step_rec, output, TEXT),
-	COL(sky_step_rec, created_at, TS),
-	COL(sky_step_rec, modified_at, TS),
+    COL(sky_step_rec, step_id, TEXT),
+    COL(sky_step_rec, task_id, TEXT),
+    COL(sky_step_rec, organization_id, TEXT),
+    {"\"order\"", SKY_COL_INT, offsetof(sky_step_rec, order)},
+    COL(sky_step_rec, retry_index, INT),
+    COL(sky_step_rec, status, STEP_STATUS),
+    COL(sky_step_rec, is_last, INT),
+    COL(sky_step_rec, input_token_count, I64),
+    COL(sky_step_rec, output_token_count, I64),
+    COL(sky_step_rec, reasoning_token_count, I64),
+    COL(sky_step_rec, cached_token_count, I64),
+    COL(sky_step_rec, step_cost, REAL),
+    COL(sky_step_rec, last_llm_model, TEXT),
+    COL(sky_step_rec, output, TEXT),
+    COL(sky_step_rec, created_at, TS),
+    COL(sky_step_rec, modified_at, TS),
 };
-const sky_table sky_store__t_step =
-	SKY_TABLE("steps", sky_step_rec, step_cols);
+const sky_table sky_store__t_step = SKY_TABLE("steps", sky_step_rec, step_cols);
 
 static const sky_sql q_step_insert = {&sky_store__t_step, "%I"};
-static const sky_sql q_step_get = {
-	&sky_store__t_step, "SELECT %C FROM steps WHERE step_id=?1"};
-static const sky_sql q_step_list = {
-	&sky_store__t_step, "SELECT %C FROM steps WHERE task_id=?1 "
-	                    "ORDER BY \"order\", retry_index"};
+static const sky_sql q_step_get = {&sky_store__t_step,
+                                   "SELECT %C FROM steps WHERE step_id=?1"};
+static const sky_sql q_step_list = {&sky_store__t_step,
+                                    "SELECT %C FROM steps WHERE task_id=?1 "
+                                    "ORDER BY \"order\", retry_index"};
 static const sky_sql q_step_task_org = {
-	NULL, "SELECT organization_id FROM tasks WHERE task_id=?1"};
+    NULL, "SELECT organization_id FROM tasks WHERE task_id=?1"};
 static const sky_sql q_step_count = {
-	NULL, "UPDATE tasks SET step_count=step_count+1, modified_at=?2 "
-	      "WHERE task_id=?1"};
+    NULL, "UPDATE tasks SET step_count=step_count+1, modified_at=?2 "
+          "WHERE task_id=?1"};
 static const sky_sql q_step_status = {
-	NULL, "SELECT status FROM steps WHERE step_id=?1"};
+    NULL, "SELECT status FROM steps WHERE step_id=?1"};
 static const sky_sql q_step_move = {
-	NULL, "UPDATE steps SET status=?2, modified_at=?3 WHERE step_id=?1"};
+    NULL, "UPDATE steps SET status=?2, modified_at=?3 WHERE step_id=?1"};
 static const sky_sql q_step_last = {
-	NULL, "UPDATE steps SET is_last=1, modified_at=?2 WHERE step_id=?1"};
+    NULL, "UPDATE steps SET is_last=1, modified_at=?2 WHERE step_id=?1"};
 static const sky_sql q_step_output = {
-	NULL, "UPDATE steps SET output=?2, modified_at=?3 WHERE step_id=?1"};
+    NULL, "UPDATE steps SET output=?2, modified_at=?3 WHERE step_id=?1"};
 static const sky_sql q_step_usage = {
-	NULL, "UPDATE steps SET input_token_count=input_token_count+?2,"
-	      " output_token_count=output_token_count+?3,"
-	      " reasoning_token_count=reasoning_token_count+?4,"
-	      " cached_token_count=cached_token_count+?5,"
-	      " step_cost=step_cost+?6,"
-	      " last_llm_model=coalesce(?7, last_llm_model),"
-	      " modified_at=?8 WHERE step_id=?1"};
+    NULL, "UPDATE steps SET input_token_count=input_token_count+?2,"
+          " output_token_count=output_token_count+?3,"
+          " reasoning_token_count=reasoning_token_count+?4,"
+          " cached_token_count=cached_token_count+?5,"
+          " step_cost=step_cost+?6,"
+          " last_llm_model=coalesce(?7, last_llm_model),"
+          " modified_at=?8 WHERE step_id=?1"};
 
 void sky_step_rec_free(sky_step_rec *r)
 {
@@ -164,7 +166,8 @@ int sky_store_step_create(sky_store *s, const char *task_id, int order,
 		goto done;
 	rc = sky_store__exec(c, st, "insert step");
 	if (rc == SKY_EEXISTS) {
-		sky_error_set(rc, "step (order %d, retry_index %d) of %s already "
+		sky_error_set(rc,
+		              "step (order %d, retry_index %d) of %s already "
 		              "exists",
 		              order, retry_index, task_id);
 		goto done;
@@ -192,8 +195,7 @@ int sky_store_step_get(sky_store *s, const char *step_id, sky_step_rec **out)
 
 	if (!s || !step_id || !out)
 		return sky_error_set(SKY_EINVALID, "step id is NULL");
-	rc = sky_store__read_one(s, &q_step_get, step_id, NULL, &r,
-	                         "get step");
+	rc = sky_store__read_one(s, &q_step_get, step_id, NULL, &r, "get step");
 	if (rc == SKY_ENOTFOUND)
 		sky_error_set(rc, "Step not found %s", step_id);
 	*out = r;
@@ -337,8 +339,7 @@ int sky_store_step_add_usage(sky_store *s, const char *step_id,
 	                   "add step usage");
 }
 
-int sky_store_step_list(sky_store *s, const char *task_id,
-                        sky_step_list **out)
+int sky_store_step_list(sky_store *s, const char *task_id, sky_step_list **out)
 {
 	sky_step_list *l;
 	void *items = NULL;
@@ -362,35 +363,35 @@ int sky_store_step_list(sky_store *s, const char *task_id,
 /* ---- actions ------------------------------------------------------------ */
 
 static const sky_col action_cols[] = {
-	COL(sky_action_rec, action_id, TEXT),
-	COL(sky_action_rec, task_id, TEXT),
-	COL(sky_action_rec, step_id, TEXT),
-	COL(sky_action_rec, step_order, INT),
-	COL(sky_action_rec, step_retry_index, INT),
-	COL(sky_action_rec, action_index, INT),
-	COL(sky_action_rec, action_type, TEXT),
-	COL(sky_action_rec, element_id, TEXT),
-	COL(sky_action_rec, action, TEXT),
-	COL(sky_action_rec, result, TEXT),
-	COL(sky_action_rec, status, TEXT),
-	COL(sky_action_rec, created_at, TS),
+    COL(sky_action_rec, action_id, TEXT),
+    COL(sky_action_rec, task_id, TEXT),
+    COL(sky_action_rec, step_id, TEXT),
+    COL(sky_action_rec, step_order, INT),
+    COL(sky_action_rec, step_retry_index, INT),
+    COL(sky_action_rec, action_index, INT),
+    COL(sky_action_rec, action_type, TEXT),
+    COL(sky_action_rec, element_id, TEXT),
+    COL(sky_action_rec, action, TEXT),
+    COL(sky_action_rec, result, TEXT),
+    COL(sky_action_rec, status, TEXT),
+    COL(sky_action_rec, created_at, TS),
 };
 const sky_table sky_store__t_action =
-	SKY_TABLE("actions", sky_action_rec, action_cols);
+    SKY_TABLE("actions", sky_action_rec, action_cols);
 
 /* The step's task, order, retry and organization are copied into the
  * action row by the INSERT itself (so a task's history is one indexed
  * scan); no row is inserted for an unknown step. */
 static const sky_sql q_action_insert = {
-	&sky_store__t_action,
-	"INSERT INTO actions(%C,organization_id) SELECT ?1,task_id,?3,"
-	"\"order\",retry_index,coalesce((SELECT max(action_index)+1 FROM "
-	"actions WHERE step_id=?3),0),?7,?8,?9,?10,?11,?12,organization_id "
-	"FROM steps WHERE step_id=?3 RETURNING %C"};
+    &sky_store__t_action,
+    "INSERT INTO actions(%C,organization_id) SELECT ?1,task_id,?3,"
+    "\"order\",retry_index,coalesce((SELECT max(action_index)+1 FROM "
+    "actions WHERE step_id=?3),0),?7,?8,?9,?10,?11,?12,organization_id "
+    "FROM steps WHERE step_id=?3 RETURNING %C"};
 static const sky_sql q_action_list_task = {
-	&sky_store__t_action,
-	"SELECT %C FROM actions WHERE task_id=?1 AND (?2 IS NULL OR "
-	"step_id=?2) ORDER BY step_order, step_retry_index, action_index"};
+    &sky_store__t_action,
+    "SELECT %C FROM actions WHERE task_id=?1 AND (?2 IS NULL OR "
+    "step_id=?2) ORDER BY step_order, step_retry_index, action_index"};
 
 void sky_action_rec_free(sky_action_rec *r)
 {
@@ -425,8 +426,8 @@ static int action_fields(const char *action_json, sky_action_rec *r)
 	if (json_is_string(el))
 		r->element_id = strdup(json_string_value(el));
 	else if (json_is_integer(el))
-		r->element_id = sky_asprintf("%lld",
-		                             (long long)json_integer_value(el));
+		r->element_id =
+		    sky_asprintf("%lld", (long long)json_integer_value(el));
 	if (!r->action_type || (el && !json_is_null(el) && !r->element_id))
 		rc = sky_error_from_code(SKY_ENOMEM);
 done:
@@ -514,30 +515,30 @@ int sky_store_action_list(sky_store *s, const char *task_id,
 /* ---- artifacts -------------------------------------------------------- */
 
 static const sky_col artifact_cols[] = {
-	COL(sky_artifact_rec, artifact_id, TEXT),
-	COL(sky_artifact_rec, task_id, TEXT),
-	COL(sky_artifact_rec, step_id, TEXT),
-	COL(sky_artifact_rec, organization_id, TEXT),
-	COL(sky_artifact_rec, kind, TEXT),
-	COL(sky_artifact_rec, path, TEXT),
-	COL(sky_artifact_rec, size, I64),
-	COL(sky_artifact_rec, sha256, TEXT),
-	COL(sky_artifact_rec, created_at, TS),
+    COL(sky_artifact_rec, artifact_id, TEXT),
+    COL(sky_artifact_rec, task_id, TEXT),
+    COL(sky_artifact_rec, step_id, TEXT),
+    COL(sky_artifact_rec, organization_id, TEXT),
+    COL(sky_artifact_rec, kind, TEXT),
+    COL(sky_artifact_rec, path, TEXT),
+    COL(sky_artifact_rec, size, I64),
+    COL(sky_artifact_rec, sha256, TEXT),
+    COL(sky_artifact_rec, created_at, TS),
 };
 const sky_table sky_store__t_artifact =
-	SKY_TABLE("artifacts", sky_artifact_rec, artifact_cols);
+    SKY_TABLE("artifacts", sky_artifact_rec, artifact_cols);
 
 static const sky_sql q_artifact_insert = {&sky_store__t_artifact, "%I"};
 static const sky_sql q_artifact_get = {
-	&sky_store__t_artifact,
-	"SELECT %C FROM artifacts WHERE artifact_id=?1 AND (?2 IS NULL OR "
-	"organization_id=?2)"};
+    &sky_store__t_artifact,
+    "SELECT %C FROM artifacts WHERE artifact_id=?1 AND (?2 IS NULL OR "
+    "organization_id=?2)"};
 static const sky_sql q_artifact_list = {
-	&sky_store__t_artifact,
-	"SELECT %C FROM artifacts WHERE task_id=?1 AND (?2 IS NULL OR "
-	"kind=?2) ORDER BY created_at, seq"};
+    &sky_store__t_artifact,
+    "SELECT %C FROM artifacts WHERE task_id=?1 AND (?2 IS NULL OR "
+    "kind=?2) ORDER BY created_at, seq"};
 static const sky_sql q_artifact_step_task = {
-	NULL, "SELECT task_id FROM steps WHERE step_id=?1"};
+    NULL, "SELECT task_id FROM steps WHERE step_id=?1"};
 
 void sky_artifact_rec_free(sky_artifact_rec *r)
 {
@@ -597,7 +598,8 @@ static int artifact_owner(sky_conn *c, sky_artifact_rec *r)
 	if (rc == SKY_ENOTFOUND)
 		return sky_error_set(rc, "Step not found %s", r->step_id);
 	if (!rc && strcmp(step_task, r->task_id))
-		rc = sky_error_set(SKY_EINVALID, "step %s belongs to %s, not "
+		rc = sky_error_set(SKY_EINVALID,
+		                   "step %s belongs to %s, not "
 		                   "%s",
 		                   r->step_id, step_task, r->task_id);
 	free(step_task);
@@ -606,8 +608,8 @@ static int artifact_owner(sky_conn *c, sky_artifact_rec *r)
 
 int sky_store_artifact_add(sky_store *s, const char *task_id,
                            const char *step_id, const char *kind,
-                           const char *path, int64_t size,
-                           const char *sha256, sky_artifact_rec **out)
+                           const char *path, int64_t size, const char *sha256,
+                           sky_artifact_rec **out)
 {
 	char id[SKY_ID_MAX];
 	sky_artifact_rec *r;
@@ -682,8 +684,8 @@ int sky_store_artifact_get(sky_store *s, const char *organization_id,
 	return rc;
 }
 
-int sky_store_artifact_list(sky_store *s, const char *task_id,
-                            const char *kind, sky_artifact_list **out)
+int sky_store_artifact_list(sky_store *s, const char *task_id, const char *kind,
+                            sky_artifact_list **out)
 {
 	sky_artifact_list *l;
 	void *items = NULL;

@@ -15,29 +15,29 @@
 #include "util/str.h"
 #include "util/time.h"
 
-#define COL(rec, name, type) {#name, SKY_COL_##type, offsetof(rec, name)}
+#define COL(rec, name, type)                                                   \
+	{                                                                      \
+#		name, SKY_COL_##type, offsetof(rec, name)                     \
+	}
 
 /* ---- organizations ------------------------------------------------------ */
 
 static const sky_col org_cols[] = {
-	COL(sky_org_rec, organization_id, TEXT),
-	COL(sky_org_rec, name, TEXT),
-	COL(sky_org_rec, is_default, INT),
-	COL(sky_org_rec, created_at, TS),
-	COL(sky_org_rec, modified_at, TS),
+    COL(sky_org_rec, organization_id, TEXT), COL(sky_org_rec, name, TEXT),
+    COL(sky_org_rec, is_default, INT),       COL(sky_org_rec, created_at, TS),
+    COL(sky_org_rec, modified_at, TS),
 };
 const sky_table sky_store__t_org =
-	SKY_TABLE("organizations", sky_org_rec, org_cols);
+    SKY_TABLE("organizations", sky_org_rec, org_cols);
 
 static const sky_sql q_org_insert = {&sky_store__t_org, "%I"};
 static const sky_sql q_org_get = {
-	&sky_store__t_org,
-	"SELECT %C FROM organizations WHERE organization_id=?1"};
+    &sky_store__t_org, "SELECT %C FROM organizations WHERE organization_id=?1"};
 static const sky_sql q_org_default = {
-	NULL, "SELECT organization_id FROM organizations WHERE is_default=1 "
-	      "ORDER BY seq LIMIT 1"};
+    NULL, "SELECT organization_id FROM organizations WHERE is_default=1 "
+          "ORDER BY seq LIMIT 1"};
 static const sky_sql q_org_exists = {
-	NULL, "SELECT 1 FROM organizations WHERE organization_id=?1"};
+    NULL, "SELECT 1 FROM organizations WHERE organization_id=?1"};
 
 static int org_insert(sky_conn *c, const char *name, int is_default,
                       sky_org_rec *r)
@@ -158,29 +158,29 @@ static int org_check(sky_conn *c, const char *organization_id)
 /* ---- API keys ---------------------------------------------------------- */
 
 static const sky_col apikey_cols[] = {
-	COL(sky_apikey_rec, key_id, I64),
-	COL(sky_apikey_rec, organization_id, TEXT),
-	COL(sky_apikey_rec, key_sha256, TEXT),
-	COL(sky_apikey_rec, key_prefix, TEXT),
-	COL(sky_apikey_rec, created_at, TS),
-	COL(sky_apikey_rec, revoked_at, TS),
+    COL(sky_apikey_rec, key_id, I64),
+    COL(sky_apikey_rec, organization_id, TEXT),
+    COL(sky_apikey_rec, key_sha256, TEXT),
+    COL(sky_apikey_rec, key_prefix, TEXT),
+    COL(sky_apikey_rec, created_at, TS),
+    COL(sky_apikey_rec, revoked_at, TS),
 };
 const sky_table sky_store__t_apikey =
-	SKY_TABLE("api_keys", sky_apikey_rec, apikey_cols);
+    SKY_TABLE("api_keys", sky_apikey_rec, apikey_cols);
 
 static const sky_sql q_apikey_insert = {
-	&sky_store__t_apikey,
-	"INSERT INTO api_keys(organization_id,key_sha256,key_prefix,"
-	"created_at) VALUES(?1,?2,?3,?4) RETURNING %C"};
+    &sky_store__t_apikey,
+    "INSERT INTO api_keys(organization_id,key_sha256,key_prefix,"
+    "created_at) VALUES(?1,?2,?3,?4) RETURNING %C"};
 static const sky_sql q_apikey_find = {
-	&sky_store__t_apikey, "SELECT %C FROM api_keys WHERE key_sha256=?1"};
+    &sky_store__t_apikey, "SELECT %C FROM api_keys WHERE key_sha256=?1"};
 static const sky_sql q_apikey_revoke = {
-	NULL, "UPDATE api_keys SET revoked_at=?2 WHERE key_id=?1 AND "
-	      "revoked_at IS NULL"};
+    NULL, "UPDATE api_keys SET revoked_at=?2 WHERE key_id=?1 AND "
+          "revoked_at IS NULL"};
 static const sky_sql q_apikey_exists = {
-	NULL, "SELECT 1 FROM api_keys WHERE key_id=?1"};
+    NULL, "SELECT 1 FROM api_keys WHERE key_id=?1"};
 static const sky_sql q_apikey_count = {
-	NULL, "SELECT count(*) FROM api_keys WHERE revoked_at IS NULL"};
+    NULL, "SELECT count(*) FROM api_keys WHERE revoked_at IS NULL"};
 
 /* Enough of a key to recognise it in a list, not enough to matter. */
 #define APIKEY_PREFIX_LEN 6
@@ -312,77 +312,76 @@ void sky_apikey_rec_free(sky_apikey_rec *r)
 /* ---- tasks ---------------------------------------------------------------- */
 
 static const sky_col task_cols[] = {
-	COL(sky_task_rec, task_id, TEXT),
-	COL(sky_task_rec, organization_id, TEXT),
-	COL(sky_task_rec, run_type, TEXT),
-	COL(sky_task_rec, engine, TEXT),
-	COL(sky_task_rec, status, TASK_STATUS),
-	COL(sky_task_rec, title, TEXT),
-	COL(sky_task_rec, url, TEXT),
-	COL(sky_task_rec, prompt, TEXT),
-	COL(sky_task_rec, data_extraction_goal, TEXT),
-	COL(sky_task_rec, proxy_location, TEXT),
-	COL(sky_task_rec, data_extraction_schema, TEXT),
-	COL(sky_task_rec, error_code_mapping, TEXT),
-	COL(sky_task_rec, navigation_payload, TEXT),
-	COL(sky_task_rec, max_steps, INT0),
-	COL(sky_task_rec, webhook_url, TEXT),
-	COL(sky_task_rec, totp_identifier, TEXT),
-	COL(sky_task_rec, totp_url, TEXT),
-	COL(sky_task_rec, browser_session_id, TEXT),
-	COL(sky_task_rec, publish_workflow, INT),
-	COL(sky_task_rec, extra_http_headers, TEXT),
-	COL(sky_task_rec, include_action_history_in_verification, INT),
-	COL(sky_task_rec, max_screenshot_scrolls, INTN),
-	COL(sky_task_rec, browser_address, TEXT),
-	COL(sky_task_rec, run_request, TEXT),
-	COL(sky_task_rec, output, TEXT),
-	COL(sky_task_rec, failure_reason, TEXT),
-	COL(sky_task_rec, errors, TEXT),
-	COL(sky_task_rec, webhook_failure_reason, TEXT),
-	COL(sky_task_rec, created_at, TS),
-	COL(sky_task_rec, modified_at, TS),
-	COL(sky_task_rec, queued_at, TS),
-	COL(sky_task_rec, started_at, TS),
-	COL(sky_task_rec, finished_at, TS),
-	COL(sky_task_rec, step_count, INT),
-	COL(sky_task_rec, idempotency_key, TEXT),
-	COL(sky_task_rec, parent_task_id, TEXT),
-	COL(sky_task_rec, workflow_permanent_id, TEXT),
-	COL(sky_task_rec, proxy_applied, TEXT),
-	COL(sky_task_rec, notes, TEXT),
+    COL(sky_task_rec, task_id, TEXT),
+    COL(sky_task_rec, organization_id, TEXT),
+    COL(sky_task_rec, run_type, TEXT),
+    COL(sky_task_rec, engine, TEXT),
+    COL(sky_task_rec, status, TASK_STATUS),
+    COL(sky_task_rec, title, TEXT),
+    COL(sky_task_rec, url, TEXT),
+    COL(sky_task_rec, prompt, TEXT),
+    COL(sky_task_rec, data_extraction_goal, TEXT),
+    COL(sky_task_rec, proxy_location, TEXT),
+    COL(sky_task_rec, data_extraction_schema, TEXT),
+    COL(sky_task_rec, error_code_mapping, TEXT),
+    COL(sky_task_rec, navigation_payload, TEXT),
+    COL(sky_task_rec, max_steps, INT0),
+    COL(sky_task_rec, webhook_url, TEXT),
+    COL(sky_task_rec, totp_identifier, TEXT),
+    COL(sky_task_rec, totp_url, TEXT),
+    COL(sky_task_rec, browser_session_id, TEXT),
+    COL(sky_task_rec, publish_workflow, INT),
+    COL(sky_task_rec, extra_http_headers, TEXT),
+    COL(sky_task_rec, include_action_history_in_verification, INT),
+    COL(sky_task_rec, max_screenshot_scrolls, INTN),
+    COL(sky_task_rec, browser_address, TEXT),
+    COL(sky_task_rec, run_request, TEXT),
+    COL(sky_task_rec, output, TEXT),
+    COL(sky_task_rec, failure_reason, TEXT),
+    COL(sky_task_rec, errors, TEXT),
+    COL(sky_task_rec, webhook_failure_reason, TEXT),
+    COL(sky_task_rec, created_at, TS),
+    COL(sky_task_rec, modified_at, TS),
+    COL(sky_task_rec, queued_at, TS),
+    COL(sky_task_rec, started_at, TS),
+    COL(sky_task_rec, finished_at, TS),
+    COL(sky_task_rec, step_count, INT),
+    COL(sky_task_rec, idempotency_key, TEXT),
+    COL(sky_task_rec, parent_task_id, TEXT),
+    COL(sky_task_rec, workflow_permanent_id, TEXT),
+    COL(sky_task_rec, proxy_applied, TEXT),
+    COL(sky_task_rec, notes, TEXT),
 };
-const sky_table sky_store__t_task =
-	SKY_TABLE("tasks", sky_task_rec, task_cols);
+const sky_table sky_store__t_task = SKY_TABLE("tasks", sky_task_rec, task_cols);
 
 static const sky_sql q_task_insert = {&sky_store__t_task, "%I"};
-static const sky_sql q_task_get = {
-	&sky_store__t_task, "SELECT %C FROM tasks WHERE task_id=?1 AND "
-	                    "(?2 IS NULL OR organization_id=?2)"};
+static const sky_sql q_task_get = {&sky_store__t_task,
+                                   "SELECT %C FROM tasks WHERE task_id=?1 AND "
+                                   "(?2 IS NULL OR organization_id=?2)"};
 static const sky_sql q_task_by_key = {
-	&sky_store__t_task, "SELECT %C FROM tasks WHERE organization_id=?1 "
-	                    "AND idempotency_key=?2"};
-static const sky_sql q_task_exists = {
-	NULL, "SELECT 1 FROM tasks WHERE task_id=?1"};
+    &sky_store__t_task, "SELECT %C FROM tasks WHERE organization_id=?1 "
+                        "AND idempotency_key=?2"};
+static const sky_sql q_task_exists = {NULL,
+                                      "SELECT 1 FROM tasks WHERE task_id=?1"};
 static const sky_sql q_task_status = {
-	NULL, "SELECT status FROM tasks WHERE task_id=?1"};
+    NULL, "SELECT status FROM tasks WHERE task_id=?1"};
 static const sky_sql q_task_move = {
-	NULL, "UPDATE tasks SET status=?2, modified_at=?3,"
-	      " failure_reason=coalesce(?4, failure_reason),"
-	      " queued_at=CASE WHEN ?5 THEN ?3 ELSE queued_at END,"
-	      " started_at=CASE WHEN ?6 THEN ?3 ELSE started_at END,"
-	      " finished_at=CASE WHEN ?7 THEN ?3 ELSE finished_at END"
-	      " WHERE task_id=?1"};
+    NULL, "UPDATE tasks SET status=?2, modified_at=?3,"
+          " failure_reason=coalesce(?4, failure_reason),"
+          " queued_at=CASE WHEN ?5 THEN ?3 ELSE queued_at END,"
+          " started_at=CASE WHEN ?6 THEN ?3 ELSE started_at END,"
+          " finished_at=CASE WHEN ?7 THEN ?3 ELSE finished_at END"
+          " WHERE task_id=?1"};
 static const sky_sql q_task_next = {
-	NULL, "SELECT task_id FROM tasks WHERE status IN ('created',"
-	      "'queued') AND parent_task_id IS NULL AND (?1 IS NULL OR "
-	      "run_type=?1) ORDER BY created_at, seq LIMIT 1"};
+    NULL, "SELECT task_id FROM tasks WHERE status IN ('created',"
+          "'queued') AND parent_task_id IS NULL AND (?1 IS NULL OR "
+          "run_type=?1) ORDER BY created_at, seq LIMIT 1"};
 
 /* One prepared UPDATE per settable column. */
-#define SETTER(field)                                                     \
-	static const sky_sql q_task_set_##field = {                       \
-		NULL, "UPDATE tasks SET " #field "=?2, modified_at=?3 "    \
-		      "WHERE task_id=?1"}
+#define SETTER(field)                                                          \
+	static const sky_sql q_task_set_##field = {                            \
+	    NULL, "UPDATE tasks SET " #field "=?2, modified_at=?3 "            \
+	          "WHERE task_id=?1"}
 SETTER(output);
 SETTER(errors);
 SETTER(webhook_failure_reason);
@@ -419,16 +418,13 @@ static int check_new_task(const sky_task_new *in)
 		const char *name;
 		size_t off;
 	} json_fields[] = {
-		{"proxy_location", offsetof(sky_task_new, proxy_location)},
-		{"data_extraction_schema",
-		 offsetof(sky_task_new, data_extraction_schema)},
-		{"error_code_mapping",
-		 offsetof(sky_task_new, error_code_mapping)},
-		{"navigation_payload",
-		 offsetof(sky_task_new, navigation_payload)},
-		{"extra_http_headers",
-		 offsetof(sky_task_new, extra_http_headers)},
-		{"run_request", offsetof(sky_task_new, run_request)},
+	    {"proxy_location", offsetof(sky_task_new, proxy_location)},
+	    {"data_extraction_schema",
+	     offsetof(sky_task_new, data_extraction_schema)},
+	    {"error_code_mapping", offsetof(sky_task_new, error_code_mapping)},
+	    {"navigation_payload", offsetof(sky_task_new, navigation_payload)},
+	    {"extra_http_headers", offsetof(sky_task_new, extra_http_headers)},
+	    {"run_request", offsetof(sky_task_new, run_request)},
 	};
 	int rc;
 
@@ -472,8 +468,7 @@ static int task_from_new(const sky_task_new *in, const char *org,
 	rc |= dup_field(&r->prompt, in->prompt);
 	rc |= dup_field(&r->data_extraction_goal, in->data_extraction_goal);
 	rc |= dup_field(&r->proxy_location, in->proxy_location);
-	rc |= dup_field(&r->data_extraction_schema,
-	                in->data_extraction_schema);
+	rc |= dup_field(&r->data_extraction_schema, in->data_extraction_schema);
 	rc |= dup_field(&r->error_code_mapping, in->error_code_mapping);
 	rc |= dup_field(&r->navigation_payload, in->navigation_payload);
 	rc |= dup_field(&r->webhook_url, in->webhook_url);
@@ -492,9 +487,9 @@ static int task_from_new(const sky_task_new *in, const char *org,
 	r->max_steps = in->max_steps;
 	r->publish_workflow = !!in->publish_workflow;
 	r->include_action_history_in_verification =
-		!!in->include_action_history_in_verification;
+	    !!in->include_action_history_in_verification;
 	r->max_screenshot_scrolls =
-		in->max_screenshot_scrolls < 0 ? -1 : in->max_screenshot_scrolls;
+	    in->max_screenshot_scrolls < 0 ? -1 : in->max_screenshot_scrolls;
 	r->created_at = r->modified_at = now;
 	r->queued_at = in->queued ? now : 0;
 	return 0;
@@ -647,8 +642,8 @@ static int task_move(sky_conn *c, const char *task_id, sky_task_status to,
 	}
 	if (rc < 0)
 		return rc;
-	rc = sky_task_status_from_name(
-		(const char *)sqlite3_column_text(st, 0), &from);
+	rc = sky_task_status_from_name((const char *)sqlite3_column_text(st, 0),
+	                               &from);
 	sqlite3_reset(st);
 	if (rc)
 		return sky_error_set(SKY_EIO, "task %s has a corrupt status",
@@ -704,8 +699,7 @@ int sky_store_task_set_status(sky_store *s, const char *task_id,
 	return rc;
 }
 
-int sky_store_task_claim(sky_store *s, const char *run_type,
-                         sky_task_rec **out)
+int sky_store_task_claim(sky_store *s, const char *run_type, sky_task_rec **out)
 {
 	sky_task_rec *r = NULL;
 	sqlite3_stmt *st;
@@ -747,8 +741,7 @@ done:
 
 /* UPDATE one column of a task; text or integer. */
 static int task_set(sky_store *s, const sky_sql *q, const char *task_id,
-                    const char *text, int64_t num, int is_num,
-                    const char *what)
+                    const char *text, int64_t num, int is_num, const char *what)
 {
 	sqlite3_stmt *st;
 	sky_conn *c;
@@ -802,12 +795,11 @@ int sky_store_task_set_errors(sky_store *s, const char *task_id,
 			return sky_error_set(SKY_EINVALID,
 			                     "errors must be a JSON array");
 	}
-	return task_set(s, &q_task_set_errors, task_id, errors_json_array, 0,
-	                0, "errors");
+	return task_set(s, &q_task_set_errors, task_id, errors_json_array, 0, 0,
+	                "errors");
 }
 
-int sky_store_task_set_webhook_failure_reason(sky_store *s,
-                                              const char *task_id,
+int sky_store_task_set_webhook_failure_reason(sky_store *s, const char *task_id,
                                               const char *reason)
 {
 	return task_set(s, &q_task_set_webhook_failure_reason, task_id, reason,
@@ -819,8 +811,8 @@ int sky_store_task_set_step_count(sky_store *s, const char *task_id,
 {
 	if (step_count < 0)
 		return sky_error_set(SKY_EINVALID, "step_count is negative");
-	return task_set(s, &q_task_set_step_count, task_id, NULL, step_count,
-	                1, "step_count");
+	return task_set(s, &q_task_set_step_count, task_id, NULL, step_count, 1,
+	                "step_count");
 }
 
 int sky_store_task_set_proxy_applied(sky_store *s, const char *task_id,
@@ -876,7 +868,7 @@ static int bind_list(sqlite3_stmt *st, const sky_task_query *q)
 static int list_in(sky_conn *c, const sky_task_query *q, sky_task_list *l)
 {
 	const char *key =
-		q->sort == SKY_TASK_SORT_MODIFIED_AT ? "modified_at" : "created_at";
+	    q->sort == SKY_TASK_SORT_MODIFIED_AT ? "modified_at" : "created_at";
 	const char *dir = q->ascending ? "ASC" : "DESC";
 	sqlite3_stmt *st = NULL;
 	void *items = NULL;
@@ -966,8 +958,7 @@ int sky_store_task_list(sky_store *s, const sky_task_query *q,
 	return 0;
 }
 
-int sky_store_task_list_status(sky_store *s, unsigned mask,
-                               sky_task_list **out)
+int sky_store_task_list_status(sky_store *s, unsigned mask, sky_task_list **out)
 {
 	sky_task_query q = {0};
 	q.status_mask = mask;

@@ -7,31 +7,29 @@
 #include "util/error.h"
 
 static const char *const task_names[SKY_TASK_STATUS_COUNT] = {
-	"created",    "queued",     "running",   "completed",
-	"failed",     "terminated", "timed_out", "canceled",
+    "created", "queued",     "running",   "completed",
+    "failed",  "terminated", "timed_out", "canceled",
 };
 
 static const char *const step_names[SKY_STEP_STATUS_COUNT] = {
-	"created", "running", "completed", "failed", "canceled",
+    "created", "running", "completed", "failed", "canceled",
 };
 
 #define T(s) (1u << SKY_TASK_##s)
 /* Legal targets per source status; finals have none. */
 static const unsigned task_moves[SKY_TASK_STATUS_COUNT] = {
-	[SKY_TASK_CREATED] = T(QUEUED) | T(RUNNING) | T(TIMED_OUT) |
-	                     T(FAILED) | T(CANCELED),
-	[SKY_TASK_QUEUED] = T(RUNNING) | T(TIMED_OUT) | T(FAILED) |
-	                    T(CANCELED),
-	[SKY_TASK_RUNNING] = T(COMPLETED) | T(FAILED) | T(TERMINATED) |
-	                     T(TIMED_OUT) | T(CANCELED),
+    [SKY_TASK_CREATED] =
+        T(QUEUED) | T(RUNNING) | T(TIMED_OUT) | T(FAILED) | T(CANCELED),
+    [SKY_TASK_QUEUED] = T(RUNNING) | T(TIMED_OUT) | T(FAILED) | T(CANCELED),
+    [SKY_TASK_RUNNING] =
+        T(COMPLETED) | T(FAILED) | T(TERMINATED) | T(TIMED_OUT) | T(CANCELED),
 };
 #undef T
 
 #define S(s) (1u << SKY_STEP_##s)
 static const unsigned step_moves[SKY_STEP_STATUS_COUNT] = {
-	[SKY_STEP_CREATED] = S(RUNNING) | S(FAILED) | S(CANCELED) |
-	                     S(COMPLETED),
-	[SKY_STEP_RUNNING] = S(COMPLETED) | S(FAILED) | S(CANCELED),
+    [SKY_STEP_CREATED] = S(RUNNING) | S(FAILED) | S(CANCELED) | S(COMPLETED),
+    [SKY_STEP_RUNNING] = S(COMPLETED) | S(FAILED) | S(CANCELED),
 };
 #undef S
 

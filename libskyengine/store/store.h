@@ -89,8 +89,8 @@ typedef enum sky_step_status {
 
 /* A set of task statuses for filters. */
 #define SKY_TASK_MASK(st) (1u << (st))
-#define SKY_TASK_MASK_ACTIVE                                              \
-	(SKY_TASK_MASK(SKY_TASK_CREATED) | SKY_TASK_MASK(SKY_TASK_QUEUED) | \
+#define SKY_TASK_MASK_ACTIVE                                                   \
+	(SKY_TASK_MASK(SKY_TASK_CREATED) | SKY_TASK_MASK(SKY_TASK_QUEUED) |    \
 	 SKY_TASK_MASK(SKY_TASK_RUNNING))
 
 /* "created", "timed_out", …; "unknown" for an out-of-range value. */
@@ -209,10 +209,10 @@ typedef struct sky_task_rec {
 	int include_action_history_in_verification;
 	int max_screenshot_scrolls; /* -1: not given */
 	char *browser_address;
-	char *run_request;            /* JSON text */
-	char *output;                 /* JSON text */
+	char *run_request; /* JSON text */
+	char *output;      /* JSON text */
 	char *failure_reason;
-	char *errors;                 /* JSON text (an array) */
+	char *errors; /* JSON text (an array) */
 	char *webhook_failure_reason;
 	int64_t created_at, modified_at;
 	int64_t queued_at, started_at, finished_at; /* 0: not yet */
@@ -295,8 +295,7 @@ int sky_store_task_set_output(sky_store *s, const char *task_id,
                               const char *output_json);
 int sky_store_task_set_errors(sky_store *s, const char *task_id,
                               const char *errors_json_array);
-int sky_store_task_set_webhook_failure_reason(sky_store *s,
-                                              const char *task_id,
+int sky_store_task_set_webhook_failure_reason(sky_store *s, const char *task_id,
                                               const char *reason);
 int sky_store_task_set_step_count(sky_store *s, const char *task_id,
                                   int step_count);
@@ -361,8 +360,7 @@ typedef struct sky_step_list {
 
 /* Steps of a task ordered by (order, retry_index); empty for an unknown
  * task. */
-int sky_store_step_list(sky_store *s, const char *task_id,
-                        sky_step_list **out);
+int sky_store_step_list(sky_store *s, const char *task_id, sky_step_list **out);
 void sky_step_rec_free(sky_step_rec *r);
 void sky_step_list_free(sky_step_list *l);
 
@@ -433,8 +431,8 @@ typedef struct sky_artifact_rec {
  * climb out of the data dir (no "..", no leading '/'). */
 int sky_store_artifact_add(sky_store *s, const char *task_id,
                            const char *step_id, const char *kind,
-                           const char *path, int64_t size,
-                           const char *sha256, sky_artifact_rec **out);
+                           const char *path, int64_t size, const char *sha256,
+                           sky_artifact_rec **out);
 int sky_store_artifact_get(sky_store *s, const char *organization_id,
                            const char *artifact_id, sky_artifact_rec **out);
 
@@ -444,8 +442,8 @@ typedef struct sky_artifact_list {
 } sky_artifact_list;
 
 /* A task's artifacts in creation order; `kind` NULL for all kinds. */
-int sky_store_artifact_list(sky_store *s, const char *task_id,
-                            const char *kind, sky_artifact_list **out);
+int sky_store_artifact_list(sky_store *s, const char *task_id, const char *kind,
+                            sky_artifact_list **out);
 void sky_artifact_rec_free(sky_artifact_rec *r);
 void sky_artifact_list_free(sky_artifact_list *l);
 
@@ -621,8 +619,8 @@ typedef struct sky_workflow_list {
 } sky_workflow_list;
 
 /* Newest first; page >= 1, page_size >= 1 (0: no limit). */
-int sky_store_workflow_list(sky_store *s, const char *organization_id,
-                            int page, int page_size, sky_workflow_list **out);
+int sky_store_workflow_list(sky_store *s, const char *organization_id, int page,
+                            int page_size, sky_workflow_list **out);
 void sky_workflow_rec_free(sky_workflow_rec *r);
 void sky_workflow_list_free(sky_workflow_list *l);
 

@@ -84,11 +84,11 @@ static sky_task_status task_status(const char *id)
 static int spec_task_legal(sky_task_status f, sky_task_status t)
 {
 	static const char *const legal[] = {
-		"created>queued",     "created>running", "created>timed_out",
-		"created>failed",     "created>canceled", "queued>running",
-		"queued>timed_out",   "queued>failed",   "queued>canceled",
-		"running>completed",  "running>failed",  "running>terminated",
-		"running>timed_out",  "running>canceled",
+	    "created>queued",    "created>running",  "created>timed_out",
+	    "created>failed",    "created>canceled", "queued>running",
+	    "queued>timed_out",  "queued>failed",    "queued>canceled",
+	    "running>completed", "running>failed",   "running>terminated",
+	    "running>timed_out", "running>canceled",
 	};
 	char pair[64];
 	snprintf(pair, sizeof pair, "%s>%s", sky_task_status_name(f),
@@ -102,9 +102,9 @@ static int spec_task_legal(sky_task_status f, sky_task_status t)
 static int spec_step_legal(sky_step_status f, sky_step_status t)
 {
 	static const char *const legal[] = {
-		"created>running",   "created>failed",   "created>canceled",
-		"created>completed", "running>completed", "running>failed",
-		"running>canceled",
+	    "created>running",   "created>failed",    "created>canceled",
+	    "created>completed", "running>completed", "running>failed",
+	    "running>canceled",
 	};
 	char pair[64];
 	snprintf(pair, sizeof pair, "%s>%s", sky_step_status_name(f),
@@ -119,9 +119,9 @@ START_TEST(status_helpers_match_spec)
 {
 	for (int f = 0; f < SKY_TASK_STATUS_COUNT; f++) {
 		sky_task_status back;
-		ck_assert_int_eq(sky_task_status_from_name(
-					 sky_task_status_name(f), &back),
-		                 0);
+		ck_assert_int_eq(
+		    sky_task_status_from_name(sky_task_status_name(f), &back),
+		    0);
 		ck_assert_int_eq(back, f);
 		for (int t = 0; t < SKY_TASK_STATUS_COUNT; t++)
 			ck_assert_int_eq(sky_task_status_can_transition(f, t),
@@ -129,9 +129,9 @@ START_TEST(status_helpers_match_spec)
 	}
 	for (int f = 0; f < SKY_STEP_STATUS_COUNT; f++) {
 		sky_step_status back;
-		ck_assert_int_eq(sky_step_status_from_name(
-					 sky_step_status_name(f), &back),
-		                 0);
+		ck_assert_int_eq(
+		    sky_step_status_from_name(sky_step_status_name(f), &back),
+		    0);
 		ck_assert_int_eq(back, f);
 		for (int t = 0; t < SKY_STEP_STATUS_COUNT; t++)
 			ck_assert_int_eq(sky_step_status_can_transition(f, t),
@@ -156,8 +156,8 @@ END_TEST
 static char *task_in(sky_task_status target)
 {
 	char *id = mk_task(S, NULL, NULL, NULL, 0);
-	static const sky_task_status via_running[] = {
-		SKY_TASK_COMPLETED, SKY_TASK_TERMINATED};
+	static const sky_task_status via_running[] = {SKY_TASK_COMPLETED,
+	                                              SKY_TASK_TERMINATED};
 	int need_running = target == SKY_TASK_RUNNING;
 
 	for (size_t i = 0; i < 2; i++)
@@ -165,14 +165,13 @@ static char *task_in(sky_task_status target)
 	if (target == SKY_TASK_CREATED)
 		return id;
 	if (need_running)
-		ck_assert_int_eq(sky_store_task_set_status(S, id,
-		                                           SKY_TASK_RUNNING,
-		                                           NULL, NULL),
+		ck_assert_int_eq(sky_store_task_set_status(
+		                     S, id, SKY_TASK_RUNNING, NULL, NULL),
 		                 0);
 	if (target != SKY_TASK_RUNNING)
-		ck_assert_msg(sky_store_task_set_status(S, id, target, "why",
-		                                        NULL) == 0,
-		              "%s", sky_error_last());
+		ck_assert_msg(
+		    sky_store_task_set_status(S, id, target, "why", NULL) == 0,
+		    "%s", sky_error_last());
 	ck_assert_int_eq(task_status(id), target);
 	return id;
 }
@@ -183,8 +182,8 @@ START_TEST(task_every_transition_pair)
 		for (int t = 0; t < SKY_TASK_STATUS_COUNT; t++) {
 			char *id = task_in(f);
 			sky_task_rec *r = NULL;
-			int rc = sky_store_task_set_status(S, id, t, "reason",
-			                                   &r);
+			int rc =
+			    sky_store_task_set_status(S, id, t, "reason", &r);
 			if (spec_task_legal(f, t)) {
 				ck_assert_msg(rc == 0, "%s -> %s: %s",
 				              sky_task_status_name(f),
@@ -217,35 +216,33 @@ START_TEST(task_failure_reason_required)
 	char *b = task_in(SKY_TASK_RUNNING);
 	sky_task_rec *r = NULL;
 
-	ck_assert_int_eq(sky_store_task_set_status(S, a, SKY_TASK_FAILED, NULL,
-	                                           NULL),
-	                 SKY_EINVALID);
+	ck_assert_int_eq(
+	    sky_store_task_set_status(S, a, SKY_TASK_FAILED, NULL, NULL),
+	    SKY_EINVALID);
 	ck_assert(strstr(sky_error_last(), "failure_reason"));
-	ck_assert_int_eq(sky_store_task_set_status(S, a, SKY_TASK_FAILED, "",
-	                                           NULL),
-	                 SKY_EINVALID);
-	ck_assert_int_eq(sky_store_task_set_status(S, b, SKY_TASK_TERMINATED,
-	                                           NULL, NULL),
-	                 SKY_EINVALID);
+	ck_assert_int_eq(
+	    sky_store_task_set_status(S, a, SKY_TASK_FAILED, "", NULL),
+	    SKY_EINVALID);
+	ck_assert_int_eq(
+	    sky_store_task_set_status(S, b, SKY_TASK_TERMINATED, NULL, NULL),
+	    SKY_EINVALID);
 	ck_assert_int_eq(task_status(a), SKY_TASK_CREATED);
 	ck_assert_int_eq(task_status(b), SKY_TASK_RUNNING);
 
-	ck_assert_int_eq(sky_store_task_set_status(
-				 S, b, SKY_TASK_TERMINATED,
-				 "the job posting is closed", &r),
+	ck_assert_int_eq(sky_store_task_set_status(S, b, SKY_TASK_TERMINATED,
+	                                           "the job posting is closed",
+	                                           &r),
 	                 0);
 	ck_assert_str_eq(r->failure_reason, "the job posting is closed");
 	sky_task_rec_free(r);
 	/* Canceled needs no reason. */
-	ck_assert_int_eq(sky_store_task_set_status(S, a, SKY_TASK_CANCELED,
-	                                           NULL, &r),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_task_set_status(S, a, SKY_TASK_CANCELED, NULL, &r), 0);
 	ck_assert_ptr_null(r->failure_reason);
 	sky_task_rec_free(r);
 	/* An unknown task is a not-found, not an invalid move. */
-	ck_assert_int_eq(sky_store_task_set_status(S, "tsk_404",
-	                                           SKY_TASK_RUNNING, NULL,
-	                                           NULL),
+	ck_assert_int_eq(sky_store_task_set_status(
+	                     S, "tsk_404", SKY_TASK_RUNNING, NULL, NULL),
 	                 SKY_ENOTFOUND);
 	ck_assert_str_eq(sky_error_last(), "Task run not found tsk_404");
 	free(a);
@@ -265,24 +262,22 @@ START_TEST(task_timestamps_stamped_on_transitions)
 	ck_assert_int_eq(r->started_at, 0);
 	ck_assert_int_eq(r->finished_at, 0);
 
-	ck_assert_int_eq(sky_store_task_set_status(S, id, SKY_TASK_QUEUED,
-	                                           NULL, &q),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_task_set_status(S, id, SKY_TASK_QUEUED, NULL, &q), 0);
 	ck_assert_int_ge(q->queued_at, before);
 	ck_assert_int_eq(q->started_at, 0);
 	ck_assert_int_eq(q->finished_at, 0);
 	ck_assert_int_eq(q->modified_at, q->queued_at);
 
-	ck_assert_int_eq(sky_store_task_set_status(S, id, SKY_TASK_RUNNING,
-	                                           NULL, &run),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_task_set_status(S, id, SKY_TASK_RUNNING, NULL, &run), 0);
 	ck_assert_int_eq(run->queued_at, q->queued_at);
 	ck_assert_int_ge(run->started_at, q->queued_at);
 	ck_assert_int_eq(run->finished_at, 0);
 
-	ck_assert_int_eq(sky_store_task_set_status(S, id, SKY_TASK_COMPLETED,
-	                                           NULL, &done),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_task_set_status(S, id, SKY_TASK_COMPLETED, NULL, &done),
+	    0);
 	ck_assert_int_eq(done->queued_at, q->queued_at);
 	ck_assert_int_eq(done->started_at, run->started_at);
 	ck_assert_int_ge(done->finished_at, run->started_at);
@@ -296,9 +291,8 @@ START_TEST(task_timestamps_stamped_on_transitions)
 
 	/* created -> canceled: finished, never started. */
 	id = mk_task(S, NULL, NULL, NULL, 0);
-	ck_assert_int_eq(sky_store_task_set_status(S, id, SKY_TASK_CANCELED,
-	                                           NULL, &r),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_task_set_status(S, id, SKY_TASK_CANCELED, NULL, &r), 0);
 	ck_assert_int_gt(r->finished_at, 0);
 	ck_assert_int_eq(r->started_at, 0);
 	ck_assert_int_eq(r->queued_at, 0);
@@ -325,9 +319,8 @@ static char *step_in(const char *task, int order, sky_step_status target)
 	sky_step_rec_free(r);
 	if (target == SKY_STEP_CREATED)
 		return id;
-	ck_assert_int_eq(sky_store_step_set_status(S, id, SKY_STEP_RUNNING,
-	                                           NULL),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_step_set_status(S, id, SKY_STEP_RUNNING, NULL), 0);
 	if (target != SKY_STEP_RUNNING)
 		ck_assert_int_eq(sky_store_step_set_status(S, id, target, NULL),
 		                 0);
@@ -355,7 +348,8 @@ START_TEST(step_every_transition_pair)
 				         sky_step_status_name(t), id);
 				ck_assert_int_eq(rc, SKY_EINVALID);
 				ck_assert_str_eq(sky_error_last(), want);
-				ck_assert_int_eq(sky_store_step_get(S, id, &r), 0);
+				ck_assert_int_eq(sky_store_step_get(S, id, &r),
+				                 0);
 				ck_assert_int_eq(r->status, f);
 			}
 			sky_step_rec_free(r);
@@ -380,7 +374,7 @@ START_TEST(task_fields_round_trip)
 	in.data_extraction_goal = "did it work";
 	in.proxy_location = "\"RESIDENTIAL\"";
 	in.data_extraction_schema =
-		"{\"application_success\":{\"type\":\"boolean\"}}";
+	    "{\"application_success\":{\"type\":\"boolean\"}}";
 	in.error_code_mapping = "{\"NO_JOB\":\"the job is closed\"}";
 	in.navigation_payload = "{\"phone\":\"555-0100\"}";
 	in.max_steps = 7;
@@ -399,9 +393,8 @@ START_TEST(task_fields_round_trip)
 	ck_assert_int_eq(sky_store_task_create(S, &in, &r, &existed), 0);
 	ck_assert_int_eq(existed, 0);
 	ck_assert(sky_str_startswith(r->task_id, "tsk_v2_"));
-	ck_assert_int_eq(sky_store_task_get(S, sky_store_default_org(S),
-	                                    r->task_id, &g),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_task_get(S, sky_store_default_org(S), r->task_id, &g), 0);
 	ck_assert_str_eq(g->organization_id, sky_store_default_org(S));
 	ck_assert(sky_str_startswith(g->organization_id, "o_"));
 	ck_assert_str_eq(g->run_type, "task_v2");
@@ -440,15 +433,14 @@ START_TEST(task_fields_round_trip)
 	                                           ":true}"),
 	                 0);
 	ck_assert_int_eq(sky_store_task_set_errors(
-				 S, r->task_id,
-				 "[{\"error_code\":\"NO_JOB\"}]"),
+	                     S, r->task_id, "[{\"error_code\":\"NO_JOB\"}]"),
 	                 0);
 	ck_assert_int_eq(sky_store_task_set_webhook_failure_reason(
-				 S, r->task_id, "HTTP 500"),
+	                     S, r->task_id, "HTTP 500"),
 	                 0);
 	ck_assert_int_eq(sky_store_task_set_step_count(S, r->task_id, 4), 0);
 	ck_assert_int_eq(sky_store_task_set_proxy_applied(
-				 S, r->task_id, "{\"server\":\"none\"}"),
+	                     S, r->task_id, "{\"server\":\"none\"}"),
 	                 0);
 	ck_assert_int_eq(sky_store_task_set_notes(S, r->task_id, "[1]"), 0);
 	g = get_task(r->task_id);
@@ -461,9 +453,9 @@ START_TEST(task_fields_round_trip)
 	ck_assert_int_ge(g->modified_at, g->created_at);
 	sky_task_rec_free(g);
 	/* Bad JSON never lands, and its text is not echoed. */
-	ck_assert_int_eq(sky_store_task_set_output(S, r->task_id,
-	                                           "{\"secret\": hunter2"),
-	                 SKY_EINVALID);
+	ck_assert_int_eq(
+	    sky_store_task_set_output(S, r->task_id, "{\"secret\": hunter2"),
+	    SKY_EINVALID);
 	ck_assert(strstr(sky_error_last(), "output is not valid JSON"));
 	ck_assert(!strstr(sky_error_last(), "hunter2"));
 	ck_assert_int_eq(sky_store_task_set_errors(S, r->task_id, "{}"),
@@ -550,9 +542,9 @@ START_TEST(task_idempotency_key)
 	ck_assert_int_eq(l->total, 2);
 	/* The other organization cannot see the first task. */
 	sky_task_rec *g = NULL;
-	ck_assert_int_eq(sky_store_task_get(S, org->organization_id,
-	                                    a->task_id, &g),
-	                 SKY_ENOTFOUND);
+	ck_assert_int_eq(
+	    sky_store_task_get(S, org->organization_id, a->task_id, &g),
+	    SKY_ENOTFOUND);
 	char want[96];
 	snprintf(want, sizeof want, "Task run not found %s", a->task_id);
 	ck_assert_str_eq(sky_error_last(), want);
@@ -647,8 +639,8 @@ START_TEST(task_list_paging_sorting_filters)
 	sky_store_task_set_status(S, ids[1], SKY_TASK_CANCELED, NULL, NULL);
 	sky_store_task_set_status(S, ids[4], SKY_TASK_RUNNING, NULL, NULL);
 	sky_store_task_set_status(S, ids[4], SKY_TASK_COMPLETED, NULL, NULL);
-	q.status_mask = SKY_TASK_MASK(SKY_TASK_RUNNING) |
-	                SKY_TASK_MASK(SKY_TASK_CANCELED);
+	q.status_mask =
+	    SKY_TASK_MASK(SKY_TASK_RUNNING) | SKY_TASK_MASK(SKY_TASK_CANCELED);
 	got = page_ids(&q, &total, &n);
 	ck_assert_int_eq(total, 2);
 	ck_assert_str_eq(got[0], ids[0]);
@@ -699,9 +691,9 @@ START_TEST(task_list_paging_sorting_filters)
 
 	/* Recovery view: every running task, oldest first. */
 	sky_store_task_set_status(S, ids[7], SKY_TASK_RUNNING, NULL, NULL);
-	ck_assert_int_eq(sky_store_task_list_status(
-				 S, SKY_TASK_MASK(SKY_TASK_RUNNING), &l),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_task_list_status(S, SKY_TASK_MASK(SKY_TASK_RUNNING), &l),
+	    0);
 	ck_assert_uint_eq(l->count, 2);
 	ck_assert_str_eq(l->items[0].task_id, ids[0]);
 	ck_assert_str_eq(l->items[1].task_id, ids[7]);
@@ -774,9 +766,8 @@ START_TEST(claim_each_task_exactly_once)
 	for (int i = 0; i < n; i++)
 		free(all[i]);
 	sky_task_list *l = NULL;
-	ck_assert_int_eq(sky_store_task_list_status(S, SKY_TASK_MASK_ACTIVE,
-	                                            &l),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_task_list_status(S, SKY_TASK_MASK_ACTIVE, &l), 0);
 	ck_assert_uint_eq(l->count, CLAIM_TASKS);
 	for (size_t i = 0; i < l->count; i++)
 		ck_assert_int_eq(l->items[i].status, SKY_TASK_RUNNING);
@@ -793,9 +784,8 @@ START_TEST(claim_oldest_first_and_filters)
 	sky_task_rec *r = NULL;
 
 	/* Canceled tasks are not runnable. */
-	ck_assert_int_eq(sky_store_task_set_status(S, a, SKY_TASK_CANCELED,
-	                                           NULL, NULL),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_task_set_status(S, a, SKY_TASK_CANCELED, NULL, NULL), 0);
 	ck_assert_int_eq(sky_store_task_claim(S, SKY_RUN_TYPE_V1, &r), 0);
 	ck_assert_str_eq(r->task_id, c);
 	sky_task_rec_free(r);
@@ -855,16 +845,14 @@ START_TEST(readers_run_beside_writer)
 	 * a reader sees each write that returned before its read began. */
 	for (int i = 0; i < N; i++) {
 		sky_task_rec *r = NULL;
-		ck_assert_int_eq(sky_store_task_set_status(S, ids[i],
-		                                           SKY_TASK_RUNNING,
-		                                           NULL, NULL),
+		ck_assert_int_eq(sky_store_task_set_status(
+		                     S, ids[i], SKY_TASK_RUNNING, NULL, NULL),
 		                 0);
 		ck_assert_int_eq(sky_store_task_get(S, NULL, ids[i], &r), 0);
 		ck_assert_int_eq(r->status, SKY_TASK_RUNNING);
 		sky_task_rec_free(r);
-		ck_assert_int_eq(sky_store_task_set_status(S, ids[i],
-		                                           SKY_TASK_COMPLETED,
-		                                           NULL, NULL),
+		ck_assert_int_eq(sky_store_task_set_status(
+		                     S, ids[i], SKY_TASK_COMPLETED, NULL, NULL),
 		                 0);
 	}
 	stop = 1;
@@ -966,9 +954,9 @@ START_TEST(steps_order_tokens_and_count)
 	u.cost = 0.5;
 	ck_assert_int_eq(sky_store_step_add_usage(S, a->step_id, &u), 0);
 	ck_assert_int_eq(sky_store_step_set_last(S, a->step_id), 0);
-	ck_assert_int_eq(sky_store_step_set_output(S, a->step_id,
-	                                           "{\"action_results\":[]}"),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_step_set_output(S, a->step_id, "{\"action_results\":[]}"),
+	    0);
 	ck_assert_int_eq(sky_store_step_set_output(S, a->step_id, "{"),
 	                 SKY_EINVALID);
 	ck_assert_int_eq(sky_store_step_get(S, a->step_id, &g), 0);
@@ -1006,10 +994,10 @@ START_TEST(actions_append_and_history)
 	sky_store_step_create(S, task, 1, 0, &s1);
 	sky_store_step_create(S, task, 0, 1, &s0r);
 	ck_assert_int_eq(sky_store_action_append(
-				 S, s1->step_id,
-				 "{\"action_type\":\"complete\",\"reasoning\""
-				 ":\"done\"}",
-				 "{\"success\":true}", "completed", &a),
+	                     S, s1->step_id,
+	                     "{\"action_type\":\"complete\",\"reasoning\""
+	                     ":\"done\"}",
+	                     "{\"success\":true}", "completed", &a),
 	                 0);
 	ck_assert_int_eq(a->action_index, 0);
 	ck_assert_str_eq(a->action_type, "complete");
@@ -1019,12 +1007,12 @@ START_TEST(actions_append_and_history)
 	sky_action_rec_free(a);
 	for (int i = 0; i < 3; i++) {
 		ck_assert_int_eq(sky_store_action_append(
-					 S, s0->step_id,
-					 "{\"action_type\":\"input_text\","
-					 "\"element_id\":\"12\",\"text\":\"x\"}",
-					 "{\"success\":false,\"error\":"
-					 "\"not_visible\"}",
-					 "failed", &a),
+		                     S, s0->step_id,
+		                     "{\"action_type\":\"input_text\","
+		                     "\"element_id\":\"12\",\"text\":\"x\"}",
+		                     "{\"success\":false,\"error\":"
+		                     "\"not_visible\"}",
+		                     "failed", &a),
 		                 0);
 		ck_assert_int_eq(a->action_index, i);
 		ck_assert_str_eq(a->element_id, "12");
@@ -1032,9 +1020,9 @@ START_TEST(actions_append_and_history)
 		sky_action_rec_free(a);
 	}
 	ck_assert_int_eq(sky_store_action_append(
-				 S, s0r->step_id,
-				 "{\"action_type\":\"click\",\"element_id\":7}",
-				 NULL, "pending", NULL),
+	                     S, s0r->step_id,
+	                     "{\"action_type\":\"click\",\"element_id\":7}",
+	                     NULL, "pending", NULL),
 	                 0);
 	/* History: (order, retry, index). */
 	ck_assert_int_eq(sky_store_action_list(S, task, NULL, &l), 0);
@@ -1082,16 +1070,14 @@ START_TEST(artifacts_index)
 	sky_store_step_create(S, task, 0, 0, &st);
 	sky_store_step_create(S, other, 0, 0, &ost);
 	ck_assert_int_eq(sky_store_artifact_add(
-				 S, task, st->step_id,
-				 SKY_ARTIFACT_SCREENSHOT_LLM,
-				 "artifacts/tsk/1.png", 1234, NULL, &a),
+	                     S, task, st->step_id, SKY_ARTIFACT_SCREENSHOT_LLM,
+	                     "artifacts/tsk/1.png", 1234, NULL, &a),
 	                 0);
 	ck_assert(sky_str_startswith(a->artifact_id, "a_"));
-	ck_assert_int_eq(sky_store_artifact_add(S, task, NULL,
-	                                        SKY_ARTIFACT_RECORDING,
-	                                        "artifacts/tsk/rec.webm", 9,
-	                                        "ab12", NULL),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_artifact_add(S, task, NULL, SKY_ARTIFACT_RECORDING,
+	                           "artifacts/tsk/rec.webm", 9, "ab12", NULL),
+	    0);
 	ck_assert_int_eq(sky_store_artifact_add(S, task, st->step_id,
 	                                        SKY_ARTIFACT_LLM_PROMPT,
 	                                        "p.txt", 1, NULL, NULL),
@@ -1109,7 +1095,7 @@ START_TEST(artifacts_index)
 
 	/* Paths that could leave the data dir, bad kinds, wrong step. */
 	const char *bad[] = {"/etc/passwd", "../x", "a/../../x", "a/./b",
-	                     "a//b", "", "a\\..\\b", "dir/"};
+	                     "a//b",        "",     "a\\..\\b",  "dir/"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		ck_assert_msg(sky_store_artifact_add(S, task, NULL, "log",
 		                                     bad[i], 0, NULL,
@@ -1132,9 +1118,9 @@ START_TEST(artifacts_index)
 	ck_assert_str_eq(g->path, "artifacts/tsk/1.png");
 	sky_artifact_rec_free(g);
 	sky_store_org_create(S, "x", &org);
-	ck_assert_int_eq(sky_store_artifact_get(S, org->organization_id,
-	                                        a->artifact_id, &g),
-	                 SKY_ENOTFOUND);
+	ck_assert_int_eq(
+	    sky_store_artifact_get(S, org->organization_id, a->artifact_id, &g),
+	    SKY_ENOTFOUND);
 	sky_org_rec_free(org);
 	sky_artifact_rec_free(a);
 	sky_step_rec_free(st);
@@ -1187,9 +1173,8 @@ START_TEST(totp_newest_unused_unexpired)
 	free(red);
 
 	/* Newest first among those for this task or for no task. */
-	ck_assert_int_eq(sky_store_totp_take(S, NULL, "chris@pbacon.com", task,
-	                                     0, &r),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_totp_take(S, NULL, "chris@pbacon.com", task, 0, &r), 0);
 	ck_assert_str_eq(r->code, "222222");
 	ck_assert_str_eq(r->status, "used");
 	ck_assert_int_gt(r->used_at, 0);
@@ -1199,15 +1184,13 @@ START_TEST(totp_newest_unused_unexpired)
 	                                     sky_time_now_ms() + 1000, &r),
 	                 0);
 	ck_assert_ptr_null(r);
-	ck_assert_int_eq(sky_store_totp_take(S, NULL, "chris@pbacon.com", task,
-	                                     0, &r),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_totp_take(S, NULL, "chris@pbacon.com", task, 0, &r), 0);
 	ck_assert_str_eq(r->code, "111111");
 	sky_totp_rec_free(r);
 	/* Used, expired, raw and foreign codes are never handed out. */
-	ck_assert_int_eq(sky_store_totp_take(S, NULL, "chris@pbacon.com", task,
-	                                     0, &r),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_totp_take(S, NULL, "chris@pbacon.com", task, 0, &r), 0);
 	ck_assert_ptr_null(r);
 	ck_assert_int_eq(sky_store_totp_take(S, NULL, "nobody", NULL, 0, &r),
 	                 0);
@@ -1266,16 +1249,15 @@ START_TEST(browser_sessions)
 	ck_assert_str_eq(a->status, "created");
 	ck_assert_int_eq(sky_store_bsession_create(S, NULL, 5, NULL, NULL, &b),
 	                 0);
-	ck_assert_int_eq(sky_store_bsession_create(S, NULL, 0, NULL, NULL,
-	                                           NULL),
-	                 SKY_EINVALID);
-	ck_assert_int_eq(sky_store_bsession_set_status(
-				 S, a->browser_session_id, "running", "tsk_1",
-				 "ws://127.0.0.1:1/x"),
+	ck_assert_int_eq(
+	    sky_store_bsession_create(S, NULL, 0, NULL, NULL, NULL),
+	    SKY_EINVALID);
+	ck_assert_int_eq(sky_store_bsession_set_status(S, a->browser_session_id,
+	                                               "running", "tsk_1",
+	                                               "ws://127.0.0.1:1/x"),
 	                 0);
-	ck_assert_int_eq(sky_store_bsession_get(S, NULL, a->browser_session_id,
-	                                        &g),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_bsession_get(S, NULL, a->browser_session_id, &g), 0);
 	ck_assert_str_eq(g->status, "running");
 	ck_assert_str_eq(g->runnable_id, "tsk_1");
 	ck_assert_str_eq(g->browser_address, "ws://127.0.0.1:1/x");
@@ -1285,30 +1267,24 @@ START_TEST(browser_sessions)
 	sky_bsession_rec_free(g);
 	ck_assert_int_eq(sky_store_bsession_list_active(S, NULL, &l), 0);
 	ck_assert_uint_eq(l->count, 2);
-	ck_assert_str_eq(l->items[0].browser_session_id,
-	                 b->browser_session_id);
+	ck_assert_str_eq(l->items[0].browser_session_id, b->browser_session_id);
 	sky_bsession_list_free(l);
 
-	ck_assert_int_eq(sky_store_bsession_set_status(
-				 S, b->browser_session_id, "completed", NULL,
-				 NULL),
+	ck_assert_int_eq(sky_store_bsession_set_status(S, b->browser_session_id,
+	                                               "completed", NULL, NULL),
 	                 0);
-	ck_assert_int_eq(sky_store_bsession_set_status(
-				 S, b->browser_session_id, "running", NULL,
-				 NULL),
+	ck_assert_int_eq(sky_store_bsession_set_status(S, b->browser_session_id,
+	                                               "running", NULL, NULL),
 	                 SKY_EINVALID);
 	ck_assert(strstr(sky_error_last(), "from completed to running"));
-	ck_assert_int_eq(sky_store_bsession_set_status(
-				 S, a->browser_session_id, "created", NULL,
-				 NULL),
+	ck_assert_int_eq(sky_store_bsession_set_status(S, a->browser_session_id,
+	                                               "created", NULL, NULL),
 	                 SKY_EINVALID);
-	ck_assert_int_eq(sky_store_bsession_set_status(
-				 S, a->browser_session_id, "paused", NULL,
-				 NULL),
+	ck_assert_int_eq(sky_store_bsession_set_status(S, a->browser_session_id,
+	                                               "paused", NULL, NULL),
 	                 SKY_EINVALID);
-	ck_assert_int_eq(sky_store_bsession_get(S, NULL, b->browser_session_id,
-	                                        &g),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_bsession_get(S, NULL, b->browser_session_id, &g), 0);
 	ck_assert_int_gt(g->completed_at, 0);
 	sky_bsession_rec_free(g);
 	ck_assert_int_eq(sky_store_bsession_list_active(S, NULL, &l), 0);
@@ -1323,9 +1299,8 @@ START_TEST(browser_sessions)
 	snprintf(want, sizeof want, "Browser session %s not found",
 	         a->browser_session_id);
 	ck_assert_str_eq(sky_error_last(), want);
-	ck_assert_int_eq(sky_store_bsession_list_active(
-				 S, org->organization_id, &l),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_bsession_list_active(S, org->organization_id, &l), 0);
 	ck_assert_uint_eq(l->count, 0);
 	sky_bsession_list_free(l);
 	sky_org_rec_free(org);
@@ -1341,18 +1316,18 @@ START_TEST(workflows)
 	sky_workflow_list *l = NULL;
 
 	for (int i = 0; i < 5; i++) {
-		ck_assert_int_eq(sky_store_workflow_create(
-					 S, NULL, "t", "{\"prompt\":\"p\"}",
-					 "tsk_1", &w),
+		ck_assert_int_eq(sky_store_workflow_create(S, NULL, "t",
+		                                           "{\"prompt\":\"p\"}",
+		                                           "tsk_1", &w),
 		                 0);
-		ck_assert(sky_str_startswith(w->workflow_permanent_id,
-		                             "wpid_"));
+		ck_assert(
+		    sky_str_startswith(w->workflow_permanent_id, "wpid_"));
 		ids[i] = strdup(w->workflow_permanent_id);
 		sky_workflow_rec_free(w);
 	}
-	ck_assert_int_eq(sky_store_workflow_create(S, NULL, "t", "{", NULL,
-	                                           NULL),
-	                 SKY_EINVALID);
+	ck_assert_int_eq(
+	    sky_store_workflow_create(S, NULL, "t", "{", NULL, NULL),
+	    SKY_EINVALID);
 	ck_assert_int_eq(sky_store_workflow_get(S, NULL, ids[2], &w), 0);
 	ck_assert_str_eq(w->request, "{\"prompt\":\"p\"}");
 	ck_assert_str_eq(w->source_task_id, "tsk_1");
@@ -1402,9 +1377,9 @@ START_TEST(api_keys_stored_hashed)
 	ck_assert(!strstr(sky_error_last(), key));
 	ck_assert_int_eq(sky_store_apikey_add(S, NULL, "short", NULL),
 	                 SKY_EINVALID);
-	ck_assert_int_eq(sky_store_apikey_add(S, "o_404",
-	                                      "another-long-enough-key", NULL),
-	                 SKY_ENOTFOUND);
+	ck_assert_int_eq(
+	    sky_store_apikey_add(S, "o_404", "another-long-enough-key", NULL),
+	    SKY_ENOTFOUND);
 	ck_assert_int_eq(sky_store_apikey_count(S, &n), 0);
 	ck_assert_int_eq(n, 1);
 	sky_sha256_hex(key, strlen(key), hex);
@@ -1445,9 +1420,9 @@ START_TEST(webhook_outbox_lifecycle)
 
 	for (int i = 0; i < 3; i++) {
 		ck_assert_int_eq(sky_store_webhook_enqueue(
-					 S, task, "http://127.0.0.1:9/hook",
-					 "{\"status\":\"completed\"}", "abc",
-					 &w[i]),
+		                     S, task, "http://127.0.0.1:9/hook",
+		                     "{\"status\":\"completed\"}", "abc",
+		                     &w[i]),
 		                 0);
 		ck_assert(sky_str_startswith(w[i]->webhook_id, "wh_"));
 		ck_assert_int_eq(w[i]->status, SKY_WEBHOOK_PENDING);
@@ -1475,13 +1450,12 @@ START_TEST(webhook_outbox_lifecycle)
 	                 0);
 	/* Only a delivering row can be recorded. */
 	ck_assert_int_eq(sky_store_webhook_record(S, w[0]->webhook_id,
-	                                          SKY_WEBHOOK_OUTCOME_FAILED,
-	                                          0, "x"),
+	                                          SKY_WEBHOOK_OUTCOME_FAILED, 0,
+	                                          "x"),
 	                 SKY_EINVALID);
 	ck_assert(strstr(sky_error_last(), "delivered, not delivering"));
-	ck_assert_int_eq(sky_store_webhook_record(S, "wh_404",
-	                                          SKY_WEBHOOK_OUTCOME_FAILED,
-	                                          0, "x"),
+	ck_assert_int_eq(sky_store_webhook_record(
+	                     S, "wh_404", SKY_WEBHOOK_OUTCOME_FAILED, 0, "x"),
 	                 SKY_ENOTFOUND);
 	ck_assert_int_eq(sky_store_webhook_claim_due(S, now, 10, &l), 0);
 	ck_assert_uint_eq(l->count, 1);
@@ -1499,8 +1473,8 @@ START_TEST(webhook_outbox_lifecycle)
 	ck_assert_str_eq(l->items[0].last_error, "HTTP 503");
 	sky_webhook_list_free(l);
 	ck_assert_int_eq(sky_store_webhook_record(S, w[1]->webhook_id,
-	                                          SKY_WEBHOOK_OUTCOME_FAILED,
-	                                          0, "HTTP 500"),
+	                                          SKY_WEBHOOK_OUTCOME_FAILED, 0,
+	                                          "HTTP 500"),
 	                 0);
 
 	ck_assert_int_eq(sky_store_webhook_get(S, w[0]->webhook_id, &g), 0);
@@ -1669,9 +1643,8 @@ START_TEST(outbox_recovers_after_crash)
 	ck_assert_uint_eq(l->count, 2);
 	ck_assert_str_eq(l->items[0].payload, "{\"n\":1}");
 	sky_webhook_list_free(l);
-	ck_assert_int_eq(sky_store_webhook_claim_due(s, sky_time_now_ms(), 5,
-	                                             &l),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_webhook_claim_due(s, sky_time_now_ms(), 5, &l), 0);
 	ck_assert_uint_eq(l->count, 2);
 	sky_webhook_list_free(l);
 	ck_assert_int_eq(sky_store_webhook_recover(s, &n), 0);
@@ -1792,10 +1765,11 @@ START_TEST(refuses_newer_and_foreign_files)
 
 	/* Not a database at all. */
 	unlink(db);
-	ck_assert_int_eq(sky_write_file(db, "hello, this is not sqlite at "
-	                                    "all, just some text.........."
-	                                    "................................"
-	                                    "........................",
+	ck_assert_int_eq(sky_write_file(db,
+	                                "hello, this is not sqlite at "
+	                                "all, just some text.........."
+	                                "................................"
+	                                "........................",
 	                                120),
 	                 0);
 	ck_assert_int_eq(sky_store_open(&s, dir, NULL), SKY_EIO);
@@ -1817,9 +1791,8 @@ START_TEST(engine_opens_its_store)
 	char *db = sky_path_join(dir, SKY_STORE_FILE);
 
 	ck_assert_int_ge(sky_global_init(), 1);
-	ck_assert_int_eq(sky_engine_options_init(&o,
-	                                         SKY_ENGINE_OPTIONS_VERSION),
-	                 0);
+	ck_assert_int_eq(
+	    sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION), 0);
 	o.data_dir = dir;
 	ck_assert_msg(sky_engine_new(&e, &o) == 0, "%s", sky_error_last());
 	ck_assert_ptr_nonnull(e->store);
