@@ -72,8 +72,7 @@ static void put_action(sky_buf *b, const json_t *a, size_t text_cap)
 	if (json_is_array(keys)) {
 		size_t i;
 		json_t *k;
-		json_array_foreach(keys, i, k)
-		{
+		json_array_foreach (keys, i, k) {
 			sky_buf_puts(b, i ? "+" : " ");
 			sky_buf_puts(b, json_string_value(k)
 			                    ? json_string_value(k)
@@ -183,8 +182,7 @@ static char *step_verbatim(const json_t *step)
 	json_t *e;
 	if (!json_array_size(acts))
 		sky_buf_puts(&b, "  (no actions)\n");
-	json_array_foreach(acts, i, e)
-	{
+	json_array_foreach (acts, i, e) {
 		json_t *a = json_object_get(e, "action");
 		json_t *r = json_object_get(e, "result");
 		sky_buf_printf(&b, "  %zu. ", i + 1);
@@ -212,8 +210,7 @@ static char *step_summary(const json_t *step)
 	json_t *e;
 	if (!json_array_size(acts))
 		sky_buf_puts(&b, "no actions");
-	json_array_foreach(acts, i, e)
-	{
+	json_array_foreach (acts, i, e) {
 		if (i)
 			sky_buf_puts(&b, "; ");
 		put_action(&b, json_object_get(e, "action"), CAP_SHORT);
@@ -233,8 +230,7 @@ static char *aggregate(const json_t *history, size_t a)
 		    json_object_get(json_array_get(history, s), "actions");
 		size_t i;
 		json_t *e;
-		json_array_foreach(acts, i, e)
-		{
+		json_array_foreach (acts, i, e) {
 			total++;
 			if (json_is_true(json_object_get(
 			        json_object_get(e, "result"), "success")))

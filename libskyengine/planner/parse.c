@@ -311,8 +311,7 @@ static int build_index(struct vctx *v)
 	v->index = json_object();
 	size_t i;
 	json_t *el;
-	json_array_foreach(els, i, el)
-	{
+	json_array_foreach (els, i, el) {
 		const char *id = sky_json_str(el, "id");
 		if (id)
 			json_object_set(v->index, id, el);
@@ -375,11 +374,11 @@ static void add_payload_files(json_t *files, const json_t *v, int depth)
 	const char *k;
 	json_t *x;
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, x)
-		    add_payload_files(files, x, depth + 1);
+		json_array_foreach (v, i, x)
+			add_payload_files(files, x, depth + 1);
 	} else if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, x)
-		    add_payload_files(files, x, depth + 1);
+		json_object_foreach ((json_t *)v, k, x)
+			add_payload_files(files, x, depth + 1);
 	}
 }
 
@@ -398,8 +397,7 @@ static const char *match_file(const struct vctx *v, const char *want)
 {
 	size_t i;
 	json_t *f;
-	json_array_foreach(v->files, i, f)
-	{
+	json_array_foreach (v->files, i, f) {
 		if (!strcmp(json_string_value(f), want))
 			return json_string_value(f);
 	}
@@ -409,8 +407,7 @@ static const char *match_file(const struct vctx *v, const char *want)
 	const char *wb = base_name(want, &wl);
 	const char *hit = NULL;
 	int hits = 0;
-	json_array_foreach(v->files, i, f)
-	{
+	json_array_foreach (v->files, i, f) {
 		const char *fs = json_string_value(f);
 		const char *fb = base_name(fs, &fl);
 		if (wl && fl == wl && !strncmp(fb, wb, wl) &&
@@ -679,8 +676,7 @@ static const json_t *opt_by_text(const json_t *opts, const char *s)
 {
 	size_t i;
 	json_t *o;
-	json_array_foreach(opts, i, o)
-	{
+	json_array_foreach (opts, i, o) {
 		if (trim_case_eq(opt_text(o), s))
 			return o;
 	}
@@ -691,13 +687,11 @@ static const json_t *opt_by_value(const json_t *opts, const char *s)
 {
 	size_t i;
 	json_t *o;
-	json_array_foreach(opts, i, o)
-	{
+	json_array_foreach (opts, i, o) {
 		if (sky_str_eq(sky_json_str(o, "value"), s))
 			return o;
 	}
-	json_array_foreach(opts, i, o)
-	{
+	json_array_foreach (opts, i, o) {
 		if (trim_case_eq(sky_json_str(o, "value"), s))
 			return o;
 	}
@@ -708,8 +702,7 @@ static const json_t *opt_by_index(const json_t *opts, json_int_t ix)
 {
 	size_t i;
 	json_t *o;
-	json_array_foreach(opts, i, o)
-	{
+	json_array_foreach (opts, i, o) {
 		if (sky_json_int(o, "index", (json_int_t)i) == ix)
 			return o;
 	}
@@ -721,8 +714,7 @@ static char *options_list(const json_t *opts)
 	sky_buf b = {0};
 	size_t i;
 	json_t *o;
-	json_array_foreach(opts, i, o)
-	{
+	json_array_foreach (opts, i, o) {
 		if (i == MAX_OPTIONS_LISTED) {
 			sky_buf_printf(&b, ", ... (%zu in all)",
 			               json_array_size(opts));
@@ -963,8 +955,7 @@ static json_t *v_keypress(struct vctx *v, const json_t *raw, const char *id,
 	json_t *out = json_array();
 	size_t i;
 	json_t *x;
-	json_array_foreach(keys, i, x)
-	{
+	json_array_foreach (keys, i, x) {
 		char one[8];
 		const char *name = json_string_value(x);
 		const char *canon = name ? norm_key(name, one) : NULL;
@@ -1131,16 +1122,14 @@ static json_t *filter_errors(struct vctx *v, const json_t *errs)
 	json_t *out = json_array();
 	size_t i;
 	json_t *e;
-	json_array_foreach(errs, i, e)
-	{
+	json_array_foreach (errs, i, e) {
 		const char *code = sky_json_str(e, "error_code");
 		if (!code)
 			code = sky_json_str(e, "code");
 		const char *canon = NULL;
 		const char *k;
 		json_t *dv;
-		json_object_foreach((json_t *)map, k, dv)
-		{
+		json_object_foreach ((json_t *)map, k, dv) {
 			if (code && !strcasecmp(k, code))
 				canon = k;
 		}
@@ -1398,8 +1387,7 @@ static void totp_fields(struct vctx *v, const json_t *root,
 		return;
 	size_t i;
 	json_t *a;
-	json_array_foreach(res->actions, i, a)
-	{
+	json_array_foreach (res->actions, i, a) {
 		if (sky_str_eq(sky_json_str(a, "action_type"),
 		               "verification_code"))
 			return;
@@ -1485,8 +1473,7 @@ int sky_planner_parse_actions(const char *text,
 	int ended = 0;
 	const char *ended_by = NULL;
 	size_t ended_at = 0;
-	json_array_foreach(list, i, raw)
-	{
+	json_array_foreach (list, i, raw) {
 		if (ended) {
 			char *why = sky_asprintf(
 			    "comes after %s (action %zu); nothing runs "
@@ -1819,24 +1806,21 @@ int sky_planner_parse_errors(const char *text, const json_t *mapping,
 	json_t *drop = json_array();
 	size_t i;
 	json_t *e;
-	json_array_foreach(list, i, e)
-	{
+	json_array_foreach (list, i, e) {
 		const char *code = sky_json_str(e, "error_code");
 		if (!code)
 			code = sky_json_str(e, "code");
 		const char *canon = NULL;
 		const char *k;
 		json_t *dv;
-		json_object_foreach((json_t *)mapping, k, dv)
-		{
+		json_object_foreach ((json_t *)mapping, k, dv) {
 			if (code && !strcasecmp(k, code))
 				canon = k;
 		}
 		int dup = 0;
 		size_t j;
 		json_t *x;
-		json_array_foreach(out, j, x)
-		{
+		json_array_foreach (out, j, x) {
 			if (canon &&
 			    sky_str_eq(sky_json_str(x, "error_code"), canon))
 				dup = 1;

@@ -76,8 +76,7 @@ static int flatten_into(const json_t *nodes, json_t *out, int depth)
 		                     FLATTEN_MAX_DEPTH);
 	size_t i;
 	json_t *el;
-	json_array_foreach(nodes, i, el)
-	{
+	json_array_foreach (nodes, i, el) {
 		if (!json_is_object(el))
 			continue;
 		json_t *id = json_object_get(el, "id");
@@ -164,8 +163,7 @@ static char *dialogs_text(const json_t *dialogs)
 	sky_buf b = {0};
 	size_t i;
 	json_t *d;
-	json_array_foreach(dialogs, i, d)
-	{
+	json_array_foreach (dialogs, i, d) {
 		const char *t = sky_json_str(d, "type");
 		const char *m = sky_json_str(d, "message");
 		sky_buf_printf(&b, "- %s: %s\n", t ? t : "dialog", m ? m : "");
@@ -180,8 +178,7 @@ static char *tabs_text(const json_t *tabs)
 	sky_buf b = {0};
 	size_t i;
 	json_t *t;
-	json_array_foreach(tabs, i, t)
-	{
+	json_array_foreach (tabs, i, t) {
 		const char *title = sky_json_str(t, "title");
 		const char *url = sky_json_str(t, "url");
 		sky_buf_printf(&b, "- tab_index %" JSON_INTEGER_FORMAT "%s: ",
@@ -564,8 +561,7 @@ static char *mini_goals_text(const json_t *goals)
 	sky_buf b = {0};
 	size_t i;
 	json_t *g;
-	json_array_foreach(goals, i, g)
-	{
+	json_array_foreach (goals, i, g) {
 		const char *plan = sky_json_str(g, "plan");
 		const char *type = sky_json_str(g, "task_type");
 		const char *st = sky_json_str(g, "status");

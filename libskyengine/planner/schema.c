@@ -30,6 +30,7 @@ enum {
 struct sctx {
 	json_t *msgs; /* NULL while probing anyOf branches silently */
 	int nmsgs;
+	char *mismatch; /* why the last apply() said !ok; its caller reports */
 };
 
 static void msg(struct sctx *c, const char *path, const char *fmt, ...)
@@ -114,7 +115,8 @@ static int type_mask(const json_t *schema)
 	} else if (json_is_array(t)) {
 		size_t i;
 		json_t *x;
-		json_array_foreach(t, i, x) m |= type_bit(json_string_value(x));
+		json_array_foreach (t, i, x)
+			m |= type_bit(json_string_value(x));
 	}
 	if (!m && json_object_get(schema, "properties"))
 		m = T_OBJ;
@@ -300,19 +302,18 @@ static json_t *apply_union(struct sctx *c, const json_t *alts, const json_t *v,
 	json_t *alt;
 	/* The first branch that fits without complaint wins; otherwise
 	 * report against the first branch that is not just "null". */
-	json_array_foreach(alts, i, alt)
-	{
+	json_array_foreach (alts, i, alt) {
 		struct sctx probe = {0};
 		int aok;
 		json_t *r = apply(&probe, alt, v, path, depth + 1, &aok);
+		free(probe.mismatch);
 		if (aok && !probe.nmsgs) {
 			*ok = 1;
 			return r;
 		}
 		json_decref(r);
 	}
-	json_array_foreach(alts, i, alt)
-	{
+	json_array_foreach (alts, i, alt) {
 		if (type_mask(alt) != T_NULL)
 			return apply(c, alt, v, path, depth + 1, ok);
 	}
@@ -329,8 +330,7 @@ static json_t *apply_object(struct sctx *c, const json_t *schema, json_t *obj,
 	const char *k;
 	json_t *pv;
 	/* Declared fields first, in the schema's order, each present. */
-	json_object_foreach(props, k, pv)
-	{
+	json_object_foreach (props, k, pv) {
 		char *sub = path_key(path, k);
 		json_t *have = json_object_get(obj, k);
 		if (!have) {
@@ -338,6 +338,10 @@ static json_t *apply_object(struct sctx *c, const json_t *schema, json_t *obj,
 		} else {
 			int ok;
 			json_t *r = apply(c, pv, have, sub, depth + 1, &ok);
+			/* A wrong type is kept (the data may still help a
+			 * human) and reported; null is always fine here. */
+			if (!ok && !json_is_null(have))
+				msg(c, sub, "%s", c->mismatch);
 			json_object_set_new(out, k, r);
 		}
 		free(sub);
@@ -345,16 +349,14 @@ static json_t *apply_object(struct sctx *c, const json_t *schema, json_t *obj,
 	json_t *req = json_object_get(schema, "required");
 	size_t i;
 	json_t *rk;
-	json_array_foreach(req, i, rk)
-	{
+	json_array_foreach (req, i, rk) {
 		const char *name = json_string_value(rk);
 		if (name && !json_object_get(out, name)) {
 			json_t *have = json_object_get(obj, name);
 			json_object_set(out, name, have ? have : json_null());
 		}
 	}
-	json_object_foreach(obj, k, pv)
-	{
+	json_object_foreach (obj, k, pv) {
 		if (json_object_get(out, k))
 			continue;
 		if (json_is_false(addl) && props) {
@@ -375,8 +377,7 @@ static json_t *apply_array(struct sctx *c, const json_t *schema, json_t *arr,
 	json_t *out = json_array();
 	size_t i;
 	json_t *it;
-	json_array_foreach(arr, i, it)
-	{
+	json_array_foreach (arr, i, it) {
 		char *sub = sky_asprintf("%s[%zu]", path, i);
 		int ok = 1;
 		json_t *r = items ? apply(c, items, it, sub, depth + 1, &ok)
@@ -384,8 +385,10 @@ static json_t *apply_array(struct sctx *c, const json_t *schema, json_t *arr,
 		if (ok) {
 			json_array_append_new(out, r);
 		} else {
-			msg(c, sub, "dropped: %s is not a valid item",
-			    type_name(it));
+			if (json_is_null(it))
+				msg(c, sub, "dropped: null item");
+			else
+				msg(c, sub, "dropped: %s", c->mismatch);
 			json_decref(r);
 		}
 		free(sub);
@@ -401,14 +404,12 @@ static void check_enum(struct sctx *c, const json_t *schema, json_t **v,
 		return;
 	size_t i;
 	json_t *e;
-	json_array_foreach(en, i, e)
-	{
+	json_array_foreach (en, i, e) {
 		if (json_equal(e, *v))
 			return;
 	}
 	if (json_is_string(*v)) {
-		json_array_foreach(en, i, e)
-		{
+		json_array_foreach (en, i, e) {
 			if (json_is_string(e) &&
 			    !strcasecmp(json_string_value(e),
 			                json_string_value(*v))) {
@@ -455,6 +456,7 @@ static json_t *apply(struct sctx *c, const json_t *schema, const json_t *v,
 		struct sctx probe = {0};
 		int iok;
 		json_t *r = apply(&probe, items, v, path, depth + 1, &iok);
+		free(probe.mismatch);
 		if (iok && !probe.nmsgs) {
 			msg(c, path,
 			    "expected an array; wrapped the single "
@@ -474,9 +476,10 @@ static json_t *apply(struct sctx *c, const json_t *schema, const json_t *v,
 	if (!cur) {
 		char want[64];
 		char *s = sky_json_dumps(v);
-		msg(c, path, "expected %s, got %s %.60s",
-		    mask_name(mask, want, sizeof want), type_name(v),
-		    s ? s : "");
+		free(c->mismatch);
+		c->mismatch = sky_asprintf("expected %s, got %s %.60s",
+		                           mask_name(mask, want, sizeof want),
+		                           type_name(v), s ? s : "");
 		free(s);
 		*ok = 0;
 		return json_deep_copy(v);
@@ -566,8 +569,7 @@ static int is_shorthand(const json_t *s)
 	json_t *v;
 	if (!json_object_size(s))
 		return 0;
-	json_object_foreach((json_t *)s, k, v)
-	{
+	json_object_foreach ((json_t *)s, k, v) {
 		if (is_schema_keyword(k) && keyword_fits(k, v))
 			return 0;
 		if (!json_is_object(v) &&
@@ -582,8 +584,7 @@ static json_t *normalize_props(const json_t *props, int depth)
 	json_t *out = json_object();
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)props, k, v)
-	{
+	json_object_foreach ((json_t *)props, k, v) {
 		if (json_is_string(v) && type_bit(json_string_value(v)))
 			json_object_set_new(
 			    out, k,
@@ -620,8 +621,8 @@ static json_t *normalize(const json_t *s, int depth)
 		json_t *na = json_array();
 		size_t i;
 		json_t *a;
-		json_array_foreach(alts, i, a)
-		    json_array_append_new(na, normalize(a, depth + 1));
+		json_array_foreach (alts, i, a)
+			json_array_append_new(na, normalize(a, depth + 1));
 		json_object_set_new(o, uk[u], na);
 	}
 	if (!json_object_get(o, "type")) {
@@ -667,7 +668,10 @@ int sky_planner_schema_apply(const json_t *schema, const json_t *value,
 		json_decref(empty);
 	} else {
 		*out = apply(&c, norm, v, "$", 0, &ok);
+		if (!ok && !json_is_null(v))
+			msg(&c, "$", "%s", c.mismatch);
 	}
+	free(c.mismatch);
 	json_decref(norm);
 	if (messages)
 		*messages = c.msgs;

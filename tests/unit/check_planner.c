@@ -11,6 +11,7 @@
 #include "skytest.h"
 #include "util/fs.h"
 #include "util/json.h"
+#include "util/resource.h"
 #include "util/str.h"
 
 #define CORPUS "tests/unit/planner-corpus"
@@ -132,6 +133,97 @@ START_TEST(template_fails_on_missing_or_unknown_input)
 	ck_assert_int_eq(
 	    sky_planner__tmpl_render_file("no-such-purpose", ok, 1, &out),
 	    SKY_ENOTFOUND);
+}
+END_TEST
+
+/* The names a template header lists after `key:`. */
+static size_t header_names(const char *src, const char *key, char names[][48],
+                           size_t max)
+{
+	const char *end = strstr(src, "}}");
+	const char *p = strstr(src, key);
+	size_t n = 0;
+	if (!p || p > end)
+		return 0;
+	p += strlen(key);
+	while (n < max && *p && *p != '\n' && p < end) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		size_t l = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
+		if (!l)
+			break;
+		snprintf(names[n++], 48, "%.*s", (int)l, p);
+		p += l;
+	}
+	return n;
+}
+
+START_TEST(every_prompt_file_renders_and_checks_inputs)
+{
+	const char *files[] = {
+	    "extract-actions",     "check-goal", "extract-data",
+	    "surface-error-codes", "plan",       "summarize"};
+	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+		char *path = sky_asprintf("planner/prompts/%s.txt", files[f]);
+		const char *src = sky_resource_get(path, NULL);
+		ck_assert_msg(src != NULL, "%s is not embedded", path);
+		char req[32][48], opt[32][48];
+		size_t nr = header_names(src, "required:", req, 32);
+		size_t no = header_names(src, "optional:", opt, 32);
+		ck_assert_uint_gt(nr, 0);
+		sky_tmpl_input in[64];
+		char vals[64][64];
+		size_t n = 0;
+		for (size_t i = 0; i < nr; i++, n++) {
+			snprintf(vals[n], 64, "VALUE-OF-%s", req[i]);
+			in[n] = (sky_tmpl_input){req[i], vals[n]};
+		}
+		for (size_t i = 0; i < no; i++, n++) {
+			snprintf(vals[n], 64, "VALUE-OF-%s", opt[i]);
+			in[n] = (sky_tmpl_input){opt[i], vals[n]};
+		}
+		char *out = NULL;
+		ck_assert_msg(
+		    sky_planner__tmpl_render_file(files[f], in, n, &out) == 0,
+		    "%s: %s", files[f], sky_error_last());
+		/* Every substituted input shows up (a flag such as totp only
+		 * opens sections); the header does not. */
+		for (size_t i = 0; i < n; i++) {
+			char *tag = sky_asprintf("{{%s}}", in[i].name);
+			char *sect = sky_asprintf("{{#if %s}}", in[i].name);
+			ck_assert_msg(strstr(src, tag) || strstr(src, sect),
+			              "%s never uses %s", files[f], in[i].name);
+			if (strstr(src, tag))
+				ck_assert_msg(strstr(out, vals[i]) != NULL,
+				              "%s never shows %s", files[f],
+				              in[i].name);
+			free(tag);
+			free(sect);
+		}
+		ck_assert_ptr_null(strstr(out, "required:"));
+		ck_assert_ptr_null(strstr(out, "{{#"));
+		ck_assert_ptr_null(strstr(out, "{{/"));
+		ck_assert_ptr_null(strstr(out, "{{!"));
+		ck_assert_ptr_null(strstr(out, "{{else"));
+		free(out);
+		/* Each required input, left out, is an error. */
+		for (size_t r = 0; r < nr; r++) {
+			sky_tmpl_input less[64];
+			size_t m = 0;
+			for (size_t i = 0; i < n; i++)
+				if (i != r)
+					less[m++] = in[i];
+			ck_assert_int_eq(sky_planner__tmpl_render_file(
+			                     files[f], less, m, &out),
+			                 SKY_EINVALID);
+			ck_assert_ptr_nonnull(strstr(sky_error_last(), req[r]));
+		}
+		/* With only the required ones, it still renders. */
+		ck_assert_int_eq(
+		    sky_planner__tmpl_render_file(files[f], in, nr, &out), 0);
+		free(out);
+		free(path);
+	}
 }
 END_TEST
 
@@ -648,8 +740,7 @@ static int subset(const json_t *want, const json_t *have, char *why, size_t len)
 {
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)want, k, v)
-	{
+	json_object_foreach ((json_t *)want, k, v) {
 		json_t *h = json_object_get(have, k);
 		if (!h || !json_equal(v, h)) {
 			char *a = sky_json_dumps(v),
@@ -710,8 +801,7 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 	}
 	size_t i;
 	json_t *w;
-	json_array_foreach(wa, i, w)
-	{
+	json_array_foreach (wa, i, w) {
 		if (!subset(w, json_array_get(res->actions, i), why,
 		            sizeof why)) {
 			err = sky_asprintf("%s: action %zu: %s", name, i, why);
@@ -724,8 +814,7 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 		                   json_array_size(wr), gotr);
 		goto done;
 	}
-	json_array_foreach(wr, i, w)
-	{
+	json_array_foreach (wr, i, w) {
 		json_t *r = json_array_get(res->rejected, i);
 		const char *rc_ = sky_json_str(w, "reason_contains");
 		if (sky_json_int(w, "index", -1) !=
@@ -743,8 +832,7 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 	}
 	json_t *wrep = json_object_get(exp, "repairs");
 	char *reps = sky_planner_repairs_str(res->repairs);
-	json_array_foreach(wrep, i, w)
-	{
+	json_array_foreach (wrep, i, w) {
 		if (!strstr(reps, json_string_value(w)))
 			err = sky_asprintf("%s: repairs '%s' lack %s", name,
 			                   reps, json_string_value(w));
@@ -768,8 +856,7 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 		goto done;
 	}
 	json_t *notes = json_object_get(exp, "notes_contain");
-	json_array_foreach(notes, i, w)
-	{
+	json_array_foreach (notes, i, w) {
 		char *all = sky_json_dumps(res->notes);
 		int ok = strstr(all, json_string_value(w)) != NULL;
 		free(all);
@@ -781,9 +868,8 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 	}
 	const char *k;
 	json_t *v;
-	json_object_foreach(json_object_get(exp, "action_reason_contains"), k,
-	                    v)
-	{
+	json_object_foreach (json_object_get(exp, "action_reason_contains"), k,
+	                     v) {
 		json_t *a = json_array_get(res->actions, (size_t)atoi(k));
 		const char *r = sky_json_str(a, "reasoning");
 		if (!r || !strstr(r, json_string_value(v))) {
@@ -792,11 +878,9 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 			goto done;
 		}
 	}
-	json_object_foreach(json_object_get(exp, "absent_keys"), k, v)
-	{
+	json_object_foreach (json_object_get(exp, "absent_keys"), k, v) {
 		json_t *a = json_array_get(res->actions, (size_t)atoi(k));
-		json_array_foreach(v, i, w)
-		{
+		json_array_foreach (v, i, w) {
 			if (json_object_get(a, json_string_value(w))) {
 				err = sky_asprintf("%s: action %s has %s", name,
 				                   k, json_string_value(w));
@@ -820,8 +904,7 @@ START_TEST(malformed_answer_corpus)
 	const char *name;
 	json_t *exp;
 	ck_assert_uint_ge(json_object_size(exps), 40);
-	json_object_foreach(exps, name, exp)
-	{
+	json_object_foreach (exps, name, exp) {
 		char *rel = sky_asprintf(CORPUS "/%s", name);
 		char *path = skytest_src_path(rel);
 		char *text = sky_read_file(path, NULL);
@@ -1147,6 +1230,7 @@ int main(void)
 	TCase *tc = tcase_create("templates");
 	tcase_add_test(tc, template_renders_every_input);
 	tcase_add_test(tc, template_fails_on_missing_or_unknown_input);
+	tcase_add_test(tc, every_prompt_file_renders_and_checks_inputs);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("render");
 	tcase_add_test(tc, extract_actions_prompt_carries_every_input);
