@@ -119,6 +119,30 @@ int sky_planner_flatten(const json_t *snapshot, json_t **elements)
 
 /* ---- shared pieces ------------------------------------------------------- */
 
+/* The history for context_json: as given, except that the text of a
+ * verification-code entry is masked, since context_json may be recorded
+ * (replay files) and a one-time code must not be. */
+static json_t *history_context(const json_t *history)
+{
+	if (!json_is_array(history))
+		return history ? json_incref((json_t *)history) : json_null();
+	json_t *h = json_deep_copy(history);
+	size_t i, j;
+	json_t *step, *e;
+	json_array_foreach (h, i, step) {
+		json_array_foreach (json_object_get(step, "actions"), j, e) {
+			json_t *a = json_object_get(e, "action");
+			const char *t = sky_json_str(a, "action_type");
+			if (json_object_get(a, "text") &&
+			    (sky_str_eq(t, "verification_code") ||
+			     json_is_true(json_object_get(a, "totp"))))
+				json_object_set_new(a, "text",
+				                    json_string("******"));
+		}
+	}
+	return h;
+}
+
 /* Inputs of one template, with the strings they own. */
 struct inputs {
 	sky_tmpl_input in[MAX_INPUTS];
@@ -358,7 +382,7 @@ int sky_planner_render_actions(const sky_planner_actions_input *in,
 		json_decref(ctx);
 		return rc;
 	}
-	json_object_set_new(ctx, "history", ref_or_null(in->history));
+	json_object_set_new(ctx, "history", history_context(in->history));
 	json_object_set_new(ctx, "dialogs", ref_or_null(in->page.dialogs));
 	json_object_set_new(ctx, "tabs", ref_or_null(in->page.tabs));
 	json_object_set_new(ctx, "totp_available",
@@ -422,7 +446,7 @@ int sky_planner_render_check(const sky_planner_check_input *in,
 		json_decref(ctx);
 		return rc;
 	}
-	json_object_set_new(ctx, "history", ref_or_null(in->history));
+	json_object_set_new(ctx, "history", history_context(in->history));
 	char *now = now_text(in->now);
 	ctx_str(ctx, "now", now);
 
@@ -525,7 +549,7 @@ int sky_planner_render_errors(const sky_planner_errors_input *in,
 	                    ref_or_null(in->error_code_mapping));
 	ctx_str(ctx, "reasoning", in->reasoning);
 	ctx_str(ctx, "url", in->page.url);
-	json_object_set_new(ctx, "history", ref_or_null(in->history));
+	json_object_set_new(ctx, "history", history_context(in->history));
 	char *now = now_text(in->now);
 	ctx_str(ctx, "now", now);
 

@@ -327,7 +327,18 @@ START_TEST(extract_actions_prompt_carries_every_input)
 	ck_assert(json_equal(json_object_get(c, "navigation_payload"),
 	                     in.navigation_payload));
 	ck_assert(json_equal(json_object_get(c, "snapshot"), page));
-	ck_assert(json_equal(json_object_get(c, "history"), hist));
+	/* The history as given, but a one-time code is masked here too. */
+	ck_assert(!json_equal(json_object_get(c, "history"), hist));
+	ck_assert_ptr_null(strstr(p->context_json, "918273"));
+	json_t *masked = json_deep_copy(hist);
+	json_object_set_new(
+	    json_object_get(
+	        json_array_get(
+	            json_object_get(json_array_get(masked, 2), "actions"), 0),
+	        "action"),
+	    "text", json_string("******"));
+	ck_assert(json_equal(json_object_get(c, "history"), masked));
+	json_decref(masked);
 	ck_assert(json_equal(json_object_get(c, "dialogs"), dialogs));
 	ck_assert(json_is_true(json_object_get(c, "totp_available")));
 	ck_assert_str_eq(sky_json_str(c, "now"), "2026-11-28T21:00:00.000Z");
