@@ -954,6 +954,91 @@ START_TEST(malformed_answer_corpus)
 }
 END_TEST
 
+/* Whatever an answer is cut down to, what comes out obeys the rules. */
+START_TEST(every_truncation_of_the_corpus_is_safe)
+{
+	json_t *page = load_json(CORPUS "/page.json");
+	json_t *ctx = load_json(CORPUS "/context.json");
+	json_t *exps = load_json(CORPUS "/expectations.json");
+	json_t *els = NULL;
+	ck_assert_int_eq(sky_planner_flatten(page, &els), 0);
+	static const char *const vocab[] = {
+	    "click",     "input_text",  "select_option",
+	    "checkbox",  "upload_file", "download_file",
+	    "keypress",  "scroll",      "hover",
+	    "go_back",   "go_forward",  "reload_page",
+	    "goto_url",  "new_tab",     "switch_tab",
+	    "close_tab", "wait",        "extract",
+	    "complete",  "terminate",   "verification_code",
+	    NULL};
+	size_t parses = 0, with_actions = 0;
+	const char *name;
+	json_t *exp;
+	json_object_foreach (exps, name, exp) {
+		char *rel = sky_asprintf(CORPUS "/%s", name);
+		char *path = skytest_src_path(rel);
+		size_t len = 0;
+		char *text = sky_read_file(path, &len);
+		ck_assert_ptr_nonnull(text);
+		sky_planner_parse_ctx pc;
+		ctx_from(&pc, ctx, page, json_object_get(exp, "ctx"));
+		pc.snapshot = NULL;
+		pc.elements = els;
+		for (size_t cut = 0; cut <= len; cut++) {
+			char *pre = sky_strndup(text, cut);
+			sky_planner_actions *res = NULL;
+			int rc = sky_planner_parse_actions(pre, &pc, &res);
+			parses++;
+			ck_assert_msg(rc == 0 || rc == SKY_EPARSE,
+			              "%s cut at %zu: rc %d", name, cut, rc);
+			size_t i;
+			json_t *a;
+			int ended = 0;
+			json_array_foreach (res ? res->actions : NULL, i, a) {
+				const char *t = sky_json_str(a, "action_type");
+				const char *id = sky_json_str(a, "element_id");
+				int known = 0;
+				for (int k = 0; vocab[k]; k++)
+					known |= sky_str_eq(t, vocab[k]);
+				ck_assert_msg(known, "%s@%zu: type %s", name,
+				              cut, t);
+				ck_assert_msg(!ended,
+				              "%s@%zu: action after end", name,
+				              cut);
+				ended = sky_str_eq(t, "complete") ||
+				        sky_str_eq(t, "terminate");
+				int found = !id;
+				size_t j;
+				json_t *e;
+				json_array_foreach (els, j, e)
+					found |= sky_str_eq(
+					    id, sky_json_str(e, "id"));
+				ck_assert_msg(found, "%s@%zu: unknown id %s",
+				              name, cut, id);
+				if (sky_str_eq(t, "input_text"))
+					ck_assert_ptr_nonnull(
+					    sky_json_str(a, "text"));
+			}
+			if (res && json_array_size(res->actions))
+				with_actions++;
+			sky_planner_actions_free(res);
+			free(pre);
+		}
+		free(text);
+		free(path);
+		free(rel);
+	}
+	fprintf(stderr,
+	        "planner corpus prefixes: %zu parses, %zu yielded actions, "
+	        "all within the rules\n",
+	        parses, with_actions);
+	json_decref(els);
+	json_decref(exps);
+	json_decref(ctx);
+	json_decref(page);
+}
+END_TEST
+
 START_TEST(parse_rejects_non_answers)
 {
 	sky_planner_actions *res = (sky_planner_actions *)1;
@@ -1230,6 +1315,19 @@ START_TEST(prompt_size_of_the_corpus_page)
 	        strlen(TREE), n, n / 4, strlen(p->context_json));
 	ck_assert_uint_gt(n, strlen(TREE));
 	sky_planner_prompt_free(p);
+	/* The fixed cost: only the required inputs, an empty page. */
+	sky_planner_actions_input min = {0};
+	min.goal = "";
+	min.page.url = "";
+	min.page.element_tree = "";
+	min.now = "2026-11-28T21:00:00.000Z";
+	ck_assert_int_eq(sky_planner_render_actions(&min, &p), 0);
+	n = strlen(p->text);
+	fprintf(stderr,
+	        "extract-actions fixed overhead (required inputs only, "
+	        "empty page): %zu bytes, ~%zu tokens\n",
+	        n, n / 4);
+	sky_planner_prompt_free(p);
 	json_decref(ctx);
 	json_decref(page);
 }
@@ -1253,6 +1351,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("parse");
 	tcase_add_test(tc, malformed_answer_corpus);
+	tcase_add_test(tc, every_truncation_of_the_corpus_is_safe);
 	tcase_add_test(tc, parse_rejects_non_answers);
 	tcase_add_test(tc, parse_check_goal_answers);
 	tcase_add_test(tc, parse_plan_answers);
