@@ -8,5 +8,6 @@
 #include "skyengine/log.h"
 #include "skyengine/global.h"
 #include "skyengine/engine.h"
+#include "skyengine/run.h"
 
 #endif

@@ -1,0 +1,66 @@
+/* One model call of the agent: the request with the screenshot when the
+ * model may see it, usage added to the current step, the prompt and the
+ * answer kept as (redacted) artifacts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "llm/llm.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "util/time.h"
+
+int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
+                  char **answer)
+{
+	sky_llm_image img = {"image/jpeg", NULL, 0};
+	sky_llm_request req = {.version = SKY_LLM_REQUEST_VERSION};
+	sky_llm_result res;
+	int rc;
+	*answer = NULL;
+	if (sky_agent_cancelled(r))
+		return SKY_ECANCELED;
+
+	req.purpose = p->purpose;
+	req.prompt = p->text;
+	req.context_json = p->context_json;
+	req.response_schema_json = p->response_schema_json;
+	req.run_id = r->task->task_id;
+	req.step_order = r->step ? r->step->order : -1;
+	req.retry_index = r->step ? r->step->retry_index : 0;
+	req.timeout_ms = r->e->agent.llm_timeout_ms;
+	if (o && o->png && r->e->agent.vision &&
+	    sky_llm_client_vision(r->e->llmc)) {
+		img.data = o->png;
+		img.len = o->png_len;
+		req.images = &img;
+		req.n_images = 1;
+	}
+
+	char name[64];
+	snprintf(name, sizeof name, "%s.prompt.txt", p->purpose);
+	sky_agent_artifact(r, SKY_ARTIFACT_LLM_PROMPT, name, p->text,
+	                   strlen(p->text), 1);
+
+	int64_t t0 = sky_time_mono_ms();
+	rc = sky_llm_client_complete(r->e->llmc, &req, &res);
+	r->t_llm += (int)(sky_time_mono_ms() - t0);
+	if (rc)
+		return rc;
+	if (r->step) {
+		sky_step_usage u = {res.usage.input_tokens,
+		                    res.usage.output_tokens,
+		                    res.usage.reasoning_tokens,
+		                    res.usage.cached_tokens, res.usage.cost,
+		                    res.model};
+		sky_store_step_add_usage(r->e->store, r->step->step_id, &u);
+	}
+	snprintf(name, sizeof name, "%s.answer.txt", p->purpose);
+	sky_agent_artifact(r, SKY_ARTIFACT_LLM_RESPONSE, name, res.text,
+	                   strlen(res.text), 1);
+	*answer = res.text;
+	res.text = NULL;
+	sky_llm_result_clear(&res);
+	return 0;
+}
