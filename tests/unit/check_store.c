@@ -1738,6 +1738,7 @@ END_TEST
 
 START_TEST(refuses_newer_and_foreign_files)
 {
+	char junk[200];
 	char *dir = skytest_tmpdir("refuse");
 	char *db = sky_path_join(dir, SKY_STORE_FILE);
 	sky_store *s = NULL;
@@ -1765,13 +1766,9 @@ START_TEST(refuses_newer_and_foreign_files)
 
 	/* Not a database at all. */
 	unlink(db);
-	ck_assert_int_eq(sky_write_file(db,
-	                                "hello, this is not sqlite at "
-	                                "all, just some text.........."
-	                                "................................"
-	                                "........................",
-	                                120),
-	                 0);
+	memset(junk, 'x', sizeof junk);
+	memcpy(junk, "hello, this is not SQLite", 25);
+	ck_assert_int_eq(sky_write_file(db, junk, sizeof junk), 0);
 	ck_assert_int_eq(sky_store_open(&s, dir, NULL), SKY_EIO);
 	ck_assert(strstr(sky_error_last(), "not a usable SQLite database"));
 
