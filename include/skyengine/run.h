@@ -16,7 +16,9 @@ SKY_BEGIN_DECLS
 
 typedef struct sky_submit_options {
 	unsigned int version;
-	/* Organization the run belongs to; NULL = the default one. */
+	/* Organization the run belongs to; NULL = the default one. (In the
+	 * read functions below, "*" means any organization: for hosts that
+	 * checked access another way, such as a signed link.) */
 	const char *organization_id;
 	/* A client's idempotency key: a second submit with the same key
 	 * (per organization) returns the first run instead of a new one. */

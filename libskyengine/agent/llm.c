@@ -2,10 +2,10 @@
  * model may see it, usage added to the current step, the prompt and the
  * answer kept as (redacted) artifacts. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "agent/agent.h"
-#include "llm/llm.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -16,7 +16,8 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 {
 	sky_llm_image img = {"image/jpeg", NULL, 0};
 	sky_llm_request req = {.version = SKY_LLM_REQUEST_VERSION};
-	sky_llm_result res;
+	sky_llm_response res = {0};
+	char *err = NULL;
 	int rc;
 	*answer = NULL;
 	if (sky_agent_cancelled(r))
@@ -30,8 +31,8 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 	req.step_order = r->step ? r->step->order : -1;
 	req.retry_index = r->step ? r->step->retry_index : 0;
 	req.timeout_ms = r->e->agent.llm_timeout_ms;
-	if (o && o->png && r->e->agent.vision &&
-	    sky_llm_client_vision(r->e->llmc)) {
+	if (o && o->png && r->e->agent.vision && r->lvt->supports_vision &&
+	    r->lvt->supports_vision(r->llm)) {
 		img.data = o->png;
 		img.len = o->png_len;
 		req.images = &img;
@@ -44,23 +45,37 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 	                   strlen(p->text), 1);
 
 	int64_t t0 = sky_time_mono_ms();
-	rc = sky_llm_client_complete(r->e->llmc, &req, &res);
+	rc = r->lvt->complete(r->llm, &req, &res, &err);
 	r->t_llm += (int)(sky_time_mono_ms() - t0);
-	if (rc)
-		return rc;
+	if (rc || !res.text) {
+		rc = sky_error_set(rc ? rc : SKY_ELLM, "%s call failed: %s",
+		                   p->purpose,
+		                   err ? err
+		                       : rc ? sky_strerror(rc) : "empty answer");
+		goto out;
+	}
+	sky_step_usage u = {res.input_tokens, res.output_tokens,
+	                    res.reasoning_tokens, res.cached_tokens,
+	                    res.cost > 0 ? res.cost : 0, res.model};
 	if (r->step) {
-		sky_step_usage u = {res.usage.input_tokens,
-		                    res.usage.output_tokens,
-		                    res.usage.reasoning_tokens,
-		                    res.usage.cached_tokens, res.usage.cost,
-		                    res.model};
 		sky_store_step_add_usage(r->e->store, r->step->step_id, &u);
+	} else {
+		/* Calls outside a step (v2 planning) count on the next one. */
+		r->pending.input_tokens += u.input_tokens;
+		r->pending.output_tokens += u.output_tokens;
+		r->pending.reasoning_tokens += u.reasoning_tokens;
+		r->pending.cached_tokens += u.cached_tokens;
+		r->pending.cost += u.cost;
 	}
 	snprintf(name, sizeof name, "%s.answer.txt", p->purpose);
 	sky_agent_artifact(r, SKY_ARTIFACT_LLM_RESPONSE, name, res.text,
 	                   strlen(res.text), 1);
 	*answer = res.text;
 	res.text = NULL;
-	sky_llm_result_clear(&res);
-	return 0;
+out:
+	free(err);
+	free(res.text);
+	free(res.model);
+	free(res.finish_reason);
+	return rc;
 }

@@ -1,6 +1,7 @@
 /* Observe: settle the page, snapshot it, render the element tree, read
  * the page state (tabs, dialogs, downloads) and take a screenshot. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "agent/agent.h"
@@ -121,25 +122,30 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 	int64_t t1 = sky_time_mono_ms();
 	o->settle_ms = (int)(t1 - t0);
 
-	rc = b->snapshot(r->ctx, sky_page_script(), "{}", &text, &err);
+	rc = b->snapshot(r->ctx, sky_page_script(NULL), "{}", &text, &err);
 	if ((rc = take_json(rc, text, err, "snapshot", &o->snapshot)))
 		goto fail;
 	text = err = NULL;
 	int64_t t2 = sky_time_mono_ms();
 	o->snapshot_ms = (int)(t2 - t1);
 
-	sky_page_view *view = NULL;
-	sky_page_render_options ro = {0};
-	ro.budget_tokens = r->e->agent.tree_budget_tokens;
-	if ((rc = sky_page_render(o->snapshot, &ro, &view)))
+	sky_page_render_options ro;
+	sky_page_tree *tree = NULL;
+	sky_page_render_options_init(&ro);
+	ro.max_tokens = (size_t)r->e->agent.tree_budget_tokens;
+	if ((rc = sky_page_render_json(o->snapshot, &ro, &tree)))
 		goto fail;
-	o->tree = view->text;
-	view->text = NULL;
-	o->url_map = view->url_map;
-	view->url_map = NULL;
-	sky_page_view_free(view);
-	if ((rc = sky_planner_flatten(o->snapshot, &o->elements)))
-		goto fail;
+	o->tree = sky_strdup(sky_page_tree_text(tree));
+	o->elements = json_incref(sky_page_tree_elements(tree));
+	o->url_map = json_object();
+	for (size_t i = 1; i <= sky_page_tree_url_count(tree); i++) {
+		char key[32];
+		snprintf(key, sizeof key, "u%zu", i);
+		const char *u = sky_page_tree_url(tree, key);
+		if (u)
+			json_object_set_new(o->url_map, key, json_string(u));
+	}
+	sky_page_tree_free(tree);
 	o->url = sky_strdup(sky_json_str(o->snapshot, "url"));
 	o->title = sky_strdup(sky_json_str(o->snapshot, "title"));
 	o->page_text = sky_strdup(sky_json_str(o->snapshot, "text"));

@@ -403,6 +403,11 @@ static int new_step(sky_run *r, int order, int retry)
 	r->t_observe = r->t_plan = r->t_llm = r->t_act = 0;
 	if ((rc = set_step(r, SKY_STEP_RUNNING)))
 		return rc;
+	if (r->pending.input_tokens || r->pending.output_tokens) {
+		sky_store_step_add_usage(r->e->store, r->step->step_id,
+		                         &r->pending);
+		memset(&r->pending, 0, sizeof r->pending);
+	}
 	emit_step(r, SKY_EVENT_STEP_STARTED, NULL);
 	return 0;
 }

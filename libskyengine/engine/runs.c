@@ -34,8 +34,12 @@ static char *detail_body(const char *fmt, const char *a, const char *b,
 	return body;
 }
 
+/* NULL: the default organization; "*": any (a host that checked access
+ * another way, e.g. a signed link). */
 static const char *org_or_default(sky_engine *e, const char *org)
 {
+	if (org && !strcmp(org, "*"))
+		return NULL;
 	return org && *org ? org : sky_store_default_org(e->store);
 }
 
