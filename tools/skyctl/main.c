@@ -199,14 +199,12 @@ static int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	progress p = {PTHREAD_MUTEX_INITIALIZER, NULL, {0}, 0};
-	/* Subscribe before submitting; events of other runs are ignored
-	 * until the id is known (none exist in this process). */
 	char *out = NULL;
 	int status = 0, rc = 1;
-	pthread_mutex_lock(&p.lock);
 	int sub = sky_engine_subscribe(e, on_event, &p);
+	/* The submit emits its own "created" event on this thread, so the
+	 * lock is not held across it. */
 	if (sky_run_submit(e, body, NULL, &out, &status)) {
-		pthread_mutex_unlock(&p.lock);
 		fprintf(stderr, "skyctl: the request was refused (%d): %s\n",
 		        status, out ? out : sky_error_last());
 		goto done;
@@ -215,6 +213,7 @@ static int cmd_run(int argc, char **argv)
 	char *run_id = sky_strdup(json_string_value(
 		json_object_get(created, "run_id")));
 	json_decref(created);
+	pthread_mutex_lock(&p.lock);
 	p.run_id = run_id;
 	pthread_mutex_unlock(&p.lock);
 	sky_free(out);
