@@ -93,9 +93,11 @@ typedef struct progress {
 static void on_event(const sky_event *ev, void *ud)
 {
 	progress *p = ud;
-	if (!p->run_id || strcmp(ev->run_id, p->run_id))
-		return;
 	pthread_mutex_lock(&p->lock);
+	if (!p->run_id || strcmp(ev->run_id, p->run_id)) {
+		pthread_mutex_unlock(&p->lock);
+		return;
+	}
 	if (ev->type == SKY_EVENT_ACTION) {
 		json_t *j = json_loads(ev->json, 0, NULL);
 		json_t *a = json_object_get(j, "action");
