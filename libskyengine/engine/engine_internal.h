@@ -6,6 +6,7 @@
 #include <skyengine/engine.h>
 
 #include "plugin/loader.h"
+#include "store/store.h"
 
 struct sky_engine {
 	char *data_dir;      /* absolute */
@@ -18,6 +19,7 @@ struct sky_engine {
 	int max_retries_per_step;
 	int no_execute;
 	sky_plugins *plugins;
+	sky_store *store; /* <data_dir>/skyengine.db, shared by all threads */
 };
 
 /* Option value, else environment variable, else default; malloc'd. */
