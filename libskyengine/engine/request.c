@@ -774,6 +774,8 @@ static size_t utf8_chars(const char *s, size_t n)
 
 /* ==== field validators ================================================= */
 
+static void register_url_password(const char *url);
+
 /* Present and not null: the value; else NULL. */
 static json_t *field(pctx *c, const char *name)
 {
@@ -945,6 +947,7 @@ static void get_url(pctx *c, const char *name, char **out)
 	char *raw = NULL, *detail = NULL;
 	if (get_str(c, name, 0, &raw) || !raw)
 		return;
+	register_url_password(raw);
 	if (sky_url_validate(raw, c->url_flags, out, &detail)) {
 		if (detail)
 			fail_400(c, detail);
@@ -1067,13 +1070,33 @@ static int check_geo(pctx *c, json_t *v)
 	return bad ? -1 : 0;
 }
 
+/* The password in scheme://user:pass@host is a secret from now on: log
+ * lines and errors that quote the URL get it redacted. */
+static void register_url_password(const char *url)
+{
+	const char *start = strstr(url, "://"), *end, *at = NULL, *colon;
+	char *pw;
+
+	start = start ? start + 3 : url;
+	end = start + strcspn(start, "/?#");
+	for (const char *p = start; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (!at || !(colon = memchr(start, ':', (size_t)(at - start))))
+		return;
+	if ((pw = sky_strndup(colon + 1, (size_t)(at - colon - 1)))) {
+		sky_secret_register(pw);
+		free(pw);
+	}
+}
+
 /* {"url": "http://user:pass@host:port"}: a proxy server of our own. */
 static int check_proxy_url(pctx *c, json_t *v)
 {
 	static const char *const schemes[] = {"http", "https", "socks5", NULL};
 	json_t *u = json_object_get(v, "url");
 	char *norm = NULL, *detail = NULL;
-	const char *s = json_string_value(u), *at, *colon;
+	const char *s = json_string_value(u);
 	int blocked, rc;
 
 	if (!s) {
@@ -1081,14 +1104,7 @@ static int check_proxy_url(pctx *c, json_t *v)
 		        "Input should be a valid string", u, NULL);
 		return -1;
 	}
-	/* The password is a secret from here on. */
-	at = strrchr(s, '@');
-	colon = at ? memchr(s, ':', (size_t)(at - s)) : NULL;
-	if (colon && (colon = strchr(colon + 1, ':')) && colon < at) {
-		char *pw = sky_strndup(colon + 1, (size_t)(at - colon - 1));
-		sky_secret_register(pw);
-		free(pw);
-	}
+	register_url_password(s);
 	rc = url_check(s, schemes, 0, 0, &norm, &detail, &blocked);
 	free(norm);
 	free(detail);

@@ -79,7 +79,10 @@ static const char migration_1[] =
     "CREATE INDEX tasks_org_created ON tasks(organization_id, created_at);"
     "CREATE INDEX tasks_org_modified ON tasks(organization_id,"
     " modified_at);"
-    "CREATE INDEX tasks_status ON tasks(status, created_at);"
+    /* Only runnable rows: the claim's index stays small and finished
+       runs never touch it. */
+    "CREATE INDEX tasks_runnable ON tasks(created_at) WHERE status IN"
+    " ('created','queued') AND parent_task_id IS NULL;"
     "CREATE INDEX tasks_parent ON tasks(parent_task_id)"
     " WHERE parent_task_id IS NOT NULL;"
 

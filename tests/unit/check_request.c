@@ -346,6 +346,13 @@ START_TEST(proxy_objects)
 	char *red = sky_redact("connecting with s3cr3t-pw");
 	ck_assert(!strstr(red, "s3cr3t-pw"));
 	free(red);
+	/* So is one in a task URL. */
+	ok("{\"prompt\":\"p\",\"url\":\"https://bob:t4sk-pw@intranet.example/"
+	   "\"}");
+	ck_assert_str_eq(R->url, "https://bob:t4sk-pw@intranet.example/");
+	red = sky_redact("typing t4sk-pw");
+	ck_assert(!strstr(red, "t4sk-pw"));
+	free(red);
 	ck_assert_int_eq(parse("{\"prompt\":\"p\",\"proxy_location\":{\"url\":"
 	                       "\"ftp://proxy.example\"}}"),
 	                 SKY_EINVALID);

@@ -811,14 +811,14 @@ struct rw_arg {
 	char **ids;
 	int n;
 	int errors;
-	volatile int *stop;
+	int *stop;
 };
 
 static void *reader_worker(void *arg)
 {
 	struct rw_arg *a = arg;
 	int i = 0;
-	while (!*a->stop) {
+	while (!__atomic_load_n(a->stop, __ATOMIC_ACQUIRE)) {
 		sky_task_rec *r = NULL;
 		if (sky_store_task_get(S, NULL, a->ids[i++ % a->n], &r))
 			a->errors++;
@@ -833,7 +833,7 @@ START_TEST(readers_run_beside_writer)
 	char *ids[N];
 	struct rw_arg args[R];
 	pthread_t th[R];
-	volatile int stop = 0;
+	int stop = 0;
 
 	for (int i = 0; i < N; i++)
 		ids[i] = mk_task(S, NULL, NULL, NULL, 0);
@@ -855,7 +855,7 @@ START_TEST(readers_run_beside_writer)
 		                     S, ids[i], SKY_TASK_COMPLETED, NULL, NULL),
 		                 0);
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 	for (int t = 0; t < R; t++) {
 		pthread_join(th[t], NULL);
 		ck_assert_int_eq(args[t].errors, 0);
