@@ -348,8 +348,11 @@ int sky__engine_start(sky_engine *e)
 	pthread_cond_init(&e->changed, NULL);
 	pthread_cond_init(&e->work, NULL);
 	e->lock_fd = -1;
+	/* Webhooks are delivered even by an engine that does not execute
+	 * runs (a cancel sends one); the outbox claim keeps two processes
+	 * from sending the same row. */
 	if (e->no_execute)
-		return 0;
+		return sky__webhook_start(e);
 	/* One executing engine per data dir: two would both "recover" the
 	 * same running runs. */
 	char *lock_path = sky_asprintf("%s/engine.lock", e->data_dir);
