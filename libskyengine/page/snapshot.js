@@ -1,0 +1,1 @@
+/* placeholder */ globalThis.__sky = {};
