@@ -667,6 +667,7 @@ static void on_page_event(cdp_conn *c, cdp_session *s, const char *m, json_t *p)
 		if (main_frame) {
 			free(t->url);
 			t->url = cdp_strdup(cdp_jstr(p, "url"));
+			t->samedoc_seq++;
 		}
 	} else if (!strcmp(m, "Page.frameAttached")) {
 		tab_frame_add(t, fid);

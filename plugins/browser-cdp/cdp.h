@@ -191,11 +191,12 @@ struct cdp_tab {
 	char *loader_id;
 	char *url;
 	int loading;
-	unsigned nav_seq;    /* a navigation was requested or started */
-	unsigned commit_seq; /* the main frame committed a new document */
-	unsigned load_seq;   /* load event fired */
-	unsigned stop_seq;   /* main frame stopped loading */
-	int status;          /* HTTP status of the main document */
+	unsigned nav_seq;     /* a navigation was requested or started */
+	unsigned commit_seq;  /* the main frame committed a new document */
+	unsigned load_seq;    /* load event fired */
+	unsigned stop_seq;    /* main frame stopped loading */
+	unsigned samedoc_seq; /* navigated within the document */
+	int status;           /* HTTP status of the main document */
 	char *status_loader;
 	char *nav_error;
 	/* network */
@@ -297,8 +298,14 @@ size_t cdp_tab_inflight(cdp_tab *t, int64_t now, int64_t long_ms);
 
 int cdp_navigate(cdp_ctx *ctx, const char *url, const char *opts_json,
                  json_t **result);
-/* Wait for a navigation the page started (after an action). */
-int cdp_wait_navigation(cdp_ctx *ctx, cdp_tab *t, unsigned nav_seq_before,
+/* Where a tab's navigation state was before an action. */
+typedef struct cdp_nav_mark {
+	unsigned nav, commit, samedoc, dl;
+} cdp_nav_mark;
+void cdp_nav_mark_get(cdp_ctx *ctx, cdp_tab *t, cdp_nav_mark *m);
+/* After an action: if it started a navigation, wait (bounded) until the
+ * new document loaded. *navigated: 1 new document, 0 none. */
+int cdp_wait_navigation(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
                         int timeout_ms, int *navigated);
 int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result);
 int cdp_snapshot(cdp_ctx *ctx, const char *script, const char *opts_json,

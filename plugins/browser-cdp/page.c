@@ -480,38 +480,45 @@ int cdp_navigate(cdp_ctx *ctx, const char *url, const char *opts_json,
 	return rc;
 }
 
-int cdp_wait_navigation(cdp_ctx *ctx, cdp_tab *t, unsigned nav_before,
+void cdp_nav_mark_get(cdp_ctx *ctx, cdp_tab *t, cdp_nav_mark *m)
+{
+	pthread_mutex_lock(&ctx->b->lock);
+	m->nav = t->nav_seq;
+	m->commit = t->commit_seq;
+	m->samedoc = t->samedoc_seq;
+	m->dl = ctx->dl_seq;
+	pthread_mutex_unlock(&ctx->b->lock);
+}
+
+int cdp_wait_navigation(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
                         int timeout_ms, int *navigated)
 {
 	struct timespec dl;
-	int64_t start = cdp_now_ms();
+	int64_t start = cdp_now_ms(), end = start + timeout_ms;
 	*navigated = 0;
-	cdp_deadline(&dl, timeout_ms);
 	pthread_mutex_lock(&ctx->b->lock);
-	if (t->nav_seq == nav_before) {
-		pthread_mutex_unlock(&ctx->b->lock);
-		return 0;
-	}
-	*navigated = 1;
-	unsigned commit = t->commit_seq;
 	for (;;) {
-		/* Done once loading stopped; a request that never started
-		 * loading (cancelled, or turned into a download) ends after
-		 * a short grace. */
-		if (!t->loading &&
-		    (t->commit_seq != commit || cdp_now_ms() - start > 1500))
+		int64_t now = cdp_now_ms();
+		if (t->commit_seq != m->commit && !t->loading) {
+			*navigated = 1;
 			break;
-		if (!t->loading && t->stop_seq && t->commit_seq == commit) {
-			struct timespec g;
-			cdp_deadline(&g, 100);
-			cdp_ctx_wait(ctx, &g);
 		}
-		if (ctx->conn->dead || t->closed)
+		if (t->nav_seq == m->nav && t->commit_seq == m->commit &&
+		    !t->loading)
+			break; /* nothing was started */
+		/* Requested but not (yet) loading: cancelled, turned into a
+		 * download, or same-document; give it a short grace. */
+		if (!t->loading && t->commit_seq == m->commit &&
+		    (t->samedoc_seq != m->samedoc || ctx->dl_seq != m->dl ||
+		     now - start > 1500))
 			break;
-		if (t->loading && cdp_ctx_wait(ctx, &dl) == ETIMEDOUT)
+		if (now >= end || ctx->conn->dead || t->closed) {
+			*navigated = t->commit_seq != m->commit;
 			break;
-		if (cdp_now_ms() - start >= timeout_ms)
-			break;
+		}
+		int64_t until = t->loading ? end : start + 1500;
+		cdp_deadline(&dl, (until < end ? until : end) - now);
+		cdp_ctx_wait(ctx, &dl);
 	}
 	pthread_mutex_unlock(&ctx->b->lock);
 	return cdp_ctx_alive(ctx);
