@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <skyengine/engine.h>
 
+#include "net/http_client.h"
 #include "plugin/loader.h"
 
 struct sky_engine {
@@ -18,6 +19,7 @@ struct sky_engine {
 	int max_retries_per_step;
 	int no_execute;
 	sky_plugins *plugins;
+	sky_http_client *http; /* the shared client (net/) */
 };
 
 /* Option value, else environment variable, else default; malloc'd. */
