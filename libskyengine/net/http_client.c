@@ -17,6 +17,8 @@
 #include <ctype.h>
 #include <libwebsockets.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -132,6 +134,7 @@ struct call {
 
 struct sky_http_client {
 	struct lws_context *ctx;
+	SSL_CTX *ssl_ctx; /* ours, shared by the vhosts; see make_ssl_ctx */
 	struct lws_vhost *vh[N_ROUTES];
 	char *proxy_where[N_ROUTES]; /* "host:port" of each proxy */
 	char *no_proxy;
@@ -465,9 +468,10 @@ static void on_conn_error(sky_http_client *c, struct call *call,
 	         contains_ci(lws_last_line, "ssl") ||
 	         contains_ci(lws_last_line, "certificate") ||
 	         contains_ci(lws_last_line, "hostname"))
-		finish(c, call, SKY_EHTTP, 0,
-		       "TLS handshake with %s failed: %s%s%s", call->where,
-		       why, lws_last_line[0] ? "; " : "", lws_last_line);
+		/* lws' own text ("connect SSL err 1: error:00000001") says
+		 * nothing; the line it logged names the reason. */
+		finish(c, call, SKY_EHTTP, 0, "TLS handshake with %s failed: %s",
+		       call->where, lws_last_line[0] ? lws_last_line : why);
 	else if (call->sent_all || contains_ci(why, "closed before"))
 		finish(c, call, SKY_EHTTP, 0,
 		       "connection to %s closed before a complete response "
@@ -872,8 +876,43 @@ static char *proxy_for_lws(const char *proxy, char **where)
 	                    v6 ? "[" : "", num, v6 ? "]" : "", portbuf);
 }
 
+/*
+ * The client TLS context is ours, not lws': lws 4.1 finds its own client
+ * SSL_CTX at vhost destruction through an OpenSSL ex_data index that every
+ * new lws context re-allocates (one global), so with a second lws context
+ * in the process (the server, a browser plugin, a second client) it never
+ * frees it. A provided SSL_CTX is left alone by lws and freed here.
+ * Certificates: the system store, plus `ca_file`. lws still sets
+ * SSL_VERIFY_PEER and the host name check on every connection.
+ */
+static SSL_CTX *make_ssl_ctx(const char *ca_file)
+{
+	char why[256];
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx) {
+		sky_error_set(SKY_EHTTP, "cannot create a TLS context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
+	if (!SSL_CTX_set_default_verify_paths(ctx)) {
+		sky_log_warn(LOG, "cannot load the system CA store");
+		ERR_clear_error();
+	}
+	if (ca_file && *ca_file &&
+	    !SSL_CTX_load_verify_locations(ctx, ca_file, NULL)) {
+		ERR_error_string_n(ERR_get_error(), why, sizeof why);
+		ERR_clear_error();
+		SSL_CTX_free(ctx);
+		sky_error_set(SKY_EINVALID, "cannot load CA file %s: %s",
+		              ca_file, why);
+		return NULL;
+	}
+	return ctx;
+}
+
 static int create_vhost(sky_http_client *c, int route, const char *name,
-                        const char *proxy, const char *ca_file)
+                        const char *proxy)
 {
 	struct lws_context_creation_info vi;
 	char *lws_proxy = NULL;
@@ -882,7 +921,7 @@ static int create_vhost(sky_http_client *c, int route, const char *name,
 	vi.protocols = protocols;
 	vi.vhost_name = name;
 	vi.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-	vi.client_ssl_ca_filepath = ca_file;
+	vi.provided_client_ssl_ctx = c->ssl_ctx;
 	/* "" keeps lws from reading $http_proxy for this vhost. */
 	vi.http_proxy_address = "";
 	if (proxy) {
@@ -926,6 +965,8 @@ void sky_http_client_free(sky_http_client *c)
 	stop_thread(c);
 	if (c->ctx)
 		lws_context_destroy(c->ctx);
+	if (c->ssl_ctx)
+		SSL_CTX_free(c->ssl_ctx);
 	for (int i = 0; i < N_ROUTES; i++)
 		free(c->proxy_where[i]);
 	free(c->no_proxy);
@@ -970,6 +1011,12 @@ int sky_http_client_new(const sky_http_client_options *opts,
 		goto fail;
 	}
 
+	c->ssl_ctx = make_ssl_ctx(opts->ca_file);
+	if (!c->ssl_ctx) {
+		rc = sky_error_last_code();
+		goto fail;
+	}
+
 	memset(&info, 0, sizeof info);
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
@@ -988,16 +1035,13 @@ int sky_http_client_new(const sky_http_client_options *opts,
 		                   lws_last_line[0] ? ": " : "", lws_last_line);
 		goto fail;
 	}
-	if ((rc = create_vhost(c, ROUTE_DIRECT, "direct", NULL,
-	                       opts->ca_file)))
+	if ((rc = create_vhost(c, ROUTE_DIRECT, "direct", NULL)))
 		goto fail;
 	if (hp && *hp &&
-	    (rc = create_vhost(c, ROUTE_PROXY_HTTP, "proxy-http", hp,
-	                       opts->ca_file)))
+	    (rc = create_vhost(c, ROUTE_PROXY_HTTP, "proxy-http", hp)))
 		goto fail;
 	if (hsp && *hsp &&
-	    (rc = create_vhost(c, ROUTE_PROXY_HTTPS, "proxy-https", hsp,
-	                       opts->ca_file)))
+	    (rc = create_vhost(c, ROUTE_PROXY_HTTPS, "proxy-https", hsp)))
 		goto fail;
 	if (pthread_create(&c->thread, NULL, service_main, c)) {
 		rc = sky_error_set(SKY_ERROR, "cannot start the HTTP client "

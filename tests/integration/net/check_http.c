@@ -4,6 +4,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -91,7 +94,9 @@ static void handler(const skytest_req *req, skytest_resp *resp, void *ud)
 		resp->body_len = (size_t)atol(n);
 		resp->body = pattern(resp->body_len);
 		resp->content_type = strdup("text/plain");
-		resp->chunked = skytest_req_query(req, "chunked") != NULL;
+		free(n);
+		n = skytest_req_query(req, "chunked");
+		resp->chunked = n != NULL;
 		free(n);
 	} else if (!strcmp(req->path, "/slow-head")) {
 		char *ms = skytest_req_query(req, "ms");
@@ -107,7 +112,9 @@ static void handler(const skytest_req *req, skytest_resp *resp, void *ud)
 		resp->body_len = 100;
 		resp->body = pattern(100);
 		resp->truncate_to = 10;
-		resp->chunked = skytest_req_query(req, "chunked") != NULL;
+		char *ch = skytest_req_query(req, "chunked");
+		resp->chunked = ch != NULL;
+		free(ch);
 	} else if (!strcmp(req->path, "/drop")) {
 		resp->drop = 1;
 	} else if (!strcmp(req->path, "/n")) {
@@ -872,6 +879,183 @@ START_TEST(env_http_proxy_does_not_leak_into_direct_requests)
 }
 END_TEST
 
+
+/* --- HTTPS -------------------------------------------------------------------- */
+
+/* A self-signed certificate for "localhost", made for this run. */
+static void make_cert(const char *dir, char **cert, char **key)
+{
+	EVP_PKEY *pkey = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509V3_CTX v3;
+	ck_assert_ptr_nonnull(pkey);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, pkey);
+	X509_NAME *n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	                           (const unsigned char *)"localhost", -1, -1,
+	                           0);
+	X509_set_issuer_name(x, n);
+	X509V3_set_ctx_nodb(&v3);
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3,
+	                                          NID_subject_alt_name,
+	                                          "DNS:localhost");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	ck_assert_int_gt(X509_sign(x, pkey, EVP_sha256()), 0);
+	*cert = sky_asprintf("%s/cert.pem", dir);
+	*key = sky_asprintf("%s/key.pem", dir);
+	FILE *f = fopen(*cert, "w");
+	PEM_write_X509(f, x);
+	fclose(f);
+	f = fopen(*key, "w");
+	PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	X509_free(x);
+	EVP_PKEY_free(pkey);
+}
+
+/* A one-connection-at-a-time HTTPS server on 127.0.0.1. */
+struct tls_srv {
+	SSL_CTX *ctx;
+	int fd;
+	int port;
+	volatile int stop;
+	pthread_t thread;
+	int served;
+	char sni[64];
+	char request[512];
+};
+
+static void *tls_main(void *p)
+{
+	struct tls_srv *t = p;
+	while (!t->stop) {
+		struct pollfd pf = {t->fd, POLLIN, 0};
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		int c = accept(t->fd, NULL, NULL);
+		if (c < 0)
+			continue;
+		struct timeval tv = {5, 0};
+		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		SSL *ssl = SSL_new(t->ctx);
+		SSL_set_fd(ssl, c);
+		if (SSL_accept(ssl) == 1) {
+			char buf[2048];
+			int have = 0, r;
+			while (have < (int)sizeof buf - 1 &&
+			       (r = SSL_read(ssl, buf + have,
+			                     (int)sizeof buf - 1 - have)) > 0) {
+				have += r;
+				buf[have] = '\0';
+				if (strstr(buf, "\r\n\r\n"))
+					break;
+			}
+			buf[have] = '\0';
+			const char *sn = SSL_get_servername(
+				ssl, TLSEXT_NAMETYPE_host_name);
+			snprintf(t->sni, sizeof t->sni, "%s", sn ? sn : "");
+			snprintf(t->request, sizeof t->request, "%.*s",
+			         (int)strcspn(buf, "\r"), buf);
+			const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 6"
+			                   "\r\nConnection: close\r\n\r\nsecure";
+			SSL_write(ssl, resp, (int)strlen(resp));
+			SSL_shutdown(ssl);
+			t->served++;
+		}
+		SSL_free(ssl);
+		close(c);
+	}
+	return NULL;
+}
+
+static void tls_start(struct tls_srv *t, const char *cert, const char *key)
+{
+	struct sockaddr_in a = {0};
+	socklen_t al = sizeof a;
+	memset(t, 0, sizeof *t);
+	t->ctx = SSL_CTX_new(TLS_server_method());
+	ck_assert_int_eq(SSL_CTX_use_certificate_file(t->ctx, cert,
+	                                              SSL_FILETYPE_PEM), 1);
+	ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(t->ctx, key,
+	                                             SSL_FILETYPE_PEM), 1);
+	t->fd = socket(AF_INET, SOCK_STREAM, 0);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(t->fd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(listen(t->fd, 16), 0);
+	getsockname(t->fd, (struct sockaddr *)&a, &al);
+	t->port = ntohs(a.sin_port);
+	pthread_create(&t->thread, NULL, tls_main, t);
+}
+
+static void tls_stop(struct tls_srv *t)
+{
+	t->stop = 1;
+	pthread_join(t->thread, NULL);
+	close(t->fd);
+	SSL_CTX_free(t->ctx);
+}
+
+START_TEST(https_with_a_trusted_certificate)
+{
+	char *dir = skytest_tmpdir("http-tls"), *cert, *key;
+	struct tls_srv t;
+	sky_http_client *tc = NULL;
+	sky_http_client_options o = {0};
+	sky_http_response *resp = NULL;
+	char u[96];
+	make_cert(dir, &cert, &key);
+	tls_start(&t, cert, key);
+	o.ca_file = cert;
+	o.http_proxy = o.https_proxy = "";
+	ck_assert_int_eq(sky_http_client_new(&o, &tc), 0);
+
+	/* "localhost" resolves to ::1 first on most hosts; the server only
+	 * listens on 127.0.0.1, so this also walks the address list. */
+	snprintf(u, sizeof u, "https://localhost:%d/v1/secure?x=1", t.port);
+	sky_http_request r = {.version = SKY_HTTP_REQUEST_VERSION};
+	r.method = "GET";
+	r.url = u;
+	r.timeout_ms = 10000;
+	ck_assert_int_eq(sky_http_client_request(tc, &r, &resp), 0);
+	ck_assert_int_eq(resp->status, 200);
+	ck_assert_str_eq(resp->body, "secure");
+	sky_http_response_free(resp);
+	ck_assert_str_eq(t.sni, "localhost");
+	ck_assert_str_eq(t.request, "GET /v1/secure?x=1 HTTP/1.1");
+
+	/* The certificate names localhost, not 127.0.0.1. */
+	snprintf(u, sizeof u, "https://127.0.0.1:%d/", t.port);
+	ck_assert_int_eq(sky_http_client_request(tc, &r, &resp), SKY_EHTTP);
+	ck_assert_ptr_nonnull(strstr(sky_error_last(), "TLS"));
+	sky_http_client_free(tc);
+
+	/* Without the CA file the self-signed certificate is refused. */
+	o.ca_file = NULL;
+	ck_assert_int_eq(sky_http_client_new(&o, &tc), 0);
+	snprintf(u, sizeof u, "https://localhost:%d/", t.port);
+	ck_assert_int_eq(sky_http_client_request(tc, &r, &resp), SKY_EHTTP);
+	ck_assert_ptr_nonnull(strstr(sky_error_last(), "TLS"));
+	ck_assert_int_eq(t.served, 1);
+	sky_http_client_free(tc);
+
+	/* A CA file that does not exist is a clear error at start. */
+	o.ca_file = "/nonexistent/ca.pem";
+	ck_assert_int_eq(sky_http_client_new(&o, &tc), SKY_EINVALID);
+	ck_assert_ptr_nonnull(strstr(sky_error_last(), "/nonexistent/ca.pem"));
+	tls_stop(&t);
+	free(cert);
+	free(key);
+	free(dir);
+}
+END_TEST
+
 START_TEST(url_helpers)
 {
 	sky_url u;
@@ -929,6 +1113,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, engine_starts_and_stops_the_client);
 	tcase_add_test(tc, proxy_only_when_asked);
 	tcase_add_test(tc, env_http_proxy_does_not_leak_into_direct_requests);
+	tcase_add_test(tc, https_with_a_trusted_certificate);
 	tcase_add_test(tc, url_helpers);
 	suite_add_tcase(s, tc);
 	return s;
