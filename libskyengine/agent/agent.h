@@ -44,8 +44,7 @@ typedef struct sky_run {
 	void *browser;
 	void *ctx;                /* the run's browser context */
 	char *download_dir;
-	const sky_llm_provider *lvt;
-	void *llm;
+	struct sky_llm *llm;
 	json_t *payload;          /* navigation_payload or null */
 	json_t *schema;           /* data_extraction_schema or null */
 	json_t *mapping;          /* error_code_mapping or null */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "llm/llm.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -16,8 +17,7 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 {
 	sky_llm_image img = {"image/jpeg", NULL, 0};
 	sky_llm_request req = {.version = SKY_LLM_REQUEST_VERSION};
-	sky_llm_response res = {0};
-	char *err = NULL;
+	sky_llm_result *res = NULL;
 	int rc;
 	*answer = NULL;
 	if (sky_agent_cancelled(r))
@@ -31,8 +31,9 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 	req.step_order = r->step ? r->step->order : -1;
 	req.retry_index = r->step ? r->step->retry_index : 0;
 	req.timeout_ms = r->e->agent.llm_timeout_ms;
-	if (o && o->png && r->e->agent.vision && r->lvt->supports_vision &&
-	    r->lvt->supports_vision(r->llm)) {
+	/* Pending usage of a step-less call carries no model name. */
+	if (o && o->png && r->e->agent.vision &&
+	    sky_llm_supports_vision(r->llm)) {
 		img.data = o->png;
 		img.len = o->png_len;
 		req.images = &img;
@@ -45,18 +46,14 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 	                   strlen(p->text), 1);
 
 	int64_t t0 = sky_time_mono_ms();
-	rc = r->lvt->complete(r->llm, &req, &res, &err);
+	rc = sky_llm_complete(r->llm, &req, r->deadline_ms, &res);
 	r->t_llm += (int)(sky_time_mono_ms() - t0);
-	if (rc || !res.text) {
-		rc = sky_error_set(rc ? rc : SKY_ELLM, "%s call failed: %s",
-		                   p->purpose,
-		                   err ? err
-		                       : rc ? sky_strerror(rc) : "empty answer");
-		goto out;
-	}
-	sky_step_usage u = {res.input_tokens, res.output_tokens,
-	                    res.reasoning_tokens, res.cached_tokens,
-	                    res.cost > 0 ? res.cost : 0, res.model};
+	if (rc)
+		return sky_error_wrap(rc, "%s call failed", p->purpose);
+	sky_step_usage u = {res->usage.input_tokens, res->usage.output_tokens,
+	                    res->usage.reasoning_tokens,
+	                    res->usage.cached_tokens, res->usage.cost_usd,
+	                    res->model};
 	if (r->step) {
 		sky_store_step_add_usage(r->e->store, r->step->step_id, &u);
 	} else {
@@ -68,14 +65,10 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 		r->pending.cost += u.cost;
 	}
 	snprintf(name, sizeof name, "%s.answer.txt", p->purpose);
-	sky_agent_artifact(r, SKY_ARTIFACT_LLM_RESPONSE, name, res.text,
-	                   strlen(res.text), 1);
-	*answer = res.text;
-	res.text = NULL;
-out:
-	free(err);
-	free(res.text);
-	free(res.model);
-	free(res.finish_reason);
-	return rc;
+	sky_agent_artifact(r, SKY_ARTIFACT_LLM_RESPONSE, name, res->text,
+	                   strlen(res->text), 1);
+	*answer = res->text;
+	res->text = NULL;
+	sky_llm_result_free(res);
+	return 0;
 }

@@ -294,7 +294,7 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 		goto out;
 	}
 	if ((rc = sky__engine_browser(e, &r.bvt, &r.browser)) ||
-	    (rc = sky__engine_llm(e, &r.lvt, &r.llm))) {
+	    (rc = sky__engine_llm(e, &r.llm))) {
 		why = sky_strdup(sky_error_last());
 		set_final(&r, SKY_TASK_FAILED, why);
 		goto out;

@@ -216,6 +216,8 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	pthread_mutex_init(&e->prov_lock, NULL);
 	pthread_cond_init(&e->webhook_cond, NULL);
 	sky_host_set_config(e->config_json, e->data_dir);
+	if ((rc = sky_http_shared_acquire(e->config_json, &e->http)))
+		goto fail;
 	/* From here on sky_engine_free() stops whatever started. */
 	e->started = 1;
 	if ((rc = sky__engine_start(e)))
@@ -253,6 +255,7 @@ void sky_engine_free(sky_engine *e)
 	free(e->url_key);
 	free(e->webhook_key);
 	free(e->public_url);
+	sky_http_shared_release(e->http);
 	free(e->data_dir);
 	free(e->plugin_path);
 	free(e->llm_name);

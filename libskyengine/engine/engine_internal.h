@@ -9,6 +9,7 @@
 
 #include "engine/request.h"
 #include "engine/response.h"
+#include "net/http_client.h"
 #include "plugin/loader.h"
 #include "store/store.h"
 
@@ -84,8 +85,7 @@ struct sky_engine {
 	pthread_mutex_t prov_lock;
 	const sky_browser_provider *browser;
 	void *browser_inst;
-	const sky_llm_provider *llm;
-	void *llm_inst;
+	struct sky_llm *llm;      /* llm/llm.h: provider + accounting */
 	const sky_proxy_provider *proxy;
 	void *proxy_inst;
 	const sky_totp_provider *totp;
@@ -98,6 +98,7 @@ struct sky_engine {
 	int webhook_max_attempts;  /* config webhook.max_attempts, 3 */
 	int webhook_backoff_ms;    /* first retry delay; doubles; 1000 */
 	pthread_cond_t webhook_cond;
+	sky_http_client *http; /* the shared client (net/) */
 };
 
 /* Option value, else environment variable, else default; malloc'd. */
@@ -128,7 +129,7 @@ char *sky__run_json(sky_engine *e, const sky_task_rec *t);
 /* providers.c: the engine's provider instances, created on first use. */
 int sky__engine_browser(sky_engine *e, const sky_browser_provider **vt,
                         void **inst);
-int sky__engine_llm(sky_engine *e, const sky_llm_provider **vt, void **inst);
+int sky__engine_llm(sky_engine *e, struct sky_llm **llm);
 /* NULL vt (and 0) when no proxy / TOTP provider is configured. */
 int sky__engine_proxy(sky_engine *e, const sky_proxy_provider **vt,
                       void **inst);

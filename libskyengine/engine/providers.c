@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/engine_internal.h"
+#include "llm/llm.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -67,22 +68,14 @@ int sky__engine_browser(sky_engine *e, const sky_browser_provider **vt,
 	return rc;
 }
 
-int sky__engine_llm(sky_engine *e, const sky_llm_provider **vt, void **inst)
+int sky__engine_llm(sky_engine *e, struct sky_llm **llm)
 {
 	int rc = 0;
 	pthread_mutex_lock(&e->prov_lock);
-	if (!e->llm_inst) {
-		const sky_llm_provider *p = sky_plugins_llm(e->plugins,
-		                                            e->llm_name);
-		if (!p)
-			rc = sky_error_last_code() ? sky_error_last_code()
-			                           : SKY_EPLUGIN;
-		else if (!(rc = create_instance(e, "llm", "llm", e->llm_name,
-		                                p->create, &e->llm_inst)))
-			e->llm = p;
-	}
-	*vt = e->llm;
-	*inst = e->llm_inst;
+	if (!e->llm)
+		rc = sky_llm_open(e->plugins, e->llm_name, e->config_json,
+		                  &e->llm);
+	*llm = e->llm;
 	pthread_mutex_unlock(&e->prov_lock);
 	return rc;
 }
@@ -146,11 +139,11 @@ void sky__engine_providers_free(sky_engine *e)
 {
 	if (e->browser_inst)
 		e->browser->destroy(e->browser_inst);
-	if (e->llm_inst)
-		e->llm->destroy(e->llm_inst);
+	sky_llm_close(e->llm);
+	e->llm = NULL;
 	if (e->proxy_inst)
 		e->proxy->destroy(e->proxy_inst);
 	if (e->totp_inst)
 		e->totp->destroy(e->totp_inst);
-	e->browser_inst = e->llm_inst = e->proxy_inst = e->totp_inst = NULL;
+	e->browser_inst = e->proxy_inst = e->totp_inst = NULL;
 }
