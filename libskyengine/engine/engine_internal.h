@@ -17,6 +17,7 @@
 typedef struct sky_active_run {
 	char *run_id;
 	volatile int cancel;       /* set by sky_run_cancel */
+	int executing;             /* a worker holds it (else: only a key) */
 	char *signing_key;         /* webhook key from the submit, or NULL */
 	struct sky_active_run *next;
 } sky_active_run;

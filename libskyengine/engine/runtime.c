@@ -216,16 +216,19 @@ void sky__engine_run_canceled(sky_engine *e, const sky_task_rec *t)
 {
 	pthread_mutex_lock(&e->lock);
 	sky_active_run *a = active_find(e, t->task_id);
+	int executing = a && a->executing;
 	if (a)
 		a->cancel = 1;
 	pthread_mutex_unlock(&e->lock);
 	sky_log_info(COMPONENT, "run %s canceled", t->task_id);
 	/* A run no worker holds is finished here; a running one is
 	 * finished by its worker (which also closes its context). */
-	if (!a)
+	if (!executing) {
 		sky__engine_run_changed(e, t->task_id);
-	else
+		active_remove(e, t->task_id);
+	} else {
 		bump(e);
+	}
 }
 
 void sky__engine_run_changed(sky_engine *e, const char *run_id)
@@ -261,6 +264,9 @@ static void execute(sky_engine *e, sky_task_rec *t)
 	sky_active_run *a = active_get(e, t->task_id);
 	if (!a)
 		return;
+	pthread_mutex_lock(&e->lock);
+	a->executing = 1;
+	pthread_mutex_unlock(&e->lock);
 	char *id = sky_strdup(t->task_id);
 	sky__engine_run_changed(e, id); /* now running */
 	sky_agent_execute(e, t);

@@ -21,6 +21,7 @@
 #include <skyengine.h>
 
 #include "net/http_client.h"
+#include "plugin/loader.h"
 #include "util/fs.h"
 #include "util/str.h"
 

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <skyengine.h>
+
 #include "httpc.h"
 #include "httpd.h"
 #include "skytest.h"
@@ -300,7 +302,8 @@ START_TEST(webhook_on_cancel_is_signed_and_retried)
 	skytest_httpd *recv = skytest_httpd_start(on_hook, NULL);
 	char body[512];
 	snprintf(body, sizeof body,
-	         "{\"prompt\":\"p\",\"webhook_url\":\"%s/hook\"}",
+	         "{\"prompt\":\"p\",\"engine\":\"skyvern-1.0\","
+	         "\"webhook_url\":\"%s/hook\"}",
 	         skytest_httpd_url(recv));
 	char *id = submit(body);
 	char path[256];
