@@ -102,8 +102,9 @@ static void parse_urlencoded(json_t *obj, const char *s, size_t n)
 			const char *eq = memchr(s + i, '=', j - i);
 			size_t kl = eq ? (size_t)(eq - (s + i)) : j - i;
 			char *k = url_decode(s + i, kl);
-			char *v = eq ? url_decode(eq + 1, (size_t)(s + j - eq - 1))
-			             : strdup("");
+			char *v =
+			    eq ? url_decode(eq + 1, (size_t)(s + j - eq - 1))
+			       : strdup("");
 			add_value(obj, k, json_string(v));
 			free(k);
 			free(v);
@@ -122,8 +123,8 @@ static char *disp_param(const char *line, size_t n, const char *attr)
 			const char *v = line + i + al + 1;
 			const char *end = line + n;
 			if (*v == '"') {
-				const char *q = memchr(v + 1, '"',
-				                       (size_t)(end - v - 1));
+				const char *q =
+				    memchr(v + 1, '"', (size_t)(end - v - 1));
 				return q ? strndup(v + 1, (size_t)(q - v - 1))
 				         : NULL;
 			}
@@ -175,27 +176,28 @@ static void parse_multipart(json_t *fields, json_t *files, const char *ctype,
 		if (!hend)
 			break;
 		const char *data = hend + 4;
-		const char *next = memmem(data, (size_t)(end - data), delim, dl);
+		const char *next =
+		    memmem(data, (size_t)(end - data), delim, dl);
 		if (!next)
 			break;
 		size_t len = (size_t)(next - data);
 		if (len >= 2 && !memcmp(next - 2, "\r\n", 2))
 			len -= 2;
-		char *disp = part_header(p, (size_t)(hend - p),
-		                         "Content-Disposition");
-		char *name = disp ? disp_param(disp, strlen(disp), "name")
-		                  : NULL;
-		char *fname = disp ? disp_param(disp, strlen(disp), "filename")
-		                   : NULL;
+		char *disp =
+		    part_header(p, (size_t)(hend - p), "Content-Disposition");
+		char *name =
+		    disp ? disp_param(disp, strlen(disp), "name") : NULL;
+		char *fname =
+		    disp ? disp_param(disp, strlen(disp), "filename") : NULL;
 		if (name && fname) {
-			char *pct = part_header(p, (size_t)(hend - p),
-			                        "Content-Type");
+			char *pct =
+			    part_header(p, (size_t)(hend - p), "Content-Type");
 			if (*fname) /* an empty file input sends filename="" */
-				add_value(files, name,
-				          json_pack("{s:s, s:I, s:s}", "filename",
-				                    fname, "size", (json_int_t)len,
-				                    "content_type",
-				                    pct ? pct : ""));
+				add_value(
+				    files, name,
+				    json_pack("{s:s, s:I, s:s}", "filename",
+				              fname, "size", (json_int_t)len,
+				              "content_type", pct ? pct : ""));
 			free(pct);
 		} else if (name) {
 			char *v = strndup(data, len);
@@ -326,15 +328,15 @@ static int fields_match(const json_t *want, const json_t *got)
 	return 1;
 }
 
-static void serve_totp(skytest_sites *s, struct site *site,
-                       const json_t *cfg, const json_t *fields,
-                       const char *token, skytest_resp *resp)
+static void serve_totp(skytest_sites *s, struct site *site, const json_t *cfg,
+                       const json_t *fields, const char *token,
+                       skytest_resp *resp)
 {
 	const char *field = json_string_value(json_object_get(cfg, "field"));
 	const char *secret =
-		json_string_value(json_object_get(cfg, "secret_base32"));
-	const char *code = json_string_value(
-		json_object_get(fields, field ? field : "otp"));
+	    json_string_value(json_object_get(cfg, "secret_base32"));
+	const char *code =
+	    json_string_value(json_object_get(fields, field ? field : "otp"));
 	int ok = 0;
 	int64_t now = (int64_t)time(NULL);
 	for (int d = -1; d <= 1 && code && secret && !ok; d++) {
@@ -350,17 +352,16 @@ static void serve_totp(skytest_sites *s, struct site *site,
 		pthread_mutex_unlock(&s->lock);
 	}
 	const char *to = json_string_value(
-		json_object_get(cfg, ok ? "redirect" : "failure_redirect"));
+	    json_object_get(cfg, ok ? "redirect" : "failure_redirect"));
 	redirect(resp, site, to ? to : "");
 }
 
-static void serve_login(skytest_sites *s, struct site *site,
-                        const json_t *cfg, const json_t *fields,
-                        skytest_resp *resp)
+static void serve_login(skytest_sites *s, struct site *site, const json_t *cfg,
+                        const json_t *fields, skytest_resp *resp)
 {
 	int ok = fields_match(json_object_get(cfg, "fields"), fields);
 	const char *to = json_string_value(
-		json_object_get(cfg, ok ? "redirect" : "failure_redirect"));
+	    json_object_get(cfg, ok ? "redirect" : "failure_redirect"));
 	redirect(resp, site, to ? to : "");
 	if (!ok)
 		return;
@@ -381,18 +382,17 @@ static void serve_download(const struct site *site, const json_t *cfg,
                            skytest_resp *resp)
 {
 	const char *file = json_string_value(json_object_get(cfg, "file"));
-	const char *fname =
-		json_string_value(json_object_get(cfg, "filename"));
+	const char *fname = json_string_value(json_object_get(cfg, "filename"));
 	const char *ct =
-		json_string_value(json_object_get(cfg, "content_type"));
+	    json_string_value(json_object_get(cfg, "content_type"));
 	if (!file || !skytest_resp_file(resp, site->dir, file)) {
 		skytest_resp_text(resp, 404, "text/plain", "no such file");
 		return;
 	}
 	free(resp->content_type);
 	resp->content_type = strdup(ct ? ct : "application/octet-stream");
-	char *d = sky_asprintf("attachment; filename=\"%s\"",
-	                       fname ? fname : file);
+	char *d =
+	    sky_asprintf("attachment; filename=\"%s\"", fname ? fname : file);
 	skytest_resp_header(resp, "Content-Disposition", d);
 	free(d);
 }
@@ -400,8 +400,8 @@ static void serve_download(const struct site *site, const json_t *cfg,
 /* Run the first route matching method and path; 1 when it answered. */
 static int run_route(skytest_sites *s, struct site *site,
                      const skytest_req *req, const char *rel,
-                     const json_t *fields, const char *token,
-                     int logged_in, int verified, skytest_resp *resp)
+                     const json_t *fields, const char *token, int logged_in,
+                     int verified, skytest_resp *resp)
 {
 	size_t i;
 	json_t *r;
@@ -414,13 +414,13 @@ static int run_route(skytest_sites *s, struct site *site,
 		if ((m && strcasecmp(m, req->method)) || !p || strcmp(p, rel))
 			continue;
 		if ((to = json_string_value(
-			     json_object_get(r, "require_login"))) &&
+		         json_object_get(r, "require_login"))) &&
 		    !logged_in) {
 			redirect(resp, site, to);
 			return 1;
 		}
 		if ((to = json_string_value(
-			     json_object_get(r, "require_verified"))) &&
+		         json_object_get(r, "require_verified"))) &&
 		    !verified) {
 			redirect(resp, site, to);
 			return 1;
@@ -437,9 +437,11 @@ static int run_route(skytest_sites *s, struct site *site,
 			serve_download(site, cfg, resp);
 			return 1;
 		}
-		int status = (int)json_integer_value(json_object_get(r, "status"));
+		int status =
+		    (int)json_integer_value(json_object_get(r, "status"));
 		if ((cfg = json_object_get(r, "json"))) {
-			char *t = json_dumps(cfg, JSON_COMPACT | JSON_ENCODE_ANY);
+			char *t =
+			    json_dumps(cfg, JSON_COMPACT | JSON_ENCODE_ANY);
 			skytest_resp_text(resp, status ? status : 200,
 			                  "application/json", t);
 			free(t);
@@ -487,11 +489,11 @@ static json_t *record(skytest_sites *s, struct site *site,
 	json_t *sess = token ? json_object_get(site->sessions, token) : NULL;
 	*logged_in = sess != NULL;
 	*verified = sess && json_is_true(json_object_get(sess, "verified"));
-	json_t *rec = json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:b, s:b}",
-	                        "seq", (json_int_t)s->seq++, "method",
-	                        req->method, "path", rel, "query", q, "fields",
-	                        fields, "files", files, "logged_in",
-	                        *logged_in, "verified", *verified);
+	json_t *rec =
+	    json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:b, s:b}", "seq",
+	              (json_int_t)s->seq++, "method", req->method, "path", rel,
+	              "query", q, "fields", fields, "files", files, "logged_in",
+	              *logged_in, "verified", *verified);
 	json_array_append(site->requests, rec);
 	pthread_mutex_unlock(&s->lock);
 	return rec;
@@ -502,8 +504,8 @@ static void handle(const skytest_req *req, skytest_resp *resp, void *ud)
 	skytest_sites *s = ud;
 	const char *p = req->path + (req->path[0] == '/');
 	const char *slash = strchr(p, '/');
-	struct site *site = find_site(s, p, slash ? (size_t)(slash - p)
-	                                          : strlen(p));
+	struct site *site =
+	    find_site(s, p, slash ? (size_t)(slash - p) : strlen(p));
 	if (!site) {
 		skytest_resp_text(resp, 404, "text/plain", "no such site");
 		return;
@@ -709,7 +711,8 @@ static char *replace_all(const char *in, const char *what, const char *with)
 static json_t *substitute(const json_t *v, const char *dir, const char *base)
 {
 	if (json_is_string(v)) {
-		char *a = replace_all(json_string_value(v), "{{site_dir}}", dir);
+		char *a =
+		    replace_all(json_string_value(v), "{{site_dir}}", dir);
 		char *b = replace_all(a, "{{base_url}}", base);
 		json_t *out = json_string(b);
 		free(a);
@@ -721,7 +724,7 @@ static json_t *substitute(const json_t *v, const char *dir, const char *base)
 		const char *k;
 		json_t *m;
 		json_object_foreach((json_t *)v, k, m)
-		json_object_set_new(out, k, substitute(m, dir, base));
+		    json_object_set_new(out, k, substitute(m, dir, base));
 		return out;
 	}
 	if (json_is_array(v)) {
@@ -729,7 +732,7 @@ static json_t *substitute(const json_t *v, const char *dir, const char *base)
 		size_t i;
 		json_t *m;
 		json_array_foreach(v, i, m)
-		json_array_append_new(out, substitute(m, dir, base));
+		    json_array_append_new(out, substitute(m, dir, base));
 		return out;
 	}
 	return json_deep_copy(v);
@@ -795,9 +798,9 @@ static int json_same(const json_t *a, const json_t *b)
 		json_t *v;
 		if (json_object_size(a) != json_object_size(b))
 			return 0;
-		json_object_foreach((json_t *)a, k, v)
-		if (!json_same(v, json_object_get(b, k)))
-			return 0;
+		json_object_foreach(
+		    (json_t *)a, k,
+		    v) if (!json_same(v, json_object_get(b, k))) return 0;
 		return 1;
 	}
 	if (json_is_array(a) && json_is_array(b)) {
@@ -839,7 +842,8 @@ static int value_matches(const json_t *want, const json_t *got)
 			int found = 0;
 			for (size_t j = 0; j < json_array_size(got) && !found;
 			     j++)
-				found = value_matches(w, json_array_get(got, j));
+				found =
+				    value_matches(w, json_array_get(got, j));
 			if (!found)
 				return 0;
 		}
@@ -861,7 +865,8 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 		json_t *g = json_object_get(json_object_get(got, "query"), k);
 		if (!value_matches(v, g)) {
 			char *a = dump(v), *b = dump(g), *m;
-			m = sky_asprintf("query %s was %s, expected %s", k, b, a);
+			m = sky_asprintf("query %s was %s, expected %s", k, b,
+			                 a);
 			free(a);
 			free(b);
 			return m;
@@ -872,8 +877,8 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 		json_t *g = json_object_get(json_object_get(got, "fields"), k);
 		if (!value_matches(v, g)) {
 			char *a = dump(v), *b = g ? dump(g) : strdup("missing");
-			char *m = sky_asprintf("field %s was %s, expected %s", k,
-			                       b, a);
+			char *m = sky_asprintf("field %s was %s, expected %s",
+			                       k, b, a);
 			free(a);
 			free(b);
 			return m;
@@ -882,8 +887,8 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 	json_array_foreach(json_object_get(want, "absent_fields"), i, v)
 	{
 		const char *name = json_string_value(v);
-		if (name && json_object_get(json_object_get(got, "fields"),
-		                            name))
+		if (name &&
+		    json_object_get(json_object_get(got, "fields"), name))
 			return sky_asprintf("field %s was sent but should not "
 			                    "have been",
 			                    name);
@@ -892,22 +897,23 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 	{
 		json_t *g = json_object_get(json_object_get(got, "files"), k);
 		const char *fn =
-			json_string_value(json_object_get(v, "filename"));
+		    json_string_value(json_object_get(v, "filename"));
 		json_t *size = json_object_get(v, "size");
 		if (!g)
 			return sky_asprintf("no file was uploaded as %s", k);
 		const char *gfn =
-			json_string_value(json_object_get(g, "filename"));
+		    json_string_value(json_object_get(g, "filename"));
 		if (fn && (!gfn || strcmp(fn, gfn)))
 			return sky_asprintf("file %s was named %s, expected %s",
 			                    k, gfn ? gfn : "(none)", fn);
 		if (size && !json_same(size, json_object_get(g, "size")))
-			return sky_asprintf("file %s had %lld bytes, expected "
-			                    "%lld",
-			                    k,
-			                    (long long)json_integer_value(
-						    json_object_get(g, "size")),
-			                    (long long)json_integer_value(size));
+			return sky_asprintf(
+			    "file %s had %lld bytes, expected "
+			    "%lld",
+			    k,
+			    (long long)json_integer_value(
+			        json_object_get(g, "size")),
+			    (long long)json_integer_value(size));
 	}
 	if (json_is_true(json_object_get(want, "logged_in")) &&
 	    !json_is_true(json_object_get(got, "logged_in")))
@@ -934,9 +940,9 @@ static char *seen_summary(const json_t *requests)
 	{
 		const char *p = json_string_value(json_object_get(r, "path"));
 		size_t pl = strlen(p);
-		if (pl > 4 && (!strcmp(p + pl - 4, ".css") ||
-		               !strcmp(p + pl - 3, ".js") ||
-		               !strcmp(p + pl - 4, ".ico")))
+		if (pl > 4 &&
+		    (!strcmp(p + pl - 4, ".css") ||
+		     !strcmp(p + pl - 3, ".js") || !strcmp(p + pl - 4, ".ico")))
 			continue;
 		sky_buf_printf(&b, "%s%s %s", b.len ? ", " : "",
 		               json_string_value(json_object_get(r, "method")),
@@ -969,8 +975,9 @@ static char *check_requests(const json_t *expect, const json_t *requests)
 			near = why;
 		}
 		const char *m =
-			json_string_value(json_object_get(want, "method"));
-		const char *p = json_string_value(json_object_get(want, "path"));
+		    json_string_value(json_object_get(want, "method"));
+		const char *p =
+		    json_string_value(json_object_get(want, "path"));
 		if (hit != (size_t)-1) {
 			free(near);
 			from = hit + 1;
@@ -995,12 +1002,16 @@ static char *check_requests(const json_t *expect, const json_t *requests)
 	{
 		json_t *got;
 		size_t j;
-		json_array_foreach(requests, j, got)
-		if (route_matches(want, got))
-			return sky_asprintf(
-				"unexpected %s %s was received",
-				json_string_value(json_object_get(got, "method")),
-				json_string_value(json_object_get(got, "path")));
+		json_array_foreach(requests, j, got) if (
+		    route_matches(
+		        want, got)) return sky_asprintf("unexpected %s %s was "
+		                                        "received",
+		                                        json_string_value(
+		                                            json_object_get(
+		                                                got, "method")),
+		                                        json_string_value(
+		                                            json_object_get(
+		                                                got, "path")));
 	}
 	return NULL;
 }
@@ -1009,20 +1020,27 @@ static char *check_outcome(const json_t *expect, const json_t *outcome)
 {
 	const char *want = json_string_value(json_object_get(expect, "status"));
 	const char *status =
-		json_string_value(json_object_get(outcome, "status"));
+	    json_string_value(json_object_get(outcome, "status"));
 	const char *reason =
-		json_string_value(json_object_get(outcome, "failure_reason"));
+	    json_string_value(json_object_get(outcome, "failure_reason"));
 	json_t *v;
 	size_t i;
 	if (want && (!status || strcmp(want, status)))
 		return sky_asprintf("the run ended %s (%s), expected %s",
 		                    status ? status : "without a status",
 		                    reason ? reason : "no reason", want);
-	json_array_foreach(json_object_get(expect, "reason_contains"), i, v)
-	if (!ci_contains(reason, json_string_value(v)))
-		return sky_asprintf("the failure reason \"%s\" does not "
-		                    "mention \"%s\"",
-		                    reason ? reason : "", json_string_value(v));
+	json_array_foreach(
+	    json_object_get(expect, "reason_contains"), i,
+	    v) if (!ci_contains(reason,
+	                        json_string_value(
+	                            v))) return sky_asprintf("the failure "
+	                                                     "reason \"%s\" "
+	                                                     "does not "
+	                                                     "mention \"%s\"",
+	                                                     reason ? reason
+	                                                            : "",
+	                                                     json_string_value(
+	                                                         v));
 	json_array_foreach(json_object_get(expect, "errors"), i, v)
 	{
 		json_t *e;
@@ -1030,8 +1048,8 @@ static char *check_outcome(const json_t *expect, const json_t *outcome)
 		int found = 0;
 		json_array_foreach(json_object_get(outcome, "errors"), j, e)
 		{
-			const char *code = json_string_value(
-				json_object_get(e, "error_code"));
+			const char *code =
+			    json_string_value(json_object_get(e, "error_code"));
 			found |= json_is_string(v) && code &&
 			         !strcmp(json_string_value(v), code);
 		}
@@ -1046,7 +1064,8 @@ static char *check_outcome(const json_t *expect, const json_t *outcome)
 	}
 	if ((v = json_object_get(expect, "output")) &&
 	    !json_same(v, json_object_get(outcome, "output"))) {
-		char *a = dump(v), *b = dump(json_object_get(outcome, "output"));
+		char *a = dump(v),
+		     *b = dump(json_object_get(outcome, "output"));
 		char *m = sky_asprintf("the output was %s, expected %s", b, a);
 		free(a);
 		free(b);
@@ -1070,9 +1089,10 @@ int skytest_sites_grade_expect(const json_t *expect, const json_t *requests,
 		*why = fail;
 		return 0;
 	}
-	*why = sky_asprintf("passed (%zu expected requests, %zu received)",
-	                    json_array_size(json_object_get(expect, "requests")),
-	                    json_array_size(requests));
+	*why =
+	    sky_asprintf("passed (%zu expected requests, %zu received)",
+	                 json_array_size(json_object_get(expect, "requests")),
+	                 json_array_size(requests));
 	return 1;
 }
 
@@ -1086,7 +1106,7 @@ int skytest_sites_grade(skytest_sites *s, const char *name,
 	}
 	json_t *reqs = skytest_sites_requests(s, name);
 	int r = skytest_sites_grade_expect(
-		json_object_get(site->task, "expect"), reqs, outcome, why);
+	    json_object_get(site->task, "expect"), reqs, outcome, why);
 	json_decref(reqs);
 	return r;
 }
@@ -1134,8 +1154,8 @@ int skytest_http(const char *method, const char *url, const char *headers,
 	if (body_len)
 		sky_buf_append(&req, body, body_len);
 	for (size_t off = 0; off < req.len;) {
-		ssize_t w = send(fd, req.data + off, req.len - off,
-		                 MSG_NOSIGNAL);
+		ssize_t w =
+		    send(fd, req.data + off, req.len - off, MSG_NOSIGNAL);
 		if (w <= 0)
 			goto out;
 		off += (size_t)w;

@@ -20,45 +20,44 @@ static char *make_fixture_corpus(void)
 	struct {
 		const char *name, *text;
 	} files[] = {
-		{"index.html", "<h1>demo index</h1>"},
-		{"thanks.html", "<h1>thanks page</h1>"},
-		{"private.html", "<h1>members only</h1>"},
-		{"verify.html", "<h1>enter code</h1>"},
-		{"vault.html", "<h1>the vault</h1>"},
-		{"doc.pdf", "%PDF-1.4 tiny"},
-		{"task.json",
-		 "{\"goal\": \"g\", \"url\": \"index.html\", \"expect\": {}}"},
-		{"server.json",
-		 "{\"routes\": ["
-		 "{\"method\": \"POST\", \"path\": \"/login\", \"login\": "
-		 "{\"fields\": {\"u\": \"ann\", \"p\": \"pw\"}, \"redirect\": "
-		 "\"private.html\", \"failure_redirect\": \"index.html\"}},"
-		 "{\"method\": \"POST\", \"path\": \"/login2\", \"login\": "
-		 "{\"fields\": {\"u\": \"ann\"}, \"pending\": true, "
-		 "\"redirect\": \"verify.html\"}},"
-		 "{\"path\": \"/private.html\", \"require_login\": "
-		 "\"index.html\"},"
-		 "{\"path\": \"/vault.html\", \"require_verified\": "
-		 "\"index.html\"},"
-		 "{\"method\": \"POST\", \"path\": \"/verify\", \"totp\": "
-		 "{\"field\": \"otp\", \"secret_base32\": "
-		 "\"JBSWY3DPEHPK3PXP\", \"redirect\": \"vault.html\", "
-		 "\"failure_redirect\": \"verify.html\"}},"
-		 "{\"method\": \"POST\", \"path\": \"/apply\", \"respond\": "
-		 "\"thanks.html\"},"
-		 "{\"method\": \"POST\", \"path\": \"/api\", \"json\": "
-		 "{\"ok\": true}},"
-		 "{\"path\": \"/get/doc\", \"download\": {\"file\": "
-		 "\"doc.pdf\", \"filename\": \"Report 7.pdf\", "
-		 "\"content_type\": \"application/pdf\"}},"
-		 "{\"path\": \"/gone\", \"status\": 410}"
-		 "]}"},
+	    {"index.html", "<h1>demo index</h1>"},
+	    {"thanks.html", "<h1>thanks page</h1>"},
+	    {"private.html", "<h1>members only</h1>"},
+	    {"verify.html", "<h1>enter code</h1>"},
+	    {"vault.html", "<h1>the vault</h1>"},
+	    {"doc.pdf", "%PDF-1.4 tiny"},
+	    {"task.json",
+	     "{\"goal\": \"g\", \"url\": \"index.html\", \"expect\": {}}"},
+	    {"server.json",
+	     "{\"routes\": ["
+	     "{\"method\": \"POST\", \"path\": \"/login\", \"login\": "
+	     "{\"fields\": {\"u\": \"ann\", \"p\": \"pw\"}, \"redirect\": "
+	     "\"private.html\", \"failure_redirect\": \"index.html\"}},"
+	     "{\"method\": \"POST\", \"path\": \"/login2\", \"login\": "
+	     "{\"fields\": {\"u\": \"ann\"}, \"pending\": true, "
+	     "\"redirect\": \"verify.html\"}},"
+	     "{\"path\": \"/private.html\", \"require_login\": "
+	     "\"index.html\"},"
+	     "{\"path\": \"/vault.html\", \"require_verified\": "
+	     "\"index.html\"},"
+	     "{\"method\": \"POST\", \"path\": \"/verify\", \"totp\": "
+	     "{\"field\": \"otp\", \"secret_base32\": "
+	     "\"JBSWY3DPEHPK3PXP\", \"redirect\": \"vault.html\", "
+	     "\"failure_redirect\": \"verify.html\"}},"
+	     "{\"method\": \"POST\", \"path\": \"/apply\", \"respond\": "
+	     "\"thanks.html\"},"
+	     "{\"method\": \"POST\", \"path\": \"/api\", \"json\": "
+	     "{\"ok\": true}},"
+	     "{\"path\": \"/get/doc\", \"download\": {\"file\": "
+	     "\"doc.pdf\", \"filename\": \"Report 7.pdf\", "
+	     "\"content_type\": \"application/pdf\"}},"
+	     "{\"path\": \"/gone\", \"status\": 410}"
+	     "]}"},
 	};
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		char *p = sky_asprintf("%s/%s", dir, files[i].name);
-		ck_assert_int_eq(sky_write_file(p, files[i].text,
-		                                strlen(files[i].text)),
-		                 0);
+		ck_assert_int_eq(
+		    sky_write_file(p, files[i].text, strlen(files[i].text)), 0);
 		free(p);
 	}
 	free(dir);
@@ -74,8 +73,7 @@ static skytest_sites *start(const char *root)
 }
 
 static int do_req(skytest_sites *s, const char *method, const char *path,
-                  const char *headers, const char *body,
-                  skytest_http_resp *r)
+                  const char *headers, const char *body, skytest_http_resp *r)
 {
 	char *url = sky_asprintf("%s%s", skytest_sites_base(s), path);
 	int rc = skytest_http(method, url, headers, body,
@@ -86,7 +84,7 @@ static int do_req(skytest_sites *s, const char *method, const char *path,
 }
 
 static const char *URLENC =
-	"Content-Type: application/x-www-form-urlencoded\r\n";
+    "Content-Type: application/x-www-form-urlencoded\r\n";
 
 START_TEST(serves_and_records_forms)
 {
@@ -138,10 +136,10 @@ START_TEST(serves_and_records_forms)
 	                 "0123456789\r\n"
 	                 "--XyZ--\r\n";
 	ck_assert_int_eq(
-		do_req(s, "POST", "/demo/thanks.html",
-		       "Content-Type: multipart/form-data; boundary=XyZ\r\n",
-		       mp, &r),
-		200);
+	    do_req(s, "POST", "/demo/thanks.html",
+	           "Content-Type: multipart/form-data; boundary=XyZ\r\n", mp,
+	           &r),
+	    200);
 	skytest_http_resp_free(&r);
 
 	json_t *reqs = skytest_sites_requests(s, "demo");
@@ -156,7 +154,7 @@ START_TEST(serves_and_records_forms)
 	                 "chris@pbacon.com");
 	ck_assert_int_eq(json_array_size(json_object_get(f, "skill")), 2);
 	ck_assert_str_eq(json_string_value(json_object_get(
-				 json_object_get(apply, "query"), "src")),
+	                     json_object_get(apply, "query"), "src")),
 	                 "ad");
 	json_t *api = json_object_get(json_array_get(reqs, 3), "fields");
 	ck_assert_str_eq(json_string_value(json_object_get(api, "user")),
@@ -164,7 +162,7 @@ START_TEST(serves_and_records_forms)
 	ck_assert_str_eq(json_string_value(json_object_get(api, "age")), "3");
 	json_t *up = json_array_get(reqs, 4);
 	ck_assert_str_eq(json_string_value(json_object_get(
-				 json_object_get(up, "fields"), "email")),
+	                     json_object_get(up, "fields"), "email")),
 	                 "a@b.c");
 	json_t *cv = json_object_get(json_object_get(up, "files"), "cv");
 	ck_assert_str_eq(json_string_value(json_object_get(cv, "filename")),
@@ -203,31 +201,27 @@ START_TEST(login_totp_download)
 	char *loc;
 
 	/* wrong password: back to the form, no session */
-	ck_assert_int_eq(do_req(s, "POST", "/demo/login", URLENC,
-	                        "u=ann&p=nope", &r),
-	                 303);
+	ck_assert_int_eq(
+	    do_req(s, "POST", "/demo/login", URLENC, "u=ann&p=nope", &r), 303);
 	ck_assert_ptr_null(skytest_http_header(&r, "set-cookie"));
 	skytest_http_resp_free(&r);
-	ck_assert_int_eq(do_req(s, "GET", "/demo/private.html", NULL, NULL,
-	                        &r),
+	ck_assert_int_eq(do_req(s, "GET", "/demo/private.html", NULL, NULL, &r),
 	                 303);
 	loc = skytest_http_header(&r, "location");
 	ck_assert_str_eq(loc, "/demo/index.html");
 	free(loc);
 	skytest_http_resp_free(&r);
 
-	ck_assert_int_eq(do_req(s, "POST", "/demo/login", URLENC,
-	                        "u=ann&p=pw", &r),
-	                 303);
+	ck_assert_int_eq(
+	    do_req(s, "POST", "/demo/login", URLENC, "u=ann&p=pw", &r), 303);
 	loc = skytest_http_header(&r, "location");
 	ck_assert_str_eq(loc, "/demo/private.html");
 	free(loc);
 	char *cookie = cookie_of(&r);
 	ck_assert_ptr_nonnull(cookie);
 	skytest_http_resp_free(&r);
-	ck_assert_int_eq(do_req(s, "GET", "/demo/private.html", cookie, NULL,
-	                        &r),
-	                 200);
+	ck_assert_int_eq(
+	    do_req(s, "GET", "/demo/private.html", cookie, NULL, &r), 200);
 	ck_assert_ptr_nonnull(strstr(r.body, "members only"));
 	skytest_http_resp_free(&r);
 	json_t *reqs = skytest_sites_requests(s, "demo");
@@ -237,28 +231,26 @@ START_TEST(login_totp_download)
 	free(cookie);
 
 	/* a pending login needs a TOTP code before the vault opens */
-	ck_assert_int_eq(do_req(s, "POST", "/demo/login2", URLENC, "u=ann",
-	                        &r),
+	ck_assert_int_eq(do_req(s, "POST", "/demo/login2", URLENC, "u=ann", &r),
 	                 303);
 	cookie = cookie_of(&r);
 	skytest_http_resp_free(&r);
-	ck_assert_int_eq(do_req(s, "GET", "/demo/vault.html", cookie, NULL,
-	                        &r),
+	ck_assert_int_eq(do_req(s, "GET", "/demo/vault.html", cookie, NULL, &r),
 	                 303);
 	skytest_http_resp_free(&r);
 	sky_buf hdr = {0};
 	sky_buf_printf(&hdr, "%s%s", cookie, URLENC);
-	ck_assert_int_eq(do_req(s, "POST", "/demo/verify", hdr.data,
-	                        "otp=000000x", &r),
-	                 303);
+	ck_assert_int_eq(
+	    do_req(s, "POST", "/demo/verify", hdr.data, "otp=000000x", &r),
+	    303);
 	loc = skytest_http_header(&r, "location");
 	ck_assert_str_eq(loc, "/demo/verify.html");
 	free(loc);
 	skytest_http_resp_free(&r);
 	char code[7], *body;
-	ck_assert_int_eq(skytest_sites_totp("JBSWY3DPEHPK3PXP",
-	                                    (int64_t)time(NULL), code),
-	                 0);
+	ck_assert_int_eq(
+	    skytest_sites_totp("JBSWY3DPEHPK3PXP", (int64_t)time(NULL), code),
+	    0);
 	body = sky_asprintf("otp=%s", code);
 	ck_assert_int_eq(do_req(s, "POST", "/demo/verify", hdr.data, body, &r),
 	                 303);
@@ -266,8 +258,7 @@ START_TEST(login_totp_download)
 	ck_assert_str_eq(loc, "/demo/vault.html");
 	free(loc);
 	skytest_http_resp_free(&r);
-	ck_assert_int_eq(do_req(s, "GET", "/demo/vault.html", cookie, NULL,
-	                        &r),
+	ck_assert_int_eq(do_req(s, "GET", "/demo/vault.html", cookie, NULL, &r),
 	                 200);
 	skytest_http_resp_free(&r);
 	free(body);
@@ -306,8 +297,8 @@ START_TEST(totp_reference_vectors)
 }
 END_TEST
 
-static int grade(const char *expect, const char *requests,
-                 const char *outcome, char **why)
+static int grade(const char *expect, const char *requests, const char *outcome,
+                 char **why)
 {
 	json_t *e = json_loads(expect, 0, NULL);
 	json_t *r = json_loads(requests, 0, NULL);
@@ -342,27 +333,28 @@ static void expect_pass(const char *expect, const char *requests,
 START_TEST(grader_fails_on_missing_or_wrong)
 {
 	const char *ex =
-		"{\"status\": \"completed\", \"requests\": ["
-		"{\"method\": \"GET\", \"path\": \"/step2.html\"},"
-		"{\"method\": \"POST\", \"path\": \"/apply\", \"fields\": "
-		"{\"first_name\": \"Chris\", \"skills\": [\"c\", \"sql\"]}, "
-		"\"absent_fields\": [\"marketing\"], \"logged_in\": true, "
-		"\"files\": {\"cv\": {\"filename\": \"cv.txt\", \"size\": 10}}}"
-		"], \"no_requests\": [{\"method\": \"GET\", \"path\": "
-		"\"/wrong.html\"}]}";
+	    "{\"status\": \"completed\", \"requests\": ["
+	    "{\"method\": \"GET\", \"path\": \"/step2.html\"},"
+	    "{\"method\": \"POST\", \"path\": \"/apply\", \"fields\": "
+	    "{\"first_name\": \"Chris\", \"skills\": [\"c\", \"sql\"]}, "
+	    "\"absent_fields\": [\"marketing\"], \"logged_in\": true, "
+	    "\"files\": {\"cv\": {\"filename\": \"cv.txt\", \"size\": 10}}}"
+	    "], \"no_requests\": [{\"method\": \"GET\", \"path\": "
+	    "\"/wrong.html\"}]}";
 	const char *good_post =
-		"{\"method\": \"POST\", \"path\": \"/apply\", \"logged_in\": "
-		"true, \"fields\": {\"first_name\": \"Chris\", \"skills\": "
-		"[\"sql\", \"c\"]}, \"files\": {\"cv\": {\"filename\": "
-		"\"cv.txt\", \"size\": 10}}}";
+	    "{\"method\": \"POST\", \"path\": \"/apply\", \"logged_in\": "
+	    "true, \"fields\": {\"first_name\": \"Chris\", \"skills\": "
+	    "[\"sql\", \"c\"]}, \"files\": {\"cv\": {\"filename\": "
+	    "\"cv.txt\", \"size\": 10}}}";
 	const char *step2 = "{\"method\": \"GET\", \"path\": \"/step2.html\"}";
 	const char *done = "{\"status\": \"completed\"}";
 	char *reqs;
 
 	reqs = sky_asprintf("[%s, %s]", step2, good_post);
 	expect_pass(ex, reqs, done);
-	expect_fail(ex, reqs, "{\"status\": \"terminated\", "
-	                      "\"failure_reason\": \"gave up\"}",
+	expect_fail(ex, reqs,
+	            "{\"status\": \"terminated\", "
+	            "\"failure_reason\": \"gave up\"}",
 	            "the run ended terminated (gave up), expected completed");
 	expect_fail(ex, reqs, NULL, "expected completed");
 	free(reqs);
@@ -398,12 +390,13 @@ START_TEST(grader_fails_on_missing_or_wrong)
 	expect_fail(ex, reqs, done, "field marketing was sent");
 	free(reqs);
 	/* no session */
-	reqs = sky_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
-	                    "\"logged_in\": false, \"fields\": {\"first_name\": "
-	                    "\"Chris\", \"skills\": [\"c\", \"sql\"]}, "
-	                    "\"files\": {\"cv\": {\"filename\": \"cv.txt\", "
-	                    "\"size\": 10}}}]",
-	                    step2);
+	reqs =
+	    sky_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
+	                 "\"logged_in\": false, \"fields\": {\"first_name\": "
+	                 "\"Chris\", \"skills\": [\"c\", \"sql\"]}, "
+	                 "\"files\": {\"cv\": {\"filename\": \"cv.txt\", "
+	                 "\"size\": 10}}}]",
+	                 step2);
 	expect_fail(ex, reqs, done, "without a login session");
 	free(reqs);
 	/* file missing or wrong size */
@@ -476,20 +469,23 @@ START_TEST(corpus_is_complete)
 	for (size_t i = 0; i < skytest_sites_count(s); i++) {
 		const char *name = skytest_sites_name(s, i);
 		json_t *task = skytest_sites_task(s, name);
-		const char *url = json_string_value(json_object_get(task, "url"));
+		const char *url =
+		    json_string_value(json_object_get(task, "url"));
 		const char *goal =
-			json_string_value(json_object_get(task, "goal"));
+		    json_string_value(json_object_get(task, "goal"));
 		ck_assert_ptr_nonnull(url);
-		ck_assert_msg(!strstr(goal, "{{"), "%s: placeholder left in "
-		                                   "goal",
+		ck_assert_msg(!strstr(goal, "{{"),
+		              "%s: placeholder left in "
+		              "goal",
 		              name);
 		skytest_http_resp r;
-		ck_assert_int_eq(skytest_http("GET", url, NULL, NULL, 0, &r), 0);
+		ck_assert_int_eq(skytest_http("GET", url, NULL, NULL, 0, &r),
+		                 0);
 		ck_assert_msg(r.status == 200, "%s: start page answered %d",
 		              name, r.status);
 		/* the corpus is local: no page reaches out to the network */
 		ck_assert_msg(!strstr(r.body, "src=\"http") &&
-		                      !strstr(r.body, "href=\"http"),
+		                  !strstr(r.body, "href=\"http"),
 		              "%s: external URL in the start page", name);
 		skytest_http_resp_free(&r);
 		json_decref(task);
@@ -501,8 +497,7 @@ END_TEST
 /* Log into a site with its own login route's fields; a Cookie line. */
 static char *login_cookie(skytest_sites *s, const char *name)
 {
-	char *path = sky_asprintf("%s/server.json",
-	                          skytest_sites_dir(s, name));
+	char *path = sky_asprintf("%s/server.json", skytest_sites_dir(s, name));
 	json_t *srv = json_load_file(path, 0, NULL);
 	json_t *r;
 	size_t i;
@@ -517,11 +512,11 @@ static char *login_cookie(skytest_sites *s, const char *name)
 		const char *k;
 		json_t *v;
 		json_object_foreach(json_object_get(login, "fields"), k, v)
-		sky_buf_printf(&body, "%s%s=%s", body.len ? "&" : "", k,
-		               json_string_value(v));
-		char *p = sky_asprintf("/%s%s", name,
-		                       json_string_value(json_object_get(r,
-		                                                         "path")));
+		    sky_buf_printf(&body, "%s%s=%s", body.len ? "&" : "", k,
+		                   json_string_value(v));
+		char *p =
+		    sky_asprintf("/%s%s", name,
+		                 json_string_value(json_object_get(r, "path")));
 		skytest_http_resp resp;
 		do_req(s, "POST", p, URLENC, body.data, &resp);
 		cookie = cookie_of(&resp);
@@ -560,7 +555,8 @@ static void replay(skytest_sites *s, const char *name, const json_t *want,
 	sky_buf_printf(&url, "%s/%s%s", skytest_sites_base(s), name, path);
 	json_object_foreach(json_object_get(want, "query"), k, v)
 	{
-		sky_buf_putc(&url, url.len && strchr(url.data, '?') ? '&' : '?');
+		sky_buf_putc(&url,
+		             url.len && strchr(url.data, '?') ? '&' : '?');
 		put_encoded(&url, k);
 		sky_buf_putc(&url, '=');
 		put_encoded(&url, json_string_value(v));
@@ -581,17 +577,18 @@ static void replay(skytest_sites *s, const char *name, const json_t *want,
 		json_object_foreach(files, k, v)
 		{
 			const char *fn =
-				json_string_value(json_object_get(v, "filename"));
+			    json_string_value(json_object_get(v, "filename"));
 			char *p = sky_asprintf("%s/%s",
 			                       skytest_sites_dir(s, name), fn);
 			size_t n = 0;
 			char *data = sky_read_file(p, &n);
 			ck_assert_msg(data != NULL, "%s: no file %s", name, fn);
-			sky_buf_printf(&body,
-			               "--B0uNd\r\nContent-Disposition: "
-			               "form-data; name=\"%s\"; filename=\"%s\"\r\n"
-			               "Content-Type: text/plain\r\n\r\n",
-			               k, fn);
+			sky_buf_printf(
+			    &body,
+			    "--B0uNd\r\nContent-Disposition: "
+			    "form-data; name=\"%s\"; filename=\"%s\"\r\n"
+			    "Content-Type: text/plain\r\n\r\n",
+			    k, fn);
 			sky_buf_append(&body, data, n);
 			sky_buf_puts(&body, "\r\n");
 			free(data);
@@ -625,9 +622,9 @@ static void replay(skytest_sites *s, const char *name, const json_t *want,
 		}
 	}
 	skytest_http_resp r;
-	ck_assert_int_eq(skytest_http(method, url.data, hdr.data, body.data,
-	                              body.len, &r),
-	                 0);
+	ck_assert_int_eq(
+	    skytest_http(method, url.data, hdr.data, body.data, body.len, &r),
+	    0);
 	ck_assert_msg(r.status < 400, "%s: %s %s answered %d", name, method,
 	              path, r.status);
 	skytest_http_resp_free(&r);
@@ -647,11 +644,11 @@ static json_t *ideal_outcome(const json_t *expect)
 	if (json_object_get(expect, "output"))
 		json_object_set(o, "output", json_object_get(expect, "output"));
 	json_array_foreach(json_object_get(expect, "reason_contains"), i, v)
-	sky_buf_printf(&reason, "%s; ", json_string_value(v));
+	    sky_buf_printf(&reason, "%s; ", json_string_value(v));
 	json_object_set_new(o, "failure_reason",
 	                    json_string(reason.data ? reason.data : ""));
 	json_array_foreach(json_object_get(expect, "errors"), i, v)
-	json_array_append_new(errs, json_pack("{s:O}", "error_code", v));
+	    json_array_append_new(errs, json_pack("{s:O}", "error_code", v));
 	json_object_set_new(o, "errors", errs);
 	sky_buf_free(&reason);
 	return o;
@@ -680,8 +677,8 @@ START_TEST(corpus_expectations_are_gradable)
 			{
 				int last = j + 1 == json_array_size(reqs);
 				json_t *f = json_object_get(want, "fields");
-				if (json_is_true(json_object_get(want,
-				                                 "logged_in")) &&
+				if (json_is_true(
+				        json_object_get(want, "logged_in")) &&
 				    !cookie)
 					cookie = login_cookie(s, name);
 				replay(s, name, want, cookie, spoil && last);
