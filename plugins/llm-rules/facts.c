@@ -388,7 +388,9 @@ static void read_quote(reader *r, size_t qi)
 		                ARTICLES) &&
 		       n - i < 3)
 			i--;
-		if (i < n) {
+		if (i < n && i > 0 &&
+		    word_is(r->w + ws[i - 1], we[i - 1] - ws[i - 1],
+		            ARTICLES)) {
 			ks = ws[i];
 			ke = we[n - 1];
 		}

@@ -733,8 +733,10 @@ int sky_rules__parse_date(const char *s, char out[11])
 		if (sp)
 			s = sp + strspn(sp, " ,");
 	}
-	if (sscanf(s, "%4d-%2d-%2d", &y, &m, &d) == 3 ||
-	    sscanf(s, "%4d/%2d/%2d", &y, &m, &d) == 3) {
+	if (strlen(s) >= 8 && isdigit((unsigned char)s[0]) &&
+	    isdigit((unsigned char)s[3]) && (s[4] == '-' || s[4] == '/') &&
+	    (sscanf(s, "%4d-%2d-%2d", &y, &m, &d) == 3 ||
+	     sscanf(s, "%4d/%2d/%2d", &y, &m, &d) == 3)) {
 		/* ISO or Y/M/D */
 	} else if (sscanf(s, "%2d.%2d.%4d", &d, &m, &y) == 3) {
 		/* European D.M.Y */
