@@ -444,7 +444,8 @@ static void decide(state *s, decision *d)
 	}
 	if (plan_targets(s, d, &missing_target) || plan_verb_control(s, d))
 		goto check;
-	if (wants_extraction(s) && !missing_target) {
+	if (wants_extraction(s) && !missing_target &&
+	    !sky_rules__goal_final(&s->g)) {
 		set(d, D_COMPLETE,
 		    sky_rules__strdup("Nothing left to do on this page but "
 		                      "read it: the information to extract is "

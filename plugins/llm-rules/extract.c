@@ -485,6 +485,11 @@ static json_t *array_value(ex *x, const char *name, const json_t *schema)
 		return table_objects(x, items);
 	/* scalars: a column named like the property, else a list */
 	char *w = prop_words(name ? name : x->goal, schema);
+	const kv *hit = best_kv(x, w);
+	if (hit) {
+		free(w);
+		return convert(hit->value, schema);
+	}
 	json_t *arr = json_array();
 	for (size_t t = 0; t < x->f.nt; t++) {
 		const table *tb = &x->f.t[t];

@@ -384,6 +384,8 @@ static void assign(const sky_rules_goal *g, const sky_rules_page *p,
 			if (!fillable(&p->els[i]))
 				continue;
 			double s = fact_field_score(&g->facts[f], &p->els[i]);
+			/* between equal fields, the required one needs it */
+			s += p->els[i].required ? 0.02 : 0;
 			if (s >= MATCH_MIN)
 				ps[n++] = (pair){f, i, s};
 		}
