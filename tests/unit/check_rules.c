@@ -7,6 +7,7 @@
 
 #include <skyengine/errors.h>
 
+#include "planner/planner.h"
 #include "plugin/loader.h"
 #include "skytest.h"
 #include "util/str.h"
@@ -176,9 +177,10 @@ static void add_step(json_t *ctx, const json_t *actions)
 {
 	json_t *items = json_array(), *a;
 	size_t i;
-	json_array_foreach(actions, i, a)
-	    json_array_append_new(items, json_pack("{s:O, s:{s:b}}", "action",
-	                                           a, "result", "success", 1));
+	json_array_foreach (actions, i, a)
+		json_array_append_new(items,
+		                      json_pack("{s:O, s:{s:b}}", "action", a,
+		                                "result", "success", 1));
 	json_t *h = json_object_get(ctx, "history");
 	json_array_append_new(h, json_pack("{s:i, s:i, s:o}", "order",
 	                                   (int)json_array_size(h),
@@ -203,11 +205,77 @@ static char *ask_text(const json_t *ctx)
 	return resp.text;
 }
 
+/* The engine's own parser must take every answer as it is: nothing
+ * rejected, nothing repaired, no schema complaints. */
+static void parses_cleanly(const json_t *ctx, const char *text)
+{
+	const char *purpose =
+	    json_string_value(json_object_get(ctx, "purpose"));
+	sky_planner_parse_ctx pc = {0};
+	pc.snapshot = json_object_get(ctx, "snapshot");
+	pc.elements = json_object_get(ctx, "elements");
+	pc.page_url = json_string_value(json_object_get(ctx, "url"));
+	pc.goal = json_string_value(json_object_get(ctx, "goal"));
+	pc.navigation_payload = json_object_get(ctx, "navigation_payload");
+	pc.error_code_mapping = json_object_get(ctx, "error_code_mapping");
+	pc.totp_available =
+	    json_is_true(json_object_get(ctx, "totp_available"));
+	if (!strcmp(purpose, "extract-actions")) {
+		sky_planner_actions *a = NULL;
+		ck_assert_int_eq(sky_planner_parse_actions(text, &pc, &a), 0);
+		char *rej = json_dumps(a->rejected, JSON_COMPACT);
+		ck_assert_msg(
+		    json_array_size(a->rejected) == 0 && !a->repairs,
+		    "the planner parser rejected %s (repairs %u) in %s", rej,
+		    a->repairs, text);
+		free(rej);
+		sky_planner_actions_free(a);
+	} else if (!strcmp(purpose, "check-goal")) {
+		sky_planner_check *c = NULL;
+		ck_assert_int_eq(sky_planner_parse_check(text, &c), 0);
+		ck_assert_uint_eq(c->repairs, 0);
+		sky_planner_check_free(c);
+	} else if (!strcmp(purpose, "plan")) {
+		sky_planner_plan *p = NULL;
+		ck_assert_int_eq(sky_planner_parse_plan(text, &pc, &p), 0);
+		ck_assert_uint_eq(p->repairs, 0);
+		sky_planner_plan_free(p);
+	} else if (!strcmp(purpose, "summarize")) {
+		sky_planner_summary *s = NULL;
+		ck_assert_int_eq(sky_planner_parse_summary(text, &s), 0);
+		sky_planner_summary_free(s);
+	} else if (!strcmp(purpose, "surface-error-codes") &&
+	           json_object_size(pc.error_code_mapping)) {
+		json_t *errs = NULL, *dropped = NULL;
+		ck_assert_int_eq(sky_planner_parse_errors(text,
+		                                          pc.error_code_mapping,
+		                                          &errs, &dropped),
+		                 0);
+		ck_assert_uint_eq(json_array_size(dropped), 0);
+		json_decref(errs);
+		json_decref(dropped);
+	} else if (!strcmp(purpose, "extract-data")) {
+		json_t *v = NULL, *msgs = NULL;
+		ck_assert_int_eq(
+		    sky_planner_parse_data(
+		        text, json_object_get(ctx, "data_extraction_schema"),
+		        &v, &msgs),
+		    0);
+		char *m = json_dumps(msgs, JSON_COMPACT);
+		ck_assert_msg(json_array_size(msgs) == 0,
+		              "schema complaints %s about %s", m, text);
+		free(m);
+		json_decref(v);
+		json_decref(msgs);
+	}
+}
+
 static json_t *ask(const json_t *ctx)
 {
 	char *t = ask_text(ctx);
 	json_t *v = json_loads(t, JSON_DECODE_ANY, NULL);
 	ck_assert_msg(v != NULL, "answer is not JSON: %s", t);
+	parses_cleanly(ctx, t);
 	free(t);
 	return v;
 }
