@@ -494,15 +494,18 @@ static const struct {
 };
 #define N_CONCEPTS (sizeof CONCEPTS / sizeof CONCEPTS[0])
 
-/* The table's phrases as words(), computed once. */
-static char *concept_words[N_CONCEPTS];
+/* The table's phrases as words(), computed once into static storage
+ * (nothing to free when the plugin is unloaded). */
+static char concept_words[N_CONCEPTS][32];
 static size_t concept_len[N_CONCEPTS];
 static pthread_once_t concept_once = PTHREAD_ONCE_INIT;
 
 static void concept_init(void)
 {
 	for (size_t i = 0; i < N_CONCEPTS; i++) {
-		concept_words[i] = sky_rules__words(CONCEPTS[i].phrase);
+		char *w = sky_rules__words(CONCEPTS[i].phrase);
+		snprintf(concept_words[i], sizeof concept_words[i], "%s", w);
+		free(w);
 		concept_len[i] = 1;
 		for (const char *c = concept_words[i]; *c; c++)
 			concept_len[i] += *c == ' ';
