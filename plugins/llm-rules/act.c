@@ -313,8 +313,7 @@ static char *plan_summary(const json_t *actions)
 	sky_rules_buf b = {0};
 	size_t i;
 	json_t *a;
-	json_array_foreach(actions, i, a)
-	{
+	json_array_foreach (actions, i, a) {
 		const char *w =
 		    json_string_value(json_object_get(a, "reasoning"));
 		sky_rules__buf_printf(&b, "%s%s", b.len ? " " : "", w ? w : "");

@@ -85,8 +85,7 @@ static void collect_rows(const json_t *n, int section, rowacc **rows,
 		rowacc r = {0};
 		r.all_th = 1;
 		r.section = section;
-		json_array_foreach(json_object_get(n, "children"), i, c)
-		{
+		json_array_foreach (json_object_get(n, "children"), i, c) {
 			const char *ct = tag_of(c);
 			if (strcmp(ct, "td") && strcmp(ct, "th"))
 				continue;
@@ -102,8 +101,8 @@ static void collect_rows(const json_t *n, int section, rowacc **rows,
 		(*rows)[(*nrows)++] = r;
 		return;
 	}
-	json_array_foreach(json_object_get(n, "children"), i, c)
-	    collect_rows(c, section, rows, nrows);
+	json_array_foreach (json_object_get(n, "children"), i, c)
+		collect_rows(c, section, rows, nrows);
 }
 
 static void add_table(facts *f, const json_t *n)
@@ -112,8 +111,8 @@ static void add_table(facts *f, const json_t *n)
 	size_t nrows = 0, hdr = (size_t)-1;
 	size_t i;
 	json_t *c;
-	json_array_foreach(json_object_get(n, "children"), i, c)
-	    collect_rows(c, 0, &rows, &nrows);
+	json_array_foreach (json_object_get(n, "children"), i, c)
+		collect_rows(c, 0, &rows, &nrows);
 	for (size_t r = 0; r < nrows && hdr == (size_t)-1; r++)
 		if (rows[r].n && (rows[r].section == 1 || rows[r].all_th))
 			hdr = r;
@@ -164,9 +163,9 @@ static void add_list(facts *f, const json_t *n, const char *head)
 	    json_array_size(json_object_get(n, "children")) + 1, sizeof *items);
 	if (!items)
 		abort();
-	json_array_foreach(json_object_get(n, "children"), i,
-	                   c) if (!strcmp(tag_of(c), "li")) items[m++] =
-	    sky_rules__node_text(c);
+	json_array_foreach (json_object_get(n, "children"), i, c)
+		if (!strcmp(tag_of(c), "li"))
+			items[m++] = sky_rules__node_text(c);
 	if (!m) {
 		free(items);
 		return;
@@ -185,14 +184,24 @@ static void walk(facts *f, const json_t *n, char **last_heading)
 	const char *tag = tag_of(n);
 	size_t i;
 	json_t *c;
+	if (json_is_string(n)) {
+		/* a text run "Label: value" */
+		const char *t = json_string_value(n);
+		const char *colon = strchr(t, ':');
+		if (colon && colon > t && colon - t <= 40 && colon[1]) {
+			char *l = sky_rules__strndup(t, (size_t)(colon - t));
+			add_kv(f, l, colon + 1);
+			free(l);
+		}
+		return;
+	}
 	if (!strcmp(tag, "table")) {
 		add_table(f, n);
 		return;
 	}
 	if (!strcmp(tag, "dl")) {
 		char *label = NULL;
-		json_array_foreach(json_object_get(n, "children"), i, c)
-		{
+		json_array_foreach (json_object_get(n, "children"), i, c) {
 			const char *ct = tag_of(c);
 			if (!strcmp(ct, "dt")) {
 				free(label);
@@ -230,9 +239,19 @@ static void walk(facts *f, const json_t *n, char **last_heading)
 		free(l);
 		free(v);
 	}
-	if (!own && json_array_size(kids) == 2) {
-		json_t *a = json_array_get(kids, 0),
-		       *b = json_array_get(kids, 1);
+	/* "<b>Total:</b> $12" and "<span>Total</span><span>$12</span>" */
+	size_t nk = 0;
+	json_t *a = NULL, *b = NULL;
+	json_array_foreach (kids, i, c) {
+		char *t = sky_rules__node_text(c);
+		if (*t) {
+			a = nk == 0 ? c : a;
+			b = nk == 1 ? c : b;
+			nk++;
+		}
+		free(t);
+	}
+	if (!own && nk == 2) {
 		if (!json_array_size(json_object_get(a, "children")) &&
 		    !json_object_get(a, "id") && !json_object_get(b, "id")) {
 			char *l = sky_rules__node_text(a),
@@ -251,7 +270,8 @@ static void walk(facts *f, const json_t *n, char **last_heading)
 		if (lab && val && *val && strcmp(val, "****"))
 			add_kv(f, lab, val);
 	}
-	json_array_foreach(kids, i, c) walk(f, c, last_heading);
+	json_array_foreach (kids, i, c)
+		walk(f, c, last_heading);
 }
 
 static void facts_free(facts *f)
@@ -295,10 +315,10 @@ static const char *type_of(const json_t *schema)
 	if (json_is_array(t)) {
 		size_t i;
 		json_t *x;
-		json_array_foreach(
-		    t, i, x) if (json_is_string(x) &&
-		                 strcmp(json_string_value(x),
-		                        "null")) return json_string_value(x);
+		json_array_foreach (t, i, x)
+			if (json_is_string(x) &&
+			    strcmp(json_string_value(x), "null"))
+				return json_string_value(x);
 	}
 	if (json_object_get(schema, "properties"))
 		return "object";
@@ -414,8 +434,7 @@ static size_t map_columns(const table *t, const json_t *props, int *col_of,
 	json_t *v;
 	size_t n = 0, mapped = 0;
 	int used[64] = {0};
-	json_object_foreach((json_t *)props, k, v)
-	{
+	json_object_foreach ((json_t *)props, k, v) {
 		if (n == 64)
 			break;
 		names[n] = k;
@@ -541,8 +560,9 @@ static json_t *extract_value(ex *x, const char *name, const json_t *schema)
 		json_t *o = json_object();
 		const char *k;
 		json_t *v;
-		json_object_foreach(json_object_get(schema, "properties"), k, v)
-		    json_object_set_new(o, k, extract_value(x, k, v));
+		json_object_foreach (json_object_get(schema, "properties"), k,
+		                     v)
+			json_object_set_new(o, k, extract_value(x, k, v));
 		return o;
 	}
 	if (!strcmp(type, "array"))
@@ -566,8 +586,9 @@ json_t *sky_rules__extract(const sky_rules_page *p, const json_t *schema,
 	x.p = p;
 	x.goal = goal ? goal : "";
 	if (p->snapshot) {
-		json_array_foreach(json_object_get(p->snapshot, "elements"), i,
-		                   c) walk(&x.f, c, &heading);
+		json_array_foreach (json_object_get(p->snapshot, "elements"), i,
+		                    c)
+			walk(&x.f, c, &heading);
 	}
 	free(heading);
 	json_t *out;

@@ -187,8 +187,7 @@ static void add_json_facts(sky_rules_goal *g, const json_t *obj,
 {
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)obj, k, v)
-	{
+	json_object_foreach ((json_t *)obj, k, v) {
 		char *val = NULL;
 		if (json_is_object(v)) {
 			add_json_facts(g, v, k);
@@ -204,8 +203,7 @@ static void add_json_facts(sky_rules_goal *g, const json_t *obj,
 			sky_rules_buf b = {0};
 			size_t i;
 			json_t *item;
-			json_array_foreach(v, i, item)
-			{
+			json_array_foreach (v, i, item) {
 				if (!json_is_string(item) &&
 				    !json_is_number(item))
 					continue;

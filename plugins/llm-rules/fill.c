@@ -118,8 +118,7 @@ static int best_option(const json_t *options, const char *want, double *score)
 	json_t *o;
 	int best = -1;
 	double bs = 0;
-	json_array_foreach(options, i, o)
-	{
+	json_array_foreach (options, i, o) {
 		const char *t = json_string_value(json_object_get(o, "text"));
 		const char *v = json_string_value(json_object_get(o, "value"));
 		double s = option_score(want, t ? t : "", v);
@@ -411,8 +410,7 @@ static int placeholder_selected(const sky_rules_el *e)
 {
 	size_t i;
 	json_t *o;
-	json_array_foreach(json_object_get(e->j, "options"), i, o)
-	{
+	json_array_foreach (json_object_get(e->j, "options"), i, o) {
 		if (!json_is_true(json_object_get(o, "selected")))
 			continue;
 		const char *v = json_string_value(json_object_get(o, "value"));

@@ -31,11 +31,9 @@ static int visit(const json_t *history, visit_fn fn, void *ud)
 {
 	size_t i, k;
 	json_t *step, *item;
-	json_array_foreach(history, i, step)
-	{
+	json_array_foreach (history, i, step) {
 		json_t *acts = json_object_get(step, "actions");
-		json_array_foreach(acts, k, item)
-		{
+		json_array_foreach (acts, k, item) {
 			const json_t *a = json_object_get(item, "action");
 			int r = fn(a ? a : item, item, acts, k, ud);
 			if (r)
@@ -146,8 +144,7 @@ char *sky_rules__actions_signature(const json_t *actions)
 	sky_rules_buf b = {0};
 	size_t i;
 	json_t *item;
-	json_array_foreach(actions, i, item)
-	{
+	json_array_foreach (actions, i, item) {
 		const json_t *a = json_object_get(item, "action");
 		if (!a)
 			a = item;
@@ -206,8 +203,7 @@ const char *sky_rules__history_last_error(const json_t *history)
 	const char *msg = NULL;
 	size_t i;
 	json_t *item;
-	json_array_foreach(json_object_get(s, "actions"), i, item)
-	{
+	json_array_foreach (json_object_get(s, "actions"), i, item) {
 		json_t *r = json_object_get(item, "result");
 		if (!json_is_false(json_object_get(r, "success")))
 			continue;

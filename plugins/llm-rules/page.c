@@ -31,13 +31,15 @@ static int el_bool(const json_t *j, const char *key)
 char *sky_rules__node_text(const json_t *node)
 {
 	sky_rules_buf b = {0};
+	/* the snapshot gives text between elements as plain strings */
+	if (json_is_string(node))
+		return sky_rules__squash(json_string_value(node));
 	const char *t = json_string_value(json_object_get(node, "text"));
 	size_t i;
 	json_t *c;
 	if (t && *t)
 		sky_rules__buf_puts(&b, t);
-	json_array_foreach(json_object_get(node, "children"), i, c)
-	{
+	json_array_foreach (json_object_get(node, "children"), i, c) {
 		char *ct = sky_rules__node_text(c);
 		if (*ct) {
 			if (b.len)
@@ -134,10 +136,13 @@ static int has_id(const json_t *n)
 	return json_string_value(json_object_get(n, "id")) != NULL;
 }
 
-/* Short text of a non-interactable node usable as a label. */
+/* Short text of a non-interactable node (or a text run) usable as a
+ * label. */
 static char *label_text(const json_t *n)
 {
 	if (!n || has_id(n))
+		return NULL;
+	if (!json_is_object(n) && !json_is_string(n))
 		return NULL;
 	char *t = sky_rules__node_text(n);
 	if (!*t || strlen(t) > 80) {
@@ -205,9 +210,13 @@ static char *nearby_text(const json_t *const *path, size_t depth,
 			if ((t = label_text(s)))
 				return t;
 		}
-		if (up == 0 && at + 1 < n) {
-			char *t = label_text(json_array_get(kids, at + 1));
-			if (t)
+		/* a floating label comes right after its input */
+		for (size_t i = at + 1; up == 0 && i < n; i++) {
+			json_t *s = json_array_get(kids, i);
+			char *t;
+			if (has_id(s))
+				break;
+			if ((t = label_text(s)))
 				return t;
 		}
 		const char *own =
@@ -311,8 +320,7 @@ static void walk(walker *w, const json_t *n, const json_t **path, size_t depth,
 		                      own);
 	/* a fieldset's legend or a radiogroup's name labels its controls */
 	if (!strcmp(tag, "fieldset")) {
-		json_array_foreach(json_object_get(n, "children"), i, c)
-		{
+		json_array_foreach (json_object_get(n, "children"), i, c) {
 			const char *ct =
 			    json_string_value(json_object_get(c, "tag"));
 			if (ct && !strcmp(ct, "legend")) {
@@ -326,8 +334,8 @@ static void walk(walker *w, const json_t *n, const json_t **path, size_t depth,
 			legend = sky_rules__strdup(l);
 	}
 	path[depth] = n;
-	json_array_foreach(json_object_get(n, "children"), i, c)
-	    walk(w, c, path, depth + 1, form, legend ? legend : group);
+	json_array_foreach (json_object_get(n, "children"), i, c)
+		walk(w, c, path, depth + 1, form, legend ? legend : group);
 	free(legend);
 }
 
@@ -354,14 +362,13 @@ void sky_rules__page_build(const json_t *ctx, sky_rules_page *out)
 		json_t *root = json_pack("{s:O}", "children",
 		                         json_object_get(snap, "elements"));
 		path[0] = root;
-		json_array_foreach(json_object_get(snap, "elements"), i, c)
-		    walk(&w, c, path, 1, -1, NULL);
+		json_array_foreach (json_object_get(snap, "elements"), i, c)
+			walk(&w, c, path, 1, -1, NULL);
 		json_decref(root);
 	} else {
 		size_t i;
 		json_t *e;
-		json_array_foreach(json_object_get(ctx, "elements"), i, e)
-		{
+		json_array_foreach (json_object_get(ctx, "elements"), i, e) {
 			if (json_string_value(json_object_get(e, "id")))
 				add_el(&w, e, NULL, 0, -1, NULL);
 		}
@@ -383,8 +390,7 @@ void sky_rules__page_build(const json_t *ctx, sky_rules_page *out)
 	/* dialogs the page raised count as notices */
 	size_t i;
 	json_t *d;
-	json_array_foreach(json_object_get(ctx, "dialogs"), i, d)
-	{
+	json_array_foreach (json_object_get(ctx, "dialogs"), i, d) {
 		const char *m =
 		    json_string_value(json_object_get(d, "message"));
 		if (m)

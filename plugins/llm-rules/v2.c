@@ -36,8 +36,7 @@ json_t *sky_rules__match_errors(const json_t *mapping, const char *text)
 	json_t *desc;
 	if (!text || !*text)
 		return out;
-	json_object_foreach((json_t *)mapping, code, desc)
-	{
+	json_object_foreach ((json_t *)mapping, code, desc) {
 		const char *d = json_string_value(desc);
 		double s = d ? word_cover(d, text) : 0;
 		double c = word_cover(code, text);
@@ -178,8 +177,7 @@ char *sky_rules__answer_plan(const json_t *ctx)
 	sky_rules__page_build(ctx, &p);
 	sky_rules__goal_parse(goal ? goal : "", NULL, &g);
 
-	json_array_foreach(done, i, mg)
-	{
+	json_array_foreach (done, i, mg) {
 		const char *tt =
 		    json_string_value(json_object_get(mg, "task_type"));
 		if (status_is(mg, "completed")) {
@@ -274,13 +272,14 @@ static json_t *last_output(const json_t *ctx)
 	size_t i;
 	json_t *v;
 	if (json_is_array(outs)) {
-		json_array_foreach(outs, i, v) if (!json_is_null(v)) best = v;
+		json_array_foreach (outs, i, v)
+			if (!json_is_null(v))
+				best = v;
 	} else if (outs && !json_is_null(outs)) {
 		best = (json_t *)outs;
 	}
 	if (!best)
-		json_array_foreach(mgs, i, v)
-		{
+		json_array_foreach (mgs, i, v) {
 			json_t *o = json_object_get(v, "output");
 			if (!o)
 				o = json_object_get(v, "extracted_data");
@@ -304,8 +303,7 @@ char *sky_rules__answer_summary(const json_t *ctx)
 		sky_rules__buf_printf(&b, "The run %s: %s", st, why);
 	else
 		sky_rules__buf_printf(&b, "The run %s", st ? st : "ended");
-	json_array_foreach(mgs, i, mg)
-	{
+	json_array_foreach (mgs, i, mg) {
 		const char *pl = json_string_value(json_object_get(mg, "plan"));
 		const char *s =
 		    json_string_value(json_object_get(mg, "status"));
