@@ -23,14 +23,14 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-void skytest_http_resp_free(skytest_http_resp *r)
+void skytest_hc_free(skytest_hc_resp *r)
 {
 	free(r->head);
 	free(r->body);
 	memset(r, 0, sizeof *r);
 }
 
-char *skytest_http_header(const skytest_http_resp *r, const char *name)
+char *skytest_hc_header(const skytest_hc_resp *r, const char *name)
 {
 	size_t nl = strlen(name);
 	for (const char *l = r->head ? strstr(r->head, "\r\n") : NULL; l;
@@ -69,8 +69,8 @@ static size_t dechunk(char *b, size_t n)
 	return out;
 }
 
-int skytest_http_raw(int port, const char *raw, size_t len, int timeout_ms,
-                     skytest_http_resp *out)
+int skytest_hc_raw(int port, const char *raw, size_t len, int timeout_ms,
+                     skytest_hc_resp *out)
 {
 	struct sockaddr_in a = {0};
 	memset(out, 0, sizeof *out);
@@ -123,9 +123,9 @@ int skytest_http_raw(int port, const char *raw, size_t len, int timeout_ms,
 			if (e) {
 				head_end = (long)(e - buf) + 4;
 				out->head = strndup(buf, (size_t)head_end);
-				char *cl = skytest_http_header(out,
+				char *cl = skytest_hc_header(out,
 				                               "content-length");
-				char *te = skytest_http_header(
+				char *te = skytest_hc_header(
 					out, "transfer-encoding");
 				if (cl)
 					need = atol(cl);
@@ -149,9 +149,9 @@ int skytest_http_raw(int port, const char *raw, size_t len, int timeout_ms,
 	return out->status ? 0 : -1;
 }
 
-int skytest_http(int port, const char *method, const char *path,
+int skytest_hc(int port, const char *method, const char *path,
                  const char *headers, const char *body,
-                 skytest_http_resp *out)
+                 skytest_hc_resp *out)
 {
 	size_t blen = body ? strlen(body) : 0;
 	size_t cap = strlen(path) + (headers ? strlen(headers) : 0) + blen + 256;
@@ -168,7 +168,7 @@ int skytest_http(int port, const char *method, const char *path,
 		memcpy(raw + n, body, blen);
 		n += (int)blen;
 	}
-	int rc = skytest_http_raw(port, raw, (size_t)n, 15000, out);
+	int rc = skytest_hc_raw(port, raw, (size_t)n, 15000, out);
 	free(raw);
 	return rc;
 }

@@ -79,13 +79,13 @@ static void teardown(void)
 static json_t *call(const char *method, const char *path, const char *hdrs,
                     const char *body, int want_status)
 {
-	skytest_http_resp r;
-	ck_assert_int_eq(skytest_http(srv.port, method, path, hdrs, body, &r),
+	skytest_hc_resp r;
+	ck_assert_int_eq(skytest_hc(srv.port, method, path, hdrs, body, &r),
 	                 0);
 	ck_assert_msg(r.status == want_status, "%s %s: want %d got %d: %s",
 	              method, path, want_status, r.status, r.body);
 	json_t *j = json_loads(r.body, JSON_DECODE_ANY, NULL);
-	skytest_http_resp_free(&r);
+	skytest_hc_free(&r);
 	return j;
 }
 
@@ -171,14 +171,14 @@ START_TEST(submit_get_and_errors)
 	         "{\"prompt\":\"p\"}", 422);
 	json_decref(j);
 	/* Wrong method and unknown path. */
-	skytest_http_resp r;
-	ck_assert_int_eq(skytest_http(srv.port, "DELETE", path, AUTH, NULL, &r),
+	skytest_hc_resp r;
+	ck_assert_int_eq(skytest_hc(srv.port, "DELETE", path, AUTH, NULL, &r),
 	                 0);
 	ck_assert_int_eq(r.status, 405);
-	char *allow = skytest_http_header(&r, "allow");
+	char *allow = skytest_hc_header(&r, "allow");
 	ck_assert_str_eq(allow, "GET");
 	free(allow);
-	skytest_http_resp_free(&r);
+	skytest_hc_free(&r);
 	j = call("GET", "/v2/nothing", AUTH, NULL, 404);
 	ck_assert_str_eq(detail(j), "Not Found");
 	json_decref(j);
@@ -200,25 +200,25 @@ START_TEST(bodies_headers_and_slow_clients)
 	const char *chunked = "POST /v1/run/tasks HTTP/1.1\r\nHost: x\r\n"
 	                      AUTH JSONH "Transfer-Encoding: chunked\r\n\r\n"
 	                      "5\r\n{\"a\":\r\n0\r\n\r\n";
-	skytest_http_resp r;
-	skytest_http_raw(srv.port, chunked, strlen(chunked), 5000, &r);
+	skytest_hc_resp r;
+	skytest_hc_raw(srv.port, chunked, strlen(chunked), 5000, &r);
 	ck_assert_int_eq(r.status, 411);
-	skytest_http_resp_free(&r);
+	skytest_hc_free(&r);
 	/* Headers over the limit: the connection is dropped, nothing else. */
 	size_t hn = 40000;
 	char *huge = malloc(hn + 200);
 	int k = snprintf(huge, 200, "GET /api/v1/heartbeat HTTP/1.1\r\nX-Big: ");
 	memset(huge + k, 'b', hn);
 	memcpy(huge + k + hn, "\r\n\r\n", 5);
-	skytest_http_raw(srv.port, huge, strlen(huge), 5000, &r);
+	skytest_hc_raw(srv.port, huge, strlen(huge), 5000, &r);
 	ck_assert_int_ne(r.status, 200);
-	skytest_http_resp_free(&r);
+	skytest_hc_free(&r);
 	free(huge);
 	/* A client that announces a body and stalls does not block others. */
 	const char *half = "POST /v1/run/tasks HTTP/1.1\r\nHost: x\r\n" AUTH
 	                   JSONH "Content-Length: 100\r\n\r\n{\"pro";
-	skytest_http_raw(srv.port, half, strlen(half), 200, &r);
-	skytest_http_resp_free(&r);
+	skytest_hc_raw(srv.port, half, strlen(half), 200, &r);
+	skytest_hc_free(&r);
 	j = call("GET", "/api/v1/heartbeat", NULL, NULL, 200);
 	json_decref(j);
 }
@@ -358,28 +358,28 @@ START_TEST(viewer_signed_links)
 	ck_assert_ptr_nonnull(app);
 	const char *rel = strstr(app + strlen("http://"), "/");
 	/* The signed link works without a key... */
-	skytest_http_resp r;
-	ck_assert_int_eq(skytest_http(srv.port, "GET", rel, NULL, NULL, &r), 0);
+	skytest_hc_resp r;
+	ck_assert_int_eq(skytest_hc(srv.port, "GET", rel, NULL, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_nonnull(strstr(r.body, id));
 	ck_assert_ptr_nonnull(strstr(r.body, "show me"));
-	skytest_http_resp_free(&r);
+	skytest_hc_free(&r);
 	/* ...a tampered one does not... */
 	char *bad = sky_strdup(rel);
 	char *sig = strstr(bad, "signature=") + 10;
 	sig[0] = sig[0] == 'a' ? 'b' : 'a';
-	ck_assert_int_eq(skytest_http(srv.port, "GET", bad, NULL, NULL, &r), 0);
+	ck_assert_int_eq(skytest_hc(srv.port, "GET", bad, NULL, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 403);
-	skytest_http_resp_free(&r);
+	skytest_hc_free(&r);
 	free(bad);
 	/* ...and without a signature the key is required. */
 	snprintf(path, sizeof path, "/runs/%s", id);
-	ck_assert_int_eq(skytest_http(srv.port, "GET", path, NULL, NULL, &r), 0);
+	ck_assert_int_eq(skytest_hc(srv.port, "GET", path, NULL, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 403);
-	skytest_http_resp_free(&r);
-	ck_assert_int_eq(skytest_http(srv.port, "GET", path, AUTH, NULL, &r), 0);
+	skytest_hc_free(&r);
+	ck_assert_int_eq(skytest_hc(srv.port, "GET", path, AUTH, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	skytest_http_resp_free(&r);
+	skytest_hc_free(&r);
 	json_decref(run);
 	free(id);
 }
