@@ -238,7 +238,8 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 
 static char *compose_goal(const sky_v1_goal *g)
 {
-	if (g->big_goal)
+	/* A mini-goal that is the whole goal needs no framing. */
+	if (g->big_goal && strcmp(g->big_goal, g->goal))
 		return sky_asprintf(MINI_GOAL, g->goal, g->big_goal);
 	return sky_strdup(g->goal);
 }

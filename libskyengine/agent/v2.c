@@ -191,6 +191,10 @@ sky_v1_result sky_agent_v2(sky_run *r, char **reason)
 		g.extraction_goal = g.extract_only ? plan->plan : NULL;
 		char *why = NULL;
 		sky_v1_result v = sky_agent_v1(r, &g, &why);
+		/* Planning calls belong to no step (their usage goes to the
+		 * next one). */
+		sky_step_rec_free(r->step);
+		r->step = NULL;
 		json_t *entry = json_pack("{s:s, s:s, s:s, s:s?}", "plan",
 		                          plan->plan, "task_type",
 		                          plan->task_type, "status",
