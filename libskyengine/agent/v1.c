@@ -207,6 +207,12 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 		r->t_act += (int)(sky_time_mono_ms() - t0);
 		int ok = json_is_true(json_object_get(result, "success"));
 		record_action(r, s, a, result, ok ? "completed" : "failed");
+		if (sky_agent_cancelled(r)) {
+			/* Stop within this action: nothing more runs. */
+			json_decref(result);
+			s->outcome = STEP_CANCELED;
+			return;
+		}
 		if (!ok) {
 			const char *err = sky_json_str(result, "error");
 			const char *msg = sky_json_str(result, "message");

@@ -41,6 +41,8 @@ static void help_run(FILE *f)
 	        "  --json             print the whole run response as JSON\n"
 	        "  --data DIR         data directory ($SKYENGINE_DATA)\n"
 	        "  --timeout S        give up waiting after S seconds\n"
+	        "  --config JSON|@F   engine configuration (JSON, "
+	        "docs/configuration.md)\n"
 	        "Environment: SKYENGINE_LLM (rules|openai|anthropic|replay), "
 	        "see docs/configuration.md.\n");
 }
@@ -132,6 +134,7 @@ static void on_event(const sky_event *ev, void *ud)
 static int cmd_run(int argc, char **argv)
 {
 	const char *url = NULL, *engine = NULL, *data = NULL;
+	char *config = NULL;
 	char *schema = NULL, *payload = NULL;
 	int max_steps = 0, as_json = 0, timeout = 0, ch;
 	static const struct option o[] = {
@@ -143,10 +146,16 @@ static int cmd_run(int argc, char **argv)
 		{"json", no_argument, 0, 'j'},
 		{"data", required_argument, 0, 'd'},
 		{"timeout", required_argument, 0, 't'},
+		{"config", required_argument, 0, 'c'},
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0}};
 	while ((ch = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			free(config);
+			if (!(config = json_arg(optarg)))
+				return 2;
+			break;
 		case 'u': url = optarg; break;
 		case 's':
 			if (!(schema = json_arg(optarg)))
@@ -196,6 +205,7 @@ static int cmd_run(int argc, char **argv)
 	sky_engine_options_init(&eo, SKY_ENGINE_OPTIONS_VERSION);
 	eo.data_dir = data;
 	eo.workers = 1;
+	eo.config_json = config;
 	if (sky_engine_new(&e, &eo)) {
 		fprintf(stderr, "skyctl: %s\n", sky_error_last());
 		free(body);
@@ -233,8 +243,7 @@ static int cmd_run(int argc, char **argv)
 		puts(out ? out : "{}");
 	} else {
 		json_t *output = json_object_get(run, "output");
-		char *o = output ? json_dumps(output, JSON_ENCODE_ANY |
-		                                              JSON_COMPACT)
+		char *o = output ? json_dumps(output, JSON_ENCODE_ANY)
 		                 : NULL;
 		printf("%s\n", o ? o : "null");
 		free(o);
@@ -259,6 +268,7 @@ done:
 	sky_buf_free(&p.line);
 	sky_engine_free(e);
 	sky_global_shutdown();
+	free(config);
 	return rc;
 }
 
