@@ -198,9 +198,21 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
+	char exe[4096], *rel = NULL;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		/* <prefix>/bin/skyengine-demo-site -> <prefix>/share/... */
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			rel = sky_asprintf("%s/../share/skyengine/demo-site", exe);
+		}
+	}
 	if (!root)
-		root = is_dir(SKY_DEMO_SITE_INSTALLED) ? SKY_DEMO_SITE_INSTALLED
-		                                       : SKY_DEMO_SITE_SRC;
+		root = is_dir(rel)                       ? rel
+		       : is_dir(SKY_DEMO_SITE_INSTALLED) ? SKY_DEMO_SITE_INSTALLED
+		                                         : SKY_DEMO_SITE_SRC;
 	if (!is_dir(root)) {
 		fprintf(stderr, "skyengine-demo-site: no site at %s\n", root);
 		return 1;
@@ -232,5 +244,6 @@ int main(int argc, char **argv)
 		pause();
 	srv_http_stop(h);
 	json_decref(received);
+	free(rel);
 	return 0;
 }
