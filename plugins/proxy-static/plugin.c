@@ -22,35 +22,18 @@
 static const sky_host_api *host;
 
 /* The contract's ProxyLocation enum (schemas/proxy_location.py). */
-static const char *const locations[] = {"RESIDENTIAL",
-                                        "US-CA",
-                                        "US-NY",
-                                        "US-TX",
-                                        "US-FL",
-                                        "US-WA",
-                                        "RESIDENTIAL_ES",
-                                        "RESIDENTIAL_IE",
-                                        "RESIDENTIAL_GB",
-                                        "RESIDENTIAL_IN",
-                                        "RESIDENTIAL_JP",
-                                        "RESIDENTIAL_FR",
-                                        "RESIDENTIAL_DE",
-                                        "RESIDENTIAL_NZ",
-                                        "RESIDENTIAL_ZA",
-                                        "RESIDENTIAL_AR",
-                                        "RESIDENTIAL_AU",
-                                        "RESIDENTIAL_BR",
-                                        "RESIDENTIAL_TR",
-                                        "RESIDENTIAL_CA",
-                                        "RESIDENTIAL_MX",
-                                        "RESIDENTIAL_IT",
-                                        "RESIDENTIAL_NL",
-                                        "RESIDENTIAL_PH",
-                                        "RESIDENTIAL_KR",
-                                        "RESIDENTIAL_SA",
-                                        "RESIDENTIAL_ISP",
-                                        "NONE",
-                                        NULL};
+/* clang-format off */
+static const char *const locations[] = {
+	"RESIDENTIAL", "US-CA", "US-NY", "US-TX", "US-FL", "US-WA",
+	"RESIDENTIAL_ES", "RESIDENTIAL_IE", "RESIDENTIAL_GB",
+	"RESIDENTIAL_IN", "RESIDENTIAL_JP", "RESIDENTIAL_FR",
+	"RESIDENTIAL_DE", "RESIDENTIAL_NZ", "RESIDENTIAL_ZA",
+	"RESIDENTIAL_AR", "RESIDENTIAL_AU", "RESIDENTIAL_BR",
+	"RESIDENTIAL_TR", "RESIDENTIAL_CA", "RESIDENTIAL_MX",
+	"RESIDENTIAL_IT", "RESIDENTIAL_NL", "RESIDENTIAL_PH",
+	"RESIDENTIAL_KR", "RESIDENTIAL_SA", "RESIDENTIAL_ISP", "NONE", NULL
+};
+/* clang-format on */
 
 enum rotation { ROT_STICKY, ROT_ROUND_ROBIN };
 
@@ -180,6 +163,47 @@ static void proxy_clear(struct proxy *p)
 	memset(p, 0, sizeof *p);
 }
 
+/* "host[:port]" or "[v6]:port" in hp..end: *host_end and *port (dflt
+ * when absent). NULL, or what is wrong. */
+static const char *parse_hostport(const char *hp, const char *end, int dflt,
+                                  const char **host_end, int *port)
+{
+	const char *he;
+	if (*hp == '[') {
+		he = memchr(hp, ']', (size_t)(end - hp));
+		if (!he || he == hp + 1)
+			return "its IPv6 host has no closing ']'";
+		he++;
+	} else {
+		he = memchr(hp, ':', (size_t)(end - hp));
+		if (!he)
+			he = end;
+		for (const char *c = hp; c < he; c++)
+			if (!isalnum((unsigned char)*c) && !strchr(".-_", *c))
+				return "its host name has characters a host "
+				       "cannot have";
+	}
+	if (he == hp)
+		return "it has no host";
+	*host_end = he;
+	*port = dflt;
+	if (he == end)
+		return NULL;
+	if (*he != ':')
+		return "something follows its host that is not a port";
+	if (he + 1 == end)
+		return "its port is empty";
+	*port = 0;
+	for (const char *c = he + 1; c < end; c++) {
+		if (!isdigit((unsigned char)*c) || *port > 65535)
+			return "its port is not a number from 1 to 65535";
+		*port = *port * 10 + (*c - '0');
+	}
+	if (*port < 1 || *port > 65535)
+		return "its port is not a number from 1 to 65535";
+	return NULL;
+}
+
 /*
  * Parse "scheme://[user[:pass]@]host[:port][/]" (http, https, socks4,
  * socks5; the port defaults to the scheme's). On error *why says what is
@@ -233,55 +257,10 @@ static int parse_url(const char *url, struct proxy *out, const char **why)
 			goto bad;
 		}
 	}
-	const char *host_end, *port_s = NULL;
-	if (*hp == '[') {
-		host_end = memchr(hp, ']', (size_t)(end - hp));
-		if (!host_end || host_end == hp + 1) {
-			*why = "its IPv6 host has no closing ']'";
-			goto bad;
-		}
-		host_end++;
-	} else {
-		host_end = memchr(hp, ':', (size_t)(end - hp));
-		if (!host_end)
-			host_end = end;
-		for (const char *c = hp; c < host_end; c++)
-			if (!isalnum((unsigned char)*c) && !strchr(".-_", *c)) {
-				*why = "its host name has characters a host "
-				       "cannot have";
-				goto bad;
-			}
-	}
-	if (host_end == hp) {
-		*why = "it has no host";
+	const char *host_end;
+	if ((*why =
+	         parse_hostport(hp, end, schemes[si].port, &host_end, &port)))
 		goto bad;
-	}
-	if (host_end < end) {
-		if (*host_end != ':') {
-			*why = "something follows its host that is not a port";
-			goto bad;
-		}
-		port_s = host_end + 1;
-		port = 0;
-		if (port_s == end) {
-			*why = "its port is empty";
-			goto bad;
-		}
-		for (const char *c = port_s; c < end; c++) {
-			if (!isdigit((unsigned char)*c) || port > 65535) {
-				*why = "its port is not a number from 1 to "
-				       "65535";
-				goto bad;
-			}
-			port = port * 10 + (*c - '0');
-		}
-		if (port < 1 || port > 65535) {
-			*why = "its port is not a number from 1 to 65535";
-			goto bad;
-		}
-	} else {
-		port = schemes[si].port;
-	}
 	size_t need =
 	    strlen(schemes[si].name) + 3 + (size_t)(host_end - hp) + 8;
 	out->server = malloc(need);
