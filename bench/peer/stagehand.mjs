@@ -114,6 +114,7 @@ async function runMode(mode) {
     const m = await sh.metrics;
     out.push({ tool: "stagehand", mode, unit: "timeline", acts: timeline });
     out.push({ tool: "stagehand", mode, unit: "metrics",
+      acts: timeline.length,
       act_prompt_tokens_reported: m.actPromptTokens ?? null,
       act_inference_time_ms_reported: m.actInferenceTimeMs ?? null });
   } finally {

@@ -2,6 +2,9 @@
 // offline with js-tiktoken's o200k_base (the encoding of gpt-4.1-mini,
 // Stagehand's default model) so the fake model never waits for a tokenizer.
 // Usage: node tokens.mjs records.json  -> per page and step, JSON on stdout.
+// Stagehand's element ids are "<frame>-<backendNodeId>", and backendNodeIds
+// grow with every page load in a renderer, so the same page costs a few
+// more tokens as a session goes on: medians come with min and max.
 import fs from "node:fs";
 import { getEncoding } from "js-tiktoken";
 import { scenarios, stepForPrompt } from "./scenarios.mjs";
@@ -56,6 +59,8 @@ export function tokenReport(records) {
       return {
         instruction: st.instruction, requests: xs.length,
         prompt_tokens: med(xs.map((x) => x.prompt)),
+        prompt_tokens_min: xs.length ? Math.min(...xs.map((x) => x.prompt)) : null,
+        prompt_tokens_max: xs.length ? Math.max(...xs.map((x) => x.prompt)) : null,
         message_tokens: med(xs.map((x) => x.messages)),
         schema_tokens: med(xs.map((x) => x.schema)),
         tree_tokens: med(xs.map((x) => x.tree)),
