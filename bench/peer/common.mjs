@@ -65,6 +65,24 @@ export function parseArgs(argv) {
   return a;
 }
 
+// Exits with a usage message when a required --name is missing or not
+// an http URL on 127.0.0.1 (the benchmark stays on loopback).
+export function requireArgs(a, names, prog) {
+  for (const n of names) {
+    const v = a[n];
+    if (!v || !/^http:\/\/127\.0\.0\.1:\d+(\/|$)/.test(v)) {
+      process.stderr.write(`${prog}: --${n} must be an http://127.0.0.1:PORT URL` +
+        ` (got ${v ?? "nothing"}); run bench/peer.sh\n`);
+      process.exit(2);
+    }
+  }
+  for (const n of ["reps", "warmup"])
+    if (a[n] != null && !/^\d+$/.test(a[n])) {
+      process.stderr.write(`${prog}: --${n} must be a whole number\n`);
+      process.exit(2);
+    }
+}
+
 export function alive(pid) {
   try {
     process.kill(pid, 0);

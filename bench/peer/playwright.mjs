@@ -9,10 +9,11 @@
 import fs from "node:fs";
 import { chromium } from "playwright-core";
 import { scenarios } from "./scenarios.mjs";
-import { chromiumPath, chromiumFlags, dropProxyEnv, stats, parseArgs, reap,
+import { chromiumPath, chromiumFlags, dropProxyEnv, stats, parseArgs, requireArgs, reap,
   waitForUrl } from "./common.mjs";
 
 const args = parseArgs(process.argv.slice(2));
+requireArgs(args, ["pages"], "playwright.mjs");
 const reps = Number(args.reps ?? 20);
 const warmup = Number(args.warmup ?? 2);
 dropProxyEnv();

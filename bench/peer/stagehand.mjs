@@ -11,9 +11,10 @@ import { Stagehand } from "@browserbasehq/stagehand";
 import { Launcher } from "chrome-launcher";
 import { scenarios } from "./scenarios.mjs";
 import { chromiumPath, chromiumFlags, disableFeatures, dropProxyEnv, freshProfile, rmProfile,
-  stats, parseArgs, reap, waitForUrl } from "./common.mjs";
+  stats, parseArgs, requireArgs, reap, waitForUrl } from "./common.mjs";
 
 const args = parseArgs(process.argv.slice(2));
+requireArgs(args, ["pages", "llm"], "stagehand.mjs");
 const reps = Number(args.reps ?? 20);
 const warmup = Number(args.warmup ?? 2);
 const modes = (args.modes ?? "default,nosettle").split(",");
