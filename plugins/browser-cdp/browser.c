@@ -238,6 +238,7 @@ static void tab_free(cdp_tab *t)
 	for (size_t i = 0; i < t->n_prefix; i++)
 		free(t->prefix_frames[i]);
 	free(t->prefix_frames);
+	free(t->next_ids);
 	for (size_t i = 0; i < t->n_frames; i++)
 		free(t->frames[i]);
 	free(t->frames);

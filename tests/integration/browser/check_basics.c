@@ -105,13 +105,12 @@ END_TEST
 Suite *suite(void)
 {
 	Suite *s = suite_create("browser_basics");
-	TCase *tc = tcase_create("basics");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, navigate_reports_status_title_and_url);
-	tcase_add_test(tc, navigate_to_a_closed_port_fails_clearly);
-	tcase_add_test(tc, evaluate_returns_json_values_and_errors);
-	suite_add_tcase(s, tc);
+	SKYB_TEST(s, navigate_reports_status_title_and_url, setup, teardown,
+	          60);
+	SKYB_TEST(s, navigate_to_a_closed_port_fails_clearly, setup, teardown,
+	          60);
+	SKYB_TEST(s, evaluate_returns_json_values_and_errors, setup, teardown,
+	          60);
 	return s;
 }
 
