@@ -253,6 +253,7 @@ struct cdp_ctx {
 	unsigned dl_seq;
 	int closing;
 	int64_t tab_seq;
+	int auth_answers; /* proxy challenges answered since a response */
 };
 
 struct cdp_browser {
@@ -261,6 +262,7 @@ struct cdp_browser {
 	char **args;
 	int headless;
 	int call_timeout_ms;
+	int launch_timeout_ms;
 	char *profile_base;
 	char *profile_dir;
 	pthread_mutex_t launch_lock; /* one launcher at a time */

@@ -1190,6 +1190,9 @@ int cdp_evaluate(cdp_ctx *ctx, const char *expression, char **out)
 	                  json_pack("{s:s,s:b,s:b}", "expression", expression,
 	                            "returnByValue", 1, "awaitPromise", 1),
 	                  call_timeout(ctx), &res);
+	if (rc == SKY_ETIMEDOUT) /* a page stuck in a loop: stop it */
+		cdp_post(ctx->conn, t->session, "Runtime.terminateExecution",
+		         NULL);
 	if (rc)
 		return rc;
 	if (json_object_get(res, "exceptionDetails")) {
