@@ -1055,6 +1055,8 @@ static void ctx_free(cdp_ctx *ctx)
 	json_decref(ctx->dialogs);
 	json_decref(ctx->headers);
 	free(ctx->id);
+	if (ctx->own_download_dir && ctx->download_dir)
+		cdp_rm_rf(ctx->download_dir);
 	free(ctx->download_dir);
 	free(ctx->proxy_user);
 	free(ctx->proxy_pass);
@@ -1159,9 +1161,21 @@ int cdp_ctx_open(cdp_browser *b, const char *options_json, cdp_ctx **out)
 		goto fail;
 	}
 	if (!ctx->download_dir) {
-		const char *base = b->profile_dir ? b->profile_dir : "/tmp";
-		ctx->download_dir =
-		    cdp_asprintf("%s/downloads/%s", base, ctx->id);
+		/* no directory given: a private one, removed with the
+		 * context */
+		const char *base = b->profile_dir;
+		const char *tmp = getenv("TMPDIR");
+		char *tmpl = base ? cdp_asprintf("%s/downloads-XXXXXX", base)
+		                  : cdp_asprintf("%s/sky-downloads-XXXXXX",
+		                                 tmp && *tmp ? tmp : "/tmp");
+		if (!tmpl || !mkdtemp(tmpl)) {
+			free(tmpl);
+			rc = cdp_fail(SKY_EIO,
+			              "cannot create a download dir: %s",
+			              strerror(errno));
+			goto fail_ctx;
+		}
+		ctx->download_dir = tmpl;
 		ctx->own_download_dir = 1;
 	}
 	if (cdp_mkdir_p(ctx->download_dir) < 0) {

@@ -16,7 +16,7 @@ static void *browser;
 static void setup(void)
 {
 	site = skyb_site_start();
-	browser = skyb_browser(NULL);
+	browser = skyb_browser_shared();
 }
 
 static void teardown(void)
@@ -334,5 +334,8 @@ Suite *suite(void)
 
 int main(void)
 {
-	return skytest_run(suite());
+	skyb_shared_start();
+	int rc = skytest_run(suite());
+	skyb_shared_stop();
+	return rc;
 }

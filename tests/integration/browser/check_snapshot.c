@@ -14,7 +14,7 @@ static void *browser, *ctx;
 static void setup(void)
 {
 	site = skyb_site_start();
-	browser = skyb_browser(NULL);
+	browser = skyb_browser_shared();
 	ctx = skyb_context(browser, NULL);
 }
 
@@ -313,5 +313,8 @@ Suite *suite(void)
 
 int main(void)
 {
-	return skytest_run(suite());
+	skyb_shared_start();
+	int rc = skytest_run(suite());
+	skyb_shared_stop();
+	return rc;
 }

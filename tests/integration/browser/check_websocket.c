@@ -18,8 +18,6 @@
 #include "util/fs.h"
 #include "util/str.h"
 
-extern char **environ;
-
 static skyb_site *site;
 static pid_t chrome = -1;
 static char *profile;
@@ -29,48 +27,8 @@ static char ws_path[256];
 static void launch(void)
 {
 	profile = skytest_tmpdir("wschrome");
-	char *udd = sky_asprintf("--user-data-dir=%s", profile);
-	char *argv[] = {"/usr/lib/chromium/chromium",
-	                "--headless",
-	                "--no-sandbox",
-	                "--disable-gpu",
-	                "--no-first-run",
-	                "--disable-background-networking",
-	                "--disable-component-update",
-	                "--disable-sync",
-	                "--disable-features=NetworkTimeServiceQuerying",
-	                "--no-proxy-server",
-	                "--remote-debugging-port=0",
-	                udd,
-	                "about:blank",
-	                NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t sa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	posix_spawnattr_init(&sa);
-	posix_spawnattr_setpgroup(&sa, 0);
-	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP);
-	ck_assert_int_eq(posix_spawn(&chrome, argv[0], &fa, &sa, argv, environ),
-	                 0);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&sa);
-	free(udd);
-	/* the browser writes "PORT\n/devtools/browser/UUID" when ready */
-	char *file = sky_path_join(profile, "DevToolsActivePort");
-	for (int i = 0; i < 600 && !port; i++) {
-		size_t len = 0;
-		char *s = sky_read_file(file, &len);
-		if (s && strchr(s, '\n') &&
-		    sscanf(s, "%d\n%255s", &port, ws_path) == 2)
-			break;
-		port = 0;
-		free(s);
-		usleep(50 * 1000);
-	}
-	free(file);
-	ck_assert_msg(port > 0, "Chromium did not write DevToolsActivePort");
+	chrome = skyb_chromium_launch(profile, &port, ws_path);
+	ck_assert_int_gt(chrome, 0);
 }
 
 static void setup(void)
@@ -81,11 +39,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	if (chrome > 0) {
-		kill(-chrome, SIGKILL);
-		waitpid(chrome, NULL, 0);
-		chrome = -1;
-	}
+	skyb_chromium_kill(chrome);
+	chrome = -1;
 	sky_rm_rf(profile);
 	free(profile);
 	port = 0;
