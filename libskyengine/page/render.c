@@ -197,11 +197,14 @@ static void put_attr(rs *s, const char *name, const char *v, size_t max)
 	sky_buf_putc(&s->b, '"');
 }
 
-static const char *short_url(rs *s, const char *url)
+/* What to write for a URL: `shown` (the path, for the page's own
+ * origin) unless it is long; then a placeholder that maps to `url`. */
+static const char *short_url(rs *s, const char *shown, const char *url)
 {
 	static __thread char ph[32];
-	if (strlen(url) <= s->o->url_max || !strncmp(url, "javascript:", 11))
-		return url;
+	if (strlen(shown) <= s->o->url_max ||
+	    !strncmp(shown, "javascript:", 11))
+		return shown;
 	json_t *n = json_object_get(s->t->url_ids, url);
 	if (!n) {
 		json_array_append_new(s->t->urls, json_string(url));
@@ -388,11 +391,12 @@ static void r_widget_attrs(rs *s, json_t *e, const char *tag, const char *id,
 	         (!strcmp(type, "checkbox") || !strcmp(type, "radio")))
 		put_attr(s, "value", jstr(attrs, "value"), 60);
 	const char *href = jstr(attrs, "href");
+	const char *shown = href;
 	if (href && s->origin && !strncmp(href, s->origin, s->origin_len) &&
 	    href[s->origin_len] == '/')
-		href += s->origin_len; /* same origin: the path says it */
+		shown = href + s->origin_len; /* same origin: the path */
 	if (href)
-		put_attr(s, "href", short_url(s, href), 0);
+		put_attr(s, "href", short_url(s, shown, href), 0);
 	const char *alt = jstr(attrs, "alt");
 	if (alt && (!label || strcmp(alt, label)))
 		put_attr(s, "alt", alt, 80);

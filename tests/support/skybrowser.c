@@ -2,16 +2,22 @@
 #include "skybrowser.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <skyengine/errors.h>
 
 #include "plugin/loader.h"
 #include "skytest.h"
+#include "util/fs.h"
 #include "util/resource.h"
 #include "util/str.h"
 
@@ -284,6 +290,112 @@ void *skyb_browser(const char *config_json)
 	ck_assert_msg(rc == 0, "create: %s", err ? err : "?");
 	if (skyb_provider()->set_page_script)
 		skyb_provider()->set_page_script(b, skyb_script(), NULL);
+	return b;
+}
+
+extern char **environ;
+
+pid_t skyb_chromium_launch(const char *profile_dir, int *port,
+                           char ws_path[256])
+{
+	char *udd = sky_asprintf("--user-data-dir=%s", profile_dir);
+	char *argv[] = {"/usr/lib/chromium/chromium",
+	                "--headless",
+	                "--no-sandbox",
+	                "--disable-gpu",
+	                "--no-first-run",
+	                "--disable-background-networking",
+	                "--disable-component-update",
+	                "--disable-sync",
+	                "--disable-features=NetworkTimeServiceQuerying,"
+	                "BackForwardCache",
+	                "--no-proxy-server",
+	                "--remote-debugging-port=0",
+	                udd,
+	                "about:blank",
+	                NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
+	pid_t pid = -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawnattr_init(&sa);
+	posix_spawnattr_setpgroup(&sa, 0);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP);
+	int e = posix_spawn(&pid, argv[0], &fa, &sa, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&sa);
+	free(udd);
+	/* no ck_assert here: this also runs outside tests (main) */
+	if (e) {
+		fprintf(stderr, "cannot start Chromium: %s\n", strerror(e));
+		return -1;
+	}
+	/* "PORT\n/devtools/browser/UUID" appears when it is ready */
+	char *file = sky_path_join(profile_dir, "DevToolsActivePort");
+	*port = 0;
+	for (int i = 0; i < 1200 && !*port; i++) {
+		size_t len = 0;
+		char *s = sky_read_file(file, &len);
+		if (!(s && strchr(s, '\n') &&
+		      sscanf(s, "%d\n%255s", port, ws_path) == 2))
+			*port = 0;
+		free(s);
+		if (!*port)
+			usleep(50 * 1000);
+	}
+	free(file);
+	if (!*port) {
+		skyb_chromium_kill(pid);
+		fprintf(stderr, "Chromium did not write DevToolsActivePort\n");
+		return -1;
+	}
+	return pid;
+}
+
+void skyb_chromium_kill(pid_t pid)
+{
+	if (pid > 0) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+static pid_t shared_pid = -1, shared_owner = -1;
+static char *shared_profile;
+static char shared_url[512];
+
+void skyb_shared_start(void)
+{
+	int port = 0;
+	char path[256] = "";
+	shared_profile = skytest_tmpdir("sharedchrome");
+	shared_pid = skyb_chromium_launch(shared_profile, &port, path);
+	if (shared_pid < 0)
+		exit(EXIT_FAILURE);
+	shared_owner = getpid();
+	snprintf(shared_url, sizeof shared_url, "ws://127.0.0.1:%d%s", port,
+	         path);
+}
+
+void skyb_shared_stop(void)
+{
+	/* only the process that started it (tests run in forked copies) */
+	if (shared_pid > 0 && getpid() == shared_owner) {
+		skyb_chromium_kill(shared_pid);
+		sky_rm_rf(shared_profile);
+		free(shared_profile);
+		shared_pid = -1;
+	}
+}
+
+void *skyb_browser_shared(void)
+{
+	ck_assert_msg(shared_pid > 0, "skyb_shared_start() was not called");
+	char *cfg = sky_asprintf("{\"cdp_url\": \"%s\"}", shared_url);
+	void *b = skyb_browser(cfg);
+	free(cfg);
 	return b;
 }
 

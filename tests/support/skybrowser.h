@@ -8,6 +8,7 @@
 #define SKYTEST_BROWSER_H
 
 #include <jansson.h>
+#include <sys/types.h>
 #include <skyengine/errors.h>
 #include <skyengine/plugin/browser.h>
 
@@ -42,8 +43,28 @@ const sky_browser_provider *skyb_provider(void);
 /* The engine's page script (embedded resource). */
 const char *skyb_script(void);
 
-/* A browser for one test: config JSON or NULL for the defaults. */
+/* A browser for one test: config JSON or NULL for the defaults (the
+ * plugin launches its own Chromium over the pipe). */
 void *skyb_browser(const char *config_json);
+
+/*
+ * Launch Chromium with --remote-debugging-port=0 in its own process
+ * group, the way a remote browser runs; wait for DevToolsActivePort.
+ * Returns the pid and fills port and ws_path ("/devtools/browser/..").
+ */
+pid_t skyb_chromium_launch(const char *profile_dir, int *port,
+                           char ws_path[256]);
+void skyb_chromium_kill(pid_t pid);
+
+/*
+ * One Chromium for a whole test program (start it in main() before the
+ * runner forks): each test then connects with skyb_browser_shared()
+ * over the websocket and works in its own contexts, which saves a
+ * browser launch per test.
+ */
+void skyb_shared_start(void);
+void skyb_shared_stop(void);
+void *skyb_browser_shared(void);
 void *skyb_context(void *browser, const char *options_json);
 
 /* Each of these fails the test (ck_abort) when the call errs. */
@@ -70,5 +91,16 @@ size_t skyb_count(json_t *snap, const char *tag);
 /* The result of an action must be success; returns it for more checks. */
 json_t *skyb_act_ok(void *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* One TCase per test, named after it, so that CK_RUN_CASE=<test> runs
+ * that test alone. */
+#define SKYB_TEST(suite, fn, setup, teardown, secs)                            \
+	do {                                                                   \
+		TCase *tc_ = tcase_create(#fn);                                \
+		tcase_add_checked_fixture(tc_, setup, teardown);               \
+		tcase_set_timeout(tc_, secs);                                  \
+		tcase_add_test(tc_, fn);                                       \
+		suite_add_tcase(suite, tc_);                                   \
+	} while (0)
 
 #endif
