@@ -84,7 +84,7 @@ static void fake_handler(const skytest_req *r, skytest_resp *resp, void *ud)
 }
 
 /* Set the script: responses for request 0, 1, ... (last one repeats). */
-static void fake_script(int n, const struct fake_resp *r)
+static inline void fake_script(int n, const struct fake_resp *r)
 {
 	pthread_mutex_lock(&fake.lock);
 	for (int i = 0; i < n && i < FAKE_MAX; i++)
@@ -93,7 +93,7 @@ static void fake_script(int n, const struct fake_resp *r)
 	pthread_mutex_unlock(&fake.lock);
 }
 
-static int fake_count(void)
+static inline int fake_count(void)
 {
 	pthread_mutex_lock(&fake.lock);
 	int n = fake.n_req;
@@ -102,7 +102,7 @@ static int fake_count(void)
 }
 
 /* Header `name` of request i as received, or NULL (static buffer). */
-static const char *fake_header(int i, const char *name)
+static inline const char *fake_header(int i, const char *name)
 {
 	static char val[1024];
 	const char *h = fake.req[i].head;
@@ -123,7 +123,7 @@ static const char *fake_header(int i, const char *name)
 }
 
 /* Request i's JSON body (new reference). */
-static json_t *fake_json(int i)
+static inline json_t *fake_json(int i)
 {
 	json_t *j = json_loads(fake.req[i].body, 0, NULL);
 	ck_assert_msg(json_is_object(j), "request body is not JSON: %s",
@@ -132,7 +132,7 @@ static json_t *fake_json(int i)
 }
 
 /* "http://127.0.0.1:PORT" + suffix, malloc'd. */
-static char *fake_url(const char *suffix)
+static inline char *fake_url(const char *suffix)
 {
 	return sky_asprintf("%s%s", skytest_httpd_url(fake.srv), suffix);
 }
@@ -173,7 +173,7 @@ static void fake_teardown(void)
 
 /* Open `provider` with config {"llm": <llm_json>} through the plugin
  * loader and the engine layer; asserts success. */
-static sky_llm *fake_open(const char *provider, const char *llm_json)
+static inline sky_llm *fake_open(const char *provider, const char *llm_json)
 {
 	char *cfg = sky_asprintf("{\"llm\":%s}", llm_json);
 	sky_llm *llm = NULL;
@@ -186,7 +186,7 @@ static sky_llm *fake_open(const char *provider, const char *llm_json)
 }
 
 /* A request with sensible defaults for the tests. */
-static sky_llm_request fake_request(const char *purpose, const char *prompt)
+static inline sky_llm_request fake_request(const char *purpose, const char *prompt)
 {
 	sky_llm_request r;
 	memset(&r, 0, sizeof r);
