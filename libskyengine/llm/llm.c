@@ -104,7 +104,9 @@ static void register_keys(sky_llm *llm, json_t *sec)
 	if (env_name)
 		keep_secret(llm, getenv(env_name));
 	free(env_name);
-	keep_secret(llm, sky_json_str(sec, "api_key"));
+	char *key = cfg_str(sec, "api_key", "SKYENGINE_LLM_API_KEY");
+	keep_secret(llm, key);
+	free(key);
 }
 
 void sky_llm_close(sky_llm *llm)

@@ -1381,8 +1381,9 @@ int sky_http_shared_acquire(const char *config_json, sky_http_client **out)
 		sky_http_client_options o = {0};
 		json_t *cfg = sky_json_loads(config_json);
 		json_t *http = json_object_get(cfg, "http");
-		o.idle_timeout_ms =
-			(int)sky_json_int(http, "idle_timeout_ms", 0);
+		const char *idle = getenv("SKYENGINE_HTTP_IDLE_TIMEOUT_MS");
+		o.idle_timeout_ms = (int)sky_json_int(
+			http, "idle_timeout_ms", idle ? atoi(idle) : 0);
 		o.ca_file = sky_json_str(http, "ca_file");
 		if (!o.ca_file)
 			o.ca_file = getenv("SKYENGINE_HTTP_CA_FILE");

@@ -69,7 +69,9 @@ int sky_http_client_request(sky_http_client *c, const sky_http_request *req,
 /*
  * The process-wide client shared by every engine and handed to plugins:
  * the first acquire starts it with options read from the engine's config
- * JSON ("http": {"idle_timeout_ms", "ca_file"}; may be NULL) and installs
+ * JSON ("http": {"idle_timeout_ms", "ca_file"}, else the environment's
+ * SKYENGINE_HTTP_IDLE_TIMEOUT_MS, SKYENGINE_HTTP_CA_FILE; may be NULL)
+ * and installs
  * it as the host API's http_request; the last release uninstalls it and
  * stops it. Returns 0 and a borrowed *out valid until the matching
  * release.
