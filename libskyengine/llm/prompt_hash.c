@@ -137,8 +137,8 @@ static size_t match_uuid(const char *p)
 static size_t match_id(const char *p)
 {
 	static const char *const prefixes[] = {
-		"tsk_v2_", "tsk_", "stp_", "wpid_", "wr_", "pbs_",
-		"totp_",   "act_", "wh_",  "a_",    "o_",
+	    "tsk_v2_", "tsk_", "stp_", "wpid_", "wr_", "pbs_",
+	    "totp_",   "act_", "wh_",  "a_",    "o_",
 	};
 	for (size_t k = 0; k < sizeof prefixes / sizeof *prefixes; k++) {
 		size_t pl = strlen(prefixes[k]);
@@ -156,8 +156,8 @@ static size_t match_id(const char *p)
 /* Length of "127.0.0.1:" etc. when a port follows, or 0. */
 static size_t match_loopback_port(const char *p)
 {
-	static const char *const hosts[] = {"127.0.0.1:", "localhost:",
-	                                    "[::1]:"};
+	static const char *const hosts[] = {
+	    "127.0.0.1:", "localhost:", "[::1]:"};
 	for (size_t k = 0; k < sizeof hosts / sizeof *hosts; k++) {
 		size_t hl = strlen(hosts[k]);
 		if (!strncasecmp(p, hosts[k], hl) &&

@@ -46,13 +46,15 @@ START_TEST(hash_ignores_volatile_parts_only)
 {
 	char a[SKY_LLM_PROMPT_HASH_LEN], b[SKY_LLM_PROMPT_HASH_LEN];
 	ck_assert_ptr_nonnull(sky_llm_prompt_hash(
-		"S", "Goal\nCurrent time: 2025-01-01T00:00:00Z\nhttp://"
-		     "127.0.0.1:1000/",
-		a));
-	ck_assert_ptr_nonnull(sky_llm_prompt_hash(
-		"S ", "  Goal \nCurrent time: 2026-12-31T23:59:59Z\n"
-		      "http://127.0.0.1:2000/",
-		b));
+	    "S",
+	    "Goal\nCurrent time: 2025-01-01T00:00:00Z\nhttp://"
+	    "127.0.0.1:1000/",
+	    a));
+	ck_assert_ptr_nonnull(
+	    sky_llm_prompt_hash("S ",
+	                        "  Goal \nCurrent time: 2026-12-31T23:59:59Z\n"
+	                        "http://127.0.0.1:2000/",
+	                        b));
 	ck_assert_str_eq(a, b);
 	ck_assert_int_eq(strlen(a), SKY_LLM_PROMPT_HASH_LEN - 1);
 	ck_assert(strncmp(a, "sha256:", 7) == 0);
@@ -65,8 +67,9 @@ START_TEST(hash_ignores_volatile_parts_only)
 	/* sha256("" + "\n\n" + "hello"): recordings must stay valid
 	 * across versions. */
 	sky_llm_prompt_hash(NULL, "hello", a);
-	ck_assert_str_eq(a, "sha256:02ec2f94ed87f74b3867f8c49b06608e6247f0d96263e23a"
-	                    "772b55028c07c198");
+	ck_assert_str_eq(
+	    a, "sha256:02ec2f94ed87f74b3867f8c49b06608e6247f0d96263e23a"
+	       "772b55028c07c198");
 }
 END_TEST
 
@@ -77,17 +80,15 @@ START_TEST(price_table)
 	double usd;
 	ck_assert_int_eq(sky_llm_prices_new(NULL, &p), 0);
 	/* Longest prefix: the mini model is not priced as gpt-4o. */
-	ck_assert_int_eq(sky_llm_prices_cost(p, "gpt-4o-mini-2024-07-18", &u,
-	                                     &usd),
-	                 0);
+	ck_assert_int_eq(
+	    sky_llm_prices_cost(p, "gpt-4o-mini-2024-07-18", &u, &usd), 0);
 	ck_assert_double_eq_tol(usd, 0.15 + 0.60, 1e-9);
 	ck_assert_int_eq(sky_llm_prices_cost(p, "GPT-4o-2024-08-06", &u, &usd),
 	                 0);
 	ck_assert_double_eq_tol(usd, 2.50 + 10.00, 1e-9);
 	/* OpenRouter-style vendor prefix. */
-	ck_assert_int_eq(sky_llm_prices_cost(p, "anthropic/claude-sonnet-4-5",
-	                                     &u, &usd),
-	                 0);
+	ck_assert_int_eq(
+	    sky_llm_prices_cost(p, "anthropic/claude-sonnet-4-5", &u, &usd), 0);
 	ck_assert_double_eq_tol(usd, 3.00 + 15.00, 1e-9);
 	/* Cached input is charged at the cached price. */
 	u.cached_tokens = 500000;

@@ -99,17 +99,18 @@ END_TEST
 
 START_TEST(config_base_with_v1_max_tokens_model_prefill)
 {
-	sky_llm *llm = open_with("/v1/", "\"model\":\"claude-3-5-haiku-latest\","
-	                                 "\"max_tokens\":256,\"prefill\":\"{\","
-	                                 "\"anthropic_version\":\"2024-01-01\","
-	                                 "\"extra_headers\":{\"anthropic-beta\":"
-	                                 "\"x-1\"}");
+	sky_llm *llm =
+	    open_with("/v1/", "\"model\":\"claude-3-5-haiku-latest\","
+	                      "\"max_tokens\":256,\"prefill\":\"{\","
+	                      "\"anthropic_version\":\"2024-01-01\","
+	                      "\"extra_headers\":{\"anthropic-beta\":"
+	                      "\"x-1\"}");
 	struct fake_resp ok = {
-		200,
-		"{\"content\":[{\"type\":\"text\",\"text\":\"\\\"a\\\":1}\"}],"
-		"\"stop_reason\":\"max_tokens\",\"usage\":{\"input_tokens\":3,"
-		"\"output_tokens\":256}}",
-		NULL, 0};
+	    200,
+	    "{\"content\":[{\"type\":\"text\",\"text\":\"\\\"a\\\":1}\"}],"
+	    "\"stop_reason\":\"max_tokens\",\"usage\":{\"input_tokens\":3,"
+	    "\"output_tokens\":256}}",
+	    NULL, 0};
 	fake_script(1, &ok);
 	sky_llm_request r = fake_request("extract-data", "Extract.");
 	sky_llm_result *res = NULL;
@@ -125,13 +126,13 @@ START_TEST(config_base_with_v1_max_tokens_model_prefill)
 	ck_assert_int_eq(json_array_size(msgs), 2);
 	/* No image: plain string content; then the assistant prefill. */
 	ck_assert_str_eq(json_string_value(json_object_get(
-	                         json_array_get(msgs, 0), "content")),
+	                     json_array_get(msgs, 0), "content")),
 	                 "Extract.");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_array_get(msgs, 1), "role")),
+	    "assistant");
 	ck_assert_str_eq(json_string_value(json_object_get(
-	                         json_array_get(msgs, 1), "role")),
-	                 "assistant");
-	ck_assert_str_eq(json_string_value(json_object_get(
-	                         json_array_get(msgs, 1), "content")),
+	                     json_array_get(msgs, 1), "content")),
 	                 "{");
 	json_decref(b);
 	/* The answer continues the prefill; stop at max_tokens is flagged. */
@@ -149,15 +150,15 @@ START_TEST(overloaded_and_rate_limited_are_retried)
 {
 	sky_llm *llm = open_with("", NULL);
 	struct fake_resp s[] = {
-		{529,
-		 "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
-		 "\"message\":\"Overloaded\"}}",
-		 NULL, 0},
-		{429,
-		 "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\","
-		 "\"message\":\"Number of requests has exceeded\"}}",
-		 "retry-after: 1\r\n", 0},
-		{200, OK_BODY, NULL, 0},
+	    {529,
+	     "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+	     "\"message\":\"Overloaded\"}}",
+	     NULL, 0},
+	    {429,
+	     "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\","
+	     "\"message\":\"Number of requests has exceeded\"}}",
+	     "retry-after: 1\r\n", 0},
+	    {200, OK_BODY, NULL, 0},
 	};
 	fake_script(3, s);
 	sky_llm_request r = fake_request("plan", "Plan.");
@@ -174,10 +175,11 @@ END_TEST
 START_TEST(overloaded_storm_gives_up)
 {
 	sky_llm *llm = open_with("", "\"max_retries\":3");
-	struct fake_resp s = {529,
-	                      "{\"type\":\"error\",\"error\":{\"type\":"
-	                      "\"overloaded_error\",\"message\":\"Overloaded\"}}",
-	                      NULL, 0};
+	struct fake_resp s = {
+	    529,
+	    "{\"type\":\"error\",\"error\":{\"type\":"
+	    "\"overloaded_error\",\"message\":\"Overloaded\"}}",
+	    NULL, 0};
 	fake_script(1, &s);
 	sky_llm_request r = fake_request("plan", "Plan.");
 	sky_llm_result *res = NULL;
@@ -197,31 +199,31 @@ START_TEST(errors_and_malformed_answers)
 	sky_llm_result *res = NULL;
 
 	struct fake_resp denied = {
-		401,
-		"{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\","
-		"\"message\":\"invalid x-api-key\"}}",
-		NULL, 0};
+	    401,
+	    "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\","
+	    "\"message\":\"invalid x-api-key\"}}",
+	    NULL, 0};
 	fake_script(1, &denied);
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), SKY_EAUTH);
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "ANTHROPIC_API_KEY"));
 	ck_assert_ptr_null(strstr(sky_error_last(), KEY));
 
 	struct fake_resp nf = {
-		404,
-		"{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\","
-		"\"message\":\"model: claude-sonnet-4-5\"}}",
-		NULL, 0};
+	    404,
+	    "{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\","
+	    "\"message\":\"model: claude-sonnet-4-5\"}}",
+	    NULL, 0};
 	fake_script(1, &nf);
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), SKY_ENOTFOUND);
-	ck_assert_ptr_nonnull(strstr(sky_error_last(),
-	                             "model 'claude-sonnet-4-5' not found"));
+	ck_assert_ptr_nonnull(
+	    strstr(sky_error_last(), "model 'claude-sonnet-4-5' not found"));
 
 	struct fake_resp bad = {
-		400,
-		"{\"type\":\"error\",\"error\":{\"type\":"
-		"\"invalid_request_error\",\"message\":\"max_tokens: must be "
-		"at least 1\"}}",
-		NULL, 0};
+	    400,
+	    "{\"type\":\"error\",\"error\":{\"type\":"
+	    "\"invalid_request_error\",\"message\":\"max_tokens: must be "
+	    "at least 1\"}}",
+	    NULL, 0};
 	fake_script(1, &bad);
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), SKY_ELLM);
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "max_tokens: must be"));
@@ -232,18 +234,17 @@ START_TEST(errors_and_malformed_answers)
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "not a JSON object"));
 
 	struct fake_resp refusal = {
-		200,
-		"{\"content\":[],\"stop_reason\":\"refusal\",\"usage\":{}}", NULL,
-		0};
+	    200, "{\"content\":[],\"stop_reason\":\"refusal\",\"usage\":{}}",
+	    NULL, 0};
 	fake_script(1, &refusal);
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), SKY_ELLM);
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "refused"));
 
 	struct fake_resp empty = {
-		200,
-		"{\"content\":[{\"type\":\"thinking\",\"thinking\":\"...\"}],"
-		"\"stop_reason\":\"max_tokens\"}",
-		NULL, 0};
+	    200,
+	    "{\"content\":[{\"type\":\"thinking\",\"thinking\":\"...\"}],"
+	    "\"stop_reason\":\"max_tokens\"}",
+	    NULL, 0};
 	fake_script(1, &empty);
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), SKY_ELLM);
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "max_tokens is too"));

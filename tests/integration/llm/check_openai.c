@@ -14,7 +14,7 @@
 	"\"prompt_tokens_details\":{\"cached_tokens\":200},"                   \
 	"\"completion_tokens_details\":{\"reasoning_tokens\":40}}}"
 
-static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n',
+static const unsigned char png[] = {0x89, 'P',  'N', 'G', '\r', '\n',
                                     0x1a, '\n', 0,   0,   0,    13};
 
 static void setup(void)
@@ -44,13 +44,14 @@ static sky_llm *open_with(const char *extra)
 
 START_TEST(request_bytes_and_answer)
 {
-	sky_llm *llm = open_with("\"temperature\":0.25,\"max_tokens\":500,"
-	                         "\"extra_headers\":{\"X-Title\":\"sky-test\"}");
+	sky_llm *llm =
+	    open_with("\"temperature\":0.25,\"max_tokens\":500,"
+	              "\"extra_headers\":{\"X-Title\":\"sky-test\"}");
 	struct fake_resp ok = {200, OK_BODY, NULL, 0};
 	fake_script(1, &ok);
 	sky_llm_image img = {"image/png", png, sizeof png};
-	sky_llm_request r = fake_request("extract-actions",
-	                                 "Fill in the form.\nElements: ...");
+	sky_llm_request r =
+	    fake_request("extract-actions", "Fill in the form.\nElements: ...");
 	r.system = "You are a careful web agent.";
 	r.images = &img;
 	r.n_images = 1;
@@ -81,13 +82,14 @@ START_TEST(request_bytes_and_answer)
 	json_t *parts = json_object_get(user, "content");
 	ck_assert_int_eq(json_array_size(parts), 2);
 	json_t *p0 = json_array_get(parts, 0), *p1 = json_array_get(parts, 1);
-	ck_assert_str_eq(json_string_value(json_object_get(p0, "type")), "text");
+	ck_assert_str_eq(json_string_value(json_object_get(p0, "type")),
+	                 "text");
 	ck_assert_str_eq(json_string_value(json_object_get(p0, "text")),
 	                 "Fill in the form.\nElements: ...");
 	ck_assert_str_eq(json_string_value(json_object_get(p1, "type")),
 	                 "image_url");
 	ck_assert_str_eq(json_string_value(json_object_get(
-	                         json_object_get(p1, "image_url"), "url")),
+	                     json_object_get(p1, "image_url"), "url")),
 	                 "data:image/png;base64,iVBORw0KGgoAAAAN");
 	ck_assert(json_real_value(json_object_get(b, "temperature")) == 0.25);
 	ck_assert_int_eq(json_integer_value(json_object_get(b, "max_tokens")),
@@ -123,7 +125,8 @@ END_TEST
 
 START_TEST(plain_prompt_without_images_or_schema)
 {
-	sky_llm *llm = open_with("\"vision\":false,\"response_format\":\"none\"");
+	sky_llm *llm =
+	    open_with("\"vision\":false,\"response_format\":\"none\"");
 	struct fake_resp ok = {200, OK_BODY, NULL, 0};
 	fake_script(1, &ok);
 	sky_llm_image img = {"image/png", png, sizeof png};
@@ -139,7 +142,7 @@ START_TEST(plain_prompt_without_images_or_schema)
 	/* No system prompt given: one message, content a plain string. */
 	ck_assert_int_eq(json_array_size(msgs), 1);
 	ck_assert_str_eq(json_string_value(json_object_get(
-	                         json_array_get(msgs, 0), "content")),
+	                     json_array_get(msgs, 0), "content")),
 	                 "Is the goal reached?");
 	ck_assert_ptr_null(json_object_get(b, "response_format"));
 	ck_assert_ptr_null(json_object_get(b, "temperature"));
@@ -163,12 +166,12 @@ START_TEST(reasoning_models_get_max_completion_tokens)
 	json_t *b = fake_json(0);
 	ck_assert_str_eq(json_string_value(json_object_get(b, "model")),
 	                 "o3-mini");
-	ck_assert_int_eq(json_integer_value(
-	                         json_object_get(b, "max_completion_tokens")),
-	                 64);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(b, "max_completion_tokens")),
+	    64);
 	ck_assert_ptr_null(json_object_get(b, "max_tokens"));
 	ck_assert_str_eq(json_string_value(json_object_get(
-	                         json_object_get(b, "response_format"), "type")),
+	                     json_object_get(b, "response_format"), "type")),
 	                 "json_object");
 	json_decref(b);
 	sky_llm_result_free(res);
@@ -232,9 +235,9 @@ START_TEST(rate_limit_then_success_honours_retry_after)
 {
 	sky_llm *llm = open_with(NULL);
 	struct fake_resp s[] = {
-		{429, "{\"error\":{\"message\":\"Rate limit reached\"}}",
-		 "Retry-After: 1\r\n", 0},
-		{200, OK_BODY, NULL, 0},
+	    {429, "{\"error\":{\"message\":\"Rate limit reached\"}}",
+	     "Retry-After: 1\r\n", 0},
+	    {200, OK_BODY, NULL, 0},
 	};
 	fake_script(2, s);
 	sky_llm_request r = fake_request("plan", "Plan.");
@@ -291,8 +294,9 @@ END_TEST
 START_TEST(server_error_storm_gives_up)
 {
 	sky_llm *llm = open_with("\"max_retries\":2");
-	struct fake_resp s = {500, "{\"error\":{\"message\":\"boom\","
-	                           "\"type\":\"server_error\"}}",
+	struct fake_resp s = {500,
+	                      "{\"error\":{\"message\":\"boom\","
+	                      "\"type\":\"server_error\"}}",
 	                      NULL, 0};
 	fake_script(1, &s);
 	sky_llm_request r = fake_request("plan", "Plan.");
@@ -300,8 +304,8 @@ START_TEST(server_error_storm_gives_up)
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), SKY_ELLM);
 	ck_assert_ptr_null(res);
 	ck_assert_int_eq(fake_count(), 3);
-	ck_assert_ptr_nonnull(strstr(sky_error_last(),
-	                             "server error 500 after 3 attempts: boom"));
+	ck_assert_ptr_nonnull(strstr(
+	    sky_error_last(), "server error 500 after 3 attempts: boom"));
 	sky_llm_close(llm);
 
 	/* Rate limiting that never ends is SKY_ERATELIMIT. */
@@ -347,15 +351,15 @@ START_TEST(timeouts_fail_and_are_retried)
 	fake_script(1, &slow);
 	r.timeout_ms = 60000;
 	t0 = sky_time_mono_ms();
-	ck_assert_int_eq(sky_llm_complete(llm, &r, sky_time_mono_ms() + 300,
-	                                  &res),
-	                 SKY_ETIMEDOUT);
+	ck_assert_int_eq(
+	    sky_llm_complete(llm, &r, sky_time_mono_ms() + 300, &res),
+	    SKY_ETIMEDOUT);
 	ck_assert_int_lt(sky_time_mono_ms() - t0, 2500);
 	/* Past the deadline: not even sent. */
 	int before = fake_count();
-	ck_assert_int_eq(sky_llm_complete(llm, &r, sky_time_mono_ms() - 1,
-	                                  &res),
-	                 SKY_ETIMEDOUT);
+	ck_assert_int_eq(
+	    sky_llm_complete(llm, &r, sky_time_mono_ms() - 1, &res),
+	    SKY_ETIMEDOUT);
 	ck_assert_int_eq(fake_count(), before);
 	sky_llm_close(llm);
 }
@@ -379,24 +383,24 @@ START_TEST(malformed_answers)
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "no choices"));
 
 	struct fake_resp refusal = {
-		200,
-		"{\"choices\":[{\"message\":{\"role\":\"assistant\","
-		"\"content\":null,\"refusal\":\"I can't help with that.\"},"
-		"\"finish_reason\":\"stop\"}]}",
-		NULL, 0};
+	    200,
+	    "{\"choices\":[{\"message\":{\"role\":\"assistant\","
+	    "\"content\":null,\"refusal\":\"I can't help with that.\"},"
+	    "\"finish_reason\":\"stop\"}]}",
+	    NULL, 0};
 	fake_script(1, &refusal);
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), SKY_ELLM);
-	ck_assert_ptr_nonnull(strstr(sky_error_last(),
-	                             "refused: I can't help with that."));
+	ck_assert_ptr_nonnull(
+	    strstr(sky_error_last(), "refused: I can't help with that."));
 
 	/* Cut at max_tokens: the text comes back, flagged. */
 	struct fake_resp cut = {
-		200,
-		"{\"model\":\"gpt-4o\",\"choices\":[{\"message\":{\"content\":"
-		"\"{\\\"actions\\\":[{\\\"action_type\\\":\"},"
-		"\"finish_reason\":\"length\"}],\"usage\":{\"prompt_tokens\":"
-		"10,\"completion_tokens\":16}}",
-		NULL, 0};
+	    200,
+	    "{\"model\":\"gpt-4o\",\"choices\":[{\"message\":{\"content\":"
+	    "\"{\\\"actions\\\":[{\\\"action_type\\\":\"},"
+	    "\"finish_reason\":\"length\"}],\"usage\":{\"prompt_tokens\":"
+	    "10,\"completion_tokens\":16}}",
+	    NULL, 0};
 	fake_script(1, &cut);
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), 0);
 	ck_assert(res->truncated);
@@ -406,11 +410,11 @@ START_TEST(malformed_answers)
 
 	/* Content as an array of text parts (some servers). */
 	struct fake_resp parts = {
-		200,
-		"{\"choices\":[{\"message\":{\"content\":[{\"type\":\"text\","
-		"\"text\":\"{\\\"a\\\":\"},{\"type\":\"text\",\"text\":\"1}\"}]},"
-		"\"finish_reason\":\"stop\"}]}",
-		NULL, 0};
+	    200,
+	    "{\"choices\":[{\"message\":{\"content\":[{\"type\":\"text\","
+	    "\"text\":\"{\\\"a\\\":\"},{\"type\":\"text\",\"text\":\"1}\"}]},"
+	    "\"finish_reason\":\"stop\"}]}",
+	    NULL, 0};
 	fake_script(1, &parts);
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), 0);
 	ck_assert_str_eq(res->text, "{\"a\":1}");
@@ -429,10 +433,10 @@ START_TEST(auth_not_found_and_bad_request)
 
 	/* The server quotes the key back: it must not reach the message. */
 	struct fake_resp denied = {
-		401,
-		"{\"error\":{\"message\":\"Incorrect API key provided: " KEY
-		"\",\"type\":\"invalid_request_error\"}}",
-		NULL, 0};
+	    401,
+	    "{\"error\":{\"message\":\"Incorrect API key provided: " KEY
+	    "\",\"type\":\"invalid_request_error\"}}",
+	    NULL, 0};
 	fake_script(1, &denied);
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), SKY_EAUTH);
 	ck_assert_int_eq(fake_count(), 1); /* not retried */
@@ -446,18 +450,17 @@ START_TEST(auth_not_found_and_bad_request)
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), SKY_EAUTH);
 
 	struct fake_resp nf = {
-		404,
-		"{\"error\":{\"message\":\"The model `gpt-4o` does not exist\","
-		"\"code\":\"model_not_found\"}}",
-		NULL, 0};
+	    404,
+	    "{\"error\":{\"message\":\"The model `gpt-4o` does not exist\","
+	    "\"code\":\"model_not_found\"}}",
+	    NULL, 0};
 	fake_script(1, &nf);
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), SKY_ENOTFOUND);
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "model 'gpt-4o'"));
 
 	struct fake_resp bad = {
-		400,
-		"{\"error\":{\"message\":\"Invalid 'messages[1].content'\"}}",
-		NULL, 0};
+	    400, "{\"error\":{\"message\":\"Invalid 'messages[1].content'\"}}",
+	    NULL, 0};
 	int before = fake_count();
 	fake_script(1, &bad);
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), SKY_ELLM);
@@ -482,13 +485,14 @@ START_TEST(provider_cost_and_price_overrides)
 {
 	/* OpenRouter reports the cost itself. */
 	sky_llm *llm = open_with("\"model\":\"openai/gpt-4o\"");
-	struct fake_resp or = {
-		200,
-		"{\"model\":\"openai/gpt-4o\",\"choices\":[{\"message\":"
-		"{\"content\":\"ok\"},\"finish_reason\":\"stop\"}],\"usage\":"
-		"{\"prompt_tokens\":10,\"completion_tokens\":2,\"cost\":0.0125}}",
-		NULL, 0};
-	fake_script(1, &or);
+	struct fake_resp or
+	    = {200,
+	       "{\"model\":\"openai/gpt-4o\",\"choices\":[{\"message\":"
+	       "{\"content\":\"ok\"},\"finish_reason\":\"stop\"}],\"usage\":"
+	       "{\"prompt_tokens\":10,\"completion_tokens\":2,\"cost\":0.0125}"
+	       "}",
+	       NULL, 0};
+	fake_script(1, & or);
 	sky_llm_request r = fake_request("plan", "Plan.");
 	sky_llm_result *res = NULL;
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), 0);
@@ -501,11 +505,11 @@ START_TEST(provider_cost_and_price_overrides)
 	llm = open_with("\"model\":\"qwen2.5\",\"prices\":{\"qwen\":"
 	                "{\"input\":1,\"output\":2}}");
 	struct fake_resp local = {
-		200,
-		"{\"model\":\"qwen2.5-7b\",\"choices\":[{\"message\":{\"content\":"
-		"\"ok\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":"
-		"1000000,\"completion_tokens\":1000000}}",
-		NULL, 0};
+	    200,
+	    "{\"model\":\"qwen2.5-7b\",\"choices\":[{\"message\":{\"content\":"
+	    "\"ok\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":"
+	    "1000000,\"completion_tokens\":1000000}}",
+	    NULL, 0};
 	fake_script(1, &local);
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), 0);
 	ck_assert_int_eq(res->cost_source, SKY_LLM_COST_TABLE);
@@ -515,10 +519,10 @@ START_TEST(provider_cost_and_price_overrides)
 
 	llm = open_with("\"model\":\"mystery-model\"");
 	struct fake_resp unknown = {
-		200,
-		"{\"choices\":[{\"message\":{\"content\":\"ok\"}}],\"usage\":"
-		"{\"prompt_tokens\":5,\"completion_tokens\":1}}",
-		NULL, 0};
+	    200,
+	    "{\"choices\":[{\"message\":{\"content\":\"ok\"}}],\"usage\":"
+	    "{\"prompt_tokens\":5,\"completion_tokens\":1}}",
+	    NULL, 0};
 	fake_script(1, &unknown);
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), 0);
 	ck_assert_int_eq(res->cost_source, SKY_LLM_COST_UNKNOWN);
@@ -544,9 +548,9 @@ START_TEST(bad_configuration_is_refused)
 	cfg = "{\"llm\":{\"prices\":{\"x\":{\"input\":\"cheap\"}}}}";
 	ck_assert_int_eq(sky_llm_open(fk_plugins, "openai", cfg, &llm),
 	                 SKY_EINVALID);
-	ck_assert_int_eq(sky_llm_open(fk_plugins, "no-such-provider", "{}",
-	                              &llm),
-	                 SKY_EPLUGIN);
+	ck_assert_int_eq(
+	    sky_llm_open(fk_plugins, "no-such-provider", "{}", &llm),
+	    SKY_EPLUGIN);
 	ck_assert_ptr_null(llm);
 }
 END_TEST

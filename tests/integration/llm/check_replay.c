@@ -42,18 +42,18 @@ static char *ask(sky_llm *llm, const char *purpose, int order, int retry,
 START_TEST(keyed_by_purpose_step_and_retry)
 {
 	char *path = write_file(
-		"keyed.jsonl",
-		"# hand-written answers\n"
-		"{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":0,"
-		"\"answer\":\"A0\",\"model\":\"gpt-4o\",\"tokens\":{\"input\":11,"
-		"\"output\":3}}\n"
-		"\n"
-		"{\"purpose\":\"check-goal\",\"order\":0,\"retry\":0,"
-		"\"answer\":{\"status\":\"continue\"}}\n"
-		"{\"purpose\":\"extract-actions\",\"order\":1,\"retry\":0,"
-		"\"answer\":\"A1\"}\n"
-		"{\"purpose\":\"extract-actions\",\"order\":1,\"retry\":1,"
-		"\"answer\":\"A1r1\"}\n");
+	    "keyed.jsonl",
+	    "# hand-written answers\n"
+	    "{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":0,"
+	    "\"answer\":\"A0\",\"model\":\"gpt-4o\",\"tokens\":{\"input\":11,"
+	    "\"output\":3}}\n"
+	    "\n"
+	    "{\"purpose\":\"check-goal\",\"order\":0,\"retry\":0,"
+	    "\"answer\":{\"status\":\"continue\"}}\n"
+	    "{\"purpose\":\"extract-actions\",\"order\":1,\"retry\":0,"
+	    "\"answer\":\"A1\"}\n"
+	    "{\"purpose\":\"extract-actions\",\"order\":1,\"retry\":1,"
+	    "\"answer\":\"A1r1\"}\n");
 	sky_llm *llm = open_replay(path, NULL);
 	int rc;
 	char *a;
@@ -91,8 +91,8 @@ START_TEST(keyed_by_purpose_step_and_retry)
 	a = ask(llm, "extract-actions", 7, 0, "page eight", &rc);
 	ck_assert_ptr_null(a);
 	ck_assert_int_eq(rc, SKY_ENOTFOUND);
-	ck_assert_ptr_nonnull(strstr(sky_error_last(),
-	                             "purpose=extract-actions step=7 retry=0"));
+	ck_assert_ptr_nonnull(
+	    strstr(sky_error_last(), "purpose=extract-actions step=7 retry=0"));
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "hash=sha256:"));
 	sky_llm_close(llm);
 	free(path);
@@ -103,24 +103,25 @@ START_TEST(keyed_by_normalized_prompt_hash)
 {
 	char hash[SKY_LLM_PROMPT_HASH_LEN];
 	const char *recorded =
-		"Goal: apply for the job.\n"
-		"Current time: 2026-11-28T21:00:00.000Z\n"
-		"URL: http://127.0.0.1:38123/apply  (run tsk_412345678901234567)\n";
+	    "Goal: apply for the job.\n"
+	    "Current time: 2026-11-28T21:00:00.000Z\n"
+	    "URL: http://127.0.0.1:38123/apply  (run tsk_412345678901234567)\n";
 	ck_assert_ptr_nonnull(sky_llm_prompt_hash("sys", recorded, hash));
-	char *line = sky_asprintf("{\"purpose\":\"plan\",\"prompt_hash\":\"%s\","
-	                          "\"answer\":\"by-hash\"}\n"
-	                          "{\"purpose\":\"plan\",\"prompt_hash\":"
-	                          "\"sha256:00\",\"answer\":\"other\"}\n",
-	                          hash);
+	char *line =
+	    sky_asprintf("{\"purpose\":\"plan\",\"prompt_hash\":\"%s\","
+	                 "\"answer\":\"by-hash\"}\n"
+	                 "{\"purpose\":\"plan\",\"prompt_hash\":"
+	                 "\"sha256:00\",\"answer\":\"other\"}\n",
+	                 hash);
 	char *path = write_file("hashed.jsonl", line);
 	sky_llm *llm = open_replay(path, NULL);
 
 	/* Same prompt with another time, port, run id and spacing. */
-	sky_llm_request r = fake_request(
-		"plan", "Goal:   apply for the job.\n\n"
-		        "Current time: 2027-01-01T08:15:00Z\n"
-		        "URL: http://127.0.0.1:40999/apply (run "
-		        "tsk_499999999999999999)");
+	sky_llm_request r =
+	    fake_request("plan", "Goal:   apply for the job.\n\n"
+	                         "Current time: 2027-01-01T08:15:00Z\n"
+	                         "URL: http://127.0.0.1:40999/apply (run "
+	                         "tsk_499999999999999999)");
 	r.system = "sys";
 	sky_llm_result *res = NULL;
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), 0);
@@ -140,10 +141,10 @@ END_TEST
 START_TEST(strict_refuses_a_drifted_prompt_lenient_answers)
 {
 	char *path = write_file(
-		"drift.jsonl",
-		"{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":0,"
-		"\"prompt_hash\":\"sha256:recorded-for-another-prompt\","
-		"\"answer\":\"old\"}\n");
+	    "drift.jsonl",
+	    "{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":0,"
+	    "\"prompt_hash\":\"sha256:recorded-for-another-prompt\","
+	    "\"answer\":\"old\"}\n");
 	sky_llm *llm = open_replay(path, NULL);
 	int rc;
 	char *a = ask(llm, "extract-actions", 0, 0, "new prompt", &rc);
@@ -163,10 +164,10 @@ END_TEST
 
 START_TEST(sequential_fallback_per_purpose)
 {
-	char *path = write_file("seq.jsonl",
-	                        "{\"purpose\":\"plan\",\"answer\":\"p1\"}\n"
-	                        "{\"purpose\":\"summarize\",\"answer\":\"s1\"}\n"
-	                        "{\"purpose\":\"plan\",\"answer\":\"p2\"}\n");
+	char *path = write_file(
+	    "seq.jsonl", "{\"purpose\":\"plan\",\"answer\":\"p1\"}\n"
+	                 "{\"purpose\":\"summarize\",\"answer\":\"s1\"}\n"
+	                 "{\"purpose\":\"plan\",\"answer\":\"p2\"}\n");
 	sky_llm *llm = open_replay(path, "\"replay_sequential\":true");
 	int rc;
 	char *a = ask(llm, "plan", -1, 0, "x", &rc);
@@ -195,9 +196,9 @@ END_TEST
 
 START_TEST(latency_knob_and_timeouts)
 {
-	char *path = write_file("lat.jsonl",
-	                        "{\"purpose\":\"plan\",\"order\":0,"
-	                        "\"answer\":\"late\"}\n");
+	char *path =
+	    write_file("lat.jsonl", "{\"purpose\":\"plan\",\"order\":0,"
+	                            "\"answer\":\"late\"}\n");
 	sky_llm *llm = open_replay(path, "\"replay_latency_ms\":400");
 	sky_llm_request r = fake_request("plan", "x");
 	sky_llm_result *res = NULL;
@@ -219,17 +220,17 @@ END_TEST
 START_TEST(bad_files_fail_at_open)
 {
 	sky_llm *llm = NULL;
-	char *cfg = sky_asprintf("{\"llm\":{\"replay_file\":\"%s/none.jsonl\"}}",
-	                         fk_dir);
+	char *cfg = sky_asprintf(
+	    "{\"llm\":{\"replay_file\":\"%s/none.jsonl\"}}", fk_dir);
 	sky_host_set_config(cfg, fk_dir);
 	ck_assert_int_eq(sky_llm_open(fk_plugins, "replay", cfg, &llm),
 	                 SKY_ENOTFOUND);
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "none.jsonl"));
 	free(cfg);
 
-	char *path = write_file("bad.jsonl",
-	                        "{\"purpose\":\"plan\",\"answer\":\"ok\"}\n"
-	                        "{\"purpose\":\"plan\",\"answer\":\n");
+	char *path =
+	    write_file("bad.jsonl", "{\"purpose\":\"plan\",\"answer\":\"ok\"}\n"
+	                            "{\"purpose\":\"plan\",\"answer\":\n");
 	cfg = sky_asprintf("{\"llm\":{\"replay_file\":\"%s\"}}", path);
 	sky_host_set_config(cfg, fk_dir);
 	ck_assert_int_eq(sky_llm_open(fk_plugins, "replay", cfg, &llm),
@@ -250,16 +251,17 @@ START_TEST(bad_files_fail_at_open)
 	sky_host_set_config("{}", fk_dir);
 	ck_assert_int_eq(sky_llm_open(fk_plugins, "replay", "{}", &llm),
 	                 SKY_EINVALID);
-	ck_assert_ptr_nonnull(strstr(sky_error_last(),
-	                             "SKYENGINE_LLM_REPLAY_FILE"));
+	ck_assert_ptr_nonnull(
+	    strstr(sky_error_last(), "SKYENGINE_LLM_REPLAY_FILE"));
 	ck_assert_ptr_null(llm);
 }
 END_TEST
 
 START_TEST(replay_file_from_the_environment)
 {
-	char *path = write_file("env.jsonl", "{\"purpose\":\"plan\",\"order\":2,"
-	                                     "\"answer\":\"from-env\"}\n");
+	char *path =
+	    write_file("env.jsonl", "{\"purpose\":\"plan\",\"order\":2,"
+	                            "\"answer\":\"from-env\"}\n");
 	setenv("SKYENGINE_LLM_REPLAY_FILE", path, 1);
 	sky_llm *llm = fake_open("replay", "{}");
 	int rc;
@@ -276,29 +278,29 @@ static void model_handler_script(void)
 {
 	static struct fake_resp s[3];
 	s[0] = (struct fake_resp){
-		200,
-		"{\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"message\":"
-		"{\"content\":\"{\\\"actions\\\":[{\\\"action_type\\\":"
-		"\\\"click\\\",\\\"id\\\":\\\"3\\\"}]}\"},\"finish_reason\":"
-		"\"stop\"}],\"usage\":{\"prompt_tokens\":1200,"
-		"\"completion_tokens\":30,\"prompt_tokens_details\":"
-		"{\"cached_tokens\":1024}}}",
-		NULL, 0};
+	    200,
+	    "{\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"message\":"
+	    "{\"content\":\"{\\\"actions\\\":[{\\\"action_type\\\":"
+	    "\\\"click\\\",\\\"id\\\":\\\"3\\\"}]}\"},\"finish_reason\":"
+	    "\"stop\"}],\"usage\":{\"prompt_tokens\":1200,"
+	    "\"completion_tokens\":30,\"prompt_tokens_details\":"
+	    "{\"cached_tokens\":1024}}}",
+	    NULL, 0};
 	s[1] = (struct fake_resp){
-		200,
-		"{\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"message\":"
-		"{\"content\":\"{\\\"status\\\":\\\"continue\\\"}\"},"
-		"\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":900,"
-		"\"completion_tokens\":12}}",
-		NULL, 0};
+	    200,
+	    "{\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"message\":"
+	    "{\"content\":\"{\\\"status\\\":\\\"continue\\\"}\"},"
+	    "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":900,"
+	    "\"completion_tokens\":12}}",
+	    NULL, 0};
 	s[2] = (struct fake_resp){
-		200,
-		"{\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"message\":"
-		"{\"content\":\"{\\\"actions\\\":[{\\\"action_type\\\":"
-		"\\\"complete\\\"}]}\"},\"finish_reason\":\"stop\"}],\"usage\":"
-		"{\"prompt_tokens\":1300,\"completion_tokens\":20,"
-		"\"completion_tokens_details\":{\"reasoning_tokens\":5}}}",
-		NULL, 0};
+	    200,
+	    "{\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"message\":"
+	    "{\"content\":\"{\\\"actions\\\":[{\\\"action_type\\\":"
+	    "\\\"complete\\\"}]}\"},\"finish_reason\":\"stop\"}],\"usage\":"
+	    "{\"prompt_tokens\":1300,\"completion_tokens\":20,"
+	    "\"completion_tokens_details\":{\"reasoning_tokens\":5}}}",
+	    NULL, 0};
 	fake_script(3, s);
 }
 
@@ -309,13 +311,13 @@ struct call {
 };
 
 static const struct call calls[] = {
-	{"extract-actions", 0,
-	 "Goal: sign up.\nCurrent time: 2026-11-28T21:00:00Z\n"
-	 "URL: http://127.0.0.1:41111/signup\n<input id=\"3\">"},
-	{"check-goal", 0, "Goal: sign up.\nIs it reached?"},
-	{"extract-actions", 1,
-	 "Goal: sign up.\nCurrent time: 2026-11-28T21:00:09Z\n"
-	 "URL: http://127.0.0.1:41111/done\nThanks!"},
+    {"extract-actions", 0,
+     "Goal: sign up.\nCurrent time: 2026-11-28T21:00:00Z\n"
+     "URL: http://127.0.0.1:41111/signup\n<input id=\"3\">"},
+    {"check-goal", 0, "Goal: sign up.\nIs it reached?"},
+    {"extract-actions", 1,
+     "Goal: sign up.\nCurrent time: 2026-11-28T21:00:09Z\n"
+     "URL: http://127.0.0.1:41111/done\nThanks!"},
 };
 
 START_TEST(record_then_replay_round_trip)
@@ -332,8 +334,8 @@ START_TEST(record_then_replay_round_trip)
 	sky_llm_result *live[3];
 	sky_llm_image img = {"image/png", png, sizeof png};
 	for (int i = 0; i < 3; i++) {
-		sky_llm_request r = fake_request(calls[i].purpose,
-		                                 calls[i].prompt);
+		sky_llm_request r =
+		    fake_request(calls[i].purpose, calls[i].prompt);
 		r.step_order = calls[i].order;
 		r.run_id = "tsk_1000000000000000001";
 		r.system = "You are a web agent.";
@@ -360,15 +362,15 @@ START_TEST(record_then_replay_round_trip)
 	                 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(first, "retry")),
 	                 0);
-	ck_assert(sky_str_startswith(json_string_value(json_object_get(
-	                                     first, "prompt_hash")),
-	                             "sha256:"));
+	ck_assert(sky_str_startswith(
+	    json_string_value(json_object_get(first, "prompt_hash")),
+	    "sha256:"));
 	ck_assert_str_eq(json_string_value(json_object_get(first, "model")),
 	                 "gpt-4o-2024-08-06");
 	ck_assert_str_eq(json_string_value(json_object_get(first, "answer")),
 	                 live[0]->text);
 	ck_assert_int_eq(json_integer_value(json_object_get(
-	                         json_object_get(first, "tokens"), "cached")),
+	                     json_object_get(first, "tokens"), "cached")),
 	                 1024);
 	json_decref(first);
 	free(text);
@@ -408,8 +410,8 @@ START_TEST(record_then_replay_round_trip)
 		free(p);
 	}
 	/* Another page at step 1: the recording does not know it. */
-	sky_llm_request r = fake_request("extract-actions",
-	                                 "Goal: sign up.\nAn error page.");
+	sky_llm_request r =
+	    fake_request("extract-actions", "Goal: sign up.\nAn error page.");
 	r.step_order = 1;
 	r.system = "You are a web agent.";
 	sky_llm_result *res = NULL;

@@ -73,11 +73,11 @@ static void fake_handler(const skytest_req *r, skytest_resp *resp, void *ud)
 	                                                    : fake.n_script - 1)
 	                      : -1;
 	fake.n_req++;
-	struct fake_resp fr = k >= 0 ? fake.script[k]
-	                             : (struct fake_resp){500, "{}", NULL, 0};
+	struct fake_resp fr =
+	    k >= 0 ? fake.script[k] : (struct fake_resp){500, "{}", NULL, 0};
 	pthread_mutex_unlock(&fake.lock);
-	skytest_resp_text(resp, fr.status ? fr.status : 200,
-	                  "application/json", fr.body ? fr.body : "");
+	skytest_resp_text(resp, fr.status ? fr.status : 200, "application/json",
+	                  fr.body ? fr.body : "");
 	if (fr.headers)
 		resp->headers = strdup(fr.headers);
 	resp->delay_ms = fr.delay_ms;
@@ -142,9 +142,8 @@ static void fake_setup(void)
 	fake.srv = skytest_httpd_start(fake_handler, NULL);
 	ck_assert_ptr_nonnull(fake.srv);
 	ck_assert_int_eq(sky_http_shared_acquire(NULL, &fk_http), 0);
-	ck_assert_int_eq(sky_plugins_new(SKY_TEST_PLUGIN_BUILD_DIR,
-	                                 &fk_plugins),
-	                 0);
+	ck_assert_int_eq(
+	    sky_plugins_new(SKY_TEST_PLUGIN_BUILD_DIR, &fk_plugins), 0);
 	fk_dir = skytest_tmpdir("llm");
 	unsetenv("SKYENGINE_LLM_BASE_URL");
 	unsetenv("SKYENGINE_LLM_MODEL");
@@ -186,7 +185,8 @@ static inline sky_llm *fake_open(const char *provider, const char *llm_json)
 }
 
 /* A request with sensible defaults for the tests. */
-static inline sky_llm_request fake_request(const char *purpose, const char *prompt)
+static inline sky_llm_request fake_request(const char *purpose,
+                                           const char *prompt)
 {
 	sky_llm_request r;
 	memset(&r, 0, sizeof r);
