@@ -337,7 +337,7 @@ START_TEST(timeouts_fail_and_are_retried)
 	llm = open_with("\"request_timeout_ms\":400");
 	struct fake_resp s[] = {{200, OK_BODY, NULL, 2000},
 	                        {200, OK_BODY, NULL, 0}};
-	fake.n_req = 0;
+	fake_restart();
 	fake_script(2, s);
 	r.timeout_ms = 10000;
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), 0);
@@ -347,7 +347,7 @@ START_TEST(timeouts_fail_and_are_retried)
 
 	/* The engine's deadline caps the provider's timeout. */
 	llm = open_with("\"max_retries\":0");
-	fake.n_req = 0;
+	fake_restart();
 	fake_script(1, &slow);
 	r.timeout_ms = 60000;
 	t0 = sky_time_mono_ms();

@@ -101,6 +101,14 @@ static inline int fake_count(void)
 	return n;
 }
 
+/* Forget the requests seen so far (the script starts over). */
+static inline void fake_restart(void)
+{
+	pthread_mutex_lock(&fake.lock);
+	fake.n_req = 0;
+	pthread_mutex_unlock(&fake.lock);
+}
+
 /* Header `name` of request i as received, or NULL (static buffer). */
 static inline const char *fake_header(int i, const char *name)
 {

@@ -718,6 +718,7 @@ END_TEST
 /* A CONNECT proxy that answers the tunnelled request itself. */
 struct fake_proxy {
 	int fd;
+	int stop; /* atomic */
 	int port;
 	pthread_t thread;
 	int connects;
@@ -731,11 +732,10 @@ static void *proxy_main(void *p)
 	struct fake_proxy *fp = p;
 	for (;;) {
 		struct pollfd pf = {fp->fd, POLLIN, 0};
-		if (poll(&pf, 1, 100) <= 0) {
-			if (fp->fd < 0)
-				return NULL;
+		if (__atomic_load_n(&fp->stop, __ATOMIC_ACQUIRE))
+			return NULL;
+		if (poll(&pf, 1, 100) <= 0)
 			continue;
-		}
 		int c = accept(fp->fd, NULL, NULL);
 		if (c < 0)
 			return NULL;
@@ -799,11 +799,9 @@ static void proxy_start(struct fake_proxy *fp)
 
 static void proxy_stop(struct fake_proxy *fp)
 {
-	int fd = fp->fd;
-	fp->fd = -1;
-	shutdown(fd, SHUT_RDWR);
-	close(fd);
+	__atomic_store_n(&fp->stop, 1, __ATOMIC_RELEASE);
 	pthread_join(fp->thread, NULL);
+	close(fp->fd);
 }
 
 START_TEST(proxy_only_when_asked)
@@ -928,7 +926,7 @@ struct tls_srv {
 	SSL_CTX *ctx;
 	int fd;
 	int port;
-	volatile int stop;
+	int stop; /* atomic */
 	pthread_t thread;
 	int served;
 	char sni[64];
@@ -938,7 +936,7 @@ struct tls_srv {
 static void *tls_main(void *p)
 {
 	struct tls_srv *t = p;
-	while (!t->stop) {
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
 		struct pollfd pf = {t->fd, POLLIN, 0};
 		if (poll(&pf, 1, 100) <= 0)
 			continue;
@@ -1001,7 +999,7 @@ static void tls_start(struct tls_srv *t, const char *cert, const char *key)
 
 static void tls_stop(struct tls_srv *t)
 {
-	t->stop = 1;
+	__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
 	pthread_join(t->thread, NULL);
 	close(t->fd);
 	SSL_CTX_free(t->ctx);
