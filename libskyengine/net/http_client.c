@@ -50,7 +50,9 @@
  * before giving up on it (only a wedged service thread gets there). */
 #define CALLER_GRACE_MS 5000
 #define RX_CHUNK 65536
-#define TX_CHUNK 65536
+/* Body bytes per lws_write(): a few poll rounds for a screenshot-sized
+ * request, without lws buffering megabytes it could not send at once. */
+#define TX_CHUNK (128 * 1024)
 #define MAX_ADDRS 4
 /* Request line + headers must fit lws' serv_buf (pt_serv_buf_size). */
 #define SERV_BUF 32768
@@ -107,7 +109,7 @@ struct call {
 	int is_head;
 	char *head; /* extra header lines, "Name: value\r\n"... */
 	size_t head_len;
-	char *body;
+	unsigned char *body_buf; /* LWS_PRE bytes, then the body */
 	size_t body_len;
 	int64_t deadline_ms;
 	int timeout_ms;
@@ -164,7 +166,6 @@ struct sky_http_client {
 	/* Service thread only. */
 	struct call *act_head;
 	unsigned char *rx;
-	unsigned char *tx;
 };
 
 /* --- lws log capture ------------------------------------------------------ */
@@ -215,7 +216,7 @@ static void call_free(struct call *call)
 	free(call->host_name);
 	free(call->where);
 	free(call->head);
-	free(call->body);
+	free(call->body_buf);
 	headers_free(call->hdrs, call->n_hdrs);
 	sky_buf_free(&call->rx);
 	sky_http_response_free(call->resp);
@@ -514,15 +515,16 @@ static int append_headers(struct call *call, char **p, size_t room)
 
 static int write_body(sky_http_client *c, struct call *call, struct lws *wsi)
 {
-	/* WRITEABLE may come again after the last slice: ignore it. */
+	/* WRITEABLE may come again after the last slice: ignore it. Slices
+	 * are written in place (h1 lws_write leaves the LWS_PRE bytes in
+	 * front alone; the first slice has real headroom). */
 	if (call->sent >= call->body_len)
 		return 0;
 	size_t n = call->body_len - call->sent;
 	int last = n <= TX_CHUNK;
 	if (!last)
 		n = TX_CHUNK;
-	memcpy(c->tx + LWS_PRE, call->body + call->sent, n);
-	if (lws_write(wsi, c->tx + LWS_PRE, n,
+	if (lws_write(wsi, call->body_buf + LWS_PRE + call->sent, n,
 	              last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n) {
 		finish(c, call, SKY_EHTTP, 0,
 		       "sending the request body to %s failed", call->where);
@@ -990,7 +992,6 @@ void sky_http_client_free(sky_http_client *c)
 		free(c->proxy_where[i]);
 	free(c->no_proxy);
 	free(c->rx);
-	free(c->tx);
 	pthread_cond_destroy(&c->idle_cond);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -1018,14 +1019,13 @@ int sky_http_client_new(const sky_http_client_options *opts,
 	c->idle_ms =
 	    opts->idle_timeout_ms > 0 ? opts->idle_timeout_ms : DEFAULT_IDLE_MS;
 	c->rx = malloc(LWS_PRE + RX_CHUNK);
-	c->tx = malloc(LWS_PRE + TX_CHUNK);
 	hp = opts->http_proxy ? opts->http_proxy
 	                      : env2("http_proxy", "HTTP_PROXY");
 	hsp = opts->https_proxy ? opts->https_proxy
 	                        : env2("https_proxy", "HTTPS_PROXY");
 	np = opts->no_proxy ? opts->no_proxy : env2("no_proxy", "NO_PROXY");
 	c->no_proxy = sky_strdup(np ? np : "");
-	if (!c->rx || !c->tx || !c->no_proxy) {
+	if (!c->rx || !c->no_proxy) {
 		rc = sky_error_from_code(SKY_ENOMEM);
 		goto fail;
 	}
@@ -1259,12 +1259,12 @@ static int prepare(sky_http_client *c, const sky_http_request *req,
 	if (req->body_len) {
 		/* Copied: a caller that gives up on a wedged service thread
 		 * must not leave it reading freed memory. */
-		call->body = malloc(req->body_len);
-		if (!call->body) {
+		call->body_buf = malloc(LWS_PRE + req->body_len);
+		if (!call->body_buf) {
 			sky_url_clear(&u);
 			return sky_error_from_code(SKY_ENOMEM);
 		}
-		memcpy(call->body, req->body, req->body_len);
+		memcpy(call->body_buf + LWS_PRE, req->body, req->body_len);
 		call->body_len = req->body_len;
 	}
 
