@@ -1,5 +1,7 @@
 /* Integration tests: the llm-openai plugin, loaded through the plugin
  * host, against an OpenAI-shaped server on loopback. */
+#include <stdio.h>
+
 #include "fake_llm.h"
 
 #define KEY "sk-test-0123456789abcdef"
@@ -532,6 +534,72 @@ START_TEST(provider_cost_and_price_overrides)
 }
 END_TEST
 
+struct worker {
+	sky_llm *llm;
+	int id;
+	int ok;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	for (int i = 0; i < 10; i++) {
+		char prompt[64];
+		snprintf(prompt, sizeof prompt, "worker %d call %d", w->id, i);
+		sky_llm_request r = fake_request("extract-actions", prompt);
+		r.step_order = i;
+		sky_llm_result *res = NULL;
+		if (sky_llm_complete(w->llm, &r, 0, &res) == 0 &&
+		    !strcmp(res->text, "{\"actions\":[]}"))
+			w->ok++;
+		sky_llm_result_free(res);
+	}
+	return NULL;
+}
+
+START_TEST(concurrent_calls_share_one_instance_and_record_file)
+{
+	char *rec = sky_asprintf("%s/concurrent.jsonl", fk_dir);
+	char *extra = sky_asprintf("\"record\":\"%s\"", rec);
+	sky_llm *llm = open_with(extra);
+	struct fake_resp ok = {200, OK_BODY, NULL, 0};
+	fake_script(1, &ok);
+	pthread_t t[8];
+	struct worker w[8];
+	for (int i = 0; i < 8; i++) {
+		w[i] = (struct worker){llm, i, 0};
+		pthread_create(&t[i], NULL, worker_main, &w[i]);
+	}
+	int total = 0;
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		total += w[i].ok;
+	}
+	sky_llm_close(llm);
+	ck_assert_int_eq(total, 80);
+	ck_assert_int_eq(fake_count(), 80);
+	/* 80 whole lines, each one JSON object. */
+	FILE *f = fopen(rec, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int lines = 0;
+	while (getline(&line, &cap, f) > 0) {
+		json_t *j = json_loads(line, 0, NULL);
+		ck_assert_msg(json_is_object(j), "bad line: %s", line);
+		ck_assert_str_eq(
+		    json_string_value(json_object_get(j, "answer")),
+		    "{\"actions\":[]}");
+		json_decref(j);
+		lines++;
+	}
+	free(line);
+	fclose(f);
+	ck_assert_int_eq(lines, 80);
+	free(extra);
+	free(rec);
+}
+END_TEST
+
 START_TEST(bad_configuration_is_refused)
 {
 	sky_llm *llm = NULL;
@@ -574,6 +642,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, malformed_answers);
 	tcase_add_test(tc, auth_not_found_and_bad_request);
 	tcase_add_test(tc, provider_cost_and_price_overrides);
+	tcase_add_test(tc, concurrent_calls_share_one_instance_and_record_file);
 	tcase_add_test(tc, bad_configuration_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
