@@ -90,7 +90,6 @@ static const char *const probe_headers[] = {
     "x-ms-region",
     "cf-ray",
     "x-amz-request-id",
-    "x-skyengine-test",
 };
 
 struct call {
