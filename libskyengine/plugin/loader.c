@@ -42,7 +42,7 @@ struct sky_registrar {
 struct sky_plugins {
 	pthread_mutex_t lock;
 	char *search; /* ':'-joined directories */
-	struct plugin *plugins;
+	struct plugin **plugins; /* pointers: providers point at them */
 	size_t n_plugins;
 	struct provider *providers;
 	size_t n_providers;
@@ -366,12 +366,13 @@ void sky_plugins_free(sky_plugins *p)
 		free(p->providers[i].vtable);
 	free(p->providers);
 	for (size_t i = p->n_plugins; i-- > 0;) {
-		struct plugin *pl = &p->plugins[i];
+		struct plugin *pl = p->plugins[i];
 		if (pl->unload)
 			pl->unload();
 		if (pl->handle)
 			dlclose(pl->handle);
 		free(pl->path);
+		free(pl);
 	}
 	free(p->plugins);
 	free(p->search);
@@ -413,7 +414,7 @@ static char *find_file(sky_plugins *p, const char *name)
 static int load_file(sky_plugins *p, const char *path)
 {
 	for (size_t i = 0; i < p->n_plugins; i++)
-		if (!strcmp(p->plugins[i].path, path))
+		if (!strcmp(p->plugins[i]->path, path))
 			return 0;
 
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -455,15 +456,17 @@ static int load_file(sky_plugins *p, const char *path)
 		                     path, SKY_PLUGIN_SYM_LOAD);
 	}
 
-	struct plugin *np = realloc(p->plugins,
-	                            (p->n_plugins + 1) * sizeof *np);
-	if (!np) {
+	struct plugin **np = realloc(p->plugins,
+	                             (p->n_plugins + 1) * sizeof *np);
+	struct plugin *pl = calloc(1, sizeof *pl);
+	if (np)
+		p->plugins = np;
+	if (!np || !pl || !(pl->path = sky_strdup(path))) {
+		free(pl);
 		dlclose(h);
 		return sky_error_from_code(SKY_ENOMEM);
 	}
-	p->plugins = np;
-	struct plugin *pl = &p->plugins[p->n_plugins];
-	*pl = (struct plugin){sky_strdup(path), h, NULL};
+	pl->handle = h;
 	*(void **)&pl->unload = dlsym(h, SKY_PLUGIN_SYM_UNLOAD);
 
 	size_t before = p->n_providers;
@@ -489,11 +492,12 @@ static int load_file(sky_plugins *p, const char *path)
 			pl->unload();
 		dlclose(h);
 		free(pl->path);
+		free(pl);
 		return sky_error_set(SKY_EPLUGIN, "plugin %s: load failed: %s",
 		                     path, detail);
 	}
 	free(err);
-	p->n_plugins++;
+	p->plugins[p->n_plugins++] = pl;
 	sky_log_info("plugins", "loaded %s", path);
 	return 0;
 }

@@ -28,4 +28,12 @@ echo "pkg-config consumer: $out2"
 [ "$out" = "$out2" ]
 plugindir=$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --variable=plugindir skyengine-plugin)
 test -d "$plugindir"
+# 3. an out-of-tree plugin built with skyengine-plugin.pc only
+PKG_CONFIG_PATH="$libdir/pkgconfig" make -s -C "$prefix-consumer" \
+     -f "$src/examples/plugin-hello/Makefile" VPATH="$src/examples/plugin-hello" \
+     llm-hello.so >/dev/null
+nm -D --defined-only "$prefix-consumer/llm-hello.so" | grep -q " sky_plugin_load$"
+nm -D --defined-only "$prefix-consumer/llm-hello.so" | grep -q " sky_plugin_abi$"
+# only the two entry points are exported (hidden visibility)
+[ "$(nm -D --defined-only "$prefix-consumer/llm-hello.so" | grep -c ' T ')" -eq 2 ]
 echo OK
