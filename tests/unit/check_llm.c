@@ -7,6 +7,7 @@
 
 #include "llm/llm.h"
 #include "llm/prompt_hash.h"
+#include "planner/planner.h"
 #include "skytest.h"
 
 static void norm_is(const char *in, const char *want)
@@ -36,6 +37,13 @@ START_TEST(normalization_rules)
 	norm_is("http://127.0.0.1:38123/x http://localhost:9/ [::1]:80",
 	        "http://127.0.0.1:<port>/x http://localhost:<port>/ "
 	        "[::1]:<port>");
+	norm_is("<untrusted-data name=\"url\" nonce=\"9f2c01ab34cd56ef\">x"
+	        "</untrusted-data nonce=\"9f2c01ab34cd56ef\">\n"
+	        "Fence nonce of this request: 9f2c01ab34cd56ef",
+	        "<untrusted-data name=\"url\" nonce=\"<nonce>\">x"
+	        "</untrusted-data nonce=\"<nonce>\"> "
+	        "Fence nonce of this request: <nonce>");
+	norm_is("nonce: abc", "nonce: abc");
 	/* Other hosts keep their ports. */
 	norm_is("https://example.com:8443/", "https://example.com:8443/");
 	norm_is("10127.0.0.1:5", "10127.0.0.1:5");
@@ -70,6 +78,46 @@ START_TEST(hash_ignores_volatile_parts_only)
 	ck_assert_str_eq(
 	    a, "sha256:02ec2f94ed87f74b3867f8c49b06608e6247f0d96263e23a"
 	       "772b55028c07c198");
+}
+END_TEST
+
+/* The planner's real prompts: a recording made against a server on one
+ * port and at one time must match a replay on another port and time. */
+static void render(const char *url, const char *now, const char *goal,
+                   char hash[SKY_LLM_PROMPT_HASH_LEN])
+{
+	sky_planner_actions_input in;
+	sky_planner_prompt *p = NULL;
+	memset(&in, 0, sizeof in);
+	in.goal = goal;
+	in.page.url = url;
+	in.page.title = "Sign up";
+	in.page.element_tree = "<form>\n<input id=\"3\" type=\"email\" "
+	                       "label=\"Email\">\n</form>";
+	in.now = now;
+	in.step.order = 0;
+	in.step.max_steps = 10;
+	ck_assert_int_eq(sky_planner_render_actions(&in, &p), 0);
+	/* The page URL is fenced with a nonce that digests it. */
+	ck_assert_ptr_nonnull(strstr(p->text, "nonce"));
+	ck_assert_ptr_nonnull(sky_llm_prompt_hash(NULL, p->text, hash));
+	sky_planner_prompt_free(p);
+}
+
+START_TEST(planner_prompts_hash_the_same_across_ports_and_times)
+{
+	char a[SKY_LLM_PROMPT_HASH_LEN], b[SKY_LLM_PROMPT_HASH_LEN];
+	render("http://127.0.0.1:38123/signup", "2026-11-28T21:00:00.000Z",
+	       "Sign up as chris@example.com", a);
+	render("http://127.0.0.1:40999/signup", "2027-01-02T03:04:05.000Z",
+	       "Sign up as chris@example.com", b);
+	ck_assert_str_eq(a, b);
+	render("http://127.0.0.1:40999/signup", "2027-01-02T03:04:05.000Z",
+	       "Sign up as pat@example.com", b);
+	ck_assert_str_ne(a, b);
+	render("http://127.0.0.1:40999/login", "2027-01-02T03:04:05.000Z",
+	       "Sign up as chris@example.com", b);
+	ck_assert_str_ne(a, b);
 }
 END_TEST
 
@@ -144,6 +192,8 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, normalization_rules);
 	tcase_add_test(tc, hash_ignores_volatile_parts_only);
+	tcase_add_test(tc,
+	               planner_prompts_hash_the_same_across_ports_and_times);
 	tcase_add_test(tc, price_table);
 	tcase_add_test(tc, usage_sums);
 	suite_add_tcase(s, tc);
