@@ -174,7 +174,7 @@ struct sky_http_client {
  * CONNECTION_ERROR a useless "SSL err" text and logs the real reason. */
 static _Thread_local char lws_last_line[256];
 
-static void lws_log_emit(int level, const char *line)
+void sky_http_lws_log(int level, const char *line)
 {
 	size_t n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -192,7 +192,7 @@ static pthread_once_t lws_log_once = PTHREAD_ONCE_INIT;
 
 static void lws_log_init(void)
 {
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+	lws_set_log_level(LLL_ERR | LLL_WARN, sky_http_lws_log);
 }
 
 /* --- call lifetime -------------------------------------------------------- */
