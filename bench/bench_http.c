@@ -136,8 +136,8 @@ static int raw_request(int port, const char *body, size_t blen)
 	return ok ? 0 : -1;
 }
 
-static int client_request(sky_http_client *c, const char *url,
-                          const char *body, size_t blen)
+static int client_request(sky_http_client *c, const char *url, const char *body,
+                          size_t blen)
 {
 	sky_http_request r = {.version = SKY_HTTP_REQUEST_VERSION};
 	sky_http_response *resp = NULL;

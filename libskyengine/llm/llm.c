@@ -24,7 +24,7 @@ struct sky_llm {
 	const sky_llm_provider *vt;
 	void *inst;
 	sky_llm_prices *prices;
-	char *model;   /* configured model, for pricing */
+	char *model; /* configured model, for pricing */
 	int timeout_ms;
 	char *record_path;
 	int record_fd; /* -1 until the first write */
@@ -100,11 +100,14 @@ static void register_keys(sky_llm *llm, json_t *sec)
 {
 	keep_secret(llm, getenv("OPENAI_API_KEY"));
 	keep_secret(llm, getenv("ANTHROPIC_API_KEY"));
-	char *env_name = cfg_str(sec, "api_key_env", "SKYENGINE_LLM_API_KEY_ENV");
+	char *env_name =
+	    cfg_str(sec, "api_key_env", "SKYENGINE_LLM_API_KEY_ENV");
 	if (env_name)
 		keep_secret(llm, getenv(env_name));
 	free(env_name);
-	keep_secret(llm, sky_json_str(sec, "api_key"));
+	char *key = cfg_str(sec, "api_key", "SKYENGINE_LLM_API_KEY");
+	keep_secret(llm, key);
+	free(key);
 }
 
 void sky_llm_close(sky_llm *llm)
@@ -138,13 +141,14 @@ int sky_llm_open(sky_plugins *plugins, const char *name,
 		return sky_error_set(SKY_EINVALID, "out is NULL");
 	*out = NULL;
 	if (!plugins || !name || !*name)
-		return sky_error_set(SKY_EINVALID, "no LLM provider name given");
+		return sky_error_set(SKY_EINVALID,
+		                     "no LLM provider name given");
 	if (config_json && *config_json) {
 		cfg = sky_json_loads(config_json);
 		if (!json_is_object(cfg)) {
 			json_decref(cfg);
-			return sky_error_set(SKY_EINVALID,
-			                     "engine config is not a JSON object");
+			return sky_error_set(
+			    SKY_EINVALID, "engine config is not a JSON object");
 		}
 	}
 	sec = json_object_get(cfg, "llm");
@@ -219,17 +223,19 @@ static void record(sky_llm *llm, const sky_llm_request *req,
 	char hash[SKY_LLM_PROMPT_HASH_LEN], iso[SKY_ISO_LEN];
 	char *answer = sky_redact(res->text);
 	json_t *line = json_object(), *tok = json_object();
-	json_object_set_new(line, "purpose", sky_json_str_or_null(req->purpose));
+	json_object_set_new(line, "purpose",
+	                    sky_json_str_or_null(req->purpose));
 	json_object_set_new(line, "order", json_integer(req->step_order));
 	json_object_set_new(line, "retry", json_integer(req->retry_index));
 	json_object_set_new(line, "prompt_hash",
 	                    sky_json_str_or_null(sky_llm_prompt_hash(
-	                            req->system, req->prompt, hash)));
+	                        req->system, req->prompt, hash)));
 	json_object_set_new(line, "answer", sky_json_str_or_null(answer));
 	json_object_set_new(line, "model", sky_json_str_or_null(res->model));
 	json_object_set_new(line, "finish_reason",
 	                    sky_json_str_or_null(res->finish_reason));
-	json_object_set_new(tok, "input", json_integer(res->usage.input_tokens));
+	json_object_set_new(tok, "input",
+	                    json_integer(res->usage.input_tokens));
 	json_object_set_new(tok, "output",
 	                    json_integer(res->usage.output_tokens));
 	json_object_set_new(tok, "reasoning",
@@ -253,12 +259,12 @@ static void record(sky_llm *llm, const sky_llm_request *req,
 
 	pthread_mutex_lock(&llm->record_lock);
 	if (llm->record_fd < 0)
-		llm->record_fd = open(llm->record_path,
-		                      O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		                      0600);
+		llm->record_fd =
+		    open(llm->record_path,
+		         O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	/* One write() per line: O_APPEND keeps concurrent lines whole. */
-	ssize_t w = llm->record_fd >= 0 ? write(llm->record_fd, text, n + 1)
-	                                : -1;
+	ssize_t w =
+	    llm->record_fd >= 0 ? write(llm->record_fd, text, n + 1) : -1;
 	int e = errno;
 	pthread_mutex_unlock(&llm->record_lock);
 	if (w != (ssize_t)(n + 1))
@@ -314,11 +320,11 @@ int sky_llm_complete(sky_llm *llm, const sky_llm_request *req,
 	if (deadline_ms > 0) {
 		int64_t left = deadline_ms - sky_time_mono_ms();
 		if (left <= 0)
-			return sky_error_set(SKY_ETIMEDOUT,
-			                     "llm %s: the deadline passed before "
-			                     "the %s call",
-			                     llm->name,
-			                     req->purpose ? req->purpose : "");
+			return sky_error_set(
+			    SKY_ETIMEDOUT,
+			    "llm %s: the deadline passed before "
+			    "the %s call",
+			    llm->name, req->purpose ? req->purpose : "");
 		if (left < r.timeout_ms)
 			r.timeout_ms = (int)left;
 	}
@@ -358,9 +364,9 @@ int sky_llm_complete(sky_llm *llm, const sky_llm_request *req,
 	res->text = sky_strdup(resp.text);
 	res->model = sky_strdup(resp.model ? resp.model : llm->model);
 	res->finish_reason = sky_strdup(resp.finish_reason);
-	res->truncated = resp.finish_reason &&
-	                 (!strcmp(resp.finish_reason, "length") ||
-	                  !strcmp(resp.finish_reason, "max_tokens"));
+	res->truncated =
+	    resp.finish_reason && (!strcmp(resp.finish_reason, "length") ||
+	                           !strcmp(resp.finish_reason, "max_tokens"));
 	res->usage.calls = 1;
 	res->usage.input_tokens = resp.input_tokens;
 	res->usage.output_tokens = resp.output_tokens;
@@ -374,12 +380,14 @@ int sky_llm_complete(sky_llm *llm, const sky_llm_request *req,
 		return sky_error_from_code(SKY_ENOMEM);
 	}
 	if (res->truncated)
-		sky_log_warn(LOG, "%s: %s answer was cut at the output token "
+		sky_log_warn(LOG,
+		             "%s: %s answer was cut at the output token "
 		             "limit (%lld tokens)",
 		             llm->name, req->purpose ? req->purpose : "?",
 		             (long long)res->usage.output_tokens);
 	if (deadline_ms > 0 && sky_time_mono_ms() > deadline_ms + 1000)
-		sky_log_warn(LOG, "provider %s answered %lld ms after the "
+		sky_log_warn(LOG,
+		             "provider %s answered %lld ms after the "
 		             "deadline: it does not honour timeout_ms",
 		             llm->name,
 		             (long long)(sky_time_mono_ms() - deadline_ms));

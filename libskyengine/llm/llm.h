@@ -37,7 +37,7 @@ typedef struct sky_llm_usage {
 void sky_llm_usage_add(sky_llm_usage *acc, const sky_llm_usage *u);
 
 typedef enum sky_llm_cost_source {
-	SKY_LLM_COST_UNKNOWN = 0,  /* no provider cost, no price for the model */
+	SKY_LLM_COST_UNKNOWN = 0, /* no provider cost, no price for the model */
 	SKY_LLM_COST_PROVIDER = 1, /* the provider said what it cost */
 	SKY_LLM_COST_TABLE = 2,    /* computed from the price table */
 } sky_llm_cost_source;

@@ -29,29 +29,29 @@ static const struct {
 	const char *prefix;
 	double input, output, cached;
 } builtin[] = {
-	{"gpt-4o-mini", 0.15, 0.60, 0.075},
-	{"gpt-4o", 2.50, 10.00, 1.25},
-	{"gpt-4.1-nano", 0.10, 0.40, 0.025},
-	{"gpt-4.1-mini", 0.40, 1.60, 0.10},
-	{"gpt-4.1", 2.00, 8.00, 0.50},
-	{"gpt-4-turbo", 10.00, 30.00, 10.00},
-	{"gpt-5-nano", 0.05, 0.40, 0.005},
-	{"gpt-5-mini", 0.25, 2.00, 0.025},
-	{"gpt-5", 1.25, 10.00, 0.125},
-	{"o1-mini", 1.10, 4.40, 0.55},
-	{"o1", 15.00, 60.00, 7.50},
-	{"o3-mini", 1.10, 4.40, 0.55},
-	{"o3", 2.00, 8.00, 0.50},
-	{"o4-mini", 1.10, 4.40, 0.275},
-	{"claude-3-haiku", 0.25, 1.25, 0.03},
-	{"claude-3-5-haiku", 0.80, 4.00, 0.08},
-	{"claude-haiku-4-5", 1.00, 5.00, 0.10},
-	{"claude-3-5-sonnet", 3.00, 15.00, 0.30},
-	{"claude-3-7-sonnet", 3.00, 15.00, 0.30},
-	{"claude-sonnet-4", 3.00, 15.00, 0.30},
-	{"claude-3-opus", 15.00, 75.00, 1.50},
-	{"claude-opus-4-5", 5.00, 25.00, 0.50},
-	{"claude-opus-4", 15.00, 75.00, 1.50},
+    {"gpt-4o-mini", 0.15, 0.60, 0.075},
+    {"gpt-4o", 2.50, 10.00, 1.25},
+    {"gpt-4.1-nano", 0.10, 0.40, 0.025},
+    {"gpt-4.1-mini", 0.40, 1.60, 0.10},
+    {"gpt-4.1", 2.00, 8.00, 0.50},
+    {"gpt-4-turbo", 10.00, 30.00, 10.00},
+    {"gpt-5-nano", 0.05, 0.40, 0.005},
+    {"gpt-5-mini", 0.25, 2.00, 0.025},
+    {"gpt-5", 1.25, 10.00, 0.125},
+    {"o1-mini", 1.10, 4.40, 0.55},
+    {"o1", 15.00, 60.00, 7.50},
+    {"o3-mini", 1.10, 4.40, 0.55},
+    {"o3", 2.00, 8.00, 0.50},
+    {"o4-mini", 1.10, 4.40, 0.275},
+    {"claude-3-haiku", 0.25, 1.25, 0.03},
+    {"claude-3-5-haiku", 0.80, 4.00, 0.08},
+    {"claude-haiku-4-5", 1.00, 5.00, 0.10},
+    {"claude-3-5-sonnet", 3.00, 15.00, 0.30},
+    {"claude-3-7-sonnet", 3.00, 15.00, 0.30},
+    {"claude-sonnet-4", 3.00, 15.00, 0.30},
+    {"claude-3-opus", 15.00, 75.00, 1.50},
+    {"claude-opus-4-5", 5.00, 25.00, 0.50},
+    {"claude-opus-4", 15.00, 75.00, 1.50},
 };
 
 void sky_llm_prices_free(sky_llm_prices *p)
@@ -114,17 +114,19 @@ static int apply_overrides(sky_llm_prices *p, const char *text)
 	}
 	json_object_foreach(root, key, v)
 	{
-		double in = 0, out = 0, cached;
-		int hi = number(v, "input", &in), ho = number(v, "output", &out);
+		double in = 0, out = 0, cached = 0;
+		int hi = number(v, "input", &in),
+		    ho = number(v, "output", &out);
 		int hc = number(v, "cached", &cached);
 		if (!json_is_object(v) || !*key || hi <= 0 || ho <= 0 ||
 		    hc < 0) {
-			rc = sky_error_set(SKY_EINVALID,
-			                   "llm.prices[\"%s\"] needs numeric, "
-			                   "non-negative \"input\" and \"output\" "
-			                   "(and optional \"cached\") USD per "
-			                   "million tokens",
-			                   key);
+			rc = sky_error_set(
+			    SKY_EINVALID,
+			    "llm.prices[\"%s\"] needs numeric, "
+			    "non-negative \"input\" and \"output\" "
+			    "(and optional \"cached\") USD per "
+			    "million tokens",
+			    key);
 			break;
 		}
 		if ((rc = set_price(p, key, in, out, hc ? cached : in)))

@@ -137,8 +137,8 @@ static size_t match_uuid(const char *p)
 static size_t match_id(const char *p)
 {
 	static const char *const prefixes[] = {
-		"tsk_v2_", "tsk_", "stp_", "wpid_", "wr_", "pbs_",
-		"totp_",   "act_", "wh_",  "a_",    "o_",
+	    "tsk_v2_", "tsk_", "stp_", "wpid_", "wr_", "pbs_",
+	    "totp_",   "act_", "wh_",  "a_",    "o_",
 	};
 	for (size_t k = 0; k < sizeof prefixes / sizeof *prefixes; k++) {
 		size_t pl = strlen(prefixes[k]);
@@ -153,11 +153,35 @@ static size_t match_id(const char *p)
 	return 0;
 }
 
+/*
+ * A fence nonce: after the word "nonce", the first run of 8+ hex digits
+ * within 40 characters on the same line (`nonce="9f2c..."`, "Fence nonce
+ * of this request: 9f2c..."). Returns the offset of that run and its
+ * length in *len, or 0.
+ */
+static size_t match_nonce(const char *p, size_t *len)
+{
+	if (strncasecmp(p, "nonce", 5))
+		return 0;
+	for (size_t i = 5; i < 40 && p[i] && p[i] != '\n'; i++) {
+		if (isalnum((unsigned char)p[i - 1]) && i > 5)
+			continue;
+		size_t h = 0;
+		while (isxdigit((unsigned char)p[i + h]))
+			h++;
+		if (h >= 8 && !isalnum((unsigned char)p[i + h])) {
+			*len = h;
+			return i;
+		}
+	}
+	return 0;
+}
+
 /* Length of "127.0.0.1:" etc. when a port follows, or 0. */
 static size_t match_loopback_port(const char *p)
 {
-	static const char *const hosts[] = {"127.0.0.1:", "localhost:",
-	                                    "[::1]:"};
+	static const char *const hosts[] = {
+	    "127.0.0.1:", "localhost:", "[::1]:"};
 	for (size_t k = 0; k < sizeof hosts / sizeof *hosts; k++) {
 		size_t hl = strlen(hosts[k]);
 		if (!strncasecmp(p, hosts[k], hl) &&
@@ -179,7 +203,7 @@ static char *mask_tokens(const char *in)
 	const char *p = in;
 	char prev = '\0';
 	while (*p) {
-		size_t n;
+		size_t n, hl;
 		int boundary = !word_char(prev) && prev != '.';
 		if (boundary && (n = match_time(p))) {
 			puts_(&o, "<time>");
@@ -187,6 +211,12 @@ static char *mask_tokens(const char *in)
 			puts_(&o, "<uuid>");
 		} else if (boundary && (n = match_id(p))) {
 			puts_(&o, "<id>");
+		} else if (boundary && (n = match_nonce(p, &hl))) {
+			/* The planner's fence nonce digests the page (URL
+			 * included), so it changes with every port. */
+			put(&o, p, n);
+			puts_(&o, "<nonce>");
+			n += hl;
 		} else if (boundary && (n = match_loopback_port(p))) {
 			put(&o, p, n);
 			puts_(&o, "<port>");

@@ -21,7 +21,10 @@
  *     wh_, a_, o_ followed by 10+ digits) become "<id>"; UUIDs become
  *     "<uuid>";
  *  4. the port of a loopback URL (127.0.0.1:PORT, localhost:PORT,
- *     [::1]:PORT) becomes "<port>" (test servers use ephemeral ports);
+ *     [::1]:PORT) becomes "<port>" (test servers use ephemeral ports),
+ *     and the planner's fence nonce (the first 8+ hex digit word within
+ *     40 characters after "nonce" on its line) becomes "<nonce>" (it
+ *     digests the page, port included);
  *  5. every run of whitespace becomes one space; leading and trailing
  *     whitespace is dropped.
  * Returns a malloc'd string, or NULL on allocation failure. NULL in gives

@@ -50,7 +50,10 @@
  * before giving up on it (only a wedged service thread gets there). */
 #define CALLER_GRACE_MS 5000
 #define RX_CHUNK 65536
-#define TX_CHUNK 65536
+/* Body bytes per lws_write(): what the socket does not take at once lws
+ * keeps and flushes on POLLOUT, which costs fewer loop rounds than more
+ * slices (bench/http.sh); a screenshot-sized request goes in one or two. */
+#define TX_CHUNK (1024 * 1024)
 #define MAX_ADDRS 4
 /* Request line + headers must fit lws' serv_buf (pt_serv_buf_size). */
 #define SERV_BUF 32768
@@ -62,19 +65,31 @@ enum route { ROUTE_DIRECT, ROUTE_PROXY_HTTP, ROUTE_PROXY_HTTPS, N_ROUTES };
 /* Non-standard response headers worth returning (lws 4.1 can look custom
  * headers up by name but not list them). */
 static const char *const probe_headers[] = {
-	"x-request-id", "request-id", "retry-after-ms", "x-should-retry",
-	"openai-model", "openai-organization", "openai-processing-ms",
-	"openai-version", "x-ratelimit-limit-requests",
-	"x-ratelimit-limit-tokens", "x-ratelimit-remaining-requests",
-	"x-ratelimit-remaining-tokens", "x-ratelimit-reset-requests",
-	"x-ratelimit-reset-tokens", "anthropic-organization-id",
-	"anthropic-ratelimit-requests-limit",
-	"anthropic-ratelimit-requests-remaining",
-	"anthropic-ratelimit-requests-reset",
-	"anthropic-ratelimit-tokens-limit",
-	"anthropic-ratelimit-tokens-remaining",
-	"anthropic-ratelimit-tokens-reset", "apim-request-id",
-	"x-ms-region", "cf-ray", "x-amz-request-id", "x-skyengine-test",
+    "x-request-id",
+    "request-id",
+    "retry-after-ms",
+    "x-should-retry",
+    "openai-model",
+    "openai-organization",
+    "openai-processing-ms",
+    "openai-version",
+    "x-ratelimit-limit-requests",
+    "x-ratelimit-limit-tokens",
+    "x-ratelimit-remaining-requests",
+    "x-ratelimit-remaining-tokens",
+    "x-ratelimit-reset-requests",
+    "x-ratelimit-reset-tokens",
+    "anthropic-organization-id",
+    "anthropic-ratelimit-requests-limit",
+    "anthropic-ratelimit-requests-remaining",
+    "anthropic-ratelimit-requests-reset",
+    "anthropic-ratelimit-tokens-limit",
+    "anthropic-ratelimit-tokens-remaining",
+    "anthropic-ratelimit-tokens-reset",
+    "apim-request-id",
+    "x-ms-region",
+    "cf-ray",
+    "x-amz-request-id",
 };
 
 struct call {
@@ -83,18 +98,18 @@ struct call {
 	/* Set by the caller before queueing, read-only afterwards. */
 	char *method;
 	char *path;
-	char *host_hdr;   /* Host header, and SNI once lws strips :port */
-	char *host_name;  /* connect target through a proxy */
-	char *where;      /* "host:port" for messages (never the path) */
+	char *host_hdr;  /* Host header, and SNI once lws strips :port */
+	char *host_name; /* connect target through a proxy */
+	char *where;     /* "host:port" for messages (never the path) */
 	char addrs[MAX_ADDRS][64];
 	int n_addrs;
 	int port;
 	int tls;
 	int route;
 	int is_head;
-	char *head;       /* extra header lines, "Name: value\r\n"... */
+	char *head; /* extra header lines, "Name: value\r\n"... */
 	size_t head_len;
-	char *body;
+	unsigned char *body_buf; /* LWS_PRE bytes, then the body */
 	size_t body_len;
 	int64_t deadline_ms;
 	int timeout_ms;
@@ -102,7 +117,7 @@ struct call {
 	size_t max_bytes;
 
 	/* Service thread only. */
-	struct call *next;          /* pending queue (under lock) */
+	struct call *next; /* pending queue (under lock) */
 	struct call *act_prev, *act_next;
 	int active;
 	int requeued;
@@ -112,8 +127,8 @@ struct call {
 	size_t sent;
 	int sent_all;
 	int headers_seen;
-	int in_read;      /* inside lws_http_client_read() */
-	int completed;    /* COMPLETED arrived during that read */
+	int in_read;   /* inside lws_http_client_read() */
+	int completed; /* COMPLETED arrived during that read */
 	int chunked;
 	int has_length;
 	long long content_length;
@@ -151,7 +166,6 @@ struct sky_http_client {
 	/* Service thread only. */
 	struct call *act_head;
 	unsigned char *rx;
-	unsigned char *tx;
 };
 
 /* --- lws log capture ------------------------------------------------------ */
@@ -160,7 +174,7 @@ struct sky_http_client {
  * CONNECTION_ERROR a useless "SSL err" text and logs the real reason. */
 static _Thread_local char lws_last_line[256];
 
-static void lws_log_emit(int level, const char *line)
+void sky_http_lws_log(int level, const char *line)
 {
 	size_t n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -178,7 +192,7 @@ static pthread_once_t lws_log_once = PTHREAD_ONCE_INIT;
 
 static void lws_log_init(void)
 {
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+	lws_set_log_level(LLL_ERR | LLL_WARN, sky_http_lws_log);
 }
 
 /* --- call lifetime -------------------------------------------------------- */
@@ -202,7 +216,7 @@ static void call_free(struct call *call)
 	free(call->host_name);
 	free(call->where);
 	free(call->head);
-	free(call->body);
+	free(call->body_buf);
 	headers_free(call->hdrs, call->n_hdrs);
 	sky_buf_free(&call->rx);
 	sky_http_response_free(call->resp);
@@ -292,8 +306,10 @@ static void finish(sky_http_client *c, struct call *call, int rc, int kill,
 		resp = build_response(call);
 		if (!resp) {
 			rc = SKY_ENOMEM;
-			snprintf(err, sizeof err, "out of memory reading the "
-			         "response from %s", call->where);
+			snprintf(err, sizeof err,
+			         "out of memory reading the "
+			         "response from %s",
+			         call->where);
 		}
 	} else if (fmt) {
 		va_list ap;
@@ -354,7 +370,7 @@ static void start(sky_http_client *c, struct call *call)
 		active_add(c, call);
 		lws_sul_schedule(c->ctx, 0, &call->sul, on_timer,
 		                 (lws_usec_t)(call->deadline_ms - now) *
-		                         LWS_US_PER_MS);
+		                     LWS_US_PER_MS);
 	}
 	if (now >= call->deadline_ms) {
 		on_timer(&call->sul);
@@ -366,8 +382,8 @@ static void start(sky_http_client *c, struct call *call)
 	cc.address = call->route == ROUTE_DIRECT ? call->addrs[call->addr_idx]
 	                                         : call->host_name;
 	cc.port = call->port;
-	cc.ssl_connection = LCCSCF_HTTP_NO_FOLLOW_REDIRECT |
-	                    (call->tls ? LCCSCF_USE_SSL : 0);
+	cc.ssl_connection =
+	    LCCSCF_HTTP_NO_FOLLOW_REDIRECT | (call->tls ? LCCSCF_USE_SSL : 0);
 	cc.path = call->path;
 	cc.host = call->host_hdr;
 	cc.method = call->method;
@@ -470,8 +486,9 @@ static void on_conn_error(sky_http_client *c, struct call *call,
 	         contains_ci(lws_last_line, "hostname"))
 		/* lws' own text ("connect SSL err 1: error:00000001") says
 		 * nothing; the line it logged names the reason. */
-		finish(c, call, SKY_EHTTP, 0, "TLS handshake with %s failed: %s",
-		       call->where, lws_last_line[0] ? lws_last_line : why);
+		finish(c, call, SKY_EHTTP, 0,
+		       "TLS handshake with %s failed: %s", call->where,
+		       lws_last_line[0] ? lws_last_line : why);
 	else if (call->sent_all || contains_ci(why, "closed before"))
 		finish(c, call, SKY_EHTTP, 0,
 		       "connection to %s closed before a complete response "
@@ -498,15 +515,16 @@ static int append_headers(struct call *call, char **p, size_t room)
 
 static int write_body(sky_http_client *c, struct call *call, struct lws *wsi)
 {
-	/* WRITEABLE may come again after the last slice: ignore it. */
+	/* WRITEABLE may come again after the last slice: ignore it. Slices
+	 * are written in place (h1 lws_write leaves the LWS_PRE bytes in
+	 * front alone; the first slice has real headroom). */
 	if (call->sent >= call->body_len)
 		return 0;
 	size_t n = call->body_len - call->sent;
 	int last = n <= TX_CHUNK;
 	if (!last)
 		n = TX_CHUNK;
-	memcpy(c->tx + LWS_PRE, call->body + call->sent, n);
-	if (lws_write(wsi, c->tx + LWS_PRE, n,
+	if (lws_write(wsi, call->body_buf + LWS_PRE + call->sent, n,
 	              last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n) {
 		finish(c, call, SKY_EHTTP, 0,
 		       "sending the request body to %s failed", call->where);
@@ -548,7 +566,7 @@ static int collect_headers(struct call *call, struct lws *wsi)
 {
 	for (int i = 0; i < WSI_TOKEN_COUNT; i++) {
 		const char *name = (const char *)lws_token_to_string(
-			(enum lws_token_indexes)i);
+		    (enum lws_token_indexes)i);
 		size_t nl = name ? strlen(name) : 0;
 		/* Only "name:" tokens; not request lines or h2 pseudo. */
 		if (nl < 2 || name[nl - 1] != ':' || name[0] == ':')
@@ -610,7 +628,8 @@ static int on_headers(sky_http_client *c, struct call *call, struct lws *wsi)
 		call->has_length = 1;
 		call->content_length = atoll(tmp);
 		if (call->content_length < 0 ||
-		    (unsigned long long)call->content_length > call->max_bytes) {
+		    (unsigned long long)call->content_length >
+		        call->max_bytes) {
 			finish(c, call, SKY_ETOOBIG, 0,
 			       "response from %s is %lld bytes, over the "
 			       "limit of %zu",
@@ -654,8 +673,7 @@ static int on_body(sky_http_client *c, struct call *call, const void *in,
  * or not; only the read's result tells them apart (the hang-up read
  * fails). A chunked body cut short is an error, not a response.
  */
-static int on_readable(sky_http_client *c, struct call *call,
-                       struct lws *wsi)
+static int on_readable(sky_http_client *c, struct call *call, struct lws *wsi)
 {
 	char *p = (char *)c->rx + LWS_PRE;
 	int n = RX_CHUNK;
@@ -683,7 +701,8 @@ static void on_closed(sky_http_client *c, struct call *call)
 {
 	if (!call->headers_seen)
 		finish(c, call, SKY_EHTTP, 0,
-		       "connection to %s closed before a response", call->where);
+		       "connection to %s closed before a response",
+		       call->where);
 	else if (call->has_length)
 		finish(c, call, SKY_EHTTP, 0,
 		       "response from %s truncated: connection closed after "
@@ -729,10 +748,11 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	if (!call) {
 		/* A finished request's connection: let it go. */
 		return reason == LWS_CALLBACK_RECEIVE_CLIENT_HTTP ||
-		               reason == LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ ||
+		               reason ==
+		                   LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ ||
 		               reason == LWS_CALLBACK_CLIENT_HTTP_WRITEABLE
-		               ? -1
-		               : 0;
+		           ? -1
+		           : 0;
 	}
 	call->wsi = wsi;
 
@@ -777,8 +797,8 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason,
 }
 
 static const struct lws_protocols protocols[] = {
-	{PROTOCOL_NAME, http_cb, 0, RX_CHUNK, 0, NULL, 0},
-	{NULL, NULL, 0, 0, 0, NULL, 0},
+    {PROTOCOL_NAME, http_cb, 0, RX_CHUNK, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 static void *service_main(void *arg)
@@ -792,7 +812,7 @@ static void *service_main(void *arg)
 			break;
 		if (lws_service(c->ctx, 0) < 0) {
 			sky_log_error(LOG, "lws_service failed; the HTTP "
-			              "client stops serving requests");
+			                   "client stops serving requests");
 			pthread_mutex_lock(&c->lock);
 			c->stopping = 1;
 			pthread_mutex_unlock(&c->lock);
@@ -844,7 +864,7 @@ static char *proxy_for_lws(const char *proxy, char **where)
 		const char *rb = strchr(hp, ']');
 		if (!rb) {
 			sky_error_set(SKY_EINVALID, "proxy has a malformed "
-			              "IPv6 host");
+			                            "IPv6 host");
 			return NULL;
 		}
 		snprintf(host, sizeof host, "%.*s", (int)(rb - hp - 1), hp + 1);
@@ -863,8 +883,10 @@ static char *proxy_for_lws(const char *proxy, char **where)
 	hints.ai_socktype = SOCK_STREAM;
 	int g = getaddrinfo(host, NULL, &hints, &res);
 	if (g || !res) {
-		sky_error_set(SKY_ECONNREFUSED, "cannot resolve proxy host "
-		              "'%s': %s", host, gai_strerror(g));
+		sky_error_set(SKY_ECONNREFUSED,
+		              "cannot resolve proxy host "
+		              "'%s': %s",
+		              host, gai_strerror(g));
 		return NULL;
 	}
 	getnameinfo(res->ai_addr, res->ai_addrlen, num, sizeof num, NULL, 0,
@@ -933,10 +955,9 @@ static int create_vhost(sky_http_client *c, int route, const char *name,
 	c->vh[route] = lws_create_vhost(c->ctx, &vi);
 	free(lws_proxy);
 	if (!c->vh[route])
-		return sky_error_set(SKY_EHTTP,
-		                     "cannot create the HTTP client's %s vhost%s%s",
-		                     name, lws_last_line[0] ? ": " : "",
-		                     lws_last_line);
+		return sky_error_set(
+		    SKY_EHTTP, "cannot create the HTTP client's %s vhost%s%s",
+		    name, lws_last_line[0] ? ": " : "", lws_last_line);
 	return 0;
 }
 
@@ -971,7 +992,6 @@ void sky_http_client_free(sky_http_client *c)
 		free(c->proxy_where[i]);
 	free(c->no_proxy);
 	free(c->rx);
-	free(c->tx);
 	pthread_cond_destroy(&c->idle_cond);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -996,17 +1016,16 @@ int sky_http_client_new(const sky_http_client_options *opts,
 		return sky_error_from_code(SKY_ENOMEM);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->idle_cond, NULL);
-	c->idle_ms = opts->idle_timeout_ms > 0 ? opts->idle_timeout_ms
-	                                       : DEFAULT_IDLE_MS;
+	c->idle_ms =
+	    opts->idle_timeout_ms > 0 ? opts->idle_timeout_ms : DEFAULT_IDLE_MS;
 	c->rx = malloc(LWS_PRE + RX_CHUNK);
-	c->tx = malloc(LWS_PRE + TX_CHUNK);
 	hp = opts->http_proxy ? opts->http_proxy
 	                      : env2("http_proxy", "HTTP_PROXY");
 	hsp = opts->https_proxy ? opts->https_proxy
 	                        : env2("https_proxy", "HTTPS_PROXY");
 	np = opts->no_proxy ? opts->no_proxy : env2("no_proxy", "NO_PROXY");
 	c->no_proxy = sky_strdup(np ? np : "");
-	if (!c->rx || !c->tx || !c->no_proxy) {
+	if (!c->rx || !c->no_proxy) {
 		rc = sky_error_from_code(SKY_ENOMEM);
 		goto fail;
 	}
@@ -1030,7 +1049,8 @@ int sky_http_client_new(const sky_http_client_options *opts,
 	info.max_http_header_pool = 256;
 	c->ctx = lws_create_context(&info);
 	if (!c->ctx) {
-		rc = sky_error_set(SKY_EHTTP, "cannot create the HTTP client "
+		rc = sky_error_set(SKY_EHTTP,
+		                   "cannot create the HTTP client "
 		                   "context%s%s",
 		                   lws_last_line[0] ? ": " : "", lws_last_line);
 		goto fail;
@@ -1045,7 +1065,7 @@ int sky_http_client_new(const sky_http_client_options *opts,
 		goto fail;
 	if (pthread_create(&c->thread, NULL, service_main, c)) {
 		rc = sky_error_set(SKY_ERROR, "cannot start the HTTP client "
-		                   "thread");
+		                              "thread");
 		goto fail;
 	}
 	c->thread_started = 1;
@@ -1063,7 +1083,8 @@ static int token_ok(const char *s)
 	if (!s || !*s)
 		return 0;
 	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
+		if (!isalnum((unsigned char)*s) &&
+		    !strchr("!#$%&'*+-.^_`|~", *s))
 			return 0;
 	return 1;
 }
@@ -1079,8 +1100,8 @@ static int value_ok(const char *s)
 /* Headers the client writes itself (lws or below). */
 static int header_reserved(const char *name)
 {
-	static const char *const r[] = {"host", "content-length",
-	                                "connection", "transfer-encoding"};
+	static const char *const r[] = {"host", "content-length", "connection",
+	                                "transfer-encoding"};
 	for (size_t i = 0; i < sizeof r / sizeof *r; i++)
 		if (!strcasecmp(name, r[i]))
 			return 1;
@@ -1096,17 +1117,19 @@ static int build_head(struct call *call, const sky_http_request *req,
 		const sky_http_header *h = &req->headers[i];
 		if (!token_ok(h->name) || !h->value || !value_ok(h->value)) {
 			sky_buf_free(&b);
-			return sky_error_set(SKY_EINVALID,
-			                     "request header %zu has an invalid "
-			                     "name or value (empty, CR/LF)",
-			                     i);
+			return sky_error_set(
+			    SKY_EINVALID,
+			    "request header %zu has an invalid "
+			    "name or value (empty, CR/LF)",
+			    i);
 		}
 		if (header_reserved(h->name)) {
 			sky_buf_free(&b);
-			return sky_error_set(SKY_EINVALID,
-			                     "request header '%s' is set by the "
-			                     "HTTP client",
-			                     h->name);
+			return sky_error_set(
+			    SKY_EINVALID,
+			    "request header '%s' is set by the "
+			    "HTTP client",
+			    h->name);
 		}
 		if (!strcasecmp(h->name, "user-agent"))
 			have_ua = 1;
@@ -1183,14 +1206,17 @@ static int prepare(sky_http_client *c, const sky_http_request *req,
 	int rc, send_length;
 
 	if (req->version < 1)
-		return sky_error_set(SKY_EINVALID, "sky_http_request.version "
-		                     "is %u", req->version);
+		return sky_error_set(SKY_EINVALID,
+		                     "sky_http_request.version "
+		                     "is %u",
+		                     req->version);
 	if (!method_ok(req->method))
-		return sky_error_set(SKY_EINVALID, "HTTP method must be an "
+		return sky_error_set(SKY_EINVALID,
+		                     "HTTP method must be an "
 		                     "upper-case token such as GET or POST");
 	if (req->body_len && !req->body)
 		return sky_error_set(SKY_EINVALID, "body_len is set but body "
-		                     "is NULL");
+		                                   "is NULL");
 	if ((rc = sky_url_parse(req->url, &u)))
 		return rc;
 	if (strlen(u.path) > MAX_PATH_BYTES) {
@@ -1212,8 +1238,8 @@ static int prepare(sky_http_client *c, const sky_http_request *req,
 	else
 		call->host_hdr = sky_asprintf("%s%s%s", v6 ? "[" : "", u.host,
 		                              v6 ? "]" : "");
-	call->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms
-	                                       : DEFAULT_TIMEOUT_MS;
+	call->timeout_ms =
+	    req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
 	if (call->timeout_ms > MAX_TIMEOUT_MS)
 		call->timeout_ms = (int)MAX_TIMEOUT_MS;
 	call->idle_ms = c->idle_ms;
@@ -1233,12 +1259,12 @@ static int prepare(sky_http_client *c, const sky_http_request *req,
 	if (req->body_len) {
 		/* Copied: a caller that gives up on a wedged service thread
 		 * must not leave it reading freed memory. */
-		call->body = malloc(req->body_len);
-		if (!call->body) {
+		call->body_buf = malloc(LWS_PRE + req->body_len);
+		if (!call->body_buf) {
 			sky_url_clear(&u);
 			return sky_error_from_code(SKY_ENOMEM);
 		}
-		memcpy(call->body, req->body, req->body_len);
+		memcpy(call->body_buf + LWS_PRE, req->body, req->body_len);
 		call->body_len = req->body_len;
 	}
 
@@ -1267,7 +1293,8 @@ int sky_http_client_request(sky_http_client *c, const sky_http_request *req,
 	if (out)
 		*out = NULL;
 	if (!c || !req || !out)
-		return sky_error_set(SKY_EINVALID, "HTTP request: NULL argument");
+		return sky_error_set(SKY_EINVALID,
+		                     "HTTP request: NULL argument");
 	call = calloc(1, sizeof *call);
 	if (!call)
 		return sky_error_from_code(SKY_ENOMEM);
@@ -1356,7 +1383,8 @@ static int host_hook(const sky_http_request *req, sky_http_response **out,
 		*err = NULL;
 	if (!c) {
 		if (err)
-			*err = sky_strdup("the host HTTP client is not running");
+			*err =
+			    sky_strdup("the host HTTP client is not running");
 		return SKY_ESHUTDOWN;
 	}
 	int rc = sky_http_client_request(c, req, out);
@@ -1381,8 +1409,9 @@ int sky_http_shared_acquire(const char *config_json, sky_http_client **out)
 		sky_http_client_options o = {0};
 		json_t *cfg = sky_json_loads(config_json);
 		json_t *http = json_object_get(cfg, "http");
-		o.idle_timeout_ms =
-			(int)sky_json_int(http, "idle_timeout_ms", 0);
+		const char *idle = getenv("SKYENGINE_HTTP_IDLE_TIMEOUT_MS");
+		o.idle_timeout_ms = (int)sky_json_int(http, "idle_timeout_ms",
+		                                      idle ? atoi(idle) : 0);
 		o.ca_file = sky_json_str(http, "ca_file");
 		if (!o.ca_file)
 			o.ca_file = getenv("SKYENGINE_HTTP_CA_FILE");

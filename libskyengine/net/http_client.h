@@ -67,9 +67,20 @@ int sky_http_client_request(sky_http_client *c, const sky_http_request *req,
                             sky_http_response **out);
 
 /*
+ * The lws log emitter the client installs (lws_set_log_level is one
+ * setting per process): forwards lws errors and warnings to the "lws" log
+ * component at debug level and keeps, per thread, the last error line,
+ * which is how a failed TLS handshake gets its reason. Another lws user in
+ * the process (the server) should install this one rather than its own.
+ */
+void sky_http_lws_log(int level, const char *line);
+
+/*
  * The process-wide client shared by every engine and handed to plugins:
  * the first acquire starts it with options read from the engine's config
- * JSON ("http": {"idle_timeout_ms", "ca_file"}; may be NULL) and installs
+ * JSON ("http": {"idle_timeout_ms", "ca_file"}, else the environment's
+ * SKYENGINE_HTTP_IDLE_TIMEOUT_MS, SKYENGINE_HTTP_CA_FILE; may be NULL)
+ * and installs
  * it as the host API's http_request; the last release uninstalls it and
  * stops it. Returns 0 and a borrowed *out valid until the matching
  * release.

@@ -95,8 +95,8 @@ int sky_url_parse(const char *url, sky_url *out)
 			return sky_error_set(SKY_EINVALID, "URL has no host");
 		for (const char *q = p; q < host_end; q++)
 			if (!host_char_ok(*q))
-				return sky_error_set(SKY_EINVALID,
-				                     "URL host contains '%c'", *q);
+				return sky_error_set(
+				    SKY_EINVALID, "URL host contains '%c'", *q);
 		out->host = sky_strndup(p, (size_t)(host_end - p));
 	}
 	if (!out->host)
@@ -161,7 +161,8 @@ static int entry_matches(const char *e, size_t n, const char *host)
 		const char *colon = memchr(e, ':', n);
 		const char *slash = memchr(e, '/', n);
 		/* A bare IPv6 literal has several colons: keep it whole. */
-		if (colon && memchr(colon + 1, ':', n - (size_t)(colon - e) - 1))
+		if (colon &&
+		    memchr(colon + 1, ':', n - (size_t)(colon - e) - 1))
 			colon = NULL;
 		if (slash && (!colon || slash < colon))
 			n = (size_t)(slash - e);

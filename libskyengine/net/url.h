@@ -5,11 +5,11 @@
 
 /* An absolute http:// or https:// URL, split. Strings are malloc'd. */
 typedef struct sky_url {
-	int tls;      /* 1 for https */
-	char *host;   /* without brackets for IPv6 literals, lower-case */
-	int port;     /* explicit or the scheme's default */
+	int tls;    /* 1 for https */
+	char *host; /* without brackets for IPv6 literals, lower-case */
+	int port;   /* explicit or the scheme's default */
 	int port_explicit;
-	char *path;   /* path + "?query", at least "/"; fragment dropped */
+	char *path; /* path + "?query", at least "/"; fragment dropped */
 } sky_url;
 
 /* Parse `url`. Returns 0, or SKY_EINVALID with a message naming what is

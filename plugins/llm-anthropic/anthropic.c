@@ -31,7 +31,7 @@ struct inst {
 	int has_temperature;
 	double temperature;
 	int vision;
-	char *prefill;     /* assistant prefill, e.g. "{"; NULL: none */
+	char *prefill; /* assistant prefill, e.g. "{"; NULL: none */
 	json_t *extra_headers;
 	json_t *extra_body;
 	int use_env_proxy;
@@ -69,9 +69,9 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 	while (bl && base[bl - 1] == '/')
 		base[--bl] = '\0';
 	int has_v1 = bl >= 3 && !strcmp(base + bl - 3, "/v1");
-	in->url = base ? llmc_join_url(base, has_v1 ? "messages"
-	                                            : "v1/messages")
-	               : NULL;
+	in->url = base
+	              ? llmc_join_url(base, has_v1 ? "messages" : "v1/messages")
+	              : NULL;
 	free(base);
 	in->model = llmc_cfg(cfg, "model");
 	if (!in->model)
@@ -99,9 +99,10 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 		in->has_temperature = 1;
 		if (end == v || *end || in->temperature < 0 ||
 		    in->temperature > 1)
-			rc = llmc_fail(err, SKY_EINVALID,
-			               "config llm.temperature must be a number "
-			               "from 0 to 1");
+			rc =
+			    llmc_fail(err, SKY_EINVALID,
+			              "config llm.temperature must be a number "
+			              "from 0 to 1");
 		free(v);
 		if (rc)
 			return rc;
@@ -187,9 +188,9 @@ static int build_body(const struct inst *in, const sky_llm_request *req,
 			}
 			json_t *src = json_object(), *blk = json_object();
 			json_object_set_new(src, "type", json_string("base64"));
-			json_object_set_new(src, "media_type",
-			                    json_string(im->mime ? im->mime
-			                                         : "image/png"));
+			json_object_set_new(
+			    src, "media_type",
+			    json_string(im->mime ? im->mime : "image/png"));
 			json_object_set_new(src, "data", json_string(b64));
 			json_object_set_new(blk, "type", json_string("image"));
 			json_object_set_new(blk, "source", src);
@@ -283,8 +284,8 @@ static int parse_answer(const struct inst *in, const sky_http_response *r,
 		               "%s)%s",
 		               stop ? stop : "none",
 		               stop && !strcmp(stop, "max_tokens")
-		                       ? ": max_tokens is too small"
-		                       : "");
+		                   ? ": max_tokens is too small"
+		                   : "");
 		goto out;
 	}
 	size_t pl = in->prefill ? strlen(in->prefill) : 0;
@@ -306,16 +307,16 @@ static int parse_answer(const struct inst *in, const sky_http_response *r,
 	}
 	*p = '\0';
 	resp->text = text;
-	resp->model = llmc_host_strdup(
-		json_string_value(json_object_get(root, "model")));
+	resp->model =
+	    llmc_host_strdup(json_string_value(json_object_get(root, "model")));
 	resp->finish_reason = llmc_host_strdup(finish_reason(stop));
 	usage = json_object_get(root, "usage");
 	/* The engine counts cached tokens as part of the input, as OpenAI
 	 * does; Anthropic reports them beside it. */
 	int64_t cache_read = int_at(usage, "cache_read_input_tokens");
 	int64_t cache_write = int_at(usage, "cache_creation_input_tokens");
-	resp->input_tokens = int_at(usage, "input_tokens") + cache_read +
-	                     cache_write;
+	resp->input_tokens =
+	    int_at(usage, "input_tokens") + cache_read + cache_write;
 	resp->cached_tokens = cache_read;
 	resp->output_tokens = int_at(usage, "output_tokens");
 	resp->reasoning_tokens = 0; /* not reported separately */
@@ -358,16 +359,16 @@ static int an_complete(void *instance, const sky_llm_request *req,
 			h[nh++] = (sky_http_header){hn, json_string_value(hv)};
 	}
 	llmc_post p = {
-		.provider = PROVIDER,
-		.url = in->url,
-		.headers = h,
-		.n_headers = nh,
-		.body = body,
-		.body_len = strlen(body),
-		.timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : 120000,
-		.max_response_bytes = (size_t)in->max_response_bytes,
-		.use_env_proxy = in->use_env_proxy,
-		.retry = &in->retry,
+	    .provider = PROVIDER,
+	    .url = in->url,
+	    .headers = h,
+	    .n_headers = nh,
+	    .body = body,
+	    .body_len = strlen(body),
+	    .timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : 120000,
+	    .max_response_bytes = (size_t)in->max_response_bytes,
+	    .use_env_proxy = in->use_env_proxy,
+	    .retry = &in->retry,
 	};
 	rc = llmc_post_json(&p, &r, &attempts, err);
 	free(body);
@@ -378,8 +379,8 @@ static int an_complete(void *instance, const sky_llm_request *req,
 		snprintf(hint, sizeof hint,
 		         "check the API key (from $%s or llm.api_key)",
 		         in->key_env);
-		rc = llmc_status_error(PROVIDER, r, attempts, in->model, in->url,
-		                       hint, err);
+		rc = llmc_status_error(PROVIDER, r, attempts, in->model,
+		                       in->url, hint, err);
 	} else {
 		rc = parse_answer(in, r, resp, err);
 	}
@@ -388,11 +389,11 @@ static int an_complete(void *instance, const sky_llm_request *req,
 }
 
 static const sky_llm_provider provider = {
-	.name = PROVIDER,
-	.create = an_create,
-	.destroy = an_destroy,
-	.complete = an_complete,
-	.supports_vision = an_supports_vision,
+    .name = PROVIDER,
+    .create = an_create,
+    .destroy = an_destroy,
+    .complete = an_complete,
+    .supports_vision = an_supports_vision,
 };
 
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
@@ -404,7 +405,8 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
                                       sky_registrar *reg, char **err)
 {
 	if (!SKY_HOST_HAS(api, http_request)) {
-		*err = api->strdup("llm-anthropic needs the host's HTTP client");
+		*err =
+		    api->strdup("llm-anthropic needs the host's HTTP client");
 		return SKY_EPLUGIN;
 	}
 	llmc_api = api;

@@ -1,6 +1,6 @@
 /* Helpers shared by the HTTP LLM provider plugins (see llm_common.h). */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE
+#	define _GNU_SOURCE
 #endif
 #include "llm_common.h"
 
@@ -57,8 +57,7 @@ char *llmc_cfg(json_t *cfg, const char *key)
 	return out;
 }
 
-int llmc_cfg_int(json_t *cfg, const char *key, long dflt, long *out,
-                 char **err)
+int llmc_cfg_int(json_t *cfg, const char *key, long dflt, long *out, char **err)
 {
 	char *v = llmc_cfg(cfg, key), *end;
 	*out = dflt;
@@ -76,15 +75,14 @@ int llmc_cfg_int(json_t *cfg, const char *key, long dflt, long *out,
 	return 0;
 }
 
-int llmc_cfg_bool(json_t *cfg, const char *key, int dflt, int *out,
-                  char **err)
+int llmc_cfg_bool(json_t *cfg, const char *key, int dflt, int *out, char **err)
 {
 	char *v = llmc_cfg(cfg, key);
 	*out = dflt;
 	if (!v)
 		return 0;
-	if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes") ||
-	    !strcasecmp(v, "on"))
+	if (!strcasecmp(v, "true") || !strcmp(v, "1") ||
+	    !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
 		*out = 1;
 	else if (!strcasecmp(v, "false") || !strcmp(v, "0") ||
 	         !strcasecmp(v, "no") || !strcasecmp(v, "off"))
@@ -116,8 +114,8 @@ int llmc_cfg_object(json_t *cfg, const char *key, json_t **out, char **err)
 	free(text);
 	if (!json_is_object(parsed)) {
 		json_decref(parsed);
-		return llmc_fail(err, -1,
-		                 "config llm.%s must be a JSON object", key);
+		return llmc_fail(err, -1, "config llm.%s must be a JSON object",
+		                 key);
 	}
 	*out = parsed;
 	return 0;
@@ -207,8 +205,8 @@ static void sleep_ms(long ms)
 		;
 }
 
-int llmc_post_json(const llmc_post *p, sky_http_response **out,
-                   int *attempts, char **err)
+int llmc_post_json(const llmc_post *p, sky_http_response **out, int *attempts,
+                   char **err)
 {
 	const llmc_retry *rp = p->retry;
 	int64_t deadline = llmc_api->now_ms() + p->timeout_ms;
@@ -227,9 +225,10 @@ int llmc_post_json(const llmc_post *p, sky_http_response **out,
 
 		if (left <= 0) {
 			if (!last_err[0])
-				return llmc_fail(err, SKY_ETIMEDOUT,
-				                 "%s: no time left for the call",
-				                 p->provider);
+				return llmc_fail(
+				    err, SKY_ETIMEDOUT,
+				    "%s: no time left for the call",
+				    p->provider);
 			return llmc_fail(err, rc ? rc : SKY_ETIMEDOUT,
 			                 "%s: gave up after %d attempt%s: %s",
 			                 p->provider, attempt,
@@ -255,7 +254,8 @@ int llmc_post_json(const llmc_post *p, sky_http_response **out,
 			return 0;
 		}
 		if (rc == 0) {
-			const char *should = llmc_header(resp, "x-should-retry");
+			const char *should =
+			    llmc_header(resp, "x-should-retry");
 			char *why = llmc_error_text(resp);
 			snprintf(last_err, sizeof last_err, "HTTP %d%s%s",
 			         resp->status, why && *why ? ": " : "",
@@ -279,14 +279,15 @@ int llmc_post_json(const llmc_post *p, sky_http_response **out,
 			         herr ? herr : "transport error");
 			llmc_api->free(herr);
 			if (!retryable_code(rc) || attempt >= rp->max_retries)
-				return llmc_fail(err, rc,
-				                 "%s: %s (after %d attempt%s)",
-				                 p->provider, last_err, attempt + 1,
-				                 attempt ? "s" : "");
+				return llmc_fail(
+				    err, rc, "%s: %s (after %d attempt%s)",
+				    p->provider, last_err, attempt + 1,
+				    attempt ? "s" : "");
 		}
 		if (delay < 0) {
 			long d = rp->base_ms;
-			for (int i = 0; i < attempt && d < rp->max_backoff_ms; i++)
+			for (int i = 0; i < attempt && d < rp->max_backoff_ms;
+			     i++)
 				d *= 2;
 			if (d > rp->max_backoff_ms)
 				d = rp->max_backoff_ms;
@@ -297,11 +298,11 @@ int llmc_post_json(const llmc_post *p, sky_http_response **out,
 		}
 		left = deadline - llmc_api->now_ms();
 		if (delay >= left) {
-			llmc_api->log(SKY_HOST_LOG_WARN, p->provider,
-			              "attempt %d failed (%s); no time left for "
-			              "another (next in %ld ms, %lld ms left)",
-			              attempt + 1, last_err, delay,
-			              (long long)left);
+			llmc_api->log(
+			    SKY_HOST_LOG_WARN, p->provider,
+			    "attempt %d failed (%s); no time left for "
+			    "another (next in %ld ms, %lld ms left)",
+			    attempt + 1, last_err, delay, (long long)left);
 			if (resp) {
 				*out = resp;
 				return 0;
@@ -331,8 +332,8 @@ static char *one_line(const char *s, size_t max)
 	if (!o)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		o[i] = (s[i] == '\n' || s[i] == '\r' || s[i] == '\t') ? ' '
-		                                                      : s[i];
+		o[i] =
+		    (s[i] == '\n' || s[i] == '\r' || s[i] == '\t') ? ' ' : s[i];
 	if (strlen(s) > max)
 		memcpy(o + n, "...", 4);
 	else
@@ -352,9 +353,11 @@ char *llmc_error_text(const sky_http_response *r)
 		else if (json_is_string(e))
 			msg = json_string_value(e);
 		if (!msg)
-			msg = json_string_value(json_object_get(root, "message"));
+			msg =
+			    json_string_value(json_object_get(root, "message"));
 		if (!msg)
-			msg = json_string_value(json_object_get(root, "detail"));
+			msg =
+			    json_string_value(json_object_get(root, "detail"));
 	}
 	out = one_line(msg ? msg : r && r->body ? r->body : "", 300);
 	json_decref(root);
@@ -381,10 +384,9 @@ int llmc_status_error(const char *provider, const sky_http_response *r,
 		               "%s: rate limited (429) after %d attempt%s: %s",
 		               provider, attempts, attempts == 1 ? "" : "s", w);
 	else if (s >= 500)
-		rc = llmc_fail(err, SKY_ELLM,
-		               "%s: server error %d after %d attempt%s: %s",
-		               provider, s, attempts, attempts == 1 ? "" : "s",
-		               w);
+		rc = llmc_fail(
+		    err, SKY_ELLM, "%s: server error %d after %d attempt%s: %s",
+		    provider, s, attempts, attempts == 1 ? "" : "s", w);
 	else
 		rc = llmc_fail(err, SKY_ELLM, "%s: request rejected (%d): %s",
 		               provider, s, w);
@@ -403,8 +405,8 @@ char *llmc_base64(const unsigned char *d, size_t len)
 		return NULL;
 	size_t i = 0;
 	for (; i + 2 < len; i += 3) {
-		uint32_t v = (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8 |
-		             d[i + 2];
+		uint32_t v =
+		    (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8 | d[i + 2];
 		*p++ = tbl[v >> 18];
 		*p++ = tbl[(v >> 12) & 63];
 		*p++ = tbl[(v >> 6) & 63];

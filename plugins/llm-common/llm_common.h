@@ -32,12 +32,10 @@ char *llmc_cfg(json_t *cfg, const char *key);
  * error: returns -1 with *err set. */
 int llmc_cfg_int(json_t *cfg, const char *key, long dflt, long *out,
                  char **err);
-int llmc_cfg_bool(json_t *cfg, const char *key, int dflt, int *out,
-                  char **err);
+int llmc_cfg_bool(json_t *cfg, const char *key, int dflt, int *out, char **err);
 /* A JSON object (config object, or JSON text from the environment);
  * new reference or NULL; non-objects are an error (-1). */
-int llmc_cfg_object(json_t *cfg, const char *key, json_t **out,
-                    char **err);
+int llmc_cfg_object(json_t *cfg, const char *key, json_t **out, char **err);
 
 /* --- retries ---------------------------------------------------------------- */
 
@@ -54,13 +52,13 @@ typedef struct llmc_retry {
 int llmc_retry_config(json_t *cfg, llmc_retry *r, char **err);
 
 typedef struct llmc_post {
-	const char *provider;    /* "openai": names logs and errors */
+	const char *provider; /* "openai": names logs and errors */
 	const char *url;
 	const sky_http_header *headers;
 	size_t n_headers;
 	const char *body;
 	size_t body_len;
-	int timeout_ms;          /* the whole call, retries included */
+	int timeout_ms; /* the whole call, retries included */
 	size_t max_response_bytes;
 	int use_env_proxy;
 	const llmc_retry *retry;
@@ -74,8 +72,8 @@ typedef struct llmc_post {
  * response (any status: the caller maps it) and *attempts, or a negative
  * SKY_E* code with *err for a transport failure.
  */
-int llmc_post_json(const llmc_post *p, sky_http_response **out,
-                   int *attempts, char **err);
+int llmc_post_json(const llmc_post *p, sky_http_response **out, int *attempts,
+                   char **err);
 
 /* Header value (names are lower-case) or NULL. */
 const char *llmc_header(const sky_http_response *r, const char *name);
@@ -102,9 +100,9 @@ int llmc_status_error(const char *provider, const sky_http_response *r,
 /* printf into *err (host-allocated); returns code. */
 int llmc_fail(char **err, int code, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 3, 4)))
+    __attribute__((format(printf, 3, 4)))
 #endif
-	;
+    ;
 /* Standard base64 of data; malloc'd. */
 char *llmc_base64(const unsigned char *data, size_t len);
 /* base_url + path, without a doubled or missing '/'; malloc'd. */

@@ -21,16 +21,16 @@ enum fmt { FMT_JSON_SCHEMA, FMT_JSON_OBJECT, FMT_NONE };
 enum auth { AUTH_BEARER, AUTH_API_KEY, AUTH_NONE };
 
 struct inst {
-	char *url;          /* full endpoint, query included */
-	char *url_shown;    /* for messages: without the query */
+	char *url;       /* full endpoint, query included */
+	char *url_shown; /* for messages: without the query */
 	char *model;
-	char *key;          /* never logged */
-	char *key_env;      /* the variable it came from, for messages */
+	char *key;     /* never logged */
+	char *key_env; /* the variable it came from, for messages */
 	enum auth auth;
 	int vision;
 	int has_temperature;
 	double temperature;
-	long max_tokens;    /* 0: not sent */
+	long max_tokens; /* 0: not sent */
 	char *max_tokens_param;
 	enum fmt format;
 	char *image_detail; /* NULL: not sent */
@@ -135,8 +135,9 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 	else if (!strcasecmp(v, "none"))
 		in->auth = AUTH_NONE;
 	else
-		rc = llmc_fail(err, SKY_EINVALID,
-		               "config llm.auth must be bearer, api-key or none");
+		rc = llmc_fail(
+		    err, SKY_EINVALID,
+		    "config llm.auth must be bearer, api-key or none");
 	free(v);
 	if (rc)
 		return rc;
@@ -151,9 +152,10 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 		in->temperature = strtod(v, &end);
 		in->has_temperature = 1;
 		if (end == v || *end || in->temperature < 0)
-			rc = llmc_fail(err, SKY_EINVALID,
-			               "config llm.temperature must be a number "
-			               ">= 0");
+			rc =
+			    llmc_fail(err, SKY_EINVALID,
+			              "config llm.temperature must be a number "
+			              ">= 0");
 		free(v);
 		if (rc)
 			return rc;
@@ -163,7 +165,7 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 	in->max_tokens_param = llmc_cfg(cfg, "max_tokens_param");
 	if (!in->max_tokens_param)
 		in->max_tokens_param =
-			strdup(default_max_tokens_param(in->model));
+		    strdup(default_max_tokens_param(in->model));
 
 	v = llmc_cfg(cfg, "response_format");
 	if (!v || !strcmp(v, "json_schema"))
@@ -173,9 +175,10 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 	else if (!strcmp(v, "none") || !strcmp(v, "false"))
 		in->format = FMT_NONE;
 	else
-		rc = llmc_fail(err, SKY_EINVALID,
-		               "config llm.response_format must be json_schema, "
-		               "json_object or none");
+		rc =
+		    llmc_fail(err, SKY_EINVALID,
+		              "config llm.response_format must be json_schema, "
+		              "json_object or none");
 	free(v);
 	if (rc)
 		return rc;
@@ -223,8 +226,8 @@ static int oa_create(const char *config_json, void **instance, char **err)
 		              "no API key in $%s: requests go without one "
 		              "(fine for local servers)",
 		              in->key_env);
-	llmc_api->log(SKY_HOST_LOG_DEBUG, PROVIDER, "model %s at %s",
-	              in->model, in->url_shown);
+	llmc_api->log(SKY_HOST_LOG_DEBUG, PROVIDER, "model %s at %s", in->model,
+	              in->url_shown);
 	*instance = in;
 	return 0;
 }
@@ -246,11 +249,10 @@ static json_t *schema_name(const char *purpose)
 	size_t i = 0;
 	for (const char *p = purpose ? purpose : "answer"; *p && i < 64; p++)
 		n[i++] = (char)((*p >= 'a' && *p <= 'z') ||
-		                                (*p >= 'A' && *p <= 'Z') ||
-		                                (*p >= '0' && *p <= '9') ||
-		                                *p == '-'
-		                        ? *p
-		                        : '_');
+		                        (*p >= 'A' && *p <= 'Z') ||
+		                        (*p >= '0' && *p <= '9') || *p == '-'
+		                    ? *p
+		                    : '_');
 	n[i] = '\0';
 	return json_string(i ? n : "answer");
 }
@@ -294,8 +296,9 @@ static int build_body(const struct inst *in, const sky_llm_request *req,
 			json_t *iu = json_object(), *part = json_object();
 			json_object_set_new(iu, "url", json_string(url));
 			if (in->image_detail)
-				json_object_set_new(iu, "detail",
-				                    json_string(in->image_detail));
+				json_object_set_new(
+				    iu, "detail",
+				    json_string(in->image_detail));
 			json_object_set_new(part, "type",
 			                    json_string("image_url"));
 			json_object_set_new(part, "image_url", iu);
@@ -320,9 +323,10 @@ static int build_body(const struct inst *in, const sky_llm_request *req,
 		if (!json_is_object(schema)) {
 			json_decref(schema);
 			json_decref(body);
-			return llmc_fail(err, SKY_EINVALID,
-			                 "openai: response_schema_json is not a "
-			                 "JSON object");
+			return llmc_fail(
+			    err, SKY_EINVALID,
+			    "openai: response_schema_json is not a "
+			    "JSON object");
 		}
 		json_t *rf = json_object(), *js = json_object();
 		json_object_set_new(js, "name", schema_name(req->purpose));
@@ -331,8 +335,7 @@ static int build_body(const struct inst *in, const sky_llm_request *req,
 		json_object_set_new(rf, "type", json_string("json_schema"));
 		json_object_set_new(rf, "json_schema", js);
 		json_object_set_new(body, "response_format", rf);
-	} else if (in->format == FMT_JSON_OBJECT &&
-	           req->response_schema_json) {
+	} else if (in->format == FMT_JSON_OBJECT && req->response_schema_json) {
 		json_t *rf = json_object();
 		json_object_set_new(rf, "type", json_string("json_object"));
 		json_object_set_new(body, "response_format", rf);
@@ -355,7 +358,8 @@ static char *content_text(json_t *content)
 	json_t *part;
 	json_array_foreach(content, i, part)
 	{
-		const char *t = json_string_value(json_object_get(part, "text"));
+		const char *t =
+		    json_string_value(json_object_get(part, "text"));
 		total += t ? strlen(t) : 0;
 	}
 	char *out = malloc(total + 1), *p = out;
@@ -363,7 +367,8 @@ static char *content_text(json_t *content)
 		return NULL;
 	json_array_foreach(content, i, part)
 	{
-		const char *t = json_string_value(json_object_get(part, "text"));
+		const char *t =
+		    json_string_value(json_object_get(part, "text"));
 		if (t) {
 			memcpy(p, t, strlen(t));
 			p += strlen(t);
@@ -397,7 +402,8 @@ static int parse_answer(const struct inst *in, const sky_http_response *r,
 		                 "openai: the response from %s is not a JSON "
 		                 "object (status %d, %zu bytes, starts "
 		                 "\"%.60s\")",
-		                 in->url_shown, r->status, r->body_len, r->body);
+		                 in->url_shown, r->status, r->body_len,
+		                 r->body);
 	}
 	choices = json_object_get(root, "choices");
 	choice = json_array_get(choices, 0);
@@ -432,22 +438,22 @@ static int parse_answer(const struct inst *in, const sky_http_response *r,
 		               "%s)%s",
 		               finish ? finish : "none",
 		               finish && !strcmp(finish, "length")
-		                       ? ": max_tokens is too small"
-		                       : "");
+		                   ? ": max_tokens is too small"
+		                   : "");
 		goto out;
 	}
 	resp->text = llmc_host_strdup(text);
 	free(text);
-	resp->model = llmc_host_strdup(
-		json_string_value(json_object_get(root, "model")));
+	resp->model =
+	    llmc_host_strdup(json_string_value(json_object_get(root, "model")));
 	resp->finish_reason = llmc_host_strdup(finish);
 	usage = json_object_get(root, "usage");
 	resp->input_tokens = int_at(usage, "prompt_tokens", NULL);
 	resp->output_tokens = int_at(usage, "completion_tokens", NULL);
-	resp->reasoning_tokens = int_at(usage, "completion_tokens_details",
-	                                "reasoning_tokens");
-	resp->cached_tokens = int_at(usage, "prompt_tokens_details",
-	                             "cached_tokens");
+	resp->reasoning_tokens =
+	    int_at(usage, "completion_tokens_details", "reasoning_tokens");
+	resp->cached_tokens =
+	    int_at(usage, "prompt_tokens_details", "cached_tokens");
 	/* OpenRouter reports what the call cost. */
 	json_t *cost = json_object_get(usage, "cost");
 	resp->cost = json_is_number(cost) ? json_number_value(cost) : -1;
@@ -497,16 +503,16 @@ static int oa_complete(void *instance, const sky_llm_request *req,
 		return llmc_fail(err, SKY_ENOMEM, "out of memory");
 	}
 	llmc_post p = {
-		.provider = PROVIDER,
-		.url = in->url,
-		.headers = h,
-		.n_headers = nh,
-		.body = body,
-		.body_len = strlen(body),
-		.timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : 120000,
-		.max_response_bytes = (size_t)in->max_response_bytes,
-		.use_env_proxy = in->use_env_proxy,
-		.retry = &in->retry,
+	    .provider = PROVIDER,
+	    .url = in->url,
+	    .headers = h,
+	    .n_headers = nh,
+	    .body = body,
+	    .body_len = strlen(body),
+	    .timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : 120000,
+	    .max_response_bytes = (size_t)in->max_response_bytes,
+	    .use_env_proxy = in->use_env_proxy,
+	    .retry = &in->retry,
 	};
 	rc = llmc_post_json(&p, &r, &attempts, err);
 	if (auth) {
@@ -537,11 +543,11 @@ static int oa_complete(void *instance, const sky_llm_request *req,
 }
 
 static const sky_llm_provider provider = {
-	.name = PROVIDER,
-	.create = oa_create,
-	.destroy = oa_destroy,
-	.complete = oa_complete,
-	.supports_vision = oa_supports_vision,
+    .name = PROVIDER,
+    .create = oa_create,
+    .destroy = oa_destroy,
+    .complete = oa_complete,
+    .supports_vision = oa_supports_vision,
 };
 
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)

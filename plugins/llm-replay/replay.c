@@ -27,9 +27,9 @@ static const sky_host_api *host;
 
 struct entry {
 	char *purpose;
-	int order;         /* -1: not keyed by step */
+	int order; /* -1: not keyed by step */
 	int retry;
-	char *hash;        /* NULL: not keyed by prompt */
+	char *hash; /* NULL: not keyed by prompt */
 	char *answer;
 	char *model;
 	char *finish_reason;
@@ -53,9 +53,9 @@ struct inst {
 
 static int fail(char **err, int code, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 3, 4)))
+    __attribute__((format(printf, 3, 4)))
 #endif
-	;
+    ;
 
 static int fail(char **err, int code, const char *fmt, ...)
 {
@@ -164,9 +164,8 @@ static int add_line(struct inst *in, const char *text, int line, char **err)
 	e->hash = dup_str(o, "prompt_hash");
 	/* Hand-written files may give the answer as inline JSON. */
 	e->answer = json_is_string(ans)
-	                    ? strdup(json_string_value(ans))
-	                    : json_dumps(ans, JSON_COMPACT |
-	                                          JSON_PRESERVE_ORDER);
+	                ? strdup(json_string_value(ans))
+	                : json_dumps(ans, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	e->model = dup_str(o, "model");
 	e->finish_reason = dup_str(o, "finish_reason");
 	e->input = tok(o, "input");
@@ -233,8 +232,9 @@ static int rp_create(const char *config_json, void **instance, char **err)
 	else if (!strcmp(v, "step"))
 		in->match = MATCH_STEP;
 	else
-		rc = fail(err, SKY_EINVALID,
-		          "replay: llm.replay_match must be auto, hash or step");
+		rc =
+		    fail(err, SKY_EINVALID,
+		         "replay: llm.replay_match must be auto, hash or step");
 	free(v);
 	json_decref(c);
 	if (!rc && !in->path)
@@ -319,7 +319,8 @@ static struct entry *find(struct inst *in, const sky_llm_request *req,
 				e = x;
 		}
 		if (!e)
-			*why = "no unused recorded answer left for this purpose";
+			*why =
+			    "no unused recorded answer left for this purpose";
 	}
 	free(cand);
 	return e;
@@ -369,9 +370,8 @@ static int rp_complete(void *instance, const sky_llm_request *req,
 	}
 	resp->text = host->strdup(copy.answer);
 	resp->model = host->strdup(copy.model ? copy.model : "replay");
-	resp->finish_reason = host->strdup(copy.finish_reason
-	                                           ? copy.finish_reason
-	                                           : "stop");
+	resp->finish_reason =
+	    host->strdup(copy.finish_reason ? copy.finish_reason : "stop");
 	resp->input_tokens = copy.input;
 	resp->output_tokens = copy.output;
 	resp->reasoning_tokens = copy.reasoning;
@@ -392,11 +392,11 @@ static int rp_supports_vision(void *instance)
 }
 
 static const sky_llm_provider provider = {
-	.name = PROVIDER,
-	.create = rp_create,
-	.destroy = rp_destroy,
-	.complete = rp_complete,
-	.supports_vision = rp_supports_vision,
+    .name = PROVIDER,
+    .create = rp_create,
+    .destroy = rp_destroy,
+    .complete = rp_complete,
+    .supports_vision = rp_supports_vision,
 };
 
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)

@@ -87,7 +87,8 @@ static void handler(const skytest_req *req, skytest_resp *resp, void *ud)
 		resp->body_len = req->body_len;
 	} else if (!strcmp(req->path, "/status")) {
 		char *code = skytest_req_query(req, "code");
-		skytest_resp_text(resp, atoi(code), "text/plain", "status body");
+		skytest_resp_text(resp, atoi(code), "text/plain",
+		                  "status body");
 		free(code);
 	} else if (!strcmp(req->path, "/big")) {
 		char *n = skytest_req_query(req, "n");
@@ -218,7 +219,8 @@ END_TEST
 
 START_TEST(post_sends_body_and_length)
 {
-	const char *json = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}]}";
+	const char *json =
+	    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}]}";
 	char *u = url("/created");
 	sky_http_header h[] = {{"Content-Type", "application/json"},
 	                       {"User-Agent", "custom-agent/1"}};
@@ -343,7 +345,8 @@ START_TEST(slow_headers_time_out)
 	int64_t took = sky_time_mono_ms() - t0;
 	ck_assert_int_eq(rc, SKY_ETIMEDOUT);
 	ck_assert_ptr_null(resp);
-	ck_assert_ptr_nonnull(strstr(sky_error_last(), "timed out after 400 ms"));
+	ck_assert_ptr_nonnull(
+	    strstr(sky_error_last(), "timed out after 400 ms"));
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "no response headers"));
 	/* Bounded: the worker came back long before the peer answered. */
 	ck_assert_int_lt(took, 3000);
@@ -596,7 +599,8 @@ START_TEST(no_fd_leak_over_many_requests)
 	int before = count_fds();
 	for (int i = 0; i < 300; i++) {
 		const char *paths[] = {"/echo", "/truncated", "/drop",
-		                       "/big?n=2000&chunked=1", "/status?code=500"};
+		                       "/big?n=2000&chunked=1",
+		                       "/status?code=500"};
 		resp = NULL;
 		do_get(paths[i % 5], 5000, 0, &resp);
 		sky_http_response_free(resp);
@@ -714,6 +718,7 @@ END_TEST
 /* A CONNECT proxy that answers the tunnelled request itself. */
 struct fake_proxy {
 	int fd;
+	int stop; /* atomic */
 	int port;
 	pthread_t thread;
 	int connects;
@@ -727,11 +732,10 @@ static void *proxy_main(void *p)
 	struct fake_proxy *fp = p;
 	for (;;) {
 		struct pollfd pf = {fp->fd, POLLIN, 0};
-		if (poll(&pf, 1, 100) <= 0) {
-			if (fp->fd < 0)
-				return NULL;
+		if (__atomic_load_n(&fp->stop, __ATOMIC_ACQUIRE))
+			return NULL;
+		if (poll(&pf, 1, 100) <= 0)
 			continue;
-		}
 		int c = accept(fp->fd, NULL, NULL);
 		if (c < 0)
 			return NULL;
@@ -739,7 +743,8 @@ static void *proxy_main(void *p)
 		size_t have = 0;
 		ssize_t r;
 		while (have < sizeof buf - 1 &&
-		       (r = recv(c, buf + have, sizeof buf - 1 - have, 0)) > 0) {
+		       (r = recv(c, buf + have, sizeof buf - 1 - have, 0)) >
+		           0) {
 			have += (size_t)r;
 			buf[have] = '\0';
 			if (strstr(buf, "\r\n\r\n"))
@@ -757,7 +762,8 @@ static void *proxy_main(void *p)
 		send(c, ok, strlen(ok), MSG_NOSIGNAL);
 		have = 0;
 		while (have < sizeof buf - 1 &&
-		       (r = recv(c, buf + have, sizeof buf - 1 - have, 0)) > 0) {
+		       (r = recv(c, buf + have, sizeof buf - 1 - have, 0)) >
+		           0) {
 			have += (size_t)r;
 			buf[have] = '\0';
 			if (strstr(buf, "\r\n\r\n"))
@@ -765,8 +771,8 @@ static void *proxy_main(void *p)
 		}
 		buf[have] = '\0';
 		size_t tl = have < sizeof fp->tunnelled - 1
-		                    ? have
-		                    : sizeof fp->tunnelled - 1;
+		                ? have
+		                : sizeof fp->tunnelled - 1;
 		memcpy(fp->tunnelled, buf, tl);
 		fp->tunnelled[tl] = '\0';
 		const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n"
@@ -793,11 +799,9 @@ static void proxy_start(struct fake_proxy *fp)
 
 static void proxy_stop(struct fake_proxy *fp)
 {
-	int fd = fp->fd;
-	fp->fd = -1;
-	shutdown(fd, SHUT_RDWR);
-	close(fd);
+	__atomic_store_n(&fp->stop, 1, __ATOMIC_RELEASE);
 	pthread_join(fp->thread, NULL);
+	close(fp->fd);
 }
 
 START_TEST(proxy_only_when_asked)
@@ -879,7 +883,6 @@ START_TEST(env_http_proxy_does_not_leak_into_direct_requests)
 }
 END_TEST
 
-
 /* --- HTTPS -------------------------------------------------------------------- */
 
 /* A self-signed certificate for "localhost", made for this run. */
@@ -901,9 +904,8 @@ static void make_cert(const char *dir, char **cert, char **key)
 	X509_set_issuer_name(x, n);
 	X509V3_set_ctx_nodb(&v3);
 	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &v3,
-	                                          NID_subject_alt_name,
-	                                          "DNS:localhost");
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(
+	    NULL, &v3, NID_subject_alt_name, "DNS:localhost");
 	X509_add_ext(x, ext, -1);
 	X509_EXTENSION_free(ext);
 	ck_assert_int_gt(X509_sign(x, pkey, EVP_sha256()), 0);
@@ -924,7 +926,7 @@ struct tls_srv {
 	SSL_CTX *ctx;
 	int fd;
 	int port;
-	volatile int stop;
+	int stop; /* atomic */
 	pthread_t thread;
 	int served;
 	char sni[64];
@@ -934,7 +936,7 @@ struct tls_srv {
 static void *tls_main(void *p)
 {
 	struct tls_srv *t = p;
-	while (!t->stop) {
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
 		struct pollfd pf = {t->fd, POLLIN, 0};
 		if (poll(&pf, 1, 100) <= 0)
 			continue;
@@ -957,13 +959,14 @@ static void *tls_main(void *p)
 					break;
 			}
 			buf[have] = '\0';
-			const char *sn = SSL_get_servername(
-				ssl, TLSEXT_NAMETYPE_host_name);
+			const char *sn =
+			    SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 			snprintf(t->sni, sizeof t->sni, "%s", sn ? sn : "");
 			snprintf(t->request, sizeof t->request, "%.*s",
 			         (int)strcspn(buf, "\r"), buf);
-			const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 6"
-			                   "\r\nConnection: close\r\n\r\nsecure";
+			const char *resp =
+			    "HTTP/1.1 200 OK\r\nContent-Length: 6"
+			    "\r\nConnection: close\r\n\r\nsecure";
 			SSL_write(ssl, resp, (int)strlen(resp));
 			SSL_shutdown(ssl);
 			t->served++;
@@ -980,10 +983,10 @@ static void tls_start(struct tls_srv *t, const char *cert, const char *key)
 	socklen_t al = sizeof a;
 	memset(t, 0, sizeof *t);
 	t->ctx = SSL_CTX_new(TLS_server_method());
-	ck_assert_int_eq(SSL_CTX_use_certificate_file(t->ctx, cert,
-	                                              SSL_FILETYPE_PEM), 1);
-	ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(t->ctx, key,
-	                                             SSL_FILETYPE_PEM), 1);
+	ck_assert_int_eq(
+	    SSL_CTX_use_certificate_file(t->ctx, cert, SSL_FILETYPE_PEM), 1);
+	ck_assert_int_eq(
+	    SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM), 1);
 	t->fd = socket(AF_INET, SOCK_STREAM, 0);
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -996,7 +999,7 @@ static void tls_start(struct tls_srv *t, const char *cert, const char *key)
 
 static void tls_stop(struct tls_srv *t)
 {
-	t->stop = 1;
+	__atomic_store_n(&t->stop, 1, __ATOMIC_RELEASE);
 	pthread_join(t->thread, NULL);
 	close(t->fd);
 	SSL_CTX_free(t->ctx);
