@@ -57,9 +57,18 @@ char *sky_rules__node_text(const json_t *node)
 static int kind_of(const json_t *j, const char *tag, const char *type,
                    const char *role)
 {
+	const char *popup = el_str(j, "aria-haspopup");
 	tag = tag ? tag : "";
 	type = type ? type : "";
 	role = role ? role : "";
+	if (!strcmp(role, "option"))
+		return SKY_RULES_K_OPTION;
+	if (strcmp(tag, "input") && strcmp(tag, "select") &&
+	    strcmp(tag, "textarea") &&
+	    ((popup && (!strcmp(popup, "listbox") || !strcmp(popup, "true"))) ||
+	     (!strcmp(role, "combobox") &&
+	      !json_array_size(json_object_get(j, "options")))))
+		return SKY_RULES_K_DROPDOWN;
 	if (!strcmp(tag, "select") ||
 	    (json_array_size(json_object_get(j, "options")) &&
 	     (!strcmp(role, "listbox") || !strcmp(role, "combobox"))))
@@ -269,6 +278,26 @@ static void add_el(walker *w, const json_t *n, const json_t *const *path,
 	e->group = sky_rules__squash(grp ? grp : group ? group : "");
 	e->text = path ? sky_rules__node_text(n)
 	               : sky_rules__squash(el_str(n, "text"));
+	e->context = sky_rules__strdup("");
+	/* a button that may dismiss a banner: keep the banner's words */
+	static const char *const DISMISS[] = {
+	    "accept", "agree",    "allow",     "ok",        "got it",
+	    "reject", "decline",  "necessary", "essential", "dismiss",
+	    "close",  "continue", NULL,
+	};
+	if (path &&
+	    (e->kind == SKY_RULES_K_BUTTON || e->kind == SKY_RULES_K_LINK) &&
+	    sky_rules__find_any(e->text, DISMISS)) {
+		for (size_t up = 1; up <= 3 && up <= depth; up++) {
+			char *t = sky_rules__node_text(path[depth - up]);
+			if (strlen(t) > strlen(e->text) && strlen(t) < 1200) {
+				free(e->context);
+				e->context = t;
+				break;
+			}
+			free(t);
+		}
+	}
 	if (!*e->text && e->kind == SKY_RULES_K_BUTTON &&
 	    !strcmp(e->tag ? e->tag : "", "input"))
 		e->text = (free(e->text), sky_rules__squash(e->value));
@@ -410,6 +439,7 @@ void sky_rules__page_free(sky_rules_page *p)
 		free(p->els[i].nearby);
 		free(p->els[i].group);
 		free(p->els[i].text);
+		free(p->els[i].context);
 	}
 	free(p->els);
 	free(p->text);
@@ -578,31 +608,14 @@ char *sky_rules__page_confirmation(const sky_rules_page *p)
 }
 
 static const char *const NOTICE[] = {
-    "no longer",
-    "not accepting",
-    "closed",
-    "not available",
-    "unavailable",
-    "sold out",
-    "out of stock",
-    "expired",
-    "not found",
-    "page not found",
-    "access denied",
-    "forbidden",
-    "has been filled",
-    "sorry",
-    "cannot",
-    "can't",
-    "unable to",
-    "error",
-    "invalid",
-    "incorrect",
-    "wrong",
-    "failed",
-    "not allowed",
-    "required",
-    NULL,
+    "no longer",       "not accepting",  "closed",        "not available",
+    "unavailable",     "sold out",       "out of stock",  "expired",
+    "not found",       "page not found", "access denied", "forbidden",
+    "has been filled", "sorry",          "cannot",        "can't",
+    "unable to",       "error",          "invalid",       "incorrect",
+    "wrong",           "failed",         "not allowed",   "not valid",
+    "try again",       "does not match", "doesn't match", "not recognised",
+    "not recognized",  "denied",         "required",      NULL,
 };
 
 char *sky_rules__page_notice(const sky_rules_page *p)
@@ -612,7 +625,11 @@ char *sky_rules__page_notice(const sky_rules_page *p)
 		for (size_t i = 0; NOTICE[i]; i++)
 			if (strcasestr(srcs[s], NOTICE[i]))
 				return sentence_with(srcs[s], NOTICE[i]);
-	return NULL;
+	/* an alert says something, whatever its words */
+	if (!*p->alerts)
+		return NULL;
+	return sky_rules__strndup(
+	    p->alerts, strlen(p->alerts) > 240 ? 240 : strlen(p->alerts));
 }
 
 /* Words of a URL's path ("/billing/invoices.html" -> "billing invoices"). */
