@@ -15,7 +15,8 @@
  * SKY_RULES_CAPTURE=1 also writes every step's snapshot, history and
  * answer to tests/sites/<name>/snapshot-<step>.json (ports and paths
  * normalised), the real-Chromium fixtures that check_rules_corpus replays.
- * SKY_RULES_SITES=a,b limits the run to some sites.
+ * SKY_RULES_SITES=a,b limits the run to some sites; SKY_RULES_ENGINE=
+ * skyvern-2.0 runs every site as task v2 (plan, mini-goals, summary).
  */
 #include <stdio.h>
 #include <string.h>
@@ -528,7 +529,9 @@ static void run_site(const char *name, outcome *o, int capture)
 	free(opts);
 	skytest_sites_reset(sites, name);
 	int max_steps = (int)sky_json_int(r.task, "max_steps", 10);
-	const char *engine = sky_json_str(r.task, "engine");
+	const char *engine = getenv("SKY_RULES_ENGINE");
+	if (!engine || !*engine)
+		engine = sky_json_str(r.task, "engine");
 	const char *url = sky_json_str(r.task, "url");
 	char *res = NULL, *err = NULL;
 	if (skyb_provider()->navigate(r.ctx, url, NULL, &res, &err)) {
