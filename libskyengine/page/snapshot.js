@@ -687,6 +687,7 @@
 		const se = document.scrollingElement || document.documentElement;
 		stats.ms = Math.round((performance.now() - t0) * 10) / 10;
 		stats.walk_ms = Math.round((tWalk - t0) * 10) / 10;
+		stats.next_id = S.next;
 		stats.finish_ms = Math.round((tFinish - tWalk) * 10) / 10;
 		if (truncated)
 			stats.truncated = true;
@@ -1408,8 +1409,18 @@
 		return null;
 	}
 
+	/* Ids continue across the documents of a tab (the plugin passes the
+	 * last counter), so an id from an earlier page never names an
+	 * element of a later one. */
+	function setBase(n) {
+		if (n > S.next)
+			S.next = n;
+		return S.next;
+	}
+
 	G.__sky = {
 		version: VERSION,
+		setBase,
 		snapshot,
 		el: byId,
 		prepare,

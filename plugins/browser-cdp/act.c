@@ -300,7 +300,8 @@ static int click_el(cdp_ctx *ctx, cdp_tab *t, el_ref *e, int count,
 	return 0;
 }
 
-static int wait_download(cdp_ctx *ctx, unsigned dl_before, json_t **out);
+static int wait_download(cdp_ctx *ctx, unsigned dl_before, int start_ms,
+                         json_t **out);
 
 static int act_click(cdp_ctx *ctx, cdp_tab *t, json_t *a, int download,
                      json_t **out)
@@ -319,7 +320,9 @@ static int act_click(cdp_ctx *ctx, cdp_tab *t, json_t *a, int download,
 		goto out;
 	if (download || cdp_jbool(a, "download", 0)) {
 		json_t *dl = NULL;
-		rc = wait_download(ctx, m.dl, &dl);
+		rc = wait_download(
+		    ctx, m.dl,
+		    (int)cdp_jint(a, "timeout_ms", DOWNLOAD_START_MS), &dl);
 		if (rc == 0 && json_is_false(json_object_get(dl, "success"))) {
 			json_decref(res);
 			res = NULL;
@@ -349,14 +352,17 @@ out:
 
 /* --- downloads -------------------------------------------------------- */
 
-static int wait_download(cdp_ctx *ctx, unsigned dl_before, json_t **out)
+static int wait_download(cdp_ctx *ctx, unsigned dl_before, int start_ms,
+                         json_t **out)
 {
 	struct timespec dl;
 	cdp_download *d = NULL;
 	char *path = NULL, *name = NULL, *url = NULL, *state = NULL;
 	int64_t received = 0;
 
-	cdp_deadline(&dl, DOWNLOAD_START_MS);
+	if (start_ms <= 0 || start_ms > 600000)
+		start_ms = DOWNLOAD_START_MS;
+	cdp_deadline(&dl, start_ms);
 	pthread_mutex_lock(&ctx->b->lock);
 	for (;;) {
 		for (size_t i = 0; i < ctx->n_downloads && !d; i++)
@@ -395,9 +401,9 @@ static int wait_download(cdp_ctx *ctx, unsigned dl_before, json_t **out)
 		goto out;
 	if (!state) {
 		*out = cdp_failure("timeout",
-		                   "no download started within %d s of the "
+		                   "no download started within %d ms of the "
 		                   "click",
-		                   DOWNLOAD_START_MS / 1000);
+		                   start_ms);
 	} else if (strcmp(state, "completed")) {
 		*out = cdp_failure("browser_error", "the download of %s %s",
 		                   url ? url : "the file",

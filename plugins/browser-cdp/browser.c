@@ -102,6 +102,9 @@ int cdp_browser_create(const char *config_json, cdp_browser **out)
 	b->call_timeout_ms = (int)cdp_jint(cfg, "call_timeout_ms", 30000);
 	if (b->call_timeout_ms <= 0)
 		b->call_timeout_ms = 30000;
+	b->launch_timeout_ms = (int)cdp_jint(cfg, "launch_timeout_ms", 30000);
+	if (b->launch_timeout_ms < b->call_timeout_ms)
+		b->launch_timeout_ms = b->call_timeout_ms;
 	b->profile_base = config_str(cfg, "profile_dir");
 	json_t *args = json_object_get(cfg, "args");
 	if (args && !json_is_array(args)) {
@@ -238,6 +241,7 @@ static void tab_free(cdp_tab *t)
 	for (size_t i = 0; i < t->n_prefix; i++)
 		free(t->prefix_frames[i]);
 	free(t->prefix_frames);
+	free(t->next_ids);
 	for (size_t i = 0; i < t->n_frames; i++)
 		free(t->frames[i]);
 	free(t->frames);
@@ -725,6 +729,9 @@ static void on_network_event(cdp_session *s, const char *m, json_t *p)
 		req_del(t, rid);
 	} else if (!strcmp(m, "Network.responseReceived")) {
 		const char *type = cdp_jstr(p, "type");
+		if (cdp_jint(json_object_get(p, "response"), "status", 0) !=
+		    407)
+			t->ctx->auth_answers = 0;
 		const char *fid = cdp_jstr(p, "frameId");
 		if (s->is_main && type && !strcmp(type, "Document") && fid &&
 		    t->main_frame && !strcmp(fid, t->main_frame)) {
@@ -753,7 +760,12 @@ static void on_fetch_event(cdp_conn *c, cdp_session *s, const char *m,
 	json_t *ch = json_object_get(p, "authChallenge");
 	const char *src = cdp_jstr(ch, "source");
 	json_t *resp;
-	if (src && !strcmp(src, "Proxy") && ctx->proxy_user)
+	/* Wrong credentials would be asked for again and again: give up
+	 * after a few answers without a response in between. */
+	if (src && !strcmp(src, "Proxy") && ctx->proxy_user &&
+	    ++ctx->auth_answers > 3)
+		resp = json_pack("{s:s}", "response", "CancelAuth");
+	else if (src && !strcmp(src, "Proxy") && ctx->proxy_user)
 		resp =
 		    json_pack("{s:s,s:s,s:s}", "response", "ProvideCredentials",
 		              "username", ctx->proxy_user, "password",
@@ -863,7 +875,7 @@ static int start(cdp_browser *b, cdp_conn **out)
 	int rc;
 	cdp_conn *c = NULL;
 	if (b->cdp_url) {
-		rc = cdp_ws_connect(b->cdp_url, b->call_timeout_ms, on_event,
+		rc = cdp_ws_connect(b->cdp_url, b->launch_timeout_ms, on_event,
 		                    on_death, b, &c);
 	} else {
 		drop_profile_dir(b);
@@ -886,7 +898,7 @@ static int start(cdp_browser *b, cdp_conn **out)
 	/* Every page target is attached as it appears (ours are kept,
 	 * others released), paused until its session is set up. */
 	rc = cdp_call(c, NULL, "Target.setAutoAttach",
-	              auto_attach_params("page"), b->call_timeout_ms, NULL);
+	              auto_attach_params("page"), b->launch_timeout_ms, NULL);
 	if (rc) {
 		cdp_conn_unref(c);
 		return cdp_fail(SKY_EBROWSER, "the browser did not answer: %s",
@@ -1199,7 +1211,8 @@ int cdp_ctx_new_tab(cdp_ctx *ctx, cdp_tab **out)
 	if (!tid)
 		return cdp_fail(SKY_EBROWSER, "no targetId in the reply");
 	/* The attach event may come before or after the reply. */
-	cdp_deadline(&dl, b->call_timeout_ms);
+	/* a new tab may need a new renderer process: launch-sized wait */
+	cdp_deadline(&dl, b->launch_timeout_ms);
 	pthread_mutex_lock(&b->lock);
 	cdp_tab *found = NULL;
 	for (;;) {
@@ -1273,7 +1286,7 @@ static int tab_make_ready(cdp_ctx *ctx, cdp_tab *t)
 		return 0;
 	int rc = cdp_call(ctx->conn, t->session, "Runtime.evaluate",
 	                  json_pack("{s:s}", "expression", "0"),
-	                  ctx->b->call_timeout_ms, NULL);
+	                  ctx->b->launch_timeout_ms, NULL);
 	if (rc)
 		return rc;
 	pthread_mutex_lock(&ctx->b->lock);

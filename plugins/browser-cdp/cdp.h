@@ -209,6 +209,10 @@ struct cdp_tab {
 	unsigned frame_nav_seq; /* any frame navigated or went away */
 	char **prefix_frames;   /* index i -> frame id of prefix "f<i+1>." */
 	size_t n_prefix;
+	/* next id counter per prefix (0: main frame, i: "f<i>."), so that
+	 * ids continue across documents */
+	long long *next_ids;
+	size_t n_next_ids;
 	/* every frame id seen in the tab (downloads name their frame) */
 	char **frames;
 	size_t n_frames;
@@ -249,6 +253,7 @@ struct cdp_ctx {
 	unsigned dl_seq;
 	int closing;
 	int64_t tab_seq;
+	int auth_answers; /* proxy challenges answered since a response */
 };
 
 struct cdp_browser {
@@ -257,6 +262,7 @@ struct cdp_browser {
 	char **args;
 	int headless;
 	int call_timeout_ms;
+	int launch_timeout_ms;
 	char *profile_base;
 	char *profile_dir;
 	pthread_mutex_t launch_lock; /* one launcher at a time */

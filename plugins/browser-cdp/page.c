@@ -17,6 +17,37 @@ static int call_timeout(cdp_ctx *ctx)
 	return ctx->b->call_timeout_ms;
 }
 
+/* Index of a prefix in t->next_ids: "" -> 0, "f3." -> 3. */
+static size_t prefix_index(const char *prefix)
+{
+	if (!prefix || prefix[0] != 'f')
+		return 0;
+	return (size_t)strtoul(prefix + 1, NULL, 10);
+}
+
+/* b->lock held */
+static long long next_id_get(cdp_tab *t, const char *prefix)
+{
+	size_t i = prefix_index(prefix);
+	return i < t->n_next_ids ? t->next_ids[i] : 1;
+}
+
+static void next_id_put(cdp_tab *t, const char *prefix, long long n)
+{
+	size_t i = prefix_index(prefix);
+	if (i >= t->n_next_ids) {
+		long long *nv = realloc(t->next_ids, (i + 1) * sizeof *nv);
+		if (!nv)
+			return;
+		for (size_t k = t->n_next_ids; k <= i; k++)
+			nv[k] = 1;
+		t->next_ids = nv;
+		t->n_next_ids = i + 1;
+	}
+	if (n > t->next_ids[i])
+		t->next_ids[i] = n;
+}
+
 /* --- isolated worlds ----------------------------------------------------- */
 
 static void world_copy(cdp_world *dst, const cdp_world *src)
@@ -127,6 +158,7 @@ static int world_ensure(cdp_ctx *ctx, cdp_tab *t, const char *session,
 	char *script = cdp_strdup(b->script);
 	unsigned gen = b->script_gen;
 	unsigned nav = t->frame_nav_seq;
+	long long base = next_id_get(t, prefix);
 	pthread_mutex_unlock(&b->lock);
 	if (!script)
 		return cdp_fail(SKY_EINVALID,
@@ -161,6 +193,18 @@ static int world_ensure(cdp_ctx *ctx, cdp_tab *t, const char *session,
 		return rc;
 	}
 	json_decref(res);
+	res = NULL;
+	if (!existing_ctx && base > 1) {
+		char expr[64];
+		snprintf(expr, sizeof expr, "globalThis.__sky.setBase(%lld)",
+		         base);
+		rc = cdp_call(ctx->conn, session, "Runtime.evaluate",
+		              json_pack("{s:s,s:i}", "expression", expr,
+		                        "contextId", ctx_id),
+		              call_timeout(ctx), NULL);
+		if (rc)
+			return rc;
+	}
 
 	out->frame_id = cdp_strdup(frame_id);
 	out->session = cdp_strdup(session);
@@ -789,6 +833,18 @@ static int snap_one(cdp_ctx *ctx, cdp_tab *t, snap_frame *f, json_t *opts)
 	}
 	f->raw = cdp_strdup(json_string_value(v));
 	json_decref(v);
+	/* the counter is near the end (stats); no need to parse it all */
+	const char *k =
+	    f->raw
+	        ? strstr(f->raw +
+	                     (strlen(f->raw) > 400 ? strlen(f->raw) - 400 : 0),
+	                 "\"next_id\":")
+	        : NULL;
+	if (k) {
+		pthread_mutex_lock(&ctx->b->lock);
+		next_id_put(t, f->prefix, strtoll(k + 10, NULL, 10));
+		pthread_mutex_unlock(&ctx->b->lock);
+	}
 	return 0;
 }
 
@@ -1134,6 +1190,9 @@ int cdp_evaluate(cdp_ctx *ctx, const char *expression, char **out)
 	                  json_pack("{s:s,s:b,s:b}", "expression", expression,
 	                            "returnByValue", 1, "awaitPromise", 1),
 	                  call_timeout(ctx), &res);
+	if (rc == SKY_ETIMEDOUT) /* a page stuck in a loop: stop it */
+		cdp_post(ctx->conn, t->session, "Runtime.terminateExecution",
+		         NULL);
 	if (rc)
 		return rc;
 	if (json_object_get(res, "exceptionDetails")) {

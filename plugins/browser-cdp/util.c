@@ -18,10 +18,13 @@ static __thread char err_msg[1024];
 
 int cdp_fail(int code, const char *fmt, ...)
 {
+	char tmp[sizeof err_msg];
 	va_list ap;
+	/* the message may quote the previous one (cdp_errmsg()) */
 	va_start(ap, fmt);
-	vsnprintf(err_msg, sizeof err_msg, fmt, ap);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
+	memcpy(err_msg, tmp, sizeof tmp);
 	err_code = code;
 	return code;
 }

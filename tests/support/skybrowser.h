@@ -71,4 +71,15 @@ size_t skyb_count(json_t *snap, const char *tag);
 json_t *skyb_act_ok(void *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* One TCase per test, named after it, so that CK_RUN_CASE=<test> runs
+ * that test alone. */
+#define SKYB_TEST(suite, fn, setup, teardown, secs)                            \
+	do {                                                                   \
+		TCase *tc_ = tcase_create(#fn);                                \
+		tcase_add_checked_fixture(tc_, setup, teardown);               \
+		tcase_set_timeout(tc_, secs);                                  \
+		tcase_add_test(tc_, fn);                                       \
+		suite_add_tcase(suite, tc_);                                   \
+	} while (0)
+
 #endif

@@ -102,16 +102,84 @@ START_TEST(evaluate_returns_json_values_and_errors)
 }
 END_TEST
 
+/* PNG: signature, then IHDR width and height. */
+static void png_size(const unsigned char *d, size_t n, unsigned *w, unsigned *h)
+{
+	static const unsigned char sig[8] = {0x89, 'P',  'N',  'G',
+	                                     0x0d, 0x0a, 0x1a, 0x0a};
+	ck_assert_uint_gt(n, 24);
+	ck_assert_int_eq(memcmp(d, sig, 8), 0);
+	*w = (unsigned)d[16] << 24 | d[17] << 16 | d[18] << 8 | d[19];
+	*h = (unsigned)d[20] << 24 | d[21] << 16 | d[22] << 8 | d[23];
+}
+
+START_TEST(screenshots_viewport_full_page_and_jpeg)
+{
+	char *url = skyb_url(site, "noise.html");
+	json_decref(skyb_navigate(ctx, url));
+	free(url);
+	unsigned char *img = NULL;
+	size_t len = 0;
+	unsigned w, h;
+	char *err = NULL;
+	ck_assert_int_eq(
+	    skyb_provider()->screenshot(ctx, NULL, &img, &len, &err), 0);
+	png_size(img, len, &w, &h);
+	ck_assert_uint_eq(w, 1280);
+	ck_assert_uint_eq(h, 800);
+	free(img);
+	/* the whole 2400 px page in one multi-megabyte message */
+	ck_assert_int_eq(skyb_provider()->screenshot(
+	                     ctx, "{\"full_page\": true}", &img, &len, &err),
+	                 0);
+	png_size(img, len, &w, &h);
+	ck_assert_uint_eq(h, 2400);
+	ck_assert_uint_gt(len, 4 * 1024 * 1024);
+	free(img);
+	ck_assert_int_eq(skyb_provider()->screenshot(
+	                     ctx, "{\"format\": \"jpeg\", \"quality\": 50}",
+	                     &img, &len, &err),
+	                 0);
+	ck_assert_uint_gt(len, 3);
+	ck_assert(img[0] == 0xff && img[1] == 0xd8 && img[2] == 0xff);
+	free(img);
+	ck_assert_int_eq(skyb_provider()->screenshot(
+	                     ctx, "{\"format\": \"gif\"}", &img, &len, &err),
+	                 SKY_EINVALID);
+	free(err);
+}
+END_TEST
+
+START_TEST(page_state_lists_tabs_and_the_page)
+{
+	char *url = skyb_url(site, "basic.html");
+	json_decref(skyb_navigate(ctx, url));
+	json_t *st = skyb_state(ctx);
+	ck_assert_str_eq(json_string_value(json_object_get(st, "url")), url);
+	ck_assert_str_eq(json_string_value(json_object_get(st, "title")),
+	                 "Basic page");
+	json_t *tabs = json_object_get(st, "tabs");
+	ck_assert_int_eq(json_array_size(tabs), 1);
+	ck_assert(
+	    json_is_true(json_object_get(json_array_get(tabs, 0), "active")));
+	ck_assert_int_eq(json_array_size(json_object_get(st, "dialogs")), 0);
+	json_decref(st);
+	free(url);
+}
+END_TEST
+
 Suite *suite(void)
 {
 	Suite *s = suite_create("browser_basics");
-	TCase *tc = tcase_create("basics");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, navigate_reports_status_title_and_url);
-	tcase_add_test(tc, navigate_to_a_closed_port_fails_clearly);
-	tcase_add_test(tc, evaluate_returns_json_values_and_errors);
-	suite_add_tcase(s, tc);
+	SKYB_TEST(s, navigate_reports_status_title_and_url, setup, teardown,
+	          60);
+	SKYB_TEST(s, navigate_to_a_closed_port_fails_clearly, setup, teardown,
+	          60);
+	SKYB_TEST(s, evaluate_returns_json_values_and_errors, setup, teardown,
+	          60);
+	SKYB_TEST(s, screenshots_viewport_full_page_and_jpeg, setup, teardown,
+	          60);
+	SKYB_TEST(s, page_state_lists_tabs_and_the_page, setup, teardown, 60);
 	return s;
 }
 

@@ -301,15 +301,13 @@ END_TEST
 Suite *suite(void)
 {
 	Suite *s = suite_create("browser_snapshot");
-	TCase *tc = tcase_create("snapshot");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 90);
-	tcase_add_test(tc, every_control_is_offered_with_its_label);
-	tcase_add_test(tc, ids_are_stable_and_the_site_sees_nothing);
-	tcase_add_test(tc, frames_and_shadow_dom_are_walked);
-	tcase_add_test(tc, settle_waits_for_late_content);
-	tcase_add_test(tc, a_huge_table_fits_the_budget);
-	suite_add_tcase(s, tc);
+	SKYB_TEST(s, every_control_is_offered_with_its_label, setup, teardown,
+	          90);
+	SKYB_TEST(s, ids_are_stable_and_the_site_sees_nothing, setup, teardown,
+	          90);
+	SKYB_TEST(s, frames_and_shadow_dom_are_walked, setup, teardown, 90);
+	SKYB_TEST(s, settle_waits_for_late_content, setup, teardown, 90);
+	SKYB_TEST(s, a_huge_table_fits_the_budget, setup, teardown, 90);
 	return s;
 }
 
