@@ -77,6 +77,10 @@ static double desc_similarity(const char *key, const sky_rules_el *e)
 		double s = sky_rules__key_similarity(key, srcs[i]);
 		best = s > best ? s : best;
 	}
+	if (*e->after) {
+		double s = 0.8 * sky_rules__key_similarity(key, e->after);
+		best = s > best ? s : best;
+	}
 	/* the fieldset says which address this is, weakly */
 	if (*e->group) {
 		double s = 0.6 * sky_rules__similarity(key, e->group);
@@ -732,6 +736,71 @@ static void plan_field(const sky_rules_page *p, const sky_rules_el *e,
 	free(why);
 }
 
+/* A sign-in form: a password and at most two other text fields. Its
+ * password is needed even when the page does not mark it required. */
+static int login_form(const sky_rules_page *p, int form)
+{
+	int texts = 0, password = 0;
+	for (size_t i = 0; i < p->nels; i++) {
+		const sky_rules_el *e = &p->els[i];
+		if (e->form != form || e->kind != SKY_RULES_K_TEXT)
+			continue;
+		texts++;
+		password |= e->concept == SKY_RULES_C_PASSWORD;
+	}
+	return password && texts <= 3;
+}
+
+static const char *const FINAL_WORDS[] = {
+    "confirm", "finish", "submit", "complete", "place order",
+    "pay",     "book",   "done",   "send",     NULL,
+};
+
+/*
+ * No fact fits any field, but the goal submits: the last step of a flow
+ * often asks only to tick "I confirm these details" and press Finish. A
+ * form qualifies when it has an unticked consent box, or (mid-flow) a
+ * final-sounding submit button, and no required field left empty; never
+ * on a page that already confirms success.
+ */
+static int confirm_form(const sky_rules_goal *g, const sky_rules_page *p,
+                        const json_t *history)
+{
+	char *conf;
+	if (!sky_rules__goal_submits(g))
+		return -2;
+	if ((conf = sky_rules__page_confirmation(p))) {
+		free(conf);
+		return -2;
+	}
+	for (int f = -1; f < 64; f++) {
+		int consent = 0, blocked = 0, any = 0;
+		for (size_t i = 0; i < p->nels; i++) {
+			const sky_rules_el *e = &p->els[i];
+			if (e->form != f)
+				continue;
+			any = 1;
+			if (e->kind == SKY_RULES_K_CHECKBOX && !e->checked &&
+			    is_consent(e))
+				consent = 1;
+			if (fillable(e) &&
+			    (e->required || e->concept == SKY_RULES_C_SEARCH) &&
+			    !*e->value)
+				blocked = 1;
+		}
+		if (!any || blocked)
+			continue;
+		const sky_rules_el *btn = sky_rules__submit_button(p, f, 0);
+		if (!btn)
+			continue;
+		const char *t = *btn->text ? btn->text : btn->label;
+		if (consent || (sky_rules__history_submitted(history) &&
+		                sky_rules__find_any(t, FINAL_WORDS)))
+			return f;
+	}
+	return -2;
+}
+
 void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
                           const json_t *history, sky_rules_form_plan *out)
 {
@@ -795,6 +864,8 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 			best = f;
 		}
 	if (best == -2)
+		best = confirm_form(g, p, history);
+	if (best == -2)
 		goto done;
 	out->form = best;
 
@@ -813,7 +884,8 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 		    e->concept == SKY_RULES_C_SEARCH)
 			continue;
 		if (e->kind == SKY_RULES_K_TEXT &&
-		    e->concept == SKY_RULES_C_PASSWORD && !*e->value)
+		    e->concept == SKY_RULES_C_PASSWORD && !*e->value &&
+		    login_form(p, best))
 			add_missing(out, field_name(e));
 		else if (e->required && e->kind == SKY_RULES_K_SELECT &&
 		         placeholder_selected(e))

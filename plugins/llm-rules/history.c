@@ -159,8 +159,13 @@ char *sky_rules__actions_signature(const json_t *actions)
 			char c = (char)tolower((unsigned char)*t);
 			sky_rules__buf_add(&b, &c, 1);
 		}
+		/* what the action was about: ids are not reused across
+		 * documents, so the same form served again has new ids; the
+		 * reasoning names the field or control instead */
+		const char *why =
+		    json_string_value(json_object_get(a, "reasoning"));
 		const char *parts[] = {
-		    id,
+		    why ? why : id,
 		    json_string_value(json_object_get(a, "text")),
 		    json_string_value(json_object_get(opt, "label")),
 		    json_is_boolean(json_object_get(a, "is_checked"))

@@ -8,6 +8,10 @@
 
 #include "rules.h"
 
+/* Deeper nesting than this is not read (a page would have to nest its
+ * kept elements absurdly deep). */
+#define SKY_RULES_MAX_DEPTH 256
+
 /* A string member of an element, or of its "attrs" object. */
 static const char *el_str(const json_t *j, const char *key)
 {
@@ -181,8 +185,8 @@ static int overlaps(const double a[4], const double b[4])
 
 /*
  * Text beside an element: a sibling drawn over it (a floating label), the
- * closest previous sibling with short text, the next one, then the same
- * one or two levels up (table-cell layouts).
+ * closest previous sibling with short text, then the same one or two
+ * levels up (table-cell layouts).
  */
 static char *nearby_text(const json_t *const *path, size_t depth,
                          const json_t *node)
@@ -219,20 +223,35 @@ static char *nearby_text(const json_t *const *path, size_t depth,
 			if ((t = label_text(s)))
 				return t;
 		}
-		/* a floating label comes right after its input */
-		for (size_t i = at + 1; up == 0 && i < n; i++) {
-			json_t *s = json_array_get(kids, i);
-			char *t;
-			if (has_id(s))
-				break;
-			if ((t = label_text(s)))
-				return t;
-		}
 		const char *own =
 		    json_string_value(json_object_get(parent, "text"));
 		if (own && !blank(own) && strlen(own) <= 80 && !has_id(parent))
 			return sky_rules__squash(own);
 		cur = parent;
+	}
+	return NULL;
+}
+
+/* The text right after an element among its siblings: where floating
+ * labels without `for` sit. Weaker than text before it, which is where
+ * labels usually are (and the text may be the next field's label). */
+static char *after_text(const json_t *const *path, size_t depth,
+                        const json_t *node)
+{
+	if (!depth)
+		return NULL;
+	json_t *kids = json_object_get(path[depth - 1], "children");
+	size_t n = json_array_size(kids), at = n;
+	for (size_t i = 0; i < n; i++)
+		if (json_array_get(kids, i) == node)
+			at = i;
+	for (size_t i = at + 1; i < n; i++) {
+		json_t *s = json_array_get(kids, i);
+		char *t;
+		if (has_id(s))
+			break;
+		if ((t = label_text(s)))
+			return t;
 	}
 	return NULL;
 }
@@ -272,6 +291,8 @@ static void add_el(walker *w, const json_t *n, const json_t *const *path,
 	e->order = (int)p->nels;
 	char *near = path ? nearby_text(path, depth, n) : NULL;
 	e->nearby = near ? near : sky_rules__strdup("");
+	near = path ? after_text(path, depth, n) : NULL;
+	e->after = near ? near : sky_rules__strdup("");
 	const char *lab = el_str(n, "label");
 	e->label = sky_rules__squash(!blank(lab) ? lab : e->nearby);
 	const char *grp = el_str(n, "group");
@@ -324,7 +345,7 @@ static void walk(walker *w, const json_t *n, const json_t **path, size_t depth,
 	char *legend = NULL;
 	size_t i;
 	json_t *c;
-	if (!json_is_object(n) || depth >= 63)
+	if (!json_is_object(n) || depth >= SKY_RULES_MAX_DEPTH - 1)
 		return;
 	tag = tag ? tag : "";
 	if (!strcmp(tag, "form"))
@@ -378,7 +399,7 @@ void sky_rules__page_build(const json_t *ctx, sky_rules_page *out)
 	out->url = json_string_value(json_object_get(ctx, "url"));
 	out->title = json_string_value(json_object_get(ctx, "title"));
 	if (out->snapshot) {
-		const json_t *path[64];
+		const json_t *path[SKY_RULES_MAX_DEPTH];
 		size_t i;
 		json_t *c;
 		if (!out->url)
@@ -437,6 +458,7 @@ void sky_rules__page_free(sky_rules_page *p)
 	for (size_t i = 0; i < p->nels; i++) {
 		free(p->els[i].label);
 		free(p->els[i].nearby);
+		free(p->els[i].after);
 		free(p->els[i].group);
 		free(p->els[i].text);
 		free(p->els[i].context);

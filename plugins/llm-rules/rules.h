@@ -174,7 +174,8 @@ typedef struct sky_rules_el {
 	const char *name, *placeholder, *aria, *autocomplete, *href;
 	const char *value; /* current value, "" when none */
 	char *label;       /* accessible name, else nearby text; never NULL */
-	char *nearby;      /* text beside it in the tree; never NULL */
+	char *nearby;      /* text before it in the tree; never NULL */
+	char *after;       /* text right after it (floating labels), or "" */
 	char *group;       /* radio group / fieldset legend; never NULL */
 	char *text;        /* own and descendant text (buttons, links) */
 	char *context;     /* text around a banner-like button, or "" */
@@ -252,7 +253,8 @@ int sky_rules__history_clicked(const json_t *history, const sky_rules_page *p,
 /* 1 if an earlier step submitted something (a click or Enter that
  * succeeded after typing, or a click on a submit-like control). */
 int sky_rules__history_submitted(const json_t *history);
-/* Compact signature of an action list, for loop detection; malloc'd. */
+/* Compact signature of an action list for loop detection (type, what it
+ * was about by its reasoning, values), independent of element ids. */
 char *sky_rules__actions_signature(const json_t *actions);
 /* The signature of the last step's actions, or NULL. */
 char *sky_rules__history_last_signature(const json_t *history);

@@ -1142,6 +1142,19 @@ START_TEST(rejected_submission_stops_with_the_message)
 	add_step(ctx, echo);
 	json_decref(echo);
 	json_decref(ans);
+	/* the server answers the same form again: a new document, so its
+	 * elements have new ids */
+	json_t *again = snapshot(
+	    "http://127.0.0.1:9/g/redeem", "Redeem",
+	    roots(set(node("p",
+	                   "This gift card code is not valid. Check the "
+	                   "code and try again.",
+	                   NULL),
+	              "role", json_string("alert")),
+	          node("form", NULL, text_input("7", "code", "Gift card code"),
+	               button("8", "Redeem"), NULL),
+	          NULL));
+	json_object_set_new(ctx, "snapshot", again);
 	ans = ask(ctx);
 	acts = actions_of(ans);
 	dump_on_fail(ans,
