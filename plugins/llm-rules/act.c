@@ -88,6 +88,10 @@ static int goal_done(state *s, char **why)
 {
 	const sky_rules_intent *final = sky_rules__goal_final(&s->g);
 	*why = NULL;
+	/* facts still to type on this page come first, whatever the verb
+	 * ("Open a support ticket" means filling one in) */
+	if (s->fp.n_fill)
+		return 0;
 	if (!final && wants_extraction(s)) {
 		if (s->fp.n_fill)
 			return 0;
@@ -337,7 +341,8 @@ static int no_progress(state *s, decision *d)
 	const char *err = sky_rules__history_last_error(s->history);
 	sky_rules__buf_printf(&b,
 	                      "No progress: the previous step already did "
-	                      "exactly this (%s) and the page did not move on.",
+	                      "exactly this (%s) and the page still asks for "
+	                      "the same.",
 	                      what);
 	if (err)
 		sky_rules__buf_printf(&b, " The last action failed: %s.", err);
@@ -354,6 +359,19 @@ static int blank_page(const state *s)
 {
 	const char *u = s->p.url;
 	return !s->p.nels && (!u || !*u || !strcmp(u, "about:blank"));
+}
+
+/* A cookie banner over the page: answer it first (once). */
+static void dismiss_banner(state *s, decision *d)
+{
+	const sky_rules_el *b = sky_rules__cookie_button(&s->p);
+	if (!b || sky_rules__history_clicked(s->history, &s->p, b->text))
+		return;
+	char *why = sky_rules__printf("Answer the cookie banner with \"%s\" "
+	                              "so that it does not cover the page.",
+	                              b->text);
+	json_array_insert_new(d->actions, 0, click_action(b, why, 0));
+	free(why);
 }
 
 static void decide(state *s, decision *d)
@@ -456,6 +474,8 @@ static void decide(state *s, decision *d)
 check:
 	if (!no_progress(s, d) && !d->reason)
 		d->reason = plan_summary(d->actions);
+	if (d->kind == D_ACTIONS)
+		dismiss_banner(s, d);
 out:
 	free(missing_target);
 }

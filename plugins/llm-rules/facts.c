@@ -174,6 +174,13 @@ static void add_fact_span(reader *r, size_t ks, size_t ke, size_t vs, size_t ve)
 	char *key = sky_rules__clean_value(r->orig + ks, ke - ks);
 	char *val = sky_rules__clean_value(r->orig + vs, ve - vs);
 	strip_conjunction(val);
+	/* a message keeps the full stop that ends its sentence */
+	if (ve < r->len && strchr(".!?", r->w[ve]) && *val &&
+	    sky_rules__concept(key) == SKY_RULES_C_MESSAGE) {
+		char *v2 = sky_rules__printf("%s%c", val, r->w[ve]);
+		free(val);
+		val = v2;
+	}
 	if (*key && *val && strlen(val) < 2000)
 		sky_rules__goal_add_fact(r->g, key, val, 0);
 	free(key);
@@ -825,6 +832,16 @@ static void read_clause(reader *r, size_t a, size_t b)
 		}
 		int kind = VERBS[vi].kind, ordinal = 0;
 		char *target = NULL;
+		/* "open a ticket", "open an account": making one, not going
+		 * to a page */
+		if (kind == SKY_RULES_I_OPEN) {
+			size_t q = from;
+			while (q < b && r->w[q] == ' ')
+				q++;
+			if (word_at(r, q, "a") || word_at(r, q, "an") ||
+			    word_at(r, q, "new"))
+				kind = SKY_RULES_I_SUBMIT;
+		}
 		if (kind == SKY_RULES_I_CLICK || kind == SKY_RULES_I_OPEN ||
 		    kind == SKY_RULES_I_DOWNLOAD)
 			target = target_of(r, from, next, &ordinal);

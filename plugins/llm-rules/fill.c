@@ -31,7 +31,8 @@ static const char *const SUBMIT_WORDS[] = {
     "join",      "post",         "verify",      "upload",      "update",
     "claim",     "call me back", "get started", "start",       "ok",
     "reserve",   "order",        "pay",         "buy",         "find",
-    "enroll",    "rsvp",         "complete",    NULL,
+    "enroll",    "rsvp",         "complete",    "get my",      "get a",
+    "redeem",    NULL,
 };
 static const char *const NOT_SUBMIT[] = {
     "cancel",      "back",   "go back", "reset",  "clear",
@@ -74,6 +75,10 @@ static double desc_similarity(const char *key, const sky_rules_el *e)
 		if (!srcs[i] || !*srcs[i])
 			continue;
 		double s = sky_rules__key_similarity(key, srcs[i]);
+		best = s > best ? s : best;
+	}
+	if (*e->after) {
+		double s = 0.8 * sky_rules__key_similarity(key, e->after);
 		best = s > best ? s : best;
 	}
 	/* the fieldset says which address this is, weakly */
@@ -363,8 +368,33 @@ static int cmp_pair(const void *a, const void *b)
 static int fillable(const sky_rules_el *e)
 {
 	return (e->kind == SKY_RULES_K_TEXT || e->kind == SKY_RULES_K_SELECT ||
-	        e->kind == SKY_RULES_K_FILE) &&
+	        e->kind == SKY_RULES_K_FILE ||
+	        e->kind == SKY_RULES_K_DROPDOWN) &&
 	       !e->disabled && !e->readonly;
+}
+
+const sky_rules_el *sky_rules__cookie_button(const sky_rules_page *p)
+{
+	/* a privacy-friendly answer first, any answer second */
+	static const char *const PREF[2][8] = {
+	    {"reject", "decline", "necessary", "essential", "deny", NULL},
+	    {"accept", "agree", "allow", "got it", "ok", "continue", "close",
+	     NULL},
+	};
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < p->nels; i++) {
+			const sky_rules_el *e = &p->els[i];
+			if ((e->kind != SKY_RULES_K_BUTTON &&
+			     e->kind != SKY_RULES_K_LINK) ||
+			    e->disabled)
+				continue;
+			if (!strcasestr(e->context, "cookie") &&
+			    !strcasestr(e->text, "cookie"))
+				continue;
+			if (sky_rules__find_any(e->text, PREF[pass]))
+				return e;
+		}
+	return NULL;
 }
 
 /* Which fact goes where: el_fact[i] is the fact for element i or -1. */
@@ -434,9 +464,8 @@ const sky_rules_el *sky_rules__submit_button(const sky_rules_page *p, int form,
 		const char *t = *e->text    ? e->text
 		                : *e->label ? e->label
 		                            : e->value;
-		if ((e->kind != SKY_RULES_K_BUTTON &&
-		     e->kind != SKY_RULES_K_LINK) ||
-		    e->disabled)
+		if (e->kind != SKY_RULES_K_BUTTON &&
+		    e->kind != SKY_RULES_K_LINK)
 			continue;
 		if (form >= 0 && e->form != form)
 			continue;
@@ -460,6 +489,9 @@ const sky_rules_el *sky_rules__submit_button(const sky_rules_page *p, int form,
 		    (sky_rules__has_phrase(t, "search") ||
 		     (e->aria && sky_rules__has_phrase(e->aria, "search"))))
 			s += 2;
+		/* often disabled until the form is valid: a last resort */
+		if (e->disabled)
+			s -= 2;
 		if (s > bs) {
 			bs = s;
 			best = e;
@@ -609,7 +641,7 @@ static void plan_checkboxes(const sky_rules_goal *g, const sky_rules_page *p,
 	}
 }
 
-static void plan_field(const sky_rules_goal *g, const sky_rules_el *e,
+static void plan_field(const sky_rules_page *p, const sky_rules_el *e,
                        const sky_rules_fact *f, const json_t *history,
                        sky_rules_form_plan *out)
 {
@@ -639,6 +671,36 @@ static void plan_field(const sky_rules_goal *g, const sky_rules_el *e,
 		            ? json_integer_value(json_object_get(o, "index"))
 		            : idx));
 		json_object_set_new(a, "option", opt);
+	} else if (e->kind == SKY_RULES_K_DROPDOWN) {
+		/* a styled dropdown: open it, then pick the option */
+		if (option_score(f->value, e->text, NULL) >= 0.8)
+			return;
+		const sky_rules_el *pick = NULL;
+		double bs = OPTION_MIN;
+		for (size_t i = 0; i < p->nels; i++) {
+			const sky_rules_el *o = &p->els[i];
+			double s;
+			if (o->kind != SKY_RULES_K_OPTION)
+				continue;
+			s = option_score(f->value,
+			                 *o->text ? o->text : o->label, NULL);
+			if (s > bs) {
+				bs = s;
+				pick = o;
+			}
+		}
+		if (pick) {
+			why = sky_rules__printf(
+			    "Choose \"%s\" in \"%s\" (%s: %s).",
+			    *pick->text ? pick->text : pick->label,
+			    field_name(e), f->key, f->value);
+			a = act("click", pick, why);
+		} else {
+			why = sky_rules__printf("Open \"%s\" to choose %s.",
+			                        field_name(e), f->value);
+			a = act("click", e, why);
+			out->opening = 1;
+		}
 	} else if (e->kind == SKY_RULES_K_FILE) {
 		const char *base = strrchr(f->value, '/');
 		base = base ? base + 1 : f->value;
@@ -669,10 +731,74 @@ static void plan_field(const sky_rules_goal *g, const sky_rules_el *e,
 		a = act("input_text", e, why);
 		json_object_set_new(a, "text", json_string(f->value));
 	}
-	(void)g;
 	json_array_append_new(out->actions, a);
 	out->n_fill++;
 	free(why);
+}
+
+/* A sign-in form: a password and at most two other text fields. Its
+ * password is needed even when the page does not mark it required. */
+static int login_form(const sky_rules_page *p, int form)
+{
+	int texts = 0, password = 0;
+	for (size_t i = 0; i < p->nels; i++) {
+		const sky_rules_el *e = &p->els[i];
+		if (e->form != form || e->kind != SKY_RULES_K_TEXT)
+			continue;
+		texts++;
+		password |= e->concept == SKY_RULES_C_PASSWORD;
+	}
+	return password && texts <= 3;
+}
+
+static const char *const FINAL_WORDS[] = {
+    "confirm", "finish", "submit", "complete", "place order",
+    "pay",     "book",   "done",   "send",     NULL,
+};
+
+/*
+ * No fact fits any field, but the goal submits: the last step of a flow
+ * often asks only to tick "I confirm these details" and press Finish. A
+ * form qualifies when it has an unticked consent box, or (mid-flow) a
+ * final-sounding submit button, and no required field left empty; never
+ * on a page that already confirms success.
+ */
+static int confirm_form(const sky_rules_goal *g, const sky_rules_page *p,
+                        const json_t *history)
+{
+	char *conf;
+	if (!sky_rules__goal_submits(g))
+		return -2;
+	if ((conf = sky_rules__page_confirmation(p))) {
+		free(conf);
+		return -2;
+	}
+	for (int f = -1; f < 64; f++) {
+		int consent = 0, blocked = 0, any = 0;
+		for (size_t i = 0; i < p->nels; i++) {
+			const sky_rules_el *e = &p->els[i];
+			if (e->form != f)
+				continue;
+			any = 1;
+			if (e->kind == SKY_RULES_K_CHECKBOX && !e->checked &&
+			    is_consent(e))
+				consent = 1;
+			if (fillable(e) &&
+			    (e->required || e->concept == SKY_RULES_C_SEARCH) &&
+			    !*e->value)
+				blocked = 1;
+		}
+		if (!any || blocked)
+			continue;
+		const sky_rules_el *btn = sky_rules__submit_button(p, f, 0);
+		if (!btn)
+			continue;
+		const char *t = *btn->text ? btn->text : btn->label;
+		if (consent || (sky_rules__history_submitted(history) &&
+		                sky_rules__find_any(t, FINAL_WORDS)))
+			return f;
+	}
+	return -2;
 }
 
 void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
@@ -738,6 +864,8 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 			best = f;
 		}
 	if (best == -2)
+		best = confirm_form(g, p, history);
+	if (best == -2)
 		goto done;
 	out->form = best;
 
@@ -749,14 +877,15 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 		if (e->concept == SKY_RULES_C_SEARCH)
 			search = 1;
 		if (el_fact[i] >= 0) {
-			plan_field(g, e, &g->facts[el_fact[i]], history, out);
+			plan_field(p, e, &g->facts[el_fact[i]], history, out);
 			continue;
 		}
 		if (!fillable(e) || e->concept == SKY_RULES_C_OTP ||
 		    e->concept == SKY_RULES_C_SEARCH)
 			continue;
 		if (e->kind == SKY_RULES_K_TEXT &&
-		    e->concept == SKY_RULES_C_PASSWORD && !*e->value)
+		    e->concept == SKY_RULES_C_PASSWORD && !*e->value &&
+		    login_form(p, best))
 			add_missing(out, field_name(e));
 		else if (e->required && e->kind == SKY_RULES_K_SELECT &&
 		         placeholder_selected(e))
@@ -780,8 +909,9 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 	}
 	plan_checkboxes(g, p, gs, ng, best, out);
 
-	/* a search box is done once typed: submit only new text */
-	if (search && !out->n_fill)
+	/* a search box is done once typed: submit only new text; a dropdown
+	 * being opened needs its option picked first */
+	if ((search && !out->n_fill) || out->opening)
 		goto done;
 	const sky_rules_el *btn = sky_rules__submit_button(p, best, search);
 	if (btn) {

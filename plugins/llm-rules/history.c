@@ -1,6 +1,7 @@
 /* llm-rules: reading the history of earlier steps (what was typed,
  * clicked, submitted) so the planner moves on instead of repeating
  * itself, and notices when it is going round in circles. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -153,9 +154,18 @@ char *sky_rules__actions_signature(const json_t *actions)
 		if (!id)
 			id = json_string_value(json_object_get(a, "id"));
 		json_t *opt = json_object_get(a, "option");
+		/* action types may come back in another case; values may not */
+		for (const char *t = type_of(a); *t; t++) {
+			char c = (char)tolower((unsigned char)*t);
+			sky_rules__buf_add(&b, &c, 1);
+		}
+		/* what the action was about: ids are not reused across
+		 * documents, so the same form served again has new ids; the
+		 * reasoning names the field or control instead */
+		const char *why =
+		    json_string_value(json_object_get(a, "reasoning"));
 		const char *parts[] = {
-		    type_of(a),
-		    id,
+		    why ? why : id,
 		    json_string_value(json_object_get(a, "text")),
 		    json_string_value(json_object_get(opt, "label")),
 		    json_is_boolean(json_object_get(a, "is_checked"))
@@ -167,16 +177,12 @@ char *sky_rules__actions_signature(const json_t *actions)
 		    json_string_value(json_object_get(a, "url")),
 		};
 		for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
-			sky_rules__buf_puts(&b, parts[k] ? parts[k] : "");
 			sky_rules__buf_add(&b, "|", 1);
+			sky_rules__buf_puts(&b, parts[k] ? parts[k] : "");
 		}
 		sky_rules__buf_add(&b, ";", 1);
 	}
-	char *s = sky_rules__buf_take(&b);
-	for (char *c = s; *c; c++)
-		if (*c >= 'A' && *c <= 'Z' && c == s)
-			*c = (char)(*c - 'A' + 'a');
-	return s;
+	return sky_rules__buf_take(&b);
 }
 
 static const json_t *last_step(const json_t *history)
@@ -190,11 +196,7 @@ char *sky_rules__history_last_signature(const json_t *history)
 	const json_t *s = last_step(history);
 	if (!s)
 		return NULL;
-	char *sig = sky_rules__actions_signature(json_object_get(s, "actions"));
-	/* action types may come back in another case */
-	for (char *c = sig; *c; c++)
-		*c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
-	return sig;
+	return sky_rules__actions_signature(json_object_get(s, "actions"));
 }
 
 const char *sky_rules__history_last_error(const json_t *history)

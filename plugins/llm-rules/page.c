@@ -8,6 +8,10 @@
 
 #include "rules.h"
 
+/* Deeper nesting than this is not read (a page would have to nest its
+ * kept elements absurdly deep). */
+#define SKY_RULES_MAX_DEPTH 256
+
 /* A string member of an element, or of its "attrs" object. */
 static const char *el_str(const json_t *j, const char *key)
 {
@@ -57,9 +61,18 @@ char *sky_rules__node_text(const json_t *node)
 static int kind_of(const json_t *j, const char *tag, const char *type,
                    const char *role)
 {
+	const char *popup = el_str(j, "aria-haspopup");
 	tag = tag ? tag : "";
 	type = type ? type : "";
 	role = role ? role : "";
+	if (!strcmp(role, "option"))
+		return SKY_RULES_K_OPTION;
+	if (strcmp(tag, "input") && strcmp(tag, "select") &&
+	    strcmp(tag, "textarea") &&
+	    ((popup && (!strcmp(popup, "listbox") || !strcmp(popup, "true"))) ||
+	     (!strcmp(role, "combobox") &&
+	      !json_array_size(json_object_get(j, "options")))))
+		return SKY_RULES_K_DROPDOWN;
 	if (!strcmp(tag, "select") ||
 	    (json_array_size(json_object_get(j, "options")) &&
 	     (!strcmp(role, "listbox") || !strcmp(role, "combobox"))))
@@ -172,8 +185,8 @@ static int overlaps(const double a[4], const double b[4])
 
 /*
  * Text beside an element: a sibling drawn over it (a floating label), the
- * closest previous sibling with short text, the next one, then the same
- * one or two levels up (table-cell layouts).
+ * closest previous sibling with short text, then the same one or two
+ * levels up (table-cell layouts).
  */
 static char *nearby_text(const json_t *const *path, size_t depth,
                          const json_t *node)
@@ -210,20 +223,35 @@ static char *nearby_text(const json_t *const *path, size_t depth,
 			if ((t = label_text(s)))
 				return t;
 		}
-		/* a floating label comes right after its input */
-		for (size_t i = at + 1; up == 0 && i < n; i++) {
-			json_t *s = json_array_get(kids, i);
-			char *t;
-			if (has_id(s))
-				break;
-			if ((t = label_text(s)))
-				return t;
-		}
 		const char *own =
 		    json_string_value(json_object_get(parent, "text"));
 		if (own && !blank(own) && strlen(own) <= 80 && !has_id(parent))
 			return sky_rules__squash(own);
 		cur = parent;
+	}
+	return NULL;
+}
+
+/* The text right after an element among its siblings: where floating
+ * labels without `for` sit. Weaker than text before it, which is where
+ * labels usually are (and the text may be the next field's label). */
+static char *after_text(const json_t *const *path, size_t depth,
+                        const json_t *node)
+{
+	if (!depth)
+		return NULL;
+	json_t *kids = json_object_get(path[depth - 1], "children");
+	size_t n = json_array_size(kids), at = n;
+	for (size_t i = 0; i < n; i++)
+		if (json_array_get(kids, i) == node)
+			at = i;
+	for (size_t i = at + 1; i < n; i++) {
+		json_t *s = json_array_get(kids, i);
+		char *t;
+		if (has_id(s))
+			break;
+		if ((t = label_text(s)))
+			return t;
 	}
 	return NULL;
 }
@@ -263,12 +291,34 @@ static void add_el(walker *w, const json_t *n, const json_t *const *path,
 	e->order = (int)p->nels;
 	char *near = path ? nearby_text(path, depth, n) : NULL;
 	e->nearby = near ? near : sky_rules__strdup("");
+	near = path ? after_text(path, depth, n) : NULL;
+	e->after = near ? near : sky_rules__strdup("");
 	const char *lab = el_str(n, "label");
 	e->label = sky_rules__squash(!blank(lab) ? lab : e->nearby);
 	const char *grp = el_str(n, "group");
 	e->group = sky_rules__squash(grp ? grp : group ? group : "");
 	e->text = path ? sky_rules__node_text(n)
 	               : sky_rules__squash(el_str(n, "text"));
+	e->context = sky_rules__strdup("");
+	/* a button that may dismiss a banner: keep the banner's words */
+	static const char *const DISMISS[] = {
+	    "accept", "agree",    "allow",     "ok",        "got it",
+	    "reject", "decline",  "necessary", "essential", "dismiss",
+	    "close",  "continue", NULL,
+	};
+	if (path &&
+	    (e->kind == SKY_RULES_K_BUTTON || e->kind == SKY_RULES_K_LINK) &&
+	    sky_rules__find_any(e->text, DISMISS)) {
+		for (size_t up = 1; up <= 3 && up <= depth; up++) {
+			char *t = sky_rules__node_text(path[depth - up]);
+			if (strlen(t) > strlen(e->text) && strlen(t) < 1200) {
+				free(e->context);
+				e->context = t;
+				break;
+			}
+			free(t);
+		}
+	}
 	if (!*e->text && e->kind == SKY_RULES_K_BUTTON &&
 	    !strcmp(e->tag ? e->tag : "", "input"))
 		e->text = (free(e->text), sky_rules__squash(e->value));
@@ -295,7 +345,7 @@ static void walk(walker *w, const json_t *n, const json_t **path, size_t depth,
 	char *legend = NULL;
 	size_t i;
 	json_t *c;
-	if (!json_is_object(n) || depth >= 63)
+	if (!json_is_object(n) || depth >= SKY_RULES_MAX_DEPTH - 1)
 		return;
 	tag = tag ? tag : "";
 	if (!strcmp(tag, "form"))
@@ -349,7 +399,7 @@ void sky_rules__page_build(const json_t *ctx, sky_rules_page *out)
 	out->url = json_string_value(json_object_get(ctx, "url"));
 	out->title = json_string_value(json_object_get(ctx, "title"));
 	if (out->snapshot) {
-		const json_t *path[64];
+		const json_t *path[SKY_RULES_MAX_DEPTH];
 		size_t i;
 		json_t *c;
 		if (!out->url)
@@ -408,8 +458,10 @@ void sky_rules__page_free(sky_rules_page *p)
 	for (size_t i = 0; i < p->nels; i++) {
 		free(p->els[i].label);
 		free(p->els[i].nearby);
+		free(p->els[i].after);
 		free(p->els[i].group);
 		free(p->els[i].text);
+		free(p->els[i].context);
 	}
 	free(p->els);
 	free(p->text);
@@ -578,31 +630,14 @@ char *sky_rules__page_confirmation(const sky_rules_page *p)
 }
 
 static const char *const NOTICE[] = {
-    "no longer",
-    "not accepting",
-    "closed",
-    "not available",
-    "unavailable",
-    "sold out",
-    "out of stock",
-    "expired",
-    "not found",
-    "page not found",
-    "access denied",
-    "forbidden",
-    "has been filled",
-    "sorry",
-    "cannot",
-    "can't",
-    "unable to",
-    "error",
-    "invalid",
-    "incorrect",
-    "wrong",
-    "failed",
-    "not allowed",
-    "required",
-    NULL,
+    "no longer",       "not accepting",  "closed",        "not available",
+    "unavailable",     "sold out",       "out of stock",  "expired",
+    "not found",       "page not found", "access denied", "forbidden",
+    "has been filled", "sorry",          "cannot",        "can't",
+    "unable to",       "error",          "invalid",       "incorrect",
+    "wrong",           "failed",         "not allowed",   "not valid",
+    "try again",       "does not match", "doesn't match", "not recognised",
+    "not recognized",  "denied",         "required",      NULL,
 };
 
 char *sky_rules__page_notice(const sky_rules_page *p)
@@ -612,7 +647,11 @@ char *sky_rules__page_notice(const sky_rules_page *p)
 		for (size_t i = 0; NOTICE[i]; i++)
 			if (strcasestr(srcs[s], NOTICE[i]))
 				return sentence_with(srcs[s], NOTICE[i]);
-	return NULL;
+	/* an alert says something, whatever its words */
+	if (!*p->alerts)
+		return NULL;
+	return sky_rules__strndup(
+	    p->alerts, strlen(p->alerts) > 240 ? 240 : strlen(p->alerts));
 }
 
 /* Words of a URL's path ("/billing/invoices.html" -> "billing invoices"). */

@@ -162,6 +162,8 @@ enum sky_rules_kind {
 	SKY_RULES_K_FILE,
 	SKY_RULES_K_BUTTON,
 	SKY_RULES_K_LINK,
+	SKY_RULES_K_DROPDOWN, /* a button that opens a listbox of options */
+	SKY_RULES_K_OPTION,   /* an option of an open listbox */
 };
 
 typedef struct sky_rules_el {
@@ -172,9 +174,11 @@ typedef struct sky_rules_el {
 	const char *name, *placeholder, *aria, *autocomplete, *href;
 	const char *value; /* current value, "" when none */
 	char *label;       /* accessible name, else nearby text; never NULL */
-	char *nearby;      /* text beside it in the tree; never NULL */
+	char *nearby;      /* text before it in the tree; never NULL */
+	char *after;       /* text right after it (floating labels), or "" */
 	char *group;       /* radio group / fieldset legend; never NULL */
 	char *text;        /* own and descendant text (buttons, links) */
+	char *context;     /* text around a banner-like button, or "" */
 	int checked, required, disabled, readonly, download;
 	int form;    /* index of the enclosing <form>, -1 for none */
 	int concept; /* from type, autocomplete, then the label */
@@ -219,6 +223,7 @@ typedef struct sky_rules_form_plan {
 	json_t *actions;  /* field actions, then the submit click */
 	size_t n_fill;    /* field actions (excluding the submit) */
 	size_t n_matched; /* fields that match a fact, filled or not */
+	int opening;      /* a dropdown is being opened: submit later */
 	char *missing;    /* label of a required field without a fact */
 	int submit_found;
 	int form; /* the form acted on, -1 none */
@@ -231,6 +236,8 @@ void sky_rules__form_plan_free(sky_rules_form_plan *fp);
 /* The submit control of `form` (-1: any), or NULL. */
 const sky_rules_el *sky_rules__submit_button(const sky_rules_page *p, int form,
                                              int search);
+/* The button that dismisses a cookie banner, or NULL. */
+const sky_rules_el *sky_rules__cookie_button(const sky_rules_page *p);
 /* An OTP field on the page, or NULL. */
 const sky_rules_el *sky_rules__otp_field(const sky_rules_page *p);
 
@@ -246,7 +253,8 @@ int sky_rules__history_clicked(const json_t *history, const sky_rules_page *p,
 /* 1 if an earlier step submitted something (a click or Enter that
  * succeeded after typing, or a click on a submit-like control). */
 int sky_rules__history_submitted(const json_t *history);
-/* Compact signature of an action list, for loop detection; malloc'd. */
+/* Compact signature of an action list for loop detection (type, what it
+ * was about by its reasoning, values), independent of element ids. */
 char *sky_rules__actions_signature(const json_t *actions);
 /* The signature of the last step's actions, or NULL. */
 char *sky_rules__history_last_signature(const json_t *history);

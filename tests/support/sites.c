@@ -223,8 +223,7 @@ static void parse_json_body(json_t *fields, const char *body, size_t n)
 		json_decref(v);
 		return;
 	}
-	json_object_foreach(v, k, m)
-	{
+	json_object_foreach (v, k, m) {
 		if (json_is_string(m)) {
 			json_object_set(fields, k, m);
 		} else {
@@ -251,6 +250,14 @@ static char *session_cookie(const skytest_req *req)
 		c = sc;
 	}
 	return NULL;
+}
+
+json_t *skytest_sites_form_fields(const char *body)
+{
+	json_t *f = json_object();
+	if (body)
+		parse_urlencoded(f, body, strlen(body));
+	return f;
 }
 
 /* ---- TOTP --------------------------------------------------------------- */
@@ -318,8 +325,7 @@ static int fields_match(const json_t *want, const json_t *got)
 {
 	const char *k;
 	json_t *v;
-	json_object_foreach((json_t *)want, k, v)
-	{
+	json_object_foreach ((json_t *)want, k, v) {
 		json_t *g = json_object_get(got, k);
 		if (!g || !json_is_string(g) || !json_is_string(v) ||
 		    strcmp(json_string_value(g), json_string_value(v)))
@@ -405,8 +411,7 @@ static int run_route(skytest_sites *s, struct site *site,
 {
 	size_t i;
 	json_t *r;
-	json_array_foreach(site->routes, i, r)
-	{
+	json_array_foreach (site->routes, i, r) {
 		const char *m = json_string_value(json_object_get(r, "method"));
 		const char *p = json_string_value(json_object_get(r, "path"));
 		const char *to;
@@ -562,8 +567,7 @@ static char *check_site(struct site *site)
 		return sky_asprintf("%s/server.json: \"routes\" must be an "
 		                    "array",
 		                    site->name);
-	json_array_foreach(site->routes, i, r)
-	{
+	json_array_foreach (site->routes, i, r) {
 		const char *p = json_string_value(json_object_get(r, "path"));
 		if (!p || p[0] != '/')
 			return sky_asprintf("%s/server.json: route %zu needs "
@@ -723,16 +727,16 @@ static json_t *substitute(const json_t *v, const char *dir, const char *base)
 		json_t *out = json_object();
 		const char *k;
 		json_t *m;
-		json_object_foreach((json_t *)v, k, m)
-		    json_object_set_new(out, k, substitute(m, dir, base));
+		json_object_foreach ((json_t *)v, k, m)
+			json_object_set_new(out, k, substitute(m, dir, base));
 		return out;
 	}
 	if (json_is_array(v)) {
 		json_t *out = json_array();
 		size_t i;
 		json_t *m;
-		json_array_foreach(v, i, m)
-		    json_array_append_new(out, substitute(m, dir, base));
+		json_array_foreach (v, i, m)
+			json_array_append_new(out, substitute(m, dir, base));
 		return out;
 	}
 	return json_deep_copy(v);
@@ -798,9 +802,9 @@ static int json_same(const json_t *a, const json_t *b)
 		json_t *v;
 		if (json_object_size(a) != json_object_size(b))
 			return 0;
-		json_object_foreach(
-		    (json_t *)a, k,
-		    v) if (!json_same(v, json_object_get(b, k))) return 0;
+		json_object_foreach ((json_t *)a, k, v)
+			if (!json_same(v, json_object_get(b, k)))
+				return 0;
 		return 1;
 	}
 	if (json_is_array(a) && json_is_array(b)) {
@@ -837,8 +841,7 @@ static int value_matches(const json_t *want, const json_t *got)
 			return json_array_size(want) == 1 &&
 			       value_matches(json_array_get(want, 0), got);
 		}
-		json_array_foreach(want, i, w)
-		{
+		json_array_foreach (want, i, w) {
 			int found = 0;
 			for (size_t j = 0; j < json_array_size(got) && !found;
 			     j++)
@@ -860,8 +863,7 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 	json_t *v;
 	size_t i;
 	json_t *files = json_object_get(want, "files");
-	json_object_foreach(json_object_get(want, "query"), k, v)
-	{
+	json_object_foreach (json_object_get(want, "query"), k, v) {
 		json_t *g = json_object_get(json_object_get(got, "query"), k);
 		if (!value_matches(v, g)) {
 			char *a = dump(v), *b = dump(g), *m;
@@ -872,8 +874,7 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 			return m;
 		}
 	}
-	json_object_foreach(json_object_get(want, "fields"), k, v)
-	{
+	json_object_foreach (json_object_get(want, "fields"), k, v) {
 		json_t *g = json_object_get(json_object_get(got, "fields"), k);
 		if (!value_matches(v, g)) {
 			char *a = dump(v), *b = g ? dump(g) : strdup("missing");
@@ -884,8 +885,7 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 			return m;
 		}
 	}
-	json_array_foreach(json_object_get(want, "absent_fields"), i, v)
-	{
+	json_array_foreach (json_object_get(want, "absent_fields"), i, v) {
 		const char *name = json_string_value(v);
 		if (name &&
 		    json_object_get(json_object_get(got, "fields"), name))
@@ -893,8 +893,7 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 			                    "have been",
 			                    name);
 	}
-	json_object_foreach(files, k, v)
-	{
+	json_object_foreach (files, k, v) {
 		json_t *g = json_object_get(json_object_get(got, "files"), k);
 		const char *fn =
 		    json_string_value(json_object_get(v, "filename"));
@@ -936,8 +935,7 @@ static char *seen_summary(const json_t *requests)
 	sky_buf b = {0};
 	size_t i;
 	json_t *r;
-	json_array_foreach(requests, i, r)
-	{
+	json_array_foreach (requests, i, r) {
 		const char *p = json_string_value(json_object_get(r, "path"));
 		size_t pl = strlen(p);
 		if (pl > 4 &&
@@ -957,8 +955,7 @@ static char *check_requests(const json_t *expect, const json_t *requests)
 {
 	size_t i, from = 0;
 	json_t *want;
-	json_array_foreach(json_object_get(expect, "requests"), i, want)
-	{
+	json_array_foreach (json_object_get(expect, "requests"), i, want) {
 		char *near = NULL;
 		size_t j, hit = (size_t)-1;
 		for (j = from; j < json_array_size(requests); j++) {
@@ -998,20 +995,18 @@ static char *check_requests(const json_t *expect, const json_t *requests)
 		free(seen);
 		return msg;
 	}
-	json_array_foreach(json_object_get(expect, "no_requests"), i, want)
-	{
+	json_array_foreach (json_object_get(expect, "no_requests"), i, want) {
 		json_t *got;
 		size_t j;
-		json_array_foreach(requests, j, got) if (
-		    route_matches(
-		        want, got)) return sky_asprintf("unexpected %s %s was "
-		                                        "received",
-		                                        json_string_value(
-		                                            json_object_get(
-		                                                got, "method")),
-		                                        json_string_value(
-		                                            json_object_get(
-		                                                got, "path")));
+		json_array_foreach (requests, j, got)
+			if (route_matches(want, got))
+				return sky_asprintf(
+				    "unexpected %s %s was "
+				    "received",
+				    json_string_value(
+				        json_object_get(got, "method")),
+				    json_string_value(
+				        json_object_get(got, "path")));
 	}
 	return NULL;
 }
@@ -1029,25 +1024,19 @@ static char *check_outcome(const json_t *expect, const json_t *outcome)
 		return sky_asprintf("the run ended %s (%s), expected %s",
 		                    status ? status : "without a status",
 		                    reason ? reason : "no reason", want);
-	json_array_foreach(
-	    json_object_get(expect, "reason_contains"), i,
-	    v) if (!ci_contains(reason,
-	                        json_string_value(
-	                            v))) return sky_asprintf("the failure "
-	                                                     "reason \"%s\" "
-	                                                     "does not "
-	                                                     "mention \"%s\"",
-	                                                     reason ? reason
-	                                                            : "",
-	                                                     json_string_value(
-	                                                         v));
-	json_array_foreach(json_object_get(expect, "errors"), i, v)
-	{
+	json_array_foreach (json_object_get(expect, "reason_contains"), i, v)
+		if (!ci_contains(reason, json_string_value(v)))
+			return sky_asprintf("the failure "
+			                    "reason \"%s\" "
+			                    "does not "
+			                    "mention \"%s\"",
+			                    reason ? reason : "",
+			                    json_string_value(v));
+	json_array_foreach (json_object_get(expect, "errors"), i, v) {
 		json_t *e;
 		size_t j;
 		int found = 0;
-		json_array_foreach(json_object_get(outcome, "errors"), j, e)
-		{
+		json_array_foreach (json_object_get(outcome, "errors"), j, e) {
 			const char *code =
 			    json_string_value(json_object_get(e, "error_code"));
 			found |= json_is_string(v) && code &&

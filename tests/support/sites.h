@@ -95,6 +95,10 @@ int skytest_sites_grade(skytest_sites *s, const char *name,
 int skytest_sites_grade_expect(const json_t *expect, const json_t *requests,
                                const json_t *outcome, char **why);
 
+/* The fields of an application/x-www-form-urlencoded body, as recorded
+ * requests hold them (a repeated name becomes an array). New reference. */
+json_t *skytest_sites_form_fields(const char *body);
+
 /* RFC 6238 code (SHA-1, 6 digits, 30 s step) for `unix_time`; 0 or -1. */
 int skytest_sites_totp(const char *secret_base32, int64_t unix_time,
                        char out[7]);

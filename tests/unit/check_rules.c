@@ -1114,6 +1114,162 @@ START_TEST(bad_requests_are_refused_cleanly)
 }
 END_TEST
 
+/* A form the server keeps rejecting: the second identical attempt stops
+ * with the page's own message (values with capitals, too). */
+START_TEST(rejected_submission_stops_with_the_message)
+{
+	json_t *snap = snapshot(
+	    "http://127.0.0.1:9/g/redeem", "Redeem",
+	    roots(set(node("p",
+	                   "This gift card code is not valid. Check the "
+	                   "code and try again.",
+	                   NULL),
+	              "role", json_string("alert")),
+	          node("form", NULL, text_input("1", "code", "Gift card code"),
+	               button("2", "Redeem"), NULL),
+	          NULL));
+	json_t *ctx = context("extract-actions",
+	                      "Redeem my gift card. code: GIFT-0000-XYZ", snap);
+	json_t *ans = ask(ctx), *acts = actions_of(ans);
+	dump_on_fail(ans,
+	             json_array_size(acts) == 2 &&
+	                 !strcmp(astr(acts, 0, "text"), "GIFT-0000-XYZ"),
+	             "first attempt");
+	/* the engine's parser may echo action types in capitals */
+	json_t *echo = json_deep_copy(acts);
+	json_object_set_new(json_array_get(echo, 0), "action_type",
+	                    json_string("INPUT_TEXT"));
+	add_step(ctx, echo);
+	json_decref(echo);
+	json_decref(ans);
+	/* the server answers the same form again: a new document, so its
+	 * elements have new ids */
+	json_t *again = snapshot(
+	    "http://127.0.0.1:9/g/redeem", "Redeem",
+	    roots(set(node("p",
+	                   "This gift card code is not valid. Check the "
+	                   "code and try again.",
+	                   NULL),
+	              "role", json_string("alert")),
+	          node("form", NULL, text_input("7", "code", "Gift card code"),
+	               button("8", "Redeem"), NULL),
+	          NULL));
+	json_object_set_new(ctx, "snapshot", again);
+	ans = ask(ctx);
+	acts = actions_of(ans);
+	dump_on_fail(ans,
+	             json_array_size(acts) == 1 &&
+	                 !strcmp(atype(acts, 0), "terminate") &&
+	                 strstr(astr(acts, 0, "reasoning"), "No progress") &&
+	                 strstr(astr(acts, 0, "reasoning"), "not valid"),
+	             "stop with the page's message");
+	json_decref(ans);
+	json_decref(ctx);
+}
+END_TEST
+
+/* Text runs between elements (how the snapshot gives unwrapped text) name
+ * the field they sit next to, e.g. a floating label after its input. */
+START_TEST(text_runs_label_fields)
+{
+	json_t *form = node("form", NULL, NULL);
+	json_t *kids = json_object_get(form, "children");
+	json_array_append_new(kids, text_input("1", "org", "Company name"));
+	json_array_append_new(kids, json_string("\n"));
+	json_array_append_new(kids, el("2", "input", "text", "x1", ""));
+	json_array_append_new(kids, json_string("Admin e-mail"));
+	json_array_append_new(kids, button("3", "Create"));
+	json_t *ctx = context(
+	    "extract-actions",
+	    "Create a workspace for the company \"Initech\" "
+	    "with the admin e-mail \"p@initech.com\".",
+	    snapshot("http://127.0.0.1:9/w/", "Workspace", roots(form, NULL)));
+	json_t *ans = ask(ctx), *acts = actions_of(ans);
+	dump_on_fail(ans,
+	             json_array_size(acts) == 3 &&
+	                 !strcmp(astr(acts, 0, "text"), "Initech") &&
+	                 !strcmp(astr(acts, 1, "element_id"), "2") &&
+	                 !strcmp(astr(acts, 1, "text"), "p@initech.com"),
+	             "the run after the input labels it");
+	json_decref(ans);
+	json_decref(ctx);
+}
+END_TEST
+
+START_TEST(cookie_banner_and_aria_dropdown)
+{
+	json_t *combo =
+	    set(el("2", "button", "button", NULL, "Priority Choose a priority"),
+	        "text", json_string("Choose a priority"));
+	json_object_set_new(json_object_get(combo, "attrs"), "aria-haspopup",
+	                    json_string("listbox"));
+	json_t *banner = set(node("div", NULL,
+	                          node("p",
+	                               "We use cookies to measure our "
+	                               "marketing.",
+	                               NULL),
+	                          button("8", "Accept all cookies"),
+	                          button("9", "Reject optional"), NULL),
+	                     "role", json_string("dialog"));
+	const char *goal = "Open a support ticket. email: ops@acme.test; "
+	                   "priority: Urgent";
+	json_t *ctx = context(
+	    "extract-actions", goal,
+	    snapshot("http://127.0.0.1:9/t/", "Open a support ticket",
+	             roots(node("h1", "Open a support ticket", NULL),
+	                   node("form", NULL,
+	                        el("1", "input", "email", "email", "Email"),
+	                        combo, button("4", "Open ticket"), NULL),
+	                   banner, NULL)));
+	json_t *ans = ask(ctx), *acts = actions_of(ans);
+	/* the banner first (the privacy-friendly answer), then the email,
+	 * then the dropdown opens; no submit before the option is chosen */
+	dump_on_fail(ans,
+	             json_array_size(acts) == 3 &&
+	                 !strcmp(astr(acts, 0, "element_id"), "9") &&
+	                 !strcmp(astr(acts, 1, "element_id"), "1") &&
+	                 !strcmp(atype(acts, 2), "click") &&
+	                 !strcmp(astr(acts, 2, "element_id"), "2"),
+	             "banner, email, open the dropdown");
+	json_decref(ans);
+	json_decref(ctx);
+
+	/* open: the options are on the page; pick by text, then submit */
+	combo =
+	    set(el("2", "button", "button", NULL, "Priority Choose a priority"),
+	        "text", json_string("Choose a priority"));
+	json_object_set_new(json_object_get(combo, "attrs"), "aria-haspopup",
+	                    json_string("listbox"));
+	json_t *email = el("1", "input", "email", "email", "Email");
+	json_object_set_new(email, "value", json_string("ops@acme.test"));
+	json_t *list =
+	    set(node("ul", NULL,
+	             set(set(el("5", "li", NULL, NULL, "Low"), "role",
+	                     json_string("option")),
+	                 "text", json_string("Low")),
+	             set(set(el("6", "li", NULL, NULL,
+	                        "Urgent - production is down"),
+	                     "role", json_string("option")),
+	                 "text", json_string("Urgent - production is down")),
+	             NULL),
+	        "role", json_string("listbox"));
+	ctx = context("extract-actions", goal,
+	              snapshot("http://127.0.0.1:9/t/", "Open a support ticket",
+	                       roots(node("form", NULL, email, combo, list,
+	                                  button("4", "Open ticket"), NULL),
+	                             NULL)));
+	ans = ask(ctx);
+	acts = actions_of(ans);
+	dump_on_fail(ans,
+	             json_array_size(acts) == 2 &&
+	                 !strcmp(astr(acts, 0, "element_id"), "6") &&
+	                 !strcmp(astr(acts, 1, "element_id"), "4"),
+	             "option then submit");
+	json_decref(ans);
+	json_decref(ctx);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("rules");
@@ -1134,6 +1290,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, extract_definition_list_and_labels);
 	tcase_add_test(tc, v2_plan_and_summary);
 	tcase_add_test(tc, bad_requests_are_refused_cleanly);
+	tcase_add_test(tc, rejected_submission_stops_with_the_message);
+	tcase_add_test(tc, text_runs_label_fields);
+	tcase_add_test(tc, cookie_banner_and_aria_dropdown);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -229,6 +229,13 @@ START_TEST(facts_colon_pairs)
 	ck_assert_uint_eq(g.nintents, 1);
 	sky_rules__goal_free(&g);
 
+	/* a message keeps its full stop; other values do not */
+	g = parse("Contact us. name: Anne; message: Please call me back.",
+	          NULL);
+	has_fact(&g, "message", "Please call me back.");
+	has_fact(&g, "name", "Anne");
+	sky_rules__goal_free(&g);
+
 	/* an initial keeps its dot */
 	g = parse("name: Chris P. Bacon. city: Paris", NULL);
 	has_fact(&g, "name", "Chris P. Bacon");
@@ -371,6 +378,11 @@ START_TEST(intents_and_targets)
 	ck_assert_int_eq(g.intents[1].kind, SKY_RULES_I_OPEN);
 	ck_assert_str_eq(g.intents[1].target, "Audit log");
 	ck_assert_int_eq(sky_rules__goal_final(&g)->kind, SKY_RULES_I_OPEN);
+	sky_rules__goal_free(&g);
+
+	/* making one, not going to a page */
+	g = parse("Open a support ticket. summary: x", NULL);
+	ck_assert_int_eq(g.intents[0].kind, SKY_RULES_I_SUBMIT);
 	sky_rules__goal_free(&g);
 
 	g = parse("Extract every invoice listed on the billing page.", NULL);
