@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <skyengine/engine.h>
 
+#include "net/http_client.h"
 #include "plugin/loader.h"
 #include "store/store.h"
 
@@ -20,6 +21,7 @@ struct sky_engine {
 	int no_execute;
 	sky_plugins *plugins;
 	sky_store *store; /* <data_dir>/skyengine.db, shared by all threads */
+	sky_http_client *http; /* the shared client (net/) */
 };
 
 /* Option value, else environment variable, else default; malloc'd. */
