@@ -1025,8 +1025,8 @@ int sky_otp_extract(const char *content, size_t len, sky_otp_found **out)
 {
 	struct text t = {0};
 	struct finder f;
-	struct best code;
-	struct best_link link;
+	struct best code = {0};
+	struct best_link link = {0};
 	char *decoded = NULL;
 	int rc;
 

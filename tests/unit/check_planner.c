@@ -175,11 +175,11 @@ START_TEST(every_prompt_file_renders_and_checks_inputs)
 		char vals[64][64];
 		size_t n = 0;
 		for (size_t i = 0; i < nr; i++, n++) {
-			snprintf(vals[n], 64, "VALUE-OF-%s", req[i]);
+			snprintf(vals[n], 64, "VALUE-OF-%.47s", req[i]);
 			in[n] = (sky_tmpl_input){req[i], vals[n]};
 		}
 		for (size_t i = 0; i < no; i++, n++) {
-			snprintf(vals[n], 64, "VALUE-OF-%s", opt[i]);
+			snprintf(vals[n], 64, "VALUE-OF-%.47s", opt[i]);
 			in[n] = (sky_tmpl_input){opt[i], vals[n]};
 		}
 		char *out = NULL;
