@@ -761,7 +761,9 @@ int sky_rules__parse_date(const char *s, char out[11])
 	}
 	if (!valid_date(y, m, d))
 		return -1;
-	snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+	/* Bounded for the compiler; valid_date() already checked them. */
+	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u,
+	         (unsigned)m % 100u, (unsigned)d % 100u);
 	return 0;
 }
 
