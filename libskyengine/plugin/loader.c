@@ -331,6 +331,35 @@ static int host_register(sky_registrar *reg, sky_provider_kind kind,
 	return 0;
 }
 
+/*
+ * The plugin directory of the installation this library belongs to,
+ * found relative to the library file itself (<libdir>/skyengine/plugins
+ * beside <libdir>/libskyengine.so), so that an installation moved to
+ * another prefix still finds its plugins. NULL when that directory does
+ * not exist (a static link, the build tree).
+ */
+static char *relative_install_dir(void)
+{
+	Dl_info info;
+	struct stat st;
+	if (!dladdr((void *)&sky_plugins_new, &info) || !info.dli_fname)
+		return NULL;
+	char *lib = sky_strdup(info.dli_fname);
+	char *slash = lib ? strrchr(lib, '/') : NULL;
+	if (!slash) {
+		free(lib);
+		return NULL;
+	}
+	*slash = '\0';
+	char *dir = sky_asprintf("%s/skyengine/plugins", lib);
+	free(lib);
+	if (!dir || stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
 int sky_plugins_new(const char *search_path, sky_plugins **out)
 {
 	sky_buf b = {0};
@@ -348,6 +377,12 @@ int sky_plugins_new(const char *search_path, sky_plugins **out)
 		sky_buf_puts(&b, env);
 		sky_buf_putc(&b, ':');
 	}
+	char *rel = relative_install_dir();
+	if (rel && strcmp(rel, SKY_PLUGIN_INSTALL_DIR)) {
+		sky_buf_puts(&b, rel);
+		sky_buf_putc(&b, ':');
+	}
+	free(rel);
 	sky_buf_puts(&b, SKY_PLUGIN_INSTALL_DIR);
 	p->search = sky_buf_steal(&b);
 	if (!p->search) {

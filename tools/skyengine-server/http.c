@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "net/http_client.h"
 #include "util/log.h"
 #include "util/str.h"
 
@@ -446,20 +447,6 @@ static const struct lws_protocols protocols[] = {
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-static void lws_log_to_sky(int level, const char *line)
-{
-	char buf[512];
-	size_t n = strlen(line);
-	if (n >= sizeof buf)
-		n = sizeof buf - 1;
-	memcpy(buf, line, n);
-	buf[n] = '\0';
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	sky_log(level & LLL_ERR ? SKY_LOG_WARN : SKY_LOG_DEBUG, "lws", "%s",
-	        buf);
-}
-
 static void *service_main(void *arg)
 {
 	srv_http *h = arg;
@@ -486,7 +473,8 @@ int srv_http_start(const srv_http_options *opts, srv_http **out)
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
 
-	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_to_sky);
+	/* One lws log emitter per process: share the HTTP client's. */
+	lws_set_log_level(LLL_ERR | LLL_WARN, sky_http_lws_log);
 	memset(&info, 0, sizeof info);
 	info.port = opts->port; /* 0: the kernel picks one */
 	info.iface = h->o.host;

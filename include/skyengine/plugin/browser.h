@@ -104,6 +104,19 @@ typedef struct sky_browser_provider {
 	 * current tab; *result_json is the JSON value of the result. */
 	int (*evaluate)(void *context, const char *expression,
 	                char **result_json, char **err);
+
+	/* Fields below were appended after ABI 1.0; check for NULL. */
+
+	/*
+	 * Optional: hand the page script (the same source snapshot() takes)
+	 * to the browser once, right after create(). settle() uses its DOM
+	 * observer and act() its element helpers; without it, they work
+	 * only after the first snapshot() of a page (settle then waits for
+	 * load and network quiet only). A later snapshot() with a different
+	 * source replaces it.
+	 */
+	int (*set_page_script)(void *browser, const char *page_script,
+	                       char **err);
 } sky_browser_provider;
 
 #ifdef __cplusplus

@@ -1,0 +1,1442 @@
+/*
+ * skyengine page script. The browser plugin evaluates this file in an
+ * isolated world of every frame (Page.createIsolatedWorld), so the site's
+ * own scripts can neither see nor tamper with it, and it never writes to
+ * the site's DOM. It installs globalThis.__sky (the interface is listed in
+ * docs/internals.md section 1 and docs/browser.md) and keeps its element
+ * registry in globalThis.__skyState, which survives a re-install of a
+ * newer script into the same world.
+ */
+(() => {
+	'use strict';
+	const VERSION = 1;
+	const G = globalThis;
+
+	const S = G.__skyState || (G.__skyState = {
+		byEl: new WeakMap(),  // element -> id
+		byId: new Map(),      // id -> WeakRef(element)
+		next: 1,
+		prefix: '',
+		observer: null,
+		observed: new WeakSet(),
+		lastMutation: 0,
+		mutations: 0,
+		added: null,          // elements added since mark()
+	});
+
+	/* --- registry ------------------------------------------------------ */
+
+	function idOf(el) {
+		let id = S.byEl.get(el);
+		if (id === undefined) {
+			id = S.prefix + (S.next++);
+			S.byEl.set(el, id);
+			S.byId.set(id, new WeakRef(el));
+		}
+		return id;
+	}
+
+	function byId(id) {
+		const r = S.byId.get(String(id));
+		const el = r && r.deref();
+		return el && el.isConnected ? el : null;
+	}
+
+	function sweep() {
+		if (S.byId.size < 4096)
+			return;
+		for (const [id, r] of S.byId)
+			if (!r.deref())
+				S.byId.delete(id);
+	}
+
+	/* --- small helpers -------------------------------------------------- */
+
+	const collapse = (s) => (s || '').replace(/\s+/g, ' ').trim();
+	const clip = (s, n) => (s.length > n ? s.slice(0, n - 1) + '\u2026' : s);
+
+	function parentOf(n) {
+		if (n.parentNode && n.parentNode.nodeType === 11 && n.parentNode.host)
+			return n.parentNode.host;
+		return n.parentNode;
+	}
+
+	// a contains b, crossing shadow boundaries
+	function composedContains(a, b) {
+		for (let n = b; n; n = parentOf(n))
+			if (n === a)
+				return true;
+		return false;
+	}
+
+	function deepHit(x, y) {
+		let e = document.elementFromPoint(x, y);
+		while (e && e.shadowRoot) {
+			const inner = e.shadowRoot.elementFromPoint(x, y);
+			if (!inner || inner === e)
+				break;
+			e = inner;
+		}
+		return e;
+	}
+
+	function deepActive() {
+		let a = document.activeElement;
+		while (a && a.shadowRoot && a.shadowRoot.activeElement)
+			a = a.shadowRoot.activeElement;
+		return a;
+	}
+
+	const TEXT_TYPES = new Set(['', 'text', 'search', 'email', 'url', 'tel',
+		'password', 'number']);
+	const VALUE_TYPES = new Set(['date', 'time', 'datetime-local', 'month',
+		'week', 'color', 'range']);
+	const WIDGET_ROLES = new Set(['button', 'link', 'checkbox', 'radio',
+		'switch', 'tab', 'menuitem', 'menuitemcheckbox', 'menuitemradio',
+		'option', 'combobox', 'textbox', 'searchbox', 'slider',
+		'spinbutton', 'treeitem']);
+	const STRUCT_ROLES = new Set(['dialog', 'alertdialog', 'alert',
+		'listbox', 'menu', 'menubar', 'tablist', 'tree', 'grid', 'table',
+		'radiogroup', 'group', 'heading', 'list', 'listitem', 'row',
+		'cell', 'columnheader', 'rowheader', 'tabpanel', 'navigation',
+		'form', 'search', 'status']);
+	const STRUCT_TAGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6',
+		'table', 'thead', 'tbody', 'tfoot', 'tr', 'th', 'td', 'caption',
+		'ul', 'ol', 'li', 'dl', 'dt', 'dd', 'form', 'fieldset', 'legend',
+		'dialog', 'label']);
+	// tags that may be interactable on their own
+	const CANDIDATE_TAGS = new Set(['a', 'button', 'input', 'select',
+		'textarea', 'summary', 'label', 'video', 'audio', 'iframe',
+		'frame']);
+	const SKIP_TAGS = new Set(['head', 'script', 'style', 'noscript',
+		'template', 'meta', 'link', 'title', 'base', 'option', 'optgroup',
+		'datalist', 'param', 'source', 'track', 'map', 'object', 'embed',
+		'colgroup', 'col']);
+	const STATE_ATTRS = ['aria-expanded', 'aria-selected', 'aria-checked',
+		'aria-pressed', 'aria-current', 'aria-haspopup', 'aria-invalid',
+		'aria-required', 'aria-disabled', 'aria-readonly', 'aria-valuenow',
+		'aria-valuemin', 'aria-valuemax', 'aria-autocomplete'];
+	const PLAIN_ATTRS = ['type', 'name', 'placeholder', 'aria-label',
+		'title', 'alt', 'autocomplete', 'accept', 'pattern', 'maxlength',
+		'min', 'max', 'multiple'];
+	const IMPLICIT = {
+		a: 'link', button: 'button', select: 'combobox',
+		textarea: 'textbox', summary: 'button',
+	};
+
+	function inputType(el) {
+		return el.localName === 'input' ? (el.type || 'text') : '';
+	}
+
+	function implicitRole(el, tag) {
+		if (tag === 'input') {
+			const t = inputType(el);
+			if (t === 'checkbox' || t === 'radio')
+				return t;
+			if (t === 'submit' || t === 'button' || t === 'reset' ||
+			    t === 'image')
+				return 'button';
+			if (t === 'range')
+				return 'slider';
+			if (t === 'number')
+				return 'spinbutton';
+			if (t === 'search')
+				return 'searchbox';
+			return TEXT_TYPES.has(t) ? 'textbox' : undefined;
+		}
+		if (tag === 'select')
+			return el.multiple || el.size > 1 ? 'listbox' : 'combobox';
+		if (tag === 'a')
+			return el.hasAttribute('href') ? 'link' : undefined;
+		return IMPLICIT[tag];
+	}
+
+	function isDisabled(el) {
+		if (el.matches && el.matches(':disabled'))
+			return true;
+		return el.getAttribute && el.getAttribute('aria-disabled') === 'true';
+	}
+
+	/* 0: no, 1: yes, 2: weak (cursor, tabindex, handler attributes) */
+	function interactable(el, tag, cs, parentCursor) {
+		switch (tag) {
+		case 'a':
+			if (el.hasAttribute('href'))
+				return 1;
+			break;
+		case 'button': case 'select': case 'textarea': case 'summary':
+			return 1;
+		case 'input':
+			return el.type === 'hidden' ? 0 : 1;
+		case 'label':
+			if (el.control)
+				return 1;
+			break;
+		case 'video': case 'audio':
+			return el.controls ? 1 : 0;
+		}
+		const role = el.getAttribute('role');
+		if (role && WIDGET_ROLES.has(role))
+			return 1;
+		if (el.isContentEditable &&
+		    !(el.parentElement && el.parentElement.isContentEditable))
+			return 1;
+		if (el.hasAttribute('onclick') || el.hasAttribute('jsaction') ||
+		    el.hasAttribute('ng-click') || el.hasAttribute('v-on:click') ||
+		    el.hasAttribute('@click'))
+			return 2;
+		const ti = el.getAttribute('tabindex');
+		if (ti !== null && +ti >= 0 && tag !== 'body' && tag !== 'html')
+			return 2;
+		if (cs.cursor === 'pointer' && parentCursor !== 'pointer')
+			return 2;
+		return 0;
+	}
+
+	/* Text of a subtree leaving out form controls (label text). */
+	function textExcluding(root, skip) {
+		let out = '';
+		const w = document.createTreeWalker(root, NodeFilter.SHOW_ALL, {
+			acceptNode(n) {
+				if (n === skip)
+					return NodeFilter.FILTER_REJECT;
+				if (n.nodeType === 1) {
+					const t = n.localName;
+					if (t === 'select' || t === 'textarea' ||
+					    t === 'script' || t === 'style' ||
+					    t === 'option')
+						return NodeFilter.FILTER_REJECT;
+					return NodeFilter.FILTER_SKIP;
+				}
+				return n.nodeType === 3 ? NodeFilter.FILTER_ACCEPT
+					: NodeFilter.FILTER_SKIP;
+			},
+		});
+		for (let n = w.nextNode(); n && out.length < 400; n = w.nextNode())
+			out += n.data + ' ';
+		return collapse(out);
+	}
+
+	function byIdRefs(el, attr) {
+		const v = el.getAttribute(attr);
+		if (!v)
+			return '';
+		const root = el.getRootNode();
+		return collapse(v.split(/\s+/).map((id) => {
+			const e = root.getElementById ? root.getElementById(id)
+				: document.getElementById(id);
+			return e ? e.textContent : '';
+		}).join(' '));
+	}
+
+	function iconName(el) {
+		const img = el.querySelector('img[alt]');
+		if (img && img.alt.trim())
+			return collapse(img.alt);
+		const t = el.querySelector('svg title');
+		if (t && t.textContent.trim())
+			return collapse(t.textContent);
+		const a = el.querySelector('[aria-label]');
+		return a ? collapse(a.getAttribute('aria-label')) : '';
+	}
+
+	/* Text just before a control without a label: previous siblings,
+	 * then the parent's, then its table column header. */
+	function nearbyText(el) {
+		let n = el;
+		for (let up = 0; up < 3 && n; up++) {
+			let tries = 0;
+			for (let s = n.previousSibling; s && tries < 4;
+			     s = s.previousSibling) {
+				if (s.nodeType === 1) {
+					tries++;
+					const t = s.localName;
+					if (t === 'input' || t === 'select' ||
+					    t === 'textarea' || t === 'button' ||
+					    t === 'script' || t === 'style')
+						return '';
+				}
+				if (s.nodeType !== 1 && s.nodeType !== 3)
+					continue;
+				const txt = collapse(s.textContent);
+				if (txt)
+					return clip(txt, 80);
+			}
+			const p = parentOf(n);
+			if (!p || p.nodeType !== 1)
+				break;
+			if (p.localName === 'td' || p.localName === 'th') {
+				const table = p.closest('table');
+				const head = table && table.tHead;
+				const cell = head && head.rows[0] &&
+					head.rows[0].cells[p.cellIndex];
+				if (cell && collapse(cell.textContent))
+					return clip(collapse(cell.textContent), 80);
+			}
+			if (p.children.length > 4)
+				break;
+			n = p;
+		}
+		return '';
+	}
+
+	function fieldLabel(el, tag) {
+		if (el.labels && el.labels.length) {
+			const t = collapse([...el.labels].map(
+				(l) => textExcluding(l, el)).join(' '));
+			if (t)
+				return t;
+		}
+		const lb = byIdRefs(el, 'aria-labelledby');
+		if (lb)
+			return lb;
+		const al = collapse(el.getAttribute('aria-label'));
+		if (al)
+			return al;
+		const ph = collapse(el.getAttribute('placeholder'));
+		if (ph)
+			return ph;
+		const ti = collapse(el.getAttribute('title'));
+		if (ti)
+			return ti;
+		if (tag === 'input' && (el.type === 'submit' || el.type === 'button' ||
+		    el.type === 'reset'))
+			return collapse(el.value);
+		if (tag === 'input' && el.type === 'image')
+			return collapse(el.alt);
+		return nearbyText(el);
+	}
+
+	/* The accessible name of a button, link or widget, after its
+	 * children were walked (ownText). */
+	function widgetLabel(el, ownText) {
+		const lb = byIdRefs(el, 'aria-labelledby');
+		if (lb)
+			return lb;
+		const al = collapse(el.getAttribute('aria-label'));
+		if (al)
+			return al;
+		if (ownText)
+			return ownText;
+		return collapse(el.getAttribute('title')) || iconName(el);
+	}
+
+	const groupCache = new Map();
+
+	function groupOf(el) {
+		const fs = el.closest('fieldset');
+		if (fs) {
+			const lg = fs.querySelector(':scope > legend');
+			if (lg && collapse(lg.textContent))
+				return clip(collapse(lg.textContent), 200);
+		}
+		const g = el.closest('[role=radiogroup],[role=group]');
+		if (g) {
+			const t = byIdRefs(g, 'aria-labelledby') ||
+				collapse(g.getAttribute('aria-label'));
+			if (t)
+				return clip(t, 200);
+		}
+		if (el.type !== 'radio' || !el.name)
+			return '';
+		const root = el.form || el.getRootNode();
+		const key = el.name;
+		if (groupCache.has(key))
+			return groupCache.get(key);
+		let peers = [];
+		try {
+			peers = [...root.querySelectorAll(
+				'input[type=radio][name="' + CSS.escape(key) + '"]')];
+		} catch (e) { /* unusual names */ }
+		let text = '';
+		if (peers.length > 1) {
+			let lca = parentOf(peers[0]);
+			while (lca && !peers.every((p) => composedContains(lca, p)))
+				lca = parentOf(lca);
+			if (lca && lca.nodeType === 1) {
+				// text inside the common container before the
+				// first radio, leaving out the radios' labels
+				const first = peers[0];
+				const labels = new Set();
+				for (const p of peers)
+					for (const l of (p.labels || []))
+						labels.add(l);
+				const w = document.createTreeWalker(lca,
+					NodeFilter.SHOW_TEXT);
+				for (let n = w.nextNode(); n; n = w.nextNode()) {
+					if (first.compareDocumentPosition(n) &
+					    Node.DOCUMENT_POSITION_FOLLOWING)
+						break;
+					let inLabel = false;
+					for (const l of labels)
+						if (l.contains(n))
+							inLabel = true;
+					if (!inLabel)
+						text += n.data + ' ';
+				}
+				text = collapse(text);
+				if (!text && lca.previousElementSibling)
+					text = collapse(
+						lca.previousElementSibling.textContent);
+			}
+		}
+		text = clip(text, 200);
+		groupCache.set(key, text);
+		return text;
+	}
+
+	function optionsOf(el) {
+		const out = [];
+		const opts = el.options;
+		for (let i = 0; i < opts.length && i < 1000; i++) {
+			const o = opts[i];
+			const it = {index: i, text: collapse(o.label || o.text),
+				value: o.value, selected: o.selected};
+			if (o.disabled)
+				it.disabled = true;
+			if (o.parentElement && o.parentElement.localName === 'optgroup')
+				it.group = o.parentElement.label;
+			out.push(it);
+		}
+		return out;
+	}
+
+	function valueOf(el, tag) {
+		if (tag === 'select') {
+			const o = el.options[el.selectedIndex];
+			return o ? collapse(o.label || o.text) : '';
+		}
+		if (tag === 'textarea')
+			return clip(el.value, 2000);
+		if (tag === 'input') {
+			const t = el.type;
+			if (t === 'checkbox' || t === 'radio' || t === 'submit' ||
+			    t === 'button' || t === 'reset' || t === 'image')
+				return undefined;
+			if (t === 'file')
+				return [...(el.files || [])].map((f) => f.name).join(', ');
+			if (t === 'password')
+				return el.value ? '****' : '';
+			return clip(el.value, 2000);
+		}
+		const vn = el.getAttribute('aria-valuenow');
+		return vn === null ? undefined : vn;
+	}
+
+	function checkedOf(el, tag) {
+		if (tag === 'input' && (el.type === 'checkbox' || el.type === 'radio'))
+			return el.checked;
+		if (tag === 'label' && el.control &&
+		    (el.control.type === 'checkbox' || el.control.type === 'radio'))
+			return el.control.checked;
+		const ac = el.getAttribute('aria-checked');
+		if (ac === 'true')
+			return true;
+		if (ac === 'false')
+			return false;
+		if (ac === 'mixed')
+			return 'mixed';
+		return undefined;
+	}
+
+	/* --- the walk ------------------------------------------------------ */
+
+	function newNode(el, tag) {
+		return {tag, kids: [], el};
+	}
+
+	function pushText(out, s) {
+		const k = out.kids;
+		if (k.length && typeof k[k.length - 1] === 'string')
+			k[k.length - 1] += s;
+		else
+			k.push(s);
+	}
+
+	function observeRoot(root) {
+		if (S.observer && !S.observed.has(root)) {
+			S.observed.add(root);
+			S.observer.observe(root, {subtree: true, childList: true,
+				attributes: true, characterData: true});
+		}
+	}
+
+	function snapshot(opts) {
+		const t0 = performance.now();
+		opts = opts || {};
+		if (typeof opts.prefix === 'string')
+			S.prefix = opts.prefix;
+		ensureObserver();
+		groupCache.clear();
+		const maxNodes = opts.max_nodes > 0 ? opts.max_nodes : 60000;
+		const maxText = opts.max_text > 0 ? opts.max_text : 200000;
+		const vw = innerWidth, vh = innerHeight;
+		const sx = scrollX, sy = scrollY;
+		const stats = {nodes: 0, kept: 0, interactable: 0, ms: 0};
+		let truncated = false;
+		const pageText = [];
+		let pageTextLen = 0;
+
+		// runs from separate elements are joined with a space unless
+		// whitespace already separates them
+		const isSpace = (c) => c === 32 || c === 10 || c === 9 || c === 13;
+		const addPageText = (s) => {
+			if (pageTextLen >= maxText)
+				return;
+			const n = pageText.length;
+			if (n) {
+				const last = pageText[n - 1];
+				if (!isSpace(last.charCodeAt(last.length - 1)) &&
+				    !isSpace(s.charCodeAt(0)))
+					pageText.push(' ');
+			}
+			pageText.push(s);
+			pageTextLen += s.length;
+		};
+
+		// cx: {textVisible, opacityZero, clip: {l,t,r,b}|null,
+		//      clipPos: clipping box is positioned, cursor}
+		function visitChildren(node, out, cx) {
+			let kids;
+			if (node.nodeType === 1 && node.shadowRoot) {
+				observeRoot(node.shadowRoot);
+				kids = node.shadowRoot.childNodes;
+			} else if (node.localName === 'slot') {
+				const a = node.assignedNodes({flatten: true});
+				kids = a.length ? a : node.childNodes;
+			} else {
+				kids = node.childNodes;
+			}
+			for (let i = 0; i < kids.length; i++)
+				visit(kids[i], out, cx);
+		}
+
+		const NONSPACE = /\S/;
+
+		function visit(n, out, cx) {
+			if (n.nodeType === 3) {
+				if (cx.textVisible) {
+					const d = n.data;
+					if (NONSPACE.test(d)) {
+						pushText(out, d);
+						addPageText(d);
+					} else if (d.length) {
+						pushText(out, ' ');
+					}
+				}
+				return;
+			}
+			if (n.nodeType !== 1)
+				return;
+			const el = n;
+			const tag = el.localName;
+			if (SKIP_TAGS.has(tag))
+				return;
+			if (++stats.nodes > maxNodes) {
+				truncated = true;
+				return;
+			}
+			if (tag === 'br' || tag === 'hr') {
+				pushText(out, '\n');
+				addPageText('\n');
+				return;
+			}
+			const cs = getComputedStyle(el);
+			const disp = cs.display;
+			if (disp === 'none' || el.getAttribute('aria-hidden') === 'true')
+				return;
+			const visProp = cs.visibility === 'visible';
+			const opacityZero = cx.opacityZero || cs.opacity === '0';
+			const pos = cs.position;
+			let clipBox = cx.clip;
+			if (pos === 'fixed')
+				clipBox = null;
+			else if (pos === 'absolute' && clipBox && !cx.clipPos)
+				clipBox = cx.outerClip;
+			const ovx = cs.overflowX, ovy = cs.overflowY;
+			const clipsKids = ovx === 'hidden' || ovx === 'clip' ||
+				ovy === 'hidden' || ovy === 'clip';
+			const role = el.getAttribute('role');
+			const cursor = cs.cursor;
+			// The box is measured only for what may be kept or clips
+			// its content: generic wrappers fold into their parent.
+			const candidate = STRUCT_TAGS.has(tag) || tag === 'iframe' ||
+				tag === 'frame' || tag === 'img' || role !== null ||
+				(cursor === 'pointer' && cx.cursor !== 'pointer') ||
+				CANDIDATE_TAGS.has(tag) || el.hasAttribute('tabindex') ||
+				el.hasAttribute('onclick') || el.isContentEditable ||
+				el.hasAttribute('jsaction') || el.hasAttribute('ng-click') ||
+				el.hasAttribute('v-on:click') || el.hasAttribute('@click');
+			let r = null, area = false, pageX = 0, pageY = 0;
+			if (candidate || clipsKids) {
+				r = el.getBoundingClientRect();
+				pageX = r.left + sx;
+				pageY = r.top + sy;
+				area = r.width >= 1 && r.height >= 1 &&
+					(r.width > 1 || r.height > 1) &&
+					r.right + sx > 0 && r.bottom + sy > 0;
+				if (area && clipBox) {
+					const w = Math.min(r.right, clipBox.r) -
+						Math.max(r.left, clipBox.l);
+					const h = Math.min(r.bottom, clipBox.b) -
+						Math.max(r.top, clipBox.t);
+					area = w >= 1 && h >= 1;
+				}
+			}
+			const isCtl = tag === 'input' || tag === 'select' ||
+				tag === 'textarea' || tag === 'button';
+			const selfVisible = visProp && area && (!opacityZero || isCtl);
+
+			let kind = selfVisible && candidate
+				? interactable(el, tag, cs, cx.cursor) : 0;
+			let node = null;
+			if (tag === 'iframe' || tag === 'frame') {
+				if (selfVisible) {
+					node = {tag: 'iframe', frame_ref: idOf(el),
+						attrs: attrsOf(el, tag, false),
+						rect: {x: Math.round(pageX), y: Math.round(pageY),
+							w: Math.round(r.width), h: Math.round(r.height)},
+						kids: []};
+					out.kids.push(node);
+					stats.kept++;
+				}
+				return;
+			}
+			if (tag === 'img' && !kind) {
+				if (selfVisible && !opacityZero && el.alt &&
+				    NONSPACE.test(el.alt)) {
+					out.kids.push({tag: 'img', attrs: {alt: clip(
+						collapse(el.alt), 200)}, kids: []});
+					stats.kept++;
+				}
+				return;
+			}
+			if (tag === 'svg' && !kind)
+				return;
+			if (kind || (selfVisible && (STRUCT_TAGS.has(tag) ||
+			    (role && STRUCT_ROLES.has(role))))) {
+				node = newNode(el, tag);
+				node.kind = kind;
+				node.r = r;
+				node.pageX = pageX;
+				node.pageY = pageY;
+				node.role = role;
+				out.kids.push(node);
+			}
+			const block = disp !== 'inline' && disp !== 'inline-block' &&
+				disp !== 'contents' && disp !== 'inline-flex' &&
+				disp !== 'inline-grid';
+			const target = node || out;
+			if (block) {
+				if (!node)
+					pushText(out, '\n');
+				addPageText(disp === 'table-cell' ? ' ' : '\n');
+			}
+			if (tag !== 'select' && tag !== 'textarea' && tag !== 'input') {
+				let ncx = cx;
+				if (clipsKids || pos === 'fixed' ||
+				    visProp !== cx.visProp || opacityZero !==
+				    cx.opacityZero || cursor !== cx.cursor ||
+				    (pos === 'absolute' && clipBox !== cx.clip)) {
+					ncx = {
+						visProp,
+						textVisible: visProp && !opacityZero,
+						opacityZero,
+						clip: clipBox,
+						clipPos: cx.clipPos,
+						outerClip: cx.outerClip,
+						cursor,
+					};
+					if (clipsKids) {
+						const c = {l: r.left, t: r.top, r: r.right,
+							b: r.bottom};
+						if (clipBox) {
+							c.l = Math.max(c.l, clipBox.l);
+							c.t = Math.max(c.t, clipBox.t);
+							c.r = Math.min(c.r, clipBox.r);
+							c.b = Math.min(c.b, clipBox.b);
+						}
+						ncx.outerClip = clipBox;
+						ncx.clip = c;
+						ncx.clipPos = pos !== 'static';
+						// a collapsed box shows none of its text
+						if (c.r - c.l < 1 || c.b - c.t < 1)
+							ncx.textVisible = false;
+					}
+				}
+				visitChildren(el, target, ncx);
+			}
+			if (block && !node)
+				pushText(out, '\n');
+		}
+
+		const root = {tag: '#root', kids: []};
+		const cx0 = {visProp: true, textVisible: true, opacityZero: false,
+			clip: null, clipPos: false, outerClip: null, cursor: 'auto'};
+		if (document.documentElement)
+			visit(document.documentElement, root, cx0);
+
+		const tWalk = performance.now();
+		const elements = finish(root.kids, null, stats, vw, vh);
+		const tFinish = performance.now();
+		sweep();
+		let text = pageText.join('').replace(/[ \t\f\v\r]+/g, ' ')
+			.replace(/ ?\n[\s]*/g, '\n').trim();
+		if (text.length > maxText)
+			text = text.slice(0, maxText);
+		const se = document.scrollingElement || document.documentElement;
+		stats.ms = Math.round((performance.now() - t0) * 10) / 10;
+		stats.walk_ms = Math.round((tWalk - t0) * 10) / 10;
+		stats.next_id = S.next;
+		stats.finish_ms = Math.round((tFinish - tWalk) * 10) / 10;
+		if (truncated)
+			stats.truncated = true;
+		return JSON.stringify({
+			url: location.href,
+			title: document.title,
+			viewport: {width: vw, height: vh},
+			scroll: {x: Math.round(sx), y: Math.round(sy),
+				max_x: se ? Math.max(0, se.scrollWidth - vw) : 0,
+				max_y: se ? Math.max(0, se.scrollHeight - vh) : 0},
+			elements,
+			text,
+			frames: [],
+			stats,
+		});
+	}
+
+	function attrsOf(el, tag, isWidget) {
+		const a = {};
+		for (const k of PLAIN_ATTRS) {
+			const v = el.getAttribute(k);
+			if (v !== null && v !== '')
+				a[k] = clip(v, 500);
+			else if (v === '' && k === 'multiple')
+				a[k] = '';
+		}
+		if (tag === 'a' && el.hasAttribute('href')) {
+			const h = el.getAttribute('href');
+			a.href = /^\s*javascript:/i.test(h) ? 'javascript:' : el.href;
+		}
+		if (tag === 'input') {
+			const t = el.type;
+			a.type = t;
+			if ((t === 'checkbox' || t === 'radio' || t === 'submit' ||
+			     t === 'button' || t === 'reset') && el.value &&
+			    el.value !== 'on')
+				a.value = clip(el.value, 200);
+		}
+		if (isWidget) {
+			for (const k of STATE_ATTRS) {
+				const v = el.getAttribute(k);
+				if (v !== null)
+					a[k] = clip(v, 100);
+			}
+		}
+		return a;
+	}
+
+	/* Turn walk nodes into snapshot objects: merge text runs, name
+	 * widgets, drop empty structure, demote weak widgets that wrap real
+	 * ones. Returns the kids array for the parent. */
+	function finish(kids, parent, stats, vw, vh) {
+		const out = [];
+		for (const k of kids) {
+			if (typeof k === 'string') {
+				if (out.length && typeof out[out.length - 1] === 'string')
+					out[out.length - 1] += k;
+				else
+					out.push(k);
+				continue;
+			}
+			if (!k.el) { // img / iframe placeholders
+				if (k.tag === 'iframe') {
+					delete k.kids;
+					k.children = [];
+				} else {
+					delete k.kids;
+				}
+				out.push(k);
+				continue;
+			}
+			const nk = finish(k.kids, k, stats, vw, vh);
+			const hasInner = nk.some((c) => typeof c !== 'string' &&
+				(c.interactable || c.frame_ref));
+			if (k.kind === 2 && hasInner)
+				k.kind = 0; // a clickable wrapper around real controls
+			const struct = STRUCT_TAGS.has(k.tag) ||
+				(k.role && STRUCT_ROLES.has(k.role));
+			if (!k.kind && !struct) {
+				for (const c of nk) // unwrap
+					out.push(c);
+				continue;
+			}
+			const obj = build(k, nk, vw, vh);
+			if (!k.kind && !obj.text && !obj.children &&
+			    k.tag !== 'td' && k.tag !== 'th')
+				continue; // empty structure
+			stats.kept++;
+			if (obj.interactable)
+				stats.interactable++;
+			out.push(obj);
+		}
+		// normalise text runs: collapse spaces, keep line breaks as
+		// "\n" entries between runs
+		const res = [];
+		const pushNL = () => {
+			if (res.length && res[res.length - 1] !== '\n')
+				res.push('\n');
+		};
+		for (const c of out) {
+			if (typeof c !== 'string') {
+				res.push(c);
+				continue;
+			}
+			const lines = c.replace(/[ \t\f\v\r]+/g, ' ').split('\n');
+			lines.forEach((ln, i) => {
+				if (i > 0)
+					pushNL();
+				const t = ln.trim();
+				if (!t)
+					return;
+				const last = res[res.length - 1];
+				if (typeof last === 'string' && last !== '\n')
+					res[res.length - 1] = last + ' ' + t;
+				else
+					res.push(t);
+			});
+		}
+		while (res.length && res[res.length - 1] === '\n')
+			res.pop();
+		while (res.length && res[0] === '\n')
+			res.shift();
+		return res;
+	}
+
+	function build(k, nk, vw, vh) {
+		const el = k.el, tag = k.tag;
+		const o = {};
+		const widget = k.kind > 0;
+		if (widget)
+			o.id = idOf(el);
+		o.tag = tag;
+		const role = k.role || (widget ? implicitRole(el, tag) : undefined);
+		if (role)
+			o.role = role;
+		if (widget)
+			o.interactable = true;
+		const attrs = attrsOf(el, tag, widget);
+		if (tag === 'label' && el.control)
+			attrs.for = idOf(el.control);
+		if (Object.keys(attrs).length)
+			o.attrs = attrs;
+
+		const onlyText = nk.every((c) => typeof c === 'string');
+		let ownText = '';
+		if (onlyText) {
+			ownText = clip(nk.join(' ').replace(/ ?\n ?/g, '\n').trim(),
+				widget ? 300 : 2000);
+			if (ownText)
+				o.text = ownText;
+		} else {
+			o.children = nk;
+			ownText = collapse(nk.filter((c) => typeof c === 'string')
+				.join(' '));
+		}
+		if (widget) {
+			const field = tag === 'input' || tag === 'select' ||
+				tag === 'textarea';
+			const label = field ? fieldLabel(el, tag)
+				: widgetLabel(el, collapse(ownText));
+			if (label)
+				o.label = clip(label, 300);
+			const v = valueOf(el, tag);
+			if (v !== undefined)
+				o.value = v;
+			const ch = checkedOf(el, tag);
+			if (ch !== undefined)
+				o.checked = ch;
+			if (isDisabled(el))
+				o.disabled = true;
+			if (el.required || el.getAttribute('aria-required') === 'true')
+				o.required = true;
+			if (el.readOnly || el.getAttribute('aria-readonly') === 'true')
+				o.readonly = true;
+			if (tag === 'select')
+				o.options = optionsOf(el);
+			const ctl = tag === 'label' ? el.control : el;
+			if (ctl && (ctl.type === 'radio' || ctl.type === 'checkbox' ||
+			    role === 'radio' || role === 'checkbox')) {
+				const g = groupOf(ctl);
+				if (g)
+					o.group = g;
+			}
+			const r = k.r;
+			o.in_viewport = r.right > 0 && r.bottom > 0 && r.left < vw &&
+				r.top < vh;
+			o.rect = {x: Math.round(k.pageX), y: Math.round(k.pageY),
+				w: Math.round(r.width), h: Math.round(r.height)};
+		}
+		return o;
+	}
+
+	/* --- settle: DOM quiet ------------------------------------------- */
+
+	function ensureObserver() {
+		if (S.observer)
+			return;
+		// Mutations before we got here were not seen: count them as
+		// happening now, so a first settle observes a whole window.
+		S.lastMutation = performance.now();
+		S.observer = new MutationObserver((recs) => {
+			let real = false;
+			for (const r of recs) {
+				if (r.type === 'attributes' && r.attributeName === 'style')
+					continue;
+				real = true;
+				if (S.added && r.type === 'childList')
+					for (const n of r.addedNodes)
+						if (n.nodeType === 1 && S.added.length < 5000)
+							S.added.push(n);
+			}
+			if (real) {
+				S.lastMutation = performance.now();
+				S.mutations++;
+			}
+		});
+		observeRoot(document);
+	}
+
+	function waitQuiet(quietMs, maxMs) {
+		ensureObserver();
+		const start = performance.now();
+		return new Promise((resolve) => {
+			const check = () => {
+				const now = performance.now();
+				const since = now - S.lastMutation;
+				if (since >= quietMs)
+					return resolve({quiet: true,
+						waited_ms: Math.round(now - start),
+						mutations: S.mutations});
+				if (now - start >= maxMs)
+					return resolve({quiet: false,
+						waited_ms: Math.round(now - start),
+						mutations: S.mutations});
+				setTimeout(check, Math.max(1, Math.min(quietMs - since,
+					maxMs - (now - start)) + 1));
+			};
+			check();
+		});
+	}
+
+	/* --- action helpers ------------------------------------------------ */
+
+	function describe(el) {
+		if (!el)
+			return 'nothing';
+		let s = '<' + el.localName;
+		if (el.id)
+			s += ' id="' + clip(el.id, 40) + '"';
+		const cls = typeof el.className === 'string' ? collapse(el.className)
+			: '';
+		if (cls)
+			s += ' class="' + clip(cls, 60) + '"';
+		const known = S.byEl.get(el);
+		if (known)
+			s += ' (element ' + known + ')';
+		s += '>';
+		const t = clip(collapse(el.innerText || el.textContent || ''), 60);
+		return t ? s + ' "' + t + '"' : s;
+	}
+
+	function missing(id) {
+		return {ok: false, error: 'element_not_found',
+			message: 'no element with id ' + id + ' in the current page ' +
+				'(it changed since the snapshot; take a new one)'};
+	}
+
+	function visibleRect(el) {
+		const rects = el.getClientRects();
+		for (const r of rects)
+			if (r.width >= 1 && r.height >= 1)
+				return r;
+		return null;
+	}
+
+	function labelFor(el) {
+		for (const l of (el.labels || [])) {
+			const r = visibleRect(l);
+			if (r && getComputedStyle(l).visibility === 'visible')
+				return l;
+		}
+		return null;
+	}
+
+	function relation(el, h) {
+		if (!h)
+			return null;
+		if (h === el || composedContains(el, h))
+			return 'self';
+		if (h.localName === 'label' && h.control === el)
+			return 'label';
+		const hl = h.closest && h.closest('label');
+		if (hl && hl.control === el)
+			return 'label';
+		if (el.localName === 'label' && el.control &&
+		    (h === el.control || composedContains(el.control, h)))
+			return 'control';
+		if (composedContains(h, el) && getComputedStyle(el).pointerEvents ===
+		    'none')
+			return 'ancestor';
+		return null;
+	}
+
+	/* Scroll into view and find where a click lands on the element. */
+	function prepare(id, opts) {
+		opts = opts || {};
+		const el = byId(id);
+		if (!el)
+			return missing(id);
+		if (opts.scroll !== false)
+			el.scrollIntoView({block: 'center', inline: 'center',
+				behavior: 'instant'});
+		if (!opts.allowDisabled && isDisabled(el))
+			return {ok: false, error: 'disabled',
+				message: 'element ' + id + ' ' + describe(el) +
+					' is disabled'};
+		let target = el, via = 'self';
+		let r = visibleRect(el);
+		const cs = getComputedStyle(el);
+		if (!r || cs.visibility !== 'visible' ||
+		    (cs.opacity === '0' && !labelFor(el))) {
+			const lab = labelFor(el);
+			if (!lab)
+				return {ok: false, error: 'not_visible',
+					message: 'element ' + id + ' ' + describe(el) +
+						' is not visible'};
+			lab.scrollIntoView({block: 'center', behavior: 'instant'});
+			target = lab;
+			via = 'label';
+			r = visibleRect(lab);
+		}
+		const pts = [[0.5, 0.5], [0.25, 0.5], [0.75, 0.5], [0.5, 0.25],
+			[0.5, 0.75], [0.15, 0.15], [0.85, 0.85], [0.15, 0.85],
+			[0.85, 0.15]];
+		let first = null, fx = 0, fy = 0;
+		for (const [px, py] of pts) {
+			const x = r.left + r.width * px, y = r.top + r.height * py;
+			if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight)
+				continue;
+			const h = deepHit(x, y);
+			const rel = relation(target, h);
+			if (rel)
+				return {ok: true, x, y, via: via === 'label' ? 'label'
+					: rel, tag: el.localName, type: inputType(el)};
+			if (!first) {
+				first = h;
+				fx = x;
+				fy = y;
+			}
+		}
+		if (!first)
+			return {ok: false, error: 'not_visible',
+				message: 'element ' + id + ' ' + describe(el) +
+					' is outside the viewport and cannot be scrolled ' +
+					'into it'};
+		return {ok: false, error: 'covered', x: fx, y: fy,
+			covered_by: describe(first),
+			message: 'element ' + id + ' ' + describe(el) +
+				' is covered by ' + describe(first)};
+	}
+
+	function jsClick(id) {
+		const el = byId(id);
+		if (!el)
+			return missing(id);
+		el.click();
+		return {ok: true};
+	}
+
+	function editableOf(el) {
+		if (!el)
+			return null;
+		if (el.localName === 'label' && el.control)
+			el = el.control;
+		const t = el.localName;
+		if (t === 'textarea' || (t === 'input' &&
+		    (TEXT_TYPES.has(el.type) || VALUE_TYPES.has(el.type))) ||
+		    el.isContentEditable)
+			return el;
+		const inner = el.querySelectorAll(
+			'input,textarea,[contenteditable=""],[contenteditable=true]');
+		const cands = [...inner].filter((e) => e.localName !== 'input' ||
+			TEXT_TYPES.has(e.type) || VALUE_TYPES.has(e.type));
+		return cands.length === 1 ? cands[0] : null;
+	}
+
+	function valueOfAny(el) {
+		if (!el)
+			return '';
+		if (el.localName === 'input' || el.localName === 'textarea' ||
+		    el.localName === 'select')
+			return el.value;
+		return el.innerText !== undefined ? el.innerText.replace(/\n$/, '')
+			: el.textContent;
+	}
+
+	/* Focus a field and select its content (typing then replaces it). */
+	function focus(id, select) {
+		const el0 = byId(id);
+		if (!el0)
+			return missing(id);
+		const el = editableOf(el0) || el0;
+		if (el.localName === 'input' || el.localName === 'textarea') {
+			if (el.readOnly)
+				return {ok: false, error: 'not_interactable',
+					message: 'element ' + id + ' ' + describe(el0) +
+						' is read-only'};
+		}
+		if (isDisabled(el))
+			return {ok: false, error: 'disabled', message: 'element ' +
+				id + ' ' + describe(el0) + ' is disabled'};
+		el.focus({preventScroll: false});
+		if (select) {
+			if (typeof el.select === 'function')
+				el.select();
+			else if (el.isContentEditable) {
+				const range = document.createRange();
+				range.selectNodeContents(el);
+				const sel = getSelection();
+				sel.removeAllRanges();
+				sel.addRange(range);
+			}
+		}
+		const kind = editableOf(el0) === null ? 'other'
+			: (el.localName === 'input' && VALUE_TYPES.has(el.type))
+				? 'value' : 'text';
+		return {ok: true, focused: deepActive() === el, kind,
+			type: inputType(el), value: valueOfAny(el),
+			maxlength: el.maxLength > 0 ? el.maxLength : undefined,
+			password: el.type === 'password'};
+	}
+
+	/* Set the value of inputs that take no typing (date, color, range):
+	 * the prototype's setter (frameworks watch the instance) and the
+	 * events a person's edit would fire. */
+	function setValue(id, v) {
+		const el = editableOf(byId(id));
+		if (!el)
+			return missing(id);
+		const proto = el.localName === 'textarea'
+			? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+		Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, v);
+		el.dispatchEvent(new Event('input', {bubbles: true}));
+		el.dispatchEvent(new Event('change', {bubbles: true}));
+		return {ok: true, value: el.value};
+	}
+
+	function state(id) {
+		const el0 = byId(id);
+		if (!el0)
+			return missing(id);
+		let el = el0;
+		if (el.localName === 'label' && el.control)
+			el = el.control;
+		const tag = el.localName;
+		const o = {ok: true, tag, type: inputType(el),
+			connected: el.isConnected, focused: deepActive() === el,
+			disabled: isDisabled(el)};
+		const ed = editableOf(el0);
+		if (ed)
+			o.value = valueOfAny(ed);
+		else if (tag === 'select')
+			o.value = el.value;
+		const ch = checkedOf(el, tag);
+		if (ch !== undefined)
+			o.checked = ch;
+		if (tag === 'select') {
+			const opt = el.options[el.selectedIndex];
+			o.selected = opt ? {index: el.selectedIndex,
+				text: collapse(opt.label || opt.text), value: opt.value}
+				: null;
+		}
+		if (tag === 'input' && el.type === 'file')
+			o.files = [...(el.files || [])].map((f) => f.name);
+		o.text = clip(collapse(el0.innerText || el0.textContent || ''), 300);
+		o.hovered = el0.matches(':hover');
+		const ex = el0.getAttribute('aria-expanded');
+		if (ex !== null)
+			o.expanded = ex === 'true';
+		if (el.getAttribute('role') === 'checkbox' ||
+		    el.getAttribute('role') === 'switch' ||
+		    el.getAttribute('role') === 'radio')
+			o.type = el.getAttribute('role');
+		return o;
+	}
+
+	function matchText(a, b) {
+		return collapse(a).toLowerCase() === collapse(b).toLowerCase();
+	}
+
+	function selectOption(id, want) {
+		const el = byId(id);
+		if (!el)
+			return missing(id);
+		if (el.localName !== 'select')
+			return {ok: false, error: 'invalid_action', message:
+				'element ' + id + ' is not a native select'};
+		if (isDisabled(el))
+			return {ok: false, error: 'disabled', message: 'element ' + id +
+				' ' + describe(el) + ' is disabled'};
+		const opts = [...el.options];
+		const texts = opts.map((o) => collapse(o.label || o.text));
+		let idx = -1;
+		const find = (pred) => {
+			if (idx < 0)
+				idx = opts.findIndex(pred);
+		};
+		if (want.label != null) {
+			const l = String(want.label);
+			find((o, i) => texts[i] === collapse(l));
+			find((o, i) => matchText(texts[i], l));
+		}
+		if (want.value != null) {
+			const v = String(want.value);
+			find((o) => o.value === v);
+			find((o, i) => matchText(o.value, v) || matchText(texts[i], v));
+		}
+		if (idx < 0 && want.index != null && want.index >= 0 &&
+		    want.index < opts.length)
+			idx = want.index;
+		if (idx < 0 && want.label != null) {
+			const l = collapse(String(want.label)).toLowerCase();
+			const hits = texts.map((t, i) => [t.toLowerCase(), i])
+				.filter(([t]) => l && t.indexOf(l) >= 0);
+			if (hits.length === 1)
+				idx = hits[0][1];
+		}
+		if (idx < 0)
+			return {ok: false, error: 'option_not_found', message:
+				'no option matching ' + JSON.stringify(want) +
+				' in element ' + id + '; options are: ' +
+				clip(texts.map((t) => JSON.stringify(t)).join(', '), 600),
+				options: texts.slice(0, 50)};
+		if (opts[idx].disabled)
+			return {ok: false, error: 'disabled', message: 'option ' +
+				JSON.stringify(texts[idx]) + ' is disabled'};
+		const changed = !opts[idx].selected;
+		if (changed) {
+			el.focus({preventScroll: true});
+			if (el.multiple)
+				opts[idx].selected = true;
+			else
+				el.selectedIndex = idx;
+			el.dispatchEvent(new Event('input', {bubbles: true}));
+			el.dispatchEvent(new Event('change', {bubbles: true}));
+		}
+		return {ok: true, changed, selected: {index: idx, text: texts[idx],
+			value: opts[idx].value}};
+	}
+
+	/* Custom dropdowns: remember what appears after the opening click. */
+	function mark() {
+		ensureObserver();
+		S.added = [];
+		return true;
+	}
+
+	function isShown(e) {
+		const r = visibleRect(e);
+		if (!r)
+			return false;
+		const cs = getComputedStyle(e);
+		return cs.visibility === 'visible' && cs.opacity !== '0';
+	}
+
+	function optionCandidates(el) {
+		const out = [];
+		const seen = new Set();
+		const add = (e) => {
+			if (!seen.has(e) && e !== el && !composedContains(e, el) &&
+			    isShown(e) && collapse(e.textContent)) {
+				seen.add(e);
+				out.push(e);
+			}
+		};
+		const sel = '[role=option],[role=menuitem],[role=menuitemradio],' +
+			'[role=treeitem],[role=gridcell]';
+		for (const attr of ['aria-controls', 'aria-owns']) {
+			const ids = (el.getAttribute(attr) || '').split(/\s+/);
+			const root = el.getRootNode();
+			for (const i of ids) {
+				const box = i && root.getElementById &&
+					root.getElementById(i);
+				if (box)
+					box.querySelectorAll(sel + ',li').forEach(add);
+			}
+		}
+		if (!out.length)
+			document.querySelectorAll(sel).forEach(add);
+		if (!out.length && S.added) {
+			for (const a of S.added) {
+				if (!a.isConnected)
+					continue;
+				const leaves = a.querySelectorAll(
+					'li,a,button,[role],[tabindex],div,span');
+				const list = leaves.length ? leaves : [a];
+				for (const e of list)
+					if (!e.querySelector('li,a,button,[role=option]'))
+						add(e);
+			}
+		}
+		return out;
+	}
+
+	function findOption(id, want) {
+		const el = byId(id);
+		if (!el)
+			return missing(id);
+		const cands = optionCandidates(el);
+		const texts = cands.map((e) => collapse(e.innerText ||
+			e.textContent));
+		let i = -1;
+		if (want.label != null) {
+			i = texts.findIndex((t) => matchText(t, want.label));
+			if (i < 0) {
+				const l = collapse(String(want.label)).toLowerCase();
+				const hits = texts.map((t, k) => [t.toLowerCase(), k])
+					.filter(([t]) => l && t.indexOf(l) >= 0);
+				if (hits.length >= 1)
+					i = hits[0][1];
+			}
+		}
+		if (i < 0 && want.value != null) {
+			const v = String(want.value);
+			i = cands.findIndex((e) => e.getAttribute('data-value') === v ||
+				e.getAttribute('value') === v);
+			if (i < 0)
+				i = texts.findIndex((t) => matchText(t, v));
+		}
+		if (i < 0 && want.index != null && want.index >= 0 &&
+		    want.index < cands.length)
+			i = want.index;
+		if (i < 0)
+			return {ok: false, error: 'option_not_found', message:
+				(cands.length ? 'no option matching ' +
+					JSON.stringify(want) + ' appeared; visible options: ' +
+					clip(texts.map((t) => JSON.stringify(t)).join(', '),
+						600)
+					: 'no options appeared after clicking element ' + id),
+				options: texts.slice(0, 50)};
+		S.added = null;
+		return {ok: true, id: idOf(cands[i]), text: texts[i]};
+	}
+
+	function scrollableIn(el, vertical) {
+		for (let e = el; e && e.nodeType === 1; e = parentOf(e)) {
+			if (e === document.body || e === document.documentElement)
+				return null;
+			const cs = getComputedStyle(e);
+			const ov = vertical ? cs.overflowY : cs.overflowX;
+			const room = vertical ? e.scrollHeight > e.clientHeight + 1
+				: e.scrollWidth > e.clientWidth + 1;
+			if (room && (ov === 'auto' || ov === 'scroll' ||
+			    ov === 'overlay'))
+				return e;
+		}
+		return null;
+	}
+
+	function scroll(id, dx, dy) {
+		let box = null;
+		if (id != null && id !== '') {
+			const el = byId(id);
+			if (!el)
+				return missing(id);
+			box = scrollableIn(el, dy !== 0);
+		}
+		const se = document.scrollingElement || document.documentElement;
+		const t = box || se;
+		const before = {x: t.scrollLeft, y: t.scrollTop};
+		if (box)
+			box.scrollBy({left: dx, top: dy, behavior: 'instant'});
+		else
+			window.scrollBy({left: dx, top: dy, behavior: 'instant'});
+		const after = {x: t.scrollLeft, y: t.scrollTop};
+		return {ok: true, target: box ? 'container' : 'page',
+			container: box ? describe(box) : undefined,
+			moved: before.x !== after.x || before.y !== after.y,
+			x: Math.round(after.x), y: Math.round(after.y),
+			max_x: Math.max(0, t.scrollWidth - t.clientWidth),
+			max_y: Math.max(0, t.scrollHeight - t.clientHeight)};
+	}
+
+	/* Where an iframe's content starts in this frame's viewport. */
+	function frameOffset(ref) {
+		const el = byId(ref);
+		if (!el)
+			return null;
+		const r = el.getBoundingClientRect();
+		const cs = getComputedStyle(el);
+		return {x: r.left + el.clientLeft + parseFloat(cs.paddingLeft || 0),
+			y: r.top + el.clientTop + parseFloat(cs.paddingTop || 0)};
+	}
+
+	/* The file input behind an element: itself, its label's control, one
+	 * inside it, or the only one near it (styled upload buttons). */
+	function fileInput(id) {
+		const el = byId(id);
+		if (!el)
+			return null;
+		const isFile = (e) => e && e.localName === 'input' &&
+			e.type === 'file';
+		if (isFile(el))
+			return el;
+		if (el.localName === 'label' && isFile(el.control))
+			return el.control;
+		const inner = el.querySelectorAll('input[type=file]');
+		if (inner.length === 1)
+			return inner[0];
+		let p = parentOf(el);
+		for (let up = 0; p && p.nodeType === 1 && up < 4; up++) {
+			const f = p.querySelectorAll('input[type=file]');
+			if (f.length === 1)
+				return f[0];
+			if (f.length > 1)
+				return null;
+			p = parentOf(p);
+		}
+		return null;
+	}
+
+	/* Ids continue across the documents of a tab (the plugin passes the
+	 * last counter), so an id from an earlier page never names an
+	 * element of a later one. */
+	function setBase(n) {
+		if (n > S.next)
+			S.next = n;
+		return S.next;
+	}
+
+	G.__sky = {
+		version: VERSION,
+		setBase,
+		snapshot,
+		el: byId,
+		prepare,
+		jsClick,
+		focus,
+		setValue,
+		state,
+		selectOption,
+		mark,
+		findOption,
+		scroll,
+		frameOffset,
+		fileInput,
+		waitQuiet,
+		describe: (id) => describe(byId(id)),
+	};
+	ensureObserver();
+	return VERSION;
+})();

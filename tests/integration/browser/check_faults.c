@@ -1,0 +1,215 @@
+/* When things go wrong: Chromium killed in the middle of a call (the
+ * call fails clearly, the next context relaunches it, nothing is left
+ * unreaped), bad configuration, a missing binary, a page stuck in a loop,
+ * and a proxy in the environment that must not leak into the browser. */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "skybrowser.h"
+#include "skytest.h"
+
+static skyb_site *site;
+
+static void setup(void)
+{
+	site = skyb_site_start();
+}
+
+static void teardown(void)
+{
+	skyb_site_stop(site);
+}
+
+/* Our child processes named chromium (the browser we launched). */
+static pid_t browser_pid(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+	while (d && (e = readdir(d))) {
+		char path[300], buf[512];
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		size_t n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		char *close = strrchr(buf, ')');
+		int ppid = 0;
+		char state;
+		if (close && sscanf(close + 2, "%c %d", &state, &ppid) == 2 &&
+		    ppid == getpid() && strstr(buf, "(chrom") && state != 'Z')
+			found = (pid_t)atoi(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+typedef struct call {
+	void *ctx;
+	int rc;
+	char *err;
+} call;
+
+static void *hang(void *arg)
+{
+	call *c = arg;
+	char *res = NULL;
+	/* never settles: in flight until the browser goes away */
+	c->rc = skyb_provider()->evaluate(c->ctx, "new Promise(() => {})", &res,
+	                                  &c->err);
+	free(res);
+	return NULL;
+}
+
+START_TEST(killed_browser_fails_calls_and_relaunches)
+{
+	void *b = skyb_browser(NULL);
+	void *ctx = skyb_context(b, NULL);
+	char *url = skyb_url(site, "basic.html");
+	json_decref(skyb_navigate(ctx, url));
+	pid_t pid = browser_pid();
+	ck_assert_int_gt(pid, 0);
+
+	call c = {ctx, 0, NULL};
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, hang, &c), 0);
+	usleep(300 * 1000); /* let the call go out */
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(c.rc, SKY_EBROWSER);
+	ck_assert_msg(strstr(c.err, "killed by signal 9"), "message: %s",
+	              c.err);
+	free(c.err);
+
+	/* the plugin reaped it: no zombie left */
+	errno = 0;
+	ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), -1);
+	ck_assert_int_eq(errno, ECHILD);
+
+	/* the old context says so; a new one brings a new browser */
+	char *res = NULL, *err = NULL;
+	ck_assert_int_eq(skyb_provider()->navigate(ctx, url, NULL, &res, &err),
+	                 SKY_EBROWSER);
+	ck_assert_ptr_nonnull(strstr(err, "open a new context"));
+	free(err);
+	void *ctx2 = skyb_context(b, NULL);
+	json_t *r = skyb_navigate(ctx2, url);
+	ck_assert_str_eq(json_string_value(json_object_get(r, "title")),
+	                 "Basic page");
+	json_decref(r);
+	pid_t pid2 = browser_pid();
+	ck_assert_int_gt(pid2, 0);
+	ck_assert_int_ne(pid2, pid);
+	skyb_provider()->context_close(ctx); /* the dead one: no hang */
+	skyb_provider()->context_close(ctx2);
+	skyb_provider()->destroy(b);
+	/* destroy ends and reaps the browser */
+	errno = 0;
+	ck_assert_int_eq(waitpid(pid2, NULL, WNOHANG), -1);
+	ck_assert_int_eq(browser_pid(), 0);
+	free(url);
+}
+END_TEST
+
+START_TEST(bad_configuration_is_refused_clearly)
+{
+	const sky_browser_provider *p = skyb_provider();
+	void *b = NULL;
+	char *err = NULL;
+	ck_assert_int_eq(p->create("{not json", &b, &err), SKY_EINVALID);
+	free(err);
+	err = NULL;
+	ck_assert_int_eq(p->create("{\"cdp_url\": \"ftp://x\"}", &b, &err),
+	                 SKY_EINVALID);
+	ck_assert_ptr_nonnull(strstr(err, "cdp_url"));
+	free(err);
+	err = NULL;
+	ck_assert_int_eq(p->create("{\"args\": \"--foo\"}", &b, &err),
+	                 SKY_EINVALID);
+	free(err);
+	err = NULL;
+
+	/* a missing binary: creating is lazy, opening a context says why */
+	ck_assert_int_eq(
+	    p->create("{\"path\": \"/nonexistent/chromium\"}", &b, &err), 0);
+	void *ctx = NULL;
+	ck_assert_int_eq(p->context_open(b, NULL, &ctx, &err), SKY_EBROWSER);
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/chromium"));
+	free(err);
+	p->destroy(b);
+
+	/* nothing listens there */
+	err = NULL;
+	ck_assert_int_eq(
+	    p->create("{\"cdp_url\": \"http://127.0.0.1:1\"}", &b, &err), 0);
+	ck_assert_int_eq(p->context_open(b, NULL, &ctx, &err), SKY_EBROWSER);
+	ck_assert_ptr_nonnull(err);
+	free(err);
+	p->destroy(b);
+}
+END_TEST
+
+START_TEST(a_page_stuck_in_a_loop_times_out_and_recovers)
+{
+	void *b = skyb_browser("{\"call_timeout_ms\": 1500}");
+	void *ctx = skyb_context(b, NULL);
+	char *url = skyb_url(site, "basic.html");
+	json_decref(skyb_navigate(ctx, url));
+	free(url);
+	char *res = NULL, *err = NULL;
+	ck_assert_int_eq(
+	    skyb_provider()->evaluate(ctx, "for (;;) {}", &res, &err),
+	    SKY_ETIMEDOUT);
+	free(err);
+	/* the loop was stopped: the page answers again */
+	ck_assert_int_eq(skyb_eval_int(ctx, "6 * 7"), 42);
+	skyb_provider()->context_close(ctx);
+	skyb_provider()->destroy(b);
+}
+END_TEST
+
+START_TEST(environment_proxy_does_not_leak_into_the_browser)
+{
+	/* a proxy that does not exist: if Chromium used it, loading the
+	 * loopback site would fail */
+	setenv("http_proxy", "http://127.0.0.1:9", 1);
+	setenv("https_proxy", "http://127.0.0.1:9", 1);
+	setenv("all_proxy", "http://127.0.0.1:9", 1);
+	void *b = skyb_browser(NULL);
+	void *ctx = skyb_context(b, NULL);
+	char *url = skyb_url(site, "basic.html");
+	json_t *r = skyb_navigate(ctx, url);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "status")), 200);
+	json_decref(r);
+	free(url);
+	skyb_provider()->context_close(ctx);
+	skyb_provider()->destroy(b);
+}
+END_TEST
+
+Suite *suite(void)
+{
+	Suite *s = suite_create("browser_faults");
+	SKYB_TEST(s, killed_browser_fails_calls_and_relaunches, setup, teardown,
+	          120);
+	SKYB_TEST(s, bad_configuration_is_refused_clearly, setup, teardown, 60);
+	SKYB_TEST(s, a_page_stuck_in_a_loop_times_out_and_recovers, setup,
+	          teardown, 60);
+	SKYB_TEST(s, environment_proxy_does_not_leak_into_the_browser, setup,
+	          teardown, 60);
+	return s;
+}
+
+int main(void)
+{
+	return skytest_run(suite());
+}

@@ -1,0 +1,333 @@
+/* Unit tests: page/ (the element tree rendered from stored snapshots of
+ * real pages, the drop order under a token budget, URL placeholders,
+ * the flattened elements and the id index). */
+#include <stdio.h>
+#include <string.h>
+
+#include <skyengine/errors.h>
+
+#include "page/page.h"
+#include "skytest.h"
+#include "util/fs.h"
+#include "util/str.h"
+
+static char *stored(const char *name)
+{
+	char *rel = sky_asprintf("tests/pages/browser/snapshots/%s", name);
+	char *path = skytest_src_path(rel);
+	size_t len = 0;
+	char *s = sky_read_file(path, &len);
+	ck_assert_msg(s != NULL, "cannot read %s", path);
+	free(rel);
+	free(path);
+	return s;
+}
+
+static sky_page_tree *render(const char *json, size_t max_tokens)
+{
+	sky_page_render_options o = SKY_PAGE_RENDER_OPTIONS_INIT;
+	o.max_tokens = max_tokens;
+	sky_page_tree *t = NULL;
+	ck_assert_int_eq(sky_page_render(json, &o, &t), 0);
+	return t;
+}
+
+/* Number of times needle occurs in hay. */
+static size_t count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(hay, needle); p;
+	     p = strstr(p + strlen(needle), needle))
+		n++;
+	return n;
+}
+
+START_TEST(script_is_embedded)
+{
+	size_t len = 0;
+	const char *s = sky_page_script(&len);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_gt(len, 1000);
+	ck_assert_ptr_nonnull(strstr(s, "G.__sky = {"));
+	ck_assert_ptr_nonnull(strstr(s, "waitQuiet"));
+}
+END_TEST
+
+START_TEST(form_tree_is_compact_and_complete)
+{
+	char *json = stored("form.json");
+	sky_page_tree *t = render(json, 0);
+	const char *text = sky_page_tree_text(t);
+	ck_assert_int_eq(sky_page_tree_cut_level(t), 0);
+
+	/* a label[for] names its input, which then needs no label= */
+	ck_assert_ptr_nonnull(strstr(text, "<label for=\"2\">First name</label>"
+	                                   "<input id=\"2\" name=\"first_name\""
+	                                   " required>"));
+	/* names that come from elsewhere are written on the control */
+	ck_assert_ptr_nonnull(strstr(text, "type=\"tel\" name=\"phone\" "
+	                                   "label=\"Phone number\""));
+	ck_assert_ptr_nonnull(strstr(text, "label=\"Choose a password\""));
+	/* selects with indexed options, the selected one marked */
+	ck_assert_ptr_nonnull(strstr(text, "<option index=0 selected>Choose"
+	                                   "<option index=1>United Kingdom"));
+	ck_assert_ptr_nonnull(strstr(text, "<option index=3 disabled>"));
+	/* radio groups keep their question */
+	ck_assert_ptr_nonnull(strstr(text, "<legend>Are you authorised to "
+	                                   "work in the UK?</legend>"));
+	ck_assert_ptr_nonnull(strstr(text, "How did you hear about us?"));
+	/* same-origin links as paths; a long foreign-looking URL as a
+	 * placeholder that restores */
+	ck_assert_ptr_nonnull(strstr(text, "href=\"/help.html\""));
+	ck_assert_ptr_nonnull(strstr(text, "href=\"{{u1}}\""));
+	ck_assert_uint_eq(sky_page_tree_url_count(t), 0 + 1);
+	ck_assert_ptr_null(strstr(text, "utm_"));
+	/* generic wrappers are not written */
+	ck_assert_ptr_null(strstr(text, "<p>"));
+	ck_assert_ptr_null(strstr(text, "<div"));
+	/* every interactable element is in the text exactly once */
+	json_t *els = sky_page_tree_elements(t);
+	size_t i;
+	json_t *e;
+	json_array_foreach(els, i, e)
+	{
+		const char *id = json_string_value(json_object_get(e, "id"));
+		char needle[32];
+		snprintf(needle, sizeof needle, " id=\"%s\"", id);
+		const char *tag = json_string_value(json_object_get(e, "tag"));
+		if (!strcmp(tag, "label") && json_object_get(e, "for"))
+			continue; /* written without its own id */
+		ck_assert_msg(count(text, needle) == 1,
+		              "id %s written %zu "
+		              "times:\n%s",
+		              id, count(text, needle), text);
+		ck_assert(sky_page_tree_shown(t, id));
+	}
+	ck_assert_ptr_null(strstr(text, "token"));
+	sky_page_tree_free(t);
+	free(json);
+}
+END_TEST
+
+START_TEST(flattened_elements_and_index)
+{
+	char *json = stored("form.json");
+	sky_page_tree *t = render(json, 0);
+	json_t *els = sky_page_tree_elements(t);
+	json_t *snap = sky_page_tree_snapshot(t);
+	ck_assert_int_eq(json_array_size(els),
+	                 json_integer_value(json_object_get(
+	                     json_object_get(snap, "stats"), "interactable")));
+	json_t *country = NULL, *auth = NULL, *email = NULL;
+	size_t i;
+	json_t *e;
+	json_array_foreach(els, i, e)
+	{
+		const char *name =
+		    json_string_value(json_object_get(e, "name"));
+		if (name && !strcmp(name, "country"))
+			country = e;
+		if (name && !strcmp(name, "auth") && !auth)
+			auth = e;
+		if (name && !strcmp(name, "email"))
+			email = e;
+	}
+	ck_assert_ptr_nonnull(country);
+	ck_assert_str_eq(json_string_value(json_object_get(country, "label")),
+	                 "Country");
+	ck_assert_int_eq(json_array_size(json_object_get(country, "options")),
+	                 4);
+	ck_assert_str_eq(json_string_value(json_object_get(auth, "group")),
+	                 "Are you authorised to work in the UK?");
+	ck_assert_str_eq(json_string_value(json_object_get(email, "type")),
+	                 "email");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(email, "placeholder")),
+	    "you@example.com");
+	/* the index answers for every id, and only for ids */
+	const char *id = json_string_value(json_object_get(email, "id"));
+	json_t *found = sky_page_tree_element(t, id);
+	ck_assert_ptr_nonnull(found);
+	ck_assert_str_eq(json_string_value(json_object_get(found, "tag")),
+	                 "input");
+	ck_assert_ptr_null(sky_page_tree_element(t, "999"));
+	ck_assert_ptr_null(sky_page_tree_element(t, NULL));
+	sky_page_tree_free(t);
+	free(json);
+}
+END_TEST
+
+START_TEST(url_placeholders_restore)
+{
+	char *json = stored("form.json");
+	sky_page_tree *t = render(json, 0);
+	const char *u1 = sky_page_tree_url(t, "{{u1}}");
+	ck_assert_ptr_nonnull(u1);
+	ck_assert(
+	    sky_str_startswith(u1, "http://127.0.0.1:8080/privacy.html?"));
+	ck_assert_str_eq(sky_page_tree_url(t, "u1"), u1);
+	ck_assert_ptr_null(sky_page_tree_url(t, "{{u2}}"));
+	ck_assert_ptr_null(sky_page_tree_url(t, "{{x1}}"));
+	char *r = sky_page_tree_restore_urls(t, "open {{u1}} then {{u9}} {{");
+	char *want = sky_asprintf("open %s then {{u9}} {{", u1);
+	ck_assert_str_eq(r, want);
+	free(r);
+	free(want);
+	sky_page_tree_free(t);
+	free(json);
+}
+END_TEST
+
+START_TEST(frames_are_written_in_place)
+{
+	char *json = stored("frames.json");
+	sky_page_tree *t = render(json, 0);
+	const char *text = sky_page_tree_text(t);
+	ck_assert_ptr_nonnull(strstr(text, "<iframe frame=\"f1\" title=\"Promo"
+	                                   "\">"));
+	ck_assert_ptr_nonnull(
+	    strstr(text, "<input id=\"f1.2\" name=\"code\">"));
+	ck_assert_ptr_nonnull(
+	    strstr(text, "<input id=\"f2.2\" name=\"code\">"));
+	ck_assert_ptr_nonnull(sky_page_tree_element(t, "f2.3"));
+	sky_page_tree_free(t);
+	free(json);
+}
+END_TEST
+
+START_TEST(table_fits_without_cuts_and_with_them)
+{
+	char *json = stored("table_rows_300.json");
+	/* the whole table, nothing dropped */
+	sky_page_tree *t = render(json, 0);
+	ck_assert_int_eq(sky_page_tree_cut_level(t), 0);
+	const char *text = sky_page_tree_text(t);
+	ck_assert_uint_eq(count(text, "<tr>"), 301);
+	ck_assert_ptr_nonnull(strstr(text, "<tr><td>Person 300<td>"
+	                                   "person300@example.com<td>"));
+	ck_assert_ptr_nonnull(strstr(text, "href=\"/staff/300\">Edit</a>"));
+	size_t full = sky_page_tree_tokens(t);
+	ck_assert_uint_eq(full, (sky_page_tree_bytes(t) + 3) / 4);
+	sky_page_tree_free(t);
+
+	/* a budget: rows go, the first ones stay, the marker counts */
+	t = render(json, 2000);
+	text = sky_page_tree_text(t);
+	ck_assert_uint_le(sky_page_tree_tokens(t), 2000);
+	ck_assert_int_ge(sky_page_tree_cut_level(t), 4);
+	ck_assert_ptr_nonnull(strstr(text, "<td>Person 1<td>"));
+	ck_assert_ptr_nonnull(strstr(text, "more rows with"));
+	ck_assert_ptr_null(strstr(text, "Person 300<"));
+	/* every element is still known, even the ones not written */
+	ck_assert_uint_eq(json_array_size(sky_page_tree_elements(t)), 300);
+	ck_assert_ptr_nonnull(sky_page_tree_element(t, "300"));
+	ck_assert(!sky_page_tree_shown(t, "300"));
+	ck_assert(sky_page_tree_shown(t, "1"));
+	sky_page_tree_free(t);
+	free(json);
+}
+END_TEST
+
+START_TEST(drop_order_is_monotonic_down_to_a_hard_cut)
+{
+	char *json = stored("table_rows_300.json");
+	int last = 0;
+	size_t budgets[] = {20000, 8000, 4000, 1000, 300, 120, 60};
+	for (size_t i = 0; i < sizeof budgets / sizeof *budgets; i++) {
+		sky_page_tree *t = render(json, budgets[i]);
+		ck_assert_uint_le(sky_page_tree_tokens(t), budgets[i]);
+		ck_assert_int_ge(sky_page_tree_cut_level(t), last);
+		last = sky_page_tree_cut_level(t);
+		sky_page_tree_free(t);
+	}
+	/* a table can shrink to its marker line; a form cannot, and a
+	 * budget too small for it needs the hard cut, which says so */
+	free(json);
+	json = stored("form.json");
+	sky_page_tree *t = render(json, 100);
+	ck_assert_int_eq(sky_page_tree_cut_level(t), 6);
+	ck_assert_uint_le(sky_page_tree_tokens(t), 100);
+	ck_assert_ptr_nonnull(strstr(sky_page_tree_text(t),
+	                             "more interactable elements not shown"));
+	/* what is written comes first in the page */
+	ck_assert_ptr_nonnull(strstr(sky_page_tree_text(t), "First name"));
+	sky_page_tree_free(t);
+	free(json);
+}
+END_TEST
+
+START_TEST(text_and_attributes_are_escaped)
+{
+	const char *json =
+	    "{\"url\": \"https://shop.test/a\", \"elements\": ["
+	    "\"price < 5 & more\","
+	    "{\"tag\": \"div\", \"children\": [\"inside\", \"\\n\","
+	    "  {\"id\": \"1\", \"tag\": \"button\", \"interactable\": true,"
+	    "   \"text\": \"Say \\\"hi\\\"\", \"label\": \"Say \\\"hi\\\"\"}]},"
+	    "{\"id\": \"2\", \"tag\": \"input\", \"interactable\": true,"
+	    " \"attrs\": {\"type\": \"text\", \"name\": \"q\"},"
+	    " \"label\": \"Find \\\"x\\\"\", \"value\": \"a\\nb\"},"
+	    "{\"id\": \"3\", \"tag\": \"a\", \"interactable\": true,"
+	    " \"attrs\": {\"href\": \"https://shop.test/cart\"}, \"text\": "
+	    "\"Cart\"},"
+	    "{\"id\": \"4\", \"tag\": \"a\", \"interactable\": true,"
+	    " \"attrs\": {\"href\": \"javascript:\"}, \"text\": \"Menu\"},"
+	    "{\"id\": \"5\", \"tag\": \"label\", \"interactable\": true,"
+	    " \"attrs\": {\"for\": \"77\"}, \"text\": \"Accept\", "
+	    "\"checked\": false}"
+	    "]}";
+	sky_page_tree *t = render(json, 0);
+	const char *text = sky_page_tree_text(t);
+	ck_assert_ptr_nonnull(strstr(text, "price &lt; 5 & more"));
+	ck_assert_ptr_nonnull(strstr(text, "inside\n<button id=\"1\">Say "
+	                                   "\"hi\"</button>"));
+	ck_assert_ptr_nonnull(strstr(text, "label=\"Find &quot;x&quot;\" "
+	                                   "value=\"a b\">"));
+	ck_assert_ptr_nonnull(strstr(text, "<a id=\"3\" href=\"/cart\">Cart"));
+	ck_assert_ptr_nonnull(strstr(text, "href=\"javascript:\""));
+	/* a label whose control is not offered keeps its own id */
+	ck_assert_ptr_nonnull(strstr(text, "<label id=\"5\">Accept</label>"));
+	sky_page_tree_free(t);
+}
+END_TEST
+
+START_TEST(bad_input_is_refused)
+{
+	sky_page_tree *t = NULL;
+	ck_assert_int_eq(sky_page_render("{oops", NULL, &t), SKY_EPARSE);
+	ck_assert_ptr_null(t);
+	ck_assert_int_eq(sky_page_render("{\"url\": \"x\"}", NULL, &t),
+	                 SKY_EPARSE);
+	ck_assert_int_eq(sky_page_render("[1, 2]", NULL, &t), SKY_EPARSE);
+	ck_assert_int_eq(sky_page_render(NULL, NULL, &t), SKY_EINVALID);
+	/* an empty page renders to nothing, not to an error */
+	ck_assert_int_eq(sky_page_render("{\"elements\": []}", NULL, &t), 0);
+	ck_assert_str_eq(sky_page_tree_text(t), "");
+	ck_assert_uint_eq(sky_page_tree_tokens(t), 0);
+	sky_page_tree_free(t);
+	sky_page_tree_free(NULL);
+	/* strange shapes inside are skipped, not trusted */
+	ck_assert_int_eq(sky_page_render("{\"elements\": [1, null, {\"tag\": "
+	                                 "7}, {\"children\": \"x\"}]}",
+	                                 NULL, &t),
+	                 0);
+	sky_page_tree_free(t);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("page");
+	TCase *tc = tcase_create("render");
+	tcase_add_test(tc, script_is_embedded);
+	tcase_add_test(tc, form_tree_is_compact_and_complete);
+	tcase_add_test(tc, flattened_elements_and_index);
+	tcase_add_test(tc, url_placeholders_restore);
+	tcase_add_test(tc, frames_are_written_in_place);
+	tcase_add_test(tc, table_fits_without_cuts_and_with_them);
+	tcase_add_test(tc, drop_order_is_monotonic_down_to_a_hard_cut);
+	tcase_add_test(tc, text_and_attributes_are_escaped);
+	tcase_add_test(tc, bad_input_is_refused);
+	suite_add_tcase(s, tc);
+	return skytest_run(s);
+}
