@@ -761,7 +761,9 @@ int sky_rules__parse_date(const char *s, char out[11])
 	}
 	if (!valid_date(y, m, d))
 		return -1;
-	snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+	/* valid_date() bounds the parts: the text fits in 11 bytes */
+	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u,
+	         (unsigned)m % 13u, (unsigned)d % 32u);
 	return 0;
 }
 
