@@ -106,9 +106,13 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	}
 	if ((rc = sky_mkdir_p(e->data_dir)))
 		goto fail;
+	if ((rc = sky_store_open(&e->store, e->data_dir, NULL)))
+		goto fail;
 	if ((rc = sky_plugins_new(e->plugin_path, &e->plugins)))
 		goto fail;
 	sky_host_set_config(e->config_json, e->data_dir);
+	if ((rc = sky_http_shared_acquire(e->config_json, &e->http)))
+		goto fail;
 	sky_log_info("engine", "engine ready: data %s, llm %s, browser %s, %d "
 	             "workers",
 	             e->data_dir, e->llm_name, e->browser_name, e->workers);
@@ -124,6 +128,8 @@ void sky_engine_free(sky_engine *e)
 	if (!e)
 		return;
 	sky_plugins_free(e->plugins);
+	sky_store_close(e->store);
+	sky_http_shared_release(e->http);
 	free(e->data_dir);
 	free(e->plugin_path);
 	free(e->llm_name);

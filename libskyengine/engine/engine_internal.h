@@ -5,7 +5,9 @@
 #include <pthread.h>
 #include <skyengine/engine.h>
 
+#include "net/http_client.h"
 #include "plugin/loader.h"
+#include "store/store.h"
 
 struct sky_engine {
 	char *data_dir;      /* absolute */
@@ -18,6 +20,8 @@ struct sky_engine {
 	int max_retries_per_step;
 	int no_execute;
 	sky_plugins *plugins;
+	sky_store *store; /* <data_dir>/skyengine.db, shared by all threads */
+	sky_http_client *http; /* the shared client (net/) */
 };
 
 /* Option value, else environment variable, else default; malloc'd. */
