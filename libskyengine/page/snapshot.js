@@ -175,19 +175,22 @@
 		case 'video': case 'audio':
 			return el.controls ? 1 : 0;
 		}
-		const role = el.getAttribute('role');
-		if (role && WIDGET_ROLES.has(role))
-			return 1;
 		if (el.isContentEditable &&
 		    !(el.parentElement && el.parentElement.isContentEditable))
 			return 1;
-		if (el.hasAttribute('onclick') || el.hasAttribute('jsaction') ||
-		    el.hasAttribute('ng-click') || el.hasAttribute('v-on:click') ||
-		    el.hasAttribute('@click'))
-			return 2;
-		const ti = el.getAttribute('tabindex');
-		if (ti !== null && +ti >= 0 && tag !== 'body' && tag !== 'html')
-			return 2;
+		if (el.hasAttributes()) {
+			const role = el.getAttribute('role');
+			if (role && WIDGET_ROLES.has(role))
+				return 1;
+			if (el.hasAttribute('onclick') || el.hasAttribute('jsaction') ||
+			    el.hasAttribute('ng-click') ||
+			    el.hasAttribute('v-on:click') || el.hasAttribute('@click'))
+				return 2;
+			const ti = el.getAttribute('tabindex');
+			if (ti !== null && +ti >= 0 && tag !== 'body' &&
+			    tag !== 'html')
+				return 2;
+		}
 		if (cs.cursor === 'pointer' && parentCursor !== 'pointer')
 			return 2;
 		return 0;
@@ -497,18 +500,19 @@
 		// cx: {textVisible, opacityZero, clip: {l,t,r,b}|null,
 		//      clipPos: clipping box is positioned, cursor}
 		function visitChildren(node, out, cx) {
-			let kids;
 			if (node.nodeType === 1 && node.shadowRoot) {
 				observeRoot(node.shadowRoot);
-				kids = node.shadowRoot.childNodes;
+				node = node.shadowRoot;
 			} else if (node.localName === 'slot') {
 				const a = node.assignedNodes({flatten: true});
-				kids = a.length ? a : node.childNodes;
-			} else {
-				kids = node.childNodes;
+				if (a.length) {
+					for (let i = 0; i < a.length; i++)
+						visit(a[i], out, cx);
+					return;
+				}
 			}
-			for (let i = 0; i < kids.length; i++)
-				visit(kids[i], out, cx);
+			for (let c = node.firstChild; c; c = c.nextSibling)
+				visit(c, out, cx);
 		}
 
 		const NONSPACE = /\S/;
@@ -541,34 +545,52 @@
 				addPageText('\n');
 				return;
 			}
+			const hasAttrs = el.hasAttributes();
 			const cs = getComputedStyle(el);
 			const disp = cs.display;
-			if (disp === 'none' || el.getAttribute('aria-hidden') === 'true')
+			if (disp === 'none' || (hasAttrs &&
+			    el.getAttribute('aria-hidden') === 'true'))
 				return;
 			const visProp = cs.visibility === 'visible';
 			const opacityZero = cx.opacityZero || cs.opacity === '0';
-			const pos = cs.position;
+			// Overflow clips only boxes with element children; position
+			// matters only where something clips. Fewer computed style
+			// reads: they are a big part of a snapshot's cost.
+			let clipsKids = false;
+			if (disp !== 'inline' && (el.firstElementChild !== null ||
+			    el.shadowRoot)) {
+				const ovx = cs.overflowX, ovy = cs.overflowY;
+				clipsKids = ovx === 'hidden' || ovx === 'clip' ||
+					ovy === 'hidden' || ovy === 'clip';
+			}
+			const pos = cx.clip || clipsKids ? cs.position : 'static';
 			let clipBox = cx.clip;
 			if (pos === 'fixed')
 				clipBox = null;
 			else if (pos === 'absolute' && clipBox && !cx.clipPos)
 				clipBox = cx.outerClip;
-			const ovx = cs.overflowX, ovy = cs.overflowY;
-			const clipsKids = ovx === 'hidden' || ovx === 'clip' ||
-				ovy === 'hidden' || ovy === 'clip';
-			const role = el.getAttribute('role');
+			const role = hasAttrs ? el.getAttribute('role') : null;
 			const cursor = cs.cursor;
 			// The box is measured only for what may be kept or clips
 			// its content: generic wrappers fold into their parent.
 			const candidate = STRUCT_TAGS.has(tag) || tag === 'iframe' ||
 				tag === 'frame' || tag === 'img' || role !== null ||
 				(cursor === 'pointer' && cx.cursor !== 'pointer') ||
-				CANDIDATE_TAGS.has(tag) || el.hasAttribute('tabindex') ||
-				el.hasAttribute('onclick') || el.isContentEditable ||
-				el.hasAttribute('jsaction') || el.hasAttribute('ng-click') ||
-				el.hasAttribute('v-on:click') || el.hasAttribute('@click');
+				CANDIDATE_TAGS.has(tag) || el.isContentEditable ||
+				(hasAttrs && (el.hasAttribute('tabindex') ||
+				 el.hasAttribute('onclick') ||
+				 el.hasAttribute('jsaction') ||
+				 el.hasAttribute('ng-click') ||
+				 el.hasAttribute('v-on:click') ||
+				 el.hasAttribute('@click')));
 			let r = null, area = false, pageX = 0, pageY = 0;
-			if (candidate || clipsKids) {
+			const cell = (tag === 'td' || tag === 'th') && cx.rowShown &&
+				!clipsKids && pos === 'static';
+			if (cell) {
+				// cells of a row on the page are on it too; measuring
+				// each one is most of a big table's cost
+				area = true;
+			} else if (candidate || clipsKids) {
 				r = el.getBoundingClientRect();
 				pageX = r.left + sx;
 				pageY = r.top + sy;
@@ -634,12 +656,15 @@
 			}
 			if (tag !== 'select' && tag !== 'textarea' && tag !== 'input') {
 				let ncx = cx;
-				if (clipsKids || pos === 'fixed' ||
+				const rowShown = tag === 'tr' ? selfVisible
+					: tag === 'td' || tag === 'th' ? false : cx.rowShown;
+				if (rowShown !== cx.rowShown || clipsKids || pos === 'fixed' ||
 				    visProp !== cx.visProp || opacityZero !==
 				    cx.opacityZero || cursor !== cx.cursor ||
 				    (pos === 'absolute' && clipBox !== cx.clip)) {
 					ncx = {
 						visProp,
+						rowShown,
 						textVisible: visProp && !opacityZero,
 						opacityZero,
 						clip: clipBox,
@@ -671,7 +696,8 @@
 		}
 
 		const root = {tag: '#root', kids: []};
-		const cx0 = {visProp: true, textVisible: true, opacityZero: false,
+		const cx0 = {visProp: true, rowShown: false, textVisible: true,
+			opacityZero: false,
 			clip: null, clipPos: false, outerClip: null, cursor: 'auto'};
 		if (document.documentElement)
 			visit(document.documentElement, root, cx0);
@@ -705,14 +731,25 @@
 		});
 	}
 
+	const KEEP_ATTRS = new Set(PLAIN_ATTRS);
+	const WIDGET_ATTRS = new Set(STATE_ATTRS);
+
+	/* The whitelisted attributes, by walking the element's own (usually
+	 * a handful) rather than asking for each name. */
 	function attrsOf(el, tag, isWidget) {
 		const a = {};
-		for (const k of PLAIN_ATTRS) {
-			const v = el.getAttribute(k);
-			if (v !== null && v !== '')
-				a[k] = clip(v, 500);
-			else if (v === '' && k === 'multiple')
-				a[k] = '';
+		const list = el.attributes;
+		for (let i = 0; i < list.length; i++) {
+			const at = list[i];
+			const k = at.name;
+			if (KEEP_ATTRS.has(k)) {
+				if (at.value !== '')
+					a[k] = clip(at.value, 500);
+				else if (k === 'multiple')
+					a[k] = '';
+			} else if (isWidget && WIDGET_ATTRS.has(k)) {
+				a[k] = clip(at.value, 100);
+			}
 		}
 		if (tag === 'a' && el.hasAttribute('href')) {
 			const h = el.getAttribute('href');
@@ -721,17 +758,12 @@
 		if (tag === 'input') {
 			const t = el.type;
 			a.type = t;
+			if (a.value !== undefined)
+				delete a.value;
 			if ((t === 'checkbox' || t === 'radio' || t === 'submit' ||
 			     t === 'button' || t === 'reset') && el.value &&
 			    el.value !== 'on')
 				a.value = clip(el.value, 200);
-		}
-		if (isWidget) {
-			for (const k of STATE_ATTRS) {
-				const v = el.getAttribute(k);
-				if (v !== null)
-					a[k] = clip(v, 100);
-			}
 		}
 		return a;
 	}
@@ -825,11 +857,14 @@
 			o.role = role;
 		if (widget)
 			o.interactable = true;
-		const attrs = attrsOf(el, tag, widget);
+		// structure carries no attributes, widgets the whitelisted ones
+		const attrs = widget ? attrsOf(el, tag, true) : {};
 		if (tag === 'label' && el.control)
 			attrs.for = idOf(el.control);
-		if (Object.keys(attrs).length)
+		for (const k in attrs) { // non-empty
 			o.attrs = attrs;
+			break;
+		}
 
 		const onlyText = nk.every((c) => typeof c === 'string');
 		let ownText = '';
@@ -848,7 +883,9 @@
 				tag === 'textarea';
 			const label = field ? fieldLabel(el, tag)
 				: widgetLabel(el, collapse(ownText));
-			if (label)
+			// a button's or link's name is usually its text: then
+			// it is not repeated
+			if (label && label !== o.text)
 				o.label = clip(label, 300);
 			const v = valueOf(el, tag);
 			if (v !== undefined)

@@ -1035,10 +1035,17 @@ int cdp_snapshot(cdp_ctx *ctx, const char *script, const char *opts_json,
 		fs.v[0].raw = NULL;
 	} else {
 		rc = splice(ctx, t, &fs, out);
+		/* element handles made while splicing; releasing them can
+		 * take milliseconds, so nobody waits for it */
+		for (size_t i = 0; i < fs.n; i++)
+			if (fs.v[i].session &&
+			    (i == 0 ||
+			     strcmp(fs.v[i].session, fs.v[0].session)))
+				cdp_post(
+				    ctx->conn, fs.v[i].session,
+				    "Runtime.releaseObjectGroup",
+				    json_pack("{s:s}", "objectGroup", "sky"));
 	}
-	cdp_call(ctx->conn, t->session, "Runtime.releaseObjectGroup",
-	         json_pack("{s:s}", "objectGroup", "sky"), call_timeout(ctx),
-	         NULL);
 	cdp_log(SKY_HOST_LOG_DEBUG, "snapshot of %zu frame(s) in %lld ms", fs.n,
 	        (long long)(cdp_now_ms() - t0));
 out:
