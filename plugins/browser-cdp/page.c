@@ -1060,7 +1060,8 @@ int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
                    size_t *len)
 {
 	json_t *opts = opts_json ? json_loads(opts_json, 0, NULL) : NULL;
-	const char *fmt = cdp_jstr(opts, "format");
+	const char *f = cdp_jstr(opts, "format");
+	int jpeg = f && !strcmp(f, "jpeg");
 	int quality = (int)cdp_jint(opts, "quality", 80);
 	int full = cdp_jbool(opts, "full_page", 0);
 	json_t *params, *res = NULL;
@@ -1068,16 +1069,14 @@ int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
 
 	*data = NULL;
 	*len = 0;
-	if (!fmt)
-		fmt = "png";
-	if (strcmp(fmt, "png") && strcmp(fmt, "jpeg")) {
+	if (f && strcmp(f, "png") && !jpeg) {
 		json_decref(opts);
 		return cdp_fail(SKY_EINVALID,
 		                "screenshot format must be png or jpeg");
 	}
-	params = json_pack("{s:s}", "format", fmt);
 	json_decref(opts);
-	if (!strcmp(fmt, "jpeg"))
+	params = json_pack("{s:s}", "format", jpeg ? "jpeg" : "png");
+	if (jpeg)
 		json_object_set_new(params, "quality",
 		                    json_integer(quality < 1     ? 1
 		                                 : quality > 100 ? 100

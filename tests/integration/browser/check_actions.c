@@ -435,8 +435,9 @@ START_TEST(wizard_across_three_pages)
 	json_decref(b);
 	json_decref(skyb_eval(ctx, "window.marker = 1"));
 	json_decref(skyb_act_ok(ctx, "{\"action_type\":\"reload_page\"}"));
-	ck_assert_str_eq(skyb_eval_str(ctx, "typeof window.marker"),
-	                 "undefined");
+	char *marker = skyb_eval_str(ctx, "typeof window.marker");
+	ck_assert_str_eq(marker, "undefined");
+	free(marker);
 	json_decref(s);
 }
 END_TEST
