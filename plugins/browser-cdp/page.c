@@ -511,7 +511,7 @@ int cdp_navigate(cdp_ctx *ctx, const char *url, const char *opts_json,
 		retries = 2;
 	int rc = SKY_ERROR;
 	for (int attempt = 0; attempt <= retries; attempt++) {
-		cdp_tab *t = cdp_ctx_tab(ctx);
+		cdp_tab *t = cdp_ctx_tab_for_navigation(ctx);
 		if (!t)
 			return cdp_errcode();
 		rc = navigate_once(ctx, t, url, cdp_now_ms() + timeout_ms,
