@@ -500,6 +500,22 @@
 		// cx: {textVisible, opacityZero, clip: {l,t,r,b}|null,
 		//      clipPos: clipping box is positioned, cursor}
 		function visitChildren(node, out, cx) {
+			if (node.firstElementChild === null && !node.shadowRoot &&
+			    node.nodeType === 1 && node.localName !== 'slot') {
+				// only text inside: one read instead of a wrapper per
+				// text node (node access in an isolated world goes
+				// through a wrapper map, so it is not cheap)
+				if (cx.textVisible) {
+					const d = node.textContent;
+					if (NONSPACE.test(d)) {
+						pushText(out, d);
+						addPageText(d);
+					} else if (d.length) {
+						pushText(out, ' ');
+					}
+				}
+				return;
+			}
 			if (node.nodeType === 1 && node.shadowRoot) {
 				observeRoot(node.shadowRoot);
 				node = node.shadowRoot;
