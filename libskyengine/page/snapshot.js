@@ -175,7 +175,7 @@
 		case 'video': case 'audio':
 			return el.controls ? 1 : 0;
 		}
-		if (el.isContentEditable &&
+		if (anyEditable && el.isContentEditable &&
 		    !(el.parentElement && el.parentElement.isContentEditable))
 			return 1;
 		if (el.hasAttributes()) {
@@ -325,6 +325,8 @@
 	}
 
 	const groupCache = new Map();
+	// isContentEditable is not free; most pages have nothing editable
+	let anyEditable = true;
 
 	function groupOf(el) {
 		const fs = el.closest('fieldset');
@@ -471,6 +473,8 @@
 			S.prefix = opts.prefix;
 		ensureObserver();
 		groupCache.clear();
+		anyEditable = document.designMode === 'on' ||
+			document.querySelector('[contenteditable]') !== null;
 		const maxNodes = opts.max_nodes > 0 ? opts.max_nodes : 60000;
 		const maxText = opts.max_text > 0 ? opts.max_text : 200000;
 		const vw = innerWidth, vh = innerHeight;
@@ -519,6 +523,9 @@
 			if (node.nodeType === 1 && node.shadowRoot) {
 				observeRoot(node.shadowRoot);
 				node = node.shadowRoot;
+				if (!anyEditable &&
+				    node.querySelector('[contenteditable]'))
+					anyEditable = true;
 			} else if (node.localName === 'slot') {
 				const a = node.assignedNodes({flatten: true});
 				if (a.length) {
@@ -592,7 +599,8 @@
 			const candidate = STRUCT_TAGS.has(tag) || tag === 'iframe' ||
 				tag === 'frame' || tag === 'img' || role !== null ||
 				(cursor === 'pointer' && cx.cursor !== 'pointer') ||
-				CANDIDATE_TAGS.has(tag) || el.isContentEditable ||
+				CANDIDATE_TAGS.has(tag) ||
+				(anyEditable && el.isContentEditable) ||
 				(hasAttrs && (el.hasAttribute('tabindex') ||
 				 el.hasAttribute('onclick') ||
 				 el.hasAttribute('jsaction') ||

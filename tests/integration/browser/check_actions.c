@@ -651,6 +651,20 @@ START_TEST(scroll_keys_hover)
 	json_decref(act_fails("invalid_action",
 	                      "{\"action_type\":\"keypress\",\"keys\":"
 	                      "[\"Hyper+Q\"]}"));
+	/* a contenteditable editor takes typing like a field */
+	json_t *ed = skyb_find(s2, "div", "Notes");
+	ck_assert_ptr_nonnull(ed);
+	json_t *er = skyb_act_ok(ctx,
+	                         "{\"action_type\":\"input_text\","
+	                         "\"element_id\":\"%s\",\"text\":"
+	                         "\"New note\"}",
+	                         str(ed, "id"));
+	ck_assert_str_eq(str(er, "value"), "New note");
+	json_decref(er);
+	char *note = skyb_eval_str(ctx, "document.getElementById('editor')."
+	                                "innerText");
+	ck_assert_str_eq(note, "New note");
+	free(note);
 	/* Enter in a one-field form submits it */
 	json_decref(skyb_act_ok(ctx,
 	                        "{\"action_type\":\"input_text\","
