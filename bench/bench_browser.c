@@ -708,13 +708,20 @@ int main(int argc, char **argv)
 		       "(processes)\n\n");
 		printf("| setting | 1 context | 4 contexts | 8 contexts | "
 		       "per extra context |\n|---|---|---|---|---|\n");
-		memory("default process model", NULL, r.pid);
-		memory("--renderer-process-limit=2",
+		memory("our flags (the plugin's default)", NULL, r.pid);
+		memory("omnibox popup WebUIs left on (Chromium's own)",
+		       "{\"args\": [\"--disable-features="
+		       "NetworkTimeServiceQuerying,BackForwardCache\"]}",
+		       r.pid);
+		memory("+ --renderer-process-limit=2",
 		       "{\"args\": [\"--renderer-process-limit=2\"]}", r.pid);
-		memory("--process-per-site",
+		memory("+ --process-per-site",
 		       "{\"args\": [\"--process-per-site\"]}", r.pid);
-		memory("--js-flags=--lite-mode",
+		memory("+ --js-flags=--lite-mode",
 		       "{\"args\": [\"--js-flags=--lite-mode\"]}", r.pid);
+		memory("+ --disable-site-isolation-trials",
+		       "{\"args\": [\"--disable-site-isolation-trials\"]}",
+		       r.pid);
 		memory_tabs(r.pid);
 	}
 	raw_stop(&r);

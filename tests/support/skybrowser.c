@@ -309,7 +309,8 @@ pid_t skyb_chromium_launch(const char *profile_dir, int *port,
 	                "--disable-component-update",
 	                "--disable-sync",
 	                "--disable-features=NetworkTimeServiceQuerying,"
-	                "BackForwardCache",
+	                "BackForwardCache,WebUIOmniboxPopup,"
+	                "WebUIOmniboxAimPopup",
 	                "--no-proxy-server",
 	                "--remote-debugging-port=0",
 	                udd,
