@@ -1242,7 +1242,7 @@ int cdp_ctx_new_tab(cdp_ctx *ctx, cdp_tab **out)
 				found = ctx->tabs[i];
 				ctx->active = i;
 			}
-		if (found || ctx->conn->dead)
+		if (found || cdp_conn_dead(ctx->conn))
 			break;
 		if (pthread_cond_timedwait(&ctx->cond, &b->lock, &dl) ==
 		    ETIMEDOUT)

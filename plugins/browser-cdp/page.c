@@ -438,7 +438,7 @@ static int wait_load(cdp_ctx *ctx, cdp_tab *t, const char *loader,
 			out = 1;
 		else if (committed)
 			out = 0;
-		if (out == 1 || ctx->conn->dead || t->closed)
+		if (out == 1 || cdp_conn_dead(ctx->conn) || t->closed)
 			break;
 		if (cdp_ctx_wait(ctx, &dl) == ETIMEDOUT)
 			break;
@@ -556,7 +556,7 @@ int cdp_wait_navigation(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
 		    (t->samedoc_seq != m->samedoc || ctx->dl_seq != m->dl ||
 		     now - start > 1500))
 			break;
-		if (now >= end || ctx->conn->dead || t->closed) {
+		if (now >= end || cdp_conn_dead(ctx->conn) || t->closed) {
 			*navigated = t->commit_seq != m->commit;
 			break;
 		}
@@ -596,7 +596,7 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 		for (;;) {
 			int64_t now = cdp_now_ms();
 			int64_t until = end;
-			if (now >= end || ctx->conn->dead || t->closed)
+			if (now >= end || cdp_conn_dead(ctx->conn) || t->closed)
 				break;
 			inflight = cdp_tab_inflight(t, now, long_ms);
 			if (t->loading) {
@@ -633,7 +633,10 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 		/* The DOM: quiet for dom_quiet ms, as seen by the page
 		 * script's MutationObserver. */
 		cdp_world w;
-		if (!ctx->b->script) {
+		pthread_mutex_lock(&ctx->b->lock);
+		int have_script = ctx->b->script != NULL;
+		pthread_mutex_unlock(&ctx->b->lock);
+		if (!have_script) {
 			snprintf(why, sizeof why,
 			         "DOM not observed (no page script yet)");
 			settled = 1;
