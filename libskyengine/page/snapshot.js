@@ -907,9 +907,7 @@
 				tag === 'textarea';
 			const label = field ? fieldLabel(el, tag)
 				: widgetLabel(el, collapse(ownText));
-			// a button's or link's name is usually its text: then
-			// it is not repeated
-			if (label && label !== o.text)
+			if (label)
 				o.label = clip(label, 300);
 			const v = valueOf(el, tag);
 			if (v !== undefined)
