@@ -18,7 +18,8 @@ function(sky_embed out_var)
     COMMAND ${CMAKE_COMMAND} -DBASE=${E_BASE} "-DFILES=${files_arg}"
             -DOUT=${out} -DNAME=${E_NAME} -P ${SKY_EMBED_SCRIPT}
     DEPENDS ${abs} ${SKY_EMBED_SCRIPT}
-    COMMENT "Embedding ${E_NAME} resources")
+    COMMENT "Embedding ${E_NAME} resources"
+    VERBATIM) # the "|" separated file list must not reach a shell unquoted
   set(${out_var} ${out} PARENT_SCOPE)
 endfunction()
 

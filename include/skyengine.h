@@ -8,5 +8,7 @@
 #include "skyengine/log.h"
 #include "skyengine/global.h"
 #include "skyengine/engine.h"
+#include "skyengine/run.h"
+#include "skyengine/host.h"
 
 #endif

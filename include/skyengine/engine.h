@@ -58,7 +58,11 @@ typedef struct sky_engine_options {
 	int no_execute;
 } sky_engine_options;
 
-#define SKY_ENGINE_OPTIONS_INIT { SKY_ENGINE_OPTIONS_VERSION }
+#ifdef __cplusplus
+#  define SKY_ENGINE_OPTIONS_INIT { SKY_ENGINE_OPTIONS_VERSION }
+#else
+#  define SKY_ENGINE_OPTIONS_INIT { .version = SKY_ENGINE_OPTIONS_VERSION }
+#endif
 
 /* Fill `opts` with defaults. Returns 0, or SKY_EINVALID for a version
  * this library does not know. */

@@ -8,11 +8,100 @@
 
 #include "util/error.h"
 #include "util/fs.h"
+#include "util/hash.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/str.h"
 
 int sky__global_ready(void);
+
+/* An integer from config section.key, else the environment, else dflt. */
+static int cfg_int(const json_t *cfg, const char *section, const char *key,
+                   const char *env, int dflt)
+{
+	json_t *v = json_object_get(json_object_get(cfg, section), key);
+	if (json_is_integer(v))
+		return (int)json_integer_value(v);
+	if (json_is_boolean(v))
+		return json_is_true(v);
+	return sky__opt_int(0, env, dflt);
+}
+
+static char *cfg_str(const json_t *cfg, const char *section, const char *key,
+                     const char *env)
+{
+	const char *v = sky_json_str(json_object_get(cfg, section), key);
+	if (v && *v)
+		return sky_strdup(v);
+	v = env ? getenv(env) : NULL;
+	return v && *v ? sky_strdup(v) : NULL;
+}
+
+static void read_agent_config(sky_engine *e)
+{
+	const json_t *c = e->config;
+	sky_agent_config *a = &e->agent;
+	a->run_timeout_s = cfg_int(c, "agent", "run_timeout_s",
+	                           "SKYENGINE_RUN_TIMEOUT", 1800);
+	a->navigate_timeout_ms = cfg_int(c, "agent", "navigate_timeout_ms",
+	                                 NULL, 30000);
+	a->settle_max_ms = cfg_int(c, "agent", "settle_max_ms", NULL, 5000);
+	a->llm_timeout_ms = cfg_int(c, "agent", "llm_timeout_ms", NULL, 120000);
+	a->check_goal = cfg_int(c, "agent", "check_goal", NULL, 2);
+	a->screenshots = cfg_int(c, "agent", "screenshots", NULL, 1);
+	a->vision = cfg_int(c, "agent", "vision", "SKYENGINE_LLM_VISION", 1);
+	a->tree_budget_tokens = cfg_int(c, "agent", "tree_budget_tokens", NULL,
+	                                12000);
+	a->v2_max_iterations = cfg_int(c, "agent", "v2_max_iterations", NULL,
+	                               10);
+	a->v2_max_steps = cfg_int(c, "agent", "v2_max_steps", NULL, 25);
+	a->wait_max_s = cfg_int(c, "agent", "wait_max_s", NULL, 10);
+	a->totp_wait_ms = cfg_int(c, "agent", "totp_wait_ms",
+	                          "SKYENGINE_TOTP_WAIT_MS", 60000);
+	e->webhook_timeout_ms = cfg_int(c, "webhook", "timeout_ms", NULL, 30000);
+	e->webhook_max_attempts = cfg_int(c, "webhook", "max_attempts", NULL, 3);
+	e->webhook_backoff_ms = cfg_int(c, "webhook", "backoff_ms", NULL, 1000);
+	e->request_opts.url_flags =
+		(cfg_int(c, "security", "block_metadata_urls",
+		         "SKYENGINE_BLOCK_METADATA_URLS", 0)
+		         ? SKY_URL_BLOCK_METADATA
+		         : 0) |
+		(cfg_int(c, "security", "block_private_urls",
+		         "SKYENGINE_BLOCK_PRIVATE_URLS", 0)
+		         ? SKY_URL_BLOCK_PRIVATE
+		         : 0);
+}
+
+/*
+ * The key that signs artifact and viewer URLs: config server.url_key,
+ * else a random key kept in <data>/url.key (0600) so URLs stay valid
+ * across restarts.
+ */
+static int load_url_key(sky_engine *e)
+{
+	e->url_key = cfg_str(e->config, "server", "url_key", NULL);
+	if (e->url_key)
+		goto done;
+	char *path = sky_path_join(e->data_dir, "url.key");
+	if (!path)
+		return sky_error_from_code(SKY_ENOMEM);
+	size_t len = 0;
+	e->url_key = sky_read_file(path, &len);
+	if (!e->url_key || len < 32) {
+		free(e->url_key);
+		e->url_key = sky_random_hex(32);
+		if (!e->url_key || sky_write_file(path, e->url_key,
+		                                  strlen(e->url_key))) {
+			free(path);
+			return sky_error_set(SKY_EIO, "cannot create %s/url.key",
+			                     e->data_dir);
+		}
+	}
+	free(path);
+done:
+	sky_secret_register(e->url_key);
+	return 0;
+}
 
 int sky_engine_options_init(sky_engine_options *opts, unsigned int version)
 {
@@ -106,9 +195,34 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	}
 	if ((rc = sky_mkdir_p(e->data_dir)))
 		goto fail;
+	if ((rc = sky_store_open(&e->store, e->data_dir, NULL)))
+		goto fail;
 	if ((rc = sky_plugins_new(e->plugin_path, &e->plugins)))
 		goto fail;
+	e->config = sky_json_loads(e->config_json);
+	read_agent_config(e);
+	e->public_url = cfg_str(e->config, "server", "public_url",
+	                        "SKYENGINE_PUBLIC_URL");
+	e->webhook_key = cfg_str(e->config, "webhook", "signing_key",
+	                         "SKYENGINE_API_KEY");
+	if (e->webhook_key)
+		sky_secret_register(e->webhook_key);
+	if ((rc = load_url_key(e)))
+		goto fail;
+	e->rctx.store = e->store;
+	e->rctx.public_url = e->public_url;
+	e->rctx.data_dir = e->data_dir;
+	e->rctx.url_key = e->url_key;
+	pthread_mutex_init(&e->prov_lock, NULL);
+	pthread_mutex_init(&e->key_lock, NULL);
+	pthread_cond_init(&e->webhook_cond, NULL);
 	sky_host_set_config(e->config_json, e->data_dir);
+	if ((rc = sky_http_shared_acquire(e->config_json, &e->http)))
+		goto fail;
+	/* From here on sky_engine_free() stops whatever started. */
+	e->started = 1;
+	if ((rc = sky__engine_start(e)))
+		goto fail;
 	sky_log_info("engine", "engine ready: data %s, llm %s, browser %s, %d "
 	             "workers",
 	             e->data_dir, e->llm_name, e->browser_name, e->workers);
@@ -123,7 +237,29 @@ void sky_engine_free(sky_engine *e)
 {
 	if (!e)
 		return;
+	if (e->started) {
+		sky__engine_stop(e);
+		sky__engine_providers_free(e);
+		pthread_mutex_destroy(&e->lock);
+		pthread_cond_destroy(&e->changed);
+		pthread_cond_destroy(&e->work);
+		pthread_mutex_destroy(&e->prov_lock);
+		pthread_mutex_destroy(&e->key_lock);
+		for (int i = 0; i < SKY_KEY_CACHE; i++)
+			free(e->key_cache[i].org);
+		pthread_cond_destroy(&e->webhook_cond);
+	}
 	sky_plugins_free(e->plugins);
+	sky_store_close(e->store);
+	json_decref(e->config);
+	if (e->url_key)
+		sky_secret_unregister(e->url_key);
+	if (e->webhook_key)
+		sky_secret_unregister(e->webhook_key);
+	free(e->url_key);
+	free(e->webhook_key);
+	free(e->public_url);
+	sky_http_shared_release(e->http);
 	free(e->data_dir);
 	free(e->plugin_path);
 	free(e->llm_name);

@@ -2,10 +2,57 @@
 #ifndef SKY_ENGINE_INTERNAL_H
 #define SKY_ENGINE_INTERNAL_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <skyengine/engine.h>
+#include <skyengine/run.h>
 
+#include "engine/request.h"
+#include "engine/response.h"
+#include "net/http_client.h"
 #include "plugin/loader.h"
+#include "store/store.h"
+
+/* One run being executed (or waiting to be) by this engine. */
+typedef struct sky_active_run {
+	char *run_id;
+	volatile int cancel;       /* set by sky_run_cancel */
+	int executing;             /* a worker holds it (else: only a key) */
+	char *signing_key;         /* webhook key from the submit, or NULL */
+	struct sky_active_run *next;
+} sky_active_run;
+
+typedef struct sky_subscriber {
+	int id;
+	sky_event_fn fn;
+	void *ud;
+} sky_subscriber;
+
+/* Verified API keys (by SHA-256), so that a GET does not hit the store
+ * for its key: positive answers only, for a minute. */
+#define SKY_KEY_CACHE 64
+typedef struct sky_key_cache_entry {
+	char sha256[65];
+	char *org;
+	int64_t until_ms; /* monotonic */
+} sky_key_cache_entry;
+
+/* Tunables of the agent, from config "agent": {...}. */
+typedef struct sky_agent_config {
+	int run_timeout_s;       /* whole run; 0: 1800 */
+	int navigate_timeout_ms; /* 0: 30000 */
+	int settle_max_ms;       /* 0: 5000 */
+	int llm_timeout_ms;      /* 0: 120000 */
+	int check_goal;          /* 0 never, 1 on unverified complete,
+	                            2 also after steps without a decision */
+	int screenshots;         /* 1: a screenshot per step */
+	int vision;              /* 1: send the screenshot to the model */
+	int tree_budget_tokens;  /* element tree budget; 0: 12000 */
+	int v2_max_iterations;   /* 0: 10 */
+	int v2_max_steps;        /* total step orders of a v2 run; 0: 25 */
+	int wait_max_s;          /* cap of a wait action; 0: 10 */
+	int totp_wait_ms;        /* how long to wait for a 2FA code */
+} sky_agent_config;
 
 struct sky_engine {
 	char *data_dir;      /* absolute */
@@ -13,15 +60,103 @@ struct sky_engine {
 	char *llm_name;
 	char *browser_name;
 	char *config_json;   /* "{}" when none */
+	json_t *config;      /* parsed config_json */
 	int workers;
 	int max_steps;
 	int max_retries_per_step;
 	int no_execute;
 	sky_plugins *plugins;
+	sky_store *store; /* <data_dir>/skyengine.db, shared by all threads */
+
+	sky_request_options request_opts;
+	sky_response_ctx rctx;
+	char *public_url;    /* config server.public_url */
+	char *url_key;       /* signs artifact/viewer URLs */
+	char *webhook_key;   /* default webhook signing key, may be NULL */
+	sky_agent_config agent;
+
+	/* Runtime (engine/runtime.c). `lock` guards everything below. */
+	pthread_mutex_t lock;
+	pthread_cond_t changed;    /* broadcast on every run change */
+	pthread_cond_t work;       /* workers wait here */
+	uint64_t change_seq;
+	int stopping;
+	sky_active_run *active;
+	sky_subscriber *subs;
+	int n_subs, next_sub_id;
+	pthread_t *threads;
+	int n_threads;
+	char **resume;             /* runs left running by a crash */
+	int n_resume;
+	int lock_fd;               /* flock on the data dir while executing */
+	int started;               /* runtime initialised (engine.c) */
+	pthread_mutex_t key_lock;
+	sky_key_cache_entry key_cache[SKY_KEY_CACHE];
+
+	/* Providers, created on first use (engine/providers.c). */
+	pthread_mutex_t prov_lock;
+	const sky_browser_provider *browser;
+	void *browser_inst;
+	struct sky_llm *llm;      /* llm/llm.h: provider + accounting */
+	const sky_proxy_provider *proxy;
+	void *proxy_inst;
+	const sky_totp_provider *totp;
+	void *totp_inst;
+
+	/* Webhook delivery (net/webhook.c). */
+	pthread_t webhook_thread;
+	int webhook_running;
+	int webhook_timeout_ms;    /* per attempt; config webhook.timeout_ms */
+	int webhook_max_attempts;  /* config webhook.max_attempts, 3 */
+	int webhook_backoff_ms;    /* first retry delay; doubles; 1000 */
+	pthread_cond_t webhook_cond;
+	sky_http_client *http; /* the shared client (net/) */
 };
 
 /* Option value, else environment variable, else default; malloc'd. */
 char *sky__opt_str(const char *opt, const char *env, const char *dflt);
 int sky__opt_int(int opt, const char *env, int dflt);
+
+/* runtime.c */
+int sky__engine_start(sky_engine *e);
+void sky__engine_stop(sky_engine *e);
+void sky__engine_run_created(sky_engine *e, const sky_task_rec *t,
+                             const sky_task_request *req,
+                             const char *signing_key);
+void sky__engine_run_canceled(sky_engine *e, const sky_task_rec *t);
+/* A run's status changed (from a worker): event + webhook when final. */
+void sky__engine_run_changed(sky_engine *e, const char *run_id);
+uint64_t sky__engine_change_seq(sky_engine *e);
+void sky__engine_wait_change(sky_engine *e, uint64_t seq, int64_t ms);
+/* Emit an event to every subscriber (json borrowed). */
+void sky__engine_emit(sky_engine *e, sky_event_type type, const char *run_id,
+                      const char *status, int order, int retry,
+                      const char *json);
+/* 1 when the run was canceled (through the API or engine shutdown). */
+int sky__engine_is_canceled(sky_engine *e, const char *run_id);
+/* 1 while the engine is shutting down (runs park instead of cancel). */
+int sky__engine_stopping(sky_engine *e);
+char *sky__run_json(sky_engine *e, const sky_task_rec *t);
+
+/* providers.c: the engine's provider instances, created on first use. */
+int sky__engine_browser(sky_engine *e, const sky_browser_provider **vt,
+                        void **inst);
+int sky__engine_llm(sky_engine *e, struct sky_llm **llm);
+/* NULL vt (and 0) when no proxy / TOTP provider is configured. */
+int sky__engine_proxy(sky_engine *e, const sky_proxy_provider **vt,
+                      void **inst);
+int sky__engine_totp(sky_engine *e, const sky_totp_provider **vt,
+                     void **inst);
+void sky__engine_providers_free(sky_engine *e);
+/* A config section as JSON text ("{}" when absent); malloc'd. */
+char *sky__engine_config_section(sky_engine *e, const char *name);
+
+/* net/webhook.c */
+int sky__webhook_start(sky_engine *e);
+void sky__webhook_stop(sky_engine *e);
+/* Queue the run's webhook (final status or cancel), signed now. */
+int sky__webhook_enqueue(sky_engine *e, const sky_task_rec *t,
+                         const char *signing_key);
+void sky__webhook_kick(sky_engine *e);
 
 #endif

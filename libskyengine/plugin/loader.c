@@ -42,7 +42,7 @@ struct sky_registrar {
 struct sky_plugins {
 	pthread_mutex_t lock;
 	char *search; /* ':'-joined directories */
-	struct plugin *plugins;
+	struct plugin **plugins; /* pointers: providers point at them */
 	size_t n_plugins;
 	struct provider *providers;
 	size_t n_providers;
@@ -331,6 +331,35 @@ static int host_register(sky_registrar *reg, sky_provider_kind kind,
 	return 0;
 }
 
+/*
+ * The plugin directory of the installation this library belongs to,
+ * found relative to the library file itself (<libdir>/skyengine/plugins
+ * beside <libdir>/libskyengine.so), so that an installation moved to
+ * another prefix still finds its plugins. NULL when that directory does
+ * not exist (a static link, the build tree).
+ */
+static char *relative_install_dir(void)
+{
+	Dl_info info;
+	struct stat st;
+	if (!dladdr((void *)&sky_plugins_new, &info) || !info.dli_fname)
+		return NULL;
+	char *lib = sky_strdup(info.dli_fname);
+	char *slash = lib ? strrchr(lib, '/') : NULL;
+	if (!slash) {
+		free(lib);
+		return NULL;
+	}
+	*slash = '\0';
+	char *dir = sky_asprintf("%s/skyengine/plugins", lib);
+	free(lib);
+	if (!dir || stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
 int sky_plugins_new(const char *search_path, sky_plugins **out)
 {
 	sky_buf b = {0};
@@ -348,6 +377,12 @@ int sky_plugins_new(const char *search_path, sky_plugins **out)
 		sky_buf_puts(&b, env);
 		sky_buf_putc(&b, ':');
 	}
+	char *rel = relative_install_dir();
+	if (rel && strcmp(rel, SKY_PLUGIN_INSTALL_DIR)) {
+		sky_buf_puts(&b, rel);
+		sky_buf_putc(&b, ':');
+	}
+	free(rel);
 	sky_buf_puts(&b, SKY_PLUGIN_INSTALL_DIR);
 	p->search = sky_buf_steal(&b);
 	if (!p->search) {
@@ -366,12 +401,13 @@ void sky_plugins_free(sky_plugins *p)
 		free(p->providers[i].vtable);
 	free(p->providers);
 	for (size_t i = p->n_plugins; i-- > 0;) {
-		struct plugin *pl = &p->plugins[i];
+		struct plugin *pl = p->plugins[i];
 		if (pl->unload)
 			pl->unload();
 		if (pl->handle)
 			dlclose(pl->handle);
 		free(pl->path);
+		free(pl);
 	}
 	free(p->plugins);
 	free(p->search);
@@ -413,7 +449,7 @@ static char *find_file(sky_plugins *p, const char *name)
 static int load_file(sky_plugins *p, const char *path)
 {
 	for (size_t i = 0; i < p->n_plugins; i++)
-		if (!strcmp(p->plugins[i].path, path))
+		if (!strcmp(p->plugins[i]->path, path))
 			return 0;
 
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -455,15 +491,17 @@ static int load_file(sky_plugins *p, const char *path)
 		                     path, SKY_PLUGIN_SYM_LOAD);
 	}
 
-	struct plugin *np = realloc(p->plugins,
-	                            (p->n_plugins + 1) * sizeof *np);
-	if (!np) {
+	struct plugin **np = realloc(p->plugins,
+	                             (p->n_plugins + 1) * sizeof *np);
+	struct plugin *pl = calloc(1, sizeof *pl);
+	if (np)
+		p->plugins = np;
+	if (!np || !pl || !(pl->path = sky_strdup(path))) {
+		free(pl);
 		dlclose(h);
 		return sky_error_from_code(SKY_ENOMEM);
 	}
-	p->plugins = np;
-	struct plugin *pl = &p->plugins[p->n_plugins];
-	*pl = (struct plugin){sky_strdup(path), h, NULL};
+	pl->handle = h;
 	*(void **)&pl->unload = dlsym(h, SKY_PLUGIN_SYM_UNLOAD);
 
 	size_t before = p->n_providers;
@@ -489,11 +527,12 @@ static int load_file(sky_plugins *p, const char *path)
 			pl->unload();
 		dlclose(h);
 		free(pl->path);
+		free(pl);
 		return sky_error_set(SKY_EPLUGIN, "plugin %s: load failed: %s",
 		                     path, detail);
 	}
 	free(err);
-	p->n_plugins++;
+	p->plugins[p->n_plugins++] = pl;
 	sky_log_info("plugins", "loaded %s", path);
 	return 0;
 }

@@ -28,4 +28,30 @@ echo "pkg-config consumer: $out2"
 [ "$out" = "$out2" ]
 plugindir=$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --variable=plugindir skyengine-plugin)
 test -d "$plugindir"
+# 3. an out-of-tree plugin built with skyengine-plugin.pc only
+PKG_CONFIG_PATH="$libdir/pkgconfig" make -s -C "$prefix-consumer" \
+     -f "$src/examples/plugin-hello/Makefile" VPATH="$src/examples/plugin-hello" \
+     llm-hello.so >/dev/null
+nm -D --defined-only "$prefix-consumer/llm-hello.so" | grep -q " sky_plugin_load$"
+nm -D --defined-only "$prefix-consumer/llm-hello.so" | grep -q " sky_plugin_abi$"
+# only the two entry points are exported (hidden visibility)
+[ "$(nm -D --defined-only "$prefix-consumer/llm-hello.so" | grep -c ' T ')" -eq 2 ]
+# 4. examples/embed.c against the install: a real task on the installed
+#    plugins (offline planner, Chromium) and the installed demo site.
+cc -std=c11 -o "$prefix-consumer/embed" "$src/examples/embed.c" \
+   $(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs skyengine)
+"$prefix/bin/skyengine-demo-site" --port 0 --port-file "$prefix-consumer/site.port" \
+   >"$prefix-consumer/site.log" 2>&1 &
+site=$!
+trap 'kill $site 2>/dev/null; wait $site 2>/dev/null' EXIT
+for _ in $(seq 100); do [ -s "$prefix-consumer/site.port" ] && break; sleep 0.1; done
+port=$(cat "$prefix-consumer/site.port")
+(cd "$prefix-consumer" && env -u SKYENGINE_PLUGIN_PATH LD_LIBRARY_PATH="$libdir" \
+   SKYENGINE_DATA="$prefix-consumer/embed-data" ./embed \
+   "Apply for a job on behalf of this person: name: Chris P Bacon. email: chris@pbacon.com" \
+   "http://127.0.0.1:$port/" '{"application_success": {"type": "boolean"}}' \
+   >"$prefix-consumer/embed.out")
+grep -q '"application_success":true' "$prefix-consumer/embed.out"
+grep -q "application received from Chris P Bacon" "$prefix-consumer/site.log"
+echo "embed: completed, the site received the application"
 echo OK

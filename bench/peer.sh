@@ -1,0 +1,61 @@
+#!/bin/sh
+# Peer benchmark: Stagehand 3 act() (default settle and settle disabled) and
+# playwright-core direct actions on the local pages of bench/pages/, with a
+# zero-latency fake model; prints a table, writes bench/out/peer.json.
+# Usage: bench/peer.sh [reps]   (default 20 timed repetitions per page, after
+# 2 warm-ups; CHROMIUM=path to pick the browser). See bench/PEER.md.
+set -eu
+cd "$(dirname "$0")"
+reps=${1:-20}
+warmup=${WARMUP:-2}
+out=out
+mkdir -p "$out"
+
+# Install the pinned peers when missing or when the lock file changed.
+if [ ! -f peer/node_modules/.package-lock.json ] ||
+   [ peer/package-lock.json -nt peer/node_modules/.package-lock.json ]; then
+  (cd peer && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+srv=""
+cleanup() {
+  if [ -n "$srv" ]; then
+    kill "$srv" 2>/dev/null || true
+    wait "$srv" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+node peer/servers.mjs >"$out/peer-servers.json" 2>"$out/peer-servers.log" &
+srv=$!
+i=0
+while [ ! -s "$out/peer-servers.json" ]; do
+  i=$((i + 1))
+  if [ $i -gt 100 ] || ! kill -0 "$srv" 2>/dev/null; then
+    echo "peer.sh: the page/model servers did not start:" >&2
+    cat "$out/peer-servers.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+field() { node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[process.argv[2]])' "$out/peer-servers.json" "$1"; }
+pages=$(field pages)
+llm=$(field llm)
+get() { node -e 'fetch(process.argv[1], {method: process.argv[2]}).then(r => r.text()).then(t => process.stdout.write(t))' "$@"; }
+chromium=$(${CHROMIUM:-/usr/lib/chromium/chromium} --version 2>/dev/null || echo unknown)
+echo "pages $pages, model $llm, $chromium, $reps reps after $warmup warm-ups" >&2
+
+for mode in default nosettle; do
+  get "${llm%/v1}/__reset" POST >/dev/null
+  timeout 1200 node peer/stagehand.mjs --pages "$pages" --llm "$llm" --reps "$reps" \
+    --warmup "$warmup" --modes "$mode" --out "$out/peer-stagehand-$mode.json"
+  get "${llm%/v1}/__records" GET >"$out/peer-records-$mode.json"
+done
+timeout 600 node peer/playwright.mjs --pages "$pages" --reps "$reps" --warmup "$warmup" \
+  --out "$out/peer-playwright.json"
+
+node peer/report.mjs --out "$out/peer.json" --chromium "$chromium" \
+  --playwright "$out/peer-playwright.json" \
+  --stagehand "default=$out/peer-stagehand-default.json,nosettle=$out/peer-stagehand-nosettle.json" \
+  --records "default=$out/peer-records-default.json,nosettle=$out/peer-records-nosettle.json"

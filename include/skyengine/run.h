@@ -1,0 +1,149 @@
+/*
+ * skyengine: runs. Submit a task run from the Skyvern Tasks API request
+ * JSON, follow it, list, cancel. Runs execute in the background on the
+ * engine's worker pool; results read back as the API's JSON shapes, so a
+ * host can serve them as they are (tools/skyengine-server does).
+ */
+#ifndef SKYENGINE_RUN_H
+#define SKYENGINE_RUN_H
+
+#include "common.h"
+#include "engine.h"
+
+SKY_BEGIN_DECLS
+
+#define SKY_SUBMIT_OPTIONS_VERSION 1
+
+typedef struct sky_submit_options {
+	unsigned int version;
+	/* Organization the run belongs to; NULL = the default one. (In the
+	 * read functions below, "*" means any organization: for hosts that
+	 * checked access another way, such as a signed link.) */
+	const char *organization_id;
+	/* A client's idempotency key: a second submit with the same key
+	 * (per organization) returns the first run instead of a new one. */
+	const char *idempotency_key;
+	/* Key that signs this run's webhooks (x-skyvern-signature); NULL =
+	 * the engine's webhook key. Stored hashed, never logged. */
+	const char *webhook_signing_key;
+} sky_submit_options;
+
+#ifdef __cplusplus
+#  define SKY_SUBMIT_OPTIONS_INIT { SKY_SUBMIT_OPTIONS_VERSION }
+#else
+#  define SKY_SUBMIT_OPTIONS_INIT { .version = SKY_SUBMIT_OPTIONS_VERSION }
+#endif
+
+/*
+ * Validate and store a task run request (the JSON body of
+ * POST /v1/run/tasks). The run is durable when this returns; it executes
+ * in the background.
+ *
+ * On success returns 0, *out_json is the run response (Tasks API shape,
+ * status "created"), *http_status is 200 (or 200 with the existing run
+ * for a repeated idempotency key).
+ * On failure returns a negative code, *out_json is the API's error body
+ * and *http_status the API's status: 422 validation ({"detail": [...]},
+ * FastAPI shape), 400 bad URL, 404 unknown browser session.
+ * out_json is owned by the caller (sky_free). opts may be NULL.
+ */
+SKY_API int sky_run_submit(sky_engine *engine, const char *request_json,
+                           const sky_submit_options *opts, char **out_json,
+                           int *http_status);
+
+/* The run response JSON of a run (GET /v1/runs/{id}); SKY_ENOTFOUND when
+ * the run does not exist in that organization (NULL = default). */
+SKY_API int sky_run_get(sky_engine *engine, const char *organization_id,
+                        const char *run_id, char **out_json);
+
+/*
+ * Cancel a run (POST /v1/runs/{id}/cancel). Returns 0 when the run was
+ * created/queued/running and is now canceled (a running run stops within
+ * one action). Otherwise a negative code with *http_status and
+ * *error_json as the API answers: 404 unknown, 400 already final.
+ */
+SKY_API int sky_run_cancel(sky_engine *engine, const char *organization_id,
+                           const char *run_id, char **error_json,
+                           int *http_status);
+
+/*
+ * Block until the run reaches a final status or timeout_ms passes
+ * (<= 0: no limit). Returns 0 with *out_json (run response) when final,
+ * SKY_ETIMEDOUT otherwise (*out_json still filled with the current
+ * state).
+ */
+SKY_API int sky_run_wait(sky_engine *engine, const char *run_id,
+                         int timeout_ms, char **out_json);
+
+#define SKY_LIST_OPTIONS_VERSION 1
+
+typedef struct sky_list_options {
+	unsigned int version;
+	const char *organization_id; /* NULL = default */
+	int page;                    /* >= 1, default 1 */
+	int page_size;               /* >= 1, default 10 */
+	/* Comma-separated statuses to keep ("running,queued"); NULL = all. */
+	const char *statuses;
+	/* Comma-separated run types (task_v1, task_v2); NULL = all. */
+	const char *run_types;
+	const char *sort;            /* "created_at" (default) | "modified_at" */
+	int ascending;               /* 0 = newest first */
+} sky_list_options;
+
+#ifdef __cplusplus
+#  define SKY_LIST_OPTIONS_INIT { SKY_LIST_OPTIONS_VERSION }
+#else
+#  define SKY_LIST_OPTIONS_INIT { .version = SKY_LIST_OPTIONS_VERSION }
+#endif
+
+/* GET /api/v1/tasks: a JSON array of task objects (legacy shape). */
+SKY_API int sky_tasks_list(sky_engine *engine, const sky_list_options *opts,
+                           char **out_json);
+
+/* GET /v1/runs: a JSON array of run summaries. */
+SKY_API int sky_runs_list(sky_engine *engine, const sky_list_options *opts,
+                          char **out_json);
+
+/* GET /api/v1/tasks/{id}/steps: a JSON array of steps ordered by
+ * (order, retry_index); "[]" for an unknown task, as the API does. */
+SKY_API int sky_run_steps(sky_engine *engine, const char *organization_id,
+                          const char *run_id, char **out_json);
+
+/* GET /v1/runs/{id}/artifacts: a JSON array of artifacts. */
+SKY_API int sky_run_artifacts(sky_engine *engine, const char *organization_id,
+                              const char *run_id, char **out_json);
+
+typedef enum sky_event_type {
+	SKY_EVENT_RUN_STATUS = 1,    /* status changed; json = run response */
+	SKY_EVENT_STEP_STARTED = 2,  /* json = the step */
+	SKY_EVENT_STEP_FINISHED = 3, /* json = the step with its actions */
+	SKY_EVENT_ACTION = 4,        /* json = {"action": ..., "result": ...} */
+} sky_event_type;
+
+typedef struct sky_event {
+	unsigned int version;
+	sky_event_type type;
+	const char *run_id;
+	const char *status;  /* run status (RUN_STATUS) or step status */
+	int step_order;      /* -1 when not about a step */
+	int retry_index;
+	const char *json;    /* details, see sky_event_type; borrowed */
+} sky_event;
+
+/*
+ * Receive events from every run of the engine. Called on worker threads,
+ * concurrently; must not block for long and must not call back into the
+ * engine's run functions for the same run synchronously. Returns an id
+ * for sky_engine_unsubscribe(), or a negative code.
+ */
+typedef void (*sky_event_fn)(const sky_event *event, void *userdata);
+SKY_API int sky_engine_subscribe(sky_engine *engine, sky_event_fn fn,
+                                 void *userdata);
+SKY_API void sky_engine_unsubscribe(sky_engine *engine, int subscription);
+
+/* Free a string returned by the library. NULL-safe. */
+SKY_API void sky_free(void *p);
+
+SKY_END_DECLS
+
+#endif

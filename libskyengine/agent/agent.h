@@ -1,0 +1,139 @@
+/*
+ * Internal: the agent executes one run: task v1 (a step loop: observe,
+ * plan, act, record, decide) or task v2 (a planning loop of mini-goals,
+ * each run as v1 steps in the same browser context). DESIGN §2 is the map;
+ * docs/agent.md the details.
+ */
+#ifndef SKY_AGENT_H
+#define SKY_AGENT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "engine/engine_internal.h"
+#include "planner/planner.h"
+#include "store/store.h"
+
+/* Execute a claimed (or resumed) run to a final status. The task is in
+ * `running`. Returns when the run is final, canceled or parked. */
+void sky_agent_execute(sky_engine *e, const sky_task_rec *task);
+
+/* What one observation of the page gave. */
+typedef struct sky_obs {
+	json_t *snapshot;      /* internals §1 */
+	json_t *elements;      /* flattened, internals §5 */
+	char *tree;            /* element tree text (internals §2) */
+	json_t *url_map;       /* {"u1": "https://..."} */
+	json_t *state;         /* page_state: url, title, tabs, dialogs */
+	char *url;
+	char *title;
+	char *page_text;
+	unsigned char *png;    /* screenshot, may be NULL */
+	size_t png_len;
+	int settle_ms, snapshot_ms, tree_ms, state_ms, screenshot_ms;
+} sky_obs;
+
+/* Where a step's time went, in ms (the step's output "timings_ms"). */
+typedef struct sky_step_timing {
+	int settle, snapshot, tree, state, screenshot; /* observe */
+	int record;                                    /* artifacts */
+	int prompt, llm, parse;                        /* plan */
+	int act;
+	int total;
+} sky_step_timing;
+
+void sky_obs_free(sky_obs *o);
+
+/* The run being executed. */
+typedef struct sky_run {
+	sky_engine *e;
+	const sky_task_rec *task;
+	char *run_dir;            /* <data>/runs/<id> */
+	const sky_browser_provider *bvt;
+	void *browser;
+	void *ctx;                /* the run's browser context */
+	char *download_dir;
+	struct sky_llm *llm;
+	json_t *payload;          /* navigation_payload or null */
+	json_t *schema;           /* data_extraction_schema or null */
+	json_t *mapping;          /* error_code_mapping or null */
+	json_t *history;          /* internals §5 history, all steps */
+	json_t *errors;           /* surfaced user error codes */
+	json_t *output;           /* last extraction result, or NULL */
+	json_t *downloads;        /* files downloaded so far */
+	int64_t deadline_ms;      /* monotonic */
+	int max_steps;
+	int max_retries;
+	int totp_available;
+	char *last_url;           /* last page URL seen */
+	/* current step */
+	sky_step_rec *step;
+	int next_order;           /* for v2: orders continue across goals */
+	sky_step_timing t;        /* timings of the current step */
+	char *last_error;         /* short text of the last failure */
+	json_t *recent_errors;    /* strings, newest last (max 5) */
+	int resumed;
+	int resume_retry;         /* retry index of the first step after a
+	                             resume */
+	sky_step_usage pending;   /* usage of calls made outside a step */
+} sky_run;
+
+/* Outcome of a v1 loop (also a v2 mini-goal). */
+typedef enum sky_v1_result {
+	SKY_V1_COMPLETED = 0,
+	SKY_V1_TERMINATED,
+	SKY_V1_FAILED,
+	SKY_V1_CANCELED,
+	SKY_V1_TIMED_OUT,
+	SKY_V1_PARKED,
+} sky_v1_result;
+
+typedef struct sky_v1_goal {
+	const char *goal;       /* what to reach */
+	const char *big_goal;   /* v2: the whole user goal, context */
+	int max_steps;          /* orders this goal may use */
+	int extract_only;       /* schema task without navigation */
+	const char *extraction_goal; /* v2 extract mini-goals */
+} sky_v1_goal;
+
+/* Runs the v1 step loop for one goal; *reason receives the failure or
+ * termination reason (malloc'd). */
+sky_v1_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason);
+/* Runs the v2 planning loop. */
+sky_v1_result sky_agent_v2(sky_run *r, char **reason);
+
+/* observe.c */
+int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out);
+void sky_agent_page_input(const sky_obs *o, sky_planner_page *page);
+
+/* llm.c: one model call; adds usage to the current step. */
+int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
+                  char **answer);
+
+/* act.c: one action; *result is the result object. */
+int sky_agent_act(sky_run *r, const json_t *action, const sky_obs *o,
+                  json_t **result);
+
+/* extract.c */
+int sky_agent_extract(sky_run *r, const char *goal, const char *extraction_goal,
+                      json_t **value);
+void sky_agent_surface_errors(sky_run *r, const char *reasoning,
+                              const json_t *action_errors);
+char *sky_agent_failure_summary(sky_run *r);
+/* check-goal: SKY_GOAL_* and a reason (malloc'd). */
+int sky_agent_check_goal(sky_run *r, const char *goal, sky_obs *o,
+                         char **reason);
+
+/* totp.c: poll the run's totp_url for a code (signed like webhooks). */
+char *sky__totp_url_fetch(sky_engine *e, const sky_task_rec *t, char **why);
+
+/* record.c */
+int sky_agent_artifact(sky_run *r, const char *kind, const char *name,
+                       const void *data, size_t len, int redact);
+void sky_agent_note_error(sky_run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int sky_agent_write_recording(sky_run *r);
+int sky_agent_cancelled(sky_run *r);
+int sky_agent_timed_out(sky_run *r);
+
+#endif

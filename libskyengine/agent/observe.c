@@ -1,0 +1,192 @@
+/* Observe: settle the page, snapshot it, render the element tree, read
+ * the page state (tabs, dialogs, downloads) and take a screenshot. */
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "page/page.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "util/time.h"
+
+void sky_obs_free(sky_obs *o)
+{
+	if (!o)
+		return;
+	json_decref(o->snapshot);
+	json_decref(o->elements);
+	json_decref(o->url_map);
+	json_decref(o->state);
+	free(o->tree);
+	free(o->url);
+	free(o->title);
+	free(o->page_text);
+	free(o->png);
+	free(o);
+}
+
+void sky_agent_page_input(const sky_obs *o, sky_planner_page *page)
+{
+	memset(page, 0, sizeof *page);
+	page->url = o->url;
+	page->title = o->title;
+	page->element_tree = o->tree;
+	page->snapshot = o->snapshot;
+	page->page_text = o->page_text;
+	page->dialogs = json_object_get(o->state, "dialogs");
+	page->tabs = json_object_get(o->state, "tabs");
+}
+
+/* Call a plugin operation that returns JSON text and parse it. */
+static int take_json(int rc, char *text, char *err, const char *what,
+                     json_t **out)
+{
+	*out = NULL;
+	if (rc) {
+		rc = sky_error_set(rc, "%s failed: %s", what,
+		                   err ? err : sky_strerror(rc));
+		free(err);
+		free(text);
+		return rc;
+	}
+	free(err);
+	*out = sky_json_loads(text);
+	free(text);
+	if (!*out)
+		return sky_error_set(SKY_EBROWSER, "%s returned invalid JSON",
+		                     what);
+	return 0;
+}
+
+/* Record the files the browser finished downloading since last time. */
+static void note_downloads(sky_run *r, const json_t *state)
+{
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(state, "downloads"), i, d)
+	{
+		const char *path = sky_json_str(d, "path");
+		if (!path || !sky_str_startswith(path, r->e->data_dir))
+			continue;
+		const char *rel = path + strlen(r->e->data_dir);
+		while (*rel == '/')
+			rel++;
+		/* A file is recorded once, whichever way we saw it. */
+		size_t k;
+		json_t *seen;
+		int dup = 0;
+		json_array_foreach(r->downloads, k, seen)
+			dup |= sky_str_eq(json_string_value(seen), rel);
+		if (dup)
+			continue;
+		json_array_append_new(r->downloads, json_string(rel));
+		sky_store_artifact_add(r->e->store, r->task->task_id,
+		                       r->step ? r->step->step_id : NULL,
+		                       SKY_ARTIFACT_DOWNLOAD, rel,
+		                       sky_json_int(d, "size", 0),
+		                       sky_json_str(d, "sha256"), NULL);
+	}
+}
+
+int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
+{
+	const sky_browser_provider *b = r->bvt;
+	sky_obs *o = calloc(1, sizeof *o);
+	char *text = NULL, *err = NULL;
+	int rc;
+	int64_t t0 = sky_time_mono_ms();
+	*out = NULL;
+	if (!o)
+		return sky_error_from_code(SKY_ENOMEM);
+
+	if (b->settle) {
+		char opts[96];
+		json_t *res = NULL;
+		snprintf(opts, sizeof opts, "{\"max_ms\":%d}",
+		         r->e->agent.settle_max_ms);
+		rc = b->settle(r->ctx, opts, &text, &err);
+		/* An unsettled page is still observed: busy pages exist. */
+		if (take_json(rc, text, err, "settle", &res) == 0 &&
+		    !sky_json_bool(res, "settled", 1))
+			sky_log_debug("agent", "run %s: page not settled: %s",
+			              r->task->task_id,
+			              sky_json_str(res, "reason")
+			                      ? sky_json_str(res, "reason")
+			                      : "?");
+		json_decref(res);
+		text = err = NULL;
+	}
+	int64_t t1 = sky_time_mono_ms();
+	o->settle_ms = (int)(t1 - t0);
+
+	rc = b->snapshot(r->ctx, sky_page_script(NULL), "{}", &text, &err);
+	if ((rc = take_json(rc, text, err, "snapshot", &o->snapshot)))
+		goto fail;
+	text = err = NULL;
+	int64_t t2 = sky_time_mono_ms();
+	o->snapshot_ms = (int)(t2 - t1);
+
+	int64_t t_tree = sky_time_mono_ms();
+	sky_page_render_options ro;
+	sky_page_tree *tree = NULL;
+	sky_page_render_options_init(&ro);
+	ro.max_tokens = (size_t)r->e->agent.tree_budget_tokens;
+	if ((rc = sky_page_render_json(o->snapshot, &ro, &tree)))
+		goto fail;
+	o->tree = sky_strdup(sky_page_tree_text(tree));
+	o->elements = json_incref(sky_page_tree_elements(tree));
+	o->url_map = json_object();
+	for (size_t i = 1; i <= sky_page_tree_url_count(tree); i++) {
+		char key[32];
+		snprintf(key, sizeof key, "u%zu", i);
+		const char *u = sky_page_tree_url(tree, key);
+		if (u)
+			json_object_set_new(o->url_map, key, json_string(u));
+	}
+	sky_page_tree_free(tree);
+	o->tree_ms = (int)(sky_time_mono_ms() - t_tree);
+	o->url = sky_strdup(sky_json_str(o->snapshot, "url"));
+	o->title = sky_strdup(sky_json_str(o->snapshot, "title"));
+	o->page_text = sky_strdup(sky_json_str(o->snapshot, "text"));
+
+	int64_t t_state = sky_time_mono_ms();
+	if (b->page_state) {
+		rc = b->page_state(r->ctx, &text, &err);
+		if (take_json(rc, text, err, "page_state", &o->state) == 0)
+			note_downloads(r, o->state);
+		text = err = NULL;
+	}
+	if (!o->state)
+		o->state = json_object();
+	o->state_ms = (int)(sky_time_mono_ms() - t_state);
+
+	if (with_screenshot && b->screenshot) {
+		int64_t t3 = sky_time_mono_ms();
+		unsigned char *img = NULL;
+		size_t len = 0;
+		rc = b->screenshot(r->ctx, "{\"format\":\"jpeg\",\"quality\":70}",
+		                   &img, &len, &err);
+		if (rc) {
+			sky_log_warn("agent", "run %s: screenshot failed: %s",
+			             r->task->task_id, err ? err : "?");
+			free(err);
+			err = NULL;
+		} else {
+			o->png = img;
+			o->png_len = len;
+		}
+		o->screenshot_ms = (int)(sky_time_mono_ms() - t3);
+	}
+	if (o->url) {
+		free(r->last_url);
+		r->last_url = sky_strdup(o->url);
+	}
+	*out = o;
+	return 0;
+fail:
+	sky_obs_free(o);
+	return rc;
+}

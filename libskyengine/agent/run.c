@@ -1,0 +1,384 @@
+/*
+ * One run from `running` to a final status: set up the browser context
+ * (downloads, headers, proxy), resume what a crash interrupted, navigate,
+ * run the v1 or v2 loop, extract, surface error codes, store the final
+ * status, write the recording, close the context.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "util/time.h"
+
+#define RESUME_LIMIT 3
+#define INTERRUPTED "the engine restarted during the step"
+
+static void run_free(sky_run *r)
+{
+	if (r->ctx)
+		r->bvt->context_close(r->ctx);
+	json_decref(r->payload);
+	json_decref(r->schema);
+	json_decref(r->mapping);
+	json_decref(r->history);
+	json_decref(r->errors);
+	json_decref(r->output);
+	json_decref(r->downloads);
+	json_decref(r->recent_errors);
+	sky_step_rec_free(r->step);
+	free(r->run_dir);
+	free(r->download_dir);
+	free(r->last_url);
+	free(r->last_error);
+}
+
+static int set_final(sky_run *r, sky_task_status st, const char *reason)
+{
+	if (json_array_size(r->errors)) {
+		char *e = sky_json_dumps(r->errors);
+		sky_store_task_set_errors(r->e->store, r->task->task_id, e);
+		free(e);
+	}
+	if (r->output) {
+		char *o = sky_json_dumps(r->output);
+		sky_store_task_set_output(r->e->store, r->task->task_id, o);
+		free(o);
+	}
+	int rc = sky_store_task_set_status(r->e->store, r->task->task_id, st,
+	                                   reason, NULL);
+	if (rc)
+		/* Canceled meanwhile (finals are frozen): that status wins. */
+		sky_log_info("agent", "run %s: not moved to %s: %s",
+		             r->task->task_id, sky_task_status_name(st),
+		             sky_error_last());
+	else
+		sky_log_info("agent", "run %s %s%s%s", r->task->task_id,
+		             sky_task_status_name(st), reason ? ": " : "",
+		             reason ? reason : "");
+	return rc;
+}
+
+/* "reason (error codes: A, B)" when codes were surfaced. */
+static char *with_codes(sky_run *r, const char *reason)
+{
+	if (!json_array_size(r->errors))
+		return sky_strdup(reason);
+	sky_buf b = {0};
+	size_t i;
+	json_t *e;
+	sky_buf_puts(&b, reason);
+	sky_buf_puts(&b, " (error codes: ");
+	json_array_foreach(r->errors, i, e)
+	{
+		if (i)
+			sky_buf_puts(&b, ", ");
+		sky_buf_puts(&b, sky_json_str(e, "error_code"));
+	}
+	sky_buf_puts(&b, ")");
+	return sky_buf_steal(&b);
+}
+
+/*
+ * Proxy for the run's context. {"url": ...} is used as given; NONE goes
+ * direct; other locations go through the proxy provider. Without one the
+ * run goes direct and says so (proxy_applied), rather than failing every
+ * default request.
+ */
+static json_t *proxy_for(sky_run *r)
+{
+	json_t *loc = sky_json_or_null(r->task->proxy_location);
+	json_t *proxy = NULL, *applied = NULL;
+	const char *name = json_string_value(loc);
+	if (json_is_null(loc) || (name && !strcmp(name, "NONE"))) {
+		applied = json_pack("{s:b, s:s}", "applied", 1, "mode",
+		                    "direct");
+	} else if (json_is_object(loc) && sky_json_str(loc, "url")) {
+		proxy = json_pack("{s:s}", "server", sky_json_str(loc, "url"));
+		applied = json_pack("{s:b, s:s}", "applied", 1, "mode",
+		                    "request_url");
+	} else {
+		const sky_proxy_provider *vt = NULL;
+		void *inst = NULL;
+		int rc = sky__engine_proxy(r->e, &vt, &inst);
+		char *text = NULL, *err = NULL;
+		if (!rc && vt)
+			rc = vt->resolve(inst, r->task->proxy_location,
+			                 r->task->task_id, &text, &err);
+		if (!rc && vt && text) {
+			proxy = sky_json_loads(text);
+			applied = json_pack("{s:b, s:s, s:O}", "applied", 1,
+			                    "mode", "provider", "location", loc);
+		} else {
+			const char *why = !vt ? "no proxy provider is configured"
+			                      : err ? err
+			                            : "the proxy provider has no "
+			                              "proxy for this location";
+			applied = json_pack("{s:b, s:O, s:s}", "applied", 0,
+			                    "location", loc, "reason", why);
+			sky_log_warn("agent", "run %s: proxy_location not "
+			             "applied (%s); going direct",
+			             r->task->task_id, why);
+		}
+		free(text);
+		free(err);
+	}
+	char *a = sky_json_dumps(applied);
+	sky_store_task_set_proxy_applied(r->e->store, r->task->task_id, a);
+	free(a);
+	json_decref(applied);
+	json_decref(loc);
+	return proxy;
+}
+
+static int open_context(sky_run *r)
+{
+	json_t *o = json_pack("{s:s, s:{s:i, s:i}}", "download_dir",
+	                      r->download_dir, "viewport", "width", 1280,
+	                      "height", 800);
+	json_t *headers = sky_json_or_null(r->task->extra_http_headers);
+	if (json_is_object(headers))
+		json_object_set(o, "extra_http_headers", headers);
+	json_decref(headers);
+	json_t *proxy = proxy_for(r);
+	if (proxy) {
+		const char *pw = sky_json_str(proxy, "password");
+		if (pw)
+			sky_secret_register(pw);
+		json_object_set_new(o, "proxy", proxy);
+	}
+	char *opts = sky_json_dumps(o);
+	json_decref(o);
+	char *err = NULL;
+	int rc = r->bvt->context_open(r->browser, opts, &r->ctx, &err);
+	free(opts);
+	if (rc) {
+		sky_error_set(rc, "could not open a browser context: %s",
+		              err ? err : sky_strerror(rc));
+		r->ctx = NULL;
+	}
+	free(err);
+	return rc;
+}
+
+static int navigate(sky_run *r, const char *url, char **why)
+{
+	char opts[96], *text = NULL, *err = NULL;
+	snprintf(opts, sizeof opts, "{\"timeout_ms\":%d,\"retries\":2}",
+	         r->e->agent.navigate_timeout_ms);
+	int rc = r->bvt->navigate(r->ctx, url, opts, &text, &err);
+	if (rc)
+		*why = sky_strdup(err ? err : sky_strerror(rc));
+	free(text);
+	free(err);
+	return rc;
+}
+
+/* Rebuild state from the steps a crash left behind. Returns -1 when the
+ * run was interrupted too often and must fail. */
+static int resume_state(sky_run *r)
+{
+	sky_step_list *steps = NULL;
+	sky_action_list *acts = NULL;
+	int interrupted = 0;
+	if (sky_store_step_list(r->e->store, r->task->task_id, &steps) ||
+	    !steps->count) {
+		sky_step_list_free(steps);
+		return 0;
+	}
+	r->resumed = 1;
+	for (size_t i = 0; i < steps->count; i++) {
+		sky_step_rec *st = &steps->items[i];
+		if (st->status == SKY_STEP_RUNNING ||
+		    st->status == SKY_STEP_CREATED) {
+			sky_store_step_set_output(
+				r->e->store, st->step_id,
+				"{\"errors\":[\"" INTERRUPTED "\"],"
+				"\"interrupted\":true}");
+			sky_store_step_set_status(r->e->store, st->step_id,
+			                          SKY_STEP_FAILED, NULL);
+			st->status = SKY_STEP_FAILED;
+			free(st->output);
+			st->output = sky_strdup("{\"interrupted\":true}");
+		}
+		json_t *out = sky_json_loads(st->output);
+		if (sky_json_bool(out, "interrupted", 0))
+			interrupted++;
+		const char *u = sky_json_str(out, "url");
+		if (u) {
+			free(r->last_url);
+			r->last_url = sky_strdup(u);
+		}
+		json_decref(out);
+	}
+	sky_step_rec *last = &steps->items[steps->count - 1];
+	if (last->status == SKY_STEP_FAILED) {
+		r->next_order = last->order;
+		r->resume_retry = last->retry_index + 1;
+	} else {
+		r->next_order = last->order + 1;
+	}
+	/* History: every recorded action, grouped by step. */
+	if (!sky_store_action_list(r->e->store, r->task->task_id, NULL, &acts)) {
+		for (size_t i = 0; i < steps->count; i++) {
+			sky_step_rec *st = &steps->items[i];
+			json_t *list = json_array();
+			for (size_t k = 0; k < acts->count; k++)
+				if (!strcmp(acts->items[k].step_id, st->step_id))
+					json_array_append_new(
+						list,
+						json_pack("{s:o, s:o}", "action",
+						          sky_json_or_null(
+						                  acts->items[k].action),
+						          "result",
+						          sky_json_or_null(
+						                  acts->items[k].result)));
+			json_array_append_new(
+				r->history,
+				json_pack("{s:i, s:i, s:s, s:o}", "order",
+				          st->order, "retry_index",
+				          st->retry_index, "status",
+				          sky_step_status_name(st->status),
+				          "actions", list));
+		}
+	}
+	sky_action_list_free(acts);
+	sky_step_list_free(steps);
+	sky_agent_note_error(r, "%s", INTERRUPTED);
+	return interrupted >= RESUME_LIMIT ? -1 : 0;
+}
+
+static void init_run(sky_run *r, sky_engine *e, const sky_task_rec *t)
+{
+	memset(r, 0, sizeof *r);
+	r->e = e;
+	r->task = t;
+	r->run_dir = sky_asprintf("%s/runs/%s", e->data_dir, t->task_id);
+	r->download_dir = sky_asprintf("%s/downloads", r->run_dir);
+	r->payload = sky_json_or_null(t->navigation_payload);
+	r->schema = sky_json_or_null(t->data_extraction_schema);
+	r->mapping = sky_json_or_null(t->error_code_mapping);
+	r->history = json_array();
+	r->errors = json_array();
+	r->downloads = json_array();
+	r->recent_errors = json_array();
+	r->max_steps = t->max_steps > 0 ? t->max_steps : e->max_steps;
+	r->max_retries = e->max_retries_per_step;
+	r->deadline_ms = sky_time_mono_ms() +
+	                 (int64_t)e->agent.run_timeout_s * 1000;
+	r->totp_available = t->totp_identifier || t->totp_url;
+}
+
+void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
+{
+	sky_run r;
+	char *reason = NULL, *why = NULL;
+	sky_v1_result res;
+	int rc;
+
+	init_run(&r, e, t);
+	if (!r.run_dir || !r.download_dir ||
+	    sky_mkdir_p(r.download_dir)) {
+		set_final(&r, SKY_TASK_FAILED, "could not create the run's "
+		                               "directory");
+		goto out;
+	}
+	if (resume_state(&r) < 0) {
+		set_final(&r, SKY_TASK_FAILED,
+		          "The engine restarted during the run 3 times; giving "
+		          "up on it");
+		goto out;
+	}
+	if ((rc = sky__engine_browser(e, &r.bvt, &r.browser)) ||
+	    (rc = sky__engine_llm(e, &r.llm))) {
+		why = sky_strdup(sky_error_last());
+		set_final(&r, SKY_TASK_FAILED, why);
+		goto out;
+	}
+	if (!r.totp_available) {
+		const sky_totp_provider *tv = NULL;
+		void *ti = NULL;
+		r.totp_available = sky__engine_totp(e, &tv, &ti) == 0 && tv &&
+		                   t->totp_identifier;
+	}
+	if ((rc = open_context(&r))) {
+		why = sky_strdup(sky_error_last());
+		set_final(&r, SKY_TASK_FAILED, why);
+		goto out;
+	}
+	const char *start = r.last_url ? r.last_url : t->url;
+	if (start && navigate(&r, start, &why)) {
+		reason = sky_asprintf("Failed to navigate to URL. URL:%s, "
+		                      "Error:%s",
+		                      start, why);
+		set_final(&r, SKY_TASK_FAILED, reason);
+		goto out;
+	}
+
+	int schema_only = !json_is_null(r.schema) &&
+	                  (!t->prompt || !*t->prompt);
+	if (!strcmp(t->run_type, SKY_RUN_TYPE_V2) && !schema_only) {
+		res = sky_agent_v2(&r, &reason);
+	} else {
+		sky_v1_goal g = {0};
+		g.goal = t->prompt ? t->prompt : "";
+		g.max_steps = r.max_steps;
+		g.extract_only = schema_only;
+		res = sky_agent_v1(&r, &g, &reason);
+		/* Goal reached with a schema: the output is an extraction
+		 * of the final page. */
+		if (res == SKY_V1_COMPLETED && !json_is_null(r.schema) &&
+		    !r.output) {
+			json_t *v = NULL;
+			if (sky_agent_extract(&r, g.goal, NULL, &v))
+				sky_log_warn("agent", "run %s: final extraction "
+				             "failed: %s",
+				             t->task_id, sky_error_last());
+			json_decref(v);
+		}
+	}
+
+	switch (res) {
+	case SKY_V1_COMPLETED:
+		set_final(&r, SKY_TASK_COMPLETED, NULL);
+		break;
+	case SKY_V1_TERMINATED: {
+		char *full = with_codes(&r, reason ? reason : "terminated");
+		set_final(&r, SKY_TASK_TERMINATED, full);
+		free(full);
+		break;
+	}
+	case SKY_V1_FAILED: {
+		sky_agent_surface_errors(&r, reason, NULL);
+		char *full = with_codes(&r, reason ? reason : "failed");
+		set_final(&r, SKY_TASK_FAILED, full);
+		free(full);
+		break;
+	}
+	case SKY_V1_TIMED_OUT: {
+		char *msg = sky_asprintf("The run exceeded its time limit of %d "
+		                         "seconds",
+		                         e->agent.run_timeout_s);
+		set_final(&r, SKY_TASK_TIMED_OUT, msg);
+		free(msg);
+		break;
+	}
+	case SKY_V1_CANCELED:
+		/* The API already stored `canceled`. */
+		break;
+	case SKY_V1_PARKED:
+		sky_log_info("agent", "run %s parked for the next start",
+		             t->task_id);
+		break;
+	}
+	if (res != SKY_V1_PARKED)
+		sky_agent_write_recording(&r);
+out:
+	free(reason);
+	free(why);
+	run_free(&r);
+}

@@ -1,0 +1,237 @@
+/* The host-facing API (include/skyengine/host.h): API keys, artifact
+ * files, signed URLs, webhook replays. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <skyengine/host.h>
+#include <skyengine/run.h>
+#include <skyengine/version.h>
+
+#include "engine/engine_internal.h"
+#include "engine/response.h"
+#include "util/error.h"
+#include "util/hash.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "util/time.h"
+
+static const char *org_or_default(sky_engine *e, const char *org)
+{
+	if (org && !strcmp(org, "*"))
+		return NULL;
+	return org && *org ? org : sky_store_default_org(e->store);
+}
+
+int sky_api_key_add(sky_engine *e, const char *org, const char *key)
+{
+	if (!e || !key || strlen(key) < 8)
+		return sky_error_set(SKY_EINVALID, "an API key needs at least 8 "
+		                                   "characters");
+	sky_secret_register(key);
+	int rc = sky_store_apikey_add(e->store, org_or_default(e, org), key,
+	                              NULL);
+	return rc == SKY_EEXISTS ? 0 : rc;
+}
+
+int sky_api_key_generate(sky_engine *e, const char *org, char **key)
+{
+	char *hex = sky_random_hex(24);
+	if (!hex)
+		return sky_error_from_code(SKY_ENOMEM);
+	char *k = sky_asprintf("sky_%s", hex);
+	free(hex);
+	if (!k)
+		return sky_error_from_code(SKY_ENOMEM);
+	int rc = sky_api_key_add(e, org, k);
+	if (rc) {
+		free(k);
+		return rc;
+	}
+	*key = k;
+	return 0;
+}
+
+int sky_api_key_count(sky_engine *e, long long *count)
+{
+	int64_t n = 0;
+	int rc = sky_store_apikey_count(e->store, &n);
+	*count = n;
+	return rc;
+}
+
+int sky_api_key_verify(sky_engine *e, const char *key, char **org,
+                       int *revoked)
+{
+	char hex[SKY_SHA256_HEX_LEN];
+	sky_apikey_rec *rec = NULL;
+	if (revoked)
+		*revoked = 0;
+	if (org)
+		*org = NULL;
+	if (!e || !key || !*key)
+		return sky_error_set(SKY_EAUTH, "no API key");
+	/* The lookup is by the SHA-256 of the key, so how much of a guess
+	 * matches a real key cannot be timed; the stored hash is compared
+	 * in constant time once more for good measure. */
+	sky_sha256_hex(key, strlen(key), hex);
+	int64_t now = sky_time_mono_ms();
+	pthread_mutex_lock(&e->key_lock);
+	for (int i = 0; i < SKY_KEY_CACHE; i++) {
+		sky_key_cache_entry *c = &e->key_cache[i];
+		if (c->org && c->until_ms > now &&
+		    sky_ct_equal(c->sha256, 64, hex, 64)) {
+			if (org)
+				*org = sky_strdup(c->org);
+			pthread_mutex_unlock(&e->key_lock);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&e->key_lock);
+	int rc = sky_store_apikey_find(e->store, hex, &rec);
+	if (rc || !rec ||
+	    !sky_ct_equal(rec->key_sha256, strlen(rec->key_sha256), hex,
+	                  strlen(hex))) {
+		sky_apikey_rec_free(rec);
+		return sky_error_set(SKY_EAUTH, "unknown API key");
+	}
+	if (rec->revoked_at) {
+		if (revoked)
+			*revoked = 1;
+		sky_apikey_rec_free(rec);
+		return sky_error_set(SKY_EAUTH, "revoked API key");
+	}
+	if (org)
+		*org = sky_strdup(rec->organization_id);
+	/* Remember it; the slot is picked by the hash, a collision just
+	 * replaces an older entry. */
+	pthread_mutex_lock(&e->key_lock);
+	sky_key_cache_entry *c = &e->key_cache[(unsigned char)hex[0] * 7 %
+	                                       SKY_KEY_CACHE];
+	free(c->org);
+	memcpy(c->sha256, hex, sizeof c->sha256);
+	c->org = sky_strdup(rec->organization_id);
+	c->until_ms = now + 60000;
+	pthread_mutex_unlock(&e->key_lock);
+	sky_apikey_rec_free(rec);
+	return 0;
+}
+
+static const char *mime_of(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	if (!dot)
+		return "application/octet-stream";
+	static const struct {
+		const char *ext, *type;
+	} map[] = {{".png", "image/png"},
+	           {".jpg", "image/jpeg"},
+	           {".jpeg", "image/jpeg"},
+	           {".html", "text/html; charset=utf-8"},
+	           {".txt", "text/plain; charset=utf-8"},
+	           {".json", "application/json"},
+	           {".pdf", "application/pdf"},
+	           {".csv", "text/csv"},
+	           {".zip", "application/zip"}};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (!strcmp(dot, map[i].ext))
+			return map[i].type;
+	return "application/octet-stream";
+}
+
+int sky_artifact_file(sky_engine *e, const char *org, const char *id,
+                      char **path, char **content_type)
+{
+	sky_artifact_rec *a = NULL;
+	*path = NULL;
+	if (content_type)
+		*content_type = NULL;
+	int rc = sky_store_artifact_get(e->store, org_or_default(e, org), id,
+	                                &a);
+	if (rc)
+		return rc;
+	/* The store refuses paths that climb out of the data dir. */
+	*path = sky_asprintf("%s/%s", e->data_dir, a->path);
+	if (content_type)
+		*content_type = sky_strdup(mime_of(a->path));
+	sky_artifact_rec_free(a);
+	return *path ? 0 : sky_error_from_code(SKY_ENOMEM);
+}
+
+int sky_url_verify(sky_engine *e, const char *path, const char *expires,
+                   const char *signature)
+{
+	return e && sky_response_verify_url(&e->rctx, path, expires, signature);
+}
+
+/* jansson refuses invalid UTF-8; a receiver may answer anything. */
+static json_t *safe_string(const char *s)
+{
+	json_t *v = json_string(s ? s : "");
+	return v ? v : json_string("(response body is not UTF-8)");
+}
+
+int sky_run_webhook_send(sky_engine *e, const char *org, const char *run_id,
+                         const char *webhook_url, const char *signing_key,
+                         char **out_json)
+{
+	sky_task_rec *t = NULL;
+	*out_json = NULL;
+	int rc = sky_store_task_get(e->store, org_or_default(e, org), run_id,
+	                            &t);
+	if (rc)
+		return rc;
+	const char *target = webhook_url && *webhook_url ? webhook_url
+	                                                 : t->webhook_url;
+	if (!target) {
+		sky_task_rec_free(t);
+		*out_json = sky_strdup("{\"detail\":\"The run has no webhook_url "
+		                       "and none was given\"}");
+		return sky_error_set(SKY_EINVALID, "no webhook URL");
+	}
+	json_t *payload = sky_response_webhook_payload(&e->rctx, t);
+	char *body = sky_json_dumps(payload);
+	char sig[SKY_SHA256_HEX_LEN] = "", ts[32];
+	const char *key = signing_key ? signing_key : e->webhook_key;
+	if (key)
+		sky_hmac_sha256_hex(key, strlen(key), body, strlen(body), sig);
+	snprintf(ts, sizeof ts, "%lld", (long long)(sky_time_now_ms() / 1000));
+	sky_http_header h[4] = {{"content-type", "application/json"},
+	                        {"x-skyvern-timestamp", ts},
+	                        {"user-agent", "skyengine/" SKY_VERSION_STRING},
+	                        {"x-skyvern-signature", sig}};
+	sky_http_request req = {.version = SKY_HTTP_REQUEST_VERSION};
+	req.method = "POST";
+	req.url = target;
+	req.headers = h;
+	req.n_headers = sig[0] ? 4 : 3;
+	req.body = body;
+	req.body_len = strlen(body);
+	req.timeout_ms = e->webhook_timeout_ms;
+	req.max_response_bytes = 1024 * 1024;
+	sky_http_response *resp = NULL;
+	char *err = NULL;
+	int64_t t0 = sky_time_mono_ms();
+	const sky_host_api *api = sky_host_api_get();
+	int hrc = api->http_request(&req, &resp, &err);
+	json_t *headers = json_object();
+	for (size_t i = 0; i < req.n_headers; i++)
+		json_object_set_new(headers, h[i].name, json_string(h[i].value));
+	json_t *report = json_pack(
+		"{s:s, s:s, s:s?, s:s, s:o, s:o, s:o, s:I, s:o, s:o}", "run_id",
+		t->task_id, "run_type", t->run_type, "default_webhook_url",
+		t->webhook_url, "target_webhook_url", target, "payload",
+		payload, "headers", headers, "status_code",
+		hrc ? json_null() : json_integer(resp->status), "latency_ms",
+		(json_int_t)(sky_time_mono_ms() - t0), "response_body",
+		hrc ? json_null() : safe_string(resp->body),
+		"error",
+		hrc ? json_string(err ? err : sky_strerror(hrc)) : json_null());
+	*out_json = sky_json_dumps(report);
+	json_decref(report);
+	api->http_response_free(resp);
+	free(err);
+	free(body);
+	sky_task_rec_free(t);
+	return 0;
+}

@@ -1,0 +1,1614 @@
+/*
+ * The task-run request model: URL validation as Skyvern's validate_url
+ * does it (with a WHATWG-style normalizer), lax Pydantic-style field
+ * validation, FastAPI-shaped errors, and the run_request echo.
+ */
+#include "engine/request.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <strings.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/str.h"
+
+/* ==== URLs ============================================================ */
+
+static const char invalid_url_fmt[] =
+    "Invalid URL: %s. Skyvern supports HTTP and HTTPS urls with max 2083 "
+    "character length.";
+
+typedef struct url_host {
+	enum { HOST_DOMAIN, HOST_IPV4, HOST_IPV6 } kind;
+	uint32_t v4; /* host order */
+	unsigned char v6[16];
+	char *name; /* serialized host, without brackets */
+} url_host;
+
+static int is_c0_or_space(unsigned char c)
+{
+	return c <= 0x20;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-encode bytes of `s` that are in the given set (plus C0 and
+ * everything above '~'); '%' itself is kept as is. */
+static void put_encoded(sky_buf *b, const char *s, size_t n, const char *set)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c > 0x7e || strchr(set, c))
+			sky_buf_printf(b, "%%%02X", c);
+		else
+			sky_buf_putc(b, (char)c);
+	}
+}
+
+#define PATH_SET " \"#<>?`{}"
+#define QUERY_SET " \"#<>'"
+#define FRAGMENT_SET " \"<>`"
+#define USERINFO_SET " \"#<>?`{}/:;=@[\\]^|"
+
+/* RFC 3492 punycode of code points `cp`; 0 or -1 on overflow. */
+static uint32_t puny_adapt(uint32_t delta, uint32_t points, int first)
+{
+	uint32_t k = 0;
+	delta = first ? delta / 700 : delta / 2;
+	delta += delta / points;
+	while (delta > ((36 - 1) * 26) / 2) {
+		delta /= 36 - 1;
+		k += 36;
+	}
+	return k + (36 - 1 + 1) * delta / (delta + 38);
+}
+
+static char puny_digit(uint32_t d)
+{
+	return (char)(d < 26 ? 'a' + d : '0' + (d - 26));
+}
+
+static int punycode(const uint32_t *cp, size_t n, sky_buf *out)
+{
+	uint32_t code = 128, delta = 0, bias = 72, h, b = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (cp[i] < 0x80) {
+			sky_buf_putc(out, (char)cp[i]);
+			b++;
+		}
+	}
+	h = b;
+	if (b > 0)
+		sky_buf_putc(out, '-');
+	while (h < n) {
+		uint32_t m = UINT32_MAX;
+		for (size_t i = 0; i < n; i++)
+			if (cp[i] >= code && cp[i] < m)
+				m = cp[i];
+		if ((m - code) > (UINT32_MAX - delta) / (h + 1))
+			return -1;
+		delta += (m - code) * (h + 1);
+		code = m;
+		for (size_t i = 0; i < n; i++) {
+			if (cp[i] < code && ++delta == 0)
+				return -1;
+			if (cp[i] != code)
+				continue;
+			uint32_t q = delta;
+			for (uint32_t k = 36;; k += 36) {
+				uint32_t t = k <= bias        ? 1
+				             : k >= bias + 26 ? 26
+				                              : k - bias;
+				if (q < t)
+					break;
+				sky_buf_putc(
+				    out, puny_digit(t + (q - t) % (36 - t)));
+				q = (q - t) / (36 - t);
+			}
+			sky_buf_putc(out, puny_digit(q));
+			bias = puny_adapt(delta, h + 1, h == b);
+			delta = 0;
+			h++;
+		}
+		delta++;
+		code++;
+	}
+	return 0;
+}
+
+/* Decode one UTF-8 sequence; returns its length, 0 on bad input. */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	size_t len = (s[0] & 0xe0) == 0xc0   ? 2
+	             : (s[0] & 0xf0) == 0xe0 ? 3
+	             : (s[0] & 0xf8) == 0xf0 ? 4
+	                                     : 0;
+	if (!len || len > n || !sky_utf8_valid((const char *)s, len))
+		return 0;
+	*cp = s[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++)
+		*cp = (*cp << 6) | (s[i] & 0x3f);
+	return len;
+}
+
+/* A lower-case ASCII host, labels with non-ASCII characters as "xn--"
+ * punycode. Only ASCII and Latin-1 letters are case-folded; full UTS #46
+ * mapping is out of reach without Unicode tables. */
+static int domain_to_ascii(const char *in, size_t n, sky_buf *out)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i = 0;
+
+	while (i <= n) {
+		size_t end = i;
+		int ascii = 1;
+		while (end < n && s[end] != '.') {
+			ascii &= s[end] < 0x80;
+			end++;
+		}
+		if (ascii) {
+			for (size_t k = i; k < end; k++)
+				sky_buf_putc(out,
+				             (char)(s[k] >= 'A' && s[k] <= 'Z'
+				                        ? s[k] + 32
+				                        : s[k]));
+		} else {
+			uint32_t cps[256];
+			size_t ncp = 0;
+			for (size_t k = i; k < end;) {
+				uint32_t cp;
+				size_t len = utf8_decode(s + k, end - k, &cp);
+				if (!len || ncp == 256)
+					return -1;
+				if (cp >= 'A' && cp <= 'Z')
+					cp += 32;
+				else if (cp >= 0xc0 && cp <= 0xde && cp != 0xd7)
+					cp += 32;
+				cps[ncp++] = cp;
+				k += len;
+			}
+			sky_buf_puts(out, "xn--");
+			if (punycode(cps, ncp, out))
+				return -1;
+		}
+		if (end < n)
+			sky_buf_putc(out, '.');
+		i = end + 1;
+	}
+	return out->oom ? -1 : 0;
+}
+
+/* One WHATWG IPv4 number: decimal, 0x hex or 0 octal. */
+static int ipv4_number(const char *s, size_t n, uint64_t *v)
+{
+	int base = 10;
+	*v = 0;
+	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+		n -= 2;
+	} else if (n >= 2 && s[0] == '0') {
+		base = 8;
+		s++;
+		n--;
+	}
+	if (n == 0)
+		return base == 10 ? -1 : 0;
+	for (size_t i = 0; i < n; i++) {
+		int d = hexval((unsigned char)s[i]);
+		if (d < 0 || d >= base)
+			return -1;
+		*v = *v * (uint64_t)base + (uint64_t)d;
+		if (*v > 0xffffffffULL)
+			*v = 0x100000000ULL; /* saturate: too big anyway */
+	}
+	return 0;
+}
+
+/* Does the host end in a number (so it must parse as IPv4)? */
+static int ends_in_number(const char *h)
+{
+	size_t n = strlen(h);
+	const char *last;
+	if (n && h[n - 1] == '.')
+		n--;
+	last = h + n;
+	while (last > h && last[-1] != '.')
+		last--;
+	if (last == h + n)
+		return 0;
+	if (strspn(last, "0123456789") >= (size_t)(h + n - last))
+		return 1;
+	if (h + n - last >= 2 && last[0] == '0' &&
+	    (last[1] == 'x' || last[1] == 'X')) {
+		for (const char *p = last + 2; p < h + n; p++)
+			if (hexval((unsigned char)*p) < 0)
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+static int parse_ipv4(const char *h, uint32_t *out)
+{
+	uint64_t parts[4], v;
+	size_t n = strlen(h), count = 0;
+	const char *p = h, *end;
+
+	if (n && h[n - 1] == '.')
+		n--;
+	while (p <= h + n) {
+		end = memchr(p, '.', (size_t)(h + n - p));
+		if (!end)
+			end = h + n;
+		if (count == 4 || ipv4_number(p, (size_t)(end - p), &v))
+			return -1;
+		parts[count++] = v;
+		p = end + 1;
+	}
+	for (size_t i = 0; i + 1 < count; i++)
+		if (parts[i] > 255)
+			return -1;
+	if (parts[count - 1] >= (1ULL << (8 * (5 - count))))
+		return -1;
+	v = parts[count - 1];
+	for (size_t i = 0; i + 1 < count; i++)
+		v += parts[i] << (8 * (3 - i));
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* Host bytes -> kind + serialized name; -1 when it is not a valid host. */
+static int parse_host(const char *s, size_t n, url_host *h)
+{
+	sky_buf dec = {0}, ascii = {0};
+	int rc = -1;
+
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		char lit[64], txt[INET6_ADDRSTRLEN];
+		if (n - 2 >= sizeof lit)
+			return -1;
+		memcpy(lit, s + 1, n - 2);
+		lit[n - 2] = '\0';
+		if (inet_pton(AF_INET6, lit, h->v6) != 1 ||
+		    !inet_ntop(AF_INET6, h->v6, txt, sizeof txt))
+			return -1;
+		h->kind = HOST_IPV6;
+		h->name = strdup(txt);
+		return h->name ? 0 : -1;
+	}
+	/* Percent-decode, then fold to ASCII. */
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n &&
+		    hexval((unsigned char)s[i + 1]) >= 0 &&
+		    hexval((unsigned char)s[i + 2]) >= 0) {
+			sky_buf_putc(
+			    &dec, (char)(hexval((unsigned char)s[i + 1]) * 16 +
+			                 hexval((unsigned char)s[i + 2])));
+			i += 2;
+		} else {
+			sky_buf_putc(&dec, s[i]);
+		}
+	}
+	if (!dec.data || dec.oom || !sky_utf8_valid(dec.data, dec.len))
+		goto done;
+	if (domain_to_ascii(dec.data, dec.len, &ascii) || !ascii.data)
+		goto done;
+	for (const char *p = ascii.data; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c <= 0x20 || c == 0x7f || strchr("#%/:<>?@[\\]^|", c))
+			goto done;
+	}
+	if (!ascii.len || !strcmp(ascii.data, "."))
+		goto done;
+	if (ends_in_number(ascii.data)) {
+		char txt[INET_ADDRSTRLEN];
+		struct in_addr a;
+		if (parse_ipv4(ascii.data, &h->v4))
+			goto done;
+		a.s_addr = htonl(h->v4);
+		inet_ntop(AF_INET, &a, txt, sizeof txt);
+		h->kind = HOST_IPV4;
+		h->name = strdup(txt);
+	} else {
+		h->kind = HOST_DOMAIN;
+		h->name = sky_buf_steal(&ascii);
+	}
+	rc = h->name ? 0 : -1;
+done:
+	sky_buf_free(&dec);
+	sky_buf_free(&ascii);
+	return rc;
+}
+
+static int default_port(const char *scheme)
+{
+	if (!strcmp(scheme, "http") || !strcmp(scheme, "ws"))
+		return 80;
+	return 443;
+}
+
+/* 1 for "." and 2 for ".." (also percent-encoded), else 0. */
+static int dot_kind(const char *s, size_t n)
+{
+	char seg[8];
+	if (n == 0 || n > 6)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		seg[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+	seg[n] = '\0';
+	if (!strcmp(seg, ".") || !strcmp(seg, "%2e"))
+		return 1;
+	if (!strcmp(seg, "..") || !strcmp(seg, ".%2e") ||
+	    !strcmp(seg, "%2e.") || !strcmp(seg, "%2e%2e"))
+		return 2;
+	return 0;
+}
+
+/* Append the path (which starts with a slash or is empty), resolving "."
+ * and ".." segments as WHATWG does; an empty path becomes "/". */
+static int put_path(sky_buf *b, const char *s, size_t n)
+{
+	struct seg {
+		const char *p;
+		size_t n;
+	} *segs = malloc((n + 2) * sizeof *segs);
+	size_t count = 0, i = 0;
+
+	if (!segs)
+		return -1;
+	if (n && (s[0] == '/' || s[0] == '\\'))
+		i = 1;
+	for (;;) {
+		size_t end = i;
+		while (end < n && s[end] != '/' && s[end] != '\\')
+			end++;
+		int last = end >= n, dots = dot_kind(s + i, end - i);
+		if (dots == 2 && count)
+			count--;
+		if (!dots || last)
+			segs[count++] = (struct seg){s + i, dots ? 0 : end - i};
+		if (last)
+			break;
+		i = end + 1;
+	}
+	for (size_t k = 0; k < count; k++) {
+		sky_buf_putc(b, '/');
+		put_encoded(b, segs[k].p, segs[k].n, PATH_SET);
+	}
+	free(segs);
+	return 0;
+}
+
+/* Parse and serialize a URL of a special scheme (http, https, ws, wss):
+ * `rest` is what follows "scheme:". */
+static int normalize(const char *scheme, const char *rest, sky_buf *out,
+                     url_host *host)
+{
+	const char *p = rest, *auth, *hp, *at = NULL, *colon = NULL;
+	size_t alen;
+	long port = -1;
+
+	while (*p == '/' || *p == '\\')
+		p++;
+	auth = p;
+	alen = strcspn(auth, "/\\?#");
+	for (const char *q = auth; q < auth + alen; q++)
+		if (*q == '@')
+			at = q;
+	hp = at ? at + 1 : auth;
+	if (hp == auth + alen)
+		return -1;
+	if (*hp == '[') {
+		const char *rb = memchr(hp, ']', (size_t)(auth + alen - hp));
+		if (!rb)
+			return -1;
+		if (rb + 1 < auth + alen) {
+			if (rb[1] != ':')
+				return -1;
+			colon = rb + 1;
+		}
+	} else {
+		colon = memchr(hp, ':', (size_t)(auth + alen - hp));
+	}
+	if (colon && colon + 1 < auth + alen) {
+		port = 0;
+		for (const char *q = colon + 1; q < auth + alen; q++) {
+			if (*q < '0' || *q > '9')
+				return -1;
+			port = port * 10 + (*q - '0');
+			if (port > 65535)
+				return -1;
+		}
+	}
+	if (parse_host(hp, (size_t)((colon ? colon : auth + alen) - hp), host))
+		return -1;
+
+	sky_buf_printf(out, "%s://", scheme);
+	if (at) {
+		const char *c = memchr(auth, ':', (size_t)(at - auth));
+		const char *uend = c ? c : at;
+		put_encoded(out, auth, (size_t)(uend - auth), USERINFO_SET);
+		if (c && c + 1 < at) {
+			sky_buf_putc(out, ':');
+			put_encoded(out, c + 1, (size_t)(at - c - 1),
+			            USERINFO_SET);
+		}
+		if (uend > auth || (c && c + 1 < at))
+			sky_buf_putc(out, '@');
+	}
+	sky_buf_printf(out, host->kind == HOST_IPV6 ? "[%s]" : "%s",
+	               host->name);
+	if (port >= 0 && port != default_port(scheme))
+		sky_buf_printf(out, ":%ld", port);
+
+	p = auth + alen;
+	size_t plen = strcspn(p, "?#");
+	if (put_path(out, p, plen))
+		return -1;
+	p += plen;
+	if (*p == '?') {
+		size_t qlen = strcspn(p + 1, "#");
+		sky_buf_putc(out, '?');
+		put_encoded(out, p + 1, qlen, QUERY_SET);
+		p += 1 + qlen;
+	}
+	if (*p == '#') {
+		sky_buf_putc(out, '#');
+		put_encoded(out, p + 1, strlen(p + 1), FRAGMENT_SET);
+	}
+	return out->oom ? -1 : 0;
+}
+
+/* The URL with leading/trailing C0-or-space stripped and tabs/newlines
+ * removed, as both Python's urlsplit and WHATWG do first. */
+static char *clean_url(const char *in)
+{
+	size_t n = strlen(in), s = 0;
+	sky_buf b = {0};
+	while (s < n && is_c0_or_space((unsigned char)in[s]))
+		s++;
+	while (n > s && is_c0_or_space((unsigned char)in[n - 1]))
+		n--;
+	for (size_t i = s; i < n; i++)
+		if (in[i] != '\t' && in[i] != '\n' && in[i] != '\r')
+			sky_buf_putc(&b, in[i]);
+	return sky_buf_steal(&b);
+}
+
+/* Python urlsplit's scheme: [A-Za-z][A-Za-z0-9+.-]* before ':'. Note
+ * that "localhost:8080" has the scheme "localhost", as in Skyvern. */
+static size_t scheme_len(const char *s)
+{
+	size_t i = 0;
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		return 0;
+	while (s[i] && s[i] != ':') {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '+' || c == '-' ||
+		      c == '.'))
+			return 0;
+		i++;
+	}
+	return s[i] == ':' ? i : 0;
+}
+
+static int in_v4(uint32_t a, uint32_t net, int bits)
+{
+	uint32_t mask = bits ? 0xffffffffu << (32 - bits) : 0;
+	return (a & mask) == (net & mask);
+}
+
+static int v4_blocked(uint32_t a, unsigned flags)
+{
+	if (in_v4(a, 0xa9fe0000, 16) || a == 0x64646464 /* Alibaba */ ||
+	    a == 0x646464c8)
+		return 1;
+	if (!(flags & SKY_URL_BLOCK_PRIVATE))
+		return 0;
+	return in_v4(a, 0x00000000, 8) || in_v4(a, 0x7f000000, 8) ||
+	       in_v4(a, 0x0a000000, 8) || in_v4(a, 0xac100000, 12) ||
+	       in_v4(a, 0xc0a80000, 16) || in_v4(a, 0x64400000, 10) ||
+	       in_v4(a, 0xe0000000, 4) || a == 0xffffffffu;
+}
+
+static int v6_blocked(const unsigned char *a, unsigned flags)
+{
+	static const unsigned char ec2[16] = {
+	    0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0,    0,
+	                                         0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char zero[15] = {0};
+
+	if (!memcmp(a, mapped, 12))
+		return v4_blocked((uint32_t)a[12] << 24 |
+		                      (uint32_t)a[13] << 16 |
+		                      (uint32_t)a[14] << 8 | a[15],
+		                  flags);
+	if (!memcmp(a, ec2, 16) || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+		return 1;
+	if (!(flags & SKY_URL_BLOCK_PRIVATE))
+		return 0;
+	return (a[0] & 0xfe) == 0xfc || !memcmp(a, zero, 15) || a[0] == 0xff;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static int name_blocked(const char *h, unsigned flags)
+{
+	char name[256];
+	size_t n = strlen(h);
+	if (n >= sizeof name)
+		return 0;
+	memcpy(name, h, n + 1);
+	if (n && name[n - 1] == '.')
+		name[n - 1] = '\0'; /* "metadata.google.internal." */
+	if (!strcmp(name, "metadata.google.internal") ||
+	    !strcmp(name, "metadata") || !strcmp(name, "instance-data") ||
+	    ends_with(name, ".instance-data") ||
+	    !strcmp(name, "instance-data.ec2.internal"))
+		return 1;
+	if (!(flags & SKY_URL_BLOCK_PRIVATE))
+		return 0;
+	return !strcmp(name, "localhost") || ends_with(name, ".localhost") ||
+	       ends_with(name, ".internal") || ends_with(name, ".local") ||
+	       ends_with(name, ".svc");
+}
+
+static int host_blocked(const url_host *h, unsigned flags)
+{
+	if (!(flags & (SKY_URL_BLOCK_METADATA | SKY_URL_BLOCK_PRIVATE)))
+		return 0;
+	switch (h->kind) {
+	case HOST_IPV4:
+		return v4_blocked(h->v4, flags);
+	case HOST_IPV6:
+		return v6_blocked(h->v6, flags);
+	default:
+		return name_blocked(h->name, flags);
+	}
+}
+
+/* Validate a URL whose scheme must be one of `schemes` (NULL-terminated);
+ * with `prepend`, a URL without a scheme gets "https://". */
+static int url_check(const char *url, const char *const *schemes, int prepend,
+                     unsigned flags, char **out, char **detail, int *blocked)
+{
+	char *clean = NULL, *full = NULL, scheme[16];
+	url_host host = {0};
+	sky_buf b = {0};
+	size_t sl;
+	int ok = 0, rc = SKY_EINVALID;
+
+	*out = *detail = NULL;
+	*blocked = 0;
+	if (!(clean = clean_url(url)))
+		return sky_error_from_code(SKY_ENOMEM);
+	sl = scheme_len(clean);
+	if (sl) {
+		for (const char *const *s = schemes; *s && sl < sizeof scheme;
+		     s++)
+			ok |= strlen(*s) == sl && !strncasecmp(clean, *s, sl);
+		if (!ok) {
+			*detail = sky_asprintf(invalid_url_fmt, url);
+			goto done;
+		}
+		for (size_t i = 0; i < sl; i++)
+			scheme[i] = (char)(clean[i] >= 'A' && clean[i] <= 'Z'
+			                       ? clean[i] + 32
+			                       : clean[i]);
+		scheme[sl] = '\0';
+		full = sky_strdup(url);
+	} else if (prepend) {
+		snprintf(scheme, sizeof scheme, "https");
+		/* Skyvern returns "" unchanged from its prepend step. */
+		full = *url ? sky_asprintf("https://%s", url) : sky_strdup("");
+		char *c2 = sky_asprintf("https://%s", clean);
+		free(clean);
+		clean = c2;
+		sl = 5;
+	} else {
+		*detail = sky_asprintf(invalid_url_fmt, url);
+		goto done;
+	}
+	if (!full || !clean) {
+		rc = sky_error_from_code(SKY_ENOMEM);
+		goto done;
+	}
+	if (strlen(full) > SKY_URL_MAX ||
+	    normalize(scheme, clean + sl + 1, &b, &host) ||
+	    b.len > SKY_URL_MAX) {
+		*detail = sky_asprintf(invalid_url_fmt, full);
+		goto done;
+	}
+	if (host_blocked(&host, flags)) {
+		*blocked = 1;
+		*detail = sky_asprintf("The host in your url is blocked: %s",
+		                       host.name);
+		goto done;
+	}
+	*out = sky_buf_steal(&b);
+	rc = *out ? 0 : sky_error_from_code(SKY_ENOMEM);
+done:
+	if (rc == SKY_EINVALID) {
+		if (!*detail)
+			rc = sky_error_from_code(SKY_ENOMEM);
+		else
+			sky_error_set(rc, "%s", *detail);
+	}
+	sky_buf_free(&b);
+	free(host.name);
+	free(clean);
+	free(full);
+	return rc;
+}
+
+int sky_url_validate(const char *url, unsigned flags, char **out, char **detail)
+{
+	static const char *const http[] = {"http", "https", NULL};
+	int blocked;
+	if (!url || !out || !detail)
+		return sky_error_set(SKY_EINVALID, "NULL argument");
+	return url_check(url, http, 1, flags, out, detail, &blocked);
+}
+
+/* ==== FastAPI-shaped errors ============================================ */
+
+typedef struct pctx {
+	json_t *body;   /* the request object (borrowed from root) */
+	json_t *errors; /* the 422 detail list being built */
+	unsigned url_flags;
+	int status;   /* 400 once a URL failed: Pydantic stops there */
+	char *detail; /* its message */
+	int oom;
+} pctx;
+
+/* Append {type, loc: ["body", field, sub], msg, input, ctx}. `input` is
+ * borrowed (copied), `ctx` is stolen; field/sub may be NULL. */
+static void add_err(pctx *c, const char *type, const char *field,
+                    const char *sub, const char *msg, json_t *input,
+                    json_t *ctx)
+{
+	json_t *e = json_object(), *loc = json_array();
+
+	json_array_append_new(loc, json_string("body"));
+	if (field)
+		json_array_append_new(loc, json_string(field));
+	if (sub)
+		json_array_append_new(loc, json_string(sub));
+	if (json_object_set_new(e, "type", json_string(type)) ||
+	    json_object_set_new(e, "loc", loc) ||
+	    json_object_set_new(e, "msg", json_string(msg)) ||
+	    json_object_set_new(e, "input",
+	                        input ? json_deep_copy(input) : json_null()) ||
+	    (ctx && json_object_set_new(e, "ctx", ctx)) ||
+	    json_array_append_new(c->errors, e))
+		c->oom = 1;
+}
+
+static void err_simple(pctx *c, const char *type, const char *field,
+                       const char *msg, json_t *input)
+{
+	add_err(c, type, field, NULL, msg, input, NULL);
+}
+
+/* Pydantic's value_error: "Value error, <why>" with ctx {"error": {}}
+ * (FastAPI renders the exception object as {}). */
+static void err_value(pctx *c, const char *field, const char *sub,
+                      json_t *input, const char *fmt, ...) SKY_PRINTF(5, 6);
+
+static void err_value(pctx *c, const char *field, const char *sub,
+                      json_t *input, const char *fmt, ...)
+{
+	sky_buf b = {0};
+	va_list ap;
+	sky_buf_puts(&b, "Value error, ");
+	va_start(ap, fmt);
+	sky_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (b.oom) {
+		c->oom = 1;
+		sky_buf_free(&b);
+		return;
+	}
+	add_err(c, "value_error", field, sub, b.data, input,
+	        json_pack("{s:{}}", "error"));
+	sky_buf_free(&b);
+}
+
+static void err_too_long(pctx *c, const char *field, const char *sub,
+                         json_t *input, size_t max)
+{
+	char msg[96];
+	snprintf(msg, sizeof msg, "String should have at most %zu characters",
+	         max);
+	add_err(c, "string_too_long", field, sub, msg, input,
+	        json_pack("{s:I}", "max_length", (json_int_t)max));
+}
+
+/* A URL validator raised: Skyvern answers 400 and validates no more. */
+static void fail_400(pctx *c, char *detail)
+{
+	if (c->status)
+		free(detail);
+	else {
+		c->status = 400;
+		c->detail = detail;
+	}
+}
+
+static size_t utf8_chars(const char *s, size_t n)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++)
+		count += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return count;
+}
+
+/* ==== field validators ================================================= */
+
+static void register_url_password(const char *url);
+
+/* Present and not null: the value; else NULL. */
+static json_t *field(pctx *c, const char *name)
+{
+	json_t *v = json_object_get(c->body, name);
+	return json_is_null(v) ? NULL : v;
+}
+
+/* A str | None field. *out stays NULL when absent or null. */
+static int get_str(pctx *c, const char *name, size_t max, char **out)
+{
+	json_t *v = field(c, name);
+	size_t len;
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!json_is_string(v)) {
+		err_simple(c, "string_type", name,
+		           "Input should be a valid string", v);
+		return -1;
+	}
+	len = json_string_length(v);
+	if (memchr(json_string_value(v), '\0', len)) {
+		err_value(c, name, NULL, v,
+		          "NUL characters are not allowed in %s", name);
+		return -1;
+	}
+	if (max && utf8_chars(json_string_value(v), len) > max) {
+		err_too_long(c, name, NULL, v, max);
+		return -1;
+	}
+	if (!(*out = strdup(json_string_value(v))))
+		c->oom = 1;
+	return 0;
+}
+
+/* Pydantic lax int: ints, whole floats, bools, and strings of an integer
+ * (surrounding spaces and a ".0" tail allowed). */
+static int get_int(pctx *c, const char *name, int *present, json_int_t *out)
+{
+	json_t *v = field(c, name);
+
+	*present = 0;
+	if (!v)
+		return 0;
+	if (json_is_integer(v)) {
+		*out = json_integer_value(v);
+	} else if (json_is_boolean(v)) {
+		*out = json_is_true(v);
+	} else if (json_is_real(v)) {
+		double d = json_real_value(v);
+		if (d != (double)(json_int_t)d || d > 9.2e18 || d < -9.2e18) {
+			err_simple(c, "int_from_float", name,
+			           "Input should be a valid integer, got a "
+			           "number with a fractional part",
+			           v);
+			return -1;
+		}
+		*out = (json_int_t)d;
+	} else if (json_is_string(v)) {
+		const char *s = json_string_value(v), *p;
+		char *end;
+		long long n;
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			s++;
+		errno = 0;
+		n = strtoll(s, &end, 10);
+		p = end;
+		if (end != s && *p == '.') {
+			p++;
+			while (*p == '0')
+				p++;
+		}
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		if (end == s || *p ||
+		    !(*s == '-' || *s == '+' || (*s >= '0' && *s <= '9'))) {
+			err_simple(c, "int_parsing", name,
+			           "Input should be a valid integer, unable to "
+			           "parse string as an integer",
+			           v);
+			return -1;
+		}
+		if (errno == ERANGE) {
+			err_simple(
+			    c, "int_parsing_size", name,
+			    "Unable to parse input string as an integer, "
+			    "exceeded maximum size",
+			    v);
+			return -1;
+		}
+		*out = n;
+	} else {
+		err_simple(c, "int_type", name,
+		           "Input should be a valid integer", v);
+		return -1;
+	}
+	*present = 1;
+	return 0;
+}
+
+/* Pydantic lax bool. `nullable`: null is None (else a bool_type
+ * error). */
+static int get_bool(pctx *c, const char *name, int nullable, int dflt, int *out)
+{
+	static const char *const yes[] = {"1", "on", "t", "true", "y", "yes"};
+	static const char *const no[] = {"0", "off", "f", "false", "n", "no"};
+	json_t *v = json_object_get(c->body, name);
+
+	*out = dflt;
+	if (!v || (json_is_null(v) && nullable))
+		return 0;
+	if (json_is_boolean(v)) {
+		*out = json_is_true(v);
+		return 0;
+	}
+	if (json_is_string(v) && json_string_length(v) <= 5) {
+		char low[8];
+		size_t n = json_string_length(v);
+		for (size_t i = 0; i < n; i++) {
+			char ch = json_string_value(v)[i];
+			low[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+		}
+		low[n] = '\0';
+		for (size_t i = 0; i < 6; i++) {
+			if (!strcmp(low, yes[i]) || !strcmp(low, no[i])) {
+				*out = !strcmp(low, yes[i]);
+				return 0;
+			}
+		}
+	}
+	if (json_is_number(v) &&
+	    (json_number_value(v) == 0.0 || json_number_value(v) == 1.0)) {
+		*out = json_number_value(v) == 1.0;
+		return 0;
+	}
+	if (json_is_string(v) || json_is_number(v))
+		err_simple(c, "bool_parsing", name,
+		           "Input should be a valid boolean, unable to "
+		           "interpret input",
+		           v);
+	else
+		err_simple(c, "bool_type", name,
+		           "Input should be a valid boolean", v);
+	return -1;
+}
+
+/* A JSON value kept as compact text, bounded in size. */
+static int keep_json(pctx *c, const char *name, json_t *v, char **out)
+{
+	*out = sky_json_dumps(v);
+	if (!*out) {
+		c->oom = 1;
+		return -1;
+	}
+	if (strlen(*out) > SKY_REQUEST_MAX_JSON) {
+		err_value(c, name, NULL, v,
+		          "%s is %zu bytes as JSON; the limit is %d", name,
+		          strlen(*out), SKY_REQUEST_MAX_JSON);
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void get_url(pctx *c, const char *name, char **out)
+{
+	char *raw = NULL, *detail = NULL;
+	if (get_str(c, name, 0, &raw) || !raw)
+		return;
+	register_url_password(raw);
+	if (sky_url_validate(raw, c->url_flags, out, &detail)) {
+		if (detail)
+			fail_400(c, detail);
+		else
+			c->oom = 1;
+	}
+	free(raw);
+}
+
+static const char *const engines_known[] = {
+    "skyvern-1.0",   "skyvern-2.0", "skyvern-3.0",      "openai-cua",
+    "anthropic-cua", "ui-tars",     "yutori-navigator",
+};
+#define ENGINES_EXPECTED                                                       \
+	"'skyvern-1.0', 'skyvern-2.0', 'skyvern-3.0', 'openai-cua', "          \
+	"'anthropic-cua', 'ui-tars' or 'yutori-navigator'"
+
+static void get_engine(pctx *c, char **out)
+{
+	json_t *v = json_object_get(c->body, "engine");
+	const char *s;
+
+	*out = NULL;
+	if (!v) {
+		*out = strdup("skyvern-2.0"); /* the seed's default */
+		c->oom |= !*out;
+		return;
+	}
+	s = json_string_value(v);
+	for (size_t i = 0;
+	     s && i < sizeof engines_known / sizeof *engines_known; i++) {
+		if (!strcmp(s, engines_known[i])) {
+			*out = strdup(s);
+			c->oom |= !*out;
+			return;
+		}
+	}
+	add_err(c, "enum", "engine", NULL, "Input should be " ENGINES_EXPECTED,
+	        v, json_pack("{s:s}", "expected", ENGINES_EXPECTED));
+}
+
+static const char *const proxy_locations[] = {
+    "RESIDENTIAL",    "US-CA",          "US-NY",           "US-TX",
+    "US-FL",          "US-WA",          "RESIDENTIAL_ES",  "RESIDENTIAL_IE",
+    "RESIDENTIAL_GB", "RESIDENTIAL_IN", "RESIDENTIAL_JP",  "RESIDENTIAL_FR",
+    "RESIDENTIAL_DE", "RESIDENTIAL_NZ", "RESIDENTIAL_ZA",  "RESIDENTIAL_AR",
+    "RESIDENTIAL_AU", "RESIDENTIAL_BR", "RESIDENTIAL_TR",  "RESIDENTIAL_CA",
+    "RESIDENTIAL_MX", "RESIDENTIAL_IT", "RESIDENTIAL_NL",  "RESIDENTIAL_PH",
+    "RESIDENTIAL_KR", "RESIDENTIAL_SA", "RESIDENTIAL_ISP", "NONE",
+};
+
+static void err_proxy_enum(pctx *c, json_t *v)
+{
+	sky_buf b = {0};
+	size_t n = sizeof proxy_locations / sizeof *proxy_locations;
+	for (size_t i = 0; i < n; i++)
+		sky_buf_printf(&b, "%s'%s'",
+		               i == 0       ? ""
+		               : i + 1 == n ? " or "
+		                            : ", ",
+		               proxy_locations[i]);
+	if (b.oom) {
+		c->oom = 1;
+	} else {
+		char *msg = sky_asprintf("Input should be %s", b.data);
+		add_err(c, "enum", "proxy_location", NULL, msg ? msg : "", v,
+		        json_pack("{s:s}", "expected", b.data));
+		c->oom |= !msg;
+		free(msg);
+	}
+	sky_buf_free(&b);
+}
+
+/* {country, subdivision?, city?}. */
+static int check_geo(pctx *c, json_t *v)
+{
+	json_t *country = json_object_get(v, "country");
+	static const struct {
+		const char *key;
+		size_t max;
+	} opt[] = {{"subdivision", 10}, {"city", 100}};
+	int bad = 0;
+
+	if (!json_is_string(country)) {
+		if (country)
+			add_err(c, "string_type", "proxy_location", "country",
+			        "Input should be a valid string", country,
+			        NULL);
+		else
+			add_err(c, "missing", "proxy_location", "country",
+			        "Field required", v, NULL);
+		bad = 1;
+	} else {
+		const char *s = json_string_value(country);
+		if (strlen(s) != 2 ||
+		    !((s[0] >= 'A' && s[0] <= 'Z') ||
+		      (s[0] >= 'a' && s[0] <= 'z')) ||
+		    !((s[1] >= 'A' && s[1] <= 'Z') ||
+		      (s[1] >= 'a' && s[1] <= 'z'))) {
+			err_value(c, "proxy_location", "country", country,
+			          "country must be a two-letter ISO 3166 code");
+			bad = 1;
+		}
+	}
+	for (size_t i = 0; i < 2; i++) {
+		json_t *f = json_object_get(v, opt[i].key);
+		if (!f || json_is_null(f))
+			continue;
+		if (!json_is_string(f)) {
+			add_err(c, "string_type", "proxy_location", opt[i].key,
+			        "Input should be a valid string", f, NULL);
+			bad = 1;
+		} else if (utf8_chars(json_string_value(f),
+		                      json_string_length(f)) > opt[i].max) {
+			err_too_long(c, "proxy_location", opt[i].key, f,
+			             opt[i].max);
+			bad = 1;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+/* The password in scheme://user:pass@host is a secret from now on: log
+ * lines and errors that quote the URL get it redacted. */
+static void register_url_password(const char *url)
+{
+	const char *start = strstr(url, "://"), *end, *at = NULL, *colon;
+	char *pw;
+
+	start = start ? start + 3 : url;
+	end = start + strcspn(start, "/?#");
+	for (const char *p = start; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (!at || !(colon = memchr(start, ':', (size_t)(at - start))))
+		return;
+	if ((pw = sky_strndup(colon + 1, (size_t)(at - colon - 1)))) {
+		sky_secret_register(pw);
+		free(pw);
+	}
+}
+
+/* {"url": "http://user:pass@host:port"}: a proxy server of our own. */
+static int check_proxy_url(pctx *c, json_t *v)
+{
+	static const char *const schemes[] = {"http", "https", "socks5", NULL};
+	json_t *u = json_object_get(v, "url");
+	char *norm = NULL, *detail = NULL;
+	const char *s = json_string_value(u);
+	int blocked, rc;
+
+	if (!s) {
+		add_err(c, "string_type", "proxy_location", "url",
+		        "Input should be a valid string", u, NULL);
+		return -1;
+	}
+	register_url_password(s);
+	rc = url_check(s, schemes, 0, 0, &norm, &detail, &blocked);
+	free(norm);
+	free(detail);
+	if (rc) {
+		err_value(c, "proxy_location", "url", u,
+		          "a proxy url must look like "
+		          "http://user:pass@host:port (http, https or socks5)");
+		return -1;
+	}
+	return 0;
+}
+
+static void get_proxy(pctx *c, char **out)
+{
+	json_t *v = json_object_get(c->body, "proxy_location");
+
+	*out = NULL;
+	if (!v) {
+		*out = strdup("\"RESIDENTIAL\"");
+		c->oom |= !*out;
+		return;
+	}
+	if (json_is_null(v))
+		return;
+	if (json_is_string(v)) {
+		for (size_t i = 0;
+		     i < sizeof proxy_locations / sizeof *proxy_locations; i++)
+			if (!strcmp(json_string_value(v), proxy_locations[i])) {
+				keep_json(c, "proxy_location", v, out);
+				return;
+			}
+	} else if (json_is_object(v)) {
+		int rc = -1;
+		if (json_object_get(v, "country"))
+			rc = check_geo(c, v);
+		else if (json_object_get(v, "url"))
+			rc = check_proxy_url(c, v);
+		else
+			err_value(c, "proxy_location", NULL, v,
+			          "proxy_location must be a named location, a "
+			          "geo target {country, subdivision, city} or "
+			          "{\"url\": \"http://user:pass@host:port\"}");
+		if (!rc)
+			keep_json(c, "proxy_location", v, out);
+		return;
+	}
+	err_proxy_enum(c, v);
+}
+
+/* dict | list | str | None, as Pydantic reports a failed union. */
+static void get_schema(pctx *c, char **out)
+{
+	json_t *v = field(c, "data_extraction_schema");
+
+	*out = NULL;
+	if (!v)
+		return;
+	if (json_is_object(v) || json_is_array(v) || json_is_string(v)) {
+		keep_json(c, "data_extraction_schema", v, out);
+		return;
+	}
+	add_err(c, "dict_type", "data_extraction_schema", "dict[any,any]",
+	        "Input should be a valid dictionary", v, NULL);
+	add_err(c, "list_type", "data_extraction_schema", "list[any]",
+	        "Input should be a valid list", v, NULL);
+	add_err(c, "string_type", "data_extraction_schema", "str",
+	        "Input should be a valid string", v, NULL);
+}
+
+/* {str: str} | None. */
+static int get_str_map(pctx *c, const char *name, char **out)
+{
+	json_t *v = field(c, name), *val;
+	const char *key;
+	int bad = 0;
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!json_is_object(v)) {
+		err_simple(c, "dict_type", name,
+		           "Input should be a valid dictionary", v);
+		return -1;
+	}
+	json_object_foreach(v, key, val)
+	{
+		if (!json_is_string(val)) {
+			add_err(c, "string_type", name, key,
+			        "Input should be a valid string", val, NULL);
+			bad = 1;
+		}
+	}
+	if (bad)
+		return -1;
+	return keep_json(c, name, v, out);
+}
+
+static int is_token_char(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || strchr("!#$%&'*+-.^_`|~", ch);
+}
+
+/* Headers go on the browser's requests: refuse what could split one. */
+static void get_headers(pctx *c, char **out)
+{
+	json_t *v = field(c, "extra_http_headers"), *val;
+	const char *key;
+	size_t total = 0;
+
+	if (get_str_map(c, "extra_http_headers", out) || !*out)
+		return;
+	if (json_object_size(v) > SKY_REQUEST_MAX_HEADERS) {
+		err_value(c, "extra_http_headers", NULL, v,
+		          "at most %d headers are allowed",
+		          SKY_REQUEST_MAX_HEADERS);
+		goto bad;
+	}
+	json_object_foreach(v, key, val)
+	{
+		const char *s = json_string_value(val);
+		int ok = *key != '\0';
+		for (const char *p = key; *p && ok; p++)
+			ok = is_token_char((unsigned char)*p);
+		for (const char *p = s; *p && ok; p++)
+			ok = *p != '\r' && *p != '\n';
+		ok = ok && json_string_length(val) == strlen(s);
+		if (!ok) {
+			err_value(
+			    c, "extra_http_headers", key, val,
+			    "'%s' is not a valid HTTP header (name must be "
+			    "a token, value without CR, LF or NUL)",
+			    key);
+			goto bad;
+		}
+		total += strlen(key) + strlen(s) + 4;
+	}
+	if (total > SKY_REQUEST_MAX_HEADER_BYTES) {
+		err_value(c, "extra_http_headers", NULL, v,
+		          "extra_http_headers are %zu bytes; the limit is %d",
+		          total, SKY_REQUEST_MAX_HEADER_BYTES);
+		goto bad;
+	}
+	return;
+bad:
+	free(*out);
+	*out = NULL;
+}
+
+/* http(s) or ws(s) with a host; a blocked host is a 400 as for urls. */
+static void get_browser_address(pctx *c, char **out)
+{
+	static const char *const schemes[] = {"http", "https", "ws", "wss",
+	                                      NULL};
+	char *raw = NULL, *detail = NULL;
+	int blocked = 0;
+
+	if (get_str(c, "browser_address", 0, &raw) || !raw)
+		return;
+	if (url_check(raw, schemes, 0, c->url_flags, out, &detail, &blocked)) {
+		if (blocked)
+			fail_400(c, detail);
+		else {
+			json_t *v = json_object_get(c->body, "browser_address");
+			err_value(c, "browser_address", NULL, v,
+			          "browser_address must be an http(s) or ws(s) "
+			          "URL with a host");
+			free(detail);
+		}
+	}
+	free(raw);
+}
+
+/* ==== the request ======================================================= */
+
+void sky_task_request_free(sky_task_request *r)
+{
+	if (!r)
+		return;
+	free(r->prompt);
+	free(r->url);
+	free(r->title);
+	free(r->engine);
+	free(r->proxy_location);
+	free(r->data_extraction_schema);
+	free(r->error_code_mapping);
+	free(r->navigation_payload);
+	free(r->webhook_url);
+	free(r->totp_identifier);
+	free(r->totp_url);
+	free(r->browser_session_id);
+	free(r->extra_http_headers);
+	free(r->browser_address);
+	free(r->run_request);
+	free(r);
+}
+
+void sky_request_error_clear(sky_request_error *e)
+{
+	if (!e)
+		return;
+	free(e->detail);
+	free(e->body);
+	memset(e, 0, sizeof *e);
+}
+
+static void validate_fields(pctx *c, sky_task_request *r)
+{
+	json_t *v;
+	json_int_t n;
+	int present;
+
+	/* Model field order, so that errors come in Pydantic's order. */
+	if (!json_object_get(c->body, "prompt"))
+		add_err(c, "missing", "prompt", NULL, "Field required", c->body,
+		        NULL);
+	else if (json_is_null(json_object_get(c->body, "prompt")))
+		err_simple(c, "string_type", "prompt",
+		           "Input should be a valid string", json_null());
+	else
+		get_str(c, "prompt", SKY_REQUEST_MAX_PROMPT, &r->prompt);
+	get_url(c, "url", &r->url);
+	if (c->status)
+		return;
+	get_engine(c, &r->engine);
+	get_str(c, "title", SKY_REQUEST_MAX_TITLE, &r->title);
+	get_proxy(c, &r->proxy_location);
+	get_schema(c, &r->data_extraction_schema);
+	get_str_map(c, "error_code_mapping", &r->error_code_mapping);
+	if (!get_int(c, "max_steps", &present, &n) && present) {
+		v = json_object_get(c->body, "max_steps");
+		if (n < 1)
+			add_err(c, "greater_than_equal", "max_steps", NULL,
+			        "Input should be greater than or equal to 1", v,
+			        json_pack("{s:i}", "ge", 1));
+		else
+			r->max_steps = n > SKY_REQUEST_MAX_STEPS
+			                   ? SKY_REQUEST_MAX_STEPS
+			                   : (int)n;
+	}
+	get_url(c, "webhook_url", &r->webhook_url);
+	if (c->status)
+		return;
+	get_str(c, "totp_identifier", SKY_REQUEST_MAX_IDENT,
+	        &r->totp_identifier);
+	get_url(c, "totp_url", &r->totp_url);
+	if (c->status)
+		return;
+	get_str(c, "browser_session_id", SKY_REQUEST_MAX_IDENT,
+	        &r->browser_session_id);
+	get_bool(c, "start_fresh_browser", 1, 0, &r->start_fresh_browser);
+	get_headers(c, &r->extra_http_headers);
+	get_bool(c, "publish_workflow", 0, 0, &r->publish_workflow);
+	get_bool(c, "include_action_history_in_verification", 1, 0,
+	         &r->include_action_history_in_verification);
+	r->max_screenshot_scrolls = -1;
+	if (!get_int(c, "max_screenshot_scrolls", &present, &n) && present)
+		r->max_screenshot_scrolls = n < 0 ? 0
+		                            : n > SKY_REQUEST_MAX_SCROLLS
+		                                ? SKY_REQUEST_MAX_SCROLLS
+		                                : (int)n;
+	get_browser_address(c, &r->browser_address);
+	if (c->status)
+		return;
+	if ((v = field(c, "navigation_payload")))
+		keep_json(c, "navigation_payload", v, &r->navigation_payload);
+
+	if (r->start_fresh_browser &&
+	    (r->browser_session_id || r->browser_address ||
+	     field(c, "browser_profile_id")))
+		add_err(c, "value_error", NULL, NULL,
+		        "Value error, start_fresh_browser cannot be combined "
+		        "with browser_session_id, browser_profile_id or "
+		        "browser_address",
+		        c->body, json_pack("{s:{}}", "error"));
+}
+
+/* The run_request echo: the keys Skyvern's POST answer carries, nulls
+ * included, values as validated (url normalized, engine as run). */
+static char *make_echo(const sky_task_request *r)
+{
+	json_t *o = json_object();
+	char *s;
+
+#define JSON_OR_NULL(text)                                                     \
+	((text) ? json_loads((text), JSON_DECODE_ANY, NULL) : json_null())
+	json_object_set_new(o, "engine", json_string(r->engine));
+	json_object_set_new(o, "prompt", json_string(r->prompt));
+	json_object_set_new(o, "url", sky_json_str_or_null(r->url));
+	json_object_set_new(o, "webhook_url",
+	                    sky_json_str_or_null(r->webhook_url));
+	json_object_set_new(o, "totp_identifier",
+	                    sky_json_str_or_null(r->totp_identifier));
+	json_object_set_new(o, "totp_url", sky_json_str_or_null(r->totp_url));
+	json_object_set_new(o, "proxy_location",
+	                    JSON_OR_NULL(r->proxy_location));
+	json_object_set_new(o, "max_steps",
+	                    r->max_steps ? json_integer(r->max_steps)
+	                                 : json_null());
+	json_object_set_new(o, "data_extraction_schema",
+	                    JSON_OR_NULL(r->data_extraction_schema));
+	json_object_set_new(o, "error_code_mapping",
+	                    JSON_OR_NULL(r->error_code_mapping));
+	json_object_set_new(o, "browser_session_id",
+	                    sky_json_str_or_null(r->browser_session_id));
+	json_object_set_new(o, "start_fresh_browser",
+	                    json_boolean(r->start_fresh_browser));
+	json_object_set_new(o, "max_screenshot_scrolls",
+	                    r->max_screenshot_scrolls >= 0
+	                        ? json_integer(r->max_screenshot_scrolls)
+	                        : json_null());
+#undef JSON_OR_NULL
+	s = json_object_size(o) == 13 ? sky_json_dumps(o) : NULL;
+	json_decref(o);
+	return s;
+}
+
+/* Fill `err` from the context; returns the code to return. */
+static int refuse(pctx *c, sky_request_error *err)
+{
+	json_t *detail;
+
+	if (c->oom)
+		return sky_error_from_code(SKY_ENOMEM);
+	if (c->status) {
+		detail = json_string(c->detail);
+	} else {
+		detail = json_incref(c->errors);
+		c->status = 422;
+	}
+	err->status = c->status;
+	err->detail = sky_json_dumps(detail);
+	json_t *body = json_pack("{s:o}", "detail", detail);
+	err->body = body ? sky_json_dumps(body) : NULL;
+	json_decref(body);
+	if (!err->detail || !err->body) {
+		sky_request_error_clear(err);
+		return sky_error_from_code(SKY_ENOMEM);
+	}
+	if (c->detail) {
+		sky_error_set(SKY_EINVALID, "%s", c->detail);
+	} else {
+		json_t *first = json_array_get(c->errors, 0);
+		json_t *loc = json_object_get(first, "loc");
+		const char *f = json_string_value(json_array_get(loc, 1));
+		sky_error_set(SKY_EINVALID,
+		              "invalid request: %s%s%s (%zu "
+		              "error%s)",
+		              f ? f : "body", ": ", sky_json_str(first, "msg"),
+		              json_array_size(c->errors),
+		              json_array_size(c->errors) == 1 ? "" : "s");
+	}
+	return SKY_EINVALID;
+}
+
+/* An error about the body as a whole; `input` is borrowed, `loc_pos` and
+ * `ctx` are stolen. */
+static void body_error(pctx *c, const char *type, json_t *loc_pos,
+                       const char *msg, json_t *input, json_t *ctx)
+{
+	json_t *e = json_pack("{s:s, s:[s], s:s, s:O?}", "type", type, "loc",
+	                      "body", "msg", msg, "input", input);
+	if (!e) {
+		c->oom = 1;
+		json_decref(loc_pos);
+		json_decref(ctx);
+		return;
+	}
+	if (loc_pos)
+		json_array_append_new(json_object_get(e, "loc"), loc_pos);
+	if (ctx)
+		json_object_set_new(e, "ctx", ctx);
+	if (json_array_append_new(c->errors, e))
+		c->oom = 1;
+}
+
+int sky_task_request_parse(const char *body, size_t len,
+                           const sky_request_options *opts,
+                           sky_task_request **out, sky_request_error *err)
+{
+	pctx c = {0};
+	json_t *root = NULL;
+	json_error_t jerr;
+	sky_task_request *r = NULL;
+	int rc;
+
+	if (!out || !err)
+		return sky_error_set(SKY_EINVALID, "NULL argument");
+	*out = NULL;
+	memset(err, 0, sizeof *err);
+	if (len && !body)
+		return sky_error_set(SKY_EINVALID, "NULL body");
+	if (len > SKY_REQUEST_MAX_BODY) {
+		err->status = 413;
+		err->detail = sky_asprintf("\"Request body is larger than %d "
+		                           "bytes\"",
+		                           SKY_REQUEST_MAX_BODY);
+		err->body = sky_asprintf("{\"detail\":%s}",
+		                         err->detail ? err->detail : "null");
+		if (!err->detail || !err->body) {
+			sky_request_error_clear(err);
+			return sky_error_from_code(SKY_ENOMEM);
+		}
+		return sky_error_set(SKY_ETOOBIG,
+		                     "request body is %zu bytes; "
+		                     "the limit is %d",
+		                     len, SKY_REQUEST_MAX_BODY);
+	}
+	c.url_flags = opts ? opts->url_flags : 0;
+	if (!(c.errors = json_array()))
+		return sky_error_from_code(SKY_ENOMEM);
+
+	/* A UTF-8 byte order mark is not part of the JSON text. */
+	if (len >= 3 && !memcmp(body, "\xef\xbb\xbf", 3)) {
+		body += 3;
+		len -= 3;
+	}
+	if (len)
+		root = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+		                  &jerr);
+	if (len == 0 || json_is_null(root)) {
+		body_error(&c, "missing", NULL, "Field required", json_null(),
+		           NULL);
+		goto refused;
+	}
+	if (!root) {
+		json_t *empty = json_object();
+		body_error(&c, "json_invalid", json_integer(jerr.position),
+		           "JSON decode error", empty,
+		           json_pack("{s:s}", "error", jerr.text));
+		json_decref(empty);
+		goto refused;
+	}
+	if (!json_is_object(root)) {
+		body_error(&c, "model_attributes_type", NULL,
+		           "Input should be a valid dictionary or object to "
+		           "extract fields from",
+		           root, NULL);
+		goto refused;
+	}
+	c.body = root;
+	if (!(r = calloc(1, sizeof *r))) {
+		c.oom = 1;
+		goto refused;
+	}
+	validate_fields(&c, r);
+	if (c.status || c.oom || json_array_size(c.errors))
+		goto refused;
+	if (strcmp(r->engine, "skyvern-1.0") &&
+	    strcmp(r->engine, "skyvern-2.0")) {
+		c.status = 400;
+		c.detail = sky_asprintf("Engine %s is not supported by "
+		                        "skyengine; use skyvern-1.0 or "
+		                        "skyvern-2.0",
+		                        r->engine);
+		c.oom |= !c.detail;
+		goto refused;
+	}
+	if (r->publish_workflow && strcmp(r->engine, "skyvern-2.0")) {
+		/* Skyvern publishes workflows from v2 runs only. */
+		free(r->engine);
+		c.oom |= !(r->engine = strdup("skyvern-2.0"));
+	}
+	r->run_type = strcmp(r->engine, "skyvern-1.0") ? SKY_RUN_TYPE_V2
+	                                               : SKY_RUN_TYPE_V1;
+	if (c.oom || !(r->run_request = make_echo(r))) {
+		c.oom = 1;
+		goto refused;
+	}
+	json_decref(root);
+	json_decref(c.errors);
+	*out = r;
+	return 0;
+refused:
+	rc = refuse(&c, err);
+	sky_task_request_free(r);
+	json_decref(root);
+	json_decref(c.errors);
+	free(c.detail);
+	return rc;
+}
+
+void sky_task_request_to_new(const sky_task_request *r, sky_task_new *out)
+{
+	memset(out, 0, sizeof *out);
+	out->run_type = r->run_type;
+	out->engine = r->engine;
+	out->title = r->title;
+	out->url = r->url;
+	out->prompt = r->prompt;
+	out->proxy_location = r->proxy_location;
+	out->data_extraction_schema = r->data_extraction_schema;
+	out->error_code_mapping = r->error_code_mapping;
+	out->navigation_payload = r->navigation_payload;
+	out->max_steps = r->max_steps;
+	out->webhook_url = r->webhook_url;
+	out->totp_identifier = r->totp_identifier;
+	out->totp_url = r->totp_url;
+	out->browser_session_id = r->browser_session_id;
+	out->publish_workflow = r->publish_workflow;
+	out->extra_http_headers = r->extra_http_headers;
+	out->include_action_history_in_verification =
+	    r->include_action_history_in_verification;
+	out->max_screenshot_scrolls = r->max_screenshot_scrolls;
+	out->browser_address = r->browser_address;
+	out->run_request = r->run_request;
+}

@@ -1,0 +1,107 @@
+/*
+ * Internal: the task-run request (the body of POST /v1/run/tasks) parsed
+ * and validated into a typed struct, with errors in the shapes the API
+ * serves (FastAPI's 422 detail list, Skyvern's 400 URL message).
+ */
+#ifndef SKY_ENGINE_REQUEST_H
+#define SKY_ENGINE_REQUEST_H
+
+#include <stddef.h>
+
+#include "store/store.h"
+
+/*
+ * Limits. Lengths of strings are in characters (code points), as
+ * Pydantic counts them; JSON-valued fields are measured as compact JSON
+ * in bytes. The server caps whole bodies at SKY_REQUEST_MAX_BODY first.
+ */
+#define SKY_REQUEST_MAX_BODY (1024 * 1024)
+#define SKY_REQUEST_MAX_PROMPT 65536
+#define SKY_REQUEST_MAX_TITLE 1024
+#define SKY_REQUEST_MAX_IDENT 1024 /* totp_identifier, browser_session_id */
+#define SKY_REQUEST_MAX_JSON (256 * 1024) /* payload, schema, mapping */
+#define SKY_REQUEST_MAX_HEADERS 64        /* extra_http_headers entries */
+#define SKY_REQUEST_MAX_HEADER_BYTES (16 * 1024)
+#define SKY_REQUEST_MAX_STEPS 100 /* larger max_steps are lowered to it */
+#define SKY_REQUEST_MAX_SCROLLS 1000
+#define SKY_URL_MAX 2083
+
+/* URL policy (DESIGN §9: loopback and private hosts are allowed unless
+ * the host asks otherwise). */
+#define SKY_URL_BLOCK_METADATA 0x1u /* link-local, cloud metadata hosts */
+#define SKY_URL_BLOCK_PRIVATE 0x2u  /* also loopback, private, .internal */
+
+typedef struct sky_request_options {
+	unsigned url_flags; /* SKY_URL_BLOCK_* */
+} sky_request_options;
+
+typedef struct sky_task_request {
+	char *prompt; /* never NULL; may be "" */
+	char *url;    /* normalized, or NULL */
+	char *title;
+	char *engine;         /* "skyvern-1.0" | "skyvern-2.0" */
+	const char *run_type; /* SKY_RUN_TYPE_V1 | SKY_RUN_TYPE_V2 (static) */
+	char *proxy_location; /* JSON text: "\"RESIDENTIAL\"", an object;
+	                         NULL when the client sent null */
+	char *data_extraction_schema; /* JSON text or NULL */
+	char *error_code_mapping;     /* JSON text or NULL */
+	char *navigation_payload;     /* JSON text or NULL */
+	int max_steps;                /* 0: not given */
+	char *webhook_url;            /* normalized, or NULL */
+	char *totp_identifier;
+	char *totp_url; /* normalized, or NULL */
+	char *browser_session_id;
+	int publish_workflow;
+	char *extra_http_headers; /* JSON object text or NULL */
+	int include_action_history_in_verification;
+	int max_screenshot_scrolls; /* -1: not given; else 0..1000 */
+	char *browser_address;
+	int start_fresh_browser;
+	char *run_request; /* the run_request echo, JSON object text */
+} sky_task_request;
+
+/* A refused request, ready to serve. */
+typedef struct sky_request_error {
+	int status;   /* 400, 413 or 422; 0 when there is none */
+	char *detail; /* JSON text of the "detail" value (list or string) */
+	char *body;   /* {"detail": ...} */
+} sky_request_error;
+
+/*
+ * Parse and validate a request body (`len` bytes, need not be
+ * NUL-terminated). On success *out holds the request and `err` is
+ * cleared. On a refusal returns SKY_EINVALID (SKY_ETOOBIG for an oversize
+ * body) with `err` filled and sky_error_last() summarising the first
+ * problem; SKY_ENOMEM when memory runs out. `opts` may be NULL. `err`
+ * is overwritten, so clear one that holds an earlier error first.
+ *
+ * Unknown fields are ignored. Validation follows Pydantic's lax mode:
+ * "10" and 10.0 are integers, "yes"/1 are booleans, numbers are never
+ * strings. Engines Skyvern knows but skyengine does not run
+ * (skyvern-3.0, the CUA engines) give 400 "not supported"; unknown
+ * names give the 422 enum error.
+ */
+int sky_task_request_parse(const char *body, size_t len,
+                           const sky_request_options *opts,
+                           sky_task_request **out, sky_request_error *err);
+void sky_task_request_free(sky_task_request *r);
+void sky_request_error_clear(sky_request_error *e);
+
+/* Point a store task at the request's fields (borrowed, so `r` must
+ * outlive the sky_store_task_create call). organization_id,
+ * idempotency_key and the v2 links are left for the caller. */
+void sky_task_request_to_new(const sky_task_request *r, sky_task_new *out);
+
+/*
+ * Skyvern's validate_url: prepends "https://" when there is no scheme,
+ * accepts http and https only, at most 2083 characters, and normalizes
+ * (lower-case scheme and host, IDN to punycode, IPv4 forms to dotted
+ * quads, default port dropped, dot segments resolved, unsafe characters
+ * percent-encoded, "/" for an empty path). Then applies `flags`.
+ * 0 with *out (malloc'd); else SKY_EINVALID with *detail (malloc'd) the
+ * 400 message: "Invalid URL: …" or "The host in your url is blocked: …".
+ */
+int sky_url_validate(const char *url, unsigned flags, char **out,
+                     char **detail);
+
+#endif

@@ -1,0 +1,424 @@
+/*
+ * The engine at run time: the worker pool that executes runs, start-up
+ * recovery, cancellation flags, change notifications for waiters, and
+ * event delivery to subscribers.
+ *
+ * Recovery policy: a run left `running` by a crash or a shutdown is
+ * resumed: the step that was in flight is marked failed ("engine
+ * restarted during the step") and the run continues with a retry of that
+ * step in a fresh browser context at the last page it reached. A run
+ * interrupted SKY_RESUME_LIMIT times is failed instead, so that a run
+ * that crashes the engine cannot do so forever.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "engine/engine_internal.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "util/time.h"
+
+#define COMPONENT "engine"
+
+uint64_t sky__engine_change_seq(sky_engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	uint64_t s = e->change_seq;
+	pthread_mutex_unlock(&e->lock);
+	return s;
+}
+
+static void bump(sky_engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	e->change_seq++;
+	pthread_cond_broadcast(&e->changed);
+	pthread_mutex_unlock(&e->lock);
+}
+
+void sky__engine_wait_change(sky_engine *e, uint64_t seq, int64_t ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&e->lock);
+	while (e->change_seq == seq && !e->stopping)
+		if (pthread_cond_timedwait(&e->changed, &e->lock, &ts) ==
+		    ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&e->lock);
+}
+
+int sky_engine_subscribe(sky_engine *e, sky_event_fn fn, void *ud)
+{
+	if (!e || !fn)
+		return sky_error_set(SKY_EINVALID, "engine and fn are required");
+	pthread_mutex_lock(&e->lock);
+	sky_subscriber *n = realloc(e->subs, (size_t)(e->n_subs + 1) *
+	                                             sizeof *n);
+	if (!n) {
+		pthread_mutex_unlock(&e->lock);
+		return sky_error_from_code(SKY_ENOMEM);
+	}
+	e->subs = n;
+	int id = ++e->next_sub_id;
+	e->subs[e->n_subs++] = (sky_subscriber){id, fn, ud};
+	pthread_mutex_unlock(&e->lock);
+	return id;
+}
+
+void sky_engine_unsubscribe(sky_engine *e, int id)
+{
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->lock);
+	for (int i = 0; i < e->n_subs; i++) {
+		if (e->subs[i].id == id) {
+			e->subs[i] = e->subs[--e->n_subs];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+void sky__engine_emit(sky_engine *e, sky_event_type type, const char *run_id,
+                      const char *status, int order, int retry,
+                      const char *json)
+{
+	sky_subscriber local[16];
+	int n;
+	pthread_mutex_lock(&e->lock);
+	n = e->n_subs < 16 ? e->n_subs : 16;
+	if (n)
+		memcpy(local, e->subs, (size_t)n * sizeof *local);
+	pthread_mutex_unlock(&e->lock);
+	sky_event ev = {1, type, run_id, status, order, retry, json};
+	for (int i = 0; i < n; i++)
+		local[i].fn(&ev, local[i].ud);
+}
+
+/* --- the registry of runs this engine executes ------------------------ */
+
+static sky_active_run *active_find(sky_engine *e, const char *id)
+{
+	for (sky_active_run *a = e->active; a; a = a->next)
+		if (!strcmp(a->run_id, id))
+			return a;
+	return NULL;
+}
+
+static sky_active_run *active_get(sky_engine *e, const char *id)
+{
+	pthread_mutex_lock(&e->lock);
+	sky_active_run *a = active_find(e, id);
+	if (!a) {
+		a = calloc(1, sizeof *a);
+		if (a) {
+			a->run_id = sky_strdup(id);
+			a->next = e->active;
+			e->active = a;
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+	return a;
+}
+
+static void active_free(sky_active_run *a)
+{
+	if (a->signing_key) {
+		sky_secret_unregister(a->signing_key);
+		free(a->signing_key);
+	}
+	free(a->run_id);
+	free(a);
+}
+
+static void active_remove(sky_engine *e, const char *id)
+{
+	pthread_mutex_lock(&e->lock);
+	for (sky_active_run **pp = &e->active; *pp; pp = &(*pp)->next) {
+		if (!strcmp((*pp)->run_id, id)) {
+			sky_active_run *a = *pp;
+			*pp = a->next;
+			active_free(a);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+int sky__engine_is_canceled(sky_engine *e, const char *run_id)
+{
+	pthread_mutex_lock(&e->lock);
+	sky_active_run *a = active_find(e, run_id);
+	int c = (a && a->cancel) || e->stopping;
+	pthread_mutex_unlock(&e->lock);
+	return c;
+}
+
+int sky__engine_stopping(sky_engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	int s = e->stopping;
+	pthread_mutex_unlock(&e->lock);
+	return s;
+}
+
+/* The signing key of a run, copied (NULL when none is known). */
+static char *signing_key_of(sky_engine *e, const char *run_id)
+{
+	pthread_mutex_lock(&e->lock);
+	sky_active_run *a = active_find(e, run_id);
+	char *k = sky_strdup(a && a->signing_key ? a->signing_key
+	                                         : e->webhook_key);
+	pthread_mutex_unlock(&e->lock);
+	return k;
+}
+
+void sky__engine_run_created(sky_engine *e, const sky_task_rec *t,
+                             const sky_task_request *req,
+                             const char *signing_key)
+{
+	(void)req;
+	if (signing_key && *signing_key) {
+		sky_active_run *a = active_get(e, t->task_id);
+		pthread_mutex_lock(&e->lock);
+		if (a && !a->signing_key) {
+			a->signing_key = sky_strdup(signing_key);
+			sky_secret_register(signing_key);
+		}
+		pthread_mutex_unlock(&e->lock);
+	}
+	char *json = sky__run_json(e, t);
+	sky__engine_emit(e, SKY_EVENT_RUN_STATUS, t->task_id, "created", -1, 0,
+	                 json);
+	free(json);
+	pthread_mutex_lock(&e->lock);
+	e->change_seq++;
+	pthread_cond_broadcast(&e->changed);
+	pthread_cond_signal(&e->work);
+	pthread_mutex_unlock(&e->lock);
+}
+
+void sky__engine_run_canceled(sky_engine *e, const sky_task_rec *t)
+{
+	pthread_mutex_lock(&e->lock);
+	sky_active_run *a = active_find(e, t->task_id);
+	int executing = a && a->executing;
+	if (a)
+		a->cancel = 1;
+	pthread_mutex_unlock(&e->lock);
+	sky_log_info(COMPONENT, "run %s canceled", t->task_id);
+	/* A run no worker holds is finished here; a running one is
+	 * finished by its worker (which also closes its context). */
+	if (!executing) {
+		sky__engine_run_changed(e, t->task_id);
+		active_remove(e, t->task_id);
+	} else {
+		bump(e);
+	}
+}
+
+void sky__engine_run_changed(sky_engine *e, const char *run_id)
+{
+	sky_task_rec *t = NULL;
+	if (sky_store_task_get(e->store, NULL, run_id, &t))
+		return;
+	char *json = sky__run_json(e, t);
+	sky__engine_emit(e, SKY_EVENT_RUN_STATUS, run_id,
+	                 sky_task_status_name(t->status), -1, 0, json);
+	free(json);
+	if (sky_task_status_is_final(t->status) && t->webhook_url) {
+		char *key = signing_key_of(e, run_id);
+		sky__webhook_enqueue(e, t, key);
+		free(key);
+	}
+	sky_task_rec_free(t);
+	bump(e);
+}
+
+/* --- workers -------------------------------------------------------- */
+
+static char *pop_resume(sky_engine *e)
+{
+	char *id = NULL;
+	if (e->n_resume > 0)
+		id = e->resume[--e->n_resume];
+	return id;
+}
+
+static void execute(sky_engine *e, sky_task_rec *t)
+{
+	sky_active_run *a = active_get(e, t->task_id);
+	if (!a)
+		return;
+	pthread_mutex_lock(&e->lock);
+	a->executing = 1;
+	pthread_mutex_unlock(&e->lock);
+	char *id = sky_strdup(t->task_id);
+	sky__engine_run_changed(e, id); /* now running */
+	sky_agent_execute(e, t);
+	/* Parked at shutdown: the run stays `running` and is resumed at the
+	 * next start; nothing to announce. */
+	sky__engine_run_changed(e, id);
+	active_remove(e, id);
+	free(id);
+}
+
+static void *worker_main(void *arg)
+{
+	sky_engine *e = arg;
+	for (;;) {
+		pthread_mutex_lock(&e->lock);
+		if (e->stopping) {
+			pthread_mutex_unlock(&e->lock);
+			break;
+		}
+		char *resume_id = pop_resume(e);
+		pthread_mutex_unlock(&e->lock);
+
+		sky_task_rec *t = NULL;
+		if (resume_id) {
+			sky_store_task_get(e->store, NULL, resume_id, &t);
+			free(resume_id);
+			if (t && t->status != SKY_TASK_RUNNING) {
+				sky_task_rec_free(t);
+				t = NULL;
+			}
+		} else if (sky_store_task_claim(e->store, NULL, &t)) {
+			sky_log_error(COMPONENT, "claiming a run failed: %s",
+			              sky_error_last());
+			t = NULL;
+		}
+		if (t) {
+			execute(e, t);
+			sky_task_rec_free(t);
+			continue;
+		}
+		/* Nothing to do: sleep until a submit (or a second, for runs
+		 * stored by another process sharing the data dir). */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_mutex_lock(&e->lock);
+		if (!e->stopping && !e->n_resume)
+			pthread_cond_timedwait(&e->work, &e->lock, &ts);
+		pthread_mutex_unlock(&e->lock);
+	}
+	return NULL;
+}
+
+/* Runs left `running` (crash or shutdown) go back to the workers. */
+static int recover(sky_engine *e)
+{
+	sky_task_list *l = NULL;
+	int rc = sky_store_task_list_status(
+		e->store, SKY_TASK_MASK(SKY_TASK_RUNNING), &l);
+	if (rc)
+		return rc;
+	/* Oldest first; workers pop from the end. */
+	e->resume = calloc(l->count + 1, sizeof *e->resume);
+	for (size_t i = l->count; i-- > 0;) {
+		if (l->items[i].parent_task_id)
+			continue;
+		e->resume[e->n_resume++] = sky_strdup(l->items[i].task_id);
+		sky_log_warn(COMPONENT, "run %s was interrupted; resuming it",
+		             l->items[i].task_id);
+	}
+	sky_task_list_free(l);
+	int n = 0;
+	sky_store_webhook_recover(e->store, &n);
+	if (n)
+		sky_log_warn(COMPONENT, "%d webhook deliveries were interrupted; "
+		             "retrying them",
+		             n);
+	return 0;
+}
+
+int sky__engine_start(sky_engine *e)
+{
+	int rc;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->changed, NULL);
+	pthread_cond_init(&e->work, NULL);
+	e->lock_fd = -1;
+	/* Webhooks are delivered even by an engine that does not execute
+	 * runs (a cancel sends one); the outbox claim keeps two processes
+	 * from sending the same row. */
+	if (e->no_execute)
+		return sky__webhook_start(e);
+	/* One executing engine per data dir: two would both "recover" the
+	 * same running runs. */
+	char *lock_path = sky_asprintf("%s/engine.lock", e->data_dir);
+	e->lock_fd = lock_path ? open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC,
+	                              0600)
+	                       : -1;
+	if (e->lock_fd < 0 || flock(e->lock_fd, LOCK_EX | LOCK_NB)) {
+		rc = sky_error_set(SKY_EBUSY,
+		                   "another engine is executing runs from %s "
+		                   "(%s is locked)",
+		                   e->data_dir, lock_path ? lock_path : "?");
+		free(lock_path);
+		return rc;
+	}
+	free(lock_path);
+	if ((rc = recover(e)))
+		return rc;
+	if ((rc = sky__webhook_start(e)))
+		return rc;
+	e->threads = calloc((size_t)e->workers, sizeof *e->threads);
+	if (!e->threads)
+		return sky_error_from_code(SKY_ENOMEM);
+	for (int i = 0; i < e->workers; i++) {
+		if (pthread_create(&e->threads[i], NULL, worker_main, e))
+			break;
+		e->n_threads++;
+	}
+	return e->n_threads ? 0
+	                    : sky_error_set(SKY_ERROR, "cannot start workers");
+}
+
+void sky__engine_stop(sky_engine *e)
+{
+	pthread_mutex_lock(&e->lock);
+	e->stopping = 1;
+	pthread_cond_broadcast(&e->work);
+	pthread_cond_broadcast(&e->changed);
+	pthread_mutex_unlock(&e->lock);
+	for (int i = 0; i < e->n_threads; i++)
+		pthread_join(e->threads[i], NULL);
+	free(e->threads);
+	e->threads = NULL;
+	e->n_threads = 0;
+	sky__webhook_stop(e);
+	while (e->active) {
+		sky_active_run *a = e->active;
+		e->active = a->next;
+		active_free(a);
+	}
+	for (int i = 0; i < e->n_resume; i++)
+		free(e->resume[i]);
+	free(e->resume);
+	e->resume = NULL;
+	e->n_resume = 0;
+	free(e->subs);
+	e->subs = NULL;
+	e->n_subs = 0;
+	if (e->lock_fd >= 0) {
+		close(e->lock_fd);
+		e->lock_fd = -1;
+	}
+}

@@ -1,0 +1,967 @@
+/*
+ * The store's organizations, API keys and tasks (runs), with the task
+ * status machine enforced inside the write transaction.
+ */
+#include "store/sqlite_internal.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+#include "util/hash.h"
+#include "util/log.h"
+#include "util/str.h"
+#include "util/time.h"
+
+#define COL(rec, name, type)                                                   \
+	{                                                                      \
+#		name, SKY_COL_##type, offsetof(rec, name)                     \
+	}
+
+/* ---- organizations ------------------------------------------------------ */
+
+static const sky_col org_cols[] = {
+    COL(sky_org_rec, organization_id, TEXT), COL(sky_org_rec, name, TEXT),
+    COL(sky_org_rec, is_default, INT),       COL(sky_org_rec, created_at, TS),
+    COL(sky_org_rec, modified_at, TS),
+};
+const sky_table sky_store__t_org =
+    SKY_TABLE("organizations", sky_org_rec, org_cols);
+
+static const sky_sql q_org_insert = {&sky_store__t_org, "%I"};
+static const sky_sql q_org_get = {
+    &sky_store__t_org, "SELECT %C FROM organizations WHERE organization_id=?1"};
+static const sky_sql q_org_default = {
+    NULL, "SELECT organization_id FROM organizations WHERE is_default=1 "
+          "ORDER BY seq LIMIT 1"};
+static const sky_sql q_org_exists = {
+    NULL, "SELECT 1 FROM organizations WHERE organization_id=?1"};
+
+static int org_insert(sky_conn *c, const char *name, int is_default,
+                      sky_org_rec *r)
+{
+	char id[SKY_ID_MAX];
+	sqlite3_stmt *st = sky_store__stmt(c, &q_org_insert);
+	int rc;
+
+	if (!st)
+		return sky_error_last_code();
+	r->organization_id = strdup(sky_id_new(SKY_ID_ORG, id));
+	r->name = strdup(name);
+	if (!r->organization_id || !r->name)
+		return sky_error_from_code(SKY_ENOMEM);
+	r->is_default = is_default;
+	r->created_at = r->modified_at = sky_time_now_ms();
+	if ((rc = sky_store__row_bind(st, &sky_store__t_org, r)))
+		return rc;
+	return sky_store__exec(c, st, "insert organization");
+}
+
+int sky_store__ensure_default_org(sky_store *s)
+{
+	sky_org_rec r = {0};
+	sky_conn *c = sky_store__wbegin(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c)
+		return sky_error_last_code();
+	if (!(st = sky_store__stmt(c, &q_org_default))) {
+		rc = sky_error_last_code();
+		goto done;
+	}
+	rc = sky_store__step(c, st, "default organization");
+	if (rc == SQLITE_ROW) {
+		snprintf(s->default_org, sizeof s->default_org, "%s",
+		         (const char *)sqlite3_column_text(st, 0));
+		sqlite3_reset(st);
+		rc = 0;
+		goto done;
+	}
+	sqlite3_reset(st);
+	if (rc < 0)
+		goto done;
+	if ((rc = org_insert(c, "default", 1, &r)))
+		goto done;
+	snprintf(s->default_org, sizeof s->default_org, "%s",
+	         r.organization_id);
+done:
+	sky_store__row_clear(&sky_store__t_org, &r);
+	return sky_store__wend(s, rc);
+}
+
+int sky_store_org_create(sky_store *s, const char *name, sky_org_rec **out)
+{
+	sky_org_rec *r;
+	sky_conn *c;
+	int rc;
+
+	if (!s || !name || !*name || !out)
+		return sky_error_set(SKY_EINVALID,
+		                     "an organization needs a name");
+	*out = NULL;
+	if (!(r = calloc(1, sizeof *r)))
+		return sky_error_from_code(SKY_ENOMEM);
+	if (!(c = sky_store__wbegin(s))) {
+		free(r);
+		return sky_error_last_code();
+	}
+	rc = sky_store__wend(s, org_insert(c, name, 0, r));
+	if (rc) {
+		sky_org_rec_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int sky_store_org_get(sky_store *s, const char *organization_id,
+                      sky_org_rec **out)
+{
+	void *r = NULL;
+	int rc;
+
+	if (!s || !organization_id || !out)
+		return sky_error_set(SKY_EINVALID, "organization id is NULL");
+	rc = sky_store__read_one(s, &q_org_get, organization_id, NULL, &r,
+	                         "get organization");
+	if (rc == SKY_ENOTFOUND)
+		sky_error_set(rc, "Organization not found %s", organization_id);
+	*out = r;
+	return rc;
+}
+
+void sky_org_rec_free(sky_org_rec *r)
+{
+	sky_store__row_clear(&sky_store__t_org, r);
+	free(r);
+}
+
+static int org_check(sky_conn *c, const char *organization_id)
+{
+	sqlite3_stmt *st = sky_store__stmt(c, &q_org_exists);
+	int rc;
+
+	if (!st)
+		return sky_error_last_code();
+	sky_store__bind_text(st, 1, organization_id);
+	rc = sky_store__step(c, st, "check organization");
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return sky_error_set(SKY_ENOTFOUND, "Organization not found %s",
+		                     organization_id);
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- API keys ---------------------------------------------------------- */
+
+static const sky_col apikey_cols[] = {
+    COL(sky_apikey_rec, key_id, I64),
+    COL(sky_apikey_rec, organization_id, TEXT),
+    COL(sky_apikey_rec, key_sha256, TEXT),
+    COL(sky_apikey_rec, key_prefix, TEXT),
+    COL(sky_apikey_rec, created_at, TS),
+    COL(sky_apikey_rec, revoked_at, TS),
+};
+const sky_table sky_store__t_apikey =
+    SKY_TABLE("api_keys", sky_apikey_rec, apikey_cols);
+
+static const sky_sql q_apikey_insert = {
+    &sky_store__t_apikey,
+    "INSERT INTO api_keys(organization_id,key_sha256,key_prefix,"
+    "created_at) VALUES(?1,?2,?3,?4) RETURNING %C"};
+static const sky_sql q_apikey_find = {
+    &sky_store__t_apikey, "SELECT %C FROM api_keys WHERE key_sha256=?1"};
+static const sky_sql q_apikey_revoke = {
+    NULL, "UPDATE api_keys SET revoked_at=?2 WHERE key_id=?1 AND "
+          "revoked_at IS NULL"};
+static const sky_sql q_apikey_exists = {
+    NULL, "SELECT 1 FROM api_keys WHERE key_id=?1"};
+static const sky_sql q_apikey_count = {
+    NULL, "SELECT count(*) FROM api_keys WHERE revoked_at IS NULL"};
+
+/* Enough of a key to recognise it in a list, not enough to matter. */
+#define APIKEY_PREFIX_LEN 6
+#define APIKEY_MIN_LEN 16
+
+int sky_store_apikey_add(sky_store *s, const char *organization_id,
+                         const char *key, sky_apikey_rec **out)
+{
+	char hex[SKY_SHA256_HEX_LEN], prefix[APIKEY_PREFIX_LEN + 1];
+	void *r = NULL;
+	sqlite3_stmt *st;
+	sky_conn *c;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!s || !key || strlen(key) < APIKEY_MIN_LEN)
+		return sky_error_set(SKY_EINVALID,
+		                     "an API key must have at least %d "
+		                     "characters",
+		                     APIKEY_MIN_LEN);
+	if (!organization_id)
+		organization_id = s->default_org;
+	sky_secret_register(key);
+	sky_sha256_hex(key, strlen(key), hex);
+	snprintf(prefix, sizeof prefix, "%s", key);
+	if (!(c = sky_store__wbegin(s)))
+		return sky_error_last_code();
+	if ((rc = org_check(c, organization_id)))
+		goto done;
+	if (!(st = sky_store__stmt(c, &q_apikey_insert))) {
+		rc = sky_error_last_code();
+		goto done;
+	}
+	sky_store__bind_text(st, 1, organization_id);
+	sky_store__bind_text(st, 2, hex);
+	sky_store__bind_text(st, 3, prefix);
+	sqlite3_bind_int64(st, 4, sky_time_now_ms());
+	rc = sky_store__fetch_one(c, st, &sky_store__t_apikey, &r,
+	                          "add API key");
+	if (rc == SKY_EEXISTS)
+		sky_error_set(rc, "this API key is already stored");
+done:
+	rc = sky_store__wend(s, rc);
+	if (rc || !out)
+		sky_apikey_rec_free(r);
+	else
+		*out = r;
+	return rc;
+}
+
+int sky_store_apikey_find(sky_store *s, const char *key_sha256,
+                          sky_apikey_rec **out)
+{
+	void *r = NULL;
+	int rc;
+
+	if (!s || !key_sha256 || !out)
+		return sky_error_set(SKY_EINVALID, "key hash is NULL");
+	rc = sky_store__read_one(s, &q_apikey_find, key_sha256, NULL, &r,
+	                         "find API key");
+	if (rc == SKY_ENOTFOUND)
+		sky_error_set(rc, "unknown API key");
+	*out = r;
+	return rc;
+}
+
+int sky_store_apikey_revoke(sky_store *s, int64_t key_id)
+{
+	sky_conn *c = s ? sky_store__wbegin(s) : NULL;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!c)
+		return s ? sky_error_last_code()
+		         : sky_error_set(SKY_EINVALID, "store is NULL");
+	if (!(st = sky_store__stmt(c, &q_apikey_exists))) {
+		rc = sky_error_last_code();
+		goto done;
+	}
+	sqlite3_bind_int64(st, 1, key_id);
+	rc = sky_store__step(c, st, "find API key");
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE) {
+		rc = sky_error_set(SKY_ENOTFOUND, "no API key with id %lld",
+		                   (long long)key_id);
+		goto done;
+	}
+	if (rc < 0)
+		goto done;
+	if (!(st = sky_store__stmt(c, &q_apikey_revoke))) {
+		rc = sky_error_last_code();
+		goto done;
+	}
+	sqlite3_bind_int64(st, 1, key_id);
+	sqlite3_bind_int64(st, 2, sky_time_now_ms());
+	rc = sky_store__exec(c, st, "revoke API key");
+done:
+	return sky_store__wend(s, rc);
+}
+
+int sky_store_apikey_count(sky_store *s, int64_t *count)
+{
+	sky_conn *c;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!s || !count)
+		return sky_error_set(SKY_EINVALID, "NULL argument");
+	c = sky_store__racquire(s);
+	if (!(st = sky_store__stmt(c, &q_apikey_count))) {
+		rc = sky_error_last_code();
+	} else {
+		rc = sky_store__step(c, st, "count API keys");
+		*count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_reset(st);
+		rc = rc < 0 ? rc : 0;
+	}
+	sky_store__rrelease(s, c);
+	return rc;
+}
+
+void sky_apikey_rec_free(sky_apikey_rec *r)
+{
+	sky_store__row_clear(&sky_store__t_apikey, r);
+	free(r);
+}
+
+/* ---- tasks ---------------------------------------------------------------- */
+
+static const sky_col task_cols[] = {
+    COL(sky_task_rec, task_id, TEXT),
+    COL(sky_task_rec, organization_id, TEXT),
+    COL(sky_task_rec, run_type, TEXT),
+    COL(sky_task_rec, engine, TEXT),
+    COL(sky_task_rec, status, TASK_STATUS),
+    COL(sky_task_rec, title, TEXT),
+    COL(sky_task_rec, url, TEXT),
+    COL(sky_task_rec, prompt, TEXT),
+    COL(sky_task_rec, data_extraction_goal, TEXT),
+    COL(sky_task_rec, proxy_location, TEXT),
+    COL(sky_task_rec, data_extraction_schema, TEXT),
+    COL(sky_task_rec, error_code_mapping, TEXT),
+    COL(sky_task_rec, navigation_payload, TEXT),
+    COL(sky_task_rec, max_steps, INT0),
+    COL(sky_task_rec, webhook_url, TEXT),
+    COL(sky_task_rec, totp_identifier, TEXT),
+    COL(sky_task_rec, totp_url, TEXT),
+    COL(sky_task_rec, browser_session_id, TEXT),
+    COL(sky_task_rec, publish_workflow, INT),
+    COL(sky_task_rec, extra_http_headers, TEXT),
+    COL(sky_task_rec, include_action_history_in_verification, INT),
+    COL(sky_task_rec, max_screenshot_scrolls, INTN),
+    COL(sky_task_rec, browser_address, TEXT),
+    COL(sky_task_rec, run_request, TEXT),
+    COL(sky_task_rec, output, TEXT),
+    COL(sky_task_rec, failure_reason, TEXT),
+    COL(sky_task_rec, errors, TEXT),
+    COL(sky_task_rec, webhook_failure_reason, TEXT),
+    COL(sky_task_rec, created_at, TS),
+    COL(sky_task_rec, modified_at, TS),
+    COL(sky_task_rec, queued_at, TS),
+    COL(sky_task_rec, started_at, TS),
+    COL(sky_task_rec, finished_at, TS),
+    COL(sky_task_rec, step_count, INT),
+    COL(sky_task_rec, idempotency_key, TEXT),
+    COL(sky_task_rec, parent_task_id, TEXT),
+    COL(sky_task_rec, workflow_permanent_id, TEXT),
+    COL(sky_task_rec, proxy_applied, TEXT),
+    COL(sky_task_rec, notes, TEXT),
+};
+const sky_table sky_store__t_task = SKY_TABLE("tasks", sky_task_rec, task_cols);
+
+static const sky_sql q_task_insert = {&sky_store__t_task, "%I"};
+static const sky_sql q_task_get = {&sky_store__t_task,
+                                   "SELECT %C FROM tasks WHERE task_id=?1 AND "
+                                   "(?2 IS NULL OR organization_id=?2)"};
+static const sky_sql q_task_by_key = {
+    &sky_store__t_task, "SELECT %C FROM tasks WHERE organization_id=?1 "
+                        "AND idempotency_key=?2"};
+static const sky_sql q_task_exists = {NULL,
+                                      "SELECT 1 FROM tasks WHERE task_id=?1"};
+static const sky_sql q_task_status = {
+    NULL, "SELECT status FROM tasks WHERE task_id=?1"};
+static const sky_sql q_task_move = {
+    NULL, "UPDATE tasks SET status=?2, modified_at=?3,"
+          " failure_reason=coalesce(?4, failure_reason),"
+          " queued_at=CASE WHEN ?5 THEN ?3 ELSE queued_at END,"
+          " started_at=CASE WHEN ?6 THEN ?3 ELSE started_at END,"
+          " finished_at=CASE WHEN ?7 THEN ?3 ELSE finished_at END"
+          " WHERE task_id=?1"};
+static const sky_sql q_task_next = {
+    NULL, "SELECT task_id FROM tasks WHERE status IN ('created',"
+          "'queued') AND parent_task_id IS NULL AND (?1 IS NULL OR "
+          "run_type=?1) ORDER BY created_at, seq LIMIT 1"};
+
+/* One prepared UPDATE per settable column. */
+#define SETTER(field)                                                          \
+	static const sky_sql q_task_set_##field = {                            \
+	    NULL, "UPDATE tasks SET " #field "=?2, modified_at=?3 "            \
+	          "WHERE task_id=?1"}
+SETTER(output);
+SETTER(errors);
+SETTER(webhook_failure_reason);
+SETTER(step_count);
+SETTER(proxy_applied);
+SETTER(notes);
+#undef SETTER
+
+void sky_task_rec_free(sky_task_rec *r)
+{
+	sky_store__row_clear(&sky_store__t_task, r);
+	free(r);
+}
+
+void sky_task_list_free(sky_task_list *l)
+{
+	if (!l)
+		return;
+	sky_store__free_items(&sky_store__t_task, l->items, l->count);
+	free(l);
+}
+
+static int dup_field(char **dst, const char *src)
+{
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : SKY_ENOMEM;
+}
+
+static int check_new_task(const sky_task_new *in)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} json_fields[] = {
+	    {"proxy_location", offsetof(sky_task_new, proxy_location)},
+	    {"data_extraction_schema",
+	     offsetof(sky_task_new, data_extraction_schema)},
+	    {"error_code_mapping", offsetof(sky_task_new, error_code_mapping)},
+	    {"navigation_payload", offsetof(sky_task_new, navigation_payload)},
+	    {"extra_http_headers", offsetof(sky_task_new, extra_http_headers)},
+	    {"run_request", offsetof(sky_task_new, run_request)},
+	};
+	int rc;
+
+	if (!in->prompt)
+		return sky_error_set(SKY_EINVALID, "a task needs a prompt");
+	if (!in->run_type || (strcmp(in->run_type, SKY_RUN_TYPE_V1) &&
+	                      strcmp(in->run_type, SKY_RUN_TYPE_V2)))
+		return sky_error_set(SKY_EINVALID,
+		                     "unknown run type '%s' (task_v1 or "
+		                     "task_v2)",
+		                     in->run_type ? in->run_type : "(null)");
+	if (!in->engine || !*in->engine)
+		return sky_error_set(SKY_EINVALID, "a task needs an engine");
+	if (in->max_steps < 0)
+		return sky_error_set(SKY_EINVALID, "max_steps is negative");
+	for (size_t i = 0; i < sizeof json_fields / sizeof *json_fields; i++) {
+		const char *v = *(const char *const *)((const char *)in +
+		                                       json_fields[i].off);
+		if ((rc = sky_store__check_json(json_fields[i].name, v)))
+			return rc;
+	}
+	return 0;
+}
+
+/* Copy the request into a record that becomes the inserted row. */
+static int task_from_new(const sky_task_new *in, const char *org,
+                         sky_task_rec *r)
+{
+	char id[SKY_ID_MAX];
+	int v2 = !strcmp(in->run_type, SKY_RUN_TYPE_V2);
+	int64_t now = sky_time_now_ms();
+	int rc = 0;
+
+	sky_id_new(v2 ? SKY_ID_TASK_V2 : SKY_ID_TASK, id);
+	rc |= dup_field(&r->task_id, id);
+	rc |= dup_field(&r->organization_id, org);
+	rc |= dup_field(&r->run_type, in->run_type);
+	rc |= dup_field(&r->engine, in->engine);
+	rc |= dup_field(&r->title, in->title);
+	rc |= dup_field(&r->url, in->url);
+	rc |= dup_field(&r->prompt, in->prompt);
+	rc |= dup_field(&r->data_extraction_goal, in->data_extraction_goal);
+	rc |= dup_field(&r->proxy_location, in->proxy_location);
+	rc |= dup_field(&r->data_extraction_schema, in->data_extraction_schema);
+	rc |= dup_field(&r->error_code_mapping, in->error_code_mapping);
+	rc |= dup_field(&r->navigation_payload, in->navigation_payload);
+	rc |= dup_field(&r->webhook_url, in->webhook_url);
+	rc |= dup_field(&r->totp_identifier, in->totp_identifier);
+	rc |= dup_field(&r->totp_url, in->totp_url);
+	rc |= dup_field(&r->browser_session_id, in->browser_session_id);
+	rc |= dup_field(&r->extra_http_headers, in->extra_http_headers);
+	rc |= dup_field(&r->browser_address, in->browser_address);
+	rc |= dup_field(&r->run_request, in->run_request);
+	rc |= dup_field(&r->idempotency_key, in->idempotency_key);
+	rc |= dup_field(&r->parent_task_id, in->parent_task_id);
+	rc |= dup_field(&r->workflow_permanent_id, in->workflow_permanent_id);
+	if (rc)
+		return sky_error_from_code(SKY_ENOMEM);
+	r->status = in->queued ? SKY_TASK_QUEUED : SKY_TASK_CREATED;
+	r->max_steps = in->max_steps;
+	r->publish_workflow = !!in->publish_workflow;
+	r->include_action_history_in_verification =
+	    !!in->include_action_history_in_verification;
+	r->max_screenshot_scrolls =
+	    in->max_screenshot_scrolls < 0 ? -1 : in->max_screenshot_scrolls;
+	r->created_at = r->modified_at = now;
+	r->queued_at = in->queued ? now : 0;
+	return 0;
+}
+
+static int find_by_key(sky_conn *c, const char *org, const char *key,
+                       sky_task_rec **out)
+{
+	sqlite3_stmt *st = sky_store__stmt(c, &q_task_by_key);
+	void *r = NULL;
+	int rc;
+
+	if (!st)
+		return sky_error_last_code();
+	sky_store__bind_text(st, 1, org);
+	sky_store__bind_text(st, 2, key);
+	rc = sky_store__fetch_one(c, st, &sky_store__t_task, &r,
+	                          "find idempotency key");
+	*out = r;
+	return rc;
+}
+
+static int task_exists(sky_conn *c, const char *task_id)
+{
+	sqlite3_stmt *st = sky_store__stmt(c, &q_task_exists);
+	int rc;
+	if (!st)
+		return sky_error_last_code();
+	sky_store__bind_text(st, 1, task_id);
+	rc = sky_store__step(c, st, "find task");
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return sky_error_set(SKY_ENOTFOUND, "Task run not found %s",
+		                     task_id);
+	return rc < 0 ? rc : 0;
+}
+
+int sky_store_task_create(sky_store *s, const sky_task_new *in,
+                          sky_task_rec **out, int *existed)
+{
+	const char *org;
+	sky_task_rec *r = NULL, *found = NULL;
+	sqlite3_stmt *st;
+	sky_conn *c;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (existed)
+		*existed = 0;
+	if (!s || !in)
+		return sky_error_set(SKY_EINVALID, "NULL argument");
+	if ((rc = check_new_task(in)))
+		return rc;
+	org = in->organization_id ? in->organization_id : s->default_org;
+	if (!(r = calloc(1, sizeof *r)))
+		return sky_error_from_code(SKY_ENOMEM);
+	if ((rc = task_from_new(in, org, r))) {
+		sky_task_rec_free(r);
+		return rc;
+	}
+	if (!(c = sky_store__wbegin(s))) {
+		sky_task_rec_free(r);
+		return sky_error_last_code();
+	}
+	if (in->idempotency_key) {
+		rc = find_by_key(c, org, in->idempotency_key, &found);
+		if (rc == 0)
+			goto done;
+		if (rc != SKY_ENOTFOUND)
+			goto done;
+	}
+	if ((rc = org_check(c, org)))
+		goto done;
+	if (in->parent_task_id && (rc = task_exists(c, in->parent_task_id)))
+		goto done;
+	if (!(st = sky_store__stmt(c, &q_task_insert))) {
+		rc = sky_error_last_code();
+		goto done;
+	}
+	if ((rc = sky_store__row_bind(st, &sky_store__t_task, r)))
+		goto done;
+	rc = sky_store__exec(c, st, "insert task");
+done:
+	rc = sky_store__wend(s, rc);
+	if (found) {
+		sky_task_rec_free(r);
+		r = found;
+		if (existed)
+			*existed = 1;
+	}
+	if (rc || !out)
+		sky_task_rec_free(r);
+	else
+		*out = r;
+	return rc;
+}
+
+int sky_store_task_get(sky_store *s, const char *organization_id,
+                       const char *task_id, sky_task_rec **out)
+{
+	void *r = NULL;
+	int rc;
+
+	if (!s || !task_id || !out)
+		return sky_error_set(SKY_EINVALID, "task id is NULL");
+	rc = sky_store__read_one(s, &q_task_get, task_id, organization_id, &r,
+	                         "get task");
+	if (rc == SKY_ENOTFOUND)
+		sky_error_set(rc, "Task run not found %s", task_id);
+	*out = r;
+	return rc;
+}
+
+/* Load a task with the write connection (inside its transaction). */
+static int task_load(sky_conn *c, const char *task_id, sky_task_rec **out)
+{
+	sqlite3_stmt *st = sky_store__stmt(c, &q_task_get);
+	void *r = NULL;
+	int rc;
+
+	if (!st)
+		return sky_error_last_code();
+	sky_store__bind_text(st, 1, task_id);
+	rc = sky_store__fetch_one(c, st, &sky_store__t_task, &r, "get task");
+	if (rc == SKY_ENOTFOUND)
+		sky_error_set(rc, "Task run not found %s", task_id);
+	*out = r;
+	return rc;
+}
+
+/* The status machine, checked and applied inside the caller's write
+ * transaction. */
+static int task_move(sky_conn *c, const char *task_id, sky_task_status to,
+                     const char *reason)
+{
+	sky_task_status from;
+	sqlite3_stmt *st = sky_store__stmt(c, &q_task_status);
+	int64_t now = sky_time_now_ms();
+	int rc;
+
+	if (!st)
+		return sky_error_last_code();
+	sky_store__bind_text(st, 1, task_id);
+	rc = sky_store__step(c, st, "read task status");
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return sky_error_set(SKY_ENOTFOUND, "Task run not found %s",
+		                     task_id);
+	}
+	if (rc < 0)
+		return rc;
+	rc = sky_task_status_from_name((const char *)sqlite3_column_text(st, 0),
+	                               &from);
+	sqlite3_reset(st);
+	if (rc)
+		return sky_error_set(SKY_EIO, "task %s has a corrupt status",
+		                     task_id);
+	if (!sky_task_status_can_transition(from, to))
+		return sky_error_set(SKY_EINVALID,
+		                     "Invalid task status transition from %s "
+		                     "to %s for %s",
+		                     sky_task_status_name(from),
+		                     sky_task_status_name(to), task_id);
+	if (sky_task_status_needs_reason(to) && (!reason || !*reason))
+		return sky_error_set(SKY_EINVALID,
+		                     "a task moving to %s needs a "
+		                     "failure_reason (%s)",
+		                     sky_task_status_name(to), task_id);
+	if (!(st = sky_store__stmt(c, &q_task_move)))
+		return sky_error_last_code();
+	sky_store__bind_text(st, 1, task_id);
+	sqlite3_bind_text(st, 2, sky_task_status_name(to), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	sky_store__bind_text(st, 4, reason && *reason ? reason : NULL);
+	sqlite3_bind_int(st, 5, to == SKY_TASK_QUEUED);
+	sqlite3_bind_int(st, 6, to == SKY_TASK_RUNNING);
+	sqlite3_bind_int(st, 7, sky_task_status_is_final(to));
+	return sky_store__exec(c, st, "update task status");
+}
+
+int sky_store_task_set_status(sky_store *s, const char *task_id,
+                              sky_task_status to, const char *failure_reason,
+                              sky_task_rec **out)
+{
+	sky_task_rec *r = NULL;
+	sky_conn *c;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!s || !task_id)
+		return sky_error_set(SKY_EINVALID, "task id is NULL");
+	if ((unsigned)to >= SKY_TASK_STATUS_COUNT)
+		return sky_error_set(SKY_EINVALID, "unknown task status %d",
+		                     (int)to);
+	if (!(c = sky_store__wbegin(s)))
+		return sky_error_last_code();
+	rc = task_move(c, task_id, to, failure_reason);
+	if (!rc && out)
+		rc = task_load(c, task_id, &r);
+	rc = sky_store__wend(s, rc);
+	if (rc)
+		sky_task_rec_free(r);
+	else if (out)
+		*out = r;
+	return rc;
+}
+
+int sky_store_task_claim(sky_store *s, const char *run_type, sky_task_rec **out)
+{
+	sky_task_rec *r = NULL;
+	sqlite3_stmt *st;
+	char *id = NULL;
+	sky_conn *c;
+	int rc;
+
+	if (!s || !out)
+		return sky_error_set(SKY_EINVALID, "NULL argument");
+	*out = NULL;
+	if (!(c = sky_store__wbegin(s)))
+		return sky_error_last_code();
+	if (!(st = sky_store__stmt(c, &q_task_next))) {
+		rc = sky_error_last_code();
+		goto done;
+	}
+	sky_store__bind_text(st, 1, run_type);
+	rc = sky_store__step(c, st, "find runnable task");
+	if (rc == SQLITE_ROW &&
+	    !(id = strdup((const char *)sqlite3_column_text(st, 0))))
+		rc = sky_error_from_code(SKY_ENOMEM);
+	sqlite3_reset(st);
+	if (rc < 0 || !id) {
+		rc = rc < 0 ? rc : 0;
+		goto done;
+	}
+	if ((rc = task_move(c, id, SKY_TASK_RUNNING, NULL)))
+		goto done;
+	rc = task_load(c, id, &r);
+done:
+	free(id);
+	rc = sky_store__wend(s, rc);
+	if (rc)
+		sky_task_rec_free(r);
+	else
+		*out = r;
+	return rc;
+}
+
+/* UPDATE one column of a task; text or integer. */
+static int task_set(sky_store *s, const sky_sql *q, const char *task_id,
+                    const char *text, int64_t num, int is_num, const char *what)
+{
+	sqlite3_stmt *st;
+	sky_conn *c;
+	int rc;
+
+	if (!s || !task_id)
+		return sky_error_set(SKY_EINVALID, "task id is NULL");
+	if (!(c = sky_store__wbegin(s)))
+		return sky_error_last_code();
+	if (!(st = sky_store__stmt(c, q))) {
+		rc = sky_error_last_code();
+		goto done;
+	}
+	sky_store__bind_text(st, 1, task_id);
+	if (is_num)
+		sqlite3_bind_int64(st, 2, num);
+	else
+		sky_store__bind_text(st, 2, text);
+	sqlite3_bind_int64(st, 3, sky_time_now_ms());
+	if ((rc = sky_store__exec(c, st, what)))
+		goto done;
+	if (sky_store__changes(c) == 0)
+		rc = sky_error_set(SKY_ENOTFOUND, "Task run not found %s",
+		                   task_id);
+done:
+	return sky_store__wend(s, rc);
+}
+
+static int task_set_json(sky_store *s, const sky_sql *q, const char *task_id,
+                         const char *field, const char *json)
+{
+	int rc = sky_store__check_json(field, json);
+	return rc ? rc : task_set(s, q, task_id, json, 0, 0, field);
+}
+
+int sky_store_task_set_output(sky_store *s, const char *task_id,
+                              const char *output_json)
+{
+	return task_set_json(s, &q_task_set_output, task_id, "output",
+	                     output_json);
+}
+
+int sky_store_task_set_errors(sky_store *s, const char *task_id,
+                              const char *errors_json_array)
+{
+	if (errors_json_array) {
+		json_t *v = json_loads(errors_json_array, 0, NULL);
+		int ok = json_is_array(v);
+		json_decref(v);
+		if (!ok)
+			return sky_error_set(SKY_EINVALID,
+			                     "errors must be a JSON array");
+	}
+	return task_set(s, &q_task_set_errors, task_id, errors_json_array, 0, 0,
+	                "errors");
+}
+
+int sky_store_task_set_webhook_failure_reason(sky_store *s, const char *task_id,
+                                              const char *reason)
+{
+	return task_set(s, &q_task_set_webhook_failure_reason, task_id, reason,
+	                0, 0, "webhook_failure_reason");
+}
+
+int sky_store_task_set_step_count(sky_store *s, const char *task_id,
+                                  int step_count)
+{
+	if (step_count < 0)
+		return sky_error_set(SKY_EINVALID, "step_count is negative");
+	return task_set(s, &q_task_set_step_count, task_id, NULL, step_count, 1,
+	                "step_count");
+}
+
+int sky_store_task_set_proxy_applied(sky_store *s, const char *task_id,
+                                     const char *json)
+{
+	return task_set_json(s, &q_task_set_proxy_applied, task_id,
+	                     "proxy_applied", json);
+}
+
+int sky_store_task_set_notes(sky_store *s, const char *task_id,
+                             const char *json)
+{
+	return task_set_json(s, &q_task_set_notes, task_id, "notes", json);
+}
+
+/* ---- task lists ----------------------------------------------------------- */
+
+/* WHERE clause shared by the page and the count; parameters ?1 org,
+ * ?2 run_type. Status names come from our own table, so they are safe to
+ * write into the SQL. */
+static void list_where(sky_buf *b, const sky_task_query *q)
+{
+	int first = 1;
+	sky_buf_puts(b, " WHERE 1");
+	if (q->organization_id)
+		sky_buf_puts(b, " AND organization_id=?1");
+	if (q->run_type)
+		sky_buf_puts(b, " AND run_type=?2");
+	if (q->top_level_only)
+		sky_buf_puts(b, " AND parent_task_id IS NULL");
+	if (!q->status_mask)
+		return;
+	sky_buf_puts(b, " AND status IN (");
+	for (int i = 0; i < SKY_TASK_STATUS_COUNT; i++) {
+		if (!(q->status_mask & SKY_TASK_MASK(i)))
+			continue;
+		sky_buf_printf(b, "%s'%s'", first ? "" : ",",
+		               sky_task_status_name((sky_task_status)i));
+		first = 0;
+	}
+	sky_buf_putc(b, ')');
+}
+
+static int bind_list(sqlite3_stmt *st, const sky_task_query *q)
+{
+	if (q->organization_id)
+		sky_store__bind_text(st, 1, q->organization_id);
+	if (q->run_type)
+		sky_store__bind_text(st, 2, q->run_type);
+	return 0;
+}
+
+static int list_in(sky_conn *c, const sky_task_query *q, sky_task_list *l)
+{
+	const char *key =
+	    q->sort == SKY_TASK_SORT_MODIFIED_AT ? "modified_at" : "created_at";
+	const char *dir = q->ascending ? "ASC" : "DESC";
+	sqlite3_stmt *st = NULL;
+	void *items = NULL;
+	sky_buf b = {0};
+	int rc;
+
+	sky_buf_puts(&b, "SELECT %C FROM tasks");
+	list_where(&b, q);
+	sky_buf_printf(&b, " ORDER BY %s %s, seq %s", key, dir, dir);
+	if (q->page_size > 0)
+		sky_buf_puts(&b, " LIMIT ?3 OFFSET ?4");
+	if (b.oom) {
+		sky_buf_free(&b);
+		return sky_error_from_code(SKY_ENOMEM);
+	}
+	st = sky_store__prepare(c, &sky_store__t_task, b.data);
+	sky_buf_free(&b);
+	if (!st)
+		return sky_error_last_code();
+	bind_list(st, q);
+	if (q->page_size > 0) {
+		int page = q->page > 0 ? q->page : 1;
+		sqlite3_bind_int64(st, 3, q->page_size);
+		sqlite3_bind_int64(st, 4, (int64_t)(page - 1) * q->page_size);
+	}
+	rc = sky_store__fetch_all(c, st, &sky_store__t_task, &items, &l->count,
+	                          "list tasks");
+	l->items = items;
+	sqlite3_finalize(st);
+	if (rc)
+		return rc;
+
+	sky_buf_puts(&b, "SELECT count(*) FROM tasks");
+	list_where(&b, q);
+	if (b.oom) {
+		sky_buf_free(&b);
+		return sky_error_from_code(SKY_ENOMEM);
+	}
+	st = sky_store__prepare(c, NULL, b.data);
+	sky_buf_free(&b);
+	if (!st)
+		return sky_error_last_code();
+	bind_list(st, q);
+	rc = sky_store__step(c, st, "count tasks");
+	if (rc == SQLITE_ROW)
+		l->total = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+int sky_store_task_list(sky_store *s, const sky_task_query *q,
+                        sky_task_list **out)
+{
+	static const sky_sql begin = {NULL, "BEGIN"};
+	static const sky_sql commit = {NULL, "COMMIT"};
+	sky_task_list *l;
+	sqlite3_stmt *st;
+	sky_conn *c;
+	int rc;
+
+	if (!s || !q || !out)
+		return sky_error_set(SKY_EINVALID, "NULL argument");
+	*out = NULL;
+	if (q->page < 0 || q->page_size < 0)
+		return sky_error_set(SKY_EINVALID,
+		                     "page and page_size must be >= 1");
+	if (q->status_mask >> SKY_TASK_STATUS_COUNT)
+		return sky_error_set(SKY_EINVALID, "unknown status in filter");
+	if (!(l = calloc(1, sizeof *l)))
+		return sky_error_from_code(SKY_ENOMEM);
+	c = sky_store__racquire(s);
+	/* One read transaction, so that the page and the total agree. */
+	st = sky_store__stmt(c, &begin);
+	rc = st ? sky_store__exec(c, st, "begin read") : sky_error_last_code();
+	if (!rc) {
+		rc = list_in(c, q, l);
+		st = sky_store__stmt(c, &commit);
+		if (st)
+			sky_store__exec(c, st, "end read");
+	}
+	sky_store__rrelease(s, c);
+	if (rc) {
+		sky_task_list_free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+int sky_store_task_list_status(sky_store *s, unsigned mask, sky_task_list **out)
+{
+	sky_task_query q = {0};
+	q.status_mask = mask;
+	q.ascending = 1;
+	return sky_store_task_list(s, &q, out);
+}

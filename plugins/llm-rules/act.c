@@ -1,0 +1,565 @@
+/* llm-rules: the next actions of a step (extract-actions) and the goal
+ * check (check-goal): fill and submit forms, click what the goal names,
+ * complete when it is done, terminate with a reason when it cannot be. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rules.h"
+
+#define CLICK_MIN 0.6
+
+enum { D_ACTIONS, D_COMPLETE, D_TERMINATE };
+
+typedef struct decision {
+	int kind;
+	json_t *actions; /* D_ACTIONS */
+	char *reason;    /* D_COMPLETE / D_TERMINATE, or the plan summary */
+	char *stage;
+} decision;
+
+typedef struct state {
+	const json_t *ctx;
+	const json_t *history;
+	sky_rules_goal g;
+	sky_rules_page p;
+	sky_rules_form_plan fp;
+} state;
+
+static void set(decision *d, int kind, char *reason)
+{
+	d->kind = kind;
+	free(d->reason);
+	d->reason = reason;
+}
+
+static int has_password_field(const sky_rules_page *p)
+{
+	for (size_t i = 0; i < p->nels; i++)
+		if (p->els[i].kind == SKY_RULES_K_TEXT &&
+		    p->els[i].concept == SKY_RULES_C_PASSWORD)
+			return 1;
+	return 0;
+}
+
+static int wants_extraction(const state *s)
+{
+	json_t *schema = json_object_get(s->ctx, "data_extraction_schema");
+	return sky_rules__goal_has(&s->g, SKY_RULES_I_EXTRACT) ||
+	       (schema && !json_is_null(schema)) ||
+	       json_is_string(json_object_get(s->ctx, "data_extraction_goal"));
+}
+
+/* The effective target of an intent: its text, or "result N" for an
+ * ordinal ("the first result"). malloc'd or NULL. */
+static char *intent_target(const sky_rules_intent *in)
+{
+	if (in->ordinal && (!in->target || !strcasecmp(in->target, "result")))
+		return sky_rules__printf("result %d", in->ordinal);
+	return sky_rules__strdup(in->target);
+}
+
+static int target_done(const state *s, const sky_rules_intent *in)
+{
+	char *t = intent_target(in);
+	int done = 0;
+	if (!t)
+		return 0;
+	if (sky_rules__history_clicked(s->history, &s->p, t)) {
+		double sc = 0;
+		/* an opened page is done when its link is gone or it is the
+		 * page itself; a click or download is done once it worked */
+		if (in->kind != SKY_RULES_I_OPEN || in->ordinal)
+			done = 1;
+		else
+			done = !sky_rules__page_clickable(&s->p, t, &sc) ||
+			       sc < CLICK_MIN ||
+			       sky_rules__page_is(&s->p, t) >= 0.6;
+	}
+	if (!done && in->kind == SKY_RULES_I_OPEN && !in->ordinal &&
+	    sky_rules__page_is(&s->p, t) >= 0.8)
+		done = 1;
+	free(t);
+	return done;
+}
+
+/* Is the goal reached? *why (malloc'd) says how. */
+static int goal_done(state *s, char **why)
+{
+	const sky_rules_intent *final = sky_rules__goal_final(&s->g);
+	*why = NULL;
+	/* facts still to type on this page come first, whatever the verb
+	 * ("Open a support ticket" means filling one in) */
+	if (s->fp.n_fill)
+		return 0;
+	if (!final && wants_extraction(s)) {
+		if (s->fp.n_fill)
+			return 0;
+		*why = sky_rules__strdup("The page shows the information the "
+		                         "goal asks to extract.");
+		return 1;
+	}
+	int kind = final ? final->kind : SKY_RULES_I_SUBMIT;
+	switch (kind) {
+	case SKY_RULES_I_OPEN:
+	case SKY_RULES_I_CLICK:
+	case SKY_RULES_I_DOWNLOAD:
+		if (!target_done(s, final))
+			return 0;
+		*why = sky_rules__printf(
+		    "The goal's last action (%s \"%s\") succeeded%s%s.",
+		    final->verb, final->target ? final->target : "",
+		    s->p.title ? ": the page is now " : "",
+		    s->p.title ? s->p.title : "");
+		return 1;
+	case SKY_RULES_I_SEARCH:
+		if (!s->g.query ||
+		    !sky_rules__history_typed(s->history, s->g.query) ||
+		    !sky_rules__history_submitted(s->history))
+			return 0;
+		*why = sky_rules__printf("Searched for \"%s\"; the results are "
+		                         "shown.",
+		                         s->g.query);
+		return 1;
+	case SKY_RULES_I_LOGIN:
+		if (has_password_field(&s->p) ||
+		    !sky_rules__history_submitted(s->history))
+			return 0;
+		*why = sky_rules__strdup("Signed in: the login form is gone.");
+		return 1;
+	default: {
+		char *conf = sky_rules__page_confirmation(&s->p);
+		if (!conf || s->fp.n_fill ||
+		    !sky_rules__history_submitted(s->history)) {
+			free(conf);
+			return 0;
+		}
+		*why = sky_rules__printf("The form was submitted and the page "
+		                         "confirms it: \"%s\"",
+		                         conf);
+		free(conf);
+		return 1;
+	}
+	}
+}
+
+static json_t *click_action(const sky_rules_el *e, const char *why, int dl)
+{
+	json_t *a = json_pack("{s:s, s:s, s:s}", "action_type", "click",
+	                      "element_id", e->id, "reasoning", why);
+	const char *h = e->href ? e->href : "";
+	const char *dot = strrchr(h, '.');
+	if (dl || e->download ||
+	    (dot && (!strcasecmp(dot, ".pdf") || !strcasecmp(dot, ".csv") ||
+	             !strcasecmp(dot, ".zip") || !strcasecmp(dot, ".xlsx"))))
+		json_object_set_new(a, "download", json_true());
+	return a;
+}
+
+/* The Nth link that looks like a result (shares a word with the query,
+ * else any link outside the page header), for "the first result". */
+static const sky_rules_el *nth_result(const state *s, int n)
+{
+	int seen = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		seen = 0;
+		for (size_t i = 0; i < s->p.nels; i++) {
+			const sky_rules_el *e = &s->p.els[i];
+			if (e->kind != SKY_RULES_K_LINK)
+				continue;
+			if (pass == 0 &&
+			    (!s->g.query ||
+			     sky_rules__similarity(s->g.query, e->text) <= 0))
+				continue;
+			if (++seen == n)
+				return e;
+		}
+		if (!s->g.query)
+			break;
+	}
+	return NULL;
+}
+
+/* Click the first not-yet-done target the goal names, if it is here. */
+static int plan_targets(state *s, decision *d, char **missing)
+{
+	for (size_t i = 0; i < s->g.nintents; i++) {
+		const sky_rules_intent *in = &s->g.intents[i];
+		if ((in->kind != SKY_RULES_I_CLICK &&
+		     in->kind != SKY_RULES_I_OPEN &&
+		     in->kind != SKY_RULES_I_DOWNLOAD) ||
+		    (!in->target && !in->ordinal))
+			continue;
+		if (target_done(s, in))
+			continue;
+		char *t = intent_target(in);
+		double sc = 0;
+		const sky_rules_el *e =
+		    in->ordinal &&
+		            (!in->target || !strcasecmp(in->target, "result"))
+		        ? nth_result(s, in->ordinal)
+		        : sky_rules__page_clickable(&s->p, t, &sc);
+		if (in->ordinal && e)
+			sc = 1;
+		if (!e || sc < CLICK_MIN) {
+			if (!*missing)
+				*missing = sky_rules__strdup(t);
+			free(t);
+			return 0;
+		}
+		char *why = sky_rules__printf(
+		    "%s \"%s\", which the goal names (\"%s\").",
+		    in->kind == SKY_RULES_I_DOWNLOAD ? "Download via" : "Click",
+		    *e->text ? e->text : e->label, t);
+		json_array_append_new(
+		    d->actions,
+		    click_action(e, why, in->kind == SKY_RULES_I_DOWNLOAD));
+		free(why);
+		free(t);
+		return 1;
+	}
+	return 0;
+}
+
+/* No form to fill: a button or link named by the goal's verb ("Apply
+ * now", "Sign in", "Search") usually opens it. */
+static int plan_verb_control(state *s, decision *d)
+{
+	static const struct {
+		int kind;
+		const char *words[6];
+	} NAMES[] = {
+	    {SKY_RULES_I_SUBMIT,
+	     {"apply", "sign up", "register", "get started", "contact", NULL}},
+	    {SKY_RULES_I_LOGIN, {"log in", "sign in", "login", NULL}},
+	    {SKY_RULES_I_SEARCH, {"search", NULL}},
+	};
+	for (size_t i = 0; i < s->g.nintents; i++) {
+		const sky_rules_intent *in = &s->g.intents[i];
+		for (size_t k = 0; k < sizeof NAMES / sizeof NAMES[0]; k++) {
+			if (NAMES[k].kind != in->kind)
+				continue;
+			/* the verb itself first ("book" -> "Book now") */
+			const char *cands[8] = {in->verb};
+			size_t nc = 1;
+			for (size_t w = 0; NAMES[k].words[w]; w++)
+				cands[nc++] = NAMES[k].words[w];
+			for (size_t c = 0; c < nc; c++) {
+				const sky_rules_el *e = NULL;
+				for (size_t j = 0; j < s->p.nels && !e; j++) {
+					const sky_rules_el *x = &s->p.els[j];
+					if ((x->kind == SKY_RULES_K_BUTTON ||
+					     x->kind == SKY_RULES_K_LINK) &&
+					    sky_rules__has_phrase(
+					        *x->text ? x->text : x->label,
+					        cands[c]))
+						e = x;
+				}
+				if (!e || sky_rules__history_clicked(
+				              s->history, &s->p, cands[c]))
+					continue;
+				char *why = sky_rules__printf(
+				    "Click \"%s\" to get to what the goal "
+				    "asks (\"%s\").",
+				    *e->text ? e->text : e->label, cands[c]);
+				json_array_append_new(d->actions,
+				                      click_action(e, why, 0));
+				free(why);
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+static char *quote_clause(const sky_rules_goal *g)
+{
+	if (g->nintents)
+		return sky_rules__strdup(g->intents[0].clause);
+	return sky_rules__strndup(
+	    g->text, strlen(g->text) > 120 ? 120 : strlen(g->text));
+}
+
+static char *no_plan_reason(state *s, const char *missing_target)
+{
+	sky_rules_buf b = {0};
+	char *notice = sky_rules__page_notice(&s->p);
+	char *clause = quote_clause(&s->g);
+	if (has_password_field(&s->p) &&
+	    !sky_rules__goal_has(&s->g, SKY_RULES_I_LOGIN))
+		sky_rules__buf_printf(&b, "The page asks to sign in and the "
+		                          "goal gives no credentials. ");
+	if (missing_target)
+		sky_rules__buf_printf(&b, "Cannot find \"%s\" on this page. ",
+		                      missing_target);
+	else
+		sky_rules__buf_printf(
+		    &b,
+		    "No form field, link or button on this page "
+		    "matches the goal (\"%s\"). ",
+		    clause);
+	if (notice)
+		sky_rules__buf_printf(&b, "The page says: \"%s\"", notice);
+	free(notice);
+	free(clause);
+	char *r = sky_rules__buf_take(&b);
+	size_t n = strlen(r);
+	while (n && r[n - 1] == ' ')
+		r[--n] = '\0';
+	return r;
+}
+
+/* Summarise a plan ("Type ...; Submit ..."). */
+static char *plan_summary(const json_t *actions)
+{
+	sky_rules_buf b = {0};
+	size_t i;
+	json_t *a;
+	json_array_foreach (actions, i, a) {
+		const char *w =
+		    json_string_value(json_object_get(a, "reasoning"));
+		sky_rules__buf_printf(&b, "%s%s", b.len ? " " : "", w ? w : "");
+	}
+	return sky_rules__buf_take(&b);
+}
+
+/* The same actions as the last step, on a page that did not react. */
+static int no_progress(state *s, decision *d)
+{
+	char *sig = sky_rules__actions_signature(d->actions);
+	char *last = sky_rules__history_last_signature(s->history);
+	int same = last && !strcmp(sig, last);
+	free(sig);
+	free(last);
+	if (!same)
+		return 0;
+	sky_rules_buf b = {0};
+	char *what = plan_summary(d->actions);
+	char *notice = sky_rules__page_notice(&s->p);
+	const char *err = sky_rules__history_last_error(s->history);
+	sky_rules__buf_printf(&b,
+	                      "No progress: the previous step already did "
+	                      "exactly this (%s) and the page still asks for "
+	                      "the same.",
+	                      what);
+	if (err)
+		sky_rules__buf_printf(&b, " The last action failed: %s.", err);
+	if (notice)
+		sky_rules__buf_printf(&b, " The page says: \"%s\"", notice);
+	json_array_clear(d->actions);
+	set(d, D_TERMINATE, sky_rules__buf_take(&b));
+	free(what);
+	free(notice);
+	return 1;
+}
+
+static int blank_page(const state *s)
+{
+	const char *u = s->p.url;
+	return !s->p.nels && (!u || !*u || !strcmp(u, "about:blank"));
+}
+
+/* A cookie banner over the page: answer it first (once). */
+static void dismiss_banner(state *s, decision *d)
+{
+	const sky_rules_el *b = sky_rules__cookie_button(&s->p);
+	if (!b || sky_rules__history_clicked(s->history, &s->p, b->text))
+		return;
+	char *why = sky_rules__printf("Answer the cookie banner with \"%s\" "
+	                              "so that it does not cover the page.",
+	                              b->text);
+	json_array_insert_new(d->actions, 0, click_action(b, why, 0));
+	free(why);
+}
+
+static void decide(state *s, decision *d)
+{
+	const sky_rules_el *otp;
+	char *why = NULL, *missing_target = NULL;
+	d->actions = json_array();
+	d->kind = D_ACTIONS;
+
+	if (blank_page(s)) {
+		if (s->g.url) {
+			json_array_append_new(
+			    d->actions,
+			    json_pack("{s:s, s:s, s:s}", "action_type",
+			              "goto_url", "url", s->g.url, "reasoning",
+			              "Open the page the goal names."));
+			d->reason =
+			    sky_rules__strdup("Open the URL in the goal.");
+		} else {
+			set(d, D_TERMINATE,
+			    sky_rules__strdup(
+			        "No page is open and neither the "
+			        "task nor the goal gives a URL to "
+			        "start from; give the task a url."));
+		}
+		return;
+	}
+	if ((why = sky_rules__page_captcha(&s->p))) {
+		set(d, D_TERMINATE,
+		    sky_rules__printf(
+		        "The page shows a CAPTCHA (\"%s\"). The "
+		        "offline planner does not solve "
+		        "CAPTCHAs; run this task with a model and "
+		        "a captcha solver, or without the check.",
+		        why));
+		free(why);
+		return;
+	}
+	sky_rules__plan_form(&s->g, &s->p, s->history, &s->fp);
+	if (goal_done(s, &why)) {
+		set(d, D_COMPLETE, why);
+		return;
+	}
+	if ((otp = sky_rules__otp_field(&s->p))) {
+		if (json_is_true(json_object_get(s->ctx, "totp_available"))) {
+			const sky_rules_el *btn =
+			    sky_rules__submit_button(&s->p, otp->form, 0);
+			json_array_append_new(
+			    d->actions,
+			    json_pack("{s:s, s:s, s:s}", "action_type",
+			              "verification_code", "element_id",
+			              otp->id, "reasoning",
+			              "Enter the verification code from the "
+			              "run's TOTP source."));
+			if (btn)
+				json_array_append_new(
+				    d->actions,
+				    click_action(btn,
+				                 "Submit the form with the "
+				                 "verification code.",
+				                 0));
+			d->reason =
+			    sky_rules__strdup("Enter the verification code.");
+			goto check;
+		}
+		set(d, D_TERMINATE,
+		    sky_rules__printf(
+		        "The page asks for a verification code "
+		        "(\"%s\") and this run has no TOTP source "
+		        "(totp_identifier, totp_url or a stored "
+		        "secret), so the offline planner cannot "
+		        "go on.",
+		        otp->label));
+		return;
+	}
+	if (s->fp.missing) {
+		set(d, D_TERMINATE,
+		    sky_rules__printf("The form needs \"%s\", but neither the "
+		                      "goal nor the navigation_payload gives a "
+		                      "value for it.",
+		                      s->fp.missing));
+		return;
+	}
+	if (s->fp.n_fill || (s->fp.n_matched && s->fp.submit_found)) {
+		json_array_extend(d->actions, s->fp.actions);
+		goto check;
+	}
+	if (plan_targets(s, d, &missing_target) || plan_verb_control(s, d))
+		goto check;
+	if (wants_extraction(s) && !missing_target &&
+	    !sky_rules__goal_final(&s->g)) {
+		set(d, D_COMPLETE,
+		    sky_rules__strdup("Nothing left to do on this page but "
+		                      "read it: the information to extract is "
+		                      "what it shows."));
+		goto out;
+	}
+	set(d, D_TERMINATE, no_plan_reason(s, missing_target));
+	goto out;
+check:
+	if (!no_progress(s, d) && !d->reason)
+		d->reason = plan_summary(d->actions);
+	if (d->kind == D_ACTIONS)
+		dismiss_banner(s, d);
+out:
+	free(missing_target);
+}
+
+static void state_init(state *s, const json_t *ctx)
+{
+	memset(s, 0, sizeof *s);
+	s->ctx = ctx;
+	s->history = json_object_get(ctx, "history");
+	sky_rules__goal_parse(json_string_value(json_object_get(ctx, "goal")),
+	                      json_object_get(ctx, "navigation_payload"),
+	                      &s->g);
+	sky_rules__page_build(ctx, &s->p);
+}
+
+static void state_free(state *s)
+{
+	sky_rules__goal_free(&s->g);
+	sky_rules__page_free(&s->p);
+	sky_rules__form_plan_free(&s->fp);
+}
+
+static json_t *terminal_action(const state *s, const decision *d)
+{
+	const char *type = d->kind == D_COMPLETE ? "complete" : "terminate";
+	json_t *a = json_pack("{s:s, s:s}", "action_type", type, "reasoning",
+	                      d->reason);
+	json_t *map = json_object_get(s->ctx, "error_code_mapping");
+	if (d->kind == D_TERMINATE && json_object_size(map)) {
+		json_t *errs = sky_rules__match_errors(map, d->reason);
+		if (json_array_size(errs))
+			json_object_set(a, "errors", errs);
+		json_decref(errs);
+	}
+	return a;
+}
+
+char *sky_rules__answer_actions(const json_t *ctx)
+{
+	state s;
+	decision d = {0};
+	state_init(&s, ctx);
+	decide(&s, &d);
+	if (d.kind != D_ACTIONS)
+		json_array_append_new(d.actions, terminal_action(&s, &d));
+	json_t *ans = json_pack(
+	    "{s:s, s:b, s:s, s:O}", "user_goal_stage",
+	    d.kind == D_COMPLETE    ? "The goal is achieved."
+	    : d.kind == D_TERMINATE ? "The goal cannot be achieved from here."
+	                            : "Working towards the goal.",
+	    "user_goal_achieved", d.kind == D_COMPLETE, "action_plan",
+	    d.reason ? d.reason : "", "actions", d.actions);
+	char *text = sky_rules__dump(ans);
+	json_decref(ans);
+	json_decref(d.actions);
+	free(d.reason);
+	free(d.stage);
+	state_free(&s);
+	return text;
+}
+
+char *sky_rules__answer_check(const json_t *ctx)
+{
+	state s;
+	decision d = {0};
+	state_init(&s, ctx);
+	decide(&s, &d);
+	const char *status = d.kind == D_COMPLETE    ? "complete"
+	                     : d.kind == D_TERMINATE ? "terminate"
+	                                             : "continue";
+	char *reason = d.kind == D_ACTIONS
+	                   ? sky_rules__printf("Not done yet; next: %s",
+	                                       d.reason ? d.reason : "")
+	                   : sky_rules__strdup(d.reason);
+	char *info =
+	    sky_rules__printf("%s%s%s", s.p.title ? s.p.title : "",
+	                      s.p.title ? " at " : "", s.p.url ? s.p.url : "");
+	json_t *ans =
+	    json_pack("{s:s, s:s, s:s, s:s}", "page_info", info, "thoughts",
+	              reason, "status", status, "reason", reason);
+	char *text = sky_rules__dump(ans);
+	json_decref(ans);
+	json_decref(d.actions);
+	free(d.reason);
+	free(reason);
+	free(info);
+	state_free(&s);
+	return text;
+}

@@ -1,0 +1,628 @@
+/* llm-rules: answering a data_extraction_schema from the page: labelled
+ * values, definition lists, tables (arrays from rows), booleans such as
+ * application_success from confirmation messages; numbers and dates
+ * parsed. */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rules.h"
+
+#define LABEL_MIN 0.5
+
+typedef struct kv {
+	char *label, *value;
+} kv;
+
+typedef struct table {
+	char **head;
+	size_t ncols;
+	char ***rows; /* rows[r][c] */
+	size_t *rowlen;
+	size_t nrows;
+} table;
+
+typedef struct facts {
+	kv *kv;
+	size_t nkv;
+	table *t;
+	size_t nt;
+	char ***lists; /* lists[i] = NULL-terminated item texts */
+	char **list_head;
+	size_t nl;
+} facts;
+
+static const char *tag_of(const json_t *n)
+{
+	const char *t = json_string_value(json_object_get(n, "tag"));
+	return t ? t : "";
+}
+
+static void add_kv(facts *f, const char *label, const char *value)
+{
+	char *l = sky_rules__squash(label), *v = sky_rules__squash(value);
+	size_t ll = strlen(l);
+	while (ll && (l[ll - 1] == ':' || l[ll - 1] == ' '))
+		l[--ll] = '\0';
+	if (!*l || !*v || ll > 60) {
+		free(l);
+		free(v);
+		return;
+	}
+	f->kv = realloc(f->kv, (f->nkv + 1) * sizeof *f->kv);
+	if (!f->kv)
+		abort();
+	f->kv[f->nkv].label = l;
+	f->kv[f->nkv].value = v;
+	f->nkv++;
+}
+
+/* ---- tables ----------------------------------------------------------------- */
+
+typedef struct rowacc {
+	char **cells;
+	size_t n;
+	int all_th, section; /* 0 none, 1 thead, 2 tbody, 3 tfoot */
+} rowacc;
+
+static void collect_rows(const json_t *n, int section, rowacc **rows,
+                         size_t *nrows)
+{
+	const char *tag = tag_of(n);
+	size_t i;
+	json_t *c;
+	if (!strcmp(tag, "thead"))
+		section = 1;
+	else if (!strcmp(tag, "tbody"))
+		section = 2;
+	else if (!strcmp(tag, "tfoot"))
+		section = 3;
+	else if (!strcmp(tag, "table") && *nrows)
+		return; /* a nested table is its own */
+	if (!strcmp(tag, "tr")) {
+		rowacc r = {0};
+		r.all_th = 1;
+		r.section = section;
+		json_array_foreach (json_object_get(n, "children"), i, c) {
+			const char *ct = tag_of(c);
+			if (strcmp(ct, "td") && strcmp(ct, "th"))
+				continue;
+			r.cells = realloc(r.cells, (r.n + 1) * sizeof *r.cells);
+			if (!r.cells)
+				abort();
+			r.cells[r.n++] = sky_rules__node_text(c);
+			r.all_th &= !strcmp(ct, "th");
+		}
+		*rows = realloc(*rows, (*nrows + 1) * sizeof **rows);
+		if (!*rows)
+			abort();
+		(*rows)[(*nrows)++] = r;
+		return;
+	}
+	json_array_foreach (json_object_get(n, "children"), i, c)
+		collect_rows(c, section, rows, nrows);
+}
+
+static void add_table(facts *f, const json_t *n)
+{
+	rowacc *rows = NULL;
+	size_t nrows = 0, hdr = (size_t)-1;
+	size_t i;
+	json_t *c;
+	json_array_foreach (json_object_get(n, "children"), i, c)
+		collect_rows(c, 0, &rows, &nrows);
+	for (size_t r = 0; r < nrows && hdr == (size_t)-1; r++)
+		if (rows[r].n && (rows[r].section == 1 || rows[r].all_th))
+			hdr = r;
+	/* key/value tables ("<th>Weight</th><td>2 kg</td>") are pairs */
+	for (size_t r = 0; r < nrows; r++)
+		if (r != hdr && rows[r].n == 2 && rows[r].section != 1)
+			add_kv(f, rows[r].cells[0], rows[r].cells[1]);
+	if (hdr != (size_t)-1) {
+		table t = {0};
+		t.head = rows[hdr].cells;
+		t.ncols = rows[hdr].n;
+		rows[hdr].cells = NULL;
+		for (size_t r = 0; r < nrows; r++) {
+			if (r == hdr || !rows[r].cells ||
+			    rows[r].section == 3 || rows[r].section == 1 ||
+			    rows[r].all_th)
+				continue;
+			t.rows =
+			    realloc(t.rows, (t.nrows + 1) * sizeof *t.rows);
+			t.rowlen =
+			    realloc(t.rowlen, (t.nrows + 1) * sizeof *t.rowlen);
+			if (!t.rows || !t.rowlen)
+				abort();
+			t.rows[t.nrows] = rows[r].cells;
+			t.rowlen[t.nrows++] = rows[r].n;
+			rows[r].cells = NULL;
+		}
+		f->t = realloc(f->t, (f->nt + 1) * sizeof *f->t);
+		if (!f->t)
+			abort();
+		f->t[f->nt++] = t;
+	}
+	for (size_t r = 0; r < nrows; r++) {
+		for (size_t k = 0; rows[r].cells && k < rows[r].n; k++)
+			free(rows[r].cells[k]);
+		free(rows[r].cells);
+	}
+	free(rows);
+}
+
+/* ---- the walk --------------------------------------------------------------- */
+
+static void add_list(facts *f, const json_t *n, const char *head)
+{
+	size_t i, m = 0;
+	json_t *c;
+	char **items = calloc(
+	    json_array_size(json_object_get(n, "children")) + 1, sizeof *items);
+	if (!items)
+		abort();
+	json_array_foreach (json_object_get(n, "children"), i, c)
+		if (!strcmp(tag_of(c), "li"))
+			items[m++] = sky_rules__node_text(c);
+	if (!m) {
+		free(items);
+		return;
+	}
+	f->lists = realloc(f->lists, (f->nl + 1) * sizeof *f->lists);
+	f->list_head =
+	    realloc(f->list_head, (f->nl + 1) * sizeof *f->list_head);
+	if (!f->lists || !f->list_head)
+		abort();
+	f->lists[f->nl] = items;
+	f->list_head[f->nl++] = sky_rules__strdup(head ? head : "");
+}
+
+static void walk(facts *f, const json_t *n, char **last_heading)
+{
+	const char *tag = tag_of(n);
+	size_t i;
+	json_t *c;
+	if (json_is_string(n)) {
+		/* a text run "Label: value" */
+		const char *t = json_string_value(n);
+		const char *colon = strchr(t, ':');
+		if (colon && colon > t && colon - t <= 40 && colon[1]) {
+			char *l = sky_rules__strndup(t, (size_t)(colon - t));
+			add_kv(f, l, colon + 1);
+			free(l);
+		}
+		return;
+	}
+	if (!strcmp(tag, "table")) {
+		add_table(f, n);
+		return;
+	}
+	if (!strcmp(tag, "dl")) {
+		char *label = NULL;
+		json_array_foreach (json_object_get(n, "children"), i, c) {
+			const char *ct = tag_of(c);
+			if (!strcmp(ct, "dt")) {
+				free(label);
+				label = sky_rules__node_text(c);
+			} else if (!strcmp(ct, "dd") && label) {
+				char *v = sky_rules__node_text(c);
+				add_kv(f, label, v);
+				free(v);
+			}
+		}
+		free(label);
+		return;
+	}
+	if (!strcmp(tag, "ul") || !strcmp(tag, "ol"))
+		add_list(f, n, *last_heading);
+	if (tag[0] == 'h' && isdigit((unsigned char)tag[1]) && !tag[2]) {
+		free(*last_heading);
+		*last_heading = sky_rules__node_text(n);
+	}
+	/* "Label: value" in one node */
+	const char *own = json_string_value(json_object_get(n, "text"));
+	const char *colon = own ? strchr(own, ':') : NULL;
+	if (colon && colon > own && colon - own <= 40 && colon[1]) {
+		char *l = sky_rules__strndup(own, (size_t)(colon - own));
+		add_kv(f, l, colon + 1);
+		free(l);
+	}
+	/* an element holding a label and its value as two texts */
+	json_t *kids = json_object_get(n, "children");
+	if (own && colon && !colon[1 + strspn(colon + 1, " ")] &&
+	    json_array_size(kids) >= 1) {
+		char *v = sky_rules__node_text(json_array_get(kids, 0));
+		char *l = sky_rules__strndup(own, (size_t)(colon - own));
+		add_kv(f, l, v);
+		free(l);
+		free(v);
+	}
+	/* "<b>Total:</b> $12" and "<span>Total</span><span>$12</span>" */
+	size_t nk = 0;
+	json_t *a = NULL, *b = NULL;
+	json_array_foreach (kids, i, c) {
+		char *t = sky_rules__node_text(c);
+		if (*t) {
+			a = nk == 0 ? c : a;
+			b = nk == 1 ? c : b;
+			nk++;
+		}
+		free(t);
+	}
+	if (!own && nk == 2) {
+		if (!json_array_size(json_object_get(a, "children")) &&
+		    !json_object_get(a, "id") && !json_object_get(b, "id")) {
+			char *l = sky_rules__node_text(a),
+			     *v = sky_rules__node_text(b);
+			add_kv(f, l, v);
+			free(l);
+			free(v);
+		}
+	}
+	/* controls show their values under their labels */
+	if (json_object_get(n, "id")) {
+		const char *lab =
+		    json_string_value(json_object_get(n, "label"));
+		const char *val =
+		    json_string_value(json_object_get(n, "value"));
+		if (lab && val && *val && strcmp(val, "****"))
+			add_kv(f, lab, val);
+	}
+	json_array_foreach (kids, i, c)
+		walk(f, c, last_heading);
+}
+
+static void facts_free(facts *f)
+{
+	for (size_t i = 0; i < f->nkv; i++) {
+		free(f->kv[i].label);
+		free(f->kv[i].value);
+	}
+	for (size_t t = 0; t < f->nt; t++) {
+		for (size_t c = 0; c < f->t[t].ncols; c++)
+			free(f->t[t].head[c]);
+		for (size_t r = 0; r < f->t[t].nrows; r++) {
+			for (size_t c = 0; c < f->t[t].rowlen[r]; c++)
+				free(f->t[t].rows[r][c]);
+			free(f->t[t].rows[r]);
+		}
+		free(f->t[t].head);
+		free(f->t[t].rows);
+		free(f->t[t].rowlen);
+	}
+	for (size_t l = 0; l < f->nl; l++) {
+		for (char **it = f->lists[l]; *it; it++)
+			free(*it);
+		free(f->lists[l]);
+		free(f->list_head[l]);
+	}
+	free(f->kv);
+	free(f->t);
+	free(f->lists);
+	free(f->list_head);
+}
+
+/* ---- schema ----------------------------------------------------------------- */
+
+/* The schema's type ("string", ...), looking through ["x", "null"]. */
+static const char *type_of(const json_t *schema)
+{
+	json_t *t = json_object_get(schema, "type");
+	if (json_is_string(t))
+		return json_string_value(t);
+	if (json_is_array(t)) {
+		size_t i;
+		json_t *x;
+		json_array_foreach (t, i, x)
+			if (json_is_string(x) &&
+			    strcmp(json_string_value(x), "null"))
+				return json_string_value(x);
+	}
+	if (json_object_get(schema, "properties"))
+		return "object";
+	if (json_object_get(schema, "items"))
+		return "array";
+	return "string";
+}
+
+/* Skyvern's shorthand {"a": {"type": ...}} is an object schema. */
+static json_t *normalize(const json_t *schema)
+{
+	if (json_is_string(schema)) {
+		json_t *v = json_loads(json_string_value(schema), 0, NULL);
+		json_t *n = v ? normalize(v) : json_object();
+		json_decref(v);
+		return n;
+	}
+	if (!json_is_object(schema))
+		return json_object();
+	if (json_object_get(schema, "type") ||
+	    json_object_get(schema, "properties") ||
+	    json_object_get(schema, "items"))
+		return json_incref((json_t *)schema);
+	return json_pack("{s:s, s:O}", "type", "object", "properties", schema);
+}
+
+/* What a property is called for matching: its name, title, description. */
+static char *prop_words(const char *name, const json_t *schema)
+{
+	const char *title = json_string_value(json_object_get(schema, "title"));
+	return sky_rules__strdup(title ? title : name ? name : "");
+}
+
+static json_t *convert(const char *text, const json_t *schema)
+{
+	const char *type = type_of(schema);
+	const char *fmt = json_string_value(json_object_get(schema, "format"));
+	double d;
+	if (!text)
+		return json_null();
+	if (!strcmp(type, "number")) {
+		if (sky_rules__parse_number(text, &d))
+			return json_null();
+		return json_real(d);
+	}
+	if (!strcmp(type, "integer")) {
+		if (sky_rules__parse_number(text, &d))
+			return json_null();
+		return json_integer((json_int_t)llround(d));
+	}
+	if (!strcmp(type, "boolean")) {
+		int b = sky_rules__parse_bool(text);
+		return b < 0 ? json_null() : json_boolean(b);
+	}
+	if (!strcmp(type, "array")) {
+		json_t *arr = json_array(),
+		       *items = json_object_get(schema, "items");
+		char *copy = sky_rules__strdup(text), *save = NULL;
+		for (char *t = strtok_r(copy, ",;", &save); t;
+		     t = strtok_r(NULL, ",;", &save)) {
+			char *s = sky_rules__squash(t);
+			if (*s)
+				json_array_append_new(arr, convert(s, items));
+			free(s);
+		}
+		free(copy);
+		return arr;
+	}
+	if (fmt && (!strcmp(fmt, "date") || !strcmp(fmt, "date-time"))) {
+		char iso[11];
+		if (!sky_rules__parse_date(text, iso))
+			return json_string(iso);
+	}
+	return json_string(text);
+}
+
+static const char *const SUCCESS_WORDS[] = {
+    "success",   "successful", "succeeded", "submitted", "applied",
+    "confirmed", "completed",  "received",  "sent",      "registered",
+    "created",   "saved",      "placed",    "booked",    "subscribed",
+    "done",      "ok",         "accepted",  NULL,
+};
+
+/* ---- extraction ---------------------------------------------------------------- */
+
+typedef struct ex {
+	const sky_rules_page *p;
+	facts f;
+	const char *goal;
+} ex;
+
+static json_t *extract_value(ex *x, const char *name, const json_t *schema);
+
+static const kv *best_kv(const ex *x, const char *name)
+{
+	const kv *best = NULL;
+	double bs = LABEL_MIN - 1e-9;
+	for (size_t i = 0; i < x->f.nkv; i++) {
+		double s = sky_rules__similarity(name, x->f.kv[i].label);
+		if (s > bs) {
+			bs = s;
+			best = &x->f.kv[i];
+		}
+	}
+	return best;
+}
+
+/* Map each property of an item schema to a column; returns how many. */
+static size_t map_columns(const table *t, const json_t *props, int *col_of,
+                          const char **names, size_t *nprops)
+{
+	const char *k;
+	json_t *v;
+	size_t n = 0, mapped = 0;
+	int used[64] = {0};
+	json_object_foreach ((json_t *)props, k, v) {
+		if (n == 64)
+			break;
+		names[n] = k;
+		col_of[n] = -1;
+		char *w = prop_words(k, v);
+		double bs = LABEL_MIN - 1e-9;
+		for (size_t c = 0; c < t->ncols && c < 64; c++) {
+			double s = sky_rules__similarity(w, t->head[c]);
+			if (s > bs && !used[c]) {
+				bs = s;
+				col_of[n] = (int)c;
+			}
+		}
+		if (col_of[n] >= 0) {
+			used[col_of[n]] = 1;
+			mapped++;
+		}
+		free(w);
+		n++;
+	}
+	*nprops = n;
+	return mapped;
+}
+
+static json_t *table_objects(ex *x, const json_t *items)
+{
+	const json_t *props = json_object_get(items, "properties");
+	const table *best = NULL;
+	size_t bm = 0;
+	int col_of[64], bcol[64];
+	const char *names[64];
+	size_t nprops = 0;
+	for (size_t t = 0; t < x->f.nt; t++) {
+		size_t np;
+		size_t m = map_columns(&x->f.t[t], props, col_of, names, &np);
+		if (m > bm) {
+			bm = m;
+			best = &x->f.t[t];
+			memcpy(bcol, col_of, sizeof col_of);
+			nprops = np;
+		}
+	}
+	json_t *arr = json_array();
+	if (!best)
+		return arr;
+	for (size_t r = 0; r < best->nrows; r++) {
+		json_t *o = json_object();
+		for (size_t k = 0; k < nprops; k++) {
+			int c = bcol[k];
+			const char *cell = c >= 0 && (size_t)c < best->rowlen[r]
+			                       ? best->rows[r][c]
+			                       : NULL;
+			json_object_set_new(
+			    o, names[k],
+			    convert(cell && *cell ? cell : NULL,
+			            json_object_get(props, names[k])));
+		}
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
+static json_t *array_value(ex *x, const char *name, const json_t *schema)
+{
+	const json_t *items = json_object_get(schema, "items");
+	if (!strcmp(type_of(items), "object"))
+		return table_objects(x, items);
+	/* scalars: a column named like the property, else a list */
+	char *w = prop_words(name ? name : x->goal, schema);
+	const kv *hit = best_kv(x, w);
+	if (hit) {
+		free(w);
+		return convert(hit->value, schema);
+	}
+	json_t *arr = json_array();
+	for (size_t t = 0; t < x->f.nt; t++) {
+		const table *tb = &x->f.t[t];
+		for (size_t c = 0; c < tb->ncols; c++) {
+			if (sky_rules__similarity(w, tb->head[c]) < LABEL_MIN)
+				continue;
+			for (size_t r = 0; r < tb->nrows; r++)
+				if (c < tb->rowlen[r])
+					json_array_append_new(
+					    arr,
+					    convert(tb->rows[r][c], items));
+			free(w);
+			return arr;
+		}
+	}
+	size_t pick = x->f.nl;
+	for (size_t l = 0; l < x->f.nl && pick == x->f.nl; l++)
+		if (sky_rules__similarity(w, x->f.list_head[l]) >= LABEL_MIN)
+			pick = l;
+	if (pick == x->f.nl && x->f.nl == 1)
+		pick = 0;
+	if (pick < x->f.nl)
+		for (char **it = x->f.lists[pick]; *it; it++)
+			json_array_append_new(arr, convert(*it, items));
+	free(w);
+	return arr;
+}
+
+static json_t *bool_value(ex *x, const char *w, const kv *hit)
+{
+	if (hit) {
+		int b = sky_rules__parse_bool(hit->value);
+		if (b >= 0)
+			return json_boolean(b);
+	}
+	if (sky_rules__find_any(w, SUCCESS_WORDS)) {
+		char *conf = sky_rules__page_confirmation(x->p);
+		int ok = conf != NULL;
+		free(conf);
+		return json_boolean(ok);
+	}
+	return json_null();
+}
+
+static json_t *extract_value(ex *x, const char *name, const json_t *schema)
+{
+	const char *type = type_of(schema);
+	if (!strcmp(type, "object")) {
+		json_t *o = json_object();
+		const char *k;
+		json_t *v;
+		json_object_foreach (json_object_get(schema, "properties"), k,
+		                     v)
+			json_object_set_new(o, k, extract_value(x, k, v));
+		return o;
+	}
+	if (!strcmp(type, "array"))
+		return array_value(x, name, schema);
+	char *w = prop_words(name ? name : x->goal, schema);
+	const kv *hit = best_kv(x, w);
+	json_t *v = !strcmp(type, "boolean") ? bool_value(x, w, hit)
+	            : hit                    ? convert(hit->value, schema)
+	                                     : json_null();
+	free(w);
+	return v;
+}
+
+json_t *sky_rules__extract(const sky_rules_page *p, const json_t *schema,
+                           const char *goal)
+{
+	ex x = {0};
+	char *heading = NULL;
+	size_t i;
+	json_t *c;
+	x.p = p;
+	x.goal = goal ? goal : "";
+	if (p->snapshot) {
+		json_array_foreach (json_object_get(p->snapshot, "elements"), i,
+		                    c)
+			walk(&x.f, c, &heading);
+	}
+	free(heading);
+	json_t *out;
+	if (!schema || json_is_null(schema)) {
+		/* no schema: every labelled value, and the first table */
+		out = json_object();
+		for (size_t k = 0; k < x.f.nkv; k++)
+			if (!json_object_get(out, x.f.kv[k].label))
+				json_object_set_new(
+				    out, x.f.kv[k].label,
+				    json_string(x.f.kv[k].value));
+	} else {
+		json_t *s = normalize(schema);
+		out = extract_value(&x, NULL, s);
+		json_decref(s);
+	}
+	facts_free(&x.f);
+	return out;
+}
+
+char *sky_rules__answer_extract(const json_t *ctx)
+{
+	sky_rules_page p;
+	const json_t *schema = json_object_get(ctx, "data_extraction_schema");
+	if (!schema)
+		schema = json_object_get(ctx, "schema");
+	const char *goal =
+	    json_string_value(json_object_get(ctx, "data_extraction_goal"));
+	if (!goal)
+		goal = json_string_value(json_object_get(ctx, "goal"));
+	sky_rules__page_build(ctx, &p);
+	json_t *v = sky_rules__extract(&p, schema, goal);
+	char *text = sky_rules__dump(v);
+	json_decref(v);
+	sky_rules__page_free(&p);
+	return text;
+}

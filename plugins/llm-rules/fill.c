@@ -1,0 +1,953 @@
+/* llm-rules: matching facts to form fields (labels, synonyms, value
+ * shapes), choosing options by their text, consent boxes, uploads, the
+ * submit control, and required fields no fact covers. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rules.h"
+
+#define MATCH_MIN 0.5
+#define OPTION_MIN 0.6
+
+static const char *const CONSENT[] = {
+    "i agree",   "agree to",    "i accept",   "accept the",
+    "terms",     "privacy",     "consent",    "i have read",
+    "i confirm", "acknowledge", "conditions", "processing of my",
+    NULL,
+};
+static const char *const MARKETING[] = {
+    "newsletter", "marketing",   "offers",       "promotion",     "promotional",
+    "partners",   "third part",  "product news", "special offer", "updates",
+    "subscribe",  "advertising", NULL,
+};
+static const char *const SUBMIT_WORDS[] = {
+    "submit",    "apply",        "send",        "continue",    "next",
+    "sign in",   "log in",       "login",       "search",      "go",
+    "register",  "sign up",      "signup",      "create",      "save",
+    "confirm",   "finish",       "done",        "place order", "checkout",
+    "check out", "proceed",      "subscribe",   "book",        "request",
+    "join",      "post",         "verify",      "upload",      "update",
+    "claim",     "call me back", "get started", "start",       "ok",
+    "reserve",   "order",        "pay",         "buy",         "find",
+    "enroll",    "rsvp",         "complete",    "get my",      "get a",
+    "redeem",    NULL,
+};
+static const char *const NOT_SUBMIT[] = {
+    "cancel",      "back",   "go back", "reset",  "clear",
+    "previous",    "prev",   "delete",  "remove", "sign out",
+    "log out",     "logout", "forgot",  "close",  "decline",
+    "unsubscribe", "skip",   "edit",    NULL,
+};
+
+/* "Back", "← Back to results", "Cancel": controls that leave a form. */
+static int leaves_form(const char *text)
+{
+	char *p = sky_rules__plain(text);
+	int hit = 0;
+	for (size_t i = 0; NOT_SUBMIT[i] && !hit; i++) {
+		size_t n = strlen(NOT_SUBMIT[i]);
+		hit = !strncmp(p, NOT_SUBMIT[i], n) && (!p[n] || p[n] == ' ');
+	}
+	free(p);
+	return hit;
+}
+static const char *const CONFIRM_FIELD[] = {
+    "confirm", "repeat", "re enter",     "reenter", "retype",
+    "again",   "verify", "confirmation", NULL,
+};
+
+static int is_consent(const sky_rules_el *e)
+{
+	return sky_rules__find_any(e->label, CONSENT) &&
+	       !sky_rules__find_any(e->label, MARKETING);
+}
+
+/* ---- scores --------------------------------------------------------------- */
+
+static double desc_similarity(const char *key, const sky_rules_el *e)
+{
+	const char *srcs[] = {e->label, e->aria, e->placeholder, e->nearby,
+	                      e->name};
+	double best = 0;
+	for (size_t i = 0; i < 5; i++) {
+		if (!srcs[i] || !*srcs[i])
+			continue;
+		double s = sky_rules__key_similarity(key, srcs[i]);
+		best = s > best ? s : best;
+	}
+	if (*e->after) {
+		double s = 0.8 * sky_rules__key_similarity(key, e->after);
+		best = s > best ? s : best;
+	}
+	/* the fieldset says which address this is, weakly */
+	if (*e->group) {
+		double s = 0.6 * sky_rules__similarity(key, e->group);
+		best = s > best ? s : best;
+	}
+	return best;
+}
+
+static double option_score(const char *want, const char *text,
+                           const char *value)
+{
+	char *pw = sky_rules__plain(want), *pt = sky_rules__plain(text);
+	size_t lw = strlen(pw), lt = strlen(pt);
+	double s = 0;
+	if (!lw) {
+		s = 0;
+	} else if (!strcmp(pw, pt)) {
+		s = 1.0;
+	} else if (value && !strcasecmp(want, value)) {
+		s = 0.95;
+	} else if (lt && (!strncmp(pw, pt, lt < lw ? lt : lw) &&
+	                  (pt[lw < lt ? lw : lt] == ' ' ||
+	                   pw[lw < lt ? lw : lt] == ' ' ||
+	                   pt[lw < lt ? lw : lt] == '\0'))) {
+		s = 0.85; /* "Large" / "Large (L)", "Billing" / "Billing question" */
+	} else if (sky_rules__has_phrase(text, want)) {
+		s = 0.8;
+	} else {
+		s = 0.9 * sky_rules__similarity(want, text);
+	}
+	free(pw);
+	free(pt);
+	return s;
+}
+
+/* Index (into the options array) of the best option for `want`. */
+static int best_option(const json_t *options, const char *want, double *score)
+{
+	size_t i;
+	json_t *o;
+	int best = -1;
+	double bs = 0;
+	json_array_foreach (options, i, o) {
+		const char *t = json_string_value(json_object_get(o, "text"));
+		const char *v = json_string_value(json_object_get(o, "value"));
+		double s = option_score(want, t ? t : "", v);
+		if (s > bs) {
+			bs = s;
+			best = (int)i;
+		}
+	}
+	*score = bs;
+	return best;
+}
+
+static double fact_field_score(const sky_rules_fact *f, const sky_rules_el *e)
+{
+	double sim = desc_similarity(f->key, e), s;
+	int fc = f->concept, ec = e->concept;
+	if (ec == SKY_RULES_C_OTP)
+		return 0;
+	if ((ec == SKY_RULES_C_SEARCH) != (fc == SKY_RULES_C_SEARCH))
+		return 0;
+	if (e->kind == SKY_RULES_K_FILE)
+		return sky_rules__is_file_ref(f->value) ? 0.6 + 0.4 * sim : 0;
+	if (sky_rules__is_file_ref(f->value) && fc == SKY_RULES_C_FILE)
+		return 0;
+	if (fc == SKY_RULES_C_FULL_NAME &&
+	    (ec == SKY_RULES_C_FIRST_NAME || ec == SKY_RULES_C_LAST_NAME ||
+	     ec == SKY_RULES_C_MIDDLE_NAME))
+		return 0;
+	if (fc && ec && fc == ec)
+		s = 0.9 + 0.1 * sim;
+	else if (fc && ec)
+		s = 0.4 * sim;
+	else
+		s = sim;
+	/* value shapes */
+	if (ec == SKY_RULES_C_EMAIL && !sky_rules__is_email(f->value))
+		s -= 0.5;
+	if (e->type && !strcasecmp(e->type, "email") &&
+	    sky_rules__is_email(f->value))
+		s += 0.1;
+	if (sky_rules__is_email(f->value) && ec && ec != SKY_RULES_C_EMAIL &&
+	    ec != SKY_RULES_C_USERNAME)
+		s -= 0.5;
+	if (ec == SKY_RULES_C_PHONE && !sky_rules__is_phone(f->value))
+		s -= 0.3;
+	if (e->type && !strcasecmp(e->type, "number")) {
+		double d;
+		if (sky_rules__parse_number(f->value, &d))
+			s -= 0.5;
+	}
+	if (e->kind == SKY_RULES_K_SELECT) {
+		double os;
+		best_option(json_object_get(e->j, "options"), f->value, &os);
+		s += os >= 0.8 ? 0.1 : -0.3;
+	}
+	return s;
+}
+
+/* ---- groups of radios and checkboxes -------------------------------------- */
+
+typedef struct group {
+	const char *label; /* legend, radiogroup name, or input name */
+	const sky_rules_el *m[48];
+	size_t n;
+	int kind, form, required;
+	int fact; /* assigned fact or -1 */
+} group;
+
+static const char *group_key(const sky_rules_el *e)
+{
+	if (*e->group)
+		return e->group;
+	return e->name ? e->name : NULL;
+}
+
+static size_t build_groups(const sky_rules_page *p, group *gs, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->nels; i++) {
+		const sky_rules_el *e = &p->els[i];
+		const char *k;
+		if ((e->kind != SKY_RULES_K_RADIO &&
+		     e->kind != SKY_RULES_K_CHECKBOX) ||
+		    e->disabled || !(k = group_key(e)))
+			continue;
+		size_t g;
+		for (g = 0; g < n; g++)
+			if (gs[g].kind == e->kind && gs[g].form == e->form &&
+			    !strcmp(gs[g].label, k))
+				break;
+		if (g == n) {
+			if (n == max)
+				continue;
+			memset(&gs[n], 0, sizeof gs[n]);
+			gs[n].label = k;
+			gs[n].kind = e->kind;
+			gs[n].form = e->form;
+			gs[n].fact = -1;
+			n++;
+		}
+		if (gs[g].n < 48)
+			gs[g].m[gs[g].n++] = e;
+		gs[g].required |= e->required;
+	}
+	/* one checkbox is not a group: it is matched on its own label */
+	size_t w = 0;
+	for (size_t g = 0; g < n; g++)
+		if (gs[g].kind == SKY_RULES_K_RADIO || gs[g].n > 1)
+			gs[w++] = gs[g];
+	return w;
+}
+
+static const char *el_option_text(const sky_rules_el *e)
+{
+	return *e->label ? e->label : *e->text ? e->text : e->value;
+}
+
+/* How well fact f fits group g (its key names the group and its value
+ * names an option). */
+static double group_score(const sky_rules_fact *f, const group *g)
+{
+	double ks = sky_rules__similarity(f->key, g->label), best = 0;
+	const char *name = g->m[0]->name;
+	if (name) {
+		double s = sky_rules__similarity(f->key, name);
+		ks = s > ks ? s : ks;
+	}
+	if (ks < 0.4)
+		return 0;
+	for (size_t i = 0; i < g->n; i++) {
+		double s = option_score(f->value, el_option_text(g->m[i]),
+		                        g->m[i]->value);
+		best = s > best ? s : best;
+	}
+	/* checkbox groups take lists: any listed item fitting is enough */
+	if (g->kind == SKY_RULES_K_CHECKBOX && best < OPTION_MIN)
+		best = OPTION_MIN;
+	return best >= OPTION_MIN ? ks : 0;
+}
+
+/* ---- actions --------------------------------------------------------------- */
+
+static json_t *act(const char *type, const sky_rules_el *e, const char *why)
+{
+	json_t *a = json_pack("{s:s, s:s, s:s}", "action_type", type,
+	                      "element_id", e->id, "reasoning", why);
+	return a;
+}
+
+static const char *field_name(const sky_rules_el *e)
+{
+	if (*e->label)
+		return e->label;
+	if (e->aria)
+		return e->aria;
+	if (e->placeholder)
+		return e->placeholder;
+	if (e->name)
+		return e->name;
+	return e->id;
+}
+
+static int value_is(const sky_rules_el *e, const char *want)
+{
+	char *a = sky_rules__squash(e->value), *b = sky_rules__squash(want);
+	int same = !strcmp(a, b);
+	free(a);
+	free(b);
+	return same;
+}
+
+/* ---- the plan --------------------------------------------------------------- */
+
+static int page_has_concept(const sky_rules_page *p, int c)
+{
+	for (size_t i = 0; i < p->nels; i++)
+		if (p->els[i].kind == SKY_RULES_K_TEXT &&
+		    p->els[i].concept == c)
+			return 1;
+	return 0;
+}
+
+static int fact_with(const sky_rules_goal *g, int c)
+{
+	for (size_t i = 0; i < g->nfacts; i++)
+		if (g->facts[i].concept == c)
+			return (int)i;
+	return -1;
+}
+
+/* Split "Chris P Bacon" for First/Last fields, or join first + last for a
+ * single Name field. */
+static void derive_names(sky_rules_goal *g, const sky_rules_page *p)
+{
+	int full = fact_with(g, SKY_RULES_C_FULL_NAME);
+	int first = fact_with(g, SKY_RULES_C_FIRST_NAME);
+	int last = fact_with(g, SKY_RULES_C_LAST_NAME);
+	if (full >= 0 && first < 0 && last < 0 &&
+	    page_has_concept(p, SKY_RULES_C_FIRST_NAME) &&
+	    page_has_concept(p, SKY_RULES_C_LAST_NAME)) {
+		char *v = sky_rules__squash(g->facts[full].value);
+		char *sp = strchr(v, ' '), *lsp = strrchr(v, ' ');
+		if (sp) {
+			char *f = sky_rules__strndup(v, (size_t)(sp - v));
+			sky_rules__goal_add_fact(g, "first name", f, 1);
+			sky_rules__goal_add_fact(g, "last name", lsp + 1, 1);
+			if (lsp > sp &&
+			    page_has_concept(p, SKY_RULES_C_MIDDLE_NAME)) {
+				char *m = sky_rules__strndup(
+				    sp + 1, (size_t)(lsp - sp - 1));
+				sky_rules__goal_add_fact(g, "middle name", m,
+				                         1);
+				free(m);
+			}
+			free(f);
+		}
+		free(v);
+	} else if (full < 0 && first >= 0 && last >= 0 &&
+	           page_has_concept(p, SKY_RULES_C_FULL_NAME)) {
+		char *v = sky_rules__printf("%s %s", g->facts[first].value,
+		                            g->facts[last].value);
+		sky_rules__goal_add_fact(g, "full name", v, 1);
+		free(v);
+	}
+}
+
+typedef struct pair {
+	size_t fact, el;
+	double score;
+} pair;
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const pair *x = a, *y = b;
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	if (x->fact != y->fact)
+		return x->fact < y->fact ? -1 : 1;
+	return x->el < y->el ? -1 : x->el > y->el;
+}
+
+static int fillable(const sky_rules_el *e)
+{
+	return (e->kind == SKY_RULES_K_TEXT || e->kind == SKY_RULES_K_SELECT ||
+	        e->kind == SKY_RULES_K_FILE ||
+	        e->kind == SKY_RULES_K_DROPDOWN) &&
+	       !e->disabled && !e->readonly;
+}
+
+const sky_rules_el *sky_rules__cookie_button(const sky_rules_page *p)
+{
+	/* a privacy-friendly answer first, any answer second */
+	static const char *const PREF[2][8] = {
+	    {"reject", "decline", "necessary", "essential", "deny", NULL},
+	    {"accept", "agree", "allow", "got it", "ok", "continue", "close",
+	     NULL},
+	};
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < p->nels; i++) {
+			const sky_rules_el *e = &p->els[i];
+			if ((e->kind != SKY_RULES_K_BUTTON &&
+			     e->kind != SKY_RULES_K_LINK) ||
+			    e->disabled)
+				continue;
+			if (!strcasestr(e->context, "cookie") &&
+			    !strcasestr(e->text, "cookie"))
+				continue;
+			if (sky_rules__find_any(e->text, PREF[pass]))
+				return e;
+		}
+	return NULL;
+}
+
+/* Which fact goes where: el_fact[i] is the fact for element i or -1. */
+static void assign(const sky_rules_goal *g, const sky_rules_page *p,
+                   int *el_fact)
+{
+	size_t cap = g->nfacts * p->nels + 1, n = 0;
+	pair *ps = malloc(cap * sizeof *ps);
+	int *fact_used = calloc(g->nfacts + 1, sizeof *fact_used);
+	if (!ps || !fact_used)
+		abort();
+	for (size_t i = 0; i < p->nels; i++)
+		el_fact[i] = -1;
+	for (size_t f = 0; f < g->nfacts; f++)
+		for (size_t i = 0; i < p->nels; i++) {
+			if (!fillable(&p->els[i]))
+				continue;
+			double s = fact_field_score(&g->facts[f], &p->els[i]);
+			/* between equal fields, the required one needs it */
+			s += p->els[i].required ? 0.02 : 0;
+			if (s >= MATCH_MIN)
+				ps[n++] = (pair){f, i, s};
+		}
+	qsort(ps, n, sizeof *ps, cmp_pair);
+	for (size_t k = 0; k < n; k++) {
+		const sky_rules_el *e = &p->els[ps[k].el];
+		if (el_fact[ps[k].el] >= 0)
+			continue;
+		/* "Confirm password" takes the password a second time */
+		int again = sky_rules__find_any(field_name(e), CONFIRM_FIELD) &&
+		            (e->concept == SKY_RULES_C_PASSWORD ||
+		             e->concept == SKY_RULES_C_EMAIL);
+		if (fact_used[ps[k].fact] && !again)
+			continue;
+		el_fact[ps[k].el] = (int)ps[k].fact;
+		fact_used[ps[k].fact] = 1;
+	}
+	free(ps);
+	free(fact_used);
+}
+
+static int placeholder_selected(const sky_rules_el *e)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach (json_object_get(e->j, "options"), i, o) {
+		if (!json_is_true(json_object_get(o, "selected")))
+			continue;
+		const char *v = json_string_value(json_object_get(o, "value"));
+		const char *t = json_string_value(json_object_get(o, "text"));
+		if ((v && !*v) || !t || !*t || strstr(t, "--") ||
+		    strcasestr(t, "select") || strcasestr(t, "choose") ||
+		    strcasestr(t, "please"))
+			return 1;
+		return 0;
+	}
+	return 1; /* nothing selected */
+}
+
+const sky_rules_el *sky_rules__submit_button(const sky_rules_page *p, int form,
+                                             int search)
+{
+	const sky_rules_el *best = NULL;
+	int bs = 1;
+	for (size_t i = 0; i < p->nels; i++) {
+		const sky_rules_el *e = &p->els[i];
+		const char *t = *e->text    ? e->text
+		                : *e->label ? e->label
+		                            : e->value;
+		if (e->kind != SKY_RULES_K_BUTTON &&
+		    e->kind != SKY_RULES_K_LINK)
+			continue;
+		if (form >= 0 && e->form != form)
+			continue;
+		if (leaves_form(t) || (e->aria && leaves_form(e->aria)))
+			continue;
+		int s = 0;
+		const char *type = e->type ? e->type : "";
+		if (e->kind == SKY_RULES_K_BUTTON) {
+			s = 1;
+			if ((e->tag && !strcmp(e->tag, "button") &&
+			     (!*type || !strcasecmp(type, "submit")) &&
+			     form >= 0) ||
+			    !strcasecmp(type, "submit") ||
+			    !strcasecmp(type, "image"))
+				s += 2;
+		}
+		if (sky_rules__find_any(t, SUBMIT_WORDS) ||
+		    (e->aria && sky_rules__find_any(e->aria, SUBMIT_WORDS)))
+			s += 2;
+		if (search &&
+		    (sky_rules__has_phrase(t, "search") ||
+		     (e->aria && sky_rules__has_phrase(e->aria, "search"))))
+			s += 2;
+		/* often disabled until the form is valid: a last resort */
+		if (e->disabled)
+			s -= 2;
+		if (s > bs) {
+			bs = s;
+			best = e;
+		}
+	}
+	return best;
+}
+
+const sky_rules_el *sky_rules__otp_field(const sky_rules_page *p)
+{
+	for (size_t i = 0; i < p->nels; i++) {
+		const sky_rules_el *e = &p->els[i];
+		if (e->kind == SKY_RULES_K_TEXT &&
+		    e->concept == SKY_RULES_C_OTP && !e->disabled)
+			return e;
+	}
+	return NULL;
+}
+
+static void add_missing(sky_rules_form_plan *out, const char *label)
+{
+	if (!out->missing)
+		out->missing = sky_rules__strdup(label);
+}
+
+/* Plan one radio or checkbox group. */
+static void plan_group(const sky_rules_goal *g, const group *gr,
+                       sky_rules_form_plan *out)
+{
+	const sky_rules_fact *f = &g->facts[gr->fact];
+	if (gr->kind == SKY_RULES_K_RADIO) {
+		const sky_rules_el *pick = NULL;
+		double bs = 0;
+		for (size_t i = 0; i < gr->n; i++) {
+			double s =
+			    option_score(f->value, el_option_text(gr->m[i]),
+			                 gr->m[i]->value);
+			if (s > bs) {
+				bs = s;
+				pick = gr->m[i];
+			}
+		}
+		out->n_matched++;
+		if (pick && !pick->checked) {
+			char *why = sky_rules__printf(
+			    "Choose \"%s\" for \"%s\" (%s: %s).",
+			    el_option_text(pick), gr->label, f->key, f->value);
+			json_t *a = act("checkbox", pick, why);
+			json_object_set_new(a, "is_checked", json_true());
+			json_array_append_new(out->actions, a);
+			out->n_fill++;
+			free(why);
+		}
+		return;
+	}
+	/* a list: "Fuzzing and Advanced CMake", "a, b & c" */
+	char *list = sky_rules__strdup(f->value), *parts[32];
+	size_t np = 0;
+	for (char *c = list; *c; c++)
+		if (*c == ',' || *c == ';' || *c == '&' || *c == '/')
+			*c = '\x02';
+	for (char *c = strstr(list, " and "); c; c = strstr(c, " and ")) {
+		memset(c, '\x02', 5);
+	}
+	char *save = NULL;
+	for (char *t = strtok_r(list, "\x02", &save); t && np < 32;
+	     t = strtok_r(NULL, "\x02", &save)) {
+		char *s = sky_rules__squash(t);
+		if (*s)
+			parts[np++] = s;
+		else
+			free(s);
+	}
+	out->n_matched++;
+	for (size_t i = 0; i < gr->n; i++) {
+		const sky_rules_el *e = gr->m[i];
+		int want = 0;
+		for (size_t k = 0; k < np && !want; k++)
+			want = option_score(parts[k], el_option_text(e),
+			                    e->value) >= 0.75;
+		if (want == !!e->checked)
+			continue;
+		char *why = sky_rules__printf(
+		    "%s \"%s\" (%s: %s).", want ? "Tick" : "Untick",
+		    el_option_text(e), f->key, f->value);
+		json_t *a = act("checkbox", e, why);
+		json_object_set_new(a, "is_checked", json_boolean(want));
+		json_array_append_new(out->actions, a);
+		out->n_fill++;
+		free(why);
+	}
+	for (size_t k = 0; k < np; k++)
+		free(parts[k]);
+	free(list);
+}
+
+/* The single checkboxes: a fact naming them, or consent. */
+static void plan_checkboxes(const sky_rules_goal *g, const sky_rules_page *p,
+                            const group *gs, size_t ng, int form,
+                            sky_rules_form_plan *out)
+{
+	for (size_t i = 0; i < p->nels; i++) {
+		const sky_rules_el *e = &p->els[i];
+		int in_group = 0;
+		if (e->kind != SKY_RULES_K_CHECKBOX || e->disabled ||
+		    e->form != form)
+			continue;
+		for (size_t k = 0; k < ng && !in_group; k++)
+			for (size_t m = 0; m < gs[k].n && !in_group; m++)
+				in_group = gs[k].m[m] == e;
+		if (in_group)
+			continue;
+		int want = -1;
+		const char *why_fact = NULL;
+		for (size_t f = 0; f < g->nfacts && want < 0; f++) {
+			int b = sky_rules__parse_bool(g->facts[f].value);
+			if (b >= 0 && sky_rules__similarity(g->facts[f].key,
+			                                    e->label) >= 0.6) {
+				want = b;
+				why_fact = g->facts[f].key;
+			}
+		}
+		if (want < 0 && is_consent(e) &&
+		    (sky_rules__goal_submits(g) || e->required))
+			want = 1;
+		if (want < 0) {
+			if (e->required && !e->checked)
+				add_missing(out, e->label);
+			continue;
+		}
+		out->n_matched++;
+		if (want == !!e->checked)
+			continue;
+		char *why =
+		    why_fact
+		        ? sky_rules__printf("%s \"%s\" (%s).",
+		                            want ? "Tick" : "Untick", e->label,
+		                            why_fact)
+		        : sky_rules__printf("Tick \"%s\": the goal asks to "
+		                            "submit, which needs this consent.",
+		                            e->label);
+		json_t *a = act("checkbox", e, why);
+		json_object_set_new(a, "is_checked", json_boolean(want));
+		json_array_append_new(out->actions, a);
+		out->n_fill++;
+		free(why);
+	}
+}
+
+static void plan_field(const sky_rules_page *p, const sky_rules_el *e,
+                       const sky_rules_fact *f, const json_t *history,
+                       sky_rules_form_plan *out)
+{
+	char *why;
+	json_t *a;
+	out->n_matched++;
+	if (e->kind == SKY_RULES_K_SELECT) {
+		double s;
+		json_t *opts = json_object_get(e->j, "options");
+		int idx = best_option(opts, f->value, &s);
+		json_t *o = json_array_get(opts, (size_t)idx);
+		if (idx < 0 || json_is_true(json_object_get(o, "selected")))
+			return;
+		const char *t = json_string_value(json_object_get(o, "text"));
+		why = sky_rules__printf("Select \"%s\" in \"%s\" (%s: %s).", t,
+		                        field_name(e), f->key, f->value);
+		a = act("select_option", e, why);
+		json_t *opt = json_object();
+		json_object_set_new(opt, "label", json_string(t ? t : ""));
+		if (json_is_string(json_object_get(o, "value")))
+			json_object_set(opt, "value",
+			                json_object_get(o, "value"));
+		json_object_set_new(
+		    opt, "index",
+		    json_integer(
+		        json_is_integer(json_object_get(o, "index"))
+		            ? json_integer_value(json_object_get(o, "index"))
+		            : idx));
+		json_object_set_new(a, "option", opt);
+	} else if (e->kind == SKY_RULES_K_DROPDOWN) {
+		/* a styled dropdown: open it, then pick the option */
+		if (option_score(f->value, e->text, NULL) >= 0.8)
+			return;
+		const sky_rules_el *pick = NULL;
+		double bs = OPTION_MIN;
+		for (size_t i = 0; i < p->nels; i++) {
+			const sky_rules_el *o = &p->els[i];
+			double s;
+			if (o->kind != SKY_RULES_K_OPTION)
+				continue;
+			s = option_score(f->value,
+			                 *o->text ? o->text : o->label, NULL);
+			if (s > bs) {
+				bs = s;
+				pick = o;
+			}
+		}
+		if (pick) {
+			why = sky_rules__printf(
+			    "Choose \"%s\" in \"%s\" (%s: %s).",
+			    *pick->text ? pick->text : pick->label,
+			    field_name(e), f->key, f->value);
+			a = act("click", pick, why);
+		} else {
+			why = sky_rules__printf("Open \"%s\" to choose %s.",
+			                        field_name(e), f->value);
+			a = act("click", e, why);
+			out->opening = 1;
+		}
+	} else if (e->kind == SKY_RULES_K_FILE) {
+		const char *base = strrchr(f->value, '/');
+		base = base ? base + 1 : f->value;
+		if (*e->value && strstr(e->value, base))
+			return;
+		why = sky_rules__printf("Upload \"%s\" into \"%s\".", f->value,
+		                        field_name(e));
+		a = act("upload_file", e, why);
+		json_object_set_new(a, "file_url", json_string(f->value));
+		const char *path =
+		    !strncmp(f->value, "file://", 7) ? f->value + 7 : f->value;
+		if (path[0] == '/')
+			json_object_set_new(a, "file_path", json_string(path));
+	} else {
+		int masked = e->type && !strcasecmp(e->type, "password");
+		if (masked ? (*e->value &&
+		              sky_rules__history_typed(history, f->value))
+		           : value_is(e, f->value))
+			return;
+		const char *k = f->key;
+		static const char *const ART[] = {"the ", "my ",  "a ",
+		                                  "an ",  "our ", NULL};
+		for (size_t i = 0; ART[i]; i++)
+			if (!strncasecmp(k, ART[i], strlen(ART[i])))
+				k += strlen(ART[i]);
+		why = sky_rules__printf("Fill \"%s\" with the %s.",
+		                        field_name(e), k);
+		a = act("input_text", e, why);
+		json_object_set_new(a, "text", json_string(f->value));
+	}
+	json_array_append_new(out->actions, a);
+	out->n_fill++;
+	free(why);
+}
+
+/* A sign-in form: a password and at most two other text fields. Its
+ * password is needed even when the page does not mark it required. */
+static int login_form(const sky_rules_page *p, int form)
+{
+	int texts = 0, password = 0;
+	for (size_t i = 0; i < p->nels; i++) {
+		const sky_rules_el *e = &p->els[i];
+		if (e->form != form || e->kind != SKY_RULES_K_TEXT)
+			continue;
+		texts++;
+		password |= e->concept == SKY_RULES_C_PASSWORD;
+	}
+	return password && texts <= 3;
+}
+
+static const char *const FINAL_WORDS[] = {
+    "confirm", "finish", "submit", "complete", "place order",
+    "pay",     "book",   "done",   "send",     NULL,
+};
+
+/*
+ * No fact fits any field, but the goal submits: the last step of a flow
+ * often asks only to tick "I confirm these details" and press Finish. A
+ * form qualifies when it has an unticked consent box, or (mid-flow) a
+ * final-sounding submit button, and no required field left empty; never
+ * on a page that already confirms success.
+ */
+static int confirm_form(const sky_rules_goal *g, const sky_rules_page *p,
+                        const json_t *history)
+{
+	char *conf;
+	if (!sky_rules__goal_submits(g))
+		return -2;
+	if ((conf = sky_rules__page_confirmation(p))) {
+		free(conf);
+		return -2;
+	}
+	for (int f = -1; f < 64; f++) {
+		int consent = 0, blocked = 0, any = 0;
+		for (size_t i = 0; i < p->nels; i++) {
+			const sky_rules_el *e = &p->els[i];
+			if (e->form != f)
+				continue;
+			any = 1;
+			if (e->kind == SKY_RULES_K_CHECKBOX && !e->checked &&
+			    is_consent(e))
+				consent = 1;
+			if (fillable(e) &&
+			    (e->required || e->concept == SKY_RULES_C_SEARCH) &&
+			    !*e->value)
+				blocked = 1;
+		}
+		if (!any || blocked)
+			continue;
+		const sky_rules_el *btn = sky_rules__submit_button(p, f, 0);
+		if (!btn)
+			continue;
+		const char *t = *btn->text ? btn->text : btn->label;
+		if (consent || (sky_rules__history_submitted(history) &&
+		                sky_rules__find_any(t, FINAL_WORDS)))
+			return f;
+	}
+	return -2;
+}
+
+void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
+                          const json_t *history, sky_rules_form_plan *out)
+{
+	group gs[32];
+	int *el_fact;
+	size_t ng;
+	memset(out, 0, sizeof *out);
+	out->actions = json_array();
+	out->form = -1;
+	derive_names(g, p);
+	el_fact = malloc((p->nels + 1) * sizeof *el_fact);
+	if (!el_fact)
+		abort();
+	assign(g, p, el_fact);
+	ng = build_groups(p, gs, 32);
+	for (size_t k = 0; k < ng; k++) {
+		double bs = 0;
+		for (size_t f = 0; f < g->nfacts; f++) {
+			double s = group_score(&g->facts[f], &gs[k]);
+			if (s > bs) {
+				bs = s;
+				gs[k].fact = (int)f;
+			}
+		}
+	}
+
+	/* the form most facts point at */
+	int forms[64] = {0}, none = 0, best = -2, bc = 0;
+	for (size_t i = 0; i < p->nels; i++) {
+		if (el_fact[i] < 0)
+			continue;
+		/* a search box already holding the query (or searched before)
+		 * is done: its results are what the page shows */
+		const sky_rules_el *e = &p->els[i];
+		const sky_rules_fact *f = &g->facts[el_fact[i]];
+		if (e->concept == SKY_RULES_C_SEARCH &&
+		    (value_is(e, f->value) ||
+		     sky_rules__history_typed(history, f->value))) {
+			el_fact[i] = -1;
+			continue;
+		}
+		if (e->form >= 0 && e->form < 64)
+			forms[e->form]++;
+		else
+			none++;
+	}
+	for (size_t k = 0; k < ng; k++)
+		if (gs[k].fact >= 0) {
+			if (gs[k].form >= 0 && gs[k].form < 64)
+				forms[gs[k].form]++;
+			else
+				none++;
+		}
+	if (none) {
+		best = -1;
+		bc = none;
+	}
+	for (int f = 0; f < 64; f++)
+		if (forms[f] > bc) {
+			bc = forms[f];
+			best = f;
+		}
+	if (best == -2)
+		best = confirm_form(g, p, history);
+	if (best == -2)
+		goto done;
+	out->form = best;
+
+	int search = 0;
+	for (size_t i = 0; i < p->nels; i++) {
+		const sky_rules_el *e = &p->els[i];
+		if (e->form != best)
+			continue;
+		if (e->concept == SKY_RULES_C_SEARCH)
+			search = 1;
+		if (el_fact[i] >= 0) {
+			plan_field(p, e, &g->facts[el_fact[i]], history, out);
+			continue;
+		}
+		if (!fillable(e) || e->concept == SKY_RULES_C_OTP ||
+		    e->concept == SKY_RULES_C_SEARCH)
+			continue;
+		if (e->kind == SKY_RULES_K_TEXT &&
+		    e->concept == SKY_RULES_C_PASSWORD && !*e->value &&
+		    login_form(p, best))
+			add_missing(out, field_name(e));
+		else if (e->required && e->kind == SKY_RULES_K_SELECT &&
+		         placeholder_selected(e))
+			add_missing(out, field_name(e));
+		else if (e->required && e->kind != SKY_RULES_K_SELECT &&
+		         !*e->value)
+			add_missing(out, field_name(e));
+	}
+	for (size_t k = 0; k < ng; k++) {
+		if (gs[k].form != best)
+			continue;
+		if (gs[k].fact >= 0) {
+			plan_group(g, &gs[k], out);
+			continue;
+		}
+		int any = 0;
+		for (size_t m = 0; m < gs[k].n; m++)
+			any |= gs[k].m[m]->checked;
+		if (gs[k].required && !any)
+			add_missing(out, gs[k].label);
+	}
+	plan_checkboxes(g, p, gs, ng, best, out);
+
+	/* a search box is done once typed: submit only new text; a dropdown
+	 * being opened needs its option picked first */
+	if ((search && !out->n_fill) || out->opening)
+		goto done;
+	const sky_rules_el *btn = sky_rules__submit_button(p, best, search);
+	if (btn) {
+		const char *t = *btn->text    ? btn->text
+		                : *btn->label ? btn->label
+		                              : btn->value;
+		char *why =
+		    sky_rules__printf("Submit the form with \"%s\".", t);
+		json_array_append_new(out->actions, act("click", btn, why));
+		out->submit_found = 1;
+		free(why);
+	} else {
+		/* no button: Enter in the last text field submits */
+		size_t i = json_array_size(out->actions);
+		while (i > 0) {
+			json_t *a = json_array_get(out->actions, i - 1);
+			if (!strcmp(json_string_value(
+			                json_object_get(a, "action_type")),
+			            "input_text")) {
+				json_object_set_new(a, "press_enter",
+				                    json_true());
+				out->submit_found = 1;
+				break;
+			}
+			i--;
+		}
+	}
+done:
+	free(el_fact);
+}
+
+void sky_rules__form_plan_free(sky_rules_form_plan *fp)
+{
+	if (!fp)
+		return;
+	json_decref(fp->actions);
+	free(fp->missing);
+	memset(fp, 0, sizeof *fp);
+}

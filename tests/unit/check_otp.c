@@ -1,0 +1,432 @@
+/* Unit tests: util/otp (RFC 4226/6238 vectors, server-side checking, and
+ * finding the code or magic link in pushed SMS / e-mail content). */
+#include <skyengine.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "skytest.h"
+#include "util/otp.h"
+#include "util/str.h"
+
+#define KEY20 "12345678901234567890"
+#define KEY32 KEY20 "123456789012"
+#define KEY64 KEY20 KEY20 KEY20 "1234"
+#define KEY20_B32 "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+
+START_TEST(rfc4226_appendix_d)
+{
+	static const char *want[] = {"755224", "287082", "359152", "969429",
+	                             "338314", "254676", "287922", "162583",
+	                             "399871", "520489"};
+	char out[SKY_OTP_CODE_MAX];
+	for (int i = 0; i < 10; i++) {
+		ck_assert_int_eq(
+		    sky_otp_hotp(KEY20, 20, SKY_OTP_SHA1, (uint64_t)i, 6, out),
+		    0);
+		ck_assert_str_eq(out, want[i]);
+	}
+}
+END_TEST
+
+START_TEST(rfc6238_appendix_b)
+{
+	static const struct {
+		int64_t t;
+		const char *code[3];
+	} v[] = {
+	    {59, {"94287082", "46119246", "90693936"}},
+	    {1111111109, {"07081804", "68084774", "25091201"}},
+	    {1111111111, {"14050471", "67062674", "99943326"}},
+	    {1234567890, {"89005924", "91819424", "93441116"}},
+	    {2000000000, {"69279037", "90698825", "38618901"}},
+	    {20000000000LL, {"65353130", "77737706", "47863826"}},
+	};
+	static const struct {
+		sky_otp_algo algo;
+		const char *key;
+		size_t len;
+	} k[3] = {{SKY_OTP_SHA1, KEY20, 20},
+	          {SKY_OTP_SHA256, KEY32, 32},
+	          {SKY_OTP_SHA512, KEY64, 64}};
+	char out[SKY_OTP_CODE_MAX];
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		for (int a = 0; a < 3; a++) {
+			sky_otp_params p = {k[a].algo, 8, 30};
+			ck_assert_int_eq(
+			    sky_otp_totp(k[a].key, k[a].len, &p, v[i].t, out),
+			    0);
+			ck_assert_msg(!strcmp(out, v[i].code[a]),
+			              "%s t=%lld: %s != %s",
+			              sky_otp_algo_name(k[a].algo),
+			              (long long)v[i].t, out, v[i].code[a]);
+		}
+	}
+	/* 6 and 7 digits are the low digits of the same number. */
+	sky_otp_params p6 = {SKY_OTP_SHA1, 6, 30}, p7 = {SKY_OTP_SHA1, 7, 30};
+	ck_assert_int_eq(sky_otp_totp(KEY20, 20, &p6, 59, out), 0);
+	ck_assert_str_eq(out, "287082");
+	ck_assert_int_eq(sky_otp_totp_base32(KEY20_B32, &p7, 59, out), 0);
+	ck_assert_str_eq(out, "4287082");
+}
+END_TEST
+
+START_TEST(bad_parameters_are_refused)
+{
+	char out[SKY_OTP_CODE_MAX];
+	sky_otp_params p = SKY_OTP_PARAMS_INIT;
+	sky_otp_algo a;
+	ck_assert_int_eq(sky_otp_algo_parse("sha-256", &a), 0);
+	ck_assert_int_eq(a, SKY_OTP_SHA256);
+	ck_assert_int_eq(sky_otp_algo_parse("MD5", &a), SKY_EINVALID);
+	ck_assert_ptr_nonnull(strstr(sky_error_last(), "MD5"));
+	ck_assert_int_eq(sky_otp_hotp(KEY20, 20, SKY_OTP_SHA1, 0, 5, out),
+	                 SKY_EINVALID);
+	ck_assert_int_eq(sky_otp_hotp(KEY20, 0, SKY_OTP_SHA1, 0, 6, out),
+	                 SKY_EINVALID);
+	ck_assert_int_eq(sky_otp_totp(KEY20, 20, &p, -1, out), SKY_EINVALID);
+	p.period = 0;
+	ck_assert_int_eq(sky_otp_totp(KEY20, 20, &p, 59, out), SKY_EINVALID);
+	p.period = 30;
+	p.digits = 9;
+	ck_assert_int_eq(sky_otp_totp(KEY20, 20, &p, 59, out), SKY_EINVALID);
+	p.digits = 6;
+	ck_assert_int_eq(sky_otp_totp_base32("not base32!", &p, 59, out),
+	                 SKY_EINVALID);
+	ck_assert_ptr_null(strstr(sky_error_last(), "not base32!"));
+	ck_assert_int_eq(sky_otp_totp_base32("", &p, 59, out), SKY_EINVALID);
+	ck_assert_int_eq(sky_otp_totp_base32(NULL, &p, 59, out), SKY_EINVALID);
+}
+END_TEST
+
+START_TEST(server_check_accepts_a_window_and_nothing_else)
+{
+	sky_otp_params p = SKY_OTP_PARAMS_INIT;
+	char now[SKY_OTP_CODE_MAX], prev[SKY_OTP_CODE_MAX],
+	    old[SKY_OTP_CODE_MAX];
+	int64_t t = 1700000015, step = 0;
+	ck_assert_int_eq(sky_otp_totp_base32(KEY20_B32, &p, t, now), 0);
+	ck_assert_int_eq(sky_otp_totp_base32(KEY20_B32, &p, t - 30, prev), 0);
+	ck_assert_int_eq(sky_otp_totp_base32(KEY20_B32, &p, t - 60, old), 0);
+	ck_assert_int_eq(sky_otp_totp_check(KEY20_B32, &p, t, 1, now, &step),
+	                 1);
+	ck_assert_int_eq(step, t / 30);
+	ck_assert_int_eq(sky_otp_totp_check(KEY20_B32, &p, t, 1, prev, &step),
+	                 1);
+	ck_assert_int_eq(step, t / 30 - 1);
+	ck_assert_int_eq(sky_otp_totp_check(KEY20_B32, &p, t, 1, old, NULL), 0);
+	ck_assert_int_eq(sky_otp_totp_check(KEY20_B32, &p, t, 0, prev, NULL),
+	                 0);
+	/* Near misses: other lengths, other characters. */
+	char shorter[SKY_OTP_CODE_MAX];
+	snprintf(shorter, sizeof shorter, "%.5s", now);
+	ck_assert_int_eq(sky_otp_totp_check(KEY20_B32, &p, t, 1, shorter, NULL),
+	                 0);
+	char longer[16];
+	snprintf(longer, sizeof longer, "%s0", now);
+	ck_assert_int_eq(sky_otp_totp_check(KEY20_B32, &p, t, 1, longer, NULL),
+	                 0);
+	ck_assert_int_eq(sky_otp_totp_check(KEY20_B32, &p, t, 1, "", NULL), 0);
+	ck_assert_int_eq(sky_otp_totp_check(KEY20_B32, &p, t, 1, NULL, NULL),
+	                 0);
+	ck_assert_int_eq(sky_otp_totp_check("!!", &p, t, 1, now, NULL),
+	                 SKY_EINVALID);
+	ck_assert_int_eq(sky_otp_totp_check(KEY20_B32, &p, t, 11, now, NULL),
+	                 SKY_EINVALID);
+}
+END_TEST
+
+/* ---- extraction corpus ------------------------------------------------ */
+
+struct sample {
+	const char *name;
+	const char *content;
+	sky_otp_kind kind; /* 0: nothing should be found */
+	const char *value;
+};
+
+static const struct sample corpus[] = {
+    {"bank SMS, code before amount and card",
+     "Dear Customer, 739201 is your One Time Password for the transaction "
+     "of Rs.2,499.00 on your SBI Card ending 4821 at AMAZON. Valid for 10 "
+     "mins. Do not share it with anyone.",
+     SKY_OTP_KIND_TOTP, "739201"},
+    {"bank SMS, debit details first",
+     "HDFC Bank: Rs 5,000.00 debited from a/c XX1234 on 05-06-24. OTP for "
+     "txn is 482913. Never share OTP. Not you? Call 18002586161",
+     SKY_OTP_KIND_TOTP, "482913"},
+    {"8-digit one-time code",
+     "Chase: Your one-time code is 48291033. Don't share it. We'll never "
+     "call or text you for this code. Reply STOP to opt out.",
+     SKY_OTP_KIND_TOTP, "48291033"},
+    {"Google SMS with G- prefix", "G-583021 is your Google verification code.",
+     SKY_OTP_KIND_TOTP, "583021"},
+    {"Google-style e-mail, code on its own line",
+     "Google\n\nVerify your email address\n\nGoogle received a request to "
+     "use chris@example.com as a recovery email for Google Account "
+     "chris.w@gmail.com.\n\nUse this code to finish setting up this "
+     "recovery email:\n\n583021\n\nThis code will expire in 24 hours.\n\n"
+     "If you don\xe2\x80\x99t recognize chris.w@gmail.com, you can safely "
+     "ignore this email.",
+     SKY_OTP_KIND_TOTP, "583021"},
+    {"Microsoft-style HTML e-mail",
+     "<html><head><style>td{font-family:Segoe UI}</style>"
+     "<title>Microsoft account security code</title></head><body>"
+     "<table><tr><td>Microsoft account</td></tr>"
+     "<tr><td style=\"font-size:41px\">Security code</td></tr>"
+     "<tr><td>Please use the following security code for the Microsoft "
+     "account <a href=\"mailto:ch***@example.com\">ch***@example.com</a>."
+     "</td></tr><tr><td>Security code: <span style=\"font-weight:bold\">"
+     "739204</span></td></tr><tr><td>If you don&#39;t recognize the "
+     "Microsoft account ch***@example.com, you can <a href=\"https://"
+     "account.live.example/dp?token=AbCdEf0123456789XyZw&amp;r=1\">click "
+     "here</a> to remove your email address from that account.</td></tr>"
+     "<tr><td>Thanks,<br>The Microsoft account team</td></tr></table>"
+     "</body></html>",
+     SKY_OTP_KIND_TOTP, "739204"},
+    {"HTML code split with a non-breaking space",
+     "<p>Your Acme login code:</p><div style=\"font-size:32px;"
+     "letter-spacing:8px\">482&nbsp;913</div><p>Expires in 10 minutes. "
+     "&copy; 2024 Acme Inc.</p>",
+     SKY_OTP_KIND_TOTP, "482913"},
+    {"order e-mail where only one number is the code",
+     "Hi Chris,\n\nThanks for your order #48213 placed on 12/03/2024 for "
+     "$129.99 (2 items). It ships from our warehouse at 1200 Harbor Blvd, "
+     "Suite 400.\n\nTo confirm it's you, enter the verification code "
+     "739201 on the checkout page.\n\nQuestions? Call us at +1 (800) "
+     "555-0199.\n\nOrder total: $129.99",
+     SKY_OTP_KIND_TOTP, "739201"},
+    {"magic-link HTML e-mail with an unsubscribe link",
+     "<h1>Confirm your email address</h1><p>Your confirmation link is "
+     "below \xe2\x80\x94 click it to sign in to the Acme workspace.</p>"
+     "<p><a href=\"https://acme.example/auth/magic?token=eyJ0eXAiOiJKV1Qi"
+     ".c2lnbmVk9x&amp;email=chris%40example.com\" style=\"color:#fff\">"
+     "Sign in to Acme</a></p><p>This link will expire in 24 hours.</p>"
+     "<p><a href=\"https://acme.example/unsubscribe?u=2f1c9a8b7d6e5f4a3b2c"
+     "\">Unsubscribe</a> &middot; Acme Inc., 548 Market St, San Francisco"
+     ", CA 94104</p>",
+     SKY_OTP_KIND_MAGIC_LINK,
+     "https://acme.example/auth/magic?token=eyJ0eXAiOiJKV1Qi.c2lnbmVk9x"
+     "&email=chris%40example.com"},
+    {"magic-link plain-text e-mail with an address footer",
+     "Hi Chris,\n\nClick the link below to log in to Acme:\n\n"
+     "https://app.acme.example/login/verify?code=Zx81kQ2mNp47Lr09&email="
+     "chris%40example.com\n\nIf you didn't try to log in, you can ignore "
+     "this email.\n\nAcme Inc., 548 Market St #12345, San Francisco, CA "
+     "94104",
+     SKY_OTP_KIND_MAGIC_LINK,
+     "https://app.acme.example/login/verify?code=Zx81kQ2mNp47Lr09&email="
+     "chris%40example.com"},
+    {"labelled letters-and-digits code beside an IP address",
+     "<p>Dear chris_w,</p><p>Here is the Steam Guard code you need to "
+     "login to account chris_w:</p><p style=\"font-size:24px\">F7K2Q</p>"
+     "<p>This email was generated because of a login attempt from a web "
+     "or mobile device located at 203.0.113.42 (US).</p>",
+     SKY_OTP_KIND_TOTP, "F7K2Q"},
+    {"label well after the code, a store number before it",
+     "Acme Pharmacy 5521: 739201 is your account recovery security code "
+     "for online refills.",
+     SKY_OTP_KIND_TOTP, "739201"},
+    {"4-digit PIN", "Your Acme PIN is 4821. It expires in 5 minutes.",
+     SKY_OTP_KIND_TOTP, "4821"},
+    {"shipping notice without a code",
+     "Your Acme order #58213 has shipped! Track it at "
+     "https://acme.example/track/58213. Estimated delivery: May 14, 2024. "
+     "Total charged: $58.21.",
+     0, NULL},
+    {"promotion with a promo code and a short code",
+     "Use code SAVE2024 at checkout for 20% off your next order! Offer "
+     "ends 31 May. Reply STOP to 78345 to opt out.",
+     0, NULL},
+    {"payment notice with amounts and a reference",
+     "You've received $1500 from John. Your balance is $2,731.44. Ref "
+     "4829103. Questions? Call 1-800-555-0199.",
+     0, NULL},
+    {"Apple-style SMS with a domain-bound code",
+     "Your Apple ID Code is: 318293. Don't share it with anyone.\n\n"
+     "@apple.com #318293 %apple.com",
+     SKY_OTP_KIND_TOTP, "318293"},
+    {"quoted-printable HTML with a soft break inside the code",
+     "Content-Type: text/html; charset=\"UTF-8\"\n"
+     "Content-Transfer-Encoding: quoted-printable\n\n"
+     "<p style=3D\"margin:0\">Your verification code is</p>=\n"
+     "<p style=3D\"font-size:28px\"><b>650=\n284</b></p>",
+     SKY_OTP_KIND_TOTP, "650284"},
+    {"code and magic link: the code wins",
+     "Sign in to Acme\n\nClick here to sign in: https://acme.example/auth/"
+     "magic?token=Q2x8mR4tP9vL3nK7wZ1y\n\nOr enter this code: 582019",
+     SKY_OTP_KIND_TOTP, "582019"},
+    {"Spanish SMS",
+     "Tu c\xc3\xb3"
+     "digo de verificaci\xc3\xb3n es 482913",
+     SKY_OTP_KIND_TOTP, "482913"},
+    {"raw e-mail, code in the subject, a date in the headers",
+     "Subject: 739201 is your Acme sign-in code\nFrom: Acme "
+     "<no-reply@acme.example>\nDate: Tue, 14 May 2024 10:32:11 +0000\n\n"
+     "Hi,\nSomeone is trying to sign in to your Acme account. If this was "
+     "you, use the code above.",
+     SKY_OTP_KIND_TOTP, "739201"},
+    {"code followed by an expiry date",
+     "Your Acme code 482913 expires 2024-05-14 10:30 UTC.", SKY_OTP_KIND_TOTP,
+     "482913"},
+    {"code after a verb, no label", "Use 275019 to sign in to Acme.",
+     SKY_OTP_KIND_TOTP, "275019"},
+    {"footer year and zip only",
+     "\xc2\xa9 2024 Acme Inc. 548 Market St, "
+     "San Francisco, CA 94104. All rights reserved.",
+     0, NULL},
+    {"10 characters are the code itself", " 48 29 13 ", SKY_OTP_KIND_TOTP,
+     " 48 29 13 "},
+    {"a bare code", "651093", SKY_OTP_KIND_TOTP, "651093"},
+    {"zero-width characters inside a code's sentence",
+     "Your Acme verification\xe2\x80\x8b code is\xe2\x80\x8c 904217. It "
+     "expires in 10 minutes.",
+     SKY_OTP_KIND_TOTP, "904217"},
+    {"payment OTP: the amount comes first",
+     "Your OTP for the payment of INR 4500 to Acme Travels is 739201. "
+     "Valid for 5 minutes.",
+     SKY_OTP_KIND_TOTP, "739201"},
+    {"code for an order: the order number comes first",
+     "Your verification code for order 58213 is 739201.", SKY_OTP_KIND_TOTP,
+     "739201"},
+    {"validity in minutes before the code",
+     "Acme security: your one-time passcode, valid for 1440 minutes: "
+     "739201",
+     SKY_OTP_KIND_TOTP, "739201"},
+    {"a year near verification words, no code",
+     "Welcome to Acme 2025! Please verify your email address to keep your "
+     "account active.",
+     0, NULL},
+    {"unlabelled code alone on its line in a sign-in e-mail",
+     "Acme sign-in\n\n739201\n\nIt expires in 10 minutes. If this wasn't "
+     "you, ignore this message.",
+     SKY_OTP_KIND_TOTP, "739201"},
+    {"sign-in alert: token links that are settings and unsubscribe",
+     "<p>We noticed a new sign-in to your Acme account from Chrome on "
+     "Windows. If this was you, there's nothing to do.</p><p><a href=\""
+     "https://acme.example/settings/security?ref=Kx92mQ7pL4vN8rT1\">Review "
+     "activity</a></p><p><a href=\"https://acme.example/email/unsubscribe?"
+     "token=Zq81Lm27Xc93Vb46Nn05\">Unsubscribe</a></p>",
+     0, NULL},
+};
+
+START_TEST(extract_corpus)
+{
+	const struct sample *c = &corpus[_i];
+	sky_otp_found *f = NULL;
+	int rc = sky_otp_extract(c->content, strlen(c->content), &f);
+	if (!c->kind) {
+		ck_assert_msg(rc == SKY_ENOTFOUND,
+		              "%s: expected nothing, got %d %s", c->name, rc,
+		              f ? f->value : sky_error_last());
+		ck_assert_ptr_null(f);
+		return;
+	}
+	ck_assert_msg(rc == 0, "%s: %d %s", c->name, rc, sky_error_last());
+	ck_assert_msg(f->kind == c->kind && !strcmp(f->value, c->value),
+	              "%s: got %s '%s', want %s '%s'", c->name,
+	              sky_otp_kind_name(f->kind), f->value,
+	              sky_otp_kind_name(c->kind), c->value);
+	sky_otp_found_free(f);
+}
+END_TEST
+
+static int logged_lines;
+static void count_lines(sky_log_level l, const char *c, const char *m, void *ud)
+{
+	(void)l;
+	(void)c;
+	(void)m;
+	(void)ud;
+	logged_lines++;
+}
+
+/* Extraction says nothing: the content holds codes and sign-in links. */
+START_TEST(extract_logs_nothing)
+{
+	sky_log_set(count_lines, SKY_LOG_TRACE, NULL);
+	for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++) {
+		sky_otp_found *f = NULL;
+		sky_otp_extract(corpus[i].content, strlen(corpus[i].content),
+		                &f);
+		sky_otp_found_free(f);
+	}
+	sky_log_set(NULL, SKY_LOG_WARN, NULL);
+	ck_assert_int_eq(logged_lines, 0);
+}
+END_TEST
+
+static void extract_any(const char *s, size_t n)
+{
+	sky_otp_found *f = NULL;
+	int rc = sky_otp_extract(s, n, &f);
+	ck_assert_msg(rc == 0 || rc == SKY_ENOTFOUND, "rc %d: %s", rc,
+	              sky_error_last());
+	ck_assert(rc == 0 ? f && f->value : f == NULL);
+	sky_otp_found_free(f);
+}
+
+START_TEST(extract_survives_bad_input)
+{
+	sky_otp_found *f = NULL;
+	ck_assert_int_eq(sky_otp_extract(NULL, 0, &f), SKY_EINVALID);
+	ck_assert_int_eq(sky_otp_extract("   \n\t ", 6, &f), SKY_ENOTFOUND);
+	ck_assert_int_eq(sky_otp_extract("", 0, &f), SKY_ENOTFOUND);
+	ck_assert_ptr_null(f);
+
+	size_t big = SKY_OTP_CONTENT_MAX + 1;
+	char *buf = malloc(big + 1);
+	memset(buf, 'a', big);
+	buf[big] = '\0';
+	ck_assert_int_eq(sky_otp_extract(buf, big, &f), SKY_ETOOBIG);
+
+	/* Inputs built to make a scanner quadratic or a regex backtrack:
+	 * 128 KiB of each must finish well inside the test's time bound
+	 * (quadratic work on it would take minutes). */
+	static const char *const units[] = {
+	    "<a ",    "<p",        "&#",         "<!--", "1234 ",
+	    "code: ", "http://x/", "<a href=\"", "=3D",  "12-"};
+	size_t n = 128 * 1024;
+	for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+		size_t ul = strlen(units[u]);
+		for (size_t i = 0; i + ul <= n; i += ul)
+			memcpy(buf + i, units[u], ul);
+		extract_any(buf, n - n % ul);
+	}
+	free(buf);
+
+	/* Every other truncation of every sample, and arbitrary bytes. */
+	for (size_t i = 0; i < sizeof corpus / sizeof corpus[0]; i++) {
+		const char *c = corpus[i].content;
+		for (size_t n = 0; n <= strlen(c); n += 2)
+			extract_any(c, n);
+	}
+	unsigned long x = 12345;
+	char junk[2048];
+	for (int round = 0; round < 200; round++) {
+		size_t n = 11 + (size_t)(round * 37) % (sizeof junk - 11);
+		for (size_t i = 0; i < n; i++) {
+			x = x * 6364136223846793005UL + 1442695040888963407UL;
+			junk[i] = (char)(x >> 56);
+		}
+		extract_any(junk, n);
+	}
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("otp");
+	TCase *tc = tcase_create("rfc");
+	tcase_add_test(tc, rfc4226_appendix_d);
+	tcase_add_test(tc, rfc6238_appendix_b);
+	tcase_add_test(tc, bad_parameters_are_refused);
+	tcase_add_test(tc, server_check_accepts_a_window_and_nothing_else);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("extract");
+	tcase_add_loop_test(tc, extract_corpus, 0,
+	                    (int)(sizeof corpus / sizeof corpus[0]));
+	tcase_add_test(tc, extract_logs_nothing);
+	tcase_add_test(tc, extract_survives_bad_input);
+	suite_add_tcase(s, tc);
+	return skytest_run(s);
+}

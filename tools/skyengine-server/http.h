@@ -1,0 +1,81 @@
+/*
+ * The reference server's HTTP layer over libwebsockets 4.1: one service
+ * thread, request bodies with a size cap, replies written in slices,
+ * keep-alive, and a worker pool for handlers that may block.
+ */
+#ifndef SRV_HTTP_H
+#define SRV_HTTP_H
+
+#include <stddef.h>
+
+typedef struct srv_http srv_http;
+
+enum srv_method {
+	SRV_GET = 0,
+	SRV_POST,
+	SRV_OPTIONS,
+	SRV_PUT,
+	SRV_PATCH,
+	SRV_DELETE,
+	SRV_CONNECT,
+	SRV_HEAD,
+	SRV_OTHER
+};
+
+typedef struct srv_req {
+	enum srv_method method;
+	const char *method_name;
+	char *path;          /* URL-decoded, without the query */
+	char **query;        /* "name=value" pairs (decoded), in order */
+	size_t n_query;
+	char *body;          /* NUL-terminated; NULL when none */
+	size_t body_len;
+	int has_body;        /* a body was announced (Content-Length) */
+	/* Headers the API uses; NULL when absent. */
+	char *api_key;         /* x-api-key */
+	char *authorization;
+	char *content_type;
+	char *idempotency_key; /* idempotency-key */
+	char *x_user_agent;
+	char *if_none_match;
+	char peer[64];
+} srv_req;
+
+typedef struct srv_resp {
+	int status;        /* default 200 */
+	char *ctype;       /* default application/json */
+	char *headers;     /* extra "name: value\r\n" lines */
+	char *body;        /* malloc'd */
+	size_t body_len;
+} srv_resp;
+
+/* Called for each complete request. `resp` is zeroed. Runs on the
+ * service thread unless `is_slow` said otherwise. */
+typedef void (*srv_handler)(void *ud, const srv_req *req, srv_resp *resp);
+/* Return 1 if the request must run on a worker thread (it may block). */
+typedef int (*srv_is_slow)(void *ud, const srv_req *req);
+
+typedef struct srv_http_options {
+	const char *host;          /* default 127.0.0.1 */
+	int port;                  /* 0 = ephemeral */
+	size_t max_body;           /* default 1 MiB; more -> 413 */
+	int workers;               /* threads for slow handlers, default 4 */
+	srv_handler handler;
+	srv_is_slow is_slow;
+	void *ud;
+} srv_http_options;
+
+int srv_http_start(const srv_http_options *opts, srv_http **out);
+/* Stop accepting, finish the service thread, free. */
+void srv_http_stop(srv_http *h);
+int srv_http_port(const srv_http *h);
+
+/* Helpers for handlers. */
+void srv_resp_json(srv_resp *r, int status, const char *json);
+void srv_resp_take(srv_resp *r, int status, const char *ctype, char *body,
+                   size_t len);
+void srv_resp_header(srv_resp *r, const char *name, const char *value);
+/* First value of a query parameter (borrowed) or NULL. */
+const char *srv_req_query(const srv_req *req, const char *name);
+
+#endif

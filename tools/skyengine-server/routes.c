@@ -1,0 +1,605 @@
+/*
+ * skyengine-server routes: the Skyvern Tasks API (seed + contract), with
+ * FastAPI-shaped errors, 403 auth, trailing-slash aliases, 404/405.
+ * Every handler runs on the engine's public API.
+ */
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "server.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/str.h"
+
+#define COMPONENT "server"
+
+typedef struct ctx {
+	srv *s;
+	const srv_req *req;
+	srv_resp *resp;
+	char *org;          /* authenticated organization */
+	char *seg[8];       /* path segments */
+	int n_seg;
+	json_t *body;       /* parsed JSON body, if any */
+} ctx;
+
+typedef void (*route_fn)(ctx *c);
+
+enum auth_mode { AUTH_NONE, AUTH_KEY, AUTH_KEY_OR_SIGNED };
+
+typedef struct route {
+	enum srv_method method;
+	const char *pattern; /* segments; "*" matches one */
+	route_fn fn;
+	enum auth_mode auth;
+	int slow;
+} route;
+
+/* --- responses ------------------------------------------------------- */
+
+static void reply_json(ctx *c, int status, json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |
+	                                JSON_ENCODE_ANY);
+	json_decref(v);
+	srv_resp_take(c->resp, status, "application/json", s,
+	              s ? strlen(s) : 0);
+}
+
+static void reply_raw(ctx *c, int status, char *json_text)
+{
+	srv_resp_take(c->resp, status, "application/json", json_text,
+	              json_text ? strlen(json_text) : 0);
+}
+
+static void reply_detail(ctx *c, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void reply_detail(ctx *c, int status, const char *fmt, ...)
+{
+	va_list ap;
+	sky_buf b = {0};
+	va_start(ap, fmt);
+	sky_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	reply_json(c, status, json_pack("{s:s}", "detail", b.data ? b.data : ""));
+	sky_buf_free(&b);
+}
+
+/* FastAPI's 422 for one query parameter. */
+static void reply_query_error(ctx *c, const char *name, const char *type,
+                              const char *msg, const char *input)
+{
+	json_t *item = json_pack("{s:s, s:[s,s], s:s, s:s?}", "type", type,
+	                         "loc", "query", name, "msg", msg, "input",
+	                         input);
+	reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
+}
+
+static void reply_unexpected(ctx *c, const char *what)
+{
+	sky_log_error(COMPONENT, "%s %s: unexpected error: %s",
+	              c->req->method_name, c->req->path, what);
+	reply_json(c, 500, json_pack("{s:s}", "error",
+	                             "Unexpected error: EngineError"));
+}
+
+/* --- query helpers ----------------------------------------------------- */
+
+/* An integer query parameter >= min. Returns 0 and *out, 1 when absent
+ * (*out untouched), -1 after replying 422. */
+static int query_int(ctx *c, const char *name, int min, int max, int *out)
+{
+	const char *v = srv_req_query(c->req, name);
+	if (!v)
+		return 1;
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (!*v || *end) {
+		reply_query_error(c, name, "int_parsing",
+		                  "Input should be a valid integer, unable to "
+		                  "parse string as an integer",
+		                  v);
+		return -1;
+	}
+	if (n < min) {
+		char msg[64];
+		snprintf(msg, sizeof msg,
+		         "Input should be greater than or equal to %d", min);
+		reply_query_error(c, name, "greater_than_equal", msg, v);
+		return -1;
+	}
+	if (max > 0 && n > max) {
+		char msg[64];
+		snprintf(msg, sizeof msg,
+		         "Input should be less than or equal to %d", max);
+		reply_query_error(c, name, "less_than_equal", msg, v);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+/* All values of a repeatable parameter, comma-joined (malloc'd) or NULL. */
+static char *query_all(const srv_req *r, const char *name)
+{
+	sky_buf b = {0};
+	size_t nl = strlen(name);
+	for (size_t i = 0; i < r->n_query; i++) {
+		if (strncmp(r->query[i], name, nl) || r->query[i][nl] != '=')
+			continue;
+		if (b.len)
+			sky_buf_putc(&b, ',');
+		sky_buf_puts(&b, r->query[i] + nl + 1);
+	}
+	return b.len ? sky_buf_steal(&b) : (sky_buf_free(&b), NULL);
+}
+
+/* --- handlers ---------------------------------------------------------- */
+
+static void h_heartbeat(ctx *c)
+{
+	reply_json(c, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void h_version(ctx *c)
+{
+	reply_json(c, 200, json_pack("{s:s}", "version", sky_version()));
+}
+
+static void h_openapi(ctx *c)
+{
+	reply_raw(c, 200, sky_strdup(srv_openapi_json()));
+}
+
+static void h_run_task(ctx *c)
+{
+	sky_submit_options so = SKY_SUBMIT_OPTIONS_INIT;
+	char *out = NULL;
+	int status = 500;
+	so.organization_id = c->org;
+	so.idempotency_key = c->req->idempotency_key;
+	so.webhook_signing_key = c->req->api_key;
+	sky_run_submit(c->s->engine, c->req->body ? c->req->body : "", &so,
+	               &out, &status);
+	if (!out) {
+		reply_unexpected(c, sky_error_last() ? sky_error_last() : "?");
+		return;
+	}
+	reply_raw(c, status, out);
+}
+
+static void h_get_run(ctx *c)
+{
+	char *out = NULL;
+	const char *id = c->seg[c->n_seg - 1];
+	int rc = sky_run_get(c->s->engine, c->org, id, &out);
+	if (rc == SKY_ENOTFOUND) {
+		reply_detail(c, 404, "Task run not found %s", id);
+		return;
+	}
+	if (rc) {
+		reply_unexpected(c, sky_error_last());
+		return;
+	}
+	reply_raw(c, 200, out);
+}
+
+static void h_cancel(ctx *c)
+{
+	char *err = NULL;
+	int status = 500;
+	int rc = sky_run_cancel(c->s->engine, c->org, c->seg[2], &err, &status);
+	if (rc == 0) {
+		reply_raw(c, 200, sky_strdup("null"));
+		free(err);
+		return;
+	}
+	if (err)
+		reply_raw(c, status, err);
+	else
+		reply_unexpected(c, sky_error_last());
+}
+
+static void h_bulk_cancel(ctx *c)
+{
+	json_t *ids = json_object_get(c->body, "run_ids");
+	if (!json_is_array(ids)) {
+		json_t *item = json_pack("{s:s, s:[s,s], s:s, s:O?}", "type",
+		                         json_is_object(c->body) &&
+		                                         !ids
+		                                 ? "missing"
+		                                 : "list_type",
+		                         "loc", "body", "run_ids", "msg",
+		                         !ids ? "Field required"
+		                              : "Input should be a valid list",
+		                         "input", ids ? ids : c->body);
+		reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
+		return;
+	}
+	if (json_array_size(ids) > 100) {
+		json_t *item = json_pack(
+			"{s:s, s:[s,s], s:s}", "type", "too_long", "loc", "body",
+			"run_ids", "msg",
+			"List should have at most 100 items after validation");
+		reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
+		return;
+	}
+	json_t *ok = json_array(), *failed = json_array();
+	size_t i;
+	json_t *v;
+	json_array_foreach(ids, i, v)
+	{
+		const char *id = json_string_value(v);
+		char *err = NULL;
+		if (id && sky_run_cancel(c->s->engine, c->org, id, &err, NULL) ==
+		                  0)
+			json_array_append_new(ok, json_string(id));
+		else
+			json_array_append_new(failed, json_pack("{s:s?, s:s?}",
+			                                        "run_id", id,
+			                                        "error", err));
+		free(err);
+	}
+	reply_json(c, 200, json_pack("{s:o, s:o}", "cancelled", ok, "failed",
+	                             failed));
+}
+
+static void h_list_runs(ctx *c)
+{
+	sky_list_options o = SKY_LIST_OPTIONS_INIT;
+	char *out = NULL;
+	o.organization_id = c->org;
+	o.page = 1;
+	o.page_size = 10;
+	if (query_int(c, "page", 1, 0, &o.page) < 0 ||
+	    query_int(c, "page_size", 1, 100, &o.page_size) < 0)
+		return;
+	char *st = query_all(c->req, "status");
+	char *rt = query_all(c->req, "run_type");
+	o.statuses = st;
+	o.run_types = rt;
+	int rc = sky_runs_list(c->s->engine, &o, &out);
+	if (rc == SKY_EINVALID)
+		reply_query_error(c, st ? "status" : "run_type", "enum",
+		                  sky_error_last(), st ? st : rt);
+	else if (rc)
+		reply_unexpected(c, sky_error_last());
+	else
+		reply_raw(c, 200, out);
+	free(st);
+	free(rt);
+}
+
+static void h_list_tasks(ctx *c)
+{
+	sky_list_options o = SKY_LIST_OPTIONS_INIT;
+	char *out = NULL;
+	o.organization_id = c->org;
+	o.page = 1;
+	o.page_size = 10;
+	if (query_int(c, "page", 1, 0, &o.page) < 0 ||
+	    query_int(c, "page_size", 1, 0, &o.page_size) < 0)
+		return;
+	const char *sort = srv_req_query(c->req, "sort");
+	const char *order = srv_req_query(c->req, "order");
+	if (sort && strcmp(sort, "created_at") && strcmp(sort, "modified_at")) {
+		reply_query_error(c, "sort", "enum",
+		                  "Input should be 'created_at' or "
+		                  "'modified_at'",
+		                  sort);
+		return;
+	}
+	if (order && strcmp(order, "asc") && strcmp(order, "desc")) {
+		reply_query_error(c, "order", "enum",
+		                  "Input should be 'asc' or 'desc'", order);
+		return;
+	}
+	o.sort = sort;
+	o.ascending = order && !strcmp(order, "asc");
+	char *st = query_all(c->req, "task_status");
+	o.statuses = st;
+	int rc = sky_tasks_list(c->s->engine, &o, &out);
+	if (rc == SKY_EINVALID)
+		reply_query_error(c, "task_status", "enum",
+		                  "Input should be 'created', 'queued', "
+		                  "'running', 'timed_out', 'failed', "
+		                  "'terminated', 'completed' or 'canceled'",
+		                  st);
+	else if (rc)
+		reply_unexpected(c, sky_error_last());
+	else
+		reply_raw(c, 200, out);
+	free(st);
+}
+
+static void h_steps(ctx *c)
+{
+	char *out = NULL;
+	if (sky_run_steps(c->s->engine, c->org, c->seg[3], &out))
+		reply_unexpected(c, sky_error_last());
+	else
+		reply_raw(c, 200, out);
+}
+
+static void h_artifacts(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_run_artifacts(c->s->engine, c->org, c->seg[2], &out);
+	if (rc == SKY_ENOTFOUND)
+		reply_detail(c, 404, "Task run not found %s", c->seg[2]);
+	else if (rc)
+		reply_unexpected(c, sky_error_last());
+	else
+		reply_raw(c, 200, out);
+}
+
+static void h_timeline(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_run_get(c->s->engine, c->org, c->seg[2], &out);
+	if (rc == SKY_ENOTFOUND) {
+		reply_detail(c, 404, "Task run not found %s", c->seg[2]);
+		return;
+	}
+	json_t *run = json_loads(out ? out : "{}", 0, NULL);
+	free(out);
+	const char *type = json_string_value(json_object_get(run, "run_type"));
+	reply_detail(c, 400, "Timeline not available for run type %s",
+	             type ? type : "?");
+	json_decref(run);
+}
+
+static void h_retry_webhook(ctx *c)
+{
+	char *out = NULL;
+	const char *url = json_string_value(json_object_get(c->body,
+	                                                    "webhook_url"));
+	int rc = sky_run_webhook_send(c->s->engine, c->org, c->seg[2], url,
+	                              c->req->api_key, &out);
+	if (rc == SKY_ENOTFOUND)
+		reply_detail(c, 404, "Run not found %s", c->seg[2]);
+	else if (rc == SKY_EINVALID && out)
+		reply_raw(c, 400, out), out = NULL;
+	else if (rc)
+		reply_unexpected(c, sky_error_last());
+	else
+		reply_raw(c, 200, out), out = NULL;
+	free(out);
+}
+
+static void h_viewer(ctx *c)
+{
+	int status = 200;
+	char *html = srv_viewer_html(c->s, c->org, c->seg[1], &status);
+	if (!html) {
+		reply_unexpected(c, "viewer");
+		return;
+	}
+	srv_resp_take(c->resp, status, "text/html; charset=utf-8", html,
+	              strlen(html));
+	srv_resp_header(c->resp, "cache-control", "no-store");
+}
+
+static void h_artifact_content(ctx *c)
+{
+	char *path = NULL, *ctype = NULL;
+	int rc = sky_artifact_file(c->s->engine, c->org, c->seg[2], &path,
+	                           &ctype);
+	if (rc) {
+		reply_detail(c, 404, "Artifact not found %s", c->seg[2]);
+		return;
+	}
+	size_t len = 0;
+	char *data = sky_read_file(path, &len);
+	if (!data) {
+		reply_detail(c, 404, "Artifact file is gone %s", c->seg[2]);
+	} else {
+		srv_resp_take(c->resp, 200, ctype, data, len);
+		srv_resp_header(c->resp, "cache-control", "private, max-age=3600");
+		const char *slash = strrchr(path, '/');
+		if (ctype && !sky_str_startswith(ctype, "image/") &&
+		    !sky_str_startswith(ctype, "text/html")) {
+			char *cd = sky_asprintf("attachment; filename=\"%s\"",
+			                        slash ? slash + 1 : path);
+			srv_resp_header(c->resp, "content-disposition", cd);
+			free(cd);
+		}
+	}
+	free(path);
+	free(ctype);
+}
+
+/* Order matters only for patterns of equal shape: first match wins. */
+static const route routes[] = {
+	{SRV_GET, "api/v1/heartbeat", h_heartbeat, AUTH_NONE, 0},
+	{SRV_GET, "openapi.json", h_openapi, AUTH_NONE, 0},
+	{SRV_GET, "v1/version", h_version, AUTH_KEY, 0},
+	{SRV_POST, "v1/run/tasks", h_run_task, AUTH_KEY, 0},
+	{SRV_GET, "v1/run/tasks/*", h_get_run, AUTH_KEY, 0},
+	{SRV_POST, "v1/runs/cancel", h_bulk_cancel, AUTH_KEY, 0},
+	{SRV_GET, "v1/runs", h_list_runs, AUTH_KEY, 0},
+	{SRV_GET, "v1/runs/*", h_get_run, AUTH_KEY, 0},
+	{SRV_POST, "v1/runs/*/cancel", h_cancel, AUTH_KEY, 0},
+	{SRV_GET, "v1/runs/*/artifacts", h_artifacts, AUTH_KEY, 0},
+	{SRV_GET, "v1/runs/*/timeline", h_timeline, AUTH_KEY, 0},
+	{SRV_POST, "v1/runs/*/retry_webhook", h_retry_webhook, AUTH_KEY, 1},
+	{SRV_GET, "api/v1/tasks", h_list_tasks, AUTH_KEY, 0},
+	{SRV_GET, "api/v1/tasks/*", h_get_run, AUTH_KEY, 0},
+	{SRV_GET, "api/v1/tasks/*/steps", h_steps, AUTH_KEY, 0},
+	{SRV_GET, "v1/artifacts/*/content", h_artifact_content,
+	 AUTH_KEY_OR_SIGNED, 0},
+	{SRV_GET, "runs/*", h_viewer, AUTH_KEY_OR_SIGNED, 0},
+	{SRV_GET, "runs/*/recording", h_viewer, AUTH_KEY_OR_SIGNED, 0},
+};
+
+/* --- dispatch ---------------------------------------------------------- */
+
+static int split(char *path, char **seg, int max)
+{
+	int n = 0;
+	for (char *save = NULL, *t = strtok_r(path, "/", &save); t;
+	     t = strtok_r(NULL, "/", &save)) {
+		if (n == max)
+			return -1;
+		seg[n++] = t;
+	}
+	return n;
+}
+
+static int matches(const route *r, char **seg, int n)
+{
+	char pat[128];
+	char *ps[8];
+	snprintf(pat, sizeof pat, "%s", r->pattern);
+	int pn = split(pat, ps, 8);
+	if (pn != n)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (strcmp(ps[i], "*") && strcmp(ps[i], seg[i]))
+			return 0;
+	return 1;
+}
+
+/* FastAPI's shape for a body that is not JSON. Checked before auth, as
+ * Skyvern does. Returns 1 after replying. */
+static int check_json_body(ctx *c)
+{
+	const srv_req *r = c->req;
+	if (!r->has_body)
+		return 0;
+	const char *ct = r->content_type;
+	if (ct && !strcasestr(ct, "json")) {
+		json_t *item = json_pack(
+			"{s:s, s:[s], s:s, s:s}", "type",
+			"model_attributes_type", "loc", "body", "msg",
+			"Input should be a valid dictionary or object to "
+			"extract fields from",
+			"input", r->body ? r->body : "");
+		if (!item) /* not UTF-8 */
+			item = json_pack("{s:s, s:[s], s:s}", "type",
+			                 "model_attributes_type", "loc", "body",
+			                 "msg",
+			                 "Input should be a valid dictionary or "
+			                 "object to extract fields from");
+		reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
+		return 1;
+	}
+	json_error_t err;
+	c->body = json_loadb(r->body ? r->body : "", r->body_len,
+	                     JSON_DECODE_ANY, &err);
+	if (!c->body) {
+		json_t *item = json_pack(
+			"{s:s, s:[s,i], s:s, s:{}, s:{s:s}}", "type",
+			"json_invalid", "loc", "body", err.position, "msg",
+			"JSON decode error", "input", "ctx", "error", err.text);
+		reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
+		return 1;
+	}
+	return 0;
+}
+
+static int authenticate(ctx *c, enum auth_mode mode)
+{
+	const srv_req *r = c->req;
+	if (mode == AUTH_NONE)
+		return 1;
+	if (mode == AUTH_KEY_OR_SIGNED) {
+		const char *exp = srv_req_query(r, "expires");
+		const char *sig = srv_req_query(r, "signature");
+		if (exp && sig) {
+			if (sky_url_verify(c->s->engine, r->path, exp, sig)) {
+				/* The signature names the object: any org. */
+				c->org = sky_strdup("*");
+				return 1;
+			}
+			reply_detail(c, 403, "Invalid or expired link");
+			return 0;
+		}
+	}
+	if (c->s->allow_unauthenticated && !r->api_key)
+		return 1;
+	if (!r->api_key) {
+		if (r->authorization)
+			reply_detail(c, 403, "Invalid authentication method");
+		else
+			reply_detail(c, 403, "Invalid credentials");
+		return 0;
+	}
+	int revoked = 0;
+	if (sky_api_key_verify(c->s->engine, r->api_key, &c->org, &revoked)) {
+		reply_detail(c, 403, revoked ? "Your API key has expired"
+		                             : "Could not validate credentials");
+		return 0;
+	}
+	return 1;
+}
+
+void srv_handle(void *ud, const srv_req *req, srv_resp *resp)
+{
+	ctx c = {0};
+	c.s = ud;
+	c.req = req;
+	c.resp = resp;
+	if (!c.s->engine) {
+		/* Listening already, the engine still opening its store. */
+		reply_detail(&c, 503, "Starting up, try again");
+		srv_resp_header(resp, "retry-after", "1");
+		return;
+	}
+	char *path = sky_strdup(req->path);
+	int n = path ? split(path, c.seg, 8) : -1;
+	if (n < 0) {
+		reply_detail(&c, 404, "Not Found");
+		free(path);
+		return;
+	}
+	c.n_seg = n;
+	enum srv_method m = req->method == SRV_HEAD ? SRV_GET : req->method;
+	const route *hit = NULL;
+	sky_buf allow = {0};
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		if (!matches(&routes[i], c.seg, n))
+			continue;
+		if (routes[i].method == m) {
+			hit = &routes[i];
+			break;
+		}
+		if (allow.len)
+			sky_buf_puts(&allow, ", ");
+		sky_buf_puts(&allow, routes[i].method == SRV_GET ? "GET"
+		                                                 : "POST");
+	}
+	if (!hit) {
+		if (allow.len) {
+			reply_detail(&c, 405, "Method Not Allowed");
+			srv_resp_header(resp, "allow", allow.data);
+		} else {
+			reply_detail(&c, 404, "Not Found");
+		}
+		goto out;
+	}
+	if (check_json_body(&c))
+		goto out;
+	if (!authenticate(&c, hit->auth))
+		goto out;
+	hit->fn(&c);
+out:
+	sky_log_debug(COMPONENT, "%s %s -> %d", req->method_name, req->path,
+	              resp->status ? resp->status : 200);
+	sky_buf_free(&allow);
+	json_decref(c.body);
+	free(c.org);
+	free(path);
+}
+
+int srv_route_is_slow(void *ud, const srv_req *req)
+{
+	(void)ud;
+	/* retry_webhook makes an outgoing request; submit writes and
+	 * fsyncs nothing slow, gets are reads: inline. */
+	return req->method == SRV_POST && strstr(req->path, "/retry_webhook");
+}

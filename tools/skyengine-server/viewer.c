@@ -1,0 +1,212 @@
+/*
+ * The run viewer (app_url, recording_url): the run's status and output,
+ * then each step like a filmstrip: the screenshot the planner saw, the
+ * actions taken and their results. Refreshes itself while the run is not
+ * final. Built from the public API's JSON only.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+#include "util/str.h"
+
+static void esc(sky_buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': sky_buf_puts(b, "&lt;"); break;
+		case '>': sky_buf_puts(b, "&gt;"); break;
+		case '&': sky_buf_puts(b, "&amp;"); break;
+		case '"': sky_buf_puts(b, "&quot;"); break;
+		case '\'': sky_buf_puts(b, "&#39;"); break;
+		default: sky_buf_putc(b, *s);
+		}
+	}
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static int is_final(const char *st)
+{
+	static const char *f[] = {"completed", "failed", "terminated",
+	                          "timed_out", "canceled"};
+	for (size_t i = 0; st && i < 5; i++)
+		if (!strcmp(st, f[i]))
+			return 1;
+	return 0;
+}
+
+static const char STYLE[] =
+	"<style>body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1d1d1f;"
+	"background:#f5f5f7}header{background:#fff;padding:1.2em 2em;border-"
+	"bottom:1px solid #ddd}h1{font-size:18px;margin:0 0 .4em}.badge{display:"
+	"inline-block;padding:.15em .6em;border-radius:1em;font-weight:600;"
+	"font-size:12px;text-transform:uppercase}.completed{background:#d1f5d3;"
+	"color:#0a5c12}.failed,.terminated,.timed_out{background:#fde2e1;color:"
+	"#9b1c1c}.canceled{background:#eee;color:#555}.running,.created,.queued"
+	"{background:#e0ecff;color:#1a4fb3}main{padding:1em 2em}.out{background:"
+	"#fff;border:1px solid #ddd;border-radius:6px;padding:.8em;white-space:"
+	"pre-wrap;font-family:ui-monospace,monospace;font-size:12px}.step{display:"
+	"flex;gap:1.2em;background:#fff;border:1px solid #ddd;border-radius:6px;"
+	"padding:1em;margin:1em 0}.step img{width:420px;border:1px solid #ccc;"
+	"border-radius:4px}.step h2{font-size:15px;margin:0 0 .5em}ol{margin:0;"
+	"padding-left:1.4em}li{margin:.3em 0}.ok{color:#0a5c12}.bad{color:#9b1c1c}"
+	".why{color:#666;font-size:12px}.meta{color:#666;font-size:12px}</style>";
+
+static void render_actions(sky_buf *b, const json_t *step)
+{
+	json_t *out = json_object_get(step, "output");
+	json_t *pairs = json_object_get(out, "actions_and_results");
+	size_t i;
+	json_t *pair;
+	if (!json_array_size(pairs)) {
+		sky_buf_puts(b, "<p class=why>No actions.</p>");
+		return;
+	}
+	sky_buf_puts(b, "<ol>");
+	json_array_foreach(pairs, i, pair)
+	{
+		json_t *a = json_array_get(pair, 0);
+		json_t *r = json_array_get(json_array_get(pair, 1), 0);
+		int ok = json_is_true(json_object_get(r, "success"));
+		sky_buf_printf(b, "<li class=%s data-action=\"", ok ? "ok" : "bad");
+		esc(b, str(a, "action_type"));
+		sky_buf_puts(b, "\"><b>");
+		esc(b, str(a, "action_type"));
+		sky_buf_puts(b, "</b>");
+		if (str(a, "element_id")) {
+			sky_buf_puts(b, " #");
+			esc(b, str(a, "element_id"));
+		}
+		if (str(a, "text")) {
+			sky_buf_puts(b, " “");
+			esc(b, str(a, "text"));
+			sky_buf_puts(b, "”");
+		}
+		if (str(a, "url")) {
+			sky_buf_puts(b, " ");
+			esc(b, str(a, "url"));
+		}
+		sky_buf_puts(b, ok ? " — ok" : " — failed");
+		if (str(r, "message")) {
+			sky_buf_puts(b, ": ");
+			esc(b, str(r, "message"));
+		}
+		if (str(a, "reasoning")) {
+			sky_buf_puts(b, "<div class=why>");
+			esc(b, str(a, "reasoning"));
+			sky_buf_puts(b, "</div>");
+		}
+		sky_buf_puts(b, "</li>");
+	}
+	sky_buf_puts(b, "</ol>");
+}
+
+char *srv_viewer_html(srv *s, const char *org, const char *run_id,
+                      int *status)
+{
+	char *run_s = NULL, *steps_s = NULL, *arts_s = NULL;
+	sky_buf b = {0};
+	*status = 200;
+	if (sky_run_get(s->engine, org, run_id, &run_s)) {
+		*status = 404;
+		sky_buf_puts(&b, "<!doctype html><meta charset=utf-8><title>Not "
+		                 "found</title><p>No run ");
+		esc(&b, run_id);
+		sky_buf_puts(&b, "</p>");
+		return sky_buf_steal(&b);
+	}
+	sky_run_steps(s->engine, org, run_id, &steps_s);
+	sky_run_artifacts(s->engine, org, run_id, &arts_s);
+	json_t *run = json_loads(run_s, 0, NULL);
+	json_t *steps = json_loads(steps_s ? steps_s : "[]", 0, NULL);
+	json_t *arts = json_loads(arts_s ? arts_s : "[]", 0, NULL);
+	const char *st = str(run, "status");
+	json_t *req = json_object_get(run, "run_request");
+
+	sky_buf_puts(&b, "<!doctype html><html lang=en><meta charset=utf-8>"
+	                 "<meta name=viewport content=\"width=device-width\">");
+	if (!is_final(st))
+		sky_buf_puts(&b, "<meta http-equiv=refresh content=2>");
+	sky_buf_puts(&b, "<title>Run ");
+	esc(&b, run_id);
+	sky_buf_puts(&b, "</title>");
+	sky_buf_puts(&b, STYLE);
+	sky_buf_puts(&b, "<header><h1>Run <span id=run-id>");
+	esc(&b, run_id);
+	sky_buf_printf(&b, "</span> <span id=status class=\"badge %s\">",
+	               st ? st : "");
+	esc(&b, st);
+	sky_buf_puts(&b, "</span></h1><div id=goal>");
+	esc(&b, str(req, "prompt"));
+	sky_buf_puts(&b, "</div><div class=meta>");
+	esc(&b, str(run, "run_type"));
+	sky_buf_puts(&b, " · ");
+	esc(&b, str(req, "url"));
+	sky_buf_printf(&b, " · %lld step(s) · created ",
+	               (long long)json_integer_value(
+	                       json_object_get(run, "step_count")));
+	esc(&b, str(run, "created_at"));
+	sky_buf_puts(&b, "</div></header><main>");
+	if (str(run, "failure_reason")) {
+		sky_buf_puts(&b, "<p id=failure class=bad>");
+		esc(&b, str(run, "failure_reason"));
+		sky_buf_puts(&b, "</p>");
+	}
+	json_t *output = json_object_get(run, "output");
+	if (output && !json_is_null(output)) {
+		char *o = json_dumps(output, JSON_INDENT(2) | JSON_ENCODE_ANY);
+		sky_buf_puts(&b, "<h2>Output</h2><div id=output class=out>");
+		esc(&b, o);
+		sky_buf_puts(&b, "</div>");
+		free(o);
+	}
+	size_t i, k;
+	json_t *step, *a;
+	json_array_foreach(steps, i, step)
+	{
+		const char *sid = str(step, "step_id");
+		sky_buf_puts(&b, "<section class=step data-step=\"");
+		esc(&b, sid);
+		sky_buf_puts(&b, "\"><div>");
+		json_array_foreach(arts, k, a)
+		{
+			if (!sky_str_eq(str(a, "step_id"), sid) ||
+			    !sky_str_eq(str(a, "artifact_type"),
+			                "screenshot_llm"))
+				continue;
+			sky_buf_puts(&b, "<img alt=\"screenshot\" src=\"");
+			esc(&b, str(a, "signed_url"));
+			sky_buf_puts(&b, "\">");
+			break;
+		}
+		sky_buf_printf(&b, "</div><div><h2>Step %lld",
+		               (long long)json_integer_value(
+		                       json_object_get(step, "order")));
+		json_int_t retry = json_integer_value(
+			json_object_get(step, "retry_index"));
+		if (retry)
+			sky_buf_printf(&b, " (retry %lld)", (long long)retry);
+		sky_buf_puts(&b, " <span class=\"badge ");
+		esc(&b, str(step, "status"));
+		sky_buf_puts(&b, "\">");
+		esc(&b, str(step, "status"));
+		sky_buf_puts(&b, "</span></h2>");
+		render_actions(&b, step);
+		sky_buf_puts(&b, "</div></section>");
+	}
+	if (!json_array_size(steps))
+		sky_buf_puts(&b, "<p class=why>No steps yet.</p>");
+	sky_buf_puts(&b, "</main></html>");
+	json_decref(run);
+	json_decref(steps);
+	json_decref(arts);
+	free(run_s);
+	free(steps_s);
+	free(arts_s);
+	return sky_buf_steal(&b);
+}
