@@ -35,7 +35,8 @@
 extern char **environ;
 
 static const sky_browser_provider *prov;
-static char *dir; /* the pages */
+static char *dir;   /* scratch: profiles of the raw browser */
+static char *pages; /* bench/pages: the peer benchmark's pages */
 static int http_port;
 
 static void die(const char *what, const char *err)
@@ -63,8 +64,9 @@ static void *serve(void *arg)
 		char *q = strchr(path, '?');
 		if (q)
 			*q = '\0';
-		char *file =
-		    strstr(path, "..") ? NULL : sky_asprintf("%s%s", dir, path);
+		char *file = strstr(path, "..")
+		                 ? NULL
+		                 : sky_asprintf("%s%s", pages, path);
 		size_t len = 0;
 		char *body = file ? sky_read_file(file, &len) : NULL;
 		char head[256];
@@ -110,44 +112,7 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* --- the pages ----------------------------------------------------------- */
-
-static void write_pages(void)
-{
-	static const char login[] =
-	    "<!doctype html><html><head><title>Sign in</title></head>"
-	    "<body><h1>Sign in to Example</h1><form action='#'>"
-	    "<p><label for=u>Email</label> <input id=u type=email "
-	    "name=email autocomplete=username></p><p><label for=p>"
-	    "Password</label> <input id=p type=password name=password>"
-	    "</p><p><label><input type=checkbox name=remember> Remember "
-	    "me</label></p><p><button id=go type=button onclick="
-	    "\"window.clicks=(window.clicks||0)+1\">Sign in</button></p>"
-	    "</form><p><a href='/forgot'>Forgot your password?</a> "
-	    "<a href='/signup'>Create an account</a></p></body></html>";
-	sky_buf t = {0};
-	static const char *const depts[] = {"Engineering", "Sales", "Finance",
-	                                    "Support", "Legal"};
-	sky_buf_puts(&t, "<!doctype html><html><head><title>Staff directory"
-	                 "</title></head><body><h1>Staff directory</h1>"
-	                 "<table><thead><tr><th>Name</th><th>Email</th>"
-	                 "<th>Department</th><th>Salary</th><th>Action</th>"
-	                 "</tr></thead><tbody>");
-	for (int i = 1; i <= 300; i++)
-		sky_buf_printf(&t,
-		               "<tr><td>Person %d</td><td>person%d@example.com"
-		               "</td><td>%s</td><td>$%d</td><td><a href=\"/"
-		               "staff/%d\">Edit</a></td></tr>",
-		               i, i, depts[i % 5], 30000 + i * 37, i);
-	sky_buf_puts(&t, "</tbody></table></body></html>");
-	char *p = sky_path_join(dir, "login.html");
-	sky_write_file(p, login, strlen(login));
-	free(p);
-	p = sky_path_join(dir, "table.html");
-	sky_write_file(p, t.data, t.len);
-	free(p);
-	sky_buf_free(&t);
-}
+/* --- the pages (bench/pages, shared with the peer benchmark) ----------- */
 
 static char *page_url(const char *name)
 {
@@ -602,7 +567,9 @@ int main(int argc, char **argv)
 	dir = mkdtemp(tmpl);
 	if (!dir)
 		die("mkdtemp", strerror(errno));
-	write_pages();
+	pages = getenv("BENCH_PAGES");
+	if (!pages || access(pages, R_OK))
+		die("BENCH_PAGES", "set it to the bench/pages directory");
 	start_server();
 
 	raw r;
@@ -642,8 +609,7 @@ int main(int argc, char **argv)
 		const char *btn = NULL, *email = NULL;
 		size_t i;
 		json_t *e;
-		json_array_foreach(sky_page_tree_elements(t), i, e)
-		{
+		json_array_foreach (sky_page_tree_elements(t), i, e) {
 			const char *lab =
 			    json_string_value(json_object_get(e, "label"));
 			const char *tag =
@@ -652,17 +618,18 @@ int main(int argc, char **argv)
 			    json_string_value(json_object_get(e, "text"));
 			if (!lab)
 				lab = txt;
-			if (lab && !strcmp(lab, "Sign in") &&
-			    !strcmp(tag, "button"))
+			/* a click that does not leave the page */
+			if (lab && !strcmp(lab, "Remember me") &&
+			    !strcmp(tag, "input"))
 				btn =
 				    json_string_value(json_object_get(e, "id"));
-			if (lab && !strcmp(lab, "Email") &&
+			if (lab && !strcmp(lab, "Username") &&
 			    !strcmp(tag, "input"))
 				email =
 				    json_string_value(json_object_get(e, "id"));
 		}
 		if (!btn || !email)
-			die("login page", "no button or email field");
+			die("login page", "no checkbox or username field");
 		char *click = sky_asprintf("{\"action_type\":\"click\","
 		                           "\"element_id\":\"%s\"}",
 		                           btn);
@@ -681,7 +648,7 @@ int main(int argc, char **argv)
 		       ROUNDS, ROUNDS * 4);
 		printf("| operation | ms | x Runtime.evaluate(1+1) via the "
 		       "plugin |\n|---|---|---|\n");
-		printf("| click (act) | %.2f | %.1f |\n", click_ms,
+		printf("| click (act, a checkbox) | %.2f | %.1f |\n", click_ms,
 		       click_ms / eval);
 		printf("| input_text 15 chars (act) | %.2f | %.1f |\n", type_ms,
 		       type_ms / eval);

@@ -9,5 +9,5 @@ shift 2>/dev/null || true
 cmake --build "$build" --target bench_browser browser-cdp -j2 >/dev/null
 echo "# bench_browser on $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "# $(/usr/lib/chromium/chromium --version 2>/dev/null)"
-SKYENGINE_PLUGIN_PATH="$build/lib/skyengine/plugins" SKYENGINE_LOG=error \
+BENCH_PAGES="$here/pages" SKYENGINE_PLUGIN_PATH="$build/lib/skyengine/plugins" SKYENGINE_LOG=error \
 	"$build/bench/bench_browser" "$@"
