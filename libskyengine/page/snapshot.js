@@ -792,6 +792,8 @@
 		return a;
 	}
 
+	const MESSY = /[\n\t\r\f\v]| {2}/;
+
 	/* Turn walk nodes into snapshot objects: merge text runs, name
 	 * widgets, drop empty structure, demote weak widgets that wrap real
 	 * ones. Returns the kids array for the parent. */
@@ -846,6 +848,17 @@
 		for (const c of out) {
 			if (typeof c !== 'string') {
 				res.push(c);
+				continue;
+			}
+			if (!MESSY.test(c)) { // the common case: one clean line
+				const t = c.trim();
+				if (!t)
+					continue;
+				const last = res[res.length - 1];
+				if (typeof last === 'string' && last !== '\n')
+					res[res.length - 1] = last + ' ' + t;
+				else
+					res.push(t);
 				continue;
 			}
 			const lines = c.replace(/[ \t\f\v\r]+/g, ' ').split('\n');
