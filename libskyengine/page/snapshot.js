@@ -1069,9 +1069,15 @@
 		const el = byId(id);
 		if (!el)
 			return missing(id);
-		if (opts.scroll !== false)
-			el.scrollIntoView({block: 'center', inline: 'center',
-				behavior: 'instant'});
+		if (opts.scroll !== false) {
+			// only when not wholly in view: scrolling costs a layout
+			// and fires the page's scroll handlers
+			const b = el.getBoundingClientRect();
+			if (b.top < 0 || b.left < 0 || b.bottom > innerHeight ||
+			    b.right > innerWidth || b.width === 0)
+				el.scrollIntoView({block: 'center', inline: 'center',
+					behavior: 'instant'});
+		}
 		if (!opts.allowDisabled && isDisabled(el))
 			return {ok: false, error: 'disabled',
 				message: 'element ' + id + ' ' + describe(el) +
