@@ -25,7 +25,8 @@
  *      line says how many interactable elements were left out.
  * Interactable elements are what a run needs most, so they go last.
  *
- * Compactness: closing tags that HTML lets one omit (</td>, </th>,
+ * Compactness: ids are written without quotes (they are [A-Za-z0-9.]),
+ * closing tags that HTML lets one omit (</td>, </th>,
  * </tr>, </li>, </option>, </dt>, </dd>) are omitted, and links to the
  * page's own origin are written as paths ("/staff/7"); longer URLs of
  * other origins become {{uN}} placeholders.
@@ -473,7 +474,8 @@ static void r_node(rs *s, json_t *e, int in_widget, const char *ptag)
 	s->line_start = 0;
 	s->last = OPEN;
 	if (widget) {
-		put_attr(s, "id", id, 0);
+		/* ids are [A-Za-z0-9.] only: no quotes needed */
+		sky_buf_printf(&s->b, " id=%s", id);
 		json_object_set_new(s->t->shown, id, json_true());
 		r_widget_attrs(s, e, tag, id, ptag);
 	} else if (!strcmp(out_tag, "div")) {
@@ -487,7 +489,7 @@ static void r_node(rs *s, json_t *e, int in_widget, const char *ptag)
 			put_attr(s, "title", jstr(attrs, "title"), 80);
 	}
 	if (label_of_shown)
-		put_attr(s, "for", lfor, 0);
+		sky_buf_printf(&s->b, " for=%s", lfor);
 	put(s, ">");
 	if (!strcmp(tag, "input") || !strcmp(tag, "img")) {
 		s->last = CLOSE;

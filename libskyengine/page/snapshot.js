@@ -175,19 +175,22 @@
 		case 'video': case 'audio':
 			return el.controls ? 1 : 0;
 		}
-		const role = el.getAttribute('role');
-		if (role && WIDGET_ROLES.has(role))
-			return 1;
-		if (el.isContentEditable &&
+		if (anyEditable && el.isContentEditable &&
 		    !(el.parentElement && el.parentElement.isContentEditable))
 			return 1;
-		if (el.hasAttribute('onclick') || el.hasAttribute('jsaction') ||
-		    el.hasAttribute('ng-click') || el.hasAttribute('v-on:click') ||
-		    el.hasAttribute('@click'))
-			return 2;
-		const ti = el.getAttribute('tabindex');
-		if (ti !== null && +ti >= 0 && tag !== 'body' && tag !== 'html')
-			return 2;
+		if (el.hasAttributes()) {
+			const role = el.getAttribute('role');
+			if (role && WIDGET_ROLES.has(role))
+				return 1;
+			if (el.hasAttribute('onclick') || el.hasAttribute('jsaction') ||
+			    el.hasAttribute('ng-click') ||
+			    el.hasAttribute('v-on:click') || el.hasAttribute('@click'))
+				return 2;
+			const ti = el.getAttribute('tabindex');
+			if (ti !== null && +ti >= 0 && tag !== 'body' &&
+			    tag !== 'html')
+				return 2;
+		}
 		if (cs.cursor === 'pointer' && parentCursor !== 'pointer')
 			return 2;
 		return 0;
@@ -322,6 +325,8 @@
 	}
 
 	const groupCache = new Map();
+	// isContentEditable is not free; most pages have nothing editable
+	let anyEditable = true;
 
 	function groupOf(el) {
 		const fs = el.closest('fieldset');
@@ -468,6 +473,8 @@
 			S.prefix = opts.prefix;
 		ensureObserver();
 		groupCache.clear();
+		anyEditable = document.designMode === 'on' ||
+			document.querySelector('[contenteditable]') !== null;
 		const maxNodes = opts.max_nodes > 0 ? opts.max_nodes : 60000;
 		const maxText = opts.max_text > 0 ? opts.max_text : 200000;
 		const vw = innerWidth, vh = innerHeight;
@@ -497,18 +504,38 @@
 		// cx: {textVisible, opacityZero, clip: {l,t,r,b}|null,
 		//      clipPos: clipping box is positioned, cursor}
 		function visitChildren(node, out, cx) {
-			let kids;
+			if (node.firstElementChild === null && !node.shadowRoot &&
+			    node.nodeType === 1 && node.localName !== 'slot') {
+				// only text inside: one read instead of a wrapper per
+				// text node (node access in an isolated world goes
+				// through a wrapper map, so it is not cheap)
+				if (cx.textVisible) {
+					const d = node.textContent;
+					if (NONSPACE.test(d)) {
+						pushText(out, d);
+						addPageText(d);
+					} else if (d.length) {
+						pushText(out, ' ');
+					}
+				}
+				return;
+			}
 			if (node.nodeType === 1 && node.shadowRoot) {
 				observeRoot(node.shadowRoot);
-				kids = node.shadowRoot.childNodes;
+				node = node.shadowRoot;
+				if (!anyEditable &&
+				    node.querySelector('[contenteditable]'))
+					anyEditable = true;
 			} else if (node.localName === 'slot') {
 				const a = node.assignedNodes({flatten: true});
-				kids = a.length ? a : node.childNodes;
-			} else {
-				kids = node.childNodes;
+				if (a.length) {
+					for (let i = 0; i < a.length; i++)
+						visit(a[i], out, cx);
+					return;
+				}
 			}
-			for (let i = 0; i < kids.length; i++)
-				visit(kids[i], out, cx);
+			for (let c = node.firstChild; c; c = c.nextSibling)
+				visit(c, out, cx);
 		}
 
 		const NONSPACE = /\S/;
@@ -541,34 +568,53 @@
 				addPageText('\n');
 				return;
 			}
+			const hasAttrs = el.hasAttributes();
 			const cs = getComputedStyle(el);
 			const disp = cs.display;
-			if (disp === 'none' || el.getAttribute('aria-hidden') === 'true')
+			if (disp === 'none' || (hasAttrs &&
+			    el.getAttribute('aria-hidden') === 'true'))
 				return;
 			const visProp = cs.visibility === 'visible';
 			const opacityZero = cx.opacityZero || cs.opacity === '0';
-			const pos = cs.position;
+			// Overflow clips only boxes with element children; position
+			// matters only where something clips. Fewer computed style
+			// reads: they are a big part of a snapshot's cost.
+			let clipsKids = false;
+			if (disp !== 'inline' && (el.firstElementChild !== null ||
+			    el.shadowRoot)) {
+				const ovx = cs.overflowX, ovy = cs.overflowY;
+				clipsKids = ovx === 'hidden' || ovx === 'clip' ||
+					ovy === 'hidden' || ovy === 'clip';
+			}
+			const pos = cx.clip || clipsKids ? cs.position : 'static';
 			let clipBox = cx.clip;
 			if (pos === 'fixed')
 				clipBox = null;
 			else if (pos === 'absolute' && clipBox && !cx.clipPos)
 				clipBox = cx.outerClip;
-			const ovx = cs.overflowX, ovy = cs.overflowY;
-			const clipsKids = ovx === 'hidden' || ovx === 'clip' ||
-				ovy === 'hidden' || ovy === 'clip';
-			const role = el.getAttribute('role');
+			const role = hasAttrs ? el.getAttribute('role') : null;
 			const cursor = cs.cursor;
 			// The box is measured only for what may be kept or clips
 			// its content: generic wrappers fold into their parent.
 			const candidate = STRUCT_TAGS.has(tag) || tag === 'iframe' ||
 				tag === 'frame' || tag === 'img' || role !== null ||
 				(cursor === 'pointer' && cx.cursor !== 'pointer') ||
-				CANDIDATE_TAGS.has(tag) || el.hasAttribute('tabindex') ||
-				el.hasAttribute('onclick') || el.isContentEditable ||
-				el.hasAttribute('jsaction') || el.hasAttribute('ng-click') ||
-				el.hasAttribute('v-on:click') || el.hasAttribute('@click');
+				CANDIDATE_TAGS.has(tag) ||
+				(anyEditable && el.isContentEditable) ||
+				(hasAttrs && (el.hasAttribute('tabindex') ||
+				 el.hasAttribute('onclick') ||
+				 el.hasAttribute('jsaction') ||
+				 el.hasAttribute('ng-click') ||
+				 el.hasAttribute('v-on:click') ||
+				 el.hasAttribute('@click')));
 			let r = null, area = false, pageX = 0, pageY = 0;
-			if (candidate || clipsKids) {
+			const cell = (tag === 'td' || tag === 'th') && cx.rowShown &&
+				!clipsKids && pos === 'static';
+			if (cell) {
+				// cells of a row on the page are on it too; measuring
+				// each one is most of a big table's cost
+				area = true;
+			} else if (candidate || clipsKids) {
 				r = el.getBoundingClientRect();
 				pageX = r.left + sx;
 				pageY = r.top + sy;
@@ -634,12 +680,15 @@
 			}
 			if (tag !== 'select' && tag !== 'textarea' && tag !== 'input') {
 				let ncx = cx;
-				if (clipsKids || pos === 'fixed' ||
+				const rowShown = tag === 'tr' ? selfVisible
+					: tag === 'td' || tag === 'th' ? false : cx.rowShown;
+				if (rowShown !== cx.rowShown || clipsKids || pos === 'fixed' ||
 				    visProp !== cx.visProp || opacityZero !==
 				    cx.opacityZero || cursor !== cx.cursor ||
 				    (pos === 'absolute' && clipBox !== cx.clip)) {
 					ncx = {
 						visProp,
+						rowShown,
 						textVisible: visProp && !opacityZero,
 						opacityZero,
 						clip: clipBox,
@@ -671,7 +720,8 @@
 		}
 
 		const root = {tag: '#root', kids: []};
-		const cx0 = {visProp: true, textVisible: true, opacityZero: false,
+		const cx0 = {visProp: true, rowShown: false, textVisible: true,
+			opacityZero: false,
 			clip: null, clipPos: false, outerClip: null, cursor: 'auto'};
 		if (document.documentElement)
 			visit(document.documentElement, root, cx0);
@@ -705,14 +755,25 @@
 		});
 	}
 
+	const KEEP_ATTRS = new Set(PLAIN_ATTRS);
+	const WIDGET_ATTRS = new Set(STATE_ATTRS);
+
+	/* The whitelisted attributes, by walking the element's own (usually
+	 * a handful) rather than asking for each name. */
 	function attrsOf(el, tag, isWidget) {
 		const a = {};
-		for (const k of PLAIN_ATTRS) {
-			const v = el.getAttribute(k);
-			if (v !== null && v !== '')
-				a[k] = clip(v, 500);
-			else if (v === '' && k === 'multiple')
-				a[k] = '';
+		const list = el.attributes;
+		for (let i = 0; i < list.length; i++) {
+			const at = list[i];
+			const k = at.name;
+			if (KEEP_ATTRS.has(k)) {
+				if (at.value !== '')
+					a[k] = clip(at.value, 500);
+				else if (k === 'multiple')
+					a[k] = '';
+			} else if (isWidget && WIDGET_ATTRS.has(k)) {
+				a[k] = clip(at.value, 100);
+			}
 		}
 		if (tag === 'a' && el.hasAttribute('href')) {
 			const h = el.getAttribute('href');
@@ -721,20 +782,17 @@
 		if (tag === 'input') {
 			const t = el.type;
 			a.type = t;
+			if (a.value !== undefined)
+				delete a.value;
 			if ((t === 'checkbox' || t === 'radio' || t === 'submit' ||
 			     t === 'button' || t === 'reset') && el.value &&
 			    el.value !== 'on')
 				a.value = clip(el.value, 200);
 		}
-		if (isWidget) {
-			for (const k of STATE_ATTRS) {
-				const v = el.getAttribute(k);
-				if (v !== null)
-					a[k] = clip(v, 100);
-			}
-		}
 		return a;
 	}
+
+	const MESSY = /[\n\t\r\f\v]| {2}/;
 
 	/* Turn walk nodes into snapshot objects: merge text runs, name
 	 * widgets, drop empty structure, demote weak widgets that wrap real
@@ -792,6 +850,17 @@
 				res.push(c);
 				continue;
 			}
+			if (!MESSY.test(c)) { // the common case: one clean line
+				const t = c.trim();
+				if (!t)
+					continue;
+				const last = res[res.length - 1];
+				if (typeof last === 'string' && last !== '\n')
+					res[res.length - 1] = last + ' ' + t;
+				else
+					res.push(t);
+				continue;
+			}
 			const lines = c.replace(/[ \t\f\v\r]+/g, ' ').split('\n');
 			lines.forEach((ln, i) => {
 				if (i > 0)
@@ -825,11 +894,14 @@
 			o.role = role;
 		if (widget)
 			o.interactable = true;
-		const attrs = attrsOf(el, tag, widget);
+		// structure carries no attributes, widgets the whitelisted ones
+		const attrs = widget ? attrsOf(el, tag, true) : {};
 		if (tag === 'label' && el.control)
 			attrs.for = idOf(el.control);
-		if (Object.keys(attrs).length)
+		for (const k in attrs) { // non-empty
 			o.attrs = attrs;
+			break;
+		}
 
 		const onlyText = nk.every((c) => typeof c === 'string');
 		let ownText = '';
@@ -997,9 +1069,15 @@
 		const el = byId(id);
 		if (!el)
 			return missing(id);
-		if (opts.scroll !== false)
-			el.scrollIntoView({block: 'center', inline: 'center',
-				behavior: 'instant'});
+		if (opts.scroll !== false) {
+			// only when not wholly in view: scrolling costs a layout
+			// and fires the page's scroll handlers
+			const b = el.getBoundingClientRect();
+			if (b.top < 0 || b.left < 0 || b.bottom > innerHeight ||
+			    b.right > innerWidth || b.width === 0)
+				el.scrollIntoView({block: 'center', inline: 'center',
+					behavior: 'instant'});
+		}
 		if (!opts.allowDisabled && isDisabled(el))
 			return {ok: false, error: 'disabled',
 				message: 'element ' + id + ' ' + describe(el) +

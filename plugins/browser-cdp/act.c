@@ -368,7 +368,7 @@ static int wait_download(cdp_ctx *ctx, unsigned dl_before, int start_ms,
 		for (size_t i = 0; i < ctx->n_downloads && !d; i++)
 			if (ctx->downloads[i].seq > dl_before)
 				d = &ctx->downloads[i];
-		if (d || ctx->conn->dead || cdp_ctx_wait(ctx, &dl) == ETIMEDOUT)
+		if (d || cdp_conn_dead(ctx->conn) || cdp_ctx_wait(ctx, &dl) == ETIMEDOUT)
 			break;
 	}
 	if (d) {
@@ -381,7 +381,7 @@ static int wait_download(cdp_ctx *ctx, unsigned dl_before, int start_ms,
 				if (!strcmp(ctx->downloads[i].guid, guid))
 					d = &ctx->downloads[i];
 			if (!d || strcmp(d->state, "inProgress") ||
-			    ctx->conn->dead ||
+			    cdp_conn_dead(ctx->conn) ||
 			    cdp_ctx_wait(ctx, &dl) == ETIMEDOUT)
 				break;
 		}
@@ -1076,7 +1076,7 @@ static int hold(cdp_ctx *ctx, int64_t ms)
 	int64_t end = cdp_now_ms() + ms;
 	cdp_deadline(&dl, ms);
 	pthread_mutex_lock(&ctx->b->lock);
-	while (!ctx->conn->dead && cdp_now_ms() < end)
+	while (!cdp_conn_dead(ctx->conn) && cdp_now_ms() < end)
 		if (cdp_ctx_wait(ctx, &dl) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&ctx->b->lock);
@@ -1265,7 +1265,7 @@ static int act_close_tab(cdp_ctx *ctx, json_t *a, json_t **out)
 		return rc;
 	cdp_deadline(&dl, ACTION_TIMEOUT_MS);
 	pthread_mutex_lock(&ctx->b->lock);
-	while (!victim->closed && !ctx->conn->dead)
+	while (!victim->closed && !cdp_conn_dead(ctx->conn))
 		if (cdp_ctx_wait(ctx, &dl) == ETIMEDOUT)
 			break;
 	size_t left = ctx->n_tabs;

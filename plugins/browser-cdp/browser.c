@@ -666,6 +666,7 @@ static void on_page_event(cdp_conn *c, cdp_session *s, const char *m, json_t *p)
 			free(t->url);
 			t->url = cdp_strdup(cdp_jstr(f, "url"));
 			t->commit_seq++;
+			t->crashed = 0; /* a new document in a new renderer */
 		}
 	} else if (!strcmp(m, "Page.navigatedWithinDocument")) {
 		if (main_frame) {
@@ -807,8 +808,14 @@ static void on_event(void *ud, cdp_conn *c, const char *m, json_t *p,
 		on_network_event(s, m, p);
 	else if (!strncmp(m, "Fetch.", 6))
 		on_fetch_event(c, s, m, p);
-	else if (!strcmp(m, "Inspector.targetCrashed") && s->is_main)
-		s->tab->crashed = 1;
+	else if (!strcmp(m, "Inspector.targetCrashed")) {
+		if (s->is_main)
+			s->tab->crashed = 1;
+		/* its calls in flight will never be answered */
+		cdp_conn_fail_session(c, s->id,
+		                      "the tab's renderer crashed; navigate "
+		                      "again or open a new tab");
+	}
 	pthread_cond_broadcast(&s->tab->ctx->cond);
 out:
 	pthread_mutex_unlock(&b->lock);
@@ -1235,7 +1242,7 @@ int cdp_ctx_new_tab(cdp_ctx *ctx, cdp_tab **out)
 				found = ctx->tabs[i];
 				ctx->active = i;
 			}
-		if (found || ctx->conn->dead)
+		if (found || cdp_conn_dead(ctx->conn))
 			break;
 		if (pthread_cond_timedwait(&ctx->cond, &b->lock, &dl) ==
 		    ETIMEDOUT)
@@ -1309,7 +1316,7 @@ static int tab_make_ready(cdp_ctx *ctx, cdp_tab *t)
 	return 0;
 }
 
-cdp_tab *cdp_ctx_tab(cdp_ctx *ctx)
+static cdp_tab *ctx_tab(cdp_ctx *ctx, int allow_crashed)
 {
 	if (cdp_ctx_alive(ctx))
 		return NULL;
@@ -1323,15 +1330,25 @@ cdp_tab *cdp_ctx_tab(cdp_ctx *ctx)
 		if (cdp_ctx_new_tab(ctx, &t))
 			return NULL;
 	}
-	if (crashed) {
+	if (crashed && !allow_crashed) {
 		cdp_fail(SKY_EBROWSER,
 		         "the tab's renderer crashed; navigate again or open "
 		         "a new tab");
 		return NULL;
 	}
-	if (tab_make_ready(ctx, t))
+	if (!crashed && tab_make_ready(ctx, t))
 		return NULL;
 	return t;
+}
+
+cdp_tab *cdp_ctx_tab(cdp_ctx *ctx)
+{
+	return ctx_tab(ctx, 0);
+}
+
+cdp_tab *cdp_ctx_tab_for_navigation(cdp_ctx *ctx)
+{
+	return ctx_tab(ctx, 1);
 }
 
 int cdp_ctx_wait(cdp_ctx *ctx, const struct timespec *deadline)

@@ -111,6 +111,9 @@ void cdp_conn_ref(cdp_conn *c);
 void cdp_conn_unref(cdp_conn *c);
 int cdp_conn_dead(cdp_conn *c);
 
+/* End the calls in flight on a session (its renderer crashed): they
+ * fail with SKY_EBROWSER and `why` (a static string). */
+void cdp_conn_fail_session(cdp_conn *c, const char *session, const char *why);
 /* Transport -> core: one complete message (ownership of buf passes). */
 void cdp__on_message(cdp_conn *c, char *buf, size_t len);
 /* Transport -> core: the connection is gone (idempotent). */
@@ -293,6 +296,9 @@ int cdp_ctx_alive(cdp_ctx *ctx);
 /* The active tab (borrowed; valid while the caller is the context's only
  * user), or NULL with the error set. */
 cdp_tab *cdp_ctx_tab(cdp_ctx *ctx);
+/* The same, but a tab whose renderer crashed is returned too: a
+ * navigation gives it a new renderer. */
+cdp_tab *cdp_ctx_tab_for_navigation(cdp_ctx *ctx);
 /* Open a tab in the context and wait until it is attached. */
 int cdp_ctx_new_tab(cdp_ctx *ctx, cdp_tab **out);
 /* Wait on the context's condvar (browser lock held) until deadline. */

@@ -16,7 +16,9 @@ struct cdp_pending {
 	int id;
 	pthread_cond_t cond;
 	int done;
-	char *buf; /* the raw reply, parsed by the waiter */
+	const char *session; /* borrowed from the caller */
+	const char *failed;  /* why it ended without a reply, or NULL */
+	char *buf;           /* the raw reply, parsed by the waiter */
 	size_t len;
 	struct cdp_pending *next;
 };
@@ -65,6 +67,24 @@ int cdp_conn_dead(cdp_conn *c)
 	int d = c->dead;
 	pthread_mutex_unlock(&c->lock);
 	return d;
+}
+
+void cdp_conn_fail_session(cdp_conn *c, const char *session, const char *why)
+{
+	pthread_mutex_lock(&c->lock);
+	struct cdp_pending **pp = &c->pending;
+	while (*pp) {
+		struct cdp_pending *p = *pp;
+		if (p->session && session && !strcmp(p->session, session)) {
+			*pp = p->next;
+			p->failed = why;
+			p->done = 1;
+			pthread_cond_signal(&p->cond);
+		} else {
+			pp = &p->next;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
 }
 
 void cdp__on_close(cdp_conn *c, const char *reason)
@@ -230,6 +250,7 @@ int cdp_call(cdp_conn *c, const char *session, const char *method,
 		                c->dead_reason);
 	}
 	p.id = c->next_id++;
+	p.session = session;
 	p.next = c->pending;
 	c->pending = &p;
 	pthread_mutex_unlock(&c->lock);
@@ -269,6 +290,8 @@ int cdp_call(cdp_conn *c, const char *session, const char *method,
 	if (!p.done)
 		return cdp_fail(SKY_ETIMEDOUT, "%s: no reply within %d ms",
 		                method, timeout_ms > 0 ? timeout_ms : 30000);
+	if (!p.buf && p.failed)
+		return cdp_fail(SKY_EBROWSER, "%s: %s", method, p.failed);
 	if (!p.buf)
 		return cdp_fail(SKY_EBROWSER, "%s: the browser is gone (%s)",
 		                method, dead ? c->dead_reason : "closed");

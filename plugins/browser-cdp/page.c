@@ -438,7 +438,7 @@ static int wait_load(cdp_ctx *ctx, cdp_tab *t, const char *loader,
 			out = 1;
 		else if (committed)
 			out = 0;
-		if (out == 1 || ctx->conn->dead || t->closed)
+		if (out == 1 || cdp_conn_dead(ctx->conn) || t->closed)
 			break;
 		if (cdp_ctx_wait(ctx, &dl) == ETIMEDOUT)
 			break;
@@ -511,7 +511,7 @@ int cdp_navigate(cdp_ctx *ctx, const char *url, const char *opts_json,
 		retries = 2;
 	int rc = SKY_ERROR;
 	for (int attempt = 0; attempt <= retries; attempt++) {
-		cdp_tab *t = cdp_ctx_tab(ctx);
+		cdp_tab *t = cdp_ctx_tab_for_navigation(ctx);
 		if (!t)
 			return cdp_errcode();
 		rc = navigate_once(ctx, t, url, cdp_now_ms() + timeout_ms,
@@ -556,7 +556,7 @@ int cdp_wait_navigation(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
 		    (t->samedoc_seq != m->samedoc || ctx->dl_seq != m->dl ||
 		     now - start > 1500))
 			break;
-		if (now >= end || ctx->conn->dead || t->closed) {
+		if (now >= end || cdp_conn_dead(ctx->conn) || t->closed) {
 			*navigated = t->commit_seq != m->commit;
 			break;
 		}
@@ -596,7 +596,7 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 		for (;;) {
 			int64_t now = cdp_now_ms();
 			int64_t until = end;
-			if (now >= end || ctx->conn->dead || t->closed)
+			if (now >= end || cdp_conn_dead(ctx->conn) || t->closed)
 				break;
 			inflight = cdp_tab_inflight(t, now, long_ms);
 			if (t->loading) {
@@ -633,7 +633,10 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 		/* The DOM: quiet for dom_quiet ms, as seen by the page
 		 * script's MutationObserver. */
 		cdp_world w;
-		if (!ctx->b->script) {
+		pthread_mutex_lock(&ctx->b->lock);
+		int have_script = ctx->b->script != NULL;
+		pthread_mutex_unlock(&ctx->b->lock);
+		if (!have_script) {
 			snprintf(why, sizeof why,
 			         "DOM not observed (no page script yet)");
 			settled = 1;
@@ -1035,10 +1038,17 @@ int cdp_snapshot(cdp_ctx *ctx, const char *script, const char *opts_json,
 		fs.v[0].raw = NULL;
 	} else {
 		rc = splice(ctx, t, &fs, out);
+		/* element handles made while splicing; releasing them can
+		 * take milliseconds, so nobody waits for it */
+		for (size_t i = 0; i < fs.n; i++)
+			if (fs.v[i].session &&
+			    (i == 0 ||
+			     strcmp(fs.v[i].session, fs.v[0].session)))
+				cdp_post(
+				    ctx->conn, fs.v[i].session,
+				    "Runtime.releaseObjectGroup",
+				    json_pack("{s:s}", "objectGroup", "sky"));
 	}
-	cdp_call(ctx->conn, t->session, "Runtime.releaseObjectGroup",
-	         json_pack("{s:s}", "objectGroup", "sky"), call_timeout(ctx),
-	         NULL);
 	cdp_log(SKY_HOST_LOG_DEBUG, "snapshot of %zu frame(s) in %lld ms", fs.n,
 	        (long long)(cdp_now_ms() - t0));
 out:
@@ -1053,7 +1063,8 @@ int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
                    size_t *len)
 {
 	json_t *opts = opts_json ? json_loads(opts_json, 0, NULL) : NULL;
-	const char *fmt = cdp_jstr(opts, "format");
+	const char *f = cdp_jstr(opts, "format");
+	int jpeg = f && !strcmp(f, "jpeg");
 	int quality = (int)cdp_jint(opts, "quality", 80);
 	int full = cdp_jbool(opts, "full_page", 0);
 	json_t *params, *res = NULL;
@@ -1061,16 +1072,13 @@ int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
 
 	*data = NULL;
 	*len = 0;
-	if (!fmt)
-		fmt = "png";
-	if (strcmp(fmt, "png") && strcmp(fmt, "jpeg")) {
+	if (f && strcmp(f, "png") && !jpeg) {
 		json_decref(opts);
 		return cdp_fail(SKY_EINVALID,
 		                "screenshot format must be png or jpeg");
 	}
-	params = json_pack("{s:s}", "format", fmt);
-	int jpeg = !strcmp(fmt, "jpeg"); /* fmt lives in opts */
 	json_decref(opts);
+	params = json_pack("{s:s}", "format", jpeg ? "jpeg" : "png");
 	if (jpeg)
 		json_object_set_new(params, "quality",
 		                    json_integer(quality < 1     ? 1

@@ -38,8 +38,13 @@ static const char *const base_flags[] = {
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    /* No back/forward cache: history navigations then load like any
+     * other and fire the events settle waits for. No omnibox popup
+     * WebUIs: headless never shows them, yet every context's window
+     * would keep a renderer process for them. */
     "--disable-features=NetworkTimeServiceQuerying,Translate,"
-    "MediaRouter,OptimizationHints",
+    "MediaRouter,OptimizationHints,BackForwardCache,WebUIOmniboxPopup,"
+    "WebUIOmniboxAimPopup",
     "--disable-default-apps",
     "--disable-extensions",
     "--disable-breakpad",

@@ -2,10 +2,11 @@
 #include "skybrowser.h"
 
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,24 +309,33 @@ pid_t skyb_chromium_launch(const char *profile_dir, int *port,
 	                "--disable-component-update",
 	                "--disable-sync",
 	                "--disable-features=NetworkTimeServiceQuerying,"
-	                "BackForwardCache",
+	                "BackForwardCache,WebUIOmniboxPopup,"
+	                "WebUIOmniboxAimPopup",
 	                "--no-proxy-server",
 	                "--remote-debugging-port=0",
 	                udd,
 	                "about:blank",
 	                NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t sa;
-	pid_t pid = -1;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	posix_spawnattr_init(&sa);
-	posix_spawnattr_setpgroup(&sa, 0);
-	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP);
-	int e = posix_spawn(&pid, argv[0], &fa, &sa, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&sa);
+	/* fork + exec (not posix_spawn) to ask for SIGKILL when the test
+	 * process dies, however it dies: a failed or timed-out test must
+	 * not leave a browser behind */
+	pid_t parent = getpid();
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	pid_t pid = fork();
+	int e = 0;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		setpgid(0, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execve(argv[0], argv, environ);
+		_exit(127);
+	}
+	if (pid < 0)
+		e = errno;
+	close(null);
 	free(udd);
 	/* no ck_assert here: this also runs outside tests (main) */
 	if (e) {

@@ -435,8 +435,9 @@ START_TEST(wizard_across_three_pages)
 	json_decref(b);
 	json_decref(skyb_eval(ctx, "window.marker = 1"));
 	json_decref(skyb_act_ok(ctx, "{\"action_type\":\"reload_page\"}"));
-	ck_assert_str_eq(skyb_eval_str(ctx, "typeof window.marker"),
-	                 "undefined");
+	char *marker = skyb_eval_str(ctx, "typeof window.marker");
+	ck_assert_str_eq(marker, "undefined");
+	free(marker);
 	json_decref(s);
 }
 END_TEST
@@ -650,6 +651,20 @@ START_TEST(scroll_keys_hover)
 	json_decref(act_fails("invalid_action",
 	                      "{\"action_type\":\"keypress\",\"keys\":"
 	                      "[\"Hyper+Q\"]}"));
+	/* a contenteditable editor takes typing like a field */
+	json_t *ed = skyb_find(s2, "div", "Notes");
+	ck_assert_ptr_nonnull(ed);
+	json_t *er = skyb_act_ok(ctx,
+	                         "{\"action_type\":\"input_text\","
+	                         "\"element_id\":\"%s\",\"text\":"
+	                         "\"New note\"}",
+	                         str(ed, "id"));
+	ck_assert_str_eq(str(er, "value"), "New note");
+	json_decref(er);
+	char *note = skyb_eval_str(ctx, "document.getElementById('editor')."
+	                                "innerText");
+	ck_assert_str_eq(note, "New note");
+	free(note);
 	/* Enter in a one-field form submits it */
 	json_decref(skyb_act_ok(ctx,
 	                        "{\"action_type\":\"input_text\","

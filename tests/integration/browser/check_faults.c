@@ -196,6 +196,41 @@ START_TEST(environment_proxy_does_not_leak_into_the_browser)
 }
 END_TEST
 
+START_TEST(a_crashed_tab_says_so_and_navigating_revives_it)
+{
+	void *b = skyb_browser(NULL);
+	void *ctx = skyb_context(b, NULL);
+	char *url = skyb_url(site, "basic.html");
+	json_decref(skyb_navigate(ctx, url));
+	char *res = NULL, *err = NULL;
+	/* a debug URL that kills the renderer */
+	skyb_provider()->navigate(ctx, "chrome://crash",
+	                          "{\"retries\": 0, "
+	                          "\"timeout_ms\": 5000}",
+	                          &res, &err);
+	free(res);
+	free(err);
+	res = NULL;
+	err = NULL;
+	int rc =
+	    skyb_provider()->snapshot(ctx, skyb_script(), NULL, &res, &err);
+	ck_assert_int_eq(rc, SKY_EBROWSER);
+	ck_assert_msg(strstr(err, "crashed"), "message: %s", err);
+	free(err);
+	/* the browser is fine; the tab comes back with a navigation */
+	json_t *r = skyb_navigate(ctx, url);
+	ck_assert_str_eq(json_string_value(json_object_get(r, "title")),
+	                 "Basic page");
+	json_decref(r);
+	json_t *s = skyb_snapshot(ctx);
+	ck_assert_ptr_nonnull(skyb_find(s, "a", "Second page"));
+	json_decref(s);
+	free(url);
+	skyb_provider()->context_close(ctx);
+	skyb_provider()->destroy(b);
+}
+END_TEST
+
 Suite *suite(void)
 {
 	Suite *s = suite_create("browser_faults");
@@ -206,6 +241,8 @@ Suite *suite(void)
 	          teardown, 60);
 	SKYB_TEST(s, environment_proxy_does_not_leak_into_the_browser, setup,
 	          teardown, 60);
+	SKYB_TEST(s, a_crashed_tab_says_so_and_navigating_revives_it, setup,
+	          teardown, 90);
 	return s;
 }
 

@@ -138,7 +138,7 @@ START_TEST(every_control_is_offered_with_its_label)
 	ck_assert_int_eq(sky_page_render_json(snap, NULL, &tree), 0);
 	const char *text = sky_page_tree_text(tree);
 	char needle[64];
-	snprintf(needle, sizeof needle, "<input id=\"%s\" name=\"first_name\"",
+	snprintf(needle, sizeof needle, "<input id=%s name=\"first_name\"",
 	         str(by_name(els, "first_name"), "id"));
 	ck_assert_msg(strstr(text, needle), "tree lacks %s:\n%s", needle, text);
 	ck_assert_ptr_null(strstr(text, "token"));
