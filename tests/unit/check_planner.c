@@ -162,7 +162,8 @@ START_TEST(every_prompt_file_renders_and_checks_inputs)
 {
 	const char *files[] = {
 	    "extract-actions",     "check-goal", "extract-data",
-	    "surface-error-codes", "plan",       "summarize"};
+	    "surface-error-codes", "plan",       "summarize",
+	    "parse-verification-code"};
 	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
 		char *path = sky_asprintf("planner/prompts/%s.txt", files[f]);
 		const char *src = sky_resource_get(path, NULL);
