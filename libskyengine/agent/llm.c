@@ -51,7 +51,7 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 
 	int64_t t0 = sky_time_mono_ms();
 	rc = sky_llm_complete(r->llm, &req, r->deadline_ms, &res);
-	r->t_llm += (int)(sky_time_mono_ms() - t0);
+	r->t.llm += (int)(sky_time_mono_ms() - t0);
 	free(masked_text);
 	free(masked_ctx);
 	if (rc)
