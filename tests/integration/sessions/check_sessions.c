@@ -566,6 +566,19 @@ START_TEST(published_workflows_run_again)
 	ck_assert_str_eq(jstr(raw, "code"), "");
 	json_decref(raw);
 
+	/* The description of the API lists what was added. */
+	json_t *spec = api_call(&srv, "GET", "/openapi.json", NULL, NULL, 200);
+	json_t *paths = json_object_get(spec, "paths");
+	const char *added[] = {"/v1/credentials/totp", "/api/v1/totp",
+	                       "/v1/browser_sessions",
+	                       "/v1/browser_sessions/{browser_session_id}",
+	                       "/v1/browser_sessions/{browser_session_id}/close",
+	                       "/v1/workflows", "/v1/run/workflows"};
+	for (size_t i = 0; i < sizeof added / sizeof added[0]; i++)
+		ck_assert_msg(json_object_get(paths, added[i]) != NULL,
+		              "openapi.json lacks %s", added[i]);
+	json_decref(spec);
+
 	json_decref(second);
 	json_decref(first);
 	free(u);

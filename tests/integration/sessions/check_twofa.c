@@ -351,7 +351,9 @@ START_TEST(proxy_location_through_an_authenticating_proxy)
 	ck_assert(json_is_true(json_object_get(applied, "applied")));
 	ck_assert_str_eq(jstr(applied, "mode"), "provider");
 	/* The credentials stay out of what the API shows. */
-	ck_assert_ptr_null(strstr(json_dumps(applied, 0), "ppass"));
+	char *shown = json_dumps(applied, 0);
+	ck_assert_ptr_null(strstr(shown, "ppass"));
+	free(shown);
 	skytest_proxy_stats_get(proxy, &after);
 	origin o1 = origin_get();
 	ck_assert_int_gt(after.challenged, before.challenged);
