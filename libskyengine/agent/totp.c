@@ -56,7 +56,8 @@ char *sky__totp_url_try(sky_engine *e, const sky_task_rec *t, char **why)
 	char *err = NULL;
 	int rc = api->http_request(&req, &resp, &err);
 	if (rc) {
-		*why = sky_asprintf("totp_url: %s", err ? err : sky_strerror(rc));
+		*why =
+		    sky_asprintf("totp_url: %s", err ? err : sky_strerror(rc));
 	} else if (resp->status != 200) {
 		*why = sky_asprintf("totp_url answered HTTP %d", resp->status);
 	} else {

@@ -31,8 +31,8 @@ void sky__api_item(json_t *items, const char *type, const char *field,
 	json_t *loc = json_pack("[s]", "body");
 	if (field)
 		json_array_append_new(loc, json_string(field));
-	json_t *e = json_pack("{s:s, s:o, s:s, s:O?}", "type", type, "loc",
-	                      loc, "msg", msg, "input", input);
+	json_t *e = json_pack("{s:s, s:o, s:s, s:O?}", "type", type, "loc", loc,
+	                      "msg", msg, "input", input);
 	if (e && !input)
 		json_object_set_new(e, "input", json_null());
 	json_array_append_new(items, e);

@@ -74,8 +74,7 @@ static void destroy(sky_engine *e, sky_bsession *s)
 static void store_final(sky_engine *e, const char *id, const char *status,
                         const char *last_run)
 {
-	if (sky_store_bsession_set_status(e->store, id, status, last_run,
-	                                  NULL))
+	if (sky_store_bsession_set_status(e->store, id, status, last_run, NULL))
 		sky_log_warn(COMPONENT, "session %s: %s", id, sky_error_last());
 }
 
@@ -100,7 +99,8 @@ static void *reaper_main(void *arg)
 		if (due) {
 			unlink_locked(e, due);
 			pthread_mutex_unlock(&e->bs_lock);
-			sky_log_info(COMPONENT, "session %s timed out after %lld "
+			sky_log_info(COMPONENT,
+			             "session %s timed out after %lld "
 			             "ms without a run",
 			             due->id, (long long)due->timeout_ms);
 			store_final(e, due->id, "timed_out", due->last_run);
@@ -128,7 +128,8 @@ int sky__sessions_start(sky_engine *e)
 	/* A crash left these open; their browser is gone with it. */
 	if (sky_store_bsession_list_live_all(e->store, &l) == 0) {
 		for (size_t i = 0; i < l->count; i++) {
-			sky_log_warn(COMPONENT, "session %s did not survive the "
+			sky_log_warn(COMPONENT,
+			             "session %s did not survive the "
 			             "restart; marking it timed_out",
 			             l->items[i].browser_session_id);
 			store_final(e, l->items[i].browser_session_id,
@@ -257,8 +258,8 @@ static int lax_int(const json_t *v, long long *out)
 		*out = json_integer_value(v);
 		return 0;
 	}
-	if (json_is_real(v) && json_real_value(v) == (double)(long long)
-	                                                 json_real_value(v)) {
+	if (json_is_real(v) &&
+	    json_real_value(v) == (double)(long long)json_real_value(v)) {
 		*out = (long long)json_real_value(v);
 		return 0;
 	}
@@ -294,9 +295,9 @@ static int parse_create(sky_engine *e, json_t *body, create_req *c,
 		else if (n > MAX_TIMEOUT) {
 			c->timeout = MAX_TIMEOUT;
 			c->warning = sky_asprintf(
-				"timeout %lld is above the maximum of %d minutes; "
-				"it was capped to %d",
-				n, MAX_TIMEOUT, MAX_TIMEOUT);
+			    "timeout %lld is above the maximum of %d minutes; "
+			    "it was capped to %d",
+			    n, MAX_TIMEOUT, MAX_TIMEOUT);
 		} else {
 			c->timeout = (int)n;
 		}
@@ -337,10 +338,10 @@ static int parse_create(sky_engine *e, json_t *body, create_req *c,
 		if (sky_url_validate(json_string_value(v),
 		                     e->request_opts.url_flags, &c->url,
 		                     &detail)) {
-			rc = sky__api_refuse(out_json, http_status, 400,
-			                     sky__api_detail("%s", detail ? detail
-			                                                  : "?"),
-			                     SKY_EINVALID, "invalid url");
+			rc = sky__api_refuse(
+			    out_json, http_status, 400,
+			    sky__api_detail("%s", detail ? detail : "?"),
+			    SKY_EINVALID, "invalid url");
 			free(detail);
 		}
 	}
@@ -369,13 +370,14 @@ static int open_live(sky_engine *e, const sky_bsession_rec *rec,
 	                             &proxy, &applied)))
 		return rc;
 	if (json_is_false(json_object_get(applied, "applied")))
-		sky_log_warn(COMPONENT, "session %s: proxy_location not applied "
+		sky_log_warn(COMPONENT,
+		             "session %s: proxy_location not applied "
 		             "(%s); going direct",
 		             rec->browser_session_id,
 		             sky_json_str(applied, "reason"));
-	json_t *o = json_pack("{s:s, s:{s:i, s:i}}", "download_dir",
-	                      s->download_dir, "viewport", "width", 1280,
-	                      "height", 800);
+	json_t *o =
+	    json_pack("{s:s, s:{s:i, s:i}}", "download_dir", s->download_dir,
+	              "viewport", "width", 1280, "height", 800);
 	if (proxy)
 		json_object_set_new(o, "proxy", proxy);
 	opts = sky_json_dumps(o);
@@ -422,19 +424,18 @@ int sky_browser_session_create(sky_engine *e, const char *org,
 	*out_json = NULL;
 	org = org_of(e, org);
 	if (e->no_execute)
-		return sky__api_refuse(out_json, http_status, 400,
-		                       sky__api_detail(
-		                           "This server does not execute runs "
-		                           "(--no-execute), so it keeps no "
-		                           "browser sessions"),
-		                       SKY_EUNSUPPORTED,
-		                       "no browser sessions without execution");
-	body = body_json && *body_json ? sky_json_loads(body_json)
-	                               : json_object();
+		return sky__api_refuse(
+		    out_json, http_status, 400,
+		    sky__api_detail("This server does not execute runs "
+		                    "(--no-execute), so it keeps no "
+		                    "browser sessions"),
+		    SKY_EUNSUPPORTED, "no browser sessions without execution");
+	body =
+	    body_json && *body_json ? sky_json_loads(body_json) : json_object();
 	if (!json_is_object(body)) {
 		json_t *items = json_array();
-		sky__api_item(items, body ? "model_attributes_type"
-		                          : "json_invalid",
+		sky__api_item(items,
+		              body ? "model_attributes_type" : "json_invalid",
 		              NULL,
 		              body ? "Input should be a valid dictionary or "
 		                     "object to extract fields from"
@@ -472,8 +473,8 @@ int sky_browser_session_create(sky_engine *e, const char *org,
 	sky_log_info(COMPONENT, "session %s open (timeout %d min)", s->id,
 	             c.timeout);
 	s = NULL;
-	if ((rc = sky_store_bsession_get(e->store, org,
-	                                 rec->browser_session_id, &now)))
+	if ((rc = sky_store_bsession_get(e->store, org, rec->browser_session_id,
+	                                 &now)))
 		goto out;
 	*out_json = session_json(e, now, c.browser_type, c.warning);
 	rc = done_ok(out_json, http_status);
@@ -502,10 +503,10 @@ out:
 
 static int not_found(const char *id, char **out_json, int *http_status)
 {
-	return sky__api_refuse(out_json, http_status, 404,
-	                       sky__api_detail("Browser session %s not found",
-	                                       id),
-	                       SKY_ENOTFOUND, "browser session not found");
+	return sky__api_refuse(
+	    out_json, http_status, 404,
+	    sky__api_detail("Browser session %s not found", id), SKY_ENOTFOUND,
+	    "browser session not found");
 }
 
 int sky_browser_session_get(sky_engine *e, const char *org, const char *id,
@@ -513,8 +514,9 @@ int sky_browser_session_get(sky_engine *e, const char *org, const char *id,
 {
 	sky_bsession_rec *rec = NULL;
 	if (!e || !id || !out_json)
-		return sky_error_set(SKY_EINVALID, "engine, id and out_json are "
-		                                   "required");
+		return sky_error_set(SKY_EINVALID,
+		                     "engine, id and out_json are "
+		                     "required");
 	*out_json = NULL;
 	int rc = sky_store_bsession_get(e->store, org_of(e, org), id, &rec);
 	if (rc == SKY_ENOTFOUND)
@@ -538,8 +540,8 @@ int sky_browser_sessions_list(sky_engine *e, const char *org, char **out_json)
 		return rc;
 	json_t *arr = json_array();
 	for (size_t i = 0; i < l->count; i++)
-		json_array_append_new(arr, session_obj(e, &l->items[i], NULL,
-		                                       NULL));
+		json_array_append_new(arr,
+		                      session_obj(e, &l->items[i], NULL, NULL));
 	sky_bsession_list_free(l);
 	*out_json = sky_json_dumps(arr);
 	json_decref(arr);
@@ -552,16 +554,17 @@ int sky_browser_session_close(sky_engine *e, const char *org, const char *id,
 	sky_bsession_rec *rec = NULL;
 	char *cancel = NULL, *last = NULL;
 	if (!e || !id || !out_json)
-		return sky_error_set(SKY_EINVALID, "engine, id and out_json are "
-		                                   "required");
+		return sky_error_set(SKY_EINVALID,
+		                     "engine, id and out_json are "
+		                     "required");
 	*out_json = NULL;
 	int rc = sky_store_bsession_get(e->store, org_of(e, org), id, &rec);
 	if (rc == SKY_ENOTFOUND)
 		return not_found(id, out_json, http_status);
 	if (rc)
 		return rc;
-	int live = !strcmp(rec->status, "created") ||
-	           !strcmp(rec->status, "running");
+	int live =
+	    !strcmp(rec->status, "created") || !strcmp(rec->status, "running");
 	sky_bsession_rec_free(rec);
 	pthread_mutex_lock(&e->bs_lock);
 	sky_bsession *s = find_locked(e, id);
@@ -605,18 +608,19 @@ int sky__session_reserve(sky_engine *e, const char *org, const char *id,
 	sky_bsession *s = find_locked(e, id);
 	if (!s || s->closed || (org && strcmp(s->org, org))) {
 		pthread_mutex_unlock(&e->bs_lock);
-		return sky__api_refuse(out_json, status, 404,
-		                       sky__api_detail("Browser session %s does "
-		                                       "not exist or is not "
-		                                       "live.",
-		                                       id),
-		                       SKY_ENOTFOUND,
-		                       "browser session not live");
+		return sky__api_refuse(
+		    out_json, status, 404,
+		    sky__api_detail("Browser session %s does "
+		                    "not exist or is not "
+		                    "live.",
+		                    id),
+		    SKY_ENOTFOUND, "browser session not live");
 	}
 	if (s->busy_run || s->reserving) {
 		/* The same submit again (an idempotent retry) finds its
 		 * own run, which the store hands back. */
-		int replay = idem && s->busy_idem && !strcmp(idem, s->busy_idem);
+		int replay =
+		    idem && s->busy_idem && !strcmp(idem, s->busy_idem);
 		char *holder = sky_strdup(s->busy_run);
 		pthread_mutex_unlock(&e->bs_lock);
 		if (replay) {
@@ -624,15 +628,15 @@ int sky__session_reserve(sky_engine *e, const char *org, const char *id,
 			return 0;
 		}
 		int rc = sky__api_refuse(
-			out_json, status, 409,
-			holder ? sky__api_detail("Browser session %s is busy with "
-			                         "run %s; submit the next run "
-			                         "when it has finished",
-			                         id, holder)
-			       : sky__api_detail("Browser session %s is busy with "
-			                         "a run being submitted",
-			                         id),
-			SKY_EBUSY, "browser session busy");
+		    out_json, status, 409,
+		    holder ? sky__api_detail("Browser session %s is busy with "
+		                             "run %s; submit the next run "
+		                             "when it has finished",
+		                             id, holder)
+		           : sky__api_detail("Browser session %s is busy with "
+		                             "a run being submitted",
+		                             id),
+		    SKY_EBUSY, "browser session busy");
 		free(holder);
 		return rc;
 	}

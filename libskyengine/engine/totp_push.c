@@ -76,8 +76,9 @@ static void expiry_field(json_t *body, push_req *r, json_t *items)
 		r->expired_at = (int64_t)(json_number_value(v) * 1000);
 	} else if (!json_is_string(v) ||
 	           sky_time_parse_iso(json_string_value(v), &r->expired_at)) {
-		sky__api_item(items, json_is_string(v) ? "datetime_from_date_parsing"
-		                                       : "datetime_type",
+		sky__api_item(items,
+		              json_is_string(v) ? "datetime_from_date_parsing"
+		                                : "datetime_type",
 		              "expired_at", "Input should be a valid datetime",
 		              v);
 		return;
@@ -116,7 +117,8 @@ static char *check_ids(sky_engine *e, const char *org, const push_req *r)
 	sky_workflow_rec *w = NULL;
 	if (r->task_id) {
 		if (sky_store_task_get(e->store, org, r->task_id, &t))
-			return sky__api_detail("Invalid task id: %s", r->task_id);
+			return sky__api_detail("Invalid task id: %s",
+			                       r->task_id);
 		sky_task_rec_free(t);
 	}
 	if (r->workflow_id) {
@@ -202,9 +204,10 @@ static int find_code(sky_engine *e, const char *content, char **code,
 		int magic = 0;
 		rc = ask_model(e, t, code, &magic);
 		if (rc) {
-			*err_body = sky__api_detail("The model could not parse the "
-			                            "verification code: %s",
-			                            sky_error_last());
+			*err_body =
+			    sky__api_detail("The model could not parse the "
+			                    "verification code: %s",
+			                    sky_error_last());
 		} else if (*code) {
 			sky_secret_register(*code);
 			*otp_type = magic ? "magic_link" : "totp";
@@ -270,11 +273,12 @@ int sky_totp_code_push(sky_engine *e, const char *org, const char *body_json,
 		org = sky_store_default_org(e->store);
 	body = body_json && *body_json ? sky_json_loads(body_json) : NULL;
 	if (!body) {
-		sky__api_item(items, body_json && *body_json ? "json_invalid"
-		                                             : "missing",
-		              NULL, body_json && *body_json ? "JSON decode error"
-		                                            : "Field required",
-		              NULL);
+		sky__api_item(
+		    items, body_json && *body_json ? "json_invalid" : "missing",
+		    NULL,
+		    body_json && *body_json ? "JSON decode error"
+		                            : "Field required",
+		    NULL);
 	} else if (!json_is_object(body)) {
 		sky__api_item(items, "model_attributes_type", NULL,
 		              "Input should be a valid dictionary or object to "
@@ -290,8 +294,9 @@ int sky_totp_code_push(sky_engine *e, const char *org, const char *body_json,
 		goto out;
 	}
 	if ((err = check_ids(e, org, &r))) {
-		rc = sky__api_refuse(out_json, http_status, 400, err,
-		                     SKY_ENOTFOUND, "unknown id in a TOTP push");
+		rc =
+		    sky__api_refuse(out_json, http_status, 400, err,
+		                    SKY_ENOTFOUND, "unknown id in a TOTP push");
 		err = NULL;
 		goto out;
 	}

@@ -123,10 +123,8 @@ int sky_workflow_run(sky_engine *e, const char *body_json,
 		                     "invalid workflow run request");
 		goto out;
 	}
-	rc = sky_store_workflow_get(e->store,
-	                            org_of(e, opts ? opts->organization_id
-	                                           : NULL),
-	                            id, &w);
+	rc = sky_store_workflow_get(
+	    e->store, org_of(e, opts ? opts->organization_id : NULL), id, &w);
 	if (rc == SKY_ENOTFOUND) {
 		rc = sky__api_refuse(out_json, http_status, 404,
 		                     sky__api_detail("Workflow not found. "

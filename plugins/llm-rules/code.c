@@ -82,17 +82,19 @@ char *sky_rules__answer_code(const json_t *ctx)
 	}
 	json_t *a;
 	if (n_found == 1 && !too_many)
-		a = json_pack("{s:s, s:s, s:s}", "reasoning",
-		              "The message holds exactly one stand-alone number "
-		              "of 4 to 8 digits.",
-		              "type", "totp", "code", found[0]);
+		a = json_pack(
+		    "{s:s, s:s, s:s}", "reasoning",
+		    "The message holds exactly one stand-alone number "
+		    "of 4 to 8 digits.",
+		    "type", "totp", "code", found[0]);
 	else
 		a = json_pack("{s:s, s:n, s:n}", "reasoning",
-		              n_found ? "The message holds several numbers that "
-		                        "could be a code; the offline planner "
-		                        "does not guess between them."
-		                      : "The message holds no number that could "
-		                        "be a code.",
+		              n_found
+		                  ? "The message holds several numbers that "
+		                    "could be a code; the offline planner "
+		                    "does not guess between them."
+		                  : "The message holds no number that could "
+		                    "be a code.",
 		              "type", "code");
 	char *out = sky_rules__dump(a);
 	json_decref(a);

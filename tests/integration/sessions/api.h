@@ -24,8 +24,8 @@
 
 /* One request; asserts the status; the parsed body (any JSON). */
 static inline json_t *api_call(const skytest_server *srv, const char *method,
-                        const char *path, const char *hdrs, const char *body,
-                        int want_status)
+                               const char *path, const char *hdrs,
+                               const char *body, int want_status)
 {
 	skytest_hc_resp r;
 	ck_assert_int_eq(skytest_hc(srv->port, method, path, hdrs, body, &r),
@@ -33,20 +33,19 @@ static inline json_t *api_call(const skytest_server *srv, const char *method,
 	ck_assert_msg(r.status == want_status, "%s %s: want %d got %d: %s",
 	              method, path, want_status, r.status,
 	              r.body ? r.body : "");
-	json_t *j = json_loads(r.body ? r.body : "null", JSON_DECODE_ANY,
-	                       NULL);
+	json_t *j = json_loads(r.body ? r.body : "null", JSON_DECODE_ANY, NULL);
 	skytest_hc_free(&r);
 	return j;
 }
 
 static inline json_t *api_post(const skytest_server *srv, const char *path,
-                        const char *body, int want_status)
+                               const char *body, int want_status)
 {
 	return api_call(srv, "POST", path, AUTH JSONH, body, want_status);
 }
 
 static inline json_t *api_get(const skytest_server *srv, const char *path,
-                       int want_status)
+                              int want_status)
 {
 	return api_call(srv, "GET", path, AUTH, NULL, want_status);
 }
@@ -92,7 +91,8 @@ static inline json_t *api_wait(const skytest_server *srv, const char *id)
 /* Every regular file under `root` whose content holds `needle`, one per
  * line (malloc'd, "" when none). Database files are skipped: the store
  * keeps pushed codes on purpose, as the API's TOTP records. */
-static inline void scan_into(const char *root, const char *needle, sky_buf *hits)
+static inline void scan_into(const char *root, const char *needle,
+                             sky_buf *hits)
 {
 	DIR *d = opendir(root);
 	struct dirent *de;

@@ -64,7 +64,8 @@ static const char *page_of(const char *path)
 		       " a.download = 'export.csv';"
 		       " document.body.appendChild(a); a.click(); }</script>";
 	if (!strcmp(path, "/login"))
-		return "<title>Sign in</title><h1>Sign in</h1><form method=post "
+		return "<title>Sign in</title><h1>Sign in</h1><form "
+		       "method=post "
 		       "action=/login><label for=u>Username</label><input id=u "
 		       "name=username required><label for=p>Password</label>"
 		       "<input id=p name=password type=password required>"
@@ -111,15 +112,17 @@ static void on_shop(const skytest_req *req, skytest_resp *resp, void *ud)
 		if (!in)
 			redirect(resp, "/login");
 		else if (!strcmp(req->path, "/home"))
-			skytest_resp_text(resp, 200, NULL,
-			                  "<title>Home</title><h1>Welcome back, "
-			                  "Ada</h1><a href='/orders'>Orders</a>");
+			skytest_resp_text(
+			    resp, 200, NULL,
+			    "<title>Home</title><h1>Welcome back, "
+			    "Ada</h1><a href='/orders'>Orders</a>");
 		else
-			skytest_resp_text(resp, 200, NULL,
-			                  "<title>Orders</title><h1>Your orders"
-			                  "</h1><table><tr><th>Order</th><th>Total"
-			                  "</th></tr><tr><td>A-17</td><td>9.50"
-			                  "</td></tr></table>");
+			skytest_resp_text(
+			    resp, 200, NULL,
+			    "<title>Orders</title><h1>Your orders"
+			    "</h1><table><tr><th>Order</th><th>Total"
+			    "</th></tr><tr><td>A-17</td><td>9.50"
+			    "</td></tr></table>");
 		return;
 	}
 	if (!strcmp(req->path, "/files/report.pdf")) {
@@ -155,11 +158,9 @@ static char *log_since(size_t from)
 	pthread_mutex_lock(&S.lock);
 	for (size_t i = from; i < json_array_size(S.log); i++) {
 		json_t *e = json_array_get(S.log, i);
-		sky_buf_printf(&b, "%s %s%s\n", jstr(e, "method"),
-		               jstr(e, "path"),
-		               json_is_true(json_object_get(e, "signed_in"))
-		                       ? "+"
-		                       : "");
+		sky_buf_printf(
+		    &b, "%s %s%s\n", jstr(e, "method"), jstr(e, "path"),
+		    json_is_true(json_object_get(e, "signed_in")) ? "+" : "");
 	}
 	pthread_mutex_unlock(&S.lock);
 	return sky_buf_steal(&b);
@@ -346,8 +347,8 @@ END_TEST
 START_TEST(session_timeouts_and_restarts)
 {
 	/* Validation and the cap. */
-	json_t *j = api_post(&srv, "/v1/browser_sessions", "{\"timeout\":4}",
-	                     422);
+	json_t *j =
+	    api_post(&srv, "/v1/browser_sessions", "{\"timeout\":4}", 422);
 	json_t *item = json_array_get(json_object_get(j, "detail"), 0);
 	ck_assert_str_eq(jstr(item, "type"), "greater_than_equal");
 	json_decref(j);
@@ -422,16 +423,14 @@ static void check_download(json_t *run, const char *name, const void *want,
 	ck_assert_ptr_nonnull(strstr(url, "/v1/artifacts/"));
 	ck_assert_ptr_nonnull(strstr(url, "signature="));
 	skytest_hc_resp r;
-	ck_assert_int_eq(skytest_hc(srv.port, "GET", path_of(url), NULL, NULL,
-	                            &r),
-	                 0);
+	ck_assert_int_eq(
+	    skytest_hc(srv.port, "GET", path_of(url), NULL, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_eq(r.body_len, want_len);
 	ck_assert(!memcmp(r.body, want, want_len));
 	skytest_hc_free(&r);
 	/* Without the signature the key is needed. */
-	char *bare = sky_strndup(path_of(url),
-	                         strcspn(path_of(url), "?"));
+	char *bare = sky_strndup(path_of(url), strcspn(path_of(url), "?"));
 	ck_assert_int_eq(skytest_hc(srv.port, "GET", bare, NULL, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 403);
 	skytest_hc_free(&r);
@@ -519,8 +518,7 @@ START_TEST(published_workflows_run_again)
 	json_t *second = api_post(&srv, "/v1/run/workflows", body, 200);
 	free(body);
 	ck_assert_str_eq(jstr(second, "workflow_permanent_id"), wpid);
-	ck_assert_str_eq(jstr(json_object_get(second, "run_request"),
-	                      "prompt"),
+	ck_assert_str_eq(jstr(json_object_get(second, "run_request"), "prompt"),
 	                 "Open the About page.");
 	ck_assert_str_ne(jstr(second, "run_id"), id1);
 	json_t *run2 = api_wait(&srv, jstr(second, "run_id"));
@@ -539,14 +537,12 @@ START_TEST(published_workflows_run_again)
 	                    "{\"max_steps\":0}}",
 	                    wpid);
 	json_t *bad = api_post(&srv, "/v1/run/workflows", body, 422);
-	ck_assert_str_eq(json_string_value(json_array_get(
-	                         json_object_get(json_array_get(
-	                                                 json_object_get(
-	                                                         bad, "detail"),
-	                                                 0),
-	                                         "loc"),
-	                         1)),
-	                 "max_steps");
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(
+	        json_object_get(
+	            json_array_get(json_object_get(bad, "detail"), 0), "loc"),
+	        1)),
+	    "max_steps");
 	json_decref(bad);
 	free(body);
 	bad = api_post(&srv, "/v1/run/workflows",
@@ -569,11 +565,14 @@ START_TEST(published_workflows_run_again)
 	/* The description of the API lists what was added. */
 	json_t *spec = api_call(&srv, "GET", "/openapi.json", NULL, NULL, 200);
 	json_t *paths = json_object_get(spec, "paths");
-	const char *added[] = {"/v1/credentials/totp", "/api/v1/totp",
-	                       "/v1/browser_sessions",
-	                       "/v1/browser_sessions/{browser_session_id}",
-	                       "/v1/browser_sessions/{browser_session_id}/close",
-	                       "/v1/workflows", "/v1/run/workflows"};
+	const char *added[] = {
+	    "/v1/credentials/totp",
+	    "/api/v1/totp",
+	    "/v1/browser_sessions",
+	    "/v1/browser_sessions/{browser_session_id}",
+	    "/v1/browser_sessions/{browser_session_id}/close",
+	    "/v1/workflows",
+	    "/v1/run/workflows"};
 	for (size_t i = 0; i < sizeof added / sizeof added[0]; i++)
 		ck_assert_msg(json_object_get(paths, added[i]) != NULL,
 		              "openapi.json lacks %s", added[i]);

@@ -90,9 +90,9 @@ static void on_code_request(const skytest_req *req, skytest_resp *resp,
 	if (n >= 2 && skytest_twofa_code_now(ep.site->t, code) == 0)
 		snprintf(ep.served, sizeof ep.served, "%s", code);
 	pthread_mutex_unlock(&ep.lock);
-	char *body = n >= 2 ? sky_asprintf("{\"verification_code\":\"%s\"}",
-	                                   code)
-	                    : sky_strdup("{}");
+	char *body = n >= 2
+	                 ? sky_asprintf("{\"verification_code\":\"%s\"}", code)
+	                 : sky_strdup("{}");
 	skytest_resp_text(resp, 200, "application/json", body);
 	free(body);
 }
@@ -115,9 +115,10 @@ static void on_origin(const skytest_req *req, skytest_resp *resp, void *ud)
 	org_site.via += via && strstr(via, "skytest-proxy") != NULL;
 	pthread_mutex_unlock(&org_site.lock);
 	if (!strcmp(req->path, "/pricing"))
-		skytest_resp_text(resp, 200, NULL,
-		                  "<!doctype html><title>Pricing</title>"
-		                  "<h1>Pricing</h1><p>Team: 12 EUR a seat.</p>");
+		skytest_resp_text(
+		    resp, 200, NULL,
+		    "<!doctype html><title>Pricing</title>"
+		    "<h1>Pricing</h1><p>Team: 12 EUR a seat.</p>");
 	else
 		skytest_resp_text(resp, 200, NULL,
 		                  "<!doctype html><title>Acme</title><h1>Acme"
@@ -147,12 +148,12 @@ static void setup(void)
 	ck_assert(proxy && endpoint && origin_h);
 	char *cfg = sky_asprintf("%s/config.json", cfg_dir);
 	char *json = sky_asprintf(
-		"{\"agent\":{\"totp_wait_ms\":60000,\"settle_max_ms\":3000},"
-		"\"totp\":{\"provider\":\"secret\",\"llm_fallback\":true,"
-		"\"secrets\":{\"acme-c\":\"%s\"}},"
-		"\"proxy\":{\"provider\":\"static\",\"locations\":"
-		"{\"RESIDENTIAL_GB\":\"http://puser:ppass@127.0.0.1:%d\"}}}",
-		SECRET, skytest_proxy_port(proxy));
+	    "{\"agent\":{\"totp_wait_ms\":60000,\"settle_max_ms\":3000},"
+	    "\"totp\":{\"provider\":\"secret\",\"llm_fallback\":true,"
+	    "\"secrets\":{\"acme-c\":\"%s\"}},"
+	    "\"proxy\":{\"provider\":\"static\",\"locations\":"
+	    "{\"RESIDENTIAL_GB\":\"http://puser:ppass@127.0.0.1:%d\"}}}",
+	    SECRET, skytest_proxy_port(proxy));
 	ck_assert_int_eq(sky_write_file(cfg, json, strlen(json)), 0);
 	/* Every log line there is, for the secrets check. */
 	setenv("SKYENGINE_LOG", "debug", 1);
@@ -191,13 +192,13 @@ static char *run_body(const site *s, const char *extra)
 static void assert_signed_in(const site *s, json_t *run, const char *what)
 {
 	skytest_twofa_stats st = stats_of(s);
-	ck_assert_msg(st.verified, "%s: the site saw no verified session "
-	                           "(run %s: %s)",
+	ck_assert_msg(st.verified,
+	              "%s: the site saw no verified session "
+	              "(run %s: %s)",
 	              what, jstr(run, "status"), jstr(run, "failure_reason"));
 	ck_assert_int_eq(st.codes_failed, 0);
-	ck_assert_msg(!strcmp(jstr(run, "status"), "completed"),
-	              "%s: %s: %s", what, jstr(run, "status"),
-	              jstr(run, "failure_reason"));
+	ck_assert_msg(!strcmp(jstr(run, "status"), "completed"), "%s: %s: %s",
+	              what, jstr(run, "status"), jstr(run, "failure_reason"));
 }
 
 /* Codes of the secret around now: whatever the provider computed. */
@@ -206,9 +207,9 @@ static void secret_codes(char out[7][SKY_OTP_CODE_MAX])
 	sky_otp_params p = SKY_OTP_PARAMS_INIT;
 	int64_t now = time(NULL);
 	for (int i = 0; i < 7; i++)
-		ck_assert_int_eq(sky_otp_totp_base32(SECRET, &p,
-		                                     now + (i - 5) * 30, out[i]),
-		                 0);
+		ck_assert_int_eq(
+		    sky_otp_totp_base32(SECRET, &p, now + (i - 5) * 30, out[i]),
+		    0);
 }
 
 static void assert_nowhere(const char *needle, const char *what)
@@ -279,12 +280,11 @@ START_TEST(two_factor_login_with_each_code_source)
 
 	/* Without a source: terminated, saying why, no code submitted. */
 	ck_assert_str_eq(jstr(run_n, "status"), "terminated");
-	ck_assert_ptr_nonnull(strstr(jstr(run_n, "failure_reason"),
-	                             "verification code"));
+	ck_assert_ptr_nonnull(
+	    strstr(jstr(run_n, "failure_reason"), "verification code"));
 	ck_assert_int_eq(stats_of(&none).logins_ok, 1);
-	ck_assert_int_eq(stats_of(&none).codes_ok +
-	                         stats_of(&none).codes_failed,
-	                 0);
+	ck_assert_int_eq(
+	    stats_of(&none).codes_ok + stats_of(&none).codes_failed, 0);
 
 	/* No code and no secret in any log line, prompt, answer, artifact
 	 * or step record. */
@@ -390,9 +390,9 @@ START_TEST(proxy_location_through_an_authenticating_proxy)
 	json_t *err = api_post(&srv, "/v1/run/tasks", body, 422);
 	json_t *item = json_array_get(json_object_get(err, "detail"), 0);
 	ck_assert_str_eq(jstr(item, "type"), "enum");
-	ck_assert_str_eq(json_string_value(json_array_get(
-	                         json_object_get(item, "loc"), 1)),
-	                 "proxy_location");
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(json_object_get(item, "loc"), 1)),
+	    "proxy_location");
 	json_decref(err);
 	/* The proxy password never reached the log. */
 	char *log = skytest_server_log(&srv);
@@ -409,14 +409,14 @@ static json_t *push(const char *path, const char *body, int status)
 START_TEST(pushed_codes_are_validated_and_parsed)
 {
 	/* Validation: /v1/credentials* items are only {loc, msg, type}. */
-	json_t *j = push("/v1/credentials/totp", "{\"totp_identifier\":\"x\"}",
-	                 422);
+	json_t *j =
+	    push("/v1/credentials/totp", "{\"totp_identifier\":\"x\"}", 422);
 	json_t *item = json_array_get(json_object_get(j, "detail"), 0);
 	ck_assert_uint_eq(json_object_size(item), 3);
 	ck_assert_str_eq(jstr(item, "type"), "missing");
-	ck_assert_str_eq(json_string_value(json_array_get(
-	                         json_object_get(item, "loc"), 1)),
-	                 "content");
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(json_object_get(item, "loc"), 1)),
+	    "content");
 	json_decref(j);
 	j = push("/v1/credentials/totp", "{\"totp_identifier\": 5,", 422);
 	item = json_array_get(json_object_get(j, "detail"), 0);
@@ -443,10 +443,11 @@ START_TEST(pushed_codes_are_validated_and_parsed)
 	json_decref(j);
 
 	/* Short content is the code as sent (trimmed). */
-	j = push("/v1/credentials/totp",
-	         "{\"totp_identifier\":\"id-1\",\"content\":\" 80 4417 \","
-	         "\"source\":\"email\",\"expired_at\":\"2030-01-02T03:04:05Z\"}",
-	         200);
+	j = push(
+	    "/v1/credentials/totp",
+	    "{\"totp_identifier\":\"id-1\",\"content\":\" 80 4417 \","
+	    "\"source\":\"email\",\"expired_at\":\"2030-01-02T03:04:05Z\"}",
+	    200);
 	ck_assert_str_eq(jstr(j, "code"), "80 4417");
 	ck_assert(sky_str_startswith(jstr(j, "totp_code_id"), "totp_"));
 	ck_assert_str_eq(jstr(j, "otp_type"), "totp");
