@@ -74,28 +74,55 @@ char *sky_agent_mask_codes(const sky_run *r, const char *text)
 	return sky_buf_steal(&b);
 }
 
-/* Every string in a result, with the run's codes masked. */
+/* The string `v` masked, or NULL when there is nothing to mask. */
+static json_t *masked_string(const sky_run *r, const json_t *v)
+{
+	char *m = sky_agent_mask_codes(r, json_string_value(v));
+	json_t *out = NULL;
+	if (m && strcmp(m, json_string_value(v)))
+		out = json_string(m);
+	free(m);
+	return out;
+}
+
+/* Every string value in `v`, with the run's codes masked (in place). */
 static void scrub(const sky_run *r, json_t *v)
 {
 	const char *k;
-	json_t *x;
+	json_t *x, *m;
 	size_t i;
 	if (json_is_object(v)) {
 		json_object_foreach(v, k, x)
 		{
-			if (json_is_string(x)) {
-				char *m = sky_agent_mask_codes(
-					r, json_string_value(x));
-				if (m && strcmp(m, json_string_value(x)))
-					json_object_set_new(v, k, json_string(m));
-				free(m);
-			} else {
+			if (!json_is_string(x))
 				scrub(r, x);
-			}
+			else if ((m = masked_string(r, x)))
+				json_object_set_new(v, k, m);
 		}
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, x) scrub(r, x);
+		json_array_foreach(v, i, x)
+		{
+			if (!json_is_string(x))
+				scrub(r, x);
+			else if ((m = masked_string(r, x)))
+				json_array_set_new(v, i, m);
+		}
 	}
+}
+
+char *sky_agent_mask_codes_json(const sky_run *r, const char *json_text)
+{
+	if (!json_text || !json_array_size(r->codes))
+		return NULL;
+	/* Only string values: a code's digits may also be a number in the
+	 * structure, and masking that would break the JSON. */
+	json_t *v = sky_json_loads(json_text);
+	if (!v)
+		return sky_agent_mask_codes(r, json_text);
+	scrub(r, v);
+	char *out = sky_json_dumps(v);
+	json_decref(v);
+	return out;
 }
 
 /*

@@ -136,6 +136,8 @@ char *sky__totp_url_try(sky_engine *e, const sky_task_rec *t, char **why);
 /* act.c: a copy of `text` with every verification code the run used
  * replaced by "******"; NULL when the run used none (or no memory). */
 char *sky_agent_mask_codes(const sky_run *r, const char *text);
+/* The same for JSON text, in string values only (the result is JSON). */
+char *sky_agent_mask_codes_json(const sky_run *r, const char *json_text);
 
 /* record.c */
 int sky_agent_artifact(sky_run *r, const char *kind, const char *name,

@@ -26,7 +26,7 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 	/* A page may still show a code the run typed: it never reaches a
 	 * model (nor the stored prompt). */
 	char *masked_text = sky_agent_mask_codes(r, p->text);
-	char *masked_ctx = sky_agent_mask_codes(r, p->context_json);
+	char *masked_ctx = sky_agent_mask_codes_json(r, p->context_json);
 	req.purpose = p->purpose;
 	req.prompt = masked_text ? masked_text : p->text;
 	req.context_json = masked_ctx ? masked_ctx : p->context_json;
