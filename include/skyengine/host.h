@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "engine.h"
+#include "run.h"
 
 SKY_BEGIN_DECLS
 
@@ -63,6 +64,79 @@ SKY_API int sky_run_webhook_send(sky_engine *engine,
                                  const char *organization_id,
                                  const char *run_id, const char *webhook_url,
                                  const char *signing_key, char **out_json);
+
+/*
+ * The functions below answer like sky_run_submit(): 0 and *out_json (the
+ * API's JSON, sky_free) with *http_status 200; or a negative code with
+ * *out_json the API's error body and *http_status its status (422 with
+ * FastAPI's {"detail": [{type, loc, msg, input}]}, 400, 404, 409); or a
+ * negative code with *out_json NULL for an unexpected failure (serve a
+ * 500; sky_error_last() says why). `http_status` may be NULL.
+ */
+
+/*
+ * Store a verification code a user pushes (POST /v1/credentials/totp and
+ * the legacy POST /api/v1/totp). `body_json`: {totp_identifier*, content*,
+ * task_id?, workflow_id?, workflow_run_id?, source?, expired_at?}. Content
+ * of 10 characters or fewer is the code; longer content (an SMS or e-mail
+ * body) is searched for a code or a sign-in link, then asked of the
+ * engine's model when config totp.llm_fallback is true; when nothing is
+ * found it is stored with status "raw_pending" and code "". Unknown
+ * task_id / workflow_id / workflow_run_id: 400. A run of the organization
+ * waiting for a code for that identifier takes the newest unused one.
+ * Codes never reach a log line.
+ */
+SKY_API int sky_totp_code_push(sky_engine *engine, const char *organization_id,
+                               const char *body_json, char **out_json,
+                               int *http_status);
+
+/*
+ * Browser sessions: a live browser context the engine keeps between runs
+ * (POST /v1/browser_sessions). `body_json` (may be NULL or "{}"): {url?,
+ * timeout? (minutes of inactivity, >= 5, default 60; above 240 it is
+ * capped and "warning" says so), proxy_location?, browser_type?}. The
+ * session is open when this returns. A run whose request names it
+ * continues in it; one run at a time (a second submit is refused with
+ * 409 while one is active). Sessions close on close(), on inactivity and
+ * when the engine stops; they do not survive a restart.
+ */
+SKY_API int sky_browser_session_create(sky_engine *engine,
+                                       const char *organization_id,
+                                       const char *body_json, char **out_json,
+                                       int *http_status);
+/* GET /v1/browser_sessions/{id}; 404 "Browser session X not found". */
+SKY_API int sky_browser_session_get(sky_engine *engine,
+                                    const char *organization_id,
+                                    const char *browser_session_id,
+                                    char **out_json, int *http_status);
+/* GET /v1/browser_sessions: the organization's live sessions, newest
+ * first (a JSON array). */
+SKY_API int sky_browser_sessions_list(sky_engine *engine,
+                                      const char *organization_id,
+                                      char **out_json);
+/* POST /v1/browser_sessions/{id}/close: {"message": "Browser session
+ * closed"}. A run working in it is canceled. 404 when unknown or already
+ * closed. */
+SKY_API int sky_browser_session_close(sky_engine *engine,
+                                      const char *organization_id,
+                                      const char *browser_session_id,
+                                      char **out_json, int *http_status);
+
+/*
+ * Workflows saved by publish_workflow: true. GET /v1/workflows: a JSON
+ * array, newest first (page >= 1, page_size 1..100).
+ */
+SKY_API int sky_workflows_list(sky_engine *engine, const char *organization_id,
+                               int page, int page_size, char **out_json);
+/*
+ * POST /v1/run/workflows: {"workflow_id": "wpid_...", "overrides": {...}?}
+ * submits the saved request with the overrides applied (any field of a
+ * task request), validated like a new request; the answer is the new
+ * run's response (as sky_run_submit). 404 for an unknown workflow.
+ */
+SKY_API int sky_workflow_run(sky_engine *engine, const char *body_json,
+                             const sky_submit_options *opts, char **out_json,
+                             int *http_status);
 
 SKY_END_DECLS
 

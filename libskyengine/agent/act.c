@@ -38,68 +38,207 @@ static json_t *do_wait(sky_run *r, const json_t *a)
 	return json_pack("{s:b, s:f}", "success", 1, "waited_s", s);
 }
 
-/*
- * A verification code from the run's sources, newest first: a code pushed
- * for the run's totp_identifier (POST /v1/credentials/totp), then a TOTP
- * provider (a stored secret). The code is registered as a secret at once
- * so it never reaches a log, a prompt or an artifact.
- */
-static char *verification_code(sky_run *r, char **why)
+/* A code the run used: registered as a secret (logs, artifacts) and
+ * remembered so prompts and recorded results can be masked. */
+static void remember_code(sky_run *r, const char *code)
 {
-	const sky_task_rec *t = r->task;
-	const char *ident = t->totp_identifier;
-	*why = NULL;
-	if (ident) {
-		sky_totp_rec *code = NULL;
-		int64_t wait_until = sky_time_mono_ms() +
-		                     r->e->agent.totp_wait_ms;
-		do {
-			if (sky_store_totp_take(r->e->store, t->organization_id,
-			                        ident, t->task_id, t->created_at,
-			                        &code) == 0 &&
-			    code && code->code && *code->code) {
-				char *c = sky_strdup(code->code);
-				sky_totp_rec_free(code);
-				sky_secret_register(c);
-				return c;
-			}
-			sky_totp_rec_free(code);
-			code = NULL;
-			const sky_totp_provider *vt = NULL;
-			void *inst = NULL;
-			if (sky__engine_totp(r->e, &vt, &inst) == 0 && vt) {
-				char *c = NULL, *err = NULL;
-				int rc = vt->get_code(inst, ident,
-				                      sky_time_now_ms() / 1000, &c,
-				                      &err);
-				free(err);
-				if (rc == 0 && c) {
-					sky_secret_register(c);
-					return c;
-				}
-				free(c);
-			}
-			if (sky_agent_cancelled(r))
-				break;
-			sky_time_sleep_ms(250);
-		} while (sky_time_mono_ms() < wait_until);
-	}
-	if (t->totp_url) {
-		char *c = sky__totp_url_fetch(r->e, t, why);
-		if (c) {
-			sky_secret_register(c);
-			return c;
+	sky_secret_register(code);
+	if (!r->codes)
+		r->codes = json_array();
+	json_array_append_new(r->codes, json_string(code));
+}
+
+char *sky_agent_mask_codes(const sky_run *r, const char *text)
+{
+	if (!text || !json_array_size(r->codes))
+		return NULL;
+	sky_buf b = {0};
+	const char *p = text;
+	while (*p) {
+		size_t i, best = 0;
+		json_t *c;
+		json_array_foreach(r->codes, i, c)
+		{
+			const char *s = json_string_value(c);
+			size_t n = strlen(s);
+			if (n > best && !strncmp(p, s, n))
+				best = n;
+		}
+		if (best) {
+			sky_buf_puts(&b, "******");
+			p += best;
+		} else {
+			sky_buf_putc(&b, *p++);
 		}
 	}
-	if (!*why)
-		*why = sky_strdup(ident || t->totp_url
-		                          ? "no verification code arrived for "
-		                            "this run in time"
-		                          : "the page asks for a verification "
-		                            "code and this run has no code "
-		                            "source (totp_identifier or "
-		                            "totp_url)");
+	return sky_buf_steal(&b);
+}
+
+/* The string `v` masked, or NULL when there is nothing to mask. */
+static json_t *masked_string(const sky_run *r, const json_t *v)
+{
+	char *m = sky_agent_mask_codes(r, json_string_value(v));
+	json_t *out = NULL;
+	if (m && strcmp(m, json_string_value(v)))
+		out = json_string(m);
+	free(m);
+	return out;
+}
+
+/* Every string value in `v`, with the run's codes masked (in place). */
+static void scrub(const sky_run *r, json_t *v)
+{
+	const char *k;
+	json_t *x, *m;
+	size_t i;
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, x)
+		{
+			if (!json_is_string(x))
+				scrub(r, x);
+			else if ((m = masked_string(r, x)))
+				json_object_set_new(v, k, m);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+		{
+			if (!json_is_string(x))
+				scrub(r, x);
+			else if ((m = masked_string(r, x)))
+				json_array_set_new(v, i, m);
+		}
+	}
+}
+
+char *sky_agent_mask_codes_json(const sky_run *r, const char *json_text)
+{
+	if (!json_text || !json_array_size(r->codes))
+		return NULL;
+	/* Only string values: a code's digits may also be a number in the
+	 * structure, and masking that would break the JSON. */
+	json_t *v = sky_json_loads(json_text);
+	if (!v)
+		return sky_agent_mask_codes(r, json_text);
+	scrub(r, v);
+	char *out = sky_json_dumps(v);
+	json_decref(v);
+	return out;
+}
+
+/*
+ * A verification code from the run's sources, polled together until
+ * agent.totp_wait_ms passes: a code pushed for the run's totp_identifier
+ * (POST /v1/credentials/totp; the newest unused one, taken once, pushed
+ * after the run was created), the TOTP provider's code for that
+ * identifier (a stored secret), and the run's totp_url (with backoff,
+ * 1 s doubling to 8 s). A push wakes the wait at once.
+ */
+static char *verification_code(sky_run *r, int *magic_link, char **why)
+{
+	sky_engine *e = r->e;
+	const sky_task_rec *t = r->task;
+	const char *ident = t->totp_identifier;
+	const sky_totp_provider *vt = NULL;
+	void *inst = NULL;
+	char *last = NULL;
+	*why = NULL;
+	*magic_link = 0;
+	if (!ident && !t->totp_url) {
+		*why = sky_strdup("the page asks for a verification code and "
+		                  "this run has no code source "
+		                  "(totp_identifier or totp_url)");
+		return NULL;
+	}
+	if (ident && (sky__engine_totp(e, &vt, &inst) || !vt))
+		vt = NULL;
+	int64_t start = sky_time_mono_ms();
+	int64_t until = start + e->agent.totp_wait_ms;
+	int64_t next_url = start, delay = 1000;
+	for (;;) {
+		uint64_t seq = sky__engine_change_seq(e);
+		if (ident) {
+			sky_totp_rec *rec = NULL;
+			if (sky_store_totp_take(e->store, t->organization_id,
+			                        ident, t->task_id, t->created_at,
+			                        &rec) == 0 &&
+			    rec && rec->code && *rec->code) {
+				char *c = sky_strdup(rec->code);
+				*magic_link = sky_str_eq(rec->otp_type,
+				                         "magic_link");
+				sky_log_info("agent", "run %s: using pushed code "
+				             "%s",
+				             t->task_id, rec->totp_code_id);
+				sky_totp_rec_free(rec);
+				free(last);
+				return c;
+			}
+			sky_totp_rec_free(rec);
+		}
+		if (vt) {
+			char *c = NULL, *err = NULL;
+			int rc = vt->get_code(inst, ident,
+			                      sky_time_now_ms() / 1000, &c, &err);
+			free(err);
+			if (rc == 0 && c) {
+				char *own = sky_strdup(c);
+				sky_secret_register(own);
+				sky_plugin_free(c);
+				free(last);
+				return own;
+			}
+			sky_plugin_free(c);
+		}
+		int64_t now = sky_time_mono_ms();
+		if (t->totp_url && now >= next_url) {
+			char *err = NULL;
+			char *c = sky__totp_url_try(e, t, &err);
+			if (c) {
+				free(err);
+				free(last);
+				return c;
+			}
+			free(last);
+			last = err;
+			now = sky_time_mono_ms();
+			next_url = now + delay;
+			delay = delay < 8000 ? delay * 2 : 8000;
+		}
+		if (sky_agent_cancelled(r) || now >= until)
+			break;
+		int64_t wait = until - now;
+		if (wait > 1000)
+			wait = 1000;
+		if (t->totp_url && next_url - now < wait)
+			wait = next_url - now;
+		sky__engine_wait_change(e, seq, wait > 0 ? wait : 1);
+	}
+	*why = sky_asprintf("no verification code arrived for this run within "
+	                    "%d s%s%s",
+	                    e->agent.totp_wait_ms / 1000, last ? " (" : "",
+	                    last ? last : "");
+	if (last && *why) {
+		char *full = sky_asprintf("%s)", *why);
+		free(*why);
+		*why = full;
+	}
+	free(last);
 	return NULL;
+}
+
+/* The pushed content was a sign-in link: open it in the run's tab. */
+static json_t *open_magic_link(sky_run *r, const char *link)
+{
+	char opts[96], *text = NULL, *err = NULL;
+	snprintf(opts, sizeof opts, "{\"timeout_ms\":%d,\"retries\":1}",
+	         r->e->agent.navigate_timeout_ms);
+	int rc = r->bvt->navigate(r->ctx, link, opts, &text, &err);
+	free(text);
+	json_t *res = rc ? failure("navigation_failed",
+	                           err ? err : sky_strerror(rc))
+	                 : json_pack("{s:b, s:s}", "success", 1, "opened",
+	                             "magic_link");
+	free(err);
+	return res;
 }
 
 static int plugin_act(sky_run *r, const json_t *action, json_t **result)
@@ -187,18 +326,26 @@ int sky_agent_act(sky_run *r, const json_t *action, const sky_obs *o,
 		*result = do_wait(r, a);
 	} else if (!strcmp(type, "verification_code")) {
 		char *why = NULL;
-		char *code = verification_code(r, &why);
+		int magic = 0;
+		char *code = verification_code(r, &magic, &why);
 		if (!code) {
 			*result = failure("no_verification_code", why);
+		} else if (magic) {
+			remember_code(r, code);
+			*result = open_magic_link(r, code);
+			free(code);
 		} else {
+			remember_code(r, code);
 			json_object_set_new(a, "action_type",
 			                    json_string("input_text"));
 			json_object_set_new(a, "text", json_string(code));
 			rc = plugin_act(r, a, result);
-			/* Never keep the code in what is recorded. */
+			/* Never keep the code in what is recorded: the typed
+			 * value, or a mismatch message quoting it. */
 			json_object_del(*result, "value");
 			free(code);
 		}
+		scrub(r, *result);
 		free(why);
 	} else if (!strcmp(type, "upload_file") &&
 	           (*result = prepare_upload(a))) {

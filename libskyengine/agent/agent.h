@@ -52,6 +52,8 @@ typedef struct sky_run {
 	const sky_browser_provider *bvt;
 	void *browser;
 	void *ctx;                /* the run's browser context */
+	const char *session_id;   /* the browser session it works in, whose
+	                             context it borrows (NULL: its own) */
 	char *download_dir;
 	struct sky_llm *llm;
 	json_t *payload;          /* navigation_payload or null */
@@ -65,6 +67,7 @@ typedef struct sky_run {
 	int max_steps;
 	int max_retries;
 	int totp_available;
+	json_t *codes;            /* verification codes used (strings) */
 	char *last_url;           /* last page URL seen */
 	/* current step */
 	sky_step_rec *step;
@@ -104,6 +107,9 @@ sky_v1_result sky_agent_v2(sky_run *r, char **reason);
 
 /* observe.c */
 int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out);
+/* Record downloads that finished since the last observation, waiting up
+ * to `wait_ms` for those still in progress (the end of a run). */
+void sky_agent_collect_downloads(sky_run *r, int wait_ms);
 void sky_agent_page_input(const sky_obs *o, sky_planner_page *page);
 
 /* llm.c: one model call; adds usage to the current step. */
@@ -124,8 +130,14 @@ char *sky_agent_failure_summary(sky_run *r);
 int sky_agent_check_goal(sky_run *r, const char *goal, sky_obs *o,
                          char **reason);
 
-/* totp.c: poll the run's totp_url for a code (signed like webhooks). */
-char *sky__totp_url_fetch(sky_engine *e, const sky_task_rec *t, char **why);
+/* totp.c: ask the run's totp_url for a code once (signed like
+ * webhooks); the code (registered as a secret) or NULL and *why. */
+char *sky__totp_url_try(sky_engine *e, const sky_task_rec *t, char **why);
+/* act.c: a copy of `text` with every verification code the run used
+ * replaced by "******"; NULL when the run used none (or no memory). */
+char *sky_agent_mask_codes(const sky_run *r, const char *text);
+/* The same for JSON text, in string values only (the result is JSON). */
+char *sky_agent_mask_codes_json(const sky_run *r, const char *json_text);
 
 /* record.c */
 int sky_agent_artifact(sky_run *r, const char *kind, const char *name,

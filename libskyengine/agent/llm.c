@@ -23,9 +23,13 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 	if (sky_agent_cancelled(r))
 		return SKY_ECANCELED;
 
+	/* A page may still show a code the run typed: it never reaches a
+	 * model (nor the stored prompt). */
+	char *masked_text = sky_agent_mask_codes(r, p->text);
+	char *masked_ctx = sky_agent_mask_codes_json(r, p->context_json);
 	req.purpose = p->purpose;
-	req.prompt = p->text;
-	req.context_json = p->context_json;
+	req.prompt = masked_text ? masked_text : p->text;
+	req.context_json = masked_ctx ? masked_ctx : p->context_json;
 	req.response_schema_json = p->response_schema_json;
 	req.run_id = r->task->task_id;
 	req.step_order = r->step ? r->step->order : -1;
@@ -42,12 +46,14 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 
 	char name[64];
 	snprintf(name, sizeof name, "%s.prompt.txt", p->purpose);
-	sky_agent_artifact(r, SKY_ARTIFACT_LLM_PROMPT, name, p->text,
-	                   strlen(p->text), 1);
+	sky_agent_artifact(r, SKY_ARTIFACT_LLM_PROMPT, name, req.prompt,
+	                   strlen(req.prompt), 1);
 
 	int64_t t0 = sky_time_mono_ms();
 	rc = sky_llm_complete(r->llm, &req, r->deadline_ms, &res);
 	r->t.llm += (int)(sky_time_mono_ms() - t0);
+	free(masked_text);
+	free(masked_ctx);
 	if (rc)
 		return sky_error_wrap(rc, "%s call failed", p->purpose);
 	sky_step_usage u = {res->usage.input_tokens, res->usage.output_tokens,

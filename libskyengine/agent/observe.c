@@ -7,6 +7,7 @@
 #include "agent/agent.h"
 #include "page/page.h"
 #include "util/error.h"
+#include "util/hash.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/str.h"
@@ -69,7 +70,9 @@ static void note_downloads(sky_run *r, const json_t *state)
 	json_array_foreach(json_object_get(state, "downloads"), i, d)
 	{
 		const char *path = sky_json_str(d, "path");
-		if (!path || !sky_str_startswith(path, r->e->data_dir))
+		const char *st = sky_json_str(d, "state");
+		if (!path || !sky_str_startswith(path, r->e->data_dir) ||
+		    (st && strcmp(st, "completed")))
 			continue;
 		const char *rel = path + strlen(r->e->data_dir);
 		while (*rel == '/')
@@ -82,12 +85,39 @@ static void note_downloads(sky_run *r, const json_t *state)
 			dup |= sky_str_eq(json_string_value(seen), rel);
 		if (dup)
 			continue;
+		/* The browser reports no checksum here: the file is the
+		 * truth for both. */
+		char hex[SKY_SHA256_HEX_LEN];
+		int64_t size = sky_json_int(d, "size", 0);
+		const char *sum = sky_json_str(d, "sha256");
+		if (!sum && sky_sha256_file_hex(path, hex, &size) == 0)
+			sum = hex;
 		json_array_append_new(r->downloads, json_string(rel));
 		sky_store_artifact_add(r->e->store, r->task->task_id,
 		                       r->step ? r->step->step_id : NULL,
-		                       SKY_ARTIFACT_DOWNLOAD, rel,
-		                       sky_json_int(d, "size", 0),
-		                       sky_json_str(d, "sha256"), NULL);
+		                       SKY_ARTIFACT_DOWNLOAD, rel, size, sum,
+		                       NULL);
+	}
+}
+
+void sky_agent_collect_downloads(sky_run *r, int wait_ms)
+{
+	int64_t until = sky_time_mono_ms() + wait_ms;
+	if (!r->ctx || !r->bvt->page_state)
+		return;
+	for (;;) {
+		char *text = NULL, *err = NULL;
+		json_t *st = NULL;
+		int rc = r->bvt->page_state(r->ctx, &text, &err);
+		if (take_json(rc, text, err, "page_state", &st))
+			return;
+		note_downloads(r, st);
+		json_int_t pending = sky_json_int(st, "downloads_in_progress", 0);
+		json_decref(st);
+		if (pending <= 0 || sky_time_mono_ms() >= until ||
+		    sky_agent_cancelled(r))
+			return;
+		sky_time_sleep_ms(100);
 	}
 }
 

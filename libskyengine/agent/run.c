@@ -18,8 +18,19 @@
 #define RESUME_LIMIT 3
 #define INTERRUPTED "the engine restarted during the step"
 
+/* The run lets go of its browser session's context (never closed here:
+ * the session keeps it for the next run). */
+static void leave_session(sky_run *r)
+{
+	if (!r->session_id)
+		return;
+	r->ctx = NULL;
+	sky__session_release(r->e, r->task->task_id);
+}
+
 static void run_free(sky_run *r)
 {
+	leave_session(r);
 	if (r->ctx)
 		r->bvt->context_close(r->ctx);
 	json_decref(r->payload);
@@ -29,6 +40,7 @@ static void run_free(sky_run *r)
 	json_decref(r->errors);
 	json_decref(r->output);
 	json_decref(r->downloads);
+	json_decref(r->codes);
 	json_decref(r->recent_errors);
 	sky_step_rec_free(r->step);
 	free(r->run_dir);
@@ -39,6 +51,11 @@ static void run_free(sky_run *r)
 
 static int set_final(sky_run *r, sky_task_status st, const char *reason)
 {
+	/* Before the status is stored: a client that sees the run final may
+	 * submit the session's next run at once. */
+	if (r->ctx)
+		sky_agent_collect_downloads(r, 5000);
+	leave_session(r);
 	if (json_array_size(r->errors)) {
 		char *e = sky_json_dumps(r->errors);
 		sky_store_task_set_errors(r->e->store, r->task->task_id, e);
@@ -83,60 +100,54 @@ static char *with_codes(sky_run *r, const char *reason)
 	return sky_buf_steal(&b);
 }
 
-/*
- * Proxy for the run's context. {"url": ...} is used as given; NONE goes
- * direct; other locations go through the proxy provider. Without one the
- * run goes direct and says so (proxy_applied), rather than failing every
- * default request.
- */
+/* Proxy for the run's context (engine/proxy.c), and the record of what
+ * was applied. */
 static json_t *proxy_for(sky_run *r)
 {
-	json_t *loc = sky_json_or_null(r->task->proxy_location);
 	json_t *proxy = NULL, *applied = NULL;
-	const char *name = json_string_value(loc);
-	if (json_is_null(loc) || (name && !strcmp(name, "NONE"))) {
-		applied = json_pack("{s:b, s:s}", "applied", 1, "mode",
-		                    "direct");
-	} else if (json_is_object(loc) && sky_json_str(loc, "url")) {
-		proxy = json_pack("{s:s}", "server", sky_json_str(loc, "url"));
-		applied = json_pack("{s:b, s:s}", "applied", 1, "mode",
-		                    "request_url");
-	} else {
-		const sky_proxy_provider *vt = NULL;
-		void *inst = NULL;
-		int rc = sky__engine_proxy(r->e, &vt, &inst);
-		char *text = NULL, *err = NULL;
-		if (!rc && vt)
-			rc = vt->resolve(inst, r->task->proxy_location,
-			                 r->task->task_id, &text, &err);
-		if (!rc && vt && text) {
-			proxy = sky_json_loads(text);
-			applied = json_pack("{s:b, s:s, s:O}", "applied", 1,
-			                    "mode", "provider", "location", loc);
-		} else {
-			const char *why = !vt ? "no proxy provider is configured"
-			                      : err ? err
-			                            : "the proxy provider has no "
-			                              "proxy for this location";
-			applied = json_pack("{s:b, s:O, s:s}", "applied", 0,
-			                    "location", loc, "reason", why);
-			sky_log_warn("agent", "run %s: proxy_location not "
-			             "applied (%s); going direct",
-			             r->task->task_id, why);
-		}
-		free(text);
-		free(err);
-	}
+	if (sky__proxy_resolve(r->e, r->task->proxy_location, r->task->task_id,
+	                       &proxy, &applied))
+		return NULL;
+	if (json_is_false(json_object_get(applied, "applied")))
+		sky_log_warn("agent", "run %s: proxy_location not applied (%s); "
+		             "going direct",
+		             r->task->task_id,
+		             sky_json_str(applied, "reason"));
 	char *a = sky_json_dumps(applied);
 	sky_store_task_set_proxy_applied(r->e->store, r->task->task_id, a);
 	free(a);
 	json_decref(applied);
-	json_decref(loc);
 	return proxy;
+}
+
+/* A run with browser_session_id works in the session's context, from
+ * its current page, with the session's proxy and downloads dir. */
+static int attach_session(sky_run *r)
+{
+	void *ctx = NULL;
+	const char *dir = NULL;
+	const char *id = r->task->browser_session_id;
+	int rc = sky__session_attach(r->e, id, r->task->task_id, &ctx, &dir);
+	if (rc)
+		return rc;
+	r->session_id = id;
+	r->ctx = ctx;
+	free(r->download_dir);
+	r->download_dir = sky_strdup(dir);
+	json_t *applied = json_pack("{s:b, s:s, s:s}", "applied", 1, "mode",
+	                            "browser_session", "browser_session_id",
+	                            id);
+	char *a = sky_json_dumps(applied);
+	sky_store_task_set_proxy_applied(r->e->store, r->task->task_id, a);
+	free(a);
+	json_decref(applied);
+	return 0;
 }
 
 static int open_context(sky_run *r)
 {
+	if (r->task->browser_session_id)
+		return attach_session(r);
 	json_t *o = json_pack("{s:s, s:{s:i, s:i}}", "download_dir",
 	                      r->download_dir, "viewport", "width", 1280,
 	                      "height", 800);
@@ -145,12 +156,8 @@ static int open_context(sky_run *r)
 		json_object_set(o, "extra_http_headers", headers);
 	json_decref(headers);
 	json_t *proxy = proxy_for(r);
-	if (proxy) {
-		const char *pw = sky_json_str(proxy, "password");
-		if (pw)
-			sky_secret_register(pw);
+	if (proxy)
 		json_object_set_new(o, "proxy", proxy);
-	}
 	char *opts = sky_json_dumps(o);
 	json_decref(o);
 	char *err = NULL;

@@ -1,8 +1,10 @@
 /*
- * Verification codes from a run's totp_url: POST the run's ids (signed
- * like webhooks, with the engine's webhook key) and read
- * {"verification_code": "..."}, polling with backoff until the wait ends.
- * The code is never logged.
+ * Verification codes from a run's totp_url: POST the run's ids, signed
+ * like the run's webhooks (x-skyvern-signature: HMAC-SHA256 of the exact
+ * body keyed with the API key that submitted the run, else the engine's
+ * webhook key; x-skyvern-timestamp), and read {"verification_code": "..."}.
+ * One attempt per call: act.c polls it, with backoff, beside the other
+ * sources. The code is never logged.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,71 +19,63 @@
 #include "util/str.h"
 #include "util/time.h"
 
-char *sky__totp_url_fetch(sky_engine *e, const sky_task_rec *t, char **why)
+char *sky__totp_url_try(sky_engine *e, const sky_task_rec *t, char **why)
 {
 	const sky_host_api *api = sky_host_api_get();
 	json_t *q = json_pack("{s:s, s:s?}", "task_id", t->task_id,
 	                      "totp_identifier", t->totp_identifier);
 	char *body = sky_json_dumps(q);
 	json_decref(q);
+	char *key = sky__engine_signing_key(e, t->task_id);
 	char sig[SKY_SHA256_HEX_LEN] = "", ts[32];
-	if (e->webhook_key)
-		sky_hmac_sha256_hex(e->webhook_key, strlen(e->webhook_key),
-		                    body, strlen(body), sig);
-	int64_t until = sky_time_mono_ms() + e->agent.totp_wait_ms;
-	int64_t delay = 1000;
-	char *code = NULL, *last = NULL;
+	char *code = NULL;
 	*why = NULL;
-	while (!code) {
-		snprintf(ts, sizeof ts, "%lld",
-		         (long long)(sky_time_now_ms() / 1000));
-		sky_http_header h[4] = {
-			{"content-type", "application/json"},
-			{"x-skyvern-timestamp", ts},
-			{"user-agent", "skyengine/" SKY_VERSION_STRING},
-			{"x-skyvern-signature", sig}};
-		sky_http_request req = {.version = SKY_HTTP_REQUEST_VERSION};
-		req.method = "POST";
-		req.url = t->totp_url;
-		req.headers = h;
-		req.n_headers = sig[0] ? 4 : 3;
-		req.body = body;
-		req.body_len = strlen(body);
-		req.timeout_ms = 10000;
-		req.max_response_bytes = 64 * 1024;
-		sky_http_response *resp = NULL;
-		char *err = NULL;
-		int rc = api->http_request(&req, &resp, &err);
-		free(last);
-		last = NULL;
-		if (rc) {
-			last = sky_asprintf("totp_url: %s",
-			                    err ? err : sky_strerror(rc));
-		} else if (resp->status != 200) {
-			last = sky_asprintf("totp_url answered HTTP %d",
-			                    resp->status);
-		} else {
-			json_t *o = sky_json_loads(resp->body);
-			const char *c = sky_json_str(o, "verification_code");
-			if (c && *c)
-				code = sky_strdup(c);
-			else
-				last = sky_strdup("totp_url has no code yet");
-			json_decref(o);
-		}
-		free(err);
-		api->http_response_free(resp);
-		if (code || sky_time_mono_ms() + delay > until ||
-		    sky__engine_is_canceled(e, t->task_id))
-			break;
-		sky_time_sleep_ms(delay);
-		if (delay < 8000)
-			delay *= 2;
+	if (!body) {
+		free(key);
+		*why = sky_strdup("out of memory");
+		return NULL;
 	}
+	if (key)
+		sky_hmac_sha256_hex(key, strlen(key), body, strlen(body), sig);
+	free(key);
+	snprintf(ts, sizeof ts, "%lld", (long long)(sky_time_now_ms() / 1000));
+	sky_http_header h[4] = {{"content-type", "application/json"},
+	                        {"x-skyvern-timestamp", ts},
+	                        {"user-agent", "skyengine/" SKY_VERSION_STRING},
+	                        {"x-skyvern-signature", sig}};
+	sky_http_request req = {.version = SKY_HTTP_REQUEST_VERSION};
+	req.method = "POST";
+	req.url = t->totp_url;
+	req.headers = h;
+	req.n_headers = sig[0] ? 4 : 3;
+	req.body = body;
+	req.body_len = strlen(body);
+	req.timeout_ms = 10000;
+	req.max_response_bytes = 64 * 1024;
+	sky_http_response *resp = NULL;
+	char *err = NULL;
+	int rc = api->http_request(&req, &resp, &err);
+	if (rc) {
+		*why =
+		    sky_asprintf("totp_url: %s", err ? err : sky_strerror(rc));
+	} else if (resp->status != 200) {
+		*why = sky_asprintf("totp_url answered HTTP %d", resp->status);
+	} else {
+		json_t *o = sky_json_loads(resp->body);
+		json_t *c = json_object_get(o, "verification_code");
+		if (json_is_string(c) && *json_string_value(c))
+			code = sky_strdup(json_string_value(c));
+		else if (json_is_integer(c) && json_integer_value(c) >= 0)
+			code = sky_asprintf("%" JSON_INTEGER_FORMAT,
+			                    json_integer_value(c));
+		else
+			*why = sky_strdup("totp_url has no code yet");
+		json_decref(o);
+	}
+	if (code)
+		sky_secret_register(code);
+	free(err);
+	api->http_response_free(resp);
 	free(body);
-	if (!code)
-		*why = last ? last : sky_strdup("no code from totp_url");
-	else
-		free(last);
 	return code;
 }

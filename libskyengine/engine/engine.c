@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <skyengine/errors.h>
 
@@ -61,6 +62,10 @@ static void read_agent_config(sky_engine *e)
 	e->webhook_timeout_ms = cfg_int(c, "webhook", "timeout_ms", NULL, 30000);
 	e->webhook_max_attempts = cfg_int(c, "webhook", "max_attempts", NULL, 3);
 	e->webhook_backoff_ms = cfg_int(c, "webhook", "backoff_ms", NULL, 1000);
+	e->totp_llm_fallback = cfg_int(c, "totp", "llm_fallback",
+	                               "SKYENGINE_TOTP_LLM_FALLBACK", 0);
+	e->bs_unit_ms = cfg_int(c, "browser_sessions", "timeout_unit_ms", NULL,
+	                        60000);
 	e->request_opts.url_flags =
 		(cfg_int(c, "security", "block_metadata_urls",
 		         "SKYENGINE_BLOCK_METADATA_URLS", 0)
@@ -216,6 +221,12 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	pthread_mutex_init(&e->prov_lock, NULL);
 	pthread_mutex_init(&e->key_lock, NULL);
 	pthread_cond_init(&e->webhook_cond, NULL);
+	pthread_mutex_init(&e->bs_lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->bs_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	sky_host_set_config(e->config_json, e->data_dir);
 	if ((rc = sky_http_shared_acquire(e->config_json, &e->http)))
 		goto fail;
@@ -248,6 +259,8 @@ void sky_engine_free(sky_engine *e)
 		for (int i = 0; i < SKY_KEY_CACHE; i++)
 			free(e->key_cache[i].org);
 		pthread_cond_destroy(&e->webhook_cond);
+		pthread_mutex_destroy(&e->bs_lock);
+		pthread_cond_destroy(&e->bs_cond);
 	}
 	sky_plugins_free(e->plugins);
 	sky_store_close(e->store);

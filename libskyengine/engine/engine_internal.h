@@ -54,6 +54,25 @@ typedef struct sky_agent_config {
 	int totp_wait_ms;        /* how long to wait for a 2FA code */
 } sky_agent_config;
 
+/* A live browser session (engine/sessions.c): a browser context kept
+ * between runs. Guarded by sky_engine.bs_lock. */
+typedef struct sky_bsession {
+	char *id;              /* "pbs_..." */
+	char *org;
+	void *ctx;             /* the browser context */
+	char *download_dir;
+	char *busy_run;        /* the run that holds it, or NULL */
+	char *busy_idem;       /* that run's idempotency key, or NULL */
+	char *last_run;        /* the last run that used it */
+	int reserving;         /* a submit is creating the run that will
+	                          hold it */
+	int closed;            /* closed while a run held it: freed when
+	                          the run lets go */
+	int64_t idle_since;    /* monotonic ms; when the last use ended */
+	int64_t timeout_ms;    /* inactivity that closes it */
+	struct sky_bsession *next;
+} sky_bsession;
+
 struct sky_engine {
 	char *data_dir;      /* absolute */
 	char *plugin_path;
@@ -109,6 +128,16 @@ struct sky_engine {
 	int webhook_timeout_ms;    /* per attempt; config webhook.timeout_ms */
 	int webhook_max_attempts;  /* config webhook.max_attempts, 3 */
 	int webhook_backoff_ms;    /* first retry delay; doubles; 1000 */
+	int totp_llm_fallback;     /* config totp.llm_fallback */
+
+	/* Browser sessions (engine/sessions.c). */
+	pthread_mutex_t bs_lock;
+	pthread_cond_t bs_cond;    /* wakes the reaper */
+	sky_bsession *bsessions;
+	pthread_t bs_thread;
+	int bs_running;            /* the reaper thread exists */
+	int bs_stopping;
+	int bs_unit_ms;            /* one "minute" of timeout; 60000 */
 	pthread_cond_t webhook_cond;
 	sky_http_client *http; /* the shared client (net/) */
 };
@@ -137,6 +166,52 @@ int sky__engine_is_canceled(sky_engine *e, const char *run_id);
 /* 1 while the engine is shutting down (runs park instead of cancel). */
 int sky__engine_stopping(sky_engine *e);
 char *sky__run_json(sky_engine *e, const sky_task_rec *t);
+/* runs.c: sky_run_submit(), recording `workflow_id` (may be NULL) as the
+ * workflow the run was started from. */
+int sky__run_submit(sky_engine *e, const char *request_json,
+                    const sky_submit_options *opts, const char *workflow_id,
+                    char **out_json, int *http_status);
+
+/* Wake everything waiting for a change (a pushed TOTP code). */
+void sky__engine_totp_arrived(sky_engine *e);
+/* The key that signs the run's outgoing requests (webhooks, totp_url):
+ * the API key that submitted it, else the engine's webhook key; malloc'd
+ * or NULL. */
+char *sky__engine_signing_key(sky_engine *e, const char *run_id);
+
+/* proxy.c: the proxy for a context opened for `location_json` (the
+ * request's proxy_location text; NULL = none). *proxy: {"server",
+ * "username"?, "password"?} or NULL for direct; *applied: the record
+ * stored as the run's proxy_applied. `sticky_key` keeps one proxy per
+ * run. Passwords are registered as secrets. */
+int sky__proxy_resolve(sky_engine *e, const char *location_json,
+                       const char *sticky_key, json_t **proxy,
+                       json_t **applied);
+json_t *sky__proxy_from_url(const char *url);
+
+/* sessions.c: browser sessions. start/stop run the inactivity reaper;
+ * stop closes every session (they cannot outlive the browser). */
+int sky__sessions_start(sky_engine *e);
+void sky__sessions_stop(sky_engine *e);
+/* At submit: reserve session `id` for a new run. 0, or SKY_ENOTFOUND /
+ * SKY_EBUSY with *out_json the API's 404 / 409 body. With
+ * *reserved 0 the call found the run already holding it (an idempotent
+ * replay) and nothing was reserved. */
+int sky__session_reserve(sky_engine *e, const char *org, const char *id,
+                         const char *idempotency_key, int *reserved,
+                         char **out_json, int *status);
+/* At submit: the run that holds the reservation (NULL: the submit
+ * failed; the reservation is dropped). */
+void sky__session_reserved(sky_engine *e, const char *id, const char *run_id,
+                           const char *idempotency_key);
+/* For the agent: the context of session `id` held by `run_id`, with its
+ * download dir (borrowed while held). SKY_ENOTFOUND when the session is
+ * gone. */
+int sky__session_attach(sky_engine *e, const char *id, const char *run_id,
+                        void **ctx, const char **download_dir);
+/* The run lets go of its session (its final status is about to be
+ * stored, or it was canceled). */
+void sky__session_release(sky_engine *e, const char *run_id);
 
 /* providers.c: the engine's provider instances, created on first use. */
 int sky__engine_browser(sky_engine *e, const sky_browser_provider **vt,
@@ -150,6 +225,19 @@ int sky__engine_totp(sky_engine *e, const sky_totp_provider **vt,
 void sky__engine_providers_free(sky_engine *e);
 /* A config section as JSON text ("{}" when absent); malloc'd. */
 char *sky__engine_config_section(sky_engine *e, const char *name);
+
+/* apierr.c: error bodies in the API's shapes (malloc'd). */
+char *sky__api_detail(const char *fmt, ...) SKY_PRINTF(1, 2);
+/* Append FastAPI's {type, loc: ["body", field?], msg, input} to items
+ * (input borrowed; NULL is JSON null). */
+void sky__api_item(json_t *items, const char *type, const char *field,
+                   const char *msg, const json_t *input);
+/* {"detail": items} */
+char *sky__api_422(json_t *items);
+/* Hand an error body to the caller: *out_json = body, *http_status =
+ * status; returns `code` with sky_error_last() = what. */
+int sky__api_refuse(char **out_json, int *http_status, int status, char *body,
+                    int code, const char *what);
 
 /* net/webhook.c */
 int sky__webhook_start(sky_engine *e);

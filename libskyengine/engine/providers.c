@@ -24,13 +24,33 @@ char *sky__engine_config_section(sky_engine *e, const char *name)
 	return s;
 }
 
+/* Keys of a section the engine reads itself; the provider never sees
+ * them (plugins refuse options they do not know). */
+static const char *const engine_keys[] = {"provider", "llm_fallback", NULL};
+
+static char *provider_section(sky_engine *e, const char *section)
+{
+	char *text = sky__engine_config_section(e, section);
+	json_t *o = sky_json_loads(text);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return text;
+	}
+	for (int i = 0; engine_keys[i]; i++)
+		json_object_del(o, engine_keys[i]);
+	free(text);
+	text = sky_json_dumps(o);
+	json_decref(o);
+	return text;
+}
+
 /* Create an instance with vt->create(config, &inst, &err). */
 static int create_instance(sky_engine *e, const char *section,
                            const char *kind, const char *name,
                            int (*create)(const char *, void **, char **),
                            void **inst)
 {
-	char *cfg = sky__engine_config_section(e, section);
+	char *cfg = provider_section(e, section);
 	char *err = NULL;
 	int rc = create(cfg ? cfg : "{}", inst, &err);
 	free(cfg);

@@ -1154,6 +1154,26 @@ static void get_proxy(pctx *c, char **out)
 	err_proxy_enum(c, v);
 }
 
+int sky_request_proxy_location(json_t *body, json_t *errors, char **out)
+{
+	pctx c = {0};
+	size_t before = json_array_size(errors);
+	*out = NULL;
+	if (!json_object_get(body, "proxy_location"))
+		return 0;
+	c.body = body;
+	c.errors = errors;
+	get_proxy(&c, out);
+	if (c.oom) {
+		free(*out);
+		*out = NULL;
+		return sky_error_from_code(SKY_ENOMEM);
+	}
+	return json_array_size(errors) > before
+	           ? sky_error_set(SKY_EINVALID, "invalid proxy_location")
+	           : 0;
+}
+
 /* dict | list | str | None, as Pydantic reports a failed union. */
 static void get_schema(pctx *c, char **out)
 {

@@ -6,6 +6,7 @@
 #ifndef SKY_ENGINE_REQUEST_H
 #define SKY_ENGINE_REQUEST_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "store/store.h"
@@ -91,6 +92,14 @@ void sky_request_error_clear(sky_request_error *e);
  * outlive the sky_store_task_create call). organization_id,
  * idempotency_key and the v2 links are left for the caller. */
 void sky_task_request_to_new(const sky_task_request *r, sky_task_new *out);
+
+/*
+ * Validate body.proxy_location as a task request does (the enum, a geo
+ * target or {"url": ...}). Absent: 0 and *out NULL (no default here);
+ * null: 0 and *out NULL. Otherwise 0 with *out the JSON text, or
+ * SKY_EINVALID with FastAPI items appended to `errors`.
+ */
+int sky_request_proxy_location(json_t *body, json_t *errors, char **out);
 
 /*
  * Skyvern's validate_url: prepends "https://" when there is no scheme,

@@ -222,6 +222,10 @@ json_t *sky_response_run(const sky_response_ctx *c, const sky_task_rec *t)
 	/* Ours, beyond the contract: what proxy the run really used (issue
 	 * 8: a location that could not be applied is said, not hidden). */
 	json_object_set_new(o, "proxy_applied", col(t->proxy_applied));
+	/* Also ours: the workflow the run published (publish_workflow) or
+	 * was started from (POST /v1/run/workflows). */
+	json_object_set_new(o, "workflow_permanent_id",
+	                    sky_json_str_or_null(t->workflow_permanent_id));
 	sky_artifact_list_free(arts);
 	return o;
 }

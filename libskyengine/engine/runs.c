@@ -72,16 +72,53 @@ static int check_session(sky_engine *e, const char *org, const char *id,
 	                     id);
 }
 
-int sky_run_submit(sky_engine *e, const char *request_json,
-                   const sky_submit_options *opts, char **out_json,
-                   int *http_status)
+/*
+ * publish_workflow: the request, as the client sent it but without the
+ * flag, becomes a workflow that POST /v1/run/workflows can start again.
+ * The run records the workflow's id.
+ */
+static int publish(sky_engine *e, const char *body, sky_task_rec **t)
+{
+	json_t *req = sky_json_loads(body);
+	sky_workflow_rec *w = NULL;
+	sky_task_rec *now = NULL;
+	int rc;
+	if (!json_is_object(req)) {
+		json_decref(req);
+		return sky_error_set(SKY_EINVALID, "request is not an object");
+	}
+	json_object_del(req, "publish_workflow");
+	char *text = sky_json_dumps(req);
+	json_decref(req);
+	rc = sky_store_workflow_create(e->store, (*t)->organization_id,
+	                               (*t)->title, text, (*t)->task_id, &w);
+	free(text);
+	if (!rc)
+		rc = sky_store_task_set_workflow(e->store, (*t)->task_id,
+		                                 w->workflow_permanent_id);
+	if (!rc)
+		rc = sky_store_task_get(e->store, NULL, (*t)->task_id, &now);
+	if (!rc) {
+		sky_log_info("engine", "run %s published as workflow %s",
+		             now->task_id, w->workflow_permanent_id);
+		sky_task_rec_free(*t);
+		*t = now;
+	}
+	sky_workflow_rec_free(w);
+	return rc;
+}
+
+int sky__run_submit(sky_engine *e, const char *request_json,
+                    const sky_submit_options *opts, const char *workflow_id,
+                    char **out_json, int *http_status)
 {
 	sky_task_request *req = NULL;
 	sky_request_error rerr = {0};
 	sky_task_rec *t = NULL;
 	sky_task_new tn;
-	int existed = 0, status = 500, rc;
+	int existed = 0, status = 500, rc, reserved = 0;
 	char *out = NULL;
+	const char *idem = opts ? opts->idempotency_key : NULL;
 
 	if (!e || !out_json)
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
@@ -99,15 +136,24 @@ int sky_run_submit(sky_engine *e, const char *request_json,
 	}
 	const char *org = org_or_default(e, opts ? opts->organization_id
 	                                         : NULL);
-	if (req->browser_session_id &&
+	/* A stored-only engine has no live sessions: the store says. */
+	if (req->browser_session_id && e->no_execute &&
 	    (rc = check_session(e, org, req->browser_session_id, &out,
 	                        &status)))
+		goto done;
+	if (req->browser_session_id && !e->no_execute &&
+	    (rc = sky__session_reserve(e, org, req->browser_session_id, idem,
+	                               &reserved, &out, &status)))
 		goto done;
 
 	sky_task_request_to_new(req, &tn);
 	tn.organization_id = org;
-	tn.idempotency_key = opts ? opts->idempotency_key : NULL;
+	tn.idempotency_key = idem;
+	tn.workflow_permanent_id = workflow_id;
 	rc = sky_store_task_create(e->store, &tn, &t, &existed);
+	if (reserved)
+		sky__session_reserved(e, req->browser_session_id,
+		                      rc || existed ? NULL : t->task_id, idem);
 	if (rc) {
 		status = rc == SKY_ENOTFOUND ? 404 : 500;
 		out = detail_body("%s", sky_error_last() ? sky_error_last()
@@ -116,6 +162,11 @@ int sky_run_submit(sky_engine *e, const char *request_json,
 		                  NULL, NULL);
 		goto done;
 	}
+	if (!existed && req->publish_workflow && (rc = publish(e, body, &t)))
+		sky_log_error("engine", "run %s: publishing its workflow "
+		              "failed: %s",
+		              t->task_id, sky_error_last());
+	rc = 0;
 	if (!existed) {
 		sky__engine_run_created(e, t, req,
 		                        opts ? opts->webhook_signing_key : NULL);
@@ -133,6 +184,14 @@ done:
 	sky_task_rec_free(t);
 	sky_task_request_free(req);
 	return rc;
+}
+
+int sky_run_submit(sky_engine *e, const char *request_json,
+                   const sky_submit_options *opts, char **out_json,
+                   int *http_status)
+{
+	return sky__run_submit(e, request_json, opts, NULL, out_json,
+	                       http_status);
 }
 
 int sky_run_get(sky_engine *e, const char *org, const char *run_id,

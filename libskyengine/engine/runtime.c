@@ -44,6 +44,11 @@ static void bump(sky_engine *e)
 	pthread_mutex_unlock(&e->lock);
 }
 
+void sky__engine_totp_arrived(sky_engine *e)
+{
+	bump(e);
+}
+
 void sky__engine_wait_change(sky_engine *e, uint64_t seq, int64_t ms)
 {
 	struct timespec ts;
@@ -188,6 +193,11 @@ static char *signing_key_of(sky_engine *e, const char *run_id)
 	return k;
 }
 
+char *sky__engine_signing_key(sky_engine *e, const char *run_id)
+{
+	return signing_key_of(e, run_id);
+}
+
 void sky__engine_run_created(sky_engine *e, const sky_task_rec *t,
                              const sky_task_request *req,
                              const char *signing_key)
@@ -225,6 +235,8 @@ void sky__engine_run_canceled(sky_engine *e, const sky_task_rec *t)
 	/* A run no worker holds is finished here; a running one is
 	 * finished by its worker (which also closes its context). */
 	if (!executing) {
+		/* No worker will: let go of its browser session here. */
+		sky__session_release(e, t->task_id);
 		sky__engine_run_changed(e, t->task_id);
 		active_remove(e, t->task_id);
 	} else {
@@ -379,6 +391,8 @@ int sky__engine_start(sky_engine *e)
 		return rc;
 	if ((rc = sky__webhook_start(e)))
 		return rc;
+	if ((rc = sky__sessions_start(e)))
+		return rc;
 	e->threads = calloc((size_t)e->workers, sizeof *e->threads);
 	if (!e->threads)
 		return sky_error_from_code(SKY_ENOMEM);
@@ -403,6 +417,8 @@ void sky__engine_stop(sky_engine *e)
 	free(e->threads);
 	e->threads = NULL;
 	e->n_threads = 0;
+	/* After the workers: no run holds a session any more. */
+	sky__sessions_stop(e);
 	sky__webhook_stop(e);
 	while (e->active) {
 		sky_active_run *a = e->active;

@@ -210,10 +210,12 @@ fail:
 	return rc;
 }
 
-static int recordable(const sky_llm *llm)
+static int recordable(const sky_llm *llm, const sky_llm_request *req)
 {
+	/* A parsed verification code is never written to a file. */
 	return llm->record_path && strcmp(llm->name, "replay") &&
-	       strcmp(llm->name, "rules");
+	       strcmp(llm->name, "rules") &&
+	       !sky_str_eq(req->purpose, SKY_LLM_PURPOSE_PARSE_CODE);
 }
 
 /* One line in the llm-replay plugin's format (docs/llm.md). */
@@ -391,7 +393,7 @@ int sky_llm_complete(sky_llm *llm, const sky_llm_request *req,
 		             "deadline: it does not honour timeout_ms",
 		             llm->name,
 		             (long long)(sky_time_mono_ms() - deadline_ms));
-	if (recordable(llm))
+	if (recordable(llm, req))
 		record(llm, req, res);
 	*out = res;
 	return 0;

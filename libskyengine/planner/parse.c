@@ -1942,3 +1942,51 @@ char *sky_planner_repairs_str(unsigned int repairs)
 	}
 	return sky_buf_steal(&b);
 }
+
+/* ---- parse-verification-code ---------------------------------------------- */
+
+static const char *const code_keys[] = {"code", NULL};
+
+int sky_planner_parse_code(const char *text, char **code, int *magic_link)
+{
+	unsigned int repairs = 0;
+	*code = NULL;
+	*magic_link = 0;
+	json_t *root = find_json(text, shape_object_with, code_keys, 0,
+	                         &repairs);
+	if (!root)
+		return sky_error_set(SKY_EPARSE,
+		                     "the parse-verification-code answer (%zu "
+		                     "bytes) holds no JSON object with a code",
+		                     text ? strlen(text) : 0);
+	const json_t *c = json_object_get(root, "code");
+	const char *type = get_str(root, (const char *const[]){"type",
+	                                                       "otp_type",
+	                                                       NULL});
+	/* A model may answer a number for a numeric code. */
+	if (json_is_integer(c) && json_integer_value(c) >= 0)
+		*code = sky_asprintf("%" JSON_INTEGER_FORMAT,
+		                     json_integer_value(c));
+	else if (json_is_string(c))
+		*code = sky_strdup(json_string_value(c));
+	if (*code) {
+		/* Nothing but spaces, or a word for "none", is no code. */
+		char *p = *code, *e = p + strlen(p);
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n'))
+			e--;
+		memmove(*code, p, (size_t)(e - p));
+		(*code)[e - p] = '\0';
+		if (!**code || !strcasecmp(*code, "null") ||
+		    !strcasecmp(*code, "none") || !strcasecmp(*code, "n/a")) {
+			free(*code);
+			*code = NULL;
+		}
+	}
+	*magic_link = *code && ((type && !strcmp(type, "magic_link")) ||
+	                        sky_str_startswith(*code, "https://") ||
+	                        sky_str_startswith(*code, "http://"));
+	json_decref(root);
+	return 0;
+}

@@ -82,6 +82,7 @@ typedef struct sky_planner_check_input {
 	const json_t *history;
 	size_t history_budget;
 	const char *now;
+	int totp_available; /* a TOTP source exists for this run */
 } sky_planner_check_input;
 
 int sky_planner_render_check(const sky_planner_check_input *in,
@@ -146,6 +147,17 @@ typedef struct sky_planner_summary_input {
 
 int sky_planner_render_summary(const sky_planner_summary_input *in,
                                sky_planner_prompt **out);
+
+/* parse-verification-code: the code or sign-in link in a message pushed
+ * to POST /v1/credentials/totp (the configured fallback when
+ * sky_otp_extract finds nothing). */
+typedef struct sky_planner_code_input {
+	const char *content; /* required: the message as pushed */
+	const char *now;
+} sky_planner_code_input;
+
+int sky_planner_render_parse_code(const sky_planner_code_input *in,
+                                  sky_planner_prompt **out);
 
 /*
  * The interactable elements of a snapshot (internals §1) as the flat list
@@ -301,6 +313,14 @@ int sky_planner_parse_errors(const char *text, const json_t *mapping,
  */
 int sky_planner_parse_data(const char *text, const json_t *schema,
                            json_t **value, json_t **messages);
+
+/*
+ * parse-verification-code: *code (malloc'd) is the code or link the
+ * answer names, NULL when it found none (still a success); *magic_link is
+ * 1 when it is a sign-in link. SKY_EPARSE when the answer holds no JSON
+ * object with a "code".
+ */
+int sky_planner_parse_code(const char *text, char **code, int *magic_link);
 
 /* ---- schema ----------------------------------------------------------- */
 

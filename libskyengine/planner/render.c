@@ -447,10 +447,13 @@ int sky_planner_render_check(const sky_planner_check_input *in,
 		return rc;
 	}
 	json_object_set_new(ctx, "history", history_context(in->history));
+	json_object_set_new(ctx, "totp_available",
+	                    json_boolean(in->totp_available));
 	char *now = now_text(in->now);
 	ctx_str(ctx, "now", now);
 
 	in_set(&x, "goal", in->goal);
+	in_set(&x, "totp", in->totp_available ? "yes" : NULL);
 	in_take(&x, "payload", sky_planner__json_text(in->navigation_payload));
 	in_set(&x, "complete_criterion", in->complete_criterion);
 	in_set(&x, "terminate_criterion", in->terminate_criterion);
@@ -677,4 +680,24 @@ int sky_planner_render_summary(const sky_planner_summary_input *in,
 	in_take(&x, "now", now);
 	char *schema = sky_strdup(schema_resource(SKY_LLM_PURPOSE_SUMMARIZE));
 	return finish(SKY_LLM_PURPOSE_SUMMARIZE, &x, ctx, schema, out);
+}
+
+int sky_planner_render_parse_code(const sky_planner_code_input *in,
+                                  sky_planner_prompt **out)
+{
+	struct inputs x = {0};
+	*out = NULL;
+	if (!in->content)
+		return sky_error_set(SKY_EINVALID,
+		                     "parse-verification-code: the content is "
+		                     "required");
+	json_t *ctx = json_object();
+	ctx_str(ctx, "purpose", SKY_LLM_PURPOSE_PARSE_CODE);
+	ctx_str(ctx, "content", in->content);
+	char *now = now_text(in->now);
+	ctx_str(ctx, "now", now);
+	in_set(&x, "content", in->content);
+	in_take(&x, "now", now);
+	char *schema = sky_strdup(schema_resource(SKY_LLM_PURPOSE_PARSE_CODE));
+	return finish(SKY_LLM_PURPOSE_PARSE_CODE, &x, ctx, schema, out);
 }

@@ -188,6 +188,10 @@ static const sky_sql q_bs_active = {
     &sky_store__t_bsession,
     "SELECT %C FROM browser_sessions WHERE organization_id=?1 AND "
     "status IN ('created','running') ORDER BY created_at DESC, seq DESC"};
+static const sky_sql q_bs_live_all = {
+    &sky_store__t_bsession,
+    "SELECT %C FROM browser_sessions WHERE "
+    "status IN ('created','running') ORDER BY created_at, seq"};
 static const sky_sql q_bs_status = {NULL,
                                     "SELECT status FROM browser_sessions WHERE "
                                     "browser_session_id=?1"};
@@ -376,6 +380,27 @@ int sky_store_bsession_list_active(sky_store *s, const char *organization_id,
 	rc = sky_store__read_all(
 	    s, &q_bs_active, organization_id ? organization_id : s->default_org,
 	    NULL, &items, &l->count, "list browser sessions");
+	l->items = items;
+	if (rc)
+		free(l);
+	else
+		*out = l;
+	return rc;
+}
+
+int sky_store_bsession_list_live_all(sky_store *s, sky_bsession_list **out)
+{
+	sky_bsession_list *l;
+	void *items = NULL;
+	int rc;
+
+	if (!s || !out)
+		return sky_error_set(SKY_EINVALID, "NULL argument");
+	*out = NULL;
+	if (!(l = calloc(1, sizeof *l)))
+		return sky_error_from_code(SKY_ENOMEM);
+	rc = sky_store__read_all(s, &q_bs_live_all, NULL, NULL, &items,
+	                         &l->count, "list live browser sessions");
 	l->items = items;
 	if (rc)
 		free(l);

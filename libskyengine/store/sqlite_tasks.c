@@ -388,6 +388,7 @@ SETTER(webhook_failure_reason);
 SETTER(step_count);
 SETTER(proxy_applied);
 SETTER(notes);
+SETTER(workflow_permanent_id);
 #undef SETTER
 
 void sky_task_rec_free(sky_task_rec *r)
@@ -826,6 +827,13 @@ int sky_store_task_set_notes(sky_store *s, const char *task_id,
                              const char *json)
 {
 	return task_set_json(s, &q_task_set_notes, task_id, "notes", json);
+}
+
+int sky_store_task_set_workflow(sky_store *s, const char *task_id,
+                                const char *workflow_permanent_id)
+{
+	return task_set(s, &q_task_set_workflow_permanent_id, task_id,
+	                workflow_permanent_id, 0, 0, "workflow_permanent_id");
 }
 
 /* ---- task lists ----------------------------------------------------------- */

@@ -303,6 +303,9 @@ int sky_store_task_set_proxy_applied(sky_store *s, const char *task_id,
                                      const char *json);
 int sky_store_task_set_notes(sky_store *s, const char *task_id,
                              const char *json);
+/* The workflow a run published (publish_workflow) or was started from. */
+int sky_store_task_set_workflow(sky_store *s, const char *task_id,
+                                const char *workflow_permanent_id);
 void sky_task_rec_free(sky_task_rec *r);
 
 /* ---- steps --------------------------------------------------------- */
@@ -529,6 +532,9 @@ typedef struct sky_bsession_list {
 /* Sessions of an organization in created or running, newest first. */
 int sky_store_bsession_list_active(sky_store *s, const char *organization_id,
                                    sky_bsession_list **out);
+/* Sessions of every organization in created or running, oldest first:
+ * start-up, to close what a crash left open. */
+int sky_store_bsession_list_live_all(sky_store *s, sky_bsession_list **out);
 void sky_bsession_rec_free(sky_bsession_rec *r);
 void sky_bsession_list_free(sky_bsession_list *l);
 

@@ -1169,8 +1169,10 @@ int cdp_page_state(cdp_ctx *ctx, json_t **out)
 	json_object_set_new(st, "dialogs", ctx->dialogs);
 	ctx->dialogs = json_array();
 	json_t *dls = json_array();
+	int in_progress = 0;
 	for (size_t i = 0; i < ctx->n_downloads; i++) {
 		cdp_download *d = &ctx->downloads[i];
+		in_progress += !strcmp(d->state, "inProgress");
 		if (d->reported || !strcmp(d->state, "inProgress"))
 			continue;
 		d->reported = 1;
@@ -1181,6 +1183,9 @@ int cdp_page_state(cdp_ctx *ctx, json_t **out)
 		                   d->path, "size", (json_int_t)d->received));
 	}
 	json_object_set_new(st, "downloads", dls);
+	/* Not listed until they finish; a caller may want to wait. */
+	json_object_set_new(st, "downloads_in_progress",
+	                    json_integer(in_progress));
 	json_object_set_new(st, "download_dir", json_string(ctx->download_dir));
 	pthread_mutex_unlock(&b->lock);
 	json_decref(res);

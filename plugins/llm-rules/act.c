@@ -122,7 +122,8 @@ static int goal_done(state *s, char **why)
 		                         s->g.query);
 		return 1;
 	case SKY_RULES_I_LOGIN:
-		if (has_password_field(&s->p) ||
+		/* A code page after the password is still the sign-in. */
+		if (has_password_field(&s->p) || sky_rules__otp_field(&s->p) ||
 		    !sky_rules__history_submitted(s->history))
 			return 0;
 		*why = sky_rules__strdup("Signed in: the login form is gone.");

@@ -79,6 +79,8 @@ static int rules_complete(void *instance, const sky_llm_request *req,
 		answer = sky_rules__answer_plan(ctx);
 	else if (!strcmp(purpose, SKY_LLM_PURPOSE_SUMMARIZE))
 		answer = sky_rules__answer_summary(ctx);
+	else if (!strcmp(purpose, SKY_LLM_PURPOSE_PARSE_CODE))
+		answer = sky_rules__answer_code(ctx);
 	json_decref(ctx);
 	if (!answer) {
 		char m[256];

@@ -279,6 +279,11 @@ json_t *sky_rules__extract(const sky_rules_page *p, const json_t *schema,
 char *sky_rules__answer_plan(const json_t *ctx);
 char *sky_rules__answer_summary(const json_t *ctx);
 char *sky_rules__answer_errors(const json_t *ctx);
+
+/* code.c: parse-verification-code, for messages the engine's own pattern
+ * rules found nothing in: the one stand-alone number of 4 to 8 digits,
+ * else no code (never a guess between several). */
+char *sky_rules__answer_code(const json_t *ctx);
 /* Codes of `mapping` ({code: description}) that `text` speaks of, as
  * [{"error_code", "reasoning", "confidence_float"}]; new reference. */
 json_t *sky_rules__match_errors(const json_t *mapping, const char *text);

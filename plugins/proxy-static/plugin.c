@@ -490,6 +490,7 @@ static int check_key(const char *key, char **err)
 static const char *const options[] = {
     "file",     "locations",        "default",
     "rotation", "session_username", "allow_request_url",
+    "data_dir", /* given by the engine to every provider; unused here */
     NULL};
 
 static int check_options(json_t *cfg, const char *where, char **err)

@@ -29,6 +29,7 @@ struct job {
 	int headers_sent;
 	int ready;          /* resp filled, may be written */
 	int on_worker;      /* owned by the worker queue until done */
+	int dispatched;     /* handed to the handler (once only) */
 	int head_only;
 	int close_after;
 	struct job *next;
@@ -204,6 +205,13 @@ static void *worker_main(void *arg)
 
 static void dispatch(srv_http *h, struct job *j)
 {
+	/* libwebsockets 4.1 may report BODY_COMPLETION for a request
+	 * announced with Content-Length: 0, after we dispatched it from
+	 * LWS_CALLBACK_HTTP: a second dispatch would run the handler twice
+	 * (on two workers, for a slow route). */
+	if (j->dispatched)
+		return;
+	j->dispatched = 1;
 	j->req.body = j->body.data;
 	j->req.body_len = j->body.len;
 	if (h->o.is_slow && h->o.is_slow(h->o.ud, &j->req)) {

@@ -413,6 +413,113 @@ static void h_artifact_content(ctx *c)
 	free(ctype);
 }
 
+/* An engine answer in the API's shapes: the body it gave, else a 500. */
+static void reply_engine(ctx *c, int rc, char *out, int status)
+{
+	if (out)
+		reply_raw(c, rc ? status : 200, out);
+	else
+		reply_unexpected(c, sky_error_last() ? sky_error_last() : "?");
+}
+
+static void h_totp(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_totp_code_push(c->s->engine, c->org,
+	                            c->req->body ? c->req->body : "", &out,
+	                            &status);
+	reply_engine(c, rc, out, status);
+}
+
+static void h_session_create(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_browser_session_create(c->s->engine, c->org,
+	                                    c->req->body ? c->req->body : "",
+	                                    &out, &status);
+	reply_engine(c, rc, out, status);
+}
+
+static void h_sessions(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_browser_sessions_list(c->s->engine, c->org, &out);
+	reply_engine(c, rc, out, 500);
+}
+
+static void h_session_get(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_browser_session_get(c->s->engine, c->org, c->seg[2], &out,
+	                                 &status);
+	reply_engine(c, rc, out, status);
+}
+
+static void h_session_close(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_browser_session_close(c->s->engine, c->org, c->seg[2],
+	                                   &out, &status);
+	reply_engine(c, rc, out, status);
+}
+
+static void h_workflows(ctx *c)
+{
+	char *out = NULL;
+	int page = 1, page_size = 10;
+	if (query_int(c, "page", 1, 0, &page) < 0 ||
+	    query_int(c, "page_size", 1, 100, &page_size) < 0)
+		return;
+	int rc = sky_workflows_list(c->s->engine, c->org, page, page_size,
+	                            &out);
+	reply_engine(c, rc, out, 500);
+}
+
+static void h_run_workflow(ctx *c)
+{
+	sky_submit_options so = SKY_SUBMIT_OPTIONS_INIT;
+	char *out = NULL;
+	int status = 500;
+	so.organization_id = c->org;
+	so.idempotency_key = c->req->idempotency_key;
+	so.webhook_signing_key = c->req->api_key;
+	int rc = sky_workflow_run(c->s->engine,
+	                          c->req->body ? c->req->body : "", &so, &out,
+	                          &status);
+	reply_engine(c, rc, out, status);
+}
+
+/*
+ * Skyvern's credentials routes answer validation errors with items of
+ * only {loc, msg, type} (contract §1), JSON decode errors included.
+ */
+static void credentials_shape(ctx *c)
+{
+	srv_resp *r = c->resp;
+	if (r->status != 422 || !sky_str_startswith(c->req->path,
+	                                            "/v1/credentials"))
+		return;
+	json_t *body = json_loadb(r->body ? r->body : "", r->body_len, 0,
+	                          NULL);
+	json_t *items = json_object_get(body, "detail");
+	if (json_is_array(items)) {
+		json_t *slim = json_array(), *it;
+		size_t i;
+		json_array_foreach(items, i, it)
+			json_array_append_new(
+				slim, json_pack("{s:O?, s:O?, s:O?}", "loc",
+				                json_object_get(it, "loc"), "msg",
+				                json_object_get(it, "msg"), "type",
+				                json_object_get(it, "type")));
+		reply_json(c, 422, json_pack("{s:o}", "detail", slim));
+	}
+	json_decref(body);
+}
+
 /* Order matters only for patterns of equal shape: first match wins. */
 static const route routes[] = {
 	{SRV_GET, "api/v1/heartbeat", h_heartbeat, AUTH_NONE, 0},
@@ -432,6 +539,15 @@ static const route routes[] = {
 	{SRV_GET, "api/v1/tasks/*/steps", h_steps, AUTH_KEY, 0},
 	{SRV_GET, "v1/artifacts/*/content", h_artifact_content,
 	 AUTH_KEY_OR_SIGNED, 0},
+	{SRV_POST, "v1/credentials/totp", h_totp, AUTH_KEY, 1},
+	{SRV_POST, "api/v1/totp", h_totp, AUTH_KEY, 1},
+	{SRV_POST, "v1/browser_sessions", h_session_create, AUTH_KEY, 1},
+	{SRV_GET, "v1/browser_sessions", h_sessions, AUTH_KEY, 0},
+	{SRV_GET, "v1/browser_sessions/*", h_session_get, AUTH_KEY, 0},
+	{SRV_POST, "v1/browser_sessions/*/close", h_session_close, AUTH_KEY,
+	 1},
+	{SRV_GET, "v1/workflows", h_workflows, AUTH_KEY, 0},
+	{SRV_POST, "v1/run/workflows", h_run_workflow, AUTH_KEY, 0},
 	{SRV_GET, "runs/*", h_viewer, AUTH_KEY_OR_SIGNED, 0},
 	{SRV_GET, "runs/*/recording", h_viewer, AUTH_KEY_OR_SIGNED, 0},
 };
@@ -583,10 +699,12 @@ void srv_handle(void *ud, const srv_req *req, srv_resp *resp)
 		goto out;
 	}
 	if (check_json_body(&c))
-		goto out;
+		goto shape;
 	if (!authenticate(&c, hit->auth))
 		goto out;
 	hit->fn(&c);
+shape:
+	credentials_shape(&c);
 out:
 	sky_log_debug(COMPONENT, "%s %s -> %d", req->method_name, req->path,
 	              resp->status ? resp->status : 200);
@@ -598,8 +716,19 @@ out:
 
 int srv_route_is_slow(void *ud, const srv_req *req)
 {
+	char path[160];
+	char *seg[8];
 	(void)ud;
-	/* retry_webhook makes an outgoing request; submit writes and
-	 * fsyncs nothing slow, gets are reads: inline. */
-	return req->method == SRV_POST && strstr(req->path, "/retry_webhook");
+	if (req->method != SRV_POST)
+		return 0;
+	/* Outgoing requests (retry_webhook), a model call (a pushed TOTP
+	 * message may need one), the browser (sessions: open, close):
+	 * off the service thread. Submits and gets are quick: inline. */
+	snprintf(path, sizeof path, "%s", req->path);
+	int n = split(path, seg, 8);
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+		if (routes[i].slow && routes[i].method == SRV_POST &&
+		    n > 0 && matches(&routes[i], seg, n))
+			return 1;
+	return 0;
 }

@@ -95,8 +95,9 @@ typedef struct sky_browser_provider {
 	 * Page state that is not in the snapshot: {"url": "...", "title":
 	 * "...", "tabs": [{"index": 0, "url": "...", "title": "...",
 	 * "active": true}], "dialogs": [{"type": "alert", "message":
-	 * "..."}], "downloads": [...]}. Dialog and download lists are those
-	 * seen since the previous call (then cleared).
+	 * "..."}], "downloads": [...], "downloads_in_progress": 0}. Dialog
+	 * and download lists are those seen since the previous call (then
+	 * cleared); downloads still in progress are only counted.
 	 */
 	int (*page_state)(void *context, char **state_json, char **err);
 
