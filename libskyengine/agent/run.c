@@ -178,6 +178,35 @@ static int navigate(sky_run *r, const char *url, char **why)
 	return rc;
 }
 
+int sky_agent_reopen_if_lost(sky_run *r, char **why)
+{
+	char *state = NULL, *err = NULL;
+	*why = NULL;
+	if (!r->browser_lost)
+		return 0;
+	r->browser_lost = 0;
+	/* Only a dead browser is worth a new one; a failed click is not. */
+	int rc = r->ctx ? r->bvt->page_state(r->ctx, &state, &err)
+	                : SKY_EBROWSER;
+	free(state);
+	free(err);
+	if (rc != SKY_EBROWSER)
+		return 0;
+	sky_log_warn("agent", "run %s: the browser is gone; reopening at %s",
+	             r->task->task_id, r->last_url ? r->last_url : "the start");
+	if (r->ctx)
+		r->bvt->context_close(r->ctx);
+	r->ctx = NULL;
+	if ((rc = open_context(r))) {
+		*why = sky_strdup(sky_error_last());
+		return rc;
+	}
+	const char *start = r->last_url ? r->last_url : r->task->url;
+	if (start && (rc = navigate(r, start, why)))
+		return rc;
+	return 0;
+}
+
 /* Rebuild state from the steps a crash left behind. Returns -1 when the
  * run was interrupted too often and must fail. */
 static int resume_state(sky_run *r)

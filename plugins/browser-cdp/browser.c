@@ -705,6 +705,10 @@ static void on_page_event(cdp_conn *c, cdp_session *s, const char *m, json_t *p)
 		cdp_post(c, s->id, "Page.handleJavaScriptDialog",
 		         json_pack("{s:b,s:s}", "accept", 1, "promptText",
 		                   dflt ? dflt : ""));
+		/* A page in an alert loop opens thousands: keep the first
+		 * few for the prompt, not all of them in memory. */
+		if (json_array_size(ctx->dialogs) >= CDP_MAX_DIALOGS)
+			return;
 		json_array_append_new(
 		    ctx->dialogs,
 		    json_pack(

@@ -18,6 +18,8 @@
 #include <skyengine/plugin/host.h>
 
 #define CDP_COMPONENT "browser-cdp"
+/* Dialogs remembered between two page_state calls. */
+#define CDP_MAX_DIALOGS 20
 
 /* The host table handed to sky_plugin_load (plugin.c). */
 extern const sky_host_api *cdp_host;
@@ -247,7 +249,8 @@ struct cdp_ctx {
 	size_t active;
 	cdp_tab **graveyard; /* closed tabs, freed with the context */
 	size_t n_graveyard;
-	json_t *dialogs; /* since the last page_state */
+	json_t *dialogs; /* since the last page_state, at most
+	                    CDP_MAX_DIALOGS */
 	cdp_download *downloads;
 	size_t n_downloads;
 	unsigned dl_seq;
