@@ -287,6 +287,11 @@ int cdp_browser_create(const char *config_json, cdp_browser **out);
 void cdp_browser_destroy(cdp_browser *b);
 /* The live connection (launching or reconnecting if needed), referenced. */
 int cdp_browser_conn(cdp_browser *b, cdp_conn **out);
+/* Make `tp` the browser's connection, wired to its event handlers,
+ * instead of launching or dialling one: in-memory transports (the CDP
+ * fuzzer, tests/fuzz/fuzz_cdp.c). *out is a new reference. */
+int cdp_browser_adopt(cdp_browser *b, const cdp_transport *tp, void *tp_state,
+                      cdp_conn **out);
 void cdp_browser_set_script(cdp_browser *b, const char *src, size_t len);
 
 int cdp_ctx_open(cdp_browser *b, const char *options_json, cdp_ctx **out);

@@ -38,8 +38,8 @@ static const char *const base_flags[] = {
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--disable-features=NetworkTimeServiceQuerying,Translate,"
-    "MediaRouter,OptimizationHints",
+    ("--disable-features=NetworkTimeServiceQuerying,Translate,"
+     "MediaRouter,OptimizationHints"),
     "--disable-default-apps",
     "--disable-extensions",
     "--disable-breakpad",
