@@ -20,6 +20,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stepForPrompt, findInTree } from "./scenarios.mjs";
+import { isSkyengine, skyAnswer } from "./skyengine.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pagesDir = path.resolve(here, "..", "pages");
@@ -120,13 +121,14 @@ function llm(req, res) {
       return;
     }
     const text = promptText(body);
-    const { obj, miss } = answer(text);
+    const sky = isSkyengine(text);
+    const { obj, miss, step0 } = sky ? skyAnswer(text) : answer(text);
     const out = JSON.stringify(obj);
     const n = ++seq;
     const inTok = Math.ceil(Buffer.byteLength(raw) / 4);
     const outTok = Math.ceil(out.length / 4);
     const rec = { seq: n, endpoint: url.pathname, t_in: tIn, t_out: null, miss: miss ?? null,
-      body: raw, answer: out };
+      body: raw, answer: out, tool: sky ? "skyengine" : "stagehand", sky_step0: step0 ?? null };
     records.push(rec);
     const created = Math.floor(Date.now() / 1000);
     let reply;

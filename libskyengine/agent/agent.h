@@ -30,8 +30,17 @@ typedef struct sky_obs {
 	char *page_text;
 	unsigned char *png;    /* screenshot, may be NULL */
 	size_t png_len;
-	int settle_ms, snapshot_ms, screenshot_ms;
+	int settle_ms, snapshot_ms, tree_ms, state_ms, screenshot_ms;
 } sky_obs;
+
+/* Where a step's time went, in ms (the step's output "timings_ms"). */
+typedef struct sky_step_timing {
+	int settle, snapshot, tree, state, screenshot; /* observe */
+	int record;                                    /* artifacts */
+	int prompt, llm, parse;                        /* plan */
+	int act;
+	int total;
+} sky_step_timing;
 
 void sky_obs_free(sky_obs *o);
 
@@ -60,8 +69,7 @@ typedef struct sky_run {
 	/* current step */
 	sky_step_rec *step;
 	int next_order;           /* for v2: orders continue across goals */
-	/* timings of the current step, ms */
-	int t_observe, t_plan, t_llm, t_act;
+	sky_step_timing t;        /* timings of the current step */
 	char *last_error;         /* short text of the last failure */
 	json_t *recent_errors;    /* strings, newest last (max 5) */
 	int resumed;

@@ -47,7 +47,7 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 
 	int64_t t0 = sky_time_mono_ms();
 	rc = sky_llm_complete(r->llm, &req, r->deadline_ms, &res);
-	r->t_llm += (int)(sky_time_mono_ms() - t0);
+	r->t.llm += (int)(sky_time_mono_ms() - t0);
 	if (rc)
 		return sky_error_wrap(rc, "%s call failed", p->purpose);
 	sky_step_usage u = {res->usage.input_tokens, res->usage.output_tokens,

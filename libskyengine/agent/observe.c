@@ -129,6 +129,7 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 	int64_t t2 = sky_time_mono_ms();
 	o->snapshot_ms = (int)(t2 - t1);
 
+	int64_t t_tree = sky_time_mono_ms();
 	sky_page_render_options ro;
 	sky_page_tree *tree = NULL;
 	sky_page_render_options_init(&ro);
@@ -146,10 +147,12 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 			json_object_set_new(o->url_map, key, json_string(u));
 	}
 	sky_page_tree_free(tree);
+	o->tree_ms = (int)(sky_time_mono_ms() - t_tree);
 	o->url = sky_strdup(sky_json_str(o->snapshot, "url"));
 	o->title = sky_strdup(sky_json_str(o->snapshot, "title"));
 	o->page_text = sky_strdup(sky_json_str(o->snapshot, "text"));
 
+	int64_t t_state = sky_time_mono_ms();
 	if (b->page_state) {
 		rc = b->page_state(r->ctx, &text, &err);
 		if (take_json(rc, text, err, "page_state", &o->state) == 0)
@@ -158,6 +161,7 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 	}
 	if (!o->state)
 		o->state = json_object();
+	o->state_ms = (int)(sky_time_mono_ms() - t_state);
 
 	if (with_screenshot && b->screenshot) {
 		int64_t t3 = sky_time_mono_ms();

@@ -205,7 +205,7 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 				             r->task->task_id,
 				             sky_json_str(result, "message"));
 		}
-		r->t_act += (int)(sky_time_mono_ms() - t0);
+		r->t.act += (int)(sky_time_mono_ms() - t0);
 		int ok = json_is_true(json_object_get(result, "success"));
 		record_action(r, s, a, result, ok ? "completed" : "failed");
 		if (sky_agent_cancelled(r)) {
@@ -268,7 +268,12 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 		                     sky_error_last());
 		goto failed;
 	}
-	r->t_observe = (int)(sky_time_mono_ms() - t0);
+	r->t.settle = o->settle_ms;
+	r->t.snapshot = o->snapshot_ms;
+	r->t.tree = o->tree_ms;
+	r->t.state = o->state_ms;
+	r->t.screenshot = o->screenshot_ms;
+	int64_t t_rec = sky_time_mono_ms();
 	if (o->png)
 		sky_agent_artifact(r, SKY_ARTIFACT_SCREENSHOT_LLM,
 		                   "screenshot.jpg", o->png, o->png_len, 0);
@@ -277,6 +282,7 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 		                   "element_tree.txt", o->tree, strlen(o->tree),
 		                   1);
 
+	r->t.record = (int)(sky_time_mono_ms() - t_rec);
 	int64_t t1 = sky_time_mono_ms();
 	sky_planner_actions_input in = {0};
 	in.goal = goal;
@@ -290,7 +296,9 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	in.step.order = r->step->order;
 	in.step.retry_index = r->step->retry_index;
 	in.step.max_steps = r->max_steps;
-	if ((rc = sky_planner_render_actions(&in, &p))) {
+	rc = sky_planner_render_actions(&in, &p);
+	r->t.prompt = (int)(sky_time_mono_ms() - t1);
+	if (rc) {
 		sky_agent_note_error(r, "could not build the prompt: %s",
 		                     sky_error_last());
 		goto failed;
@@ -315,8 +323,9 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	pc.error_code_mapping = in.error_code_mapping;
 	pc.tabs = json_object_get(o->state, "tabs");
 	pc.totp_available = r->totp_available;
+	int64_t t2 = sky_time_mono_ms();
 	rc = sky_planner_parse_actions(answer, &pc, &pa);
-	r->t_plan = (int)(sky_time_mono_ms() - t1);
+	r->t.parse = (int)(sky_time_mono_ms() - t2);
 	if (rc) {
 		sky_agent_note_error(r, "the model's answer had no actions");
 		goto failed;
@@ -336,6 +345,7 @@ failed:
 	free(s->reason);
 	s->reason = sky_strdup(r->last_error);
 out:
+	r->t.total = (int)(sky_time_mono_ms() - t0);
 	sky_planner_actions_free(pa);
 	free(answer);
 	sky_planner_prompt_free(p);
@@ -363,10 +373,16 @@ static void finish_step(sky_run *r, step_state *s, const sky_v1_goal *g)
 	json_object_set_new(out, "url", sky_json_str_or_null(r->last_url));
 	if (g->big_goal)
 		json_object_set_new(out, "mini_goal", json_string(g->goal));
-	json_object_set_new(out, "timings_ms",
-	                    json_pack("{s:i, s:i, s:i, s:i}", "observe",
-	                              r->t_observe, "plan", r->t_plan, "llm",
-	                              r->t_llm, "act", r->t_act));
+	const sky_step_timing *t = &r->t;
+	json_object_set_new(
+		out, "timings_ms",
+		json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, "
+		          "s:i}",
+		          "settle", t->settle, "snapshot", t->snapshot, "tree",
+		          t->tree, "state", t->state, "screenshot",
+		          t->screenshot, "record", t->record, "prompt",
+		          t->prompt, "llm", t->llm, "parse", t->parse, "act",
+		          t->act, "total", t->total));
 	char *txt = sky_json_dumps(out);
 	char *clean = sky_redact(txt);
 	sky_store_step_set_output(r->e->store, r->step->step_id,
@@ -409,7 +425,7 @@ static int new_step(sky_run *r, int order, int retry)
 	                               retry, &r->step);
 	if (rc)
 		return rc;
-	r->t_observe = r->t_plan = r->t_llm = r->t_act = 0;
+	memset(&r->t, 0, sizeof r->t);
 	if ((rc = set_step(r, SKY_STEP_RUNNING)))
 		return rc;
 	if (r->pending.input_tokens || r->pending.output_tokens) {

@@ -214,6 +214,7 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	e->rctx.data_dir = e->data_dir;
 	e->rctx.url_key = e->url_key;
 	pthread_mutex_init(&e->prov_lock, NULL);
+	pthread_mutex_init(&e->key_lock, NULL);
 	pthread_cond_init(&e->webhook_cond, NULL);
 	sky_host_set_config(e->config_json, e->data_dir);
 	if ((rc = sky_http_shared_acquire(e->config_json, &e->http)))
@@ -243,6 +244,9 @@ void sky_engine_free(sky_engine *e)
 		pthread_cond_destroy(&e->changed);
 		pthread_cond_destroy(&e->work);
 		pthread_mutex_destroy(&e->prov_lock);
+		pthread_mutex_destroy(&e->key_lock);
+		for (int i = 0; i < SKY_KEY_CACHE; i++)
+			free(e->key_cache[i].org);
 		pthread_cond_destroy(&e->webhook_cond);
 	}
 	sky_plugins_free(e->plugins);

@@ -28,6 +28,15 @@ typedef struct sky_subscriber {
 	void *ud;
 } sky_subscriber;
 
+/* Verified API keys (by SHA-256), so that a GET does not hit the store
+ * for its key: positive answers only, for a minute. */
+#define SKY_KEY_CACHE 64
+typedef struct sky_key_cache_entry {
+	char sha256[65];
+	char *org;
+	int64_t until_ms; /* monotonic */
+} sky_key_cache_entry;
+
 /* Tunables of the agent, from config "agent": {...}. */
 typedef struct sky_agent_config {
 	int run_timeout_s;       /* whole run; 0: 1800 */
@@ -81,6 +90,8 @@ struct sky_engine {
 	int n_resume;
 	int lock_fd;               /* flock on the data dir while executing */
 	int started;               /* runtime initialised (engine.c) */
+	pthread_mutex_t key_lock;
+	sky_key_cache_entry key_cache[SKY_KEY_CACHE];
 
 	/* Providers, created on first use (engine/providers.c). */
 	pthread_mutex_t prov_lock;

@@ -75,6 +75,19 @@ int sky_api_key_verify(sky_engine *e, const char *key, char **org,
 	 * matches a real key cannot be timed; the stored hash is compared
 	 * in constant time once more for good measure. */
 	sky_sha256_hex(key, strlen(key), hex);
+	int64_t now = sky_time_mono_ms();
+	pthread_mutex_lock(&e->key_lock);
+	for (int i = 0; i < SKY_KEY_CACHE; i++) {
+		sky_key_cache_entry *c = &e->key_cache[i];
+		if (c->org && c->until_ms > now &&
+		    sky_ct_equal(c->sha256, 64, hex, 64)) {
+			if (org)
+				*org = sky_strdup(c->org);
+			pthread_mutex_unlock(&e->key_lock);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&e->key_lock);
 	int rc = sky_store_apikey_find(e->store, hex, &rec);
 	if (rc || !rec ||
 	    !sky_ct_equal(rec->key_sha256, strlen(rec->key_sha256), hex,
@@ -90,6 +103,16 @@ int sky_api_key_verify(sky_engine *e, const char *key, char **org,
 	}
 	if (org)
 		*org = sky_strdup(rec->organization_id);
+	/* Remember it; the slot is picked by the hash, a collision just
+	 * replaces an older entry. */
+	pthread_mutex_lock(&e->key_lock);
+	sky_key_cache_entry *c = &e->key_cache[(unsigned char)hex[0] * 7 %
+	                                       SKY_KEY_CACHE];
+	free(c->org);
+	memcpy(c->sha256, hex, sizeof c->sha256);
+	c->org = sky_strdup(rec->organization_id);
+	c->until_ms = now + 60000;
+	pthread_mutex_unlock(&e->key_lock);
 	sky_apikey_rec_free(rec);
 	return 0;
 }

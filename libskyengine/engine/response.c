@@ -88,19 +88,31 @@ static const char *basename_of(const char *path)
 	return s ? s + 1 : path;
 }
 
-static json_t *downloaded_files(const sky_response_ctx *c,
-                                const sky_task_rec *t)
+/* All of a run's artifacts, read once per response (NULL when none). */
+static sky_artifact_list *artifacts_of(const sky_response_ctx *c,
+                                       const sky_task_rec *t)
 {
 	sky_artifact_list *l = NULL;
-	if (sky_store_artifact_list(c->store, t->task_id, SKY_ARTIFACT_DOWNLOAD,
-	                            &l) ||
-	    !l || !l->count) {
+	if (sky_store_artifact_list(c->store, t->task_id, NULL, &l)) {
 		sky_artifact_list_free(l);
-		return json_null();
+		return NULL;
 	}
+	return l;
+}
+
+static int is_kind(const sky_artifact_rec *a, const char *kind)
+{
+	return !strcmp(a->kind, kind);
+}
+
+static json_t *downloaded_files(const sky_response_ctx *c,
+                                const sky_artifact_list *l)
+{
 	json_t *arr = json_array();
-	for (size_t i = 0; i < l->count; i++) {
+	for (size_t i = 0; l && i < l->count; i++) {
 		const sky_artifact_rec *a = &l->items[i];
+		if (!is_kind(a, SKY_ARTIFACT_DOWNLOAD))
+			continue;
 		char *url = sky_response_artifact_url(c, a);
 		json_array_append_new(
 			arr,
@@ -112,32 +124,35 @@ static json_t *downloaded_files(const sky_response_ctx *c,
 			          a->artifact_id));
 		free(url);
 	}
-	sky_artifact_list_free(l);
+	if (!json_array_size(arr)) {
+		json_decref(arr);
+		return json_null();
+	}
 	return arr;
 }
 
-/* The last three action screenshots, newest first. */
+/* The last three screenshots, newest first. */
 static json_t *screenshot_urls(const sky_response_ctx *c,
-                               const sky_task_rec *t)
+                               const sky_artifact_list *l)
 {
-	sky_artifact_list *l = NULL;
-	if (sky_store_artifact_list(c->store, t->task_id,
-	                            SKY_ARTIFACT_SCREENSHOT_ACTION, &l) ||
-	    !l || !l->count) {
-		sky_artifact_list_free(l);
-		return json_null();
-	}
 	json_t *arr = json_array();
-	for (size_t i = l->count; i-- > 0 && json_array_size(arr) < 3;) {
+	for (size_t i = l ? l->count : 0; i-- > 0 && json_array_size(arr) < 3;) {
+		if (!is_kind(&l->items[i], SKY_ARTIFACT_SCREENSHOT_ACTION) &&
+		    !is_kind(&l->items[i], SKY_ARTIFACT_SCREENSHOT_LLM))
+			continue;
 		char *url = sky_response_artifact_url(c, &l->items[i]);
 		json_array_append_new(arr, sky_json_str_or_null(url));
 		free(url);
 	}
-	sky_artifact_list_free(l);
+	if (!json_array_size(arr)) {
+		json_decref(arr);
+		return json_null();
+	}
 	return arr;
 }
 
-static json_t *recording_url(const sky_response_ctx *c, const sky_task_rec *t)
+static json_t *recording_url(const sky_response_ctx *c, const sky_task_rec *t,
+                             const sky_artifact_list *l)
 {
 	if (c->public_url) {
 		char *path = sky_asprintf("/runs/%s/recording", t->task_id);
@@ -147,16 +162,16 @@ static json_t *recording_url(const sky_response_ctx *c, const sky_task_rec *t)
 		free(url);
 		return v;
 	}
-	sky_artifact_list *l = NULL;
 	json_t *v = json_null();
-	if (!sky_store_artifact_list(c->store, t->task_id,
-	                             SKY_ARTIFACT_RECORDING, &l) &&
-	    l && l->count) {
-		char *url = sky_response_artifact_url(c, &l->items[l->count - 1]);
+	for (size_t i = l ? l->count : 0; i-- > 0;) {
+		if (!is_kind(&l->items[i], SKY_ARTIFACT_RECORDING))
+			continue;
+		char *url = sky_response_artifact_url(c, &l->items[i]);
+		json_decref(v);
 		v = sky_json_str_or_null(url);
 		free(url);
+		break;
 	}
-	sky_artifact_list_free(l);
 	return v;
 }
 
@@ -174,15 +189,16 @@ static json_t *app_url(const sky_response_ctx *c, const sky_task_rec *t)
 
 json_t *sky_response_run(const sky_response_ctx *c, const sky_task_rec *t)
 {
+	sky_artifact_list *arts = artifacts_of(c, t);
 	json_t *o = json_object();
 	json_object_set_new(o, "run_id", json_string(t->task_id));
 	json_object_set_new(o, "status",
 	                    json_string(sky_task_status_name(t->status)));
 	json_object_set_new(o, "output", col(t->output));
-	json_object_set_new(o, "downloaded_files", downloaded_files(c, t));
-	json_object_set_new(o, "recording_url", recording_url(c, t));
+	json_object_set_new(o, "downloaded_files", downloaded_files(c, arts));
+	json_object_set_new(o, "recording_url", recording_url(c, t, arts));
 	json_object_set_new(o, "recording_archived", json_false());
-	json_object_set_new(o, "screenshot_urls", screenshot_urls(c, t));
+	json_object_set_new(o, "screenshot_urls", screenshot_urls(c, arts));
 	json_object_set_new(o, "failure_reason",
 	                    sky_json_str_or_null(t->failure_reason));
 	json_object_set_new(o, "created_at", ts(t->created_at));
@@ -206,11 +222,13 @@ json_t *sky_response_run(const sky_response_ctx *c, const sky_task_rec *t)
 	/* Ours, beyond the contract: what proxy the run really used (issue
 	 * 8: a location that could not be applied is said, not hidden). */
 	json_object_set_new(o, "proxy_applied", col(t->proxy_applied));
+	sky_artifact_list_free(arts);
 	return o;
 }
 
 json_t *sky_response_task(const sky_response_ctx *c, const sky_task_rec *t)
 {
+	sky_artifact_list *arts = artifacts_of(c, t);
 	json_t *req = json_object();
 	json_object_set_new(req, "title", sky_json_str_or_null(t->title));
 	json_object_set_new(req, "url", sky_json_str_or_null(t->url));
@@ -261,12 +279,14 @@ json_t *sky_response_task(const sky_response_ctx *c, const sky_task_rec *t)
 	json_object_set_new(o, "created_at", ts(t->created_at));
 	json_object_set_new(o, "modified_at", ts(t->modified_at));
 	json_object_set_new(o, "extracted_information", col(t->output));
-	json_object_set_new(o, "action_screenshot_urls", screenshot_urls(c, t));
+	json_object_set_new(o, "action_screenshot_urls",
+	                    screenshot_urls(c, arts));
 	json_object_set_new(o, "screenshot_url", json_null());
-	json_object_set_new(o, "recording_url", recording_url(c, t));
+	json_object_set_new(o, "recording_url", recording_url(c, t, arts));
 	json_object_set_new(o, "recording_archived", json_false());
 	json_object_set_new(o, "browser_console_log_url", json_null());
-	json_t *files = downloaded_files(c, t);
+	json_t *files = downloaded_files(c, arts);
+	sky_artifact_list_free(arts);
 	json_t *file_urls = json_null();
 	if (json_is_array(files)) {
 		size_t i;

@@ -102,7 +102,7 @@ void sky__engine_emit(sky_engine *e, sky_event_type type, const char *run_id,
 	int n;
 	pthread_mutex_lock(&e->lock);
 	n = e->n_subs < 16 ? e->n_subs : 16;
-	if (n) /* subs is NULL before the first subscription */
+	if (n)
 		memcpy(local, e->subs, (size_t)n * sizeof *local);
 	pthread_mutex_unlock(&e->lock);
 	sky_event ev = {1, type, run_id, status, order, retry, json};

@@ -1101,8 +1101,9 @@ int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
 		                "screenshot format must be png or jpeg");
 	}
 	params = json_pack("{s:s}", "format", fmt);
+	int jpeg = !strcmp(fmt, "jpeg"); /* fmt lives in opts */
 	json_decref(opts);
-	if (!strcmp(fmt, "jpeg"))
+	if (jpeg)
 		json_object_set_new(params, "quality",
 		                    json_integer(quality < 1     ? 1
 		                                 : quality > 100 ? 100

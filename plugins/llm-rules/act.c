@@ -245,7 +245,6 @@ static int plan_verb_control(state *s, decision *d)
 			for (size_t w = 0; NAMES[k].words[w]; w++)
 				cands[nc++] = NAMES[k].words[w];
 			for (size_t c = 0; c < nc; c++) {
-				double sc = 0;
 				const sky_rules_el *e = NULL;
 				for (size_t j = 0; j < s->p.nels && !e; j++) {
 					const sky_rules_el *x = &s->p.els[j];
@@ -256,7 +255,6 @@ static int plan_verb_control(state *s, decision *d)
 					        cands[c]))
 						e = x;
 				}
-				(void)sc;
 				if (!e || sky_rules__history_clicked(
 				              s->history, &s->p, cands[c]))
 					continue;

@@ -130,6 +130,8 @@ static int word_at(const reader *r, size_t p, const char *word)
 	       (p + l == r->len || !is_word_byte((unsigned char)r->w[p + l]));
 }
 
+static int verb_at(const reader *r, size_t p, size_t *vlen);
+
 /* Where a value starting at `from` ends: a sentence end (". " not after
  * an initial, ";", "!", "?", newline) before `limit`. */
 static size_t value_end(const reader *r, size_t from, size_t limit,
@@ -151,7 +153,14 @@ static size_t value_end(const reader *r, size_t from, size_t limit,
 			}
 			if ((c == ',' || and_) &&
 			    (word_at(r, j, "my") || word_at(r, j, "our") ||
-			     word_at(r, j, "the") || word_at(r, j, "i")))
+			     word_at(r, j, "the") || word_at(r, j, "i") ||
+			     word_at(r, j, "then")))
+				return i;
+			/* "x@y.com and set ...": a one-word value ends where
+			 * the next instruction starts */
+			size_t vl;
+			if (and_ && !memchr(r->w + from, ' ', i - from) &&
+			    verb_at(r, j, &vl) >= 0)
 				return i;
 		}
 		if (stop_at_comma && c == ',')
@@ -169,8 +178,10 @@ static size_t value_end(const reader *r, size_t from, size_t limit,
 	return limit;
 }
 
-static void add_fact_span(reader *r, size_t ks, size_t ke, size_t vs, size_t ve)
+/* Add key/value from spans of the goal; 1 if a fact was added. */
+static int add_fact_span(reader *r, size_t ks, size_t ke, size_t vs, size_t ve)
 {
+	int added = 0;
 	char *key = sky_rules__clean_value(r->orig + ks, ke - ks);
 	char *val = sky_rules__clean_value(r->orig + vs, ve - vs);
 	strip_conjunction(val);
@@ -181,10 +192,13 @@ static void add_fact_span(reader *r, size_t ks, size_t ke, size_t vs, size_t ve)
 		free(val);
 		val = v2;
 	}
-	if (*key && *val && strlen(val) < 2000)
+	if (*key && *val && strlen(val) < 2000) {
 		sky_rules__goal_add_fact(r->g, key, val, 0);
+		added = 1;
+	}
 	free(key);
 	free(val);
+	return added;
 }
 
 /* ---- JSON objects and the payload ---------------------------------------- */
@@ -461,8 +475,8 @@ static void read_colon_pairs(reader *r)
 		size_t ve = value_end(r, vs, limit, 0);
 		if (any_used(r, vs, ve))
 			continue;
-		add_fact_span(r, ks[k], ke[k], vs, ve);
-		mark(r, ks[k], ve);
+		if (add_fact_span(r, ks[k], ke[k], vs, ve))
+			mark(r, ks[k], ve);
 	}
 }
 
@@ -814,8 +828,27 @@ static void read_clause(reader *r, size_t a, size_t b)
 	while (p < b) {
 		size_t vlen;
 		int vi = r->used[p] ? -1 : verb_at(r, p, &vlen);
-		if (vi < 0)
-			return;
+		if (vi < 0) {
+			/* facts first ("my email is x and set ..."): go on at
+			 * the next ", <verb>", "and <verb>" or "then <verb>" */
+			size_t q = p;
+			for (q = p + 1; q < b; q++) {
+				size_t k, vl;
+				if (r->w[q] != ' ' && r->w[q] != ',')
+					continue;
+				k = skip_fillers(r, q, b);
+				if (k > q + 1 && !r->used[k] &&
+				    verb_at(r, k, &vl) >= 0 &&
+				    (r->w[q] == ',' ||
+				     word_at(r, q + 1, "and") ||
+				     word_at(r, q + 1, "then")))
+					break;
+			}
+			if (q >= b)
+				return;
+			p = skip_fillers(r, q, b);
+			continue;
+		}
 		size_t from = p + vlen;
 		/* the next "and <verb>" or ", <verb>" ends this intent */
 		size_t next = b;

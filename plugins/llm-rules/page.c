@@ -484,14 +484,7 @@ const sky_rules_el *sky_rules__page_find(const sky_rules_page *p,
 /* The sentence of `text` around the first phrase found; malloc'd. */
 static char *sentence_with(const char *text, const char *phrase)
 {
-	char *plain = sky_rules__plain(phrase);
-	size_t tl = strlen(text);
-	/* find the phrase case-insensitively in the raw text */
-	const char *hit = NULL;
-	for (const char *t = text; *t && !hit; t++)
-		if (!strncasecmp(t, phrase, strlen(phrase)))
-			hit = t;
-	free(plain);
+	const char *hit = strcasestr(text, phrase);
 	if (!hit)
 		return NULL;
 	const char *a = hit, *b = hit;
@@ -506,7 +499,6 @@ static char *sentence_with(const char *text, const char *phrase)
 	size_t n = (size_t)(b - a);
 	if (n > 240)
 		n = 240;
-	(void)tl;
 	char *s = sky_rules__strndup(a, n);
 	char *q = sky_rules__squash(s);
 	free(s);

@@ -761,9 +761,9 @@ int sky_rules__parse_date(const char *s, char out[11])
 	}
 	if (!valid_date(y, m, d))
 		return -1;
-	/* Bounded for the compiler; valid_date() already checked them. */
+	/* valid_date() bounds the parts: the text fits in 11 bytes */
 	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u,
-	         (unsigned)m % 100u, (unsigned)d % 100u);
+	         (unsigned)m % 13u, (unsigned)d % 32u);
 	return 0;
 }
 

@@ -55,7 +55,7 @@ int skytest_server_start(skytest_server *s, const char *data_dir,
 		_exit(127);
 	}
 	free(bin);
-	for (int i = 0; i < 300 && s->pid > 0; i++) {
+	for (int i = 0; i < 1200 && s->pid > 0; i++) { /* 60 s */
 		char *p = sky_read_file(port_file, NULL);
 		if (p && atoi(p) > 0) {
 			s->port = atoi(p);

@@ -2,6 +2,7 @@
  * and asked every purpose with request contexts built like the engine's
  * (internals §5) around hand-written snapshots (internals §1). */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -1270,6 +1271,63 @@ START_TEST(cookie_banner_and_aria_dropdown)
 }
 END_TEST
 
+/* Several workers share one instance: answers are the same as alone. */
+typedef struct worker {
+	const char *ctx;
+	char *answers[20];
+} worker;
+
+static void *worker_main(void *arg)
+{
+	worker *w = arg;
+	for (int i = 0; i < 20; i++) {
+		sky_llm_request req = {.version = SKY_LLM_REQUEST_VERSION};
+		sky_llm_response resp = {0};
+		char *err = NULL;
+		req.purpose = "extract-actions";
+		req.context_json = w->ctx;
+		if (rules->complete(inst, &req, &resp, &err) == 0)
+			w->answers[i] = resp.text;
+		free(resp.model);
+		free(resp.finish_reason);
+		free(err);
+	}
+	return NULL;
+}
+
+START_TEST(concurrent_calls_agree)
+{
+	json_t *a = context("extract-actions", DEMO_GOAL, job_page());
+	json_t *b = context(
+	    "extract-actions", "Click Download invoice.",
+	    snapshot("http://127.0.0.1:9/i/", "Invoice",
+	             roots(link("1", "x.pdf", "Download invoice"), NULL)));
+	char *ta = json_dumps(a, JSON_COMPACT),
+	     *tb = json_dumps(b, JSON_COMPACT);
+	char *alone_a = ask_text(a), *alone_b = ask_text(b);
+	worker ws[4] = {{ta, {0}}, {tb, {0}}, {ta, {0}}, {tb, {0}}};
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(
+		    pthread_create(&th[i], NULL, worker_main, &ws[i]), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < 4; i++)
+		for (int k = 0; k < 20; k++) {
+			ck_assert_ptr_nonnull(ws[i].answers[k]);
+			ck_assert_str_eq(ws[i].answers[k],
+			                 i % 2 ? alone_b : alone_a);
+			free(ws[i].answers[k]);
+		}
+	free(alone_a);
+	free(alone_b);
+	free(ta);
+	free(tb);
+	json_decref(a);
+	json_decref(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("rules");
@@ -1293,6 +1351,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, rejected_submission_stops_with_the_message);
 	tcase_add_test(tc, text_runs_label_fields);
 	tcase_add_test(tc, cookie_banner_and_aria_dropdown);
+	tcase_add_test(tc, concurrent_calls_agree);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -390,6 +390,27 @@ START_TEST(intents_and_targets)
 	ck_assert_ptr_null(sky_rules__goal_final(&g));
 	sky_rules__goal_free(&g);
 
+	/* facts before the verbs of a clause do not hide them */
+	g = parse("Apply now. my email is b@x.com and set the city to Paris, "
+	          "then click Submit.",
+	          NULL);
+	has_fact(&g, "email", "b@x.com");
+	has_fact(&g, "the city", "Paris");
+	ck_assert_uint_eq(g.nintents, 3);
+	ck_assert_int_eq(g.intents[2].kind, SKY_RULES_I_CLICK);
+	ck_assert_str_eq(g.intents[2].target, "Submit");
+	sky_rules__goal_free(&g);
+	g = parse("Sign up with email: a@b.co, then open the Dashboard", NULL);
+	has_fact(&g, "email", "a@b.co");
+	ck_assert_uint_eq(g.nintents, 2);
+	ck_assert_str_eq(g.intents[1].target, "Dashboard");
+	sky_rules__goal_free(&g);
+	/* a lead-in ending in ':' keeps its verb */
+	g = parse("Register for the conference: name: Ken Thompson", NULL);
+	ck_assert_uint_eq(g.nintents, 1);
+	ck_assert_int_eq(g.intents[0].kind, SKY_RULES_I_SUBMIT);
+	sky_rules__goal_free(&g);
+
 	g = parse("Go to https://example.org/jobs and apply.", NULL);
 	ck_assert_str_eq(g.url, "https://example.org/jobs");
 	sky_rules__goal_free(&g);

@@ -283,7 +283,7 @@ START_TEST(cancel_rules_and_events)
 	sky_free(out);
 
 	sky_engine_unsubscribe(eng, sub);
-	submit_ok("{\"prompt\":\"q\"}", NULL);
+	json_decref(submit_ok("{\"prompt\":\"q\"}", NULL));
 	ck_assert_int_eq(events_seen, 2); /* unsubscribed: not counted */
 	json_decref(r);
 }

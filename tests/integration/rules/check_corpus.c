@@ -1,8 +1,9 @@
 /*
  * The offline planner on the site corpus (tests/sites): every site is
  * served by the grading server, driven in real Chromium through the CDP
- * plugin, planned by llm-rules through the engine's own prompt rendering
- * and answer parsing, and graded by what the site's server received.
+ * plugin, planned by llm-rules through the engine's own prompt rendering,
+ * LLM layer and answer parsing, and graded by what the site's server
+ * received.
  *
  * The engine's agent loop (issue 6) is not on main yet, so this file has a
  * minimal one: observe (settle, snapshot, element tree), plan (render,
@@ -22,20 +23,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "llm/llm.h"
 #include "page/page.h"
 #include "planner/planner.h"
 #include "plugin/loader.h"
 #include "sites.h"
 #include "skybrowser.h"
 #include "skytest.h"
+#include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/str.h"
 
 static skytest_sites *sites;
 static sky_plugins *plugins;
-static const sky_llm_provider *rules;
-static void *llm;
+static sky_llm *llm;
 static void *browser;
 
 typedef struct outcome {
@@ -59,23 +61,21 @@ typedef struct run {
 
 /* ---- model calls ------------------------------------------------------------- */
 
+/* Through the engine's LLM layer (libskyengine/llm), as a run does. */
 static char *ask(const sky_planner_prompt *p)
 {
 	sky_llm_request req = {.version = SKY_LLM_REQUEST_VERSION};
-	sky_llm_response resp = {0};
-	char *err = NULL;
+	sky_llm_result *res = NULL;
 	req.purpose = p->purpose;
 	req.prompt = p->text;
 	req.context_json = p->context_json;
 	req.response_schema_json = p->response_schema_json;
-	if (rules->complete(llm, &req, &resp, &err)) {
-		char *m = sky_asprintf("{\"error\": \"%s\"}", err ? err : "?");
-		free(err);
-		return m;
-	}
-	free(resp.model);
-	free(resp.finish_reason);
-	return resp.text;
+	req.step_order = -1;
+	if (sky_llm_complete(llm, &req, 0, &res))
+		return sky_asprintf("{\"error\": \"%s\"}", sky_error_last());
+	char *text = sky_strdup(res->text);
+	sky_llm_result_free(res);
+	return text;
 }
 
 /* ---- observing ------------------------------------------------------------------ */
@@ -574,9 +574,8 @@ START_TEST(corpus)
 	ck_assert_msg(sites != NULL, "%s", err ? err : "");
 	free(root);
 	ck_assert_int_eq(sky_plugins_new(NULL, &plugins), 0);
-	rules = sky_plugins_llm(plugins, "rules");
-	ck_assert_ptr_nonnull(rules);
-	ck_assert_int_eq(rules->create("{}", &llm, &err), 0);
+	ck_assert_msg(sky_llm_open(plugins, "rules", NULL, &llm) == 0, "%s",
+	              sky_error_last());
 	browser = skyb_browser(NULL);
 
 	size_t n = skytest_sites_count(sites), ran = 0, passed = 0;
@@ -615,7 +614,7 @@ START_TEST(corpus)
 	printf("corpus: %zu/%zu sites passed (%.0f%%)\n", passed, ran,
 	       ran ? 100.0 * (double)passed / (double)ran : 0.0);
 	skyb_provider()->destroy(browser);
-	rules->destroy(llm);
+	sky_llm_close(llm);
 	sky_plugins_free(plugins);
 	skytest_sites_stop(sites);
 	ck_assert_msg(passed == ran, "failed sites:\n%s",
@@ -670,9 +669,8 @@ START_TEST(heldout)
 	char *err = NULL;
 	skyb_site *site = skyb_site_start();
 	ck_assert_int_eq(sky_plugins_new(NULL, &plugins), 0);
-	rules = sky_plugins_llm(plugins, "rules");
-	ck_assert_ptr_nonnull(rules);
-	ck_assert_int_eq(rules->create("{}", &llm, &err), 0);
+	ck_assert_msg(sky_llm_open(plugins, "rules", NULL, &llm) == 0, "%s",
+	              sky_error_last());
 	browser = skyb_browser(NULL);
 	size_t n = sizeof HELDOUT / sizeof HELDOUT[0], passed = 0;
 	sky_buf regressions = {0};
@@ -738,7 +736,7 @@ START_TEST(heldout)
 	}
 	printf("held-out: %zu/%zu pages passed\n", passed, n);
 	skyb_provider()->destroy(browser);
-	rules->destroy(llm);
+	sky_llm_close(llm);
 	sky_plugins_free(plugins);
 	skyb_site_stop(site);
 	ck_assert_msg(!regressions.len, "held-out pages failed:\n%s",
