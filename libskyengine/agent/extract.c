@@ -85,6 +85,7 @@ int sky_agent_check_goal(sky_run *r, const char *goal, sky_obs *o,
 	in.navigation_payload = json_is_null(r->payload) ? NULL : r->payload;
 	in.error_code_mapping = json_is_null(r->mapping) ? NULL : r->mapping;
 	in.history = r->history;
+	in.totp_available = r->totp_available;
 	sky_agent_page_input(o, &in.page);
 	if (sky_planner_render_check(&in, &p) ||
 	    sky_agent_llm(r, p, o, &answer) ||

@@ -22,6 +22,7 @@ static void run_free(sky_run *r)
 {
 	if (r->ctx)
 		r->bvt->context_close(r->ctx);
+	sky_agent_secrets_release(r);
 	json_decref(r->payload);
 	json_decref(r->schema);
 	json_decref(r->mapping);
@@ -114,10 +115,13 @@ static json_t *proxy_for(sky_run *r)
 			applied = json_pack("{s:b, s:s, s:O}", "applied", 1,
 			                    "mode", "provider", "location", loc);
 		} else {
-			const char *why = !vt ? "no proxy provider is configured"
-			                      : err ? err
-			                            : "the proxy provider has no "
-			                              "proxy for this location";
+			/* A provider that failed to start says why. */
+			const char *why =
+				err ? err
+				: rc && sky_error_last() ? sky_error_last()
+				: !vt ? "no proxy provider is configured"
+				      : "the proxy provider has no proxy for "
+				        "this location";
 			applied = json_pack("{s:b, s:O, s:s}", "applied", 0,
 			                    "location", loc, "reason", why);
 			sky_log_warn("agent", "run %s: proxy_location not "
@@ -310,6 +314,7 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 	int rc;
 
 	init_run(&r, e, t);
+	sky_agent_secrets_collect(&r);
 	if (!r.run_dir || !r.download_dir ||
 	    sky_mkdir_p(r.download_dir)) {
 		set_final(&r, SKY_TASK_FAILED, "could not create the run's "

@@ -70,8 +70,12 @@ static void record_action(sky_run *r, step_state *s, const json_t *action,
                           const json_t *result, const char *status)
 {
 	char *aj = sky_json_dumps(action), *rj = sky_json_dumps(result);
-	sky_store_action_append(r->e->store, r->step->step_id, aj, rj, status,
-	                        NULL);
+	/* A typed password is a secret in the store as in the log. */
+	char *caj = sky_redact(aj), *crj = sky_redact(rj);
+	sky_store_action_append(r->e->store, r->step->step_id,
+	                        caj ? caj : aj, crj ? crj : rj, status, NULL);
+	free(caj);
+	free(crj);
 	json_array_append_new(s->pairs, json_pack("[O,[O]]", action, result));
 	json_array_append_new(s->hist_actions,
 	                      json_pack("{s:O, s:O}", "action", action,

@@ -447,6 +447,8 @@ int sky_planner_render_check(const sky_planner_check_input *in,
 		return rc;
 	}
 	json_object_set_new(ctx, "history", history_context(in->history));
+	json_object_set_new(ctx, "totp_available",
+	                    json_boolean(in->totp_available));
 	char *now = now_text(in->now);
 	ctx_str(ctx, "now", now);
 
