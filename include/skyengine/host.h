@@ -138,6 +138,15 @@ SKY_API int sky_workflow_run(sky_engine *engine, const char *body_json,
                              const sky_submit_options *opts, char **out_json,
                              int *http_status);
 
+/*
+ * Create an organization (a tenant: its runs, steps, artifacts and keys
+ * are invisible to every other organization). *organization_id ("o_…")
+ * is freed with sky_free(); give it to sky_api_key_add() to make a key
+ * for it. `name` may be NULL.
+ */
+SKY_API int sky_organization_create(sky_engine *engine, const char *name,
+                                    char **organization_id);
+
 SKY_END_DECLS
 
 #endif

@@ -79,6 +79,9 @@ typedef struct sky_run {
 	int resume_retry;         /* retry index of the first step after a
 	                             resume */
 	sky_step_usage pending;   /* usage of calls made outside a step */
+	int browser_lost;         /* a browser call failed with
+	                             SKY_EBROWSER: check before a retry */
+	json_t *secrets;          /* registered for the run (secrets.c) */
 } sky_run;
 
 /* Outcome of a v1 loop (also a v2 mini-goal). */
@@ -104,6 +107,17 @@ typedef struct sky_v1_goal {
 sky_v1_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason);
 /* Runs the v2 planning loop. */
 sky_v1_result sky_agent_v2(sky_run *r, char **reason);
+
+/* run.c: when the run's browser is gone (Chromium killed or crashed),
+ * close its context and open a new one (the plugin relaunches the
+ * browser) at the last page the run reached. 0 when the context was
+ * alive or was reopened; else a code and *why (malloc'd). */
+int sky_agent_reopen_if_lost(sky_run *r, char **why);
+
+/* secrets.c: credentials in the run's payload and goal are registered
+ * secrets while it executes (collect after init, release at the end). */
+void sky_agent_secrets_collect(sky_run *r);
+void sky_agent_secrets_release(sky_run *r);
 
 /* observe.c */
 int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out);

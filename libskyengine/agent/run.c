@@ -33,6 +33,7 @@ static void run_free(sky_run *r)
 	leave_session(r);
 	if (r->ctx)
 		r->bvt->context_close(r->ctx);
+	sky_agent_secrets_release(r);
 	json_decref(r->payload);
 	json_decref(r->schema);
 	json_decref(r->mapping);
@@ -185,6 +186,35 @@ static int navigate(sky_run *r, const char *url, char **why)
 	return rc;
 }
 
+int sky_agent_reopen_if_lost(sky_run *r, char **why)
+{
+	char *state = NULL, *err = NULL;
+	*why = NULL;
+	if (!r->browser_lost)
+		return 0;
+	r->browser_lost = 0;
+	/* Only a dead browser is worth a new one; a failed click is not. */
+	int rc = r->ctx ? r->bvt->page_state(r->ctx, &state, &err)
+	                : SKY_EBROWSER;
+	free(state);
+	free(err);
+	if (rc != SKY_EBROWSER)
+		return 0;
+	sky_log_warn("agent", "run %s: the browser is gone; reopening at %s",
+	             r->task->task_id, r->last_url ? r->last_url : "the start");
+	if (r->ctx)
+		r->bvt->context_close(r->ctx);
+	r->ctx = NULL;
+	if ((rc = open_context(r))) {
+		*why = sky_strdup(sky_error_last());
+		return rc;
+	}
+	const char *start = r->last_url ? r->last_url : r->task->url;
+	if (start && (rc = navigate(r, start, why)))
+		return rc;
+	return 0;
+}
+
 /* Rebuild state from the steps a crash left behind. Returns -1 when the
  * run was interrupted too often and must fail. */
 static int resume_state(sky_run *r)
@@ -288,6 +318,7 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 	int rc;
 
 	init_run(&r, e, t);
+	sky_agent_secrets_collect(&r);
 	if (!r.run_dir || !r.download_dir ||
 	    sky_mkdir_p(r.download_dir)) {
 		set_final(&r, SKY_TASK_FAILED, "could not create the run's "

@@ -70,8 +70,12 @@ static void record_action(sky_run *r, step_state *s, const json_t *action,
                           const json_t *result, const char *status)
 {
 	char *aj = sky_json_dumps(action), *rj = sky_json_dumps(result);
-	sky_store_action_append(r->e->store, r->step->step_id, aj, rj, status,
-	                        NULL);
+	/* A typed password is a secret in the store as in the log. */
+	char *caj = sky_redact(aj), *crj = sky_redact(rj);
+	sky_store_action_append(r->e->store, r->step->step_id,
+	                        caj ? caj : aj, crj ? crj : rj, status, NULL);
+	free(caj);
+	free(crj);
 	json_array_append_new(s->pairs, json_pack("[O,[O]]", action, result));
 	json_array_append_new(s->hist_actions,
 	                      json_pack("{s:O, s:O}", "action", action,
@@ -199,6 +203,7 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 			json_decref(value);
 		} else {
 			int rc = sky_agent_act(r, a, o, &result);
+			r->browser_lost |= rc == SKY_EBROWSER;
 			if (rc == SKY_EBROWSER)
 				sky_log_warn("agent", "run %s: browser error: %s",
 				             r->task->task_id,
@@ -262,6 +267,7 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	int rc;
 
 	if ((rc = sky_agent_observe(r, r->e->agent.screenshots, &o))) {
+		r->browser_lost |= rc == SKY_EBROWSER;
 		sky_agent_note_error(r, "could not read the page: %s",
 		                     sky_error_last());
 		goto failed;
@@ -550,6 +556,16 @@ sky_v1_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 					"Max retries per step (%d) exceeded. "
 					"Possible failure reasons: %s",
 					r->max_retries, why);
+				free(why);
+				r->next_order = order + 1;
+				return SKY_V1_FAILED;
+			}
+			/* Chromium killed or crashed: retry in a new one. */
+			char *why = NULL;
+			if (sky_agent_reopen_if_lost(r, &why)) {
+				*reason = sky_asprintf("The browser was lost and "
+				                       "could not be reopened: %s",
+				                       why ? why : "?");
 				free(why);
 				r->next_order = order + 1;
 				return SKY_V1_FAILED;

@@ -34,6 +34,22 @@ int sky_api_key_add(sky_engine *e, const char *org, const char *key)
 	return rc == SKY_EEXISTS ? 0 : rc;
 }
 
+int sky_organization_create(sky_engine *e, const char *name,
+                            char **organization_id)
+{
+	sky_org_rec *o = NULL;
+	if (!e || !organization_id)
+		return sky_error_set(SKY_EINVALID, "engine and organization_id "
+		                                   "are required");
+	*organization_id = NULL;
+	int rc = sky_store_org_create(e->store, name ? name : "", &o);
+	if (rc)
+		return rc;
+	*organization_id = sky_strdup(o->organization_id);
+	sky_org_rec_free(o);
+	return *organization_id ? 0 : sky_error_from_code(SKY_ENOMEM);
+}
+
 int sky_api_key_generate(sky_engine *e, const char *org, char **key)
 {
 	char *hex = sky_random_hex(24);
@@ -150,12 +166,26 @@ int sky_artifact_file(sky_engine *e, const char *org, const char *id,
 	                                &a);
 	if (rc)
 		return rc;
-	/* The store refuses paths that climb out of the data dir. */
-	*path = sky_asprintf("%s/%s", e->data_dir, a->path);
-	if (content_type)
-		*content_type = sky_strdup(mime_of(a->path));
+	/* The store refuses paths that climb out of the data dir; a
+	 * symlink planted inside it must not lead out either. */
+	char *joined = sky_asprintf("%s/%s", e->data_dir, a->path);
+	char *real = joined ? realpath(joined, NULL) : NULL;
+	char *root = realpath(e->data_dir, NULL);
+	size_t rl = root ? strlen(root) : 0;
+	if (!real || !root || strncmp(real, root, rl) || real[rl] != '/') {
+		rc = sky_error_set(SKY_ENOTFOUND, "artifact %s: its file is "
+		                   "missing or outside the data dir", id);
+	} else {
+		*path = real;
+		real = NULL;
+		if (content_type)
+			*content_type = sky_strdup(mime_of(a->path));
+	}
+	free(joined);
+	free(real);
+	free(root);
 	sky_artifact_rec_free(a);
-	return *path ? 0 : sky_error_from_code(SKY_ENOMEM);
+	return rc;
 }
 
 int sky_url_verify(sky_engine *e, const char *path, const char *expires,

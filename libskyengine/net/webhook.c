@@ -40,10 +40,17 @@ int sky__webhook_enqueue(sky_engine *e, const sky_task_rec *t,
 		sky_log_warn(COMPONENT, "run %s: no API key to sign its webhook "
 		             "with; sending it unsigned",
 		             t->task_id);
-	int rc = sky_store_webhook_enqueue(e->store, t->task_id, t->webhook_url,
-	                                   body, sig[0] ? sig : NULL, NULL);
+	/* Once per run: the worker finishing a run and an API cancel can
+	 * both announce the same final status. */
+	int rc = sky_store_webhook_enqueue_once(e->store, t->task_id,
+	                                        t->webhook_url, body,
+	                                        sig[0] ? sig : NULL, NULL);
 	free(body);
-	if (rc)
+	if (rc == SKY_EEXISTS) {
+		sky_log_debug(COMPONENT, "run %s: webhook already queued",
+		              t->task_id);
+		rc = 0;
+	} else if (rc)
 		sky_log_error(COMPONENT, "run %s: webhook not queued: %s",
 		              t->task_id, sky_error_last());
 	sky__webhook_kick(e);
@@ -92,15 +99,19 @@ static void deliver(sky_engine *e, const sky_webhook_rec *w)
 	const sky_host_api *api = sky_host_api_get();
 	char ts[32];
 	snprintf(ts, sizeof ts, "%lld", (long long)(sky_time_now_ms() / 1000));
-	sky_http_header h[4] = {{"content-type", "application/json"},
+	/* x-skyengine-webhook-id is the outbox row: the same on every
+	 * attempt, so a receiver can drop the copy it gets when a crash
+	 * interrupted a delivery after the body went out. */
+	sky_http_header h[5] = {{"content-type", "application/json"},
 	                        {"x-skyvern-timestamp", ts},
 	                        {"user-agent", "skyengine/" SKY_VERSION_STRING},
+	                        {"x-skyengine-webhook-id", w->webhook_id},
 	                        {"x-skyvern-signature", w->signature}};
 	sky_http_request req = {.version = SKY_HTTP_REQUEST_VERSION};
 	req.method = "POST";
 	req.url = w->url;
 	req.headers = h;
-	req.n_headers = w->signature ? 4 : 3;
+	req.n_headers = w->signature ? 5 : 4;
 	req.body = w->payload;
 	req.body_len = strlen(w->payload);
 	req.timeout_ms = e->webhook_timeout_ms;
@@ -193,8 +204,32 @@ static void *webhook_main(void *arg)
 	return NULL;
 }
 
+/* Final runs whose webhook never reached the outbox: a crash came
+ * between storing the status and queueing. Signed with the engine's key
+ * (the submitting key is known only as a hash by now). */
+static void queue_unqueued(sky_engine *e)
+{
+	sky_task_list *l = NULL;
+	if (sky_store_webhook_unqueued(e->store, &l)) {
+		sky_log_error(COMPONENT, "listing runs without a webhook: %s",
+		              sky_error_last());
+		return;
+	}
+	for (size_t i = 0; i < l->count; i++) {
+		sky_log_warn(COMPONENT, "run %s: webhook was never queued (the "
+		             "engine stopped first); queueing it now",
+		             l->items[i].task_id);
+		sky__webhook_enqueue(e, &l->items[i], e->webhook_key);
+	}
+	sky_task_list_free(l);
+}
+
 int sky__webhook_start(sky_engine *e)
 {
+	/* Only the engine that executes runs: it holds the data dir's
+	 * lock, so no run of its own can be between status and queue. */
+	if (!e->no_execute)
+		queue_unqueued(e);
 	if (pthread_create(&e->webhook_thread, NULL, webhook_main, e))
 		return sky_error_set(SKY_ERROR, "cannot start the webhook "
 		                                "thread");

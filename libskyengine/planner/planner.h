@@ -82,7 +82,9 @@ typedef struct sky_planner_check_input {
 	const json_t *history;
 	size_t history_budget;
 	const char *now;
-	int totp_available; /* a TOTP source exists for this run */
+	/* A code source exists: a verification page is a step on the way,
+	 * not a dead end (the offline planner reads it from the context). */
+	int totp_available;
 } sky_planner_check_input;
 
 int sky_planner_render_check(const sky_planner_check_input *in,

@@ -450,6 +450,14 @@ static const sky_sql q_wh_exists = {
 static const sky_sql q_wh_recover = {
     NULL, "UPDATE webhook_outbox SET status='pending', modified_at=?1 "
           "WHERE status='delivering'"};
+static const sky_sql q_wh_of_task = {
+    NULL, "SELECT 1 FROM webhook_outbox WHERE task_id=?1 LIMIT 1"};
+static const sky_sql q_wh_unqueued = {
+    &sky_store__t_task,
+    "SELECT %C FROM tasks WHERE webhook_url IS NOT NULL AND webhook_url<>'' "
+    "AND parent_task_id IS NULL AND status IN ('completed','failed',"
+    "'terminated','timed_out','canceled') AND NOT EXISTS (SELECT 1 FROM "
+    "webhook_outbox w WHERE w.task_id=tasks.task_id) ORDER BY seq"};
 static const sky_sql q_wh_pending = {
     &sky_store__t_webhook,
     "SELECT %C FROM webhook_outbox WHERE status='pending' "
@@ -469,9 +477,9 @@ void sky_webhook_list_free(sky_webhook_list *l)
 	free(l);
 }
 
-int sky_store_webhook_enqueue(sky_store *s, const char *task_id,
-                              const char *url, const char *payload,
-                              const char *signature, sky_webhook_rec **out)
+static int enqueue(sky_store *s, const char *task_id, const char *url,
+                   const char *payload, const char *signature, int once,
+                   sky_webhook_rec **out)
 {
 	char id[SKY_ID_MAX];
 	sky_webhook_rec *r;
@@ -519,6 +527,24 @@ int sky_store_webhook_enqueue(sky_store *s, const char *task_id,
 	sqlite3_reset(st);
 	if (rc)
 		goto done;
+	if (once) {
+		/* Checked inside the write transaction: two callers racing
+		 * for the same run cannot both insert. */
+		if (!(st = sky_store__stmt(c, &q_wh_of_task))) {
+			rc = sky_error_last_code();
+			goto done;
+		}
+		sky_store__bind_text(st, 1, task_id);
+		rc = sky_store__step(c, st, "find webhook of task");
+		sqlite3_reset(st);
+		if (rc == SQLITE_ROW)
+			rc = sky_error_set(SKY_EEXISTS, "run %s already has a "
+			                   "webhook delivery", task_id);
+		else if (rc == SQLITE_DONE)
+			rc = 0;
+		if (rc)
+			goto done;
+	}
 	if (!(st = sky_store__stmt(c, &q_wh_insert))) {
 		rc = sky_error_last_code();
 		goto done;
@@ -531,6 +557,43 @@ done:
 		sky_webhook_rec_free(r);
 	else
 		*out = r;
+	return rc;
+}
+
+int sky_store_webhook_enqueue(sky_store *s, const char *task_id,
+                              const char *url, const char *payload,
+                              const char *signature, sky_webhook_rec **out)
+{
+	return enqueue(s, task_id, url, payload, signature, 0, out);
+}
+
+int sky_store_webhook_enqueue_once(sky_store *s, const char *task_id,
+                                   const char *url, const char *payload,
+                                   const char *signature,
+                                   sky_webhook_rec **out)
+{
+	return enqueue(s, task_id, url, payload, signature, 1, out);
+}
+
+int sky_store_webhook_unqueued(sky_store *s, sky_task_list **out)
+{
+	sky_task_list *l;
+	void *items = NULL;
+	int rc;
+
+	if (!s || !out)
+		return sky_error_set(SKY_EINVALID, "NULL argument");
+	*out = NULL;
+	if (!(l = calloc(1, sizeof *l)))
+		return sky_error_from_code(SKY_ENOMEM);
+	rc = sky_store__read_all(s, &q_wh_unqueued, NULL, NULL, &items,
+	                         &l->count, "list runs without webhook");
+	l->items = items;
+	l->total = (int64_t)l->count;
+	if (rc)
+		free(l);
+	else
+		*out = l;
 	return rc;
 }
 

@@ -567,6 +567,19 @@ int sky_store_webhook_enqueue(sky_store *s, const char *task_id,
                               const char *url, const char *payload,
                               const char *signature, sky_webhook_rec **out);
 
+/* As sky_store_webhook_enqueue, but SKY_EEXISTS (nothing queued) when
+ * the task already has a delivery in the outbox, whatever its state: a
+ * run reaches one final status, so it gets one webhook (retry_webhook
+ * sends outside the outbox). */
+int sky_store_webhook_enqueue_once(sky_store *s, const char *task_id,
+                                   const char *url, const char *payload,
+                                   const char *signature,
+                                   sky_webhook_rec **out);
+/* Final top-level runs with a webhook_url and no delivery in the outbox
+ * (a crash came between storing the final status and queueing its
+ * webhook), oldest first. */
+int sky_store_webhook_unqueued(sky_store *s, sky_task_list **out);
+
 typedef struct sky_webhook_list {
 	sky_webhook_rec *items;
 	size_t count;

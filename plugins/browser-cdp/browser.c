@@ -571,14 +571,19 @@ static void on_download_begin(cdp_browser *b, cdp_conn *c, json_t *p)
 {
 	cdp_ctx *ctx = NULL;
 	const char *fid = cdp_jstr(p, "frameId");
+	const char *guid = cdp_jstr(p, "guid");
 	cdp_download *d;
+	/* The guid names the file in the download dir: without one (or
+	 * with a path in it) the download can never be placed. */
+	if (!guid || !*guid || strchr(guid, '/'))
+		return;
 	if (fid && tab_by_frame(b, c, fid, &ctx))
 		d = download_append(&ctx->downloads, &ctx->n_downloads);
 	else /* placed when it completes, by the directory it lands in */
 		d = download_append(&b->orphans, &b->n_orphans);
 	if (!d)
 		return;
-	d->guid = cdp_strdup(cdp_jstr(p, "guid"));
+	d->guid = cdp_strdup(guid);
 	d->url = cdp_strdup(cdp_jstr(p, "url"));
 	d->suggested = cdp_strdup(cdp_jstr(p, "suggestedFilename"));
 	d->state = cdp_strdup("inProgress");
@@ -706,6 +711,10 @@ static void on_page_event(cdp_conn *c, cdp_session *s, const char *m, json_t *p)
 		cdp_post(c, s->id, "Page.handleJavaScriptDialog",
 		         json_pack("{s:b,s:s}", "accept", 1, "promptText",
 		                   dflt ? dflt : ""));
+		/* A page in an alert loop opens thousands: keep the first
+		 * few for the prompt, not all of them in memory. */
+		if (json_array_size(ctx->dialogs) >= CDP_MAX_DIALOGS)
+			return;
 		json_array_append_new(
 		    ctx->dialogs,
 		    json_pack(
@@ -947,6 +956,25 @@ int cdp_browser_conn(cdp_browser *b, cdp_conn **out)
 out:
 	pthread_mutex_unlock(&b->launch_lock);
 	return rc;
+}
+
+int cdp_browser_adopt(cdp_browser *b, const cdp_transport *tp, void *tp_state,
+                      cdp_conn **out)
+{
+	cdp_conn *c = cdp_conn_new(tp, tp_state, on_event, on_death, b);
+	if (!c)
+		return cdp_fail(SKY_ENOMEM, "out of memory");
+	pthread_mutex_lock(&b->launch_lock);
+	pthread_mutex_lock(&b->lock);
+	cdp_conn *old = b->conn;
+	b->conn = c;
+	b->generation++;
+	pthread_mutex_unlock(&b->lock);
+	pthread_mutex_unlock(&b->launch_lock);
+	cdp_conn_unref(old);
+	cdp_conn_ref(c);
+	*out = c;
+	return 0;
 }
 
 void cdp_browser_set_script(cdp_browser *b, const char *src, size_t len)

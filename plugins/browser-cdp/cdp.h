@@ -18,6 +18,8 @@
 #include <skyengine/plugin/host.h>
 
 #define CDP_COMPONENT "browser-cdp"
+/* Dialogs remembered between two page_state calls. */
+#define CDP_MAX_DIALOGS 20
 
 /* The host table handed to sky_plugin_load (plugin.c). */
 extern const sky_host_api *cdp_host;
@@ -250,7 +252,8 @@ struct cdp_ctx {
 	size_t active;
 	cdp_tab **graveyard; /* closed tabs, freed with the context */
 	size_t n_graveyard;
-	json_t *dialogs; /* since the last page_state */
+	json_t *dialogs; /* since the last page_state, at most
+	                    CDP_MAX_DIALOGS */
 	cdp_download *downloads;
 	size_t n_downloads;
 	unsigned dl_seq;
@@ -287,6 +290,11 @@ int cdp_browser_create(const char *config_json, cdp_browser **out);
 void cdp_browser_destroy(cdp_browser *b);
 /* The live connection (launching or reconnecting if needed), referenced. */
 int cdp_browser_conn(cdp_browser *b, cdp_conn **out);
+/* Make `tp` the browser's connection, wired to its event handlers,
+ * instead of launching or dialling one: in-memory transports (the CDP
+ * fuzzer, tests/fuzz/fuzz_cdp.c). *out is a new reference. */
+int cdp_browser_adopt(cdp_browser *b, const cdp_transport *tp, void *tp_state,
+                      cdp_conn **out);
 void cdp_browser_set_script(cdp_browser *b, const char *src, size_t len);
 
 int cdp_ctx_open(cdp_browser *b, const char *options_json, cdp_ctx **out);

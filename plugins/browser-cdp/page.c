@@ -509,7 +509,7 @@ int cdp_navigate(cdp_ctx *ctx, const char *url, const char *opts_json,
 		timeout_ms = 30000;
 	if (retries < 0 || retries > 10)
 		retries = 2;
-	int rc = SKY_ERROR;
+	int rc = SKY_ERROR, timed_out = 0;
 	for (int attempt = 0; attempt <= retries; attempt++) {
 		cdp_tab *t = cdp_ctx_tab_for_navigation(ctx);
 		if (!t)
@@ -520,7 +520,19 @@ int cdp_navigate(cdp_ctx *ctx, const char *url, const char *opts_json,
 			break;
 		cdp_log(SKY_HOST_LOG_INFO, "attempt %d: %s", attempt + 1,
 		        cdp_errmsg());
+		if (rc == SKY_ETIMEDOUT) {
+			/* Cancel the pending load: a navigation started over
+			 * it would only be reported as net::ERR_ABORTED. */
+			timed_out = 1;
+			cdp_call(ctx->conn, t->session, "Page.stopLoading",
+			         NULL, call_timeout(ctx), NULL);
+		}
 	}
+	if (rc && rc != SKY_EBROWSER && timed_out)
+		rc = cdp_fail(SKY_ETIMEDOUT,
+		              "navigation to %s timed out: no page within %d "
+		              "ms (%d attempts)",
+		              url, timeout_ms, retries + 1);
 	return rc;
 }
 
@@ -1052,6 +1064,26 @@ int cdp_snapshot(cdp_ctx *ctx, const char *script, const char *opts_json,
 	cdp_log(SKY_HOST_LOG_DEBUG, "snapshot of %zu frame(s) in %lld ms", fs.n,
 	        (long long)(cdp_now_ms() - t0));
 out:
+	if (rc == SKY_ETIMEDOUT) {
+		/* A page stuck in a loop (an alert after another, a busy
+		 * script): stop its script so the next look can read it,
+		 * and say what kept it busy. */
+		cdp_post(ctx->conn, t->session, "Runtime.terminateExecution",
+		         NULL);
+		pthread_mutex_lock(&ctx->b->lock);
+		size_t nd = json_array_size(ctx->dialogs);
+		pthread_mutex_unlock(&ctx->b->lock);
+		if (nd) {
+			char *msg = cdp_strdup(cdp_errmsg());
+			rc = cdp_fail(SKY_ETIMEDOUT,
+			              "%s (the page kept opening dialogs: %zu%s "
+			              "accepted since the last look; its script "
+			              "was stopped)",
+			              msg ? msg : "timed out", nd,
+			              nd >= CDP_MAX_DIALOGS ? " or more" : "");
+			free(msg);
+		}
+	}
 	frames_free(&fs);
 	json_decref(opts);
 	return rc;

@@ -498,7 +498,9 @@ static int check_options(json_t *cfg, const char *where, char **err)
 	const char *k;
 	json_t *v;
 	json_object_foreach (cfg, k, v) {
-		int known = 0;
+		/* The engine's own keys in the section: which provider it
+		 * is, and where the engine keeps its files. */
+		int known = !strcmp(k, "provider") || !strcmp(k, "data_dir");
 		for (int i = 0; options[i]; i++)
 			known |= !strcmp(k, options[i]);
 		if (!known)

@@ -398,10 +398,9 @@ static int check_options(json_t *cfg, const char *where, char **err)
 	const char *k;
 	json_t *v;
 	json_object_foreach (cfg, k, v) {
-		/* data_dir: the engine tells every provider where its
-		 * files are; this one has no use for it. */
+		/* "provider" and "data_dir" are the engine's own keys. */
 		if (strcmp(k, "file") && strcmp(k, "secrets") &&
-		    strcmp(k, "data_dir"))
+		    strcmp(k, "provider") && strcmp(k, "data_dir"))
 			return fail(err, SKY_EINVALID,
 			            "unknown option \"%s\" in %s (known: file, "
 			            "secrets)",

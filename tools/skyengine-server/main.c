@@ -142,6 +142,25 @@ int main(int argc, char **argv)
 	}
 	if (!sky_json_str(server, "public_url") || public_url)
 		json_object_set_new(server, "public_url", json_string(pub));
+	/* Runs submitted before a restart sign their webhooks with the
+	 * engine's key (only hashes of API keys are stored): without one
+	 * configured, the first key given on the command line or in
+	 * $SKYENGINE_API_KEY, so such webhooks are not sent unsigned. */
+	json_t *wh = json_object_get(cfg, "webhook");
+	const char *env_first = getenv("SKYENGINE_API_KEY");
+	if (!sky_json_str(wh, "signing_key") &&
+	    (keys.len || (env_first && *env_first))) {
+		char *first = sky_strdup(keys.len ? keys.data : env_first);
+		first[strcspn(first, ",")] = '\0';
+		if (!json_is_object(wh)) {
+			wh = json_object();
+			json_object_set_new(cfg, "webhook", wh);
+		}
+		if (*first)
+			json_object_set_new(wh, "signing_key",
+			                    json_string(first));
+		free(first);
+	}
 	char *cfg_text = sky_json_dumps(cfg);
 	json_decref(cfg);
 

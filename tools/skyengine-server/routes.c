@@ -43,6 +43,11 @@ typedef struct route {
 
 static void reply_json(ctx *c, int status, json_t *v)
 {
+	/* json_pack refuses a quoted input that is not UTF-8 (a query
+	 * value %FD decodes to such a byte): still answer with a body. */
+	if (!v)
+		v = json_pack("{s:s}", "detail",
+		              "The request contains text that is not UTF-8");
 	char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |
 	                                JSON_ENCODE_ANY);
 	json_decref(v);
@@ -65,7 +70,15 @@ static void reply_detail(ctx *c, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	sky_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	reply_json(c, status, json_pack("{s:s}", "detail", b.data ? b.data : ""));
+	json_t *d = json_string(b.data ? b.data : "");
+	/* A path or id quoted back may not be UTF-8 (%FF decodes to a
+	 * byte): answer with it masked rather than with no body. */
+	for (size_t i = 0; !d && i < b.len; i++)
+		if ((unsigned char)b.data[i] >= 0x80)
+			b.data[i] = '?';
+	if (!d)
+		d = json_string(b.data ? b.data : "");
+	reply_json(c, status, json_pack("{s:o}", "detail", d));
 	sky_buf_free(&b);
 }
 
