@@ -4,6 +4,9 @@
 # zero-latency fake model; prints a table, writes bench/out/peer.json.
 # Usage: bench/peer.sh [reps]   (default 20 timed repetitions per page, after
 # 2 warm-ups; CHROMIUM=path to pick the browser). See bench/PEER.md.
+# BUILD=dir (a RelWithDebInfo build with bench/bench_agent) adds skyengine's
+# engine step on the same pages in the same run, screenshots on and off,
+# and prints the ratios (bench/RESULTS.md).
 set -eu
 cd "$(dirname "$0")"
 reps=${1:-20}
@@ -55,7 +58,22 @@ done
 timeout 600 node peer/playwright.mjs --pages "$pages" --reps "$reps" --warmup "$warmup" \
   --out "$out/peer-playwright.json"
 
-node peer/report.mjs --out "$out/peer.json" --chromium "$chromium" \
+sky=""
+if [ -n "${BUILD:-}" ]; then
+  ba="$BUILD/bench/bench_agent"
+  [ -x "$ba" ] || ba="../$BUILD/bench/bench_agent"
+  for shot in 1 0; do
+    mode=default; [ $shot -eq 1 ] || mode=noshot
+    get "${llm%/v1}/__reset" POST >/dev/null
+    timeout 1200 "$ba" --pages "$pages" --llm "$llm" --reps "$reps" --warmup "$warmup" \
+      --screenshots $shot --out "$out/sky-$mode.json" steps
+    get "${llm%/v1}/__records" GET >"$out/sky-records-$mode.json"
+  done
+  sky="--skyengine default=$out/sky-default.json,noshot=$out/sky-noshot.json"
+  sky="$sky --sky-records default=$out/sky-records-default.json,noshot=$out/sky-records-noshot.json"
+fi
+
+node peer/report.mjs --out "$out/peer.json" --chromium "$chromium" $sky \
   --playwright "$out/peer-playwright.json" \
   --stagehand "default=$out/peer-stagehand-default.json,nosettle=$out/peer-stagehand-nosettle.json" \
   --records "default=$out/peer-records-default.json,nosettle=$out/peer-records-nosettle.json"

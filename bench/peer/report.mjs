@@ -3,12 +3,14 @@
 // Usage: node report.mjs --out peer.json --playwright pw.json
 //          --stagehand default=sh-default.json,nosettle=sh-nosettle.json
 //          --records default=rec-default.json,nosettle=rec-nosettle.json
+//          [--skyengine default=sky.json,noshot=sky-noshot.json
+//           --sky-records default=rec-sky.json,noshot=rec-sky-noshot.json]
 // rows[]: {page, tool, mode, unit ("act" | "page"), n, median_ms, p90_ms,
 // prompt_tokens (median per act, or the sum over a page's acts), ...}.
 // Another tool (skyengine) can be added as more rows of the same shape.
 import fs from "node:fs";
 import os from "node:os";
-import { tokenReport } from "./tokens.mjs";
+import { countRequest, tokenReport } from "./tokens.mjs";
 import { parseArgs, percentile } from "./common.mjs";
 
 const args = parseArgs(process.argv.slice(2));
@@ -70,6 +72,21 @@ for (const [mode, file] of Object.entries(pairs(args.stagehand))) {
   }
 }
 
+// skyengine rows (bench_agent steps): one engine step per page, the model
+// call excluded from median_ms. Tokens: the extract-actions request of
+// step 0 on each page (servers.mjs marks it with sky_step0), counted
+// like Stagehand's.
+const skyRecs = pairs(args["sky-records"]);
+for (const [mode, file] of Object.entries(pairs(args.skyengine))) {
+  tools.skyengine = "this tree";
+  const recs = skyRecs[mode] ? readJson(skyRecs[mode]) : [];
+  for (const r of readJson(file)) {
+    const xs = recs.filter((x) => x.tool === "skyengine" && x.sky_step0 === r.page)
+      .map((x) => countRequest(JSON.parse(x.body)).prompt);
+    rows.push({ ...r, prompt_tokens: xs.length ? percentile(xs, 50) : null });
+  }
+}
+
 const result = {
   what: "peer benchmark: time per act()/action and prompt tokens, language model excluded",
   date: new Date().toISOString(),
@@ -105,5 +122,27 @@ console.log("\nx floor: median / playwright-core default median on the same page
   " median ms from act() start to its model request (settle, snapshot, prompt); post-LLM:" +
   " from the model's answer to act() returning (parse, action). Tokens: o200k_base," +
   " messages + response schema.");
+const skyRows = rows.filter((r) => r.tool === "skyengine");
+if (skyRows.length) {
+  console.log("\nskyengine step vs the peers doing the same on the page (ratio = peer / skyengine;" +
+    " > 1: skyengine is faster or cheaper)");
+  console.log(pad("page", 7) + pad("sky mode", 10) + lpad("sky ms", 8) + lpad("SH dflt", 9) +
+    lpad("ratio", 7) + lpad("SH nosettle", 12) + lpad("ratio", 7) + lpad("PW dflt", 9) +
+    lpad("ratio", 7) + lpad("sky tok", 9) + lpad("SH tok", 8) + lpad("ratio", 7));
+  const peer = (page, tool, mode) => rows.find((x) => x.page === page && x.tool === tool &&
+    x.mode === mode && x.unit === "page") ?? rows.find((x) => x.page === page &&
+    x.tool === tool && x.mode === mode && x.unit === "act");
+  const ratio = (a, b) => (a != null && b ? (a / b).toFixed(1) : "-");
+  for (const r of skyRows) {
+    const d = peer(r.page, "stagehand", "default"), n = peer(r.page, "stagehand", "nosettle");
+    const p = peer(r.page, "playwright-core", "default");
+    console.log(pad(r.page, 7) + pad(r.mode, 10) + lpad(Math.round(r.median_ms), 8) +
+      lpad(d?.median_ms, 9) + lpad(ratio(d?.median_ms, r.median_ms), 7) +
+      lpad(n?.median_ms, 12) + lpad(ratio(n?.median_ms, r.median_ms), 7) +
+      lpad(p?.median_ms, 9) + lpad(ratio(p?.median_ms, r.median_ms), 7) +
+      lpad(r.prompt_tokens, 9) + lpad(d?.prompt_tokens, 8) +
+      lpad(ratio(d?.prompt_tokens, r.prompt_tokens), 7));
+  }
+}
 console.log(`\nload average at end: ${result.machine.loadavg_at_end.join(" ")} ` +
   `(${result.machine.cpus} cpus); results in ${args.out}`);

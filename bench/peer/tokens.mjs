@@ -17,7 +17,7 @@ const count = (s) => enc.encode(s, "all").length;
 // 3 tokens per message plus 3 to prime the reply. The structured-output
 // schema is counted as its JSON text: the provider bills it as input but
 // does not publish how it is serialized, so that part is an estimate.
-function countRequest(body) {
+export function countRequest(body) {
   const msgs = body.input ?? body.messages ?? [];
   let messages = 3, tree = 0;
   const texts = [];
