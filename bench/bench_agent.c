@@ -33,10 +33,10 @@ typedef struct scenario {
 } scenario;
 
 static const scenario scenarios[] = {
-	{"login", "/login.html", "welcome.html?username=chris&password=hunter2"},
-	{"job", "/apply.html",
-	 "applied.html?name=Chris+P+Bacon&email=chris%40pbacon.com"},
-	{"table", "/table.html", "order.html?id=10150"},
+    {"login", "/login.html", "welcome.html?username=chris&password=hunter2"},
+    {"job", "/apply.html",
+     "applied.html?name=Chris+P+Bacon&email=chris%40pbacon.com"},
+    {"table", "/table.html", "order.html?id=10150"},
 };
 
 static const char *pages_url, *llm_url;
@@ -47,11 +47,11 @@ static sky_engine *engine_new(const char *dir, int workers, int budget)
 	sky_engine *e = NULL;
 	sky_engine_options o;
 	char *cfg = sky_asprintf(
-		"{\"llm\":{\"base_url\":\"%s\",\"model\":\"gpt-4.1-mini\","
-		"\"max_retries\":0},"
-		"\"agent\":{\"check_goal\":0,\"screenshots\":%d,\"vision\":0,"
-		"\"tree_budget_tokens\":%d}}",
-		llm_url, screenshots, budget);
+	    "{\"llm\":{\"base_url\":\"%s\",\"model\":\"gpt-4.1-mini\","
+	    "\"max_retries\":0},"
+	    "\"agent\":{\"check_goal\":0,\"screenshots\":%d,\"vision\":0,"
+	    "\"tree_budget_tokens\":%d}}",
+	    llm_url, screenshots, budget);
 	setenv("OPENAI_API_KEY", "sk-local-bench", 1);
 	sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION);
 	o.data_dir = dir;
@@ -102,9 +102,9 @@ static double pct(double *v, int n, double p)
 }
 
 #define NKEYS 11
-static const char *keys[NKEYS] = {"settle", "snapshot", "tree", "state",
-                                  "screenshot", "record", "prompt", "llm",
-                                  "parse", "act", "total"};
+static const char *keys[NKEYS] = {"settle",     "snapshot", "tree",   "state",
+                                  "screenshot", "record",   "prompt", "llm",
+                                  "parse",      "act",      "total"};
 
 static json_t *bench_steps(int reps, int warmup)
 {
@@ -114,10 +114,10 @@ static json_t *bench_steps(int reps, int warmup)
 	printf("\nskyengine, one step per page (ms; model call excluded; "
 	       "screenshots %s)\n",
 	       screenshots ? "on" : "off");
-	printf("%-6s %4s %8s %8s %8s | %7s %7s %6s %6s %6s %7s %6s %6s %6s %6s\n",
-	       "page", "n", "median", "p90", "+model", "settle", "snapsh",
-	       "tree", "state", "shot", "record", "prompt", "parse", "act",
-	       "fails");
+	printf(
+	    "%-6s %4s %8s %8s %8s | %7s %7s %6s %6s %6s %7s %6s %6s %6s %6s\n",
+	    "page", "n", "median", "p90", "+model", "settle", "snapsh", "tree",
+	    "state", "shot", "record", "prompt", "parse", "act", "fails");
 	for (size_t k = 0; k < sizeof scenarios / sizeof scenarios[0]; k++) {
 		const scenario *s = &scenarios[k];
 		int n = 0, fails = 0;
@@ -134,22 +134,43 @@ static json_t *bench_steps(int reps, int warmup)
 			json_t *r = json_loads(run ? run : "{}", 0, NULL);
 			json_t *st = json_loads(steps ? steps : "[]", 0, NULL);
 			json_t *s0 = json_array_get(st, 0);
-			json_t *last = json_array_get(st, json_array_size(st) - 1);
+			json_t *last =
+			    json_array_get(st, json_array_size(st) - 1);
 			const char *url = json_string_value(json_object_get(
-				json_object_get(last, "output"), "url"));
-			int ok = !strcmp(json_string_value(json_object_get(
-			                         r, "status")) ?: "",
+			    json_object_get(last, "output"), "url"));
+			int ok = !strcmp(json_string_value(
+			                     json_object_get(r, "status"))
+			                     ?: "",
 			                 "completed") &&
 			         url && strstr(url, s->done);
-			json_t *t = json_object_get(json_object_get(s0, "output"),
-			                            "timings_ms");
+			json_t *t = json_object_get(
+			    json_object_get(s0, "output"), "timings_ms");
 			if (rep >= warmup) {
 				if (!ok || !t) {
-					fails++;
+					if (!fails++)
+						fprintf(
+						    stderr,
+						    "bench_agent: %s: run %s "
+						    "ended %s: %s (last url "
+						    "%s, timings %s)\n",
+						    s->page, id,
+						    json_string_value(
+						        json_object_get(
+						            r, "status"))
+						        ?: "?",
+						    json_string_value(
+						        json_object_get(
+						            r,
+						            "failure_reason"))
+						        ?: "-",
+						    url ? url : "none",
+						    t ? "yes" : "no");
 				} else {
 					for (int i = 0; i < NKEYS; i++)
-						part[i][n] = (double)json_integer_value(
-							json_object_get(t, keys[i]));
+						part[i][n] =
+						    (double)json_integer_value(
+						        json_object_get(
+						            t, keys[i]));
 					wall_ms[n] = part[NKEYS - 1][n];
 					engine_ms[n] = wall_ms[n] - part[7][n];
 					n++;
@@ -166,7 +187,8 @@ static json_t *bench_steps(int reps, int warmup)
 			med[i] = pct(part[i], n, 50);
 		double em = pct(engine_ms, n, 50), e90 = pct(engine_ms, n, 90);
 		double wm = pct(wall_ms, n, 50);
-		printf("%-6s %4d %8.0f %8.0f %8.0f | %7.0f %7.0f %6.0f %6.0f %6.0f "
+		printf("%-6s %4d %8.0f %8.0f %8.0f | %7.0f %7.0f %6.0f %6.0f "
+		       "%6.0f "
 		       "%7.0f %6.0f %6.0f %6.0f %6d\n",
 		       s->page, n, em, e90, wm, med[0], med[1], med[2], med[3],
 		       med[4], med[5], med[6], med[8], med[9], fails);
@@ -174,13 +196,14 @@ static json_t *bench_steps(int reps, int warmup)
 		for (int i = 0; i < NKEYS; i++)
 			json_object_set_new(split, keys[i], json_real(med[i]));
 		json_array_append_new(
-			rows, json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:f, s:f, "
-			                "s:o, s:i, s:i}",
-			                "page", s->page, "tool", "skyengine", "mode",
-			                screenshots ? "default" : "noshot", "unit",
-			                "page", "n", n, "median_ms", em, "p90_ms",
-			                e90, "median_with_model_ms", wm, "split_ms",
-			                split, "failures", fails, "not_done", 0));
+		    rows,
+		    json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:f, s:f, "
+		              "s:o, s:i, s:i}",
+		              "page", s->page, "tool", "skyengine", "mode",
+		              screenshots ? "default" : "noshot", "unit",
+		              "page", "n", n, "median_ms", em, "p90_ms", e90,
+		              "median_with_model_ms", wm, "split_ms", split,
+		              "failures", fails, "not_done", 0));
 		for (int i = 0; i < NKEYS; i++)
 			free(part[i]);
 		free(engine_ms);
@@ -215,7 +238,8 @@ static json_t *bench_throughput(int conc, int runs)
 	}
 	double secs = (double)(sky_time_mono_ms() - t0) / 1000.0;
 	double per_min = runs / secs * 60.0;
-	printf("\nthroughput: %d job-page runs, %d at once: %.1f s, %.1f runs/min, "
+	printf("\nthroughput: %d job-page runs, %d at once: %.1f s, %.1f "
+	       "runs/min, "
 	       "%d completed\n",
 	       runs, conc, secs, per_min, done);
 	free(ids);
@@ -310,7 +334,8 @@ static json_t *bench_memory(int conc)
 		for (int i = 0; i < conc; i++) {
 			char *steps = NULL;
 			sky_run_steps(e, NULL, ids[i], &steps);
-			running += steps && strstr(steps, "\"status\":\"running\"");
+			running +=
+			    steps && strstr(steps, "\"status\":\"running\"");
 			sky_free(steps);
 		}
 		if (running == conc)
@@ -339,30 +364,48 @@ int main(int argc, char **argv)
 	int reps = 20, warmup = 2, conc = 4, runs = 20, ch;
 	const char *out = NULL;
 	static const struct option o[] = {
-		{"pages", required_argument, 0, 'p'},
-		{"llm", required_argument, 0, 'l'},
-		{"reps", required_argument, 0, 'r'},
-		{"warmup", required_argument, 0, 'w'},
-		{"screenshots", required_argument, 0, 's'},
-		{"concurrency", required_argument, 0, 'c'},
-		{"runs", required_argument, 0, 'n'},
-		{"out", required_argument, 0, 'o'},
-		{0, 0, 0, 0}};
+	    {"pages", required_argument, 0, 'p'},
+	    {"llm", required_argument, 0, 'l'},
+	    {"reps", required_argument, 0, 'r'},
+	    {"warmup", required_argument, 0, 'w'},
+	    {"screenshots", required_argument, 0, 's'},
+	    {"concurrency", required_argument, 0, 'c'},
+	    {"runs", required_argument, 0, 'n'},
+	    {"out", required_argument, 0, 'o'},
+	    {0, 0, 0, 0}};
 	while ((ch = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (ch) {
-		case 'p': pages_url = optarg; break;
-		case 'l': llm_url = optarg; break;
-		case 'r': reps = atoi(optarg); break;
-		case 'w': warmup = atoi(optarg); break;
-		case 's': screenshots = atoi(optarg); break;
-		case 'c': conc = atoi(optarg); break;
-		case 'n': runs = atoi(optarg); break;
-		case 'o': out = optarg; break;
-		default: return 2;
+		case 'p':
+			pages_url = optarg;
+			break;
+		case 'l':
+			llm_url = optarg;
+			break;
+		case 'r':
+			reps = atoi(optarg);
+			break;
+		case 'w':
+			warmup = atoi(optarg);
+			break;
+		case 's':
+			screenshots = atoi(optarg);
+			break;
+		case 'c':
+			conc = atoi(optarg);
+			break;
+		case 'n':
+			runs = atoi(optarg);
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		default:
+			return 2;
 		}
 	}
 	const char *what = optind < argc ? argv[optind] : "steps";
-	if (!pages_url || !llm_url || !sky_str_startswith(pages_url, "http://127.") ||
+	if (!pages_url || !llm_url ||
+	    !sky_str_startswith(pages_url, "http://127.") ||
 	    !sky_str_startswith(llm_url, "http://127.")) {
 		fprintf(stderr, "usage: bench_agent --pages http://127.0.0.1:P "
 		                "--llm http://127.0.0.1:Q/v1 "

@@ -62,10 +62,11 @@ sky=""
 if [ -n "${BUILD:-}" ]; then
   ba="$BUILD/bench/bench_agent"
   [ -x "$ba" ] || ba="../$BUILD/bench/bench_agent"
+  plugdir=$(cd "$(dirname "$ba")/../lib/skyengine/plugins" && pwd)
   for shot in 1 0; do
     mode=default; [ $shot -eq 1 ] || mode=noshot
     get "${llm%/v1}/__reset" POST >/dev/null
-    timeout 1200 "$ba" --pages "$pages" --llm "$llm" --reps "$reps" --warmup "$warmup" \
+    SKYENGINE_PLUGIN_PATH="$plugdir" timeout 1200 "$ba" --pages "$pages" --llm "$llm" --reps "$reps" --warmup "$warmup" \
       --screenshots $shot --out "$out/sky-$mode.json" steps
     get "${llm%/v1}/__records" GET >"$out/sky-records-$mode.json"
   done

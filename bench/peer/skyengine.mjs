@@ -1,7 +1,7 @@
 // The skyengine side of the peer benchmark's fake model: recognises the
 // engine's extract-actions prompt, finds the scenario's elements in its
-// element tree (compact HTML: <label for="3">Username</label><input id="3"
-// ...>, <button id="9">Sign in</button>, <a id="12" ...>#10150</a>) and
+// element tree (compact HTML, ids unquoted: <label for=3>Username</label>
+// <input id=3 ...>, <button id=9>Sign in</button>, <a id=12 ...>#10150</a>) and
 // answers with all of the step's actions in one JSON answer, or with a
 // COMPLETE once the scenario's page has been left. Counts tokens of the
 // engine's requests like tokens.mjs does for Stagehand's.
@@ -26,11 +26,11 @@ function scenarioOf(text) {
 function idFor(tree, target) {
   const name = escapeRe(target.name);
   const pats = target.role === "textbox"
-    ? [new RegExp(`<label for="([\\w.]+)">${name}</label>`),
-       new RegExp(`<input id="([\\w.]+)"[^>]*label="${name}"`)]
+    ? [new RegExp(`<label for="?([\\w.]+)"?>${name}</label>`),
+       new RegExp(`<input id="?([\\w.]+)"?[^>]*label="${name}"`)]
     : target.role === "button"
-    ? [new RegExp(`<button id="([\\w.]+)"[^>]*>${name}</button>`)]
-    : [new RegExp(`<a id="([\\w.]+)"[^>]*>${name}</a>`)];
+    ? [new RegExp(`<button id="?([\\w.]+)"?[^>]*>${name}</button>`)]
+    : [new RegExp(`<a id="?([\\w.]+)"?[^>]*>${name}</a>`)];
   for (const re of pats) {
     const m = re.exec(tree);
     if (m) return m[1];

@@ -602,6 +602,18 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 	cdp_tab *t = cdp_ctx_tab(ctx);
 	if (!t)
 		return cdp_errcode();
+	/* A loaded document whose network window is still running: put the
+	 * page script (and its MutationObserver) in now, so the DOM window
+	 * runs alongside the network one instead of after it. */
+	pthread_mutex_lock(&ctx->b->lock);
+	int early = ctx->b->script && !t->loading && !t->closed &&
+	            cdp_now_ms() - t->last_net_ms < net_quiet;
+	pthread_mutex_unlock(&ctx->b->lock);
+	if (early) {
+		cdp_world w0;
+		if (world_main(ctx, t, &w0) == 0)
+			cdp_world_free(&w0);
+	}
 	while (cdp_now_ms() < end) {
 		struct timespec dl;
 		pthread_mutex_lock(&ctx->b->lock);
