@@ -33,7 +33,9 @@ trap 'exit 130' INT TERM
 node peer/servers.mjs >"$out/peer-servers.json" 2>"$out/peer-servers.log" &
 srv=$!
 i=0
-while [ ! -s "$out/peer-servers.json" ]; do
+# Wait for the whole JSON line (the file can be seen half written).
+until node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' \
+    "$out/peer-servers.json" 2>/dev/null; do
   i=$((i + 1))
   if [ $i -gt 100 ] || ! kill -0 "$srv" 2>/dev/null; then
     echo "peer.sh: the page/model servers did not start:" >&2

@@ -55,7 +55,8 @@ typedef struct rs {
 	const char *origin; /* "http://host:port" of the page, or NULL */
 	size_t origin_len;
 	int line_start;
-	int last; /* what was written last: TEXT, OPEN or CLOSE */
+	int last;  /* what was written last: TEXT, OPEN or CLOSE */
+	int cells; /* cells written so far in the current row */
 	char last_text[128];
 } rs;
 
@@ -220,8 +221,7 @@ static size_t count_interactable(json_t *arr)
 {
 	size_t n = 0, i;
 	json_t *e;
-	json_array_foreach(arr, i, e)
-	{
+	json_array_foreach (arr, i, e) {
 		if (!json_is_object(e))
 			continue;
 		if (jtrue(e, "interactable"))
@@ -264,8 +264,7 @@ static void r_options(rs *s, json_t *opts)
 {
 	size_t i;
 	json_t *o;
-	json_array_foreach(opts, i, o)
-	{
+	json_array_foreach (opts, i, o) {
 		sky_buf_printf(&s->b, "<option index=%zu", i);
 		if (jtrue(o, "selected"))
 			put(s, " selected");
@@ -289,8 +288,7 @@ static void collect_rows(json_t *arr, json_t *rows, const char *row_tag)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(arr, i, e)
-	{
+	json_array_foreach (arr, i, e) {
 		if (!json_is_object(e))
 			continue;
 		const char *tag = jstr(e, "tag");
@@ -314,8 +312,7 @@ static void r_rows(rs *s, json_t *e, const char *row_tag)
 	size_t dropped = 0, dropped_widgets = 0, i;
 	json_t *c;
 	/* what is not a row (caption, stray text) stays in place */
-	json_array_foreach(kids, i, c)
-	{
+	json_array_foreach (kids, i, c) {
 		const char *tag = json_is_object(c) ? jstr(c, "tag") : NULL;
 		int rowish =
 		    tag && (!strcmp(tag, row_tag) || !strcmp(tag, "thead") ||
@@ -327,8 +324,7 @@ static void r_rows(rs *s, json_t *e, const char *row_tag)
 			json_decref(one);
 		}
 	}
-	json_array_foreach(rows, i, c)
-	{
+	json_array_foreach (rows, i, c) {
 		int cut =
 		    (i >= keep && s->level >= 2 && !has_interactable(c)) ||
 		    (s->level >= ROWS_LEVEL && i >= s->rows);
@@ -465,6 +461,23 @@ static void r_node(rs *s, json_t *e, int in_widget, const char *ptag)
 		r_nodes(s, json_object_get(e, "children"), in_widget, ptag);
 		return;
 	}
+	/* Cells after a row's first are written as a tab, not <td>: a
+	 * 300-row table costs ~10% fewer tokens and reads like TSV. A cell
+	 * that is itself a widget keeps its tag (it carries an id). */
+	int is_cell = !strcmp(out_tag, "td") || !strcmp(out_tag, "th");
+	if (is_cell && ptag && !strcmp(ptag, "tr") && s->cells++ > 0 &&
+	    !widget) {
+		sky_buf_putc(&s->b, '\t');
+		s->line_start = 0;
+		s->last = OPEN;
+		const char *ctxt = jstr(e, "text");
+		if (ctxt)
+			r_text(s, ctxt, in_widget, tag);
+		r_nodes(s, json_object_get(e, "children"), in_widget, tag);
+		s->line_start = 0;
+		s->last = CLOSE;
+		return;
+	}
 	int block = in_list(out_tag, BLOCK_TAGS);
 	if (block)
 		nl(s);
@@ -501,9 +514,14 @@ static void r_node(rs *s, json_t *e, int in_widget, const char *ptag)
 		r_text(s, txt, inner_widget, tag);
 	if (!strcmp(tag, "select"))
 		r_options(s, json_object_get(e, "options"));
-	else if (!strcmp(tag, "table"))
+	else if (!strcmp(tag, "table")) {
+		int cells = s->cells; /* a table inside a cell */
 		r_rows(s, e, "tr");
-	else if (!strcmp(tag, "ul") || !strcmp(tag, "ol"))
+		s->cells = cells;
+	} else if (!strcmp(tag, "tr")) {
+		s->cells = 0;
+		r_nodes(s, json_object_get(e, "children"), inner_widget, tag);
+	} else if (!strcmp(tag, "ul") || !strcmp(tag, "ol"))
 		r_rows(s, e, "li");
 	else
 		r_nodes(s, json_object_get(e, "children"), inner_widget, tag);
@@ -519,8 +537,7 @@ static void r_nodes(rs *s, json_t *arr, int in_widget, const char *ptag)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(arr, i, e)
-	{
+	json_array_foreach (arr, i, e) {
 		if (json_is_string(e))
 			r_text(s, json_string_value(e), in_widget, ptag);
 		else if (json_is_object(e))
@@ -534,8 +551,7 @@ static void find_labelled(json_t *arr, json_t *set)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(arr, i, e)
-	{
+	json_array_foreach (arr, i, e) {
 		if (!json_is_object(e))
 			continue;
 		const char *tag = jstr(e, "tag");
@@ -599,8 +615,7 @@ static size_t max_rows(json_t *arr)
 {
 	size_t most = 0, i;
 	json_t *e;
-	json_array_foreach(arr, i, e)
-	{
+	json_array_foreach (arr, i, e) {
 		if (!json_is_object(e))
 			continue;
 		size_t n = json_array_size(json_object_get(e, "children"));
