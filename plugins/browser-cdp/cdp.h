@@ -96,6 +96,7 @@ struct cdp_conn {
 	int next_id;
 	struct cdp_pending *pending;
 	int dead;
+	int closing; /* we asked the browser to exit */
 	char dead_reason[256];
 	const cdp_transport *tp;
 	void *tp_state;

@@ -101,8 +101,11 @@ void cdp__on_close(cdp_conn *c, const char *reason)
 		pthread_cond_signal(&p->cond);
 	}
 	c->pending = NULL;
+	int ours = c->closing;
 	pthread_mutex_unlock(&c->lock);
-	cdp_log(SKY_HOST_LOG_WARN, "browser connection lost: %s", reason);
+	/* Our own shutdown is not news. */
+	cdp_log(ours ? SKY_HOST_LOG_DEBUG : SKY_HOST_LOG_WARN,
+	        "browser connection %s: %s", ours ? "closed" : "lost", reason);
 	if (c->on_death)
 		c->on_death(c->ud, c, reason);
 }

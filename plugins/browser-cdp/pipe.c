@@ -214,6 +214,9 @@ static void pipe_shutdown(cdp_conn *c)
 	struct pipe_state *ps = c->tp_state;
 	struct timespec dl;
 
+	pthread_mutex_lock(&c->lock);
+	c->closing = 1;
+	pthread_mutex_unlock(&c->lock);
 	if (!cdp_conn_dead(c))
 		cdp_post(c, NULL, "Browser.close", NULL);
 	/* Give the browser two seconds to exit on its own. */
