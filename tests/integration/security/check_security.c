@@ -86,8 +86,10 @@ static int search_db(const char *dir, const needle *n, int nn,
 	int cells = 0;
 	ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL),
 	                 SQLITE_OK);
-	sqlite3_prepare_v2(h, "SELECT name FROM sqlite_master WHERE type="
-	                      "'table'", -1, &tables, NULL);
+	sqlite3_prepare_v2(h,
+	                   "SELECT name FROM sqlite_master WHERE type="
+	                   "'table'",
+	                   -1, &tables, NULL);
 	while (sqlite3_step(tables) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(tables, 0);
 		char *sql = sky_asprintf("SELECT * FROM \"%s\"", t);
@@ -101,15 +103,15 @@ static int search_db(const char *dir, const needle *n, int nn,
 				int skip = 0;
 				for (int k = 0; except && except[k]; k++)
 					skip |= !strcmp(except[k], col);
-				const char *v = (const char *)sqlite3_column_text(
-					rows, c);
+				const char *v =
+				    (const char *)sqlite3_column_text(rows, c);
 				if (skip || !v)
 					continue;
 				cells++;
 				for (int i = 0; i < nn; i++)
 					ck_assert_msg(!strstr(v, n[i].text),
-					              "%s found in %s", n[i].what,
-					              col);
+					              "%s found in %s",
+					              n[i].what, col);
 			}
 		}
 		sqlite3_finalize(rows);
@@ -133,24 +135,24 @@ START_TEST(no_secret_reaches_logs_artifacts_or_the_store)
 	ck_assert_ptr_nonnull(px);
 	char *cfg = sky_asprintf("%s/config.json", dir);
 	char *json = sky_asprintf(
-		"{\"totp\":{\"provider\":\"secret\",\"secrets\":{\"alice@"
-		"example.com\":\"%s\"}},\"proxy\":{\"provider\":\"static\","
-		"\"locations\":{\"RESIDENTIAL_GB\":\"http://puser:%s@127.0.0.1:"
-		"%d\"}},\"agent\":{\"settle_max_ms\":1500}}",
-		TOTP_SECRET, PROXY_PASS, skytest_proxy_port(px));
+	    "{\"totp\":{\"provider\":\"secret\",\"secrets\":{\"alice@"
+	    "example.com\":\"%s\"}},\"proxy\":{\"provider\":\"static\","
+	    "\"locations\":{\"RESIDENTIAL_GB\":\"http://puser:%s@127.0.0.1:"
+	    "%d\"}},\"agent\":{\"settle_max_ms\":1500}}",
+	    TOTP_SECRET, PROXY_PASS, skytest_proxy_port(px));
 	sky_write_file(cfg, json, strlen(json));
 	setenv("OPENAI_API_KEY", OPENAI_KEY, 1);
 	setenv("SKYENGINE_LOG", "debug", 1);
 	const char *args[] = {"--api-key", REL_KEY, "--workers", "1",
-	                      "--config", cfg, NULL};
+	                      "--config",  cfg,     NULL};
 	skytest_server srv;
 	ck_assert_int_eq(skytest_server_start(&srv, data, args), 0);
 	char *body = sky_asprintf(
-		"{\"prompt\":\"Sign in with username: alice. password: %s. "
-		"Then open the account page.\",\"url\":\"%s/\",\"engine\":"
-		"\"skyvern-1.0\",\"totp_identifier\":\"alice@example.com\","
-		"\"proxy_location\":\"RESIDENTIAL_GB\",\"max_steps\":6}",
-		PASSWORD, skytest_httpd_url(site));
+	    "{\"prompt\":\"Sign in with username: alice. password: %s. "
+	    "Then open the account page.\",\"url\":\"%s/\",\"engine\":"
+	    "\"skyvern-1.0\",\"totp_identifier\":\"alice@example.com\","
+	    "\"proxy_location\":\"RESIDENTIAL_GB\",\"max_steps\":6}",
+	    PASSWORD, skytest_httpd_url(site));
 	char *id = rel_submit(srv.port, body);
 	char *ids[1] = {id};
 	json_t *run[1];
@@ -227,8 +229,8 @@ END_TEST
 static int submit_status(int port, const char *field, const char *url,
                          char **detail)
 {
-	char *body = sky_asprintf("{\"prompt\":\"p\",\"%s\":\"%s\"}", field,
-	                          url);
+	char *body =
+	    sky_asprintf("{\"prompt\":\"p\",\"%s\":\"%s\"}", field, url);
 	json_t *j = NULL;
 	int st = rel_call(port, "POST", "/v1/run/tasks", REL_AUTH REL_JSONH,
 	                  body, &j);
@@ -240,33 +242,44 @@ static int submit_status(int port, const char *field, const char *url,
 }
 
 static const char *const metadata_urls[] = {
-	"http://169.254.169.254/latest/meta-data/",
-	"http://2852039166/",              /* decimal */
-	"http://0xA9FEA9FE/",              /* hex */
-	"http://0xa9.0xfe.0xa9.0xfe/",     /* hex per part */
-	"http://0251.0376.0251.0376/",     /* octal */
-	"http://169.254.43518/",           /* a.b.c16 */
-	"http://169.16689662/",            /* a.b24 */
-	"http://[::ffff:169.254.169.254]/",
-	"http://[::ffff:a9fe:a9fe]/",
-	"http://[0:0:0:0:0:ffff:a9fe:a9fe]/",
-	"http://[fe80::1]/",
-	"http://[fd00:ec2::254]/",
-	"http://metadata.google.internal/computeMetadata/v1/",
-	"http://METADATA.GOOGLE.INTERNAL./",
-	"http://metadata/",
-	"http://100.100.100.200/",
-	"http://user:pw@169.254.169.254:80/",
-	"169.254.169.254/latest",          /* no scheme: https:// prepended */
-	NULL};
+    "http://169.254.169.254/latest/meta-data/",
+    "http://2852039166/",          /* decimal */
+    "http://0xA9FEA9FE/",          /* hex */
+    "http://0xa9.0xfe.0xa9.0xfe/", /* hex per part */
+    "http://0251.0376.0251.0376/", /* octal */
+    "http://169.254.43518/",       /* a.b.c16 */
+    "http://169.16689662/",        /* a.b24 */
+    "http://[::ffff:169.254.169.254]/",
+    "http://[::ffff:a9fe:a9fe]/",
+    "http://[0:0:0:0:0:ffff:a9fe:a9fe]/",
+    "http://[fe80::1]/",
+    "http://[fd00:ec2::254]/",
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "http://METADATA.GOOGLE.INTERNAL./",
+    "http://metadata/",
+    "http://100.100.100.200/",
+    "http://user:pw@169.254.169.254:80/",
+    "169.254.169.254/latest", /* no scheme: https:// prepended */
+    NULL};
 
-static const char *const private_urls[] = {
-	"http://127.0.0.1/", "http://2130706433/", "http://127.1/",
-	"http://0x7f000001/", "http://0/", "http://0.0.0.0/",
-	"http://localhost:8080/", "http://LOCALHOST./", "http://a.localhost/",
-	"http://10.1.2.3/", "http://172.16.0.1/", "http://192.168.1.1/",
-	"http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://[fc00::1]/",
-	"http://db.internal/", "http://printer.local/", NULL};
+static const char *const private_urls[] = {"http://127.0.0.1/",
+                                           "http://2130706433/",
+                                           "http://127.1/",
+                                           "http://0x7f000001/",
+                                           "http://0/",
+                                           "http://0.0.0.0/",
+                                           "http://localhost:8080/",
+                                           "http://LOCALHOST./",
+                                           "http://a.localhost/",
+                                           "http://10.1.2.3/",
+                                           "http://172.16.0.1/",
+                                           "http://192.168.1.1/",
+                                           "http://[::1]/",
+                                           "http://[::ffff:127.0.0.1]/",
+                                           "http://[fc00::1]/",
+                                           "http://db.internal/",
+                                           "http://printer.local/",
+                                           NULL};
 
 static void expect_refused(int port, const char *const *urls)
 {
@@ -278,8 +291,8 @@ static void expect_refused(int port, const char *const *urls)
 			ck_assert_msg(st == 400 || st == 422,
 			              "%s=%s accepted (%d)", fields[f], urls[i],
 			              st);
-			ck_assert_msg(d && strstr(d, "blocked"),
-			              "%s=%s: %s", fields[f], urls[i], d);
+			ck_assert_msg(d && strstr(d, "blocked"), "%s=%s: %s",
+			              fields[f], urls[i], d);
 			free(d);
 		}
 	}
@@ -299,16 +312,19 @@ static void expect_accepted(int port, const char *const *urls)
 START_TEST(metadata_and_private_urls_are_refused_when_configured)
 {
 	static const char *const public_urls[] = {
-		"https://example.com/", "http://93.184.216.34/",
-		"http://169.255.0.1/", "http://[2606:4700::1111]/",
-		"http://metadata.google.internal.example.com/", NULL};
+	    "https://example.com/",
+	    "http://93.184.216.34/",
+	    "http://169.255.0.1/",
+	    "http://[2606:4700::1111]/",
+	    "http://metadata.google.internal.example.com/",
+	    NULL};
 	char *dir = skytest_tmpdir("urls");
 	char *cfg = sky_asprintf("%s/config.json", dir);
 	char *data = sky_asprintf("%s/meta", dir);
 	const char *meta = "{\"security\":{\"block_metadata_urls\":true}}";
 	sky_write_file(cfg, meta, strlen(meta));
 	const char *args[] = {"--no-execute", "--api-key", REL_KEY,
-	                      "--config", cfg, NULL};
+	                      "--config",     cfg,         NULL};
 	skytest_server srv;
 	/* Metadata blocked, private allowed (the default host). */
 	ck_assert_int_eq(skytest_server_start(&srv, data, args), 0);
@@ -344,9 +360,10 @@ static void on_page(const skytest_req *req, skytest_resp *resp, void *ud)
 {
 	(void)ud;
 	if (!strcmp(req->method, "POST")) {
-		skytest_resp_text(resp, 200, NULL,
-		                  "<!doctype html><title>Thanks</title><h1>Thank "
-		                  "you!</h1><p>Received.</p>");
+		skytest_resp_text(
+		    resp, 200, NULL,
+		    "<!doctype html><title>Thanks</title><h1>Thank "
+		    "you!</h1><p>Received.</p>");
 		return;
 	}
 	skytest_resp_text(resp, 200, NULL,
@@ -422,14 +439,13 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 
 	/* A's artifacts, seen by A. */
 	json_t *arts = NULL;
-	ck_assert_int_eq(get(srv.port, REL_AUTH, "/v1/runs/%s/artifacts", a,
-	                     &arts),
-	                 200);
+	ck_assert_int_eq(
+	    get(srv.port, REL_AUTH, "/v1/runs/%s/artifacts", a, &arts), 200);
 	ck_assert_uint_gt(json_array_size(arts), 0);
 	const char *art = NULL, *signed_url = NULL;
 	size_t i;
 	json_t *it;
-	json_array_foreach(arts, i, it)
+	json_array_foreach (arts, i, it)
 		if (sky_str_eq(rel_str(it, "artifact_type"), "element_tree")) {
 			art = rel_str(it, "artifact_id");
 			signed_url = rel_str(it, "signed_url");
@@ -437,9 +453,9 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	ck_assert_ptr_nonnull(art);
 	ck_assert_ptr_nonnull(signed_url);
 	json_t *j = NULL;
-	ck_assert_int_eq(get(srv.port, REL_AUTH, "/v1/artifacts/%s/content",
-	                     art, NULL),
-	                 200);
+	ck_assert_int_eq(
+	    get(srv.port, REL_AUTH, "/v1/artifacts/%s/content", art, NULL),
+	    200);
 
 	/* B sees nothing of A's, and A nothing of B's. */
 	ck_assert_int_eq(get(srv.port, AUTH_B, "/v1/runs/%s", a, NULL), 404);
@@ -447,20 +463,16 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	                 404);
 	ck_assert_int_eq(get(srv.port, AUTH_B, "/api/v1/tasks/%s", a, NULL),
 	                 404);
-	ck_assert_int_eq(get(srv.port, AUTH_B, "/api/v1/tasks/%s/steps", a,
-	                     &j),
+	ck_assert_int_eq(get(srv.port, AUTH_B, "/api/v1/tasks/%s/steps", a, &j),
 	                 200);
 	ck_assert_uint_eq(json_array_size(j), 0);
 	json_decref(j);
-	ck_assert_int_eq(get(srv.port, AUTH_B, "/v1/runs/%s/artifacts", a,
-	                     NULL),
-	                 404);
-	ck_assert_int_eq(get(srv.port, AUTH_B, "/v1/artifacts/%s/content", art,
-	                     NULL),
-	                 404);
+	ck_assert_int_eq(
+	    get(srv.port, AUTH_B, "/v1/runs/%s/artifacts", a, NULL), 404);
+	ck_assert_int_eq(
+	    get(srv.port, AUTH_B, "/v1/artifacts/%s/content", art, NULL), 404);
 	ck_assert_int_eq(get(srv.port, AUTH_B, "/runs/%s", a, NULL), 404);
-	ck_assert_int_eq(get(srv.port, AUTH_B, "/v1/runs/%s/timeline", a,
-	                     NULL),
+	ck_assert_int_eq(get(srv.port, AUTH_B, "/v1/runs/%s/timeline", a, NULL),
 	                 404);
 	char path[256];
 	snprintf(path, sizeof path, "/v1/runs/%s/cancel", a);
@@ -478,17 +490,69 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	json_decref(j);
 	ck_assert_int_eq(get(srv.port, REL_AUTH, "/v1/runs/%s", b, NULL), 404);
 	/* The same idempotency key in A is A's own. */
-	ck_assert_int_eq(rel_call(srv.port, "POST", "/v1/run/tasks",
-	                          REL_AUTH REL_JSONH "Idempotency-Key: same\r\n",
-	                          body, &j),
-	                 200);
+	ck_assert_int_eq(
+	    rel_call(srv.port, "POST", "/v1/run/tasks",
+	             REL_AUTH REL_JSONH "Idempotency-Key: same\r\n", body, &j),
+	    200);
 	ck_assert_str_ne(rel_str(j, "run_id"), b);
 	json_decref(j);
 
+	/* Browser sessions and published workflows are walled off too. */
+	ck_assert_int_eq(rel_call(srv.port, "POST", "/v1/browser_sessions",
+	                          REL_AUTH REL_JSONH, "{}", &j),
+	                 200);
+	char *bs = sky_strdup(rel_str(j, "browser_session_id"));
+	json_decref(j);
+	ck_assert_ptr_nonnull(bs);
+	ck_assert_int_eq(
+	    get(srv.port, AUTH_B, "/v1/browser_sessions/%s", bs, NULL), 404);
+	ck_assert_int_eq(
+	    get(srv.port, AUTH_B, "/v1/browser_sessions%s", "", &j), 200);
+	ck_assert_uint_eq(json_array_size(j), 0);
+	json_decref(j);
+	snprintf(path, sizeof path, "/v1/browser_sessions/%s/close", bs);
+	ck_assert_int_eq(rel_call(srv.port, "POST", path, AUTH_B, NULL, NULL),
+	                 404);
+	char *in_bs = sky_asprintf(
+	    "{\"prompt\":\"x\",\"url\":\"%s/\",\"browser_session_id\":"
+	    "\"%s\"}",
+	    skytest_httpd_url(site), bs);
+	ck_assert_int_eq(rel_call(srv.port, "POST", "/v1/run/tasks",
+	                          AUTH_B REL_JSONH, in_bs, NULL),
+	                 404);
+	free(in_bs);
+	ck_assert_int_eq(
+	    get(srv.port, REL_AUTH, "/v1/browser_sessions/%s", bs, NULL), 200);
+	ck_assert_int_eq(rel_call(srv.port, "POST", path, REL_AUTH, NULL, NULL),
+	                 200);
+	free(bs);
+	char *pub = sky_asprintf("{\"prompt\":\"Apply: name: Ada.\",\"url\":"
+	                         "\"%s/\",\"engine\":\"skyvern-1.0\","
+	                         "\"publish_workflow\":true}",
+	                         skytest_httpd_url(site));
+	ck_assert_int_eq(rel_call(srv.port, "POST", "/v1/run/tasks",
+	                          REL_AUTH REL_JSONH, pub, &j),
+	                 200);
+	free(pub);
+	char *wf = sky_strdup(rel_str(j, "workflow_permanent_id"));
+	char *pub_run = sky_strdup(rel_str(j, "run_id"));
+	json_decref(j);
+	ck_assert_ptr_nonnull(wf);
+	ck_assert_int_eq(get(srv.port, AUTH_B, "/v1/workflows%s", "", &j), 200);
+	ck_assert_uint_eq(json_array_size(j), 0);
+	json_decref(j);
+	char *run_wf = sky_asprintf("{\"workflow_id\":\"%s\"}", wf);
+	ck_assert_int_eq(rel_call(srv.port, "POST", "/v1/run/workflows",
+	                          AUTH_B REL_JSONH, run_wf, NULL),
+	                 404);
+	free(run_wf);
+	free(wf);
+	wait_final(srv.port, REL_AUTH, pub_run);
+	free(pub_run);
+
 	/* No key, a bad key, a tampered or moved signature: refused. */
-	ck_assert_int_eq(get(srv.port, NULL, "/v1/artifacts/%s/content", art,
-	                     NULL),
-	                 403);
+	ck_assert_int_eq(
+	    get(srv.port, NULL, "/v1/artifacts/%s/content", art, NULL), 403);
 	ck_assert_int_eq(get(srv.port, "x-api-key: nope-nope-nope\r\n",
 	                     "/v1/artifacts/%s/content", art, NULL),
 	                 403);
@@ -501,26 +565,26 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	                 403);
 	free(tampered);
 	/* The signature of one artifact does not open another. */
-	char *moved = sky_asprintf("/v1/artifacts/%s/content%s", "a_0",
-	                           strchr(rel, '?'));
+	char *moved =
+	    sky_asprintf("/v1/artifacts/%s/content%s", "a_0", strchr(rel, '?'));
 	ck_assert_int_eq(rel_call(srv.port, "GET", moved, NULL, NULL, NULL),
 	                 403);
 	free(moved);
 
 	/* Traversal in every spelling: never a file outside the store. */
 	static const char *const evil[] = {
-		"/v1/artifacts/..%2F..%2F..%2Fetc%2Fpasswd/content",
-		"/v1/artifacts/%2e%2e/content",
-		"/v1/artifacts/%2Fetc%2Fpasswd/content",
-		"/v1/artifacts/../../etc/passwd/content",
-		"/v1/artifacts/..%252F..%252Fetc%252Fpasswd/content",
-		"/v1/artifacts/a_1%00.txt/content",
-		"/runs/..%2F..%2Fetc%2Fpasswd",
-		NULL};
+	    "/v1/artifacts/..%2F..%2F..%2Fetc%2Fpasswd/content",
+	    "/v1/artifacts/%2e%2e/content",
+	    "/v1/artifacts/%2Fetc%2Fpasswd/content",
+	    "/v1/artifacts/../../etc/passwd/content",
+	    "/v1/artifacts/..%252F..%252Fetc%252Fpasswd/content",
+	    "/v1/artifacts/a_1%00.txt/content",
+	    "/runs/..%2F..%2Fetc%2Fpasswd",
+	    NULL};
 	for (int k = 0; evil[k]; k++) {
 		skytest_hc_resp r;
-		int rc = skytest_hc(srv.port, "GET", evil[k], REL_AUTH, NULL,
-		                    &r);
+		int rc =
+		    skytest_hc(srv.port, "GET", evil[k], REL_AUTH, NULL, &r);
 		/* A NUL in the path: libwebsockets drops the connection. */
 		if (rc != 0 && strstr(evil[k], "%00")) {
 			skytest_hc_free(&r);
@@ -528,7 +592,7 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 		}
 		ck_assert_msg(rc == 0, "%s: no answer", evil[k]);
 		ck_assert_msg(r.status == 404 || r.status == 400 ||
-		                      r.status == 403,
+		                  r.status == 403,
 		              "%s: %d", evil[k], r.status);
 		ck_assert_ptr_null(strstr(r.body ? r.body : "", "root:"));
 		skytest_hc_free(&r);
@@ -538,8 +602,8 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	 * does not lead out of it. */
 	char *secret = sky_asprintf("%s/outside-secret.txt", dir);
 	sky_write_file(secret, "TOP-SECRET-OUTSIDE", 18);
-	char *runs_dir = sky_asprintf("%s/runs/%s/steps/000-0/element_tree.txt",
-	                              data, a);
+	char *runs_dir =
+	    sky_asprintf("%s/runs/%s/steps/000-0/element_tree.txt", data, a);
 	ck_assert_int_eq(unlink(runs_dir), 0);
 	ck_assert_int_eq(symlink(secret, runs_dir), 0);
 	skytest_hc_resp r;
@@ -571,7 +635,8 @@ int main(void)
 	Suite *s = suite_create("security");
 	TCase *tc = tcase_create("security");
 	tcase_set_timeout(tc, 400);
-	tcase_add_test(tc, metadata_and_private_urls_are_refused_when_configured);
+	tcase_add_test(tc,
+	               metadata_and_private_urls_are_refused_when_configured);
 	tcase_add_test(tc, artifacts_and_organizations_are_walled_off);
 	tcase_add_test(tc, no_secret_reaches_logs_artifacts_or_the_store);
 	suite_add_tcase(s, tc);
