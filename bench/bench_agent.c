@@ -4,7 +4,7 @@
  * (bench/peer/servers.mjs) through the real llm-openai plugin:
  *
  *   bench_agent --pages URL --llm URL/v1 steps [--reps 20] [--warmup 2]
- *               [--screenshots 0|1] [--out FILE]
+ *               [--screenshots 0|1] [--settle-quiet MS] [--out FILE]
  *       per page (login, job, table): step 0 (observe, plan, act) timed
  *       from the engine's own step timings; the model call excluded
  *   bench_agent --pages URL --llm URL/v1 throughput [--concurrency 4]
@@ -41,6 +41,7 @@ static const scenario scenarios[] = {
 
 static const char *pages_url, *llm_url;
 static int screenshots = 1;
+static int settle_quiet = -1; /* --settle-quiet: both windows, ms */
 
 static sky_engine *engine_new(const char *dir, int workers, int budget)
 {
@@ -50,8 +51,9 @@ static sky_engine *engine_new(const char *dir, int workers, int budget)
 	    "{\"llm\":{\"base_url\":\"%s\",\"model\":\"gpt-4.1-mini\","
 	    "\"max_retries\":0},"
 	    "\"agent\":{\"check_goal\":0,\"screenshots\":%d,\"vision\":0,"
-	    "\"tree_budget_tokens\":%d}}",
-	    llm_url, screenshots, budget);
+	    "\"tree_budget_tokens\":%d,\"settle_network_quiet_ms\":%d,"
+	    "\"settle_dom_quiet_ms\":%d}}",
+	    llm_url, screenshots, budget, settle_quiet, settle_quiet);
 	setenv("OPENAI_API_KEY", "sk-local-bench", 1);
 	sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION);
 	o.data_dir = dir;
@@ -372,6 +374,7 @@ int main(int argc, char **argv)
 	    {"concurrency", required_argument, 0, 'c'},
 	    {"runs", required_argument, 0, 'n'},
 	    {"out", required_argument, 0, 'o'},
+	    {"settle-quiet", required_argument, 0, 'q'},
 	    {0, 0, 0, 0}};
 	while ((ch = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (ch) {
@@ -395,6 +398,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			runs = atoi(optarg);
+			break;
+		case 'q':
+			settle_quiet = atoi(optarg);
 			break;
 		case 'o':
 			out = optarg;

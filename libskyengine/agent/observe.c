@@ -67,8 +67,7 @@ static void note_downloads(sky_run *r, const json_t *state)
 {
 	size_t i;
 	json_t *d;
-	json_array_foreach(json_object_get(state, "downloads"), i, d)
-	{
+	json_array_foreach (json_object_get(state, "downloads"), i, d) {
 		const char *path = sky_json_str(d, "path");
 		const char *st = sky_json_str(d, "state");
 		if (!path || !sky_str_startswith(path, r->e->data_dir) ||
@@ -81,7 +80,7 @@ static void note_downloads(sky_run *r, const json_t *state)
 		size_t k;
 		json_t *seen;
 		int dup = 0;
-		json_array_foreach(r->downloads, k, seen)
+		json_array_foreach (r->downloads, k, seen)
 			dup |= sky_str_eq(json_string_value(seen), rel);
 		if (dup)
 			continue;
@@ -112,7 +111,8 @@ void sky_agent_collect_downloads(sky_run *r, int wait_ms)
 		if (take_json(rc, text, err, "page_state", &st))
 			return;
 		note_downloads(r, st);
-		json_int_t pending = sky_json_int(st, "downloads_in_progress", 0);
+		json_int_t pending =
+		    sky_json_int(st, "downloads_in_progress", 0);
 		json_decref(st);
 		if (pending <= 0 || sky_time_mono_ms() >= until ||
 		    sky_agent_cancelled(r))
@@ -133,10 +133,20 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 		return sky_error_from_code(SKY_ENOMEM);
 
 	if (b->settle) {
-		char opts[96];
+		char opts[160];
 		json_t *res = NULL;
-		snprintf(opts, sizeof opts, "{\"max_ms\":%d}",
-		         r->e->agent.settle_max_ms);
+		const sky_agent_config *ac = &r->e->agent;
+		int n = snprintf(opts, sizeof opts, "{\"max_ms\":%d",
+		                 ac->settle_max_ms);
+		if (ac->settle_network_quiet_ms >= 0)
+			n += snprintf(opts + n, sizeof opts - (size_t)n,
+			              ",\"network_quiet_ms\":%d",
+			              ac->settle_network_quiet_ms);
+		if (ac->settle_dom_quiet_ms >= 0)
+			n += snprintf(opts + n, sizeof opts - (size_t)n,
+			              ",\"dom_quiet_ms\":%d",
+			              ac->settle_dom_quiet_ms);
+		snprintf(opts + n, sizeof opts - (size_t)n, "}");
 		rc = b->settle(r->ctx, opts, &text, &err);
 		/* An unsettled page is still observed: busy pages exist. */
 		if (take_json(rc, text, err, "settle", &res) == 0 &&
@@ -144,8 +154,8 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 			sky_log_debug("agent", "run %s: page not settled: %s",
 			              r->task->task_id,
 			              sky_json_str(res, "reason")
-			                      ? sky_json_str(res, "reason")
-			                      : "?");
+			                  ? sky_json_str(res, "reason")
+			                  : "?");
 		json_decref(res);
 		text = err = NULL;
 	}
@@ -197,8 +207,9 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 		int64_t t3 = sky_time_mono_ms();
 		unsigned char *img = NULL;
 		size_t len = 0;
-		rc = b->screenshot(r->ctx, "{\"format\":\"jpeg\",\"quality\":70}",
-		                   &img, &len, &err);
+		rc = b->screenshot(r->ctx,
+		                   "{\"format\":\"jpeg\",\"quality\":70}", &img,
+		                   &len, &err);
 		if (rc) {
 			sky_log_warn("agent", "run %s: screenshot failed: %s",
 			             r->task->task_id, err ? err : "?");

@@ -42,39 +42,45 @@ static void read_agent_config(sky_engine *e)
 {
 	const json_t *c = e->config;
 	sky_agent_config *a = &e->agent;
-	a->run_timeout_s = cfg_int(c, "agent", "run_timeout_s",
-	                           "SKYENGINE_RUN_TIMEOUT", 1800);
-	a->navigate_timeout_ms = cfg_int(c, "agent", "navigate_timeout_ms",
-	                                 NULL, 30000);
+	a->run_timeout_s =
+	    cfg_int(c, "agent", "run_timeout_s", "SKYENGINE_RUN_TIMEOUT", 1800);
+	a->navigate_timeout_ms =
+	    cfg_int(c, "agent", "navigate_timeout_ms", NULL, 30000);
 	a->settle_max_ms = cfg_int(c, "agent", "settle_max_ms", NULL, 5000);
+	a->settle_network_quiet_ms =
+	    cfg_int(c, "agent", "settle_network_quiet_ms", NULL, -1);
+	a->settle_dom_quiet_ms =
+	    cfg_int(c, "agent", "settle_dom_quiet_ms", NULL, -1);
 	a->llm_timeout_ms = cfg_int(c, "agent", "llm_timeout_ms", NULL, 120000);
 	a->check_goal = cfg_int(c, "agent", "check_goal", NULL, 2);
 	a->screenshots = cfg_int(c, "agent", "screenshots", NULL, 1);
 	a->vision = cfg_int(c, "agent", "vision", "SKYENGINE_LLM_VISION", 1);
-	a->tree_budget_tokens = cfg_int(c, "agent", "tree_budget_tokens", NULL,
-	                                12000);
-	a->v2_max_iterations = cfg_int(c, "agent", "v2_max_iterations", NULL,
-	                               10);
+	a->tree_budget_tokens =
+	    cfg_int(c, "agent", "tree_budget_tokens", NULL, 12000);
+	a->v2_max_iterations =
+	    cfg_int(c, "agent", "v2_max_iterations", NULL, 10);
 	a->v2_max_steps = cfg_int(c, "agent", "v2_max_steps", NULL, 25);
 	a->wait_max_s = cfg_int(c, "agent", "wait_max_s", NULL, 10);
 	a->totp_wait_ms = cfg_int(c, "agent", "totp_wait_ms",
 	                          "SKYENGINE_TOTP_WAIT_MS", 60000);
-	e->webhook_timeout_ms = cfg_int(c, "webhook", "timeout_ms", NULL, 30000);
-	e->webhook_max_attempts = cfg_int(c, "webhook", "max_attempts", NULL, 3);
+	e->webhook_timeout_ms =
+	    cfg_int(c, "webhook", "timeout_ms", NULL, 30000);
+	e->webhook_max_attempts =
+	    cfg_int(c, "webhook", "max_attempts", NULL, 3);
 	e->webhook_backoff_ms = cfg_int(c, "webhook", "backoff_ms", NULL, 1000);
 	e->totp_llm_fallback = cfg_int(c, "totp", "llm_fallback",
 	                               "SKYENGINE_TOTP_LLM_FALLBACK", 0);
-	e->bs_unit_ms = cfg_int(c, "browser_sessions", "timeout_unit_ms", NULL,
-	                        60000);
+	e->bs_unit_ms =
+	    cfg_int(c, "browser_sessions", "timeout_unit_ms", NULL, 60000);
 	e->request_opts.url_flags =
-		(cfg_int(c, "security", "block_metadata_urls",
-		         "SKYENGINE_BLOCK_METADATA_URLS", 0)
-		         ? SKY_URL_BLOCK_METADATA
-		         : 0) |
-		(cfg_int(c, "security", "block_private_urls",
-		         "SKYENGINE_BLOCK_PRIVATE_URLS", 0)
-		         ? SKY_URL_BLOCK_PRIVATE
-		         : 0);
+	    (cfg_int(c, "security", "block_metadata_urls",
+	             "SKYENGINE_BLOCK_METADATA_URLS", 0)
+	         ? SKY_URL_BLOCK_METADATA
+	         : 0) |
+	    (cfg_int(c, "security", "block_private_urls",
+	             "SKYENGINE_BLOCK_PRIVATE_URLS", 0)
+	         ? SKY_URL_BLOCK_PRIVATE
+	         : 0);
 }
 
 /*
@@ -95,11 +101,11 @@ static int load_url_key(sky_engine *e)
 	if (!e->url_key || len < 32) {
 		free(e->url_key);
 		e->url_key = sky_random_hex(32);
-		if (!e->url_key || sky_write_file(path, e->url_key,
-		                                  strlen(e->url_key))) {
+		if (!e->url_key ||
+		    sky_write_file(path, e->url_key, strlen(e->url_key))) {
 			free(path);
-			return sky_error_set(SKY_EIO, "cannot create %s/url.key",
-			                     e->data_dir);
+			return sky_error_set(
+			    SKY_EIO, "cannot create %s/url.key", e->data_dir);
 		}
 	}
 	free(path);
@@ -174,20 +180,23 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 		int ok = json_is_object(cfg);
 		json_decref(cfg);
 		if (!ok)
-			return sky_error_set(SKY_EINVALID,
-			                     "config_json is not a JSON object");
+			return sky_error_set(
+			    SKY_EINVALID, "config_json is not a JSON object");
 	}
 
 	e = calloc(1, sizeof *e);
 	if (!e)
 		return sky_error_from_code(SKY_ENOMEM);
-	dir = sky__opt_str(opts->data_dir, "SKYENGINE_DATA", "./skyengine-data");
+	dir =
+	    sky__opt_str(opts->data_dir, "SKYENGINE_DATA", "./skyengine-data");
 	e->data_dir = dir ? sky_path_abs(dir) : NULL;
 	free(dir);
 	e->plugin_path = sky__opt_str(opts->plugin_path, NULL, "");
 	e->llm_name = sky__opt_str(opts->llm, "SKYENGINE_LLM", "rules");
-	e->browser_name = sky__opt_str(opts->browser, "SKYENGINE_BROWSER", "cdp");
-	e->config_json = sky_strdup(opts->config_json ? opts->config_json : "{}");
+	e->browser_name =
+	    sky__opt_str(opts->browser, "SKYENGINE_BROWSER", "cdp");
+	e->config_json =
+	    sky_strdup(opts->config_json ? opts->config_json : "{}");
 	e->workers = sky__opt_int(opts->workers, "SKYENGINE_WORKERS", 4);
 	e->max_steps = sky__opt_int(opts->max_steps, "SKYENGINE_MAX_STEPS", 10);
 	e->max_retries_per_step = sky__opt_int(opts->max_retries_per_step,
@@ -206,10 +215,10 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 		goto fail;
 	e->config = sky_json_loads(e->config_json);
 	read_agent_config(e);
-	e->public_url = cfg_str(e->config, "server", "public_url",
-	                        "SKYENGINE_PUBLIC_URL");
-	e->webhook_key = cfg_str(e->config, "webhook", "signing_key",
-	                         "SKYENGINE_API_KEY");
+	e->public_url =
+	    cfg_str(e->config, "server", "public_url", "SKYENGINE_PUBLIC_URL");
+	e->webhook_key =
+	    cfg_str(e->config, "webhook", "signing_key", "SKYENGINE_API_KEY");
 	if (e->webhook_key)
 		sky_secret_register(e->webhook_key);
 	if ((rc = load_url_key(e)))
@@ -234,7 +243,8 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	e->started = 1;
 	if ((rc = sky__engine_start(e)))
 		goto fail;
-	sky_log_info("engine", "engine ready: data %s, llm %s, browser %s, %d "
+	sky_log_info("engine",
+	             "engine ready: data %s, llm %s, browser %s, %d "
 	             "workers",
 	             e->data_dir, e->llm_name, e->browser_name, e->workers);
 	*out = e;

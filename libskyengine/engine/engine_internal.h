@@ -42,6 +42,8 @@ typedef struct sky_agent_config {
 	int run_timeout_s;       /* whole run; 0: 1800 */
 	int navigate_timeout_ms; /* 0: 30000 */
 	int settle_max_ms;       /* 0: 5000 */
+	int settle_network_quiet_ms; /* -1: the browser plugin's default */
+	int settle_dom_quiet_ms;     /* -1: the browser plugin's default */
 	int llm_timeout_ms;      /* 0: 120000 */
 	int check_goal;          /* 0 never, 1 on unverified complete,
 	                            2 also after steps without a decision */

@@ -396,8 +396,8 @@ static int skip_item(struct lp *p, char closer)
 	for (; p->i < p->n; p->i++) {
 		unsigned char c = p->s[p->i];
 		if (in_str) {
-			if (c == '\\')
-				p->i++;
+			if (c == '\\' && p->i + 1 < p->n)
+				p->i++; /* a last backslash stays in range */
 			else if (c == '"')
 				in_str = 0;
 			continue;

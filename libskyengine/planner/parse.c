@@ -75,9 +75,15 @@ static unsigned int surroundings(const char *t, size_t n,
                                  const char *je)
 {
 	unsigned int rep = 0;
+	const char *re = r->s + r->n, *te = t + n;
+	/* The lenient parser may close a truncated value past the region's
+	 * end: nothing is left after it then. */
+	if (je > re)
+		je = re;
 	if (!only_space(t, (size_t)(r->outer - t)) ||
-	    !only_space(r->outer_end, (size_t)(t + n - r->outer_end)) ||
-	    !only_space(je, (size_t)(r->s + r->n - je)))
+	    (r->outer_end < te &&
+	     !only_space(r->outer_end, (size_t)(te - r->outer_end))) ||
+	    !only_space(je, (size_t)(re - je)))
 		rep |= SKY_PLANNER_REPAIR_PROSE;
 	size_t before = (size_t)(js - r->s), braces = 0, other = 0;
 	for (size_t k = 0; k < before; k++) {

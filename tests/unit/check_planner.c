@@ -1085,6 +1085,17 @@ START_TEST(parse_rejects_non_answers)
 	                 "truncated");
 	sky_planner_actions_free(res);
 	sky_buf_free(&b);
+	/* A garbled item whose string ends the text in a backslash (found by
+	 * the fuzzer: the item skipper stepped past the end, and the caller
+	 * read after the buffer; ASan in CI sees a regression). The good
+	 * action before it is kept. */
+	char *cut = sky_strdup("{\"actions\": [{\"action_type\": "
+	                       "\"go_back\"}, @\"x\\");
+	ck_assert_int_eq(sky_planner_parse_actions(cut, NULL, &res), 0);
+	ck_assert_uint_eq(json_array_size(res->actions), 1);
+	ck_assert_uint_eq(json_array_size(res->rejected), 1);
+	sky_planner_actions_free(res);
+	free(cut);
 	/* Invalid UTF-8 inside a string is replaced, not passed on. */
 	ck_assert_int_eq(sky_planner_parse_actions(
 	                     "{\"actions\": [{\"action_type\": \"wait\", "
