@@ -1108,7 +1108,7 @@ static json_t *v_tab(struct vctx *v, const json_t *raw, const char *type,
 	const json_t *t =
 	    get_any(raw, (const char *const[]){"tab_index", "index", NULL});
 	double d;
-	if (as_number(t, &d) || d < 0 || d != floor(d))
+	if (as_number(t, &d) || d < 0 || d > 1e6 || d != floor(d))
 		return reject(vd, "missing_tab",
 		              sky_asprintf("%s needs a tab_index", type));
 	const json_t *tabs = v->ctx ? v->ctx->tabs : NULL;

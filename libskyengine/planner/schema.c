@@ -140,7 +140,8 @@ static int value_bits(const json_t *v)
 		return T_INT | T_NUM;
 	case JSON_REAL: {
 		double d = json_real_value(v);
-		if (d == (double)(json_int_t)d && d > -9e15 && d < 9e15)
+		/* Range first: casting a double beyond json_int_t is UB. */
+		if (d > -9e15 && d < 9e15 && d == (double)(json_int_t)d)
 			return T_NUM | T_INT;
 		return T_NUM;
 	}
@@ -213,7 +214,8 @@ static int parse_amount(const char *s, double *out, int *integral)
 	if (*end || errno)
 		return -1;
 	*out = sign < 0 ? -d : d;
-	*integral = !dot || d == (double)(long long)d;
+	/* Range first: casting a double beyond long long is UB. */
+	*integral = fabs(d) < 9e15 && (!dot || d == (double)(long long)d);
 	return 0;
 }
 

@@ -126,6 +126,16 @@ START_TEST(wrong_types_are_reported_not_hidden)
 	    "{\"n\": {\"type\": \"integer\"}}", "{\"n\": 12.5}",
 	    "{\"n\": 12.5}", 1,
 	    (const char *const[]){"expected integer, got number 12.5", NULL});
+	/* Beyond a 64-bit integer, a real stays a real and is reported
+	 * (found by the fuzzer: the range check came after the cast, which
+	 * is undefined behaviour that UBSan in CI catches). */
+	expect("{\"n\": {\"type\": \"integer\"}}", "{\"n\": 1e300}",
+	       "{\"n\": 1e300}", 1,
+	       (const char *const[]){"expected integer, got number", NULL});
+	expect("{\"n\": {\"type\": \"integer\"}}",
+	       "{\"n\": \"$100000000000000000000000000000\"}",
+	       "{\"n\": \"$100000000000000000000000000000\"}", 1,
+	       (const char *const[]){"expected integer", NULL});
 	/* "N/A" for a number is how a page says "none". */
 	expect("{\"n\": {\"type\": \"number\"}}", "{\"n\": \"N/A\"}",
 	       "{\"n\": null}", 0, NULL);
