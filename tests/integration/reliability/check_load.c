@@ -20,8 +20,24 @@
 #define CLIENTS 200
 #define RUNS 8
 #define ROUND_MS 6000
-/* What a second identical round may add to the server's RSS. */
+/* What a second identical round may add to the server's RSS. Under
+ * AddressSanitizer the server keeps freed memory in ASan's quarantine (up
+ * to 256 MB) and its RSS climbs for a while with no leak at all (206 MB
+ * after warm-up, +44 MB, then +9 MB in one CI run): the bound there only
+ * catches gross growth; the plain build (CI's first pass) holds the real
+ * 8 MiB bound, and LeakSanitizer looks for leaks in this one. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LOAD_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LOAD_UNDER_ASAN 1
+#endif
+#endif
+#ifdef LOAD_UNDER_ASAN
+#define LOAD_RSS_SLACK_KB (48 * 1024)
+#else
 #define LOAD_RSS_SLACK_KB (8 * 1024)
+#endif
 
 /* --- the site the runs work on ------------------------------------------ */
 
