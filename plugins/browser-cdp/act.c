@@ -303,6 +303,19 @@ static int click_el(cdp_ctx *ctx, cdp_tab *t, el_ref *e, int count,
 static int wait_download(cdp_ctx *ctx, unsigned dl_before, int start_ms,
                          json_t **out);
 
+/* An action's end: on an error (rc) neither result is kept; otherwise
+ * the failure when there is one, else the result. */
+static int finish(int rc, json_t *res, json_t *fail, json_t **out)
+{
+	if (rc) {
+		json_decref(res);
+		json_decref(fail);
+		return rc;
+	}
+	*out = fail ? fail : res;
+	return 0;
+}
+
 static int act_click(cdp_ctx *ctx, cdp_tab *t, json_t *a, int download,
                      json_t **out)
 {
@@ -341,13 +354,7 @@ static int act_click(cdp_ctx *ctx, cdp_tab *t, json_t *a, int download,
 	}
 out:
 	el_free(&e);
-	if (rc) {
-		json_decref(res);
-		json_decref(fail);
-		return rc;
-	}
-	*out = fail ? fail : res;
-	return 0;
+	return finish(rc, res, fail, out);
 }
 
 /* --- downloads -------------------------------------------------------- */
@@ -719,13 +726,7 @@ out:
 	json_decref(found);
 	el_free(&e);
 	cdp_world_free(&oe.w);
-	if (rc) {
-		json_decref(res);
-		json_decref(fail);
-		return rc;
-	}
-	*out = fail ? fail : res;
-	return 0;
+	return finish(rc, res, fail, out);
 }
 
 /* --- checkbox ------------------------------------------------------------------- */
@@ -816,13 +817,7 @@ static int act_checkbox(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 out:
 	json_decref(st);
 	el_free(&e);
-	if (rc) {
-		json_decref(res);
-		json_decref(fail);
-		return rc;
-	}
-	*out = fail ? fail : res;
-	return 0;
+	return finish(rc, res, fail, out);
 }
 
 /* --- upload ------------------------------------------------------------------------ */
@@ -908,13 +903,7 @@ out:
 	free(oid);
 	json_decref(names);
 	el_free(&e);
-	if (rc) {
-		json_decref(res);
-		json_decref(fail);
-		return rc;
-	}
-	*out = fail ? fail : res;
-	return 0;
+	return finish(rc, res, fail, out);
 }
 
 /* --- keys, scroll, hover ------------------------------------------------------------------ */
@@ -980,13 +969,7 @@ static int act_keypress(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 	rc = after_input(ctx, t, &m, res);
 out:
 	json_decref(one);
-	if (rc) {
-		json_decref(res);
-		json_decref(fail);
-		return rc;
-	}
-	*out = fail ? fail : res;
-	return 0;
+	return finish(rc, res, fail, out);
 }
 
 static int act_scroll(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
