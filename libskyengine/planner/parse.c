@@ -344,16 +344,23 @@ static int looks_like_file(const char *w)
 	return ext <= 5;
 }
 
+/* Every word of the goal that looks like a file name or URL.  A word ends
+ * at white space or a quote/angle bracket; those and opening brackets are
+ * skipped between words.  Each pass of the loop consumes at least one byte,
+ * whatever the goal holds (a lone '>' used to stop both inner loops and spin
+ * the worker forever). */
 static void add_goal_files(json_t *files, const char *goal)
 {
+	static const char ends[] = "'\"`<>";
+	static const char skips[] = "'\"`<>([{";
 	const char *p = goal;
 	while (p && *p) {
-		while (*p &&
-		       (isspace((unsigned char)*p) || strchr("(<[{'\"`", *p)))
+		if (isspace((unsigned char)*p) || strchr(skips, *p)) {
 			p++;
+			continue;
+		}
 		const char *s = p;
-		while (*p && !isspace((unsigned char)*p) &&
-		       !strchr("'\"`<>", *p))
+		while (*p && !isspace((unsigned char)*p) && !strchr(ends, *p))
 			p++;
 		size_t len = (size_t)(p - s);
 		while (len && strchr(".,;:)]}>", s[len - 1]))

@@ -1040,6 +1040,44 @@ START_TEST(every_truncation_of_the_corpus_is_safe)
 }
 END_TEST
 
+/* Issue 13: a goal holding '>' (or any run of brackets and quotes) used to
+ * spin add_goal_files forever; every goal must parse, and file names beside
+ * such characters are still found. */
+START_TEST(goal_punctuation_never_hangs_the_parser)
+{
+	const char *goals[] = {
+	    "Apply for a job on behalf of this person: name: Chris > Bacon. "
+	    "email: chris@pbacon.com",
+	    ">",
+	    "<",
+	    ">>> <<< >< <> ",
+	    "a>b>c>",
+	    "upload <cv.pdf> and (cover.txt) then >",
+	    "\"'`<>([{}])",
+	    "name: x >",
+	    "",
+	};
+	const char *answer =
+	    "{\"actions\": [{\"action_type\": \"upload_file\", "
+	    "\"id\": \"f1\", \"file_url\": \"cv.pdf\"}]}";
+	json_t *els = json_pack("[{s:s, s:s, s:s, s:b}]", "id", "f1", "tagName",
+	                        "input", "type", "file", "interactable", 1);
+	for (size_t i = 0; i < sizeof goals / sizeof goals[0]; i++) {
+		sky_planner_parse_ctx pc = {0};
+		pc.elements = els;
+		pc.goal = goals[i];
+		sky_planner_actions *res = NULL;
+		ck_assert_int_eq(sky_planner_parse_actions(answer, &pc, &res), 0);
+		/* The file is accepted only when the goal supplied it. */
+		int uploaded = json_array_size(res->actions) == 1;
+		ck_assert_msg(uploaded == (strstr(goals[i], "cv.pdf") != NULL),
+		              "goal %zu: upload accepted=%d", i, uploaded);
+		sky_planner_actions_free(res);
+	}
+	json_decref(els);
+}
+END_TEST
+
 START_TEST(parse_rejects_non_answers)
 {
 	sky_planner_actions *res = (sky_planner_actions *)1;
@@ -1426,6 +1464,7 @@ int main(void)
 	tc = tcase_create("parse");
 	tcase_add_test(tc, malformed_answer_corpus);
 	tcase_add_test(tc, every_truncation_of_the_corpus_is_safe);
+	tcase_add_test(tc, goal_punctuation_never_hangs_the_parser);
 	tcase_add_test(tc, parse_rejects_non_answers);
 	tcase_add_test(tc, parse_check_goal_answers);
 	tcase_add_test(tc, parse_plan_answers);
