@@ -241,11 +241,15 @@ static json_t *open_magic_link(sky_run *r, const char *link)
 	return res;
 }
 
-static int plugin_act(sky_run *r, const json_t *action, json_t **result)
+typedef int (*act_fn)(void *context, const char *action_json,
+                      char **result_json, char **err);
+
+static int plugin_call(sky_run *r, act_fn fn, const json_t *action,
+                       json_t **result)
 {
 	char *text = NULL, *err = NULL;
 	char *aj = sky_json_dumps(action);
-	int rc = r->bvt->act(r->ctx, aj, &text, &err);
+	int rc = fn(r->ctx, aj, &text, &err);
 	free(aj);
 	if (rc) {
 		*result = failure("browser_error", err ? err
@@ -263,6 +267,26 @@ static int plugin_act(sky_run *r, const json_t *action, json_t **result)
 		                  "the browser plugin returned no result");
 	}
 	return 0;
+}
+
+static int plugin_act(sky_run *r, const json_t *action, json_t **result)
+{
+	return plugin_call(r, r->bvt->act, action, result);
+}
+
+/* drag has its own, optional callback (ABI 1.1): a plugin without it
+ * cannot drag, which the planner learns from the result. */
+static int plugin_drag(sky_run *r, const json_t *action, json_t **result)
+{
+	if (!r->bvt->drag) {
+		char *msg = sky_asprintf("the browser plugin \"%s\" cannot drag "
+		                         "(it has no drag callback)",
+		                         r->bvt->name ? r->bvt->name : "?");
+		*result = failure("unsupported", msg ? msg : "cannot drag");
+		free(msg);
+		return 0;
+	}
+	return plugin_call(r, r->bvt->drag, action, result);
 }
 
 /* upload_file: the planner validated that the file is named in the goal
@@ -350,6 +374,8 @@ int sky_agent_act(sky_run *r, const json_t *action, const sky_obs *o,
 	} else if (!strcmp(type, "upload_file") &&
 	           (*result = prepare_upload(a))) {
 		/* file missing: result already set */
+	} else if (!strcmp(type, "drag")) {
+		rc = plugin_drag(r, a, result);
 	} else {
 		rc = plugin_act(r, a, result);
 		if (json_is_true(json_object_get(*result, "success")))

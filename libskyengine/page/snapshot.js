@@ -1063,7 +1063,36 @@
 		return null;
 	}
 
-	/* Scroll into view and find where a click lands on the element. */
+	/* Where to aim at an element: each of its boxes' centre and a grid
+	 * over the first boxes, then the centres of its descendants' boxes (a
+	 * container whose middle is a gap between its buttons). */
+	const GRID = [[0.25, 0.5], [0.75, 0.5], [0.5, 0.25], [0.5, 0.75],
+		[0.15, 0.15], [0.85, 0.85], [0.15, 0.85], [0.85, 0.15]];
+
+	function aimPoints(el) {
+		const pts = [];
+		const rects = [...el.getClientRects()].filter((r) => r.width >= 1 &&
+			r.height >= 1).slice(0, 8);
+		for (const r of rects)
+			pts.push([r.left + r.width / 2, r.top + r.height / 2]);
+		for (const r of rects.slice(0, 2))
+			for (const [px, py] of GRID)
+				pts.push([r.left + r.width * px, r.top + r.height * py]);
+		let n = 0;
+		for (const d of el.querySelectorAll('*')) {
+			const r = visibleRect(d);
+			if (!r)
+				continue;
+			pts.push([r.left + r.width / 2, r.top + r.height / 2]);
+			if (++n >= 24)
+				break;
+		}
+		return pts;
+	}
+
+	/* Scroll into view and find a point whose hit-test is the element or
+	 * inside it (or its label/control); a point that only reaches an
+	 * ancestor (the element has pointer-events: none) is the last resort. */
 	function prepare(id, opts) {
 		opts = opts || {};
 		const el = byId(id);
@@ -1083,7 +1112,7 @@
 				message: 'element ' + id + ' ' + describe(el) +
 					' is disabled'};
 		let target = el, via = 'self';
-		let r = visibleRect(el);
+		const r = visibleRect(el);
 		const cs = getComputedStyle(el);
 		if (!r || cs.visibility !== 'visible' ||
 		    (cs.opacity === '0' && !labelFor(el))) {
@@ -1095,27 +1124,35 @@
 			lab.scrollIntoView({block: 'center', behavior: 'instant'});
 			target = lab;
 			via = 'label';
-			r = visibleRect(lab);
 		}
-		const pts = [[0.5, 0.5], [0.25, 0.5], [0.75, 0.5], [0.5, 0.25],
-			[0.5, 0.75], [0.15, 0.15], [0.85, 0.85], [0.15, 0.85],
-			[0.85, 0.15]];
-		let first = null, fx = 0, fy = 0;
-		for (const [px, py] of pts) {
-			const x = r.left + r.width * px, y = r.top + r.height * py;
+		const pts = aimPoints(target);
+		let first = null, fx = 0, fy = 0, up = null;
+		for (let i = 0; i < pts.length; i++) {
+			const [x, y] = pts[i];
 			if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight)
 				continue;
 			const h = deepHit(x, y);
 			const rel = relation(target, h);
-			if (rel)
-				return {ok: true, x, y, via: via === 'label' ? 'label'
+			if (rel === 'ancestor') {
+				if (!up)
+					up = {ok: true, x, y, via: 'ancestor',
+						tag: el.localName, type: inputType(el),
+						hit: describe(h)};
+			} else if (rel) {
+				const o = {ok: true, x, y, via: via === 'label' ? 'label'
 					: rel, tag: el.localName, type: inputType(el)};
-			if (!first) {
+				// off the centre: say what the click reaches
+				if (i > 0 && h !== target)
+					o.hit = describe(h);
+				return o;
+			} else if (!first) {
 				first = h;
 				fx = x;
 				fy = y;
 			}
 		}
+		if (up)
+			return up;
 		if (!first)
 			return {ok: false, error: 'not_visible',
 				message: 'element ' + id + ' ' + describe(el) +
@@ -1162,18 +1199,21 @@
 			: el.textContent;
 	}
 
-	/* Focus a field and select its content (typing then replaces it). */
+	/* Focus a field, and with select its content (typing then replaces
+	 * it). */
 	function focus(id, select) {
 		const el0 = byId(id);
 		if (!el0)
 			return missing(id);
 		const el = editableOf(el0) || el0;
-		if (el.localName === 'input' || el.localName === 'textarea') {
-			if (el.readOnly)
-				return {ok: false, error: 'not_interactable',
-					message: 'element ' + id + ' ' + describe(el0) +
-						' is read-only'};
-		}
+		// a read-only field takes focus and keys (date pickers open on
+		// them), but no typing
+		if (select && (el.localName === 'input' ||
+		    el.localName === 'textarea') && el.readOnly)
+			return {ok: false, error: 'not_interactable',
+				message: 'element ' + id + ' ' + describe(el0) +
+					' is read-only: it takes no typing (open its ' +
+					'picker with a click or keys instead)'};
 		if (isDisabled(el))
 			return {ok: false, error: 'disabled', message: 'element ' +
 				id + ' ' + describe(el0) + ' is disabled'};
@@ -1460,6 +1500,58 @@
 			y: r.top + el.clientTop + parseFloat(cs.paddingTop || 0)};
 	}
 
+	/*
+	 * A point (x, y) of the child frame whose element is ref, in this
+	 * frame's viewport: scrolled into view here when it is not (an iframe
+	 * placed low on a page), and hit-tested, for the iframe must be what
+	 * receives it.
+	 */
+	function framePoint(ref, x, y) {
+		const el = byId(ref);
+		if (!el)
+			return {ok: false, error: 'element_not_found', message:
+				'the frame is gone from its parent page'};
+		const at = () => {
+			const o = frameOffset(ref);
+			return [o.x + x, o.y + y];
+		};
+		let [px, py] = at();
+		const shift = (p, lo, size) => (p < lo || p >= lo + size
+			? p - (lo + size / 2) : 0);
+		for (let c = parentOf(el); c && c.nodeType === 1; c = parentOf(c)) {
+			if (c === document.body || c === document.documentElement)
+				break;
+			const cs = getComputedStyle(c);
+			if (!/auto|scroll|overlay/.test(cs.overflowX + cs.overflowY))
+				continue;
+			const b = c.getBoundingClientRect();
+			const dx = shift(px, b.left + c.clientLeft, c.clientWidth);
+			const dy = shift(py, b.top + c.clientTop, c.clientHeight);
+			if (dx || dy) {
+				c.scrollBy({left: dx, top: dy, behavior: 'instant'});
+				[px, py] = at();
+			}
+		}
+		const dx = shift(px, 0, innerWidth), dy = shift(py, 0, innerHeight);
+		if (dx || dy) {
+			scrollBy({left: dx, top: dy, behavior: 'instant'});
+			[px, py] = at();
+		}
+		if (px < 0 || py < 0 || px >= innerWidth || py >= innerHeight)
+			return {ok: false, error: 'not_visible', message: 'the ' +
+				'element is at (' + Math.round(px) + ', ' +
+				Math.round(py) + '), outside the window (' + innerWidth +
+				'x' + innerHeight + '), in the frame ' + describe(el) +
+				', which cannot be scrolled to show it'};
+		const h = deepHit(px, py);
+		if (h !== el)
+			return {ok: false, error: 'covered', x: px, y: py,
+				covered_by: describe(h), message: 'the element is in ' +
+					'the frame ' + describe(el) + ', which is covered by ' +
+					describe(h) + ' there'};
+		return {ok: true, x: px, y: py};
+	}
+
 	/* The file input behind an element: itself, its label's control, one
 	 * inside it, or the only one near it (styled upload buttons). */
 	function fileInput(id) {
@@ -1511,6 +1603,7 @@
 		findOption,
 		scroll,
 		frameOffset,
+		framePoint,
 		fileInput,
 		waitQuiet,
 		describe: (id) => describe(byId(id)),

@@ -45,6 +45,19 @@ static void put_action(sky_buf *b, const json_t *a, size_t text_cap)
 	sky_buf_puts(b, type ? type : "unknown");
 	if (id)
 		sky_buf_printf(b, " #%s", id);
+	/* drag: "drag #4 to #9", "drag (10, 20) to (300, 20)" */
+	json_t *from = json_object_get(a, "from"), *to = json_object_get(a, "to");
+	const char *tid = sky_json_str(a, "target_element_id");
+	if (json_is_object(from))
+		sky_buf_printf(b, " (%.0f, %.0f)",
+		               json_number_value(json_object_get(from, "x")),
+		               json_number_value(json_object_get(from, "y")));
+	if (tid)
+		sky_buf_printf(b, " to #%s", tid);
+	else if (json_is_object(to))
+		sky_buf_printf(b, " to (%.0f, %.0f)",
+		               json_number_value(json_object_get(to, "x")),
+		               json_number_value(json_object_get(to, "y")));
 	const char *text = sky_json_str(a, "text");
 	if (text) {
 		sky_buf_putc(b, ' ');

@@ -22,6 +22,8 @@
 #define WAIT_DEFAULT_SECONDS 5.0
 #define SCROLL_MAX_PX 20000
 #define HOVER_MAX_MS 10000
+#define DRAG_MAX_STEPS 100
+#define POINT_MAX_PX 100000.0
 
 /* ---- finding the JSON in an answer ----------------------------------- */
 
@@ -476,6 +478,10 @@ static const struct alias {
     {"scroll_down", "scroll", A_DOWN},
     {"scroll_up", "scroll", A_UP},
     {"hover", "hover", 0},
+    {"drag", "drag", 0},
+    {"drag_and_drop", "drag", 0},
+    {"drag_drop", "drag", 0},
+    {"drag_to", "drag", 0},
     {"go_back", "go_back", 0},
     {"back", "go_back", 0},
     {"go_forward", "go_forward", 0},
@@ -549,10 +555,10 @@ static json_t *reject(struct verdict *vd, const char *code, char *reason)
 static const char *const id_keys[] = {
     "element_id", "id", "elementId", "element", "elementID", "target_id", NULL};
 
-/* The element id as a string, "" when absent; NULL when malformed. */
-static char *read_id(const json_t *raw)
+/* An element id value as a string, "" when absent; NULL when
+ * malformed. */
+static char *id_text(const json_t *v)
 {
-	const json_t *v = get_any(raw, id_keys);
 	char buf[64];
 	if (!v)
 		return sky_strdup("");
@@ -584,6 +590,12 @@ static char *read_id(const json_t *raw)
 			return NULL;
 	}
 	return sky_strndup(s, n);
+}
+
+/* The element id of an action (id_text). */
+static char *read_id(const json_t *raw)
+{
+	return id_text(get_any(raw, id_keys));
 }
 
 /* Look the element up; NULL with a verdict when it is not on the page. */
@@ -1190,6 +1202,138 @@ static json_t *v_decisive(struct vctx *v, const json_t *raw, const char *type)
 	return a;
 }
 
+/* The largest coordinate a point may have: the snapshot's viewport
+ * when it is known. */
+static double point_max(const struct vctx *v, const char *axis)
+{
+	const json_t *vp = json_object_get(
+	    v->ctx ? (json_t *)v->ctx->snapshot : NULL, "viewport");
+	double d;
+	if (!as_number(json_object_get(vp, axis), &d) && d > 0)
+		return d;
+	return POINT_MAX_PX;
+}
+
+/* One end of a drag into a (id_key or pt_key): an element id under one
+ * of ids, or a point {"x", "y"} (also as xs/ys flat keys), or an object
+ * under one of objs holding either. 1 found, 0 absent, -1 rejected. */
+static int drag_side(struct vctx *v, const json_t *raw,
+                     const char *const *ids, const char *const *objs,
+                     const char *const *xs, const char *const *ys,
+                     const char *what, json_t *a, const char *id_key,
+                     const char *pt_key, struct verdict *vd)
+{
+	const json_t *idv = get_any(raw, ids);
+	const json_t *o = get_any(raw, objs);
+	const json_t *xv = get_any(raw, xs), *yv = get_any(raw, ys);
+	if (json_is_object(o)) {
+		if (!idv)
+			idv = get_any(o, id_keys);
+		if (!xv)
+			xv = json_object_get(o, "x");
+		if (!yv)
+			yv = json_object_get(o, "y");
+	} else if (o && !idv) {
+		idv = o; /* "to": "12" */
+	}
+	if (idv) {
+		char *id = id_text(idv);
+		if (!id || !*id) {
+			char *ex = json_excerpt(idv, 40);
+			reject(vd, "bad_element_id",
+			       sky_asprintf("the drag's %s %s is not a valid "
+			                    "element id",
+			                    what, ex ? ex : "?"));
+			free(ex);
+			free(id);
+			return -1;
+		}
+		int ok = need_element(v, "drag", id, vd) != NULL;
+		if (ok)
+			json_object_set_new(a, id_key, json_string(id));
+		free(id);
+		return ok ? 1 : -1;
+	}
+	if (!xv && !yv)
+		return 0;
+	double x, y;
+	if (as_number(xv, &x) || as_number(yv, &y)) {
+		reject(vd, "bad_point",
+		       sky_asprintf("the drag's %s point needs numbers x and y",
+		                    what));
+		return -1;
+	}
+	double mx = point_max(v, "width"), my = point_max(v, "height");
+	if (x < 0 || y < 0 || x >= mx || y >= my) {
+		reject(vd, "bad_point",
+		       sky_asprintf("the drag's %s point (%g, %g) is outside "
+		                    "the page's window (%gx%g)",
+		                    what, x, y, mx, my));
+		return -1;
+	}
+	json_object_set_new(a, pt_key, json_pack("{s:f,s:f}", "x", x, "y", y));
+	return 1;
+}
+
+/* drag: from an element or point to an element or point. */
+static json_t *v_drag(struct vctx *v, const json_t *raw, struct verdict *vd)
+{
+	json_t *a = new_action("drag", NULL);
+	int src = drag_side(
+	    v, raw,
+	    (const char *const[]){"element_id", "source_id", "source_element_id",
+	                          "from_id", "from_element_id", "id",
+	                          "elementId", "element", NULL},
+	    (const char *const[]){"from", "source", "start", NULL},
+	    (const char *const[]){"from_x", "start_x", "source_x", "x", NULL},
+	    (const char *const[]){"from_y", "start_y", "source_y", "y", NULL},
+	    "source", a, "element_id", "from", vd);
+	int dst = src < 0 ? -1
+	                  : drag_side(v, raw,
+	                              (const char *const[]){
+	                                  "target_element_id", "target_id",
+	                                  "to_id", "to_element_id", "drop_id",
+	                                  "destination_id", NULL},
+	                              (const char *const[]){"to", "target",
+	                                                    "end",
+	                                                    "destination",
+	                                                    "drop", NULL},
+	                              (const char *const[]){"to_x", "end_x",
+	                                                    "target_x", NULL},
+	                              (const char *const[]){"to_y", "end_y",
+	                                                    "target_y", NULL},
+	                              "target", a, "target_element_id", "to",
+	                              vd);
+	if (src == 0 || (src > 0 && dst == 0)) {
+		reject(vd, "missing_field",
+		       sky_asprintf("drag needs a %s: an element id or a point "
+		                    "{\"x\", \"y\"}",
+		                    src == 0 ? "source (\"id\" or \"from\")"
+		                             : "target (\"target_id\" or "
+		                               "\"to\")"));
+		src = -1;
+	}
+	const char *sid = sky_json_str(a, "element_id");
+	if (src > 0 && dst > 0 && sid &&
+	    sky_str_eq(sid, sky_json_str(a, "target_element_id"))) {
+		reject(vd, "same_element",
+		       sky_asprintf("the drag's source and target are both "
+		                    "element %s",
+		                    sid));
+		src = -1;
+	}
+	if (src < 0 || dst < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	double st;
+	if (!as_number(json_object_get(raw, "steps"), &st) && st >= 1)
+		json_object_set_new(
+		    a, "steps",
+		    json_integer((json_int_t)fmin(st, DRAG_MAX_STEPS)));
+	return a;
+}
+
 static void hover_hold(json_t *a, const json_t *raw)
 {
 	double ms, sec;
@@ -1249,6 +1393,8 @@ static json_t *validate(struct vctx *v, const json_t *raw, struct verdict *vd)
 			if (!strcmp(t, "hover"))
 				hover_hold(a, raw);
 		}
+	} else if (!strcmp(t, "drag")) {
+		a = v_drag(v, raw, vd);
 	} else if (!strcmp(t, "input_text")) {
 		a = v_input_text(v, raw, id, vd);
 	} else if (!strcmp(t, "select_option")) {

@@ -7,6 +7,7 @@
  * a JavaScript click that the result owns up to.
  */
 #include "cdp.h"
+#include "datefmt.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -236,6 +237,69 @@ static int after_input(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
 
 /* --- click ------------------------------------------------------------ */
 
+/*
+ * Where input events reach an element, in the tab's window: prepare()
+ * in the element's frame finds a point whose hit-test is the element (or
+ * inside it), then each ancestor frame brings that point into its own
+ * view (an iframe placed low on a page, a frame inside a frame) and
+ * checks that the iframe receives it. A point outside the window fails
+ * with not_visible. On success *p is prepare()'s answer with x and y in
+ * window coordinates.
+ */
+static int aim(cdp_ctx *ctx, cdp_tab *t, el_ref *e, json_t *opts, json_t **p,
+               json_t **fail)
+{
+	int rc = wcall(ctx, e, "prepare", json_pack("[s,o]", e->id, opts), p,
+	               fail);
+	if (rc || *fail)
+		return rc;
+	double x = cdp_jnum(*p, "x", 0), y = cdp_jnum(*p, "y", 0);
+	char *owner = cdp_strdup(e->w.owner_ref);
+	char *up = cdp_strdup(e->w.parent_prefix ? e->w.parent_prefix : "");
+	int framed = e->w.prefix && *e->w.prefix;
+	for (int depth = 0; framed && depth < 16; depth++) {
+		el_ref pe = {owner ? owner : "", {0}};
+		json_t *fp = NULL;
+		rc = cdp_world_get(ctx, t, up, &pe.w);
+		if (rc) {
+			rc = page_error(rc, fail);
+			break;
+		}
+		rc = wcall(ctx, &pe, "framePoint",
+		           json_pack("[s,f,f]", pe.id, x, y), &fp, fail);
+		if (rc == 0 && !*fail) {
+			x = cdp_jnum(fp, "x", 0);
+			y = cdp_jnum(fp, "y", 0);
+		}
+		json_decref(fp);
+		framed = pe.w.prefix && *pe.w.prefix;
+		free(owner);
+		free(up);
+		owner = cdp_strdup(pe.w.owner_ref);
+		up = cdp_strdup(pe.w.parent_prefix ? pe.w.parent_prefix : "");
+		el_free(&pe);
+		if (rc || *fail)
+			break;
+	}
+	free(owner);
+	free(up);
+	if (rc == 0 && !*fail &&
+	    (x < 0 || y < 0 || (ctx->vw > 0 && x >= ctx->vw) ||
+	     (ctx->vh > 0 && y >= ctx->vh)))
+		*fail = cdp_failure("not_visible",
+		                    "element %s is at (%.0f, %.0f), outside the "
+		                    "window (%dx%d)",
+		                    e->id, x, y, ctx->vw, ctx->vh);
+	if (rc || *fail) {
+		json_decref(*p);
+		*p = NULL;
+		return rc;
+	}
+	json_object_set_new(*p, "x", json_real(x));
+	json_object_set_new(*p, "y", json_real(y));
+	return 0;
+}
+
 /* Click an element by input events at a point that reaches it; a
  * covered element gets a JavaScript click and the result says what
  * covered it. *res is the success result (no navigation info yet). */
@@ -244,7 +308,7 @@ static int click_el(cdp_ctx *ctx, cdp_tab *t, el_ref *e, int count,
 {
 	json_t *p = NULL;
 	*res = NULL;
-	int rc = wcall(ctx, e, "prepare", json_pack("[s,{}]", e->id), &p, fail);
+	int rc = aim(ctx, t, e, json_object(), &p, fail);
 	if (rc || *fail) {
 		if (*fail && !strcmp(cdp_jstr(*fail, "error"), "covered")) {
 			/* the person would close what covers it; the planner
@@ -276,27 +340,20 @@ static int click_el(cdp_ctx *ctx, cdp_tab *t, el_ref *e, int count,
 		}
 		return rc;
 	}
-	double ox = 0, oy = 0;
-	if (e->w.prefix && *e->w.prefix) {
-		rc = cdp_frame_offset(ctx, t, e->w.prefix, &ox, &oy);
-		if (rc) {
-			json_decref(p);
-			return page_error(rc, fail);
-		}
-	}
-	double x = cdp_jnum(p, "x", 0) + ox, y = cdp_jnum(p, "y", 0) + oy;
-	const char *via = cdp_jstr(p, "via");
-	char *via_s = cdp_strdup(via);
-	json_decref(p);
+	double x = cdp_jnum(p, "x", 0), y = cdp_jnum(p, "y", 0);
 	rc = click_at(ctx, t, x, y, count);
 	if (rc) {
-		free(via_s);
+		json_decref(p);
 		return rc;
 	}
 	*res = cdp_ok();
-	if (via_s && strcmp(via_s, "self"))
-		json_object_set_new(*res, "via", json_string(via_s));
-	free(via_s);
+	const char *via = cdp_jstr(p, "via");
+	if (via && strcmp(via, "self"))
+		json_object_set_new(*res, "via", json_string(via));
+	/* aimed off the element's centre: say what received the click */
+	if (cdp_jstr(p, "hit"))
+		json_object_set(*res, "clicked", json_object_get(p, "hit"));
+	json_decref(p);
 	return 0;
 }
 
@@ -520,6 +577,8 @@ static int act_input(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 		goto out;
 	cdp_nav_mark_get(ctx, t, &m);
 	int password = 0, match = 0;
+	char conv[48];
+	const char *want = text, *format = NULL;
 	for (int attempt = 0; attempt < 2 && !match; attempt++) {
 		json_decref(f);
 		rc = wcall(ctx, &e, "focus", json_pack("[s,b]", id, 1), &f,
@@ -535,10 +594,23 @@ static int act_input(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 			goto out;
 		}
 		if (kind && !strcmp(kind, "value")) {
-			/* date, time, colour, range: no typing, set it */
+			/* date, time, colour, range: no typing, set it; a
+			 * date as the page shows it becomes the value format */
+			const char *type = cdp_jstr(f, "type");
+			int cv = cdp_date_value(type, text, conv, sizeof conv,
+			                        &format);
+			if (cv < 0) {
+				fail = cdp_failure(
+				    "invalid_action",
+				    "element %s is an <input type=%s>, which "
+				    "takes %s; \"%.100s\" cannot be read as one",
+				    id, type, format, text);
+				goto out;
+			}
+			want = cv > 0 ? conv : text;
 			json_t *sv = NULL;
 			rc = wcall(ctx, &e, "setValue",
-			           json_pack("[s,s]", id, text), &sv, &fail);
+			           json_pack("[s,s]", id, want), &sv, &fail);
 			json_decref(sv);
 		} else {
 			const char *had = cdp_jstr(f, "value");
@@ -550,7 +622,7 @@ static int act_input(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 		rc = read_value(ctx, &e, &got, &fail);
 		if (rc || fail)
 			goto out;
-		match = same_value(text, got);
+		match = same_value(want, got);
 	}
 	if (!match) {
 		long long maxlen = cdp_jint(f, "maxlength", 0);
@@ -560,6 +632,13 @@ static int act_input(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 			    "the password field did not take the "
 			    "text (%zu characters typed, %zu shown)",
 			    strlen(text), strlen(got));
+		else if (format)
+			fail = cdp_failure(
+			    "value_mismatch",
+			    "set \"%.100s\" but the field shows \"%.100s\"; it "
+			    "takes %s (is the value outside its min/max or "
+			    "step?)",
+			    want, got, format);
 		else
 			fail = cdp_failure(
 			    "value_mismatch",
@@ -573,7 +652,12 @@ static int act_input(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 	}
 	res = cdp_ok();
 	json_object_set_new(res, "value", json_string(password ? "****" : got));
-	if (match == 1)
+	if (want != text && strcmp(want, text))
+		json_object_set_new(
+		    res, "message",
+		    json_pack_ex(NULL, 0, "s++", "the text was converted to ",
+		                 want, ", the value format of the field"));
+	else if (match == 1)
 		json_object_set_new(
 		    res, "message",
 		    json_string("the field formatted the text"));
@@ -1075,19 +1159,11 @@ static int act_hover(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 	int rc = resolve(ctx, t, id, &e, &fail);
 	if (rc || fail)
 		goto out;
-	rc = wcall(ctx, &e, "prepare",
-	           json_pack("[s,{s:b}]", id, "allowDisabled", 1), &p, &fail);
+	rc = aim(ctx, t, &e, json_pack("{s:b}", "allowDisabled", 1), &p,
+	         &fail);
 	if (rc || fail)
 		goto out;
-	double ox = 0, oy = 0;
-	if (e.w.prefix && *e.w.prefix) {
-		rc = cdp_frame_offset(ctx, t, e.w.prefix, &ox, &oy);
-		if (rc) {
-			rc = page_error(rc, &fail);
-			goto out;
-		}
-	}
-	double x = cdp_jnum(p, "x", 0) + ox, y = cdp_jnum(p, "y", 0) + oy;
+	double x = cdp_jnum(p, "x", 0), y = cdp_jnum(p, "y", 0);
 	rc = mouse(ctx, t, "mouseMoved", x, y, 0, 1);
 	t->mouse_x = x;
 	t->mouse_y = y;
@@ -1112,6 +1188,119 @@ out:
 	if (fail)
 		*out = fail;
 	return 0;
+}
+
+/* --- drag ------------------------------------------------------------------------------ */
+
+#define DRAG_STEPS 10
+
+/* Move with the left button held. */
+static int drag_move(cdp_ctx *ctx, cdp_tab *t, double x, double y, int wait)
+{
+	json_t *p = json_pack("{s:s,s:f,s:f,s:s,s:i}", "type", "mouseMoved",
+	                      "x", x, "y", y, "button", "left", "buttons", 1);
+	if (!wait)
+		return cdp_post(ctx->conn, t->session,
+		                "Input.dispatchMouseEvent", p);
+	return cdp_call(ctx->conn, t->session, "Input.dispatchMouseEvent", p,
+	                ACTION_TIMEOUT_MS, NULL);
+}
+
+/* One end of a drag in window coordinates: an element, aimed at like a
+ * click, or a point {"x", "y"} of the window. */
+static int drag_end(cdp_ctx *ctx, cdp_tab *t, json_t *a, const char *idkey,
+                    const char *ptkey, int scroll, double *x, double *y,
+                    json_t **fail)
+{
+	const char *id = cdp_jstr(a, idkey);
+	json_t *pt = json_object_get(a, ptkey);
+	if (id) {
+		el_ref e;
+		json_t *p = NULL;
+		int rc = resolve(ctx, t, id, &e, fail);
+		if (rc == 0 && !*fail)
+			rc = aim(ctx, t, &e,
+			         json_pack("{s:b,s:b}", "scroll", scroll,
+			                   "allowDisabled", strcmp(idkey,
+			                                           "element_id")),
+			         &p, fail);
+		if (rc == 0 && !*fail) {
+			*x = cdp_jnum(p, "x", 0);
+			*y = cdp_jnum(p, "y", 0);
+		}
+		json_decref(p);
+		el_free(&e);
+		return rc;
+	}
+	if (json_is_object(pt) && json_is_number(json_object_get(pt, "x")) &&
+	    json_is_number(json_object_get(pt, "y"))) {
+		*x = cdp_jnum(pt, "x", 0);
+		*y = cdp_jnum(pt, "y", 0);
+		if (*x < 0 || *y < 0 || (ctx->vw > 0 && *x >= ctx->vw) ||
+		    (ctx->vh > 0 && *y >= ctx->vh))
+			*fail = cdp_failure("invalid_action",
+			                    "the point (%.0f, %.0f) is outside the "
+			                    "window (%dx%d)",
+			                    *x, *y, ctx->vw, ctx->vh);
+		return 0;
+	}
+	*fail = cdp_failure("invalid_action",
+	                    "drag needs \"%s\" (an element id) or \"%s\": "
+	                    "{\"x\": .., \"y\": ..} (a point of the window)",
+	                    idkey, ptkey);
+	return 0;
+}
+
+/* Press at the source, move in steps with the button held, release at
+ * the target: what a person's drag sends (a calendar slot range, a
+ * slider thumb, a sortable list item). */
+static int act_drag(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
+{
+	double sx = 0, sy = 0, tx = 0, ty = 0;
+	json_t *fail = NULL, *res = NULL;
+	cdp_nav_mark m;
+	long long steps = cdp_jint(a, "steps", DRAG_STEPS);
+	if (steps < 1 || steps > 100)
+		steps = DRAG_STEPS;
+	int rc = drag_end(ctx, t, a, "element_id", "from", 1, &sx, &sy, &fail);
+	if (rc == 0 && !fail)
+		rc = drag_end(ctx, t, a, "target_element_id", "to", 1, &tx, &ty,
+		              &fail);
+	/* bringing the target into view may have moved the source: aim at
+	 * it again where it is now, without scrolling */
+	if (rc == 0 && !fail && cdp_jstr(a, "element_id")) {
+		rc = drag_end(ctx, t, a, "element_id", "from", 0, &sx, &sy,
+		              &fail);
+		if (rc == 0 && fail) {
+			json_t *why = fail;
+			fail = cdp_failure(cdp_jstr(why, "error"),
+			                   "the source and the target of the drag "
+			                   "are not in view together: %s",
+			                   cdp_jstr(why, "message"));
+			json_decref(why);
+		}
+	}
+	if (rc || fail)
+		goto out;
+	cdp_nav_mark_get(ctx, t, &m);
+	rc = mouse(ctx, t, "mouseMoved", sx, sy, 0, 0);
+	if (rc == 0)
+		rc = mouse(ctx, t, "mousePressed", sx, sy, 1, 0);
+	for (long long i = 1; i <= steps && rc == 0; i++)
+		rc = drag_move(ctx, t, sx + (tx - sx) * (double)i / (double)steps,
+		               sy + (ty - sy) * (double)i / (double)steps, 0);
+	if (rc == 0)
+		rc = mouse(ctx, t, "mouseReleased", tx, ty, 1, 1);
+	t->mouse_x = tx;
+	t->mouse_y = ty;
+	if (rc)
+		goto out;
+	res = cdp_ok();
+	json_object_set_new(res, "from", json_pack("{s:f,s:f}", "x", sx, "y", sy));
+	json_object_set_new(res, "to", json_pack("{s:f,s:f}", "x", tx, "y", ty));
+	rc = after_input(ctx, t, &m, res);
+out:
+	return finish(rc, res, fail, out);
 }
 
 /* --- history, tabs ------------------------------------------------------------------------ */
@@ -1270,6 +1459,8 @@ static int act_close_tab(cdp_ctx *ctx, json_t *a, json_t **out)
 
 /* --- dispatch --------------------------------------------------------------------------------- */
 
+static int act_json(cdp_ctx *ctx, json_t *a, json_t **result);
+
 int cdp_act(cdp_ctx *ctx, const char *action_json, json_t **result)
 {
 	json_error_t jerr;
@@ -1281,6 +1472,26 @@ int cdp_act(cdp_ctx *ctx, const char *action_json, json_t **result)
 		                "the action is not a JSON object: %s",
 		                jerr.text);
 	}
+	return act_json(ctx, a, result);
+}
+
+int cdp_drag(cdp_ctx *ctx, const char *action_json, json_t **result)
+{
+	json_error_t jerr;
+	*result = NULL;
+	json_t *a = json_loads(action_json, 0, &jerr);
+	if (!json_is_object(a)) {
+		json_decref(a);
+		return cdp_fail(SKY_EINVALID, "the drag is not a JSON object: %s",
+		                jerr.text);
+	}
+	json_object_set_new(a, "action_type", json_string("drag"));
+	return act_json(ctx, a, result);
+}
+
+/* Perform the action a (consumed). */
+static int act_json(cdp_ctx *ctx, json_t *a, json_t **result)
+{
 	const char *type = cdp_jstr(a, "action_type");
 	int rc = 0;
 	if (!type) {
@@ -1311,6 +1522,8 @@ int cdp_act(cdp_ctx *ctx, const char *action_json, json_t **result)
 		rc = act_scroll(ctx, t, a, result);
 	else if (!strcmp(type, "hover"))
 		rc = act_hover(ctx, t, a, result);
+	else if (!strcmp(type, "drag"))
+		rc = act_drag(ctx, t, a, result);
 	else if (!strcmp(type, "go_back"))
 		rc = act_history(ctx, t, -1, result);
 	else if (!strcmp(type, "go_forward"))

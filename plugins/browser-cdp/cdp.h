@@ -356,6 +356,9 @@ int cdp_frame_offset(cdp_ctx *ctx, cdp_tab *t, const char *prefix, double *x,
 /* --- actions (act.c) ---------------------------------------------------------- */
 
 int cdp_act(cdp_ctx *ctx, const char *action_json, json_t **result);
+/* The drag action (the provider's drag callback): action_type is
+ * implied. */
+int cdp_drag(cdp_ctx *ctx, const char *action_json, json_t **result);
 
 /* --- keys (keys.c) -------------------------------------------------------------- */
 

@@ -156,6 +156,21 @@ static int b_act(void *context, const char *action_json, char **result_json,
 	return finish(rc, err);
 }
 
+static int b_drag(void *context, const char *action_json, char **result_json,
+                  char **err)
+{
+	json_t *res = NULL;
+	cdp_err_clear();
+	NEED(context && action_json && result_json,
+	     "context, drag or result is NULL");
+	*result_json = NULL;
+	int rc = cdp_drag(context, action_json, &res);
+	if (rc == 0)
+		*result_json = json_to_host(res);
+	json_decref(res);
+	return finish(rc, err);
+}
+
 static int b_page_state(void *context, char **state_json, char **err)
 {
 	json_t *res = NULL;
@@ -207,6 +222,7 @@ static const sky_browser_provider provider = {
     .page_state = b_page_state,
     .evaluate = b_evaluate,
     .set_page_script = b_set_page_script,
+    .drag = b_drag,
 };
 
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)

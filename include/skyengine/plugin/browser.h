@@ -118,6 +118,19 @@ typedef struct sky_browser_provider {
 	 */
 	int (*set_page_script)(void *browser, const char *page_script,
 	                       char **err);
+
+	/*
+	 * Optional (ABI 1.1): a drag with the left mouse button, pressed at
+	 * the source, moved in steps, released at the target (calendar slot
+	 * ranges, sliders, sortable lists). action_json is the drag action
+	 * (docs/internals.md "Actions"): the source is "element_id" or
+	 * "from": {"x", "y"}, the target "target_element_id" or "to":
+	 * {"x", "y"} (window coordinates); optional "steps". Results as
+	 * act(). NULL: the provider cannot drag, and the engine fails drag
+	 * actions with error "unsupported".
+	 */
+	int (*drag)(void *context, const char *action_json, char **result_json,
+	            char **err);
 } sky_browser_provider;
 
 #ifdef __cplusplus
