@@ -377,7 +377,9 @@ START_TEST(extract_actions_prompt_carries_every_input)
 	            "properties"),
 	        "action_type"),
 	    "enum");
-	ck_assert_uint_eq(json_array_size(en), 22);
+	ck_assert_uint_eq(json_array_size(en), 23);
+	ck_assert_ptr_nonnull(strstr(p->response_schema_json, "\"DRAG\""));
+	ck_assert_ptr_nonnull(strstr(p->text, "- DRAG: "));
 	json_decref(s);
 	sky_planner_prompt_free(p);
 
@@ -1445,6 +1447,111 @@ START_TEST(parse_verification_code_answers)
 }
 END_TEST
 
+/* drag: ids and points are validated like every other field. */
+START_TEST(parse_drag_answers)
+{
+	json_t *page = load_json(CORPUS "/page.json");
+	json_t *ctx = load_json(CORPUS "/context.json");
+	sky_planner_parse_ctx pc;
+	ctx_from(&pc, ctx, page, NULL);
+	static const struct {
+		const char *answer, *want, *code;
+	} cases[] = {
+	    /* element to element, the target under its several names */
+	    {"{\"actions\":[{\"action_type\":\"DRAG\",\"id\":\"17\","
+	     "\"target_id\":\"18\",\"reasoning\":\"r\"}]}",
+	     "{\"action_type\":\"drag\",\"element_id\":\"17\","
+	     "\"target_element_id\":\"18\"}",
+	     NULL},
+	    {"{\"actions\":[{\"action_type\":\"drag_and_drop\","
+	     "\"source\":{\"id\":\"#17\"},\"to\":\"18\",\"steps\":500}]}",
+	     "{\"action_type\":\"drag\",\"element_id\":\"17\","
+	     "\"target_element_id\":\"18\",\"steps\":100}",
+	     NULL},
+	    /* element to a point, point to point (numbers as strings) */
+	    {"{\"actions\":[{\"action_type\":\"drag\",\"element_id\":17,"
+	     "\"to\":{\"x\":640,\"y\":\"120\"}}]}",
+	     "{\"action_type\":\"drag\",\"element_id\":\"17\","
+	     "\"to\":{\"x\":640.0,\"y\":120.0}}",
+	     NULL},
+	    {"{\"actions\":[{\"action_type\":\"drag\",\"from_x\":10,"
+	     "\"from_y\":20,\"to_x\":300,\"to_y\":20}]}",
+	     "{\"action_type\":\"drag\",\"from\":{\"x\":10.0,\"y\":20.0},"
+	     "\"to\":{\"x\":300.0,\"y\":20.0}}",
+	     NULL},
+	    /* rejected: unknown ids, missing ends, points off the window,
+	     * the same element twice */
+	    {"{\"actions\":[{\"action_type\":\"drag\",\"id\":\"17\","
+	     "\"target_id\":\"99\"}]}",
+	     NULL, "unknown_element"},
+	    {"{\"actions\":[{\"action_type\":\"drag\",\"id\":\"17\"}]}", NULL,
+	     "missing_field"},
+	    {"{\"actions\":[{\"action_type\":\"drag\",\"to\":\"17\"}]}", NULL,
+	     "missing_field"},
+	    {"{\"actions\":[{\"action_type\":\"drag\",\"id\":\"17\","
+	     "\"to\":{\"x\":5000,\"y\":10}}]}",
+	     NULL, "bad_point"},
+	    {"{\"actions\":[{\"action_type\":\"drag\",\"id\":\"17\","
+	     "\"to\":{\"x\":-1,\"y\":10}}]}",
+	     NULL, "bad_point"},
+	    {"{\"actions\":[{\"action_type\":\"drag\",\"id\":\"17\","
+	     "\"to\":{\"x\":\"left\",\"y\":10}}]}",
+	     NULL, "bad_point"},
+	    {"{\"actions\":[{\"action_type\":\"drag\",\"id\":\"17\","
+	     "\"target\":{\"id\":\"17\"}}]}",
+	     NULL, "same_element"},
+	    {"{\"actions\":[{\"action_type\":\"drag\",\"id\":\"17\","
+	     "\"target_id\":\"<b>\"}]}",
+	     NULL, "bad_element_id"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		sky_planner_actions *res = NULL;
+		ck_assert_int_eq(
+		    sky_planner_parse_actions(cases[i].answer, &pc, &res), 0);
+		char *got = sky_json_dumps(res->actions);
+		char *rej = sky_json_dumps(res->rejected);
+		if (cases[i].want) {
+			json_t *w = sky_json_loads(cases[i].want);
+			char why[256] = "";
+			ck_assert_msg(json_array_size(res->actions) == 1 &&
+			                  subset(w, json_array_get(res->actions, 0),
+			                         why, sizeof why),
+			              "case %zu: %s (%s; rejected %s)", i, why, got,
+			              rej);
+			json_decref(w);
+		} else {
+			json_t *r = json_array_get(res->rejected, 0);
+			ck_assert_msg(json_array_size(res->actions) == 0 &&
+			                  sky_str_eq(sky_json_str(r, "code"),
+			                             cases[i].code),
+			              "case %zu: want %s, got %s / %s", i,
+			              cases[i].code, got, rej);
+		}
+		free(got);
+		free(rej);
+		sky_planner_actions_free(res);
+	}
+
+	/* the history names both ends */
+	json_t *h = json_pack(
+	    "[{s:i,s:i,s:[{s:{s:s,s:s,s:s},s:{s:b}},"
+	    "{s:{s:s,s:{s:f,s:f},s:{s:f,s:f}},s:{s:b,s:s,s:s}}]}]",
+	    "order", 0, "retry_index", 0, "actions", "action", "action_type",
+	    "drag", "element_id", "17", "target_element_id", "18", "result",
+	    "success", 1, "action", "action_type", "drag", "from", "x", 10.0,
+	    "y", 20.0, "to", "x", 300.0, "y", 20.0, "result", "success", 0,
+	    "error", "unsupported", "message", "cannot drag");
+	char *text = NULL;
+	ck_assert_int_eq(sky_planner_history_text(h, 4096, &text), 0);
+	ck_assert_msg(strstr(text, "drag #17 to #18 -> ok"), "%s", text);
+	ck_assert_msg(strstr(text, "drag (10, 20) to (300, 20)"), "%s", text);
+	free(text);
+	json_decref(h);
+	json_decref(ctx);
+	json_decref(page);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("planner");
@@ -1471,6 +1578,7 @@ int main(void)
 	tcase_add_test(tc, parse_summary_and_errors);
 	tcase_add_test(tc, parse_verification_code_answers);
 	tcase_add_test(tc, parse_extracted_data);
+	tcase_add_test(tc, parse_drag_answers);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);
 }
