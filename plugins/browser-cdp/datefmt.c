@@ -436,11 +436,12 @@ int cdp_date_value(const char *type, const char *text, char *out, size_t n,
 		while (dl && (isspace((unsigned char)ds[dl - 1]) ||
 		              ds[dl - 1] == ',' || ds[dl - 1] == '@'))
 			dl--;
-		if (dl && (ds[dl - 1] == 'T' || ds[dl - 1] == 't'))
-			dl--;
-		else if (dl >= 3 && !strncasecmp(ds + dl - 2, "at", 2) &&
-		         isspace((unsigned char)ds[dl - 3]))
+		if (dl >= 3 && !strncasecmp(ds + dl - 2, "at", 2) &&
+		    isspace((unsigned char)ds[dl - 3]))
 			dl -= 2;
+		else if (dl >= 2 && (ds[dl - 1] == 'T' || ds[dl - 1] == 't') &&
+		         isdigit((unsigned char)ds[dl - 2]))
+			dl--;
 		trim(&ds, &dl);
 		if (parse_date(ds, dl, &d, 1) || parse_time(s + ts, len - ts, &t))
 			return -1;
