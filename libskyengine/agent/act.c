@@ -279,9 +279,10 @@ static int plugin_act(sky_run *r, const json_t *action, json_t **result)
 static int plugin_drag(sky_run *r, const json_t *action, json_t **result)
 {
 	if (!r->bvt->drag) {
-		char *msg = sky_asprintf("the browser plugin \"%s\" cannot drag "
-		                         "(it has no drag callback)",
-		                         r->bvt->name ? r->bvt->name : "?");
+		char *msg =
+		    sky_asprintf("the browser plugin \"%s\" cannot drag "
+		                 "(it has no drag callback)",
+		                 r->bvt->name ? r->bvt->name : "?");
 		*result = failure("unsupported", msg ? msg : "cannot drag");
 		free(msg);
 		return 0;

@@ -46,7 +46,8 @@ static void put_action(sky_buf *b, const json_t *a, size_t text_cap)
 	if (id)
 		sky_buf_printf(b, " #%s", id);
 	/* drag: "drag #4 to #9", "drag (10, 20) to (300, 20)" */
-	json_t *from = json_object_get(a, "from"), *to = json_object_get(a, "to");
+	json_t *from = json_object_get(a, "from"),
+	       *to = json_object_get(a, "to");
 	const char *tid = sky_json_str(a, "target_element_id");
 	if (json_is_object(from))
 		sky_buf_printf(b, " (%.0f, %.0f)",

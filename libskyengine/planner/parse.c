@@ -1217,11 +1217,10 @@ static double point_max(const struct vctx *v, const char *axis)
 /* One end of a drag into a (id_key or pt_key): an element id under one
  * of ids, or a point {"x", "y"} (also as xs/ys flat keys), or an object
  * under one of objs holding either. 1 found, 0 absent, -1 rejected. */
-static int drag_side(struct vctx *v, const json_t *raw,
-                     const char *const *ids, const char *const *objs,
-                     const char *const *xs, const char *const *ys,
-                     const char *what, json_t *a, const char *id_key,
-                     const char *pt_key, struct verdict *vd)
+static int drag_side(struct vctx *v, const json_t *raw, const char *const *ids,
+                     const char *const *objs, const char *const *xs,
+                     const char *const *ys, const char *what, json_t *a,
+                     const char *id_key, const char *pt_key, struct verdict *vd)
 {
 	const json_t *idv = get_any(raw, ids);
 	const json_t *o = get_any(raw, objs);
@@ -1281,29 +1280,26 @@ static json_t *v_drag(struct vctx *v, const json_t *raw, struct verdict *vd)
 	json_t *a = new_action("drag", NULL);
 	int src = drag_side(
 	    v, raw,
-	    (const char *const[]){"element_id", "source_id", "source_element_id",
-	                          "from_id", "from_element_id", "id",
-	                          "elementId", "element", NULL},
+	    (const char *const[]){
+	        "element_id", "source_id", "source_element_id", "from_id",
+	        "from_element_id", "id", "elementId", "element", NULL},
 	    (const char *const[]){"from", "source", "start", NULL},
 	    (const char *const[]){"from_x", "start_x", "source_x", "x", NULL},
 	    (const char *const[]){"from_y", "start_y", "source_y", "y", NULL},
 	    "source", a, "element_id", "from", vd);
-	int dst = src < 0 ? -1
-	                  : drag_side(v, raw,
-	                              (const char *const[]){
-	                                  "target_element_id", "target_id",
-	                                  "to_id", "to_element_id", "drop_id",
-	                                  "destination_id", NULL},
-	                              (const char *const[]){"to", "target",
-	                                                    "end",
-	                                                    "destination",
-	                                                    "drop", NULL},
-	                              (const char *const[]){"to_x", "end_x",
-	                                                    "target_x", NULL},
-	                              (const char *const[]){"to_y", "end_y",
-	                                                    "target_y", NULL},
-	                              "target", a, "target_element_id", "to",
-	                              vd);
+	int dst =
+	    src < 0
+	        ? -1
+	        : drag_side(
+	              v, raw,
+	              (const char *const[]){"target_element_id", "target_id",
+	                                    "to_id", "to_element_id", "drop_id",
+	                                    "destination_id", NULL},
+	              (const char *const[]){"to", "target", "end",
+	                                    "destination", "drop", NULL},
+	              (const char *const[]){"to_x", "end_x", "target_x", NULL},
+	              (const char *const[]){"to_y", "end_y", "target_y", NULL},
+	              "target", a, "target_element_id", "to", vd);
 	if (src == 0 || (src > 0 && dst == 0)) {
 		reject(vd, "missing_field",
 		       sky_asprintf("drag needs a %s: an element id or a point "

@@ -249,8 +249,8 @@ static int after_input(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
 static int aim(cdp_ctx *ctx, cdp_tab *t, el_ref *e, json_t *opts, json_t **p,
                json_t **fail)
 {
-	int rc = wcall(ctx, e, "prepare", json_pack("[s,o]", e->id, opts), p,
-	               fail);
+	int rc =
+	    wcall(ctx, e, "prepare", json_pack("[s,o]", e->id, opts), p, fail);
 	if (rc || *fail)
 		return rc;
 	double x = cdp_jnum(*p, "x", 0), y = cdp_jnum(*p, "y", 0);
@@ -286,10 +286,11 @@ static int aim(cdp_ctx *ctx, cdp_tab *t, el_ref *e, json_t *opts, json_t **p,
 	if (rc == 0 && !*fail &&
 	    (x < 0 || y < 0 || (ctx->vw > 0 && x >= ctx->vw) ||
 	     (ctx->vh > 0 && y >= ctx->vh)))
-		*fail = cdp_failure("not_visible",
-		                    "element %s is at (%.0f, %.0f), outside the "
-		                    "window (%dx%d)",
-		                    e->id, x, y, ctx->vw, ctx->vh);
+		*fail =
+		    cdp_failure("not_visible",
+		                "element %s is at (%.0f, %.0f), outside the "
+		                "window (%dx%d)",
+		                e->id, x, y, ctx->vw, ctx->vh);
 	if (rc || *fail) {
 		json_decref(*p);
 		*p = NULL;
@@ -603,7 +604,8 @@ static int act_input(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 				fail = cdp_failure(
 				    "invalid_action",
 				    "element %s is an <input type=%s>, which "
-				    "takes %s; \"%.100s\" cannot be read as one",
+				    "takes %s; \"%.100s\" cannot be read as "
+				    "one",
 				    id, type, format, text);
 				goto out;
 			}
@@ -1159,8 +1161,7 @@ static int act_hover(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 	int rc = resolve(ctx, t, id, &e, &fail);
 	if (rc || fail)
 		goto out;
-	rc = aim(ctx, t, &e, json_pack("{s:b}", "allowDisabled", 1), &p,
-	         &fail);
+	rc = aim(ctx, t, &e, json_pack("{s:b}", "allowDisabled", 1), &p, &fail);
 	if (rc || fail)
 		goto out;
 	double x = cdp_jnum(p, "x", 0), y = cdp_jnum(p, "y", 0);
@@ -1221,8 +1222,8 @@ static int drag_end(cdp_ctx *ctx, cdp_tab *t, json_t *a, const char *idkey,
 		if (rc == 0 && !*fail)
 			rc = aim(ctx, t, &e,
 			         json_pack("{s:b,s:b}", "scroll", scroll,
-			                   "allowDisabled", strcmp(idkey,
-			                                           "element_id")),
+			                   "allowDisabled", /* a drop target */
+			                   strcmp(idkey, "element_id") != 0),
 			         &p, fail);
 		if (rc == 0 && !*fail) {
 			*x = cdp_jnum(p, "x", 0);
@@ -1238,10 +1239,11 @@ static int drag_end(cdp_ctx *ctx, cdp_tab *t, json_t *a, const char *idkey,
 		*y = cdp_jnum(pt, "y", 0);
 		if (*x < 0 || *y < 0 || (ctx->vw > 0 && *x >= ctx->vw) ||
 		    (ctx->vh > 0 && *y >= ctx->vh))
-			*fail = cdp_failure("invalid_action",
-			                    "the point (%.0f, %.0f) is outside the "
-			                    "window (%dx%d)",
-			                    *x, *y, ctx->vw, ctx->vh);
+			*fail =
+			    cdp_failure("invalid_action",
+			                "the point (%.0f, %.0f) is outside the "
+			                "window (%dx%d)",
+			                *x, *y, ctx->vw, ctx->vh);
 		return 0;
 	}
 	*fail = cdp_failure("invalid_action",
@@ -1273,10 +1275,11 @@ static int act_drag(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 		              &fail);
 		if (rc == 0 && fail) {
 			json_t *why = fail;
-			fail = cdp_failure(cdp_jstr(why, "error"),
-			                   "the source and the target of the drag "
-			                   "are not in view together: %s",
-			                   cdp_jstr(why, "message"));
+			fail =
+			    cdp_failure(cdp_jstr(why, "error"),
+			                "the source and the target of the drag "
+			                "are not in view together: %s",
+			                cdp_jstr(why, "message"));
 			json_decref(why);
 		}
 	}
@@ -1287,7 +1290,8 @@ static int act_drag(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 	if (rc == 0)
 		rc = mouse(ctx, t, "mousePressed", sx, sy, 1, 0);
 	for (long long i = 1; i <= steps && rc == 0; i++)
-		rc = drag_move(ctx, t, sx + (tx - sx) * (double)i / (double)steps,
+		rc = drag_move(ctx, t,
+		               sx + (tx - sx) * (double)i / (double)steps,
 		               sy + (ty - sy) * (double)i / (double)steps, 0);
 	if (rc == 0)
 		rc = mouse(ctx, t, "mouseReleased", tx, ty, 1, 1);
@@ -1296,8 +1300,10 @@ static int act_drag(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 	if (rc)
 		goto out;
 	res = cdp_ok();
-	json_object_set_new(res, "from", json_pack("{s:f,s:f}", "x", sx, "y", sy));
-	json_object_set_new(res, "to", json_pack("{s:f,s:f}", "x", tx, "y", ty));
+	json_object_set_new(res, "from",
+	                    json_pack("{s:f,s:f}", "x", sx, "y", sy));
+	json_object_set_new(res, "to",
+	                    json_pack("{s:f,s:f}", "x", tx, "y", ty));
 	rc = after_input(ctx, t, &m, res);
 out:
 	return finish(rc, res, fail, out);
@@ -1482,8 +1488,8 @@ int cdp_drag(cdp_ctx *ctx, const char *action_json, json_t **result)
 	json_t *a = json_loads(action_json, 0, &jerr);
 	if (!json_is_object(a)) {
 		json_decref(a);
-		return cdp_fail(SKY_EINVALID, "the drag is not a JSON object: %s",
-		                jerr.text);
+		return cdp_fail(SKY_EINVALID,
+		                "the drag is not a JSON object: %s", jerr.text);
 	}
 	json_object_set_new(a, "action_type", json_string("drag"));
 	return act_json(ctx, a, result);

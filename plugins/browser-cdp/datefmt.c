@@ -23,8 +23,8 @@ static const char *const month_names[] = {
     "january", "february", "march",     "april",   "may",      "june",
     "july",    "august",   "september", "october", "november", "december"};
 
-static const char *const day_names[] = {"monday", "tuesday",  "wednesday",
-                                        "thursday", "friday", "saturday",
+static const char *const day_names[] = {"monday",   "tuesday", "wednesday",
+                                        "thursday", "friday",  "saturday",
                                         "sunday"};
 
 static int leap(int y)
@@ -34,14 +34,12 @@ static int leap(int y)
 
 static int days_in(int y, int m)
 {
-	static const int d[] = {31, 28, 31, 30, 31, 30,
-	                        31, 31, 30, 31, 30, 31};
+	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	return m == 2 && leap(y) ? 29 : d[m - 1];
 }
 
 /* The word is the name, or its first three letters or more. */
-static int name_of(const char *w, size_t n, const char *const *names,
-                   int count)
+static int name_of(const char *w, size_t n, const char *const *names, int count)
 {
 	if (n < 3)
 		return 0;
@@ -99,7 +97,8 @@ static int tokenize(const char *s, size_t len, dtok *t, int max)
 				t[n++] = (dtok){0, 0, m, sep};
 				sep = 0;
 			} else if (!name_of(s + st, i - st, day_names, 7) &&
-			           !(i - st == 2 && !strncasecmp(s + st, "of", 2))) {
+			           !(i - st == 2 &&
+			             !strncasecmp(s + st, "of", 2))) {
 				return -1;
 			}
 		} else if (c == ' ' || c == ',' || c == '/' || c == '-' ||
@@ -236,8 +235,8 @@ static int parse_time(const char *s, size_t len, hms *out)
 	}
 	i = skip_space(s, i, len);
 	int ampm = 0; /* 1 am, 2 pm */
-	if (i < len && (s[i] == 'a' || s[i] == 'A' || s[i] == 'p' ||
-	                s[i] == 'P')) {
+	if (i < len &&
+	    (s[i] == 'a' || s[i] == 'A' || s[i] == 'p' || s[i] == 'P')) {
 		ampm = tolower((unsigned char)s[i]) == 'a' ? 1 : 2;
 		i++;
 		if (i < len && s[i] == '.')
@@ -274,13 +273,14 @@ static size_t time_start(const char *s, size_t len)
 		i = (size_t)(colon - s);
 	} else {
 		i = len;
-		while (i > 0 && (isspace((unsigned char)s[i - 1]) ||
-		                 s[i - 1] == '.'))
+		while (i > 0 &&
+		       (isspace((unsigned char)s[i - 1]) || s[i - 1] == '.'))
 			i--;
 		if (i < 2 || tolower((unsigned char)s[i - 1]) != 'm')
 			return len;
 		i--;
-		while (i > 0 && (s[i - 1] == '.' || isspace((unsigned char)s[i - 1])))
+		while (i > 0 &&
+		       (s[i - 1] == '.' || isspace((unsigned char)s[i - 1])))
 			i--;
 		if (i == 0 || !strchr("aApP", s[i - 1]))
 			return len;
@@ -353,9 +353,11 @@ static int parse_week(const char *s, size_t len, int *y, int *w)
 			    isdigit((unsigned char)s[i + 1]) &&
 			    isdigit((unsigned char)s[i + 2]) &&
 			    isdigit((unsigned char)s[i + 3]) &&
-			    (i + 4 == len || !isdigit((unsigned char)s[i + 4])) &&
+			    (i + 4 == len ||
+			     !isdigit((unsigned char)s[i + 4])) &&
 			    (i == 0 || !isdigit((unsigned char)s[i - 1]))) {
-				yr = (s[i] - '0') * 1000 + (s[i + 1] - '0') * 100 +
+				yr = (s[i] - '0') * 1000 +
+				     (s[i + 1] - '0') * 100 +
 				     (s[i + 2] - '0') * 10 + (s[i + 3] - '0');
 				found++;
 			}
@@ -443,14 +445,15 @@ int cdp_date_value(const char *type, const char *text, char *out, size_t n,
 		         isdigit((unsigned char)ds[dl - 2]))
 			dl--;
 		trim(&ds, &dl);
-		if (parse_date(ds, dl, &d, 1) || parse_time(s + ts, len - ts, &t))
+		if (parse_date(ds, dl, &d, 1) ||
+		    parse_time(s + ts, len - ts, &t))
 			return -1;
 		if (t.has_s)
-			snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d", d.y, d.m,
-			         d.d, t.h, t.mi, t.s);
+			snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d", d.y,
+			         d.m, d.d, t.h, t.mi, t.s);
 		else
-			snprintf(out, n, "%04d-%02d-%02dT%02d:%02d", d.y, d.m, d.d,
-			         t.h, t.mi);
+			snprintf(out, n, "%04d-%02d-%02dT%02d:%02d", d.y, d.m,
+			         d.d, t.h, t.mi);
 		return 1;
 	}
 	return 0;

@@ -43,13 +43,13 @@ START_TEST(drag_goes_to_the_drag_callback_or_fails_unsupported)
 	ck_assert_int_eq(sky_agent_act(&r, a, NULL, &res), 0);
 	ck_assert(json_is_false(json_object_get(res, "success")));
 	ck_assert_str_eq(sky_json_str(res, "error"), "unsupported");
-	ck_assert_ptr_nonnull(strstr(sky_json_str(res, "message"),
-	                             "\"old\" cannot drag"));
+	ck_assert_ptr_nonnull(
+	    strstr(sky_json_str(res, "message"), "\"old\" cannot drag"));
 	ck_assert_ptr_null(seen_act); /* act() never saw the drag */
 	json_decref(res);
 
-	sky_browser_provider cur = {.name = "new", .act = stub_act,
-	                            .drag = stub_drag};
+	sky_browser_provider cur = {
+	    .name = "new", .act = stub_act, .drag = stub_drag};
 	r.bvt = &cur;
 	ck_assert_int_eq(sky_agent_act(&r, a, NULL, &res), 0);
 	ck_assert(json_is_true(json_object_get(res, "success")));

@@ -88,10 +88,11 @@ START_TEST(values_from_what_people_write)
 		if (cases[i].want) {
 			ck_assert_msg(rc == 1 && !strcmp(out, cases[i].want),
 			              "%s \"%s\": want %s, got %d \"%s\"",
-			              cases[i].type, cases[i].text, cases[i].want,
-			              rc, out);
+			              cases[i].type, cases[i].text,
+			              cases[i].want, rc, out);
 		} else {
-			ck_assert_msg(rc == -1, "%s \"%s\": want a failure, got "
+			ck_assert_msg(rc == -1,
+			              "%s \"%s\": want a failure, got "
 			              "%d \"%s\"",
 			              cases[i].type, cases[i].text, rc, out);
 			ck_assert_ptr_nonnull(format);
@@ -104,29 +105,26 @@ START_TEST(failures_name_the_format_and_others_pass_through)
 {
 	char out[48] = "unchanged";
 	const char *format = NULL;
-	ck_assert_int_eq(cdp_date_value("date", "soon", out, sizeof out,
-	                                 &format),
-	                 -1);
+	ck_assert_int_eq(
+	    cdp_date_value("date", "soon", out, sizeof out, &format), -1);
 	ck_assert_str_eq(format, "yyyy-mm-dd (e.g. 2024-03-15)");
-	ck_assert_int_eq(cdp_date_value("datetime-local", "x", out, sizeof out,
-	                                &format),
-	                 -1);
+	ck_assert_int_eq(
+	    cdp_date_value("datetime-local", "x", out, sizeof out, &format),
+	    -1);
 	ck_assert_ptr_nonnull(strstr(format, "yyyy-mm-ddThh:mm"));
 	/* types that take the text as it is */
-	ck_assert_int_eq(cdp_date_value("color", "#ff0000", out, sizeof out,
-	                                &format),
-	                 0);
-	ck_assert_int_eq(cdp_date_value("range", "40", out, sizeof out,
-	                                &format),
-	                 0);
+	ck_assert_int_eq(
+	    cdp_date_value("color", "#ff0000", out, sizeof out, &format), 0);
+	ck_assert_int_eq(
+	    cdp_date_value("range", "40", out, sizeof out, &format), 0);
 	ck_assert_int_eq(cdp_date_value(NULL, "40", out, sizeof out, &format),
 	                 0);
 	ck_assert_str_eq(out, "unchanged");
 	/* a short buffer is cut, never overrun */
 	char small[5];
-	ck_assert_int_eq(cdp_date_value("date", "2024-03-15", small,
-	                                sizeof small, &format),
-	                 1);
+	ck_assert_int_eq(
+	    cdp_date_value("date", "2024-03-15", small, sizeof small, &format),
+	    1);
 	ck_assert_str_eq(small, "2024");
 }
 END_TEST

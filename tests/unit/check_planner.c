@@ -1513,11 +1513,11 @@ START_TEST(parse_drag_answers)
 		if (cases[i].want) {
 			json_t *w = sky_json_loads(cases[i].want);
 			char why[256] = "";
-			ck_assert_msg(json_array_size(res->actions) == 1 &&
-			                  subset(w, json_array_get(res->actions, 0),
-			                         why, sizeof why),
-			              "case %zu: %s (%s; rejected %s)", i, why, got,
-			              rej);
+			ck_assert_msg(
+			    json_array_size(res->actions) == 1 &&
+			        subset(w, json_array_get(res->actions, 0), why,
+			               sizeof why),
+			    "case %zu: %s (%s; rejected %s)", i, why, got, rej);
 			json_decref(w);
 		} else {
 			json_t *r = json_array_get(res->rejected, 0);

@@ -45,8 +45,7 @@ static json_t *by_name(json_t *arr, const char *name)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(arr, i, e)
-	{
+	json_array_foreach (arr, i, e) {
 		if (!json_is_object(e))
 			continue;
 		const char *n = str(json_object_get(e, "attrs"), "name");
@@ -109,9 +108,8 @@ START_TEST(click_in_an_iframe_below_the_fold)
 	ck_assert_int_gt(skyb_eval_int(ctx, "Math.round(scrollY)"), 0);
 	/* hover reaches it the same way */
 	json_decref(skyb_eval(ctx, "scrollTo(0, 0), 0"));
-	r = skyb_act_ok(ctx,
-	                "{\"action_type\":\"hover\",\"element_id\":\"%s\"}",
-	                send);
+	r = skyb_act_ok(
+	    ctx, "{\"action_type\":\"hover\",\"element_id\":\"%s\"}", send);
 	ck_assert(json_is_true(json_object_get(r, "hovered")));
 	json_decref(r);
 	json_decref(s);
@@ -129,10 +127,10 @@ START_TEST(click_in_a_frame_inside_a_low_frame)
 	                        "{\"action_type\":\"click\","
 	                        "\"element_id\":\"%s\"}",
 	                        send));
-	char *out = skyb_eval_str(
-	    ctx, "document.getElementById('mid').contentDocument."
-	         "getElementById('inner').contentDocument."
-	         "getElementById('out').textContent");
+	char *out =
+	    skyb_eval_str(ctx, "document.getElementById('mid').contentDocument."
+	                       "getElementById('inner').contentDocument."
+	                       "getElementById('out').textContent");
 	ck_assert_str_eq(out, "sent");
 	free(out);
 	json_decref(s);
@@ -144,7 +142,8 @@ START_TEST(click_outside_the_window_fails_not_visible)
 	/* a fixed frame whose lower part is below the window for good */
 	json_t *s = open_page("fixedframe.html");
 	const char *send = skyb_id(s, "button", "Send message");
-	char *a = fmt("{\"action_type\":\"click\",\"element_id\":\"%s\"}", send);
+	char *a =
+	    fmt("{\"action_type\":\"click\",\"element_id\":\"%s\"}", send);
 	json_t *r = act_fails("not_visible", a);
 	ck_assert_msg(strstr(str(r, "message"), "outside the window"), "%s",
 	              str(r, "message"));
@@ -166,8 +165,7 @@ static json_t *with_both(json_t *arr, const char *a, const char *b)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(arr, i, e)
-	{
+	json_array_foreach (arr, i, e) {
 		if (!json_is_object(e))
 			continue;
 		json_t *r = with_both(json_object_get(e, "children"), a, b);
