@@ -1069,25 +1069,26 @@
 	const GRID = [[0.25, 0.5], [0.75, 0.5], [0.5, 0.25], [0.5, 0.75],
 		[0.15, 0.15], [0.85, 0.85], [0.15, 0.85], [0.85, 0.15]];
 
-	function aimPoints(el) {
-		const pts = [];
+	function* aimPoints(el) {
 		const rects = [...el.getClientRects()].filter((r) => r.width >= 1 &&
 			r.height >= 1).slice(0, 8);
 		for (const r of rects)
-			pts.push([r.left + r.width / 2, r.top + r.height / 2]);
+			yield [r.left + r.width / 2, r.top + r.height / 2];
 		for (const r of rects.slice(0, 2))
 			for (const [px, py] of GRID)
-				pts.push([r.left + r.width * px, r.top + r.height * py]);
-		let n = 0;
+				yield [r.left + r.width * px, r.top + r.height * py];
+		// lazily: a big container is only walked when its own points fail
+		let n = 0, seen = 0;
 		for (const d of el.querySelectorAll('*')) {
+			if (++seen > 2000)
+				return;
 			const r = visibleRect(d);
 			if (!r)
 				continue;
-			pts.push([r.left + r.width / 2, r.top + r.height / 2]);
+			yield [r.left + r.width / 2, r.top + r.height / 2];
 			if (++n >= 24)
-				break;
+				return;
 		}
-		return pts;
 	}
 
 	/* Scroll into view and find a point whose hit-test is the element or
@@ -1125,10 +1126,9 @@
 			target = lab;
 			via = 'label';
 		}
-		const pts = aimPoints(target);
-		let first = null, fx = 0, fy = 0, up = null;
-		for (let i = 0; i < pts.length; i++) {
-			const [x, y] = pts[i];
+		let first = null, fx = 0, fy = 0, up = null, i = -1;
+		for (const [x, y] of aimPoints(target)) {
+			i++;
 			if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight)
 				continue;
 			const h = deepHit(x, y);
@@ -1522,11 +1522,15 @@
 			if (c === document.body || c === document.documentElement)
 				break;
 			const cs = getComputedStyle(c);
-			if (!/auto|scroll|overlay/.test(cs.overflowX + cs.overflowY))
+			const sx = /auto|scroll|overlay/.test(cs.overflowX);
+			const sy = /auto|scroll|overlay/.test(cs.overflowY);
+			if (!sx && !sy)
 				continue;
 			const b = c.getBoundingClientRect();
-			const dx = shift(px, b.left + c.clientLeft, c.clientWidth);
-			const dy = shift(py, b.top + c.clientTop, c.clientHeight);
+			const dx = sx ? shift(px, b.left + c.clientLeft, c.clientWidth)
+				: 0;
+			const dy = sy ? shift(py, b.top + c.clientTop, c.clientHeight)
+				: 0;
 			if (dx || dy) {
 				c.scrollBy({left: dx, top: dy, behavior: 'instant'});
 				[px, py] = at();
