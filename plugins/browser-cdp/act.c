@@ -1253,6 +1253,38 @@ static int drag_end(cdp_ctx *ctx, cdp_tab *t, json_t *a, const char *idkey,
 	return 0;
 }
 
+/* Whether the moves started an HTML5 drag (its data in *data): the
+ * browser reports it right after the move that started it; a page that
+ * drags by mouse events never does, and costs this short wait. */
+static int html5_drag(cdp_ctx *ctx, cdp_tab *t, unsigned seq, json_t **data)
+{
+	struct timespec dl;
+	*data = NULL;
+	flush(ctx, t);
+	cdp_deadline(&dl, 100);
+	pthread_mutex_lock(&ctx->b->lock);
+	while (t->drag_seq == seq && !cdp_conn_dead(ctx->conn))
+		if (cdp_ctx_wait(ctx, &dl) == ETIMEDOUT)
+			break;
+	if (t->drag_seq != seq && t->drag_data)
+		*data = json_incref(t->drag_data);
+	pthread_mutex_unlock(&ctx->b->lock);
+	return cdp_ctx_alive(ctx);
+}
+
+/* Enter, hover and drop an intercepted HTML5 drag at the target. */
+static int drop(cdp_ctx *ctx, cdp_tab *t, json_t *data, double x, double y)
+{
+	static const char *const steps[] = {"dragEnter", "dragOver", "drop"};
+	int rc = 0;
+	for (int i = 0; i < 3 && rc == 0; i++)
+		rc = cdp_call(ctx->conn, t->session, "Input.dispatchDragEvent",
+		              json_pack("{s:s,s:f,s:f,s:O}", "type", steps[i],
+		                        "x", x, "y", y, "data", data),
+		              ACTION_TIMEOUT_MS, NULL);
+	return rc;
+}
+
 /* Press at the source, move in steps with the button held, release at
  * the target: what a person's drag sends (a calendar slot range, a
  * slider thumb, a sortable list item). */
@@ -1286,20 +1318,50 @@ static int act_drag(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 	if (rc || fail)
 		goto out;
 	cdp_nav_mark_get(ctx, t, &m);
+	/* an HTML5 drag (draggable elements) is not carried out by mouse
+	 * events alone: the browser hands it to us to drop */
+	pthread_mutex_lock(&ctx->b->lock);
+	unsigned seq = t->drag_seq;
+	pthread_mutex_unlock(&ctx->b->lock);
+	/* a browser without it still drags by mouse events */
+	int intercept =
+	    cdp_call(ctx->conn, t->session, "Input.setInterceptDrags",
+	             json_pack("{s:b}", "enabled", 1), ACTION_TIMEOUT_MS,
+	             NULL) == 0;
+	if (!intercept)
+		cdp_err_clear();
 	rc = mouse(ctx, t, "mouseMoved", sx, sy, 0, 0);
+	int pressed = 0;
 	if (rc == 0)
-		rc = mouse(ctx, t, "mousePressed", sx, sy, 1, 0);
+		pressed =
+		    (rc = mouse(ctx, t, "mousePressed", sx, sy, 1, 0)) == 0;
 	for (long long i = 1; i <= steps && rc == 0; i++)
-		rc = drag_move(ctx, t,
-		               sx + (tx - sx) * (double)i / (double)steps,
-		               sy + (ty - sy) * (double)i / (double)steps, 0);
-	if (rc == 0)
-		rc = mouse(ctx, t, "mouseReleased", tx, ty, 1, 1);
+		rc = drag_move(
+		    ctx, t, sx + (tx - sx) * (double)i / (double)steps,
+		    sy + (ty - sy) * (double)i / (double)steps, i == steps);
+	json_t *data = NULL;
+	if (rc == 0 && intercept)
+		rc = html5_drag(ctx, t, seq, &data);
+	int html5 = data != NULL;
+	if (rc == 0 && data)
+		rc = drop(ctx, t, data, tx, ty);
+	json_decref(data);
+	if (pressed) { /* never leave the button down */
+		int rel = mouse(ctx, t, "mouseReleased", tx, ty, 1, 1);
+		if (rc == 0)
+			rc = rel;
+	}
+	if (intercept)
+		cdp_call(ctx->conn, t->session, "Input.setInterceptDrags",
+		         json_pack("{s:b}", "enabled", 0), ACTION_TIMEOUT_MS,
+		         NULL);
 	t->mouse_x = tx;
 	t->mouse_y = ty;
 	if (rc)
 		goto out;
 	res = cdp_ok();
+	if (html5)
+		json_object_set_new(res, "html5", json_true());
 	json_object_set_new(res, "from",
 	                    json_pack("{s:f,s:f}", "x", sx, "y", sy));
 	json_object_set_new(res, "to",

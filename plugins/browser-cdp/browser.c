@@ -232,6 +232,7 @@ static void tab_free(cdp_tab *t)
 	free(t->url);
 	free(t->status_loader);
 	free(t->nav_error);
+	json_decref(t->drag_data);
 	for (size_t i = 0; i < t->n_reqs; i++)
 		free(t->reqs[i].id);
 	free(t->reqs);
@@ -817,7 +818,12 @@ static void on_event(void *ud, cdp_conn *c, const char *m, json_t *p,
 		on_network_event(s, m, p);
 	else if (!strncmp(m, "Fetch.", 6))
 		on_fetch_event(c, s, m, p);
-	else if (!strcmp(m, "Inspector.targetCrashed")) {
+	else if (!strcmp(m, "Input.dragIntercepted")) {
+		/* a drag action's HTML5 drag: act.c drops it */
+		json_decref(s->tab->drag_data);
+		s->tab->drag_data = json_incref(json_object_get(p, "data"));
+		s->tab->drag_seq++;
+	} else if (!strcmp(m, "Inspector.targetCrashed")) {
 		if (s->is_main)
 			s->tab->crashed = 1;
 		/* its calls in flight will never be answered */

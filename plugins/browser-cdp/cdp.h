@@ -224,6 +224,9 @@ struct cdp_tab {
 	size_t n_frames;
 	/* mouse position, for hover/move continuity */
 	double mouse_x, mouse_y;
+	/* the last HTML5 drag a drag action started (Input.dragIntercepted) */
+	json_t *drag_data;
+	unsigned drag_seq;
 };
 
 typedef struct cdp_download {

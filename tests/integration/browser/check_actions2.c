@@ -360,6 +360,25 @@ START_TEST(drag_moves_a_slider)
 }
 END_TEST
 
+START_TEST(drag_reorders_a_sortable_list)
+{
+	/* draggable items: HTML5 drag and drop (dragstart, dragover, drop) */
+	json_t *s = open_page("sortable.html");
+	json_decref(skyb_act_ok(ctx,
+	                        "{\"action_type\":\"drag\",\"element_id\":"
+	                        "\"%s\",\"target_element_id\":\"%s\"}",
+	                        skyb_id(s, NULL, "Salary"),
+	                        skyb_id(s, NULL, "Team")));
+	char *order = skyb_eval_str(ctx, "JSON.stringify([...document."
+	                                 "querySelectorAll('li')].map((x) => "
+	                                 "x.textContent))");
+	ck_assert_str_eq(order,
+	                 "[\"Location\",\"Salary\",\"Team\",\"Remote work\"]");
+	free(order);
+	json_decref(s);
+}
+END_TEST
+
 Suite *suite(void)
 {
 	Suite *s = suite_create("browser_actions2");
@@ -373,6 +392,7 @@ Suite *suite(void)
 	SKYB_TEST(s, dates_typed_as_the_page_shows_them, setup, teardown, 120);
 	SKYB_TEST(s, drag_creates_a_calendar_event, setup, teardown, 120);
 	SKYB_TEST(s, drag_moves_a_slider, setup, teardown, 120);
+	SKYB_TEST(s, drag_reorders_a_sortable_list, setup, teardown, 120);
 	return s;
 }
 
