@@ -3,8 +3,8 @@
  * answered with a precise result (section 4). Elements are found through
  * the page script's registry in their frame's isolated world; clicks and
  * keys are real input events (Input.*), with the fallbacks a person
- * would use (the label of a hidden control) and, for covered elements,
- * a JavaScript click that the result owns up to.
+ * would use (the label of a hidden control); a covered element is a
+ * failure that names what covers it, never a click that lands elsewhere.
  */
 #include "cdp.h"
 #include "datefmt.h"
@@ -301,46 +301,20 @@ static int aim(cdp_ctx *ctx, cdp_tab *t, el_ref *e, json_t *opts, json_t **p,
 	return 0;
 }
 
-/* Click an element by input events at a point that reaches it; a
- * covered element gets a JavaScript click and the result says what
- * covered it. *res is the success result (no navigation info yet). */
+/* Click an element by input events at a point whose hit-test is the
+ * element (or inside it). A covered element is not clicked: the failure
+ * names what covers it, for the planner to close or scroll away (a
+ * JavaScript click would fire none of the pointer events many widgets
+ * listen to, and would go through a dialog a person cannot). *res is the
+ * success result (no navigation info yet). */
 static int click_el(cdp_ctx *ctx, cdp_tab *t, el_ref *e, int count,
                     json_t **res, json_t **fail)
 {
 	json_t *p = NULL;
 	*res = NULL;
 	int rc = aim(ctx, t, e, json_object(), &p, fail);
-	if (rc || *fail) {
-		if (*fail && !strcmp(cdp_jstr(*fail, "error"), "covered")) {
-			/* the person would close what covers it; the planner
-			 * decides, but the click itself still happens */
-			const char *cov = cdp_jstr(*fail, "covered_by");
-			char *covered =
-			    cdp_strdup(cov ? cov : "another element");
-			json_decref(*fail);
-			*fail = NULL;
-			json_t *j = NULL;
-			rc = wcall(ctx, e, "jsClick", json_pack("[s]", e->id),
-			           &j, fail);
-			json_decref(j);
-			if (rc == 0 && !*fail) {
-				*res = cdp_ok();
-				json_object_set_new(*res, "fallback",
-				                    json_string("js_click"));
-				json_object_set_new(*res, "covered_by",
-				                    json_string(covered));
-				json_object_set_new(
-				    *res, "message",
-				    json_pack_ex(NULL, 0, "s++",
-				                 "the element was covered by ",
-				                 covered,
-				                 "; it was clicked with "
-				                 "JavaScript instead"));
-			}
-			free(covered);
-		}
+	if (rc || *fail)
 		return rc;
-	}
 	double x = cdp_jnum(p, "x", 0), y = cdp_jnum(p, "y", 0);
 	rc = click_at(ctx, t, x, y, count);
 	if (rc) {

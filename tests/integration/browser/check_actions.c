@@ -288,15 +288,15 @@ START_TEST(covered_disabled_and_hidden_controls)
 {
 	json_t *s = open_page("modal.html");
 	const char *buy = skyb_id(s, "button", "Buy now");
-	json_t *r = skyb_act_ok(ctx,
-	                        "{\"action_type\":\"click\","
-	                        "\"element_id\":\"%s\"}",
-	                        buy);
-	ck_assert_str_eq(str(r, "fallback"), "js_click");
+	/* covered: not clicked, and the failure names what covers it */
+	json_t *r = act_fails("covered",
+	                      "{\"action_type\":\"click\","
+	                      "\"element_id\":\"%s\"}",
+	                      buy);
 	ck_assert_msg(strstr(str(r, "covered_by"), "Accept cookies"),
 	              "covered_by: %s", str(r, "covered_by"));
 	json_decref(r);
-	ck_assert_int_eq(skyb_eval_int(ctx, "window.bought"), 1);
+	ck_assert_int_eq(skyb_eval_int(ctx, "window.bought || 0"), 0);
 	/* close the modal the way a person would, then click for real */
 	json_decref(skyb_act_ok(ctx,
 	                        "{\"action_type\":\"click\","
@@ -306,9 +306,8 @@ START_TEST(covered_disabled_and_hidden_controls)
 	                "{\"action_type\":\"click\",\"element_id\":"
 	                "\"%s\"}",
 	                buy);
-	ck_assert_ptr_null(json_object_get(r, "fallback"));
 	json_decref(r);
-	ck_assert_int_eq(skyb_eval_int(ctx, "window.bought"), 2);
+	ck_assert_int_eq(skyb_eval_int(ctx, "window.bought"), 1);
 
 	/* an invisible checkbox under a styled box inside its label */
 	json_t *gift = skyb_find(s, "input", "Gift wrap");
