@@ -158,6 +158,38 @@ START_TEST(click_outside_the_window_fails_not_visible)
 }
 END_TEST
 
+START_TEST(click_in_a_covered_frame_fails_covered)
+{
+	/* the parent page's consent layer lies over the frame's button */
+	json_t *s = open_page("coveredframe.html");
+	const char *send = skyb_id(s, "button", "Send message");
+	char *a =
+	    fmt("{\"action_type\":\"click\",\"element_id\":\"%s\"}", send);
+	json_t *r = act_fails("covered", a);
+	ck_assert_msg(strstr(str(r, "covered_by"), "consent"), "%s",
+	              str(r, "covered_by"));
+	json_decref(r);
+	char *out = skyb_eval_str(ctx, "document.getElementById('compose')."
+	                               "contentDocument.getElementById('out')."
+	                               "textContent");
+	ck_assert_str_eq(out, "");
+	free(out);
+	/* once the layer is gone the same click goes through */
+	json_decref(skyb_act_ok(ctx,
+	                        "{\"action_type\":\"click\","
+	                        "\"element_id\":\"%s\"}",
+	                        skyb_id(s, "button", "I agree")));
+	json_decref(skyb_act_ok(ctx, "%s", a));
+	free(a);
+	out = skyb_eval_str(ctx, "document.getElementById('compose')."
+	                         "contentDocument.getElementById('out')."
+	                         "textContent");
+	ck_assert_str_eq(out, "sent");
+	free(out);
+	json_decref(s);
+}
+END_TEST
+
 /* --- 2. the click point is hit-tested ------------------------------------- */
 
 /* The snapshot element whose text holds both words. */
@@ -386,6 +418,8 @@ Suite *suite(void)
 	SKYB_TEST(s, click_in_a_frame_inside_a_low_frame, setup, teardown, 120);
 	SKYB_TEST(s, click_outside_the_window_fails_not_visible, setup,
 	          teardown, 120);
+	SKYB_TEST(s, click_in_a_covered_frame_fails_covered, setup, teardown,
+	          120);
 	SKYB_TEST(s, click_lands_on_the_element_not_the_gap, setup, teardown,
 	          120);
 	SKYB_TEST(s, keys_reach_a_read_only_date_picker, setup, teardown, 120);
