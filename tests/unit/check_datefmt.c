@@ -129,12 +129,44 @@ START_TEST(failures_name_the_format_and_others_pass_through)
 }
 END_TEST
 
+/* Whatever the text, an answer within the buffer (run under ASan and
+ * UBSan in CI). Deterministic pseudo-random texts of date-like bytes. */
+START_TEST(any_text_is_answered_safely)
+{
+	static const char pool[] = "0123456789/-.:, aApPmMtTWwJjanFebMrchsSt"
+	                           "ndrdh\t\xc3\xa9";
+	static const char *const types[] = {"date", "month", "week", "time",
+	                                    "datetime-local"};
+	unsigned seed = 12345;
+	for (int i = 0; i < 50000; i++) {
+		char text[48], out[32];
+		size_t n = (seed = seed * 1103515245u + 12345u) >> 16 & 31;
+		for (size_t k = 0; k < n; k++) {
+			seed = seed * 1103515245u + 12345u;
+			text[k] = pool[(seed >> 16) % (sizeof pool - 1)];
+		}
+		text[n] = '\0';
+		const char *format = NULL;
+		memset(out, 'x', sizeof out);
+		int rc = cdp_date_value(types[i % 5], text, out, sizeof out,
+		                        &format);
+		ck_assert_msg(rc == 1 || rc == -1, "%s \"%s\": %d",
+		              types[i % 5], text, rc);
+		if (rc == 1)
+			ck_assert_uint_lt(strnlen(out, sizeof out), sizeof out);
+		else
+			ck_assert_ptr_nonnull(format);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("datefmt");
 	TCase *tc = tcase_create("datefmt");
 	tcase_add_test(tc, values_from_what_people_write);
 	tcase_add_test(tc, failures_name_the_format_and_others_pass_through);
+	tcase_add_test(tc, any_text_is_answered_safely);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);
 }
