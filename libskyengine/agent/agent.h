@@ -137,6 +137,9 @@ int sky_agent_act(sky_run *r, const json_t *action, const sky_obs *o,
 /* extract.c */
 int sky_agent_extract(sky_run *r, const char *goal, const char *extraction_goal,
                       json_t **value);
+/* What a data_extraction_schema asks for that output lacks ("a, b",
+ * malloc'd), or NULL when answered (agent/run.c). */
+char *sky_agent_missing_data(const json_t *schema, const json_t *output);
 void sky_agent_surface_errors(sky_run *r, const char *reasoning,
                               const json_t *action_errors);
 char *sky_agent_failure_summary(sky_run *r);
