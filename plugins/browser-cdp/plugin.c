@@ -150,8 +150,10 @@ static int b_act(void *context, const char *action_json, char **result_json,
 	     "context, action or result is NULL");
 	*result_json = NULL;
 	int rc = cdp_act(context, action_json, &res);
-	if (rc == 0)
+	if (rc == 0) {
+		cdp_settle_note_action(context, action_json, res);
 		*result_json = json_to_host(res);
+	}
 	json_decref(res);
 	return finish(rc, err);
 }
