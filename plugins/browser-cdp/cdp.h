@@ -230,7 +230,7 @@ struct cdp_tab {
 	size_t n_frames;
 	/* the last typing (input_text, keypress) that did not navigate:
 	 * settle first gives the page a moment to react to it */
-	int64_t keys_ms;
+	int64_t keys_ms, keys_began_ms; /* the last key; the action's start */
 	unsigned keys_nav;
 	/* mouse position, for hover/move continuity */
 	double mouse_x, mouse_y;
@@ -342,10 +342,11 @@ void cdp_nav_mark_get(cdp_ctx *ctx, cdp_tab *t, cdp_nav_mark *m);
 int cdp_wait_navigation(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
                         int timeout_ms, int *navigated);
 int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result);
-/* After an action (its JSON and result): typing that did not navigate
- * makes the next settle wait for the page's reaction first. */
+/* After an action (its JSON, when it began, its result): typing that
+ * did not navigate makes the next settle wait for the page's reaction
+ * first. */
 void cdp_settle_note_action(cdp_ctx *ctx, const char *action_json,
-                            const json_t *result);
+                            int64_t began_ms, const json_t *result);
 int cdp_snapshot(cdp_ctx *ctx, const char *script, const char *opts_json,
                  char **out);
 int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,

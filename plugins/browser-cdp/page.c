@@ -583,7 +583,7 @@ int cdp_wait_navigation(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
 /* --- settle ------------------------------------------------------------------ */
 
 void cdp_settle_note_action(cdp_ctx *ctx, const char *action_json,
-                            const json_t *result)
+                            int64_t began_ms, const json_t *result)
 {
 	json_t *a = json_loads(action_json, 0, NULL);
 	const char *type = cdp_jstr(a, "action_type");
@@ -597,6 +597,7 @@ void cdp_settle_note_action(cdp_ctx *ctx, const char *action_json,
 	cdp_tab *t = ctx->n_tabs ? ctx->tabs[ctx->active] : NULL;
 	if (t) {
 		t->keys_ms = cdp_now_ms();
+		t->keys_began_ms = began_ms;
 		t->keys_nav = t->nav_seq;
 	}
 	pthread_mutex_unlock(&ctx->b->lock);
@@ -605,15 +606,17 @@ void cdp_settle_note_action(cdp_ctx *ctx, const char *action_json,
 /* After typing, a page reacts late on purpose: a search box waits a few
  * hundred ms after the last key (a debounce) before it fetches and lists
  * suggestions, and until then the page looks settled. So wait until the
- * DOM changes or a request starts, for at most react_ms after the last
- * key; a page that does not react costs only what is left of that window.
+ * DOM changes after the last key or a request has started since the
+ * typing began (a search-as-you-type request may start with the first
+ * key), for at most react_ms after the last key; a page that does not
+ * react costs only what is left of that window.
  * Returns what came ("dom", "network", "none"), or NULL when no typing is
  * pending; *rc is set when the browser failed. */
 static const char *await_reaction(cdp_ctx *ctx, cdp_tab *t, int64_t react_ms,
                                   int64_t end, int *rc)
 {
 	pthread_mutex_lock(&ctx->b->lock);
-	int64_t keys = t->keys_ms;
+	int64_t keys = t->keys_ms, began = t->keys_began_ms;
 	unsigned nav = t->keys_nav;
 	int have_script = ctx->b->script != NULL;
 	t->keys_ms = 0;
@@ -624,8 +627,8 @@ static const char *await_reaction(cdp_ctx *ctx, cdp_tab *t, int64_t react_ms,
 	for (;;) {
 		int64_t now = cdp_now_ms();
 		pthread_mutex_lock(&ctx->b->lock);
-		int net =
-		    t->loading || t->nav_seq != nav || t->last_start_ms >= keys;
+		int net = t->loading || t->nav_seq != nav ||
+		          t->last_start_ms >= began;
 		pthread_mutex_unlock(&ctx->b->lock);
 		if (net)
 			return "network";
@@ -765,13 +768,15 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 		if (rc == 0) {
 			int64_t now = cdp_now_ms(), left = end - now;
 			int64_t busy_left = start + busy_ms - now;
-			rc = cdp_world_call(
-			    ctx, &w, "waitQuiet",
-			    json_pack(
-			        "[I,I,I]", (json_int_t)dom_quiet,
-			        (json_int_t)(left > 0 ? left : 0),
-			        (json_int_t)(busy_left > 0 ? busy_left : 0)),
-			    (int)(left + 2000), &q);
+			json_t *args =
+			    json_pack("[I,I]", (json_int_t)dom_quiet,
+			              (json_int_t)(left > 0 ? left : 0));
+			if (busy_ms > 0) /* else wait for quiet only */
+				json_array_append_new(
+				    args, json_integer(busy_left > 0 ? busy_left
+				                                     : 0));
+			rc = cdp_world_call(ctx, &w, "waitQuiet", args,
+			                    (int)(left + 2000), &q);
 			cdp_world_free(&w);
 		}
 		if (rc == SKY_EBROWSER)
