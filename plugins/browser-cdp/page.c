@@ -679,7 +679,7 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 	int64_t net_quiet = cdp_jint(opts, "network_quiet_ms", 300);
 	int64_t dom_quiet = cdp_jint(opts, "dom_quiet_ms", 200);
 	int64_t long_ms = cdp_jint(opts, "long_request_ms", 3000);
-	int64_t react_ms = cdp_jint(opts, "reaction_ms", 450);
+	int64_t react_ms = cdp_jint(opts, "reaction_ms", 500);
 	int64_t busy_ms = cdp_jint(opts, "busy_ms", 1000);
 	json_decref(opts);
 	if (max_ms < 0 || max_ms > 120000)
