@@ -44,6 +44,7 @@ static void run_free(sky_run *r)
 	json_decref(r->downloads);
 	json_decref(r->codes);
 	json_decref(r->recent_errors);
+	json_decref(r->llm_calls);
 	sky_step_rec_free(r->step);
 	free(r->run_dir);
 	free(r->download_dir);
