@@ -332,7 +332,7 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 		goto out;
 	}
 	if ((rc = sky__engine_browser(e, &r.bvt, &r.browser)) ||
-	    (rc = sky__engine_llm(e, &r.llm))) {
+	    (rc = sky__engine_llm_for_run(e, t->run_request, &r.llm))) {
 		why = sky_strdup(sky_error_last());
 		set_final(&r, SKY_TASK_FAILED, why);
 		goto out;
