@@ -1340,6 +1340,11 @@ void sky_task_request_free(sky_task_request *r)
 	free(r->cdp_connect_headers);
 	free(r->run_with);
 	free(r->model_name);
+	free(r->data_extraction_goal);
+	free(r->complete_criterion);
+	free(r->terminate_criterion);
+	free(r->application);
+	free(r->notes);
 	free(r->run_request);
 	free(r);
 }
@@ -1418,6 +1423,13 @@ static void validate_fields(pctx *c, sky_task_request *r)
 	get_str(c, "run_with", SKY_REQUEST_MAX_IDENT, &r->run_with);
 	if ((v = field(c, "navigation_payload")))
 		keep_json(c, "navigation_payload", v, &r->navigation_payload);
+	get_str(c, "data_extraction_goal", SKY_REQUEST_MAX_PROMPT,
+	        &r->data_extraction_goal);
+	get_str(c, "complete_criterion", SKY_REQUEST_MAX_PROMPT,
+	        &r->complete_criterion);
+	get_str(c, "terminate_criterion", SKY_REQUEST_MAX_PROMPT,
+	        &r->terminate_criterion);
+	get_str(c, "application", SKY_REQUEST_MAX_IDENT, &r->application);
 
 	if (r->start_fresh_browser &&
 	    (r->browser_session_id || r->browser_address ||
@@ -1549,6 +1561,22 @@ static char *make_echo(const sky_task_request *r)
 	                                                 : NULL;
 	json_decref(o);
 	return s;
+}
+
+/* The run's notes: what the store has no column for (the criteria the
+ * planner reads, the application lists filter on). -1 out of memory. */
+static int make_notes(sky_task_request *r)
+{
+	if (!r->complete_criterion && !r->terminate_criterion &&
+	    !r->application)
+		return 0;
+	json_t *o = json_pack("{s:s?, s:s?, s:s?}", "complete_criterion",
+	                      r->complete_criterion, "terminate_criterion",
+	                      r->terminate_criterion, "application",
+	                      r->application);
+	r->notes = o ? sky_json_dumps(o) : NULL;
+	json_decref(o);
+	return r->notes ? 0 : -1;
 }
 
 /* Fill `err` from the context; returns the code to return. */
@@ -1701,7 +1729,7 @@ int sky_task_request_parse(const char *body, size_t len,
 		goto refused;
 	r->run_type = strcmp(r->engine, "skyvern-1.0") ? SKY_RUN_TYPE_V2
 	                                               : SKY_RUN_TYPE_V1;
-	if (c.oom || !(r->run_request = make_echo(r))) {
+	if (c.oom || make_notes(r) || !(r->run_request = make_echo(r))) {
 		c.oom = 1;
 		goto refused;
 	}
@@ -1741,5 +1769,7 @@ void sky_task_request_to_new(const sky_task_request *r, sky_task_new *out)
 	    r->include_action_history_in_verification;
 	out->max_screenshot_scrolls = r->max_screenshot_scrolls;
 	out->browser_address = r->browser_address;
+	out->data_extraction_goal = r->data_extraction_goal;
+	out->notes = r->notes;
 	out->run_request = r->run_request;
 }

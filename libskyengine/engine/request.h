@@ -67,6 +67,13 @@ typedef struct sky_task_request {
 	char *cdp_connect_headers; /* JSON object text; only to refuse it */
 	char *run_with;
 	char *model_name; /* model.model_name, one of opts->llm_models */
+	/* Extensions (the legacy TaskRequest's fields, accepted on
+	 * /v1/run/tasks too, as navigation_payload is). */
+	char *data_extraction_goal;
+	char *complete_criterion;
+	char *terminate_criterion;
+	char *application;
+	char *notes; /* JSON object text of the three above, or NULL */
 	char *run_request; /* the run_request echo, JSON object text */
 } sky_task_request;
 

@@ -183,6 +183,7 @@ typedef struct sky_task_new {
 	const char *idempotency_key;
 	const char *parent_task_id; /* a v1 sub-task of this v2 run */
 	const char *workflow_permanent_id;
+	const char *notes; /* JSON object text: the engine's notes, or NULL */
 } sky_task_new;
 
 typedef struct sky_task_rec {
@@ -253,6 +254,7 @@ typedef struct sky_task_query {
 	int top_level_only;          /* 1: leave out sub-tasks of v2 runs */
 	sky_task_sort sort;
 	int ascending; /* 0: newest first (the API's default) */
+	const char *application; /* notes.application equals it; NULL: any */
 } sky_task_query;
 
 typedef struct sky_task_list {

@@ -65,6 +65,8 @@ static void req_free(srv_req *r)
 	free(r->idempotency_key);
 	free(r->x_user_agent);
 	free(r->if_none_match);
+	free(r->max_steps_override);
+	free(r->max_iterations_override);
 }
 
 static void job_free(struct job *j)
@@ -357,6 +359,10 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 		j->req.api_key = hdr_custom(wsi, "x-api-key:");
 		j->req.idempotency_key = hdr_custom(wsi, "idempotency-key:");
 		j->req.x_user_agent = hdr_custom(wsi, "x-user-agent:");
+		j->req.max_steps_override =
+		    hdr_custom(wsi, "x-max-steps-override:");
+		j->req.max_iterations_override =
+		    hdr_custom(wsi, "x-max-iterations-override:");
 		j->req.authorization = hdr_token(wsi,
 		                                 WSI_TOKEN_HTTP_AUTHORIZATION);
 		j->req.content_type = hdr_token(wsi,

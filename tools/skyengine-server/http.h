@@ -38,6 +38,8 @@ typedef struct srv_req {
 	char *idempotency_key; /* idempotency-key */
 	char *x_user_agent;
 	char *if_none_match;
+	char *max_steps_override;      /* x-max-steps-override */
+	char *max_iterations_override; /* x-max-iterations-override */
 	char peer[64];
 } srv_req;
 

@@ -100,6 +100,15 @@ static void reply_unexpected(ctx *c, const char *what)
 	                             "Unexpected error: EngineError"));
 }
 
+/* An engine answer in the API's shapes: the body it gave, else a 500. */
+static void reply_engine(ctx *c, int rc, char *out, int status)
+{
+	if (out)
+		reply_raw(c, rc ? status : 200, out);
+	else
+		reply_unexpected(c, sky_error_last() ? sky_error_last() : "?");
+}
+
 /* --- query helpers ----------------------------------------------------- */
 
 /* An integer query parameter >= min. Returns 0 and *out, 1 when absent
@@ -241,22 +250,39 @@ static void h_bulk_cancel(ctx *c)
 		reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
 		return;
 	}
-	json_t *ok = json_array(), *failed = json_array();
+	/* As Skyvern's BulkCancelRunsResponse: both lists hold run ids,
+	 * and a repeated id is tried once (dict.fromkeys). */
+	json_t *ok = json_array(), *failed = json_array(), *seen = json_object();
 	size_t i;
 	json_t *v;
 	json_array_foreach(ids, i, v)
 	{
+		if (!json_is_string(v)) {
+			json_t *item = json_pack(
+			    "{s:s, s:[s,s,i], s:s, s:O}", "type", "string_type",
+			    "loc", "body", "run_ids", (int)i, "msg",
+			    "Input should be a valid string", "input", v);
+			reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
+			json_decref(ok);
+			json_decref(failed);
+			json_decref(seen);
+			return;
+		}
+	}
+	json_array_foreach(ids, i, v)
+	{
 		const char *id = json_string_value(v);
 		char *err = NULL;
-		if (id && sky_run_cancel(c->s->engine, c->org, id, &err, NULL) ==
-		                  0)
+		if (json_object_get(seen, id))
+			continue;
+		json_object_set_new(seen, id, json_true());
+		if (sky_run_cancel(c->s->engine, c->org, id, &err, NULL) == 0)
 			json_array_append_new(ok, json_string(id));
 		else
-			json_array_append_new(failed, json_pack("{s:s?, s:s?}",
-			                                        "run_id", id,
-			                                        "error", err));
+			json_array_append_new(failed, json_string(id));
 		free(err);
 	}
+	json_decref(seen);
 	reply_json(c, 200, json_pack("{s:o, s:o}", "cancelled", ok, "failed",
 	                             failed));
 }
@@ -313,6 +339,16 @@ static void h_list_tasks(ctx *c)
 	}
 	o.sort = sort;
 	o.ascending = order && !strcmp(order, "asc");
+	o.application = srv_req_query(c->req, "application");
+	const char *standalone = srv_req_query(c->req, "only_standalone_tasks");
+	if (srv_req_query(c->req, "workflow_run_id") ||
+	    (standalone && strcmp(standalone, "false") &&
+	     strcmp(standalone, "0"))) {
+		reply_detail(c, 400, "workflow_run_id and only_standalone_tasks "
+		                     "are not supported by skyengine: there are "
+		                     "no workflow runs");
+		return;
+	}
 	char *st = query_all(c->req, "task_status");
 	o.statuses = st;
 	int rc = sky_tasks_list(c->s->engine, &o, &out);
@@ -384,6 +420,163 @@ static void h_retry_webhook(ctx *c)
 	free(out);
 }
 
+/* --- Skyvern's legacy task routes (/api/v1, /api/v2) -------------------- */
+
+/* FastAPI's 422 for a header that is not an integer. */
+static void reply_header_error(ctx *c, const char *name, const char *input)
+{
+	json_t *item = json_pack("{s:s, s:[s,s], s:s, s:s?}", "type",
+	                         "int_parsing", "loc", "header", name, "msg",
+	                         "Input should be a valid integer, unable to "
+	                         "parse string as an integer",
+	                         "input", input);
+	reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
+}
+
+static void legacy_submit(ctx *c, int version)
+{
+	sky_submit_options so = SKY_SUBMIT_OPTIONS_INIT;
+	char *out = NULL, *end = NULL;
+	int status = 500, max_steps = 0;
+	const char *ms = c->req->max_steps_override;
+	if (ms) {
+		long n = strtol(ms, &end, 10);
+		if (!*ms || *end) {
+			reply_header_error(c, "x-max-steps-override", ms);
+			return;
+		}
+		max_steps = n > 0 && n < 1000000 ? (int)n : 0;
+	}
+	if (version == 2 && c->req->max_iterations_override) {
+		reply_detail(c, 400, "x-max-iterations-override is not "
+		                     "supported by skyengine: the iterations of "
+		                     "a task v2 are config "
+		                     "agent.v2_max_iterations");
+		return;
+	}
+	so.organization_id = c->org;
+	so.idempotency_key = c->req->idempotency_key;
+	so.webhook_signing_key = c->req->api_key;
+	int rc = sky_task_submit_legacy(c->s->engine, version,
+	                                c->req->body ? c->req->body : "", &so,
+	                                max_steps, &out, &status);
+	reply_engine(c, rc, out, status);
+}
+
+static void h_legacy_task_create(ctx *c)
+{
+	legacy_submit(c, 1);
+}
+
+static void h_task_v2_create(ctx *c)
+{
+	legacy_submit(c, 2);
+}
+
+static void h_legacy_task_get(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_task_get(c->s->engine, c->org, c->seg[3], &out);
+	if (rc == SKY_ENOTFOUND)
+		reply_detail(c, 404, "Task %s not found", c->seg[3]);
+	else
+		reply_engine(c, rc, out, 500);
+}
+
+static void h_task_v2_get(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_task_v2_get(c->s->engine, c->org, c->seg[3], &out);
+	if (rc == SKY_ENOTFOUND)
+		reply_detail(c, 404, "Task v2 %s not found", c->seg[3]);
+	else
+		reply_engine(c, rc, out, 500);
+}
+
+/* The legacy routes name a task v1 ("Task not found X"); a run of
+ * another type is not in Skyvern's tasks table either. */
+static int legacy_task_exists(ctx *c, const char *id)
+{
+	char *out = NULL;
+	int rc = sky_task_get(c->s->engine, c->org, id, &out);
+	free(out);
+	if (rc == SKY_ENOTFOUND)
+		reply_detail(c, 404, "Task not found %s", id);
+	else if (rc)
+		reply_unexpected(c, sky_error_last());
+	return rc == 0;
+}
+
+static void h_legacy_task_cancel(ctx *c)
+{
+	char *err = NULL;
+	int status = 500;
+	if (!legacy_task_exists(c, c->seg[3]))
+		return;
+	int rc = sky_run_cancel(c->s->engine, c->org, c->seg[3], &err,
+	                        &status);
+	if (rc == 0) {
+		reply_raw(c, 200, sky_strdup("null"));
+		free(err);
+	} else if (err) {
+		reply_raw(c, status, err);
+	} else {
+		reply_unexpected(c, sky_error_last());
+	}
+}
+
+/* Sends the webhook once and answers the task (TaskResponse). */
+static void h_legacy_retry_webhook(ctx *c)
+{
+	char *out = NULL;
+	if (!legacy_task_exists(c, c->seg[3]))
+		return;
+	int rc = sky_run_webhook_send(c->s->engine, c->org, c->seg[3], NULL,
+	                              c->req->api_key, &out);
+	free(out);
+	out = NULL;
+	if (rc == SKY_EINVALID) {
+		/* No webhook_url: nothing to send, as Skyvern's no-op. */
+	} else if (rc) {
+		reply_unexpected(c, sky_error_last());
+		return;
+	}
+	rc = sky_task_get(c->s->engine, c->org, c->seg[3], &out);
+	reply_engine(c, rc, out, 500);
+}
+
+static void h_legacy_actions(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_task_actions(c->s->engine, c->org, c->seg[3], &out);
+	reply_engine(c, rc, out, 500);
+}
+
+static void h_legacy_runs(ctx *c)
+{
+	sky_list_options o = SKY_LIST_OPTIONS_INIT;
+	char *out = NULL;
+	o.organization_id = c->org;
+	o.page = 1;
+	o.page_size = 10;
+	if (query_int(c, "page", 1, 0, &o.page) < 0 ||
+	    query_int(c, "page_size", 1, 0, &o.page_size) < 0)
+		return;
+	if (srv_req_query(c->req, "search_key")) {
+		reply_detail(c, 400, "search_key is not supported by "
+		                     "skyengine");
+		return;
+	}
+	char *st = query_all(c->req, "status");
+	o.statuses = st;
+	int rc = sky_runs_list_legacy(c->s->engine, &o, &out);
+	if (rc == SKY_EINVALID)
+		reply_query_error(c, "status", "enum", sky_error_last(), st);
+	else
+		reply_engine(c, rc, out, 500);
+	free(st);
+}
+
 static void h_viewer(ctx *c)
 {
 	int status = 200;
@@ -424,15 +617,6 @@ static void h_artifact_content(ctx *c)
 	}
 	free(path);
 	free(ctype);
-}
-
-/* An engine answer in the API's shapes: the body it gave, else a 500. */
-static void reply_engine(ctx *c, int rc, char *out, int status)
-{
-	if (out)
-		reply_raw(c, rc ? status : 200, out);
-	else
-		reply_unexpected(c, sky_error_last() ? sky_error_last() : "?");
 }
 
 static void h_totp(ctx *c)
@@ -548,8 +732,16 @@ static const route routes[] = {
 	{SRV_GET, "v1/runs/*/timeline", h_timeline, AUTH_KEY, 0},
 	{SRV_POST, "v1/runs/*/retry_webhook", h_retry_webhook, AUTH_KEY, 1},
 	{SRV_GET, "api/v1/tasks", h_list_tasks, AUTH_KEY, 0},
-	{SRV_GET, "api/v1/tasks/*", h_get_run, AUTH_KEY, 0},
+	{SRV_POST, "api/v1/tasks", h_legacy_task_create, AUTH_KEY, 0},
+	{SRV_GET, "api/v1/tasks/*", h_legacy_task_get, AUTH_KEY, 0},
 	{SRV_GET, "api/v1/tasks/*/steps", h_steps, AUTH_KEY, 0},
+	{SRV_GET, "api/v1/tasks/*/actions", h_legacy_actions, AUTH_KEY, 0},
+	{SRV_POST, "api/v1/tasks/*/cancel", h_legacy_task_cancel, AUTH_KEY, 0},
+	{SRV_POST, "api/v1/tasks/*/retry_webhook", h_legacy_retry_webhook,
+	 AUTH_KEY, 1},
+	{SRV_GET, "api/v1/runs", h_legacy_runs, AUTH_KEY, 0},
+	{SRV_POST, "api/v2/tasks", h_task_v2_create, AUTH_KEY, 0},
+	{SRV_GET, "api/v2/tasks/*", h_task_v2_get, AUTH_KEY, 0},
 	{SRV_GET, "v1/artifacts/*/content", h_artifact_content,
 	 AUTH_KEY_OR_SIGNED, 0},
 	{SRV_POST, "v1/credentials/totp", h_totp, AUTH_KEY, 1},

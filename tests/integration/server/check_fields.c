@@ -33,6 +33,7 @@ static char *dir;
  * also serves the page the run opens. */
 static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
 static char seen[4096];
+static sky_buf bodies; /* every request body the model API received */
 
 static void on_fake(const skytest_req *req, skytest_resp *resp, void *ud)
 {
@@ -49,6 +50,7 @@ static void on_fake(const skytest_req *req, skytest_resp *resp, void *ud)
 	pthread_mutex_lock(&seen_lock);
 	size_t n = strlen(seen);
 	snprintf(seen + n, sizeof seen - n, "%s;", m ? m : "(none)");
+	sky_buf_puts(&bodies, req->body);
 	pthread_mutex_unlock(&seen_lock);
 	json_decref(b);
 	skytest_resp_text(resp, 400, "application/json",
@@ -223,6 +225,52 @@ START_TEST(unhonoured_fields_are_refused)
 }
 END_TEST
 
+/* POST /api/v1/tasks: the legacy fields reach the model's prompts, the
+ * header caps the steps. */
+START_TEST(legacy_task_fields_reach_the_model)
+{
+	pthread_mutex_lock(&seen_lock);
+	sky_buf_free(&bodies);
+	pthread_mutex_unlock(&seen_lock);
+	char *body = sky_asprintf(
+	    "{\"url\":\"%s/\",\"navigation_goal\":\"Search for red shoes\","
+	    "\"data_extraction_goal\":\"the number of results shown\","
+	    "\"navigation_payload\":{\"colour\":\"crimson-17\"},"
+	    "\"complete_criterion\":\"a results list is visible\","
+	    "\"terminate_criterion\":\"the shop says it is closed\"}",
+	    skytest_httpd_url(fake));
+	skytest_hc_resp r;
+	ck_assert_int_eq(skytest_hc(srv.port, "POST", "/api/v1/tasks",
+	                            AUTH JSONH "x-max-steps-override: 2\r\n",
+	                            body, &r),
+	                 0);
+	ck_assert_int_eq(r.status, 200);
+	json_t *j = json_loads(r.body, 0, NULL);
+	char *id = sky_strdup(sky_json_str(j, "task_id"));
+	json_decref(j);
+	skytest_hc_free(&r);
+	json_decref(wait_final(id));
+	pthread_mutex_lock(&seen_lock);
+	const char *all = bodies.data ? bodies.data : "";
+	ck_assert_msg(strstr(all, "Search for red shoes") &&
+	                  strstr(all, "the number of results shown") &&
+	                  strstr(all, "crimson-17") &&
+	                  strstr(all, "a results list is visible") &&
+	                  strstr(all, "the shop says it is closed"),
+	              "the model's prompts lack a legacy field: %.2000s", all);
+	pthread_mutex_unlock(&seen_lock);
+	char path[160];
+	snprintf(path, sizeof path, "/api/v1/tasks/%s", id);
+	j = call("GET", path, NULL, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(j,
+	                                                    "max_steps_per_run")),
+	                 2);
+	json_decref(j);
+	free(body);
+	free(id);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fields");
@@ -231,6 +279,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, unhonoured_fields_are_refused);
 	tcase_add_test(tc, model_is_mapped_to_the_configured_provider);
+	tcase_add_test(tc, legacy_task_fields_reach_the_model);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);
 }
