@@ -46,6 +46,32 @@ SKY_API int sky_artifact_file(sky_engine *engine, const char *organization_id,
                               const char *artifact_id, char **path,
                               char **content_type);
 
+/* GET /v1/artifacts/{id}: the artifact's JSON (Skyvern's Artifact, with
+ * a signed_url); SKY_ENOTFOUND ("Artifact not found <id>"). */
+SKY_API int sky_artifact_get(sky_engine *engine, const char *organization_id,
+                             const char *artifact_id, char **out_json);
+/* GET /api/v1/tasks/{task_id}/steps/{step_id}/artifacts: a JSON array;
+ * [] for an unknown task or step. */
+SKY_API int sky_step_artifacts(sky_engine *engine,
+                               const char *organization_id,
+                               const char *task_id, const char *step_id,
+                               char **out_json);
+/* GET /api/v1/{entity_type}/{entity_id}/artifacts: entity_type "task",
+ * "step" (and "workflow_run", "workflow_run_block", "thought", which this
+ * engine never creates: []). SKY_EINVALID for another type. */
+SKY_API int sky_entity_artifacts(sky_engine *engine,
+                                 const char *organization_id,
+                                 const char *entity_type,
+                                 const char *entity_id, char **out_json);
+/* GET /v1/credentials/totp: the organization's pushed codes, newest
+ * first (Skyvern's TOTPCode); filters may be NULL; limit 1..200. */
+SKY_API int sky_totp_codes_list(sky_engine *engine,
+                                const char *organization_id,
+                                const char *totp_identifier,
+                                const char *workflow_run_id,
+                                const char *otp_type, int limit,
+                                char **out_json);
+
 /* 1 if `signature` and `expires` (the query of a URL the engine produced)
  * are a valid, unexpired signature of `path`. */
 SKY_API int sky_url_verify(sky_engine *engine, const char *path,

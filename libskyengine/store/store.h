@@ -483,6 +483,19 @@ typedef struct sky_totp_rec {
 
 int sky_store_totp_add(sky_store *s, const sky_totp_new *in,
                        sky_totp_rec **out);
+
+typedef struct sky_totp_list {
+	sky_totp_rec *items;
+	size_t count;
+} sky_totp_list;
+
+/* An organization's codes, newest first, at most `limit`; each filter
+ * NULL for any. */
+int sky_store_totp_list(sky_store *s, const char *organization_id,
+                        const char *totp_identifier,
+                        const char *workflow_run_id, const char *otp_type,
+                        int limit, sky_totp_list **out);
+void sky_totp_list_free(sky_totp_list *l);
 /*
  * Take the newest unused, unexpired code for (organization, identifier)
  * created at or after `created_after` (ms; 0: any time), whose task_id is

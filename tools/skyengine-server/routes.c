@@ -577,6 +577,58 @@ static void h_legacy_runs(ctx *c)
 	free(st);
 }
 
+static void h_artifact_get(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_artifact_get(c->s->engine, c->org, c->seg[2], &out);
+	if (rc == SKY_ENOTFOUND)
+		reply_detail(c, 404, "Artifact not found %s", c->seg[2]);
+	else
+		reply_engine(c, rc, out, 500);
+}
+
+static void h_step_artifacts(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_step_artifacts(c->s->engine, c->org, c->seg[3], c->seg[5],
+	                            &out);
+	reply_engine(c, rc, out, 500);
+}
+
+/* /api/v1/{entity_type}/{entity_id}/artifacts */
+static void h_entity_artifacts(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_entity_artifacts(c->s->engine, c->org, c->seg[2],
+	                              c->seg[3], &out);
+	if (rc == SKY_EINVALID)
+		reply_json(c, 422,
+		           json_pack("{s:[{s:s, s:[s,s], s:s, s:s}]}", "detail",
+		                     "type", "enum", "loc", "path",
+		                     "entity_type", "msg", sky_error_last(),
+		                     "input", c->seg[2]));
+	else
+		reply_engine(c, rc, out, 500);
+}
+
+static void h_totp_list(ctx *c)
+{
+	char *out = NULL;
+	int limit = 50;
+	if (query_int(c, "limit", 1, 200, &limit) < 0)
+		return;
+	const char *otp = srv_req_query(c->req, "otp_type");
+	if (otp && strcmp(otp, "totp") && strcmp(otp, "magic_link")) {
+		reply_query_error(c, "otp_type", "enum",
+		                  "Input should be 'totp' or 'magic_link'", otp);
+		return;
+	}
+	int rc = sky_totp_codes_list(
+	    c->s->engine, c->org, srv_req_query(c->req, "totp_identifier"),
+	    srv_req_query(c->req, "workflow_run_id"), otp, limit, &out);
+	reply_engine(c, rc, out, 500);
+}
+
 static void h_viewer(ctx *c)
 {
 	int status = 200;
@@ -742,8 +794,13 @@ static const route routes[] = {
 	{SRV_GET, "api/v1/runs", h_legacy_runs, AUTH_KEY, 0},
 	{SRV_POST, "api/v2/tasks", h_task_v2_create, AUTH_KEY, 0},
 	{SRV_GET, "api/v2/tasks/*", h_task_v2_get, AUTH_KEY, 0},
+	{SRV_GET, "v1/artifacts/*", h_artifact_get, AUTH_KEY, 0},
 	{SRV_GET, "v1/artifacts/*/content", h_artifact_content,
 	 AUTH_KEY_OR_SIGNED, 0},
+	{SRV_GET, "api/v1/tasks/*/steps/*/artifacts", h_step_artifacts,
+	 AUTH_KEY, 0},
+	{SRV_GET, "api/v1/*/*/artifacts", h_entity_artifacts, AUTH_KEY, 0},
+	{SRV_GET, "v1/credentials/totp", h_totp_list, AUTH_KEY, 0},
 	{SRV_POST, "v1/credentials/totp", h_totp, AUTH_KEY, 1},
 	{SRV_POST, "api/v1/totp", h_totp, AUTH_KEY, 1},
 	{SRV_POST, "v1/browser_sessions", h_session_create, AUTH_KEY, 1},

@@ -271,6 +271,90 @@ START_TEST(legacy_task_fields_reach_the_model)
 }
 END_TEST
 
+/* One artifact, a step's, an entity's; the pushed codes. */
+START_TEST(artifacts_by_id_step_and_entity_and_totp_list)
+{
+	char *id = run_with_body("");
+	char path[256];
+	snprintf(path, sizeof path, "/v1/runs/%s/artifacts", id);
+	json_t *all = call("GET", path, NULL, 200);
+	json_t *one = NULL, *it;
+	size_t i;
+	json_array_foreach(all, i, it)
+		if (!one && sky_json_str(it, "step_id"))
+			one = it;
+	ck_assert_msg(one != NULL, "no step artifact among %zu",
+	              json_array_size(all));
+	const char *aid = sky_json_str(one, "artifact_id");
+	const char *sid = sky_json_str(one, "step_id");
+	snprintf(path, sizeof path, "/v1/artifacts/%s", aid);
+	json_t *j = call("GET", path, NULL, 200);
+	ck_assert_str_eq(sky_json_str(j, "artifact_id"), aid);
+	ck_assert_str_eq(sky_json_str(j, "artifact_type"),
+	                 sky_json_str(one, "artifact_type"));
+	ck_assert_str_eq(sky_json_str(j, "task_id"), id);
+	json_decref(j);
+	j = call("GET", "/v1/artifacts/a_404", NULL, 404);
+	ck_assert_str_eq(sky_json_str(j, "detail"), "Artifact not found a_404");
+	json_decref(j);
+	/* A step's artifacts: only that step's, the one above among them. */
+	snprintf(path, sizeof path, "/api/v1/tasks/%s/steps/%s/artifacts", id,
+	         sid);
+	j = call("GET", path, NULL, 200);
+	int found = 0;
+	ck_assert_uint_gt(json_array_size(j), 0);
+	json_array_foreach(j, i, it)
+	{
+		ck_assert_str_eq(sky_json_str(it, "step_id"), sid);
+		found |= sky_str_eq(sky_json_str(it, "artifact_id"), aid);
+	}
+	ck_assert(found);
+	size_t step_n = json_array_size(j);
+	json_decref(j);
+	snprintf(path, sizeof path, "/api/v1/step/%s/artifacts", sid);
+	j = call("GET", path, NULL, 200);
+	ck_assert_uint_eq(json_array_size(j), step_n);
+	json_decref(j);
+	snprintf(path, sizeof path, "/api/v1/task/%s/artifacts", id);
+	j = call("GET", path, NULL, 200);
+	ck_assert_uint_eq(json_array_size(j), json_array_size(all));
+	json_decref(j);
+	snprintf(path, sizeof path, "/api/v1/thought/%s/artifacts", id);
+	j = call("GET", path, NULL, 200);
+	ck_assert_uint_eq(json_array_size(j), 0);
+	json_decref(j);
+	j = call("GET", "/api/v1/planet/x/artifacts", NULL, 422);
+	json_decref(j);
+	json_decref(all);
+	free(id);
+
+	/* Pushed codes, newest first, filtered and limited. */
+	json_decref(call("POST", "/v1/credentials/totp",
+	                 "{\"totp_identifier\":\"a@x.com\",\"content\":"
+	                 "\"111111\"}",
+	                 200));
+	json_decref(call("POST", "/v1/credentials/totp",
+	                 "{\"totp_identifier\":\"b@x.com\",\"content\":"
+	                 "\"222222\"}",
+	                 200));
+	json_decref(call("POST", "/v1/credentials/totp",
+	                 "{\"totp_identifier\":\"a@x.com\",\"content\":"
+	                 "\"333333\"}",
+	                 200));
+	j = call("GET", "/v1/credentials/totp", NULL, 200);
+	ck_assert_uint_eq(json_array_size(j), 3);
+	ck_assert_str_eq(sky_json_str(json_array_get(j, 0), "code"), "333333");
+	json_decref(j);
+	j = call("GET", "/v1/credentials/totp?totp_identifier=a@x.com&limit=1",
+	         NULL, 200);
+	ck_assert_uint_eq(json_array_size(j), 1);
+	ck_assert_str_eq(sky_json_str(json_array_get(j, 0), "code"), "333333");
+	json_decref(j);
+	j = call("GET", "/v1/credentials/totp?limit=0", NULL, 422);
+	json_decref(j);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fields");
@@ -280,6 +364,7 @@ int main(void)
 	tcase_add_test(tc, unhonoured_fields_are_refused);
 	tcase_add_test(tc, model_is_mapped_to_the_configured_provider);
 	tcase_add_test(tc, legacy_task_fields_reach_the_model);
+	tcase_add_test(tc, artifacts_by_id_step_and_entity_and_totp_list);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);
 }
