@@ -63,6 +63,13 @@ SKY_API int sky_entity_artifacts(sky_engine *engine,
                                  const char *organization_id,
                                  const char *entity_type,
                                  const char *entity_id, char **out_json);
+/* GET /v1/runs/{id}/timeline: a task v2's timeline (Skyvern's
+ * WorkflowRunTimeline list, newest first: a "thought" per plan, a
+ * "block" per mini-goal with its actions). SKY_ENOTFOUND ("Run not found
+ * <id>"); SKY_EUNSUPPORTED ("Timeline not available for run type
+ * task_v1") for other runs. */
+SKY_API int sky_run_timeline(sky_engine *engine, const char *organization_id,
+                             const char *run_id, char **out_json);
 /* GET /v1/credentials/totp: the organization's pushed codes, newest
  * first (Skyvern's TOTPCode); filters may be NULL; limit 1..200. */
 SKY_API int sky_totp_codes_list(sky_engine *engine,

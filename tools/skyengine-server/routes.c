@@ -389,17 +389,13 @@ static void h_artifacts(ctx *c)
 static void h_timeline(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_run_get(c->s->engine, c->org, c->seg[2], &out);
-	if (rc == SKY_ENOTFOUND) {
-		reply_detail(c, 404, "Task run not found %s", c->seg[2]);
-		return;
-	}
-	json_t *run = json_loads(out ? out : "{}", 0, NULL);
-	free(out);
-	const char *type = json_string_value(json_object_get(run, "run_type"));
-	reply_detail(c, 400, "Timeline not available for run type %s",
-	             type ? type : "?");
-	json_decref(run);
+	int rc = sky_run_timeline(c->s->engine, c->org, c->seg[2], &out);
+	if (rc == SKY_ENOTFOUND)
+		reply_detail(c, 404, "Run not found %s", c->seg[2]);
+	else if (rc == SKY_EUNSUPPORTED)
+		reply_detail(c, 400, "%s", sky_error_last());
+	else
+		reply_engine(c, rc, out, 500);
 }
 
 static void h_retry_webhook(ctx *c)
