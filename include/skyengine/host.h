@@ -70,6 +70,27 @@ SKY_API int sky_entity_artifacts(sky_engine *engine,
  * task_v1") for other runs. */
 SKY_API int sky_run_timeline(sky_engine *engine, const char *organization_id,
                              const char *run_id, char **out_json);
+/*
+ * POST /v1/upload_file: keep `len` bytes as `filename` (its last path
+ * component) for the organization; retention_days 0 for no expiry, else
+ * 1..365 (422 otherwise): the file is deleted after that. The answer is
+ * Skyvern's UploadFileResponse {s3_uri (a file:// URI here),
+ * presigned_url (a signed link to GET /v1/files/{id}/content), file_id,
+ * expires_at}.
+ */
+SKY_API int sky_file_upload(sky_engine *engine, const char *organization_id,
+                            const char *filename, const void *data,
+                            size_t len, int retention_days, char **out_json,
+                            int *http_status);
+/* DELETE /v1/files/{id}: 0 with *http_status 204 (*out_json NULL); 404
+ * "File X not found" for an unknown, deleted, expired or foreign id. */
+SKY_API int sky_file_delete(sky_engine *engine, const char *organization_id,
+                            const char *file_id, char **out_json,
+                            int *http_status);
+/* Where an uploaded file is (*path absolute; *filename as uploaded, may
+ * be NULL); SKY_ENOTFOUND. organization_id "*": any (signed links). */
+SKY_API int sky_file_path(sky_engine *engine, const char *organization_id,
+                          const char *file_id, char **path, char **filename);
 /* GET /v1/credentials/totp: the organization's pushed codes, newest
  * first (Skyvern's TOTPCode); filters may be NULL; limit 1..200. */
 SKY_API int sky_totp_codes_list(sky_engine *engine,

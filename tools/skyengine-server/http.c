@@ -25,6 +25,7 @@ struct job {
 	srv_req req;
 	srv_resp resp;
 	sky_buf body;
+	size_t max_body;    /* this request's body limit */
 	size_t sent;
 	int headers_sent;
 	int ready;          /* resp filled, may be written */
@@ -382,7 +383,11 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 		char *cl = hdr_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
 		long long clen = cl ? strtoll(cl, NULL, 10) : 0;
 		free(cl);
-		if (clen < 0 || (size_t)clen > h->o.max_body)
+		size_t lim = h->o.max_body_for
+		                 ? h->o.max_body_for(h->o.ud, &j->req)
+		                 : 0;
+		j->max_body = lim ? lim : h->o.max_body;
+		if (clen < 0 || (size_t)clen > j->max_body)
 			return reply_now(wsi, 413,
 			                 "{\"detail\":\"Request body too "
 			                 "large\"}");
@@ -398,7 +403,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!pss->job)
 			return -1;
-		if (pss->job->body.len + len > h->o.max_body)
+		if (pss->job->body.len + len > pss->job->max_body)
 			return reply_now(wsi, 413,
 			                 "{\"detail\":\"Request body too "
 			                 "large\"}");

@@ -64,6 +64,9 @@ typedef struct srv_http_options {
 	int workers;               /* threads for slow handlers, default 4 */
 	srv_handler handler;
 	srv_is_slow is_slow;
+	/* Optional: a larger body limit for some requests (uploads); 0 or
+	 * NULL: max_body. Called with the request's head only. */
+	size_t (*max_body_for)(void *ud, const srv_req *req);
 	void *ud;
 } srv_http_options;
 

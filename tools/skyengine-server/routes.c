@@ -625,6 +625,163 @@ static void h_totp_list(ctx *c)
 	reply_engine(c, rc, out, 500);
 }
 
+/* --- uploaded files ---------------------------------------------------- */
+
+#define UPLOAD_MAX (10 * 1024 * 1024) /* Skyvern's MAX_UPLOAD_FILE_SIZE */
+
+typedef struct form_part {
+	const char *data;
+	size_t len;
+	char *filename; /* malloc'd, NULL when the part has none */
+} form_part;
+
+/* A parameter of a header value: name="value" (quotes optional). */
+static char *header_param(const char *h, size_t hlen, const char *name)
+{
+	size_t nl = strlen(name);
+	for (size_t i = 0; i + nl + 1 < hlen; i++) {
+		if ((i && h[i - 1] != ' ' && h[i - 1] != ';') ||
+		    strncasecmp(h + i, name, nl) || h[i + nl] != '=')
+			continue;
+		const char *v = h + i + nl + 1, *end = h + hlen;
+		if (v < end && *v == '"') {
+			const char *q = memchr(v + 1, '"', (size_t)(end - v - 1));
+			return q ? sky_strndup(v + 1, (size_t)(q - v - 1)) : NULL;
+		}
+		const char *stop = v;
+		while (stop < end && *stop != ';' && *stop != '\r')
+			stop++;
+		return sky_strndup(v, (size_t)(stop - v));
+	}
+	return NULL;
+}
+
+/* The form field `field` of a multipart/form-data body; 0 or -1. */
+static int form_field(const srv_req *r, const char *field, form_part *out)
+{
+	memset(out, 0, sizeof *out);
+	const char *ct = r->content_type;
+	if (!ct || strncasecmp(ct, "multipart/form-data", 19) || !r->body)
+		return -1;
+	char *boundary = header_param(ct, strlen(ct), "boundary");
+	if (!boundary || !*boundary) {
+		free(boundary);
+		return -1;
+	}
+	char *delim = sky_asprintf("--%s", boundary);
+	size_t dl = strlen(delim);
+	const char *p = r->body, *end = r->body + r->body_len;
+	int rc = -1;
+	while ((p = memmem(p, (size_t)(end - p), delim, dl))) {
+		p += dl;
+		if (end - p >= 2 && !memcmp(p, "--", 2))
+			break; /* the closing delimiter */
+		const char *head = p;
+		const char *body = memmem(head, (size_t)(end - head),
+		                          "\r\n\r\n", 4);
+		if (!body)
+			break;
+		body += 4;
+		const char *next = memmem(body, (size_t)(end - body), delim, dl);
+		if (!next || next - body < 2)
+			break;
+		char *name = header_param(head, (size_t)(body - head), "name");
+		if (name && !strcmp(name, field)) {
+			out->data = body;
+			out->len = (size_t)(next - body - 2); /* CRLF */
+			out->filename = header_param(
+			    head, (size_t)(body - head), "filename");
+			rc = 0;
+		}
+		free(name);
+		if (!rc)
+			break;
+		p = next;
+	}
+	free(delim);
+	free(boundary);
+	return rc;
+}
+
+static void h_upload_file(ctx *c)
+{
+	form_part file, days;
+	int retention = 0;
+	char *out = NULL;
+	int status = 500;
+	if (form_field(c->req, "file", &file)) {
+		json_t *item = json_pack("{s:s, s:[s,s], s:s, s:n}", "type",
+		                         "missing", "loc", "body", "file", "msg",
+		                         "Field required", "input");
+		reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
+		return;
+	}
+	if (!form_field(c->req, "retention_days", &days)) {
+		char *v = sky_strndup(days.data, days.len), *end = NULL;
+		long n = v ? strtol(v, &end, 10) : 0;
+		int bad = !v || !*v || *end;
+		if (bad) {
+			json_t *item = json_pack(
+			    "{s:s, s:[s,s], s:s, s:s?}", "type", "int_parsing",
+			    "loc", "body", "retention_days", "msg",
+			    "Input should be a valid integer, unable to parse "
+			    "string as an integer",
+			    "input", v);
+			reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
+		}
+		retention = n < 1 ? -1 : n > 100000 ? 100000 : (int)n;
+		free(v);
+		free(days.filename);
+		if (bad) {
+			free(file.filename);
+			return;
+		}
+	}
+	int rc = sky_file_upload(c->s->engine, c->org, file.filename,
+	                         file.data, file.len, retention, &out, &status);
+	free(file.filename);
+	reply_engine(c, rc, out, status);
+}
+
+static void h_file_delete(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_file_delete(c->s->engine, c->org, c->seg[2], &out,
+	                         &status);
+	if (rc == 0)
+		srv_resp_take(c->resp, 204, "application/json", NULL, 0);
+	else
+		reply_engine(c, rc, out, status);
+}
+
+static void h_file_content(ctx *c)
+{
+	char *path = NULL, *name = NULL;
+	if (sky_file_path(c->s->engine, c->org, c->seg[2], &path, &name)) {
+		reply_detail(c, 404, "File %s not found", c->seg[2]);
+		return;
+	}
+	size_t len = 0;
+	char *data = sky_read_file(path, &len);
+	if (!data) {
+		reply_detail(c, 404, "File %s not found", c->seg[2]);
+	} else {
+		srv_resp_take(c->resp, 200, "application/octet-stream", data,
+		              len);
+		/* The name as uploaded, made safe for a quoted header. */
+		for (char *q = name; q && *q; q++)
+			if (*q == '"' || *q == '\\' || (unsigned char)*q < 0x20)
+				*q = '_';
+		char *cd = sky_asprintf("attachment; filename=\"%s\"",
+		                        name && *name ? name : "file");
+		srv_resp_header(c->resp, "content-disposition", cd);
+		free(cd);
+	}
+	free(path);
+	free(name);
+}
+
 static void h_viewer(ctx *c)
 {
 	int status = 200;
@@ -797,6 +954,10 @@ static const route routes[] = {
 	 AUTH_KEY, 0},
 	{SRV_GET, "api/v1/*/*/artifacts", h_entity_artifacts, AUTH_KEY, 0},
 	{SRV_GET, "v1/credentials/totp", h_totp_list, AUTH_KEY, 0},
+	{SRV_POST, "v1/upload_file", h_upload_file, AUTH_KEY, 1},
+	{SRV_POST, "api/v1/upload_file", h_upload_file, AUTH_KEY, 1},
+	{SRV_DELETE, "v1/files/*", h_file_delete, AUTH_KEY, 0},
+	{SRV_GET, "v1/files/*/content", h_file_content, AUTH_KEY_OR_SIGNED, 0},
 	{SRV_POST, "v1/credentials/totp", h_totp, AUTH_KEY, 1},
 	{SRV_POST, "api/v1/totp", h_totp, AUTH_KEY, 1},
 	{SRV_POST, "v1/browser_sessions", h_session_create, AUTH_KEY, 1},
@@ -944,8 +1105,9 @@ void srv_handle(void *ud, const srv_req *req, srv_resp *resp)
 		}
 		if (allow.len)
 			sky_buf_puts(&allow, ", ");
-		sky_buf_puts(&allow, routes[i].method == SRV_GET ? "GET"
-		                                                 : "POST");
+		sky_buf_puts(&allow, routes[i].method == SRV_GET    ? "GET"
+		                     : routes[i].method == SRV_DELETE ? "DELETE"
+		                                                      : "POST");
 	}
 	if (!hit) {
 		if (allow.len) {
@@ -956,7 +1118,8 @@ void srv_handle(void *ud, const srv_req *req, srv_resp *resp)
 		}
 		goto out;
 	}
-	if (check_json_body(&c))
+	/* Uploads are multipart forms, not JSON. */
+	if (hit->fn != h_upload_file && check_json_body(&c))
 		goto shape;
 	if (!authenticate(&c, hit->auth))
 		goto out;
@@ -970,6 +1133,18 @@ out:
 	json_decref(c.body);
 	free(c.org);
 	free(path);
+}
+
+size_t srv_route_max_body(void *ud, const srv_req *req)
+{
+	(void)ud;
+	if (req->method == SRV_POST &&
+	    (!strcmp(req->path, "/v1/upload_file") ||
+	     !strcmp(req->path, "/v1/upload_file/") ||
+	     !strcmp(req->path, "/api/v1/upload_file") ||
+	     !strcmp(req->path, "/api/v1/upload_file/")))
+		return UPLOAD_MAX + 64 * 1024; /* the file and the form */
+	return 0;
 }
 
 int srv_route_is_slow(void *ud, const srv_req *req)

@@ -489,6 +489,110 @@ START_TEST(legacy_task_routes)
 }
 END_TEST
 
+/* POST a multipart form with a file of `len` bytes (and retention_days
+ * when non-NULL); the response in *r. */
+static void upload(const char *data, size_t len, const char *retention,
+                   skytest_hc_resp *r)
+{
+	sky_buf form = {0}, req = {0};
+	const char *bd = "xYzBoundary42";
+	if (retention)
+		sky_buf_printf(&form,
+		               "--%s\r\nContent-Disposition: form-data; "
+		               "name=\"retention_days\"\r\n\r\n%s\r\n",
+		               bd, retention);
+	sky_buf_printf(&form,
+	               "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
+	               "filename=\"my resume.pdf\"\r\nContent-Type: "
+	               "application/pdf\r\n\r\n",
+	               bd);
+	sky_buf_append(&form, data, len);
+	sky_buf_printf(&form, "\r\n--%s--\r\n", bd);
+	sky_buf_printf(&req,
+	               "POST /v1/upload_file HTTP/1.1\r\nHost: x\r\n" AUTH
+	               "Content-Type: multipart/form-data; boundary=%s\r\n"
+	               "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+	               bd, form.len);
+	sky_buf_append(&req, form.data, form.len);
+	ck_assert_int_eq(skytest_hc_raw(srv.port, req.data, req.len, 30000, r),
+	                 0);
+	sky_buf_free(&form);
+	sky_buf_free(&req);
+}
+
+START_TEST(upload_and_delete_files)
+{
+	/* Bytes a naive parser would trip on: NULs, CRLFs, a fake delimiter. */
+	static const char content[] = "%PDF-1.4\r\n\0\x01\xff--xYzBoundary4\r\n"
+	                              "end";
+	size_t clen = sizeof content - 1;
+	skytest_hc_resp r;
+	upload(content, clen, NULL, &r);
+	ck_assert_msg(r.status == 200, "upload: %d %s", r.status, r.body);
+	json_t *j = json_loads(r.body, 0, NULL);
+	skytest_hc_free(&r);
+	const char *fid = json_string_value(json_object_get(j, "file_id"));
+	ck_assert(sky_str_startswith(fid, "file_"));
+	ck_assert(sky_str_startswith(json_string_value(json_object_get(
+	                                 j, "s3_uri")),
+	                             "file://"));
+	ck_assert(json_is_null(json_object_get(j, "expires_at")));
+	/* The presigned URL needs no key and gives back the very bytes. */
+	const char *url = json_string_value(json_object_get(j, "presigned_url"));
+	const char *path = strstr(url, "/v1/files/");
+	ck_assert_ptr_nonnull(path);
+	ck_assert_int_eq(skytest_hc(srv.port, "GET", path, NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.body_len, clen);
+	ck_assert(!memcmp(r.body, content, clen));
+	char *cd = skytest_hc_header(&r, "content-disposition");
+	ck_assert_str_eq(cd, "attachment; filename=\"my resume.pdf\"");
+	free(cd);
+	skytest_hc_free(&r);
+	char del[128];
+	snprintf(del, sizeof del, "/v1/files/%s", fid);
+	ck_assert_int_eq(skytest_hc(srv.port, "DELETE", del, AUTH, NULL, &r),
+	                 0);
+	ck_assert_int_eq(r.status, 204);
+	ck_assert_uint_eq(r.body_len, 0);
+	skytest_hc_free(&r);
+	ck_assert_int_eq(skytest_hc(srv.port, "GET", path, NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 404);
+	skytest_hc_free(&r);
+	json_t *d = call("DELETE", del, AUTH, NULL, 404);
+	char want[96];
+	snprintf(want, sizeof want, "File %s not found", fid);
+	ck_assert_str_eq(detail(d), want);
+	json_decref(d);
+	json_decref(j);
+
+	/* retention_days: 1..365, else 422; with it, an expiry. */
+	upload("x", 1, "0", &r);
+	ck_assert_int_eq(r.status, 422);
+	skytest_hc_free(&r);
+	upload("x", 1, "30", &r);
+	ck_assert_int_eq(r.status, 200);
+	j = json_loads(r.body, 0, NULL);
+	ck_assert(json_is_string(json_object_get(j, "expires_at")));
+	json_decref(j);
+	skytest_hc_free(&r);
+	/* Files over the JSON body limit (1 MiB) are fine up to 10 MiB. */
+	size_t big = 3 * 1024 * 1024;
+	char *buf = malloc(big);
+	memset(buf, 'b', big);
+	upload(buf, big, NULL, &r);
+	ck_assert_msg(r.status == 200, "3 MiB upload: %d %s", r.status, r.body);
+	skytest_hc_free(&r);
+	free(buf);
+	/* No file field: FastAPI's 422. */
+	d = call("POST", "/v1/upload_file", AUTH JSONH, "{}", 422);
+	json_t *d0 = json_array_get(json_object_get(d, "detail"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(d0, "type")),
+	                 "missing");
+	json_decref(d);
+}
+END_TEST
+
 START_TEST(webhook_on_cancel_is_signed_and_retried)
 {
 	skytest_httpd *recv = skytest_httpd_start(on_hook, NULL);
@@ -588,6 +692,7 @@ int main(void)
 	tcase_add_test(tc, bodies_headers_and_slow_clients);
 	tcase_add_test(tc, lists_paging_cancel_idempotency);
 	tcase_add_test(tc, legacy_task_routes);
+	tcase_add_test(tc, upload_and_delete_files);
 	tcase_add_test(tc, webhook_on_cancel_is_signed_and_retried);
 	tcase_add_test(tc, viewer_signed_links);
 	suite_add_tcase(s, tc);
