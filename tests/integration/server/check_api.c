@@ -109,6 +109,33 @@ START_TEST(open_routes_and_auth)
 	j = call("GET", "/openapi.json", NULL, NULL, 200);
 	ck_assert_ptr_nonnull(json_object_get(json_object_get(j, "paths"),
 	                                      "/v1/run/tasks"));
+	/* Every route the server answers is described. */
+	static const char *const described[][2] = {
+	    {"/api/v1/tasks", "post"},
+	    {"/api/v1/tasks/{task_id}", "get"},
+	    {"/api/v1/tasks/{task_id}/cancel", "post"},
+	    {"/api/v1/tasks/{task_id}/retry_webhook", "post"},
+	    {"/api/v1/tasks/{task_id}/actions", "get"},
+	    {"/api/v1/tasks/{task_id}/steps/{step_id}/artifacts", "get"},
+	    {"/api/v1/{entity_type}/{entity_id}/artifacts", "get"},
+	    {"/api/v1/runs", "get"},
+	    {"/api/v2/tasks", "post"},
+	    {"/api/v2/tasks/{task_id}", "get"},
+	    {"/v1/artifacts/{artifact_id}", "get"},
+	    {"/v1/credentials/totp", "get"},
+	    {"/v1/upload_file", "post"},
+	    {"/api/v1/upload_file", "post"},
+	    {"/v1/files/{file_id}", "delete"},
+	    {"/v1/files/{file_id}/content", "get"},
+	    {"/v1/runs/{run_id}/timeline", "get"},
+	};
+	for (size_t i = 0; i < sizeof described / sizeof *described; i++)
+		ck_assert_msg(json_object_get(json_object_get(json_object_get(
+		                                                  j, "paths"),
+		                                              described[i][0]),
+		                              described[i][1]) != NULL,
+		              "openapi.json lacks %s %s", described[i][1],
+		              described[i][0]);
 	json_decref(j);
 	j = call("GET", "/v1/version", NULL, NULL, 403);
 	ck_assert_str_eq(detail(j), "Invalid credentials");
