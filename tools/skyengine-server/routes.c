@@ -583,6 +583,36 @@ static void h_artifact_get(ctx *c)
 		reply_engine(c, rc, out, 500);
 }
 
+/* A fresh signed link to the artifact's content, and when it expires. */
+static void h_artifact_signed_url(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_artifact_get(c->s->engine, c->org, c->seg[2], &out);
+	if (rc == SKY_ENOTFOUND) {
+		reply_detail(c, 404, "Artifact not found %s", c->seg[2]);
+		return;
+	}
+	if (rc) {
+		reply_engine(c, rc, out, 500);
+		return;
+	}
+	json_t *a = json_loads(out, 0, NULL);
+	free(out);
+	const char *url = json_string_value(json_object_get(a, "signed_url"));
+	const char *exp = url ? strstr(url, "expires=") : NULL;
+	json_t *o = json_pack("{s:s, s:s?, s:o}", "artifact_id", c->seg[2],
+	                      "signed_url", url, "expires_at",
+	                      exp ? json_integer(strtoll(exp + 8, NULL, 10))
+	                          : json_null());
+	json_decref(a);
+	if (!url) {
+		json_decref(o);
+		reply_detail(c, 404, "Artifact content not available");
+		return;
+	}
+	reply_json(c, 200, o);
+}
+
 static void h_step_artifacts(ctx *c)
 {
 	char *out = NULL;
@@ -948,6 +978,8 @@ static const route routes[] = {
 	{SRV_POST, "api/v2/tasks", h_task_v2_create, AUTH_KEY, 0},
 	{SRV_GET, "api/v2/tasks/*", h_task_v2_get, AUTH_KEY, 0},
 	{SRV_GET, "v1/artifacts/*", h_artifact_get, AUTH_KEY, 0},
+	{SRV_GET, "v1/artifacts/*/signed-url", h_artifact_signed_url, AUTH_KEY,
+	 0},
 	{SRV_GET, "v1/artifacts/*/content", h_artifact_content,
 	 AUTH_KEY_OR_SIGNED, 0},
 	{SRV_GET, "api/v1/tasks/*/steps/*/artifacts", h_step_artifacts,

@@ -122,6 +122,7 @@ START_TEST(open_routes_and_auth)
 	    {"/api/v2/tasks", "post"},
 	    {"/api/v2/tasks/{task_id}", "get"},
 	    {"/v1/artifacts/{artifact_id}", "get"},
+	    {"/v1/artifacts/{artifact_id}/signed-url", "get"},
 	    {"/v1/credentials/totp", "get"},
 	    {"/v1/upload_file", "post"},
 	    {"/api/v1/upload_file", "post"},

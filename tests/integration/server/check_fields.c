@@ -294,6 +294,18 @@ START_TEST(artifacts_by_id_step_and_entity_and_totp_list)
 	                 sky_json_str(one, "artifact_type"));
 	ck_assert_str_eq(sky_json_str(j, "task_id"), id);
 	json_decref(j);
+	/* A fresh signed link that opens without a key. */
+	snprintf(path, sizeof path, "/v1/artifacts/%s/signed-url", aid);
+	j = call("GET", path, NULL, 200);
+	ck_assert_str_eq(sky_json_str(j, "artifact_id"), aid);
+	ck_assert(json_integer_value(json_object_get(j, "expires_at")) > 0);
+	const char *su = strstr(sky_json_str(j, "signed_url"), "/v1/artifacts/");
+	skytest_hc_resp raw;
+	ck_assert_int_eq(skytest_hc(srv.port, "GET", su, NULL, NULL, &raw), 0);
+	ck_assert_int_eq(raw.status, 200);
+	ck_assert_uint_gt(raw.body_len, 0);
+	skytest_hc_free(&raw);
+	json_decref(j);
 	j = call("GET", "/v1/artifacts/a_404", NULL, 404);
 	ck_assert_str_eq(sky_json_str(j, "detail"), "Artifact not found a_404");
 	json_decref(j);
