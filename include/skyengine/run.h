@@ -133,6 +133,10 @@ SKY_API int sky_runs_list_legacy(sky_engine *engine,
                                  const sky_list_options *opts,
                                  char **out_json);
 
+/* GET /api/v1/models: {"models": {name: label}}, the names a request's
+ * model.model_name may use (config llm.models and llm.model). */
+SKY_API int sky_models_list(sky_engine *engine, char **out_json);
+
 /* GET /v1/runs: a JSON array of run summaries. */
 SKY_API int sky_runs_list(sky_engine *engine, const sky_list_options *opts,
                           char **out_json);

@@ -358,3 +358,17 @@ int sky_runs_list_legacy(sky_engine *e, const sky_list_options *o,
 	*out_json = dump(arr);
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
+
+int sky_models_list(sky_engine *e, char **out_json)
+{
+	if (!e || !out_json)
+		return sky_error_set(SKY_EINVALID, "engine and out_json are "
+		                                   "required");
+	/* Skyvern's ModelsResponse: name -> label; ours are their names. */
+	json_t *models = json_object(), *v;
+	const char *k;
+	json_object_foreach((json_t *)e->request_opts.llm_models, k, v)
+		json_object_set_new(models, k, json_string(k));
+	*out_json = dump(json_pack("{s:o}", "models", models));
+	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
+}

@@ -172,6 +172,13 @@ static void h_version(ctx *c)
 	reply_json(c, 200, json_pack("{s:s}", "version", sky_version()));
 }
 
+static void h_models(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_models_list(c->s->engine, &out);
+	reply_engine(c, rc, out, 500);
+}
+
 static void h_openapi(ctx *c)
 {
 	reply_raw(c, 200, sky_strdup(srv_openapi_json()));
@@ -294,9 +301,20 @@ static void h_list_runs(ctx *c)
 	o.organization_id = c->org;
 	o.page = 1;
 	o.page_size = 10;
-	if (query_int(c, "page", 1, 0, &o.page) < 0 ||
+	if (query_int(c, "page", 1, 100, &o.page) < 0 ||
 	    query_int(c, "page_size", 1, 100, &o.page_size) < 0)
 		return;
+	/* Filters Skyvern applies that this server has no data for: a 400,
+	 * never an unfiltered list. */
+	static const char *const unsupported[] = {"search_key",
+	                                          "workflow_permanent_id",
+	                                          "tags"};
+	for (size_t i = 0; i < 3; i++)
+		if (srv_req_query(c->req, unsupported[i])) {
+			reply_detail(c, 400, "%s is not supported by skyengine",
+			             unsupported[i]);
+			return;
+		}
 	char *st = query_all(c->req, "status");
 	char *rt = query_all(c->req, "run_type");
 	o.statuses = st;
@@ -957,6 +975,8 @@ static const route routes[] = {
 	{SRV_GET, "api/v1/heartbeat", h_heartbeat, AUTH_NONE, 0},
 	{SRV_GET, "openapi.json", h_openapi, AUTH_NONE, 0},
 	{SRV_GET, "v1/version", h_version, AUTH_KEY, 0},
+	{SRV_GET, "api/v1/version", h_version, AUTH_KEY, 0},
+	{SRV_GET, "api/v1/models", h_models, AUTH_KEY, 0},
 	{SRV_POST, "v1/run/tasks", h_run_task, AUTH_KEY, 0},
 	{SRV_GET, "v1/run/tasks/*", h_get_run, AUTH_KEY, 0},
 	{SRV_POST, "v1/runs/cancel", h_bulk_cancel, AUTH_KEY, 0},

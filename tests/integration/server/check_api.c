@@ -129,6 +129,8 @@ START_TEST(open_routes_and_auth)
 	    {"/v1/files/{file_id}", "delete"},
 	    {"/v1/files/{file_id}/content", "get"},
 	    {"/v1/runs/{run_id}/timeline", "get"},
+	    {"/api/v1/version", "get"},
+	    {"/api/v1/models", "get"},
 	};
 	for (size_t i = 0; i < sizeof described / sizeof *described; i++)
 		ck_assert_msg(json_object_get(json_object_get(json_object_get(
@@ -278,6 +280,11 @@ START_TEST(lists_paging_cancel_idempotency)
 	j = call("GET", "/api/v1/tasks?task_status=nope", AUTH, NULL, 422);
 	json_decref(j);
 	j = call("GET", "/v1/runs?page_size=101", AUTH, NULL, 422);
+	json_decref(j);
+	j = call("GET", "/v1/runs?page=101", AUTH, NULL, 422);
+	json_decref(j);
+	j = call("GET", "/v1/runs?search_key=abc", AUTH, NULL, 400);
+	ck_assert_str_eq(detail(j), "search_key is not supported by skyengine");
 	json_decref(j);
 
 	char path[256];

@@ -170,6 +170,11 @@ START_TEST(model_is_mapped_to_the_configured_provider)
 	                              "model_name"),
 	                 "fast");
 	json_decref(j);
+	j = call("GET", "/api/v1/models", NULL, 200);
+	ck_assert_str_eq(sky_json_str(json_object_get(j, "models"), "fast"),
+	                 "fast");
+	ck_assert_uint_eq(json_object_size(json_object_get(j, "models")), 2);
+	json_decref(j);
 	refused("{\"prompt\":\"p\",\"model\":{\"model_name\":\"gpt-4o\"}}",
 	        "Unknown model gpt-4o: this server's models are fast, "
 	        "m-default");
