@@ -38,8 +38,8 @@ int sky_artifact_get(sky_engine *e, const char *org, const char *artifact_id,
 		return sky_error_set(SKY_EINVALID, "engine, artifact_id and "
 		                                   "out_json are required");
 	*out_json = NULL;
-	int rc = sky_store_artifact_get(e->store, org_of(e, org), artifact_id,
-	                                &a);
+	int rc =
+	    sky_store_artifact_get(e->store, org_of(e, org), artifact_id, &a);
 	if (rc)
 		return sky_error_set(SKY_ENOTFOUND, "Artifact not found %s",
 		                     artifact_id);
@@ -144,7 +144,8 @@ int sky_totp_codes_list(sky_engine *e, const char *org,
 		json_object_set_new(o, "workflow_id", json_null());
 		json_object_set_new(o, "workflow_run_id",
 		                    sky_json_str_or_null(r->workflow_run_id));
-		json_object_set_new(o, "source", sky_json_str_or_null(r->source));
+		json_object_set_new(o, "source",
+		                    sky_json_str_or_null(r->source));
 		json_object_set_new(o, "content", json_string(r->content));
 		json_object_set_new(o, "expired_at", ts_or_null(r->expired_at));
 		json_object_set_new(o, "totp_code_id",

@@ -49,8 +49,8 @@ static char *safe_name(const char *name)
 	base = base ? base + 1 : name;
 	sky_buf b = {0};
 	for (const char *p = base ? base : ""; *p && b.len < 200; p++)
-		sky_buf_putc(&b, (unsigned char)*p < 0x20 || *p == '\\' ? '_'
-		                                                        : *p);
+		sky_buf_putc(&b,
+		             (unsigned char)*p < 0x20 || *p == '\\' ? '_' : *p);
 	if (!b.len || !strcmp(b.data, ".") || !strcmp(b.data, ".."))
 		sky_buf_puts(&b, "_file");
 	return sky_buf_steal(&b);
@@ -75,7 +75,8 @@ static json_t *meta_of(sky_engine *e, const char *org, const char *id)
 	free(path);
 	free(dir);
 	const char *o = sky_json_str(m, "organization_id");
-	json_int_t exp = json_integer_value(json_object_get(m, "expires_at_ms"));
+	json_int_t exp =
+	    json_integer_value(json_object_get(m, "expires_at_ms"));
 	if (!o || (org && strcmp(o, org)) ||
 	    (exp && exp <= sky_time_now_ms())) {
 		json_decref(m);
@@ -128,8 +129,8 @@ int sky_file_upload(sky_engine *e, const char *org, const char *filename,
 		return sky_error_set(SKY_EINVALID, "engine, data and out_json "
 		                                   "are required");
 	*out_json = NULL;
-	if (retention_days && (retention_days < 1 ||
-	                       retention_days > MAX_RETENTION_DAYS)) {
+	if (retention_days &&
+	    (retention_days < 1 || retention_days > MAX_RETENTION_DAYS)) {
 		char *msg = sky_asprintf("retention_days must be between 1 and "
 		                         "%d",
 		                         MAX_RETENTION_DAYS);
@@ -147,15 +148,13 @@ int sky_file_upload(sky_engine *e, const char *org, const char *filename,
 	char *path = dir && name ? sky_asprintf("%s/%s", dir, name) : NULL;
 	char *mpath = dir ? sky_asprintf("%s/meta.json", dir) : NULL;
 	int64_t now = sky_time_now_ms();
-	int64_t exp = retention_days
-	                  ? now + (int64_t)retention_days * 86400 * 1000
-	                  : 0;
+	int64_t exp =
+	    retention_days ? now + (int64_t)retention_days * 86400 * 1000 : 0;
 	json_t *m = json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:I}", "file_id", id,
 	                      "organization_id", org, "filename",
 	                      filename ? filename : name, "size",
-	                      (json_int_t)len, "created_at_ms",
-	                      (json_int_t)now, "expires_at_ms",
-	                      (json_int_t)exp);
+	                      (json_int_t)len, "created_at_ms", (json_int_t)now,
+	                      "expires_at_ms", (json_int_t)exp);
 	char *mtext = m ? sky_json_dumps(m) : NULL;
 	json_decref(m);
 	int rc = !path || !mpath || !mtext ? sky_error_from_code(SKY_ENOMEM)

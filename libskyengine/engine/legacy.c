@@ -31,15 +31,24 @@ static const field_name v1_names[] = {
     {NULL, NULL},
 };
 static const char *const v1_same[] = {
-    "title",          "url",
-    "navigation_payload", "error_code_mapping",
-    "proxy_location", "totp_identifier",
-    "extra_http_headers", "cdp_connect_headers",
-    "complete_criterion", "terminate_criterion",
-    "application",    "include_action_history_in_verification",
-    "max_screenshot_scrolls", "browser_address",
-    "browser_session_id", "model",
-    "data_extraction_goal", NULL,
+    "title",
+    "url",
+    "navigation_payload",
+    "error_code_mapping",
+    "proxy_location",
+    "totp_identifier",
+    "extra_http_headers",
+    "cdp_connect_headers",
+    "complete_criterion",
+    "terminate_criterion",
+    "application",
+    "include_action_history_in_verification",
+    "max_screenshot_scrolls",
+    "browser_address",
+    "browser_session_id",
+    "model",
+    "data_extraction_goal",
+    NULL,
 };
 
 /* TaskV2Request (skyvern/forge/sdk/schemas/task_v2.py). */
@@ -51,10 +60,18 @@ static const field_name v2_names[] = {
     {NULL, NULL},
 };
 static const char *const v2_same[] = {
-    "url",          "browser_session_id",   "totp_identifier",
-    "proxy_location", "publish_workflow",   "error_code_mapping",
-    "model",        "max_screenshot_scrolls", "extra_http_headers",
-    "cdp_connect_headers", "browser_address", "run_with",
+    "url",
+    "browser_session_id",
+    "totp_identifier",
+    "proxy_location",
+    "publish_workflow",
+    "error_code_mapping",
+    "model",
+    "max_screenshot_scrolls",
+    "extra_http_headers",
+    "cdp_connect_headers",
+    "browser_address",
+    "run_with",
     NULL,
 };
 
@@ -112,10 +129,11 @@ static int refuse_legacy_fields(const json_t *b, char **out, int *status)
 		              "text");
 	if (json_is_true(json_object_get(b, "generate_script")) ||
 	    json_is_true(json_object_get(b, "ai_fallback")))
-		return refuse(out, status, 400,
-		              "generate_script and ai_fallback are not "
-		              "supported by skyengine: runs are executed by the "
-		              "agent");
+		return refuse(
+		    out, status, 400,
+		    "generate_script and ai_fallback are not "
+		    "supported by skyengine: runs are executed by the "
+		    "agent");
 	return 0;
 }
 
@@ -149,14 +167,13 @@ static void rename_errors(char **body, const field_name *names)
 		json_decref(b);
 		return;
 	}
-	json_array_foreach(items, i, it)
-	{
+	json_array_foreach (items, i, it) {
 		json_t *loc = json_object_get(it, "loc");
 		const char *f = json_string_value(json_array_get(loc, 1));
 		for (size_t k = 0; f && names[k].legacy; k++)
 			if (!strcmp(f, names[k].run)) {
-				json_array_set_new(loc, 1,
-				                   json_string(names[k].legacy));
+				json_array_set_new(
+				    loc, 1, json_string(names[k].legacy));
 				break;
 			}
 	}
@@ -168,8 +185,7 @@ static void rename_errors(char **body, const field_name *names)
 	}
 }
 
-int sky_task_submit_legacy(sky_engine *e, int version,
-                           const char *request_json,
+int sky_task_submit_legacy(sky_engine *e, int version, const char *request_json,
                            const sky_submit_options *opts, int max_steps,
                            char **out_json, int *http_status)
 {
@@ -198,9 +214,9 @@ int sky_task_submit_legacy(sky_engine *e, int version,
 	}
 	if ((rc = refuse_legacy_fields(b, &out, &status)))
 		goto done;
-	json_t *req = translate(b, names, version == 2 ? v2_same : v1_same,
-	                        version == 2 ? "skyvern-2.0" : "skyvern-1.0",
-	                        max_steps);
+	json_t *req =
+	    translate(b, names, version == 2 ? v2_same : v1_same,
+	              version == 2 ? "skyvern-2.0" : "skyvern-1.0", max_steps);
 	char *text = sky_json_dumps(req);
 	json_decref(req);
 	rc = sky_run_submit(e, text ? text : "", opts, &out, &status);
@@ -218,8 +234,8 @@ int sky_task_submit_legacy(sky_engine *e, int version,
 	free(out);
 	out = NULL;
 	if (version == 2)
-		rc = sky_task_v2_get(e, opts ? opts->organization_id : NULL,
-		                     id, &out);
+		rc = sky_task_v2_get(e, opts ? opts->organization_id : NULL, id,
+		                     &out);
 	else {
 		json_t *o = json_pack("{s:s?}", "task_id", id);
 		out = sky_json_dumps(o);
@@ -300,8 +316,7 @@ int sky_task_actions(sky_engine *e, const char *org, const char *task_id,
 	*out_json = NULL;
 	json_t *arr = json_array();
 	/* Unknown or foreign task: an empty list, as Skyvern answers. */
-	if (!sky_store_task_get(e->store, org_of(e, org), task_id,
-	                        &t) &&
+	if (!sky_store_task_get(e->store, org_of(e, org), task_id, &t) &&
 	    !sky_store_action_list(e->store, task_id, NULL, &l)) {
 		for (size_t i = 0; i < l->count; i++)
 			json_array_append_new(
@@ -351,8 +366,8 @@ int sky_runs_list_legacy(sky_engine *e, const sky_list_options *o,
 			return rc;
 		}
 		for (size_t i = 0; i < l->count; i++)
-			json_array_append_new(arr,
-			                      sky_response_task_model(&l->items[i]));
+			json_array_append_new(
+			    arr, sky_response_task_model(&l->items[i]));
 		sky_task_list_free(l);
 	}
 	*out_json = dump(arr);
@@ -367,7 +382,7 @@ int sky_models_list(sky_engine *e, char **out_json)
 	/* Skyvern's ModelsResponse: name -> label; ours are their names. */
 	json_t *models = json_object(), *v;
 	const char *k;
-	json_object_foreach((json_t *)e->request_opts.llm_models, k, v)
+	json_object_foreach ((json_t *)e->request_opts.llm_models, k, v)
 		json_object_set_new(models, k, json_string(k));
 	*out_json = dump(json_pack("{s:o}", "models", models));
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);

@@ -51,11 +51,12 @@ static json_t *thought(const sky_task_rec *t, const sky_artifact_rec *a,
 	json_object_set_new(o, "user_input", sky_json_str_or_null(t->prompt));
 	json_object_set_new(o, "observation", json_null());
 	json_object_set_new(o, "thought", sky_json_str_or_null(p->thoughts));
-	json_object_set_new(o, "answer",
-	                    sky_json_str_or_null(p->plan ? p->plan
-	                                                 : p->termination_reason));
+	json_object_set_new(
+	    o, "answer",
+	    sky_json_str_or_null(p->plan ? p->plan : p->termination_reason));
 	json_object_set_new(o, "thought_type", json_string("plan"));
-	json_object_set_new(o, "thought_scenario", json_string("generate_plan"));
+	json_object_set_new(o, "thought_scenario",
+	                    json_string("generate_plan"));
 	json_object_set_new(o, "output", json_null());
 	json_object_set_new(o, "created_at", ts(a->created_at));
 	json_object_set_new(o, "modified_at", ts(a->created_at));
@@ -114,8 +115,8 @@ static json_t *block(const sky_task_rec *t, const sky_artifact_rec *a,
 
 /* Add a step (and its actions) to a block: status and times follow the
  * latest step. */
-static void add_step(json_t *blk, const sky_task_rec *t,
-                     const sky_step_rec *st, const sky_action_list *acts)
+static void add_step(json_t *blk, const sky_task_rec *t, const sky_step_rec *st,
+                     const sky_action_list *acts)
 {
 	json_t *list = json_object_get(blk, "actions");
 	for (size_t i = 0; acts && i < acts->count; i++)
@@ -130,8 +131,9 @@ static void add_step(json_t *blk, const sky_task_rec *t,
 	if (json_string_value(c))
 		sky_time_parse_iso(json_string_value(c), &start);
 	if (start && st->modified_at >= start)
-		json_object_set_new(blk, "duration",
-		                    json_real((st->modified_at - start) / 1000.0));
+		json_object_set_new(
+		    blk, "duration",
+		    json_real((st->modified_at - start) / 1000.0));
 }
 
 static int newest_first(const void *a, const void *b)
@@ -232,13 +234,14 @@ int sky_run_timeline(sky_engine *e, const char *org, const char *run_id,
 {
 	sky_task_rec *t = NULL;
 	if (!e || !run_id || !out_json)
-		return sky_error_set(SKY_EINVALID, "engine, run_id and out_json "
-		                                   "are required");
+		return sky_error_set(SKY_EINVALID,
+		                     "engine, run_id and out_json "
+		                     "are required");
 	*out_json = NULL;
-	const char *o = org && !strcmp(org, "*")
-	                    ? NULL
-	                    : (org && *org ? org
-	                                   : sky_store_default_org(e->store));
+	const char *o =
+	    org && !strcmp(org, "*")
+	        ? NULL
+	        : (org && *org ? org : sky_store_default_org(e->store));
 	if (sky_store_task_get(e->store, o, run_id, &t))
 		return sky_error_set(SKY_ENOTFOUND, "Run not found %s", run_id);
 	if (strcmp(t->run_type, SKY_RUN_TYPE_V2)) {

@@ -90,9 +90,8 @@ static json_t *call(const char *method, const char *path, const char *body,
                     int want_status)
 {
 	skytest_hc_resp r;
-	ck_assert_int_eq(skytest_hc(srv.port, method, path, AUTH JSONH, body,
-	                            &r),
-	                 0);
+	ck_assert_int_eq(
+	    skytest_hc(srv.port, method, path, AUTH JSONH, body, &r), 0);
 	ck_assert_msg(r.status == want_status, "%s %s %s: want %d got %d: %s",
 	              method, path, body ? body : "", want_status, r.status,
 	              r.body);
@@ -164,11 +163,11 @@ START_TEST(model_is_mapped_to_the_configured_provider)
 	char path[160];
 	snprintf(path, sizeof path, "/v1/runs/%s", a);
 	json_t *j = call("GET", path, NULL, 200);
-	ck_assert_str_eq(sky_json_str(json_object_get(json_object_get(
-	                                                  j, "run_request"),
-	                                              "model"),
-	                              "model_name"),
-	                 "fast");
+	ck_assert_str_eq(
+	    sky_json_str(
+	        json_object_get(json_object_get(j, "run_request"), "model"),
+	        "model_name"),
+	    "fast");
 	json_decref(j);
 	j = call("GET", "/api/v1/models", NULL, 200);
 	ck_assert_str_eq(sky_json_str(json_object_get(j, "models"), "fast"),
@@ -267,9 +266,8 @@ START_TEST(legacy_task_fields_reach_the_model)
 	char path[160];
 	snprintf(path, sizeof path, "/api/v1/tasks/%s", id);
 	j = call("GET", path, NULL, 200);
-	ck_assert_int_eq(json_integer_value(json_object_get(j,
-	                                                    "max_steps_per_run")),
-	                 2);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(j, "max_steps_per_run")), 2);
 	json_decref(j);
 	free(body);
 	free(id);
@@ -285,7 +283,7 @@ START_TEST(artifacts_by_id_step_and_entity_and_totp_list)
 	json_t *all = call("GET", path, NULL, 200);
 	json_t *one = NULL, *it;
 	size_t i;
-	json_array_foreach(all, i, it)
+	json_array_foreach (all, i, it)
 		if (!one && sky_json_str(it, "step_id"))
 			one = it;
 	ck_assert_msg(one != NULL, "no step artifact among %zu",
@@ -304,7 +302,8 @@ START_TEST(artifacts_by_id_step_and_entity_and_totp_list)
 	j = call("GET", path, NULL, 200);
 	ck_assert_str_eq(sky_json_str(j, "artifact_id"), aid);
 	ck_assert(json_integer_value(json_object_get(j, "expires_at")) > 0);
-	const char *su = strstr(sky_json_str(j, "signed_url"), "/v1/artifacts/");
+	const char *su =
+	    strstr(sky_json_str(j, "signed_url"), "/v1/artifacts/");
 	skytest_hc_resp raw;
 	ck_assert_int_eq(skytest_hc(srv.port, "GET", su, NULL, NULL, &raw), 0);
 	ck_assert_int_eq(raw.status, 200);
@@ -320,8 +319,7 @@ START_TEST(artifacts_by_id_step_and_entity_and_totp_list)
 	j = call("GET", path, NULL, 200);
 	int found = 0;
 	ck_assert_uint_gt(json_array_size(j), 0);
-	json_array_foreach(j, i, it)
-	{
+	json_array_foreach (j, i, it) {
 		ck_assert_str_eq(sky_json_str(it, "step_id"), sid);
 		found |= sky_str_eq(sky_json_str(it, "artifact_id"), aid);
 	}

@@ -29,9 +29,8 @@ static json_t *call(const char *method, const char *path, const char *body,
                     int want_status)
 {
 	skytest_hc_resp r;
-	ck_assert_int_eq(skytest_hc(srv.port, method, path, AUTH JSONH, body,
-	                            &r),
-	                 0);
+	ck_assert_int_eq(
+	    skytest_hc(srv.port, method, path, AUTH JSONH, body, &r), 0);
 	ck_assert_msg(r.status == want_status, "%s %s: want %d got %d: %s",
 	              method, path, want_status, r.status, r.body);
 	json_t *j = json_loads(r.body, JSON_DECODE_ANY, NULL);
@@ -107,8 +106,7 @@ START_TEST(task_v2_timeline)
 	const char *prev = NULL;
 	size_t i, k;
 	json_t *it, *a;
-	json_array_foreach(tl, i, it)
-	{
+	json_array_foreach (tl, i, it) {
 		const char *type = sky_json_str(it, "type");
 		const char *at = sky_json_str(it, "created_at");
 		ck_assert_ptr_nonnull(at);
@@ -121,7 +119,8 @@ START_TEST(task_v2_timeline)
 			thoughts++;
 			json_t *t = json_object_get(it, "thought");
 			ck_assert_str_eq(sky_json_str(t, "task_id"), id);
-			ck_assert_str_eq(sky_json_str(t, "thought_type"), "plan");
+			ck_assert_str_eq(sky_json_str(t, "thought_type"),
+			                 "plan");
 			continue;
 		}
 		ck_assert_str_eq(type, "block");
@@ -130,11 +129,10 @@ START_TEST(task_v2_timeline)
 		ck_assert_str_eq(sky_json_str(b, "block_type"), "navigation");
 		ck_assert_str_eq(sky_json_str(b, "status"), "completed");
 		ck_assert_ptr_nonnull(sky_json_str(b, "navigation_goal"));
-		json_array_foreach(json_object_get(b, "actions"), k, a)
-		{
+		json_array_foreach (json_object_get(b, "actions"), k, a) {
 			ck_assert_str_eq(sky_json_str(a, "task_id"), id);
-			clicks += sky_str_eq(sky_json_str(a, "action_type"),
-			                     "click");
+			clicks +=
+			    sky_str_eq(sky_json_str(a, "action_type"), "click");
 			inputs += sky_str_eq(sky_json_str(a, "action_type"),
 			                     "input_text");
 		}
@@ -150,8 +148,7 @@ START_TEST(task_v2_timeline)
 	snprintf(path, sizeof path, "/v1/runs/%s/artifacts", id);
 	json_t *arts = call("GET", path, NULL, 200);
 	json_t *seen = json_object();
-	json_array_foreach(arts, i, it)
-	{
+	json_array_foreach (arts, i, it) {
 		const char *uri = sky_json_str(it, "uri");
 		if (uri && strstr(uri, "plan.answer.txt")) {
 			ck_assert_msg(!json_object_get(seen, uri),
