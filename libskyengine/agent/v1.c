@@ -108,9 +108,12 @@ static json_t *ok_result(void)
 }
 
 /* COMPLETE from the planner: verified by check-goal unless configured
- * off. Returns 1 when the goal is reached. */
+ * off. The check sees what this step did before the COMPLETE (an
+ * extraction, a submit): the history gets it only when the step ends.
+ * Returns 1 when the goal is reached. */
 static int accept_complete(sky_run *r, const char *goal, sky_obs *o,
-                           json_t *action, json_t **result, char **why)
+                           const step_state *s, json_t *action, json_t **result,
+                           char **why)
 {
 	*why = NULL;
 	if (r->e->agent.check_goal < 1 ||
@@ -121,7 +124,8 @@ static int accept_complete(sky_run *r, const char *goal, sky_obs *o,
 	/* The page may have changed since the observation: look again. */
 	(void)o;
 	char *reason = NULL;
-	int verdict = sky_agent_check_goal(r, goal, NULL, &reason);
+	int verdict =
+	    sky_agent_check_goal(r, goal, NULL, s->hist_actions, &reason);
 	if (verdict == SKY_GOAL_COMPLETE) {
 		*result = json_pack("{s:b, s:s?}", "success", 1, "verified_by",
 		                    reason);
@@ -162,7 +166,7 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 		int64_t t0 = sky_time_mono_ms();
 		if (!strcmp(type, "complete")) {
 			char *why = NULL;
-			if (accept_complete(r, goal, o, a, &result, &why)) {
+			if (accept_complete(r, goal, o, s, a, &result, &why)) {
 				s->outcome = STEP_COMPLETE;
 				s->reason = sky_strdup(reasoning);
 			} else {
@@ -583,7 +587,7 @@ sky_v1_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 		if (r->e->agent.check_goal >= 2) {
 			char *why = NULL;
 			char *goal = compose_goal(g);
-			int v = sky_agent_check_goal(r, goal, NULL, &why);
+			int v = sky_agent_check_goal(r, goal, NULL, NULL, &why);
 			free(goal);
 			if (v == SKY_GOAL_COMPLETE) {
 				*reason = why;

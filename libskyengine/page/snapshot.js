@@ -959,43 +959,102 @@
 			return;
 		// Mutations before we got here were not seen: count them as
 		// happening now, so a first settle observes a whole window.
-		S.lastMutation = performance.now();
+		S.lastMutation = S.lastNovel = performance.now();
 		S.observer = new MutationObserver((recs) => {
-			let real = false;
+			const now = performance.now();
+			let real = false, novel = false;
 			for (const r of recs) {
 				if (r.type === 'attributes' && r.attributeName === 'style')
 					continue;
 				real = true;
+				if (!repeats(r, now))
+					novel = true;
 				if (S.added && r.type === 'childList')
 					for (const n of r.addedNodes)
 						if (n.nodeType === 1 && S.added.length < 5000)
 							S.added.push(n);
 			}
 			if (real) {
-				S.lastMutation = performance.now();
+				S.lastMutation = now;
 				S.mutations++;
 			}
+			if (novel)
+				S.lastNovel = now;
 		});
 		observeRoot(document);
 	}
 
-	function waitQuiet(quietMs, maxMs) {
+	/* A change of text or of an attribute on a node that changed the same
+	 * way less than a second ago repeats: a price ticker, a clock, a
+	 * progress counter. Such changes alone make a page busy, not
+	 * unsettled (waitQuiet's busyMs). Elements coming or going never
+	 * repeat. */
+	function repeats(r, now) {
+		const onlyText = (list) => {
+			for (const n of list)
+				if (n.nodeType !== 3)
+					return false;
+			return true;
+		};
+		let key = null;
+		if (r.type === 'characterData')
+			key = r.target.parentNode || r.target;
+		else if (r.type === 'attributes' ||
+			(onlyText(r.addedNodes) && onlyText(r.removedNodes)))
+			key = r.target;
+		if (!key)
+			return false;
+		if (!S.churn)
+			S.churn = new WeakMap();
+		const last = S.churn.get(key);
+		S.churn.set(key, now);
+		return last !== undefined && now - last < 1000;
+	}
+
+	/* Quiet: no DOM change for quietMs, waiting at most maxMs. With
+	 * busyMs: once that long has passed, a DOM whose only changes for
+	 * quietMs were repeating ones is reported busy instead. */
+	function waitQuiet(quietMs, maxMs, busyMs) {
 		ensureObserver();
 		const start = performance.now();
+		const watchBusy = typeof busyMs === 'number';
 		return new Promise((resolve) => {
+			const done = (quiet, busy, now) => resolve({quiet, busy,
+				waited_ms: Math.round(now - start),
+				mutations: S.mutations});
 			const check = () => {
 				const now = performance.now();
 				const since = now - S.lastMutation;
+				const novel = now - (S.lastNovel ?? S.lastMutation);
 				if (since >= quietMs)
-					return resolve({quiet: true,
-						waited_ms: Math.round(now - start),
-						mutations: S.mutations});
+					return done(true, false, now);
+				if (watchBusy && now - start >= busyMs && novel >= quietMs)
+					return done(false, true, now);
 				if (now - start >= maxMs)
-					return resolve({quiet: false,
-						waited_ms: Math.round(now - start),
-						mutations: S.mutations});
-				setTimeout(check, Math.max(1, Math.min(quietMs - since,
-					maxMs - (now - start)) + 1));
+					return done(false, false, now);
+				let next = Math.min(quietMs - since, maxMs - (now - start));
+				if (watchBusy)
+					next = Math.min(next, Math.max(busyMs - (now - start),
+						quietMs - novel));
+				setTimeout(check, Math.max(1, next + 1));
+			};
+			check();
+		});
+	}
+
+	/* Settle after typing: resolves {changed: true} as soon as the DOM
+	 * has changed since agoMs ago (the last key), else {changed: false}
+	 * after maxMs. */
+	function waitChange(agoMs, maxMs) {
+		ensureObserver();
+		const start = performance.now(), since = start - agoMs;
+		return new Promise((resolve) => {
+			const check = () => {
+				if (S.lastMutation > since)
+					return resolve({changed: true});
+				if (performance.now() - start >= maxMs)
+					return resolve({changed: false});
+				setTimeout(check, 10);
 			};
 			check();
 		});
@@ -1513,6 +1572,7 @@
 		frameOffset,
 		fileInput,
 		waitQuiet,
+		waitChange,
 		describe: (id) => describe(byId(id)),
 	};
 	ensureObserver();
