@@ -96,7 +96,10 @@ int sky_agent_check_goal(sky_run *r, const char *goal, sky_obs *o,
 		o = own;
 	}
 	sky_planner_check_input in = {0};
+	json_t *notes = sky_json_loads(r->task->notes);
 	in.goal = goal;
+	in.complete_criterion = sky_json_str(notes, "complete_criterion");
+	in.terminate_criterion = sky_json_str(notes, "terminate_criterion");
 	in.navigation_payload = json_is_null(r->payload) ? NULL : r->payload;
 	in.error_code_mapping = json_is_null(r->mapping) ? NULL : r->mapping;
 	json_t *history = history_with(r, current);
@@ -115,6 +118,7 @@ out:
 	free(answer);
 	sky_planner_prompt_free(p);
 	sky_obs_free(own);
+	json_decref(notes);
 	return verdict;
 }
 

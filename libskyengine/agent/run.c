@@ -405,7 +405,7 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 		goto out;
 	}
 	if ((rc = sky__engine_browser(e, &r.bvt, &r.browser)) ||
-	    (rc = sky__engine_llm(e, &r.llm))) {
+	    (rc = sky__engine_llm_for_run(e, t->run_request, &r.llm))) {
 		why = sky_strdup(sky_error_last());
 		set_final(&r, SKY_TASK_FAILED, why);
 		goto out;
@@ -430,8 +430,10 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 		goto out;
 	}
 
-	int schema_only =
-	    !json_is_null(r.schema) && (!t->prompt || !*t->prompt);
+	/* data_extraction_goal: the legacy TaskRequest's extraction,
+	 * with or without a schema. */
+	int extracts = !json_is_null(r.schema) || t->data_extraction_goal;
+	int schema_only = extracts && (!t->prompt || !*t->prompt);
 	if (!strcmp(t->run_type, SKY_RUN_TYPE_V2) && !schema_only) {
 		res = sky_agent_v2(&r, &reason);
 	} else {
@@ -439,13 +441,14 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 		g.goal = t->prompt ? t->prompt : "";
 		g.max_steps = r.max_steps;
 		g.extract_only = schema_only;
+		g.extraction_goal = t->data_extraction_goal;
 		res = sky_agent_v1(&r, &g, &reason);
 		/* Goal reached with a schema: the output is an extraction
 		 * of the final page. */
-		if (res == SKY_V1_COMPLETED && !json_is_null(r.schema) &&
-		    !r.output) {
+		if (res == SKY_V1_COMPLETED && extracts && !r.output) {
 			json_t *v = NULL;
-			if (sky_agent_extract(&r, g.goal, NULL, &v))
+			if (sky_agent_extract(&r, g.goal, t->data_extraction_goal,
+			                      &v))
 				sky_log_warn("agent",
 				             "run %s: final extraction "
 				             "failed: %s",

@@ -268,6 +268,8 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	char *answer = NULL;
 	char *goal = compose_goal(g);
 	int64_t t0 = sky_time_mono_ms();
+	/* The request's complete/terminate criteria (engine/request.c). */
+	json_t *notes = sky_json_loads(r->task->notes);
 	int rc;
 
 	if ((rc = sky_agent_observe(r, r->e->agent.screenshots, &o))) {
@@ -298,6 +300,8 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	in.error_code_mapping = json_is_null(r->mapping) ? NULL : r->mapping;
 	in.data_extraction_schema = json_is_null(r->schema) ? NULL : r->schema;
 	in.data_extraction_goal = g->extraction_goal;
+	in.complete_criterion = sky_json_str(notes, "complete_criterion");
+	in.terminate_criterion = sky_json_str(notes, "terminate_criterion");
 	sky_agent_page_input(o, &in.page);
 	in.history = r->history;
 	in.totp_available = r->totp_available;
@@ -358,6 +362,7 @@ out:
 	free(answer);
 	sky_planner_prompt_free(p);
 	sky_obs_free(o);
+	json_decref(notes);
 	free(goal);
 }
 

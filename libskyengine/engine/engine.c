@@ -81,6 +81,7 @@ static void read_agent_config(sky_engine *e)
 	             "SKYENGINE_BLOCK_PRIVATE_URLS", 0)
 	         ? SKY_URL_BLOCK_PRIVATE
 	         : 0);
+	e->request_opts.llm_models = sky__engine_llm_models(c);
 }
 
 /*
@@ -303,6 +304,7 @@ void sky_engine_free(sky_engine *e)
 	sky_plugins_free(e->plugins);
 	sky_store_close(e->store);
 	json_decref(e->config);
+	json_decref((json_t *)e->request_opts.llm_models);
 	if (e->url_key)
 		sky_secret_unregister(e->url_key);
 	if (e->webhook_key)

@@ -139,6 +139,8 @@ struct sky_engine {
 	const sky_browser_provider *browser;
 	void *browser_inst;
 	struct sky_llm *llm;      /* llm/llm.h: provider + accounting */
+	struct sky_llm_alt *llm_alts; /* per-request models (providers.c) */
+	size_t n_llm_alts;
 	const sky_proxy_provider *proxy;
 	void *proxy_inst;
 	const sky_totp_provider *totp;
@@ -246,6 +248,15 @@ void sky__session_release(sky_engine *e, const char *run_id);
 int sky__engine_browser(sky_engine *e, const sky_browser_provider **vt,
                         void **inst);
 int sky__engine_llm(sky_engine *e, struct sky_llm **llm);
+/* The LLM a run uses: the model its request named (run_request
+ * "model"."model_name", mapped by config llm.models), else the
+ * engine's. SKY_EINVALID when the name is no longer configured. */
+int sky__engine_llm_for_run(sky_engine *e, const char *run_request_json,
+                            struct sky_llm **llm);
+/* The models a request may name: config llm.models (an object of name ->
+ * provider model, or an array of names used as they are) plus llm.model
+ * ($SKYENGINE_LLM_MODEL) as itself. A new object. */
+json_t *sky__engine_llm_models(const json_t *config);
 /* NULL vt (and 0) when no proxy / TOTP provider is configured. */
 int sky__engine_proxy(sky_engine *e, const sky_proxy_provider **vt,
                       void **inst);
