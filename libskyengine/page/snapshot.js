@@ -243,6 +243,125 @@
 		return a ? collapse(a.getAttribute('aria-label')) : '';
 	}
 
+	// words that icon classes and image files name controls by
+	const ICON_WORDS = new Set(['add', 'archive', 'attach', 'back',
+		'bell', 'bin', 'bookmark', 'calendar', 'camera', 'cancel', 'cart',
+		'check', 'close', 'collapse', 'comment', 'copy', 'decrement',
+		'delete', 'down', 'download', 'edit', 'ellipsis', 'email',
+		'expand', 'favorite', 'favourite', 'filter', 'first', 'flag',
+		'forward', 'heart', 'help', 'home', 'increment', 'info', 'last',
+		'like', 'lock', 'logout', 'mail', 'menu', 'minus', 'more', 'mute',
+		'next', 'pause', 'pencil', 'phone', 'pin', 'play', 'plus', 'prev',
+		'previous', 'print', 'refresh', 'reload', 'remove', 'reply',
+		'retweet', 'save', 'search', 'send', 'settings', 'share', 'sort',
+		'star', 'stop', 'trash', 'undo', 'redo', 'unlock', 'up', 'upload',
+		'user', 'view', 'volume', 'zoom']);
+	const FILE_NOISE = /^(\d+(px|x)?|ic|icon|icons|img|image|btn|button|sprite|svg|png|gif|jpe?g|webp|sm|lg|xs|black|white|filled|outline|outlined|round|rounded|sharp)$/;
+
+	/* Words of an image URL's file name: ".../ic_delete_24px.png" ->
+	 * "delete". */
+	function fileWords(url) {
+		const m = /([^/?#]+?)(\.[a-z0-9]{2,5})?(?:[?#].*)?$/i.exec(url);
+		if (!m || /^data:/i.test(url))
+			return '';
+		let name = m[1];
+		try {
+			name = decodeURIComponent(name);
+		} catch (e) { /* keep it as it is */ }
+		return name.split(/[-_.\s]+/).filter((w) => w &&
+			!FILE_NOISE.test(w.toLowerCase())).join(' ').slice(0, 60);
+	}
+
+	function cssImageWords(el) {
+		const cs = getComputedStyle(el);
+		for (const v of [cs.content, cs.backgroundImage]) {
+			const m = v && /url\(["']?([^"')]+)["']?\)/.exec(v);
+			if (m)
+				return fileWords(m[1]);
+		}
+		return '';
+	}
+
+	function classWords(el) {
+		const cls = typeof el.className === 'string' ? el.className
+			: el.getAttribute('class') || '';
+		for (const tok of cls.split(/\s+/)) {
+			const hit = tok.toLowerCase().split(/[-_]+/)
+				.filter((w) => ICON_WORDS.has(w));
+			if (hit.length)
+				return hit.join(' ');
+		}
+		return '';
+	}
+
+	/* A name for a control with no text, title, alt or aria name (an
+	 * icon drawn by CSS or an image): a tooltip attribute, the title of
+	 * a close ancestor (not for a symbol, which is a name of sorts), an
+	 * image's file name, an icon class. */
+	function iconHint(el, symbol) {
+		for (const a of ['data-tooltip', 'data-title', 'data-original-title',
+			'data-bs-original-title', 'data-tip', 'aria-description'])
+			if (el.getAttribute(a) && collapse(el.getAttribute(a)))
+				return collapse(el.getAttribute(a));
+		let p = symbol ? null : el.parentElement;
+		for (let up = 0; p && up < 2; up++, p = p.parentElement) {
+			const t = collapse(p.getAttribute('aria-label') ||
+				p.getAttribute('title'));
+			if (t)
+				return t;
+		}
+		const some = [el, ...el.querySelectorAll('*')].slice(0, 6);
+		for (const e of some) {
+			const w = e.localName === 'img' ? fileWords(e.src || '')
+				: cssImageWords(e);
+			if (w)
+				return w;
+		}
+		for (const e of some) {
+			const w = classWords(e);
+			if (w)
+				return w;
+		}
+		return '';
+	}
+
+	const CONTROL_TAGS = new Set(['input', 'select', 'textarea', 'button']);
+
+	/* The text right after a field when fields are named after them:
+	 * a check box or radio button's "[x] I agree", or a row that starts
+	 * with a field ("[ ] Genre [ ] Year"). */
+	function followingText(el) {
+		const p = el.parentNode;
+		if (!p)
+			return '';
+		if (el.type !== 'checkbox' && el.type !== 'radio') {
+			let first = null;
+			for (let c = p.firstChild; c && !first; c = c.nextSibling)
+				if (c.nodeType === 3 ? NONSPACE_RE.test(c.data)
+					: c.nodeType === 1 && !SKIP_TAGS.has(c.localName) &&
+					c.localName !== 'br')
+					first = c;
+			if (!first || !CONTROL_TAGS.has(first.localName))
+				return '';
+		}
+		let txt = '';
+		for (let n = el.nextSibling; n && txt.length < 200;
+		     n = n.nextSibling) {
+			if (n.nodeType === 1) {
+				const t = n.localName;
+				if (CONTROL_TAGS.has(t) || t === 'br' ||
+				    SKIP_TAGS.has(t) ||
+				    n.querySelector('input,select,textarea,button'))
+					break;
+				txt += ' ' + n.innerText;
+			} else if (n.nodeType === 3) {
+				txt += n.data;
+			}
+		}
+		return clip(collapse(txt), 80);
+	}
+	const NONSPACE_RE = /\S/;
+
 	/* Text just before a control without a label: previous siblings,
 	 * then the parent's, then its table column header. */
 	function nearbyText(el) {
@@ -287,6 +406,16 @@
 		if (el.labels && el.labels.length) {
 			const t = collapse([...el.labels].map(
 				(l) => textExcluding(l, el)).join(' '));
+			if (t && WORDY.test(t))
+				return t;
+			// a label drawn as a symbol (a rating's stars) names
+			// its field by its aria-label or title
+			for (const l of el.labels) {
+				const n = collapse(l.getAttribute('aria-label') ||
+					l.getAttribute('title'));
+				if (n)
+					return n;
+			}
 			if (t)
 				return t;
 		}
@@ -307,7 +436,7 @@
 			return collapse(el.value);
 		if (tag === 'input' && el.type === 'image')
 			return collapse(el.alt);
-		return nearbyText(el);
+		return followingText(el) || nearbyText(el);
 	}
 
 	/* The accessible name of a button, link or widget, after its
@@ -319,10 +448,13 @@
 		const al = collapse(el.getAttribute('aria-label'));
 		if (al)
 			return al;
-		if (ownText)
+		if (ownText && WORDY.test(ownText))
 			return ownText;
-		return collapse(el.getAttribute('title')) || iconName(el);
+		// no words: a symbol (a rating's star) or an icon
+		return collapse(el.getAttribute('title')) || iconName(el) ||
+			iconHint(el, ownText !== '') || ownText;
 	}
+	const WORDY = /[\p{L}\p{N}]/u;
 
 	const groupCache = new Map();
 	// isContentEditable is not free; most pages have nothing editable
@@ -412,7 +544,7 @@
 			return o ? collapse(o.label || o.text) : '';
 		}
 		if (tag === 'textarea')
-			return clip(el.value, 2000);
+			return clip(el.value, 20000);
 		if (tag === 'input') {
 			const t = el.type;
 			if (t === 'checkbox' || t === 'radio' || t === 'submit' ||
@@ -444,6 +576,74 @@
 		return undefined;
 	}
 
+	/* --- listeners of the site's world ------------------------------- */
+
+	/* Elements the site gave a click-like listener, as noted by the
+	 * browser plugin's hooks.js in the page's own world (the isolated
+	 * world cannot see them): ask with <token>q, collect the <token>m
+	 * events it dispatches on each. null without the hooks. */
+	function listenedElements(token) {
+		if (typeof token !== 'string' || !/^[a-z0-9]{8,64}$/.test(token))
+			return null;
+		const set = new Set();
+		const on = (e) => {
+			set.add(e.composed ? e.composedPath()[0] : e.target);
+		};
+		document.addEventListener(token + 'm', on, true);
+		try {
+			document.dispatchEvent(new Event(token + 'q'));
+		} finally {
+			document.removeEventListener(token + 'm', on, true);
+		}
+		return set.size ? set : null;
+	}
+
+	// attributes that scripts wire actions to (jQuery UI's data-handler
+	// and data-event, data-action of many delegating libraries)
+	function actionAttr(el) {
+		return el.hasAttribute('data-handler') ||
+			el.hasAttribute('data-action') ||
+			/^(click|mousedown|mouseup|pointerdown|pointerup|tap)$/
+				.test(el.getAttribute('data-event') || '');
+	}
+
+	function hasOwnText(el) {
+		for (let c = el.firstChild; c; c = c.nextSibling)
+			if (c.nodeType === 3 && /\S/.test(c.data))
+				return true;
+		return false;
+	}
+
+	/* A pointer region whose children are separate targets: the
+	 * children (through single-child wrappers) are all of one tag and
+	 * each holds a short text, like Reply | Forward, the items of an
+	 * open custom list, or the pages of a pager. A card with a heading
+	 * and a paragraph, or a button's icon and word, stays one target;
+	 * so does a table row. */
+	function markPieces(el, pieces) {
+		let p = el;
+		for (let i = 0; i < 3 && p.childElementCount === 1 &&
+		     !hasOwnText(p); i++)
+			p = p.firstElementChild;
+		const n = p.childElementCount;
+		if (n < 2 || n > 100 || hasOwnText(p))
+			return;
+		const tag = p.firstElementChild.localName;
+		if (tag === 'td' || tag === 'th' || tag === 'tr' ||
+		    SKIP_TAGS.has(tag))
+			return;
+		for (let c = p.firstElementChild; c; c = c.nextElementSibling) {
+			if (c.localName !== tag)
+				return;
+			const t = c.textContent;
+			if (t.length > 200 || !/\S/.test(t) ||
+			    collapse(t).length > 60)
+				return;
+		}
+		for (let c = p.firstElementChild; c; c = c.nextElementSibling)
+			pieces.add(c);
+	}
+
 	/* --- the walk ------------------------------------------------------ */
 
 	function newNode(el, tag) {
@@ -473,6 +673,9 @@
 			S.prefix = opts.prefix;
 		ensureObserver();
 		groupCache.clear();
+		const listened = listenedElements(opts.hooks);
+		const pieces = new Set();
+		const bigArea = 0.4 * innerWidth * innerHeight;
 		anyEditable = document.designMode === 'on' ||
 			document.querySelector('[contenteditable]') !== null;
 		const maxNodes = opts.max_nodes > 0 ? opts.max_nodes : 60000;
@@ -594,6 +797,8 @@
 				clipBox = cx.outerClip;
 			const role = hasAttrs ? el.getAttribute('role') : null;
 			const cursor = cs.cursor;
+			const own = listened !== null && listened.has(el) &&
+				tag !== 'body' && tag !== 'html';
 			// The box is measured only for what may be kept or clips
 			// its content: generic wrappers fold into their parent.
 			const candidate = STRUCT_TAGS.has(tag) || tag === 'iframe' ||
@@ -601,7 +806,9 @@
 				(cursor === 'pointer' && cx.cursor !== 'pointer') ||
 				CANDIDATE_TAGS.has(tag) ||
 				(anyEditable && el.isContentEditable) ||
+				own || pieces.has(el) ||
 				(hasAttrs && (el.hasAttribute('tabindex') ||
+				 actionAttr(el) ||
 				 el.hasAttribute('onclick') ||
 				 el.hasAttribute('jsaction') ||
 				 el.hasAttribute('ng-click') ||
@@ -635,6 +842,20 @@
 
 			let kind = selfVisible && candidate
 				? interactable(el, tag, cs, cx.cursor) : 0;
+			if (!kind && selfVisible && candidate) {
+				// a click target by its listener, its part in a
+				// pointer region, or the delegation around it; a
+				// box covering much of the viewport is a container
+				const small = r !== null &&
+					r.width * r.height < bigArea;
+				if (pieces.has(el) || (small && (own ||
+				    (hasAttrs && actionAttr(el)) ||
+				    (tag === 'a' && cx.deleg))))
+					kind = 2;
+			}
+			if (kind === 2 && cursor === 'pointer' &&
+			    cx.cursor !== 'pointer')
+				markPieces(el, pieces);
 			let node = null;
 			if (tag === 'iframe' || tag === 'frame') {
 				if (selfVisible) {
@@ -667,6 +888,7 @@
 				node.pageX = pageX;
 				node.pageY = pageY;
 				node.role = role;
+				node.own = own;
 				out.kids.push(node);
 			}
 			const block = disp !== 'inline' && disp !== 'inline-block' &&
@@ -678,11 +900,22 @@
 					pushText(out, '\n');
 				addPageText(disp === 'table-cell' ? ' ' : '\n');
 			}
+			if (tag === 'textarea' && selfVisible && cx.textVisible &&
+			    NONSPACE.test(el.value)) {
+				// all of a long text, for extraction (the tree
+				// shows its start)
+				addPageText('\n');
+				addPageText(el.value);
+				addPageText('\n');
+			}
 			if (tag !== 'select' && tag !== 'textarea' && tag !== 'input') {
 				let ncx = cx;
 				const rowShown = tag === 'tr' ? selfVisible
 					: tag === 'td' || tag === 'th' ? false : cx.rowShown;
+				// listeners here may serve what is inside (delegation)
+				const deleg = cx.deleg || own;
 				if (rowShown !== cx.rowShown || clipsKids || pos === 'fixed' ||
+				    deleg !== cx.deleg ||
 				    visProp !== cx.visProp || opacityZero !==
 				    cx.opacityZero || cursor !== cx.cursor ||
 				    (pos === 'absolute' && clipBox !== cx.clip)) {
@@ -695,6 +928,7 @@
 						clipPos: cx.clipPos,
 						outerClip: cx.outerClip,
 						cursor,
+						deleg,
 					};
 					if (clipsKids) {
 						const c = {l: r.left, t: r.top, r: r.right,
@@ -722,7 +956,8 @@
 		const root = {tag: '#root', kids: []};
 		const cx0 = {visProp: true, rowShown: false, textVisible: true,
 			opacityZero: false,
-			clip: null, clipPos: false, outerClip: null, cursor: 'auto'};
+			clip: null, clipPos: false, outerClip: null, cursor: 'auto',
+			deleg: false};
 		if (document.documentElement)
 			visit(document.documentElement, root, cx0);
 
@@ -794,6 +1029,21 @@
 
 	const MESSY = /[\n\t\r\f\v]| {2}/;
 
+	/* Is there text in these finished kids outside interactables? */
+	function textOutside(nk) {
+		for (const c of nk) {
+			if (typeof c === 'string') {
+				if (c !== '\n' && /\S/.test(c))
+					return true;
+			} else if (!c.interactable && !c.frame_ref &&
+			    ((c.text && c.tag !== 'img') ||
+			     (c.children && textOutside(c.children)))) {
+				return true;
+			}
+		}
+		return false;
+	}
+
 	/* Turn walk nodes into snapshot objects: merge text runs, name
 	 * widgets, drop empty structure, demote weak widgets that wrap real
 	 * ones. Returns the kids array for the parent. */
@@ -820,8 +1070,11 @@
 			const nk = finish(k.kids, k, stats, vw, vh);
 			const hasInner = nk.some((c) => typeof c !== 'string' &&
 				(c.interactable || c.frame_ref));
-			if (k.kind === 2 && hasInner)
-				k.kind = 0; // a clickable wrapper around real controls
+			// a clickable wrapper around real controls, unless its own
+			// listener serves text beside them (an inbox row around
+			// its star)
+			if (k.kind === 2 && hasInner && !(k.own && textOutside(nk)))
+				k.kind = 0;
 			const struct = STRUCT_TAGS.has(k.tag) ||
 				(k.role && STRUCT_ROLES.has(k.role));
 			if (!k.kind && !struct) {

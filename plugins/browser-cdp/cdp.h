@@ -331,6 +331,9 @@ int cdp_wait_navigation(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
 int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result);
 int cdp_snapshot(cdp_ctx *ctx, const char *script, const char *opts_json,
                  char **out);
+/* Add the listener notes (hooks.js) to every new document of a session,
+ * in the page's world (posted from the reader at session setup). */
+void cdp_page_hooks(cdp_conn *c, const char *session);
 int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
                    size_t *len);
 int cdp_page_state(cdp_ctx *ctx, json_t **out);
