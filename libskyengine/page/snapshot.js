@@ -450,11 +450,15 @@
 			return al;
 		if (ownText && WORDY.test(ownText))
 			return ownText;
-		// no words: a symbol (a rating's star) or an icon
-		return collapse(el.getAttribute('title')) || iconName(el) ||
-			iconHint(el, ownText !== '') || ownText;
+		// no words: a symbol (a rating's star), a count beside an
+		// icon ("like 11"), or an icon alone
+		const hint = collapse(el.getAttribute('title')) || iconName(el) ||
+			iconHint(el, ownText !== '');
+		if (!hint)
+			return ownText;
+		return /\p{N}/u.test(ownText) ? hint + ' ' + ownText : hint;
 	}
-	const WORDY = /[\p{L}\p{N}]/u;
+	const WORDY = /\p{L}/u;
 
 	const groupCache = new Map();
 	// isContentEditable is not free; most pages have nothing editable
@@ -842,6 +846,14 @@
 
 			let kind = selfVisible && candidate
 				? interactable(el, tag, cs, cx.cursor) : 0;
+			if (r === null && selfVisible && candidate && (kind || own ||
+			    pieces.has(el) || (hasAttrs && actionAttr(el)))) {
+				// a cell taken as shown, yet a control of its own:
+				// it needs its box after all
+				r = el.getBoundingClientRect();
+				pageX = r.left + sx;
+				pageY = r.top + sy;
+			}
 			if (!kind && selfVisible && candidate) {
 				// a click target by its listener, its part in a
 				// pointer region, or the delegation around it; a
@@ -889,6 +901,7 @@
 				node.pageY = pageY;
 				node.role = role;
 				node.own = own;
+				node.pointer = cursor === 'pointer';
 				out.kids.push(node);
 			}
 			const block = disp !== 'inline' && disp !== 'inline-block' &&
@@ -1071,9 +1084,11 @@
 			const hasInner = nk.some((c) => typeof c !== 'string' &&
 				(c.interactable || c.frame_ref));
 			// a clickable wrapper around real controls, unless its own
-			// listener serves text beside them (an inbox row around
-			// its star)
-			if (k.kind === 2 && hasInner && !(k.own && textOutside(nk)))
+			// listener serves text beside them and it looks clickable
+			// (an inbox row around its star; not a delegating widget
+			// or a framework's root)
+			if (k.kind === 2 && hasInner &&
+			    !(k.own && k.pointer && textOutside(nk)))
 				k.kind = 0;
 			const struct = STRUCT_TAGS.has(k.tag) ||
 				(k.role && STRUCT_ROLES.has(k.role));
