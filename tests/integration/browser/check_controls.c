@@ -173,11 +173,6 @@ START_TEST(parts_of_a_pointer_region_are_controls)
 	expect_page("document.getElementById('subject').textContent",
 	            "Tape drives for sale");
 
-	/* cells that are controls of their own (the snapshot threw on
-	 * these before) */
-	click(id_of(t, "td", "Sent", 0));
-	expect_page("document.getElementById('folder').textContent", "Sent");
-
 	click(id_of(t, "div", "Label: none", 0));
 	sky_page_tree_free(t);
 	t = look();
@@ -190,14 +185,12 @@ START_TEST(parts_of_a_pointer_region_are_controls)
 }
 END_TEST
 
-/* Items 4, 5 and 6: star labels named by aria-label/title, fields named
- * by the text after them, and a long text area. */
-START_TEST(labels_names_and_long_text)
+/* Item 4: a CSS star rating: hidden radios, labels drawn as one star
+ * each and named by aria-label and title only. */
+START_TEST(star_labels_are_told_apart)
 {
 	open_page("controls/form.html");
-	json_t *snap = skyb_snapshot(ctx);
-	sky_page_tree *t = NULL;
-	ck_assert_int_eq(sky_page_render_json(snap, NULL, &t), 0);
+	sky_page_tree *t = look();
 	const char *text = sky_page_tree_text(t);
 	static const char *const stars[] = {"5 stars", "4 stars", "3 stars",
 	                                    "2 stars", "1 star"};
@@ -211,13 +204,20 @@ START_TEST(labels_names_and_long_text)
 	expect_page("document.querySelector('input[name=rating]:checked')"
 	            ".value",
 	            "4");
+	sky_page_tree_free(t);
+}
+END_TEST
 
+/* Item 5: "[ ] Genre [ ] Year": fields named by the text after them. */
+START_TEST(fields_named_by_the_text_after_them)
+{
+	open_page("controls/form.html");
+	sky_page_tree *t = look();
+	const char *text = sky_page_tree_text(t);
 	json_t *genre = nth_named(t, "input", "Genre", 0);
 	json_t *year = nth_named(t, "input", "Year", 0);
 	ck_assert_msg(genre && year,
-	              "fields not named by the text after "
-	              "them:\n%s",
-	              text);
+	              "fields not named by the text after them:\n%s", text);
 	ck_assert_str_eq(str(genre, "name"), "genre");
 	ck_assert_str_eq(str(year, "name"), "year");
 	ck_assert_ptr_nonnull(strstr(text, "label=\"Year\""));
@@ -230,15 +230,42 @@ START_TEST(labels_names_and_long_text)
 	                        str(year, "id")));
 	expect_page("document.querySelector('[name=year]').value", "1971");
 	expect_page("document.querySelector('[name=genre]').value", "");
+	sky_page_tree_free(t);
+}
+END_TEST
 
-	/* the tree shows the start and says how much more there is; the
-	 * text for extraction has all of it */
+/* Item 6: a long text area: the tree shows its start and says how much
+ * more there is; the page text given to extraction has all of it. */
+START_TEST(long_text_areas_are_read_to_the_end)
+{
+	open_page("controls/form.html");
+	json_t *snap = skyb_snapshot(ctx);
+	sky_page_tree *t = NULL;
+	ck_assert_int_eq(sky_page_render_json(snap, NULL, &t), 0);
+	const char *text = sky_page_tree_text(t);
 	ck_assert_ptr_nonnull(strstr(text, "Side one opens"));
 	ck_assert_ptr_null(strstr(text, "THE-LAST-WORD"));
-	ck_assert_ptr_nonnull(strstr(text, "more characters]\""));
-	ck_assert_ptr_nonnull(strstr(str(snap, "text"), "THE-LAST-WORD"));
+	ck_assert_msg(strstr(text, "more characters]\""),
+	              "no marker for the rest:\n%s", text);
+	ck_assert_msg(strstr(str(snap, "text"), "THE-LAST-WORD"),
+	              "the page text lacks the end of the text area:\n%s",
+	              str(snap, "text"));
 	sky_page_tree_free(t);
 	json_decref(snap);
+}
+END_TEST
+
+/* Table cells that are controls of their own: the snapshot threw on
+ * them (a cell of a shown row had no box). */
+START_TEST(clickable_cells_are_controls)
+{
+	open_page("controls/folders.html");
+	sky_page_tree *t = look();
+	click(id_of(t, "td", "Sent", 0));
+	expect_page("document.getElementById('folder').textContent", "Sent");
+	click(id_of(t, "td", "Spam", 0));
+	expect_page("document.title", "Spam");
+	sky_page_tree_free(t);
 }
 END_TEST
 
@@ -300,7 +327,10 @@ Suite *suite(void)
 	SKYB_TEST(s, feed_actions_are_named_controls, setup, teardown, 90);
 	SKYB_TEST(s, parts_of_a_pointer_region_are_controls, setup, teardown,
 	          90);
-	SKYB_TEST(s, labels_names_and_long_text, setup, teardown, 90);
+	SKYB_TEST(s, star_labels_are_told_apart, setup, teardown, 90);
+	SKYB_TEST(s, fields_named_by_the_text_after_them, setup, teardown, 90);
+	SKYB_TEST(s, long_text_areas_are_read_to_the_end, setup, teardown, 90);
+	SKYB_TEST(s, clickable_cells_are_controls, setup, teardown, 90);
 	SKYB_TEST(s, delegated_widget_buttons_are_controls, setup, teardown,
 	          90);
 	SKYB_TEST(s, the_notes_are_invisible_to_the_site, setup, teardown, 90);
