@@ -218,8 +218,9 @@ static int same_words(const char *a, const char *b)
 	}
 }
 
-/* A value, clipped to max characters; a clipped one says how much is
- * left out (the page text given to extraction has all of it). */
+/* A value, clipped to max bytes (at a character boundary); a clipped
+ * one says how many characters are left out (the page text given to
+ * extraction has all of it). */
 static void put_value(rs *s, const char *v, size_t max)
 {
 	const char *rest = v + put_attr(s, "value", v, max);
