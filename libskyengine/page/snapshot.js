@@ -310,6 +310,8 @@
 			if (t)
 				return t;
 		}
+		if (symbol) // drawn by its text: its class may say more
+			return classWords(el);
 		const some = [el, ...el.querySelectorAll('*')].slice(0, 6);
 		for (const e of some) {
 			const w = e.localName === 'img' ? fileWords(e.src || '')
@@ -451,7 +453,11 @@
 		if (ownText && WORDY.test(ownText))
 			return ownText;
 		// no words: a symbol (a rating's star), a count beside an
-		// icon ("like 11"), or an icon alone
+		// icon ("like 11"), or an icon alone; a number alone ("#1042",
+		// a page number) is a name
+		if (ownText && el.firstElementChild === null &&
+		    /^[\s\p{N}\p{P}$€£¥]*$/u.test(ownText) && /\p{N}/u.test(ownText))
+			return ownText;
 		const hint = collapse(el.getAttribute('title')) || iconName(el) ||
 			iconHint(el, ownText !== '');
 		if (!hint)
@@ -677,7 +683,9 @@
 			S.prefix = opts.prefix;
 		ensureObserver();
 		groupCache.clear();
+		const tHooks = performance.now();
 		const listened = listenedElements(opts.hooks);
+		const hooksMs = performance.now() - tHooks;
 		const pieces = new Set();
 		const bigArea = 0.4 * innerWidth * innerHeight;
 		anyEditable = document.designMode === 'on' ||
@@ -986,6 +994,10 @@
 		stats.ms = Math.round((performance.now() - t0) * 10) / 10;
 		stats.walk_ms = Math.round((tWalk - t0) * 10) / 10;
 		stats.next_id = S.next;
+		if (listened) {
+			stats.listened = listened.size;
+			stats.hooks_ms = Math.round(hooksMs * 10) / 10;
+		}
 		stats.finish_ms = Math.round((tFinish - tWalk) * 10) / 10;
 		if (truncated)
 			stats.truncated = true;
