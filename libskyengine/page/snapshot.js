@@ -617,26 +617,29 @@
 				.test(el.getAttribute('data-event') || '');
 	}
 
-	function hasOwnText(el) {
+	// words (not separators like "|" or "·") in the element's own
+	// text nodes
+	function hasOwnWords(el) {
 		for (let c = el.firstChild; c; c = c.nextSibling)
-			if (c.nodeType === 3 && /\S/.test(c.data))
+			if (c.nodeType === 3 && /[\p{L}\p{N}]/u.test(c.data))
 				return true;
 		return false;
 	}
 
 	/* A pointer region whose children are separate targets: the
 	 * children (through single-child wrappers) are all of one tag and
-	 * each holds a short text, like Reply | Forward, the items of an
+	 * each holds a short text, with at most separators between them
+	 * (Reply | Forward), the items of an
 	 * open custom list, or the pages of a pager. A card with a heading
 	 * and a paragraph, or a button's icon and word, stays one target;
 	 * so does a table row. */
 	function markPieces(el, pieces) {
 		let p = el;
 		for (let i = 0; i < 3 && p.childElementCount === 1 &&
-		     !hasOwnText(p); i++)
+		     !hasOwnWords(p); i++)
 			p = p.firstElementChild;
 		const n = p.childElementCount;
-		if (n < 2 || n > 100 || hasOwnText(p))
+		if (n < 2 || n > 100 || hasOwnWords(p))
 			return;
 		const tag = p.firstElementChild.localName;
 		if (tag === 'td' || tag === 'th' || tag === 'tr' ||
@@ -870,7 +873,8 @@
 					r.width * r.height < bigArea;
 				if (pieces.has(el) || (small && (own ||
 				    (hasAttrs && actionAttr(el)) ||
-				    (tag === 'a' && cx.deleg))))
+				    (tag === 'a' && cx.deleg &&
+				     !el.hasAttribute('name')))))
 					kind = 2;
 			}
 			if (kind === 2 && cursor === 'pointer' &&
