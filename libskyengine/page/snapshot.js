@@ -312,7 +312,12 @@
 		}
 		if (symbol) // drawn by its text: its class may say more
 			return classWords(el);
-		const some = [el, ...el.querySelectorAll('*')].slice(0, 6);
+		// the element and its first descendants (a live collection:
+		// only what is read is looked up)
+		const all = el.getElementsByTagName('*');
+		const some = [el];
+		for (let i = 0; i < all.length && i < 5; i++)
+			some.push(all[i]);
 		for (const e of some) {
 			const w = e.localName === 'img' ? fileWords(e.src || '')
 				: cssImageWords(e);
@@ -329,23 +334,26 @@
 
 	const CONTROL_TAGS = new Set(['input', 'select', 'textarea', 'button']);
 
-	/* The text right after a field when fields are named after them:
-	 * a check box or radio button's "[x] I agree", or a row that starts
-	 * with a field ("[ ] Genre [ ] Year"). */
-	function followingText(el) {
+	/* Does the row of this field start with a field and hold another
+	 * ("[ ] Genre [ ] Year")? Then fields are named by the text after
+	 * them. */
+	function namesFollow(el) {
 		const p = el.parentNode;
-		if (!p)
+		let first = null;
+		for (let c = p.firstChild; c && !first; c = c.nextSibling)
+			if (c.nodeType === 3 ? NONSPACE_RE.test(c.data)
+				: c.nodeType === 1 && !SKIP_TAGS.has(c.localName) &&
+				c.localName !== 'br')
+				first = c;
+		return first !== null && CONTROL_TAGS.has(first.localName) &&
+			p.querySelectorAll('input:not([type=hidden]),select,textarea')
+				.length > 1;
+	}
+
+	/* The text right after a field, up to the next field or line. */
+	function followingText(el) {
+		if (!el.parentNode)
 			return '';
-		if (el.type !== 'checkbox' && el.type !== 'radio') {
-			let first = null;
-			for (let c = p.firstChild; c && !first; c = c.nextSibling)
-				if (c.nodeType === 3 ? NONSPACE_RE.test(c.data)
-					: c.nodeType === 1 && !SKIP_TAGS.has(c.localName) &&
-					c.localName !== 'br')
-					first = c;
-			if (!first || !CONTROL_TAGS.has(first.localName))
-				return '';
-		}
 		let txt = '';
 		for (let n = el.nextSibling; n && txt.length < 200;
 		     n = n.nextSibling) {
@@ -353,6 +361,7 @@
 				const t = n.localName;
 				if (CONTROL_TAGS.has(t) || t === 'br' ||
 				    SKIP_TAGS.has(t) ||
+				    (t === 'label' && n.control && n.control !== el) ||
 				    n.querySelector('input,select,textarea,button'))
 					break;
 				txt += ' ' + n.innerText;
@@ -438,7 +447,11 @@
 			return collapse(el.value);
 		if (tag === 'input' && el.type === 'image')
 			return collapse(el.alt);
-		return followingText(el) || nearbyText(el);
+		// a check box's or radio's name follows it ("[x] I agree")
+		if (el.type === 'checkbox' || el.type === 'radio' ||
+		    (el.parentNode && namesFollow(el)))
+			return followingText(el) || nearbyText(el);
+		return nearbyText(el) || followingText(el);
 	}
 
 	/* The accessible name of a button, link or widget, after its
@@ -925,8 +938,8 @@
 					pushText(out, '\n');
 				addPageText(disp === 'table-cell' ? ' ' : '\n');
 			}
-			if (tag === 'textarea' && selfVisible && cx.textVisible &&
-			    NONSPACE.test(el.value)) {
+			if (tag === 'textarea' && selfVisible && !opacityZero &&
+			    cx.textVisible && NONSPACE.test(el.value)) {
 				// all of a long text, for extraction (the tree
 				// shows its start)
 				addPageText('\n');
