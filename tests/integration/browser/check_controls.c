@@ -292,6 +292,22 @@ START_TEST(delegated_widget_buttons_are_controls)
 }
 END_TEST
 
+/* A framework app (one listener per event type on its root, as React
+ * does): the root and the plain cards get no id, the no-href link its
+ * handler serves does. */
+START_TEST(a_framework_root_is_not_a_control)
+{
+	open_page("controls/app.html");
+	sky_page_tree *t = look();
+	ck_assert_msg(json_array_size(sky_page_tree_elements(t)) == 1,
+	              "expected only the Show more link:\n%s",
+	              sky_page_tree_text(t));
+	click(id_of(t, "a", "Show more", 0));
+	expect_page("String(document.querySelectorAll('.card').length)", "6");
+	sky_page_tree_free(t);
+}
+END_TEST
+
 /* The listener notes live in the page's world but leave nothing the
  * site can find: no attribute, no global; and a page cannot make an
  * element a control by forging the notes' events. */
@@ -333,6 +349,7 @@ Suite *suite(void)
 	SKYB_TEST(s, clickable_cells_are_controls, setup, teardown, 90);
 	SKYB_TEST(s, delegated_widget_buttons_are_controls, setup, teardown,
 	          90);
+	SKYB_TEST(s, a_framework_root_is_not_a_control, setup, teardown, 90);
 	SKYB_TEST(s, the_notes_are_invisible_to_the_site, setup, teardown, 90);
 	return s;
 }
