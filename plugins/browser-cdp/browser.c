@@ -324,6 +324,7 @@ static void setup_session(cdp_conn *c, cdp_ctx *ctx, const char *sid,
 		         json_pack("{s:i,s:i,s:i,s:b}", "width", ctx->vw,
 		                   "height", ctx->vh, "deviceScaleFactor", 1,
 		                   "mobile", 0));
+	cdp_page_hooks(c, sid);
 	cdp_post(c, sid, "Target.setAutoAttach", auto_attach_params("iframe"));
 	cdp_post(c, sid, "Runtime.runIfWaitingForDebugger", NULL);
 }

@@ -349,6 +349,9 @@ void cdp_settle_note_action(cdp_ctx *ctx, const char *action_json,
                             int64_t began_ms, const json_t *result);
 int cdp_snapshot(cdp_ctx *ctx, const char *script, const char *opts_json,
                  char **out);
+/* Add the listener notes (hooks.js) to every new document of a session,
+ * in the page's world (posted from the reader at session setup). */
+void cdp_page_hooks(cdp_conn *c, const char *session);
 int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
                    size_t *len);
 int cdp_page_state(cdp_ctx *ctx, json_t **out);

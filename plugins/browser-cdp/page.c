@@ -6,6 +6,8 @@
 #include "cdp.h"
 
 #include <errno.h>
+#include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,53 @@ static void next_id_put(cdp_tab *t, const char *prefix, long long n)
 	}
 	if (n > t->next_ids[i])
 		t->next_ids[i] = n;
+}
+
+/* --- listener notes in the page's world (hooks.js) ---------------------- */
+
+struct sky_resource {
+	const char *name;
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct sky_resource sky_resources_cdp[];
+
+/* The token that names hooks.js's events: random per process, so that
+ * a page can neither ask for the notes nor forge one. */
+static char hooks_token[40];
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+
+static void hooks_token_init(void)
+{
+	unsigned char r[16];
+	if (RAND_bytes(r, sizeof r) != 1) {
+		/* no entropy: the notes stay off (the snapshot goes without) */
+		hooks_token[0] = '\0';
+		return;
+	}
+	char *p = hooks_token + sprintf(hooks_token, "sky");
+	for (size_t i = 0; i < sizeof r; i++)
+		p += sprintf(p, "%02x", r[i]);
+}
+
+static const char *hooks_token_get(void)
+{
+	pthread_once(&hooks_once, hooks_token_init);
+	return hooks_token;
+}
+
+void cdp_page_hooks(cdp_conn *c, const char *session)
+{
+	const char *tok = hooks_token_get();
+	const char *src = (const char *)sky_resources_cdp[0].data;
+	if (!*tok || !src)
+		return;
+	char *expr = cdp_asprintf("%s(\"%s\");", src, tok);
+	if (!expr)
+		return;
+	cdp_post(c, session, "Page.addScriptToEvaluateOnNewDocument",
+	         json_pack("{s:s}", "source", expr));
+	free(expr);
 }
 
 /* --- isolated worlds ----------------------------------------------------- */
@@ -949,6 +998,7 @@ static int snap_one(cdp_ctx *ctx, cdp_tab *t, snap_frame *f, json_t *opts)
 		return rc;
 	json_t *o = json_deep_copy(opts);
 	json_object_set_new(o, "prefix", json_string(f->prefix));
+	json_object_set_new(o, "hooks", json_string(hooks_token_get()));
 	json_t *v = NULL;
 	rc = cdp_world_call(ctx, &w, "snapshot", json_pack("[o]", o), 0, &v);
 	if (rc == SKY_ENOTFOUND) {
@@ -961,6 +1011,7 @@ static int snap_one(cdp_ctx *ctx, cdp_tab *t, snap_frame *f, json_t *opts)
 			return rc;
 		o = json_deep_copy(opts);
 		json_object_set_new(o, "prefix", json_string(f->prefix));
+		json_object_set_new(o, "hooks", json_string(hooks_token_get()));
 		rc = cdp_world_call(ctx, &w, "snapshot", json_pack("[o]", o), 0,
 		                    &v);
 	}
