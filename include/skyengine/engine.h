@@ -25,7 +25,8 @@ typedef struct sky_engine_options {
 	const char *data_dir;
 
 	/* Extra plugin directories, ':'-separated, searched first; then
-	 * $SKYENGINE_PLUGIN_PATH, then the install's lib/skyengine/plugins. */
+	 * $SKYENGINE_PLUGIN_PATH, then the install's lib/skyengine/plugins
+	 * (found beside the shared library or the program's own file). */
 	const char *plugin_path;
 
 	/* LLM provider plugin: "rules" (offline default), "openai",

@@ -46,6 +46,60 @@ SKY_API int sky_artifact_file(sky_engine *engine, const char *organization_id,
                               const char *artifact_id, char **path,
                               char **content_type);
 
+/* GET /v1/artifacts/{id}: the artifact's JSON (Skyvern's Artifact, with
+ * a signed_url); SKY_ENOTFOUND ("Artifact not found <id>"). */
+SKY_API int sky_artifact_get(sky_engine *engine, const char *organization_id,
+                             const char *artifact_id, char **out_json);
+/* GET /api/v1/tasks/{task_id}/steps/{step_id}/artifacts: a JSON array;
+ * [] for an unknown task or step. */
+SKY_API int sky_step_artifacts(sky_engine *engine,
+                               const char *organization_id,
+                               const char *task_id, const char *step_id,
+                               char **out_json);
+/* GET /api/v1/{entity_type}/{entity_id}/artifacts: entity_type "task",
+ * "step" (and "workflow_run", "workflow_run_block", "thought", which this
+ * engine never creates: []). SKY_EINVALID for another type. */
+SKY_API int sky_entity_artifacts(sky_engine *engine,
+                                 const char *organization_id,
+                                 const char *entity_type,
+                                 const char *entity_id, char **out_json);
+/* GET /v1/runs/{id}/timeline: a task v2's timeline (Skyvern's
+ * WorkflowRunTimeline list, newest first: a "thought" per plan, a
+ * "block" per mini-goal with its actions). SKY_ENOTFOUND ("Run not found
+ * <id>"); SKY_EUNSUPPORTED ("Timeline not available for run type
+ * task_v1") for other runs. */
+SKY_API int sky_run_timeline(sky_engine *engine, const char *organization_id,
+                             const char *run_id, char **out_json);
+/*
+ * POST /v1/upload_file: keep `len` bytes as `filename` (its last path
+ * component) for the organization; retention_days 0 for no expiry, else
+ * 1..365 (422 otherwise): the file is deleted after that. The answer is
+ * Skyvern's UploadFileResponse {s3_uri (a file:// URI here),
+ * presigned_url (a signed link to GET /v1/files/{id}/content), file_id,
+ * expires_at}.
+ */
+SKY_API int sky_file_upload(sky_engine *engine, const char *organization_id,
+                            const char *filename, const void *data,
+                            size_t len, int retention_days, char **out_json,
+                            int *http_status);
+/* DELETE /v1/files/{id}: 0 with *http_status 204 (*out_json NULL); 404
+ * "File X not found" for an unknown, deleted, expired or foreign id. */
+SKY_API int sky_file_delete(sky_engine *engine, const char *organization_id,
+                            const char *file_id, char **out_json,
+                            int *http_status);
+/* Where an uploaded file is (*path absolute; *filename as uploaded, may
+ * be NULL); SKY_ENOTFOUND. organization_id "*": any (signed links). */
+SKY_API int sky_file_path(sky_engine *engine, const char *organization_id,
+                          const char *file_id, char **path, char **filename);
+/* GET /v1/credentials/totp: the organization's pushed codes, newest
+ * first (Skyvern's TOTPCode); filters may be NULL; limit 1..200. */
+SKY_API int sky_totp_codes_list(sky_engine *engine,
+                                const char *organization_id,
+                                const char *totp_identifier,
+                                const char *workflow_run_id,
+                                const char *otp_type, int limit,
+                                char **out_json);
+
 /* 1 if `signature` and `expires` (the query of a URL the engine produced)
  * are a valid, unexpired signature of `path`. */
 SKY_API int sky_url_verify(sky_engine *engine, const char *path,

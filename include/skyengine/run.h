@@ -75,7 +75,7 @@ SKY_API int sky_run_cancel(sky_engine *engine, const char *organization_id,
 SKY_API int sky_run_wait(sky_engine *engine, const char *run_id,
                          int timeout_ms, char **out_json);
 
-#define SKY_LIST_OPTIONS_VERSION 1
+#define SKY_LIST_OPTIONS_VERSION 2
 
 typedef struct sky_list_options {
 	unsigned int version;
@@ -88,6 +88,8 @@ typedef struct sky_list_options {
 	const char *run_types;
 	const char *sort;            /* "created_at" (default) | "modified_at" */
 	int ascending;               /* 0 = newest first */
+	/* Version 2: only tasks submitted with this `application`. */
+	const char *application;
 } sky_list_options;
 
 #ifdef __cplusplus
@@ -99,6 +101,41 @@ typedef struct sky_list_options {
 /* GET /api/v1/tasks: a JSON array of task objects (legacy shape). */
 SKY_API int sky_tasks_list(sky_engine *engine, const sky_list_options *opts,
                            char **out_json);
+
+/*
+ * Skyvern's legacy task routes. sky_task_submit_legacy: POST /api/v1/tasks
+ * (version 1, a TaskRequest: navigation_goal, data_extraction_goal,
+ * navigation_payload, complete_criterion, terminate_criterion,
+ * application, ...) or POST /api/v2/tasks (version 2, a TaskV2Request),
+ * submitted as the equivalent task-run request; `max_steps` > 0 is the
+ * x-max-steps-override header. The answer: {"task_id"} (v1) or the
+ * TaskV2 (v2); errors as sky_run_submit's.
+ */
+SKY_API int sky_task_submit_legacy(sky_engine *engine, int version,
+                                   const char *request_json,
+                                   const sky_submit_options *opts,
+                                   int max_steps, char **out_json,
+                                   int *http_status);
+/* GET /api/v1/tasks/{id}: Skyvern's TaskResponse of a task v1;
+ * SKY_ENOTFOUND ("Task <id> not found") otherwise. */
+SKY_API int sky_task_get(sky_engine *engine, const char *organization_id,
+                         const char *task_id, char **out_json);
+/* GET /api/v2/tasks/{id}: Skyvern's TaskV2; SKY_ENOTFOUND. */
+SKY_API int sky_task_v2_get(sky_engine *engine, const char *organization_id,
+                            const char *task_id, char **out_json);
+/* GET /api/v1/tasks/{id}/actions: the task's actions (Skyvern's Action),
+ * in order; [] for an unknown task. */
+SKY_API int sky_task_actions(sky_engine *engine, const char *organization_id,
+                             const char *task_id, char **out_json);
+/* GET /api/v1/runs: tasks v1 (Task) and v2 (WorkflowRun's keys), newest
+ * first; `statuses` filters; [] past page 10, as Skyvern answers. */
+SKY_API int sky_runs_list_legacy(sky_engine *engine,
+                                 const sky_list_options *opts,
+                                 char **out_json);
+
+/* GET /api/v1/models: {"models": {name: label}}, the names a request's
+ * model.model_name may use (config llm.models and llm.model). */
+SKY_API int sky_models_list(sky_engine *engine, char **out_json);
 
 /* GET /v1/runs: a JSON array of run summaries. */
 SKY_API int sky_runs_list(sky_engine *engine, const sky_list_options *opts,

@@ -82,6 +82,8 @@ typedef struct sky_run {
 	int browser_lost;         /* a browser call failed with
 	                             SKY_EBROWSER: check before a retry */
 	json_t *secrets;          /* registered for the run (secrets.c) */
+	json_t *llm_calls;        /* step id ("" outside a step) -> model
+	                             calls so far: artifact names (llm.c) */
 } sky_run;
 
 /* Outcome of a v1 loop (also a v2 mini-goal). */
@@ -137,12 +139,17 @@ int sky_agent_act(sky_run *r, const json_t *action, const sky_obs *o,
 /* extract.c */
 int sky_agent_extract(sky_run *r, const char *goal, const char *extraction_goal,
                       json_t **value);
+/* What a data_extraction_schema asks for that output lacks ("a, b",
+ * malloc'd), or NULL when answered (agent/run.c). */
+char *sky_agent_missing_data(const json_t *schema, const json_t *output);
 void sky_agent_surface_errors(sky_run *r, const char *reasoning,
                               const json_t *action_errors);
 char *sky_agent_failure_summary(sky_run *r);
-/* check-goal: SKY_GOAL_* and a reason (malloc'd). */
+/* check-goal: SKY_GOAL_* and a reason (malloc'd). `current`: the
+ * current step's actions so far ([{"action","result"}], or NULL), which
+ * the history gets only when the step is finished. */
 int sky_agent_check_goal(sky_run *r, const char *goal, sky_obs *o,
-                         char **reason);
+                         const json_t *current, char **reason);
 
 /* totp.c: ask the run's totp_url for a code once (signed like
  * webhooks); the code (registered as a secret) or NULL and *why. */

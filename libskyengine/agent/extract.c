@@ -66,8 +66,23 @@ out:
 	return rc;
 }
 
+/* The history with the current step's actions so far as its last
+ * entry (new reference). */
+static json_t *history_with(const sky_run *r, const json_t *current)
+{
+	json_t *h = json_array();
+	json_array_extend(h, r->history);
+	if (r->step && json_array_size(current))
+		json_array_append_new(
+		    h,
+		    json_pack("{s:i, s:i, s:s, s:O}", "order", r->step->order,
+		              "retry_index", r->step->retry_index, "status",
+		              "this step, so far", "actions", current));
+	return h;
+}
+
 int sky_agent_check_goal(sky_run *r, const char *goal, sky_obs *o,
-                         char **reason)
+                         const json_t *current, char **reason)
 {
 	sky_planner_prompt *p = NULL;
 	sky_planner_check *c = NULL;
@@ -81,14 +96,19 @@ int sky_agent_check_goal(sky_run *r, const char *goal, sky_obs *o,
 		o = own;
 	}
 	sky_planner_check_input in = {0};
+	json_t *notes = sky_json_loads(r->task->notes);
 	in.goal = goal;
+	in.complete_criterion = sky_json_str(notes, "complete_criterion");
+	in.terminate_criterion = sky_json_str(notes, "terminate_criterion");
 	in.navigation_payload = json_is_null(r->payload) ? NULL : r->payload;
 	in.error_code_mapping = json_is_null(r->mapping) ? NULL : r->mapping;
-	in.history = r->history;
+	json_t *history = history_with(r, current);
+	in.history = history;
 	in.totp_available = r->totp_available;
 	sky_agent_page_input(o, &in.page);
-	if (sky_planner_render_check(&in, &p) ||
-	    sky_agent_llm(r, p, o, &answer) ||
+	int failed = sky_planner_render_check(&in, &p);
+	json_decref(history);
+	if (failed || sky_agent_llm(r, p, o, &answer) ||
 	    sky_planner_parse_check(answer, &c))
 		goto out;
 	verdict = c->status;
@@ -98,6 +118,7 @@ out:
 	free(answer);
 	sky_planner_prompt_free(p);
 	sky_obs_free(own);
+	json_decref(notes);
 	return verdict;
 }
 

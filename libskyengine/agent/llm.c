@@ -8,9 +8,24 @@
 #include "agent/agent.h"
 #include "llm/llm.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/str.h"
 #include "util/time.h"
+
+/* The number of this model call within the current step (or the run,
+ * outside a step), from 1: a step may call one purpose several times
+ * (two extractions, a rejected and a later check-goal), and each call
+ * keeps its own prompt and answer files. */
+static int call_index(sky_run *r)
+{
+	const char *key = r->step ? r->step->step_id : "";
+	if (!r->llm_calls)
+		r->llm_calls = json_object();
+	json_int_t n = sky_json_int(r->llm_calls, key, 0) + 1;
+	json_object_set_new(r->llm_calls, key, json_integer(n));
+	return (int)n;
+}
 
 int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
                   char **answer)
@@ -44,8 +59,11 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 		req.n_images = 1;
 	}
 
-	char name[64];
-	snprintf(name, sizeof name, "%s.prompt.txt", p->purpose);
+	/* "02-check-goal.prompt.txt": in call order, prompt and answer
+	 * paired by the number */
+	char name[96];
+	int call = call_index(r);
+	snprintf(name, sizeof name, "%02d-%s.prompt.txt", call, p->purpose);
 	sky_agent_artifact(r, SKY_ARTIFACT_LLM_PROMPT, name, req.prompt,
 	                   strlen(req.prompt), 1);
 
@@ -70,7 +88,7 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 		r->pending.cached_tokens += u.cached_tokens;
 		r->pending.cost += u.cost;
 	}
-	snprintf(name, sizeof name, "%s.answer.txt", p->purpose);
+	snprintf(name, sizeof name, "%02d-%s.answer.txt", call, p->purpose);
 	sky_agent_artifact(r, SKY_ARTIFACT_LLM_RESPONSE, name, res->text,
 	                   strlen(res->text), 1);
 	*answer = res->text;

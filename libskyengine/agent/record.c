@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "util/error.h"
@@ -66,6 +67,17 @@ int sky_agent_artifact(sky_run *r, const char *kind, const char *name,
 	if (!rel)
 		return sky_error_from_code(SKY_ENOMEM);
 	abs = sky_path_join(r->e->data_dir, rel);
+	/* Run-level artifacts repeat (a task v2 plans many times): a later
+	 * one must not overwrite the file an earlier one indexes. */
+	for (int k = 2; !r->step && abs && access(abs, F_OK) == 0; k++) {
+		free(rel);
+		free(abs);
+		abs = NULL;
+		rel = sky_asprintf("runs/%s/%d-%s", r->task->task_id, k, name);
+		if (!rel)
+			return sky_error_from_code(SKY_ENOMEM);
+		abs = sky_path_join(r->e->data_dir, rel);
+	}
 	char *dir = abs ? sky_strdup(abs) : NULL;
 	if (dir && strrchr(dir, '/'))
 		*strrchr(dir, '/') = '\0';

@@ -4,6 +4,7 @@
  * run the v1 or v2 loop, extract, surface error codes, store the final
  * status, write the recording, close the context.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,7 @@ static void run_free(sky_run *r)
 	json_decref(r->downloads);
 	json_decref(r->codes);
 	json_decref(r->recent_errors);
+	json_decref(r->llm_calls);
 	sky_step_rec_free(r->step);
 	free(r->run_dir);
 	free(r->download_dir);
@@ -91,8 +93,7 @@ static char *with_codes(sky_run *r, const char *reason)
 	json_t *e;
 	sky_buf_puts(&b, reason);
 	sky_buf_puts(&b, " (error codes: ");
-	json_array_foreach(r->errors, i, e)
-	{
+	json_array_foreach (r->errors, i, e) {
 		if (i)
 			sky_buf_puts(&b, ", ");
 		sky_buf_puts(&b, sky_json_str(e, "error_code"));
@@ -110,10 +111,10 @@ static json_t *proxy_for(sky_run *r)
 	                       &proxy, &applied))
 		return NULL;
 	if (json_is_false(json_object_get(applied, "applied")))
-		sky_log_warn("agent", "run %s: proxy_location not applied (%s); "
+		sky_log_warn("agent",
+		             "run %s: proxy_location not applied (%s); "
 		             "going direct",
-		             r->task->task_id,
-		             sky_json_str(applied, "reason"));
+		             r->task->task_id, sky_json_str(applied, "reason"));
 	char *a = sky_json_dumps(applied);
 	sky_store_task_set_proxy_applied(r->e->store, r->task->task_id, a);
 	free(a);
@@ -135,9 +136,9 @@ static int attach_session(sky_run *r)
 	r->ctx = ctx;
 	free(r->download_dir);
 	r->download_dir = sky_strdup(dir);
-	json_t *applied = json_pack("{s:b, s:s, s:s}", "applied", 1, "mode",
-	                            "browser_session", "browser_session_id",
-	                            id);
+	json_t *applied =
+	    json_pack("{s:b, s:s, s:s}", "applied", 1, "mode",
+	              "browser_session", "browser_session_id", id);
 	char *a = sky_json_dumps(applied);
 	sky_store_task_set_proxy_applied(r->e->store, r->task->task_id, a);
 	free(a);
@@ -149,9 +150,9 @@ static int open_context(sky_run *r)
 {
 	if (r->task->browser_session_id)
 		return attach_session(r);
-	json_t *o = json_pack("{s:s, s:{s:i, s:i}}", "download_dir",
-	                      r->download_dir, "viewport", "width", 1280,
-	                      "height", 800);
+	json_t *o =
+	    json_pack("{s:s, s:{s:i, s:i}}", "download_dir", r->download_dir,
+	              "viewport", "width", 1280, "height", 800);
 	json_t *headers = sky_json_or_null(r->task->extra_http_headers);
 	if (json_is_object(headers))
 		json_object_set(o, "extra_http_headers", headers);
@@ -194,8 +195,8 @@ int sky_agent_reopen_if_lost(sky_run *r, char **why)
 		return 0;
 	r->browser_lost = 0;
 	/* Only a dead browser is worth a new one; a failed click is not. */
-	int rc = r->ctx ? r->bvt->page_state(r->ctx, &state, &err)
-	                : SKY_EBROWSER;
+	int rc =
+	    r->ctx ? r->bvt->page_state(r->ctx, &state, &err) : SKY_EBROWSER;
 	free(state);
 	free(err);
 	if (rc != SKY_EBROWSER)
@@ -232,10 +233,10 @@ static int resume_state(sky_run *r)
 		sky_step_rec *st = &steps->items[i];
 		if (st->status == SKY_STEP_RUNNING ||
 		    st->status == SKY_STEP_CREATED) {
-			sky_store_step_set_output(
-				r->e->store, st->step_id,
-				"{\"errors\":[\"" INTERRUPTED "\"],"
-				"\"interrupted\":true}");
+			sky_store_step_set_output(r->e->store, st->step_id,
+			                          "{\"errors\":[\"" INTERRUPTED
+			                          "\"],"
+			                          "\"interrupted\":true}");
 			sky_store_step_set_status(r->e->store, st->step_id,
 			                          SKY_STEP_FAILED, NULL);
 			st->status = SKY_STEP_FAILED;
@@ -260,33 +261,105 @@ static int resume_state(sky_run *r)
 		r->next_order = last->order + 1;
 	}
 	/* History: every recorded action, grouped by step. */
-	if (!sky_store_action_list(r->e->store, r->task->task_id, NULL, &acts)) {
+	if (!sky_store_action_list(r->e->store, r->task->task_id, NULL,
+	                           &acts)) {
 		for (size_t i = 0; i < steps->count; i++) {
 			sky_step_rec *st = &steps->items[i];
 			json_t *list = json_array();
 			for (size_t k = 0; k < acts->count; k++)
-				if (!strcmp(acts->items[k].step_id, st->step_id))
+				if (!strcmp(acts->items[k].step_id,
+				            st->step_id))
 					json_array_append_new(
-						list,
-						json_pack("{s:o, s:o}", "action",
-						          sky_json_or_null(
-						                  acts->items[k].action),
-						          "result",
-						          sky_json_or_null(
-						                  acts->items[k].result)));
+					    list,
+					    json_pack(
+					        "{s:o, s:o}", "action",
+					        sky_json_or_null(
+					            acts->items[k].action),
+					        "result",
+					        sky_json_or_null(
+					            acts->items[k].result)));
 			json_array_append_new(
-				r->history,
-				json_pack("{s:i, s:i, s:s, s:o}", "order",
-				          st->order, "retry_index",
-				          st->retry_index, "status",
-				          sky_step_status_name(st->status),
-				          "actions", list));
+			    r->history,
+			    json_pack("{s:i, s:i, s:s, s:o}", "order",
+			              st->order, "retry_index", st->retry_index,
+			              "status",
+			              sky_step_status_name(st->status),
+			              "actions", list));
 		}
 	}
 	sky_action_list_free(acts);
 	sky_step_list_free(steps);
 	sky_agent_note_error(r, "%s", INTERRUPTED);
 	return interrupted >= RESUME_LIMIT ? -1 : 0;
+}
+
+/* True when v holds no answer: null, an empty or blank string, or an
+ * object whose every value holds none. An empty array is an answer ("no
+ * rows"); false and 0 are answers. */
+static int no_answer(const json_t *v, int depth)
+{
+	if (!v || json_is_null(v))
+		return 1;
+	if (json_is_string(v)) {
+		for (const char *p = json_string_value(v); *p; p++)
+			if (!isspace((unsigned char)*p))
+				return 0;
+		return 1;
+	}
+	if (json_is_object(v) && depth < 8) {
+		const char *k;
+		json_t *x;
+		json_object_foreach ((json_t *)v, k, x)
+			if (!no_answer(x, depth + 1))
+				return 0;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * What a schema asks for that the output lacks, as "a, b" (malloc'd), or
+ * NULL when the output answers it. With "required" (at the top level of
+ * an object schema), each required property must hold an answer; without
+ * it, at least one property must. Skyvern's shorthand, a map of property
+ * name to schema without "type"/"properties", is read as properties. A
+ * schema that is not an object needs a non-null output.
+ */
+char *sky_agent_missing_data(const json_t *schema, const json_t *output)
+{
+	if (!schema || json_is_null(schema) || !json_is_object(schema))
+		return NULL;
+	const json_t *props = json_object_get(schema, "properties");
+	const json_t *type = json_object_get(schema, "type");
+	if (!props && !type)
+		props = schema; /* shorthand */
+	if (!json_is_object(props)) {
+		if (no_answer(output, 0))
+			return sky_strdup("the data the schema asks for");
+		return NULL;
+	}
+	if (!json_object_size(props))
+		return NULL;
+	sky_buf b = {0};
+	const json_t *req = json_object_get(schema, "required");
+	if (json_is_array(req) && json_array_size(req)) {
+		size_t i;
+		json_t *k;
+		json_array_foreach (req, i, k) {
+			const char *name = json_string_value(k);
+			if (name && no_answer(json_object_get(output, name), 0))
+				sky_buf_printf(&b, "%s%s", b.len ? ", " : "",
+				               name);
+		}
+		return b.len ? sky_buf_steal(&b) : NULL;
+	}
+	if (!no_answer(output, 0))
+		return NULL;
+	const char *k;
+	json_t *x;
+	json_object_foreach ((json_t *)props, k, x)
+		sky_buf_printf(&b, "%s%s", b.len ? ", " : "", k);
+	return sky_buf_steal(&b);
 }
 
 static void init_run(sky_run *r, sky_engine *e, const sky_task_rec *t)
@@ -305,8 +378,8 @@ static void init_run(sky_run *r, sky_engine *e, const sky_task_rec *t)
 	r->recent_errors = json_array();
 	r->max_steps = t->max_steps > 0 ? t->max_steps : e->max_steps;
 	r->max_retries = e->max_retries_per_step;
-	r->deadline_ms = sky_time_mono_ms() +
-	                 (int64_t)e->agent.run_timeout_s * 1000;
+	r->deadline_ms =
+	    sky_time_mono_ms() + (int64_t)e->agent.run_timeout_s * 1000;
 	r->totp_available = t->totp_identifier || t->totp_url;
 }
 
@@ -319,10 +392,10 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 
 	init_run(&r, e, t);
 	sky_agent_secrets_collect(&r);
-	if (!r.run_dir || !r.download_dir ||
-	    sky_mkdir_p(r.download_dir)) {
-		set_final(&r, SKY_TASK_FAILED, "could not create the run's "
-		                               "directory");
+	if (!r.run_dir || !r.download_dir || sky_mkdir_p(r.download_dir)) {
+		set_final(&r, SKY_TASK_FAILED,
+		          "could not create the run's "
+		          "directory");
 		goto out;
 	}
 	if (resume_state(&r) < 0) {
@@ -332,7 +405,7 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 		goto out;
 	}
 	if ((rc = sky__engine_browser(e, &r.bvt, &r.browser)) ||
-	    (rc = sky__engine_llm(e, &r.llm))) {
+	    (rc = sky__engine_llm_for_run(e, t->run_request, &r.llm))) {
 		why = sky_strdup(sky_error_last());
 		set_final(&r, SKY_TASK_FAILED, why);
 		goto out;
@@ -357,8 +430,10 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 		goto out;
 	}
 
-	int schema_only = !json_is_null(r.schema) &&
-	                  (!t->prompt || !*t->prompt);
+	/* data_extraction_goal: the legacy TaskRequest's extraction,
+	 * with or without a schema. */
+	int extracts = !json_is_null(r.schema) || t->data_extraction_goal;
+	int schema_only = extracts && (!t->prompt || !*t->prompt);
 	if (!strcmp(t->run_type, SKY_RUN_TYPE_V2) && !schema_only) {
 		res = sky_agent_v2(&r, &reason);
 	} else {
@@ -366,18 +441,35 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 		g.goal = t->prompt ? t->prompt : "";
 		g.max_steps = r.max_steps;
 		g.extract_only = schema_only;
+		g.extraction_goal = t->data_extraction_goal;
 		res = sky_agent_v1(&r, &g, &reason);
 		/* Goal reached with a schema: the output is an extraction
 		 * of the final page. */
-		if (res == SKY_V1_COMPLETED && !json_is_null(r.schema) &&
-		    !r.output) {
+		if (res == SKY_V1_COMPLETED && extracts && !r.output) {
 			json_t *v = NULL;
-			if (sky_agent_extract(&r, g.goal, NULL, &v))
-				sky_log_warn("agent", "run %s: final extraction "
+			if (sky_agent_extract(&r, g.goal, t->data_extraction_goal,
+			                      &v))
+				sky_log_warn("agent",
+				             "run %s: final extraction "
 				             "failed: %s",
 				             t->task_id, sky_error_last());
 			json_decref(v);
 		}
+	}
+
+	/* Honest verdicts, whatever the planner: a run asked for data
+	 * that found none of it did not reach its goal. */
+	char *missing = NULL;
+	if (res == SKY_V1_COMPLETED &&
+	    (missing = sky_agent_missing_data(r.schema, r.output))) {
+		free(reason);
+		reason = sky_asprintf("The goal was not reached: the run found "
+		                      "no value for %s on the page",
+		                      missing);
+		sky_log_info("agent", "run %s: completed without %s",
+		             t->task_id, missing);
+		free(missing);
+		res = SKY_V1_TERMINATED;
 	}
 
 	switch (res) {
@@ -398,9 +490,10 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 		break;
 	}
 	case SKY_V1_TIMED_OUT: {
-		char *msg = sky_asprintf("The run exceeded its time limit of %d "
-		                         "seconds",
-		                         e->agent.run_timeout_s);
+		char *msg =
+		    sky_asprintf("The run exceeded its time limit of %d "
+		                 "seconds",
+		                 e->agent.run_timeout_s);
 		set_final(&r, SKY_TASK_TIMED_OUT, msg);
 		free(msg);
 		break;

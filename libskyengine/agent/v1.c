@@ -108,9 +108,12 @@ static json_t *ok_result(void)
 }
 
 /* COMPLETE from the planner: verified by check-goal unless configured
- * off. Returns 1 when the goal is reached. */
+ * off. The check sees what this step did before the COMPLETE (an
+ * extraction, a submit): the history gets it only when the step ends.
+ * Returns 1 when the goal is reached. */
 static int accept_complete(sky_run *r, const char *goal, sky_obs *o,
-                           json_t *action, json_t **result, char **why)
+                           const step_state *s, json_t *action, json_t **result,
+                           char **why)
 {
 	*why = NULL;
 	if (r->e->agent.check_goal < 1 ||
@@ -121,7 +124,8 @@ static int accept_complete(sky_run *r, const char *goal, sky_obs *o,
 	/* The page may have changed since the observation: look again. */
 	(void)o;
 	char *reason = NULL;
-	int verdict = sky_agent_check_goal(r, goal, NULL, &reason);
+	int verdict =
+	    sky_agent_check_goal(r, goal, NULL, s->hist_actions, &reason);
 	if (verdict == SKY_GOAL_COMPLETE) {
 		*result = json_pack("{s:b, s:s?}", "success", 1, "verified_by",
 		                    reason);
@@ -162,7 +166,7 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 		int64_t t0 = sky_time_mono_ms();
 		if (!strcmp(type, "complete")) {
 			char *why = NULL;
-			if (accept_complete(r, goal, o, a, &result, &why)) {
+			if (accept_complete(r, goal, o, s, a, &result, &why)) {
 				s->outcome = STEP_COMPLETE;
 				s->reason = sky_strdup(reasoning);
 			} else {
@@ -264,6 +268,8 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	char *answer = NULL;
 	char *goal = compose_goal(g);
 	int64_t t0 = sky_time_mono_ms();
+	/* The request's complete/terminate criteria (engine/request.c). */
+	json_t *notes = sky_json_loads(r->task->notes);
 	int rc;
 
 	if ((rc = sky_agent_observe(r, r->e->agent.screenshots, &o))) {
@@ -294,6 +300,8 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	in.error_code_mapping = json_is_null(r->mapping) ? NULL : r->mapping;
 	in.data_extraction_schema = json_is_null(r->schema) ? NULL : r->schema;
 	in.data_extraction_goal = g->extraction_goal;
+	in.complete_criterion = sky_json_str(notes, "complete_criterion");
+	in.terminate_criterion = sky_json_str(notes, "terminate_criterion");
 	sky_agent_page_input(o, &in.page);
 	in.history = r->history;
 	in.totp_available = r->totp_available;
@@ -354,6 +362,7 @@ out:
 	free(answer);
 	sky_planner_prompt_free(p);
 	sky_obs_free(o);
+	json_decref(notes);
 	free(goal);
 }
 
@@ -578,7 +587,7 @@ sky_v1_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 		if (r->e->agent.check_goal >= 2) {
 			char *why = NULL;
 			char *goal = compose_goal(g);
-			int v = sky_agent_check_goal(r, goal, NULL, &why);
+			int v = sky_agent_check_goal(r, goal, NULL, NULL, &why);
 			free(goal);
 			if (v == SKY_GOAL_COMPLETE) {
 				*reason = why;

@@ -81,6 +81,7 @@ static void read_agent_config(sky_engine *e)
 	             "SKYENGINE_BLOCK_PRIVATE_URLS", 0)
 	         ? SKY_URL_BLOCK_PRIVATE
 	         : 0);
+	e->request_opts.llm_models = sky__engine_llm_models(c);
 }
 
 /*
@@ -215,6 +216,24 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 		goto fail;
 	e->config = sky_json_loads(e->config_json);
 	read_agent_config(e);
+	/* The watchdog (engine/runtime.c): longer than the longest bounded
+	 * wait a worker makes without a sign of progress. */
+	e->watchdog_ms =
+	    1000 *
+	    cfg_int(e->config, "engine", "watchdog_s", "SKYENGINE_WATCHDOG_S",
+	            (e->agent.llm_timeout_ms + e->agent.navigate_timeout_ms) /
+	                    1000 +
+	                60);
+	e->cancel_grace_ms =
+	    1000 * cfg_int(e->config, "engine", "cancel_grace_s", NULL, 10);
+	e->stop_grace_ms =
+	    1000 * cfg_int(e->config, "engine", "stop_grace_s", NULL, 15);
+	if (e->watchdog_ms < 1000)
+		e->watchdog_ms = 1000;
+	if (e->cancel_grace_ms < 0)
+		e->cancel_grace_ms = 0;
+	if (e->stop_grace_ms < 0)
+		e->stop_grace_ms = 0;
 	e->public_url =
 	    cfg_str(e->config, "server", "public_url", "SKYENGINE_PUBLIC_URL");
 	e->webhook_key =
@@ -258,8 +277,18 @@ void sky_engine_free(sky_engine *e)
 {
 	if (!e)
 		return;
+	if (e->started && sky__engine_stop(e) > 0) {
+		/* A worker is still inside engine or plugin code: freeing
+		 * what it uses (the store, providers, plugins' code) would
+		 * crash it. Left allocated on purpose; the process usually
+		 * exits next. */
+		sky_log_error("engine",
+		              "engine for %s left allocated: a "
+		              "worker did not stop",
+		              e->data_dir);
+		return;
+	}
 	if (e->started) {
-		sky__engine_stop(e);
 		sky__engine_providers_free(e);
 		pthread_mutex_destroy(&e->lock);
 		pthread_cond_destroy(&e->changed);
@@ -275,6 +304,7 @@ void sky_engine_free(sky_engine *e)
 	sky_plugins_free(e->plugins);
 	sky_store_close(e->store);
 	json_decref(e->config);
+	json_decref((json_t *)e->request_opts.llm_models);
 	if (e->url_key)
 		sky_secret_unregister(e->url_key);
 	if (e->webhook_key)

@@ -19,8 +19,22 @@ typedef struct sky_active_run {
 	volatile int cancel;       /* set by sky_run_cancel */
 	int executing;             /* a worker holds it (else: only a key) */
 	char *signing_key;         /* webhook key from the submit, or NULL */
+	int64_t beat_ms;           /* monotonic: last sign of progress */
+	int64_t cancel_ms;         /* monotonic: when a cancel was seen */
+	struct sky_worker *worker; /* the worker executing it, or NULL */
 	struct sky_active_run *next;
 } sky_active_run;
+
+/* A worker thread. The watchdog may abandon one that stopped making
+ * progress (stuck in engine or plugin code): it is detached, replaced by
+ * a new worker, and exits on its own if it ever returns. */
+typedef struct sky_worker {
+	struct sky_engine *e;
+	pthread_t thread;
+	int abandoned; /* guarded by sky_engine.lock */
+	int done;      /* the thread left worker_main */
+	struct sky_worker *next;
+} sky_worker;
 
 typedef struct sky_subscriber {
 	int id;
@@ -105,8 +119,14 @@ struct sky_engine {
 	sky_active_run *active;
 	sky_subscriber *subs;
 	int n_subs, next_sub_id;
-	pthread_t *threads;
-	int n_threads;
+	sky_worker *worker_list;   /* every worker ever started */
+	int n_live;                /* workers not abandoned */
+	int n_abandoned;           /* abandoned and not yet returned */
+	pthread_t watchdog;
+	int watchdog_running;
+	int watchdog_ms;           /* no progress for this long: stuck */
+	int cancel_grace_ms;       /* canceled, still executing: stuck */
+	int stop_grace_ms;         /* shutdown waits this long for workers */
 	char **resume;             /* runs left running by a crash */
 	int n_resume;
 	int lock_fd;               /* flock on the data dir while executing */
@@ -119,6 +139,8 @@ struct sky_engine {
 	const sky_browser_provider *browser;
 	void *browser_inst;
 	struct sky_llm *llm;      /* llm/llm.h: provider + accounting */
+	struct sky_llm_alt *llm_alts; /* per-request models (providers.c) */
+	size_t n_llm_alts;
 	const sky_proxy_provider *proxy;
 	void *proxy_inst;
 	const sky_totp_provider *totp;
@@ -150,7 +172,10 @@ int sky__opt_int(int opt, const char *env, int dflt);
 
 /* runtime.c */
 int sky__engine_start(sky_engine *e);
-void sky__engine_stop(sky_engine *e);
+/* Stops the workers (waiting at most stop_grace_ms), the watchdog,
+ * sessions and webhooks. Returns how many workers are still busy: then
+ * nothing was torn down and the engine must not be freed. */
+int sky__engine_stop(sky_engine *e);
 void sky__engine_run_created(sky_engine *e, const sky_task_rec *t,
                              const sky_task_request *req,
                              const char *signing_key);
@@ -165,6 +190,10 @@ void sky__engine_emit(sky_engine *e, sky_event_type type, const char *run_id,
                       const char *json);
 /* 1 when the run was canceled (through the API or engine shutdown). */
 int sky__engine_is_canceled(sky_engine *e, const char *run_id);
+/* A sign of progress from the worker executing run_id (the watchdog
+ * fails a run whose worker shows none for watchdog_ms). Every
+ * sky__engine_is_canceled() call is one too. */
+void sky__engine_beat(sky_engine *e, const char *run_id);
 /* 1 while the engine is shutting down (runs park instead of cancel). */
 int sky__engine_stopping(sky_engine *e);
 char *sky__run_json(sky_engine *e, const sky_task_rec *t);
@@ -219,6 +248,15 @@ void sky__session_release(sky_engine *e, const char *run_id);
 int sky__engine_browser(sky_engine *e, const sky_browser_provider **vt,
                         void **inst);
 int sky__engine_llm(sky_engine *e, struct sky_llm **llm);
+/* The LLM a run uses: the model its request named (run_request
+ * "model"."model_name", mapped by config llm.models), else the
+ * engine's. SKY_EINVALID when the name is no longer configured. */
+int sky__engine_llm_for_run(sky_engine *e, const char *run_request_json,
+                            struct sky_llm **llm);
+/* The models a request may name: config llm.models (an object of name ->
+ * provider model, or an array of names used as they are) plus llm.model
+ * ($SKYENGINE_LLM_MODEL) as itself. A new object. */
+json_t *sky__engine_llm_models(const json_t *config);
 /* NULL vt (and 0) when no proxy / TOTP provider is configured. */
 int sky__engine_proxy(sky_engine *e, const sky_proxy_provider **vt,
                       void **inst);

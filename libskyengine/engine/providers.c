@@ -100,6 +100,107 @@ int sky__engine_llm(sky_engine *e, struct sky_llm **llm)
 	return rc;
 }
 
+json_t *sky__engine_llm_models(const json_t *config)
+{
+	json_t *out = json_object();
+	json_t *llm = json_object_get(config, "llm");
+	json_t *models = json_object_get(llm, "models"), *v;
+	const char *k;
+	size_t i;
+	if (json_is_object(models)) {
+		json_object_foreach(models, k, v)
+			if (json_is_string(v) && *k)
+				json_object_set(out, k, v);
+	} else if (json_is_array(models)) {
+		json_array_foreach(models, i, v)
+			if (json_string_length(v))
+				json_object_set(out, json_string_value(v), v);
+	}
+	const char *dflt = sky_json_str(llm, "model");
+	if (!dflt || !*dflt)
+		dflt = getenv("SKYENGINE_LLM_MODEL");
+	if (dflt && *dflt && !json_object_get(out, dflt))
+		json_object_set_new(out, dflt, json_string(dflt));
+	return out;
+}
+
+/* One LLM instance per provider model a request named. */
+struct sky_llm_alt {
+	char *model;
+	struct sky_llm *llm;
+};
+
+/* The engine's config with llm.model set to `model`; malloc'd text. */
+static char *config_with_model(sky_engine *e, const char *model)
+{
+	json_t *cfg = json_deep_copy(e->config);
+	json_t *llm = json_object_get(cfg, "llm");
+	if (!json_is_object(llm)) {
+		llm = json_object();
+		json_object_set_new(cfg, "llm", llm);
+	}
+	json_object_set_new(llm, "model", json_string(model));
+	char *s = sky_json_dumps(cfg);
+	json_decref(cfg);
+	return s;
+}
+
+int sky__engine_llm_for_run(sky_engine *e, const char *run_request_json,
+                            struct sky_llm **llm)
+{
+	json_t *req = run_request_json ? sky_json_loads(run_request_json)
+	                               : NULL;
+	const char *name = sky_json_str(json_object_get(req, "model"),
+	                                "model_name");
+	if (!name) {
+		json_decref(req);
+		return sky__engine_llm(e, llm);
+	}
+	const json_t *models = e->request_opts.llm_models;
+	const char *model = json_string_value(
+	    json_object_get((json_t *)models, name));
+	const char *dflt = sky_json_str(json_object_get(e->config, "llm"),
+	                                "model");
+	if (!dflt)
+		dflt = getenv("SKYENGINE_LLM_MODEL");
+	int rc = 0;
+	*llm = NULL;
+	if (!model)
+		rc = sky_error_set(SKY_EINVALID,
+		                   "the run asked for model %s, which this "
+		                   "server no longer has (config llm.models)",
+		                   name);
+	else if (dflt && !strcmp(model, dflt))
+		rc = sky__engine_llm(e, llm);
+	else {
+		pthread_mutex_lock(&e->prov_lock);
+		for (size_t i = 0; i < e->n_llm_alts && !*llm; i++)
+			if (!strcmp(e->llm_alts[i].model, model))
+				*llm = e->llm_alts[i].llm;
+		if (!*llm) {
+			struct sky_llm_alt *na = realloc(
+			    e->llm_alts, (e->n_llm_alts + 1) * sizeof *na);
+			char *cfg = config_with_model(e, model);
+			if (na)
+				e->llm_alts = na;
+			if (!na || !cfg)
+				rc = sky_error_from_code(SKY_ENOMEM);
+			else if (!(rc = sky_llm_open(e->plugins, e->llm_name,
+			                             cfg, llm))) {
+				na[e->n_llm_alts].model = sky_strdup(model);
+				na[e->n_llm_alts++].llm = *llm;
+				sky_log_info("engine", "LLM %s: model %s for "
+				             "requests naming %s",
+				             e->llm_name, model, name);
+			}
+			free(cfg);
+		}
+		pthread_mutex_unlock(&e->prov_lock);
+	}
+	json_decref(req);
+	return rc;
+}
+
 /* Optional providers: configured by config "<kind>.provider" or
  * $SKYENGINE_<KIND>; none configured is not an error. */
 static const char *optional_name(sky_engine *e, const char *section,
@@ -161,6 +262,13 @@ void sky__engine_providers_free(sky_engine *e)
 		e->browser->destroy(e->browser_inst);
 	sky_llm_close(e->llm);
 	e->llm = NULL;
+	for (size_t i = 0; i < e->n_llm_alts; i++) {
+		sky_llm_close(e->llm_alts[i].llm);
+		free(e->llm_alts[i].model);
+	}
+	free(e->llm_alts);
+	e->llm_alts = NULL;
+	e->n_llm_alts = 0;
 	if (e->proxy_inst)
 		e->proxy->destroy(e->proxy_inst);
 	if (e->totp_inst)

@@ -1298,6 +1298,24 @@ static void get_browser_address(pctx *c, char **out)
 	free(raw);
 }
 
+/* model: {"model_name": "..."} | null. A model_name that is not a string
+ * names nothing, as in Skyvern. */
+static void get_model(pctx *c, char **out)
+{
+	json_t *v = field(c, "model");
+	*out = NULL;
+	if (!v)
+		return;
+	if (!json_is_object(v)) {
+		err_simple(c, "dict_type", "model",
+		           "Input should be a valid dictionary", v);
+		return;
+	}
+	const char *name = json_string_value(json_object_get(v, "model_name"));
+	if (name && *name && !(*out = strdup(name)))
+		c->oom = 1;
+}
+
 /* ==== the request ======================================================= */
 
 void sky_task_request_free(sky_task_request *r)
@@ -1318,6 +1336,15 @@ void sky_task_request_free(sky_task_request *r)
 	free(r->browser_session_id);
 	free(r->extra_http_headers);
 	free(r->browser_address);
+	free(r->browser_profile_id);
+	free(r->cdp_connect_headers);
+	free(r->run_with);
+	free(r->model_name);
+	free(r->data_extraction_goal);
+	free(r->complete_criterion);
+	free(r->terminate_criterion);
+	free(r->application);
+	free(r->notes);
 	free(r->run_request);
 	free(r);
 }
@@ -1375,8 +1402,12 @@ static void validate_fields(pctx *c, sky_task_request *r)
 		return;
 	get_str(c, "browser_session_id", SKY_REQUEST_MAX_IDENT,
 	        &r->browser_session_id);
+	get_str(c, "browser_profile_id", SKY_REQUEST_MAX_IDENT,
+	        &r->browser_profile_id);
 	get_bool(c, "start_fresh_browser", 1, 0, &r->start_fresh_browser);
+	get_model(c, &r->model_name);
 	get_headers(c, &r->extra_http_headers);
+	get_str_map(c, "cdp_connect_headers", &r->cdp_connect_headers);
 	get_bool(c, "publish_workflow", 0, 0, &r->publish_workflow);
 	get_bool(c, "include_action_history_in_verification", 1, 0,
 	         &r->include_action_history_in_verification);
@@ -1389,8 +1420,16 @@ static void validate_fields(pctx *c, sky_task_request *r)
 	get_browser_address(c, &r->browser_address);
 	if (c->status)
 		return;
+	get_str(c, "run_with", SKY_REQUEST_MAX_IDENT, &r->run_with);
 	if ((v = field(c, "navigation_payload")))
 		keep_json(c, "navigation_payload", v, &r->navigation_payload);
+	get_str(c, "data_extraction_goal", SKY_REQUEST_MAX_PROMPT,
+	        &r->data_extraction_goal);
+	get_str(c, "complete_criterion", SKY_REQUEST_MAX_PROMPT,
+	        &r->complete_criterion);
+	get_str(c, "terminate_criterion", SKY_REQUEST_MAX_PROMPT,
+	        &r->terminate_criterion);
+	get_str(c, "application", SKY_REQUEST_MAX_IDENT, &r->application);
 
 	if (r->start_fresh_browser &&
 	    (r->browser_session_id || r->browser_address ||
@@ -1400,6 +1439,83 @@ static void validate_fields(pctx *c, sky_task_request *r)
 		        "with browser_session_id, browser_profile_id or "
 		        "browser_address",
 		        c->body, json_pack("{s:{}}", "error"));
+}
+
+/* A 400 with a formatted detail; 1 (refused) or 0 when out of memory. */
+static int refuse_400(pctx *c, const char *fmt, ...) SKY_PRINTF(2, 3);
+static int refuse_400(pctx *c, const char *fmt, ...)
+{
+	sky_buf b = {0};
+	va_list ap;
+	va_start(ap, fmt);
+	sky_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	c->status = 400;
+	c->detail = sky_buf_steal(&b);
+	c->oom |= !c->detail;
+	return 1;
+}
+
+/*
+ * Fields Skyvern acts on that this engine cannot honour: refused with a
+ * 400 rather than accepted and ignored, in the order Skyvern's run_task
+ * checks them. Returns 1 after refusing.
+ */
+static int refuse_unhonoured(pctx *c, sky_task_request *r,
+                             const json_t *models)
+{
+	int v1 = !strcmp(r->engine, "skyvern-1.0");
+	/* Skyvern's own refusals for the v1 engine (agent_protocol.py). */
+	if (v1 && r->browser_profile_id)
+		return refuse_400(c, "browser_profile_id is not supported for "
+		                     "the skyvern_v1 or CUA task engines; use "
+		                     "engine=skyvern_v2.");
+	if (v1 && r->start_fresh_browser)
+		return refuse_400(c, "start_fresh_browser is not supported "
+		                     "for the skyvern_v1 or CUA task engines; "
+		                     "use engine=skyvern_v2.");
+	/* skyvern-2.0 honours start_fresh_browser by construction: every
+	 * run starts in a new, empty browser context. Profiles do not
+	 * exist here. */
+	if (r->browser_profile_id)
+		return refuse_400(c, "browser_profile_id is not supported by "
+		                     "skyengine: browser profiles are not "
+		                     "implemented");
+	if (r->model_name &&
+	    !json_object_get(models, r->model_name)) {
+		sky_buf names = {0};
+		const char *k;
+		json_t *v;
+		json_object_foreach((json_t *)models, k, v)
+		{
+			(void)v;
+			sky_buf_printf(&names, "%s%s", names.len ? ", " : "",
+			               k);
+		}
+		refuse_400(c, "Unknown model %s: this server's models are %s",
+		           r->model_name, names.len ? names.data : "none");
+		sky_buf_free(&names);
+		return 1;
+	}
+	if (r->browser_address)
+		return refuse_400(c, "browser_address is not supported by "
+		                     "skyengine yet: runs use the server's "
+		                     "browser (config browser.cdp_url)");
+	if (r->cdp_connect_headers && strcmp(r->cdp_connect_headers, "{}"))
+		return refuse_400(c, "cdp_connect_headers are not supported "
+		                     "by skyengine: they apply to "
+		                     "browser_address, which is not supported");
+	if (r->run_with && (!strcmp(r->run_with, "code") ||
+	                    !strcmp(r->run_with, "code_v2")))
+		return refuse_400(c, "run_with %s is not supported by "
+		                     "skyengine: runs are executed by the agent "
+		                     "(run_with agent)",
+		                  r->run_with);
+	if (r->max_screenshot_scrolls > 0)
+		return refuse_400(c, "max_screenshot_scrolls above 0 is not "
+		                     "supported by skyengine: post-action "
+		                     "screenshots are one viewport (0 or null)");
+	return 0;
 }
 
 /* The run_request echo: the keys Skyvern's POST answer carries, nulls
@@ -1436,10 +1552,31 @@ static char *make_echo(const sky_task_request *r)
 	                    r->max_screenshot_scrolls >= 0
 	                        ? json_integer(r->max_screenshot_scrolls)
 	                        : json_null());
+	/* The run reads its model from here (TaskRunRequest.model). */
+	if (r->model_name)
+		json_object_set_new(o, "model", json_pack("{s:s}", "model_name",
+		                                          r->model_name));
 #undef JSON_OR_NULL
-	s = json_object_size(o) == 13 ? sky_json_dumps(o) : NULL;
+	s = json_object_size(o) == 13u + !!r->model_name ? sky_json_dumps(o)
+	                                                 : NULL;
 	json_decref(o);
 	return s;
+}
+
+/* The run's notes: what the store has no column for (the criteria the
+ * planner reads, the application lists filter on). -1 out of memory. */
+static int make_notes(sky_task_request *r)
+{
+	if (!r->complete_criterion && !r->terminate_criterion &&
+	    !r->application)
+		return 0;
+	json_t *o = json_pack("{s:s?, s:s?, s:s?}", "complete_criterion",
+	                      r->complete_criterion, "terminate_criterion",
+	                      r->terminate_criterion, "application",
+	                      r->application);
+	r->notes = o ? sky_json_dumps(o) : NULL;
+	json_decref(o);
+	return r->notes ? 0 : -1;
 }
 
 /* Fill `err` from the context; returns the code to return. */
@@ -1588,9 +1725,11 @@ int sky_task_request_parse(const char *body, size_t len,
 		free(r->engine);
 		c.oom |= !(r->engine = strdup("skyvern-2.0"));
 	}
+	if (c.oom || refuse_unhonoured(&c, r, opts ? opts->llm_models : NULL))
+		goto refused;
 	r->run_type = strcmp(r->engine, "skyvern-1.0") ? SKY_RUN_TYPE_V2
 	                                               : SKY_RUN_TYPE_V1;
-	if (c.oom || !(r->run_request = make_echo(r))) {
+	if (c.oom || make_notes(r) || !(r->run_request = make_echo(r))) {
 		c.oom = 1;
 		goto refused;
 	}
@@ -1630,5 +1769,7 @@ void sky_task_request_to_new(const sky_task_request *r, sky_task_new *out)
 	    r->include_action_history_in_verification;
 	out->max_screenshot_scrolls = r->max_screenshot_scrolls;
 	out->browser_address = r->browser_address;
+	out->data_extraction_goal = r->data_extraction_goal;
+	out->notes = r->notes;
 	out->run_request = r->run_request;
 }

@@ -34,6 +34,11 @@
 
 typedef struct sky_request_options {
 	unsigned url_flags; /* SKY_URL_BLOCK_* */
+	/* The models a request may name in model.model_name: an object of
+	 * name -> the model the configured LLM provider is asked for
+	 * (config llm.models, plus llm.model as itself). NULL or empty:
+	 * a request naming any model is refused. Borrowed. */
+	const json_t *llm_models;
 } sky_request_options;
 
 typedef struct sky_task_request {
@@ -58,6 +63,17 @@ typedef struct sky_task_request {
 	int max_screenshot_scrolls; /* -1: not given; else 0..1000 */
 	char *browser_address;
 	int start_fresh_browser;
+	char *browser_profile_id;  /* only to refuse it */
+	char *cdp_connect_headers; /* JSON object text; only to refuse it */
+	char *run_with;
+	char *model_name; /* model.model_name, one of opts->llm_models */
+	/* Extensions (the legacy TaskRequest's fields, accepted on
+	 * /v1/run/tasks too, as navigation_payload is). */
+	char *data_extraction_goal;
+	char *complete_criterion;
+	char *terminate_criterion;
+	char *application;
+	char *notes; /* JSON object text of the three above, or NULL */
 	char *run_request; /* the run_request echo, JSON object text */
 } sky_task_request;
 
@@ -80,7 +96,11 @@ typedef struct sky_request_error {
  * "10" and 10.0 are integers, "yes"/1 are booleans, numbers are never
  * strings. Engines Skyvern knows but skyengine does not run
  * (skyvern-3.0, the CUA engines) give 400 "not supported"; unknown
- * names give the 422 enum error.
+ * names give the 422 enum error. Every other field Skyvern acts on is
+ * either honoured or refused with a 400 saying why (never accepted and
+ * ignored): browser_profile_id, start_fresh_browser on skyvern-1.0 (as
+ * Skyvern), a model not in opts->llm_models, browser_address,
+ * cdp_connect_headers, run_with "code", max_screenshot_scrolls > 0.
  */
 int sky_task_request_parse(const char *body, size_t len,
                            const sky_request_options *opts,

@@ -259,10 +259,18 @@ json_t *sky_response_task(const sky_response_ctx *c, const sky_task_rec *t)
 	json_object_set_new(req, "extra_http_headers",
 	                    col(t->extra_http_headers));
 	json_object_set_new(req, "cdp_connect_headers", json_null());
-	json_object_set_new(req, "complete_criterion", json_null());
-	json_object_set_new(req, "terminate_criterion", json_null());
+	json_t *notes = col(t->notes);
+	json_object_set_new(req, "complete_criterion",
+	                    sky_json_str_or_null(
+	                        sky_json_str(notes, "complete_criterion")));
+	json_object_set_new(req, "terminate_criterion",
+	                    sky_json_str_or_null(
+	                        sky_json_str(notes, "terminate_criterion")));
 	json_object_set_new(req, "task_type", json_string("general"));
-	json_object_set_new(req, "application", json_null());
+	json_object_set_new(req, "application",
+	                    sky_json_str_or_null(
+	                        sky_json_str(notes, "application")));
+	json_decref(notes);
 	json_object_set_new(req, "include_action_history_in_verification",
 	                    json_boolean(
 	                            t->include_action_history_in_verification));
@@ -325,6 +333,160 @@ json_t *sky_response_task(const sky_response_ctx *c, const sky_task_rec *t)
 	json_object_set_new(o, "step_count", json_integer(t->step_count));
 	json_object_set_new(o, "browser_session_id",
 	                    sky_json_str_or_null(t->browser_session_id));
+	return o;
+}
+
+/* The model a run asked for (run_request.model), or null. */
+static json_t *run_model(const sky_task_rec *t)
+{
+	json_t *req = col(t->run_request);
+	json_t *m = json_object_get(req, "model");
+	json_t *out = json_is_object(m) ? json_incref(m) : json_null();
+	json_decref(req);
+	return out;
+}
+
+json_t *sky_response_task_v2(const sky_task_rec *t)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "task_id", json_string(t->task_id));
+	json_object_set_new(o, "status",
+	                    json_string(sky_task_status_name(t->status)));
+	json_object_set_new(o, "organization_id",
+	                    sky_json_str_or_null(t->organization_id));
+	json_object_set_new(o, "workflow_run_id", json_null());
+	json_object_set_new(o, "workflow_id", json_null());
+	json_object_set_new(o, "workflow_permanent_id",
+	                    sky_json_str_or_null(t->workflow_permanent_id));
+	json_object_set_new(o, "prompt", sky_json_str_or_null(t->prompt));
+	json_object_set_new(o, "url", sky_json_str_or_null(t->url));
+	json_object_set_new(o, "summary", json_null());
+	json_object_set_new(o, "output", col(t->output));
+	json_object_set_new(o, "totp_verification_url",
+	                    sky_json_str_or_null(t->totp_url));
+	json_object_set_new(o, "totp_identifier",
+	                    sky_json_str_or_null(t->totp_identifier));
+	json_object_set_new(o, "proxy_location", col(t->proxy_location));
+	json_object_set_new(o, "webhook_callback_url",
+	                    sky_json_str_or_null(t->webhook_url));
+	json_object_set_new(o, "webhook_failure_reason",
+	                    sky_json_str_or_null(t->webhook_failure_reason));
+	json_object_set_new(o, "extracted_information_schema",
+	                    col(t->data_extraction_schema));
+	json_object_set_new(o, "error_code_mapping",
+	                    col(t->error_code_mapping));
+	json_object_set_new(o, "workflow_system_prompt", json_null());
+	json_object_set_new(o, "model", run_model(t));
+	json_object_set_new(o, "queued_at", ts(t->queued_at));
+	json_object_set_new(o, "started_at", ts(t->started_at));
+	json_object_set_new(o, "finished_at", ts(t->finished_at));
+	json_object_set_new(o, "max_screenshot_scrolling_times",
+	                    t->max_screenshot_scrolls >= 0
+	                        ? json_integer(t->max_screenshot_scrolls)
+	                        : json_null());
+	json_object_set_new(o, "extra_http_headers",
+	                    col(t->extra_http_headers));
+	json_object_set_new(o, "cdp_connect_headers", json_null());
+	json_object_set_new(o, "browser_address",
+	                    sky_json_str_or_null(t->browser_address));
+	json_object_set_new(o, "run_with", json_null());
+	json_object_set_new(o, "failure_category", json_null());
+	json_object_set_new(o, "created_at", ts(t->created_at));
+	json_object_set_new(o, "modified_at", ts(t->modified_at));
+	return o;
+}
+
+json_t *sky_response_action(const sky_task_rec *t, const sky_action_rec *a)
+{
+	json_t *act = col(a->action);
+	json_t *o = json_object();
+	json_object_set_new(o, "action_type",
+	                    sky_json_str_or_null(a->action_type));
+	json_object_set_new(o, "status", json_string(a->status ? a->status
+	                                                       : "pending"));
+	json_object_set_new(o, "action_id", json_string(a->action_id));
+	json_object_set_new(o, "source_action_id", json_null());
+	json_object_set_new(o, "organization_id",
+	                    sky_json_str_or_null(t->organization_id));
+	json_object_set_new(o, "workflow_run_id", json_null());
+	json_object_set_new(o, "task_id", json_string(a->task_id));
+	json_object_set_new(o, "step_id", sky_json_str_or_null(a->step_id));
+	json_object_set_new(o, "step_order", json_integer(a->step_order));
+	json_object_set_new(o, "action_order", json_integer(a->action_index));
+	/* What the planner gave, under the model's names. */
+	static const char *const copied[] = {
+	    "confidence_float", "description", "reasoning", "intention",
+	    "response",         "errors",      "data_extraction_goal",
+	    "file_name",        "file_url",    "download",
+	    "text",             "option",      "is_checked",
+	    NULL,
+	};
+	for (size_t i = 0; copied[i]; i++) {
+		json_t *v = json_object_get(act, copied[i]);
+		json_object_set(o, copied[i], v ? v : json_null());
+	}
+	json_object_set_new(o, "element_id",
+	                    sky_json_str_or_null(a->element_id));
+	json_object_set_new(o, "created_at", ts(a->created_at));
+	json_object_set_new(o, "modified_at", ts(a->created_at));
+	json_decref(act);
+	return o;
+}
+
+json_t *sky_response_task_model(const sky_task_rec *t)
+{
+	json_t *o = json_object();
+	int v2 = !strcmp(t->run_type, SKY_RUN_TYPE_V2);
+	/* A task v2 is a workflow run in Skyvern's list: its keys, with the
+	 * run's own id (there are no wr_ ids here). */
+	if (v2) {
+		json_object_set_new(o, "workflow_run_id",
+		                    json_string(t->task_id));
+		json_object_set_new(o, "workflow_id", json_null());
+		json_object_set_new(
+		    o, "workflow_permanent_id",
+		    sky_json_str_or_null(t->workflow_permanent_id));
+	} else {
+		json_object_set_new(o, "task_id", json_string(t->task_id));
+		json_object_set_new(o, "title", sky_json_str_or_null(t->title));
+		json_object_set_new(o, "url", sky_json_str_or_null(t->url));
+		json_object_set_new(o, "navigation_goal",
+		                    sky_json_str_or_null(t->prompt));
+		json_object_set_new(
+		    o, "data_extraction_goal",
+		    sky_json_str_or_null(t->data_extraction_goal));
+		json_object_set_new(o, "navigation_payload",
+		                    col(t->navigation_payload));
+		json_object_set_new(o, "extracted_information_schema",
+		                    col(t->data_extraction_schema));
+		json_object_set_new(o, "extracted_information", col(t->output));
+		json_object_set_new(o, "error_code_mapping",
+		                    col(t->error_code_mapping));
+		json_object_set_new(o, "max_steps_per_run",
+		                    t->max_steps ? json_integer(t->max_steps)
+		                                 : json_null());
+		json_object_set_new(o, "model", run_model(t));
+	}
+	json_object_set_new(o, "organization_id",
+	                    sky_json_str_or_null(t->organization_id));
+	json_object_set_new(o, "status",
+	                    json_string(sky_task_status_name(t->status)));
+	json_object_set_new(o, "proxy_location", col(t->proxy_location));
+	json_object_set_new(o, "webhook_callback_url",
+	                    sky_json_str_or_null(t->webhook_url));
+	json_object_set_new(o, "totp_verification_url",
+	                    sky_json_str_or_null(t->totp_url));
+	json_object_set_new(o, "totp_identifier",
+	                    sky_json_str_or_null(t->totp_identifier));
+	json_object_set_new(o, "failure_reason",
+	                    sky_json_str_or_null(t->failure_reason));
+	json_object_set_new(o, "browser_session_id",
+	                    sky_json_str_or_null(t->browser_session_id));
+	json_object_set_new(o, "created_at", ts(t->created_at));
+	json_object_set_new(o, "modified_at", ts(t->modified_at));
+	json_object_set_new(o, "queued_at", ts(t->queued_at));
+	json_object_set_new(o, "started_at", ts(t->started_at));
+	json_object_set_new(o, "finished_at", ts(t->finished_at));
 	return o;
 }
 

@@ -29,6 +29,12 @@ typedef struct sky_response_ctx {
 json_t *sky_response_run(const sky_response_ctx *c, const sky_task_rec *t);
 /* GET /api/v1/tasks item (TaskResponse) */
 json_t *sky_response_task(const sky_response_ctx *c, const sky_task_rec *t);
+/* GET /api/v2/tasks/{id}: Skyvern's TaskV2, by alias (task_id). */
+json_t *sky_response_task_v2(const sky_task_rec *t);
+/* GET /api/v1/tasks/{id}/actions item: Skyvern's Action. */
+json_t *sky_response_action(const sky_task_rec *t, const sky_action_rec *a);
+/* GET /api/v1/runs item: a Task (v1), or a WorkflowRun's keys (v2). */
+json_t *sky_response_task_model(const sky_task_rec *t);
 /* GET /api/v1/tasks/{id}/steps item (nulls omitted) */
 json_t *sky_response_step(const sky_step_rec *st);
 /* GET /v1/runs item */

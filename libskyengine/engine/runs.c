@@ -328,6 +328,7 @@ static int list_query(sky_engine *e, const sky_list_options *o,
 	else if (o && o->sort && *o->sort && strcmp(o->sort, "created_at"))
 		return sky_error_set(SKY_EINVALID, "unknown sort '%s'", o->sort);
 	q->ascending = o ? o->ascending : 0;
+	q->application = o && o->version >= 2 ? o->application : NULL;
 	return parse_statuses(o ? o->statuses : NULL, &q->status_mask);
 }
 

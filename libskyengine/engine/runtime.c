@@ -70,10 +70,11 @@ void sky__engine_wait_change(sky_engine *e, uint64_t seq, int64_t ms)
 int sky_engine_subscribe(sky_engine *e, sky_event_fn fn, void *ud)
 {
 	if (!e || !fn)
-		return sky_error_set(SKY_EINVALID, "engine and fn are required");
+		return sky_error_set(SKY_EINVALID,
+		                     "engine and fn are required");
 	pthread_mutex_lock(&e->lock);
-	sky_subscriber *n = realloc(e->subs, (size_t)(e->n_subs + 1) *
-	                                             sizeof *n);
+	sky_subscriber *n =
+	    realloc(e->subs, (size_t)(e->n_subs + 1) * sizeof *n);
 	if (!n) {
 		pthread_mutex_unlock(&e->lock);
 		return sky_error_from_code(SKY_ENOMEM);
@@ -167,11 +168,24 @@ static void active_remove(sky_engine *e, const char *id)
 
 int sky__engine_is_canceled(sky_engine *e, const char *run_id)
 {
+	int64_t now = sky_time_mono_ms();
 	pthread_mutex_lock(&e->lock);
 	sky_active_run *a = active_find(e, run_id);
+	if (a)
+		a->beat_ms = now;
 	int c = (a && a->cancel) || e->stopping;
 	pthread_mutex_unlock(&e->lock);
 	return c;
+}
+
+void sky__engine_beat(sky_engine *e, const char *run_id)
+{
+	int64_t now = sky_time_mono_ms();
+	pthread_mutex_lock(&e->lock);
+	sky_active_run *a = active_find(e, run_id);
+	if (a)
+		a->beat_ms = now;
+	pthread_mutex_unlock(&e->lock);
 }
 
 int sky__engine_stopping(sky_engine *e)
@@ -187,8 +201,8 @@ static char *signing_key_of(sky_engine *e, const char *run_id)
 {
 	pthread_mutex_lock(&e->lock);
 	sky_active_run *a = active_find(e, run_id);
-	char *k = sky_strdup(a && a->signing_key ? a->signing_key
-	                                         : e->webhook_key);
+	char *k =
+	    sky_strdup(a && a->signing_key ? a->signing_key : e->webhook_key);
 	pthread_mutex_unlock(&e->lock);
 	return k;
 }
@@ -228,8 +242,11 @@ void sky__engine_run_canceled(sky_engine *e, const sky_task_rec *t)
 	pthread_mutex_lock(&e->lock);
 	sky_active_run *a = active_find(e, t->task_id);
 	int executing = a && a->executing;
-	if (a)
+	if (a) {
 		a->cancel = 1;
+		if (!a->cancel_ms)
+			a->cancel_ms = sky_time_mono_ms();
+	}
 	pthread_mutex_unlock(&e->lock);
 	sky_log_info(COMPONENT, "run %s canceled", t->task_id);
 	/* A run no worker holds is finished here; a running one is
@@ -272,30 +289,43 @@ static char *pop_resume(sky_engine *e)
 	return id;
 }
 
-static void execute(sky_engine *e, sky_task_rec *t)
+static void execute(sky_engine *e, sky_worker *w, sky_task_rec *t)
 {
 	sky_active_run *a = active_get(e, t->task_id);
 	if (!a)
 		return;
 	pthread_mutex_lock(&e->lock);
 	a->executing = 1;
+	a->worker = w;
+	a->beat_ms = sky_time_mono_ms();
 	pthread_mutex_unlock(&e->lock);
 	char *id = sky_strdup(t->task_id);
 	sky__engine_run_changed(e, id); /* now running */
 	sky_agent_execute(e, t);
 	/* Parked at shutdown: the run stays `running` and is resumed at the
-	 * next start; nothing to announce. */
+	 * next start; nothing to announce. An abandoned worker's run was
+	 * finished by the watchdog: the store refuses whatever the agent
+	 * tried to write after that, and this announces the final state. */
 	sky__engine_run_changed(e, id);
 	active_remove(e, id);
 	free(id);
 }
 
+static int worker_gone(sky_engine *e, sky_worker *w)
+{
+	pthread_mutex_lock(&e->lock);
+	int gone = e->stopping || w->abandoned;
+	pthread_mutex_unlock(&e->lock);
+	return gone;
+}
+
 static void *worker_main(void *arg)
 {
-	sky_engine *e = arg;
+	sky_worker *w = arg;
+	sky_engine *e = w->e;
 	for (;;) {
 		pthread_mutex_lock(&e->lock);
-		if (e->stopping) {
+		if (e->stopping || w->abandoned) {
 			pthread_mutex_unlock(&e->lock);
 			break;
 		}
@@ -316,8 +346,10 @@ static void *worker_main(void *arg)
 			t = NULL;
 		}
 		if (t) {
-			execute(e, t);
+			execute(e, w, t);
 			sky_task_rec_free(t);
+			if (worker_gone(e, w))
+				break;
 			continue;
 		}
 		/* Nothing to do: sleep until a submit (or a second, for runs
@@ -326,10 +358,161 @@ static void *worker_main(void *arg)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
 		pthread_mutex_lock(&e->lock);
-		if (!e->stopping && !e->n_resume)
+		if (!e->stopping && !e->n_resume && !w->abandoned)
 			pthread_cond_timedwait(&e->work, &e->lock, &ts);
 		pthread_mutex_unlock(&e->lock);
 	}
+	pthread_mutex_lock(&e->lock);
+	w->done = 1;
+	if (w->abandoned) {
+		e->n_abandoned--;
+		sky_log_warn(COMPONENT, "an abandoned worker came back and "
+		                        "exited");
+	}
+	pthread_cond_broadcast(&e->changed);
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+/* Start one more worker (lock held). */
+static int worker_spawn(sky_engine *e)
+{
+	sky_worker *w = calloc(1, sizeof *w);
+	if (!w)
+		return -1;
+	w->e = e;
+	if (pthread_create(&w->thread, NULL, worker_main, w)) {
+		free(w);
+		return -1;
+	}
+	w->next = e->worker_list;
+	e->worker_list = w;
+	e->n_live++;
+	return 0;
+}
+
+/* --- the watchdog ------------------------------------------------------ */
+
+/*
+ * A worker shows progress through sky__engine_is_canceled() (before every
+ * model call, between actions, in every wait) and sky__engine_beat().
+ * Between two signs it is either in engine code (milliseconds) or in a
+ * provider call bounded by its own timeout (model, navigation). A worker
+ * silent for longer than watchdog_ms is stuck: its run is failed with a
+ * reason that says so, its worker is detached and replaced. A canceled
+ * run whose worker has not let go after cancel_grace_ms is let go of the
+ * same way (the run is already `canceled`). Nothing can stop a thread
+ * that never returns; what matters is that its run ends, the pool keeps
+ * its size, and shutdown does not wait for it.
+ */
+typedef struct stuck_run {
+	char *run_id;
+	int canceled;
+	int64_t silent_ms;
+} stuck_run;
+
+static void finish_stuck(sky_engine *e, const stuck_run *s)
+{
+	sky_step_list *steps = NULL;
+	int order = -1;
+	if (sky_store_step_list(e->store, s->run_id, &steps) == 0) {
+		for (size_t i = 0; i < steps->count; i++) {
+			sky_step_rec *st = &steps->items[i];
+			if (st->status != SKY_STEP_RUNNING &&
+			    st->status != SKY_STEP_CREATED)
+				continue;
+			order = st->order;
+			sky_store_step_set_status(
+			    e->store, st->step_id,
+			    s->canceled ? SKY_STEP_CANCELED : SKY_STEP_FAILED,
+			    NULL);
+		}
+		sky_step_list_free(steps);
+	}
+	if (s->canceled) {
+		sky_log_warn(COMPONENT,
+		             "run %s was canceled but its worker was still "
+		             "busy %lld ms later; the worker was replaced",
+		             s->run_id, (long long)s->silent_ms);
+	} else {
+		char *why;
+		if (order >= 0)
+			why = sky_asprintf(
+			    "The engine stopped waiting for step %d: it showed "
+			    "no progress for %lld seconds (stuck in engine or "
+			    "plugin code). The run was failed and its worker "
+			    "replaced",
+			    order, (long long)(s->silent_ms / 1000));
+		else
+			why = sky_asprintf(
+			    "The engine stopped waiting for the run: it showed "
+			    "no progress for %lld seconds (stuck in engine or "
+			    "plugin code). The run was failed and its worker "
+			    "replaced",
+			    (long long)(s->silent_ms / 1000));
+		sky_log_error(COMPONENT, "run %s: %s", s->run_id,
+		              why ? why : "stuck");
+		if (sky_store_task_set_status(e->store, s->run_id,
+		                              SKY_TASK_FAILED, why, NULL))
+			sky_log_warn(COMPONENT, "run %s: %s", s->run_id,
+			             sky_error_last());
+		free(why);
+	}
+	sky__engine_run_changed(e, s->run_id);
+}
+
+static void *watchdog_main(void *arg)
+{
+	sky_engine *e = arg;
+	pthread_mutex_lock(&e->lock);
+	while (!e->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 250 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&e->changed, &e->lock, &ts);
+		if (e->stopping)
+			break;
+		int64_t now = sky_time_mono_ms();
+		stuck_run found[8];
+		int n = 0;
+		for (sky_active_run *a = e->active; a && n < 8; a = a->next) {
+			sky_worker *w = a->worker;
+			if (!a->executing || !w || w->abandoned || w->done)
+				continue;
+			int64_t silent = now - a->beat_ms;
+			int canceled = a->cancel && a->cancel_ms &&
+			               now - a->cancel_ms > e->cancel_grace_ms;
+			if (!canceled && silent <= e->watchdog_ms)
+				continue;
+			w->abandoned = 1;
+			pthread_detach(w->thread);
+			e->n_live--;
+			e->n_abandoned++;
+			found[n].run_id = sky_strdup(a->run_id);
+			found[n].canceled = a->cancel;
+			found[n].silent_ms =
+			    canceled ? now - a->cancel_ms : silent;
+			n++;
+		}
+		if (!n)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (worker_spawn(e))
+				sky_log_error(COMPONENT,
+				              "cannot start a worker "
+				              "to replace a stuck one");
+		pthread_mutex_unlock(&e->lock);
+		for (int i = 0; i < n; i++) {
+			finish_stuck(e, &found[i]);
+			free(found[i].run_id);
+		}
+		pthread_mutex_lock(&e->lock);
+	}
+	pthread_mutex_unlock(&e->lock);
 	return NULL;
 }
 
@@ -338,7 +521,7 @@ static int recover(sky_engine *e)
 {
 	sky_task_list *l = NULL;
 	int rc = sky_store_task_list_status(
-		e->store, SKY_TASK_MASK(SKY_TASK_RUNNING), &l);
+	    e->store, SKY_TASK_MASK(SKY_TASK_RUNNING), &l);
 	if (rc)
 		return rc;
 	/* Oldest first; workers pop from the end. */
@@ -354,7 +537,8 @@ static int recover(sky_engine *e)
 	int n = 0;
 	sky_store_webhook_recover(e->store, &n);
 	if (n)
-		sky_log_warn(COMPONENT, "%d webhook deliveries were interrupted; "
+		sky_log_warn(COMPONENT,
+		             "%d webhook deliveries were interrupted; "
 		             "retrying them",
 		             n);
 	return 0;
@@ -375,9 +559,9 @@ int sky__engine_start(sky_engine *e)
 	/* One executing engine per data dir: two would both "recover" the
 	 * same running runs. */
 	char *lock_path = sky_asprintf("%s/engine.lock", e->data_dir);
-	e->lock_fd = lock_path ? open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC,
-	                              0600)
-	                       : -1;
+	e->lock_fd = lock_path
+	                 ? open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)
+	                 : -1;
 	if (e->lock_fd < 0 || flock(e->lock_fd, LOCK_EX | LOCK_NB)) {
 		rc = sky_error_set(SKY_EBUSY,
 		                   "another engine is executing runs from %s "
@@ -393,30 +577,100 @@ int sky__engine_start(sky_engine *e)
 		return rc;
 	if ((rc = sky__sessions_start(e)))
 		return rc;
-	e->threads = calloc((size_t)e->workers, sizeof *e->threads);
-	if (!e->threads)
-		return sky_error_from_code(SKY_ENOMEM);
-	for (int i = 0; i < e->workers; i++) {
-		if (pthread_create(&e->threads[i], NULL, worker_main, e))
+	pthread_mutex_lock(&e->lock);
+	for (int i = 0; i < e->workers; i++)
+		if (worker_spawn(e))
 			break;
-		e->n_threads++;
-	}
-	return e->n_threads ? 0
-	                    : sky_error_set(SKY_ERROR, "cannot start workers");
+	int live = e->n_live;
+	pthread_mutex_unlock(&e->lock);
+	if (!live)
+		return sky_error_set(SKY_ERROR, "cannot start workers");
+	if (pthread_create(&e->watchdog, NULL, watchdog_main, e) == 0)
+		e->watchdog_running = 1;
+	else
+		sky_log_warn(COMPONENT, "cannot start the watchdog thread");
+	return 0;
 }
 
-void sky__engine_stop(sky_engine *e)
+/* Wait (lock held) until every live worker left, or the deadline. */
+static int workers_wait(sky_engine *e, int64_t deadline)
+{
+	for (;;) {
+		int busy = 0;
+		for (sky_worker *w = e->worker_list; w; w = w->next)
+			if (!w->abandoned && !w->done)
+				busy++;
+		int64_t left = deadline - sky_time_mono_ms();
+		if (!busy || left <= 0)
+			return busy;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		int64_t step = left < 200 ? left : 200;
+		ts.tv_nsec += step * 1000000L;
+		while (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&e->changed, &e->lock, &ts);
+	}
+}
+
+int sky__engine_stop(sky_engine *e)
 {
 	pthread_mutex_lock(&e->lock);
 	e->stopping = 1;
 	pthread_cond_broadcast(&e->work);
 	pthread_cond_broadcast(&e->changed);
 	pthread_mutex_unlock(&e->lock);
-	for (int i = 0; i < e->n_threads; i++)
-		pthread_join(e->threads[i], NULL);
-	free(e->threads);
-	e->threads = NULL;
-	e->n_threads = 0;
+	if (e->watchdog_running) {
+		pthread_join(e->watchdog, NULL);
+		e->watchdog_running = 0;
+	}
+	/* Workers park their runs at the next check; one stuck in engine
+	 * or plugin code (or in a long model call) is not waited for past
+	 * the grace period: its run stays `running` and is resumed (or
+	 * failed after three interruptions) at the next start. */
+	pthread_mutex_lock(&e->lock);
+	int stuck = workers_wait(e, sky_time_mono_ms() + e->stop_grace_ms);
+	for (sky_active_run *a = e->active; stuck && a; a = a->next) {
+		sky_worker *w = a->worker;
+		if (a->executing && w && !w->done && !w->abandoned)
+			sky_log_error(COMPONENT,
+			              "shutdown: run %s did not stop within %d "
+			              "ms; leaving it to the next start",
+			              a->run_id, e->stop_grace_ms);
+	}
+	sky_worker *keep = NULL;
+	int left = 0;
+	while (e->worker_list) {
+		sky_worker *w = e->worker_list;
+		e->worker_list = w->next;
+		if (w->done) {
+			if (!w->abandoned)
+				pthread_join(w->thread, NULL);
+			free(w);
+			continue;
+		}
+		/* Still inside: never joined, never freed. */
+		if (!w->abandoned) {
+			w->abandoned = 1;
+			pthread_detach(w->thread);
+			e->n_abandoned++;
+		}
+		w->next = keep;
+		keep = w;
+		left++;
+	}
+	e->worker_list = keep;
+	e->n_live = 0;
+	pthread_mutex_unlock(&e->lock);
+	if (left) {
+		sky_log_error(COMPONENT,
+		              "shutdown: %d worker(s) still busy after %d ms; "
+		              "the engine's resources stay allocated for them",
+		              left, e->stop_grace_ms);
+		return left;
+	}
 	/* After the workers: no run holds a session any more. */
 	sky__sessions_stop(e);
 	sky__webhook_stop(e);
@@ -437,4 +691,5 @@ void sky__engine_stop(sky_engine *e)
 		close(e->lock_fd);
 		e->lock_fd = -1;
 	}
+	return 0;
 }

@@ -178,11 +178,14 @@ static void put_text(rs *s, const char *str, size_t max)
 	}
 }
 
-static void put_attr(rs *s, const char *name, const char *v, size_t max)
+/* Writes name="v" clipped to max bytes (0: all); returns how many
+ * bytes of v were written. */
+static size_t put_attr(rs *s, const char *name, const char *v, size_t max)
 {
 	sky_buf_printf(&s->b, " %s=\"", name);
 	size_t n = 0;
-	for (const char *p = v; *p; p++) {
+	const char *p;
+	for (p = v; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (max && n >= max && (c & 0xc0) != 0x80) {
 			sky_buf_puts(&s->b, "\xe2\x80\xa6");
@@ -197,6 +200,38 @@ static void put_attr(rs *s, const char *name, const char *v, size_t max)
 		n++;
 	}
 	sky_buf_putc(&s->b, '"');
+	return (size_t)(p - v);
+}
+
+/* Are a and b the same text but for whitespace? */
+static int same_words(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == ' ' || *a == '\n' || *a == '\t' || *a == '\r')
+			a++;
+		while (*b == ' ' || *b == '\n' || *b == '\t' || *b == '\r')
+			b++;
+		if (!*a || !*b)
+			return !*a && !*b;
+		if (*a++ != *b++)
+			return 0;
+	}
+}
+
+/* A value, clipped to max bytes (at a character boundary); a clipped
+ * one says how many characters are left out (the page text given to
+ * extraction has all of it). */
+static void put_value(rs *s, const char *v, size_t max)
+{
+	const char *rest = v + put_attr(s, "value", v, max);
+	if (!*rest)
+		return;
+	size_t chars = 0;
+	for (const char *p = rest; *p; p++)
+		chars += ((unsigned char)*p & 0xc0) != 0x80;
+	s->b.len--; /* reopen the quote */
+	s->b.data[s->b.len] = '\0';
+	sky_buf_printf(&s->b, " [%zu more characters]\"", chars);
 }
 
 /* What to write for a URL: `shown` (the path, for the page's own
@@ -374,16 +409,18 @@ static void r_widget_attrs(rs *s, json_t *e, const char *tag, const char *id,
 		put_attr(s, "role", role, 30);
 	int named = (parent_tag && !strcmp(parent_tag, "label")) ||
 	            json_object_get(s->labelled, id) ||
-	            (text && label && !strcmp(text, label)) ||
-	            (label && !strcmp(label, s->last_text));
-	if (label && *label && !named && strcmp(tag, "label"))
+	            (text && label && same_words(text, label)) ||
+	            (label && same_words(label, s->last_text));
+	/* a <label> is named by its text unless its name differs (five
+	 * rating stars titled "1 star" .. "5 stars") */
+	if (label && *label && !named)
 		put_attr(s, "label", label, 120);
 	const char *ph = jstr(attrs, "placeholder");
 	if (ph && (!label || strcmp(ph, label)))
 		put_attr(s, "placeholder", ph, 80);
 	const char *value = jstr(e, "value");
 	if (value && *value && strcmp(tag, "select"))
-		put_attr(s, "value", value, 200);
+		put_value(s, value, strcmp(tag, "textarea") ? 200 : 1500);
 	else if (jstr(attrs, "value") && type &&
 	         (!strcmp(type, "checkbox") || !strcmp(type, "radio")))
 		put_attr(s, "value", jstr(attrs, "value"), 60);

@@ -243,6 +243,136 @@
 		return a ? collapse(a.getAttribute('aria-label')) : '';
 	}
 
+	// words that icon classes and image files name controls by
+	const ICON_WORDS = new Set(['add', 'archive', 'attach', 'back',
+		'bell', 'bin', 'bookmark', 'calendar', 'camera', 'cancel', 'cart',
+		'check', 'close', 'collapse', 'comment', 'copy', 'decrement',
+		'delete', 'down', 'download', 'edit', 'ellipsis', 'email',
+		'expand', 'favorite', 'favourite', 'filter', 'first', 'flag',
+		'forward', 'heart', 'help', 'home', 'increment', 'info', 'last',
+		'like', 'lock', 'logout', 'mail', 'menu', 'minus', 'more', 'mute',
+		'next', 'pause', 'pencil', 'phone', 'pin', 'play', 'plus', 'prev',
+		'previous', 'print', 'refresh', 'reload', 'remove', 'reply',
+		'retweet', 'save', 'search', 'send', 'settings', 'share', 'sort',
+		'star', 'stop', 'trash', 'undo', 'redo', 'unlock', 'up', 'upload',
+		'user', 'view', 'volume', 'zoom']);
+	const FILE_NOISE = /^(\d+(px|x)?|ic|icon|icons|img|image|btn|button|sprite|svg|png|gif|jpe?g|webp|sm|lg|xs|black|white|filled|outline|outlined|round|rounded|sharp)$/;
+
+	/* Words of an image URL's file name: ".../ic_delete_24px.png" ->
+	 * "delete". */
+	function fileWords(url) {
+		const m = /([^/?#]+?)(\.[a-z0-9]{2,5})?(?:[?#].*)?$/i.exec(url);
+		if (!m || /^data:/i.test(url))
+			return '';
+		let name = m[1];
+		try {
+			name = decodeURIComponent(name);
+		} catch (e) { /* keep it as it is */ }
+		return name.split(/[-_.\s]+/).filter((w) => w &&
+			!FILE_NOISE.test(w.toLowerCase())).join(' ').slice(0, 60);
+	}
+
+	function cssImageWords(el) {
+		const cs = getComputedStyle(el);
+		for (const v of [cs.content, cs.backgroundImage]) {
+			const m = v && /url\(["']?([^"')]+)["']?\)/.exec(v);
+			if (m)
+				return fileWords(m[1]);
+		}
+		return '';
+	}
+
+	function classWords(el) {
+		const cls = typeof el.className === 'string' ? el.className
+			: el.getAttribute('class') || '';
+		for (const tok of cls.split(/\s+/)) {
+			const hit = tok.toLowerCase().split(/[-_]+/)
+				.filter((w) => ICON_WORDS.has(w));
+			if (hit.length)
+				return hit.join(' ');
+		}
+		return '';
+	}
+
+	/* A name for a control with no text, title, alt or aria name (an
+	 * icon drawn by CSS or an image): a tooltip attribute, the title of
+	 * a close ancestor (not for a symbol, which is a name of sorts), an
+	 * image's file name, an icon class. */
+	function iconHint(el, symbol) {
+		for (const a of ['data-tooltip', 'data-title', 'data-original-title',
+			'data-bs-original-title', 'data-tip', 'aria-description'])
+			if (el.getAttribute(a) && collapse(el.getAttribute(a)))
+				return collapse(el.getAttribute(a));
+		let p = symbol ? null : el.parentElement;
+		for (let up = 0; p && up < 2; up++, p = p.parentElement) {
+			const t = collapse(p.getAttribute('aria-label') ||
+				p.getAttribute('title'));
+			if (t)
+				return t;
+		}
+		if (symbol) // drawn by its text: its class may say more
+			return classWords(el);
+		// the element and its first descendants (a live collection:
+		// only what is read is looked up)
+		const all = el.getElementsByTagName('*');
+		const some = [el];
+		for (let i = 0; i < all.length && i < 5; i++)
+			some.push(all[i]);
+		for (const e of some) {
+			const w = e.localName === 'img' ? fileWords(e.src || '')
+				: cssImageWords(e);
+			if (w)
+				return w;
+		}
+		for (const e of some) {
+			const w = classWords(e);
+			if (w)
+				return w;
+		}
+		return '';
+	}
+
+	const CONTROL_TAGS = new Set(['input', 'select', 'textarea', 'button']);
+
+	/* Does the row of this field start with a field and hold another
+	 * ("[ ] Genre [ ] Year")? Then fields are named by the text after
+	 * them. */
+	function namesFollow(el) {
+		const p = el.parentNode;
+		let first = null;
+		for (let c = p.firstChild; c && !first; c = c.nextSibling)
+			if (c.nodeType === 3 ? NONSPACE_RE.test(c.data)
+				: c.nodeType === 1 && !SKIP_TAGS.has(c.localName) &&
+				c.localName !== 'br')
+				first = c;
+		return first !== null && CONTROL_TAGS.has(first.localName) &&
+			p.querySelectorAll('input:not([type=hidden]),select,textarea')
+				.length > 1;
+	}
+
+	/* The text right after a field, up to the next field or line. */
+	function followingText(el) {
+		if (!el.parentNode)
+			return '';
+		let txt = '';
+		for (let n = el.nextSibling; n && txt.length < 200;
+		     n = n.nextSibling) {
+			if (n.nodeType === 1) {
+				const t = n.localName;
+				if (CONTROL_TAGS.has(t) || t === 'br' ||
+				    SKIP_TAGS.has(t) ||
+				    (t === 'label' && n.control && n.control !== el) ||
+				    n.querySelector('input,select,textarea,button'))
+					break;
+				txt += ' ' + n.innerText;
+			} else if (n.nodeType === 3) {
+				txt += n.data;
+			}
+		}
+		return clip(collapse(txt), 80);
+	}
+	const NONSPACE_RE = /\S/;
+
 	/* Text just before a control without a label: previous siblings,
 	 * then the parent's, then its table column header. */
 	function nearbyText(el) {
@@ -287,6 +417,16 @@
 		if (el.labels && el.labels.length) {
 			const t = collapse([...el.labels].map(
 				(l) => textExcluding(l, el)).join(' '));
+			if (t && WORDY.test(t))
+				return t;
+			// a label drawn as a symbol (a rating's stars) names
+			// its field by its aria-label or title
+			for (const l of el.labels) {
+				const n = collapse(l.getAttribute('aria-label') ||
+					l.getAttribute('title'));
+				if (n)
+					return n;
+			}
 			if (t)
 				return t;
 		}
@@ -307,7 +447,11 @@
 			return collapse(el.value);
 		if (tag === 'input' && el.type === 'image')
 			return collapse(el.alt);
-		return nearbyText(el);
+		// a check box's or radio's name follows it ("[x] I agree")
+		if (el.type === 'checkbox' || el.type === 'radio' ||
+		    (el.parentNode && namesFollow(el)))
+			return followingText(el) || nearbyText(el);
+		return nearbyText(el) || followingText(el);
 	}
 
 	/* The accessible name of a button, link or widget, after its
@@ -319,10 +463,21 @@
 		const al = collapse(el.getAttribute('aria-label'));
 		if (al)
 			return al;
-		if (ownText)
+		if (ownText && WORDY.test(ownText))
 			return ownText;
-		return collapse(el.getAttribute('title')) || iconName(el);
+		// no words: a symbol (a rating's star), a count beside an
+		// icon ("like 11"), or an icon alone; a number alone ("#1042",
+		// a page number) is a name
+		if (ownText && el.firstElementChild === null &&
+		    /^[\s\p{N}\p{P}$€£¥]*$/u.test(ownText) && /\p{N}/u.test(ownText))
+			return ownText;
+		const hint = collapse(el.getAttribute('title')) || iconName(el) ||
+			iconHint(el, ownText !== '');
+		if (!hint)
+			return ownText;
+		return /\p{N}/u.test(ownText) ? hint + ' ' + ownText : hint;
 	}
+	const WORDY = /\p{L}/u;
 
 	const groupCache = new Map();
 	// isContentEditable is not free; most pages have nothing editable
@@ -412,7 +567,7 @@
 			return o ? collapse(o.label || o.text) : '';
 		}
 		if (tag === 'textarea')
-			return clip(el.value, 2000);
+			return clip(el.value, 20000);
 		if (tag === 'input') {
 			const t = el.type;
 			if (t === 'checkbox' || t === 'radio' || t === 'submit' ||
@@ -444,6 +599,77 @@
 		return undefined;
 	}
 
+	/* --- listeners of the site's world ------------------------------- */
+
+	/* Elements the site gave a click-like listener, as noted by the
+	 * browser plugin's hooks.js in the page's own world (the isolated
+	 * world cannot see them): ask with <token>q, collect the <token>m
+	 * events it dispatches on each. null without the hooks. */
+	function listenedElements(token) {
+		if (typeof token !== 'string' || !/^[a-z0-9]{8,64}$/.test(token))
+			return null;
+		const set = new Set();
+		const on = (e) => {
+			set.add(e.composed ? e.composedPath()[0] : e.target);
+		};
+		document.addEventListener(token + 'm', on, true);
+		try {
+			document.dispatchEvent(new Event(token + 'q'));
+		} finally {
+			document.removeEventListener(token + 'm', on, true);
+		}
+		return set.size ? set : null;
+	}
+
+	// attributes that scripts wire actions to (jQuery UI's data-handler
+	// and data-event, data-action of many delegating libraries)
+	function actionAttr(el) {
+		return el.hasAttribute('data-handler') ||
+			el.hasAttribute('data-action') ||
+			/^(click|mousedown|mouseup|pointerdown|pointerup|tap)$/
+				.test(el.getAttribute('data-event') || '');
+	}
+
+	// words (not separators like "|" or "·") in the element's own
+	// text nodes
+	function hasOwnWords(el) {
+		for (let c = el.firstChild; c; c = c.nextSibling)
+			if (c.nodeType === 3 && /[\p{L}\p{N}]/u.test(c.data))
+				return true;
+		return false;
+	}
+
+	/* A pointer region whose children are separate targets: the
+	 * children (through single-child wrappers) are all of one tag and
+	 * each holds a short text, with at most separators between them
+	 * (Reply | Forward), the items of an
+	 * open custom list, or the pages of a pager. A card with a heading
+	 * and a paragraph, or a button's icon and word, stays one target;
+	 * so does a table row. */
+	function markPieces(el, pieces) {
+		let p = el;
+		for (let i = 0; i < 3 && p.childElementCount === 1 &&
+		     !hasOwnWords(p); i++)
+			p = p.firstElementChild;
+		const n = p.childElementCount;
+		if (n < 2 || n > 100 || hasOwnWords(p))
+			return;
+		const tag = p.firstElementChild.localName;
+		if (tag === 'td' || tag === 'th' || tag === 'tr' ||
+		    SKIP_TAGS.has(tag))
+			return;
+		for (let c = p.firstElementChild; c; c = c.nextElementSibling) {
+			if (c.localName !== tag)
+				return;
+			const t = c.textContent;
+			if (t.length > 200 || !/\S/.test(t) ||
+			    collapse(t).length > 60)
+				return;
+		}
+		for (let c = p.firstElementChild; c; c = c.nextElementSibling)
+			pieces.add(c);
+	}
+
 	/* --- the walk ------------------------------------------------------ */
 
 	function newNode(el, tag) {
@@ -473,6 +699,11 @@
 			S.prefix = opts.prefix;
 		ensureObserver();
 		groupCache.clear();
+		const tHooks = performance.now();
+		const listened = listenedElements(opts.hooks);
+		const hooksMs = performance.now() - tHooks;
+		const pieces = new Set();
+		const bigArea = 0.4 * innerWidth * innerHeight;
 		anyEditable = document.designMode === 'on' ||
 			document.querySelector('[contenteditable]') !== null;
 		const maxNodes = opts.max_nodes > 0 ? opts.max_nodes : 60000;
@@ -594,6 +825,8 @@
 				clipBox = cx.outerClip;
 			const role = hasAttrs ? el.getAttribute('role') : null;
 			const cursor = cs.cursor;
+			const own = listened !== null && listened.has(el) &&
+				tag !== 'body' && tag !== 'html';
 			// The box is measured only for what may be kept or clips
 			// its content: generic wrappers fold into their parent.
 			const candidate = STRUCT_TAGS.has(tag) || tag === 'iframe' ||
@@ -601,7 +834,9 @@
 				(cursor === 'pointer' && cx.cursor !== 'pointer') ||
 				CANDIDATE_TAGS.has(tag) ||
 				(anyEditable && el.isContentEditable) ||
+				own || pieces.has(el) ||
 				(hasAttrs && (el.hasAttribute('tabindex') ||
+				 actionAttr(el) ||
 				 el.hasAttribute('onclick') ||
 				 el.hasAttribute('jsaction') ||
 				 el.hasAttribute('ng-click') ||
@@ -635,6 +870,29 @@
 
 			let kind = selfVisible && candidate
 				? interactable(el, tag, cs, cx.cursor) : 0;
+			if (r === null && selfVisible && candidate && (kind || own ||
+			    pieces.has(el) || (hasAttrs && actionAttr(el)))) {
+				// a cell taken as shown, yet a control of its own:
+				// it needs its box after all
+				r = el.getBoundingClientRect();
+				pageX = r.left + sx;
+				pageY = r.top + sy;
+			}
+			if (!kind && selfVisible && candidate) {
+				// a click target by its listener, its part in a
+				// pointer region, or the delegation around it; a
+				// box covering much of the viewport is a container
+				const small = r !== null &&
+					r.width * r.height < bigArea;
+				if (pieces.has(el) || (small && (own ||
+				    (hasAttrs && actionAttr(el)) ||
+				    (tag === 'a' && cx.deleg &&
+				     !el.hasAttribute('name')))))
+					kind = 2;
+			}
+			if (kind === 2 && cursor === 'pointer' &&
+			    cx.cursor !== 'pointer')
+				markPieces(el, pieces);
 			let node = null;
 			if (tag === 'iframe' || tag === 'frame') {
 				if (selfVisible) {
@@ -667,6 +925,8 @@
 				node.pageX = pageX;
 				node.pageY = pageY;
 				node.role = role;
+				node.own = own;
+				node.pointer = cursor === 'pointer';
 				out.kids.push(node);
 			}
 			const block = disp !== 'inline' && disp !== 'inline-block' &&
@@ -678,11 +938,22 @@
 					pushText(out, '\n');
 				addPageText(disp === 'table-cell' ? ' ' : '\n');
 			}
+			if (tag === 'textarea' && selfVisible && !opacityZero &&
+			    cx.textVisible && NONSPACE.test(el.value)) {
+				// all of a long text, for extraction (the tree
+				// shows its start)
+				addPageText('\n');
+				addPageText(el.value);
+				addPageText('\n');
+			}
 			if (tag !== 'select' && tag !== 'textarea' && tag !== 'input') {
 				let ncx = cx;
 				const rowShown = tag === 'tr' ? selfVisible
 					: tag === 'td' || tag === 'th' ? false : cx.rowShown;
+				// listeners here may serve what is inside (delegation)
+				const deleg = cx.deleg || own;
 				if (rowShown !== cx.rowShown || clipsKids || pos === 'fixed' ||
+				    deleg !== cx.deleg ||
 				    visProp !== cx.visProp || opacityZero !==
 				    cx.opacityZero || cursor !== cx.cursor ||
 				    (pos === 'absolute' && clipBox !== cx.clip)) {
@@ -695,6 +966,7 @@
 						clipPos: cx.clipPos,
 						outerClip: cx.outerClip,
 						cursor,
+						deleg,
 					};
 					if (clipsKids) {
 						const c = {l: r.left, t: r.top, r: r.right,
@@ -722,7 +994,8 @@
 		const root = {tag: '#root', kids: []};
 		const cx0 = {visProp: true, rowShown: false, textVisible: true,
 			opacityZero: false,
-			clip: null, clipPos: false, outerClip: null, cursor: 'auto'};
+			clip: null, clipPos: false, outerClip: null, cursor: 'auto',
+			deleg: false};
 		if (document.documentElement)
 			visit(document.documentElement, root, cx0);
 
@@ -738,6 +1011,10 @@
 		stats.ms = Math.round((performance.now() - t0) * 10) / 10;
 		stats.walk_ms = Math.round((tWalk - t0) * 10) / 10;
 		stats.next_id = S.next;
+		if (listened) {
+			stats.listened = listened.size;
+			stats.hooks_ms = Math.round(hooksMs * 10) / 10;
+		}
 		stats.finish_ms = Math.round((tFinish - tWalk) * 10) / 10;
 		if (truncated)
 			stats.truncated = true;
@@ -794,6 +1071,21 @@
 
 	const MESSY = /[\n\t\r\f\v]| {2}/;
 
+	/* Is there text in these finished kids outside interactables? */
+	function textOutside(nk) {
+		for (const c of nk) {
+			if (typeof c === 'string') {
+				if (c !== '\n' && /\S/.test(c))
+					return true;
+			} else if (!c.interactable && !c.frame_ref &&
+			    ((c.text && c.tag !== 'img') ||
+			     (c.children && textOutside(c.children)))) {
+				return true;
+			}
+		}
+		return false;
+	}
+
 	/* Turn walk nodes into snapshot objects: merge text runs, name
 	 * widgets, drop empty structure, demote weak widgets that wrap real
 	 * ones. Returns the kids array for the parent. */
@@ -820,8 +1112,13 @@
 			const nk = finish(k.kids, k, stats, vw, vh);
 			const hasInner = nk.some((c) => typeof c !== 'string' &&
 				(c.interactable || c.frame_ref));
-			if (k.kind === 2 && hasInner)
-				k.kind = 0; // a clickable wrapper around real controls
+			// a clickable wrapper around real controls, unless its own
+			// listener serves text beside them and it looks clickable
+			// (an inbox row around its star; not a delegating widget
+			// or a framework's root)
+			if (k.kind === 2 && hasInner &&
+			    !(k.own && k.pointer && textOutside(nk)))
+				k.kind = 0;
 			const struct = STRUCT_TAGS.has(k.tag) ||
 				(k.role && STRUCT_ROLES.has(k.role));
 			if (!k.kind && !struct) {
@@ -959,43 +1256,102 @@
 			return;
 		// Mutations before we got here were not seen: count them as
 		// happening now, so a first settle observes a whole window.
-		S.lastMutation = performance.now();
+		S.lastMutation = S.lastNovel = performance.now();
 		S.observer = new MutationObserver((recs) => {
-			let real = false;
+			const now = performance.now();
+			let real = false, novel = false;
 			for (const r of recs) {
 				if (r.type === 'attributes' && r.attributeName === 'style')
 					continue;
 				real = true;
+				if (!repeats(r, now))
+					novel = true;
 				if (S.added && r.type === 'childList')
 					for (const n of r.addedNodes)
 						if (n.nodeType === 1 && S.added.length < 5000)
 							S.added.push(n);
 			}
 			if (real) {
-				S.lastMutation = performance.now();
+				S.lastMutation = now;
 				S.mutations++;
 			}
+			if (novel)
+				S.lastNovel = now;
 		});
 		observeRoot(document);
 	}
 
-	function waitQuiet(quietMs, maxMs) {
+	/* A change of text or of an attribute on a node that changed the same
+	 * way less than a second ago repeats: a price ticker, a clock, a
+	 * progress counter. Such changes alone make a page busy, not
+	 * unsettled (waitQuiet's busyMs). Elements coming or going never
+	 * repeat. */
+	function repeats(r, now) {
+		const onlyText = (list) => {
+			for (const n of list)
+				if (n.nodeType !== 3)
+					return false;
+			return true;
+		};
+		let key = null;
+		if (r.type === 'characterData')
+			key = r.target.parentNode || r.target;
+		else if (r.type === 'attributes' ||
+			(onlyText(r.addedNodes) && onlyText(r.removedNodes)))
+			key = r.target;
+		if (!key)
+			return false;
+		if (!S.churn)
+			S.churn = new WeakMap();
+		const last = S.churn.get(key);
+		S.churn.set(key, now);
+		return last !== undefined && now - last < 1000;
+	}
+
+	/* Quiet: no DOM change for quietMs, waiting at most maxMs. With
+	 * busyMs: once that long has passed, a DOM whose only changes for
+	 * quietMs were repeating ones is reported busy instead. */
+	function waitQuiet(quietMs, maxMs, busyMs) {
 		ensureObserver();
 		const start = performance.now();
+		const watchBusy = typeof busyMs === 'number';
 		return new Promise((resolve) => {
+			const done = (quiet, busy, now) => resolve({quiet, busy,
+				waited_ms: Math.round(now - start),
+				mutations: S.mutations});
 			const check = () => {
 				const now = performance.now();
 				const since = now - S.lastMutation;
+				const novel = now - (S.lastNovel ?? S.lastMutation);
 				if (since >= quietMs)
-					return resolve({quiet: true,
-						waited_ms: Math.round(now - start),
-						mutations: S.mutations});
+					return done(true, false, now);
+				if (watchBusy && now - start >= busyMs && novel >= quietMs)
+					return done(false, true, now);
 				if (now - start >= maxMs)
-					return resolve({quiet: false,
-						waited_ms: Math.round(now - start),
-						mutations: S.mutations});
-				setTimeout(check, Math.max(1, Math.min(quietMs - since,
-					maxMs - (now - start)) + 1));
+					return done(false, false, now);
+				let next = Math.min(quietMs - since, maxMs - (now - start));
+				if (watchBusy)
+					next = Math.min(next, Math.max(busyMs - (now - start),
+						quietMs - novel));
+				setTimeout(check, Math.max(1, next + 1));
+			};
+			check();
+		});
+	}
+
+	/* Settle after typing: resolves {changed: true} as soon as the DOM
+	 * has changed since agoMs ago (the last key), else {changed: false}
+	 * after maxMs. */
+	function waitChange(agoMs, maxMs) {
+		ensureObserver();
+		const start = performance.now(), since = start - agoMs;
+		return new Promise((resolve) => {
+			const check = () => {
+				if (S.lastMutation > since)
+					return resolve({changed: true});
+				if (performance.now() - start >= maxMs)
+					return resolve({changed: false});
+				setTimeout(check, 10);
 			};
 			check();
 		});
@@ -1610,6 +1966,7 @@
 		framePoint,
 		fileInput,
 		waitQuiet,
+		waitChange,
 		describe: (id) => describe(byId(id)),
 	};
 	ensureObserver();

@@ -19,6 +19,11 @@
 #ifndef SKY_PLUGIN_INSTALL_DIR
 #  define SKY_PLUGIN_INSTALL_DIR "/usr/local/lib/skyengine/plugins"
 #endif
+/* The install's plugin dir relative to its bin dir ("../lib/skyengine/
+ * plugins"): how an installed program finds it from its own file. */
+#ifndef SKY_PLUGIN_DIR_FROM_BINDIR
+#  define SKY_PLUGIN_DIR_FROM_BINDIR "../lib/skyengine/plugins"
+#endif
 
 struct provider {
 	sky_provider_kind kind;
@@ -360,6 +365,53 @@ static char *relative_install_dir(void)
 	return dir;
 }
 
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * The plugin directories found from the running program's own file
+ * (/proc/self/exe), for a program linked with the static library (the
+ * server and skyctl are), where the library file tells nothing: the
+ * install's <bindir>/../lib/skyengine/plugins, and, when the program
+ * runs from the build tree this library was built in, that tree's
+ * plugin dir. Appended to `b` with a trailing ':' each, if they exist.
+ */
+static void add_exe_relative_dirs(sky_buf *b)
+{
+	char *exe = realpath("/proc/self/exe", NULL);
+	char *slash = exe ? strrchr(exe, '/') : NULL;
+	if (!slash) {
+		free(exe);
+		return;
+	}
+	*slash = '\0';
+	char *inst = sky_asprintf("%s/%s", exe, SKY_PLUGIN_DIR_FROM_BINDIR);
+	char *real = inst ? realpath(inst, NULL) : NULL;
+	if (is_dir(real) && strcmp(real, SKY_PLUGIN_INSTALL_DIR)) {
+		sky_buf_puts(b, real);
+		sky_buf_putc(b, ':');
+	}
+	free(real);
+	free(inst);
+#ifdef SKY_BUILD_TREE_DIR
+	/* Only a program inside the build tree: an installed one never
+	 * loads plugins from the tree it was built in. */
+	char *tree = realpath(SKY_BUILD_TREE_DIR, NULL);
+	size_t n = tree ? strlen(tree) : 0;
+	*slash = '/';
+	if (tree && !strncmp(exe, tree, n) && exe[n] == '/' &&
+	    is_dir(SKY_PLUGIN_BUILD_DIR)) {
+		sky_buf_puts(b, SKY_PLUGIN_BUILD_DIR);
+		sky_buf_putc(b, ':');
+	}
+	free(tree);
+#endif
+	free(exe);
+}
+
 int sky_plugins_new(const char *search_path, sky_plugins **out)
 {
 	sky_buf b = {0};
@@ -383,6 +435,7 @@ int sky_plugins_new(const char *search_path, sky_plugins **out)
 		sky_buf_putc(&b, ':');
 	}
 	free(rel);
+	add_exe_relative_dirs(&b);
 	sky_buf_puts(&b, SKY_PLUGIN_INSTALL_DIR);
 	p->search = sky_buf_steal(&b);
 	if (!p->search) {

@@ -17,7 +17,10 @@ typedef struct sky_plugins sky_plugins;
 
 /*
  * Create a plugin host. `search_path` (':'-separated, may be NULL) is
- * searched first, then $SKYENGINE_PLUGIN_PATH, then the install dir.
+ * searched first, then $SKYENGINE_PLUGIN_PATH, then the plugin dir
+ * beside the shared library, then the one found from the program's file
+ * (<bindir>/../lib/skyengine/plugins; the build tree's plugin dir for a
+ * program in the build tree), then the compiled-in install dir.
  */
 int sky_plugins_new(const char *search_path, sky_plugins **out);
 /* Unload every plugin (calling sky_plugin_unload where present). The

@@ -121,6 +121,60 @@ done:
 	return rc;
 }
 
+void sky_totp_list_free(sky_totp_list *l)
+{
+	if (!l)
+		return;
+	sky_store__free_items(&sky_store__t_totp, l->items, l->count);
+	free(l);
+}
+
+int sky_store_totp_list(sky_store *s, const char *organization_id,
+                        const char *totp_identifier,
+                        const char *workflow_run_id, const char *otp_type,
+                        int limit, sky_totp_list **out)
+{
+	sky_totp_list *l;
+	void *items = NULL;
+	sky_conn *c;
+	int rc;
+
+	if (!s || !out)
+		return sky_error_set(SKY_EINVALID, "NULL argument");
+	*out = NULL;
+	if (!(l = calloc(1, sizeof *l)))
+		return sky_error_from_code(SKY_ENOMEM);
+	c = sky_store__racquire(s);
+	sqlite3_stmt *st = sky_store__prepare(
+	    c, &sky_store__t_totp,
+	    "SELECT %C FROM totp_codes WHERE organization_id=?1 AND "
+	    "(?2 IS NULL OR totp_identifier=?2) AND "
+	    "(?3 IS NULL OR workflow_run_id=?3) AND "
+	    "(?4 IS NULL OR otp_type=?4) "
+	    "ORDER BY created_at DESC, seq DESC LIMIT ?5");
+	if (!st) {
+		rc = sky_error_last_code();
+	} else {
+		sky_store__bind_text(st, 1, organization_id ? organization_id
+		                                            : s->default_org);
+		sky_store__bind_text(st, 2, totp_identifier);
+		sky_store__bind_text(st, 3, workflow_run_id);
+		sky_store__bind_text(st, 4, otp_type);
+		sqlite3_bind_int64(st, 5, limit > 0 ? limit : 50);
+		rc = sky_store__fetch_all(c, st, &sky_store__t_totp, &items,
+		                          &l->count, "list TOTP codes");
+		l->items = items;
+		sqlite3_finalize(st);
+	}
+	sky_store__rrelease(s, c);
+	if (rc) {
+		sky_totp_list_free(l);
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
 int sky_store_totp_take(sky_store *s, const char *organization_id,
                         const char *totp_identifier, const char *task_id,
                         int64_t created_after, sky_totp_rec **out)

@@ -426,6 +426,7 @@ static int check_new_task(const sky_task_new *in)
 	    {"navigation_payload", offsetof(sky_task_new, navigation_payload)},
 	    {"extra_http_headers", offsetof(sky_task_new, extra_http_headers)},
 	    {"run_request", offsetof(sky_task_new, run_request)},
+	    {"notes", offsetof(sky_task_new, notes)},
 	};
 	int rc;
 
@@ -482,6 +483,7 @@ static int task_from_new(const sky_task_new *in, const char *org,
 	rc |= dup_field(&r->idempotency_key, in->idempotency_key);
 	rc |= dup_field(&r->parent_task_id, in->parent_task_id);
 	rc |= dup_field(&r->workflow_permanent_id, in->workflow_permanent_id);
+	rc |= dup_field(&r->notes, in->notes);
 	if (rc)
 		return sky_error_from_code(SKY_ENOMEM);
 	r->status = in->queued ? SKY_TASK_QUEUED : SKY_TASK_CREATED;
@@ -851,6 +853,8 @@ static void list_where(sky_buf *b, const sky_task_query *q)
 		sky_buf_puts(b, " AND run_type=?2");
 	if (q->top_level_only)
 		sky_buf_puts(b, " AND parent_task_id IS NULL");
+	if (q->application)
+		sky_buf_puts(b, " AND json_extract(notes,'$.application')=?5");
 	if (!q->status_mask)
 		return;
 	sky_buf_puts(b, " AND status IN (");
@@ -870,6 +874,8 @@ static int bind_list(sqlite3_stmt *st, const sky_task_query *q)
 		sky_store__bind_text(st, 1, q->organization_id);
 	if (q->run_type)
 		sky_store__bind_text(st, 2, q->run_type);
+	if (q->application)
+		sky_store__bind_text(st, 5, q->application);
 	return 0;
 }
 

@@ -183,6 +183,7 @@ typedef struct sky_task_new {
 	const char *idempotency_key;
 	const char *parent_task_id; /* a v1 sub-task of this v2 run */
 	const char *workflow_permanent_id;
+	const char *notes; /* JSON object text: the engine's notes, or NULL */
 } sky_task_new;
 
 typedef struct sky_task_rec {
@@ -253,6 +254,7 @@ typedef struct sky_task_query {
 	int top_level_only;          /* 1: leave out sub-tasks of v2 runs */
 	sky_task_sort sort;
 	int ascending; /* 0: newest first (the API's default) */
+	const char *application; /* notes.application equals it; NULL: any */
 } sky_task_query;
 
 typedef struct sky_task_list {
@@ -481,6 +483,19 @@ typedef struct sky_totp_rec {
 
 int sky_store_totp_add(sky_store *s, const sky_totp_new *in,
                        sky_totp_rec **out);
+
+typedef struct sky_totp_list {
+	sky_totp_rec *items;
+	size_t count;
+} sky_totp_list;
+
+/* An organization's codes, newest first, at most `limit`; each filter
+ * NULL for any. */
+int sky_store_totp_list(sky_store *s, const char *organization_id,
+                        const char *totp_identifier,
+                        const char *workflow_run_id, const char *otp_type,
+                        int limit, sky_totp_list **out);
+void sky_totp_list_free(sky_totp_list *l);
 /*
  * Take the newest unused, unexpired code for (organization, identifier)
  * created at or after `created_after` (ms; 0: any time), whose task_id is

@@ -1040,9 +1040,20 @@ int sky_otp_extract(const char *content, size_t len, sky_otp_found **out)
 		                     len, SKY_OTP_CONTENT_MAX);
 	if (blank(content, len))
 		return sky_error_set(SKY_ENOTFOUND, "content is empty");
-	if (len <= 10) /* Skyvern: short content is the code itself */
+	if (len <= 10) {
+		/* Skyvern: short content is the code itself, verbatim. Text
+		 * with a NUL or other control characters (a NUL made an empty
+		 * code: found by tests/fuzz/fuzz_otp) is not a code. */
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)content[i];
+			if ((c < 0x20 && !isspace(c)) || c == 0x7f)
+				return sky_error_set(SKY_ENOTFOUND,
+				                     "short content holds control "
+				                     "characters: not a code");
+		}
 		return found_new(SKY_OTP_KIND_TOTP, sky_strndup(content, len),
 		                 out);
+	}
 	if ((rc = finder_init(&f)))
 		return rc;
 	if (looks_quoted_printable(content, len)) {

@@ -325,6 +325,7 @@ static void setup_session(cdp_conn *c, cdp_ctx *ctx, const char *sid,
 		         json_pack("{s:i,s:i,s:i,s:b}", "width", ctx->vw,
 		                   "height", ctx->vh, "deviceScaleFactor", 1,
 		                   "mobile", 0));
+	cdp_page_hooks(c, sid);
 	cdp_post(c, sid, "Target.setAutoAttach", auto_attach_params("iframe"));
 	cdp_post(c, sid, "Runtime.runIfWaitingForDebugger", NULL);
 }
@@ -443,10 +444,13 @@ static void on_detached(cdp_browser *b, json_t *p)
 static void req_add(cdp_tab *t, const char *id, const char *type)
 {
 	int64_t now = cdp_now_ms();
-	t->last_net_ms = now;
+	t->last_net_ms = t->last_start_ms = now;
 	for (size_t i = 0; i < t->n_reqs; i++)
-		if (!strcmp(t->reqs[i].id, id))
-			return; /* a redirect keeps its request id */
+		if (!strcmp(t->reqs[i].id, id)) {
+			/* a redirect keeps its request id */
+			t->reqs[i].responded = t->reqs[i].streaming = 0;
+			return;
+		}
 	if (t->n_reqs == t->cap_reqs) {
 		size_t cap = t->cap_reqs ? t->cap_reqs * 2 : 32;
 		cdp_req *r = realloc(t->reqs, cap * sizeof *r);
@@ -459,7 +463,43 @@ static void req_add(cdp_tab *t, const char *id, const char *type)
 	t->reqs[t->n_reqs].start_ms = now;
 	t->reqs[t->n_reqs].long_lived = type && (!strcmp(type, "EventSource") ||
 	                                         !strcmp(type, "WebSocket"));
+	t->reqs[t->n_reqs].responded = t->reqs[t->n_reqs].streaming = 0;
 	t->n_reqs++;
+}
+
+static cdp_req *req_find(cdp_tab *t, const char *id)
+{
+	for (size_t i = 0; i < t->n_reqs; i++)
+		if (!strcmp(t->reqs[i].id, id))
+			return &t->reqs[i];
+	return NULL;
+}
+
+/* The head of a response arrived. An event stream stays counted (as a
+ * request in flight, until the long-request cut-off), like a long poll
+ * that has not answered yet. */
+static void req_responded(cdp_tab *t, const char *id, json_t *response)
+{
+	cdp_req *r = req_find(t, id);
+	const char *mime = cdp_jstr(response, "mimeType");
+	if (!r || (mime && !strcmp(mime, "text/event-stream")))
+		return;
+	r->responded = 1;
+	t->last_net_ms = cdp_now_ms();
+}
+
+/* Body data after the head: the body is being received (and soon
+ * finished) or streamed; either way the request counts again. */
+static void req_data(cdp_tab *t, const char *id)
+{
+	cdp_req *r = req_find(t, id);
+	if (r && r->responded)
+		r->streaming = 1;
+}
+
+static int req_counts(const cdp_req *r)
+{
+	return !r->long_lived && (!r->responded || r->streaming);
 }
 
 static void req_del(cdp_tab *t, const char *id)
@@ -478,8 +518,18 @@ size_t cdp_tab_inflight(cdp_tab *t, int64_t now, int64_t long_ms)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < t->n_reqs; i++)
-		if (!t->reqs[i].long_lived &&
+		if (req_counts(&t->reqs[i]) &&
 		    now - t->reqs[i].start_ms < long_ms)
+			n++;
+	return n;
+}
+
+size_t cdp_tab_cut_off(cdp_tab *t, int64_t now, int64_t long_ms)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->n_reqs; i++)
+		if (req_counts(&t->reqs[i]) &&
+		    now - t->reqs[i].start_ms >= long_ms)
 			n++;
 	return n;
 }
@@ -738,8 +788,11 @@ static void on_network_event(cdp_session *s, const char *m, json_t *p)
 	} else if (!strcmp(m, "Network.loadingFinished") ||
 	           !strcmp(m, "Network.loadingFailed")) {
 		req_del(t, rid);
+	} else if (!strcmp(m, "Network.dataReceived")) {
+		req_data(t, rid);
 	} else if (!strcmp(m, "Network.responseReceived")) {
 		const char *type = cdp_jstr(p, "type");
+		req_responded(t, rid, json_object_get(p, "response"));
 		if (cdp_jint(json_object_get(p, "response"), "status", 0) !=
 		    407)
 			t->ctx->auth_answers = 0;

@@ -164,6 +164,11 @@ typedef struct cdp_req {
 	char *id;
 	int64_t start_ms;
 	int long_lived; /* websocket / event-source: never counted */
+	/* The head arrived and no body data since: the page has what it
+	 * asked for even if it never reads the body (then Chromium sends
+	 * no loadingFinished until the body is done). Data after the head
+	 * means a body still coming in: counted again, as a stream. */
+	int responded, streaming;
 } cdp_req;
 
 /* A world we created: one per frame document. */
@@ -209,6 +214,7 @@ struct cdp_tab {
 	cdp_req *reqs;
 	size_t n_reqs, cap_reqs;
 	int64_t last_net_ms;
+	int64_t last_start_ms; /* the last request started */
 	/* worlds and frame prefixes */
 	cdp_world *worlds;
 	size_t n_worlds;
@@ -222,6 +228,10 @@ struct cdp_tab {
 	/* every frame id seen in the tab (downloads name their frame) */
 	char **frames;
 	size_t n_frames;
+	/* the last typing (input_text, keypress) that did not navigate:
+	 * settle first gives the page a moment to react to it */
+	int64_t keys_ms, keys_began_ms; /* the last key; the action's start */
+	unsigned keys_nav;
 	/* mouse position, for hover/move continuity */
 	double mouse_x, mouse_y;
 	/* the last HTML5 drag a drag action started (Input.dragIntercepted) */
@@ -317,6 +327,9 @@ int cdp_ctx_new_tab(cdp_ctx *ctx, cdp_tab **out);
 int cdp_ctx_wait(cdp_ctx *ctx, const struct timespec *deadline);
 /* Number of requests in flight that count against network quiet. */
 size_t cdp_tab_inflight(cdp_tab *t, int64_t now, int64_t long_ms);
+/* Number of requests that would count but have run past long_ms (the
+ * long-request cut-off sets them aside). */
+size_t cdp_tab_cut_off(cdp_tab *t, int64_t now, int64_t long_ms);
 
 /* --- pages (page.c) --------------------------------------------------------- */
 
@@ -332,8 +345,16 @@ void cdp_nav_mark_get(cdp_ctx *ctx, cdp_tab *t, cdp_nav_mark *m);
 int cdp_wait_navigation(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
                         int timeout_ms, int *navigated);
 int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result);
+/* After an action (its JSON, when it began, its result): typing that
+ * did not navigate makes the next settle wait for the page's reaction
+ * first. */
+void cdp_settle_note_action(cdp_ctx *ctx, const char *action_json,
+                            int64_t began_ms, const json_t *result);
 int cdp_snapshot(cdp_ctx *ctx, const char *script, const char *opts_json,
                  char **out);
+/* Add the listener notes (hooks.js) to every new document of a session,
+ * in the page's world (posted from the reader at session setup). */
+void cdp_page_hooks(cdp_conn *c, const char *session);
 int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
                    size_t *len);
 int cdp_page_state(cdp_ctx *ctx, json_t **out);

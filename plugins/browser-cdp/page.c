@@ -6,6 +6,8 @@
 #include "cdp.h"
 
 #include <errno.h>
+#include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,53 @@ static void next_id_put(cdp_tab *t, const char *prefix, long long n)
 	}
 	if (n > t->next_ids[i])
 		t->next_ids[i] = n;
+}
+
+/* --- listener notes in the page's world (hooks.js) ---------------------- */
+
+struct sky_resource {
+	const char *name;
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct sky_resource sky_resources_cdp[];
+
+/* The token that names hooks.js's events: random per process, so that
+ * a page can neither ask for the notes nor forge one. */
+static char hooks_token[40];
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+
+static void hooks_token_init(void)
+{
+	unsigned char r[16];
+	if (RAND_bytes(r, sizeof r) != 1) {
+		/* no entropy: the notes stay off (the snapshot goes without) */
+		hooks_token[0] = '\0';
+		return;
+	}
+	char *p = hooks_token + sprintf(hooks_token, "sky");
+	for (size_t i = 0; i < sizeof r; i++)
+		p += sprintf(p, "%02x", r[i]);
+}
+
+static const char *hooks_token_get(void)
+{
+	pthread_once(&hooks_once, hooks_token_init);
+	return hooks_token;
+}
+
+void cdp_page_hooks(cdp_conn *c, const char *session)
+{
+	const char *tok = hooks_token_get();
+	const char *src = (const char *)sky_resources_cdp[0].data;
+	if (!*tok || !src)
+		return;
+	char *expr = cdp_asprintf("%s(\"%s\");", src, tok);
+	if (!expr)
+		return;
+	cdp_post(c, session, "Page.addScriptToEvaluateOnNewDocument",
+	         json_pack("{s:s}", "source", expr));
+	free(expr);
 }
 
 /* --- isolated worlds ----------------------------------------------------- */
@@ -274,7 +323,7 @@ static json_t *call_params(const cdp_world *w, const char *fn, json_t *args,
 	size_t i;
 	json_t *a;
 	json_array_foreach(args, i, a)
-	    json_array_append_new(argv, json_pack("{s:O}", "value", a));
+		json_array_append_new(argv, json_pack("{s:O}", "value", a));
 	return json_pack("{s:s,s:i,s:o,s:b,s:b}", "functionDeclaration", decl,
 	                 "executionContextId", w->ctx_id, "arguments", argv,
 	                 "returnByValue", by_value, "awaitPromise", 1);
@@ -582,6 +631,96 @@ int cdp_wait_navigation(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
 
 /* --- settle ------------------------------------------------------------------ */
 
+void cdp_settle_note_action(cdp_ctx *ctx, const char *action_json,
+                            int64_t began_ms, const json_t *result)
+{
+	json_t *a = json_loads(action_json, 0, NULL);
+	const char *type = cdp_jstr(a, "action_type");
+	int typing =
+	    type && (!strcmp(type, "input_text") || !strcmp(type, "keypress"));
+	json_decref(a);
+	if (!typing || !cdp_jbool(result, "success", 0) ||
+	    cdp_jbool(result, "navigated", 0))
+		return;
+	pthread_mutex_lock(&ctx->b->lock);
+	cdp_tab *t = ctx->n_tabs ? ctx->tabs[ctx->active] : NULL;
+	if (t) {
+		t->keys_ms = cdp_now_ms();
+		t->keys_began_ms = began_ms;
+		t->keys_nav = t->nav_seq;
+	}
+	pthread_mutex_unlock(&ctx->b->lock);
+}
+
+/* After typing, a page reacts late on purpose: a search box waits a few
+ * hundred ms after the last key (a debounce) before it fetches and lists
+ * suggestions, and until then the page looks settled. So wait until the
+ * DOM changes after the last key or a request has started since the
+ * typing began (a search-as-you-type request may start with the first
+ * key), for at most react_ms after the last key; a page that does not
+ * react costs only what is left of that window.
+ * Returns what came ("dom", "network", "none"), or NULL when no typing is
+ * pending; *rc is set when the browser failed. */
+static const char *await_reaction(cdp_ctx *ctx, cdp_tab *t, int64_t react_ms,
+                                  int64_t end, int *rc)
+{
+	pthread_mutex_lock(&ctx->b->lock);
+	int64_t keys = t->keys_ms, began = t->keys_began_ms;
+	unsigned nav = t->keys_nav;
+	int have_script = ctx->b->script != NULL;
+	t->keys_ms = 0;
+	pthread_mutex_unlock(&ctx->b->lock);
+	if (!keys || !have_script || react_ms <= 0)
+		return NULL;
+	int64_t until = keys + react_ms < end ? keys + react_ms : end;
+	for (;;) {
+		int64_t now = cdp_now_ms();
+		pthread_mutex_lock(&ctx->b->lock);
+		int net = t->loading || t->nav_seq != nav ||
+		          t->last_start_ms >= began;
+		pthread_mutex_unlock(&ctx->b->lock);
+		if (net)
+			return "network";
+		if (now >= until)
+			return "none";
+		/* the page script watches the DOM; ask in short slices so
+		 * that a request that starts meanwhile is seen too */
+		int64_t slice = until - now < 100 ? until - now : 100;
+		cdp_world w;
+		json_t *q = NULL;
+		*rc = world_main(ctx, t, &w);
+		if (*rc == 0) {
+			*rc = cdp_world_call(ctx, &w, "waitChange",
+			                     json_pack("[I,I]",
+			                               (json_int_t)(now - keys),
+			                               (json_int_t)slice),
+			                     (int)slice + 2000, &q);
+			cdp_world_free(&w);
+		}
+		if (*rc == SKY_EBROWSER)
+			return NULL;
+		int changed = *rc || cdp_jbool(q, "changed", 0);
+		*rc = 0; /* a document that went away has changed too */
+		json_decref(q);
+		if (changed)
+			return "dom";
+	}
+}
+
+/*
+ * Settle: the page loaded, no request in flight for network_quiet_ms,
+ * then no DOM change for dom_quiet_ms (the page script's observer).
+ * The result says how it ended ("ended"):
+ *   quiet         all of the above
+ *   busy          the DOM never went quiet, but after busy_ms only
+ *                 repeating changes were left (text or attributes of the
+ *                 same nodes changing again and again: a ticker, a
+ *                 clock); content that comes meanwhile is waited for
+ *   long_request  a request still open after long_request_ms was set
+ *                 aside to call the network quiet
+ *   no_dom        no page script yet: load and network only
+ *   cap           not settled within max_ms
+ */
 int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 {
 	json_t *opts = opts_json ? json_loads(opts_json, 0, NULL) : NULL;
@@ -589,19 +728,25 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 	int64_t net_quiet = cdp_jint(opts, "network_quiet_ms", 300);
 	int64_t dom_quiet = cdp_jint(opts, "dom_quiet_ms", 200);
 	int64_t long_ms = cdp_jint(opts, "long_request_ms", 3000);
+	int64_t react_ms = cdp_jint(opts, "reaction_ms", 500);
+	int64_t busy_ms = cdp_jint(opts, "busy_ms", 1000);
 	json_decref(opts);
 	if (max_ms < 0 || max_ms > 120000)
 		max_ms = 5000;
 	int64_t start = cdp_now_ms(), end = start + max_ms;
-	const char *reason = "deadline";
+	const char *reason = "deadline", *ended = "cap", *reaction = NULL;
 	char why[256] = "";
-	int settled = 0, dom_checked = 0;
-	size_t inflight = 0;
+	int settled = 0, dom_checked = 0, busy = 0;
+	size_t inflight = 0, cut_off = 0;
+	int rc = 0;
 	*result = NULL;
 
 	cdp_tab *t = cdp_ctx_tab(ctx);
 	if (!t)
 		return cdp_errcode();
+	reaction = await_reaction(ctx, t, react_ms, end, &rc);
+	if (rc)
+		return rc;
 	/* A loaded document whose network window is still running: put the
 	 * page script (and its MutationObserver) in now, so the DOM window
 	 * runs alongside the network one instead of after it. */
@@ -647,8 +792,9 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 		int64_t net_mark = t->last_net_ms;
 		int ready = !t->loading && !inflight &&
 		            cdp_now_ms() - t->last_net_ms >= net_quiet;
+		cut_off = cdp_tab_cut_off(t, cdp_now_ms(), long_ms);
 		pthread_mutex_unlock(&ctx->b->lock);
-		int rc = cdp_ctx_alive(ctx);
+		rc = cdp_ctx_alive(ctx);
 		if (rc)
 			return rc;
 		if (!ready || cdp_now_ms() >= end)
@@ -669,12 +815,17 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 		rc = world_main(ctx, t, &w);
 		json_t *q = NULL;
 		if (rc == 0) {
-			int64_t left = end - cdp_now_ms();
-			rc = cdp_world_call(
-			    ctx, &w, "waitQuiet",
+			int64_t now = cdp_now_ms(), left = end - now;
+			int64_t busy_left = start + busy_ms - now;
+			json_t *args =
 			    json_pack("[I,I]", (json_int_t)dom_quiet,
-			              (json_int_t)(left > 0 ? left : 0)),
-			    (int)(left + 2000), &q);
+			              (json_int_t)(left > 0 ? left : 0));
+			if (busy_ms > 0) /* else wait for quiet only */
+				json_array_append_new(
+				    args, json_integer(busy_left > 0 ? busy_left
+				                                     : 0));
+			rc = cdp_world_call(ctx, &w, "waitQuiet", args,
+			                    (int)(left + 2000), &q);
 			cdp_world_free(&w);
 		}
 		if (rc == SKY_EBROWSER)
@@ -683,8 +834,9 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 			continue;
 		dom_checked = 1;
 		int quiet = cdp_jbool(q, "quiet", 0);
+		busy = !quiet && cdp_jbool(q, "busy", 0);
 		json_decref(q);
-		if (!quiet) {
+		if (!quiet && !busy) {
 			reason = "the DOM kept changing";
 			continue;
 		}
@@ -697,15 +849,26 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 			break;
 		}
 	}
+	if (settled)
+		ended = cut_off        ? "long_request"
+		        : !dom_checked ? "no_dom"
+		        : busy         ? "busy"
+		                       : "quiet";
 	if (settled && !why[0])
-		snprintf(why, sizeof why, "loaded, network quiet %lld ms%s",
+		snprintf(why, sizeof why, "loaded, network quiet %lld ms%s%s",
 		         (long long)net_quiet,
-		         dom_checked ? ", DOM quiet" : "");
+		         !dom_checked ? ""
+		         : busy       ? ", DOM busy (only repeating changes)"
+		                      : ", DOM quiet",
+		         cut_off ? " (long requests set aside)" : "");
 	else if (!settled)
 		snprintf(why, sizeof why, "not settled after %lld ms: %s",
 		         (long long)max_ms, reason);
-	*result = json_pack("{s:b,s:I,s:s}", "settled", settled, "waited_ms",
-	                    (json_int_t)(cdp_now_ms() - start), "reason", why);
+	*result = json_pack("{s:b,s:I,s:s,s:s}", "settled", settled,
+	                    "waited_ms", (json_int_t)(cdp_now_ms() - start),
+	                    "reason", why, "ended", ended);
+	if (reaction)
+		json_object_set_new(*result, "reaction", json_string(reaction));
 	return 0;
 }
 
@@ -748,7 +911,7 @@ children:;
 	size_t i;
 	json_t *c;
 	json_array_foreach(json_object_get(node, "childFrames"), i, c)
-	    collect_tree(fs, c, session);
+		collect_tree(fs, c, session);
 }
 
 static void frames_free(snap_frames *fs)
@@ -835,6 +998,7 @@ static int snap_one(cdp_ctx *ctx, cdp_tab *t, snap_frame *f, json_t *opts)
 		return rc;
 	json_t *o = json_deep_copy(opts);
 	json_object_set_new(o, "prefix", json_string(f->prefix));
+	json_object_set_new(o, "hooks", json_string(hooks_token_get()));
 	json_t *v = NULL;
 	rc = cdp_world_call(ctx, &w, "snapshot", json_pack("[o]", o), 0, &v);
 	if (rc == SKY_ENOTFOUND) {
@@ -847,6 +1011,7 @@ static int snap_one(cdp_ctx *ctx, cdp_tab *t, snap_frame *f, json_t *opts)
 			return rc;
 		o = json_deep_copy(opts);
 		json_object_set_new(o, "prefix", json_string(f->prefix));
+		json_object_set_new(o, "hooks", json_string(hooks_token_get()));
 		rc = cdp_world_call(ctx, &w, "snapshot", json_pack("[o]", o), 0,
 		                    &v);
 	}
@@ -1087,12 +1252,13 @@ out:
 		pthread_mutex_unlock(&ctx->b->lock);
 		if (nd) {
 			char *msg = cdp_strdup(cdp_errmsg());
-			rc = cdp_fail(SKY_ETIMEDOUT,
-			              "%s (the page kept opening dialogs: %zu%s "
-			              "accepted since the last look; its script "
-			              "was stopped)",
-			              msg ? msg : "timed out", nd,
-			              nd >= CDP_MAX_DIALOGS ? " or more" : "");
+			rc =
+			    cdp_fail(SKY_ETIMEDOUT,
+			             "%s (the page kept opening dialogs: %zu%s "
+			             "accepted since the last look; its script "
+			             "was stopped)",
+			             msg ? msg : "timed out", nd,
+			             nd >= CDP_MAX_DIALOGS ? " or more" : "");
 			free(msg);
 		}
 	}

@@ -149,9 +149,12 @@ static int b_act(void *context, const char *action_json, char **result_json,
 	NEED(context && action_json && result_json,
 	     "context, action or result is NULL");
 	*result_json = NULL;
+	int64_t t0 = cdp_now_ms();
 	int rc = cdp_act(context, action_json, &res);
-	if (rc == 0)
+	if (rc == 0) {
+		cdp_settle_note_action(context, action_json, t0, res);
 		*result_json = json_to_host(res);
+	}
 	json_decref(res);
 	return finish(rc, err);
 }

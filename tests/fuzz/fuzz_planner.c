@@ -3,7 +3,10 @@
  * (tests/unit/planner-corpus/page.json, flattened once): extract-actions
  * (element ids, URLs, tabs, TOTP, error codes checked), check-goal, plan,
  * summary, surface-error-codes and extract-data with a schema. The first
- * byte picks the parser; the rest is the answer text.
+ * byte picks the parser; the rest is the answer text, or, when it holds
+ * a NUL byte, the user's goal, a NUL, then the answer: the goal is read
+ * by the parser too (file names the user supplied), and a goal holding
+ * '>' once hung it (issue 13). A hang is a libFuzzer timeout.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -40,13 +43,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!size)
 		return 0;
 	int which = data[0] % 6;
-	char *text = malloc(size);
-	memcpy(text, data + 1, size - 1);
-	text[size - 1] = '\0';
+	const uint8_t *rest = data + 1;
+	size_t n = size - 1;
+	const uint8_t *nul = memchr(rest, 0, n);
+	char *goal = NULL;
+	if (nul) {
+		size_t gl = (size_t)(nul - rest);
+		goal = malloc(gl + 1);
+		memcpy(goal, rest, gl);
+		goal[gl] = '\0';
+		n -= gl + 1;
+		rest = nul + 1;
+	}
+	char *text = malloc(n + 1);
+	memcpy(text, rest, n);
+	text[n] = '\0';
 	sky_planner_parse_ctx ctx = {0};
 	ctx.elements = elements;
 	ctx.page_url = "https://jobs.example.com/apply?x=1";
-	ctx.goal = "Apply for the job and upload cv.pdf";
+	ctx.goal = goal ? goal : "Apply for the job and upload cv.pdf";
 	ctx.navigation_payload = payload;
 	ctx.error_code_mapping = mapping;
 	ctx.tabs = tabs;
@@ -98,5 +113,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	}
 	free(text);
+	free(goal);
 	return 0;
 }

@@ -403,6 +403,52 @@ static void serve_download(const struct site *site, const json_t *cfg,
 	free(d);
 }
 
+/* Trimmed, case-insensitive equality (contains: substring). */
+static int query_value_ok(const char *want, const char *got, int contains)
+{
+	while (*got == ' ')
+		got++;
+	size_t gl = strlen(got), wl = strlen(want);
+	while (gl && got[gl - 1] == ' ')
+		gl--;
+	if (!contains)
+		return gl == wl && !strncasecmp(want, got, wl);
+	for (size_t i = 0; i + wl <= gl; i++)
+		if (!strncasecmp(got + i, want, wl))
+			return 1;
+	return 0;
+}
+
+/* Does the request's query hold every value a route's "query" (equal)
+ * and "query_contains" (substring) ask for? A missing parameter reads as
+ * "". */
+static int route_query_ok(const json_t *route, const char *query)
+{
+	json_t *q = json_object();
+	const char *k;
+	json_t *v;
+	int ok = 1;
+	parse_urlencoded(q, query, strlen(query));
+	for (int contains = 0; contains <= 1 && ok; contains++) {
+		json_object_foreach (
+		    json_object_get(route,
+		                    contains ? "query_contains" : "query"),
+		    k, v) {
+			json_t *g = json_object_get(q, k);
+			if (json_is_array(g))
+				g = json_array_get(g, 0);
+			const char *w = json_string_value(v);
+			const char *gs = g ? json_string_value(g) : "";
+			if (!w || !query_value_ok(w, gs ? gs : "", contains)) {
+				ok = 0;
+				break;
+			}
+		}
+	}
+	json_decref(q);
+	return ok;
+}
+
 /* Run the first route matching method and path; 1 when it answered. */
 static int run_route(skytest_sites *s, struct site *site,
                      const skytest_req *req, const char *rel,
@@ -416,7 +462,8 @@ static int run_route(skytest_sites *s, struct site *site,
 		const char *p = json_string_value(json_object_get(r, "path"));
 		const char *to;
 		json_t *cfg;
-		if ((m && strcasecmp(m, req->method)) || !p || strcmp(p, rel))
+		if ((m && strcasecmp(m, req->method)) || !p || strcmp(p, rel) ||
+		    !route_query_ok(r, req->query))
 			continue;
 		if ((to = json_string_value(
 		         json_object_get(r, "require_login"))) &&
@@ -829,6 +876,19 @@ static char *dump(const json_t *v)
  * set of strings)? */
 static int value_matches(const json_t *want, const json_t *got)
 {
+	json_t *parts = json_object_get(want, "contains");
+	if (json_is_object(want) && json_is_array(parts)) {
+		size_t i;
+		json_t *w;
+		if (!json_is_string(got))
+			return 0;
+		json_array_foreach (parts, i, w)
+			if (!json_is_string(w) ||
+			    !ci_contains(json_string_value(got),
+			                 json_string_value(w)))
+				return 0;
+		return 1;
+	}
 	if (json_is_string(want))
 		return json_is_string(got) &&
 		       !strcmp(json_string_value(want), json_string_value(got));

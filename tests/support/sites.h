@@ -6,7 +6,13 @@
  * server saw (plus the run's final status and output). Test code.
  *
  * server.json: {"routes": [{"method": "POST", "path": "/login", ...}]}
- * A route matches by method (optional) and exact site-relative path and
+ * A route matches by method (optional) and exact site-relative path,
+ * and, when it has them, by "query": {"name": "value"} (the request's
+ * query parameter equals value, trimmed, case-insensitive; a missing
+ * parameter reads as "") and "query_contains": {"name": "part"} (the
+ * parameter contains part, case-insensitive): a search box or a "page=2"
+ * link is served from different files by listing the specific routes
+ * first and a catch-all route for the same path after them. A route
  * may carry, checked in this order:
  *   "require_login": "page"     no session cookie -> 303 to page
  *   "require_verified": "page"  session not verified (TOTP) -> 303 to page
@@ -35,7 +41,9 @@
  *                 "files": {"field": {"filename", "size"}},
  *                 "absent_fields": [..], "logged_in": true}]
  *                 each received, in this order; a field value may be an
- *                 array (a multi-valued field, compared as a set)
+ *                 array (a multi-valued field, compared as a set) or
+ *                 {"contains": ["..", ..]} (a free-text field: each part
+ *                 is a case-insensitive substring of the value sent)
  *   "no_requests": [{"method"?, "path"?}]  none of these received
  */
 #ifndef SKYTEST_SITES_H

@@ -151,8 +151,11 @@ static void handler(const skytest_req *req, skytest_resp *resp, void *ud)
 	}
 	if (!strcmp(path, "/slow")) {
 		char *ms = skytest_req_query(req, "ms");
+		char *body_ms = skytest_req_query(req, "body_ms");
 		resp->delay_ms = ms ? atoi(ms) : 800;
+		resp->body_delay_ms = body_ms ? atoi(body_ms) : 0;
 		free(ms);
+		free(body_ms);
 		skytest_resp_text(resp, 200, "application/json",
 		                  "{\"items\": [\"alpha\", \"beta\", "
 		                  "\"gamma\"]}");

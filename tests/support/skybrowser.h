@@ -19,6 +19,7 @@ typedef struct skyb_site skyb_site;
 /* The fixture site: files under tests/pages/browser plus endpoints:
  *   POST /submit/<name>   records the body; answers a page echoing it
  *   GET  /slow?ms=N       answers {"items": [...]} after N ms
+ *                         (&body_ms=M: the body M ms after the head)
  *   GET  /download/<f>    a file with Content-Disposition: attachment
  *   GET  /cookie/set?v=X  sets cookie sky=X; /cookie/show echoes Cookie
  *   GET  /headers         echoes the request headers as JSON

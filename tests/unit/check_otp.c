@@ -372,6 +372,16 @@ START_TEST(extract_survives_bad_input)
 	ck_assert_int_eq(sky_otp_extract("   \n\t ", 6, &f), SKY_ENOTFOUND);
 	ck_assert_int_eq(sky_otp_extract("", 0, &f), SKY_ENOTFOUND);
 	ck_assert_ptr_null(f);
+	/* Short content is the code itself, verbatim; with a NUL or other
+	 * control characters it is not a code (fuzz_otp found an empty
+	 * code from "\0\0\xff\0\x10a\0\0"). */
+	ck_assert_int_eq(sky_otp_extract("\0\0\xff\0\x10" "a\0\0", 8, &f),
+	                 SKY_ENOTFOUND);
+	ck_assert_int_eq(sky_otp_extract("12\x01" "34", 5, &f), SKY_ENOTFOUND);
+	ck_assert_int_eq(sky_otp_extract("482913\n", 7, &f), 0);
+	ck_assert_str_eq(f->value, "482913\n");
+	sky_otp_found_free(f);
+	f = NULL;
 
 	size_t big = SKY_OTP_CONTENT_MAX + 1;
 	char *buf = malloc(big + 1);

@@ -302,6 +302,64 @@ START_TEST(text_and_attributes_are_escaped)
 }
 END_TEST
 
+/* A <label> named otherwise than its text says so (five rating stars);
+ * one named by its text does not repeat it. */
+START_TEST(labels_named_apart_from_their_text)
+{
+	const char *json =
+	    "{\"elements\": ["
+	    "{\"id\": \"1\", \"tag\": \"label\", \"interactable\": true,"
+	    " \"attrs\": {\"title\": \"4 stars\", \"aria-label\": \"4 stars\"},"
+	    " \"text\": \"\u2605\", \"label\": \"4 stars\"},"
+	    "{\"id\": \"2\", \"tag\": \"label\", \"interactable\": true,"
+	    " \"attrs\": {\"title\": \"5 stars\"},"
+	    " \"text\": \"\u2605\", \"label\": \"5 stars\"},"
+	    "{\"id\": \"3\", \"tag\": \"label\", \"interactable\": true,"
+	    " \"text\": \"Accept\\nthe terms\", \"label\": \"Accept the "
+	    "terms\"}"
+	    "]}";
+	sky_page_tree *t = render(json, 0);
+	const char *text = sky_page_tree_text(t);
+	ck_assert_msg(strstr(text, "<label id=1 label=\"4 stars\">\xe2\x98\x85"
+	                           "</label>"),
+	              "%s", text);
+	ck_assert_ptr_nonnull(
+	    strstr(text, "<label id=2 label=\"5 stars\">\xe2\x98\x85</label>"));
+	ck_assert_ptr_null(strstr(text, "title=")); /* same as the label */
+	ck_assert_ptr_nonnull(strstr(text, "<label id=3>Accept"));
+	ck_assert_uint_eq(count(text, "label=\"Accept"), 0);
+	sky_page_tree_free(t);
+}
+END_TEST
+
+/* Long values are cut with a note of how much is left out (counted in
+ * characters, not bytes); a text area shows more than a field. */
+START_TEST(long_values_say_what_is_left_out)
+{
+	sky_buf b = {0};
+	sky_buf_puts(&b, "{\"elements\": [{\"id\": \"1\", \"tag\": "
+	                 "\"textarea\", \"interactable\": true, \"value\": \"");
+	for (int i = 0; i < 3000; i++)
+		sky_buf_putc(&b, 'a' + i % 26);
+	sky_buf_puts(&b, "\"}, {\"id\": \"2\", \"tag\": \"input\", "
+	                 "\"interactable\": true, \"value\": \"");
+	for (int i = 0; i < 300; i++)
+		sky_buf_puts(&b, "\xc3\xa9"); /* é: two bytes */
+	sky_buf_puts(&b, "\"}, {\"id\": \"3\", \"tag\": \"input\", "
+	                 "\"interactable\": true, \"value\": \"short\"}]}");
+	sky_page_tree *t = render(b.data, 0);
+	const char *text = sky_page_tree_text(t);
+	ck_assert_msg(strstr(text, "\xe2\x80\xa6 [1500 more characters]\">"),
+	              "%s", text);
+	/* 200 bytes of the field: 100 characters shown, 200 left */
+	ck_assert_ptr_nonnull(
+	    strstr(text, "\xe2\x80\xa6 [200 more characters]\">"));
+	ck_assert_ptr_nonnull(strstr(text, "value=\"short\">"));
+	sky_page_tree_free(t);
+	sky_buf_free(&b);
+}
+END_TEST
+
 START_TEST(bad_input_is_refused)
 {
 	sky_page_tree *t = NULL;
@@ -338,6 +396,8 @@ int main(void)
 	tcase_add_test(tc, table_fits_without_cuts_and_with_them);
 	tcase_add_test(tc, drop_order_is_monotonic_down_to_a_hard_cut);
 	tcase_add_test(tc, text_and_attributes_are_escaped);
+	tcase_add_test(tc, labels_named_apart_from_their_text);
+	tcase_add_test(tc, long_values_say_what_is_left_out);
 	tcase_add_test(tc, bad_input_is_refused);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);

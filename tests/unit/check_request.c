@@ -26,7 +26,7 @@ static void teardown(void)
 /* Parse a NUL-terminated body; returns the code. */
 static int parse_opts(const char *body, unsigned flags)
 {
-	sky_request_options o = {flags};
+	sky_request_options o = {flags, NULL};
 	sky_task_request_free(R);
 	R = NULL;
 	sky_request_error_clear(&E);
@@ -153,7 +153,7 @@ START_TEST(request_lands_in_the_store)
 	   "\"navigation_payload\":{\"name\":\"Chris\"},"
 	   "\"error_code_mapping\":{\"NO\":\"closed\"},"
 	   "\"extra_http_headers\":{\"X-Test\":\"1\"},"
-	   "\"max_screenshot_scrolls\":2,\"totp_identifier\":\"me@x.com\"}");
+	   "\"max_screenshot_scrolls\":0,\"totp_identifier\":\"me@x.com\"}");
 	/* "127.0.0.1:8080" has no scheme Python would see... */
 	ck_assert_str_eq(R->url, "https://127.0.0.1:8080/");
 	ck_assert_int_eq(sky_store_open(&s, dir, NULL), 0);
@@ -170,7 +170,7 @@ START_TEST(request_lands_in_the_store)
 	ck_assert_str_eq(g->navigation_payload, "{\"name\":\"Chris\"}");
 	ck_assert_str_eq(g->error_code_mapping, "{\"NO\":\"closed\"}");
 	ck_assert_str_eq(g->extra_http_headers, "{\"X-Test\":\"1\"}");
-	ck_assert_int_eq(g->max_screenshot_scrolls, 2);
+	ck_assert_int_eq(g->max_screenshot_scrolls, 0);
 	ck_assert_str_eq(g->totp_identifier, "me@x.com");
 	ck_assert_str_eq(g->run_request, R->run_request);
 	ck_assert_str_eq(g->proxy_location, "\"RESIDENTIAL\"");
@@ -605,12 +605,12 @@ END_TEST
 START_TEST(browser_address_and_fresh_browser)
 {
 	json_t *b;
-	ok("{\"prompt\":\"p\",\"browser_address\":"
-	   "\"ws://127.0.0.1:9222/devtools/browser/abc\"}");
-	ck_assert_str_eq(R->browser_address,
-	                 "ws://127.0.0.1:9222/devtools/browser/abc");
-	ok("{\"prompt\":\"p\",\"browser_address\":\"http://127.0.0.1:9222\"}");
-	ck_assert_str_eq(R->browser_address, "http://127.0.0.1:9222/");
+	/* A valid address: validated, then refused (not implemented). */
+	ck_assert_int_eq(parse("{\"prompt\":\"p\",\"browser_address\":"
+	                       "\"ws://127.0.0.1:9222/devtools/browser/abc\"}"),
+	                 SKY_EINVALID);
+	ck_assert_int_eq(E.status, 400);
+	ck_assert(strstr(E.body, "browser_address is not supported"));
 	ck_assert_int_eq(parse("{\"prompt\":\"p\",\"browser_address\":"
 	                       "\"127.0.0.1:9222\"}"),
 	                 SKY_EINVALID);
@@ -631,6 +631,99 @@ START_TEST(browser_address_and_fresh_browser)
 	b = details(422);
 	item(b, 0, "value_error", "body");
 	json_decref(b);
+}
+END_TEST
+
+/* ---- fields Skyvern acts on: honoured or refused, never ignored ------ */
+
+static int parse_models(const char *body, const char *models)
+{
+	json_t *m = json_loads(models, 0, NULL);
+	sky_request_options o = {0, m};
+	sky_task_request_free(R);
+	R = NULL;
+	sky_request_error_clear(&E);
+	int rc = sky_task_request_parse(body, strlen(body), &o, &R, &E);
+	json_decref(m);
+	return rc;
+}
+
+static void refused_400(const char *body, const char *detail)
+{
+	ck_assert_msg(parse(body) == SKY_EINVALID, "%s accepted", body);
+	ck_assert_int_eq(E.status, 400);
+	json_t *b = json_loads(E.body, 0, NULL);
+	ck_assert_str_eq(sky_json_str(b, "detail"), detail);
+	json_decref(b);
+}
+
+START_TEST(unhonoured_fields_are_refused)
+{
+	/* Skyvern's own refusals on the v1 engine, word for word. */
+	refused_400("{\"prompt\":\"p\",\"engine\":\"skyvern-1.0\","
+	            "\"browser_profile_id\":\"bp_1\"}",
+	            "browser_profile_id is not supported for the skyvern_v1 "
+	            "or CUA task engines; use engine=skyvern_v2.");
+	refused_400("{\"prompt\":\"p\",\"engine\":\"skyvern-1.0\","
+	            "\"start_fresh_browser\":true}",
+	            "start_fresh_browser is not supported for the skyvern_v1 "
+	            "or CUA task engines; use engine=skyvern_v2.");
+	/* v2: a fresh browser is what every run gets; profiles do not
+	 * exist. */
+	ok("{\"prompt\":\"p\",\"start_fresh_browser\":true}");
+	refused_400("{\"prompt\":\"p\",\"browser_profile_id\":\"bp_1\"}",
+	            "browser_profile_id is not supported by skyengine: "
+	            "browser profiles are not implemented");
+	ck_assert_int_eq(parse("{\"prompt\":\"p\",\"browser_profile_id\":1}"),
+	                 SKY_EINVALID);
+	json_t *b = details(422);
+	item(b, 0, "string_type", "body.browser_profile_id");
+	json_decref(b);
+	/* CUA engines are never run as something else. */
+	refused_400("{\"prompt\":\"p\",\"engine\":\"anthropic-cua\"}",
+	            "Engine anthropic-cua is not supported by skyengine; use "
+	            "skyvern-1.0 or skyvern-2.0");
+	refused_400("{\"prompt\":\"p\",\"engine\":\"ui-tars\"}",
+	            "Engine ui-tars is not supported by skyengine; use "
+	            "skyvern-1.0 or skyvern-2.0");
+	/* model: only the configured ones. */
+	refused_400("{\"prompt\":\"p\",\"model\":{\"model_name\":\"gpt-4o\"}}",
+	            "Unknown model gpt-4o: this server's models are none");
+	ck_assert_int_eq(parse_models("{\"prompt\":\"p\",\"model\":"
+	                              "{\"model_name\":\"gpt-9\"}}",
+	                              "{\"fast\":\"m-mini\",\"m-big\":\"m-big\"}"),
+	                 SKY_EINVALID);
+	ck_assert_str_eq(E.body, "{\"detail\":\"Unknown model gpt-9: this "
+	                         "server's models are fast, m-big\"}");
+	ck_assert_int_eq(parse_models("{\"prompt\":\"p\",\"model\":"
+	                              "{\"model_name\":\"fast\"}}",
+	                              "{\"fast\":\"m-mini\"}"),
+	                 0);
+	ck_assert_str_eq(R->model_name, "fast");
+	ck_assert(strstr(R->run_request, ",\"model\":{\"model_name\":"
+	                                 "\"fast\"}}"));
+	ok("{\"prompt\":\"p\",\"model\":null}");
+	ok("{\"prompt\":\"p\",\"model\":{}}"); /* names nothing */
+	ck_assert_ptr_null(R->model_name);
+	ck_assert_int_eq(parse("{\"prompt\":\"p\",\"model\":\"gpt-4o\"}"),
+	                 SKY_EINVALID);
+	b = details(422);
+	item(b, 0, "dict_type", "body.model");
+	json_decref(b);
+	/* run_with: the agent is what runs; code is refused. */
+	ok("{\"prompt\":\"p\",\"run_with\":\"agent\"}");
+	refused_400("{\"prompt\":\"p\",\"run_with\":\"code\"}",
+	            "run_with code is not supported by skyengine: runs are "
+	            "executed by the agent (run_with agent)");
+	refused_400("{\"prompt\":\"p\",\"cdp_connect_headers\":"
+	            "{\"x-api-key\":\"k\"}}",
+	            "cdp_connect_headers are not supported by skyengine: they "
+	            "apply to browser_address, which is not supported");
+	ok("{\"prompt\":\"p\",\"cdp_connect_headers\":{}}");
+	refused_400("{\"prompt\":\"p\",\"max_screenshot_scrolls\":3}",
+	            "max_screenshot_scrolls above 0 is not supported by "
+	            "skyengine: post-action screenshots are one viewport (0 "
+	            "or null)");
 }
 END_TEST
 
@@ -714,13 +807,16 @@ START_TEST(lax_ints_and_bools)
 	ok("{\"prompt\":\"p\",\"include_action_history_in_verification\":"
 	   "null}");
 
-	ok("{\"prompt\":\"p\",\"max_screenshot_scrolls\":5000}");
-	ck_assert_int_eq(R->max_screenshot_scrolls, 1000);
-	ck_assert(strstr(R->run_request, "\"max_screenshot_scrolls\":1000"));
+	/* Clamped to [0, 1000] as Skyvern does; above 0 is refused. */
 	ok("{\"prompt\":\"p\",\"max_screenshot_scrolls\":-3}");
 	ck_assert_int_eq(R->max_screenshot_scrolls, 0);
-	ok("{\"prompt\":\"p\",\"max_screenshot_scrolls\":\"12\"}");
-	ck_assert_int_eq(R->max_screenshot_scrolls, 12);
+	ck_assert(strstr(R->run_request, "\"max_screenshot_scrolls\":0"));
+	ok("{\"prompt\":\"p\",\"max_screenshot_scrolls\":\"0\"}");
+	ck_assert_int_eq(R->max_screenshot_scrolls, 0);
+	ck_assert_int_eq(parse("{\"prompt\":\"p\",\"max_screenshot_scrolls\":"
+	                       "\"12\"}"),
+	                 SKY_EINVALID);
+	ck_assert_int_eq(E.status, 400);
 }
 END_TEST
 
@@ -791,8 +887,9 @@ END_TEST
 
 START_TEST(unknown_fields_ignored)
 {
-	ok("{\"prompt\":\"p\",\"frobnicate\":1,\"navigation_goal\":\"y\","
-	   "\"model\":{\"model_name\":\"x\"},\"run_with\":\"code\"}");
+	/* Keys TaskRunRequest does not have (model and run_with it has:
+	 * unhonoured_fields_are_refused). */
+	ok("{\"prompt\":\"p\",\"frobnicate\":1,\"navigation_goal\":\"y\"}");
 	ck_assert_str_eq(R->prompt, "p");
 	ck_assert(!strstr(R->run_request, "frobnicate"));
 }
@@ -929,6 +1026,7 @@ static Suite *request_suite(void)
 	tcase_add_test(tc, urls_are_normalized);
 	tcase_add_test(tc, blocked_hosts_by_option);
 	tcase_add_test(tc, browser_address_and_fresh_browser);
+	tcase_add_test(tc, unhonoured_fields_are_refused);
 	tcase_add_test(tc, lax_ints_and_bools);
 	tcase_add_test(tc, oversize_values);
 	tcase_add_test(tc, unknown_fields_ignored);

@@ -25,6 +25,7 @@ struct job {
 	srv_req req;
 	srv_resp resp;
 	sky_buf body;
+	size_t max_body;    /* this request's body limit */
 	size_t sent;
 	int headers_sent;
 	int ready;          /* resp filled, may be written */
@@ -65,6 +66,8 @@ static void req_free(srv_req *r)
 	free(r->idempotency_key);
 	free(r->x_user_agent);
 	free(r->if_none_match);
+	free(r->max_steps_override);
+	free(r->max_iterations_override);
 }
 
 static void job_free(struct job *j)
@@ -357,6 +360,10 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 		j->req.api_key = hdr_custom(wsi, "x-api-key:");
 		j->req.idempotency_key = hdr_custom(wsi, "idempotency-key:");
 		j->req.x_user_agent = hdr_custom(wsi, "x-user-agent:");
+		j->req.max_steps_override =
+		    hdr_custom(wsi, "x-max-steps-override:");
+		j->req.max_iterations_override =
+		    hdr_custom(wsi, "x-max-iterations-override:");
 		j->req.authorization = hdr_token(wsi,
 		                                 WSI_TOKEN_HTTP_AUTHORIZATION);
 		j->req.content_type = hdr_token(wsi,
@@ -376,7 +383,11 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 		char *cl = hdr_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
 		long long clen = cl ? strtoll(cl, NULL, 10) : 0;
 		free(cl);
-		if (clen < 0 || (size_t)clen > h->o.max_body)
+		size_t lim = h->o.max_body_for
+		                 ? h->o.max_body_for(h->o.ud, &j->req)
+		                 : 0;
+		j->max_body = lim ? lim : h->o.max_body;
+		if (clen < 0 || (size_t)clen > j->max_body)
 			return reply_now(wsi, 413,
 			                 "{\"detail\":\"Request body too "
 			                 "large\"}");
@@ -392,7 +403,7 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP_BODY:
 		if (!pss->job)
 			return -1;
-		if (pss->job->body.len + len > h->o.max_body)
+		if (pss->job->body.len + len > pss->job->max_body)
 			return reply_now(wsi, 413,
 			                 "{\"detail\":\"Request body too "
 			                 "large\"}");

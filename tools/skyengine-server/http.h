@@ -38,6 +38,8 @@ typedef struct srv_req {
 	char *idempotency_key; /* idempotency-key */
 	char *x_user_agent;
 	char *if_none_match;
+	char *max_steps_override;      /* x-max-steps-override */
+	char *max_iterations_override; /* x-max-iterations-override */
 	char peer[64];
 } srv_req;
 
@@ -62,6 +64,9 @@ typedef struct srv_http_options {
 	int workers;               /* threads for slow handlers, default 4 */
 	srv_handler handler;
 	srv_is_slow is_slow;
+	/* Optional: a larger body limit for some requests (uploads); 0 or
+	 * NULL: max_body. Called with the request's head only. */
+	size_t (*max_body_for)(void *ud, const srv_req *req);
 	void *ud;
 } srv_http_options;
 

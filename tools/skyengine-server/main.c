@@ -126,6 +126,7 @@ int main(int argc, char **argv)
 	ho.port = port;
 	ho.handler = srv_handle;
 	ho.is_slow = srv_route_is_slow;
+	ho.max_body_for = srv_route_max_body;
 	ho.ud = &s;
 	if (srv_http_start(&ho, &http)) {
 		fprintf(stderr, "skyengine-server: cannot listen on %s:%d\n",

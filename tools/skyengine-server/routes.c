@@ -100,6 +100,15 @@ static void reply_unexpected(ctx *c, const char *what)
 	                             "Unexpected error: EngineError"));
 }
 
+/* An engine answer in the API's shapes: the body it gave, else a 500. */
+static void reply_engine(ctx *c, int rc, char *out, int status)
+{
+	if (out)
+		reply_raw(c, rc ? status : 200, out);
+	else
+		reply_unexpected(c, sky_error_last() ? sky_error_last() : "?");
+}
+
 /* --- query helpers ----------------------------------------------------- */
 
 /* An integer query parameter >= min. Returns 0 and *out, 1 when absent
@@ -161,6 +170,13 @@ static void h_heartbeat(ctx *c)
 static void h_version(ctx *c)
 {
 	reply_json(c, 200, json_pack("{s:s}", "version", sky_version()));
+}
+
+static void h_models(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_models_list(c->s->engine, &out);
+	reply_engine(c, rc, out, 500);
 }
 
 static void h_openapi(ctx *c)
@@ -241,22 +257,39 @@ static void h_bulk_cancel(ctx *c)
 		reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
 		return;
 	}
-	json_t *ok = json_array(), *failed = json_array();
+	/* As Skyvern's BulkCancelRunsResponse: both lists hold run ids,
+	 * and a repeated id is tried once (dict.fromkeys). */
+	json_t *ok = json_array(), *failed = json_array(), *seen = json_object();
 	size_t i;
 	json_t *v;
 	json_array_foreach(ids, i, v)
 	{
+		if (!json_is_string(v)) {
+			json_t *item = json_pack(
+			    "{s:s, s:[s,s,i], s:s, s:O}", "type", "string_type",
+			    "loc", "body", "run_ids", (int)i, "msg",
+			    "Input should be a valid string", "input", v);
+			reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
+			json_decref(ok);
+			json_decref(failed);
+			json_decref(seen);
+			return;
+		}
+	}
+	json_array_foreach(ids, i, v)
+	{
 		const char *id = json_string_value(v);
 		char *err = NULL;
-		if (id && sky_run_cancel(c->s->engine, c->org, id, &err, NULL) ==
-		                  0)
+		if (json_object_get(seen, id))
+			continue;
+		json_object_set_new(seen, id, json_true());
+		if (sky_run_cancel(c->s->engine, c->org, id, &err, NULL) == 0)
 			json_array_append_new(ok, json_string(id));
 		else
-			json_array_append_new(failed, json_pack("{s:s?, s:s?}",
-			                                        "run_id", id,
-			                                        "error", err));
+			json_array_append_new(failed, json_string(id));
 		free(err);
 	}
+	json_decref(seen);
 	reply_json(c, 200, json_pack("{s:o, s:o}", "cancelled", ok, "failed",
 	                             failed));
 }
@@ -268,9 +301,20 @@ static void h_list_runs(ctx *c)
 	o.organization_id = c->org;
 	o.page = 1;
 	o.page_size = 10;
-	if (query_int(c, "page", 1, 0, &o.page) < 0 ||
+	if (query_int(c, "page", 1, 100, &o.page) < 0 ||
 	    query_int(c, "page_size", 1, 100, &o.page_size) < 0)
 		return;
+	/* Filters Skyvern applies that this server has no data for: a 400,
+	 * never an unfiltered list. */
+	static const char *const unsupported[] = {"search_key",
+	                                          "workflow_permanent_id",
+	                                          "tags"};
+	for (size_t i = 0; i < 3; i++)
+		if (srv_req_query(c->req, unsupported[i])) {
+			reply_detail(c, 400, "%s is not supported by skyengine",
+			             unsupported[i]);
+			return;
+		}
 	char *st = query_all(c->req, "status");
 	char *rt = query_all(c->req, "run_type");
 	o.statuses = st;
@@ -313,6 +357,16 @@ static void h_list_tasks(ctx *c)
 	}
 	o.sort = sort;
 	o.ascending = order && !strcmp(order, "asc");
+	o.application = srv_req_query(c->req, "application");
+	const char *standalone = srv_req_query(c->req, "only_standalone_tasks");
+	if (srv_req_query(c->req, "workflow_run_id") ||
+	    (standalone && strcmp(standalone, "false") &&
+	     strcmp(standalone, "0"))) {
+		reply_detail(c, 400, "workflow_run_id and only_standalone_tasks "
+		                     "are not supported by skyengine: there are "
+		                     "no workflow runs");
+		return;
+	}
 	char *st = query_all(c->req, "task_status");
 	o.statuses = st;
 	int rc = sky_tasks_list(c->s->engine, &o, &out);
@@ -353,17 +407,13 @@ static void h_artifacts(ctx *c)
 static void h_timeline(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_run_get(c->s->engine, c->org, c->seg[2], &out);
-	if (rc == SKY_ENOTFOUND) {
-		reply_detail(c, 404, "Task run not found %s", c->seg[2]);
-		return;
-	}
-	json_t *run = json_loads(out ? out : "{}", 0, NULL);
-	free(out);
-	const char *type = json_string_value(json_object_get(run, "run_type"));
-	reply_detail(c, 400, "Timeline not available for run type %s",
-	             type ? type : "?");
-	json_decref(run);
+	int rc = sky_run_timeline(c->s->engine, c->org, c->seg[2], &out);
+	if (rc == SKY_ENOTFOUND)
+		reply_detail(c, 404, "Run not found %s", c->seg[2]);
+	else if (rc == SKY_EUNSUPPORTED)
+		reply_detail(c, 400, "%s", sky_error_last());
+	else
+		reply_engine(c, rc, out, 500);
 }
 
 static void h_retry_webhook(ctx *c)
@@ -382,6 +432,402 @@ static void h_retry_webhook(ctx *c)
 	else
 		reply_raw(c, 200, out), out = NULL;
 	free(out);
+}
+
+/* --- Skyvern's legacy task routes (/api/v1, /api/v2) -------------------- */
+
+/* FastAPI's 422 for a header that is not an integer. */
+static void reply_header_error(ctx *c, const char *name, const char *input)
+{
+	json_t *item = json_pack("{s:s, s:[s,s], s:s, s:s?}", "type",
+	                         "int_parsing", "loc", "header", name, "msg",
+	                         "Input should be a valid integer, unable to "
+	                         "parse string as an integer",
+	                         "input", input);
+	reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
+}
+
+static void legacy_submit(ctx *c, int version)
+{
+	sky_submit_options so = SKY_SUBMIT_OPTIONS_INIT;
+	char *out = NULL, *end = NULL;
+	int status = 500, max_steps = 0;
+	const char *ms = c->req->max_steps_override;
+	if (ms) {
+		long n = strtol(ms, &end, 10);
+		if (!*ms || *end) {
+			reply_header_error(c, "x-max-steps-override", ms);
+			return;
+		}
+		max_steps = n > 0 && n < 1000000 ? (int)n : 0;
+	}
+	if (version == 2 && c->req->max_iterations_override) {
+		reply_detail(c, 400, "x-max-iterations-override is not "
+		                     "supported by skyengine: the iterations of "
+		                     "a task v2 are config "
+		                     "agent.v2_max_iterations");
+		return;
+	}
+	so.organization_id = c->org;
+	so.idempotency_key = c->req->idempotency_key;
+	so.webhook_signing_key = c->req->api_key;
+	int rc = sky_task_submit_legacy(c->s->engine, version,
+	                                c->req->body ? c->req->body : "", &so,
+	                                max_steps, &out, &status);
+	reply_engine(c, rc, out, status);
+}
+
+static void h_legacy_task_create(ctx *c)
+{
+	legacy_submit(c, 1);
+}
+
+static void h_task_v2_create(ctx *c)
+{
+	legacy_submit(c, 2);
+}
+
+static void h_legacy_task_get(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_task_get(c->s->engine, c->org, c->seg[3], &out);
+	if (rc == SKY_ENOTFOUND)
+		reply_detail(c, 404, "Task %s not found", c->seg[3]);
+	else
+		reply_engine(c, rc, out, 500);
+}
+
+static void h_task_v2_get(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_task_v2_get(c->s->engine, c->org, c->seg[3], &out);
+	if (rc == SKY_ENOTFOUND)
+		reply_detail(c, 404, "Task v2 %s not found", c->seg[3]);
+	else
+		reply_engine(c, rc, out, 500);
+}
+
+/* The legacy routes name a task v1 ("Task not found X"); a run of
+ * another type is not in Skyvern's tasks table either. */
+static int legacy_task_exists(ctx *c, const char *id)
+{
+	char *out = NULL;
+	int rc = sky_task_get(c->s->engine, c->org, id, &out);
+	free(out);
+	if (rc == SKY_ENOTFOUND)
+		reply_detail(c, 404, "Task not found %s", id);
+	else if (rc)
+		reply_unexpected(c, sky_error_last());
+	return rc == 0;
+}
+
+static void h_legacy_task_cancel(ctx *c)
+{
+	char *err = NULL;
+	int status = 500;
+	if (!legacy_task_exists(c, c->seg[3]))
+		return;
+	int rc = sky_run_cancel(c->s->engine, c->org, c->seg[3], &err,
+	                        &status);
+	if (rc == 0) {
+		reply_raw(c, 200, sky_strdup("null"));
+		free(err);
+	} else if (err) {
+		reply_raw(c, status, err);
+	} else {
+		reply_unexpected(c, sky_error_last());
+	}
+}
+
+/* Sends the webhook once and answers the task (TaskResponse). */
+static void h_legacy_retry_webhook(ctx *c)
+{
+	char *out = NULL;
+	if (!legacy_task_exists(c, c->seg[3]))
+		return;
+	int rc = sky_run_webhook_send(c->s->engine, c->org, c->seg[3], NULL,
+	                              c->req->api_key, &out);
+	free(out);
+	out = NULL;
+	if (rc == SKY_EINVALID) {
+		/* No webhook_url: nothing to send, as Skyvern's no-op. */
+	} else if (rc) {
+		reply_unexpected(c, sky_error_last());
+		return;
+	}
+	rc = sky_task_get(c->s->engine, c->org, c->seg[3], &out);
+	reply_engine(c, rc, out, 500);
+}
+
+static void h_legacy_actions(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_task_actions(c->s->engine, c->org, c->seg[3], &out);
+	reply_engine(c, rc, out, 500);
+}
+
+static void h_legacy_runs(ctx *c)
+{
+	sky_list_options o = SKY_LIST_OPTIONS_INIT;
+	char *out = NULL;
+	o.organization_id = c->org;
+	o.page = 1;
+	o.page_size = 10;
+	if (query_int(c, "page", 1, 0, &o.page) < 0 ||
+	    query_int(c, "page_size", 1, 0, &o.page_size) < 0)
+		return;
+	if (srv_req_query(c->req, "search_key")) {
+		reply_detail(c, 400, "search_key is not supported by "
+		                     "skyengine");
+		return;
+	}
+	char *st = query_all(c->req, "status");
+	o.statuses = st;
+	int rc = sky_runs_list_legacy(c->s->engine, &o, &out);
+	if (rc == SKY_EINVALID)
+		reply_query_error(c, "status", "enum", sky_error_last(), st);
+	else
+		reply_engine(c, rc, out, 500);
+	free(st);
+}
+
+static void h_artifact_get(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_artifact_get(c->s->engine, c->org, c->seg[2], &out);
+	if (rc == SKY_ENOTFOUND)
+		reply_detail(c, 404, "Artifact not found %s", c->seg[2]);
+	else
+		reply_engine(c, rc, out, 500);
+}
+
+/* A fresh signed link to the artifact's content, and when it expires. */
+static void h_artifact_signed_url(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_artifact_get(c->s->engine, c->org, c->seg[2], &out);
+	if (rc == SKY_ENOTFOUND) {
+		reply_detail(c, 404, "Artifact not found %s", c->seg[2]);
+		return;
+	}
+	if (rc) {
+		reply_engine(c, rc, out, 500);
+		return;
+	}
+	json_t *a = json_loads(out, 0, NULL);
+	free(out);
+	const char *url = json_string_value(json_object_get(a, "signed_url"));
+	const char *exp = url ? strstr(url, "expires=") : NULL;
+	json_t *o = json_pack("{s:s, s:s?, s:o}", "artifact_id", c->seg[2],
+	                      "signed_url", url, "expires_at",
+	                      exp ? json_integer(strtoll(exp + 8, NULL, 10))
+	                          : json_null());
+	json_decref(a);
+	if (!url) {
+		json_decref(o);
+		reply_detail(c, 404, "Artifact content not available");
+		return;
+	}
+	reply_json(c, 200, o);
+}
+
+static void h_step_artifacts(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_step_artifacts(c->s->engine, c->org, c->seg[3], c->seg[5],
+	                            &out);
+	reply_engine(c, rc, out, 500);
+}
+
+/* /api/v1/{entity_type}/{entity_id}/artifacts */
+static void h_entity_artifacts(ctx *c)
+{
+	char *out = NULL;
+	int rc = sky_entity_artifacts(c->s->engine, c->org, c->seg[2],
+	                              c->seg[3], &out);
+	if (rc == SKY_EINVALID)
+		reply_json(c, 422,
+		           json_pack("{s:[{s:s, s:[s,s], s:s, s:s}]}", "detail",
+		                     "type", "enum", "loc", "path",
+		                     "entity_type", "msg", sky_error_last(),
+		                     "input", c->seg[2]));
+	else
+		reply_engine(c, rc, out, 500);
+}
+
+static void h_totp_list(ctx *c)
+{
+	char *out = NULL;
+	int limit = 50;
+	if (query_int(c, "limit", 1, 200, &limit) < 0)
+		return;
+	const char *otp = srv_req_query(c->req, "otp_type");
+	if (otp && strcmp(otp, "totp") && strcmp(otp, "magic_link")) {
+		reply_query_error(c, "otp_type", "enum",
+		                  "Input should be 'totp' or 'magic_link'", otp);
+		return;
+	}
+	int rc = sky_totp_codes_list(
+	    c->s->engine, c->org, srv_req_query(c->req, "totp_identifier"),
+	    srv_req_query(c->req, "workflow_run_id"), otp, limit, &out);
+	reply_engine(c, rc, out, 500);
+}
+
+/* --- uploaded files ---------------------------------------------------- */
+
+#define UPLOAD_MAX (10 * 1024 * 1024) /* Skyvern's MAX_UPLOAD_FILE_SIZE */
+
+typedef struct form_part {
+	const char *data;
+	size_t len;
+	char *filename; /* malloc'd, NULL when the part has none */
+} form_part;
+
+/* A parameter of a header value: name="value" (quotes optional). */
+static char *header_param(const char *h, size_t hlen, const char *name)
+{
+	size_t nl = strlen(name);
+	for (size_t i = 0; i + nl + 1 < hlen; i++) {
+		if ((i && h[i - 1] != ' ' && h[i - 1] != ';') ||
+		    strncasecmp(h + i, name, nl) || h[i + nl] != '=')
+			continue;
+		const char *v = h + i + nl + 1, *end = h + hlen;
+		if (v < end && *v == '"') {
+			const char *q = memchr(v + 1, '"', (size_t)(end - v - 1));
+			return q ? sky_strndup(v + 1, (size_t)(q - v - 1)) : NULL;
+		}
+		const char *stop = v;
+		while (stop < end && *stop != ';' && *stop != '\r')
+			stop++;
+		return sky_strndup(v, (size_t)(stop - v));
+	}
+	return NULL;
+}
+
+/* The form field `field` of a multipart/form-data body; 0 or -1. */
+static int form_field(const srv_req *r, const char *field, form_part *out)
+{
+	memset(out, 0, sizeof *out);
+	const char *ct = r->content_type;
+	if (!ct || strncasecmp(ct, "multipart/form-data", 19) || !r->body)
+		return -1;
+	char *boundary = header_param(ct, strlen(ct), "boundary");
+	if (!boundary || !*boundary) {
+		free(boundary);
+		return -1;
+	}
+	char *delim = sky_asprintf("--%s", boundary);
+	size_t dl = strlen(delim);
+	const char *p = r->body, *end = r->body + r->body_len;
+	int rc = -1;
+	while ((p = memmem(p, (size_t)(end - p), delim, dl))) {
+		p += dl;
+		if (end - p >= 2 && !memcmp(p, "--", 2))
+			break; /* the closing delimiter */
+		const char *head = p;
+		const char *body = memmem(head, (size_t)(end - head),
+		                          "\r\n\r\n", 4);
+		if (!body)
+			break;
+		body += 4;
+		const char *next = memmem(body, (size_t)(end - body), delim, dl);
+		if (!next || next - body < 2)
+			break;
+		char *name = header_param(head, (size_t)(body - head), "name");
+		if (name && !strcmp(name, field)) {
+			out->data = body;
+			out->len = (size_t)(next - body - 2); /* CRLF */
+			out->filename = header_param(
+			    head, (size_t)(body - head), "filename");
+			rc = 0;
+		}
+		free(name);
+		if (!rc)
+			break;
+		p = next;
+	}
+	free(delim);
+	free(boundary);
+	return rc;
+}
+
+static void h_upload_file(ctx *c)
+{
+	form_part file, days;
+	int retention = 0;
+	char *out = NULL;
+	int status = 500;
+	if (form_field(c->req, "file", &file)) {
+		json_t *item = json_pack("{s:s, s:[s,s], s:s, s:n}", "type",
+		                         "missing", "loc", "body", "file", "msg",
+		                         "Field required", "input");
+		reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
+		return;
+	}
+	if (!form_field(c->req, "retention_days", &days)) {
+		char *v = sky_strndup(days.data, days.len), *end = NULL;
+		long n = v ? strtol(v, &end, 10) : 0;
+		int bad = !v || !*v || *end;
+		if (bad) {
+			json_t *item = json_pack(
+			    "{s:s, s:[s,s], s:s, s:s?}", "type", "int_parsing",
+			    "loc", "body", "retention_days", "msg",
+			    "Input should be a valid integer, unable to parse "
+			    "string as an integer",
+			    "input", v);
+			reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
+		}
+		retention = n < 1 ? -1 : n > 100000 ? 100000 : (int)n;
+		free(v);
+		free(days.filename);
+		if (bad) {
+			free(file.filename);
+			return;
+		}
+	}
+	int rc = sky_file_upload(c->s->engine, c->org, file.filename,
+	                         file.data, file.len, retention, &out, &status);
+	free(file.filename);
+	reply_engine(c, rc, out, status);
+}
+
+static void h_file_delete(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_file_delete(c->s->engine, c->org, c->seg[2], &out,
+	                         &status);
+	if (rc == 0)
+		srv_resp_take(c->resp, 204, "application/json", NULL, 0);
+	else
+		reply_engine(c, rc, out, status);
+}
+
+static void h_file_content(ctx *c)
+{
+	char *path = NULL, *name = NULL;
+	if (sky_file_path(c->s->engine, c->org, c->seg[2], &path, &name)) {
+		reply_detail(c, 404, "File %s not found", c->seg[2]);
+		return;
+	}
+	size_t len = 0;
+	char *data = sky_read_file(path, &len);
+	if (!data) {
+		reply_detail(c, 404, "File %s not found", c->seg[2]);
+	} else {
+		srv_resp_take(c->resp, 200, "application/octet-stream", data,
+		              len);
+		/* The name as uploaded, made safe for a quoted header. */
+		for (char *q = name; q && *q; q++)
+			if (*q == '"' || *q == '\\' || (unsigned char)*q < 0x20)
+				*q = '_';
+		char *cd = sky_asprintf("attachment; filename=\"%s\"",
+		                        name && *name ? name : "file");
+		srv_resp_header(c->resp, "content-disposition", cd);
+		free(cd);
+	}
+	free(path);
+	free(name);
 }
 
 static void h_viewer(ctx *c)
@@ -424,15 +870,6 @@ static void h_artifact_content(ctx *c)
 	}
 	free(path);
 	free(ctype);
-}
-
-/* An engine answer in the API's shapes: the body it gave, else a 500. */
-static void reply_engine(ctx *c, int rc, char *out, int status)
-{
-	if (out)
-		reply_raw(c, rc ? status : 200, out);
-	else
-		reply_unexpected(c, sky_error_last() ? sky_error_last() : "?");
 }
 
 static void h_totp(ctx *c)
@@ -538,6 +975,8 @@ static const route routes[] = {
 	{SRV_GET, "api/v1/heartbeat", h_heartbeat, AUTH_NONE, 0},
 	{SRV_GET, "openapi.json", h_openapi, AUTH_NONE, 0},
 	{SRV_GET, "v1/version", h_version, AUTH_KEY, 0},
+	{SRV_GET, "api/v1/version", h_version, AUTH_KEY, 0},
+	{SRV_GET, "api/v1/models", h_models, AUTH_KEY, 0},
 	{SRV_POST, "v1/run/tasks", h_run_task, AUTH_KEY, 0},
 	{SRV_GET, "v1/run/tasks/*", h_get_run, AUTH_KEY, 0},
 	{SRV_POST, "v1/runs/cancel", h_bulk_cancel, AUTH_KEY, 0},
@@ -548,10 +987,29 @@ static const route routes[] = {
 	{SRV_GET, "v1/runs/*/timeline", h_timeline, AUTH_KEY, 0},
 	{SRV_POST, "v1/runs/*/retry_webhook", h_retry_webhook, AUTH_KEY, 1},
 	{SRV_GET, "api/v1/tasks", h_list_tasks, AUTH_KEY, 0},
-	{SRV_GET, "api/v1/tasks/*", h_get_run, AUTH_KEY, 0},
+	{SRV_POST, "api/v1/tasks", h_legacy_task_create, AUTH_KEY, 0},
+	{SRV_GET, "api/v1/tasks/*", h_legacy_task_get, AUTH_KEY, 0},
 	{SRV_GET, "api/v1/tasks/*/steps", h_steps, AUTH_KEY, 0},
+	{SRV_GET, "api/v1/tasks/*/actions", h_legacy_actions, AUTH_KEY, 0},
+	{SRV_POST, "api/v1/tasks/*/cancel", h_legacy_task_cancel, AUTH_KEY, 0},
+	{SRV_POST, "api/v1/tasks/*/retry_webhook", h_legacy_retry_webhook,
+	 AUTH_KEY, 1},
+	{SRV_GET, "api/v1/runs", h_legacy_runs, AUTH_KEY, 0},
+	{SRV_POST, "api/v2/tasks", h_task_v2_create, AUTH_KEY, 0},
+	{SRV_GET, "api/v2/tasks/*", h_task_v2_get, AUTH_KEY, 0},
+	{SRV_GET, "v1/artifacts/*", h_artifact_get, AUTH_KEY, 0},
+	{SRV_GET, "v1/artifacts/*/signed-url", h_artifact_signed_url, AUTH_KEY,
+	 0},
 	{SRV_GET, "v1/artifacts/*/content", h_artifact_content,
 	 AUTH_KEY_OR_SIGNED, 0},
+	{SRV_GET, "api/v1/tasks/*/steps/*/artifacts", h_step_artifacts,
+	 AUTH_KEY, 0},
+	{SRV_GET, "api/v1/*/*/artifacts", h_entity_artifacts, AUTH_KEY, 0},
+	{SRV_GET, "v1/credentials/totp", h_totp_list, AUTH_KEY, 0},
+	{SRV_POST, "v1/upload_file", h_upload_file, AUTH_KEY, 1},
+	{SRV_POST, "api/v1/upload_file", h_upload_file, AUTH_KEY, 1},
+	{SRV_DELETE, "v1/files/*", h_file_delete, AUTH_KEY, 0},
+	{SRV_GET, "v1/files/*/content", h_file_content, AUTH_KEY_OR_SIGNED, 0},
 	{SRV_POST, "v1/credentials/totp", h_totp, AUTH_KEY, 1},
 	{SRV_POST, "api/v1/totp", h_totp, AUTH_KEY, 1},
 	{SRV_POST, "v1/browser_sessions", h_session_create, AUTH_KEY, 1},
@@ -699,8 +1157,9 @@ void srv_handle(void *ud, const srv_req *req, srv_resp *resp)
 		}
 		if (allow.len)
 			sky_buf_puts(&allow, ", ");
-		sky_buf_puts(&allow, routes[i].method == SRV_GET ? "GET"
-		                                                 : "POST");
+		sky_buf_puts(&allow, routes[i].method == SRV_GET    ? "GET"
+		                     : routes[i].method == SRV_DELETE ? "DELETE"
+		                                                      : "POST");
 	}
 	if (!hit) {
 		if (allow.len) {
@@ -711,7 +1170,8 @@ void srv_handle(void *ud, const srv_req *req, srv_resp *resp)
 		}
 		goto out;
 	}
-	if (check_json_body(&c))
+	/* Uploads are multipart forms, not JSON. */
+	if (hit->fn != h_upload_file && check_json_body(&c))
 		goto shape;
 	if (!authenticate(&c, hit->auth))
 		goto out;
@@ -725,6 +1185,18 @@ out:
 	json_decref(c.body);
 	free(c.org);
 	free(path);
+}
+
+size_t srv_route_max_body(void *ud, const srv_req *req)
+{
+	(void)ud;
+	if (req->method == SRV_POST &&
+	    (!strcmp(req->path, "/v1/upload_file") ||
+	     !strcmp(req->path, "/v1/upload_file/") ||
+	     !strcmp(req->path, "/api/v1/upload_file") ||
+	     !strcmp(req->path, "/api/v1/upload_file/")))
+		return UPLOAD_MAX + 64 * 1024; /* the file and the form */
+	return 0;
 }
 
 int srv_route_is_slow(void *ud, const srv_req *req)

@@ -16,6 +16,8 @@ typedef struct srv {
 void srv_handle(void *ud, const srv_req *req, srv_resp *resp);
 /* 1 for routes that may block (outgoing HTTP). */
 int srv_route_is_slow(void *ud, const srv_req *req);
+/* The body limit of a request when it is not the default (uploads). */
+size_t srv_route_max_body(void *ud, const srv_req *req);
 
 /* viewer.c: the run viewer page (HTML). */
 char *srv_viewer_html(srv *s, const char *org, const char *run_id,

@@ -56,7 +56,9 @@ typedef struct sky_browser_provider {
 	 * Wait until the page has settled: load fired, network quiet for a
 	 * window, DOM mutations quiet; bounded. opts_json: {"max_ms": 5000,
 	 * "network_quiet_ms": 300, "dom_quiet_ms": 200}. *result_json:
-	 * {"settled": true, "waited_ms": 123, "reason": "..."}.
+	 * {"settled": true, "waited_ms": 123, "reason": "..."}; the cdp
+	 * plugin adds "ended" (quiet, busy, long_request, no_dom, cap) and
+	 * more options (docs/browser.md).
 	 */
 	int (*settle)(void *context, const char *opts_json, char **result_json,
 	              char **err);

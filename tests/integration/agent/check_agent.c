@@ -745,6 +745,224 @@ START_TEST(crash_recovery_resumes_the_run)
 }
 END_TEST
 
+/* --- a model on loopback (OpenAI chat completions) -------------------------- */
+
+/* It answers like a careful model would, from what its prompt shows: the
+ * check-goal says complete only when it can see the extracted title. */
+
+static struct {
+	pthread_mutex_t lock;
+	json_t *prompts; /* the request bodies, in order */
+} M = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+#define TITLE "Senior Widget Engineer"
+#define OFFICE "Lisbon harbour office"
+
+static void on_model(const skytest_req *req, skytest_resp *resp, void *ud)
+{
+	(void)ud;
+	const char *b = req->body;
+	pthread_mutex_lock(&M.lock);
+	json_array_append_new(M.prompts, json_string(b));
+	pthread_mutex_unlock(&M.lock);
+	const char *content;
+	if (strstr(b, "You check the work of a browser agent"))
+		content = strstr(b, TITLE)
+		              ? "{\"page_info\":\"openings\",\"thoughts\":"
+		                "\"the title was extracted\",\"status\":"
+		                "\"complete\",\"reason\":\"the title "
+		                "is extracted\"}"
+		              : "{\"page_info\":\"openings\",\"thoughts\":"
+		                "\"nothing was extracted yet\",\"status\":"
+		                "\"continue\",\"reason\":\"no title "
+		                "extracted yet\"}";
+	else if (strstr(b, "You read information off a web page"))
+		content = strstr(b, "the office") ? "{\"office\":\"" OFFICE
+		                                    "\"}"
+		                                  : "{\"title\":\"" TITLE "\"}";
+	else if (strstr(b, TITLE))
+		content = "{\"actions\":[{\"action_type\":\"complete\","
+		          "\"reasoning\":\"the title is extracted\"}]}";
+	else if (strstr(b, "[two]"))
+		content =
+		    "{\"actions\":[{\"action_type\":\"extract\","
+		    "\"data_extraction_goal\":\"the job title\"},"
+		    "{\"action_type\":\"extract\",\"data_extraction_goal\":"
+		    "\"the office\"},{\"action_type\":\"complete\","
+		    "\"reasoning\":\"both are extracted\"}]}";
+	else
+		content = "{\"actions\":[{\"action_type\":\"extract\","
+		          "\"data_extraction_goal\":\"the job title\"},"
+		          "{\"action_type\":\"complete\",\"reasoning\":\"the "
+		          "title is extracted\"}]}";
+	json_t *j = json_pack(
+	    "{s:s, s:s, s:[{s:i, s:{s:s, s:s}, s:s}], s:{s:i, s:i}}", "id",
+	    "chatcmpl-agent", "model", "gpt-4o", "choices", "index", 0,
+	    "message", "role", "assistant", "content", content, "finish_reason",
+	    "stop", "usage", "prompt_tokens", 900, "completion_tokens", 40);
+	char *txt = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	skytest_resp_text(resp, 200, "application/json", txt);
+	free(txt);
+}
+
+/* An engine whose model is the one above; returns the model server. */
+static skytest_httpd *model_rig_start(rig *r)
+{
+	skytest_httpd *m = skytest_httpd_start(on_model, NULL);
+	ck_assert_ptr_nonnull(m);
+	pthread_mutex_lock(&M.lock);
+	json_decref(M.prompts);
+	M.prompts = json_array();
+	pthread_mutex_unlock(&M.lock);
+	setenv("OPENAI_API_KEY", "sk-test-agent", 1);
+	r->dir = skytest_tmpdir("agent");
+	char *cfg = sky_asprintf(
+	    "{\"llm\":{\"base_url\":\"%s/v1\",\"model\":\"gpt-4o\","
+	    "\"max_retries\":0},\"agent\":{\"check_goal\":1,"
+	    "\"settle_max_ms\":3000,\"vision\":0}}",
+	    skytest_httpd_url(m));
+	sky_engine_options o;
+	ck_assert_int_ge(sky_global_init(), 1);
+	sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION);
+	o.data_dir = r->dir;
+	o.llm = "openai";
+	o.workers = 1;
+	o.config_json = cfg;
+	ck_assert_msg(sky_engine_new(&r->e, &o) == 0, "engine: %s",
+	              sky_error_last());
+	free(cfg);
+	return m;
+}
+
+/* The bodies of the model requests whose prompt holds `marker`. */
+static json_t *prompts_with(const char *marker)
+{
+	json_t *out = json_array();
+	size_t i;
+	json_t *p;
+	pthread_mutex_lock(&M.lock);
+	json_array_foreach(M.prompts, i, p)
+		if (strstr(json_string_value(p), marker))
+			json_array_append(out, p);
+	pthread_mutex_unlock(&M.lock);
+	return out;
+}
+
+static size_t model_calls(void)
+{
+	pthread_mutex_lock(&M.lock);
+	size_t n = json_array_size(M.prompts);
+	pthread_mutex_unlock(&M.lock);
+	return n;
+}
+
+START_TEST(complete_is_verified_with_the_steps_own_actions)
+{
+	rig r = {0};
+	skytest_httpd *m = model_rig_start(&r);
+	char *u = url("/list.html");
+	char *id = submit(&r,
+	                  "{\"prompt\":\"Find the title of the first opening"
+	                  "\",\"url\":\"%s\",\"engine\":\"skyvern-1.0\"}",
+	                  u);
+	json_t *run = wait_final(&r, id);
+	ck_assert_msg(sky_str_eq(str(run, "status"), "completed"), "%s: %s",
+	              str(run, "status"), str(run, "failure_reason"));
+	/* The verification saw the extraction made earlier in the same
+	 * step, so one step did it: plan, extract, verify. */
+	json_t *checks = prompts_with("You check the work of a browser agent");
+	ck_assert_uint_eq(json_array_size(checks), 1);
+	const char *check = json_string_value(json_array_get(checks, 0));
+	ck_assert_ptr_nonnull(strstr(check, "this step, so far"));
+	ck_assert_ptr_nonnull(strstr(check, "extract"));
+	ck_assert_ptr_nonnull(strstr(check, TITLE));
+	ck_assert_uint_eq(model_calls(), 3);
+	json_t *steps = steps_of(&r, id);
+	ck_assert_uint_eq(json_array_size(steps), 1);
+	json_decref(steps);
+	json_decref(checks);
+	json_decref(run);
+	free(id);
+	free(u);
+	rig_stop(&r, 1);
+	skytest_httpd_stop(m);
+}
+END_TEST
+
+/* The file an artifact row points to, malloc'd (NULL when unreadable). */
+static char *artifact_text(json_t *row)
+{
+	const char *uri = str(row, "uri");
+	ck_assert_ptr_nonnull(uri);
+	ck_assert(!strncmp(uri, "file://", 7));
+	size_t len = 0;
+	return sky_read_file(uri + 7, &len);
+}
+
+START_TEST(every_model_call_keeps_its_own_artifact_files)
+{
+	rig r = {0};
+	skytest_httpd *m = model_rig_start(&r);
+	char *u = url("/list.html");
+	char *id = submit(&r,
+	                  "{\"prompt\":\"Note the details of the "
+	                  "first opening [two]\",\"url\":\"%s\",\"engine\":"
+	                  "\"skyvern-1.0\"}",
+	                  u);
+	json_t *run = wait_final(&r, id);
+	ck_assert_msg(sky_str_eq(str(run, "status"), "completed"), "%s: %s",
+	              str(run, "status"), str(run, "failure_reason"));
+	/* Two extract-data calls in one step: two prompts and two answers,
+	 * each row pointing to a file of its own with its own text. */
+	char *arts = NULL;
+	ck_assert_int_eq(sky_run_artifacts(r.e, NULL, id, &arts), 0);
+	json_t *rows = json_loads(arts, 0, NULL);
+	sky_free(arts);
+	json_t *uris = json_object();
+	int prompts = 0, answers = 0, title_q = 0, office_q = 0, title_a = 0,
+	    office_a = 0;
+	size_t i;
+	json_t *row;
+	json_array_foreach(rows, i, row)
+	{
+		const char *kind = str(row, "artifact_type");
+		const char *uri = str(row, "uri");
+		int is_prompt = sky_str_eq(kind, "llm_prompt");
+		if (!is_prompt && !sky_str_eq(kind, "llm_response"))
+			continue;
+		ck_assert_msg(!json_object_get(uris, uri),
+		              "two artifact rows share %s", uri);
+		json_object_set_new(uris, uri, json_true());
+		char *text = artifact_text(row);
+		ck_assert_msg(text, "no file behind %s", uri);
+		if (is_prompt && strstr(text, "You read information off")) {
+			prompts++;
+			title_q += !!strstr(text, "the job title");
+			office_q += !!strstr(text, "the office");
+		} else if (!is_prompt && strstr(uri, "extract-data")) {
+			answers++;
+			title_a += !!strstr(text, TITLE);
+			office_a += !!strstr(text, OFFICE);
+		}
+		free(text);
+	}
+	ck_assert_int_eq(prompts, 2);
+	ck_assert_int_eq(answers, 2);
+	ck_assert_int_eq(title_q, 1);
+	ck_assert_int_eq(office_q, 1);
+	ck_assert_int_eq(title_a, 1);
+	ck_assert_int_eq(office_a, 1);
+	json_decref(uris);
+	json_decref(rows);
+	json_decref(run);
+	free(id);
+	free(u);
+	rig_stop(&r, 1);
+	skytest_httpd_stop(m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("agent");
@@ -760,6 +978,8 @@ int main(void)
 	tcase_add_test(tc, v2_run_with_two_mini_goals);
 	tcase_add_test(tc, concurrent_runs_do_not_share_cookies);
 	tcase_add_test(tc, crash_recovery_resumes_the_run);
+	tcase_add_test(tc, complete_is_verified_with_the_steps_own_actions);
+	tcase_add_test(tc, every_model_call_keeps_its_own_artifact_files);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);
 }

@@ -109,6 +109,36 @@ START_TEST(open_routes_and_auth)
 	j = call("GET", "/openapi.json", NULL, NULL, 200);
 	ck_assert_ptr_nonnull(json_object_get(json_object_get(j, "paths"),
 	                                      "/v1/run/tasks"));
+	/* Every route the server answers is described. */
+	static const char *const described[][2] = {
+	    {"/api/v1/tasks", "post"},
+	    {"/api/v1/tasks/{task_id}", "get"},
+	    {"/api/v1/tasks/{task_id}/cancel", "post"},
+	    {"/api/v1/tasks/{task_id}/retry_webhook", "post"},
+	    {"/api/v1/tasks/{task_id}/actions", "get"},
+	    {"/api/v1/tasks/{task_id}/steps/{step_id}/artifacts", "get"},
+	    {"/api/v1/{entity_type}/{entity_id}/artifacts", "get"},
+	    {"/api/v1/runs", "get"},
+	    {"/api/v2/tasks", "post"},
+	    {"/api/v2/tasks/{task_id}", "get"},
+	    {"/v1/artifacts/{artifact_id}", "get"},
+	    {"/v1/artifacts/{artifact_id}/signed-url", "get"},
+	    {"/v1/credentials/totp", "get"},
+	    {"/v1/upload_file", "post"},
+	    {"/api/v1/upload_file", "post"},
+	    {"/v1/files/{file_id}", "delete"},
+	    {"/v1/files/{file_id}/content", "get"},
+	    {"/v1/runs/{run_id}/timeline", "get"},
+	    {"/api/v1/version", "get"},
+	    {"/api/v1/models", "get"},
+	};
+	for (size_t i = 0; i < sizeof described / sizeof *described; i++)
+		ck_assert_msg(json_object_get(json_object_get(json_object_get(
+		                                                  j, "paths"),
+		                                              described[i][0]),
+		                              described[i][1]) != NULL,
+		              "openapi.json lacks %s %s", described[i][1],
+		              described[i][0]);
 	json_decref(j);
 	j = call("GET", "/v1/version", NULL, NULL, 403);
 	ck_assert_str_eq(detail(j), "Invalid credentials");
@@ -251,6 +281,11 @@ START_TEST(lists_paging_cancel_idempotency)
 	json_decref(j);
 	j = call("GET", "/v1/runs?page_size=101", AUTH, NULL, 422);
 	json_decref(j);
+	j = call("GET", "/v1/runs?page=101", AUTH, NULL, 422);
+	json_decref(j);
+	j = call("GET", "/v1/runs?search_key=abc", AUTH, NULL, 400);
+	ck_assert_str_eq(detail(j), "search_key is not supported by skyengine");
+	json_decref(j);
 
 	char path[256];
 	snprintf(path, sizeof path, "/v1/runs/%s/cancel", ids[0]);
@@ -294,6 +329,302 @@ START_TEST(lists_paging_cancel_idempotency)
 	json_decref(j);
 	for (int i = 0; i < 5; i++)
 		free(ids[i]);
+}
+END_TEST
+
+/* Skyvern's legacy task routes: shapes, errors and 404 texts. */
+START_TEST(legacy_task_routes)
+{
+	/* POST /api/v1/tasks: a TaskRequest; the answer is {"task_id"}. */
+	json_t *j = call("POST", "/api/v1/tasks", AUTH JSONH,
+	                 "{\"navigation_goal\":\"x\"}", 422);
+	json_t *d0 = json_array_get(json_object_get(j, "detail"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(d0, "type")),
+	                 "missing");
+	ck_assert_str_eq(json_string_value(json_array_get(
+	                     json_object_get(d0, "loc"), 1)),
+	                 "url");
+	json_decref(j);
+	j = call("POST", "/api/v1/tasks", AUTH JSONH,
+	         "{\"url\":\"http://127.0.0.1:1/\",\"navigation_goal\":5}", 422);
+	d0 = json_array_get(json_object_get(j, "detail"), 0);
+	ck_assert_str_eq(json_string_value(json_array_get(
+	                     json_object_get(d0, "loc"), 1)),
+	                 "navigation_goal");
+	json_decref(j);
+	j = call("POST", "/api/v1/tasks", AUTH JSONH,
+	         "{\"url\":\"http://127.0.0.1:1/\",\"task_type\":"
+	         "\"validation\"}",
+	         400);
+	ck_assert_str_eq(detail(j), "task_type validation and action are not "
+	                            "supported by skyengine: tasks are general");
+	json_decref(j);
+	j = call("POST", "/api/v1/tasks",
+	         AUTH JSONH "x-max-steps-override: many\r\n",
+	         "{\"url\":\"http://127.0.0.1:1/\"}", 422);
+	json_decref(j);
+	const char *legacy =
+	    "{\"url\":\"http://127.0.0.1:1/jobs\",\"navigation_goal\":"
+	    "\"Apply\",\"data_extraction_goal\":\"the confirmation number\","
+	    "\"navigation_payload\":{\"name\":\"Chris\"},"
+	    "\"complete_criterion\":\"a thank-you page shows\","
+	    "\"terminate_criterion\":\"the job is closed\","
+	    "\"application\":\"crm\",\"webhook_callback_url\":null,"
+	    "\"extracted_information_schema\":{\"n\":{\"type\":\"string\"}}}";
+	j = call("POST", "/api/v1/tasks",
+	         AUTH JSONH "x-max-steps-override: 3\r\n", legacy, 200);
+	ck_assert_uint_eq(json_object_size(j), 1);
+	char *id = sky_strdup(json_string_value(json_object_get(j, "task_id")));
+	ck_assert(sky_str_startswith(id, "tsk_") &&
+	          !sky_str_startswith(id, "tsk_v2_"));
+	json_decref(j);
+
+	/* GET /api/v1/tasks/{id}: TaskResponse, not the run shape. */
+	char path[256];
+	snprintf(path, sizeof path, "/api/v1/tasks/%s", id);
+	j = call("GET", path, AUTH, NULL, 200);
+	ck_assert_ptr_null(json_object_get(j, "run_id"));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "task_id")), id);
+	ck_assert_int_eq(json_integer_value(json_object_get(j,
+	                                                    "max_steps_per_run")),
+	                 3);
+	json_t *rq = json_object_get(j, "request");
+	ck_assert_str_eq(json_string_value(json_object_get(rq,
+	                                                   "navigation_goal")),
+	                 "Apply");
+	ck_assert_str_eq(json_string_value(json_object_get(
+	                     rq, "data_extraction_goal")),
+	                 "the confirmation number");
+	ck_assert_str_eq(json_string_value(json_object_get(
+	                     rq, "complete_criterion")),
+	                 "a thank-you page shows");
+	ck_assert_str_eq(json_string_value(json_object_get(
+	                     rq, "terminate_criterion")),
+	                 "the job is closed");
+	ck_assert_str_eq(json_string_value(json_object_get(rq, "application")),
+	                 "crm");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
+	                                                       rq, "navigation_payload"),
+	                                                   "name")),
+	                 "Chris");
+	json_decref(j);
+	j = call("GET", "/api/v1/tasks/tsk_404", AUTH, NULL, 404);
+	ck_assert_str_eq(detail(j), "Task tsk_404 not found");
+	json_decref(j);
+	/* application filters the list. */
+	j = call("GET", "/api/v1/tasks?application=crm", AUTH, NULL, 200);
+	ck_assert_uint_eq(json_array_size(j), 1);
+	json_decref(j);
+	j = call("GET", "/api/v1/tasks?application=erp", AUTH, NULL, 200);
+	ck_assert_uint_eq(json_array_size(j), 0);
+	json_decref(j);
+	/* actions: none yet (runs are not executed here); unknown: []. */
+	snprintf(path, sizeof path, "/api/v1/tasks/%s/actions", id);
+	j = call("GET", path, AUTH, NULL, 200);
+	ck_assert(json_is_array(j) && json_array_size(j) == 0);
+	json_decref(j);
+	j = call("GET", "/api/v1/tasks/tsk_404/actions", AUTH, NULL, 200);
+	ck_assert(json_is_array(j));
+	json_decref(j);
+	/* retry_webhook answers the task; cancel as Skyvern's. */
+	snprintf(path, sizeof path, "/api/v1/tasks/%s/retry_webhook", id);
+	j = call("POST", path, AUTH, NULL, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "task_id")), id);
+	json_decref(j);
+	j = call("POST", "/api/v1/tasks/tsk_404/retry_webhook", AUTH, NULL,
+	         404);
+	ck_assert_str_eq(detail(j), "Task not found tsk_404");
+	json_decref(j);
+	snprintf(path, sizeof path, "/api/v1/tasks/%s/cancel", id);
+	j = call("POST", path, AUTH, NULL, 200);
+	ck_assert(json_is_null(j));
+	j = call("POST", path, AUTH, NULL, 400);
+	ck_assert_ptr_nonnull(strstr(detail(j), "already canceled"));
+	json_decref(j);
+	j = call("POST", "/api/v1/tasks/tsk_404/cancel", AUTH, NULL, 404);
+	ck_assert_str_eq(detail(j), "Task not found tsk_404");
+	json_decref(j);
+
+	/* /api/v2/tasks: a TaskV2Request in, the TaskV2 out. */
+	j = call("POST", "/api/v2/tasks", AUTH JSONH, "{\"url\":\"a.com\"}", 422);
+	d0 = json_array_get(json_object_get(j, "detail"), 0);
+	ck_assert_str_eq(json_string_value(json_array_get(
+	                     json_object_get(d0, "loc"), 1)),
+	                 "user_prompt");
+	json_decref(j);
+	j = call("POST", "/api/v2/tasks", AUTH JSONH,
+	         "{\"user_prompt\":\"Find the price\",\"url\":"
+	         "\"http://127.0.0.1:1/shop\",\"extracted_information_schema\":"
+	         "{\"price\":{\"type\":\"number\"}}}",
+	         200);
+	char *v2 = sky_strdup(json_string_value(json_object_get(j, "task_id")));
+	ck_assert(sky_str_startswith(v2, "tsk_v2_"));
+	ck_assert_str_eq(json_string_value(json_object_get(j, "prompt")),
+	                 "Find the price");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")),
+	                 "created");
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(
+	                                          j, "extracted_information_schema"),
+	                                      "price"));
+	json_decref(j);
+	snprintf(path, sizeof path, "/api/v2/tasks/%s", v2);
+	j = call("GET", path, AUTH, NULL, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "task_id")), v2);
+	json_decref(j);
+	snprintf(path, sizeof path, "/api/v2/tasks/%s", id);
+	j = call("GET", path, AUTH, NULL, 404);
+	char want[128];
+	snprintf(want, sizeof want, "Task v2 %s not found", id);
+	ck_assert_str_eq(detail(j), want);
+	json_decref(j);
+	snprintf(path, sizeof path, "/api/v1/tasks/%s", v2);
+	j = call("GET", path, AUTH, NULL, 404); /* not a task v1 */
+	json_decref(j);
+	j = call("POST", "/api/v2/tasks",
+	         AUTH JSONH "x-max-iterations-override: 3\r\n",
+	         "{\"user_prompt\":\"p\"}", 400);
+	json_decref(j);
+
+	/* /api/v1/runs: the task (Task) and the task v2 (WorkflowRun). */
+	j = call("GET", "/api/v1/runs?page_size=100", AUTH, NULL, 200);
+	int seen_v1 = 0, seen_v2 = 0;
+	size_t i;
+	json_t *it;
+	json_array_foreach(j, i, it)
+	{
+		seen_v1 |= sky_str_eq(json_string_value(json_object_get(
+		                          it, "task_id")),
+		                      id);
+		seen_v2 |= sky_str_eq(json_string_value(json_object_get(
+		                          it, "workflow_run_id")),
+		                      v2);
+	}
+	ck_assert(seen_v1 && seen_v2);
+	json_decref(j);
+	j = call("GET", "/api/v1/runs?page=11", AUTH, NULL, 200);
+	ck_assert_uint_eq(json_array_size(j), 0);
+	json_decref(j);
+
+	/* Bulk cancel: run ids in both lists, a repeated id tried once. */
+	char body[256];
+	snprintf(body, sizeof body, "{\"run_ids\":[\"%s\",\"%s\",\"%s\"]}", v2,
+	         v2, id);
+	j = call("POST", "/v1/runs/cancel", AUTH JSONH, body, 200);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "cancelled")), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(
+	                     json_object_get(j, "cancelled"), 0)),
+	                 v2);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "failed")), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(
+	                     json_object_get(j, "failed"), 0)),
+	                 id); /* canceled already */
+	json_decref(j);
+	free(v2);
+	free(id);
+}
+END_TEST
+
+/* POST a multipart form with a file of `len` bytes (and retention_days
+ * when non-NULL); the response in *r. */
+static void upload(const char *data, size_t len, const char *retention,
+                   skytest_hc_resp *r)
+{
+	sky_buf form = {0}, req = {0};
+	const char *bd = "xYzBoundary42";
+	if (retention)
+		sky_buf_printf(&form,
+		               "--%s\r\nContent-Disposition: form-data; "
+		               "name=\"retention_days\"\r\n\r\n%s\r\n",
+		               bd, retention);
+	sky_buf_printf(&form,
+	               "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
+	               "filename=\"my resume.pdf\"\r\nContent-Type: "
+	               "application/pdf\r\n\r\n",
+	               bd);
+	sky_buf_append(&form, data, len);
+	sky_buf_printf(&form, "\r\n--%s--\r\n", bd);
+	sky_buf_printf(&req,
+	               "POST /v1/upload_file HTTP/1.1\r\nHost: x\r\n" AUTH
+	               "Content-Type: multipart/form-data; boundary=%s\r\n"
+	               "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+	               bd, form.len);
+	sky_buf_append(&req, form.data, form.len);
+	ck_assert_int_eq(skytest_hc_raw(srv.port, req.data, req.len, 30000, r),
+	                 0);
+	sky_buf_free(&form);
+	sky_buf_free(&req);
+}
+
+START_TEST(upload_and_delete_files)
+{
+	/* Bytes a naive parser would trip on: NULs, CRLFs, a fake delimiter. */
+	static const char content[] = "%PDF-1.4\r\n\0\x01\xff--xYzBoundary4\r\n"
+	                              "end";
+	size_t clen = sizeof content - 1;
+	skytest_hc_resp r;
+	upload(content, clen, NULL, &r);
+	ck_assert_msg(r.status == 200, "upload: %d %s", r.status, r.body);
+	json_t *j = json_loads(r.body, 0, NULL);
+	skytest_hc_free(&r);
+	const char *fid = json_string_value(json_object_get(j, "file_id"));
+	ck_assert(sky_str_startswith(fid, "file_"));
+	ck_assert(sky_str_startswith(json_string_value(json_object_get(
+	                                 j, "s3_uri")),
+	                             "file://"));
+	ck_assert(json_is_null(json_object_get(j, "expires_at")));
+	/* The presigned URL needs no key and gives back the very bytes. */
+	const char *url = json_string_value(json_object_get(j, "presigned_url"));
+	const char *path = strstr(url, "/v1/files/");
+	ck_assert_ptr_nonnull(path);
+	ck_assert_int_eq(skytest_hc(srv.port, "GET", path, NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_uint_eq(r.body_len, clen);
+	ck_assert(!memcmp(r.body, content, clen));
+	char *cd = skytest_hc_header(&r, "content-disposition");
+	ck_assert_str_eq(cd, "attachment; filename=\"my resume.pdf\"");
+	free(cd);
+	skytest_hc_free(&r);
+	char del[128];
+	snprintf(del, sizeof del, "/v1/files/%s", fid);
+	ck_assert_int_eq(skytest_hc(srv.port, "DELETE", del, AUTH, NULL, &r),
+	                 0);
+	ck_assert_int_eq(r.status, 204);
+	ck_assert_uint_eq(r.body_len, 0);
+	skytest_hc_free(&r);
+	ck_assert_int_eq(skytest_hc(srv.port, "GET", path, NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 404);
+	skytest_hc_free(&r);
+	json_t *d = call("DELETE", del, AUTH, NULL, 404);
+	char want[96];
+	snprintf(want, sizeof want, "File %s not found", fid);
+	ck_assert_str_eq(detail(d), want);
+	json_decref(d);
+	json_decref(j);
+
+	/* retention_days: 1..365, else 422; with it, an expiry. */
+	upload("x", 1, "0", &r);
+	ck_assert_int_eq(r.status, 422);
+	skytest_hc_free(&r);
+	upload("x", 1, "30", &r);
+	ck_assert_int_eq(r.status, 200);
+	j = json_loads(r.body, 0, NULL);
+	ck_assert(json_is_string(json_object_get(j, "expires_at")));
+	json_decref(j);
+	skytest_hc_free(&r);
+	/* Files over the JSON body limit (1 MiB) are fine up to 10 MiB. */
+	size_t big = 3 * 1024 * 1024;
+	char *buf = malloc(big);
+	memset(buf, 'b', big);
+	upload(buf, big, NULL, &r);
+	ck_assert_msg(r.status == 200, "3 MiB upload: %d %s", r.status, r.body);
+	skytest_hc_free(&r);
+	free(buf);
+	/* No file field: FastAPI's 422. */
+	d = call("POST", "/v1/upload_file", AUTH JSONH, "{}", 422);
+	json_t *d0 = json_array_get(json_object_get(d, "detail"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(d0, "type")),
+	                 "missing");
+	json_decref(d);
 }
 END_TEST
 
@@ -395,6 +726,8 @@ int main(void)
 	tcase_add_test(tc, submit_get_and_errors);
 	tcase_add_test(tc, bodies_headers_and_slow_clients);
 	tcase_add_test(tc, lists_paging_cancel_idempotency);
+	tcase_add_test(tc, legacy_task_routes);
+	tcase_add_test(tc, upload_and_delete_files);
 	tcase_add_test(tc, webhook_on_cancel_is_signed_and_retried);
 	tcase_add_test(tc, viewer_signed_links);
 	suite_add_tcase(s, tc);

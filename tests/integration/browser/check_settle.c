@@ -1,0 +1,141 @@
+/* Observing at the right moment, in real Chromium: settle after typing
+ * waits for the page's reaction (a debounced autocomplete), a page that
+ * never stops ticking is observed after a short bounded wait with its
+ * late content, and a fetch whose body the page never reads does not hold
+ * the network window open until the long-request cut-off. Each test
+ * asserts what the next snapshot saw and how the settle ended. */
+#include <string.h>
+
+#include "skybrowser.h"
+#include "skytest.h"
+
+static skyb_site *site;
+static void *browser, *ctx;
+
+static void setup(void)
+{
+	site = skyb_site_start();
+	browser = skyb_browser_shared();
+	ctx = skyb_context(browser, NULL);
+}
+
+static void teardown(void)
+{
+	skyb_provider()->context_close(ctx);
+	skyb_provider()->destroy(browser);
+	skyb_site_stop(site);
+}
+
+static void go(const char *path)
+{
+	char *url = skyb_url(site, path);
+	json_decref(skyb_navigate(ctx, url));
+	free(url);
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+/* The page text of a fresh snapshot, malloc'd. */
+static char *page_text(void)
+{
+	json_t *snap = skyb_snapshot(ctx);
+	char *t = strdup(str(snap, "text") ? str(snap, "text") : "");
+	json_decref(snap);
+	return t;
+}
+
+static void expect_text(const char *what)
+{
+	char *t = page_text();
+	ck_assert_msg(strstr(t, what), "the page showed \"%s\", not \"%s\"", t,
+	              what);
+	free(t);
+}
+
+START_TEST(typing_waits_for_the_debounced_suggestions)
+{
+	go("settle/autocomplete.html");
+	json_decref(skyb_settle(ctx));
+	json_t *snap = skyb_snapshot(ctx);
+	char *id = strdup(skyb_id(snap, "input", "City"));
+	json_decref(snap);
+
+	json_decref(skyb_act_ok(ctx,
+	                        "{\"action_type\": \"input_text\", "
+	                        "\"element_id\": \"%s\", \"text\": \"al\"}",
+	                        id));
+	json_decref(skyb_settle(ctx));
+	expect_text("Suggestion al alpha");
+
+	/* a keypress is typing too */
+	json_decref(skyb_act_ok(ctx,
+	                        "{\"action_type\": \"keypress\", "
+	                        "\"element_id\": \"%s\", \"keys\": "
+	                        "[\"Backspace\"]}",
+	                        id));
+	json_decref(skyb_settle(ctx));
+	expect_text("Suggestion a gamma");
+	free(id);
+}
+END_TEST
+
+START_TEST(a_page_that_never_stops_ticking_is_observed_soon)
+{
+	go("settle/ticker.html");
+	json_t *st = skyb_settle(ctx);
+	char *txt = json_dumps(st, JSON_COMPACT);
+	ck_assert_msg(json_is_true(json_object_get(st, "settled")), "%s", txt);
+	/* ended by the busy bound, not by the 5 s cap */
+	ck_assert_msg(str(st, "ended") && !strcmp(str(st, "ended"), "busy"),
+	              "%s", txt);
+	free(txt);
+	json_decref(st);
+	/* the content that came at 200 ms was waited for */
+	expect_text("Central bank holds rates");
+
+	/* a page that is quiet is not called busy */
+	json_decref(skyb_eval(ctx, "(() => { for (let i = 1; i < 99999; i++) "
+	                           "clearInterval(i); return 1; })()"));
+	st = skyb_settle(ctx);
+	ck_assert_str_eq(str(st, "ended"), "quiet");
+	json_decref(st);
+}
+END_TEST
+
+START_TEST(an_unread_fetch_body_does_not_hold_the_network_window)
+{
+	go("settle/unread.html");
+	json_t *st = skyb_settle(ctx);
+	char *txt = json_dumps(st, JSON_COMPACT);
+	ck_assert_msg(json_is_true(json_object_get(st, "settled")), "%s", txt);
+	/* network quiet, not the long-request cut-off */
+	ck_assert_msg(str(st, "ended") && !strcmp(str(st, "ended"), "quiet"),
+	              "%s", txt);
+	free(txt);
+	json_decref(st);
+	expect_text("Signed in as Dana");
+}
+END_TEST
+
+Suite *suite(void)
+{
+	Suite *s = suite_create("browser_settle");
+	SKYB_TEST(s, typing_waits_for_the_debounced_suggestions, setup,
+	          teardown, 90);
+	SKYB_TEST(s, a_page_that_never_stops_ticking_is_observed_soon, setup,
+	          teardown, 90);
+	SKYB_TEST(s, an_unread_fetch_body_does_not_hold_the_network_window,
+	          setup, teardown, 90);
+	return s;
+}
+
+int main(void)
+{
+	skyb_shared_start();
+	int rc = skytest_run(suite());
+	skyb_shared_stop();
+	return rc;
+}

@@ -1,0 +1,211 @@
+/*
+ * The offline planner on the second site corpus (tests/sites-b, issue 19):
+ * sites written independently of the planner, modelled on real site
+ * families, with goals in plain prose. Every site's task is submitted to
+ * an in-process sky_engine with the embedded defaults (llm-rules,
+ * browser-cdp, a real SQLite file), three runs at a time on one Chromium,
+ * and graded by what the site's server received and by the run's final
+ * status, output and errors, exactly as check_engine_corpus.c grades
+ * tests/sites.
+ *
+ * It prints one line per site and the score. A run that ends `completed`
+ * while its site's expectation fails is a FALSE COMPLETED: the engine told
+ * the caller the goal was reached when the site never received what the
+ * goal asked. Those are always listed; the test fails on them only with
+ * SKY_CORPUS_B_STRICT=1 (baseline mode by default, until the planner is
+ * improved). SKY_CORPUS_B_MIN=<n> (or CORPUS_B_MIN below) asserts a
+ * minimum number of passing sites; the pass rate is not asserted today.
+ *
+ * SKY_CORPUS_B_SITES=a,b limits the run to some sites;
+ * SKY_CORPUS_B_ROOT=<dir> grades another corpus laid out the same way.
+ */
+#include <skyengine.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sites.h"
+#include "skytest.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/str.h"
+
+/* The least number of passing sites asserted without SKY_CORPUS_B_MIN
+ * (0: the baseline is measured, not asserted). */
+#define CORPUS_B_MIN 0
+
+static int selected(const char *name)
+{
+	const char *only = getenv("SKY_CORPUS_B_SITES");
+	if (!only || !*only)
+		return 1;
+	size_t n = strlen(name);
+	for (const char *p = only; p && *p;) {
+		const char *c = strchr(p, ',');
+		size_t l = c ? (size_t)(c - p) : strlen(p);
+		if (l == n && !strncmp(p, name, n))
+			return 1;
+		p = c ? c + 1 : NULL;
+	}
+	return 0;
+}
+
+static json_t *field(const json_t *run, const char *key)
+{
+	json_t *v = json_object_get(run, key);
+	return v ? v : json_null();
+}
+
+/* The API request for a site's task.json. */
+static char *request_for(const json_t *task)
+{
+	const char *engine = sky_json_str(task, "engine");
+	json_t *req = json_pack(
+	    "{s:s, s:s, s:s, s:s}", "prompt", sky_json_str(task, "goal"), "url",
+	    sky_json_str(task, "url"), "engine",
+	    engine ? engine : "skyvern-1.0", "proxy_location", "NONE");
+	static const char *const copy[] = {
+	    "max_steps", "data_extraction_schema", "navigation_payload",
+	    "error_code_mapping", NULL};
+	for (int i = 0; copy[i]; i++) {
+		json_t *v = json_object_get(task, copy[i]);
+		if (v)
+			json_object_set(req, copy[i], v);
+	}
+	char *text = sky_json_dumps(req);
+	json_decref(req);
+	return text;
+}
+
+static int env_flag(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0");
+}
+
+START_TEST(corpus_b_through_engine)
+{
+	const char *env_root = getenv("SKY_CORPUS_B_ROOT");
+	char *root = env_root && *env_root ? sky_strdup(env_root)
+	                                   : skytest_src_path("tests/sites-b");
+	char *err = NULL;
+	skytest_sites *sites = skytest_sites_start(root, &err);
+	ck_assert_msg(sites != NULL, "%s", err ? err : "");
+	char *dir = skytest_tmpdir("corpus-b");
+	ck_assert_int_ge(sky_global_init(), 1);
+	sky_engine_options o;
+	sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION);
+	o.data_dir = dir;
+	o.llm = "rules";
+	o.workers = 3;
+	sky_engine *e = NULL;
+	ck_assert_msg(sky_engine_new(&e, &o) == 0, "engine: %s",
+	              sky_error_last());
+
+	size_t n = skytest_sites_count(sites), ran = 0, passed = 0;
+	size_t completed = 0, false_completed = 0;
+	char **ids = calloc(n, sizeof *ids);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = skytest_sites_name(sites, i);
+		if (!selected(name))
+			continue;
+		skytest_sites_reset(sites, name);
+		json_t *task = skytest_sites_task(sites, name);
+		char *req = request_for(task), *out = NULL;
+		int status = 0;
+		int rc = sky_run_submit(e, req, NULL, &out, &status);
+		ck_assert_msg(rc == 0, "%s: submit: %d %s", name, status,
+		              out ? out : sky_error_last());
+		json_t *run = sky_json_loads(out);
+		ids[i] = sky_strdup(sky_json_str(run, "run_id"));
+		json_decref(run);
+		sky_free(out);
+		free(req);
+		json_decref(task);
+	}
+	sky_buf false_list = {0};
+	printf("corpus-b: %s\n", root);
+	for (size_t i = 0; i < n; i++) {
+		if (!ids[i])
+			continue;
+		const char *name = skytest_sites_name(sites, i);
+		char *out = NULL;
+		int rc = sky_run_wait(e, ids[i], 240000, &out);
+		json_t *run = sky_json_loads(out ? out : "{}");
+		json_t *oc = json_pack(
+		    "{s:O, s:O, s:O, s:O}", "status", field(run, "status"),
+		    "failure_reason", field(run, "failure_reason"), "output",
+		    field(run, "output"), "errors", field(run, "errors"));
+		char *why = NULL;
+		int graded = skytest_sites_grade(sites, name, oc, &why) == 1;
+		int ok = rc == 0 && graded;
+		const char *st = sky_json_str(run, "status");
+		int done = rc == 0 && st && !strcmp(st, "completed");
+		ran++;
+		passed += ok;
+		completed += done;
+		if (done && !ok) {
+			false_completed++;
+			sky_buf_printf(&false_list, "  %s: %s\n", name,
+			               why ? why : "?");
+		}
+		printf("corpus-b %-26s %-10s %-4s%s %s\n", name, st ? st : "-",
+		       ok ? "PASS" : "FAIL",
+		       done && !ok ? " FALSE-COMPLETED" : "",
+		       ok ? "" : (why ? why : "did not finish"));
+		if (!ok && sky_json_str(run, "failure_reason"))
+			printf("  reason: %s\n",
+			       sky_json_str(run, "failure_reason"));
+		fflush(stdout);
+		free(why);
+		json_decref(oc);
+		json_decref(run);
+		sky_free(out);
+		free(ids[i]);
+	}
+	free(ids);
+	printf("corpus-b score: %zu/%zu sites passed (%.0f%%); %zu ended "
+	       "completed, %zu of them FALSE (the site did not receive what "
+	       "the goal asked)\n",
+	       passed, ran, ran ? 100.0 * (double)passed / (double)ran : 0.0,
+	       completed, false_completed);
+	if (false_completed)
+		printf("corpus-b FALSE COMPLETED:\n%s", false_list.data);
+	const char *min_env = getenv("SKY_CORPUS_B_MIN");
+	size_t min = min_env && *min_env ? (size_t)strtoul(min_env, NULL, 10)
+	                                 : CORPUS_B_MIN;
+	int strict = env_flag("SKY_CORPUS_B_STRICT");
+	if (!strict && false_completed)
+		printf("corpus-b: baseline mode, false completes are reported, "
+		       "not failed (SKY_CORPUS_B_STRICT=1 fails on them)\n");
+	fflush(stdout);
+	sky_engine_free(e);
+	sky_global_shutdown();
+	skytest_sites_stop(sites);
+	sky_rm_rf(dir);
+	free(dir);
+	free(root);
+	ck_assert_msg(!strict || false_completed == 0,
+	              "%zu runs ended completed although their site did "
+	              "not receive what the goal asked:\n%s",
+	              false_completed, false_list.data ? false_list.data : "");
+	ck_assert_msg(passed >= min, "%zu sites passed, at least %zu required",
+	              passed, min);
+	sky_buf_free(&false_list);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("rules_corpus_b");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 1700);
+	tcase_add_test(tc, corpus_b_through_engine);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return skytest_run(suite());
+}
