@@ -214,8 +214,9 @@ static json_t *with_both(json_t *arr, const char *a, const char *b)
 
 START_TEST(click_lands_on_the_element_not_the_gap)
 {
-	/* .email-send (pointer-events: none) holds Reply and Forward with
-	 * a 17 px gap in its centre: the centre reaches the reading pane */
+	/* .email-send (role=button, pointer-events: none) holds Reply and
+	 * Forward with a 17 px gap in its centre: the centre reaches the
+	 * reading pane behind it */
 	json_t *s = open_page("email.html");
 	json_t *bar =
 	    with_both(json_object_get(s, "elements"), "Reply", "Forward");
