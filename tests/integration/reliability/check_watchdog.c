@@ -106,7 +106,9 @@ static void wait_running(rel_rig *r, const char *id)
 START_TEST(stuck_runs_fail_and_their_workers_are_replaced)
 {
 	skytest_httpd *site = skytest_httpd_start(on_site, NULL);
-	char *release = sky_asprintf("%s-release", skytest_tmpdir("wdrel"));
+	char *tmp = skytest_tmpdir("wdrel");
+	char *release = sky_asprintf("%s-release", tmp);
+	free(tmp);
 	rel_rig r;
 	/* One worker: the later runs execute only if it is replaced. */
 	start(&r, "watchdog", 1, release, 2, 15);
@@ -178,13 +180,16 @@ END_TEST
 START_TEST(shutdown_does_not_wait_for_a_stuck_worker)
 {
 	skytest_httpd *site = skytest_httpd_start(on_site, NULL);
-	char *release = sky_asprintf("%s-release", skytest_tmpdir("wdrel2"));
+	char *tmp = skytest_tmpdir("wdrel2");
+	char *release = sky_asprintf("%s-release", tmp);
+	free(tmp);
 	rel_rig r;
 	start(&r, "wdstop", 1, release, 600, 1);
 	char *stuck = submit(&r, site, "Tell me the opening hours [hang]");
 	wait_running(&r, stuck);
 	wait_stuck(release);
-	char *dir = sky_strdup(r.dir);
+	char *dir = r.dir;
+	r.dir = NULL;
 	/* Check's timeout fails this test if it hangs. */
 	sky_engine_free(r.e);
 	r.e = NULL;
@@ -198,10 +203,8 @@ START_TEST(shutdown_does_not_wait_for_a_stuck_worker)
 	sky_task_rec_free(t);
 	sky_store_close(s);
 
-	FILE *f = fopen(release, "w");
-	ck_assert_ptr_nonnull(f);
-	fclose(f);
-	unlink(release);
+	/* The stuck call is never released: its thread stays blocked, and
+	 * the engine it uses allocated, until this test's process exits. */
 	skytest_httpd_stop(site);
 	free(stuck);
 	free(dir);
