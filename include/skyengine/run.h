@@ -109,7 +109,10 @@ SKY_API int sky_tasks_list(sky_engine *engine, const sky_list_options *opts,
  * application, ...) or POST /api/v2/tasks (version 2, a TaskV2Request),
  * submitted as the equivalent task-run request; `max_steps` > 0 is the
  * x-max-steps-override header. The answer: {"task_id"} (v1) or the
- * TaskV2 (v2); errors as sky_run_submit's.
+ * TaskV2 (v2); errors as sky_run_submit's. Version 3 is POST
+ * /v1/run/tasks/download_files (a DownloadFilesRequest: navigation_goal,
+ * url, max_steps_per_run, ...) run as a task v1; the answer is the run,
+ * as sky_run_submit's.
  */
 SKY_API int sky_task_submit_legacy(sky_engine *engine, int version,
                                    const char *request_json,

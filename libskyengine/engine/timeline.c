@@ -113,6 +113,30 @@ static json_t *block(const sky_task_rec *t, const sky_artifact_rec *a,
 	return o;
 }
 
+/* The step that opened a task v2's start URL: Skyvern's goto_url block
+ * ("Go to this website: URL"), with the step's goto action. */
+static json_t *goto_block(const sky_task_rec *t, const sky_step_rec *st,
+                          const json_t *out, int n)
+{
+	char label[32];
+	snprintf(label, sizeof label, "goto_url_%d", n);
+	sky_planner_plan p = {0};
+	p.plan = (char *)sky_json_str(out, "mini_goal");
+	p.url = (char *)sky_json_str(out, "url");
+	sky_artifact_rec a = {0};
+	a.artifact_id = st->step_id;
+	a.created_at = st->created_at;
+	json_t *o = block(t, &a, &p, n);
+	json_object_set_new(o, "block_type", json_string("goto_url"));
+	json_object_set_new(o, "label", json_string(label));
+	json_object_set_new(o, "navigation_goal", json_null());
+	json_object_set_new(o, "data_extraction_goal", json_null());
+	const json_t *errs = json_object_get(out, "errors");
+	if (st->status == SKY_STEP_FAILED && json_array_size(errs))
+		json_object_set(o, "failure_reason", json_array_get(errs, 0));
+	return o;
+}
+
 /* Add a step (and its actions) to a block: status and times follow the
  * latest step. */
 static void add_step(json_t *blk, const sky_task_rec *t, const sky_step_rec *st,
@@ -187,10 +211,24 @@ static json_t *build(sky_engine *e, const sky_task_rec *t)
 		}
 		sky_planner_plan_free(p);
 	}
-	/* A step belongs to the last plan made before it. */
+	/* A step belongs to the last plan made before it; the step that
+	 * opened the start URL is a block of its own. */
+	json_t *gotos = json_array();
 	for (size_t i = 0; steps && i < steps->count; i++) {
 		const sky_step_rec *st = &steps->items[i];
 		json_t *owner = NULL;
+		json_t *out = sky_json_loads(st->output);
+		int is_goto =
+		    sky_str_eq(sky_json_str(out, "task_type"), "goto_url");
+		if (is_goto) {
+			json_t *g = goto_block(t, st, out,
+			                       (int)json_array_size(gotos) + 1);
+			add_step(g, t, st, acts);
+			json_array_append_new(gotos, g);
+		}
+		json_decref(out);
+		if (is_goto)
+			continue;
 		for (size_t k = 0; k < nb; k++)
 			if (starts[k] <= st->created_at)
 				owner = blocks[k];
@@ -208,6 +246,17 @@ static json_t *build(sky_engine *e, const sky_task_rec *t)
 		                     "children", "created_at", created,
 		                     "modified_at", modified));
 	}
+	size_t gi;
+	json_t *g;
+	json_array_foreach (gotos, gi, g)
+		json_array_append_new(
+		    items,
+		    json_pack("{s:s, s:O, s:n, s:[], s:O, s:O}", "type",
+		              "block", "block", g, "thought", "children",
+		              "created_at", json_object_get(g, "created_at"),
+		              "modified_at",
+		              json_object_get(g, "modified_at")));
+	json_decref(gotos);
 	free(blocks);
 	free(starts);
 	sky_artifact_list_free(arts);
