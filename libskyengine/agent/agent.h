@@ -72,9 +72,6 @@ typedef struct sky_run {
 	/* current step */
 	sky_step_rec *step;
 	int next_order;           /* for v2: orders continue across goals */
-	int nav_steps;            /* steps that only opened the start URL
-	                             (v2's goto_url mini-goal): not counted
-	                             in the step budget */
 	sky_step_timing t;        /* timings of the current step */
 	char *last_error;         /* short text of the last failure */
 	json_t *recent_errors;    /* strings, newest last (max 5) */

@@ -187,13 +187,14 @@ static int navigate(sky_run *r, const char *url, char **why)
 	return rc;
 }
 
-/* The start URL as a step of its own, as Skyvern records it: the step
- * exists before the page is opened, holds the goto_url action and its
- * result, and fails when the page does not open. For a task v2 the start
- * URL is its first mini-goal ("Go to this website: URL", the timeline's
- * goto_url block); a task v1 only keeps the step when the navigation
- * fails (otherwise its first agent step opened the page, as in Skyvern). */
-static sky_step_rec *nav_step_begin(sky_run *r)
+/* A start URL that does not open keeps its step, as in Skyvern, which
+ * creates the run's first step before it navigates: the step holds the
+ * goto_url action and the error, and is failed. (A page that opens was
+ * opened by the first step the loop records, as in Skyvern; step orders
+ * stay those recorded model answers are keyed by.) For a task v2 the
+ * step is its first mini-goal, "Go to this website: URL": the timeline's
+ * goto_url block. */
+static void nav_step_failed(sky_run *r, const char *url, const char *error)
 {
 	sky_step_rec *st = NULL;
 	if (sky_store_step_create(r->e->store, r->task->task_id, r->next_order,
@@ -203,39 +204,24 @@ static sky_step_rec *nav_step_begin(sky_run *r)
 		sky_log_warn("agent", "run %s: could not record the step: %s",
 		             r->task->task_id, sky_error_last());
 		sky_step_rec_free(st);
-		return NULL;
-	}
-	return st;
-}
-
-static void nav_step_end(sky_run *r, sky_step_rec *st, const char *url,
-                         const char *error)
-{
-	if (!st)
 		return;
+	}
 	json_t *a = json_pack("{s:s, s:s, s:s}", "action_type", "goto_url",
 	                      "url", url, "reasoning", "open the task's URL");
-	json_t *res = error
-	                  ? json_pack("{s:b, s:s, s:s}", "success", 0, "error",
-	                              "navigation_failed", "message", error)
-	                  : json_pack("{s:b}", "success", 1);
+	json_t *res = json_pack("{s:b, s:s, s:s}", "success", 0, "error",
+	                        "navigation_failed", "message", error);
 	char *aj = sky_json_dumps(a), *rj = sky_json_dumps(res);
-	sky_store_action_append(r->e->store, st->step_id, aj, rj,
-	                        error ? "failed" : "completed", NULL);
+	sky_store_action_append(r->e->store, st->step_id, aj, rj, "failed",
+	                        NULL);
 	char *goal = sky_asprintf("Go to this website: %s", url);
 	json_t *out =
-	    json_pack("{s:o, s:s, s:s, s:s}", "errors",
-	              error ? json_pack("[s]", error) : json_array(), "url",
-	              url, "task_type", "goto_url", "mini_goal", goal);
+	    json_pack("{s:[s], s:s, s:s, s:s}", "errors", error, "url", url,
+	              "task_type", "goto_url", "mini_goal", goal);
 	char *oj = sky_json_dumps(out);
 	char *clean = sky_redact(oj);
 	sky_store_step_set_output(r->e->store, st->step_id, clean ? clean : oj);
-	sky_store_step_set_status(r->e->store, st->step_id,
-	                          error ? SKY_STEP_FAILED : SKY_STEP_COMPLETED,
+	sky_store_step_set_status(r->e->store, st->step_id, SKY_STEP_FAILED,
 	                          NULL);
-	r->next_order = st->order + 1;
-	r->resume_retry = 0;
-	r->nav_steps++;
 	free(clean);
 	free(oj);
 	free(goal);
@@ -250,19 +236,16 @@ static void nav_step_end(sky_run *r, sky_step_rec *st, const char *url,
 /* Open the run's start URL; `*reason` is Skyvern's failure reason. */
 static int open_start(sky_run *r, const char *url, char **reason)
 {
-	int v2 = !strcmp(r->task->run_type, SKY_RUN_TYPE_V2);
-	/* After a resume the step that opened the page is already kept. */
-	sky_step_rec *st = v2 && !r->resumed ? nav_step_begin(r) : NULL;
 	char *why = NULL;
 	int rc = navigate(r, url, &why);
 	if (rc) {
 		*reason = sky_asprintf("Failed to navigate to URL. URL:%s, "
 		                       "Error:%s",
 		                       url, why);
-		if (!st && !r->resumed)
-			st = nav_step_begin(r);
+		/* A resumed run's steps are kept already. */
+		if (!r->resumed)
+			nav_step_failed(r, url, *reason);
 	}
-	nav_step_end(r, st, url, rc ? *reason : NULL);
 	free(why);
 	return rc;
 }
@@ -326,8 +309,6 @@ static int resume_state(sky_run *r)
 		json_t *out = sky_json_loads(st->output);
 		if (sky_json_bool(out, "interrupted", 0))
 			interrupted++;
-		if (sky_str_eq(sky_json_str(out, "task_type"), "goto_url"))
-			r->nav_steps++;
 		const char *u = sky_json_str(out, "url");
 		if (u) {
 			free(r->last_url);

@@ -171,7 +171,7 @@ sky_v1_result sky_agent_v2(sky_run *r, char **reason)
 			sky_planner_plan_free(plan);
 			continue;
 		}
-		int used = r->next_order - r->nav_steps;
+		int used = r->next_order;
 		int left = budget - used;
 		if (left <= 0) {
 			char *why = sky_agent_failure_summary(r);
