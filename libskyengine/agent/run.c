@@ -23,6 +23,8 @@
  * the session keeps it for the next run). */
 static void leave_session(sky_run *r)
 {
+	/* No live view of a context the run lets go of. */
+	sky__live_detach(r->e, r->task->task_id);
 	if (!r->session_id)
 		return;
 	r->ctx = NULL;
@@ -146,10 +148,8 @@ static int attach_session(sky_run *r)
 	return 0;
 }
 
-static int open_context(sky_run *r)
+static int open_own_context(sky_run *r)
 {
-	if (r->task->browser_session_id)
-		return attach_session(r);
 	json_t *o =
 	    json_pack("{s:s, s:{s:i, s:i}}", "download_dir", r->download_dir,
 	              "viewport", "width", 1280, "height", 800);
@@ -171,6 +171,17 @@ static int open_context(sky_run *r)
 		r->ctx = NULL;
 	}
 	free(err);
+	return rc;
+}
+
+/* The run's context (its own, or its browser session's), watched by
+ * live views from here on. */
+static int open_context(sky_run *r)
+{
+	int rc = r->task->browser_session_id ? attach_session(r)
+	                                     : open_own_context(r);
+	if (!rc)
+		sky__live_attach(r->e, r->task->task_id, r->bvt, r->ctx);
 	return rc;
 }
 
@@ -266,6 +277,7 @@ int sky_agent_reopen_if_lost(sky_run *r, char **why)
 		return 0;
 	sky_log_warn("agent", "run %s: the browser is gone; reopening at %s",
 	             r->task->task_id, r->last_url ? r->last_url : "the start");
+	sky__live_detach(r->e, r->task->task_id);
 	if (r->ctx)
 		r->bvt->context_close(r->ctx);
 	r->ctx = NULL;
