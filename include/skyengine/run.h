@@ -108,7 +108,9 @@ SKY_API int sky_tasks_list(sky_engine *engine, const sky_list_options *opts,
  * what you keep, return quickly, call no engine function. A run that is
  * not executing yet is watched from when it starts; frames stop when it
  * ends (its status says why). *watch_id (> 0) ends the watch with
- * sky_run_unwatch, after which fn is not called again. The organization
+ * sky_run_unwatch, after which fn is not called again. A watcher who
+ * joins a screencast already running gets its newest frame at once, on
+ * the caller's thread before sky_run_watch returns. The organization
  * is not checked here: look the run up first. SKY_EUNSUPPORTED when the
  * browser provider has no screencast.
  */

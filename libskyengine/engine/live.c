@@ -22,8 +22,24 @@ typedef struct sky_live_run {
 	const sky_browser_provider *bvt;
 	void *ctx;
 	int casting;
+	/* The newest frame, for a watcher who joins a screencast already
+	 * running (the browser sends frames only when the page paints). */
+	unsigned char *last;
+	size_t last_len;
+	int last_w, last_h;
+	char *last_url;
 	struct sky_live_run *next;
 } sky_live_run;
+
+static void run_free(sky_live_run *r)
+{
+	if (!r)
+		return;
+	free(r->last);
+	free(r->last_url);
+	free(r->run_id);
+	free(r);
+}
 
 typedef struct sky_live_watch {
 	uint64_t id;
@@ -50,8 +66,7 @@ void sky__live_free(sky_engine *e)
 	while (e->live_runs) { /* runs detach before the engine goes */
 		sky_live_run *r = e->live_runs;
 		e->live_runs = r->next;
-		free(r->run_id);
-		free(r);
+		run_free(r);
 	}
 	pthread_mutex_destroy(&e->live_lock);
 	pthread_mutex_destroy(&e->live_op);
@@ -80,6 +95,16 @@ static void on_frame(void *ud, const unsigned char *jpeg, size_t len, int width,
 	sky_live_run *r = ud;
 	sky_engine *e = r->e;
 	pthread_mutex_lock(&e->live_lock);
+	unsigned char *copy = len ? realloc(r->last, len) : NULL;
+	if (copy) {
+		memcpy(copy, jpeg, len);
+		r->last = copy;
+		r->last_len = len;
+		r->last_w = width;
+		r->last_h = height;
+		free(r->last_url);
+		r->last_url = url ? sky_strdup(url) : NULL;
+	}
 	for (sky_live_watch *w = e->live_watches; w; w = w->next)
 		if (!strcmp(w->run_id, r->run_id))
 			w->fn(w->ud, jpeg, len, width, height, url);
@@ -99,6 +124,11 @@ static void sync_run(sky_engine *e, const char *run_id)
 		return;
 	}
 	r->casting = want;
+	if (!want) { /* stale once nobody watches */
+		free(r->last);
+		r->last = NULL;
+		r->last_len = 0;
+	}
 	pthread_mutex_unlock(&e->live_lock);
 	/* r stays: detach waits for live_op. */
 	char *err = NULL;
@@ -151,10 +181,7 @@ void sky__live_detach(sky_engine *e, const char *run_id)
 	if (r && r->casting)
 		r->bvt->screencast(r->ctx, 0, NULL, NULL, NULL);
 	pthread_mutex_unlock(&e->live_op);
-	if (r) {
-		free(r->run_id);
-		free(r);
-	}
+	run_free(r);
 }
 
 int sky_run_watch(sky_engine *e, const char *run_id, sky_frame_fn fn,
@@ -186,6 +213,11 @@ int sky_run_watch(sky_engine *e, const char *run_id, sky_frame_fn fn,
 	w->next = e->live_watches;
 	e->live_watches = w;
 	*watch_id = w->id;
+	/* A screencast already running: its newest frame at once. */
+	sky_live_run *r = find_run(e, run_id);
+	if (r && r->casting && r->last)
+		fn(userdata, r->last, r->last_len, r->last_w, r->last_h,
+		   r->last_url);
 	pthread_mutex_unlock(&e->live_lock);
 	sync_run(e, run_id);
 	return 0;

@@ -197,7 +197,7 @@ START_TEST(live_frames_while_running_then_the_final_status)
 {
 	char *body = sky_asprintf("{\"prompt\":\"What is the heading?\","
 	                          "\"url\":\"%s/\",\"engine\":"
-	                          "\"skyvern-1.0\"}",
+	                          "\"skyvern-1.0\",\"max_steps\":1}",
 	                          skytest_httpd_url(site));
 	json_t *j = call("POST", "/v1/run/tasks", body, 200);
 	free(body);
