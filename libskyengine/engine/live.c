@@ -187,15 +187,18 @@ void sky__live_detach(sky_engine *e, const char *run_id)
 int sky_run_watch(sky_engine *e, const char *run_id, sky_frame_fn fn,
                   void *userdata, uint64_t *watch_id)
 {
-	const sky_browser_provider *bvt = NULL;
-	void *inst = NULL;
 	if (!e || !run_id || !fn || !watch_id)
 		return sky_error_set(SKY_EINVALID, "engine, run_id, fn and "
 		                                   "watch_id are required");
 	*watch_id = 0;
-	int rc = sky__engine_browser(e, &bvt, &inst);
-	if (rc)
-		return rc;
+	/* The provider's table only: a watch creates no browser. */
+	pthread_mutex_lock(&e->prov_lock);
+	const sky_browser_provider *bvt =
+	    sky_plugins_browser(e->plugins, e->browser_name);
+	pthread_mutex_unlock(&e->prov_lock);
+	if (!bvt)
+		return sky_error_last_code() ? sky_error_last_code()
+		                             : SKY_EPLUGIN;
 	if (!bvt->screencast)
 		return sky_error_set(SKY_EUNSUPPORTED,
 		                     "the browser provider %s has no "
