@@ -100,6 +100,11 @@ SKY_API int sky_totp_codes_list(sky_engine *engine,
                                 const char *otp_type, int limit,
                                 char **out_json);
 
+/* A link to `path` (on the server's public URL) that needs no key:
+ * "?expires=…&signature=…" as the engine signs artifact and viewer
+ * links. *out_url is freed with sky_free. */
+SKY_API int sky_url_sign(sky_engine *engine, const char *path,
+                         char **out_url);
 /* 1 if `signature` and `expires` (the query of a URL the engine produced)
  * are a valid, unexpired signature of `path`. */
 SKY_API int sky_url_verify(sky_engine *engine, const char *path,

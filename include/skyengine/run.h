@@ -103,13 +103,36 @@ SKY_API int sky_tasks_list(sky_engine *engine, const sky_list_options *opts,
                            char **out_json);
 
 /*
+ * Live view of a run's browser: JPEG frames of the tab it works in, while
+ * it executes and someone watches. fn is called on a browser thread: copy
+ * what you keep, return quickly, call no engine function. A run that is
+ * not executing yet is watched from when it starts; frames stop when it
+ * ends (its status says why). *watch_id (> 0) ends the watch with
+ * sky_run_unwatch, after which fn is not called again. A watcher who
+ * joins a screencast already running gets its newest frame at once, on
+ * the caller's thread before sky_run_watch returns. The organization
+ * is not checked here: look the run up first. SKY_EUNSUPPORTED when the
+ * browser provider has no screencast.
+ */
+typedef void (*sky_frame_fn)(void *userdata, const unsigned char *jpeg,
+                             size_t len, int width, int height,
+                             const char *url);
+SKY_API int sky_run_watch(sky_engine *engine, const char *run_id,
+                          sky_frame_fn fn, void *userdata,
+                          uint64_t *watch_id);
+SKY_API void sky_run_unwatch(sky_engine *engine, uint64_t watch_id);
+
+/*
  * Skyvern's legacy task routes. sky_task_submit_legacy: POST /api/v1/tasks
  * (version 1, a TaskRequest: navigation_goal, data_extraction_goal,
  * navigation_payload, complete_criterion, terminate_criterion,
  * application, ...) or POST /api/v2/tasks (version 2, a TaskV2Request),
  * submitted as the equivalent task-run request; `max_steps` > 0 is the
  * x-max-steps-override header. The answer: {"task_id"} (v1) or the
- * TaskV2 (v2); errors as sky_run_submit's.
+ * TaskV2 (v2); errors as sky_run_submit's. Version 3 is POST
+ * /v1/run/tasks/download_files (a DownloadFilesRequest: navigation_goal,
+ * url, max_steps_per_run, ...) run as a task v1; the answer is the run,
+ * as sky_run_submit's.
  */
 SKY_API int sky_task_submit_legacy(sky_engine *engine, int version,
                                    const char *request_json,

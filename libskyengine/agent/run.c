@@ -23,6 +23,8 @@
  * the session keeps it for the next run). */
 static void leave_session(sky_run *r)
 {
+	/* No live view of a context the run lets go of. */
+	sky__live_detach(r->e, r->task->task_id);
 	if (!r->session_id)
 		return;
 	r->ctx = NULL;
@@ -146,10 +148,8 @@ static int attach_session(sky_run *r)
 	return 0;
 }
 
-static int open_context(sky_run *r)
+static int open_own_context(sky_run *r)
 {
-	if (r->task->browser_session_id)
-		return attach_session(r);
 	json_t *o =
 	    json_pack("{s:s, s:{s:i, s:i}}", "download_dir", r->download_dir,
 	              "viewport", "width", 1280, "height", 800);
@@ -174,6 +174,17 @@ static int open_context(sky_run *r)
 	return rc;
 }
 
+/* The run's context (its own, or its browser session's), watched by
+ * live views from here on. */
+static int open_context(sky_run *r)
+{
+	int rc = r->task->browser_session_id ? attach_session(r)
+	                                     : open_own_context(r);
+	if (!rc)
+		sky__live_attach(r->e, r->task->task_id, r->bvt, r->ctx);
+	return rc;
+}
+
 static int navigate(sky_run *r, const char *url, char **why)
 {
 	char opts[96], *text = NULL, *err = NULL;
@@ -184,6 +195,69 @@ static int navigate(sky_run *r, const char *url, char **why)
 		*why = sky_strdup(err ? err : sky_strerror(rc));
 	free(text);
 	free(err);
+	return rc;
+}
+
+/* A start URL that does not open keeps its step, as in Skyvern, which
+ * creates the run's first step before it navigates: the step holds the
+ * goto_url action and the error, and is failed. (A page that opens was
+ * opened by the first step the loop records, as in Skyvern; step orders
+ * stay those recorded model answers are keyed by.) For a task v2 the
+ * step is its first mini-goal, "Go to this website: URL": the timeline's
+ * goto_url block. */
+static void nav_step_failed(sky_run *r, const char *url, const char *error)
+{
+	sky_step_rec *st = NULL;
+	if (sky_store_step_create(r->e->store, r->task->task_id, r->next_order,
+	                          r->resume_retry, &st) ||
+	    sky_store_step_set_status(r->e->store, st->step_id,
+	                              SKY_STEP_RUNNING, NULL)) {
+		sky_log_warn("agent", "run %s: could not record the step: %s",
+		             r->task->task_id, sky_error_last());
+		sky_step_rec_free(st);
+		return;
+	}
+	json_t *a = json_pack("{s:s, s:s, s:s}", "action_type", "goto_url",
+	                      "url", url, "reasoning", "open the task's URL");
+	json_t *res = json_pack("{s:b, s:s, s:s}", "success", 0, "error",
+	                        "navigation_failed", "message", error);
+	char *aj = sky_json_dumps(a), *rj = sky_json_dumps(res);
+	sky_store_action_append(r->e->store, st->step_id, aj, rj, "failed",
+	                        NULL);
+	char *goal = sky_asprintf("Go to this website: %s", url);
+	json_t *out =
+	    json_pack("{s:[s], s:s, s:s, s:s}", "errors", error, "url", url,
+	              "task_type", "goto_url", "mini_goal", goal);
+	char *oj = sky_json_dumps(out);
+	char *clean = sky_redact(oj);
+	sky_store_step_set_output(r->e->store, st->step_id, clean ? clean : oj);
+	sky_store_step_set_status(r->e->store, st->step_id, SKY_STEP_FAILED,
+	                          NULL);
+	free(clean);
+	free(oj);
+	free(goal);
+	json_decref(out);
+	free(aj);
+	free(rj);
+	json_decref(a);
+	json_decref(res);
+	sky_step_rec_free(st);
+}
+
+/* Open the run's start URL; `*reason` is Skyvern's failure reason. */
+static int open_start(sky_run *r, const char *url, char **reason)
+{
+	char *why = NULL;
+	int rc = navigate(r, url, &why);
+	if (rc) {
+		*reason = sky_asprintf("Failed to navigate to URL. URL:%s, "
+		                       "Error:%s",
+		                       url, why);
+		/* A resumed run's steps are kept already. */
+		if (!r->resumed)
+			nav_step_failed(r, url, *reason);
+	}
+	free(why);
 	return rc;
 }
 
@@ -203,6 +277,7 @@ int sky_agent_reopen_if_lost(sky_run *r, char **why)
 		return 0;
 	sky_log_warn("agent", "run %s: the browser is gone; reopening at %s",
 	             r->task->task_id, r->last_url ? r->last_url : "the start");
+	sky__live_detach(r->e, r->task->task_id);
 	if (r->ctx)
 		r->bvt->context_close(r->ctx);
 	r->ctx = NULL;
@@ -422,10 +497,7 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 		goto out;
 	}
 	const char *start = r.last_url ? r.last_url : t->url;
-	if (start && navigate(&r, start, &why)) {
-		reason = sky_asprintf("Failed to navigate to URL. URL:%s, "
-		                      "Error:%s",
-		                      start, why);
+	if (start && open_start(&r, start, &reason)) {
 		set_final(&r, SKY_TASK_FAILED, reason);
 		goto out;
 	}
@@ -447,8 +519,8 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 		 * of the final page. */
 		if (res == SKY_V1_COMPLETED && extracts && !r.output) {
 			json_t *v = NULL;
-			if (sky_agent_extract(&r, g.goal, t->data_extraction_goal,
-			                      &v))
+			if (sky_agent_extract(&r, g.goal,
+			                      t->data_extraction_goal, &v))
 				sky_log_warn("agent",
 				             "run %s: final extraction "
 				             "failed: %s",

@@ -248,6 +248,7 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	e->rctx.url_key = e->url_key;
 	pthread_mutex_init(&e->prov_lock, NULL);
 	pthread_mutex_init(&e->key_lock, NULL);
+	sky__live_init(e);
 	pthread_cond_init(&e->webhook_cond, NULL);
 	pthread_mutex_init(&e->bs_lock, NULL);
 	pthread_condattr_t ca;
@@ -300,6 +301,7 @@ void sky_engine_free(sky_engine *e)
 		pthread_cond_destroy(&e->webhook_cond);
 		pthread_mutex_destroy(&e->bs_lock);
 		pthread_cond_destroy(&e->bs_cond);
+		sky__live_free(e);
 	}
 	sky_plugins_free(e->plugins);
 	sky_store_close(e->store);

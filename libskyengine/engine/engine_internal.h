@@ -164,11 +164,28 @@ struct sky_engine {
 	int bs_unit_ms;            /* one "minute" of timeout; 60000 */
 	pthread_cond_t webhook_cond;
 	sky_http_client *http; /* the shared client (net/) */
+
+	/* Live views (engine/live.c). live_lock guards the lists and is
+	 * never held while calling the browser; live_op serialises the
+	 * screencast starts and stops. */
+	pthread_mutex_t live_lock, live_op;
+	struct sky_live_run *live_runs;
+	struct sky_live_watch *live_watches;
+	uint64_t live_next;
 };
 
 /* Option value, else environment variable, else default; malloc'd. */
 char *sky__opt_str(const char *opt, const char *env, const char *dflt);
 int sky__opt_int(int opt, const char *env, int dflt);
+
+/* live.c: a run's browser context for live views. attach after the
+ * context is open; detach before it is closed or handed back (stops
+ * the screencast; idempotent). */
+void sky__live_attach(sky_engine *e, const char *run_id,
+                      const sky_browser_provider *bvt, void *ctx);
+void sky__live_detach(sky_engine *e, const char *run_id);
+void sky__live_init(sky_engine *e);
+void sky__live_free(sky_engine *e);
 
 /* runtime.c */
 int sky__engine_start(sky_engine *e);

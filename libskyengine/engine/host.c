@@ -188,6 +188,15 @@ int sky_artifact_file(sky_engine *e, const char *org, const char *id,
 	return rc;
 }
 
+int sky_url_sign(sky_engine *e, const char *path, char **out_url)
+{
+	if (!e || !path || !out_url)
+		return sky_error_set(SKY_EINVALID,
+		                     "engine, path and out_url are required");
+	*out_url = sky_response_signed_url(&e->rctx, path);
+	return *out_url ? 0 : sky_error_from_code(SKY_ENOMEM);
+}
+
 int sky_url_verify(sky_engine *e, const char *path, const char *expires,
                    const char *signature)
 {

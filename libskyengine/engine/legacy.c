@@ -75,6 +75,29 @@ static const char *const v2_same[] = {
     NULL,
 };
 
+/* DownloadFilesRequest (skyvern/schemas/run_blocks.py): a task v1 whose
+ * goal is the navigation_goal (Skyvern runs it as a one-block workflow). */
+static const field_name dl_names[] = {
+    {"navigation_goal", "prompt"},
+    {"max_steps_per_run", "max_steps"},
+    {"max_screenshot_scrolling_times", "max_screenshot_scrolls"},
+    {NULL, NULL},
+};
+static const char *const dl_same[] = {
+    "url",
+    "webhook_url",
+    "proxy_location",
+    "totp_identifier",
+    "totp_url",
+    "browser_session_id",
+    "browser_profile_id",
+    "start_fresh_browser",
+    "browser_address",
+    "extra_http_headers",
+    "cdp_connect_headers",
+    NULL,
+};
+
 /* NULL: the default organization; "*": any (see runs.c). */
 static const char *org_of(sky_engine *e, const char *org)
 {
@@ -189,7 +212,9 @@ int sky_task_submit_legacy(sky_engine *e, int version, const char *request_json,
                            const sky_submit_options *opts, int max_steps,
                            char **out_json, int *http_status)
 {
-	const field_name *names = version == 2 ? v2_names : v1_names;
+	const field_name *names = version == 2   ? v2_names
+	                          : version == 3 ? dl_names
+	                                         : v1_names;
 	int status = 500, rc;
 	char *out = NULL;
 	if (!e || !out_json)
@@ -206,7 +231,9 @@ int sky_task_submit_legacy(sky_engine *e, int version, const char *request_json,
 		                b);
 		goto done;
 	}
-	const char *required = version == 2 ? "user_prompt" : "url";
+	const char *required = version == 2   ? "user_prompt"
+	                       : version == 3 ? "navigation_goal"
+	                                      : "url";
 	if (!json_object_get(b, required)) {
 		rc = refuse_422(&out, &status, "missing", required,
 		                "Field required", b);
@@ -214,9 +241,24 @@ int sky_task_submit_legacy(sky_engine *e, int version, const char *request_json,
 	}
 	if ((rc = refuse_legacy_fields(b, &out, &status)))
 		goto done;
+	json_t *v = json_object_get(b, "download_suffix");
+	if (version == 3 && v && !json_is_null(v)) {
+		rc = refuse(&out, &status, 400,
+		            "download_suffix is not supported by skyengine: "
+		            "downloaded files keep the name the site gives "
+		            "them");
+		goto done;
+	}
 	json_t *req =
-	    translate(b, names, version == 2 ? v2_same : v1_same,
+	    translate(b, names,
+	              version == 2   ? v2_same
+	              : version == 3 ? dl_same
+	                             : v1_same,
 	              version == 2 ? "skyvern-2.0" : "skyvern-1.0", max_steps);
+	/* Skyvern's file download block runs 10 steps unless told. */
+	v = json_object_get(req, "max_steps");
+	if (version == 3 && (!v || json_is_null(v)))
+		json_object_set_new(req, "max_steps", json_integer(10));
 	char *text = sky_json_dumps(req);
 	json_decref(req);
 	rc = sky_run_submit(e, text ? text : "", opts, &out, &status);
@@ -228,7 +270,10 @@ int sky_task_submit_legacy(sky_engine *e, int version, const char *request_json,
 			rc = SKY_EINVALID;
 		goto done;
 	}
-	/* The answer: CreateTaskResponse (v1), the TaskV2 (v2). */
+	/* The answer: CreateTaskResponse (v1), the TaskV2 (v2), the run
+	 * (download_files). */
+	if (version == 3)
+		goto done;
 	json_t *run = sky_json_loads(out);
 	const char *id = sky_json_str(run, "run_id");
 	free(out);

@@ -113,6 +113,29 @@ static json_t *block(const sky_task_rec *t, const sky_artifact_rec *a,
 	return o;
 }
 
+/* Skyvern's first block of a task v2 with a URL: goto_url, "Go to this
+ * website: URL". `id` names it (the failed step's id, or the run's). */
+static json_t *goto_block(const sky_task_rec *t, const char *id, int64_t at,
+                          int n)
+{
+	char label[32];
+	snprintf(label, sizeof label, "goto_url_%d", n);
+	char *goal = sky_asprintf("Go to this website: %s", t->url);
+	sky_planner_plan p = {0};
+	p.plan = goal;
+	p.url = t->url;
+	sky_artifact_rec a = {0};
+	a.artifact_id = (char *)id;
+	a.created_at = at;
+	json_t *o = block(t, &a, &p, n);
+	json_object_set_new(o, "block_type", json_string("goto_url"));
+	json_object_set_new(o, "label", json_string(label));
+	json_object_set_new(o, "navigation_goal", json_null());
+	json_object_set_new(o, "data_extraction_goal", json_null());
+	free(goal);
+	return o;
+}
+
 /* Add a step (and its actions) to a block: status and times follow the
  * latest step. */
 static void add_step(json_t *blk, const sky_task_rec *t, const sky_step_rec *st,
@@ -187,10 +210,29 @@ static json_t *build(sky_engine *e, const sky_task_rec *t)
 		}
 		sky_planner_plan_free(p);
 	}
-	/* A step belongs to the last plan made before it. */
+	/* A step belongs to the last plan made before it; the step of a
+	 * start URL that did not open is the goto_url block's. */
+	json_t *gotos = json_array();
 	for (size_t i = 0; steps && i < steps->count; i++) {
 		const sky_step_rec *st = &steps->items[i];
 		json_t *owner = NULL;
+		json_t *out = sky_json_loads(st->output);
+		int is_goto =
+		    t->url &&
+		    sky_str_eq(sky_json_str(out, "task_type"), "goto_url");
+		if (is_goto) {
+			json_t *g = goto_block(t, st->step_id, st->created_at,
+			                       (int)json_array_size(gotos) + 1);
+			add_step(g, t, st, acts);
+			json_t *err =
+			    json_array_get(json_object_get(out, "errors"), 0);
+			if (json_is_string(err))
+				json_object_set(g, "failure_reason", err);
+			json_array_append_new(gotos, g);
+		}
+		json_decref(out);
+		if (is_goto)
+			continue;
 		for (size_t k = 0; k < nb; k++)
 			if (starts[k] <= st->created_at)
 				owner = blocks[k];
@@ -208,6 +250,33 @@ static json_t *build(sky_engine *e, const sky_task_rec *t)
 		                     "children", "created_at", created,
 		                     "modified_at", modified));
 	}
+	/* The start URL opened: its block ends where the first plan or
+	 * step begins (the page is open by then). */
+	if (t->url && *t->url && !json_array_size(gotos) &&
+	    (nb || (steps && steps->count))) {
+		int64_t start = t->started_at ? t->started_at : t->created_at;
+		int64_t end = nb ? starts[0] : steps->items[0].created_at;
+		char *gid = sky_asprintf("%s_goto_url", t->task_id);
+		json_t *g = goto_block(t, gid, start, 1);
+		json_object_set_new(g, "status", json_string("completed"));
+		json_object_set_new(g, "modified_at", ts(end));
+		if (end >= start)
+			json_object_set_new(g, "duration",
+			                    json_real((end - start) / 1000.0));
+		json_array_append_new(gotos, g);
+		free(gid);
+	}
+	size_t gi;
+	json_t *g;
+	json_array_foreach (gotos, gi, g)
+		json_array_append_new(
+		    items,
+		    json_pack("{s:s, s:O, s:n, s:[], s:O, s:O}", "type",
+		              "block", "block", g, "thought", "children",
+		              "created_at", json_object_get(g, "created_at"),
+		              "modified_at",
+		              json_object_get(g, "modified_at")));
+	json_decref(gotos);
 	free(blocks);
 	free(starts);
 	sky_artifact_list_free(arts);

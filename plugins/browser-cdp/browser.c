@@ -865,7 +865,9 @@ static void on_event(void *ud, cdp_conn *c, const char *m, json_t *p,
 	cdp_session *s = session_find(b, sid);
 	if (!s)
 		goto out;
-	if (!strncmp(m, "Page.", 5))
+	if (!strcmp(m, "Page.screencastFrame"))
+		cdp_cast_frame(c, s, p);
+	else if (!strncmp(m, "Page.", 5))
 		on_page_event(c, s, m, p);
 	else if (!strncmp(m, "Network.", 8))
 		on_network_event(s, m, p);
@@ -1155,6 +1157,7 @@ static void ctx_free(cdp_ctx *ctx)
 	free(ctx->proxy_user);
 	free(ctx->proxy_pass);
 	free(ctx->user_agent);
+	free(ctx->cast_session);
 	pthread_cond_destroy(&ctx->cond);
 	if (ctx->conn)
 		cdp_conn_unref(ctx->conn);
@@ -1355,6 +1358,7 @@ void cdp_ctx_close(cdp_ctx *ctx)
 	cdp_browser *b = ctx->b;
 	pthread_mutex_lock(&b->lock);
 	ctx->closing = 1;
+	ctx->cast_fn = NULL; /* no frame after close */
 	pthread_mutex_unlock(&b->lock);
 	if (ctx->id && !cdp_conn_dead(ctx->conn))
 		cdp_call(ctx->conn, NULL, "Target.disposeBrowserContext",

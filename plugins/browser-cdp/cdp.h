@@ -274,6 +274,11 @@ struct cdp_ctx {
 	int closing;
 	int64_t tab_seq;
 	int auth_answers; /* proxy challenges answered since a response */
+	/* the screencast (cast.c), while on: frames of cast_session's tab
+	 * go to cast_fn */
+	sky_browser_frame_fn cast_fn;
+	void *cast_ud;
+	char *cast_session;
 };
 
 struct cdp_browser {
@@ -383,6 +388,14 @@ int cdp_act(cdp_ctx *ctx, const char *action_json, json_t **result);
 /* The drag action (the provider's drag callback): action_type is
  * implied. */
 int cdp_drag(cdp_ctx *ctx, const char *action_json, json_t **result);
+
+/* --- screencast (cast.c) ----------------------------------------------------- */
+
+/* The provider's screencast callback (any thread). */
+int cdp_cast(cdp_ctx *ctx, int on, sky_browser_frame_fn fn, void *ud);
+/* Page.screencastFrame (reader thread, browser lock held): ack it, and
+ * hand it to the context's frame callback. */
+void cdp_cast_frame(cdp_conn *c, cdp_session *s, json_t *params);
 
 /* --- keys (keys.c) -------------------------------------------------------------- */
 

@@ -211,6 +211,14 @@ static int b_set_page_script(void *browser, const char *page_script, char **err)
 	return 0;
 }
 
+static int b_screencast(void *context, int on, sky_browser_frame_fn frame,
+                        void *userdata, char **err)
+{
+	cdp_err_clear();
+	NEED(context && (!on || frame), "context or frame is NULL");
+	return finish(cdp_cast(context, on, frame, userdata), err);
+}
+
 static const sky_browser_provider provider = {
     .name = "cdp",
     .create = b_create,
@@ -226,6 +234,7 @@ static const sky_browser_provider provider = {
     .evaluate = b_evaluate,
     .set_page_script = b_set_page_script,
     .drag = b_drag,
+    .screencast = b_screencast,
 };
 
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)

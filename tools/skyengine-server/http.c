@@ -36,8 +36,26 @@ struct job {
 	struct job *next;
 };
 
+struct wsmsg {
+	char *text;
+	struct wsmsg *next;
+};
+
+struct srv_ws {
+	srv_http *h;
+	struct lws *wsi;
+	void *data;
+	struct wsmsg *head, *tail; /* service thread only */
+	char *latest;              /* under h->lock */
+	int wake;                  /* under h->lock: ask for WRITEABLE */
+	int ending, end_code;
+	char end_reason[64];
+	struct srv_ws *next; /* h->wss, under h->lock */
+};
+
 struct pss {
 	struct job *job;
+	srv_ws *ws;
 };
 
 struct srv_http {
@@ -52,6 +70,8 @@ struct srv_http {
 	pthread_cond_t cond;
 	struct job *todo_head, *todo_tail; /* for workers */
 	struct job *done;                  /* back to the service thread */
+	srv_ws *wss;                       /* open websockets */
+	lws_sorted_usec_list_t tick;       /* websocket ticks */
 };
 
 static void req_free(srv_req *r)
@@ -330,6 +350,170 @@ static void detach(srv_http *h, struct pss *pss)
 	job_free(j);
 }
 
+/* --- websockets ------------------------------------------------------- */
+
+void srv_ws_set_data(srv_ws *ws, void *data)
+{
+	ws->data = data;
+}
+
+void *srv_ws_data(const srv_ws *ws)
+{
+	return ws->data;
+}
+
+void srv_ws_send(srv_ws *ws, const char *text)
+{
+	struct wsmsg *m = calloc(1, sizeof *m);
+	if (!m || !(m->text = sky_strdup(text))) {
+		free(m);
+		return;
+	}
+	if (ws->tail)
+		ws->tail->next = m;
+	else
+		ws->head = m;
+	ws->tail = m;
+	lws_callback_on_writable(ws->wsi);
+}
+
+void srv_ws_end(srv_ws *ws, int code, const char *reason)
+{
+	ws->ending = 1;
+	ws->end_code = code;
+	snprintf(ws->end_reason, sizeof ws->end_reason, "%s",
+	         reason ? reason : "");
+	lws_callback_on_writable(ws->wsi);
+}
+
+void srv_ws_offer(srv_ws *ws, char *text)
+{
+	srv_http *h = ws->h;
+	pthread_mutex_lock(&h->lock);
+	free(ws->latest);
+	ws->latest = text;
+	ws->wake = 1;
+	pthread_mutex_unlock(&h->lock);
+	lws_cancel_service(h->ctx);
+}
+
+static int ws_write(struct lws *wsi, const char *text)
+{
+	size_t n = strlen(text);
+	unsigned char *buf = malloc(LWS_PRE + n);
+	if (!buf)
+		return -1;
+	memcpy(buf + LWS_PRE, text, n);
+	int w = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT);
+	free(buf);
+	return w < (int)n ? -1 : 0;
+}
+
+/* One message per WRITEABLE: the queue first, then the newest frame. */
+static int ws_writeable(srv_http *h, srv_ws *ws)
+{
+	char *text = NULL;
+	if (ws->head) {
+		struct wsmsg *m = ws->head;
+		ws->head = m->next;
+		if (!ws->head)
+			ws->tail = NULL;
+		text = m->text;
+		free(m);
+	} else if (!ws->ending) {
+		pthread_mutex_lock(&h->lock);
+		text = ws->latest;
+		ws->latest = NULL;
+		pthread_mutex_unlock(&h->lock);
+	}
+	if (text) {
+		int rc = ws_write(ws->wsi, text);
+		free(text);
+		if (rc)
+			return -1;
+		if (ws->head || ws->ending)
+			lws_callback_on_writable(ws->wsi);
+		else {
+			pthread_mutex_lock(&h->lock);
+			if (ws->latest)
+				lws_callback_on_writable(ws->wsi);
+			pthread_mutex_unlock(&h->lock);
+		}
+		return 0;
+	}
+	if (ws->ending) {
+		lws_close_reason(ws->wsi, (enum lws_close_status)ws->end_code,
+		                 (unsigned char *)ws->end_reason,
+		                 strlen(ws->end_reason));
+		return -1;
+	}
+	return 0;
+}
+
+static void ws_open(srv_http *h, struct pss *pss, struct lws *wsi)
+{
+	srv_ws *ws = calloc(1, sizeof *ws);
+	if (!ws)
+		return;
+	ws->h = h;
+	ws->wsi = wsi;
+	srv_req req = {0};
+	req.method = SRV_GET;
+	req.method_name = "GET";
+	req.path = hdr_token(wsi, WSI_TOKEN_GET_URI);
+	if (!req.path)
+		req.path = sky_strdup("/");
+	char *q = strchr(req.path, '?');
+	if (q)
+		*q = '\0';
+	read_query(wsi, &req);
+	req.api_key = hdr_custom(wsi, "x-api-key:");
+	req.authorization = hdr_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+	lws_get_peer_simple(wsi, req.peer, sizeof req.peer);
+	pss->ws = ws;
+	pthread_mutex_lock(&h->lock);
+	ws->next = h->wss;
+	h->wss = ws;
+	pthread_mutex_unlock(&h->lock);
+	h->o.ws->open(h->o.ud, ws, &req);
+	req_free(&req);
+}
+
+static void ws_closed(srv_http *h, struct pss *pss)
+{
+	srv_ws *ws = pss->ws;
+	if (!ws)
+		return;
+	pss->ws = NULL;
+	/* After this the handler sends no more offers. */
+	h->o.ws->close(h->o.ud, ws);
+	pthread_mutex_lock(&h->lock);
+	for (srv_ws **pp = &h->wss; *pp; pp = &(*pp)->next)
+		if (*pp == ws) {
+			*pp = ws->next;
+			break;
+		}
+	free(ws->latest);
+	pthread_mutex_unlock(&h->lock);
+	while (ws->head) {
+		struct wsmsg *m = ws->head;
+		ws->head = m->next;
+		free(m->text);
+		free(m);
+	}
+	free(ws);
+}
+
+static void ws_tick(lws_sorted_usec_list_t *sul)
+{
+	srv_http *h = lws_container_of(sul, srv_http, tick);
+	/* Handlers run on this thread: the list only changes here. */
+	for (srv_ws *ws = h->wss; ws; ws = ws->next)
+		if (!ws->ending)
+			h->o.ws->tick(h->o.ud, ws);
+	lws_sul_schedule(h->ctx, 0, &h->tick, ws_tick, 500 * LWS_US_PER_MS);
+}
+
 static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
                          void *user, void *in, size_t len)
 {
@@ -435,10 +619,36 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 		if (pss)
 			detach(h, pss);
 		return 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+		char *path = hdr_token(wsi, WSI_TOKEN_GET_URI);
+		if (path && strchr(path, '?'))
+			*strchr(path, '?') = '\0';
+		int ok = h->o.ws && path && h->o.ws->accept(h->o.ud, path);
+		free(path);
+		return ok ? 0 : -1;
+	}
+	case LWS_CALLBACK_ESTABLISHED:
+		if (!h->o.ws)
+			return -1;
+		ws_open(h, pss, wsi);
+		return 0;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return pss && pss->ws ? ws_writeable(h, pss->ws) : 0;
+	case LWS_CALLBACK_RECEIVE:
+		return 0; /* streams only send */
+	case LWS_CALLBACK_CLOSED:
+		if (pss)
+			ws_closed(h, pss);
+		return 0;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED: {
 		pthread_mutex_lock(&h->lock);
 		struct job *d = h->done;
 		h->done = NULL;
+		for (srv_ws *ws = h->wss; ws; ws = ws->next)
+			if (ws->wake) {
+				ws->wake = 0;
+				lws_callback_on_writable(ws->wsi);
+			}
 		pthread_mutex_unlock(&h->lock);
 		while (d) {
 			struct job *next = d->next;
@@ -509,6 +719,9 @@ int srv_http_start(const srv_http_options *opts, srv_http **out)
 		free(h);
 		return -1;
 	}
+	if (h->o.ws)
+		lws_sul_schedule(h->ctx, 0, &h->tick, ws_tick,
+		                 500 * LWS_US_PER_MS);
 	struct lws_vhost *vh = lws_get_vhost_by_name(h->ctx, "default");
 	h->port = vh ? lws_get_vhost_listen_port(vh) : opts->port;
 	h->n_workers = h->o.workers;

@@ -57,6 +57,20 @@ typedef void (*srv_handler)(void *ud, const srv_req *req, srv_resp *resp);
 /* Return 1 if the request must run on a worker thread (it may block). */
 typedef int (*srv_is_slow)(void *ud, const srv_req *req);
 
+/* A websocket connection (live streams). */
+typedef struct srv_ws srv_ws;
+/* Websocket handlers, all called on the service thread. */
+typedef struct srv_ws_handlers {
+	/* 1 to accept an upgrade to `path` (before the handshake). */
+	int (*accept)(void *ud, const char *path);
+	/* Opened: req has the path, query and x-api-key. */
+	void (*open)(void *ud, srv_ws *ws, const srv_req *req);
+	/* Every 500 ms while open. */
+	void (*tick)(void *ud, srv_ws *ws);
+	/* Gone: ws is freed when this returns. */
+	void (*close)(void *ud, srv_ws *ws);
+} srv_ws_handlers;
+
 typedef struct srv_http_options {
 	const char *host;          /* default 127.0.0.1 */
 	int port;                  /* 0 = ephemeral */
@@ -68,6 +82,7 @@ typedef struct srv_http_options {
 	 * NULL: max_body. Called with the request's head only. */
 	size_t (*max_body_for)(void *ud, const srv_req *req);
 	void *ud;
+	const srv_ws_handlers *ws; /* NULL: upgrades are refused */
 } srv_http_options;
 
 int srv_http_start(const srv_http_options *opts, srv_http **out);
@@ -80,6 +95,18 @@ void srv_resp_json(srv_resp *r, int status, const char *json);
 void srv_resp_take(srv_resp *r, int status, const char *ctype, char *body,
                    size_t len);
 void srv_resp_header(srv_resp *r, const char *name, const char *value);
+/* Websockets. The handler's own pointer. */
+void srv_ws_set_data(srv_ws *ws, void *data);
+void *srv_ws_data(const srv_ws *ws);
+/* Service thread: queue a text message (copied). */
+void srv_ws_send(srv_ws *ws, const char *text);
+/* Service thread: close with `code` once the queue is sent. */
+void srv_ws_end(srv_ws *ws, int code, const char *reason);
+/* Any thread, while the connection is open (the handler's close has not
+ * returned): the newest message of a stream (frames); it replaces one
+ * not sent yet, so a slow client skips frames. Takes `text`. */
+void srv_ws_offer(srv_ws *ws, char *text);
+
 /* First value of a query parameter (borrowed) or NULL. */
 const char *srv_req_query(const srv_req *req, const char *name);
 

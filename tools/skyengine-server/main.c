@@ -127,6 +127,10 @@ int main(int argc, char **argv)
 	ho.handler = srv_handle;
 	ho.is_slow = srv_route_is_slow;
 	ho.max_body_for = srv_route_max_body;
+	static const srv_ws_handlers streams = {
+	    srv_stream_accept, srv_stream_open, srv_stream_tick,
+	    srv_stream_close};
+	ho.ws = &streams;
 	ho.ud = &s;
 	if (srv_http_start(&ho, &http)) {
 		fprintf(stderr, "skyengine-server: cannot listen on %s:%d\n",

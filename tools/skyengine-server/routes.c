@@ -477,6 +477,22 @@ static void legacy_submit(ctx *c, int version)
 	reply_engine(c, rc, out, status);
 }
 
+/* POST /v1/run/tasks/download_files: Skyvern's DownloadFilesRequest, run
+ * as a task v1 (the engine's version 3 of the legacy submit). */
+static void h_download_files(ctx *c)
+{
+	sky_submit_options so = SKY_SUBMIT_OPTIONS_INIT;
+	char *out = NULL;
+	int status = 500;
+	so.organization_id = c->org;
+	so.idempotency_key = c->req->idempotency_key;
+	so.webhook_signing_key = c->req->api_key;
+	int rc = sky_task_submit_legacy(c->s->engine, 3,
+	                                c->req->body ? c->req->body : "", &so,
+	                                0, &out, &status);
+	reply_engine(c, rc, out, status);
+}
+
 static void h_legacy_task_create(ctx *c)
 {
 	legacy_submit(c, 1);
@@ -978,6 +994,8 @@ static const route routes[] = {
 	{SRV_GET, "api/v1/version", h_version, AUTH_KEY, 0},
 	{SRV_GET, "api/v1/models", h_models, AUTH_KEY, 0},
 	{SRV_POST, "v1/run/tasks", h_run_task, AUTH_KEY, 0},
+	{SRV_POST, "v1/run/tasks/download_files", h_download_files, AUTH_KEY,
+	 0},
 	{SRV_GET, "v1/run/tasks/*", h_get_run, AUTH_KEY, 0},
 	{SRV_POST, "v1/runs/cancel", h_bulk_cancel, AUTH_KEY, 0},
 	{SRV_GET, "v1/runs", h_list_runs, AUTH_KEY, 0},

@@ -19,6 +19,13 @@ int srv_route_is_slow(void *ud, const srv_req *req);
 /* The body limit of a request when it is not the default (uploads). */
 size_t srv_route_max_body(void *ud, const srv_req *req);
 
+/* stream.c: WS /api/v1/stream/tasks/{id} (srv_ws_handlers; ud is the
+ * srv). */
+int srv_stream_accept(void *ud, const char *path);
+void srv_stream_open(void *ud, srv_ws *ws, const srv_req *req);
+void srv_stream_tick(void *ud, srv_ws *ws);
+void srv_stream_close(void *ud, srv_ws *ws);
+
 /* viewer.c: the run viewer page (HTML). */
 char *srv_viewer_html(srv *s, const char *org, const char *run_id,
                       int *status);

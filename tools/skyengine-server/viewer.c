@@ -55,7 +55,8 @@ static const char STYLE[] =
 	"padding:1em;margin:1em 0}.step img{width:420px;border:1px solid #ccc;"
 	"border-radius:4px}.step h2{font-size:15px;margin:0 0 .5em}ol{margin:0;"
 	"padding-left:1.4em}li{margin:.3em 0}.ok{color:#0a5c12}.bad{color:#9b1c1c}"
-	".why{color:#666;font-size:12px}.meta{color:#666;font-size:12px}</style>";
+	".why{color:#666;font-size:12px}.meta{color:#666;font-size:12px}#live img{max-width:100%;"
+	"border:1px solid #ccc;border-radius:4px}</style>";
 
 static void render_actions(sky_buf *b, const json_t *step)
 {
@@ -106,6 +107,44 @@ static void render_actions(sky_buf *b, const json_t *step)
 	sky_buf_puts(b, "</ol>");
 }
 
+/* While the run is not final: its live stream (WS
+ * /api/v1/stream/tasks/{id}, by a link signed for it) shown as it comes;
+ * the page reloads when the stream ends with the run's final status. */
+static const char LIVE_JS[] =
+	"(function(){var u=new URL(STREAM,location.href);"
+	"u.protocol=location.protocol=='https:'?'wss:':'ws:';"
+	"u.host=location.host;var img=document.getElementById('live-frame');"
+	"var again=function(){setTimeout(function(){location.reload()},2000)};"
+	"var ws;try{ws=new WebSocket(u.href)}catch(e){return again()}"
+	"ws.onmessage=function(e){var m;try{m=JSON.parse(e.data)}catch(x){"
+	"return}if(m.screenshot){img.src='data:image/'+(m.format||'jpeg')+"
+	"';base64,'+m.screenshot;img.hidden=false;return}"
+	"if(m.status&&m.status!='running')location.reload()};"
+	"ws.onclose=again})();";
+
+static void live_view(srv *s, sky_buf *b, const char *run_id)
+{
+	char *path = sky_asprintf("/api/v1/stream/tasks/%s", run_id);
+	char *url = NULL;
+	if (!path || sky_url_sign(s->engine, path, &url)) {
+		free(path);
+		return;
+	}
+	json_t *js = json_string(url);
+	char *lit = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
+	sky_buf_puts(b, "<section id=live><h2>Live</h2><img id=live-frame "
+	                "alt=\"live view\" hidden></section><script>var "
+	                "STREAM=");
+	sky_buf_puts(b, lit && !strstr(lit, "</") ? lit : "\"\"");
+	sky_buf_puts(b, ";");
+	sky_buf_puts(b, LIVE_JS);
+	sky_buf_puts(b, "</script>");
+	free(lit);
+	json_decref(js);
+	sky_free(url);
+	free(path);
+}
+
 char *srv_viewer_html(srv *s, const char *org, const char *run_id,
                       int *status)
 {
@@ -130,8 +169,11 @@ char *srv_viewer_html(srv *s, const char *org, const char *run_id,
 
 	sky_buf_puts(&b, "<!doctype html><html lang=en><meta charset=utf-8>"
 	                 "<meta name=viewport content=\"width=device-width\">");
+	/* Not final: the live view (below) reloads the page at the end;
+	 * without scripts, the page refreshes itself. */
 	if (!is_final(st))
-		sky_buf_puts(&b, "<meta http-equiv=refresh content=2>");
+		sky_buf_puts(&b, "<noscript><meta http-equiv=refresh "
+		                 "content=2></noscript>");
 	sky_buf_puts(&b, "<title>Run ");
 	esc(&b, run_id);
 	sky_buf_puts(&b, "</title>");
@@ -152,6 +194,8 @@ char *srv_viewer_html(srv *s, const char *org, const char *run_id,
 	                       json_object_get(run, "step_count")));
 	esc(&b, str(run, "created_at"));
 	sky_buf_puts(&b, "</div></header><main>");
+	if (!is_final(st))
+		live_view(s, &b, run_id);
 	if (str(run, "failure_reason")) {
 		sky_buf_puts(&b, "<p id=failure class=bad>");
 		esc(&b, str(run, "failure_reason"));

@@ -22,6 +22,12 @@
 extern "C" {
 #endif
 
+/* A screencast frame (see sky_browser_provider.screencast): JPEG bytes,
+ * valid during the call, the page's size in CSS pixels and its URL. */
+typedef void (*sky_browser_frame_fn)(void *userdata, const unsigned char *jpeg,
+                                     size_t len, int width, int height,
+                                     const char *url);
+
 typedef struct sky_browser_provider {
 	/* Provider name, selected by SKYENGINE_BROWSER ("cdp"). */
 	const char *name;
@@ -133,6 +139,20 @@ typedef struct sky_browser_provider {
 	 */
 	int (*drag)(void *context, const char *action_json, char **result_json,
 	            char **err);
+	/*
+	 * Optional (ABI 1.2): start (on != 0) or stop a screencast of the
+	 * context's current tab, for live views. While it is on, frame() is
+	 * called on a browser thread (never the context's worker) for each
+	 * frame the browser paints: it must copy what it keeps, return
+	 * quickly and not call the provider. After screencast(ctx, 0, ...)
+	 * returns, frame() is not called again; context_close stops it
+	 * too. Starting again replaces frame and userdata. Unlike the other
+	 * context calls, it may be made from any thread, concurrently with
+	 * the worker's calls on the context (not with context_close). NULL:
+	 * the provider has no live view.
+	 */
+	int (*screencast)(void *context, int on, sky_browser_frame_fn frame,
+	                  void *userdata, char **err);
 } sky_browser_provider;
 
 #ifdef __cplusplus

@@ -35,7 +35,7 @@ extern "C" {
  * appended.
  */
 #define SKY_PLUGIN_ABI_MAJOR 1
-#define SKY_PLUGIN_ABI_MINOR 1
+#define SKY_PLUGIN_ABI_MINOR 2
 #define SKY_PLUGIN_ABI                                                         \
 	((uint32_t)(((uint32_t)SKY_PLUGIN_ABI_MAJOR << 16) |                   \
 	            (uint32_t)SKY_PLUGIN_ABI_MINOR))

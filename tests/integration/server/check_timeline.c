@@ -1,8 +1,9 @@
 /*
  * GET /v1/runs/{id}/timeline for a task v2, over real HTTP: the quick
  * start's run (offline planner, real Chromium, the bundled demo site)
- * answers Skyvern's WorkflowRunTimeline list, newest first: a thought per
- * plan and a navigation block holding the actions the run took. Other
+ * answers Skyvern's WorkflowRunTimeline list, newest first: the goto_url
+ * block of its start URL, a thought per plan and a navigation block
+ * holding the actions the run took. Other
  * run types are 400, unknown runs 404, with Skyvern's words.
  */
 #include <fcntl.h>
@@ -102,8 +103,11 @@ START_TEST(task_v2_timeline)
 	snprintf(path, sizeof path, "/v1/runs/%s/timeline", id);
 	json_t *tl = call("GET", path, NULL, 200);
 	ck_assert(json_is_array(tl));
-	int thoughts = 0, blocks = 0, clicks = 0, inputs = 0;
-	const char *prev = NULL;
+	int thoughts = 0, blocks = 0, clicks = 0, inputs = 0, gotos = 0;
+	const char *prev = NULL, *at_goto = NULL;
+	char start[64], goal[96];
+	snprintf(start, sizeof start, "http://127.0.0.1:%d/", sport);
+	snprintf(goal, sizeof goal, "Go to this website: %s", start);
 	size_t i, k;
 	json_t *it, *a;
 	json_array_foreach (tl, i, it) {
@@ -124,8 +128,20 @@ START_TEST(task_v2_timeline)
 			continue;
 		}
 		ck_assert_str_eq(type, "block");
-		blocks++;
 		json_t *b = json_object_get(it, "block");
+		if (sky_str_eq(sky_json_str(b, "block_type"), "goto_url")) {
+			/* The start URL, as Skyvern's first block. */
+			gotos++;
+			ck_assert_str_eq(sky_json_str(b, "status"),
+			                 "completed");
+			ck_assert_str_eq(sky_json_str(b, "url"), start);
+			ck_assert_str_eq(sky_json_str(b, "description"), goal);
+			ck_assert_ptr_null(at_goto);
+			ck_assert_ptr_nonnull(prev); /* not the newest */
+			at_goto = at;
+			continue;
+		}
+		blocks++;
 		ck_assert_str_eq(sky_json_str(b, "block_type"), "navigation");
 		ck_assert_str_eq(sky_json_str(b, "status"), "completed");
 		ck_assert_ptr_nonnull(sky_json_str(b, "navigation_goal"));
@@ -139,6 +155,7 @@ START_TEST(task_v2_timeline)
 	}
 	/* A plan that chose the mini-goal, one that said it was done. */
 	ck_assert_int_ge(thoughts, 2);
+	ck_assert_int_eq(gotos, 1);
 	ck_assert_int_ge(blocks, 1);
 	ck_assert_int_ge(clicks, 1);
 	ck_assert_int_eq(inputs, 2); /* the name and the e-mail */

@@ -1,0 +1,247 @@
+/*
+ * Live views of runs: the browser context each executing run works in,
+ * and who watches it. While a run has watchers and a context, the
+ * browser provider screencasts the context and every frame goes to the
+ * watchers (on the browser's thread). Starts and stops happen outside
+ * live_lock: the provider delivers frames under its own lock, and a
+ * frame takes live_lock.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <skyengine/run.h>
+
+#include "engine/engine_internal.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/str.h"
+
+typedef struct sky_live_run {
+	sky_engine *e;
+	char *run_id;
+	const sky_browser_provider *bvt;
+	void *ctx;
+	int casting;
+	/* The newest frame, for a watcher who joins a screencast already
+	 * running (the browser sends frames only when the page paints). */
+	unsigned char *last;
+	size_t last_len;
+	int last_w, last_h;
+	char *last_url;
+	struct sky_live_run *next;
+} sky_live_run;
+
+static void run_free(sky_live_run *r)
+{
+	if (!r)
+		return;
+	free(r->last);
+	free(r->last_url);
+	free(r->run_id);
+	free(r);
+}
+
+typedef struct sky_live_watch {
+	uint64_t id;
+	char *run_id;
+	sky_frame_fn fn;
+	void *ud;
+	struct sky_live_watch *next;
+} sky_live_watch;
+
+void sky__live_init(sky_engine *e)
+{
+	pthread_mutex_init(&e->live_lock, NULL);
+	pthread_mutex_init(&e->live_op, NULL);
+}
+
+void sky__live_free(sky_engine *e)
+{
+	while (e->live_watches) {
+		sky_live_watch *w = e->live_watches;
+		e->live_watches = w->next;
+		free(w->run_id);
+		free(w);
+	}
+	while (e->live_runs) { /* runs detach before the engine goes */
+		sky_live_run *r = e->live_runs;
+		e->live_runs = r->next;
+		run_free(r);
+	}
+	pthread_mutex_destroy(&e->live_lock);
+	pthread_mutex_destroy(&e->live_op);
+}
+
+static sky_live_run *find_run(sky_engine *e, const char *run_id)
+{
+	for (sky_live_run *r = e->live_runs; r; r = r->next)
+		if (!strcmp(r->run_id, run_id))
+			return r;
+	return NULL;
+}
+
+static int watched(sky_engine *e, const char *run_id)
+{
+	for (sky_live_watch *w = e->live_watches; w; w = w->next)
+		if (!strcmp(w->run_id, run_id))
+			return 1;
+	return 0;
+}
+
+/* Browser thread: one frame of run r, to its watchers. */
+static void on_frame(void *ud, const unsigned char *jpeg, size_t len, int width,
+                     int height, const char *url)
+{
+	sky_live_run *r = ud;
+	sky_engine *e = r->e;
+	pthread_mutex_lock(&e->live_lock);
+	unsigned char *copy = len ? realloc(r->last, len) : NULL;
+	if (copy) {
+		memcpy(copy, jpeg, len);
+		r->last = copy;
+		r->last_len = len;
+		r->last_w = width;
+		r->last_h = height;
+		free(r->last_url);
+		r->last_url = url ? sky_strdup(url) : NULL;
+	}
+	for (sky_live_watch *w = e->live_watches; w; w = w->next)
+		if (!strcmp(w->run_id, r->run_id))
+			w->fn(w->ud, jpeg, len, width, height, url);
+	pthread_mutex_unlock(&e->live_lock);
+}
+
+/* Screencast exactly when the run has a context and watchers. */
+static void sync_run(sky_engine *e, const char *run_id)
+{
+	pthread_mutex_lock(&e->live_op);
+	pthread_mutex_lock(&e->live_lock);
+	sky_live_run *r = find_run(e, run_id);
+	int want = r && watched(e, run_id);
+	if (!r || want == r->casting) {
+		pthread_mutex_unlock(&e->live_lock);
+		pthread_mutex_unlock(&e->live_op);
+		return;
+	}
+	r->casting = want;
+	if (!want) { /* stale once nobody watches */
+		free(r->last);
+		r->last = NULL;
+		r->last_len = 0;
+	}
+	pthread_mutex_unlock(&e->live_lock);
+	/* r stays: detach waits for live_op. */
+	char *err = NULL;
+	int rc = r->bvt->screencast(r->ctx, want, on_frame, r, &err);
+	if (rc) {
+		sky_log_warn("engine", "run %s: screencast %s failed: %s",
+		             run_id, want ? "start" : "stop",
+		             err ? err : sky_strerror(rc));
+		pthread_mutex_lock(&e->live_lock);
+		r->casting = 0;
+		pthread_mutex_unlock(&e->live_lock);
+	}
+	free(err);
+	pthread_mutex_unlock(&e->live_op);
+}
+
+void sky__live_attach(sky_engine *e, const char *run_id,
+                      const sky_browser_provider *bvt, void *ctx)
+{
+	if (!bvt || !bvt->screencast || !ctx)
+		return;
+	sky__live_detach(e, run_id); /* a reopened context replaces one */
+	sky_live_run *r = calloc(1, sizeof *r);
+	if (!r || !(r->run_id = sky_strdup(run_id))) {
+		free(r);
+		return;
+	}
+	r->e = e;
+	r->bvt = bvt;
+	r->ctx = ctx;
+	pthread_mutex_lock(&e->live_lock);
+	r->next = e->live_runs;
+	e->live_runs = r;
+	pthread_mutex_unlock(&e->live_lock);
+	sync_run(e, run_id);
+}
+
+void sky__live_detach(sky_engine *e, const char *run_id)
+{
+	pthread_mutex_lock(&e->live_op);
+	pthread_mutex_lock(&e->live_lock);
+	sky_live_run *r = NULL;
+	for (sky_live_run **pp = &e->live_runs; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->run_id, run_id)) {
+			r = *pp;
+			*pp = r->next;
+			break;
+		}
+	pthread_mutex_unlock(&e->live_lock);
+	if (r && r->casting)
+		r->bvt->screencast(r->ctx, 0, NULL, NULL, NULL);
+	pthread_mutex_unlock(&e->live_op);
+	run_free(r);
+}
+
+int sky_run_watch(sky_engine *e, const char *run_id, sky_frame_fn fn,
+                  void *userdata, uint64_t *watch_id)
+{
+	if (!e || !run_id || !fn || !watch_id)
+		return sky_error_set(SKY_EINVALID, "engine, run_id, fn and "
+		                                   "watch_id are required");
+	*watch_id = 0;
+	/* The provider's table only: a watch creates no browser. */
+	pthread_mutex_lock(&e->prov_lock);
+	const sky_browser_provider *bvt =
+	    sky_plugins_browser(e->plugins, e->browser_name);
+	pthread_mutex_unlock(&e->prov_lock);
+	if (!bvt)
+		return sky_error_last_code() ? sky_error_last_code()
+		                             : SKY_EPLUGIN;
+	if (!bvt->screencast)
+		return sky_error_set(SKY_EUNSUPPORTED,
+		                     "the browser provider %s has no "
+		                     "screencast",
+		                     bvt->name ? bvt->name : "?");
+	sky_live_watch *w = calloc(1, sizeof *w);
+	if (!w || !(w->run_id = sky_strdup(run_id))) {
+		free(w);
+		return sky_error_from_code(SKY_ENOMEM);
+	}
+	w->fn = fn;
+	w->ud = userdata;
+	pthread_mutex_lock(&e->live_lock);
+	w->id = ++e->live_next;
+	w->next = e->live_watches;
+	e->live_watches = w;
+	*watch_id = w->id;
+	/* A screencast already running: its newest frame at once. */
+	sky_live_run *r = find_run(e, run_id);
+	if (r && r->casting && r->last)
+		fn(userdata, r->last, r->last_len, r->last_w, r->last_h,
+		   r->last_url);
+	pthread_mutex_unlock(&e->live_lock);
+	sync_run(e, run_id);
+	return 0;
+}
+
+void sky_run_unwatch(sky_engine *e, uint64_t watch_id)
+{
+	char *run_id = NULL;
+	if (!e || !watch_id)
+		return;
+	pthread_mutex_lock(&e->live_lock);
+	for (sky_live_watch **pp = &e->live_watches; *pp; pp = &(*pp)->next)
+		if ((*pp)->id == watch_id) {
+			sky_live_watch *w = *pp;
+			*pp = w->next;
+			run_id = w->run_id;
+			free(w);
+			break;
+		}
+	pthread_mutex_unlock(&e->live_lock);
+	if (run_id)
+		sync_run(e, run_id);
+	free(run_id);
+}
