@@ -31,6 +31,10 @@ typedef struct sky_obs {
 	unsigned char *png;    /* screenshot, may be NULL */
 	size_t png_len;
 	int settle_ms, snapshot_ms, tree_ms, state_ms, screenshot_ms;
+	/* A screenshot the model does not get is taken on a thread of its
+	 * own while the step goes on (snapshot, prompt, model call): png is
+	 * set only after sky_obs_screenshot_wait(). */
+	struct sky_obs_shot *shot;
 } sky_obs;
 
 /* Where a step's time went, in ms (the step's output "timings_ms"). */
@@ -43,6 +47,9 @@ typedef struct sky_step_timing {
 } sky_step_timing;
 
 void sky_obs_free(sky_obs *o);
+/* Wait for a screenshot still being taken (png, png_len and
+ * screenshot_ms are set after this; the latter is the time this waited). */
+void sky_obs_screenshot_wait(sky_obs *o);
 
 /* The run being executed. */
 typedef struct sky_run {

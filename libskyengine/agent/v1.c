@@ -259,6 +259,25 @@ static char *compose_goal(const sky_v1_goal *g)
 	return sky_strdup(g->goal);
 }
 
+/* The step's screenshot, once: waited for when it is taken beside the
+ * model call (r->t.screenshot is then the wait), and recorded. */
+static void record_screenshot(sky_run *r, sky_obs *o)
+{
+	if (!o)
+		return;
+	sky_obs_screenshot_wait(o);
+	r->t.screenshot = o->screenshot_ms;
+	if (!o->png)
+		return;
+	int64_t t0 = sky_time_mono_ms();
+	sky_agent_artifact(r, SKY_ARTIFACT_SCREENSHOT_LLM, "screenshot.jpg",
+	                   o->png, o->png_len, 0);
+	free(o->png);
+	o->png = NULL;
+	o->png_len = 0;
+	r->t.record += (int)(sky_time_mono_ms() - t0);
+}
+
 /* One step: observe, plan, act. Fills `s`. */
 static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 {
@@ -282,11 +301,9 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	r->t.snapshot = o->snapshot_ms;
 	r->t.tree = o->tree_ms;
 	r->t.state = o->state_ms;
-	r->t.screenshot = o->screenshot_ms;
 	int64_t t_rec = sky_time_mono_ms();
-	if (o->png)
-		sky_agent_artifact(r, SKY_ARTIFACT_SCREENSHOT_LLM,
-		                   "screenshot.jpg", o->png, o->png_len, 0);
+	if (!o->shot) /* else recorded once the model answered */
+		record_screenshot(r, o);
 	if (o->tree)
 		sky_agent_artifact(r, SKY_ARTIFACT_ELEMENT_TREE,
 		                   "element_tree.txt", o->tree, strlen(o->tree),
@@ -316,6 +333,7 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 		goto failed;
 	}
 	rc = sky_agent_llm(r, p, o, &answer);
+	record_screenshot(r, o);
 	if (rc == SKY_ECANCELED) {
 		s->outcome = STEP_CANCELED;
 		goto out;
@@ -353,6 +371,7 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	execute_actions(r, goal, o, pa->actions, s);
 	goto out;
 failed:
+	record_screenshot(r, o);
 	s->outcome = STEP_FAILED;
 	free(s->reason);
 	s->reason = sky_strdup(r->last_error);

@@ -1291,11 +1291,14 @@ int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
 	}
 	json_decref(opts);
 	params = json_pack("{s:s}", "format", jpeg ? "jpeg" : "png");
-	if (jpeg)
+	if (jpeg) {
 		json_object_set_new(params, "quality",
 		                    json_integer(quality < 1     ? 1
 		                                 : quality > 100 ? 100
 		                                                 : quality));
+		/* the faster JPEG encoder: the same picture, a little larger */
+		json_object_set_new(params, "optimizeForSpeed", json_true());
+	}
 	cdp_tab *t = cdp_ctx_tab(ctx);
 	if (!t) {
 		json_decref(params);
