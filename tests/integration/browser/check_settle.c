@@ -155,6 +155,23 @@ START_TEST(late_content_is_waited_for)
 }
 END_TEST
 
+/* A long poll the last page left open is that page's: Chromium does
+ * not always report it ended when the tab moves on, and it must not
+ * hold the next page's settle until the long-request cut-off. */
+START_TEST(a_request_of_the_last_page_does_not_hold_the_next)
+{
+	go("settle/longpoll.html"); /* its poll stays open 20 s */
+	go("settle/unread.html");
+	json_t *st = skyb_settle(ctx);
+	char *txt = json_dumps(st, JSON_COMPACT);
+	ck_assert_msg(str(st, "ended") && !strcmp(str(st, "ended"), "quiet"),
+	              "%s", txt);
+	free(txt);
+	json_decref(st);
+	expect_text("Signed in as Dana");
+}
+END_TEST
+
 /* A single-page app's route change: the click only pushes a history
  * entry; the new view renders from data fetched on the router's next
  * turn. The settle after the click waits for it. */
@@ -186,6 +203,8 @@ Suite *suite(void)
 	          setup, teardown, 90);
 	SKYB_TEST(s, late_content_is_waited_for, setup, teardown, 120);
 	SKYB_TEST(s, an_spa_route_change_is_waited_for, setup, teardown, 90);
+	SKYB_TEST(s, a_request_of_the_last_page_does_not_hold_the_next, setup,
+	          teardown, 90);
 	return s;
 }
 
