@@ -128,7 +128,11 @@ int sky_agent_reopen_if_lost(sky_run *r, char **why);
 void sky_agent_secrets_collect(sky_run *r);
 void sky_agent_secrets_release(sky_run *r);
 
-/* observe.c */
+/* observe.c. with_screenshot: 0 none, 1 taken in the observation (for
+ * the model), SKY_OBS_SHOT_RECORDING for the recording: when the model
+ * gets no image it is taken beside the rest of the step, and the caller
+ * waits for it (sky_obs_screenshot_wait) before acting. */
+#define SKY_OBS_SHOT_RECORDING 2
 int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out);
 /* Record downloads that finished since the last observation, waiting up
  * to `wait_ms` for those still in progress (the end of a run). */

@@ -218,7 +218,7 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 	 * screenshot is for the recording only, so it is taken beside the
 	 * snapshot, the prompt and the model call, off the step's path. The
 	 * page does not change meanwhile: the step acts only after it. */
-	if (with_screenshot && b->screenshot &&
+	if (with_screenshot == SKY_OBS_SHOT_RECORDING && b->screenshot &&
 	    !(r->e->agent.vision && r->llm && sky_llm_supports_vision(r->llm))) {
 		struct sky_obs_shot *s = calloc(1, sizeof *s);
 		if (s) {
