@@ -3,7 +3,9 @@
  * element-tree size against Chromium's own Accessibility.getFullAXTree
  * and DOMSnapshot.captureSnapshot on the same pages, click and type
  * round trips against a bare CDP floor, and the browser's PSS with 1, 4
- * and 8 concurrent contexts under several process-model settings.
+ * and 8 concurrent contexts under several process-model settings; with
+ * --settle, only the settle on the late-content pages of
+ * tests/pages/browser/settle/ (time, how it ended, content seen).
  * Run it through bench/browser.sh.
  */
 #include <arpa/inet.h>
@@ -48,6 +50,51 @@ static void die(const char *what, const char *err)
 /* --- a tiny HTTP server for the pages (same-origin links, as on real
  * sites; one connection at a time is plenty here) --------------------- */
 
+/* One request. "/slow?ms=N" (the settle fixtures' late data, a long
+ * poll) answers a small JSON document after N ms, so each connection
+ * has its own thread. */
+static void *serve_one(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	char req[4096], path[512] = "/";
+	ssize_t n = recv(fd, req, sizeof req - 1, 0);
+	if (n > 0) {
+		req[n] = '\0';
+		sscanf(req, "%*s %511s", path);
+	}
+	char *q = strchr(path, '?');
+	if (q)
+		*q++ = '\0';
+	char *file = NULL, *body = NULL;
+	size_t len = 0;
+	const char *type = "text/html";
+	if (!strcmp(path, "/slow")) {
+		const char *ms = q ? strstr(q, "ms=") : NULL;
+		sky_time_sleep_ms(ms ? atoi(ms + 3) : 800);
+		body = sky_strdup("{\"items\": [\"alpha\", \"beta\", "
+		                  "\"gamma\"]}");
+		len = strlen(body);
+		type = "application/json";
+	} else {
+		file = strstr(path, "..") ? NULL
+		                          : sky_asprintf("%s%s", pages, path);
+		body = file ? sky_read_file(file, &len) : NULL;
+	}
+	char head[256];
+	int hl =
+	    snprintf(head, sizeof head,
+	             "HTTP/1.1 %s\r\nContent-Type: %s\r\n"
+	             "Content-Length: %zu\r\nConnection: close"
+	             "\r\n\r\n",
+	             body ? "200 OK" : "404 Not Found", type, body ? len : 0);
+	if (send(fd, head, (size_t)hl, MSG_NOSIGNAL) == hl && body)
+		send(fd, body, len, MSG_NOSIGNAL);
+	free(body);
+	free(file);
+	close(fd);
+	return NULL;
+}
+
 static void *serve(void *arg)
 {
 	int lfd = (int)(intptr_t)arg;
@@ -55,32 +102,11 @@ static void *serve(void *arg)
 		int fd = accept(lfd, NULL, NULL);
 		if (fd < 0)
 			return NULL;
-		char req[4096], path[512] = "/";
-		ssize_t n = recv(fd, req, sizeof req - 1, 0);
-		if (n > 0) {
-			req[n] = '\0';
-			sscanf(req, "%*s %511s", path);
-		}
-		char *q = strchr(path, '?');
-		if (q)
-			*q = '\0';
-		char *file = strstr(path, "..")
-		                 ? NULL
-		                 : sky_asprintf("%s%s", pages, path);
-		size_t len = 0;
-		char *body = file ? sky_read_file(file, &len) : NULL;
-		char head[256];
-		int hl =
-		    snprintf(head, sizeof head,
-		             "HTTP/1.1 %s\r\nContent-Type: text/html\r\n"
-		             "Content-Length: %zu\r\nConnection: close"
-		             "\r\n\r\n",
-		             body ? "200 OK" : "404 Not Found", body ? len : 0);
-		if (send(fd, head, (size_t)hl, MSG_NOSIGNAL) == hl && body)
-			send(fd, body, len, MSG_NOSIGNAL);
-		free(body);
-		free(file);
-		close(fd);
+		pthread_t th;
+		if (pthread_create(&th, NULL, serve_one, (void *)(intptr_t)fd))
+			serve_one((void *)(intptr_t)fd);
+		else
+			pthread_detach(th);
 	}
 }
 
@@ -428,6 +454,67 @@ static double raw_ms(raw *r, const char *sid, const char *method,
 	return median(v, ROUNDS * 4);
 }
 
+/* --- settle on pages whose content comes late ------------------------------ */
+
+/* The late-content fixtures of tests/pages/browser/settle/ (BENCH_SETTLE
+ * names that directory's parent): navigate, settle with the defaults,
+ * snapshot; the content must be there. Prints the settle time and how
+ * it ended. */
+static void bench_settle(void *c)
+{
+	static const struct {
+		const char *path, *text;
+	} fx[] = {
+	    {"settle/late.html?ms=50", "Orders: alpha, beta, gamma"},
+	    {"settle/late.html?ms=200", "Orders: alpha, beta, gamma"},
+	    {"settle/late.html?ms=600", "Orders: alpha, beta, gamma"},
+	    {"settle/spinner.html", "Balance: 1,204.50 EUR"},
+	    {"settle/longpoll.html", "Inbox: 3 new messages"},
+	    {"settle/websocket.html", "Lions 3 : 1 Tigers"},
+	    {"settle/animate.html", "Welcome back, Sam"},
+	    {"settle/unread.html", "Signed in as Dana"},
+	    {"settle/ticker.html", "Central bank holds rates"},
+	};
+	enum { REPS = 5 };
+	printf("\n## Settle on late-content pages (median of %d; "
+	       "defaults)\n\n",
+	       REPS);
+	printf("| page | settle ms | ended | final content seen |\n"
+	       "|---|---:|---|---:|\n");
+	for (size_t i = 0; i < sizeof fx / sizeof *fx; i++) {
+		double ms[REPS];
+		int seen = 0;
+		char ended[32] = "?";
+		for (int k = 0; k < REPS; k++) {
+			char *url = page_url(fx[i].path);
+			char *res = NULL, *err = NULL;
+			if (prov->navigate(c, url, NULL, &res, &err))
+				die("navigate", err);
+			free(res);
+			free(url);
+			int64_t t0 = sky_time_mono_ms();
+			if (prov->settle(c, NULL, &res, &err))
+				die("settle", err);
+			ms[k] = (double)(sky_time_mono_ms() - t0);
+			json_t *st = json_loads(res, 0, NULL);
+			const char *e =
+			    json_string_value(json_object_get(st, "ended"));
+			snprintf(ended, sizeof ended, "%s", e ? e : "?");
+			json_decref(st);
+			free(res);
+			char *sn = snap(c);
+			json_t *j = json_loads(sn, 0, NULL);
+			const char *text =
+			    json_string_value(json_object_get(j, "text"));
+			seen += text && strstr(text, fx[i].text);
+			json_decref(j);
+			free(sn);
+		}
+		printf("| %s | %.0f | %s | %d/%d |\n", fx[i].path,
+		       median(ms, REPS), ended, seen, REPS);
+	}
+}
+
 /* --- memory -------------------------------------------------------------- */
 
 static long pss_kb(int pid)
@@ -558,6 +645,7 @@ int main(int argc, char **argv)
 	sky_plugins *plugins = NULL;
 	int mem_only = argc > 1 && !strcmp(argv[1], "--memory");
 	int no_mem = argc > 1 && !strcmp(argv[1], "--no-memory");
+	int settle_only = argc > 1 && !strcmp(argv[1], "--settle");
 	if (sky_plugins_new(NULL, &plugins))
 		die("plugins", sky_error_last());
 	prov = sky_plugins_browser(plugins, "cdp");
@@ -570,6 +658,20 @@ int main(int argc, char **argv)
 	pages = getenv("BENCH_PAGES");
 	if (!pages || access(pages, R_OK))
 		die("BENCH_PAGES", "set it to the bench/pages directory");
+	if (settle_only) {
+		/* the fixtures and their /slow data, from the tests' pages */
+		pages = getenv("BENCH_SETTLE");
+		if (!pages || access(pages, R_OK))
+			die("BENCH_SETTLE",
+			    "set it to the tests/pages/browser directory");
+		start_server();
+		void *b = browser_new(NULL);
+		void *c = ctx_new(b);
+		bench_settle(c);
+		prov->context_close(c);
+		prov->destroy(b);
+		return 0;
+	}
 	start_server();
 
 	raw r;

@@ -31,6 +31,10 @@ typedef struct sky_obs {
 	unsigned char *png;    /* screenshot, may be NULL */
 	size_t png_len;
 	int settle_ms, snapshot_ms, tree_ms, state_ms, screenshot_ms;
+	/* A screenshot the model does not get is taken on a thread of its
+	 * own while the step goes on (snapshot, prompt, model call): png is
+	 * set only after sky_obs_screenshot_wait(). */
+	struct sky_obs_shot *shot;
 } sky_obs;
 
 /* Where a step's time went, in ms (the step's output "timings_ms"). */
@@ -43,6 +47,9 @@ typedef struct sky_step_timing {
 } sky_step_timing;
 
 void sky_obs_free(sky_obs *o);
+/* Wait for a screenshot still being taken (png, png_len and
+ * screenshot_ms are set after this; the latter is the time this waited). */
+void sky_obs_screenshot_wait(sky_obs *o);
 
 /* The run being executed. */
 typedef struct sky_run {
@@ -121,7 +128,11 @@ int sky_agent_reopen_if_lost(sky_run *r, char **why);
 void sky_agent_secrets_collect(sky_run *r);
 void sky_agent_secrets_release(sky_run *r);
 
-/* observe.c */
+/* observe.c. with_screenshot: 0 none, 1 taken in the observation (for
+ * the model), SKY_OBS_SHOT_RECORDING for the recording: when the model
+ * gets no image it is taken beside the rest of the step, and the caller
+ * waits for it (sky_obs_screenshot_wait) before acting. */
+#define SKY_OBS_SHOT_RECORDING 2
 int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out);
 /* Record downloads that finished since the last observation, waiting up
  * to `wait_ms` for those still in progress (the end of a run). */

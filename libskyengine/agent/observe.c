@@ -1,10 +1,12 @@
 /* Observe: settle the page, snapshot it, render the element tree, read
  * the page state (tabs, dialogs, downloads) and take a screenshot. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agent/agent.h"
+#include "llm/llm.h"
 #include "page/page.h"
 #include "util/error.h"
 #include "util/hash.h"
@@ -13,10 +15,60 @@
 #include "util/str.h"
 #include "util/time.h"
 
+struct sky_obs_shot {
+	pthread_t thread;
+	const sky_browser_provider *b;
+	void *ctx;
+	const char *task_id;
+	unsigned char *img;
+	size_t len;
+	int rc;
+};
+
+static int take_screenshot(const sky_browser_provider *b, void *ctx,
+                           const char *task_id, unsigned char **img,
+                           size_t *len)
+{
+	char *err = NULL;
+	int rc = b->screenshot(ctx, "{\"format\":\"jpeg\",\"quality\":70}",
+	                       img, len, &err);
+	if (rc) {
+		sky_log_warn("agent", "run %s: screenshot failed: %s", task_id,
+		             err ? err : "?");
+		*img = NULL;
+		*len = 0;
+	}
+	free(err);
+	return rc;
+}
+
+static void *shot_main(void *arg)
+{
+	struct sky_obs_shot *s = arg;
+	s->rc = take_screenshot(s->b, s->ctx, s->task_id, &s->img, &s->len);
+	return NULL;
+}
+
+void sky_obs_screenshot_wait(sky_obs *o)
+{
+	if (!o || !o->shot)
+		return;
+	int64_t t0 = sky_time_mono_ms();
+	pthread_join(o->shot->thread, NULL);
+	o->screenshot_ms = (int)(sky_time_mono_ms() - t0);
+	if (o->shot->rc == 0) {
+		o->png = o->shot->img;
+		o->png_len = o->shot->len;
+	}
+	free(o->shot);
+	o->shot = NULL;
+}
+
 void sky_obs_free(sky_obs *o)
 {
 	if (!o)
 		return;
+	sky_obs_screenshot_wait(o);
 	json_decref(o->snapshot);
 	json_decref(o->elements);
 	json_decref(o->url_map);
@@ -162,6 +214,24 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 	int64_t t1 = sky_time_mono_ms();
 	o->settle_ms = (int)(t1 - t0);
 
+	/* The model gets no image (vision off, or a model without it): the
+	 * screenshot is for the recording only, so it is taken beside the
+	 * snapshot, the prompt and the model call, off the step's path. The
+	 * page does not change meanwhile: the step acts only after it. */
+	if (with_screenshot == SKY_OBS_SHOT_RECORDING && b->screenshot &&
+	    !(r->e->agent.vision && r->llm && sky_llm_supports_vision(r->llm))) {
+		struct sky_obs_shot *s = calloc(1, sizeof *s);
+		if (s) {
+			s->b = b;
+			s->ctx = r->ctx;
+			s->task_id = r->task->task_id;
+			if (pthread_create(&s->thread, NULL, shot_main, s) == 0)
+				o->shot = s;
+			else
+				free(s);
+		}
+	}
+
 	rc = b->snapshot(r->ctx, sky_page_script(NULL), "{}", &text, &err);
 	if ((rc = take_json(rc, text, err, "snapshot", &o->snapshot)))
 		goto fail;
@@ -203,22 +273,10 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 		o->state = json_object();
 	o->state_ms = (int)(sky_time_mono_ms() - t_state);
 
-	if (with_screenshot && b->screenshot) {
+	if (with_screenshot && b->screenshot && !o->shot) {
 		int64_t t3 = sky_time_mono_ms();
-		unsigned char *img = NULL;
-		size_t len = 0;
-		rc = b->screenshot(r->ctx,
-		                   "{\"format\":\"jpeg\",\"quality\":70}", &img,
-		                   &len, &err);
-		if (rc) {
-			sky_log_warn("agent", "run %s: screenshot failed: %s",
-			             r->task->task_id, err ? err : "?");
-			free(err);
-			err = NULL;
-		} else {
-			o->png = img;
-			o->png_len = len;
-		}
+		take_screenshot(b, r->ctx, r->task->task_id, &o->png,
+		                &o->png_len);
 		o->screenshot_ms = (int)(sky_time_mono_ms() - t3);
 	}
 	if (o->url) {

@@ -259,6 +259,24 @@ static char *compose_goal(const sky_v1_goal *g)
 	return sky_strdup(g->goal);
 }
 
+/* The step's screenshot, once (*done): waited for when it is taken
+ * beside the model call (r->t.screenshot is then the wait), and
+ * recorded. */
+static void record_screenshot(sky_run *r, sky_obs *o, int *done)
+{
+	if (!o || *done)
+		return;
+	*done = 1;
+	sky_obs_screenshot_wait(o);
+	r->t.screenshot = o->screenshot_ms;
+	if (!o->png)
+		return;
+	int64_t t0 = sky_time_mono_ms();
+	sky_agent_artifact(r, SKY_ARTIFACT_SCREENSHOT_LLM, "screenshot.jpg",
+	                   o->png, o->png_len, 0);
+	r->t.record += (int)(sky_time_mono_ms() - t0);
+}
+
 /* One step: observe, plan, act. Fills `s`. */
 static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 {
@@ -272,7 +290,12 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	json_t *notes = sky_json_loads(r->task->notes);
 	int rc;
 
-	if ((rc = sky_agent_observe(r, r->e->agent.screenshots, &o))) {
+	int shot_done = 0;
+	if ((rc = sky_agent_observe(r,
+	                            r->e->agent.screenshots
+	                                ? SKY_OBS_SHOT_RECORDING
+	                                : 0,
+	                            &o))) {
 		r->browser_lost |= rc == SKY_EBROWSER;
 		sky_agent_note_error(r, "could not read the page: %s",
 		                     sky_error_last());
@@ -282,11 +305,9 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	r->t.snapshot = o->snapshot_ms;
 	r->t.tree = o->tree_ms;
 	r->t.state = o->state_ms;
-	r->t.screenshot = o->screenshot_ms;
 	int64_t t_rec = sky_time_mono_ms();
-	if (o->png)
-		sky_agent_artifact(r, SKY_ARTIFACT_SCREENSHOT_LLM,
-		                   "screenshot.jpg", o->png, o->png_len, 0);
+	if (!o->shot) /* else recorded once the model answered */
+		record_screenshot(r, o, &shot_done);
 	if (o->tree)
 		sky_agent_artifact(r, SKY_ARTIFACT_ELEMENT_TREE,
 		                   "element_tree.txt", o->tree, strlen(o->tree),
@@ -316,6 +337,7 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 		goto failed;
 	}
 	rc = sky_agent_llm(r, p, o, &answer);
+	record_screenshot(r, o, &shot_done);
 	if (rc == SKY_ECANCELED) {
 		s->outcome = STEP_CANCELED;
 		goto out;
@@ -353,6 +375,7 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	execute_actions(r, goal, o, pa->actions, s);
 	goto out;
 failed:
+	record_screenshot(r, o, &shot_done);
 	s->outcome = STEP_FAILED;
 	free(s->reason);
 	s->reason = sky_strdup(r->last_error);

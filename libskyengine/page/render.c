@@ -40,6 +40,7 @@
 
 #define MAX_LEVEL 6
 #define ROWS_LEVEL 4 /* first level that cuts rows with elements */
+#define LONG_ROWS 30 /* a table this long is written compactly */
 
 enum { NONE, TEXT, OPEN, CLOSE };
 
@@ -57,6 +58,11 @@ typedef struct rs {
 	int line_start;
 	int last;  /* what was written last: TEXT, OPEN or CLOSE */
 	int cells; /* cells written so far in the current row */
+	/* a long table (LONG_ROWS rows or more): its data rows are bare
+	 * lines, and a link's href is written only when its shape differs
+	 * from the last one written (href_shape) */
+	int long_rows, bare_row;
+	char href_shape[128];
 	char last_text[128];
 } rs;
 
@@ -359,6 +365,12 @@ static void r_rows(rs *s, json_t *e, const char *row_tag)
 			json_decref(one);
 		}
 	}
+	int was_long = s->long_rows;
+	char was_shape[sizeof s->href_shape];
+	memcpy(was_shape, s->href_shape, sizeof was_shape);
+	s->long_rows =
+	    !strcmp(row_tag, "tr") && json_array_size(rows) >= LONG_ROWS;
+	s->href_shape[0] = '\0';
 	json_array_foreach (rows, i, c) {
 		int cut =
 		    (i >= keep && s->level >= 2 && !has_interactable(c)) ||
@@ -373,6 +385,8 @@ static void r_rows(rs *s, json_t *e, const char *row_tag)
 		r_nodes(s, one, 0, jstr(e, "tag"));
 		json_decref(one);
 	}
+	s->long_rows = was_long;
+	memcpy(s->href_shape, was_shape, sizeof was_shape);
 	if (dropped) {
 		nl(s);
 		if (dropped_widgets)
@@ -390,6 +404,34 @@ static void r_rows(rs *s, json_t *e, const char *row_tag)
 		nl(s);
 	}
 	json_decref(rows);
+}
+
+/* In a long table, links of every row usually differ only in a number
+ * ("/order.html?id=10001", "?id=10002" ...): the href of a link whose
+ * shape (digits aside) is that of the last one written is left out, as
+ * its text and its id say which row it is. 1 when left out. */
+static int same_href_shape(rs *s, const char *href)
+{
+	char shape[sizeof s->href_shape];
+	size_t n = 0;
+	if (!s->long_rows)
+		return 0;
+	for (const char *p = href; *p; p++) {
+		if (n + 1 >= sizeof shape)
+			return 0; /* too long to compare: write it */
+		if (*p >= '0' && *p <= '9') {
+			if (n && shape[n - 1] == '#')
+				continue;
+			shape[n++] = '#';
+		} else {
+			shape[n++] = *p;
+		}
+	}
+	shape[n] = '\0';
+	if (!strcmp(shape, s->href_shape))
+		return 1;
+	memcpy(s->href_shape, shape, n + 1);
+	return 0;
 }
 
 static void r_widget_attrs(rs *s, json_t *e, const char *tag, const char *id,
@@ -429,7 +471,7 @@ static void r_widget_attrs(rs *s, json_t *e, const char *tag, const char *id,
 	if (href && s->origin && !strncmp(href, s->origin, s->origin_len) &&
 	    href[s->origin_len] == '/')
 		shown = href + s->origin_len; /* same origin: the path */
-	if (href)
+	if (href && !same_href_shape(s, shown))
 		put_attr(s, "href", short_url(s, shown, href), 0);
 	const char *alt = jstr(attrs, "alt");
 	if (alt && (!label || strcmp(alt, label)))
@@ -501,10 +543,28 @@ static void r_node(rs *s, json_t *e, int in_widget, const char *ptag)
 	/* Cells after a row's first are written as a tab, not <td>: a
 	 * 300-row table costs ~10% fewer tokens and reads like TSV. A cell
 	 * that is itself a widget keeps its tag (it carries an id). */
+	/* A data row of a long table is a bare line: its cells, tab
+	 * separated, after the <tr><th> line of the header. */
+	json_t *cell0 = json_array_get(json_object_get(e, "children"), 0);
+	if (s->long_rows && !widget && !in_widget && !strcmp(tag, "tr") &&
+	    json_is_object(cell0) && jstr(cell0, "tag") &&
+	    !strcmp(jstr(cell0, "tag"), "td")) {
+		int bare = s->bare_row;
+		nl(s);
+		s->cells = 0;
+		s->bare_row = 1;
+		r_nodes(s, json_object_get(e, "children"), 0, tag);
+		s->bare_row = bare;
+		s->line_start = 0;
+		s->last = CLOSE;
+		nl(s);
+		return;
+	}
 	int is_cell = !strcmp(out_tag, "td") || !strcmp(out_tag, "th");
-	if (is_cell && ptag && !strcmp(ptag, "tr") && s->cells++ > 0 &&
-	    !widget) {
-		sky_buf_putc(&s->b, '\t');
+	if (is_cell && ptag && !strcmp(ptag, "tr") &&
+	    (s->cells++ > 0 || s->bare_row) && !widget) {
+		if (s->cells > 1)
+			sky_buf_putc(&s->b, '\t');
 		s->line_start = 0;
 		s->last = OPEN;
 		const char *ctxt = jstr(e, "text");
@@ -556,8 +616,11 @@ static void r_node(rs *s, json_t *e, int in_widget, const char *ptag)
 		r_rows(s, e, "tr");
 		s->cells = cells;
 	} else if (!strcmp(tag, "tr")) {
+		int bare = s->bare_row;
 		s->cells = 0;
+		s->bare_row = 0;
 		r_nodes(s, json_object_get(e, "children"), inner_widget, tag);
+		s->bare_row = bare;
 	} else if (!strcmp(tag, "ul") || !strcmp(tag, "ol"))
 		r_rows(s, e, "li");
 	else

@@ -1251,12 +1251,51 @@
 
 	/* --- settle: DOM quiet ------------------------------------------- */
 
-	function ensureObserver() {
-		if (S.observer)
+	/* What the browser plugin's hooks.js, in the page's own world since
+	 * the document started, saw: {since} ms since the DOM last changed,
+	 * {until} ms until the last pending short timer of the site fires,
+	 * {n} such timers. null without the hooks. */
+	function siteActivity(token) {
+		if (typeof token !== 'string' || !/^[a-z0-9]{8,64}$/.test(token))
+			return null;
+		let got = null;
+		const on = (e) => {
+			const p = String(e.detail).split(',').map(Number);
+			if (p.length === 3 && p.every((x) => x >= 0))
+				got = {since: p[0], until: p[1], n: p[2]};
+		};
+		document.addEventListener(token + 'u', on, true);
+		try {
+			document.dispatchEvent(new Event(token + 't'));
+		} finally {
+			document.removeEventListener(token + 'u', on, true);
+		}
+		return got;
+	}
+
+	/* The hooks watched the DOM from the document's start: the first
+	 * time they answer, their note of the last change replaces the
+	 * guess made when this script came. */
+	function syncHooks(token) {
+		if (S.hooksSynced || !token)
 			return;
+		const act = siteActivity(token);
+		if (!act)
+			return;
+		S.hooksSynced = true;
+		S.lastMutation = S.lastNovel = performance.now() - act.since;
+	}
+
+	function ensureObserver(token) {
+		if (S.observer) {
+			syncHooks(token);
+			return;
+		}
 		// Mutations before we got here were not seen: count them as
-		// happening now, so a first settle observes a whole window.
+		// happening now, so a first settle observes a whole window
+		// (unless the hooks, below, saw them).
 		S.lastMutation = S.lastNovel = performance.now();
+		syncHooks(token);
 		S.observer = new MutationObserver((recs) => {
 			const now = performance.now();
 			let real = false, novel = false;
@@ -1310,19 +1349,34 @@
 
 	/* Quiet: no DOM change for quietMs, waiting at most maxMs. With
 	 * busyMs: once that long has passed, a DOM whose only changes for
-	 * quietMs were repeating ones is reported busy instead. */
-	function waitQuiet(quietMs, maxMs, busyMs) {
-		ensureObserver();
+	 * quietMs were repeating ones is reported busy instead. With the
+	 * hooks' token: a short timer the site set (content on its way: a
+	 * request or a render after a delay) counts as a change due when it
+	 * fires, for up to busyMs (maxMs without), so the window runs from
+	 * there. */
+	function waitQuiet(quietMs, maxMs, busyMs, token) {
+		ensureObserver(token);
 		const start = performance.now();
 		const watchBusy = typeof busyMs === 'number';
+		const timerCap = watchBusy ? busyMs : maxMs;
+		let timerDue = 0, timers = 0;
 		return new Promise((resolve) => {
 			const done = (quiet, busy, now) => resolve({quiet, busy,
 				waited_ms: Math.round(now - start),
-				mutations: S.mutations});
+				mutations: S.mutations, timers});
 			const check = () => {
 				const now = performance.now();
-				const since = now - S.lastMutation;
-				const novel = now - (S.lastNovel ?? S.lastMutation);
+				if (now - start < timerCap) {
+					const act = siteActivity(token);
+					if (act && act.n > 0) {
+						timers = Math.max(timers, act.n);
+						timerDue = Math.max(timerDue, now + act.until);
+					}
+				}
+				const last = Math.max(S.lastMutation, timerDue);
+				const since = now - last;
+				const novel = now - Math.max(S.lastNovel ?? S.lastMutation,
+					timerDue);
 				if (since >= quietMs)
 					return done(true, false, now);
 				if (watchBusy && now - start >= busyMs && novel >= quietMs)
@@ -1342,8 +1396,8 @@
 	/* Settle after typing: resolves {changed: true} as soon as the DOM
 	 * has changed since agoMs ago (the last key), else {changed: false}
 	 * after maxMs. */
-	function waitChange(agoMs, maxMs) {
-		ensureObserver();
+	function waitChange(agoMs, maxMs, token) {
+		ensureObserver(token);
 		const start = performance.now(), since = start - agoMs;
 		return new Promise((resolve) => {
 			const check = () => {

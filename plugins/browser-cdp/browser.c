@@ -116,8 +116,7 @@ int cdp_browser_create(const char *config_json, cdp_browser **out)
 	b->args = calloc(json_array_size(args) + 1, sizeof *b->args);
 	size_t i, n = 0;
 	json_t *a;
-	json_array_foreach(args, i, a)
-	{
+	json_array_foreach (args, i, a) {
 		if (json_is_string(a))
 			b->args[n++] = cdp_strdup(json_string_value(a));
 	}
@@ -233,8 +232,10 @@ static void tab_free(cdp_tab *t)
 	free(t->status_loader);
 	free(t->nav_error);
 	json_decref(t->drag_data);
-	for (size_t i = 0; i < t->n_reqs; i++)
+	for (size_t i = 0; i < t->n_reqs; i++) {
 		free(t->reqs[i].id);
+		free(t->reqs[i].loader);
+	}
 	free(t->reqs);
 	for (size_t i = 0; i < t->n_worlds; i++)
 		world_clear(&t->worlds[i]);
@@ -441,7 +442,8 @@ static void on_detached(cdp_browser *b, json_t *p)
 
 /* --- network bookkeeping --------------------------------------------------- */
 
-static void req_add(cdp_tab *t, const char *id, const char *type)
+static void req_add(cdp_tab *t, const char *id, const char *type,
+                    const char *loader)
 {
 	int64_t now = cdp_now_ms();
 	t->last_net_ms = t->last_start_ms = now;
@@ -460,6 +462,8 @@ static void req_add(cdp_tab *t, const char *id, const char *type)
 		t->cap_reqs = cap;
 	}
 	t->reqs[t->n_reqs].id = cdp_strdup(id);
+	t->reqs[t->n_reqs].loader =
+	    loader && *loader ? cdp_strdup(loader) : NULL;
 	t->reqs[t->n_reqs].start_ms = now;
 	t->reqs[t->n_reqs].long_lived = type && (!strcmp(type, "EventSource") ||
 	                                         !strcmp(type, "WebSocket"));
@@ -502,12 +506,33 @@ static int req_counts(const cdp_req *r)
 	return !r->long_lived && (!r->responded || r->streaming);
 }
 
+/* A new document in the main frame: what the documents before it (and
+ * their frames) asked for is theirs, not the new page's. Chromium does
+ * not always report those requests failed (a long poll the old page
+ * left open), and they would hold the next settle until the long-request
+ * cut-off. Requests without a loader (workers) are kept. */
+static void req_drop_others(cdp_tab *t, const char *loader)
+{
+	if (!loader)
+		return;
+	for (size_t i = 0; i < t->n_reqs;) {
+		if (t->reqs[i].loader && strcmp(t->reqs[i].loader, loader)) {
+			free(t->reqs[i].id);
+			free(t->reqs[i].loader);
+			t->reqs[i] = t->reqs[--t->n_reqs];
+		} else {
+			i++;
+		}
+	}
+}
+
 static void req_del(cdp_tab *t, const char *id)
 {
 	t->last_net_ms = cdp_now_ms();
 	for (size_t i = 0; i < t->n_reqs; i++) {
 		if (!strcmp(t->reqs[i].id, id)) {
 			free(t->reqs[i].id);
+			free(t->reqs[i].loader);
 			t->reqs[i] = t->reqs[--t->n_reqs];
 			return;
 		}
@@ -719,6 +744,7 @@ static void on_page_event(cdp_conn *c, cdp_session *s, const char *m, json_t *p)
 			t->main_frame = cdp_strdup(id);
 			free(t->loader_id);
 			t->loader_id = cdp_strdup(cdp_jstr(f, "loaderId"));
+			req_drop_others(t, t->loader_id);
 			free(t->url);
 			t->url = cdp_strdup(cdp_jstr(f, "url"));
 			t->commit_seq++;
@@ -784,7 +810,7 @@ static void on_network_event(cdp_session *s, const char *m, json_t *p)
 	if (!rid)
 		return;
 	if (!strcmp(m, "Network.requestWillBeSent")) {
-		req_add(t, rid, cdp_jstr(p, "type"));
+		req_add(t, rid, cdp_jstr(p, "type"), cdp_jstr(p, "loaderId"));
 	} else if (!strcmp(m, "Network.loadingFinished") ||
 	           !strcmp(m, "Network.loadingFailed")) {
 		req_del(t, rid);
@@ -1111,8 +1137,7 @@ static int parse_ctx_options(cdp_ctx *ctx, json_t *o, json_t **proxy_out)
 			    SKY_EINVALID,
 			    "extra_http_headers must be an object of "
 			    "strings");
-		json_object_foreach(hdrs, k, v)
-		{
+		json_object_foreach (hdrs, k, v) {
 			if (!json_is_string(v))
 				return cdp_fail(
 				    SKY_EINVALID,

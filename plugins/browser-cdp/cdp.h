@@ -162,6 +162,7 @@ typedef struct cdp_session cdp_session;
 /* A request the tab has seen start and not finish. */
 typedef struct cdp_req {
 	char *id;
+	char *loader; /* the document that asked (loaderId), or NULL */
 	int64_t start_ms;
 	int long_lived; /* websocket / event-source: never counted */
 	/* The head arrived and no body data since: the page has what it

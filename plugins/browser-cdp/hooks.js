@@ -99,4 +99,85 @@
 		refs = keep;
 	}
 	apply(add, window, [token + 'q', answer, true]);
+
+	/* --- activity since the document started, for settle ------------
+	 * The page script comes later (at the first settle or snapshot) and
+	 * cannot see what happened before it, nor the site's timers. So note
+	 * here, from the start: when the DOM last changed, and which short
+	 * timers (setTimeout of at most SOON ms) are pending. A timer set
+	 * from a timer's callback again and again is a loop (an animation,
+	 * a poll), not content on its way: from the third link of a chain
+	 * on it is not counted. Asked with <token>t, the answer is one
+	 * CustomEvent <token>u on the document whose detail is the text
+	 * "<ms since the last DOM change>,<ms until the last pending short
+	 * timer fires>,<pending short timers>". */
+	const SOON = 1500, LOOP = 2;
+	const now = performance.now.bind(performance);
+	const MO = MutationObserver, CE = CustomEvent, Mp = Map;
+	const observe = MO.prototype.observe;
+	const mapSet = Map.prototype.set, mapDel = Map.prototype.delete;
+	const mapVals = Map.prototype.values;
+	let lastChange = now();
+	try {
+		const mo = new MO((recs) => {
+			for (let i = 0; i < recs.length; i++)
+				if (recs[i].type !== 'attributes' ||
+				    recs[i].attributeName !== 'style') {
+					lastChange = now();
+					return;
+				}
+		});
+		apply(observe, mo, [doc, {childList: true, subtree: true,
+			attributes: true, characterData: true}]);
+	} catch (e) { /* no observer: the page script's own counts */ }
+
+	const pending = new Mp();
+	let depth = 0;
+	const setT = window.setTimeout, clearT = window.clearTimeout;
+	window.setTimeout = new Proxy(setT, {
+		apply(f, self, args) {
+			const fn = args[0], ms = +args[1] || 0;
+			const d = depth + 1;
+			if (typeof fn !== 'function')
+				return apply(f, self, args);
+			const counted = ms <= SOON && d <= LOOP;
+			const due = now() + ms;
+			let id = 0;
+			args[0] = function () {
+				if (counted)
+					apply(mapDel, pending, [id]);
+				const was = depth;
+				depth = d;
+				try {
+					return apply(fn, this, arguments);
+				} finally {
+					depth = was;
+				}
+			};
+			id = apply(f, self, args);
+			if (counted)
+				apply(mapSet, pending, [id, due]);
+			return id;
+		},
+	});
+	window.clearTimeout = new Proxy(clearT, {
+		apply(f, self, args) {
+			apply(mapDel, pending, [args[0]]);
+			return apply(f, self, args);
+		},
+	});
+	function activity() {
+		const t = now();
+		let until = 0, n = 0;
+		const it = apply(mapVals, pending, []);
+		for (let r = it.next(); !r.done; r = it.next()) {
+			n++;
+			if (r.value - t > until)
+				until = r.value - t;
+		}
+		apply(dispatch, doc, [new CE(token + 'u', {detail:
+			Str(Math.round(t - lastChange)) + ',' +
+			Str(Math.ceil(until)) + ',' + Str(n)})]);
+	}
+	apply(add, window, [token + 't', activity, true]);
 })

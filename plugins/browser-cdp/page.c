@@ -322,7 +322,7 @@ static json_t *call_params(const cdp_world *w, const char *fn, json_t *args,
 	json_t *argv = json_array();
 	size_t i;
 	json_t *a;
-	json_array_foreach(args, i, a)
+	json_array_foreach (args, i, a)
 		json_array_append_new(argv, json_pack("{s:O}", "value", a));
 	return json_pack("{s:s,s:i,s:o,s:b,s:b}", "functionDeclaration", decl,
 	                 "executionContextId", w->ctx_id, "arguments", argv,
@@ -690,11 +690,11 @@ static const char *await_reaction(cdp_ctx *ctx, cdp_tab *t, int64_t react_ms,
 		json_t *q = NULL;
 		*rc = world_main(ctx, t, &w);
 		if (*rc == 0) {
-			*rc = cdp_world_call(ctx, &w, "waitChange",
-			                     json_pack("[I,I]",
-			                               (json_int_t)(now - keys),
-			                               (json_int_t)slice),
-			                     (int)slice + 2000, &q);
+			*rc = cdp_world_call(
+			    ctx, &w, "waitChange",
+			    json_pack("[I,I,s]", (json_int_t)(now - keys),
+			              (json_int_t)slice, hooks_token_get()),
+			    (int)slice + 2000, &q);
 			cdp_world_free(&w);
 		}
 		if (*rc == SKY_EBROWSER)
@@ -725,8 +725,8 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 {
 	json_t *opts = opts_json ? json_loads(opts_json, 0, NULL) : NULL;
 	int64_t max_ms = cdp_jint(opts, "max_ms", 5000);
-	int64_t net_quiet = cdp_jint(opts, "network_quiet_ms", 300);
-	int64_t dom_quiet = cdp_jint(opts, "dom_quiet_ms", 200);
+	int64_t net_quiet = cdp_jint(opts, "network_quiet_ms", 100);
+	int64_t dom_quiet = cdp_jint(opts, "dom_quiet_ms", 100);
 	int64_t long_ms = cdp_jint(opts, "long_request_ms", 3000);
 	int64_t react_ms = cdp_jint(opts, "reaction_ms", 500);
 	int64_t busy_ms = cdp_jint(opts, "busy_ms", 1000);
@@ -820,10 +820,14 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 			json_t *args =
 			    json_pack("[I,I]", (json_int_t)dom_quiet,
 			              (json_int_t)(left > 0 ? left : 0));
-			if (busy_ms > 0) /* else wait for quiet only */
-				json_array_append_new(
-				    args, json_integer(busy_left > 0 ? busy_left
-				                                     : 0));
+			/* without busy_ms, wait for quiet only */
+			json_array_append_new(
+			    args,
+			    busy_ms > 0
+			        ? json_integer(busy_left > 0 ? busy_left : 0)
+			        : json_null());
+			json_array_append_new(args,
+			                      json_string(hooks_token_get()));
 			rc = cdp_world_call(ctx, &w, "waitQuiet", args,
 			                    (int)(left + 2000), &q);
 			cdp_world_free(&w);
@@ -910,7 +914,7 @@ static void collect_tree(snap_frames *fs, json_t *node, const char *session)
 children:;
 	size_t i;
 	json_t *c;
-	json_array_foreach(json_object_get(node, "childFrames"), i, c)
+	json_array_foreach (json_object_get(node, "childFrames"), i, c)
 		collect_tree(fs, c, session);
 }
 
@@ -1045,8 +1049,7 @@ static void find_placeholders(json_t *arr, json_t *out)
 {
 	size_t i;
 	json_t *n;
-	json_array_foreach(arr, i, n)
-	{
+	json_array_foreach (arr, i, n) {
 		if (!json_is_object(n))
 			continue;
 		if (cdp_jstr(n, "frame_ref"))
@@ -1125,8 +1128,7 @@ static int splice(cdp_ctx *ctx, cdp_tab *t, snap_frames *fs, char **out)
 		    cdp_world_get(ctx, t, pf->prefix, &pw) == 0) {
 			size_t k;
 			json_t *node;
-			json_array_foreach(ph, k, node)
-			{
+			json_array_foreach (ph, k, node) {
 				const char *ref = cdp_jstr(node, "frame_ref");
 				char *fid = owner_frame(ctx, &pw, ref);
 				snap_frame *cf =
@@ -1289,11 +1291,14 @@ int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
 	}
 	json_decref(opts);
 	params = json_pack("{s:s}", "format", jpeg ? "jpeg" : "png");
-	if (jpeg)
+	if (jpeg) {
 		json_object_set_new(params, "quality",
 		                    json_integer(quality < 1     ? 1
 		                                 : quality > 100 ? 100
 		                                                 : quality));
+		/* the faster JPEG encoder: the same picture, a little larger */
+		json_object_set_new(params, "optimizeForSpeed", json_true());
+	}
 	cdp_tab *t = cdp_ctx_tab(ctx);
 	if (!t) {
 		json_decref(params);
@@ -1356,8 +1361,7 @@ int cdp_page_state(cdp_ctx *ctx, json_t **out)
 		const char *url = x->url ? x->url : "", *title = "";
 		size_t k;
 		json_t *ti;
-		json_array_foreach(infos, k, ti)
-		{
+		json_array_foreach (infos, k, ti) {
 			const char *id = cdp_jstr(ti, "targetId");
 			if (id && !strcmp(id, x->target_id)) {
 				title = cdp_jstr(ti, "title");

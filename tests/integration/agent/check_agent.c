@@ -807,7 +807,7 @@ static void on_model(const skytest_req *req, skytest_resp *resp, void *ud)
 }
 
 /* An engine whose model is the one above; returns the model server. */
-static skytest_httpd *model_rig_start(rig *r)
+static skytest_httpd *model_rig_start_vision(rig *r, int vision)
 {
 	skytest_httpd *m = skytest_httpd_start(on_model, NULL);
 	ck_assert_ptr_nonnull(m);
@@ -820,8 +820,8 @@ static skytest_httpd *model_rig_start(rig *r)
 	char *cfg = sky_asprintf(
 	    "{\"llm\":{\"base_url\":\"%s/v1\",\"model\":\"gpt-4o\","
 	    "\"max_retries\":0},\"agent\":{\"check_goal\":1,"
-	    "\"settle_max_ms\":3000,\"vision\":0}}",
-	    skytest_httpd_url(m));
+	    "\"settle_max_ms\":3000,\"vision\":%d}}",
+	    skytest_httpd_url(m), vision);
 	sky_engine_options o;
 	ck_assert_int_ge(sky_global_init(), 1);
 	sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION);
@@ -856,6 +856,68 @@ static size_t model_calls(void)
 	pthread_mutex_unlock(&M.lock);
 	return n;
 }
+
+static skytest_httpd *model_rig_start(rig *r)
+{
+	return model_rig_start_vision(r, 0);
+}
+
+/* The step's screenshot: a vision model gets it with the planner's
+ * prompt; without vision it is taken beside the model call, for the
+ * recording only. Either way the run keeps it as a JPEG. */
+START_TEST(the_screenshot_goes_to_a_vision_model_and_to_the_recording)
+{
+	for (int vision = 0; vision <= 1; vision++) {
+		rig r = {0};
+		skytest_httpd *m = model_rig_start_vision(&r, vision);
+		char *u = url("/list.html");
+		char *id = submit(&r,
+		                  "{\"prompt\":\"Find the title of the first "
+		                  "opening\",\"url\":\"%s\",\"engine\":"
+		                  "\"skyvern-1.0\"}",
+		                  u);
+		json_t *run = wait_final(&r, id);
+		ck_assert_msg(sky_str_eq(str(run, "status"), "completed"),
+		              "%s: %s", str(run, "status"),
+		              str(run, "failure_reason"));
+		json_t *plans = prompts_with("Fence nonce of this request");
+		ck_assert_uint_ge(json_array_size(plans), 1);
+		const char *plan = json_string_value(json_array_get(plans, 0));
+		ck_assert_msg(!strstr(plan, "data:image/jpeg;base64,") == !vision,
+		              "vision %d: the planner's request %s an image",
+		              vision, vision ? "lacks" : "has");
+		char *arts = NULL;
+		ck_assert_int_eq(sky_run_artifacts(r.e, NULL, id, &arts), 0);
+		json_t *rows = json_loads(arts, 0, NULL);
+		sky_free(arts);
+		int jpegs = 0;
+		size_t i;
+		json_t *row;
+		json_array_foreach(rows, i, row)
+		{
+			if (!sky_str_eq(str(row, "artifact_type"),
+			                "screenshot_llm"))
+				continue;
+			size_t len = 0;
+			const char *uri = str(row, "uri");
+			unsigned char *img =
+			    (unsigned char *)sky_read_file(uri + 7, &len);
+			jpegs += img && len > 100 && img[0] == 0xff &&
+			         img[1] == 0xd8;
+			free(img);
+		}
+		ck_assert_msg(jpegs >= 1, "vision %d: no screenshot recorded",
+		              vision);
+		json_decref(rows);
+		json_decref(plans);
+		json_decref(run);
+		free(id);
+		free(u);
+		rig_stop(&r, 1);
+		skytest_httpd_stop(m);
+	}
+}
+END_TEST
 
 START_TEST(complete_is_verified_with_the_steps_own_actions)
 {
@@ -979,6 +1041,8 @@ int main(void)
 	tcase_add_test(tc, concurrent_runs_do_not_share_cookies);
 	tcase_add_test(tc, crash_recovery_resumes_the_run);
 	tcase_add_test(tc, complete_is_verified_with_the_steps_own_actions);
+	tcase_add_test(tc,
+	               the_screenshot_goes_to_a_vision_model_and_to_the_recording);
 	tcase_add_test(tc, every_model_call_keeps_its_own_artifact_files);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);

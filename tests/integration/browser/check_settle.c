@@ -120,6 +120,78 @@ START_TEST(an_unread_fetch_body_does_not_hold_the_network_window)
 }
 END_TEST
 
+/* Pages whose content comes late, built the way such pages are: a
+ * request deferred after the load, a spinner replaced by the answer, a
+ * long poll or a websocket held open beside the content's own request,
+ * an animation that never ends. After one settle the snapshot must show
+ * the final content. */
+START_TEST(late_content_is_waited_for)
+{
+	static const struct {
+		const char *path, *text;
+	} pages[] = {
+	    {"settle/late.html?ms=50", "Orders: alpha, beta, gamma"},
+	    {"settle/late.html?ms=200", "Orders: alpha, beta, gamma"},
+	    {"settle/late.html?ms=600", "Orders: alpha, beta, gamma"},
+	    {"settle/spinner.html", "Balance: 1,204.50 EUR"},
+	    {"settle/longpoll.html", "Inbox: 3 new messages"},
+	    {"settle/websocket.html", "Lions 3 : 1 Tigers"},
+	    {"settle/animate.html", "Welcome back, Sam"},
+	    {"settle/unread.html", "Signed in as Dana"},
+	};
+	for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
+		go(pages[i].path);
+		json_t *st = skyb_settle(ctx);
+		char *txt = json_dumps(st, JSON_COMPACT);
+		char *t = page_text();
+		ck_assert_msg(strstr(t, pages[i].text),
+		              "%s: the page showed \"%s\", not \"%s\" "
+		              "(settle: %s)",
+		              pages[i].path, t, pages[i].text, txt);
+		free(t);
+		free(txt);
+		json_decref(st);
+	}
+}
+END_TEST
+
+/* A long poll the last page left open is that page's: Chromium does
+ * not always report it ended when the tab moves on, and it must not
+ * hold the next page's settle until the long-request cut-off. */
+START_TEST(a_request_of_the_last_page_does_not_hold_the_next)
+{
+	go("settle/longpoll.html"); /* its poll stays open 20 s */
+	go("settle/unread.html");
+	json_t *st = skyb_settle(ctx);
+	char *txt = json_dumps(st, JSON_COMPACT);
+	ck_assert_msg(str(st, "ended") && !strcmp(str(st, "ended"), "quiet"),
+	              "%s", txt);
+	free(txt);
+	json_decref(st);
+	expect_text("Signed in as Dana");
+}
+END_TEST
+
+/* A single-page app's route change: the click only pushes a history
+ * entry; the new view renders from data fetched on the router's next
+ * turn. The settle after the click waits for it. */
+START_TEST(an_spa_route_change_is_waited_for)
+{
+	go("settle/spa.html");
+	json_decref(skyb_settle(ctx));
+	json_t *snap = skyb_snapshot(ctx);
+	char *id = strdup(skyb_id(snap, "a", "Orders"));
+	json_decref(snap);
+	json_decref(skyb_act_ok(ctx,
+	                        "{\"action_type\": \"click\", "
+	                        "\"element_id\": \"%s\"}",
+	                        id));
+	free(id);
+	json_decref(skyb_settle(ctx));
+	expect_text("Order gamma");
+}
+END_TEST
+
 Suite *suite(void)
 {
 	Suite *s = suite_create("browser_settle");
@@ -129,6 +201,10 @@ Suite *suite(void)
 	          teardown, 90);
 	SKYB_TEST(s, an_unread_fetch_body_does_not_hold_the_network_window,
 	          setup, teardown, 90);
+	SKYB_TEST(s, late_content_is_waited_for, setup, teardown, 120);
+	SKYB_TEST(s, an_spa_route_change_is_waited_for, setup, teardown, 90);
+	SKYB_TEST(s, a_request_of_the_last_page_does_not_hold_the_next, setup,
+	          teardown, 90);
 	return s;
 }
 

@@ -289,7 +289,8 @@ START_TEST(a_huge_table_fits_the_budget)
 	ck_assert_uint_le(sky_page_tree_tokens(tree), 8000);
 	ck_assert_int_gt(sky_page_tree_cut_level(tree), 0);
 	const char *text = sky_page_tree_text(tree);
-	ck_assert_ptr_nonnull(strstr(text, "<td>Person 1\t"));
+	/* a long table's data rows are bare lines */
+	ck_assert_ptr_nonnull(strstr(text, "\nPerson 1\t"));
 	ck_assert_ptr_nonnull(strstr(text, "more rows"));
 	/* all 2000 links stay addressable for the planner */
 	ck_assert_uint_eq(json_array_size(sky_page_tree_elements(tree)), 2000);
