@@ -88,8 +88,10 @@ START_TEST(a_page_that_never_stops_ticking_is_observed_soon)
 	json_t *st = skyb_settle(ctx);
 	char *txt = json_dumps(st, JSON_COMPACT);
 	ck_assert_msg(json_is_true(json_object_get(st, "settled")), "%s", txt);
-	/* ended by the busy bound, not by the 5 s cap */
-	ck_assert_msg(str(st, "ended") && !strcmp(str(st, "ended"), "busy"),
+	/* ended by the busy bound (or, with 100 ms windows, by a gap between
+	 * two ticks on a loaded machine), never by the 5 s cap */
+	ck_assert_msg(str(st, "ended") && (!strcmp(str(st, "ended"), "busy") ||
+	                                   !strcmp(str(st, "ended"), "quiet")),
 	              "%s", txt);
 	free(txt);
 	json_decref(st);
