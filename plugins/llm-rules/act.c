@@ -42,6 +42,117 @@ static int has_password_field(const sky_rules_page *p)
 	return 0;
 }
 
+/* Words of a notice that says the goal's thing cannot be had here: the
+ * posting closed, the offer ended, the item or class is sold out. */
+static const char *const STOP_NOTICE[] = {
+    "no longer open",
+    "no longer accepting",
+    "no longer available",
+    "can no longer",
+    "not accepting",
+    "applications have closed",
+    "applications are closed",
+    "applications closed",
+    "registration is closed",
+    "registration has closed",
+    "bookings are closed",
+    "has ended",
+    "have ended",
+    "offer ended",
+    "this offer ended",
+    "has expired",
+    "have expired",
+    "offer expired",
+    "sold out",
+    "out of stock",
+    "fully booked",
+    "no places left",
+    "no spaces left",
+    "no seats left",
+    "deadline has passed",
+    "currently unavailable",
+    NULL,
+};
+
+/* Buttons of the forms that such pages offer instead ("Notify me",
+ * "Join waiting list"): sending one is not what the goal asked. */
+static const char *const TRAP_SUBMIT[] = {
+    "notify me",    "notify",         "waitlist",
+    "waiting list", "wait list",      "alert me",
+    "remind me",    "keep me posted", "keep me updated",
+    "let me know",  "get notified",   "email me when",
+    NULL,
+};
+
+static int goal_mentions_any(const state *s, const char *const *list)
+{
+	return sky_rules__find_any(s->g.text, list) != NULL;
+}
+
+/* The sentence of a stop notice on the page, or NULL; malloc'd. */
+static char *stop_notice(const state *s)
+{
+	const char *srcs[] = {s->p.alerts, s->p.headings, s->p.text};
+	for (size_t k = 0; k < 3; k++) {
+		const char *hit = sky_rules__find_any(srcs[k], STOP_NOTICE);
+		if (!hit)
+			continue;
+		/* the goal itself speaks of it ("join the waitlist") */
+		if (sky_rules__has_phrase(s->g.text, hit))
+			return NULL;
+		char *plain = sky_rules__squash(srcs[k]);
+		const char *at = strcasestr(plain, hit);
+		const char *a = at ? at : plain, *b = a;
+		while (a > plain && !strchr(".!?|", a[-1]))
+			a--;
+		while (*b && !strchr(".!?|", *b))
+			b++;
+		if (*b && *b != '|')
+			b++;
+		while (*a == ' ')
+			a++;
+		size_t n = (size_t)(b - a);
+		char *r = sky_rules__strndup(a, n > 240 ? 240 : n);
+		free(plain);
+		return r;
+	}
+	return NULL;
+}
+
+/* The submit control of the planned form is a "notify me" / waiting-list
+ * button the goal did not ask for. Its text, or NULL (borrowed). */
+static const char *trap_submit(const state *s)
+{
+	if (!s->fp.submit_found)
+		return NULL;
+	const sky_rules_el *b = sky_rules__submit_button(&s->p, s->fp.form, 0);
+	if (!b)
+		return NULL;
+	const char *t = *b->text ? b->text : b->label;
+	if (!sky_rules__find_any(t, TRAP_SUBMIT) ||
+	    goal_mentions_any(s, TRAP_SUBMIT))
+		return NULL;
+	return t;
+}
+
+/* The goal gives values to enter (a name, an email, ...): reading the
+ * page is not what it asks, unless it also asks for data. */
+static int goal_gives_facts(const state *s)
+{
+	for (size_t i = 0; i < s->g.nfacts; i++)
+		if (!s->g.facts[i].derived &&
+		    s->g.facts[i].concept != SKY_RULES_C_SEARCH)
+			return 1;
+	return 0;
+}
+
+static int has_schema(const state *s)
+{
+	json_t *schema = json_object_get(s->ctx, "data_extraction_schema");
+	return (schema && !json_is_null(schema)) ||
+	       json_is_string(json_object_get(s->ctx, "data_extraction_goal"));
+}
+
 static int wants_extraction(const state *s)
 {
 	json_t *schema = json_object_get(s->ctx, "data_extraction_schema");
@@ -93,7 +204,7 @@ static int goal_done(state *s, char **why)
 	if (s->fp.n_fill)
 		return 0;
 	if (!final && wants_extraction(s)) {
-		if (s->fp.n_fill)
+		if (s->fp.n_fill || (!has_schema(s) && goal_gives_facts(s)))
 			return 0;
 		*why = sky_rules__strdup("The page shows the information the "
 		                         "goal asks to extract.");
@@ -130,6 +241,18 @@ static int goal_done(state *s, char **why)
 		return 1;
 	default: {
 		char *conf = sky_rules__page_confirmation(&s->p);
+		/* a form sent on the way to data ("get me a quote, and tell
+		 * me its price"): the page after it is read, and the
+		 * engine refuses a complete whose extraction found nothing */
+		if (!conf && has_schema(s) && !s->fp.n_fill && !s->fp.missing &&
+		    !s->fp.submit_found &&
+		    sky_rules__goal_has(&s->g, SKY_RULES_I_EXTRACT) &&
+		    sky_rules__history_submitted(s->history)) {
+			*why = sky_rules__strdup(
+			    "The form was sent and the page now shows the "
+			    "information the goal asks for.");
+			return 1;
+		}
 		if (!conf || s->fp.n_fill ||
 		    !sky_rules__history_submitted(s->history)) {
 			free(conf);
@@ -409,9 +532,33 @@ static void decide(state *s, decision *d)
 		free(why);
 		return;
 	}
+	if (sky_rules__goal_submits(&s->g) &&
+	    !sky_rules__history_submitted(s->history) &&
+	    (why = stop_notice(s))) {
+		set(d, D_TERMINATE,
+		    sky_rules__printf("The page says \"%s\": what the goal "
+		                      "asks cannot be done here, so nothing "
+		                      "was submitted.",
+		                      why));
+		free(why);
+		return;
+	}
 	sky_rules__plan_form(&s->g, &s->p, s->history, &s->fp);
 	if (goal_done(s, &why)) {
 		set(d, D_COMPLETE, why);
+		return;
+	}
+	const char *trap = trap_submit(s);
+	if (trap) {
+		char *notice = sky_rules__page_notice(&s->p);
+		set(d, D_TERMINATE,
+		    sky_rules__printf(
+		        "The only form here to send is \"%s\", which is not "
+		        "what the goal asks (\"%s\"); nothing was "
+		        "submitted.%s%s%s",
+		        trap, s->g.text, notice ? " The page says: \"" : "",
+		        notice ? notice : "", notice ? "\"" : ""));
+		free(notice);
 		return;
 	}
 	if ((otp = sky_rules__otp_field(&s->p))) {
@@ -461,7 +608,8 @@ static void decide(state *s, decision *d)
 	if (plan_targets(s, d, &missing_target) || plan_verb_control(s, d))
 		goto check;
 	if (wants_extraction(s) && !missing_target &&
-	    !sky_rules__goal_final(&s->g)) {
+	    !sky_rules__goal_final(&s->g) &&
+	    (has_schema(s) || !goal_gives_facts(s))) {
 		set(d, D_COMPLETE,
 		    sky_rules__strdup("Nothing left to do on this page but "
 		                      "read it: the information to extract is "

@@ -131,6 +131,7 @@ static int word_at(const reader *r, size_t p, const char *word)
 }
 
 static int verb_at(const reader *r, size_t p, size_t *vlen);
+static int starts_statement(const reader *r, size_t p);
 
 /* Where a value starting at `from` ends: a sentence end (". " not after
  * an initial, ";", "!", "?", newline) before `limit`. */
@@ -155,6 +156,10 @@ static size_t value_end(const reader *r, size_t from, size_t limit,
 			    (word_at(r, j, "my") || word_at(r, j, "our") ||
 			     word_at(r, j, "the") || word_at(r, j, "i") ||
 			     word_at(r, j, "then")))
+				return i;
+			/* "3004-118-27 and they can call me ...": another
+			 * statement about someone */
+			if ((c == ',' || and_) && starts_statement(r, j))
 				return i;
 			/* "x@y.com and set ...": a one-word value ends where
 			 * the next instruction starts */
@@ -451,6 +456,20 @@ static void read_quote(reader *r, size_t qi)
 
 /* ---- "key: value" --------------------------------------------------------- */
 
+/* A clause that starts with a pronoun ("I moved ...", "we have ..."). */
+static int starts_statement(const reader *r, size_t p)
+{
+	static const char *const PRON[] = {
+	    "i",   "i'm", "i've", "i'd",   "we",   "we're", "we've",
+	    "he",  "she", "he's", "she's", "they", "it",    "it's",
+	    "you", "my",  "our",  "his",   "her",  "their", NULL,
+	};
+	for (size_t i = 0; PRON[i]; i++)
+		if (word_at(r, p, PRON[i]))
+			return 1;
+	return 0;
+}
+
 static void read_colon_pairs(reader *r)
 {
 	size_t ks[64], ke[64], n = 0;
@@ -472,6 +491,11 @@ static void read_colon_pairs(reader *r)
 			vs++;
 		if (vs < limit && r->w[vs] == BLANK)
 			continue; /* a quoted or JSON value: read already */
+		/* "apply to it for me: I'm ...", "Update my address: I
+		 * moved ...": a sentence that goes on, not a key */
+		size_t vl;
+		if (verb_at(r, ks[k], &vl) >= 0 || starts_statement(r, vs))
+			continue;
 		size_t ve = value_end(r, vs, limit, 0);
 		if (any_used(r, vs, ve))
 			continue;
@@ -484,7 +508,8 @@ static void read_colon_pairs(reader *r)
 
 static void read_is_phrases(reader *r)
 {
-	static const char *const OWNERS[] = {"my", "the", "our", NULL};
+	static const char *const OWNERS[] = {"my",  "the", "our",   "her",
+	                                     "his", "its", "their", NULL};
 	for (size_t p = 0; p < r->len; p++) {
 		size_t i;
 		for (i = 0; OWNERS[i] && !word_at(r, p, OWNERS[i]); i++)
@@ -637,6 +662,420 @@ static void read_search(reader *r)
 	}
 }
 
+/* ---- facts in prose: names, phones, birth dates, yes/no statements ------- */
+
+static int has_concept(const sky_rules_goal *g, int c)
+{
+	for (size_t i = 0; i < g->nfacts; i++)
+		if (g->facts[i].concept == c)
+			return 1;
+	return 0;
+}
+
+/* A capitalised word at p ("Rosa", "Tomás", "O'Neil"); its end, or 0. */
+static size_t cap_word(const reader *r, size_t p)
+{
+	if (p >= r->len || !isupper((unsigned char)r->w[p]))
+		return 0;
+	size_t e = p;
+	while (e < r->len && (isalpha((unsigned char)r->w[e]) ||
+	                      (unsigned char)r->w[e] >= 0x80 ||
+	                      r->w[e] == '\'' || r->w[e] == '-'))
+		e++;
+	/* "Chen's" is a possessive, not part of a name */
+	if (e - p < 2 || (e >= 2 && r->w[e - 2] == '\'' &&
+	                  tolower((unsigned char)r->w[e - 1]) == 's'))
+		return 0;
+	return e;
+}
+
+/*
+ * A person's name in prose: two or three capitalised words right after
+ * "I'm", "for", "Sign", "Book", "under the name", "my son," ... and not
+ * followed by another capitalised word (an organisation or a title).
+ */
+static void read_names(reader *r)
+{
+	static const char *const LEADS[] = {
+	    "i'm",     "i am",     "for",   "sign",    "book",    "register",
+	    "enrol",   "enroll",   "enter", "add",     "named",   "the name",
+	    "son",     "daughter", "wife",  "husband", "partner", "name",
+	    "this is", "it's",     "from",  NULL,
+	};
+	static const char *const NOT_NAME[] = {
+	    "The",       "A",         "An",         "My",       "Our",
+	    "This",      "Inc",       "Ltd",        "LLC",      "Co",
+	    "Corp",      "Group",     "Labs",       "Company",  "Supply",
+	    "Grant",     "Business",  "Engineer",   "Manager",  "Designer",
+	    "Team",      "Plan",      "Support",    "Street",   "Road",
+	    "Lane",      "Avenue",    "January",    "February", "March",
+	    "April",     "May",       "June",       "July",     "August",
+	    "September", "October",   "November",   "December", "Monday",
+	    "Tuesday",   "Wednesday", "Thursday",   "Friday",   "Saturday",
+	    "Sunday",    "Head",      "Operations", NULL,
+	};
+	if (has_concept(r->g, SKY_RULES_C_FULL_NAME) ||
+	    has_concept(r->g, SKY_RULES_C_FIRST_NAME))
+		return;
+	for (size_t p = 0; p < r->len; p++) {
+		size_t li;
+		for (li = 0; LEADS[li] && !word_at(r, p, LEADS[li]); li++)
+			;
+		if (!LEADS[li] || r->used[p])
+			continue;
+		size_t q = p + strlen(LEADS[li]);
+		while (q < r->len && (r->w[q] == ' ' || r->w[q] == ','))
+			q++;
+		size_t ws[4], we[4], n = 0, e;
+		while (n < 4 && (e = cap_word(r, q))) {
+			ws[n] = q;
+			we[n++] = e;
+			q = e;
+			if (q < r->len && r->w[q] == ' ')
+				q++;
+			else
+				break;
+		}
+		if (n < 2 || n > 3 || any_used(r, ws[0], we[n - 1]))
+			continue;
+		int bad = 0;
+		for (size_t i = 0; i < n && !bad; i++)
+			bad = word_is(r->w + ws[i], we[i] - ws[i], NOT_NAME);
+		if (bad)
+			continue;
+		char *v =
+		    sky_rules__strndup(r->orig + ws[0], we[n - 1] - ws[0]);
+		sky_rules__goal_add_fact(r->g, "full name", v, 0);
+		free(v);
+		mark(r, ws[0], we[n - 1]);
+		return;
+	}
+}
+
+/* Phone numbers in any common shape: "+34 612 345 678", "(415) 555-0134",
+ * "030 5550 1234", "217-555-0142". */
+static void read_phones(reader *r)
+{
+	if (has_concept(r->g, SKY_RULES_C_PHONE))
+		return;
+	for (size_t p = 0; p < r->len; p++) {
+		char c = r->w[p];
+		if (!(isdigit((unsigned char)c) || c == '+' || c == '('))
+			continue;
+		if (p > 0 && (isalnum((unsigned char)r->w[p - 1]) ||
+		              strchr("-+/.$£€", r->w[p - 1]) ||
+		              (unsigned char)r->w[p - 1] >= 0x80))
+			continue;
+		size_t e = p, last_digit = p;
+		int digits = 0, groups = 1, plus = c == '+', paren = c == '(';
+		for (; e < r->len; e++) {
+			char d = r->w[e];
+			if (isdigit((unsigned char)d)) {
+				digits++;
+				last_digit = e + 1;
+			} else if (d == ' ' || d == '-' || d == '.' ||
+			           d == '(' || d == ')' ||
+			           (d == '+' && e == p)) {
+				if (d != '+' && e + 1 < r->len &&
+				    (isdigit((unsigned char)r->w[e + 1]) ||
+				     r->w[e + 1] == '(' || r->w[e + 1] == ' '))
+					groups++;
+				else if (d != '+' && d != ')')
+					break;
+			} else {
+				break;
+			}
+		}
+		/* a letter right after the digits: "8am", "2019th", "KX19" */
+		if (last_digit < r->len &&
+		    isalpha((unsigned char)r->w[last_digit]))
+			continue;
+		if (digits < 7 || digits > 15 ||
+		    (groups < 2 && !plus && !paren) ||
+		    any_used(r, p, last_digit)) {
+			p = last_digit > p ? last_digit : p;
+			continue;
+		}
+		char *v = sky_rules__clean_value(r->orig + p, last_digit - p);
+		if (sky_rules__is_phone(v))
+			sky_rules__goal_add_fact(r->g, "phone", v, 0);
+		free(v);
+		mark(r, p, last_digit);
+		return;
+	}
+}
+
+/* "born on March 22, 2010", "born 4 July 1988" -> date of birth. */
+static void read_birth(reader *r)
+{
+	if (has_concept(r->g, SKY_RULES_C_DOB))
+		return;
+	for (size_t p = 0; p < r->len; p++) {
+		if (!word_at(r, p, "born"))
+			continue;
+		size_t q = p + 4;
+		while (q < r->len && r->w[q] == ' ')
+			q++;
+		if (word_at(r, q, "on"))
+			q += 2;
+		while (q < r->len && r->w[q] == ' ')
+			q++;
+		/* the longest of up to 4 words that reads as a date */
+		size_t ws[4], we[4];
+		size_t n = words_in(r, q, r->len, ws, we, 4);
+		for (size_t k = n; k > 0; k--) {
+			char iso[11];
+			char *t = sky_rules__strndup(r->orig + ws[0],
+			                             we[k - 1] - ws[0]);
+			if (!sky_rules__parse_date(t, iso)) {
+				sky_rules__goal_add_fact(r->g, "date of birth",
+				                         iso, 0);
+				free(t);
+				return;
+			}
+			free(t);
+		}
+	}
+}
+
+/* Statements a form asks as yes/no questions. */
+static void read_statements(reader *r)
+{
+	static const struct {
+		const char *phrase, *key, *value;
+	} ST[] = {
+	    {"not authorized to work", "authorized to work", "no"},
+	    {"not authorised to work", "authorized to work", "no"},
+	    {"authorized to work", "authorized to work", "yes"},
+	    {"authorised to work", "authorized to work", "yes"},
+	    {"allowed to work", "authorized to work", "yes"},
+	    {"eligible to work", "authorized to work", "yes"},
+	    {"right to work", "authorized to work", "yes"},
+	    {"not need visa sponsorship", "sponsorship", "no"},
+	    {"not need sponsorship", "sponsorship", "no"},
+	    {"not require sponsorship", "sponsorship", "no"},
+	    {"not require visa sponsorship", "sponsorship", "no"},
+	    {"won't require sponsorship", "sponsorship", "no"},
+	    {"won't need sponsorship", "sponsorship", "no"},
+	    {"won't need visa sponsorship", "sponsorship", "no"},
+	    {"no sponsorship", "sponsorship", "no"},
+	    {"needs sponsorship", "sponsorship", "yes"},
+	    {"need sponsorship", "sponsorship", "yes"},
+	    {"require sponsorship", "sponsorship", "yes"},
+	    {"over 18", "over 18", "yes"},
+	    {"no marketing", "marketing", "no"},
+	    {"no newsletter", "newsletter", "no"},
+	    {NULL, NULL, NULL},
+	};
+	char *plain = sky_rules__plain(r->orig);
+	for (size_t i = 0; ST[i].phrase; i++)
+		if (sky_rules__has_phrase(plain, ST[i].phrase))
+			sky_rules__goal_add_fact(r->g, ST[i].key, ST[i].value,
+			                         0);
+	free(plain);
+}
+
+/* "I live in Canada", "we're based in Spain" -> country (a region or
+ * city name is left to the form's options to accept or not). */
+static void read_residence(reader *r)
+{
+	static const char *const LEADS[] = {
+	    "live in",   "lives in",    "living in", "based in", "located in",
+	    "reside in", "resident of", "moved to",  NULL,
+	};
+	for (size_t p = 0; p < r->len; p++) {
+		size_t li;
+		for (li = 0; LEADS[li] && !word_at(r, p, LEADS[li]); li++)
+			;
+		if (!LEADS[li] || r->used[p])
+			continue;
+		size_t q = p + strlen(LEADS[li]);
+		while (q < r->len && r->w[q] == ' ')
+			q++;
+		if (word_at(r, q, "the"))
+			q += 4;
+		size_t e = q, last = q;
+		/* capitalised words: "Canada", "New Zealand" */
+		while (e < r->len) {
+			size_t we = cap_word(r, e);
+			if (!we)
+				break;
+			last = we;
+			e = we;
+			if (e < r->len && r->w[e] == ' ' && cap_word(r, e + 1))
+				e++;
+			else
+				break;
+		}
+		if (last == q || any_used(r, q, last))
+			continue;
+		char *v = sky_rules__strndup(r->orig + q, last - q);
+		sky_rules__goal_add_fact(
+		    r->g, sky_rules__country_code(v) ? "country" : "city", v,
+		    0);
+		free(v);
+		mark(r, q, last);
+		return;
+	}
+}
+
+/* A token at p that holds a digit ("A-77120", "40021873", "Volt4ge!Now"
+ * for secrets); its end (after dropping a closing bracket or sentence
+ * punctuation), or 0. */
+static size_t token_end(const reader *r, size_t p, int need_digit)
+{
+	size_t e = p;
+	int digit = 0;
+	while (e < r->len && r->w[e] != ' ' && r->w[e] != BLANK) {
+		digit |= isdigit((unsigned char)r->w[e]);
+		e++;
+	}
+	while (e > p && strchr("),;.", r->w[e - 1]))
+		e--;
+	if (e == p || (need_digit && !digit))
+		return 0;
+	return e;
+}
+
+/* "password Volt4ge!Now", "he wants the password Gear!Shift77": a secret
+ * or user name right after the word that names it, whatever comes
+ * before (the value keeps every character, "!" and "." included). */
+static void read_credentials(reader *r)
+{
+	static const char *const KEYS[] = {
+	    "password",  "passcode", "passphrase", "username",
+	    "user name", "pin",      NULL};
+	static const char *const SKIP[] = {"is",    "of",  "and", "for", "to",
+	                                   "field", "box", "was", "you", "i",
+	                                   "that",  "the", NULL};
+	for (size_t p = 0; p < r->len; p++) {
+		size_t k;
+		for (k = 0; KEYS[k] && !word_at(r, p, KEYS[k]); k++)
+			;
+		if (!KEYS[k] || r->used[p])
+			continue;
+		size_t vs = p + strlen(KEYS[k]);
+		if (vs >= r->len || r->w[vs] != ' ')
+			continue;
+		vs++;
+		size_t we = vs;
+		while (we < r->len && is_word_byte((unsigned char)r->w[we]))
+			we++;
+		if (word_is(r->w + vs, we - vs, SKIP) || r->w[vs] == BLANK)
+			continue;
+		size_t ve = vs;
+		while (ve < r->len && r->w[ve] != ' ' && r->w[ve] != BLANK)
+			ve++;
+		/* a closing bracket or a full stop ends the sentence, not the
+		 * secret: drop one of them only */
+		if (ve > vs && strchr("),;", r->w[ve - 1]))
+			ve--;
+		else if (ve > vs + 1 && r->w[ve - 1] == '.' &&
+		         (ve == r->len || r->w[ve] == ' '))
+			ve--;
+		if (ve == vs || any_used(r, vs, ve))
+			continue;
+		char *key = sky_rules__strdup(KEYS[k]);
+		char *val = sky_rules__strndup(r->orig + vs, ve - vs);
+		sky_rules__goal_add_fact(r->g, key, val, 0);
+		free(key);
+		free(val);
+		mark(r, p, ve);
+	}
+}
+
+/* "sign in ... as jpark": the account name of a sign-in. */
+static void read_login_as(reader *r)
+{
+	static const char *const LOGIN[] = {"log in",  "log into",  "login",
+	                                    "sign in", "sign into", "logged in",
+	                                    NULL};
+	static const char *const NOT_USER[] = {
+	    "a",      "an",    "the",    "my",    "our",   "well",
+	    "soon",   "usual", "before", "guest", "admin", "administrator",
+	    "before", NULL};
+	if (has_concept(r->g, SKY_RULES_C_USERNAME) ||
+	    has_concept(r->g, SKY_RULES_C_EMAIL))
+		return;
+	for (size_t p = 0; p < r->len; p++) {
+		size_t k;
+		for (k = 0; LOGIN[k] && !word_at(r, p, LOGIN[k]); k++)
+			;
+		if (!LOGIN[k])
+			continue;
+		size_t end = value_end(r, p, r->len, 0);
+		for (size_t q = p; q + 3 < end; q++) {
+			if (!word_at(r, q, "as") || r->used[q])
+				continue;
+			size_t vs = q + 3, ve = vs;
+			while (ve < r->len &&
+			       is_word_byte((unsigned char)r->w[ve]))
+				ve++;
+			if (ve == vs || word_is(r->w + vs, ve - vs, NOT_USER) ||
+			    any_used(r, vs, ve))
+				continue;
+			char *v = sky_rules__strndup(r->orig + vs, ve - vs);
+			sky_rules__goal_add_fact(r->g, "username", v, 0);
+			free(v);
+			mark(r, q, ve);
+			return;
+		}
+	}
+}
+
+/* "order A-77120", "member number 40021873", "invoice INV-20931": a
+ * reference number after the noun that names it. */
+static void read_references(reader *r)
+{
+	static const char *const NOUNS[] = {
+	    "order",        "invoice",     "account",    "member",
+	    "membership",   "reference",   "ticket",     "booking",
+	    "confirmation", "policy",      "case",       "customer",
+	    "passport",     "licence",     "license",    "tracking",
+	    "registration", "claim",       "serial",     "vehicle",
+	    "plate",        "taxpayer",    "meter",      "student",
+	    "employee",     "reservation", "subscriber", NULL,
+	};
+	static const char *const NUM[] = {"number", "no",   "no.", "#",
+	                                  "id",     "code", "ref", NULL};
+	for (size_t p = 0; p < r->len; p++) {
+		size_t k;
+		for (k = 0; NOUNS[k] && !word_at(r, p, NOUNS[k]); k++)
+			;
+		if (!NOUNS[k] || r->used[p])
+			continue;
+		size_t ke = p + strlen(NOUNS[k]), q = ke;
+		while (q < r->len && r->w[q] == ' ')
+			q++;
+		size_t nn;
+		for (nn = 0; NUM[nn] && !word_at(r, q, NUM[nn]); nn++)
+			;
+		if (NUM[nn]) {
+			ke = q + strlen(NUM[nn]);
+			q = ke;
+			while (q < r->len && (r->w[q] == ' ' || r->w[q] == ':'))
+				q++;
+		}
+		if (q >= r->len || !isalnum((unsigned char)r->w[q]))
+			continue;
+		size_t ve = token_end(r, q, 1);
+		if (!ve || ve - q < 3 || memchr(r->w + q, '@', ve - q) ||
+		    any_used(r, q, ve))
+			continue;
+		char *key = sky_rules__strndup(r->orig + p, ke - p);
+		char *val = sky_rules__strndup(r->orig + q, ve - q);
+		if (!NUM[nn]) {
+			char *k2 = sky_rules__printf("%s number", key);
+			free(key);
+			key = k2;
+		}
+		sky_rules__goal_add_fact(r->g, key, val, 0);
+		free(key);
+		free(val);
+		mark(r, p, ve);
+	}
+}
+
 /* Emails, phone numbers and file paths no phrase claimed. */
 static void read_bare_values(reader *r)
 {
@@ -649,7 +1088,13 @@ static void read_bare_values(reader *r)
 			p++;
 		if (p == s || any_used(r, s, p))
 			continue;
-		char *tok = sky_rules__clean_value(r->orig + s, p - s);
+		size_t ts = s, te = p;
+		/* "(ada@x.org)", "<ada@x.org>" */
+		while (ts < te && strchr("(<[", r->orig[ts]))
+			ts++;
+		while (te > ts && strchr(")>],;.", r->orig[te - 1]))
+			te--;
+		char *tok = sky_rules__clean_value(r->orig + ts, te - ts);
 		int web =
 		    !strncmp(tok, "http://", 7) || !strncmp(tok, "https://", 8);
 		if (sky_rules__is_email(tok))
@@ -875,6 +1320,21 @@ static void read_clause(reader *r, size_t a, size_t b)
 			    word_at(r, q, "new"))
 				kind = SKY_RULES_I_SUBMIT;
 		}
+		/* "get a licence", "get me a quote": obtaining one, which
+		 * is a form to send, not data to read */
+		if (kind == SKY_RULES_I_EXTRACT &&
+		    !strcmp(VERBS[vi].verb, "get")) {
+			size_t q = from;
+			while (q < b && r->w[q] == ' ')
+				q++;
+			if (word_at(r, q, "me") || word_at(r, q, "us")) {
+				q += 2;
+				while (q < b && r->w[q] == ' ')
+					q++;
+			}
+			if (word_at(r, q, "a") || word_at(r, q, "an"))
+				kind = SKY_RULES_I_SUBMIT;
+		}
 		if (kind == SKY_RULES_I_CLICK || kind == SKY_RULES_I_OPEN ||
 		    kind == SKY_RULES_I_DOWNLOAD)
 			target = target_of(r, from, next, &ordinal);
@@ -947,10 +1407,18 @@ static void read_text(sky_rules_goal *g, const char *text, int intents)
 		read_quote(&r, i);
 	read_colon_pairs(&r);
 	read_is_phrases(&r);
+	read_credentials(&r);
 	read_with_pairs(&r);
 	read_change_to(&r);
 	read_search(&r);
 	read_bare_values(&r);
+	read_login_as(&r);
+	read_references(&r);
+	read_names(&r);
+	read_phones(&r);
+	read_birth(&r);
+	read_statements(&r);
+	read_residence(&r);
 	if (intents)
 		read_intents(&r);
 	free(r.w);

@@ -111,6 +111,15 @@ static double option_score(const char *want, const char *text,
 	} else {
 		s = 0.9 * sky_rules__similarity(want, text);
 	}
+	/* a country by name, code or demonym ("Canada" / "CA") */
+	if (s < 0.9) {
+		const char *cw = sky_rules__country_code(want);
+		if (cw && ((sky_rules__country_code(text) &&
+		            !strcmp(cw, sky_rules__country_code(text))) ||
+		           (value && sky_rules__country_code(value) &&
+		            !strcmp(cw, sky_rules__country_code(value)))))
+			s = 0.9;
+	}
 	free(pw);
 	free(pt);
 	return s;

@@ -96,6 +96,9 @@ int sky_rules__is_file_ref(const char *s);
 int sky_rules__parse_number(const char *s, double *out);
 /* Parse a date in a common format into "YYYY-MM-DD"; 0 or -1. */
 int sky_rules__parse_date(const char *s, char out[11]);
+/* The ISO 3166 alpha-2 code of a country named by its name, code or
+ * demonym ("Canada", "CA", "Canadian" -> "CA"), or NULL. */
+const char *sky_rules__country_code(const char *text);
 /* yes/no words: 1, 0, or -1 when the text is neither. */
 int sky_rules__parse_bool(const char *s);
 

@@ -814,3 +814,87 @@ char *sky_rules__dump(const json_t *v)
 	char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	return t ? t : sky_rules__strdup("null");
 }
+
+/* ---- countries ----------------------------------------------------------- */
+
+static const struct {
+	const char *code, *names[5];
+} COUNTRIES[] = {
+    {"US",
+     {"united states", "usa", "united states of america", "america",
+      "american"}},
+    {"CA", {"canada", "canadian", NULL}},
+    {"GB", {"united kingdom", "uk", "great britain", "britain", "british"}},
+    {"IE", {"ireland", "irish", NULL}},
+    {"AU", {"australia", "australian", NULL}},
+    {"NZ", {"new zealand", "kiwi", NULL}},
+    {"DE", {"germany", "german", "deutschland", NULL}},
+    {"FR", {"france", "french", NULL}},
+    {"ES", {"spain", "spanish", "espana", NULL}},
+    {"PT", {"portugal", "portuguese", NULL}},
+    {"IT", {"italy", "italian", NULL}},
+    {"NL", {"netherlands", "dutch", "the netherlands", "holland", NULL}},
+    {"BE", {"belgium", "belgian", NULL}},
+    {"CH", {"switzerland", "swiss", NULL}},
+    {"AT", {"austria", "austrian", NULL}},
+    {"SE", {"sweden", "swedish", NULL}},
+    {"NO", {"norway", "norwegian", NULL}},
+    {"DK", {"denmark", "danish", NULL}},
+    {"FI", {"finland", "finnish", NULL}},
+    {"PL", {"poland", "polish", NULL}},
+    {"CZ", {"czech republic", "czechia", "czech", NULL}},
+    {"GR", {"greece", "greek", NULL}},
+    {"TR", {"turkey", "turkiye", "turkish", NULL}},
+    {"MX", {"mexico", "mexican", NULL}},
+    {"BR", {"brazil", "brazilian", NULL}},
+    {"AR", {"argentina", "argentinian", "argentine", NULL}},
+    {"CL", {"chile", "chilean", NULL}},
+    {"CO", {"colombia", "colombian", NULL}},
+    {"JP", {"japan", "japanese", NULL}},
+    {"CN", {"china", "chinese", NULL}},
+    {"KR", {"south korea", "korea", "korean", NULL}},
+    {"IN", {"india", "indian", NULL}},
+    {"SG", {"singapore", "singaporean", NULL}},
+    {"ZA", {"south africa", "south african", NULL}},
+    {"NG", {"nigeria", "nigerian", NULL}},
+    {"KE", {"kenya", "kenyan", NULL}},
+    {"EG", {"egypt", "egyptian", NULL}},
+    {"IL", {"israel", "israeli", NULL}},
+    {"AE", {"united arab emirates", "uae", "emirati", NULL}},
+    {"SA", {"saudi arabia", "saudi", NULL}},
+    {"RU", {"russia", "russian", NULL}},
+    {"UA", {"ukraine", "ukrainian", NULL}},
+    {"RO", {"romania", "romanian", NULL}},
+    {"HU", {"hungary", "hungarian", NULL}},
+    {"PH", {"philippines", "filipino", NULL}},
+    {"ID", {"indonesia", "indonesian", NULL}},
+    {"MY", {"malaysia", "malaysian", NULL}},
+    {"TH", {"thailand", "thai", NULL}},
+    {"VN", {"vietnam", "vietnamese", "viet nam", NULL}},
+    {"PK", {"pakistan", "pakistani", NULL}},
+    {"IS", {"iceland", "icelandic", NULL}},
+    {"LU", {"luxembourg", NULL}},
+    {"EE", {"estonia", "estonian", NULL}},
+};
+
+const char *sky_rules__country_code(const char *text)
+{
+	char *p = sky_rules__plain(text);
+	const char *code = NULL;
+	size_t n = strlen(p);
+	while (n && p[n - 1] == ' ')
+		p[--n] = '\0';
+	const char *q = p;
+	while (*q == ' ')
+		q++;
+	for (size_t i = 0; !code && i < sizeof COUNTRIES / sizeof COUNTRIES[0];
+	     i++) {
+		if (!strcasecmp(q, COUNTRIES[i].code))
+			code = COUNTRIES[i].code;
+		for (size_t k = 0; !code && k < 5 && COUNTRIES[i].names[k]; k++)
+			if (!strcmp(q, COUNTRIES[i].names[k]))
+				code = COUNTRIES[i].code;
+	}
+	free(p);
+	return code;
+}

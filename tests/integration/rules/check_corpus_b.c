@@ -83,6 +83,31 @@ static int env_flag(const char *name)
 	return v && *v && strcmp(v, "0");
 }
 
+/* SKY_CORPUS_B_TRACE=1: each step's actions and their reasoning, to see
+ * why a site failed. */
+static void print_steps(sky_engine *e, const char *id)
+{
+	char *out = NULL;
+	if (sky_run_steps(e, NULL, id, &out) != 0)
+		return;
+	json_t *steps = sky_json_loads(out);
+	size_t i, k;
+	json_t *st, *a;
+	json_array_foreach (steps, i, st) {
+		json_t *acts = json_object_get(json_object_get(st, "output"),
+		                               "actions_and_results");
+		printf("    step %zu %s\n", i, sky_json_str(st, "status"));
+		json_array_foreach (acts, k, a) {
+			json_t *act = json_array_get(a, 0);
+			char *t = sky_json_dumps(act);
+			printf("      %s\n", t ? t : "?");
+			free(t);
+		}
+	}
+	json_decref(steps);
+	sky_free(out);
+}
+
 START_TEST(corpus_b_through_engine)
 {
 	const char *env_root = getenv("SKY_CORPUS_B_ROOT");
@@ -156,6 +181,8 @@ START_TEST(corpus_b_through_engine)
 		if (!ok && sky_json_str(run, "failure_reason"))
 			printf("  reason: %s\n",
 			       sky_json_str(run, "failure_reason"));
+		if (env_flag("SKY_CORPUS_B_TRACE"))
+			print_steps(e, ids[i]);
 		fflush(stdout);
 		free(why);
 		json_decref(oc);
