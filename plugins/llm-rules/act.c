@@ -496,6 +496,91 @@ static void dismiss_banner(state *s, decision *d)
 	free(why);
 }
 
+/* The goal asks for the whole of a list ("every", "all of them"). */
+static int wants_whole_list(const state *s)
+{
+	static const char *const ALL[] = {
+	    "every",       "all of them", "all the pages",
+	    "all pages",   "each page",   "whole list",
+	    "full list",   "all of the",  "several pages",
+	    "through all", NULL,
+	};
+	/* check-goal has no schema in its context: the goal's words
+	 * decide, so both answers agree */
+	return (has_schema(s) ||
+	        sky_rules__goal_has(&s->g, SKY_RULES_I_EXTRACT)) &&
+	       sky_rules__find_any(s->g.text, ALL);
+}
+
+/* The enabled control that shows the next page of a list, or NULL. */
+static const sky_rules_el *next_page_control(const state *s)
+{
+	static const char *const NEXT[] = {
+	    "next",         "next page", "older",        "more results",
+	    "\xe2\x80\xba", "\xc2\xbb",  "\xe2\x86\x92", NULL,
+	};
+	for (size_t i = 0; i < s->p.nels; i++) {
+		const sky_rules_el *e = &s->p.els[i];
+		if ((e->kind != SKY_RULES_K_BUTTON &&
+		     e->kind != SKY_RULES_K_LINK) ||
+		    e->disabled)
+			continue;
+		const char *aria = e->aria ? e->aria : "";
+		const char *t = *e->text ? e->text : e->label;
+		char *pt = sky_rules__plain(t);
+		int hit = sky_rules__find_any(aria, NEXT) != NULL;
+		for (size_t k = 0; NEXT[k] && !hit; k++)
+			hit = !strcmp(pt, NEXT[k]) ||
+			      (!strncmp(pt, "next ", 5) && strlen(pt) < 16);
+		/* symbols: the raw text is only the arrow */
+		for (size_t k = 4; NEXT[k] && !hit; k++) {
+			char *sq = sky_rules__squash(t);
+			hit = !strcmp(sq, NEXT[k]);
+			free(sq);
+		}
+		free(pt);
+		if (hit && e->href && strstr(e->href, "#") == e->href)
+			hit = 1;
+		if (hit)
+			return e;
+	}
+	return NULL;
+}
+
+/* A short mark of what the page shows, so that reading page 2 is not
+ * taken for a repeat of page 1. */
+static unsigned long page_mark(const state *s)
+{
+	unsigned long h = 5381;
+	for (const char *c = s->p.text; *c; c++)
+		h = h * 33 + (unsigned char)*c;
+	return h & 0xffffff;
+}
+
+/* A list the goal wants whole, with more pages: read this page (the
+ * engine keeps its rows) and go on to the next one. */
+static int plan_next_page(state *s, decision *d)
+{
+	if (!wants_whole_list(s) || s->fp.n_fill)
+		return 0;
+	const sky_rules_el *next = next_page_control(s);
+	if (!next)
+		return 0;
+	char *why = sky_rules__printf("Read the rows of this page (%06lx) "
+	                              "before going on.",
+	                              page_mark(s));
+	json_array_append_new(d->actions,
+	                      json_pack("{s:s, s:s}", "action_type", "extract",
+	                                "reasoning", why));
+	free(why);
+	why = sky_rules__printf("The goal wants the whole list: show the next "
+	                        "page with \"%s\".",
+	                        *next->text ? next->text : next->label);
+	json_array_append_new(d->actions, click_action(next, why, 0));
+	free(why);
+	return 1;
+}
+
 static void decide(state *s, decision *d)
 {
 	const sky_rules_el *otp;
@@ -544,6 +629,8 @@ static void decide(state *s, decision *d)
 		return;
 	}
 	sky_rules__plan_form(&s->g, &s->p, s->history, &s->fp);
+	if (plan_next_page(s, d))
+		goto check;
 	if (goal_done(s, &why)) {
 		set(d, D_COMPLETE, why);
 		return;

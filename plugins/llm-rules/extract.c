@@ -621,6 +621,32 @@ char *sky_rules__answer_extract(const json_t *ctx)
 		goal = json_string_value(json_object_get(ctx, "goal"));
 	sky_rules__page_build(ctx, &p);
 	json_t *v = sky_rules__extract(&p, schema, goal);
+	/* a list read page by page: the rows of the pages before this one
+	 * (the previous extraction) come first */
+	json_t *prev = json_object_get(ctx, "previous_output");
+	if (json_is_object(v) && json_is_object(prev)) {
+		const char *k;
+		json_t *item;
+		json_object_foreach (v, k, item) {
+			json_t *old = json_object_get(prev, k);
+			if (!json_is_array(item) || !json_is_array(old))
+				continue;
+			json_t *merged = json_array();
+			size_t i;
+			json_t *x;
+			json_array_extend(merged, old);
+			json_array_foreach (item, i, x) {
+				size_t j;
+				json_t *y;
+				int dup = 0;
+				json_array_foreach (old, j, y)
+					dup |= json_equal(x, y);
+				if (!dup)
+					json_array_append(merged, x);
+			}
+			json_object_set_new(v, k, merged);
+		}
+	}
 	char *text = sky_rules__dump(v);
 	json_decref(v);
 	sky_rules__page_free(&p);

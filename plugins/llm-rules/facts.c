@@ -805,6 +805,168 @@ static void read_phones(reader *r)
 	}
 }
 
+/* The run of capitalised words at q ("Northwind Traders", "Chen Robotics",
+ * "Crumb & Co"); its end, or q when none. */
+static size_t cap_run(const reader *r, size_t q)
+{
+	size_t last = q, e = q;
+	while (e < r->len) {
+		size_t we = cap_word(r, e);
+		if (!we && r->w[e] == '&')
+			we = e + 1;
+		if (!we)
+			break;
+		last = we;
+		e = we;
+		if (e < r->len && r->w[e] == ' ' &&
+		    (cap_word(r, e + 1) || r->w[e + 1] == '&'))
+			e++;
+		else
+			break;
+	}
+	return last;
+}
+
+/* "I work at Northwind Traders", "He works at Chen Robotics", "Head of
+ * Operations at Lumen Freight" -> company (and job title). */
+static void read_employer(reader *r)
+{
+	static const char *const LEADS[] = {
+	    "work at",     "works at",    "working at",  "work for",
+	    "works for",   "working for", "employed at", "employed by",
+	    "employer is", NULL,
+	};
+	if (has_concept(r->g, SKY_RULES_C_COMPANY))
+		return;
+	for (size_t p = 0; p < r->len; p++) {
+		size_t li;
+		size_t ts = 0, te = 0, q = 0;
+		for (li = 0; LEADS[li] && !word_at(r, p, LEADS[li]); li++)
+			;
+		if (LEADS[li]) {
+			q = p + strlen(LEADS[li]);
+		} else if (word_at(r, p, "at") && p >= 2 &&
+		           r->w[p - 1] == ' ' &&
+		           isalpha((unsigned char)r->w[p - 2])) {
+			/* ", Head of Operations at Lumen Freight": a title
+			 * (capitalised, after a comma) at a company */
+			size_t a = p - 1;
+			while (a > 0 && r->w[a - 1] != ',' &&
+			       r->w[a - 1] != '.' && r->w[a - 1] != ';' &&
+			       p - a < 60)
+				a--;
+			if (a == 0 || r->w[a - 1] != ',')
+				continue;
+			while (a < p && r->w[a] == ' ')
+				a++;
+			if (!cap_word(r, a))
+				continue;
+			ts = a;
+			te = p - 1;
+			q = p + 2;
+		} else {
+			continue;
+		}
+		while (q < r->len && r->w[q] == ' ')
+			q++;
+		size_t e = cap_run(r, q);
+		if (e == q || any_used(r, q, e))
+			continue;
+		char *v = sky_rules__strndup(r->orig + q, e - q);
+		sky_rules__goal_add_fact(r->g, "company", v, 0);
+		free(v);
+		if (te > ts) {
+			char *t = sky_rules__strndup(r->orig + ts, te - ts);
+			sky_rules__goal_add_fact(r->g, "job title", t, 0);
+			free(t);
+		}
+		mark(r, q, e);
+		return;
+	}
+}
+
+/* "a workspace called harbor-ops", "a project named Atlas": the thing's
+ * name, keyed by the thing. */
+static void read_called(reader *r)
+{
+	for (size_t p = 0; p < r->len; p++) {
+		size_t l;
+		if (word_at(r, p, "called"))
+			l = 6;
+		else if (word_at(r, p, "named"))
+			l = 5;
+		else
+			continue;
+		if (r->used[p] || p < 2)
+			continue;
+		/* the noun before */
+		size_t ke = p - 1, ks = ke;
+		while (ks > 0 && is_word_byte((unsigned char)r->w[ks - 1]))
+			ks--;
+		size_t vs = p + l;
+		while (vs < r->len && r->w[vs] == ' ')
+			vs++;
+		if (vs >= r->len || r->w[vs] == BLANK || ks == ke)
+			continue;
+		size_t ve = vs;
+		while (ve < r->len && r->w[ve] != ' ' && r->w[ve] != BLANK)
+			ve++;
+		while (ve > vs && strchr(".,;:)", r->w[ve - 1]))
+			ve--;
+		if (ve == vs || any_used(r, vs, ve))
+			continue;
+		char *key = sky_rules__strndup(r->orig + ks, ke - ks);
+		char *val = sky_rules__strndup(r->orig + vs, ve - vs);
+		char *k2 = sky_rules__printf("%s name", key);
+		sky_rules__goal_add_fact(r->g, k2, val, 0);
+		free(k2);
+		free(key);
+		free(val);
+		mark(r, ks, ve);
+	}
+}
+
+/* "a message that my order arrived damaged ...", "saying it was quick
+ * ...": the words of a message to write. */
+static void read_message(reader *r)
+{
+	static const char *const LEADS[] = {
+	    "a message that",    "message saying",
+	    "saying that",       "saying",
+	    "to say that",       "to say",
+	    "telling them that", "explaining that",
+	    "a note that",       NULL,
+	};
+	for (size_t p = 0; p < r->len; p++) {
+		size_t li;
+		for (li = 0; LEADS[li] && !word_at(r, p, LEADS[li]); li++)
+			;
+		if (!LEADS[li] || r->used[p])
+			continue;
+		size_t vs = p + strlen(LEADS[li]);
+		while (vs < r->len && r->w[vs] == ' ')
+			vs++;
+		size_t ve = vs;
+		/* to the end of the sentence */
+		while (
+		    ve < r->len && r->w[ve] != BLANK &&
+		    !((r->w[ve] == '.' || r->w[ve] == '!' || r->w[ve] == '?') &&
+		      (ve + 1 == r->len || r->w[ve + 1] == ' ')))
+			ve++;
+		if (ve <= vs + 3)
+			continue;
+		char *v = sky_rules__clean_value(r->orig + vs, ve - vs);
+		/* a message reads as a sentence */
+		if (*v)
+			v[0] = (char)toupper((unsigned char)v[0]);
+		char *m = sky_rules__printf("%s.", v);
+		sky_rules__goal_add_fact(r->g, "message", m, 0);
+		free(m);
+		free(v);
+		return;
+	}
+}
+
 /* "born on March 22, 2010", "born 4 July 1988" -> date of birth. */
 static void read_birth(reader *r)
 {
@@ -863,6 +1025,9 @@ static void read_statements(reader *r)
 	    {"need sponsorship", "sponsorship", "yes"},
 	    {"require sponsorship", "sponsorship", "yes"},
 	    {"over 18", "over 18", "yes"},
+	    {"for good", "permanent", "yes"},
+	    {"permanently", "permanent", "yes"},
+	    {"temporarily", "permanent", "no"},
 	    {"no marketing", "marketing", "no"},
 	    {"no newsletter", "newsletter", "no"},
 	    {NULL, NULL, NULL},
@@ -1414,7 +1579,10 @@ static void read_text(sky_rules_goal *g, const char *text, int intents)
 	read_bare_values(&r);
 	read_login_as(&r);
 	read_references(&r);
+	read_called(&r);
+	read_message(&r);
 	read_names(&r);
+	read_employer(&r);
 	read_phones(&r);
 	read_birth(&r);
 	read_statements(&r);

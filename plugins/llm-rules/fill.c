@@ -810,6 +810,251 @@ static int confirm_form(const sky_rules_goal *g, const sky_rules_page *p,
 	return -2;
 }
 
+/* ---- options the goal names in passing ------------------------------------ */
+
+/* 1 if content word `w` occurs in the plain goal text `pg` and no
+ * occurrence is negated ("not the monthly", "no marketing"); 0 when
+ * absent; -1 when only negated. */
+static int goal_word(const char *pg, const char *w)
+{
+	size_t n = strlen(w);
+	int seen = 0, pos = 0;
+	for (const char *h = strstr(pg, w); h; h = strstr(h + 1, w)) {
+		if ((h > pg && h[-1] != ' ') ||
+		    (h[n] && h[n] != ' ' &&
+		     !(h[n] == 's' && (!h[n + 1] || h[n + 1] == ' '))))
+			continue;
+		seen = 1;
+		/* the two words before it */
+		const char *a = h;
+		int words = 0, neg = 0;
+		while (a > pg && words < 3) {
+			a--;
+			if (*a == ' ' || a == pg) {
+				const char *ws = a == pg ? a : a + 1;
+				if (!strncmp(ws, "not ", 4) ||
+				    !strncmp(ws, "no ", 3) ||
+				    !strncmp(ws, "don t ", 6) ||
+				    !strncmp(ws, "never ", 6) ||
+				    !strncmp(ws, "without ", 8) ||
+				    !strncmp(ws, "stop ", 5))
+					neg = 1;
+				words++;
+			}
+		}
+		if (!neg)
+			pos = 1;
+	}
+	return pos ? 1 : seen ? -1 : 0;
+}
+
+/* How much option text `t` (or its value) is named by the goal: the share
+ * of its content words the goal says (4+ letters), 0 when none, -1 when
+ * the goal says it only to refuse it. */
+static double goal_names(const char *pg, const char *t, const char *v)
+{
+	double best = 0;
+	const char *srcs[] = {t, v};
+	for (int k = 0; k < 2; k++) {
+		if (!srcs[k] || !*srcs[k])
+			continue;
+		char *w = sky_rules__words(srcs[k]);
+		int n = 0, hit = 0, neg = 0;
+		char *save = NULL;
+		for (char *x = strtok_r(w, " ", &save); x;
+		     x = strtok_r(NULL, " ", &save)) {
+			n++;
+			if (strlen(x) < 4 || sky_rules__parse_bool(x) >= 0)
+				continue;
+			int r = goal_word(pg, x);
+			hit += r > 0;
+			neg |= r < 0;
+		}
+		free(w);
+		if (neg && !hit)
+			return -1;
+		double s = n ? (double)hit / n : 0;
+		best = s > best ? s : best;
+	}
+	return best;
+}
+
+/* A count in the goal ("about 30 employees") for a select of ranges. */
+static int goal_count(const char *pg, long *out)
+{
+	static const char *const NOUNS[] = {"employee", "people", "staff",
+	                                    "user",     "seat",   "person",
+	                                    "member",   NULL};
+	for (const char *c = pg; *c; c++) {
+		if (!isdigit((unsigned char)*c) || (c > pg && c[-1] != ' '))
+			continue;
+		char *end;
+		long v = strtol(c, &end, 10);
+		while (*end == ' ')
+			end++;
+		for (size_t i = 0; NOUNS[i]; i++)
+			if (!strncmp(end, NOUNS[i], strlen(NOUNS[i]))) {
+				*out = v;
+				return 1;
+			}
+	}
+	return 0;
+}
+
+/* The option whose range ("11–50", "1,000+", "More than 1,000") holds n. */
+static int range_option(const json_t *opts, long n)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach (opts, i, o) {
+		const char *t = json_string_value(json_object_get(o, "text"));
+		if (!t)
+			continue;
+		long a = -1, b = -1;
+		char digits[64];
+		size_t k = 0;
+		for (const char *c = t; *c && k + 1 < sizeof digits; c++)
+			if (isdigit((unsigned char)*c))
+				digits[k++] = *c;
+			else if (*c != ',' && k && digits[k - 1] != ' ')
+				digits[k++] = ' ';
+		digits[k] = '\0';
+		if (sscanf(digits, "%ld %ld", &a, &b) == 2) {
+			if (n >= a && n <= b)
+				return (int)i;
+		} else if (a >= 0 && (strchr(t, '+') || strcasestr(t, "more") ||
+		                      strcasestr(t, "over"))) {
+			if (n >= a)
+				return (int)i;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Selects and radio groups the goal's facts do not name by key, whose
+ * options the goal names in passing ("She has an Android phone", "the
+ * weekly Sunday one, not the monthly", "about 30 employees"): a fact
+ * keyed by the field's own label, so that the field is answered like a
+ * person would.
+ */
+static void named_options(sky_rules_goal *g, const sky_rules_page *p)
+{
+	char *pg = sky_rules__plain(g->text);
+	for (size_t i = 0; i < p->nels; i++) {
+		const sky_rules_el *e = &p->els[i];
+		const char *label = NULL;
+		if (e->disabled)
+			continue;
+		if (e->kind == SKY_RULES_K_SELECT)
+			label = field_name(e);
+		else if (e->kind == SKY_RULES_K_RADIO)
+			label = group_key(e);
+		if (!label || !*label)
+			continue;
+		/* a fact names this field already */
+		int known = 0;
+		for (size_t f = 0; f < g->nfacts && !known; f++)
+			known = !g->facts[f].derived &&
+			        fact_field_score(&g->facts[f], e) >= MATCH_MIN;
+		if (known)
+			continue;
+		const char *pick = NULL;
+		double bs = 0;
+		int tie = 0;
+		if (e->kind == SKY_RULES_K_SELECT) {
+			json_t *opts = json_object_get(e->j, "options"), *o;
+			size_t k;
+			long n;
+			json_array_foreach (opts, k, o) {
+				const char *t = json_string_value(
+				    json_object_get(o, "text"));
+				const char *v = json_string_value(
+				    json_object_get(o, "value"));
+				if (!t || !v || !*v)
+					continue;
+				double s = goal_names(pg, t, v);
+				if (s > bs) {
+					bs = s, pick = t, tie = 0;
+				} else if (s == bs && s > 0) {
+					tie = 1;
+				}
+			}
+			if (!pick && goal_count(pg, &n)) {
+				int idx = range_option(opts, n);
+				if (idx >= 0)
+					pick =
+					    json_string_value(json_object_get(
+					        json_array_get(opts,
+					                       (size_t)idx),
+					        "text")),
+					bs = 1;
+			}
+		} else {
+			for (size_t k = 0; k < p->nels; k++) {
+				const sky_rules_el *r = &p->els[k];
+				const char *rk;
+				if (r->kind != SKY_RULES_K_RADIO ||
+				    r->form != e->form ||
+				    !(rk = group_key(r)) || strcmp(rk, label))
+					continue;
+				double s =
+				    goal_names(pg, el_option_text(r), r->value);
+				if (s > bs) {
+					bs = s, pick = el_option_text(r),
+					tie = 0;
+				} else if (s == bs && s > 0) {
+					tie = 1;
+				}
+			}
+		}
+		if (pick && bs >= 0.5 && !tie)
+			sky_rules__goal_add_fact(g, label, pick, 1);
+	}
+	free(pg);
+}
+
+/* A required message box and no message in the goal: what the person
+ * says about their situation ("I was charged twice for invoice
+ * INV-20931 this month.") is the message. */
+static void message_from_goal(sky_rules_goal *g, const sky_rules_page *p)
+{
+	int want = 0;
+	for (size_t i = 0; i < p->nels && !want; i++)
+		want = p->els[i].kind == SKY_RULES_K_TEXT &&
+		       p->els[i].required && !*p->els[i].value &&
+		       (p->els[i].concept == SKY_RULES_C_MESSAGE ||
+		        (p->els[i].tag && !strcmp(p->els[i].tag, "textarea")));
+	if (!want || fact_with(g, SKY_RULES_C_MESSAGE) >= 0)
+		return;
+	static const char *const OPEN[] = {"I ",     "I'm ",   "I've ", "We ",
+	                                   "We're ", "We've ", "Our ",  "My ",
+	                                   "It ",    "The ",   NULL};
+	const char *t = g->text;
+	while (*t) {
+		while (*t == ' ')
+			t++;
+		const char *e = t;
+		while (*e && !((*e == '.' || *e == '!' || *e == '?') &&
+		               (!e[1] || e[1] == ' ')))
+			e++;
+		int open = 0;
+		for (size_t i = 0; OPEN[i] && !open; i++)
+			open = !strncmp(t, OPEN[i], strlen(OPEN[i]));
+		/* a statement, not a fact for a field ("My email is ...") */
+		char *sent =
+		    sky_rules__strndup(t, (size_t)(e - t) + (*e ? 1 : 0));
+		if (open && !strchr(sent, '@') && !strstr(sent, " name is") &&
+		    strlen(sent) > 12) {
+			sky_rules__goal_add_fact(g, "message", sent, 1);
+			free(sent);
+			return;
+		}
+		free(sent);
+		t = *e ? e + 1 : e;
+	}
+}
+
 void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
                           const json_t *history, sky_rules_form_plan *out)
 {
@@ -820,6 +1065,8 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 	out->actions = json_array();
 	out->form = -1;
 	derive_names(g, p);
+	named_options(g, p);
+	message_from_goal(g, p);
 	el_fact = malloc((p->nels + 1) * sizeof *el_fact);
 	if (!el_fact)
 		abort();
@@ -913,7 +1160,11 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 		int any = 0;
 		for (size_t m = 0; m < gs[k].n; m++)
 			any |= gs[k].m[m]->checked;
-		if (gs[k].required && !any)
+		/* a question with no answer picked is asked to be answered,
+		 * marked required or not, unless it says it is optional */
+		if (!any &&
+		    (gs[k].required || (gs[k].kind == SKY_RULES_K_RADIO &&
+		                        !strcasestr(gs[k].label, "optional"))))
 			add_missing(out, gs[k].label);
 	}
 	plan_checkboxes(g, p, gs, ng, best, out);

@@ -588,7 +588,18 @@ static const char *const CONFIRM[] = {
     "confirmation number",
     "confirmed",
     "application received",
+    "check your inbox",
+    "check your email",
+    "we've sent",
+    "we have sent",
+    "you're on the list",
+    "you are on the list",
+    "request has been",
     NULL,
+};
+/* In a heading only: "Welcome to Notewell!" after a sign-up. */
+static const char *const CONFIRM_HEADING[] = {
+    "welcome", "all done", "done!", "you're in", "you are in", NULL,
 };
 static const char *const NEGATIVE[] = {
     "unsuccessful", "could not", "couldn't", "failed",  "not been",
@@ -602,6 +613,9 @@ char *sky_rules__page_confirmation(const sky_rules_page *p)
 		if (strcasestr(p->alerts, NEGATIVE[i]) ||
 		    strcasestr(p->headings, NEGATIVE[i]))
 			return NULL;
+	for (size_t i = 0; CONFIRM_HEADING[i]; i++)
+		if (strcasestr(p->headings, CONFIRM_HEADING[i]))
+			return sentence_with(p->headings, CONFIRM_HEADING[i]);
 	const char *srcs[] = {p->alerts, p->headings, p->text};
 	for (size_t s = 0; s < 3; s++)
 		for (size_t i = 0; CONFIRM[i]; i++)
