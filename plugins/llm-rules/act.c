@@ -24,6 +24,8 @@ typedef struct state {
 	sky_rules_goal g;
 	sky_rules_page p;
 	sky_rules_form_plan fp;
+	int checking;       /* answering check-goal, not extract-actions */
+	int cookie_planned; /* the goal's own cookie answer is planned */
 } state;
 
 static void set(decision *d, int kind, char *reason)
@@ -199,6 +201,7 @@ static int goal_done(state *s, char **why)
 {
 	const sky_rules_intent *final = sky_rules__goal_final(&s->g);
 	*why = NULL;
+
 	/* facts still to type on this page come first, whatever the verb
 	 * ("Open a support ticket" means filling one in) */
 	if (s->fp.n_fill)
@@ -340,6 +343,58 @@ static int plan_targets(state *s, decision *d, char **missing)
 		    click_action(e, why, in->kind == SKY_RULES_I_DOWNLOAD));
 		free(why);
 		free(t);
+		return 1;
+	}
+	return 0;
+}
+
+/* "Find the full-time Frontend Engineer opening in Berlin ... and apply":
+ * among look-alike links, the one whose text says most of what the goal
+ * describes (and more than any other). */
+static int plan_find_link(state *s, decision *d)
+{
+	if (!sky_rules__goal_submits(&s->g))
+		return 0;
+	for (size_t i = 0; i < s->g.nintents; i++) {
+		const sky_rules_intent *in = &s->g.intents[i];
+		if (in->kind != SKY_RULES_I_EXTRACT || strcmp(in->verb, "find"))
+			continue;
+		char *cw = sky_rules__words(in->clause + strlen(in->verb));
+		const sky_rules_el *best = NULL;
+		int bs = 0, tie = 0;
+		for (size_t k = 0; k < s->p.nels; k++) {
+			const sky_rules_el *e = &s->p.els[k];
+			if (e->kind != SKY_RULES_K_LINK || !*e->text)
+				continue;
+			char *lw = sky_rules__words(e->text);
+			int n = 0;
+			char *save = NULL, *dup = sky_rules__strdup(lw);
+			for (char *w = strtok_r(dup, " ", &save); w;
+			     w = strtok_r(NULL, " ", &save)) {
+				char *pad = sky_rules__printf(" %s ", w);
+				char *hay = sky_rules__printf(" %s ", cw);
+				n += strstr(hay, pad) != NULL;
+				free(pad);
+				free(hay);
+			}
+			free(dup);
+			free(lw);
+			if (n > bs) {
+				bs = n, best = e, tie = 0;
+			} else if (n == bs && best &&
+			           strcmp(e->text, best->text)) {
+				tie = 1;
+			}
+		}
+		free(cw);
+		if (!best || tie || bs < 3 ||
+		    sky_rules__history_clicked(s->history, &s->p, best->text))
+			return 0;
+		char *why = sky_rules__printf("Open \"%s\": it is the one the "
+		                              "goal describes (\"%s\").",
+		                              best->text, in->clause);
+		json_array_append_new(d->actions, click_action(best, why, 0));
+		free(why);
 		return 1;
 	}
 	return 0;
@@ -508,7 +563,8 @@ static int wants_whole_list(const state *s)
 	/* check-goal has no schema in its context: the goal's words
 	 * decide, so both answers agree */
 	return (has_schema(s) ||
-	        sky_rules__goal_has(&s->g, SKY_RULES_I_EXTRACT)) &&
+	        sky_rules__goal_has(&s->g, SKY_RULES_I_EXTRACT) ||
+	        !sky_rules__goal_submits(&s->g)) &&
 	       sky_rules__find_any(s->g.text, ALL);
 }
 
@@ -547,6 +603,120 @@ static const sky_rules_el *next_page_control(const state *s)
 	return NULL;
 }
 
+/* The goal asks to refuse optional cookies ("turn off the optional
+ * cookies", "reject tracking"): answer the banner that way first, through
+ * its settings when it has no reject button. */
+static int plan_cookie_choice(state *s, decision *d)
+{
+	static const char *const REFUSE[] = {
+	    "turn off",       "switch off",
+	    "reject",         "decline",
+	    "opt out",        "refuse",
+	    "disable",        "only necessary",
+	    "only essential", "necessary only",
+	    "essential only", "no tracking",
+	    "untick",         NULL,
+	};
+	static const char *const OPTIONAL[] = {
+	    "analytics",  "marketing",  "advertising", "performance",
+	    "statistics", "personalis", "personaliz",  "tracking",
+	    "targeting",  "functional", "third party", "social media",
+	    NULL,
+	};
+	static const char *const SAVE[] = {
+	    "save", "confirm my", "confirm choices", "apply", "submit", NULL};
+	static const char *const SETTINGS[] = {
+	    "settings", "preferences", "manage", "customi",
+	    "options",  "choose",      NULL};
+	static const char *const REJECT[] = {"reject",
+	                                     "decline",
+	                                     "necessary only",
+	                                     "only necessary",
+	                                     "essential only",
+	                                     "deny",
+	                                     NULL};
+	if (!strcasestr(s->g.text, "cookie") ||
+	    !sky_rules__find_any(s->g.text, REFUSE))
+		return 0;
+	/* optional categories still on: turn them off, then save */
+	int n = 0;
+	for (size_t i = 0; i < s->p.nels; i++) {
+		const sky_rules_el *e = &s->p.els[i];
+		if (e->kind != SKY_RULES_K_CHECKBOX || !e->checked ||
+		    e->disabled || !sky_rules__find_any(e->label, OPTIONAL))
+			continue;
+		char *why = sky_rules__printf("Turn off \"%s\" cookies, as the "
+		                              "goal asks.",
+		                              e->label);
+		json_t *a = json_pack("{s:s, s:s, s:b, s:s}", "action_type",
+		                      "checkbox", "element_id", e->id,
+		                      "is_checked", 0, "reasoning", why);
+		json_array_append_new(d->actions, a);
+		free(why);
+		n++;
+	}
+	const sky_rules_el *btn = NULL;
+	for (int pass = 0; pass < 3 && !btn; pass++)
+		for (size_t i = 0; i < s->p.nels && !btn; i++) {
+			const sky_rules_el *e = &s->p.els[i];
+			if ((e->kind != SKY_RULES_K_BUTTON &&
+			     e->kind != SKY_RULES_K_LINK) ||
+			    e->disabled)
+				continue;
+			const char *t = *e->text ? e->text : e->label;
+			int cookie = strcasestr(e->context, "cookie") ||
+			             strcasestr(t, "cookie");
+			if (pass == 0 && n && sky_rules__find_any(t, SAVE))
+				btn = e;
+			else if (pass == 1 && cookie &&
+			         sky_rules__find_any(t, REJECT) &&
+			         !sky_rules__history_clicked(s->history, &s->p,
+			                                     t))
+				btn = e;
+			else if (pass == 2 && !n && cookie &&
+			         sky_rules__find_any(t, SETTINGS) &&
+			         !sky_rules__history_clicked(s->history, &s->p,
+			                                     t))
+				btn = e;
+		}
+	if (!btn && !n)
+		return 0;
+	if (btn) {
+		const char *t = *btn->text ? btn->text : btn->label;
+		char *why = sky_rules__printf(
+		    "%s \"%s\": the goal asks to refuse optional cookies.",
+		    n ? "Save the choice with"
+		      : "Answer the cookie banner with",
+		    t);
+		json_array_append_new(d->actions, click_action(btn, why, 0));
+		free(why);
+	}
+	return 1;
+}
+
+/* 1 if an earlier step read a page of a list (an extract action). */
+static int history_extracted(const json_t *v)
+{
+	if (json_is_object(v)) {
+		const char *t =
+		    json_string_value(json_object_get(v, "action_type"));
+		if (t && !strcmp(t, "extract"))
+			return 1;
+		const char *k;
+		json_t *x;
+		json_object_foreach ((json_t *)v, k, x)
+			if (history_extracted(x))
+				return 1;
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *x;
+		json_array_foreach (v, i, x)
+			if (history_extracted(x))
+				return 1;
+	}
+	return 0;
+}
+
 /* A short mark of what the page shows, so that reading page 2 is not
  * taken for a repeat of page 1. */
 static unsigned long page_mark(const state *s)
@@ -559,13 +729,54 @@ static unsigned long page_mark(const state *s)
 
 /* A list the goal wants whole, with more pages: read this page (the
  * engine keeps its rows) and go on to the next one. */
+static int history_has_text(const json_t *v, const char *needle)
+{
+	if (json_is_string(v))
+		return strstr(json_string_value(v), needle) != NULL;
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *x;
+		json_object_foreach ((json_t *)v, k, x)
+			if (history_has_text(x, needle))
+				return 1;
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *x;
+		json_array_foreach (v, i, x)
+			if (history_has_text(x, needle))
+				return 1;
+	}
+	return 0;
+}
+
 static int plan_next_page(state *s, decision *d)
 {
 	if (!wants_whole_list(s) || s->fp.n_fill)
 		return 0;
 	const sky_rules_el *next = next_page_control(s);
-	if (!next)
-		return 0;
+	if (!next) {
+		/* the last page of a list read page by page: read it too,
+		 * then the list is whole */
+		char mark[16];
+		snprintf(mark, sizeof mark, "(%06lx)", page_mark(s));
+		if (!history_extracted(s->history) ||
+		    history_has_text(s->history, mark))
+			return 0;
+		if (s->checking)
+			return 1; /* not done until this page is read */
+		char *why = sky_rules__printf("Read the rows of the last page "
+		                              "%s.",
+		                              mark);
+		json_array_append_new(d->actions,
+		                      json_pack("{s:s, s:s}", "action_type",
+		                                "extract", "reasoning", why));
+		free(why);
+		set(d, D_COMPLETE,
+		    sky_rules__strdup("Every page of the list has been read: "
+		                      "the rows of all of them are the "
+		                      "answer."));
+		return 1;
+	}
 	char *why = sky_rules__printf("Read the rows of this page (%06lx) "
 	                              "before going on.",
 	                              page_mark(s));
@@ -629,8 +840,15 @@ static void decide(state *s, decision *d)
 		return;
 	}
 	sky_rules__plan_form(&s->g, &s->p, s->history, &s->fp);
-	if (plan_next_page(s, d))
+	if (plan_cookie_choice(s, d)) {
+		s->cookie_planned = 1;
 		goto check;
+	}
+	if (plan_next_page(s, d)) {
+		if (d->kind == D_COMPLETE)
+			return;
+		goto check;
+	}
 	if (goal_done(s, &why)) {
 		set(d, D_COMPLETE, why);
 		return;
@@ -688,6 +906,8 @@ static void decide(state *s, decision *d)
 		                      s->fp.missing));
 		return;
 	}
+	if (plan_find_link(s, d))
+		goto check;
 	if (s->fp.n_fill || (s->fp.n_matched && s->fp.submit_found)) {
 		json_array_extend(d->actions, s->fp.actions);
 		goto check;
@@ -708,7 +928,7 @@ static void decide(state *s, decision *d)
 check:
 	if (!no_progress(s, d) && !d->reason)
 		d->reason = plan_summary(d->actions);
-	if (d->kind == D_ACTIONS)
+	if (d->kind == D_ACTIONS && !s->cookie_planned)
 		dismiss_banner(s, d);
 out:
 	free(missing_target);
@@ -776,6 +996,7 @@ char *sky_rules__answer_check(const json_t *ctx)
 	state s;
 	decision d = {0};
 	state_init(&s, ctx);
+	s.checking = 1;
 	decide(&s, &d);
 	const char *status = d.kind == D_COMPLETE    ? "complete"
 	                     : d.kind == D_TERMINATE ? "terminate"

@@ -37,6 +37,25 @@ typedef struct facts {
 static const char *tag_of(const json_t *n)
 {
 	const char *t = json_string_value(json_object_get(n, "tag"));
+	/* ARIA grids built of divs read like tables */
+	const char *role = json_string_value(json_object_get(n, "role"));
+	if (!role) {
+		json_t *attrs = json_object_get(n, "attributes");
+		role = json_string_value(json_object_get(attrs, "role"));
+	}
+	if (role) {
+		if (!strcmp(role, "grid") || !strcmp(role, "table") ||
+		    !strcmp(role, "treegrid"))
+			return "table";
+		if (!strcmp(role, "row"))
+			return "tr";
+		if (!strcmp(role, "gridcell") || !strcmp(role, "cell"))
+			return "td";
+		if (!strcmp(role, "columnheader") || !strcmp(role, "rowheader"))
+			return "th";
+		if (!strcmp(role, "rowgroup"))
+			return "tbody";
+	}
 	return t ? t : "";
 }
 
@@ -94,6 +113,47 @@ static void collect_rows(const json_t *n, int section, rowacc **rows,
 				abort();
 			r.cells[r.n++] = sky_rules__node_text(c);
 			r.all_th &= !strcmp(ct, "th");
+		}
+		const char *own = json_string_value(json_object_get(n, "text"));
+		if (!r.n && own && strchr(own, '\n')) {
+			/* one text with a line per cell */
+			r.all_th = 0;
+			char *copy = sky_rules__strdup(own), *save = NULL;
+			for (char *t = strtok_r(copy, "\n", &save); t;
+			     t = strtok_r(NULL, "\n", &save)) {
+				char *q = sky_rules__squash(t);
+				if (!*q) {
+					free(q);
+					continue;
+				}
+				r.cells = realloc(r.cells,
+				                  (r.n + 1) * sizeof *r.cells);
+				if (!r.cells)
+					abort();
+				r.cells[r.n++] = q;
+			}
+			free(copy);
+		}
+		/* a role=row whose gridcells the snapshot kept only as text
+		 * runs: each run is a cell */
+		if (!r.n) {
+			r.all_th = 0;
+			json_array_foreach (json_object_get(n, "children"), i,
+			                    c) {
+				char *t = json_is_string(c)
+				              ? sky_rules__squash(
+				                    json_string_value(c))
+				              : sky_rules__node_text(c);
+				if (!*t) {
+					free(t);
+					continue;
+				}
+				r.cells = realloc(r.cells,
+				                  (r.n + 1) * sizeof *r.cells);
+				if (!r.cells)
+					abort();
+				r.cells[r.n++] = t;
+			}
 		}
 		*rows = realloc(*rows, (*nrows + 1) * sizeof **rows);
 		if (!*rows)
@@ -477,10 +537,46 @@ static json_t *table_objects(ex *x, const json_t *items)
 			nprops = np;
 		}
 	}
-	json_t *arr = json_array();
+	/* no list on the page at all: nothing found, not an empty list */
 	if (!best)
-		return arr;
+		return json_null();
+	json_t *arr = json_array();
+	/* "every user with the Admin role", "orders placed by Hollis Garden
+	 * Supply": a column no property takes whose values the goal names
+	 * for some rows only keeps those rows */
+	int keep_col = -1;
+	char *pg = sky_rules__plain(x->goal ? x->goal : "");
+	for (size_t c = 0; c < best->ncols && c < 64 && keep_col < 0; c++) {
+		int mapped = 0, named = 0, other = 0;
+		for (size_t k = 0; k < nprops; k++)
+			mapped |= bcol[k] == (int)c;
+		if (mapped)
+			continue;
+		for (size_t r = 0; r < best->nrows; r++) {
+			const char *cell =
+			    c < best->rowlen[r] ? best->rows[r][c] : "";
+			char *pc = sky_rules__plain(cell);
+			if (strlen(pc) >= 3 && sky_rules__has_phrase(pg, pc))
+				named++;
+			else
+				other++;
+			free(pc);
+		}
+		if (named && other)
+			keep_col = (int)c;
+	}
 	for (size_t r = 0; r < best->nrows; r++) {
+		if (keep_col >= 0) {
+			const char *cell = (size_t)keep_col < best->rowlen[r]
+			                       ? best->rows[r][keep_col]
+			                       : "";
+			char *pc = sky_rules__plain(cell);
+			int keep =
+			    strlen(pc) >= 3 && sky_rules__has_phrase(pg, pc);
+			free(pc);
+			if (!keep)
+				continue;
+		}
 		json_t *o = json_object();
 		for (size_t k = 0; k < nprops; k++) {
 			int c = bcol[k];
@@ -494,6 +590,7 @@ static json_t *table_objects(ex *x, const json_t *items)
 		}
 		json_array_append_new(arr, o);
 	}
+	free(pg);
 	return arr;
 }
 
@@ -553,6 +650,74 @@ static json_t *bool_value(ex *x, const char *w, const kv *hit)
 	return json_null();
 }
 
+/* The times in text ("9:00 am – 5:30 pm", "09:00-17:30", "noon") as
+ * minutes after midnight; returns how many (at most max). */
+static size_t times_in(const char *text, int *out, size_t max)
+{
+	size_t n = 0;
+	for (const char *c = text; *c && n < max; c++) {
+		if (!isdigit((unsigned char)*c) ||
+		    (c > text &&
+		     (isdigit((unsigned char)c[-1]) || c[-1] == ':')))
+			continue;
+		char *end;
+		long h = strtol(c, &end, 10), m = 0;
+		int has_min = 0;
+		if (*end == ':' ||
+		    (*end == '.' && isdigit((unsigned char)end[1]) &&
+		     isdigit((unsigned char)end[2]) &&
+		     !isdigit((unsigned char)end[3]))) {
+			m = strtol(end + 1, &end, 10);
+			has_min = 1;
+		}
+		const char *q = end;
+		while (*q == ' ')
+			q++;
+		int pm = -1;
+		if ((q[0] == 'a' || q[0] == 'A' || q[0] == 'p' ||
+		     q[0] == 'P') &&
+		    (q[1] == 'm' || q[1] == 'M' || q[1] == '.'))
+			pm = q[0] == 'p' || q[0] == 'P';
+		if ((!has_min && pm < 0) || h > 24 || m > 59) {
+			c = end - 1;
+			continue;
+		}
+		if (pm == 1 && h < 12)
+			h += 12;
+		if (pm == 0 && h == 12)
+			h = 0;
+		out[n++] = (int)(h * 60 + m);
+		c = end - 1;
+	}
+	return n;
+}
+
+/* A property asking for a time ("24-hour time, HH:MM", "opens"): the
+ * first or second time of a range, as HH:MM; NULL when not a time. */
+static json_t *time_value(const char *name, const json_t *schema,
+                          const char *text)
+{
+	const char *desc =
+	    json_string_value(json_object_get(schema, "description"));
+	char *pn = sky_rules__plain(name ? name : "");
+	int wants =
+	    (desc && (strstr(desc, "HH:MM") || strcasestr(desc, "time"))) ||
+	    strstr(pn, "time") || strstr(pn, "open") || strstr(pn, "close");
+	int second = strstr(pn, "close") || strstr(pn, "end") ||
+	             strstr(pn, "until") || strstr(pn, "to ");
+	free(pn);
+	if (!wants || !text)
+		return NULL;
+	int t[4];
+	size_t n = times_in(text, t, 4);
+	if (!n)
+		return NULL;
+	int v = second && n >= 2 ? t[1] : t[0];
+	char buf[8];
+	snprintf(buf, sizeof buf, "%02d:%02d", (v / 60) % 24, v % 60);
+	return json_string(buf);
+}
+
 static json_t *extract_value(ex *x, const char *name, const json_t *schema)
 {
 	const char *type = type_of(schema);
@@ -569,9 +734,13 @@ static json_t *extract_value(ex *x, const char *name, const json_t *schema)
 		return array_value(x, name, schema);
 	char *w = prop_words(name ? name : x->goal, schema);
 	const kv *hit = best_kv(x, w);
-	json_t *v = !strcmp(type, "boolean") ? bool_value(x, w, hit)
-	            : hit                    ? convert(hit->value, schema)
-	                                     : json_null();
+	json_t *v = NULL;
+	if (hit && !strcmp(type, "string"))
+		v = time_value(name, schema, hit->value);
+	if (!v)
+		v = !strcmp(type, "boolean") ? bool_value(x, w, hit)
+		    : hit                    ? convert(hit->value, schema)
+		                             : json_null();
 	free(w);
 	return v;
 }
@@ -619,7 +788,14 @@ char *sky_rules__answer_extract(const json_t *ctx)
 	    json_string_value(json_object_get(ctx, "data_extraction_goal"));
 	if (!goal)
 		goal = json_string_value(json_object_get(ctx, "goal"));
+	/* the run's goal says which rows are wanted ("every Admin"); the
+	 * extraction goal may be a generic sentence */
+	const char *run_goal = json_string_value(json_object_get(ctx, "goal"));
+	char *both = sky_rules__printf("%s %s", run_goal ? run_goal : "",
+	                               goal && goal != run_goal ? goal : "");
+	goal = both;
 	sky_rules__page_build(ctx, &p);
+	        json_dump_file(ctx, getenv("TMP_RULES_DUMP"),
 	json_t *v = sky_rules__extract(&p, schema, goal);
 	/* a list read page by page: the rows of the pages before this one
 	 * (the previous extraction) come first */
@@ -650,5 +826,6 @@ char *sky_rules__answer_extract(const json_t *ctx)
 	char *text = sky_rules__dump(v);
 	json_decref(v);
 	sky_rules__page_free(&p);
+	free(both);
 	return text;
 }

@@ -954,9 +954,14 @@ static void named_options(sky_rules_goal *g, const sky_rules_page *p)
 			continue;
 		/* a fact names this field already */
 		int known = 0;
-		for (size_t f = 0; f < g->nfacts && !known; f++)
-			known = !g->facts[f].derived &&
+		for (size_t f = 0; f < g->nfacts && !known; f++) {
+			double os = 1;
+			if (e->kind == SKY_RULES_K_SELECT)
+				best_option(json_object_get(e->j, "options"),
+				            g->facts[f].value, &os);
+			known = !g->facts[f].derived && os >= OPTION_MIN &&
 			        fact_field_score(&g->facts[f], e) >= MATCH_MIN;
+		}
 		if (known)
 			continue;
 		const char *pick = NULL;
