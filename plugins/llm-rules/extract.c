@@ -795,7 +795,6 @@ char *sky_rules__answer_extract(const json_t *ctx)
 	                               goal && goal != run_goal ? goal : "");
 	goal = both;
 	sky_rules__page_build(ctx, &p);
-	        json_dump_file(ctx, getenv("TMP_RULES_DUMP"),
 	json_t *v = sky_rules__extract(&p, schema, goal);
 	/* a list read page by page: the rows of the pages before this one
 	 * (the previous extraction) come first */
