@@ -406,10 +406,11 @@ static int plan_verb_control(state *s, decision *d)
 {
 	static const struct {
 		int kind;
-		const char *words[6];
+		const char *words[8];
 	} NAMES[] = {
 	    {SKY_RULES_I_SUBMIT,
-	     {"apply", "sign up", "register", "get started", "contact", NULL}},
+	     {"apply", "sign up", "register", "get started", "start now",
+	      NULL}},
 	    {SKY_RULES_I_LOGIN, {"log in", "sign in", "login", NULL}},
 	    {SKY_RULES_I_SEARCH, {"search", NULL}},
 	};

@@ -617,6 +617,12 @@ static void read_change_to(reader *r)
 			continue;
 		size_t ks = p + strlen(VERBS[vi]) + 1,
 		       end = value_end(r, ks, r->len, 0);
+		/* "change X to Y": X is a few words, not a sentence */
+		for (size_t t = ks, words = 0; t < end; t++)
+			if (r->w[t] == ':' || (r->w[t] == ' ' && ++words > 9)) {
+				end = t;
+				break;
+			}
 		for (size_t t = ks; t + 4 < end; t++) {
 			if (r->w[t] != ' ' || !word_at(r, t + 1, "to"))
 				continue;
@@ -992,10 +998,247 @@ static void read_birth(reader *r)
 			if (!sky_rules__parse_date(t, iso)) {
 				sky_rules__goal_add_fact(r->g, "date of birth",
 				                         iso, 0);
+				mark(r, p, we[k - 1]);
 				free(t);
 				return;
 			}
 			free(t);
+		}
+	}
+}
+
+/* "on 20 December 2026", "I moved ... on September 1, 2025": a date the
+ * goal gives for what it asks (other than a birth date). */
+static void read_dates(reader *r)
+{
+	for (size_t p = 0; p < r->len; p++) {
+		if (!word_at(r, p, "on") && !word_at(r, p, "from") &&
+		    !word_at(r, p, "since") && !word_at(r, p, "for"))
+			continue;
+		if (r->used[p])
+			continue;
+		size_t q = p;
+		while (q < r->len && is_word_byte((unsigned char)r->w[q]))
+			q++;
+		while (q < r->len && r->w[q] == ' ')
+			q++;
+		size_t ws[4], we[4];
+		size_t n = words_in(r, q, r->len, ws, we, 4);
+		if (!n || any_used(r, ws[0], we[0]))
+			continue;
+		for (size_t k = n; k > 1; k--) {
+			char iso[11];
+			char *t = sky_rules__strndup(r->orig + ws[0],
+			                             we[k - 1] - ws[0]);
+			int ok = !sky_rules__parse_date(t, iso);
+			free(t);
+			if (!ok)
+				continue;
+			sky_rules__goal_add_fact(r->g, "date", iso, 0);
+			mark(r, ws[0], we[k - 1]);
+			return;
+		}
+	}
+}
+
+/* "88 Birch Lane, Springfield", "45 Quarry Road, Halifax, Nova Scotia B3H
+ * 1A1", "12 Elm Row, Leeds, LS6 2AB": street, town, region, postcode. */
+static void read_address(reader *r)
+{
+	static const char *const STREET[] = {
+	    "road",  "rd",      "street",  "st",     "lane",     "ln",
+	    "row",   "avenue",  "ave",     "drive",  "dr",       "way",
+	    "close", "court",   "ct",      "place",  "crescent", "boulevard",
+	    "blvd",  "terrace", "parkway", "square", "hill",     "gardens",
+	    "mews",  "walk",    NULL,
+	};
+	for (size_t p = 0; p < r->len; p++) {
+		if (!isdigit((unsigned char)r->w[p]) ||
+		    (p && is_word_byte((unsigned char)r->w[p - 1])) ||
+		    r->used[p])
+			continue;
+		size_t q = p;
+		while (q < r->len && isalnum((unsigned char)r->w[q]))
+			q++;
+		if (q >= r->len || r->w[q] != ' ')
+			continue;
+		/* capitalised words ending with a street word */
+		size_t e = q + 1, end = 0;
+		for (int words = 0; words < 5; words++) {
+			size_t we = cap_word(r, e);
+			if (!we)
+				break;
+			if (word_is(r->w + e, we - e, STREET))
+				end = we;
+			if (we < r->len && r->w[we] == ' ')
+				e = we + 1;
+			else
+				break;
+		}
+		if (!end || any_used(r, p, end))
+			continue;
+		char *street = sky_rules__strndup(r->orig + p, end - p);
+		sky_rules__goal_add_fact(r->g, "street address", street, 0);
+		free(street);
+		mark(r, p, end);
+		/* ", Town" then ", Region Postcode" or ", Postcode" */
+		size_t c = end;
+		for (int part = 0; part < 2; part++) {
+			if (c + 2 >= r->len || r->w[c] != ',' ||
+			    r->w[c + 1] != ' ')
+				break;
+			size_t a = c + 2, b = a;
+			while (b < r->len && r->w[b] != ',' && r->w[b] != '.' &&
+			       r->w[b] != ';' && r->w[b] != BLANK &&
+			       !(r->w[b] == ' ' && (word_at(r, b + 1, "and") ||
+			                            word_at(r, b + 1, "but"))))
+				b++;
+			/* a dash or "the whole" ends it too */
+			for (size_t k = a; k < b; k++)
+				if ((unsigned char)r->w[k] == 0xe2 ||
+				    r->w[k] == '-') {
+					if (k > a && r->w[k - 1] == ' ') {
+						b = k - 1;
+						break;
+					}
+				}
+			char *v = sky_rules__clean_value(r->orig + a, b - a);
+			/* a postcode is the last words that each hold a
+			 * digit ("Nova Scotia B3H 1A1", "LS6 2AB") */
+			char *sp = v, *pc = NULL;
+			for (char *w = v + strlen(v); w > v;) {
+				char *ws = w;
+				while (ws > v && ws[-1] != ' ')
+					ws--;
+				if (!strpbrk(ws, "0123456789") ||
+				    (size_t)(w - ws) > 8)
+					break;
+				int digit = 0;
+				for (char *t = ws; t < w; t++)
+					digit |= isdigit((unsigned char)*t);
+				if (!digit)
+					break;
+				pc = ws;
+				w = ws > v ? ws - 1 : v;
+			}
+			if (pc == v) {
+				sp = NULL;
+			} else if (pc) {
+				pc[-1] = '\0';
+			}
+			if (!sp) {
+				sky_rules__goal_add_fact(r->g, "postcode", pc,
+				                         0);
+				pc = NULL;
+				sp = "";
+			}
+			if (!*sp) {
+				/* the postcode alone */
+			} else if (part == 0) {
+				sky_rules__goal_add_fact(r->g, "city", sp, 0);
+			} else if (*sp) {
+				sky_rules__goal_add_fact(r->g, "state", sp, 0);
+			}
+			if (pc)
+				sky_rules__goal_add_fact(r->g, "postcode", pc,
+				                         0);
+			free(v);
+			mark(r, c, b);
+			c = b;
+		}
+		return;
+	}
+}
+
+/* "at half past seven in the evening", "at 7:30 pm", "at 19:30". */
+static void read_time(reader *r)
+{
+	static const char *const NUM[] = {
+	    "one",   "two",  "three", "four",   "five",   "six", "seven",
+	    "eight", "nine", "ten",   "eleven", "twelve", NULL};
+	char *pl = sky_rules__plain(r->orig);
+	int h = -1, m = 0;
+	for (const char *c = pl; *c && h < 0; c++) {
+		if (c != pl && c[-1] != ' ')
+			continue;
+		int off = -1;
+		if (!strncmp(c, "half past ", 10))
+			off = 30, c += 10;
+		else if (!strncmp(c, "quarter past ", 13))
+			off = 15, c += 13;
+		else if (!strncmp(c, "quarter to ", 11))
+			off = -15, c += 11;
+		if (off == -1)
+			continue;
+		for (int i = 0; NUM[i]; i++)
+			if (!strncmp(c, NUM[i], strlen(NUM[i])))
+				h = i + 1;
+		if (h < 0 && isdigit((unsigned char)*c))
+			h = atoi(c);
+		if (h < 0)
+			break;
+		m = off;
+		if (m < 0) {
+			h -= 1;
+			m = 45;
+		}
+		if (h < 12 && (strstr(c, "evening") || strstr(c, "afternoon") ||
+		               strstr(c, "pm") || strstr(c, "night") ||
+		               (h < 7 && !strstr(c, "morning"))))
+			h += 12;
+	}
+	free(pl);
+	if (h < 0)
+		return;
+	char v[8];
+	snprintf(v, sizeof v, "%02d:%02d", h % 24, m);
+	sky_rules__goal_add_fact(r->g, "time", v, 0);
+}
+
+/* "a table for four", "for 3 people", "party of six" -> guests. */
+static void read_party(reader *r)
+{
+	static const char *const NUM[] = {
+	    "one",   "two",  "three", "four",   "five",   "six", "seven",
+	    "eight", "nine", "ten",   "eleven", "twelve", NULL};
+	static const char *const LEADS[] = {"table for", "party of", "for",
+	                                    NULL};
+	for (size_t p = 0; p < r->len; p++) {
+		size_t li;
+		for (li = 0; LEADS[li] && !word_at(r, p, LEADS[li]); li++)
+			;
+		if (!LEADS[li] || r->used[p])
+			continue;
+		size_t q = p + strlen(LEADS[li]);
+		while (q < r->len && r->w[q] == ' ')
+			q++;
+		int n = -1;
+		size_t e = q;
+		for (int i = 0; NUM[i] && n < 0; i++)
+			if (word_at(r, q, NUM[i]))
+				n = i + 1, e = q + strlen(NUM[i]);
+		if (n < 0 && isdigit((unsigned char)r->w[q])) {
+			n = atoi(r->w + q);
+			while (e < r->len && isdigit((unsigned char)r->w[e]))
+				e++;
+		}
+		if (n < 1 || n > 40)
+			continue;
+		size_t a = e;
+		while (a < r->len && r->w[a] == ' ')
+			a++;
+		/* "for four", "for 4 people": not "for 2 years" */
+		int people =
+		    word_at(r, a, "people") || word_at(r, a, "guests") ||
+		    word_at(r, a, "persons") || word_at(r, a, "adults");
+		if (strcmp(LEADS[li], "for") || people ||
+		    (a >= r->len || !isalpha((unsigned char)r->w[a]) ||
+		     word_at(r, a, "at") || word_at(r, a, "on"))) {
+			char v[8];
+			snprintf(v, sizeof v, "%d", n);
+			sky_rules__goal_add_fact(r->g, "guests", v, 0);
+			mark(r, q, e);
+			return;
 		}
 	}
 }
@@ -1322,7 +1565,7 @@ static const struct {
     {"file", SKY_RULES_I_SUBMIT},       {"reserve", SKY_RULES_I_SUBMIT},
     {"schedule", SKY_RULES_I_SUBMIT},   {"enter", SKY_RULES_I_SUBMIT},
     {"provide", SKY_RULES_I_SUBMIT},    {"add", SKY_RULES_I_SUBMIT},
-    {"donate", SKY_RULES_I_SUBMIT},
+    {"donate", SKY_RULES_I_SUBMIT},     {"renew", SKY_RULES_I_SUBMIT},
 };
 #define N_VERBS (sizeof VERBS / sizeof VERBS[0])
 
@@ -1586,6 +1829,10 @@ static void read_text(sky_rules_goal *g, const char *text, int intents)
 	read_employer(&r);
 	read_phones(&r);
 	read_birth(&r);
+	read_address(&r);
+	read_dates(&r);
+	read_time(&r);
+	read_party(&r);
 	read_statements(&r);
 	read_residence(&r);
 	if (intents)

@@ -111,6 +111,14 @@ static double option_score(const char *want, const char *text,
 	} else {
 		s = 0.9 * sky_rules__similarity(want, text);
 	}
+	/* a time ("19:30" / "7:30 pm") */
+	if (s < 0.9) {
+		int a = sky_rules__parse_time(want),
+		    b = sky_rules__parse_time(text);
+		int c = value ? sky_rules__parse_time(value) : -1;
+		if (a >= 0 && (a == b || a == c))
+			s = 0.95;
+	}
 	/* a country by name, code or demonym ("Canada" / "CA") */
 	if (s < 0.9) {
 		const char *cw = sky_rules__country_code(want);
@@ -738,7 +746,13 @@ static void plan_field(const sky_rules_page *p, const sky_rules_el *e,
 		why = sky_rules__printf("Fill \"%s\" with the %s.",
 		                        field_name(e), k);
 		a = act("input_text", e, why);
-		json_object_set_new(a, "text", json_string(f->value));
+		char iso[11];
+		/* a date input takes the date itself, whatever the spelling */
+		if (e->type && !strcasecmp(e->type, "date") &&
+		    !sky_rules__parse_date(f->value, iso))
+			json_object_set_new(a, "text", json_string(iso));
+		else
+			json_object_set_new(a, "text", json_string(f->value));
 	}
 	json_array_append_new(out->actions, a);
 	out->n_fill++;
@@ -778,9 +792,13 @@ static int confirm_form(const sky_rules_goal *g, const sky_rules_page *p,
 	char *conf;
 	if (!sky_rules__goal_submits(g))
 		return -2;
+	/* "Your answers have been saved ... Accept and send": a page that
+	 * says something went well but still asks for the declaration is
+	 * not the end */
+	int confirmed = 0;
 	if ((conf = sky_rules__page_confirmation(p))) {
+		confirmed = 1;
 		free(conf);
-		return -2;
 	}
 	for (int f = -1; f < 64; f++) {
 		int consent = 0, blocked = 0, any = 0;
@@ -803,8 +821,9 @@ static int confirm_form(const sky_rules_goal *g, const sky_rules_page *p,
 		if (!btn)
 			continue;
 		const char *t = *btn->text ? btn->text : btn->label;
-		if (consent || (sky_rules__history_submitted(history) &&
-		                sky_rules__find_any(t, FINAL_WORDS)))
+		if (consent ||
+		    (!confirmed && sky_rules__history_submitted(history) &&
+		     sky_rules__find_any(t, FINAL_WORDS)))
 			return f;
 	}
 	return -2;
@@ -874,6 +893,10 @@ static double goal_names(const char *pg, const char *t, const char *v)
 		if (neg && !hit)
 			return -1;
 		double s = n ? (double)hit / n : 0;
+		/* two words of a long option ("State resident (lived here
+		 * 6+ months)" for "we've lived in the state") */
+		if (hit >= 2 && s < 0.5)
+			s = 0.5;
 		best = s > best ? s : best;
 	}
 	return best;
@@ -1019,6 +1042,93 @@ static void named_options(sky_rules_goal *g, const sky_rules_page *p)
 	free(pg);
 }
 
+/* Which part of a date a field is ("Day", "MM", "dob-year"): 'd', 'm',
+ * 'y' or 0. */
+static int date_part(const sky_rules_el *e)
+{
+	const char *srcs[] = {e->label, e->placeholder, e->aria, e->name};
+	for (size_t i = 0; i < 4; i++) {
+		if (!srcs[i] || !*srcs[i])
+			continue;
+		char *w = sky_rules__plain(srcs[i]);
+		/* the last word: "moved day", "dob day", "Day" */
+		char *last = strrchr(w, ' ');
+		last = last ? last + 1 : w;
+		int part = !strcmp(last, "day") || !strcmp(last, "dd")     ? 'd'
+		           : !strcmp(last, "month") || !strcmp(last, "mm") ? 'm'
+		           : !strcmp(last, "year") || !strcmp(last, "yyyy") ||
+		                   !strcmp(last, "yy")
+		               ? 'y'
+		               : 0;
+		free(w);
+		if (part)
+			return part;
+	}
+	return 0;
+}
+
+/* Day, month and year fields of one date: the goal's date, split the way
+ * the fields take it (a month select by its option, numbers without a
+ * leading zero unless the field shows "DD"/"MM"). */
+static void split_dates(sky_rules_goal *g, const sky_rules_page *p)
+{
+	int dob = fact_with(g, SKY_RULES_C_DOB), other = -1;
+	for (size_t i = 0; i < g->nfacts && other < 0; i++)
+		if (!strcmp(g->facts[i].key, "date"))
+			other = (int)i;
+	for (size_t i = 0; i < p->nels; i++) {
+		const sky_rules_el *e = &p->els[i];
+		int part = date_part(e);
+		if (!part || !fillable(e))
+			continue;
+		/* which date: the birth date where the page speaks of birth */
+		char *ctx = sky_rules__printf("%s %s %s", e->group, e->nearby,
+		                              e->name ? e->name : "");
+		int birth = strcasestr(ctx, "birth") ||
+		            strcasestr(ctx, "dob") || strcasestr(ctx, "born");
+		free(ctx);
+		int f = birth ? dob : other >= 0 ? other : dob;
+		char iso[11];
+		if (f < 0 || sky_rules__parse_date(g->facts[f].value, iso))
+			continue;
+		int y = atoi(iso), m = atoi(iso + 5), d = atoi(iso + 8);
+		const char *ph = e->placeholder ? e->placeholder : "";
+		int pad = strstr(ph, "DD") || strstr(ph, "MM") ||
+		          strstr(ph, "dd") || strstr(ph, "mm");
+		char val[32];
+		if (part == 'y')
+			snprintf(val, sizeof val, "%d", y);
+		else if (part == 'd')
+			snprintf(val, sizeof val, pad ? "%02d" : "%d", d);
+		else
+			snprintf(val, sizeof val, pad ? "%02d" : "%d", m);
+		if (part == 'm' && e->kind == SKY_RULES_K_SELECT) {
+			size_t k;
+			json_t *o;
+			json_array_foreach (json_object_get(e->j, "options"), k,
+			                    o) {
+				const char *ot = json_string_value(
+				    json_object_get(o, "text"));
+				const char *ov = json_string_value(
+				    json_object_get(o, "value"));
+				char iso2[11];
+				char *probe = sky_rules__printf("%s 1 2000",
+				                                ot ? ot : "");
+				int by_name =
+				    !sky_rules__parse_date(probe, iso2) &&
+				    atoi(iso2 + 5) == m;
+				free(probe);
+				if (by_name || (ov && *ov && atoi(ov) == m)) {
+					snprintf(val, sizeof val, "%s",
+					         ot ? ot : "");
+					break;
+				}
+			}
+		}
+		sky_rules__goal_add_fact(g, field_name(e), val, 1);
+	}
+}
+
 /* A required message box and no message in the goal: what the person
  * says about their situation ("I was charged twice for invoice
  * INV-20931 this month.") is the message. */
@@ -1070,6 +1180,7 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 	out->actions = json_array();
 	out->form = -1;
 	derive_names(g, p);
+	split_dates(g, p);
 	named_options(g, p);
 	message_from_goal(g, p);
 	el_fact = malloc((p->nels + 1) * sizeof *el_fact);

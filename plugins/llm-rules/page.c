@@ -595,6 +595,10 @@ static const char *const CONFIRM[] = {
     "you're on the list",
     "you are on the list",
     "request has been",
+    "application sent",
+    "request sent",
+    "your reference number",
+    "your reference is",
     NULL,
 };
 /* In a heading only: "Welcome to Notewell!" after a sign-up. */
@@ -609,6 +613,16 @@ static const char *const NEGATIVE[] = {
 
 char *sky_rules__page_confirmation(const sky_rules_page *p)
 {
+	/* a review page before the last submit */
+	static const char *const REVIEW[] = {
+	    "check your answers",   "review your",
+	    "before sending",       "before submitting",
+	    "before you send",      "before you submit",
+	    "confirm your details", NULL,
+	};
+	for (size_t i = 0; REVIEW[i]; i++)
+		if (strcasestr(p->headings, REVIEW[i]))
+			return NULL;
 	for (size_t i = 0; NEGATIVE[i]; i++)
 		if (strcasestr(p->alerts, NEGATIVE[i]) ||
 		    strcasestr(p->headings, NEGATIVE[i]))

@@ -99,6 +99,9 @@ int sky_rules__parse_date(const char *s, char out[11]);
 /* The ISO 3166 alpha-2 code of a country named by its name, code or
  * demonym ("Canada", "CA", "Canadian" -> "CA"), or NULL. */
 const char *sky_rules__country_code(const char *text);
+/* A clock time alone ("19:30", "7:30 pm", "7 pm") as minutes after
+ * midnight, or -1. */
+int sky_rules__parse_time(const char *s);
 /* yes/no words: 1, 0, or -1 when the text is neither. */
 int sky_rules__parse_bool(const char *s);
 

@@ -898,3 +898,42 @@ const char *sky_rules__country_code(const char *text)
 	free(p);
 	return code;
 }
+
+int sky_rules__parse_time(const char *s)
+{
+	if (!s)
+		return -1;
+	while (*s == ' ')
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	char *end;
+	long h = strtol(s, &end, 10), m = 0;
+	int has_min = 0;
+	if (*end == ':' || *end == '.') {
+		if (!isdigit((unsigned char)end[1]))
+			return -1;
+		m = strtol(end + 1, &end, 10);
+		has_min = 1;
+	}
+	while (*end == ' ')
+		end++;
+	int pm = -1;
+	if ((end[0] == 'a' || end[0] == 'A' || end[0] == 'p' ||
+	     end[0] == 'P') &&
+	    (end[1] == 'm' || end[1] == 'M' || end[1] == '.')) {
+		pm = end[0] == 'p' || end[0] == 'P';
+		end += 2;
+		if (*end == '.')
+			end++;
+	}
+	while (*end == ' ')
+		end++;
+	if (*end || (!has_min && pm < 0) || h > 24 || m > 59)
+		return -1;
+	if (pm == 1 && h < 12)
+		h += 12;
+	if (pm == 0 && h == 12)
+		h = 0;
+	return (int)(h * 60 + m);
+}
