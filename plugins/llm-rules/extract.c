@@ -718,6 +718,260 @@ static json_t *time_value(const char *name, const json_t *schema,
 	return json_string(buf);
 }
 
+/* ---- reading the page's lines like a person: "Label" then its value --- */
+
+/* Words of a property and its description ("balance" + "available balance
+ * in dollars"), space-padded for whole-word tests. */
+static char *prop_all_words(const char *name, const json_t *schema)
+{
+	const char *desc =
+	    json_string_value(json_object_get(schema, "description"));
+	const char *title = json_string_value(json_object_get(schema, "title"));
+	char *raw = sky_rules__printf("%s %s %s", name ? name : "",
+	                              title ? title : "", desc ? desc : "");
+	char *w = sky_rules__words(raw);
+	char *pad = sky_rules__printf(" %s ", w);
+	free(raw);
+	free(w);
+	return pad;
+}
+
+/* Share of a line's content words that are words of the property. */
+static double label_fit(const char *pw, const char *line)
+{
+	char *w = sky_rules__words(line), *save = NULL;
+	int n = 0, hit = 0;
+	for (char *t = strtok_r(w, " ", &save); t;
+	     t = strtok_r(NULL, " ", &save)) {
+		char *pad = sky_rules__printf(" %s ", t);
+		n++;
+		hit += strstr(pw, pad) != NULL;
+		free(pad);
+	}
+	free(w);
+	return n ? (double)hit / n : 0;
+}
+
+/* How many of the property's words a text says. */
+static int words_shared(const char *pw, const char *text)
+{
+	char *w = sky_rules__words(text), *save = NULL;
+	int hit = 0;
+	for (char *t = strtok_r(w, " ", &save); t;
+	     t = strtok_r(NULL, " ", &save)) {
+		char *pad = sky_rules__printf(" %s ", t);
+		hit += strstr(pw, pad) != NULL;
+		free(pad);
+	}
+	free(w);
+	return hit;
+}
+
+/* The number in text the property means: a money amount with its
+ * multiplier ("$48M"), else the number followed by the most property
+ * words ("30 hours with ANC on (38 hours off)"). 0 or -1. */
+static int number_in(const char *text, const char *pw, double *out)
+{
+	int best_sc = -1;
+	for (const char *c = text; *c; c++) {
+		if (!isdigit((unsigned char)*c) ||
+		    (c > text && (isdigit((unsigned char)c[-1]) ||
+		                  c[-1] == '.' || c[-1] == ',')))
+			continue;
+		/* the numeric run */
+		const char *e = c;
+		while (
+		    isdigit((unsigned char)*e) ||
+		    ((*e == '.' || *e == ',') && isdigit((unsigned char)e[1])))
+			e++;
+		char *num = sky_rules__strndup(c, (size_t)(e - c));
+		double v;
+		if (sky_rules__parse_number(num, &v)) {
+			free(num);
+			continue;
+		}
+		free(num);
+		int money = c > text && strchr("$\xa3", c[-1]);
+		if (c > text + 1 && (unsigned char)c[-1] >= 0x80)
+			money = 1; /* €, £ */
+		const char *q = e;
+		while (*q == ' ')
+			q++;
+		double mult = 1;
+		if ((*q == 'k' || *q == 'K') && !isalpha((unsigned char)q[1]))
+			mult = 1e3;
+		else if ((*q == 'M' || *q == 'm') &&
+		         !isalpha((unsigned char)q[1]) && money)
+			mult = 1e6;
+		else if (!strncasecmp(q, "million", 7))
+			mult = 1e6;
+		else if (!strncasecmp(q, "bn", 2) ||
+		         !strncasecmp(q, "billion", 7) ||
+		         ((*q == 'B') && !isalpha((unsigned char)q[1])))
+			mult = 1e9;
+		/* the words after it, up to the next number or bracket */
+		const char *w = q;
+		while (*w && !isdigit((unsigned char)*w) && *w != '(' &&
+		       w - q < 40)
+			w++;
+		char *after = sky_rules__strndup(q, (size_t)(w - q));
+		int sc = words_shared(pw, after) * 2 + money;
+		free(after);
+		if (sc > best_sc) {
+			best_sc = sc;
+			*out = v * mult;
+		}
+		c = e - 1;
+	}
+	return best_sc >= 0 ? 0 : -1;
+}
+
+/* A string value: the part of "Series C · $48M" the property asks for
+ * (the segment sharing a word with its description), else the whole. */
+static json_t *string_in(const char *text, const json_t *schema)
+{
+	const char *desc =
+	    json_string_value(json_object_get(schema, "description"));
+	if (!desc)
+		return json_string(text);
+	char *dw = sky_rules__printf(" %s ", desc);
+	char *dwords = sky_rules__words(dw);
+	char *pad = sky_rules__printf(" %s ", dwords);
+	char *copy = sky_rules__strdup(text), *save = NULL;
+	json_t *v = NULL;
+	for (char *seg = strtok_r(copy, "\xc2\xb7|;", &save); seg && !v;
+	     seg = strtok_r(NULL, "\xc2\xb7|;", &save)) {
+		char *sq = sky_rules__squash(seg);
+		if (*sq && words_shared(pad, sq))
+			v = json_string(sq);
+		free(sq);
+	}
+	free(copy);
+	free(pad);
+	free(dwords);
+	free(dw);
+	return v ? v : json_string(text);
+}
+
+static json_t *line_convert(const char *text, const char *pw,
+                            const json_t *schema)
+{
+	const char *type = type_of(schema);
+	const char *fmt = json_string_value(json_object_get(schema, "format"));
+	double d;
+	if (!strcmp(type, "number") || !strcmp(type, "integer")) {
+		if (number_in(text, pw, &d))
+			return NULL;
+		return !strcmp(type, "integer")
+		           ? json_integer((json_int_t)llround(d))
+		           : json_real(d);
+	}
+	if (!strcmp(type, "string")) {
+		if (fmt && !strcmp(fmt, "date")) {
+			/* the longest run of words that reads as a date */
+			char *w = sky_rules__strdup(text);
+			json_t *v = NULL;
+			for (char *c = w; *c && !v; c++) {
+				if (c != w && c[-1] != ' ')
+					continue;
+				for (size_t len = strlen(c); len >= 6 && !v;
+				     len--) {
+					char iso[11];
+					char *t = sky_rules__strndup(c, len);
+					if (!sky_rules__parse_date(t, iso))
+						v = json_string(iso);
+					free(t);
+				}
+			}
+			free(w);
+			return v;
+		}
+		return string_in(text, schema);
+	}
+	return NULL;
+}
+
+/*
+ * The property read off the page's lines: a short label line that names
+ * it ("Available balance", "Weight", "Founded") and the line after it, or
+ * a line that says the property's words with a value ("$15 per user /
+ * month if billed monthly"). Among several, the one under a line the goal
+ * names ("High-Yield Savings", "Team") wins.
+ */
+static json_t *line_value(ex *x, const char *name, const json_t *schema)
+{
+	if (!x->p->lines)
+		return NULL;
+	const char *type = type_of(schema);
+	if (strcmp(type, "number") && strcmp(type, "integer") &&
+	    strcmp(type, "string"))
+		return NULL;
+	char *copy = sky_rules__strdup(x->p->lines), *save = NULL;
+	char *ls[2048];
+	size_t n = 0;
+	for (char *t = strtok_r(copy, "\n", &save); t && n < 2048;
+	     t = strtok_r(NULL, "\n", &save)) {
+		char *sq = sky_rules__squash(t);
+		if (*sq)
+			ls[n++] = sq;
+		else
+			free(sq);
+	}
+	free(copy);
+	char *pw = prop_all_words(name, schema);
+	char *pg = sky_rules__plain(x->goal ? x->goal : "");
+	json_t *best = NULL;
+	long best_sc = -1;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(ls[i]);
+		int label = len <= 40 && !strpbrk(ls[i], "0123456789$") &&
+		            label_fit(pw, ls[i]) >= 0.5;
+		/* values: the next few lines after a label, or this line */
+		for (size_t k = label ? i + 1 : i;
+		     k < n && k <= i + (label ? 3 : 0); k++) {
+			if (!label && (!strpbrk(ls[k], "0123456789") ||
+			               words_shared(pw, ls[k]) < 2))
+				continue;
+			json_t *v = line_convert(ls[k], pw, schema);
+			if (!v)
+				continue;
+			/* the nearest line before it that the goal names */
+			long anchor = 0;
+			for (size_t a = i; a > 0 && i - a < 12; a--) {
+				const char *al = ls[a - 1];
+				char *pa = sky_rules__plain(al);
+				int named = strlen(pa) >= 3 &&
+				            strlen(al) <= 40 &&
+				            sky_rules__has_phrase(pg, pa) &&
+				            label_fit(pw, al) < 1.0;
+				free(pa);
+				if (named) {
+					anchor = 100 - (long)(i - a);
+					break;
+				}
+			}
+			long sc = anchor * 1000 + (label ? 200 : 0) +
+			          words_shared(pw, ls[k]) * 10 - (long)(k - i);
+			if (sc > best_sc) {
+				json_decref(best);
+				best = v;
+				best_sc = sc;
+			} else {
+				json_decref(v);
+			}
+			if (label && strcmp(type, "string"))
+				; /* numbers: the best line of the window */
+			else if (label)
+				break; /* strings: the line right after */
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(ls[i]);
+	free(pw);
+	free(pg);
+	return best;
+}
+
 static json_t *extract_value(ex *x, const char *name, const json_t *schema)
 {
 	const char *type = type_of(schema);
@@ -741,6 +995,13 @@ static json_t *extract_value(ex *x, const char *name, const json_t *schema)
 		v = !strcmp(type, "boolean") ? bool_value(x, w, hit)
 		    : hit                    ? convert(hit->value, schema)
 		                             : json_null();
+	if (json_is_null(v)) {
+		json_t *lv = line_value(x, name, schema);
+		if (lv) {
+			json_decref(v);
+			v = lv;
+		}
+	}
 	free(w);
 	return v;
 }
@@ -795,6 +1056,8 @@ char *sky_rules__answer_extract(const json_t *ctx)
 	                               goal && goal != run_goal ? goal : "");
 	goal = both;
 	sky_rules__page_build(ctx, &p);
+		snprintf(tmpf, sizeof tmpf, "%s.%d.%d.json",
+		         getenv("TMP_RULES_DUMP"), (int)getpid(),
 	json_t *v = sky_rules__extract(&p, schema, goal);
 	/* a list read page by page: the rows of the pages before this one
 	 * (the previous extraction) come first */

@@ -431,6 +431,7 @@ void sky_rules__page_build(const json_t *ctx, sky_rules_page *out)
 		text = json_string_value(json_object_get(ctx, "page_text"));
 	if (text && *text) {
 		out->text = sky_rules__squash(text);
+		out->lines = text;
 	} else {
 		char *t = sky_rules__buf_take(&w.text);
 		out->text = sky_rules__squash(t);

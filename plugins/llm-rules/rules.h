@@ -196,7 +196,9 @@ typedef struct sky_rules_page {
 	sky_rules_el *els;
 	size_t nels;
 	const char *url, *title;
-	char *text;     /* visible text (never NULL) */
+	char *text; /* visible text (never NULL) */
+	const char
+	    *lines;     /* the same with its line breaks (borrowed), or NULL */
 	char *headings; /* h1-h3 texts joined by " | " (never NULL) */
 	char *alerts;   /* role=alert/status texts joined (never NULL) */
 } sky_rules_page;
