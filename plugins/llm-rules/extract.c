@@ -1056,8 +1056,6 @@ char *sky_rules__answer_extract(const json_t *ctx)
 	                               goal && goal != run_goal ? goal : "");
 	goal = both;
 	sky_rules__page_build(ctx, &p);
-		snprintf(tmpf, sizeof tmpf, "%s.%d.%d.json",
-		         getenv("TMP_RULES_DUMP"), (int)getpid(),
 	json_t *v = sky_rules__extract(&p, schema, goal);
 	/* a list read page by page: the rows of the pages before this one
 	 * (the previous extraction) come first */
