@@ -13,6 +13,7 @@ enum { D_ACTIONS, D_COMPLETE, D_TERMINATE };
 
 typedef struct decision {
 	int kind;
+	int soft; /* a terminate only because no rule matched this page */
 	json_t *actions; /* D_ACTIONS */
 	char *reason;    /* D_COMPLETE / D_TERMINATE, or the plan summary */
 	char *stage;
@@ -151,16 +152,21 @@ static int goal_gives_facts(const state *s)
 static int has_schema(const state *s)
 {
 	json_t *schema = json_object_get(s->ctx, "data_extraction_schema");
-	return (schema && !json_is_null(schema)) ||
-	       json_is_string(json_object_get(s->ctx, "data_extraction_goal"));
+	if ((schema && !json_is_null(schema)) ||
+	    json_is_string(json_object_get(s->ctx, "data_extraction_goal")))
+		return 1;
+	/* check-goal is not given the schema: a goal that asks for data
+	 * (a question, "tell me ...") is taken to have one, as the engine
+	 * extracts the final page of such a run and refuses it when
+	 * nothing is found */
+	return s->checking &&
+	       (sky_rules__goal_has(&s->g, SKY_RULES_I_EXTRACT) ||
+	        strchr(s->g.text, '?'));
 }
 
 static int wants_extraction(const state *s)
 {
-	json_t *schema = json_object_get(s->ctx, "data_extraction_schema");
-	return sky_rules__goal_has(&s->g, SKY_RULES_I_EXTRACT) ||
-	       (schema && !json_is_null(schema)) ||
-	       json_is_string(json_object_get(s->ctx, "data_extraction_goal"));
+	return sky_rules__goal_has(&s->g, SKY_RULES_I_EXTRACT) || has_schema(s);
 }
 
 /* The effective target of an intent: its text, or "result N" for an
@@ -196,6 +202,66 @@ static int target_done(const state *s, const sky_rules_intent *in)
 	return done;
 }
 
+/* Leaves the schema asks for that v leaves null (nullable ones, "null
+ * when not listed", do not count). */
+static int count_missing(const json_t *v, const json_t *schema)
+{
+	json_t *type = json_object_get(schema, "type");
+	const char *desc =
+	    json_string_value(json_object_get(schema, "description"));
+	if (json_is_array(type)) {
+		size_t i;
+		json_t *t;
+		json_array_foreach (type, i, t)
+			if (!strcmp(json_string_value(t) ? json_string_value(t)
+			                                 : "",
+			            "null"))
+				return 0;
+	}
+	if (desc && strcasestr(desc, "null"))
+		return 0;
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *x;
+		int n = 0;
+		json_t *props = json_object_get(schema, "properties");
+		json_object_foreach ((json_t *)v, k, x)
+			n += count_missing(x, json_object_get(props, k));
+		return n;
+	}
+	if (json_is_array(v))
+		return 0;
+	return !v || json_is_null(v);
+}
+
+static int count_found(const json_t *v)
+{
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *x;
+		int n = 0;
+		json_object_foreach ((json_t *)v, k, x)
+			n += count_found(x);
+		return n;
+	}
+	if (json_is_array(v))
+		return json_array_size(v) > 0;
+	return v && !json_is_null(v);
+}
+
+/* The page shows something of what the schema asks (or there is no
+ * schema to tell): reading it now is worth a COMPLETE. */
+static int extraction_found(const state *s)
+{
+	json_t *schema = json_object_get(s->ctx, "data_extraction_schema");
+	if (!json_is_object(schema))
+		return 1;
+	json_t *v = sky_rules__extract(&s->p, schema, s->g.text);
+	int n = count_found(v), missing = count_missing(v, schema);
+	json_decref(v);
+	return n > 0 && !missing;
+}
+
 /* Is the goal reached? *why (malloc'd) says how. */
 static int goal_done(state *s, char **why)
 {
@@ -207,7 +273,8 @@ static int goal_done(state *s, char **why)
 	if (s->fp.n_fill)
 		return 0;
 	if (!final && wants_extraction(s)) {
-		if (s->fp.n_fill || (!has_schema(s) && goal_gives_facts(s)))
+		if (s->fp.n_fill || (!has_schema(s) && goal_gives_facts(s)) ||
+		    !extraction_found(s))
 			return 0;
 		*why = sky_rules__strdup("The page shows the information the "
 		                         "goal asks to extract.");
@@ -398,6 +465,108 @@ static int plan_find_link(state *s, decision *d)
 		return 1;
 	}
 	return 0;
+}
+
+/* Words of the pages where what a property asks is usually told. */
+static const struct {
+	const char *prop;
+	const char *pages[6];
+} WHERE[] = {
+    {"found", {"about", "story", "history", "company", NULL}},
+    {"history", {"about", "story", "history", NULL}},
+    {"year", {"about", "story", "history", NULL}},
+    {"ceo", {"leadership", "team", "people", "management", "about", NULL}},
+    {"cfo", {"leadership", "team", "people", "management", "about", NULL}},
+    {"cto", {"leadership", "team", "people", "management", "about", NULL}},
+    {"chief", {"leadership", "team", "people", "management", NULL}},
+    {"founder", {"leadership", "team", "people", "about", NULL}},
+    {"director", {"leadership", "team", "people", "management", NULL}},
+    {"exchange", {"investor", "about", NULL}},
+    {"ticker", {"investor", NULL}},
+    {"stock", {"investor", NULL}},
+    {"share", {"investor", NULL}},
+    {"listed", {"investor", NULL}},
+    {"traded", {"investor", "about", NULL}},
+    {"price", {"pricing", "plan", NULL}},
+    {"cost", {"pricing", "plan", NULL}},
+    {"plan", {"pricing", "plan", NULL}},
+    {"transaction", {"activity", "transaction", "statement", "history", NULL}},
+    {"merchant", {"activity", "transaction", NULL}},
+    {"balance", {"account", "overview", "summary", NULL}},
+    {"hour", {"contact", "visit", "hour", "location", NULL}},
+    {"open", {"contact", "visit", "hour", "location", NULL}},
+    {"address", {"contact", "location", "visit", NULL}},
+};
+
+/* The page does not show what the schema asks: follow the link a person
+ * would (the item the goal names, "About us" for a founding year,
+ * "Leadership" for a CFO, "Activity" for a transaction), once. */
+static int plan_read_link(state *s, decision *d)
+{
+	json_t *schema = json_object_get(s->ctx, "data_extraction_schema");
+	if (!json_is_object(schema) || extraction_found(s) || s->fp.n_fill)
+		return 0;
+	char *sd = sky_rules__dump(schema);
+	char *want = sky_rules__printf("%s %s", s->g.text, sd);
+	char *ww = sky_rules__words(want);
+	char *pad = sky_rules__printf(" %s ", ww);
+	free(sd);
+	free(want);
+	free(ww);
+	const sky_rules_el *best = NULL;
+	int bs = 0;
+	for (size_t i = 0; i < s->p.nels; i++) {
+		const sky_rules_el *e = &s->p.els[i];
+		if (e->kind != SKY_RULES_K_LINK || e->disabled || !*e->text ||
+		    (e->href && (!strcmp(e->href, "#") || !*e->href ||
+		                 !strncasecmp(e->href, "mailto:", 7) ||
+		                 !strncasecmp(e->href, "tel:", 4) ||
+		                 !strncasecmp(e->href, "javascript:", 11))))
+			continue;
+		if (sky_rules__history_clicked(s->history, &s->p, e->text))
+			continue;
+		char *lw = sky_rules__words(e->text), *save = NULL;
+		int sc = 0;
+		for (char *t = strtok_r(lw, " ", &save); t;
+		     t = strtok_r(NULL, " ", &save)) {
+			char *tp = sky_rules__printf(" %s ", t);
+			/* the goal says the link's word: the item itself */
+			if (strlen(t) >= 3 && strstr(pad, tp))
+				sc += 2;
+			int where = 0;
+			for (size_t k = 0;
+			     k < sizeof WHERE / sizeof WHERE[0] && !where;
+			     k++) {
+				char *pp =
+				    sky_rules__printf(" %s", WHERE[k].prop);
+				if (!strstr(pad, pp)) {
+					free(pp);
+					continue;
+				}
+				free(pp);
+				for (size_t m = 0; WHERE[k].pages[m]; m++)
+					if (!strncmp(t, WHERE[k].pages[m],
+					             strlen(WHERE[k].pages[m])))
+						where = 1;
+			}
+			sc += where;
+			free(tp);
+		}
+		free(lw);
+		if (sc > bs) {
+			bs = sc;
+			best = e;
+		}
+	}
+	free(pad);
+	if (!best || bs < 1)
+		return 0;
+	char *why = sky_rules__printf("The page does not show what the goal "
+	                              "asks; \"%s\" is where it is told.",
+	                              best->text);
+	json_array_append_new(d->actions, click_action(best, why, 0));
+	free(why);
+	return 1;
 }
 
 /* No form to fill: a button or link named by the goal's verb ("Apply
@@ -915,9 +1084,11 @@ static void decide(state *s, decision *d)
 	}
 	if (plan_targets(s, d, &missing_target) || plan_verb_control(s, d))
 		goto check;
+	if (wants_extraction(s) && !missing_target && plan_read_link(s, d))
+		goto check;
 	if (wants_extraction(s) && !missing_target &&
 	    !sky_rules__goal_final(&s->g) &&
-	    (has_schema(s) || !goal_gives_facts(s))) {
+	    (has_schema(s) || !goal_gives_facts(s)) && extraction_found(s)) {
 		set(d, D_COMPLETE,
 		    sky_rules__strdup("Nothing left to do on this page but "
 		                      "read it: the information to extract is "
@@ -925,6 +1096,7 @@ static void decide(state *s, decision *d)
 		goto out;
 	}
 	set(d, D_TERMINATE, no_plan_reason(s, missing_target));
+	d->soft = 1;
 	goto out;
 check:
 	if (!no_progress(s, d) && !d->reason)
@@ -999,6 +1171,10 @@ char *sky_rules__answer_check(const json_t *ctx)
 	state_init(&s, ctx);
 	s.checking = 1;
 	decide(&s, &d);
+	/* check-goal sees no schema: where no rule matched, the next
+	 * extract-actions (which does) decides, not this verdict */
+	if (d.kind == D_TERMINATE && d.soft)
+		d.kind = D_ACTIONS;
 	const char *status = d.kind == D_COMPLETE    ? "complete"
 	                     : d.kind == D_TERMINATE ? "terminate"
 	                                             : "continue";

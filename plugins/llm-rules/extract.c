@@ -930,7 +930,12 @@ static json_t *line_value(ex *x, const char *name, const json_t *schema)
 		for (size_t k = label ? i + 1 : i;
 		     k < n && k <= i + (label ? 3 : 0); k++) {
 			if (!label && (!strpbrk(ls[k], "0123456789") ||
-			               words_shared(pw, ls[k]) < 2))
+			               words_shared(pw, ls[k]) < 2 ||
+			               !strcmp(type, "string")))
+				continue;
+			/* a value is short; a paragraph is prose to read, not
+			 * a value to copy */
+			if (!strcmp(type, "string") && strlen(ls[k]) > 80)
 				continue;
 			json_t *v = line_convert(ls[k], pw, schema);
 			if (!v)

@@ -641,7 +641,31 @@ static void read_change_to(reader *r)
 /* Search queries without quotes: "search for wireless mouse and ...". */
 static void read_search(reader *r)
 {
+	int says_search = strcasestr(r->orig, "search") != NULL;
 	for (size_t p = 0; p < r->len && !r->g->query; p++) {
+		/* "use the search box to find the X" */
+		if (says_search && word_at(r, p, "find")) {
+			size_t vs = p + 4, end = value_end(r, p, r->len, 1);
+			while (vs < end && r->w[vs] == ' ')
+				vs++;
+			if (word_at(r, vs, "the"))
+				vs += 4;
+			size_t ve = end;
+			for (size_t j = vs; j < end; j++)
+				if (r->w[j] == ' ' &&
+				    (word_at(r, j + 1, "and") ||
+				     word_at(r, j + 1, "then"))) {
+					ve = j;
+					break;
+				}
+			char *v = sky_rules__clean_value(r->orig + vs, ve - vs);
+			if (*v) {
+				r->g->query = sky_rules__strdup(v);
+				sky_rules__goal_add_fact(r->g, "search", v, 0);
+			}
+			free(v);
+			continue;
+		}
 		if (!word_at(r, p, "search") && !word_at(r, p, "look"))
 			continue;
 		size_t q = p, end = value_end(r, p, r->len, 1);
@@ -656,6 +680,18 @@ static void read_search(reader *r)
 		for (size_t j = vs; j < end; j++)
 			if (r->w[j] == ' ' && (word_at(r, j + 1, "and") ||
 			                       word_at(r, j + 1, "then"))) {
+				ve = j;
+				break;
+			}
+		/* "... in this bookshop's catalogue", "on this site": where
+		 * to search, not what */
+		for (size_t j = vs; j + 4 < ve; j++)
+			if (r->w[j] == ' ' &&
+			    (word_at(r, j + 1, "in") ||
+			     word_at(r, j + 1, "on")) &&
+			    (word_at(r, j + 4, "this") ||
+			     word_at(r, j + 4, "the") ||
+			     word_at(r, j + 4, "our"))) {
 				ve = j;
 				break;
 			}

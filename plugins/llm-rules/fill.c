@@ -153,8 +153,13 @@ static int best_option(const json_t *options, const char *want, double *score)
 	return best;
 }
 
+static const char *field_name(const sky_rules_el *e);
+
 static double fact_field_score(const sky_rules_fact *f, const sky_rules_el *e)
 {
+	/* an option the goal named in passing belongs to its own field */
+	if (f->derived == 2 && strcmp(f->key, field_name(e)))
+		return 0;
 	double sim = desc_similarity(f->key, e), s;
 	int fc = f->concept, ec = e->concept;
 	if (ec == SKY_RULES_C_OTP)
@@ -883,7 +888,10 @@ static double goal_names(const char *pg, const char *t, const char *v)
 		for (char *x = strtok_r(w, " ", &save); x;
 		     x = strtok_r(NULL, " ", &save)) {
 			n++;
-			if (strlen(x) < 4 || sky_rules__parse_bool(x) >= 0)
+			/* short words, yes/no and bare numbers (a year the
+			 * goal gives for something else) name nothing */
+			if (strlen(x) < 4 || sky_rules__parse_bool(x) >= 0 ||
+			    strspn(x, "0123456789") == strlen(x))
 				continue;
 			int r = goal_word(pg, x);
 			hit += r > 0;
@@ -1036,8 +1044,10 @@ static void named_options(sky_rules_goal *g, const sky_rules_page *p)
 				}
 			}
 		}
-		if (pick && bs >= 0.5 && !tie)
-			sky_rules__goal_add_fact(g, label, pick, 1);
+		if (pick && bs >= 0.5 && !tie) {
+			size_t fi = sky_rules__goal_add_fact(g, label, pick, 1);
+			g->facts[fi].derived = 2; /* for this field only */
+		}
 	}
 	free(pg);
 }
@@ -1073,6 +1083,14 @@ static int date_part(const sky_rules_el *e)
 static void split_dates(sky_rules_goal *g, const sky_rules_page *p)
 {
 	int dob = fact_with(g, SKY_RULES_C_DOB), other = -1;
+	/* a date split in parts: at least two of day, month, year */
+	int parts = 0;
+	for (size_t i = 0; i < p->nels; i++) {
+		int dp = fillable(&p->els[i]) ? date_part(&p->els[i]) : 0;
+		parts |= dp == 'd' ? 1 : dp == 'm' ? 2 : dp == 'y' ? 4 : 0;
+	}
+	if (parts != 3 && parts != 6 && parts != 7)
+		return;
 	for (size_t i = 0; i < g->nfacts && other < 0; i++)
 		if (!strcmp(g->facts[i].key, "date"))
 			other = (int)i;
@@ -1125,8 +1143,39 @@ static void split_dates(sky_rules_goal *g, const sky_rules_page *p)
 				}
 			}
 		}
-		sky_rules__goal_add_fact(g, field_name(e), val, 1);
+		size_t fi = sky_rules__goal_add_fact(g, field_name(e), val, 1);
+		g->facts[fi].derived = 2; /* for this field only */
 	}
+}
+
+/* The goal speaks of what an empty field asks ("The car is registration
+ * KX19 PLM" and a "Registration number" field) without a value read for
+ * it: sending the form without it would not be what the goal asked. */
+static int goal_speaks_of(const sky_rules_goal *g, const sky_rules_el *e)
+{
+	if (strcasestr(field_name(e), "optional") ||
+	    e->concept == SKY_RULES_C_MESSAGE ||
+	    (e->tag && !strcmp(e->tag, "textarea")))
+		return 0;
+	char *lw = sky_rules__words(field_name(e)), *save = NULL;
+	char *pg = sky_rules__plain(g->text);
+	int hit = 0;
+	for (char *t = strtok_r(lw, " ", &save); t && !hit;
+	     t = strtok_r(NULL, " ", &save)) {
+		/* a distinctive word ("registration", "mileage"), not
+		 * "name" or "number" */
+		if (strlen(t) < 7 || !strcmp(t, "address") ||
+		    !strcmp(t, "number") || !strcmp(t, "company"))
+			continue;
+		char *pad = sky_rules__printf(" %s", t);
+		char *hay = sky_rules__printf(" %s", pg);
+		hit = strstr(hay, pad) != NULL;
+		free(pad);
+		free(hay);
+	}
+	free(lw);
+	free(pg);
+	return hit;
 }
 
 /* A required message box and no message in the goal: what the person
@@ -1264,6 +1313,9 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 			add_missing(out, field_name(e));
 		else if (e->required && e->kind != SKY_RULES_K_SELECT &&
 		         !*e->value)
+			add_missing(out, field_name(e));
+		else if (e->kind == SKY_RULES_K_TEXT && !*e->value &&
+		         goal_speaks_of(g, e))
 			add_missing(out, field_name(e));
 	}
 	for (size_t k = 0; k < ng; k++) {
