@@ -973,11 +973,19 @@ static void read_called(reader *r)
 static void read_message(reader *r)
 {
 	static const char *const LEADS[] = {
-	    "a message that",    "message saying",
-	    "saying that",       "saying",
-	    "to say that",       "to say",
-	    "telling them that", "explaining that",
-	    "a note that",       NULL,
+	    "a message that",
+	    "message saying",
+	    "saying that",
+	    "saying",
+	    "to say that",
+	    "to say",
+	    "telling them that",
+	    "explaining that",
+	    "a note that",
+	    "mention that",
+	    "mention",
+	    "note that",
+	    NULL,
 	};
 	for (size_t p = 0; p < r->len; p++) {
 		size_t li;

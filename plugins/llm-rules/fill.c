@@ -286,6 +286,40 @@ static double group_score(const sky_rules_fact *f, const group *g)
 	return best >= OPTION_MIN ? ks : 0;
 }
 
+/* A yes/no question ("Are your neighbours also affected?") that a
+ * statement of the goal answers ("the neighbours are dark too"): yes,
+ * unless the statement is negative. */
+static void yes_no_statement(sky_rules_goal *g, group *gr)
+{
+	int yes = -1, no = -1;
+	for (size_t i = 0; i < gr->n; i++) {
+		int b = sky_rules__parse_bool(el_option_text(gr->m[i]));
+		if (b == 1)
+			yes = (int)i;
+		else if (b == 0)
+			no = (int)i;
+	}
+	if (yes < 0 || no < 0 || gr->kind != SKY_RULES_K_RADIO)
+		return;
+	for (size_t f = 0; f < g->nfacts; f++) {
+		const sky_rules_fact *fa = &g->facts[f];
+		if (fa->derived || sky_rules__parse_bool(fa->value) >= 0 ||
+		    sky_rules__similarity(fa->key, gr->label) < 0.3)
+			continue;
+		char *pv = sky_rules__plain(fa->value);
+		char *pad = sky_rules__printf(" %s ", pv);
+		int neg = strstr(pad, " not ") || strstr(pad, " no ") ||
+		          strstr(pad, " n t ") || strstr(pad, " never ");
+		free(pv);
+		free(pad);
+		size_t fi = sky_rules__goal_add_fact(
+		    g, gr->label, el_option_text(gr->m[neg ? no : yes]), 1);
+		g->facts[fi].derived = 2;
+		gr->fact = (int)fi;
+		return;
+	}
+}
+
 /* ---- actions --------------------------------------------------------------- */
 
 static json_t *act(const char *type, const sky_rules_el *e, const char *why)
@@ -1189,6 +1223,14 @@ static void message_from_goal(sky_rules_goal *g, const sky_rules_page *p)
 		       p->els[i].required && !*p->els[i].value &&
 		       (p->els[i].concept == SKY_RULES_C_MESSAGE ||
 		        (p->els[i].tag && !strcmp(p->els[i].tag, "textarea")));
+	/* a ticket or message to write: its box, required or not */
+	for (size_t i = 0; i < p->nels && !want; i++)
+		want = p->els[i].kind == SKY_RULES_K_TEXT &&
+		       !*p->els[i].value && p->els[i].tag &&
+		       !strcmp(p->els[i].tag, "textarea") &&
+		       !strcasestr(field_name(&p->els[i]), "optional") &&
+		       (strcasestr(g->text, "ticket") ||
+		        strcasestr(g->text, "complaint"));
 	if (!want || fact_with(g, SKY_RULES_C_MESSAGE) >= 0)
 		return;
 	static const char *const OPEN[] = {"I ",     "I'm ",   "I've ", "We ",
@@ -1246,6 +1288,8 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 				gs[k].fact = (int)f;
 			}
 		}
+		if (gs[k].fact < 0)
+			yes_no_statement(g, &gs[k]);
 	}
 
 	/* the form most facts point at */

@@ -596,6 +596,16 @@ static const char *const CONFIRM[] = {
     "you're on the list",
     "you are on the list",
     "request has been",
+    "is booked",
+    "been booked",
+    "you're booked",
+    "ticket created",
+    "created",
+    "we've got it",
+    "we have got it",
+    "report number",
+    "reported",
+    "emailed you a copy",
     "application sent",
     "request sent",
     "your reference number",
@@ -631,8 +641,9 @@ char *sky_rules__page_confirmation(const sky_rules_page *p)
 	for (size_t i = 0; CONFIRM_HEADING[i]; i++)
 		if (strcasestr(p->headings, CONFIRM_HEADING[i]))
 			return sentence_with(p->headings, CONFIRM_HEADING[i]);
-	const char *srcs[] = {p->alerts, p->headings, p->text};
-	for (size_t s = 0; s < 3; s++)
+	const char *srcs[] = {p->alerts, p->headings, p->text,
+	                      p->title ? p->title : ""};
+	for (size_t s = 0; s < 4; s++)
 		for (size_t i = 0; CONFIRM[i]; i++)
 			if (strcasestr(srcs[s], CONFIRM[i])) {
 				char *q = sentence_with(srcs[s], CONFIRM[i]);
