@@ -553,6 +553,18 @@ static int plan_read_link(state *s, decision *d)
 			free(tp);
 		}
 		free(lw);
+		/* the words around it: "Nell Ashworth · Paperback" under a
+		 * title the goal names tells which edition */
+		if (sc && *e->after) {
+			char *aw = sky_rules__words(e->after), *s2 = NULL;
+			for (char *t = strtok_r(aw, " ", &s2); t;
+			     t = strtok_r(NULL, " ", &s2)) {
+				char *tp = sky_rules__printf(" %s ", t);
+				sc += strlen(t) >= 4 && strstr(pad, tp) != NULL;
+				free(tp);
+			}
+			free(aw);
+		}
 		if (sc > bs) {
 			bs = sc;
 			best = e;

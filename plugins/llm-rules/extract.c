@@ -891,6 +891,99 @@ static json_t *line_convert(const char *text, const char *pw,
 	return NULL;
 }
 
+/* One sentence of prose that answers a property: a year next to the
+ * word it is about ("founded"), the capitalised name that holds the
+ * property's words ("Oslo Stock Exchange"), or the code in capitals
+ * right after its word ("ticker HMAR"). */
+static json_t *prose_value(const char *line, const char *pw, const char *name,
+                           const json_t *schema)
+{
+	const char *type = type_of(schema);
+	if (strlen(line) < 60)
+		return NULL; /* prose, not labels */
+	char *copy = sky_rules__strdup(line), *save = NULL;
+	json_t *v = NULL;
+	char *pn = sky_rules__words(name ? name : "");
+	for (char *sent = strtok_r(copy, ".;", &save); sent && !v;
+	     sent = strtok_r(NULL, ".;", &save)) {
+		/* the property's own words ("found" of founded_year) */
+		char *sw = sky_rules__words(sent);
+		char *pad = sky_rules__printf(" %s ", sw);
+		char *nw = sky_rules__strdup(pn), *s2 = NULL;
+		int about = 0;
+		for (char *t = strtok_r(nw, " ", &s2); t;
+		     t = strtok_r(NULL, " ", &s2)) {
+			char *tp = sky_rules__printf(" %s", t);
+			if (strlen(t) >= 4 && strcmp(t, "year") &&
+			    strstr(pad, tp))
+				about++;
+			free(tp);
+		}
+		free(nw);
+		if (about && !strcmp(type, "integer") && strstr(pn, "year")) {
+			for (const char *c = sent; *c && !v; c++)
+				if (isdigit((unsigned char)c[0]) &&
+				    isdigit((unsigned char)c[1]) &&
+				    isdigit((unsigned char)c[2]) &&
+				    isdigit((unsigned char)c[3]) &&
+				    !isdigit((unsigned char)c[4]) &&
+				    (c == sent ||
+				     !isalnum((unsigned char)c[-1])))
+					v = json_integer(atoi(c));
+		} else if (about && !strcmp(type, "string")) {
+			/* capitals right after the word: "ticker HMAR" */
+			char *w = sky_rules__strdup(sent), *s3 = NULL,
+			     *prev = NULL;
+			for (char *t = strtok_r(w, " ,()", &s3); t && !v;
+			     t = strtok_r(NULL, " ,()", &s3)) {
+				size_t tl = strlen(t);
+				int caps = tl >= 2 && tl <= 6;
+				for (size_t k = 0; k < tl && caps; k++)
+					caps = isupper((unsigned char)t[k]) ||
+					       isdigit((unsigned char)t[k]);
+				if (caps && prev && label_fit(pw, prev) > 0)
+					v = json_string(t);
+				prev = t;
+			}
+			free(w);
+			/* a capitalised run that holds the property's words */
+			const char *c = sent;
+			while (*c && !v) {
+				while (*c && !isupper((unsigned char)*c))
+					c++;
+				const char *a = c, *e = c;
+				while (*e) {
+					const char *we = e;
+					while (*we && *we != ' ')
+						we++;
+					if (!isupper((unsigned char)*e))
+						break;
+					e = we;
+					if (*e == ' ' &&
+					    isupper((unsigned char)e[1]))
+						e++;
+					else
+						break;
+				}
+				if (e > a) {
+					char *run = sky_rules__strndup(
+					    a, (size_t)(e - a));
+					if (strchr(run, ' ') &&
+					    words_shared(pw, run) >= 2)
+						v = json_string(run);
+					free(run);
+				}
+				c = *e ? e + 1 : e;
+			}
+		}
+		free(sw);
+		free(pad);
+	}
+	free(pn);
+	free(copy);
+	return v;
+}
+
 /*
  * The property read off the page's lines: a short label line that names
  * it ("Available balance", "Weight", "Founded") and the line after it, or
@@ -970,6 +1063,31 @@ static json_t *line_value(ex *x, const char *name, const json_t *schema)
 				break; /* strings: the line right after */
 		}
 	}
+	/* no label: the price under the line that names the goal's item
+	 * ("Ember 1.7 L Electric Kettle" then "$64.99 $79.99": the first
+	 * amount is the current one) */
+	for (size_t i = 0; i < n && !best && strcmp(type, "string"); i++) {
+		char *pa = sky_rules__plain(ls[i]);
+		int named = strlen(pa) >= 8 && strlen(ls[i]) <= 80 &&
+		            strchr(pa, ' ') && sky_rules__has_phrase(pg, pa);
+		free(pa);
+		for (size_t k = i + 1; named && k < n && k <= i + 2 && !best;
+		     k++)
+			if (strpbrk(ls[k], "$\xa3\xe2") &&
+			    strpbrk(ls[k], "0123456789")) {
+				double d;
+				if (!number_in(ls[k], pw, &d))
+					best = !strcmp(type, "integer")
+					           ? json_integer(
+					                 (json_int_t)llround(d))
+					           : json_real(d);
+			}
+	}
+	/* prose: "In 1962 the brothers ... founded Halvorsen Marine",
+	 * "listed its shares on the Oslo Stock Exchange ... under the
+	 * ticker HMAR" */
+	for (size_t i = 0; i < n && !best; i++)
+		best = prose_value(ls[i], pw, name, schema);
 	for (size_t i = 0; i < n; i++)
 		free(ls[i]);
 	free(pw);
@@ -1044,6 +1162,35 @@ json_t *sky_rules__extract(const sky_rules_page *p, const json_t *schema,
 	return out;
 }
 
+/* Scalars the schema asks for that v leaves null, nullable ones ("null
+ * when not listed", a type list with "null") apart. */
+static int missing_scalars(const json_t *v, const json_t *schema)
+{
+	json_t *type = json_object_get(schema, "type");
+	const char *desc =
+	    json_string_value(json_object_get(schema, "description"));
+	size_t i;
+	json_t *t;
+	json_array_foreach (type, i, t)
+		if (json_string_value(t) &&
+		    !strcmp(json_string_value(t), "null"))
+			return 0;
+	if (desc && strcasestr(desc, "null"))
+		return 0;
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *x;
+		int n = 0;
+		json_t *props = json_object_get(schema, "properties");
+		json_object_foreach ((json_t *)v, k, x)
+			n += missing_scalars(x, json_object_get(props, k));
+		return n;
+	}
+	if (json_is_array(v))
+		return 0;
+	return !v || json_is_null(v);
+}
+
 char *sky_rules__answer_extract(const json_t *ctx)
 {
 	sky_rules_page p;
@@ -1087,6 +1234,25 @@ char *sky_rules__answer_extract(const json_t *ctx)
 			}
 			json_object_set_new(v, k, merged);
 		}
+	}
+	/* half an answer is not the answer: when at least as many values
+	 * the schema asks for are missing as were found, nothing is claimed
+	 * (the engine then reports what was not found instead of completing
+	 * with a guess) */
+	size_t found = 0;
+	{
+		const char *k;
+		json_t *x;
+		json_object_foreach (v, k, x)
+			found += !json_is_null(x) && !json_is_array(x);
+	}
+	if (json_is_object(v) && json_is_object(schema) &&
+	    missing_scalars(v, schema) >= (int)(found ? found : 1)) {
+		const char *k;
+		json_t *x;
+		json_object_foreach (v, k, x)
+			if (!json_is_array(x))
+				json_object_set_new(v, k, json_null());
 	}
 	char *text = sky_rules__dump(v);
 	json_decref(v);
