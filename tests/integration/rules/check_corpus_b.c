@@ -32,9 +32,10 @@
 #include "util/json.h"
 #include "util/str.h"
 
-/* The least number of passing sites asserted without SKY_CORPUS_B_MIN
- * (0: the baseline is measured, not asserted). */
-#define CORPUS_B_MIN 0
+/* The least number of passing sites asserted without SKY_CORPUS_B_MIN:
+ * a floor a little under the score reached for issue 19 (see
+ * docs/offline-planner.md), so that a regression shows. */
+#define CORPUS_B_MIN 28
 
 static int selected(const char *name)
 {
