@@ -251,11 +251,35 @@ static int count_found(const json_t *v)
 
 /* The page shows something of what the schema asks (or there is no
  * schema to tell): reading it now is worth a COMPLETE. */
+/* A list of results that names the goal's item more than once (a
+ * hardback and a paperback of the same title): the one to read is behind
+ * one of them, not on this page. */
+static int results_name_item(const state *s)
+{
+	char *pg = sky_rules__plain(s->g.text);
+	int hit = 0;
+	for (size_t i = 0; i < s->p.nels && !hit; i++) {
+		const sky_rules_el *a = &s->p.els[i];
+		if (a->kind != SKY_RULES_K_LINK || strlen(a->text) < 8)
+			continue;
+		char *pa = sky_rules__plain(a->text);
+		int named = strchr(pa, ' ') && sky_rules__has_phrase(pg, pa);
+		free(pa);
+		for (size_t k = i + 1; k < s->p.nels && named && !hit; k++)
+			hit = s->p.els[k].kind == SKY_RULES_K_LINK &&
+			      !strcmp(s->p.els[k].text, a->text) &&
+			      (!a->href || !s->p.els[k].href ||
+			       strcmp(a->href, s->p.els[k].href));
+	}
+	free(pg);
+	return hit;
+}
+
 static int extraction_found(const state *s)
 {
 	json_t *schema = json_object_get(s->ctx, "data_extraction_schema");
 	if (!json_is_object(schema))
-		return 1;
+		return !(s->checking && results_name_item(s));
 	json_t *v = sky_rules__extract(&s->p, schema, s->g.text);
 	int n = count_found(v), missing = count_missing(v, schema);
 	json_decref(v);

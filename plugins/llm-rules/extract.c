@@ -471,6 +471,10 @@ typedef struct ex {
 } ex;
 
 static json_t *extract_value(ex *x, const char *name, const json_t *schema);
+static char *prop_all_words(const char *name, const json_t *schema);
+static double label_fit(const char *pw, const char *line);
+static json_t *line_convert(const char *text, const char *pw,
+                            const json_t *schema);
 
 static const kv *best_kv(const ex *x, const char *name)
 {
@@ -647,7 +651,60 @@ static json_t *bool_value(ex *x, const char *w, const kv *hit)
 		free(conf);
 		return json_boolean(ok);
 	}
+	/* "publicly traded?": what the page says of its ownership */
+	static const char *const PUBLIC_Q[] = {"public", "publicly", "listed",
+	                                       "traded", NULL};
+	static const char *const PRIVATE[] = {
+	    "privately held",
+	    "privately owned",
+	    "private company",
+	    "family-owned",
+	    "family owned",
+	    "not publicly",
+	    "not listed",
+	    "no plans to sell shares",
+	    NULL,
+	};
+	static const char *const LISTED[] = {
+	    "publicly traded", "listed on",        "listed its shares",
+	    "stock exchange",  "under the ticker", NULL,
+	};
+	if (sky_rules__find_any(w, PUBLIC_Q)) {
+		if (sky_rules__find_any(x->p->text, PRIVATE))
+			return json_false();
+		if (sky_rules__find_any(x->p->text, LISTED))
+			return json_true();
+	}
 	return json_null();
+}
+
+/* A single value read from a table's first row, when the goal asks for
+ * the latest of a list shown newest first ("my most recent card
+ * transaction": its description and amount). */
+static json_t *first_row_value(ex *x, const char *name, const json_t *schema)
+{
+	static const char *const LATEST[] = {"most recent", "latest", "newest",
+	                                     "last", NULL};
+	if (!sky_rules__find_any(x->goal, LATEST))
+		return NULL;
+	char *pw = prop_all_words(name, schema);
+	json_t *v = NULL;
+	for (size_t t = 0; t < x->f.nt && !v; t++) {
+		const table *tb = &x->f.t[t];
+		if (!tb->nrows)
+			continue;
+		for (size_t c = 0; c < tb->ncols && !v; c++) {
+			if (label_fit(pw, tb->head[c]) < 1.0 ||
+			    c >= tb->rowlen[0])
+				continue;
+			const char *cell = tb->rows[0][c];
+			v = line_convert(cell, pw, schema);
+			if (!v && !strcmp(type_of(schema), "string"))
+				v = json_string(cell);
+		}
+	}
+	free(pw);
+	return v;
 }
 
 /* The times in text ("9:00 am – 5:30 pm", "09:00-17:30", "noon") as
@@ -817,6 +874,13 @@ static int number_in(const char *text, const char *pw, double *out)
 		char *after = sky_rules__strndup(q, (size_t)(w - q));
 		int sc = words_shared(pw, after) * 2 + money;
 		free(after);
+		/* a minus before the number or its currency sign */
+		const char *m = c;
+		while (m > text &&
+		       (strchr("$", m[-1]) || (unsigned char)m[-1] >= 0x80))
+			m--;
+		if (m > text && m[-1] == '-')
+			v = -v;
 		if (sc > best_sc) {
 			best_sc = sc;
 			*out = v * mult;
@@ -1119,7 +1183,9 @@ static json_t *extract_value(ex *x, const char *name, const json_t *schema)
 		    : hit                    ? convert(hit->value, schema)
 		                             : json_null();
 	if (json_is_null(v)) {
-		json_t *lv = line_value(x, name, schema);
+		json_t *lv = first_row_value(x, name, schema);
+		if (!lv)
+			lv = line_value(x, name, schema);
 		if (lv) {
 			json_decref(v);
 			v = lv;
