@@ -159,9 +159,14 @@ static int has_schema(const state *s)
 	 * (a question, "tell me ...") is taken to have one, as the engine
 	 * extracts the final page of such a run and refuses it when
 	 * nothing is found */
+	static const char *const ASKS[] = {
+	    "give me",     "tell me",    "let me know",
+	    "find out",    "i need the", "i need to know",
+	    "report back", "send me",    NULL,
+	};
 	return s->checking &&
 	       (sky_rules__goal_has(&s->g, SKY_RULES_I_EXTRACT) ||
-	        strchr(s->g.text, '?'));
+	        strchr(s->g.text, '?') || sky_rules__find_any(s->g.text, ASKS));
 }
 
 static int wants_extraction(const state *s)
@@ -321,6 +326,9 @@ static int goal_done(state *s, char **why)
 		if (!s->g.query ||
 		    !sky_rules__history_typed(s->history, s->g.query) ||
 		    !sky_rules__history_submitted(s->history))
+			return 0;
+		/* searched to read something: done when it is read */
+		if (has_schema(s) && !extraction_found(s))
 			return 0;
 		*why = sky_rules__printf("Searched for \"%s\"; the results are "
 		                         "shown.",

@@ -1287,6 +1287,47 @@ static void read_party(reader *r)
 	}
 }
 
+/* "he's 16", "she is 16", "aged 16", "16 years old" -> age. */
+static void read_age(reader *r)
+{
+	for (size_t p = 0; p < r->len; p++) {
+		if (!isdigit((unsigned char)r->w[p]) ||
+		    (p && is_word_byte((unsigned char)r->w[p - 1])))
+			continue;
+		int n = atoi(r->w + p);
+		size_t e = p;
+		while (e < r->len && isdigit((unsigned char)r->w[e]))
+			e++;
+		if (n < 1 || n > 120 || e - p > 3)
+			continue;
+		/* the words before and after */
+		size_t b = p;
+		while (b > 0 && r->w[b - 1] == ' ')
+			b--;
+		size_t bs = b;
+		while (bs > 0 && is_word_byte((unsigned char)r->w[bs - 1]))
+			bs--;
+		static const char *const BEFORE[] = {
+		    "he's", "she's", "i'm", "aged", "age", "is", NULL};
+		int before = word_is(r->w + bs, b - bs, BEFORE);
+		size_t a = e;
+		while (a < r->len && r->w[a] == ' ')
+			a++;
+		int after = word_at(r, a, "years old") ||
+		            word_at(r, a, "year old") || word_at(r, a, "yo");
+		if (!before && !after)
+			continue;
+		/* "is 16" only about a person */
+		if (!after && word_is(r->w + bs, b - bs,
+		                      (const char *const[]){"is", NULL}))
+			continue;
+		char v[8];
+		snprintf(v, sizeof v, "%d", n);
+		sky_rules__goal_add_fact(r->g, "age", v, 0);
+		return;
+	}
+}
+
 /* Statements a form asks as yes/no questions. */
 static void read_statements(reader *r)
 {
@@ -1877,6 +1918,7 @@ static void read_text(sky_rules_goal *g, const char *text, int intents)
 	read_dates(&r);
 	read_time(&r);
 	read_party(&r);
+	read_age(&r);
 	read_statements(&r);
 	read_residence(&r);
 	if (intents)

@@ -944,6 +944,48 @@ static double goal_names(const char *pg, const char *t, const char *v)
 	return best;
 }
 
+/* The age the goal states, or -1. */
+static int goal_age(const sky_rules_goal *g)
+{
+	for (size_t i = 0; i < g->nfacts; i++)
+		if (!strcmp(g->facts[i].key, "age"))
+			return atoi(g->facts[i].value);
+	return -1;
+}
+
+/* An age range in an option: "(12–17)", "(18+)", "under 18", "65 and
+ * over". 1 when found. */
+static int age_range(const char *t, long *lo, long *hi)
+{
+	const char *c = t;
+	while (*c && !isdigit((unsigned char)*c))
+		c++;
+	if (!*c)
+		return 0;
+	char *e;
+	long a = strtol(c, &e, 10);
+	while (*e == ' ')
+		e++;
+	if (*e == '+' || !strncasecmp(e, "and over", 8) ||
+	    !strncasecmp(e, "or over", 7)) {
+		*lo = a, *hi = 200;
+		return 1;
+	}
+	/* "12–17", "12-17", "12 to 17" */
+	const char *d = e;
+	while (*d && !isdigit((unsigned char)*d) && d - e < 5)
+		d++;
+	if (isdigit((unsigned char)*d)) {
+		*lo = a, *hi = strtol(d, NULL, 10);
+		return *hi >= *lo;
+	}
+	if (strcasestr(t, "under")) {
+		*lo = 0, *hi = a - 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* A count in the goal ("about 30 employees") for a select of ranges. */
 static int goal_count(const char *pg, long *out)
 {
@@ -1044,6 +1086,13 @@ static void named_options(sky_rules_goal *g, const sky_rules_page *p)
 				if (!t || !v || !*v)
 					continue;
 				double s = goal_names(pg, t, v);
+				/* an age range ("youth (12–17)", "adult
+				 * (18+)") holds the goal's age or not */
+				long lo, hi;
+				int age = goal_age(g);
+				if (age >= 0 && s > 0 && age_range(t, &lo, &hi))
+					s = age >= lo && age <= hi ? s + 0.5
+					                           : -1;
 				if (s > bs) {
 					bs = s, pick = t, tie = 0;
 				} else if (s == bs && s > 0) {
