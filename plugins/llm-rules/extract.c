@@ -1191,6 +1191,52 @@ static json_t *extract_value(ex *x, const char *name, const json_t *schema)
 			v = lv;
 		}
 	}
+	/* a reference, number or code: the code itself, not the sentence
+	 * around it ("Quote reference LM-Q-604417, valid for 30 days."); a
+	 * code in several groups ("PW 8841 2290 5513") stays whole */
+	if (json_is_string(v) && name) {
+		char *nw = sky_rules__words(name);
+		static const char *const CODE[] = {
+		    "reference", "number",   "id",           "code",
+		    "ref",       "tracking", "confirmation", NULL};
+		int code = sky_rules__find_any(nw, CODE) != NULL;
+		free(nw);
+		const char *t = json_string_value(v);
+		const char *run = NULL, *run_end = NULL;
+		int digit = 0;
+		for (const char *c = t; code && *c;) {
+			while (*c == ' ' || *c == ',' || *c == ';' ||
+			       *c == '(' || *c == ')')
+				c++;
+			const char *w = c;
+			int ok = 1, d = 0;
+			while (*c && *c != ' ' && *c != ',' && *c != ';' &&
+			       *c != ')') {
+				ok &= isupper((unsigned char)*c) ||
+				      isdigit((unsigned char)*c) || *c == '-' ||
+				      *c == '/' || *c == '#';
+				d |= isdigit((unsigned char)*c);
+				c++;
+			}
+			if (c == w)
+				break;
+			if (ok && (c - w >= 2 || d)) {
+				if (!run)
+					run = w, digit = 0;
+				run_end = c;
+				digit |= d;
+			} else if (run && digit) {
+				break;
+			} else {
+				run = NULL;
+			}
+		}
+		if (run && digit && (run != t || *run_end)) {
+			json_t *nv = json_stringn(run, (size_t)(run_end - run));
+			json_decref(v);
+			v = nv;
+		}
+	}
 	free(w);
 	return v;
 }

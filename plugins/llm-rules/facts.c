@@ -541,6 +541,12 @@ static void read_is_phrases(reader *r)
 			vs++;
 		if (vs >= r->len || r->w[vs] == BLANK || any_used(r, ks, vs))
 			continue;
+		/* "The car is registration KX19 PLM": the reference says
+		 * what it is (read_references) */
+		if (word_at(r, vs, "registration") ||
+		    word_at(r, vs, "number") || word_at(r, vs, "order") ||
+		    word_at(r, vs, "reference"))
+			continue;
 		size_t ve = value_end(r, vs, r->len, 1);
 		/* " and my ...", " and the ..." start the next phrase */
 		for (size_t j = vs; j < ve; j++)
@@ -1328,6 +1334,81 @@ static void read_age(reader *r)
 	}
 }
 
+/* Vehicle and driving facts: "made in 2019", "about 8,000 miles a year",
+ * "I've held my licence for 17 years". */
+static void read_quantities(reader *r)
+{
+	char *pl = sky_rules__plain(r->orig);
+	const char *h;
+	char v[32];
+	if ((h = strstr(pl, "made in ")) || (h = strstr(pl, "built in ")) ||
+	    (h = strstr(pl, "manufactured in "))) {
+		const char *d = strchr(h, ' ');
+		d = d ? strchr(d + 1, ' ') : NULL;
+		if (d && isdigit((unsigned char)d[1]) && strlen(d + 1) >= 4 &&
+		    (!d[5] || d[5] == ' ')) {
+			snprintf(v, sizeof v, "%.4s", d + 1);
+			sky_rules__goal_add_fact(r->g, "year of manufacture", v,
+			                         0);
+		}
+	}
+	/* "8 000 miles a year" (plain text drops the comma) */
+	for (const char *c = pl; *c; c++) {
+		if (!isdigit((unsigned char)*c) || (c > pl && c[-1] != ' '))
+			continue;
+		const char *e = c;
+		char num[32];
+		size_t n = 0;
+		while ((isdigit((unsigned char)*e) ||
+		        (*e == ' ' && isdigit((unsigned char)e[1]) &&
+		         isdigit((unsigned char)e[2]) &&
+		         isdigit((unsigned char)e[3]) &&
+		         !isdigit((unsigned char)e[4]))) &&
+		       n < sizeof num - 1) {
+			if (*e != ' ')
+				num[n++] = *e;
+			e++;
+		}
+		num[n] = '\0';
+		if (!strncmp(e, " miles a year", 13) ||
+		    !strncmp(e, " miles per year", 15) ||
+		    !strncmp(e, " miles annually", 15) ||
+		    !strncmp(e, " km a year", 10) ||
+		    !strncmp(e, " kilometres a year", 18)) {
+			sky_rules__goal_add_fact(r->g, "annual mileage", num,
+			                         0);
+			break;
+		}
+		c = e - 1;
+	}
+	/* "held my licence for 17 years", "been driving for 5 years" */
+	for (const char *f = strstr(pl, " for "); f;
+	     f = strstr(f + 1, " for ")) {
+		const char *c = f + 5;
+		if (!isdigit((unsigned char)*c))
+			continue;
+		int years = atoi(c);
+		while (isdigit((unsigned char)*c))
+			c++;
+		if (strncmp(c, " years", 6) && strncmp(c, " year", 5))
+			continue;
+		/* the noun just before: "licence" */
+		const char *a = f;
+		while (a > pl && a[-1] != ' ')
+			a--;
+		char noun[40];
+		snprintf(noun, sizeof noun, "%.*s", (int)(f - a), a);
+		if (strlen(noun) < 4)
+			continue;
+		char key[64];
+		snprintf(key, sizeof key, "years %s", noun);
+		snprintf(v, sizeof v, "%d", years);
+		sky_rules__goal_add_fact(r->g, key, v, 0);
+		break;
+	}
+	free(pl);
+}
+
 /* Statements a form asks as yes/no questions. */
 static void read_statements(reader *r)
 {
@@ -1555,6 +1636,19 @@ static void read_references(reader *r)
 		if (!ve || ve - q < 3 || memchr(r->w + q, '@', ve - q) ||
 		    any_used(r, q, ve))
 			continue;
+		/* a plate or postcode in two parts: "KX19 PLM" */
+		while (ve < r->len && r->w[ve] == ' ') {
+			size_t n2 = ve + 1, e2 = n2;
+			while (e2 < r->len &&
+			       (isupper((unsigned char)r->w[e2]) ||
+			        isdigit((unsigned char)r->w[e2])))
+				e2++;
+			if (e2 - n2 < 2 || e2 - n2 > 4 ||
+			    (e2 < r->len &&
+			     is_word_byte((unsigned char)r->w[e2])))
+				break;
+			ve = e2;
+		}
 		char *key = sky_rules__strndup(r->orig + p, ke - p);
 		char *val = sky_rules__strndup(r->orig + q, ve - q);
 		if (!NUM[nn]) {
@@ -1919,6 +2013,7 @@ static void read_text(sky_rules_goal *g, const char *text, int intents)
 	read_time(&r);
 	read_party(&r);
 	read_age(&r);
+	read_quantities(&r);
 	read_statements(&r);
 	read_residence(&r);
 	if (intents)

@@ -103,8 +103,7 @@ static double option_score(const char *want, const char *text,
 		s = 0.95;
 	} else if (lt && (!strncmp(pw, pt, lt < lw ? lt : lw) &&
 	                  (pt[lw < lt ? lw : lt] == ' ' ||
-	                   pw[lw < lt ? lw : lt] == ' ' ||
-	                   pt[lw < lt ? lw : lt] == '\0'))) {
+	                   pw[lw < lt ? lw : lt] == ' '))) {
 		s = 0.85; /* "Large" / "Large (L)", "Billing" / "Billing question" */
 	} else if (sky_rules__has_phrase(text, want)) {
 		s = 0.8;
