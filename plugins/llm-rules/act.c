@@ -29,6 +29,13 @@ typedef struct state {
 	int cookie_planned; /* the goal's own cookie answer is planned */
 } state;
 
+/* An attribute of an element's snapshot ("aria-haspopup"), or NULL. */
+static const char *el_attr(const sky_rules_el *e, const char *name)
+{
+	json_t *attrs = json_object_get(e->j, "attrs");
+	return json_string_value(json_object_get(attrs, name));
+}
+
 static void set(decision *d, int kind, char *reason)
 {
 	d->kind = kind;
@@ -613,6 +620,40 @@ static int plan_read_link(state *s, decision *d)
 	return 1;
 }
 
+/* Nothing else to do here, but a button that opens a dialog or menu
+ * ("Feedback" on a side tab, aria-haspopup) is named by the goal: open
+ * it, once. */
+static int plan_opener(state *s, decision *d)
+{
+	char *pg = sky_rules__plain(s->g.text);
+	char *pad = sky_rules__printf(" %s ", pg);
+	const sky_rules_el *pick = NULL;
+	for (size_t i = 0; i < s->p.nels && !pick; i++) {
+		const sky_rules_el *e = &s->p.els[i];
+		const char *hp = el_attr(e, "aria-haspopup");
+		if (e->kind != SKY_RULES_K_BUTTON || e->disabled || !hp ||
+		    !strcmp(hp, "false") || strlen(e->text) < 4)
+			continue;
+		char *pt = sky_rules__plain(e->text);
+		char *tp = sky_rules__printf(" %s ", pt);
+		if (strstr(pad, tp) &&
+		    !sky_rules__history_clicked(s->history, &s->p, e->text))
+			pick = e;
+		free(pt);
+		free(tp);
+	}
+	free(pg);
+	free(pad);
+	if (!pick)
+		return 0;
+	char *why = sky_rules__printf("Open \"%s\", which the goal speaks "
+	                              "of.",
+	                              pick->text);
+	json_array_append_new(d->actions, click_action(pick, why, 0));
+	free(why);
+	return 1;
+}
+
 /* No form to fill: a button or link named by the goal's verb ("Apply
  * now", "Sign in", "Search") usually opens it. */
 static int plan_verb_control(state *s, decision *d)
@@ -1122,13 +1163,16 @@ static void decide(state *s, decision *d)
 	}
 	if (plan_find_link(s, d))
 		goto check;
-	if (s->fp.n_fill || (s->fp.n_matched && s->fp.submit_found)) {
+	if (s->fp.n_fill ||
+	    ((s->fp.n_matched || s->fp.confirming) && s->fp.submit_found)) {
 		json_array_extend(d->actions, s->fp.actions);
 		goto check;
 	}
 	if (plan_targets(s, d, &missing_target) || plan_verb_control(s, d))
 		goto check;
 	if (wants_extraction(s) && !missing_target && plan_read_link(s, d))
+		goto check;
+	if (plan_opener(s, d))
 		goto check;
 	if (wants_extraction(s) && !missing_target &&
 	    !sky_rules__goal_final(&s->g) &&

@@ -1409,6 +1409,41 @@ static void read_quantities(reader *r)
 	free(pl);
 }
 
+/* "4-star feedback", "rate it 4 out of 5", "five stars" -> rating. */
+static void read_rating(reader *r)
+{
+	static const char *const NUM[] = {"one",  "two",  "three",
+	                                  "four", "five", NULL};
+	char *pl = sky_rules__plain(r->orig);
+	int n = -1;
+	for (const char *c = pl; *c && n < 0; c++) {
+		if (c != pl && c[-1] != ' ')
+			continue;
+		int v = -1;
+		const char *e = c;
+		if (isdigit((unsigned char)*c) &&
+		    !isdigit((unsigned char)c[1])) {
+			v = *c - '0';
+			e = c + 1;
+		}
+		for (int i = 0; NUM[i] && v < 0; i++)
+			if (!strncmp(c, NUM[i], strlen(NUM[i]))) {
+				v = i + 1;
+				e = c + strlen(NUM[i]);
+			}
+		if (v < 1 || v > 10)
+			continue;
+		if (!strncmp(e, " star", 5) || !strncmp(e, " out of", 7))
+			n = v;
+	}
+	free(pl);
+	if (n > 0) {
+		char v[4];
+		snprintf(v, sizeof v, "%d", n);
+		sky_rules__goal_add_fact(r->g, "rating", v, 0);
+	}
+}
+
 /* Statements a form asks as yes/no questions. */
 static void read_statements(reader *r)
 {
@@ -2014,6 +2049,7 @@ static void read_text(sky_rules_goal *g, const char *text, int intents)
 	read_party(&r);
 	read_age(&r);
 	read_quantities(&r);
+	read_rating(&r);
 	read_statements(&r);
 	read_residence(&r);
 	if (intents)

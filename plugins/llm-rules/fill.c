@@ -1376,8 +1376,10 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 			bc = forms[f];
 			best = f;
 		}
-	if (best == -2)
+	if (best == -2) {
 		best = confirm_form(g, p, history);
+		out->confirming = best != -2;
+	}
 	if (best == -2)
 		goto done;
 	out->form = best;
@@ -1420,11 +1422,7 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 		int any = 0;
 		for (size_t m = 0; m < gs[k].n; m++)
 			any |= gs[k].m[m]->checked;
-		/* a question with no answer picked is asked to be answered,
-		 * marked required or not, unless it says it is optional */
-		if (!any &&
-		    (gs[k].required || (gs[k].kind == SKY_RULES_K_RADIO &&
-		                        !strcasestr(gs[k].label, "optional"))))
+		if (!any && gs[k].required)
 			add_missing(out, gs[k].label);
 	}
 	plan_checkboxes(g, p, gs, ng, best, out);

@@ -234,7 +234,8 @@ typedef struct sky_rules_form_plan {
 	int opening;      /* a dropdown is being opened: submit later */
 	char *missing;    /* label of a required field without a fact */
 	int submit_found;
-	int form; /* the form acted on, -1 none */
+	int confirming; /* a last "Submit"/"I confirm" step of a flow */
+	int form;       /* the form acted on, -1 none */
 } sky_rules_form_plan;
 
 /* Plan the fields of the page's best-matching form. */
