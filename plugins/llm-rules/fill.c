@@ -169,6 +169,11 @@ static double fact_field_score(const sky_rules_fact *f, const sky_rules_el *e)
 		return sky_rules__is_file_ref(f->value) ? 0.6 + 0.4 * sim : 0;
 	if (sky_rules__is_file_ref(f->value) && fc == SKY_RULES_C_FILE)
 		return 0;
+	/* a yes/no answer is not typed into a text box */
+	if (e->kind == SKY_RULES_K_TEXT &&
+	    isalpha((unsigned char)f->value[0]) &&
+	    sky_rules__parse_bool(f->value) >= 0 && strlen(f->value) <= 3)
+		return 0;
 	if (fc == SKY_RULES_C_FULL_NAME &&
 	    (ec == SKY_RULES_C_FIRST_NAME || ec == SKY_RULES_C_LAST_NAME ||
 	     ec == SKY_RULES_C_MIDDLE_NAME))
@@ -220,6 +225,26 @@ static const char *group_key(const sky_rules_el *e)
 	return e->name ? e->name : NULL;
 }
 
+/* A toggle button ("Yes"/"No" with aria-pressed) in a labelled group:
+ * it answers a question like a radio button. */
+static int toggle_button(const sky_rules_el *e)
+{
+	json_t *attrs = json_object_get(e->j, "attrs");
+	return e->kind == SKY_RULES_K_BUTTON && *e->group &&
+	       json_is_string(json_object_get(attrs, "aria-pressed"));
+}
+
+/* A radio, checkbox or toggle button that is on. */
+static int el_on(const sky_rules_el *e)
+{
+	if (toggle_button(e)) {
+		const char *v = json_string_value(json_object_get(
+		    json_object_get(e->j, "attrs"), "aria-pressed"));
+		return v && !strcmp(v, "true");
+	}
+	return e->checked;
+}
+
 static size_t build_groups(const sky_rules_page *p, group *gs, size_t max)
 {
 	size_t n = 0;
@@ -227,12 +252,14 @@ static size_t build_groups(const sky_rules_page *p, group *gs, size_t max)
 		const sky_rules_el *e = &p->els[i];
 		const char *k;
 		if ((e->kind != SKY_RULES_K_RADIO &&
-		     e->kind != SKY_RULES_K_CHECKBOX) ||
+		     e->kind != SKY_RULES_K_CHECKBOX && !toggle_button(e)) ||
 		    e->disabled || !(k = group_key(e)))
 			continue;
+		int kind =
+		    e->kind == SKY_RULES_K_BUTTON ? SKY_RULES_K_RADIO : e->kind;
 		size_t g;
 		for (g = 0; g < n; g++)
-			if (gs[g].kind == e->kind && gs[g].form == e->form &&
+			if (gs[g].kind == kind && gs[g].form == e->form &&
 			    !strcmp(gs[g].label, k))
 				break;
 		if (g == n) {
@@ -240,7 +267,7 @@ static size_t build_groups(const sky_rules_page *p, group *gs, size_t max)
 				continue;
 			memset(&gs[n], 0, sizeof gs[n]);
 			gs[n].label = k;
-			gs[n].kind = e->kind;
+			gs[n].kind = kind;
 			gs[n].form = e->form;
 			gs[n].fact = -1;
 			n++;
@@ -267,6 +294,9 @@ static const char *el_option_text(const sky_rules_el *e)
 static double group_score(const sky_rules_fact *f, const group *g)
 {
 	double ks = sky_rules__similarity(f->key, g->label), best = 0;
+	/* "sponsorship" names "Will you ... require visa sponsorship?" */
+	double kk = sky_rules__key_similarity(f->key, g->label);
+	ks = kk > ks ? kk : ks;
 	const char *name = g->m[0]->name;
 	if (name) {
 		double s = sky_rules__similarity(f->key, name);
@@ -590,12 +620,15 @@ static void plan_group(const sky_rules_goal *g, const group *gr,
 			}
 		}
 		out->n_matched++;
-		if (pick && !pick->checked) {
+		if (pick && !el_on(pick)) {
 			char *why = sky_rules__printf(
 			    "Choose \"%s\" for \"%s\" (%s: %s).",
 			    el_option_text(pick), gr->label, f->key, f->value);
-			json_t *a = act("checkbox", pick, why);
-			json_object_set_new(a, "is_checked", json_true());
+			int btn = pick->kind == SKY_RULES_K_BUTTON;
+			json_t *a = act(btn ? "click" : "checkbox", pick, why);
+			if (!btn)
+				json_object_set_new(a, "is_checked",
+				                    json_true());
 			json_array_append_new(out->actions, a);
 			out->n_fill++;
 			free(why);
@@ -1421,7 +1454,7 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 		}
 		int any = 0;
 		for (size_t m = 0; m < gs[k].n; m++)
-			any |= gs[k].m[m]->checked;
+			any |= el_on(gs[k].m[m]);
 		if (!any && gs[k].required)
 			add_missing(out, gs[k].label);
 	}

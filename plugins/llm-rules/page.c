@@ -142,6 +142,7 @@ typedef struct walker {
 	sky_rules_page *p;
 	int forms;
 	sky_rules_buf head, alert, text;
+	const char *before; /* the text of the sibling before the node */
 } walker;
 
 static int has_id(const json_t *n)
@@ -378,14 +379,34 @@ static void walk(walker *w, const json_t *n, const json_t **path, size_t depth,
 				break;
 			}
 		}
-	} else if (role && !strcmp(role, "radiogroup")) {
+	} else if (role &&
+	           (!strcmp(role, "radiogroup") || !strcmp(role, "group"))) {
 		const char *l = el_str(n, "label");
 		if (l && *l)
 			legend = sky_rules__strdup(l);
+		/* an unlabelled group of toggles answers the question
+		 * written just before it */
+		else if (w->before && *w->before && strlen(w->before) < 200)
+			legend = sky_rules__strdup(w->before);
 	}
 	path[depth] = n;
-	json_array_foreach (json_object_get(n, "children"), i, c)
+	char *prev = NULL;
+	json_array_foreach (json_object_get(n, "children"), i, c) {
+		w->before = prev;
 		walk(w, c, path, depth + 1, form, legend ? legend : group);
+		char *t = json_is_string(c)
+		              ? sky_rules__squash(json_string_value(c))
+		              : sky_rules__node_text(c);
+		/* line breaks between them are not the text before */
+		if (*t) {
+			free(prev);
+			prev = t;
+		} else {
+			free(t);
+		}
+	}
+	free(prev);
+	w->before = NULL;
 	free(legend);
 }
 

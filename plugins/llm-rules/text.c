@@ -448,6 +448,7 @@ static const struct {
     {"address line 1", SKY_RULES_C_ADDRESS},
     {"city", SKY_RULES_C_CITY},
     {"town", SKY_RULES_C_CITY},
+    {"current location", SKY_RULES_C_CITY},
     {"state", SKY_RULES_C_STATE},
     {"province", SKY_RULES_C_STATE},
     {"region", SKY_RULES_C_STATE},
