@@ -676,6 +676,78 @@ static void plan_group(const sky_rules_goal *g, const group *gr,
 	free(list);
 }
 
+static int goal_word(const char *pg, const char *w);
+
+/*
+ * What the goal says of a switch or checkbox in passing: "Stop the
+ * marketing emails — promotions and the newsletter — but I still want my
+ * order and delivery updates. Also switch on service reminders." The
+ * clause that names its label says on or off (a clause with no such word
+ * goes on with the one before). -1 when the goal does not speak of it.
+ */
+static int checkbox_wish(const sky_rules_goal *g, const sky_rules_el *e)
+{
+	static const char *const OFF[] = {
+	    "stop",    "turn off", "switch off", "unsubscribe",
+	    "opt out", "no more",  "don t want", "do not want",
+	    "untick",  "disable",  "remove me",  NULL,
+	};
+	static const char *const ON[] = {
+	    "switch on", "turn on", "want", "keep", "subscribe",
+	    "enable",    "opt in",  "tick", NULL,
+	};
+	if (!*e->label || is_consent(e))
+		return -1;
+	char *pg = sky_rules__plain(g->text);
+	/* clause breaks: sentence ends, dashes, "but", "also" */
+	char *copy = sky_rules__strdup(g->text);
+	for (char *c = copy; *c; c++)
+		if (*c == '.' || *c == ';' || *c == '!' || *c == '?' ||
+		    ((unsigned char)c[0] == 0xe2 &&
+		     (unsigned char)c[1] == 0x80 &&
+		     ((unsigned char)c[2] == 0x94 ||
+		      (unsigned char)c[2] == 0x93)))
+			*c = '|';
+	char *lw = sky_rules__words(e->label);
+	int pol = -1, wish = -1;
+	char *save = NULL;
+	for (char *cl = strtok_r(copy, "|", &save); cl && wish < 0;
+	     cl = strtok_r(NULL, "|", &save)) {
+		char *pc = sky_rules__plain(cl);
+		/* "but" and "also" start a clause of their own */
+		char *parts[8];
+		size_t np = 0;
+		char *q = pc;
+		parts[np++] = q;
+		for (char *h = pc; *h && np < 8; h++)
+			if ((!strncmp(h, " but ", 5) ||
+			     !strncmp(h, " also ", 6))) {
+				*h = '\0';
+				parts[np++] = h + 1;
+			}
+		for (size_t k = 0; k < np && wish < 0; k++) {
+			const char *cp = parts[k];
+			if (sky_rules__find_any(cp, OFF))
+				pol = 0;
+			else if (sky_rules__find_any(cp, ON))
+				pol = 1;
+			char *lc = sky_rules__strdup(lw), *s2 = NULL;
+			int named = 0;
+			for (char *t = strtok_r(lc, " ", &s2); t && !named;
+			     t = strtok_r(NULL, " ", &s2))
+				named = strlen(t) >= 5 && goal_word(cp, t) > 0;
+			free(lc);
+			if (named && pol >= 0)
+				wish = pol;
+		}
+		free(pc);
+	}
+	free(lw);
+	free(copy);
+	free(pg);
+	return wish;
+}
+
 /* The single checkboxes: a fact naming them, or consent. */
 static void plan_checkboxes(const sky_rules_goal *g, const sky_rules_page *p,
                             const group *gs, size_t ng, int form,
@@ -705,6 +777,11 @@ static void plan_checkboxes(const sky_rules_goal *g, const sky_rules_page *p,
 		if (want < 0 && is_consent(e) &&
 		    (sky_rules__goal_submits(g) || e->required))
 			want = 1;
+		int wished = 0;
+		if (want < 0) {
+			want = checkbox_wish(g, e);
+			wished = want >= 0;
+		}
 		if (want < 0) {
 			if (e->required && !e->checked)
 				add_missing(out, e->label);
@@ -714,15 +791,22 @@ static void plan_checkboxes(const sky_rules_goal *g, const sky_rules_page *p,
 		if (want == !!e->checked)
 			continue;
 		char *why =
-		    why_fact
+		    wished
+		        ? sky_rules__printf("Turn %s \"%s\", as the goal says.",
+		                            want ? "on" : "off", e->label)
+		    : why_fact
 		        ? sky_rules__printf("%s \"%s\" (%s).",
 		                            want ? "Tick" : "Untick", e->label,
 		                            why_fact)
 		        : sky_rules__printf("Tick \"%s\": the goal asks to "
 		                            "submit, which needs this consent.",
 		                            e->label);
-		json_t *a = act("checkbox", e, why);
-		json_object_set_new(a, "is_checked", json_boolean(want));
+		/* a label standing in for a hidden switch toggles on a click */
+		int proxy = e->tag && !strcmp(e->tag, "label");
+		json_t *a = act(proxy ? "click" : "checkbox", e, why);
+		if (!proxy)
+			json_object_set_new(a, "is_checked",
+			                    json_boolean(want));
 		json_array_append_new(out->actions, a);
 		out->n_fill++;
 		free(why);
@@ -1400,6 +1484,14 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 			else
 				none++;
 		}
+	/* switches the goal turns on or off point at their form too */
+	for (size_t i = 0; i < p->nels; i++) {
+		const sky_rules_el *e = &p->els[i];
+		if (e->kind != SKY_RULES_K_CHECKBOX || e->disabled ||
+		    e->form < 0 || e->form >= 64 || checkbox_wish(g, e) < 0)
+			continue;
+		forms[e->form]++;
+	}
 	if (none) {
 		best = -1;
 		bc = none;

@@ -104,6 +104,11 @@ static int kind_of(const json_t *j, const char *tag, const char *type,
 	if (!strcmp(tag, "a") || !strcmp(role, "link") ||
 	    !strcmp(role, "menuitem") || !strcmp(role, "tab"))
 		return SKY_RULES_K_LINK;
+	/* a styled switch: the input is hidden and its label stands in,
+	 * carrying the state */
+	if (!strcmp(tag, "label") &&
+	    json_is_boolean(json_object_get(j, "checked")))
+		return SKY_RULES_K_CHECKBOX;
 	if (!strcmp(tag, "label") || !strcmp(tag, "option"))
 		return SKY_RULES_K_OTHER;
 	return SKY_RULES_K_BUTTON; /* something clickable */
@@ -142,7 +147,8 @@ typedef struct walker {
 	sky_rules_page *p;
 	int forms;
 	sky_rules_buf head, alert, text;
-	const char *before; /* the text of the sibling before the node */
+	const char *before;  /* the text of the sibling before the node */
+	const char *before2; /* and of the one before that */
 } walker;
 
 static int has_id(const json_t *n)
@@ -295,7 +301,16 @@ static void add_el(walker *w, const json_t *n, const json_t *const *path,
 	near = path ? after_text(path, depth, n) : NULL;
 	e->after = near ? near : sky_rules__strdup("");
 	const char *lab = el_str(n, "label");
-	e->label = sky_rules__squash(!blank(lab) ? lab : e->nearby);
+	if (blank(lab) && e->kind == SKY_RULES_K_CHECKBOX && e->tag &&
+	    !strcmp(e->tag, "label") && w->before) {
+		/* a switch's title and its description, written before it */
+		char *t = sky_rules__printf(
+		    "%s %s", w->before2 ? w->before2 : "", w->before);
+		e->label = sky_rules__squash(t);
+		free(t);
+	} else {
+		e->label = sky_rules__squash(!blank(lab) ? lab : e->nearby);
+	}
 	const char *grp = el_str(n, "group");
 	e->group = sky_rules__squash(grp ? grp : group ? group : "");
 	e->text = path ? sky_rules__node_text(n)
@@ -390,23 +405,27 @@ static void walk(walker *w, const json_t *n, const json_t **path, size_t depth,
 			legend = sky_rules__strdup(w->before);
 	}
 	path[depth] = n;
-	char *prev = NULL;
+	char *prev = NULL, *prev2 = NULL;
 	json_array_foreach (json_object_get(n, "children"), i, c) {
 		w->before = prev;
+		w->before2 = prev2;
 		walk(w, c, path, depth + 1, form, legend ? legend : group);
 		char *t = json_is_string(c)
 		              ? sky_rules__squash(json_string_value(c))
 		              : sky_rules__node_text(c);
 		/* line breaks between them are not the text before */
 		if (*t) {
-			free(prev);
+			free(prev2);
+			prev2 = prev;
 			prev = t;
 		} else {
 			free(t);
 		}
 	}
 	free(prev);
+	free(prev2);
 	w->before = NULL;
+	w->before2 = NULL;
 	free(legend);
 }
 
@@ -443,6 +462,28 @@ void sky_rules__page_build(const json_t *ctx, sky_rules_page *out)
 			if (json_string_value(json_object_get(e, "id")))
 				add_el(&w, e, NULL, 0, -1, NULL);
 		}
+	}
+	/* a label stands in for its switch only when the switch itself is
+	 * not on the page (hidden); a label around or for a visible box is
+	 * just its label */
+	for (size_t k = 0; k < out->nels; k++) {
+		sky_rules_el *e = &out->els[k];
+		if (e->kind != SKY_RULES_K_CHECKBOX || !e->tag ||
+		    strcmp(e->tag, "label"))
+			continue;
+		const char *fr = json_string_value(
+		    json_object_get(json_object_get(e->j, "attrs"), "for"));
+		int shown = fr && sky_rules__page_find(out, fr) != NULL;
+		size_t ci;
+		json_t *ch;
+		json_array_foreach (json_object_get(e->j, "children"), ci, ch) {
+			const char *ct =
+			    json_string_value(json_object_get(ch, "tag"));
+			shown |= ct && (!strcmp(ct, "input") ||
+			                !strcmp(ct, "select"));
+		}
+		if (shown)
+			e->kind = SKY_RULES_K_OTHER;
 	}
 	const char *text =
 	    out->snapshot
