@@ -735,7 +735,7 @@ static int checkbox_wish(const sky_rules_goal *g, const sky_rules_el *e)
 			int named = 0;
 			for (char *t = strtok_r(lc, " ", &s2); t && !named;
 			     t = strtok_r(NULL, " ", &s2))
-				named = strlen(t) >= 5 && goal_word(cp, t) > 0;
+				named = strlen(t) >= 5 && goal_word(cp, t) != 0;
 			free(lc);
 			if (named && pol >= 0)
 				wish = pol;

@@ -1398,6 +1398,74 @@ START_TEST(closed_pages_and_passing_mentions)
 }
 END_TEST
 
+/* Issue 19: widgets without form semantics, answered like a person
+ * would: "Yes"/"No" toggle buttons under the question written before
+ * them, and switches the goal turns on or off in passing. */
+START_TEST(toggles_and_switches_from_prose)
+{
+	json_t *grp = node("div", NULL,
+	                   set(set(el("2", "button", "button", NULL, "Yes"),
+	                           "text", json_string("Yes")),
+	                       "attrs",
+	                       json_pack("{s:s, s:s}", "type", "button",
+	                                 "aria-pressed", "false")),
+	                   set(set(el("3", "button", "button", NULL, "No"),
+	                           "text", json_string("No")),
+	                       "attrs",
+	                       json_pack("{s:s, s:s}", "type", "button",
+	                                 "aria-pressed", "false")),
+	                   NULL);
+	json_object_set_new(grp, "role", json_string("group"));
+	json_t *form = node("form", NULL, text_input("1", "email", "Email"),
+	                    json_string("Will you require visa sponsorship?"),
+	                    grp, button("4", "Submit Application"), NULL);
+	json_t *snap =
+	    snapshot("http://127.0.0.1:9/job/", "Apply", roots(form, NULL));
+	json_t *ctx = context("extract-actions",
+	                      "Apply for lena@example.de. She will not need "
+	                      "visa sponsorship.",
+	                      snap);
+	json_t *ans = ask(ctx), *acts = actions_of(ans);
+	int no = 0;
+	for (size_t i = 0; i < json_array_size(acts); i++)
+		no |= !strcmp(atype(acts, i), "click") &&
+		      !strcmp(astr(acts, i, "element_id"), "3");
+	dump_on_fail(ans, no, "the 'No' toggle is pressed");
+	json_decref(ans);
+	json_decref(ctx);
+
+	form = node("form", NULL, json_string("Offers and promotions"),
+	            set(checkbox("1", "promo", "Offers and promotions", NULL),
+	                "checked", json_true()),
+	            json_string("Order updates"),
+	            set(checkbox("2", "orders", "Order updates", NULL),
+	                "checked", json_true()),
+	            checkbox("3", "service", "Service reminders", NULL),
+	            button("4", "Save preferences"), NULL);
+	snap = snapshot("http://127.0.0.1:9/prefs/", "Email preferences",
+	                roots(form, NULL));
+	ctx = context("extract-actions",
+	              "Stop the promotions, but I still want my order updates. "
+	              "Also switch on service reminders.",
+	              snap);
+	ans = ask(ctx);
+	acts = actions_of(ans);
+	int off1 = 0, on3 = 0, touched2 = 0;
+	for (size_t i = 0; i < json_array_size(acts); i++) {
+		const char *id = astr(acts, i, "element_id");
+		json_t *ic =
+		    json_object_get(json_array_get(acts, i), "is_checked");
+		off1 |= id && !strcmp(id, "1") && json_is_false(ic);
+		on3 |= id && !strcmp(id, "3") && json_is_true(ic);
+		touched2 |= id && !strcmp(id, "2");
+	}
+	dump_on_fail(ans, off1 && on3 && !touched2,
+	             "promotions off, service on, order updates left on");
+	json_decref(ans);
+	json_decref(ctx);
+}
+END_TEST
+
 START_TEST(concurrent_calls_agree)
 {
 	json_t *a = context("extract-actions", DEMO_GOAL, job_page());
@@ -1456,6 +1524,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cookie_banner_and_aria_dropdown);
 	tcase_add_test(tc, concurrent_calls_agree);
 	tcase_add_test(tc, closed_pages_and_passing_mentions);
+	tcase_add_test(tc, toggles_and_switches_from_prose);
 	suite_add_tcase(s, tc);
 	return s;
 }
