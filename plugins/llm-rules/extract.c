@@ -775,6 +775,103 @@ static json_t *time_value(const char *name, const json_t *schema,
 	return json_string(buf);
 }
 
+/* ---- people by their role: "Who is the CFO, and what's her email?" ---- */
+
+static const struct {
+	const char *abbr, *title;
+} ROLES[] = {
+    {"ceo", "chief executive officer"},  {"cfo", "chief financial officer"},
+    {"cto", "chief technology officer"}, {"coo", "chief operating officer"},
+    {"cmo", "chief marketing officer"},  {"cio", "chief information officer"},
+    {"cso", "chief science officer"},
+};
+
+/* The name of the person whose role line the goal asks about (the line
+ * just before "Chief Financial Officer" on a leadership page); malloc'd
+ * or NULL. */
+static char *person_by_role(const ex *x)
+{
+	if (!x->p->lines)
+		return NULL;
+	char *pg = sky_rules__plain(x->goal ? x->goal : "");
+	const char *title = NULL;
+	for (size_t i = 0; i < sizeof ROLES / sizeof ROLES[0] && !title; i++)
+		if (sky_rules__has_phrase(pg, ROLES[i].abbr) ||
+		    sky_rules__has_phrase(pg, ROLES[i].title))
+			title = ROLES[i].title;
+	free(pg);
+	if (!title)
+		return NULL;
+	char *copy = sky_rules__strdup(x->p->lines), *save = NULL, *prev = NULL;
+	char *who = NULL;
+	for (char *t = strtok_r(copy, "\n", &save); t && !who;
+	     t = strtok_r(NULL, "\n", &save)) {
+		char *sq = sky_rules__squash(t);
+		if (!*sq) {
+			free(sq);
+			continue;
+		}
+		char *pl = sky_rules__plain(sq);
+		/* the role itself, not "Co-founder & Chief ..." of another one:
+		 * the whole line is the title */
+		const char *at = strstr(pl, title);
+		int is_role = at && strlen(pl) <= strlen(title) + 20;
+		free(pl);
+		if (is_role && prev && strlen(prev) <= 40 &&
+		    strchr(prev, ' ') && isupper((unsigned char)prev[0]))
+			who = sky_rules__strdup(prev);
+		free(prev);
+		prev = sq;
+	}
+	free(prev);
+	free(copy);
+	return who;
+}
+
+/* The e-mail of a person: the mailto link that names them. */
+static json_t *email_of(const ex *x, const char *who)
+{
+	char first[64];
+	snprintf(first, sizeof first, "%s", who);
+	char *sp = strchr(first, ' ');
+	if (sp)
+		*sp = '\0';
+	for (size_t i = 0; i < x->p->nels; i++) {
+		const sky_rules_el *e = &x->p->els[i];
+		if (!e->href || strncasecmp(e->href, "mailto:", 7))
+			continue;
+		char *addr = sky_rules__strdup(e->href + 7);
+		char *q = strchr(addr, '?');
+		if (q)
+			*q = '\0';
+		if (strcasestr(addr, first) || strcasestr(e->text, first)) {
+			json_t *v = json_string(addr);
+			free(addr);
+			return v;
+		}
+		free(addr);
+	}
+	return NULL;
+}
+
+static json_t *role_value(ex *x, const char *name, const json_t *schema)
+{
+	if (strcmp(type_of(schema), "string") || !name)
+		return NULL;
+	char *nw = sky_rules__words(name);
+	int is_name = !strcmp(nw, "name") || strstr(nw, "name") != NULL;
+	int is_email = strstr(nw, "email") != NULL;
+	free(nw);
+	if (!is_name && !is_email)
+		return NULL;
+	char *who = person_by_role(x);
+	if (!who)
+		return NULL;
+	json_t *v = is_email ? email_of(x, who) : json_string(who);
+	free(who);
+	return v;
+}
+
 /* ---- reading the page's lines like a person: "Label" then its value --- */
 
 /* Words of a property and its description ("balance" + "available balance
@@ -1184,6 +1281,8 @@ static json_t *extract_value(ex *x, const char *name, const json_t *schema)
 		                             : json_null();
 	if (json_is_null(v)) {
 		json_t *lv = first_row_value(x, name, schema);
+		if (!lv)
+			lv = role_value(x, name, schema);
 		if (!lv)
 			lv = line_value(x, name, schema);
 		if (lv) {
