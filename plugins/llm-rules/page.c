@@ -474,6 +474,11 @@ void sky_rules__page_build(const json_t *ctx, sky_rules_page *out)
 		const char *fr = json_string_value(
 		    json_object_get(json_object_get(e->j, "attrs"), "for"));
 		int shown = fr && sky_rules__page_find(out, fr) != NULL;
+		/* a switch's slider has no text of its own; a label with a
+		 * text or a name ("M", "Olive") stands for a choice whose kind
+		 * is not known */
+		shown |= (e->text && *e->text) || (e->aria && *e->aria) ||
+		         !blank(el_str(e->j, "label"));
 		size_t ci;
 		json_t *ch;
 		json_array_foreach (json_object_get(e->j, "children"), ci, ch) {
