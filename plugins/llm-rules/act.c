@@ -13,6 +13,7 @@ enum { D_ACTIONS, D_COMPLETE, D_TERMINATE };
 
 typedef struct decision {
 	int kind;
+	int soft; /* a terminate only because no rule matched this page */
 	json_t *actions; /* D_ACTIONS */
 	char *reason;    /* D_COMPLETE / D_TERMINATE, or the plan summary */
 	char *stage;
@@ -24,7 +25,16 @@ typedef struct state {
 	sky_rules_goal g;
 	sky_rules_page p;
 	sky_rules_form_plan fp;
+	int checking;       /* answering check-goal, not extract-actions */
+	int cookie_planned; /* the goal's own cookie answer is planned */
 } state;
+
+/* An attribute of an element's snapshot ("aria-haspopup"), or NULL. */
+static const char *el_attr(const sky_rules_el *e, const char *name)
+{
+	json_t *attrs = json_object_get(e->j, "attrs");
+	return json_string_value(json_object_get(attrs, name));
+}
 
 static void set(decision *d, int kind, char *reason)
 {
@@ -42,12 +52,133 @@ static int has_password_field(const sky_rules_page *p)
 	return 0;
 }
 
-static int wants_extraction(const state *s)
+/* Words of a notice that says the goal's thing cannot be had here: the
+ * posting closed, the offer ended, the item or class is sold out. */
+static const char *const STOP_NOTICE[] = {
+    "no longer open",
+    "no longer accepting",
+    "no longer available",
+    "can no longer",
+    "not accepting",
+    "applications have closed",
+    "applications are closed",
+    "applications closed",
+    "registration is closed",
+    "registration has closed",
+    "bookings are closed",
+    "has ended",
+    "have ended",
+    "offer ended",
+    "this offer ended",
+    "has expired",
+    "have expired",
+    "offer expired",
+    "sold out",
+    "out of stock",
+    "fully booked",
+    "no places left",
+    "no spaces left",
+    "no seats left",
+    "deadline has passed",
+    "currently unavailable",
+    NULL,
+};
+
+/* Buttons of the forms that such pages offer instead ("Notify me",
+ * "Join waiting list"): sending one is not what the goal asked. */
+static const char *const TRAP_SUBMIT[] = {
+    "notify me",    "notify",         "waitlist",
+    "waiting list", "wait list",      "alert me",
+    "remind me",    "keep me posted", "keep me updated",
+    "let me know",  "get notified",   "email me when",
+    NULL,
+};
+
+static int goal_mentions_any(const state *s, const char *const *list)
+{
+	return sky_rules__find_any(s->g.text, list) != NULL;
+}
+
+/* The sentence of a stop notice on the page, or NULL; malloc'd. */
+static char *stop_notice(const state *s)
+{
+	const char *srcs[] = {s->p.alerts, s->p.headings, s->p.text};
+	for (size_t k = 0; k < 3; k++) {
+		const char *hit = sky_rules__find_any(srcs[k], STOP_NOTICE);
+		if (!hit)
+			continue;
+		/* the goal itself speaks of it ("join the waitlist") */
+		if (sky_rules__has_phrase(s->g.text, hit))
+			return NULL;
+		char *plain = sky_rules__squash(srcs[k]);
+		const char *at = strcasestr(plain, hit);
+		const char *a = at ? at : plain, *b = a;
+		while (a > plain && !strchr(".!?|", a[-1]))
+			a--;
+		while (*b && !strchr(".!?|", *b))
+			b++;
+		if (*b && *b != '|')
+			b++;
+		while (*a == ' ')
+			a++;
+		size_t n = (size_t)(b - a);
+		char *r = sky_rules__strndup(a, n > 240 ? 240 : n);
+		free(plain);
+		return r;
+	}
+	return NULL;
+}
+
+/* The submit control of the planned form is a "notify me" / waiting-list
+ * button the goal did not ask for. Its text, or NULL (borrowed). */
+static const char *trap_submit(const state *s)
+{
+	if (!s->fp.submit_found)
+		return NULL;
+	const sky_rules_el *b = sky_rules__submit_button(&s->p, s->fp.form, 0);
+	if (!b)
+		return NULL;
+	const char *t = *b->text ? b->text : b->label;
+	if (!sky_rules__find_any(t, TRAP_SUBMIT) ||
+	    goal_mentions_any(s, TRAP_SUBMIT))
+		return NULL;
+	return t;
+}
+
+/* The goal gives values to enter (a name, an email, ...): reading the
+ * page is not what it asks, unless it also asks for data. */
+static int goal_gives_facts(const state *s)
+{
+	for (size_t i = 0; i < s->g.nfacts; i++)
+		if (!s->g.facts[i].derived &&
+		    s->g.facts[i].concept != SKY_RULES_C_SEARCH)
+			return 1;
+	return 0;
+}
+
+static int has_schema(const state *s)
 {
 	json_t *schema = json_object_get(s->ctx, "data_extraction_schema");
-	return sky_rules__goal_has(&s->g, SKY_RULES_I_EXTRACT) ||
-	       (schema && !json_is_null(schema)) ||
-	       json_is_string(json_object_get(s->ctx, "data_extraction_goal"));
+	if ((schema && !json_is_null(schema)) ||
+	    json_is_string(json_object_get(s->ctx, "data_extraction_goal")))
+		return 1;
+	/* check-goal is not given the schema: a goal that asks for data
+	 * (a question, "tell me ...") is taken to have one, as the engine
+	 * extracts the final page of such a run and refuses it when
+	 * nothing is found */
+	static const char *const ASKS[] = {
+	    "give me",     "tell me",    "let me know",
+	    "find out",    "i need the", "i need to know",
+	    "report back", "send me",    NULL,
+	};
+	return s->checking &&
+	       (sky_rules__goal_has(&s->g, SKY_RULES_I_EXTRACT) ||
+	        strchr(s->g.text, '?') || sky_rules__find_any(s->g.text, ASKS));
+}
+
+static int wants_extraction(const state *s)
+{
+	return sky_rules__goal_has(&s->g, SKY_RULES_I_EXTRACT) || has_schema(s);
 }
 
 /* The effective target of an intent: its text, or "result N" for an
@@ -83,17 +214,103 @@ static int target_done(const state *s, const sky_rules_intent *in)
 	return done;
 }
 
+/* Leaves the schema asks for that v leaves null (nullable ones, "null
+ * when not listed", do not count). */
+static int count_missing(const json_t *v, const json_t *schema)
+{
+	json_t *type = json_object_get(schema, "type");
+	const char *desc =
+	    json_string_value(json_object_get(schema, "description"));
+	if (json_is_array(type)) {
+		size_t i;
+		json_t *t;
+		json_array_foreach (type, i, t)
+			if (!strcmp(json_string_value(t) ? json_string_value(t)
+			                                 : "",
+			            "null"))
+				return 0;
+	}
+	if (desc && strcasestr(desc, "null"))
+		return 0;
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *x;
+		int n = 0;
+		json_t *props = json_object_get(schema, "properties");
+		json_object_foreach ((json_t *)v, k, x)
+			n += count_missing(x, json_object_get(props, k));
+		return n;
+	}
+	if (json_is_array(v))
+		return 0;
+	return !v || json_is_null(v);
+}
+
+static int count_found(const json_t *v)
+{
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *x;
+		int n = 0;
+		json_object_foreach ((json_t *)v, k, x)
+			n += count_found(x);
+		return n;
+	}
+	if (json_is_array(v))
+		return json_array_size(v) > 0;
+	return v && !json_is_null(v);
+}
+
+/* The page shows something of what the schema asks (or there is no
+ * schema to tell): reading it now is worth a COMPLETE. */
+/* A list of results that names the goal's item more than once (a
+ * hardback and a paperback of the same title): the one to read is behind
+ * one of them, not on this page. */
+static int results_name_item(const state *s)
+{
+	char *pg = sky_rules__plain(s->g.text);
+	int hit = 0;
+	for (size_t i = 0; i < s->p.nels && !hit; i++) {
+		const sky_rules_el *a = &s->p.els[i];
+		if (a->kind != SKY_RULES_K_LINK || strlen(a->text) < 8)
+			continue;
+		char *pa = sky_rules__plain(a->text);
+		int named = strchr(pa, ' ') && sky_rules__has_phrase(pg, pa);
+		free(pa);
+		for (size_t k = i + 1; k < s->p.nels && named && !hit; k++)
+			hit = s->p.els[k].kind == SKY_RULES_K_LINK &&
+			      !strcmp(s->p.els[k].text, a->text) &&
+			      (!a->href || !s->p.els[k].href ||
+			       strcmp(a->href, s->p.els[k].href));
+	}
+	free(pg);
+	return hit;
+}
+
+static int extraction_found(const state *s)
+{
+	json_t *schema = json_object_get(s->ctx, "data_extraction_schema");
+	if (!json_is_object(schema))
+		return !(s->checking && results_name_item(s));
+	json_t *v = sky_rules__extract(&s->p, schema, s->g.text);
+	int n = count_found(v), missing = count_missing(v, schema);
+	json_decref(v);
+	return n > 0 && !missing;
+}
+
 /* Is the goal reached? *why (malloc'd) says how. */
 static int goal_done(state *s, char **why)
 {
 	const sky_rules_intent *final = sky_rules__goal_final(&s->g);
 	*why = NULL;
+
 	/* facts still to type on this page come first, whatever the verb
 	 * ("Open a support ticket" means filling one in) */
 	if (s->fp.n_fill)
 		return 0;
 	if (!final && wants_extraction(s)) {
-		if (s->fp.n_fill)
+		if (s->fp.n_fill || (!has_schema(s) && goal_gives_facts(s)) ||
+		    !extraction_found(s))
 			return 0;
 		*why = sky_rules__strdup("The page shows the information the "
 		                         "goal asks to extract.");
@@ -117,6 +334,9 @@ static int goal_done(state *s, char **why)
 		    !sky_rules__history_typed(s->history, s->g.query) ||
 		    !sky_rules__history_submitted(s->history))
 			return 0;
+		/* searched to read something: done when it is read */
+		if (has_schema(s) && !extraction_found(s))
+			return 0;
 		*why = sky_rules__printf("Searched for \"%s\"; the results are "
 		                         "shown.",
 		                         s->g.query);
@@ -130,6 +350,18 @@ static int goal_done(state *s, char **why)
 		return 1;
 	default: {
 		char *conf = sky_rules__page_confirmation(&s->p);
+		/* a form sent on the way to data ("get me a quote, and tell
+		 * me its price"): the page after it is read, and the
+		 * engine refuses a complete whose extraction found nothing */
+		if (!conf && has_schema(s) && !s->fp.n_fill && !s->fp.missing &&
+		    !s->fp.submit_found &&
+		    sky_rules__goal_has(&s->g, SKY_RULES_I_EXTRACT) &&
+		    sky_rules__history_submitted(s->history)) {
+			*why = sky_rules__strdup(
+			    "The form was sent and the page now shows the "
+			    "information the goal asks for.");
+			return 1;
+		}
 		if (!conf || s->fp.n_fill ||
 		    !sky_rules__history_submitted(s->history)) {
 			free(conf);
@@ -222,16 +454,217 @@ static int plan_targets(state *s, decision *d, char **missing)
 	return 0;
 }
 
+/* "Find the full-time Frontend Engineer opening in Berlin ... and apply":
+ * among look-alike links, the one whose text says most of what the goal
+ * describes (and more than any other). */
+static int plan_find_link(state *s, decision *d)
+{
+	if (!sky_rules__goal_submits(&s->g))
+		return 0;
+	for (size_t i = 0; i < s->g.nintents; i++) {
+		const sky_rules_intent *in = &s->g.intents[i];
+		if (in->kind != SKY_RULES_I_EXTRACT || strcmp(in->verb, "find"))
+			continue;
+		char *cw = sky_rules__words(in->clause + strlen(in->verb));
+		const sky_rules_el *best = NULL;
+		int bs = 0, tie = 0;
+		for (size_t k = 0; k < s->p.nels; k++) {
+			const sky_rules_el *e = &s->p.els[k];
+			if (e->kind != SKY_RULES_K_LINK || !*e->text)
+				continue;
+			char *lw = sky_rules__words(e->text);
+			int n = 0;
+			char *save = NULL, *dup = sky_rules__strdup(lw);
+			for (char *w = strtok_r(dup, " ", &save); w;
+			     w = strtok_r(NULL, " ", &save)) {
+				char *pad = sky_rules__printf(" %s ", w);
+				char *hay = sky_rules__printf(" %s ", cw);
+				n += strstr(hay, pad) != NULL;
+				free(pad);
+				free(hay);
+			}
+			free(dup);
+			free(lw);
+			if (n > bs) {
+				bs = n, best = e, tie = 0;
+			} else if (n == bs && best &&
+			           strcmp(e->text, best->text)) {
+				tie = 1;
+			}
+		}
+		free(cw);
+		if (!best || tie || bs < 3 ||
+		    sky_rules__history_clicked(s->history, &s->p, best->text))
+			return 0;
+		char *why = sky_rules__printf("Open \"%s\": it is the one the "
+		                              "goal describes (\"%s\").",
+		                              best->text, in->clause);
+		json_array_append_new(d->actions, click_action(best, why, 0));
+		free(why);
+		return 1;
+	}
+	return 0;
+}
+
+/* Words of the pages where what a property asks is usually told. */
+static const struct {
+	const char *prop;
+	const char *pages[6];
+} WHERE[] = {
+    {"found", {"about", "story", "history", "company", NULL}},
+    {"history", {"about", "story", "history", NULL}},
+    {"year", {"about", "story", "history", NULL}},
+    {"ceo", {"leadership", "team", "people", "management", "about", NULL}},
+    {"cfo", {"leadership", "team", "people", "management", "about", NULL}},
+    {"cto", {"leadership", "team", "people", "management", "about", NULL}},
+    {"chief", {"leadership", "team", "people", "management", NULL}},
+    {"founder", {"leadership", "team", "people", "about", NULL}},
+    {"director", {"leadership", "team", "people", "management", NULL}},
+    {"exchange", {"investor", "about", NULL}},
+    {"ticker", {"investor", NULL}},
+    {"stock", {"investor", NULL}},
+    {"share", {"investor", NULL}},
+    {"listed", {"investor", NULL}},
+    {"traded", {"investor", "about", NULL}},
+    {"price", {"pricing", "plan", NULL}},
+    {"cost", {"pricing", "plan", NULL}},
+    {"plan", {"pricing", "plan", NULL}},
+    {"transaction", {"activity", "transaction", "statement", "history", NULL}},
+    {"merchant", {"activity", "transaction", NULL}},
+    {"balance", {"account", "overview", "summary", NULL}},
+    {"hour", {"contact", "visit", "hour", "location", NULL}},
+    {"open", {"contact", "visit", "hour", "location", NULL}},
+    {"address", {"contact", "location", "visit", NULL}},
+};
+
+/* The page does not show what the schema asks: follow the link a person
+ * would (the item the goal names, "About us" for a founding year,
+ * "Leadership" for a CFO, "Activity" for a transaction), once. */
+static int plan_read_link(state *s, decision *d)
+{
+	json_t *schema = json_object_get(s->ctx, "data_extraction_schema");
+	if (!json_is_object(schema) || extraction_found(s) || s->fp.n_fill)
+		return 0;
+	char *sd = sky_rules__dump(schema);
+	char *want = sky_rules__printf("%s %s", s->g.text, sd);
+	char *ww = sky_rules__words(want);
+	char *pad = sky_rules__printf(" %s ", ww);
+	free(sd);
+	free(want);
+	free(ww);
+	const sky_rules_el *best = NULL;
+	int bs = 0;
+	for (size_t i = 0; i < s->p.nels; i++) {
+		const sky_rules_el *e = &s->p.els[i];
+		if (e->kind != SKY_RULES_K_LINK || e->disabled || !*e->text ||
+		    (e->href && (!strcmp(e->href, "#") || !*e->href ||
+		                 !strncasecmp(e->href, "mailto:", 7) ||
+		                 !strncasecmp(e->href, "tel:", 4) ||
+		                 !strncasecmp(e->href, "javascript:", 11))))
+			continue;
+		if (sky_rules__history_clicked(s->history, &s->p, e->text))
+			continue;
+		char *lw = sky_rules__words(e->text), *save = NULL;
+		int sc = 0;
+		for (char *t = strtok_r(lw, " ", &save); t;
+		     t = strtok_r(NULL, " ", &save)) {
+			char *tp = sky_rules__printf(" %s ", t);
+			/* the goal says the link's word: the item itself */
+			if (strlen(t) >= 3 && strstr(pad, tp))
+				sc += 2;
+			int where = 0;
+			for (size_t k = 0;
+			     k < sizeof WHERE / sizeof WHERE[0] && !where;
+			     k++) {
+				char *pp =
+				    sky_rules__printf(" %s", WHERE[k].prop);
+				if (!strstr(pad, pp)) {
+					free(pp);
+					continue;
+				}
+				free(pp);
+				for (size_t m = 0; WHERE[k].pages[m]; m++)
+					if (!strncmp(t, WHERE[k].pages[m],
+					             strlen(WHERE[k].pages[m])))
+						where = 1;
+			}
+			sc += where;
+			free(tp);
+		}
+		free(lw);
+		/* the words around it: "Nell Ashworth · Paperback" under a
+		 * title the goal names tells which edition */
+		if (sc && *e->after) {
+			char *aw = sky_rules__words(e->after), *s2 = NULL;
+			for (char *t = strtok_r(aw, " ", &s2); t;
+			     t = strtok_r(NULL, " ", &s2)) {
+				char *tp = sky_rules__printf(" %s ", t);
+				sc += strlen(t) >= 4 && strstr(pad, tp) != NULL;
+				free(tp);
+			}
+			free(aw);
+		}
+		if (sc > bs) {
+			bs = sc;
+			best = e;
+		}
+	}
+	free(pad);
+	if (!best || bs < 1)
+		return 0;
+	char *why = sky_rules__printf("The page does not show what the goal "
+	                              "asks; \"%s\" is where it is told.",
+	                              best->text);
+	json_array_append_new(d->actions, click_action(best, why, 0));
+	free(why);
+	return 1;
+}
+
+/* Nothing else to do here, but a button that opens a dialog or menu
+ * ("Feedback" on a side tab, aria-haspopup) is named by the goal: open
+ * it, once. */
+static int plan_opener(state *s, decision *d)
+{
+	char *pg = sky_rules__plain(s->g.text);
+	char *pad = sky_rules__printf(" %s ", pg);
+	const sky_rules_el *pick = NULL;
+	for (size_t i = 0; i < s->p.nels && !pick; i++) {
+		const sky_rules_el *e = &s->p.els[i];
+		const char *hp = el_attr(e, "aria-haspopup");
+		if (e->kind != SKY_RULES_K_BUTTON || e->disabled || !hp ||
+		    !strcmp(hp, "false") || strlen(e->text) < 4)
+			continue;
+		char *pt = sky_rules__plain(e->text);
+		char *tp = sky_rules__printf(" %s ", pt);
+		if (strstr(pad, tp) &&
+		    !sky_rules__history_clicked(s->history, &s->p, e->text))
+			pick = e;
+		free(pt);
+		free(tp);
+	}
+	free(pg);
+	free(pad);
+	if (!pick)
+		return 0;
+	char *why = sky_rules__printf("Open \"%s\", which the goal speaks "
+	                              "of.",
+	                              pick->text);
+	json_array_append_new(d->actions, click_action(pick, why, 0));
+	free(why);
+	return 1;
+}
+
 /* No form to fill: a button or link named by the goal's verb ("Apply
  * now", "Sign in", "Search") usually opens it. */
 static int plan_verb_control(state *s, decision *d)
 {
 	static const struct {
 		int kind;
-		const char *words[6];
+		const char *words[8];
 	} NAMES[] = {
 	    {SKY_RULES_I_SUBMIT,
-	     {"apply", "sign up", "register", "get started", "contact", NULL}},
+	     {"apply", "sign up", "register", "get started", "start now",
+	      NULL}},
 	    {SKY_RULES_I_LOGIN, {"log in", "sign in", "login", NULL}},
 	    {SKY_RULES_I_SEARCH, {"search", NULL}},
 	};
@@ -373,6 +806,247 @@ static void dismiss_banner(state *s, decision *d)
 	free(why);
 }
 
+/* The goal asks for the whole of a list ("every", "all of them"). */
+static int wants_whole_list(const state *s)
+{
+	static const char *const ALL[] = {
+	    "every",       "all of them", "all the pages",
+	    "all pages",   "each page",   "whole list",
+	    "full list",   "all of the",  "several pages",
+	    "through all", NULL,
+	};
+	/* check-goal has no schema in its context: the goal's words
+	 * decide, so both answers agree */
+	return (has_schema(s) ||
+	        sky_rules__goal_has(&s->g, SKY_RULES_I_EXTRACT) ||
+	        !sky_rules__goal_submits(&s->g)) &&
+	       sky_rules__find_any(s->g.text, ALL);
+}
+
+/* The enabled control that shows the next page of a list, or NULL. */
+static const sky_rules_el *next_page_control(const state *s)
+{
+	static const char *const NEXT[] = {
+	    "next",         "next page", "older",        "more results",
+	    "\xe2\x80\xba", "\xc2\xbb",  "\xe2\x86\x92", NULL,
+	};
+	for (size_t i = 0; i < s->p.nels; i++) {
+		const sky_rules_el *e = &s->p.els[i];
+		if ((e->kind != SKY_RULES_K_BUTTON &&
+		     e->kind != SKY_RULES_K_LINK) ||
+		    e->disabled)
+			continue;
+		const char *aria = e->aria ? e->aria : "";
+		const char *t = *e->text ? e->text : e->label;
+		char *pt = sky_rules__plain(t);
+		int hit = sky_rules__find_any(aria, NEXT) != NULL;
+		for (size_t k = 0; NEXT[k] && !hit; k++)
+			hit = !strcmp(pt, NEXT[k]) ||
+			      (!strncmp(pt, "next ", 5) && strlen(pt) < 16);
+		/* symbols: the raw text is only the arrow */
+		for (size_t k = 4; NEXT[k] && !hit; k++) {
+			char *sq = sky_rules__squash(t);
+			hit = !strcmp(sq, NEXT[k]);
+			free(sq);
+		}
+		free(pt);
+		if (hit && e->href && strstr(e->href, "#") == e->href)
+			hit = 1;
+		if (hit)
+			return e;
+	}
+	return NULL;
+}
+
+/* The goal asks to refuse optional cookies ("turn off the optional
+ * cookies", "reject tracking"): answer the banner that way first, through
+ * its settings when it has no reject button. */
+static int plan_cookie_choice(state *s, decision *d)
+{
+	static const char *const REFUSE[] = {
+	    "turn off",       "switch off",
+	    "reject",         "decline",
+	    "opt out",        "refuse",
+	    "disable",        "only necessary",
+	    "only essential", "necessary only",
+	    "essential only", "no tracking",
+	    "untick",         NULL,
+	};
+	static const char *const OPTIONAL[] = {
+	    "analytics",  "marketing",  "advertising", "performance",
+	    "statistics", "personalis", "personaliz",  "tracking",
+	    "targeting",  "functional", "third party", "social media",
+	    NULL,
+	};
+	static const char *const SAVE[] = {
+	    "save", "confirm my", "confirm choices", "apply", "submit", NULL};
+	static const char *const SETTINGS[] = {
+	    "settings", "preferences", "manage", "customi",
+	    "options",  "choose",      NULL};
+	static const char *const REJECT[] = {"reject",
+	                                     "decline",
+	                                     "necessary only",
+	                                     "only necessary",
+	                                     "essential only",
+	                                     "deny",
+	                                     NULL};
+	if (!strcasestr(s->g.text, "cookie") ||
+	    !sky_rules__find_any(s->g.text, REFUSE))
+		return 0;
+	/* optional categories still on: turn them off, then save */
+	int n = 0;
+	for (size_t i = 0; i < s->p.nels; i++) {
+		const sky_rules_el *e = &s->p.els[i];
+		if (e->kind != SKY_RULES_K_CHECKBOX || !e->checked ||
+		    e->disabled || !sky_rules__find_any(e->label, OPTIONAL))
+			continue;
+		char *why = sky_rules__printf("Turn off \"%s\" cookies, as the "
+		                              "goal asks.",
+		                              e->label);
+		json_t *a = json_pack("{s:s, s:s, s:b, s:s}", "action_type",
+		                      "checkbox", "element_id", e->id,
+		                      "is_checked", 0, "reasoning", why);
+		json_array_append_new(d->actions, a);
+		free(why);
+		n++;
+	}
+	const sky_rules_el *btn = NULL;
+	for (int pass = 0; pass < 3 && !btn; pass++)
+		for (size_t i = 0; i < s->p.nels && !btn; i++) {
+			const sky_rules_el *e = &s->p.els[i];
+			if ((e->kind != SKY_RULES_K_BUTTON &&
+			     e->kind != SKY_RULES_K_LINK) ||
+			    e->disabled)
+				continue;
+			const char *t = *e->text ? e->text : e->label;
+			int cookie = strcasestr(e->context, "cookie") ||
+			             strcasestr(t, "cookie");
+			if (pass == 0 && n && sky_rules__find_any(t, SAVE))
+				btn = e;
+			else if (pass == 1 && cookie &&
+			         sky_rules__find_any(t, REJECT) &&
+			         !sky_rules__history_clicked(s->history, &s->p,
+			                                     t))
+				btn = e;
+			else if (pass == 2 && !n && cookie &&
+			         sky_rules__find_any(t, SETTINGS) &&
+			         !sky_rules__history_clicked(s->history, &s->p,
+			                                     t))
+				btn = e;
+		}
+	if (!btn && !n)
+		return 0;
+	if (btn) {
+		const char *t = *btn->text ? btn->text : btn->label;
+		char *why = sky_rules__printf(
+		    "%s \"%s\": the goal asks to refuse optional cookies.",
+		    n ? "Save the choice with"
+		      : "Answer the cookie banner with",
+		    t);
+		json_array_append_new(d->actions, click_action(btn, why, 0));
+		free(why);
+	}
+	return 1;
+}
+
+/* 1 if an earlier step read a page of a list (an extract action). */
+static int history_extracted(const json_t *v)
+{
+	if (json_is_object(v)) {
+		const char *t =
+		    json_string_value(json_object_get(v, "action_type"));
+		if (t && !strcmp(t, "extract"))
+			return 1;
+		const char *k;
+		json_t *x;
+		json_object_foreach ((json_t *)v, k, x)
+			if (history_extracted(x))
+				return 1;
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *x;
+		json_array_foreach (v, i, x)
+			if (history_extracted(x))
+				return 1;
+	}
+	return 0;
+}
+
+/* A short mark of what the page shows, so that reading page 2 is not
+ * taken for a repeat of page 1. */
+static unsigned long page_mark(const state *s)
+{
+	unsigned long h = 5381;
+	for (const char *c = s->p.text; *c; c++)
+		h = h * 33 + (unsigned char)*c;
+	return h & 0xffffff;
+}
+
+/* A list the goal wants whole, with more pages: read this page (the
+ * engine keeps its rows) and go on to the next one. */
+static int history_has_text(const json_t *v, const char *needle)
+{
+	if (json_is_string(v))
+		return strstr(json_string_value(v), needle) != NULL;
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *x;
+		json_object_foreach ((json_t *)v, k, x)
+			if (history_has_text(x, needle))
+				return 1;
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *x;
+		json_array_foreach (v, i, x)
+			if (history_has_text(x, needle))
+				return 1;
+	}
+	return 0;
+}
+
+static int plan_next_page(state *s, decision *d)
+{
+	if (!wants_whole_list(s) || s->fp.n_fill)
+		return 0;
+	const sky_rules_el *next = next_page_control(s);
+	if (!next) {
+		/* the last page of a list read page by page: read it too,
+		 * then the list is whole */
+		char mark[16];
+		snprintf(mark, sizeof mark, "(%06lx)", page_mark(s));
+		if (!history_extracted(s->history) ||
+		    history_has_text(s->history, mark))
+			return 0;
+		if (s->checking)
+			return 1; /* not done until this page is read */
+		char *why = sky_rules__printf("Read the rows of the last page "
+		                              "%s.",
+		                              mark);
+		json_array_append_new(d->actions,
+		                      json_pack("{s:s, s:s}", "action_type",
+		                                "extract", "reasoning", why));
+		free(why);
+		set(d, D_COMPLETE,
+		    sky_rules__strdup("Every page of the list has been read: "
+		                      "the rows of all of them are the "
+		                      "answer."));
+		return 1;
+	}
+	char *why = sky_rules__printf("Read the rows of this page (%06lx) "
+	                              "before going on.",
+	                              page_mark(s));
+	json_array_append_new(d->actions,
+	                      json_pack("{s:s, s:s}", "action_type", "extract",
+	                                "reasoning", why));
+	free(why);
+	why = sky_rules__printf("The goal wants the whole list: show the next "
+	                        "page with \"%s\".",
+	                        *next->text ? next->text : next->label);
+	json_array_append_new(d->actions, click_action(next, why, 0));
+	free(why);
+	return 1;
+}
+
 static void decide(state *s, decision *d)
 {
 	const sky_rules_el *otp;
@@ -409,9 +1083,42 @@ static void decide(state *s, decision *d)
 		free(why);
 		return;
 	}
+	if (sky_rules__goal_submits(&s->g) &&
+	    !sky_rules__history_submitted(s->history) &&
+	    (why = stop_notice(s))) {
+		set(d, D_TERMINATE,
+		    sky_rules__printf("The page says \"%s\": what the goal "
+		                      "asks cannot be done here, so nothing "
+		                      "was submitted.",
+		                      why));
+		free(why);
+		return;
+	}
 	sky_rules__plan_form(&s->g, &s->p, s->history, &s->fp);
+	if (plan_cookie_choice(s, d)) {
+		s->cookie_planned = 1;
+		goto check;
+	}
+	if (plan_next_page(s, d)) {
+		if (d->kind == D_COMPLETE)
+			return;
+		goto check;
+	}
 	if (goal_done(s, &why)) {
 		set(d, D_COMPLETE, why);
+		return;
+	}
+	const char *trap = trap_submit(s);
+	if (trap) {
+		char *notice = sky_rules__page_notice(&s->p);
+		set(d, D_TERMINATE,
+		    sky_rules__printf(
+		        "The only form here to send is \"%s\", which is not "
+		        "what the goal asks (\"%s\"); nothing was "
+		        "submitted.%s%s%s",
+		        trap, s->g.text, notice ? " The page says: \"" : "",
+		        notice ? notice : "", notice ? "\"" : ""));
+		free(notice);
 		return;
 	}
 	if ((otp = sky_rules__otp_field(&s->p))) {
@@ -454,14 +1161,22 @@ static void decide(state *s, decision *d)
 		                      s->fp.missing));
 		return;
 	}
-	if (s->fp.n_fill || (s->fp.n_matched && s->fp.submit_found)) {
+	if (plan_find_link(s, d))
+		goto check;
+	if (s->fp.n_fill ||
+	    ((s->fp.n_matched || s->fp.confirming) && s->fp.submit_found)) {
 		json_array_extend(d->actions, s->fp.actions);
 		goto check;
 	}
 	if (plan_targets(s, d, &missing_target) || plan_verb_control(s, d))
 		goto check;
+	if (wants_extraction(s) && !missing_target && plan_read_link(s, d))
+		goto check;
+	if (plan_opener(s, d))
+		goto check;
 	if (wants_extraction(s) && !missing_target &&
-	    !sky_rules__goal_final(&s->g)) {
+	    !sky_rules__goal_final(&s->g) &&
+	    (has_schema(s) || !goal_gives_facts(s)) && extraction_found(s)) {
 		set(d, D_COMPLETE,
 		    sky_rules__strdup("Nothing left to do on this page but "
 		                      "read it: the information to extract is "
@@ -469,11 +1184,12 @@ static void decide(state *s, decision *d)
 		goto out;
 	}
 	set(d, D_TERMINATE, no_plan_reason(s, missing_target));
+	d->soft = 1;
 	goto out;
 check:
 	if (!no_progress(s, d) && !d->reason)
 		d->reason = plan_summary(d->actions);
-	if (d->kind == D_ACTIONS)
+	if (d->kind == D_ACTIONS && !s->cookie_planned)
 		dismiss_banner(s, d);
 out:
 	free(missing_target);
@@ -541,7 +1257,12 @@ char *sky_rules__answer_check(const json_t *ctx)
 	state s;
 	decision d = {0};
 	state_init(&s, ctx);
+	s.checking = 1;
 	decide(&s, &d);
+	/* check-goal sees no schema: where no rule matched, the next
+	 * extract-actions (which does) decides, not this verdict */
+	if (d.kind == D_TERMINATE && d.soft)
+		d.kind = D_ACTIONS;
 	const char *status = d.kind == D_COMPLETE    ? "complete"
 	                     : d.kind == D_TERMINATE ? "terminate"
 	                                             : "continue";

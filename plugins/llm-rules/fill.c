@@ -103,13 +103,29 @@ static double option_score(const char *want, const char *text,
 		s = 0.95;
 	} else if (lt && (!strncmp(pw, pt, lt < lw ? lt : lw) &&
 	                  (pt[lw < lt ? lw : lt] == ' ' ||
-	                   pw[lw < lt ? lw : lt] == ' ' ||
-	                   pt[lw < lt ? lw : lt] == '\0'))) {
+	                   pw[lw < lt ? lw : lt] == ' '))) {
 		s = 0.85; /* "Large" / "Large (L)", "Billing" / "Billing question" */
 	} else if (sky_rules__has_phrase(text, want)) {
 		s = 0.8;
 	} else {
 		s = 0.9 * sky_rules__similarity(want, text);
+	}
+	/* a time ("19:30" / "7:30 pm") */
+	if (s < 0.9) {
+		int a = sky_rules__parse_time(want),
+		    b = sky_rules__parse_time(text);
+		int c = value ? sky_rules__parse_time(value) : -1;
+		if (a >= 0 && (a == b || a == c))
+			s = 0.95;
+	}
+	/* a country by name, code or demonym ("Canada" / "CA") */
+	if (s < 0.9) {
+		const char *cw = sky_rules__country_code(want);
+		if (cw && ((sky_rules__country_code(text) &&
+		            !strcmp(cw, sky_rules__country_code(text))) ||
+		           (value && sky_rules__country_code(value) &&
+		            !strcmp(cw, sky_rules__country_code(value)))))
+			s = 0.9;
 	}
 	free(pw);
 	free(pt);
@@ -136,8 +152,13 @@ static int best_option(const json_t *options, const char *want, double *score)
 	return best;
 }
 
+static const char *field_name(const sky_rules_el *e);
+
 static double fact_field_score(const sky_rules_fact *f, const sky_rules_el *e)
 {
+	/* an option the goal named in passing belongs to its own field */
+	if (f->derived == 2 && strcmp(f->key, field_name(e)))
+		return 0;
 	double sim = desc_similarity(f->key, e), s;
 	int fc = f->concept, ec = e->concept;
 	if (ec == SKY_RULES_C_OTP)
@@ -147,6 +168,11 @@ static double fact_field_score(const sky_rules_fact *f, const sky_rules_el *e)
 	if (e->kind == SKY_RULES_K_FILE)
 		return sky_rules__is_file_ref(f->value) ? 0.6 + 0.4 * sim : 0;
 	if (sky_rules__is_file_ref(f->value) && fc == SKY_RULES_C_FILE)
+		return 0;
+	/* a yes/no answer is not typed into a text box */
+	if (e->kind == SKY_RULES_K_TEXT &&
+	    isalpha((unsigned char)f->value[0]) &&
+	    sky_rules__parse_bool(f->value) >= 0 && strlen(f->value) <= 3)
 		return 0;
 	if (fc == SKY_RULES_C_FULL_NAME &&
 	    (ec == SKY_RULES_C_FIRST_NAME || ec == SKY_RULES_C_LAST_NAME ||
@@ -199,6 +225,26 @@ static const char *group_key(const sky_rules_el *e)
 	return e->name ? e->name : NULL;
 }
 
+/* A toggle button ("Yes"/"No" with aria-pressed) in a labelled group:
+ * it answers a question like a radio button. */
+static int toggle_button(const sky_rules_el *e)
+{
+	json_t *attrs = json_object_get(e->j, "attrs");
+	return e->kind == SKY_RULES_K_BUTTON && *e->group &&
+	       json_is_string(json_object_get(attrs, "aria-pressed"));
+}
+
+/* A radio, checkbox or toggle button that is on. */
+static int el_on(const sky_rules_el *e)
+{
+	if (toggle_button(e)) {
+		const char *v = json_string_value(json_object_get(
+		    json_object_get(e->j, "attrs"), "aria-pressed"));
+		return v && !strcmp(v, "true");
+	}
+	return e->checked;
+}
+
 static size_t build_groups(const sky_rules_page *p, group *gs, size_t max)
 {
 	size_t n = 0;
@@ -206,12 +252,14 @@ static size_t build_groups(const sky_rules_page *p, group *gs, size_t max)
 		const sky_rules_el *e = &p->els[i];
 		const char *k;
 		if ((e->kind != SKY_RULES_K_RADIO &&
-		     e->kind != SKY_RULES_K_CHECKBOX) ||
+		     e->kind != SKY_RULES_K_CHECKBOX && !toggle_button(e)) ||
 		    e->disabled || !(k = group_key(e)))
 			continue;
+		int kind =
+		    e->kind == SKY_RULES_K_BUTTON ? SKY_RULES_K_RADIO : e->kind;
 		size_t g;
 		for (g = 0; g < n; g++)
-			if (gs[g].kind == e->kind && gs[g].form == e->form &&
+			if (gs[g].kind == kind && gs[g].form == e->form &&
 			    !strcmp(gs[g].label, k))
 				break;
 		if (g == n) {
@@ -219,7 +267,7 @@ static size_t build_groups(const sky_rules_page *p, group *gs, size_t max)
 				continue;
 			memset(&gs[n], 0, sizeof gs[n]);
 			gs[n].label = k;
-			gs[n].kind = e->kind;
+			gs[n].kind = kind;
 			gs[n].form = e->form;
 			gs[n].fact = -1;
 			n++;
@@ -246,6 +294,9 @@ static const char *el_option_text(const sky_rules_el *e)
 static double group_score(const sky_rules_fact *f, const group *g)
 {
 	double ks = sky_rules__similarity(f->key, g->label), best = 0;
+	/* "sponsorship" names "Will you ... require visa sponsorship?" */
+	double kk = sky_rules__key_similarity(f->key, g->label);
+	ks = kk > ks ? kk : ks;
 	const char *name = g->m[0]->name;
 	if (name) {
 		double s = sky_rules__similarity(f->key, name);
@@ -262,6 +313,40 @@ static double group_score(const sky_rules_fact *f, const group *g)
 	if (g->kind == SKY_RULES_K_CHECKBOX && best < OPTION_MIN)
 		best = OPTION_MIN;
 	return best >= OPTION_MIN ? ks : 0;
+}
+
+/* A yes/no question ("Are your neighbours also affected?") that a
+ * statement of the goal answers ("the neighbours are dark too"): yes,
+ * unless the statement is negative. */
+static void yes_no_statement(sky_rules_goal *g, group *gr)
+{
+	int yes = -1, no = -1;
+	for (size_t i = 0; i < gr->n; i++) {
+		int b = sky_rules__parse_bool(el_option_text(gr->m[i]));
+		if (b == 1)
+			yes = (int)i;
+		else if (b == 0)
+			no = (int)i;
+	}
+	if (yes < 0 || no < 0 || gr->kind != SKY_RULES_K_RADIO)
+		return;
+	for (size_t f = 0; f < g->nfacts; f++) {
+		const sky_rules_fact *fa = &g->facts[f];
+		if (fa->derived || sky_rules__parse_bool(fa->value) >= 0 ||
+		    sky_rules__similarity(fa->key, gr->label) < 0.3)
+			continue;
+		char *pv = sky_rules__plain(fa->value);
+		char *pad = sky_rules__printf(" %s ", pv);
+		int neg = strstr(pad, " not ") || strstr(pad, " no ") ||
+		          strstr(pad, " n t ") || strstr(pad, " never ");
+		free(pv);
+		free(pad);
+		size_t fi = sky_rules__goal_add_fact(
+		    g, gr->label, el_option_text(gr->m[neg ? no : yes]), 1);
+		g->facts[fi].derived = 2;
+		gr->fact = (int)fi;
+		return;
+	}
 }
 
 /* ---- actions --------------------------------------------------------------- */
@@ -535,12 +620,15 @@ static void plan_group(const sky_rules_goal *g, const group *gr,
 			}
 		}
 		out->n_matched++;
-		if (pick && !pick->checked) {
+		if (pick && !el_on(pick)) {
 			char *why = sky_rules__printf(
 			    "Choose \"%s\" for \"%s\" (%s: %s).",
 			    el_option_text(pick), gr->label, f->key, f->value);
-			json_t *a = act("checkbox", pick, why);
-			json_object_set_new(a, "is_checked", json_true());
+			int btn = pick->kind == SKY_RULES_K_BUTTON;
+			json_t *a = act(btn ? "click" : "checkbox", pick, why);
+			if (!btn)
+				json_object_set_new(a, "is_checked",
+				                    json_true());
 			json_array_append_new(out->actions, a);
 			out->n_fill++;
 			free(why);
@@ -588,6 +676,78 @@ static void plan_group(const sky_rules_goal *g, const group *gr,
 	free(list);
 }
 
+static int goal_word(const char *pg, const char *w);
+
+/*
+ * What the goal says of a switch or checkbox in passing: "Stop the
+ * marketing emails — promotions and the newsletter — but I still want my
+ * order and delivery updates. Also switch on service reminders." The
+ * clause that names its label says on or off (a clause with no such word
+ * goes on with the one before). -1 when the goal does not speak of it.
+ */
+static int checkbox_wish(const sky_rules_goal *g, const sky_rules_el *e)
+{
+	static const char *const OFF[] = {
+	    "stop",    "turn off", "switch off", "unsubscribe",
+	    "opt out", "no more",  "don t want", "do not want",
+	    "untick",  "disable",  "remove me",  NULL,
+	};
+	static const char *const ON[] = {
+	    "switch on", "turn on", "want", "keep", "subscribe",
+	    "enable",    "opt in",  "tick", NULL,
+	};
+	if (!*e->label || is_consent(e))
+		return -1;
+	char *pg = sky_rules__plain(g->text);
+	/* clause breaks: sentence ends, dashes, "but", "also" */
+	char *copy = sky_rules__strdup(g->text);
+	for (char *c = copy; *c; c++)
+		if (*c == '.' || *c == ';' || *c == '!' || *c == '?' ||
+		    ((unsigned char)c[0] == 0xe2 &&
+		     (unsigned char)c[1] == 0x80 &&
+		     ((unsigned char)c[2] == 0x94 ||
+		      (unsigned char)c[2] == 0x93)))
+			*c = '|';
+	char *lw = sky_rules__words(e->label);
+	int pol = -1, wish = -1;
+	char *save = NULL;
+	for (char *cl = strtok_r(copy, "|", &save); cl && wish < 0;
+	     cl = strtok_r(NULL, "|", &save)) {
+		char *pc = sky_rules__plain(cl);
+		/* "but" and "also" start a clause of their own */
+		char *parts[8];
+		size_t np = 0;
+		char *q = pc;
+		parts[np++] = q;
+		for (char *h = pc; *h && np < 8; h++)
+			if ((!strncmp(h, " but ", 5) ||
+			     !strncmp(h, " also ", 6))) {
+				*h = '\0';
+				parts[np++] = h + 1;
+			}
+		for (size_t k = 0; k < np && wish < 0; k++) {
+			const char *cp = parts[k];
+			if (sky_rules__find_any(cp, OFF))
+				pol = 0;
+			else if (sky_rules__find_any(cp, ON))
+				pol = 1;
+			char *lc = sky_rules__strdup(lw), *s2 = NULL;
+			int named = 0;
+			for (char *t = strtok_r(lc, " ", &s2); t && !named;
+			     t = strtok_r(NULL, " ", &s2))
+				named = strlen(t) >= 5 && goal_word(cp, t) != 0;
+			free(lc);
+			if (named && pol >= 0)
+				wish = pol;
+		}
+		free(pc);
+	}
+	free(lw);
+	free(copy);
+	free(pg);
+	return wish;
+}
+
 /* The single checkboxes: a fact naming them, or consent. */
 static void plan_checkboxes(const sky_rules_goal *g, const sky_rules_page *p,
                             const group *gs, size_t ng, int form,
@@ -617,6 +777,11 @@ static void plan_checkboxes(const sky_rules_goal *g, const sky_rules_page *p,
 		if (want < 0 && is_consent(e) &&
 		    (sky_rules__goal_submits(g) || e->required))
 			want = 1;
+		int wished = 0;
+		if (want < 0) {
+			want = checkbox_wish(g, e);
+			wished = want >= 0;
+		}
 		if (want < 0) {
 			if (e->required && !e->checked)
 				add_missing(out, e->label);
@@ -626,15 +791,22 @@ static void plan_checkboxes(const sky_rules_goal *g, const sky_rules_page *p,
 		if (want == !!e->checked)
 			continue;
 		char *why =
-		    why_fact
+		    wished
+		        ? sky_rules__printf("Turn %s \"%s\", as the goal says.",
+		                            want ? "on" : "off", e->label)
+		    : why_fact
 		        ? sky_rules__printf("%s \"%s\" (%s).",
 		                            want ? "Tick" : "Untick", e->label,
 		                            why_fact)
 		        : sky_rules__printf("Tick \"%s\": the goal asks to "
 		                            "submit, which needs this consent.",
 		                            e->label);
-		json_t *a = act("checkbox", e, why);
-		json_object_set_new(a, "is_checked", json_boolean(want));
+		/* a label standing in for a hidden switch toggles on a click */
+		int proxy = e->tag && !strcmp(e->tag, "label");
+		json_t *a = act(proxy ? "click" : "checkbox", e, why);
+		if (!proxy)
+			json_object_set_new(a, "is_checked",
+			                    json_boolean(want));
 		json_array_append_new(out->actions, a);
 		out->n_fill++;
 		free(why);
@@ -729,7 +901,13 @@ static void plan_field(const sky_rules_page *p, const sky_rules_el *e,
 		why = sky_rules__printf("Fill \"%s\" with the %s.",
 		                        field_name(e), k);
 		a = act("input_text", e, why);
-		json_object_set_new(a, "text", json_string(f->value));
+		char iso[11];
+		/* a date input takes the date itself, whatever the spelling */
+		if (e->type && !strcasecmp(e->type, "date") &&
+		    !sky_rules__parse_date(f->value, iso))
+			json_object_set_new(a, "text", json_string(iso));
+		else
+			json_object_set_new(a, "text", json_string(f->value));
 	}
 	json_array_append_new(out->actions, a);
 	out->n_fill++;
@@ -769,9 +947,13 @@ static int confirm_form(const sky_rules_goal *g, const sky_rules_page *p,
 	char *conf;
 	if (!sky_rules__goal_submits(g))
 		return -2;
+	/* "Your answers have been saved ... Accept and send": a page that
+	 * says something went well but still asks for the declaration is
+	 * not the end */
+	int confirmed = 0;
 	if ((conf = sky_rules__page_confirmation(p))) {
+		confirmed = 1;
 		free(conf);
-		return -2;
 	}
 	for (int f = -1; f < 64; f++) {
 		int consent = 0, blocked = 0, any = 0;
@@ -794,11 +976,454 @@ static int confirm_form(const sky_rules_goal *g, const sky_rules_page *p,
 		if (!btn)
 			continue;
 		const char *t = *btn->text ? btn->text : btn->label;
-		if (consent || (sky_rules__history_submitted(history) &&
-		                sky_rules__find_any(t, FINAL_WORDS)))
+		if (consent ||
+		    (!confirmed && sky_rules__history_submitted(history) &&
+		     sky_rules__find_any(t, FINAL_WORDS)))
 			return f;
 	}
 	return -2;
+}
+
+/* ---- options the goal names in passing ------------------------------------ */
+
+/* 1 if content word `w` occurs in the plain goal text `pg` and no
+ * occurrence is negated ("not the monthly", "no marketing"); 0 when
+ * absent; -1 when only negated. */
+static int goal_word(const char *pg, const char *w)
+{
+	size_t n = strlen(w);
+	int seen = 0, pos = 0;
+	for (const char *h = strstr(pg, w); h; h = strstr(h + 1, w)) {
+		if ((h > pg && h[-1] != ' ') ||
+		    (h[n] && h[n] != ' ' &&
+		     !(h[n] == 's' && (!h[n + 1] || h[n + 1] == ' '))))
+			continue;
+		seen = 1;
+		/* the two words before it */
+		const char *a = h;
+		int words = 0, neg = 0;
+		while (a > pg && words < 3) {
+			a--;
+			if (*a == ' ' || a == pg) {
+				const char *ws = a == pg ? a : a + 1;
+				if (!strncmp(ws, "not ", 4) ||
+				    !strncmp(ws, "no ", 3) ||
+				    !strncmp(ws, "don t ", 6) ||
+				    !strncmp(ws, "never ", 6) ||
+				    !strncmp(ws, "without ", 8) ||
+				    !strncmp(ws, "stop ", 5))
+					neg = 1;
+				words++;
+			}
+		}
+		if (!neg)
+			pos = 1;
+	}
+	return pos ? 1 : seen ? -1 : 0;
+}
+
+/* How much option text `t` (or its value) is named by the goal: the share
+ * of its content words the goal says (4+ letters), 0 when none, -1 when
+ * the goal says it only to refuse it. */
+static double goal_names(const char *pg, const char *t, const char *v)
+{
+	double best = 0;
+	const char *srcs[] = {t, v};
+	for (int k = 0; k < 2; k++) {
+		if (!srcs[k] || !*srcs[k])
+			continue;
+		char *w = sky_rules__words(srcs[k]);
+		int n = 0, hit = 0, neg = 0;
+		char *save = NULL;
+		for (char *x = strtok_r(w, " ", &save); x;
+		     x = strtok_r(NULL, " ", &save)) {
+			n++;
+			/* short words, yes/no and bare numbers (a year the
+			 * goal gives for something else) name nothing */
+			if (strlen(x) < 4 || sky_rules__parse_bool(x) >= 0 ||
+			    strspn(x, "0123456789") == strlen(x))
+				continue;
+			int r = goal_word(pg, x);
+			hit += r > 0;
+			neg |= r < 0;
+		}
+		free(w);
+		if (neg && !hit)
+			return -1;
+		double s = n ? (double)hit / n : 0;
+		/* two words of a long option ("State resident (lived here
+		 * 6+ months)" for "we've lived in the state") */
+		if (hit >= 2 && s < 0.5)
+			s = 0.5;
+		best = s > best ? s : best;
+	}
+	return best;
+}
+
+/* The age the goal states, or -1. */
+static int goal_age(const sky_rules_goal *g)
+{
+	for (size_t i = 0; i < g->nfacts; i++)
+		if (!strcmp(g->facts[i].key, "age"))
+			return atoi(g->facts[i].value);
+	return -1;
+}
+
+/* An age range in an option: "(12–17)", "(18+)", "under 18", "65 and
+ * over". 1 when found. */
+static int age_range(const char *t, long *lo, long *hi)
+{
+	const char *c = t;
+	while (*c && !isdigit((unsigned char)*c))
+		c++;
+	if (!*c)
+		return 0;
+	char *e;
+	long a = strtol(c, &e, 10);
+	while (*e == ' ')
+		e++;
+	if (*e == '+' || !strncasecmp(e, "and over", 8) ||
+	    !strncasecmp(e, "or over", 7)) {
+		*lo = a, *hi = 200;
+		return 1;
+	}
+	/* "12–17", "12-17", "12 to 17" */
+	const char *d = e;
+	while (*d && !isdigit((unsigned char)*d) && d - e < 5)
+		d++;
+	if (isdigit((unsigned char)*d)) {
+		*lo = a, *hi = strtol(d, NULL, 10);
+		return *hi >= *lo;
+	}
+	if (strcasestr(t, "under")) {
+		*lo = 0, *hi = a - 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* A count in the goal ("about 30 employees") for a select of ranges. */
+static int goal_count(const char *pg, long *out)
+{
+	static const char *const NOUNS[] = {"employee", "people", "staff",
+	                                    "user",     "seat",   "person",
+	                                    "member",   NULL};
+	for (const char *c = pg; *c; c++) {
+		if (!isdigit((unsigned char)*c) || (c > pg && c[-1] != ' '))
+			continue;
+		char *end;
+		long v = strtol(c, &end, 10);
+		while (*end == ' ')
+			end++;
+		for (size_t i = 0; NOUNS[i]; i++)
+			if (!strncmp(end, NOUNS[i], strlen(NOUNS[i]))) {
+				*out = v;
+				return 1;
+			}
+	}
+	return 0;
+}
+
+/* The option whose range ("11–50", "1,000+", "More than 1,000") holds n. */
+static int range_option(const json_t *opts, long n)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach (opts, i, o) {
+		const char *t = json_string_value(json_object_get(o, "text"));
+		if (!t)
+			continue;
+		long a = -1, b = -1;
+		char digits[64];
+		size_t k = 0;
+		for (const char *c = t; *c && k + 1 < sizeof digits; c++)
+			if (isdigit((unsigned char)*c))
+				digits[k++] = *c;
+			else if (*c != ',' && k && digits[k - 1] != ' ')
+				digits[k++] = ' ';
+		digits[k] = '\0';
+		if (sscanf(digits, "%ld %ld", &a, &b) == 2) {
+			if (n >= a && n <= b)
+				return (int)i;
+		} else if (a >= 0 && (strchr(t, '+') || strcasestr(t, "more") ||
+		                      strcasestr(t, "over"))) {
+			if (n >= a)
+				return (int)i;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Selects and radio groups the goal's facts do not name by key, whose
+ * options the goal names in passing ("She has an Android phone", "the
+ * weekly Sunday one, not the monthly", "about 30 employees"): a fact
+ * keyed by the field's own label, so that the field is answered like a
+ * person would.
+ */
+static void named_options(sky_rules_goal *g, const sky_rules_page *p)
+{
+	char *pg = sky_rules__plain(g->text);
+	for (size_t i = 0; i < p->nels; i++) {
+		const sky_rules_el *e = &p->els[i];
+		const char *label = NULL;
+		if (e->disabled)
+			continue;
+		if (e->kind == SKY_RULES_K_SELECT)
+			label = field_name(e);
+		else if (e->kind == SKY_RULES_K_RADIO)
+			label = group_key(e);
+		if (!label || !*label)
+			continue;
+		/* a fact names this field already */
+		int known = 0;
+		for (size_t f = 0; f < g->nfacts && !known; f++) {
+			double os = 1;
+			if (e->kind == SKY_RULES_K_SELECT)
+				best_option(json_object_get(e->j, "options"),
+				            g->facts[f].value, &os);
+			known = !g->facts[f].derived && os >= OPTION_MIN &&
+			        fact_field_score(&g->facts[f], e) >= MATCH_MIN;
+		}
+		if (known)
+			continue;
+		const char *pick = NULL;
+		double bs = 0;
+		int tie = 0;
+		if (e->kind == SKY_RULES_K_SELECT) {
+			json_t *opts = json_object_get(e->j, "options"), *o;
+			size_t k;
+			long n;
+			json_array_foreach (opts, k, o) {
+				const char *t = json_string_value(
+				    json_object_get(o, "text"));
+				const char *v = json_string_value(
+				    json_object_get(o, "value"));
+				if (!t || !v || !*v)
+					continue;
+				double s = goal_names(pg, t, v);
+				/* an age range ("youth (12–17)", "adult
+				 * (18+)") holds the goal's age or not */
+				long lo, hi;
+				int age = goal_age(g);
+				if (age >= 0 && s > 0 && age_range(t, &lo, &hi))
+					s = age >= lo && age <= hi ? s + 0.5
+					                           : -1;
+				if (s > bs) {
+					bs = s, pick = t, tie = 0;
+				} else if (s == bs && s > 0) {
+					tie = 1;
+				}
+			}
+			if (!pick && goal_count(pg, &n)) {
+				int idx = range_option(opts, n);
+				if (idx >= 0)
+					pick =
+					    json_string_value(json_object_get(
+					        json_array_get(opts,
+					                       (size_t)idx),
+					        "text")),
+					bs = 1;
+			}
+		} else {
+			for (size_t k = 0; k < p->nels; k++) {
+				const sky_rules_el *r = &p->els[k];
+				const char *rk;
+				if (r->kind != SKY_RULES_K_RADIO ||
+				    r->form != e->form ||
+				    !(rk = group_key(r)) || strcmp(rk, label))
+					continue;
+				double s =
+				    goal_names(pg, el_option_text(r), r->value);
+				if (s > bs) {
+					bs = s, pick = el_option_text(r),
+					tie = 0;
+				} else if (s == bs && s > 0) {
+					tie = 1;
+				}
+			}
+		}
+		if (pick && bs >= 0.5 && !tie) {
+			size_t fi = sky_rules__goal_add_fact(g, label, pick, 1);
+			g->facts[fi].derived = 2; /* for this field only */
+		}
+	}
+	free(pg);
+}
+
+/* Which part of a date a field is ("Day", "MM", "dob-year"): 'd', 'm',
+ * 'y' or 0. */
+static int date_part(const sky_rules_el *e)
+{
+	const char *srcs[] = {e->label, e->placeholder, e->aria, e->name};
+	for (size_t i = 0; i < 4; i++) {
+		if (!srcs[i] || !*srcs[i])
+			continue;
+		char *w = sky_rules__plain(srcs[i]);
+		/* the last word: "moved day", "dob day", "Day" */
+		char *last = strrchr(w, ' ');
+		last = last ? last + 1 : w;
+		int part = !strcmp(last, "day") || !strcmp(last, "dd")     ? 'd'
+		           : !strcmp(last, "month") || !strcmp(last, "mm") ? 'm'
+		           : !strcmp(last, "year") || !strcmp(last, "yyyy") ||
+		                   !strcmp(last, "yy")
+		               ? 'y'
+		               : 0;
+		free(w);
+		if (part)
+			return part;
+	}
+	return 0;
+}
+
+/* Day, month and year fields of one date: the goal's date, split the way
+ * the fields take it (a month select by its option, numbers without a
+ * leading zero unless the field shows "DD"/"MM"). */
+static void split_dates(sky_rules_goal *g, const sky_rules_page *p)
+{
+	int dob = fact_with(g, SKY_RULES_C_DOB), other = -1;
+	/* a date split in parts: at least two of day, month, year */
+	int parts = 0;
+	for (size_t i = 0; i < p->nels; i++) {
+		int dp = fillable(&p->els[i]) ? date_part(&p->els[i]) : 0;
+		parts |= dp == 'd' ? 1 : dp == 'm' ? 2 : dp == 'y' ? 4 : 0;
+	}
+	if (parts != 3 && parts != 6 && parts != 7)
+		return;
+	for (size_t i = 0; i < g->nfacts && other < 0; i++)
+		if (!strcmp(g->facts[i].key, "date"))
+			other = (int)i;
+	for (size_t i = 0; i < p->nels; i++) {
+		const sky_rules_el *e = &p->els[i];
+		int part = date_part(e);
+		if (!part || !fillable(e))
+			continue;
+		/* which date: the birth date where the page speaks of birth */
+		char *ctx = sky_rules__printf("%s %s %s", e->group, e->nearby,
+		                              e->name ? e->name : "");
+		int birth = strcasestr(ctx, "birth") ||
+		            strcasestr(ctx, "dob") || strcasestr(ctx, "born");
+		free(ctx);
+		int f = birth ? dob : other >= 0 ? other : dob;
+		char iso[11];
+		if (f < 0 || sky_rules__parse_date(g->facts[f].value, iso))
+			continue;
+		int y = atoi(iso), m = atoi(iso + 5), d = atoi(iso + 8);
+		const char *ph = e->placeholder ? e->placeholder : "";
+		int pad = strstr(ph, "DD") || strstr(ph, "MM") ||
+		          strstr(ph, "dd") || strstr(ph, "mm");
+		char val[32];
+		if (part == 'y')
+			snprintf(val, sizeof val, "%d", y);
+		else if (part == 'd')
+			snprintf(val, sizeof val, pad ? "%02d" : "%d", d);
+		else
+			snprintf(val, sizeof val, pad ? "%02d" : "%d", m);
+		if (part == 'm' && e->kind == SKY_RULES_K_SELECT) {
+			size_t k;
+			json_t *o;
+			json_array_foreach (json_object_get(e->j, "options"), k,
+			                    o) {
+				const char *ot = json_string_value(
+				    json_object_get(o, "text"));
+				const char *ov = json_string_value(
+				    json_object_get(o, "value"));
+				char iso2[11];
+				char *probe = sky_rules__printf("%s 1 2000",
+				                                ot ? ot : "");
+				int by_name =
+				    !sky_rules__parse_date(probe, iso2) &&
+				    atoi(iso2 + 5) == m;
+				free(probe);
+				if (by_name || (ov && *ov && atoi(ov) == m)) {
+					snprintf(val, sizeof val, "%s",
+					         ot ? ot : "");
+					break;
+				}
+			}
+		}
+		size_t fi = sky_rules__goal_add_fact(g, field_name(e), val, 1);
+		g->facts[fi].derived = 2; /* for this field only */
+	}
+}
+
+/* The goal speaks of what an empty field asks ("The car is registration
+ * KX19 PLM" and a "Registration number" field) without a value read for
+ * it: sending the form without it would not be what the goal asked. */
+static int goal_speaks_of(const sky_rules_goal *g, const sky_rules_el *e)
+{
+	if (strcasestr(field_name(e), "optional") ||
+	    e->concept == SKY_RULES_C_MESSAGE ||
+	    (e->tag && !strcmp(e->tag, "textarea")))
+		return 0;
+	char *lw = sky_rules__words(field_name(e)), *save = NULL;
+	char *pg = sky_rules__plain(g->text);
+	int hit = 0;
+	for (char *t = strtok_r(lw, " ", &save); t && !hit;
+	     t = strtok_r(NULL, " ", &save)) {
+		/* a distinctive word ("registration", "mileage"), not
+		 * "name" or "number" */
+		if (strlen(t) < 7 || !strcmp(t, "address") ||
+		    !strcmp(t, "number") || !strcmp(t, "company"))
+			continue;
+		char *pad = sky_rules__printf(" %s", t);
+		char *hay = sky_rules__printf(" %s", pg);
+		hit = strstr(hay, pad) != NULL;
+		free(pad);
+		free(hay);
+	}
+	free(lw);
+	free(pg);
+	return hit;
+}
+
+/* A required message box and no message in the goal: what the person
+ * says about their situation ("I was charged twice for invoice
+ * INV-20931 this month.") is the message. */
+static void message_from_goal(sky_rules_goal *g, const sky_rules_page *p)
+{
+	int want = 0;
+	for (size_t i = 0; i < p->nels && !want; i++)
+		want = p->els[i].kind == SKY_RULES_K_TEXT &&
+		       p->els[i].required && !*p->els[i].value &&
+		       (p->els[i].concept == SKY_RULES_C_MESSAGE ||
+		        (p->els[i].tag && !strcmp(p->els[i].tag, "textarea")));
+	/* a ticket or message to write: its box, required or not */
+	for (size_t i = 0; i < p->nels && !want; i++)
+		want = p->els[i].kind == SKY_RULES_K_TEXT &&
+		       !*p->els[i].value && p->els[i].tag &&
+		       !strcmp(p->els[i].tag, "textarea") &&
+		       !strcasestr(field_name(&p->els[i]), "optional") &&
+		       (strcasestr(g->text, "ticket") ||
+		        strcasestr(g->text, "complaint"));
+	if (!want || fact_with(g, SKY_RULES_C_MESSAGE) >= 0)
+		return;
+	static const char *const OPEN[] = {"I ",     "I'm ",   "I've ", "We ",
+	                                   "We're ", "We've ", "Our ",  "My ",
+	                                   "It ",    "The ",   NULL};
+	const char *t = g->text;
+	while (*t) {
+		while (*t == ' ')
+			t++;
+		const char *e = t;
+		while (*e && !((*e == '.' || *e == '!' || *e == '?') &&
+		               (!e[1] || e[1] == ' ')))
+			e++;
+		int open = 0;
+		for (size_t i = 0; OPEN[i] && !open; i++)
+			open = !strncmp(t, OPEN[i], strlen(OPEN[i]));
+		/* a statement, not a fact for a field ("My email is ...") */
+		char *sent =
+		    sky_rules__strndup(t, (size_t)(e - t) + (*e ? 1 : 0));
+		if (open && !strchr(sent, '@') && !strstr(sent, " name is") &&
+		    strlen(sent) > 12) {
+			sky_rules__goal_add_fact(g, "message", sent, 1);
+			free(sent);
+			return;
+		}
+		free(sent);
+		t = *e ? e + 1 : e;
+	}
 }
 
 void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
@@ -811,6 +1436,9 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 	out->actions = json_array();
 	out->form = -1;
 	derive_names(g, p);
+	split_dates(g, p);
+	named_options(g, p);
+	message_from_goal(g, p);
 	el_fact = malloc((p->nels + 1) * sizeof *el_fact);
 	if (!el_fact)
 		abort();
@@ -825,6 +1453,8 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 				gs[k].fact = (int)f;
 			}
 		}
+		if (gs[k].fact < 0)
+			yes_no_statement(g, &gs[k]);
 	}
 
 	/* the form most facts point at */
@@ -854,6 +1484,14 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 			else
 				none++;
 		}
+	/* switches the goal turns on or off point at their form too */
+	for (size_t i = 0; i < p->nels; i++) {
+		const sky_rules_el *e = &p->els[i];
+		if (e->kind != SKY_RULES_K_CHECKBOX || e->disabled ||
+		    e->form < 0 || e->form >= 64 || checkbox_wish(g, e) < 0)
+			continue;
+		forms[e->form]++;
+	}
 	if (none) {
 		best = -1;
 		bc = none;
@@ -863,8 +1501,10 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 			bc = forms[f];
 			best = f;
 		}
-	if (best == -2)
+	if (best == -2) {
 		best = confirm_form(g, p, history);
+		out->confirming = best != -2;
+	}
 	if (best == -2)
 		goto done;
 	out->form = best;
@@ -893,6 +1533,9 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 		else if (e->required && e->kind != SKY_RULES_K_SELECT &&
 		         !*e->value)
 			add_missing(out, field_name(e));
+		else if (e->kind == SKY_RULES_K_TEXT && !*e->value &&
+		         goal_speaks_of(g, e))
+			add_missing(out, field_name(e));
 	}
 	for (size_t k = 0; k < ng; k++) {
 		if (gs[k].form != best)
@@ -903,8 +1546,8 @@ void sky_rules__plan_form(sky_rules_goal *g, const sky_rules_page *p,
 		}
 		int any = 0;
 		for (size_t m = 0; m < gs[k].n; m++)
-			any |= gs[k].m[m]->checked;
-		if (gs[k].required && !any)
+			any |= el_on(gs[k].m[m]);
+		if (!any && gs[k].required)
 			add_missing(out, gs[k].label);
 	}
 	plan_checkboxes(g, p, gs, ng, best, out);

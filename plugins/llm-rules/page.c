@@ -104,6 +104,11 @@ static int kind_of(const json_t *j, const char *tag, const char *type,
 	if (!strcmp(tag, "a") || !strcmp(role, "link") ||
 	    !strcmp(role, "menuitem") || !strcmp(role, "tab"))
 		return SKY_RULES_K_LINK;
+	/* a styled switch: the input is hidden and its label stands in,
+	 * carrying the state */
+	if (!strcmp(tag, "label") &&
+	    json_is_boolean(json_object_get(j, "checked")))
+		return SKY_RULES_K_CHECKBOX;
 	if (!strcmp(tag, "label") || !strcmp(tag, "option"))
 		return SKY_RULES_K_OTHER;
 	return SKY_RULES_K_BUTTON; /* something clickable */
@@ -142,6 +147,8 @@ typedef struct walker {
 	sky_rules_page *p;
 	int forms;
 	sky_rules_buf head, alert, text;
+	const char *before;  /* the text of the sibling before the node */
+	const char *before2; /* and of the one before that */
 } walker;
 
 static int has_id(const json_t *n)
@@ -294,7 +301,16 @@ static void add_el(walker *w, const json_t *n, const json_t *const *path,
 	near = path ? after_text(path, depth, n) : NULL;
 	e->after = near ? near : sky_rules__strdup("");
 	const char *lab = el_str(n, "label");
-	e->label = sky_rules__squash(!blank(lab) ? lab : e->nearby);
+	if (blank(lab) && e->kind == SKY_RULES_K_CHECKBOX && e->tag &&
+	    !strcmp(e->tag, "label") && w->before) {
+		/* a switch's title and its description, written before it */
+		char *t = sky_rules__printf(
+		    "%s %s", w->before2 ? w->before2 : "", w->before);
+		e->label = sky_rules__squash(t);
+		free(t);
+	} else {
+		e->label = sky_rules__squash(!blank(lab) ? lab : e->nearby);
+	}
 	const char *grp = el_str(n, "group");
 	e->group = sky_rules__squash(grp ? grp : group ? group : "");
 	e->text = path ? sky_rules__node_text(n)
@@ -378,14 +394,38 @@ static void walk(walker *w, const json_t *n, const json_t **path, size_t depth,
 				break;
 			}
 		}
-	} else if (role && !strcmp(role, "radiogroup")) {
+	} else if (role &&
+	           (!strcmp(role, "radiogroup") || !strcmp(role, "group"))) {
 		const char *l = el_str(n, "label");
 		if (l && *l)
 			legend = sky_rules__strdup(l);
+		/* an unlabelled group of toggles answers the question
+		 * written just before it */
+		else if (w->before && *w->before && strlen(w->before) < 200)
+			legend = sky_rules__strdup(w->before);
 	}
 	path[depth] = n;
-	json_array_foreach (json_object_get(n, "children"), i, c)
+	char *prev = NULL, *prev2 = NULL;
+	json_array_foreach (json_object_get(n, "children"), i, c) {
+		w->before = prev;
+		w->before2 = prev2;
 		walk(w, c, path, depth + 1, form, legend ? legend : group);
+		char *t = json_is_string(c)
+		              ? sky_rules__squash(json_string_value(c))
+		              : sky_rules__node_text(c);
+		/* line breaks between them are not the text before */
+		if (*t) {
+			free(prev2);
+			prev2 = prev;
+			prev = t;
+		} else {
+			free(t);
+		}
+	}
+	free(prev);
+	free(prev2);
+	w->before = NULL;
+	w->before2 = NULL;
 	free(legend);
 }
 
@@ -423,6 +463,33 @@ void sky_rules__page_build(const json_t *ctx, sky_rules_page *out)
 				add_el(&w, e, NULL, 0, -1, NULL);
 		}
 	}
+	/* a label stands in for its switch only when the switch itself is
+	 * not on the page (hidden); a label around or for a visible box is
+	 * just its label */
+	for (size_t k = 0; k < out->nels; k++) {
+		sky_rules_el *e = &out->els[k];
+		if (e->kind != SKY_RULES_K_CHECKBOX || !e->tag ||
+		    strcmp(e->tag, "label"))
+			continue;
+		const char *fr = json_string_value(
+		    json_object_get(json_object_get(e->j, "attrs"), "for"));
+		int shown = fr && sky_rules__page_find(out, fr) != NULL;
+		/* a switch's slider has no text of its own; a label with a
+		 * text or a name ("M", "Olive") stands for a choice whose kind
+		 * is not known */
+		shown |= (e->text && *e->text) || (e->aria && *e->aria) ||
+		         !blank(el_str(e->j, "label"));
+		size_t ci;
+		json_t *ch;
+		json_array_foreach (json_object_get(e->j, "children"), ci, ch) {
+			const char *ct =
+			    json_string_value(json_object_get(ch, "tag"));
+			shown |= ct && (!strcmp(ct, "input") ||
+			                !strcmp(ct, "select"));
+		}
+		if (shown)
+			e->kind = SKY_RULES_K_OTHER;
+	}
 	const char *text =
 	    out->snapshot
 	        ? json_string_value(json_object_get(out->snapshot, "text"))
@@ -431,6 +498,7 @@ void sky_rules__page_build(const json_t *ctx, sky_rules_page *out)
 		text = json_string_value(json_object_get(ctx, "page_text"));
 	if (text && *text) {
 		out->text = sky_rules__squash(text);
+		out->lines = text;
 	} else {
 		char *t = sky_rules__buf_take(&w.text);
 		out->text = sky_rules__squash(t);
@@ -588,7 +656,37 @@ static const char *const CONFIRM[] = {
     "confirmation number",
     "confirmed",
     "application received",
+    "check your inbox",
+    "check your email",
+    "we've sent",
+    "we have sent",
+    "you're on the list",
+    "you are on the list",
+    "request has been",
+    "added to your basket",
+    "added to your cart",
+    "added to your bag",
+    "added to cart",
+    "added to basket",
+    "is booked",
+    "been booked",
+    "you're booked",
+    "ticket created",
+    "created",
+    "we've got it",
+    "we have got it",
+    "report number",
+    "reported",
+    "emailed you a copy",
+    "application sent",
+    "request sent",
+    "your reference number",
+    "your reference is",
     NULL,
+};
+/* In a heading only: "Welcome to Notewell!" after a sign-up. */
+static const char *const CONFIRM_HEADING[] = {
+    "welcome", "all done", "done!", "you're in", "you are in", NULL,
 };
 static const char *const NEGATIVE[] = {
     "unsuccessful", "could not", "couldn't", "failed",  "not been",
@@ -598,12 +696,26 @@ static const char *const NEGATIVE[] = {
 
 char *sky_rules__page_confirmation(const sky_rules_page *p)
 {
+	/* a review page before the last submit */
+	static const char *const REVIEW[] = {
+	    "check your answers",   "review your",
+	    "before sending",       "before submitting",
+	    "before you send",      "before you submit",
+	    "confirm your details", NULL,
+	};
+	for (size_t i = 0; REVIEW[i]; i++)
+		if (strcasestr(p->headings, REVIEW[i]))
+			return NULL;
 	for (size_t i = 0; NEGATIVE[i]; i++)
 		if (strcasestr(p->alerts, NEGATIVE[i]) ||
 		    strcasestr(p->headings, NEGATIVE[i]))
 			return NULL;
-	const char *srcs[] = {p->alerts, p->headings, p->text};
-	for (size_t s = 0; s < 3; s++)
+	for (size_t i = 0; CONFIRM_HEADING[i]; i++)
+		if (strcasestr(p->headings, CONFIRM_HEADING[i]))
+			return sentence_with(p->headings, CONFIRM_HEADING[i]);
+	const char *srcs[] = {p->alerts, p->headings, p->text,
+	                      p->title ? p->title : ""};
+	for (size_t s = 0; s < 4; s++)
 		for (size_t i = 0; CONFIRM[i]; i++)
 			if (strcasestr(srcs[s], CONFIRM[i])) {
 				char *q = sentence_with(srcs[s], CONFIRM[i]);

@@ -96,6 +96,12 @@ int sky_rules__is_file_ref(const char *s);
 int sky_rules__parse_number(const char *s, double *out);
 /* Parse a date in a common format into "YYYY-MM-DD"; 0 or -1. */
 int sky_rules__parse_date(const char *s, char out[11]);
+/* The ISO 3166 alpha-2 code of a country named by its name, code or
+ * demonym ("Canada", "CA", "Canadian" -> "CA"), or NULL. */
+const char *sky_rules__country_code(const char *text);
+/* A clock time alone ("19:30", "7:30 pm", "7 pm") as minutes after
+ * midnight, or -1. */
+int sky_rules__parse_time(const char *s);
 /* yes/no words: 1, 0, or -1 when the text is neither. */
 int sky_rules__parse_bool(const char *s);
 
@@ -190,7 +196,9 @@ typedef struct sky_rules_page {
 	sky_rules_el *els;
 	size_t nels;
 	const char *url, *title;
-	char *text;     /* visible text (never NULL) */
+	char *text; /* visible text (never NULL) */
+	const char
+	    *lines;     /* the same with its line breaks (borrowed), or NULL */
 	char *headings; /* h1-h3 texts joined by " | " (never NULL) */
 	char *alerts;   /* role=alert/status texts joined (never NULL) */
 } sky_rules_page;
@@ -226,7 +234,8 @@ typedef struct sky_rules_form_plan {
 	int opening;      /* a dropdown is being opened: submit later */
 	char *missing;    /* label of a required field without a fact */
 	int submit_found;
-	int form; /* the form acted on, -1 none */
+	int confirming; /* a last "Submit"/"I confirm" step of a flow */
+	int form;       /* the form acted on, -1 none */
 } sky_rules_form_plan;
 
 /* Plan the fields of the page's best-matching form. */

@@ -448,6 +448,7 @@ static const struct {
     {"address line 1", SKY_RULES_C_ADDRESS},
     {"city", SKY_RULES_C_CITY},
     {"town", SKY_RULES_C_CITY},
+    {"current location", SKY_RULES_C_CITY},
     {"state", SKY_RULES_C_STATE},
     {"province", SKY_RULES_C_STATE},
     {"region", SKY_RULES_C_STATE},
@@ -813,4 +814,127 @@ char *sky_rules__dump(const json_t *v)
 {
 	char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	return t ? t : sky_rules__strdup("null");
+}
+
+/* ---- countries ----------------------------------------------------------- */
+
+static const struct {
+	const char *code, *names[5];
+} COUNTRIES[] = {
+    {"US",
+     {"united states", "usa", "united states of america", "america",
+      "american"}},
+    {"CA", {"canada", "canadian", NULL}},
+    {"GB", {"united kingdom", "uk", "great britain", "britain", "british"}},
+    {"IE", {"ireland", "irish", NULL}},
+    {"AU", {"australia", "australian", NULL}},
+    {"NZ", {"new zealand", "kiwi", NULL}},
+    {"DE", {"germany", "german", "deutschland", NULL}},
+    {"FR", {"france", "french", NULL}},
+    {"ES", {"spain", "spanish", "espana", NULL}},
+    {"PT", {"portugal", "portuguese", NULL}},
+    {"IT", {"italy", "italian", NULL}},
+    {"NL", {"netherlands", "dutch", "the netherlands", "holland", NULL}},
+    {"BE", {"belgium", "belgian", NULL}},
+    {"CH", {"switzerland", "swiss", NULL}},
+    {"AT", {"austria", "austrian", NULL}},
+    {"SE", {"sweden", "swedish", NULL}},
+    {"NO", {"norway", "norwegian", NULL}},
+    {"DK", {"denmark", "danish", NULL}},
+    {"FI", {"finland", "finnish", NULL}},
+    {"PL", {"poland", "polish", NULL}},
+    {"CZ", {"czech republic", "czechia", "czech", NULL}},
+    {"GR", {"greece", "greek", NULL}},
+    {"TR", {"turkey", "turkiye", "turkish", NULL}},
+    {"MX", {"mexico", "mexican", NULL}},
+    {"BR", {"brazil", "brazilian", NULL}},
+    {"AR", {"argentina", "argentinian", "argentine", NULL}},
+    {"CL", {"chile", "chilean", NULL}},
+    {"CO", {"colombia", "colombian", NULL}},
+    {"JP", {"japan", "japanese", NULL}},
+    {"CN", {"china", "chinese", NULL}},
+    {"KR", {"south korea", "korea", "korean", NULL}},
+    {"IN", {"india", "indian", NULL}},
+    {"SG", {"singapore", "singaporean", NULL}},
+    {"ZA", {"south africa", "south african", NULL}},
+    {"NG", {"nigeria", "nigerian", NULL}},
+    {"KE", {"kenya", "kenyan", NULL}},
+    {"EG", {"egypt", "egyptian", NULL}},
+    {"IL", {"israel", "israeli", NULL}},
+    {"AE", {"united arab emirates", "uae", "emirati", NULL}},
+    {"SA", {"saudi arabia", "saudi", NULL}},
+    {"RU", {"russia", "russian", NULL}},
+    {"UA", {"ukraine", "ukrainian", NULL}},
+    {"RO", {"romania", "romanian", NULL}},
+    {"HU", {"hungary", "hungarian", NULL}},
+    {"PH", {"philippines", "filipino", NULL}},
+    {"ID", {"indonesia", "indonesian", NULL}},
+    {"MY", {"malaysia", "malaysian", NULL}},
+    {"TH", {"thailand", "thai", NULL}},
+    {"VN", {"vietnam", "vietnamese", "viet nam", NULL}},
+    {"PK", {"pakistan", "pakistani", NULL}},
+    {"IS", {"iceland", "icelandic", NULL}},
+    {"LU", {"luxembourg", NULL}},
+    {"EE", {"estonia", "estonian", NULL}},
+};
+
+const char *sky_rules__country_code(const char *text)
+{
+	char *p = sky_rules__plain(text);
+	const char *code = NULL;
+	size_t n = strlen(p);
+	while (n && p[n - 1] == ' ')
+		p[--n] = '\0';
+	const char *q = p;
+	while (*q == ' ')
+		q++;
+	for (size_t i = 0; !code && i < sizeof COUNTRIES / sizeof COUNTRIES[0];
+	     i++) {
+		if (!strcasecmp(q, COUNTRIES[i].code))
+			code = COUNTRIES[i].code;
+		for (size_t k = 0; !code && k < 5 && COUNTRIES[i].names[k]; k++)
+			if (!strcmp(q, COUNTRIES[i].names[k]))
+				code = COUNTRIES[i].code;
+	}
+	free(p);
+	return code;
+}
+
+int sky_rules__parse_time(const char *s)
+{
+	if (!s)
+		return -1;
+	while (*s == ' ')
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	char *end;
+	long h = strtol(s, &end, 10), m = 0;
+	int has_min = 0;
+	if (*end == ':' || *end == '.') {
+		if (!isdigit((unsigned char)end[1]))
+			return -1;
+		m = strtol(end + 1, &end, 10);
+		has_min = 1;
+	}
+	while (*end == ' ')
+		end++;
+	int pm = -1;
+	if ((end[0] == 'a' || end[0] == 'A' || end[0] == 'p' ||
+	     end[0] == 'P') &&
+	    (end[1] == 'm' || end[1] == 'M' || end[1] == '.')) {
+		pm = end[0] == 'p' || end[0] == 'P';
+		end += 2;
+		if (*end == '.')
+			end++;
+	}
+	while (*end == ' ')
+		end++;
+	if (*end || (!has_min && pm < 0) || h > 24 || m > 59)
+		return -1;
+	if (pm == 1 && h < 12)
+		h += 12;
+	if (pm == 0 && h == 12)
+		h = 0;
+	return (int)(h * 60 + m);
 }

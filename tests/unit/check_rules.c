@@ -1295,6 +1295,177 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* Issue 19: a page that says the thing is closed, or offers only a
+ * "notify me" form, ends the run unsent; an option the goal names in
+ * passing is chosen; a question with no answer stops the submit. */
+START_TEST(closed_pages_and_passing_mentions)
+{
+	json_t *snap = snapshot(
+	    "http://127.0.0.1:9/grant/", "Resilience Grant",
+	    roots(node("h1", "Small Business Resilience Grant", NULL),
+	          node("p",
+	               "Applications for Round 3 closed on 31 January 2025. "
+	               "We are not accepting new applications at this time.",
+	               NULL),
+	          node("form", NULL, text_input("1", "email", "Email"),
+	               button("2", "Notify me"), NULL),
+	          NULL));
+	json_t *ctx = context("extract-actions",
+	                      "Apply for the grant for my bakery. I'm Dana "
+	                      "Whitfield, dana@crumbandco.example.",
+	                      snap);
+	json_t *ans = ask(ctx), *acts = actions_of(ans);
+	dump_on_fail(ans,
+	             json_array_size(acts) == 1 &&
+	                 !strcmp(atype(acts, 0), "terminate") &&
+	                 strstr(astr(acts, 0, "reasoning"), "not accepting"),
+	             "a closed round terminates with its notice, unsent");
+	json_decref(ans);
+	json_decref(ctx);
+
+	/* no notice, but the only form is a waiting list */
+	snap =
+	    snapshot("http://127.0.0.1:9/class/", "Wheel throwing",
+	             roots(node("form", NULL, text_input("1", "email", "Email"),
+	                        button("2", "Join waiting list"), NULL),
+	                   NULL));
+	ctx = context("extract-actions",
+	              "Book noor@example.org onto the wheel-throwing class.",
+	              snap);
+	ans = ask(ctx);
+	acts = actions_of(ans);
+	dump_on_fail(ans,
+	             json_array_size(acts) == 1 &&
+	                 !strcmp(atype(acts, 0), "terminate") &&
+	                 strstr(astr(acts, 0, "reasoning"), "waiting list"),
+	             "a waiting-list form is not the booking");
+	json_decref(ans);
+	json_decref(ctx);
+
+	/* "She has an Android phone": the platform select says so; "the
+	 * weekly one, not the monthly": the frequency is weekly */
+	snap = snapshot(
+	    "http://127.0.0.1:9/early/", "Early access",
+	    roots(node("form", NULL, text_input("1", "email", "Email"),
+	               select_el("2", "platform", "Which app will you use?", 0,
+	                         "Choose", "iPhone / iPad", "Android", NULL),
+	               select_el("3", "freq", "How often?", 1, "Every Sunday",
+	                         "Monthly round-up", NULL),
+	               button("4", "Request access"), NULL),
+	          NULL));
+	ctx = context("extract-actions",
+	              "Sign rosa@example.com up for early access. She has an "
+	              "Android phone. Send the weekly Sunday one, not the "
+	              "monthly round-up.",
+	              snap);
+	ans = ask(ctx);
+	acts = actions_of(ans);
+	int android = 0, weekly = 0;
+	for (size_t i = 0; i < json_array_size(acts); i++) {
+		json_t *o = json_object_get(json_array_get(acts, i), "option");
+		const char *l = json_string_value(json_object_get(o, "label"));
+		android |= l && !strcmp(l, "Android");
+		weekly |= l && !strcmp(l, "Every Sunday");
+	}
+	dump_on_fail(ans, android && weekly, "options named in passing");
+	json_decref(ans);
+	json_decref(ctx);
+
+	/* a yes/no question the goal answers by a statement: "I moved
+	 * for good" is a permanent move */
+	snap = snapshot(
+	    "http://127.0.0.1:9/move/", "Change of address",
+	    roots(
+	        node("form", NULL, text_input("1", "ref", "Reference"),
+	             radio("2", "perm", "Yes", "Is this a permanent move?", 0),
+	             radio("3", "perm", "No", "Is this a permanent move?", 0),
+	             button("4", "Next"), NULL),
+	        NULL));
+	ctx = context("extract-actions",
+	              "Update my address: I moved for good. My reference is "
+	              "TR-448-201-C.",
+	              snap);
+	ans = ask(ctx);
+	acts = actions_of(ans);
+	int yes = 0;
+	for (size_t i = 0; i < json_array_size(acts); i++)
+		yes |= astr(acts, i, "element_id") &&
+		       !strcmp(astr(acts, i, "element_id"), "2") &&
+		       !strcmp(atype(acts, i), "checkbox");
+	dump_on_fail(ans, yes, "'moved for good' answers the permanent move");
+	json_decref(ans);
+	json_decref(ctx);
+}
+END_TEST
+
+/* Issue 19: widgets without form semantics, answered like a person
+ * would: "Yes"/"No" toggle buttons under the question written before
+ * them, and switches the goal turns on or off in passing. */
+START_TEST(toggles_and_switches_from_prose)
+{
+	json_t *grp = node("div", NULL,
+	                   set(set(el("2", "button", "button", NULL, "Yes"),
+	                           "text", json_string("Yes")),
+	                       "attrs",
+	                       json_pack("{s:s, s:s}", "type", "button",
+	                                 "aria-pressed", "false")),
+	                   set(set(el("3", "button", "button", NULL, "No"),
+	                           "text", json_string("No")),
+	                       "attrs",
+	                       json_pack("{s:s, s:s}", "type", "button",
+	                                 "aria-pressed", "false")),
+	                   NULL);
+	json_object_set_new(grp, "role", json_string("group"));
+	json_t *form = node("form", NULL, text_input("1", "email", "Email"),
+	                    json_string("Will you require visa sponsorship?"),
+	                    grp, button("4", "Submit Application"), NULL);
+	json_t *snap =
+	    snapshot("http://127.0.0.1:9/job/", "Apply", roots(form, NULL));
+	json_t *ctx = context("extract-actions",
+	                      "Apply for lena@example.de. She will not need "
+	                      "visa sponsorship.",
+	                      snap);
+	json_t *ans = ask(ctx), *acts = actions_of(ans);
+	int no = 0;
+	for (size_t i = 0; i < json_array_size(acts); i++)
+		no |= !strcmp(atype(acts, i), "click") &&
+		      !strcmp(astr(acts, i, "element_id"), "3");
+	dump_on_fail(ans, no, "the 'No' toggle is pressed");
+	json_decref(ans);
+	json_decref(ctx);
+
+	form = node("form", NULL, json_string("Offers and promotions"),
+	            set(checkbox("1", "promo", "Offers and promotions", NULL),
+	                "checked", json_true()),
+	            json_string("Order updates"),
+	            set(checkbox("2", "orders", "Order updates", NULL),
+	                "checked", json_true()),
+	            checkbox("3", "service", "Service reminders", NULL),
+	            button("4", "Save preferences"), NULL);
+	snap = snapshot("http://127.0.0.1:9/prefs/", "Email preferences",
+	                roots(form, NULL));
+	ctx = context("extract-actions",
+	              "Stop the promotions, but I still want my order updates. "
+	              "Also switch on service reminders.",
+	              snap);
+	ans = ask(ctx);
+	acts = actions_of(ans);
+	int off1 = 0, on3 = 0, touched2 = 0;
+	for (size_t i = 0; i < json_array_size(acts); i++) {
+		const char *id = astr(acts, i, "element_id");
+		json_t *ic =
+		    json_object_get(json_array_get(acts, i), "is_checked");
+		off1 |= id && !strcmp(id, "1") && json_is_false(ic);
+		on3 |= id && !strcmp(id, "3") && json_is_true(ic);
+		touched2 |= id && !strcmp(id, "2");
+	}
+	dump_on_fail(ans, off1 && on3 && !touched2,
+	             "promotions off, service on, order updates left on");
+	json_decref(ans);
+	json_decref(ctx);
+}
+END_TEST
+
 START_TEST(concurrent_calls_agree)
 {
 	json_t *a = context("extract-actions", DEMO_GOAL, job_page());
@@ -1352,6 +1523,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, text_runs_label_fields);
 	tcase_add_test(tc, cookie_banner_and_aria_dropdown);
 	tcase_add_test(tc, concurrent_calls_agree);
+	tcase_add_test(tc, closed_pages_and_passing_mentions);
+	tcase_add_test(tc, toggles_and_switches_from_prose);
 	suite_add_tcase(s, tc);
 	return s;
 }

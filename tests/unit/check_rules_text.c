@@ -444,6 +444,98 @@ START_TEST(odd_input_is_harmless)
 }
 END_TEST
 
+/* Issue 19: facts a person states in prose, each ending where it ends. */
+START_TEST(facts_from_prose)
+{
+	sky_rules_goal g =
+	    parse("Sign Ada Lovelace up for the free plan with the password "
+	          "Engine#1843! and her email, ada@analytical.example.",
+	          NULL);
+	has_fact(&g, "full name", "Ada Lovelace");
+	has_fact(&g, "password", "Engine#1843!");
+	has_fact(&g, "email", "ada@analytical.example");
+	sky_rules__goal_free(&g);
+
+	/* a value ends where the fact ends, not at the next sentence */
+	g = parse("Our power's out at 88 Birch Lane, Springfield. Please "
+	          "report it. The account number is 3004-118-27 and they can "
+	          "call me back on 217-555-0142.",
+	          NULL);
+	has_fact(&g, "account number", "3004-118-27");
+	has_fact(&g, "phone", "217-555-0142");
+	has_fact(&g, "street address", "88 Birch Lane");
+	has_fact(&g, "city", "Springfield");
+	sky_rules__goal_free(&g);
+
+	g = parse("I'd like to apply for the Backend Engineer position. My "
+	          "name is Tomás Ortega, you can reach me at "
+	          "tomas.ortega@example.com or +34 612 345 678, and I "
+	          "currently work at Northwind Traders.",
+	          NULL);
+	has_fact(&g, "name", "Tomás Ortega");
+	has_fact(&g, "phone", "+34 612 345 678");
+	has_fact(&g, "company", "Northwind Traders");
+	sky_rules__goal_free(&g);
+
+	/* a password with "!" inside and at its end, a user after "as" */
+	g = parse("Log into my online banking as jpark with the password "
+	          "Summer2024! and download my March 2025 statement.",
+	          NULL);
+	has_fact(&g, "username", "jpark");
+	has_fact(&g, "password", "Summer2024!");
+	sky_rules__goal_free(&g);
+	g = parse("He wants the password Gear!Shift77. Accept the terms.",
+	          NULL);
+	has_fact(&g, "password", "Gear!Shift77");
+	sky_rules__goal_free(&g);
+
+	/* statements a form asks as yes/no, countries, dates, times */
+	g = parse("My name is Grace Okafor, I live in Canada. I'm legally "
+	          "authorized to work in Canada and won't require "
+	          "sponsorship. I was born on March 22, 2010.",
+	          NULL);
+	has_fact(&g, "country", "Canada");
+	has_fact(&g, "authorized to work", "yes");
+	has_fact(&g, "sponsorship", "no");
+	has_fact(&g, "date of birth", "2010-03-22");
+	sky_rules__goal_free(&g);
+	ck_assert_str_eq(sky_rules__country_code("Canadian"), "CA");
+	ck_assert_str_eq(sky_rules__country_code("ES"), "ES");
+	ck_assert_ptr_null(sky_rules__country_code("Springfield"));
+
+	g = parse("Book a table for four on 20 December 2026 at half past "
+	          "seven in the evening, under the name Ilse Brandt, mobile "
+	          "030 5550 1234. Mention it's a birthday.",
+	          NULL);
+	has_fact(&g, "full name", "Ilse Brandt");
+	has_fact(&g, "phone", "030 5550 1234");
+	has_fact(&g, "date", "2026-12-20");
+	has_fact(&g, "time", "19:30");
+	has_fact(&g, "guests", "4");
+	has_fact(&g, "message", "It's a birthday.");
+	sky_rules__goal_free(&g);
+	ck_assert_int_eq(sky_rules__parse_time("7:30 pm"), 19 * 60 + 30);
+	ck_assert_int_eq(sky_rules__parse_time("19:30"), 19 * 60 + 30);
+	ck_assert_int_eq(sky_rules__parse_time("seven"), -1);
+
+	/* "apply to it for me: I'm ..." is a sentence, not "key: value";
+	 * "get a licence" sends a form */
+	g = parse("Find the full-time Frontend Engineer opening in Berlin and "
+	          "apply to it for me: I'm Jonas Weber, "
+	          "jonas.weber@example.com.",
+	          NULL);
+	has_fact(&g, "full name", "Jonas Weber");
+	ck_assert_ptr_nonnull(sky_rules__goal_final(&g));
+	ck_assert_int_eq(sky_rules__goal_final(&g)->kind, SKY_RULES_I_SUBMIT);
+	sky_rules__goal_free(&g);
+	g = parse("Get an annual fishing licence for my son, Leo Martin.",
+	          NULL);
+	has_fact(&g, "full name", "Leo Martin");
+	ck_assert_int_eq(sky_rules__goal_final(&g)->kind, SKY_RULES_I_SUBMIT);
+	sky_rules__goal_free(&g);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("rules_text");
@@ -460,6 +552,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, facts_from_payload);
 	tcase_add_test(tc, intents_and_targets);
 	tcase_add_test(tc, odd_input_is_harmless);
+	tcase_add_test(tc, facts_from_prose);
 	suite_add_tcase(s, tc);
 	return s;
 }
