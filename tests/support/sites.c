@@ -1271,3 +1271,40 @@ char *skytest_http_header(const skytest_http_resp *r, const char *name)
 	}
 	return NULL;
 }
+
+int skytest_sites_selected(const char *list, const char *name)
+{
+	if (!list || !*list)
+		return 1;
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p;) {
+		const char *c = strchr(p, ',');
+		size_t l = c ? (size_t)(c - p) : strlen(p);
+		if (l == n && !strncmp(p, name, n))
+			return 1;
+		p = c ? c + 1 : NULL;
+	}
+	return 0;
+}
+
+char *skytest_sites_request(const json_t *task, const char *engine)
+{
+	if (!engine || !*engine)
+		engine = json_string_value(json_object_get(task, "engine"));
+	json_t *req = json_pack(
+	    "{s:s?, s:s?, s:s, s:s}", "prompt",
+	    json_string_value(json_object_get(task, "goal")), "url",
+	    json_string_value(json_object_get(task, "url")), "engine",
+	    engine ? engine : "skyvern-1.0", "proxy_location", "NONE");
+	static const char *const copy[] = {
+	    "max_steps", "data_extraction_schema", "navigation_payload",
+	    "error_code_mapping", NULL};
+	for (int i = 0; req && copy[i]; i++) {
+		json_t *v = json_object_get(task, copy[i]);
+		if (v)
+			json_object_set(req, copy[i], v);
+	}
+	char *text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	return text;
+}

@@ -108,6 +108,16 @@ int skytest_sites_grade_expect(const json_t *expect, const json_t *requests,
 json_t *skytest_sites_form_fields(const char *body);
 
 /* RFC 6238 code (SHA-1, 6 digits, 30 s step) for `unix_time`; 0 or -1. */
+/* 1 when `name` is in the comma-separated `list`, or the list is NULL or
+ * empty (a run limited to some sites by an environment variable). */
+int skytest_sites_selected(const char *list, const char *name);
+
+/* The Tasks API request (JSON text, malloc'd) for a site's task.json:
+ * goal, url, engine (`engine` when non-empty, else the task's, else
+ * skyvern-1.0), no proxy, and the task's max_steps, schema, payload and
+ * error codes. */
+char *skytest_sites_request(const json_t *task, const char *engine);
+
 int skytest_sites_totp(const char *secret_base32, int64_t unix_time,
                        char out[7]);
 

@@ -549,22 +549,6 @@ static void run_site(const char *name, outcome *o, int capture)
 	json_decref(r.task);
 }
 
-static int selected(const char *name)
-{
-	const char *only = getenv("SKY_RULES_SITES");
-	if (!only || !*only)
-		return 1;
-	size_t n = strlen(name);
-	for (const char *p = only; p && *p;) {
-		const char *c = strchr(p, ',');
-		size_t l = c ? (size_t)(c - p) : strlen(p);
-		if (l == n && !strncmp(p, name, n))
-			return 1;
-		p = c ? c + 1 : NULL;
-	}
-	return 0;
-}
-
 START_TEST(corpus)
 {
 	char *root = skytest_src_path("tests/sites"), *err = NULL;
@@ -582,7 +566,7 @@ START_TEST(corpus)
 	sky_buf failures = {0};
 	for (size_t i = 0; i < n; i++) {
 		const char *name = skytest_sites_name(sites, i);
-		if (!selected(name))
+		if (!skytest_sites_selected(getenv("SKY_RULES_SITES"), name))
 			continue;
 		outcome o = {0};
 		run_site(name, &o, capture);

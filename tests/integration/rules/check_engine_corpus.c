@@ -22,49 +22,10 @@
 #include "util/json.h"
 #include "util/str.h"
 
-static int selected(const char *name)
-{
-	const char *only = getenv("SKY_RULES_SITES");
-	if (!only || !*only)
-		return 1;
-	size_t n = strlen(name);
-	for (const char *p = only; p && *p;) {
-		const char *c = strchr(p, ',');
-		size_t l = c ? (size_t)(c - p) : strlen(p);
-		if (l == n && !strncmp(p, name, n))
-			return 1;
-		p = c ? c + 1 : NULL;
-	}
-	return 0;
-}
-
 static json_t *field(const json_t *run, const char *key)
 {
 	json_t *v = json_object_get(run, key);
 	return v ? v : json_null();
-}
-
-/* The API request for a site's task.json. */
-static char *request_for(const json_t *task)
-{
-	const char *engine = getenv("SKY_RULES_ENGINE");
-	if (!engine || !*engine)
-		engine = sky_json_str(task, "engine");
-	json_t *req = json_pack(
-	    "{s:s, s:s, s:s, s:s}", "prompt", sky_json_str(task, "goal"), "url",
-	    sky_json_str(task, "url"), "engine",
-	    engine ? engine : "skyvern-1.0", "proxy_location", "NONE");
-	static const char *const copy[] = {
-	    "max_steps", "data_extraction_schema", "navigation_payload",
-	    "error_code_mapping", NULL};
-	for (int i = 0; copy[i]; i++) {
-		json_t *v = json_object_get(task, copy[i]);
-		if (v)
-			json_object_set(req, copy[i], v);
-	}
-	char *text = sky_json_dumps(req);
-	json_decref(req);
-	return text;
 }
 
 START_TEST(corpus_through_engine)
@@ -88,11 +49,13 @@ START_TEST(corpus_through_engine)
 	char **ids = calloc(n, sizeof *ids);
 	for (size_t i = 0; i < n; i++) {
 		const char *name = skytest_sites_name(sites, i);
-		if (!selected(name))
+		if (!skytest_sites_selected(getenv("SKY_RULES_SITES"), name))
 			continue;
 		skytest_sites_reset(sites, name);
 		json_t *task = skytest_sites_task(sites, name);
-		char *req = request_for(task), *out = NULL;
+		char *req = skytest_sites_request(task,
+		                                  getenv("SKY_RULES_ENGINE")),
+		     *out = NULL;
 		int status = 0;
 		int rc = sky_run_submit(e, req, NULL, &out, &status);
 		ck_assert_msg(rc == 0, "%s: submit: %d %s", name, status,
