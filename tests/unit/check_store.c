@@ -805,6 +805,29 @@ START_TEST(claim_oldest_first_and_filters)
 }
 END_TEST
 
+/* Several runnable tasks: the queue hands them out oldest first (the
+ * test above has one candidate per claim, so it says nothing of order). */
+START_TEST(claim_takes_the_oldest_of_several)
+{
+	enum { N = 4 };
+	char *ids[N];
+	for (int i = 0; i < N; i++)
+		ids[i] = mk_task(S, NULL, NULL, NULL, 0);
+	for (int i = 0; i < N; i++) {
+		sky_task_rec *r = NULL;
+		ck_assert_int_eq(sky_store_task_claim(S, NULL, &r), 0);
+		ck_assert_ptr_nonnull(r);
+		ck_assert_str_eq(r->task_id, ids[i]);
+		sky_task_rec_free(r);
+	}
+	sky_task_rec *none = NULL;
+	ck_assert_int_eq(sky_store_task_claim(S, NULL, &none), 0);
+	ck_assert_ptr_null(none);
+	for (int i = 0; i < N; i++)
+		free(ids[i]);
+}
+END_TEST
+
 /* ---- readers beside the writer ----------------------------------------- */
 
 struct rw_arg {
@@ -1828,6 +1851,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, task_list_paging_sorting_filters);
 	tcase_add_test(tc, claim_each_task_exactly_once);
 	tcase_add_test(tc, claim_oldest_first_and_filters);
+	tcase_add_test(tc, claim_takes_the_oldest_of_several);
 	tcase_add_test(tc, readers_run_beside_writer);
 	tcase_add_test(tc, ids_unique_under_threads);
 	tcase_add_test(tc, steps_order_tokens_and_count);

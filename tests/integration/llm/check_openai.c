@@ -2,6 +2,11 @@
  * host, against an OpenAI-shaped server on loopback. */
 #include <stdio.h>
 
+#include <pthread.h>
+#include <string.h>
+
+#include <skyengine/log.h>
+
 #include "fake_llm.h"
 
 #define KEY "sk-test-0123456789abcdef"
@@ -278,16 +283,36 @@ START_TEST(retry_after_as_http_date)
 }
 END_TEST
 
+/* The wait the plugin chose, read from its own log line ("retrying in N
+ * ms"): the configured cap, not the server's hour and not the 60 s
+ * default cap (a test of the count alone passes either way, just slower). */
+static pthread_mutex_t cap_mu = PTHREAD_MUTEX_INITIALIZER;
+static char cap_line[512];
+static void capture_retry(sky_log_level level, const char *component,
+                          const char *msg, void *userdata)
+{
+	(void)level, (void)component, (void)userdata;
+	pthread_mutex_lock(&cap_mu);
+	if (strstr(msg, "retrying in"))
+		snprintf(cap_line, sizeof cap_line, "%s", msg);
+	pthread_mutex_unlock(&cap_mu);
+}
+
 START_TEST(retry_after_is_capped)
 {
 	sky_llm *llm = open_with("\"retry_after_max_ms\":100");
 	struct fake_resp s[] = {{429, "{}", "Retry-After: 3600\r\n", 0},
 	                        {200, OK_BODY, NULL, 0}};
 	fake_script(2, s);
+	cap_line[0] = 0;
+	sky_log_set(capture_retry, SKY_LOG_DEBUG, NULL);
 	sky_llm_request r = fake_request("plan", "Plan.");
 	sky_llm_result *res = NULL;
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), 0);
+	sky_log_set(NULL, SKY_LOG_WARN, NULL);
 	ck_assert_int_eq(fake_count(), 2);
+	ck_assert_msg(strstr(cap_line, "retrying in 100 ms") != NULL,
+	              "the retry waited something else: \"%s\"", cap_line);
 	sky_llm_result_free(res);
 	sky_llm_close(llm);
 }
