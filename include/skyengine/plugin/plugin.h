@@ -74,19 +74,20 @@ typedef uint32_t (*sky_plugin_abi_fn)(void);
 
 /*
  * Required: register providers with sky_register_llm() & co. Called once
- * per process, on the thread of the engine that first needs the plugin;
- * `api` stays valid until the plugin is unloaded (keep it in a static). A
- * plugin loaded by several engines is loaded once per engine but its
- * statics are shared: keep per-engine state in instances, reached through
- * the sky_host_ctx create() gets. Return 0, or a negative SKY_E* code and
+ * for each engine that loads the plugin, on that engine's thread, always
+ * with the same `api` (keep it in a static; valid until unloaded). The
+ * engines share the plugin's statics: keep per-engine state in instances,
+ * reached through the sky_host_ctx create() gets. Return 0, or a negative
+ * SKY_E* code and
  * set *err to a message allocated with api->alloc/api->strdup (the host
  * frees it).
  */
 typedef int (*sky_plugin_load_fn)(const sky_host_api *api,
                                   sky_registrar *registrar, char **err);
 
-/* Optional: called once before the plugin is unloaded, after every
- * provider instance it created has been destroyed. */
+/* Optional: the pair of sky_plugin_load, called when an engine that loaded
+ * the plugin lets it go, after that engine's instances were destroyed
+ * (another engine's may still be alive). */
 typedef void (*sky_plugin_unload_fn)(void);
 
 #define SKY_PLUGIN_SYM_ABI "sky_plugin_abi"
