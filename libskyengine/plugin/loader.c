@@ -62,8 +62,10 @@ struct sky_plugins {
 	size_t n_plugins;
 	struct provider *providers;
 	size_t n_providers;
-	/* The engine's side, set once by sky_plugins_set_engine() before
-	 * any instance exists, read-only afterwards. */
+	/* The engine's side, set by sky_plugins_set_engine() before any
+	 * instance exists. cfg_lock: config lookups (jansson may mark a
+	 * value it dumps, so concurrent dumps of one value race). */
+	pthread_mutex_t cfg_lock;
 	json_t *config;
 	char *data_dir;
 	sky_http_client *http;
@@ -173,6 +175,8 @@ static char *host_config_get(const sky_host_ctx *host, const char *key)
 	char *out = NULL;
 	if (!key || !*key)
 		return NULL;
+	if (host)
+		pthread_mutex_lock(&host->host->cfg_lock);
 	if (host && host->host->config) {
 		json_t *cur = host->host->config;
 		char *k = sky_strdup(key);
@@ -188,6 +192,8 @@ static char *host_config_get(const sky_host_ctx *host, const char *key)
 		else if (cur && !json_is_null(cur))
 			out = sky_json_dumps(cur);
 	}
+	if (host)
+		pthread_mutex_unlock(&host->host->cfg_lock);
 	if (out)
 		return out;
 	sky_buf env = {0};
@@ -275,13 +281,13 @@ int sky_plugins_set_engine(sky_plugins *p, const char *config_json,
 		json_decref(cfg);
 		return sky_error_from_code(SKY_ENOMEM);
 	}
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->cfg_lock);
 	json_decref(p->config);
 	free(p->data_dir);
 	p->config = cfg;
 	p->data_dir = dir;
 	p->http = http;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->cfg_lock);
 	return 0;
 }
 
@@ -468,6 +474,7 @@ int sky_plugins_new(const char *search_path, sky_plugins **out)
 	if (!p)
 		return sky_error_from_code(SKY_ENOMEM);
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->cfg_lock, NULL);
 	if (search_path && *search_path) {
 		sky_buf_puts(&b, search_path);
 		sky_buf_putc(&b, ':');
@@ -516,6 +523,7 @@ void sky_plugins_free(sky_plugins *p)
 	json_decref(p->config);
 	free(p->data_dir);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->cfg_lock);
 	free(p);
 }
 
