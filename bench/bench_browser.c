@@ -312,7 +312,7 @@ static void *browser_new(const char *cfg)
 {
 	void *b = NULL;
 	char *err = NULL;
-	if (prov->create(cfg, &b, &err))
+	if (prov->create(NULL, cfg, &b, &err))
 		die("create", err);
 	size_t len;
 	prov->set_page_script(b, sky_page_script(&len), &err);

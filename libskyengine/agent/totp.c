@@ -21,7 +21,6 @@
 
 char *sky__totp_url_try(sky_engine *e, const sky_task_rec *t, char **why)
 {
-	const sky_host_api *api = sky_host_api_get();
 	json_t *q = json_pack("{s:s, s:s?}", "task_id", t->task_id,
 	                      "totp_identifier", t->totp_identifier);
 	char *body = sky_json_dumps(q);
@@ -54,7 +53,7 @@ char *sky__totp_url_try(sky_engine *e, const sky_task_rec *t, char **why)
 	req.max_response_bytes = 64 * 1024;
 	sky_http_response *resp = NULL;
 	char *err = NULL;
-	int rc = api->http_request(&req, &resp, &err);
+	int rc = sky_http_client_call(e->http, &req, &resp, &err);
 	if (rc) {
 		*why =
 		    sky_asprintf("totp_url: %s", err ? err : sky_strerror(rc));
@@ -75,7 +74,7 @@ char *sky__totp_url_try(sky_engine *e, const sky_task_rec *t, char **why)
 	if (code)
 		sky_secret_register(code);
 	free(err);
-	api->http_response_free(resp);
+	sky_http_response_free(resp);
 	free(body);
 	return code;
 }

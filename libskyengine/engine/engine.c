@@ -256,8 +256,11 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&e->bs_cond, &ca);
 	pthread_condattr_destroy(&ca);
-	sky_host_set_config(e->config_json, e->data_dir);
-	if ((rc = sky_http_shared_acquire(e->config_json, &e->http)))
+	/* The engine's own HTTP client and plugin host context: its
+	 * plugins see this engine's config, data dir and client only. */
+	if ((rc = sky_http_client_from_config(e->config_json, &e->http)) ||
+	    (rc = sky_plugins_set_engine(e->plugins, e->config_json,
+	                                 e->data_dir, e->http)))
 		goto fail;
 	/* From here on sky_engine_free() stops whatever started. */
 	e->started = 1;
@@ -314,7 +317,7 @@ void sky_engine_free(sky_engine *e)
 	free(e->url_key);
 	free(e->webhook_key);
 	free(e->public_url);
-	sky_http_shared_release(e->http);
+	sky_http_client_free(e->http);
 	free(e->data_dir);
 	free(e->plugin_path);
 	free(e->llm_name);

@@ -163,7 +163,7 @@ struct sky_engine {
 	int bs_stopping;
 	int bs_unit_ms;            /* one "minute" of timeout; 60000 */
 	pthread_cond_t webhook_cond;
-	sky_http_client *http; /* the shared client (net/) */
+	sky_http_client *http; /* the engine's own client (net/) */
 
 	/* Live views (engine/live.c). live_lock guards the lists and is
 	 * never held while calling the browser; live_op serialises the

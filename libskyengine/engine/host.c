@@ -251,8 +251,7 @@ int sky_run_webhook_send(sky_engine *e, const char *org, const char *run_id,
 	sky_http_response *resp = NULL;
 	char *err = NULL;
 	int64_t t0 = sky_time_mono_ms();
-	const sky_host_api *api = sky_host_api_get();
-	int hrc = api->http_request(&req, &resp, &err);
+	int hrc = sky_http_client_call(e->http, &req, &resp, &err);
 	json_t *headers = json_object();
 	for (size_t i = 0; i < req.n_headers; i++)
 		json_object_set_new(headers, h[i].name, json_string(h[i].value));
@@ -268,7 +267,7 @@ int sky_run_webhook_send(sky_engine *e, const char *org, const char *run_id,
 		hrc ? json_string(err ? err : sky_strerror(hrc)) : json_null());
 	*out_json = sky_json_dumps(report);
 	json_decref(report);
-	api->http_response_free(resp);
+	sky_http_response_free(resp);
 	free(err);
 	free(body);
 	sky_task_rec_free(t);

@@ -8,6 +8,7 @@
 
 #include "engine/engine_internal.h"
 #include "llm/llm.h"
+#include "page/page.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -44,15 +45,19 @@ static char *provider_section(sky_engine *e, const char *section)
 	return text;
 }
 
-/* Create an instance with vt->create(config, &inst, &err). */
+/* Create an instance with vt->create(host, config, &inst, &err), `host`
+ * being this engine's context for the provider `vt`. */
 static int create_instance(sky_engine *e, const char *section,
                            const char *kind, const char *name,
-                           int (*create)(const char *, void **, char **),
+                           const void *vt,
+                           int (*create)(const sky_host_ctx *, const char *,
+                                         void **, char **),
                            void **inst)
 {
 	char *cfg = provider_section(e, section);
 	char *err = NULL;
-	int rc = create(cfg ? cfg : "{}", inst, &err);
+	int rc = create(sky_plugins_ctx(e->plugins, vt), cfg ? cfg : "{}",
+	                inst, &err);
 	free(cfg);
 	if (rc) {
 		rc = sky_error_set(rc < 0 ? rc : SKY_EPLUGIN,
@@ -78,9 +83,23 @@ int sky__engine_browser(sky_engine *e, const sky_browser_provider **vt,
 			rc = sky_error_last_code() ? sky_error_last_code()
 			                           : SKY_EPLUGIN;
 		else if (!(rc = create_instance(e, "browser", "browser",
-		                                e->browser_name, p->create,
-		                                &e->browser_inst)))
+		                                e->browser_name, p, p->create,
+		                                &e->browser_inst))) {
 			e->browser = p;
+			/* The page script up front: settle() and act() can
+			 * use its helpers before the first snapshot(). */
+			if (p->set_page_script) {
+				char *err = NULL;
+				if (p->set_page_script(e->browser_inst,
+				                       sky_page_script(NULL), &err))
+					sky_log_warn("engine",
+					             "browser '%s': set_page_script: "
+					             "%s",
+					             e->browser_name,
+					             err ? err : "failed");
+				free(err);
+			}
+		}
 	}
 	*vt = e->browser;
 	*inst = e->browser_inst;
@@ -225,7 +244,7 @@ int sky__engine_proxy(sky_engine *e, const sky_proxy_provider **vt,
 		if (!p)
 			rc = sky_error_last_code() ? sky_error_last_code()
 			                           : SKY_EPLUGIN;
-		else if (!(rc = create_instance(e, "proxy", "proxy", name,
+		else if (!(rc = create_instance(e, "proxy", "proxy", name, p,
 		                                p->create, &e->proxy_inst)))
 			e->proxy = p;
 	}
@@ -246,7 +265,7 @@ int sky__engine_totp(sky_engine *e, const sky_totp_provider **vt,
 		if (!p)
 			rc = sky_error_last_code() ? sky_error_last_code()
 			                           : SKY_EPLUGIN;
-		else if (!(rc = create_instance(e, "totp", "totp", name,
+		else if (!(rc = create_instance(e, "totp", "totp", name, p,
 		                                p->create, &e->totp_inst)))
 			e->totp = p;
 	}

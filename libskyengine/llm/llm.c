@@ -185,7 +185,8 @@ int sky_llm_open(sky_plugins *plugins, const char *name,
 		goto fail;
 	}
 	sec_text = sec ? sky_json_dumps(sec) : sky_strdup("{}");
-	rc = llm->vt->create(sec_text, &llm->inst, &err);
+	rc = llm->vt->create(sky_plugins_ctx(plugins, llm->vt), sec_text,
+	                     &llm->inst, &err);
 	if (rc) {
 		char *clean = sky_redact(err ? err : sky_strerror(rc));
 		rc = sky_error_set(rc, "LLM provider '%s': %s", name,

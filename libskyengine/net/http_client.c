@@ -1363,86 +1363,35 @@ int sky_http_client_request(sky_http_client *c, const sky_http_request *req,
 	return rc;
 }
 
-/* --- the shared client and the host hook ------------------------------------- */
+/* --- per-engine clients ------------------------------------------------------ */
 
-static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t shared_cond = PTHREAD_COND_INITIALIZER;
-static sky_http_client *shared;
-static int shared_refs;
-static int shared_users; /* host hook calls in progress */
-
-static int host_hook(const sky_http_request *req, sky_http_response **out,
-                     char **err)
+int sky_http_client_call(sky_http_client *c, const sky_http_request *req,
+                         sky_http_response **out, char **err)
 {
-	pthread_mutex_lock(&shared_lock);
-	sky_http_client *c = shared;
-	if (c)
-		shared_users++;
-	pthread_mutex_unlock(&shared_lock);
 	if (err)
 		*err = NULL;
-	if (!c) {
-		if (err)
-			*err =
-			    sky_strdup("the host HTTP client is not running");
-		return SKY_ESHUTDOWN;
-	}
 	int rc = sky_http_client_request(c, req, out);
 	if (rc && err)
 		*err = sky_strdup(sky_error_last() ? sky_error_last()
 		                                   : sky_strerror(rc));
-	pthread_mutex_lock(&shared_lock);
-	if (--shared_users == 0)
-		pthread_cond_broadcast(&shared_cond);
-	pthread_mutex_unlock(&shared_lock);
 	return rc;
 }
 
-int sky_http_shared_acquire(const char *config_json, sky_http_client **out)
+int sky_http_client_from_config(const char *config_json, sky_http_client **out)
 {
-	int rc = 0;
 	if (!out)
 		return sky_error_set(SKY_EINVALID, "out is NULL");
 	*out = NULL;
-	pthread_mutex_lock(&shared_lock);
-	if (!shared) {
-		sky_http_client_options o = {0};
-		json_t *cfg = sky_json_loads(config_json);
-		json_t *http = json_object_get(cfg, "http");
-		const char *idle = getenv("SKYENGINE_HTTP_IDLE_TIMEOUT_MS");
-		o.idle_timeout_ms = (int)sky_json_int(http, "idle_timeout_ms",
-		                                      idle ? atoi(idle) : 0);
-		o.ca_file = sky_json_str(http, "ca_file");
-		if (!o.ca_file)
-			o.ca_file = getenv("SKYENGINE_HTTP_CA_FILE");
-		rc = sky_http_client_new(&o, &shared);
-		json_decref(cfg);
-		if (rc == 0)
-			sky_host_set_http(host_hook);
-	}
-	if (rc == 0) {
-		shared_refs++;
-		*out = shared;
-	}
-	pthread_mutex_unlock(&shared_lock);
+	sky_http_client_options o = {0};
+	json_t *cfg = sky_json_loads(config_json);
+	json_t *http = json_object_get(cfg, "http");
+	const char *idle = getenv("SKYENGINE_HTTP_IDLE_TIMEOUT_MS");
+	o.idle_timeout_ms =
+	    (int)sky_json_int(http, "idle_timeout_ms", idle ? atoi(idle) : 0);
+	o.ca_file = sky_json_str(http, "ca_file");
+	if (!o.ca_file)
+		o.ca_file = getenv("SKYENGINE_HTTP_CA_FILE");
+	int rc = sky_http_client_new(&o, out);
+	json_decref(cfg);
 	return rc;
-}
-
-void sky_http_shared_release(sky_http_client *c)
-{
-	if (!c)
-		return;
-	pthread_mutex_lock(&shared_lock);
-	if (c != shared || --shared_refs > 0) {
-		pthread_mutex_unlock(&shared_lock);
-		return;
-	}
-	sky_host_set_http(NULL);
-	shared = NULL;
-	/* Fail in-flight plugin calls fast, then wait until they left. */
-	stop_thread(c);
-	while (shared_users > 0)
-		pthread_cond_wait(&shared_cond, &shared_lock);
-	pthread_mutex_unlock(&shared_lock);
-	sky_http_client_free(c);
 }

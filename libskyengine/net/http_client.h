@@ -2,8 +2,9 @@
  * Internal: the outgoing HTTP(S) client. One libwebsockets context runs on
  * its own service thread; any other thread makes blocking requests that
  * are handed to that thread through a locked queue (lws_cancel_service
- * wakes it). LLM calls, webhooks and totp_url fetches all go through it,
- * and plugins reach it through the host API table (api->http_request).
+ * wakes it). Each engine owns one: its webhooks and totp_url fetches go
+ * through it, and its plugins reach it through the host API table
+ * (api->http_request with the engine's host context).
  */
 #ifndef SKY_NET_HTTP_CLIENT_H
 #define SKY_NET_HTTP_CLIENT_H
@@ -76,16 +77,21 @@ int sky_http_client_request(sky_http_client *c, const sky_http_request *req,
 void sky_http_lws_log(int level, const char *line);
 
 /*
- * The process-wide client shared by every engine and handed to plugins:
- * the first acquire starts it with options read from the engine's config
- * JSON ("http": {"idle_timeout_ms", "ca_file"}, else the environment's
- * SKYENGINE_HTTP_IDLE_TIMEOUT_MS, SKYENGINE_HTTP_CA_FILE; may be NULL)
- * and installs
- * it as the host API's http_request; the last release uninstalls it and
- * stops it. Returns 0 and a borrowed *out valid until the matching
- * release.
+ * sky_http_client_request() with the message as a string: on failure
+ * *err is the error text (free it; NULL when err is NULL). How the engine
+ * makes its own requests and serves the plugins' api->http_request.
  */
-int sky_http_shared_acquire(const char *config_json, sky_http_client **out);
-void sky_http_shared_release(sky_http_client *c);
+int sky_http_client_call(sky_http_client *c, const sky_http_request *req,
+                         sky_http_response **out, char **err);
+
+/*
+ * Start a client with the options of an engine's config JSON ("http":
+ * {"idle_timeout_ms", "ca_file"}, else the environment's
+ * SKYENGINE_HTTP_IDLE_TIMEOUT_MS, SKYENGINE_HTTP_CA_FILE; config_json may
+ * be NULL). Each engine owns one (e->http); free with
+ * sky_http_client_free().
+ */
+int sky_http_client_from_config(const char *config_json,
+                                sky_http_client **out);
 
 #endif

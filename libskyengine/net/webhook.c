@@ -96,7 +96,6 @@ static int64_t retry_after_ms(const sky_http_response *r)
 
 static void deliver(sky_engine *e, const sky_webhook_rec *w)
 {
-	const sky_host_api *api = sky_host_api_get();
 	char ts[32];
 	snprintf(ts, sizeof ts, "%lld", (long long)(sky_time_now_ms() / 1000));
 	/* x-skyengine-webhook-id is the outbox row: the same on every
@@ -118,7 +117,7 @@ static void deliver(sky_engine *e, const sky_webhook_rec *w)
 	req.max_response_bytes = 1024 * 1024;
 	sky_http_response *resp = NULL;
 	char *err = NULL;
-	int rc = api->http_request(&req, &resp, &err);
+	int rc = sky_http_client_call(e->http, &req, &resp, &err);
 	int attempt = w->attempts + 1;
 	int status = rc ? 0 : resp->status;
 	char *why = NULL;
@@ -165,7 +164,7 @@ static void deliver(sky_engine *e, const sky_webhook_rec *w)
 	}
 	free(why);
 	free(err);
-	api->http_response_free(resp);
+	sky_http_response_free(resp);
 }
 
 static void *webhook_main(void *arg)

@@ -1,5 +1,6 @@
 /* The plugin host: dlopen, ABI check, registration of size-tagged
- * vtables copied into zeroed structs (OBS-style). */
+ * vtables copied into zeroed structs (OBS-style), and the per-engine host
+ * contexts the providers' instances get. */
 #include "plugin/loader.h"
 
 #include <ctype.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "net/http_client.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -25,11 +27,20 @@
 #  define SKY_PLUGIN_DIR_FROM_BINDIR "../lib/skyengine/plugins"
 #endif
 
+/* One engine's side of one provider: what its instances reach the
+ * engine through. Heap-allocated so that it stays put while the provider
+ * array grows. */
+struct sky_host_ctx {
+	sky_plugins *host;
+	char *component; /* "<kind>-<name>", for log lines */
+};
+
 struct provider {
 	sky_provider_kind kind;
 	const char *name; /* borrowed from the vtable copy */
 	void *vtable;     /* zeroed full-size copy */
 	struct plugin *owner;
+	sky_host_ctx *ctx;
 };
 
 struct plugin {
@@ -51,6 +62,13 @@ struct sky_plugins {
 	size_t n_plugins;
 	struct provider *providers;
 	size_t n_providers;
+	/* The engine's side, set by sky_plugins_set_engine() before any
+	 * instance exists. cfg_lock: config lookups (jansson may mark a
+	 * value it dumps, so concurrent dumps of one value race). */
+	pthread_mutex_t cfg_lock;
+	json_t *config;
+	char *data_dir;
+	sky_http_client *http;
 };
 
 const char *sky_provider_kind_name(sky_provider_kind kind)
@@ -115,11 +133,6 @@ static const char *vtable_missing(sky_provider_kind kind, const void *vt)
 
 /* --- the host API table ------------------------------------------------ */
 
-static pthread_mutex_t host_lock = PTHREAD_MUTEX_INITIALIZER;
-static json_t *host_config;
-static char *host_data_dir;
-static sky_host_http_fn host_http;
-
 static void *host_alloc(size_t n)
 {
 	return malloc(n ? n : 1);
@@ -140,40 +153,47 @@ static char *host_strdup(const char *s)
 	return sky_strdup(s);
 }
 
-static void host_log(int level, const char *component, const char *fmt, ...)
+static void host_log(const sky_host_ctx *host, int level,
+                     const char *component, const char *fmt, ...)
 {
 	va_list ap;
 	if (level < SKY_LOG_ERROR)
 		level = SKY_LOG_ERROR;
 	if (level > SKY_LOG_TRACE)
 		level = SKY_LOG_TRACE;
+	if (!component)
+		component = host ? host->component : "plugin";
 	va_start(ap, fmt);
 	sky_logv((sky_log_level)level, component, fmt, ap);
 	va_end(ap);
 }
 
-/* "llm.base_url" -> config["llm"]["base_url"], else
+/* "llm.base_url" -> the engine's config["llm"]["base_url"], else
  * $SKYENGINE_LLM_BASE_URL. Scalars are returned as text. */
-static char *host_config_get(const char *key)
+static char *host_config_get(const sky_host_ctx *host, const char *key)
 {
 	char *out = NULL;
 	if (!key || !*key)
 		return NULL;
-	pthread_mutex_lock(&host_lock);
-	if (host_config) {
-		json_t *cur = host_config;
+	if (host)
+		pthread_mutex_lock(&host->host->cfg_lock);
+	if (host && host->host->config) {
+		json_t *cur = host->host->config;
 		char *k = sky_strdup(key);
 		char *save = NULL;
-		for (char *t = strtok_r(k, ".", &save); t && cur;
+		for (char *t = k ? strtok_r(k, ".", &save) : NULL; t && cur;
 		     t = strtok_r(NULL, ".", &save))
 			cur = json_object_get(cur, t);
+		if (!k)
+			cur = NULL;
 		free(k);
 		if (json_is_string(cur))
 			out = sky_strdup(json_string_value(cur));
 		else if (cur && !json_is_null(cur))
 			out = sky_json_dumps(cur);
 	}
-	pthread_mutex_unlock(&host_lock);
+	if (host)
+		pthread_mutex_unlock(&host->host->cfg_lock);
 	if (out)
 		return out;
 	sky_buf env = {0};
@@ -187,18 +207,21 @@ static char *host_config_get(const char *key)
 	return v ? sky_strdup(v) : NULL;
 }
 
-static int host_http_request(const sky_http_request *req,
+static int host_http_request(const sky_host_ctx *host,
+                             const sky_http_request *req,
                              sky_http_response **out, char **err)
 {
-	pthread_mutex_lock(&host_lock);
-	sky_host_http_fn fn = host_http;
-	pthread_mutex_unlock(&host_lock);
-	if (!fn) {
+	if (err)
+		*err = NULL;
+	if (out)
+		*out = NULL;
+	if (!host || !host->host->http) {
 		if (err)
-			*err = sky_strdup("the host HTTP client is not running");
-		return SKY_EUNSUPPORTED;
+			*err = sky_strdup("the engine's HTTP client is not "
+			                  "running");
+		return SKY_ESHUTDOWN;
 	}
-	return fn(req, out, err);
+	return sky_http_client_call(host->host->http, req, out, err);
 }
 
 void sky_http_response_free(sky_http_response *resp)
@@ -214,12 +237,9 @@ void sky_http_response_free(sky_http_response *resp)
 	free(resp);
 }
 
-static const char *host_data_dir_get(void)
+static const char *host_data_dir_get(const sky_host_ctx *host)
 {
-	pthread_mutex_lock(&host_lock);
-	const char *d = host_data_dir;
-	pthread_mutex_unlock(&host_lock);
-	return d ? d : ".";
+	return host && host->host->data_dir ? host->host->data_dir : ".";
 }
 
 static int host_register(sky_registrar *reg, sky_provider_kind kind,
@@ -246,31 +266,52 @@ const sky_host_api *sky_host_api_get(void)
 	return &host_api;
 }
 
-void sky_host_set_config(const char *config_json, const char *data_dir)
+int sky_plugins_set_engine(sky_plugins *p, const char *config_json,
+                           const char *data_dir, sky_http_client *http)
 {
 	json_t *cfg = config_json ? sky_json_loads(config_json) : NULL;
-	pthread_mutex_lock(&host_lock);
-	json_decref(host_config);
-	host_config = json_is_object(cfg) ? cfg : NULL;
-	if (!host_config)
+	char *dir = data_dir ? sky_strdup(data_dir) : NULL;
+	if (config_json && !json_is_object(cfg)) {
 		json_decref(cfg);
-	/* The old data_dir string is leaked on purpose only if a plugin
-	 * could still hold it; keep one allocation per distinct value. */
-	if (data_dir && (!host_data_dir || strcmp(host_data_dir, data_dir))) {
-		free(host_data_dir);
-		host_data_dir = sky_strdup(data_dir);
+		free(dir);
+		return sky_error_set(SKY_EINVALID, "plugin host: the engine "
+		                                   "config is not a JSON object");
 	}
-	pthread_mutex_unlock(&host_lock);
+	if (data_dir && !dir) {
+		json_decref(cfg);
+		return sky_error_from_code(SKY_ENOMEM);
+	}
+	pthread_mutex_lock(&p->cfg_lock);
+	json_decref(p->config);
+	free(p->data_dir);
+	p->config = cfg;
+	p->data_dir = dir;
+	p->http = http;
+	pthread_mutex_unlock(&p->cfg_lock);
+	return 0;
 }
 
-void sky_host_set_http(sky_host_http_fn fn)
+const sky_host_ctx *sky_plugins_ctx(sky_plugins *p, const void *vtable)
 {
-	pthread_mutex_lock(&host_lock);
-	host_http = fn;
-	pthread_mutex_unlock(&host_lock);
+	const sky_host_ctx *ctx = NULL;
+	if (!p || !vtable)
+		return NULL;
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < p->n_providers && !ctx; i++)
+		if (p->providers[i].vtable == vtable)
+			ctx = p->providers[i].ctx;
+	pthread_mutex_unlock(&p->lock);
+	return ctx;
 }
 
 /* --- registry ------------------------------------------------------------ */
+
+static void ctx_free(sky_host_ctx *ctx)
+{
+	if (ctx)
+		free(ctx->component);
+	free(ctx);
+}
 
 static int host_register(sky_registrar *reg, sky_provider_kind kind,
                          const void *vtable, size_t size)
@@ -322,14 +363,26 @@ static int host_register(sky_registrar *reg, sky_provider_kind kind,
 			                     h->providers[i].owner->path);
 		}
 	}
-	struct provider *np = realloc(h->providers,
-	                              (h->n_providers + 1) * sizeof *np);
+	sky_host_ctx *ctx = calloc(1, sizeof *ctx);
+	if (ctx) {
+		ctx->host = h;
+		ctx->component = sky_asprintf(
+		    "%s-%s", sky_provider_kind_name(kind), name);
+	}
+	struct provider *np = ctx && ctx->component
+	                          ? realloc(h->providers,
+	                                    (h->n_providers + 1) * sizeof *np)
+	                          : NULL;
 	if (!np) {
+		if (ctx)
+			free(ctx->component);
+		free(ctx);
 		free(copy);
 		return sky_error_from_code(SKY_ENOMEM);
 	}
 	h->providers = np;
-	np[h->n_providers++] = (struct provider){kind, name, copy, reg->plugin};
+	np[h->n_providers++] =
+	    (struct provider){kind, name, copy, reg->plugin, ctx};
 	sky_log_debug("plugins", "%s: registered %s provider '%s' (%zu of %zu "
 	              "vtable bytes)",
 	              file, sky_provider_kind_name(kind), name, size, full);
@@ -421,6 +474,7 @@ int sky_plugins_new(const char *search_path, sky_plugins **out)
 	if (!p)
 		return sky_error_from_code(SKY_ENOMEM);
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_mutex_init(&p->cfg_lock, NULL);
 	if (search_path && *search_path) {
 		sky_buf_puts(&b, search_path);
 		sky_buf_putc(&b, ':');
@@ -450,8 +504,10 @@ void sky_plugins_free(sky_plugins *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n_providers; i++)
+	for (size_t i = 0; i < p->n_providers; i++) {
 		free(p->providers[i].vtable);
+		ctx_free(p->providers[i].ctx);
+	}
 	free(p->providers);
 	for (size_t i = p->n_plugins; i-- > 0;) {
 		struct plugin *pl = p->plugins[i];
@@ -464,7 +520,10 @@ void sky_plugins_free(sky_plugins *p)
 	}
 	free(p->plugins);
 	free(p->search);
+	json_decref(p->config);
+	free(p->data_dir);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->cfg_lock);
 	free(p);
 }
 
@@ -522,6 +581,9 @@ static int load_file(sky_plugins *p, const char *path)
 	uint32_t abi = abi_fn();
 	uint32_t maj = SKY_PLUGIN_ABI_GET_MAJOR(abi),
 	         min = SKY_PLUGIN_ABI_GET_MINOR(abi);
+	/* Same major, minor <= ours: a plugin built against older headers
+	 * of this major sees our appended fields as absent. Any other major
+	 * has different signatures: it is never called. */
 	if (maj != SKY_PLUGIN_ABI_MAJOR || min > SKY_PLUGIN_ABI_MINOR) {
 		dlclose(h);
 		return sky_error_set(
@@ -530,8 +592,14 @@ static int load_file(sky_plugins *p, const char *path)
 			"provides %u.%u (%s)",
 			path, maj, min, SKY_PLUGIN_ABI_MAJOR,
 			SKY_PLUGIN_ABI_MINOR,
-			maj != SKY_PLUGIN_ABI_MAJOR
-				? "major versions differ"
+			maj < SKY_PLUGIN_ABI_MAJOR
+				? "major versions differ: the plugin uses an "
+				  "old ABI this host no longer supports; "
+				  "rebuild it against this skyengine's "
+				  "plugin headers"
+			: maj > SKY_PLUGIN_ABI_MAJOR
+				? "major versions differ: the plugin needs a "
+				  "newer skyengine"
 				: "the plugin needs a newer host");
 	}
 
@@ -573,8 +641,10 @@ static int load_file(sky_plugins *p, const char *path)
 		                                : sky_strerror(rc));
 		free(err);
 		/* Drop what it registered before failing. */
-		for (size_t i = before; i < p->n_providers; i++)
+		for (size_t i = before; i < p->n_providers; i++) {
 			free(p->providers[i].vtable);
+			ctx_free(p->providers[i].ctx);
+		}
 		p->n_providers = before;
 		if (pl->unload)
 			pl->unload();

@@ -57,20 +57,30 @@ const char *sky_plugins_search_path(const sky_plugins *p);
 /* "llm", "browser", ... */
 const char *sky_provider_kind_name(sky_provider_kind kind);
 
-/*
- * The host API table handed to plugins. Process-wide and constant except
- * for the hooks below, which the engine sets (under a lock).
- */
+/* The host API table handed to plugins: process-wide and constant
+ * (functions only; what is per engine goes through sky_host_ctx). */
 const sky_host_api *sky_host_api_get(void);
 
-/* Config lookup used by api->config_get: JSON object text with sections
- * ("llm": {...}); NULL clears. Copies. Last engine to set it wins. */
-void sky_host_set_config(const char *config_json, const char *data_dir);
+struct sky_http_client;
 
-/* The HTTP client hook (installed by net/ when it starts). */
-typedef int (*sky_host_http_fn)(const sky_http_request *req,
-                                sky_http_response **out, char **err);
-void sky_host_set_http(sky_host_http_fn fn);
+/*
+ * The engine's side of this plugin host, read by the host API through
+ * the contexts of its providers: the engine's config JSON object (for
+ * api->config_get; NULL: none), its data directory (api->data_dir; NULL:
+ * ".") and its HTTP client (api->http_request; borrowed, must outlive
+ * every provider instance; NULL: requests fail). Copies the strings.
+ * Call it before any provider instance is created.
+ */
+int sky_plugins_set_engine(sky_plugins *p, const char *config_json,
+                           const char *data_dir, struct sky_http_client *http);
+
+/*
+ * The host context to pass to the create() of the provider whose vtable
+ * sky_plugins_provider() returned (and to nothing else). Valid until
+ * sky_plugins_free(). NULL for a vtable `p` did not hand out.
+ */
+const sky_host_ctx *sky_plugins_ctx(sky_plugins *p, const void *vtable);
+
 void sky_http_response_free(sky_http_response *resp);
 
 /* Free a string a plugin returned (allocated with api->alloc). */

@@ -52,7 +52,8 @@ static char *default_path(void)
 
 /* A config value from the JSON section, else the host's lookup
  * ("browser.<key>", which also reads SKYENGINE_BROWSER_<KEY>). */
-static char *config_str(json_t *cfg, const char *key)
+static char *config_str(const sky_host_ctx *host, json_t *cfg,
+                        const char *key)
 {
 	const char *v = cdp_jstr(cfg, key);
 	if (v && *v)
@@ -60,7 +61,7 @@ static char *config_str(json_t *cfg, const char *key)
 	if (cdp_host && cdp_host->config_get) {
 		char k[64];
 		snprintf(k, sizeof k, "browser.%s", key);
-		char *h = cdp_host->config_get(k);
+		char *h = cdp_host->config_get(host, k);
 		if (h) {
 			char *out = cdp_strdup(h);
 			cdp_host->free(h);
@@ -72,7 +73,8 @@ static char *config_str(json_t *cfg, const char *key)
 	return NULL;
 }
 
-int cdp_browser_create(const char *config_json, cdp_browser **out)
+int cdp_browser_create(const sky_host_ctx *host, const char *config_json,
+                       cdp_browser **out)
 {
 	json_error_t jerr;
 	json_t *cfg = NULL;
@@ -92,12 +94,13 @@ int cdp_browser_create(const char *config_json, cdp_browser **out)
 		json_decref(cfg);
 		return cdp_fail(SKY_ENOMEM, "out of memory");
 	}
+	b->host = host;
 	pthread_mutex_init(&b->launch_lock, NULL);
 	pthread_mutex_init(&b->lock, NULL);
-	b->path = config_str(cfg, "path");
+	b->path = config_str(host, cfg, "path");
 	if (!b->path)
 		b->path = default_path();
-	b->cdp_url = config_str(cfg, "cdp_url");
+	b->cdp_url = config_str(host, cfg, "cdp_url");
 	b->headless = cdp_jbool(cfg, "headless", 1);
 	b->call_timeout_ms = (int)cdp_jint(cfg, "call_timeout_ms", 30000);
 	if (b->call_timeout_ms <= 0)
@@ -105,7 +108,7 @@ int cdp_browser_create(const char *config_json, cdp_browser **out)
 	b->launch_timeout_ms = (int)cdp_jint(cfg, "launch_timeout_ms", 30000);
 	if (b->launch_timeout_ms < b->call_timeout_ms)
 		b->launch_timeout_ms = b->call_timeout_ms;
-	b->profile_base = config_str(cfg, "profile_dir");
+	b->profile_base = config_str(host, cfg, "profile_dir");
 	json_t *args = json_object_get(cfg, "args");
 	if (args && !json_is_array(args)) {
 		json_decref(cfg);
@@ -936,7 +939,7 @@ static int make_profile_dir(cdp_browser *b)
 	char *def = NULL;
 	if (!base) {
 		const char *dd = cdp_host && cdp_host->data_dir
-		                     ? cdp_host->data_dir()
+		                     ? cdp_host->data_dir(b->host)
 		                     : NULL;
 		if (dd && *dd && strcmp(dd, ".")) {
 			def = cdp_asprintf("%s/browser", dd);

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <skyengine/errors.h>
+#include <skyengine/plugin/errors.h>
 #include <skyengine/plugin/browser.h>
 #include <skyengine/plugin/host.h>
 
@@ -283,6 +283,7 @@ struct cdp_ctx {
 };
 
 struct cdp_browser {
+	const sky_host_ctx *host; /* the engine's, from create() */
 	char *path;
 	char *cdp_url;
 	char **args;
@@ -306,7 +307,8 @@ struct cdp_browser {
 	unsigned generation;
 };
 
-int cdp_browser_create(const char *config_json, cdp_browser **out);
+int cdp_browser_create(const sky_host_ctx *host, const char *config_json,
+                       cdp_browser **out);
 void cdp_browser_destroy(cdp_browser *b);
 /* The live connection (launching or reconnecting if needed), referenced. */
 int cdp_browser_conn(cdp_browser *b, cdp_conn **out);

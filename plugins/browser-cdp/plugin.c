@@ -42,12 +42,13 @@ static char *json_to_host(json_t *v)
 			return finish(cdp_fail(SKY_EINVALID, "%s", msg), err); \
 	} while (0)
 
-static int b_create(const char *config_json, void **browser, char **err)
+static int b_create(const sky_host_ctx *host, const char *config_json,
+                    void **browser, char **err)
 {
 	cdp_browser *b = NULL;
 	cdp_err_clear();
 	NEED(browser, "browser is NULL");
-	int rc = cdp_browser_create(config_json, &b);
+	int rc = cdp_browser_create(host, config_json, &b);
 	*browser = b;
 	return finish(rc, err);
 }
@@ -237,6 +238,8 @@ static const sky_browser_provider provider = {
     .screencast = b_screencast,
 };
 
+SKY_PLUGIN_DECLARE();
+
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
 	return SKY_PLUGIN_ABI;
@@ -253,6 +256,5 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
 	cdp_host = api;
 	const char *lvl = getenv("SKYENGINE_LOG");
 	cdp_trace = lvl && !strcmp(lvl, "trace");
-	return api->register_provider(reg, SKY_PROVIDER_BROWSER, &provider,
-	                              sizeof provider);
+	return sky_register_browser(api, reg, &provider);
 }

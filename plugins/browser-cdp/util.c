@@ -54,7 +54,7 @@ void cdp_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	cdp_host->log(level, CDP_COMPONENT, "%s", line);
+	cdp_host->log(NULL, level, CDP_COMPONENT, "%s", line);
 }
 
 static void buf_grow(cdp_buf *b, size_t extra)

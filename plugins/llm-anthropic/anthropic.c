@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <skyengine/errors.h>
+#include <skyengine/plugin/errors.h>
 #include <skyengine/plugin/llm.h>
 #include <skyengine/plugin/plugin.h>
 
@@ -22,6 +22,7 @@
 #define DEFAULT_MAX_TOKENS 4096
 
 struct inst {
+	const sky_host_ctx *host; /* the engine's, from create() */
 	char *url;
 	char *model;
 	char *key;
@@ -59,7 +60,7 @@ static void inst_free(struct inst *in)
 
 static int read_config(json_t *cfg, struct inst *in, char **err)
 {
-	char *base = llmc_cfg(cfg, "base_url"), *v;
+	char *base = llmc_cfg(in->host, cfg, "base_url"), *v;
 	int rc = 0;
 	long n;
 	if (!base)
@@ -73,26 +74,26 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 	              ? llmc_join_url(base, has_v1 ? "messages" : "v1/messages")
 	              : NULL;
 	free(base);
-	in->model = llmc_cfg(cfg, "model");
+	in->model = llmc_cfg(in->host, cfg, "model");
 	if (!in->model)
 		in->model = strdup(DEFAULT_MODEL);
-	in->key = llmc_cfg(cfg, "api_key");
-	in->key_env = llmc_cfg(cfg, "api_key_env");
+	in->key = llmc_cfg(in->host, cfg, "api_key");
+	in->key_env = llmc_cfg(in->host, cfg, "api_key_env");
 	if (!in->key_env)
 		in->key_env = strdup("ANTHROPIC_API_KEY");
 	if (!in->key && in->key_env) {
 		const char *e = getenv(in->key_env);
 		in->key = e && *e ? strdup(e) : NULL;
 	}
-	in->version = llmc_cfg(cfg, "anthropic_version");
+	in->version = llmc_cfg(in->host, cfg, "anthropic_version");
 	if (!in->version)
 		in->version = strdup(DEFAULT_VERSION);
-	if (llmc_cfg_int(cfg, "max_tokens", DEFAULT_MAX_TOKENS, &in->max_tokens,
+	if (llmc_cfg_int(in->host, cfg, "max_tokens", DEFAULT_MAX_TOKENS, &in->max_tokens,
 	                 err))
 		return SKY_EINVALID;
 	if (in->max_tokens <= 0)
 		in->max_tokens = DEFAULT_MAX_TOKENS;
-	v = llmc_cfg(cfg, "temperature");
+	v = llmc_cfg(in->host, cfg, "temperature");
 	if (v) {
 		char *end;
 		in->temperature = strtod(v, &end);
@@ -107,25 +108,26 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 		if (rc)
 			return rc;
 	}
-	if (llmc_cfg_bool(cfg, "vision", 1, &in->vision, err))
+	if (llmc_cfg_bool(in->host, cfg, "vision", 1, &in->vision, err))
 		return SKY_EINVALID;
-	in->prefill = llmc_cfg(cfg, "prefill");
-	if (llmc_cfg_object(cfg, "extra_headers", &in->extra_headers, err) ||
-	    llmc_cfg_object(cfg, "extra_body", &in->extra_body, err))
+	in->prefill = llmc_cfg(in->host, cfg, "prefill");
+	if (llmc_cfg_object(in->host, cfg, "extra_headers", &in->extra_headers, err) ||
+	    llmc_cfg_object(in->host, cfg, "extra_body", &in->extra_body, err))
 		return SKY_EINVALID;
-	if (llmc_cfg_bool(cfg, "use_env_proxy", 1, &in->use_env_proxy, err))
+	if (llmc_cfg_bool(in->host, cfg, "use_env_proxy", 1, &in->use_env_proxy, err))
 		return SKY_EINVALID;
-	if (llmc_cfg_int(cfg, "max_response_bytes", 16L << 20, &n, err))
+	if (llmc_cfg_int(in->host, cfg, "max_response_bytes", 16L << 20, &n, err))
 		return SKY_EINVALID;
 	in->max_response_bytes = n;
-	if (llmc_retry_config(cfg, &in->retry, err))
+	if (llmc_retry_config(in->host, cfg, &in->retry, err))
 		return SKY_EINVALID;
 	if (!in->url || !in->model || !in->key_env || !in->version)
 		return llmc_fail(err, SKY_ENOMEM, "out of memory");
 	return 0;
 }
 
-static int an_create(const char *config_json, void **instance, char **err)
+static int an_create(const sky_host_ctx *host, const char *config_json,
+                     void **instance, char **err)
 {
 	json_t *cfg = json_loads(config_json ? config_json : "{}", 0, NULL);
 	struct inst *in = calloc(1, sizeof *in);
@@ -137,6 +139,7 @@ static int an_create(const char *config_json, void **instance, char **err)
 		return llmc_fail(err, in ? SKY_EINVALID : SKY_ENOMEM,
 		                 "anthropic: config is not a JSON object");
 	}
+	in->host = host;
 	rc = read_config(cfg, in, err);
 	json_decref(cfg);
 	if (rc) {
@@ -144,7 +147,7 @@ static int an_create(const char *config_json, void **instance, char **err)
 		return rc;
 	}
 	if (!in->key)
-		llmc_api->log(SKY_HOST_LOG_WARN, PROVIDER,
+		llmc_api->log(in->host, SKY_HOST_LOG_WARN, PROVIDER,
 		              "no API key in $%s: requests will be refused",
 		              in->key_env);
 	*instance = in;
@@ -359,6 +362,7 @@ static int an_complete(void *instance, const sky_llm_request *req,
 			h[nh++] = (sky_http_header){hn, json_string_value(hv)};
 	}
 	llmc_post p = {
+	    .host = in->host,
 	    .provider = PROVIDER,
 	    .url = in->url,
 	    .headers = h,
@@ -396,6 +400,8 @@ static const sky_llm_provider provider = {
     .supports_vision = an_supports_vision,
 };
 
+SKY_PLUGIN_DECLARE();
+
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
 	return SKY_PLUGIN_ABI;
@@ -410,6 +416,5 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
 		return SKY_EPLUGIN;
 	}
 	llmc_api = api;
-	return api->register_provider(reg, SKY_PROVIDER_LLM, &provider,
-	                              sizeof provider);
+	return sky_register_llm(api, reg, &provider);
 }

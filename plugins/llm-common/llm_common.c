@@ -14,7 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include <skyengine/errors.h>
+#include <skyengine/plugin/errors.h>
 
 const sky_host_api *llmc_api;
 
@@ -37,7 +37,7 @@ char *llmc_host_strdup(const char *s)
 
 /* --- configuration -------------------------------------------------------- */
 
-char *llmc_cfg(json_t *cfg, const char *key)
+char *llmc_cfg(const sky_host_ctx *host, json_t *cfg, const char *key)
 {
 	json_t *v = json_object_get(cfg, key);
 	char *out = NULL;
@@ -49,7 +49,7 @@ char *llmc_cfg(json_t *cfg, const char *key)
 	} else {
 		char full[128];
 		snprintf(full, sizeof full, "llm.%s", key);
-		char *h = llmc_api->config_get(full);
+		char *h = llmc_api->config_get(host, full);
 		if (h && *h)
 			out = strdup(h);
 		llmc_api->free(h);
@@ -57,9 +57,10 @@ char *llmc_cfg(json_t *cfg, const char *key)
 	return out;
 }
 
-int llmc_cfg_int(json_t *cfg, const char *key, long dflt, long *out, char **err)
+int llmc_cfg_int(const sky_host_ctx *host, json_t *cfg, const char *key,
+                 long dflt, long *out, char **err)
 {
-	char *v = llmc_cfg(cfg, key), *end;
+	char *v = llmc_cfg(host, cfg, key), *end;
 	*out = dflt;
 	if (!v)
 		return 0;
@@ -75,9 +76,10 @@ int llmc_cfg_int(json_t *cfg, const char *key, long dflt, long *out, char **err)
 	return 0;
 }
 
-int llmc_cfg_bool(json_t *cfg, const char *key, int dflt, int *out, char **err)
+int llmc_cfg_bool(const sky_host_ctx *host, json_t *cfg, const char *key,
+                  int dflt, int *out, char **err)
 {
-	char *v = llmc_cfg(cfg, key);
+	char *v = llmc_cfg(host, cfg, key);
 	*out = dflt;
 	if (!v)
 		return 0;
@@ -96,7 +98,8 @@ int llmc_cfg_bool(json_t *cfg, const char *key, int dflt, int *out, char **err)
 	return 0;
 }
 
-int llmc_cfg_object(json_t *cfg, const char *key, json_t **out, char **err)
+int llmc_cfg_object(const sky_host_ctx *host, json_t *cfg, const char *key,
+                    json_t **out, char **err)
 {
 	json_t *v = json_object_get(cfg, key);
 	*out = NULL;
@@ -107,7 +110,7 @@ int llmc_cfg_object(json_t *cfg, const char *key, json_t **out, char **err)
 	if (v && !json_is_null(v))
 		return llmc_fail(err, -1, "config llm.%s must be an object",
 		                 key);
-	char *text = llmc_cfg(cfg, key);
+	char *text = llmc_cfg(host, cfg, key);
 	if (!text)
 		return 0;
 	json_t *parsed = json_loads(text, 0, NULL);
@@ -121,22 +124,23 @@ int llmc_cfg_object(json_t *cfg, const char *key, json_t **out, char **err)
 	return 0;
 }
 
-int llmc_retry_config(json_t *cfg, llmc_retry *r, char **err)
+int llmc_retry_config(const sky_host_ctx *host, json_t *cfg, llmc_retry *r,
+                      char **err)
 {
 	long v;
-	if (llmc_cfg_int(cfg, "max_retries", 3, &v, err))
+	if (llmc_cfg_int(host, cfg, "max_retries", 3, &v, err))
 		return -1;
 	r->max_retries = (int)(v > 20 ? 20 : v);
-	if (llmc_cfg_int(cfg, "retry_base_ms", 1000, &v, err))
+	if (llmc_cfg_int(host, cfg, "retry_base_ms", 1000, &v, err))
 		return -1;
 	r->base_ms = (int)v;
-	if (llmc_cfg_int(cfg, "retry_max_ms", 30000, &v, err))
+	if (llmc_cfg_int(host, cfg, "retry_max_ms", 30000, &v, err))
 		return -1;
 	r->max_backoff_ms = (int)v;
-	if (llmc_cfg_int(cfg, "retry_after_max_ms", 60000, &v, err))
+	if (llmc_cfg_int(host, cfg, "retry_after_max_ms", 60000, &v, err))
 		return -1;
 	r->retry_after_max_ms = (int)v;
-	if (llmc_cfg_int(cfg, "request_timeout_ms", 0, &v, err))
+	if (llmc_cfg_int(host, cfg, "request_timeout_ms", 0, &v, err))
 		return -1;
 	r->attempt_timeout_ms = (int)v;
 	return 0;
@@ -246,7 +250,7 @@ int llmc_post_json(const llmc_post *p, sky_http_response **out, int *attempts,
 		req.max_response_bytes = p->max_response_bytes;
 		req.use_env_proxy = p->use_env_proxy;
 		*attempts = attempt + 1;
-		rc = llmc_api->http_request(&req, &resp, &herr);
+		rc = llmc_api->http_request(p->host, &req, &resp, &herr);
 
 		long delay = -1;
 		if (rc == 0 && !retryable_status(resp->status)) {
@@ -263,7 +267,7 @@ int llmc_post_json(const llmc_post *p, sky_http_response **out, int *attempts,
 			free(why);
 			delay = server_delay_ms(resp);
 			if (delay > rp->retry_after_max_ms) {
-				llmc_api->log(SKY_HOST_LOG_WARN, p->provider,
+				llmc_api->log(p->host, SKY_HOST_LOG_WARN, p->provider,
 				              "server asked to retry after %ld "
 				              "ms; capped at %d ms",
 				              delay, rp->retry_after_max_ms);
@@ -299,7 +303,7 @@ int llmc_post_json(const llmc_post *p, sky_http_response **out, int *attempts,
 		left = deadline - llmc_api->now_ms();
 		if (delay >= left) {
 			llmc_api->log(
-			    SKY_HOST_LOG_WARN, p->provider,
+			    p->host, SKY_HOST_LOG_WARN, p->provider,
 			    "attempt %d failed (%s); no time left for "
 			    "another (next in %ld ms, %lld ms left)",
 			    attempt + 1, last_err, delay, (long long)left);
@@ -314,7 +318,7 @@ int llmc_post_json(const llmc_post *p, sky_http_response **out, int *attempts,
 			                 attempt ? "s" : "");
 		}
 		llmc_api->http_response_free(resp);
-		llmc_api->log(SKY_HOST_LOG_INFO, p->provider,
+		llmc_api->log(p->host, SKY_HOST_LOG_INFO, p->provider,
 		              "attempt %d failed (%s); retrying in %ld ms",
 		              attempt + 1, last_err, delay);
 		sleep_ms(delay);

@@ -16,26 +16,30 @@
 #include <skyengine/plugin/host.h>
 #include <skyengine/plugin/llm.h>
 
-/* The host table, set by each plugin's sky_plugin_load. */
+/* The host table, set by each plugin's sky_plugin_load. Per-engine calls
+ * take the instance's host context (given to create()). */
 extern const sky_host_api *llmc_api;
 
 /* --- configuration -------------------------------------------------------- */
 
 /*
  * Value of `key` ("base_url") from the provider's config object `cfg`,
- * else api->config_get("llm.<key>") (the engine config, then the
+ * else api->config_get(host, "llm.<key>") (the config of the engine of
+ * `host`, then the
  * environment variable SKYENGINE_LLM_<KEY>). Scalars come back as text.
  * malloc'd (free()), or NULL when unset or empty.
  */
-char *llmc_cfg(json_t *cfg, const char *key);
+char *llmc_cfg(const sky_host_ctx *host, json_t *cfg, const char *key);
 /* Same, parsed; `dflt` when unset. A value that does not parse is an
  * error: returns -1 with *err set. */
-int llmc_cfg_int(json_t *cfg, const char *key, long dflt, long *out,
-                 char **err);
-int llmc_cfg_bool(json_t *cfg, const char *key, int dflt, int *out, char **err);
+int llmc_cfg_int(const sky_host_ctx *host, json_t *cfg, const char *key,
+                 long dflt, long *out, char **err);
+int llmc_cfg_bool(const sky_host_ctx *host, json_t *cfg, const char *key,
+                  int dflt, int *out, char **err);
 /* A JSON object (config object, or JSON text from the environment);
  * new reference or NULL; non-objects are an error (-1). */
-int llmc_cfg_object(json_t *cfg, const char *key, json_t **out, char **err);
+int llmc_cfg_object(const sky_host_ctx *host, json_t *cfg, const char *key,
+                    json_t **out, char **err);
 
 /* --- retries ---------------------------------------------------------------- */
 
@@ -49,9 +53,11 @@ typedef struct llmc_retry {
 
 /* Read max_retries, retry_base_ms, retry_max_ms, retry_after_max_ms,
  * request_timeout_ms from the config. 0 or -1 with *err. */
-int llmc_retry_config(json_t *cfg, llmc_retry *r, char **err);
+int llmc_retry_config(const sky_host_ctx *host, json_t *cfg, llmc_retry *r,
+                      char **err);
 
 typedef struct llmc_post {
+	const sky_host_ctx *host; /* the instance's: whose HTTP client */
 	const char *provider; /* "openai": names logs and errors */
 	const char *url;
 	const sky_http_header *headers;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <skyengine/errors.h>
+#include <skyengine/plugin/errors.h>
 #include <skyengine/plugin/llm.h>
 #include <skyengine/plugin/plugin.h>
 
@@ -21,6 +21,7 @@ enum fmt { FMT_JSON_SCHEMA, FMT_JSON_OBJECT, FMT_NONE };
 enum auth { AUTH_BEARER, AUTH_API_KEY, AUTH_NONE };
 
 struct inst {
+	const sky_host_ctx *host; /* the engine's, from create() */
 	char *url;       /* full endpoint, query included */
 	char *url_shown; /* for messages: without the query */
 	char *model;
@@ -72,8 +73,8 @@ static const char *default_max_tokens_param(const char *model)
 
 static int read_key(json_t *cfg, struct inst *in, char **err)
 {
-	char *key = llmc_cfg(cfg, "api_key");
-	in->key_env = llmc_cfg(cfg, "api_key_env");
+	char *key = llmc_cfg(in->host, cfg, "api_key");
+	in->key_env = llmc_cfg(in->host, cfg, "api_key_env");
 	if (!in->key_env)
 		in->key_env = strdup("OPENAI_API_KEY");
 	if (!key) {
@@ -89,9 +90,9 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 {
 	char *v;
 	long n;
-	char *base = llmc_cfg(cfg, "base_url");
-	char *deployment = llmc_cfg(cfg, "deployment");
-	char *api_version = llmc_cfg(cfg, "api_version");
+	char *base = llmc_cfg(in->host, cfg, "base_url");
+	char *deployment = llmc_cfg(in->host, cfg, "deployment");
+	char *api_version = llmc_cfg(in->host, cfg, "api_version");
 	char *path;
 	int rc = 0;
 
@@ -120,12 +121,12 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 	free(path);
 	free(api_version);
 
-	in->model = llmc_cfg(cfg, "model");
+	in->model = llmc_cfg(in->host, cfg, "model");
 	if (!in->model)
 		in->model = strdup(deployment ? deployment : "gpt-4o");
 	free(deployment);
 
-	v = llmc_cfg(cfg, "auth");
+	v = llmc_cfg(in->host, cfg, "auth");
 	if (!v && in->url && strstr(in->url, "api-version="))
 		in->auth = AUTH_API_KEY;
 	else if (!v || !strcasecmp(v, "bearer"))
@@ -144,9 +145,9 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 	if (read_key(cfg, in, err))
 		return SKY_EINVALID;
 
-	if (llmc_cfg_bool(cfg, "vision", 1, &in->vision, err))
+	if (llmc_cfg_bool(in->host, cfg, "vision", 1, &in->vision, err))
 		return SKY_EINVALID;
-	v = llmc_cfg(cfg, "temperature");
+	v = llmc_cfg(in->host, cfg, "temperature");
 	if (v) {
 		char *end;
 		in->temperature = strtod(v, &end);
@@ -160,14 +161,14 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 		if (rc)
 			return rc;
 	}
-	if (llmc_cfg_int(cfg, "max_tokens", 0, &in->max_tokens, err))
+	if (llmc_cfg_int(in->host, cfg, "max_tokens", 0, &in->max_tokens, err))
 		return SKY_EINVALID;
-	in->max_tokens_param = llmc_cfg(cfg, "max_tokens_param");
+	in->max_tokens_param = llmc_cfg(in->host, cfg, "max_tokens_param");
 	if (!in->max_tokens_param)
 		in->max_tokens_param =
 		    strdup(default_max_tokens_param(in->model));
 
-	v = llmc_cfg(cfg, "response_format");
+	v = llmc_cfg(in->host, cfg, "response_format");
 	if (!v || !strcmp(v, "json_schema"))
 		in->format = FMT_JSON_SCHEMA;
 	else if (!strcmp(v, "json_object"))
@@ -182,16 +183,16 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 	free(v);
 	if (rc)
 		return rc;
-	in->image_detail = llmc_cfg(cfg, "image_detail");
-	if (llmc_cfg_object(cfg, "extra_headers", &in->extra_headers, err) ||
-	    llmc_cfg_object(cfg, "extra_body", &in->extra_body, err))
+	in->image_detail = llmc_cfg(in->host, cfg, "image_detail");
+	if (llmc_cfg_object(in->host, cfg, "extra_headers", &in->extra_headers, err) ||
+	    llmc_cfg_object(in->host, cfg, "extra_body", &in->extra_body, err))
 		return SKY_EINVALID;
-	if (llmc_cfg_bool(cfg, "use_env_proxy", 1, &in->use_env_proxy, err))
+	if (llmc_cfg_bool(in->host, cfg, "use_env_proxy", 1, &in->use_env_proxy, err))
 		return SKY_EINVALID;
-	if (llmc_cfg_int(cfg, "max_response_bytes", 16L << 20, &n, err))
+	if (llmc_cfg_int(in->host, cfg, "max_response_bytes", 16L << 20, &n, err))
 		return SKY_EINVALID;
 	in->max_response_bytes = n;
-	if (llmc_retry_config(cfg, &in->retry, err))
+	if (llmc_retry_config(in->host, cfg, &in->retry, err))
 		return SKY_EINVALID;
 	if (!in->url || !in->url_shown || !in->model || !in->key_env ||
 	    !in->max_tokens_param)
@@ -199,7 +200,8 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 	return 0;
 }
 
-static int oa_create(const char *config_json, void **instance, char **err)
+static int oa_create(const sky_host_ctx *host, const char *config_json,
+                     void **instance, char **err)
 {
 	json_t *cfg = json_loads(config_json ? config_json : "{}", 0, NULL);
 	struct inst *in = calloc(1, sizeof *in);
@@ -215,6 +217,7 @@ static int oa_create(const char *config_json, void **instance, char **err)
 		return llmc_fail(err, SKY_EINVALID,
 		                 "openai: config is not a JSON object");
 	}
+	in->host = host;
 	rc = read_config(cfg, in, err);
 	json_decref(cfg);
 	if (rc) {
@@ -222,11 +225,11 @@ static int oa_create(const char *config_json, void **instance, char **err)
 		return rc;
 	}
 	if (!in->key && in->auth != AUTH_NONE)
-		llmc_api->log(SKY_HOST_LOG_INFO, PROVIDER,
+		llmc_api->log(in->host, SKY_HOST_LOG_INFO, PROVIDER,
 		              "no API key in $%s: requests go without one "
 		              "(fine for local servers)",
 		              in->key_env);
-	llmc_api->log(SKY_HOST_LOG_DEBUG, PROVIDER, "model %s at %s", in->model,
+	llmc_api->log(in->host, SKY_HOST_LOG_DEBUG, PROVIDER, "model %s at %s", in->model,
 	              in->url_shown);
 	*instance = in;
 	return 0;
@@ -503,6 +506,7 @@ static int oa_complete(void *instance, const sky_llm_request *req,
 		return llmc_fail(err, SKY_ENOMEM, "out of memory");
 	}
 	llmc_post p = {
+	    .host = in->host,
 	    .provider = PROVIDER,
 	    .url = in->url,
 	    .headers = h,
@@ -550,6 +554,8 @@ static const sky_llm_provider provider = {
     .supports_vision = oa_supports_vision,
 };
 
+SKY_PLUGIN_DECLARE();
+
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
 	return SKY_PLUGIN_ABI;
@@ -563,6 +569,5 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
 		return SKY_EPLUGIN;
 	}
 	llmc_api = api;
-	return api->register_provider(reg, SKY_PROVIDER_LLM, &provider,
-	                              sizeof provider);
+	return sky_register_llm(api, reg, &provider);
 }

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <skyengine/errors.h>
+#include <skyengine/plugin/errors.h>
 #include <skyengine/plugin/llm.h>
 #include <skyengine/plugin/plugin.h>
 
@@ -41,6 +41,7 @@ struct entry {
 enum match { MATCH_AUTO, MATCH_HASH, MATCH_STEP };
 
 struct inst {
+	const sky_host_ctx *ctx; /* the engine's, from create() */
 	char *path;
 	struct entry *e;
 	size_t n;
@@ -71,7 +72,7 @@ static int fail(char **err, int code, const char *fmt, ...)
 
 /* Config key from the "llm" object, else the host (engine config, then
  * $SKYENGINE_LLM_<KEY>); malloc'd. */
-static char *cfg(json_t *c, const char *key)
+static char *cfg(const sky_host_ctx *ctx, json_t *c, const char *key)
 {
 	json_t *v = json_object_get(c, key);
 	char full[64], *h, *out = NULL;
@@ -80,16 +81,17 @@ static char *cfg(json_t *c, const char *key)
 	if (v && !json_is_null(v))
 		return json_dumps(v, JSON_ENCODE_ANY);
 	snprintf(full, sizeof full, "llm.%s", key);
-	h = host->config_get(full);
+	h = host->config_get(ctx, full);
 	if (h && *h)
 		out = strdup(h);
 	host->free(h);
 	return out;
 }
 
-static int cfg_bool(json_t *c, const char *key, int dflt)
+static int cfg_bool(const sky_host_ctx *ctx, json_t *c, const char *key,
+                    int dflt)
 {
-	char *v = cfg(c, key);
+	char *v = cfg(ctx, c, key);
 	int r = dflt;
 	if (v)
 		r = !strcasecmp(v, "true") || !strcmp(v, "1") ||
@@ -206,7 +208,8 @@ static int load_file(struct inst *in, char **err)
 	return rc;
 }
 
-static int rp_create(const char *config_json, void **instance, char **err)
+static int rp_create(const sky_host_ctx *ctx, const char *config_json,
+                     void **instance, char **err)
 {
 	json_t *c = json_loads(config_json ? config_json : "{}", 0, NULL);
 	struct inst *in = calloc(1, sizeof *in);
@@ -218,13 +221,14 @@ static int rp_create(const char *config_json, void **instance, char **err)
 		return fail(err, SKY_ENOMEM, "out of memory");
 	}
 	pthread_mutex_init(&in->lock, NULL);
-	in->path = cfg(c, "replay_file");
-	in->strict = cfg_bool(c, "replay_strict", 1);
-	in->sequential = cfg_bool(c, "replay_sequential", 0);
-	v = cfg(c, "replay_latency_ms");
+	in->ctx = ctx;
+	in->path = cfg(ctx, c, "replay_file");
+	in->strict = cfg_bool(ctx, c, "replay_strict", 1);
+	in->sequential = cfg_bool(ctx, c, "replay_sequential", 0);
+	v = cfg(ctx, c, "replay_latency_ms");
 	in->latency_ms = v ? atol(v) : 0;
 	free(v);
-	v = cfg(c, "replay_match");
+	v = cfg(ctx, c, "replay_match");
 	if (!v || !strcmp(v, "auto"))
 		in->match = MATCH_AUTO;
 	else if (!strcmp(v, "hash"))
@@ -247,7 +251,7 @@ static int rp_create(const char *config_json, void **instance, char **err)
 		inst_free(in);
 		return rc;
 	}
-	host->log(SKY_HOST_LOG_INFO, PROVIDER, "%zu answers from %s (%s)",
+	host->log(in->ctx, SKY_HOST_LOG_INFO, PROVIDER, "%zu answers from %s (%s)",
 	          in->n, in->path, in->strict ? "strict" : "lenient");
 	*instance = in;
 	return 0;
@@ -377,7 +381,7 @@ static int rp_complete(void *instance, const sky_llm_request *req,
 	resp->reasoning_tokens = copy.reasoning;
 	resp->cached_tokens = copy.cached;
 	resp->cost = 0; /* nothing was spent */
-	host->log(SKY_HOST_LOG_DEBUG, PROVIDER, "%s step %d/%d: line %d",
+	host->log(in->ctx, SKY_HOST_LOG_DEBUG, PROVIDER, "%s step %d/%d: line %d",
 	          req->purpose ? req->purpose : "?", req->step_order,
 	          req->retry_index, copy.line);
 	if (!resp->text || !resp->model || !resp->finish_reason)
@@ -399,6 +403,8 @@ static const sky_llm_provider provider = {
     .supports_vision = rp_supports_vision,
 };
 
+SKY_PLUGIN_DECLARE();
+
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
 	return SKY_PLUGIN_ABI;
@@ -409,6 +415,5 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
 {
 	(void)err;
 	host = api;
-	return api->register_provider(reg, SKY_PROVIDER_LLM, &provider,
-	                              sizeof provider);
+	return sky_register_llm(api, reg, &provider);
 }

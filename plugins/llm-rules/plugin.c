@@ -4,7 +4,7 @@
  * answers in the same JSON a model would, so the whole engine runs
  * offline: in the quick start, in CI, and wherever no API key is at hand.
  */
-#include <skyengine/errors.h>
+#include <skyengine/plugin/errors.h>
 #include <skyengine/plugin/llm.h>
 #include <skyengine/plugin/plugin.h>
 #include <stdio.h>
@@ -24,8 +24,10 @@ static char *host_msg(const char *m)
 	return host->strdup(m);
 }
 
-static int rules_create(const char *config_json, void **instance, char **err)
+static int rules_create(const sky_host_ctx *ctx, const char *config_json,
+                        void **instance, char **err)
 {
+	(void)ctx;
 	(void)config_json;
 	(void)err;
 	*instance = &instance_token;
@@ -109,6 +111,8 @@ static int rules_vision(void *instance)
 	return 0;
 }
 
+SKY_PLUGIN_DECLARE();
+
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
 	return SKY_PLUGIN_ABI;
@@ -126,5 +130,5 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
 	};
 	(void)err;
 	host = api;
-	return api->register_provider(reg, SKY_PROVIDER_LLM, &vt, sizeof vt);
+	return sky_register_llm(api, reg, &vt);
 }

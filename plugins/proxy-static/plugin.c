@@ -7,7 +7,7 @@
  */
 #include <ctype.h>
 #include <jansson.h>
-#include <skyengine/errors.h>
+#include <skyengine/plugin/errors.h>
 #include <skyengine/plugin/plugin.h>
 #include <skyengine/plugin/proxy.h>
 #include <stdarg.h>
@@ -554,7 +554,8 @@ static int load_file(const char *path, json_t **out, char **err)
 
 /* The configuration: the inline object over the file's (locations are
  * merged key by key, inline winning). */
-static int merged_config(const char *config_json, json_t **out, char **err)
+static int merged_config(const sky_host_ctx *ctx, const char *config_json,
+                         json_t **out, char **err)
 {
 	json_t *cfg = NULL, *file_cfg = NULL;
 	json_error_t je;
@@ -575,7 +576,7 @@ static int merged_config(const char *config_json, json_t **out, char **err)
 	if (json_is_string(json_object_get(cfg, "file"))) {
 		file = strdup(json_string_value(json_object_get(cfg, "file")));
 	} else if (SKY_HOST_HAS(host, config_get)) {
-		char *f = host->config_get("proxy.file");
+		char *f = host->config_get(ctx, "proxy.file");
 		file = f ? strdup(f) : NULL;
 		host->free(f);
 	}
@@ -604,7 +605,8 @@ cleanup:
 	return rc;
 }
 
-static int ps_create(const char *config_json, void **instance, char **err)
+static int ps_create(const sky_host_ctx *ctx, const char *config_json,
+                     void **instance, char **err)
 {
 	json_t *cfg = NULL, *v;
 	const char *k;
@@ -616,7 +618,7 @@ static int ps_create(const char *config_json, void **instance, char **err)
 	*instance = NULL;
 	if (!in)
 		return fail(err, SKY_ENOMEM, "out of memory");
-	if ((rc = merged_config(config_json, &cfg, err)))
+	if ((rc = merged_config(ctx, config_json, &cfg, err)))
 		goto cleanup;
 	if ((v = json_object_get(cfg, "rotation")) &&
 	    (rc = parse_rotation("the proxy configuration", v, &rot, err)))
@@ -641,7 +643,7 @@ static int ps_create(const char *config_json, void **instance, char **err)
 		          "naming a JSON file)");
 		goto cleanup;
 	}
-	host->log(SKY_HOST_LOG_INFO, COMPONENT,
+	host->log(ctx, SKY_HOST_LOG_INFO, COMPONENT,
 	          "%zu location mapping%s loaded, rotation %s", in->n,
 	          in->n == 1 ? "" : "s",
 	          rot == ROT_STICKY ? "sticky" : "round_robin");
@@ -749,7 +751,7 @@ static int resolve_pool(struct pool *p, const char *run_id, char **out,
 		if (!user)
 			return fail(err, SKY_ENOMEM, "out of memory");
 	}
-	host->log(SKY_HOST_LOG_DEBUG, COMPONENT,
+	host->log(NULL, SKY_HOST_LOG_DEBUG, COMPONENT,
 	          "run %s: location %s -> %s (%zu of %zu, %s)",
 	          run_id ? run_id : "-", p->key, px->server, idx + 1, p->n,
 	          p->rotation == ROT_STICKY ? "sticky" : "round_robin");
@@ -871,6 +873,8 @@ cleanup:
 	return rc;
 }
 
+SKY_PLUGIN_DECLARE();
+
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
 	return SKY_PLUGIN_ABI;
@@ -887,5 +891,5 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
 	};
 	(void)err;
 	host = api;
-	return api->register_provider(reg, SKY_PROVIDER_PROXY, &vt, sizeof vt);
+	return sky_register_proxy(api, reg, &vt);
 }

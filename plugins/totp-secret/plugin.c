@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <skyengine/errors.h>
+#include <skyengine/plugin/errors.h>
 #include <skyengine/plugin/plugin.h>
 #include <skyengine/plugin/totp.h>
 #include <stdarg.h>
@@ -386,7 +386,7 @@ static int load_file(const char *path, json_t **out, char **err)
 		            path);
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO))
-		host->log(SKY_HOST_LOG_WARN, COMPONENT,
+		host->log(NULL, SKY_HOST_LOG_WARN, COMPONENT,
 		          "secrets file %s is readable by other users "
 		          "(chmod 600 it)",
 		          path);
@@ -422,7 +422,8 @@ static int check_options(json_t *cfg, const char *where, char **err)
 /* Config: {"file": path?, "secrets": {...}?}; the file (config "file",
  * else totp.file / $SKYENGINE_TOTP_FILE) has the same shape and the
  * inline secrets win over it. */
-static int ts_create(const char *config_json, void **instance, char **err)
+static int ts_create(const sky_host_ctx *ctx, const char *config_json,
+                     void **instance, char **err)
 {
 	json_t *cfg = NULL, *file_cfg = NULL, *all = NULL;
 	json_error_t je;
@@ -451,7 +452,7 @@ static int ts_create(const char *config_json, void **instance, char **err)
 	if (json_is_string(json_object_get(cfg, "file")))
 		file = strdup(json_string_value(json_object_get(cfg, "file")));
 	else if (SKY_HOST_HAS(host, config_get)) {
-		char *f = host->config_get("totp.file");
+		char *f = host->config_get(ctx, "totp.file");
 		file = f ? strdup(f) : NULL;
 		host->free(f);
 	}
@@ -479,7 +480,7 @@ static int ts_create(const char *config_json, void **instance, char **err)
 		if ((rc = add_secret(in, k, v, err)))
 			goto cleanup;
 	}
-	host->log(SKY_HOST_LOG_INFO, COMPONENT, "%zu TOTP secret%s loaded%s%s",
+	host->log(ctx, SKY_HOST_LOG_INFO, COMPONENT, "%zu TOTP secret%s loaded%s%s",
 	          in->n, in->n == 1 ? "" : "s", file ? " from " : "",
 	          file ? file : "");
 	*instance = in;
@@ -525,6 +526,8 @@ static int ts_get_code(void *instance, const char *identifier, int64_t now,
 	            identifier);
 }
 
+SKY_PLUGIN_DECLARE();
+
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
 	return SKY_PLUGIN_ABI;
@@ -541,5 +544,5 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
 	};
 	(void)err;
 	host = api;
-	return api->register_provider(reg, SKY_PROVIDER_TOTP, &vt, sizeof vt);
+	return sky_register_totp(api, reg, &vt);
 }

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Install the build into a scratch prefix, then build and run a small
 # program against it twice: with find_package(skyengine) and with
-# pkg-config. Proves the install, headers, libraries and package files.
+# pkg-config; build the example plugin against the installed plugin
+# headers and run a task with it. Proves the install, headers, libraries,
+# package files and the plugin ABI as an outside plugin sees it.
 set -eu
 build=$1; prefix=$2; src=$3
 rm -rf "$prefix" "$prefix-consumer"
@@ -54,4 +56,17 @@ port=$(cat "$prefix-consumer/site.port")
 grep -q '"application_success":true' "$prefix-consumer/embed.out"
 grep -q "application received from Chris P Bacon" "$prefix-consumer/site.log"
 echo "embed: completed, the site received the application"
+# 5. the out-of-tree plugin of step 3, loaded by the installed library
+#    and run: the engine plans with llm-hello, which reads its reason
+#    from the engine's config through its host context.
+(cd "$prefix-consumer" && env LD_LIBRARY_PATH="$libdir" \
+   SKYENGINE_PLUGIN_PATH="$prefix-consumer" SKYENGINE_LLM=hello \
+   SKYENGINE_HELLO_REASON="hello from outside the tree" \
+   SKYENGINE_DATA="$prefix-consumer/hello-data" ./embed \
+   "Say hello" "http://127.0.0.1:$port/" \
+   >"$prefix-consumer/hello.out" 2>"$prefix-consumer/hello.err") || true
+grep -q '"status":"terminated"' "$prefix-consumer/hello.out" || {
+   cat "$prefix-consumer/hello.out" "$prefix-consumer/hello.err"; exit 1; }
+grep -q 'hello from outside the tree' "$prefix-consumer/hello.out"
+echo "llm-hello: loaded from outside the tree, it planned the run"
 echo OK

@@ -3,6 +3,8 @@
 #include <skyengine/plugin/plugin.h>
 #include <stdlib.h>
 
+SKY_PLUGIN_DECLARE();
+
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
 	return ((uint32_t)(SKY_PLUGIN_ABI_MAJOR + 1) << 16);

@@ -2,6 +2,8 @@
 #include <skyengine/plugin/plugin.h>
 #include <stdlib.h>
 
+SKY_PLUGIN_DECLARE();
+
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
 	return SKY_PLUGIN_ABI + 1;

@@ -5,8 +5,10 @@
 
 static const sky_host_api *host;
 
-static int fx_create(const char *cfg, void **b, char **err)
+static int fx_create(const sky_host_ctx *ctx, const char *cfg,
+                     void **b, char **err)
 {
+	(void)ctx;
 	(void)cfg;
 	(void)err;
 	*b = host->alloc(1);
@@ -22,7 +24,7 @@ static int fx_open(void *b, const char *o, void **ctx, char **err)
 	(void)o;
 	(void)ctx;
 	*err = host->strdup("fixture browser opens no contexts");
-	return -11; /* SKY_EUNSUPPORTED */
+	return SKY_EUNSUPPORTED;
 }
 static void fx_close(void *ctx)
 {
@@ -35,7 +37,7 @@ static int fx_nav(void *c, const char *u, const char *o, char **r, char **e)
 	(void)o;
 	(void)r;
 	(void)e;
-	return -11;
+	return SKY_EUNSUPPORTED;
 }
 static int fx_snap(void *c, const char *s, const char *o, char **r, char **e)
 {
@@ -44,7 +46,7 @@ static int fx_snap(void *c, const char *s, const char *o, char **r, char **e)
 	(void)o;
 	(void)r;
 	(void)e;
-	return -11;
+	return SKY_EUNSUPPORTED;
 }
 static int fx_act(void *c, const char *a, char **r, char **e)
 {
@@ -52,8 +54,10 @@ static int fx_act(void *c, const char *a, char **r, char **e)
 	(void)a;
 	(void)r;
 	(void)e;
-	return -11;
+	return SKY_EUNSUPPORTED;
 }
+
+SKY_PLUGIN_DECLARE();
 
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
@@ -75,6 +79,5 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
 	};
 	(void)err;
 	host = api;
-	return api->register_provider(reg, SKY_PROVIDER_BROWSER, &vt,
-	                              sizeof vt);
+	return sky_register_browser(api, reg, &vt);
 }

@@ -1,6 +1,8 @@
 /* Fixture: a well-behaved LLM plugin. Its answer names the file it was
  * loaded from, so tests can tell which copy the loader picked, and it
- * exercises the host API (allocation, logging, config lookup). */
+ * exercises the host API (allocation, logging, config lookup): the answer
+ * is "<file>|<purpose>|<config_json>|<fixture.greeting>|<data_dir>", the
+ * last two as the engine of the instance's host context has them. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -12,31 +14,48 @@
 
 static const sky_host_api *host;
 
-static int fx_create(const char *config_json, void **inst, char **err)
+struct fx {
+	const sky_host_ctx *ctx;
+	char *config;
+};
+
+static int fx_create(const sky_host_ctx *ctx, const char *config_json,
+                     void **inst, char **err)
 {
-	(void)err;
-	*inst = host->strdup(config_json ? config_json : "{}");
+	struct fx *fx = host->alloc(sizeof *fx);
+	if (!fx || !(fx->config = host->strdup(config_json ? config_json
+	                                                   : "{}"))) {
+		host->free(fx);
+		*err = host->strdup("out of memory");
+		return SKY_ENOMEM;
+	}
+	fx->ctx = ctx;
+	*inst = fx;
 	return 0;
 }
 
 static void fx_destroy(void *inst)
 {
-	host->free(inst);
+	struct fx *fx = inst;
+	host->free(fx->config);
+	host->free(fx);
 }
 
 static int fx_complete(void *inst, const sky_llm_request *req,
                        sky_llm_response *resp, char **err)
 {
+	struct fx *fx = inst;
 	Dl_info info;
-	char *greeting = host->config_get("fixture.greeting");
+	char *greeting = host->config_get(fx->ctx, "fixture.greeting");
 	char buf[2048];
 	(void)err;
 	dladdr((void *)&fx_complete, &info);
-	snprintf(buf, sizeof buf, "%s|%s|%s|%s", info.dli_fname,
-	         req->purpose ? req->purpose : "", (const char *)inst,
-	         greeting ? greeting : "");
+	snprintf(buf, sizeof buf, "%s|%s|%s|%s|%s", info.dli_fname,
+	         req->purpose ? req->purpose : "", fx->config,
+	         greeting ? greeting : "", host->data_dir(fx->ctx));
 	host->free(greeting);
-	host->log(SKY_HOST_LOG_INFO, "llm-fixture", "answered %s", req->purpose);
+	host->log(fx->ctx, SKY_HOST_LOG_INFO, NULL, "answered %s",
+	          req->purpose);
 	resp->text = host->strdup(buf);
 	resp->input_tokens = 3;
 	resp->output_tokens = 1;
@@ -49,6 +68,8 @@ static int fx_vision(void *inst)
 	(void)inst;
 	return 1;
 }
+
+SKY_PLUGIN_DECLARE();
 
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
@@ -67,5 +88,5 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
 	};
 	(void)err;
 	host = api;
-	return api->register_provider(reg, SKY_PROVIDER_LLM, &vt, sizeof vt);
+	return sky_register_llm(api, reg, &vt);
 }

@@ -2,8 +2,10 @@
 #include <skyengine/plugin/llm.h>
 #include <skyengine/plugin/plugin.h>
 
-static int c(const char *cfg, void **i, char **e)
+static int c(const sky_host_ctx *ctx, const char *cfg,
+             void **i, char **e)
 {
+	(void)ctx;
 	(void)cfg;
 	(void)i;
 	(void)e;
@@ -13,6 +15,8 @@ static void d(void *i)
 {
 	(void)i;
 }
+
+SKY_PLUGIN_DECLARE();
 
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
@@ -26,5 +30,5 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
 	                                    .create = c,
 	                                    .destroy = d};
 	(void)err;
-	return api->register_provider(reg, SKY_PROVIDER_LLM, &vt, sizeof vt);
+	return sky_register_llm(api, reg, &vt);
 }

@@ -8,7 +8,7 @@
 /* The vtable as an older header defined it. */
 typedef struct old_llm_provider {
 	const char *name;
-	int (*create)(const char *, void **, char **);
+	int (*create)(const sky_host_ctx *, const char *, void **, char **);
 	void (*destroy)(void *);
 	int (*complete)(void *, const sky_llm_request *, sky_llm_response *,
 	                char **);
@@ -16,8 +16,10 @@ typedef struct old_llm_provider {
 
 static const sky_host_api *host;
 
-static int c(const char *cfg, void **i, char **e)
+static int c(const sky_host_ctx *ctx, const char *cfg,
+             void **i, char **e)
 {
+	(void)ctx;
 	(void)cfg;
 	(void)e;
 	*i = NULL;
@@ -35,6 +37,8 @@ static int k(void *i, const sky_llm_request *r, sky_llm_response *o, char **e)
 	o->text = host->strdup("{\"actions\": []}");
 	return 0;
 }
+
+SKY_PLUGIN_DECLARE();
 
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {

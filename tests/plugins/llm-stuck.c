@@ -14,11 +14,12 @@
 
 static const sky_host_api *host;
 
-static int st_create(const char *config_json, void **inst, char **err)
+static int st_create(const sky_host_ctx *ctx, const char *config_json,
+                     void **inst, char **err)
 {
 	(void)config_json;
 	(void)err;
-	*inst = host->config_get("stuck.release_file");
+	*inst = host->config_get(ctx, "stuck.release_file");
 	return 0;
 }
 
@@ -53,6 +54,8 @@ static int st_complete(void *inst, const sky_llm_request *req,
 	return 0;
 }
 
+SKY_PLUGIN_DECLARE();
+
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
 	return SKY_PLUGIN_ABI;
@@ -69,5 +72,5 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
 	};
 	(void)err;
 	host = api;
-	return api->register_provider(reg, SKY_PROVIDER_LLM, &vt, sizeof vt);
+	return sky_register_llm(api, reg, &vt);
 }

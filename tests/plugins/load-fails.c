@@ -3,8 +3,10 @@
 #include <skyengine/plugin/llm.h>
 #include <skyengine/plugin/plugin.h>
 
-static int c(const char *cfg, void **i, char **e)
+static int c(const sky_host_ctx *ctx, const char *cfg,
+             void **i, char **e)
 {
+	(void)ctx;
 	(void)cfg;
 	(void)i;
 	(void)e;
@@ -23,6 +25,8 @@ static int k(void *i, const sky_llm_request *r, sky_llm_response *o, char **e)
 	return 0;
 }
 
+SKY_PLUGIN_DECLARE();
+
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
 	return SKY_PLUGIN_ABI;
@@ -35,7 +39,7 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
 	                                    .create = c,
 	                                    .destroy = d,
 	                                    .complete = k};
-	api->register_provider(reg, SKY_PROVIDER_LLM, &vt, sizeof vt);
+	sky_register_llm(api, reg, &vt);
 	*err = api->strdup("license file /etc/fixture.lic is missing");
-	return -9; /* SKY_EPLUGIN */
+	return SKY_EPLUGIN;
 }

@@ -4,8 +4,10 @@
 
 static const sky_host_api *host;
 
-static int fx_create(const char *cfg, void **inst, char **err)
+static int fx_create(const sky_host_ctx *ctx, const char *cfg,
+                     void **inst, char **err)
 {
+	(void)ctx;
 	(void)cfg;
 	(void)err;
 	*inst = host->alloc(1);
@@ -26,6 +28,8 @@ static int fx_resolve(void *inst, const char *loc, const char *run,
 	return 0;
 }
 
+SKY_PLUGIN_DECLARE();
+
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
 	return SKY_PLUGIN_ABI;
@@ -42,5 +46,5 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
 	};
 	(void)err;
 	host = api;
-	return api->register_provider(reg, SKY_PROVIDER_PROXY, &vt, sizeof vt);
+	return sky_register_proxy(api, reg, &vt);
 }

@@ -5,8 +5,10 @@
 
 static const sky_host_api *host;
 
-static int fx_create(const char *cfg, void **inst, char **err)
+static int fx_create(const sky_host_ctx *ctx, const char *cfg,
+                     void **inst, char **err)
 {
+	(void)ctx;
 	(void)cfg;
 	(void)err;
 	*inst = host->alloc(1);
@@ -23,11 +25,13 @@ static int fx_code(void *inst, const char *id, int64_t now, char **code,
 	(void)now;
 	if (strcmp(id, "chris@example.com")) {
 		*err = host->strdup("unknown identifier");
-		return -4; /* SKY_ENOTFOUND */
+		return SKY_ENOTFOUND;
 	}
 	*code = host->strdup("123456");
 	return 0;
 }
+
+SKY_PLUGIN_DECLARE();
 
 SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void)
 {
@@ -45,5 +49,5 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
 	};
 	(void)err;
 	host = api;
-	return api->register_provider(reg, SKY_PROVIDER_TOTP, &vt, sizeof vt);
+	return sky_register_totp(api, reg, &vt);
 }

@@ -278,6 +278,11 @@ const sky_browser_provider *skyb_provider(void)
 	return p;
 }
 
+const sky_host_ctx *skyb_ctx(void)
+{
+	return sky_plugins_ctx(plugins, skyb_provider());
+}
+
 const char *skyb_script(void)
 {
 	size_t len = 0;
@@ -290,7 +295,8 @@ void *skyb_browser(const char *config_json)
 {
 	void *b = NULL;
 	char *err = NULL;
-	int rc = skyb_provider()->create(config_json, &b, &err);
+	const sky_browser_provider *p = skyb_provider();
+	int rc = p->create(sky_plugins_ctx(plugins, p), config_json, &b, &err);
 	ck_assert_msg(rc == 0, "create: %s", err ? err : "?");
 	if (skyb_provider()->set_page_script)
 		skyb_provider()->set_page_script(b, skyb_script(), NULL);

@@ -41,6 +41,8 @@ unsigned char *skyb_big_file(size_t *len);
 
 /* The provider, loaded from the build tree (process-wide). */
 const sky_browser_provider *skyb_provider(void);
+/* The plugin host context to pass to its create(). */
+const sky_host_ctx *skyb_ctx(void);
 /* The engine's page script (embedded resource). */
 const char *skyb_script(void);
 

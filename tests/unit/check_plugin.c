@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/engine_internal.h"
+#include "llm/llm.h"
 #include "plugin/loader.h"
 #include "skytest.h"
 #include "util/error.h"
@@ -43,20 +45,24 @@ static void copy_fixture(const char *fixture, const char *dir,
 	free(dst);
 }
 
-static char *ask(const sky_llm_provider *vt, const char *cfg)
+static char *ask_in(sky_plugins *p, const sky_llm_provider *vt,
+                    const char *cfg)
 {
 	void *inst = NULL;
 	char *err = NULL;
 	sky_llm_request req = {.version = SKY_LLM_REQUEST_VERSION};
 	sky_llm_response resp = {0};
 	req.purpose = "extract-actions";
-	ck_assert_int_eq(vt->create(cfg, &inst, &err), 0);
+	ck_assert_int_eq(vt->create(sky_plugins_ctx(p, vt), cfg, &inst, &err),
+	                 0);
 	ck_assert_int_eq(vt->complete(inst, &req, &resp, &err), 0);
 	vt->destroy(inst);
 	free(resp.model);
 	free(resp.finish_reason);
 	return resp.text;
 }
+
+#define ask(vt, cfg) ask_in(p, (vt), (cfg))
 
 START_TEST(good_plugin_per_kind)
 {
@@ -75,7 +81,7 @@ START_TEST(good_plugin_per_kind)
 	ck_assert_ptr_nonnull(br);
 	void *b = NULL, *ctx = NULL;
 	char *err = NULL;
-	ck_assert_int_eq(br->create("{}", &b, &err), 0);
+	ck_assert_int_eq(br->create(sky_plugins_ctx(p, br), "{}", &b, &err), 0);
 	ck_assert_int_eq(br->context_open(b, "{}", &ctx, &err),
 	                 SKY_EUNSUPPORTED);
 	ck_assert_str_eq(err, "fixture browser opens no contexts");
@@ -87,7 +93,7 @@ START_TEST(good_plugin_per_kind)
 	ck_assert_ptr_nonnull(px);
 	void *pi = NULL;
 	char *out = NULL;
-	ck_assert_int_eq(px->create("{}", &pi, &err), 0);
+	ck_assert_int_eq(px->create(sky_plugins_ctx(p, px), "{}", &pi, &err), 0);
 	ck_assert_int_eq(px->resolve(pi, "\"RESIDENTIAL\"", "tsk_1", &out, &err), 0);
 	ck_assert_str_eq(out, "{\"server\":\"http://127.0.0.1:3128\"}");
 	free(out);
@@ -96,7 +102,7 @@ START_TEST(good_plugin_per_kind)
 	const sky_totp_provider *tp = sky_plugins_totp(p, "fixture");
 	ck_assert_ptr_nonnull(tp);
 	void *ti = NULL;
-	ck_assert_int_eq(tp->create("{}", &ti, &err), 0);
+	ck_assert_int_eq(tp->create(sky_plugins_ctx(p, tp), "{}", &ti, &err), 0);
 	ck_assert_int_eq(tp->get_code(ti, "chris@example.com", 0, &out, &err), 0);
 	ck_assert_str_eq(out, "123456");
 	free(out);
@@ -113,8 +119,25 @@ START_TEST(wrong_abi_major_refused_before_load)
 	/* abi-major's load function aborts: reaching it fails the test. */
 	ck_assert_int_eq(sky_plugins_load(p, "abi-major"), SKY_EABI);
 	assert_error_has("/abi-major.so");
-	assert_error_has("ABI 2.0");
-	assert_error_has("major versions differ");
+	assert_error_has("built for plugin ABI 3.0, this host provides 2.0");
+	assert_error_has("major versions differ: the plugin needs a newer "
+	                 "skyengine");
+	sky_plugins_free(p);
+}
+END_TEST
+
+/* A plugin built against the 1.x headers (no host contexts): refused
+ * before its code runs, with a message that says what to do. */
+START_TEST(old_abi_major_refused_with_rebuild_hint)
+{
+	sky_plugins *p = host_with(FX);
+	ck_assert_int_eq(sky_plugins_load(p, "abi-old-major"), SKY_EABI);
+	ck_assert_int_eq(sky_error_last_code(), SKY_EABI);
+	assert_error_has("/abi-old-major.so");
+	assert_error_has("built for plugin ABI 1.2, this host provides 2.0");
+	assert_error_has("rebuild it against this skyengine's plugin headers");
+	/* Through the engine's lookup too: the provider is not there. */
+	ck_assert_ptr_null(sky_plugins_provider(p, SKY_PROVIDER_LLM, "old"));
 	sky_plugins_free(p);
 }
 END_TEST
@@ -254,29 +277,131 @@ START_TEST(host_config_lookup)
 {
 	const sky_host_api *api = sky_host_api_get();
 	ck_assert_uint_eq(api->size, sizeof(sky_host_api));
+	ck_assert_uint_eq(api->abi, SKY_PLUGIN_ABI);
 	ck_assert(SKY_HOST_HAS(api, config_get));
-	sky_host_set_config("{\"fixture\":{\"greeting\":\"hello\",\"n\":3}}",
-	                    "/tmp");
-	char *v = api->config_get("fixture.greeting");
+	sky_plugins *p = host_with(FX);
+	ck_assert_int_eq(
+	    sky_plugins_set_engine(
+		p, "{\"fixture\":{\"greeting\":\"hello\",\"n\":3}}", "/tmp",
+		NULL),
+	    0);
+	const sky_llm_provider *vt = sky_plugins_llm(p, "fixture");
+	ck_assert_ptr_nonnull(vt);
+	const sky_host_ctx *ctx = sky_plugins_ctx(p, vt);
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_ptr_null(sky_plugins_ctx(p, "not a vtable"));
+	char *v = api->config_get(ctx, "fixture.greeting");
 	ck_assert_str_eq(v, "hello");
 	free(v);
-	v = api->config_get("fixture.n");
+	v = api->config_get(ctx, "fixture.n");
 	ck_assert_str_eq(v, "3");
 	free(v);
 	setenv("SKYENGINE_FIXTURE_FROM_ENV", "env-value", 1);
-	v = api->config_get("fixture.from_env");
+	v = api->config_get(ctx, "fixture.from_env");
 	ck_assert_str_eq(v, "env-value");
 	free(v);
-	ck_assert_ptr_null(api->config_get("fixture.absent"));
-	ck_assert_str_eq(api->data_dir(), "/tmp");
+	ck_assert_ptr_null(api->config_get(ctx, "fixture.absent"));
+	ck_assert_str_eq(api->data_dir(ctx), "/tmp");
+	/* No context: the environment only, no data dir, no client. */
+	ck_assert_ptr_null(api->config_get(NULL, "fixture.greeting"));
+	v = api->config_get(NULL, "fixture.from_env");
+	ck_assert_str_eq(v, "env-value");
+	free(v);
+	ck_assert_str_eq(api->data_dir(NULL), ".");
+	sky_http_request r = {.version = SKY_HTTP_REQUEST_VERSION,
+	                      .method = "GET",
+	                      .url = "http://127.0.0.1:1/"};
+	sky_http_response *resp = NULL;
+	char *err = NULL;
+	ck_assert_int_eq(api->http_request(ctx, &r, &resp, &err),
+	                 SKY_ESHUTDOWN);
+	ck_assert_ptr_null(resp);
+	ck_assert_ptr_nonnull(err);
+	free(err);
+	unsetenv("SKYENGINE_FIXTURE_FROM_ENV");
 
-	/* The plugin sees the same lookup through the table. */
-	sky_plugins *p = host_with(FX);
-	char *answer = ask(sky_plugins_llm(p, "fixture"), "{}");
-	ck_assert_msg(strstr(answer, "|hello"), "%s", answer);
+	/* The plugin sees the same lookup through its instance's context. */
+	char *answer = ask(vt, "{}");
+	ck_assert_msg(strstr(answer, "|hello|/tmp"), "%s", answer);
 	free(answer);
 	sky_plugins_free(p);
-	sky_host_set_config(NULL, NULL);
+}
+END_TEST
+
+static int ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), m = strlen(tail);
+	return n >= m && !strcmp(s + n - m, tail);
+}
+
+/* What an engine's LLM instance answers: the fixture reports the
+ * fixture.greeting and data dir its host context gives it. */
+static char *engine_answer(sky_engine *e)
+{
+	sky_llm *llm = NULL;
+	sky_llm_result *res = NULL;
+	sky_llm_request req = {.version = SKY_LLM_REQUEST_VERSION};
+	req.purpose = "extract-actions";
+	req.prompt = "hi";
+	req.step_order = -1;
+	ck_assert_int_eq(sky__engine_llm(e, &llm), 0);
+	ck_assert_int_eq(sky_llm_complete(llm, &req, 0, &res), 0);
+	char *text = sky_strdup(res->text);
+	sky_llm_result_free(res);
+	return text;
+}
+
+static sky_engine *engine_with(const char *dir, const char *greeting)
+{
+	sky_engine_options o;
+	sky_engine *e = NULL;
+	char *cfg = sky_asprintf("{\"fixture\":{\"greeting\":\"%s\"}}",
+	                         greeting);
+	sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION);
+	o.data_dir = dir;
+	o.plugin_path = FX;
+	o.llm = "fixture";
+	o.config_json = cfg;
+	o.no_execute = 1;
+	ck_assert_msg(sky_engine_new(&e, &o) == 0, "engine: %s",
+	              sky_error_last());
+	free(cfg);
+	return e;
+}
+
+/* Two engines in one process, one plugin file, different configs: each
+ * engine's instance sees its own engine's config and data dir, whichever
+ * engine was created last, and after the other is gone. */
+START_TEST(two_engines_do_not_see_each_other)
+{
+	ck_assert_int_eq(sky_global_init(), 1);
+	char *da = skytest_tmpdir("engine-a"), *db = skytest_tmpdir("engine-b");
+	sky_engine *a = engine_with(da, "from-a");
+	sky_engine *b = engine_with(db, "from-b");
+	char *want_a = sky_asprintf("|from-a|%s", sky_engine_data_dir(a));
+	char *want_b = sky_asprintf("|from-b|%s", sky_engine_data_dir(b));
+
+	char *ans_a = engine_answer(a);
+	char *ans_b = engine_answer(b);
+	ck_assert_msg(ends_with(ans_a, want_a), "engine a got: %s",
+	              ans_a);
+	ck_assert_msg(ends_with(ans_b, want_b), "engine b got: %s",
+	              ans_b);
+	free(ans_a);
+	free(ans_b);
+	sky_engine_free(b);
+	ans_a = engine_answer(a);
+	ck_assert_msg(ends_with(ans_a, want_a), "engine a got: %s",
+	              ans_a);
+	free(ans_a);
+	sky_engine_free(a);
+	sky_global_shutdown();
+	free(want_a);
+	free(want_b);
+	sky_rm_rf(da);
+	sky_rm_rf(db);
+	free(da);
+	free(db);
 }
 END_TEST
 
@@ -313,6 +438,7 @@ int main(void)
 	TCase *tc = tcase_create("loader");
 	tcase_add_test(tc, good_plugin_per_kind);
 	tcase_add_test(tc, wrong_abi_major_refused_before_load);
+	tcase_add_test(tc, old_abi_major_refused_with_rebuild_hint);
 	tcase_add_test(tc, newer_minor_refused);
 	tcase_add_test(tc, missing_load_symbol);
 	tcase_add_test(tc, load_failure_carries_plugin_message);
@@ -322,6 +448,7 @@ int main(void)
 	tcase_add_test(tc, search_order_options_then_env);
 	tcase_add_test(tc, duplicate_provider_refused_and_reload_is_noop);
 	tcase_add_test(tc, host_config_lookup);
+	tcase_add_test(tc, two_engines_do_not_see_each_other);
 	tcase_add_test(tc, engine_reports_bad_options);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);

@@ -58,7 +58,7 @@ static void *create_ok(const char *cfg)
 {
 	void *inst = NULL;
 	char *err = NULL;
-	int rc = vt->create(cfg, &inst, &err);
+	int rc = vt->create(sky_plugins_ctx(plugins, vt), cfg, &inst, &err);
 	ck_assert_msg(rc == 0, "create failed: %s", err ? err : "?");
 	ck_assert_ptr_nonnull(inst);
 	return inst;
@@ -70,7 +70,7 @@ static void create_fails(const char *cfg, int code, const char *needle)
 {
 	void *inst = NULL;
 	char *err = NULL;
-	ck_assert_int_eq(vt->create(cfg, &inst, &err), code);
+	ck_assert_int_eq(vt->create(sky_plugins_ctx(plugins, vt), cfg, &inst, &err), code);
 	ck_assert_ptr_null(inst);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_msg(strstr(err, needle), "error '%s' lacks '%s'", err,

@@ -278,7 +278,7 @@ static int remote(const char *method, const char *server, const char *key,
                   const char *path, int *status, char **body)
 {
 	sky_http_client *c = NULL;
-	if (sky_http_shared_acquire(NULL, &c)) {
+	if (sky_http_client_from_config(NULL, &c)) {
 		fprintf(stderr, "skyctl: %s\n", sky_error_last());
 		return -1;
 	}
@@ -302,7 +302,7 @@ static int remote(const char *method, const char *server, const char *key,
 	}
 	sky_http_response_free(resp);
 	free(url);
-	sky_http_shared_release(c);
+	sky_http_client_free(c);
 	return rc ? -1 : 0;
 }
 

@@ -35,9 +35,11 @@ typedef struct sky_browser_provider {
 	/*
 	 * Create a browser instance from the engine's "browser" config
 	 * section: {"path": "...", "cdp_url": "ws://..|http://..",
-	 * "args": [...], "headless": true}. Launching may be lazy.
+	 * "args": [...], "headless": true}. Launching may be lazy. `host` is
+	 * the engine's context: keep it for the host API's per-engine calls.
 	 */
-	int (*create)(const char *config_json, void **browser, char **err);
+	int (*create)(const sky_host_ctx *host, const char *config_json,
+	              void **browser, char **err);
 	void (*destroy)(void *browser);
 
 	/*
@@ -59,6 +61,7 @@ typedef struct sky_browser_provider {
 	                char **result_json, char **err);
 
 	/*
+	 * Optional (NULL: the engine does not wait beyond navigate()).
 	 * Wait until the page has settled: load fired, network quiet for a
 	 * window, DOM mutations quiet; bounded. opts_json: {"max_ms": 5000,
 	 * "network_quiet_ms": 300, "dom_quiet_ms": 200}. *result_json:
@@ -66,8 +69,8 @@ typedef struct sky_browser_provider {
 	 * plugin adds "ended" (quiet, busy, long_request, no_dom, cap) and
 	 * more options (docs/browser.md).
 	 */
-	int (*settle)(void *context, const char *opts_json, char **result_json,
-	              char **err);
+	SKY_OPTIONAL int (*settle)(void *context, const char *opts_json,
+	                           char **result_json, char **err);
 
 	/*
 	 * Run the engine's page script (page_script, JavaScript source) in an
@@ -79,12 +82,14 @@ typedef struct sky_browser_provider {
 	                const char *opts_json, char **snapshot_json, char **err);
 
 	/*
-	 * Screenshot of the current tab. opts_json: {"format": "png"|"jpeg",
+	 * Optional (NULL: runs have no screenshots and the model sees no
+	 * image). Screenshot of the current tab. opts_json: {"format": "png"|"jpeg",
 	 * "quality": 80, "full_page": false}. *data is allocated with the host
 	 * allocator.
 	 */
-	int (*screenshot)(void *context, const char *opts_json,
-	                  unsigned char **data, size_t *len, char **err);
+	SKY_OPTIONAL int (*screenshot)(void *context, const char *opts_json,
+	                               unsigned char **data, size_t *len,
+	                               char **err);
 
 	/*
 	 * Execute one browser action (docs/internals.md "Actions"): click,
@@ -100,6 +105,7 @@ typedef struct sky_browser_provider {
 	           char **err);
 
 	/*
+	 * Optional (NULL: the engine knows only what the snapshot says).
 	 * Page state that is not in the snapshot: {"url": "...", "title":
 	 * "...", "tabs": [{"index": 0, "url": "...", "title": "...",
 	 * "active": true}], "dialogs": [{"type": "alert", "message":
@@ -107,28 +113,29 @@ typedef struct sky_browser_provider {
 	 * and download lists are those seen since the previous call (then
 	 * cleared); downloads still in progress are only counted.
 	 */
-	int (*page_state)(void *context, char **state_json, char **err);
+	SKY_OPTIONAL int (*page_state)(void *context, char **state_json,
+	                               char **err);
 
-	/* Evaluate a JavaScript expression in the page's main world of the
-	 * current tab; *result_json is the JSON value of the result. */
-	int (*evaluate)(void *context, const char *expression,
-	                char **result_json, char **err);
-
-	/* Fields below were appended after ABI 1.0; check for NULL. */
+	/* Optional (NULL: the engine does without). Evaluate a JavaScript
+	 * expression in the page's main world of the current tab;
+	 * *result_json is the JSON value of the result. */
+	SKY_OPTIONAL int (*evaluate)(void *context, const char *expression,
+	                             char **result_json, char **err);
 
 	/*
-	 * Optional: hand the page script (the same source snapshot() takes)
-	 * to the browser once, right after create(). settle() uses its DOM
+	 * Optional: the engine hands its page script (the same source
+	 * snapshot() takes) to the browser once, right after create(). settle() uses its DOM
 	 * observer and act() its element helpers; without it, they work
 	 * only after the first snapshot() of a page (settle then waits for
 	 * load and network quiet only). A later snapshot() with a different
 	 * source replaces it.
 	 */
-	int (*set_page_script)(void *browser, const char *page_script,
-	                       char **err);
+	SKY_OPTIONAL int (*set_page_script)(void *browser,
+	                                    const char *page_script,
+	                                    char **err);
 
 	/*
-	 * Optional (ABI 1.1): a drag with the left mouse button, pressed at
+	 * Optional: a drag with the left mouse button, pressed at
 	 * the source, moved in steps, released at the target (calendar slot
 	 * ranges, sliders, sortable lists). action_json is the drag action
 	 * (docs/internals.md "Actions"): the source is "element_id" or
@@ -137,10 +144,10 @@ typedef struct sky_browser_provider {
 	 * act(). NULL: the provider cannot drag, and the engine fails drag
 	 * actions with error "unsupported".
 	 */
-	int (*drag)(void *context, const char *action_json, char **result_json,
-	            char **err);
+	SKY_OPTIONAL int (*drag)(void *context, const char *action_json,
+	                         char **result_json, char **err);
 	/*
-	 * Optional (ABI 1.2): start (on != 0) or stop a screencast of the
+	 * Optional: start (on != 0) or stop a screencast of the
 	 * context's current tab, for live views. While it is on, frame() is
 	 * called on a browser thread (never the context's worker) for each
 	 * frame the browser paints: it must copy what it keeps, return
@@ -151,9 +158,18 @@ typedef struct sky_browser_provider {
 	 * the worker's calls on the context (not with context_close). NULL:
 	 * the provider has no live view.
 	 */
-	int (*screencast)(void *context, int on, sky_browser_frame_fn frame,
-	                  void *userdata, char **err);
+	SKY_OPTIONAL int (*screencast)(void *context, int on,
+	                               sky_browser_frame_fn frame,
+	                               void *userdata, char **err);
 } sky_browser_provider;
+
+/* Register an browser provider from sky_plugin_load (passes sizeof *vt). */
+static inline int sky_register_browser(const sky_host_api *api,
+                                      sky_registrar *reg,
+                                      const sky_browser_provider *vt)
+{
+	return api->register_provider(reg, SKY_PROVIDER_BROWSER, vt, sizeof *vt);
+}
 
 #ifdef __cplusplus
 }

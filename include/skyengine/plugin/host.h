@@ -1,9 +1,18 @@
 /*
- * skyengine plugin ABI: the host API table handed to every plugin.
+ * skyengine plugin ABI: the host API table handed to every plugin, and the
+ * host context handed to every provider instance.
+ *
+ * The table is the same for every engine in the process: functions only.
+ * Everything that belongs to one engine (its configuration, its data
+ * directory, its HTTP client) is reached through the sky_host_ctx the
+ * engine passes to a provider's create(): keep it in the instance and pass
+ * it back to the table's functions. Two engines in one process give their
+ * instances different contexts, so a plugin never sees another engine's
+ * settings. A context stays valid until the instance's destroy() returns.
  *
  * The table is append-only. It starts with its own size so that a plugin
  * built against a newer header can tell which fields exist:
- *     if (SKY_HOST_HAS(api, http_request)) ...
+ *     if (SKY_HOST_HAS(api, now_ms)) ...
  * A field the host does not provide is NULL.
  *
  * Memory rule: everything a plugin returns to the host (strings, buffers,
@@ -21,12 +30,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errors.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Opaque: what a plugin registers its providers with. */
+/* Opaque: what a plugin registers its providers with (valid only during
+ * sky_plugin_load). */
 typedef struct sky_registrar sky_registrar;
+
+/*
+ * Opaque: one engine's side of one provider, given to create(). Carries
+ * the engine's configuration, data directory and HTTP client, and the
+ * provider's name for log lines. Never NULL in create(); the table's
+ * functions also accept NULL (no engine: config_get reads only the
+ * environment, data_dir is ".", http_request fails with SKY_ESHUTDOWN).
+ */
+typedef struct sky_host_ctx sky_host_ctx;
+
+/*
+ * Marks a vtable callback the plugin may leave NULL (the engine then does
+ * without it, as each field's comment says). Every unmarked callback is
+ * required: registration fails without it.
+ */
+#define SKY_OPTIONAL
 
 typedef enum sky_provider_kind {
 	SKY_PROVIDER_LLM = 1,
@@ -87,39 +115,46 @@ typedef struct sky_host_api {
 	void (*free)(void *p);
 	char *(*strdup)(const char *s);
 
-	/* Log one line as `component` (use the plugin's name). Secrets are
-	 * redacted by the host, but do not pass them in the first place. */
-	void (*log)(int level, const char *component, const char *fmt, ...)
+	/* Log one line. `component` names the source; NULL uses the
+	 * provider's "<kind>-<name>" from `host` ("plugin" without one).
+	 * Secrets are redacted by the host, but do not pass them in the
+	 * first place. */
+	void (*log)(const sky_host_ctx *host, int level, const char *component,
+	            const char *fmt, ...)
 #if defined(__GNUC__)
-		__attribute__((format(printf, 3, 4)))
+		__attribute__((format(printf, 4, 5)))
 #endif
 		;
 
 	/*
-	 * Configuration lookup: "llm.base_url", "browser.path", ... Resolved
-	 * from the engine's config JSON, then the environment variable the
-	 * docs name for that key. Returns a string the caller frees with
+	 * Configuration lookup in the engine of `host`: "llm.base_url",
+	 * "browser.path", ... Resolved from that engine's config JSON, then
+	 * the environment variable SKYENGINE_<KEY> ("llm.base_url" ->
+	 * SKYENGINE_LLM_BASE_URL). Returns a string the caller frees with
 	 * api->free, or NULL when unset.
 	 */
-	char *(*config_get)(const char *key);
+	char *(*config_get)(const sky_host_ctx *host, const char *key);
 
-	/* Blocking, thread-safe HTTP client. Returns 0 and *out (any status
-	 * code), or a negative SKY_E* code and *err (free with api->free). */
-	int (*http_request)(const sky_http_request *req,
+	/* Blocking, thread-safe HTTP request through the HTTP client of the
+	 * engine of `host`. Returns 0 and *out (any status code), or a
+	 * negative SKY_E* code and *err (free with api->free). */
+	int (*http_request)(const sky_host_ctx *host,
+	                    const sky_http_request *req,
 	                    sky_http_response **out, char **err);
 	void (*http_response_free)(sky_http_response *resp);
 
 	/*
-	 * Register a provider. `vtable` points to a provider struct of the
-	 * given kind (sky_llm_provider, ...), `size` is its sizeof as the
-	 * plugin was compiled: the host copies min(size, its own) bytes into
-	 * a zeroed struct, so fields a plugin does not know read as NULL.
+	 * Register a provider; only inside sky_plugin_load. Use the typed
+	 * sky_register_llm() & co. (llm.h, browser.h, ...), which pass the
+	 * vtable's sizeof: the host copies min(size, its own) bytes into a
+	 * zeroed struct, so fields a plugin does not know read as NULL.
 	 */
 	int (*register_provider)(sky_registrar *reg, sky_provider_kind kind,
 	                         const void *vtable, size_t size);
 
-	/* The data directory of the engine (borrowed, valid while loaded). */
-	const char *(*data_dir)(void);
+	/* The data directory of the engine of `host`: an absolute path,
+	 * borrowed, valid as long as `host` is. */
+	const char *(*data_dir)(const sky_host_ctx *host);
 
 	/* Monotonic milliseconds, for deadlines. */
 	int64_t (*now_ms)(void);

@@ -68,8 +68,8 @@ typedef struct sky_llm_response {
 } sky_llm_response;
 
 /*
- * The provider vtable, registered with register_provider(SKY_PROVIDER_LLM,
- * &vt, sizeof vt). Fields are only appended.
+ * The provider vtable, registered with sky_register_llm(api, reg, &vt).
+ * Fields are only appended.
  */
 typedef struct sky_llm_provider {
 	/* Provider name, selected by SKYENGINE_LLM ("openai"). */
@@ -77,10 +77,13 @@ typedef struct sky_llm_provider {
 
 	/*
 	 * Create an instance from a configuration JSON object (the engine's
-	 * "llm" section; may be "{}"). Secrets such as API keys come from
-	 * api->config_get() or the environment, never from logs.
+	 * "llm" section; may be "{}"). `host` is the engine's context: keep
+	 * it for api->config_get(host, ...), api->http_request(host, ...).
+	 * Secrets such as API keys come from api->config_get() or the
+	 * environment, never from logs. Called on any engine thread.
 	 */
-	int (*create)(const char *config_json, void **instance, char **err);
+	int (*create)(const sky_host_ctx *host, const char *config_json,
+	              void **instance, char **err);
 	void (*destroy)(void *instance);
 
 	/*
@@ -93,9 +96,17 @@ typedef struct sky_llm_provider {
 	int (*complete)(void *instance, const sky_llm_request *req,
 	                sky_llm_response *resp, char **err);
 
-	/* Optional: 1 if the instance accepts images. */
-	int (*supports_vision)(void *instance);
+	/* Optional: 1 if the instance accepts images (NULL: no images). */
+	SKY_OPTIONAL int (*supports_vision)(void *instance);
 } sky_llm_provider;
+
+/* Register an llm provider from sky_plugin_load (passes sizeof *vt). */
+static inline int sky_register_llm(const sky_host_api *api,
+                                      sky_registrar *reg,
+                                      const sky_llm_provider *vt)
+{
+	return api->register_provider(reg, SKY_PROVIDER_LLM, vt, sizeof *vt);
+}
 
 #ifdef __cplusplus
 }

@@ -18,7 +18,10 @@ typedef struct sky_proxy_provider {
 	/* Provider name, selected by SKYENGINE_PROXY ("static"). */
 	const char *name;
 
-	int (*create)(const char *config_json, void **instance, char **err);
+	/* Create an instance from the engine's "proxy" section; keep `host`
+	 * for the host API's per-engine calls. */
+	int (*create)(const sky_host_ctx *host, const char *config_json,
+	              void **instance, char **err);
 	void (*destroy)(void *instance);
 
 	/*
@@ -32,6 +35,14 @@ typedef struct sky_proxy_provider {
 	int (*resolve)(void *instance, const char *location_json,
 	               const char *run_id, char **proxy_json, char **err);
 } sky_proxy_provider;
+
+/* Register an proxy provider from sky_plugin_load (passes sizeof *vt). */
+static inline int sky_register_proxy(const sky_host_api *api,
+                                      sky_registrar *reg,
+                                      const sky_proxy_provider *vt)
+{
+	return api->register_provider(reg, SKY_PROVIDER_PROXY, vt, sizeof *vt);
+}
 
 #ifdef __cplusplus
 }

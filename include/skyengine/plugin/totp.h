@@ -19,7 +19,10 @@ typedef struct sky_totp_provider {
 	/* Provider name, selected by SKYENGINE_TOTP ("secret"). */
 	const char *name;
 
-	int (*create)(const char *config_json, void **instance, char **err);
+	/* Create an instance from the engine's "totp" section; keep `host`
+	 * for the host API's per-engine calls. */
+	int (*create)(const sky_host_ctx *host, const char *config_json,
+	              void **instance, char **err);
 	void (*destroy)(void *instance);
 
 	/*
@@ -30,6 +33,14 @@ typedef struct sky_totp_provider {
 	int (*get_code)(void *instance, const char *identifier, int64_t now,
 	                char **code, char **err);
 } sky_totp_provider;
+
+/* Register an totp provider from sky_plugin_load (passes sizeof *vt). */
+static inline int sky_register_totp(const sky_host_api *api,
+                                      sky_registrar *reg,
+                                      const sky_totp_provider *vt)
+{
+	return api->register_provider(reg, SKY_PROVIDER_TOTP, vt, sizeof *vt);
+}
 
 #ifdef __cplusplus
 }

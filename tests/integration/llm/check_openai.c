@@ -629,12 +629,12 @@ START_TEST(bad_configuration_is_refused)
 {
 	sky_llm *llm = NULL;
 	const char *cfg = "{\"llm\":{\"response_format\":\"yaml\"}}";
-	sky_host_set_config(cfg, fk_dir);
+	sky_plugins_set_engine(fk_plugins, cfg, fk_dir, fk_http);
 	ck_assert_int_eq(sky_llm_open(fk_plugins, "openai", cfg, &llm),
 	                 SKY_EINVALID);
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "response_format"));
 	cfg = "{\"llm\":{\"max_retries\":\"many\"}}";
-	sky_host_set_config(cfg, fk_dir);
+	sky_plugins_set_engine(fk_plugins, cfg, fk_dir, fk_http);
 	ck_assert_int_eq(sky_llm_open(fk_plugins, "openai", cfg, &llm),
 	                 SKY_EINVALID);
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "max_retries"));

@@ -222,7 +222,7 @@ START_TEST(bad_files_fail_at_open)
 	sky_llm *llm = NULL;
 	char *cfg = sky_asprintf(
 	    "{\"llm\":{\"replay_file\":\"%s/none.jsonl\"}}", fk_dir);
-	sky_host_set_config(cfg, fk_dir);
+	sky_plugins_set_engine(fk_plugins, cfg, fk_dir, fk_http);
 	ck_assert_int_eq(sky_llm_open(fk_plugins, "replay", cfg, &llm),
 	                 SKY_ENOTFOUND);
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "none.jsonl"));
@@ -232,7 +232,7 @@ START_TEST(bad_files_fail_at_open)
 	    write_file("bad.jsonl", "{\"purpose\":\"plan\",\"answer\":\"ok\"}\n"
 	                            "{\"purpose\":\"plan\",\"answer\":\n");
 	cfg = sky_asprintf("{\"llm\":{\"replay_file\":\"%s\"}}", path);
-	sky_host_set_config(cfg, fk_dir);
+	sky_plugins_set_engine(fk_plugins, cfg, fk_dir, fk_http);
 	ck_assert_int_eq(sky_llm_open(fk_plugins, "replay", cfg, &llm),
 	                 SKY_EPARSE);
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "line 2"));
@@ -241,14 +241,14 @@ START_TEST(bad_files_fail_at_open)
 
 	path = write_file("noanswer.jsonl", "{\"purpose\":\"plan\"}\n");
 	cfg = sky_asprintf("{\"llm\":{\"replay_file\":\"%s\"}}", path);
-	sky_host_set_config(cfg, fk_dir);
+	sky_plugins_set_engine(fk_plugins, cfg, fk_dir, fk_http);
 	ck_assert_int_eq(sky_llm_open(fk_plugins, "replay", cfg, &llm),
 	                 SKY_EPARSE);
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "\"answer\""));
 	free(cfg);
 	free(path);
 
-	sky_host_set_config("{}", fk_dir);
+	sky_plugins_set_engine(fk_plugins, "{}", fk_dir, fk_http);
 	ck_assert_int_eq(sky_llm_open(fk_plugins, "replay", "{}", &llm),
 	                 SKY_EINVALID);
 	ck_assert_ptr_nonnull(

@@ -149,7 +149,7 @@ static void fake_setup(void)
 {
 	fake.srv = skytest_httpd_start(fake_handler, NULL);
 	ck_assert_ptr_nonnull(fake.srv);
-	ck_assert_int_eq(sky_http_shared_acquire(NULL, &fk_http), 0);
+	ck_assert_int_eq(sky_http_client_from_config(NULL, &fk_http), 0);
 	ck_assert_int_eq(
 	    sky_plugins_new(SKY_TEST_PLUGIN_BUILD_DIR, &fk_plugins), 0);
 	fk_dir = skytest_tmpdir("llm");
@@ -163,7 +163,7 @@ static void fake_teardown(void)
 {
 	sky_plugins_free(fk_plugins);
 	fk_plugins = NULL;
-	sky_http_shared_release(fk_http);
+	sky_http_client_free(fk_http);
 	fk_http = NULL;
 	skytest_httpd_stop(fake.srv);
 	fake.srv = NULL;
@@ -173,7 +173,6 @@ static void fake_teardown(void)
 		fake.req[i].head = fake.req[i].body = NULL;
 	}
 	fake.n_req = fake.n_script = 0;
-	sky_host_set_config(NULL, NULL);
 	free(fk_dir);
 	fk_dir = NULL;
 }
@@ -184,7 +183,7 @@ static inline sky_llm *fake_open(const char *provider, const char *llm_json)
 {
 	char *cfg = sky_asprintf("{\"llm\":%s}", llm_json);
 	sky_llm *llm = NULL;
-	sky_host_set_config(cfg, fk_dir);
+	sky_plugins_set_engine(fk_plugins, cfg, fk_dir, fk_http);
 	int rc = sky_llm_open(fk_plugins, provider, cfg, &llm);
 	ck_assert_msg(rc == 0, "sky_llm_open(%s): %s", provider,
 	              sky_error_last());

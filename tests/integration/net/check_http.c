@@ -17,9 +17,11 @@
 
 #include <skyengine.h>
 
+#include "engine/engine_internal.h"
 #include "httpd.h"
 #include "net/http_client.h"
 #include "net/url.h"
+#include "util/fs.h"
 #include "plugin/loader.h"
 #include "skytest.h"
 #include "util/error.h"
@@ -643,10 +645,13 @@ START_TEST(free_fails_in_flight_requests)
 }
 END_TEST
 
-START_TEST(shared_client_is_the_host_api)
+/* A provider's host context reaches the HTTP client of its plugin host
+ * (its engine's), and only that one. */
+START_TEST(host_context_uses_its_engines_client)
 {
 	const sky_host_api *api = sky_host_api_get();
-	sky_http_client *a = NULL, *b = NULL;
+	sky_http_client *c = NULL;
+	sky_plugins *with = NULL, *without = NULL;
 	sky_http_response *resp = NULL;
 	char *err = NULL;
 	char *u = url("/echo");
@@ -654,41 +659,49 @@ START_TEST(shared_client_is_the_host_api)
 	r.method = "GET";
 	r.url = u;
 
-	ck_assert_int_eq(api->http_request(&r, &resp, &err), SKY_EUNSUPPORTED);
-	free(err);
-	err = NULL;
-	ck_assert_int_eq(sky_http_shared_acquire(NULL, &a), 0);
-	ck_assert_int_eq(sky_http_shared_acquire("{\"http\":{}}", &b), 0);
-	ck_assert_ptr_eq(a, b);
-	ck_assert_int_eq(api->http_request(&r, &resp, &err), 0);
+	ck_assert_int_eq(sky_http_client_from_config("{\"http\":{}}", &c), 0);
+	ck_assert_int_eq(sky_plugins_new(SKY_TEST_FIXTURE_DIR, &with), 0);
+	ck_assert_int_eq(sky_plugins_new(SKY_TEST_FIXTURE_DIR, &without), 0);
+	ck_assert_int_eq(sky_plugins_set_engine(with, NULL, NULL, c), 0);
+	const sky_host_ctx *ctx =
+	    sky_plugins_ctx(with, sky_plugins_llm(with, "fixture"));
+	const sky_host_ctx *none =
+	    sky_plugins_ctx(without, sky_plugins_llm(without, "fixture"));
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_ptr_nonnull(none);
+
+	ck_assert_int_eq(api->http_request(ctx, &r, &resp, &err), 0);
 	ck_assert_int_eq(resp->status, 200);
 	api->http_response_free(resp);
 	resp = NULL;
 	/* Errors come back as text for the plugin. */
 	r.url = "http://127.0.0.1:1/";
-	ck_assert_int_eq(api->http_request(&r, &resp, &err), SKY_ECONNREFUSED);
+	ck_assert_int_eq(api->http_request(ctx, &r, &resp, &err),
+	                 SKY_ECONNREFUSED);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_ptr_nonnull(strstr(err, "cannot connect"));
 	free(err);
 	err = NULL;
 	r.url = u;
-	sky_http_shared_release(a);
-	/* Still held by b. */
-	ck_assert_int_eq(api->http_request(&r, &resp, &err), 0);
-	api->http_response_free(resp);
-	resp = NULL;
-	sky_http_shared_release(b);
-	ck_assert_int_eq(api->http_request(&r, &resp, &err), SKY_EUNSUPPORTED);
+	/* A host without a client does not borrow another engine's. */
+	ck_assert_int_eq(api->http_request(none, &r, &resp, &err),
+	                 SKY_ESHUTDOWN);
+	ck_assert_ptr_null(resp);
 	free(err);
+	sky_plugins_free(with);
+	sky_plugins_free(without);
+	sky_http_client_free(c);
 	free(u);
 }
 END_TEST
 
+/* Every engine starts its own client and gives it to its plugins. */
 START_TEST(engine_starts_and_stops_the_client)
 {
-	sky_engine *e = NULL;
+	sky_engine *e = NULL, *f = NULL;
 	sky_engine_options o;
 	char *dir = skytest_tmpdir("http-engine");
+	char *dir2 = skytest_tmpdir("http-engine2");
 	const sky_host_api *api = sky_host_api_get();
 	sky_http_response *resp = NULL;
 	char *err = NULL;
@@ -698,18 +711,31 @@ START_TEST(engine_starts_and_stops_the_client)
 	r.url = u;
 	sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION);
 	o.data_dir = dir;
+	o.plugin_path = SKY_TEST_FIXTURE_DIR;
+	o.no_execute = 1;
 	ck_assert_int_ge(sky_global_init(), 1);
 	ck_assert_int_eq(sky_engine_new(&e, &o), 0);
-	ck_assert_int_eq(api->http_request(&r, &resp, &err), 0);
+	o.data_dir = dir2;
+	ck_assert_int_eq(sky_engine_new(&f, &o), 0);
+	sky_plugins *pe = e->plugins;
+	const sky_host_ctx *ctx =
+	    sky_plugins_ctx(pe, sky_plugins_llm(pe, "fixture"));
+	ck_assert_int_eq(api->http_request(ctx, &r, &resp, &err), 0);
 	ck_assert_int_eq(resp->status, 200);
 	api->http_response_free(resp);
 	resp = NULL;
+	/* Freeing another engine does not stop this one's client. */
+	sky_engine_free(f);
+	ck_assert_int_eq(api->http_request(ctx, &r, &resp, &err), 0);
+	ck_assert_int_eq(resp->status, 200);
+	api->http_response_free(resp);
 	sky_engine_free(e);
-	ck_assert_int_eq(api->http_request(&r, &resp, &err), SKY_EUNSUPPORTED);
-	free(err);
 	sky_global_shutdown();
+	sky_rm_rf(dir);
+	sky_rm_rf(dir2);
 	free(u);
 	free(dir);
+	free(dir2);
 }
 END_TEST
 
@@ -803,6 +829,7 @@ static void proxy_stop(struct fake_proxy *fp)
 	pthread_join(fp->thread, NULL);
 	close(fp->fd);
 }
+
 
 START_TEST(proxy_only_when_asked)
 {
@@ -1112,7 +1139,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, sixteen_threads_fifty_requests_each);
 	tcase_add_test(tc, no_fd_leak_over_many_requests);
 	tcase_add_test(tc, free_fails_in_flight_requests);
-	tcase_add_test(tc, shared_client_is_the_host_api);
+	tcase_add_test(tc, host_context_uses_its_engines_client);
 	tcase_add_test(tc, engine_starts_and_stops_the_client);
 	tcase_add_test(tc, proxy_only_when_asked);
 	tcase_add_test(tc, env_http_proxy_does_not_leak_into_direct_requests);
