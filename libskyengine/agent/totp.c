@@ -12,6 +12,7 @@
 #include <skyengine/version.h>
 
 #include "agent/agent.h"
+#include "plugin/loader.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/json.h"
@@ -19,14 +20,15 @@
 #include "util/str.h"
 #include "util/time.h"
 
-char *sky__totp_url_try(sky_engine *e, const sky_task_rec *t, char **why)
+char *sky__totp_url_try(sky_run *r, char **why)
 {
+	const sky_task_rec *t = r->task;
 	const sky_host_api *api = sky_host_api_get();
 	json_t *q = json_pack("{s:s, s:s?}", "task_id", t->task_id,
 	                      "totp_identifier", t->totp_identifier);
 	char *body = sky_json_dumps(q);
 	json_decref(q);
-	char *key = sky__engine_signing_key(e, t->task_id);
+	char *key = sky_agent_signing_key(r);
 	char sig[SKY_SHA256_HEX_LEN] = "", ts[32];
 	char *code = NULL;
 	*why = NULL;
