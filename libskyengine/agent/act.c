@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "agent/agent.h"
+#include "plugin/loader.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -24,14 +25,14 @@ static json_t *failure(const char *kind, const char *msg)
 static json_t *do_wait(sky_run *r, const json_t *a)
 {
 	double s = json_number_value(json_object_get(a, "seconds"));
-	int cap = r->e->agent.wait_max_s;
+	int cap = r->env->config->wait_max_s;
 	if (s <= 0)
 		s = 1;
 	if (s > cap)
 		s = cap;
 	int64_t end = sky_time_mono_ms() + (int64_t)(s * 1000);
 	while (sky_time_mono_ms() < end) {
-		if (sky_agent_cancelled(r))
+		if (sky_agent_canceled(r))
 			return failure("canceled", "the run was canceled");
 		sky_time_sleep_ms(50);
 	}
@@ -135,11 +136,11 @@ char *sky_agent_mask_codes_json(const sky_run *r, const char *json_text)
  */
 static char *verification_code(sky_run *r, int *magic_link, char **why)
 {
-	sky_engine *e = r->e;
+	const sky_agent_env *env = r->env;
 	const sky_task_rec *t = r->task;
 	const char *ident = t->totp_identifier;
-	const sky_totp_provider *vt = NULL;
-	void *inst = NULL;
+	const sky_totp_provider *vt = ident ? env->totp : NULL;
+	void *inst = env->totp_inst;
 	char *last = NULL;
 	*why = NULL;
 	*magic_link = 0;
@@ -149,16 +150,14 @@ static char *verification_code(sky_run *r, int *magic_link, char **why)
 		                  "(totp_identifier or totp_url)");
 		return NULL;
 	}
-	if (ident && (sky__engine_totp(e, &vt, &inst) || !vt))
-		vt = NULL;
 	int64_t start = sky_time_mono_ms();
-	int64_t until = start + e->agent.totp_wait_ms;
+	int64_t until = start + env->config->totp_wait_ms;
 	int64_t next_url = start, delay = 1000;
 	for (;;) {
-		uint64_t seq = sky__engine_change_seq(e);
+		uint64_t seq = sky_agent_change_seq(r);
 		if (ident) {
 			sky_totp_rec *rec = NULL;
-			if (sky_store_totp_take(e->store, t->organization_id,
+			if (sky_store_totp_take(env->store, t->organization_id,
 			                        ident, t->task_id, t->created_at,
 			                        &rec) == 0 &&
 			    rec && rec->code && *rec->code) {
@@ -191,7 +190,7 @@ static char *verification_code(sky_run *r, int *magic_link, char **why)
 		int64_t now = sky_time_mono_ms();
 		if (t->totp_url && now >= next_url) {
 			char *err = NULL;
-			char *c = sky__totp_url_try(e, t, &err);
+			char *c = sky__totp_url_try(r, &err);
 			if (c) {
 				free(err);
 				free(last);
@@ -203,18 +202,18 @@ static char *verification_code(sky_run *r, int *magic_link, char **why)
 			next_url = now + delay;
 			delay = delay < 8000 ? delay * 2 : 8000;
 		}
-		if (sky_agent_cancelled(r) || now >= until)
+		if (sky_agent_canceled(r) || now >= until)
 			break;
 		int64_t wait = until - now;
 		if (wait > 1000)
 			wait = 1000;
 		if (t->totp_url && next_url - now < wait)
 			wait = next_url - now;
-		sky__engine_wait_change(e, seq, wait > 0 ? wait : 1);
+		sky_agent_wait_change(r, seq, wait > 0 ? wait : 1);
 	}
 	*why = sky_asprintf("no verification code arrived for this run within "
 	                    "%d s%s%s",
-	                    e->agent.totp_wait_ms / 1000, last ? " (" : "",
+	                    env->config->totp_wait_ms / 1000, last ? " (" : "",
 	                    last ? last : "");
 	if (last && *why) {
 		char *full = sky_asprintf("%s)", *why);
@@ -230,7 +229,7 @@ static json_t *open_magic_link(sky_run *r, const char *link)
 {
 	char opts[96], *text = NULL, *err = NULL;
 	snprintf(opts, sizeof opts, "{\"timeout_ms\":%d,\"retries\":1}",
-	         r->e->agent.navigate_timeout_ms);
+	         r->env->config->navigate_timeout_ms);
 	int rc = r->bvt->navigate(r->ctx, link, opts, &text, &err);
 	free(text);
 	json_t *res = rc ? failure("navigation_failed",
@@ -316,9 +315,9 @@ static void record_download(sky_run *r, const json_t *result)
 {
 	json_t *d = json_object_get(result, "download");
 	const char *path = sky_json_str(d, "path");
-	if (!path || !sky_str_startswith(path, r->e->data_dir))
+	if (!path || !sky_str_startswith(path, r->env->data_dir))
 		return;
-	const char *rel = path + strlen(r->e->data_dir);
+	const char *rel = path + strlen(r->env->data_dir);
 	while (*rel == '/')
 		rel++;
 	size_t i;
@@ -327,7 +326,7 @@ static void record_download(sky_run *r, const json_t *result)
 		if (sky_str_eq(json_string_value(seen), rel))
 			return;
 	json_array_append_new(r->downloads, json_string(rel));
-	sky_store_artifact_add(r->e->store, r->task->task_id,
+	sky_store_artifact_add(r->env->store, r->task->task_id,
 	                       r->step ? r->step->step_id : NULL,
 	                       SKY_ARTIFACT_DOWNLOAD, rel,
 	                       sky_json_int(d, "size", 0),

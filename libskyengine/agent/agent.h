@@ -10,13 +10,94 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "engine/engine_internal.h"
+#include <skyengine/plugin/browser.h>
+#include <skyengine/plugin/totp.h>
+#include <skyengine/run.h>
+
+#include "agent/config.h"
+#include "net/http_client.h"
 #include "planner/planner.h"
 #include "store/store.h"
 
+struct sky_llm;
+
+/*
+ * What the agent needs from whoever runs it, upward: asked through these
+ * callbacks, each given `payload` (the host's per-run state). A NULL
+ * callback is a host without that need: never canceled, never stopping,
+ * events dropped, no waiting for pushed codes, no browser sessions, no
+ * live views, direct connections, unsigned totp_url requests. Fields are
+ * only appended; `version` says which the host knows.
+ */
+#define SKY_AGENT_CALLBACKS_VERSION 1
+typedef struct sky_agent_callbacks {
+	unsigned int version;
+	/* 1 when the run was canceled (or the host is shutting down); the
+	 * loop stops within one action. Each call is also a sign of
+	 * progress (the engine's watchdog). */
+	int (*canceled)(void *payload);
+	/* 1 while the host is shutting down: the run parks (stays running,
+	 * resumed at the next start) instead of ending. */
+	int (*stopping)(void *payload);
+	/* A step or action event of the run (json borrowed). */
+	void (*emit)(sky_event_type type, const char *status, int order,
+	             int retry, const char *json, void *payload);
+	/* A counter that moves when something the run may wait for arrives
+	 * (a pushed verification code), and a wait of at most `ms` for it
+	 * to move from `seq`. */
+	uint64_t (*change_seq)(void *payload);
+	void (*wait_change)(uint64_t seq, int64_t ms, void *payload);
+	/* The context (and its download dir) of browser session
+	 * `session_id`, reserved for this run, borrowed until
+	 * session_release; SKY_ENOTFOUND when the session is gone. */
+	int (*session_attach)(const char *session_id, void **ctx,
+	                      const char **download_dir, void *payload);
+	void (*session_release)(void *payload);
+	/* The run's browser context is open (live views may watch it), and
+	 * is about to be closed or handed back. */
+	void (*context_opened)(const sky_browser_provider *vt, void *ctx,
+	                       void *payload);
+	void (*context_leaving)(void *payload);
+	/* The proxy for a context opened for `location_json` (the request's
+	 * proxy_location; NULL = none): *proxy {"server", ...} or NULL for
+	 * direct, *applied the record stored as the run's proxy_applied.
+	 * The host's policy, shared with its browser sessions. */
+	int (*proxy_for)(const char *location_json, const char *sticky_key,
+	                 json_t **proxy, json_t **applied, void *payload);
+	/* The key that signs the run's totp_url requests; malloc'd or
+	 * NULL. */
+	char *(*signing_key)(void *payload);
+	void *payload;
+} sky_agent_callbacks;
+
+#define SKY_AGENT_CALLBACKS_INIT {.version = SKY_AGENT_CALLBACKS_VERSION}
+
+/*
+ * Everything one run reads: built by the host (engine/runtime.c) for
+ * each run, borrowed for the length of sky_agent_execute.
+ */
+typedef struct sky_agent_env {
+	sky_store *store;
+	const char *data_dir;           /* absolute; runs/<id> below it */
+	const sky_agent_config *config;
+	int max_steps;                  /* when the task names none */
+	int max_retries_per_step;
+	/* The browser and the model; when either could not be had, both
+	 * may be NULL and `unavailable` says why (the run fails with it). */
+	const sky_browser_provider *browser;
+	void *browser_inst;
+	struct sky_llm *llm;
+	const char *unavailable;
+	/* The TOTP provider, NULL when none is configured. */
+	const sky_totp_provider *totp;
+	void *totp_inst;
+	sky_http_client *http;          /* outgoing requests (totp_url) */
+	const sky_agent_callbacks *cb;  /* NULL: none */
+} sky_agent_env;
+
 /* Execute a claimed (or resumed) run to a final status. The task is in
  * `running`. Returns when the run is final, canceled or parked. */
-void sky_agent_execute(sky_engine *e, const sky_task_rec *task);
+void sky_agent_execute(const sky_agent_env *env, const sky_task_rec *task);
 
 /* What one observation of the page gave. */
 typedef struct sky_obs {
@@ -53,7 +134,7 @@ void sky_obs_screenshot_wait(sky_obs *o);
 
 /* The run being executed. */
 typedef struct sky_run {
-	sky_engine *e;
+	const sky_agent_env *env;
 	const sky_task_rec *task;
 	char *run_dir;            /* <data>/runs/<id> */
 	const sky_browser_provider *bvt;
@@ -93,15 +174,15 @@ typedef struct sky_run {
 	                             calls so far: artifact names (llm.c) */
 } sky_run;
 
-/* Outcome of a v1 loop (also a v2 mini-goal). */
-typedef enum sky_v1_result {
-	SKY_V1_COMPLETED = 0,
-	SKY_V1_TERMINATED,
-	SKY_V1_FAILED,
-	SKY_V1_CANCELED,
-	SKY_V1_TIMED_OUT,
-	SKY_V1_PARKED,
-} sky_v1_result;
+/* Outcome of a v1 loop, a v2 mini-goal or a v2 run. */
+typedef enum sky_agent_result {
+	SKY_AGENT_COMPLETED = 0,
+	SKY_AGENT_TERMINATED,
+	SKY_AGENT_FAILED,
+	SKY_AGENT_CANCELED,
+	SKY_AGENT_TIMED_OUT,
+	SKY_AGENT_PARKED,
+} sky_agent_result;
 
 typedef struct sky_v1_goal {
 	const char *goal;       /* what to reach */
@@ -113,9 +194,9 @@ typedef struct sky_v1_goal {
 
 /* Runs the v1 step loop for one goal; *reason receives the failure or
  * termination reason (malloc'd). */
-sky_v1_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason);
+sky_agent_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason);
 /* Runs the v2 planning loop. */
-sky_v1_result sky_agent_v2(sky_run *r, char **reason);
+sky_agent_result sky_agent_v2(sky_run *r, char **reason);
 
 /* run.c: when the run's browser is gone (Chromium killed or crashed),
  * close its context and open a new one (the plugin relaunches the
@@ -164,7 +245,7 @@ int sky_agent_check_goal(sky_run *r, const char *goal, sky_obs *o,
 
 /* totp.c: ask the run's totp_url for a code once (signed like
  * webhooks); the code (registered as a secret) or NULL and *why. */
-char *sky__totp_url_try(sky_engine *e, const sky_task_rec *t, char **why);
+char *sky__totp_url_try(sky_run *r, char **why);
 /* act.c: a copy of `text` with every verification code the run used
  * replaced by "******"; NULL when the run used none (or no memory). */
 char *sky_agent_mask_codes(const sky_run *r, const char *text);
@@ -177,7 +258,24 @@ int sky_agent_artifact(sky_run *r, const char *kind, const char *name,
 void sky_agent_note_error(sky_run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int sky_agent_write_recording(sky_run *r);
-int sky_agent_cancelled(sky_run *r);
 int sky_agent_timed_out(sky_run *r);
+
+/* env.c: the host's callbacks for the run, each with the default of
+ * a host that gave none (see sky_agent_callbacks). */
+int sky_agent_canceled(sky_run *r);
+int sky_agent_stopping(sky_run *r);
+void sky_agent_emit(sky_run *r, sky_event_type type, const char *status,
+                    int order, int retry, const char *json);
+uint64_t sky_agent_change_seq(sky_run *r);
+void sky_agent_wait_change(sky_run *r, uint64_t seq, int64_t ms);
+int sky_agent_session_attach(sky_run *r, const char *session_id, void **ctx,
+                             const char **download_dir);
+void sky_agent_session_release(sky_run *r);
+/* r->bvt and r->ctx are the context opened. */
+void sky_agent_context_opened(sky_run *r);
+void sky_agent_context_leaving(sky_run *r);
+/* The proxy for the run's own context (its proxy_location). */
+int sky_agent_proxy_for(sky_run *r, json_t **proxy, json_t **applied);
+char *sky_agent_signing_key(sky_run *r);
 
 #endif

@@ -35,7 +35,7 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 	sky_llm_result *res = NULL;
 	int rc;
 	*answer = NULL;
-	if (sky_agent_cancelled(r))
+	if (sky_agent_canceled(r))
 		return SKY_ECANCELED;
 
 	/* A page may still show a code the run typed: it never reaches a
@@ -49,9 +49,9 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 	req.run_id = r->task->task_id;
 	req.step_order = r->step ? r->step->order : -1;
 	req.retry_index = r->step ? r->step->retry_index : 0;
-	req.timeout_ms = r->e->agent.llm_timeout_ms;
+	req.timeout_ms = r->env->config->llm_timeout_ms;
 	/* Pending usage of a step-less call carries no model name. */
-	if (o && o->png && r->e->agent.vision &&
+	if (o && o->png && r->env->config->vision &&
 	    sky_llm_supports_vision(r->llm)) {
 		img.data = o->png;
 		img.len = o->png_len;
@@ -79,7 +79,7 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 	                    res->usage.cached_tokens, res->usage.cost_usd,
 	                    res->model};
 	if (r->step) {
-		sky_store_step_add_usage(r->e->store, r->step->step_id, &u);
+		sky_store_step_add_usage(r->env->store, r->step->step_id, &u);
 	} else {
 		/* Calls outside a step (v2 planning) count on the next one. */
 		r->pending.input_tokens += u.input_tokens;

@@ -122,10 +122,10 @@ static void note_downloads(sky_run *r, const json_t *state)
 	json_array_foreach (json_object_get(state, "downloads"), i, d) {
 		const char *path = sky_json_str(d, "path");
 		const char *st = sky_json_str(d, "state");
-		if (!path || !sky_str_startswith(path, r->e->data_dir) ||
+		if (!path || !sky_str_startswith(path, r->env->data_dir) ||
 		    (st && strcmp(st, "completed")))
 			continue;
-		const char *rel = path + strlen(r->e->data_dir);
+		const char *rel = path + strlen(r->env->data_dir);
 		while (*rel == '/')
 			rel++;
 		/* A file is recorded once, whichever way we saw it. */
@@ -144,7 +144,7 @@ static void note_downloads(sky_run *r, const json_t *state)
 		if (!sum && sky_sha256_file_hex(path, hex, &size) == 0)
 			sum = hex;
 		json_array_append_new(r->downloads, json_string(rel));
-		sky_store_artifact_add(r->e->store, r->task->task_id,
+		sky_store_artifact_add(r->env->store, r->task->task_id,
 		                       r->step ? r->step->step_id : NULL,
 		                       SKY_ARTIFACT_DOWNLOAD, rel, size, sum,
 		                       NULL);
@@ -167,7 +167,7 @@ void sky_agent_collect_downloads(sky_run *r, int wait_ms)
 		    sky_json_int(st, "downloads_in_progress", 0);
 		json_decref(st);
 		if (pending <= 0 || sky_time_mono_ms() >= until ||
-		    sky_agent_cancelled(r))
+		    sky_agent_canceled(r))
 			return;
 		sky_time_sleep_ms(100);
 	}
@@ -187,7 +187,7 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 	if (b->settle) {
 		char opts[160];
 		json_t *res = NULL;
-		const sky_agent_config *ac = &r->e->agent;
+		const sky_agent_config *ac = r->env->config;
 		int n = snprintf(opts, sizeof opts, "{\"max_ms\":%d",
 		                 ac->settle_max_ms);
 		if (ac->settle_network_quiet_ms >= 0)
@@ -219,7 +219,7 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 	 * snapshot, the prompt and the model call, off the step's path. The
 	 * page does not change meanwhile: the step acts only after it. */
 	if (with_screenshot == SKY_OBS_SHOT_RECORDING && b->screenshot &&
-	    !(r->e->agent.vision && r->llm && sky_llm_supports_vision(r->llm))) {
+	    !(r->env->config->vision && r->llm && sky_llm_supports_vision(r->llm))) {
 		struct sky_obs_shot *s = calloc(1, sizeof *s);
 		if (s) {
 			s->b = b;
@@ -243,7 +243,7 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 	sky_page_render_options ro;
 	sky_page_tree *tree = NULL;
 	sky_page_render_options_init(&ro);
-	ro.max_tokens = (size_t)r->e->agent.tree_budget_tokens;
+	ro.max_tokens = (size_t)r->env->config->tree_budget_tokens;
 	if ((rc = sky_page_render_json(o->snapshot, &ro, &tree)))
 		goto fail;
 	o->tree = sky_strdup(sky_page_tree_text(tree));

@@ -1,6 +1,6 @@
 /* The agent's records: artifact files beside the store rows, the list of
  * recent errors used in failure reasons, the recording page, and the
- * checks for cancel and timeout. */
+ * check for timeout. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +15,6 @@
 #include "util/log.h"
 #include "util/str.h"
 #include "util/time.h"
-
-int sky_agent_cancelled(sky_run *r)
-{
-	return sky__engine_is_canceled(r->e, r->task->task_id);
-}
 
 int sky_agent_timed_out(sky_run *r)
 {
@@ -66,7 +61,7 @@ int sky_agent_artifact(sky_run *r, const char *kind, const char *name,
 		rel = sky_asprintf("runs/%s/%s", r->task->task_id, name);
 	if (!rel)
 		return sky_error_from_code(SKY_ENOMEM);
-	abs = sky_path_join(r->e->data_dir, rel);
+	abs = sky_path_join(r->env->data_dir, rel);
 	/* Run-level artifacts repeat (a task v2 plans many times): a later
 	 * one must not overwrite the file an earlier one indexes. */
 	for (int k = 2; !r->step && abs && access(abs, F_OK) == 0; k++) {
@@ -76,7 +71,7 @@ int sky_agent_artifact(sky_run *r, const char *kind, const char *name,
 		rel = sky_asprintf("runs/%s/%d-%s", r->task->task_id, k, name);
 		if (!rel)
 			return sky_error_from_code(SKY_ENOMEM);
-		abs = sky_path_join(r->e->data_dir, rel);
+		abs = sky_path_join(r->env->data_dir, rel);
 	}
 	char *dir = abs ? sky_strdup(abs) : NULL;
 	if (dir && strrchr(dir, '/'))
@@ -94,7 +89,7 @@ int sky_agent_artifact(sky_run *r, const char *kind, const char *name,
 	if (!rc)
 		rc = sky_write_file(abs, data, len);
 	if (!rc)
-		rc = sky_store_artifact_add(r->e->store, r->task->task_id,
+		rc = sky_store_artifact_add(r->env->store, r->task->task_id,
 		                            r->step ? r->step->step_id : NULL,
 		                            kind, rel, (int64_t)len,
 		                            sky_sha256_hex(data, len, hex), NULL);
@@ -150,11 +145,11 @@ int sky_agent_write_recording(sky_run *r)
 	sky_task_rec *t = NULL;
 	sky_buf b = {0};
 	const char *id = r->task->task_id;
-	if (sky_store_step_list(r->e->store, id, &steps) ||
-	    sky_store_artifact_list(r->e->store, id,
+	if (sky_store_step_list(r->env->store, id, &steps) ||
+	    sky_store_artifact_list(r->env->store, id,
 	                            SKY_ARTIFACT_SCREENSHOT_LLM, &shots) ||
-	    sky_store_action_list(r->e->store, id, NULL, &acts) ||
-	    sky_store_task_get(r->e->store, NULL, id, &t))
+	    sky_store_action_list(r->env->store, id, NULL, &acts) ||
+	    sky_store_task_get(r->env->store, NULL, id, &t))
 		goto out;
 	sky_buf_puts(&b, "<!doctype html><meta charset=utf-8><title>Run ");
 	html_escape(&b, id);

@@ -24,11 +24,11 @@
 static void leave_session(sky_run *r)
 {
 	/* No live view of a context the run lets go of. */
-	sky__live_detach(r->e, r->task->task_id);
+	sky_agent_context_leaving(r);
 	if (!r->session_id)
 		return;
 	r->ctx = NULL;
-	sky__session_release(r->e, r->task->task_id);
+	sky_agent_session_release(r);
 }
 
 static void run_free(sky_run *r)
@@ -63,15 +63,15 @@ static int set_final(sky_run *r, sky_task_status st, const char *reason)
 	leave_session(r);
 	if (json_array_size(r->errors)) {
 		char *e = sky_json_dumps(r->errors);
-		sky_store_task_set_errors(r->e->store, r->task->task_id, e);
+		sky_store_task_set_errors(r->env->store, r->task->task_id, e);
 		free(e);
 	}
 	if (r->output) {
 		char *o = sky_json_dumps(r->output);
-		sky_store_task_set_output(r->e->store, r->task->task_id, o);
+		sky_store_task_set_output(r->env->store, r->task->task_id, o);
 		free(o);
 	}
-	int rc = sky_store_task_set_status(r->e->store, r->task->task_id, st,
+	int rc = sky_store_task_set_status(r->env->store, r->task->task_id, st,
 	                                   reason, NULL);
 	if (rc)
 		/* Canceled meanwhile (finals are frozen): that status wins. */
@@ -104,13 +104,12 @@ static char *with_codes(sky_run *r, const char *reason)
 	return sky_buf_steal(&b);
 }
 
-/* Proxy for the run's context (engine/proxy.c), and the record of what
- * was applied. */
+/* Proxy for the run's context (the host's choice), and the record of
+ * what was applied. */
 static json_t *proxy_for(sky_run *r)
 {
 	json_t *proxy = NULL, *applied = NULL;
-	if (sky__proxy_resolve(r->e, r->task->proxy_location, r->task->task_id,
-	                       &proxy, &applied))
+	if (sky_agent_proxy_for(r, &proxy, &applied))
 		return NULL;
 	if (json_is_false(json_object_get(applied, "applied")))
 		sky_log_warn("agent",
@@ -118,7 +117,7 @@ static json_t *proxy_for(sky_run *r)
 		             "going direct",
 		             r->task->task_id, sky_json_str(applied, "reason"));
 	char *a = sky_json_dumps(applied);
-	sky_store_task_set_proxy_applied(r->e->store, r->task->task_id, a);
+	sky_store_task_set_proxy_applied(r->env->store, r->task->task_id, a);
 	free(a);
 	json_decref(applied);
 	return proxy;
@@ -131,7 +130,7 @@ static int attach_session(sky_run *r)
 	void *ctx = NULL;
 	const char *dir = NULL;
 	const char *id = r->task->browser_session_id;
-	int rc = sky__session_attach(r->e, id, r->task->task_id, &ctx, &dir);
+	int rc = sky_agent_session_attach(r, id, &ctx, &dir);
 	if (rc)
 		return rc;
 	r->session_id = id;
@@ -142,7 +141,7 @@ static int attach_session(sky_run *r)
 	    json_pack("{s:b, s:s, s:s}", "applied", 1, "mode",
 	              "browser_session", "browser_session_id", id);
 	char *a = sky_json_dumps(applied);
-	sky_store_task_set_proxy_applied(r->e->store, r->task->task_id, a);
+	sky_store_task_set_proxy_applied(r->env->store, r->task->task_id, a);
 	free(a);
 	json_decref(applied);
 	return 0;
@@ -181,7 +180,7 @@ static int open_context(sky_run *r)
 	int rc = r->task->browser_session_id ? attach_session(r)
 	                                     : open_own_context(r);
 	if (!rc)
-		sky__live_attach(r->e, r->task->task_id, r->bvt, r->ctx);
+		sky_agent_context_opened(r);
 	return rc;
 }
 
@@ -189,7 +188,7 @@ static int navigate(sky_run *r, const char *url, char **why)
 {
 	char opts[96], *text = NULL, *err = NULL;
 	snprintf(opts, sizeof opts, "{\"timeout_ms\":%d,\"retries\":2}",
-	         r->e->agent.navigate_timeout_ms);
+	         r->env->config->navigate_timeout_ms);
 	int rc = r->bvt->navigate(r->ctx, url, opts, &text, &err);
 	if (rc)
 		*why = sky_strdup(err ? err : sky_strerror(rc));
@@ -208,9 +207,9 @@ static int navigate(sky_run *r, const char *url, char **why)
 static void nav_step_failed(sky_run *r, const char *url, const char *error)
 {
 	sky_step_rec *st = NULL;
-	if (sky_store_step_create(r->e->store, r->task->task_id, r->next_order,
+	if (sky_store_step_create(r->env->store, r->task->task_id, r->next_order,
 	                          r->resume_retry, &st) ||
-	    sky_store_step_set_status(r->e->store, st->step_id,
+	    sky_store_step_set_status(r->env->store, st->step_id,
 	                              SKY_STEP_RUNNING, NULL)) {
 		sky_log_warn("agent", "run %s: could not record the step: %s",
 		             r->task->task_id, sky_error_last());
@@ -222,7 +221,7 @@ static void nav_step_failed(sky_run *r, const char *url, const char *error)
 	json_t *res = json_pack("{s:b, s:s, s:s}", "success", 0, "error",
 	                        "navigation_failed", "message", error);
 	char *aj = sky_json_dumps(a), *rj = sky_json_dumps(res);
-	sky_store_action_append(r->e->store, st->step_id, aj, rj, "failed",
+	sky_store_action_append(r->env->store, st->step_id, aj, rj, "failed",
 	                        NULL);
 	char *goal = sky_asprintf("Go to this website: %s", url);
 	json_t *out =
@@ -230,8 +229,8 @@ static void nav_step_failed(sky_run *r, const char *url, const char *error)
 	              "task_type", "goto_url", "mini_goal", goal);
 	char *oj = sky_json_dumps(out);
 	char *clean = sky_redact(oj);
-	sky_store_step_set_output(r->e->store, st->step_id, clean ? clean : oj);
-	sky_store_step_set_status(r->e->store, st->step_id, SKY_STEP_FAILED,
+	sky_store_step_set_output(r->env->store, st->step_id, clean ? clean : oj);
+	sky_store_step_set_status(r->env->store, st->step_id, SKY_STEP_FAILED,
 	                          NULL);
 	free(clean);
 	free(oj);
@@ -277,7 +276,7 @@ int sky_agent_reopen_if_lost(sky_run *r, char **why)
 		return 0;
 	sky_log_warn("agent", "run %s: the browser is gone; reopening at %s",
 	             r->task->task_id, r->last_url ? r->last_url : "the start");
-	sky__live_detach(r->e, r->task->task_id);
+	sky_agent_context_leaving(r);
 	if (r->ctx)
 		r->bvt->context_close(r->ctx);
 	r->ctx = NULL;
@@ -298,7 +297,7 @@ static int resume_state(sky_run *r)
 	sky_step_list *steps = NULL;
 	sky_action_list *acts = NULL;
 	int interrupted = 0;
-	if (sky_store_step_list(r->e->store, r->task->task_id, &steps) ||
+	if (sky_store_step_list(r->env->store, r->task->task_id, &steps) ||
 	    !steps->count) {
 		sky_step_list_free(steps);
 		return 0;
@@ -308,11 +307,11 @@ static int resume_state(sky_run *r)
 		sky_step_rec *st = &steps->items[i];
 		if (st->status == SKY_STEP_RUNNING ||
 		    st->status == SKY_STEP_CREATED) {
-			sky_store_step_set_output(r->e->store, st->step_id,
+			sky_store_step_set_output(r->env->store, st->step_id,
 			                          "{\"errors\":[\"" INTERRUPTED
 			                          "\"],"
 			                          "\"interrupted\":true}");
-			sky_store_step_set_status(r->e->store, st->step_id,
+			sky_store_step_set_status(r->env->store, st->step_id,
 			                          SKY_STEP_FAILED, NULL);
 			st->status = SKY_STEP_FAILED;
 			free(st->output);
@@ -336,7 +335,7 @@ static int resume_state(sky_run *r)
 		r->next_order = last->order + 1;
 	}
 	/* History: every recorded action, grouped by step. */
-	if (!sky_store_action_list(r->e->store, r->task->task_id, NULL,
+	if (!sky_store_action_list(r->env->store, r->task->task_id, NULL,
 	                           &acts)) {
 		for (size_t i = 0; i < steps->count; i++) {
 			sky_step_rec *st = &steps->items[i];
@@ -437,12 +436,16 @@ char *sky_agent_missing_data(const json_t *schema, const json_t *output)
 	return sky_buf_steal(&b);
 }
 
-static void init_run(sky_run *r, sky_engine *e, const sky_task_rec *t)
+static void init_run(sky_run *r, const sky_agent_env *env,
+                     const sky_task_rec *t)
 {
 	memset(r, 0, sizeof *r);
-	r->e = e;
+	r->env = env;
 	r->task = t;
-	r->run_dir = sky_asprintf("%s/runs/%s", e->data_dir, t->task_id);
+	r->bvt = env->browser;
+	r->browser = env->browser_inst;
+	r->llm = env->llm;
+	r->run_dir = sky_asprintf("%s/runs/%s", env->data_dir, t->task_id);
 	r->download_dir = sky_asprintf("%s/downloads", r->run_dir);
 	r->payload = sky_json_or_null(t->navigation_payload);
 	r->schema = sky_json_or_null(t->data_extraction_schema);
@@ -451,21 +454,28 @@ static void init_run(sky_run *r, sky_engine *e, const sky_task_rec *t)
 	r->errors = json_array();
 	r->downloads = json_array();
 	r->recent_errors = json_array();
-	r->max_steps = t->max_steps > 0 ? t->max_steps : e->max_steps;
-	r->max_retries = e->max_retries_per_step;
+	r->max_steps = t->max_steps > 0 ? t->max_steps : env->max_steps;
+	r->max_retries = env->max_retries_per_step;
 	r->deadline_ms =
-	    sky_time_mono_ms() + (int64_t)e->agent.run_timeout_s * 1000;
+	    sky_time_mono_ms() + (int64_t)env->config->run_timeout_s * 1000;
 	r->totp_available = t->totp_identifier || t->totp_url;
 }
 
-void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
+void sky_agent_execute(const sky_agent_env *env, const sky_task_rec *t)
 {
 	sky_run r;
 	char *reason = NULL, *why = NULL;
-	sky_v1_result res;
+	sky_agent_result res;
 	int rc;
 
-	init_run(&r, e, t);
+	init_run(&r, env, t);
+	if (env->cb && (env->cb->version < 1 ||
+	                env->cb->version > SKY_AGENT_CALLBACKS_VERSION)) {
+		set_final(&r, SKY_TASK_FAILED,
+		          "internal error: agent callbacks of an unknown "
+		          "version");
+		goto out;
+	}
 	sky_agent_secrets_collect(&r);
 	if (!r.run_dir || !r.download_dir || sky_mkdir_p(r.download_dir)) {
 		set_final(&r, SKY_TASK_FAILED,
@@ -479,17 +489,11 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 		          "up on it");
 		goto out;
 	}
-	if ((rc = sky__engine_browser(e, &r.bvt, &r.browser)) ||
-	    (rc = sky__engine_llm_for_run(e, t->run_request, &r.llm))) {
-		why = sky_strdup(sky_error_last());
-		set_final(&r, SKY_TASK_FAILED, why);
+	if (!r.bvt || !r.llm) {
+		set_final(&r, SKY_TASK_FAILED,
+		          env->unavailable ? env->unavailable
+		                           : "no browser or model for the run");
 		goto out;
-	}
-	if (!r.totp_available) {
-		const sky_totp_provider *tv = NULL;
-		void *ti = NULL;
-		r.totp_available = sky__engine_totp(e, &tv, &ti) == 0 && tv &&
-		                   t->totp_identifier;
 	}
 	if ((rc = open_context(&r))) {
 		why = sky_strdup(sky_error_last());
@@ -517,7 +521,7 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 		res = sky_agent_v1(&r, &g, &reason);
 		/* Goal reached with a schema: the output is an extraction
 		 * of the final page. */
-		if (res == SKY_V1_COMPLETED && extracts && !r.output) {
+		if (res == SKY_AGENT_COMPLETED && extracts && !r.output) {
 			json_t *v = NULL;
 			if (sky_agent_extract(&r, g.goal,
 			                      t->data_extraction_goal, &v))
@@ -532,7 +536,7 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 	/* Honest verdicts, whatever the planner: a run asked for data
 	 * that found none of it did not reach its goal. */
 	char *missing = NULL;
-	if (res == SKY_V1_COMPLETED &&
+	if (res == SKY_AGENT_COMPLETED &&
 	    (missing = sky_agent_missing_data(r.schema, r.output))) {
 		free(reason);
 		reason = sky_asprintf("The goal was not reached: the run found "
@@ -541,44 +545,44 @@ void sky_agent_execute(sky_engine *e, const sky_task_rec *t)
 		sky_log_info("agent", "run %s: completed without %s",
 		             t->task_id, missing);
 		free(missing);
-		res = SKY_V1_TERMINATED;
+		res = SKY_AGENT_TERMINATED;
 	}
 
 	switch (res) {
-	case SKY_V1_COMPLETED:
+	case SKY_AGENT_COMPLETED:
 		set_final(&r, SKY_TASK_COMPLETED, NULL);
 		break;
-	case SKY_V1_TERMINATED: {
+	case SKY_AGENT_TERMINATED: {
 		char *full = with_codes(&r, reason ? reason : "terminated");
 		set_final(&r, SKY_TASK_TERMINATED, full);
 		free(full);
 		break;
 	}
-	case SKY_V1_FAILED: {
+	case SKY_AGENT_FAILED: {
 		sky_agent_surface_errors(&r, reason, NULL);
 		char *full = with_codes(&r, reason ? reason : "failed");
 		set_final(&r, SKY_TASK_FAILED, full);
 		free(full);
 		break;
 	}
-	case SKY_V1_TIMED_OUT: {
+	case SKY_AGENT_TIMED_OUT: {
 		char *msg =
 		    sky_asprintf("The run exceeded its time limit of %d "
 		                 "seconds",
-		                 e->agent.run_timeout_s);
+		                 env->config->run_timeout_s);
 		set_final(&r, SKY_TASK_TIMED_OUT, msg);
 		free(msg);
 		break;
 	}
-	case SKY_V1_CANCELED:
+	case SKY_AGENT_CANCELED:
 		/* The API already stored `canceled`. */
 		break;
-	case SKY_V1_PARKED:
+	case SKY_AGENT_PARKED:
 		sky_log_info("agent", "run %s parked for the next start",
 		             t->task_id);
 		break;
 	}
-	if (res != SKY_V1_PARKED)
+	if (res != SKY_AGENT_PARKED)
 		sky_agent_write_recording(&r);
 out:
 	free(reason);

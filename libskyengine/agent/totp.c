@@ -12,6 +12,7 @@
 #include <skyengine/version.h>
 
 #include "agent/agent.h"
+#include "plugin/loader.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/json.h"
@@ -19,13 +20,14 @@
 #include "util/str.h"
 #include "util/time.h"
 
-char *sky__totp_url_try(sky_engine *e, const sky_task_rec *t, char **why)
+char *sky__totp_url_try(sky_run *r, char **why)
 {
+	const sky_task_rec *t = r->task;
 	json_t *q = json_pack("{s:s, s:s?}", "task_id", t->task_id,
 	                      "totp_identifier", t->totp_identifier);
 	char *body = sky_json_dumps(q);
 	json_decref(q);
-	char *key = sky__engine_signing_key(e, t->task_id);
+	char *key = sky_agent_signing_key(r);
 	char sig[SKY_SHA256_HEX_LEN] = "", ts[32];
 	char *code = NULL;
 	*why = NULL;
@@ -53,7 +55,7 @@ char *sky__totp_url_try(sky_engine *e, const sky_task_rec *t, char **why)
 	req.max_response_bytes = 64 * 1024;
 	sky_http_response *resp = NULL;
 	char *err = NULL;
-	int rc = sky_http_client_call(e->http, &req, &resp, &err);
+	int rc = sky_http_client_call(r->env->http, &req, &resp, &err);
 	if (rc) {
 		*why =
 		    sky_asprintf("totp_url: %s", err ? err : sky_strerror(rc));

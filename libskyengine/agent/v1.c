@@ -46,9 +46,8 @@ static void emit_step(sky_run *r, sky_event_type type, json_t *extra)
 	if (extra)
 		json_object_update(o, extra);
 	char *s = sky_json_dumps(o);
-	sky__engine_emit(r->e, type, r->task->task_id,
-	                 sky_step_status_name(r->step->status), r->step->order,
-	                 r->step->retry_index, s);
+	sky_agent_emit(r, type, sky_step_status_name(r->step->status),
+	               r->step->order, r->step->retry_index, s);
 	free(s);
 	json_decref(o);
 }
@@ -56,7 +55,7 @@ static void emit_step(sky_run *r, sky_event_type type, json_t *extra)
 static int set_step(sky_run *r, sky_step_status st)
 {
 	sky_step_rec *n = NULL;
-	int rc = sky_store_step_set_status(r->e->store, r->step->step_id, st,
+	int rc = sky_store_step_set_status(r->env->store, r->step->step_id, st,
 	                                   &n);
 	if (!rc) {
 		sky_step_rec_free(r->step);
@@ -72,7 +71,7 @@ static void record_action(sky_run *r, step_state *s, const json_t *action,
 	char *aj = sky_json_dumps(action), *rj = sky_json_dumps(result);
 	/* A typed password is a secret in the store as in the log. */
 	char *caj = sky_redact(aj), *crj = sky_redact(rj);
-	sky_store_action_append(r->e->store, r->step->step_id,
+	sky_store_action_append(r->env->store, r->step->step_id,
 	                        caj ? caj : aj, crj ? crj : rj, status, NULL);
 	free(caj);
 	free(crj);
@@ -82,8 +81,8 @@ static void record_action(sky_run *r, step_state *s, const json_t *action,
 	                                "result", result));
 	json_t *ev = json_pack("{s:O, s:O}", "action", action, "result", result);
 	char *evs = sky_json_dumps(ev);
-	sky__engine_emit(r->e, SKY_EVENT_ACTION, r->task->task_id, status,
-	                 r->step->order, r->step->retry_index, evs);
+	sky_agent_emit(r, SKY_EVENT_ACTION, status, r->step->order,
+	               r->step->retry_index, evs);
 	free(evs);
 	json_decref(ev);
 	free(aj);
@@ -116,7 +115,7 @@ static int accept_complete(sky_run *r, const char *goal, sky_obs *o,
                            char **why)
 {
 	*why = NULL;
-	if (r->e->agent.check_goal < 1 ||
+	if (r->env->config->check_goal < 1 ||
 	    json_is_true(json_object_get(action, "verified"))) {
 		*result = ok_result();
 		return 1;
@@ -159,7 +158,7 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 			json_decref(skip);
 			continue;
 		}
-		if (sky_agent_cancelled(r)) {
+		if (sky_agent_canceled(r)) {
 			s->outcome = STEP_CANCELED;
 			return;
 		}
@@ -216,7 +215,7 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 		r->t.act += (int)(sky_time_mono_ms() - t0);
 		int ok = json_is_true(json_object_get(result, "success"));
 		record_action(r, s, a, result, ok ? "completed" : "failed");
-		if (sky_agent_cancelled(r)) {
+		if (sky_agent_canceled(r)) {
 			/* Stop within this action: nothing more runs. */
 			json_decref(result);
 			s->outcome = STEP_CANCELED;
@@ -292,7 +291,7 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 
 	int shot_done = 0;
 	if ((rc = sky_agent_observe(r,
-	                            r->e->agent.screenshots
+	                            r->env->config->screenshots
 	                                ? SKY_OBS_SHOT_RECORDING
 	                                : 0,
 	                            &o))) {
@@ -421,7 +420,7 @@ static void finish_step(sky_run *r, step_state *s, const sky_v1_goal *g)
 		          t->act, "total", t->total));
 	char *txt = sky_json_dumps(out);
 	char *clean = sky_redact(txt);
-	sky_store_step_set_output(r->e->store, r->step->step_id,
+	sky_store_step_set_output(r->env->store, r->step->step_id,
 	                          clean ? clean : txt);
 	free(clean);
 	free(txt);
@@ -439,7 +438,7 @@ static void finish_step(sky_run *r, step_state *s, const sky_v1_goal *g)
 	set_step(r, st);
 	if (s->outcome == STEP_COMPLETE || s->outcome == STEP_TERMINATE ||
 	    s->outcome == STEP_CANCELED)
-		sky_store_step_set_last(r->e->store, r->step->step_id);
+		sky_store_step_set_last(r->env->store, r->step->step_id);
 	emit_step(r, SKY_EVENT_STEP_FINISHED, NULL);
 }
 
@@ -457,7 +456,7 @@ static int new_step(sky_run *r, int order, int retry)
 {
 	sky_step_rec_free(r->step);
 	r->step = NULL;
-	int rc = sky_store_step_create(r->e->store, r->task->task_id, order,
+	int rc = sky_store_step_create(r->env->store, r->task->task_id, order,
 	                               retry, &r->step);
 	if (rc)
 		return rc;
@@ -465,7 +464,7 @@ static int new_step(sky_run *r, int order, int retry)
 	if ((rc = set_step(r, SKY_STEP_RUNNING)))
 		return rc;
 	if (r->pending.input_tokens || r->pending.output_tokens) {
-		sky_store_step_add_usage(r->e->store, r->step->step_id,
+		sky_store_step_add_usage(r->env->store, r->step->step_id,
 		                         &r->pending);
 		memset(&r->pending, 0, sizeof r->pending);
 	}
@@ -474,7 +473,7 @@ static int new_step(sky_run *r, int order, int retry)
 }
 
 /* A schema-only task: one step that extracts at once. */
-static sky_v1_result extract_only(sky_run *r, const sky_v1_goal *g,
+static sky_agent_result extract_only(sky_run *r, const sky_v1_goal *g,
                                   char **reason)
 {
 	json_t *value = NULL;
@@ -485,7 +484,7 @@ static sky_v1_result extract_only(sky_run *r, const sky_v1_goal *g,
 		*reason = sky_asprintf("could not record a step: %s",
 		                       sky_error_last());
 		step_state_clear(&s);
-		return SKY_V1_FAILED;
+		return SKY_AGENT_FAILED;
 	}
 	r->next_order++;
 	json_t *a = json_pack("{s:s, s:s}", "action_type", "extract",
@@ -510,13 +509,13 @@ static sky_v1_result extract_only(sky_run *r, const sky_v1_goal *g,
 	if (rc) {
 		*reason = sky_strdup(s.reason);
 		step_state_clear(&s);
-		return SKY_V1_FAILED;
+		return SKY_AGENT_FAILED;
 	}
 	step_state_clear(&s);
-	return SKY_V1_COMPLETED;
+	return SKY_AGENT_COMPLETED;
 }
 
-sky_v1_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
+sky_agent_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 {
 	int first = r->next_order;
 	int order = r->next_order;
@@ -527,12 +526,12 @@ sky_v1_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 		return extract_only(r, g, reason);
 
 	for (;;) {
-		if (sky__engine_stopping(r->e))
-			return SKY_V1_PARKED;
-		if (sky_agent_cancelled(r))
-			return SKY_V1_CANCELED;
+		if (sky_agent_stopping(r))
+			return SKY_AGENT_PARKED;
+		if (sky_agent_canceled(r))
+			return SKY_AGENT_CANCELED;
 		if (sky_agent_timed_out(r))
-			return SKY_V1_TIMED_OUT;
+			return SKY_AGENT_TIMED_OUT;
 		if (order - first >= g->max_steps) {
 			char *why = sky_agent_failure_summary(r);
 			*reason = sky_asprintf("Reached the maximum steps (%d). "
@@ -540,18 +539,18 @@ sky_v1_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 			                       g->max_steps, why);
 			free(why);
 			r->next_order = order;
-			return SKY_V1_FAILED;
+			return SKY_AGENT_FAILED;
 		}
 		if (new_step(r, order, retry)) {
 			*reason = sky_asprintf("could not record step %d: %s",
 			                       order, sky_error_last());
-			return SKY_V1_FAILED;
+			return SKY_AGENT_FAILED;
 		}
 		step_state s = {0};
 		s.pairs = json_array();
 		s.hist_actions = json_array();
 		run_step(r, g, &s);
-		if (s.outcome == STEP_CANCELED && sky__engine_stopping(r->e)) {
+		if (s.outcome == STEP_CANCELED && sky_agent_stopping(r)) {
 			/* Parked: the step is retried after the restart. */
 			s.outcome = STEP_FAILED;
 			free(s.reason);
@@ -559,26 +558,26 @@ sky_v1_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 			                      "step");
 			finish_step(r, &s, g);
 			step_state_clear(&s);
-			return SKY_V1_PARKED;
+			return SKY_AGENT_PARKED;
 		}
 		finish_step(r, &s, g);
 
 		if (s.outcome == STEP_CANCELED) {
 			step_state_clear(&s);
-			return SKY_V1_CANCELED;
+			return SKY_AGENT_CANCELED;
 		}
 		if (s.outcome == STEP_COMPLETE) {
 			*reason = sky_strdup(s.reason);
 			step_state_clear(&s);
 			r->next_order = order + 1;
-			return SKY_V1_COMPLETED;
+			return SKY_AGENT_COMPLETED;
 		}
 		if (s.outcome == STEP_TERMINATE) {
 			*reason = sky_strdup(s.reason);
 			sky_agent_surface_errors(r, s.reason, s.action_errors);
 			step_state_clear(&s);
 			r->next_order = order + 1;
-			return SKY_V1_TERMINATED;
+			return SKY_AGENT_TERMINATED;
 		}
 		if (s.outcome == STEP_FAILED) {
 			step_state_clear(&s);
@@ -590,7 +589,7 @@ sky_v1_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 					r->max_retries, why);
 				free(why);
 				r->next_order = order + 1;
-				return SKY_V1_FAILED;
+				return SKY_AGENT_FAILED;
 			}
 			/* Chromium killed or crashed: retry in a new one. */
 			char *why = NULL;
@@ -600,14 +599,14 @@ sky_v1_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 				                       why ? why : "?");
 				free(why);
 				r->next_order = order + 1;
-				return SKY_V1_FAILED;
+				return SKY_AGENT_FAILED;
 			}
 			retry++;
 			continue;
 		}
 		step_state_clear(&s);
 		/* A step without a decision: ask whether the goal is met. */
-		if (r->e->agent.check_goal >= 2) {
+		if (r->env->config->check_goal >= 2) {
 			char *why = NULL;
 			char *goal = compose_goal(g);
 			int v = sky_agent_check_goal(r, goal, NULL, NULL, &why);
@@ -615,7 +614,7 @@ sky_v1_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 			if (v == SKY_GOAL_COMPLETE) {
 				*reason = why;
 				r->next_order = order + 1;
-				return SKY_V1_COMPLETED;
+				return SKY_AGENT_COMPLETED;
 			}
 			if (v == SKY_GOAL_TERMINATE) {
 				*reason = why ? why
@@ -623,7 +622,7 @@ sky_v1_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 				                           "reached");
 				sky_agent_surface_errors(r, *reason, NULL);
 				r->next_order = order + 1;
-				return SKY_V1_TERMINATED;
+				return SKY_AGENT_TERMINATED;
 			}
 			free(why);
 		}

@@ -14,15 +14,15 @@
 #include "util/log.h"
 #include "util/str.h"
 
-static const char *result_name(sky_v1_result v)
+static const char *result_name(sky_agent_result v)
 {
 	switch (v) {
-	case SKY_V1_COMPLETED: return "completed";
-	case SKY_V1_TERMINATED: return "terminated";
-	case SKY_V1_FAILED: return "failed";
-	case SKY_V1_CANCELED: return "canceled";
-	case SKY_V1_TIMED_OUT: return "timed_out";
-	case SKY_V1_PARKED: return "parked";
+	case SKY_AGENT_COMPLETED: return "completed";
+	case SKY_AGENT_TERMINATED: return "terminated";
+	case SKY_AGENT_FAILED: return "failed";
+	case SKY_AGENT_CANCELED: return "canceled";
+	case SKY_AGENT_TIMED_OUT: return "timed_out";
+	case SKY_AGENT_PARKED: return "parked";
 	}
 	return "?";
 }
@@ -76,34 +76,34 @@ static int goto_url(sky_run *r, const char *url)
 	return ok ? 0 : SKY_EBROWSER;
 }
 
-sky_v1_result sky_agent_v2(sky_run *r, char **reason)
+sky_agent_result sky_agent_v2(sky_run *r, char **reason)
 {
 	json_t *mini = json_array();
-	int max_it = r->e->agent.v2_max_iterations;
-	int budget = r->e->agent.v2_max_steps;
+	int max_it = r->env->config->v2_max_iterations;
+	int budget = r->env->config->v2_max_steps;
 	int per_goal = r->max_steps;
 	int bad_plans = 0;
-	sky_v1_result res = SKY_V1_FAILED;
+	sky_agent_result res = SKY_AGENT_FAILED;
 	*reason = NULL;
 
 	for (int it = 0; it < max_it; it++) {
-		if (sky__engine_stopping(r->e)) {
-			res = SKY_V1_PARKED;
+		if (sky_agent_stopping(r)) {
+			res = SKY_AGENT_PARKED;
 			goto out;
 		}
-		if (sky_agent_cancelled(r)) {
-			res = SKY_V1_CANCELED;
+		if (sky_agent_canceled(r)) {
+			res = SKY_AGENT_CANCELED;
 			goto out;
 		}
 		if (sky_agent_timed_out(r)) {
-			res = SKY_V1_TIMED_OUT;
+			res = SKY_AGENT_TIMED_OUT;
 			goto out;
 		}
 		sky_obs *o = NULL;
 		sky_planner_prompt *p = NULL;
 		sky_planner_plan *plan = NULL;
 		char *answer = NULL;
-		int rc = sky_agent_observe(r, r->e->agent.vision, &o);
+		int rc = sky_agent_observe(r, r->env->config->vision, &o);
 		if (!rc) {
 			sky_planner_plan_input in = {0};
 			in.goal = r->task->prompt ? r->task->prompt : "";
@@ -126,8 +126,8 @@ sky_v1_result sky_agent_v2(sky_run *r, char **reason)
 		sky_planner_prompt_free(p);
 		free(answer);
 		if (rc == SKY_ECANCELED) {
-			res = sky__engine_stopping(r->e) ? SKY_V1_PARKED
-			                                 : SKY_V1_CANCELED;
+			res = sky_agent_stopping(r) ? SKY_AGENT_PARKED
+			                                 : SKY_AGENT_CANCELED;
 			goto out;
 		}
 		if (rc) {
@@ -140,7 +140,7 @@ sky_v1_result sky_agent_v2(sky_run *r, char **reason)
 				                       "in a row: %s",
 				                       why);
 				free(why);
-				res = SKY_V1_FAILED;
+				res = SKY_AGENT_FAILED;
 				goto out;
 			}
 			continue;
@@ -150,14 +150,14 @@ sky_v1_result sky_agent_v2(sky_run *r, char **reason)
 			final_output(r, mini);
 			*reason = sky_strdup(plan->thoughts);
 			sky_planner_plan_free(plan);
-			res = SKY_V1_COMPLETED;
+			res = SKY_AGENT_COMPLETED;
 			goto out;
 		}
 		if (plan->decision == SKY_PLAN_TERMINATE) {
 			*reason = sky_strdup(plan->termination_reason);
 			sky_agent_surface_errors(r, *reason, NULL);
 			sky_planner_plan_free(plan);
-			res = SKY_V1_TERMINATED;
+			res = SKY_AGENT_TERMINATED;
 			goto out;
 		}
 		sky_log_info("agent", "run %s: mini-goal %d (%s): %s",
@@ -180,7 +180,7 @@ sky_v1_result sky_agent_v2(sky_run *r, char **reason)
 			                       budget, why);
 			free(why);
 			sky_planner_plan_free(plan);
-			res = SKY_V1_FAILED;
+			res = SKY_AGENT_FAILED;
 			goto out;
 		}
 		sky_v1_goal g = {0};
@@ -190,7 +190,7 @@ sky_v1_result sky_agent_v2(sky_run *r, char **reason)
 		g.extract_only = !strcmp(plan->task_type, "extract");
 		g.extraction_goal = g.extract_only ? plan->plan : NULL;
 		char *why = NULL;
-		sky_v1_result v = sky_agent_v1(r, &g, &why);
+		sky_agent_result v = sky_agent_v1(r, &g, &why);
 		/* Planning calls belong to no step (their usage goes to the
 		 * next one). */
 		sky_step_rec_free(r->step);
@@ -203,8 +203,8 @@ sky_v1_result sky_agent_v2(sky_run *r, char **reason)
 			json_object_set(entry, "output", r->output);
 		json_array_append_new(mini, entry);
 		sky_planner_plan_free(plan);
-		if (v == SKY_V1_CANCELED || v == SKY_V1_PARKED ||
-		    v == SKY_V1_TIMED_OUT) {
+		if (v == SKY_AGENT_CANCELED || v == SKY_AGENT_PARKED ||
+		    v == SKY_AGENT_TIMED_OUT) {
 			free(why);
 			res = v;
 			goto out;
@@ -219,7 +219,7 @@ sky_v1_result sky_agent_v2(sky_run *r, char **reason)
 		                       "iterations. Possible failure reasons: %s",
 		                       max_it, why);
 		free(why);
-		res = SKY_V1_FAILED;
+		res = SKY_AGENT_FAILED;
 	}
 out:
 	json_decref(mini);

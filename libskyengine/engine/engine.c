@@ -38,31 +38,12 @@ static char *cfg_str(const json_t *cfg, const char *section, const char *key,
 	return v && *v ? sky_strdup(v) : NULL;
 }
 
-static void read_agent_config(sky_engine *e)
+/* The engine's settings from its config; the agent's own section is
+ * read by agent/config.c. */
+static void read_config(sky_engine *e)
 {
 	const json_t *c = e->config;
-	sky_agent_config *a = &e->agent;
-	a->run_timeout_s =
-	    cfg_int(c, "agent", "run_timeout_s", "SKYENGINE_RUN_TIMEOUT", 1800);
-	a->navigate_timeout_ms =
-	    cfg_int(c, "agent", "navigate_timeout_ms", NULL, 30000);
-	a->settle_max_ms = cfg_int(c, "agent", "settle_max_ms", NULL, 5000);
-	a->settle_network_quiet_ms =
-	    cfg_int(c, "agent", "settle_network_quiet_ms", NULL, -1);
-	a->settle_dom_quiet_ms =
-	    cfg_int(c, "agent", "settle_dom_quiet_ms", NULL, -1);
-	a->llm_timeout_ms = cfg_int(c, "agent", "llm_timeout_ms", NULL, 120000);
-	a->check_goal = cfg_int(c, "agent", "check_goal", NULL, 2);
-	a->screenshots = cfg_int(c, "agent", "screenshots", NULL, 1);
-	a->vision = cfg_int(c, "agent", "vision", "SKYENGINE_LLM_VISION", 1);
-	a->tree_budget_tokens =
-	    cfg_int(c, "agent", "tree_budget_tokens", NULL, 12000);
-	a->v2_max_iterations =
-	    cfg_int(c, "agent", "v2_max_iterations", NULL, 10);
-	a->v2_max_steps = cfg_int(c, "agent", "v2_max_steps", NULL, 25);
-	a->wait_max_s = cfg_int(c, "agent", "wait_max_s", NULL, 10);
-	a->totp_wait_ms = cfg_int(c, "agent", "totp_wait_ms",
-	                          "SKYENGINE_TOTP_WAIT_MS", 60000);
+	sky_agent_config_read(&e->agent, c);
 	e->webhook_timeout_ms =
 	    cfg_int(c, "webhook", "timeout_ms", NULL, 30000);
 	e->webhook_max_attempts =
@@ -215,7 +196,7 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	if ((rc = sky_plugins_new(e->plugin_path, &e->plugins)))
 		goto fail;
 	e->config = sky_json_loads(e->config_json);
-	read_agent_config(e);
+	read_config(e);
 	/* The watchdog (engine/runtime.c): longer than the longest bounded
 	 * wait a worker makes without a sign of progress. */
 	e->watchdog_ms =

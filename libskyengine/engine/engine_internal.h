@@ -7,6 +7,7 @@
 #include <skyengine/engine.h>
 #include <skyengine/run.h>
 
+#include "agent/config.h"
 #include "engine/request.h"
 #include "engine/response.h"
 #include "net/http_client.h"
@@ -51,25 +52,6 @@ typedef struct sky_key_cache_entry {
 	int64_t until_ms; /* monotonic */
 } sky_key_cache_entry;
 
-/* Tunables of the agent, from config "agent": {...}. */
-typedef struct sky_agent_config {
-	int run_timeout_s;       /* whole run; 0: 1800 */
-	int navigate_timeout_ms; /* 0: 30000 */
-	int settle_max_ms;       /* 0: 5000 */
-	int settle_network_quiet_ms; /* -1: the browser plugin's default */
-	int settle_dom_quiet_ms;     /* -1: the browser plugin's default */
-	int llm_timeout_ms;      /* 0: 120000 */
-	int check_goal;          /* 0 never, 1 on unverified complete,
-	                            2 also after steps without a decision */
-	int screenshots;         /* 1: a screenshot per step */
-	int vision;              /* 1: send the screenshot to the model */
-	int tree_budget_tokens;  /* element tree budget; 0: 12000 */
-	int v2_max_iterations;   /* 0: 10 */
-	int v2_max_steps;        /* total step orders of a v2 run; 0: 25 */
-	int wait_max_s;          /* cap of a wait action; 0: 10 */
-	int totp_wait_ms;        /* how long to wait for a 2FA code */
-} sky_agent_config;
-
 /* A live browser session (engine/sessions.c): a browser context kept
  * between runs. Guarded by sky_engine.bs_lock. */
 typedef struct sky_bsession {
@@ -108,7 +90,7 @@ struct sky_engine {
 	char *public_url;    /* config server.public_url */
 	char *url_key;       /* signs artifact/viewer URLs */
 	char *webhook_key;   /* default webhook signing key, may be NULL */
-	sky_agent_config agent;
+	sky_agent_config agent; /* agent/config.h, lent to runs */
 
 	/* Runtime (engine/runtime.c). `lock` guards everything below. */
 	pthread_mutex_t lock;
@@ -146,7 +128,7 @@ struct sky_engine {
 	const sky_totp_provider *totp;
 	void *totp_inst;
 
-	/* Webhook delivery (net/webhook.c). */
+	/* Webhook delivery (engine/webhook.c). */
 	pthread_t webhook_thread;
 	int webhook_running;
 	int webhook_timeout_ms;    /* per attempt; config webhook.timeout_ms */
@@ -296,7 +278,7 @@ char *sky__api_422(json_t *items);
 int sky__api_refuse(char **out_json, int *http_status, int status, char *body,
                     int code, const char *what);
 
-/* net/webhook.c */
+/* webhook.c */
 int sky__webhook_start(sky_engine *e);
 void sky__webhook_stop(sky_engine *e);
 /* Queue the run's webhook (final status or cancel), signed now. */

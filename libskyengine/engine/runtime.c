@@ -289,6 +289,131 @@ static char *pop_resume(sky_engine *e)
 	return id;
 }
 
+/* --- the agent's way up (agent/agent.h), for one run ---------------- */
+
+typedef struct run_link {
+	sky_engine *e;
+	const char *run_id;
+} run_link;
+
+static int link_canceled(void *p)
+{
+	run_link *l = p;
+	return sky__engine_is_canceled(l->e, l->run_id);
+}
+
+static int link_stopping(void *p)
+{
+	return sky__engine_stopping(((run_link *)p)->e);
+}
+
+static void link_emit(sky_event_type type, const char *status, int order,
+                      int retry, const char *json, void *p)
+{
+	run_link *l = p;
+	sky__engine_emit(l->e, type, l->run_id, status, order, retry, json);
+}
+
+static uint64_t link_change_seq(void *p)
+{
+	return sky__engine_change_seq(((run_link *)p)->e);
+}
+
+static void link_wait_change(uint64_t seq, int64_t ms, void *p)
+{
+	sky__engine_wait_change(((run_link *)p)->e, seq, ms);
+}
+
+static int link_session_attach(const char *session_id, void **ctx,
+                               const char **download_dir, void *p)
+{
+	run_link *l = p;
+	return sky__session_attach(l->e, session_id, l->run_id, ctx,
+	                           download_dir);
+}
+
+static void link_session_release(void *p)
+{
+	run_link *l = p;
+	sky__session_release(l->e, l->run_id);
+}
+
+static void link_context_opened(const sky_browser_provider *vt, void *ctx,
+                                void *p)
+{
+	run_link *l = p;
+	sky__live_attach(l->e, l->run_id, vt, ctx);
+}
+
+static void link_context_leaving(void *p)
+{
+	run_link *l = p;
+	sky__live_detach(l->e, l->run_id);
+}
+
+static int link_proxy_for(const char *location_json, const char *sticky_key,
+                          json_t **proxy, json_t **applied, void *p)
+{
+	return sky__proxy_resolve(((run_link *)p)->e, location_json,
+	                          sticky_key, proxy, applied);
+}
+
+static char *link_signing_key(void *p)
+{
+	run_link *l = p;
+	return signing_key_of(l->e, l->run_id);
+}
+
+/* What run `t` reads (agent.h); *unavailable (malloc'd) says why there
+ * is no browser or model for it. */
+static void build_env(sky_engine *e, const sky_task_rec *t,
+                      const sky_agent_callbacks *cb, sky_agent_env *env,
+                      char **unavailable)
+{
+	memset(env, 0, sizeof *env);
+	env->store = e->store;
+	env->data_dir = e->data_dir;
+	env->config = &e->agent;
+	env->max_steps = e->max_steps;
+	env->max_retries_per_step = e->max_retries_per_step;
+	env->http = e->http;
+	env->cb = cb;
+	*unavailable = NULL;
+	if (sky__engine_browser(e, &env->browser, &env->browser_inst) ||
+	    sky__engine_llm_for_run(e, t->run_request, &env->llm)) {
+		env->browser = NULL;
+		env->llm = NULL;
+		*unavailable = sky_strdup(sky_error_last());
+		env->unavailable = *unavailable;
+	}
+	/* None configured (or one that cannot start): runs go without. */
+	if (sky__engine_totp(e, &env->totp, &env->totp_inst))
+		env->totp = NULL;
+}
+
+static void run_agent(sky_engine *e, const sky_task_rec *t)
+{
+	run_link link = {e, t->task_id};
+	sky_agent_callbacks cb = SKY_AGENT_CALLBACKS_INIT;
+	cb.canceled = link_canceled;
+	cb.stopping = link_stopping;
+	cb.emit = link_emit;
+	cb.change_seq = link_change_seq;
+	cb.wait_change = link_wait_change;
+	cb.session_attach = link_session_attach;
+	cb.session_release = link_session_release;
+	cb.context_opened = link_context_opened;
+	cb.context_leaving = link_context_leaving;
+	cb.proxy_for = link_proxy_for;
+	cb.signing_key = link_signing_key;
+	cb.payload = &link;
+	sky_agent_env env;
+	char *unavailable = NULL;
+	build_env(e, t, &cb, &env, &unavailable);
+	sky_agent_execute(&env, t);
+	free(unavailable);
+}
+
 static void execute(sky_engine *e, sky_worker *w, sky_task_rec *t)
 {
 	sky_active_run *a = active_get(e, t->task_id);
@@ -301,7 +426,7 @@ static void execute(sky_engine *e, sky_worker *w, sky_task_rec *t)
 	pthread_mutex_unlock(&e->lock);
 	char *id = sky_strdup(t->task_id);
 	sky__engine_run_changed(e, id); /* now running */
-	sky_agent_execute(e, t);
+	run_agent(e, t);
 	/* Parked at shutdown: the run stays `running` and is resumed at the
 	 * next start; nothing to announce. An abandoned worker's run was
 	 * finished by the watchdog: the store refuses whatever the agent
