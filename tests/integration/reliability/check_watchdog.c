@@ -111,11 +111,11 @@ START_TEST(stuck_runs_fail_and_their_workers_are_replaced)
 	free(tmp);
 	rel_rig r;
 	/* One worker: the later runs execute only if it is replaced. */
-	start(&r, "watchdog", 1, release, 2, 15);
+	start(&r, "watchdog", 1, release, 8, 15);
 
 	/* A first run starts the browser: a cold Chromium launch on a busy
-	 * machine can take longer than this test's 2 s watchdog, and the
-	 * stuck run must be caught inside its step, not before it. */
+	 * machine took longer than a 2 s watchdog, and the stuck run must be
+	 * caught inside its step, not before it. 8 s leaves launch room. */
 	char *warm = submit(&r, site, "Tell me the opening hours");
 	json_t *run = rel_rig_wait(&r, warm, 60000);
 	ck_assert_str_eq(rel_str(run, "status"), "completed");
