@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <skyx/codec.h>
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -36,17 +37,6 @@ typedef struct url_host {
 static int is_c0_or_space(unsigned char c)
 {
 	return c <= 0x20;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Percent-encode bytes of `s` that are in the given set (plus C0 and
@@ -217,7 +207,7 @@ static int ipv4_number(const char *s, size_t n, uint64_t *v)
 	if (n == 0)
 		return base == 10 ? -1 : 0;
 	for (size_t i = 0; i < n; i++) {
-		int d = hexval((unsigned char)s[i]);
+		int d = skyx_hexval((unsigned char)s[i]);
 		if (d < 0 || d >= base)
 			return -1;
 		*v = *v * (uint64_t)base + (uint64_t)d;
@@ -244,7 +234,7 @@ static int ends_in_number(const char *h)
 	if (h + n - last >= 2 && last[0] == '0' &&
 	    (last[1] == 'x' || last[1] == 'X')) {
 		for (const char *p = last + 2; p < h + n; p++)
-			if (hexval((unsigned char)*p) < 0)
+			if (skyx_hexval((unsigned char)*p) < 0)
 				return 0;
 		return 1;
 	}
@@ -302,11 +292,11 @@ static int parse_host(const char *s, size_t n, url_host *h)
 	/* Percent-decode, then fold to ASCII. */
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n &&
-		    hexval((unsigned char)s[i + 1]) >= 0 &&
-		    hexval((unsigned char)s[i + 2]) >= 0) {
+		    skyx_hexval((unsigned char)s[i + 1]) >= 0 &&
+		    skyx_hexval((unsigned char)s[i + 2]) >= 0) {
 			sky_buf_putc(
-			    &dec, (char)(hexval((unsigned char)s[i + 1]) * 16 +
-			                 hexval((unsigned char)s[i + 2])));
+			    &dec, (char)(skyx_hexval((unsigned char)s[i + 1]) * 16 +
+			                 skyx_hexval((unsigned char)s[i + 2])));
 			i += 2;
 		} else {
 			sky_buf_putc(&dec, s[i]);
