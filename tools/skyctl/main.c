@@ -334,11 +334,8 @@ static int cmd_remote(const char *cmd, int argc, char **argv)
 		                    st ? st : "");
 	int status = 0;
 	char *body = NULL;
-	if (sky_global_init() < 1)
-		return 1;
 	int rc = remote(method, server, key, path, &status, &body);
 	free(path);
-	sky_global_shutdown();
 	if (rc)
 		return 1;
 	json_t *j = json_loads(body, JSON_DECODE_ANY, NULL);
