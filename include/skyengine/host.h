@@ -1,7 +1,8 @@
 /*
  * skyengine: what a host serving the Tasks API over HTTP needs beyond the
  * run functions: API keys (stored hashed), artifact files, signed URLs,
- * webhook replays. tools/skyengine-server is built on these alone.
+ * webhook replays. tools/skyengine-server is built on the public headers
+ * and the shared library alone (plus the helper kit, kit/); CMake checks it.
  */
 #ifndef SKYENGINE_HOST_H
 #define SKYENGINE_HOST_H

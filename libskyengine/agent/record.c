@@ -119,19 +119,6 @@ char *sky_agent_failure_summary(sky_run *r)
 	return sky_buf_steal(&b);
 }
 
-static void html_escape(sky_buf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': sky_buf_puts(b, "&lt;"); break;
-		case '>': sky_buf_puts(b, "&gt;"); break;
-		case '&': sky_buf_puts(b, "&amp;"); break;
-		case '"': sky_buf_puts(b, "&quot;"); break;
-		default: sky_buf_putc(b, *s);
-		}
-	}
-}
-
 /*
  * A self-contained filmstrip of the run for people who embed the engine
  * without the server: every step's screenshot with the actions taken and
@@ -152,26 +139,26 @@ int sky_agent_write_recording(sky_run *r)
 	    sky_store_task_get(r->env->store, NULL, id, &t))
 		goto out;
 	sky_buf_puts(&b, "<!doctype html><meta charset=utf-8><title>Run ");
-	html_escape(&b, id);
+	sky_buf_html(&b, id);
 	sky_buf_puts(&b, "</title><style>body{font:14px sans-serif;margin:2em}"
 	                 ".step{display:flex;gap:1em;margin:1em 0;border-top:"
 	                 "1px solid #ccc;padding-top:1em}img{max-width:480px;"
 	                 "border:1px solid #999}.ok{color:#060}.bad{color:#a00}"
 	                 "pre{white-space:pre-wrap}</style><h1>Run ");
-	html_escape(&b, id);
+	sky_buf_html(&b, id);
 	sky_buf_puts(&b, "</h1><p>Status: <b>");
-	html_escape(&b, sky_task_status_name(t->status));
+	sky_buf_html(&b, sky_task_status_name(t->status));
 	sky_buf_puts(&b, "</b></p><p>Goal: ");
-	html_escape(&b, t->prompt);
+	sky_buf_html(&b, t->prompt);
 	sky_buf_puts(&b, "</p>");
 	if (t->failure_reason) {
 		sky_buf_puts(&b, "<p class=bad>");
-		html_escape(&b, t->failure_reason);
+		sky_buf_html(&b, t->failure_reason);
 		sky_buf_puts(&b, "</p>");
 	}
 	if (t->output) {
 		sky_buf_puts(&b, "<p>Output:</p><pre>");
-		html_escape(&b, t->output);
+		sky_buf_html(&b, t->output);
 		sky_buf_puts(&b, "</pre>");
 	}
 	for (size_t i = 0; i < steps->count; i++) {
@@ -185,12 +172,12 @@ int sky_agent_write_recording(sky_run *r)
 				const char *p = shots->items[k].path;
 				const char *rel = strstr(p, "/steps/");
 				sky_buf_puts(&b, "<img src=\".");
-				html_escape(&b, rel ? rel : p);
+				sky_buf_html(&b, rel ? rel : p);
 				sky_buf_puts(&b, "\">");
 			}
 		}
 		sky_buf_puts(&b, "</div><div><p>");
-		html_escape(&b, sky_step_status_name(st->status));
+		sky_buf_html(&b, sky_step_status_name(st->status));
 		sky_buf_puts(&b, "</p><ol>");
 		for (size_t k = 0; k < acts->count; k++) {
 			const sky_action_rec *a = &acts->items[k];
@@ -199,15 +186,15 @@ int sky_agent_write_recording(sky_run *r)
 			json_t *res = sky_json_loads(a->result);
 			int ok = sky_json_bool(res, "success", 0);
 			sky_buf_printf(&b, "<li class=%s>", ok ? "ok" : "bad");
-			html_escape(&b, a->action_type);
+			sky_buf_html(&b, a->action_type);
 			if (a->element_id) {
 				sky_buf_puts(&b, " #");
-				html_escape(&b, a->element_id);
+				sky_buf_html(&b, a->element_id);
 			}
 			const char *msg = sky_json_str(res, "message");
 			if (msg) {
 				sky_buf_puts(&b, " — ");
-				html_escape(&b, msg);
+				sky_buf_html(&b, msg);
 			}
 			sky_buf_puts(&b, "</li>");
 			json_decref(res);

@@ -8,40 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <skyx/codec.h>
+
 #include "engine/engine_internal.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/str.h"
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static char *pct_decode(const char *s, size_t n)
-{
-	char *out = malloc(n + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-		    hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-			i += 2;
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = '\0';
-	return out;
-}
 
 /*
  * "scheme://user:pass@host:port" -> {"server": "scheme://host:port",
@@ -61,9 +34,9 @@ json_t *sky__proxy_from_url(const char *url)
 	if (!at)
 		return json_pack("{s:s}", "server", url);
 	const char *colon = memchr(auth, ':', (size_t)(at - auth));
-	char *user = pct_decode(auth, (size_t)((colon ? colon : at) - auth));
+	char *user = skyx_pct_decode(auth, (size_t)((colon ? colon : at) - auth), 0);
 	char *pass =
-	    colon ? pct_decode(colon + 1, (size_t)(at - colon - 1)) : NULL;
+	    colon ? skyx_pct_decode(colon + 1, (size_t)(at - colon - 1), 0) : NULL;
 	char *server = sky_asprintf("%.*s%.*s", (int)(auth - url), url,
 	                            (int)(end - at - 1), at + 1);
 	if (pass)

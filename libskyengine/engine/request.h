@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "net/url.h" /* sky_url_validate, SKY_URL_BLOCK_* */
 #include "store/store.h"
 
 /*
@@ -25,12 +26,6 @@
 #define SKY_REQUEST_MAX_HEADER_BYTES (16 * 1024)
 #define SKY_REQUEST_MAX_STEPS 100 /* larger max_steps are lowered to it */
 #define SKY_REQUEST_MAX_SCROLLS 1000
-#define SKY_URL_MAX 2083
-
-/* URL policy (DESIGN §9: loopback and private hosts are allowed unless
- * the host asks otherwise). */
-#define SKY_URL_BLOCK_METADATA 0x1u /* link-local, cloud metadata hosts */
-#define SKY_URL_BLOCK_PRIVATE 0x2u  /* also loopback, private, .internal */
 
 typedef struct sky_request_options {
 	unsigned url_flags; /* SKY_URL_BLOCK_* */
@@ -120,17 +115,5 @@ void sky_task_request_to_new(const sky_task_request *r, sky_task_new *out);
  * SKY_EINVALID with FastAPI items appended to `errors`.
  */
 int sky_request_proxy_location(json_t *body, json_t *errors, char **out);
-
-/*
- * Skyvern's validate_url: prepends "https://" when there is no scheme,
- * accepts http and https only, at most 2083 characters, and normalizes
- * (lower-case scheme and host, IDN to punycode, IPv4 forms to dotted
- * quads, default port dropped, dot segments resolved, unsafe characters
- * percent-encoded, "/" for an empty path). Then applies `flags`.
- * 0 with *out (malloc'd); else SKY_EINVALID with *detail (malloc'd) the
- * 400 message: "Invalid URL: …" or "The host in your url is blocked: …".
- */
-int sky_url_validate(const char *url, unsigned flags, char **out,
-                     char **detail);
 
 #endif

@@ -12,12 +12,12 @@
 #include <skyengine/plugin/llm.h>
 
 #include "engine/engine_internal.h"
+#include "engine/otp_extract.h"
 #include "llm/llm.h"
 #include "planner/planner.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/otp.h"
 #include "util/str.h"
 #include "util/time.h"
 

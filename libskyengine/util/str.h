@@ -1,42 +1,29 @@
-/* Internal: growable strings and small string helpers. */
+/* Internal: growable strings and small string helpers; the kit's
+ * (skyx/str.h) under the library's names until the call sites are
+ * renamed. */
 #ifndef SKY_UTIL_STR_H
 #define SKY_UTIL_STR_H
 
-#include <stdarg.h>
-#include <stddef.h>
 #include <skyengine/common.h>
+#include <skyx/str.h>
 
-/* A growable NUL-terminated buffer. Zero-initialise ({0}) to start.
- * On allocation failure `oom` is set and further appends are ignored. */
-typedef struct sky_buf {
-	char *data;
-	size_t len;
-	size_t cap;
-	int oom;
-} sky_buf;
+typedef skyx_buf sky_buf;
 
-void sky_buf_append(sky_buf *b, const char *s, size_t n);
-void sky_buf_puts(sky_buf *b, const char *s);
-void sky_buf_putc(sky_buf *b, char c);
-void sky_buf_printf(sky_buf *b, const char *fmt, ...) SKY_PRINTF(2, 3);
-void sky_buf_vprintf(sky_buf *b, const char *fmt, va_list ap);
-/* Take the string out (caller frees); the buffer is reset. NULL on OOM. */
-char *sky_buf_steal(sky_buf *b);
-void sky_buf_reset(sky_buf *b);
-void sky_buf_free(sky_buf *b);
-
-/* NULL-safe strdup. */
-char *sky_strdup(const char *s);
-char *sky_strndup(const char *s, size_t n);
-/* malloc'd printf. */
-char *sky_asprintf(const char *fmt, ...) SKY_PRINTF(1, 2);
-/* 1 if s starts with prefix. */
-int sky_str_startswith(const char *s, const char *prefix);
-/* 1 if a and b are equal or both NULL. */
-int sky_str_eq(const char *a, const char *b);
-/* Constant-time comparison of two byte strings (length leaks only). */
-int sky_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
-/* 1 if `s` (len bytes) is valid UTF-8 without overlongs or surrogates. */
-int sky_utf8_valid(const char *s, size_t len);
+#define sky_buf_append skyx_buf_append
+#define sky_buf_puts skyx_buf_puts
+#define sky_buf_putc skyx_buf_putc
+#define sky_buf_printf skyx_buf_printf
+#define sky_buf_vprintf skyx_buf_vprintf
+#define sky_buf_html skyx_buf_html
+#define sky_buf_steal skyx_buf_steal
+#define sky_buf_reset skyx_buf_reset
+#define sky_buf_free skyx_buf_free
+#define sky_strdup skyx_strdup
+#define sky_strndup skyx_strndup
+#define sky_asprintf skyx_asprintf
+#define sky_str_startswith skyx_str_startswith
+#define sky_str_eq skyx_str_eq
+#define sky_ct_equal skyx_ct_equal
+#define sky_utf8_valid skyx_utf8_valid
 
 #endif

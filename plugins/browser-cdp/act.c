@@ -452,7 +452,7 @@ static int wait_download(cdp_ctx *ctx, unsigned dl_before, int start_ms,
 	} else {
 		char hex[65];
 		int64_t size = received;
-		if (!path || cdp_sha256_file(path, hex, &size)) {
+		if (!path || skyx_sha256_file_hex(path, hex, &size)) {
 			*out =
 			    cdp_failure("browser_error",
 			                "the downloaded file cannot be read");

@@ -77,7 +77,7 @@ void cdp_cast_frame(cdp_conn *c, cdp_session *s, json_t *params)
 	const char *data = cdp_jstr(params, "data");
 	size_t len = 0;
 	unsigned char *jpeg =
-	    data ? cdp_b64_decode(data, strlen(data), &len) : NULL;
+	    data ? skyx_base64_decode(data, strlen(data), &len) : NULL;
 	if (!jpeg || !len) {
 		free(jpeg);
 		return;

@@ -16,6 +16,8 @@
 #include <skyengine/plugin/errors.h>
 #include <skyengine/plugin/browser.h>
 #include <skyengine/plugin/host.h>
+#include <skyx/codec.h>
+#include <skyx/hash.h>
 
 #define CDP_COMPONENT "browser-cdp"
 /* Dialogs remembered between two page_state calls. */
@@ -60,10 +62,6 @@ const char *cdp_jstr(const json_t *o, const char *key);
 long long cdp_jint(const json_t *o, const char *key, long long dflt);
 double cdp_jnum(const json_t *o, const char *key, double dflt);
 int cdp_jbool(const json_t *o, const char *key, int dflt);
-/* Standard base64 decode; malloc'd; NULL on bad input. */
-unsigned char *cdp_b64_decode(const char *s, size_t slen, size_t *out_len);
-/* SHA-256 hex of a file and its size; 0 or -1. */
-int cdp_sha256_file(const char *path, char hex[65], int64_t *size);
 int cdp_mkdir_p(const char *path);
 int cdp_rm_rf(const char *path);
 /* Result objects of docs/internals.md section 4. */

@@ -1335,7 +1335,7 @@ int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
 		return cdp_fail(SKY_EBROWSER, "no image data in the reply");
 	}
 	*data =
-	    cdp_b64_decode(json_string_value(d), json_string_length(d), len);
+	    skyx_base64_decode(json_string_value(d), json_string_length(d), len);
 	json_decref(res);
 	return *data ? 0 : cdp_fail(SKY_EBROWSER, "bad base64 image data");
 }

@@ -12,7 +12,9 @@
 #include <skyengine/plugin/llm.h>
 #include <skyengine/plugin/plugin.h>
 
-#include "../llm-common/llm_common.h"
+#include <skyx/codec.h>
+
+#include "llm_common.h"
 
 #define PROVIDER "anthropic"
 #define DEFAULT_MODEL "claude-sonnet-4-5"
@@ -180,7 +182,7 @@ static int build_body(const struct inst *in, const sky_llm_request *req,
 		json_t *parts = json_array();
 		for (size_t i = 0; i < req->n_images; i++) {
 			const sky_llm_image *im = &req->images[i];
-			char *b64 = llmc_base64(im->data, im->len);
+			char *b64 = skyx_base64_encode(im->data, im->len);
 			if (!b64) {
 				json_decref(parts);
 				json_decref(user);

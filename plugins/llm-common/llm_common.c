@@ -400,35 +400,6 @@ int llmc_status_error(const char *provider, const sky_http_response *r,
 
 /* --- small helpers ---------------------------------------------------------------- */
 
-char *llmc_base64(const unsigned char *d, size_t len)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
-	                          "opqrstuvwxyz0123456789+/";
-	char *o = malloc(4 * ((len + 2) / 3) + 1), *p = o;
-	if (!o)
-		return NULL;
-	size_t i = 0;
-	for (; i + 2 < len; i += 3) {
-		uint32_t v =
-		    (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8 | d[i + 2];
-		*p++ = tbl[v >> 18];
-		*p++ = tbl[(v >> 12) & 63];
-		*p++ = tbl[(v >> 6) & 63];
-		*p++ = tbl[v & 63];
-	}
-	if (i < len) {
-		uint32_t v = (uint32_t)d[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)d[i + 1] << 8;
-		*p++ = tbl[v >> 18];
-		*p++ = tbl[(v >> 12) & 63];
-		*p++ = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
-		*p++ = '=';
-	}
-	*p = '\0';
-	return o;
-}
-
 char *llmc_join_url(const char *base, const char *path)
 {
 	size_t bl = strlen(base);

@@ -1,9 +1,9 @@
 /*
  * Shared by the HTTP LLM provider plugins (llm-openai, llm-anthropic),
- * compiled into each: configuration lookup, the POST-with-retries loop
- * over the host HTTP client (backoff with jitter, Retry-After), error
- * texts from provider JSON, base64. Plugin code: it sees only the host
- * API table, never libskyengine.
+ * a static library each links (sky_llm_common): configuration lookup,
+ * the POST-with-retries loop over the host HTTP client (backoff with
+ * jitter, Retry-After), error texts from provider JSON. Plugin code: it
+ * sees only the host API table and the kit, never libskyengine.
  *
  * Memory: every `char **err` is allocated with the host allocator
  * (llmc_api->alloc; the host or the caller frees it with api->free);
@@ -109,8 +109,6 @@ int llmc_fail(char **err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-/* Standard base64 of data; malloc'd. */
-char *llmc_base64(const unsigned char *data, size_t len);
 /* base_url + path, without a doubled or missing '/'; malloc'd. */
 char *llmc_join_url(const char *base, const char *path);
 /* A copy for the host: api->strdup. */

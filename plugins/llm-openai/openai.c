@@ -12,7 +12,9 @@
 #include <skyengine/plugin/llm.h>
 #include <skyengine/plugin/plugin.h>
 
-#include "../llm-common/llm_common.h"
+#include <skyx/codec.h>
+
+#include "llm_common.h"
 
 #define NAME "llm-openai"
 #define PROVIDER "openai"
@@ -281,7 +283,7 @@ static int build_body(const struct inst *in, const sky_llm_request *req,
 		json_array_append_new(parts, t);
 		for (size_t i = 0; i < req->n_images; i++) {
 			const sky_llm_image *im = &req->images[i];
-			char *b64 = llmc_base64(im->data, im->len);
+			char *b64 = skyx_base64_encode(im->data, im->len);
 			size_t ul = (b64 ? strlen(b64) : 0) + 64;
 			char *url = malloc(ul);
 			if (!b64 || !url) {

@@ -19,7 +19,7 @@
 #include <skyengine/plugin/llm.h>
 #include <skyengine/plugin/plugin.h>
 
-#include "llm/prompt_hash.h"
+#include <skyx/prompt_hash.h>
 
 #define PROVIDER "replay"
 
@@ -334,14 +334,14 @@ static int rp_complete(void *instance, const sky_llm_request *req,
                        sky_llm_response *resp, char **err)
 {
 	struct inst *in = instance;
-	char hash[SKY_LLM_PROMPT_HASH_LEN];
+	char hash[SKYX_PROMPT_HASH_LEN];
 	const char *why;
 	struct entry copy;
 	int rc = 0;
 
 	if (!req || !req->prompt)
 		return fail(err, SKY_EINVALID, "replay: no prompt");
-	if (!sky_llm_prompt_hash(req->system, req->prompt, hash))
+	if (!skyx_prompt_hash(req->system, req->prompt, hash))
 		return fail(err, SKY_ENOMEM, "out of memory");
 	pthread_mutex_lock(&in->lock);
 	struct entry *e = find(in, req, hash, &why);

@@ -1,9 +1,9 @@
 /*
  * parse-verification-code without a model. The engine asks only after its
- * own pattern rules (util/otp.c) found nothing, so this takes a different,
- * narrower view: a message whose only stand-alone number of 4 to 8 digits
- * is that number ("Hi,\n\n482913\n\nThanks") has a code; anything else has
- * none. It never picks between candidates.
+ * own pattern rules (engine/otp_extract.c) found nothing, so this takes a
+ * different, narrower view: a message whose only stand-alone number of 4
+ * to 8 digits is that number ("Hi,\n\n482913\n\nThanks") has a code;
+ * anything else has none. It never picks between candidates.
  */
 #include <string.h>
 

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <skyx/codec.h>
+
 #define COMPONENT "proxy-static"
 
 static const sky_host_api *host;
@@ -112,32 +114,6 @@ static int is_geo_key(const char *key)
 		return 1;
 	size_t cl = strlen(slash + 1);
 	return cl > 0 && cl <= 100 && !strchr(slash + 1, '/');
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static char *pct_decode(const char *s, size_t n)
-{
-	char *out = malloc(n + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-		    hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-			i += 2;
-		} else {
-			*o++ = s[i];
-		}
-	}
-	*o = '\0';
-	return out;
 }
 
 /* A copy of a proxy URL fit for messages: whatever follows the user name
@@ -248,10 +224,10 @@ static int parse_url(const char *url, struct proxy *out, const char **why)
 		const char *colon = memchr(auth, ':', (size_t)(at - auth));
 		size_t ul =
 		    colon ? (size_t)(colon - auth) : (size_t)(at - auth);
-		out->username = pct_decode(auth, ul);
+		out->username = skyx_pct_decode(auth, ul, 0);
 		if (colon)
 			out->password =
-			    pct_decode(colon + 1, (size_t)(at - colon - 1));
+			    skyx_pct_decode(colon + 1, (size_t)(at - colon - 1), 0);
 		if (!out->username || !*out->username) {
 			*why = "it has credentials without a user name";
 			goto bad;

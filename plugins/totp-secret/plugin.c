@@ -17,7 +17,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "rfc6238.h"
+#include <skyx/codec.h>
+#include <skyx/otp.h>
+
 
 #define COMPONENT "totp-secret"
 #define MAX_PERIOD 3600
@@ -54,70 +56,6 @@ static int fail(char **err, int code, const char *fmt, ...)
 	if (err)
 		*err = host->strdup(msg);
 	return code;
-}
-
-/* RFC 4648 base32; case, spaces, '-' and '=' padding are ignored. The
- * library has its own (util/hash.c); a plugin cannot link it. */
-static unsigned char *base32_decode(const char *s, size_t *out_len)
-{
-	size_t n = strlen(s);
-	unsigned char *out = malloc(n * 5 / 8 + 1);
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t o = 0;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		int c = toupper((unsigned char)s[i]);
-		int v;
-		if (c == '=' || c == ' ' || c == '-')
-			continue;
-		if (c >= 'A' && c <= 'Z')
-			v = c - 'A';
-		else if (c >= '2' && c <= '7')
-			v = c - '2' + 26;
-		else {
-			OPENSSL_cleanse(out, o);
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 5) | (uint32_t)v;
-		bits += 5;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	OPENSSL_cleanse(&acc, sizeof acc);
-	*out_len = o;
-	return out;
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Percent-decode n bytes into a malloc'd string. */
-static char *pct_decode(const char *s, size_t n)
-{
-	char *out = malloc(n + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-		    hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-			i += 2;
-		} else {
-			*o++ = s[i] == '+' ? ' ' : s[i];
-		}
-	}
-	*o = '\0';
-	return out;
 }
 
 /* The settings one secret is described by, before decoding. */
@@ -171,7 +109,7 @@ static int parse_otpauth(const char *id, const char *uri, struct spec *sp,
 		const char *eq = memchr(q, '=', len);
 		if (eq) {
 			size_t kl = (size_t)(eq - q);
-			char *val = pct_decode(eq + 1, len - kl - 1);
+			char *val = skyx_pct_decode(eq + 1, len - kl - 1, SKYX_PCT_PLUS_SPACE);
 			if (!val)
 				return fail(err, SKY_ENOMEM, "out of memory");
 			if (kl == 6 && !strncasecmp(q, "secret", 6)) {
@@ -294,8 +232,8 @@ static int add_secret(struct inst *in, const char *id, json_t *v, char **err)
 	int rc = parse_spec(id, v, &sp, err);
 	if (rc)
 		goto cleanup;
-	s.algo = sp.algorithm ? sky_rfc6238_algo_parse(sp.algorithm)
-	                      : SKY_RFC6238_SHA1;
+	s.algo = sp.algorithm ? skyx_otp_algo_parse(sp.algorithm)
+	                      : SKYX_OTP_SHA1;
 	s.digits = sp.digits ? sp.digits : 6;
 	s.period = sp.period ? sp.period : 30;
 	if (s.algo < 0) {
@@ -305,8 +243,8 @@ static int add_secret(struct inst *in, const char *id, json_t *v, char **err)
 		          id, sp.algorithm);
 		goto cleanup;
 	}
-	if (s.digits < SKY_RFC6238_MIN_DIGITS ||
-	    s.digits > SKY_RFC6238_MAX_DIGITS) {
+	if (s.digits < SKYX_OTP_MIN_DIGITS ||
+	    s.digits > SKYX_OTP_MAX_DIGITS) {
 		rc = fail(err, SKY_EINVALID,
 		          "secret '%s': digits must be 6 to 8, not %d", id,
 		          s.digits);
@@ -318,7 +256,7 @@ static int add_secret(struct inst *in, const char *id, json_t *v, char **err)
 		          id, MAX_PERIOD, s.period);
 		goto cleanup;
 	}
-	s.key = base32_decode(sp.secret, &s.keylen);
+	s.key = skyx_base32_decode(sp.secret, &s.keylen);
 	if (!s.key || s.keylen == 0 || s.keylen > MAX_KEY) {
 		rc =
 		    fail(err, SKY_EINVALID, "secret '%s': the secret is %s", id,
@@ -503,7 +441,7 @@ static int ts_get_code(void *instance, const char *identifier, int64_t now,
                        char **code, char **err)
 {
 	struct inst *in = instance;
-	char buf[SKY_RFC6238_MAX_DIGITS + 1];
+	char buf[SKYX_OTP_CODE_MAX];
 	*code = NULL;
 	if (!in || !identifier)
 		return fail(err, SKY_EINVALID, "no identifier given");
@@ -513,8 +451,9 @@ static int ts_get_code(void *instance, const char *identifier, int64_t now,
 		struct secret *s = &in->v[i];
 		if (strcmp(s->id, identifier))
 			continue;
-		if (sky_rfc6238_totp(s->algo, s->key, s->keylen, now, s->period,
-		                     s->digits, buf))
+		skyx_otp_params p = {(skyx_otp_algo)s->algo, s->digits,
+		                     s->period};
+		if (skyx_otp_totp(s->key, s->keylen, &p, now, buf))
 			return fail(err, SKY_ERROR,
 			            "computing the code for '%s' failed",
 			            identifier);

@@ -1,6 +1,6 @@
 /*
  * libFuzzer: verification-code extraction from pushed content (SMS text,
- * HTML, quoted-printable e-mail bodies; util/otp.c). Whatever arrives, the
+ * HTML, quoted-printable e-mail bodies; engine/otp_extract.c). Whatever arrives, the
  * extractor answers a code or a link that occurs in the content, or says
  * it found nothing; it never reads past the input.
  */
@@ -10,7 +10,7 @@
 
 #include <skyengine/errors.h>
 
-#include "util/otp.h"
+#include "engine/otp_extract.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

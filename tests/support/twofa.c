@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <skyengine/errors.h>
+
 #include "util/hash.h"
 #include "util/str.h"
 
@@ -25,7 +27,7 @@ struct skytest_twofa {
 	char *username;
 	char *password;
 	char *secret;
-	sky_otp_params params;
+	skyx_otp_params params;
 	int64_t clock; /* 0: real time */
 	int single_use;
 	int64_t last_step; /* last accepted time step, -1 none */
@@ -38,10 +40,10 @@ struct skytest_twofa {
 skytest_twofa *skytest_twofa_new(const char *username, const char *password,
                                  const char *secret_base32)
 {
-	char probe[SKY_OTP_CODE_MAX];
-	sky_otp_params p = SKY_OTP_PARAMS_INIT;
+	char probe[SKYX_OTP_CODE_MAX];
+	skyx_otp_params p = SKYX_OTP_PARAMS_INIT;
 	if (!username || !password ||
-	    sky_otp_totp_base32(secret_base32, &p, 0, probe))
+	    skyx_otp_totp_base32(secret_base32, &p, 0, probe))
 		return NULL;
 	skytest_twofa *t = calloc(1, sizeof *t);
 	if (!t)
@@ -67,12 +69,11 @@ void skytest_twofa_free(skytest_twofa *t)
 	free(t);
 }
 
-int skytest_twofa_set_params(skytest_twofa *t, const sky_otp_params *p)
+int skytest_twofa_set_params(skytest_twofa *t, const skyx_otp_params *p)
 {
-	char probe[SKY_OTP_CODE_MAX];
-	int rc = sky_otp_totp_base32(t->secret, p, 0, probe);
-	if (rc)
-		return rc;
+	char probe[SKYX_OTP_CODE_MAX];
+	if (skyx_otp_totp_base32(t->secret, p, 0, probe))
+		return SKY_EINVALID;
 	pthread_mutex_lock(&t->lock);
 	t->params = *p;
 	pthread_mutex_unlock(&t->lock);
@@ -98,10 +99,10 @@ static int64_t now_locked(const skytest_twofa *t)
 	return t->clock ? t->clock : (int64_t)time(NULL);
 }
 
-int skytest_twofa_code_now(skytest_twofa *t, char out[SKY_OTP_CODE_MAX])
+int skytest_twofa_code_now(skytest_twofa *t, char out[SKYX_OTP_CODE_MAX])
 {
 	pthread_mutex_lock(&t->lock);
-	int rc = sky_otp_totp_base32(t->secret, &t->params, now_locked(t), out);
+	int rc = skyx_otp_totp_base32(t->secret, &t->params, now_locked(t), out);
 	pthread_mutex_unlock(&t->lock);
 	return rc ? -1 : 0;
 }
@@ -232,7 +233,7 @@ static void post_verify(skytest_twofa *t, const skytest_req *req,
 		return;
 	}
 	int match = code
-	                ? sky_otp_totp_check(t->secret, &t->params,
+	                ? skyx_otp_totp_check(t->secret, &t->params,
 	                                     now_locked(t), WINDOW, code, &step)
 	                : 0;
 	if (match == 1 && t->single_use && step <= t->last_step) {

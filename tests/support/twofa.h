@@ -1,7 +1,7 @@
 /*
  * A fixture site with a password login followed by a two-step
  * verification page whose server checks the submitted code with RFC 6238
- * (util/otp.c) against a known secret, and records what happened. Pages
+ * (the kit's skyx/otp.h) against a known secret, and records what happened. Pages
  * are the HTML files in tests/pages/twofa/. Serve it with
  *     skytest_httpd_start(skytest_twofa_handler, twofa)
  *
@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "httpd.h"
-#include "util/otp.h"
+#include <skyx/otp.h>
 
 typedef struct skytest_twofa skytest_twofa;
 
@@ -43,7 +43,7 @@ skytest_twofa *skytest_twofa_new(const char *username, const char *password,
 void skytest_twofa_free(skytest_twofa *t);
 
 /* Algorithm, digits and period (default SHA-1, 6, 30). 0 or SKY_EINVALID. */
-int skytest_twofa_set_params(skytest_twofa *t, const sky_otp_params *p);
+int skytest_twofa_set_params(skytest_twofa *t, const skyx_otp_params *p);
 /* A fixed server clock in unix seconds; 0 returns to the real clock. */
 void skytest_twofa_set_clock(skytest_twofa *t, int64_t unix_time);
 /* 0 lets a code be used again within its window. */
@@ -56,6 +56,6 @@ void skytest_twofa_handler(const skytest_req *req, skytest_resp *resp,
 void skytest_twofa_stats_get(skytest_twofa *t, skytest_twofa_stats *out);
 
 /* The code the server expects at its current clock. 0 or -1. */
-int skytest_twofa_code_now(skytest_twofa *t, char out[SKY_OTP_CODE_MAX]);
+int skytest_twofa_code_now(skytest_twofa *t, char out[SKYX_OTP_CODE_MAX]);
 
 #endif

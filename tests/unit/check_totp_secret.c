@@ -10,7 +10,7 @@
 #include "plugin/loader.h"
 #include "skytest.h"
 #include "util/fs.h"
-#include "util/otp.h"
+#include <skyx/otp.h>
 #include "util/str.h"
 
 /* RFC 6238 Appendix B keys, base32: "1234567890" repeated to 20, 32 and
@@ -145,11 +145,11 @@ START_TEST(codes_change_with_the_step_and_match_the_library)
 {
 	void *inst =
 	    create_ok("{\"secrets\": {\"chris@example.com\": \"" SECRET "\"}}");
-	sky_otp_params p = SKY_OTP_PARAMS_INIT;
-	char want[SKY_OTP_CODE_MAX];
+	skyx_otp_params p = SKYX_OTP_PARAMS_INIT;
+	char want[SKYX_OTP_CODE_MAX];
 	for (int64_t t = 1700000000; t < 1700000000 + 30 * 40; t += 7) {
 		char *got = code_at(inst, "chris@example.com", t);
-		ck_assert_int_eq(sky_otp_totp_base32(SECRET, &p, t, want), 0);
+		ck_assert_int_eq(skyx_otp_totp_base32(SECRET, &p, t, want), 0);
 		ck_assert_str_eq(got, want);
 		ck_assert_uint_eq(strlen(got), 6);
 		free(got);
@@ -206,9 +206,9 @@ START_TEST(otpauth_uris_as_values)
 	    "&digits=6\", \"digits\": 8}}}");
 	/* t=1234567890 with a 60 s period is step 20576131, which is
 	 * t=617283930 with 30 s; compare with the library. */
-	sky_otp_params p = {SKY_OTP_SHA256, 8, 60};
-	char want[SKY_OTP_CODE_MAX];
-	ck_assert_int_eq(sky_otp_totp_base32(KEY_SHA256, &p, 1234567890, want),
+	skyx_otp_params p = {SKYX_OTP_SHA256, 8, 60};
+	char want[SKYX_OTP_CODE_MAX];
+	ck_assert_int_eq(skyx_otp_totp_base32(KEY_SHA256, &p, 1234567890, want),
 	                 0);
 	assert_code(inst, "uri", 1234567890, want);
 	assert_code(inst, "plain", 59, "287082");
@@ -350,15 +350,15 @@ struct worker {
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	sky_otp_params p = SKY_OTP_PARAMS_INIT;
-	char want[SKY_OTP_CODE_MAX];
+	skyx_otp_params p = SKYX_OTP_PARAMS_INIT;
+	char want[SKYX_OTP_CODE_MAX];
 	w->ok = 1;
 	for (int i = 0; i < 500; i++) {
 		char *code = NULL, *err = NULL;
 		int64_t t = w->t0 + i * 30;
 		if (vt->get_code(w->inst, "chris@example.com", t, &code,
 		                 &err) ||
-		    sky_otp_totp_base32(SECRET, &p, t, want) ||
+		    skyx_otp_totp_base32(SECRET, &p, t, want) ||
 		    strcmp(code, want))
 			w->ok = 0;
 		free(code);

@@ -79,11 +79,11 @@ static char *login(void)
 	return cookie;
 }
 
-static char *code_at(int64_t t, const sky_otp_params *p)
+static char *code_at(int64_t t, const skyx_otp_params *p)
 {
-	static char out[SKY_OTP_CODE_MAX];
-	sky_otp_params def = SKY_OTP_PARAMS_INIT;
-	ck_assert_int_eq(sky_otp_totp_base32(SECRET, p ? p : &def, t, out), 0);
+	static char out[SKYX_OTP_CODE_MAX];
+	skyx_otp_params def = SKYX_OTP_PARAMS_INIT;
+	ck_assert_int_eq(skyx_otp_totp_base32(SECRET, p ? p : &def, t, out), 0);
 	return out;
 }
 
@@ -138,7 +138,7 @@ END_TEST
 START_TEST(window_single_use_and_spaces)
 {
 	skytest_twofa_set_clock(site, T0);
-	char now[SKY_OTP_CODE_MAX];
+	char now[SKYX_OTP_CODE_MAX];
 	ck_assert_int_eq(skytest_twofa_code_now(site, now), 0);
 	ck_assert_str_eq(now, code_at(T0, NULL));
 
@@ -188,7 +188,7 @@ END_TEST
 
 START_TEST(other_algorithms_and_bad_setup)
 {
-	sky_otp_params p = {SKY_OTP_SHA512, 8, 60};
+	skyx_otp_params p = {SKYX_OTP_SHA512, 8, 60};
 	ck_assert_int_eq(skytest_twofa_set_params(site, &p), 0);
 	skytest_twofa_set_clock(site, T0);
 	char *cookie = login();
@@ -200,7 +200,7 @@ START_TEST(other_algorithms_and_bad_setup)
 	    http("POST", "/verify", cookie, code_form(code_at(T0, &p))),
 	    "/account");
 	free(cookie);
-	sky_otp_params bad = {SKY_OTP_SHA1, 9, 30};
+	skyx_otp_params bad = {SKYX_OTP_SHA1, 9, 30};
 	ck_assert_int_eq(skytest_twofa_set_params(site, &bad), SKY_EINVALID);
 	ck_assert_ptr_null(skytest_twofa_new("u", "p", "not base32!"));
 	ck_assert_ptr_null(skytest_twofa_new(NULL, "p", SECRET));

@@ -7,7 +7,6 @@
  *
  *   skyengine-demo-site [--port 8090] [--root DIR] [--port-file FILE]
  */
-#include <ctype.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -19,8 +18,9 @@
 #include <unistd.h>
 
 #include "http.h"
-#include "util/fs.h"
-#include "util/str.h"
+#include <skyx/codec.h>
+#include <skyx/fs.h>
+#include <skyx/str.h>
 
 static const char *root;
 static json_t *received;
@@ -33,61 +33,32 @@ static void on_signal(int s)
 	stop_flag = 1;
 }
 
-static int hexv(int c)
-{
-	return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
-}
-
 /* application/x-www-form-urlencoded -> object. */
 static json_t *parse_form(const char *body)
 {
 	json_t *o = json_object();
-	char *copy = sky_strdup(body ? body : ""), *save = NULL;
+	char *copy = skyx_strdup(body ? body : ""), *save = NULL;
 	for (char *kv = strtok_r(copy, "&", &save); kv;
 	     kv = strtok_r(NULL, "&", &save)) {
-		for (char *p = kv, *q = kv;; p++, q++) {
-			if (*p == '+')
-				*q = ' ';
-			else if (*p == '%' && isxdigit((unsigned char)p[1]) &&
-			         isxdigit((unsigned char)p[2])) {
-				*q = (char)(hexv(p[1]) * 16 + hexv(p[2]));
-				p += 2;
-			} else
-				*q = *p;
-			if (!*p)
-				break;
-		}
 		char *eq = strchr(kv, '=');
-		if (eq)
-			*eq = '\0';
-		json_t *v = json_string(eq ? eq + 1 : "");
-		if (v)
-			json_object_set_new(o, kv, v);
+		size_t kl = eq ? (size_t)(eq - kv) : strlen(kv);
+		char *k = skyx_pct_decode(kv, kl, SKYX_PCT_PLUS_SPACE);
+		char *v = skyx_pct_decode(eq ? eq + 1 : "", eq ? strlen(eq + 1) : 0,
+		                          SKYX_PCT_PLUS_SPACE);
+		json_t *jv = k && v ? json_string(v) : NULL;
+		if (jv)
+			json_object_set_new(o, k, jv);
+		free(k);
+		free(v);
 	}
 	free(copy);
 	return o;
 }
 
-static void esc(sky_buf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		if (*s == '<')
-			sky_buf_puts(b, "&lt;");
-		else if (*s == '>')
-			sky_buf_puts(b, "&gt;");
-		else if (*s == '&')
-			sky_buf_puts(b, "&amp;");
-		else if (*s == '"')
-			sky_buf_puts(b, "&quot;");
-		else
-			sky_buf_putc(b, *s);
-	}
-}
-
 static void page(srv_resp *r, int status, const char *title, const char *html)
 {
-	sky_buf b = {0};
-	sky_buf_printf(&b, "<!doctype html><html lang=en><meta charset=utf-8>"
+	skyx_buf b = {0};
+	skyx_buf_printf(&b, "<!doctype html><html lang=en><meta charset=utf-8>"
 	                   "<title>%s · Skylark Robotics</title><link "
 	                   "rel=stylesheet href=/site.css><header><a "
 	                   "class=brand href=/>Skylark Robotics</a></header>"
@@ -102,17 +73,17 @@ static void apply(const srv_req *req, srv_resp *resp)
 	const char *name = json_string_value(json_object_get(f, "name"));
 	const char *email = json_string_value(json_object_get(f, "email"));
 	const char *consent = json_string_value(json_object_get(f, "consent"));
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	if (!name || !*name || !email || !strchr(email, '@') || !consent) {
-		sky_buf_puts(&b, "<h1>Please check your application</h1><p "
+		skyx_buf_puts(&b, "<h1>Please check your application</h1><p "
 		                 "id=error>Missing or invalid: ");
-		sky_buf_puts(&b, !name || !*name ? "name " : "");
-		sky_buf_puts(&b, !email || !strchr(email, '@') ? "email " : "");
-		sky_buf_puts(&b, !consent ? "consent" : "");
-		sky_buf_puts(&b, "</p><p><a href=/apply.html>Back to the "
+		skyx_buf_puts(&b, !name || !*name ? "name " : "");
+		skyx_buf_puts(&b, !email || !strchr(email, '@') ? "email " : "");
+		skyx_buf_puts(&b, !consent ? "consent" : "");
+		skyx_buf_puts(&b, "</p><p><a href=/apply.html>Back to the "
 		                 "form</a></p>");
 		page(resp, 400, "Application incomplete", b.data);
-		sky_buf_free(&b);
+		skyx_buf_free(&b);
 		json_decref(f);
 		return;
 	}
@@ -121,14 +92,14 @@ static void apply(const srv_req *req, srv_resp *resp)
 	pthread_mutex_unlock(&lock);
 	printf("demo-site: application received from %s <%s>\n", name, email);
 	fflush(stdout);
-	sky_buf_puts(&b, "<h1>Thank you!</h1><div class=ok id=confirmation>"
+	skyx_buf_puts(&b, "<h1>Thank you!</h1><div class=ok id=confirmation>"
 	                 "<p>Your application has been received, ");
-	esc(&b, name);
-	sky_buf_puts(&b, ". We will reply to ");
-	esc(&b, email);
-	sky_buf_puts(&b, " within five working days.</p></div>");
+	skyx_buf_html(&b, name);
+	skyx_buf_puts(&b, ". We will reply to ");
+	skyx_buf_html(&b, email);
+	skyx_buf_puts(&b, " within five working days.</p></div>");
 	page(resp, 200, "Application received", b.data);
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	json_decref(f);
 }
 
@@ -161,9 +132,9 @@ static void handle(void *ud, const srv_req *req, srv_resp *resp)
 		return;
 	}
 	const char *p = !strcmp(req->path, "/") ? "/index.html" : req->path;
-	char *file = strstr(p, "..") ? NULL : sky_asprintf("%s%s", root, p);
+	char *file = strstr(p, "..") ? NULL : skyx_asprintf("%s%s", root, p);
 	size_t len = 0;
-	char *data = file ? sky_read_file(file, &len) : NULL;
+	char *data = file ? skyx_read_file(file, &len) : NULL;
 	if (!data)
 		page(resp, 404, "Not found", "<h1>Page not found</h1>");
 	else
@@ -206,7 +177,7 @@ int main(int argc, char **argv)
 		char *slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
-			rel = sky_asprintf("%s/../share/skyengine/demo-site", exe);
+			rel = skyx_asprintf("%s/../share/skyengine/demo-site", exe);
 		}
 	}
 	if (!root)
@@ -232,7 +203,7 @@ int main(int argc, char **argv)
 	if (port_file) {
 		char b[32];
 		snprintf(b, sizeof b, "%d\n", port);
-		sky_write_file(port_file, b, strlen(b));
+		skyx_write_file(port_file, b, strlen(b));
 	}
 	printf("demo-site: http://127.0.0.1:%d/ (serving %s)\n", port, root);
 	fflush(stdout);

@@ -20,10 +20,10 @@
 
 #include <skyengine.h>
 
-#include "net/http_client.h"
-#include "plugin/loader.h"
-#include "util/fs.h"
-#include "util/str.h"
+#include <skyx/fs.h>
+#include <skyx/str.h>
+
+#include "remote.h"
 
 static int is_tty;
 
@@ -72,8 +72,8 @@ static void help_main(FILE *f)
 /* JSON inline, or @file. Returns the text (malloc'd) or NULL. */
 static char *json_arg(const char *arg)
 {
-	char *text = arg[0] == '@' ? sky_read_file(arg + 1, NULL)
-	                           : sky_strdup(arg);
+	char *text = arg[0] == '@' ? skyx_read_file(arg + 1, NULL)
+	                           : skyx_strdup(arg);
 	json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
 	if (!v) {
 		fprintf(stderr, "skyctl: %s is not valid JSON\n", arg);
@@ -89,7 +89,7 @@ static char *json_arg(const char *arg)
 typedef struct progress {
 	pthread_mutex_t lock;
 	const char *run_id;
-	sky_buf line;   /* actions of the current step */
+	skyx_buf line;   /* actions of the current step */
 	int spinning;
 } progress;
 
@@ -110,8 +110,8 @@ static void on_event(const sky_event *ev, void *ud)
 		const char *id = json_string_value(
 			json_object_get(a, "element_id"));
 		if (p->line.len)
-			sky_buf_puts(&p->line, ", ");
-		sky_buf_printf(&p->line, "%s%s%s%s", type ? type : "?",
+			skyx_buf_puts(&p->line, ", ");
+		skyx_buf_printf(&p->line, "%s%s%s%s", type ? type : "?",
 		               id ? " #" : "", id ? id : "",
 		               json_is_true(json_object_get(r, "success"))
 		                       ? ""
@@ -124,7 +124,7 @@ static void on_event(const sky_event *ev, void *ud)
 		        ev->retry_index ? " (retry)" : "",
 		        p->line.len ? p->line.data : "no action",
 		        ev->status ? ev->status : "?");
-		sky_buf_reset(&p->line);
+		skyx_buf_reset(&p->line);
 	} else if (ev->type == SKY_EVENT_RUN_STATUS && is_tty) {
 		fprintf(stderr, "\r\033[K%s...", ev->status);
 	}
@@ -223,7 +223,7 @@ static int cmd_run(int argc, char **argv)
 		goto done;
 	}
 	json_t *created = json_loads(out, 0, NULL);
-	char *run_id = sky_strdup(json_string_value(
+	char *run_id = skyx_strdup(json_string_value(
 		json_object_get(created, "run_id")));
 	json_decref(created);
 	pthread_mutex_lock(&p.lock);
@@ -265,7 +265,7 @@ done:
 	sky_engine_unsubscribe(e, sub);
 	sky_free(out);
 	free(body);
-	sky_buf_free(&p.line);
+	skyx_buf_free(&p.line);
 	sky_engine_free(e);
 	sky_global_shutdown();
 	free(config);
@@ -277,32 +277,12 @@ done:
 static int remote(const char *method, const char *server, const char *key,
                   const char *path, int *status, char **body)
 {
-	sky_http_client *c = NULL;
-	if (sky_http_client_from_config(NULL, &c)) {
-		fprintf(stderr, "skyctl: %s\n", sky_error_last());
-		return -1;
-	}
-	char *url = sky_asprintf("%s%s", server, path);
-	sky_http_header h[2] = {{"x-api-key", key ? key : ""},
-	                        {"content-type", "application/json"}};
-	sky_http_request req = {.version = SKY_HTTP_REQUEST_VERSION};
-	req.method = method;
-	req.url = url;
-	req.headers = h;
-	req.n_headers = key ? 1 : 0;
-	req.timeout_ms = 30000;
-	sky_http_response *resp = NULL;
-	int rc = sky_http_client_request(c, &req, &resp);
-	if (rc) {
-		fprintf(stderr, "skyctl: %s %s: %s\n", method, url,
-		        sky_error_last());
-	} else {
-		*status = resp->status;
-		*body = sky_strdup(resp->body ? resp->body : "");
-	}
-	sky_http_response_free(resp);
+	char *url = skyx_asprintf("%s%s", server, path), *err = NULL;
+	int rc = skyctl_remote_request(method, url, key, 30, status, body, &err);
+	if (rc)
+		fprintf(stderr, "skyctl: %s %s: %s\n", method, url, err);
+	free(err);
 	free(url);
-	sky_http_client_free(c);
 	return rc ? -1 : 0;
 }
 
@@ -342,23 +322,20 @@ static int cmd_remote(const char *cmd, int argc, char **argv)
 	char *path;
 	const char *method = "GET";
 	if (!strcmp(cmd, "get"))
-		path = sky_asprintf("/v1/runs/%s", id);
+		path = skyx_asprintf("/v1/runs/%s", id);
 	else if (!strcmp(cmd, "steps"))
-		path = sky_asprintf("/api/v1/tasks/%s/steps", id);
+		path = skyx_asprintf("/api/v1/tasks/%s/steps", id);
 	else if (!strcmp(cmd, "cancel")) {
-		path = sky_asprintf("/v1/runs/%s/cancel", id);
+		path = skyx_asprintf("/v1/runs/%s/cancel", id);
 		method = "POST";
 	} else
-		path = sky_asprintf("/v1/runs?page=%d&page_size=%d%s%s", page,
+		path = skyx_asprintf("/v1/runs?page=%d&page_size=%d%s%s", page,
 		                    page_size, st ? "&status=" : "",
 		                    st ? st : "");
 	int status = 0;
 	char *body = NULL;
-	if (sky_global_init() < 1)
-		return 1;
 	int rc = remote(method, server, key, path, &status, &body);
 	free(path);
-	sky_global_shutdown();
 	if (rc)
 		return 1;
 	json_t *j = json_loads(body, JSON_DECODE_ANY, NULL);

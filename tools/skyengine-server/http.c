@@ -8,23 +8,68 @@
 
 #include <libwebsockets.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
-#include "net/http_client.h"
-#include "util/log.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define SLICE 16384
 #define COMPONENT "http"
+
+/* --- log lines -------------------------------------------------------- */
+
+static sky_log_level log_max(void)
+{
+	static const char *names[] = {"error", "warn", "info", "debug", "trace"};
+	const char *s = getenv("SKYENGINE_LOG");
+	for (int i = 0; s && i < 5; i++)
+		if (!strcasecmp(s, names[i]))
+			return (sky_log_level)i;
+	return SKY_LOG_WARN;
+}
+
+void srv_log(sky_log_level level, const char *component, const char *fmt, ...)
+{
+	char msg[2048];
+	struct timespec ts;
+	struct tm tm;
+	va_list ap;
+	if (level > log_max())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	for (char *p = msg; *p; p++) /* one line per call */
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s [%s] %s\n",
+	        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	        tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+	        sky_log_level_name(level), component ? component : "-", msg);
+}
+
+/* lws' lines, at debug level like the library's own HTTP client does. */
+static void lws_log(int level, const char *line)
+{
+	size_t n = strlen(line);
+	(void)level;
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	srv_log(SKY_LOG_DEBUG, "lws", "%.*s", (int)n, line);
+}
 
 struct job {
 	struct lws *wsi;    /* NULL once the client went away */
 	srv_http *h;
 	srv_req req;
 	srv_resp resp;
-	sky_buf body;
+	skyx_buf body;
 	size_t max_body;    /* this request's body limit */
 	size_t sent;
 	int headers_sent;
@@ -98,7 +143,7 @@ static void job_free(struct job *j)
 	free(j->resp.ctype);
 	free(j->resp.headers);
 	free(j->resp.body);
-	sky_buf_free(&j->body);
+	skyx_buf_free(&j->body);
 	free(j);
 }
 
@@ -107,7 +152,7 @@ void srv_resp_take(srv_resp *r, int status, const char *ctype, char *body,
 {
 	r->status = status;
 	free(r->ctype);
-	r->ctype = sky_strdup(ctype);
+	r->ctype = skyx_strdup(ctype);
 	free(r->body);
 	r->body = body;
 	r->body_len = len;
@@ -115,13 +160,13 @@ void srv_resp_take(srv_resp *r, int status, const char *ctype, char *body,
 
 void srv_resp_json(srv_resp *r, int status, const char *json)
 {
-	char *b = sky_strdup(json ? json : "null");
+	char *b = skyx_strdup(json ? json : "null");
 	srv_resp_take(r, status, "application/json", b, b ? strlen(b) : 0);
 }
 
 void srv_resp_header(srv_resp *r, const char *name, const char *value)
 {
-	char *line = sky_asprintf("%s%s: %s\r\n", r->headers ? r->headers : "",
+	char *line = skyx_asprintf("%s%s: %s\r\n", r->headers ? r->headers : "",
 	                          name, value);
 	if (line) {
 		free(r->headers);
@@ -176,7 +221,7 @@ static void read_query(struct lws *wsi, srv_req *r)
 		if (!nq)
 			return;
 		r->query = nq;
-		r->query[r->n_query++] = sky_strdup(buf);
+		r->query[r->n_query++] = skyx_strdup(buf);
 		n++;
 	}
 }
@@ -365,7 +410,7 @@ void *srv_ws_data(const srv_ws *ws)
 void srv_ws_send(srv_ws *ws, const char *text)
 {
 	struct wsmsg *m = calloc(1, sizeof *m);
-	if (!m || !(m->text = sky_strdup(text))) {
+	if (!m || !(m->text = skyx_strdup(text))) {
 		free(m);
 		return;
 	}
@@ -462,7 +507,7 @@ static void ws_open(srv_http *h, struct pss *pss, struct lws *wsi)
 	req.method_name = "GET";
 	req.path = hdr_token(wsi, WSI_TOKEN_GET_URI);
 	if (!req.path)
-		req.path = sky_strdup("/");
+		req.path = skyx_strdup("/");
 	char *q = strchr(req.path, '?');
 	if (q)
 		*q = '\0';
@@ -538,8 +583,8 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 		                              "CONNECT", "HEAD",  "OTHER"};
 		j->req.method_name = names[j->req.method];
 		j->head_only = j->req.method == SRV_HEAD;
-		j->req.path = uri ? sky_strndup(uri, (size_t)ulen)
-		                  : sky_strdup("/");
+		j->req.path = uri ? skyx_strndup(uri, (size_t)ulen)
+		                  : skyx_strdup("/");
 		read_query(wsi, &j->req);
 		j->req.api_key = hdr_custom(wsi, "x-api-key:");
 		j->req.idempotency_key = hdr_custom(wsi, "idempotency-key:");
@@ -591,14 +636,14 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 			return reply_now(wsi, 413,
 			                 "{\"detail\":\"Request body too "
 			                 "large\"}");
-		sky_buf_append(&pss->job->body, in, len);
+		skyx_buf_append(&pss->job->body, in, len);
 		return pss->job->body.oom ? -1 : 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (!pss->job)
 			return -1;
 		lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
 		if (!pss->job->body.data)
-			sky_buf_puts(&pss->job->body, "");
+			skyx_buf_puts(&pss->job->body, "");
 		dispatch(h, pss->job);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE: {
@@ -702,8 +747,10 @@ int srv_http_start(const srv_http_options *opts, srv_http **out)
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
 
-	/* One lws log emitter per process: share the HTTP client's. */
-	lws_set_log_level(LLL_ERR | LLL_WARN, sky_http_lws_log);
+	/* lws has one log emitter per process: ours until the library's
+	 * HTTP client installs its own (which also feeds its error
+	 * messages); both log lws' lines at debug level. */
+	lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
 	memset(&info, 0, sizeof info);
 	info.port = opts->port; /* 0: the kernel picks one */
 	info.iface = h->o.host;

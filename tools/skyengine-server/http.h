@@ -7,6 +7,19 @@
 #define SRV_HTTP_H
 
 #include <stddef.h>
+#include <skyengine/log.h>
+
+/*
+ * The server's own log lines (and libwebsockets'), on stderr in the
+ * library's format, up to the level $SKYENGINE_LOG names (default warn).
+ * The library's lines go through its own sink (sky_log_set).
+ */
+void srv_log(sky_log_level level, const char *component, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define srv_log_error(c, ...) srv_log(SKY_LOG_ERROR, c, __VA_ARGS__)
+#define srv_log_warn(c, ...) srv_log(SKY_LOG_WARN, c, __VA_ARGS__)
+#define srv_log_info(c, ...) srv_log(SKY_LOG_INFO, c, __VA_ARGS__)
+#define srv_log_debug(c, ...) srv_log(SKY_LOG_DEBUG, c, __VA_ARGS__)
 
 typedef struct srv_http srv_http;
 

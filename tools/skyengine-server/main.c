@@ -11,6 +11,7 @@
  * listener closes, in-flight runs are parked and resumed at next start.
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +19,8 @@
 #include <unistd.h>
 
 #include "server.h"
-#include "util/fs.h"
-#include "util/json.h"
-#include "util/str.h"
+#include <skyx/fs.h>
+#include <skyx/str.h>
 
 static volatile sig_atomic_t stop_flag;
 
@@ -55,7 +55,7 @@ static void usage(FILE *f)
 
 static int add_keys(sky_engine *e, const char *list)
 {
-	char *copy = sky_strdup(list), *save = NULL;
+	char *copy = skyx_strdup(list), *save = NULL;
 	int rc = 0;
 	for (char *k = strtok_r(copy, ",", &save); k && !rc;
 	     k = strtok_r(NULL, ",", &save))
@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 	const char *host = "127.0.0.1", *data = NULL, *public_url = NULL;
 	const char *config_file = NULL, *port_file = NULL;
 	int port = 8000, workers = 0, no_execute = 0, no_auth = 0;
-	sky_buf keys = {0};
+	skyx_buf keys = {0};
 	static const struct option opts[] = {
 		{"host", required_argument, 0, 'h'},
 		{"port", required_argument, 0, 'p'},
@@ -96,8 +96,8 @@ int main(int argc, char **argv)
 		case 'c': config_file = optarg; break;
 		case 'k':
 			if (keys.len)
-				sky_buf_putc(&keys, ',');
-			sky_buf_puts(&keys, optarg);
+				skyx_buf_putc(&keys, ',');
+			skyx_buf_puts(&keys, optarg);
 			break;
 		case 'n': no_execute = 1; break;
 		case 'A': no_auth = 1; break;
@@ -138,14 +138,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	port = srv_http_port(http);
-	char *pub = public_url ? sky_strdup(public_url)
-	                       : sky_asprintf("http://%s:%d", host, port);
+	char *pub = public_url ? skyx_strdup(public_url)
+	                       : skyx_asprintf("http://%s:%d", host, port);
 	json_t *server = json_object_get(cfg, "server");
 	if (!json_is_object(server)) {
 		server = json_object();
 		json_object_set_new(cfg, "server", server);
 	}
-	if (!sky_json_str(server, "public_url") || public_url)
+	if (!json_string_value(json_object_get(server, "public_url")) || public_url)
 		json_object_set_new(server, "public_url", json_string(pub));
 	/* Runs submitted before a restart sign their webhooks with the
 	 * engine's key (only hashes of API keys are stored): without one
@@ -153,9 +153,9 @@ int main(int argc, char **argv)
 	 * $SKYENGINE_API_KEY, so such webhooks are not sent unsigned. */
 	json_t *wh = json_object_get(cfg, "webhook");
 	const char *env_first = getenv("SKYENGINE_API_KEY");
-	if (!sky_json_str(wh, "signing_key") &&
+	if (!json_string_value(json_object_get(wh, "signing_key")) &&
 	    (keys.len || (env_first && *env_first))) {
-		char *first = sky_strdup(keys.len ? keys.data : env_first);
+		char *first = skyx_strdup(keys.len ? keys.data : env_first);
 		first[strcspn(first, ",")] = '\0';
 		if (!json_is_object(wh)) {
 			wh = json_object();
@@ -166,7 +166,7 @@ int main(int argc, char **argv)
 			                    json_string(first));
 		free(first);
 	}
-	char *cfg_text = sky_json_dumps(cfg);
+	char *cfg_text = json_dumps(cfg, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(cfg);
 
 	if (sky_global_init() < 1)
@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 	if (port_file) {
 		char buf[32];
 		snprintf(buf, sizeof buf, "%d\n", port);
-		sky_write_file(port_file, buf, strlen(buf));
+		skyx_write_file(port_file, buf, strlen(buf));
 	}
 	printf("skyengine-server %s listening on %s (data: %s)\n",
 	       sky_version(), pub, sky_engine_data_dir(s.engine));
@@ -224,6 +224,6 @@ int main(int argc, char **argv)
 	sky_global_shutdown();
 	free(pub);
 	free(cfg_text);
-	sky_buf_free(&keys);
+	skyx_buf_free(&keys);
 	return 0;
 }

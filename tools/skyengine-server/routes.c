@@ -11,9 +11,8 @@
 #include <sys/stat.h>
 
 #include "server.h"
-#include "util/fs.h"
-#include "util/log.h"
-#include "util/str.h"
+#include <skyx/fs.h>
+#include <skyx/str.h>
 
 #define COMPONENT "server"
 
@@ -66,9 +65,9 @@ static void reply_detail(ctx *c, int status, const char *fmt, ...)
 static void reply_detail(ctx *c, int status, const char *fmt, ...)
 {
 	va_list ap;
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	va_start(ap, fmt);
-	sky_buf_vprintf(&b, fmt, ap);
+	skyx_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	json_t *d = json_string(b.data ? b.data : "");
 	/* A path or id quoted back may not be UTF-8 (%FF decodes to a
@@ -79,7 +78,7 @@ static void reply_detail(ctx *c, int status, const char *fmt, ...)
 	if (!d)
 		d = json_string(b.data ? b.data : "");
 	reply_json(c, status, json_pack("{s:o}", "detail", d));
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 }
 
 /* FastAPI's 422 for one query parameter. */
@@ -94,7 +93,7 @@ static void reply_query_error(ctx *c, const char *name, const char *type,
 
 static void reply_unexpected(ctx *c, const char *what)
 {
-	sky_log_error(COMPONENT, "%s %s: unexpected error: %s",
+	srv_log_error(COMPONENT, "%s %s: unexpected error: %s",
 	              c->req->method_name, c->req->path, what);
 	reply_json(c, 500, json_pack("{s:s}", "error",
 	                             "Unexpected error: EngineError"));
@@ -148,16 +147,16 @@ static int query_int(ctx *c, const char *name, int min, int max, int *out)
 /* All values of a repeatable parameter, comma-joined (malloc'd) or NULL. */
 static char *query_all(const srv_req *r, const char *name)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	size_t nl = strlen(name);
 	for (size_t i = 0; i < r->n_query; i++) {
 		if (strncmp(r->query[i], name, nl) || r->query[i][nl] != '=')
 			continue;
 		if (b.len)
-			sky_buf_putc(&b, ',');
-		sky_buf_puts(&b, r->query[i] + nl + 1);
+			skyx_buf_putc(&b, ',');
+		skyx_buf_puts(&b, r->query[i] + nl + 1);
 	}
-	return b.len ? sky_buf_steal(&b) : (sky_buf_free(&b), NULL);
+	return b.len ? skyx_buf_steal(&b) : (skyx_buf_free(&b), NULL);
 }
 
 /* --- handlers ---------------------------------------------------------- */
@@ -181,7 +180,7 @@ static void h_models(ctx *c)
 
 static void h_openapi(ctx *c)
 {
-	reply_raw(c, 200, sky_strdup(srv_openapi_json()));
+	reply_raw(c, 200, skyx_strdup(srv_openapi_json()));
 }
 
 static void h_run_task(ctx *c)
@@ -223,7 +222,7 @@ static void h_cancel(ctx *c)
 	int status = 500;
 	int rc = sky_run_cancel(c->s->engine, c->org, c->seg[2], &err, &status);
 	if (rc == 0) {
-		reply_raw(c, 200, sky_strdup("null"));
+		reply_raw(c, 200, skyx_strdup("null"));
 		free(err);
 		return;
 	}
@@ -546,7 +545,7 @@ static void h_legacy_task_cancel(ctx *c)
 	int rc = sky_run_cancel(c->s->engine, c->org, c->seg[3], &err,
 	                        &status);
 	if (rc == 0) {
-		reply_raw(c, 200, sky_strdup("null"));
+		reply_raw(c, 200, skyx_strdup("null"));
 		free(err);
 	} else if (err) {
 		reply_raw(c, status, err);
@@ -710,12 +709,12 @@ static char *header_param(const char *h, size_t hlen, const char *name)
 		const char *v = h + i + nl + 1, *end = h + hlen;
 		if (v < end && *v == '"') {
 			const char *q = memchr(v + 1, '"', (size_t)(end - v - 1));
-			return q ? sky_strndup(v + 1, (size_t)(q - v - 1)) : NULL;
+			return q ? skyx_strndup(v + 1, (size_t)(q - v - 1)) : NULL;
 		}
 		const char *stop = v;
 		while (stop < end && *stop != ';' && *stop != '\r')
 			stop++;
-		return sky_strndup(v, (size_t)(stop - v));
+		return skyx_strndup(v, (size_t)(stop - v));
 	}
 	return NULL;
 }
@@ -732,7 +731,7 @@ static int form_field(const srv_req *r, const char *field, form_part *out)
 		free(boundary);
 		return -1;
 	}
-	char *delim = sky_asprintf("--%s", boundary);
+	char *delim = skyx_asprintf("--%s", boundary);
 	size_t dl = strlen(delim);
 	const char *p = r->body, *end = r->body + r->body_len;
 	int rc = -1;
@@ -781,7 +780,7 @@ static void h_upload_file(ctx *c)
 		return;
 	}
 	if (!form_field(c->req, "retention_days", &days)) {
-		char *v = sky_strndup(days.data, days.len), *end = NULL;
+		char *v = skyx_strndup(days.data, days.len), *end = NULL;
 		long n = v ? strtol(v, &end, 10) : 0;
 		int bad = !v || !*v || *end;
 		if (bad) {
@@ -827,7 +826,7 @@ static void h_file_content(ctx *c)
 		return;
 	}
 	size_t len = 0;
-	char *data = sky_read_file(path, &len);
+	char *data = skyx_read_file(path, &len);
 	if (!data) {
 		reply_detail(c, 404, "File %s not found", c->seg[2]);
 	} else {
@@ -837,7 +836,7 @@ static void h_file_content(ctx *c)
 		for (char *q = name; q && *q; q++)
 			if (*q == '"' || *q == '\\' || (unsigned char)*q < 0x20)
 				*q = '_';
-		char *cd = sky_asprintf("attachment; filename=\"%s\"",
+		char *cd = skyx_asprintf("attachment; filename=\"%s\"",
 		                        name && *name ? name : "file");
 		srv_resp_header(c->resp, "content-disposition", cd);
 		free(cd);
@@ -869,16 +868,16 @@ static void h_artifact_content(ctx *c)
 		return;
 	}
 	size_t len = 0;
-	char *data = sky_read_file(path, &len);
+	char *data = skyx_read_file(path, &len);
 	if (!data) {
 		reply_detail(c, 404, "Artifact file is gone %s", c->seg[2]);
 	} else {
 		srv_resp_take(c->resp, 200, ctype, data, len);
 		srv_resp_header(c->resp, "cache-control", "private, max-age=3600");
 		const char *slash = strrchr(path, '/');
-		if (ctype && !sky_str_startswith(ctype, "image/") &&
-		    !sky_str_startswith(ctype, "text/html")) {
-			char *cd = sky_asprintf("attachment; filename=\"%s\"",
+		if (ctype && !skyx_str_startswith(ctype, "image/") &&
+		    !skyx_str_startswith(ctype, "text/html")) {
+			char *cd = skyx_asprintf("attachment; filename=\"%s\"",
 			                        slash ? slash + 1 : path);
 			srv_resp_header(c->resp, "content-disposition", cd);
 			free(cd);
@@ -966,7 +965,7 @@ static void h_run_workflow(ctx *c)
 static void credentials_shape(ctx *c)
 {
 	srv_resp *r = c->resp;
-	if (r->status != 422 || !sky_str_startswith(c->req->path,
+	if (r->status != 422 || !skyx_str_startswith(c->req->path,
 	                                            "/v1/credentials"))
 		return;
 	json_t *body = json_loadb(r->body ? r->body : "", r->body_len, 0,
@@ -1118,7 +1117,7 @@ static int authenticate(ctx *c, enum auth_mode mode)
 		if (exp && sig) {
 			if (sky_url_verify(c->s->engine, r->path, exp, sig)) {
 				/* The signature names the object: any org. */
-				c->org = sky_strdup("*");
+				c->org = skyx_strdup("*");
 				return 1;
 			}
 			reply_detail(c, 403, "Invalid or expired link");
@@ -1155,7 +1154,7 @@ void srv_handle(void *ud, const srv_req *req, srv_resp *resp)
 		srv_resp_header(resp, "retry-after", "1");
 		return;
 	}
-	char *path = sky_strdup(req->path);
+	char *path = skyx_strdup(req->path);
 	int n = path ? split(path, c.seg, 8) : -1;
 	if (n < 0) {
 		reply_detail(&c, 404, "Not Found");
@@ -1165,7 +1164,7 @@ void srv_handle(void *ud, const srv_req *req, srv_resp *resp)
 	c.n_seg = n;
 	enum srv_method m = req->method == SRV_HEAD ? SRV_GET : req->method;
 	const route *hit = NULL;
-	sky_buf allow = {0};
+	skyx_buf allow = {0};
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		if (!matches(&routes[i], c.seg, n))
 			continue;
@@ -1174,8 +1173,8 @@ void srv_handle(void *ud, const srv_req *req, srv_resp *resp)
 			break;
 		}
 		if (allow.len)
-			sky_buf_puts(&allow, ", ");
-		sky_buf_puts(&allow, routes[i].method == SRV_GET    ? "GET"
+			skyx_buf_puts(&allow, ", ");
+		skyx_buf_puts(&allow, routes[i].method == SRV_GET    ? "GET"
 		                     : routes[i].method == SRV_DELETE ? "DELETE"
 		                                                      : "POST");
 	}
@@ -1197,9 +1196,9 @@ void srv_handle(void *ud, const srv_req *req, srv_resp *resp)
 shape:
 	credentials_shape(&c);
 out:
-	sky_log_debug(COMPONENT, "%s %s -> %d", req->method_name, req->path,
+	srv_log_debug(COMPONENT, "%s %s -> %d", req->method_name, req->path,
 	              resp->status ? resp->status : 200);
-	sky_buf_free(&allow);
+	skyx_buf_free(&allow);
 	json_decref(c.body);
 	free(c.org);
 	free(path);

@@ -14,10 +14,9 @@
 #include <string.h>
 
 #include "server.h"
-#include "util/hash.h"
-#include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/codec.h>
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define PREFIX "/api/v1/stream/tasks/"
 #define WAIT_FOR_RUNNING_MS (120 * 1000)  /* Skyvern's */
@@ -55,7 +54,7 @@ static char *task_of(const char *path)
 	size_t n = strcspn(id, "/");
 	if (!n || (id[n] && strcmp(id + n, "/")))
 		return NULL;
-	return sky_strndup(id, n);
+	return skyx_strndup(id, n);
 }
 
 int srv_stream_accept(void *ud, const char *path)
@@ -88,7 +87,7 @@ static void on_frame(void *ud, const unsigned char *jpeg, size_t len, int width,
                      int height, const char *url)
 {
 	stream *st = ud;
-	char *b64 = sky_base64_encode(jpeg, len);
+	char *b64 = skyx_base64_encode(jpeg, len);
 	if (!b64)
 		return;
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:s}", "task_id",
@@ -100,7 +99,7 @@ static void on_frame(void *ud, const unsigned char *jpeg, size_t len, int width,
 	json_decref(o);
 	if (!text)
 		return;
-	__atomic_store_n(&st->last_frame, sky_time_mono_ms(), __ATOMIC_RELAXED);
+	__atomic_store_n(&st->last_frame, skyx_time_mono_ms(), __ATOMIC_RELAXED);
 	srv_ws_offer(st->ws, text);
 }
 
@@ -113,7 +112,7 @@ static char *run_status(stream *st)
 	json_t *run = json_loads(out, 0, NULL);
 	sky_free(out);
 	const char *v = json_string_value(json_object_get(run, "status"));
-	char *status = sky_strdup(v ? v : "");
+	char *status = skyx_strdup(v ? v : "");
 	json_decref(run);
 	return status;
 }
@@ -130,13 +129,13 @@ static char *authorize(srv *s, srv_ws *ws, const srv_req *req)
 	int revoked = 0;
 	if (exp && sig) {
 		if (sky_url_verify(s->engine, req->path, exp, sig))
-			return sky_strdup("*");
+			return skyx_strdup("*");
 		text_and_close(ws, "Invalid credential provided");
 		return NULL;
 	}
 	if (!key && !token) {
 		if (s->allow_unauthenticated)
-			return sky_strdup("");
+			return skyx_strdup("");
 		text_and_close(ws, "No valid credential provided");
 		return NULL;
 	}
@@ -172,7 +171,7 @@ void srv_stream_open(void *ud, srv_ws *ws, const srv_req *req)
 	st->ws = ws;
 	st->task_id = id;
 	st->org = org;
-	st->since_ms = sky_time_mono_ms();
+	st->since_ms = skyx_time_mono_ms();
 	srv_ws_set_data(ws, st);
 	char *status = run_status(st);
 	if (!status) {
@@ -186,7 +185,7 @@ void srv_stream_open(void *ud, srv_ws *ws, const srv_req *req)
 	}
 	free(status);
 	if (sky_run_watch(s->engine, id, on_frame, st, &st->watch))
-		sky_log_warn("server", "stream %s: no live frames: %s", id,
+		srv_log_warn("server", "stream %s: no live frames: %s", id,
 		             sky_error_last());
 }
 
@@ -197,7 +196,7 @@ void srv_stream_tick(void *ud, srv_ws *ws)
 	if (!st || ++st->ticks % 2) /* once a second */
 		return;
 	char *status = run_status(st);
-	int64_t now = sky_time_mono_ms();
+	int64_t now = skyx_time_mono_ms();
 	if (!status)
 		status_and_close(st, "not_found");
 	else if (is_final(status))

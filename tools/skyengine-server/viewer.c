@@ -9,21 +9,7 @@
 #include <string.h>
 
 #include "server.h"
-#include "util/str.h"
-
-static void esc(sky_buf *b, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': sky_buf_puts(b, "&lt;"); break;
-		case '>': sky_buf_puts(b, "&gt;"); break;
-		case '&': sky_buf_puts(b, "&amp;"); break;
-		case '"': sky_buf_puts(b, "&quot;"); break;
-		case '\'': sky_buf_puts(b, "&#39;"); break;
-		default: sky_buf_putc(b, *s);
-		}
-	}
-}
+#include <skyx/str.h>
 
 static const char *str(const json_t *o, const char *k)
 {
@@ -58,53 +44,53 @@ static const char STYLE[] =
 	".why{color:#666;font-size:12px}.meta{color:#666;font-size:12px}#live img{max-width:100%;"
 	"border:1px solid #ccc;border-radius:4px}</style>";
 
-static void render_actions(sky_buf *b, const json_t *step)
+static void render_actions(skyx_buf *b, const json_t *step)
 {
 	json_t *out = json_object_get(step, "output");
 	json_t *pairs = json_object_get(out, "actions_and_results");
 	size_t i;
 	json_t *pair;
 	if (!json_array_size(pairs)) {
-		sky_buf_puts(b, "<p class=why>No actions.</p>");
+		skyx_buf_puts(b, "<p class=why>No actions.</p>");
 		return;
 	}
-	sky_buf_puts(b, "<ol>");
+	skyx_buf_puts(b, "<ol>");
 	json_array_foreach(pairs, i, pair)
 	{
 		json_t *a = json_array_get(pair, 0);
 		json_t *r = json_array_get(json_array_get(pair, 1), 0);
 		int ok = json_is_true(json_object_get(r, "success"));
-		sky_buf_printf(b, "<li class=%s data-action=\"", ok ? "ok" : "bad");
-		esc(b, str(a, "action_type"));
-		sky_buf_puts(b, "\"><b>");
-		esc(b, str(a, "action_type"));
-		sky_buf_puts(b, "</b>");
+		skyx_buf_printf(b, "<li class=%s data-action=\"", ok ? "ok" : "bad");
+		skyx_buf_html(b, str(a, "action_type"));
+		skyx_buf_puts(b, "\"><b>");
+		skyx_buf_html(b, str(a, "action_type"));
+		skyx_buf_puts(b, "</b>");
 		if (str(a, "element_id")) {
-			sky_buf_puts(b, " #");
-			esc(b, str(a, "element_id"));
+			skyx_buf_puts(b, " #");
+			skyx_buf_html(b, str(a, "element_id"));
 		}
 		if (str(a, "text")) {
-			sky_buf_puts(b, " “");
-			esc(b, str(a, "text"));
-			sky_buf_puts(b, "”");
+			skyx_buf_puts(b, " “");
+			skyx_buf_html(b, str(a, "text"));
+			skyx_buf_puts(b, "”");
 		}
 		if (str(a, "url")) {
-			sky_buf_puts(b, " ");
-			esc(b, str(a, "url"));
+			skyx_buf_puts(b, " ");
+			skyx_buf_html(b, str(a, "url"));
 		}
-		sky_buf_puts(b, ok ? " — ok" : " — failed");
+		skyx_buf_puts(b, ok ? " — ok" : " — failed");
 		if (str(r, "message")) {
-			sky_buf_puts(b, ": ");
-			esc(b, str(r, "message"));
+			skyx_buf_puts(b, ": ");
+			skyx_buf_html(b, str(r, "message"));
 		}
 		if (str(a, "reasoning")) {
-			sky_buf_puts(b, "<div class=why>");
-			esc(b, str(a, "reasoning"));
-			sky_buf_puts(b, "</div>");
+			skyx_buf_puts(b, "<div class=why>");
+			skyx_buf_html(b, str(a, "reasoning"));
+			skyx_buf_puts(b, "</div>");
 		}
-		sky_buf_puts(b, "</li>");
+		skyx_buf_puts(b, "</li>");
 	}
-	sky_buf_puts(b, "</ol>");
+	skyx_buf_puts(b, "</ol>");
 }
 
 /* While the run is not final: its live stream (WS
@@ -122,9 +108,9 @@ static const char LIVE_JS[] =
 	"if(m.status&&m.status!='running')location.reload()};"
 	"ws.onclose=again})();";
 
-static void live_view(srv *s, sky_buf *b, const char *run_id)
+static void live_view(srv *s, skyx_buf *b, const char *run_id)
 {
-	char *path = sky_asprintf("/api/v1/stream/tasks/%s", run_id);
+	char *path = skyx_asprintf("/api/v1/stream/tasks/%s", run_id);
 	char *url = NULL;
 	if (!path || sky_url_sign(s->engine, path, &url)) {
 		free(path);
@@ -132,13 +118,13 @@ static void live_view(srv *s, sky_buf *b, const char *run_id)
 	}
 	json_t *js = json_string(url);
 	char *lit = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
-	sky_buf_puts(b, "<section id=live><h2>Live</h2><img id=live-frame "
+	skyx_buf_puts(b, "<section id=live><h2>Live</h2><img id=live-frame "
 	                "alt=\"live view\" hidden></section><script>var "
 	                "STREAM=");
-	sky_buf_puts(b, lit && !strstr(lit, "</") ? lit : "\"\"");
-	sky_buf_puts(b, ";");
-	sky_buf_puts(b, LIVE_JS);
-	sky_buf_puts(b, "</script>");
+	skyx_buf_puts(b, lit && !strstr(lit, "</") ? lit : "\"\"");
+	skyx_buf_puts(b, ";");
+	skyx_buf_puts(b, LIVE_JS);
+	skyx_buf_puts(b, "</script>");
 	free(lit);
 	json_decref(js);
 	sky_free(url);
@@ -149,15 +135,15 @@ char *srv_viewer_html(srv *s, const char *org, const char *run_id,
                       int *status)
 {
 	char *run_s = NULL, *steps_s = NULL, *arts_s = NULL;
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	*status = 200;
 	if (sky_run_get(s->engine, org, run_id, &run_s)) {
 		*status = 404;
-		sky_buf_puts(&b, "<!doctype html><meta charset=utf-8><title>Not "
+		skyx_buf_puts(&b, "<!doctype html><meta charset=utf-8><title>Not "
 		                 "found</title><p>No run ");
-		esc(&b, run_id);
-		sky_buf_puts(&b, "</p>");
-		return sky_buf_steal(&b);
+		skyx_buf_html(&b, run_id);
+		skyx_buf_puts(&b, "</p>");
+		return skyx_buf_steal(&b);
 	}
 	sky_run_steps(s->engine, org, run_id, &steps_s);
 	sky_run_artifacts(s->engine, org, run_id, &arts_s);
@@ -167,46 +153,46 @@ char *srv_viewer_html(srv *s, const char *org, const char *run_id,
 	const char *st = str(run, "status");
 	json_t *req = json_object_get(run, "run_request");
 
-	sky_buf_puts(&b, "<!doctype html><html lang=en><meta charset=utf-8>"
+	skyx_buf_puts(&b, "<!doctype html><html lang=en><meta charset=utf-8>"
 	                 "<meta name=viewport content=\"width=device-width\">");
 	/* Not final: the live view (below) reloads the page at the end;
 	 * without scripts, the page refreshes itself. */
 	if (!is_final(st))
-		sky_buf_puts(&b, "<noscript><meta http-equiv=refresh "
+		skyx_buf_puts(&b, "<noscript><meta http-equiv=refresh "
 		                 "content=2></noscript>");
-	sky_buf_puts(&b, "<title>Run ");
-	esc(&b, run_id);
-	sky_buf_puts(&b, "</title>");
-	sky_buf_puts(&b, STYLE);
-	sky_buf_puts(&b, "<header><h1>Run <span id=run-id>");
-	esc(&b, run_id);
-	sky_buf_printf(&b, "</span> <span id=status class=\"badge %s\">",
+	skyx_buf_puts(&b, "<title>Run ");
+	skyx_buf_html(&b, run_id);
+	skyx_buf_puts(&b, "</title>");
+	skyx_buf_puts(&b, STYLE);
+	skyx_buf_puts(&b, "<header><h1>Run <span id=run-id>");
+	skyx_buf_html(&b, run_id);
+	skyx_buf_printf(&b, "</span> <span id=status class=\"badge %s\">",
 	               st ? st : "");
-	esc(&b, st);
-	sky_buf_puts(&b, "</span></h1><div id=goal>");
-	esc(&b, str(req, "prompt"));
-	sky_buf_puts(&b, "</div><div class=meta>");
-	esc(&b, str(run, "run_type"));
-	sky_buf_puts(&b, " · ");
-	esc(&b, str(req, "url"));
-	sky_buf_printf(&b, " · %lld step(s) · created ",
+	skyx_buf_html(&b, st);
+	skyx_buf_puts(&b, "</span></h1><div id=goal>");
+	skyx_buf_html(&b, str(req, "prompt"));
+	skyx_buf_puts(&b, "</div><div class=meta>");
+	skyx_buf_html(&b, str(run, "run_type"));
+	skyx_buf_puts(&b, " · ");
+	skyx_buf_html(&b, str(req, "url"));
+	skyx_buf_printf(&b, " · %lld step(s) · created ",
 	               (long long)json_integer_value(
 	                       json_object_get(run, "step_count")));
-	esc(&b, str(run, "created_at"));
-	sky_buf_puts(&b, "</div></header><main>");
+	skyx_buf_html(&b, str(run, "created_at"));
+	skyx_buf_puts(&b, "</div></header><main>");
 	if (!is_final(st))
 		live_view(s, &b, run_id);
 	if (str(run, "failure_reason")) {
-		sky_buf_puts(&b, "<p id=failure class=bad>");
-		esc(&b, str(run, "failure_reason"));
-		sky_buf_puts(&b, "</p>");
+		skyx_buf_puts(&b, "<p id=failure class=bad>");
+		skyx_buf_html(&b, str(run, "failure_reason"));
+		skyx_buf_puts(&b, "</p>");
 	}
 	json_t *output = json_object_get(run, "output");
 	if (output && !json_is_null(output)) {
 		char *o = json_dumps(output, JSON_INDENT(2) | JSON_ENCODE_ANY);
-		sky_buf_puts(&b, "<h2>Output</h2><div id=output class=out>");
-		esc(&b, o);
-		sky_buf_puts(&b, "</div>");
+		skyx_buf_puts(&b, "<h2>Output</h2><div id=output class=out>");
+		skyx_buf_html(&b, o);
+		skyx_buf_puts(&b, "</div>");
 		free(o);
 	}
 	size_t i, k;
@@ -214,43 +200,43 @@ char *srv_viewer_html(srv *s, const char *org, const char *run_id,
 	json_array_foreach(steps, i, step)
 	{
 		const char *sid = str(step, "step_id");
-		sky_buf_puts(&b, "<section class=step data-step=\"");
-		esc(&b, sid);
-		sky_buf_puts(&b, "\"><div>");
+		skyx_buf_puts(&b, "<section class=step data-step=\"");
+		skyx_buf_html(&b, sid);
+		skyx_buf_puts(&b, "\"><div>");
 		json_array_foreach(arts, k, a)
 		{
-			if (!sky_str_eq(str(a, "step_id"), sid) ||
-			    !sky_str_eq(str(a, "artifact_type"),
+			if (!skyx_str_eq(str(a, "step_id"), sid) ||
+			    !skyx_str_eq(str(a, "artifact_type"),
 			                "screenshot_llm"))
 				continue;
-			sky_buf_puts(&b, "<img alt=\"screenshot\" src=\"");
-			esc(&b, str(a, "signed_url"));
-			sky_buf_puts(&b, "\">");
+			skyx_buf_puts(&b, "<img alt=\"screenshot\" src=\"");
+			skyx_buf_html(&b, str(a, "signed_url"));
+			skyx_buf_puts(&b, "\">");
 			break;
 		}
-		sky_buf_printf(&b, "</div><div><h2>Step %lld",
+		skyx_buf_printf(&b, "</div><div><h2>Step %lld",
 		               (long long)json_integer_value(
 		                       json_object_get(step, "order")));
 		json_int_t retry = json_integer_value(
 			json_object_get(step, "retry_index"));
 		if (retry)
-			sky_buf_printf(&b, " (retry %lld)", (long long)retry);
-		sky_buf_puts(&b, " <span class=\"badge ");
-		esc(&b, str(step, "status"));
-		sky_buf_puts(&b, "\">");
-		esc(&b, str(step, "status"));
-		sky_buf_puts(&b, "</span></h2>");
+			skyx_buf_printf(&b, " (retry %lld)", (long long)retry);
+		skyx_buf_puts(&b, " <span class=\"badge ");
+		skyx_buf_html(&b, str(step, "status"));
+		skyx_buf_puts(&b, "\">");
+		skyx_buf_html(&b, str(step, "status"));
+		skyx_buf_puts(&b, "</span></h2>");
 		render_actions(&b, step);
-		sky_buf_puts(&b, "</div></section>");
+		skyx_buf_puts(&b, "</div></section>");
 	}
 	if (!json_array_size(steps))
-		sky_buf_puts(&b, "<p class=why>No steps yet.</p>");
-	sky_buf_puts(&b, "</main></html>");
+		skyx_buf_puts(&b, "<p class=why>No steps yet.</p>");
+	skyx_buf_puts(&b, "</main></html>");
 	json_decref(run);
 	json_decref(steps);
 	json_decref(arts);
 	free(run_s);
 	free(steps_s);
 	free(arts_s);
-	return sky_buf_steal(&b);
+	return skyx_buf_steal(&b);
 }

@@ -1102,6 +1102,24 @@ START_TEST(url_helpers)
 	ck_assert_str_eq(u.path, "/");
 	sky_url_clear(&u);
 	ck_assert_int_eq(sky_url_parse("http://a b/", &u), SKY_EINVALID);
+	/* One normalizer with sky_url_validate: IDN hosts as punycode, IPv4
+	 * forms as dotted quads, dot segments resolved. */
+	ck_assert_int_eq(sky_url_parse("HTTP://Bücher.example:8080/a/../b#x",
+	                               &u),
+	                 0);
+	ck_assert_str_eq(u.host, "xn--bcher-kva.example");
+	ck_assert_int_eq(u.port, 8080);
+	ck_assert_int_eq(u.port_explicit, 1);
+	ck_assert_str_eq(u.path, "/b");
+	sky_url_clear(&u);
+	ck_assert_int_eq(sky_url_parse("http://0x7f.1/", &u), 0);
+	ck_assert_str_eq(u.host, "127.0.0.1");
+	ck_assert(sky_url_host_is_loopback(u.host));
+	sky_url_clear(&u);
+	ck_assert_int_eq(sky_url_parse("http://h:0/", &u), SKY_EINVALID);
+	ck_assert_int_eq(sky_url_parse("https://u:p@h/", &u), SKY_EINVALID);
+	ck_assert_ptr_nonnull(strstr(sky_error_last(), "credentials"));
+	ck_assert_int_eq(sky_url_parse("ftp://h/", &u), SKY_EINVALID);
 	ck_assert(sky_url_host_is_loopback("127.9.9.9"));
 	ck_assert(sky_url_host_is_loopback("::1"));
 	ck_assert(sky_url_host_is_loopback("app.localhost"));

@@ -23,7 +23,7 @@
 #include "proxy.h"
 #include "twofa.h"
 #include "util/fs.h"
-#include "util/otp.h"
+#include <skyx/otp.h>
 
 #define PASSWORD "Tr0ub4dor-and-3-horses"
 #define TOTP_SECRET "KRUGS4ZANFZSAYJAONSWG4TFOQQGE6LUMVZQ"
@@ -181,10 +181,10 @@ START_TEST(no_secret_reaches_logs_artifacts_or_the_store)
 	n[nn++] = (needle){"the proxy password", PROXY_PASS};
 	n[nn++] = (needle){"the TOTP secret", TOTP_SECRET};
 	int first_code = nn;
-	sky_otp_params op = SKY_OTP_PARAMS_INIT;
+	skyx_otp_params op = SKYX_OTP_PARAMS_INIT;
 	for (int64_t t = now - 600; t <= now + 60 && nn < 30; t += 30) {
-		char code[SKY_OTP_CODE_MAX];
-		if (sky_otp_totp_base32(TOTP_SECRET, &op, t, code) == 0) {
+		char code[SKYX_OTP_CODE_MAX];
+		if (skyx_otp_totp_base32(TOTP_SECRET, &op, t, code) == 0) {
 			n[nn] = (needle){"a TOTP code", ""};
 			snprintf(n[nn].text, sizeof n[nn].text, "%s", code);
 			nn++;

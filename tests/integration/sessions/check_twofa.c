@@ -20,7 +20,7 @@
 #include "proxy.h"
 #include "twofa.h"
 #include "util/hash.h"
-#include "util/otp.h"
+#include <skyx/otp.h>
 
 #define SECRET "KRUGKIDROVUWG2ZAMJZG653OEBTG66BAEE"
 #define USER "alice"
@@ -86,7 +86,7 @@ static void on_code_request(const skytest_req *req, skytest_resp *resp,
 	ep.bad_signatures += !sig || strcmp(sig, want) ||
 	                     !skytest_req_header(req, "x-skyvern-timestamp");
 	snprintf(ep.body, sizeof ep.body, "%s", req->body);
-	char code[SKY_OTP_CODE_MAX] = "";
+	char code[SKYX_OTP_CODE_MAX] = "";
 	if (n >= 2 && skytest_twofa_code_now(ep.site->t, code) == 0)
 		snprintf(ep.served, sizeof ep.served, "%s", code);
 	pthread_mutex_unlock(&ep.lock);
@@ -202,13 +202,13 @@ static void assert_signed_in(const site *s, json_t *run, const char *what)
 }
 
 /* Codes of the secret around now: whatever the provider computed. */
-static void secret_codes(char out[7][SKY_OTP_CODE_MAX])
+static void secret_codes(char out[7][SKYX_OTP_CODE_MAX])
 {
-	sky_otp_params p = SKY_OTP_PARAMS_INIT;
+	skyx_otp_params p = SKYX_OTP_PARAMS_INIT;
 	int64_t now = time(NULL);
 	for (int i = 0; i < 7; i++)
 		ck_assert_int_eq(
-		    sky_otp_totp_base32(SECRET, &p, now + (i - 5) * 30, out[i]),
+		    skyx_otp_totp_base32(SECRET, &p, now + (i - 5) * 30, out[i]),
 		    0);
 }
 
@@ -248,7 +248,7 @@ START_TEST(two_factor_login_with_each_code_source)
 		usleep(100000);
 	ck_assert_int_eq(stats_of(&a).logins_ok, 1);
 	ck_assert_int_eq(stats_of(&a).verified, 0);
-	char code_a[SKY_OTP_CODE_MAX];
+	char code_a[SKYX_OTP_CODE_MAX];
 	ck_assert_int_eq(skytest_twofa_code_now(a.t, code_a), 0);
 	char *push = sky_asprintf("{\"totp_identifier\":\"acme-a\","
 	                          "\"content\":\"Your Acme Portal code is "
@@ -301,7 +301,7 @@ START_TEST(two_factor_login_with_each_code_source)
 		free(text);
 		json_decref(steps);
 	}
-	char codes_c[7][SKY_OTP_CODE_MAX];
+	char codes_c[7][SKYX_OTP_CODE_MAX];
 	secret_codes(codes_c);
 	assert_nowhere(code_a, "pushed code");
 	assert_nowhere(code_b, "totp_url code");

@@ -1,6 +1,6 @@
-/* Normalizing a prompt and hashing it, for recorded answers (see
- * prompt_hash.h; also compiled into the llm-replay plugin). */
-#include "llm/prompt_hash.h"
+/* skyx: normalizing a prompt and hashing it, for recorded LLM answers
+ * (see skyx/prompt_hash.h). */
+#include "skyx/prompt_hash.h"
 
 #include <ctype.h>
 #include <openssl/evp.h>
@@ -250,7 +250,7 @@ static char *collapse(const char *in)
 	return finish(&o);
 }
 
-char *sky_llm_prompt_normalize(const char *prompt)
+char *skyx_prompt_normalize(const char *prompt)
 {
 	char *a, *b, *c;
 	if (!prompt)
@@ -263,14 +263,14 @@ char *sky_llm_prompt_normalize(const char *prompt)
 	return c;
 }
 
-char *sky_llm_prompt_hash(const char *system, const char *prompt,
-                          char out[SKY_LLM_PROMPT_HASH_LEN])
+char *skyx_prompt_hash(const char *system, const char *prompt,
+                          char out[SKYX_PROMPT_HASH_LEN])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	char *s = sky_llm_prompt_normalize(system);
-	char *p = sky_llm_prompt_normalize(prompt);
+	char *s = skyx_prompt_normalize(system);
+	char *p = skyx_prompt_normalize(prompt);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int ok = s && p && ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
 	         EVP_DigestUpdate(ctx, s, strlen(s)) &&

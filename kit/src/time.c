@@ -1,5 +1,5 @@
-/* Clocks and ISO-8601 timestamps (always UTC with a trailing Z). */
-#include "util/time.h"
+/* skyx: clocks and ISO-8601 timestamps (always UTC with a trailing Z). */
+#include "skyx/time.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,28 +7,28 @@
 #include <string.h>
 #include <time.h>
 
-int64_t sky_time_now_ms(void)
+int64_t skyx_time_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t sky_time_mono_ms(void)
+int64_t skyx_time_mono_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t sky_time_mono_us(void)
+int64_t skyx_time_mono_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-char *sky_time_iso(int64_t ms, char out[SKY_ISO_LEN])
+char *skyx_time_iso(int64_t ms, char out[SKYX_ISO_LEN])
 {
 	time_t secs = (time_t)(ms / 1000);
 	int frac = (int)(ms % 1000);
@@ -42,8 +42,8 @@ char *sky_time_iso(int64_t ms, char out[SKY_ISO_LEN])
 	snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
 	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	         tm.tm_min, tm.tm_sec, frac);
-	memcpy(out, tmp, SKY_ISO_LEN - 1);
-	out[SKY_ISO_LEN - 1] = '\0';
+	memcpy(out, tmp, SKYX_ISO_LEN - 1);
+	out[SKYX_ISO_LEN - 1] = '\0';
 	return out;
 }
 
@@ -58,7 +58,7 @@ static int digits(const char *s, int n, int *v)
 	return 0;
 }
 
-int sky_time_parse_iso(const char *s, int64_t *ms)
+int skyx_time_parse_iso(const char *s, int64_t *ms)
 {
 	int Y, M, D, h, m, sec, frac = 0;
 	struct tm tm = {0};
@@ -106,7 +106,7 @@ int sky_time_parse_iso(const char *s, int64_t *ms)
 	return 0;
 }
 
-void sky_time_sleep_ms(int64_t ms)
+void skyx_time_sleep_ms(int64_t ms)
 {
 	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000};
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)

@@ -1,11 +1,11 @@
-/* Growable strings and small string helpers. */
-#include "util/str.h"
+/* skyx: growable strings and small string helpers. */
+#include "skyx/str.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int buf_reserve(sky_buf *b, size_t extra)
+static int buf_reserve(skyx_buf *b, size_t extra)
 {
 	if (b->oom)
 		return -1;
@@ -24,7 +24,7 @@ static int buf_reserve(sky_buf *b, size_t extra)
 	return 0;
 }
 
-void sky_buf_append(sky_buf *b, const char *s, size_t n)
+void skyx_buf_append(skyx_buf *b, const char *s, size_t n)
 {
 	if (buf_reserve(b, n))
 		return;
@@ -34,18 +34,18 @@ void sky_buf_append(sky_buf *b, const char *s, size_t n)
 	b->data[b->len] = '\0';
 }
 
-void sky_buf_puts(sky_buf *b, const char *s)
+void skyx_buf_puts(skyx_buf *b, const char *s)
 {
 	if (s)
-		sky_buf_append(b, s, strlen(s));
+		skyx_buf_append(b, s, strlen(s));
 }
 
-void sky_buf_putc(sky_buf *b, char c)
+void skyx_buf_putc(skyx_buf *b, char c)
 {
-	sky_buf_append(b, &c, 1);
+	skyx_buf_append(b, &c, 1);
 }
 
-void sky_buf_vprintf(sky_buf *b, const char *fmt, va_list ap)
+void skyx_buf_vprintf(skyx_buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;
 	va_copy(ap2, ap);
@@ -57,19 +57,33 @@ void sky_buf_vprintf(sky_buf *b, const char *fmt, va_list ap)
 	b->len += (size_t)n;
 }
 
-void sky_buf_printf(sky_buf *b, const char *fmt, ...)
+void skyx_buf_printf(skyx_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	sky_buf_vprintf(b, fmt, ap);
+	skyx_buf_vprintf(b, fmt, ap);
 	va_end(ap);
 }
 
-char *sky_buf_steal(sky_buf *b)
+void skyx_buf_html(skyx_buf *b, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': skyx_buf_puts(b, "&lt;"); break;
+		case '>': skyx_buf_puts(b, "&gt;"); break;
+		case '&': skyx_buf_puts(b, "&amp;"); break;
+		case '"': skyx_buf_puts(b, "&quot;"); break;
+		case '\'': skyx_buf_puts(b, "&#39;"); break;
+		default: skyx_buf_putc(b, *s);
+		}
+	}
+}
+
+char *skyx_buf_steal(skyx_buf *b)
 {
 	char *s;
 	if (b->oom) {
-		sky_buf_free(b);
+		skyx_buf_free(b);
 		return NULL;
 	}
 	s = b->data ? b->data : strdup("");
@@ -78,14 +92,14 @@ char *sky_buf_steal(sky_buf *b)
 	return s;
 }
 
-void sky_buf_reset(sky_buf *b)
+void skyx_buf_reset(skyx_buf *b)
 {
 	b->len = 0;
 	if (b->data)
 		b->data[0] = '\0';
 }
 
-void sky_buf_free(sky_buf *b)
+void skyx_buf_free(skyx_buf *b)
 {
 	free(b->data);
 	b->data = NULL;
@@ -93,39 +107,39 @@ void sky_buf_free(sky_buf *b)
 	b->oom = 0;
 }
 
-char *sky_strdup(const char *s)
+char *skyx_strdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
 }
 
-char *sky_strndup(const char *s, size_t n)
+char *skyx_strndup(const char *s, size_t n)
 {
 	return s ? strndup(s, n) : NULL;
 }
 
-char *sky_asprintf(const char *fmt, ...)
+char *skyx_asprintf(const char *fmt, ...)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	va_list ap;
 	va_start(ap, fmt);
-	sky_buf_vprintf(&b, fmt, ap);
+	skyx_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	return sky_buf_steal(&b);
+	return skyx_buf_steal(&b);
 }
 
-int sky_str_startswith(const char *s, const char *prefix)
+int skyx_str_startswith(const char *s, const char *prefix)
 {
 	return s && prefix && !strncmp(s, prefix, strlen(prefix));
 }
 
-int sky_str_eq(const char *a, const char *b)
+int skyx_str_eq(const char *a, const char *b)
 {
 	if (!a || !b)
 		return a == b;
 	return !strcmp(a, b);
 }
 
-int sky_ct_equal(const void *a, size_t alen, const void *b, size_t blen)
+int skyx_ct_equal(const void *a, size_t alen, const void *b, size_t blen)
 {
 	const unsigned char *x = a, *y = b;
 	unsigned char d = (unsigned char)(alen != blen);
@@ -135,7 +149,7 @@ int sky_ct_equal(const void *a, size_t alen, const void *b, size_t blen)
 	return d == 0;
 }
 
-int sky_utf8_valid(const char *str, size_t len)
+int skyx_utf8_valid(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
