@@ -46,8 +46,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "engine: %s\n", sky_error_last());
 		goto out;
 	}
-	sky_engine_subscribe(engine, on_event, NULL);
-	if (sky_run_submit(engine, request, NULL, &run, &status) != 0) {
+	sky_engine_subscribe(@SUBID@, engine, on_event, NULL);
+	if (sky_tasks_api_run_submit(&run, &status, engine, @ORG@, request, NULL) != 0) {
 		fprintf(stderr, "refused (%d): %s\n", status, run);
 		goto out;
 	}
@@ -56,7 +56,7 @@ int main(int argc, char **argv)
 	char run_id[64] = "";
 	if (id)
 		sscanf(id + 10, "%63[^\"]", run_id);
-	if (sky_run_wait(engine, run_id, 300000, &result) != 0) {
+	if (sky_tasks_api_run_wait(&result, engine, @ORG@, run_id, 300000) != 0) {
 		fprintf(stderr, "run %s did not finish: %s\n", run_id,
 		        sky_error_last());
 		goto out;

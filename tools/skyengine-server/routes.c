@@ -175,7 +175,7 @@ static void h_version(ctx *c)
 static void h_models(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_models_list(c->s->engine, &out);
+	int rc = sky_tasks_api_models_list(&out, c->s->engine);
 	reply_engine(c, rc, out, 500);
 }
 
@@ -192,8 +192,7 @@ static void h_run_task(ctx *c)
 	so.organization_id = c->org;
 	so.idempotency_key = c->req->idempotency_key;
 	so.webhook_signing_key = c->req->api_key;
-	sky_run_submit(c->s->engine, c->req->body ? c->req->body : "", &so,
-	               &out, &status);
+	sky_tasks_api_run_submit(&out, &status, c->s->engine, @ORG@, c->req->body ? c->req->body : "", &so);
 	if (!out) {
 		reply_unexpected(c, sky_error_last() ? sky_error_last() : "?");
 		return;
@@ -205,7 +204,7 @@ static void h_get_run(ctx *c)
 {
 	char *out = NULL;
 	const char *id = c->seg[c->n_seg - 1];
-	int rc = sky_run_get(c->s->engine, c->org, id, &out);
+	int rc = sky_tasks_api_run_get(&out, c->s->engine, c->org, id);
 	if (rc == SKY_ENOTFOUND) {
 		reply_detail(c, 404, "Task run not found %s", id);
 		return;
@@ -221,7 +220,7 @@ static void h_cancel(ctx *c)
 {
 	char *err = NULL;
 	int status = 500;
-	int rc = sky_run_cancel(c->s->engine, c->org, c->seg[2], &err, &status);
+	int rc = sky_tasks_api_run_cancel(&err, &status, c->s->engine, c->org, c->seg[2]);
 	if (rc == 0) {
 		reply_raw(c, 200, sky_strdup("null"));
 		free(err);
@@ -283,7 +282,7 @@ static void h_bulk_cancel(ctx *c)
 		if (json_object_get(seen, id))
 			continue;
 		json_object_set_new(seen, id, json_true());
-		if (sky_run_cancel(c->s->engine, c->org, id, &err, NULL) == 0)
+		if (sky_tasks_api_run_cancel(&err, NULL, c->s->engine, c->org, id) == 0)
 			json_array_append_new(ok, json_string(id));
 		else
 			json_array_append_new(failed, json_string(id));
@@ -319,7 +318,7 @@ static void h_list_runs(ctx *c)
 	char *rt = query_all(c->req, "run_type");
 	o.statuses = st;
 	o.run_types = rt;
-	int rc = sky_runs_list(c->s->engine, &o, &out);
+	int rc = sky_tasks_api_runs_list(&out, c->s->engine, @ORG@, &o);
 	if (rc == SKY_EINVALID)
 		reply_query_error(c, st ? "status" : "run_type", "enum",
 		                  sky_error_last(), st ? st : rt);
@@ -369,7 +368,7 @@ static void h_list_tasks(ctx *c)
 	}
 	char *st = query_all(c->req, "task_status");
 	o.statuses = st;
-	int rc = sky_tasks_list(c->s->engine, &o, &out);
+	int rc = sky_tasks_api_tasks_list(&out, c->s->engine, @ORG@, &o);
 	if (rc == SKY_EINVALID)
 		reply_query_error(c, "task_status", "enum",
 		                  "Input should be 'created', 'queued', "
@@ -386,7 +385,7 @@ static void h_list_tasks(ctx *c)
 static void h_steps(ctx *c)
 {
 	char *out = NULL;
-	if (sky_run_steps(c->s->engine, c->org, c->seg[3], &out))
+	if (sky_tasks_api_run_steps_list(&out, c->s->engine, c->org, c->seg[3]))
 		reply_unexpected(c, sky_error_last());
 	else
 		reply_raw(c, 200, out);
@@ -395,7 +394,7 @@ static void h_steps(ctx *c)
 static void h_artifacts(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_run_artifacts(c->s->engine, c->org, c->seg[2], &out);
+	int rc = sky_tasks_api_run_artifacts_list(&out, c->s->engine, c->org, c->seg[2]);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Task run not found %s", c->seg[2]);
 	else if (rc)
@@ -407,7 +406,7 @@ static void h_artifacts(ctx *c)
 static void h_timeline(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_run_timeline(c->s->engine, c->org, c->seg[2], &out);
+	int rc = sky_tasks_api_run_timeline(&out, c->s->engine, c->org, c->seg[2]);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Run not found %s", c->seg[2]);
 	else if (rc == SKY_EUNSUPPORTED)
@@ -421,8 +420,7 @@ static void h_retry_webhook(ctx *c)
 	char *out = NULL;
 	const char *url = json_string_value(json_object_get(c->body,
 	                                                    "webhook_url"));
-	int rc = sky_run_webhook_send(c->s->engine, c->org, c->seg[2], url,
-	                              c->req->api_key, &out);
+	int rc = sky_tasks_api_run_webhook_send(&out, c->s->engine, c->org, c->seg[2], url, c->req->api_key);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Run not found %s", c->seg[2]);
 	else if (rc == SKY_EINVALID && out)
@@ -471,9 +469,7 @@ static void legacy_submit(ctx *c, int version)
 	so.organization_id = c->org;
 	so.idempotency_key = c->req->idempotency_key;
 	so.webhook_signing_key = c->req->api_key;
-	int rc = sky_task_submit_legacy(c->s->engine, version,
-	                                c->req->body ? c->req->body : "", &so,
-	                                max_steps, &out, &status);
+	int rc = sky_tasks_api_task_submit_legacy(&out, &status, c->s->engine, @ORG@, version, c->req->body ? c->req->body : "", &so, max_steps);
 	reply_engine(c, rc, out, status);
 }
 
@@ -487,9 +483,7 @@ static void h_download_files(ctx *c)
 	so.organization_id = c->org;
 	so.idempotency_key = c->req->idempotency_key;
 	so.webhook_signing_key = c->req->api_key;
-	int rc = sky_task_submit_legacy(c->s->engine, 3,
-	                                c->req->body ? c->req->body : "", &so,
-	                                0, &out, &status);
+	int rc = sky_tasks_api_task_submit_legacy(&out, &status, c->s->engine, @ORG@, 3, c->req->body ? c->req->body : "", &so, 0);
 	reply_engine(c, rc, out, status);
 }
 
@@ -506,7 +500,7 @@ static void h_task_v2_create(ctx *c)
 static void h_legacy_task_get(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_task_get(c->s->engine, c->org, c->seg[3], &out);
+	int rc = sky_tasks_api_task_get(&out, c->s->engine, c->org, c->seg[3]);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Task %s not found", c->seg[3]);
 	else
@@ -516,7 +510,7 @@ static void h_legacy_task_get(ctx *c)
 static void h_task_v2_get(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_task_v2_get(c->s->engine, c->org, c->seg[3], &out);
+	int rc = sky_tasks_api_task_v2_get(&out, c->s->engine, c->org, c->seg[3]);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Task v2 %s not found", c->seg[3]);
 	else
@@ -528,7 +522,7 @@ static void h_task_v2_get(ctx *c)
 static int legacy_task_exists(ctx *c, const char *id)
 {
 	char *out = NULL;
-	int rc = sky_task_get(c->s->engine, c->org, id, &out);
+	int rc = sky_tasks_api_task_get(&out, c->s->engine, c->org, id);
 	free(out);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Task not found %s", id);
@@ -543,8 +537,7 @@ static void h_legacy_task_cancel(ctx *c)
 	int status = 500;
 	if (!legacy_task_exists(c, c->seg[3]))
 		return;
-	int rc = sky_run_cancel(c->s->engine, c->org, c->seg[3], &err,
-	                        &status);
+	int rc = sky_tasks_api_run_cancel(&err, &status, c->s->engine, c->org, c->seg[3]);
 	if (rc == 0) {
 		reply_raw(c, 200, sky_strdup("null"));
 		free(err);
@@ -561,8 +554,7 @@ static void h_legacy_retry_webhook(ctx *c)
 	char *out = NULL;
 	if (!legacy_task_exists(c, c->seg[3]))
 		return;
-	int rc = sky_run_webhook_send(c->s->engine, c->org, c->seg[3], NULL,
-	                              c->req->api_key, &out);
+	int rc = sky_tasks_api_run_webhook_send(&out, c->s->engine, c->org, c->seg[3], NULL, c->req->api_key);
 	free(out);
 	out = NULL;
 	if (rc == SKY_EINVALID) {
@@ -571,14 +563,14 @@ static void h_legacy_retry_webhook(ctx *c)
 		reply_unexpected(c, sky_error_last());
 		return;
 	}
-	rc = sky_task_get(c->s->engine, c->org, c->seg[3], &out);
+	rc = sky_tasks_api_task_get(&out, c->s->engine, c->org, c->seg[3]);
 	reply_engine(c, rc, out, 500);
 }
 
 static void h_legacy_actions(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_task_actions(c->s->engine, c->org, c->seg[3], &out);
+	int rc = sky_tasks_api_task_actions_list(&out, c->s->engine, c->org, c->seg[3]);
 	reply_engine(c, rc, out, 500);
 }
 
@@ -599,7 +591,7 @@ static void h_legacy_runs(ctx *c)
 	}
 	char *st = query_all(c->req, "status");
 	o.statuses = st;
-	int rc = sky_runs_list_legacy(c->s->engine, &o, &out);
+	int rc = sky_tasks_api_runs_list_legacy(&out, c->s->engine, @ORG@, &o);
 	if (rc == SKY_EINVALID)
 		reply_query_error(c, "status", "enum", sky_error_last(), st);
 	else
@@ -610,7 +602,7 @@ static void h_legacy_runs(ctx *c)
 static void h_artifact_get(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_artifact_get(c->s->engine, c->org, c->seg[2], &out);
+	int rc = sky_tasks_api_artifact_get(&out, c->s->engine, c->org, c->seg[2]);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Artifact not found %s", c->seg[2]);
 	else
@@ -621,7 +613,7 @@ static void h_artifact_get(ctx *c)
 static void h_artifact_signed_url(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_artifact_get(c->s->engine, c->org, c->seg[2], &out);
+	int rc = sky_tasks_api_artifact_get(&out, c->s->engine, c->org, c->seg[2]);
 	if (rc == SKY_ENOTFOUND) {
 		reply_detail(c, 404, "Artifact not found %s", c->seg[2]);
 		return;
@@ -650,8 +642,7 @@ static void h_artifact_signed_url(ctx *c)
 static void h_step_artifacts(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_step_artifacts(c->s->engine, c->org, c->seg[3], c->seg[5],
-	                            &out);
+	int rc = sky_tasks_api_step_artifacts_list(&out, c->s->engine, c->org, c->seg[3], c->seg[5]);
 	reply_engine(c, rc, out, 500);
 }
 
@@ -659,8 +650,7 @@ static void h_step_artifacts(ctx *c)
 static void h_entity_artifacts(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_entity_artifacts(c->s->engine, c->org, c->seg[2],
-	                              c->seg[3], &out);
+	int rc = sky_tasks_api_entity_artifacts_list(&out, c->s->engine, c->org, c->seg[2], c->seg[3]);
 	if (rc == SKY_EINVALID)
 		reply_json(c, 422,
 		           json_pack("{s:[{s:s, s:[s,s], s:s, s:s}]}", "detail",
@@ -683,9 +673,7 @@ static void h_totp_list(ctx *c)
 		                  "Input should be 'totp' or 'magic_link'", otp);
 		return;
 	}
-	int rc = sky_totp_codes_list(
-	    c->s->engine, c->org, srv_req_query(c->req, "totp_identifier"),
-	    srv_req_query(c->req, "workflow_run_id"), otp, limit, &out);
+	int rc = sky_tasks_api_totp_codes_list(&out, c->s->engine, c->org, srv_req_query(c->req, "totp_identifier"), srv_req_query(c->req, "workflow_run_id"), otp, limit);
 	reply_engine(c, rc, out, 500);
 }
 
@@ -801,8 +789,7 @@ static void h_upload_file(ctx *c)
 			return;
 		}
 	}
-	int rc = sky_file_upload(c->s->engine, c->org, file.filename,
-	                         file.data, file.len, retention, &out, &status);
+	int rc = sky_tasks_api_file_upload(&out, &status, c->s->engine, c->org, file.filename, file.data, file.len, retention);
 	free(file.filename);
 	reply_engine(c, rc, out, status);
 }
@@ -811,8 +798,7 @@ static void h_file_delete(ctx *c)
 {
 	char *out = NULL;
 	int status = 500;
-	int rc = sky_file_delete(c->s->engine, c->org, c->seg[2], &out,
-	                         &status);
+	int rc = sky_tasks_api_file_delete(&out, &status, c->s->engine, c->org, c->seg[2]);
 	if (rc == 0)
 		srv_resp_take(c->resp, 204, "application/json", NULL, 0);
 	else
@@ -822,7 +808,7 @@ static void h_file_delete(ctx *c)
 static void h_file_content(ctx *c)
 {
 	char *path = NULL, *name = NULL;
-	if (sky_file_path(c->s->engine, c->org, c->seg[2], &path, &name)) {
+	if (sky_file_path(&path, &name, c->s->engine, c->org, c->seg[2])) {
 		reply_detail(c, 404, "File %s not found", c->seg[2]);
 		return;
 	}
@@ -862,8 +848,7 @@ static void h_viewer(ctx *c)
 static void h_artifact_content(ctx *c)
 {
 	char *path = NULL, *ctype = NULL;
-	int rc = sky_artifact_file(c->s->engine, c->org, c->seg[2], &path,
-	                           &ctype);
+	int rc = sky_artifact_file(&path, &ctype, c->s->engine, c->org, c->seg[2]);
 	if (rc) {
 		reply_detail(c, 404, "Artifact not found %s", c->seg[2]);
 		return;
@@ -892,9 +877,7 @@ static void h_totp(ctx *c)
 {
 	char *out = NULL;
 	int status = 500;
-	int rc = sky_totp_code_push(c->s->engine, c->org,
-	                            c->req->body ? c->req->body : "", &out,
-	                            &status);
+	int rc = sky_tasks_api_totp_code_push(&out, &status, c->s->engine, c->org, c->req->body ? c->req->body : "");
 	reply_engine(c, rc, out, status);
 }
 
@@ -902,16 +885,14 @@ static void h_session_create(ctx *c)
 {
 	char *out = NULL;
 	int status = 500;
-	int rc = sky_browser_session_create(c->s->engine, c->org,
-	                                    c->req->body ? c->req->body : "",
-	                                    &out, &status);
+	int rc = sky_tasks_api_browser_session_create(&out, &status, c->s->engine, c->org, c->req->body ? c->req->body : "");
 	reply_engine(c, rc, out, status);
 }
 
 static void h_sessions(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_browser_sessions_list(c->s->engine, c->org, &out);
+	int rc = sky_tasks_api_browser_sessions_list(&out, c->s->engine, c->org);
 	reply_engine(c, rc, out, 500);
 }
 
@@ -919,8 +900,7 @@ static void h_session_get(ctx *c)
 {
 	char *out = NULL;
 	int status = 500;
-	int rc = sky_browser_session_get(c->s->engine, c->org, c->seg[2], &out,
-	                                 &status);
+	int rc = sky_tasks_api_browser_session_get(&out, &status, c->s->engine, c->org, c->seg[2]);
 	reply_engine(c, rc, out, status);
 }
 
@@ -928,8 +908,7 @@ static void h_session_close(ctx *c)
 {
 	char *out = NULL;
 	int status = 500;
-	int rc = sky_browser_session_close(c->s->engine, c->org, c->seg[2],
-	                                   &out, &status);
+	int rc = sky_tasks_api_browser_session_close(&out, &status, c->s->engine, c->org, c->seg[2]);
 	reply_engine(c, rc, out, status);
 }
 
@@ -940,8 +919,7 @@ static void h_workflows(ctx *c)
 	if (query_int(c, "page", 1, 0, &page) < 0 ||
 	    query_int(c, "page_size", 1, 100, &page_size) < 0)
 		return;
-	int rc = sky_workflows_list(c->s->engine, c->org, page, page_size,
-	                            &out);
+	int rc = sky_tasks_api_workflows_list(&out, c->s->engine, c->org, page, page_size);
 	reply_engine(c, rc, out, 500);
 }
 
@@ -953,9 +931,7 @@ static void h_run_workflow(ctx *c)
 	so.organization_id = c->org;
 	so.idempotency_key = c->req->idempotency_key;
 	so.webhook_signing_key = c->req->api_key;
-	int rc = sky_workflow_run(c->s->engine,
-	                          c->req->body ? c->req->body : "", &so, &out,
-	                          &status);
+	int rc = sky_tasks_api_workflow_run(&out, &status, c->s->engine, @ORG@, c->req->body ? c->req->body : "", &so);
 	reply_engine(c, rc, out, status);
 }
 
@@ -1135,7 +1111,7 @@ static int authenticate(ctx *c, enum auth_mode mode)
 		return 0;
 	}
 	int revoked = 0;
-	if (sky_api_key_verify(c->s->engine, r->api_key, &c->org, &revoked)) {
+	if (sky_api_key_verify(&c->org, &revoked, c->s->engine, r->api_key)) {
 		reply_detail(c, 403, revoked ? "Your API key has expired"
 		                             : "Could not validate credentials");
 		return 0;

@@ -108,7 +108,7 @@ static void on_frame(void *ud, const unsigned char *jpeg, size_t len, int width,
 static char *run_status(stream *st)
 {
 	char *out = NULL;
-	if (sky_run_get(st->s->engine, st->org, st->task_id, &out))
+	if (sky_tasks_api_run_get(&out, st->s->engine, st->org, st->task_id))
 		return NULL;
 	json_t *run = json_loads(out, 0, NULL);
 	sky_free(out);
@@ -141,7 +141,7 @@ static char *authorize(srv *s, srv_ws *ws, const srv_req *req)
 		return NULL;
 	}
 	/* A token is a Skyvern session JWT: none are issued here. */
-	if (!key || sky_api_key_verify(s->engine, key, &org, &revoked)) {
+	if (!key || sky_api_key_verify(&org, &revoked, s->engine, key)) {
 		text_and_close(ws, "Invalid credential provided");
 		return NULL;
 	}
@@ -185,7 +185,7 @@ void srv_stream_open(void *ud, srv_ws *ws, const srv_req *req)
 		return;
 	}
 	free(status);
-	if (sky_run_watch(s->engine, id, on_frame, st, &st->watch))
+	if (sky_run_watch(&st->watch, s->engine, id, on_frame, st))
 		sky_log_warn("server", "stream %s: no live frames: %s", id,
 		             sky_error_last());
 }
