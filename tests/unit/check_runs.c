@@ -239,7 +239,8 @@ static void on_event(const sky_event *ev, void *ud)
 
 START_TEST(cancel_rules_and_events)
 {
-	int sub = sky_engine_subscribe(@SUBID@, eng, on_event, NULL);
+	int sub = 0;
+	ck_assert_int_eq(sky_engine_subscribe(&sub, eng, on_event, NULL), 0);
 	ck_assert_int_gt(sub, 0);
 	json_t *r = submit_ok("{\"prompt\":\"p\"}", NULL);
 	const char *id = sky_json_str(r, "run_id");

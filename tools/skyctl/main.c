@@ -214,7 +214,8 @@ static int cmd_run(int argc, char **argv)
 	progress p = {PTHREAD_MUTEX_INITIALIZER, NULL, {0}, 0};
 	char *out = NULL;
 	int status = 0, rc = 1;
-	int sub = sky_engine_subscribe(@SUBID@, e, on_event, &p);
+	int sub = 0;
+	sky_engine_subscribe(&sub, e, on_event, &p);
 	/* The submit emits its own "created" event on this thread, so the
 	 * lock is not held across it. */
 	if (sky_tasks_api_run_submit(&out, &status, e, NULL, body, NULL)) {

@@ -29,6 +29,7 @@ typedef struct stream {
 	srv_ws *ws;
 	char *task_id;
 	char *org;
+	int any_org; /* a signed link: the signature names the run */
 	uint64_t watch;
 	int64_t since_ms;   /* opened, or running since */
 	int64_t last_frame; /* monotonic ms, written by the browser */
@@ -108,7 +109,9 @@ static void on_frame(void *ud, const unsigned char *jpeg, size_t len, int width,
 static char *run_status(stream *st)
 {
 	char *out = NULL;
-	if (sky_tasks_api_run_get(&out, st->s->engine, st->org, st->task_id))
+	if (sky_tasks_api_run_get(&out, st->s->engine,
+	                          st->any_org ? SKY_ORGANIZATION_ANY : st->org,
+	                          st->task_id))
 		return NULL;
 	json_t *run = json_loads(out, 0, NULL);
 	sky_free(out);
@@ -118,9 +121,9 @@ static char *run_status(stream *st)
 	return status;
 }
 
-/* Who may watch: the org of `apikey`, or "*" for a signed link. NULL
- * after answering as Skyvern does. */
-static char *authorize(srv *s, srv_ws *ws, const srv_req *req)
+/* Who may watch: the org of `apikey`, or any (*any_org 1, "") for a
+ * signed link. NULL after answering as Skyvern does. */
+static char *authorize(srv *s, srv_ws *ws, const srv_req *req, int *any_org)
 {
 	const char *exp = srv_req_query(req, "expires");
 	const char *sig = srv_req_query(req, "signature");
@@ -129,8 +132,10 @@ static char *authorize(srv *s, srv_ws *ws, const srv_req *req)
 	char *org = NULL;
 	int revoked = 0;
 	if (exp && sig) {
-		if (sky_url_verify(s->engine, req->path, exp, sig))
-			return sky_strdup("*");
+		if (sky_url_verify(s->engine, req->path, exp, sig) == 0) {
+			*any_org = 1;
+			return sky_strdup("");
+		}
 		text_and_close(ws, "Invalid credential provided");
 		return NULL;
 	}
@@ -156,7 +161,8 @@ void srv_stream_open(void *ud, srv_ws *ws, const srv_req *req)
 		return;
 	}
 	char *id = task_of(req->path);
-	char *org = id ? authorize(s, ws, req) : NULL;
+	int any_org = 0;
+	char *org = id ? authorize(s, ws, req, &any_org) : NULL;
 	if (!org) {
 		free(id);
 		return;
@@ -172,6 +178,7 @@ void srv_stream_open(void *ud, srv_ws *ws, const srv_req *req)
 	st->ws = ws;
 	st->task_id = id;
 	st->org = org;
+	st->any_org = any_org;
 	st->since_ms = sky_time_mono_ms();
 	srv_ws_set_data(ws, st);
 	char *status = run_status(st);
