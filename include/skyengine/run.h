@@ -56,8 +56,9 @@ typedef struct sky_task_options {
 	const char *prompt;
 	/* The page to start from (http/https). Optional for skyvern-2.0. */
 	const char *url;
-	/* "skyvern-1.0" (default: one goal, step by step) or "skyvern-2.0"
-	 * (plans mini-goals). */
+	/* "skyvern-2.0" (the default, as the Tasks API's: plans mini-goals,
+	 * a task_v2 run) or "skyvern-1.0" (one goal, step by step: a
+	 * task_v1 run). */
 	const char *engine;
 	const char *title;
 	/* JSON text: the shape of the output (a JSON Schema or an example).
