@@ -15,8 +15,9 @@ typedef struct sky_engine sky_engine;
  * engine (no other thread inside a function of it, none after). Objects
  * the library returns (a sky_run, a string) belong to the caller and
  * are not shared by the library: use one from several threads only with
- * your own lock. Separate engines are independent (they may even share a
- * data directory: runs are claimed through the store).
+ * your own lock. Separate engines are independent; one data directory
+ * has at most one executing engine at a time (a second sky_engine_new()
+ * on it fails with SKY_EBUSY; no_execute engines may share it).
  *
  * Blocking: sky_run_wait() blocks the calling thread; every other call
  * returns after local work (SQLite, files), except sky_engine_new() and
