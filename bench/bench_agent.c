@@ -77,7 +77,7 @@ static char *submit(sky_engine *e, const scenario *s, const char *tag)
 	         "\"%s%s\",\"engine\":\"skyvern-1.0\",\"max_steps\":%d,"
 	         "\"proxy_location\":\"NONE\"}",
 	         s->page, tag, pages_url, s->path, strcmp(tag, "idle") ? 3 : 6);
-	if (sky_run_submit(e, body, NULL, &out, &status)) {
+	if (sky_tasks_api_run_submit(&out, &status, e, NULL, body, NULL)) {
 		fprintf(stderr, "bench_agent: submit: %s\n", out);
 		exit(1);
 	}
@@ -131,8 +131,8 @@ static json_t *bench_steps(int reps, int warmup)
 		for (int rep = 0; rep < warmup + reps; rep++) {
 			char *id = submit(e, s, s->page);
 			char *run = NULL, *steps = NULL;
-			sky_run_wait(e, id, 120000, &run);
-			sky_run_steps(e, NULL, id, &steps);
+			sky_tasks_api_run_wait(&run, e, NULL, id, 120000);
+			sky_tasks_api_run_steps_list(&steps, e, NULL, id);
 			json_t *r = json_loads(run ? run : "{}", 0, NULL);
 			json_t *st = json_loads(steps ? steps : "[]", 0, NULL);
 			json_t *s0 = json_array_get(st, 0);
@@ -224,7 +224,7 @@ static json_t *bench_throughput(int conc, int runs)
 	const scenario *s = &scenarios[1];
 	/* One run first so that the browser is up before timing. */
 	char *warm = submit(e, s, s->page), *out = NULL;
-	sky_run_wait(e, warm, 120000, &out);
+	sky_tasks_api_run_wait(&out, e, NULL, warm, 120000);
 	sky_free(out);
 	free(warm);
 	char **ids = calloc((size_t)runs, sizeof *ids);
@@ -233,7 +233,7 @@ static json_t *bench_throughput(int conc, int runs)
 		ids[i] = submit(e, s, s->page);
 	int done = 0;
 	for (int i = 0; i < runs; i++) {
-		sky_run_wait(e, ids[i], 300000, &out);
+		sky_tasks_api_run_wait(&out, e, NULL, ids[i], 300000);
 		done += out && strstr(out, "\"status\":\"completed\"");
 		sky_free(out);
 		free(ids[i]);
@@ -335,7 +335,7 @@ static json_t *bench_memory(int conc)
 		int running = 0;
 		for (int i = 0; i < conc; i++) {
 			char *steps = NULL;
-			sky_run_steps(e, NULL, ids[i], &steps);
+			sky_tasks_api_run_steps_list(&steps, e, NULL, ids[i]);
 			running +=
 			    steps && strstr(steps, "\"status\":\"running\"");
 			sky_free(steps);
@@ -350,7 +350,7 @@ static json_t *bench_memory(int conc)
 	printf("memory: %2d runs open: PSS %.1f MB in %d processes\n", conc,
 	       kb / 1024.0, procs);
 	for (int i = 0; i < conc; i++) {
-		sky_run_cancel(e, NULL, ids[i], NULL, NULL);
+		sky_tasks_api_run_cancel(NULL, NULL, e, NULL, ids[i]);
 		free(ids[i]);
 	}
 	free(ids);

@@ -4,16 +4,17 @@
  *
  *   cc -o embed embed.c $(pkg-config --cflags --libs skyengine)
  *   ./embed "Apply for a job on behalf of this person: name: Chris P Bacon. \
- *            email: chris@pbacon.com" http://127.0.0.1:8090/
+ *            email: chris@pbacon.com" http://127.0.0.1:8090/ \
+ *           '{"application_success": {"type": "boolean"}}'
  *
  * The engine uses its defaults: the offline planner (no model needed),
  * Chromium from the system, ./skyengine-data for the store.
  */
 #include <skyengine.h>
 #include <stdio.h>
-#include <string.h>
 
-/* Print one line per finished step, from the engine's events. */
+/* Print one line per finished step, from the engine's events (called on
+ * a worker thread). */
 static void on_event(const sky_event *ev, void *userdata)
 {
 	(void)userdata;
@@ -24,21 +25,19 @@ static void on_event(const sky_event *ev, void *userdata)
 int main(int argc, char **argv)
 {
 	sky_engine *engine = NULL;
-	char *run = NULL, *result = NULL;
-	int status = 0, rc = 1;
-	char request[4096];
+	sky_run *run = NULL, *done = NULL;
+	sky_task_options task = SKY_TASK_OPTIONS_INIT;
+	int sub = 0, rc = 1;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s \"goal\" URL [schema-json]\n",
 		        argv[0]);
 		return 2;
 	}
-	/* A real program would build the JSON with a JSON library. */
-	snprintf(request, sizeof request,
-	         "{\"prompt\": \"%s\", \"url\": \"%s\", \"proxy_location\": "
-	         "\"NONE\"%s%s}",
-	         argv[1], argv[2], argc > 3 ? ", \"data_extraction_schema\": " : "",
-	         argc > 3 ? argv[3] : "");
+	task.prompt = argv[1];
+	task.url = argv[2];
+	task.data_extraction_schema = argc > 3 ? argv[3] : NULL;
+	task.proxy_location = "\"NONE\""; /* JSON text: no proxy */
 
 	if (sky_global_init() < 1)
 		return 1;
@@ -46,26 +45,32 @@ int main(int argc, char **argv)
 		fprintf(stderr, "engine: %s\n", sky_error_last());
 		goto out;
 	}
-	sky_engine_subscribe(engine, on_event, NULL);
-	if (sky_run_submit(engine, request, NULL, &run, &status) != 0) {
-		fprintf(stderr, "refused (%d): %s\n", status, run);
+	sky_engine_subscribe(&sub, engine, on_event, NULL);
+	/* NULL: the engine's default organization. */
+	if (sky_run_submit(&run, engine, NULL, &task) != 0) {
+		fprintf(stderr, "refused: %s\n", sky_error_last());
 		goto out;
 	}
-	/* The run id is in the response; a JSON library would read it. */
-	const char *id = strstr(run, "\"run_id\":\"");
-	char run_id[64] = "";
-	if (id)
-		sscanf(id + 10, "%63[^\"]", run_id);
-	if (sky_run_wait(engine, run_id, 300000, &result) != 0) {
-		fprintf(stderr, "run %s did not finish: %s\n", run_id,
+	fprintf(stderr, "run %s %s\n", sky_run_id(run),
+	        sky_run_status_name(sky_run_status_get(run)));
+	if (sky_run_wait(&done, engine, NULL, sky_run_id(run), 300000) != 0) {
+		fprintf(stderr, "run %s did not finish: %s\n", sky_run_id(run),
 		        sky_error_last());
 		goto out;
 	}
-	puts(result);
-	rc = strstr(result, "\"status\":\"completed\"") ? 0 : 1;
+	sky_run_status st = sky_run_status_get(done);
+	fprintf(stderr, "run %s %s after %d steps%s%s\n", sky_run_id(done),
+	        sky_run_status_name(st), sky_run_step_count(done),
+	        sky_run_failure_reason(done) ? ": " : "",
+	        sky_run_failure_reason(done) ? sky_run_failure_reason(done)
+	                                     : "");
+	const char *output = sky_run_output_json(done);
+	puts(output ? output : "null");
+	rc = st == SKY_RUN_COMPLETED ? 0 : 1;
 out:
-	sky_free(run);
-	sky_free(result);
+	sky_engine_unsubscribe(engine, sub);
+	sky_run_free(run);
+	sky_run_free(done);
 	sky_engine_free(engine);
 	sky_global_shutdown();
 	return rc;

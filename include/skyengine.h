@@ -9,6 +9,6 @@
 #include "skyengine/global.h"
 #include "skyengine/engine.h"
 #include "skyengine/run.h"
-#include "skyengine/host.h"
+#include "skyengine/tasks_api.h"
 
 #endif

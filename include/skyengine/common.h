@@ -31,4 +31,15 @@
 #  define SKY_PRINTF(fmt, args)
 #endif
 
+SKY_BEGIN_DECLS
+
+/*
+ * Free memory the library handed to the caller: every `char **` result
+ * (JSON text, ids, paths). Objects with a type of their own have their own
+ * free function (sky_run_free). NULL-safe.
+ */
+SKY_API void sky_free(void *p);
+
+SKY_END_DECLS
+
 #endif

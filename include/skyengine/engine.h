@@ -8,6 +8,48 @@ SKY_BEGIN_DECLS
 
 typedef struct sky_engine sky_engine;
 
+/*
+ * Threading. One sky_engine may be used from any number of threads at
+ * once: every function taking a sky_engine is thread-safe, except
+ * sky_engine_free(), which the caller must make the last call on the
+ * engine (no other thread inside a function of it, none after). Objects
+ * the library returns (a sky_run, a string) belong to the caller and
+ * are not shared by the library: use one from several threads only with
+ * your own lock. Separate engines are independent; one data directory
+ * has at most one executing engine at a time (a second sky_engine_new()
+ * on it fails with SKY_EBUSY; no_execute engines may share it).
+ *
+ * Blocking: sky_run_wait() blocks the calling thread; every other call
+ * returns after local work (SQLite, files), except sky_engine_new() and
+ * sky_engine_free(), which start and stop plugins and workers, and the
+ * browser-session and webhook functions of tasks_api.h, which talk to
+ * the browser or the network.
+ *
+ * Callbacks: event subscribers (sky_engine_subscribe) run on the
+ * engine's worker threads, frame watchers (sky_run_watch) on a browser
+ * thread, the log sink (sky_log_set) on whatever thread logs. All may
+ * run concurrently with each other and with the caller's threads; none
+ * may call sky_engine_free().
+ *
+ * Errors: a failing function returns a negative SKY_E* code and sets
+ * the calling thread's sky_error_last() (errors.h).
+ */
+
+/*
+ * Organizations. Every run, step, artifact, session, workflow and API
+ * key belongs to one organization (a tenant); one engine serves any
+ * number of them. Every function that reads or writes such an object
+ * takes the caller's organization as an explicit argument:
+ *   - an organization id ("o_…", from sky_organization_create());
+ *   - NULL: the engine's default organization (single-tenant use);
+ *   - SKY_ORGANIZATION_ANY: any organization, for a host that has
+ *     checked access another way (a signed link). Reads only: functions
+ *     that create objects refuse it with SKY_EINVALID.
+ * An object of another organization is reported as not found.
+ */
+SKY_API extern const char sky_organization_any[];
+#define SKY_ORGANIZATION_ANY (sky_organization_any)
+
 #define SKY_ENGINE_OPTIONS_VERSION 1
 
 /*
@@ -65,8 +107,11 @@ typedef struct sky_engine_options {
 #  define SKY_ENGINE_OPTIONS_INIT { .version = SKY_ENGINE_OPTIONS_VERSION }
 #endif
 
-/* Fill `opts` with defaults. Returns 0, or SKY_EINVALID for a version
- * this library does not know. */
+/* Zero `opts` and set its version (every field then means "the
+ * default"). Returns 0, or SKY_EINVALID for a version this library does
+ * not know. Every options struct of the API follows the same rule: its
+ * `version` is read, and one newer than the library's, or 0, is refused
+ * with SKY_EINVALID and a message naming the struct. */
 SKY_API int sky_engine_options_init(sky_engine_options *opts,
                                     unsigned int version);
 

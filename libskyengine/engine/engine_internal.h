@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <skyengine/engine.h>
-#include <skyengine/run.h>
+#include <skyengine/tasks_api.h>
 
 #include "agent/config.h"
 #include "engine/request.h"
@@ -41,6 +41,8 @@ typedef struct sky_subscriber {
 	int id;
 	sky_event_fn fn;
 	void *ud;
+	int busy;    /* callbacks of it running now (runtime.c) */
+	int removed; /* unsubscribed; dropped when busy reaches 0 */
 } sky_subscriber;
 
 /* Verified API keys (by SHA-256), so that a GET does not hit the store
@@ -196,11 +198,16 @@ void sky__engine_beat(sky_engine *e, const char *run_id);
 /* 1 while the engine is shutting down (runs park instead of cancel). */
 int sky__engine_stopping(sky_engine *e);
 char *sky__run_json(sky_engine *e, const sky_task_rec *t);
-/* runs.c: sky_run_submit(), recording `workflow_id` (may be NULL) as the
- * workflow the run was started from. */
-int sky__run_submit(sky_engine *e, const char *request_json,
-                    const sky_submit_options *opts, const char *workflow_id,
-                    char **out_json, int *http_status);
+/* runs.c: sky_tasks_api_run_submit(), recording `workflow_id` (may be
+ * NULL) as the workflow the run was started from. */
+/* runs.c: cancel a run within the store scope `scope` (already
+ * resolved: NULL is every organization), answering as
+ * sky_tasks_api_run_cancel. */
+int sky__run_cancel(char **err_json, int *http_status, sky_engine *e,
+                    const char *scope, const char *run_id);
+int sky__run_submit(char **out_json, int *http_status, sky_engine *e,
+                    const char *org, const char *request_json,
+                    const sky_submit_options *opts, const char *workflow_id);
 
 /* Wake everything waiting for a change (a pushed TOTP code). */
 void sky__engine_totp_arrived(sky_engine *e);

@@ -10,9 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <skyengine/host.h>
+#include <skyengine/tasks_api.h>
 
 #include "engine/engine_internal.h"
+#include "engine/scope.h"
 #include "engine/response.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -22,13 +23,6 @@
 #include "util/time.h"
 
 #define MAX_RETENTION_DAYS 365
-
-static const char *org_of(sky_engine *e, const char *org)
-{
-	if (org && !strcmp(org, "*"))
-		return NULL;
-	return org && *org ? org : sky_store_default_org(e->store);
-}
 
 /* "file_<digits>" only: an id never names a path elsewhere. */
 static int valid_id(const char *id)
@@ -120,9 +114,7 @@ static json_t *ts(int64_t ms)
 	return ms ? json_string(sky_time_iso(ms, iso)) : json_null();
 }
 
-int sky_file_upload(sky_engine *e, const char *org, const char *filename,
-                    const void *data, size_t len, int retention_days,
-                    char **out_json, int *http_status)
+int sky_tasks_api_file_upload(char **out_json, int *http_status, sky_engine *e, const char *org, const char *filename, const void *data, size_t len, int retention_days)
 {
 	char id[SKY_ID_MAX];
 	if (!e || !out_json || (len && !data))
@@ -140,7 +132,9 @@ int sky_file_upload(sky_engine *e, const char *org, const char *filename,
 		free(msg);
 		return rc;
 	}
-	org = org_of(e, org);
+	int orc = sky__org_for_create(e, org, &org);
+	if (orc)
+		return orc;
 	sweep(e, org);
 	sky_id_new("file_", id);
 	char *name = safe_name(filename);
@@ -189,14 +183,13 @@ int sky_file_upload(sky_engine *e, const char *org, const char *filename,
 	return rc;
 }
 
-int sky_file_delete(sky_engine *e, const char *org, const char *file_id,
-                    char **out_json, int *http_status)
+int sky_tasks_api_file_delete(char **out_json, int *http_status, sky_engine *e, const char *org, const char *file_id)
 {
 	if (!e || !file_id || !out_json)
 		return sky_error_set(SKY_EINVALID, "engine, file_id and "
 		                                   "out_json are required");
 	*out_json = NULL;
-	json_t *m = meta_of(e, org_of(e, org), file_id);
+	json_t *m = meta_of(e, sky__org_scope(e, org), file_id);
 	if (!m) {
 		char *msg = sky_asprintf("File %s not found", file_id);
 		int rc = sky__api_refuse(out_json, http_status, 404,
@@ -214,13 +207,12 @@ int sky_file_delete(sky_engine *e, const char *org, const char *file_id,
 	return rc;
 }
 
-int sky_file_path(sky_engine *e, const char *org, const char *file_id,
-                  char **path, char **filename)
+int sky_file_path(char **path, char **filename, sky_engine *e, const char *org, const char *file_id)
 {
 	*path = NULL;
 	if (filename)
 		*filename = NULL;
-	json_t *m = meta_of(e, org_of(e, org), file_id);
+	json_t *m = meta_of(e, sky__org_scope(e, org), file_id);
 	if (!m)
 		return sky_error_set(SKY_ENOTFOUND, "File %s not found",
 		                     file_id);

@@ -1,13 +1,14 @@
-/* The host-facing API (include/skyengine/host.h): API keys, artifact
+/* The host-facing API (include/skyengine/tasks_api.h): API keys, artifact
  * files, signed URLs, webhook replays. */
 #include <stdlib.h>
 #include <string.h>
 
-#include <skyengine/host.h>
+#include <skyengine/tasks_api.h>
 #include <skyengine/run.h>
 #include <skyengine/version.h>
 
 #include "engine/engine_internal.h"
+#include "engine/scope.h"
 #include "engine/response.h"
 #include "util/error.h"
 #include "util/hash.h"
@@ -16,26 +17,21 @@
 #include "util/str.h"
 #include "util/time.h"
 
-static const char *org_or_default(sky_engine *e, const char *org)
-{
-	if (org && !strcmp(org, "*"))
-		return NULL;
-	return org && *org ? org : sky_store_default_org(e->store);
-}
-
 int sky_api_key_add(sky_engine *e, const char *org, const char *key)
 {
 	if (!e || !key || strlen(key) < 8)
 		return sky_error_set(SKY_EINVALID, "an API key needs at least 8 "
 		                                   "characters");
+	const char *scope;
+	int rc = sky__org_for_create(e, org, &scope);
+	if (rc)
+		return rc;
 	sky_secret_register(key);
-	int rc = sky_store_apikey_add(e->store, org_or_default(e, org), key,
-	                              NULL);
+	rc = sky_store_apikey_add(e->store, scope, key, NULL);
 	return rc == SKY_EEXISTS ? 0 : rc;
 }
 
-int sky_organization_create(sky_engine *e, const char *name,
-                            char **organization_id)
+int sky_organization_create(char **organization_id, sky_engine *e, const char *name)
 {
 	sky_org_rec *o = NULL;
 	if (!e || !organization_id)
@@ -50,7 +46,7 @@ int sky_organization_create(sky_engine *e, const char *name,
 	return *organization_id ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
-int sky_api_key_generate(sky_engine *e, const char *org, char **key)
+int sky_api_key_generate(char **key, sky_engine *e, const char *org)
 {
 	char *hex = sky_random_hex(24);
 	if (!hex)
@@ -68,7 +64,7 @@ int sky_api_key_generate(sky_engine *e, const char *org, char **key)
 	return 0;
 }
 
-int sky_api_key_count(sky_engine *e, long long *count)
+int sky_api_key_count(long long *count, sky_engine *e)
 {
 	int64_t n = 0;
 	int rc = sky_store_apikey_count(e->store, &n);
@@ -76,8 +72,7 @@ int sky_api_key_count(sky_engine *e, long long *count)
 	return rc;
 }
 
-int sky_api_key_verify(sky_engine *e, const char *key, char **org,
-                       int *revoked)
+int sky_api_key_verify(char **org, int *revoked, sky_engine *e, const char *key)
 {
 	char hex[SKY_SHA256_HEX_LEN];
 	sky_apikey_rec *rec = NULL;
@@ -155,14 +150,16 @@ static const char *mime_of(const char *path)
 	return "application/octet-stream";
 }
 
-int sky_artifact_file(sky_engine *e, const char *org, const char *id,
-                      char **path, char **content_type)
+int sky_artifact_file(char **path, char **content_type, sky_engine *e, const char *org, const char *id)
 {
 	sky_artifact_rec *a = NULL;
+	if (!path || !e || !id)
+		return sky_error_set(SKY_EINVALID, "path, engine and "
+		                                   "artifact_id are required");
 	*path = NULL;
 	if (content_type)
 		*content_type = NULL;
-	int rc = sky_store_artifact_get(e->store, org_or_default(e, org), id,
+	int rc = sky_store_artifact_get(e->store, sky__org_scope(e, org), id,
 	                                &a);
 	if (rc)
 		return rc;
@@ -188,7 +185,7 @@ int sky_artifact_file(sky_engine *e, const char *org, const char *id,
 	return rc;
 }
 
-int sky_url_sign(sky_engine *e, const char *path, char **out_url)
+int sky_url_sign(char **out_url, sky_engine *e, const char *path)
 {
 	if (!e || !path || !out_url)
 		return sky_error_set(SKY_EINVALID,
@@ -200,7 +197,12 @@ int sky_url_sign(sky_engine *e, const char *path, char **out_url)
 int sky_url_verify(sky_engine *e, const char *path, const char *expires,
                    const char *signature)
 {
-	return e && sky_response_verify_url(&e->rctx, path, expires, signature);
+	if (!e || !path || !expires || !signature)
+		return sky_error_set(SKY_EINVALID, "engine, path, expires and "
+		                                   "signature are required");
+	if (!sky_response_verify_url(&e->rctx, path, expires, signature))
+		return sky_error_set(SKY_EAUTH, "invalid or expired signature");
+	return 0;
 }
 
 /* jansson refuses invalid UTF-8; a receiver may answer anything. */
@@ -210,13 +212,11 @@ static json_t *safe_string(const char *s)
 	return v ? v : json_string("(response body is not UTF-8)");
 }
 
-int sky_run_webhook_send(sky_engine *e, const char *org, const char *run_id,
-                         const char *webhook_url, const char *signing_key,
-                         char **out_json)
+int sky_tasks_api_run_webhook_send(char **out_json, sky_engine *e, const char *org, const char *run_id, const char *webhook_url, const char *signing_key)
 {
 	sky_task_rec *t = NULL;
 	*out_json = NULL;
-	int rc = sky_store_task_get(e->store, org_or_default(e, org), run_id,
+	int rc = sky_store_task_get(e->store, sky__org_scope(e, org), run_id,
 	                            &t);
 	if (rc)
 		return rc;

@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <skyengine/run.h>
+#include <skyengine/tasks_api.h>
 
 #include "engine/engine_internal.h"
+#include "engine/scope.h"
 #include "engine/response.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -97,14 +98,6 @@ static const char *const dl_same[] = {
     "cdp_connect_headers",
     NULL,
 };
-
-/* NULL: the default organization; "*": any (see runs.c). */
-static const char *org_of(sky_engine *e, const char *org)
-{
-	if (org && !strcmp(org, "*"))
-		return NULL;
-	return org && *org ? org : sky_store_default_org(e->store);
-}
 
 static int refuse(char **out, int *status, int code, const char *msg)
 {
@@ -208,9 +201,7 @@ static void rename_errors(char **body, const field_name *names)
 	}
 }
 
-int sky_task_submit_legacy(sky_engine *e, int version, const char *request_json,
-                           const sky_submit_options *opts, int max_steps,
-                           char **out_json, int *http_status)
+int sky_tasks_api_task_submit_legacy(char **out_json, int *http_status, sky_engine *e, const char *org, int version, const char *request_json, const sky_submit_options *opts, int max_steps)
 {
 	const field_name *names = version == 2   ? v2_names
 	                          : version == 3 ? dl_names
@@ -261,7 +252,8 @@ int sky_task_submit_legacy(sky_engine *e, int version, const char *request_json,
 		json_object_set_new(req, "max_steps", json_integer(10));
 	char *text = sky_json_dumps(req);
 	json_decref(req);
-	rc = sky_run_submit(e, text ? text : "", opts, &out, &status);
+	rc = sky_tasks_api_run_submit(&out, &status, e, org, text ? text : "",
+	                              opts);
 	free(text);
 	if (rc || status != 200) {
 		if (out && status == 422)
@@ -279,8 +271,7 @@ int sky_task_submit_legacy(sky_engine *e, int version, const char *request_json,
 	free(out);
 	out = NULL;
 	if (version == 2)
-		rc = sky_task_v2_get(e, opts ? opts->organization_id : NULL, id,
-		                     &out);
+		rc = sky_tasks_api_task_v2_get(&out, e, org, id);
 	else {
 		json_t *o = json_pack("{s:s?}", "task_id", id);
 		out = sky_json_dumps(o);
@@ -301,7 +292,7 @@ done:
 static int get_typed(sky_engine *e, const char *org, const char *id,
                      const char *run_type, sky_task_rec **t)
 {
-	int rc = sky_store_task_get(e->store, org_of(e, org), id, t);
+	int rc = sky_store_task_get(e->store, sky__org_scope(e, org), id, t);
 	if (!rc && strcmp((*t)->run_type, run_type)) {
 		sky_task_rec_free(*t);
 		*t = NULL;
@@ -317,8 +308,7 @@ static char *dump(json_t *o)
 	return s;
 }
 
-int sky_task_get(sky_engine *e, const char *org, const char *task_id,
-                 char **out_json)
+int sky_tasks_api_task_get(char **out_json, sky_engine *e, const char *org, const char *task_id)
 {
 	sky_task_rec *t = NULL;
 	if (!e || !task_id || !out_json)
@@ -333,8 +323,7 @@ int sky_task_get(sky_engine *e, const char *org, const char *task_id,
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
-int sky_task_v2_get(sky_engine *e, const char *org, const char *task_id,
-                    char **out_json)
+int sky_tasks_api_task_v2_get(char **out_json, sky_engine *e, const char *org, const char *task_id)
 {
 	sky_task_rec *t = NULL;
 	if (!e || !task_id || !out_json)
@@ -350,8 +339,7 @@ int sky_task_v2_get(sky_engine *e, const char *org, const char *task_id,
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
-int sky_task_actions(sky_engine *e, const char *org, const char *task_id,
-                     char **out_json)
+int sky_tasks_api_task_actions_list(char **out_json, sky_engine *e, const char *org, const char *task_id)
 {
 	sky_task_rec *t = NULL;
 	sky_action_list *l = NULL;
@@ -361,7 +349,7 @@ int sky_task_actions(sky_engine *e, const char *org, const char *task_id,
 	*out_json = NULL;
 	json_t *arr = json_array();
 	/* Unknown or foreign task: an empty list, as Skyvern answers. */
-	if (!sky_store_task_get(e->store, org_of(e, org), task_id, &t) &&
+	if (!sky_store_task_get(e->store, sky__org_scope(e, org), task_id, &t) &&
 	    !sky_store_action_list(e->store, task_id, NULL, &l)) {
 		for (size_t i = 0; i < l->count; i++)
 			json_array_append_new(
@@ -373,8 +361,7 @@ int sky_task_actions(sky_engine *e, const char *org, const char *task_id,
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
-int sky_runs_list_legacy(sky_engine *e, const sky_list_options *o,
-                         char **out_json)
+int sky_tasks_api_runs_list_legacy(char **out_json, sky_engine *e, const char *org, const sky_list_options *o)
 {
 	sky_task_query q = {0};
 	sky_task_list *l = NULL;
@@ -382,7 +369,13 @@ int sky_runs_list_legacy(sky_engine *e, const sky_list_options *o,
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
 		                                   "required");
 	*out_json = NULL;
-	q.organization_id = org_of(e, o ? o->organization_id : NULL);
+	int vrc = o ? sky__options_version("sky_list_options", o->version,
+	                                   SKY_LIST_OPTIONS_VERSION,
+	                                   SKY_LIST_OPTIONS_VERSION)
+	            : 0;
+	if (vrc)
+		return vrc;
+	q.organization_id = sky__org_scope(e, org);
 	q.page = o && o->page > 0 ? o->page : 1;
 	q.page_size = o && o->page_size > 0 ? o->page_size : 10;
 	q.top_level_only = 1;
@@ -419,7 +412,7 @@ int sky_runs_list_legacy(sky_engine *e, const sky_list_options *o,
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
-int sky_models_list(sky_engine *e, char **out_json)
+int sky_tasks_api_models_list(char **out_json, sky_engine *e)
 {
 	if (!e || !out_json)
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "

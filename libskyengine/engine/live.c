@@ -184,8 +184,7 @@ void sky__live_detach(sky_engine *e, const char *run_id)
 	run_free(r);
 }
 
-int sky_run_watch(sky_engine *e, const char *run_id, sky_frame_fn fn,
-                  void *userdata, uint64_t *watch_id)
+int sky_run_watch(uint64_t *watch_id, sky_engine *e, const char *run_id, sky_frame_fn fn, void *userdata)
 {
 	if (!e || !run_id || !fn || !watch_id)
 		return sky_error_set(SKY_EINVALID, "engine, run_id, fn and "

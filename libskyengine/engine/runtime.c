@@ -67,11 +67,14 @@ void sky__engine_wait_change(sky_engine *e, uint64_t seq, int64_t ms)
 	pthread_mutex_unlock(&e->lock);
 }
 
-int sky_engine_subscribe(sky_engine *e, sky_event_fn fn, void *ud)
+int sky_engine_subscribe(int *subscription, sky_engine *e, sky_event_fn fn,
+                         void *ud)
 {
-	if (!e || !fn)
-		return sky_error_set(SKY_EINVALID,
-		                     "engine and fn are required");
+	if (subscription)
+		*subscription = 0;
+	if (!subscription || !e || !fn)
+		return sky_error_set(SKY_EINVALID, "subscription, engine and fn "
+		                                   "are required");
 	pthread_mutex_lock(&e->lock);
 	sky_subscriber *n =
 	    realloc(e->subs, (size_t)(e->n_subs + 1) * sizeof *n);
@@ -81,9 +84,29 @@ int sky_engine_subscribe(sky_engine *e, sky_event_fn fn, void *ud)
 	}
 	e->subs = n;
 	int id = ++e->next_sub_id;
-	e->subs[e->n_subs++] = (sky_subscriber){id, fn, ud};
+	e->subs[e->n_subs++] = (sky_subscriber){id, fn, ud, 0, 0};
 	pthread_mutex_unlock(&e->lock);
-	return id;
+	*subscription = id;
+	return 0;
+}
+
+/* The subscription whose callback this thread is running (emit), so that
+ * unsubscribing from inside it does not wait for itself. */
+static _Thread_local const sky_engine *tl_emit_engine;
+static _Thread_local int tl_emit_sub;
+
+static int sub_index(sky_engine *e, int id)
+{
+	for (int i = 0; i < e->n_subs; i++)
+		if (e->subs[i].id == id)
+			return i;
+	return -1;
+}
+
+/* e->lock held. */
+static void sub_drop(sky_engine *e, int i)
+{
+	e->subs[i] = e->subs[--e->n_subs];
 }
 
 void sky_engine_unsubscribe(sky_engine *e, int id)
@@ -91,11 +114,18 @@ void sky_engine_unsubscribe(sky_engine *e, int id)
 	if (!e)
 		return;
 	pthread_mutex_lock(&e->lock);
-	for (int i = 0; i < e->n_subs; i++) {
-		if (e->subs[i].id == id) {
-			e->subs[i] = e->subs[--e->n_subs];
-			break;
-		}
+	int i = sub_index(e, id);
+	if (i >= 0) {
+		e->subs[i].removed = 1;
+		int self = tl_emit_engine == e && tl_emit_sub == id;
+		/* Wait for callbacks of it running on other threads (emit
+		 * broadcasts `changed` after each); from inside its own
+		 * callback the last emit to finish drops it. */
+		while (!self && (i = sub_index(e, id)) >= 0 &&
+		       e->subs[i].busy > 0)
+			pthread_cond_wait(&e->changed, &e->lock);
+		if (!self && (i = sub_index(e, id)) >= 0)
+			sub_drop(e, i);
 	}
 	pthread_mutex_unlock(&e->lock);
 }
@@ -104,16 +134,45 @@ void sky__engine_emit(sky_engine *e, sky_event_type type, const char *run_id,
                       const char *status, int order, int retry,
                       const char *json)
 {
-	sky_subscriber local[16];
-	int n;
+	int n = 0;
+	int *ids = NULL;
 	pthread_mutex_lock(&e->lock);
-	n = e->n_subs < 16 ? e->n_subs : 16;
-	if (n)
-		memcpy(local, e->subs, (size_t)n * sizeof *local);
+	if (e->n_subs)
+		ids = malloc((size_t)e->n_subs * sizeof *ids);
+	if (!ids && e->n_subs)
+		sky_log_error(COMPONENT, "out of memory: %d subscribers miss "
+		              "an event", e->n_subs);
+	for (int i = 0; ids && i < e->n_subs; i++)
+		ids[n++] = e->subs[i].id;
 	pthread_mutex_unlock(&e->lock);
 	sky_event ev = {1, type, run_id, status, order, retry, json};
-	for (int i = 0; i < n; i++)
-		local[i].fn(&ev, local[i].ud);
+	const sky_engine *outer_engine = tl_emit_engine;
+	int outer_sub = tl_emit_sub;
+	for (int k = 0; k < n; k++) {
+		pthread_mutex_lock(&e->lock);
+		int i = sub_index(e, ids[k]);
+		if (i < 0 || e->subs[i].removed) {
+			pthread_mutex_unlock(&e->lock);
+			continue;
+		}
+		e->subs[i].busy++;
+		sky_subscriber s = e->subs[i];
+		pthread_mutex_unlock(&e->lock);
+
+		tl_emit_engine = e;
+		tl_emit_sub = s.id;
+		s.fn(&ev, s.ud);
+		tl_emit_engine = outer_engine;
+		tl_emit_sub = outer_sub;
+
+		pthread_mutex_lock(&e->lock);
+		if ((i = sub_index(e, s.id)) >= 0 && --e->subs[i].busy == 0 &&
+		    e->subs[i].removed)
+			sub_drop(e, i);
+		pthread_cond_broadcast(&e->changed);
+		pthread_mutex_unlock(&e->lock);
+	}
+	free(ids);
 }
 
 /* --- the registry of runs this engine executes ------------------------ */

@@ -15,9 +15,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <skyengine/host.h>
+#include <skyengine/tasks_api.h>
 
 #include "engine/engine_internal.h"
+#include "engine/scope.h"
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -29,13 +30,6 @@
 #define MIN_TIMEOUT 5
 #define MAX_TIMEOUT 240
 #define DEFAULT_TIMEOUT 60
-
-static const char *org_of(sky_engine *e, const char *org)
-{
-	if (org && !strcmp(org, "*"))
-		return NULL;
-	return org && *org ? org : sky_store_default_org(e->store);
-}
 
 /* --- the registry (bs_lock held) ----------------------------------------- */
 
@@ -408,9 +402,7 @@ static int open_live(sky_engine *e, const sky_bsession_rec *rec,
 	return rc;
 }
 
-int sky_browser_session_create(sky_engine *e, const char *org,
-                               const char *body_json, char **out_json,
-                               int *http_status)
+int sky_tasks_api_browser_session_create(char **out_json, int *http_status, sky_engine *e, const char *org, const char *body_json)
 {
 	create_req c = {0};
 	sky_bsession_rec *rec = NULL, *now = NULL;
@@ -422,7 +414,8 @@ int sky_browser_session_create(sky_engine *e, const char *org,
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
 		                                   "required");
 	*out_json = NULL;
-	org = org_of(e, org);
+	if ((rc = sky__org_for_create(e, org, &org)))
+		return rc;
 	if (e->no_execute)
 		return sky__api_refuse(
 		    out_json, http_status, 400,
@@ -509,8 +502,7 @@ static int not_found(const char *id, char **out_json, int *http_status)
 	    "browser session not found");
 }
 
-int sky_browser_session_get(sky_engine *e, const char *org, const char *id,
-                            char **out_json, int *http_status)
+int sky_tasks_api_browser_session_get(char **out_json, int *http_status, sky_engine *e, const char *org, const char *id)
 {
 	sky_bsession_rec *rec = NULL;
 	if (!e || !id || !out_json)
@@ -518,7 +510,7 @@ int sky_browser_session_get(sky_engine *e, const char *org, const char *id,
 		                     "engine, id and out_json are "
 		                     "required");
 	*out_json = NULL;
-	int rc = sky_store_bsession_get(e->store, org_of(e, org), id, &rec);
+	int rc = sky_store_bsession_get(e->store, sky__org_scope(e, org), id, &rec);
 	if (rc == SKY_ENOTFOUND)
 		return not_found(id, out_json, http_status);
 	if (rc)
@@ -528,14 +520,14 @@ int sky_browser_session_get(sky_engine *e, const char *org, const char *id,
 	return done_ok(out_json, http_status);
 }
 
-int sky_browser_sessions_list(sky_engine *e, const char *org, char **out_json)
+int sky_tasks_api_browser_sessions_list(char **out_json, sky_engine *e, const char *org)
 {
 	sky_bsession_list *l = NULL;
 	if (!e || !out_json)
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
 		                                   "required");
 	*out_json = NULL;
-	int rc = sky_store_bsession_list_active(e->store, org_of(e, org), &l);
+	int rc = sky_store_bsession_list_active(e->store, sky__org_scope(e, org), &l);
 	if (rc)
 		return rc;
 	json_t *arr = json_array();
@@ -548,8 +540,7 @@ int sky_browser_sessions_list(sky_engine *e, const char *org, char **out_json)
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
-int sky_browser_session_close(sky_engine *e, const char *org, const char *id,
-                              char **out_json, int *http_status)
+int sky_tasks_api_browser_session_close(char **out_json, int *http_status, sky_engine *e, const char *org, const char *id)
 {
 	sky_bsession_rec *rec = NULL;
 	char *cancel = NULL, *last = NULL;
@@ -558,7 +549,7 @@ int sky_browser_session_close(sky_engine *e, const char *org, const char *id,
 		                     "engine, id and out_json are "
 		                     "required");
 	*out_json = NULL;
-	int rc = sky_store_bsession_get(e->store, org_of(e, org), id, &rec);
+	int rc = sky_store_bsession_get(e->store, sky__org_scope(e, org), id, &rec);
 	if (rc == SKY_ENOTFOUND)
 		return not_found(id, out_json, http_status);
 	if (rc)
@@ -589,7 +580,7 @@ int sky_browser_session_close(sky_engine *e, const char *org, const char *id,
 	if (s)
 		destroy(e, s);
 	if (cancel)
-		sky_run_cancel(e, "*", cancel, NULL, NULL);
+		sky__run_cancel(NULL, NULL, e, NULL, cancel);
 	free(cancel);
 	free(last);
 	*out_json = sky_strdup("{\"message\":\"Browser session closed\"}");
@@ -603,7 +594,7 @@ int sky__session_reserve(sky_engine *e, const char *org, const char *id,
                          int *status)
 {
 	*reserved = 0;
-	org = org_of(e, org);
+	org = sky__org_scope(e, org);
 	pthread_mutex_lock(&e->bs_lock);
 	sky_bsession *s = find_locked(e, id);
 	if (!s || s->closed || (org && strcmp(s->org, org))) {

@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <skyengine/host.h>
+#include <skyengine/tasks_api.h>
 
 #include "engine/engine_internal.h"
+#include "engine/scope.h"
 #include "engine/response.h"
 #include "planner/planner.h"
 #include "util/error.h"
@@ -298,8 +299,7 @@ static json_t *build(sky_engine *e, const sky_task_rec *t)
 	return out;
 }
 
-int sky_run_timeline(sky_engine *e, const char *org, const char *run_id,
-                     char **out_json)
+int sky_tasks_api_run_timeline(char **out_json, sky_engine *e, const char *org, const char *run_id)
 {
 	sky_task_rec *t = NULL;
 	if (!e || !run_id || !out_json)
@@ -307,10 +307,7 @@ int sky_run_timeline(sky_engine *e, const char *org, const char *run_id,
 		                     "engine, run_id and out_json "
 		                     "are required");
 	*out_json = NULL;
-	const char *o =
-	    org && !strcmp(org, "*")
-	        ? NULL
-	        : (org && *org ? org : sky_store_default_org(e->store));
+	const char *o = sky__org_scope(e, org);
 	if (sky_store_task_get(e->store, o, run_id, &t))
 		return sky_error_set(SKY_ENOTFOUND, "Run not found %s", run_id);
 	if (strcmp(t->run_type, SKY_RUN_TYPE_V2)) {

@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <skyengine/host.h>
+#include <skyengine/tasks_api.h>
 #include <skyengine/plugin/llm.h>
 
 #include "engine/engine_internal.h"
 #include "engine/otp_extract.h"
+#include "engine/scope.h"
 #include "llm/llm.h"
 #include "planner/planner.h"
 #include "util/error.h"
@@ -253,8 +254,7 @@ static char *code_json(const sky_totp_rec *rec, const push_req *r)
 	return s;
 }
 
-int sky_totp_code_push(sky_engine *e, const char *org, const char *body_json,
-                       char **out_json, int *http_status)
+int sky_tasks_api_totp_code_push(char **out_json, int *http_status, sky_engine *e, const char *org, const char *body_json)
 {
 	push_req r = {0};
 	json_t *items = json_array(), *body = NULL;
@@ -267,10 +267,8 @@ int sky_totp_code_push(sky_engine *e, const char *org, const char *body_json,
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
 		                                   "required");
 	*out_json = NULL;
-	if (org && !strcmp(org, "*"))
-		org = NULL;
-	if (!org || !*org)
-		org = sky_store_default_org(e->store);
+	if ((rc = sky__org_for_create(e, org, &org)))
+		return rc;
 	body = body_json && *body_json ? sky_json_loads(body_json) : NULL;
 	if (!body) {
 		sky__api_item(

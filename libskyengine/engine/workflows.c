@@ -7,21 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <skyengine/host.h>
+#include <skyengine/tasks_api.h>
 
 #include "engine/engine_internal.h"
+#include "engine/scope.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/str.h"
 #include "util/time.h"
-
-static const char *org_of(sky_engine *e, const char *org)
-{
-	if (org && !strcmp(org, "*"))
-		return NULL;
-	return org && *org ? org : sky_store_default_org(e->store);
-}
 
 static json_t *ts_or_null(int64_t ms)
 {
@@ -46,8 +40,7 @@ static json_t *workflow_obj(const sky_workflow_rec *w)
 	return o;
 }
 
-int sky_workflows_list(sky_engine *e, const char *org, int page, int page_size,
-                       char **out_json)
+int sky_tasks_api_workflows_list(char **out_json, sky_engine *e, const char *org, int page, int page_size)
 {
 	sky_workflow_list *l = NULL;
 	if (!e || !out_json)
@@ -57,7 +50,7 @@ int sky_workflows_list(sky_engine *e, const char *org, int page, int page_size,
 	if (page < 1 || page_size < 1 || page_size > 100)
 		return sky_error_set(SKY_EINVALID,
 		                     "page must be >= 1 and page_size 1..100");
-	int rc = sky_store_workflow_list(e->store, org_of(e, org), page,
+	int rc = sky_store_workflow_list(e->store, sky__org_scope(e, org), page,
 	                                 page_size, &l);
 	if (rc)
 		return rc;
@@ -93,9 +86,7 @@ static void validate(json_t *body, json_t *items, const char **id,
 		*overrides = v;
 }
 
-int sky_workflow_run(sky_engine *e, const char *body_json,
-                     const sky_submit_options *opts, char **out_json,
-                     int *http_status)
+int sky_tasks_api_workflow_run(char **out_json, int *http_status, sky_engine *e, const char *org, const char *body_json, const sky_submit_options *opts)
 {
 	json_t *body = NULL, *items = json_array(), *req = NULL, *ov = NULL;
 	sky_workflow_rec *w = NULL;
@@ -124,7 +115,7 @@ int sky_workflow_run(sky_engine *e, const char *body_json,
 		goto out;
 	}
 	rc = sky_store_workflow_get(
-	    e->store, org_of(e, opts ? opts->organization_id : NULL), id, &w);
+	    e->store, sky__org_scope(e, org), id, &w);
 	if (rc == SKY_ENOTFOUND) {
 		rc = sky__api_refuse(out_json, http_status, 404,
 		                     sky__api_detail("Workflow not found. "
@@ -145,8 +136,8 @@ int sky_workflow_run(sky_engine *e, const char *body_json,
 	if (ov)
 		json_object_update(req, ov);
 	merged = sky_json_dumps(req);
-	rc = sky__run_submit(e, merged, opts, w->workflow_permanent_id,
-	                     out_json, http_status);
+	rc = sky__run_submit(out_json, http_status, e, org, merged, opts,
+	                     w->workflow_permanent_id);
 	if (!rc)
 		sky_log_info("engine", "workflow %s started", id);
 out:

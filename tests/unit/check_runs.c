@@ -41,7 +41,7 @@ static json_t *submit_ok(const char *body, const char *key)
 	char *out = NULL;
 	int status = 0;
 	so.idempotency_key = key;
-	ck_assert_int_eq(sky_run_submit(eng, body, &so, &out, &status), 0);
+	ck_assert_int_eq(sky_tasks_api_run_submit(&out, &status, eng, NULL, body, &so), 0);
 	ck_assert_int_eq(status, 200);
 	json_t *j = sky_json_loads(out);
 	ck_assert_ptr_nonnull(j);
@@ -88,13 +88,13 @@ START_TEST(submit_returns_the_contract_shape)
 	              "%s", app);
 
 	char *got = NULL;
-	ck_assert_int_eq(sky_run_get(eng, NULL, sky_json_str(r, "run_id"), &got),
+	ck_assert_int_eq(sky_tasks_api_run_get(&got, eng, NULL, sky_json_str(r, "run_id")),
 	                 0);
 	json_t *g = sky_json_loads(got);
 	ck_assert_str_eq(sky_json_str(g, "run_id"), sky_json_str(r, "run_id"));
 	json_decref(g);
 	sky_free(got);
-	ck_assert_int_eq(sky_run_get(eng, NULL, "tsk_404", &got), SKY_ENOTFOUND);
+	ck_assert_int_eq(sky_tasks_api_run_get(&got, eng, NULL, "tsk_404"), SKY_ENOTFOUND);
 	json_decref(r);
 }
 END_TEST
@@ -103,8 +103,7 @@ START_TEST(validation_errors_have_the_api_shape)
 {
 	char *out = NULL;
 	int status = 0;
-	ck_assert_int_eq(sky_run_submit(eng, "{\"url\":\"x.com\"}", NULL, &out,
-	                                &status),
+	ck_assert_int_eq(sky_tasks_api_run_submit(&out, &status, eng, NULL, "{\"url\":\"x.com\"}", NULL),
 	                 SKY_EINVALID);
 	ck_assert_int_eq(status, 422);
 	json_t *j = sky_json_loads(out);
@@ -116,9 +115,8 @@ START_TEST(validation_errors_have_the_api_shape)
 	json_decref(j);
 	sky_free(out);
 
-	ck_assert_int_ne(sky_run_submit(eng, "{\"prompt\":\"p\",\"url\":"
-	                                     "\"ftp://x.com/a\"}",
-	                                NULL, &out, &status),
+	ck_assert_int_ne(sky_tasks_api_run_submit(&out, &status, eng, NULL, "{\"prompt\":\"p\",\"url\":"
+	                                     "\"ftp://x.com/a\"}", NULL),
 	                 0);
 	ck_assert_int_eq(status, 400);
 	ck_assert_str_eq(out, "{\"detail\":\"Invalid URL: ftp://x.com/a. Skyvern "
@@ -126,15 +124,14 @@ START_TEST(validation_errors_have_the_api_shape)
 	                      "character length.\"}");
 	sky_free(out);
 
-	ck_assert_int_ne(sky_run_submit(eng, "{not json", NULL, &out, &status),
+	ck_assert_int_ne(sky_tasks_api_run_submit(&out, &status, eng, NULL, "{not json", NULL),
 	                 0);
 	ck_assert_int_eq(status, 422);
 	ck_assert_ptr_nonnull(strstr(out, "json_invalid"));
 	sky_free(out);
 
-	ck_assert_int_eq(sky_run_submit(eng, "{\"prompt\":\"p\","
-	                                     "\"browser_session_id\":\"pbs_1\"}",
-	                                NULL, &out, &status),
+	ck_assert_int_eq(sky_tasks_api_run_submit(&out, &status, eng, NULL, "{\"prompt\":\"p\","
+	                                     "\"browser_session_id\":\"pbs_1\"}", NULL),
 	                 SKY_ENOTFOUND);
 	ck_assert_int_eq(status, 404);
 	ck_assert_str_eq(out, "{\"detail\":\"Browser session pbs_1 does not "
@@ -152,7 +149,7 @@ START_TEST(idempotency_key_returns_the_first_run)
 	ck_assert_str_ne(sky_json_str(a, "run_id"), sky_json_str(c, "run_id"));
 	char *out = NULL;
 	sky_list_options lo = SKY_LIST_OPTIONS_INIT;
-	ck_assert_int_eq(sky_runs_list(eng, &lo, &out), 0);
+	ck_assert_int_eq(sky_tasks_api_runs_list(&out, eng, NULL, &lo), 0);
 	json_t *l = sky_json_loads(out);
 	ck_assert_uint_eq(json_array_size(l), 2);
 	json_decref(l);
@@ -179,7 +176,7 @@ START_TEST(lists_page_filter_and_sort)
 	sky_list_options lo = SKY_LIST_OPTIONS_INIT;
 	lo.page_size = 5;
 	char *out = NULL;
-	ck_assert_int_eq(sky_tasks_list(eng, &lo, &out), 0);
+	ck_assert_int_eq(sky_tasks_api_tasks_list(&out, eng, NULL, &lo), 0);
 	json_t *l = sky_json_loads(out);
 	ck_assert_uint_eq(json_array_size(l), 5);
 	ck_assert_str_eq(sky_json_str(json_array_get(l, 0), "task_id"), ids[11]);
@@ -190,7 +187,7 @@ START_TEST(lists_page_filter_and_sort)
 	json_decref(l);
 	sky_free(out);
 	lo.page = 2;
-	ck_assert_int_eq(sky_tasks_list(eng, &lo, &out), 0);
+	ck_assert_int_eq(sky_tasks_api_tasks_list(&out, eng, NULL, &lo), 0);
 	l = sky_json_loads(out);
 	ck_assert_uint_eq(json_array_size(l), 3);
 	json_decref(l);
@@ -198,15 +195,15 @@ START_TEST(lists_page_filter_and_sort)
 	/* Oldest first. */
 	lo.page = 1;
 	lo.ascending = 1;
-	ck_assert_int_eq(sky_tasks_list(eng, &lo, &out), 0);
+	ck_assert_int_eq(sky_tasks_api_tasks_list(&out, eng, NULL, &lo), 0);
 	l = sky_json_loads(out);
 	ck_assert_str_eq(sky_json_str(json_array_get(l, 0), "task_id"), ids[1]);
 	json_decref(l);
 	sky_free(out);
 	/* Status filter after a cancel. */
-	ck_assert_int_eq(sky_run_cancel(eng, NULL, ids[1], NULL, NULL), 0);
+	ck_assert_int_eq(sky_tasks_api_run_cancel(NULL, NULL, eng, NULL, ids[1]), 0);
 	lo.statuses = "canceled";
-	ck_assert_int_eq(sky_tasks_list(eng, &lo, &out), 0);
+	ck_assert_int_eq(sky_tasks_api_tasks_list(&out, eng, NULL, &lo), 0);
 	l = sky_json_loads(out);
 	ck_assert_uint_eq(json_array_size(l), 1);
 	ck_assert_str_eq(sky_json_str(json_array_get(l, 0), "status"),
@@ -214,12 +211,12 @@ START_TEST(lists_page_filter_and_sort)
 	json_decref(l);
 	sky_free(out);
 	lo.statuses = "bogus";
-	ck_assert_int_eq(sky_tasks_list(eng, &lo, &out), SKY_EINVALID);
+	ck_assert_int_eq(sky_tasks_api_tasks_list(&out, eng, NULL, &lo), SKY_EINVALID);
 	/* /v1/runs: both types, filter by type. */
 	sky_list_options ro = SKY_LIST_OPTIONS_INIT;
 	ro.page_size = 100;
 	ro.run_types = "task_v2";
-	ck_assert_int_eq(sky_runs_list(eng, &ro, &out), 0);
+	ck_assert_int_eq(sky_tasks_api_runs_list(&out, eng, NULL, &ro), 0);
 	l = sky_json_loads(out);
 	ck_assert_uint_eq(json_array_size(l), 4);
 	ck_assert_str_eq(sky_json_str(json_array_get(l, 0), "task_run_type"),
@@ -242,7 +239,8 @@ static void on_event(const sky_event *ev, void *ud)
 
 START_TEST(cancel_rules_and_events)
 {
-	int sub = sky_engine_subscribe(eng, on_event, NULL);
+	int sub = 0;
+	ck_assert_int_eq(sky_engine_subscribe(&sub, eng, on_event, NULL), 0);
 	ck_assert_int_gt(sub, 0);
 	json_t *r = submit_ok("{\"prompt\":\"p\"}", NULL);
 	const char *id = sky_json_str(r, "run_id");
@@ -251,18 +249,18 @@ START_TEST(cancel_rules_and_events)
 
 	char *err = NULL;
 	int status = 0;
-	ck_assert_int_eq(sky_run_cancel(eng, NULL, id, &err, &status), 0);
+	ck_assert_int_eq(sky_tasks_api_run_cancel(&err, &status, eng, NULL, id), 0);
 	ck_assert_int_eq(status, 200);
 	ck_assert_ptr_null(err);
 	ck_assert_str_eq(last_status, "canceled");
 
-	ck_assert_int_eq(sky_run_cancel(eng, NULL, id, &err, &status),
+	ck_assert_int_eq(sky_tasks_api_run_cancel(&err, &status, eng, NULL, id),
 	                 SKY_EINVALID);
 	ck_assert_int_eq(status, 400);
 	ck_assert_ptr_nonnull(strstr(err, "already canceled"));
 	sky_free(err);
 
-	ck_assert_int_eq(sky_run_cancel(eng, NULL, "tsk_1", &err, &status),
+	ck_assert_int_eq(sky_tasks_api_run_cancel(&err, &status, eng, NULL, "tsk_1"),
 	                 SKY_ENOTFOUND);
 	ck_assert_int_eq(status, 404);
 	ck_assert_str_eq(err, "{\"detail\":\"Run not found tsk_1\"}");
@@ -270,7 +268,7 @@ START_TEST(cancel_rules_and_events)
 
 	/* A final run: wait returns at once, with finished_at stamped. */
 	char *out = NULL;
-	ck_assert_int_eq(sky_run_wait(eng, id, 5000, &out), 0);
+	ck_assert_int_eq(sky_tasks_api_run_wait(&out, eng, NULL, id, 5000), 0);
 	json_t *w = sky_json_loads(out);
 	ck_assert_str_eq(sky_json_str(w, "status"), "canceled");
 	ck_assert_ptr_nonnull(sky_json_str(w, "finished_at"));
@@ -278,7 +276,7 @@ START_TEST(cancel_rules_and_events)
 	sky_free(out);
 
 	/* Steps of an unknown task: [] as the API answers. */
-	ck_assert_int_eq(sky_run_steps(eng, NULL, "tsk_nope", &out), 0);
+	ck_assert_int_eq(sky_tasks_api_run_steps_list(&out, eng, NULL, "tsk_nope"), 0);
 	ck_assert_str_eq(out, "[]");
 	sky_free(out);
 
@@ -293,7 +291,7 @@ START_TEST(wait_times_out_on_a_run_nobody_executes)
 {
 	json_t *r = submit_ok("{\"prompt\":\"p\"}", NULL);
 	char *out = NULL;
-	ck_assert_int_eq(sky_run_wait(eng, sky_json_str(r, "run_id"), 300, &out),
+	ck_assert_int_eq(sky_tasks_api_run_wait(&out, eng, NULL, sky_json_str(r, "run_id"), 300),
 	                 SKY_ETIMEDOUT);
 	ck_assert_ptr_nonnull(strstr(out, "\"status\":\"created\""));
 	sky_free(out);

@@ -214,10 +214,11 @@ static int cmd_run(int argc, char **argv)
 	progress p = {PTHREAD_MUTEX_INITIALIZER, NULL, {0}, 0};
 	char *out = NULL;
 	int status = 0, rc = 1;
-	int sub = sky_engine_subscribe(e, on_event, &p);
+	int sub = 0;
+	sky_engine_subscribe(&sub, e, on_event, &p);
 	/* The submit emits its own "created" event on this thread, so the
 	 * lock is not held across it. */
-	if (sky_run_submit(e, body, NULL, &out, &status)) {
+	if (sky_tasks_api_run_submit(&out, &status, e, NULL, body, NULL)) {
 		fprintf(stderr, "skyctl: the request was refused (%d): %s\n",
 		        status, out ? out : sky_error_last());
 		goto done;
@@ -233,8 +234,7 @@ static int cmd_run(int argc, char **argv)
 	out = NULL;
 	fprintf(stderr, "run %s started\n", run_id);
 
-	int wrc = sky_run_wait(e, run_id, timeout > 0 ? timeout * 1000 : 0,
-	                       &out);
+	int wrc = sky_tasks_api_run_wait(&out, e, NULL, run_id, timeout > 0 ? timeout * 1000 : 0);
 	if (is_tty)
 		fputs("\r\033[K", stderr);
 	json_t *run = json_loads(out ? out : "{}", 0, NULL);

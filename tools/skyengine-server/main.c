@@ -190,10 +190,10 @@ int main(int argc, char **argv)
 	    (env_keys && *env_keys && add_keys(s.engine, env_keys)))
 		return 2;
 	long long nkeys = 0;
-	sky_api_key_count(s.engine, &nkeys);
+	sky_api_key_count(&nkeys, s.engine);
 	if (!nkeys && !no_auth) {
 		char *k = NULL;
-		if (sky_api_key_generate(s.engine, NULL, &k) == 0) {
+		if (sky_api_key_generate(&k, s.engine, NULL) == 0) {
 			printf("skyengine-server: generated an API key (shown "
 			       "once, stored hashed):\n  %s\n",
 			       k);

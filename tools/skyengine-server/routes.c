@@ -21,10 +21,14 @@ typedef struct ctx {
 	const srv_req *req;
 	srv_resp *resp;
 	char *org;          /* authenticated organization */
+	int any_org;        /* a signed link: the signature names the object */
 	char *seg[8];       /* path segments */
 	int n_seg;
 	json_t *body;       /* parsed JSON body, if any */
 } ctx;
+
+/* The organization argument of the engine's calls. */
+#define ORG(c) ((c)->any_org ? SKY_ORGANIZATION_ANY : (c)->org)
 
 typedef void (*route_fn)(ctx *c);
 
@@ -174,7 +178,7 @@ static void h_version(ctx *c)
 static void h_models(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_models_list(c->s->engine, &out);
+	int rc = sky_tasks_api_models_list(&out, c->s->engine);
 	reply_engine(c, rc, out, 500);
 }
 
@@ -188,11 +192,9 @@ static void h_run_task(ctx *c)
 	sky_submit_options so = SKY_SUBMIT_OPTIONS_INIT;
 	char *out = NULL;
 	int status = 500;
-	so.organization_id = c->org;
 	so.idempotency_key = c->req->idempotency_key;
 	so.webhook_signing_key = c->req->api_key;
-	sky_run_submit(c->s->engine, c->req->body ? c->req->body : "", &so,
-	               &out, &status);
+	sky_tasks_api_run_submit(&out, &status, c->s->engine, ORG(c), c->req->body ? c->req->body : "", &so);
 	if (!out) {
 		reply_unexpected(c, sky_error_last() ? sky_error_last() : "?");
 		return;
@@ -204,7 +206,7 @@ static void h_get_run(ctx *c)
 {
 	char *out = NULL;
 	const char *id = c->seg[c->n_seg - 1];
-	int rc = sky_run_get(c->s->engine, c->org, id, &out);
+	int rc = sky_tasks_api_run_get(&out, c->s->engine, ORG(c), id);
 	if (rc == SKY_ENOTFOUND) {
 		reply_detail(c, 404, "Task run not found %s", id);
 		return;
@@ -220,7 +222,7 @@ static void h_cancel(ctx *c)
 {
 	char *err = NULL;
 	int status = 500;
-	int rc = sky_run_cancel(c->s->engine, c->org, c->seg[2], &err, &status);
+	int rc = sky_tasks_api_run_cancel(&err, &status, c->s->engine, ORG(c), c->seg[2]);
 	if (rc == 0) {
 		reply_raw(c, 200, skyx_strdup("null"));
 		free(err);
@@ -282,7 +284,7 @@ static void h_bulk_cancel(ctx *c)
 		if (json_object_get(seen, id))
 			continue;
 		json_object_set_new(seen, id, json_true());
-		if (sky_run_cancel(c->s->engine, c->org, id, &err, NULL) == 0)
+		if (sky_tasks_api_run_cancel(&err, NULL, c->s->engine, ORG(c), id) == 0)
 			json_array_append_new(ok, json_string(id));
 		else
 			json_array_append_new(failed, json_string(id));
@@ -297,7 +299,6 @@ static void h_list_runs(ctx *c)
 {
 	sky_list_options o = SKY_LIST_OPTIONS_INIT;
 	char *out = NULL;
-	o.organization_id = c->org;
 	o.page = 1;
 	o.page_size = 10;
 	if (query_int(c, "page", 1, 100, &o.page) < 0 ||
@@ -318,7 +319,7 @@ static void h_list_runs(ctx *c)
 	char *rt = query_all(c->req, "run_type");
 	o.statuses = st;
 	o.run_types = rt;
-	int rc = sky_runs_list(c->s->engine, &o, &out);
+	int rc = sky_tasks_api_runs_list(&out, c->s->engine, ORG(c), &o);
 	if (rc == SKY_EINVALID)
 		reply_query_error(c, st ? "status" : "run_type", "enum",
 		                  sky_error_last(), st ? st : rt);
@@ -334,7 +335,6 @@ static void h_list_tasks(ctx *c)
 {
 	sky_list_options o = SKY_LIST_OPTIONS_INIT;
 	char *out = NULL;
-	o.organization_id = c->org;
 	o.page = 1;
 	o.page_size = 10;
 	if (query_int(c, "page", 1, 0, &o.page) < 0 ||
@@ -368,7 +368,7 @@ static void h_list_tasks(ctx *c)
 	}
 	char *st = query_all(c->req, "task_status");
 	o.statuses = st;
-	int rc = sky_tasks_list(c->s->engine, &o, &out);
+	int rc = sky_tasks_api_tasks_list(&out, c->s->engine, ORG(c), &o);
 	if (rc == SKY_EINVALID)
 		reply_query_error(c, "task_status", "enum",
 		                  "Input should be 'created', 'queued', "
@@ -385,7 +385,7 @@ static void h_list_tasks(ctx *c)
 static void h_steps(ctx *c)
 {
 	char *out = NULL;
-	if (sky_run_steps(c->s->engine, c->org, c->seg[3], &out))
+	if (sky_tasks_api_run_steps_list(&out, c->s->engine, ORG(c), c->seg[3]))
 		reply_unexpected(c, sky_error_last());
 	else
 		reply_raw(c, 200, out);
@@ -394,7 +394,7 @@ static void h_steps(ctx *c)
 static void h_artifacts(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_run_artifacts(c->s->engine, c->org, c->seg[2], &out);
+	int rc = sky_tasks_api_run_artifacts_list(&out, c->s->engine, ORG(c), c->seg[2]);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Task run not found %s", c->seg[2]);
 	else if (rc)
@@ -406,7 +406,7 @@ static void h_artifacts(ctx *c)
 static void h_timeline(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_run_timeline(c->s->engine, c->org, c->seg[2], &out);
+	int rc = sky_tasks_api_run_timeline(&out, c->s->engine, ORG(c), c->seg[2]);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Run not found %s", c->seg[2]);
 	else if (rc == SKY_EUNSUPPORTED)
@@ -420,8 +420,7 @@ static void h_retry_webhook(ctx *c)
 	char *out = NULL;
 	const char *url = json_string_value(json_object_get(c->body,
 	                                                    "webhook_url"));
-	int rc = sky_run_webhook_send(c->s->engine, c->org, c->seg[2], url,
-	                              c->req->api_key, &out);
+	int rc = sky_tasks_api_run_webhook_send(&out, c->s->engine, ORG(c), c->seg[2], url, c->req->api_key);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Run not found %s", c->seg[2]);
 	else if (rc == SKY_EINVALID && out)
@@ -467,12 +466,9 @@ static void legacy_submit(ctx *c, int version)
 		                     "agent.v2_max_iterations");
 		return;
 	}
-	so.organization_id = c->org;
 	so.idempotency_key = c->req->idempotency_key;
 	so.webhook_signing_key = c->req->api_key;
-	int rc = sky_task_submit_legacy(c->s->engine, version,
-	                                c->req->body ? c->req->body : "", &so,
-	                                max_steps, &out, &status);
+	int rc = sky_tasks_api_task_submit_legacy(&out, &status, c->s->engine, ORG(c), version, c->req->body ? c->req->body : "", &so, max_steps);
 	reply_engine(c, rc, out, status);
 }
 
@@ -483,12 +479,9 @@ static void h_download_files(ctx *c)
 	sky_submit_options so = SKY_SUBMIT_OPTIONS_INIT;
 	char *out = NULL;
 	int status = 500;
-	so.organization_id = c->org;
 	so.idempotency_key = c->req->idempotency_key;
 	so.webhook_signing_key = c->req->api_key;
-	int rc = sky_task_submit_legacy(c->s->engine, 3,
-	                                c->req->body ? c->req->body : "", &so,
-	                                0, &out, &status);
+	int rc = sky_tasks_api_task_submit_legacy(&out, &status, c->s->engine, ORG(c), 3, c->req->body ? c->req->body : "", &so, 0);
 	reply_engine(c, rc, out, status);
 }
 
@@ -505,7 +498,7 @@ static void h_task_v2_create(ctx *c)
 static void h_legacy_task_get(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_task_get(c->s->engine, c->org, c->seg[3], &out);
+	int rc = sky_tasks_api_task_get(&out, c->s->engine, ORG(c), c->seg[3]);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Task %s not found", c->seg[3]);
 	else
@@ -515,7 +508,7 @@ static void h_legacy_task_get(ctx *c)
 static void h_task_v2_get(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_task_v2_get(c->s->engine, c->org, c->seg[3], &out);
+	int rc = sky_tasks_api_task_v2_get(&out, c->s->engine, ORG(c), c->seg[3]);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Task v2 %s not found", c->seg[3]);
 	else
@@ -527,7 +520,7 @@ static void h_task_v2_get(ctx *c)
 static int legacy_task_exists(ctx *c, const char *id)
 {
 	char *out = NULL;
-	int rc = sky_task_get(c->s->engine, c->org, id, &out);
+	int rc = sky_tasks_api_task_get(&out, c->s->engine, ORG(c), id);
 	free(out);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Task not found %s", id);
@@ -542,8 +535,7 @@ static void h_legacy_task_cancel(ctx *c)
 	int status = 500;
 	if (!legacy_task_exists(c, c->seg[3]))
 		return;
-	int rc = sky_run_cancel(c->s->engine, c->org, c->seg[3], &err,
-	                        &status);
+	int rc = sky_tasks_api_run_cancel(&err, &status, c->s->engine, ORG(c), c->seg[3]);
 	if (rc == 0) {
 		reply_raw(c, 200, skyx_strdup("null"));
 		free(err);
@@ -560,8 +552,7 @@ static void h_legacy_retry_webhook(ctx *c)
 	char *out = NULL;
 	if (!legacy_task_exists(c, c->seg[3]))
 		return;
-	int rc = sky_run_webhook_send(c->s->engine, c->org, c->seg[3], NULL,
-	                              c->req->api_key, &out);
+	int rc = sky_tasks_api_run_webhook_send(&out, c->s->engine, ORG(c), c->seg[3], NULL, c->req->api_key);
 	free(out);
 	out = NULL;
 	if (rc == SKY_EINVALID) {
@@ -570,14 +561,14 @@ static void h_legacy_retry_webhook(ctx *c)
 		reply_unexpected(c, sky_error_last());
 		return;
 	}
-	rc = sky_task_get(c->s->engine, c->org, c->seg[3], &out);
+	rc = sky_tasks_api_task_get(&out, c->s->engine, ORG(c), c->seg[3]);
 	reply_engine(c, rc, out, 500);
 }
 
 static void h_legacy_actions(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_task_actions(c->s->engine, c->org, c->seg[3], &out);
+	int rc = sky_tasks_api_task_actions_list(&out, c->s->engine, ORG(c), c->seg[3]);
 	reply_engine(c, rc, out, 500);
 }
 
@@ -585,7 +576,6 @@ static void h_legacy_runs(ctx *c)
 {
 	sky_list_options o = SKY_LIST_OPTIONS_INIT;
 	char *out = NULL;
-	o.organization_id = c->org;
 	o.page = 1;
 	o.page_size = 10;
 	if (query_int(c, "page", 1, 0, &o.page) < 0 ||
@@ -598,7 +588,7 @@ static void h_legacy_runs(ctx *c)
 	}
 	char *st = query_all(c->req, "status");
 	o.statuses = st;
-	int rc = sky_runs_list_legacy(c->s->engine, &o, &out);
+	int rc = sky_tasks_api_runs_list_legacy(&out, c->s->engine, ORG(c), &o);
 	if (rc == SKY_EINVALID)
 		reply_query_error(c, "status", "enum", sky_error_last(), st);
 	else
@@ -609,7 +599,7 @@ static void h_legacy_runs(ctx *c)
 static void h_artifact_get(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_artifact_get(c->s->engine, c->org, c->seg[2], &out);
+	int rc = sky_tasks_api_artifact_get(&out, c->s->engine, ORG(c), c->seg[2]);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Artifact not found %s", c->seg[2]);
 	else
@@ -620,7 +610,7 @@ static void h_artifact_get(ctx *c)
 static void h_artifact_signed_url(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_artifact_get(c->s->engine, c->org, c->seg[2], &out);
+	int rc = sky_tasks_api_artifact_get(&out, c->s->engine, ORG(c), c->seg[2]);
 	if (rc == SKY_ENOTFOUND) {
 		reply_detail(c, 404, "Artifact not found %s", c->seg[2]);
 		return;
@@ -649,8 +639,7 @@ static void h_artifact_signed_url(ctx *c)
 static void h_step_artifacts(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_step_artifacts(c->s->engine, c->org, c->seg[3], c->seg[5],
-	                            &out);
+	int rc = sky_tasks_api_step_artifacts_list(&out, c->s->engine, ORG(c), c->seg[3], c->seg[5]);
 	reply_engine(c, rc, out, 500);
 }
 
@@ -658,8 +647,7 @@ static void h_step_artifacts(ctx *c)
 static void h_entity_artifacts(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_entity_artifacts(c->s->engine, c->org, c->seg[2],
-	                              c->seg[3], &out);
+	int rc = sky_tasks_api_entity_artifacts_list(&out, c->s->engine, ORG(c), c->seg[2], c->seg[3]);
 	if (rc == SKY_EINVALID)
 		reply_json(c, 422,
 		           json_pack("{s:[{s:s, s:[s,s], s:s, s:s}]}", "detail",
@@ -682,9 +670,7 @@ static void h_totp_list(ctx *c)
 		                  "Input should be 'totp' or 'magic_link'", otp);
 		return;
 	}
-	int rc = sky_totp_codes_list(
-	    c->s->engine, c->org, srv_req_query(c->req, "totp_identifier"),
-	    srv_req_query(c->req, "workflow_run_id"), otp, limit, &out);
+	int rc = sky_tasks_api_totp_codes_list(&out, c->s->engine, ORG(c), srv_req_query(c->req, "totp_identifier"), srv_req_query(c->req, "workflow_run_id"), otp, limit);
 	reply_engine(c, rc, out, 500);
 }
 
@@ -800,8 +786,7 @@ static void h_upload_file(ctx *c)
 			return;
 		}
 	}
-	int rc = sky_file_upload(c->s->engine, c->org, file.filename,
-	                         file.data, file.len, retention, &out, &status);
+	int rc = sky_tasks_api_file_upload(&out, &status, c->s->engine, ORG(c), file.filename, file.data, file.len, retention);
 	free(file.filename);
 	reply_engine(c, rc, out, status);
 }
@@ -810,8 +795,7 @@ static void h_file_delete(ctx *c)
 {
 	char *out = NULL;
 	int status = 500;
-	int rc = sky_file_delete(c->s->engine, c->org, c->seg[2], &out,
-	                         &status);
+	int rc = sky_tasks_api_file_delete(&out, &status, c->s->engine, ORG(c), c->seg[2]);
 	if (rc == 0)
 		srv_resp_take(c->resp, 204, "application/json", NULL, 0);
 	else
@@ -821,7 +805,7 @@ static void h_file_delete(ctx *c)
 static void h_file_content(ctx *c)
 {
 	char *path = NULL, *name = NULL;
-	if (sky_file_path(c->s->engine, c->org, c->seg[2], &path, &name)) {
+	if (sky_file_path(&path, &name, c->s->engine, ORG(c), c->seg[2])) {
 		reply_detail(c, 404, "File %s not found", c->seg[2]);
 		return;
 	}
@@ -848,7 +832,7 @@ static void h_file_content(ctx *c)
 static void h_viewer(ctx *c)
 {
 	int status = 200;
-	char *html = srv_viewer_html(c->s, c->org, c->seg[1], &status);
+	char *html = srv_viewer_html(c->s, ORG(c), c->seg[1], &status);
 	if (!html) {
 		reply_unexpected(c, "viewer");
 		return;
@@ -861,8 +845,7 @@ static void h_viewer(ctx *c)
 static void h_artifact_content(ctx *c)
 {
 	char *path = NULL, *ctype = NULL;
-	int rc = sky_artifact_file(c->s->engine, c->org, c->seg[2], &path,
-	                           &ctype);
+	int rc = sky_artifact_file(&path, &ctype, c->s->engine, ORG(c), c->seg[2]);
 	if (rc) {
 		reply_detail(c, 404, "Artifact not found %s", c->seg[2]);
 		return;
@@ -891,9 +874,7 @@ static void h_totp(ctx *c)
 {
 	char *out = NULL;
 	int status = 500;
-	int rc = sky_totp_code_push(c->s->engine, c->org,
-	                            c->req->body ? c->req->body : "", &out,
-	                            &status);
+	int rc = sky_tasks_api_totp_code_push(&out, &status, c->s->engine, ORG(c), c->req->body ? c->req->body : "");
 	reply_engine(c, rc, out, status);
 }
 
@@ -901,16 +882,14 @@ static void h_session_create(ctx *c)
 {
 	char *out = NULL;
 	int status = 500;
-	int rc = sky_browser_session_create(c->s->engine, c->org,
-	                                    c->req->body ? c->req->body : "",
-	                                    &out, &status);
+	int rc = sky_tasks_api_browser_session_create(&out, &status, c->s->engine, ORG(c), c->req->body ? c->req->body : "");
 	reply_engine(c, rc, out, status);
 }
 
 static void h_sessions(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_browser_sessions_list(c->s->engine, c->org, &out);
+	int rc = sky_tasks_api_browser_sessions_list(&out, c->s->engine, ORG(c));
 	reply_engine(c, rc, out, 500);
 }
 
@@ -918,8 +897,7 @@ static void h_session_get(ctx *c)
 {
 	char *out = NULL;
 	int status = 500;
-	int rc = sky_browser_session_get(c->s->engine, c->org, c->seg[2], &out,
-	                                 &status);
+	int rc = sky_tasks_api_browser_session_get(&out, &status, c->s->engine, ORG(c), c->seg[2]);
 	reply_engine(c, rc, out, status);
 }
 
@@ -927,8 +905,7 @@ static void h_session_close(ctx *c)
 {
 	char *out = NULL;
 	int status = 500;
-	int rc = sky_browser_session_close(c->s->engine, c->org, c->seg[2],
-	                                   &out, &status);
+	int rc = sky_tasks_api_browser_session_close(&out, &status, c->s->engine, ORG(c), c->seg[2]);
 	reply_engine(c, rc, out, status);
 }
 
@@ -939,8 +916,7 @@ static void h_workflows(ctx *c)
 	if (query_int(c, "page", 1, 0, &page) < 0 ||
 	    query_int(c, "page_size", 1, 100, &page_size) < 0)
 		return;
-	int rc = sky_workflows_list(c->s->engine, c->org, page, page_size,
-	                            &out);
+	int rc = sky_tasks_api_workflows_list(&out, c->s->engine, ORG(c), page, page_size);
 	reply_engine(c, rc, out, 500);
 }
 
@@ -949,12 +925,9 @@ static void h_run_workflow(ctx *c)
 	sky_submit_options so = SKY_SUBMIT_OPTIONS_INIT;
 	char *out = NULL;
 	int status = 500;
-	so.organization_id = c->org;
 	so.idempotency_key = c->req->idempotency_key;
 	so.webhook_signing_key = c->req->api_key;
-	int rc = sky_workflow_run(c->s->engine,
-	                          c->req->body ? c->req->body : "", &so, &out,
-	                          &status);
+	int rc = sky_tasks_api_workflow_run(&out, &status, c->s->engine, ORG(c), c->req->body ? c->req->body : "", &so);
 	reply_engine(c, rc, out, status);
 }
 
@@ -1115,9 +1088,10 @@ static int authenticate(ctx *c, enum auth_mode mode)
 		const char *exp = srv_req_query(r, "expires");
 		const char *sig = srv_req_query(r, "signature");
 		if (exp && sig) {
-			if (sky_url_verify(c->s->engine, r->path, exp, sig)) {
+			if (sky_url_verify(c->s->engine, r->path, exp, sig) ==
+			    0) {
 				/* The signature names the object: any org. */
-				c->org = skyx_strdup("*");
+				c->any_org = 1;
 				return 1;
 			}
 			reply_detail(c, 403, "Invalid or expired link");
@@ -1134,7 +1108,7 @@ static int authenticate(ctx *c, enum auth_mode mode)
 		return 0;
 	}
 	int revoked = 0;
-	if (sky_api_key_verify(c->s->engine, r->api_key, &c->org, &revoked)) {
+	if (sky_api_key_verify(&c->org, &revoked, c->s->engine, r->api_key)) {
 		reply_detail(c, 403, revoked ? "Your API key has expired"
 		                             : "Could not validate credentials");
 		return 0;

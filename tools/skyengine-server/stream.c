@@ -28,6 +28,7 @@ typedef struct stream {
 	srv_ws *ws;
 	char *task_id;
 	char *org;
+	int any_org; /* a signed link: the signature names the run */
 	uint64_t watch;
 	int64_t since_ms;   /* opened, or running since */
 	int64_t last_frame; /* monotonic ms, written by the browser */
@@ -107,7 +108,9 @@ static void on_frame(void *ud, const unsigned char *jpeg, size_t len, int width,
 static char *run_status(stream *st)
 {
 	char *out = NULL;
-	if (sky_run_get(st->s->engine, st->org, st->task_id, &out))
+	if (sky_tasks_api_run_get(&out, st->s->engine,
+	                          st->any_org ? SKY_ORGANIZATION_ANY : st->org,
+	                          st->task_id))
 		return NULL;
 	json_t *run = json_loads(out, 0, NULL);
 	sky_free(out);
@@ -117,9 +120,9 @@ static char *run_status(stream *st)
 	return status;
 }
 
-/* Who may watch: the org of `apikey`, or "*" for a signed link. NULL
- * after answering as Skyvern does. */
-static char *authorize(srv *s, srv_ws *ws, const srv_req *req)
+/* Who may watch: the org of `apikey`, or any (*any_org 1, "") for a
+ * signed link. NULL after answering as Skyvern does. */
+static char *authorize(srv *s, srv_ws *ws, const srv_req *req, int *any_org)
 {
 	const char *exp = srv_req_query(req, "expires");
 	const char *sig = srv_req_query(req, "signature");
@@ -128,8 +131,10 @@ static char *authorize(srv *s, srv_ws *ws, const srv_req *req)
 	char *org = NULL;
 	int revoked = 0;
 	if (exp && sig) {
-		if (sky_url_verify(s->engine, req->path, exp, sig))
-			return skyx_strdup("*");
+		if (sky_url_verify(s->engine, req->path, exp, sig) == 0) {
+			*any_org = 1;
+			return skyx_strdup("");
+		}
 		text_and_close(ws, "Invalid credential provided");
 		return NULL;
 	}
@@ -140,7 +145,7 @@ static char *authorize(srv *s, srv_ws *ws, const srv_req *req)
 		return NULL;
 	}
 	/* A token is a Skyvern session JWT: none are issued here. */
-	if (!key || sky_api_key_verify(s->engine, key, &org, &revoked)) {
+	if (!key || sky_api_key_verify(&org, &revoked, s->engine, key)) {
 		text_and_close(ws, "Invalid credential provided");
 		return NULL;
 	}
@@ -155,7 +160,8 @@ void srv_stream_open(void *ud, srv_ws *ws, const srv_req *req)
 		return;
 	}
 	char *id = task_of(req->path);
-	char *org = id ? authorize(s, ws, req) : NULL;
+	int any_org = 0;
+	char *org = id ? authorize(s, ws, req, &any_org) : NULL;
 	if (!org) {
 		free(id);
 		return;
@@ -171,6 +177,7 @@ void srv_stream_open(void *ud, srv_ws *ws, const srv_req *req)
 	st->ws = ws;
 	st->task_id = id;
 	st->org = org;
+	st->any_org = any_org;
 	st->since_ms = skyx_time_mono_ms();
 	srv_ws_set_data(ws, st);
 	char *status = run_status(st);
@@ -184,7 +191,7 @@ void srv_stream_open(void *ud, srv_ws *ws, const srv_req *req)
 		return;
 	}
 	free(status);
-	if (sky_run_watch(s->engine, id, on_frame, st, &st->watch))
+	if (sky_run_watch(&st->watch, s->engine, id, on_frame, st))
 		srv_log_warn("server", "stream %s: no live frames: %s", id,
 		             sky_error_last());
 }

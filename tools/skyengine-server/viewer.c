@@ -112,7 +112,7 @@ static void live_view(srv *s, skyx_buf *b, const char *run_id)
 {
 	char *path = skyx_asprintf("/api/v1/stream/tasks/%s", run_id);
 	char *url = NULL;
-	if (!path || sky_url_sign(s->engine, path, &url)) {
+	if (!path || sky_url_sign(&url, s->engine, path)) {
 		free(path);
 		return;
 	}
@@ -137,7 +137,7 @@ char *srv_viewer_html(srv *s, const char *org, const char *run_id,
 	char *run_s = NULL, *steps_s = NULL, *arts_s = NULL;
 	skyx_buf b = {0};
 	*status = 200;
-	if (sky_run_get(s->engine, org, run_id, &run_s)) {
+	if (sky_tasks_api_run_get(&run_s, s->engine, org, run_id)) {
 		*status = 404;
 		skyx_buf_puts(&b, "<!doctype html><meta charset=utf-8><title>Not "
 		                 "found</title><p>No run ");
@@ -145,8 +145,8 @@ char *srv_viewer_html(srv *s, const char *org, const char *run_id,
 		skyx_buf_puts(&b, "</p>");
 		return skyx_buf_steal(&b);
 	}
-	sky_run_steps(s->engine, org, run_id, &steps_s);
-	sky_run_artifacts(s->engine, org, run_id, &arts_s);
+	sky_tasks_api_run_steps_list(&steps_s, s->engine, org, run_id);
+	sky_tasks_api_run_artifacts_list(&arts_s, s->engine, org, run_id);
 	json_t *run = json_loads(run_s, 0, NULL);
 	json_t *steps = json_loads(steps_s ? steps_s : "[]", 0, NULL);
 	json_t *arts = json_loads(arts_s ? arts_s : "[]", 0, NULL);

@@ -184,7 +184,7 @@ static char *submit(rig *r, const char *fmt, ...)
 	va_end(ap);
 	char *out = NULL;
 	int status = 0;
-	ck_assert_msg(sky_run_submit(r->e, b.data, NULL, &out, &status) == 0,
+	ck_assert_msg(sky_tasks_api_run_submit(&out, &status, r->e, NULL, b.data, NULL) == 0,
 	              "submit %d: %s", status, out);
 	json_t *j = json_loads(out, 0, NULL);
 	char *id = sky_strdup(json_string_value(json_object_get(j, "run_id")));
@@ -197,7 +197,7 @@ static char *submit(rig *r, const char *fmt, ...)
 static json_t *wait_final(rig *r, const char *id)
 {
 	char *out = NULL;
-	int rc = sky_run_wait(r->e, id, 180000, &out);
+	int rc = sky_tasks_api_run_wait(&out, r->e, NULL, id, 180000);
 	json_t *j = json_loads(out ? out : "{}", 0, NULL);
 	ck_assert_msg(rc == 0, "run %s not final: %s", id, out);
 	sky_free(out);
@@ -207,7 +207,7 @@ static json_t *wait_final(rig *r, const char *id)
 static json_t *steps_of(rig *r, const char *id)
 {
 	char *out = NULL;
-	ck_assert_int_eq(sky_run_steps(r->e, NULL, id, &out), 0);
+	ck_assert_int_eq(sky_tasks_api_run_steps_list(&out, r->e, NULL, id), 0);
 	json_t *j = json_loads(out, 0, NULL);
 	sky_free(out);
 	return j;
@@ -296,7 +296,7 @@ START_TEST(completes_with_extraction_output)
 	                                       "is_last")));
 	/* Artifacts: what the planner saw and said, and a recording. */
 	char *arts = NULL;
-	ck_assert_int_eq(sky_run_artifacts(r.e, NULL, id, &arts), 0);
+	ck_assert_int_eq(sky_tasks_api_run_artifacts_list(&arts, r.e, NULL, id), 0);
 	ck_assert_ptr_nonnull(strstr(arts, "\"screenshot_llm\""));
 	ck_assert_ptr_nonnull(strstr(arts, "\"element_tree\""));
 	ck_assert_ptr_nonnull(strstr(arts, "\"llm_prompt\""));
@@ -499,7 +499,7 @@ START_TEST(cancel_in_the_middle_of_a_step)
 		usleep(100000);
 	}
 	usleep(500000); /* inside the wait */
-	ck_assert_int_eq(sky_run_cancel(r.e, NULL, id, NULL, NULL), 0);
+	ck_assert_int_eq(sky_tasks_api_run_cancel(NULL, NULL, r.e, NULL, id), 0);
 	json_t *run = wait_final(&r, id);
 	ck_assert_str_eq(str(run, "status"), "canceled");
 	/* The worker stopped: the step is canceled, the click never ran. */
@@ -699,7 +699,7 @@ START_TEST(crash_recovery_resumes_the_run)
 			watch = NULL;
 		char *out = NULL;
 		sky_list_options lo = SKY_LIST_OPTIONS_INIT;
-		if (watch && sky_tasks_list(watch, &lo, &out) == 0) {
+		if (watch && sky_tasks_api_tasks_list(&out, watch, NULL, &lo) == 0) {
 			json_t *l = json_loads(out, 0, NULL);
 			json_t *t = json_array_get(l, 0);
 			if (t && sky_str_eq(str(t, "status"), "running") &&
@@ -887,7 +887,7 @@ START_TEST(the_screenshot_goes_to_a_vision_model_and_to_the_recording)
 		              "vision %d: the planner's request %s an image",
 		              vision, vision ? "lacks" : "has");
 		char *arts = NULL;
-		ck_assert_int_eq(sky_run_artifacts(r.e, NULL, id, &arts), 0);
+		ck_assert_int_eq(sky_tasks_api_run_artifacts_list(&arts, r.e, NULL, id), 0);
 		json_t *rows = json_loads(arts, 0, NULL);
 		sky_free(arts);
 		int jpegs = 0;
@@ -978,7 +978,7 @@ START_TEST(every_model_call_keeps_its_own_artifact_files)
 	/* Two extract-data calls in one step: two prompts and two answers,
 	 * each row pointing to a file of its own with its own text. */
 	char *arts = NULL;
-	ck_assert_int_eq(sky_run_artifacts(r.e, NULL, id, &arts), 0);
+	ck_assert_int_eq(sky_tasks_api_run_artifacts_list(&arts, r.e, NULL, id), 0);
 	json_t *rows = json_loads(arts, 0, NULL);
 	sky_free(arts);
 	json_t *uris = json_object();

@@ -70,7 +70,7 @@ static char *submit(rel_rig *r, skytest_httpd *site, const char *goal)
 static char *status_of(rel_rig *r, const char *id)
 {
 	char *out = NULL;
-	ck_assert_int_eq(sky_run_get(r->e, NULL, id, &out), 0);
+	ck_assert_int_eq(sky_tasks_api_run_get(&out, r->e, NULL, id), 0);
 	json_t *j = json_loads(out, 0, NULL);
 	sky_free(out);
 	char *s = sky_strdup(rel_str(j, "status"));
@@ -145,7 +145,7 @@ START_TEST(stuck_runs_fail_and_their_workers_are_replaced)
 	wait_stuck(release);
 	char *out = NULL;
 	int http = 0;
-	ck_assert_int_eq(sky_run_cancel(r.e, NULL, canceled, &out, &http), 0);
+	ck_assert_int_eq(sky_tasks_api_run_cancel(&out, &http, r.e, NULL, canceled), 0);
 	sky_free(out);
 	char *next = submit(&r, site, "Tell me the opening hours once more");
 	run = rel_rig_wait(&r, next, 60000);

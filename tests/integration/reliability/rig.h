@@ -60,7 +60,7 @@ static inline char *rel_rig_submit(rel_rig *r, const char *fmt, ...)
 	va_end(ap);
 	char *out = NULL;
 	int status = 0;
-	ck_assert_msg(sky_run_submit(r->e, b.data, NULL, &out, &status) == 0,
+	ck_assert_msg(sky_tasks_api_run_submit(&out, &status, r->e, NULL, b.data, NULL) == 0,
 	              "submit %d: %s", status, out);
 	json_t *j = json_loads(out, 0, NULL);
 	char *id = sky_strdup(json_string_value(json_object_get(j, "run_id")));
@@ -74,7 +74,7 @@ static inline char *rel_rig_submit(rel_rig *r, const char *fmt, ...)
 static inline json_t *rel_rig_wait(rel_rig *r, const char *id, int ms)
 {
 	char *out = NULL;
-	int rc = sky_run_wait(r->e, id, ms, &out);
+	int rc = sky_tasks_api_run_wait(&out, r->e, NULL, id, ms);
 	json_t *j = json_loads(out ? out : "{}", 0, NULL);
 	ck_assert_msg(rc == 0, "run %s not final after %d ms: %s", id, ms,
 	              out);
@@ -85,7 +85,7 @@ static inline json_t *rel_rig_wait(rel_rig *r, const char *id, int ms)
 static inline json_t *rel_rig_steps(rel_rig *r, const char *id)
 {
 	char *out = NULL;
-	ck_assert_int_eq(sky_run_steps(r->e, NULL, id, &out), 0);
+	ck_assert_int_eq(sky_tasks_api_run_steps_list(&out, r->e, NULL, id), 0);
 	json_t *j = json_loads(out, 0, NULL);
 	sky_free(out);
 	return j;

@@ -54,7 +54,7 @@ static int env_flag(const char *name)
 static void print_steps(sky_engine *e, const char *id)
 {
 	char *out = NULL;
-	if (sky_run_steps(e, NULL, id, &out) != 0)
+	if (sky_tasks_api_run_steps_list(&out, e, NULL, id) != 0)
 		return;
 	json_t *steps = sky_json_loads(out);
 	size_t i, k;
@@ -104,7 +104,7 @@ START_TEST(corpus_b_through_engine)
 		json_t *task = skytest_sites_task(sites, name);
 		char *req = skytest_sites_request(task, NULL), *out = NULL;
 		int status = 0;
-		int rc = sky_run_submit(e, req, NULL, &out, &status);
+		int rc = sky_tasks_api_run_submit(&out, &status, e, NULL, req, NULL);
 		ck_assert_msg(rc == 0, "%s: submit: %d %s", name, status,
 		              out ? out : sky_error_last());
 		json_t *run = sky_json_loads(out);
@@ -121,7 +121,7 @@ START_TEST(corpus_b_through_engine)
 			continue;
 		const char *name = skytest_sites_name(sites, i);
 		char *out = NULL;
-		int rc = sky_run_wait(e, ids[i], 240000, &out);
+		int rc = sky_tasks_api_run_wait(&out, e, NULL, ids[i], 240000);
 		json_t *run = sky_json_loads(out ? out : "{}");
 		json_t *oc = json_pack(
 		    "{s:O, s:O, s:O, s:O}", "status", field(run, "status"),

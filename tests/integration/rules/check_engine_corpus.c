@@ -57,7 +57,7 @@ START_TEST(corpus_through_engine)
 		                                  getenv("SKY_RULES_ENGINE")),
 		     *out = NULL;
 		int status = 0;
-		int rc = sky_run_submit(e, req, NULL, &out, &status);
+		int rc = sky_tasks_api_run_submit(&out, &status, e, NULL, req, NULL);
 		ck_assert_msg(rc == 0, "%s: submit: %d %s", name, status,
 		              out ? out : sky_error_last());
 		json_t *run = sky_json_loads(out);
@@ -73,7 +73,7 @@ START_TEST(corpus_through_engine)
 			continue;
 		const char *name = skytest_sites_name(sites, i);
 		char *out = NULL;
-		int rc = sky_run_wait(e, ids[i], 240000, &out);
+		int rc = sky_tasks_api_run_wait(&out, e, NULL, ids[i], 240000);
 		json_t *run = sky_json_loads(out ? out : "{}");
 		json_t *oc = json_pack(
 		    "{s:O, s:O, s:O, s:O}", "status", field(run, "status"),

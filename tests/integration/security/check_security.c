@@ -412,7 +412,7 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 		o.no_execute = 1;
 		ck_assert_int_eq(sky_engine_new(&e, &o), 0);
 		char *org = NULL;
-		ck_assert_int_eq(sky_organization_create(e, "tenant b", &org),
+		ck_assert_int_eq(sky_organization_create(&org, e, "tenant b"),
 		                 0);
 		ck_assert_int_eq(sky_api_key_add(e, org, KEY_B), 0);
 		sky_free(org);
