@@ -25,8 +25,8 @@
 #include <unistd.h>
 
 #include "util/fs.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 typedef struct scenario {
 	const char *page, *path, *done;
@@ -47,7 +47,7 @@ static sky_engine *engine_new(const char *dir, int workers, int budget)
 {
 	sky_engine *e = NULL;
 	sky_engine_options o;
-	char *cfg = sky_asprintf(
+	char *cfg = skyx_asprintf(
 	    "{\"llm\":{\"base_url\":\"%s\",\"model\":\"gpt-4.1-mini\","
 	    "\"max_retries\":0},"
 	    "\"agent\":{\"check_goal\":0,\"screenshots\":%d,\"vision\":0,"
@@ -82,7 +82,7 @@ static char *submit(sky_engine *e, const scenario *s, const char *tag)
 		exit(1);
 	}
 	json_t *j = json_loads(out, 0, NULL);
-	char *id = sky_strdup(json_string_value(json_object_get(j, "run_id")));
+	char *id = skyx_strdup(json_string_value(json_object_get(j, "run_id")));
 	json_decref(j);
 	sky_free(out);
 	return id;
@@ -111,7 +111,7 @@ static const char *keys[NKEYS] = {"settle",     "snapshot", "tree",   "state",
 static json_t *bench_steps(int reps, int warmup)
 {
 	json_t *rows = json_array();
-	char *dir = sky_asprintf("/tmp/bench-agent-%d", (int)getpid());
+	char *dir = skyx_asprintf("/tmp/bench-agent-%d", (int)getpid());
 	sky_engine *e = engine_new(dir, 1, 12000);
 	printf("\nskyengine, one step per page (ms; model call excluded; "
 	       "screenshots %s)\n",
@@ -212,14 +212,14 @@ static json_t *bench_steps(int reps, int warmup)
 		free(wall_ms);
 	}
 	sky_engine_free(e);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 	return rows;
 }
 
 static json_t *bench_throughput(int conc, int runs)
 {
-	char *dir = sky_asprintf("/tmp/bench-agent-tp-%d", (int)getpid());
+	char *dir = skyx_asprintf("/tmp/bench-agent-tp-%d", (int)getpid());
 	sky_engine *e = engine_new(dir, conc, 12000);
 	const scenario *s = &scenarios[1];
 	/* One run first so that the browser is up before timing. */
@@ -228,7 +228,7 @@ static json_t *bench_throughput(int conc, int runs)
 	sky_free(out);
 	free(warm);
 	char **ids = calloc((size_t)runs, sizeof *ids);
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	for (int i = 0; i < runs; i++)
 		ids[i] = submit(e, s, s->page);
 	int done = 0;
@@ -238,7 +238,7 @@ static json_t *bench_throughput(int conc, int runs)
 		sky_free(out);
 		free(ids[i]);
 	}
-	double secs = (double)(sky_time_mono_ms() - t0) / 1000.0;
+	double secs = (double)(skyx_time_mono_ms() - t0) / 1000.0;
 	double per_min = runs / secs * 60.0;
 	printf("\nthroughput: %d job-page runs, %d at once: %.1f s, %.1f "
 	       "runs/min, "
@@ -246,7 +246,7 @@ static json_t *bench_throughput(int conc, int runs)
 	       runs, conc, secs, per_min, done);
 	free(ids);
 	sky_engine_free(e);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 	return json_pack("{s:s, s:i, s:i, s:f, s:f, s:i}", "what", "throughput",
 	                 "concurrency", conc, "runs", runs, "seconds", secs,
@@ -324,7 +324,7 @@ static long tree_pss(int root, int *procs)
 
 static json_t *bench_memory(int conc)
 {
-	char *dir = sky_asprintf("/tmp/bench-agent-mem-%d", (int)getpid());
+	char *dir = skyx_asprintf("/tmp/bench-agent-mem-%d", (int)getpid());
 	sky_engine *e = engine_new(dir, conc, 12000);
 	scenario idle = {"login", "/login.html", ""};
 	char **ids = calloc((size_t)conc, sizeof *ids);
@@ -342,9 +342,9 @@ static json_t *bench_memory(int conc)
 		}
 		if (running == conc)
 			break;
-		sky_time_sleep_ms(100);
+		skyx_time_sleep_ms(100);
 	}
-	sky_time_sleep_ms(1500);
+	skyx_time_sleep_ms(1500);
 	int procs = 0;
 	long kb = tree_pss((int)getpid(), &procs);
 	printf("memory: %2d runs open: PSS %.1f MB in %d processes\n", conc,
@@ -355,7 +355,7 @@ static json_t *bench_memory(int conc)
 	}
 	free(ids);
 	sky_engine_free(e);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 	return json_pack("{s:s, s:i, s:f, s:i}", "what", "memory", "runs", conc,
 	                 "pss_mb", kb / 1024.0, "processes", procs);
@@ -411,8 +411,8 @@ int main(int argc, char **argv)
 	}
 	const char *what = optind < argc ? argv[optind] : "steps";
 	if (!pages_url || !llm_url ||
-	    !sky_str_startswith(pages_url, "http://127.") ||
-	    !sky_str_startswith(llm_url, "http://127.")) {
+	    !skyx_str_startswith(pages_url, "http://127.") ||
+	    !skyx_str_startswith(llm_url, "http://127.")) {
 		fprintf(stderr, "usage: bench_agent --pages http://127.0.0.1:P "
 		                "--llm http://127.0.0.1:Q/v1 "
 		                "steps|throughput|memory [options]\n");

@@ -29,8 +29,8 @@
 #include "page/page.h"
 #include "plugin/loader.h"
 #include "util/fs.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define CHROMIUM "/usr/lib/chromium/chromium"
 
@@ -70,15 +70,15 @@ static void *serve_one(void *arg)
 	const char *type = "text/html";
 	if (!strcmp(path, "/slow")) {
 		const char *ms = q ? strstr(q, "ms=") : NULL;
-		sky_time_sleep_ms(ms ? atoi(ms + 3) : 800);
-		body = sky_strdup("{\"items\": [\"alpha\", \"beta\", "
+		skyx_time_sleep_ms(ms ? atoi(ms + 3) : 800);
+		body = skyx_strdup("{\"items\": [\"alpha\", \"beta\", "
 		                  "\"gamma\"]}");
 		len = strlen(body);
 		type = "application/json";
 	} else {
 		file = strstr(path, "..") ? NULL
-		                          : sky_asprintf("%s%s", pages, path);
-		body = file ? sky_read_file(file, &len) : NULL;
+		                          : skyx_asprintf("%s%s", pages, path);
+		body = file ? skyx_read_file(file, &len) : NULL;
 	}
 	char head[256];
 	int hl =
@@ -142,7 +142,7 @@ static double median(double *v, int n)
 
 static char *page_url(const char *name)
 {
-	return sky_asprintf("http://127.0.0.1:%d/%s", http_port, name);
+	return skyx_asprintf("http://127.0.0.1:%d/%s", http_port, name);
 }
 
 /* --- a bare CDP client over a pipe, for Chromium's own snapshots ---------- */
@@ -160,9 +160,9 @@ static void raw_start(raw *r)
 {
 	int cmd[2], rep[2];
 	memset(r, 0, sizeof *r);
-	r->profile = sky_asprintf("%s/raw-profile", dir);
+	r->profile = skyx_asprintf("%s/raw-profile", dir);
 	sky_mkdir_p(r->profile);
-	char *udd = sky_asprintf("--user-data-dir=%s", r->profile);
+	char *udd = skyx_asprintf("--user-data-dir=%s", r->profile);
 	char *argv[] = {CHROMIUM,
 	                "--headless",
 	                "--no-sandbox",
@@ -212,7 +212,7 @@ static char *raw_read(raw *r, size_t *n)
 		char *nul = r->len ? memchr(r->buf, '\0', r->len) : NULL;
 		if (nul) {
 			size_t m = (size_t)(nul - r->buf);
-			char *msg = sky_strndup(r->buf, m);
+			char *msg = skyx_strndup(r->buf, m);
 			memmove(r->buf, nul + 1, r->len - m - 1);
 			r->len -= m + 1;
 			*n = m;
@@ -234,7 +234,7 @@ static char *raw_call(raw *r, const char *session, const char *method,
                       const char *params, size_t *size)
 {
 	int id = r->next++;
-	char *msg = sky_asprintf("{\"id\":%d,\"method\":\"%s\"%s%s%s,\"params\""
+	char *msg = skyx_asprintf("{\"id\":%d,\"method\":\"%s\"%s%s%s,\"params\""
 	                         ":%s}",
 	                         id, method, session ? ",\"sessionId\":\"" : "",
 	                         session ? session : "", session ? "\"" : "",
@@ -274,7 +274,7 @@ static char *raw_open(raw *r, const char *url)
 	char *rep = raw_call(r, NULL, "Target.createTarget",
 	                     "{\"url\":\"about:blank\"}", NULL);
 	json_t *j = json_loads(rep, 0, NULL);
-	char *p = sky_asprintf("{\"targetId\":\"%s\",\"flatten\":true}",
+	char *p = skyx_asprintf("{\"targetId\":\"%s\",\"flatten\":true}",
 	                       json_string_value(json_object_get(
 	                           json_object_get(j, "result"), "targetId")));
 	json_decref(j);
@@ -282,12 +282,12 @@ static char *raw_open(raw *r, const char *url)
 	rep = raw_call(r, NULL, "Target.attachToTarget", p, NULL);
 	free(p);
 	j = json_loads(rep, 0, NULL);
-	char *sid = sky_strdup(json_string_value(
+	char *sid = skyx_strdup(json_string_value(
 	    json_object_get(json_object_get(j, "result"), "sessionId")));
 	json_decref(j);
 	free(rep);
 	free(raw_call(r, sid, "Page.enable", NULL, NULL));
-	p = sky_asprintf("{\"url\":\"%s\"}", url);
+	p = skyx_asprintf("{\"url\":\"%s\"}", url);
 	free(raw_call(r, sid, "Page.navigate", p, NULL));
 	free(p);
 	raw_wait_event(r, "Page.loadEventFired");
@@ -301,7 +301,7 @@ static void raw_stop(raw *r)
 	close(r->rfd);
 	kill(-r->pid, SIGKILL);
 	waitpid(r->pid, NULL, 0);
-	sky_rm_rf(r->profile);
+	skyx_rm_rf(r->profile);
 	free(r->profile);
 	free(r->buf);
 }
@@ -364,20 +364,20 @@ static void bench_page(const char *name, void *c, raw *r, row *out)
 	nav(c, url);
 	char *sid = raw_open(r, url);
 	for (int i = -3; i < ROUNDS; i++) { /* three warm-up rounds */
-		int64_t t0 = sky_time_mono_us();
+		int64_t t0 = skyx_time_mono_us();
 		char *s = snap(c);
-		int64_t t1 = sky_time_mono_us();
+		int64_t t1 = skyx_time_mono_us();
 		sky_page_tree *t = NULL;
 		if (sky_page_render(s, NULL, &t))
 			die("render", sky_error_last());
-		int64_t t2 = sky_time_mono_us();
+		int64_t t2 = skyx_time_mono_us();
 		size_t axn = 0, domn = 0;
 		char *a =
 		    raw_call(r, sid, "Accessibility.getFullAXTree", NULL, &axn);
-		int64_t t3 = sky_time_mono_us();
+		int64_t t3 = skyx_time_mono_us();
 		char *d = raw_call(r, sid, "DOMSnapshot.captureSnapshot",
 		                   "{\"computedStyles\":[]}", &domn);
-		int64_t t4 = sky_time_mono_us();
+		int64_t t4 = skyx_time_mono_us();
 		if (i >= 0) {
 			json_t *j = json_loads(s, 0, NULL);
 			ours[i] = (double)(t1 - t0) / 1000;
@@ -412,11 +412,11 @@ static double act_ms(void *c, const char *action)
 	double v[ROUNDS];
 	for (int i = -3; i < ROUNDS; i++) {
 		char *res = NULL, *err = NULL;
-		int64_t t0 = sky_time_mono_us();
+		int64_t t0 = skyx_time_mono_us();
 		if (prov->act(c, action, &res, &err) ||
 		    !strstr(res, "\"success\":true"))
 			die(action, res ? res : err);
-		int64_t t1 = sky_time_mono_us();
+		int64_t t1 = skyx_time_mono_us();
 		if (i >= 0)
 			v[i] = (double)(t1 - t0) / 1000;
 		free(res);
@@ -429,10 +429,10 @@ static double eval_ms(void *c, const char *expr)
 	double v[ROUNDS * 4];
 	for (int i = -3; i < ROUNDS * 4; i++) {
 		char *res = NULL, *err = NULL;
-		int64_t t0 = sky_time_mono_us();
+		int64_t t0 = skyx_time_mono_us();
 		if (prov->evaluate(c, expr, &res, &err))
 			die("evaluate", err);
-		int64_t t1 = sky_time_mono_us();
+		int64_t t1 = skyx_time_mono_us();
 		if (i >= 0)
 			v[i] = (double)(t1 - t0) / 1000;
 		free(res);
@@ -445,9 +445,9 @@ static double raw_ms(raw *r, const char *sid, const char *method,
 {
 	double v[ROUNDS * 4];
 	for (int i = -3; i < ROUNDS * 4; i++) {
-		int64_t t0 = sky_time_mono_us();
+		int64_t t0 = skyx_time_mono_us();
 		free(raw_call(r, sid, method, params, NULL));
-		int64_t t1 = sky_time_mono_us();
+		int64_t t1 = skyx_time_mono_us();
 		if (i >= 0)
 			v[i] = (double)(t1 - t0) / 1000;
 	}
@@ -492,10 +492,10 @@ static void bench_settle(void *c)
 				die("navigate", err);
 			free(res);
 			free(url);
-			int64_t t0 = sky_time_mono_ms();
+			int64_t t0 = skyx_time_mono_ms();
 			if (prov->settle(c, NULL, &res, &err))
 				die("settle", err);
-			ms[k] = (double)(sky_time_mono_ms() - t0);
+			ms[k] = (double)(skyx_time_mono_ms() - t0);
 			json_t *st = json_loads(res, 0, NULL);
 			const char *e =
 			    json_string_value(json_object_get(st, "ended"));
@@ -594,7 +594,7 @@ static void memory(const char *label, const char *cfg, pid_t except)
 		ctx[i] = ctx_new(b);
 		nav(ctx[i], url);
 		if (i == 0 || i == 3 || i == 7) {
-			sky_time_sleep_ms(
+			skyx_time_sleep_ms(
 			    1500); /* let the new processes settle */
 			pss[i + 1] = tree_pss_mb(except, &procs[i + 1]);
 		}
@@ -617,9 +617,9 @@ static void memory_tabs(pid_t except)
 	double pss[9] = {0};
 	int procs[9] = {0};
 	char *act =
-	    sky_asprintf("{\"action_type\":\"new_tab\",\"url\":\"%s\"}", url);
+	    skyx_asprintf("{\"action_type\":\"new_tab\",\"url\":\"%s\"}", url);
 	nav(c, url);
-	sky_time_sleep_ms(1500);
+	skyx_time_sleep_ms(1500);
 	pss[1] = tree_pss_mb(except, &procs[1]);
 	for (int i = 1; i < 8; i++) {
 		char *res = NULL, *err = NULL;
@@ -627,7 +627,7 @@ static void memory_tabs(pid_t except)
 			die("new_tab", err);
 		free(res);
 		if (i == 3 || i == 7) {
-			sky_time_sleep_ms(1500);
+			skyx_time_sleep_ms(1500);
 			pss[i + 1] = tree_pss_mb(except, &procs[i + 1]);
 		}
 	}
@@ -732,10 +732,10 @@ int main(int argc, char **argv)
 		}
 		if (!btn || !email)
 			die("login page", "no checkbox or username field");
-		char *click = sky_asprintf("{\"action_type\":\"click\","
+		char *click = skyx_asprintf("{\"action_type\":\"click\","
 		                           "\"element_id\":\"%s\"}",
 		                           btn);
-		char *type = sky_asprintf("{\"action_type\":\"input_text\","
+		char *type = skyx_asprintf("{\"action_type\":\"input_text\","
 		                          "\"element_id\":\"%s\",\"text\":"
 		                          "\"ada@example.com\"}",
 		                          email);
@@ -794,7 +794,7 @@ int main(int argc, char **argv)
 		memory_tabs(r.pid);
 	}
 	raw_stop(&r);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	sky_plugins_free(plugins);
 	return 0;
 }

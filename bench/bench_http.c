@@ -18,8 +18,8 @@
 #include "net/http_client.h"
 #include "plugin/loader.h"
 #include "util/error.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 /* --- a minimal loopback server: one thread per connection ----------------- */
 
@@ -199,14 +199,14 @@ int main(int argc, char **argv)
 	/* Interleaved in rounds so drift hits both equally. */
 	for (int i = 0; i < n; i += 50) {
 		for (int j = i; j < i + 50 && j < n; j++) {
-			int64_t t0 = sky_time_mono_us();
+			int64_t t0 = skyx_time_mono_us();
 			fails += raw_request(port, body, blen) != 0;
-			raw[j] = sky_time_mono_us() - t0;
+			raw[j] = skyx_time_mono_us() - t0;
 		}
 		for (int j = i; j < i + 50 && j < n; j++) {
-			int64_t t0 = sky_time_mono_us();
+			int64_t t0 = skyx_time_mono_us();
 			fails += client_request(c, url, body, blen) != 0;
-			cli[j] = sky_time_mono_us() - t0;
+			cli[j] = skyx_time_mono_us() - t0;
 		}
 	}
 	qsort(raw, (size_t)n, sizeof *raw, cmp_i64);

@@ -12,8 +12,8 @@
 #include "store/store.h"
 #include "util/error.h"
 #include "util/fs.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 typedef struct job {
 	sky_store *store;
@@ -80,7 +80,7 @@ static void *do_reads(void *arg)
 static double run(void *(*fn)(void *), job *jobs, int threads, int per)
 {
 	pthread_t th[64];
-	int64_t t0 = sky_time_mono_us(), dt;
+	int64_t t0 = skyx_time_mono_us(), dt;
 	long ops = 0;
 
 	for (int t = 0; t < threads; t++)
@@ -94,7 +94,7 @@ static double run(void *(*fn)(void *), job *jobs, int threads, int per)
 			exit(1);
 		}
 	}
-	dt = sky_time_mono_us() - t0;
+	dt = skyx_time_mono_us() - t0;
 	return dt > 0 ? ops * 1e6 / (double)dt : 0;
 }
 
@@ -127,7 +127,7 @@ static void measure(int threads, int n, int sync_full, double out[3])
 		free(jobs[t].ids);
 	}
 	sky_store_close(s);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 }
 
 static int cmp_double(const void *a, const void *b)

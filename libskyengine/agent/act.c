@@ -12,8 +12,8 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 static json_t *failure(const char *kind, const char *msg)
 {
@@ -30,11 +30,11 @@ static json_t *do_wait(sky_run *r, const json_t *a)
 		s = 1;
 	if (s > cap)
 		s = cap;
-	int64_t end = sky_time_mono_ms() + (int64_t)(s * 1000);
-	while (sky_time_mono_ms() < end) {
+	int64_t end = skyx_time_mono_ms() + (int64_t)(s * 1000);
+	while (skyx_time_mono_ms() < end) {
 		if (sky_agent_canceled(r))
 			return failure("canceled", "the run was canceled");
-		sky_time_sleep_ms(50);
+		skyx_time_sleep_ms(50);
 	}
 	return json_pack("{s:b, s:f}", "success", 1, "waited_s", s);
 }
@@ -53,7 +53,7 @@ char *sky_agent_mask_codes(const sky_run *r, const char *text)
 {
 	if (!text || !json_array_size(r->codes))
 		return NULL;
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	const char *p = text;
 	while (*p) {
 		size_t i, best = 0;
@@ -66,13 +66,13 @@ char *sky_agent_mask_codes(const sky_run *r, const char *text)
 				best = n;
 		}
 		if (best) {
-			sky_buf_puts(&b, "******");
+			skyx_buf_puts(&b, "******");
 			p += best;
 		} else {
-			sky_buf_putc(&b, *p++);
+			skyx_buf_putc(&b, *p++);
 		}
 	}
-	return sky_buf_steal(&b);
+	return skyx_buf_steal(&b);
 }
 
 /* The string `v` masked, or NULL when there is nothing to mask. */
@@ -145,12 +145,12 @@ static char *verification_code(sky_run *r, int *magic_link, char **why)
 	*why = NULL;
 	*magic_link = 0;
 	if (!ident && !t->totp_url) {
-		*why = sky_strdup("the page asks for a verification code and "
+		*why = skyx_strdup("the page asks for a verification code and "
 		                  "this run has no code source "
 		                  "(totp_identifier or totp_url)");
 		return NULL;
 	}
-	int64_t start = sky_time_mono_ms();
+	int64_t start = skyx_time_mono_ms();
 	int64_t until = start + env->config->totp_wait_ms;
 	int64_t next_url = start, delay = 1000;
 	for (;;) {
@@ -161,8 +161,8 @@ static char *verification_code(sky_run *r, int *magic_link, char **why)
 			                        ident, t->task_id, t->created_at,
 			                        &rec) == 0 &&
 			    rec && rec->code && *rec->code) {
-				char *c = sky_strdup(rec->code);
-				*magic_link = sky_str_eq(rec->otp_type,
+				char *c = skyx_strdup(rec->code);
+				*magic_link = skyx_str_eq(rec->otp_type,
 				                         "magic_link");
 				sky_log_info("agent", "run %s: using pushed code "
 				             "%s",
@@ -176,10 +176,10 @@ static char *verification_code(sky_run *r, int *magic_link, char **why)
 		if (vt) {
 			char *c = NULL, *err = NULL;
 			int rc = vt->get_code(inst, ident,
-			                      sky_time_now_ms() / 1000, &c, &err);
+			                      skyx_time_now_ms() / 1000, &c, &err);
 			free(err);
 			if (rc == 0 && c) {
-				char *own = sky_strdup(c);
+				char *own = skyx_strdup(c);
 				sky_secret_register(own);
 				sky_plugin_free(c);
 				free(last);
@@ -187,10 +187,10 @@ static char *verification_code(sky_run *r, int *magic_link, char **why)
 			}
 			sky_plugin_free(c);
 		}
-		int64_t now = sky_time_mono_ms();
+		int64_t now = skyx_time_mono_ms();
 		if (t->totp_url && now >= next_url) {
 			char *err = NULL;
-			char *c = sky__totp_url_try(r, &err);
+			char *c = sky_agent__totp_url_try(r, &err);
 			if (c) {
 				free(err);
 				free(last);
@@ -198,7 +198,7 @@ static char *verification_code(sky_run *r, int *magic_link, char **why)
 			}
 			free(last);
 			last = err;
-			now = sky_time_mono_ms();
+			now = skyx_time_mono_ms();
 			next_url = now + delay;
 			delay = delay < 8000 ? delay * 2 : 8000;
 		}
@@ -211,12 +211,12 @@ static char *verification_code(sky_run *r, int *magic_link, char **why)
 			wait = next_url - now;
 		sky_agent_wait_change(r, seq, wait > 0 ? wait : 1);
 	}
-	*why = sky_asprintf("no verification code arrived for this run within "
+	*why = skyx_asprintf("no verification code arrived for this run within "
 	                    "%d s%s%s",
 	                    env->config->totp_wait_ms / 1000, last ? " (" : "",
 	                    last ? last : "");
 	if (last && *why) {
-		char *full = sky_asprintf("%s)", *why);
+		char *full = skyx_asprintf("%s)", *why);
 		free(*why);
 		*why = full;
 	}
@@ -279,7 +279,7 @@ static int plugin_drag(sky_run *r, const json_t *action, json_t **result)
 {
 	if (!r->bvt->drag) {
 		char *msg =
-		    sky_asprintf("the browser plugin \"%s\" cannot drag "
+		    skyx_asprintf("the browser plugin \"%s\" cannot drag "
 		                 "(it has no drag callback)",
 		                 r->bvt->name ? r->bvt->name : "?");
 		*result = failure("unsupported", msg ? msg : "cannot drag");
@@ -296,11 +296,11 @@ static json_t *prepare_upload(json_t *a)
 	const char *path = sky_json_str(a, "file_path");
 	if (!path)
 		path = sky_json_str(a, "file_url");
-	if (path && sky_str_startswith(path, "file://"))
+	if (path && skyx_str_startswith(path, "file://"))
 		path += 7;
 	struct stat st;
 	if (!path || stat(path, &st) || !S_ISREG(st.st_mode)) {
-		char *msg = sky_asprintf("file %s does not exist on this "
+		char *msg = skyx_asprintf("file %s does not exist on this "
 		                         "machine",
 		                         path ? path : "(none)");
 		json_t *f = failure("file_not_found", msg ? msg : "");
@@ -315,7 +315,7 @@ static void record_download(sky_run *r, const json_t *result)
 {
 	json_t *d = json_object_get(result, "download");
 	const char *path = sky_json_str(d, "path");
-	if (!path || !sky_str_startswith(path, r->env->data_dir))
+	if (!path || !skyx_str_startswith(path, r->env->data_dir))
 		return;
 	const char *rel = path + strlen(r->env->data_dir);
 	while (*rel == '/')
@@ -323,7 +323,7 @@ static void record_download(sky_run *r, const json_t *result)
 	size_t i;
 	json_t *seen;
 	json_array_foreach(r->downloads, i, seen)
-		if (sky_str_eq(json_string_value(seen), rel))
+		if (skyx_str_eq(json_string_value(seen), rel))
 			return;
 	json_array_append_new(r->downloads, json_string(rel));
 	sky_store_artifact_add(r->env->store, r->task->task_id,

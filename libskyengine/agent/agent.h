@@ -1,7 +1,7 @@
 /*
  * Internal: the agent executes one run: task v1 (a step loop: observe,
  * plan, act, record, decide) or task v2 (a planning loop of mini-goals,
- * each run as v1 steps in the same browser context). DESIGN §2 is the map;
+ * each run as v1 steps in the same browser context). design.md §2 is the map;
  * docs/agent.md the details.
  */
 #ifndef SKY_AGENT_H
@@ -245,7 +245,7 @@ int sky_agent_check_goal(sky_run *r, const char *goal, sky_obs *o,
 
 /* totp.c: ask the run's totp_url for a code once (signed like
  * webhooks); the code (registered as a secret) or NULL and *why. */
-char *sky__totp_url_try(sky_run *r, char **why);
+char *sky_agent__totp_url_try(sky_run *r, char **why);
 /* act.c: a copy of `text` with every verification code the run used
  * replaced by "******"; NULL when the run used none (or no memory). */
 char *sky_agent_mask_codes(const sky_run *r, const char *text);

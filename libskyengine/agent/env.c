@@ -4,7 +4,7 @@
 
 #include "agent/agent.h"
 #include "util/error.h"
-#include "util/time.h"
+#include <skyx/time.h>
 
 /* The host's callbacks; NULL when it gave none (or a version this agent
  * does not know, which sky_agent_execute refuses before any call). */
@@ -48,7 +48,7 @@ void sky_agent_wait_change(sky_run *r, uint64_t seq, int64_t ms)
 	if (cb && cb->wait_change)
 		cb->wait_change(seq, ms, cb->payload);
 	else /* nothing can arrive early: the caller polls again */
-		sky_time_sleep_ms(ms);
+		skyx_time_sleep_ms(ms);
 }
 
 int sky_agent_session_attach(sky_run *r, const char *session_id, void **ctx,

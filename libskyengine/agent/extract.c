@@ -7,7 +7,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 int sky_agent_extract(sky_run *r, const char *goal, const char *extraction_goal,
                       json_t **value)
@@ -112,7 +112,7 @@ int sky_agent_check_goal(sky_run *r, const char *goal, sky_obs *o,
 	    sky_planner_parse_check(answer, &c))
 		goto out;
 	verdict = c->status;
-	*reason = sky_strdup(c->reason);
+	*reason = skyx_strdup(c->reason);
 out:
 	sky_planner_check_free(c);
 	free(answer);
@@ -132,7 +132,7 @@ static void add_errors(sky_run *r, const json_t *list)
 		const char *code = sky_json_str(e, "error_code");
 		int dup = 0;
 		json_array_foreach(r->errors, k, have)
-			dup |= sky_str_eq(sky_json_str(have, "error_code"), code);
+			dup |= skyx_str_eq(sky_json_str(have, "error_code"), code);
 		if (code && !dup)
 			json_array_append(r->errors, e);
 	}

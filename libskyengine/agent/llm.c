@@ -10,8 +10,8 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 /* The number of this model call within the current step (or the run,
  * outside a step), from 1: a step may call one purpose several times
@@ -67,9 +67,9 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 	sky_agent_artifact(r, SKY_ARTIFACT_LLM_PROMPT, name, req.prompt,
 	                   strlen(req.prompt), 1);
 
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	rc = sky_llm_complete(r->llm, &req, r->deadline_ms, &res);
-	r->t.llm += (int)(sky_time_mono_ms() - t0);
+	r->t.llm += (int)(skyx_time_mono_ms() - t0);
 	free(masked_text);
 	free(masked_ctx);
 	if (rc)

@@ -12,8 +12,8 @@
 #include "util/hash.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 struct sky_obs_shot {
 	pthread_t thread;
@@ -53,9 +53,9 @@ void sky_obs_screenshot_wait(sky_obs *o)
 {
 	if (!o || !o->shot)
 		return;
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	pthread_join(o->shot->thread, NULL);
-	o->screenshot_ms = (int)(sky_time_mono_ms() - t0);
+	o->screenshot_ms = (int)(skyx_time_mono_ms() - t0);
 	if (o->shot->rc == 0) {
 		o->png = o->shot->img;
 		o->png_len = o->shot->len;
@@ -122,7 +122,7 @@ static void note_downloads(sky_run *r, const json_t *state)
 	json_array_foreach (json_object_get(state, "downloads"), i, d) {
 		const char *path = sky_json_str(d, "path");
 		const char *st = sky_json_str(d, "state");
-		if (!path || !sky_str_startswith(path, r->env->data_dir) ||
+		if (!path || !skyx_str_startswith(path, r->env->data_dir) ||
 		    (st && strcmp(st, "completed")))
 			continue;
 		const char *rel = path + strlen(r->env->data_dir);
@@ -133,15 +133,15 @@ static void note_downloads(sky_run *r, const json_t *state)
 		json_t *seen;
 		int dup = 0;
 		json_array_foreach (r->downloads, k, seen)
-			dup |= sky_str_eq(json_string_value(seen), rel);
+			dup |= skyx_str_eq(json_string_value(seen), rel);
 		if (dup)
 			continue;
 		/* The browser reports no checksum here: the file is the
 		 * truth for both. */
-		char hex[SKY_SHA256_HEX_LEN];
+		char hex[SKYX_SHA256_HEX_LEN];
 		int64_t size = sky_json_int(d, "size", 0);
 		const char *sum = sky_json_str(d, "sha256");
-		if (!sum && sky_sha256_file_hex(path, hex, &size) == 0)
+		if (!sum && skyx_sha256_file_hex(path, hex, &size) == 0)
 			sum = hex;
 		json_array_append_new(r->downloads, json_string(rel));
 		sky_store_artifact_add(r->env->store, r->task->task_id,
@@ -153,7 +153,7 @@ static void note_downloads(sky_run *r, const json_t *state)
 
 void sky_agent_collect_downloads(sky_run *r, int wait_ms)
 {
-	int64_t until = sky_time_mono_ms() + wait_ms;
+	int64_t until = skyx_time_mono_ms() + wait_ms;
 	if (!r->ctx || !r->bvt->page_state)
 		return;
 	for (;;) {
@@ -166,10 +166,10 @@ void sky_agent_collect_downloads(sky_run *r, int wait_ms)
 		json_int_t pending =
 		    sky_json_int(st, "downloads_in_progress", 0);
 		json_decref(st);
-		if (pending <= 0 || sky_time_mono_ms() >= until ||
+		if (pending <= 0 || skyx_time_mono_ms() >= until ||
 		    sky_agent_canceled(r))
 			return;
-		sky_time_sleep_ms(100);
+		skyx_time_sleep_ms(100);
 	}
 }
 
@@ -179,7 +179,7 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 	sky_obs *o = calloc(1, sizeof *o);
 	char *text = NULL, *err = NULL;
 	int rc;
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	*out = NULL;
 	if (!o)
 		return sky_error_from_code(SKY_ENOMEM);
@@ -211,7 +211,7 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 		json_decref(res);
 		text = err = NULL;
 	}
-	int64_t t1 = sky_time_mono_ms();
+	int64_t t1 = skyx_time_mono_ms();
 	o->settle_ms = (int)(t1 - t0);
 
 	/* The model gets no image (vision off, or a model without it): the
@@ -236,17 +236,17 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 	if ((rc = take_json(rc, text, err, "snapshot", &o->snapshot)))
 		goto fail;
 	text = err = NULL;
-	int64_t t2 = sky_time_mono_ms();
+	int64_t t2 = skyx_time_mono_ms();
 	o->snapshot_ms = (int)(t2 - t1);
 
-	int64_t t_tree = sky_time_mono_ms();
+	int64_t t_tree = skyx_time_mono_ms();
 	sky_page_render_options ro;
 	sky_page_tree *tree = NULL;
 	sky_page_render_options_init(&ro);
 	ro.max_tokens = (size_t)r->env->config->tree_budget_tokens;
 	if ((rc = sky_page_render_json(o->snapshot, &ro, &tree)))
 		goto fail;
-	o->tree = sky_strdup(sky_page_tree_text(tree));
+	o->tree = skyx_strdup(sky_page_tree_text(tree));
 	o->elements = json_incref(sky_page_tree_elements(tree));
 	o->url_map = json_object();
 	for (size_t i = 1; i <= sky_page_tree_url_count(tree); i++) {
@@ -257,12 +257,12 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 			json_object_set_new(o->url_map, key, json_string(u));
 	}
 	sky_page_tree_free(tree);
-	o->tree_ms = (int)(sky_time_mono_ms() - t_tree);
-	o->url = sky_strdup(sky_json_str(o->snapshot, "url"));
-	o->title = sky_strdup(sky_json_str(o->snapshot, "title"));
-	o->page_text = sky_strdup(sky_json_str(o->snapshot, "text"));
+	o->tree_ms = (int)(skyx_time_mono_ms() - t_tree);
+	o->url = skyx_strdup(sky_json_str(o->snapshot, "url"));
+	o->title = skyx_strdup(sky_json_str(o->snapshot, "title"));
+	o->page_text = skyx_strdup(sky_json_str(o->snapshot, "text"));
 
-	int64_t t_state = sky_time_mono_ms();
+	int64_t t_state = skyx_time_mono_ms();
 	if (b->page_state) {
 		rc = b->page_state(r->ctx, &text, &err);
 		if (take_json(rc, text, err, "page_state", &o->state) == 0)
@@ -271,17 +271,17 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 	}
 	if (!o->state)
 		o->state = json_object();
-	o->state_ms = (int)(sky_time_mono_ms() - t_state);
+	o->state_ms = (int)(skyx_time_mono_ms() - t_state);
 
 	if (with_screenshot && b->screenshot && !o->shot) {
-		int64_t t3 = sky_time_mono_ms();
+		int64_t t3 = skyx_time_mono_ms();
 		take_screenshot(b, r->ctx, r->task->task_id, &o->png,
 		                &o->png_len);
-		o->screenshot_ms = (int)(sky_time_mono_ms() - t3);
+		o->screenshot_ms = (int)(skyx_time_mono_ms() - t3);
 	}
 	if (o->url) {
 		free(r->last_url);
-		r->last_url = sky_strdup(o->url);
+		r->last_url = skyx_strdup(o->url);
 	}
 	*out = o;
 	return 0;

@@ -13,8 +13,8 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define RESUME_LIMIT 3
 #define INTERRUPTED "the engine restarted during the step"
@@ -89,19 +89,19 @@ static int set_final(sky_run *r, sky_task_status st, const char *reason)
 static char *with_codes(sky_run *r, const char *reason)
 {
 	if (!json_array_size(r->errors))
-		return sky_strdup(reason);
-	sky_buf b = {0};
+		return skyx_strdup(reason);
+	skyx_buf b = {0};
 	size_t i;
 	json_t *e;
-	sky_buf_puts(&b, reason);
-	sky_buf_puts(&b, " (error codes: ");
+	skyx_buf_puts(&b, reason);
+	skyx_buf_puts(&b, " (error codes: ");
 	json_array_foreach (r->errors, i, e) {
 		if (i)
-			sky_buf_puts(&b, ", ");
-		sky_buf_puts(&b, sky_json_str(e, "error_code"));
+			skyx_buf_puts(&b, ", ");
+		skyx_buf_puts(&b, sky_json_str(e, "error_code"));
 	}
-	sky_buf_puts(&b, ")");
-	return sky_buf_steal(&b);
+	skyx_buf_puts(&b, ")");
+	return skyx_buf_steal(&b);
 }
 
 /* Proxy for the run's context (the host's choice), and the record of
@@ -136,7 +136,7 @@ static int attach_session(sky_run *r)
 	r->session_id = id;
 	r->ctx = ctx;
 	free(r->download_dir);
-	r->download_dir = sky_strdup(dir);
+	r->download_dir = skyx_strdup(dir);
 	json_t *applied =
 	    json_pack("{s:b, s:s, s:s}", "applied", 1, "mode",
 	              "browser_session", "browser_session_id", id);
@@ -191,7 +191,7 @@ static int navigate(sky_run *r, const char *url, char **why)
 	         r->env->config->navigate_timeout_ms);
 	int rc = r->bvt->navigate(r->ctx, url, opts, &text, &err);
 	if (rc)
-		*why = sky_strdup(err ? err : sky_strerror(rc));
+		*why = skyx_strdup(err ? err : sky_strerror(rc));
 	free(text);
 	free(err);
 	return rc;
@@ -223,7 +223,7 @@ static void nav_step_failed(sky_run *r, const char *url, const char *error)
 	char *aj = sky_json_dumps(a), *rj = sky_json_dumps(res);
 	sky_store_action_append(r->env->store, st->step_id, aj, rj, "failed",
 	                        NULL);
-	char *goal = sky_asprintf("Go to this website: %s", url);
+	char *goal = skyx_asprintf("Go to this website: %s", url);
 	json_t *out =
 	    json_pack("{s:[s], s:s, s:s, s:s}", "errors", error, "url", url,
 	              "task_type", "goto_url", "mini_goal", goal);
@@ -249,7 +249,7 @@ static int open_start(sky_run *r, const char *url, char **reason)
 	char *why = NULL;
 	int rc = navigate(r, url, &why);
 	if (rc) {
-		*reason = sky_asprintf("Failed to navigate to URL. URL:%s, "
+		*reason = skyx_asprintf("Failed to navigate to URL. URL:%s, "
 		                       "Error:%s",
 		                       url, why);
 		/* A resumed run's steps are kept already. */
@@ -281,7 +281,7 @@ int sky_agent_reopen_if_lost(sky_run *r, char **why)
 		r->bvt->context_close(r->ctx);
 	r->ctx = NULL;
 	if ((rc = open_context(r))) {
-		*why = sky_strdup(sky_error_last());
+		*why = skyx_strdup(sky_error_last());
 		return rc;
 	}
 	const char *start = r->last_url ? r->last_url : r->task->url;
@@ -315,7 +315,7 @@ static int resume_state(sky_run *r)
 			                          SKY_STEP_FAILED, NULL);
 			st->status = SKY_STEP_FAILED;
 			free(st->output);
-			st->output = sky_strdup("{\"interrupted\":true}");
+			st->output = skyx_strdup("{\"interrupted\":true}");
 		}
 		json_t *out = sky_json_loads(st->output);
 		if (sky_json_bool(out, "interrupted", 0))
@@ -323,7 +323,7 @@ static int resume_state(sky_run *r)
 		const char *u = sky_json_str(out, "url");
 		if (u) {
 			free(r->last_url);
-			r->last_url = sky_strdup(u);
+			r->last_url = skyx_strdup(u);
 		}
 		json_decref(out);
 	}
@@ -409,12 +409,12 @@ char *sky_agent_missing_data(const json_t *schema, const json_t *output)
 		props = schema; /* shorthand */
 	if (!json_is_object(props)) {
 		if (no_answer(output, 0))
-			return sky_strdup("the data the schema asks for");
+			return skyx_strdup("the data the schema asks for");
 		return NULL;
 	}
 	if (!json_object_size(props))
 		return NULL;
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	const json_t *req = json_object_get(schema, "required");
 	if (json_is_array(req) && json_array_size(req)) {
 		size_t i;
@@ -422,18 +422,18 @@ char *sky_agent_missing_data(const json_t *schema, const json_t *output)
 		json_array_foreach (req, i, k) {
 			const char *name = json_string_value(k);
 			if (name && no_answer(json_object_get(output, name), 0))
-				sky_buf_printf(&b, "%s%s", b.len ? ", " : "",
+				skyx_buf_printf(&b, "%s%s", b.len ? ", " : "",
 				               name);
 		}
-		return b.len ? sky_buf_steal(&b) : NULL;
+		return b.len ? skyx_buf_steal(&b) : NULL;
 	}
 	if (!no_answer(output, 0))
 		return NULL;
 	const char *k;
 	json_t *x;
 	json_object_foreach ((json_t *)props, k, x)
-		sky_buf_printf(&b, "%s%s", b.len ? ", " : "", k);
-	return sky_buf_steal(&b);
+		skyx_buf_printf(&b, "%s%s", b.len ? ", " : "", k);
+	return skyx_buf_steal(&b);
 }
 
 static void init_run(sky_run *r, const sky_agent_env *env,
@@ -445,8 +445,8 @@ static void init_run(sky_run *r, const sky_agent_env *env,
 	r->bvt = env->browser;
 	r->browser = env->browser_inst;
 	r->llm = env->llm;
-	r->run_dir = sky_asprintf("%s/runs/%s", env->data_dir, t->task_id);
-	r->download_dir = sky_asprintf("%s/downloads", r->run_dir);
+	r->run_dir = skyx_asprintf("%s/runs/%s", env->data_dir, t->task_id);
+	r->download_dir = skyx_asprintf("%s/downloads", r->run_dir);
 	r->payload = sky_json_or_null(t->navigation_payload);
 	r->schema = sky_json_or_null(t->data_extraction_schema);
 	r->mapping = sky_json_or_null(t->error_code_mapping);
@@ -457,7 +457,7 @@ static void init_run(sky_run *r, const sky_agent_env *env,
 	r->max_steps = t->max_steps > 0 ? t->max_steps : env->max_steps;
 	r->max_retries = env->max_retries_per_step;
 	r->deadline_ms =
-	    sky_time_mono_ms() + (int64_t)env->config->run_timeout_s * 1000;
+	    skyx_time_mono_ms() + (int64_t)env->config->run_timeout_s * 1000;
 	r->totp_available = t->totp_identifier || t->totp_url;
 }
 
@@ -496,7 +496,7 @@ void sky_agent_execute(const sky_agent_env *env, const sky_task_rec *t)
 		goto out;
 	}
 	if ((rc = open_context(&r))) {
-		why = sky_strdup(sky_error_last());
+		why = skyx_strdup(sky_error_last());
 		set_final(&r, SKY_TASK_FAILED, why);
 		goto out;
 	}
@@ -539,7 +539,7 @@ void sky_agent_execute(const sky_agent_env *env, const sky_task_rec *t)
 	if (res == SKY_AGENT_COMPLETED &&
 	    (missing = sky_agent_missing_data(r.schema, r.output))) {
 		free(reason);
-		reason = sky_asprintf("The goal was not reached: the run found "
+		reason = skyx_asprintf("The goal was not reached: the run found "
 		                      "no value for %s on the page",
 		                      missing);
 		sky_log_info("agent", "run %s: completed without %s",
@@ -567,7 +567,7 @@ void sky_agent_execute(const sky_agent_env *env, const sky_task_rec *t)
 	}
 	case SKY_AGENT_TIMED_OUT: {
 		char *msg =
-		    sky_asprintf("The run exceeded its time limit of %d "
+		    skyx_asprintf("The run exceeded its time limit of %d "
 		                 "seconds",
 		                 env->config->run_timeout_s);
 		set_final(&r, SKY_TASK_TIMED_OUT, msg);

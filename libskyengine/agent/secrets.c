@@ -13,7 +13,7 @@
 
 #include "agent/agent.h"
 #include "util/log.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 /* Lower-case words that name a credential, in keys and in the goal. */
 static const char *const words[] = {"password", "passwd",  "passphrase",
@@ -27,7 +27,7 @@ static void keep(sky_run *r, const char *v, size_t n)
 	/* sky_secret_register ignores strings shorter than 4 bytes. */
 	if (n < 4)
 		return;
-	char *s = sky_strndup(v, n);
+	char *s = skyx_strndup(v, n);
 	if (!s)
 		return;
 	sky_secret_register(s);

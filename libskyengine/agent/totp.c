@@ -17,10 +17,10 @@
 #include "util/hash.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
-char *sky__totp_url_try(sky_run *r, char **why)
+char *sky_agent__totp_url_try(sky_run *r, char **why)
 {
 	const sky_task_rec *t = r->task;
 	json_t *q = json_pack("{s:s, s:s?}", "task_id", t->task_id,
@@ -28,18 +28,18 @@ char *sky__totp_url_try(sky_run *r, char **why)
 	char *body = sky_json_dumps(q);
 	json_decref(q);
 	char *key = sky_agent_signing_key(r);
-	char sig[SKY_SHA256_HEX_LEN] = "", ts[32];
+	char sig[SKYX_SHA256_HEX_LEN] = "", ts[32];
 	char *code = NULL;
 	*why = NULL;
 	if (!body) {
 		free(key);
-		*why = sky_strdup("out of memory");
+		*why = skyx_strdup("out of memory");
 		return NULL;
 	}
 	if (key)
-		sky_hmac_sha256_hex(key, strlen(key), body, strlen(body), sig);
+		skyx_hmac_sha256_hex(key, strlen(key), body, strlen(body), sig);
 	free(key);
-	snprintf(ts, sizeof ts, "%lld", (long long)(sky_time_now_ms() / 1000));
+	snprintf(ts, sizeof ts, "%lld", (long long)(skyx_time_now_ms() / 1000));
 	sky_http_header h[4] = {{"content-type", "application/json"},
 	                        {"x-skyvern-timestamp", ts},
 	                        {"user-agent", "skyengine/" SKY_VERSION_STRING},
@@ -58,19 +58,19 @@ char *sky__totp_url_try(sky_run *r, char **why)
 	int rc = sky_http_client_call(r->env->http, &req, &resp, &err);
 	if (rc) {
 		*why =
-		    sky_asprintf("totp_url: %s", err ? err : sky_strerror(rc));
+		    skyx_asprintf("totp_url: %s", err ? err : sky_strerror(rc));
 	} else if (resp->status != 200) {
-		*why = sky_asprintf("totp_url answered HTTP %d", resp->status);
+		*why = skyx_asprintf("totp_url answered HTTP %d", resp->status);
 	} else {
 		json_t *o = sky_json_loads(resp->body);
 		json_t *c = json_object_get(o, "verification_code");
 		if (json_is_string(c) && *json_string_value(c))
-			code = sky_strdup(json_string_value(c));
+			code = skyx_strdup(json_string_value(c));
 		else if (json_is_integer(c) && json_integer_value(c) >= 0)
-			code = sky_asprintf("%" JSON_INTEGER_FORMAT,
+			code = skyx_asprintf("%" JSON_INTEGER_FORMAT,
 			                    json_integer_value(c));
 		else
-			*why = sky_strdup("totp_url has no code yet");
+			*why = skyx_strdup("totp_url has no code yet");
 		json_decref(o);
 	}
 	if (code)

@@ -11,8 +11,8 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 /* What a step ended with. */
 typedef enum step_outcome {
@@ -94,7 +94,7 @@ static int later_targets_same(const json_t *actions, size_t i, const char *id)
 	if (!id)
 		return 0;
 	for (size_t k = i + 1; k < json_array_size(actions); k++)
-		if (sky_str_eq(sky_json_str(json_array_get(actions, k),
+		if (skyx_str_eq(sky_json_str(json_array_get(actions, k),
 		                            "element_id"),
 		               id))
 			return 1;
@@ -162,12 +162,12 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 			s->outcome = STEP_CANCELED;
 			return;
 		}
-		int64_t t0 = sky_time_mono_ms();
+		int64_t t0 = skyx_time_mono_ms();
 		if (!strcmp(type, "complete")) {
 			char *why = NULL;
 			if (accept_complete(r, goal, o, s, a, &result, &why)) {
 				s->outcome = STEP_COMPLETE;
-				s->reason = sky_strdup(reasoning);
+				s->reason = skyx_strdup(reasoning);
 			} else {
 				sky_agent_note_error(r, "complete rejected: %s",
 				                     why ? why : "?");
@@ -181,7 +181,7 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 		}
 		if (!strcmp(type, "terminate")) {
 			s->outcome = STEP_TERMINATE;
-			s->reason = sky_strdup(reasoning && *reasoning
+			s->reason = skyx_strdup(reasoning && *reasoning
 			                               ? reasoning
 			                               : "the planner gave up "
 			                                 "without a reason");
@@ -212,7 +212,7 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 				             r->task->task_id,
 				             sky_json_str(result, "message"));
 		}
-		r->t.act += (int)(sky_time_mono_ms() - t0);
+		r->t.act += (int)(skyx_time_mono_ms() - t0);
 		int ok = json_is_true(json_object_get(result, "success"));
 		record_action(r, s, a, result, ok ? "completed" : "failed");
 		if (sky_agent_canceled(r)) {
@@ -234,7 +234,7 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 			if (err && !strcmp(err, "no_verification_code")) {
 				/* No code can come: stop with the reason. */
 				s->outcome = STEP_TERMINATE;
-				s->reason = sky_strdup(msg);
+				s->reason = skyx_strdup(msg);
 				json_decref(result);
 				break;
 			}
@@ -242,7 +242,7 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 			                        sky_json_str(a, "element_id"))) {
 				s->outcome = STEP_FAILED;
 				free(s->reason);
-				s->reason = sky_strdup(r->last_error);
+				s->reason = skyx_strdup(r->last_error);
 				stop = 1;
 			}
 		}
@@ -254,8 +254,8 @@ static char *compose_goal(const sky_v1_goal *g)
 {
 	/* A mini-goal that is the whole goal needs no framing. */
 	if (g->big_goal && strcmp(g->big_goal, g->goal))
-		return sky_asprintf(MINI_GOAL, g->goal, g->big_goal);
-	return sky_strdup(g->goal);
+		return skyx_asprintf(MINI_GOAL, g->goal, g->big_goal);
+	return skyx_strdup(g->goal);
 }
 
 /* The step's screenshot, once (*done): waited for when it is taken
@@ -270,10 +270,10 @@ static void record_screenshot(sky_run *r, sky_obs *o, int *done)
 	r->t.screenshot = o->screenshot_ms;
 	if (!o->png)
 		return;
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	sky_agent_artifact(r, SKY_ARTIFACT_SCREENSHOT_LLM, "screenshot.jpg",
 	                   o->png, o->png_len, 0);
-	r->t.record += (int)(sky_time_mono_ms() - t0);
+	r->t.record += (int)(skyx_time_mono_ms() - t0);
 }
 
 /* One step: observe, plan, act. Fills `s`. */
@@ -284,7 +284,7 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	sky_planner_actions *pa = NULL;
 	char *answer = NULL;
 	char *goal = compose_goal(g);
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	/* The request's complete/terminate criteria (engine/request.c). */
 	json_t *notes = sky_json_loads(r->task->notes);
 	int rc;
@@ -304,7 +304,7 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	r->t.snapshot = o->snapshot_ms;
 	r->t.tree = o->tree_ms;
 	r->t.state = o->state_ms;
-	int64_t t_rec = sky_time_mono_ms();
+	int64_t t_rec = skyx_time_mono_ms();
 	if (!o->shot) /* else recorded once the model answered */
 		record_screenshot(r, o, &shot_done);
 	if (o->tree)
@@ -312,8 +312,8 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 		                   "element_tree.txt", o->tree, strlen(o->tree),
 		                   1);
 
-	r->t.record = (int)(sky_time_mono_ms() - t_rec);
-	int64_t t1 = sky_time_mono_ms();
+	r->t.record = (int)(skyx_time_mono_ms() - t_rec);
+	int64_t t1 = skyx_time_mono_ms();
 	sky_planner_actions_input in = {0};
 	in.goal = goal;
 	in.navigation_payload = json_is_null(r->payload) ? NULL : r->payload;
@@ -329,7 +329,7 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	in.step.retry_index = r->step->retry_index;
 	in.step.max_steps = r->max_steps;
 	rc = sky_planner_render_actions(&in, &p);
-	r->t.prompt = (int)(sky_time_mono_ms() - t1);
+	r->t.prompt = (int)(skyx_time_mono_ms() - t1);
 	if (rc) {
 		sky_agent_note_error(r, "could not build the prompt: %s",
 		                     sky_error_last());
@@ -356,9 +356,9 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	pc.error_code_mapping = in.error_code_mapping;
 	pc.tabs = json_object_get(o->state, "tabs");
 	pc.totp_available = r->totp_available;
-	int64_t t2 = sky_time_mono_ms();
+	int64_t t2 = skyx_time_mono_ms();
 	rc = sky_planner_parse_actions(answer, &pc, &pa);
-	r->t.parse = (int)(sky_time_mono_ms() - t2);
+	r->t.parse = (int)(skyx_time_mono_ms() - t2);
 	if (rc) {
 		sky_agent_note_error(r, "the model's answer had no actions");
 		goto failed;
@@ -377,9 +377,9 @@ failed:
 	record_screenshot(r, o, &shot_done);
 	s->outcome = STEP_FAILED;
 	free(s->reason);
-	s->reason = sky_strdup(r->last_error);
+	s->reason = skyx_strdup(r->last_error);
 out:
-	r->t.total = (int)(sky_time_mono_ms() - t0);
+	r->t.total = (int)(skyx_time_mono_ms() - t0);
 	sky_planner_actions_free(pa);
 	free(answer);
 	sky_planner_prompt_free(p);
@@ -481,7 +481,7 @@ static sky_agent_result extract_only(sky_run *r, const sky_v1_goal *g,
 	s.pairs = json_array();
 	s.hist_actions = json_array();
 	if (new_step(r, r->next_order, 0)) {
-		*reason = sky_asprintf("could not record a step: %s",
+		*reason = skyx_asprintf("could not record a step: %s",
 		                       sky_error_last());
 		step_state_clear(&s);
 		return SKY_AGENT_FAILED;
@@ -500,14 +500,14 @@ static sky_agent_result extract_only(sky_run *r, const sky_v1_goal *g,
 	if (rc) {
 		sky_agent_note_error(r, "extraction failed: %s",
 		                     sky_error_last());
-		s.reason = sky_strdup(r->last_error);
+		s.reason = skyx_strdup(r->last_error);
 	}
 	finish_step(r, &s, g);
 	json_decref(a);
 	json_decref(res);
 	json_decref(value);
 	if (rc) {
-		*reason = sky_strdup(s.reason);
+		*reason = skyx_strdup(s.reason);
 		step_state_clear(&s);
 		return SKY_AGENT_FAILED;
 	}
@@ -534,7 +534,7 @@ sky_agent_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 			return SKY_AGENT_TIMED_OUT;
 		if (order - first >= g->max_steps) {
 			char *why = sky_agent_failure_summary(r);
-			*reason = sky_asprintf("Reached the maximum steps (%d). "
+			*reason = skyx_asprintf("Reached the maximum steps (%d). "
 			                       "Possible failure reasons: %s",
 			                       g->max_steps, why);
 			free(why);
@@ -542,7 +542,7 @@ sky_agent_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 			return SKY_AGENT_FAILED;
 		}
 		if (new_step(r, order, retry)) {
-			*reason = sky_asprintf("could not record step %d: %s",
+			*reason = skyx_asprintf("could not record step %d: %s",
 			                       order, sky_error_last());
 			return SKY_AGENT_FAILED;
 		}
@@ -554,7 +554,7 @@ sky_agent_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 			/* Parked: the step is retried after the restart. */
 			s.outcome = STEP_FAILED;
 			free(s.reason);
-			s.reason = sky_strdup("the engine stopped during the "
+			s.reason = skyx_strdup("the engine stopped during the "
 			                      "step");
 			finish_step(r, &s, g);
 			step_state_clear(&s);
@@ -567,13 +567,13 @@ sky_agent_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 			return SKY_AGENT_CANCELED;
 		}
 		if (s.outcome == STEP_COMPLETE) {
-			*reason = sky_strdup(s.reason);
+			*reason = skyx_strdup(s.reason);
 			step_state_clear(&s);
 			r->next_order = order + 1;
 			return SKY_AGENT_COMPLETED;
 		}
 		if (s.outcome == STEP_TERMINATE) {
-			*reason = sky_strdup(s.reason);
+			*reason = skyx_strdup(s.reason);
 			sky_agent_surface_errors(r, s.reason, s.action_errors);
 			step_state_clear(&s);
 			r->next_order = order + 1;
@@ -583,7 +583,7 @@ sky_agent_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 			step_state_clear(&s);
 			if (retry >= r->max_retries) {
 				char *why = sky_agent_failure_summary(r);
-				*reason = sky_asprintf(
+				*reason = skyx_asprintf(
 					"Max retries per step (%d) exceeded. "
 					"Possible failure reasons: %s",
 					r->max_retries, why);
@@ -594,7 +594,7 @@ sky_agent_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 			/* Chromium killed or crashed: retry in a new one. */
 			char *why = NULL;
 			if (sky_agent_reopen_if_lost(r, &why)) {
-				*reason = sky_asprintf("The browser was lost and "
+				*reason = skyx_asprintf("The browser was lost and "
 				                       "could not be reopened: %s",
 				                       why ? why : "?");
 				free(why);
@@ -618,7 +618,7 @@ sky_agent_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 			}
 			if (v == SKY_GOAL_TERMINATE) {
 				*reason = why ? why
-				              : sky_strdup("the goal cannot be "
+				              : skyx_strdup("the goal cannot be "
 				                           "reached");
 				sky_agent_surface_errors(r, *reason, NULL);
 				r->next_order = order + 1;

@@ -12,7 +12,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 static const char *result_name(sky_agent_result v)
 {
@@ -136,7 +136,7 @@ sky_agent_result sky_agent_v2(sky_run *r, char **reason)
 			sky_planner_plan_free(plan);
 			if (++bad_plans >= 3) {
 				char *why = sky_agent_failure_summary(r);
-				*reason = sky_asprintf("The planner failed 3 times "
+				*reason = skyx_asprintf("The planner failed 3 times "
 				                       "in a row: %s",
 				                       why);
 				free(why);
@@ -148,13 +148,13 @@ sky_agent_result sky_agent_v2(sky_run *r, char **reason)
 		bad_plans = 0;
 		if (plan->decision == SKY_PLAN_DONE) {
 			final_output(r, mini);
-			*reason = sky_strdup(plan->thoughts);
+			*reason = skyx_strdup(plan->thoughts);
 			sky_planner_plan_free(plan);
 			res = SKY_AGENT_COMPLETED;
 			goto out;
 		}
 		if (plan->decision == SKY_PLAN_TERMINATE) {
-			*reason = sky_strdup(plan->termination_reason);
+			*reason = skyx_strdup(plan->termination_reason);
 			sky_agent_surface_errors(r, *reason, NULL);
 			sky_planner_plan_free(plan);
 			res = SKY_AGENT_TERMINATED;
@@ -175,7 +175,7 @@ sky_agent_result sky_agent_v2(sky_run *r, char **reason)
 		int left = budget - used;
 		if (left <= 0) {
 			char *why = sky_agent_failure_summary(r);
-			*reason = sky_asprintf("Reached the max number of %d "
+			*reason = skyx_asprintf("Reached the max number of %d "
 			                       "steps. Possible failure reasons: %s",
 			                       budget, why);
 			free(why);
@@ -215,7 +215,7 @@ sky_agent_result sky_agent_v2(sky_run *r, char **reason)
 	}
 	{
 		char *why = sky_agent_failure_summary(r);
-		*reason = sky_asprintf("Reached the max number of %d planning "
+		*reason = skyx_asprintf("Reached the max number of %d planning "
 		                       "iterations. Possible failure reasons: %s",
 		                       max_it, why);
 		free(why);

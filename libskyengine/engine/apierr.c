@@ -9,23 +9,23 @@
 #include "engine/engine_internal.h"
 #include "util/error.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
-char *sky__api_detail(const char *fmt, ...)
+char *sky_engine__api_detail(const char *fmt, ...)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	va_list ap;
 	va_start(ap, fmt);
-	sky_buf_vprintf(&b, fmt, ap);
+	skyx_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	json_t *o = json_pack("{s:s}", "detail", b.data ? b.data : "");
 	char *s = sky_json_dumps(o);
 	json_decref(o);
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	return s;
 }
 
-void sky__api_item(json_t *items, const char *type, const char *field,
+void sky_engine__api_item(json_t *items, const char *type, const char *field,
                    const char *msg, const json_t *input)
 {
 	json_t *loc = json_pack("[s]", "body");
@@ -38,7 +38,7 @@ void sky__api_item(json_t *items, const char *type, const char *field,
 	json_array_append_new(items, e);
 }
 
-char *sky__api_422(json_t *items)
+char *sky_engine__api_422(json_t *items)
 {
 	json_t *o = json_pack("{s:O}", "detail", items);
 	char *s = sky_json_dumps(o);
@@ -46,7 +46,7 @@ char *sky__api_422(json_t *items)
 	return s;
 }
 
-int sky__api_refuse(char **out_json, int *http_status, int status, char *body,
+int sky_engine__api_refuse(char **out_json, int *http_status, int status, char *body,
                     int code, const char *what)
 {
 	*out_json = body;

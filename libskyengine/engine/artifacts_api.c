@@ -13,8 +13,8 @@
 #include "engine/response.h"
 #include "util/error.h"
 #include "util/json.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 static char *dump(json_t *o)
 {
@@ -31,7 +31,7 @@ int sky_tasks_api_artifact_get(char **out_json, sky_engine *e, const char *org, 
 		                                   "out_json are required");
 	*out_json = NULL;
 	int rc =
-	    sky_store_artifact_get(e->store, sky__org_scope(e, org), artifact_id, &a);
+	    sky_store_artifact_get(e->store, sky_engine__org_scope(e, org), artifact_id, &a);
 	if (rc)
 		return sky_error_set(SKY_ENOTFOUND, "Artifact not found %s",
 		                     artifact_id);
@@ -49,11 +49,11 @@ static int list_of(sky_engine *e, const char *org, const char *task_id,
 	json_t *arr = json_array();
 	/* Unknown or foreign: an empty list, as Skyvern's queries answer. */
 	if (task_id &&
-	    !sky_store_task_get(e->store, sky__org_scope(e, org), task_id, &t) &&
+	    !sky_store_task_get(e->store, sky_engine__org_scope(e, org), task_id, &t) &&
 	    !sky_store_artifact_list(e->store, task_id, NULL, &l)) {
 		for (size_t i = 0; i < l->count; i++) {
 			const sky_artifact_rec *a = &l->items[i];
-			if (step_id && !sky_str_eq(a->step_id, step_id))
+			if (step_id && !skyx_str_eq(a->step_id, step_id))
 				continue;
 			json_array_append_new(
 			    arr, sky_response_artifact(&e->rctx, a));
@@ -86,7 +86,7 @@ int sky_tasks_api_entity_artifacts_list(char **out_json, sky_engine *e, const ch
 		sky_step_rec *st = NULL;
 		char *task = NULL;
 		if (!sky_store_step_get(e->store, entity_id, &st))
-			task = sky_strdup(st->task_id);
+			task = skyx_strdup(st->task_id);
 		sky_step_rec_free(st);
 		int rc = list_of(e, org, task, entity_id, out_json);
 		free(task);
@@ -104,8 +104,8 @@ int sky_tasks_api_entity_artifacts_list(char **out_json, sky_engine *e, const ch
 
 static json_t *ts_or_null(int64_t ms)
 {
-	char iso[SKY_ISO_LEN];
-	return ms ? json_string(sky_time_iso(ms, iso)) : json_null();
+	char iso[SKYX_ISO_LEN];
+	return ms ? json_string(skyx_time_iso(ms, iso)) : json_null();
 }
 
 int sky_tasks_api_totp_codes_list(char **out_json, sky_engine *e, const char *org, const char *totp_identifier, const char *workflow_run_id, const char *otp_type, int limit)
@@ -115,7 +115,7 @@ int sky_tasks_api_totp_codes_list(char **out_json, sky_engine *e, const char *or
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
 		                                   "required");
 	*out_json = NULL;
-	int rc = sky_store_totp_list(e->store, sky__org_scope(e, org), totp_identifier,
+	int rc = sky_store_totp_list(e->store, sky_engine__org_scope(e, org), totp_identifier,
 	                             workflow_run_id, otp_type, limit, &l);
 	if (rc)
 		return rc;

@@ -12,9 +12,7 @@
 #include "util/hash.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-
-int sky__global_ready(void);
+#include <skyx/str.h>
 
 /* An integer from config section.key, else the environment, else dflt. */
 static int cfg_int(const json_t *cfg, const char *section, const char *key,
@@ -25,7 +23,7 @@ static int cfg_int(const json_t *cfg, const char *section, const char *key,
 		return (int)json_integer_value(v);
 	if (json_is_boolean(v))
 		return json_is_true(v);
-	return sky__opt_int(0, env, dflt);
+	return sky_engine__opt_int(0, env, dflt);
 }
 
 static char *cfg_str(const json_t *cfg, const char *section, const char *key,
@@ -33,9 +31,9 @@ static char *cfg_str(const json_t *cfg, const char *section, const char *key,
 {
 	const char *v = sky_json_str(json_object_get(cfg, section), key);
 	if (v && *v)
-		return sky_strdup(v);
+		return skyx_strdup(v);
 	v = env ? getenv(env) : NULL;
-	return v && *v ? sky_strdup(v) : NULL;
+	return v && *v ? skyx_strdup(v) : NULL;
 }
 
 /* The engine's settings from its config; the agent's own section is
@@ -62,7 +60,7 @@ static void read_config(sky_engine *e)
 	             "SKYENGINE_BLOCK_PRIVATE_URLS", 0)
 	         ? SKY_URL_BLOCK_PRIVATE
 	         : 0);
-	e->request_opts.llm_models = sky__engine_llm_models(c);
+	e->request_opts.llm_models = sky_engine__llm_models(c);
 }
 
 /*
@@ -75,14 +73,14 @@ static int load_url_key(sky_engine *e)
 	e->url_key = cfg_str(e->config, "server", "url_key", NULL);
 	if (e->url_key)
 		goto done;
-	char *path = sky_path_join(e->data_dir, "url.key");
+	char *path = skyx_path_join(e->data_dir, "url.key");
 	if (!path)
 		return sky_error_from_code(SKY_ENOMEM);
 	size_t len = 0;
-	e->url_key = sky_read_file(path, &len);
+	e->url_key = skyx_read_file(path, &len);
 	if (!e->url_key || len < 32) {
 		free(e->url_key);
-		e->url_key = sky_random_hex(32);
+		e->url_key = skyx_random_hex(32);
 		if (!e->url_key ||
 		    sky_write_file(path, e->url_key, strlen(e->url_key))) {
 			free(path);
@@ -107,18 +105,18 @@ int sky_engine_options_init(sky_engine_options *opts, unsigned int version)
 	return 0;
 }
 
-char *sky__opt_str(const char *opt, const char *env, const char *dflt)
+char *sky_engine__opt_str(const char *opt, const char *env, const char *dflt)
 {
 	const char *e;
 	if (opt && *opt)
-		return sky_strdup(opt);
+		return skyx_strdup(opt);
 	e = env ? getenv(env) : NULL;
 	if (e && *e)
-		return sky_strdup(e);
-	return sky_strdup(dflt);
+		return skyx_strdup(e);
+	return skyx_strdup(dflt);
 }
 
-int sky__opt_int(int opt, const char *env, int dflt)
+int sky_engine__opt_int(int opt, const char *env, int dflt)
 {
 	const char *e;
 	if (opt > 0)
@@ -145,7 +143,7 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	if (!out)
 		return sky_error_set(SKY_EINVALID, "out is NULL");
 	*out = NULL;
-	if (!sky__global_ready())
+	if (!sky_engine__global_ready())
 		return sky_error_set(SKY_EINVALID,
 		                     "call sky_global_init() before "
 		                     "sky_engine_new()");
@@ -170,18 +168,18 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	if (!e)
 		return sky_error_from_code(SKY_ENOMEM);
 	dir =
-	    sky__opt_str(opts->data_dir, "SKYENGINE_DATA", "./skyengine-data");
-	e->data_dir = dir ? sky_path_abs(dir) : NULL;
+	    sky_engine__opt_str(opts->data_dir, "SKYENGINE_DATA", "./skyengine-data");
+	e->data_dir = dir ? skyx_path_abs(dir) : NULL;
 	free(dir);
-	e->plugin_path = sky__opt_str(opts->plugin_path, NULL, "");
-	e->llm_name = sky__opt_str(opts->llm, "SKYENGINE_LLM", "rules");
+	e->plugin_path = sky_engine__opt_str(opts->plugin_path, NULL, "");
+	e->llm_name = sky_engine__opt_str(opts->llm, "SKYENGINE_LLM", "rules");
 	e->browser_name =
-	    sky__opt_str(opts->browser, "SKYENGINE_BROWSER", "cdp");
+	    sky_engine__opt_str(opts->browser, "SKYENGINE_BROWSER", "cdp");
 	e->config_json =
-	    sky_strdup(opts->config_json ? opts->config_json : "{}");
-	e->workers = sky__opt_int(opts->workers, "SKYENGINE_WORKERS", 4);
-	e->max_steps = sky__opt_int(opts->max_steps, "SKYENGINE_MAX_STEPS", 10);
-	e->max_retries_per_step = sky__opt_int(opts->max_retries_per_step,
+	    skyx_strdup(opts->config_json ? opts->config_json : "{}");
+	e->workers = sky_engine__opt_int(opts->workers, "SKYENGINE_WORKERS", 4);
+	e->max_steps = sky_engine__opt_int(opts->max_steps, "SKYENGINE_MAX_STEPS", 10);
+	e->max_retries_per_step = sky_engine__opt_int(opts->max_retries_per_step,
 	                                       "SKYENGINE_MAX_RETRIES", 5);
 	e->no_execute = opts->no_execute;
 	if (!e->data_dir || !e->plugin_path || !e->llm_name ||
@@ -193,6 +191,7 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 		goto fail;
 	if ((rc = sky_store_open(&e->store, e->data_dir, NULL)))
 		goto fail;
+	e->answers = sky_engine__answers_new();
 	if ((rc = sky_plugins_new(e->plugin_path, &e->plugins)))
 		goto fail;
 	e->config = sky_json_loads(e->config_json);
@@ -229,7 +228,7 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	e->rctx.url_key = e->url_key;
 	pthread_mutex_init(&e->prov_lock, NULL);
 	pthread_mutex_init(&e->key_lock, NULL);
-	sky__live_init(e);
+	sky_engine__live_init(e);
 	pthread_cond_init(&e->webhook_cond, NULL);
 	pthread_mutex_init(&e->bs_lock, NULL);
 	pthread_condattr_t ca;
@@ -245,7 +244,7 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 		goto fail;
 	/* From here on sky_engine_free() stops whatever started. */
 	e->started = 1;
-	if ((rc = sky__engine_start(e)))
+	if ((rc = sky_engine__start(e)))
 		goto fail;
 	sky_log_info("engine",
 	             "engine ready: data %s, llm %s, browser %s, %d "
@@ -262,7 +261,7 @@ void sky_engine_free(sky_engine *e)
 {
 	if (!e)
 		return;
-	if (e->started && sky__engine_stop(e) > 0) {
+	if (e->started && sky_engine__stop(e) > 0) {
 		/* A worker is still inside engine or plugin code: freeing
 		 * what it uses (the store, providers, plugins' code) would
 		 * crash it. Left allocated on purpose; the process usually
@@ -274,7 +273,7 @@ void sky_engine_free(sky_engine *e)
 		return;
 	}
 	if (e->started) {
-		sky__engine_providers_free(e);
+		sky_engine__providers_free(e);
 		pthread_mutex_destroy(&e->lock);
 		pthread_cond_destroy(&e->changed);
 		pthread_cond_destroy(&e->work);
@@ -285,10 +284,11 @@ void sky_engine_free(sky_engine *e)
 		pthread_cond_destroy(&e->webhook_cond);
 		pthread_mutex_destroy(&e->bs_lock);
 		pthread_cond_destroy(&e->bs_cond);
-		sky__live_free(e);
+		sky_engine__live_free(e);
 	}
 	sky_plugins_free(e->plugins);
 	sky_store_close(e->store);
+	sky_engine__answers_free(e->answers);
 	json_decref(e->config);
 	json_decref((json_t *)e->request_opts.llm_models);
 	if (e->url_key)

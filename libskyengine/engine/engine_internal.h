@@ -1,8 +1,11 @@
-/* Internal: the engine object shared by engine/, agent/ and the tools. */
+/* Internal: the engine object, shared by the files of engine/ (the agent
+ * gets a sky_agent_env instead; the tools use the public API). */
 #ifndef SKY_ENGINE_INTERNAL_H
 #define SKY_ENGINE_INTERNAL_H
 
 #include <jansson.h>
+
+#include "engine/answers.h"
 #include <pthread.h>
 #include <skyengine/engine.h>
 #include <skyengine/tasks_api.h>
@@ -86,6 +89,7 @@ struct sky_engine {
 	int no_execute;
 	sky_plugins *plugins;
 	sky_store *store; /* <data_dir>/skyengine.db, shared by all threads */
+	sky_answer_cache *answers; /* GET /v1/runs/{id}; NULL: no cache */
 
 	sky_request_options request_opts;
 	sky_response_ctx rctx;
@@ -159,138 +163,141 @@ struct sky_engine {
 };
 
 /* Option value, else environment variable, else default; malloc'd. */
-char *sky__opt_str(const char *opt, const char *env, const char *dflt);
-int sky__opt_int(int opt, const char *env, int dflt);
+char *sky_engine__opt_str(const char *opt, const char *env, const char *dflt);
+int sky_engine__opt_int(int opt, const char *env, int dflt);
+
+/* 1 once sky_global_init() has run (engine/global.c). */
+int sky_engine__global_ready(void);
 
 /* live.c: a run's browser context for live views. attach after the
  * context is open; detach before it is closed or handed back (stops
  * the screencast; idempotent). */
-void sky__live_attach(sky_engine *e, const char *run_id,
+void sky_engine__live_attach(sky_engine *e, const char *run_id,
                       const sky_browser_provider *bvt, void *ctx);
-void sky__live_detach(sky_engine *e, const char *run_id);
-void sky__live_init(sky_engine *e);
-void sky__live_free(sky_engine *e);
+void sky_engine__live_detach(sky_engine *e, const char *run_id);
+void sky_engine__live_init(sky_engine *e);
+void sky_engine__live_free(sky_engine *e);
 
 /* runtime.c */
-int sky__engine_start(sky_engine *e);
+int sky_engine__start(sky_engine *e);
 /* Stops the workers (waiting at most stop_grace_ms), the watchdog,
  * sessions and webhooks. Returns how many workers are still busy: then
  * nothing was torn down and the engine must not be freed. */
-int sky__engine_stop(sky_engine *e);
-void sky__engine_run_created(sky_engine *e, const sky_task_rec *t,
+int sky_engine__stop(sky_engine *e);
+void sky_engine__run_created(sky_engine *e, const sky_task_rec *t,
                              const sky_task_request *req,
                              const char *signing_key);
-void sky__engine_run_canceled(sky_engine *e, const sky_task_rec *t);
+void sky_engine__run_canceled(sky_engine *e, const sky_task_rec *t);
 /* A run's status changed (from a worker): event + webhook when final. */
-void sky__engine_run_changed(sky_engine *e, const char *run_id);
-uint64_t sky__engine_change_seq(sky_engine *e);
-void sky__engine_wait_change(sky_engine *e, uint64_t seq, int64_t ms);
+void sky_engine__run_changed(sky_engine *e, const char *run_id);
+uint64_t sky_engine__change_seq(sky_engine *e);
+void sky_engine__wait_change(sky_engine *e, uint64_t seq, int64_t ms);
 /* Emit an event to every subscriber (json borrowed). */
-void sky__engine_emit(sky_engine *e, sky_event_type type, const char *run_id,
+void sky_engine__emit(sky_engine *e, sky_event_type type, const char *run_id,
                       const char *status, int order, int retry,
                       const char *json);
 /* 1 when the run was canceled (through the API or engine shutdown). */
-int sky__engine_is_canceled(sky_engine *e, const char *run_id);
+int sky_engine__is_canceled(sky_engine *e, const char *run_id);
 /* A sign of progress from the worker executing run_id (the watchdog
  * fails a run whose worker shows none for watchdog_ms). Every
- * sky__engine_is_canceled() call is one too. */
-void sky__engine_beat(sky_engine *e, const char *run_id);
+ * sky_engine__is_canceled() call is one too. */
+void sky_engine__beat(sky_engine *e, const char *run_id);
 /* 1 while the engine is shutting down (runs park instead of cancel). */
-int sky__engine_stopping(sky_engine *e);
-char *sky__run_json(sky_engine *e, const sky_task_rec *t);
+int sky_engine__stopping(sky_engine *e);
+char *sky_engine__run_json(sky_engine *e, const sky_task_rec *t);
 /* runs.c: sky_tasks_api_run_submit(), recording `workflow_id` (may be
  * NULL) as the workflow the run was started from. */
 /* runs.c: cancel a run within the store scope `scope` (already
  * resolved: NULL is every organization), answering as
  * sky_tasks_api_run_cancel. */
-int sky__run_cancel(char **err_json, int *http_status, sky_engine *e,
+int sky_engine__run_cancel(char **err_json, int *http_status, sky_engine *e,
                     const char *scope, const char *run_id);
-int sky__run_submit(char **out_json, int *http_status, sky_engine *e,
+int sky_engine__run_submit(char **out_json, int *http_status, sky_engine *e,
                     const char *org, const char *request_json,
                     const sky_submit_options *opts, const char *workflow_id);
 
 /* Wake everything waiting for a change (a pushed TOTP code). */
-void sky__engine_totp_arrived(sky_engine *e);
+void sky_engine__totp_arrived(sky_engine *e);
 /* The key that signs the run's outgoing requests (webhooks, totp_url):
  * the API key that submitted it, else the engine's webhook key; malloc'd
  * or NULL. */
-char *sky__engine_signing_key(sky_engine *e, const char *run_id);
+char *sky_engine__signing_key(sky_engine *e, const char *run_id);
 
 /* proxy.c: the proxy for a context opened for `location_json` (the
  * request's proxy_location text; NULL = none). *proxy: {"server",
  * "username"?, "password"?} or NULL for direct; *applied: the record
  * stored as the run's proxy_applied. `sticky_key` keeps one proxy per
  * run. Passwords are registered as secrets. */
-int sky__proxy_resolve(sky_engine *e, const char *location_json,
+int sky_engine__proxy_resolve(sky_engine *e, const char *location_json,
                        const char *sticky_key, json_t **proxy,
                        json_t **applied);
-json_t *sky__proxy_from_url(const char *url);
+json_t *sky_engine__proxy_from_url(const char *url);
 
 /* sessions.c: browser sessions. start/stop run the inactivity reaper;
  * stop closes every session (they cannot outlive the browser). */
-int sky__sessions_start(sky_engine *e);
-void sky__sessions_stop(sky_engine *e);
+int sky_engine__sessions_start(sky_engine *e);
+void sky_engine__sessions_stop(sky_engine *e);
 /* At submit: reserve session `id` for a new run. 0, or SKY_ENOTFOUND /
  * SKY_EBUSY with *out_json the API's 404 / 409 body. With
  * *reserved 0 the call found the run already holding it (an idempotent
  * replay) and nothing was reserved. */
-int sky__session_reserve(sky_engine *e, const char *org, const char *id,
+int sky_engine__session_reserve(sky_engine *e, const char *org, const char *id,
                          const char *idempotency_key, int *reserved,
                          char **out_json, int *status);
 /* At submit: the run that holds the reservation (NULL: the submit
  * failed; the reservation is dropped). */
-void sky__session_reserved(sky_engine *e, const char *id, const char *run_id,
+void sky_engine__session_reserved(sky_engine *e, const char *id, const char *run_id,
                            const char *idempotency_key);
 /* For the agent: the context of session `id` held by `run_id`, with its
  * download dir (borrowed while held). SKY_ENOTFOUND when the session is
  * gone. */
-int sky__session_attach(sky_engine *e, const char *id, const char *run_id,
+int sky_engine__session_attach(sky_engine *e, const char *id, const char *run_id,
                         void **ctx, const char **download_dir);
 /* The run lets go of its session (its final status is about to be
  * stored, or it was canceled). */
-void sky__session_release(sky_engine *e, const char *run_id);
+void sky_engine__session_release(sky_engine *e, const char *run_id);
 
 /* providers.c: the engine's provider instances, created on first use. */
-int sky__engine_browser(sky_engine *e, const sky_browser_provider **vt,
+int sky_engine__browser(sky_engine *e, const sky_browser_provider **vt,
                         void **inst);
-int sky__engine_llm(sky_engine *e, struct sky_llm **llm);
+int sky_engine__llm(sky_engine *e, struct sky_llm **llm);
 /* The LLM a run uses: the model its request named (run_request
  * "model"."model_name", mapped by config llm.models), else the
  * engine's. SKY_EINVALID when the name is no longer configured. */
-int sky__engine_llm_for_run(sky_engine *e, const char *run_request_json,
+int sky_engine__llm_for_run(sky_engine *e, const char *run_request_json,
                             struct sky_llm **llm);
 /* The models a request may name: config llm.models (an object of name ->
  * provider model, or an array of names used as they are) plus llm.model
  * ($SKYENGINE_LLM_MODEL) as itself. A new object. */
-json_t *sky__engine_llm_models(const json_t *config);
+json_t *sky_engine__llm_models(const json_t *config);
 /* NULL vt (and 0) when no proxy / TOTP provider is configured. */
-int sky__engine_proxy(sky_engine *e, const sky_proxy_provider **vt,
+int sky_engine__proxy(sky_engine *e, const sky_proxy_provider **vt,
                       void **inst);
-int sky__engine_totp(sky_engine *e, const sky_totp_provider **vt,
+int sky_engine__totp(sky_engine *e, const sky_totp_provider **vt,
                      void **inst);
-void sky__engine_providers_free(sky_engine *e);
+void sky_engine__providers_free(sky_engine *e);
 /* A config section as JSON text ("{}" when absent); malloc'd. */
-char *sky__engine_config_section(sky_engine *e, const char *name);
+char *sky_engine__config_section(sky_engine *e, const char *name);
 
 /* apierr.c: error bodies in the API's shapes (malloc'd). */
-char *sky__api_detail(const char *fmt, ...) SKY_PRINTF(1, 2);
+char *sky_engine__api_detail(const char *fmt, ...) SKY_PRINTF(1, 2);
 /* Append FastAPI's {type, loc: ["body", field?], msg, input} to items
  * (input borrowed; NULL is JSON null). */
-void sky__api_item(json_t *items, const char *type, const char *field,
+void sky_engine__api_item(json_t *items, const char *type, const char *field,
                    const char *msg, const json_t *input);
 /* {"detail": items} */
-char *sky__api_422(json_t *items);
+char *sky_engine__api_422(json_t *items);
 /* Hand an error body to the caller: *out_json = body, *http_status =
  * status; returns `code` with sky_error_last() = what. */
-int sky__api_refuse(char **out_json, int *http_status, int status, char *body,
+int sky_engine__api_refuse(char **out_json, int *http_status, int status, char *body,
                     int code, const char *what);
 
 /* webhook.c */
-int sky__webhook_start(sky_engine *e);
-void sky__webhook_stop(sky_engine *e);
+int sky_engine__webhook_start(sky_engine *e);
+void sky_engine__webhook_stop(sky_engine *e);
 /* Queue the run's webhook (final status or cancel), signed now. */
-int sky__webhook_enqueue(sky_engine *e, const sky_task_rec *t,
+int sky_engine__webhook_enqueue(sky_engine *e, const sky_task_rec *t,
                          const char *signing_key);
-void sky__webhook_kick(sky_engine *e);
+void sky_engine__webhook_kick(sky_engine *e);
 
 #endif

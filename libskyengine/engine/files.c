@@ -19,8 +19,8 @@
 #include "util/fs.h"
 #include "util/id.h"
 #include "util/json.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define MAX_RETENTION_DAYS 365
 
@@ -41,18 +41,18 @@ static char *safe_name(const char *name)
 {
 	const char *base = name ? strrchr(name, '/') : NULL;
 	base = base ? base + 1 : name;
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	for (const char *p = base ? base : ""; *p && b.len < 200; p++)
-		sky_buf_putc(&b,
+		skyx_buf_putc(&b,
 		             (unsigned char)*p < 0x20 || *p == '\\' ? '_' : *p);
 	if (!b.len || !strcmp(b.data, ".") || !strcmp(b.data, ".."))
-		sky_buf_puts(&b, "_file");
-	return sky_buf_steal(&b);
+		skyx_buf_puts(&b, "_file");
+	return skyx_buf_steal(&b);
 }
 
 static char *dir_of(sky_engine *e, const char *id)
 {
-	return sky_asprintf("%s/uploads/%s", e->data_dir, id);
+	return skyx_asprintf("%s/uploads/%s", e->data_dir, id);
 }
 
 /* The file's meta.json, if it belongs to `org` (NULL: any) and has not
@@ -62,8 +62,8 @@ static json_t *meta_of(sky_engine *e, const char *org, const char *id)
 	if (!valid_id(id))
 		return NULL;
 	char *dir = dir_of(e, id);
-	char *path = dir ? sky_asprintf("%s/meta.json", dir) : NULL;
-	char *text = path ? sky_read_file(path, NULL) : NULL;
+	char *path = dir ? skyx_asprintf("%s/meta.json", dir) : NULL;
+	char *text = path ? skyx_read_file(path, NULL) : NULL;
 	json_t *m = sky_json_loads(text);
 	free(text);
 	free(path);
@@ -72,7 +72,7 @@ static json_t *meta_of(sky_engine *e, const char *org, const char *id)
 	json_int_t exp =
 	    json_integer_value(json_object_get(m, "expires_at_ms"));
 	if (!o || (org && strcmp(o, org)) ||
-	    (exp && exp <= sky_time_now_ms())) {
+	    (exp && exp <= skyx_time_now_ms())) {
 		json_decref(m);
 		return NULL;
 	}
@@ -82,21 +82,21 @@ static json_t *meta_of(sky_engine *e, const char *org, const char *id)
 /* Delete the organization's expired uploads. */
 static void sweep(sky_engine *e, const char *org)
 {
-	char *root = sky_asprintf("%s/uploads", e->data_dir);
+	char *root = skyx_asprintf("%s/uploads", e->data_dir);
 	DIR *d = root ? opendir(root) : NULL;
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		if (!valid_id(de->d_name))
 			continue;
-		char *path = sky_asprintf("%s/%s/meta.json", root, de->d_name);
-		char *text = path ? sky_read_file(path, NULL) : NULL;
+		char *path = skyx_asprintf("%s/%s/meta.json", root, de->d_name);
+		char *text = path ? skyx_read_file(path, NULL) : NULL;
 		json_t *m = sky_json_loads(text);
 		json_int_t exp =
 		    json_integer_value(json_object_get(m, "expires_at_ms"));
-		if (sky_str_eq(sky_json_str(m, "organization_id"), org) &&
-		    exp && exp <= sky_time_now_ms()) {
-			char *dir = sky_asprintf("%s/%s", root, de->d_name);
-			sky_rm_rf(dir);
+		if (skyx_str_eq(sky_json_str(m, "organization_id"), org) &&
+		    exp && exp <= skyx_time_now_ms()) {
+			char *dir = skyx_asprintf("%s/%s", root, de->d_name);
+			skyx_rm_rf(dir);
 			free(dir);
 		}
 		json_decref(m);
@@ -110,8 +110,8 @@ static void sweep(sky_engine *e, const char *org)
 
 static json_t *ts(int64_t ms)
 {
-	char iso[SKY_ISO_LEN];
-	return ms ? json_string(sky_time_iso(ms, iso)) : json_null();
+	char iso[SKYX_ISO_LEN];
+	return ms ? json_string(skyx_time_iso(ms, iso)) : json_null();
 }
 
 int sky_tasks_api_file_upload(char **out_json, int *http_status, sky_engine *e, const char *org, const char *filename, const void *data, size_t len, int retention_days)
@@ -123,25 +123,25 @@ int sky_tasks_api_file_upload(char **out_json, int *http_status, sky_engine *e, 
 	*out_json = NULL;
 	if (retention_days &&
 	    (retention_days < 1 || retention_days > MAX_RETENTION_DAYS)) {
-		char *msg = sky_asprintf("retention_days must be between 1 and "
+		char *msg = skyx_asprintf("retention_days must be between 1 and "
 		                         "%d",
 		                         MAX_RETENTION_DAYS);
-		int rc = sky__api_refuse(out_json, http_status, 422,
-		                         sky__api_detail("%s", msg),
+		int rc = sky_engine__api_refuse(out_json, http_status, 422,
+		                         sky_engine__api_detail("%s", msg),
 		                         SKY_EINVALID, msg);
 		free(msg);
 		return rc;
 	}
-	int orc = sky__org_for_create(e, org, &org);
+	int orc = sky_engine__org_for_create(e, org, &org);
 	if (orc)
 		return orc;
 	sweep(e, org);
 	sky_id_new("file_", id);
 	char *name = safe_name(filename);
 	char *dir = dir_of(e, id);
-	char *path = dir && name ? sky_asprintf("%s/%s", dir, name) : NULL;
-	char *mpath = dir ? sky_asprintf("%s/meta.json", dir) : NULL;
-	int64_t now = sky_time_now_ms();
+	char *path = dir && name ? skyx_asprintf("%s/%s", dir, name) : NULL;
+	char *mpath = dir ? skyx_asprintf("%s/meta.json", dir) : NULL;
+	int64_t now = skyx_time_now_ms();
 	int64_t exp =
 	    retention_days ? now + (int64_t)retention_days * 86400 * 1000 : 0;
 	json_t *m = json_pack("{s:s, s:s?, s:s?, s:I, s:I, s:I}", "file_id", id,
@@ -158,9 +158,9 @@ int sky_tasks_api_file_upload(char **out_json, int *http_status, sky_engine *e, 
 	if (!rc)
 		rc = sky_write_file(mpath, mtext, strlen(mtext));
 	if (!rc) {
-		char *rel = sky_asprintf("/v1/files/%s/content", id);
+		char *rel = skyx_asprintf("/v1/files/%s/content", id);
 		char *url = rel ? sky_response_signed_url(&e->rctx, rel) : NULL;
-		char *uri = sky_asprintf("file://%s", path);
+		char *uri = skyx_asprintf("file://%s", path);
 		json_t *o = json_pack("{s:s?, s:s?, s:s, s:o}", "s3_uri", uri,
 		                      "presigned_url", url, "file_id", id,
 		                      "expires_at", ts(exp));
@@ -171,7 +171,7 @@ int sky_tasks_api_file_upload(char **out_json, int *http_status, sky_engine *e, 
 		free(rel);
 		rc = *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 	} else if (dir) {
-		sky_rm_rf(dir);
+		skyx_rm_rf(dir);
 	}
 	if (http_status)
 		*http_status = rc ? 500 : 200;
@@ -189,18 +189,18 @@ int sky_tasks_api_file_delete(char **out_json, int *http_status, sky_engine *e, 
 		return sky_error_set(SKY_EINVALID, "engine, file_id and "
 		                                   "out_json are required");
 	*out_json = NULL;
-	json_t *m = meta_of(e, sky__org_scope(e, org), file_id);
+	json_t *m = meta_of(e, sky_engine__org_scope(e, org), file_id);
 	if (!m) {
-		char *msg = sky_asprintf("File %s not found", file_id);
-		int rc = sky__api_refuse(out_json, http_status, 404,
-		                         sky__api_detail("%s", msg),
+		char *msg = skyx_asprintf("File %s not found", file_id);
+		int rc = sky_engine__api_refuse(out_json, http_status, 404,
+		                         sky_engine__api_detail("%s", msg),
 		                         SKY_ENOTFOUND, msg);
 		free(msg);
 		return rc;
 	}
 	json_decref(m);
 	char *dir = dir_of(e, file_id);
-	int rc = dir ? sky_rm_rf(dir) : sky_error_from_code(SKY_ENOMEM);
+	int rc = dir ? skyx_rm_rf(dir) : sky_error_from_code(SKY_ENOMEM);
 	free(dir);
 	if (http_status)
 		*http_status = rc ? 500 : 204;
@@ -212,15 +212,15 @@ int sky_file_path(char **path, char **filename, sky_engine *e, const char *org, 
 	*path = NULL;
 	if (filename)
 		*filename = NULL;
-	json_t *m = meta_of(e, sky__org_scope(e, org), file_id);
+	json_t *m = meta_of(e, sky_engine__org_scope(e, org), file_id);
 	if (!m)
 		return sky_error_set(SKY_ENOTFOUND, "File %s not found",
 		                     file_id);
 	char *name = safe_name(sky_json_str(m, "filename"));
 	char *dir = dir_of(e, file_id);
-	*path = dir && name ? sky_asprintf("%s/%s", dir, name) : NULL;
+	*path = dir && name ? skyx_asprintf("%s/%s", dir, name) : NULL;
 	if (filename)
-		*filename = sky_strdup(sky_json_str(m, "filename"));
+		*filename = skyx_strdup(sky_json_str(m, "filename"));
 	free(dir);
 	free(name);
 	json_decref(m);

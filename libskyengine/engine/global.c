@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <skyengine/global.h>
 
+#include "engine/engine_internal.h"
 #include "util/error.h"
 #include "util/id.h"
 #include "util/log.h"
@@ -46,7 +47,7 @@ int sky_global_shutdown(void)
 }
 
 /* For internal checks: is the library initialised? */
-int sky__global_ready(void)
+int sky_engine__global_ready(void)
 {
 	pthread_mutex_lock(&global_lock);
 	int r = global_refs > 0;

@@ -14,8 +14,8 @@
 #include "util/hash.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 int sky_api_key_add(sky_engine *e, const char *org, const char *key)
 {
@@ -23,7 +23,7 @@ int sky_api_key_add(sky_engine *e, const char *org, const char *key)
 		return sky_error_set(SKY_EINVALID, "an API key needs at least 8 "
 		                                   "characters");
 	const char *scope;
-	int rc = sky__org_for_create(e, org, &scope);
+	int rc = sky_engine__org_for_create(e, org, &scope);
 	if (rc)
 		return rc;
 	sky_secret_register(key);
@@ -41,17 +41,17 @@ int sky_organization_create(char **organization_id, sky_engine *e, const char *n
 	int rc = sky_store_org_create(e->store, name ? name : "", &o);
 	if (rc)
 		return rc;
-	*organization_id = sky_strdup(o->organization_id);
+	*organization_id = skyx_strdup(o->organization_id);
 	sky_org_rec_free(o);
 	return *organization_id ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
 int sky_api_key_generate(char **key, sky_engine *e, const char *org)
 {
-	char *hex = sky_random_hex(24);
+	char *hex = skyx_random_hex(24);
 	if (!hex)
 		return sky_error_from_code(SKY_ENOMEM);
-	char *k = sky_asprintf("sky_%s", hex);
+	char *k = skyx_asprintf("sky_%s", hex);
 	free(hex);
 	if (!k)
 		return sky_error_from_code(SKY_ENOMEM);
@@ -74,7 +74,7 @@ int sky_api_key_count(long long *count, sky_engine *e)
 
 int sky_api_key_verify(char **org, int *revoked, sky_engine *e, const char *key)
 {
-	char hex[SKY_SHA256_HEX_LEN];
+	char hex[SKYX_SHA256_HEX_LEN];
 	sky_apikey_rec *rec = NULL;
 	if (revoked)
 		*revoked = 0;
@@ -85,15 +85,15 @@ int sky_api_key_verify(char **org, int *revoked, sky_engine *e, const char *key)
 	/* The lookup is by the SHA-256 of the key, so how much of a guess
 	 * matches a real key cannot be timed; the stored hash is compared
 	 * in constant time once more for good measure. */
-	sky_sha256_hex(key, strlen(key), hex);
-	int64_t now = sky_time_mono_ms();
+	skyx_sha256_hex(key, strlen(key), hex);
+	int64_t now = skyx_time_mono_ms();
 	pthread_mutex_lock(&e->key_lock);
 	for (int i = 0; i < SKY_KEY_CACHE; i++) {
 		sky_key_cache_entry *c = &e->key_cache[i];
 		if (c->org && c->until_ms > now &&
-		    sky_ct_equal(c->sha256, 64, hex, 64)) {
+		    skyx_ct_equal(c->sha256, 64, hex, 64)) {
 			if (org)
-				*org = sky_strdup(c->org);
+				*org = skyx_strdup(c->org);
 			pthread_mutex_unlock(&e->key_lock);
 			return 0;
 		}
@@ -101,7 +101,7 @@ int sky_api_key_verify(char **org, int *revoked, sky_engine *e, const char *key)
 	pthread_mutex_unlock(&e->key_lock);
 	int rc = sky_store_apikey_find(e->store, hex, &rec);
 	if (rc || !rec ||
-	    !sky_ct_equal(rec->key_sha256, strlen(rec->key_sha256), hex,
+	    !skyx_ct_equal(rec->key_sha256, strlen(rec->key_sha256), hex,
 	                  strlen(hex))) {
 		sky_apikey_rec_free(rec);
 		return sky_error_set(SKY_EAUTH, "unknown API key");
@@ -113,7 +113,7 @@ int sky_api_key_verify(char **org, int *revoked, sky_engine *e, const char *key)
 		return sky_error_set(SKY_EAUTH, "revoked API key");
 	}
 	if (org)
-		*org = sky_strdup(rec->organization_id);
+		*org = skyx_strdup(rec->organization_id);
 	/* Remember it; the slot is picked by the hash, a collision just
 	 * replaces an older entry. */
 	pthread_mutex_lock(&e->key_lock);
@@ -121,7 +121,7 @@ int sky_api_key_verify(char **org, int *revoked, sky_engine *e, const char *key)
 	                                       SKY_KEY_CACHE];
 	free(c->org);
 	memcpy(c->sha256, hex, sizeof c->sha256);
-	c->org = sky_strdup(rec->organization_id);
+	c->org = skyx_strdup(rec->organization_id);
 	c->until_ms = now + 60000;
 	pthread_mutex_unlock(&e->key_lock);
 	sky_apikey_rec_free(rec);
@@ -159,13 +159,13 @@ int sky_artifact_file(char **path, char **content_type, sky_engine *e, const cha
 	*path = NULL;
 	if (content_type)
 		*content_type = NULL;
-	int rc = sky_store_artifact_get(e->store, sky__org_scope(e, org), id,
+	int rc = sky_store_artifact_get(e->store, sky_engine__org_scope(e, org), id,
 	                                &a);
 	if (rc)
 		return rc;
 	/* The store refuses paths that climb out of the data dir; a
 	 * symlink planted inside it must not lead out either. */
-	char *joined = sky_asprintf("%s/%s", e->data_dir, a->path);
+	char *joined = skyx_asprintf("%s/%s", e->data_dir, a->path);
 	char *real = joined ? realpath(joined, NULL) : NULL;
 	char *root = realpath(e->data_dir, NULL);
 	size_t rl = root ? strlen(root) : 0;
@@ -176,7 +176,7 @@ int sky_artifact_file(char **path, char **content_type, sky_engine *e, const cha
 		*path = real;
 		real = NULL;
 		if (content_type)
-			*content_type = sky_strdup(mime_of(a->path));
+			*content_type = skyx_strdup(mime_of(a->path));
 	}
 	free(joined);
 	free(real);
@@ -216,7 +216,7 @@ int sky_tasks_api_run_webhook_send(char **out_json, sky_engine *e, const char *o
 {
 	sky_task_rec *t = NULL;
 	*out_json = NULL;
-	int rc = sky_store_task_get(e->store, sky__org_scope(e, org), run_id,
+	int rc = sky_store_task_get(e->store, sky_engine__org_scope(e, org), run_id,
 	                            &t);
 	if (rc)
 		return rc;
@@ -224,17 +224,17 @@ int sky_tasks_api_run_webhook_send(char **out_json, sky_engine *e, const char *o
 	                                                 : t->webhook_url;
 	if (!target) {
 		sky_task_rec_free(t);
-		*out_json = sky_strdup("{\"detail\":\"The run has no webhook_url "
+		*out_json = skyx_strdup("{\"detail\":\"The run has no webhook_url "
 		                       "and none was given\"}");
 		return sky_error_set(SKY_EINVALID, "no webhook URL");
 	}
 	json_t *payload = sky_response_webhook_payload(&e->rctx, t);
 	char *body = sky_json_dumps(payload);
-	char sig[SKY_SHA256_HEX_LEN] = "", ts[32];
+	char sig[SKYX_SHA256_HEX_LEN] = "", ts[32];
 	const char *key = signing_key ? signing_key : e->webhook_key;
 	if (key)
-		sky_hmac_sha256_hex(key, strlen(key), body, strlen(body), sig);
-	snprintf(ts, sizeof ts, "%lld", (long long)(sky_time_now_ms() / 1000));
+		skyx_hmac_sha256_hex(key, strlen(key), body, strlen(body), sig);
+	snprintf(ts, sizeof ts, "%lld", (long long)(skyx_time_now_ms() / 1000));
 	sky_http_header h[4] = {{"content-type", "application/json"},
 	                        {"x-skyvern-timestamp", ts},
 	                        {"user-agent", "skyengine/" SKY_VERSION_STRING},
@@ -250,7 +250,7 @@ int sky_tasks_api_run_webhook_send(char **out_json, sky_engine *e, const char *o
 	req.max_response_bytes = 1024 * 1024;
 	sky_http_response *resp = NULL;
 	char *err = NULL;
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	int hrc = sky_http_client_call(e->http, &req, &resp, &err);
 	json_t *headers = json_object();
 	for (size_t i = 0; i < req.n_headers; i++)
@@ -261,7 +261,7 @@ int sky_tasks_api_run_webhook_send(char **out_json, sky_engine *e, const char *o
 		t->webhook_url, "target_webhook_url", target, "payload",
 		payload, "headers", headers, "status_code",
 		hrc ? json_null() : json_integer(resp->status), "latency_ms",
-		(json_int_t)(sky_time_mono_ms() - t0), "response_body",
+		(json_int_t)(skyx_time_mono_ms() - t0), "response_body",
 		hrc ? json_null() : safe_string(resp->body),
 		"error",
 		hrc ? json_string(err ? err : sky_strerror(hrc)) : json_null());

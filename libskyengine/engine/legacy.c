@@ -15,8 +15,8 @@
 #include "engine/response.h"
 #include "util/error.h"
 #include "util/json.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 typedef struct field_name {
 	const char *legacy; /* the legacy model's name */
@@ -101,7 +101,7 @@ static const char *const dl_same[] = {
 
 static int refuse(char **out, int *status, int code, const char *msg)
 {
-	return sky__api_refuse(out, status, code, sky__api_detail("%s", msg),
+	return sky_engine__api_refuse(out, status, code, sky_engine__api_detail("%s", msg),
 	                       SKY_EINVALID, msg);
 }
 
@@ -110,10 +110,10 @@ static int refuse_422(char **out, int *status, const char *type,
                       const char *field, const char *msg, json_t *input)
 {
 	json_t *items = json_array();
-	sky__api_item(items, type, field, msg, input);
-	char *body = sky__api_422(items);
+	sky_engine__api_item(items, type, field, msg, input);
+	char *body = sky_engine__api_422(items);
 	json_decref(items);
-	return sky__api_refuse(out, status, 422, body, SKY_EINVALID, msg);
+	return sky_engine__api_refuse(out, status, 422, body, SKY_EINVALID, msg);
 }
 
 /*
@@ -292,7 +292,7 @@ done:
 static int get_typed(sky_engine *e, const char *org, const char *id,
                      const char *run_type, sky_task_rec **t)
 {
-	int rc = sky_store_task_get(e->store, sky__org_scope(e, org), id, t);
+	int rc = sky_store_task_get(e->store, sky_engine__org_scope(e, org), id, t);
 	if (!rc && strcmp((*t)->run_type, run_type)) {
 		sky_task_rec_free(*t);
 		*t = NULL;
@@ -349,7 +349,7 @@ int sky_tasks_api_task_actions_list(char **out_json, sky_engine *e, const char *
 	*out_json = NULL;
 	json_t *arr = json_array();
 	/* Unknown or foreign task: an empty list, as Skyvern answers. */
-	if (!sky_store_task_get(e->store, sky__org_scope(e, org), task_id, &t) &&
+	if (!sky_store_task_get(e->store, sky_engine__org_scope(e, org), task_id, &t) &&
 	    !sky_store_action_list(e->store, task_id, NULL, &l)) {
 		for (size_t i = 0; i < l->count; i++)
 			json_array_append_new(
@@ -369,18 +369,18 @@ int sky_tasks_api_runs_list_legacy(char **out_json, sky_engine *e, const char *o
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
 		                                   "required");
 	*out_json = NULL;
-	int vrc = o ? sky__options_version("sky_list_options", o->version,
+	int vrc = o ? sky_engine__options_version("sky_list_options", o->version,
 	                                   SKY_LIST_OPTIONS_VERSION,
 	                                   SKY_LIST_OPTIONS_VERSION)
 	            : 0;
 	if (vrc)
 		return vrc;
-	q.organization_id = sky__org_scope(e, org);
+	q.organization_id = sky_engine__org_scope(e, org);
 	q.page = o && o->page > 0 ? o->page : 1;
 	q.page_size = o && o->page_size > 0 ? o->page_size : 10;
 	q.top_level_only = 1;
 	if (o && o->statuses && *o->statuses) {
-		char *copy = sky_strdup(o->statuses), *save = NULL;
+		char *copy = skyx_strdup(o->statuses), *save = NULL;
 		int rc = 0;
 		for (char *tok = strtok_r(copy, ",", &save); tok && !rc;
 		     tok = strtok_r(NULL, ",", &save)) {

@@ -14,7 +14,7 @@
 #include "engine/engine_internal.h"
 #include "util/error.h"
 #include "util/log.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 typedef struct sky_live_run {
 	sky_engine *e;
@@ -49,13 +49,13 @@ typedef struct sky_live_watch {
 	struct sky_live_watch *next;
 } sky_live_watch;
 
-void sky__live_init(sky_engine *e)
+void sky_engine__live_init(sky_engine *e)
 {
 	pthread_mutex_init(&e->live_lock, NULL);
 	pthread_mutex_init(&e->live_op, NULL);
 }
 
-void sky__live_free(sky_engine *e)
+void sky_engine__live_free(sky_engine *e)
 {
 	while (e->live_watches) {
 		sky_live_watch *w = e->live_watches;
@@ -103,7 +103,7 @@ static void on_frame(void *ud, const unsigned char *jpeg, size_t len, int width,
 		r->last_w = width;
 		r->last_h = height;
 		free(r->last_url);
-		r->last_url = url ? sky_strdup(url) : NULL;
+		r->last_url = url ? skyx_strdup(url) : NULL;
 	}
 	for (sky_live_watch *w = e->live_watches; w; w = w->next)
 		if (!strcmp(w->run_id, r->run_id))
@@ -145,14 +145,14 @@ static void sync_run(sky_engine *e, const char *run_id)
 	pthread_mutex_unlock(&e->live_op);
 }
 
-void sky__live_attach(sky_engine *e, const char *run_id,
+void sky_engine__live_attach(sky_engine *e, const char *run_id,
                       const sky_browser_provider *bvt, void *ctx)
 {
 	if (!bvt || !bvt->screencast || !ctx)
 		return;
-	sky__live_detach(e, run_id); /* a reopened context replaces one */
+	sky_engine__live_detach(e, run_id); /* a reopened context replaces one */
 	sky_live_run *r = calloc(1, sizeof *r);
-	if (!r || !(r->run_id = sky_strdup(run_id))) {
+	if (!r || !(r->run_id = skyx_strdup(run_id))) {
 		free(r);
 		return;
 	}
@@ -166,7 +166,7 @@ void sky__live_attach(sky_engine *e, const char *run_id,
 	sync_run(e, run_id);
 }
 
-void sky__live_detach(sky_engine *e, const char *run_id)
+void sky_engine__live_detach(sky_engine *e, const char *run_id)
 {
 	pthread_mutex_lock(&e->live_op);
 	pthread_mutex_lock(&e->live_lock);
@@ -204,7 +204,7 @@ int sky_run_watch(uint64_t *watch_id, sky_engine *e, const char *run_id, sky_fra
 		                     "screencast",
 		                     bvt->name ? bvt->name : "?");
 	sky_live_watch *w = calloc(1, sizeof *w);
-	if (!w || !(w->run_id = sky_strdup(run_id))) {
+	if (!w || !(w->run_id = skyx_strdup(run_id))) {
 		free(w);
 		return sky_error_from_code(SKY_ENOMEM);
 	}

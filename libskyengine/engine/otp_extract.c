@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "util/error.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 /* ---- finding a code or a magic link in pushed content ------------------
  *
@@ -46,7 +46,7 @@ struct link {
 };
 
 struct text {
-	sky_buf b;
+	skyx_buf b;
 	struct link *links;
 	size_t n_links;
 	int drop_space; /* the last byte emitted was whitespace */
@@ -63,16 +63,16 @@ static void emit_byte(struct text *t, char c)
 		    t->b.data[t->b.len - 2] == '\n')
 			return;
 		if (t->b.len)
-			sky_buf_putc(&t->b, '\n');
+			skyx_buf_putc(&t->b, '\n');
 		return;
 	}
 	if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
 		if (t->b.len && t->b.data[t->b.len - 1] != ' ' &&
 		    t->b.data[t->b.len - 1] != '\n')
-			sky_buf_putc(&t->b, ' ');
+			skyx_buf_putc(&t->b, ' ');
 		return;
 	}
-	sky_buf_putc(&t->b, c);
+	skyx_buf_putc(&t->b, c);
 }
 
 /* Emit n bytes of text; returns how many input bytes were used for
@@ -106,7 +106,7 @@ static void emit_str(struct text *t, const char *s, size_t n)
 		i += emit_char(t, u + i, n - i);
 }
 
-static void put_utf8(sky_buf *b, unsigned long cp)
+static void put_utf8(skyx_buf *b, unsigned long cp)
 {
 	char o[4];
 	size_t n;
@@ -131,12 +131,12 @@ static void put_utf8(sky_buf *b, unsigned long cp)
 		o[3] = (char)(0x80 | (cp & 0x3f));
 		n = 4;
 	}
-	sky_buf_append(b, o, n);
+	skyx_buf_append(b, o, n);
 }
 
 /* Decode the HTML entity at s[0] == '&' into `out`; returns the bytes
  * consumed, or 0 when it is not an entity (the '&' is then literal). */
-static size_t decode_entity(const char *s, size_t n, sky_buf *out)
+static size_t decode_entity(const char *s, size_t n, skyx_buf *out)
 {
 	static const struct {
 		const char *name;
@@ -175,18 +175,18 @@ static size_t decode_entity(const char *s, size_t n, sky_buf *out)
 /* Entity-decoded copy of s[0..n). */
 static char *decode_entities(const char *s, size_t n)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	for (size_t i = 0; i < n;) {
 		size_t used = s[i] == '&' ? decode_entity(s + i, n - i, &b) : 0;
 		if (used) {
 			i += used;
 		} else {
-			sky_buf_putc(&b, s[i]);
+			skyx_buf_putc(&b, s[i]);
 			i++;
 		}
 	}
-	sky_buf_putc(&b, '\0');
-	return sky_buf_steal(&b);
+	skyx_buf_putc(&b, '\0');
+	return skyx_buf_steal(&b);
 }
 
 static int add_link(struct text *t, const char *url, size_t len, size_t pos)
@@ -201,7 +201,7 @@ static int add_link(struct text *t, const char *url, size_t len, size_t pos)
 	if (!nl)
 		return SKY_ENOMEM;
 	t->links = nl;
-	nl[t->n_links].url = sky_strndup(url, len);
+	nl[t->n_links].url = skyx_strndup(url, len);
 	if (!nl[t->n_links].url)
 		return SKY_ENOMEM;
 	nl[t->n_links].pos = pos;
@@ -270,15 +270,15 @@ static int html_to_text(const char *s, size_t n, struct text *t)
 	ssize_t open_link = -1;
 	for (size_t i = 0; i < n;) {
 		if (s[i] == '&') {
-			sky_buf ent = {0};
+			skyx_buf ent = {0};
 			size_t used = decode_entity(s + i, n - i, &ent);
 			if (used) {
 				emit_str(t, ent.data, ent.len);
-				sky_buf_free(&ent);
+				skyx_buf_free(&ent);
 				i += used;
 				continue;
 			}
-			sky_buf_free(&ent);
+			skyx_buf_free(&ent);
 		}
 		if (s[i] != '<') {
 			i += emit_char(t, (const unsigned char *)s + i, n - i);
@@ -365,7 +365,7 @@ static int looks_quoted_printable(const char *s, size_t n)
 /* Undo quoted-printable: "=XX" bytes and "=" soft line breaks. */
 static char *qp_decode(const char *s, size_t n, size_t *out_len)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '=' && i + 1 < n && s[i + 1] == '\n') {
 			i++;
@@ -376,15 +376,15 @@ static char *qp_decode(const char *s, size_t n, size_t *out_len)
 		           isxdigit((unsigned char)s[i + 1]) &&
 		           isxdigit((unsigned char)s[i + 2])) {
 			char hex[3] = {s[i + 1], s[i + 2], 0};
-			sky_buf_putc(&b, (char)strtol(hex, NULL, 16));
+			skyx_buf_putc(&b, (char)strtol(hex, NULL, 16));
 			i += 2;
 		} else {
-			sky_buf_putc(&b, s[i]);
+			skyx_buf_putc(&b, s[i]);
 		}
 	}
 	*out_len = b.len;
-	sky_buf_putc(&b, '\0');
-	return sky_buf_steal(&b);
+	skyx_buf_putc(&b, '\0');
+	return skyx_buf_steal(&b);
 }
 
 /* ---- patterns ---------------------------------------------------------- */
@@ -845,7 +845,7 @@ static int collect_text_urls(struct finder *f, struct text *t)
 static char *code_value(const char *s, size_t n, int alnum)
 {
 	if (alnum)
-		return sky_strndup(s, n);
+		return skyx_strndup(s, n);
 	char *out = malloc(n + 1), *o = out;
 	if (!out)
 		return NULL;
@@ -908,7 +908,7 @@ int sky_otp_extract(const char *content, size_t len, sky_otp_found **out)
 				                     "short content holds control "
 				                     "characters: not a code");
 		}
-		return found_new(SKY_OTP_KIND_TOTP, sky_strndup(content, len),
+		return found_new(SKY_OTP_KIND_TOTP, skyx_strndup(content, len),
 		                 out);
 	}
 	if ((rc = finder_init(&f)))
@@ -927,7 +927,7 @@ int sky_otp_extract(const char *content, size_t len, sky_otp_found **out)
 		rc = html_to_text(content, len, &t);
 	else
 		emit_str(&t, content, len);
-	sky_buf_putc(&t.b, '\0');
+	skyx_buf_putc(&t.b, '\0');
 	if (rc || t.b.oom) {
 		rc = rc ? rc : sky_error_set(SKY_ENOMEM, "out of memory");
 		goto cleanup;
@@ -947,7 +947,7 @@ int sky_otp_extract(const char *content, size_t len, sky_otp_found **out)
 		               out);
 	else if (link.score)
 		rc = found_new(SKY_OTP_KIND_MAGIC_LINK,
-		               sky_strdup(t.links[link.index].url), out);
+		               skyx_strdup(t.links[link.index].url), out);
 	else
 		rc = sky_error_set(SKY_ENOTFOUND,
 		                   "no verification code or sign-in link found "
@@ -956,7 +956,7 @@ cleanup:
 	for (size_t i = 0; i < t.n_links; i++)
 		free(t.links[i].url);
 	free(t.links);
-	sky_buf_free(&t.b);
+	skyx_buf_free(&t.b);
 	free(decoded);
 	finder_free(&f);
 	return rc;

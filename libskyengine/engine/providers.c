@@ -12,9 +12,9 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
-char *sky__engine_config_section(sky_engine *e, const char *name)
+char *sky_engine__config_section(sky_engine *e, const char *name)
 {
 	json_t *sec = json_object_get(e->config, name);
 	json_t *copy = json_is_object(sec) ? json_deep_copy(sec) : json_object();
@@ -31,7 +31,7 @@ static const char *const engine_keys[] = {"provider", "llm_fallback", NULL};
 
 static char *provider_section(sky_engine *e, const char *section)
 {
-	char *text = sky__engine_config_section(e, section);
+	char *text = sky_engine__config_section(e, section);
 	json_t *o = sky_json_loads(text);
 	if (!json_is_object(o)) {
 		json_decref(o);
@@ -71,7 +71,7 @@ static int create_instance(sky_engine *e, const char *section,
 	return 0;
 }
 
-int sky__engine_browser(sky_engine *e, const sky_browser_provider **vt,
+int sky_engine__browser(sky_engine *e, const sky_browser_provider **vt,
                         void **inst)
 {
 	int rc = 0;
@@ -107,7 +107,7 @@ int sky__engine_browser(sky_engine *e, const sky_browser_provider **vt,
 	return rc;
 }
 
-int sky__engine_llm(sky_engine *e, struct sky_llm **llm)
+int sky_engine__llm(sky_engine *e, struct sky_llm **llm)
 {
 	int rc = 0;
 	pthread_mutex_lock(&e->prov_lock);
@@ -119,7 +119,7 @@ int sky__engine_llm(sky_engine *e, struct sky_llm **llm)
 	return rc;
 }
 
-json_t *sky__engine_llm_models(const json_t *config)
+json_t *sky_engine__llm_models(const json_t *config)
 {
 	json_t *out = json_object();
 	json_t *llm = json_object_get(config, "llm");
@@ -164,7 +164,7 @@ static char *config_with_model(sky_engine *e, const char *model)
 	return s;
 }
 
-int sky__engine_llm_for_run(sky_engine *e, const char *run_request_json,
+int sky_engine__llm_for_run(sky_engine *e, const char *run_request_json,
                             struct sky_llm **llm)
 {
 	json_t *req = run_request_json ? sky_json_loads(run_request_json)
@@ -173,7 +173,7 @@ int sky__engine_llm_for_run(sky_engine *e, const char *run_request_json,
 	                                "model_name");
 	if (!name) {
 		json_decref(req);
-		return sky__engine_llm(e, llm);
+		return sky_engine__llm(e, llm);
 	}
 	const json_t *models = e->request_opts.llm_models;
 	const char *model = json_string_value(
@@ -190,7 +190,7 @@ int sky__engine_llm_for_run(sky_engine *e, const char *run_request_json,
 		                   "server no longer has (config llm.models)",
 		                   name);
 	else if (dflt && !strcmp(model, dflt))
-		rc = sky__engine_llm(e, llm);
+		rc = sky_engine__llm(e, llm);
 	else {
 		pthread_mutex_lock(&e->prov_lock);
 		for (size_t i = 0; i < e->n_llm_alts && !*llm; i++)
@@ -206,7 +206,7 @@ int sky__engine_llm_for_run(sky_engine *e, const char *run_request_json,
 				rc = sky_error_from_code(SKY_ENOMEM);
 			else if (!(rc = sky_llm_open(e->plugins, e->llm_name,
 			                             cfg, llm))) {
-				na[e->n_llm_alts].model = sky_strdup(model);
+				na[e->n_llm_alts].model = skyx_strdup(model);
 				na[e->n_llm_alts++].llm = *llm;
 				sky_log_info("engine", "LLM %s: model %s for "
 				             "requests naming %s",
@@ -233,7 +233,7 @@ static const char *optional_name(sky_engine *e, const char *section,
 	return n && *n ? n : NULL;
 }
 
-int sky__engine_proxy(sky_engine *e, const sky_proxy_provider **vt,
+int sky_engine__proxy(sky_engine *e, const sky_proxy_provider **vt,
                       void **inst)
 {
 	int rc = 0;
@@ -254,7 +254,7 @@ int sky__engine_proxy(sky_engine *e, const sky_proxy_provider **vt,
 	return rc;
 }
 
-int sky__engine_totp(sky_engine *e, const sky_totp_provider **vt,
+int sky_engine__totp(sky_engine *e, const sky_totp_provider **vt,
                      void **inst)
 {
 	int rc = 0;
@@ -275,7 +275,7 @@ int sky__engine_totp(sky_engine *e, const sky_totp_provider **vt,
 	return rc;
 }
 
-void sky__engine_providers_free(sky_engine *e)
+void sky_engine__providers_free(sky_engine *e)
 {
 	if (e->browser_inst)
 		e->browser->destroy(e->browser_inst);

@@ -14,7 +14,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 /*
  * "scheme://user:pass@host:port" -> {"server": "scheme://host:port",
@@ -22,7 +22,7 @@
  * challenge, never in the proxy server string. The password is a secret
  * from here on.
  */
-json_t *sky__proxy_from_url(const char *url)
+json_t *sky_engine__proxy_from_url(const char *url)
 {
 	const char *sep = strstr(url, "://");
 	const char *auth = sep ? sep + 3 : url;
@@ -37,7 +37,7 @@ json_t *sky__proxy_from_url(const char *url)
 	char *user = skyx_pct_decode(auth, (size_t)((colon ? colon : at) - auth), 0);
 	char *pass =
 	    colon ? skyx_pct_decode(colon + 1, (size_t)(at - colon - 1), 0) : NULL;
-	char *server = sky_asprintf("%.*s%.*s", (int)(auth - url), url,
+	char *server = skyx_asprintf("%.*s%.*s", (int)(auth - url), url,
 	                            (int)(end - at - 1), at + 1);
 	if (pass)
 		sky_secret_register(pass);
@@ -50,7 +50,7 @@ json_t *sky__proxy_from_url(const char *url)
 	return o;
 }
 
-int sky__proxy_resolve(sky_engine *e, const char *location_json,
+int sky_engine__proxy_resolve(sky_engine *e, const char *location_json,
                        const char *sticky_key, json_t **proxy, json_t **applied)
 {
 	json_t *loc = sky_json_or_null(location_json);
@@ -62,7 +62,7 @@ int sky__proxy_resolve(sky_engine *e, const char *location_json,
 	*proxy = NULL;
 	*applied = NULL;
 	if (!json_is_null(loc))
-		prc = sky__engine_proxy(e, &vt, &inst);
+		prc = sky_engine__proxy(e, &vt, &inst);
 	if (json_is_null(loc)) {
 		*applied =
 		    json_pack("{s:b, s:s}", "applied", 1, "mode", "direct");
@@ -101,7 +101,7 @@ int sky__proxy_resolve(sky_engine *e, const char *location_json,
 		*applied =
 		    json_pack("{s:b, s:s}", "applied", 1, "mode", "direct");
 	} else if (url) {
-		*proxy = sky__proxy_from_url(url);
+		*proxy = sky_engine__proxy_from_url(url);
 		*applied = json_pack("{s:b, s:s, s:s?}", "applied", 1, "mode",
 		                     "request_url", "server",
 		                     sky_json_str(*proxy, "server"));

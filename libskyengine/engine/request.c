@@ -18,7 +18,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 /* ==== FastAPI-shaped errors ============================================ */
 
@@ -68,20 +68,20 @@ static void err_value(pctx *c, const char *field, const char *sub,
 static void err_value(pctx *c, const char *field, const char *sub,
                       json_t *input, const char *fmt, ...)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	va_list ap;
-	sky_buf_puts(&b, "Value error, ");
+	skyx_buf_puts(&b, "Value error, ");
 	va_start(ap, fmt);
-	sky_buf_vprintf(&b, fmt, ap);
+	skyx_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	if (b.oom) {
 		c->oom = 1;
-		sky_buf_free(&b);
+		skyx_buf_free(&b);
 		return;
 	}
 	add_err(c, "value_error", field, sub, b.data, input,
 	        json_pack("{s:{}}", "error"));
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 }
 
 static void err_too_long(pctx *c, const char *field, const char *sub,
@@ -342,10 +342,10 @@ static const char *const proxy_locations[] = {
 
 static void err_proxy_enum(pctx *c, json_t *v)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	size_t n = sizeof proxy_locations / sizeof *proxy_locations;
 	for (size_t i = 0; i < n; i++)
-		sky_buf_printf(&b, "%s'%s'",
+		skyx_buf_printf(&b, "%s'%s'",
 		               i == 0       ? ""
 		               : i + 1 == n ? " or "
 		                            : ", ",
@@ -353,13 +353,13 @@ static void err_proxy_enum(pctx *c, json_t *v)
 	if (b.oom) {
 		c->oom = 1;
 	} else {
-		char *msg = sky_asprintf("Input should be %s", b.data);
+		char *msg = skyx_asprintf("Input should be %s", b.data);
 		add_err(c, "enum", "proxy_location", NULL, msg ? msg : "", v,
 		        json_pack("{s:s}", "expected", b.data));
 		c->oom |= !msg;
 		free(msg);
 	}
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 }
 
 /* {country, subdivision?, city?}. */
@@ -425,7 +425,7 @@ static void register_url_password(const char *url)
 			at = p;
 	if (!at || !(colon = memchr(start, ':', (size_t)(at - start))))
 		return;
-	if ((pw = sky_strndup(colon + 1, (size_t)(at - colon - 1)))) {
+	if ((pw = skyx_strndup(colon + 1, (size_t)(at - colon - 1)))) {
 		sky_secret_register(pw);
 		free(pw);
 	}
@@ -787,13 +787,13 @@ static void validate_fields(pctx *c, sky_task_request *r)
 static int refuse_400(pctx *c, const char *fmt, ...) SKY_PRINTF(2, 3);
 static int refuse_400(pctx *c, const char *fmt, ...)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	va_list ap;
 	va_start(ap, fmt);
-	sky_buf_vprintf(&b, fmt, ap);
+	skyx_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	c->status = 400;
-	c->detail = sky_buf_steal(&b);
+	c->detail = skyx_buf_steal(&b);
 	c->oom |= !c->detail;
 	return 1;
 }
@@ -825,18 +825,18 @@ static int refuse_unhonoured(pctx *c, sky_task_request *r,
 		                     "implemented");
 	if (r->model_name &&
 	    !json_object_get(models, r->model_name)) {
-		sky_buf names = {0};
+		skyx_buf names = {0};
 		const char *k;
 		json_t *v;
 		json_object_foreach((json_t *)models, k, v)
 		{
 			(void)v;
-			sky_buf_printf(&names, "%s%s", names.len ? ", " : "",
+			skyx_buf_printf(&names, "%s%s", names.len ? ", " : "",
 			               k);
 		}
 		refuse_400(c, "Unknown model %s: this server's models are %s",
 		           r->model_name, names.len ? names.data : "none");
-		sky_buf_free(&names);
+		skyx_buf_free(&names);
 		return 1;
 	}
 	if (r->browser_address)
@@ -998,10 +998,10 @@ int sky_task_request_parse(const char *body, size_t len,
 		return sky_error_set(SKY_EINVALID, "NULL body");
 	if (len > SKY_REQUEST_MAX_BODY) {
 		err->status = 413;
-		err->detail = sky_asprintf("\"Request body is larger than %d "
+		err->detail = skyx_asprintf("\"Request body is larger than %d "
 		                           "bytes\"",
 		                           SKY_REQUEST_MAX_BODY);
-		err->body = sky_asprintf("{\"detail\":%s}",
+		err->body = skyx_asprintf("{\"detail\":%s}",
 		                         err->detail ? err->detail : "null");
 		if (!err->detail || !err->body) {
 			sky_request_error_clear(err);
@@ -1055,7 +1055,7 @@ int sky_task_request_parse(const char *body, size_t len,
 	if (strcmp(r->engine, "skyvern-1.0") &&
 	    strcmp(r->engine, "skyvern-2.0")) {
 		c.status = 400;
-		c.detail = sky_asprintf("Engine %s is not supported by "
+		c.detail = skyx_asprintf("Engine %s is not supported by "
 		                        "skyengine; use skyvern-1.0 or "
 		                        "skyvern-2.0",
 		                        r->engine);

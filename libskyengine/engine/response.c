@@ -7,13 +7,13 @@
 
 #include "util/hash.h"
 #include "util/json.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 static json_t *ts(int64_t ms)
 {
-	char iso[SKY_ISO_LEN];
-	return ms ? json_string(sky_time_iso(ms, iso)) : json_null();
+	char iso[SKYX_ISO_LEN];
+	return ms ? json_string(skyx_time_iso(ms, iso)) : json_null();
 }
 
 /* JSON column text -> value (null when absent or invalid). */
@@ -25,14 +25,14 @@ static json_t *col(const char *text)
 static char *url_signature(const sky_response_ctx *c, const char *path,
                            const char *expires)
 {
-	char hex[SKY_SHA256_HEX_LEN];
-	char *msg = sky_asprintf("GET\n%s\n%s", path, expires);
+	char hex[SKYX_SHA256_HEX_LEN];
+	char *msg = skyx_asprintf("GET\n%s\n%s", path, expires);
 	if (!msg)
 		return NULL;
-	sky_hmac_sha256_hex(c->url_key, strlen(c->url_key), msg, strlen(msg),
+	skyx_hmac_sha256_hex(c->url_key, strlen(c->url_key), msg, strlen(msg),
 	                    hex);
 	free(msg);
-	return sky_strdup(hex);
+	return skyx_strdup(hex);
 }
 
 char *sky_response_signed_url(const sky_response_ctx *c, const char *path)
@@ -42,13 +42,13 @@ char *sky_response_signed_url(const sky_response_ctx *c, const char *path)
 	while (bl && base[bl - 1] == '/')
 		bl--;
 	if (!c->url_key)
-		return sky_asprintf("%.*s%s", (int)bl, base, path);
+		return skyx_asprintf("%.*s%s", (int)bl, base, path);
 	char expires[32];
 	int ttl = c->url_ttl_s > 0 ? c->url_ttl_s : 7 * 24 * 3600;
 	snprintf(expires, sizeof expires, "%lld",
-	         (long long)(sky_time_now_ms() / 1000 + ttl));
+	         (long long)(skyx_time_now_ms() / 1000 + ttl));
 	char *sig = url_signature(c, path, expires);
-	char *url = sky_asprintf("%.*s%s%cexpires=%s&signature=%s", (int)bl,
+	char *url = skyx_asprintf("%.*s%s%cexpires=%s&signature=%s", (int)bl,
 	                         base, path, strchr(path, '?') ? '&' : '?',
 	                         expires, sig ? sig : "");
 	free(sig);
@@ -62,10 +62,10 @@ int sky_response_verify_url(const sky_response_ctx *c, const char *path,
 	if (!c->url_key || !expires || !signature)
 		return 0;
 	long long exp = strtoll(expires, &end, 10);
-	if (*end || exp < sky_time_now_ms() / 1000)
+	if (*end || exp < skyx_time_now_ms() / 1000)
 		return 0;
 	char *want = url_signature(c, path, expires);
-	int ok = want && sky_ct_equal(want, strlen(want), signature,
+	int ok = want && skyx_ct_equal(want, strlen(want), signature,
 	                              strlen(signature));
 	free(want);
 	return ok;
@@ -75,8 +75,8 @@ char *sky_response_artifact_url(const sky_response_ctx *c,
                                 const sky_artifact_rec *a)
 {
 	if (!c->public_url)
-		return sky_asprintf("file://%s/%s", c->data_dir, a->path);
-	char *path = sky_asprintf("/v1/artifacts/%s/content", a->artifact_id);
+		return skyx_asprintf("file://%s/%s", c->data_dir, a->path);
+	char *path = skyx_asprintf("/v1/artifacts/%s/content", a->artifact_id);
 	char *url = path ? sky_response_signed_url(c, path) : NULL;
 	free(path);
 	return url;
@@ -155,7 +155,7 @@ static json_t *recording_url(const sky_response_ctx *c, const sky_task_rec *t,
                              const sky_artifact_list *l)
 {
 	if (c->public_url) {
-		char *path = sky_asprintf("/runs/%s/recording", t->task_id);
+		char *path = skyx_asprintf("/runs/%s/recording", t->task_id);
 		char *url = path ? sky_response_signed_url(c, path) : NULL;
 		free(path);
 		json_t *v = sky_json_str_or_null(url);
@@ -179,7 +179,7 @@ static json_t *app_url(const sky_response_ctx *c, const sky_task_rec *t)
 {
 	if (!c->public_url)
 		return json_null();
-	char *path = sky_asprintf("/runs/%s", t->task_id);
+	char *path = skyx_asprintf("/runs/%s", t->task_id);
 	char *url = path ? sky_response_signed_url(c, path) : NULL;
 	free(path);
 	json_t *v = sky_json_str_or_null(url);
@@ -551,7 +551,7 @@ json_t *sky_response_artifact(const sky_response_ctx *c,
                               const sky_artifact_rec *a)
 {
 	char *url = sky_response_artifact_url(c, a);
-	char *uri = sky_asprintf("file://%s/%s", c->data_dir, a->path);
+	char *uri = skyx_asprintf("file://%s/%s", c->data_dir, a->path);
 	json_t *o = json_pack(
 		"{s:s, s:s, s:s?, s:s?, s:o, s:o, s:s, s:s, s:s?, s:I, s:s?}",
 		"artifact_id", a->artifact_id, "artifact_type", a->kind, "uri",

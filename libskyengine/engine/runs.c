@@ -6,6 +6,7 @@
  * happens on the worker pool (engine/runtime.c); this file only
  * validates, stores, shapes and signals.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +20,8 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 struct sky_run {
 	sky_task_rec *rec;
@@ -31,10 +32,15 @@ void sky_free(void *p)
 	free(p);
 }
 
-static char *detail_body(const char *fmt, const char *a, const char *b,
-                         const char *c)
+SKY_PRINTF(1, 2)
+static char *detail_body(const char *fmt, ...)
 {
-	char *msg = sky_asprintf(fmt, a, b ? b : "", c ? c : "");
+	skyx_buf b = {0};
+	va_list ap;
+	va_start(ap, fmt);
+	skyx_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	char *msg = skyx_buf_steal(&b);
 	json_t *o = json_pack("{s:s}", "detail", msg ? msg : "");
 	char *body = sky_json_dumps(o);
 	json_decref(o);
@@ -42,7 +48,7 @@ static char *detail_body(const char *fmt, const char *a, const char *b,
 	return body;
 }
 
-char *sky__run_json(sky_engine *e, const sky_task_rec *t)
+char *sky_engine__run_json(sky_engine *e, const sky_task_rec *t)
 {
 	json_t *o = sky_response_run(&e->rctx, t);
 	char *s = sky_json_dumps(o);
@@ -65,7 +71,7 @@ static int check_session(sky_engine *e, const char *org, const char *id,
 	*status = 404;
 	*out_json = detail_body("Browser session %s does not exist or is not "
 	                        "live.",
-	                        id, NULL, NULL);
+	                        id);
 	return sky_error_set(SKY_ENOTFOUND,
 	                     "browser session %s does not exist or is not live",
 	                     id);
@@ -127,7 +133,7 @@ static int submit_rec(sky_task_rec **out_rec, char **err_json, int *http_status,
 	*out_rec = NULL;
 	*err_json = NULL;
 	*http_status = 500;
-	if (sky__org_is_any(org_arg))
+	if (sky_engine__org_is_any(org_arg))
 		return sky_error_set(SKY_EINVALID, "a run is submitted for one "
 		                                   "organization, not "
 		                                   "SKY_ORGANIZATION_ANY");
@@ -141,14 +147,14 @@ static int submit_rec(sky_task_rec **out_rec, char **err_json, int *http_status,
 		sky_request_error_clear(&rerr);
 		goto done;
 	}
-	const char *org = sky__org_scope(e, org_arg);
+	const char *org = sky_engine__org_scope(e, org_arg);
 	/* A stored-only engine has no live sessions: the store says. */
 	if (req->browser_session_id && e->no_execute &&
 	    (rc = check_session(e, org, req->browser_session_id, &out,
 	                        &status)))
 		goto done;
 	if (req->browser_session_id && !e->no_execute &&
-	    (rc = sky__session_reserve(e, org, req->browser_session_id, idem,
+	    (rc = sky_engine__session_reserve(e, org, req->browser_session_id, idem,
 	                               &reserved, &out, &status)))
 		goto done;
 
@@ -158,14 +164,13 @@ static int submit_rec(sky_task_rec **out_rec, char **err_json, int *http_status,
 	tn.workflow_permanent_id = workflow_id;
 	rc = sky_store_task_create(e->store, &tn, &t, &existed);
 	if (reserved)
-		sky__session_reserved(e, req->browser_session_id,
+		sky_engine__session_reserved(e, req->browser_session_id,
 		                      rc || existed ? NULL : t->task_id, idem);
 	if (rc) {
 		status = rc == SKY_ENOTFOUND ? 404 : 500;
 		out = detail_body("%s", sky_error_last() ? sky_error_last()
 		                                         : "could not store "
-		                                           "the run",
-		                  NULL, NULL);
+		                                           "the run");
 		goto done;
 	}
 	if (!existed && req->publish_workflow && (rc = publish(e, body, &t)))
@@ -174,7 +179,7 @@ static int submit_rec(sky_task_rec **out_rec, char **err_json, int *http_status,
 		              t->task_id, sky_error_last());
 	rc = 0;
 	if (!existed) {
-		sky__engine_run_created(e, t, req, signing_key);
+		sky_engine__run_created(e, t, req, signing_key);
 		sky_log_info("engine", "run %s created (%s, %s)", t->task_id,
 		             t->run_type, t->engine);
 	}
@@ -189,7 +194,7 @@ done:
 	return rc;
 }
 
-int sky__run_submit(char **out_json, int *http_status, sky_engine *e,
+int sky_engine__run_submit(char **out_json, int *http_status, sky_engine *e,
                     const char *org, const char *request_json,
                     const sky_submit_options *opts, const char *workflow_id)
 {
@@ -203,7 +208,7 @@ int sky__run_submit(char **out_json, int *http_status, sky_engine *e,
 		return sky_error_set(SKY_EINVALID, "out_json and engine are "
 		                                   "required");
 	*out_json = NULL;
-	if (opts && (rc = sky__options_version("sky_submit_options",
+	if (opts && (rc = sky_engine__options_version("sky_submit_options",
 	                                       opts->version,
 	                                       SKY_SUBMIT_OPTIONS_VERSION,
 	                                       SKY_SUBMIT_OPTIONS_VERSION)))
@@ -212,7 +217,7 @@ int sky__run_submit(char **out_json, int *http_status, sky_engine *e,
 	                opts ? opts->idempotency_key : NULL,
 	                opts ? opts->webhook_signing_key : NULL, workflow_id);
 	if (!rc) {
-		err = sky__run_json(e, t);
+		err = sky_engine__run_json(e, t);
 		if (!err) {
 			rc = sky_error_from_code(SKY_ENOMEM);
 			status = 500;
@@ -229,7 +234,7 @@ int sky_tasks_api_run_submit(char **out_json, int *http_status, sky_engine *e,
                              const char *org, const char *request_json,
                              const sky_submit_options *opts)
 {
-	return sky__run_submit(out_json, http_status, e, org, request_json,
+	return sky_engine__run_submit(out_json, http_status, e, org, request_json,
 	                       opts, NULL);
 }
 
@@ -237,7 +242,7 @@ int sky_submit_options_init(sky_submit_options *opts, unsigned int version)
 {
 	if (!opts)
 		return sky_error_set(SKY_EINVALID, "opts is required");
-	int rc = sky__options_version("sky_submit_options", version,
+	int rc = sky_engine__options_version("sky_submit_options", version,
 	                              SKY_SUBMIT_OPTIONS_VERSION,
 	                              SKY_SUBMIT_OPTIONS_VERSION);
 	if (rc)
@@ -251,7 +256,7 @@ int sky_list_options_init(sky_list_options *opts, unsigned int version)
 {
 	if (!opts)
 		return sky_error_set(SKY_EINVALID, "opts is required");
-	int rc = sky__options_version("sky_list_options", version,
+	int rc = sky_engine__options_version("sky_list_options", version,
 	                              SKY_LIST_OPTIONS_VERSION,
 	                              SKY_LIST_OPTIONS_VERSION);
 	if (rc)
@@ -265,7 +270,7 @@ int sky_task_options_init(sky_task_options *opts, unsigned int version)
 {
 	if (!opts)
 		return sky_error_set(SKY_EINVALID, "opts is required");
-	int rc = sky__options_version("sky_task_options", version, 1,
+	int rc = sky_engine__options_version("sky_task_options", version, 1,
 	                              SKY_TASK_OPTIONS_VERSION);
 	if (rc)
 		return rc;
@@ -368,7 +373,7 @@ int sky_run_submit(sky_run **out, sky_engine *e, const char *org,
 	if (!out || !e || !opts)
 		return sky_error_set(SKY_EINVALID, "out, engine and opts are "
 		                                   "required");
-	if ((rc = sky__options_version("sky_task_options", opts->version, 1,
+	if ((rc = sky_engine__options_version("sky_task_options", opts->version, 1,
 	                               SKY_TASK_OPTIONS_VERSION)))
 		return rc;
 	if ((rc = task_request(opts, &body)))
@@ -395,7 +400,7 @@ int sky_run_get(sky_run **out, sky_engine *e, const char *org,
 	if (!out || !e || !run_id)
 		return sky_error_set(SKY_EINVALID, "out, engine and run_id are "
 		                                   "required");
-	int rc = sky_store_task_get(e->store, sky__org_scope(e, org), run_id,
+	int rc = sky_store_task_get(e->store, sky_engine__org_scope(e, org), run_id,
 	                            &t);
 	if (rc)
 		return rc;
@@ -411,17 +416,17 @@ int sky_run_get(sky_run **out, sky_engine *e, const char *org,
 static int wait_rec(sky_task_rec **out, sky_engine *e, const char *org,
                     const char *run_id, int timeout_ms)
 {
-	int64_t deadline = timeout_ms > 0 ? sky_time_mono_ms() + timeout_ms : 0;
-	const char *scope = sky__org_scope(e, org);
+	int64_t deadline = timeout_ms > 0 ? skyx_time_mono_ms() + timeout_ms : 0;
+	const char *scope = sky_engine__org_scope(e, org);
 	*out = NULL;
 	for (;;) {
-		uint64_t seq = sky__engine_change_seq(e);
+		uint64_t seq = sky_engine__change_seq(e);
 		sky_task_rec *t = NULL;
 		int rc = sky_store_task_get(e->store, scope, run_id, &t);
 		if (rc)
 			return rc;
 		int final = sky_task_status_is_final(t->status);
-		if (final || (deadline && sky_time_mono_ms() >= deadline)) {
+		if (final || (deadline && skyx_time_mono_ms() >= deadline)) {
 			*out = t;
 			return final ? 0
 			             : sky_error_set(SKY_ETIMEDOUT,
@@ -433,9 +438,9 @@ static int wait_rec(sky_task_rec **out, sky_engine *e, const char *org,
 		/* Sleep until any run changes (or a second passes: another
 		 * process may share the store). */
 		int64_t wait = 1000;
-		if (deadline && deadline - sky_time_mono_ms() < wait)
-			wait = deadline - sky_time_mono_ms();
-		sky__engine_wait_change(e, seq, wait > 0 ? wait : 1);
+		if (deadline && deadline - skyx_time_mono_ms() < wait)
+			wait = deadline - skyx_time_mono_ms();
+		sky_engine__wait_change(e, seq, wait > 0 ? wait : 1);
 	}
 }
 
@@ -459,7 +464,7 @@ int sky_run_cancel(sky_engine *e, const char *org, const char *run_id)
 	if (!e || !run_id)
 		return sky_error_set(SKY_EINVALID, "engine and run_id are "
 		                                   "required");
-	return sky__run_cancel(NULL, NULL, e, sky__org_scope(e, org), run_id);
+	return sky_engine__run_cancel(NULL, NULL, e, sky_engine__org_scope(e, org), run_id);
 }
 
 void sky_run_free(sky_run *r)
@@ -552,16 +557,22 @@ int sky_tasks_api_run_get(char **out_json, sky_engine *e, const char *org,
 		return sky_error_set(SKY_EINVALID, "engine, run_id and out_json "
 		                                   "are required");
 	*out_json = NULL;
-	int rc = sky_store_task_get(e->store, sky__org_scope(e, org), run_id,
-	                            &t);
+	const char *scope = sky_engine__org_scope(e, org);
+	uint64_t gen = sky_store_generation(e->store);
+	if ((*out_json = sky_engine__answers_get(e->answers, scope, run_id, gen)))
+		return 0;
+	int rc = sky_store_task_get(e->store, scope, run_id, &t);
 	if (rc)
 		return rc;
-	*out_json = sky__run_json(e, t);
+	*out_json = sky_engine__run_json(e, t);
+	if (*out_json)
+		sky_engine__answers_put(e->answers, t->organization_id,
+		                        t->task_id, gen, *out_json);
 	sky_task_rec_free(t);
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
-int sky__run_cancel(char **err_json, int *http_status, sky_engine *e,
+int sky_engine__run_cancel(char **err_json, int *http_status, sky_engine *e,
                     const char *scope, const char *run_id)
 {
 	sky_task_rec *t = NULL;
@@ -570,7 +581,7 @@ int sky__run_cancel(char **err_json, int *http_status, sky_engine *e,
 	rc = sky_store_task_get(e->store, scope, run_id, &t);
 	if (rc) {
 		status = 404;
-		err = detail_body("Run not found %s", run_id, NULL, NULL);
+		err = detail_body("Run not found %s", run_id);
 		rc = sky_error_set(SKY_ENOTFOUND, "Run not found %s", run_id);
 		goto done;
 	}
@@ -579,7 +590,7 @@ int sky__run_cancel(char **err_json, int *http_status, sky_engine *e,
 		err = detail_body("Invalid task status transition from canceled "
 		                  "to canceled for %s because task is already "
 		                  "canceled",
-		                  run_id, NULL, NULL);
+		                  run_id);
 		rc = sky_error_set(SKY_EINVALID, "run %s is already canceled",
 		                   run_id);
 		goto done;
@@ -592,12 +603,12 @@ int sky__run_cancel(char **err_json, int *http_status, sky_engine *e,
 		status = 400;
 		err = detail_body("Invalid task status transition from %s to "
 		                  "canceled for %s",
-		                  sky_task_status_name(t->status), run_id, NULL);
+		                  sky_task_status_name(t->status), run_id);
 		rc = sky_error_set(SKY_EINVALID, "run %s is already %s", run_id,
 		                   sky_task_status_name(t->status));
 		goto done;
 	}
-	sky__engine_run_canceled(e, after);
+	sky_engine__run_canceled(e, after);
 	sky_task_rec_free(after);
 done:
 	if (err_json)
@@ -618,8 +629,8 @@ int sky_tasks_api_run_cancel(char **out_json, int *http_status, sky_engine *e,
 	if (!e || !run_id)
 		return sky_error_set(SKY_EINVALID, "engine and run_id are "
 		                                   "required");
-	return sky__run_cancel(out_json, http_status, e,
-	                       sky__org_scope(e, org), run_id);
+	return sky_engine__run_cancel(out_json, http_status, e,
+	                       sky_engine__org_scope(e, org), run_id);
 }
 
 int sky_tasks_api_run_wait(char **out_json, sky_engine *e, const char *org,
@@ -632,7 +643,7 @@ int sky_tasks_api_run_wait(char **out_json, sky_engine *e, const char *org,
 	*out_json = NULL;
 	int rc = wait_rec(&t, e, org, run_id, timeout_ms);
 	if (t) {
-		*out_json = sky__run_json(e, t);
+		*out_json = sky_engine__run_json(e, t);
 		sky_task_rec_free(t);
 		if (!*out_json)
 			return sky_error_from_code(SKY_ENOMEM);
@@ -646,7 +657,7 @@ static int parse_statuses(const char *list, unsigned *mask)
 	*mask = 0;
 	if (!list || !*list)
 		return 0;
-	char *copy = sky_strdup(list), *save = NULL;
+	char *copy = skyx_strdup(list), *save = NULL;
 	int rc = 0;
 	for (char *tok = strtok_r(copy, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
@@ -667,13 +678,13 @@ static int list_query(sky_engine *e, const char *org,
 {
 	memset(q, 0, sizeof *q);
 	if (o) {
-		int rc = sky__options_version("sky_list_options", o->version,
+		int rc = sky_engine__options_version("sky_list_options", o->version,
 		                              SKY_LIST_OPTIONS_VERSION,
 		                              SKY_LIST_OPTIONS_VERSION);
 		if (rc)
 			return rc;
 	}
-	q->organization_id = sky__org_scope(e, org);
+	q->organization_id = sky_engine__org_scope(e, org);
 	q->page = o && o->page > 0 ? o->page : 1;
 	q->page_size = o && o->page_size > 0 ? o->page_size : 10;
 	if (o && o->sort && !strcmp(o->sort, "modified_at"))
@@ -724,18 +735,26 @@ int sky_tasks_api_runs_list(char **out_json, sky_engine *e, const char *org, con
 		return rc;
 	q.top_level_only = 1;
 	json_t *arr = json_array();
-	/* run_types: every name must be known; both types is no filter. */
+	/* run_types: every name must be one of Skyvern's run types; the
+	 * ones this engine never creates (workflow runs, computer-use
+	 * agents) match nothing; both task types is no filter. */
 	if (o && o->run_types && *o->run_types) {
-		char *copy = sky_strdup(o->run_types), *save = NULL;
+		static const char *const never[] = {
+		    "workflow_run", "openai_cua", "anthropic_cua", "ui_tars"};
+		char *copy = skyx_strdup(o->run_types), *save = NULL;
 		int v1 = 0, v2 = 0;
 		rc = copy ? 0 : sky_error_from_code(SKY_ENOMEM);
 		for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL;
 		     tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+			int known = 0;
+			for (size_t k = 0; k < sizeof never / sizeof never[0];
+			     k++)
+				known |= !strcmp(tok, never[k]);
 			if (!strcmp(tok, SKY_RUN_TYPE_V1))
 				v1 = 1;
 			else if (!strcmp(tok, SKY_RUN_TYPE_V2))
 				v2 = 1;
-			else
+			else if (!known)
 				rc = sky_error_set(SKY_EINVALID,
 				                   "unknown run type '%s'", tok);
 		}
@@ -743,6 +762,11 @@ int sky_tasks_api_runs_list(char **out_json, sky_engine *e, const char *org, con
 		if (rc) {
 			json_decref(arr);
 			return rc;
+		}
+		if (!v1 && !v2) {
+			*out_json = sky_json_dumps(arr);
+			json_decref(arr);
+			return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 		}
 		q.run_type = v1 && v2 ? NULL
 		             : v1     ? SKY_RUN_TYPE_V1
@@ -771,7 +795,7 @@ int sky_tasks_api_run_steps_list(char **out_json, sky_engine *e, const char *org
 	*out_json = NULL;
 	json_t *arr = json_array();
 	/* Unknown or foreign task: an empty list, as the API answers. */
-	if (!sky_store_task_get(e->store, sky__org_scope(e, org), run_id, &t) &&
+	if (!sky_store_task_get(e->store, sky_engine__org_scope(e, org), run_id, &t) &&
 	    !sky_store_step_list(e->store, run_id, &l)) {
 		for (size_t i = 0; i < l->count; i++)
 			json_array_append_new(arr,
@@ -792,7 +816,7 @@ int sky_tasks_api_run_artifacts_list(char **out_json, sky_engine *e, const char 
 		return sky_error_set(SKY_EINVALID, "engine, run_id and out_json "
 		                                   "are required");
 	*out_json = NULL;
-	int rc = sky_store_task_get(e->store, sky__org_scope(e, org), run_id,
+	int rc = sky_store_task_get(e->store, sky_engine__org_scope(e, org), run_id,
 	                            &t);
 	if (rc)
 		return rc;

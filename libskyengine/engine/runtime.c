@@ -23,12 +23,12 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define COMPONENT "engine"
 
-uint64_t sky__engine_change_seq(sky_engine *e)
+uint64_t sky_engine__change_seq(sky_engine *e)
 {
 	pthread_mutex_lock(&e->lock);
 	uint64_t s = e->change_seq;
@@ -44,12 +44,12 @@ static void bump(sky_engine *e)
 	pthread_mutex_unlock(&e->lock);
 }
 
-void sky__engine_totp_arrived(sky_engine *e)
+void sky_engine__totp_arrived(sky_engine *e)
 {
 	bump(e);
 }
 
-void sky__engine_wait_change(sky_engine *e, uint64_t seq, int64_t ms)
+void sky_engine__wait_change(sky_engine *e, uint64_t seq, int64_t ms)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -130,7 +130,7 @@ void sky_engine_unsubscribe(sky_engine *e, int id)
 	pthread_mutex_unlock(&e->lock);
 }
 
-void sky__engine_emit(sky_engine *e, sky_event_type type, const char *run_id,
+void sky_engine__emit(sky_engine *e, sky_event_type type, const char *run_id,
                       const char *status, int order, int retry,
                       const char *json)
 {
@@ -192,7 +192,7 @@ static sky_active_run *active_get(sky_engine *e, const char *id)
 	if (!a) {
 		a = calloc(1, sizeof *a);
 		if (a) {
-			a->run_id = sky_strdup(id);
+			a->run_id = skyx_strdup(id);
 			a->next = e->active;
 			e->active = a;
 		}
@@ -225,9 +225,9 @@ static void active_remove(sky_engine *e, const char *id)
 	pthread_mutex_unlock(&e->lock);
 }
 
-int sky__engine_is_canceled(sky_engine *e, const char *run_id)
+int sky_engine__is_canceled(sky_engine *e, const char *run_id)
 {
-	int64_t now = sky_time_mono_ms();
+	int64_t now = skyx_time_mono_ms();
 	pthread_mutex_lock(&e->lock);
 	sky_active_run *a = active_find(e, run_id);
 	if (a)
@@ -237,9 +237,9 @@ int sky__engine_is_canceled(sky_engine *e, const char *run_id)
 	return c;
 }
 
-void sky__engine_beat(sky_engine *e, const char *run_id)
+void sky_engine__beat(sky_engine *e, const char *run_id)
 {
-	int64_t now = sky_time_mono_ms();
+	int64_t now = skyx_time_mono_ms();
 	pthread_mutex_lock(&e->lock);
 	sky_active_run *a = active_find(e, run_id);
 	if (a)
@@ -247,7 +247,7 @@ void sky__engine_beat(sky_engine *e, const char *run_id)
 	pthread_mutex_unlock(&e->lock);
 }
 
-int sky__engine_stopping(sky_engine *e)
+int sky_engine__stopping(sky_engine *e)
 {
 	pthread_mutex_lock(&e->lock);
 	int s = e->stopping;
@@ -261,17 +261,17 @@ static char *signing_key_of(sky_engine *e, const char *run_id)
 	pthread_mutex_lock(&e->lock);
 	sky_active_run *a = active_find(e, run_id);
 	char *k =
-	    sky_strdup(a && a->signing_key ? a->signing_key : e->webhook_key);
+	    skyx_strdup(a && a->signing_key ? a->signing_key : e->webhook_key);
 	pthread_mutex_unlock(&e->lock);
 	return k;
 }
 
-char *sky__engine_signing_key(sky_engine *e, const char *run_id)
+char *sky_engine__signing_key(sky_engine *e, const char *run_id)
 {
 	return signing_key_of(e, run_id);
 }
 
-void sky__engine_run_created(sky_engine *e, const sky_task_rec *t,
+void sky_engine__run_created(sky_engine *e, const sky_task_rec *t,
                              const sky_task_request *req,
                              const char *signing_key)
 {
@@ -280,13 +280,13 @@ void sky__engine_run_created(sky_engine *e, const sky_task_rec *t,
 		sky_active_run *a = active_get(e, t->task_id);
 		pthread_mutex_lock(&e->lock);
 		if (a && !a->signing_key) {
-			a->signing_key = sky_strdup(signing_key);
+			a->signing_key = skyx_strdup(signing_key);
 			sky_secret_register(signing_key);
 		}
 		pthread_mutex_unlock(&e->lock);
 	}
-	char *json = sky__run_json(e, t);
-	sky__engine_emit(e, SKY_EVENT_RUN_STATUS, t->task_id, "created", -1, 0,
+	char *json = sky_engine__run_json(e, t);
+	sky_engine__emit(e, SKY_EVENT_RUN_STATUS, t->task_id, "created", -1, 0,
 	                 json);
 	free(json);
 	pthread_mutex_lock(&e->lock);
@@ -296,7 +296,7 @@ void sky__engine_run_created(sky_engine *e, const sky_task_rec *t,
 	pthread_mutex_unlock(&e->lock);
 }
 
-void sky__engine_run_canceled(sky_engine *e, const sky_task_rec *t)
+void sky_engine__run_canceled(sky_engine *e, const sky_task_rec *t)
 {
 	pthread_mutex_lock(&e->lock);
 	sky_active_run *a = active_find(e, t->task_id);
@@ -304,7 +304,7 @@ void sky__engine_run_canceled(sky_engine *e, const sky_task_rec *t)
 	if (a) {
 		a->cancel = 1;
 		if (!a->cancel_ms)
-			a->cancel_ms = sky_time_mono_ms();
+			a->cancel_ms = skyx_time_mono_ms();
 	}
 	pthread_mutex_unlock(&e->lock);
 	sky_log_info(COMPONENT, "run %s canceled", t->task_id);
@@ -312,26 +312,26 @@ void sky__engine_run_canceled(sky_engine *e, const sky_task_rec *t)
 	 * finished by its worker (which also closes its context). */
 	if (!executing) {
 		/* No worker will: let go of its browser session here. */
-		sky__session_release(e, t->task_id);
-		sky__engine_run_changed(e, t->task_id);
+		sky_engine__session_release(e, t->task_id);
+		sky_engine__run_changed(e, t->task_id);
 		active_remove(e, t->task_id);
 	} else {
 		bump(e);
 	}
 }
 
-void sky__engine_run_changed(sky_engine *e, const char *run_id)
+void sky_engine__run_changed(sky_engine *e, const char *run_id)
 {
 	sky_task_rec *t = NULL;
 	if (sky_store_task_get(e->store, NULL, run_id, &t))
 		return;
-	char *json = sky__run_json(e, t);
-	sky__engine_emit(e, SKY_EVENT_RUN_STATUS, run_id,
+	char *json = sky_engine__run_json(e, t);
+	sky_engine__emit(e, SKY_EVENT_RUN_STATUS, run_id,
 	                 sky_task_status_name(t->status), -1, 0, json);
 	free(json);
 	if (sky_task_status_is_final(t->status) && t->webhook_url) {
 		char *key = signing_key_of(e, run_id);
-		sky__webhook_enqueue(e, t, key);
+		sky_engine__webhook_enqueue(e, t, key);
 		free(key);
 	}
 	sky_task_rec_free(t);
@@ -358,62 +358,62 @@ typedef struct run_link {
 static int link_canceled(void *p)
 {
 	run_link *l = p;
-	return sky__engine_is_canceled(l->e, l->run_id);
+	return sky_engine__is_canceled(l->e, l->run_id);
 }
 
 static int link_stopping(void *p)
 {
-	return sky__engine_stopping(((run_link *)p)->e);
+	return sky_engine__stopping(((run_link *)p)->e);
 }
 
 static void link_emit(sky_event_type type, const char *status, int order,
                       int retry, const char *json, void *p)
 {
 	run_link *l = p;
-	sky__engine_emit(l->e, type, l->run_id, status, order, retry, json);
+	sky_engine__emit(l->e, type, l->run_id, status, order, retry, json);
 }
 
 static uint64_t link_change_seq(void *p)
 {
-	return sky__engine_change_seq(((run_link *)p)->e);
+	return sky_engine__change_seq(((run_link *)p)->e);
 }
 
 static void link_wait_change(uint64_t seq, int64_t ms, void *p)
 {
-	sky__engine_wait_change(((run_link *)p)->e, seq, ms);
+	sky_engine__wait_change(((run_link *)p)->e, seq, ms);
 }
 
 static int link_session_attach(const char *session_id, void **ctx,
                                const char **download_dir, void *p)
 {
 	run_link *l = p;
-	return sky__session_attach(l->e, session_id, l->run_id, ctx,
+	return sky_engine__session_attach(l->e, session_id, l->run_id, ctx,
 	                           download_dir);
 }
 
 static void link_session_release(void *p)
 {
 	run_link *l = p;
-	sky__session_release(l->e, l->run_id);
+	sky_engine__session_release(l->e, l->run_id);
 }
 
 static void link_context_opened(const sky_browser_provider *vt, void *ctx,
                                 void *p)
 {
 	run_link *l = p;
-	sky__live_attach(l->e, l->run_id, vt, ctx);
+	sky_engine__live_attach(l->e, l->run_id, vt, ctx);
 }
 
 static void link_context_leaving(void *p)
 {
 	run_link *l = p;
-	sky__live_detach(l->e, l->run_id);
+	sky_engine__live_detach(l->e, l->run_id);
 }
 
 static int link_proxy_for(const char *location_json, const char *sticky_key,
                           json_t **proxy, json_t **applied, void *p)
 {
-	return sky__proxy_resolve(((run_link *)p)->e, location_json,
+	return sky_engine__proxy_resolve(((run_link *)p)->e, location_json,
 	                          sticky_key, proxy, applied);
 }
 
@@ -438,15 +438,15 @@ static void build_env(sky_engine *e, const sky_task_rec *t,
 	env->http = e->http;
 	env->cb = cb;
 	*unavailable = NULL;
-	if (sky__engine_browser(e, &env->browser, &env->browser_inst) ||
-	    sky__engine_llm_for_run(e, t->run_request, &env->llm)) {
+	if (sky_engine__browser(e, &env->browser, &env->browser_inst) ||
+	    sky_engine__llm_for_run(e, t->run_request, &env->llm)) {
 		env->browser = NULL;
 		env->llm = NULL;
-		*unavailable = sky_strdup(sky_error_last());
+		*unavailable = skyx_strdup(sky_error_last());
 		env->unavailable = *unavailable;
 	}
 	/* None configured (or one that cannot start): runs go without. */
-	if (sky__engine_totp(e, &env->totp, &env->totp_inst))
+	if (sky_engine__totp(e, &env->totp, &env->totp_inst))
 		env->totp = NULL;
 }
 
@@ -481,16 +481,16 @@ static void execute(sky_engine *e, sky_worker *w, sky_task_rec *t)
 	pthread_mutex_lock(&e->lock);
 	a->executing = 1;
 	a->worker = w;
-	a->beat_ms = sky_time_mono_ms();
+	a->beat_ms = skyx_time_mono_ms();
 	pthread_mutex_unlock(&e->lock);
-	char *id = sky_strdup(t->task_id);
-	sky__engine_run_changed(e, id); /* now running */
+	char *id = skyx_strdup(t->task_id);
+	sky_engine__run_changed(e, id); /* now running */
 	run_agent(e, t);
 	/* Parked at shutdown: the run stays `running` and is resumed at the
 	 * next start; nothing to announce. An abandoned worker's run was
 	 * finished by the watchdog: the store refuses whatever the agent
 	 * tried to write after that, and this announces the final state. */
-	sky__engine_run_changed(e, id);
+	sky_engine__run_changed(e, id);
 	active_remove(e, id);
 	free(id);
 }
@@ -578,8 +578,8 @@ static int worker_spawn(sky_engine *e)
 /* --- the watchdog ------------------------------------------------------ */
 
 /*
- * A worker shows progress through sky__engine_is_canceled() (before every
- * model call, between actions, in every wait) and sky__engine_beat().
+ * A worker shows progress through sky_engine__is_canceled() (before every
+ * model call, between actions, in every wait) and sky_engine__beat().
  * Between two signs it is either in engine code (milliseconds) or in a
  * provider call bounded by its own timeout (model, navigation). A worker
  * silent for longer than watchdog_ms is stuck: its run is failed with a
@@ -621,14 +621,14 @@ static void finish_stuck(sky_engine *e, const stuck_run *s)
 	} else {
 		char *why;
 		if (order >= 0)
-			why = sky_asprintf(
+			why = skyx_asprintf(
 			    "The engine stopped waiting for step %d: it showed "
 			    "no progress for %lld seconds (stuck in engine or "
 			    "plugin code). The run was failed and its worker "
 			    "replaced",
 			    order, (long long)(s->silent_ms / 1000));
 		else
-			why = sky_asprintf(
+			why = skyx_asprintf(
 			    "The engine stopped waiting for the run: it showed "
 			    "no progress for %lld seconds (stuck in engine or "
 			    "plugin code). The run was failed and its worker "
@@ -642,7 +642,7 @@ static void finish_stuck(sky_engine *e, const stuck_run *s)
 			             sky_error_last());
 		free(why);
 	}
-	sky__engine_run_changed(e, s->run_id);
+	sky_engine__run_changed(e, s->run_id);
 }
 
 static void *watchdog_main(void *arg)
@@ -660,7 +660,7 @@ static void *watchdog_main(void *arg)
 		pthread_cond_timedwait(&e->changed, &e->lock, &ts);
 		if (e->stopping)
 			break;
-		int64_t now = sky_time_mono_ms();
+		int64_t now = skyx_time_mono_ms();
 		stuck_run found[8];
 		int n = 0;
 		for (sky_active_run *a = e->active; a && n < 8; a = a->next) {
@@ -676,7 +676,7 @@ static void *watchdog_main(void *arg)
 			pthread_detach(w->thread);
 			e->n_live--;
 			e->n_abandoned++;
-			found[n].run_id = sky_strdup(a->run_id);
+			found[n].run_id = skyx_strdup(a->run_id);
 			found[n].canceled = a->cancel;
 			found[n].silent_ms =
 			    canceled ? now - a->cancel_ms : silent;
@@ -713,7 +713,7 @@ static int recover(sky_engine *e)
 	for (size_t i = l->count; i-- > 0;) {
 		if (l->items[i].parent_task_id)
 			continue;
-		e->resume[e->n_resume++] = sky_strdup(l->items[i].task_id);
+		e->resume[e->n_resume++] = skyx_strdup(l->items[i].task_id);
 		sky_log_warn(COMPONENT, "run %s was interrupted; resuming it",
 		             l->items[i].task_id);
 	}
@@ -728,7 +728,7 @@ static int recover(sky_engine *e)
 	return 0;
 }
 
-int sky__engine_start(sky_engine *e)
+int sky_engine__start(sky_engine *e)
 {
 	int rc;
 	pthread_mutex_init(&e->lock, NULL);
@@ -739,10 +739,10 @@ int sky__engine_start(sky_engine *e)
 	 * runs (a cancel sends one); the outbox claim keeps two processes
 	 * from sending the same row. */
 	if (e->no_execute)
-		return sky__webhook_start(e);
+		return sky_engine__webhook_start(e);
 	/* One executing engine per data dir: two would both "recover" the
 	 * same running runs. */
-	char *lock_path = sky_asprintf("%s/engine.lock", e->data_dir);
+	char *lock_path = skyx_asprintf("%s/engine.lock", e->data_dir);
 	e->lock_fd = lock_path
 	                 ? open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)
 	                 : -1;
@@ -757,9 +757,9 @@ int sky__engine_start(sky_engine *e)
 	free(lock_path);
 	if ((rc = recover(e)))
 		return rc;
-	if ((rc = sky__webhook_start(e)))
+	if ((rc = sky_engine__webhook_start(e)))
 		return rc;
-	if ((rc = sky__sessions_start(e)))
+	if ((rc = sky_engine__sessions_start(e)))
 		return rc;
 	pthread_mutex_lock(&e->lock);
 	for (int i = 0; i < e->workers; i++)
@@ -784,7 +784,7 @@ static int workers_wait(sky_engine *e, int64_t deadline)
 		for (sky_worker *w = e->worker_list; w; w = w->next)
 			if (!w->abandoned && !w->done)
 				busy++;
-		int64_t left = deadline - sky_time_mono_ms();
+		int64_t left = deadline - skyx_time_mono_ms();
 		if (!busy || left <= 0)
 			return busy;
 		struct timespec ts;
@@ -799,7 +799,7 @@ static int workers_wait(sky_engine *e, int64_t deadline)
 	}
 }
 
-int sky__engine_stop(sky_engine *e)
+int sky_engine__stop(sky_engine *e)
 {
 	pthread_mutex_lock(&e->lock);
 	e->stopping = 1;
@@ -815,7 +815,7 @@ int sky__engine_stop(sky_engine *e)
 	 * the grace period: its run stays `running` and is resumed (or
 	 * failed after three interruptions) at the next start. */
 	pthread_mutex_lock(&e->lock);
-	int stuck = workers_wait(e, sky_time_mono_ms() + e->stop_grace_ms);
+	int stuck = workers_wait(e, skyx_time_mono_ms() + e->stop_grace_ms);
 	for (sky_active_run *a = e->active; stuck && a; a = a->next) {
 		sky_worker *w = a->worker;
 		if (a->executing && w && !w->done && !w->abandoned)
@@ -856,8 +856,8 @@ int sky__engine_stop(sky_engine *e)
 		return left;
 	}
 	/* After the workers: no run holds a session any more. */
-	sky__sessions_stop(e);
-	sky__webhook_stop(e);
+	sky_engine__sessions_stop(e);
+	sky_engine__webhook_stop(e);
 	while (e->active) {
 		sky_active_run *a = e->active;
 		e->active = a->next;

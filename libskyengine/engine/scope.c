@@ -11,30 +11,30 @@
  * is just an organization id no organization has. */
 const char sky_organization_any[] = "(any organization)";
 
-int sky__org_is_any(const char *org)
+int sky_engine__org_is_any(const char *org)
 {
 	return org == sky_organization_any;
 }
 
-const char *sky__org_scope(sky_engine *e, const char *org)
+const char *sky_engine__org_scope(sky_engine *e, const char *org)
 {
-	if (sky__org_is_any(org))
+	if (sky_engine__org_is_any(org))
 		return NULL;
 	return org && *org ? org : sky_store_default_org(e->store);
 }
 
-int sky__org_for_create(sky_engine *e, const char *org, const char **scope)
+int sky_engine__org_for_create(sky_engine *e, const char *org, const char **scope)
 {
 	*scope = NULL;
-	if (sky__org_is_any(org))
+	if (sky_engine__org_is_any(org))
 		return sky_error_set(SKY_EINVALID, "an object is created in one "
 		                                   "organization, not "
 		                                   "SKY_ORGANIZATION_ANY");
-	*scope = sky__org_scope(e, org);
+	*scope = sky_engine__org_scope(e, org);
 	return 0;
 }
 
-int sky__options_version(const char *what, unsigned int version,
+int sky_engine__options_version(const char *what, unsigned int version,
                          unsigned int min, unsigned int max)
 {
 	if (version >= min && version <= max)

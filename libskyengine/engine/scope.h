@@ -14,23 +14,23 @@
  * organization") for SKY_ORGANIZATION_ANY. The only place that tells
  * SKY_ORGANIZATION_ANY apart.
  */
-const char *sky__org_scope(sky_engine *e, const char *organization_id);
+const char *sky_engine__org_scope(sky_engine *e, const char *organization_id);
 
-/* The organization a new object is created in: as sky__org_scope(), but
+/* The organization a new object is created in: as sky_engine__org_scope(), but
  * SKY_ORGANIZATION_ANY is refused (SKY_EINVALID): an object belongs to
  * one organization. */
-int sky__org_for_create(sky_engine *e, const char *organization_id,
+int sky_engine__org_for_create(sky_engine *e, const char *organization_id,
                         const char **scope);
 
 /* 1 when `organization_id` is SKY_ORGANIZATION_ANY. */
-int sky__org_is_any(const char *organization_id);
+int sky_engine__org_is_any(const char *organization_id);
 
 /*
  * 0 when `version` is one of min..max, else SKY_EINVALID with
  * sky_error_last() naming the struct ("sky_list_options version 9 is
  * not supported by this library (3..3)").
  */
-int sky__options_version(const char *what, unsigned int version,
+int sky_engine__options_version(const char *what, unsigned int version,
                          unsigned int min, unsigned int max);
 
 #endif

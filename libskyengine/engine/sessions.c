@@ -23,8 +23,8 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define COMPONENT "sessions"
 #define MIN_TIMEOUT 5
@@ -79,7 +79,7 @@ static void *reaper_main(void *arg)
 	sky_engine *e = arg;
 	pthread_mutex_lock(&e->bs_lock);
 	while (!e->bs_stopping) {
-		int64_t now = sky_time_mono_ms(), next = 1000;
+		int64_t now = skyx_time_mono_ms(), next = 1000;
 		sky_bsession *due = NULL;
 		for (sky_bsession *s = e->bsessions; s && !due; s = s->next) {
 			if (s->busy_run || s->reserving || s->closed)
@@ -116,7 +116,7 @@ static void *reaper_main(void *arg)
 	return NULL;
 }
 
-int sky__sessions_start(sky_engine *e)
+int sky_engine__sessions_start(sky_engine *e)
 {
 	sky_bsession_list *l = NULL;
 	/* A crash left these open; their browser is gone with it. */
@@ -139,7 +139,7 @@ int sky__sessions_start(sky_engine *e)
 	return 0;
 }
 
-void sky__sessions_stop(sky_engine *e)
+void sky_engine__sessions_stop(sky_engine *e)
 {
 	pthread_mutex_lock(&e->bs_lock);
 	e->bs_stopping = 1;
@@ -165,8 +165,8 @@ void sky__sessions_stop(sky_engine *e)
 
 static json_t *ts_or_null(int64_t ms)
 {
-	char iso[SKY_ISO_LEN];
-	return ms ? json_string(sky_time_iso(ms, iso)) : json_null();
+	char iso[SKYX_ISO_LEN];
+	return ms ? json_string(skyx_time_iso(ms, iso)) : json_null();
 }
 
 static json_t *session_obj(sky_engine *e, const sky_bsession_rec *r,
@@ -176,10 +176,10 @@ static json_t *session_obj(sky_engine *e, const sky_bsession_rec *r,
 	pthread_mutex_lock(&e->bs_lock);
 	sky_bsession *s = find_locked(e, r->browser_session_id);
 	if (s)
-		runnable = sky_strdup(s->busy_run ? s->busy_run : s->last_run);
+		runnable = skyx_strdup(s->busy_run ? s->busy_run : s->last_run);
 	pthread_mutex_unlock(&e->bs_lock);
 	if (!runnable)
-		runnable = sky_strdup(r->runnable_id);
+		runnable = skyx_strdup(r->runnable_id);
 	json_t *o = json_object();
 	json_object_set_new(o, "browser_session_id",
 	                    json_string(r->browser_session_id));
@@ -279,16 +279,16 @@ static int parse_create(sky_engine *e, json_t *body, create_req *c,
 	if ((v = json_object_get(body, "timeout")) && !json_is_null(v)) {
 		long long n;
 		if (lax_int(v, &n))
-			sky__api_item(items, "int_parsing", "timeout",
+			sky_engine__api_item(items, "int_parsing", "timeout",
 			              "Input should be a valid integer", v);
 		else if (n < MIN_TIMEOUT)
-			sky__api_item(items, "greater_than_equal", "timeout",
+			sky_engine__api_item(items, "greater_than_equal", "timeout",
 			              "Input should be greater than or equal "
 			              "to 5",
 			              v);
 		else if (n > MAX_TIMEOUT) {
 			c->timeout = MAX_TIMEOUT;
-			c->warning = sky_asprintf(
+			c->warning = skyx_asprintf(
 			    "timeout %lld is above the maximum of %d minutes; "
 			    "it was capped to %d",
 			    n, MAX_TIMEOUT, MAX_TIMEOUT);
@@ -300,7 +300,7 @@ static int parse_create(sky_engine *e, json_t *body, create_req *c,
 		const char *t = json_string_value(v);
 		if (!t || (strcmp(t, "msedge") && strcmp(t, "chrome") &&
 		           strcmp(t, "stealth-chromium")))
-			sky__api_item(items, "enum", "browser_type",
+			sky_engine__api_item(items, "enum", "browser_type",
 			              "Input should be 'msedge', 'chrome' or "
 			              "'stealth-chromium'",
 			              v);
@@ -310,18 +310,18 @@ static int parse_create(sky_engine *e, json_t *body, create_req *c,
 	sky_request_proxy_location(body, items, &c->proxy);
 	if ((v = json_object_get(body, "url")) && !json_is_null(v) &&
 	    !json_is_string(v))
-		sky__api_item(items, "string_type", "url",
+		sky_engine__api_item(items, "string_type", "url",
 		              "Input should be a valid string", v);
 	if (json_array_size(items)) {
-		rc = sky__api_refuse(out_json, http_status, 422,
-		                     sky__api_422(items), SKY_EINVALID,
+		rc = sky_engine__api_refuse(out_json, http_status, 422,
+		                     sky_engine__api_422(items), SKY_EINVALID,
 		                     "invalid browser session request");
 		goto out;
 	}
 	if ((v = json_object_get(body, "browser_profile_id")) &&
 	    !json_is_null(v)) {
-		rc = sky__api_refuse(out_json, http_status, 400,
-		                     sky__api_detail("Browser profiles are not "
+		rc = sky_engine__api_refuse(out_json, http_status, 400,
+		                     sky_engine__api_detail("Browser profiles are not "
 		                                     "supported by skyengine"),
 		                     SKY_EUNSUPPORTED,
 		                     "browser profiles are not supported");
@@ -332,9 +332,9 @@ static int parse_create(sky_engine *e, json_t *body, create_req *c,
 		if (sky_url_validate(json_string_value(v),
 		                     e->request_opts.url_flags, &c->url,
 		                     &detail)) {
-			rc = sky__api_refuse(
+			rc = sky_engine__api_refuse(
 			    out_json, http_status, 400,
-			    sky__api_detail("%s", detail ? detail : "?"),
+			    sky_engine__api_detail("%s", detail ? detail : "?"),
 			    SKY_EINVALID, "invalid url");
 			free(detail);
 		}
@@ -352,15 +352,15 @@ static int open_live(sky_engine *e, const sky_bsession_rec *rec,
 	void *browser = NULL;
 	json_t *proxy = NULL, *applied = NULL;
 	char *err = NULL, *opts = NULL;
-	int rc = sky__engine_browser(e, &bvt, &browser);
+	int rc = sky_engine__browser(e, &bvt, &browser);
 	if (rc)
 		return rc;
-	s->download_dir = sky_asprintf("%s/sessions/%s/downloads", e->data_dir,
+	s->download_dir = skyx_asprintf("%s/sessions/%s/downloads", e->data_dir,
 	                               rec->browser_session_id);
 	if (!s->download_dir || sky_mkdir_p(s->download_dir))
 		return sky_error_set(SKY_EIO, "cannot create the session's "
 		                              "download dir");
-	if ((rc = sky__proxy_resolve(e, c->proxy, rec->browser_session_id,
+	if ((rc = sky_engine__proxy_resolve(e, c->proxy, rec->browser_session_id,
 	                             &proxy, &applied)))
 		return rc;
 	if (json_is_false(json_object_get(applied, "applied")))
@@ -414,12 +414,12 @@ int sky_tasks_api_browser_session_create(char **out_json, int *http_status, sky_
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
 		                                   "required");
 	*out_json = NULL;
-	if ((rc = sky__org_for_create(e, org, &org)))
+	if ((rc = sky_engine__org_for_create(e, org, &org)))
 		return rc;
 	if (e->no_execute)
-		return sky__api_refuse(
+		return sky_engine__api_refuse(
 		    out_json, http_status, 400,
-		    sky__api_detail("This server does not execute runs "
+		    sky_engine__api_detail("This server does not execute runs "
 		                    "(--no-execute), so it keeps no "
 		                    "browser sessions"),
 		    SKY_EUNSUPPORTED, "no browser sessions without execution");
@@ -427,15 +427,15 @@ int sky_tasks_api_browser_session_create(char **out_json, int *http_status, sky_
 	    body_json && *body_json ? sky_json_loads(body_json) : json_object();
 	if (!json_is_object(body)) {
 		json_t *items = json_array();
-		sky__api_item(items,
+		sky_engine__api_item(items,
 		              body ? "model_attributes_type" : "json_invalid",
 		              NULL,
 		              body ? "Input should be a valid dictionary or "
 		                     "object to extract fields from"
 		                   : "JSON decode error",
 		              body);
-		rc = sky__api_refuse(out_json, http_status, 422,
-		                     sky__api_422(items), SKY_EINVALID,
+		rc = sky_engine__api_refuse(out_json, http_status, 422,
+		                     sky_engine__api_422(items), SKY_EINVALID,
 		                     "invalid browser session request");
 		json_decref(items);
 		goto out;
@@ -446,8 +446,8 @@ int sky_tasks_api_browser_session_create(char **out_json, int *http_status, sky_
 	                                    c.proxy, &rec)))
 		goto out;
 	s = calloc(1, sizeof *s);
-	if (!s || !(s->id = sky_strdup(rec->browser_session_id)) ||
-	    !(s->org = sky_strdup(rec->organization_id))) {
+	if (!s || !(s->id = skyx_strdup(rec->browser_session_id)) ||
+	    !(s->org = skyx_strdup(rec->organization_id))) {
 		rc = sky_error_from_code(SKY_ENOMEM);
 		goto fail;
 	}
@@ -457,7 +457,7 @@ int sky_tasks_api_browser_session_create(char **out_json, int *http_status, sky_
 	if ((rc = sky_store_bsession_set_status(e->store, s->id, "running",
 	                                        NULL, NULL)))
 		goto fail;
-	s->idle_since = sky_time_mono_ms();
+	s->idle_since = skyx_time_mono_ms();
 	pthread_mutex_lock(&e->bs_lock);
 	s->next = e->bsessions;
 	e->bsessions = s;
@@ -476,7 +476,7 @@ fail:
 	sky_log_warn(COMPONENT, "session %s could not start: %s",
 	             rec->browser_session_id, sky_error_last());
 	{
-		char *why = sky_strdup(sky_error_last());
+		char *why = skyx_strdup(sky_error_last());
 		store_final(e, rec->browser_session_id, "failed", NULL);
 		if (s)
 			destroy(e, s);
@@ -496,9 +496,9 @@ out:
 
 static int not_found(const char *id, char **out_json, int *http_status)
 {
-	return sky__api_refuse(
+	return sky_engine__api_refuse(
 	    out_json, http_status, 404,
-	    sky__api_detail("Browser session %s not found", id), SKY_ENOTFOUND,
+	    sky_engine__api_detail("Browser session %s not found", id), SKY_ENOTFOUND,
 	    "browser session not found");
 }
 
@@ -510,7 +510,7 @@ int sky_tasks_api_browser_session_get(char **out_json, int *http_status, sky_eng
 		                     "engine, id and out_json are "
 		                     "required");
 	*out_json = NULL;
-	int rc = sky_store_bsession_get(e->store, sky__org_scope(e, org), id, &rec);
+	int rc = sky_store_bsession_get(e->store, sky_engine__org_scope(e, org), id, &rec);
 	if (rc == SKY_ENOTFOUND)
 		return not_found(id, out_json, http_status);
 	if (rc)
@@ -527,7 +527,7 @@ int sky_tasks_api_browser_sessions_list(char **out_json, sky_engine *e, const ch
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
 		                                   "required");
 	*out_json = NULL;
-	int rc = sky_store_bsession_list_active(e->store, sky__org_scope(e, org), &l);
+	int rc = sky_store_bsession_list_active(e->store, sky_engine__org_scope(e, org), &l);
 	if (rc)
 		return rc;
 	json_t *arr = json_array();
@@ -549,7 +549,7 @@ int sky_tasks_api_browser_session_close(char **out_json, int *http_status, sky_e
 		                     "engine, id and out_json are "
 		                     "required");
 	*out_json = NULL;
-	int rc = sky_store_bsession_get(e->store, sky__org_scope(e, org), id, &rec);
+	int rc = sky_store_bsession_get(e->store, sky_engine__org_scope(e, org), id, &rec);
 	if (rc == SKY_ENOTFOUND)
 		return not_found(id, out_json, http_status);
 	if (rc)
@@ -561,14 +561,14 @@ int sky_tasks_api_browser_session_close(char **out_json, int *http_status, sky_e
 	sky_bsession *s = find_locked(e, id);
 	if (s && (s->busy_run || s->reserving)) {
 		/* A run works in it: it stops, and lets go of the session,
-		 * which is then closed (sky__session_release). */
+		 * which is then closed (sky_engine__session_release). */
 		s->closed = 1;
-		cancel = sky_strdup(s->busy_run);
-		last = sky_strdup(s->busy_run);
+		cancel = skyx_strdup(s->busy_run);
+		last = skyx_strdup(s->busy_run);
 		s = NULL;
 	} else if (s) {
 		unlink_locked(e, s);
-		last = sky_strdup(s->last_run);
+		last = skyx_strdup(s->last_run);
 	}
 	pthread_mutex_unlock(&e->bs_lock);
 	if (live) {
@@ -580,28 +580,28 @@ int sky_tasks_api_browser_session_close(char **out_json, int *http_status, sky_e
 	if (s)
 		destroy(e, s);
 	if (cancel)
-		sky__run_cancel(NULL, NULL, e, NULL, cancel);
+		sky_engine__run_cancel(NULL, NULL, e, NULL, cancel);
 	free(cancel);
 	free(last);
-	*out_json = sky_strdup("{\"message\":\"Browser session closed\"}");
+	*out_json = skyx_strdup("{\"message\":\"Browser session closed\"}");
 	return done_ok(out_json, http_status);
 }
 
 /* --- runs in sessions ----------------------------------------------------- */
 
-int sky__session_reserve(sky_engine *e, const char *org, const char *id,
+int sky_engine__session_reserve(sky_engine *e, const char *org, const char *id,
                          const char *idem, int *reserved, char **out_json,
                          int *status)
 {
 	*reserved = 0;
-	org = sky__org_scope(e, org);
+	org = sky_engine__org_scope(e, org);
 	pthread_mutex_lock(&e->bs_lock);
 	sky_bsession *s = find_locked(e, id);
 	if (!s || s->closed || (org && strcmp(s->org, org))) {
 		pthread_mutex_unlock(&e->bs_lock);
-		return sky__api_refuse(
+		return sky_engine__api_refuse(
 		    out_json, status, 404,
-		    sky__api_detail("Browser session %s does "
+		    sky_engine__api_detail("Browser session %s does "
 		                    "not exist or is not "
 		                    "live.",
 		                    id),
@@ -612,19 +612,19 @@ int sky__session_reserve(sky_engine *e, const char *org, const char *id,
 		 * own run, which the store hands back. */
 		int replay =
 		    idem && s->busy_idem && !strcmp(idem, s->busy_idem);
-		char *holder = sky_strdup(s->busy_run);
+		char *holder = skyx_strdup(s->busy_run);
 		pthread_mutex_unlock(&e->bs_lock);
 		if (replay) {
 			free(holder);
 			return 0;
 		}
-		int rc = sky__api_refuse(
+		int rc = sky_engine__api_refuse(
 		    out_json, status, 409,
-		    holder ? sky__api_detail("Browser session %s is busy with "
+		    holder ? sky_engine__api_detail("Browser session %s is busy with "
 		                             "run %s; submit the next run "
 		                             "when it has finished",
 		                             id, holder)
-		           : sky__api_detail("Browser session %s is busy with "
+		           : sky_engine__api_detail("Browser session %s is busy with "
 		                             "a run being submitted",
 		                             id),
 		    SKY_EBUSY, "browser session busy");
@@ -637,7 +637,7 @@ int sky__session_reserve(sky_engine *e, const char *org, const char *id,
 	return 0;
 }
 
-void sky__session_reserved(sky_engine *e, const char *id, const char *run_id,
+void sky_engine__session_reserved(sky_engine *e, const char *id, const char *run_id,
                            const char *idem)
 {
 	sky_bsession *gone = NULL;
@@ -646,10 +646,10 @@ void sky__session_reserved(sky_engine *e, const char *id, const char *run_id,
 	if (s && s->reserving) {
 		s->reserving = 0;
 		if (run_id) {
-			s->busy_run = sky_strdup(run_id);
-			s->busy_idem = sky_strdup(idem);
+			s->busy_run = skyx_strdup(run_id);
+			s->busy_idem = skyx_strdup(idem);
 		} else {
-			s->idle_since = sky_time_mono_ms();
+			s->idle_since = skyx_time_mono_ms();
 			if (s->closed) {
 				unlink_locked(e, s);
 				gone = s;
@@ -662,7 +662,7 @@ void sky__session_reserved(sky_engine *e, const char *id, const char *run_id,
 		destroy(e, gone);
 }
 
-int sky__session_attach(sky_engine *e, const char *id, const char *run_id,
+int sky_engine__session_attach(sky_engine *e, const char *id, const char *run_id,
                         void **ctx, const char **download_dir)
 {
 	int rc = 0;
@@ -682,7 +682,7 @@ int sky__session_attach(sky_engine *e, const char *id, const char *run_id,
 	return rc;
 }
 
-void sky__session_release(sky_engine *e, const char *run_id)
+void sky_engine__session_release(sky_engine *e, const char *run_id)
 {
 	sky_bsession *gone = NULL;
 	if (!run_id)
@@ -696,7 +696,7 @@ void sky__session_release(sky_engine *e, const char *run_id)
 		s->busy_run = NULL;
 		free(s->busy_idem);
 		s->busy_idem = NULL;
-		s->idle_since = sky_time_mono_ms();
+		s->idle_since = skyx_time_mono_ms();
 		if (s->closed) {
 			unlink_locked(e, s);
 			gone = s;

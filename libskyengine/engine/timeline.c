@@ -17,13 +17,13 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 static json_t *ts(int64_t ms)
 {
-	char iso[SKY_ISO_LEN];
-	return ms ? json_string(sky_time_iso(ms, iso)) : json_null();
+	char iso[SKYX_ISO_LEN];
+	return ms ? json_string(skyx_time_iso(ms, iso)) : json_null();
 }
 
 /* runs/<id>/plan.answer.txt, then runs/<id>/<k>-plan.answer.txt. */
@@ -70,7 +70,7 @@ static json_t *thought(const sky_task_rec *t, const sky_artifact_rec *a,
 static json_t *block(const sky_task_rec *t, const sky_artifact_rec *a,
                      const sky_planner_plan *p, int n)
 {
-	int extract = sky_str_eq(p->task_type, "extract");
+	int extract = skyx_str_eq(p->task_type, "extract");
 	char label[32];
 	snprintf(label, sizeof label, "mini_goal_%d", n);
 	json_t *o = json_object();
@@ -121,7 +121,7 @@ static json_t *goto_block(const sky_task_rec *t, const char *id, int64_t at,
 {
 	char label[32];
 	snprintf(label, sizeof label, "goto_url_%d", n);
-	char *goal = sky_asprintf("Go to this website: %s", t->url);
+	char *goal = skyx_asprintf("Go to this website: %s", t->url);
 	sky_planner_plan p = {0};
 	p.plan = goal;
 	p.url = t->url;
@@ -144,7 +144,7 @@ static void add_step(json_t *blk, const sky_task_rec *t, const sky_step_rec *st,
 {
 	json_t *list = json_object_get(blk, "actions");
 	for (size_t i = 0; acts && i < acts->count; i++)
-		if (sky_str_eq(acts->items[i].step_id, st->step_id))
+		if (skyx_str_eq(acts->items[i].step_id, st->step_id))
 			json_array_append_new(
 			    list, sky_response_action(t, &acts->items[i]));
 	json_object_set_new(blk, "status",
@@ -153,7 +153,7 @@ static void add_step(json_t *blk, const sky_task_rec *t, const sky_step_rec *st,
 	json_t *c = json_object_get(blk, "created_at");
 	int64_t start = 0;
 	if (json_string_value(c))
-		sky_time_parse_iso(json_string_value(c), &start);
+		skyx_time_parse_iso(json_string_value(c), &start);
 	if (start && st->modified_at >= start)
 		json_object_set_new(
 		    blk, "duration",
@@ -187,8 +187,8 @@ static json_t *build(sky_engine *e, const sky_task_rec *t)
 		const sky_artifact_rec *a = &arts->items[i];
 		if (!is_plan_answer(a))
 			continue;
-		char *path = sky_asprintf("%s/%s", e->data_dir, a->path);
-		char *text = path ? sky_read_file(path, NULL) : NULL;
+		char *path = skyx_asprintf("%s/%s", e->data_dir, a->path);
+		char *text = path ? skyx_read_file(path, NULL) : NULL;
 		sky_planner_plan *p = NULL;
 		free(path);
 		if (!text || sky_planner_parse_plan(text, NULL, &p)) {
@@ -220,7 +220,7 @@ static json_t *build(sky_engine *e, const sky_task_rec *t)
 		json_t *out = sky_json_loads(st->output);
 		int is_goto =
 		    t->url &&
-		    sky_str_eq(sky_json_str(out, "task_type"), "goto_url");
+		    skyx_str_eq(sky_json_str(out, "task_type"), "goto_url");
 		if (is_goto) {
 			json_t *g = goto_block(t, st->step_id, st->created_at,
 			                       (int)json_array_size(gotos) + 1);
@@ -257,7 +257,7 @@ static json_t *build(sky_engine *e, const sky_task_rec *t)
 	    (nb || (steps && steps->count))) {
 		int64_t start = t->started_at ? t->started_at : t->created_at;
 		int64_t end = nb ? starts[0] : steps->items[0].created_at;
-		char *gid = sky_asprintf("%s_goto_url", t->task_id);
+		char *gid = skyx_asprintf("%s_goto_url", t->task_id);
 		json_t *g = goto_block(t, gid, start, 1);
 		json_object_set_new(g, "status", json_string("completed"));
 		json_object_set_new(g, "modified_at", ts(end));
@@ -307,7 +307,7 @@ int sky_tasks_api_run_timeline(char **out_json, sky_engine *e, const char *org, 
 		                     "engine, run_id and out_json "
 		                     "are required");
 	*out_json = NULL;
-	const char *o = sky__org_scope(e, org);
+	const char *o = sky_engine__org_scope(e, org);
 	if (sky_store_task_get(e->store, o, run_id, &t))
 		return sky_error_set(SKY_ENOTFOUND, "Run not found %s", run_id);
 	if (strcmp(t->run_type, SKY_RUN_TYPE_V2)) {

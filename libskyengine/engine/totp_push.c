@@ -19,8 +19,8 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define COMPONENT "totp"
 #define MAX_IDENT 1024
@@ -49,17 +49,17 @@ static const char *str_field(json_t *body, const char *name, int required,
 	json_t *v = json_object_get(body, name);
 	if (!v || json_is_null(v)) {
 		if (required)
-			sky__api_item(items, "missing", name, "Field required",
+			sky_engine__api_item(items, "missing", name, "Field required",
 			              body);
 		return NULL;
 	}
 	if (!json_is_string(v)) {
-		sky__api_item(items, "string_type", name,
+		sky_engine__api_item(items, "string_type", name,
 		              "Input should be a valid string", v);
 		return NULL;
 	}
 	if (strlen(json_string_value(v)) != json_string_length(v)) {
-		sky__api_item(items, "value_error", name,
+		sky_engine__api_item(items, "value_error", name,
 		              "Value error, NUL characters are not allowed", v);
 		return NULL;
 	}
@@ -76,8 +76,8 @@ static void expiry_field(json_t *body, push_req *r, json_t *items)
 	    json_number_value(v) < 1e11) {
 		r->expired_at = (int64_t)(json_number_value(v) * 1000);
 	} else if (!json_is_string(v) ||
-	           sky_time_parse_iso(json_string_value(v), &r->expired_at)) {
-		sky__api_item(items,
+	           skyx_time_parse_iso(json_string_value(v), &r->expired_at)) {
+		sky_engine__api_item(items,
 		              json_is_string(v) ? "datetime_from_date_parsing"
 		                                : "datetime_type",
 		              "expired_at", "Input should be a valid datetime",
@@ -91,12 +91,12 @@ static void validate(json_t *body, push_req *r, json_t *items)
 {
 	r->identifier = str_field(body, "totp_identifier", 1, items);
 	if (r->identifier && !*r->identifier)
-		sky__api_item(items, "string_too_short", "totp_identifier",
+		sky_engine__api_item(items, "string_too_short", "totp_identifier",
 		              "String should have at least 1 character",
 		              json_object_get(body, "totp_identifier"));
 	else if (r->identifier &&
 	         utf8_chars(r->identifier, strlen(r->identifier)) > MAX_IDENT)
-		sky__api_item(items, "string_too_long", "totp_identifier",
+		sky_engine__api_item(items, "string_too_long", "totp_identifier",
 		              "String should have at most 1024 characters",
 		              json_object_get(body, "totp_identifier"));
 	r->task_id = str_field(body, "task_id", 0, items);
@@ -105,7 +105,7 @@ static void validate(json_t *body, push_req *r, json_t *items)
 	r->source = str_field(body, "source", 0, items);
 	r->content = str_field(body, "content", 1, items);
 	if (r->content && strlen(r->content) > SKY_OTP_CONTENT_MAX)
-		sky__api_item(items, "string_too_long", "content",
+		sky_engine__api_item(items, "string_too_long", "content",
 		              "String should have at most 2097152 characters",
 		              NULL);
 	expiry_field(body, r, items);
@@ -118,20 +118,20 @@ static char *check_ids(sky_engine *e, const char *org, const push_req *r)
 	sky_workflow_rec *w = NULL;
 	if (r->task_id) {
 		if (sky_store_task_get(e->store, org, r->task_id, &t))
-			return sky__api_detail("Invalid task id: %s",
+			return sky_engine__api_detail("Invalid task id: %s",
 			                       r->task_id);
 		sky_task_rec_free(t);
 	}
 	if (r->workflow_id) {
 		if (sky_store_workflow_get(e->store, org, r->workflow_id, &w))
-			return sky__api_detail("Invalid workflow id: %s",
+			return sky_engine__api_detail("Invalid workflow id: %s",
 			                       r->workflow_id);
 		sky_workflow_rec_free(w);
 	}
 	/* We have no separate workflow runs: a run id names one. */
 	if (r->workflow_run_id) {
 		if (sky_store_task_get(e->store, org, r->workflow_run_id, &t))
-			return sky__api_detail("Invalid workflow run id: %s",
+			return sky_engine__api_detail("Invalid workflow run id: %s",
 			                       r->workflow_run_id);
 		sky_task_rec_free(t);
 	}
@@ -150,7 +150,7 @@ static int ask_model(sky_engine *e, const char *content, char **code,
 	int rc;
 	*code = NULL;
 	*magic = 0;
-	if ((rc = sky__engine_llm(e, &llm)) ||
+	if ((rc = sky_engine__llm(e, &llm)) ||
 	    (rc = sky_planner_render_parse_code(&in, &p)))
 		return rc;
 	sky_llm_request req = {.version = SKY_LLM_REQUEST_VERSION};
@@ -176,7 +176,7 @@ static char *trimmed(const char *s)
 	size_t n = strlen(s);
 	while (n && isspace((unsigned char)s[n - 1]))
 		n--;
-	return sky_strndup(s, n);
+	return skyx_strndup(s, n);
 }
 
 /* The code in the content: *code "" when none was found. */
@@ -195,7 +195,7 @@ static int find_code(sky_engine *e, const char *content, char **code,
 	sky_otp_found *f = NULL;
 	int rc = sky_otp_extract(t, strlen(t), &f);
 	if (rc == 0) {
-		*code = sky_strdup(f->value);
+		*code = skyx_strdup(f->value);
 		*otp_type = sky_otp_kind_name(f->kind);
 		sky_otp_found_free(f);
 		free(t);
@@ -206,7 +206,7 @@ static int find_code(sky_engine *e, const char *content, char **code,
 		rc = ask_model(e, t, code, &magic);
 		if (rc) {
 			*err_body =
-			    sky__api_detail("The model could not parse the "
+			    sky_engine__api_detail("The model could not parse the "
 			                    "verification code: %s",
 			                    sky_error_last());
 		} else if (*code) {
@@ -218,14 +218,14 @@ static int find_code(sky_engine *e, const char *content, char **code,
 	}
 	free(t);
 	if (!rc && !*code)
-		*code = sky_strdup("");
+		*code = skyx_strdup("");
 	return rc;
 }
 
 static json_t *ts_or_null(int64_t ms)
 {
-	char iso[SKY_ISO_LEN];
-	return ms ? json_string(sky_time_iso(ms, iso)) : json_null();
+	char iso[SKYX_ISO_LEN];
+	return ms ? json_string(skyx_time_iso(ms, iso)) : json_null();
 }
 
 static char *code_json(const sky_totp_rec *rec, const push_req *r)
@@ -267,18 +267,18 @@ int sky_tasks_api_totp_code_push(char **out_json, int *http_status, sky_engine *
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
 		                                   "required");
 	*out_json = NULL;
-	if ((rc = sky__org_for_create(e, org, &org)))
+	if ((rc = sky_engine__org_for_create(e, org, &org)))
 		return rc;
 	body = body_json && *body_json ? sky_json_loads(body_json) : NULL;
 	if (!body) {
-		sky__api_item(
+		sky_engine__api_item(
 		    items, body_json && *body_json ? "json_invalid" : "missing",
 		    NULL,
 		    body_json && *body_json ? "JSON decode error"
 		                            : "Field required",
 		    NULL);
 	} else if (!json_is_object(body)) {
-		sky__api_item(items, "model_attributes_type", NULL,
+		sky_engine__api_item(items, "model_attributes_type", NULL,
 		              "Input should be a valid dictionary or object to "
 		              "extract fields from",
 		              body);
@@ -286,14 +286,14 @@ int sky_tasks_api_totp_code_push(char **out_json, int *http_status, sky_engine *
 		validate(body, &r, items);
 	}
 	if (json_array_size(items)) {
-		rc = sky__api_refuse(out_json, http_status, 422,
-		                     sky__api_422(items), SKY_EINVALID,
+		rc = sky_engine__api_refuse(out_json, http_status, 422,
+		                     sky_engine__api_422(items), SKY_EINVALID,
 		                     "invalid TOTP code request");
 		goto out;
 	}
 	if ((err = check_ids(e, org, &r))) {
 		rc =
-		    sky__api_refuse(out_json, http_status, 400, err,
+		    sky_engine__api_refuse(out_json, http_status, 400, err,
 		                    SKY_ENOTFOUND, "unknown id in a TOTP push");
 		err = NULL;
 		goto out;
@@ -301,7 +301,7 @@ int sky_tasks_api_totp_code_push(char **out_json, int *http_status, sky_engine *
 	rc = find_code(e, r.content, &code, &otp_type, &err);
 	if (rc) {
 		if (err)
-			rc = sky__api_refuse(out_json, http_status, 502, err,
+			rc = sky_engine__api_refuse(out_json, http_status, 502, err,
 			                     rc, "parsing the code failed");
 		err = NULL;
 		goto out;
@@ -329,7 +329,7 @@ int sky_tasks_api_totp_code_push(char **out_json, int *http_status, sky_engine *
 		*http_status = 200;
 	rc = *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 	/* Wake runs waiting for a code. */
-	sky__engine_totp_arrived(e);
+	sky_engine__totp_arrived(e);
 out:
 	sky_totp_rec_free(rec);
 	free(code);

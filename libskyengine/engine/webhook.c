@@ -19,12 +19,12 @@
 #include "util/hash.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define COMPONENT "webhook"
 
-int sky__webhook_enqueue(sky_engine *e, const sky_task_rec *t,
+int sky_engine__webhook_enqueue(sky_engine *e, const sky_task_rec *t,
                          const char *signing_key)
 {
 	json_t *payload = sky_response_webhook_payload(&e->rctx, t);
@@ -32,9 +32,9 @@ int sky__webhook_enqueue(sky_engine *e, const sky_task_rec *t,
 	json_decref(payload);
 	if (!body)
 		return sky_error_from_code(SKY_ENOMEM);
-	char sig[SKY_SHA256_HEX_LEN] = "";
+	char sig[SKYX_SHA256_HEX_LEN] = "";
 	if (signing_key && *signing_key)
-		sky_hmac_sha256_hex(signing_key, strlen(signing_key), body,
+		skyx_hmac_sha256_hex(signing_key, strlen(signing_key), body,
 		                    strlen(body), sig);
 	else
 		sky_log_warn(COMPONENT, "run %s: no API key to sign its webhook "
@@ -53,11 +53,11 @@ int sky__webhook_enqueue(sky_engine *e, const sky_task_rec *t,
 	} else if (rc)
 		sky_log_error(COMPONENT, "run %s: webhook not queued: %s",
 		              t->task_id, sky_error_last());
-	sky__webhook_kick(e);
+	sky_engine__webhook_kick(e);
 	return rc;
 }
 
-void sky__webhook_kick(sky_engine *e)
+void sky_engine__webhook_kick(sky_engine *e)
 {
 	pthread_mutex_lock(&e->lock);
 	pthread_cond_signal(&e->webhook_cond);
@@ -97,7 +97,7 @@ static int64_t retry_after_ms(const sky_http_response *r)
 static void deliver(sky_engine *e, const sky_webhook_rec *w)
 {
 	char ts[32];
-	snprintf(ts, sizeof ts, "%lld", (long long)(sky_time_now_ms() / 1000));
+	snprintf(ts, sizeof ts, "%lld", (long long)(skyx_time_now_ms() / 1000));
 	/* x-skyengine-webhook-id is the outbox row: the same on every
 	 * attempt, so a receiver can drop the copy it gets when a crash
 	 * interrupted a delivery after the body went out. */
@@ -127,8 +127,8 @@ static void deliver(sky_engine *e, const sky_webhook_rec *w)
 	if (!rc && status >= 200 && status < 300) {
 		outcome = SKY_WEBHOOK_OUTCOME_DELIVERED;
 	} else {
-		why = rc ? sky_asprintf("%s", err ? err : sky_strerror(rc))
-		         : sky_asprintf("HTTP %d", status);
+		why = rc ? skyx_asprintf("%s", err ? err : sky_strerror(rc))
+		         : skyx_asprintf("HTTP %d", status);
 		int again = (rc || retryable(status)) &&
 		            attempt < e->webhook_max_attempts;
 		outcome = again ? SKY_WEBHOOK_OUTCOME_RETRY
@@ -139,7 +139,7 @@ static void deliver(sky_engine *e, const sky_webhook_rec *w)
 				delay = (int64_t)e->webhook_backoff_ms
 				                << (attempt - 1);
 			delay += rand() % (e->webhook_backoff_ms + 1);
-			next = sky_time_now_ms() + delay;
+			next = skyx_time_now_ms() + delay;
 		}
 	}
 	sky_store_webhook_record(e->store, w->webhook_id, outcome, next, why);
@@ -149,7 +149,7 @@ static void deliver(sky_engine *e, const sky_webhook_rec *w)
 		sky_log_info(COMPONENT, "run %s: webhook delivered (attempt %d)",
 		             w->task_id, attempt);
 	} else if (outcome == SKY_WEBHOOK_OUTCOME_FAILED) {
-		char *reason = sky_asprintf("Webhook delivery to %s failed after "
+		char *reason = skyx_asprintf("Webhook delivery to %s failed after "
 		                            "%d attempt%s: %s",
 		                            w->url, attempt,
 		                            attempt == 1 ? "" : "s", why);
@@ -177,7 +177,7 @@ static void *webhook_main(void *arg)
 		if (stop)
 			break;
 		sky_webhook_list *l = NULL;
-		if (sky_store_webhook_claim_due(e->store, sky_time_now_ms(), 8,
+		if (sky_store_webhook_claim_due(e->store, skyx_time_now_ms(), 8,
 		                                &l) == 0) {
 			for (size_t i = 0; i < l->count; i++)
 				deliver(e, &l->items[i]);
@@ -218,12 +218,12 @@ static void queue_unqueued(sky_engine *e)
 		sky_log_warn(COMPONENT, "run %s: webhook was never queued (the "
 		             "engine stopped first); queueing it now",
 		             l->items[i].task_id);
-		sky__webhook_enqueue(e, &l->items[i], e->webhook_key);
+		sky_engine__webhook_enqueue(e, &l->items[i], e->webhook_key);
 	}
 	sky_task_list_free(l);
 }
 
-int sky__webhook_start(sky_engine *e)
+int sky_engine__webhook_start(sky_engine *e)
 {
 	/* Only the engine that executes runs: it holds the data dir's
 	 * lock, so no run of its own can be between status and queue. */
@@ -236,11 +236,11 @@ int sky__webhook_start(sky_engine *e)
 	return 0;
 }
 
-void sky__webhook_stop(sky_engine *e)
+void sky_engine__webhook_stop(sky_engine *e)
 {
 	if (!e->webhook_running)
 		return;
-	sky__webhook_kick(e);
+	sky_engine__webhook_kick(e);
 	pthread_join(e->webhook_thread, NULL);
 	e->webhook_running = 0;
 }

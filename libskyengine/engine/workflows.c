@@ -14,13 +14,13 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 static json_t *ts_or_null(int64_t ms)
 {
-	char iso[SKY_ISO_LEN];
-	return ms ? json_string(sky_time_iso(ms, iso)) : json_null();
+	char iso[SKYX_ISO_LEN];
+	return ms ? json_string(skyx_time_iso(ms, iso)) : json_null();
 }
 
 static json_t *workflow_obj(const sky_workflow_rec *w)
@@ -50,7 +50,7 @@ int sky_tasks_api_workflows_list(char **out_json, sky_engine *e, const char *org
 	if (page < 1 || page_size < 1 || page_size > 100)
 		return sky_error_set(SKY_EINVALID,
 		                     "page must be >= 1 and page_size 1..100");
-	int rc = sky_store_workflow_list(e->store, sky__org_scope(e, org), page,
+	int rc = sky_store_workflow_list(e->store, sky_engine__org_scope(e, org), page,
 	                                 page_size, &l);
 	if (rc)
 		return rc;
@@ -71,16 +71,16 @@ static void validate(json_t *body, json_t *items, const char **id,
 	*id = NULL;
 	*overrides = NULL;
 	if (!v || json_is_null(v))
-		sky__api_item(items, "missing", "workflow_id", "Field required",
+		sky_engine__api_item(items, "missing", "workflow_id", "Field required",
 		              v ? v : body);
 	else if (!json_is_string(v))
-		sky__api_item(items, "string_type", "workflow_id",
+		sky_engine__api_item(items, "string_type", "workflow_id",
 		              "Input should be a valid string", v);
 	else
 		*id = json_string_value(v);
 	v = json_object_get(body, "overrides");
 	if (v && !json_is_null(v) && !json_is_object(v))
-		sky__api_item(items, "dict_type", "overrides",
+		sky_engine__api_item(items, "dict_type", "overrides",
 		              "Input should be a valid dictionary", v);
 	else if (json_is_object(v))
 		*overrides = v;
@@ -100,7 +100,7 @@ int sky_tasks_api_workflow_run(char **out_json, int *http_status, sky_engine *e,
 	*out_json = NULL;
 	body = body_json && *body_json ? sky_json_loads(body_json) : NULL;
 	if (!json_is_object(body))
-		sky__api_item(items, body ? "model_attributes_type" : "missing",
+		sky_engine__api_item(items, body ? "model_attributes_type" : "missing",
 		              NULL,
 		              body ? "Input should be a valid dictionary or "
 		                     "object to extract fields from"
@@ -109,16 +109,16 @@ int sky_tasks_api_workflow_run(char **out_json, int *http_status, sky_engine *e,
 	else
 		validate(body, items, &id, &ov);
 	if (json_array_size(items)) {
-		rc = sky__api_refuse(out_json, http_status, 422,
-		                     sky__api_422(items), SKY_EINVALID,
+		rc = sky_engine__api_refuse(out_json, http_status, 422,
+		                     sky_engine__api_422(items), SKY_EINVALID,
 		                     "invalid workflow run request");
 		goto out;
 	}
 	rc = sky_store_workflow_get(
-	    e->store, sky__org_scope(e, org), id, &w);
+	    e->store, sky_engine__org_scope(e, org), id, &w);
 	if (rc == SKY_ENOTFOUND) {
-		rc = sky__api_refuse(out_json, http_status, 404,
-		                     sky__api_detail("Workflow not found. "
+		rc = sky_engine__api_refuse(out_json, http_status, 404,
+		                     sky_engine__api_detail("Workflow not found. "
 		                                     "workflow_permanent_id=%s",
 		                                     id),
 		                     SKY_ENOTFOUND, "workflow not found");
@@ -136,7 +136,7 @@ int sky_tasks_api_workflow_run(char **out_json, int *http_status, sky_engine *e,
 	if (ov)
 		json_object_update(req, ov);
 	merged = sky_json_dumps(req);
-	rc = sky__run_submit(out_json, http_status, e, org, merged, opts,
+	rc = sky_engine__run_submit(out_json, http_status, e, org, merged, opts,
 	                     w->workflow_permanent_id);
 	if (!rc)
 		sky_log_info("engine", "workflow %s started", id);

@@ -9,12 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "llm/prompt_hash.h"
+#include <skyx/prompt_hash.h>
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define LOG "llm"
 #define DEFAULT_TIMEOUT_MS 120000
@@ -75,19 +75,19 @@ static char *cfg_str(json_t *llm, const char *key, const char *env)
 {
 	json_t *v = json_object_get(llm, key);
 	if (json_is_string(v) && *json_string_value(v))
-		return sky_strdup(json_string_value(v));
+		return skyx_strdup(json_string_value(v));
 	if (json_is_number(v) || json_is_boolean(v) || json_is_object(v) ||
 	    json_is_array(v))
 		return sky_json_dumps(v);
 	const char *e = env ? getenv(env) : NULL;
-	return e && *e ? sky_strdup(e) : NULL;
+	return e && *e ? skyx_strdup(e) : NULL;
 }
 
 static void keep_secret(sky_llm *llm, const char *s)
 {
 	if (!s || strlen(s) < 4 || llm->n_secrets >= 4)
 		return;
-	char *copy = sky_strdup(s);
+	char *copy = skyx_strdup(s);
 	if (!copy)
 		return;
 	sky_secret_register(copy);
@@ -165,7 +165,7 @@ int sky_llm_open(sky_plugins *plugins, const char *name,
 	}
 	llm->record_fd = -1;
 	pthread_mutex_init(&llm->record_lock, NULL);
-	llm->name = sky_strdup(name);
+	llm->name = skyx_strdup(name);
 	llm->model = cfg_str(sec, "model", "SKYENGINE_LLM_MODEL");
 	llm->record_path = cfg_str(sec, "record", "SKYENGINE_LLM_RECORD");
 	tmo = cfg_str(sec, "timeout_ms", "SKYENGINE_LLM_TIMEOUT_MS");
@@ -184,7 +184,7 @@ int sky_llm_open(sky_plugins *plugins, const char *name,
 		rc = sky_error_wrap(SKY_EPLUGIN, "LLM provider '%s'", name);
 		goto fail;
 	}
-	sec_text = sec ? sky_json_dumps(sec) : sky_strdup("{}");
+	sec_text = sec ? sky_json_dumps(sec) : skyx_strdup("{}");
 	rc = llm->vt->create(sky_plugins_ctx(plugins, llm->vt), sec_text,
 	                     &llm->inst, &err);
 	if (rc) {
@@ -216,14 +216,14 @@ static int recordable(const sky_llm *llm, const sky_llm_request *req)
 	/* A parsed verification code is never written to a file. */
 	return llm->record_path && strcmp(llm->name, "replay") &&
 	       strcmp(llm->name, "rules") &&
-	       !sky_str_eq(req->purpose, SKY_LLM_PURPOSE_PARSE_CODE);
+	       !skyx_str_eq(req->purpose, SKY_LLM_PURPOSE_PARSE_CODE);
 }
 
 /* One line in the llm-replay plugin's format (docs/llm.md). */
 static void record(sky_llm *llm, const sky_llm_request *req,
                    const sky_llm_result *res)
 {
-	char hash[SKY_LLM_PROMPT_HASH_LEN], iso[SKY_ISO_LEN];
+	char hash[SKYX_PROMPT_HASH_LEN], iso[SKYX_ISO_LEN];
 	char *answer = sky_redact(res->text);
 	json_t *line = json_object(), *tok = json_object();
 	json_object_set_new(line, "purpose",
@@ -231,7 +231,7 @@ static void record(sky_llm *llm, const sky_llm_request *req,
 	json_object_set_new(line, "order", json_integer(req->step_order));
 	json_object_set_new(line, "retry", json_integer(req->retry_index));
 	json_object_set_new(line, "prompt_hash",
-	                    sky_json_str_or_null(sky_llm_prompt_hash(
+	                    sky_json_str_or_null(skyx_prompt_hash(
 	                        req->system, req->prompt, hash)));
 	json_object_set_new(line, "answer", sky_json_str_or_null(answer));
 	json_object_set_new(line, "model", sky_json_str_or_null(res->model));
@@ -249,7 +249,7 @@ static void record(sky_llm *llm, const sky_llm_request *req,
 	json_object_set_new(line, "provider", json_string(llm->name));
 	json_object_set_new(line, "run_id", sky_json_str_or_null(req->run_id));
 	json_object_set_new(line, "recorded_at",
-	                    json_string(sky_time_iso(sky_time_now_ms(), iso)));
+	                    json_string(skyx_time_iso(skyx_time_now_ms(), iso)));
 	char *text = sky_json_dumps(line);
 	json_decref(line);
 	free(answer);
@@ -321,7 +321,7 @@ int sky_llm_complete(sky_llm *llm, const sky_llm_request *req,
 	r = *req;
 	r.timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : llm->timeout_ms;
 	if (deadline_ms > 0) {
-		int64_t left = deadline_ms - sky_time_mono_ms();
+		int64_t left = deadline_ms - skyx_time_mono_ms();
 		if (left <= 0)
 			return sky_error_set(
 			    SKY_ETIMEDOUT,
@@ -340,12 +340,12 @@ int sky_llm_complete(sky_llm *llm, const sky_llm_request *req,
 
 	memset(&resp, 0, sizeof resp);
 	resp.cost = -1;
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	rc = llm->vt->complete(llm->inst, &r, &resp, &err);
-	int64_t took = sky_time_mono_ms() - t0;
+	int64_t took = skyx_time_mono_ms() - t0;
 	if (rc == 0 && !resp.text) {
 		rc = SKY_ELLM;
-		err = err ? err : sky_strdup("the provider returned no text");
+		err = err ? err : skyx_strdup("the provider returned no text");
 	}
 	if (rc) {
 		char *clean = sky_redact(err ? err : sky_strerror(rc));
@@ -364,9 +364,9 @@ int sky_llm_complete(sky_llm *llm, const sky_llm_request *req,
 		response_clear(&resp);
 		return sky_error_from_code(SKY_ENOMEM);
 	}
-	res->text = sky_strdup(resp.text);
-	res->model = sky_strdup(resp.model ? resp.model : llm->model);
-	res->finish_reason = sky_strdup(resp.finish_reason);
+	res->text = skyx_strdup(resp.text);
+	res->model = skyx_strdup(resp.model ? resp.model : llm->model);
+	res->finish_reason = skyx_strdup(resp.finish_reason);
 	res->truncated =
 	    resp.finish_reason && (!strcmp(resp.finish_reason, "length") ||
 	                           !strcmp(resp.finish_reason, "max_tokens"));
@@ -388,12 +388,12 @@ int sky_llm_complete(sky_llm *llm, const sky_llm_request *req,
 		             "limit (%lld tokens)",
 		             llm->name, req->purpose ? req->purpose : "?",
 		             (long long)res->usage.output_tokens);
-	if (deadline_ms > 0 && sky_time_mono_ms() > deadline_ms + 1000)
+	if (deadline_ms > 0 && skyx_time_mono_ms() > deadline_ms + 1000)
 		sky_log_warn(LOG,
 		             "provider %s answered %lld ms after the "
 		             "deadline: it does not honour timeout_ms",
 		             llm->name,
-		             (long long)(sky_time_mono_ms() - deadline_ms));
+		             (long long)(skyx_time_mono_ms() - deadline_ms));
 	if (recordable(llm, req))
 		record(llm, req, res);
 	*out = res;

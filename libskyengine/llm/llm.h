@@ -78,7 +78,7 @@ int sky_llm_supports_vision(const sky_llm *llm);
 
 /*
  * Complete `req`. Thread-safe. `deadline_ms` is an absolute
- * sky_time_mono_ms() value (0: none): the provider gets
+ * skyx_time_mono_ms() value (0: none): the provider gets
  * min(req->timeout_ms or llm.timeout_ms, time left) as its timeout_ms and
  * a call starting after the deadline fails at once with SKY_ETIMEDOUT.
  * (A provider is trusted to honour timeout_ms; the shipped ones do, as

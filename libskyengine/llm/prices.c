@@ -7,7 +7,7 @@
 #include "llm/llm.h"
 #include "util/error.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 struct price {
 	char *prefix;
@@ -79,7 +79,7 @@ static int set_price(sky_llm_prices *p, const char *prefix, double in,
 	if (!nv)
 		return sky_error_from_code(SKY_ENOMEM);
 	p->v = nv;
-	p->v[p->n].prefix = sky_strdup(prefix);
+	p->v[p->n].prefix = skyx_strdup(prefix);
 	if (!p->v[p->n].prefix)
 		return sky_error_from_code(SKY_ENOMEM);
 	p->v[p->n].input = in;

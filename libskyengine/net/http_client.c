@@ -2,7 +2,7 @@
  * The outgoing HTTP client: one lws context served by one thread, and a
  * blocking request call for every other thread (see http_client.h).
  *
- * lws 4.1 rules this file lives by (../shared/reference/lws-cdp-notes.md):
+ * lws 4.1 rules this file lives by (measured on Debian 12's lws 4.1):
  * only lws_cancel_service() is called from foreign threads; the context's
  * 5 s timeout_secs is replaced by our own per-request deadline (an lws_sul
  * that kills the wsi with PENDING_TIMEOUT_USER_OK); DNS is resolved on the
@@ -35,8 +35,8 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define LOG "http"
 #define PROTOCOL_NAME "sky-http"
@@ -136,7 +136,7 @@ struct call {
 	int status;
 	sky_http_header *hdrs;
 	size_t n_hdrs, cap_hdrs;
-	sky_buf rx;
+	skyx_buf rx;
 
 	/* Shared: under client->lock. */
 	int done;
@@ -218,7 +218,7 @@ static void call_free(struct call *call)
 	free(call->head);
 	free(call->body_buf);
 	headers_free(call->hdrs, call->n_hdrs);
-	sky_buf_free(&call->rx);
+	skyx_buf_free(&call->rx);
 	sky_http_response_free(call->resp);
 	pthread_cond_destroy(&call->cond);
 	free(call);
@@ -270,7 +270,7 @@ static sky_http_response *build_response(struct call *call)
 	call->hdrs = NULL;
 	call->n_hdrs = call->cap_hdrs = 0;
 	r->body_len = call->rx.len;
-	r->body = call->rx.data ? sky_buf_steal(&call->rx) : sky_strdup("");
+	r->body = call->rx.data ? skyx_buf_steal(&call->rx) : skyx_strdup("");
 	if (!r->body || call->rx.oom) {
 		sky_http_response_free(r);
 		return NULL;
@@ -335,7 +335,7 @@ static void on_timer(lws_sorted_usec_list_t *sul)
 {
 	struct call *call = lws_container_of(sul, struct call, sul);
 	sky_http_client *c = call->client;
-	int64_t now = sky_time_mono_ms(), next = call->deadline_ms;
+	int64_t now = skyx_time_mono_ms(), next = call->deadline_ms;
 	if (now >= call->deadline_ms) {
 		finish(c, call, SKY_ETIMEDOUT, 1,
 		       "HTTP request to %s timed out after %d ms%s",
@@ -364,7 +364,7 @@ static void on_timer(lws_sorted_usec_list_t *sul)
 static void start(sky_http_client *c, struct call *call)
 {
 	struct lws_client_connect_info cc;
-	int64_t now = sky_time_mono_ms();
+	int64_t now = skyx_time_mono_ms();
 
 	if (!call->active) {
 		active_add(c, call);
@@ -551,7 +551,7 @@ static int add_header(struct call *call, const char *name, size_t nlen,
 		call->hdrs = nh;
 		call->cap_hdrs = nc;
 	}
-	char *nm = sky_strndup(name, nlen);
+	char *nm = skyx_strndup(name, nlen);
 	if (!nm)
 		return -1;
 	for (char *q = nm; *q; q++)
@@ -615,7 +615,7 @@ static int on_headers(sky_http_client *c, struct call *call, struct lws *wsi)
 	call->status = (int)lws_http_client_http_response(wsi);
 	call->headers_seen = 1;
 	call->sent_all = 1;
-	call->last_rx_ms = sky_time_mono_ms();
+	call->last_rx_ms = skyx_time_mono_ms();
 	if (collect_headers(call, wsi)) {
 		finish(c, call, SKY_ENOMEM, 0, "out of memory");
 		return -1;
@@ -656,14 +656,14 @@ static int on_body(sky_http_client *c, struct call *call, const void *in,
 		       call->where, call->max_bytes);
 		return -1;
 	}
-	sky_buf_append(&call->rx, in, len);
+	skyx_buf_append(&call->rx, in, len);
 	if (call->rx.oom) {
 		finish(c, call, SKY_ENOMEM, 0,
 		       "out of memory reading the response from %s",
 		       call->where);
 		return -1;
 	}
-	call->last_rx_ms = sky_time_mono_ms();
+	call->last_rx_ms = skyx_time_mono_ms();
 	return 0;
 }
 
@@ -893,8 +893,8 @@ static char *proxy_for_lws(const char *proxy, char **where)
 	            NI_NUMERICHOST);
 	int v6 = res->ai_family == AF_INET6;
 	freeaddrinfo(res);
-	*where = sky_asprintf("%s:%s", host, portbuf);
-	return sky_asprintf("%.*s%s%s%s:%s", at ? (int)(at - p + 1) : 0, p,
+	*where = skyx_asprintf("%s:%s", host, portbuf);
+	return skyx_asprintf("%.*s%s%s%s:%s", at ? (int)(at - p + 1) : 0, p,
 	                    v6 ? "[" : "", num, v6 ? "]" : "", portbuf);
 }
 
@@ -1024,7 +1024,7 @@ int sky_http_client_new(const sky_http_client_options *opts,
 	hsp = opts->https_proxy ? opts->https_proxy
 	                        : env2("https_proxy", "HTTPS_PROXY");
 	np = opts->no_proxy ? opts->no_proxy : env2("no_proxy", "NO_PROXY");
-	c->no_proxy = sky_strdup(np ? np : "");
+	c->no_proxy = skyx_strdup(np ? np : "");
 	if (!c->rx || !c->no_proxy) {
 		rc = sky_error_from_code(SKY_ENOMEM);
 		goto fail;
@@ -1111,12 +1111,12 @@ static int header_reserved(const char *name)
 static int build_head(struct call *call, const sky_http_request *req,
                       int send_length)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	int have_ua = 0;
 	for (size_t i = 0; i < req->n_headers; i++) {
 		const sky_http_header *h = &req->headers[i];
 		if (!token_ok(h->name) || !h->value || !value_ok(h->value)) {
-			sky_buf_free(&b);
+			skyx_buf_free(&b);
 			return sky_error_set(
 			    SKY_EINVALID,
 			    "request header %zu has an invalid "
@@ -1124,7 +1124,7 @@ static int build_head(struct call *call, const sky_http_request *req,
 			    i);
 		}
 		if (header_reserved(h->name)) {
-			sky_buf_free(&b);
+			skyx_buf_free(&b);
 			return sky_error_set(
 			    SKY_EINVALID,
 			    "request header '%s' is set by the "
@@ -1133,24 +1133,24 @@ static int build_head(struct call *call, const sky_http_request *req,
 		}
 		if (!strcasecmp(h->name, "user-agent"))
 			have_ua = 1;
-		sky_buf_printf(&b, "%s: %s\r\n", h->name, h->value);
+		skyx_buf_printf(&b, "%s: %s\r\n", h->name, h->value);
 	}
 	if (!have_ua)
-		sky_buf_puts(&b, "User-Agent: skyengine/" SKY_VERSION_STRING
+		skyx_buf_puts(&b, "User-Agent: skyengine/" SKY_VERSION_STRING
 		                 "\r\n");
 	if (send_length)
-		sky_buf_printf(&b, "Content-Length: %zu\r\n", req->body_len);
+		skyx_buf_printf(&b, "Content-Length: %zu\r\n", req->body_len);
 	if (b.oom)
 		return sky_error_from_code(SKY_ENOMEM);
 	if (b.len > MAX_HEAD_BYTES) {
-		sky_buf_free(&b);
+		skyx_buf_free(&b);
 		return sky_error_set(SKY_ETOOBIG,
 		                     "request headers are %zu bytes, over the "
 		                     "client's limit of %d",
 		                     b.len, MAX_HEAD_BYTES);
 	}
 	call->head_len = b.len;
-	call->head = b.data ? sky_buf_steal(&b) : sky_strdup("");
+	call->head = b.data ? skyx_buf_steal(&b) : skyx_strdup("");
 	return call->head ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
@@ -1224,19 +1224,19 @@ static int prepare(sky_http_client *c, const sky_http_request *req,
 		return sky_error_set(SKY_ETOOBIG, "URL path is over %d bytes",
 		                     MAX_PATH_BYTES);
 	}
-	call->method = sky_strdup(req->method);
+	call->method = skyx_strdup(req->method);
 	call->path = u.path;
 	u.path = NULL;
 	call->tls = u.tls;
 	call->port = u.port;
 	call->is_head = !strcmp(req->method, "HEAD");
 	int v6 = strchr(u.host, ':') != NULL;
-	call->where = sky_asprintf("%s%s%s:%d", v6 ? "[" : "", u.host,
+	call->where = skyx_asprintf("%s%s%s:%d", v6 ? "[" : "", u.host,
 	                           v6 ? "]" : "", u.port);
 	if (u.port_explicit)
-		call->host_hdr = sky_strdup(call->where);
+		call->host_hdr = skyx_strdup(call->where);
 	else
-		call->host_hdr = sky_asprintf("%s%s%s", v6 ? "[" : "", u.host,
+		call->host_hdr = skyx_asprintf("%s%s%s", v6 ? "[" : "", u.host,
 		                              v6 ? "]" : "");
 	call->timeout_ms =
 	    req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
@@ -1306,7 +1306,7 @@ int sky_http_client_request(sky_http_client *c, const sky_http_request *req,
 	}
 	/* The deadline counts from here: DNS above is bounded by the
 	 * resolver's own timeouts, not by timeout_ms. */
-	call->deadline_ms = sky_time_mono_ms() + call->timeout_ms;
+	call->deadline_ms = skyx_time_mono_ms() + call->timeout_ms;
 	call->refs = 2; /* this thread + the service thread */
 
 	pthread_mutex_lock(&c->lock);
@@ -1328,7 +1328,7 @@ int sky_http_client_request(sky_http_client *c, const sky_http_request *req,
 	int64_t give_up = call->deadline_ms + CALLER_GRACE_MS;
 	pthread_mutex_lock(&c->lock);
 	while (!call->done) {
-		int64_t left = give_up - sky_time_mono_ms();
+		int64_t left = give_up - skyx_time_mono_ms();
 		if (left <= 0)
 			break;
 		struct timespec ts;
@@ -1372,7 +1372,7 @@ int sky_http_client_call(sky_http_client *c, const sky_http_request *req,
 		*err = NULL;
 	int rc = sky_http_client_request(c, req, out);
 	if (rc && err)
-		*err = sky_strdup(sky_error_last() ? sky_error_last()
+		*err = skyx_strdup(sky_error_last() ? sky_error_last()
 		                                   : sky_strerror(rc));
 	return rc;
 }

@@ -16,7 +16,7 @@
 #include <skyx/codec.h>
 
 #include "util/error.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 void sky_url_clear(sky_url *u)
 {
@@ -45,14 +45,14 @@ static int is_c0_or_space(unsigned char c)
 
 /* Percent-encode bytes of `s` that are in the given set (plus C0 and
  * everything above '~'); '%' itself is kept as is. */
-static void put_encoded(sky_buf *b, const char *s, size_t n, const char *set)
+static void put_encoded(skyx_buf *b, const char *s, size_t n, const char *set)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c > 0x7e || strchr(set, c))
-			sky_buf_printf(b, "%%%02X", c);
+			skyx_buf_printf(b, "%%%02X", c);
 		else
-			sky_buf_putc(b, (char)c);
+			skyx_buf_putc(b, (char)c);
 	}
 }
 
@@ -79,19 +79,19 @@ static char puny_digit(uint32_t d)
 	return (char)(d < 26 ? 'a' + d : '0' + (d - 26));
 }
 
-static int punycode(const uint32_t *cp, size_t n, sky_buf *out)
+static int punycode(const uint32_t *cp, size_t n, skyx_buf *out)
 {
 	uint32_t code = 128, delta = 0, bias = 72, h, b = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (cp[i] < 0x80) {
-			sky_buf_putc(out, (char)cp[i]);
+			skyx_buf_putc(out, (char)cp[i]);
 			b++;
 		}
 	}
 	h = b;
 	if (b > 0)
-		sky_buf_putc(out, '-');
+		skyx_buf_putc(out, '-');
 	while (h < n) {
 		uint32_t m = UINT32_MAX;
 		for (size_t i = 0; i < n; i++)
@@ -113,11 +113,11 @@ static int punycode(const uint32_t *cp, size_t n, sky_buf *out)
 				                              : k - bias;
 				if (q < t)
 					break;
-				sky_buf_putc(
+				skyx_buf_putc(
 				    out, puny_digit(t + (q - t) % (36 - t)));
 				q = (q - t) / (36 - t);
 			}
-			sky_buf_putc(out, puny_digit(q));
+			skyx_buf_putc(out, puny_digit(q));
 			bias = puny_adapt(delta, h + 1, h == b);
 			delta = 0;
 			h++;
@@ -139,7 +139,7 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 	             : (s[0] & 0xf0) == 0xe0 ? 3
 	             : (s[0] & 0xf8) == 0xf0 ? 4
 	                                     : 0;
-	if (!len || len > n || !sky_utf8_valid((const char *)s, len))
+	if (!len || len > n || !skyx_utf8_valid((const char *)s, len))
 		return 0;
 	*cp = s[0] & (0x7f >> len);
 	for (size_t i = 1; i < len; i++)
@@ -150,7 +150,7 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 /* A lower-case ASCII host, labels with non-ASCII characters as "xn--"
  * punycode. Only ASCII and Latin-1 letters are case-folded; full UTS #46
  * mapping is out of reach without Unicode tables. */
-static int domain_to_ascii(const char *in, size_t n, sky_buf *out)
+static int domain_to_ascii(const char *in, size_t n, skyx_buf *out)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	size_t i = 0;
@@ -164,7 +164,7 @@ static int domain_to_ascii(const char *in, size_t n, sky_buf *out)
 		}
 		if (ascii) {
 			for (size_t k = i; k < end; k++)
-				sky_buf_putc(out,
+				skyx_buf_putc(out,
 				             (char)(s[k] >= 'A' && s[k] <= 'Z'
 				                        ? s[k] + 32
 				                        : s[k]));
@@ -183,12 +183,12 @@ static int domain_to_ascii(const char *in, size_t n, sky_buf *out)
 				cps[ncp++] = cp;
 				k += len;
 			}
-			sky_buf_puts(out, "xn--");
+			skyx_buf_puts(out, "xn--");
 			if (punycode(cps, ncp, out))
 				return -1;
 		}
 		if (end < n)
-			sky_buf_putc(out, '.');
+			skyx_buf_putc(out, '.');
 		i = end + 1;
 	}
 	return out->oom ? -1 : 0;
@@ -277,7 +277,7 @@ static int parse_ipv4(const char *h, uint32_t *out)
 /* Host bytes -> kind + serialized name; -1 when it is not a valid host. */
 static int parse_host(const char *s, size_t n, url_host *h)
 {
-	sky_buf dec = {0}, ascii = {0};
+	skyx_buf dec = {0}, ascii = {0};
 	int rc = -1;
 
 	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
@@ -298,15 +298,15 @@ static int parse_host(const char *s, size_t n, url_host *h)
 		if (s[i] == '%' && i + 2 < n &&
 		    skyx_hexval((unsigned char)s[i + 1]) >= 0 &&
 		    skyx_hexval((unsigned char)s[i + 2]) >= 0) {
-			sky_buf_putc(
+			skyx_buf_putc(
 			    &dec, (char)(skyx_hexval((unsigned char)s[i + 1]) * 16 +
 			                 skyx_hexval((unsigned char)s[i + 2])));
 			i += 2;
 		} else {
-			sky_buf_putc(&dec, s[i]);
+			skyx_buf_putc(&dec, s[i]);
 		}
 	}
-	if (!dec.data || dec.oom || !sky_utf8_valid(dec.data, dec.len))
+	if (!dec.data || dec.oom || !skyx_utf8_valid(dec.data, dec.len))
 		goto done;
 	if (domain_to_ascii(dec.data, dec.len, &ascii) || !ascii.data)
 		goto done;
@@ -328,12 +328,12 @@ static int parse_host(const char *s, size_t n, url_host *h)
 		h->name = strdup(txt);
 	} else {
 		h->kind = HOST_DOMAIN;
-		h->name = sky_buf_steal(&ascii);
+		h->name = skyx_buf_steal(&ascii);
 	}
 	rc = h->name ? 0 : -1;
 done:
-	sky_buf_free(&dec);
-	sky_buf_free(&ascii);
+	skyx_buf_free(&dec);
+	skyx_buf_free(&ascii);
 	return rc;
 }
 
@@ -363,7 +363,7 @@ static int dot_kind(const char *s, size_t n)
 
 /* Append the path (which starts with a slash or is empty), resolving "."
  * and ".." segments as WHATWG does; an empty path becomes "/". */
-static int put_path(sky_buf *b, const char *s, size_t n)
+static int put_path(skyx_buf *b, const char *s, size_t n)
 {
 	struct seg {
 		const char *p;
@@ -389,7 +389,7 @@ static int put_path(sky_buf *b, const char *s, size_t n)
 		i = end + 1;
 	}
 	for (size_t k = 0; k < count; k++) {
-		sky_buf_putc(b, '/');
+		skyx_buf_putc(b, '/');
 		put_encoded(b, segs[k].p, segs[k].n, PATH_SET);
 	}
 	free(segs);
@@ -398,7 +398,7 @@ static int put_path(sky_buf *b, const char *s, size_t n)
 
 /* Parse and serialize a URL of a special scheme (http, https, ws, wss):
  * `rest` is what follows "scheme:". */
-static int normalize(const char *scheme, const char *rest, sky_buf *out,
+static int normalize(const char *scheme, const char *rest, skyx_buf *out,
                      url_host *host, long *port_out)
 {
 	const char *p = rest, *auth, *hp, *at = NULL, *colon = NULL;
@@ -442,23 +442,23 @@ static int normalize(const char *scheme, const char *rest, sky_buf *out,
 	if (port_out)
 		*port_out = port;
 
-	sky_buf_printf(out, "%s://", scheme);
+	skyx_buf_printf(out, "%s://", scheme);
 	if (at) {
 		const char *c = memchr(auth, ':', (size_t)(at - auth));
 		const char *uend = c ? c : at;
 		put_encoded(out, auth, (size_t)(uend - auth), USERINFO_SET);
 		if (c && c + 1 < at) {
-			sky_buf_putc(out, ':');
+			skyx_buf_putc(out, ':');
 			put_encoded(out, c + 1, (size_t)(at - c - 1),
 			            USERINFO_SET);
 		}
 		if (uend > auth || (c && c + 1 < at))
-			sky_buf_putc(out, '@');
+			skyx_buf_putc(out, '@');
 	}
-	sky_buf_printf(out, host->kind == HOST_IPV6 ? "[%s]" : "%s",
+	skyx_buf_printf(out, host->kind == HOST_IPV6 ? "[%s]" : "%s",
 	               host->name);
 	if (port >= 0 && port != default_port(scheme))
-		sky_buf_printf(out, ":%ld", port);
+		skyx_buf_printf(out, ":%ld", port);
 
 	p = auth + alen;
 	size_t plen = strcspn(p, "?#");
@@ -467,12 +467,12 @@ static int normalize(const char *scheme, const char *rest, sky_buf *out,
 	p += plen;
 	if (*p == '?') {
 		size_t qlen = strcspn(p + 1, "#");
-		sky_buf_putc(out, '?');
+		skyx_buf_putc(out, '?');
 		put_encoded(out, p + 1, qlen, QUERY_SET);
 		p += 1 + qlen;
 	}
 	if (*p == '#') {
-		sky_buf_putc(out, '#');
+		skyx_buf_putc(out, '#');
 		put_encoded(out, p + 1, strlen(p + 1), FRAGMENT_SET);
 	}
 	return out->oom ? -1 : 0;
@@ -483,15 +483,15 @@ static int normalize(const char *scheme, const char *rest, sky_buf *out,
 static char *clean_url(const char *in)
 {
 	size_t n = strlen(in), s = 0;
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	while (s < n && is_c0_or_space((unsigned char)in[s]))
 		s++;
 	while (n > s && is_c0_or_space((unsigned char)in[n - 1]))
 		n--;
 	for (size_t i = s; i < n; i++)
 		if (in[i] != '\t' && in[i] != '\n' && in[i] != '\r')
-			sky_buf_putc(&b, in[i]);
-	return sky_buf_steal(&b);
+			skyx_buf_putc(&b, in[i]);
+	return skyx_buf_steal(&b);
 }
 
 /* Python urlsplit's scheme: [A-Za-z][A-Za-z0-9+.-]* before ':'. Note
@@ -597,7 +597,7 @@ int sky_url_check(const char *url, const char *const *schemes, int prepend,
 {
 	char *clean = NULL, *full = NULL, scheme[16];
 	url_host host = {0};
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	size_t sl;
 	int ok = 0, rc = SKY_EINVALID;
 
@@ -611,7 +611,7 @@ int sky_url_check(const char *url, const char *const *schemes, int prepend,
 		     s++)
 			ok |= strlen(*s) == sl && !strncasecmp(clean, *s, sl);
 		if (!ok) {
-			*detail = sky_asprintf(invalid_url_fmt, url);
+			*detail = skyx_asprintf(invalid_url_fmt, url);
 			goto done;
 		}
 		for (size_t i = 0; i < sl; i++)
@@ -619,17 +619,17 @@ int sky_url_check(const char *url, const char *const *schemes, int prepend,
 			                       ? clean[i] + 32
 			                       : clean[i]);
 		scheme[sl] = '\0';
-		full = sky_strdup(url);
+		full = skyx_strdup(url);
 	} else if (prepend) {
 		snprintf(scheme, sizeof scheme, "https");
 		/* Skyvern returns "" unchanged from its prepend step. */
-		full = *url ? sky_asprintf("https://%s", url) : sky_strdup("");
-		char *c2 = sky_asprintf("https://%s", clean);
+		full = *url ? skyx_asprintf("https://%s", url) : skyx_strdup("");
+		char *c2 = skyx_asprintf("https://%s", clean);
 		free(clean);
 		clean = c2;
 		sl = 5;
 	} else {
-		*detail = sky_asprintf(invalid_url_fmt, url);
+		*detail = skyx_asprintf(invalid_url_fmt, url);
 		goto done;
 	}
 	if (!full || !clean) {
@@ -639,16 +639,16 @@ int sky_url_check(const char *url, const char *const *schemes, int prepend,
 	if (strlen(full) > SKY_URL_MAX ||
 	    normalize(scheme, clean + sl + 1, &b, &host, NULL) ||
 	    b.len > SKY_URL_MAX) {
-		*detail = sky_asprintf(invalid_url_fmt, full);
+		*detail = skyx_asprintf(invalid_url_fmt, full);
 		goto done;
 	}
 	if (host_blocked(&host, flags)) {
 		*blocked = 1;
-		*detail = sky_asprintf("The host in your url is blocked: %s",
+		*detail = skyx_asprintf("The host in your url is blocked: %s",
 		                       host.name);
 		goto done;
 	}
-	*out = sky_buf_steal(&b);
+	*out = skyx_buf_steal(&b);
 	rc = *out ? 0 : sky_error_from_code(SKY_ENOMEM);
 done:
 	if (rc == SKY_EINVALID) {
@@ -657,7 +657,7 @@ done:
 		else
 			sky_error_set(rc, "%s", *detail);
 	}
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	free(host.name);
 	free(clean);
 	free(full);
@@ -690,7 +690,7 @@ int sky_url_parse(const char *url, sky_url *out)
 	const char *p, *rest;
 	char scheme[8];
 	url_host host = {0};
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	long port = -1;
 	memset(out, 0, sizeof *out);
 	if (!url || !*url)
@@ -717,7 +717,7 @@ int sky_url_parse(const char *url, sky_url *out)
 		                     "(send them in a header)");
 	if (normalize(scheme, rest, &b, &host, &port) || port == 0) {
 		int oom = b.oom;
-		sky_buf_free(&b);
+		skyx_buf_free(&b);
 		url_host_clear(&host);
 		if (oom)
 			return sky_error_from_code(SKY_ENOMEM);
@@ -732,8 +732,8 @@ int sky_url_parse(const char *url, sky_url *out)
 	 * the first '/' after "scheme://"; the fragment is not sent. */
 	p = b.data + strlen(scheme) + 3;
 	p += strcspn(p, "/");
-	out->path = sky_strndup(p, strcspn(p, "#"));
-	sky_buf_free(&b);
+	out->path = skyx_strndup(p, strcspn(p, "#"));
+	skyx_buf_free(&b);
 	if (!out->path) {
 		sky_url_clear(out);
 		return sky_error_from_code(SKY_ENOMEM);

@@ -9,7 +9,7 @@
 
 #define SKY_URL_MAX 2083
 
-/* URL policy (DESIGN §9: loopback and private hosts are allowed unless
+/* URL policy (design.md §6: loopback and private hosts are allowed unless
  * the host asks otherwise). */
 #define SKY_URL_BLOCK_METADATA 0x1u /* link-local, cloud metadata hosts */
 #define SKY_URL_BLOCK_PRIVATE 0x2u  /* also loopback, private, .internal */

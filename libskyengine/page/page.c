@@ -8,7 +8,7 @@
 #include "page/render_internal.h"
 #include "util/error.h"
 #include "util/resource.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 const char *sky_page_script(size_t *len)
 {
@@ -27,13 +27,13 @@ void sky_page_render_options_init(sky_page_render_options *o)
 
 /* Text of an element: its "text", or its text runs and its children's,
  * joined with spaces. */
-static void gather_text(json_t *e, sky_buf *b, size_t cap)
+static void gather_text(json_t *e, skyx_buf *b, size_t cap)
 {
 	const char *t = json_string_value(json_object_get(e, "text"));
 	if (t) {
 		if (b->len)
-			sky_buf_putc(b, ' ');
-		sky_buf_puts(b, t);
+			skyx_buf_putc(b, ' ');
+		skyx_buf_puts(b, t);
 		return;
 	}
 	size_t i;
@@ -47,8 +47,8 @@ static void gather_text(json_t *e, sky_buf *b, size_t cap)
 			if (!strcmp(s, "\n"))
 				continue;
 			if (b->len)
-				sky_buf_putc(b, ' ');
-			sky_buf_puts(b, s);
+				skyx_buf_putc(b, ' ');
+			skyx_buf_puts(b, s);
 		} else {
 			gather_text(c, b, cap);
 		}
@@ -82,11 +82,11 @@ static json_t *flat_element(json_t *e)
 	copy_key(f, e, "group");
 	copy_key(f, attrs, "href");
 	copy_key(f, attrs, "for");
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	gather_text(e, &b, 500);
 	if (b.len)
 		json_object_set_new(f, "text", json_string(b.data));
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	copy_key(f, e, "in_viewport");
 	return f;
 }
@@ -177,13 +177,13 @@ const char *sky_page_tree_url(const sky_page_tree *t, const char *ph)
 
 char *sky_page_tree_restore_urls(const sky_page_tree *t, const char *text)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	if (!text)
 		return NULL;
 	for (const char *p = text; *p;) {
 		const char *open = strstr(p, "{{u");
 		if (!open) {
-			sky_buf_puts(&b, p);
+			skyx_buf_puts(&b, p);
 			break;
 		}
 		const char *close = strstr(open, "}}");
@@ -195,18 +195,18 @@ char *sky_page_tree_restore_urls(const sky_page_tree *t, const char *text)
 			key[klen] = '\0';
 			url = sky_page_tree_url(t, key);
 		}
-		sky_buf_append(&b, p, (size_t)(open - p));
+		skyx_buf_append(&b, p, (size_t)(open - p));
 		if (url) {
-			sky_buf_puts(&b, url);
+			skyx_buf_puts(&b, url);
 			p = open + klen;
 		} else {
-			sky_buf_puts(&b, "{{");
+			skyx_buf_puts(&b, "{{");
 			p = open + 2;
 		}
 	}
 	if (!b.data)
-		return sky_strdup("");
-	return sky_buf_steal(&b);
+		return skyx_strdup("");
+	return skyx_buf_steal(&b);
 }
 
 void sky_page_tree_free(sky_page_tree *t)

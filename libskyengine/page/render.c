@@ -36,7 +36,7 @@
 
 #include "page/render_internal.h"
 #include "util/error.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define MAX_LEVEL 6
 #define ROWS_LEVEL 4 /* first level that cuts rows with elements */
@@ -45,7 +45,7 @@
 enum { NONE, TEXT, OPEN, CLOSE };
 
 typedef struct rs {
-	sky_buf b;
+	skyx_buf b;
 	int level;
 	const sky_page_render_options *o;
 	sky_page_tree *t;
@@ -130,7 +130,7 @@ static int implicit_role(const char *tag, const char *role)
 static void nl(rs *s)
 {
 	if (!s->line_start) {
-		sky_buf_putc(&s->b, '\n');
+		skyx_buf_putc(&s->b, '\n');
 		s->line_start = 1;
 		s->last = NONE;
 	}
@@ -138,7 +138,7 @@ static void nl(rs *s)
 
 static void put(rs *s, const char *str)
 {
-	sky_buf_puts(&s->b, str);
+	skyx_buf_puts(&s->b, str);
 	if (*str)
 		s->line_start = str[strlen(str) - 1] == '\n';
 }
@@ -157,25 +157,25 @@ static void put_text(rs *s, const char *str, size_t max)
 		if (max && n >= max) {
 			/* stop at a UTF-8 boundary */
 			if ((c & 0xc0) == 0x80) {
-				sky_buf_putc(&s->b, (char)c);
+				skyx_buf_putc(&s->b, (char)c);
 				continue;
 			}
-			sky_buf_puts(&s->b, "\xe2\x80\xa6");
+			skyx_buf_puts(&s->b, "\xe2\x80\xa6");
 			break;
 		}
 		if (n == 0 && !s->line_start &&
 		    (s->last == TEXT || s->last == CLOSE) &&
 		    !strchr(".,;:!?)", (char)c))
-			sky_buf_putc(&s->b, ' ');
+			skyx_buf_putc(&s->b, ' ');
 		if (space) {
-			sky_buf_putc(&s->b, ' ');
+			skyx_buf_putc(&s->b, ' ');
 			n++;
 			space = 0;
 		}
 		if (c == '<')
-			sky_buf_puts(&s->b, "&lt;");
+			skyx_buf_puts(&s->b, "&lt;");
 		else
-			sky_buf_putc(&s->b, (char)c);
+			skyx_buf_putc(&s->b, (char)c);
 		n++;
 	}
 	if (n) {
@@ -188,24 +188,24 @@ static void put_text(rs *s, const char *str, size_t max)
  * bytes of v were written. */
 static size_t put_attr(rs *s, const char *name, const char *v, size_t max)
 {
-	sky_buf_printf(&s->b, " %s=\"", name);
+	skyx_buf_printf(&s->b, " %s=\"", name);
 	size_t n = 0;
 	const char *p;
 	for (p = v; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (max && n >= max && (c & 0xc0) != 0x80) {
-			sky_buf_puts(&s->b, "\xe2\x80\xa6");
+			skyx_buf_puts(&s->b, "\xe2\x80\xa6");
 			break;
 		}
 		if (c == '"')
-			sky_buf_puts(&s->b, "&quot;");
+			skyx_buf_puts(&s->b, "&quot;");
 		else if (c == '\n' || c == '\r' || c == '\t')
-			sky_buf_putc(&s->b, ' ');
+			skyx_buf_putc(&s->b, ' ');
 		else
-			sky_buf_putc(&s->b, (char)c);
+			skyx_buf_putc(&s->b, (char)c);
 		n++;
 	}
-	sky_buf_putc(&s->b, '"');
+	skyx_buf_putc(&s->b, '"');
 	return (size_t)(p - v);
 }
 
@@ -237,7 +237,7 @@ static void put_value(rs *s, const char *v, size_t max)
 		chars += ((unsigned char)*p & 0xc0) != 0x80;
 	s->b.len--; /* reopen the quote */
 	s->b.data[s->b.len] = '\0';
-	sky_buf_printf(&s->b, " [%zu more characters]\"", chars);
+	skyx_buf_printf(&s->b, " [%zu more characters]\"", chars);
 }
 
 /* What to write for a URL: `shown` (the path, for the page's own
@@ -306,7 +306,7 @@ static void r_options(rs *s, json_t *opts)
 	size_t i;
 	json_t *o;
 	json_array_foreach (opts, i, o) {
-		sky_buf_printf(&s->b, "<option index=%zu", i);
+		skyx_buf_printf(&s->b, "<option index=%zu", i);
 		if (jtrue(o, "selected"))
 			put(s, " selected");
 		if (jtrue(o, "disabled"))
@@ -390,14 +390,14 @@ static void r_rows(rs *s, json_t *e, const char *row_tag)
 	if (dropped) {
 		nl(s);
 		if (dropped_widgets)
-			sky_buf_printf(
+			skyx_buf_printf(
 			    &s->b,
 			    "[\xe2\x80\xa6 %zu more %s with %zu "
 			    "interactable elements]",
 			    dropped, !strcmp(row_tag, "tr") ? "rows" : "items",
 			    dropped_widgets);
 		else
-			sky_buf_printf(
+			skyx_buf_printf(
 			    &s->b, "[\xe2\x80\xa6 %zu more %s]", dropped,
 			    !strcmp(row_tag, "tr") ? "rows" : "items");
 		s->line_start = 0;
@@ -564,7 +564,7 @@ static void r_node(rs *s, json_t *e, int in_widget, const char *ptag)
 	if (is_cell && ptag && !strcmp(ptag, "tr") &&
 	    (s->cells++ > 0 || s->bare_row) && !widget) {
 		if (s->cells > 1)
-			sky_buf_putc(&s->b, '\t');
+			skyx_buf_putc(&s->b, '\t');
 		s->line_start = 0;
 		s->last = OPEN;
 		const char *ctxt = jstr(e, "text");
@@ -579,13 +579,13 @@ static void r_node(rs *s, json_t *e, int in_widget, const char *ptag)
 	if (block)
 		nl(s);
 	else if (s->last == TEXT)
-		sky_buf_putc(&s->b, ' ');
-	sky_buf_printf(&s->b, "<%s", out_tag);
+		skyx_buf_putc(&s->b, ' ');
+	skyx_buf_printf(&s->b, "<%s", out_tag);
 	s->line_start = 0;
 	s->last = OPEN;
 	if (widget) {
 		/* ids are [A-Za-z0-9.] only: no quotes needed */
-		sky_buf_printf(&s->b, " id=%s", id);
+		skyx_buf_printf(&s->b, " id=%s", id);
 		json_object_set_new(s->t->shown, id, json_true());
 		r_widget_attrs(s, e, tag, id, ptag);
 	} else if (!strcmp(out_tag, "div")) {
@@ -599,7 +599,7 @@ static void r_node(rs *s, json_t *e, int in_widget, const char *ptag)
 			put_attr(s, "title", jstr(attrs, "title"), 80);
 	}
 	if (label_of_shown)
-		sky_buf_printf(&s->b, " for=%s", lfor);
+		skyx_buf_printf(&s->b, " for=%s", lfor);
 	put(s, ">");
 	if (!strcmp(tag, "input") || !strcmp(tag, "img")) {
 		s->last = CLOSE;
@@ -626,7 +626,7 @@ static void r_node(rs *s, json_t *e, int in_widget, const char *ptag)
 	else
 		r_nodes(s, json_object_get(e, "children"), inner_widget, tag);
 	if (!in_list(out_tag, OPTIONAL_CLOSE))
-		sky_buf_printf(&s->b, "</%s>", out_tag);
+		skyx_buf_printf(&s->b, "</%s>", out_tag);
 	s->line_start = 0;
 	s->last = CLOSE;
 	if (block)
@@ -695,7 +695,7 @@ static void render_level(sky_page_tree *t, const sky_page_render_options *o,
 	r_nodes(&s, json_object_get(t->snapshot, "elements"), 0, NULL);
 	if (s.omitted) {
 		nl(&s);
-		sky_buf_printf(
+		skyx_buf_printf(
 		    &s.b,
 		    "[\xe2\x80\xa6 %zu more interactable elements not "
 		    "shown: the page is too large]\n",
@@ -706,7 +706,7 @@ static void render_level(sky_page_tree *t, const sky_page_render_options *o,
 		s.b.data[--s.b.len] = '\0';
 	free(t->text);
 	t->len = s.b.len;
-	t->text = s.b.data ? sky_buf_steal(&s.b) : sky_strdup("");
+	t->text = s.b.data ? skyx_buf_steal(&s.b) : skyx_strdup("");
 	t->level = level;
 }
 

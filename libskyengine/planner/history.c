@@ -9,7 +9,7 @@
 #include "planner/util.h"
 #include "util/error.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define CAP_TEXT 160
 #define CAP_REASON 240
@@ -18,15 +18,15 @@
 
 /* Append s cut to `cap` bytes on a character boundary, quoted when asked,
  * newlines flattened so one action stays on its lines. */
-static void put_capped(sky_buf *b, const char *s, size_t cap, int quote)
+static void put_capped(skyx_buf *b, const char *s, size_t cap, int quote)
 {
 	char *c = sky_planner__cut(s, cap);
 	if (quote)
-		sky_buf_putc(b, '"');
+		skyx_buf_putc(b, '"');
 	for (const char *p = c ? c : ""; *p; p++)
-		sky_buf_putc(b, *p == '\n' || *p == '\r' ? ' ' : *p);
+		skyx_buf_putc(b, *p == '\n' || *p == '\r' ? ' ' : *p);
 	if (quote)
-		sky_buf_putc(b, '"');
+		skyx_buf_putc(b, '"');
 	free(c);
 }
 
@@ -38,32 +38,32 @@ static int is_masked(const json_t *action)
 }
 
 /* "input_text #3 "chris@…"": what was done, on one line. */
-static void put_action(sky_buf *b, const json_t *a, size_t text_cap)
+static void put_action(skyx_buf *b, const json_t *a, size_t text_cap)
 {
 	const char *type = sky_json_str(a, "action_type");
 	const char *id = sky_json_str(a, "element_id");
-	sky_buf_puts(b, type ? type : "unknown");
+	skyx_buf_puts(b, type ? type : "unknown");
 	if (id)
-		sky_buf_printf(b, " #%s", id);
+		skyx_buf_printf(b, " #%s", id);
 	/* drag: "drag #4 to #9", "drag (10, 20) to (300, 20)" */
 	json_t *from = json_object_get(a, "from"),
 	       *to = json_object_get(a, "to");
 	const char *tid = sky_json_str(a, "target_element_id");
 	if (json_is_object(from))
-		sky_buf_printf(b, " (%.0f, %.0f)",
+		skyx_buf_printf(b, " (%.0f, %.0f)",
 		               json_number_value(json_object_get(from, "x")),
 		               json_number_value(json_object_get(from, "y")));
 	if (tid)
-		sky_buf_printf(b, " to #%s", tid);
+		skyx_buf_printf(b, " to #%s", tid);
 	else if (json_is_object(to))
-		sky_buf_printf(b, " to (%.0f, %.0f)",
+		skyx_buf_printf(b, " to (%.0f, %.0f)",
 		               json_number_value(json_object_get(to, "x")),
 		               json_number_value(json_object_get(to, "y")));
 	const char *text = sky_json_str(a, "text");
 	if (text) {
-		sky_buf_putc(b, ' ');
+		skyx_buf_putc(b, ' ');
 		if (is_masked(a))
-			sky_buf_puts(b, "\"******\"");
+			skyx_buf_puts(b, "\"******\"");
 		else
 			put_capped(b, text, text_cap, 1);
 	}
@@ -72,167 +72,167 @@ static void put_action(sky_buf *b, const json_t *a, size_t text_cap)
 		const char *l = sky_json_str(opt, "label");
 		const char *v = sky_json_str(opt, "value");
 		json_t *ix = json_object_get(opt, "index");
-		sky_buf_puts(b, " option ");
+		skyx_buf_puts(b, " option ");
 		if (l || v)
 			put_capped(b, l ? l : v, text_cap, 1);
 		else if (json_is_integer(ix))
-			sky_buf_printf(b, "index %" JSON_INTEGER_FORMAT,
+			skyx_buf_printf(b, "index %" JSON_INTEGER_FORMAT,
 			               json_integer_value(ix));
 	}
 	json_t *chk = json_object_get(a, "is_checked");
 	if (json_is_boolean(chk))
-		sky_buf_puts(b, json_is_true(chk) ? " checked" : " unchecked");
+		skyx_buf_puts(b, json_is_true(chk) ? " checked" : " unchecked");
 	json_t *keys = json_object_get(a, "keys");
 	if (json_is_array(keys)) {
 		size_t i;
 		json_t *k;
 		json_array_foreach (keys, i, k) {
-			sky_buf_puts(b, i ? "+" : " ");
-			sky_buf_puts(b, json_string_value(k)
+			skyx_buf_puts(b, i ? "+" : " ");
+			skyx_buf_puts(b, json_string_value(k)
 			                    ? json_string_value(k)
 			                    : "?");
 		}
 	}
 	const char *dir = sky_json_str(a, "direction");
 	if (dir)
-		sky_buf_printf(b, " %s", dir);
+		skyx_buf_printf(b, " %s", dir);
 	const char *url = sky_json_str(a, "url");
 	if (url) {
-		sky_buf_putc(b, ' ');
+		skyx_buf_putc(b, ' ');
 		put_capped(b, url, text_cap, 0);
 	}
 	const char *file = sky_json_str(a, "file_url");
 	if (!file)
 		file = sky_json_str(a, "file_path");
 	if (file) {
-		sky_buf_putc(b, ' ');
+		skyx_buf_putc(b, ' ');
 		put_capped(b, file, text_cap, 0);
 	}
 	json_t *secs = json_object_get(a, "seconds");
 	if (json_is_number(secs))
-		sky_buf_printf(b, " %gs", json_number_value(secs));
+		skyx_buf_printf(b, " %gs", json_number_value(secs));
 	if (json_is_true(json_object_get(a, "double_click")))
-		sky_buf_puts(b, " (double)");
+		skyx_buf_puts(b, " (double)");
 }
 
 /* "ok" or "FAILED covered: ..." */
-static void put_result(sky_buf *b, const json_t *r, int verbose)
+static void put_result(skyx_buf *b, const json_t *r, int verbose)
 {
 	if (!json_is_object(r)) {
-		sky_buf_puts(b, "not run");
+		skyx_buf_puts(b, "not run");
 		return;
 	}
 	if (json_is_true(json_object_get(r, "success"))) {
-		sky_buf_puts(b, "ok");
+		skyx_buf_puts(b, "ok");
 		if (!verbose)
 			return;
 		if (json_is_true(json_object_get(r, "navigated"))) {
 			const char *u = sky_json_str(r, "url");
-			sky_buf_puts(b, ", page changed");
+			skyx_buf_puts(b, ", page changed");
 			if (u) {
-				sky_buf_puts(b, " to ");
+				skyx_buf_puts(b, " to ");
 				put_capped(b, u, CAP_TEXT, 0);
 			}
 		}
 		json_t *sel = json_object_get(r, "selected");
 		if (json_is_object(sel) && sky_json_str(sel, "text")) {
-			sky_buf_puts(b, ", selected ");
+			skyx_buf_puts(b, ", selected ");
 			put_capped(b, sky_json_str(sel, "text"), CAP_SHORT, 1);
 		}
 		json_t *dl = json_object_get(r, "download");
 		if (json_is_object(dl) && sky_json_str(dl, "filename")) {
-			sky_buf_puts(b, ", downloaded ");
+			skyx_buf_puts(b, ", downloaded ");
 			put_capped(b, sky_json_str(dl, "filename"), CAP_TEXT,
 			           0);
 		}
 		json_t *data = json_object_get(r, "data");
 		if (data && !json_is_null(data)) {
 			char *d = sky_json_dumps(data);
-			sky_buf_puts(b, ", data ");
+			skyx_buf_puts(b, ", data ");
 			put_capped(b, d, CAP_MESSAGE, 0);
 			free(d);
 		}
 		return;
 	}
 	const char *err = sky_json_str(r, "error");
-	sky_buf_puts(b, "FAILED");
+	skyx_buf_puts(b, "FAILED");
 	if (err)
-		sky_buf_printf(b, " %s", err);
+		skyx_buf_printf(b, " %s", err);
 	const char *m = sky_json_str(r, "message");
 	if (verbose && m) {
-		sky_buf_puts(b, ": ");
+		skyx_buf_puts(b, ": ");
 		put_capped(b, m, CAP_MESSAGE, 0);
 	}
 }
 
-static void put_step_title(sky_buf *b, const json_t *step)
+static void put_step_title(skyx_buf *b, const json_t *step)
 {
 	json_int_t order = sky_json_int(step, "order", -1);
 	json_int_t retry = sky_json_int(step, "retry_index", 0);
 	if (order >= 0)
-		sky_buf_printf(b, "Step %" JSON_INTEGER_FORMAT, order + 1);
+		skyx_buf_printf(b, "Step %" JSON_INTEGER_FORMAT, order + 1);
 	else
-		sky_buf_puts(b, "Step ?");
+		skyx_buf_puts(b, "Step ?");
 	if (retry > 0)
-		sky_buf_printf(b, " (attempt %" JSON_INTEGER_FORMAT ")",
+		skyx_buf_printf(b, " (attempt %" JSON_INTEGER_FORMAT ")",
 		               retry + 1);
 }
 
 static char *step_verbatim(const json_t *step)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	put_step_title(&b, step);
 	const char *st = sky_json_str(step, "status");
 	if (st)
-		sky_buf_printf(&b, ", %s", st);
+		skyx_buf_printf(&b, ", %s", st);
 	const char *url = sky_json_str(step, "url");
 	if (url) {
-		sky_buf_puts(&b, ", on ");
+		skyx_buf_puts(&b, ", on ");
 		put_capped(&b, url, CAP_TEXT, 0);
 	}
-	sky_buf_puts(&b, ":\n");
+	skyx_buf_puts(&b, ":\n");
 	json_t *acts = json_object_get(step, "actions");
 	size_t i;
 	json_t *e;
 	if (!json_array_size(acts))
-		sky_buf_puts(&b, "  (no actions)\n");
+		skyx_buf_puts(&b, "  (no actions)\n");
 	json_array_foreach (acts, i, e) {
 		json_t *a = json_object_get(e, "action");
 		json_t *r = json_object_get(e, "result");
-		sky_buf_printf(&b, "  %zu. ", i + 1);
+		skyx_buf_printf(&b, "  %zu. ", i + 1);
 		put_action(&b, a, CAP_TEXT);
-		sky_buf_puts(&b, " -> ");
+		skyx_buf_puts(&b, " -> ");
 		put_result(&b, r, 1);
-		sky_buf_putc(&b, '\n');
+		skyx_buf_putc(&b, '\n');
 		const char *why = sky_json_str(a, "reasoning");
 		if (why && *why) {
-			sky_buf_puts(&b, "     why: ");
+			skyx_buf_puts(&b, "     why: ");
 			put_capped(&b, why, CAP_REASON, 0);
-			sky_buf_putc(&b, '\n');
+			skyx_buf_putc(&b, '\n');
 		}
 	}
-	return sky_buf_steal(&b);
+	return skyx_buf_steal(&b);
 }
 
 static char *step_summary(const json_t *step)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	put_step_title(&b, step);
-	sky_buf_puts(&b, ": ");
+	skyx_buf_puts(&b, ": ");
 	json_t *acts = json_object_get(step, "actions");
 	size_t i;
 	json_t *e;
 	if (!json_array_size(acts))
-		sky_buf_puts(&b, "no actions");
+		skyx_buf_puts(&b, "no actions");
 	json_array_foreach (acts, i, e) {
 		if (i)
-			sky_buf_puts(&b, "; ");
+			skyx_buf_puts(&b, "; ");
 		put_action(&b, json_object_get(e, "action"), CAP_SHORT);
-		sky_buf_putc(&b, ' ');
+		skyx_buf_putc(&b, ' ');
 		put_result(&b, json_object_get(e, "result"), 0);
 	}
-	sky_buf_putc(&b, '\n');
-	return sky_buf_steal(&b);
+	skyx_buf_putc(&b, '\n');
+	return skyx_buf_steal(&b);
 }
 
 /* One line for steps [0, a): counts only. */
@@ -254,7 +254,7 @@ static char *aggregate(const json_t *history, size_t a)
 	json_int_t first = sky_json_int(json_array_get(history, 0), "order", 0);
 	json_int_t last =
 	    sky_json_int(json_array_get(history, a - 1), "order", 0);
-	return sky_asprintf("Steps %" JSON_INTEGER_FORMAT
+	return skyx_asprintf("Steps %" JSON_INTEGER_FORMAT
 	                    "-%" JSON_INTEGER_FORMAT
 	                    " (condensed): %zu actions, %zu ok, %zu failed\n",
 	                    first + 1, last + 1, total, ok, total - ok);
@@ -264,7 +264,7 @@ int sky_planner_history_text(const json_t *history, size_t budget, char **out)
 {
 	*out = NULL;
 	if (!history || json_is_null(history) || !json_array_size(history)) {
-		*out = sky_strdup("");
+		*out = skyx_strdup("");
 		return *out ? 0 : sky_error_from_code(SKY_ENOMEM);
 	}
 	if (!json_is_array(history))
@@ -318,31 +318,31 @@ int sky_planner_history_text(const json_t *history, size_t budget, char **out)
 		for (size_t i = v; i < n; i++)
 			total += strlen(verb[i]);
 	}
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	if (a)
-		sky_buf_puts(&b, agg);
+		skyx_buf_puts(&b, agg);
 	for (size_t i = a; i < v; i++)
-		sky_buf_puts(&b, sum[i]);
+		skyx_buf_puts(&b, sum[i]);
 	for (size_t i = v; i < n; i++)
-		sky_buf_puts(&b, verb[i]);
+		skyx_buf_puts(&b, verb[i]);
 	if (b.len > budget && budget > 64) {
 		/* The last step alone is bigger than the budget: keep its end,
 		 * where the latest results are, from a line start. */
 		const char *tail = b.data + b.len - (budget - 32);
 		const char *nl = strchr(tail, '\n');
 		tail = nl && nl[1] ? nl + 1 : tail;
-		char *keep = sky_strdup(tail);
-		sky_buf_reset(&b);
-		sky_buf_puts(&b, "(earlier lines cut)\n");
-		sky_buf_puts(&b, keep);
+		char *keep = skyx_strdup(tail);
+		skyx_buf_reset(&b);
+		skyx_buf_puts(&b, "(earlier lines cut)\n");
+		skyx_buf_puts(&b, keep);
 		free(keep);
 	}
 	if (b.oom) {
-		sky_buf_free(&b);
+		skyx_buf_free(&b);
 		rc = sky_error_from_code(SKY_ENOMEM);
 		goto cleanup;
 	}
-	*out = sky_buf_steal(&b);
+	*out = skyx_buf_steal(&b);
 cleanup:
 	for (size_t i = 0; verb && sum && i < n; i++) {
 		free(verb[i]);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "planner/planner.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define LP_MAX_DEPTH 64
 #define LP_EXCERPT 160
@@ -97,7 +97,7 @@ static void skip_ws(struct lp *p)
 
 /* Append `len` bytes, replacing invalid UTF-8 with U+FFFD and dropping
  * NULs (they would cut C strings short further on). */
-static void put_utf8(struct lp *p, sky_buf *b, const unsigned char *s,
+static void put_utf8(struct lp *p, skyx_buf *b, const unsigned char *s,
                      size_t len)
 {
 	size_t i = 0;
@@ -113,38 +113,38 @@ static void put_utf8(struct lp *p, sky_buf *b, const unsigned char *s,
 			continue;
 		}
 		if (l && i + l <= len &&
-		    sky_utf8_valid((const char *)s + i, l)) {
-			sky_buf_append(b, (const char *)s + i, l);
+		    skyx_utf8_valid((const char *)s + i, l)) {
+			skyx_buf_append(b, (const char *)s + i, l);
 			i += l;
 			continue;
 		}
 		p->repairs |= SKY_PLANNER_REPAIR_UTF8;
-		sky_buf_append(b, "\xEF\xBF\xBD", 3);
+		skyx_buf_append(b, "\xEF\xBF\xBD", 3);
 		i++;
 	}
 }
 
-static void put_codepoint(sky_buf *b, unsigned long cp)
+static void put_codepoint(skyx_buf *b, unsigned long cp)
 {
 	char o[4];
 	if (cp < 0x80) {
 		if (cp)
-			sky_buf_putc(b, (char)cp);
+			skyx_buf_putc(b, (char)cp);
 	} else if (cp < 0x800) {
 		o[0] = (char)(0xC0 | (cp >> 6));
 		o[1] = (char)(0x80 | (cp & 0x3F));
-		sky_buf_append(b, o, 2);
+		skyx_buf_append(b, o, 2);
 	} else if (cp < 0x10000) {
 		o[0] = (char)(0xE0 | (cp >> 12));
 		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
 		o[2] = (char)(0x80 | (cp & 0x3F));
-		sky_buf_append(b, o, 3);
+		skyx_buf_append(b, o, 3);
 	} else {
 		o[0] = (char)(0xF0 | (cp >> 18));
 		o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
 		o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
 		o[3] = (char)(0x80 | (cp & 0x3F));
-		sky_buf_append(b, o, 4);
+		skyx_buf_append(b, o, 4);
 	}
 }
 
@@ -167,37 +167,37 @@ static int hex4(const unsigned char *s, unsigned long *v)
 }
 
 /* Read an escape after the backslash at p->i - 1. */
-static void read_escape(struct lp *p, sky_buf *b)
+static void read_escape(struct lp *p, skyx_buf *b)
 {
 	if (lp_eof(p))
 		return;
 	unsigned char c = p->s[p->i++];
 	switch (c) {
 	case 'n':
-		sky_buf_putc(b, '\n');
+		skyx_buf_putc(b, '\n');
 		return;
 	case 't':
-		sky_buf_putc(b, '\t');
+		skyx_buf_putc(b, '\t');
 		return;
 	case 'r':
-		sky_buf_putc(b, '\r');
+		skyx_buf_putc(b, '\r');
 		return;
 	case 'b':
-		sky_buf_putc(b, '\b');
+		skyx_buf_putc(b, '\b');
 		return;
 	case 'f':
-		sky_buf_putc(b, '\f');
+		skyx_buf_putc(b, '\f');
 		return;
 	case '"':
 	case '\\':
 	case '/':
-		sky_buf_putc(b, (char)c);
+		skyx_buf_putc(b, (char)c);
 		return;
 	case 'u': {
 		unsigned long cp, lo;
 		if (p->i + 4 > p->n || hex4(p->s + p->i, &cp)) {
 			p->repairs |= SKY_PLANNER_REPAIR_STRING_ESCAPES;
-			sky_buf_append(b, "\\u", 2);
+			skyx_buf_append(b, "\\u", 2);
 			return;
 		}
 		p->i += 4;
@@ -244,7 +244,7 @@ static json_t *read_string(struct lp *p, int *trunc)
 {
 	size_t ql;
 	enum qkind k = quote_at(p, p->i, &ql);
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	if (k == Q_SINGLE)
 		p->repairs |= SKY_PLANNER_REPAIR_SINGLE_QUOTES;
 	else if (k == Q_SMART_DOUBLE || k == Q_SMART_SINGLE)
@@ -287,7 +287,7 @@ static json_t *read_string(struct lp *p, int *trunc)
 		p->i += run;
 	}
 	json_t *v = json_stringn(b.data ? b.data : "", b.len);
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	return v;
 }
 
@@ -350,10 +350,10 @@ static json_t *read_bare(struct lp *p, int *trunc)
 	while (e > s0 && isspace(p->s[e - 1]))
 		e--;
 	p->repairs |= SKY_PLANNER_REPAIR_BARE_WORDS;
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	put_utf8(p, &b, p->s + s0, e - s0);
 	json_t *v = json_stringn(b.data ? b.data : "", b.len);
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	return v;
 }
 
@@ -417,13 +417,13 @@ static int skip_item(struct lp *p, char closer)
 
 static json_t *excerpt(struct lp *p, size_t from, size_t to)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	size_t len = to - from;
 	if (len > LP_EXCERPT)
 		len = LP_EXCERPT;
 	put_utf8(p, &b, p->s + from, len);
 	json_t *v = json_stringn(b.data ? b.data : "", b.len);
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	return v;
 }
 
@@ -514,7 +514,7 @@ static char *read_key(struct lp *p, int *trunc)
 	size_t ql;
 	if (quote_at(p, p->i, &ql) != Q_NONE) {
 		json_t *k = read_string(p, trunc);
-		char *s = k ? sky_strdup(json_string_value(k)) : NULL;
+		char *s = k ? skyx_strdup(json_string_value(k)) : NULL;
 		json_decref(k);
 		return s;
 	}
@@ -528,7 +528,7 @@ static char *read_key(struct lp *p, int *trunc)
 		p->repairs |= SKY_PLANNER_REPAIR_TRUNCATED;
 	}
 	p->repairs |= SKY_PLANNER_REPAIR_UNQUOTED_KEYS;
-	return sky_strndup((const char *)p->s + s0, p->i - s0);
+	return skyx_strndup((const char *)p->s + s0, p->i - s0);
 }
 
 static json_t *read_object(struct lp *p, int *trunc)

@@ -14,7 +14,7 @@
 #include "planner/util.h"
 #include "util/error.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define MAX_START_TRIES 64
 #define MAX_OPTIONS_LISTED 8
@@ -261,10 +261,10 @@ static char *el_describe(const json_t *el)
 {
 	const char *role = sky_json_str(el, "role");
 	if (!strcmp(el_tag(el), "input") && *el_type(el))
-		return sky_asprintf("<input type=%s>", el_type(el));
+		return skyx_asprintf("<input type=%s>", el_type(el));
 	if (role && *role)
-		return sky_asprintf("<%s role=%s>", el_tag(el), role);
-	return sky_asprintf("<%s>", el_tag(el));
+		return skyx_asprintf("<%s role=%s>", el_tag(el), role);
+	return skyx_asprintf("<%s>", el_tag(el));
 }
 
 static int el_is_text(const json_t *el)
@@ -369,7 +369,7 @@ static void add_goal_files(json_t *files, const char *goal)
 			len--;
 		if (!len)
 			continue;
-		char *w = sky_strndup(s, len);
+		char *w = skyx_strndup(s, len);
 		if (w && looks_like_file(w))
 			json_array_append_new(files, json_string(w));
 		free(w);
@@ -426,7 +426,7 @@ static const char *match_file(const struct vctx *v, const char *want)
 		const char *fs = json_string_value(f);
 		const char *fb = base_name(fs, &fl);
 		if (wl && fl == wl && !strncmp(fb, wb, wl) &&
-		    !sky_str_eq(hit, fs)) {
+		    !skyx_str_eq(hit, fs)) {
 			hit = fs;
 			hits++;
 		}
@@ -561,17 +561,17 @@ static char *id_text(const json_t *v)
 {
 	char buf[64];
 	if (!v)
-		return sky_strdup("");
+		return skyx_strdup("");
 	if (json_is_integer(v)) {
 		snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT,
 		         json_integer_value(v));
-		return sky_strdup(buf);
+		return skyx_strdup(buf);
 	}
 	if (json_is_real(v) && json_real_value(v) >= 0 &&
 	    json_real_value(v) == floor(json_real_value(v)) &&
 	    json_real_value(v) < 1e15) {
 		snprintf(buf, sizeof buf, "%.0f", json_real_value(v));
-		return sky_strdup(buf);
+		return skyx_strdup(buf);
 	}
 	if (!json_is_string(v))
 		return NULL;
@@ -584,12 +584,12 @@ static char *id_text(const json_t *v)
 	while (n && isspace((unsigned char)s[n - 1]))
 		n--;
 	if (n == 0 || n > 16)
-		return n ? NULL : sky_strdup("");
+		return n ? NULL : skyx_strdup("");
 	for (size_t i = 0; i < n; i++) {
 		if (!isalnum((unsigned char)s[i]) && s[i] != '.')
 			return NULL;
 	}
-	return sky_strndup(s, n);
+	return skyx_strndup(s, n);
 }
 
 /* The element id of an action (id_text). */
@@ -604,13 +604,13 @@ static const json_t *need_element(struct vctx *v, const char *type,
 {
 	if (!*id) {
 		reject(vd, "missing_element",
-		       sky_asprintf("%s needs the id of an element", type));
+		       skyx_asprintf("%s needs the id of an element", type));
 		return NULL;
 	}
 	json_t *el = json_object_get(v->index, id);
 	if (!el)
 		reject(vd, "unknown_element",
-		       sky_asprintf("element id '%s' is not on the current "
+		       skyx_asprintf("element id '%s' is not on the current "
 		                    "page",
 		                    id));
 	return el;
@@ -648,7 +648,7 @@ static json_t *v_input_text(struct vctx *v, const json_t *raw, const char *id,
 	}
 	if (!text)
 		return reject(vd, "missing_text",
-		              sky_asprintf("input_text on element %s has no "
+		              skyx_asprintf("input_text on element %s has no "
 		                           "text",
 		                           id));
 	if (!el_is_text(el)) {
@@ -661,7 +661,7 @@ static json_t *v_input_text(struct vctx *v, const json_t *raw, const char *id,
 		    : !strcmp(el_type(el), "file") ? "; use upload_file"
 		                                   : "";
 		json_t *r = reject(vd, "not_text_field",
-		                   sky_asprintf("element %s is a %s, not a "
+		                   skyx_asprintf("element %s is a %s, not a "
 		                                "text field%s",
 		                                id, d, hint));
 		free(d);
@@ -713,7 +713,7 @@ static const json_t *opt_by_value(const json_t *opts, const char *s)
 	size_t i;
 	json_t *o;
 	json_array_foreach (opts, i, o) {
-		if (sky_str_eq(sky_json_str(o, "value"), s))
+		if (skyx_str_eq(sky_json_str(o, "value"), s))
 			return o;
 	}
 	json_array_foreach (opts, i, o) {
@@ -736,20 +736,20 @@ static const json_t *opt_by_index(const json_t *opts, json_int_t ix)
 
 static char *options_list(const json_t *opts)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	size_t i;
 	json_t *o;
 	json_array_foreach (opts, i, o) {
 		if (i == MAX_OPTIONS_LISTED) {
-			sky_buf_printf(&b, ", ... (%zu in all)",
+			skyx_buf_printf(&b, ", ... (%zu in all)",
 			               json_array_size(opts));
 			break;
 		}
 		char *c = sky_planner__cut(opt_text(o) ? opt_text(o) : "", 40);
-		sky_buf_printf(&b, "%s\"%s\"", i ? ", " : "", c ? c : "");
+		skyx_buf_printf(&b, "%s\"%s\"", i ? ", " : "", c ? c : "");
 		free(c);
 	}
-	return sky_buf_steal(&b);
+	return skyx_buf_steal(&b);
 }
 
 static json_t *v_select(struct vctx *v, const json_t *raw, const char *id,
@@ -764,11 +764,11 @@ static json_t *v_select(struct vctx *v, const json_t *raw, const char *id,
 		json_t *r =
 		    reject(vd, "not_select",
 		           strcmp(el_tag(el), "select")
-		               ? sky_asprintf("element %s is a %s without "
+		               ? skyx_asprintf("element %s is a %s without "
 		                              "options; click it to open its "
 		                              "list, then click the option",
 		                              id, d)
-		               : sky_asprintf("element %s is a <select> with "
+		               : skyx_asprintf("element %s is a <select> with "
 		                              "no options",
 		                              id));
 		free(d);
@@ -798,7 +798,7 @@ static json_t *v_select(struct vctx *v, const json_t *raw, const char *id,
 	}
 	if (!label && !value && index < 0)
 		return reject(vd, "missing_option",
-		              sky_asprintf("select_option on element %s names "
+		              skyx_asprintf("select_option on element %s names "
 		                           "no option",
 		                           id));
 	const json_t *hit = NULL;
@@ -816,10 +816,10 @@ static json_t *v_select(struct vctx *v, const json_t *raw, const char *id,
 		char *list = options_list(opts);
 		char *want =
 		    label || value
-		        ? sky_asprintf("\"%s\"", label ? label : value)
-		        : sky_asprintf("index %" JSON_INTEGER_FORMAT, index);
+		        ? skyx_asprintf("\"%s\"", label ? label : value)
+		        : skyx_asprintf("index %" JSON_INTEGER_FORMAT, index);
 		json_t *r = reject(vd, "unknown_option",
-		                   sky_asprintf("option %s is not among the "
+		                   skyx_asprintf("option %s is not among the "
 		                                "options of element %s: %s",
 		                                want, id, list ? list : ""));
 		free(list);
@@ -854,14 +854,14 @@ static json_t *v_checkbox(struct vctx *v, const json_t *raw, const char *id,
 	if (want < 0)
 		return reject(
 		    vd, "missing_field",
-		    sky_asprintf("checkbox on element %s does not say "
+		    skyx_asprintf("checkbox on element %s does not say "
 		                 "is_checked true or false",
 		                 id));
 	int radio;
 	if (!el_is_check(el, &radio)) {
 		char *d = el_describe(el);
 		json_t *r = reject(vd, "not_checkbox",
-		                   sky_asprintf("element %s is a %s, not a "
+		                   skyx_asprintf("element %s is a %s, not a "
 		                                "checkbox or radio button",
 		                                id, d));
 		free(d);
@@ -870,7 +870,7 @@ static json_t *v_checkbox(struct vctx *v, const json_t *raw, const char *id,
 	if (radio && !want)
 		return reject(
 		    vd, "radio_uncheck",
-		    sky_asprintf("element %s is a radio button, which "
+		    skyx_asprintf("element %s is a radio button, which "
 		                 "cannot be unchecked; check another "
 		                 "option of its group",
 		                 id));
@@ -890,7 +890,7 @@ static json_t *v_upload(struct vctx *v, const json_t *raw, const char *id,
 	                                       "path", "url", NULL});
 	if (!f || !*f)
 		return reject(vd, "missing_file",
-		              sky_asprintf("upload_file on element %s names no "
+		              skyx_asprintf("upload_file on element %s names no "
 		                           "file",
 		                           id));
 	const char *real = match_file(v, f);
@@ -898,7 +898,7 @@ static json_t *v_upload(struct vctx *v, const json_t *raw, const char *id,
 		char *c = sky_planner__cut(f, 120);
 		json_t *r =
 		    reject(vd, "file_not_named",
-		           sky_asprintf("file '%s' is not named in the "
+		           skyx_asprintf("file '%s' is not named in the "
 		                        "goal or the navigation payload",
 		                        c ? c : ""));
 		free(c);
@@ -950,7 +950,7 @@ static const char *norm_key(const char *k, char one[8])
 	            : (c & 0xF0) == 0xE0 ? 3
 	            : (c & 0xF8) == 0xF0 ? 4
 	                                 : 0;
-	if (n && cl == n && sky_utf8_valid(k, n) && (c >= 0x80 || isprint(c))) {
+	if (n && cl == n && skyx_utf8_valid(k, n) && (c >= 0x80 || isprint(c))) {
 		memcpy(one, k, n);
 		one[n] = '\0';
 		return one;
@@ -975,7 +975,7 @@ static json_t *v_keypress(struct vctx *v, const json_t *raw, const char *id,
 	if (!json_array_size(keys)) {
 		json_decref(keys);
 		return reject(vd, "missing_key",
-		              sky_strdup("keypress names no key"));
+		              skyx_strdup("keypress names no key"));
 	}
 	json_t *out = json_array();
 	size_t i;
@@ -990,7 +990,7 @@ static json_t *v_keypress(struct vctx *v, const json_t *raw, const char *id,
 			json_decref(out);
 			json_t *r = reject(
 			    vd, "unsupported_key",
-			    sky_asprintf("key %s is not supported (Enter, "
+			    skyx_asprintf("key %s is not supported (Enter, "
 			                 "Tab, Escape, Backspace, arrows, "
 			                 "PageUp/PageDown, Home, End, Space "
 			                 "or one character)",
@@ -1024,7 +1024,7 @@ static json_t *v_scroll(struct vctx *v, const json_t *raw, const char *id,
 		if (!dir)
 			return reject(
 			    vd, "bad_direction",
-			    sky_asprintf("scroll direction '%.20s' is "
+			    skyx_asprintf("scroll direction '%.20s' is "
 			                 "not up, down, left or right",
 			                 rd));
 	}
@@ -1047,7 +1047,7 @@ static json_t *v_scroll(struct vctx *v, const json_t *raw, const char *id,
 	}
 	if (!dir)
 		return reject(vd, "missing_direction",
-		              sky_strdup("scroll needs a direction (up, down, "
+		              skyx_strdup("scroll needs a direction (up, down, "
 		                         "left or right)"));
 	if (!as_number(
 	        get_any(raw, (const char *const[]){"amount", "pixels", NULL}),
@@ -1070,46 +1070,46 @@ static json_t *v_url(struct vctx *v, const json_t *raw, const char *type,
 	    get_str(raw, (const char *const[]){"url", "href", "link", NULL});
 	if (!u || !*u)
 		return reject(vd, "missing_url",
-		              sky_asprintf("%s needs a url", type));
+		              skyx_asprintf("%s needs a url", type));
 	/* Restore {{uN}} placeholders of the element tree. */
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	const char *p = u;
 	while (*p) {
 		const char *o = strstr(p, "{{");
 		const char *c = o ? strstr(o + 2, "}}") : NULL;
 		if (!o || !c) {
-			sky_buf_puts(&b, p);
+			skyx_buf_puts(&b, p);
 			break;
 		}
-		sky_buf_append(&b, p, (size_t)(o - p));
-		char *key = sky_strndup(o + 2, (size_t)(c - o - 2));
+		skyx_buf_append(&b, p, (size_t)(o - p));
+		char *key = skyx_strndup(o + 2, (size_t)(c - o - 2));
 		const char *real = sky_json_str(v->ctx ? v->ctx->url_map : NULL,
 		                                key ? key : "");
 		if (!real) {
 			json_t *r =
 			    reject(vd, "unknown_placeholder",
-			           sky_asprintf("URL placeholder {{%.20s}} "
+			           skyx_asprintf("URL placeholder {{%.20s}} "
 			                        "is not on the current page",
 			                        key ? key : ""));
 			free(key);
-			sky_buf_free(&b);
+			skyx_buf_free(&b);
 			return r;
 		}
 		json_array_append_new(
 		    v->notes, json_sprintf("restored {{%s}} in %s", key, type));
 		free(key);
-		sky_buf_puts(&b, real);
+		skyx_buf_puts(&b, real);
 		p = c + 2;
 	}
 	char *full = sky_planner__url_resolve(v->ctx ? v->ctx->page_url : NULL,
 	                                      b.data ? b.data : "");
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	if (!sky_planner__url_ok(full)) {
 		char *c = sky_planner__cut(full ? full : u, 100);
 		free(full);
 		json_t *r =
 		    reject(vd, "bad_url",
-		           sky_asprintf("'%s' is not an absolute http(s) "
+		           skyx_asprintf("'%s' is not an absolute http(s) "
 		                        "URL",
 		                        c ? c : ""));
 		free(c);
@@ -1129,11 +1129,11 @@ static json_t *v_tab(struct vctx *v, const json_t *raw, const char *type,
 	double d;
 	if (as_number(t, &d) || d < 0 || d > 1e6 || d != floor(d))
 		return reject(vd, "missing_tab",
-		              sky_asprintf("%s needs a tab_index", type));
+		              skyx_asprintf("%s needs a tab_index", type));
 	const json_t *tabs = v->ctx ? v->ctx->tabs : NULL;
 	if (json_is_array(tabs) && d >= (double)json_array_size(tabs))
 		return reject(vd, "bad_tab",
-		              sky_asprintf("there is no tab %.0f (%zu open)", d,
+		              skyx_asprintf("there is no tab %.0f (%zu open)", d,
 		                           json_array_size(tabs)));
 	json_t *a = new_action(type, NULL);
 	json_object_set_new(a, "tab_index", json_integer((json_int_t)d));
@@ -1240,7 +1240,7 @@ static int drag_side(struct vctx *v, const json_t *raw, const char *const *ids,
 		if (!id || !*id) {
 			char *ex = json_excerpt(idv, 40);
 			reject(vd, "bad_element_id",
-			       sky_asprintf("the drag's %s %s is not a valid "
+			       skyx_asprintf("the drag's %s %s is not a valid "
 			                    "element id",
 			                    what, ex ? ex : "?"));
 			free(ex);
@@ -1258,14 +1258,14 @@ static int drag_side(struct vctx *v, const json_t *raw, const char *const *ids,
 	double x, y;
 	if (as_number(xv, &x) || as_number(yv, &y)) {
 		reject(vd, "bad_point",
-		       sky_asprintf("the drag's %s point needs numbers x and y",
+		       skyx_asprintf("the drag's %s point needs numbers x and y",
 		                    what));
 		return -1;
 	}
 	double mx = point_max(v, "width"), my = point_max(v, "height");
 	if (x < 0 || y < 0 || x >= mx || y >= my) {
 		reject(vd, "bad_point",
-		       sky_asprintf("the drag's %s point (%g, %g) is outside "
+		       skyx_asprintf("the drag's %s point (%g, %g) is outside "
 		                    "the page's window (%gx%g)",
 		                    what, x, y, mx, my));
 		return -1;
@@ -1302,7 +1302,7 @@ static json_t *v_drag(struct vctx *v, const json_t *raw, struct verdict *vd)
 	              "target", a, "target_element_id", "to", vd);
 	if (src == 0 || (src > 0 && dst == 0)) {
 		reject(vd, "missing_field",
-		       sky_asprintf("drag needs a %s: an element id or a point "
+		       skyx_asprintf("drag needs a %s: an element id or a point "
 		                    "{\"x\", \"y\"}",
 		                    src == 0 ? "source (\"id\" or \"from\")"
 		                             : "target (\"target_id\" or "
@@ -1311,9 +1311,9 @@ static json_t *v_drag(struct vctx *v, const json_t *raw, struct verdict *vd)
 	}
 	const char *sid = sky_json_str(a, "element_id");
 	if (src > 0 && dst > 0 && sid &&
-	    sky_str_eq(sid, sky_json_str(a, "target_element_id"))) {
+	    skyx_str_eq(sid, sky_json_str(a, "target_element_id"))) {
 		reject(vd, "same_element",
-		       sky_asprintf("the drag's source and target are both "
+		       skyx_asprintf("the drag's source and target are both "
 		                    "element %s",
 		                    sid));
 		src = -1;
@@ -1350,20 +1350,20 @@ static json_t *validate(struct vctx *v, const json_t *raw, struct verdict *vd)
 	                                       "actionType", NULL});
 	if (!rt)
 		return reject(vd, "missing_type",
-		              sky_strdup("the action has no action_type"));
+		              skyx_strdup("the action has no action_type"));
 	const struct alias *al = find_alias(rt);
 	if (!al)
 		return reject(vd, "unknown_type",
-		              sky_asprintf("unknown action type '%.40s'", rt));
+		              skyx_asprintf("unknown action type '%.40s'", rt));
 	if (!al->type)
 		return reject(vd, "null_action",
-		              sky_asprintf("'%.40s' does nothing", rt));
+		              skyx_asprintf("'%.40s' does nothing", rt));
 	const char *t = al->type;
 	char *id = read_id(raw);
 	if (!id) {
 		char *ex = json_excerpt(get_any(raw, id_keys), 40);
 		json_t *r = reject(vd, "bad_element_id",
-		                   sky_asprintf("%s is not a valid element id",
+		                   skyx_asprintf("%s is not a valid element id",
 		                                ex ? ex : "?"));
 		free(ex);
 		return r;
@@ -1448,14 +1448,14 @@ static json_t *validate(struct vctx *v, const json_t *raw, struct verdict *vd)
 	} else if (!strcmp(t, "verification_code")) {
 		if (!v->ctx || !v->ctx->totp_available) {
 			reject(vd, "no_totp",
-			       sky_strdup("no verification-code (TOTP) source "
+			       skyx_strdup("no verification-code (TOTP) source "
 			                  "is configured for this run"));
 		} else {
 			const json_t *el = need_element(v, t, id, vd);
 			if (el && !el_is_text(el)) {
 				char *d = el_describe(el);
 				reject(vd, "not_text_field",
-				       sky_asprintf("element %s is a %s, not a "
+				       skyx_asprintf("element %s is a %s, not a "
 				                    "field for a code",
 				                    id, d));
 				free(d);
@@ -1543,7 +1543,7 @@ static void totp_fields(struct vctx *v, const json_t *root,
 	size_t i;
 	json_t *a;
 	json_array_foreach (res->actions, i, a) {
-		if (sky_str_eq(sky_json_str(a, "action_type"),
+		if (skyx_str_eq(sky_json_str(a, "action_type"),
 		               "verification_code"))
 			return;
 	}
@@ -1617,9 +1617,9 @@ int sky_planner_parse_actions(const char *text,
 	}
 	if (json_is_object(root)) {
 		const char *s = sky_json_str(root, "user_goal_stage");
-		res->user_goal_stage = sky_strdup(s);
+		res->user_goal_stage = skyx_strdup(s);
 		res->action_plan =
-		    sky_strdup(sky_json_str(root, "action_plan"));
+		    skyx_strdup(sky_json_str(root, "action_plan"));
 		res->user_goal_achieved =
 		    as_bool(json_object_get(root, "user_goal_achieved"));
 	}
@@ -1630,7 +1630,7 @@ int sky_planner_parse_actions(const char *text,
 	size_t ended_at = 0;
 	json_array_foreach (list, i, raw) {
 		if (ended) {
-			char *why = sky_asprintf(
+			char *why = skyx_asprintf(
 			    "comes after %s (action %zu); nothing runs "
 			    "after complete or terminate",
 			    ended_by, ended_at);
@@ -1780,9 +1780,9 @@ int sky_planner_parse_check(const char *text, sky_planner_check **out)
 	const char *why =
 	    get_str(root, (const char *const[]){"reason", "reasoning",
 	                                        "thoughts", NULL});
-	c->reason = sky_strdup(why && *why ? why : "no reason given");
-	c->page_info = sky_strdup(sky_json_str(root, "page_info"));
-	c->thoughts = sky_strdup(sky_json_str(root, "thoughts"));
+	c->reason = skyx_strdup(why && *why ? why : "no reason given");
+	c->page_info = skyx_strdup(sky_json_str(root, "page_info"));
+	c->thoughts = skyx_strdup(sky_json_str(root, "thoughts"));
 	c->repairs = repairs;
 	*out = c;
 cleanup:
@@ -1827,7 +1827,7 @@ int sky_planner_parse_plan(const char *text, const sky_planner_parse_ctx *ctx,
 	}
 	p->notes = json_array();
 	p->repairs = repairs;
-	p->thoughts = sky_strdup(sky_json_str(root, "thoughts"));
+	p->thoughts = skyx_strdup(sky_json_str(root, "thoughts"));
 	int achieved = as_bool(json_object_get(root, "user_goal_achieved"));
 	int term = as_bool(json_object_get(root, "should_terminate"));
 	const char *plan = sky_json_str(root, "plan");
@@ -1843,16 +1843,16 @@ int sky_planner_parse_plan(const char *text, const sky_planner_parse_ctx *ctx,
 		const char *why = get_str(
 		    root, (const char *const[]){"termination_reason", "reason",
 		                                "thoughts", NULL});
-		p->termination_reason = sky_strdup(
+		p->termination_reason = skyx_strdup(
 		    why && *why ? why : "the planner gave up without a reason");
 	} else if (plan && *plan) {
 		p->decision = SKY_PLAN_NEXT;
-		p->plan = sky_strdup(plan);
+		p->plan = skyx_strdup(plan);
 		const char *tt = sky_json_str(root, "task_type");
 		if (tt && (type_eq(tt, "extract") || type_eq(tt, "extraction")))
-			p->task_type = sky_strdup("extract");
+			p->task_type = skyx_strdup("extract");
 		else
-			p->task_type = sky_strdup("navigate");
+			p->task_type = skyx_strdup("navigate");
 		if (tt && !type_eq(tt, "navigate") &&
 		    strcmp(p->task_type, "extract"))
 			json_array_append_new(
@@ -1867,7 +1867,7 @@ int sky_planner_parse_plan(const char *text, const sky_planner_parse_ctx *ctx,
 			json_t *a = v_url(&v, raw, "goto_url", &vd);
 			json_decref(raw);
 			if (a)
-				p->url = sky_strdup(sky_json_str(a, "url"));
+				p->url = skyx_strdup(sky_json_str(a, "url"));
 			else
 				json_array_append_new(
 				    p->notes,
@@ -1918,7 +1918,7 @@ int sky_planner_parse_summary(const char *text, sky_planner_summary **out)
 	}
 	const char *d = get_str(
 	    root, (const char *const[]){"description", "summary", NULL});
-	s->description = sky_strdup(d ? d : "");
+	s->description = skyx_strdup(d ? d : "");
 	json_t *o = json_object_get(root, "output");
 	s->output = o ? json_incref(o) : json_null();
 	s->repairs = repairs;
@@ -1977,7 +1977,7 @@ int sky_planner_parse_errors(const char *text, const json_t *mapping,
 		json_t *x;
 		json_array_foreach (out, j, x) {
 			if (canon &&
-			    sky_str_eq(sky_json_str(x, "error_code"), canon))
+			    skyx_str_eq(sky_json_str(x, "error_code"), canon))
 				dup = 1;
 		}
 		if (!canon) {
@@ -2045,7 +2045,7 @@ int sky_planner_parse_data(const char *text, const json_t *schema,
 			size_t n = strlen(s);
 			while (n && isspace((unsigned char)s[n - 1]))
 				n--;
-			char *t = sky_strndup(s, n);
+			char *t = skyx_strndup(s, n);
 			v = sky_json_loads(t);
 			free(t);
 		}
@@ -2090,12 +2090,12 @@ char *sky_planner_repairs_str(unsigned int repairs)
 	                              "brackets",
 	                              "garbled",
 	                              "utf8"};
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		if (repairs & (1u << i))
-			sky_buf_printf(&b, "%s%s", b.len ? "," : "", names[i]);
+			skyx_buf_printf(&b, "%s%s", b.len ? "," : "", names[i]);
 	}
-	return sky_buf_steal(&b);
+	return skyx_buf_steal(&b);
 }
 
 /* ---- parse-verification-code ---------------------------------------------- */
@@ -2120,10 +2120,10 @@ int sky_planner_parse_code(const char *text, char **code, int *magic_link)
 	                                                       NULL});
 	/* A model may answer a number for a numeric code. */
 	if (json_is_integer(c) && json_integer_value(c) >= 0)
-		*code = sky_asprintf("%" JSON_INTEGER_FORMAT,
+		*code = skyx_asprintf("%" JSON_INTEGER_FORMAT,
 		                     json_integer_value(c));
 	else if (json_is_string(c))
-		*code = sky_strdup(json_string_value(c));
+		*code = skyx_strdup(json_string_value(c));
 	if (*code) {
 		/* Nothing but spaces, or a word for "none", is no code. */
 		char *p = *code, *e = p + strlen(p);
@@ -2140,8 +2140,8 @@ int sky_planner_parse_code(const char *text, char **code, int *magic_link)
 		}
 	}
 	*magic_link = *code && ((type && !strcmp(type, "magic_link")) ||
-	                        sky_str_startswith(*code, "https://") ||
-	                        sky_str_startswith(*code, "http://"));
+	                        skyx_str_startswith(*code, "https://") ||
+	                        skyx_str_startswith(*code, "http://"));
 	json_decref(root);
 	return 0;
 }

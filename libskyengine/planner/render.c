@@ -13,8 +13,8 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/resource.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define FLATTEN_MAX_DEPTH 256
 #define MAX_INPUTS 32
@@ -63,7 +63,7 @@ static json_t *flat_element(const json_t *el)
 	copy_field(f, "multiple", attrs, "multiple");
 	json_t *ce = json_object_get(attrs, "contenteditable");
 	if (ce && !json_is_false(ce) &&
-	    !sky_str_eq(json_string_value(ce), "false"))
+	    !skyx_str_eq(json_string_value(ce), "false"))
 		json_object_set_new(f, "editable", json_true());
 	return f;
 }
@@ -134,7 +134,7 @@ static json_t *history_context(const json_t *history)
 			json_t *a = json_object_get(e, "action");
 			const char *t = sky_json_str(a, "action_type");
 			if (json_object_get(a, "text") &&
-			    (sky_str_eq(t, "verification_code") ||
+			    (skyx_str_eq(t, "verification_code") ||
 			     json_is_true(json_object_get(a, "totp"))))
 				json_object_set_new(a, "text",
 				                    json_string("******"));
@@ -184,56 +184,56 @@ static char *dialogs_text(const json_t *dialogs)
 {
 	if (!json_array_size(dialogs))
 		return NULL;
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	size_t i;
 	json_t *d;
 	json_array_foreach (dialogs, i, d) {
 		const char *t = sky_json_str(d, "type");
 		const char *m = sky_json_str(d, "message");
-		sky_buf_printf(&b, "- %s: %s\n", t ? t : "dialog", m ? m : "");
+		skyx_buf_printf(&b, "- %s: %s\n", t ? t : "dialog", m ? m : "");
 	}
-	return sky_buf_steal(&b);
+	return skyx_buf_steal(&b);
 }
 
 static char *tabs_text(const json_t *tabs)
 {
 	if (json_array_size(tabs) < 2)
 		return NULL; /* one tab says nothing the URL does not */
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	size_t i;
 	json_t *t;
 	json_array_foreach (tabs, i, t) {
 		const char *title = sky_json_str(t, "title");
 		const char *url = sky_json_str(t, "url");
-		sky_buf_printf(&b, "- tab_index %" JSON_INTEGER_FORMAT "%s: ",
+		skyx_buf_printf(&b, "- tab_index %" JSON_INTEGER_FORMAT "%s: ",
 		               sky_json_int(t, "index", (json_int_t)i),
 		               json_is_true(json_object_get(t, "active"))
 		                   ? " (current)"
 		                   : "");
-		sky_buf_printf(&b, "%s <%s>\n", title ? title : "",
+		skyx_buf_printf(&b, "%s <%s>\n", title ? title : "",
 		               url ? url : "");
 	}
-	return sky_buf_steal(&b);
+	return skyx_buf_steal(&b);
 }
 
 static char *now_text(const char *now)
 {
-	char iso[SKY_ISO_LEN];
-	return sky_strdup(now ? now : sky_time_iso(sky_time_now_ms(), iso));
+	char iso[SKYX_ISO_LEN];
+	return skyx_strdup(now ? now : skyx_time_iso(skyx_time_now_ms(), iso));
 }
 
 static char *step_text(const sky_planner_step *s)
 {
-	sky_buf b = {0};
-	sky_buf_printf(&b, "%d", s->order + 1);
+	skyx_buf b = {0};
+	skyx_buf_printf(&b, "%d", s->order + 1);
 	if (s->max_steps > 0)
-		sky_buf_printf(&b, " of at most %d", s->max_steps);
+		skyx_buf_printf(&b, " of at most %d", s->max_steps);
 	if (s->retry_index > 0)
-		sky_buf_printf(&b,
+		skyx_buf_printf(&b,
 		               ", attempt %d (the previous attempt of "
 		               "this step failed; see its result below)",
 		               s->retry_index + 1);
-	return sky_buf_steal(&b);
+	return skyx_buf_steal(&b);
 }
 
 static int page_required(const sky_planner_page *pg, const char *purpose)
@@ -345,7 +345,7 @@ static char *actions_schema(int totp)
 	    "enum");
 	if (!totp && json_is_array(en)) {
 		for (size_t i = 0; i < json_array_size(en); i++) {
-			if (sky_str_eq(json_string_value(json_array_get(en, i)),
+			if (skyx_str_eq(json_string_value(json_array_get(en, i)),
 			               "VERIFICATION_CODE"))
 				json_array_remove(en, i--);
 		}
@@ -470,7 +470,7 @@ int sky_planner_render_check(const sky_planner_check_input *in,
 		json_decref(ctx);
 		return rc;
 	}
-	char *schema = sky_strdup(schema_resource(SKY_LLM_PURPOSE_CHECK_GOAL));
+	char *schema = skyx_strdup(schema_resource(SKY_LLM_PURPOSE_CHECK_GOAL));
 	rc = finish(SKY_LLM_PURPOSE_CHECK_GOAL, &x, ctx, schema, out);
 	if (!rc)
 		(*out)->history_bytes = hbytes;
@@ -573,7 +573,7 @@ int sky_planner_render_errors(const sky_planner_errors_input *in,
 		return rc;
 	}
 	char *schema =
-	    sky_strdup(schema_resource(SKY_LLM_PURPOSE_SURFACE_ERRORS));
+	    skyx_strdup(schema_resource(SKY_LLM_PURPOSE_SURFACE_ERRORS));
 	rc = finish(SKY_LLM_PURPOSE_SURFACE_ERRORS, &x, ctx, schema, out);
 	if (!rc)
 		(*out)->history_bytes = hbytes;
@@ -585,7 +585,7 @@ static char *mini_goals_text(const json_t *goals)
 {
 	if (!json_array_size(goals))
 		return NULL;
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	size_t i;
 	json_t *g;
 	json_array_foreach (goals, i, g) {
@@ -593,24 +593,24 @@ static char *mini_goals_text(const json_t *goals)
 		const char *type = sky_json_str(g, "task_type");
 		const char *st = sky_json_str(g, "status");
 		const char *res = sky_json_str(g, "result");
-		sky_buf_printf(&b, "%zu. [%s, %s] %s\n", i + 1,
+		skyx_buf_printf(&b, "%zu. [%s, %s] %s\n", i + 1,
 		               type ? type : "navigate", st ? st : "unknown",
 		               plan ? plan : "");
 		if (res) {
 			char *c = sky_planner__cut(res, 400);
-			sky_buf_printf(&b, "   result: %s\n", c ? c : "");
+			skyx_buf_printf(&b, "   result: %s\n", c ? c : "");
 			free(c);
 		}
 		json_t *o = json_object_get(g, "output");
 		if (o && !json_is_null(o)) {
 			char *d = sky_json_dumps(o);
 			char *c = sky_planner__cut(d, 600);
-			sky_buf_printf(&b, "   output: %s\n", c ? c : "");
+			skyx_buf_printf(&b, "   output: %s\n", c ? c : "");
 			free(c);
 			free(d);
 		}
 	}
-	return sky_buf_steal(&b);
+	return skyx_buf_steal(&b);
 }
 
 int sky_planner_render_plan(const sky_planner_plan_input *in,
@@ -645,11 +645,11 @@ int sky_planner_render_plan(const sky_planner_plan_input *in,
 	in_take(&x, "mini_goals", mini_goals_text(in->mini_goals));
 	in_take(&x, "iteration",
 	        in->max_iterations > 0
-	            ? sky_asprintf("%d of at most %d", in->iteration + 1,
+	            ? skyx_asprintf("%d of at most %d", in->iteration + 1,
 	                           in->max_iterations)
-	            : sky_asprintf("%d", in->iteration + 1));
+	            : skyx_asprintf("%d", in->iteration + 1));
 	in_take(&x, "now", now);
-	char *schema = sky_strdup(schema_resource(SKY_LLM_PURPOSE_PLAN));
+	char *schema = skyx_strdup(schema_resource(SKY_LLM_PURPOSE_PLAN));
 	return finish(SKY_LLM_PURPOSE_PLAN, &x, ctx, schema, out);
 }
 
@@ -678,7 +678,7 @@ int sky_planner_render_summary(const sky_planner_summary_input *in,
 	in_take(&x, "schema",
 	        sky_planner__json_text(in->data_extraction_schema));
 	in_take(&x, "now", now);
-	char *schema = sky_strdup(schema_resource(SKY_LLM_PURPOSE_SUMMARIZE));
+	char *schema = skyx_strdup(schema_resource(SKY_LLM_PURPOSE_SUMMARIZE));
 	return finish(SKY_LLM_PURPOSE_SUMMARIZE, &x, ctx, schema, out);
 }
 
@@ -698,6 +698,6 @@ int sky_planner_render_parse_code(const sky_planner_code_input *in,
 	ctx_str(ctx, "now", now);
 	in_set(&x, "content", in->content);
 	in_take(&x, "now", now);
-	char *schema = sky_strdup(schema_resource(SKY_LLM_PURPOSE_PARSE_CODE));
+	char *schema = skyx_strdup(schema_resource(SKY_LLM_PURPOSE_PARSE_CODE));
 	return finish(SKY_LLM_PURPOSE_PARSE_CODE, &x, ctx, schema, out);
 }

@@ -13,7 +13,7 @@
 #include "planner/planner.h"
 #include "util/error.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 enum {
 	T_OBJ = 1 << 0,
@@ -41,15 +41,15 @@ static void msg(struct sctx *c, const char *path, const char *fmt, ...)
 	c->nmsgs++;
 	if (!c->msgs)
 		return;
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	va_list ap;
-	sky_buf_printf(&b, "%s: ", path);
+	skyx_buf_printf(&b, "%s: ", path);
 	va_start(ap, fmt);
-	sky_buf_vprintf(&b, fmt, ap);
+	skyx_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	if (b.data)
 		json_array_append_new(c->msgs, json_string(b.data));
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 }
 
 static const char *type_name(const json_t *v)
@@ -294,7 +294,7 @@ static json_t *apply(struct sctx *c, const json_t *schema, const json_t *v,
 
 static char *path_key(const char *path, const char *key)
 {
-	return sky_asprintf("%s.%s", path, key);
+	return skyx_asprintf("%s.%s", path, key);
 }
 
 static json_t *apply_union(struct sctx *c, const json_t *alts, const json_t *v,
@@ -380,7 +380,7 @@ static json_t *apply_array(struct sctx *c, const json_t *schema, json_t *arr,
 	size_t i;
 	json_t *it;
 	json_array_foreach (arr, i, it) {
-		char *sub = sky_asprintf("%s[%zu]", path, i);
+		char *sub = skyx_asprintf("%s[%zu]", path, i);
 		int ok = 1;
 		json_t *r = items ? apply(c, items, it, sub, depth + 1, &ok)
 		                  : json_incref(it);
@@ -479,7 +479,7 @@ static json_t *apply(struct sctx *c, const json_t *schema, const json_t *v,
 		char want[64];
 		char *s = sky_json_dumps(v);
 		free(c->mismatch);
-		c->mismatch = sky_asprintf("expected %s, got %s %.60s",
+		c->mismatch = skyx_asprintf("expected %s, got %s %.60s",
 		                           mask_name(mask, want, sizeof want),
 		                           type_name(v), s ? s : "");
 		free(s);

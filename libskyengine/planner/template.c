@@ -12,7 +12,7 @@
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/resource.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define TMPL_MAX_NAMES 64
 #define TMPL_MAX_DEPTH 16
@@ -149,53 +149,53 @@ static int bind_inputs(struct tmpl *t, const sky_tmpl_input *in, size_t n)
  * same inputs, unguessable for the page that supplies part of them. */
 static void make_nonce(struct tmpl *t)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	for (size_t i = 0; i < t->nd; i++) {
 		if (!(t->d[i].flags & DECL_UNTRUSTED) || !t->d[i].value)
 			continue;
-		sky_buf_puts(&b, t->d[i].name);
-		sky_buf_append(&b, "", 1);
-		sky_buf_puts(&b, t->d[i].value);
-		sky_buf_append(&b, "", 1);
+		skyx_buf_puts(&b, t->d[i].name);
+		skyx_buf_append(&b, "", 1);
+		skyx_buf_puts(&b, t->d[i].value);
+		skyx_buf_append(&b, "", 1);
 	}
-	char hex[SKY_SHA256_HEX_LEN];
-	sky_sha256_hex(b.data ? b.data : "", b.len, hex);
+	char hex[SKYX_SHA256_HEX_LEN];
+	skyx_sha256_hex(b.data ? b.data : "", b.len, hex);
 	memcpy(t->nonce, hex, NONCE_HEX);
 	t->nonce[NONCE_HEX] = '\0';
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 }
 
 /* Copy an untrusted value, defusing anything that looks like our fence. */
-static void put_defused(sky_buf *out, const char *v)
+static void put_defused(skyx_buf *out, const char *v)
 {
 	const size_t tl = strlen(SKY_TMPL_FENCE_TAG);
 	const char *p = v;
 	while (*p) {
 		if (!strncasecmp(p, SKY_TMPL_FENCE_TAG, tl)) {
-			sky_buf_append(out, p, 9); /* "untrusted" */
-			sky_buf_putc(out, '_');
-			sky_buf_append(out, p + 10, tl - 10);
+			skyx_buf_append(out, p, 9); /* "untrusted" */
+			skyx_buf_putc(out, '_');
+			skyx_buf_append(out, p + 10, tl - 10);
 			p += tl;
 			continue;
 		}
-		sky_buf_putc(out, *p++);
+		skyx_buf_putc(out, *p++);
 	}
 }
 
-static void put_value(struct tmpl *t, sky_buf *out, const struct decl *d)
+static void put_value(struct tmpl *t, skyx_buf *out, const struct decl *d)
 {
 	if (!d->value)
 		return;
 	if (!(d->flags & DECL_UNTRUSTED)) {
-		sky_buf_puts(out, d->value);
+		skyx_buf_puts(out, d->value);
 		return;
 	}
-	sky_buf_printf(out, "<%s name=\"%s\" nonce=\"%s\">\n",
+	skyx_buf_printf(out, "<%s name=\"%s\" nonce=\"%s\">\n",
 	               SKY_TMPL_FENCE_TAG, d->name, t->nonce);
 	put_defused(out, d->value);
 	if (out->len && out->data[out->len - 1] != '\n')
-		sky_buf_putc(out, '\n');
-	sky_buf_printf(out, "</%s nonce=\"%s\">", SKY_TMPL_FENCE_TAG, t->nonce);
+		skyx_buf_putc(out, '\n');
+	skyx_buf_printf(out, "</%s nonce=\"%s\">", SKY_TMPL_FENCE_TAG, t->nonce);
 }
 
 /* If the tag starting at `tag` is alone on its line (only blanks around
@@ -224,7 +224,7 @@ struct frame {
 	int seen_else;
 };
 
-static int body_render(struct tmpl *t, const char *s, sky_buf *out)
+static int body_render(struct tmpl *t, const char *s, skyx_buf *out)
 {
 	struct frame st[TMPL_MAX_DEPTH];
 	int depth = 0;
@@ -234,13 +234,13 @@ static int body_render(struct tmpl *t, const char *s, sky_buf *out)
 	while (*p) {
 		if (*p == '\\' && p[1] == '{' && p[2] == '{') {
 			if (active)
-				sky_buf_append(out, "{{", 2);
+				skyx_buf_append(out, "{{", 2);
 			p += 3;
 			continue;
 		}
 		if (!(p[0] == '{' && p[1] == '{')) {
 			if (active)
-				sky_buf_putc(out, *p);
+				skyx_buf_putc(out, *p);
 			if (*p == '\n')
 				line_start = p + 1;
 			p++;
@@ -342,7 +342,7 @@ static int body_render(struct tmpl *t, const char *s, sky_buf *out)
 				                     "input '%.*s'",
 				                     t->label, (int)(b - a), a);
 			if (active && is_nonce)
-				sky_buf_puts(out, t->nonce);
+				skyx_buf_puts(out, t->nonce);
 			else if (active)
 				put_value(t, out, d);
 		}
@@ -374,7 +374,7 @@ int sky_planner__tmpl_render(const char *label, const char *src,
 {
 	*out = NULL;
 	struct tmpl *t = calloc(1, sizeof *t);
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	int rc;
 	if (!t)
 		return sky_error_from_code(SKY_ENOMEM);
@@ -409,10 +409,10 @@ int sky_planner__tmpl_render(const char *label, const char *src,
 		rc = sky_error_from_code(SKY_ENOMEM);
 		goto cleanup;
 	}
-	*out = b.data ? sky_buf_steal(&b) : sky_strdup("");
+	*out = b.data ? skyx_buf_steal(&b) : skyx_strdup("");
 	rc = *out ? 0 : sky_error_from_code(SKY_ENOMEM);
 cleanup:
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	free(t);
 	return rc;
 }

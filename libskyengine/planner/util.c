@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "util/str.h"
+#include <skyx/str.h>
 
 char *sky_planner__cut(const char *s, size_t cap)
 {
@@ -15,7 +15,7 @@ char *sky_planner__cut(const char *s, size_t cap)
 		return NULL;
 	size_t n = strlen(s);
 	if (n <= cap)
-		return sky_strdup(s);
+		return skyx_strdup(s);
 	size_t k = cap;
 	/* Back up over continuation bytes to a character start. */
 	while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
@@ -110,7 +110,7 @@ char *sky_planner__url_resolve(const char *base, const char *ref)
 	if (!ref)
 		return NULL;
 	if (scheme_len(ref) || !base || !scheme_len(base))
-		return sky_strdup(ref);
+		return skyx_strdup(ref);
 	/* A different scheme ("javascript:", "mailto:") stays as it is and
 	 * fails validation later. */
 	const char *c = ref;
@@ -118,27 +118,27 @@ char *sky_planner__url_resolve(const char *base, const char *ref)
 	       *c == '.')
 		c++;
 	if (*c == ':' && c != ref)
-		return sky_strdup(ref);
+		return skyx_strdup(ref);
 	int sl = scheme_len(base);
 	const char *host = base + sl;
 	size_t hl = strcspn(host, "/?#");
 	if (ref[0] == '/' && ref[1] == '/')
-		return sky_asprintf("%.*s%s", sl - 2, base, ref);
+		return skyx_asprintf("%.*s%s", sl - 2, base, ref);
 	if (ref[0] == '/')
-		return sky_asprintf("%.*s%s", (int)(sl + hl), base, ref);
+		return skyx_asprintf("%.*s%s", (int)(sl + hl), base, ref);
 	const char *path_end = host + hl + strcspn(host + hl, "?#");
 	if (ref[0] == '#')
-		return sky_asprintf(
+		return skyx_asprintf(
 		    "%.*s%s", (int)(host + hl + strcspn(host + hl, "#") - base),
 		    base, ref);
 	if (ref[0] == '?')
-		return sky_asprintf("%.*s%s", (int)(path_end - base), base,
+		return skyx_asprintf("%.*s%s", (int)(path_end - base), base,
 		                    ref);
 	/* Relative path: replace the last segment of the base path. */
 	const char *dir_end = path_end;
 	while (dir_end > host + hl && dir_end[-1] != '/')
 		dir_end--;
 	if (dir_end == host + hl)
-		return sky_asprintf("%.*s/%s", (int)(sl + hl), base, ref);
-	return sky_asprintf("%.*s%s", (int)(dir_end - base), base, ref);
+		return skyx_asprintf("%.*s/%s", (int)(sl + hl), base, ref);
+	return skyx_asprintf("%.*s%s", (int)(dir_end - base), base, ref);
 }

@@ -15,8 +15,8 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #ifndef SKY_PLUGIN_INSTALL_DIR
 #  define SKY_PLUGIN_INSTALL_DIR "/usr/local/lib/skyengine/plugins"
@@ -150,7 +150,7 @@ static void host_free(void *p)
 
 static char *host_strdup(const char *s)
 {
-	return sky_strdup(s);
+	return skyx_strdup(s);
 }
 
 static void host_log(const sky_host_ctx *host, int level,
@@ -179,7 +179,7 @@ static char *host_config_get(const sky_host_ctx *host, const char *key)
 		pthread_mutex_lock(&host->host->cfg_lock);
 	if (host && host->host->config) {
 		json_t *cur = host->host->config;
-		char *k = sky_strdup(key);
+		char *k = skyx_strdup(key);
 		char *save = NULL;
 		for (char *t = k ? strtok_r(k, ".", &save) : NULL; t && cur;
 		     t = strtok_r(NULL, ".", &save))
@@ -188,7 +188,7 @@ static char *host_config_get(const sky_host_ctx *host, const char *key)
 			cur = NULL;
 		free(k);
 		if (json_is_string(cur))
-			out = sky_strdup(json_string_value(cur));
+			out = skyx_strdup(json_string_value(cur));
 		else if (cur && !json_is_null(cur))
 			out = sky_json_dumps(cur);
 	}
@@ -196,15 +196,15 @@ static char *host_config_get(const sky_host_ctx *host, const char *key)
 		pthread_mutex_unlock(&host->host->cfg_lock);
 	if (out)
 		return out;
-	sky_buf env = {0};
-	sky_buf_puts(&env, "SKYENGINE_");
+	skyx_buf env = {0};
+	skyx_buf_puts(&env, "SKYENGINE_");
 	for (const char *p = key; *p; p++)
-		sky_buf_putc(&env, *p == '.' || *p == '-'
+		skyx_buf_putc(&env, *p == '.' || *p == '-'
 		                       ? '_'
 		                       : (char)toupper((unsigned char)*p));
 	const char *v = env.data ? getenv(env.data) : NULL;
-	sky_buf_free(&env);
-	return v ? sky_strdup(v) : NULL;
+	skyx_buf_free(&env);
+	return v ? skyx_strdup(v) : NULL;
 }
 
 static int host_http_request(const sky_host_ctx *host,
@@ -217,7 +217,7 @@ static int host_http_request(const sky_host_ctx *host,
 		*out = NULL;
 	if (!host || !host->host->http) {
 		if (err)
-			*err = sky_strdup("the engine's HTTP client is not "
+			*err = skyx_strdup("the engine's HTTP client is not "
 			                  "running");
 		return SKY_ESHUTDOWN;
 	}
@@ -258,7 +258,7 @@ static const sky_host_api host_api = {
 	.http_response_free = sky_http_response_free,
 	.register_provider = host_register,
 	.data_dir = host_data_dir_get,
-	.now_ms = sky_time_mono_ms,
+	.now_ms = skyx_time_mono_ms,
 };
 
 const sky_host_api *sky_host_api_get(void)
@@ -270,7 +270,7 @@ int sky_plugins_set_engine(sky_plugins *p, const char *config_json,
                            const char *data_dir, sky_http_client *http)
 {
 	json_t *cfg = config_json ? sky_json_loads(config_json) : NULL;
-	char *dir = data_dir ? sky_strdup(data_dir) : NULL;
+	char *dir = data_dir ? skyx_strdup(data_dir) : NULL;
 	if (config_json && !json_is_object(cfg)) {
 		json_decref(cfg);
 		free(dir);
@@ -366,7 +366,7 @@ static int host_register(sky_registrar *reg, sky_provider_kind kind,
 	sky_host_ctx *ctx = calloc(1, sizeof *ctx);
 	if (ctx) {
 		ctx->host = h;
-		ctx->component = sky_asprintf(
+		ctx->component = skyx_asprintf(
 		    "%s-%s", sky_provider_kind_name(kind), name);
 	}
 	struct provider *np = ctx && ctx->component
@@ -402,14 +402,14 @@ static char *relative_install_dir(void)
 	struct stat st;
 	if (!dladdr((void *)&sky_plugins_new, &info) || !info.dli_fname)
 		return NULL;
-	char *lib = sky_strdup(info.dli_fname);
+	char *lib = skyx_strdup(info.dli_fname);
 	char *slash = lib ? strrchr(lib, '/') : NULL;
 	if (!slash) {
 		free(lib);
 		return NULL;
 	}
 	*slash = '\0';
-	char *dir = sky_asprintf("%s/skyengine/plugins", lib);
+	char *dir = skyx_asprintf("%s/skyengine/plugins", lib);
 	free(lib);
 	if (!dir || stat(dir, &st) || !S_ISDIR(st.st_mode)) {
 		free(dir);
@@ -432,7 +432,7 @@ static int is_dir(const char *path)
  * runs from the build tree this library was built in, that tree's
  * plugin dir. Appended to `b` with a trailing ':' each, if they exist.
  */
-static void add_exe_relative_dirs(sky_buf *b)
+static void add_exe_relative_dirs(skyx_buf *b)
 {
 	char *exe = realpath("/proc/self/exe", NULL);
 	char *slash = exe ? strrchr(exe, '/') : NULL;
@@ -441,11 +441,11 @@ static void add_exe_relative_dirs(sky_buf *b)
 		return;
 	}
 	*slash = '\0';
-	char *inst = sky_asprintf("%s/%s", exe, SKY_PLUGIN_DIR_FROM_BINDIR);
+	char *inst = skyx_asprintf("%s/%s", exe, SKY_PLUGIN_DIR_FROM_BINDIR);
 	char *real = inst ? realpath(inst, NULL) : NULL;
 	if (is_dir(real) && strcmp(real, SKY_PLUGIN_INSTALL_DIR)) {
-		sky_buf_puts(b, real);
-		sky_buf_putc(b, ':');
+		skyx_buf_puts(b, real);
+		skyx_buf_putc(b, ':');
 	}
 	free(real);
 	free(inst);
@@ -457,8 +457,8 @@ static void add_exe_relative_dirs(sky_buf *b)
 	*slash = '/';
 	if (tree && !strncmp(exe, tree, n) && exe[n] == '/' &&
 	    is_dir(SKY_PLUGIN_BUILD_DIR)) {
-		sky_buf_puts(b, SKY_PLUGIN_BUILD_DIR);
-		sky_buf_putc(b, ':');
+		skyx_buf_puts(b, SKY_PLUGIN_BUILD_DIR);
+		skyx_buf_putc(b, ':');
 	}
 	free(tree);
 #endif
@@ -467,7 +467,7 @@ static void add_exe_relative_dirs(sky_buf *b)
 
 int sky_plugins_new(const char *search_path, sky_plugins **out)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	const char *env = getenv("SKYENGINE_PLUGIN_PATH");
 	sky_plugins *p = calloc(1, sizeof *p);
 	*out = NULL;
@@ -476,22 +476,22 @@ int sky_plugins_new(const char *search_path, sky_plugins **out)
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_mutex_init(&p->cfg_lock, NULL);
 	if (search_path && *search_path) {
-		sky_buf_puts(&b, search_path);
-		sky_buf_putc(&b, ':');
+		skyx_buf_puts(&b, search_path);
+		skyx_buf_putc(&b, ':');
 	}
 	if (env && *env) {
-		sky_buf_puts(&b, env);
-		sky_buf_putc(&b, ':');
+		skyx_buf_puts(&b, env);
+		skyx_buf_putc(&b, ':');
 	}
 	char *rel = relative_install_dir();
 	if (rel && strcmp(rel, SKY_PLUGIN_INSTALL_DIR)) {
-		sky_buf_puts(&b, rel);
-		sky_buf_putc(&b, ':');
+		skyx_buf_puts(&b, rel);
+		skyx_buf_putc(&b, ':');
 	}
 	free(rel);
 	add_exe_relative_dirs(&b);
-	sky_buf_puts(&b, SKY_PLUGIN_INSTALL_DIR);
-	p->search = sky_buf_steal(&b);
+	skyx_buf_puts(&b, SKY_PLUGIN_INSTALL_DIR);
+	p->search = skyx_buf_steal(&b);
 	if (!p->search) {
 		free(p);
 		return sky_error_from_code(SKY_ENOMEM);
@@ -543,11 +543,11 @@ static char *find_file(sky_plugins *p, const char *name)
 {
 	int has_ext = strlen(name) > 3 &&
 	              !strcmp(name + strlen(name) - 3, ".so");
-	char *dirs = sky_strdup(p->search);
+	char *dirs = skyx_strdup(p->search);
 	char *save = NULL, *found = NULL;
 	for (char *d = strtok_r(dirs, ":", &save); d && !found;
 	     d = strtok_r(NULL, ":", &save)) {
-		char *cand = sky_asprintf("%s/%s%s", d, name,
+		char *cand = skyx_asprintf("%s/%s%s", d, name,
 		                          has_ext ? "" : ".so");
 		if (cand && file_exists(cand))
 			found = cand;
@@ -617,7 +617,7 @@ static int load_file(sky_plugins *p, const char *path)
 	struct plugin *pl = calloc(1, sizeof *pl);
 	if (np)
 		p->plugins = np;
-	if (!np || !pl || !(pl->path = sky_strdup(path))) {
+	if (!np || !pl || !(pl->path = skyx_strdup(path))) {
 		free(pl);
 		dlclose(h);
 		return sky_error_from_code(SKY_ENOMEM);
@@ -711,7 +711,7 @@ const void *sky_plugins_provider(sky_plugins *p, sky_provider_kind kind,
 	vt = find_provider(p, kind, name);
 	if (vt)
 		return vt;
-	char *file = sky_asprintf("%s-%s", sky_provider_kind_name(kind), name);
+	char *file = skyx_asprintf("%s-%s", sky_provider_kind_name(kind), name);
 	int rc = sky_plugins_load(p, file);
 	free(file);
 	if (rc)

@@ -12,7 +12,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/log.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define DEFAULT_READERS 4
 #define MAX_READERS 64
@@ -60,37 +60,37 @@ int sky_store__changes(sky_conn *c)
 
 /* ---- SQL templates ----------------------------------------------------- */
 
-static void put_cols(sky_buf *b, const sky_table *t)
+static void put_cols(skyx_buf *b, const sky_table *t)
 {
 	for (int i = 0; i < t->ncols; i++) {
 		if (i)
-			sky_buf_putc(b, ',');
-		sky_buf_puts(b, t->cols[i].name);
+			skyx_buf_putc(b, ',');
+		skyx_buf_puts(b, t->cols[i].name);
 	}
 }
 
 /* Expand %C and %I of `text` against `t`; malloc'd or NULL. */
 static char *expand_sql(const sky_table *t, const char *text)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	for (const char *p = text; *p; p++) {
 		if (p[0] == '%' && t && p[1] == 'C') {
 			put_cols(&b, t);
 			p++;
 		} else if (p[0] == '%' && t && p[1] == 'I') {
-			sky_buf_printf(&b, "INSERT INTO %s(", t->name);
+			skyx_buf_printf(&b, "INSERT INTO %s(", t->name);
 			put_cols(&b, t);
-			sky_buf_puts(&b, ") VALUES(");
+			skyx_buf_puts(&b, ") VALUES(");
 			for (int i = 0; i < t->ncols; i++)
-				sky_buf_printf(&b, "%s?%d", i ? "," : "",
+				skyx_buf_printf(&b, "%s?%d", i ? "," : "",
 				               i + 1);
-			sky_buf_putc(&b, ')');
+			skyx_buf_putc(&b, ')');
 			p++;
 		} else {
-			sky_buf_putc(&b, *p);
+			skyx_buf_putc(&b, *p);
 		}
 	}
-	return sky_buf_steal(&b);
+	return skyx_buf_steal(&b);
 }
 
 sqlite3_stmt *sky_store__prepare(sky_conn *c, const sky_table *t,
@@ -528,8 +528,16 @@ int sky_store__wend(sky_store *s, int rc)
 			sqlite3_reset(st);
 		}
 	}
+	/* After the commit: a reader that saw the old generation and the
+	 * new data only misses its cache once more. */
+	__atomic_add_fetch(&s->generation, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&s->wlock);
 	return rc;
+}
+
+uint64_t sky_store_generation(sky_store *s)
+{
+	return __atomic_load_n(&s->generation, __ATOMIC_ACQUIRE);
 }
 
 sky_conn *sky_store__racquire(sky_store *s)
@@ -710,8 +718,8 @@ int sky_store_open(sky_store **out, const char *data_dir,
 	pthread_mutex_init(&s->wlock, NULL);
 	pthread_mutex_init(&s->rlock, NULL);
 	pthread_cond_init(&s->rcond, NULL);
-	abs = sky_path_abs(data_dir);
-	s->path = abs ? sky_path_join(abs, SKY_STORE_FILE) : NULL;
+	abs = skyx_path_abs(data_dir);
+	s->path = abs ? skyx_path_join(abs, SKY_STORE_FILE) : NULL;
 	free(abs);
 	s->readers = calloc((size_t)o.read_connections, sizeof *s->readers);
 	s->free_readers = calloc((size_t)o.read_connections, sizeof(int));

@@ -83,6 +83,9 @@ struct sky_store {
 	int nreaders;
 	int *free_readers;
 	int nfree;
+
+	/* Bumped after every write transaction (sky_store_generation). */
+	uint64_t generation;
 };
 
 /* ---- connections and transactions (sqlite_db.c) ------------------- */

@@ -9,8 +9,8 @@
 
 #include "util/error.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define COL(rec, name, type)                                                   \
 	{                                                                      \
@@ -98,7 +98,7 @@ int sky_store_totp_add(sky_store *s, const sky_totp_new *in, sky_totp_rec **out)
 		return sky_error_from_code(SKY_ENOMEM);
 	}
 	r->expired_at = in->expired_at;
-	r->created_at = r->modified_at = sky_time_now_ms();
+	r->created_at = r->modified_at = skyx_time_now_ms();
 	if (!(c = sky_store__wbegin(s))) {
 		sky_totp_rec_free(r);
 		return sky_error_last_code();
@@ -198,7 +198,7 @@ int sky_store_totp_take(sky_store *s, const char *organization_id,
 	sky_store__bind_text(st, 2, totp_identifier);
 	sky_store__bind_text(st, 3, task_id);
 	sqlite3_bind_int64(st, 4, created_after);
-	sqlite3_bind_int64(st, 5, sky_time_now_ms());
+	sqlite3_bind_int64(st, 5, skyx_time_now_ms());
 	rc = sky_store__fetch_one(c, st, &sky_store__t_totp, &r,
 	                          "take TOTP code");
 	if (rc == SKY_ENOTFOUND)
@@ -316,7 +316,7 @@ int sky_store_bsession_create(sky_store *s, const char *organization_id,
 		return sky_error_from_code(SKY_ENOMEM);
 	}
 	r->timeout_minutes = timeout_minutes;
-	r->created_at = r->modified_at = sky_time_now_ms();
+	r->created_at = r->modified_at = skyx_time_now_ms();
 	if (!(c = sky_store__wbegin(s))) {
 		sky_bsession_rec_free(r);
 		return sky_error_last_code();
@@ -408,7 +408,7 @@ int sky_store_bsession_set_status(sky_store *s, const char *browser_session_id,
 	}
 	sky_store__bind_text(st, 1, browser_session_id);
 	sky_store__bind_text(st, 2, status);
-	sqlite3_bind_int64(st, 3, sky_time_now_ms());
+	sqlite3_bind_int64(st, 3, skyx_time_now_ms());
 	sqlite3_bind_int(st, 4, !strcmp(status, "running"));
 	sqlite3_bind_int(st, 5, bs_final(status));
 	sky_store__bind_text(st, 6, runnable_id);
@@ -558,7 +558,7 @@ static int enqueue(sky_store *s, const char *task_id, const char *url,
 		return sky_error_from_code(SKY_ENOMEM);
 	}
 	r->status = SKY_WEBHOOK_PENDING;
-	r->created_at = r->modified_at = r->next_attempt_at = sky_time_now_ms();
+	r->created_at = r->modified_at = r->next_attempt_at = skyx_time_now_ms();
 	if (!(c = sky_store__wbegin(s))) {
 		sky_webhook_rec_free(r);
 		return sky_error_last_code();
@@ -709,7 +709,7 @@ int sky_store_webhook_record(sky_store *s, const char *webhook_id,
 	sky_webhook_status to;
 	sqlite3_stmt *st;
 	sky_conn *c;
-	int64_t now = sky_time_now_ms();
+	int64_t now = skyx_time_now_ms();
 	int rc;
 
 	if (!s || !webhook_id)
@@ -782,7 +782,7 @@ int sky_store_webhook_recover(sky_store *s, int *count)
 		rc = sky_error_last_code();
 		goto done;
 	}
-	sqlite3_bind_int64(st, 1, sky_time_now_ms());
+	sqlite3_bind_int64(st, 1, skyx_time_now_ms());
 	rc = sky_store__exec(c, st, "recover webhooks");
 	if (!rc && count)
 		*count = sky_store__changes(c);
@@ -896,7 +896,7 @@ int sky_store_workflow_create(sky_store *s, const char *organization_id,
 		sky_workflow_rec_free(r);
 		return sky_error_from_code(SKY_ENOMEM);
 	}
-	r->created_at = r->modified_at = sky_time_now_ms();
+	r->created_at = r->modified_at = skyx_time_now_ms();
 	if (!(c = sky_store__wbegin(s))) {
 		sky_workflow_rec_free(r);
 		return sky_error_last_code();

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "util/error.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define COL(rec, name, type)                                                   \
 	{                                                                      \
@@ -147,7 +147,7 @@ int sky_store_step_create(sky_store *s, const char *task_id, int order,
 	r->order = order;
 	r->retry_index = retry_index;
 	r->status = SKY_STEP_CREATED;
-	r->created_at = r->modified_at = sky_time_now_ms();
+	r->created_at = r->modified_at = skyx_time_now_ms();
 	if (!(c = sky_store__wbegin(s))) {
 		sky_step_rec_free(r);
 		return sky_error_last_code();
@@ -228,7 +228,7 @@ static int step_move(sky_conn *c, const char *step_id, sky_step_status to)
 		return sky_error_last_code();
 	sky_store__bind_text(st, 1, step_id);
 	sqlite3_bind_text(st, 2, sky_step_status_name(to), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, sky_time_now_ms());
+	sqlite3_bind_int64(st, 3, skyx_time_now_ms());
 	return sky_store__exec(c, st, "update step status");
 }
 
@@ -292,7 +292,7 @@ done:
 static int bind_last(sqlite3_stmt *st, const void *arg)
 {
 	(void)arg;
-	return sqlite3_bind_int64(st, 2, sky_time_now_ms());
+	return sqlite3_bind_int64(st, 2, skyx_time_now_ms());
 }
 
 int sky_store_step_set_last(sky_store *s, const char *step_id)
@@ -304,7 +304,7 @@ int sky_store_step_set_last(sky_store *s, const char *step_id)
 static int bind_output(sqlite3_stmt *st, const void *arg)
 {
 	int rc = sky_store__bind_text(st, 2, arg);
-	return rc ? rc : sqlite3_bind_int64(st, 3, sky_time_now_ms());
+	return rc ? rc : sqlite3_bind_int64(st, 3, skyx_time_now_ms());
 }
 
 int sky_store_step_set_output(sky_store *s, const char *step_id,
@@ -325,7 +325,7 @@ static int bind_usage(sqlite3_stmt *st, const void *arg)
 	sqlite3_bind_int64(st, 5, u->cached_tokens);
 	sqlite3_bind_double(st, 6, u->cost);
 	sky_store__bind_text(st, 7, u->model);
-	return sqlite3_bind_int64(st, 8, sky_time_now_ms());
+	return sqlite3_bind_int64(st, 8, skyx_time_now_ms());
 }
 
 int sky_store_step_add_usage(sky_store *s, const char *step_id,
@@ -427,7 +427,7 @@ static int action_fields(const char *action_json, sky_action_rec *r)
 		r->element_id = strdup(json_string_value(el));
 	else if (json_is_integer(el))
 		r->element_id =
-		    sky_asprintf("%lld", (long long)json_integer_value(el));
+		    skyx_asprintf("%lld", (long long)json_integer_value(el));
 	if (!r->action_type || (el && !json_is_null(el) && !r->element_id))
 		rc = sky_error_from_code(SKY_ENOMEM);
 done:
@@ -459,7 +459,7 @@ int sky_store_action_append(sky_store *s, const char *step_id,
 	r.action = strdup(action_json);
 	r.result = result_json ? strdup(result_json) : NULL;
 	r.status = strdup(status);
-	r.created_at = sky_time_now_ms();
+	r.created_at = skyx_time_now_ms();
 	if (!r.action_id || !r.step_id || !r.action || !r.status ||
 	    (result_json && !r.result)) {
 		rc = sky_error_from_code(SKY_ENOMEM);
@@ -641,7 +641,7 @@ int sky_store_artifact_add(sky_store *s, const char *task_id,
 	r->path = strdup(path);
 	r->sha256 = sha256 ? strdup(sha256) : NULL;
 	r->size = size;
-	r->created_at = sky_time_now_ms();
+	r->created_at = skyx_time_now_ms();
 	if (!r->artifact_id || !r->task_id || (step_id && !r->step_id) ||
 	    !r->kind || !r->path || (sha256 && !r->sha256)) {
 		sky_artifact_rec_free(r);

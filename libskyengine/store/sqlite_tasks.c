@@ -12,8 +12,8 @@
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define COL(rec, name, type)                                                   \
 	{                                                                      \
@@ -53,7 +53,7 @@ static int org_insert(sky_conn *c, const char *name, int is_default,
 	if (!r->organization_id || !r->name)
 		return sky_error_from_code(SKY_ENOMEM);
 	r->is_default = is_default;
-	r->created_at = r->modified_at = sky_time_now_ms();
+	r->created_at = r->modified_at = skyx_time_now_ms();
 	if ((rc = sky_store__row_bind(st, &sky_store__t_org, r)))
 		return rc;
 	return sky_store__exec(c, st, "insert organization");
@@ -189,7 +189,7 @@ static const sky_sql q_apikey_count = {
 int sky_store_apikey_add(sky_store *s, const char *organization_id,
                          const char *key, sky_apikey_rec **out)
 {
-	char hex[SKY_SHA256_HEX_LEN], prefix[APIKEY_PREFIX_LEN + 1];
+	char hex[SKYX_SHA256_HEX_LEN], prefix[APIKEY_PREFIX_LEN + 1];
 	void *r = NULL;
 	sqlite3_stmt *st;
 	sky_conn *c;
@@ -205,7 +205,7 @@ int sky_store_apikey_add(sky_store *s, const char *organization_id,
 	if (!organization_id)
 		organization_id = s->default_org;
 	sky_secret_register(key);
-	sky_sha256_hex(key, strlen(key), hex);
+	skyx_sha256_hex(key, strlen(key), hex);
 	snprintf(prefix, sizeof prefix, "%s", key);
 	if (!(c = sky_store__wbegin(s)))
 		return sky_error_last_code();
@@ -218,7 +218,7 @@ int sky_store_apikey_add(sky_store *s, const char *organization_id,
 	sky_store__bind_text(st, 1, organization_id);
 	sky_store__bind_text(st, 2, hex);
 	sky_store__bind_text(st, 3, prefix);
-	sqlite3_bind_int64(st, 4, sky_time_now_ms());
+	sqlite3_bind_int64(st, 4, skyx_time_now_ms());
 	rc = sky_store__fetch_one(c, st, &sky_store__t_apikey, &r,
 	                          "add API key");
 	if (rc == SKY_EEXISTS)
@@ -276,7 +276,7 @@ int sky_store_apikey_revoke(sky_store *s, int64_t key_id)
 		goto done;
 	}
 	sqlite3_bind_int64(st, 1, key_id);
-	sqlite3_bind_int64(st, 2, sky_time_now_ms());
+	sqlite3_bind_int64(st, 2, skyx_time_now_ms());
 	rc = sky_store__exec(c, st, "revoke API key");
 done:
 	return sky_store__wend(s, rc);
@@ -457,7 +457,7 @@ static int task_from_new(const sky_task_new *in, const char *org,
 {
 	char id[SKY_ID_MAX];
 	int v2 = !strcmp(in->run_type, SKY_RUN_TYPE_V2);
-	int64_t now = sky_time_now_ms();
+	int64_t now = skyx_time_now_ms();
 	int rc = 0;
 
 	sky_id_new(v2 ? SKY_ID_TASK_V2 : SKY_ID_TASK, id);
@@ -631,7 +631,7 @@ static int task_move(sky_conn *c, const char *task_id, sky_task_status to,
 {
 	sky_task_status from;
 	sqlite3_stmt *st = sky_store__stmt(c, &q_task_status);
-	int64_t now = sky_time_now_ms();
+	int64_t now = skyx_time_now_ms();
 	int rc;
 
 	if (!st)
@@ -763,7 +763,7 @@ static int task_set(sky_store *s, const sky_sql *q, const char *task_id,
 		sqlite3_bind_int64(st, 2, num);
 	else
 		sky_store__bind_text(st, 2, text);
-	sqlite3_bind_int64(st, 3, sky_time_now_ms());
+	sqlite3_bind_int64(st, 3, skyx_time_now_ms());
 	if ((rc = sky_store__exec(c, st, what)))
 		goto done;
 	if (sky_store__changes(c) == 0)
@@ -843,29 +843,29 @@ int sky_store_task_set_workflow(sky_store *s, const char *task_id,
 /* WHERE clause shared by the page and the count; parameters ?1 org,
  * ?2 run_type. Status names come from our own table, so they are safe to
  * write into the SQL. */
-static void list_where(sky_buf *b, const sky_task_query *q)
+static void list_where(skyx_buf *b, const sky_task_query *q)
 {
 	int first = 1;
-	sky_buf_puts(b, " WHERE 1");
+	skyx_buf_puts(b, " WHERE 1");
 	if (q->organization_id)
-		sky_buf_puts(b, " AND organization_id=?1");
+		skyx_buf_puts(b, " AND organization_id=?1");
 	if (q->run_type)
-		sky_buf_puts(b, " AND run_type=?2");
+		skyx_buf_puts(b, " AND run_type=?2");
 	if (q->top_level_only)
-		sky_buf_puts(b, " AND parent_task_id IS NULL");
+		skyx_buf_puts(b, " AND parent_task_id IS NULL");
 	if (q->application)
-		sky_buf_puts(b, " AND json_extract(notes,'$.application')=?5");
+		skyx_buf_puts(b, " AND json_extract(notes,'$.application')=?5");
 	if (!q->status_mask)
 		return;
-	sky_buf_puts(b, " AND status IN (");
+	skyx_buf_puts(b, " AND status IN (");
 	for (int i = 0; i < SKY_TASK_STATUS_COUNT; i++) {
 		if (!(q->status_mask & SKY_TASK_MASK(i)))
 			continue;
-		sky_buf_printf(b, "%s'%s'", first ? "" : ",",
+		skyx_buf_printf(b, "%s'%s'", first ? "" : ",",
 		               sky_task_status_name((sky_task_status)i));
 		first = 0;
 	}
-	sky_buf_putc(b, ')');
+	skyx_buf_putc(b, ')');
 }
 
 static int bind_list(sqlite3_stmt *st, const sky_task_query *q)
@@ -886,20 +886,20 @@ static int list_in(sky_conn *c, const sky_task_query *q, sky_task_list *l)
 	const char *dir = q->ascending ? "ASC" : "DESC";
 	sqlite3_stmt *st = NULL;
 	void *items = NULL;
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	int rc;
 
-	sky_buf_puts(&b, "SELECT %C FROM tasks");
+	skyx_buf_puts(&b, "SELECT %C FROM tasks");
 	list_where(&b, q);
-	sky_buf_printf(&b, " ORDER BY %s %s, seq %s", key, dir, dir);
+	skyx_buf_printf(&b, " ORDER BY %s %s, seq %s", key, dir, dir);
 	if (q->page_size > 0)
-		sky_buf_puts(&b, " LIMIT ?3 OFFSET ?4");
+		skyx_buf_puts(&b, " LIMIT ?3 OFFSET ?4");
 	if (b.oom) {
-		sky_buf_free(&b);
+		skyx_buf_free(&b);
 		return sky_error_from_code(SKY_ENOMEM);
 	}
 	st = sky_store__prepare(c, &sky_store__t_task, b.data);
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	if (!st)
 		return sky_error_last_code();
 	bind_list(st, q);
@@ -915,14 +915,14 @@ static int list_in(sky_conn *c, const sky_task_query *q, sky_task_list *l)
 	if (rc)
 		return rc;
 
-	sky_buf_puts(&b, "SELECT count(*) FROM tasks");
+	skyx_buf_puts(&b, "SELECT count(*) FROM tasks");
 	list_where(&b, q);
 	if (b.oom) {
-		sky_buf_free(&b);
+		skyx_buf_free(&b);
 		return sky_error_from_code(SKY_ENOMEM);
 	}
 	st = sky_store__prepare(c, NULL, b.data);
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	if (!st)
 		return sky_error_last_code();
 	bind_list(st, q);

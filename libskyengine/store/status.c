@@ -1,4 +1,4 @@
-/* The task and step status machines of DESIGN §3, as pure functions the
+/* The task and step status machines of design.md §3, as pure functions the
  * store (and anyone else) can ask. */
 #include "store/store.h"
 

@@ -64,7 +64,7 @@ const char *sky_store_path(const sky_store *s);
 /* Id of the default organization (borrowed, "o_…"). */
 const char *sky_store_default_org(const sky_store *s);
 
-/* ---- status machines (pure; DESIGN §3) ---------------------------- */
+/* ---- status machines (pure; design.md §3) ---------------------------- */
 
 typedef enum sky_task_status {
 	SKY_TASK_CREATED = 0,
@@ -237,6 +237,12 @@ int sky_store_task_create(sky_store *s, const sky_task_new *in,
                           sky_task_rec **out, int *existed);
 /* SKY_ENOTFOUND ("Task run not found <id>") when absent or owned by
  * another organization. */
+/* A number that changes after every write transaction through this store
+ * (not through another process's connection to the same file): read it
+ * before reading rows, and a cached answer built from them is current as
+ * long as the number has not moved. */
+uint64_t sky_store_generation(sky_store *s);
+
 int sky_store_task_get(sky_store *s, const char *organization_id,
                        const char *task_id, sky_task_rec **out);
 

@@ -11,9 +11,4 @@ int sky_mkdir_p(const char *path);
 /* Write a whole file atomically (temp file + rename); 0 or SKY_EIO. */
 int sky_write_file(const char *path, const void *data, size_t len);
 
-#define sky_read_file skyx_read_file
-#define sky_path_join skyx_path_join
-#define sky_path_abs skyx_path_abs
-#define sky_rm_rf skyx_rm_rf
-
 #endif

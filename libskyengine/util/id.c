@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util/time.h"
+#include <skyx/time.h>
 
 #define ID_EPOCH_MS 1704067200000LL /* 2024-01-01T00:00:00Z */
 
@@ -18,7 +18,7 @@ void sky_id_reseed(void)
 {
 	uint16_t r = 0;
 	if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
-		r = (uint16_t)(sky_time_mono_us() ^ (uint64_t)&r);
+		r = (uint16_t)(skyx_time_mono_us() ^ (uint64_t)&r);
 	__atomic_store_n(&node_bits, (uint64_t)(r & 0x3ff), __ATOMIC_RELAXED);
 	__atomic_store_n(&node_ready, 1, __ATOMIC_RELEASE);
 }
@@ -27,7 +27,7 @@ uint64_t sky_id_next(void)
 {
 	if (!__atomic_load_n(&node_ready, __ATOMIC_ACQUIRE))
 		sky_id_reseed();
-	uint64_t now = (uint64_t)(sky_time_now_ms() - ID_EPOCH_MS) << 12;
+	uint64_t now = (uint64_t)(skyx_time_now_ms() - ID_EPOCH_MS) << 12;
 	uint64_t prev = __atomic_load_n(&last_stamp, __ATOMIC_RELAXED);
 	uint64_t next;
 	do {

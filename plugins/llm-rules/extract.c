@@ -1307,7 +1307,7 @@ static json_t *extract_value(ex *x, const char *name, const json_t *schema)
 			while (*c == ' ' || *c == ',' || *c == ';' ||
 			       *c == '(' || *c == ')')
 				c++;
-			const char *w = c;
+			const char *word = c;
 			int ok = 1, d = 0;
 			while (*c && *c != ' ' && *c != ',' && *c != ';' &&
 			       *c != ')') {
@@ -1317,11 +1317,11 @@ static json_t *extract_value(ex *x, const char *name, const json_t *schema)
 				d |= isdigit((unsigned char)*c);
 				c++;
 			}
-			if (c == w)
+			if (c == word)
 				break;
-			if (ok && (c - w >= 2 || d)) {
+			if (ok && (c - word >= 2 || d)) {
 				if (!run)
-					run = w, digit = 0;
+					run = word, digit = 0;
 				run_end = c;
 				digit |= d;
 			} else if (run && digit) {

@@ -37,7 +37,7 @@ enum sky_rules_concept {
 	SKY_RULES_C_OTP,
 };
 
-/* A growable string (the plugin does not link the library's sky_buf). */
+/* A growable string (the plugin does not link the library's skyx_buf). */
 typedef struct sky_rules_buf {
 	char *data;
 	size_t len, cap;

@@ -19,7 +19,7 @@
 
 #include "server.h"
 #include "util/fs.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define KEY "fuzz-key-0123456789"
 
@@ -28,7 +28,7 @@ static char data_dir[] = "/tmp/skyfuzz-server-XXXXXX";
 
 static void remove_data_dir(void)
 {
-	sky_rm_rf(data_dir);
+	skyx_rm_rf(data_dir);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -52,7 +52,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (sky_engine_new(&S.engine, &o) ||
 	    sky_api_key_add(S.engine, NULL, KEY))
 		abort();
-	S.public_url = sky_strdup("http://127.0.0.1:1");
+	S.public_url = skyx_strdup("http://127.0.0.1:1");
 	return 0;
 }
 
@@ -61,7 +61,7 @@ static char *field(const char **p, const char *end)
 {
 	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
 	const char *stop = nl ? nl : end;
-	char *s = sky_strndup(*p, (size_t)(stop - *p));
+	char *s = skyx_strndup(*p, (size_t)(stop - *p));
 	*p = nl ? nl + 1 : end;
 	return s;
 }
@@ -88,24 +88,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *idem = field(&p, end);
 	size_t blen = (size_t)(end - p);
 	if (p < end || (b0 & 0x10)) {
-		req.body = sky_strndup(p, blen);
+		req.body = skyx_strndup(p, blen);
 		req.body_len = blen;
 		req.has_body = 1;
 	}
 	/* "a=b&c" -> pairs, as the HTTP layer hands them over. */
-	char *save = NULL, *q = sky_strdup(query);
+	char *save = NULL, *q = skyx_strdup(query);
 	for (char *t = strtok_r(q, "&", &save); t; t = strtok_r(NULL, "&", &save)) {
 		req.query = realloc(req.query, (req.n_query + 1) * sizeof *req.query);
-		req.query[req.n_query++] = sky_strdup(t);
+		req.query[req.n_query++] = skyx_strdup(t);
 	}
 	free(q);
 	switch ((b0 >> 5) & 3) {
-	case 0: req.api_key = sky_strdup(KEY); break;
-	case 1: req.api_key = sky_strdup("wrong-key-0123456789"); break;
-	case 2: req.authorization = sky_strdup("Bearer x"); break;
+	case 0: req.api_key = skyx_strdup(KEY); break;
+	case 1: req.api_key = skyx_strdup("wrong-key-0123456789"); break;
+	case 2: req.authorization = skyx_strdup("Bearer x"); break;
 	default: break;
 	}
-	req.content_type = sky_strdup(b0 & 0x80 ? "text/plain"
+	req.content_type = skyx_strdup(b0 & 0x80 ? "text/plain"
 	                                        : "application/json");
 	req.idempotency_key = *idem ? idem : NULL;
 	snprintf(req.peer, sizeof req.peer, "127.0.0.1");

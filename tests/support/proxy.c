@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "util/hash.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define MAX_CONNS 128
 #define MAX_HEAD (64 * 1024)
@@ -195,7 +195,7 @@ char *skytest_raw_header(const char *head, const char *name)
 			const char *v = line + nl + 1;
 			while (*v == ' ' || *v == '\t')
 				v++;
-			return sky_strndup(v, strcspn(v, "\r\n"));
+			return skyx_strndup(v, strcspn(v, "\r\n"));
 		}
 	}
 	return NULL;
@@ -365,7 +365,7 @@ static void record_host(skytest_proxy *p, const char *hostport)
 	struct host_count *n = realloc(p->hosts, (p->n_hosts + 1) * sizeof *n);
 	if (n) {
 		p->hosts = n;
-		n[p->n_hosts].name = sky_strdup(hostport);
+		n[p->n_hosts].name = skyx_strdup(hostport);
 		n[p->n_hosts].n = 1;
 		p->n_hosts++;
 	}
@@ -375,7 +375,7 @@ static void record_host(skytest_proxy *p, const char *hostport)
 static int reply(int fd, int status, const char *reason,
                  const char *extra_headers, const char *body, int closing)
 {
-	char *msg = sky_asprintf("HTTP/1.1 %d %s\r\nContent-Type: text/plain"
+	char *msg = skyx_asprintf("HTTP/1.1 %d %s\r\nContent-Type: text/plain"
 	                         "\r\nContent-Length: %zu\r\n%s%s\r\n%s",
 	                         status, reason, strlen(body),
 	                         extra_headers ? extra_headers : "",
@@ -395,7 +395,7 @@ static int authorized(skytest_proxy *p, const char *head)
 	if (v && !strncasecmp(v, "Basic ", 6)) {
 		size_t n = 0;
 		unsigned char *dec = sky_base64_decode(v + 6, &n);
-		ok = dec && sky_ct_equal(dec, n, p->credentials,
+		ok = dec && skyx_ct_equal(dec, n, p->credentials,
 		                         strlen(p->credentials));
 		free(dec);
 	}
@@ -482,10 +482,10 @@ static int is_hop_by_hop(const char *line, size_t n)
 static char *origin_head(const char *method, const char *path, const char *head,
                          const char *hostport)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	char *via = skytest_raw_header(head, "via");
 	int has_host = 0;
-	sky_buf_printf(&b, "%s %s HTTP/1.1\r\n", method, path);
+	skyx_buf_printf(&b, "%s %s HTTP/1.1\r\n", method, path);
 	const char *end = strstr(head, "\r\n\r\n");
 	for (const char *l = strstr(head, "\r\n"); l && l < end;) {
 		const char *line = l + 2;
@@ -493,16 +493,16 @@ static char *origin_head(const char *method, const char *path, const char *head,
 		size_t n = (size_t)(eol - line);
 		if (n && !is_hop_by_hop(line, n)) {
 			has_host |= !strncasecmp(line, "host:", 5);
-			sky_buf_append(&b, line, n + 2);
+			skyx_buf_append(&b, line, n + 2);
 		}
 		l = eol;
 	}
 	if (!has_host)
-		sky_buf_printf(&b, "Host: %s\r\n", hostport);
-	sky_buf_printf(&b, "Via: %s%s" VIA "\r\nConnection: close\r\n\r\n",
+		skyx_buf_printf(&b, "Host: %s\r\n", hostport);
+	skyx_buf_printf(&b, "Via: %s%s" VIA "\r\nConnection: close\r\n\r\n",
 	               via ? via : "", via ? ", " : "");
 	free(via);
-	return sky_buf_steal(&b);
+	return skyx_buf_steal(&b);
 }
 
 /* The origin's answer as the client gets it: its own Connection headers
@@ -514,15 +514,15 @@ static int relay_response(int client, const char *resp, size_t len,
 	if (!end)
 		return -1;
 	int status = skytest_raw_status(resp);
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	const char *eol = strstr(resp, "\r\n");
-	sky_buf_append(&b, resp, (size_t)(eol - resp) + 2);
+	skyx_buf_append(&b, resp, (size_t)(eol - resp) + 2);
 	for (const char *l = eol; l < end;) {
 		const char *line = l + 2;
 		const char *e = strstr(line, "\r\n");
 		size_t n = (size_t)(e - line);
 		if (n && !is_hop_by_hop(line, n))
-			sky_buf_append(&b, line, n + 2);
+			skyx_buf_append(&b, line, n + 2);
 		l = e;
 	}
 	/* Without a length or chunking the body ends at close. */
@@ -533,12 +533,12 @@ static int relay_response(int client, const char *resp, size_t len,
 	             (status >= 100 && status < 200);
 	free(cl);
 	if (!framed)
-		sky_buf_puts(&b, "Connection: close\r\n");
-	sky_buf_puts(&b, "\r\n");
+		skyx_buf_puts(&b, "Connection: close\r\n");
+	skyx_buf_puts(&b, "\r\n");
 	size_t hl = (size_t)(end - resp) + 4;
 	int rc = send_all(client, b.data, b.len) ||
 	         send_all(client, resp + hl, len - hl);
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	return rc ? -1 : !framed;
 }
 
@@ -759,7 +759,7 @@ skytest_proxy *skytest_proxy_start(const char *user, const char *pass)
 	if (!p)
 		return NULL;
 	if (user)
-		p->credentials = sky_asprintf("%s:%s", user, pass ? pass : "");
+		p->credentials = skyx_asprintf("%s:%s", user, pass ? pass : "");
 	pthread_mutex_init(&p->lock, NULL);
 	p->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	a.sin_family = AF_INET;
@@ -840,10 +840,10 @@ long skytest_proxy_host_count(skytest_proxy *p, const char *hostport)
 
 char *skytest_proxy_hosts(skytest_proxy *p)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	pthread_mutex_lock(&p->lock);
 	for (size_t i = 0; i < p->n_hosts; i++)
-		sky_buf_printf(&b, "%s\n", p->hosts[i].name);
+		skyx_buf_printf(&b, "%s\n", p->hosts[i].name);
 	pthread_mutex_unlock(&p->lock);
-	return b.data ? sky_buf_steal(&b) : sky_strdup("");
+	return b.data ? skyx_buf_steal(&b) : skyx_strdup("");
 }

@@ -21,7 +21,7 @@
 
 #include "httpd.h"
 #include "util/hash.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define COOKIE_NAME "skysite_session"
 
@@ -162,7 +162,7 @@ static void parse_multipart(json_t *fields, json_t *files, const char *ctype,
 	char *b = disp_param(ctype, strlen(ctype), "boundary");
 	if (!b)
 		return;
-	char *delim = sky_asprintf("--%s", b);
+	char *delim = skyx_asprintf("--%s", b);
 	size_t dl = strlen(delim);
 	const char *p = memmem(body, n, delim, dl);
 	const char *end = body + n;
@@ -266,7 +266,7 @@ int skytest_sites_totp(const char *secret_base32, int64_t unix_time,
                        char out[7])
 {
 	size_t klen = 0;
-	unsigned char *key = sky_base32_decode(secret_base32, &klen);
+	unsigned char *key = skyx_base32_decode(secret_base32, &klen);
 	unsigned char msg[8], mac[64];
 	uint64_t counter = (uint64_t)(unix_time / 30);
 	if (!key)
@@ -275,7 +275,7 @@ int skytest_sites_totp(const char *secret_base32, int64_t unix_time,
 		msg[i] = (unsigned char)(counter & 0xff);
 		counter >>= 8;
 	}
-	int ml = sky_hmac("sha1", key, klen, msg, sizeof msg, mac);
+	int ml = skyx_hmac("sha1", key, klen, msg, sizeof msg, mac);
 	free(key);
 	if (ml < 20)
 		return -1;
@@ -302,7 +302,7 @@ static struct site *find_site(const skytest_sites *s, const char *name,
 static void redirect(skytest_resp *resp, const struct site *site,
                      const char *to)
 {
-	char *loc = sky_asprintf("/%s/%s", site->name, to);
+	char *loc = skyx_asprintf("/%s/%s", site->name, to);
 	resp->status = 303;
 	skytest_resp_header(resp, "Location", loc);
 	skytest_resp_text(resp, 303, "text/plain", "See other");
@@ -371,13 +371,13 @@ static void serve_login(skytest_sites *s, struct site *site, const json_t *cfg,
 	redirect(resp, site, to ? to : "");
 	if (!ok)
 		return;
-	char *token = sky_random_hex(16);
+	char *token = skyx_random_hex(16);
 	int pending = json_is_true(json_object_get(cfg, "pending"));
 	pthread_mutex_lock(&s->lock);
 	json_object_set_new(site->sessions, token,
 	                    json_pack("{s:b}", "verified", !pending));
 	pthread_mutex_unlock(&s->lock);
-	char *cookie = sky_asprintf("%s=%s; Path=/%s/; HttpOnly", COOKIE_NAME,
+	char *cookie = skyx_asprintf("%s=%s; Path=/%s/; HttpOnly", COOKIE_NAME,
 	                            token, site->name);
 	skytest_resp_header(resp, "Set-Cookie", cookie);
 	free(cookie);
@@ -398,7 +398,7 @@ static void serve_download(const struct site *site, const json_t *cfg,
 	free(resp->content_type);
 	resp->content_type = strdup(ct ? ct : "application/octet-stream");
 	char *d =
-	    sky_asprintf("attachment; filename=\"%s\"", fname ? fname : file);
+	    skyx_asprintf("attachment; filename=\"%s\"", fname ? fname : file);
 	skytest_resp_header(resp, "Content-Disposition", d);
 	free(d);
 }
@@ -607,17 +607,17 @@ static char *check_site(struct site *site)
 	if (!json_is_string(json_object_get(t, "goal")) ||
 	    !json_is_string(json_object_get(t, "url")) ||
 	    !json_is_object(json_object_get(t, "expect")))
-		return sky_asprintf("%s/task.json: needs \"goal\", \"url\" "
+		return skyx_asprintf("%s/task.json: needs \"goal\", \"url\" "
 		                    "(strings) and \"expect\" (object)",
 		                    site->name);
 	if (!json_is_array(site->routes))
-		return sky_asprintf("%s/server.json: \"routes\" must be an "
+		return skyx_asprintf("%s/server.json: \"routes\" must be an "
 		                    "array",
 		                    site->name);
 	json_array_foreach (site->routes, i, r) {
 		const char *p = json_string_value(json_object_get(r, "path"));
 		if (!p || p[0] != '/')
-			return sky_asprintf("%s/server.json: route %zu needs "
+			return skyx_asprintf("%s/server.json: route %zu needs "
 			                    "a \"path\" starting with '/'",
 			                    site->name, i);
 	}
@@ -628,21 +628,21 @@ static char *load_site(struct site *site, const char *root, const char *name)
 {
 	json_error_t je;
 	site->name = strdup(name);
-	site->dir = sky_asprintf("%s/%s", root, name);
-	char *tp = sky_asprintf("%s/task.json", site->dir);
-	char *sp = sky_asprintf("%s/server.json", site->dir);
+	site->dir = skyx_asprintf("%s/%s", root, name);
+	char *tp = skyx_asprintf("%s/task.json", site->dir);
+	char *sp = skyx_asprintf("%s/server.json", site->dir);
 	char *err = NULL;
 	site->requests = json_array();
 	site->sessions = json_object();
 	site->task = json_load_file(tp, 0, &je);
 	if (!site->task) {
-		err = sky_asprintf("%s: %s (line %d)", tp, je.text, je.line);
+		err = skyx_asprintf("%s: %s (line %d)", tp, je.text, je.line);
 		goto out;
 	}
 	if (access(sp, F_OK) == 0) {
 		json_t *srv = json_load_file(sp, 0, &je);
 		if (!srv) {
-			err = sky_asprintf("%s: %s (line %d)", sp, je.text,
+			err = skyx_asprintf("%s: %s (line %d)", sp, je.text,
 			                   je.line);
 			goto out;
 		}
@@ -676,7 +676,7 @@ skytest_sites *skytest_sites_start(const char *root, char **err)
 	struct dirent *e;
 	*err = NULL;
 	if (!d) {
-		*err = sky_asprintf("cannot open corpus %s: %s", root,
+		*err = skyx_asprintf("cannot open corpus %s: %s", root,
 		                    strerror(errno));
 		goto fail;
 	}
@@ -685,7 +685,7 @@ skytest_sites *skytest_sites_start(const char *root, char **err)
 		char *tp;
 		if (e->d_name[0] == '.')
 			continue;
-		tp = sky_asprintf("%s/%s/task.json", absroot, e->d_name);
+		tp = skyx_asprintf("%s/%s/task.json", absroot, e->d_name);
 		int has = access(tp, F_OK) == 0;
 		free(tp);
 		if (!has)
@@ -747,16 +747,16 @@ const char *skytest_sites_dir(const skytest_sites *s, const char *name)
 
 static char *replace_all(const char *in, const char *what, const char *with)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	size_t wl = strlen(what);
 	const char *p = in, *hit;
 	while ((hit = strstr(p, what))) {
-		sky_buf_append(&b, p, (size_t)(hit - p));
-		sky_buf_puts(&b, with);
+		skyx_buf_append(&b, p, (size_t)(hit - p));
+		skyx_buf_puts(&b, with);
 		p = hit + wl;
 	}
-	sky_buf_puts(&b, p);
-	return sky_buf_steal(&b);
+	skyx_buf_puts(&b, p);
+	return skyx_buf_steal(&b);
 }
 
 static json_t *substitute(const json_t *v, const char *dir, const char *base)
@@ -794,11 +794,11 @@ json_t *skytest_sites_task(const skytest_sites *s, const char *name)
 	struct site *site = find_site(s, name, strlen(name));
 	if (!site)
 		return NULL;
-	char *base = sky_asprintf("%s/%s/", skytest_sites_base(s), name);
+	char *base = skyx_asprintf("%s/%s/", skytest_sites_base(s), name);
 	json_t *t = substitute(site->task, site->dir, base);
 	const char *url = json_string_value(json_object_get(t, "url"));
 	if (url && !strstr(url, "://")) {
-		char *abs = sky_asprintf("%s%s", base, url);
+		char *abs = skyx_asprintf("%s%s", base, url);
 		json_object_set_new(t, "url", json_string(abs));
 		free(abs);
 	}
@@ -927,7 +927,7 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 		json_t *g = json_object_get(json_object_get(got, "query"), k);
 		if (!value_matches(v, g)) {
 			char *a = dump(v), *b = dump(g), *m;
-			m = sky_asprintf("query %s was %s, expected %s", k, b,
+			m = skyx_asprintf("query %s was %s, expected %s", k, b,
 			                 a);
 			free(a);
 			free(b);
@@ -938,7 +938,7 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 		json_t *g = json_object_get(json_object_get(got, "fields"), k);
 		if (!value_matches(v, g)) {
 			char *a = dump(v), *b = g ? dump(g) : strdup("missing");
-			char *m = sky_asprintf("field %s was %s, expected %s",
+			char *m = skyx_asprintf("field %s was %s, expected %s",
 			                       k, b, a);
 			free(a);
 			free(b);
@@ -949,7 +949,7 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 		const char *name = json_string_value(v);
 		if (name &&
 		    json_object_get(json_object_get(got, "fields"), name))
-			return sky_asprintf("field %s was sent but should not "
+			return skyx_asprintf("field %s was sent but should not "
 			                    "have been",
 			                    name);
 	}
@@ -959,14 +959,14 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 		    json_string_value(json_object_get(v, "filename"));
 		json_t *size = json_object_get(v, "size");
 		if (!g)
-			return sky_asprintf("no file was uploaded as %s", k);
+			return skyx_asprintf("no file was uploaded as %s", k);
 		const char *gfn =
 		    json_string_value(json_object_get(g, "filename"));
 		if (fn && (!gfn || strcmp(fn, gfn)))
-			return sky_asprintf("file %s was named %s, expected %s",
+			return skyx_asprintf("file %s was named %s, expected %s",
 			                    k, gfn ? gfn : "(none)", fn);
 		if (size && !json_same(size, json_object_get(g, "size")))
-			return sky_asprintf(
+			return skyx_asprintf(
 			    "file %s had %lld bytes, expected "
 			    "%lld",
 			    k,
@@ -992,7 +992,7 @@ static int route_matches(const json_t *want, const json_t *got)
 
 static char *seen_summary(const json_t *requests)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	size_t i;
 	json_t *r;
 	json_array_foreach (requests, i, r) {
@@ -1002,13 +1002,13 @@ static char *seen_summary(const json_t *requests)
 		    (!strcmp(p + pl - 4, ".css") ||
 		     !strcmp(p + pl - 3, ".js") || !strcmp(p + pl - 4, ".ico")))
 			continue;
-		sky_buf_printf(&b, "%s%s %s", b.len ? ", " : "",
+		skyx_buf_printf(&b, "%s%s %s", b.len ? ", " : "",
 		               json_string_value(json_object_get(r, "method")),
 		               p);
 	}
 	if (!b.len)
-		sky_buf_puts(&b, "nothing");
-	return sky_buf_steal(&b);
+		skyx_buf_puts(&b, "nothing");
+	return skyx_buf_steal(&b);
 }
 
 static char *check_requests(const json_t *expect, const json_t *requests)
@@ -1042,10 +1042,10 @@ static char *check_requests(const json_t *expect, const json_t *requests)
 		}
 		char *seen = seen_summary(requests), *msg;
 		if (near)
-			msg = sky_asprintf("%s %s was received but %s",
+			msg = skyx_asprintf("%s %s was received but %s",
 			                   m ? m : "*", p ? p : "*", near);
 		else
-			msg = sky_asprintf("no %s %s was received%s (saw: %s)",
+			msg = skyx_asprintf("no %s %s was received%s (saw: %s)",
 			                   m ? m : "request to", p ? p : "*",
 			                   i ? " after the previous expected "
 			                       "request"
@@ -1060,7 +1060,7 @@ static char *check_requests(const json_t *expect, const json_t *requests)
 		size_t j;
 		json_array_foreach (requests, j, got)
 			if (route_matches(want, got))
-				return sky_asprintf(
+				return skyx_asprintf(
 				    "unexpected %s %s was "
 				    "received",
 				    json_string_value(
@@ -1081,12 +1081,12 @@ static char *check_outcome(const json_t *expect, const json_t *outcome)
 	json_t *v;
 	size_t i;
 	if (want && (!status || strcmp(want, status)))
-		return sky_asprintf("the run ended %s (%s), expected %s",
+		return skyx_asprintf("the run ended %s (%s), expected %s",
 		                    status ? status : "without a status",
 		                    reason ? reason : "no reason", want);
 	json_array_foreach (json_object_get(expect, "reason_contains"), i, v)
 		if (!ci_contains(reason, json_string_value(v)))
-			return sky_asprintf("the failure "
+			return skyx_asprintf("the failure "
 			                    "reason \"%s\" "
 			                    "does not "
 			                    "mention \"%s\"",
@@ -1104,7 +1104,7 @@ static char *check_outcome(const json_t *expect, const json_t *outcome)
 		}
 		if (!found) {
 			char *got = dump(json_object_get(outcome, "errors"));
-			char *m = sky_asprintf("error code %s was not surfaced "
+			char *m = skyx_asprintf("error code %s was not surfaced "
 			                       "(errors: %s)",
 			                       json_string_value(v), got);
 			free(got);
@@ -1115,7 +1115,7 @@ static char *check_outcome(const json_t *expect, const json_t *outcome)
 	    !json_same(v, json_object_get(outcome, "output"))) {
 		char *a = dump(v),
 		     *b = dump(json_object_get(outcome, "output"));
-		char *m = sky_asprintf("the output was %s, expected %s", b, a);
+		char *m = skyx_asprintf("the output was %s, expected %s", b, a);
 		free(a);
 		free(b);
 		return m;
@@ -1139,7 +1139,7 @@ int skytest_sites_grade_expect(const json_t *expect, const json_t *requests,
 		return 0;
 	}
 	*why =
-	    sky_asprintf("passed (%zu expected requests, %zu received)",
+	    skyx_asprintf("passed (%zu expected requests, %zu received)",
 	                 json_array_size(json_object_get(expect, "requests")),
 	                 json_array_size(requests));
 	return 1;
@@ -1150,7 +1150,7 @@ int skytest_sites_grade(skytest_sites *s, const char *name,
 {
 	struct site *site = find_site(s, name, strlen(name));
 	if (!site) {
-		*why = sky_asprintf("unknown site %s", name);
+		*why = skyx_asprintf("unknown site %s", name);
 		return -1;
 	}
 	json_t *reqs = skytest_sites_requests(s, name);
@@ -1168,7 +1168,7 @@ int skytest_http(const char *method, const char *url, const char *headers,
 	char host[256];
 	int port = 80;
 	const char *path;
-	sky_buf req = {0}, in = {0};
+	skyx_buf req = {0}, in = {0};
 	int fd = -1, rc = -1;
 	struct sockaddr_in a = {0};
 	memset(out, 0, sizeof *out);
@@ -1195,13 +1195,13 @@ int skytest_http(const char *method, const char *url, const char *headers,
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a))
 		goto out;
-	sky_buf_printf(&req,
+	skyx_buf_printf(&req,
 	               "%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n"
 	               "Content-Length: %zu\r\n%s\r\n",
 	               method, path, host, port, body_len,
 	               headers ? headers : "");
 	if (body_len)
-		sky_buf_append(&req, body, body_len);
+		skyx_buf_append(&req, body, body_len);
 	for (size_t off = 0; off < req.len;) {
 		ssize_t w =
 		    send(fd, req.data + off, req.len - off, MSG_NOSIGNAL);
@@ -1219,7 +1219,7 @@ int skytest_http(const char *method, const char *url, const char *headers,
 			goto out;
 		if (r == 0)
 			break;
-		sky_buf_append(&in, chunk, (size_t)r);
+		skyx_buf_append(&in, chunk, (size_t)r);
 	}
 	if (!in.data)
 		goto out;
@@ -1236,8 +1236,8 @@ int skytest_http(const char *method, const char *url, const char *headers,
 out:
 	if (fd >= 0)
 		close(fd);
-	sky_buf_free(&req);
-	sky_buf_free(&in);
+	skyx_buf_free(&req);
+	skyx_buf_free(&in);
 	if (rc)
 		skytest_http_resp_free(out);
 	return rc;

@@ -20,7 +20,7 @@
 #include "skytest.h"
 #include "util/fs.h"
 #include "util/resource.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define MAX_SUBMIT 32
 
@@ -58,27 +58,27 @@ static void record(skyb_site *s, const char *name, const char *body)
 	if (slot >= 0) {
 		free(s->names[slot]);
 		free(s->bodies[slot]);
-		s->names[slot] = sky_strdup(name);
-		s->bodies[slot] = sky_strdup(body);
+		s->names[slot] = skyx_strdup(name);
+		s->bodies[slot] = skyx_strdup(body);
 	}
 	pthread_mutex_unlock(&s->lock);
 }
 
-static void html_escape(sky_buf *b, const char *s)
+static void html_escape(skyx_buf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
 		case '<':
-			sky_buf_puts(b, "&lt;");
+			skyx_buf_puts(b, "&lt;");
 			break;
 		case '>':
-			sky_buf_puts(b, "&gt;");
+			skyx_buf_puts(b, "&gt;");
 			break;
 		case '&':
-			sky_buf_puts(b, "&amp;");
+			skyx_buf_puts(b, "&amp;");
 			break;
 		default:
-			sky_buf_putc(b, *s);
+			skyx_buf_putc(b, *s);
 		}
 	}
 }
@@ -90,20 +90,20 @@ static void table_page(const skytest_req *req, skytest_resp *resp)
 	free(rows_s);
 	static const char *const depts[] = {"Engineering", "Sales", "Finance",
 	                                    "Support", "Legal"};
-	sky_buf b = {0};
-	sky_buf_puts(&b, "<!doctype html><html><head><title>Staff directory"
+	skyx_buf b = {0};
+	skyx_buf_puts(&b, "<!doctype html><html><head><title>Staff directory"
 	                 "</title></head><body><h1>Staff directory</h1>"
 	                 "<table><thead><tr><th>Name</th><th>Email</th>"
 	                 "<th>Department</th><th>Salary</th><th>Action</th>"
 	                 "</tr></thead><tbody>");
 	for (int i = 1; i <= rows; i++)
-		sky_buf_printf(&b,
+		skyx_buf_printf(&b,
 		               "<tr><td>Person %d</td><td>person%d@example.com"
 		               "</td><td>%s</td><td>$%d</td><td><a href=\"/"
 		               "staff/%d\">Edit</a></td></tr>",
 		               i, i, depts[i % 5], 30000 + i * 37, i);
-	sky_buf_puts(&b, "</tbody></table></body></html>");
-	resp->body = sky_buf_steal(&b);
+	skyx_buf_puts(&b, "</tbody></table></body></html>");
+	resp->body = skyx_buf_steal(&b);
 	resp->body_len = strlen(resp->body);
 }
 
@@ -129,7 +129,7 @@ static void handler(const skytest_req *req, skytest_resp *resp, void *ud)
 			                    "Basic realm=\"test\"");
 			return;
 		}
-		char *body = sky_asprintf(
+		char *body = skyx_asprintf(
 		    "<html><head><title>via proxy</title></head><body>"
 		    "<p id=via>proxied %s</p></body></html>",
 		    path);
@@ -139,13 +139,13 @@ static void handler(const skytest_req *req, skytest_resp *resp, void *ud)
 	}
 	if (!strncmp(path, "/submit/", 8) && !strcmp(req->method, "POST")) {
 		record(s, path + 8, req->body);
-		sky_buf b = {0};
-		sky_buf_puts(&b, "<!doctype html><html><head><title>Submitted"
+		skyx_buf b = {0};
+		skyx_buf_puts(&b, "<!doctype html><html><head><title>Submitted"
 		                 "</title></head><body><h1>Thank you</h1>"
 		                 "<pre id=body>");
 		html_escape(&b, req->body);
-		sky_buf_puts(&b, "</pre></body></html>");
-		resp->body = sky_buf_steal(&b);
+		skyx_buf_puts(&b, "</pre></body></html>");
+		resp->body = skyx_buf_steal(&b);
 		resp->body_len = strlen(resp->body);
 		return;
 	}
@@ -170,14 +170,14 @@ static void handler(const skytest_req *req, skytest_resp *resp, void *ud)
 	}
 	if (!strcmp(path, "/download/big.bin")) {
 		resp->body = (char *)skyb_big_file(&resp->body_len);
-		resp->content_type = sky_strdup("application/octet-stream");
+		resp->content_type = skyx_strdup("application/octet-stream");
 		skytest_resp_header(resp, "Content-Disposition",
 		                    "attachment; filename=\"big.bin\"");
 		return;
 	}
 	if (!strcmp(path, "/cookie/set")) {
 		char *v = skytest_req_query(req, "v");
-		char *h = sky_asprintf("sky=%s; Path=/", v ? v : "");
+		char *h = skyx_asprintf("sky=%s; Path=/", v ? v : "");
 		skytest_resp_header(resp, "Set-Cookie", h);
 		skytest_resp_text(resp, 200, NULL,
 		                  "<html><body>cookie set</body></html>");
@@ -192,12 +192,12 @@ static void handler(const skytest_req *req, skytest_resp *resp, void *ud)
 			                    json_string(req->headers[i].value));
 		char *js = json_dumps(o, JSON_COMPACT);
 		json_decref(o);
-		sky_buf b = {0};
-		sky_buf_puts(&b, "<html><body><pre id=h>");
+		skyx_buf b = {0};
+		skyx_buf_puts(&b, "<html><body><pre id=h>");
 		html_escape(&b, js);
-		sky_buf_puts(&b, "</pre></body></html>");
+		skyx_buf_puts(&b, "</pre></body></html>");
 		free(js);
-		resp->body = sky_buf_steal(&b);
+		resp->body = skyx_buf_steal(&b);
 		resp->body_len = strlen(resp->body);
 		return;
 	}
@@ -240,7 +240,7 @@ const char *skyb_site_url(skyb_site *s)
 
 char *skyb_url(skyb_site *s, const char *path)
 {
-	return sky_asprintf("%s/%s", skytest_httpd_url(s->h),
+	return skyx_asprintf("%s/%s", skytest_httpd_url(s->h),
 	                    path[0] == '/' ? path + 1 : path);
 }
 
@@ -250,7 +250,7 @@ char *skyb_site_submitted(skyb_site *s, const char *name)
 	pthread_mutex_lock(&s->lock);
 	for (int i = 0; i < MAX_SUBMIT; i++)
 		if (s->names[i] && !strcmp(s->names[i], name))
-			out = sky_strdup(s->bodies[i]);
+			out = skyx_strdup(s->bodies[i]);
 	pthread_mutex_unlock(&s->lock);
 	return out;
 }
@@ -308,7 +308,7 @@ extern char **environ;
 pid_t skyb_chromium_launch(const char *profile_dir, int *port,
                            char ws_path[256])
 {
-	char *udd = sky_asprintf("--user-data-dir=%s", profile_dir);
+	char *udd = skyx_asprintf("--user-data-dir=%s", profile_dir);
 	char *argv[] = {"/usr/lib/chromium/chromium",
 	                "--headless",
 	                "--no-sandbox",
@@ -352,11 +352,11 @@ pid_t skyb_chromium_launch(const char *profile_dir, int *port,
 		return -1;
 	}
 	/* "PORT\n/devtools/browser/UUID" appears when it is ready */
-	char *file = sky_path_join(profile_dir, "DevToolsActivePort");
+	char *file = skyx_path_join(profile_dir, "DevToolsActivePort");
 	*port = 0;
 	for (int i = 0; i < 1200 && !*port; i++) {
 		size_t len = 0;
-		char *s = sky_read_file(file, &len);
+		char *s = skyx_read_file(file, &len);
 		if (!(s && strchr(s, '\n') &&
 		      sscanf(s, "%d\n%255s", port, ws_path) == 2))
 			*port = 0;
@@ -403,7 +403,7 @@ void skyb_shared_stop(void)
 	/* only the process that started it (tests run in forked copies) */
 	if (shared_pid > 0 && getpid() == shared_owner) {
 		skyb_chromium_kill(shared_pid);
-		sky_rm_rf(shared_profile);
+		skyx_rm_rf(shared_profile);
 		free(shared_profile);
 		shared_pid = -1;
 	}
@@ -412,7 +412,7 @@ void skyb_shared_stop(void)
 void *skyb_browser_shared(void)
 {
 	ck_assert_msg(shared_pid > 0, "skyb_shared_start() was not called");
-	char *cfg = sky_asprintf("{\"cdp_url\": \"%s\"}", shared_url);
+	char *cfg = skyx_asprintf("{\"cdp_url\": \"%s\"}", shared_url);
 	void *b = skyb_browser(cfg);
 	free(cfg);
 	return b;
@@ -503,7 +503,7 @@ json_t *skyb_eval(void *ctx, const char *expr)
 char *skyb_eval_str(void *ctx, const char *expr)
 {
 	json_t *v = skyb_eval(ctx, expr);
-	char *s = sky_strdup(json_is_string(v) ? json_string_value(v) : "");
+	char *s = skyx_strdup(json_is_string(v) ? json_string_value(v) : "");
 	json_decref(v);
 	return s;
 }
@@ -521,7 +521,7 @@ static int matches(json_t *n, const char *tag, const char *what)
 {
 	static const char *const keys[] = {"label", "text"};
 	if (tag &&
-	    !sky_str_eq(json_string_value(json_object_get(n, "tag")), tag))
+	    !skyx_str_eq(json_string_value(json_object_get(n, "tag")), tag))
 		return 0;
 	if (!what)
 		return 1;
@@ -584,7 +584,7 @@ static size_t count_in(json_t *arr, const char *tag)
 		if (!json_is_object(e))
 			continue;
 		if (!tag ||
-		    sky_str_eq(json_string_value(json_object_get(e, "tag")),
+		    skyx_str_eq(json_string_value(json_object_get(e, "tag")),
 		               tag))
 			n++;
 		n += count_in(json_object_get(e, "children"), tag);

@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util/str.h"
+#include <skyx/str.h>
 
 char *skytest_tmpdir(const char *tag)
 {
 	const char *base = getenv("TMPDIR");
-	char *tmpl = sky_asprintf("%s/skytest-%s-XXXXXX",
+	char *tmpl = skyx_asprintf("%s/skytest-%s-XXXXXX",
 	                          base && *base ? base : "/tmp", tag);
 	if (!tmpl || !mkdtemp(tmpl)) {
 		free(tmpl);
@@ -29,5 +29,15 @@ int skytest_run(Suite *s)
 
 char *skytest_src_path(const char *rel)
 {
-	return sky_asprintf("%s/%s", SKY_SOURCE_DIR, rel);
+	return skyx_asprintf("%s/%s", SKY_SOURCE_DIR, rel);
+}
+
+char *skytest_subst(const char *tmpl, const char *a)
+{
+	const char *at = strstr(tmpl, "%s");
+	char *out = NULL;
+	int n = at ? asprintf(&out, "%.*s%s%s", (int)(at - tmpl), tmpl,
+	                      a ? a : "", at + 2)
+	           : asprintf(&out, "%s", tmpl);
+	return n < 0 ? NULL : out;
 }

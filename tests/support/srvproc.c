@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "util/fs.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 static void nap(int ms)
 {
@@ -25,12 +25,12 @@ static void nap(int ms)
 int skytest_server_start(skytest_server *s, const char *data_dir,
                          const char *const *args)
 {
-	char *bin = sky_asprintf("%s/tools/skyengine-server/skyengine-server",
+	char *bin = skyx_asprintf("%s/tools/skyengine-server/skyengine-server",
 	                         SKY_BINARY_DIR);
-	char *port_file = sky_asprintf("%s/port", data_dir);
+	char *port_file = skyx_asprintf("%s/port", data_dir);
 	memset(s, 0, sizeof *s);
-	s->data_dir = sky_strdup(data_dir);
-	s->log_path = sky_asprintf("%s/server.log", data_dir);
+	s->data_dir = skyx_strdup(data_dir);
+	s->log_path = skyx_asprintf("%s/server.log", data_dir);
 	sky_mkdir_p(data_dir);
 	unlink(port_file);
 	const char *argv[64];
@@ -56,7 +56,7 @@ int skytest_server_start(skytest_server *s, const char *data_dir,
 	}
 	free(bin);
 	for (int i = 0; i < 1200 && s->pid > 0; i++) { /* 60 s */
-		char *p = sky_read_file(port_file, NULL);
+		char *p = skyx_read_file(port_file, NULL);
 		if (p && atoi(p) > 0) {
 			s->port = atoi(p);
 			free(p);
@@ -105,5 +105,5 @@ void skytest_server_kill(skytest_server *s)
 
 char *skytest_server_log(const skytest_server *s)
 {
-	return sky_read_file(s->log_path, NULL);
+	return skyx_read_file(s->log_path, NULL);
 }

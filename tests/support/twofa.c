@@ -11,7 +11,7 @@
 #include <skyengine/errors.h>
 
 #include "util/hash.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define PAGES SKY_SOURCE_DIR "/tests/pages/twofa"
 #define COOKIE "twofa_sid"
@@ -48,9 +48,9 @@ skytest_twofa *skytest_twofa_new(const char *username, const char *password,
 	skytest_twofa *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
-	t->username = sky_strdup(username);
-	t->password = sky_strdup(password);
-	t->secret = sky_strdup(secret_base32);
+	t->username = skyx_strdup(username);
+	t->password = skyx_strdup(password);
+	t->secret = skyx_strdup(secret_base32);
 	t->params = p;
 	t->single_use = 1;
 	t->last_step = -1;
@@ -157,7 +157,7 @@ static void page(skytest_resp *resp, const char *file, int status,
 	if (!mark)
 		return;
 	char *html =
-	    sky_asprintf("%.*s%s%s%s%s", (int)(mark - resp->body), resp->body,
+	    skyx_asprintf("%.*s%s%s%s%s", (int)(mark - resp->body), resp->body,
 	                 error ? "<p class=\"error\" role=\"alert\">" : "",
 	                 error ? error : "", error ? "</p>" : "",
 	                 mark + strlen("<!--error-->"));
@@ -173,7 +173,7 @@ static void post_login(skytest_twofa *t, const skytest_req *req,
 	char *pass = form_field(req, "password");
 	int ok =
 	    user && pass && !strcmp(user, t->username) &&
-	    sky_ct_equal(pass, strlen(pass), t->password, strlen(t->password));
+	    skyx_ct_equal(pass, strlen(pass), t->password, strlen(t->password));
 	free(user);
 	free(pass);
 	pthread_mutex_lock(&t->lock);
@@ -186,10 +186,10 @@ static void post_login(skytest_twofa *t, const skytest_req *req,
 	}
 	t->stats.logins_ok++;
 	struct session *s = &t->sessions[t->n_sessions++];
-	char *sid = sky_random_hex(16);
+	char *sid = skyx_random_hex(16);
 	snprintf(s->sid, sizeof s->sid, "%s", sid ? sid : "0");
 	s->verified = 0;
-	char *cookie = sky_asprintf(COOKIE "=%s; Path=/; HttpOnly", s->sid);
+	char *cookie = skyx_asprintf(COOKIE "=%s; Path=/; HttpOnly", s->sid);
 	pthread_mutex_unlock(&t->lock);
 	redirect(resp, "/verify");
 	skytest_resp_header(resp, "Set-Cookie", cookie);

@@ -16,7 +16,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 /* One page: a search box and a button. */
 static const char PAGE[] =
@@ -150,7 +150,7 @@ static void teardown(void)
 	PLUGINS = NULL;
 	sky_store_close(STORE);
 	STORE = NULL;
-	sky_rm_rf(DIR_);
+	skyx_rm_rf(DIR_);
 	free(DIR_);
 	json_decref(B.acts);
 	json_decref(B.navigated);
@@ -161,7 +161,7 @@ static void teardown(void)
  * the replay provider reads by purpose + step order. */
 static void model_answers(const char *const *lines)
 {
-	char *path = sky_path_join(DIR_, "answers.jsonl");
+	char *path = skyx_path_join(DIR_, "answers.jsonl");
 	FILE *f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	for (; *lines; lines++)
@@ -235,7 +235,7 @@ static sky_task_rec *stored(const char *id)
 static char *act_at(size_t i)
 {
 	json_t *a = json_array_get(B.acts, i);
-	return sky_asprintf("%s #%s", sky_json_str(a, "action_type"),
+	return skyx_asprintf("%s #%s", sky_json_str(a, "action_type"),
 	                    sky_json_str(a, "element_id"));
 }
 

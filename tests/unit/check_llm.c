@@ -6,13 +6,13 @@
 #include <skyengine.h>
 
 #include "llm/llm.h"
-#include "llm/prompt_hash.h"
+#include <skyx/prompt_hash.h>
 #include "planner/planner.h"
 #include "skytest.h"
 
 static void norm_is(const char *in, const char *want)
 {
-	char *got = sky_llm_prompt_normalize(in);
+	char *got = skyx_prompt_normalize(in);
 	ck_assert_ptr_nonnull(got);
 	ck_assert_str_eq(got, want);
 	free(got);
@@ -52,29 +52,29 @@ END_TEST
 
 START_TEST(hash_ignores_volatile_parts_only)
 {
-	char a[SKY_LLM_PROMPT_HASH_LEN], b[SKY_LLM_PROMPT_HASH_LEN];
-	ck_assert_ptr_nonnull(sky_llm_prompt_hash(
+	char a[SKYX_PROMPT_HASH_LEN], b[SKYX_PROMPT_HASH_LEN];
+	ck_assert_ptr_nonnull(skyx_prompt_hash(
 	    "S",
 	    "Goal\nCurrent time: 2025-01-01T00:00:00Z\nhttp://"
 	    "127.0.0.1:1000/",
 	    a));
 	ck_assert_ptr_nonnull(
-	    sky_llm_prompt_hash("S ",
+	    skyx_prompt_hash("S ",
 	                        "  Goal \nCurrent time: 2026-12-31T23:59:59Z\n"
 	                        "http://127.0.0.1:2000/",
 	                        b));
 	ck_assert_str_eq(a, b);
-	ck_assert_int_eq(strlen(a), SKY_LLM_PROMPT_HASH_LEN - 1);
+	ck_assert_int_eq(strlen(a), SKYX_PROMPT_HASH_LEN - 1);
 	ck_assert(strncmp(a, "sha256:", 7) == 0);
-	sky_llm_prompt_hash("S", "Goal 2", b);
+	skyx_prompt_hash("S", "Goal 2", b);
 	ck_assert_str_ne(a, b);
 	/* The system prompt is part of it. */
-	sky_llm_prompt_hash("T", "Goal\nCurrent time: x\nhttp://127.0.0.1:1/",
+	skyx_prompt_hash("T", "Goal\nCurrent time: x\nhttp://127.0.0.1:1/",
 	                    b);
 	ck_assert_str_ne(a, b);
 	/* sha256("" + "\n\n" + "hello"): recordings must stay valid
 	 * across versions. */
-	sky_llm_prompt_hash(NULL, "hello", a);
+	skyx_prompt_hash(NULL, "hello", a);
 	ck_assert_str_eq(
 	    a, "sha256:02ec2f94ed87f74b3867f8c49b06608e6247f0d96263e23a"
 	       "772b55028c07c198");
@@ -84,7 +84,7 @@ END_TEST
 /* The planner's real prompts: a recording made against a server on one
  * port and at one time must match a replay on another port and time. */
 static void render(const char *url, const char *now, const char *goal,
-                   char hash[SKY_LLM_PROMPT_HASH_LEN])
+                   char hash[SKYX_PROMPT_HASH_LEN])
 {
 	sky_planner_actions_input in;
 	sky_planner_prompt *p = NULL;
@@ -100,13 +100,13 @@ static void render(const char *url, const char *now, const char *goal,
 	ck_assert_int_eq(sky_planner_render_actions(&in, &p), 0);
 	/* The page URL is fenced with a nonce that digests it. */
 	ck_assert_ptr_nonnull(strstr(p->text, "nonce"));
-	ck_assert_ptr_nonnull(sky_llm_prompt_hash(NULL, p->text, hash));
+	ck_assert_ptr_nonnull(skyx_prompt_hash(NULL, p->text, hash));
 	sky_planner_prompt_free(p);
 }
 
 START_TEST(planner_prompts_hash_the_same_across_ports_and_times)
 {
-	char a[SKY_LLM_PROMPT_HASH_LEN], b[SKY_LLM_PROMPT_HASH_LEN];
+	char a[SKYX_PROMPT_HASH_LEN], b[SKYX_PROMPT_HASH_LEN];
 	render("http://127.0.0.1:38123/signup", "2026-11-28T21:00:00.000Z",
 	       "Sign up as chris@example.com", a);
 	render("http://127.0.0.1:40999/signup", "2027-01-02T03:04:05.000Z",

@@ -9,14 +9,14 @@
 #include "page/page.h"
 #include "skytest.h"
 #include "util/fs.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 static char *stored(const char *name)
 {
-	char *rel = sky_asprintf("tests/pages/browser/snapshots/%s", name);
+	char *rel = skyx_asprintf("tests/pages/browser/snapshots/%s", name);
 	char *path = skytest_src_path(rel);
 	size_t len = 0;
-	char *s = sky_read_file(path, &len);
+	char *s = skyx_read_file(path, &len);
 	ck_assert_msg(s != NULL, "cannot read %s", path);
 	free(rel);
 	free(path);
@@ -175,12 +175,12 @@ START_TEST(url_placeholders_restore)
 	const char *u1 = sky_page_tree_url(t, "{{u1}}");
 	ck_assert_ptr_nonnull(u1);
 	ck_assert(
-	    sky_str_startswith(u1, "http://127.0.0.1:8080/privacy.html?"));
+	    skyx_str_startswith(u1, "http://127.0.0.1:8080/privacy.html?"));
 	ck_assert_str_eq(sky_page_tree_url(t, "u1"), u1);
 	ck_assert_ptr_null(sky_page_tree_url(t, "{{u2}}"));
 	ck_assert_ptr_null(sky_page_tree_url(t, "{{x1}}"));
 	char *r = sky_page_tree_restore_urls(t, "open {{u1}} then {{u9}} {{");
-	char *want = sky_asprintf("open %s then {{u9}} {{", u1);
+	char *want = skyx_asprintf("open %s then {{u9}} {{", u1);
 	ck_assert_str_eq(r, want);
 	free(r);
 	free(want);
@@ -249,15 +249,15 @@ END_TEST
  * row; the repeated href shape is written once. */
 START_TEST(every_row_of_a_long_table_can_be_acted_on)
 {
-	sky_buf b = {0};
-	sky_buf_puts(&b, "{\"url\": \"http://127.0.0.1:9/table.html\", "
+	skyx_buf b = {0};
+	skyx_buf_puts(&b, "{\"url\": \"http://127.0.0.1:9/table.html\", "
 	                 "\"elements\": [{\"tag\": \"table\", \"children\": "
 	                 "[{\"tag\": \"tr\", \"children\": [{\"tag\": \"th\", "
 	                 "\"text\": \"Order\"}, {\"tag\": \"th\", \"text\": "
 	                 "\"Customer\"}, {\"tag\": \"th\", \"text\": "
 	                 "\"Action\"}]}");
 	for (int i = 1; i <= 300; i++)
-		sky_buf_printf(
+		skyx_buf_printf(
 		    &b,
 		    ", {\"tag\": \"tr\", \"children\": [{\"tag\": \"td\", "
 		    "\"children\": [{\"id\": \"%d\", \"tag\": \"a\", "
@@ -268,7 +268,7 @@ START_TEST(every_row_of_a_long_table_can_be_acted_on)
 		    "\"%d\", \"tag\": \"button\", \"interactable\": true, "
 		    "\"text\": \"Approve\"}]}]}",
 		    2 * i, 10000 + i, 10000 + i, i, 2 * i + 1);
-	sky_buf_puts(&b, "]}]}");
+	skyx_buf_puts(&b, "]}]}");
 	sky_page_tree *t = render(b.data, 12000); /* agent.tree_budget_tokens */
 	const char *text = sky_page_tree_text(t);
 	ck_assert_int_eq(sky_page_tree_cut_level(t), 0);
@@ -385,16 +385,16 @@ END_TEST
  * characters, not bytes); a text area shows more than a field. */
 START_TEST(long_values_say_what_is_left_out)
 {
-	sky_buf b = {0};
-	sky_buf_puts(&b, "{\"elements\": [{\"id\": \"1\", \"tag\": "
+	skyx_buf b = {0};
+	skyx_buf_puts(&b, "{\"elements\": [{\"id\": \"1\", \"tag\": "
 	                 "\"textarea\", \"interactable\": true, \"value\": \"");
 	for (int i = 0; i < 3000; i++)
-		sky_buf_putc(&b, 'a' + i % 26);
-	sky_buf_puts(&b, "\"}, {\"id\": \"2\", \"tag\": \"input\", "
+		skyx_buf_putc(&b, 'a' + i % 26);
+	skyx_buf_puts(&b, "\"}, {\"id\": \"2\", \"tag\": \"input\", "
 	                 "\"interactable\": true, \"value\": \"");
 	for (int i = 0; i < 300; i++)
-		sky_buf_puts(&b, "\xc3\xa9"); /* é: two bytes */
-	sky_buf_puts(&b, "\"}, {\"id\": \"3\", \"tag\": \"input\", "
+		skyx_buf_puts(&b, "\xc3\xa9"); /* é: two bytes */
+	skyx_buf_puts(&b, "\"}, {\"id\": \"3\", \"tag\": \"input\", "
 	                 "\"interactable\": true, \"value\": \"short\"}]}");
 	sky_page_tree *t = render(b.data, 0);
 	const char *text = sky_page_tree_text(t);
@@ -405,7 +405,7 @@ START_TEST(long_values_say_what_is_left_out)
 	    strstr(text, "\xe2\x80\xa6 [200 more characters]\">"));
 	ck_assert_ptr_nonnull(strstr(text, "value=\"short\">"));
 	sky_page_tree_free(t);
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 }
 END_TEST
 

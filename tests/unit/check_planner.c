@@ -12,14 +12,14 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/resource.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define CORPUS "tests/unit/planner-corpus"
 
 static json_t *load_json(const char *rel)
 {
 	char *path = skytest_src_path(rel);
-	char *text = sky_read_file(path, NULL);
+	char *text = skyx_read_file(path, NULL);
 	ck_assert_msg(text != NULL, "cannot read %s", path);
 	json_error_t err;
 	json_t *v = json_loads(text, 0, &err);
@@ -68,7 +68,7 @@ START_TEST(template_renders_every_input)
 	char *out = NULL;
 	ck_assert_int_eq(sky_planner__tmpl_render("t", TMPL, in, 4, &out), 0);
 	/* The header is stripped; standalone section lines leave nothing. */
-	ck_assert(sky_str_startswith(out, "Hello Ada.\nExtra: more\n"
+	ck_assert(skyx_str_startswith(out, "Hello Ada.\nExtra: more\n"
 	                                  "Flag off (with extra).\n"
 	                                  "Literal {{u3}} stays.\nPage:\n"
 	                                  "<untrusted-data name=\"page\" "
@@ -83,7 +83,7 @@ START_TEST(template_renders_every_input)
 	char nonce[17];
 	memcpy(nonce, nl + 6, 16);
 	nonce[16] = '\0';
-	char *close = sky_asprintf("</untrusted-data nonce=\"%s\">", nonce);
+	char *close = skyx_asprintf("</untrusted-data nonce=\"%s\">", nonce);
 	ck_assert_uint_eq(count(out, close), 1);
 	free(close);
 	free(out);
@@ -91,7 +91,7 @@ START_TEST(template_renders_every_input)
 	/* Optional inputs absent: the else branch, the unless branch. */
 	sky_tmpl_input in2[] = {{"name", "Bob"}, {"page", ""}, {"flag", "1"}};
 	ck_assert_int_eq(sky_planner__tmpl_render("t", TMPL, in2, 3, &out), 0);
-	ck_assert(sky_str_startswith(out, "Hello Bob.\nNo extra.\nLiteral"));
+	ck_assert(skyx_str_startswith(out, "Hello Bob.\nNo extra.\nLiteral"));
 	ck_assert_ptr_null(strstr(out, "Flag off"));
 	free(out);
 }
@@ -165,7 +165,7 @@ START_TEST(every_prompt_file_renders_and_checks_inputs)
 	    "surface-error-codes", "plan",       "summarize",
 	    "parse-verification-code"};
 	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
-		char *path = sky_asprintf("planner/prompts/%s.txt", files[f]);
+		char *path = skyx_asprintf("planner/prompts/%s.txt", files[f]);
 		const char *src = sky_resource_get(path, NULL);
 		ck_assert_msg(src != NULL, "%s is not embedded", path);
 		char req[32][48], opt[32][48];
@@ -190,8 +190,8 @@ START_TEST(every_prompt_file_renders_and_checks_inputs)
 		/* Every substituted input shows up (a flag such as totp only
 		 * opens sections); the header does not. */
 		for (size_t i = 0; i < n; i++) {
-			char *tag = sky_asprintf("{{%s}}", in[i].name);
-			char *sect = sky_asprintf("{{#if %s}}", in[i].name);
+			char *tag = skyx_asprintf("{{%s}}", in[i].name);
+			char *sect = skyx_asprintf("{{#if %s}}", in[i].name);
 			ck_assert_msg(strstr(src, tag) || strstr(src, sect),
 			              "%s never uses %s", files[f], in[i].name);
 			if (strstr(src, tag))
@@ -559,7 +559,7 @@ static char *prompt_nonce(const char *text)
 	const char *k = "Fence nonce of this request: ";
 	const char *p = strstr(text, k);
 	ck_assert_ptr_nonnull(p);
-	return sky_strndup(p + strlen(k), 16);
+	return skyx_strndup(p + strlen(k), 16);
 }
 
 START_TEST(untrusted_page_stays_fenced)
@@ -580,12 +580,12 @@ START_TEST(untrusted_page_stays_fenced)
 	ck_assert_int_eq(sky_planner_render_actions(&in, &p), 0);
 	const char *t = p->text;
 	char *nonce = prompt_nonce(t);
-	char *open = sky_asprintf("<untrusted-data name=\"elements\" "
+	char *open = skyx_asprintf("<untrusted-data name=\"elements\" "
 	                          "nonce=\"%s\">",
 	                          nonce);
-	char *close = sky_asprintf("</untrusted-data nonce=\"%s\">", nonce);
+	char *close = skyx_asprintf("</untrusted-data nonce=\"%s\">", nonce);
 	/* url, title, elements: three blocks, each closed exactly once. */
-	char *opens = sky_asprintf("\" nonce=\"%s\">\n", nonce);
+	char *opens = skyx_asprintf("\" nonce=\"%s\">\n", nonce);
 	ck_assert_uint_eq(count(t, opens), 3);
 	ck_assert_uint_eq(count(t, close), 3);
 	free(opens);
@@ -693,7 +693,7 @@ START_TEST(history_budget_keeps_recent_steps_verbatim)
 	/* Tighter: the oldest one-liners merge into a count. */
 	ck_assert_int_eq(sky_planner_history_text(h, 2500, &text), 0);
 	ck_assert_uint_le(strlen(text), 2500);
-	ck_assert(sky_str_startswith(text, "Steps 1-"));
+	ck_assert(skyx_str_startswith(text, "Steps 1-"));
 	ck_assert_ptr_nonnull(strstr(text, "why: step 30 action 3"));
 	ck_assert_ptr_null(strstr(text, "value-1-1"));
 	int last = 0, acts = 0, failed = 0;
@@ -735,7 +735,7 @@ START_TEST(history_budget_keeps_recent_steps_verbatim)
 	json_t *one = long_history(1);
 	ck_assert_int_eq(sky_planner_history_text(one, 300, &text), 0);
 	ck_assert_uint_le(strlen(text), 300);
-	ck_assert(sky_str_startswith(text, "(earlier lines cut)\n"));
+	ck_assert(skyx_str_startswith(text, "(earlier lines cut)\n"));
 	ck_assert_ptr_nonnull(strstr(text, "value-1-3"));
 	free(text);
 	json_decref(one);
@@ -795,12 +795,12 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 	int rc = sky_planner_parse_actions(text, pc, &res);
 	if (json_is_true(json_object_get(exp, "error"))) {
 		if (rc != SKY_EPARSE)
-			return sky_asprintf("%s: expected SKY_EPARSE, got %d",
+			return skyx_asprintf("%s: expected SKY_EPARSE, got %d",
 			                    name, rc);
 		return NULL;
 	}
 	if (rc)
-		return sky_asprintf("%s: parse failed: %s", name,
+		return skyx_asprintf("%s: parse failed: %s", name,
 		                    sky_error_last());
 	char *err = NULL;
 	json_t *wa = json_object_get(exp, "actions");
@@ -808,7 +808,7 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 	char *got = sky_json_dumps(res->actions);
 	char *gotr = sky_json_dumps(res->rejected);
 	if (json_array_size(wa) != json_array_size(res->actions)) {
-		err = sky_asprintf("%s: %zu actions, want %zu: %s", name,
+		err = skyx_asprintf("%s: %zu actions, want %zu: %s", name,
 		                   json_array_size(res->actions),
 		                   json_array_size(wa), got);
 		goto done;
@@ -818,12 +818,12 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 	json_array_foreach (wa, i, w) {
 		if (!subset(w, json_array_get(res->actions, i), why,
 		            sizeof why)) {
-			err = sky_asprintf("%s: action %zu: %s", name, i, why);
+			err = skyx_asprintf("%s: action %zu: %s", name, i, why);
 			goto done;
 		}
 	}
 	if (json_array_size(wr) != json_array_size(res->rejected)) {
-		err = sky_asprintf("%s: %zu rejected, want %zu: %s", name,
+		err = skyx_asprintf("%s: %zu rejected, want %zu: %s", name,
 		                   json_array_size(res->rejected),
 		                   json_array_size(wr), gotr);
 		goto done;
@@ -833,11 +833,11 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 		const char *rc_ = sky_json_str(w, "reason_contains");
 		if (sky_json_int(w, "index", -1) !=
 		        sky_json_int(r, "index", -2) ||
-		    !sky_str_eq(sky_json_str(w, "code"),
+		    !skyx_str_eq(sky_json_str(w, "code"),
 		                sky_json_str(r, "code")) ||
 		    (rc_ && !strstr(sky_json_str(r, "reason"), rc_))) {
 			char *a = sky_json_dumps(w), *b = sky_json_dumps(r);
-			err = sky_asprintf("%s: rejected %zu: want %s, got %s",
+			err = skyx_asprintf("%s: rejected %zu: want %s, got %s",
 			                   name, i, a, b);
 			free(a);
 			free(b);
@@ -848,25 +848,25 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 	char *reps = sky_planner_repairs_str(res->repairs);
 	json_array_foreach (wrep, i, w) {
 		if (!strstr(reps, json_string_value(w)))
-			err = sky_asprintf("%s: repairs '%s' lack %s", name,
+			err = skyx_asprintf("%s: repairs '%s' lack %s", name,
 			                   reps, json_string_value(w));
 	}
 	if (!err && json_array_size(wrep) == 0 && json_is_array(wrep) && *reps)
-		err = sky_asprintf("%s: unexpected repairs '%s'", name, reps);
+		err = skyx_asprintf("%s: unexpected repairs '%s'", name, reps);
 	free(reps);
 	if (err)
 		goto done;
 	json_t *uga = json_object_get(exp, "user_goal_achieved");
 	if (uga && res->user_goal_achieved != json_is_true(uga)) {
-		err = sky_asprintf("%s: user_goal_achieved %d", name,
+		err = skyx_asprintf("%s: user_goal_achieved %d", name,
 		                   res->user_goal_achieved);
 		goto done;
 	}
 	const char *stage = sky_json_str(exp, "user_goal_stage");
 	const char *plan = sky_json_str(exp, "action_plan");
-	if ((stage && !sky_str_eq(stage, res->user_goal_stage)) ||
-	    (plan && !sky_str_eq(plan, res->action_plan))) {
-		err = sky_asprintf("%s: stage/plan differ", name);
+	if ((stage && !skyx_str_eq(stage, res->user_goal_stage)) ||
+	    (plan && !skyx_str_eq(plan, res->action_plan))) {
+		err = skyx_asprintf("%s: stage/plan differ", name);
 		goto done;
 	}
 	json_t *notes = json_object_get(exp, "notes_contain");
@@ -875,7 +875,7 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 		int ok = strstr(all, json_string_value(w)) != NULL;
 		free(all);
 		if (!ok) {
-			err = sky_asprintf("%s: notes lack %s", name,
+			err = skyx_asprintf("%s: notes lack %s", name,
 			                   json_string_value(w));
 			goto done;
 		}
@@ -887,7 +887,7 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 		json_t *a = json_array_get(res->actions, (size_t)atoi(k));
 		const char *r = sky_json_str(a, "reasoning");
 		if (!r || !strstr(r, json_string_value(v))) {
-			err = sky_asprintf("%s: action %s reasoning lacks %s",
+			err = skyx_asprintf("%s: action %s reasoning lacks %s",
 			                   name, k, json_string_value(v));
 			goto done;
 		}
@@ -896,7 +896,7 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 		json_t *a = json_array_get(res->actions, (size_t)atoi(k));
 		json_array_foreach (v, i, w) {
 			if (json_object_get(a, json_string_value(w))) {
-				err = sky_asprintf("%s: action %s has %s", name,
+				err = skyx_asprintf("%s: action %s has %s", name,
 				                   k, json_string_value(w));
 				goto done;
 			}
@@ -919,9 +919,9 @@ START_TEST(malformed_answer_corpus)
 	json_t *exp;
 	ck_assert_uint_ge(json_object_size(exps), 40);
 	json_object_foreach (exps, name, exp) {
-		char *rel = sky_asprintf(CORPUS "/%s", name);
+		char *rel = skyx_asprintf(CORPUS "/%s", name);
 		char *path = skytest_src_path(rel);
-		char *text = sky_read_file(path, NULL);
+		char *text = skyx_read_file(path, NULL);
 		ck_assert_msg(text != NULL, "cannot read %s", path);
 		sky_planner_parse_ctx pc;
 		ctx_from(&pc, ctx, page, json_object_get(exp, "ctx"));
@@ -978,17 +978,17 @@ START_TEST(every_truncation_of_the_corpus_is_safe)
 	const char *name;
 	json_t *exp;
 	json_object_foreach (exps, name, exp) {
-		char *rel = sky_asprintf(CORPUS "/%s", name);
+		char *rel = skyx_asprintf(CORPUS "/%s", name);
 		char *path = skytest_src_path(rel);
 		size_t len = 0;
-		char *text = sky_read_file(path, &len);
+		char *text = skyx_read_file(path, &len);
 		ck_assert_ptr_nonnull(text);
 		sky_planner_parse_ctx pc;
 		ctx_from(&pc, ctx, page, json_object_get(exp, "ctx"));
 		pc.snapshot = NULL;
 		pc.elements = els;
 		for (size_t cut = 0; cut <= len; cut++) {
-			char *pre = sky_strndup(text, cut);
+			char *pre = skyx_strndup(text, cut);
 			sky_planner_actions *res = NULL;
 			int rc = sky_planner_parse_actions(pre, &pc, &res);
 			parses++;
@@ -1002,23 +1002,23 @@ START_TEST(every_truncation_of_the_corpus_is_safe)
 				const char *id = sky_json_str(a, "element_id");
 				int known = 0;
 				for (int k = 0; vocab[k]; k++)
-					known |= sky_str_eq(t, vocab[k]);
+					known |= skyx_str_eq(t, vocab[k]);
 				ck_assert_msg(known, "%s@%zu: type %s", name,
 				              cut, t);
 				ck_assert_msg(!ended,
 				              "%s@%zu: action after end", name,
 				              cut);
-				ended = sky_str_eq(t, "complete") ||
-				        sky_str_eq(t, "terminate");
+				ended = skyx_str_eq(t, "complete") ||
+				        skyx_str_eq(t, "terminate");
 				int found = !id;
 				size_t j;
 				json_t *e;
 				json_array_foreach (els, j, e)
-					found |= sky_str_eq(
+					found |= skyx_str_eq(
 					    id, sky_json_str(e, "id"));
 				ck_assert_msg(found, "%s@%zu: unknown id %s",
 				              name, cut, id);
-				if (sky_str_eq(t, "input_text"))
+				if (skyx_str_eq(t, "input_text"))
 					ck_assert_ptr_nonnull(
 					    sky_json_str(a, "text"));
 			}
@@ -1092,44 +1092,44 @@ START_TEST(parse_rejects_non_answers)
 	ck_assert_int_eq(sky_planner_parse_actions("[1, 2, 3]", NULL, &res),
 	                 SKY_EPARSE);
 	/* Deep nesting and long garbage end in an error, not a crash. */
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	for (int i = 0; i < 5000; i++)
-		sky_buf_puts(&b, "{\"x\": [");
+		skyx_buf_puts(&b, "{\"x\": [");
 	ck_assert_int_eq(sky_planner_parse_actions(b.data, NULL, &res),
 	                 SKY_EPARSE);
-	sky_buf_reset(&b);
+	skyx_buf_reset(&b);
 	for (int i = 0; i < 20000; i++)
-		sky_buf_puts(&b, "{[\"'");
+		skyx_buf_puts(&b, "{[\"'");
 	ck_assert_int_eq(sky_planner_parse_actions(b.data, NULL, &res),
 	                 SKY_EPARSE);
 	/* Past the depth limit the inner part is garbled, not followed. */
-	sky_buf_reset(&b);
-	sky_buf_puts(&b, "{\"actions\": [");
+	skyx_buf_reset(&b);
+	skyx_buf_puts(&b, "{\"actions\": [");
 	for (int i = 0; i < 5000; i++)
-		sky_buf_puts(&b, "[");
+		skyx_buf_puts(&b, "[");
 	for (int i = 0; i < 5000; i++)
-		sky_buf_puts(&b, "]");
-	sky_buf_puts(&b, ", {\"action_type\": \"go_back\"}]}");
+		skyx_buf_puts(&b, "]");
+	skyx_buf_puts(&b, ", {\"action_type\": \"go_back\"}]}");
 	ck_assert_int_eq(sky_planner_parse_actions(b.data, NULL, &res), 0);
 	ck_assert_uint_eq(json_array_size(res->actions), 1);
 	ck_assert_uint_eq(json_array_size(res->rejected), 1);
 	sky_planner_actions_free(res);
 	/* ... and, cut off, truncated. */
-	sky_buf_reset(&b);
-	sky_buf_puts(&b, "{\"actions\": [");
+	skyx_buf_reset(&b);
+	skyx_buf_puts(&b, "{\"actions\": [");
 	for (int i = 0; i < 5000; i++)
-		sky_buf_puts(&b, "[");
+		skyx_buf_puts(&b, "[");
 	ck_assert_int_eq(sky_planner_parse_actions(b.data, NULL, &res), 0);
 	ck_assert_uint_eq(json_array_size(res->actions), 0);
 	ck_assert_str_eq(sky_json_str(json_array_get(res->rejected, 0), "code"),
 	                 "truncated");
 	sky_planner_actions_free(res);
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	/* A garbled item whose string ends the text in a backslash (found by
 	 * the fuzzer: the item skipper stepped past the end, and the caller
 	 * read after the buffer; ASan in CI sees a regression). The good
 	 * action before it is kept. */
-	char *cut = sky_strdup("{\"actions\": [{\"action_type\": "
+	char *cut = skyx_strdup("{\"actions\": [{\"action_type\": "
 	                       "\"go_back\"}, @\"x\\");
 	ck_assert_int_eq(sky_planner_parse_actions(cut, NULL, &res), 0);
 	ck_assert_uint_eq(json_array_size(res->actions), 1);
@@ -1522,7 +1522,7 @@ START_TEST(parse_drag_answers)
 		} else {
 			json_t *r = json_array_get(res->rejected, 0);
 			ck_assert_msg(json_array_size(res->actions) == 0 &&
-			                  sky_str_eq(sky_json_str(r, "code"),
+			                  skyx_str_eq(sky_json_str(r, "code"),
 			                             cases[i].code),
 			              "case %zu: want %s, got %s / %s", i,
 			              cases[i].code, got, rej);

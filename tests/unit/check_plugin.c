@@ -11,7 +11,7 @@
 #include "skytest.h"
 #include "util/error.h"
 #include "util/fs.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define FX SKY_TEST_FIXTURE_DIR
 
@@ -34,10 +34,10 @@ static void assert_error_has(const char *needle)
 static void copy_fixture(const char *fixture, const char *dir,
                          const char *name)
 {
-	char *src = sky_asprintf("%s/%s.so", FX, fixture);
-	char *dst = sky_asprintf("%s/%s.so", dir, name);
+	char *src = skyx_asprintf("%s/%s.so", FX, fixture);
+	char *dst = skyx_asprintf("%s/%s.so", dir, name);
 	size_t n;
-	char *data = sky_read_file(src, &n);
+	char *data = skyx_read_file(src, &n);
 	ck_assert_ptr_nonnull(data);
 	ck_assert_int_eq(sky_write_file(dst, data, n), 0);
 	free(data);
@@ -222,21 +222,21 @@ START_TEST(search_order_options_then_env)
 	char *a = skytest_tmpdir("plug-a"), *b = skytest_tmpdir("plug-b");
 	copy_fixture("llm-fixture", a, "llm-fixture");
 	copy_fixture("llm-fixture", b, "llm-fixture");
-	char *old = sky_strdup(getenv("SKYENGINE_PLUGIN_PATH"));
+	char *old = skyx_strdup(getenv("SKYENGINE_PLUGIN_PATH"));
 	setenv("SKYENGINE_PLUGIN_PATH", b, 1);
 
 	sky_plugins *p = host_with(a); /* options first */
 	char *answer = ask(sky_plugins_llm(p, "fixture"), "{}");
-	char *want = sky_asprintf("%s/llm-fixture.so|", a);
-	ck_assert_msg(sky_str_startswith(answer, want), "%s", answer);
+	char *want = skyx_asprintf("%s/llm-fixture.so|", a);
+	ck_assert_msg(skyx_str_startswith(answer, want), "%s", answer);
 	free(answer);
 	free(want);
 	sky_plugins_free(p);
 
 	p = host_with(NULL); /* then the environment */
 	answer = ask(sky_plugins_llm(p, "fixture"), "{}");
-	want = sky_asprintf("%s/llm-fixture.so|", b);
-	ck_assert_msg(sky_str_startswith(answer, want), "%s", answer);
+	want = skyx_asprintf("%s/llm-fixture.so|", b);
+	ck_assert_msg(skyx_str_startswith(answer, want), "%s", answer);
 	free(answer);
 	free(want);
 	/* The install dir comes last. */
@@ -249,8 +249,8 @@ START_TEST(search_order_options_then_env)
 	else
 		unsetenv("SKYENGINE_PLUGIN_PATH");
 	free(old);
-	sky_rm_rf(a);
-	sky_rm_rf(b);
+	skyx_rm_rf(a);
+	skyx_rm_rf(b);
 	free(a);
 	free(b);
 }
@@ -263,12 +263,12 @@ START_TEST(duplicate_provider_refused_and_reload_is_noop)
 	sky_plugins *p = host_with(FX);
 	ck_assert_int_eq(sky_plugins_load(p, "llm-fixture"), 0);
 	ck_assert_int_eq(sky_plugins_load(p, "llm-fixture.so"), 0); /* no-op */
-	char *copy = sky_asprintf("%s/llm-copy.so", a);
+	char *copy = skyx_asprintf("%s/llm-copy.so", a);
 	ck_assert_int_eq(sky_plugins_load(p, copy), SKY_EPLUGIN);
 	assert_error_has("llm provider 'fixture' is already registered by");
 	free(copy);
 	sky_plugins_free(p);
-	sky_rm_rf(a);
+	skyx_rm_rf(a);
 	free(a);
 }
 END_TEST
@@ -344,9 +344,9 @@ static char *engine_answer(sky_engine *e)
 	req.purpose = "extract-actions";
 	req.prompt = "hi";
 	req.step_order = -1;
-	ck_assert_int_eq(sky__engine_llm(e, &llm), 0);
+	ck_assert_int_eq(sky_engine__llm(e, &llm), 0);
 	ck_assert_int_eq(sky_llm_complete(llm, &req, 0, &res), 0);
-	char *text = sky_strdup(res->text);
+	char *text = skyx_strdup(res->text);
 	sky_llm_result_free(res);
 	return text;
 }
@@ -355,7 +355,7 @@ static sky_engine *engine_with(const char *dir, const char *greeting)
 {
 	sky_engine_options o;
 	sky_engine *e = NULL;
-	char *cfg = sky_asprintf("{\"fixture\":{\"greeting\":\"%s\"}}",
+	char *cfg = skyx_asprintf("{\"fixture\":{\"greeting\":\"%s\"}}",
 	                         greeting);
 	sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION);
 	o.data_dir = dir;
@@ -378,8 +378,8 @@ START_TEST(two_engines_do_not_see_each_other)
 	char *da = skytest_tmpdir("engine-a"), *db = skytest_tmpdir("engine-b");
 	sky_engine *a = engine_with(da, "from-a");
 	sky_engine *b = engine_with(db, "from-b");
-	char *want_a = sky_asprintf("|from-a|%s", sky_engine_data_dir(a));
-	char *want_b = sky_asprintf("|from-b|%s", sky_engine_data_dir(b));
+	char *want_a = skyx_asprintf("|from-a|%s", sky_engine_data_dir(a));
+	char *want_b = skyx_asprintf("|from-b|%s", sky_engine_data_dir(b));
 
 	char *ans_a = engine_answer(a);
 	char *ans_b = engine_answer(b);
@@ -398,8 +398,8 @@ START_TEST(two_engines_do_not_see_each_other)
 	sky_global_shutdown();
 	free(want_a);
 	free(want_b);
-	sky_rm_rf(da);
-	sky_rm_rf(db);
+	skyx_rm_rf(da);
+	skyx_rm_rf(db);
 	free(da);
 	free(db);
 }
@@ -427,7 +427,7 @@ START_TEST(engine_reports_bad_options)
 	sky_engine_free(e);
 	sky_engine_free(NULL);
 	sky_global_shutdown();
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST

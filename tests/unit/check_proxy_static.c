@@ -10,7 +10,7 @@
 #include "plugin/loader.h"
 #include "skytest.h"
 #include "util/fs.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define PASSWORD "Pr0xy-Secret-Pa55"
 
@@ -46,13 +46,13 @@ static void teardown(void)
 }
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static sky_buf logged;
+static skyx_buf logged;
 static void capture(sky_log_level l, const char *c, const char *m, void *ud)
 {
 	(void)l;
 	(void)ud;
 	pthread_mutex_lock(&log_lock);
-	sky_buf_printf(&logged, "%s: %s\n", c, m);
+	skyx_buf_printf(&logged, "%s: %s\n", c, m);
 	pthread_mutex_unlock(&log_lock);
 }
 
@@ -129,12 +129,12 @@ static void assert_unmapped(void *inst, const char *loc)
 
 START_TEST(every_contract_location_maps)
 {
-	sky_buf cfg = {0};
-	sky_buf_puts(&cfg, "{\"locations\": {");
+	skyx_buf cfg = {0};
+	skyx_buf_puts(&cfg, "{\"locations\": {");
 	for (size_t i = 0; i < N_LOCATIONS; i++)
-		sky_buf_printf(&cfg, "%s\"%s\": \"http://127.0.0.1:%zu\"",
+		skyx_buf_printf(&cfg, "%s\"%s\": \"http://127.0.0.1:%zu\"",
 		               i ? "," : "", all_locations[i], 10000 + i);
-	sky_buf_puts(&cfg, "}}");
+	skyx_buf_puts(&cfg, "}}");
 	void *inst = create_ok(cfg.data);
 	for (size_t i = 0; i < N_LOCATIONS; i++) {
 		char loc[64], server[64];
@@ -154,7 +154,7 @@ START_TEST(every_contract_location_maps)
 	ck_assert_ptr_null(resolve(inst, "[1]", "r", &rc));
 	ck_assert_int_eq(rc, SKY_EINVALID);
 	vt->destroy(inst);
-	sky_buf_free(&cfg);
+	skyx_buf_free(&cfg);
 }
 END_TEST
 
@@ -302,7 +302,7 @@ START_TEST(session_usernames_per_run)
 	const char *sa = str(a, "session");
 	ck_assert_ptr_nonnull(sa);
 	ck_assert_uint_eq(strlen(sa), 16);
-	char *want = sky_asprintf("cust-7-session-%s", sa);
+	char *want = skyx_asprintf("cust-7-session-%s", sa);
 	ck_assert_str_eq(str(a, "username"), want);
 	free(want);
 	ck_assert_str_eq(str(a, "password"), PASSWORD);
@@ -312,10 +312,10 @@ START_TEST(session_usernames_per_run)
 	json_decref(a2);
 	json_decref(b);
 	json_t *g = resolve(inst, "\"RESIDENTIAL_GB\"", "tsk_1", NULL);
-	ck_assert(sky_str_startswith(str(g, "username"), "u_country-gb_sid-"));
+	ck_assert(skyx_str_startswith(str(g, "username"), "u_country-gb_sid-"));
 	json_decref(g);
 	json_t *u = resolve(inst, "\"US-TX\"", "tsk_1", NULL);
-	ck_assert(sky_str_startswith(str(u, "username"), "sess-"));
+	ck_assert(skyx_str_startswith(str(u, "username"), "sess-"));
 	json_decref(u);
 	/* No run id: no session. */
 	json_t *n = resolve(inst, "\"RESIDENTIAL\"", NULL, NULL);
@@ -472,13 +472,13 @@ END_TEST
 START_TEST(mapping_from_a_file_by_option_and_by_environment)
 {
 	char *dir = skytest_tmpdir("proxy");
-	char *path = sky_asprintf("%s/proxies.json", dir);
+	char *path = skyx_asprintf("%s/proxies.json", dir);
 	const char *file =
 	    "{\"rotation\": \"round_robin\", \"locations\": {"
 	    "\"RESIDENTIAL\": [\"http://f1:1\", \"http://f2:1\"],"
 	    "\"US\": \"http://file-us:1\"}}";
 	ck_assert_int_eq(sky_write_file(path, file, strlen(file)), 0);
-	char *cfg = sky_asprintf("{\"file\": \"%s\", \"locations\": "
+	char *cfg = skyx_asprintf("{\"file\": \"%s\", \"locations\": "
 	                         "{\"US\": \"http://inline-us:1\"}}",
 	                         path);
 	void *inst = create_ok(cfg);
@@ -499,7 +499,7 @@ START_TEST(mapping_from_a_file_by_option_and_by_environment)
 	create_fails(NULL, SKY_EPARSE, "proxies.json:1:");
 	unsetenv("SKYENGINE_PROXY_FILE");
 	free(path);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST

@@ -11,7 +11,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 static sky_task_request *R;
 static sky_request_error E;
@@ -62,7 +62,7 @@ static json_t *item(json_t *body, size_t i, const char *type, const char *loc)
 {
 	json_t *it = json_array_get(json_object_get(body, "detail"), i);
 	json_t *l = json_object_get(it, "loc");
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	size_t k;
 	json_t *part;
 
@@ -70,17 +70,17 @@ static json_t *item(json_t *body, size_t i, const char *type, const char *loc)
 	json_array_foreach(l, k, part)
 	{
 		if (k)
-			sky_buf_putc(&b, '.');
+			skyx_buf_putc(&b, '.');
 		if (json_is_integer(part))
-			sky_buf_printf(&b, "%lld",
+			skyx_buf_printf(&b, "%lld",
 			               (long long)json_integer_value(part));
 		else
-			sky_buf_puts(&b, json_string_value(part));
+			skyx_buf_puts(&b, json_string_value(part));
 	}
 	ck_assert_str_eq(json_string_value(json_object_get(it, "type")), type);
 	ck_assert_str_eq(b.data, loc);
 	ck_assert(json_object_get(it, "msg") && json_object_get(it, "input"));
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	return it;
 }
 
@@ -160,8 +160,8 @@ START_TEST(request_lands_in_the_store)
 	sky_task_request_to_new(R, &in);
 	in.idempotency_key = "k";
 	ck_assert_int_eq(sky_store_task_create(s, &in, &t, NULL), 0);
-	ck_assert(sky_str_startswith(t->task_id, "tsk_"));
-	ck_assert(!sky_str_startswith(t->task_id, "tsk_v2_"));
+	ck_assert(skyx_str_startswith(t->task_id, "tsk_"));
+	ck_assert(!skyx_str_startswith(t->task_id, "tsk_v2_"));
 	ck_assert_int_eq(sky_store_task_get(s, NULL, t->task_id, &g), 0);
 	ck_assert_str_eq(g->run_type, "task_v1");
 	ck_assert_str_eq(g->engine, "skyvern-1.0");
@@ -177,7 +177,7 @@ START_TEST(request_lands_in_the_store)
 	sky_task_rec_free(t);
 	sky_task_rec_free(g);
 	sky_store_close(s);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -464,21 +464,21 @@ START_TEST(bad_urls_are_400_with_the_contract_message)
 	ck_assert(strstr(sky_error_last(), "Invalid URL: ws://h."));
 
 	/* 2083 characters at most. */
-	sky_buf b = {0}, u = {0};
-	sky_buf_puts(&u, "https://example.com/");
+	skyx_buf b = {0}, u = {0};
+	skyx_buf_puts(&u, "https://example.com/");
 	while (u.len < 2084)
-		sky_buf_putc(&u, 'a');
-	sky_buf_printf(&b, "{\"prompt\":\"p\",\"url\":\"%s\"}", u.data);
+		skyx_buf_putc(&u, 'a');
+	skyx_buf_printf(&b, "{\"prompt\":\"p\",\"url\":\"%s\"}", u.data);
 	ck_assert_int_eq(parse(b.data), SKY_EINVALID);
 	ck_assert_int_eq(E.status, 400);
 	u.len = 2083;
 	u.data[u.len] = '\0';
-	sky_buf_reset(&b);
-	sky_buf_printf(&b, "{\"prompt\":\"p\",\"url\":\"%s\"}", u.data);
+	skyx_buf_reset(&b);
+	skyx_buf_printf(&b, "{\"prompt\":\"p\",\"url\":\"%s\"}", u.data);
 	ok(b.data);
 	ck_assert_str_eq(R->url, u.data);
-	sky_buf_free(&b);
-	sky_buf_free(&u);
+	skyx_buf_free(&b);
+	skyx_buf_free(&u);
 }
 END_TEST
 
@@ -546,7 +546,7 @@ START_TEST(blocked_hosts_by_option)
 {
 	const unsigned m = SKY_URL_BLOCK_METADATA, p = SKY_URL_BLOCK_PRIVATE;
 
-	/* Default (DESIGN §9): loopback and private hosts are fine. */
+	/* Default (design.md §6): loopback and private hosts are fine. */
 	allowed("http://169.254.169.254/latest/meta-data", 0);
 	allowed("http://localhost:8080/", 0);
 	allowed("http://10.0.0.7/", 0);
@@ -616,7 +616,7 @@ START_TEST(browser_address_and_fresh_browser)
 	                 SKY_EINVALID);
 	b = details(422);
 	item(b, 0, "value_error", "body.browser_address");
-	ck_assert(sky_str_startswith(
+	ck_assert(skyx_str_startswith(
 	    sky_json_str(json_array_get(json_object_get(b, "detail"), 0),
 	                 "msg"),
 	    "Value error, "));
@@ -825,12 +825,12 @@ END_TEST
 static char *repeat_json(const char *prefix, const char *unit, size_t n,
                          const char *suffix)
 {
-	sky_buf b = {0};
-	sky_buf_puts(&b, prefix);
+	skyx_buf b = {0};
+	skyx_buf_puts(&b, prefix);
 	for (size_t i = 0; i < n; i++)
-		sky_buf_puts(&b, unit);
-	sky_buf_puts(&b, suffix);
-	return sky_buf_steal(&b);
+		skyx_buf_puts(&b, unit);
+	skyx_buf_puts(&b, suffix);
+	return skyx_buf_steal(&b);
 }
 
 START_TEST(oversize_values)
@@ -981,7 +981,7 @@ START_TEST(utf8_edges)
 		    "%zu: %s", i, E.body);
 		json_decref(b);
 		/* The error body itself is valid UTF-8 JSON. */
-		ck_assert(sky_utf8_valid(E.body, strlen(E.body)));
+		ck_assert(skyx_utf8_valid(E.body, strlen(E.body)));
 	}
 	/* An escaped NUL parses but is refused where it would truncate. */
 	ck_assert_int_eq(parse("{\"prompt\":\"a\\u0000b\"}"), SKY_EINVALID);

@@ -11,7 +11,7 @@
 #include "planner/planner.h"
 #include "plugin/loader.h"
 #include "skytest.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 static sky_plugins *plugins;
 static const sky_llm_provider *rules;

@@ -17,7 +17,7 @@
 #include "skytest.h"
 #include "util/fs.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 static sky_plugins *plugins;
 static const sky_llm_provider *rules;
@@ -56,22 +56,22 @@ static char *ask(const sky_planner_prompt *p)
 
 static char *replace_all(const char *in, const char *what, const char *with)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	const char *p = in, *hit;
 	while ((hit = strstr(p, what))) {
-		sky_buf_append(&b, p, (size_t)(hit - p));
-		sky_buf_puts(&b, with);
+		skyx_buf_append(&b, p, (size_t)(hit - p));
+		skyx_buf_puts(&b, with);
 		p = hit + strlen(what);
 	}
-	sky_buf_puts(&b, p);
-	return sky_buf_steal(&b);
+	skyx_buf_puts(&b, p);
+	return skyx_buf_steal(&b);
 }
 
 /* A fixture with {{site_dir}} made this checkout's folder again. */
 static json_t *load(const char *dir, const char *file)
 {
-	char *path = sky_asprintf("%s/%s", dir, file);
-	char *raw = sky_read_file(path, NULL);
+	char *path = skyx_asprintf("%s/%s", dir, file);
+	char *raw = skyx_read_file(path, NULL);
 	ck_assert_msg(raw != NULL, "cannot read %s", path);
 	char *text = replace_all(raw, "{{site_dir}}", dir);
 	json_t *v = sky_json_loads(text);
@@ -85,12 +85,12 @@ static json_t *load(const char *dir, const char *file)
 /* What identifies an action, without its reasoning. */
 static char *shape(const json_t *actions)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	size_t i;
 	json_t *a;
 	json_array_foreach (actions, i, a) {
 		json_t *opt = json_object_get(a, "option");
-		sky_buf_printf(
+		skyx_buf_printf(
 		    &b, "%s #%s %s%s%s%s; ", sky_json_str(a, "action_type"),
 		    sky_json_str(a, "element_id")
 		        ? sky_json_str(a, "element_id")
@@ -106,7 +106,7 @@ static char *shape(const json_t *actions)
 		    sky_json_str(a, "file_url") ? sky_json_str(a, "file_url")
 		                                : "");
 	}
-	return b.data ? sky_buf_steal(&b) : sky_strdup("");
+	return b.data ? skyx_buf_steal(&b) : skyx_strdup("");
 }
 
 typedef struct step_answer {
@@ -169,12 +169,12 @@ static size_t fixtures(const char *dir, char **names, size_t max)
 		return 0;
 	while ((e = readdir(d)) && n < max)
 		if (!strncmp(e->d_name, "snapshot-", 9))
-			names[n++] = sky_asprintf("%s", e->d_name);
+			names[n++] = skyx_asprintf("%s", e->d_name);
 	closedir(d);
 	/* "snapshot-10" after "snapshot-9": compare by number */
 	for (size_t i = 0; i < n; i++) {
 		int k = atoi(names[i] + 9);
-		char *t = sky_asprintf("%04d%s", k, names[i]);
+		char *t = skyx_asprintf("%04d%s", k, names[i]);
 		free(names[i]);
 		names[i] = t;
 	}
@@ -194,7 +194,7 @@ START_TEST(real_snapshots_replay)
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		char *dir = sky_asprintf("%s/%s", root, e->d_name);
+		char *dir = skyx_asprintf("%s/%s", root, e->d_name);
 		char *names[64];
 		size_t n = fixtures(dir, names, 64);
 		if (!n) {

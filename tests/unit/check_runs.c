@@ -9,7 +9,7 @@
 #include "skytest.h"
 #include "util/fs.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 static char *dir;
 static sky_engine *eng;
@@ -30,7 +30,7 @@ static void teardown(void)
 {
 	sky_engine_free(eng);
 	eng = NULL;
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 	sky_global_shutdown();
 }
@@ -70,7 +70,7 @@ START_TEST(submit_returns_the_contract_shape)
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		ck_assert_msg(json_object_get(r, keys[i]), "missing key %s",
 		              keys[i]);
-	ck_assert(sky_str_startswith(sky_json_str(r, "run_id"), "tsk_v2_"));
+	ck_assert(skyx_str_startswith(sky_json_str(r, "run_id"), "tsk_v2_"));
 	ck_assert_str_eq(sky_json_str(r, "status"), "created");
 	ck_assert_str_eq(sky_json_str(r, "run_type"), "task_v2");
 	ck_assert(json_is_null(json_object_get(r, "output")));
@@ -83,7 +83,7 @@ START_TEST(submit_returns_the_contract_shape)
 	ck_assert_str_eq(sky_json_str(rr, "engine"), "skyvern-2.0");
 	/* The viewer link points at our server and is signed. */
 	const char *app = sky_json_str(r, "app_url");
-	ck_assert_msg(sky_str_startswith(app, "http://127.0.0.1:9/runs/tsk_v2_") &&
+	ck_assert_msg(skyx_str_startswith(app, "http://127.0.0.1:9/runs/tsk_v2_") &&
 	                      strstr(app, "signature="),
 	              "%s", app);
 
@@ -314,7 +314,7 @@ START_TEST(one_executing_engine_per_data_dir)
 	/* Released with the first one. */
 	ck_assert_int_eq(sky_engine_new(&b, &o), 0);
 	sky_engine_free(b);
-	sky_rm_rf(d);
+	skyx_rm_rf(d);
 	free(d);
 }
 END_TEST

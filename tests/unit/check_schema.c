@@ -9,7 +9,7 @@
 #include "planner/planner.h"
 #include "skytest.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 static json_t *J(const char *text)
 {
@@ -29,14 +29,14 @@ static void expect(const char *schema, const char *value, const char *want,
 	json_t *out = NULL, *m = NULL;
 	ck_assert_int_eq(sky_planner_schema_apply(s, v, &out, &m), 0);
 	char *got = sky_json_dumps(out);
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	size_t i;
 	json_t *x;
 	json_array_foreach (m, i, x) {
-		sky_buf_puts(&b, json_string_value(x));
-		sky_buf_putc(&b, '\n');
+		skyx_buf_puts(&b, json_string_value(x));
+		skyx_buf_putc(&b, '\n');
 	}
-	char *gm = b.data ? sky_buf_steal(&b) : strdup("");
+	char *gm = b.data ? skyx_buf_steal(&b) : strdup("");
 	ck_assert_msg(json_equal(out, w), "schema %s value %s: got %s want %s",
 	              schema, value, got, want);
 	ck_assert_msg(json_array_size(m) == nmsgs, "messages %s, want %zu", gm,

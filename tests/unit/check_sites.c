@@ -9,13 +9,13 @@
 #include "sites.h"
 #include "skytest.h"
 #include "util/fs.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 /* A synthetic site exercising every server.json behaviour. */
 static char *make_fixture_corpus(void)
 {
 	char *root = skytest_tmpdir("sites");
-	char *dir = sky_asprintf("%s/demo", root);
+	char *dir = skyx_asprintf("%s/demo", root);
 	ck_assert_int_eq(sky_mkdir_p(dir), 0);
 	struct {
 		const char *name, *text;
@@ -64,7 +64,7 @@ static char *make_fixture_corpus(void)
 	     "]}"},
 	};
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-		char *p = sky_asprintf("%s/%s", dir, files[i].name);
+		char *p = skyx_asprintf("%s/%s", dir, files[i].name);
 		ck_assert_int_eq(
 		    sky_write_file(p, files[i].text, strlen(files[i].text)), 0);
 		free(p);
@@ -84,7 +84,7 @@ static skytest_sites *start(const char *root)
 static int do_req(skytest_sites *s, const char *method, const char *path,
                   const char *headers, const char *body, skytest_http_resp *r)
 {
-	char *url = sky_asprintf("%s%s", skytest_sites_base(s), path);
+	char *url = skyx_asprintf("%s%s", skytest_sites_base(s), path);
 	int rc = skytest_http(method, url, headers, body,
 	                      body ? strlen(body) : 0, r);
 	free(url);
@@ -184,7 +184,7 @@ START_TEST(serves_and_records_forms)
 	ck_assert_int_eq(json_array_size(reqs), 0);
 	json_decref(reqs);
 	skytest_sites_stop(s);
-	sky_rm_rf(root);
+	skyx_rm_rf(root);
 	free(root);
 }
 END_TEST
@@ -197,7 +197,7 @@ static char *cookie_of(const skytest_http_resp *r)
 	char *semi = strchr(sc, ';');
 	if (semi)
 		*semi = '\0';
-	char *line = sky_asprintf("Cookie: %s\r\n", sc);
+	char *line = skyx_asprintf("Cookie: %s\r\n", sc);
 	free(sc);
 	return line;
 }
@@ -247,8 +247,8 @@ START_TEST(login_totp_download)
 	ck_assert_int_eq(do_req(s, "GET", "/demo/vault.html", cookie, NULL, &r),
 	                 303);
 	skytest_http_resp_free(&r);
-	sky_buf hdr = {0};
-	sky_buf_printf(&hdr, "%s%s", cookie, URLENC);
+	skyx_buf hdr = {0};
+	skyx_buf_printf(&hdr, "%s%s", cookie, URLENC);
 	ck_assert_int_eq(
 	    do_req(s, "POST", "/demo/verify", hdr.data, "otp=000000x", &r),
 	    303);
@@ -260,7 +260,7 @@ START_TEST(login_totp_download)
 	ck_assert_int_eq(
 	    skytest_sites_totp("JBSWY3DPEHPK3PXP", (int64_t)time(NULL), code),
 	    0);
-	body = sky_asprintf("otp=%s", code);
+	body = skyx_asprintf("otp=%s", code);
 	ck_assert_int_eq(do_req(s, "POST", "/demo/verify", hdr.data, body, &r),
 	                 303);
 	loc = skytest_http_header(&r, "location");
@@ -271,7 +271,7 @@ START_TEST(login_totp_download)
 	                 200);
 	skytest_http_resp_free(&r);
 	free(body);
-	sky_buf_free(&hdr);
+	skyx_buf_free(&hdr);
 	free(cookie);
 
 	ck_assert_int_eq(do_req(s, "GET", "/demo/get/doc", NULL, NULL, &r),
@@ -286,7 +286,7 @@ START_TEST(login_totp_download)
 	ck_assert_int_eq(do_req(s, "GET", "/demo/gone", NULL, NULL, &r), 410);
 	skytest_http_resp_free(&r);
 	skytest_sites_stop(s);
-	sky_rm_rf(root);
+	skyx_rm_rf(root);
 	free(root);
 }
 END_TEST
@@ -318,7 +318,7 @@ START_TEST(query_routes)
 		skytest_http_resp_free(&r);
 	}
 	skytest_sites_stop(s);
-	sky_rm_rf(root);
+	skyx_rm_rf(root);
 	free(root);
 }
 END_TEST
@@ -390,7 +390,7 @@ START_TEST(grader_fails_on_missing_or_wrong)
 	const char *done = "{\"status\": \"completed\"}";
 	char *reqs;
 
-	reqs = sky_asprintf("[%s, %s]", step2, good_post);
+	reqs = skyx_asprintf("[%s, %s]", step2, good_post);
 	expect_pass(ex, reqs, done);
 	expect_fail(ex, reqs,
 	            "{\"status\": \"terminated\", "
@@ -403,11 +403,11 @@ START_TEST(grader_fails_on_missing_or_wrong)
 	expect_fail(ex, "[{\"method\": \"GET\", \"path\": \"/step2.html\"}]",
 	            done, "no POST /apply was received");
 	/* wrong order */
-	reqs = sky_asprintf("[%s, %s]", good_post, step2);
+	reqs = skyx_asprintf("[%s, %s]", good_post, step2);
 	expect_fail(ex, reqs, done, "no POST /apply was received after");
 	free(reqs);
 	/* wrong value */
-	reqs = sky_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
+	reqs = skyx_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
 	                    "\"logged_in\": true, \"fields\": {\"first_name\": "
 	                    "\"Chris P\", \"skills\": [\"c\", \"sql\"]}}]",
 	                    step2);
@@ -415,14 +415,14 @@ START_TEST(grader_fails_on_missing_or_wrong)
 	            "field first_name was \"Chris P\", expected \"Chris\"");
 	free(reqs);
 	/* a checkbox group with one box missing */
-	reqs = sky_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
+	reqs = skyx_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
 	                    "\"logged_in\": true, \"fields\": {\"first_name\": "
 	                    "\"Chris\", \"skills\": \"c\"}}]",
 	                    step2);
 	expect_fail(ex, reqs, done, "field skills was \"c\"");
 	free(reqs);
 	/* a box that must stay unticked */
-	reqs = sky_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
+	reqs = skyx_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
 	                    "\"logged_in\": true, \"fields\": {\"first_name\": "
 	                    "\"Chris\", \"skills\": [\"c\", \"sql\"], "
 	                    "\"marketing\": \"on\"}}]",
@@ -431,7 +431,7 @@ START_TEST(grader_fails_on_missing_or_wrong)
 	free(reqs);
 	/* no session */
 	reqs =
-	    sky_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
+	    skyx_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
 	                 "\"logged_in\": false, \"fields\": {\"first_name\": "
 	                 "\"Chris\", \"skills\": [\"c\", \"sql\"]}, "
 	                 "\"files\": {\"cv\": {\"filename\": \"cv.txt\", "
@@ -440,7 +440,7 @@ START_TEST(grader_fails_on_missing_or_wrong)
 	expect_fail(ex, reqs, done, "without a login session");
 	free(reqs);
 	/* file missing or wrong size */
-	reqs = sky_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
+	reqs = skyx_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
 	                    "\"logged_in\": true, \"fields\": {\"first_name\": "
 	                    "\"Chris\", \"skills\": [\"c\", \"sql\"]}, "
 	                    "\"files\": {\"cv\": {\"filename\": \"cv.txt\", "
@@ -462,7 +462,7 @@ START_TEST(grader_fails_on_missing_or_wrong)
 	            "\"fields\": {\"body\": \"My order 88 arrived late\"}}]",
 	            NULL, "field body was");
 	/* a forbidden page was visited */
-	reqs = sky_asprintf("[%s, %s, {\"method\": \"GET\", \"path\": "
+	reqs = skyx_asprintf("[%s, %s, {\"method\": \"GET\", \"path\": "
 	                    "\"/wrong.html\"}]",
 	                    step2, good_post);
 	expect_fail(ex, reqs, done, "unexpected GET /wrong.html");
@@ -554,7 +554,7 @@ END_TEST
 /* Log into a site with its own login route's fields; a Cookie line. */
 static char *login_cookie(skytest_sites *s, const char *name)
 {
-	char *path = sky_asprintf("%s/server.json", skytest_sites_dir(s, name));
+	char *path = skyx_asprintf("%s/server.json", skytest_sites_dir(s, name));
 	json_t *srv = json_load_file(path, 0, NULL);
 	json_t *r;
 	size_t i;
@@ -564,34 +564,34 @@ static char *login_cookie(skytest_sites *s, const char *name)
 		json_t *login = json_object_get(r, "login");
 		if (!login || cookie)
 			continue;
-		sky_buf body = {0};
+		skyx_buf body = {0};
 		const char *k;
 		json_t *v;
 		json_object_foreach (json_object_get(login, "fields"), k, v)
-			sky_buf_printf(&body, "%s%s=%s", body.len ? "&" : "", k,
+			skyx_buf_printf(&body, "%s%s=%s", body.len ? "&" : "", k,
 			               json_string_value(v));
 		char *p =
-		    sky_asprintf("/%s%s", name,
+		    skyx_asprintf("/%s%s", name,
 		                 json_string_value(json_object_get(r, "path")));
 		skytest_http_resp resp;
 		do_req(s, "POST", p, URLENC, body.data, &resp);
 		cookie = cookie_of(&resp);
 		skytest_http_resp_free(&resp);
-		sky_buf_free(&body);
+		skyx_buf_free(&body);
 		free(p);
 	}
 	json_decref(srv);
 	return cookie;
 }
 
-static void put_encoded(sky_buf *b, const char *s)
+static void put_encoded(skyx_buf *b, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (isalnum(c) || strchr("-_.~", c))
-			sky_buf_putc(b, (char)c);
+			skyx_buf_putc(b, (char)c);
 		else
-			sky_buf_printf(b, "%%%02X", c);
+			skyx_buf_printf(b, "%%%02X", c);
 	}
 }
 
@@ -602,15 +602,15 @@ static const char *value_text(const json_t *v, int spoil, char **tmp)
 {
 	json_t *parts = json_object_get(v, "contains"), *p;
 	size_t i;
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	*tmp = NULL;
 	if (spoil)
 		return "spoiled";
 	if (!parts)
 		return json_string_value(v);
 	json_array_foreach (parts, i, p)
-		sky_buf_printf(&b, "%s%s", i ? " " : "", json_string_value(p));
-	*tmp = sky_buf_steal(&b);
+		skyx_buf_printf(&b, "%s%s", i ? " " : "", json_string_value(p));
+	*tmp = skyx_buf_steal(&b);
 	return *tmp ? *tmp : "";
 }
 
@@ -623,26 +623,26 @@ static void replay(skytest_sites *s, const char *name, const json_t *want,
 	const char *path = json_string_value(json_object_get(want, "path"));
 	json_t *fields = json_object_get(want, "fields");
 	json_t *files = json_object_get(want, "files");
-	sky_buf url = {0}, body = {0}, hdr = {0};
+	skyx_buf url = {0}, body = {0}, hdr = {0};
 	const char *k;
 	json_t *v;
 	int spoiled = 0;
-	sky_buf_printf(&url, "%s/%s%s", skytest_sites_base(s), name, path);
+	skyx_buf_printf(&url, "%s/%s%s", skytest_sites_base(s), name, path);
 	json_object_foreach (json_object_get(want, "query"), k, v) {
-		sky_buf_putc(&url,
+		skyx_buf_putc(&url,
 		             url.len && strchr(url.data, '?') ? '&' : '?');
 		put_encoded(&url, k);
-		sky_buf_putc(&url, '=');
+		skyx_buf_putc(&url, '=');
 		put_encoded(&url, json_string_value(v));
 	}
 	if (cookie)
-		sky_buf_puts(&hdr, cookie);
+		skyx_buf_puts(&hdr, cookie);
 	if (json_object_size(files)) {
-		sky_buf_puts(&hdr, "Content-Type: multipart/form-data; "
+		skyx_buf_puts(&hdr, "Content-Type: multipart/form-data; "
 		                   "boundary=B0uNd\r\n");
 		json_object_foreach (fields, k, v) {
 			char *tmp;
-			sky_buf_printf(
+			skyx_buf_printf(
 			    &body,
 			    "--B0uNd\r\nContent-Disposition: "
 			    "form-data; name=\"%s\"\r\n\r\n%s\r\n",
@@ -652,25 +652,25 @@ static void replay(skytest_sites *s, const char *name, const json_t *want,
 		json_object_foreach (files, k, v) {
 			const char *fn =
 			    json_string_value(json_object_get(v, "filename"));
-			char *p = sky_asprintf("%s/%s",
+			char *p = skyx_asprintf("%s/%s",
 			                       skytest_sites_dir(s, name), fn);
 			size_t n = 0;
-			char *data = sky_read_file(p, &n);
+			char *data = skyx_read_file(p, &n);
 			ck_assert_msg(data != NULL, "%s: no file %s", name, fn);
-			sky_buf_printf(
+			skyx_buf_printf(
 			    &body,
 			    "--B0uNd\r\nContent-Disposition: "
 			    "form-data; name=\"%s\"; filename=\"%s\"\r\n"
 			    "Content-Type: text/plain\r\n\r\n",
 			    k, fn);
-			sky_buf_append(&body, data, n);
-			sky_buf_puts(&body, "\r\n");
+			skyx_buf_append(&body, data, n);
+			skyx_buf_puts(&body, "\r\n");
 			free(data);
 			free(p);
 		}
-		sky_buf_puts(&body, "--B0uNd--\r\n");
+		skyx_buf_puts(&body, "--B0uNd--\r\n");
 	} else if (json_object_size(fields)) {
-		sky_buf_puts(&hdr, URLENC);
+		skyx_buf_puts(&hdr, URLENC);
 		json_object_foreach (fields, k, v) {
 			size_t i;
 			json_t *item;
@@ -683,9 +683,9 @@ static void replay(skytest_sites *s, const char *name, const json_t *want,
 			}
 			json_array_foreach (vals, i, item) {
 				if (body.len)
-					sky_buf_putc(&body, '&');
+					skyx_buf_putc(&body, '&');
 				put_encoded(&body, k);
-				sky_buf_putc(&body, '=');
+				skyx_buf_putc(&body, '=');
 				char *tmp;
 				put_encoded(
 				    &body, value_text(item, spoil && !spoiled++,
@@ -702,9 +702,9 @@ static void replay(skytest_sites *s, const char *name, const json_t *want,
 	ck_assert_msg(r.status < 500, "%s: %s %s answered %d", name, method,
 	              path, r.status);
 	skytest_http_resp_free(&r);
-	sky_buf_free(&url);
-	sky_buf_free(&body);
-	sky_buf_free(&hdr);
+	skyx_buf_free(&url);
+	skyx_buf_free(&body);
+	skyx_buf_free(&hdr);
 }
 
 /* The outcome a correct run would report, taken from the expectation. */
@@ -712,20 +712,20 @@ static json_t *ideal_outcome(const json_t *expect)
 {
 	json_t *o = json_object(), *errs = json_array(), *v;
 	size_t i;
-	sky_buf reason = {0};
+	skyx_buf reason = {0};
 	if (json_object_get(expect, "status"))
 		json_object_set(o, "status", json_object_get(expect, "status"));
 	if (json_object_get(expect, "output"))
 		json_object_set(o, "output", json_object_get(expect, "output"));
 	json_array_foreach (json_object_get(expect, "reason_contains"), i, v)
-		sky_buf_printf(&reason, "%s; ", json_string_value(v));
+		skyx_buf_printf(&reason, "%s; ", json_string_value(v));
 	json_object_set_new(o, "failure_reason",
 	                    json_string(reason.data ? reason.data : ""));
 	json_array_foreach (json_object_get(expect, "errors"), i, v)
 		json_array_append_new(errs,
 		                      json_pack("{s:O}", "error_code", v));
 	json_object_set_new(o, "errors", errs);
-	sky_buf_free(&reason);
+	skyx_buf_free(&reason);
 	return o;
 }
 
@@ -786,8 +786,8 @@ END_TEST
 START_TEST(bad_corpus_is_reported)
 {
 	char *root = skytest_tmpdir("sites-bad");
-	char *dir = sky_asprintf("%s/broken", root);
-	char *p = sky_asprintf("%s/task.json", dir);
+	char *dir = skyx_asprintf("%s/broken", root);
+	char *p = skyx_asprintf("%s/task.json", dir);
 	char *err = NULL;
 	ck_assert_int_eq(sky_mkdir_p(dir), 0);
 	ck_assert_int_eq(sky_write_file(p, "{\"goal\": 1}", 11), 0);
@@ -797,7 +797,7 @@ START_TEST(bad_corpus_is_reported)
 	ck_assert_ptr_null(skytest_sites_start("/nonexistent/corpus", &err));
 	ck_assert_ptr_nonnull(strstr(err, "cannot open corpus"));
 	free(err);
-	sky_rm_rf(root);
+	skyx_rm_rf(root);
 	free(root);
 	free(dir);
 	free(p);

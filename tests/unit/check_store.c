@@ -20,8 +20,8 @@
 #include "util/hash.h"
 #include "util/id.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 static sky_store *S;
 static char *D;
@@ -37,7 +37,7 @@ static void teardown(void)
 {
 	sky_store_close(S);
 	S = NULL;
-	sky_rm_rf(D);
+	skyx_rm_rf(D);
 	free(D);
 	D = NULL;
 }
@@ -79,7 +79,7 @@ static sky_task_status task_status(const char *id)
 	return st;
 }
 
-/* ---- the status machines as the spec writes them (DESIGN §3) ------- */
+/* ---- the status machines as the spec writes them (design.md §3) ------- */
 
 static int spec_task_legal(sky_task_status f, sky_task_status t)
 {
@@ -392,11 +392,11 @@ START_TEST(task_fields_round_trip)
 	in.workflow_permanent_id = "wpid_9";
 	ck_assert_int_eq(sky_store_task_create(S, &in, &r, &existed), 0);
 	ck_assert_int_eq(existed, 0);
-	ck_assert(sky_str_startswith(r->task_id, "tsk_v2_"));
+	ck_assert(skyx_str_startswith(r->task_id, "tsk_v2_"));
 	ck_assert_int_eq(
 	    sky_store_task_get(S, sky_store_default_org(S), r->task_id, &g), 0);
 	ck_assert_str_eq(g->organization_id, sky_store_default_org(S));
-	ck_assert(sky_str_startswith(g->organization_id, "o_"));
+	ck_assert(skyx_str_startswith(g->organization_id, "o_"));
 	ck_assert_str_eq(g->run_type, "task_v2");
 	ck_assert_str_eq(g->engine, "skyvern-2.0");
 	ck_assert_int_eq(g->status, SKY_TASK_CREATED);
@@ -504,8 +504,8 @@ START_TEST(task_create_validates)
 	/* An empty prompt is allowed (the API allows it). */
 	ck_assert_int_eq(sky_store_task_create(S, &in, &r, NULL), 0);
 	ck_assert_str_eq(r->prompt, "");
-	ck_assert(sky_str_startswith(r->task_id, "tsk_"));
-	ck_assert(!sky_str_startswith(r->task_id, "tsk_v2_"));
+	ck_assert(skyx_str_startswith(r->task_id, "tsk_"));
+	ck_assert(!skyx_str_startswith(r->task_id, "tsk_v2_"));
 	ck_assert_int_eq(r->max_steps, 0);
 	ck_assert_int_eq(r->max_screenshot_scrolls, 0);
 	sky_task_rec_free(r);
@@ -658,14 +658,14 @@ START_TEST(task_list_paging_sorting_filters)
 	got = page_ids(&q, &total, &n);
 	ck_assert_int_eq(total, N / 3);
 	for (size_t i = 0; i < n; i++)
-		ck_assert(sky_str_startswith(got[i], "tsk_v2_"));
+		ck_assert(skyx_str_startswith(got[i], "tsk_v2_"));
 	free_ids(got);
 	q.run_type = NULL;
 
 	/* modified_at: touch three tasks, a millisecond apart so their
 	 * order is defined, and they come first (newest first). */
 	for (int i = 10; i < 13; i++) {
-		sky_time_sleep_ms(2);
+		skyx_time_sleep_ms(2);
 		ck_assert_int_eq(sky_store_task_set_output(S, ids[i], "1"), 0);
 	}
 	q.sort = SKY_TASK_SORT_MODIFIED_AT;
@@ -950,7 +950,7 @@ START_TEST(steps_order_tokens_and_count)
 	ck_assert_int_eq(sky_store_step_create(S, task, 1, 0, &c), 0);
 	ck_assert_int_eq(sky_store_step_create(S, task, 0, 1, &b), 0);
 	ck_assert_int_eq(sky_store_step_create(S, task, 0, 0, &a), 0);
-	ck_assert(sky_str_startswith(a->step_id, "stp_"));
+	ck_assert(skyx_str_startswith(a->step_id, "stp_"));
 	ck_assert_str_eq(a->organization_id, sky_store_default_org(S));
 	ck_assert_int_eq(sky_store_step_create(S, task, 0, 1, NULL),
 	                 SKY_EEXISTS);
@@ -1026,7 +1026,7 @@ START_TEST(actions_append_and_history)
 	ck_assert_str_eq(a->action_type, "complete");
 	ck_assert_ptr_null(a->element_id);
 	ck_assert_int_eq(a->step_order, 1);
-	ck_assert(sky_str_startswith(a->action_id, "act_"));
+	ck_assert(skyx_str_startswith(a->action_id, "act_"));
 	sky_action_rec_free(a);
 	for (int i = 0; i < 3; i++) {
 		ck_assert_int_eq(sky_store_action_append(
@@ -1096,7 +1096,7 @@ START_TEST(artifacts_index)
 	                     S, task, st->step_id, SKY_ARTIFACT_SCREENSHOT_LLM,
 	                     "artifacts/tsk/1.png", 1234, NULL, &a),
 	                 0);
-	ck_assert(sky_str_startswith(a->artifact_id, "a_"));
+	ck_assert(skyx_str_startswith(a->artifact_id, "a_"));
 	ck_assert_int_eq(
 	    sky_store_artifact_add(S, task, NULL, SKY_ARTIFACT_RECORDING,
 	                           "artifacts/tsk/rec.webm", 9, "ab12", NULL),
@@ -1160,21 +1160,21 @@ START_TEST(totp_newest_unused_unexpired)
 	sky_totp_new in = {0};
 	sky_totp_rec *r = NULL;
 	char *task = mk_task(S, NULL, NULL, NULL, 0);
-	int64_t t0 = sky_time_now_ms();
+	int64_t t0 = skyx_time_now_ms();
 
 	in.totp_identifier = "chris@pbacon.com";
 	in.content = "Your code is 111111";
 	in.code = "111111";
 	ck_assert_int_eq(sky_store_totp_add(S, &in, &r), 0);
-	ck_assert(sky_str_startswith(r->totp_code_id, "totp_"));
+	ck_assert(skyx_str_startswith(r->totp_code_id, "totp_"));
 	ck_assert_str_eq(r->status, "unused");
 	ck_assert_str_eq(r->otp_type, "totp");
 	sky_totp_rec_free(r);
-	sky_time_sleep_ms(2);
+	skyx_time_sleep_ms(2);
 	in.content = in.code = "222222";
 	in.task_id = task;
 	ck_assert_int_eq(sky_store_totp_add(S, &in, NULL), 0);
-	sky_time_sleep_ms(2);
+	skyx_time_sleep_ms(2);
 	in.content = in.code = "333333";
 	in.task_id = "tsk_someone_else";
 	ck_assert_int_eq(sky_store_totp_add(S, &in, NULL), 0);
@@ -1204,7 +1204,7 @@ START_TEST(totp_newest_unused_unexpired)
 	sky_totp_rec_free(r);
 	/* created_after leaves out the older one. */
 	ck_assert_int_eq(sky_store_totp_take(S, NULL, "chris@pbacon.com", task,
-	                                     sky_time_now_ms() + 1000, &r),
+	                                     skyx_time_now_ms() + 1000, &r),
 	                 0);
 	ck_assert_ptr_null(r);
 	ck_assert_int_eq(
@@ -1268,7 +1268,7 @@ START_TEST(browser_sessions)
 	                                           "https://example.com/",
 	                                           "\"RESIDENTIAL\"", &a),
 	                 0);
-	ck_assert(sky_str_startswith(a->browser_session_id, "pbs_"));
+	ck_assert(skyx_str_startswith(a->browser_session_id, "pbs_"));
 	ck_assert_str_eq(a->status, "created");
 	ck_assert_int_eq(sky_store_bsession_create(S, NULL, 5, NULL, NULL, &b),
 	                 0);
@@ -1344,7 +1344,7 @@ START_TEST(workflows)
 		                                           "tsk_1", &w),
 		                 0);
 		ck_assert(
-		    sky_str_startswith(w->workflow_permanent_id, "wpid_"));
+		    skyx_str_startswith(w->workflow_permanent_id, "wpid_"));
 		ids[i] = strdup(w->workflow_permanent_id);
 		sky_workflow_rec_free(w);
 	}
@@ -1374,7 +1374,7 @@ END_TEST
 static int file_contains(const char *path, const char *needle)
 {
 	size_t len = 0;
-	char *data = sky_read_file(path, &len);
+	char *data = skyx_read_file(path, &len);
 	int found = 0;
 	if (!data)
 		return 0;
@@ -1387,7 +1387,7 @@ static int file_contains(const char *path, const char *needle)
 START_TEST(api_keys_stored_hashed)
 {
 	const char *key = "skyk_9f86d081884c7d659a2feaa0c55ad015";
-	char hex[SKY_SHA256_HEX_LEN];
+	char hex[SKYX_SHA256_HEX_LEN];
 	sky_apikey_rec *r = NULL, *f = NULL;
 	int64_t n = -1;
 
@@ -1405,7 +1405,7 @@ START_TEST(api_keys_stored_hashed)
 	    SKY_ENOTFOUND);
 	ck_assert_int_eq(sky_store_apikey_count(S, &n), 0);
 	ck_assert_int_eq(n, 1);
-	sky_sha256_hex(key, strlen(key), hex);
+	skyx_sha256_hex(key, strlen(key), hex);
 	ck_assert_int_eq(sky_store_apikey_find(S, hex, &f), 0);
 	ck_assert_int_eq(f->key_id, r->key_id);
 	ck_assert_int_eq(f->revoked_at, 0);
@@ -1413,8 +1413,8 @@ START_TEST(api_keys_stored_hashed)
 	ck_assert_int_eq(sky_store_apikey_find(S, "00", &f), SKY_ENOTFOUND);
 
 	/* The key's text is nowhere in the database files. */
-	char *db = sky_path_join(D, SKY_STORE_FILE);
-	char *wal = sky_asprintf("%s-wal", db);
+	char *db = skyx_path_join(D, SKY_STORE_FILE);
+	char *wal = skyx_asprintf("%s-wal", db);
 	ck_assert(!file_contains(db, key));
 	ck_assert(!file_contains(wal, key));
 	ck_assert(file_contains(wal, hex) || file_contains(db, hex));
@@ -1447,13 +1447,13 @@ START_TEST(webhook_outbox_lifecycle)
 		                     "{\"status\":\"completed\"}", "abc",
 		                     &w[i]),
 		                 0);
-		ck_assert(sky_str_startswith(w[i]->webhook_id, "wh_"));
+		ck_assert(skyx_str_startswith(w[i]->webhook_id, "wh_"));
 		ck_assert_int_eq(w[i]->status, SKY_WEBHOOK_PENDING);
 	}
 	ck_assert_int_eq(sky_store_webhook_enqueue(S, "tsk_404", "http://x",
 	                                           "{}", NULL, NULL),
 	                 SKY_ENOTFOUND);
-	now = sky_time_now_ms();
+	now = skyx_time_now_ms();
 	ck_assert_int_eq(sky_store_webhook_claim_due(S, now, 2, &l), 0);
 	ck_assert_uint_eq(l->count, 2);
 	ck_assert_str_eq(l->items[0].webhook_id, w[0]->webhook_id);
@@ -1558,7 +1558,7 @@ START_TEST(accepted_runs_survive_sigkill)
 {
 	char *dir = skytest_tmpdir("durable");
 	char buf[65536];
-	sky_buf got = {0};
+	skyx_buf got = {0};
 	int fds[2], status, lines = 0, found = 0;
 	sky_store *s = NULL;
 	pid_t pid;
@@ -1575,7 +1575,7 @@ START_TEST(accepted_runs_survive_sigkill)
 	while (lines < 300) {
 		ssize_t n = read(fds[0], buf, sizeof buf);
 		ck_assert_int_gt(n, 0);
-		sky_buf_append(&got, buf, (size_t)n);
+		skyx_buf_append(&got, buf, (size_t)n);
 		lines = 0;
 		for (size_t i = 0; i < got.len; i++)
 			lines += got.data[i] == '\n';
@@ -1588,7 +1588,7 @@ START_TEST(accepted_runs_survive_sigkill)
 		ssize_t n = read(fds[0], buf, sizeof buf);
 		if (n <= 0)
 			break;
-		sky_buf_append(&got, buf, (size_t)n);
+		skyx_buf_append(&got, buf, (size_t)n);
 	}
 	close(fds[0]);
 
@@ -1607,8 +1607,8 @@ START_TEST(accepted_runs_survive_sigkill)
 	ck_assert_int_ge(lines, 300);
 	ck_assert_int_eq(found, lines);
 	sky_store_close(s);
-	sky_buf_free(&got);
-	sky_rm_rf(dir);
+	skyx_buf_free(&got);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -1642,7 +1642,7 @@ START_TEST(outbox_recovers_after_crash)
 		                              "{\"n\":1}", NULL, NULL) ||
 		    sky_store_webhook_enqueue(s, t->task_id, "http://h/2",
 		                              "{\"n\":2}", NULL, NULL) ||
-		    sky_store_webhook_claim_due(s, sky_time_now_ms(), 1, &cl) ||
+		    sky_store_webhook_claim_due(s, skyx_time_now_ms(), 1, &cl) ||
 		    cl->count != 1)
 			_exit(3);
 		write_all(fds[1], "r", 1);
@@ -1667,13 +1667,13 @@ START_TEST(outbox_recovers_after_crash)
 	ck_assert_str_eq(l->items[0].payload, "{\"n\":1}");
 	sky_webhook_list_free(l);
 	ck_assert_int_eq(
-	    sky_store_webhook_claim_due(s, sky_time_now_ms(), 5, &l), 0);
+	    sky_store_webhook_claim_due(s, skyx_time_now_ms(), 5, &l), 0);
 	ck_assert_uint_eq(l->count, 2);
 	sky_webhook_list_free(l);
 	ck_assert_int_eq(sky_store_webhook_recover(s, &n), 0);
 	ck_assert_int_eq(n, 2);
 	sky_store_close(s);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -1721,7 +1721,7 @@ static void exec_on(const char *path, const char *sql)
 START_TEST(migrates_new_and_empty_files)
 {
 	char *dir = skytest_tmpdir("migrate");
-	char *db = sky_path_join(dir, SKY_STORE_FILE);
+	char *db = skyx_path_join(dir, SKY_STORE_FILE);
 	char org[SKY_ID_MAX], *id;
 	sky_store *s = NULL;
 	sky_task_rec *r = NULL;
@@ -1754,7 +1754,7 @@ START_TEST(migrates_new_and_empty_files)
 	                 1);
 	free(id);
 	free(db);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -1763,7 +1763,7 @@ START_TEST(refuses_newer_and_foreign_files)
 {
 	char junk[200];
 	char *dir = skytest_tmpdir("refuse");
-	char *db = sky_path_join(dir, SKY_STORE_FILE);
+	char *db = skyx_path_join(dir, SKY_STORE_FILE);
 	sky_store *s = NULL;
 
 	ck_assert_int_eq(sky_store_open(&s, dir, NULL), 0);
@@ -1797,7 +1797,7 @@ START_TEST(refuses_newer_and_foreign_files)
 
 	ck_assert_int_eq(sky_store_open(&s, NULL, NULL), SKY_EINVALID);
 	free(db);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -1808,7 +1808,7 @@ START_TEST(engine_opens_its_store)
 	sky_engine_options o;
 	sky_engine *e = NULL;
 	struct stat sb;
-	char *db = sky_path_join(dir, SKY_STORE_FILE);
+	char *db = skyx_path_join(dir, SKY_STORE_FILE);
 
 	ck_assert_int_ge(sky_global_init(), 1);
 	ck_assert_int_eq(
@@ -1824,7 +1824,7 @@ START_TEST(engine_opens_its_store)
 	ck_assert_int_eq(pragma_int(db, "SELECT count(*) FROM tasks"), 1);
 	sky_global_shutdown();
 	free(db);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST

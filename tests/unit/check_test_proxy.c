@@ -9,7 +9,7 @@
 #include "proxy.h"
 #include "skytest.h"
 #include "util/hash.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define USER "runner"
 #define PASS "s3cret:with-colon"
@@ -25,7 +25,7 @@ static void origin(const skytest_req *req, skytest_resp *resp, void *ud)
 	const char *via = skytest_req_header(req, "via");
 	const char *pa = skytest_req_header(req, "proxy-authorization");
 	char *body =
-	    sky_asprintf("method=%s path=%s query=%s via=%s pauth=%s "
+	    skyx_asprintf("method=%s path=%s query=%s via=%s pauth=%s "
 	                 "len=%zu sum=%lu",
 	                 req->method, req->path, req->query, via ? via : "none",
 	                 pa ? "yes" : "no", req->body_len, sum);
@@ -45,7 +45,7 @@ static void setup(void)
 	px = skytest_proxy_start(USER, PASS);
 	ck_assert_ptr_nonnull(web);
 	ck_assert_ptr_nonnull(px);
-	char *b64 = sky_base64_encode(USER ":" PASS, strlen(USER ":" PASS));
+	char *b64 = skyx_base64_encode(USER ":" PASS, strlen(USER ":" PASS));
 	snprintf(auth, sizeof auth, "Proxy-Authorization: Basic %s\r\n", b64);
 	free(b64);
 }
@@ -62,12 +62,12 @@ static char *exchange(int fd, const char *fmt, ...)
 static char *exchange(int fd, const char *fmt, ...)
 {
 	va_list ap;
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	va_start(ap, fmt);
-	sky_buf_vprintf(&b, fmt, ap);
+	skyx_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	ck_assert_int_eq(skytest_raw_send(fd, b.data, b.len), 0);
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	char *resp = skytest_raw_read_response(fd, TIMEOUT, NULL);
 	ck_assert_msg(resp != NULL, "no response");
 	return resp;
@@ -135,8 +135,8 @@ END_TEST
 START_TEST(wrong_credentials_are_challenged)
 {
 	int port = skytest_httpd_port(web);
-	char *bad = sky_base64_encode(USER ":nope", strlen(USER ":nope"));
-	char *req = sky_asprintf("GET http://127.0.0.1:%d/ HTTP/1.1\r\n"
+	char *bad = skyx_base64_encode(USER ":nope", strlen(USER ":nope"));
+	char *req = skyx_asprintf("GET http://127.0.0.1:%d/ HTTP/1.1\r\n"
 	                         "Proxy-Authorization: Basic %s\r\n"
 	                         "Connection: close\r\n\r\n",
 	                         port, bad);
@@ -144,7 +144,7 @@ START_TEST(wrong_credentials_are_challenged)
 	ck_assert_int_eq(skytest_raw_status(r), 407);
 	free(r);
 	free(req);
-	req = sky_asprintf("GET http://127.0.0.1:%d/ HTTP/1.1\r\n"
+	req = skyx_asprintf("GET http://127.0.0.1:%d/ HTTP/1.1\r\n"
 	                   "Proxy-Authorization: Digest x\r\n\r\n",
 	                   port);
 	r = skytest_raw_request(skytest_proxy_port(px), req, TIMEOUT);
@@ -230,7 +230,7 @@ START_TEST(non_loopback_targets_are_refused)
 	ck_assert_str_eq(hosts, "");
 	free(hosts);
 	/* Not a proxy request at all. */
-	char *req = sky_asprintf("GET /direct HTTP/1.1\r\n%s\r\n", auth);
+	char *req = skyx_asprintf("GET /direct HTTP/1.1\r\n%s\r\n", auth);
 	char *r = skytest_raw_request(skytest_proxy_port(px), req, TIMEOUT);
 	free(req);
 	ck_assert_int_eq(skytest_raw_status(r), 400);
@@ -248,7 +248,7 @@ START_TEST(connect_tunnels_to_loopback)
 	                   port, port);
 	ck_assert_int_eq(skytest_raw_status(r), 407);
 	free(r);
-	char *req = sky_asprintf("CONNECT 127.0.0.1:%d HTTP/1.1\r\n"
+	char *req = skyx_asprintf("CONNECT 127.0.0.1:%d HTTP/1.1\r\n"
 	                         "Host: 127.0.0.1:%d\r\n%s\r\n",
 	                         port, port, auth);
 	ck_assert_int_eq(skytest_raw_send(fd, req, strlen(req)), 0);
@@ -302,7 +302,7 @@ START_TEST(chunked_answers_and_dead_origins)
 	skytest_httpd *gone = skytest_httpd_start(origin, NULL);
 	int dead = skytest_httpd_port(gone);
 	skytest_httpd_stop(gone);
-	char *req = sky_asprintf("GET http://127.0.0.1:%d/ HTTP/1.1\r\n%s\r\n",
+	char *req = skyx_asprintf("GET http://127.0.0.1:%d/ HTTP/1.1\r\n%s\r\n",
 	                         dead, auth);
 	r = skytest_raw_request(skytest_proxy_port(px), req, TIMEOUT);
 	ck_assert_int_eq(skytest_raw_status(r), 502);
@@ -315,7 +315,7 @@ START_TEST(open_proxy_without_credentials)
 {
 	skytest_proxy *open = skytest_proxy_start(NULL, NULL);
 	int port = skytest_httpd_port(web);
-	char *req = sky_asprintf("GET http://127.0.0.1:%d/free HTTP/1.1\r\n"
+	char *req = skyx_asprintf("GET http://127.0.0.1:%d/free HTTP/1.1\r\n"
 	                         "Connection: close\r\n\r\n",
 	                         port);
 	char *r = skytest_raw_request(skytest_proxy_port(open), req, TIMEOUT);
@@ -338,7 +338,7 @@ START_TEST(stop_closes_idle_connections_and_tunnels)
 	int idle = skytest_raw_connect(skytest_proxy_port(px));
 	int tun = skytest_raw_connect(skytest_proxy_port(px));
 	char *req =
-	    sky_asprintf("CONNECT 127.0.0.1:%d HTTP/1.1\r\n%s\r\n", port, auth);
+	    skyx_asprintf("CONNECT 127.0.0.1:%d HTTP/1.1\r\n%s\r\n", port, auth);
 	ck_assert_int_eq(skytest_raw_send(tun, req, strlen(req)), 0);
 	free(req);
 	char *r = skytest_raw_read_head(tun, TIMEOUT);

@@ -11,7 +11,7 @@
 #include "skytest.h"
 #include "util/fs.h"
 #include <skyx/otp.h>
-#include "util/str.h"
+#include <skyx/str.h>
 
 /* RFC 6238 Appendix B keys, base32: "1234567890" repeated to 20, 32 and
  * 64 bytes. */
@@ -44,13 +44,13 @@ static void teardown(void)
 
 /* Everything logged, for the "never logged" checks. */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static sky_buf logged;
+static skyx_buf logged;
 static void capture(sky_log_level l, const char *c, const char *m, void *ud)
 {
 	(void)l;
 	(void)ud;
 	pthread_mutex_lock(&log_lock);
-	sky_buf_printf(&logged, "%s: %s\n", c, m);
+	skyx_buf_printf(&logged, "%s: %s\n", c, m);
 	pthread_mutex_unlock(&log_lock);
 }
 
@@ -225,7 +225,7 @@ END_TEST
 
 static char *write_secrets(const char *dir, const char *name, const char *json)
 {
-	char *path = sky_asprintf("%s/%s", dir, name);
+	char *path = skyx_asprintf("%s/%s", dir, name);
 	ck_assert_int_eq(sky_write_file(path, json, strlen(json)), 0);
 	chmod(path, 0600);
 	return path;
@@ -238,7 +238,7 @@ START_TEST(secrets_from_a_file_by_option_and_by_environment)
 	    write_secrets(dir, "totp.json",
 	                  "{\"secrets\": {\"file-id\": {\"secret\": \"" KEY_SHA1
 	                  "\", \"digits\": 8}, \"both\": \"" KEY_SHA1 "\"}}");
-	char *cfg = sky_asprintf("{\"file\": \"%s\"}", path);
+	char *cfg = skyx_asprintf("{\"file\": \"%s\"}", path);
 	void *inst = create_ok(cfg);
 	assert_code(inst, "file-id", 59, "94287082");
 	vt->destroy(inst);
@@ -260,7 +260,7 @@ START_TEST(secrets_from_a_file_by_option_and_by_environment)
 	/* A file others may read still loads, with a warning. */
 	sky_log_set(capture, SKY_LOG_DEBUG, NULL);
 	chmod(path, 0644);
-	cfg = sky_asprintf("{\"file\": \"%s\"}", path);
+	cfg = skyx_asprintf("{\"file\": \"%s\"}", path);
 	inst = create_ok(cfg);
 	vt->destroy(inst);
 	ck_assert_ptr_nonnull(strstr(logged.data, "readable by other users"));
@@ -268,7 +268,7 @@ START_TEST(secrets_from_a_file_by_option_and_by_environment)
 	free(cfg);
 
 	free(path);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -312,11 +312,11 @@ START_TEST(config_errors_are_clear_and_never_quote_the_secret)
 	char *dir = skytest_tmpdir("totp");
 	char *path = write_secrets(dir, "bad.json",
 	                           "{\"secrets\": {\"x\": " SECRET "}}");
-	char *cfg = sky_asprintf("{\"file\": \"%s\"}", path);
+	char *cfg = skyx_asprintf("{\"file\": \"%s\"}", path);
 	create_fails(cfg, SKY_EPARSE, "bad.json:1:");
 	free(cfg);
 	free(path);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST

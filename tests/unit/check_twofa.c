@@ -9,7 +9,7 @@
 #include "proxy.h"
 #include "skytest.h"
 #include "twofa.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define SECRET "JBSWY3DPEHPK3PXP"
 #define T0 1700000015 /* the middle of a 30 s step */
@@ -35,7 +35,7 @@ static void teardown(void)
 static char *http(const char *method, const char *path, const char *cookie,
                   const char *form)
 {
-	char *req = sky_asprintf(
+	char *req = skyx_asprintf(
 	    "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
 	    "%s%s%s"
 	    "Content-Type: application/x-www-form-urlencoded\r\n"
@@ -73,7 +73,7 @@ static char *login(void)
 	ck_assert_int_eq(skytest_raw_status(r), 303);
 	char *set = skytest_raw_header(r, "set-cookie");
 	ck_assert_ptr_nonnull(set);
-	char *cookie = sky_strndup(set, strcspn(set, ";"));
+	char *cookie = skyx_strndup(set, strcspn(set, ";"));
 	free(set);
 	assert_redirect(r, "/verify");
 	return cookie;

@@ -9,8 +9,8 @@
 #include "util/hash.h"
 #include "util/id.h"
 #include "util/log.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 START_TEST(error_is_thread_local)
 {
@@ -31,12 +31,12 @@ END_TEST
 
 START_TEST(buf_grows_and_formats)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	for (int i = 0; i < 1000; i++)
-		sky_buf_printf(&b, "%d,", i);
-	ck_assert(sky_str_startswith(b.data, "0,1,2,"));
+		skyx_buf_printf(&b, "%d,", i);
+	ck_assert(skyx_str_startswith(b.data, "0,1,2,"));
 	ck_assert_uint_eq(b.len, strlen(b.data));
-	char *s = sky_buf_steal(&b);
+	char *s = skyx_buf_steal(&b);
 	ck_assert_ptr_null(b.data);
 	ck_assert(strstr(s, ",999,") != NULL);
 	free(s);
@@ -45,19 +45,19 @@ END_TEST
 
 START_TEST(iso_timestamps_round_trip)
 {
-	char iso[SKY_ISO_LEN];
+	char iso[SKYX_ISO_LEN];
 	int64_t ms;
-	ck_assert_str_eq(sky_time_iso(1743689309505LL, iso),
+	ck_assert_str_eq(skyx_time_iso(1743689309505LL, iso),
 	                 "2025-04-03T14:08:29.505Z");
-	ck_assert_int_eq(sky_time_parse_iso("2025-04-03T14:08:29.505Z", &ms), 0);
+	ck_assert_int_eq(skyx_time_parse_iso("2025-04-03T14:08:29.505Z", &ms), 0);
 	ck_assert_int_eq(ms, 1743689309505LL);
 	/* Skyvern's naive form (no Z, microseconds) is read as UTC. */
-	ck_assert_int_eq(sky_time_parse_iso("2025-04-03T14:08:29.505123", &ms), 0);
+	ck_assert_int_eq(skyx_time_parse_iso("2025-04-03T14:08:29.505123", &ms), 0);
 	ck_assert_int_eq(ms, 1743689309505LL);
-	ck_assert_int_eq(sky_time_parse_iso("2025-04-03T16:08:29+02:00", &ms), 0);
+	ck_assert_int_eq(skyx_time_parse_iso("2025-04-03T16:08:29+02:00", &ms), 0);
 	ck_assert_int_eq(ms, 1743689309000LL);
-	ck_assert_int_eq(sky_time_parse_iso("2025-13-03T14:08:29Z", &ms), -1);
-	ck_assert_int_eq(sky_time_parse_iso("yesterday", &ms), -1);
+	ck_assert_int_eq(skyx_time_parse_iso("2025-13-03T14:08:29Z", &ms), -1);
+	ck_assert_int_eq(skyx_time_parse_iso("yesterday", &ms), -1);
 }
 END_TEST
 
@@ -93,21 +93,21 @@ START_TEST(ids_unique_under_concurrency)
 	ck_assert(ids[0] < (1ULL << 63));
 	char buf[SKY_ID_MAX];
 	sky_id_new(SKY_ID_TASK_V2, buf);
-	ck_assert(sky_str_startswith(buf, "tsk_v2_"));
+	ck_assert(skyx_str_startswith(buf, "tsk_v2_"));
 	ck_assert_uint_gt(strlen(buf), strlen("tsk_v2_") + 10);
 }
 END_TEST
 
 START_TEST(hash_known_vectors)
 {
-	char hex[SKY_SHA256_HEX_LEN];
-	ck_assert_str_eq(sky_sha256_hex("abc", 3, hex),
+	char hex[SKYX_SHA256_HEX_LEN];
+	ck_assert_str_eq(skyx_sha256_hex("abc", 3, hex),
 	                 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	/* RFC 4231 test case 2 */
-	ck_assert_str_eq(sky_hmac_sha256_hex("Jefe", 4,
+	ck_assert_str_eq(skyx_hmac_sha256_hex("Jefe", 4,
 	                                     "what do ya want for nothing?", 28, hex),
 	                 "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-	char *b64 = sky_base64_encode("hello world", 11);
+	char *b64 = skyx_base64_encode("hello world", 11);
 	ck_assert_str_eq(b64, "aGVsbG8gd29ybGQ=");
 	size_t n;
 	unsigned char *raw = sky_base64_decode(b64, &n);
@@ -115,26 +115,26 @@ START_TEST(hash_known_vectors)
 	ck_assert(!memcmp(raw, "hello world", 11));
 	free(raw);
 	free(b64);
-	raw = sky_base32_decode("GEZDGNBVGY3TQOJQ", &n); /* "1234567890" */
+	raw = skyx_base32_decode("GEZDGNBVGY3TQOJQ", &n); /* "1234567890" */
 	ck_assert_uint_eq(n, 10);
 	ck_assert(!memcmp(raw, "1234567890", 10));
 	free(raw);
-	ck_assert_ptr_null(sky_base32_decode("not base32!", &n));
-	ck_assert(sky_ct_equal("abc", 3, "abc", 3));
-	ck_assert(!sky_ct_equal("abc", 3, "abd", 3));
-	ck_assert(!sky_ct_equal("abc", 3, "abcd", 4));
+	ck_assert_ptr_null(skyx_base32_decode("not base32!", &n));
+	ck_assert(skyx_ct_equal("abc", 3, "abc", 3));
+	ck_assert(!skyx_ct_equal("abc", 3, "abd", 3));
+	ck_assert(!skyx_ct_equal("abc", 3, "abcd", 4));
 }
 END_TEST
 
 START_TEST(utf8_validation)
 {
-	ck_assert(sky_utf8_valid("plain", 5));
-	ck_assert(sky_utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80", 10));
-	ck_assert(!sky_utf8_valid("\xc3", 1));             /* truncated */
-	ck_assert(!sky_utf8_valid("\xc0\xaf", 2));         /* overlong */
-	ck_assert(!sky_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
-	ck_assert(!sky_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
-	ck_assert(!sky_utf8_valid("\xff", 1));
+	ck_assert(skyx_utf8_valid("plain", 5));
+	ck_assert(skyx_utf8_valid("caf\xc3\xa9 \xf0\x9f\x98\x80", 10));
+	ck_assert(!skyx_utf8_valid("\xc3", 1));             /* truncated */
+	ck_assert(!skyx_utf8_valid("\xc0\xaf", 2));         /* overlong */
+	ck_assert(!skyx_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	ck_assert(!skyx_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+	ck_assert(!skyx_utf8_valid("\xff", 1));
 }
 END_TEST
 

@@ -243,10 +243,10 @@ static int cmd_run(int argc, char **argv)
 		puts(out ? out : "{}");
 	} else {
 		json_t *output = json_object_get(run, "output");
-		char *o = output ? json_dumps(output, JSON_ENCODE_ANY)
-		                 : NULL;
-		printf("%s\n", o ? o : "null");
-		free(o);
+		char *text = output ? json_dumps(output, JSON_ENCODE_ANY)
+		                    : NULL;
+		printf("%s\n", text ? text : "null");
+		free(text);
 		fprintf(stderr, "run %s %s", run_id, st ? st : "?");
 		const char *why = json_string_value(
 			json_object_get(run, "failure_reason"));

@@ -2,7 +2,7 @@
  * The reference server's HTTP layer over libwebsockets 4.1 (see http.h).
  * lws is single-threaded: everything that touches a wsi runs on the
  * service thread; workers hand finished jobs back through a queue and
- * lws_cancel_service(), as lws-cdp-notes.md §1 and §4 describe.
+ * lws_cancel_service(), the only lws call that is safe from another thread.
  */
 #include "http.h"
 

@@ -17,7 +17,7 @@
 #include "skybrowser.h"
 #include "skytest.h"
 #include "util/fs.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 /* --- the fixture site ---------------------------------------------------- */
 
@@ -77,7 +77,7 @@ static void ids_from_snapshot(void)
 {
 	void *b = skyb_browser(NULL);
 	void *ctx = skyb_context(b, "{}");
-	char *url = sky_asprintf("%s/form.html", skytest_httpd_url(S.h));
+	char *url = skyx_asprintf("%s/form.html", skytest_httpd_url(S.h));
 	json_decref(skyb_navigate(ctx, url));
 	json_t *snap = skyb_snapshot(ctx);
 	snprintf(id_name, sizeof id_name, "%s",
@@ -124,18 +124,18 @@ typedef struct rig {
 /* Write the replay file from lines (purpose, order, retry, answer). */
 static void script(rig *r, const char *const *lines)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	for (int i = 0; lines[i]; i++) {
-		sky_buf_puts(&b, lines[i]);
-		sky_buf_putc(&b, '\n');
+		skyx_buf_puts(&b, lines[i]);
+		skyx_buf_putc(&b, '\n');
 	}
 	ck_assert_int_eq(sky_write_file(r->replay, b.data, b.len), 0);
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 }
 
 static char *config_json(const rig *r, int check_goal)
 {
-	return sky_asprintf(
+	return skyx_asprintf(
 		"{\"llm\":{\"replay_file\":\"%s\",\"replay_sequential\":true,"
 		"\"replay_strict\":false},\"agent\":{\"check_goal\":%d,"
 		"\"settle_max_ms\":3000,\"wait_max_s\":10}}",
@@ -147,7 +147,7 @@ static void rig_start(rig *r, int workers, int check_goal)
 	sky_engine_options o;
 	r->dir = r->dir ? r->dir : skytest_tmpdir("agent");
 	r->replay = r->replay ? r->replay
-	                      : sky_asprintf("%s/answers.jsonl", r->dir);
+	                      : skyx_asprintf("%s/answers.jsonl", r->dir);
 	char *cfg = config_json(r, check_goal);
 	ck_assert_int_ge(sky_global_init(), 1);
 	sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION);
@@ -166,7 +166,7 @@ static void rig_stop(rig *r, int remove)
 	r->e = NULL;
 	sky_global_shutdown();
 	if (remove) {
-		sky_rm_rf(r->dir);
+		skyx_rm_rf(r->dir);
 		free(r->dir);
 		free(r->replay);
 		r->dir = r->replay = NULL;
@@ -178,19 +178,19 @@ static char *submit(rig *r, const char *fmt, ...)
 static char *submit(rig *r, const char *fmt, ...)
 {
 	va_list ap;
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	va_start(ap, fmt);
-	sky_buf_vprintf(&b, fmt, ap);
+	skyx_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	char *out = NULL;
 	int status = 0;
 	ck_assert_msg(sky_tasks_api_run_submit(&out, &status, r->e, NULL, b.data, NULL) == 0,
 	              "submit %d: %s", status, out);
 	json_t *j = json_loads(out, 0, NULL);
-	char *id = sky_strdup(json_string_value(json_object_get(j, "run_id")));
+	char *id = skyx_strdup(json_string_value(json_object_get(j, "run_id")));
 	json_decref(j);
 	sky_free(out);
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	return id;
 }
 
@@ -220,7 +220,7 @@ static const char *str(json_t *o, const char *k)
 
 static char *url(const char *path)
 {
-	return sky_asprintf("%s%s", skytest_httpd_url(S.h), path);
+	return skyx_asprintf("%s%s", skytest_httpd_url(S.h), path);
 }
 
 static int posts_count(void)
@@ -267,7 +267,7 @@ START_TEST(completes_with_extraction_output)
 	                  "{\"application_success\":{\"type\":\"boolean\"}}}",
 	                  u);
 	json_t *run = wait_final(&r, id);
-	ck_assert_msg(sky_str_eq(str(run, "status"), "completed"), "%s: %s",
+	ck_assert_msg(skyx_str_eq(str(run, "status"), "completed"), "%s: %s",
 	              str(run, "status"), str(run, "failure_reason"));
 	/* The schema's boolean, coerced from the model's "true". */
 	ck_assert(json_is_true(json_object_get(json_object_get(run, "output"),
@@ -363,7 +363,7 @@ START_TEST(max_steps_reached)
 	                  u);
 	json_t *run = wait_final(&r, id);
 	ck_assert_str_eq(str(run, "status"), "failed");
-	ck_assert_msg(sky_str_startswith(str(run, "failure_reason"),
+	ck_assert_msg(skyx_str_startswith(str(run, "failure_reason"),
 	                                 "Reached the maximum steps (3). "
 	                                 "Possible failure reasons: "),
 	              "%s", str(run, "failure_reason"));
@@ -491,7 +491,7 @@ START_TEST(cancel_in_the_middle_of_a_step)
 	for (int i = 0; i < 600; i++) {
 		json_t *steps = steps_of(&r, id);
 		int running = json_array_size(steps) &&
-		              sky_str_eq(str(json_array_get(steps, 0), "status"),
+		              skyx_str_eq(str(json_array_get(steps, 0), "status"),
 		                         "running");
 		json_decref(steps);
 		if (running)
@@ -505,7 +505,7 @@ START_TEST(cancel_in_the_middle_of_a_step)
 	/* The worker stopped: the step is canceled, the click never ran. */
 	for (int i = 0; i < 100; i++) {
 		json_t *steps = steps_of(&r, id);
-		int done = sky_str_eq(str(json_array_get(steps, 0), "status"),
+		int done = skyx_str_eq(str(json_array_get(steps, 0), "status"),
 		                      "canceled");
 		json_decref(steps);
 		if (done)
@@ -564,9 +564,9 @@ START_TEST(v2_run_with_two_mini_goals)
 	                  "(grace@example.com), then tell me what the "
 	                  "confirmation says\",\"url\":\"%s\"}",
 	                  u);
-	ck_assert(sky_str_startswith(id, "tsk_v2_"));
+	ck_assert(skyx_str_startswith(id, "tsk_v2_"));
 	json_t *run = wait_final(&r, id);
-	ck_assert_msg(sky_str_eq(str(run, "status"), "completed"), "%s",
+	ck_assert_msg(skyx_str_eq(str(run, "status"), "completed"), "%s",
 	              str(run, "failure_reason"));
 	ck_assert_str_eq(str(json_object_get(run, "output"), "confirmation"),
 	                 "Your application was received.");
@@ -632,7 +632,7 @@ START_TEST(concurrent_runs_do_not_share_cookies)
 			ck_assert_msg(!*c, "run %d came with cookie '%s'", k, c);
 			snprintf(seen[k], sizeof seen[k], "%s", "first");
 		} else if (!strcmp(seen[k], "first")) {
-			ck_assert(sky_str_startswith(c, "visitor=v"));
+			ck_assert(skyx_str_startswith(c, "visitor=v"));
 			ck_assert_ptr_null(strchr(c, ';')); /* one cookie only */
 			snprintf(seen[k], sizeof seen[k], "%s", c);
 		} else {
@@ -655,7 +655,7 @@ START_TEST(crash_recovery_resumes_the_run)
 {
 	rig r = {0};
 	r.dir = skytest_tmpdir("crash");
-	r.replay = sky_asprintf("%s/answers.jsonl", r.dir);
+	r.replay = skyx_asprintf("%s/answers.jsonl", r.dir);
 	char a1[512];
 	snprintf(a1, sizeof a1,
 	         "{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":1,"
@@ -673,7 +673,7 @@ START_TEST(crash_recovery_resumes_the_run)
 	script(&r, lines);
 	char *cfg = config_json(&r, 0);
 	char *u = url("/form.html");
-	char *skyctl = sky_asprintf("%s/tools/skyctl/skyctl", SKY_BINARY_DIR);
+	char *skyctl = skyx_asprintf("%s/tools/skyctl/skyctl", SKY_BINARY_DIR);
 	pid_t child = fork();
 	if (child == 0) {
 		setenv("SKYENGINE_LLM", "replay", 1);
@@ -702,10 +702,10 @@ START_TEST(crash_recovery_resumes_the_run)
 		if (watch && sky_tasks_api_tasks_list(&out, watch, NULL, &lo) == 0) {
 			json_t *l = json_loads(out, 0, NULL);
 			json_t *t = json_array_get(l, 0);
-			if (t && sky_str_eq(str(t, "status"), "running") &&
+			if (t && skyx_str_eq(str(t, "status"), "running") &&
 			    json_integer_value(json_object_get(t, "step_count")) >
 			            0)
-				id = sky_strdup(str(t, "task_id"));
+				id = skyx_strdup(str(t, "task_id"));
 			json_decref(l);
 		}
 		sky_free(out);
@@ -724,7 +724,7 @@ START_TEST(crash_recovery_resumes_the_run)
 	int before = posts_count();
 	rig_start(&r, 1, 0);
 	json_t *run = wait_final(&r, id);
-	ck_assert_msg(sky_str_eq(str(run, "status"), "completed"), "%s",
+	ck_assert_msg(skyx_str_eq(str(run, "status"), "completed"), "%s",
 	              str(run, "failure_reason"));
 	ck_assert_int_eq(posts_count(), before + 1);
 	json_t *steps = steps_of(&r, id);
@@ -817,7 +817,7 @@ static skytest_httpd *model_rig_start_vision(rig *r, int vision)
 	pthread_mutex_unlock(&M.lock);
 	setenv("OPENAI_API_KEY", "sk-test-agent", 1);
 	r->dir = skytest_tmpdir("agent");
-	char *cfg = sky_asprintf(
+	char *cfg = skyx_asprintf(
 	    "{\"llm\":{\"base_url\":\"%s/v1\",\"model\":\"gpt-4o\","
 	    "\"max_retries\":0},\"agent\":{\"check_goal\":1,"
 	    "\"settle_max_ms\":3000,\"vision\":%d}}",
@@ -877,7 +877,7 @@ START_TEST(the_screenshot_goes_to_a_vision_model_and_to_the_recording)
 		                  "\"skyvern-1.0\"}",
 		                  u);
 		json_t *run = wait_final(&r, id);
-		ck_assert_msg(sky_str_eq(str(run, "status"), "completed"),
+		ck_assert_msg(skyx_str_eq(str(run, "status"), "completed"),
 		              "%s: %s", str(run, "status"),
 		              str(run, "failure_reason"));
 		json_t *plans = prompts_with("Fence nonce of this request");
@@ -895,13 +895,13 @@ START_TEST(the_screenshot_goes_to_a_vision_model_and_to_the_recording)
 		json_t *row;
 		json_array_foreach(rows, i, row)
 		{
-			if (!sky_str_eq(str(row, "artifact_type"),
+			if (!skyx_str_eq(str(row, "artifact_type"),
 			                "screenshot_llm"))
 				continue;
 			size_t len = 0;
 			const char *uri = str(row, "uri");
 			unsigned char *img =
-			    (unsigned char *)sky_read_file(uri + 7, &len);
+			    (unsigned char *)skyx_read_file(uri + 7, &len);
 			jpegs += img && len > 100 && img[0] == 0xff &&
 			         img[1] == 0xd8;
 			free(img);
@@ -929,7 +929,7 @@ START_TEST(complete_is_verified_with_the_steps_own_actions)
 	                  "\",\"url\":\"%s\",\"engine\":\"skyvern-1.0\"}",
 	                  u);
 	json_t *run = wait_final(&r, id);
-	ck_assert_msg(sky_str_eq(str(run, "status"), "completed"), "%s: %s",
+	ck_assert_msg(skyx_str_eq(str(run, "status"), "completed"), "%s: %s",
 	              str(run, "status"), str(run, "failure_reason"));
 	/* The verification saw the extraction made earlier in the same
 	 * step, so one step did it: plan, extract, verify. */
@@ -959,7 +959,7 @@ static char *artifact_text(json_t *row)
 	ck_assert_ptr_nonnull(uri);
 	ck_assert(!strncmp(uri, "file://", 7));
 	size_t len = 0;
-	return sky_read_file(uri + 7, &len);
+	return skyx_read_file(uri + 7, &len);
 }
 
 START_TEST(every_model_call_keeps_its_own_artifact_files)
@@ -973,7 +973,7 @@ START_TEST(every_model_call_keeps_its_own_artifact_files)
 	                  "\"skyvern-1.0\"}",
 	                  u);
 	json_t *run = wait_final(&r, id);
-	ck_assert_msg(sky_str_eq(str(run, "status"), "completed"), "%s: %s",
+	ck_assert_msg(skyx_str_eq(str(run, "status"), "completed"), "%s: %s",
 	              str(run, "status"), str(run, "failure_reason"));
 	/* Two extract-data calls in one step: two prompts and two answers,
 	 * each row pointing to a file of its own with its own text. */
@@ -990,8 +990,8 @@ START_TEST(every_model_call_keeps_its_own_artifact_files)
 	{
 		const char *kind = str(row, "artifact_type");
 		const char *uri = str(row, "uri");
-		int is_prompt = sky_str_eq(kind, "llm_prompt");
-		if (!is_prompt && !sky_str_eq(kind, "llm_response"))
+		int is_prompt = skyx_str_eq(kind, "llm_prompt");
+		if (!is_prompt && !skyx_str_eq(kind, "llm_response"))
 			continue;
 		ck_assert_msg(!json_object_get(uris, uri),
 		              "two artifact rows share %s", uri);

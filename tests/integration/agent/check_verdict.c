@@ -66,7 +66,7 @@ START_TEST(complete_without_the_data_asked_for_is_not_completed)
 	skytest_httpd *model = skytest_httpd_start(on_model, NULL);
 	skytest_httpd *site = skytest_httpd_start(on_site, NULL);
 	setenv("OPENAI_API_KEY", OPENAI_KEY, 1);
-	char *cfg = sky_asprintf(
+	char *cfg = skyx_asprintf(
 	    "{\"llm\":{\"base_url\":\"%s/v1\",\"model\":\"gpt-4o\"},"
 	    "\"agent\":{\"check_goal\":0,\"settle_max_ms\":1000,"
 	    "\"vision\":0,\"screenshots\":0}}",

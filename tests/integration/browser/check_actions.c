@@ -481,7 +481,7 @@ END_TEST
 static char *write_tmp(const char *name, const char *content)
 {
 	char *dir = skytest_tmpdir("upload");
-	char *path = sky_path_join(dir, name);
+	char *path = skyx_path_join(dir, name);
 	ck_assert_int_eq(sky_write_file(path, content, strlen(content)), 0);
 	free(dir);
 	return path;
@@ -538,14 +538,14 @@ START_TEST(downloads_land_in_the_context_dir)
 	                        skyb_id(s, "a", "Download the report"));
 	json_t *d = json_object_get(r, "download");
 	const char *csv = "id,total\n1,10.50\n2,99.99\n";
-	char hex[SKY_SHA256_HEX_LEN];
+	char hex[SKYX_SHA256_HEX_LEN];
 	ck_assert_str_eq(str(d, "filename"), "report.csv");
 	ck_assert_int_eq(json_integer_value(json_object_get(d, "size")),
 	                 (json_int_t)strlen(csv));
 	ck_assert_str_eq(str(d, "sha256"),
-	                 sky_sha256_hex(csv, strlen(csv), hex));
+	                 skyx_sha256_hex(csv, strlen(csv), hex));
 	size_t len = 0;
-	char *onfile = sky_read_file(str(d, "path"), &len);
+	char *onfile = skyx_read_file(str(d, "path"), &len);
 	ck_assert_str_eq(onfile, csv);
 	free(onfile);
 	json_decref(r);
@@ -560,7 +560,7 @@ START_TEST(downloads_land_in_the_context_dir)
 	unsigned char *big = skyb_big_file(&blen);
 	ck_assert_int_eq(json_integer_value(json_object_get(d, "size")),
 	                 (json_int_t)blen);
-	ck_assert_str_eq(str(d, "sha256"), sky_sha256_hex(big, blen, hex));
+	ck_assert_str_eq(str(d, "sha256"), skyx_sha256_hex(big, blen, hex));
 	free(big);
 	json_decref(r);
 	/* page_state lists both, once */
@@ -844,7 +844,7 @@ START_TEST(actions_inside_frames_and_shadow_dom)
 }
 END_TEST
 
-Suite *suite(void)
+static Suite *suite(void)
 {
 	Suite *s = suite_create("browser_actions");
 	SKYB_TEST(s, form_filled_and_submitted, setup, teardown, 120);

@@ -80,8 +80,8 @@ static json_t *act_fails(const char *kind, const char *action)
 
 static char *fmt(const char *f, const char *a)
 {
-	char *s = NULL;
-	ck_assert(asprintf(&s, f, a) >= 0);
+	char *s = skytest_subst(f, a);
+	ck_assert_ptr_nonnull(s);
 	return s;
 }
 
@@ -412,7 +412,7 @@ START_TEST(drag_reorders_a_sortable_list)
 }
 END_TEST
 
-Suite *suite(void)
+static Suite *suite(void)
 {
 	Suite *s = suite_create("browser_actions2");
 	SKYB_TEST(s, click_in_an_iframe_below_the_fold, setup, teardown, 120);

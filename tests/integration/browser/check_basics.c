@@ -168,7 +168,7 @@ START_TEST(page_state_lists_tabs_and_the_page)
 }
 END_TEST
 
-Suite *suite(void)
+static Suite *suite(void)
 {
 	Suite *s = suite_create("browser_basics");
 	SKYB_TEST(s, navigate_reports_status_title_and_url, setup, teardown,

@@ -8,7 +8,7 @@
 #include "skybrowser.h"
 #include "skytest.h"
 #include "util/fs.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 static skyb_site *site;
 static void *browser;
@@ -59,14 +59,14 @@ static void *work(void *arg)
 		WFAIL(w, "context_open: %s", err);
 	for (int round = 0; round < 3; round++) {
 		free(url);
-		url = sky_asprintf("%s/cookie/set?v=%s", skyb_site_url(site),
+		url = skyx_asprintf("%s/cookie/set?v=%s", skyb_site_url(site),
 		                   mine);
 		free(res);
 		res = NULL;
 		if (p->navigate(ctx, url, NULL, &res, &err))
 			WFAIL(w, "navigate: %s", err);
 		free(url);
-		url = sky_asprintf("%s/form.html", skyb_site_url(site));
+		url = skyx_asprintf("%s/form.html", skyb_site_url(site));
 		free(res);
 		res = NULL;
 		if (p->navigate(ctx, url, NULL, &res, &err))
@@ -81,7 +81,7 @@ static void *work(void *arg)
 		if (!first)
 			WFAIL(w, "no First name field");
 		free(act);
-		act = sky_asprintf(
+		act = skyx_asprintf(
 		    "{\"action_type\":\"input_text\","
 		    "\"element_id\":\"%s\",\"text\":\"%s\"}",
 		    json_string_value(json_object_get(first, "id")), mine);
@@ -100,7 +100,7 @@ static void *work(void *arg)
 		if (strcmp(res, want))
 			WFAIL(w, "field holds %s, expected %s", res, want);
 		free(url);
-		url = sky_asprintf("%s/cookie/show", skyb_site_url(site));
+		url = skyx_asprintf("%s/cookie/show", skyb_site_url(site));
 		free(res);
 		res = NULL;
 		if (p->navigate(ctx, url, NULL, &res, &err))
@@ -217,7 +217,7 @@ START_TEST(proxy_with_credentials_per_context)
 {
 	/* The fixture server doubles as an HTTP proxy that wants
 	 * user:pass; Chromium asks through Fetch.authRequired. */
-	char *opts = sky_asprintf("{\"proxy\": {\"server\": \"%s\", "
+	char *opts = skyx_asprintf("{\"proxy\": {\"server\": \"%s\", "
 	                          "\"username\": \"user\", \"password\": "
 	                          "\"pass\"}}",
 	                          skyb_site_url(site));
@@ -245,7 +245,7 @@ START_TEST(proxy_with_credentials_per_context)
 	ck_assert_int_eq(skyb_site_proxied(site, NULL), before);
 
 	/* wrong credentials: refused, and the navigation ends */
-	opts = sky_asprintf("{\"proxy\": {\"server\": \"%s\", \"username\": "
+	opts = skyx_asprintf("{\"proxy\": {\"server\": \"%s\", \"username\": "
 	                    "\"user\", \"password\": \"wrong\"}}",
 	                    skyb_site_url(site));
 	void *c = skyb_context(browser, opts);
@@ -274,8 +274,8 @@ END_TEST
 START_TEST(downloads_go_to_each_contexts_dir)
 {
 	char *da = skytest_tmpdir("dl-a"), *db = skytest_tmpdir("dl-b");
-	char *oa = sky_asprintf("{\"download_dir\": \"%s\"}", da);
-	char *ob = sky_asprintf("{\"download_dir\": \"%s\"}", db);
+	char *oa = skyx_asprintf("{\"download_dir\": \"%s\"}", da);
+	char *ob = skyx_asprintf("{\"download_dir\": \"%s\"}", db);
 	void *a = skyb_context(browser, oa);
 	void *b = skyb_context(browser, ob);
 	void *ctxs[2] = {a, b};
@@ -291,7 +291,7 @@ START_TEST(downloads_go_to_each_contexts_dir)
 		                        skyb_id(s, "a", "Download the report"));
 		const char *path = json_string_value(
 		    json_object_get(json_object_get(r, "download"), "path"));
-		char *want = sky_path_join(dirs[i], "report.csv");
+		char *want = skyx_path_join(dirs[i], "report.csv");
 		ck_assert_str_eq(path, want);
 		free(want);
 		json_decref(r);
@@ -310,8 +310,8 @@ START_TEST(downloads_go_to_each_contexts_dir)
 	json_decref(s);
 	skyb_provider()->context_close(a);
 	skyb_provider()->context_close(b);
-	sky_rm_rf(da);
-	sky_rm_rf(db);
+	skyx_rm_rf(da);
+	skyx_rm_rf(db);
 	free(da);
 	free(db);
 	free(oa);
@@ -319,7 +319,7 @@ START_TEST(downloads_go_to_each_contexts_dir)
 }
 END_TEST
 
-Suite *suite(void)
+static Suite *suite(void)
 {
 	Suite *s = suite_create("browser_contexts");
 	SKYB_TEST(s, threads_drive_contexts_without_cross_talk, setup, teardown,

@@ -336,7 +336,7 @@ START_TEST(the_notes_are_invisible_to_the_site)
 }
 END_TEST
 
-Suite *suite(void)
+static Suite *suite(void)
 {
 	Suite *s = suite_create("browser_controls");
 	SKYB_TEST(s, listener_spans_are_controls, setup, teardown, 90);

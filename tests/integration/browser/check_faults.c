@@ -231,7 +231,7 @@ START_TEST(a_crashed_tab_says_so_and_navigating_revives_it)
 }
 END_TEST
 
-Suite *suite(void)
+static Suite *suite(void)
 {
 	Suite *s = suite_create("browser_faults");
 	SKYB_TEST(s, killed_browser_fails_calls_and_relaunches, setup, teardown,

@@ -194,7 +194,7 @@ START_TEST(an_spa_route_change_is_waited_for)
 }
 END_TEST
 
-Suite *suite(void)
+static Suite *suite(void)
 {
 	Suite *s = suite_create("browser_settle");
 	SKYB_TEST(s, typing_waits_for_the_debounced_suggestions, setup,

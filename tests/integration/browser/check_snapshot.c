@@ -299,7 +299,7 @@ START_TEST(a_huge_table_fits_the_budget)
 }
 END_TEST
 
-Suite *suite(void)
+static Suite *suite(void)
 {
 	Suite *s = suite_create("browser_snapshot");
 	SKYB_TEST(s, every_control_is_offered_with_its_label, setup, teardown,

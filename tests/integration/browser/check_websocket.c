@@ -16,7 +16,7 @@
 #include "skybrowser.h"
 #include "skytest.h"
 #include "util/fs.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 static skyb_site *site;
 static pid_t chrome = -1;
@@ -41,7 +41,7 @@ static void teardown(void)
 {
 	skyb_chromium_kill(chrome);
 	chrome = -1;
-	sky_rm_rf(profile);
+	skyx_rm_rf(profile);
 	free(profile);
 	port = 0;
 	skyb_site_stop(site);
@@ -104,7 +104,7 @@ START_TEST(http_endpoint_url_and_big_screenshot)
 	 * opt out or this loopback connection would go to a dead proxy */
 	setenv("http_proxy", "http://127.0.0.1:9", 1);
 	char *cfg =
-	    sky_asprintf("{\"cdp_url\": \"http://127.0.0.1:%d\"}", port);
+	    skyx_asprintf("{\"cdp_url\": \"http://127.0.0.1:%d\"}", port);
 	void *b = skyb_browser(cfg);
 	free(cfg);
 	work_through(b);
@@ -132,7 +132,7 @@ static void *hang(void *arg)
 
 START_TEST(ws_url_and_the_browser_going_away)
 {
-	char *cfg = sky_asprintf("{\"cdp_url\": \"ws://127.0.0.1:%d%s\"}", port,
+	char *cfg = skyx_asprintf("{\"cdp_url\": \"ws://127.0.0.1:%d%s\"}", port,
 	                         ws_path);
 	void *b = skyb_browser(cfg);
 	free(cfg);
@@ -165,7 +165,7 @@ START_TEST(ws_url_and_the_browser_going_away)
 }
 END_TEST
 
-Suite *suite(void)
+static Suite *suite(void)
 {
 	Suite *s = suite_create("browser_websocket");
 	SKYB_TEST(s, http_endpoint_url_and_big_screenshot, setup, teardown,

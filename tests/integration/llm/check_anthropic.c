@@ -25,7 +25,7 @@ static void setup(void)
 static sky_llm *open_with(const char *base_suffix, const char *extra)
 {
 	char *base = fake_url(base_suffix);
-	char *c = sky_asprintf("{\"base_url\":\"%s\",\"retry_base_ms\":20%s%s}",
+	char *c = skyx_asprintf("{\"base_url\":\"%s\",\"retry_base_ms\":20%s%s}",
 	                       base, extra ? "," : "", extra ? extra : "");
 	sky_llm *llm = fake_open("anthropic", c);
 	free(c);
@@ -252,9 +252,9 @@ START_TEST(errors_and_malformed_answers)
 	struct fake_resp slow = {200, OK_BODY, NULL, 3000};
 	fake_script(1, &slow);
 	r.timeout_ms = 300;
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), SKY_ETIMEDOUT);
-	ck_assert_int_lt(sky_time_mono_ms() - t0, 2500);
+	ck_assert_int_lt(skyx_time_mono_ms() - t0, 2500);
 	sky_llm_close(llm);
 
 	/* Without a key nothing is sent. */

@@ -34,7 +34,7 @@ static void setup(void)
 static char *config(const char *extra)
 {
 	char *base = fake_url("/v1");
-	char *c = sky_asprintf("{\"base_url\":\"%s\",\"model\":\"gpt-4o\","
+	char *c = skyx_asprintf("{\"base_url\":\"%s\",\"model\":\"gpt-4o\","
 	                       "\"retry_base_ms\":20%s%s}",
 	                       base, extra ? "," : "", extra ? extra : "");
 	free(base);
@@ -189,7 +189,7 @@ END_TEST
 START_TEST(azure_deployment_api_key_and_version)
 {
 	char *base = fake_url("");
-	char *c = sky_asprintf("{\"base_url\":\"%s\",\"deployment\":\"my-gpt\","
+	char *c = skyx_asprintf("{\"base_url\":\"%s\",\"deployment\":\"my-gpt\","
 	                       "\"api_version\":\"2024-06-01\","
 	                       "\"api_key_env\":\"AZURE_OPENAI_KEY\"}",
 	                       base);
@@ -355,9 +355,9 @@ START_TEST(timeouts_fail_and_are_retried)
 	sky_llm_request r = fake_request("plan", "Plan.");
 	r.timeout_ms = 400;
 	sky_llm_result *res = NULL;
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), SKY_ETIMEDOUT);
-	ck_assert_int_lt(sky_time_mono_ms() - t0, 2500);
+	ck_assert_int_lt(skyx_time_mono_ms() - t0, 2500);
 	sky_llm_close(llm);
 
 	/* A slow first attempt is retried when the budget allows. */
@@ -377,15 +377,15 @@ START_TEST(timeouts_fail_and_are_retried)
 	fake_restart();
 	fake_script(1, &slow);
 	r.timeout_ms = 60000;
-	t0 = sky_time_mono_ms();
+	t0 = skyx_time_mono_ms();
 	ck_assert_int_eq(
-	    sky_llm_complete(llm, &r, sky_time_mono_ms() + 300, &res),
+	    sky_llm_complete(llm, &r, skyx_time_mono_ms() + 300, &res),
 	    SKY_ETIMEDOUT);
-	ck_assert_int_lt(sky_time_mono_ms() - t0, 2500);
+	ck_assert_int_lt(skyx_time_mono_ms() - t0, 2500);
 	/* Past the deadline: not even sent. */
 	int before = fake_count();
 	ck_assert_int_eq(
-	    sky_llm_complete(llm, &r, sky_time_mono_ms() - 1, &res),
+	    sky_llm_complete(llm, &r, skyx_time_mono_ms() - 1, &res),
 	    SKY_ETIMEDOUT);
 	ck_assert_int_eq(fake_count(), before);
 	sky_llm_close(llm);
@@ -584,8 +584,8 @@ static void *worker_main(void *arg)
 
 START_TEST(concurrent_calls_share_one_instance_and_record_file)
 {
-	char *rec = sky_asprintf("%s/concurrent.jsonl", fk_dir);
-	char *extra = sky_asprintf("\"record\":\"%s\"", rec);
+	char *rec = skyx_asprintf("%s/concurrent.jsonl", fk_dir);
+	char *extra = skyx_asprintf("\"record\":\"%s\"", rec);
 	sky_llm *llm = open_with(extra);
 	struct fake_resp ok = {200, OK_BODY, NULL, 0};
 	fake_script(1, &ok);

@@ -4,21 +4,21 @@
 #include <stdio.h>
 
 #include "fake_llm.h"
-#include "llm/prompt_hash.h"
+#include <skyx/prompt_hash.h>
 #include "util/fs.h"
 
 #define KEY "sk-record-test-key-0123456789"
 
 static char *write_file(const char *name, const char *text)
 {
-	char *path = sky_asprintf("%s/%s", fk_dir, name);
+	char *path = skyx_asprintf("%s/%s", fk_dir, name);
 	ck_assert_int_eq(sky_write_file(path, text, strlen(text)), 0);
 	return path;
 }
 
 static sky_llm *open_replay(const char *path, const char *extra)
 {
-	char *c = sky_asprintf("{\"replay_file\":\"%s\"%s%s}", path,
+	char *c = skyx_asprintf("{\"replay_file\":\"%s\"%s%s}", path,
 	                       extra ? "," : "", extra ? extra : "");
 	sky_llm *llm = fake_open("replay", c);
 	free(c);
@@ -101,14 +101,14 @@ END_TEST
 
 START_TEST(keyed_by_normalized_prompt_hash)
 {
-	char hash[SKY_LLM_PROMPT_HASH_LEN];
+	char hash[SKYX_PROMPT_HASH_LEN];
 	const char *recorded =
 	    "Goal: apply for the job.\n"
 	    "Current time: 2026-11-28T21:00:00.000Z\n"
 	    "URL: http://127.0.0.1:38123/apply  (run tsk_412345678901234567)\n";
-	ck_assert_ptr_nonnull(sky_llm_prompt_hash("sys", recorded, hash));
+	ck_assert_ptr_nonnull(skyx_prompt_hash("sys", recorded, hash));
 	char *line =
-	    sky_asprintf("{\"purpose\":\"plan\",\"prompt_hash\":\"%s\","
+	    skyx_asprintf("{\"purpose\":\"plan\",\"prompt_hash\":\"%s\","
 	                 "\"answer\":\"by-hash\"}\n"
 	                 "{\"purpose\":\"plan\",\"prompt_hash\":"
 	                 "\"sha256:00\",\"answer\":\"other\"}\n",
@@ -207,9 +207,9 @@ START_TEST(latency_knob_and_timeouts)
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), SKY_ETIMEDOUT);
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "latency 400 ms"));
 	r.timeout_ms = 5000;
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	ck_assert_int_eq(sky_llm_complete(llm, &r, 0, &res), 0);
-	ck_assert_int_ge(sky_time_mono_ms() - t0, 400);
+	ck_assert_int_ge(skyx_time_mono_ms() - t0, 400);
 	ck_assert_str_eq(res->text, "late");
 	sky_llm_result_free(res);
 	sky_llm_close(llm);
@@ -220,7 +220,7 @@ END_TEST
 START_TEST(bad_files_fail_at_open)
 {
 	sky_llm *llm = NULL;
-	char *cfg = sky_asprintf(
+	char *cfg = skyx_asprintf(
 	    "{\"llm\":{\"replay_file\":\"%s/none.jsonl\"}}", fk_dir);
 	sky_plugins_set_engine(fk_plugins, cfg, fk_dir, fk_http);
 	ck_assert_int_eq(sky_llm_open(fk_plugins, "replay", cfg, &llm),
@@ -231,7 +231,7 @@ START_TEST(bad_files_fail_at_open)
 	char *path =
 	    write_file("bad.jsonl", "{\"purpose\":\"plan\",\"answer\":\"ok\"}\n"
 	                            "{\"purpose\":\"plan\",\"answer\":\n");
-	cfg = sky_asprintf("{\"llm\":{\"replay_file\":\"%s\"}}", path);
+	cfg = skyx_asprintf("{\"llm\":{\"replay_file\":\"%s\"}}", path);
 	sky_plugins_set_engine(fk_plugins, cfg, fk_dir, fk_http);
 	ck_assert_int_eq(sky_llm_open(fk_plugins, "replay", cfg, &llm),
 	                 SKY_EPARSE);
@@ -240,7 +240,7 @@ START_TEST(bad_files_fail_at_open)
 	free(path);
 
 	path = write_file("noanswer.jsonl", "{\"purpose\":\"plan\"}\n");
-	cfg = sky_asprintf("{\"llm\":{\"replay_file\":\"%s\"}}", path);
+	cfg = skyx_asprintf("{\"llm\":{\"replay_file\":\"%s\"}}", path);
 	sky_plugins_set_engine(fk_plugins, cfg, fk_dir, fk_http);
 	ck_assert_int_eq(sky_llm_open(fk_plugins, "replay", cfg, &llm),
 	                 SKY_EPARSE);
@@ -323,10 +323,10 @@ static const struct call calls[] = {
 START_TEST(record_then_replay_round_trip)
 {
 	static const unsigned char png[] = {0x89, 'P', 'N', 'G'};
-	char *rec = sky_asprintf("%s/run.jsonl", fk_dir);
+	char *rec = skyx_asprintf("%s/run.jsonl", fk_dir);
 	char *base = fake_url("/v1");
 	setenv("OPENAI_API_KEY", KEY, 1);
-	char *c = sky_asprintf("{\"base_url\":\"%s\",\"model\":\"gpt-4o\","
+	char *c = skyx_asprintf("{\"base_url\":\"%s\",\"model\":\"gpt-4o\","
 	                       "\"record\":\"%s\"}",
 	                       base, rec);
 	sky_llm *llm = fake_open("openai", c);
@@ -347,7 +347,7 @@ START_TEST(record_then_replay_round_trip)
 
 	/* The file: one line per call, in the replay format, no secret. */
 	size_t len = 0;
-	char *text = sky_read_file(rec, &len);
+	char *text = skyx_read_file(rec, &len);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_ptr_null(strstr(text, KEY));
 	ck_assert_ptr_null(strstr(text, "iVBOR")); /* no image data either */
@@ -362,7 +362,7 @@ START_TEST(record_then_replay_round_trip)
 	                 0);
 	ck_assert_int_eq(json_integer_value(json_object_get(first, "retry")),
 	                 0);
-	ck_assert(sky_str_startswith(
+	ck_assert(skyx_str_startswith(
 	    json_string_value(json_object_get(first, "prompt_hash")),
 	    "sha256:"));
 	ck_assert_str_eq(json_string_value(json_object_get(first, "model")),
@@ -378,7 +378,7 @@ START_TEST(record_then_replay_round_trip)
 	/* Replay: same answers and tokens, without the server; prompts
 	 * differ in time, port and spacing only. */
 	int served = fake_count();
-	char *rc2 = sky_asprintf("{\"replay_file\":\"%s\",\"record\":\"%s\"}",
+	char *rc2 = skyx_asprintf("{\"replay_file\":\"%s\",\"record\":\"%s\"}",
 	                         rec, rec);
 	sky_llm *rp = fake_open("replay", rc2);
 	for (int i = 2; i >= 0; i--) { /* another order on purpose */
@@ -389,7 +389,7 @@ START_TEST(record_then_replay_round_trip)
 		char *t = strstr(p, "21:00:");
 		if (t)
 			memcpy(t, "23:59:", 6);
-		char *spaced = sky_asprintf("  %s\n\n", p);
+		char *spaced = skyx_asprintf("  %s\n\n", p);
 		sky_llm_request r = fake_request(calls[i].purpose, spaced);
 		r.step_order = calls[i].order;
 		r.system = "You are a web agent.";
@@ -419,7 +419,7 @@ START_TEST(record_then_replay_round_trip)
 	sky_llm_close(rp);
 	ck_assert_int_eq(fake_count(), served);
 	/* Replayed calls are not recorded again. */
-	text = sky_read_file(rec, &len);
+	text = skyx_read_file(rec, &len);
 	lines = 0;
 	for (char *p = text; *p; p++)
 		lines += *p == '\n';

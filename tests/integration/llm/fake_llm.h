@@ -20,8 +20,8 @@
 #include "net/http_client.h"
 #include "plugin/loader.h"
 #include "skytest.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define FAKE_MAX 32
 
@@ -68,7 +68,7 @@ static void fake_handler(const skytest_req *r, skytest_resp *resp, void *ud)
 	snprintf(q->query, sizeof q->query, "%s", r->query);
 	q->head = strdup(r->raw_head);
 	q->body = strdup(r->body);
-	q->at_ms = sky_time_mono_ms();
+	q->at_ms = skyx_time_mono_ms();
 	int k = fake.n_script ? (fake.n_req < fake.n_script ? fake.n_req
 	                                                    : fake.n_script - 1)
 	                      : -1;
@@ -142,7 +142,7 @@ static inline json_t *fake_json(int i)
 /* "http://127.0.0.1:PORT" + suffix, malloc'd. */
 static inline char *fake_url(const char *suffix)
 {
-	return sky_asprintf("%s%s", skytest_httpd_url(fake.srv), suffix);
+	return skyx_asprintf("%s%s", skytest_httpd_url(fake.srv), suffix);
 }
 
 static void fake_setup(void)
@@ -181,7 +181,7 @@ static void fake_teardown(void)
  * loader and the engine layer; asserts success. */
 static inline sky_llm *fake_open(const char *provider, const char *llm_json)
 {
-	char *cfg = sky_asprintf("{\"llm\":%s}", llm_json);
+	char *cfg = skyx_asprintf("{\"llm\":%s}", llm_json);
 	sky_llm *llm = NULL;
 	sky_plugins_set_engine(fk_plugins, cfg, fk_dir, fk_http);
 	int rc = sky_llm_open(fk_plugins, provider, cfg, &llm);

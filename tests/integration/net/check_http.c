@@ -25,8 +25,8 @@
 #include "plugin/loader.h"
 #include "skytest.h"
 #include "util/error.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 /* --- the server side ------------------------------------------------------ */
 
@@ -154,7 +154,7 @@ static void teardown(void)
 
 static char *url(const char *path)
 {
-	return sky_asprintf("%s%s", skytest_httpd_url(srv), path);
+	return skyx_asprintf("%s%s", skytest_httpd_url(srv), path);
 }
 
 static int do_get(const char *path, int timeout_ms, size_t max,
@@ -208,7 +208,7 @@ START_TEST(get_sends_headers_and_returns_lowercase_headers)
 	ck_assert_str_eq(seen_path, "/echo");
 	ck_assert_str_eq(seen_query, "a=1&b=two");
 	ck_assert_str_eq(seen_test_hdr, "hello world");
-	ck_assert(sky_str_startswith(seen_ua, "skyengine/"));
+	ck_assert(skyx_str_startswith(seen_ua, "skyengine/"));
 	/* Non-default port: the Host header carries it. */
 	char host[64];
 	snprintf(host, sizeof host, "127.0.0.1:%d", skytest_httpd_port(srv));
@@ -342,9 +342,9 @@ END_TEST
 START_TEST(slow_headers_time_out)
 {
 	sky_http_response *resp = NULL;
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	int rc = do_get("/slow-head?ms=4000", 400, 0, &resp);
-	int64_t took = sky_time_mono_ms() - t0;
+	int64_t took = skyx_time_mono_ms() - t0;
 	ck_assert_int_eq(rc, SKY_ETIMEDOUT);
 	ck_assert_ptr_null(resp);
 	ck_assert_ptr_nonnull(
@@ -361,11 +361,11 @@ END_TEST
 START_TEST(slow_body_times_out)
 {
 	sky_http_response *resp = NULL;
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	int rc = do_get("/slow-body?ms=4000", 500, 0, &resp);
 	ck_assert_int_eq(rc, SKY_ETIMEDOUT);
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "reading the body"));
-	ck_assert_int_lt(sky_time_mono_ms() - t0, 3000);
+	ck_assert_int_lt(skyx_time_mono_ms() - t0, 3000);
 }
 END_TEST
 
@@ -382,10 +382,10 @@ START_TEST(stalled_body_hits_idle_timer)
 	r.method = "GET";
 	r.url = u;
 	r.timeout_ms = 60000;
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	ck_assert_int_eq(sky_http_client_request(c2, &r, &resp), SKY_ETIMEDOUT);
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "stalled"));
-	ck_assert_int_lt(sky_time_mono_ms() - t0, 3000);
+	ck_assert_int_lt(skyx_time_mono_ms() - t0, 3000);
 	free(u);
 	sky_http_client_free(c2);
 }
@@ -445,12 +445,12 @@ START_TEST(refused_connection)
 	r.method = "GET";
 	r.url = u;
 	r.timeout_ms = 10000;
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	ck_assert_int_eq(sky_http_client_request(client, &r, &resp),
 	                 SKY_ECONNREFUSED);
 	ck_assert_ptr_nonnull(strstr(sky_error_last(), "cannot connect"));
 	/* Refusal is reported at once, not at the deadline. */
-	ck_assert_int_lt(sky_time_mono_ms() - t0, 5000);
+	ck_assert_int_lt(skyx_time_mono_ms() - t0, 5000);
 	/* "localhost" resolves on the caller's thread and tries each
 	 * address (::1, 127.0.0.1) before reporting. */
 	snprintf(u, sizeof u, "http://localhost:%d/x", closed_port());
@@ -491,10 +491,10 @@ START_TEST(silent_peer_never_hangs)
 	r.body = "x";
 	r.body_len = 1;
 	r.timeout_ms = 300;
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	ck_assert_int_eq(sky_http_client_request(client, &r, &resp),
 	                 SKY_ETIMEDOUT);
-	ck_assert_int_lt(sky_time_mono_ms() - t0, 3000);
+	ck_assert_int_lt(skyx_time_mono_ms() - t0, 3000);
 	close(fd);
 }
 END_TEST
@@ -597,7 +597,7 @@ START_TEST(no_fd_leak_over_many_requests)
 	sky_http_response_free(resp);
 	/* The server's connection threads close their sockets a moment
 	 * after answering; let them settle before each count. */
-	sky_time_sleep_ms(200);
+	skyx_time_sleep_ms(200);
 	int before = count_fds();
 	for (int i = 0; i < 300; i++) {
 		const char *paths[] = {"/echo", "/truncated", "/drop",
@@ -609,7 +609,7 @@ START_TEST(no_fd_leak_over_many_requests)
 	}
 	ck_assert_int_eq(do_get("/slow-head?ms=3000", 50, 0, &resp),
 	                 SKY_ETIMEDOUT);
-	sky_time_sleep_ms(3500);
+	skyx_time_sleep_ms(3500);
 	ck_assert_int_eq(count_fds(), before);
 }
 END_TEST
@@ -633,15 +633,15 @@ START_TEST(free_fails_in_flight_requests)
 	struct pending pd[3];
 	for (int i = 0; i < 3; i++)
 		pthread_create(&t[i], NULL, slow_caller, &pd[i]);
-	sky_time_sleep_ms(300); /* let them get on the wire */
-	int64_t t0 = sky_time_mono_ms();
+	skyx_time_sleep_ms(300); /* let them get on the wire */
+	int64_t t0 = skyx_time_mono_ms();
 	sky_http_client_free(client);
 	client = NULL;
 	for (int i = 0; i < 3; i++) {
 		pthread_join(t[i], NULL);
 		ck_assert_int_eq(pd[i].rc, SKY_ESHUTDOWN);
 	}
-	ck_assert_int_lt(sky_time_mono_ms() - t0, 3000);
+	ck_assert_int_lt(skyx_time_mono_ms() - t0, 3000);
 }
 END_TEST
 
@@ -731,8 +731,8 @@ START_TEST(engine_starts_and_stops_the_client)
 	api->http_response_free(resp);
 	sky_engine_free(e);
 	sky_global_shutdown();
-	sky_rm_rf(dir);
-	sky_rm_rf(dir2);
+	skyx_rm_rf(dir);
+	skyx_rm_rf(dir2);
 	free(u);
 	free(dir);
 	free(dir2);
@@ -936,8 +936,8 @@ static void make_cert(const char *dir, char **cert, char **key)
 	X509_add_ext(x, ext, -1);
 	X509_EXTENSION_free(ext);
 	ck_assert_int_gt(X509_sign(x, pkey, EVP_sha256()), 0);
-	*cert = sky_asprintf("%s/cert.pem", dir);
-	*key = sky_asprintf("%s/key.pem", dir);
+	*cert = skyx_asprintf("%s/cert.pem", dir);
+	*key = skyx_asprintf("%s/key.pem", dir);
 	FILE *f = fopen(*cert, "w");
 	PEM_write_X509(f, x);
 	fclose(f);

@@ -55,7 +55,7 @@ static void hold(void)
 
 static void page(skytest_resp *resp, const char *title, const char *body)
 {
-	char *html = sky_asprintf("<!doctype html><html><head><title>%s"
+	char *html = skyx_asprintf("<!doctype html><html><head><title>%s"
 	                          "</title></head><body>%s</body></html>",
 	                          title, body);
 	skytest_resp_text(resp, 200, NULL, html);
@@ -112,7 +112,7 @@ static void read_ids(void)
 {
 	void *b = skyb_browser(NULL);
 	void *ctx = skyb_context(b, "{}");
-	char *u = sky_asprintf("%s/form", skytest_httpd_url(S.h));
+	char *u = skyx_asprintf("%s/form", skytest_httpd_url(S.h));
 	json_decref(skyb_navigate(ctx, u));
 	json_t *snap = skyb_snapshot(ctx);
 	snprintf(id_name, sizeof id_name, "%s",
@@ -126,7 +126,7 @@ static void read_ids(void)
 	/* Ids are numbered per document load of a context: a fresh one. */
 	skyb_provider()->context_close(ctx);
 	ctx = skyb_context(b, "{}");
-	u = sky_asprintf("%s/typeahead", skytest_httpd_url(S.h));
+	u = skyx_asprintf("%s/typeahead", skytest_httpd_url(S.h));
 	json_decref(skyb_navigate(ctx, u));
 	snap = skyb_snapshot(ctx);
 	snprintf(id_q, sizeof id_q, "%s", skyb_id(snap, "input", "Search"));
@@ -165,15 +165,15 @@ static void teardown(void)
 static void rig_with_answers(rel_rig *r, const char *const *lines)
 {
 	char *dir = skytest_tmpdir("bfaults-answers");
-	char *file = sky_asprintf("%s/answers.jsonl", dir);
-	sky_buf b = {0};
+	char *file = skyx_asprintf("%s/answers.jsonl", dir);
+	skyx_buf b = {0};
 	for (int i = 0; lines[i]; i++) {
-		sky_buf_puts(&b, lines[i]);
-		sky_buf_putc(&b, '\n');
+		skyx_buf_puts(&b, lines[i]);
+		skyx_buf_putc(&b, '\n');
 	}
 	ck_assert_int_eq(sky_write_file(file, b.data ? b.data : "", b.len), 0);
-	sky_buf_free(&b);
-	char *cfg = sky_asprintf(
+	skyx_buf_free(&b);
+	char *cfg = skyx_asprintf(
 		"{\"llm\":{\"replay_file\":\"%s\",\"replay_sequential\":true,"
 		"\"replay_strict\":false},\"agent\":{\"check_goal\":0,"
 		"\"settle_max_ms\":1500,\"navigate_timeout_ms\":3000,"
@@ -188,7 +188,7 @@ static void rig_with_answers(rel_rig *r, const char *const *lines)
 
 static char *url(const char *path)
 {
-	return sky_asprintf("%s%s", skytest_httpd_url(S.h), path);
+	return skyx_asprintf("%s%s", skytest_httpd_url(S.h), path);
 }
 
 /* The Chromium browser process this process launched (not a renderer),
@@ -241,7 +241,7 @@ START_TEST(chromium_killed_mid_step_is_relaunched)
 	pid_t pid = 0;
 	for (int i = 0; i < 300 && !pid; i++) {
 		json_t *steps = rel_rig_steps(&r, id);
-		if (sky_str_eq(rel_step_status(steps, 0, 0), "running"))
+		if (skyx_str_eq(rel_step_status(steps, 0, 0), "running"))
 			pid = our_chromium();
 		json_decref(steps);
 		if (!pid)
@@ -252,7 +252,7 @@ START_TEST(chromium_killed_mid_step_is_relaunched)
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
 
 	json_t *run = rel_rig_wait(&r, id, 120000);
-	ck_assert_msg(sky_str_eq(rel_str(run, "status"), "completed"),
+	ck_assert_msg(skyx_str_eq(rel_str(run, "status"), "completed"),
 	              "%s: %s", rel_str(run, "status"), reason(run));
 	/* The form was sent once, from a new browser at the run's page. */
 	ck_assert_int_eq(S.posts, 1);
@@ -270,7 +270,7 @@ START_TEST(chromium_killed_mid_step_is_relaunched)
 	for (size_t i = 0; i < n && lost == n; i++) {
 		json_t *st = json_array_get(steps, i);
 		char *out = json_dumps(json_object_get(st, "output"), 0);
-		if (sky_str_eq(rel_str(st, "status"), "failed") &&
+		if (skyx_str_eq(rel_str(st, "status"), "failed") &&
 		    strstr(out, "killed by signal 9"))
 			lost = i;
 		free(out);
@@ -301,7 +301,7 @@ START_TEST(a_page_that_never_answers_fails_the_run_clearly)
 	                          u);
 	json_t *run = rel_rig_wait(&r, id, 120000);
 	ck_assert_str_eq(rel_str(run, "status"), "failed");
-	ck_assert_msg(sky_str_startswith(reason(run),
+	ck_assert_msg(skyx_str_startswith(reason(run),
 	                                 "Failed to navigate to URL. URL:"),
 	              "%s", reason(run));
 	ck_assert_msg(strcasestr(reason(run), "time"), "%s", reason(run));
@@ -333,7 +333,7 @@ START_TEST(images_that_never_load_do_not_stop_the_run)
 	                          "\"engine\":\"skyvern-1.0\"}",
 	                          u);
 	json_t *run = rel_rig_wait(&r, id, 120000);
-	ck_assert_msg(sky_str_eq(rel_str(run, "status"), "completed"),
+	ck_assert_msg(skyx_str_eq(rel_str(run, "status"), "completed"),
 	              "%s: %s", rel_str(run, "status"), reason(run));
 	ck_assert_int_eq(S.posts, 1);
 	ck_assert_ptr_nonnull(strstr(S.last_post, "name=Grace+Hopper"));
@@ -367,7 +367,7 @@ START_TEST(a_page_that_navigates_away_during_an_action)
 	                          "\"%s\",\"engine\":\"skyvern-1.0\"}",
 	                          u);
 	json_t *run = rel_rig_wait(&r, id, 120000);
-	ck_assert_msg(sky_str_eq(rel_str(run, "status"), "terminated"),
+	ck_assert_msg(skyx_str_eq(rel_str(run, "status"), "terminated"),
 	              "%s: %s", rel_str(run, "status"), reason(run));
 	ck_assert_str_eq(reason(run), "the search has no results");
 	/* Whatever the typing and the click met on the way (the old page,
@@ -413,7 +413,7 @@ START_TEST(an_endless_alert_loop_ends_the_run_with_a_reason)
 	json_t *run = rel_rig_wait(&r, id, 120000);
 	const char *st = rel_str(run, "status");
 	ck_assert_msg(rel_is_final(st), "%s", st);
-	if (!sky_str_eq(st, "completed"))
+	if (!skyx_str_eq(st, "completed"))
 		ck_assert_msg(*reason(run), "%s without a reason", st);
 	fprintf(stderr, "alert loop: %s: %s\n", st, reason(run));
 	json_decref(run);

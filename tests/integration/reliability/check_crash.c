@@ -57,7 +57,7 @@ static void on_site(const skytest_req *req, skytest_resp *resp, void *ud)
 		 * load: running, and sure not to have submitted anything. */
 		if (slow)
 			resp->delay_ms = 4000;
-		char *html = sky_asprintf(
+		char *html = skyx_asprintf(
 			"<!doctype html><html><head><title>Apply</title></head>"
 			"<body><h1>Apply for the position</h1>"
 			"<form action=\"/submit?run=%d\" method=\"post\">"
@@ -127,7 +127,7 @@ static int count_status(int port, char **ids, const char *st)
 	int n = 0;
 	for (int i = 0; i < NRUNS; i++) {
 		json_t *r = rel_run(port, ids[i]);
-		n += sky_str_eq(rel_str(r, "status"), st);
+		n += skyx_str_eq(rel_str(r, "status"), st);
 		json_decref(r);
 	}
 	return n;
@@ -147,8 +147,8 @@ static int count_final(int port, char **ids)
 /* Rows of the outbox by state, read from the SQLite file itself. */
 static int outbox_count(const char *dir, const char *where)
 {
-	char *db = sky_asprintf("%s/skyengine.db", dir);
-	char *sql = sky_asprintf("SELECT count(*) FROM webhook_outbox WHERE %s",
+	char *db = skyx_asprintf("%s/skyengine.db", dir);
+	char *sql = skyx_asprintf("SELECT count(*) FROM webhook_outbox WHERE %s",
 	                         where);
 	sqlite3 *h = NULL;
 	sqlite3_stmt *st = NULL;
@@ -174,7 +174,7 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 	S.phase = H.phase = 1;
 	S.fast_left = 2;
 	H.got = json_array();
-	char *cfg = sky_asprintf("%s/config.json", dir);
+	char *cfg = skyx_asprintf("%s/config.json", dir);
 	const char *json = "{\"webhook\":{\"backoff_ms\":100,\"timeout_ms\":"
 	                   "20000},\"agent\":{\"settle_max_ms\":2000}}";
 	sky_write_file(cfg, json, strlen(json));
@@ -185,7 +185,7 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 
 	char *ids[NRUNS];
 	for (int k = 0; k < NRUNS; k++) {
-		char *body = sky_asprintf(
+		char *body = skyx_asprintf(
 			"{\"prompt\":\"Apply for the position: name: Run %d. "
 			"email: r%d@example.com\",\"url\":\"%s/form?run=%d\","
 			"\"engine\":\"skyvern-1.0\",\"webhook_url\":\"%s/hook\"}",
@@ -196,10 +196,10 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 	}
 
 	/* Two runs finish; the next two hang in their page load. */
-	int64_t t_start = sky_time_mono_ms();
+	int64_t t_start = skyx_time_mono_ms();
 	int64_t end = t_start + 120000;
 	int finals = 0, running = 0;
-	while (sky_time_mono_ms() < end) {
+	while (skyx_time_mono_ms() < end) {
 		finals = count_final(srv.port, ids);
 		running = count_status(srv.port, ids, "running");
 		if (finals >= 2 && running >= 2)
@@ -222,7 +222,7 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 	int nchrom = rel_chromium_of(srv.pid, chromium, 256);
 	ck_assert_int_gt(nchrom, 0);
 	fprintf(stderr, "crash: killing at %lld ms with %d final, %d running\n",
-	        (long long)(sky_time_mono_ms() - t_start), finals, running);
+	        (long long)(skyx_time_mono_ms() - t_start), finals, running);
 	skytest_server_kill(&srv);
 
 	/* The scene of the crash, from the files it left. */
@@ -231,7 +231,7 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 	                 1);
 	int queued = 0;
 	{
-		char *db = sky_asprintf("%s/skyengine.db", dir);
+		char *db = skyx_asprintf("%s/skyengine.db", dir);
 		sqlite3 *h = NULL;
 		sqlite3_stmt *st = NULL;
 		if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) ==
@@ -281,9 +281,9 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 	int done = rel_wait_all(srv.port, ids, NRUNS, 240000, runs);
 	ck_assert_int_eq(done, NRUNS);
 	fprintf(stderr, "crash: all final at %lld ms\n",
-	        (long long)(sky_time_mono_ms() - t_start));
+	        (long long)(skyx_time_mono_ms() - t_start));
 	for (int k = 0; k < NRUNS; k++) {
-		ck_assert_msg(sky_str_eq(rel_str(runs[k], "status"),
+		ck_assert_msg(skyx_str_eq(rel_str(runs[k], "status"),
 		                         "completed"),
 		              "run %d: %s: %s", k, rel_str(runs[k], "status"),
 		              rel_str(runs[k], "failure_reason"));
@@ -299,9 +299,9 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 
 	/* Each run's webhook arrives; wait for all, then a little more for
 	 * any duplicate. */
-	end = sky_time_mono_ms() + 60000;
+	end = skyx_time_mono_ms() + 60000;
 	int have = 0;
-	while (sky_time_mono_ms() < end && have < NRUNS) {
+	while (skyx_time_mono_ms() < end && have < NRUNS) {
 		have = 0;
 		pthread_mutex_lock(&H.lock);
 		for (int k = 0; k < NRUNS; k++) {
@@ -309,7 +309,7 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 			json_t *g;
 			int found = 0;
 			json_array_foreach(H.got, i, g)
-				found |= sky_str_eq(rel_str(g, "run_id"), ids[k]);
+				found |= skyx_str_eq(rel_str(g, "run_id"), ids[k]);
 			have += found;
 		}
 		pthread_mutex_unlock(&H.lock);
@@ -325,22 +325,22 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 		json_t *g;
 		json_array_foreach(H.got, i, g)
 		{
-			if (!sky_str_eq(rel_str(g, "run_id"), ids[k]))
+			if (!skyx_str_eq(rel_str(g, "run_id"), ids[k]))
 				continue;
 			ck_assert_str_eq(rel_str(g, "status"), "completed");
 			ck_assert_ptr_nonnull(rel_str(g, "id"));
 			/* Signed, also when finished after the restart. */
-			char want[SKY_SHA256_HEX_LEN];
+			char want[SKYX_SHA256_HEX_LEN];
 			const char *b = rel_str(g, "body");
-			sky_hmac_sha256_hex(REL_KEY, strlen(REL_KEY), b,
+			skyx_hmac_sha256_hex(REL_KEY, strlen(REL_KEY), b,
 			                    strlen(b), want);
-			ck_assert_msg(sky_str_eq(rel_str(g, "sig"), want),
+			ck_assert_msg(skyx_str_eq(rel_str(g, "sig"), want),
 			              "run %d: bad signature %s", k,
 			              rel_str(g, "sig"));
 			if (!first_id)
 				first_id = rel_str(g, "id");
 			/* Deduplicated by the stable id: one delivery. */
-			ck_assert_msg(sky_str_eq(first_id, rel_str(g, "id")),
+			ck_assert_msg(skyx_str_eq(first_id, rel_str(g, "id")),
 			              "run %d: two deliveries %s and %s", k,
 			              first_id, rel_str(g, "id"));
 			copies++;
@@ -364,7 +364,7 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 	skytest_httpd_stop(site_h);
 	skytest_httpd_stop(hook_h);
 	json_decref(H.got);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 	free(cfg);
 }
@@ -383,7 +383,7 @@ START_TEST(final_run_without_a_queued_webhook_gets_it_at_restart)
 	H.got = json_array();
 	sky_store *st = NULL;
 	ck_assert_int_eq(sky_store_open(&st, dir, NULL), 0);
-	char *url = sky_asprintf("%s/hook", skytest_httpd_url(hook_h));
+	char *url = skyx_asprintf("%s/hook", skytest_httpd_url(hook_h));
 	sky_task_new tn = {0};
 	tn.run_type = SKY_RUN_TYPE_V1;
 	tn.engine = "skyvern-1.0";
@@ -427,9 +427,9 @@ START_TEST(final_run_without_a_queued_webhook_gets_it_at_restart)
 	json_t *g = json_array_get(H.got, 0);
 	ck_assert_str_eq(rel_str(g, "run_id"), t->task_id);
 	ck_assert_str_eq(rel_str(g, "status"), "completed");
-	char want[SKY_SHA256_HEX_LEN];
+	char want[SKYX_SHA256_HEX_LEN];
 	const char *body = rel_str(g, "body");
-	sky_hmac_sha256_hex(REL_KEY, strlen(REL_KEY), body, strlen(body), want);
+	skyx_hmac_sha256_hex(REL_KEY, strlen(REL_KEY), body, strlen(body), want);
 	ck_assert_str_eq(rel_str(g, "sig"), want);
 	pthread_mutex_unlock(&H.lock);
 	ck_assert_int_eq(outbox_count(dir, "status='delivered'"), 1);
@@ -437,7 +437,7 @@ START_TEST(final_run_without_a_queued_webhook_gets_it_at_restart)
 	sky_task_rec_free(t);
 	skytest_httpd_stop(hook_h);
 	free(url);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST

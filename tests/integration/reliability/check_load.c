@@ -187,7 +187,7 @@ static void *client_main(void *arg)
 	int fd = dial(c->port);
 	unsigned seed = (unsigned)c->idx * 2654435761u;
 	char req[1024], path[256];
-	while (sky_time_mono_ms() < c->until) {
+	while (skyx_time_mono_ms() < c->until) {
 		if (fd < 0) {
 			c->reconnects++;
 			fd = dial(c->port);
@@ -200,8 +200,10 @@ static void *client_main(void *arg)
 		seed = seed * 1103515245u + 12345u;
 		const probe *p = &probes[(seed >> 16) %
 		                         (sizeof probes / sizeof *probes)];
-		snprintf(path, sizeof path, p->path,
-		         c->run_ids[(seed >> 8) % RUNS]);
+		char *filled =
+		    skytest_subst(p->path, c->run_ids[(seed >> 8) % RUNS]);
+		snprintf(path, sizeof path, "%s", filled ? filled : "/");
+		free(filled);
 		int n = snprintf(req, sizeof req,
 		                 "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s"
 		                 "Content-Length: %zu\r\n\r\n%s",
@@ -213,7 +215,7 @@ static void *client_main(void *arg)
 		int st = exchange(fd, req, (size_t)n, &body, &closed);
 		json_t *j = body ? json_loads(body, JSON_DECODE_ANY, NULL) : NULL;
 		if (st != p->want || !j) {
-			char *what = sky_asprintf("%s %s: got %d (want %d), "
+			char *what = skyx_asprintf("%s %s: got %d (want %d), "
 			                          "body %.60s",
 			                          p->method, path, st, p->want,
 			                          body ? body : "(none)");
@@ -243,7 +245,7 @@ static long round_of_load(int port, char **run_ids, double *rps)
 	pthread_attr_t at;
 	pthread_attr_init(&at);
 	pthread_attr_setstacksize(&at, 256 * 1024);
-	int64_t t0 = sky_time_mono_ms();
+	int64_t t0 = skyx_time_mono_ms();
 	for (int i = 0; i < CLIENTS; i++) {
 		cs[i] = (client){.port = port, .idx = i, .run_ids = run_ids,
 		                 .until = t0 + ROUND_MS};
@@ -262,7 +264,7 @@ static long round_of_load(int port, char **run_ids, double *rps)
 			first = cs[i].first_bad;
 	}
 	pthread_attr_destroy(&at);
-	*rps = ok * 1000.0 / (double)(sky_time_mono_ms() - t0);
+	*rps = ok * 1000.0 / (double)(skyx_time_mono_ms() - t0);
 	ck_assert_msg(bad == 0, "%ld bad answers of %ld; first: %s", bad,
 	              ok + bad, first);
 	fprintf(stderr, "load: %ld requests, %.0f/s, %ld reconnects\n", ok,
@@ -273,7 +275,7 @@ static long round_of_load(int port, char **run_ids, double *rps)
 static void submit_runs(int port, const char *site, char **ids)
 {
 	for (int k = 0; k < RUNS; k++) {
-		char *body = sky_asprintf(
+		char *body = skyx_asprintf(
 			"{\"prompt\":\"Apply: name: Load %d. email: l%d@example"
 			".com\",\"url\":\"%s/form?k=%d\",\"engine\":"
 			"\"skyvern-1.0\"}",
@@ -289,7 +291,7 @@ static void wait_runs(int port, char **ids)
 	int done = rel_wait_all(port, ids, RUNS, 240000, runs);
 	ck_assert_int_eq(done, RUNS);
 	for (int k = 0; k < RUNS; k++) {
-		ck_assert_msg(sky_str_eq(rel_str(runs[k], "status"),
+		ck_assert_msg(skyx_str_eq(rel_str(runs[k], "status"),
 		                         "completed"),
 		              "run %d: %s", k, rel_str(runs[k], "failure_reason"));
 		json_decref(runs[k]);
@@ -343,7 +345,7 @@ START_TEST(two_hundred_clients_while_runs_execute)
 	free(srv.data_dir);
 	free(srv.log_path);
 	skytest_httpd_stop(site);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST

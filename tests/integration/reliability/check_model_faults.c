@@ -134,7 +134,7 @@ START_TEST(every_model_fault_ends_in_a_retry_or_a_reason)
 	skytest_httpd *site = skytest_httpd_start(on_site, NULL);
 	setenv("OPENAI_API_KEY", OPENAI_KEY, 1);
 	setenv("SKYENGINE_MAX_RETRIES", "2", 1);
-	char *cfg = sky_asprintf(
+	char *cfg = skyx_asprintf(
 		"{\"llm\":{\"base_url\":\"%s/v1\",\"model\":\"gpt-4o\","
 		"\"retry_base_ms\":20,\"max_retries\":4,"
 		"\"request_timeout_ms\":1000,\"retry_after_max_ms\":2000},"
@@ -155,7 +155,7 @@ START_TEST(every_model_fault_ends_in_a_retry_or_a_reason)
 		runs[c] = rel_rig_wait(&r, ids[c], 180000);
 
 	/* The storm passed: four calls, the last one answered. */
-	ck_assert_msg(sky_str_eq(rel_str(runs[C_STORM], "status"),
+	ck_assert_msg(skyx_str_eq(rel_str(runs[C_STORM], "status"),
 	                         "completed"),
 	              "storm: %s", reason(runs[C_STORM]));
 	ck_assert_int_eq(calls(C_STORM), 4);
@@ -176,7 +176,7 @@ START_TEST(every_model_fault_ends_in_a_retry_or_a_reason)
 	              "slow: %s", reason(runs[C_SLOW]));
 
 	/* An empty answer is a failed step; the retry completes. */
-	ck_assert_msg(sky_str_eq(rel_str(runs[C_EMPTY], "status"),
+	ck_assert_msg(skyx_str_eq(rel_str(runs[C_EMPTY], "status"),
 	                         "completed"),
 	              "empty: %s", reason(runs[C_EMPTY]));
 	json_t *steps = rel_rig_steps(&r, ids[C_EMPTY]);
@@ -193,7 +193,7 @@ START_TEST(every_model_fault_ends_in_a_retry_or_a_reason)
 
 	/* A click on an element that is not there is refused before it
 	 * runs; the retry completes. */
-	ck_assert_msg(sky_str_eq(rel_str(runs[C_BADID], "status"),
+	ck_assert_msg(skyx_str_eq(rel_str(runs[C_BADID], "status"),
 	                         "completed"),
 	              "badid: %s", reason(runs[C_BADID]));
 	steps = rel_rig_steps(&r, ids[C_BADID]);

@@ -36,7 +36,7 @@ static void start(rel_rig *r, const char *tag, int workers, const char *release,
 	ck_assert_int_ge(sky_global_init(), 1);
 	sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION);
 	char *cfg =
-	    sky_asprintf("{\"stuck\":{\"release_file\":\"%s\"},"
+	    skyx_asprintf("{\"stuck\":{\"release_file\":\"%s\"},"
 	                 "\"engine\":{\"watchdog_s\":%d,\"cancel_grace_s\":1,"
 	                 "\"stop_grace_s\":%d},"
 	                 "\"agent\":{\"check_goal\":0,\"settle_max_ms\":1000,"
@@ -73,7 +73,7 @@ static char *status_of(rel_rig *r, const char *id)
 	ck_assert_int_eq(sky_tasks_api_run_get(&out, r->e, NULL, id), 0);
 	json_t *j = json_loads(out, 0, NULL);
 	sky_free(out);
-	char *s = sky_strdup(rel_str(j, "status"));
+	char *s = skyx_strdup(rel_str(j, "status"));
 	json_decref(j);
 	return s;
 }
@@ -81,7 +81,7 @@ static char *status_of(rel_rig *r, const char *id)
 /* Wait until a call is stuck inside the fixture (bounded). */
 static void wait_stuck(const char *release)
 {
-	char *in = sky_asprintf("%s.in", release);
+	char *in = skyx_asprintf("%s.in", release);
 	for (int i = 0; i < 600 && access(in, F_OK); i++)
 		usleep(50 * 1000);
 	ck_assert_msg(access(in, F_OK) == 0, "no call got stuck");
@@ -94,7 +94,7 @@ static void wait_running(rel_rig *r, const char *id)
 {
 	for (int i = 0; i < 300; i++) {
 		char *s = status_of(r, id);
-		int ok = sky_str_eq(s, "running");
+		int ok = skyx_str_eq(s, "running");
 		free(s);
 		if (ok)
 			return;
@@ -107,7 +107,7 @@ START_TEST(stuck_runs_fail_and_their_workers_are_replaced)
 {
 	skytest_httpd *site = skytest_httpd_start(on_site, NULL);
 	char *tmp = skytest_tmpdir("wdrel");
-	char *release = sky_asprintf("%s-release", tmp);
+	char *release = skyx_asprintf("%s-release", tmp);
 	free(tmp);
 	rel_rig r;
 	/* One worker: the later runs execute only if it is replaced. */
@@ -133,7 +133,7 @@ START_TEST(stuck_runs_fail_and_their_workers_are_replaced)
 	ck_assert_str_eq(rel_step_status(steps, 0, 0), "failed");
 	json_decref(steps);
 	run = rel_rig_wait(&r, after, 60000);
-	ck_assert_msg(sky_str_eq(rel_str(run, "status"), "completed"),
+	ck_assert_msg(skyx_str_eq(rel_str(run, "status"), "completed"),
 	              "the run after a stuck one: %s %s",
 	              rel_str(run, "status"), reason(run));
 	json_decref(run);
@@ -149,7 +149,7 @@ START_TEST(stuck_runs_fail_and_their_workers_are_replaced)
 	sky_free(out);
 	char *next = submit(&r, site, "Tell me the opening hours once more");
 	run = rel_rig_wait(&r, next, 60000);
-	ck_assert_msg(sky_str_eq(rel_str(run, "status"), "completed"),
+	ck_assert_msg(skyx_str_eq(rel_str(run, "status"), "completed"),
 	              "the run after a canceled stuck one: %s %s",
 	              rel_str(run, "status"), reason(run));
 	json_decref(run);
@@ -189,7 +189,7 @@ START_TEST(shutdown_does_not_wait_for_a_stuck_worker)
 {
 	skytest_httpd *site = skytest_httpd_start(on_site, NULL);
 	char *tmp = skytest_tmpdir("wdrel2");
-	char *release = sky_asprintf("%s-release", tmp);
+	char *release = skyx_asprintf("%s-release", tmp);
 	free(tmp);
 	rel_rig r;
 	start(&r, "wdstop", 1, release, 600, 1);
@@ -239,11 +239,11 @@ START_TEST(a_goal_with_angle_brackets_runs_to_the_end)
 	    skytest_sites_base(sites));
 	json_t *run = rel_rig_wait(&r, id, 120000);
 	const char *st = rel_str(run, "status");
-	ck_assert_msg(sky_str_eq(st, "completed") ||
-	                  sky_str_eq(st, "terminated"),
+	ck_assert_msg(skyx_str_eq(st, "completed") ||
+	                  skyx_str_eq(st, "terminated"),
 	              "status %s: %s", st, reason(run));
 	json_t *reqs = skytest_sites_requests(sites, "job-apply");
-	if (sky_str_eq(st, "completed")) {
+	if (skyx_str_eq(st, "completed")) {
 		/* Completed means the form reached the site. */
 		char *dump = json_dumps(reqs, JSON_COMPACT);
 		ck_assert_msg(strstr(dump, "chris@pbacon.com"), "requests: %s",

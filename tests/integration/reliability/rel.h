@@ -18,8 +18,8 @@
 #include "httpc.h"
 #include "skytest.h"
 #include "srvproc.h"
-#include "util/str.h"
-#include "util/time.h"
+#include <skyx/str.h>
+#include <skyx/time.h>
 
 #define REL_KEY "rel-test-key-0123456789"
 #define REL_AUTH "x-api-key: " REL_KEY "\r\n"
@@ -51,7 +51,7 @@ static inline char *rel_submit(int port, const char *body)
 	int st = rel_call(port, "POST", "/v1/run/tasks", REL_AUTH REL_JSONH,
 	                  body, &j);
 	ck_assert_msg(st == 200, "submit: %d", st);
-	char *id = sky_strdup(json_string_value(json_object_get(j, "run_id")));
+	char *id = skyx_strdup(json_string_value(json_object_get(j, "run_id")));
 	json_decref(j);
 	ck_assert_ptr_nonnull(id);
 	return id;
@@ -87,11 +87,11 @@ static inline int rel_is_final(const char *st)
 static inline int rel_wait_all(int port, char **ids, int n, int timeout_ms,
                         json_t **out)
 {
-	int64_t end = sky_time_mono_ms() + timeout_ms;
+	int64_t end = skyx_time_mono_ms() + timeout_ms;
 	int done = 0;
 	for (int i = 0; i < n; i++)
 		out[i] = NULL;
-	while (sky_time_mono_ms() < end) {
+	while (skyx_time_mono_ms() < end) {
 		done = 0;
 		for (int i = 0; i < n; i++) {
 			if (!out[i] || !rel_is_final(rel_str(out[i], "status"))) {

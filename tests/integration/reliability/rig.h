@@ -14,7 +14,7 @@
 
 #include "skytest.h"
 #include "util/fs.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 typedef struct rel_rig {
 	char *dir;
@@ -44,7 +44,7 @@ static inline void rel_rig_stop(rel_rig *r, int remove)
 	r->e = NULL;
 	sky_global_shutdown();
 	if (remove)
-		sky_rm_rf(r->dir);
+		skyx_rm_rf(r->dir);
 	free(r->dir);
 	r->dir = NULL;
 }
@@ -54,19 +54,19 @@ static inline char *rel_rig_submit(rel_rig *r, const char *fmt, ...)
 static inline char *rel_rig_submit(rel_rig *r, const char *fmt, ...)
 {
 	va_list ap;
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	va_start(ap, fmt);
-	sky_buf_vprintf(&b, fmt, ap);
+	skyx_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	char *out = NULL;
 	int status = 0;
 	ck_assert_msg(sky_tasks_api_run_submit(&out, &status, r->e, NULL, b.data, NULL) == 0,
 	              "submit %d: %s", status, out);
 	json_t *j = json_loads(out, 0, NULL);
-	char *id = sky_strdup(json_string_value(json_object_get(j, "run_id")));
+	char *id = skyx_strdup(json_string_value(json_object_get(j, "run_id")));
 	json_decref(j);
 	sky_free(out);
-	sky_buf_free(&b);
+	skyx_buf_free(&b);
 	return id;
 }
 

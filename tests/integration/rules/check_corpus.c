@@ -33,7 +33,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 static skytest_sites *sites;
 static sky_plugins *plugins;
@@ -46,7 +46,7 @@ typedef struct outcome {
 	json_t *output;
 	json_t *errors;
 	int steps;
-	sky_buf log;
+	skyx_buf log;
 } outcome;
 
 typedef struct run {
@@ -72,8 +72,8 @@ static char *ask(const sky_planner_prompt *p)
 	req.response_schema_json = p->response_schema_json;
 	req.step_order = -1;
 	if (sky_llm_complete(llm, &req, 0, &res))
-		return sky_asprintf("{\"error\": \"%s\"}", sky_error_last());
-	char *text = sky_strdup(res->text);
+		return skyx_asprintf("{\"error\": \"%s\"}", sky_error_last());
+	char *text = skyx_strdup(res->text);
 	sky_llm_result_free(res);
 	return text;
 }
@@ -105,7 +105,7 @@ static int observe(run *r, page *pg)
 	free(err);
 	res = err = NULL;
 	if (b->snapshot(r->ctx, skyb_script(), NULL, &res, &err)) {
-		sky_buf_printf(&r->out->log, "  snapshot failed: %s\n",
+		skyx_buf_printf(&r->out->log, "  snapshot failed: %s\n",
 		               err ? err : "?");
 		free(err);
 		return -1;
@@ -113,7 +113,7 @@ static int observe(run *r, page *pg)
 	pg->snap = sky_json_loads(res);
 	free(res);
 	if (!pg->snap || sky_page_render_json(pg->snap, NULL, &pg->tree)) {
-		sky_buf_printf(&r->out->log, "  snapshot unreadable\n");
+		skyx_buf_printf(&r->out->log, "  snapshot unreadable\n");
 		return -1;
 	}
 	res = err = NULL;
@@ -130,23 +130,23 @@ static int observe(run *r, page *pg)
 
 static char *replace_all(char *in, const char *what, const char *with)
 {
-	sky_buf b = {0};
+	skyx_buf b = {0};
 	const char *p = in, *hit;
 	while ((hit = strstr(p, what))) {
-		sky_buf_append(&b, p, (size_t)(hit - p));
-		sky_buf_puts(&b, with);
+		skyx_buf_append(&b, p, (size_t)(hit - p));
+		skyx_buf_puts(&b, with);
 		p = hit + strlen(what);
 	}
-	sky_buf_puts(&b, p);
+	skyx_buf_puts(&b, p);
 	free(in);
-	return sky_buf_steal(&b);
+	return skyx_buf_steal(&b);
 }
 
 /* The port and the checkout's path are not part of a fixture. */
 static char *normalised(const json_t *v, const char *name)
 {
 	char *t = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_INDENT(1));
-	char *base = sky_asprintf("%s/", skytest_sites_base(sites));
+	char *base = skyx_asprintf("%s/", skytest_sites_base(sites));
 	t = replace_all(t, base, "http://127.0.0.1:8080/");
 	t = replace_all(t, skytest_sites_dir(sites, name), "{{site_dir}}");
 	free(base);
@@ -161,7 +161,7 @@ static void capture(run *r, int step, const char *goal, const page *pg,
 	              step, "goal", goal, "snapshot", pg->snap, "history",
 	              history, "actions", actions);
 	char *text = normalised(rec, r->name);
-	char *path = sky_asprintf("%s/snapshot-%d.json",
+	char *path = skyx_asprintf("%s/snapshot-%d.json",
 	                          skytest_sites_dir(sites, r->name), step);
 	sky_write_file(path, text, strlen(text));
 	free(path);
@@ -179,11 +179,11 @@ static json_t *resolve_upload(run *r, json_t *a)
 	if (!u)
 		return json_incref(a);
 	if (!strncmp(u, "file://", 7))
-		path = sky_strdup(u + 7);
+		path = skyx_strdup(u + 7);
 	else if (u[0] == '/')
-		path = sky_strdup(u);
+		path = skyx_strdup(u);
 	else
-		path = sky_asprintf("%s/%s", dir ? dir : ".", u);
+		path = skyx_asprintf("%s/%s", dir ? dir : ".", u);
 	json_t *c = json_deep_copy(a);
 	json_object_set_new(c, "file_path", json_string(path));
 	free(path);
@@ -220,7 +220,7 @@ static int act_all(run *r, const json_t *actions, json_t *step_items,
 		else
 			result = sky_json_or_null(res);
 		char *rt = json_dumps(result, JSON_COMPACT);
-		sky_buf_printf(&r->out->log, "    %s -> %.200s\n", aj, rt);
+		skyx_buf_printf(&r->out->log, "    %s -> %.200s\n", aj, rt);
 		free(rt);
 		free(aj);
 		free(res);
@@ -239,8 +239,8 @@ static void set_outcome(outcome *o, const char *status, const char *reason)
 {
 	free(o->status);
 	free(o->reason);
-	o->status = sky_strdup(status);
-	o->reason = sky_strdup(reason);
+	o->status = skyx_strdup(status);
+	o->reason = skyx_strdup(reason);
 }
 
 static json_t *extract(run *r, const char *goal, const json_t *schema)
@@ -266,7 +266,7 @@ static json_t *extract(run *r, const char *goal, const json_t *schema)
 		if (sky_planner_parse_data(ans, schema, &value, &msgs))
 			value = NULL;
 		char *m = json_dumps(msgs, JSON_COMPACT);
-		sky_buf_printf(&r->out->log,
+		skyx_buf_printf(&r->out->log,
 		               "  extract -> %s (schema notes %s)\n", ans,
 		               m ? m : "[]");
 		free(m);
@@ -350,14 +350,14 @@ static void v1(run *r, const char *goal, int max_steps, int extract_at_end)
 		pc.error_code_mapping = in.error_code_mapping;
 		sky_planner_actions *acts = NULL;
 		int prc = sky_planner_parse_actions(ans, &pc, &acts);
-		sky_buf_printf(&o->log, "  step %d at %s: %s\n", step,
+		skyx_buf_printf(&o->log, "  step %d at %s: %s\n", step,
 		               pg.url ? pg.url : "?",
 		               prc ? "unparseable answer" : "");
 		if (prc || json_array_size(acts->rejected)) {
 			char *rej =
 			    acts ? json_dumps(acts->rejected, JSON_COMPACT)
 			         : NULL;
-			sky_buf_printf(&o->log, "    answer %s rejected %s\n",
+			skyx_buf_printf(&o->log, "    answer %s rejected %s\n",
 			               ans, rej ? rej : "");
 			free(rej);
 		}
@@ -395,7 +395,7 @@ static void v1(run *r, const char *goal, int max_steps, int extract_at_end)
 		}
 		sky_planner_actions_free(acts);
 		if (step + 1 == max_steps) {
-			char *m = sky_asprintf(
+			char *m = skyx_asprintf(
 			    "Reached the maximum steps (%d).", max_steps);
 			set_outcome(o, "failed", m);
 			free(m);
@@ -445,7 +445,7 @@ static void v2(run *r, int max_steps)
 			free(ans);
 			break;
 		}
-		sky_buf_printf(&o->log, "  plan %d -> %s\n", it, ans);
+		skyx_buf_printf(&o->log, "  plan %d -> %s\n", it, ans);
 		free(ans);
 		if (plan->decision == SKY_PLAN_TERMINATE) {
 			set_outcome(o, "terminated", plan->termination_reason);
@@ -462,12 +462,12 @@ static void v2(run *r, int max_steps)
 		r->out = &sub;
 		if (!strcmp(plan->task_type, "extract")) {
 			sub.output = extract(r, plan->plan, schema);
-			sub.status = sky_strdup("completed");
+			sub.status = skyx_strdup("completed");
 		} else {
 			v1(r, plan->plan, max_steps, 1);
 		}
 		r->out = parent;
-		sky_buf_puts(&o->log, sub.log.data ? sub.log.data : "");
+		skyx_buf_puts(&o->log, sub.log.data ? sub.log.data : "");
 		o->steps += sub.steps;
 		json_array_append_new(
 		    minis,
@@ -487,7 +487,7 @@ static void v2(run *r, int max_steps)
 		free(sub.reason);
 		json_decref(sub.output);
 		json_decref(sub.errors);
-		sky_buf_free(&sub.log);
+		skyx_buf_free(&sub.log);
 		sky_planner_plan_free(plan);
 	}
 	if (!o->status)
@@ -508,7 +508,7 @@ static void v2(run *r, int max_steps)
 			o->output = json_incref(sum->output);
 			sky_planner_summary_free(sum);
 		}
-		sky_buf_printf(&o->log, "  summary -> %s\n", ans);
+		skyx_buf_printf(&o->log, "  summary -> %s\n", ans);
 		free(ans);
 	}
 	sky_planner_prompt_free(p);
@@ -524,7 +524,7 @@ static void run_site(const char *name, outcome *o, int capture)
 	r.capture = capture;
 	r.task = skytest_sites_task(sites, name);
 	r.downloads = skytest_tmpdir("rules-dl");
-	char *opts = sky_asprintf("{\"download_dir\": \"%s\"}", r.downloads);
+	char *opts = skyx_asprintf("{\"download_dir\": \"%s\"}", r.downloads);
 	r.ctx = skyb_context(browser, opts);
 	free(opts);
 	skytest_sites_reset(sites, name);
@@ -544,7 +544,7 @@ static void run_site(const char *name, outcome *o, int capture)
 	free(res);
 	free(err);
 	skyb_provider()->context_close(r.ctx);
-	sky_rm_rf(r.downloads);
+	skyx_rm_rf(r.downloads);
 	free(r.downloads);
 	json_decref(r.task);
 }
@@ -563,7 +563,7 @@ START_TEST(corpus)
 	browser = skyb_browser(NULL);
 
 	size_t n = skytest_sites_count(sites), ran = 0, passed = 0;
-	sky_buf failures = {0};
+	skyx_buf failures = {0};
 	for (size_t i = 0; i < n; i++) {
 		const char *name = skytest_sites_name(sites, i);
 		if (!skytest_sites_selected(getenv("SKY_RULES_SITES"), name))
@@ -585,7 +585,7 @@ START_TEST(corpus)
 			       o.log.data ? o.log.data : "");
 		}
 		if (!ok)
-			sky_buf_printf(&failures, "%s: %s\n", name, why);
+			skyx_buf_printf(&failures, "%s: %s\n", name, why);
 		fflush(stdout);
 		free(why);
 		json_decref(oc);
@@ -593,7 +593,7 @@ START_TEST(corpus)
 		free(o.reason);
 		json_decref(o.output);
 		json_decref(o.errors);
-		sky_buf_free(&o.log);
+		skyx_buf_free(&o.log);
 	}
 	printf("corpus: %zu/%zu sites passed (%.0f%%)\n", passed, ran,
 	       ran ? 100.0 * (double)passed / (double)ran : 0.0);
@@ -603,7 +603,7 @@ START_TEST(corpus)
 	skytest_sites_stop(sites);
 	ck_assert_msg(passed == ran, "failed sites:\n%s",
 	              failures.data ? failures.data : "");
-	sky_buf_free(&failures);
+	skyx_buf_free(&failures);
 }
 END_TEST
 
@@ -657,7 +657,7 @@ START_TEST(heldout)
 	              sky_error_last());
 	browser = skyb_browser(NULL);
 	size_t n = sizeof HELDOUT / sizeof HELDOUT[0], passed = 0;
-	sky_buf regressions = {0};
+	skyx_buf regressions = {0};
 	for (size_t i = 0; i < n; i++) {
 		const struct heldout *h = &HELDOUT[i];
 		outcome o = {0};
@@ -704,7 +704,7 @@ START_TEST(heldout)
 		if (ok && h->known_miss)
 			printf("  (a known miss passed: update the list)\n");
 		if (!ok && !h->known_miss)
-			sky_buf_printf(&regressions, "%s: %s\n", h->page,
+			skyx_buf_printf(&regressions, "%s: %s\n", h->page,
 			               body ? why : "nothing was submitted");
 		free(why);
 		free(body);
@@ -716,7 +716,7 @@ START_TEST(heldout)
 		free(o.reason);
 		json_decref(o.output);
 		json_decref(o.errors);
-		sky_buf_free(&o.log);
+		skyx_buf_free(&o.log);
 	}
 	printf("held-out: %zu/%zu pages passed\n", passed, n);
 	skyb_provider()->destroy(browser);
@@ -725,7 +725,7 @@ START_TEST(heldout)
 	skyb_site_stop(site);
 	ck_assert_msg(!regressions.len, "held-out pages failed:\n%s",
 	              regressions.data ? regressions.data : "");
-	sky_buf_free(&regressions);
+	skyx_buf_free(&regressions);
 }
 END_TEST
 

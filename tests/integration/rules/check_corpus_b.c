@@ -30,7 +30,7 @@
 #include "skytest.h"
 #include "util/fs.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 /* The least number of passing sites asserted without SKY_CORPUS_B_MIN:
  * a floor a little under the score reached for issue 19 (see
@@ -77,7 +77,7 @@ static void print_steps(sky_engine *e, const char *id)
 START_TEST(corpus_b_through_engine)
 {
 	const char *env_root = getenv("SKY_CORPUS_B_ROOT");
-	char *root = env_root && *env_root ? sky_strdup(env_root)
+	char *root = env_root && *env_root ? skyx_strdup(env_root)
 	                                   : skytest_src_path("tests/sites-b");
 	char *err = NULL;
 	skytest_sites *sites = skytest_sites_start(root, &err);
@@ -108,13 +108,13 @@ START_TEST(corpus_b_through_engine)
 		ck_assert_msg(rc == 0, "%s: submit: %d %s", name, status,
 		              out ? out : sky_error_last());
 		json_t *run = sky_json_loads(out);
-		ids[i] = sky_strdup(sky_json_str(run, "run_id"));
+		ids[i] = skyx_strdup(sky_json_str(run, "run_id"));
 		json_decref(run);
 		sky_free(out);
 		free(req);
 		json_decref(task);
 	}
-	sky_buf false_list = {0};
+	skyx_buf false_list = {0};
 	printf("corpus-b: %s\n", root);
 	for (size_t i = 0; i < n; i++) {
 		if (!ids[i])
@@ -137,7 +137,7 @@ START_TEST(corpus_b_through_engine)
 		completed += done;
 		if (done && !ok) {
 			false_completed++;
-			sky_buf_printf(&false_list, "  %s: %s\n", name,
+			skyx_buf_printf(&false_list, "  %s: %s\n", name,
 			               why ? why : "?");
 		}
 		printf("corpus-b %-26s %-10s %-4s%s %s\n", name, st ? st : "-",
@@ -179,7 +179,7 @@ START_TEST(corpus_b_through_engine)
 	sky_engine_free(e);
 	sky_global_shutdown();
 	skytest_sites_stop(sites);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 	free(root);
 	ck_assert_msg(!strict || false_completed == 0,
@@ -188,7 +188,7 @@ START_TEST(corpus_b_through_engine)
 	              false_completed, false_list.data ? false_list.data : "");
 	ck_assert_msg(passed >= min, "%zu sites passed, at least %zu required",
 	              passed, min);
-	sky_buf_free(&false_list);
+	skyx_buf_free(&false_list);
 }
 END_TEST
 

@@ -20,7 +20,7 @@
 #include "skytest.h"
 #include "util/fs.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 static json_t *field(const json_t *run, const char *key)
 {
@@ -61,13 +61,13 @@ START_TEST(corpus_through_engine)
 		ck_assert_msg(rc == 0, "%s: submit: %d %s", name, status,
 		              out ? out : sky_error_last());
 		json_t *run = sky_json_loads(out);
-		ids[i] = sky_strdup(sky_json_str(run, "run_id"));
+		ids[i] = skyx_strdup(sky_json_str(run, "run_id"));
 		json_decref(run);
 		sky_free(out);
 		free(req);
 		json_decref(task);
 	}
-	sky_buf failures = {0};
+	skyx_buf failures = {0};
 	for (size_t i = 0; i < n; i++) {
 		if (!ids[i])
 			continue;
@@ -94,7 +94,7 @@ START_TEST(corpus_through_engine)
 			       sky_json_str(run, "failure_reason")
 			           ? sky_json_str(run, "failure_reason")
 			           : "");
-			sky_buf_printf(&failures, "%s: %s\n", name,
+			skyx_buf_printf(&failures, "%s: %s\n", name,
 			               why ? why : "did not finish");
 		}
 		fflush(stdout);
@@ -110,11 +110,11 @@ START_TEST(corpus_through_engine)
 	sky_engine_free(e);
 	sky_global_shutdown();
 	skytest_sites_stop(sites);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 	ck_assert_msg(passed == ran, "failed sites:\n%s",
 	              failures.data ? failures.data : "");
-	sky_buf_free(&failures);
+	skyx_buf_free(&failures);
 }
 END_TEST
 

@@ -41,7 +41,7 @@ typedef struct needle {
 static int file_has(const char *path, const char *s)
 {
 	size_t len = 0;
-	char *data = sky_read_file(path, &len);
+	char *data = skyx_read_file(path, &len);
 	int found = data && memmem(data, len, s, strlen(s)) != NULL;
 	free(data);
 	return found;
@@ -57,7 +57,7 @@ static int search_tree(const char *dir, const needle *n, int nn, int skip_db)
 	while (d && (e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		char *p = sky_asprintf("%s/%s", dir, e->d_name);
+		char *p = skyx_asprintf("%s/%s", dir, e->d_name);
 		struct stat st;
 		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
 			files += search_tree(p, n, nn, skip_db);
@@ -80,7 +80,7 @@ static int search_tree(const char *dir, const needle *n, int nn, int skip_db)
 static int search_db(const char *dir, const needle *n, int nn,
                      const char *const *except)
 {
-	char *db = sky_asprintf("%s/skyengine.db", dir);
+	char *db = skyx_asprintf("%s/skyengine.db", dir);
 	sqlite3 *h = NULL;
 	sqlite3_stmt *tables = NULL;
 	int cells = 0;
@@ -92,7 +92,7 @@ static int search_db(const char *dir, const needle *n, int nn,
 	                   -1, &tables, NULL);
 	while (sqlite3_step(tables) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(tables, 0);
-		char *sql = sky_asprintf("SELECT * FROM \"%s\"", t);
+		char *sql = skyx_asprintf("SELECT * FROM \"%s\"", t);
 		sqlite3_stmt *rows = NULL;
 		sqlite3_prepare_v2(h, sql, -1, &rows, NULL);
 		while (rows && sqlite3_step(rows) == SQLITE_ROW) {
@@ -128,13 +128,13 @@ static int search_db(const char *dir, const needle *n, int nn,
 START_TEST(no_secret_reaches_logs_artifacts_or_the_store)
 {
 	char *dir = skytest_tmpdir("secrets");
-	char *data = sky_asprintf("%s/data", dir);
+	char *data = skyx_asprintf("%s/data", dir);
 	skytest_twofa *tf = skytest_twofa_new("alice", PASSWORD, TOTP_SECRET);
 	skytest_httpd *site = skytest_httpd_start(skytest_twofa_handler, tf);
 	skytest_proxy *px = skytest_proxy_start("puser", PROXY_PASS);
 	ck_assert_ptr_nonnull(px);
-	char *cfg = sky_asprintf("%s/config.json", dir);
-	char *json = sky_asprintf(
+	char *cfg = skyx_asprintf("%s/config.json", dir);
+	char *json = skyx_asprintf(
 	    "{\"totp\":{\"provider\":\"secret\",\"secrets\":{\"alice@"
 	    "example.com\":\"%s\"}},\"proxy\":{\"provider\":\"static\","
 	    "\"locations\":{\"RESIDENTIAL_GB\":\"http://puser:%s@127.0.0.1:"
@@ -147,7 +147,7 @@ START_TEST(no_secret_reaches_logs_artifacts_or_the_store)
 	                      "--config",  cfg,     NULL};
 	skytest_server srv;
 	ck_assert_int_eq(skytest_server_start(&srv, data, args), 0);
-	char *body = sky_asprintf(
+	char *body = skyx_asprintf(
 	    "{\"prompt\":\"Sign in with username: alice. password: %s. "
 	    "Then open the account page.\",\"url\":\"%s/\",\"engine\":"
 	    "\"skyvern-1.0\",\"totp_identifier\":\"alice@example.com\","
@@ -157,7 +157,7 @@ START_TEST(no_secret_reaches_logs_artifacts_or_the_store)
 	char *ids[1] = {id};
 	json_t *run[1];
 	ck_assert_int_eq(rel_wait_all(srv.port, ids, 1, 240000, run), 1);
-	int64_t now = sky_time_now_ms() / 1000;
+	int64_t now = skyx_time_now_ms() / 1000;
 	/* The secrets were used: signed in, the code accepted, through
 	 * the proxy. */
 	skytest_twofa_stats st;
@@ -202,7 +202,7 @@ START_TEST(no_secret_reaches_logs_artifacts_or_the_store)
 	const char *request_columns[] = {"tasks.prompt", "tasks.run_request",
 	                                 "webhook_outbox.payload", NULL};
 	ck_assert_int_gt(search_db(data, n, nn, request_columns), 10);
-	char *db = sky_asprintf("%s/skyengine.db", data);
+	char *db = skyx_asprintf("%s/skyengine.db", data);
 	for (int i = 0; i < nn - 1; i++)
 		ck_assert_msg(!file_has(db, n[i].text), "%s in the SQLite file",
 		              n[i].what);
@@ -218,7 +218,7 @@ START_TEST(no_secret_reaches_logs_artifacts_or_the_store)
 	skytest_httpd_stop(site);
 	skytest_twofa_free(tf);
 	skytest_proxy_stop(px);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 	free(data);
 }
@@ -230,7 +230,7 @@ static int submit_status(int port, const char *field, const char *url,
                          char **detail)
 {
 	char *body =
-	    sky_asprintf("{\"prompt\":\"p\",\"%s\":\"%s\"}", field, url);
+	    skyx_asprintf("{\"prompt\":\"p\",\"%s\":\"%s\"}", field, url);
 	json_t *j = NULL;
 	int st = rel_call(port, "POST", "/v1/run/tasks", REL_AUTH REL_JSONH,
 	                  body, &j);
@@ -319,8 +319,8 @@ START_TEST(metadata_and_private_urls_are_refused_when_configured)
 	    "http://metadata.google.internal.example.com/",
 	    NULL};
 	char *dir = skytest_tmpdir("urls");
-	char *cfg = sky_asprintf("%s/config.json", dir);
-	char *data = sky_asprintf("%s/meta", dir);
+	char *cfg = skyx_asprintf("%s/config.json", dir);
+	char *data = skyx_asprintf("%s/meta", dir);
 	const char *meta = "{\"security\":{\"block_metadata_urls\":true}}";
 	sky_write_file(cfg, meta, strlen(meta));
 	const char *args[] = {"--no-execute", "--api-key", REL_KEY,
@@ -339,7 +339,7 @@ START_TEST(metadata_and_private_urls_are_refused_when_configured)
 	                     "\"block_private_urls\":true}}";
 	sky_write_file(cfg, hosted, strlen(hosted));
 	free(data);
-	data = sky_asprintf("%s/hosted", dir);
+	data = skyx_asprintf("%s/hosted", dir);
 	ck_assert_int_eq(skytest_server_start(&srv, data, args), 0);
 	expect_refused(srv.port, metadata_urls);
 	expect_refused(srv.port, private_urls);
@@ -347,7 +347,7 @@ START_TEST(metadata_and_private_urls_are_refused_when_configured)
 	ck_assert_int_eq(skytest_server_stop(&srv), 0);
 	free(srv.data_dir);
 	free(srv.log_path);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 	free(cfg);
 	free(data);
@@ -376,9 +376,10 @@ static void on_page(const skytest_req *req, skytest_resp *resp, void *ud)
 static int get(int port, const char *hdrs, const char *fmt, const char *a,
                json_t **out)
 {
-	char path[512];
-	snprintf(path, sizeof path, fmt, a);
-	return rel_call(port, "GET", path, hdrs, NULL, out);
+	char *path = skytest_subst(fmt, a);
+	int rc = rel_call(port, "GET", path, hdrs, NULL, out);
+	free(path);
+	return rc;
 }
 
 #define AUTH_B "x-api-key: " KEY_B "\r\n"
@@ -401,7 +402,7 @@ static void wait_final(int port, const char *hdrs, const char *id)
 START_TEST(artifacts_and_organizations_are_walled_off)
 {
 	char *dir = skytest_tmpdir("walls");
-	char *data = sky_asprintf("%s/data", dir);
+	char *data = skyx_asprintf("%s/data", dir);
 	/* Organization B and its key, through the host API. */
 	{
 		sky_engine_options o;
@@ -423,7 +424,7 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	const char *args[] = {"--api-key", REL_KEY, "--workers", "2", NULL};
 	skytest_server srv;
 	ck_assert_int_eq(skytest_server_start(&srv, data, args), 0);
-	char *body = sky_asprintf("{\"prompt\":\"Apply: name: Ada.\",\"url\":"
+	char *body = skyx_asprintf("{\"prompt\":\"Apply: name: Ada.\",\"url\":"
 	                          "\"%s/\",\"engine\":\"skyvern-1.0\"}",
 	                          skytest_httpd_url(site));
 	char *a = rel_submit(srv.port, body);
@@ -432,7 +433,7 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	                          AUTH_B REL_JSONH "Idempotency-Key: same\r\n",
 	                          body, &jb),
 	                 200);
-	char *b = sky_strdup(rel_str(jb, "run_id"));
+	char *b = skyx_strdup(rel_str(jb, "run_id"));
 	json_decref(jb);
 	wait_final(srv.port, REL_AUTH, a);
 	wait_final(srv.port, AUTH_B, b);
@@ -446,7 +447,7 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	size_t i;
 	json_t *it;
 	json_array_foreach (arts, i, it)
-		if (sky_str_eq(rel_str(it, "artifact_type"), "element_tree")) {
+		if (skyx_str_eq(rel_str(it, "artifact_type"), "element_tree")) {
 			art = rel_str(it, "artifact_id");
 			signed_url = rel_str(it, "signed_url");
 		}
@@ -501,7 +502,7 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	ck_assert_int_eq(rel_call(srv.port, "POST", "/v1/browser_sessions",
 	                          REL_AUTH REL_JSONH, "{}", &j),
 	                 200);
-	char *bs = sky_strdup(rel_str(j, "browser_session_id"));
+	char *bs = skyx_strdup(rel_str(j, "browser_session_id"));
 	json_decref(j);
 	ck_assert_ptr_nonnull(bs);
 	ck_assert_int_eq(
@@ -513,7 +514,7 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	snprintf(path, sizeof path, "/v1/browser_sessions/%s/close", bs);
 	ck_assert_int_eq(rel_call(srv.port, "POST", path, AUTH_B, NULL, NULL),
 	                 404);
-	char *in_bs = sky_asprintf(
+	char *in_bs = skyx_asprintf(
 	    "{\"prompt\":\"x\",\"url\":\"%s/\",\"browser_session_id\":"
 	    "\"%s\"}",
 	    skytest_httpd_url(site), bs);
@@ -526,7 +527,7 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	ck_assert_int_eq(rel_call(srv.port, "POST", path, REL_AUTH, NULL, NULL),
 	                 200);
 	free(bs);
-	char *pub = sky_asprintf("{\"prompt\":\"Apply: name: Ada.\",\"url\":"
+	char *pub = skyx_asprintf("{\"prompt\":\"Apply: name: Ada.\",\"url\":"
 	                         "\"%s/\",\"engine\":\"skyvern-1.0\","
 	                         "\"publish_workflow\":true}",
 	                         skytest_httpd_url(site));
@@ -534,14 +535,14 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	                          REL_AUTH REL_JSONH, pub, &j),
 	                 200);
 	free(pub);
-	char *wf = sky_strdup(rel_str(j, "workflow_permanent_id"));
-	char *pub_run = sky_strdup(rel_str(j, "run_id"));
+	char *wf = skyx_strdup(rel_str(j, "workflow_permanent_id"));
+	char *pub_run = skyx_strdup(rel_str(j, "run_id"));
 	json_decref(j);
 	ck_assert_ptr_nonnull(wf);
 	ck_assert_int_eq(get(srv.port, AUTH_B, "/v1/workflows%s", "", &j), 200);
 	ck_assert_uint_eq(json_array_size(j), 0);
 	json_decref(j);
-	char *run_wf = sky_asprintf("{\"workflow_id\":\"%s\"}", wf);
+	char *run_wf = skyx_asprintf("{\"workflow_id\":\"%s\"}", wf);
 	ck_assert_int_eq(rel_call(srv.port, "POST", "/v1/run/workflows",
 	                          AUTH_B REL_JSONH, run_wf, NULL),
 	                 404);
@@ -558,7 +559,7 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	                 403);
 	const char *rel = strstr(signed_url + strlen("http://"), "/");
 	ck_assert_int_eq(rel_call(srv.port, "GET", rel, NULL, NULL, NULL), 200);
-	char *tampered = sky_strdup(rel);
+	char *tampered = skyx_strdup(rel);
 	char *sig = strstr(tampered, "signature=") + 10;
 	sig[0] = sig[0] == '0' ? '1' : '0';
 	ck_assert_int_eq(rel_call(srv.port, "GET", tampered, NULL, NULL, NULL),
@@ -566,7 +567,7 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	free(tampered);
 	/* The signature of one artifact does not open another. */
 	char *moved =
-	    sky_asprintf("/v1/artifacts/%s/content%s", "a_0", strchr(rel, '?'));
+	    skyx_asprintf("/v1/artifacts/%s/content%s", "a_0", strchr(rel, '?'));
 	ck_assert_int_eq(rel_call(srv.port, "GET", moved, NULL, NULL, NULL),
 	                 403);
 	free(moved);
@@ -600,10 +601,10 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 
 	/* A symlink planted in the data dir in place of an artifact's file
 	 * does not lead out of it. */
-	char *secret = sky_asprintf("%s/outside-secret.txt", dir);
+	char *secret = skyx_asprintf("%s/outside-secret.txt", dir);
 	sky_write_file(secret, "TOP-SECRET-OUTSIDE", 18);
 	char *runs_dir =
-	    sky_asprintf("%s/runs/%s/steps/000-0/element_tree.txt", data, a);
+	    skyx_asprintf("%s/runs/%s/steps/000-0/element_tree.txt", data, a);
 	ck_assert_int_eq(unlink(runs_dir), 0);
 	ck_assert_int_eq(symlink(secret, runs_dir), 0);
 	skytest_hc_resp r;
@@ -624,7 +625,7 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	free(srv.data_dir);
 	free(srv.log_path);
 	skytest_httpd_stop(site);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 	free(data);
 }

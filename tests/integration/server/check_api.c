@@ -19,7 +19,7 @@
 #include "srvproc.h"
 #include "util/fs.h"
 #include "util/hash.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define KEY "test-key-0123456789"
 #define AUTH "x-api-key: " KEY "\r\n"
@@ -57,7 +57,7 @@ static void on_hook(const skytest_req *req, skytest_resp *resp, void *ud)
 static void setup(void)
 {
 	dir = skytest_tmpdir("server");
-	char *cfg = sky_asprintf("%s/config.json", dir);
+	char *cfg = skyx_asprintf("%s/config.json", dir);
 	const char *json = "{\"webhook\":{\"backoff_ms\":100,"
 	                   "\"timeout_ms\":5000}}";
 	sky_write_file(cfg, json, strlen(json));
@@ -72,7 +72,7 @@ static void teardown(void)
 	ck_assert_int_eq(skytest_server_stop(&srv), 0); /* graceful */
 	free(srv.data_dir);
 	free(srv.log_path);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 
@@ -97,7 +97,7 @@ static const char *detail(json_t *j)
 static char *submit(const char *body)
 {
 	json_t *j = call("POST", "/v1/run/tasks", AUTH JSONH, body, 200);
-	char *id = sky_strdup(json_string_value(json_object_get(j, "run_id")));
+	char *id = skyx_strdup(json_string_value(json_object_get(j, "run_id")));
 	json_decref(j);
 	return id;
 }
@@ -166,7 +166,7 @@ START_TEST(submit_get_and_errors)
 {
 	char *id = submit("{\"prompt\":\"Apply\",\"url\":\"http://127.0.0.1:1/"
 	                  "a\",\"engine\":\"skyvern-1.0\"}");
-	ck_assert(sky_str_startswith(id, "tsk_"));
+	ck_assert(skyx_str_startswith(id, "tsk_"));
 	char path[256];
 	snprintf(path, sizeof path, "/v1/runs/%s", id);
 	json_t *j = call("GET", path, AUTH, NULL, 200);
@@ -190,7 +190,7 @@ START_TEST(submit_get_and_errors)
 	json_decref(j);
 	j = call("POST", "/v1/run/tasks", AUTH JSONH,
 	         "{\"prompt\":\"p\",\"url\":\"javascript:alert(1)\"}", 400);
-	ck_assert(sky_str_startswith(detail(j), "Invalid URL: "));
+	ck_assert(skyx_str_startswith(detail(j), "Invalid URL: "));
 	json_decref(j);
 	j = call("POST", "/v1/run/tasks", JSONH, "{\"prompt\": ", 422);
 	d0 = json_array_get(json_object_get(j, "detail"), 0);
@@ -374,9 +374,9 @@ START_TEST(legacy_task_routes)
 	j = call("POST", "/api/v1/tasks",
 	         AUTH JSONH "x-max-steps-override: 3\r\n", legacy, 200);
 	ck_assert_uint_eq(json_object_size(j), 1);
-	char *id = sky_strdup(json_string_value(json_object_get(j, "task_id")));
-	ck_assert(sky_str_startswith(id, "tsk_") &&
-	          !sky_str_startswith(id, "tsk_v2_"));
+	char *id = skyx_strdup(json_string_value(json_object_get(j, "task_id")));
+	ck_assert(skyx_str_startswith(id, "tsk_") &&
+	          !skyx_str_startswith(id, "tsk_v2_"));
 	json_decref(j);
 
 	/* GET /api/v1/tasks/{id}: TaskResponse, not the run shape. */
@@ -457,8 +457,8 @@ START_TEST(legacy_task_routes)
 	         "\"http://127.0.0.1:1/shop\",\"extracted_information_schema\":"
 	         "{\"price\":{\"type\":\"number\"}}}",
 	         200);
-	char *v2 = sky_strdup(json_string_value(json_object_get(j, "task_id")));
-	ck_assert(sky_str_startswith(v2, "tsk_v2_"));
+	char *v2 = skyx_strdup(json_string_value(json_object_get(j, "task_id")));
+	ck_assert(skyx_str_startswith(v2, "tsk_v2_"));
 	ck_assert_str_eq(json_string_value(json_object_get(j, "prompt")),
 	                 "Find the price");
 	ck_assert_str_eq(json_string_value(json_object_get(j, "status")),
@@ -492,10 +492,10 @@ START_TEST(legacy_task_routes)
 	json_t *it;
 	json_array_foreach(j, i, it)
 	{
-		seen_v1 |= sky_str_eq(json_string_value(json_object_get(
+		seen_v1 |= skyx_str_eq(json_string_value(json_object_get(
 		                          it, "task_id")),
 		                      id);
-		seen_v2 |= sky_str_eq(json_string_value(json_object_get(
+		seen_v2 |= skyx_str_eq(json_string_value(json_object_get(
 		                          it, "workflow_run_id")),
 		                      v2);
 	}
@@ -529,30 +529,30 @@ END_TEST
 static void upload(const char *data, size_t len, const char *retention,
                    skytest_hc_resp *r)
 {
-	sky_buf form = {0}, req = {0};
+	skyx_buf form = {0}, req = {0};
 	const char *bd = "xYzBoundary42";
 	if (retention)
-		sky_buf_printf(&form,
+		skyx_buf_printf(&form,
 		               "--%s\r\nContent-Disposition: form-data; "
 		               "name=\"retention_days\"\r\n\r\n%s\r\n",
 		               bd, retention);
-	sky_buf_printf(&form,
+	skyx_buf_printf(&form,
 	               "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
 	               "filename=\"my resume.pdf\"\r\nContent-Type: "
 	               "application/pdf\r\n\r\n",
 	               bd);
-	sky_buf_append(&form, data, len);
-	sky_buf_printf(&form, "\r\n--%s--\r\n", bd);
-	sky_buf_printf(&req,
+	skyx_buf_append(&form, data, len);
+	skyx_buf_printf(&form, "\r\n--%s--\r\n", bd);
+	skyx_buf_printf(&req,
 	               "POST /v1/upload_file HTTP/1.1\r\nHost: x\r\n" AUTH
 	               "Content-Type: multipart/form-data; boundary=%s\r\n"
 	               "Content-Length: %zu\r\nConnection: close\r\n\r\n",
 	               bd, form.len);
-	sky_buf_append(&req, form.data, form.len);
+	skyx_buf_append(&req, form.data, form.len);
 	ck_assert_int_eq(skytest_hc_raw(srv.port, req.data, req.len, 30000, r),
 	                 0);
-	sky_buf_free(&form);
-	sky_buf_free(&req);
+	skyx_buf_free(&form);
+	skyx_buf_free(&req);
 }
 
 START_TEST(upload_and_delete_files)
@@ -567,8 +567,8 @@ START_TEST(upload_and_delete_files)
 	json_t *j = json_loads(r.body, 0, NULL);
 	skytest_hc_free(&r);
 	const char *fid = json_string_value(json_object_get(j, "file_id"));
-	ck_assert(sky_str_startswith(fid, "file_"));
-	ck_assert(sky_str_startswith(json_string_value(json_object_get(
+	ck_assert(skyx_str_startswith(fid, "file_"));
+	ck_assert(skyx_str_startswith(json_string_value(json_object_get(
 	                                 j, "s3_uri")),
 	                             "file://"));
 	ck_assert(json_is_null(json_object_get(j, "expires_at")));
@@ -651,8 +651,8 @@ START_TEST(webhook_on_cancel_is_signed_and_retried)
 	}
 	pthread_mutex_lock(&hk.lock);
 	ck_assert_int_eq(hk.attempts, 2);
-	char want[SKY_SHA256_HEX_LEN];
-	sky_hmac_sha256_hex(KEY, strlen(KEY), hk.body, strlen(hk.body), want);
+	char want[SKYX_SHA256_HEX_LEN];
+	skyx_hmac_sha256_hex(KEY, strlen(KEY), hk.body, strlen(hk.body), want);
 	ck_assert_str_eq(hk.signature, want);
 	ck_assert_int_gt(atol(hk.timestamp), 1700000000);
 	json_t *p = json_loads(hk.body, 0, NULL);
@@ -696,7 +696,7 @@ START_TEST(viewer_signed_links)
 	ck_assert_ptr_nonnull(strstr(r.body, "show me"));
 	skytest_hc_free(&r);
 	/* ...a tampered one does not... */
-	char *bad = sky_strdup(rel);
+	char *bad = skyx_strdup(rel);
 	char *sig = strstr(bad, "signature=") + 10;
 	sig[0] = sig[0] == 'a' ? 'b' : 'a';
 	ck_assert_int_eq(skytest_hc(srv.port, "GET", bad, NULL, NULL, &r), 0);

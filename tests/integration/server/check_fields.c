@@ -18,7 +18,7 @@
 #include "srvproc.h"
 #include "util/fs.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define KEY "fields-key-0123456789"
 #define AUTH "x-api-key: " KEY "\r\n"
@@ -33,7 +33,7 @@ static char *dir;
  * also serves the page the run opens. */
 static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
 static char seen[4096];
-static sky_buf bodies; /* every request body the model API received */
+static skyx_buf bodies; /* every request body the model API received */
 
 static void on_fake(const skytest_req *req, skytest_resp *resp, void *ud)
 {
@@ -50,7 +50,7 @@ static void on_fake(const skytest_req *req, skytest_resp *resp, void *ud)
 	pthread_mutex_lock(&seen_lock);
 	size_t n = strlen(seen);
 	snprintf(seen + n, sizeof seen - n, "%s;", m ? m : "(none)");
-	sky_buf_puts(&bodies, req->body);
+	skyx_buf_puts(&bodies, req->body);
 	pthread_mutex_unlock(&seen_lock);
 	json_decref(b);
 	skytest_resp_text(resp, 400, "application/json",
@@ -63,8 +63,8 @@ static void setup(void)
 	dir = skytest_tmpdir("fields");
 	fake = skytest_httpd_start(on_fake, NULL);
 	ck_assert_ptr_nonnull(fake);
-	char *cfg = sky_asprintf("%s/config.json", dir);
-	char *json = sky_asprintf(
+	char *cfg = skyx_asprintf("%s/config.json", dir);
+	char *json = skyx_asprintf(
 	    "{\"llm\":{\"base_url\":\"%s/v1\",\"auth\":\"none\","
 	    "\"model\":\"m-default\",\"models\":{\"fast\":\"m-fast\"}}}",
 	    skytest_httpd_url(fake));
@@ -82,7 +82,7 @@ static void teardown(void)
 	skytest_httpd_stop(fake);
 	free(srv.data_dir);
 	free(srv.log_path);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 
@@ -128,11 +128,11 @@ static json_t *wait_final(const char *id)
 
 static char *run_with_body(const char *extra)
 {
-	char *body = sky_asprintf("{\"prompt\":\"Search for shoes\",\"url\":"
+	char *body = skyx_asprintf("{\"prompt\":\"Search for shoes\",\"url\":"
 	                          "\"%s/\",\"engine\":\"skyvern-1.0\"%s}",
 	                          skytest_httpd_url(fake), extra);
 	json_t *j = call("POST", "/v1/run/tasks", body, 200);
-	char *id = sky_strdup(sky_json_str(j, "run_id"));
+	char *id = skyx_strdup(sky_json_str(j, "run_id"));
 	json_decref(j);
 	free(body);
 	json_decref(wait_final(id));
@@ -146,7 +146,7 @@ START_TEST(model_is_mapped_to_the_configured_provider)
 	pthread_mutex_unlock(&seen_lock);
 	char *a = run_with_body(",\"model\":{\"model_name\":\"fast\"}");
 	pthread_mutex_lock(&seen_lock);
-	ck_assert_msg(sky_str_startswith(seen, "m-fast;") &&
+	ck_assert_msg(skyx_str_startswith(seen, "m-fast;") &&
 	                  !strstr(seen, "m-default"),
 	              "the model API saw: %s", seen);
 	seen[0] = '\0';
@@ -155,7 +155,7 @@ START_TEST(model_is_mapped_to_the_configured_provider)
 	char *b = run_with_body("");
 	char *c = run_with_body(",\"model\":{\"model_name\":\"m-default\"}");
 	pthread_mutex_lock(&seen_lock);
-	ck_assert_msg(sky_str_startswith(seen, "m-default;") &&
+	ck_assert_msg(skyx_str_startswith(seen, "m-default;") &&
 	                  !strstr(seen, "m-fast"),
 	              "the model API saw: %s", seen);
 	pthread_mutex_unlock(&seen_lock);
@@ -234,9 +234,9 @@ END_TEST
 START_TEST(legacy_task_fields_reach_the_model)
 {
 	pthread_mutex_lock(&seen_lock);
-	sky_buf_free(&bodies);
+	skyx_buf_free(&bodies);
 	pthread_mutex_unlock(&seen_lock);
-	char *body = sky_asprintf(
+	char *body = skyx_asprintf(
 	    "{\"url\":\"%s/\",\"navigation_goal\":\"Search for red shoes\","
 	    "\"data_extraction_goal\":\"the number of results shown\","
 	    "\"navigation_payload\":{\"colour\":\"crimson-17\"},"
@@ -250,7 +250,7 @@ START_TEST(legacy_task_fields_reach_the_model)
 	                 0);
 	ck_assert_int_eq(r.status, 200);
 	json_t *j = json_loads(r.body, 0, NULL);
-	char *id = sky_strdup(sky_json_str(j, "task_id"));
+	char *id = skyx_strdup(sky_json_str(j, "task_id"));
 	json_decref(j);
 	skytest_hc_free(&r);
 	json_decref(wait_final(id));
@@ -321,7 +321,7 @@ START_TEST(artifacts_by_id_step_and_entity_and_totp_list)
 	ck_assert_uint_gt(json_array_size(j), 0);
 	json_array_foreach (j, i, it) {
 		ck_assert_str_eq(sky_json_str(it, "step_id"), sid);
-		found |= sky_str_eq(sky_json_str(it, "artifact_id"), aid);
+		found |= skyx_str_eq(sky_json_str(it, "artifact_id"), aid);
 	}
 	ck_assert(found);
 	size_t step_n = json_array_size(j);

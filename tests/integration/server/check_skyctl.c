@@ -14,7 +14,7 @@
 #include "skytest.h"
 #include "srvproc.h"
 #include "util/fs.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define KEY "skyctl-key-0123456789"
 
@@ -24,18 +24,18 @@ static int sh(char **out, const char *fmt, ...)
 static int sh(char **out, const char *fmt, ...)
 {
 	va_list ap;
-	sky_buf cmd = {0}, res = {0};
+	skyx_buf cmd = {0}, res = {0};
 	va_start(ap, fmt);
-	sky_buf_vprintf(&cmd, fmt, ap);
+	skyx_buf_vprintf(&cmd, fmt, ap);
 	va_end(ap);
 	FILE *p = popen(cmd.data, "r");
 	char buf[4096];
 	size_t n;
 	while (p && (n = fread(buf, 1, sizeof buf, p)) > 0)
-		sky_buf_append(&res, buf, n);
+		skyx_buf_append(&res, buf, n);
 	int st = p ? pclose(p) : -1;
-	sky_buf_free(&cmd);
-	*out = sky_buf_steal(&res);
+	skyx_buf_free(&cmd);
+	*out = skyx_buf_steal(&res);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
@@ -43,7 +43,7 @@ static char *skyctl(void)
 {
 	/* As a user runs it: the plugins are found from skyctl's own file,
 	 * not from the variable CTest sets. */
-	return sky_asprintf("env -u SKYENGINE_PLUGIN_PATH "
+	return skyx_asprintf("env -u SKYENGINE_PLUGIN_PATH "
 	                    "%s/tools/skyctl/skyctl",
 	                    SKY_BINARY_DIR);
 }
@@ -77,12 +77,12 @@ END_TEST
 START_TEST(run_the_quick_start_task)
 {
 	char *dir = skytest_tmpdir("skyctl");
-	char *pf = sky_asprintf("%s/site.port", dir);
-	char *site = sky_asprintf("%s/tools/demo-site/skyengine-demo-site",
+	char *pf = skyx_asprintf("%s/site.port", dir);
+	char *site = skyx_asprintf("%s/tools/demo-site/skyengine-demo-site",
 	                          SKY_BINARY_DIR);
 	pid_t pid = fork();
 	if (pid == 0) {
-		char *log = sky_asprintf("%s/site.log", dir);
+		char *log = skyx_asprintf("%s/site.log", dir);
 		int fd = open(log, O_WRONLY | O_CREAT, 0600);
 		dup2(fd, 1);
 		execl(site, site, "--port", "0", "--port-file", pf, (char *)NULL);
@@ -90,7 +90,7 @@ START_TEST(run_the_quick_start_task)
 	}
 	int port = 0;
 	for (int i = 0; i < 200 && !port; i++) {
-		char *p = sky_read_file(pf, NULL);
+		char *p = skyx_read_file(pf, NULL);
 		port = p ? atoi(p) : 0;
 		free(p);
 		if (!port)
@@ -107,8 +107,8 @@ START_TEST(run_the_quick_start_task)
 	ck_assert_msg(rc == 0, "skyctl run exited %d: %s", rc, out);
 	ck_assert_str_eq(out, "{\"application_success\": true}\n");
 	free(out);
-	char *errp = sky_asprintf("%s/err", dir);
-	char *err = sky_read_file(errp, NULL);
+	char *errp = skyx_asprintf("%s/err", dir);
+	char *err = skyx_read_file(errp, NULL);
 	/* One progress line per step, then where the recording is. */
 	ck_assert_ptr_nonnull(strstr(err, "step 0: click #"));
 	ck_assert_ptr_nonnull(strstr(err, "input_text #"));
@@ -117,8 +117,8 @@ START_TEST(run_the_quick_start_task)
 	free(errp);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
-	char *logp = sky_asprintf("%s/site.log", dir);
-	char *log = sky_read_file(logp, NULL);
+	char *logp = skyx_asprintf("%s/site.log", dir);
+	char *log = skyx_read_file(logp, NULL);
 	ck_assert_ptr_nonnull(strstr(log, "application received from Chris P "
 	                                  "Bacon <chris@pbacon.com>"));
 	free(log);
@@ -126,7 +126,7 @@ START_TEST(run_the_quick_start_task)
 	free(bin);
 	free(site);
 	free(pf);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST
@@ -179,7 +179,7 @@ START_TEST(remote_commands)
 	free(srv.data_dir);
 	free(srv.log_path);
 	free(bin);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST

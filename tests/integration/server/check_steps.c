@@ -18,7 +18,7 @@
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define KEY "steps-key-0123456789"
 #define AUTH "x-api-key: " KEY "\r\n"
@@ -37,7 +37,7 @@ static void on_site(const skytest_req *req, skytest_resp *resp, void *ud)
 	(void)ud;
 	if (!strcmp(req->path, "/files/report.pdf")) {
 		resp->status = 200;
-		resp->content_type = sky_strdup("application/pdf");
+		resp->content_type = skyx_strdup("application/pdf");
 		resp->body = malloc(sizeof PDF - 1);
 		memcpy(resp->body, PDF, sizeof PDF - 1);
 		resp->body_len = sizeof PDF - 1;
@@ -74,7 +74,7 @@ static void teardown(void)
 	skytest_httpd_stop(site);
 	free(srv.data_dir);
 	free(srv.log_path);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 
@@ -148,7 +148,7 @@ static void assert_nav_step(const char *id)
 	json_t *st = json_array_get(steps, 0);
 	assert_keys(st, step_keys);
 	ck_assert_str_eq(sky_json_str(st, "task_id"), id);
-	ck_assert(sky_str_startswith(sky_json_str(st, "step_id"), "stp_"));
+	ck_assert(skyx_str_startswith(sky_json_str(st, "step_id"), "stp_"));
 	ck_assert_str_eq(sky_json_str(st, "status"), "failed");
 	ck_assert_int_eq(sky_json_int(st, "order", -1), 0);
 	ck_assert_int_eq(sky_json_int(st, "retry_index", -1), 0);
@@ -159,8 +159,8 @@ static void assert_nav_step(const char *id)
 	const char *err = json_string_value(
 	    json_array_get(json_object_get(out, "errors"), 0));
 	ck_assert_ptr_nonnull(err);
-	ck_assert(sky_str_startswith(err, "Failed to navigate to URL. URL:"));
-	char *step_id = sky_strdup(sky_json_str(st, "step_id"));
+	ck_assert(skyx_str_startswith(err, "Failed to navigate to URL. URL:"));
+	char *step_id = skyx_strdup(sky_json_str(st, "step_id"));
 	json_decref(steps);
 
 	snprintf(path, sizeof path, "/api/v1/tasks/%s/actions", id);
@@ -178,18 +178,18 @@ static void assert_nav_step(const char *id)
 START_TEST(failed_first_navigation_keeps_its_step)
 {
 	/* Task v1, through the legacy route. */
-	char *body = sky_asprintf(
+	char *body = skyx_asprintf(
 	    "{\"url\":\"%s\",\"navigation_goal\":\"Click Download\"}", dead);
 	json_t *j = call("POST", "/api/v1/tasks", body, 200);
-	char *id = sky_strdup(sky_json_str(j, "task_id"));
+	char *id = skyx_strdup(sky_json_str(j, "task_id"));
 	json_decref(j);
 	free(body);
 	j = wait_final(id);
 	ck_assert_str_eq(sky_json_str(j, "status"), "failed");
 	char *want =
-	    sky_asprintf("Failed to navigate to URL. URL:%s, Error:", dead);
+	    skyx_asprintf("Failed to navigate to URL. URL:%s, Error:", dead);
 	ck_assert_msg(
-	    sky_str_startswith(sky_json_str(j, "failure_reason"), want),
+	    skyx_str_startswith(sky_json_str(j, "failure_reason"), want),
 	    "failure_reason: %s", sky_json_str(j, "failure_reason"));
 	json_decref(j);
 	assert_nav_step(id);
@@ -203,16 +203,16 @@ START_TEST(failed_first_navigation_keeps_its_step)
 
 	/* Task v2: the same step, shown as the goto_url block Skyvern's
 	 * timeline has for the start URL. */
-	body = sky_asprintf("{\"prompt\":\"Download the report\",\"url\":"
+	body = skyx_asprintf("{\"prompt\":\"Download the report\",\"url\":"
 	                    "\"%s\",\"engine\":\"skyvern-2.0\"}",
 	                    dead);
 	j = call("POST", "/v1/run/tasks", body, 200);
-	id = sky_strdup(sky_json_str(j, "run_id"));
+	id = skyx_strdup(sky_json_str(j, "run_id"));
 	json_decref(j);
 	free(body);
 	j = wait_final(id);
 	ck_assert_str_eq(sky_json_str(j, "status"), "failed");
-	ck_assert(sky_str_startswith(sky_json_str(j, "failure_reason"), want));
+	ck_assert(skyx_str_startswith(sky_json_str(j, "failure_reason"), want));
 	json_decref(j);
 	assert_nav_step(id);
 	snprintf(path, sizeof path, "/v1/runs/%s/timeline", id);
@@ -260,11 +260,11 @@ START_TEST(failed_first_navigation_keeps_its_step)
 	ck_assert_str_eq(sky_json_str(b, "status"), "failed");
 	ck_assert_str_eq(sky_json_str(b, "url"), dead);
 	ck_assert_str_eq(sky_json_str(b, "workflow_run_id"), id);
-	char *goal = sky_asprintf("Go to this website: %s", dead);
+	char *goal = skyx_asprintf("Go to this website: %s", dead);
 	ck_assert_str_eq(sky_json_str(b, "description"), goal);
 	free(goal);
 	ck_assert(json_is_null(json_object_get(b, "navigation_goal")));
-	ck_assert(sky_str_startswith(sky_json_str(b, "failure_reason"), want));
+	ck_assert(skyx_str_startswith(sky_json_str(b, "failure_reason"), want));
 	json_t *acts = json_object_get(b, "actions");
 	ck_assert_uint_eq(json_array_size(acts), 1);
 	ck_assert_str_eq(sky_json_str(json_array_get(acts, 0), "action_type"),
@@ -290,27 +290,27 @@ START_TEST(download_files_route)
 	         "{\"navigation_goal\":\"Download it\",\"download_suffix\":"
 	         "\"x.pdf\"}",
 	         400);
-	ck_assert(sky_str_startswith(sky_json_str(j, "detail"),
+	ck_assert(skyx_str_startswith(sky_json_str(j, "detail"),
 	                             "download_suffix is not supported"));
 	json_decref(j);
 	j = call("POST", "/v1/run/tasks/download_files",
 	         "{\"navigation_goal\":\"Download it\",\"download_timeout\":5}",
 	         400);
-	ck_assert(sky_str_startswith(sky_json_str(j, "detail"),
+	ck_assert(skyx_str_startswith(sky_json_str(j, "detail"),
 	                             "download_timeout is not supported"));
 	json_decref(j);
 	j = call("GET", "/v1/runs?page_size=100", NULL, 200);
 	ck_assert_uint_eq(json_array_size(j), 0);
 	json_decref(j);
 
-	char *body = sky_asprintf("{\"navigation_goal\":\"Click Download "
+	char *body = skyx_asprintf("{\"navigation_goal\":\"Click Download "
 	                          "report.\",\"url\":\"%s/\","
 	                          "\"max_steps_per_run\":3}",
 	                          skytest_httpd_url(site));
 	j = call("POST", "/v1/run/tasks/download_files", body, 200);
 	free(body);
 	ck_assert_str_eq(sky_json_str(j, "run_type"), "task_v1");
-	char *id = sky_strdup(sky_json_str(j, "run_id"));
+	char *id = skyx_strdup(sky_json_str(j, "run_id"));
 	ck_assert_str_eq(
 	    sky_json_str(json_object_get(j, "run_request"), "prompt"),
 	    "Click Download report.");
@@ -325,8 +325,8 @@ START_TEST(download_files_route)
 	ck_assert_msg(json_array_size(files) == 1, "downloaded_files: %s",
 	              json_dumps(files, 0));
 	json_t *f = json_array_get(files, 0);
-	char hex[SKY_SHA256_HEX_LEN];
-	sky_sha256_hex(PDF, sizeof PDF - 1, hex);
+	char hex[SKYX_SHA256_HEX_LEN];
+	skyx_sha256_hex(PDF, sizeof PDF - 1, hex);
 	ck_assert_str_eq(sky_json_str(f, "filename"), "report.pdf");
 	ck_assert_str_eq(sky_json_str(f, "checksum"), hex);
 	json_decref(j);

@@ -22,7 +22,7 @@
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 #include "wsc.h"
 
 #define KEY "stream-key-0123456789"
@@ -62,7 +62,7 @@ static void on_site(const skytest_req *req, skytest_resp *resp, void *ud)
 			;
 		pthread_mutex_unlock(&gate.lock);
 		resp->status = 200;
-		resp->content_type = sky_strdup("image/gif");
+		resp->content_type = skyx_strdup("image/gif");
 		resp->body = malloc(sizeof GIF);
 		memcpy(resp->body, GIF, sizeof GIF);
 		resp->body_len = sizeof GIF;
@@ -102,7 +102,7 @@ static void teardown(void)
 	skytest_httpd_stop(site);
 	free(srv.data_dir);
 	free(srv.log_path);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 
@@ -181,7 +181,7 @@ static void assert_frame(const json_t *m, const char *id)
 	ck_assert_str_eq(sky_json_str(m, "format"), "jpeg");
 	ck_assert_int_gt(sky_json_int(m, "viewport_width", 0), 0);
 	ck_assert_int_gt(sky_json_int(m, "viewport_height", 0), 0);
-	char *want = sky_asprintf("%s/", skytest_httpd_url(site));
+	char *want = skyx_asprintf("%s/", skytest_httpd_url(site));
 	ck_assert_str_eq(sky_json_str(m, "url"), want);
 	free(want);
 	size_t n = 0;
@@ -195,14 +195,14 @@ static void assert_frame(const json_t *m, const char *id)
 
 START_TEST(live_frames_while_running_then_the_final_status)
 {
-	char *body = sky_asprintf("{\"prompt\":\"What is the heading?\","
+	char *body = skyx_asprintf("{\"prompt\":\"What is the heading?\","
 	                          "\"url\":\"%s/\",\"engine\":"
 	                          "\"skyvern-1.0\",\"max_steps\":1}",
 	                          skytest_httpd_url(site));
 	json_t *j = call("POST", "/v1/run/tasks", body, 200);
 	free(body);
-	char *id = sky_strdup(sky_json_str(j, "run_id"));
-	char *app = sky_strdup(sky_json_str(j, "app_url"));
+	char *id = skyx_strdup(sky_json_str(j, "run_id"));
+	char *app = skyx_strdup(sky_json_str(j, "app_url"));
 	json_decref(j);
 	/* The run is on its page (running) once the image is asked for. */
 	pthread_mutex_lock(&gate.lock);
@@ -215,17 +215,17 @@ START_TEST(live_frames_while_running_then_the_final_status)
 	ck_assert_int_eq(
 	    skytest_hc(srv.port, "GET", path_of(app), NULL, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
-	char *want = sky_asprintf("/api/v1/stream/tasks/%s?expires=", id);
+	char *want = skyx_asprintf("/api/v1/stream/tasks/%s?expires=", id);
 	char *at = strstr(r.body, want);
 	ck_assert_msg(at != NULL, "no live stream in the viewer: %s", r.body);
 	ck_assert_ptr_nonnull(strstr(r.body, "new WebSocket("));
 	ck_assert_ptr_nonnull(strstr(r.body, "id=live-frame"));
-	char *signed_path = sky_strndup(at, strcspn(at, "\""));
+	char *signed_path = skyx_strndup(at, strcspn(at, "\""));
 	skytest_hc_free(&r);
 	free(want);
 
 	/* Skyvern's client: apikey in the query. */
-	char *path = sky_asprintf("/api/v1/stream/tasks/%s?apikey=%s", id, KEY);
+	char *path = skyx_asprintf("/api/v1/stream/tasks/%s?apikey=%s", id, KEY);
 	skytest_ws *ws = open_ws(path);
 	json_t *m = next_json(ws, NULL);
 	assert_frame(m, id);

@@ -18,7 +18,7 @@
 #include "srvproc.h"
 #include "util/fs.h"
 #include "util/json.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define KEY "timeline-key-0123456789"
 #define AUTH "x-api-key: " KEY "\r\n"
@@ -41,8 +41,8 @@ static json_t *call(const char *method, const char *path, const char *body,
 
 static pid_t start_site(const char *dir, int *port)
 {
-	char *pf = sky_asprintf("%s/site.port", dir);
-	char *site = sky_asprintf("%s/tools/demo-site/skyengine-demo-site",
+	char *pf = skyx_asprintf("%s/site.port", dir);
+	char *site = skyx_asprintf("%s/tools/demo-site/skyengine-demo-site",
 	                          SKY_BINARY_DIR);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -54,7 +54,7 @@ static pid_t start_site(const char *dir, int *port)
 	}
 	*port = 0;
 	for (int i = 0; i < 200 && !*port; i++) {
-		char *p = sky_read_file(pf, NULL);
+		char *p = skyx_read_file(pf, NULL);
 		*port = p ? atoi(p) : 0;
 		free(p);
 		if (!*port)
@@ -74,14 +74,14 @@ START_TEST(task_v2_timeline)
 	const char *args[] = {"--api-key", KEY, NULL};
 	ck_assert_int_eq(skytest_server_start(&srv, dir, args), 0);
 
-	char *body = sky_asprintf(
+	char *body = skyx_asprintf(
 	    "{\"prompt\":\"Apply for a job on behalf of this person: name: "
 	    "Chris P Bacon. email: chris@pbacon.com\",\"url\":"
 	    "\"http://127.0.0.1:%d/\",\"data_extraction_schema\":"
 	    "{\"application_success\":{\"type\":\"boolean\"}}}",
 	    sport);
 	json_t *j = call("POST", "/v1/run/tasks", body, 200);
-	char *id = sky_strdup(sky_json_str(j, "run_id"));
+	char *id = skyx_strdup(sky_json_str(j, "run_id"));
 	json_decref(j);
 	char path[200];
 	snprintf(path, sizeof path, "/v1/runs/%s", id);
@@ -129,7 +129,7 @@ START_TEST(task_v2_timeline)
 		}
 		ck_assert_str_eq(type, "block");
 		json_t *b = json_object_get(it, "block");
-		if (sky_str_eq(sky_json_str(b, "block_type"), "goto_url")) {
+		if (skyx_str_eq(sky_json_str(b, "block_type"), "goto_url")) {
 			/* The start URL, as Skyvern's first block. */
 			gotos++;
 			ck_assert_str_eq(sky_json_str(b, "status"),
@@ -148,8 +148,8 @@ START_TEST(task_v2_timeline)
 		json_array_foreach (json_object_get(b, "actions"), k, a) {
 			ck_assert_str_eq(sky_json_str(a, "task_id"), id);
 			clicks +=
-			    sky_str_eq(sky_json_str(a, "action_type"), "click");
-			inputs += sky_str_eq(sky_json_str(a, "action_type"),
+			    skyx_str_eq(sky_json_str(a, "action_type"), "click");
+			inputs += skyx_str_eq(sky_json_str(a, "action_type"),
 			                     "input_text");
 		}
 	}
@@ -198,7 +198,7 @@ START_TEST(task_v2_timeline)
 	free(srv.log_path);
 	free(body);
 	free(id);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST

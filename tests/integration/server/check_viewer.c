@@ -19,15 +19,15 @@
 #include "skytest.h"
 #include "srvproc.h"
 #include "util/fs.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define KEY "viewer-key-0123456789"
 
 static pid_t start_demo_site(const char *dir, int *port)
 {
-	char *bin = sky_asprintf("%s/tools/demo-site/skyengine-demo-site",
+	char *bin = skyx_asprintf("%s/tools/demo-site/skyengine-demo-site",
 	                         SKY_BINARY_DIR);
-	char *pf = sky_asprintf("%s/site.port", dir);
+	char *pf = skyx_asprintf("%s/site.port", dir);
 	pid_t pid = fork();
 	if (pid == 0) {
 		int fd = open("/dev/null", 1);
@@ -37,7 +37,7 @@ static pid_t start_demo_site(const char *dir, int *port)
 	}
 	*port = 0;
 	for (int i = 0; i < 200 && !*port; i++) {
-		char *p = sky_read_file(pf, NULL);
+		char *p = skyx_read_file(pf, NULL);
 		*port = p ? atoi(p) : 0;
 		free(p);
 		if (!*port)
@@ -54,12 +54,12 @@ START_TEST(the_viewer_shows_the_run)
 	int site_port = 0;
 	pid_t site = start_demo_site(dir, &site_port);
 	ck_assert_int_gt(site_port, 0);
-	char *data = sky_asprintf("%s/data", dir);
+	char *data = skyx_asprintf("%s/data", dir);
 	skytest_server srv;
 	const char *args[] = {"--api-key", KEY, "--workers", "1", NULL};
 	ck_assert_int_eq(skytest_server_start(&srv, data, args), 0);
 
-	char *body = sky_asprintf(
+	char *body = skyx_asprintf(
 		"{\"prompt\":\"Apply for a job on behalf of this person: name: "
 		"Chris P Bacon. email: chris@pbacon.com\",\"url\":"
 		"\"http://127.0.0.1:%d/\",\"data_extraction_schema\":"
@@ -74,12 +74,12 @@ START_TEST(the_viewer_shows_the_run)
 	                 0);
 	ck_assert_int_eq(r.status, 200);
 	json_t *run = json_loads(r.body, 0, NULL);
-	char *id = sky_strdup(json_string_value(json_object_get(run, "run_id")));
+	char *id = skyx_strdup(json_string_value(json_object_get(run, "run_id")));
 	json_decref(run);
 	skytest_hc_free(&r);
 
 	/* Poll like Skyvern's SDK does, until the run is final. */
-	char *path = sky_asprintf("/v1/runs/%s", id);
+	char *path = skyx_asprintf("/v1/runs/%s", id);
 	const char *status = NULL;
 	run = NULL;
 	for (int i = 0; i < 900; i++) {
@@ -96,7 +96,7 @@ START_TEST(the_viewer_shows_the_run)
 			break;
 		usleep(200000);
 	}
-	ck_assert_msg(sky_str_eq(status, "completed"), "run ended %s: %s", status,
+	ck_assert_msg(skyx_str_eq(status, "completed"), "run ended %s: %s", status,
 	              json_string_value(json_object_get(run, "failure_reason")));
 	const char *app = json_string_value(json_object_get(run, "app_url"));
 	ck_assert_ptr_nonnull(app);
@@ -159,7 +159,7 @@ START_TEST(the_viewer_shows_the_run)
 	kill(site, SIGTERM);
 	waitpid(site, NULL, 0);
 	free(data);
-	sky_rm_rf(dir);
+	skyx_rm_rf(dir);
 	free(dir);
 }
 END_TEST

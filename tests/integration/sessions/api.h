@@ -16,7 +16,7 @@
 #include "skytest.h"
 #include "srvproc.h"
 #include "util/fs.h"
-#include "util/str.h"
+#include <skyx/str.h>
 
 #define KEY "sessions-test-key-0123456789"
 #define AUTH "x-api-key: " KEY "\r\n"
@@ -59,7 +59,7 @@ static inline const char *jstr(const json_t *o, const char *k)
 static inline char *api_submit(const skytest_server *srv, const char *body)
 {
 	json_t *j = api_post(srv, "/v1/run/tasks", body, 200);
-	char *id = sky_strdup(jstr(j, "run_id"));
+	char *id = skyx_strdup(jstr(j, "run_id"));
 	json_decref(j);
 	ck_assert_ptr_nonnull(id);
 	return id;
@@ -92,7 +92,7 @@ static inline json_t *api_wait(const skytest_server *srv, const char *id)
  * line (malloc'd, "" when none). Database files are skipped: the store
  * keeps pushed codes on purpose, as the API's TOTP records. */
 static inline void scan_into(const char *root, const char *needle,
-                             sky_buf *hits)
+                             skyx_buf *hits)
 {
 	DIR *d = opendir(root);
 	struct dirent *de;
@@ -101,17 +101,17 @@ static inline void scan_into(const char *root, const char *needle,
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		char *p = sky_path_join(root, de->d_name);
+		char *p = skyx_path_join(root, de->d_name);
 		struct stat st;
 		if (p && !lstat(p, &st) && S_ISDIR(st.st_mode)) {
 			scan_into(p, needle, hits);
 		} else if (p && S_ISREG(st.st_mode) &&
 		           !strstr(de->d_name, "skyengine.db")) {
 			size_t len = 0;
-			char *data = sky_read_file(p, &len);
+			char *data = skyx_read_file(p, &len);
 			if (data && memmem(data, len, needle, strlen(needle))) {
-				sky_buf_puts(hits, p);
-				sky_buf_putc(hits, '\n');
+				skyx_buf_puts(hits, p);
+				skyx_buf_putc(hits, '\n');
 			}
 			free(data);
 		}
@@ -122,10 +122,10 @@ static inline void scan_into(const char *root, const char *needle,
 
 static inline char *scan_files(const char *root, const char *needle)
 {
-	sky_buf b = {0};
-	sky_buf_puts(&b, "");
+	skyx_buf b = {0};
+	skyx_buf_puts(&b, "");
 	scan_into(root, needle, &b);
-	return sky_buf_steal(&b);
+	return skyx_buf_steal(&b);
 }
 
 #endif

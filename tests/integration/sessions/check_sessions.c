@@ -127,7 +127,7 @@ static void on_shop(const skytest_req *req, skytest_resp *resp, void *ud)
 	}
 	if (!strcmp(req->path, "/files/report.pdf")) {
 		resp->status = 200;
-		resp->content_type = sky_strdup("application/pdf");
+		resp->content_type = skyx_strdup("application/pdf");
 		resp->body = malloc(sizeof PDF - 1);
 		memcpy(resp->body, PDF, sizeof PDF - 1);
 		resp->body_len = sizeof PDF - 1;
@@ -153,22 +153,22 @@ static size_t log_size(void)
 /* Requests since `from`, as "METHOD path(+)" lines ("+": signed in). */
 static char *log_since(size_t from)
 {
-	sky_buf b = {0};
-	sky_buf_puts(&b, "");
+	skyx_buf b = {0};
+	skyx_buf_puts(&b, "");
 	pthread_mutex_lock(&S.lock);
 	for (size_t i = from; i < json_array_size(S.log); i++) {
 		json_t *e = json_array_get(S.log, i);
-		sky_buf_printf(
+		skyx_buf_printf(
 		    &b, "%s %s%s\n", jstr(e, "method"), jstr(e, "path"),
 		    json_is_true(json_object_get(e, "signed_in")) ? "+" : "");
 	}
 	pthread_mutex_unlock(&S.lock);
-	return sky_buf_steal(&b);
+	return skyx_buf_steal(&b);
 }
 
 static char *shop_url(const char *path)
 {
-	return sky_asprintf("%s%s", skytest_httpd_url(S.h), path);
+	return skyx_asprintf("%s%s", skytest_httpd_url(S.h), path);
 }
 
 /* --- the server ------------------------------------------------------------ */
@@ -195,7 +195,7 @@ static void setup(void)
 	S.log = json_array();
 	S.h = skytest_httpd_start(on_shop, NULL);
 	ck_assert_ptr_nonnull(S.h);
-	cfg_path = sky_asprintf("%s/config.json", dir);
+	cfg_path = skyx_asprintf("%s/config.json", dir);
 	/* A session's timeout counts in units of 1 s here instead of
 	 * minutes, so that an idle session times out within the test. */
 	const char *json = "{\"agent\":{\"settle_max_ms\":3000},"
@@ -213,7 +213,7 @@ static void teardown(void)
 	json_decref(S.log);
 	free(cfg_path);
 	if (!getenv("SKYTEST_KEEP")) /* for a look after a failure */
-		sky_rm_rf(dir);
+		skyx_rm_rf(dir);
 	free(dir);
 }
 
@@ -249,11 +249,11 @@ static const char *path_of(const char *url)
 START_TEST(log_in_with_one_task_act_with_the_next)
 {
 	char *login = shop_url("/login");
-	char *body = sky_asprintf("{\"url\":\"%s\",\"timeout\":30}", login);
+	char *body = skyx_asprintf("{\"url\":\"%s\",\"timeout\":30}", login);
 	json_t *s = session_new(body);
 	free(body);
 	const char *sid = jstr(s, "browser_session_id");
-	ck_assert(sky_str_startswith(sid, "pbs_"));
+	ck_assert(skyx_str_startswith(sid, "pbs_"));
 	ck_assert_str_eq(jstr(s, "status"), "running");
 	ck_assert_int_eq(json_integer_value(json_object_get(s, "timeout")), 30);
 	ck_assert(json_is_null(json_object_get(s, "warning")));
@@ -268,7 +268,7 @@ START_TEST(log_in_with_one_task_act_with_the_next)
 	json_decref(list);
 
 	/* Task 1 signs in, on the page the session shows (no url). */
-	body = sky_asprintf("{\"prompt\":\"Log in with username " USER
+	body = skyx_asprintf("{\"prompt\":\"Log in with username " USER
 	                    " and password " PASS "\",\"engine\":"
 	                    "\"skyvern-1.0\",\"browser_session_id\":\"%s\"}",
 	                    sid);
@@ -283,13 +283,13 @@ START_TEST(log_in_with_one_task_act_with_the_next)
 	assert_completed(run1);
 	ck_assert_str_eq(jstr(run1, "browser_session_id"), sid);
 	seen = log_since(before);
-	ck_assert_msg(sky_str_startswith(seen, "POST /login\nGET /home+\n"),
+	ck_assert_msg(skyx_str_startswith(seen, "POST /login\nGET /home+\n"),
 	              "task 1 made: %s", seen);
 	free(seen);
 	ck_assert_int_eq(S.logins, 1);
 
 	/* Task 2 goes on from there, as the signed-in user. */
-	body = sky_asprintf("{\"prompt\":\"Open the Orders page.\",\"engine\":"
+	body = skyx_asprintf("{\"prompt\":\"Open the Orders page.\",\"engine\":"
 	                    "\"skyvern-1.0\",\"browser_session_id\":\"%s\"}",
 	                    sid);
 	before = log_size();
@@ -298,7 +298,7 @@ START_TEST(log_in_with_one_task_act_with_the_next)
 	json_t *run2 = api_wait(&srv, id2);
 	assert_completed(run2);
 	seen = log_since(before);
-	ck_assert_msg(sky_str_startswith(seen, "GET /orders+\n"),
+	ck_assert_msg(skyx_str_startswith(seen, "GET /orders+\n"),
 	              "task 2 made: %s", seen);
 	ck_assert_ptr_null(strstr(seen, "/login"));
 	free(seen);
@@ -321,7 +321,7 @@ START_TEST(log_in_with_one_task_act_with_the_next)
 	list = api_get(&srv, "/v1/browser_sessions/", 200);
 	ck_assert_uint_eq(json_array_size(list), 0);
 	json_decref(list);
-	body = sky_asprintf("{\"prompt\":\"x\",\"browser_session_id\":\"%s\"}",
+	body = skyx_asprintf("{\"prompt\":\"x\",\"browser_session_id\":\"%s\"}",
 	                    sid);
 	json_t *gone = api_post(&srv, "/v1/run/tasks", body, 404);
 	char want[160];
@@ -412,13 +412,13 @@ static void check_download(json_t *run, const char *name, const void *want,
 	ck_assert_msg(json_array_size(files) == 1, "downloaded_files: %s",
 	              json_dumps(files, 0));
 	json_t *f = json_array_get(files, 0);
-	char hex[SKY_SHA256_HEX_LEN];
-	sky_sha256_hex(want, want_len, hex);
+	char hex[SKYX_SHA256_HEX_LEN];
+	skyx_sha256_hex(want, want_len, hex);
 	ck_assert_str_eq(jstr(f, "filename"), name);
 	ck_assert_str_eq(jstr(f, "checksum"), hex);
 	ck_assert_int_eq(json_integer_value(json_object_get(f, "file_size")),
 	                 (json_int_t)want_len);
-	ck_assert(sky_str_startswith(jstr(f, "artifact_id"), "a_"));
+	ck_assert(skyx_str_startswith(jstr(f, "artifact_id"), "a_"));
 	const char *url = jstr(f, "url");
 	ck_assert_ptr_nonnull(strstr(url, "/v1/artifacts/"));
 	ck_assert_ptr_nonnull(strstr(url, "signature="));
@@ -430,7 +430,7 @@ static void check_download(json_t *run, const char *name, const void *want,
 	ck_assert(!memcmp(r.body, want, want_len));
 	skytest_hc_free(&r);
 	/* Without the signature the key is needed. */
-	char *bare = sky_strndup(path_of(url), strcspn(path_of(url), "?"));
+	char *bare = skyx_strndup(path_of(url), strcspn(path_of(url), "?"));
 	ck_assert_int_eq(skytest_hc(srv.port, "GET", bare, NULL, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 403);
 	skytest_hc_free(&r);
@@ -444,7 +444,7 @@ static void check_download(json_t *run, const char *name, const void *want,
 START_TEST(downloads_are_listed_and_served)
 {
 	char *u = shop_url("/downloads.html");
-	char *body = sky_asprintf("{\"prompt\":\"Click Download report.\","
+	char *body = skyx_asprintf("{\"prompt\":\"Click Download report.\","
 	                          "\"url\":\"%s\",\"engine\":\"skyvern-1.0\"}",
 	                          u);
 	char *id = api_submit(&srv, body);
@@ -463,7 +463,7 @@ START_TEST(downloads_are_listed_and_served)
 	free(u);
 
 	u = shop_url("/export.html");
-	body = sky_asprintf("{\"prompt\":\"Click Export CSV.\",\"url\":\"%s\","
+	body = skyx_asprintf("{\"prompt\":\"Click Export CSV.\",\"url\":\"%s\","
 	                    "\"engine\":\"skyvern-1.0\"}",
 	                    u);
 	id = api_submit(&srv, body);
@@ -480,7 +480,7 @@ END_TEST
 START_TEST(published_workflows_run_again)
 {
 	char *u = shop_url("/");
-	char *body = sky_asprintf("{\"prompt\":\"Open the Pricing page.\","
+	char *body = skyx_asprintf("{\"prompt\":\"Open the Pricing page.\","
 	                          "\"url\":\"%s\",\"title\":\"Pricing check\","
 	                          "\"publish_workflow\":true}",
 	                          u);
@@ -488,7 +488,7 @@ START_TEST(published_workflows_run_again)
 	free(body);
 	const char *id1 = jstr(first, "run_id");
 	const char *wpid = jstr(first, "workflow_permanent_id");
-	ck_assert(sky_str_startswith(wpid, "wpid_"));
+	ck_assert(skyx_str_startswith(wpid, "wpid_"));
 	ck_assert_str_eq(jstr(first, "run_type"), "task_v2");
 
 	json_t *list = api_get(&srv, "/v1/workflows?page=1&page_size=10", 200);
@@ -512,7 +512,7 @@ START_TEST(published_workflows_run_again)
 
 	/* Again, with an override, validated as a new request. */
 	size_t before = log_size();
-	body = sky_asprintf("{\"workflow_id\":\"%s\",\"overrides\":"
+	body = skyx_asprintf("{\"workflow_id\":\"%s\",\"overrides\":"
 	                    "{\"prompt\":\"Open the About page.\"}}",
 	                    wpid);
 	json_t *second = api_post(&srv, "/v1/run/workflows", body, 200);
@@ -533,7 +533,7 @@ START_TEST(published_workflows_run_again)
 	ck_assert_uint_eq(json_array_size(list), 1);
 	json_decref(list);
 
-	body = sky_asprintf("{\"workflow_id\":\"%s\",\"overrides\":"
+	body = skyx_asprintf("{\"workflow_id\":\"%s\",\"overrides\":"
 	                    "{\"max_steps\":0}}",
 	                    wpid);
 	json_t *bad = api_post(&srv, "/v1/run/workflows", body, 422);

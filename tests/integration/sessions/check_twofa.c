@@ -78,8 +78,8 @@ static void on_code_request(const skytest_req *req, skytest_resp *resp,
                             void *ud)
 {
 	(void)ud;
-	char want[SKY_SHA256_HEX_LEN];
-	sky_hmac_sha256_hex(KEY, strlen(KEY), req->body, req->body_len, want);
+	char want[SKYX_SHA256_HEX_LEN];
+	skyx_hmac_sha256_hex(KEY, strlen(KEY), req->body, req->body_len, want);
 	const char *sig = skytest_req_header(req, "x-skyvern-signature");
 	pthread_mutex_lock(&ep.lock);
 	int n = ++ep.requests;
@@ -91,8 +91,8 @@ static void on_code_request(const skytest_req *req, skytest_resp *resp,
 		snprintf(ep.served, sizeof ep.served, "%s", code);
 	pthread_mutex_unlock(&ep.lock);
 	char *body = n >= 2
-	                 ? sky_asprintf("{\"verification_code\":\"%s\"}", code)
-	                 : sky_strdup("{}");
+	                 ? skyx_asprintf("{\"verification_code\":\"%s\"}", code)
+	                 : skyx_strdup("{}");
 	skytest_resp_text(resp, 200, "application/json", body);
 	free(body);
 }
@@ -146,8 +146,8 @@ static void setup(void)
 	endpoint = skytest_httpd_start(on_code_request, NULL);
 	origin_h = skytest_httpd_start(on_origin, NULL);
 	ck_assert(proxy && endpoint && origin_h);
-	char *cfg = sky_asprintf("%s/config.json", cfg_dir);
-	char *json = sky_asprintf(
+	char *cfg = skyx_asprintf("%s/config.json", cfg_dir);
+	char *json = skyx_asprintf(
 	    "{\"agent\":{\"totp_wait_ms\":60000,\"settle_max_ms\":3000},"
 	    "\"totp\":{\"provider\":\"secret\",\"llm_fallback\":true,"
 	    "\"secrets\":{\"acme-c\":\"%s\"}},"
@@ -173,8 +173,8 @@ static void teardown(void)
 	free(srv.data_dir);
 	free(srv.log_path);
 	if (!getenv("SKYTEST_KEEP")) /* for a look after a failure */
-		sky_rm_rf(dir);
-	sky_rm_rf(cfg_dir);
+		skyx_rm_rf(dir);
+	skyx_rm_rf(cfg_dir);
 	free(dir);
 	free(cfg_dir);
 }
@@ -183,7 +183,7 @@ static void teardown(void)
 
 static char *run_body(const site *s, const char *extra)
 {
-	return sky_asprintf("{\"prompt\":\"%s\",\"url\":\"%s/\","
+	return skyx_asprintf("{\"prompt\":\"%s\",\"url\":\"%s/\","
 	                    "\"engine\":\"skyvern-1.0\",\"proxy_location\":"
 	                    "\"NONE\"%s}",
 	                    GOAL, skytest_httpd_url(s->h), extra);
@@ -250,7 +250,7 @@ START_TEST(two_factor_login_with_each_code_source)
 	ck_assert_int_eq(stats_of(&a).verified, 0);
 	char code_a[SKYX_OTP_CODE_MAX];
 	ck_assert_int_eq(skytest_twofa_code_now(a.t, code_a), 0);
-	char *push = sky_asprintf("{\"totp_identifier\":\"acme-a\","
+	char *push = skyx_asprintf("{\"totp_identifier\":\"acme-a\","
 	                          "\"content\":\"Your Acme Portal code is "
 	                          "%s. It expires in 10 minutes.\","
 	                          "\"source\":\"sms\"}",
@@ -295,7 +295,7 @@ START_TEST(two_factor_login_with_each_code_source)
 		         "/api/v1/tasks/%s/steps", ids[i]);
 		json_t *steps = api_get(&srv, steps_path, 200);
 		char *text = json_dumps(steps, 0);
-		char *dump = sky_asprintf("%s/steps-%d.json", dir, i);
+		char *dump = skyx_asprintf("%s/steps-%d.json", dir, i);
 		sky_write_file(dump, text, strlen(text));
 		free(dump);
 		free(text);
@@ -449,13 +449,13 @@ START_TEST(pushed_codes_are_validated_and_parsed)
 	    "\"source\":\"email\",\"expired_at\":\"2030-01-02T03:04:05Z\"}",
 	    200);
 	ck_assert_str_eq(jstr(j, "code"), "80 4417");
-	ck_assert(sky_str_startswith(jstr(j, "totp_code_id"), "totp_"));
+	ck_assert(skyx_str_startswith(jstr(j, "totp_code_id"), "totp_"));
 	ck_assert_str_eq(jstr(j, "otp_type"), "totp");
 	ck_assert_str_eq(jstr(j, "totp_identifier"), "id-1");
 	ck_assert_str_eq(jstr(j, "source"), "email");
 	ck_assert_str_eq(jstr(j, "content"), " 80 4417 ");
 	ck_assert_str_eq(jstr(j, "expired_at"), "2030-01-02T03:04:05.000Z");
-	ck_assert(sky_str_startswith(jstr(j, "organization_id"), "o_"));
+	ck_assert(skyx_str_startswith(jstr(j, "organization_id"), "o_"));
 	ck_assert_ptr_nonnull(jstr(j, "created_at"));
 	json_decref(j);
 	/* An SMS: the pattern rules find the code. */
@@ -474,7 +474,7 @@ START_TEST(pushed_codes_are_validated_and_parsed)
 	         "magic?token=Zx81Qp0aL7mN3vB2cD9e\\\">Sign in</a>\"}",
 	         200);
 	ck_assert_str_eq(jstr(j, "otp_type"), "magic_link");
-	ck_assert(sky_str_startswith(jstr(j, "code"),
+	ck_assert(skyx_str_startswith(jstr(j, "code"),
 	                             "https://acme.example/auth/magic"));
 	json_decref(j);
 	/* The rules find nothing; the configured fallback (the offline
