@@ -72,7 +72,7 @@ static void *serve_one(void *arg)
 		const char *ms = q ? strstr(q, "ms=") : NULL;
 		skyx_time_sleep_ms(ms ? atoi(ms + 3) : 800);
 		body = skyx_strdup("{\"items\": [\"alpha\", \"beta\", "
-		                  "\"gamma\"]}");
+		                   "\"gamma\"]}");
 		len = strlen(body);
 		type = "application/json";
 	} else {
@@ -234,11 +234,12 @@ static char *raw_call(raw *r, const char *session, const char *method,
                       const char *params, size_t *size)
 {
 	int id = r->next++;
-	char *msg = skyx_asprintf("{\"id\":%d,\"method\":\"%s\"%s%s%s,\"params\""
-	                         ":%s}",
-	                         id, method, session ? ",\"sessionId\":\"" : "",
-	                         session ? session : "", session ? "\"" : "",
-	                         params ? params : "{}");
+	char *msg =
+	    skyx_asprintf("{\"id\":%d,\"method\":\"%s\"%s%s%s,\"params\""
+	                  ":%s}",
+	                  id, method, session ? ",\"sessionId\":\"" : "",
+	                  session ? session : "", session ? "\"" : "",
+	                  params ? params : "{}");
 	if (write(r->wfd, msg, strlen(msg) + 1) < 0)
 		die("raw write", strerror(errno));
 	free(msg);
@@ -275,8 +276,8 @@ static char *raw_open(raw *r, const char *url)
 	                     "{\"url\":\"about:blank\"}", NULL);
 	json_t *j = json_loads(rep, 0, NULL);
 	char *p = skyx_asprintf("{\"targetId\":\"%s\",\"flatten\":true}",
-	                       json_string_value(json_object_get(
-	                           json_object_get(j, "result"), "targetId")));
+	                        json_string_value(json_object_get(
+	                            json_object_get(j, "result"), "targetId")));
 	json_decref(j);
 	free(rep);
 	rep = raw_call(r, NULL, "Target.attachToTarget", p, NULL);
@@ -733,12 +734,12 @@ int main(int argc, char **argv)
 		if (!btn || !email)
 			die("login page", "no checkbox or username field");
 		char *click = skyx_asprintf("{\"action_type\":\"click\","
-		                           "\"element_id\":\"%s\"}",
-		                           btn);
+		                            "\"element_id\":\"%s\"}",
+		                            btn);
 		char *type = skyx_asprintf("{\"action_type\":\"input_text\","
-		                          "\"element_id\":\"%s\",\"text\":"
-		                          "\"ada@example.com\"}",
-		                          email);
+		                           "\"element_id\":\"%s\",\"text\":"
+		                           "\"ada@example.com\"}",
+		                           email);
 		double click_ms = act_ms(c, click);
 		double type_ms = act_ms(c, type);
 		double eval = eval_ms(c, "1+1");

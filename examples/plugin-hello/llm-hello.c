@@ -63,11 +63,10 @@ static int hello_complete(void *instance, const sky_llm_request *req,
 	/* A run that plans first (a task v2) asks for a plan; otherwise
 	 * the engine asks for the next actions. Both answers give up. */
 	int plan = req->purpose && !strcmp(req->purpose, SKY_LLM_PURPOSE_PLAN);
-	const char *fmt =
-		plan ? "{\"should_terminate\":true,"
-		       "\"termination_reason\":\"%s\"}"
-		     : "{\"actions\":[{\"action_type\":\"terminate\","
-		       "\"reasoning\":\"%s\"}]}";
+	const char *fmt = plan ? "{\"should_terminate\":true,"
+	                         "\"termination_reason\":\"%s\"}"
+	                       : "{\"actions\":[{\"action_type\":\"terminate\","
+	                         "\"reasoning\":\"%s\"}]}";
 	size_t n = strlen(fmt) + strlen(h->reason) + 1;
 	char *text = api->alloc(n);
 	/* The reason comes from our own config; a real plugin would JSON-
@@ -94,11 +93,11 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *host_api,
                                       sky_registrar *registrar, char **err)
 {
 	static const sky_llm_provider vtable = {
-		.name = "hello",
-		.create = hello_create,
-		.destroy = hello_destroy,
-		.complete = hello_complete,
-		/* .supports_vision is optional: left NULL, no images. */
+	    .name = "hello",
+	    .create = hello_create,
+	    .destroy = hello_destroy,
+	    .complete = hello_complete,
+	    /* .supports_vision is optional: left NULL, no images. */
 	};
 	(void)err;
 	api = host_api;

@@ -6,29 +6,29 @@
 #include <stdint.h>
 
 #if defined(_WIN32)
-#  if defined(SKY_BUILDING_LIBRARY)
-#    define SKY_API __declspec(dllexport)
-#  else
-#    define SKY_API
-#  endif
+#	if defined(SKY_BUILDING_LIBRARY)
+#		define SKY_API __declspec(dllexport)
+#	else
+#		define SKY_API
+#	endif
 #elif defined(__GNUC__) && __GNUC__ >= 4
-#  define SKY_API __attribute__((visibility("default")))
+#	define SKY_API __attribute__((visibility("default")))
 #else
-#  define SKY_API
+#	define SKY_API
 #endif
 
 #ifdef __cplusplus
-#  define SKY_BEGIN_DECLS extern "C" {
-#  define SKY_END_DECLS }
+#	define SKY_BEGIN_DECLS extern "C" {
+#	define SKY_END_DECLS }
 #else
-#  define SKY_BEGIN_DECLS
-#  define SKY_END_DECLS
+#	define SKY_BEGIN_DECLS
+#	define SKY_END_DECLS
 #endif
 
 #if defined(__GNUC__)
-#  define SKY_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#	define SKY_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
-#  define SKY_PRINTF(fmt, args)
+#	define SKY_PRINTF(fmt, args)
 #endif
 
 SKY_BEGIN_DECLS

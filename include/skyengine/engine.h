@@ -102,9 +102,15 @@ typedef struct sky_engine_options {
 } sky_engine_options;
 
 #ifdef __cplusplus
-#  define SKY_ENGINE_OPTIONS_INIT { SKY_ENGINE_OPTIONS_VERSION }
+#	define SKY_ENGINE_OPTIONS_INIT                                        \
+		{                                                              \
+			SKY_ENGINE_OPTIONS_VERSION                             \
+		}
 #else
-#  define SKY_ENGINE_OPTIONS_INIT { .version = SKY_ENGINE_OPTIONS_VERSION }
+#	define SKY_ENGINE_OPTIONS_INIT                                        \
+		{                                                              \
+			.version = SKY_ENGINE_OPTIONS_VERSION                  \
+		}
 #endif
 
 /* Zero `opts` and set its version (every field then means "the

@@ -30,7 +30,7 @@ typedef enum sky_run_status {
 	SKY_RUN_TERMINATED = 5, /* final: the agent gave up (a terminate
 	                         * criterion, an impossible goal) */
 	SKY_RUN_TIMED_OUT = 6,  /* final: out of steps or time */
-	SKY_RUN_CANCELED = 7,   /* final: sky_run_cancel() or a closed session */
+	SKY_RUN_CANCELED = 7, /* final: sky_run_cancel() or a closed session */
 } sky_run_status;
 
 /* The Tasks API name of a status ("completed"); static text, "unknown"
@@ -98,15 +98,20 @@ typedef struct sky_task_options {
 } sky_task_options;
 
 #ifdef __cplusplus
-#  define SKY_TASK_OPTIONS_INIT { SKY_TASK_OPTIONS_VERSION }
+#	define SKY_TASK_OPTIONS_INIT                                          \
+		{                                                              \
+			SKY_TASK_OPTIONS_VERSION                               \
+		}
 #else
-#  define SKY_TASK_OPTIONS_INIT { .version = SKY_TASK_OPTIONS_VERSION }
+#	define SKY_TASK_OPTIONS_INIT                                          \
+		{                                                              \
+			.version = SKY_TASK_OPTIONS_VERSION                    \
+		}
 #endif
 
 /* Zero `opts` and set its version. Returns 0, or SKY_EINVALID for a
  * version this library does not know. */
-SKY_API int sky_task_options_init(sky_task_options *opts,
-                                  unsigned int version);
+SKY_API int sky_task_options_init(sky_task_options *opts, unsigned int version);
 
 /*
  * Validate and store a run of `opts` for `organization_id` (NULL: the
@@ -204,8 +209,7 @@ typedef void (*sky_frame_fn)(void *userdata, const unsigned char *jpeg,
                              size_t len, int width, int height,
                              const char *url);
 SKY_API int sky_run_watch(uint64_t *watch_id, sky_engine *engine,
-                          const char *run_id, sky_frame_fn fn,
-                          void *userdata);
+                          const char *run_id, sky_frame_fn fn, void *userdata);
 SKY_API void sky_run_unwatch(sky_engine *engine, uint64_t watch_id);
 
 typedef enum sky_event_type {
@@ -221,10 +225,10 @@ typedef struct sky_event {
 	unsigned int version;
 	sky_event_type type;
 	const char *run_id;
-	const char *status;  /* run status (RUN_STATUS) or step status */
-	int step_order;      /* -1 when not about a step */
+	const char *status; /* run status (RUN_STATUS) or step status */
+	int step_order;     /* -1 when not about a step */
 	int retry_index;
-	const char *json;    /* details, see sky_event_type */
+	const char *json; /* details, see sky_event_type */
 } sky_event;
 
 /*

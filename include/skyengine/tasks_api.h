@@ -47,9 +47,15 @@ typedef struct sky_submit_options {
 } sky_submit_options;
 
 #ifdef __cplusplus
-#  define SKY_SUBMIT_OPTIONS_INIT { SKY_SUBMIT_OPTIONS_VERSION }
+#	define SKY_SUBMIT_OPTIONS_INIT                                        \
+		{                                                              \
+			SKY_SUBMIT_OPTIONS_VERSION                             \
+		}
 #else
-#  define SKY_SUBMIT_OPTIONS_INIT { .version = SKY_SUBMIT_OPTIONS_VERSION }
+#	define SKY_SUBMIT_OPTIONS_INIT                                        \
+		{                                                              \
+			.version = SKY_SUBMIT_OPTIONS_VERSION                  \
+		}
 #endif
 
 /* Zero `opts` and set its version; SKY_EINVALID for an unknown one. */
@@ -95,28 +101,33 @@ SKY_API int sky_tasks_api_run_wait(char **out_json, sky_engine *engine,
  * organization became an argument of the functions). */
 typedef struct sky_list_options {
 	unsigned int version;
-	int page;                    /* >= 1, default 1 */
-	int page_size;               /* >= 1, default 10 */
+	int page;      /* >= 1, default 1 */
+	int page_size; /* >= 1, default 10 */
 	/* Comma-separated statuses to keep ("running,queued"); NULL = all. */
 	const char *statuses;
 	/* Comma-separated run types (task_v1, task_v2); NULL = all. Read by
 	 * sky_tasks_api_runs_list only. */
 	const char *run_types;
-	const char *sort;            /* "created_at" (default) | "modified_at" */
-	int ascending;               /* 0 = newest first */
+	const char *sort; /* "created_at" (default) | "modified_at" */
+	int ascending;    /* 0 = newest first */
 	/* Only tasks submitted with this `application`. */
 	const char *application;
 } sky_list_options;
 
 #ifdef __cplusplus
-#  define SKY_LIST_OPTIONS_INIT { SKY_LIST_OPTIONS_VERSION }
+#	define SKY_LIST_OPTIONS_INIT                                          \
+		{                                                              \
+			SKY_LIST_OPTIONS_VERSION                               \
+		}
 #else
-#  define SKY_LIST_OPTIONS_INIT { .version = SKY_LIST_OPTIONS_VERSION }
+#	define SKY_LIST_OPTIONS_INIT                                          \
+		{                                                              \
+			.version = SKY_LIST_OPTIONS_VERSION                    \
+		}
 #endif
 
 /* Zero `opts` and set its version; SKY_EINVALID for an unknown one. */
-SKY_API int sky_list_options_init(sky_list_options *opts,
-                                  unsigned int version);
+SKY_API int sky_list_options_init(sky_list_options *opts, unsigned int version);
 
 /* GET /v1/runs: a JSON array of run summaries. An unknown status or run
  * type: SKY_EINVALID. `opts` may be NULL. */
@@ -130,8 +141,7 @@ SKY_API int sky_tasks_api_tasks_list(char **out_json, sky_engine *engine,
                                      const sky_list_options *opts);
 /* GET /api/v1/runs: tasks v1 (Task) and v2 (WorkflowRun's keys), newest
  * first; `statuses` filters; [] past page 10, as Skyvern answers. */
-SKY_API int sky_tasks_api_runs_list_legacy(char **out_json,
-                                           sky_engine *engine,
+SKY_API int sky_tasks_api_runs_list_legacy(char **out_json, sky_engine *engine,
                                            const char *organization_id,
                                            const sky_list_options *opts);
 
@@ -161,8 +171,7 @@ SKY_API int sky_tasks_api_run_timeline(char **out_json, sky_engine *engine,
  * unknown run; SKY_EINVALID (with *out_json an error body) when there is
  * no URL to send to.
  */
-SKY_API int sky_tasks_api_run_webhook_send(char **out_json,
-                                           sky_engine *engine,
+SKY_API int sky_tasks_api_run_webhook_send(char **out_json, sky_engine *engine,
                                            const char *organization_id,
                                            const char *run_id,
                                            const char *webhook_url,
@@ -176,14 +185,10 @@ SKY_API int sky_tasks_api_run_webhook_send(char **out_json,
  * TaskV2 (v2). Version 3 is POST /v1/run/tasks/download_files (a
  * DownloadFilesRequest) run as a task v1; the answer is the run.
  */
-SKY_API int sky_tasks_api_task_submit_legacy(char **out_json,
-                                             int *http_status,
-                                             sky_engine *engine,
-                                             const char *organization_id,
-                                             int version,
-                                             const char *request_json,
-                                             const sky_submit_options *opts,
-                                             int max_steps);
+SKY_API int sky_tasks_api_task_submit_legacy(
+    char **out_json, int *http_status, sky_engine *engine,
+    const char *organization_id, int version, const char *request_json,
+    const sky_submit_options *opts, int max_steps);
 /* GET /api/v1/tasks/{id}: Skyvern's TaskResponse of a task v1;
  * SKY_ENOTFOUND ("Task <id> not found") otherwise. */
 SKY_API int sky_tasks_api_task_get(char **out_json, sky_engine *engine,
@@ -195,8 +200,7 @@ SKY_API int sky_tasks_api_task_v2_get(char **out_json, sky_engine *engine,
                                       const char *task_id);
 /* GET /api/v1/tasks/{id}/actions: the task's actions (Skyvern's Action),
  * in order; [] for an unknown task. */
-SKY_API int sky_tasks_api_task_actions_list(char **out_json,
-                                            sky_engine *engine,
+SKY_API int sky_tasks_api_task_actions_list(char **out_json, sky_engine *engine,
                                             const char *organization_id,
                                             const char *task_id);
 /* GET /api/v1/models: {"models": {name: label}}, the names a request's
@@ -231,8 +235,7 @@ SKY_API int sky_tasks_api_entity_artifacts_list(char **out_json,
  * when the artifact does not exist in the organization.
  */
 SKY_API int sky_artifact_file(char **path, char **content_type,
-                              sky_engine *engine,
-                              const char *organization_id,
+                              sky_engine *engine, const char *organization_id,
                               const char *artifact_id);
 
 /*
@@ -279,8 +282,7 @@ SKY_API int sky_tasks_api_totp_code_push(char **out_json, int *http_status,
                                          const char *body_json);
 /* GET /v1/credentials/totp: the organization's pushed codes, newest
  * first (Skyvern's TOTPCode); filters may be NULL; limit 1..200. */
-SKY_API int sky_tasks_api_totp_codes_list(char **out_json,
-                                          sky_engine *engine,
+SKY_API int sky_tasks_api_totp_codes_list(char **out_json, sky_engine *engine,
                                           const char *organization_id,
                                           const char *totp_identifier,
                                           const char *workflow_run_id,
@@ -304,8 +306,7 @@ SKY_API int sky_tasks_api_browser_session_create(char **out_json,
                                                  const char *organization_id,
                                                  const char *body_json);
 /* GET /v1/browser_sessions/{id}; 404 "Browser session X not found". */
-SKY_API int sky_tasks_api_browser_session_get(char **out_json,
-                                              int *http_status,
+SKY_API int sky_tasks_api_browser_session_get(char **out_json, int *http_status,
                                               sky_engine *engine,
                                               const char *organization_id,
                                               const char *browser_session_id);
@@ -328,8 +329,8 @@ SKY_API int sky_tasks_api_browser_session_close(char **out_json,
 /* GET /v1/workflows: the workflows saved by publish_workflow: true, a
  * JSON array, newest first (page >= 1, page_size 1..100). */
 SKY_API int sky_tasks_api_workflows_list(char **out_json, sky_engine *engine,
-                                         const char *organization_id,
-                                         int page, int page_size);
+                                         const char *organization_id, int page,
+                                         int page_size);
 /*
  * POST /v1/run/workflows: {"workflow_id": "wpid_...", "overrides": {...}?}
  * submits the saved request with the overrides applied (any field of a
@@ -350,8 +351,8 @@ SKY_API int sky_tasks_api_workflow_run(char **out_json, int *http_status,
  * are invisible to every other organization). *organization_id ("o_…")
  * is freed with sky_free(). `name` may be NULL.
  */
-SKY_API int sky_organization_create(char **organization_id,
-                                    sky_engine *engine, const char *name);
+SKY_API int sky_organization_create(char **organization_id, sky_engine *engine,
+                                    const char *name);
 
 /*
  * Store an API key for an organization (NULL = the default one). Only
@@ -381,8 +382,7 @@ SKY_API int sky_api_key_verify(char **organization_id, int *revoked,
 /* A link to `path` (on the server's public URL) that needs no key:
  * "?expires=…&signature=…" as the engine signs artifact and viewer
  * links. *out_url is freed with sky_free. */
-SKY_API int sky_url_sign(char **out_url, sky_engine *engine,
-                         const char *path);
+SKY_API int sky_url_sign(char **out_url, sky_engine *engine, const char *path);
 /* 0 if `signature` and `expires` (the query of a URL the engine produced)
  * are a valid, unexpired signature of `path`; SKY_EAUTH otherwise. */
 SKY_API int sky_url_verify(sky_engine *engine, const char *path,

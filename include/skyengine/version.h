@@ -10,7 +10,8 @@
 #define SKY_VERSION_STRING "0.1.0"
 /* One number that compares: 0x00MMmmpp. */
 #define SKY_VERSION_NUMBER                                                     \
-	((SKY_VERSION_MAJOR << 16) | (SKY_VERSION_MINOR << 8) | SKY_VERSION_PATCH)
+	((SKY_VERSION_MAJOR << 16) | (SKY_VERSION_MINOR << 8) |                \
+	 SKY_VERSION_PATCH)
 
 SKY_BEGIN_DECLS
 

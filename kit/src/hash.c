@@ -17,7 +17,7 @@ void skyx_sha256(const void *data, size_t len, unsigned char out[32])
 }
 
 char *skyx_sha256_hex(const void *data, size_t len,
-                     char out[SKYX_SHA256_HEX_LEN])
+                      char out[SKYX_SHA256_HEX_LEN])
 {
 	unsigned char md[32];
 	skyx_sha256(data, len, md);
@@ -26,7 +26,7 @@ char *skyx_sha256_hex(const void *data, size_t len,
 }
 
 int skyx_sha256_file_hex(const char *path, char out[SKYX_SHA256_HEX_LEN],
-                        int64_t *size)
+                         int64_t *size)
 {
 	unsigned char buf[65536], md[32];
 	unsigned int n = 32;
@@ -57,8 +57,8 @@ int skyx_sha256_file_hex(const char *path, char out[SKYX_SHA256_HEX_LEN],
 	return 0;
 }
 
-int skyx_hmac(const char *algo, const void *key, size_t keylen,
-             const void *msg, size_t len, unsigned char out[64])
+int skyx_hmac(const char *algo, const void *key, size_t keylen, const void *msg,
+              size_t len, unsigned char out[64])
 {
 	const EVP_MD *md;
 	unsigned int n = 0;
@@ -76,7 +76,7 @@ int skyx_hmac(const char *algo, const void *key, size_t keylen,
 }
 
 char *skyx_hmac_sha256_hex(const void *key, size_t keylen, const void *msg,
-                          size_t len, char out[SKYX_SHA256_HEX_LEN])
+                           size_t len, char out[SKYX_SHA256_HEX_LEN])
 {
 	unsigned char mac[64];
 	int n = skyx_hmac("sha256", key, keylen, msg, len, mac);

@@ -41,8 +41,8 @@ const char *skyx_otp_algo_name(int algo)
 int skyx_otp_params_check(const skyx_otp_params *p)
 {
 	if (!p || !skyx_otp_algo_name((int)p->algo) ||
-	    p->digits < SKYX_OTP_MIN_DIGITS || p->digits > SKYX_OTP_MAX_DIGITS ||
-	    p->period <= 0)
+	    p->digits < SKYX_OTP_MIN_DIGITS ||
+	    p->digits > SKYX_OTP_MAX_DIGITS || p->period <= 0)
 		return -1;
 	return 0;
 }

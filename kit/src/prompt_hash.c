@@ -264,7 +264,7 @@ char *skyx_prompt_normalize(const char *prompt)
 }
 
 char *skyx_prompt_hash(const char *system, const char *prompt,
-                          char out[SKYX_PROMPT_HASH_LEN])
+                       char out[SKYX_PROMPT_HASH_LEN])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[32];

@@ -69,12 +69,23 @@ void skyx_buf_html(skyx_buf *b, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '<': skyx_buf_puts(b, "&lt;"); break;
-		case '>': skyx_buf_puts(b, "&gt;"); break;
-		case '&': skyx_buf_puts(b, "&amp;"); break;
-		case '"': skyx_buf_puts(b, "&quot;"); break;
-		case '\'': skyx_buf_puts(b, "&#39;"); break;
-		default: skyx_buf_putc(b, *s);
+		case '<':
+			skyx_buf_puts(b, "&lt;");
+			break;
+		case '>':
+			skyx_buf_puts(b, "&gt;");
+			break;
+		case '&':
+			skyx_buf_puts(b, "&amp;");
+			break;
+		case '"':
+			skyx_buf_puts(b, "&quot;");
+			break;
+		case '\'':
+			skyx_buf_puts(b, "&#39;");
+			break;
+		default:
+			skyx_buf_putc(b, *s);
 		}
 	}
 }

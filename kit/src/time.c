@@ -88,7 +88,8 @@ int skyx_time_parse_iso(const char *s, int64_t *ms)
 	} else if (*p == '+' || *p == '-') {
 		int oh, om;
 		int sign = *p == '-' ? -1 : 1;
-		if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om))
+		if (digits(p + 1, 2, &oh) || p[3] != ':' ||
+		    digits(p + 4, 2, &om))
 			return -1;
 		offset_min = sign * (oh * 60 + om);
 		p += 6;

@@ -58,8 +58,7 @@ char *sky_agent_mask_codes(const sky_run *r, const char *text)
 	while (*p) {
 		size_t i, best = 0;
 		json_t *c;
-		json_array_foreach(r->codes, i, c)
-		{
+		json_array_foreach (r->codes, i, c) {
 			const char *s = json_string_value(c);
 			size_t n = strlen(s);
 			if (n > best && !strncmp(p, s, n))
@@ -93,16 +92,14 @@ static void scrub(const sky_run *r, json_t *v)
 	json_t *x, *m;
 	size_t i;
 	if (json_is_object(v)) {
-		json_object_foreach(v, k, x)
-		{
+		json_object_foreach (v, k, x) {
 			if (!json_is_string(x))
 				scrub(r, x);
 			else if ((m = masked_string(r, x)))
 				json_object_set_new(v, k, m);
 		}
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, x)
-		{
+		json_array_foreach (v, i, x) {
 			if (!json_is_string(x))
 				scrub(r, x);
 			else if ((m = masked_string(r, x)))
@@ -146,8 +143,8 @@ static char *verification_code(sky_run *r, int *magic_link, char **why)
 	*magic_link = 0;
 	if (!ident && !t->totp_url) {
 		*why = skyx_strdup("the page asks for a verification code and "
-		                  "this run has no code source "
-		                  "(totp_identifier or totp_url)");
+		                   "this run has no code source "
+		                   "(totp_identifier or totp_url)");
 		return NULL;
 	}
 	int64_t start = skyx_time_mono_ms();
@@ -158,13 +155,14 @@ static char *verification_code(sky_run *r, int *magic_link, char **why)
 		if (ident) {
 			sky_totp_rec *rec = NULL;
 			if (sky_store_totp_take(env->store, t->organization_id,
-			                        ident, t->task_id, t->created_at,
-			                        &rec) == 0 &&
+			                        ident, t->task_id,
+			                        t->created_at, &rec) == 0 &&
 			    rec && rec->code && *rec->code) {
 				char *c = skyx_strdup(rec->code);
-				*magic_link = skyx_str_eq(rec->otp_type,
-				                         "magic_link");
-				sky_log_info("agent", "run %s: using pushed code "
+				*magic_link =
+				    skyx_str_eq(rec->otp_type, "magic_link");
+				sky_log_info("agent",
+				             "run %s: using pushed code "
 				             "%s",
 				             t->task_id, rec->totp_code_id);
 				sky_totp_rec_free(rec);
@@ -175,8 +173,8 @@ static char *verification_code(sky_run *r, int *magic_link, char **why)
 		}
 		if (vt) {
 			char *c = NULL, *err = NULL;
-			int rc = vt->get_code(inst, ident,
-			                      skyx_time_now_ms() / 1000, &c, &err);
+			int rc = vt->get_code(
+			    inst, ident, skyx_time_now_ms() / 1000, &c, &err);
 			free(err);
 			if (rc == 0 && c) {
 				char *own = skyx_strdup(c);
@@ -212,9 +210,9 @@ static char *verification_code(sky_run *r, int *magic_link, char **why)
 		sky_agent_wait_change(r, seq, wait > 0 ? wait : 1);
 	}
 	*why = skyx_asprintf("no verification code arrived for this run within "
-	                    "%d s%s%s",
-	                    env->config->totp_wait_ms / 1000, last ? " (" : "",
-	                    last ? last : "");
+	                     "%d s%s%s",
+	                     env->config->totp_wait_ms / 1000, last ? " (" : "",
+	                     last ? last : "");
 	if (last && *why) {
 		char *full = skyx_asprintf("%s)", *why);
 		free(*why);
@@ -232,10 +230,9 @@ static json_t *open_magic_link(sky_run *r, const char *link)
 	         r->env->config->navigate_timeout_ms);
 	int rc = r->bvt->navigate(r->ctx, link, opts, &text, &err);
 	free(text);
-	json_t *res = rc ? failure("navigation_failed",
-	                           err ? err : sky_strerror(rc))
-	                 : json_pack("{s:b, s:s}", "success", 1, "opened",
-	                             "magic_link");
+	json_t *res =
+	    rc ? failure("navigation_failed", err ? err : sky_strerror(rc))
+	       : json_pack("{s:b, s:s}", "success", 1, "opened", "magic_link");
 	free(err);
 	return res;
 }
@@ -251,8 +248,8 @@ static int plugin_call(sky_run *r, act_fn fn, const json_t *action,
 	int rc = fn(r->ctx, aj, &text, &err);
 	free(aj);
 	if (rc) {
-		*result = failure("browser_error", err ? err
-		                                       : sky_strerror(rc));
+		*result =
+		    failure("browser_error", err ? err : sky_strerror(rc));
 		free(err);
 		free(text);
 		return rc;
@@ -280,8 +277,8 @@ static int plugin_drag(sky_run *r, const json_t *action, json_t **result)
 	if (!r->bvt->drag) {
 		char *msg =
 		    skyx_asprintf("the browser plugin \"%s\" cannot drag "
-		                 "(it has no drag callback)",
-		                 r->bvt->name ? r->bvt->name : "?");
+		                  "(it has no drag callback)",
+		                  r->bvt->name ? r->bvt->name : "?");
 		*result = failure("unsupported", msg ? msg : "cannot drag");
 		free(msg);
 		return 0;
@@ -301,8 +298,8 @@ static json_t *prepare_upload(json_t *a)
 	struct stat st;
 	if (!path || stat(path, &st) || !S_ISREG(st.st_mode)) {
 		char *msg = skyx_asprintf("file %s does not exist on this "
-		                         "machine",
-		                         path ? path : "(none)");
+		                          "machine",
+		                          path ? path : "(none)");
 		json_t *f = failure("file_not_found", msg ? msg : "");
 		free(msg);
 		return f;
@@ -322,15 +319,14 @@ static void record_download(sky_run *r, const json_t *result)
 		rel++;
 	size_t i;
 	json_t *seen;
-	json_array_foreach(r->downloads, i, seen)
+	json_array_foreach (r->downloads, i, seen)
 		if (skyx_str_eq(json_string_value(seen), rel))
 			return;
 	json_array_append_new(r->downloads, json_string(rel));
-	sky_store_artifact_add(r->env->store, r->task->task_id,
-	                       r->step ? r->step->step_id : NULL,
-	                       SKY_ARTIFACT_DOWNLOAD, rel,
-	                       sky_json_int(d, "size", 0),
-	                       sky_json_str(d, "sha256"), NULL);
+	sky_store_artifact_add(
+	    r->env->store, r->task->task_id, r->step ? r->step->step_id : NULL,
+	    SKY_ARTIFACT_DOWNLOAD, rel, sky_json_int(d, "size", 0),
+	    sky_json_str(d, "sha256"), NULL);
 }
 
 int sky_agent_act(sky_run *r, const json_t *action, const sky_obs *o,

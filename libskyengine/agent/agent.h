@@ -70,7 +70,10 @@ typedef struct sky_agent_callbacks {
 	void *payload;
 } sky_agent_callbacks;
 
-#define SKY_AGENT_CALLBACKS_INIT {.version = SKY_AGENT_CALLBACKS_VERSION}
+#define SKY_AGENT_CALLBACKS_INIT                                               \
+	{                                                                      \
+		.version = SKY_AGENT_CALLBACKS_VERSION                         \
+	}
 
 /*
  * Everything one run reads: built by the host (engine/runtime.c) for
@@ -78,9 +81,9 @@ typedef struct sky_agent_callbacks {
  */
 typedef struct sky_agent_env {
 	sky_store *store;
-	const char *data_dir;           /* absolute; runs/<id> below it */
+	const char *data_dir; /* absolute; runs/<id> below it */
 	const sky_agent_config *config;
-	int max_steps;                  /* when the task names none */
+	int max_steps; /* when the task names none */
 	int max_retries_per_step;
 	/* The browser and the model; when either could not be had, both
 	 * may be NULL and `unavailable` says why (the run fails with it). */
@@ -91,8 +94,8 @@ typedef struct sky_agent_env {
 	/* The TOTP provider, NULL when none is configured. */
 	const sky_totp_provider *totp;
 	void *totp_inst;
-	sky_http_client *http;          /* outgoing requests (totp_url) */
-	const sky_agent_callbacks *cb;  /* NULL: none */
+	sky_http_client *http;         /* outgoing requests (totp_url) */
+	const sky_agent_callbacks *cb; /* NULL: none */
 } sky_agent_env;
 
 /* Execute a claimed (or resumed) run to a final status. The task is in
@@ -101,15 +104,15 @@ void sky_agent_execute(const sky_agent_env *env, const sky_task_rec *task);
 
 /* What one observation of the page gave. */
 typedef struct sky_obs {
-	json_t *snapshot;      /* internals §1 */
-	json_t *elements;      /* flattened, internals §5 */
-	char *tree;            /* element tree text (internals §2) */
-	json_t *url_map;       /* {"u1": "https://..."} */
-	json_t *state;         /* page_state: url, title, tabs, dialogs */
+	json_t *snapshot; /* internals §1 */
+	json_t *elements; /* flattened, internals §5 */
+	char *tree;       /* element tree text (internals §2) */
+	json_t *url_map;  /* {"u1": "https://..."} */
+	json_t *state;    /* page_state: url, title, tabs, dialogs */
 	char *url;
 	char *title;
 	char *page_text;
-	unsigned char *png;    /* screenshot, may be NULL */
+	unsigned char *png; /* screenshot, may be NULL */
 	size_t png_len;
 	int settle_ms, snapshot_ms, tree_ms, state_ms, screenshot_ms;
 	/* A screenshot the model does not get is taken on a thread of its
@@ -136,41 +139,41 @@ void sky_obs_screenshot_wait(sky_obs *o);
 typedef struct sky_run {
 	const sky_agent_env *env;
 	const sky_task_rec *task;
-	char *run_dir;            /* <data>/runs/<id> */
+	char *run_dir; /* <data>/runs/<id> */
 	const sky_browser_provider *bvt;
 	void *browser;
-	void *ctx;                /* the run's browser context */
-	const char *session_id;   /* the browser session it works in, whose
+	void *ctx;              /* the run's browser context */
+	const char *session_id; /* the browser session it works in, whose
 	                             context it borrows (NULL: its own) */
 	char *download_dir;
 	struct sky_llm *llm;
-	json_t *payload;          /* navigation_payload or null */
-	json_t *schema;           /* data_extraction_schema or null */
-	json_t *mapping;          /* error_code_mapping or null */
-	json_t *history;          /* internals §5 history, all steps */
-	json_t *errors;           /* surfaced user error codes */
-	json_t *output;           /* last extraction result, or NULL */
-	json_t *downloads;        /* files downloaded so far */
-	int64_t deadline_ms;      /* monotonic */
+	json_t *payload;     /* navigation_payload or null */
+	json_t *schema;      /* data_extraction_schema or null */
+	json_t *mapping;     /* error_code_mapping or null */
+	json_t *history;     /* internals §5 history, all steps */
+	json_t *errors;      /* surfaced user error codes */
+	json_t *output;      /* last extraction result, or NULL */
+	json_t *downloads;   /* files downloaded so far */
+	int64_t deadline_ms; /* monotonic */
 	int max_steps;
 	int max_retries;
 	int totp_available;
-	json_t *codes;            /* verification codes used (strings) */
-	char *last_url;           /* last page URL seen */
+	json_t *codes;  /* verification codes used (strings) */
+	char *last_url; /* last page URL seen */
 	/* current step */
 	sky_step_rec *step;
-	int next_order;           /* for v2: orders continue across goals */
-	sky_step_timing t;        /* timings of the current step */
-	char *last_error;         /* short text of the last failure */
-	json_t *recent_errors;    /* strings, newest last (max 5) */
+	int next_order;        /* for v2: orders continue across goals */
+	sky_step_timing t;     /* timings of the current step */
+	char *last_error;      /* short text of the last failure */
+	json_t *recent_errors; /* strings, newest last (max 5) */
 	int resumed;
-	int resume_retry;         /* retry index of the first step after a
+	int resume_retry;       /* retry index of the first step after a
 	                             resume */
-	sky_step_usage pending;   /* usage of calls made outside a step */
-	int browser_lost;         /* a browser call failed with
+	sky_step_usage pending; /* usage of calls made outside a step */
+	int browser_lost;       /* a browser call failed with
 	                             SKY_EBROWSER: check before a retry */
-	json_t *secrets;          /* registered for the run (secrets.c) */
-	json_t *llm_calls;        /* step id ("" outside a step) -> model
+	json_t *secrets;        /* registered for the run (secrets.c) */
+	json_t *llm_calls;      /* step id ("" outside a step) -> model
 	                             calls so far: artifact names (llm.c) */
 } sky_run;
 
@@ -185,10 +188,10 @@ typedef enum sky_agent_result {
 } sky_agent_result;
 
 typedef struct sky_v1_goal {
-	const char *goal;       /* what to reach */
-	const char *big_goal;   /* v2: the whole user goal, context */
-	int max_steps;          /* orders this goal may use */
-	int extract_only;       /* schema task without navigation */
+	const char *goal;            /* what to reach */
+	const char *big_goal;        /* v2: the whole user goal, context */
+	int max_steps;               /* orders this goal may use */
+	int extract_only;            /* schema task without navigation */
 	const char *extraction_goal; /* v2 extract mini-goals */
 } sky_v1_goal;
 
@@ -256,7 +259,7 @@ char *sky_agent_mask_codes_json(const sky_run *r, const char *json_text);
 int sky_agent_artifact(sky_run *r, const char *kind, const char *name,
                        const void *data, size_t len, int redact);
 void sky_agent_note_error(sky_run *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 int sky_agent_write_recording(sky_run *r);
 int sky_agent_timed_out(sky_run *r);
 

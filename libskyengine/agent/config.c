@@ -32,7 +32,8 @@ void sky_agent_config_read(sky_agent_config *a, const json_t *c)
 {
 	a->run_timeout_s =
 	    agent_int(c, "run_timeout_s", "SKYENGINE_RUN_TIMEOUT", 1800);
-	a->navigate_timeout_ms = agent_int(c, "navigate_timeout_ms", NULL, 30000);
+	a->navigate_timeout_ms =
+	    agent_int(c, "navigate_timeout_ms", NULL, 30000);
 	a->settle_max_ms = agent_int(c, "settle_max_ms", NULL, 5000);
 	a->settle_network_quiet_ms =
 	    agent_int(c, "settle_network_quiet_ms", NULL, -1);

@@ -93,10 +93,10 @@ int sky_agent_proxy_for(sky_run *r, json_t **proxy, json_t **applied)
 	if (cb && cb->proxy_for)
 		return cb->proxy_for(loc, r->task->task_id, proxy, applied,
 		                     cb->payload);
-	*applied = loc ? json_pack("{s:b, s:s}", "applied", 0, "reason",
-	                           "no proxy provider is configured")
-	               : json_pack("{s:b, s:s}", "applied", 1, "mode",
-	                           "direct");
+	*applied =
+	    loc ? json_pack("{s:b, s:s}", "applied", 0, "reason",
+	                    "no proxy provider is configured")
+	        : json_pack("{s:b, s:s}", "applied", 1, "mode", "direct");
 	return 0;
 }
 

@@ -23,9 +23,9 @@ int sky_agent_extract(sky_run *r, const char *goal, const char *extraction_goal,
 	sky_planner_extract_input in = {0};
 	in.goal = goal;
 	in.data_extraction_goal =
-		extraction_goal ? extraction_goal
-		                : "Extract the information the schema asks for "
-		                  "from the current page.";
+	    extraction_goal ? extraction_goal
+	                    : "Extract the information the schema asks for "
+	                      "from the current page.";
 	in.data_extraction_schema = json_is_null(r->schema) ? NULL : r->schema;
 	in.navigation_payload = json_is_null(r->payload) ? NULL : r->payload;
 	in.error_code_mapping = json_is_null(r->mapping) ? NULL : r->mapping;
@@ -43,13 +43,13 @@ int sky_agent_extract(sky_run *r, const char *goal, const char *extraction_goal,
 	}
 	size_t i;
 	json_t *m;
-	json_array_foreach(messages, i, m)
-		sky_log_info("agent", "run %s: extraction: %s", r->task->task_id,
-		             json_string_value(m));
+	json_array_foreach (messages, i, m)
+		sky_log_info("agent", "run %s: extraction: %s",
+		             r->task->task_id, json_string_value(m));
 	if (json_array_size(messages) && r->step) {
 		/* Wrong types are reported on the step, not hidden. */
-		json_t *note = json_pack("{s:O}", "extraction_warnings",
-		                         messages);
+		json_t *note =
+		    json_pack("{s:O}", "extraction_warnings", messages);
 		char *s = sky_json_dumps(note);
 		sky_agent_artifact(r, "extraction_report", "extraction.json", s,
 		                   strlen(s), 0);
@@ -127,12 +127,12 @@ static void add_errors(sky_run *r, const json_t *list)
 {
 	size_t i, k;
 	json_t *e, *have;
-	json_array_foreach(list, i, e)
-	{
+	json_array_foreach (list, i, e) {
 		const char *code = sky_json_str(e, "error_code");
 		int dup = 0;
-		json_array_foreach(r->errors, k, have)
-			dup |= skyx_str_eq(sky_json_str(have, "error_code"), code);
+		json_array_foreach (r->errors, k, have)
+			dup |=
+			    skyx_str_eq(sky_json_str(have, "error_code"), code);
 		if (code && !dup)
 			json_array_append(r->errors, e);
 	}

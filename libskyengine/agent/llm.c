@@ -74,10 +74,10 @@ int sky_agent_llm(sky_run *r, const sky_planner_prompt *p, const sky_obs *o,
 	free(masked_ctx);
 	if (rc)
 		return sky_error_wrap(rc, "%s call failed", p->purpose);
-	sky_step_usage u = {res->usage.input_tokens, res->usage.output_tokens,
-	                    res->usage.reasoning_tokens,
-	                    res->usage.cached_tokens, res->usage.cost_usd,
-	                    res->model};
+	sky_step_usage u = {
+	    res->usage.input_tokens,     res->usage.output_tokens,
+	    res->usage.reasoning_tokens, res->usage.cached_tokens,
+	    res->usage.cost_usd,         res->model};
 	if (r->step) {
 		sky_store_step_add_usage(r->env->store, r->step->step_id, &u);
 	} else {

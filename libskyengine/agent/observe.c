@@ -30,8 +30,8 @@ static int take_screenshot(const sky_browser_provider *b, void *ctx,
                            size_t *len)
 {
 	char *err = NULL;
-	int rc = b->screenshot(ctx, "{\"format\":\"jpeg\",\"quality\":70}",
-	                       img, len, &err);
+	int rc = b->screenshot(ctx, "{\"format\":\"jpeg\",\"quality\":70}", img,
+	                       len, &err);
 	if (rc) {
 		sky_log_warn("agent", "run %s: screenshot failed: %s", task_id,
 		             err ? err : "?");
@@ -219,7 +219,8 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 	 * snapshot, the prompt and the model call, off the step's path. The
 	 * page does not change meanwhile: the step acts only after it. */
 	if (with_screenshot == SKY_OBS_SHOT_RECORDING && b->screenshot &&
-	    !(r->env->config->vision && r->llm && sky_llm_supports_vision(r->llm))) {
+	    !(r->env->config->vision && r->llm &&
+	      sky_llm_supports_vision(r->llm))) {
 		struct sky_obs_shot *s = calloc(1, sizeof *s);
 		if (s) {
 			s->b = b;

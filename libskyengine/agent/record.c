@@ -55,8 +55,9 @@ int sky_agent_artifact(sky_run *r, const char *kind, const char *name,
 	char hex[SKYX_SHA256_HEX_LEN];
 	int rc;
 	if (r->step)
-		rel = skyx_asprintf("runs/%s/steps/%03d-%d/%s", r->task->task_id,
-		                   r->step->order, r->step->retry_index, name);
+		rel =
+		    skyx_asprintf("runs/%s/steps/%03d-%d/%s", r->task->task_id,
+		                  r->step->order, r->step->retry_index, name);
 	else
 		rel = skyx_asprintf("runs/%s/%s", r->task->task_id, name);
 	if (!rel)
@@ -89,10 +90,10 @@ int sky_agent_artifact(sky_run *r, const char *kind, const char *name,
 	if (!rc)
 		rc = sky_write_file(abs, data, len);
 	if (!rc)
-		rc = sky_store_artifact_add(r->env->store, r->task->task_id,
-		                            r->step ? r->step->step_id : NULL,
-		                            kind, rel, (int64_t)len,
-		                            skyx_sha256_hex(data, len, hex), NULL);
+		rc = sky_store_artifact_add(
+		    r->env->store, r->task->task_id,
+		    r->step ? r->step->step_id : NULL, kind, rel, (int64_t)len,
+		    skyx_sha256_hex(data, len, hex), NULL);
 	if (rc)
 		sky_log_warn("agent", "run %s: artifact %s not saved: %s",
 		             r->task->task_id, rel, sky_error_last());
@@ -109,9 +110,9 @@ char *sky_agent_failure_summary(sky_run *r)
 	size_t i;
 	json_t *v;
 	if (!json_array_size(r->recent_errors))
-		return skyx_strdup("no action failed; the goal was not reached");
-	json_array_foreach(r->recent_errors, i, v)
-	{
+		return skyx_strdup(
+		    "no action failed; the goal was not reached");
+	json_array_foreach (r->recent_errors, i, v) {
 		if (i)
 			skyx_buf_puts(&b, "; ");
 		skyx_buf_puts(&b, json_string_value(v));
@@ -140,11 +141,12 @@ int sky_agent_write_recording(sky_run *r)
 		goto out;
 	skyx_buf_puts(&b, "<!doctype html><meta charset=utf-8><title>Run ");
 	skyx_buf_html(&b, id);
-	skyx_buf_puts(&b, "</title><style>body{font:14px sans-serif;margin:2em}"
-	                 ".step{display:flex;gap:1em;margin:1em 0;border-top:"
-	                 "1px solid #ccc;padding-top:1em}img{max-width:480px;"
-	                 "border:1px solid #999}.ok{color:#060}.bad{color:#a00}"
-	                 "pre{white-space:pre-wrap}</style><h1>Run ");
+	skyx_buf_puts(&b,
+	              "</title><style>body{font:14px sans-serif;margin:2em}"
+	              ".step{display:flex;gap:1em;margin:1em 0;border-top:"
+	              "1px solid #ccc;padding-top:1em}img{max-width:480px;"
+	              "border:1px solid #999}.ok{color:#060}.bad{color:#a00}"
+	              "pre{white-space:pre-wrap}</style><h1>Run ");
 	skyx_buf_html(&b, id);
 	skyx_buf_puts(&b, "</h1><p>Status: <b>");
 	skyx_buf_html(&b, sky_task_status_name(t->status));
@@ -164,7 +166,7 @@ int sky_agent_write_recording(sky_run *r)
 	for (size_t i = 0; i < steps->count; i++) {
 		const sky_step_rec *st = &steps->items[i];
 		skyx_buf_printf(&b, "<div class=step><div><h3>Step %d%s</h3>",
-		               st->order, st->retry_index ? " (retry)" : "");
+		                st->order, st->retry_index ? " (retry)" : "");
 		for (size_t k = 0; k < shots->count; k++) {
 			if (shots->items[k].step_id &&
 			    !strcmp(shots->items[k].step_id, st->step_id)) {

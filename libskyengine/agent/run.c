@@ -207,8 +207,8 @@ static int navigate(sky_run *r, const char *url, char **why)
 static void nav_step_failed(sky_run *r, const char *url, const char *error)
 {
 	sky_step_rec *st = NULL;
-	if (sky_store_step_create(r->env->store, r->task->task_id, r->next_order,
-	                          r->resume_retry, &st) ||
+	if (sky_store_step_create(r->env->store, r->task->task_id,
+	                          r->next_order, r->resume_retry, &st) ||
 	    sky_store_step_set_status(r->env->store, st->step_id,
 	                              SKY_STEP_RUNNING, NULL)) {
 		sky_log_warn("agent", "run %s: could not record the step: %s",
@@ -229,7 +229,8 @@ static void nav_step_failed(sky_run *r, const char *url, const char *error)
 	              "task_type", "goto_url", "mini_goal", goal);
 	char *oj = sky_json_dumps(out);
 	char *clean = sky_redact(oj);
-	sky_store_step_set_output(r->env->store, st->step_id, clean ? clean : oj);
+	sky_store_step_set_output(r->env->store, st->step_id,
+	                          clean ? clean : oj);
 	sky_store_step_set_status(r->env->store, st->step_id, SKY_STEP_FAILED,
 	                          NULL);
 	free(clean);
@@ -250,8 +251,8 @@ static int open_start(sky_run *r, const char *url, char **reason)
 	int rc = navigate(r, url, &why);
 	if (rc) {
 		*reason = skyx_asprintf("Failed to navigate to URL. URL:%s, "
-		                       "Error:%s",
-		                       url, why);
+		                        "Error:%s",
+		                        url, why);
 		/* A resumed run's steps are kept already. */
 		if (!r->resumed)
 			nav_step_failed(r, url, *reason);
@@ -423,7 +424,7 @@ char *sky_agent_missing_data(const json_t *schema, const json_t *output)
 			const char *name = json_string_value(k);
 			if (name && no_answer(json_object_get(output, name), 0))
 				skyx_buf_printf(&b, "%s%s", b.len ? ", " : "",
-				               name);
+				                name);
 		}
 		return b.len ? skyx_buf_steal(&b) : NULL;
 	}
@@ -539,9 +540,10 @@ void sky_agent_execute(const sky_agent_env *env, const sky_task_rec *t)
 	if (res == SKY_AGENT_COMPLETED &&
 	    (missing = sky_agent_missing_data(r.schema, r.output))) {
 		free(reason);
-		reason = skyx_asprintf("The goal was not reached: the run found "
-		                      "no value for %s on the page",
-		                      missing);
+		reason =
+		    skyx_asprintf("The goal was not reached: the run found "
+		                  "no value for %s on the page",
+		                  missing);
 		sky_log_info("agent", "run %s: completed without %s",
 		             t->task_id, missing);
 		free(missing);
@@ -568,8 +570,8 @@ void sky_agent_execute(const sky_agent_env *env, const sky_task_rec *t)
 	case SKY_AGENT_TIMED_OUT: {
 		char *msg =
 		    skyx_asprintf("The run exceeded its time limit of %d "
-		                 "seconds",
-		                 env->config->run_timeout_s);
+		                  "seconds",
+		                  env->config->run_timeout_s);
 		set_final(&r, SKY_TASK_TIMED_OUT, msg);
 		free(msg);
 		break;

@@ -16,11 +16,9 @@
 #include <skyx/str.h>
 
 /* Lower-case words that name a credential, in keys and in the goal. */
-static const char *const words[] = {"password", "passwd",  "passphrase",
-                                    "passcode", "pin",     "secret",
-                                    "token",    "api_key", "apikey",
-                                    "api key",  "cvv",     "cvc",
-                                    NULL};
+static const char *const words[] = {
+    "password", "passwd", "passphrase", "passcode", "pin", "secret", "token",
+    "api_key",  "apikey", "api key",    "cvv",      "cvc", NULL};
 
 static void keep(sky_run *r, const char *v, size_t n)
 {
@@ -56,10 +54,10 @@ static void walk(sky_run *r, const json_t *v, int credential)
 	json_t *x;
 	size_t i;
 	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, x)
+		json_object_foreach ((json_t *)v, k, x)
 			walk(r, x, credential || names_credential(k));
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, x)
+		json_array_foreach (v, i, x)
 			walk(r, x, credential);
 	} else if (credential && json_is_string(v)) {
 		keep(r, json_string_value(v), json_string_length(v));
@@ -111,7 +109,7 @@ void sky_agent_secrets_release(sky_run *r)
 {
 	size_t i;
 	json_t *s;
-	json_array_foreach(r->secrets, i, s)
+	json_array_foreach (r->secrets, i, s)
 		sky_secret_unregister(json_string_value(s));
 	json_decref(r->secrets);
 	r->secrets = NULL;

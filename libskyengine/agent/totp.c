@@ -68,7 +68,7 @@ char *sky_agent__totp_url_try(sky_run *r, char **why)
 			code = skyx_strdup(json_string_value(c));
 		else if (json_is_integer(c) && json_integer_value(c) >= 0)
 			code = skyx_asprintf("%" JSON_INTEGER_FORMAT,
-			                    json_integer_value(c));
+			                     json_integer_value(c));
 		else
 			*why = skyx_strdup("totp_url has no code yet");
 		json_decref(o);

@@ -16,26 +16,26 @@
 
 /* What a step ended with. */
 typedef enum step_outcome {
-	STEP_CONTINUE = 0,  /* completed, no decision: next step */
-	STEP_COMPLETE,      /* the goal is reached */
-	STEP_TERMINATE,     /* the planner gave up, with a reason */
-	STEP_FAILED,        /* retry this step */
+	STEP_CONTINUE = 0, /* completed, no decision: next step */
+	STEP_COMPLETE,     /* the goal is reached */
+	STEP_TERMINATE,    /* the planner gave up, with a reason */
+	STEP_FAILED,       /* retry this step */
 	STEP_CANCELED,
 } step_outcome;
 
 typedef struct step_state {
 	step_outcome outcome;
-	char *reason;           /* terminate/complete reasoning, failure */
-	json_t *action_errors;  /* errors[] of a terminate action */
-	json_t *pairs;          /* [[action, [result]]] for the step output */
-	json_t *hist_actions;   /* [{"action","result"}] for the history */
+	char *reason;          /* terminate/complete reasoning, failure */
+	json_t *action_errors; /* errors[] of a terminate action */
+	json_t *pairs;         /* [[action, [result]]] for the step output */
+	json_t *hist_actions;  /* [{"action","result"}] for the history */
 	json_t *rejected;
 } step_state;
 
 static const char MINI_GOAL[] =
-	"Achieve the following mini goal and once it is achieved, complete: "
-	"%s\n\nThis mini goal is part of the big goal the user wants to "
-	"achieve; use the big goal as context to achieve the mini goal: %s";
+    "Achieve the following mini goal and once it is achieved, complete: "
+    "%s\n\nThis mini goal is part of the big goal the user wants to "
+    "achieve; use the big goal as context to achieve the mini goal: %s";
 
 static void emit_step(sky_run *r, sky_event_type type, json_t *extra)
 {
@@ -55,8 +55,8 @@ static void emit_step(sky_run *r, sky_event_type type, json_t *extra)
 static int set_step(sky_run *r, sky_step_status st)
 {
 	sky_step_rec *n = NULL;
-	int rc = sky_store_step_set_status(r->env->store, r->step->step_id, st,
-	                                   &n);
+	int rc =
+	    sky_store_step_set_status(r->env->store, r->step->step_id, st, &n);
 	if (!rc) {
 		sky_step_rec_free(r->step);
 		r->step = n;
@@ -71,15 +71,16 @@ static void record_action(sky_run *r, step_state *s, const json_t *action,
 	char *aj = sky_json_dumps(action), *rj = sky_json_dumps(result);
 	/* A typed password is a secret in the store as in the log. */
 	char *caj = sky_redact(aj), *crj = sky_redact(rj);
-	sky_store_action_append(r->env->store, r->step->step_id,
-	                        caj ? caj : aj, crj ? crj : rj, status, NULL);
+	sky_store_action_append(r->env->store, r->step->step_id, caj ? caj : aj,
+	                        crj ? crj : rj, status, NULL);
 	free(caj);
 	free(crj);
 	json_array_append_new(s->pairs, json_pack("[O,[O]]", action, result));
-	json_array_append_new(s->hist_actions,
-	                      json_pack("{s:O, s:O}", "action", action,
-	                                "result", result));
-	json_t *ev = json_pack("{s:O, s:O}", "action", action, "result", result);
+	json_array_append_new(
+	    s->hist_actions,
+	    json_pack("{s:O, s:O}", "action", action, "result", result));
+	json_t *ev =
+	    json_pack("{s:O, s:O}", "action", action, "result", result);
 	char *evs = sky_json_dumps(ev);
 	sky_agent_emit(r, SKY_EVENT_ACTION, status, r->step->order,
 	               r->step->retry_index, evs);
@@ -94,9 +95,9 @@ static int later_targets_same(const json_t *actions, size_t i, const char *id)
 	if (!id)
 		return 0;
 	for (size_t k = i + 1; k < json_array_size(actions); k++)
-		if (skyx_str_eq(sky_json_str(json_array_get(actions, k),
-		                            "element_id"),
-		               id))
+		if (skyx_str_eq(
+		        sky_json_str(json_array_get(actions, k), "element_id"),
+		        id))
 			return 1;
 	return 0;
 }
@@ -131,10 +132,10 @@ static int accept_complete(sky_run *r, const char *goal, sky_obs *o,
 		free(reason);
 		return 1;
 	}
-	*result = json_pack("{s:b, s:s, s:s}", "success", 0, "error",
-	                    "goal_not_reached", "message",
-	                    reason ? reason
-	                           : "the check found the goal not reached");
+	*result =
+	    json_pack("{s:b, s:s, s:s}", "success", 0, "error",
+	              "goal_not_reached", "message",
+	              reason ? reason : "the check found the goal not reached");
 	*why = reason;
 	return 0;
 }
@@ -150,10 +151,11 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 		const char *reasoning = sky_json_str(a, "reasoning");
 		json_t *result = NULL;
 		if (stop) {
-			json_t *skip = json_pack("{s:b, s:s, s:s}", "success", 0,
-			                         "error", "skipped", "message",
-			                         "not run: an earlier action of "
-			                         "this step failed");
+			json_t *skip =
+			    json_pack("{s:b, s:s, s:s}", "success", 0, "error",
+			              "skipped", "message",
+			              "not run: an earlier action of "
+			              "this step failed");
 			record_action(r, s, a, skip, "skipped");
 			json_decref(skip);
 			continue;
@@ -182,10 +184,11 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 		if (!strcmp(type, "terminate")) {
 			s->outcome = STEP_TERMINATE;
 			s->reason = skyx_strdup(reasoning && *reasoning
-			                               ? reasoning
-			                               : "the planner gave up "
-			                                 "without a reason");
-			s->action_errors = json_incref(json_object_get(a, "errors"));
+			                            ? reasoning
+			                            : "the planner gave up "
+			                              "without a reason");
+			s->action_errors =
+			    json_incref(json_object_get(a, "errors"));
 			result = ok_result();
 			record_action(r, s, a, result, "completed");
 			json_decref(result);
@@ -194,21 +197,22 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 		if (!strcmp(type, "extract")) {
 			json_t *value = NULL;
 			int rc = sky_agent_extract(
-				r, goal, sky_json_str(a, "data_extraction_goal"),
-				&value);
-			result = rc ? json_pack("{s:b, s:s, s:s}", "success", 0,
-			                        "error", "extraction_failed",
-			                        "message",
-			                        sky_error_last() ? sky_error_last()
-			                                         : "?")
-			            : json_pack("{s:b, s:O}", "success", 1, "data",
-			                        value);
+			    r, goal, sky_json_str(a, "data_extraction_goal"),
+			    &value);
+			result =
+			    rc ? json_pack(
+			             "{s:b, s:s, s:s}", "success", 0, "error",
+			             "extraction_failed", "message",
+			             sky_error_last() ? sky_error_last() : "?")
+			       : json_pack("{s:b, s:O}", "success", 1, "data",
+			                   value);
 			json_decref(value);
 		} else {
 			int rc = sky_agent_act(r, a, o, &result);
 			r->browser_lost |= rc == SKY_EBROWSER;
 			if (rc == SKY_EBROWSER)
-				sky_log_warn("agent", "run %s: browser error: %s",
+				sky_log_warn("agent",
+				             "run %s: browser error: %s",
 				             r->task->task_id,
 				             sky_json_str(result, "message"));
 		}
@@ -224,13 +228,15 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 		if (!ok) {
 			const char *err = sky_json_str(result, "error");
 			const char *msg = sky_json_str(result, "message");
-			sky_agent_note_error(r, "%s%s%s failed: %s", type,
-			                     sky_json_str(a, "element_id") ? " #"
-			                                                   : "",
-			                     sky_json_str(a, "element_id")
-			                             ? sky_json_str(a, "element_id")
-			                             : "",
-			                     msg ? msg : err ? err : "?");
+			sky_agent_note_error(
+			    r, "%s%s%s failed: %s", type,
+			    sky_json_str(a, "element_id") ? " #" : "",
+			    sky_json_str(a, "element_id")
+			        ? sky_json_str(a, "element_id")
+			        : "",
+			    msg   ? msg
+			    : err ? err
+			          : "?");
 			if (err && !strcmp(err, "no_verification_code")) {
 				/* No code can come: stop with the reason. */
 				s->outcome = STEP_TERMINATE;
@@ -238,8 +244,8 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 				json_decref(result);
 				break;
 			}
-			if (!later_targets_same(actions, i,
-			                        sky_json_str(a, "element_id"))) {
+			if (!later_targets_same(
+			        actions, i, sky_json_str(a, "element_id"))) {
 				s->outcome = STEP_FAILED;
 				free(s->reason);
 				s->reason = skyx_strdup(r->last_error);
@@ -290,11 +296,9 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	int rc;
 
 	int shot_done = 0;
-	if ((rc = sky_agent_observe(r,
-	                            r->env->config->screenshots
-	                                ? SKY_OBS_SHOT_RECORDING
-	                                : 0,
-	                            &o))) {
+	if ((rc = sky_agent_observe(
+	         r, r->env->config->screenshots ? SKY_OBS_SHOT_RECORDING : 0,
+	         &o))) {
 		r->browser_lost |= rc == SKY_EBROWSER;
 		sky_agent_note_error(r, "could not read the page: %s",
 		                     sky_error_last());
@@ -366,9 +370,9 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	s->rejected = json_incref(pa->rejected);
 	if (!json_array_size(pa->actions)) {
 		json_t *first = json_array_get(pa->rejected, 0);
-		sky_agent_note_error(r, "no valid action in the answer%s%s",
-		                     first ? ": " : "",
-		                     first ? sky_json_str(first, "reason") : "");
+		sky_agent_note_error(
+		    r, "no valid action in the answer%s%s", first ? ": " : "",
+		    first ? sky_json_str(first, "reason") : "");
 		goto failed;
 	}
 	execute_actions(r, goal, o, pa->actions, s);
@@ -395,13 +399,13 @@ static void finish_step(sky_run *r, step_state *s, const sky_v1_goal *g)
 	json_t *results = json_array();
 	size_t i;
 	json_t *pair;
-	json_array_foreach(s->pairs, i, pair)
+	json_array_foreach (s->pairs, i, pair)
 		json_array_extend(results, json_array_get(pair, 1));
 	json_object_set_new(out, "action_results", results);
 	json_object_set_new(out, "errors",
 	                    s->outcome == STEP_FAILED && s->reason
-	                            ? json_pack("[s]", s->reason)
-	                            : json_array());
+	                        ? json_pack("[s]", s->reason)
+	                        : json_array());
 	if (json_array_size(s->rejected))
 		json_object_set_new(out, "rejected_actions",
 		                    json_incref(s->rejected));
@@ -410,14 +414,13 @@ static void finish_step(sky_run *r, step_state *s, const sky_v1_goal *g)
 		json_object_set_new(out, "mini_goal", json_string(g->goal));
 	const sky_step_timing *t = &r->t;
 	json_object_set_new(
-		out, "timings_ms",
-		json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, "
-		          "s:i}",
-		          "settle", t->settle, "snapshot", t->snapshot, "tree",
-		          t->tree, "state", t->state, "screenshot",
-		          t->screenshot, "record", t->record, "prompt",
-		          t->prompt, "llm", t->llm, "parse", t->parse, "act",
-		          t->act, "total", t->total));
+	    out, "timings_ms",
+	    json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, "
+	              "s:i}",
+	              "settle", t->settle, "snapshot", t->snapshot, "tree",
+	              t->tree, "state", t->state, "screenshot", t->screenshot,
+	              "record", t->record, "prompt", t->prompt, "llm", t->llm,
+	              "parse", t->parse, "act", t->act, "total", t->total));
 	char *txt = sky_json_dumps(out);
 	char *clean = sky_redact(txt);
 	sky_store_step_set_output(r->env->store, r->step->step_id,
@@ -427,11 +430,11 @@ static void finish_step(sky_run *r, step_state *s, const sky_v1_goal *g)
 	json_decref(out);
 
 	json_array_append_new(
-		r->history,
-		json_pack("{s:i, s:i, s:s, s:O}", "order", r->step->order,
-		          "retry_index", r->step->retry_index, "status",
-		          s->outcome == STEP_FAILED ? "failed" : "completed",
-		          "actions", s->hist_actions));
+	    r->history,
+	    json_pack("{s:i, s:i, s:s, s:O}", "order", r->step->order,
+	              "retry_index", r->step->retry_index, "status",
+	              s->outcome == STEP_FAILED ? "failed" : "completed",
+	              "actions", s->hist_actions));
 	sky_step_status st = s->outcome == STEP_FAILED     ? SKY_STEP_FAILED
 	                     : s->outcome == STEP_CANCELED ? SKY_STEP_CANCELED
 	                                                   : SKY_STEP_COMPLETED;
@@ -474,7 +477,7 @@ static int new_step(sky_run *r, int order, int retry)
 
 /* A schema-only task: one step that extracts at once. */
 static sky_agent_result extract_only(sky_run *r, const sky_v1_goal *g,
-                                  char **reason)
+                                     char **reason)
 {
 	json_t *value = NULL;
 	step_state s = {0};
@@ -482,14 +485,14 @@ static sky_agent_result extract_only(sky_run *r, const sky_v1_goal *g,
 	s.hist_actions = json_array();
 	if (new_step(r, r->next_order, 0)) {
 		*reason = skyx_asprintf("could not record a step: %s",
-		                       sky_error_last());
+		                        sky_error_last());
 		step_state_clear(&s);
 		return SKY_AGENT_FAILED;
 	}
 	r->next_order++;
-	json_t *a = json_pack("{s:s, s:s}", "action_type", "extract",
-	                      "reasoning",
-	                      "the task only asks for data: extract at once");
+	json_t *a =
+	    json_pack("{s:s, s:s}", "action_type", "extract", "reasoning",
+	              "the task only asks for data: extract at once");
 	int rc = sky_agent_extract(r, g->goal, g->extraction_goal, &value);
 	json_t *res = rc ? json_pack("{s:b, s:s, s:s}", "success", 0, "error",
 	                             "extraction_failed", "message",
@@ -534,16 +537,17 @@ sky_agent_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 			return SKY_AGENT_TIMED_OUT;
 		if (order - first >= g->max_steps) {
 			char *why = sky_agent_failure_summary(r);
-			*reason = skyx_asprintf("Reached the maximum steps (%d). "
-			                       "Possible failure reasons: %s",
-			                       g->max_steps, why);
+			*reason =
+			    skyx_asprintf("Reached the maximum steps (%d). "
+			                  "Possible failure reasons: %s",
+			                  g->max_steps, why);
 			free(why);
 			r->next_order = order;
 			return SKY_AGENT_FAILED;
 		}
 		if (new_step(r, order, retry)) {
 			*reason = skyx_asprintf("could not record step %d: %s",
-			                       order, sky_error_last());
+			                        order, sky_error_last());
 			return SKY_AGENT_FAILED;
 		}
 		step_state s = {0};
@@ -555,7 +559,7 @@ sky_agent_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 			s.outcome = STEP_FAILED;
 			free(s.reason);
 			s.reason = skyx_strdup("the engine stopped during the "
-			                      "step");
+			                       "step");
 			finish_step(r, &s, g);
 			step_state_clear(&s);
 			return SKY_AGENT_PARKED;
@@ -584,9 +588,9 @@ sky_agent_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 			if (retry >= r->max_retries) {
 				char *why = sky_agent_failure_summary(r);
 				*reason = skyx_asprintf(
-					"Max retries per step (%d) exceeded. "
-					"Possible failure reasons: %s",
-					r->max_retries, why);
+				    "Max retries per step (%d) exceeded. "
+				    "Possible failure reasons: %s",
+				    r->max_retries, why);
 				free(why);
 				r->next_order = order + 1;
 				return SKY_AGENT_FAILED;
@@ -594,9 +598,10 @@ sky_agent_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 			/* Chromium killed or crashed: retry in a new one. */
 			char *why = NULL;
 			if (sky_agent_reopen_if_lost(r, &why)) {
-				*reason = skyx_asprintf("The browser was lost and "
-				                       "could not be reopened: %s",
-				                       why ? why : "?");
+				*reason =
+				    skyx_asprintf("The browser was lost and "
+				                  "could not be reopened: %s",
+				                  why ? why : "?");
 				free(why);
 				r->next_order = order + 1;
 				return SKY_AGENT_FAILED;
@@ -617,9 +622,10 @@ sky_agent_result sky_agent_v1(sky_run *r, const sky_v1_goal *g, char **reason)
 				return SKY_AGENT_COMPLETED;
 			}
 			if (v == SKY_GOAL_TERMINATE) {
-				*reason = why ? why
-				              : skyx_strdup("the goal cannot be "
-				                           "reached");
+				*reason =
+				    why ? why
+				        : skyx_strdup("the goal cannot be "
+				                      "reached");
 				sky_agent_surface_errors(r, *reason, NULL);
 				r->next_order = order + 1;
 				return SKY_AGENT_TERMINATED;

@@ -17,12 +17,18 @@
 static const char *result_name(sky_agent_result v)
 {
 	switch (v) {
-	case SKY_AGENT_COMPLETED: return "completed";
-	case SKY_AGENT_TERMINATED: return "terminated";
-	case SKY_AGENT_FAILED: return "failed";
-	case SKY_AGENT_CANCELED: return "canceled";
-	case SKY_AGENT_TIMED_OUT: return "timed_out";
-	case SKY_AGENT_PARKED: return "parked";
+	case SKY_AGENT_COMPLETED:
+		return "completed";
+	case SKY_AGENT_TERMINATED:
+		return "terminated";
+	case SKY_AGENT_FAILED:
+		return "failed";
+	case SKY_AGENT_CANCELED:
+		return "canceled";
+	case SKY_AGENT_TIMED_OUT:
+		return "timed_out";
+	case SKY_AGENT_PARKED:
+		return "parked";
 	}
 	return "?";
 }
@@ -61,16 +67,16 @@ out:
 
 static int goto_url(sky_run *r, const char *url)
 {
-	json_t *a = json_pack("{s:s, s:s}", "action_type", "goto_url", "url",
-	                      url);
+	json_t *a =
+	    json_pack("{s:s, s:s}", "action_type", "goto_url", "url", url);
 	json_t *res = NULL;
 	sky_agent_act(r, a, NULL, &res);
 	int ok = json_is_true(json_object_get(res, "success"));
 	if (!ok)
 		sky_agent_note_error(r, "could not open %s: %s", url,
 		                     sky_json_str(res, "message")
-		                             ? sky_json_str(res, "message")
-		                             : "?");
+		                         ? sky_json_str(res, "message")
+		                         : "?");
 	json_decref(a);
 	json_decref(res);
 	return ok ? 0 : SKY_EBROWSER;
@@ -108,7 +114,7 @@ sky_agent_result sky_agent_v2(sky_run *r, char **reason)
 			sky_planner_plan_input in = {0};
 			in.goal = r->task->prompt ? r->task->prompt : "";
 			in.navigation_payload =
-				json_is_null(r->payload) ? NULL : r->payload;
+			    json_is_null(r->payload) ? NULL : r->payload;
 			sky_agent_page_input(o, &in.page);
 			in.mini_goals = mini;
 			in.iteration = it;
@@ -127,7 +133,7 @@ sky_agent_result sky_agent_v2(sky_run *r, char **reason)
 		free(answer);
 		if (rc == SKY_ECANCELED) {
 			res = sky_agent_stopping(r) ? SKY_AGENT_PARKED
-			                                 : SKY_AGENT_CANCELED;
+			                            : SKY_AGENT_CANCELED;
 			goto out;
 		}
 		if (rc) {
@@ -136,9 +142,10 @@ sky_agent_result sky_agent_v2(sky_run *r, char **reason)
 			sky_planner_plan_free(plan);
 			if (++bad_plans >= 3) {
 				char *why = sky_agent_failure_summary(r);
-				*reason = skyx_asprintf("The planner failed 3 times "
-				                       "in a row: %s",
-				                       why);
+				*reason =
+				    skyx_asprintf("The planner failed 3 times "
+				                  "in a row: %s",
+				                  why);
 				free(why);
 				res = SKY_AGENT_FAILED;
 				goto out;
@@ -164,10 +171,10 @@ sky_agent_result sky_agent_v2(sky_run *r, char **reason)
 		             r->task->task_id, it, plan->task_type, plan->plan);
 		if (plan->url && goto_url(r, plan->url)) {
 			json_array_append_new(
-				mini, json_pack("{s:s, s:s, s:s, s:s?}", "plan",
-				                plan->plan, "task_type",
-				                plan->task_type, "status", "failed",
-				                "result", r->last_error));
+			    mini, json_pack("{s:s, s:s, s:s, s:s?}", "plan",
+			                    plan->plan, "task_type",
+			                    plan->task_type, "status", "failed",
+			                    "result", r->last_error));
 			sky_planner_plan_free(plan);
 			continue;
 		}
@@ -175,9 +182,10 @@ sky_agent_result sky_agent_v2(sky_run *r, char **reason)
 		int left = budget - used;
 		if (left <= 0) {
 			char *why = sky_agent_failure_summary(r);
-			*reason = skyx_asprintf("Reached the max number of %d "
-			                       "steps. Possible failure reasons: %s",
-			                       budget, why);
+			*reason =
+			    skyx_asprintf("Reached the max number of %d "
+			                  "steps. Possible failure reasons: %s",
+			                  budget, why);
 			free(why);
 			sky_planner_plan_free(plan);
 			res = SKY_AGENT_FAILED;
@@ -195,10 +203,9 @@ sky_agent_result sky_agent_v2(sky_run *r, char **reason)
 		 * next one). */
 		sky_step_rec_free(r->step);
 		r->step = NULL;
-		json_t *entry = json_pack("{s:s, s:s, s:s, s:s?}", "plan",
-		                          plan->plan, "task_type",
-		                          plan->task_type, "status",
-		                          result_name(v), "result", why);
+		json_t *entry = json_pack(
+		    "{s:s, s:s, s:s, s:s?}", "plan", plan->plan, "task_type",
+		    plan->task_type, "status", result_name(v), "result", why);
 		if (g.extract_only && r->output)
 			json_object_set(entry, "output", r->output);
 		json_array_append_new(mini, entry);
@@ -215,9 +222,10 @@ sky_agent_result sky_agent_v2(sky_run *r, char **reason)
 	}
 	{
 		char *why = sky_agent_failure_summary(r);
-		*reason = skyx_asprintf("Reached the max number of %d planning "
-		                       "iterations. Possible failure reasons: %s",
-		                       max_it, why);
+		*reason =
+		    skyx_asprintf("Reached the max number of %d planning "
+		                  "iterations. Possible failure reasons: %s",
+		                  max_it, why);
 		free(why);
 		res = SKY_AGENT_FAILED;
 	}

@@ -26,7 +26,7 @@ char *sky_engine__api_detail(const char *fmt, ...)
 }
 
 void sky_engine__api_item(json_t *items, const char *type, const char *field,
-                   const char *msg, const json_t *input)
+                          const char *msg, const json_t *input)
 {
 	json_t *loc = json_pack("[s]", "body");
 	if (field)
@@ -46,8 +46,8 @@ char *sky_engine__api_422(json_t *items)
 	return s;
 }
 
-int sky_engine__api_refuse(char **out_json, int *http_status, int status, char *body,
-                    int code, const char *what)
+int sky_engine__api_refuse(char **out_json, int *http_status, int status,
+                           char *body, int code, const char *what)
 {
 	*out_json = body;
 	if (http_status)

@@ -23,15 +23,16 @@ static char *dump(json_t *o)
 	return s;
 }
 
-int sky_tasks_api_artifact_get(char **out_json, sky_engine *e, const char *org, const char *artifact_id)
+int sky_tasks_api_artifact_get(char **out_json, sky_engine *e, const char *org,
+                               const char *artifact_id)
 {
 	sky_artifact_rec *a = NULL;
 	if (!e || !artifact_id || !out_json)
 		return sky_error_set(SKY_EINVALID, "engine, artifact_id and "
 		                                   "out_json are required");
 	*out_json = NULL;
-	int rc =
-	    sky_store_artifact_get(e->store, sky_engine__org_scope(e, org), artifact_id, &a);
+	int rc = sky_store_artifact_get(e->store, sky_engine__org_scope(e, org),
+	                                artifact_id, &a);
 	if (rc)
 		return sky_error_set(SKY_ENOTFOUND, "Artifact not found %s",
 		                     artifact_id);
@@ -49,7 +50,8 @@ static int list_of(sky_engine *e, const char *org, const char *task_id,
 	json_t *arr = json_array();
 	/* Unknown or foreign: an empty list, as Skyvern's queries answer. */
 	if (task_id &&
-	    !sky_store_task_get(e->store, sky_engine__org_scope(e, org), task_id, &t) &&
+	    !sky_store_task_get(e->store, sky_engine__org_scope(e, org),
+	                        task_id, &t) &&
 	    !sky_store_artifact_list(e->store, task_id, NULL, &l)) {
 		for (size_t i = 0; i < l->count; i++) {
 			const sky_artifact_rec *a = &l->items[i];
@@ -65,7 +67,9 @@ static int list_of(sky_engine *e, const char *org, const char *task_id,
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
-int sky_tasks_api_step_artifacts_list(char **out_json, sky_engine *e, const char *org, const char *task_id, const char *step_id)
+int sky_tasks_api_step_artifacts_list(char **out_json, sky_engine *e,
+                                      const char *org, const char *task_id,
+                                      const char *step_id)
 {
 	if (!e || !task_id || !step_id || !out_json)
 		return sky_error_set(SKY_EINVALID, "engine, task_id, step_id "
@@ -74,7 +78,10 @@ int sky_tasks_api_step_artifacts_list(char **out_json, sky_engine *e, const char
 	return list_of(e, org, task_id, step_id, out_json);
 }
 
-int sky_tasks_api_entity_artifacts_list(char **out_json, sky_engine *e, const char *org, const char *entity_type, const char *entity_id)
+int sky_tasks_api_entity_artifacts_list(char **out_json, sky_engine *e,
+                                        const char *org,
+                                        const char *entity_type,
+                                        const char *entity_id)
 {
 	if (!e || !entity_type || !entity_id || !out_json)
 		return sky_error_set(SKY_EINVALID, "entity_type, entity_id and "
@@ -108,15 +115,19 @@ static json_t *ts_or_null(int64_t ms)
 	return ms ? json_string(skyx_time_iso(ms, iso)) : json_null();
 }
 
-int sky_tasks_api_totp_codes_list(char **out_json, sky_engine *e, const char *org, const char *totp_identifier, const char *workflow_run_id, const char *otp_type, int limit)
+int sky_tasks_api_totp_codes_list(char **out_json, sky_engine *e,
+                                  const char *org, const char *totp_identifier,
+                                  const char *workflow_run_id,
+                                  const char *otp_type, int limit)
 {
 	sky_totp_list *l = NULL;
 	if (!e || !out_json)
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
 		                                   "required");
 	*out_json = NULL;
-	int rc = sky_store_totp_list(e->store, sky_engine__org_scope(e, org), totp_identifier,
-	                             workflow_run_id, otp_type, limit, &l);
+	int rc = sky_store_totp_list(e->store, sky_engine__org_scope(e, org),
+	                             totp_identifier, workflow_run_id, otp_type,
+	                             limit, &l);
 	if (rc)
 		return rc;
 	json_t *arr = json_array();

@@ -167,8 +167,8 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	e = calloc(1, sizeof *e);
 	if (!e)
 		return sky_error_from_code(SKY_ENOMEM);
-	dir =
-	    sky_engine__opt_str(opts->data_dir, "SKYENGINE_DATA", "./skyengine-data");
+	dir = sky_engine__opt_str(opts->data_dir, "SKYENGINE_DATA",
+	                          "./skyengine-data");
 	e->data_dir = dir ? skyx_path_abs(dir) : NULL;
 	free(dir);
 	e->plugin_path = sky_engine__opt_str(opts->plugin_path, NULL, "");
@@ -178,9 +178,10 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	e->config_json =
 	    skyx_strdup(opts->config_json ? opts->config_json : "{}");
 	e->workers = sky_engine__opt_int(opts->workers, "SKYENGINE_WORKERS", 4);
-	e->max_steps = sky_engine__opt_int(opts->max_steps, "SKYENGINE_MAX_STEPS", 10);
-	e->max_retries_per_step = sky_engine__opt_int(opts->max_retries_per_step,
-	                                       "SKYENGINE_MAX_RETRIES", 5);
+	e->max_steps =
+	    sky_engine__opt_int(opts->max_steps, "SKYENGINE_MAX_STEPS", 10);
+	e->max_retries_per_step = sky_engine__opt_int(
+	    opts->max_retries_per_step, "SKYENGINE_MAX_RETRIES", 5);
 	e->no_execute = opts->no_execute;
 	if (!e->data_dir || !e->plugin_path || !e->llm_name ||
 	    !e->browser_name || !e->config_json) {

@@ -60,29 +60,29 @@ typedef struct sky_key_cache_entry {
 /* A live browser session (engine/sessions.c): a browser context kept
  * between runs. Guarded by sky_engine.bs_lock. */
 typedef struct sky_bsession {
-	char *id;              /* "pbs_..." */
+	char *id; /* "pbs_..." */
 	char *org;
-	void *ctx;             /* the browser context */
+	void *ctx; /* the browser context */
 	char *download_dir;
-	char *busy_run;        /* the run that holds it, or NULL */
-	char *busy_idem;       /* that run's idempotency key, or NULL */
-	char *last_run;        /* the last run that used it */
-	int reserving;         /* a submit is creating the run that will
+	char *busy_run;     /* the run that holds it, or NULL */
+	char *busy_idem;    /* that run's idempotency key, or NULL */
+	char *last_run;     /* the last run that used it */
+	int reserving;      /* a submit is creating the run that will
 	                          hold it */
-	int closed;            /* closed while a run held it: freed when
+	int closed;         /* closed while a run held it: freed when
 	                          the run lets go */
-	int64_t idle_since;    /* monotonic ms; when the last use ended */
-	int64_t timeout_ms;    /* inactivity that closes it */
+	int64_t idle_since; /* monotonic ms; when the last use ended */
+	int64_t timeout_ms; /* inactivity that closes it */
 	struct sky_bsession *next;
 } sky_bsession;
 
 struct sky_engine {
-	char *data_dir;      /* absolute */
+	char *data_dir; /* absolute */
 	char *plugin_path;
 	char *llm_name;
 	char *browser_name;
-	char *config_json;   /* "{}" when none */
-	json_t *config;      /* parsed config_json */
+	char *config_json; /* "{}" when none */
+	json_t *config;    /* parsed config_json */
 	int workers;
 	int max_steps;
 	int max_retries_per_step;
@@ -93,32 +93,32 @@ struct sky_engine {
 
 	sky_request_options request_opts;
 	sky_response_ctx rctx;
-	char *public_url;    /* config server.public_url */
-	char *url_key;       /* signs artifact/viewer URLs */
-	char *webhook_key;   /* default webhook signing key, may be NULL */
+	char *public_url;       /* config server.public_url */
+	char *url_key;          /* signs artifact/viewer URLs */
+	char *webhook_key;      /* default webhook signing key, may be NULL */
 	sky_agent_config agent; /* agent/config.h, lent to runs */
 
 	/* Runtime (engine/runtime.c). `lock` guards everything below. */
 	pthread_mutex_t lock;
-	pthread_cond_t changed;    /* broadcast on every run change */
-	pthread_cond_t work;       /* workers wait here */
+	pthread_cond_t changed; /* broadcast on every run change */
+	pthread_cond_t work;    /* workers wait here */
 	uint64_t change_seq;
 	int stopping;
 	sky_active_run *active;
 	sky_subscriber *subs;
 	int n_subs, next_sub_id;
-	sky_worker *worker_list;   /* every worker ever started */
-	int n_live;                /* workers not abandoned */
-	int n_abandoned;           /* abandoned and not yet returned */
+	sky_worker *worker_list; /* every worker ever started */
+	int n_live;              /* workers not abandoned */
+	int n_abandoned;         /* abandoned and not yet returned */
 	pthread_t watchdog;
 	int watchdog_running;
-	int watchdog_ms;           /* no progress for this long: stuck */
-	int cancel_grace_ms;       /* canceled, still executing: stuck */
-	int stop_grace_ms;         /* shutdown waits this long for workers */
-	char **resume;             /* runs left running by a crash */
+	int watchdog_ms;     /* no progress for this long: stuck */
+	int cancel_grace_ms; /* canceled, still executing: stuck */
+	int stop_grace_ms;   /* shutdown waits this long for workers */
+	char **resume;       /* runs left running by a crash */
 	int n_resume;
-	int lock_fd;               /* flock on the data dir while executing */
-	int started;               /* runtime initialised (engine.c) */
+	int lock_fd; /* flock on the data dir while executing */
+	int started; /* runtime initialised (engine.c) */
 	pthread_mutex_t key_lock;
 	sky_key_cache_entry key_cache[SKY_KEY_CACHE];
 
@@ -126,7 +126,7 @@ struct sky_engine {
 	pthread_mutex_t prov_lock;
 	const sky_browser_provider *browser;
 	void *browser_inst;
-	struct sky_llm *llm;      /* llm/llm.h: provider + accounting */
+	struct sky_llm *llm;          /* llm/llm.h: provider + accounting */
 	struct sky_llm_alt *llm_alts; /* per-request models (providers.c) */
 	size_t n_llm_alts;
 	const sky_proxy_provider *proxy;
@@ -137,19 +137,19 @@ struct sky_engine {
 	/* Webhook delivery (engine/webhook.c). */
 	pthread_t webhook_thread;
 	int webhook_running;
-	int webhook_timeout_ms;    /* per attempt; config webhook.timeout_ms */
-	int webhook_max_attempts;  /* config webhook.max_attempts, 3 */
-	int webhook_backoff_ms;    /* first retry delay; doubles; 1000 */
-	int totp_llm_fallback;     /* config totp.llm_fallback */
+	int webhook_timeout_ms;   /* per attempt; config webhook.timeout_ms */
+	int webhook_max_attempts; /* config webhook.max_attempts, 3 */
+	int webhook_backoff_ms;   /* first retry delay; doubles; 1000 */
+	int totp_llm_fallback;    /* config totp.llm_fallback */
 
 	/* Browser sessions (engine/sessions.c). */
 	pthread_mutex_t bs_lock;
-	pthread_cond_t bs_cond;    /* wakes the reaper */
+	pthread_cond_t bs_cond; /* wakes the reaper */
 	sky_bsession *bsessions;
 	pthread_t bs_thread;
-	int bs_running;            /* the reaper thread exists */
+	int bs_running; /* the reaper thread exists */
 	int bs_stopping;
-	int bs_unit_ms;            /* one "minute" of timeout; 60000 */
+	int bs_unit_ms; /* one "minute" of timeout; 60000 */
 	pthread_cond_t webhook_cond;
 	sky_http_client *http; /* the engine's own client (net/) */
 
@@ -173,7 +173,7 @@ int sky_engine__global_ready(void);
  * context is open; detach before it is closed or handed back (stops
  * the screencast; idempotent). */
 void sky_engine__live_attach(sky_engine *e, const char *run_id,
-                      const sky_browser_provider *bvt, void *ctx);
+                             const sky_browser_provider *bvt, void *ctx);
 void sky_engine__live_detach(sky_engine *e, const char *run_id);
 void sky_engine__live_init(sky_engine *e);
 void sky_engine__live_free(sky_engine *e);
@@ -211,10 +211,11 @@ char *sky_engine__run_json(sky_engine *e, const sky_task_rec *t);
  * resolved: NULL is every organization), answering as
  * sky_tasks_api_run_cancel. */
 int sky_engine__run_cancel(char **err_json, int *http_status, sky_engine *e,
-                    const char *scope, const char *run_id);
+                           const char *scope, const char *run_id);
 int sky_engine__run_submit(char **out_json, int *http_status, sky_engine *e,
-                    const char *org, const char *request_json,
-                    const sky_submit_options *opts, const char *workflow_id);
+                           const char *org, const char *request_json,
+                           const sky_submit_options *opts,
+                           const char *workflow_id);
 
 /* Wake everything waiting for a change (a pushed TOTP code). */
 void sky_engine__totp_arrived(sky_engine *e);
@@ -229,8 +230,8 @@ char *sky_engine__signing_key(sky_engine *e, const char *run_id);
  * stored as the run's proxy_applied. `sticky_key` keeps one proxy per
  * run. Passwords are registered as secrets. */
 int sky_engine__proxy_resolve(sky_engine *e, const char *location_json,
-                       const char *sticky_key, json_t **proxy,
-                       json_t **applied);
+                              const char *sticky_key, json_t **proxy,
+                              json_t **applied);
 json_t *sky_engine__proxy_from_url(const char *url);
 
 /* sessions.c: browser sessions. start/stop run the inactivity reaper;
@@ -242,17 +243,19 @@ void sky_engine__sessions_stop(sky_engine *e);
  * *reserved 0 the call found the run already holding it (an idempotent
  * replay) and nothing was reserved. */
 int sky_engine__session_reserve(sky_engine *e, const char *org, const char *id,
-                         const char *idempotency_key, int *reserved,
-                         char **out_json, int *status);
+                                const char *idempotency_key, int *reserved,
+                                char **out_json, int *status);
 /* At submit: the run that holds the reservation (NULL: the submit
  * failed; the reservation is dropped). */
-void sky_engine__session_reserved(sky_engine *e, const char *id, const char *run_id,
-                           const char *idempotency_key);
+void sky_engine__session_reserved(sky_engine *e, const char *id,
+                                  const char *run_id,
+                                  const char *idempotency_key);
 /* For the agent: the context of session `id` held by `run_id`, with its
  * download dir (borrowed while held). SKY_ENOTFOUND when the session is
  * gone. */
-int sky_engine__session_attach(sky_engine *e, const char *id, const char *run_id,
-                        void **ctx, const char **download_dir);
+int sky_engine__session_attach(sky_engine *e, const char *id,
+                               const char *run_id, void **ctx,
+                               const char **download_dir);
 /* The run lets go of its session (its final status is about to be
  * stored, or it was canceled). */
 void sky_engine__session_release(sky_engine *e, const char *run_id);
@@ -273,8 +276,7 @@ json_t *sky_engine__llm_models(const json_t *config);
 /* NULL vt (and 0) when no proxy / TOTP provider is configured. */
 int sky_engine__proxy(sky_engine *e, const sky_proxy_provider **vt,
                       void **inst);
-int sky_engine__totp(sky_engine *e, const sky_totp_provider **vt,
-                     void **inst);
+int sky_engine__totp(sky_engine *e, const sky_totp_provider **vt, void **inst);
 void sky_engine__providers_free(sky_engine *e);
 /* A config section as JSON text ("{}" when absent); malloc'd. */
 char *sky_engine__config_section(sky_engine *e, const char *name);
@@ -284,20 +286,20 @@ char *sky_engine__api_detail(const char *fmt, ...) SKY_PRINTF(1, 2);
 /* Append FastAPI's {type, loc: ["body", field?], msg, input} to items
  * (input borrowed; NULL is JSON null). */
 void sky_engine__api_item(json_t *items, const char *type, const char *field,
-                   const char *msg, const json_t *input);
+                          const char *msg, const json_t *input);
 /* {"detail": items} */
 char *sky_engine__api_422(json_t *items);
 /* Hand an error body to the caller: *out_json = body, *http_status =
  * status; returns `code` with sky_error_last() = what. */
-int sky_engine__api_refuse(char **out_json, int *http_status, int status, char *body,
-                    int code, const char *what);
+int sky_engine__api_refuse(char **out_json, int *http_status, int status,
+                           char *body, int code, const char *what);
 
 /* webhook.c */
 int sky_engine__webhook_start(sky_engine *e);
 void sky_engine__webhook_stop(sky_engine *e);
 /* Queue the run's webhook (final status or cancel), signed now. */
 int sky_engine__webhook_enqueue(sky_engine *e, const sky_task_rec *t,
-                         const char *signing_key);
+                                const char *signing_key);
 void sky_engine__webhook_kick(sky_engine *e);
 
 #endif

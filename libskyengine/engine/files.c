@@ -43,8 +43,8 @@ static char *safe_name(const char *name)
 	base = base ? base + 1 : name;
 	skyx_buf b = {0};
 	for (const char *p = base ? base : ""; *p && b.len < 200; p++)
-		skyx_buf_putc(&b,
-		             (unsigned char)*p < 0x20 || *p == '\\' ? '_' : *p);
+		skyx_buf_putc(&b, (unsigned char)*p < 0x20 || *p == '\\' ? '_'
+		                                                         : *p);
 	if (!b.len || !strcmp(b.data, ".") || !strcmp(b.data, ".."))
 		skyx_buf_puts(&b, "_file");
 	return skyx_buf_steal(&b);
@@ -114,7 +114,9 @@ static json_t *ts(int64_t ms)
 	return ms ? json_string(skyx_time_iso(ms, iso)) : json_null();
 }
 
-int sky_tasks_api_file_upload(char **out_json, int *http_status, sky_engine *e, const char *org, const char *filename, const void *data, size_t len, int retention_days)
+int sky_tasks_api_file_upload(char **out_json, int *http_status, sky_engine *e,
+                              const char *org, const char *filename,
+                              const void *data, size_t len, int retention_days)
 {
 	char id[SKY_ID_MAX];
 	if (!e || !out_json || (len && !data))
@@ -123,12 +125,13 @@ int sky_tasks_api_file_upload(char **out_json, int *http_status, sky_engine *e, 
 	*out_json = NULL;
 	if (retention_days &&
 	    (retention_days < 1 || retention_days > MAX_RETENTION_DAYS)) {
-		char *msg = skyx_asprintf("retention_days must be between 1 and "
-		                         "%d",
-		                         MAX_RETENTION_DAYS);
-		int rc = sky_engine__api_refuse(out_json, http_status, 422,
-		                         sky_engine__api_detail("%s", msg),
-		                         SKY_EINVALID, msg);
+		char *msg =
+		    skyx_asprintf("retention_days must be between 1 and "
+		                  "%d",
+		                  MAX_RETENTION_DAYS);
+		int rc = sky_engine__api_refuse(
+		    out_json, http_status, 422,
+		    sky_engine__api_detail("%s", msg), SKY_EINVALID, msg);
 		free(msg);
 		return rc;
 	}
@@ -183,7 +186,8 @@ int sky_tasks_api_file_upload(char **out_json, int *http_status, sky_engine *e, 
 	return rc;
 }
 
-int sky_tasks_api_file_delete(char **out_json, int *http_status, sky_engine *e, const char *org, const char *file_id)
+int sky_tasks_api_file_delete(char **out_json, int *http_status, sky_engine *e,
+                              const char *org, const char *file_id)
 {
 	if (!e || !file_id || !out_json)
 		return sky_error_set(SKY_EINVALID, "engine, file_id and "
@@ -192,9 +196,9 @@ int sky_tasks_api_file_delete(char **out_json, int *http_status, sky_engine *e, 
 	json_t *m = meta_of(e, sky_engine__org_scope(e, org), file_id);
 	if (!m) {
 		char *msg = skyx_asprintf("File %s not found", file_id);
-		int rc = sky_engine__api_refuse(out_json, http_status, 404,
-		                         sky_engine__api_detail("%s", msg),
-		                         SKY_ENOTFOUND, msg);
+		int rc = sky_engine__api_refuse(
+		    out_json, http_status, 404,
+		    sky_engine__api_detail("%s", msg), SKY_ENOTFOUND, msg);
 		free(msg);
 		return rc;
 	}
@@ -207,7 +211,8 @@ int sky_tasks_api_file_delete(char **out_json, int *http_status, sky_engine *e, 
 	return rc;
 }
 
-int sky_file_path(char **path, char **filename, sky_engine *e, const char *org, const char *file_id)
+int sky_file_path(char **path, char **filename, sky_engine *e, const char *org,
+                  const char *file_id)
 {
 	*path = NULL;
 	if (filename)

@@ -34,8 +34,9 @@ int sky_global_shutdown(void)
 	pthread_mutex_lock(&global_lock);
 	if (global_refs == 0) {
 		pthread_mutex_unlock(&global_lock);
-		return sky_error_set(SKY_EINVALID,
-		                     "sky_global_shutdown without sky_global_init");
+		return sky_error_set(
+		    SKY_EINVALID,
+		    "sky_global_shutdown without sky_global_init");
 	}
 	rc = --global_refs;
 	if (rc == 0) {

@@ -20,8 +20,9 @@
 int sky_api_key_add(sky_engine *e, const char *org, const char *key)
 {
 	if (!e || !key || strlen(key) < 8)
-		return sky_error_set(SKY_EINVALID, "an API key needs at least 8 "
-		                                   "characters");
+		return sky_error_set(SKY_EINVALID,
+		                     "an API key needs at least 8 "
+		                     "characters");
 	const char *scope;
 	int rc = sky_engine__org_for_create(e, org, &scope);
 	if (rc)
@@ -31,7 +32,8 @@ int sky_api_key_add(sky_engine *e, const char *org, const char *key)
 	return rc == SKY_EEXISTS ? 0 : rc;
 }
 
-int sky_organization_create(char **organization_id, sky_engine *e, const char *name)
+int sky_organization_create(char **organization_id, sky_engine *e,
+                            const char *name)
 {
 	sky_org_rec *o = NULL;
 	if (!e || !organization_id)
@@ -102,7 +104,7 @@ int sky_api_key_verify(char **org, int *revoked, sky_engine *e, const char *key)
 	int rc = sky_store_apikey_find(e->store, hex, &rec);
 	if (rc || !rec ||
 	    !skyx_ct_equal(rec->key_sha256, strlen(rec->key_sha256), hex,
-	                  strlen(hex))) {
+	                   strlen(hex))) {
 		sky_apikey_rec_free(rec);
 		return sky_error_set(SKY_EAUTH, "unknown API key");
 	}
@@ -117,8 +119,8 @@ int sky_api_key_verify(char **org, int *revoked, sky_engine *e, const char *key)
 	/* Remember it; the slot is picked by the hash, a collision just
 	 * replaces an older entry. */
 	pthread_mutex_lock(&e->key_lock);
-	sky_key_cache_entry *c = &e->key_cache[(unsigned char)hex[0] * 7 %
-	                                       SKY_KEY_CACHE];
+	sky_key_cache_entry *c =
+	    &e->key_cache[(unsigned char)hex[0] * 7 % SKY_KEY_CACHE];
 	free(c->org);
 	memcpy(c->sha256, hex, sizeof c->sha256);
 	c->org = skyx_strdup(rec->organization_id);
@@ -150,7 +152,8 @@ static const char *mime_of(const char *path)
 	return "application/octet-stream";
 }
 
-int sky_artifact_file(char **path, char **content_type, sky_engine *e, const char *org, const char *id)
+int sky_artifact_file(char **path, char **content_type, sky_engine *e,
+                      const char *org, const char *id)
 {
 	sky_artifact_rec *a = NULL;
 	if (!path || !e || !id)
@@ -159,8 +162,8 @@ int sky_artifact_file(char **path, char **content_type, sky_engine *e, const cha
 	*path = NULL;
 	if (content_type)
 		*content_type = NULL;
-	int rc = sky_store_artifact_get(e->store, sky_engine__org_scope(e, org), id,
-	                                &a);
+	int rc = sky_store_artifact_get(e->store, sky_engine__org_scope(e, org),
+	                                id, &a);
 	if (rc)
 		return rc;
 	/* The store refuses paths that climb out of the data dir; a
@@ -170,8 +173,10 @@ int sky_artifact_file(char **path, char **content_type, sky_engine *e, const cha
 	char *root = realpath(e->data_dir, NULL);
 	size_t rl = root ? strlen(root) : 0;
 	if (!real || !root || strncmp(real, root, rl) || real[rl] != '/') {
-		rc = sky_error_set(SKY_ENOTFOUND, "artifact %s: its file is "
-		                   "missing or outside the data dir", id);
+		rc = sky_error_set(SKY_ENOTFOUND,
+		                   "artifact %s: its file is "
+		                   "missing or outside the data dir",
+		                   id);
 	} else {
 		*path = real;
 		real = NULL;
@@ -212,20 +217,24 @@ static json_t *safe_string(const char *s)
 	return v ? v : json_string("(response body is not UTF-8)");
 }
 
-int sky_tasks_api_run_webhook_send(char **out_json, sky_engine *e, const char *org, const char *run_id, const char *webhook_url, const char *signing_key)
+int sky_tasks_api_run_webhook_send(char **out_json, sky_engine *e,
+                                   const char *org, const char *run_id,
+                                   const char *webhook_url,
+                                   const char *signing_key)
 {
 	sky_task_rec *t = NULL;
 	*out_json = NULL;
-	int rc = sky_store_task_get(e->store, sky_engine__org_scope(e, org), run_id,
-	                            &t);
+	int rc = sky_store_task_get(e->store, sky_engine__org_scope(e, org),
+	                            run_id, &t);
 	if (rc)
 		return rc;
-	const char *target = webhook_url && *webhook_url ? webhook_url
-	                                                 : t->webhook_url;
+	const char *target =
+	    webhook_url && *webhook_url ? webhook_url : t->webhook_url;
 	if (!target) {
 		sky_task_rec_free(t);
-		*out_json = skyx_strdup("{\"detail\":\"The run has no webhook_url "
-		                       "and none was given\"}");
+		*out_json =
+		    skyx_strdup("{\"detail\":\"The run has no webhook_url "
+		                "and none was given\"}");
 		return sky_error_set(SKY_EINVALID, "no webhook URL");
 	}
 	json_t *payload = sky_response_webhook_payload(&e->rctx, t);
@@ -254,17 +263,17 @@ int sky_tasks_api_run_webhook_send(char **out_json, sky_engine *e, const char *o
 	int hrc = sky_http_client_call(e->http, &req, &resp, &err);
 	json_t *headers = json_object();
 	for (size_t i = 0; i < req.n_headers; i++)
-		json_object_set_new(headers, h[i].name, json_string(h[i].value));
+		json_object_set_new(headers, h[i].name,
+		                    json_string(h[i].value));
 	json_t *report = json_pack(
-		"{s:s, s:s, s:s?, s:s, s:o, s:o, s:o, s:I, s:o, s:o}", "run_id",
-		t->task_id, "run_type", t->run_type, "default_webhook_url",
-		t->webhook_url, "target_webhook_url", target, "payload",
-		payload, "headers", headers, "status_code",
-		hrc ? json_null() : json_integer(resp->status), "latency_ms",
-		(json_int_t)(skyx_time_mono_ms() - t0), "response_body",
-		hrc ? json_null() : safe_string(resp->body),
-		"error",
-		hrc ? json_string(err ? err : sky_strerror(hrc)) : json_null());
+	    "{s:s, s:s, s:s?, s:s, s:o, s:o, s:o, s:I, s:o, s:o}", "run_id",
+	    t->task_id, "run_type", t->run_type, "default_webhook_url",
+	    t->webhook_url, "target_webhook_url", target, "payload", payload,
+	    "headers", headers, "status_code",
+	    hrc ? json_null() : json_integer(resp->status), "latency_ms",
+	    (json_int_t)(skyx_time_mono_ms() - t0), "response_body",
+	    hrc ? json_null() : safe_string(resp->body), "error",
+	    hrc ? json_string(err ? err : sky_strerror(hrc)) : json_null());
 	*out_json = sky_json_dumps(report);
 	json_decref(report);
 	sky_http_response_free(resp);

@@ -101,8 +101,9 @@ static const char *const dl_same[] = {
 
 static int refuse(char **out, int *status, int code, const char *msg)
 {
-	return sky_engine__api_refuse(out, status, code, sky_engine__api_detail("%s", msg),
-	                       SKY_EINVALID, msg);
+	return sky_engine__api_refuse(out, status, code,
+	                              sky_engine__api_detail("%s", msg),
+	                              SKY_EINVALID, msg);
 }
 
 /* 422 for a body that is not an object, or a missing required field. */
@@ -113,7 +114,8 @@ static int refuse_422(char **out, int *status, const char *type,
 	sky_engine__api_item(items, type, field, msg, input);
 	char *body = sky_engine__api_422(items);
 	json_decref(items);
-	return sky_engine__api_refuse(out, status, 422, body, SKY_EINVALID, msg);
+	return sky_engine__api_refuse(out, status, 422, body, SKY_EINVALID,
+	                              msg);
 }
 
 /*
@@ -201,7 +203,11 @@ static void rename_errors(char **body, const field_name *names)
 	}
 }
 
-int sky_tasks_api_task_submit_legacy(char **out_json, int *http_status, sky_engine *e, const char *org, int version, const char *request_json, const sky_submit_options *opts, int max_steps)
+int sky_tasks_api_task_submit_legacy(char **out_json, int *http_status,
+                                     sky_engine *e, const char *org,
+                                     int version, const char *request_json,
+                                     const sky_submit_options *opts,
+                                     int max_steps)
 {
 	const field_name *names = version == 2   ? v2_names
 	                          : version == 3 ? dl_names
@@ -292,7 +298,8 @@ done:
 static int get_typed(sky_engine *e, const char *org, const char *id,
                      const char *run_type, sky_task_rec **t)
 {
-	int rc = sky_store_task_get(e->store, sky_engine__org_scope(e, org), id, t);
+	int rc =
+	    sky_store_task_get(e->store, sky_engine__org_scope(e, org), id, t);
 	if (!rc && strcmp((*t)->run_type, run_type)) {
 		sky_task_rec_free(*t);
 		*t = NULL;
@@ -308,7 +315,8 @@ static char *dump(json_t *o)
 	return s;
 }
 
-int sky_tasks_api_task_get(char **out_json, sky_engine *e, const char *org, const char *task_id)
+int sky_tasks_api_task_get(char **out_json, sky_engine *e, const char *org,
+                           const char *task_id)
 {
 	sky_task_rec *t = NULL;
 	if (!e || !task_id || !out_json)
@@ -323,7 +331,8 @@ int sky_tasks_api_task_get(char **out_json, sky_engine *e, const char *org, cons
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
-int sky_tasks_api_task_v2_get(char **out_json, sky_engine *e, const char *org, const char *task_id)
+int sky_tasks_api_task_v2_get(char **out_json, sky_engine *e, const char *org,
+                              const char *task_id)
 {
 	sky_task_rec *t = NULL;
 	if (!e || !task_id || !out_json)
@@ -339,7 +348,8 @@ int sky_tasks_api_task_v2_get(char **out_json, sky_engine *e, const char *org, c
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
-int sky_tasks_api_task_actions_list(char **out_json, sky_engine *e, const char *org, const char *task_id)
+int sky_tasks_api_task_actions_list(char **out_json, sky_engine *e,
+                                    const char *org, const char *task_id)
 {
 	sky_task_rec *t = NULL;
 	sky_action_list *l = NULL;
@@ -349,7 +359,8 @@ int sky_tasks_api_task_actions_list(char **out_json, sky_engine *e, const char *
 	*out_json = NULL;
 	json_t *arr = json_array();
 	/* Unknown or foreign task: an empty list, as Skyvern answers. */
-	if (!sky_store_task_get(e->store, sky_engine__org_scope(e, org), task_id, &t) &&
+	if (!sky_store_task_get(e->store, sky_engine__org_scope(e, org),
+	                        task_id, &t) &&
 	    !sky_store_action_list(e->store, task_id, NULL, &l)) {
 		for (size_t i = 0; i < l->count; i++)
 			json_array_append_new(
@@ -361,7 +372,8 @@ int sky_tasks_api_task_actions_list(char **out_json, sky_engine *e, const char *
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
-int sky_tasks_api_runs_list_legacy(char **out_json, sky_engine *e, const char *org, const sky_list_options *o)
+int sky_tasks_api_runs_list_legacy(char **out_json, sky_engine *e,
+                                   const char *org, const sky_list_options *o)
 {
 	sky_task_query q = {0};
 	sky_task_list *l = NULL;
@@ -369,9 +381,9 @@ int sky_tasks_api_runs_list_legacy(char **out_json, sky_engine *e, const char *o
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
 		                                   "required");
 	*out_json = NULL;
-	int vrc = o ? sky_engine__options_version("sky_list_options", o->version,
-	                                   SKY_LIST_OPTIONS_VERSION,
-	                                   SKY_LIST_OPTIONS_VERSION)
+	int vrc = o ? sky_engine__options_version(
+	                  "sky_list_options", o->version,
+	                  SKY_LIST_OPTIONS_VERSION, SKY_LIST_OPTIONS_VERSION)
 	            : 0;
 	if (vrc)
 		return vrc;

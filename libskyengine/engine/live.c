@@ -146,11 +146,12 @@ static void sync_run(sky_engine *e, const char *run_id)
 }
 
 void sky_engine__live_attach(sky_engine *e, const char *run_id,
-                      const sky_browser_provider *bvt, void *ctx)
+                             const sky_browser_provider *bvt, void *ctx)
 {
 	if (!bvt || !bvt->screencast || !ctx)
 		return;
-	sky_engine__live_detach(e, run_id); /* a reopened context replaces one */
+	sky_engine__live_detach(e,
+	                        run_id); /* a reopened context replaces one */
 	sky_live_run *r = calloc(1, sizeof *r);
 	if (!r || !(r->run_id = skyx_strdup(run_id))) {
 		free(r);
@@ -184,7 +185,8 @@ void sky_engine__live_detach(sky_engine *e, const char *run_id)
 	run_free(r);
 }
 
-int sky_run_watch(uint64_t *watch_id, sky_engine *e, const char *run_id, sky_frame_fn fn, void *userdata)
+int sky_run_watch(uint64_t *watch_id, sky_engine *e, const char *run_id,
+                  sky_frame_fn fn, void *userdata)
 {
 	if (!e || !run_id || !fn || !watch_id)
 		return sky_error_set(SKY_EINVALID, "engine, run_id, fn and "

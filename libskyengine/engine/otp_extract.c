@@ -904,9 +904,10 @@ int sky_otp_extract(const char *content, size_t len, sky_otp_found **out)
 		for (size_t i = 0; i < len; i++) {
 			unsigned char c = (unsigned char)content[i];
 			if ((c < 0x20 && !isspace(c)) || c == 0x7f)
-				return sky_error_set(SKY_ENOTFOUND,
-				                     "short content holds control "
-				                     "characters: not a code");
+				return sky_error_set(
+				    SKY_ENOTFOUND,
+				    "short content holds control "
+				    "characters: not a code");
 		}
 		return found_new(SKY_OTP_KIND_TOTP, skyx_strndup(content, len),
 		                 out);

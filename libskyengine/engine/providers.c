@@ -17,7 +17,8 @@
 char *sky_engine__config_section(sky_engine *e, const char *name)
 {
 	json_t *sec = json_object_get(e->config, name);
-	json_t *copy = json_is_object(sec) ? json_deep_copy(sec) : json_object();
+	json_t *copy =
+	    json_is_object(sec) ? json_deep_copy(sec) : json_object();
 	/* Every provider learns where the engine keeps its files. */
 	json_object_set_new(copy, "data_dir", json_string(e->data_dir));
 	char *s = sky_json_dumps(copy);
@@ -47,17 +48,16 @@ static char *provider_section(sky_engine *e, const char *section)
 
 /* Create an instance with vt->create(host, config, &inst, &err), `host`
  * being this engine's context for the provider `vt`. */
-static int create_instance(sky_engine *e, const char *section,
-                           const char *kind, const char *name,
-                           const void *vt,
+static int create_instance(sky_engine *e, const char *section, const char *kind,
+                           const char *name, const void *vt,
                            int (*create)(const sky_host_ctx *, const char *,
                                          void **, char **),
                            void **inst)
 {
 	char *cfg = provider_section(e, section);
 	char *err = NULL;
-	int rc = create(sky_plugins_ctx(e->plugins, vt), cfg ? cfg : "{}",
-	                inst, &err);
+	int rc = create(sky_plugins_ctx(e->plugins, vt), cfg ? cfg : "{}", inst,
+	                &err);
 	free(cfg);
 	if (rc) {
 		rc = sky_error_set(rc < 0 ? rc : SKY_EPLUGIN,
@@ -78,7 +78,7 @@ int sky_engine__browser(sky_engine *e, const sky_browser_provider **vt,
 	pthread_mutex_lock(&e->prov_lock);
 	if (!e->browser_inst) {
 		const sky_browser_provider *p =
-			sky_plugins_browser(e->plugins, e->browser_name);
+		    sky_plugins_browser(e->plugins, e->browser_name);
 		if (!p)
 			rc = sky_error_last_code() ? sky_error_last_code()
 			                           : SKY_EPLUGIN;
@@ -91,12 +91,14 @@ int sky_engine__browser(sky_engine *e, const sky_browser_provider **vt,
 			if (p->set_page_script) {
 				char *err = NULL;
 				if (p->set_page_script(e->browser_inst,
-				                       sky_page_script(NULL), &err))
-					sky_log_warn("engine",
-					             "browser '%s': set_page_script: "
-					             "%s",
-					             e->browser_name,
-					             err ? err : "failed");
+				                       sky_page_script(NULL),
+				                       &err))
+					sky_log_warn(
+					    "engine",
+					    "browser '%s': set_page_script: "
+					    "%s",
+					    e->browser_name,
+					    err ? err : "failed");
 				free(err);
 			}
 		}
@@ -127,11 +129,11 @@ json_t *sky_engine__llm_models(const json_t *config)
 	const char *k;
 	size_t i;
 	if (json_is_object(models)) {
-		json_object_foreach(models, k, v)
+		json_object_foreach (models, k, v)
 			if (json_is_string(v) && *k)
 				json_object_set(out, k, v);
 	} else if (json_is_array(models)) {
-		json_array_foreach(models, i, v)
+		json_array_foreach (models, i, v)
 			if (json_string_length(v))
 				json_object_set(out, json_string_value(v), v);
 	}
@@ -167,19 +169,19 @@ static char *config_with_model(sky_engine *e, const char *model)
 int sky_engine__llm_for_run(sky_engine *e, const char *run_request_json,
                             struct sky_llm **llm)
 {
-	json_t *req = run_request_json ? sky_json_loads(run_request_json)
-	                               : NULL;
-	const char *name = sky_json_str(json_object_get(req, "model"),
-	                                "model_name");
+	json_t *req =
+	    run_request_json ? sky_json_loads(run_request_json) : NULL;
+	const char *name =
+	    sky_json_str(json_object_get(req, "model"), "model_name");
 	if (!name) {
 		json_decref(req);
 		return sky_engine__llm(e, llm);
 	}
 	const json_t *models = e->request_opts.llm_models;
-	const char *model = json_string_value(
-	    json_object_get((json_t *)models, name));
-	const char *dflt = sky_json_str(json_object_get(e->config, "llm"),
-	                                "model");
+	const char *model =
+	    json_string_value(json_object_get((json_t *)models, name));
+	const char *dflt =
+	    sky_json_str(json_object_get(e->config, "llm"), "model");
 	if (!dflt)
 		dflt = getenv("SKYENGINE_LLM_MODEL");
 	int rc = 0;
@@ -208,7 +210,8 @@ int sky_engine__llm_for_run(sky_engine *e, const char *run_request_json,
 			                             cfg, llm))) {
 				na[e->n_llm_alts].model = skyx_strdup(model);
 				na[e->n_llm_alts++].llm = *llm;
-				sky_log_info("engine", "LLM %s: model %s for "
+				sky_log_info("engine",
+				             "LLM %s: model %s for "
 				             "requests naming %s",
 				             e->llm_name, model, name);
 			}
@@ -225,22 +228,22 @@ int sky_engine__llm_for_run(sky_engine *e, const char *run_request_json,
 static const char *optional_name(sky_engine *e, const char *section,
                                  const char *env)
 {
-	const char *n = sky_json_str(json_object_get(e->config, section),
-	                             "provider");
+	const char *n =
+	    sky_json_str(json_object_get(e->config, section), "provider");
 	if (n && *n)
 		return n;
 	n = getenv(env);
 	return n && *n ? n : NULL;
 }
 
-int sky_engine__proxy(sky_engine *e, const sky_proxy_provider **vt,
-                      void **inst)
+int sky_engine__proxy(sky_engine *e, const sky_proxy_provider **vt, void **inst)
 {
 	int rc = 0;
 	pthread_mutex_lock(&e->prov_lock);
 	const char *name = optional_name(e, "proxy", "SKYENGINE_PROXY");
 	if (!e->proxy_inst && name) {
-		const sky_proxy_provider *p = sky_plugins_proxy(e->plugins, name);
+		const sky_proxy_provider *p =
+		    sky_plugins_proxy(e->plugins, name);
 		if (!p)
 			rc = sky_error_last_code() ? sky_error_last_code()
 			                           : SKY_EPLUGIN;
@@ -254,8 +257,7 @@ int sky_engine__proxy(sky_engine *e, const sky_proxy_provider **vt,
 	return rc;
 }
 
-int sky_engine__totp(sky_engine *e, const sky_totp_provider **vt,
-                     void **inst)
+int sky_engine__totp(sky_engine *e, const sky_totp_provider **vt, void **inst)
 {
 	int rc = 0;
 	pthread_mutex_lock(&e->prov_lock);

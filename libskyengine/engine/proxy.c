@@ -34,11 +34,13 @@ json_t *sky_engine__proxy_from_url(const char *url)
 	if (!at)
 		return json_pack("{s:s}", "server", url);
 	const char *colon = memchr(auth, ':', (size_t)(at - auth));
-	char *user = skyx_pct_decode(auth, (size_t)((colon ? colon : at) - auth), 0);
+	char *user =
+	    skyx_pct_decode(auth, (size_t)((colon ? colon : at) - auth), 0);
 	char *pass =
-	    colon ? skyx_pct_decode(colon + 1, (size_t)(at - colon - 1), 0) : NULL;
+	    colon ? skyx_pct_decode(colon + 1, (size_t)(at - colon - 1), 0)
+	          : NULL;
 	char *server = skyx_asprintf("%.*s%.*s", (int)(auth - url), url,
-	                            (int)(end - at - 1), at + 1);
+	                             (int)(end - at - 1), at + 1);
 	if (pass)
 		sky_secret_register(pass);
 	json_t *o =
@@ -51,7 +53,8 @@ json_t *sky_engine__proxy_from_url(const char *url)
 }
 
 int sky_engine__proxy_resolve(sky_engine *e, const char *location_json,
-                       const char *sticky_key, json_t **proxy, json_t **applied)
+                              const char *sticky_key, json_t **proxy,
+                              json_t **applied)
 {
 	json_t *loc = sky_json_or_null(location_json);
 	const char *name = json_string_value(loc);

@@ -346,10 +346,10 @@ static void err_proxy_enum(pctx *c, json_t *v)
 	size_t n = sizeof proxy_locations / sizeof *proxy_locations;
 	for (size_t i = 0; i < n; i++)
 		skyx_buf_printf(&b, "%s'%s'",
-		               i == 0       ? ""
-		               : i + 1 == n ? " or "
-		                            : ", ",
-		               proxy_locations[i]);
+		                i == 0       ? ""
+		                : i + 1 == n ? " or "
+		                             : ", ",
+		                proxy_locations[i]);
 	if (b.oom) {
 		c->oom = 1;
 	} else {
@@ -550,8 +550,7 @@ static int get_str_map(pctx *c, const char *name, char **out)
 		           "Input should be a valid dictionary", v);
 		return -1;
 	}
-	json_object_foreach(v, key, val)
-	{
+	json_object_foreach (v, key, val) {
 		if (!json_is_string(val)) {
 			add_err(c, "string_type", name, key,
 			        "Input should be a valid string", val, NULL);
@@ -584,8 +583,7 @@ static void get_headers(pctx *c, char **out)
 		          SKY_REQUEST_MAX_HEADERS);
 		goto bad;
 	}
-	json_object_foreach(v, key, val)
-	{
+	json_object_foreach (v, key, val) {
 		const char *s = json_string_value(val);
 		int ok = *key != '\0';
 		for (const char *p = key; *p && ok; p++)
@@ -803,8 +801,7 @@ static int refuse_400(pctx *c, const char *fmt, ...)
  * 400 rather than accepted and ignored, in the order Skyvern's run_task
  * checks them. Returns 1 after refusing.
  */
-static int refuse_unhonoured(pctx *c, sky_task_request *r,
-                             const json_t *models)
+static int refuse_unhonoured(pctx *c, sky_task_request *r, const json_t *models)
 {
 	int v1 = !strcmp(r->engine, "skyvern-1.0");
 	/* Skyvern's own refusals for the v1 engine (agent_protocol.py). */
@@ -823,16 +820,14 @@ static int refuse_unhonoured(pctx *c, sky_task_request *r,
 		return refuse_400(c, "browser_profile_id is not supported by "
 		                     "skyengine: browser profiles are not "
 		                     "implemented");
-	if (r->model_name &&
-	    !json_object_get(models, r->model_name)) {
+	if (r->model_name && !json_object_get(models, r->model_name)) {
 		skyx_buf names = {0};
 		const char *k;
 		json_t *v;
-		json_object_foreach((json_t *)models, k, v)
-		{
+		json_object_foreach ((json_t *)models, k, v) {
 			(void)v;
 			skyx_buf_printf(&names, "%s%s", names.len ? ", " : "",
-			               k);
+			                k);
 		}
 		refuse_400(c, "Unknown model %s: this server's models are %s",
 		           r->model_name, names.len ? names.data : "none");
@@ -847,16 +842,18 @@ static int refuse_unhonoured(pctx *c, sky_task_request *r,
 		return refuse_400(c, "cdp_connect_headers are not supported "
 		                     "by skyengine: they apply to "
 		                     "browser_address, which is not supported");
-	if (r->run_with && (!strcmp(r->run_with, "code") ||
-	                    !strcmp(r->run_with, "code_v2")))
-		return refuse_400(c, "run_with %s is not supported by "
-		                     "skyengine: runs are executed by the agent "
-		                     "(run_with agent)",
+	if (r->run_with &&
+	    (!strcmp(r->run_with, "code") || !strcmp(r->run_with, "code_v2")))
+		return refuse_400(c,
+		                  "run_with %s is not supported by "
+		                  "skyengine: runs are executed by the agent "
+		                  "(run_with agent)",
 		                  r->run_with);
 	if (r->max_screenshot_scrolls > 0)
-		return refuse_400(c, "max_screenshot_scrolls above 0 is not "
-		                     "supported by skyengine: post-action "
-		                     "screenshots are one viewport (0 or null)");
+		return refuse_400(c,
+		                  "max_screenshot_scrolls above 0 is not "
+		                  "supported by skyengine: post-action "
+		                  "screenshots are one viewport (0 or null)");
 	return 0;
 }
 
@@ -896,8 +893,9 @@ static char *make_echo(const sky_task_request *r)
 	                        : json_null());
 	/* The run reads its model from here (TaskRunRequest.model). */
 	if (r->model_name)
-		json_object_set_new(o, "model", json_pack("{s:s}", "model_name",
-		                                          r->model_name));
+		json_object_set_new(
+		    o, "model",
+		    json_pack("{s:s}", "model_name", r->model_name));
 #undef JSON_OR_NULL
 	s = json_object_size(o) == 13u + !!r->model_name ? sky_json_dumps(o)
 	                                                 : NULL;
@@ -912,10 +910,10 @@ static int make_notes(sky_task_request *r)
 	if (!r->complete_criterion && !r->terminate_criterion &&
 	    !r->application)
 		return 0;
-	json_t *o = json_pack("{s:s?, s:s?, s:s?}", "complete_criterion",
-	                      r->complete_criterion, "terminate_criterion",
-	                      r->terminate_criterion, "application",
-	                      r->application);
+	json_t *o =
+	    json_pack("{s:s?, s:s?, s:s?}", "complete_criterion",
+	              r->complete_criterion, "terminate_criterion",
+	              r->terminate_criterion, "application", r->application);
 	r->notes = o ? sky_json_dumps(o) : NULL;
 	json_decref(o);
 	return r->notes ? 0 : -1;
@@ -999,10 +997,10 @@ int sky_task_request_parse(const char *body, size_t len,
 	if (len > SKY_REQUEST_MAX_BODY) {
 		err->status = 413;
 		err->detail = skyx_asprintf("\"Request body is larger than %d "
-		                           "bytes\"",
-		                           SKY_REQUEST_MAX_BODY);
+		                            "bytes\"",
+		                            SKY_REQUEST_MAX_BODY);
 		err->body = skyx_asprintf("{\"detail\":%s}",
-		                         err->detail ? err->detail : "null");
+		                          err->detail ? err->detail : "null");
 		if (!err->detail || !err->body) {
 			sky_request_error_clear(err);
 			return sky_error_from_code(SKY_ENOMEM);
@@ -1056,9 +1054,9 @@ int sky_task_request_parse(const char *body, size_t len,
 	    strcmp(r->engine, "skyvern-2.0")) {
 		c.status = 400;
 		c.detail = skyx_asprintf("Engine %s is not supported by "
-		                        "skyengine; use skyvern-1.0 or "
-		                        "skyvern-2.0",
-		                        r->engine);
+		                         "skyengine; use skyvern-1.0 or "
+		                         "skyvern-2.0",
+		                         r->engine);
 		c.oom |= !c.detail;
 		goto refused;
 	}

@@ -68,7 +68,7 @@ typedef struct sky_task_request {
 	char *complete_criterion;
 	char *terminate_criterion;
 	char *application;
-	char *notes; /* JSON object text of the three above, or NULL */
+	char *notes;       /* JSON object text of the three above, or NULL */
 	char *run_request; /* the run_request echo, JSON object text */
 } sky_task_request;
 

@@ -30,7 +30,7 @@ static char *url_signature(const sky_response_ctx *c, const char *path,
 	if (!msg)
 		return NULL;
 	skyx_hmac_sha256_hex(c->url_key, strlen(c->url_key), msg, strlen(msg),
-	                    hex);
+	                     hex);
 	free(msg);
 	return skyx_strdup(hex);
 }
@@ -49,8 +49,8 @@ char *sky_response_signed_url(const sky_response_ctx *c, const char *path)
 	         (long long)(skyx_time_now_ms() / 1000 + ttl));
 	char *sig = url_signature(c, path, expires);
 	char *url = skyx_asprintf("%.*s%s%cexpires=%s&signature=%s", (int)bl,
-	                         base, path, strchr(path, '?') ? '&' : '?',
-	                         expires, sig ? sig : "");
+	                          base, path, strchr(path, '?') ? '&' : '?',
+	                          expires, sig ? sig : "");
 	free(sig);
 	return url;
 }
@@ -66,7 +66,7 @@ int sky_response_verify_url(const sky_response_ctx *c, const char *path,
 		return 0;
 	char *want = url_signature(c, path, expires);
 	int ok = want && skyx_ct_equal(want, strlen(want), signature,
-	                              strlen(signature));
+	                               strlen(signature));
 	free(want);
 	return ok;
 }
@@ -115,13 +115,12 @@ static json_t *downloaded_files(const sky_response_ctx *c,
 			continue;
 		char *url = sky_response_artifact_url(c, a);
 		json_array_append_new(
-			arr,
-			json_pack("{s:s?, s:s?, s:s, s:I, s:o, s:s}", "url", url,
-			          "checksum", a->sha256, "filename",
-			          basename_of(a->path), "file_size",
-			          (json_int_t)a->size, "modified_at",
-			          ts(a->created_at), "artifact_id",
-			          a->artifact_id));
+		    arr, json_pack("{s:s?, s:s?, s:s, s:I, s:o, s:s}", "url",
+		                   url, "checksum", a->sha256, "filename",
+		                   basename_of(a->path), "file_size",
+		                   (json_int_t)a->size, "modified_at",
+		                   ts(a->created_at), "artifact_id",
+		                   a->artifact_id));
 		free(url);
 	}
 	if (!json_array_size(arr)) {
@@ -136,7 +135,8 @@ static json_t *screenshot_urls(const sky_response_ctx *c,
                                const sky_artifact_list *l)
 {
 	json_t *arr = json_array();
-	for (size_t i = l ? l->count : 0; i-- > 0 && json_array_size(arr) < 3;) {
+	for (size_t i = l ? l->count : 0;
+	     i-- > 0 && json_array_size(arr) < 3;) {
 		if (!is_kind(&l->items[i], SKY_ARTIFACT_SCREENSHOT_ACTION) &&
 		    !is_kind(&l->items[i], SKY_ARTIFACT_SCREENSHOT_LLM))
 			continue;
@@ -212,8 +212,8 @@ json_t *sky_response_run(const sky_response_ctx *c, const sky_task_rec *t)
 	json_object_set_new(o, "browser_profile_id", json_null());
 	json_object_set_new(o, "max_screenshot_scrolls",
 	                    t->max_screenshot_scrolls >= 0
-	                            ? json_integer(t->max_screenshot_scrolls)
-	                            : json_null());
+	                        ? json_integer(t->max_screenshot_scrolls)
+	                        : json_null());
 	json_object_set_new(o, "script_run", json_null());
 	json_object_set_new(o, "errors", col(t->errors));
 	json_object_set_new(o, "step_count", json_integer(t->step_count));
@@ -260,24 +260,24 @@ json_t *sky_response_task(const sky_response_ctx *c, const sky_task_rec *t)
 	                    col(t->extra_http_headers));
 	json_object_set_new(req, "cdp_connect_headers", json_null());
 	json_t *notes = col(t->notes);
-	json_object_set_new(req, "complete_criterion",
-	                    sky_json_str_or_null(
-	                        sky_json_str(notes, "complete_criterion")));
-	json_object_set_new(req, "terminate_criterion",
-	                    sky_json_str_or_null(
-	                        sky_json_str(notes, "terminate_criterion")));
+	json_object_set_new(
+	    req, "complete_criterion",
+	    sky_json_str_or_null(sky_json_str(notes, "complete_criterion")));
+	json_object_set_new(
+	    req, "terminate_criterion",
+	    sky_json_str_or_null(sky_json_str(notes, "terminate_criterion")));
 	json_object_set_new(req, "task_type", json_string("general"));
-	json_object_set_new(req, "application",
-	                    sky_json_str_or_null(
-	                        sky_json_str(notes, "application")));
+	json_object_set_new(
+	    req, "application",
+	    sky_json_str_or_null(sky_json_str(notes, "application")));
 	json_decref(notes);
-	json_object_set_new(req, "include_action_history_in_verification",
-	                    json_boolean(
-	                            t->include_action_history_in_verification));
+	json_object_set_new(
+	    req, "include_action_history_in_verification",
+	    json_boolean(t->include_action_history_in_verification));
 	json_object_set_new(req, "max_screenshot_scrolls",
 	                    t->max_screenshot_scrolls >= 0
-	                            ? json_integer(t->max_screenshot_scrolls)
-	                            : json_null());
+	                        ? json_integer(t->max_screenshot_scrolls)
+	                        : json_null());
 	json_object_set_new(req, "browser_address",
 	                    sky_json_str_or_null(t->browser_address));
 	json_object_set_new(req, "download_timeout", json_null());
@@ -304,7 +304,7 @@ json_t *sky_response_task(const sky_response_ctx *c, const sky_task_rec *t)
 		size_t i;
 		json_t *f;
 		file_urls = json_array();
-		json_array_foreach(files, i, f)
+		json_array_foreach (files, i, f)
 			json_array_append(file_urls, json_object_get(f, "url"));
 	}
 	json_object_set_new(o, "downloaded_files", files);
@@ -328,8 +328,8 @@ json_t *sky_response_task(const sky_response_ctx *c, const sky_task_rec *t)
 	json_object_set_new(o, "finished_at", ts(t->finished_at));
 	json_object_set_new(o, "max_screenshot_scrolls",
 	                    t->max_screenshot_scrolls >= 0
-	                            ? json_integer(t->max_screenshot_scrolls)
-	                            : json_null());
+	                        ? json_integer(t->max_screenshot_scrolls)
+	                        : json_null());
 	json_object_set_new(o, "step_count", json_integer(t->step_count));
 	json_object_set_new(o, "browser_session_id",
 	                    sky_json_str_or_null(t->browser_session_id));
@@ -402,8 +402,8 @@ json_t *sky_response_action(const sky_task_rec *t, const sky_action_rec *a)
 	json_t *o = json_object();
 	json_object_set_new(o, "action_type",
 	                    sky_json_str_or_null(a->action_type));
-	json_object_set_new(o, "status", json_string(a->status ? a->status
-	                                                       : "pending"));
+	json_object_set_new(o, "status",
+	                    json_string(a->status ? a->status : "pending"));
 	json_object_set_new(o, "action_id", json_string(a->action_id));
 	json_object_set_new(o, "source_action_id", json_null());
 	json_object_set_new(o, "organization_id",
@@ -415,10 +415,19 @@ json_t *sky_response_action(const sky_task_rec *t, const sky_action_rec *a)
 	json_object_set_new(o, "action_order", json_integer(a->action_index));
 	/* What the planner gave, under the model's names. */
 	static const char *const copied[] = {
-	    "confidence_float", "description", "reasoning", "intention",
-	    "response",         "errors",      "data_extraction_goal",
-	    "file_name",        "file_url",    "download",
-	    "text",             "option",      "is_checked",
+	    "confidence_float",
+	    "description",
+	    "reasoning",
+	    "intention",
+	    "response",
+	    "errors",
+	    "data_extraction_goal",
+	    "file_name",
+	    "file_url",
+	    "download",
+	    "text",
+	    "option",
+	    "is_checked",
 	    NULL,
 	};
 	for (size_t i = 0; copied[i]; i++) {
@@ -553,12 +562,12 @@ json_t *sky_response_artifact(const sky_response_ctx *c,
 	char *url = sky_response_artifact_url(c, a);
 	char *uri = skyx_asprintf("file://%s/%s", c->data_dir, a->path);
 	json_t *o = json_pack(
-		"{s:s, s:s, s:s?, s:s?, s:o, s:o, s:s, s:s, s:s?, s:I, s:s?}",
-		"artifact_id", a->artifact_id, "artifact_type", a->kind, "uri",
-		uri, "signed_url", url, "created_at", ts(a->created_at),
-		"modified_at", ts(a->created_at), "organization_id",
-		a->organization_id, "task_id", a->task_id, "step_id",
-		a->step_id, "size", (json_int_t)a->size, "checksum", a->sha256);
+	    "{s:s, s:s, s:s?, s:s?, s:o, s:o, s:s, s:s, s:s?, s:I, s:s?}",
+	    "artifact_id", a->artifact_id, "artifact_type", a->kind, "uri", uri,
+	    "signed_url", url, "created_at", ts(a->created_at), "modified_at",
+	    ts(a->created_at), "organization_id", a->organization_id, "task_id",
+	    a->task_id, "step_id", a->step_id, "size", (json_int_t)a->size,
+	    "checksum", a->sha256);
 	free(url);
 	free(uri);
 	return o;

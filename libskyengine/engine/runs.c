@@ -62,9 +62,9 @@ static int check_session(sky_engine *e, const char *org, const char *id,
 {
 	sky_bsession_rec *bs = NULL;
 	int rc = sky_store_bsession_get(e->store, org, id, &bs);
-	int live = rc == 0 && bs &&
-	           (!strcmp(bs->status, "created") ||
-	            !strcmp(bs->status, "running"));
+	int live =
+	    rc == 0 && bs &&
+	    (!strcmp(bs->status, "created") || !strcmp(bs->status, "running"));
 	sky_bsession_rec_free(bs);
 	if (live)
 		return 0;
@@ -138,8 +138,8 @@ static int submit_rec(sky_task_rec **out_rec, char **err_json, int *http_status,
 		                                   "organization, not "
 		                                   "SKY_ORGANIZATION_ANY");
 	const char *body = request_json ? request_json : "";
-	rc = sky_task_request_parse(body, strlen(body), &e->request_opts,
-	                            &req, &rerr);
+	rc = sky_task_request_parse(body, strlen(body), &e->request_opts, &req,
+	                            &rerr);
 	if (rc) {
 		status = rerr.status ? rerr.status : 422;
 		out = rerr.body;
@@ -150,12 +150,12 @@ static int submit_rec(sky_task_rec **out_rec, char **err_json, int *http_status,
 	const char *org = sky_engine__org_scope(e, org_arg);
 	/* A stored-only engine has no live sessions: the store says. */
 	if (req->browser_session_id && e->no_execute &&
-	    (rc = check_session(e, org, req->browser_session_id, &out,
-	                        &status)))
+	    (rc =
+	         check_session(e, org, req->browser_session_id, &out, &status)))
 		goto done;
 	if (req->browser_session_id && !e->no_execute &&
-	    (rc = sky_engine__session_reserve(e, org, req->browser_session_id, idem,
-	                               &reserved, &out, &status)))
+	    (rc = sky_engine__session_reserve(e, org, req->browser_session_id,
+	                                      idem, &reserved, &out, &status)))
 		goto done;
 
 	sky_task_request_to_new(req, &tn);
@@ -165,7 +165,8 @@ static int submit_rec(sky_task_rec **out_rec, char **err_json, int *http_status,
 	rc = sky_store_task_create(e->store, &tn, &t, &existed);
 	if (reserved)
 		sky_engine__session_reserved(e, req->browser_session_id,
-		                      rc || existed ? NULL : t->task_id, idem);
+		                             rc || existed ? NULL : t->task_id,
+		                             idem);
 	if (rc) {
 		status = rc == SKY_ENOTFOUND ? 404 : 500;
 		out = detail_body("%s", sky_error_last() ? sky_error_last()
@@ -174,7 +175,8 @@ static int submit_rec(sky_task_rec **out_rec, char **err_json, int *http_status,
 		goto done;
 	}
 	if (!existed && req->publish_workflow && (rc = publish(e, body, &t)))
-		sky_log_error("engine", "run %s: publishing its workflow "
+		sky_log_error("engine",
+		              "run %s: publishing its workflow "
 		              "failed: %s",
 		              t->task_id, sky_error_last());
 	rc = 0;
@@ -195,8 +197,9 @@ done:
 }
 
 int sky_engine__run_submit(char **out_json, int *http_status, sky_engine *e,
-                    const char *org, const char *request_json,
-                    const sky_submit_options *opts, const char *workflow_id)
+                           const char *org, const char *request_json,
+                           const sky_submit_options *opts,
+                           const char *workflow_id)
 {
 	sky_task_rec *t = NULL;
 	char *err = NULL;
@@ -208,10 +211,10 @@ int sky_engine__run_submit(char **out_json, int *http_status, sky_engine *e,
 		return sky_error_set(SKY_EINVALID, "out_json and engine are "
 		                                   "required");
 	*out_json = NULL;
-	if (opts && (rc = sky_engine__options_version("sky_submit_options",
-	                                       opts->version,
-	                                       SKY_SUBMIT_OPTIONS_VERSION,
-	                                       SKY_SUBMIT_OPTIONS_VERSION)))
+	if (opts &&
+	    (rc = sky_engine__options_version(
+	         "sky_submit_options", opts->version,
+	         SKY_SUBMIT_OPTIONS_VERSION, SKY_SUBMIT_OPTIONS_VERSION)))
 		return rc;
 	rc = submit_rec(&t, &err, &status, e, org, request_json,
 	                opts ? opts->idempotency_key : NULL,
@@ -234,8 +237,8 @@ int sky_tasks_api_run_submit(char **out_json, int *http_status, sky_engine *e,
                              const char *org, const char *request_json,
                              const sky_submit_options *opts)
 {
-	return sky_engine__run_submit(out_json, http_status, e, org, request_json,
-	                       opts, NULL);
+	return sky_engine__run_submit(out_json, http_status, e, org,
+	                              request_json, opts, NULL);
 }
 
 int sky_submit_options_init(sky_submit_options *opts, unsigned int version)
@@ -243,8 +246,8 @@ int sky_submit_options_init(sky_submit_options *opts, unsigned int version)
 	if (!opts)
 		return sky_error_set(SKY_EINVALID, "opts is required");
 	int rc = sky_engine__options_version("sky_submit_options", version,
-	                              SKY_SUBMIT_OPTIONS_VERSION,
-	                              SKY_SUBMIT_OPTIONS_VERSION);
+	                                     SKY_SUBMIT_OPTIONS_VERSION,
+	                                     SKY_SUBMIT_OPTIONS_VERSION);
 	if (rc)
 		return rc;
 	memset(opts, 0, sizeof *opts);
@@ -257,8 +260,8 @@ int sky_list_options_init(sky_list_options *opts, unsigned int version)
 	if (!opts)
 		return sky_error_set(SKY_EINVALID, "opts is required");
 	int rc = sky_engine__options_version("sky_list_options", version,
-	                              SKY_LIST_OPTIONS_VERSION,
-	                              SKY_LIST_OPTIONS_VERSION);
+	                                     SKY_LIST_OPTIONS_VERSION,
+	                                     SKY_LIST_OPTIONS_VERSION);
 	if (rc)
 		return rc;
 	memset(opts, 0, sizeof *opts);
@@ -271,7 +274,7 @@ int sky_task_options_init(sky_task_options *opts, unsigned int version)
 	if (!opts)
 		return sky_error_set(SKY_EINVALID, "opts is required");
 	int rc = sky_engine__options_version("sky_task_options", version, 1,
-	                              SKY_TASK_OPTIONS_VERSION);
+	                                     SKY_TASK_OPTIONS_VERSION);
 	if (rc)
 		return rc;
 	memset(opts, 0, sizeof *opts);
@@ -373,14 +376,13 @@ int sky_run_submit(sky_run **out, sky_engine *e, const char *org,
 	if (!out || !e || !opts)
 		return sky_error_set(SKY_EINVALID, "out, engine and opts are "
 		                                   "required");
-	if ((rc = sky_engine__options_version("sky_task_options", opts->version, 1,
-	                               SKY_TASK_OPTIONS_VERSION)))
+	if ((rc = sky_engine__options_version("sky_task_options", opts->version,
+	                                      1, SKY_TASK_OPTIONS_VERSION)))
 		return rc;
 	if ((rc = task_request(opts, &body)))
 		return rc;
-	rc = submit_rec(&t, &err, &status, e, org, body,
-	                opts->idempotency_key, opts->webhook_signing_key,
-	                NULL);
+	rc = submit_rec(&t, &err, &status, e, org, body, opts->idempotency_key,
+	                opts->webhook_signing_key, NULL);
 	free(body);
 	/* The refusal's sky_error_last() already says what the body does. */
 	free(err);
@@ -400,8 +402,8 @@ int sky_run_get(sky_run **out, sky_engine *e, const char *org,
 	if (!out || !e || !run_id)
 		return sky_error_set(SKY_EINVALID, "out, engine and run_id are "
 		                                   "required");
-	int rc = sky_store_task_get(e->store, sky_engine__org_scope(e, org), run_id,
-	                            &t);
+	int rc = sky_store_task_get(e->store, sky_engine__org_scope(e, org),
+	                            run_id, &t);
 	if (rc)
 		return rc;
 	if (!(*out = run_wrap(t)))
@@ -416,7 +418,8 @@ int sky_run_get(sky_run **out, sky_engine *e, const char *org,
 static int wait_rec(sky_task_rec **out, sky_engine *e, const char *org,
                     const char *run_id, int timeout_ms)
 {
-	int64_t deadline = timeout_ms > 0 ? skyx_time_mono_ms() + timeout_ms : 0;
+	int64_t deadline =
+	    timeout_ms > 0 ? skyx_time_mono_ms() + timeout_ms : 0;
 	const char *scope = sky_engine__org_scope(e, org);
 	*out = NULL;
 	for (;;) {
@@ -429,10 +432,10 @@ static int wait_rec(sky_task_rec **out, sky_engine *e, const char *org,
 		if (final || (deadline && skyx_time_mono_ms() >= deadline)) {
 			*out = t;
 			return final ? 0
-			             : sky_error_set(SKY_ETIMEDOUT,
-			                             "run %s is still %s", run_id,
-			                             sky_task_status_name(
-			                                 t->status));
+			             : sky_error_set(
+			                   SKY_ETIMEDOUT, "run %s is still %s",
+			                   run_id,
+			                   sky_task_status_name(t->status));
 		}
 		sky_task_rec_free(t);
 		/* Sleep until any run changes (or a second passes: another
@@ -464,7 +467,8 @@ int sky_run_cancel(sky_engine *e, const char *org, const char *run_id)
 	if (!e || !run_id)
 		return sky_error_set(SKY_EINVALID, "engine and run_id are "
 		                                   "required");
-	return sky_engine__run_cancel(NULL, NULL, e, sky_engine__org_scope(e, org), run_id);
+	return sky_engine__run_cancel(NULL, NULL, e,
+	                              sky_engine__org_scope(e, org), run_id);
 }
 
 void sky_run_free(sky_run *r)
@@ -498,12 +502,18 @@ _Static_assert((int)SKY_RUN_CANCELED == (int)SKY_TASK_CANCELED &&
 
 #define RUN_FIELD(r, f) ((r) && (r)->rec ? (r)->rec->f : 0)
 
-const char *sky_run_id(const sky_run *r) { return RUN_FIELD(r, task_id); }
+const char *sky_run_id(const sky_run *r)
+{
+	return RUN_FIELD(r, task_id);
+}
 sky_run_status sky_run_status_get(const sky_run *r)
 {
 	return (sky_run_status)RUN_FIELD(r, status);
 }
-const char *sky_run_type(const sky_run *r) { return RUN_FIELD(r, run_type); }
+const char *sky_run_type(const sky_run *r)
+{
+	return RUN_FIELD(r, run_type);
+}
 const char *sky_run_failure_reason(const sky_run *r)
 {
 	return RUN_FIELD(r, failure_reason);
@@ -517,10 +527,22 @@ const char *sky_run_errors_json(const sky_run *r)
 	const char *s = RUN_FIELD(r, errors);
 	return s && strcmp(s, "[]") ? s : NULL;
 }
-const char *sky_run_prompt(const sky_run *r) { return RUN_FIELD(r, prompt); }
-const char *sky_run_url(const sky_run *r) { return RUN_FIELD(r, url); }
-const char *sky_run_title(const sky_run *r) { return RUN_FIELD(r, title); }
-int sky_run_step_count(const sky_run *r) { return RUN_FIELD(r, step_count); }
+const char *sky_run_prompt(const sky_run *r)
+{
+	return RUN_FIELD(r, prompt);
+}
+const char *sky_run_url(const sky_run *r)
+{
+	return RUN_FIELD(r, url);
+}
+const char *sky_run_title(const sky_run *r)
+{
+	return RUN_FIELD(r, title);
+}
+int sky_run_step_count(const sky_run *r)
+{
+	return RUN_FIELD(r, step_count);
+}
 int64_t sky_run_created_at(const sky_run *r)
 {
 	return RUN_FIELD(r, created_at);
@@ -529,7 +551,10 @@ int64_t sky_run_modified_at(const sky_run *r)
 {
 	return RUN_FIELD(r, modified_at);
 }
-int64_t sky_run_queued_at(const sky_run *r) { return RUN_FIELD(r, queued_at); }
+int64_t sky_run_queued_at(const sky_run *r)
+{
+	return RUN_FIELD(r, queued_at);
+}
 int64_t sky_run_started_at(const sky_run *r)
 {
 	return RUN_FIELD(r, started_at);
@@ -554,12 +579,14 @@ int sky_tasks_api_run_get(char **out_json, sky_engine *e, const char *org,
 {
 	sky_task_rec *t = NULL;
 	if (!e || !run_id || !out_json)
-		return sky_error_set(SKY_EINVALID, "engine, run_id and out_json "
-		                                   "are required");
+		return sky_error_set(SKY_EINVALID,
+		                     "engine, run_id and out_json "
+		                     "are required");
 	*out_json = NULL;
 	const char *scope = sky_engine__org_scope(e, org);
 	uint64_t gen = sky_store_generation(e->store);
-	if ((*out_json = sky_engine__answers_get(e->answers, scope, run_id, gen)))
+	if ((*out_json =
+	         sky_engine__answers_get(e->answers, scope, run_id, gen)))
 		return 0;
 	int rc = sky_store_task_get(e->store, scope, run_id, &t);
 	if (rc)
@@ -573,7 +600,7 @@ int sky_tasks_api_run_get(char **out_json, sky_engine *e, const char *org,
 }
 
 int sky_engine__run_cancel(char **err_json, int *http_status, sky_engine *e,
-                    const char *scope, const char *run_id)
+                           const char *scope, const char *run_id)
 {
 	sky_task_rec *t = NULL;
 	int rc, status = 200;
@@ -587,10 +614,11 @@ int sky_engine__run_cancel(char **err_json, int *http_status, sky_engine *e,
 	}
 	if (t->status == SKY_TASK_CANCELED) {
 		status = 400;
-		err = detail_body("Invalid task status transition from canceled "
-		                  "to canceled for %s because task is already "
-		                  "canceled",
-		                  run_id);
+		err =
+		    detail_body("Invalid task status transition from canceled "
+		                "to canceled for %s because task is already "
+		                "canceled",
+		                run_id);
 		rc = sky_error_set(SKY_EINVALID, "run %s is already canceled",
 		                   run_id);
 		goto done;
@@ -630,7 +658,7 @@ int sky_tasks_api_run_cancel(char **out_json, int *http_status, sky_engine *e,
 		return sky_error_set(SKY_EINVALID, "engine and run_id are "
 		                                   "required");
 	return sky_engine__run_cancel(out_json, http_status, e,
-	                       sky_engine__org_scope(e, org), run_id);
+	                              sky_engine__org_scope(e, org), run_id);
 }
 
 int sky_tasks_api_run_wait(char **out_json, sky_engine *e, const char *org,
@@ -638,8 +666,9 @@ int sky_tasks_api_run_wait(char **out_json, sky_engine *e, const char *org,
 {
 	sky_task_rec *t = NULL;
 	if (!e || !run_id || !out_json)
-		return sky_error_set(SKY_EINVALID, "engine, run_id and out_json "
-		                                   "are required");
+		return sky_error_set(SKY_EINVALID,
+		                     "engine, run_id and out_json "
+		                     "are required");
 	*out_json = NULL;
 	int rc = wait_rec(&t, e, org, run_id, timeout_ms);
 	if (t) {
@@ -673,14 +702,14 @@ static int parse_statuses(const char *list, unsigned *mask)
 	return rc;
 }
 
-static int list_query(sky_engine *e, const char *org,
-                      const sky_list_options *o, sky_task_query *q)
+static int list_query(sky_engine *e, const char *org, const sky_list_options *o,
+                      sky_task_query *q)
 {
 	memset(q, 0, sizeof *q);
 	if (o) {
-		int rc = sky_engine__options_version("sky_list_options", o->version,
-		                              SKY_LIST_OPTIONS_VERSION,
-		                              SKY_LIST_OPTIONS_VERSION);
+		int rc = sky_engine__options_version(
+		    "sky_list_options", o->version, SKY_LIST_OPTIONS_VERSION,
+		    SKY_LIST_OPTIONS_VERSION);
 		if (rc)
 			return rc;
 	}
@@ -690,13 +719,15 @@ static int list_query(sky_engine *e, const char *org,
 	if (o && o->sort && !strcmp(o->sort, "modified_at"))
 		q->sort = SKY_TASK_SORT_MODIFIED_AT;
 	else if (o && o->sort && *o->sort && strcmp(o->sort, "created_at"))
-		return sky_error_set(SKY_EINVALID, "unknown sort '%s'", o->sort);
+		return sky_error_set(SKY_EINVALID, "unknown sort '%s'",
+		                     o->sort);
 	q->ascending = o ? o->ascending : 0;
 	q->application = o ? o->application : NULL;
 	return parse_statuses(o ? o->statuses : NULL, &q->status_mask);
 }
 
-int sky_tasks_api_tasks_list(char **out_json, sky_engine *e, const char *org, const sky_list_options *o)
+int sky_tasks_api_tasks_list(char **out_json, sky_engine *e, const char *org,
+                             const sky_list_options *o)
 {
 	sky_task_query q;
 	sky_task_list *l = NULL;
@@ -714,15 +745,16 @@ int sky_tasks_api_tasks_list(char **out_json, sky_engine *e, const char *org, co
 		return rc;
 	json_t *arr = json_array();
 	for (size_t i = 0; i < l->count; i++)
-		json_array_append_new(arr,
-		                      sky_response_task(&e->rctx, &l->items[i]));
+		json_array_append_new(
+		    arr, sky_response_task(&e->rctx, &l->items[i]));
 	sky_task_list_free(l);
 	*out_json = sky_json_dumps(arr);
 	json_decref(arr);
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
-int sky_tasks_api_runs_list(char **out_json, sky_engine *e, const char *org, const sky_list_options *o)
+int sky_tasks_api_runs_list(char **out_json, sky_engine *e, const char *org,
+                            const sky_list_options *o)
 {
 	sky_task_query q;
 	sky_task_list *l = NULL;
@@ -755,8 +787,8 @@ int sky_tasks_api_runs_list(char **out_json, sky_engine *e, const char *org, con
 			else if (!strcmp(tok, SKY_RUN_TYPE_V2))
 				v2 = 1;
 			else if (!known)
-				rc = sky_error_set(SKY_EINVALID,
-				                   "unknown run type '%s'", tok);
+				rc = sky_error_set(
+				    SKY_EINVALID, "unknown run type '%s'", tok);
 		}
 		free(copy);
 		if (rc) {
@@ -785,17 +817,20 @@ int sky_tasks_api_runs_list(char **out_json, sky_engine *e, const char *org, con
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
-int sky_tasks_api_run_steps_list(char **out_json, sky_engine *e, const char *org, const char *run_id)
+int sky_tasks_api_run_steps_list(char **out_json, sky_engine *e,
+                                 const char *org, const char *run_id)
 {
 	sky_task_rec *t = NULL;
 	sky_step_list *l = NULL;
 	if (!e || !run_id || !out_json)
-		return sky_error_set(SKY_EINVALID, "engine, run_id and out_json "
-		                                   "are required");
+		return sky_error_set(SKY_EINVALID,
+		                     "engine, run_id and out_json "
+		                     "are required");
 	*out_json = NULL;
 	json_t *arr = json_array();
 	/* Unknown or foreign task: an empty list, as the API answers. */
-	if (!sky_store_task_get(e->store, sky_engine__org_scope(e, org), run_id, &t) &&
+	if (!sky_store_task_get(e->store, sky_engine__org_scope(e, org), run_id,
+	                        &t) &&
 	    !sky_store_step_list(e->store, run_id, &l)) {
 		for (size_t i = 0; i < l->count; i++)
 			json_array_append_new(arr,
@@ -808,16 +843,18 @@ int sky_tasks_api_run_steps_list(char **out_json, sky_engine *e, const char *org
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
-int sky_tasks_api_run_artifacts_list(char **out_json, sky_engine *e, const char *org, const char *run_id)
+int sky_tasks_api_run_artifacts_list(char **out_json, sky_engine *e,
+                                     const char *org, const char *run_id)
 {
 	sky_task_rec *t = NULL;
 	sky_artifact_list *l = NULL;
 	if (!e || !run_id || !out_json)
-		return sky_error_set(SKY_EINVALID, "engine, run_id and out_json "
-		                                   "are required");
+		return sky_error_set(SKY_EINVALID,
+		                     "engine, run_id and out_json "
+		                     "are required");
 	*out_json = NULL;
-	int rc = sky_store_task_get(e->store, sky_engine__org_scope(e, org), run_id,
-	                            &t);
+	int rc = sky_store_task_get(e->store, sky_engine__org_scope(e, org),
+	                            run_id, &t);
 	if (rc)
 		return rc;
 	sky_task_rec_free(t);
@@ -825,8 +862,8 @@ int sky_tasks_api_run_artifacts_list(char **out_json, sky_engine *e, const char 
 		return rc;
 	json_t *arr = json_array();
 	for (size_t i = 0; i < l->count; i++)
-		json_array_append_new(arr, sky_response_artifact(&e->rctx,
-		                                                 &l->items[i]));
+		json_array_append_new(
+		    arr, sky_response_artifact(&e->rctx, &l->items[i]));
 	sky_artifact_list_free(l);
 	*out_json = sky_json_dumps(arr);
 	json_decref(arr);

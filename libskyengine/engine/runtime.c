@@ -73,8 +73,9 @@ int sky_engine_subscribe(int *subscription, sky_engine *e, sky_event_fn fn,
 	if (subscription)
 		*subscription = 0;
 	if (!subscription || !e || !fn)
-		return sky_error_set(SKY_EINVALID, "subscription, engine and fn "
-		                                   "are required");
+		return sky_error_set(SKY_EINVALID,
+		                     "subscription, engine and fn "
+		                     "are required");
 	pthread_mutex_lock(&e->lock);
 	sky_subscriber *n =
 	    realloc(e->subs, (size_t)(e->n_subs + 1) * sizeof *n);
@@ -140,8 +141,10 @@ void sky_engine__emit(sky_engine *e, sky_event_type type, const char *run_id,
 	if (e->n_subs)
 		ids = malloc((size_t)e->n_subs * sizeof *ids);
 	if (!ids && e->n_subs)
-		sky_log_error(COMPONENT, "out of memory: %d subscribers miss "
-		              "an event", e->n_subs);
+		sky_log_error(COMPONENT,
+		              "out of memory: %d subscribers miss "
+		              "an event",
+		              e->n_subs);
 	for (int i = 0; ids && i < e->n_subs; i++)
 		ids[n++] = e->subs[i].id;
 	pthread_mutex_unlock(&e->lock);
@@ -388,7 +391,7 @@ static int link_session_attach(const char *session_id, void **ctx,
 {
 	run_link *l = p;
 	return sky_engine__session_attach(l->e, session_id, l->run_id, ctx,
-	                           download_dir);
+	                                  download_dir);
 }
 
 static void link_session_release(void *p)
@@ -414,7 +417,7 @@ static int link_proxy_for(const char *location_json, const char *sticky_key,
                           json_t **proxy, json_t **applied, void *p)
 {
 	return sky_engine__proxy_resolve(((run_link *)p)->e, location_json,
-	                          sticky_key, proxy, applied);
+	                                 sticky_key, proxy, applied);
 }
 
 static char *link_signing_key(void *p)

@@ -23,19 +23,21 @@ const char *sky_engine__org_scope(sky_engine *e, const char *org)
 	return org && *org ? org : sky_store_default_org(e->store);
 }
 
-int sky_engine__org_for_create(sky_engine *e, const char *org, const char **scope)
+int sky_engine__org_for_create(sky_engine *e, const char *org,
+                               const char **scope)
 {
 	*scope = NULL;
 	if (sky_engine__org_is_any(org))
-		return sky_error_set(SKY_EINVALID, "an object is created in one "
-		                                   "organization, not "
-		                                   "SKY_ORGANIZATION_ANY");
+		return sky_error_set(SKY_EINVALID,
+		                     "an object is created in one "
+		                     "organization, not "
+		                     "SKY_ORGANIZATION_ANY");
 	*scope = sky_engine__org_scope(e, org);
 	return 0;
 }
 
 int sky_engine__options_version(const char *what, unsigned int version,
-                         unsigned int min, unsigned int max)
+                                unsigned int min, unsigned int max)
 {
 	if (version >= min && version <= max)
 		return 0;

@@ -20,7 +20,7 @@ const char *sky_engine__org_scope(sky_engine *e, const char *organization_id);
  * SKY_ORGANIZATION_ANY is refused (SKY_EINVALID): an object belongs to
  * one organization. */
 int sky_engine__org_for_create(sky_engine *e, const char *organization_id,
-                        const char **scope);
+                               const char **scope);
 
 /* 1 when `organization_id` is SKY_ORGANIZATION_ANY. */
 int sky_engine__org_is_any(const char *organization_id);
@@ -31,6 +31,6 @@ int sky_engine__org_is_any(const char *organization_id);
  * not supported by this library (3..3)").
  */
 int sky_engine__options_version(const char *what, unsigned int version,
-                         unsigned int min, unsigned int max);
+                                unsigned int min, unsigned int max);
 
 #endif

@@ -280,12 +280,14 @@ static int parse_create(sky_engine *e, json_t *body, create_req *c,
 		long long n;
 		if (lax_int(v, &n))
 			sky_engine__api_item(items, "int_parsing", "timeout",
-			              "Input should be a valid integer", v);
+			                     "Input should be a valid integer",
+			                     v);
 		else if (n < MIN_TIMEOUT)
-			sky_engine__api_item(items, "greater_than_equal", "timeout",
-			              "Input should be greater than or equal "
-			              "to 5",
-			              v);
+			sky_engine__api_item(
+			    items, "greater_than_equal", "timeout",
+			    "Input should be greater than or equal "
+			    "to 5",
+			    v);
 		else if (n > MAX_TIMEOUT) {
 			c->timeout = MAX_TIMEOUT;
 			c->warning = skyx_asprintf(
@@ -300,10 +302,11 @@ static int parse_create(sky_engine *e, json_t *body, create_req *c,
 		const char *t = json_string_value(v);
 		if (!t || (strcmp(t, "msedge") && strcmp(t, "chrome") &&
 		           strcmp(t, "stealth-chromium")))
-			sky_engine__api_item(items, "enum", "browser_type",
-			              "Input should be 'msedge', 'chrome' or "
-			              "'stealth-chromium'",
-			              v);
+			sky_engine__api_item(
+			    items, "enum", "browser_type",
+			    "Input should be 'msedge', 'chrome' or "
+			    "'stealth-chromium'",
+			    v);
 		else
 			c->browser_type = t;
 	}
@@ -311,20 +314,20 @@ static int parse_create(sky_engine *e, json_t *body, create_req *c,
 	if ((v = json_object_get(body, "url")) && !json_is_null(v) &&
 	    !json_is_string(v))
 		sky_engine__api_item(items, "string_type", "url",
-		              "Input should be a valid string", v);
+		                     "Input should be a valid string", v);
 	if (json_array_size(items)) {
-		rc = sky_engine__api_refuse(out_json, http_status, 422,
-		                     sky_engine__api_422(items), SKY_EINVALID,
-		                     "invalid browser session request");
+		rc = sky_engine__api_refuse(
+		    out_json, http_status, 422, sky_engine__api_422(items),
+		    SKY_EINVALID, "invalid browser session request");
 		goto out;
 	}
 	if ((v = json_object_get(body, "browser_profile_id")) &&
 	    !json_is_null(v)) {
-		rc = sky_engine__api_refuse(out_json, http_status, 400,
-		                     sky_engine__api_detail("Browser profiles are not "
-		                                     "supported by skyengine"),
-		                     SKY_EUNSUPPORTED,
-		                     "browser profiles are not supported");
+		rc = sky_engine__api_refuse(
+		    out_json, http_status, 400,
+		    sky_engine__api_detail("Browser profiles are not "
+		                           "supported by skyengine"),
+		    SKY_EUNSUPPORTED, "browser profiles are not supported");
 		goto out;
 	}
 	if (json_is_string(v = json_object_get(body, "url"))) {
@@ -356,12 +359,12 @@ static int open_live(sky_engine *e, const sky_bsession_rec *rec,
 	if (rc)
 		return rc;
 	s->download_dir = skyx_asprintf("%s/sessions/%s/downloads", e->data_dir,
-	                               rec->browser_session_id);
+	                                rec->browser_session_id);
 	if (!s->download_dir || sky_mkdir_p(s->download_dir))
 		return sky_error_set(SKY_EIO, "cannot create the session's "
 		                              "download dir");
-	if ((rc = sky_engine__proxy_resolve(e, c->proxy, rec->browser_session_id,
-	                             &proxy, &applied)))
+	if ((rc = sky_engine__proxy_resolve(
+	         e, c->proxy, rec->browser_session_id, &proxy, &applied)))
 		return rc;
 	if (json_is_false(json_object_get(applied, "applied")))
 		sky_log_warn(COMPONENT,
@@ -402,7 +405,9 @@ static int open_live(sky_engine *e, const sky_bsession_rec *rec,
 	return rc;
 }
 
-int sky_tasks_api_browser_session_create(char **out_json, int *http_status, sky_engine *e, const char *org, const char *body_json)
+int sky_tasks_api_browser_session_create(char **out_json, int *http_status,
+                                         sky_engine *e, const char *org,
+                                         const char *body_json)
 {
 	create_req c = {0};
 	sky_bsession_rec *rec = NULL, *now = NULL;
@@ -420,23 +425,23 @@ int sky_tasks_api_browser_session_create(char **out_json, int *http_status, sky_
 		return sky_engine__api_refuse(
 		    out_json, http_status, 400,
 		    sky_engine__api_detail("This server does not execute runs "
-		                    "(--no-execute), so it keeps no "
-		                    "browser sessions"),
+		                           "(--no-execute), so it keeps no "
+		                           "browser sessions"),
 		    SKY_EUNSUPPORTED, "no browser sessions without execution");
 	body =
 	    body_json && *body_json ? sky_json_loads(body_json) : json_object();
 	if (!json_is_object(body)) {
 		json_t *items = json_array();
-		sky_engine__api_item(items,
-		              body ? "model_attributes_type" : "json_invalid",
-		              NULL,
-		              body ? "Input should be a valid dictionary or "
-		                     "object to extract fields from"
-		                   : "JSON decode error",
-		              body);
-		rc = sky_engine__api_refuse(out_json, http_status, 422,
-		                     sky_engine__api_422(items), SKY_EINVALID,
-		                     "invalid browser session request");
+		sky_engine__api_item(
+		    items, body ? "model_attributes_type" : "json_invalid",
+		    NULL,
+		    body ? "Input should be a valid dictionary or "
+		           "object to extract fields from"
+		         : "JSON decode error",
+		    body);
+		rc = sky_engine__api_refuse(
+		    out_json, http_status, 422, sky_engine__api_422(items),
+		    SKY_EINVALID, "invalid browser session request");
 		json_decref(items);
 		goto out;
 	}
@@ -498,11 +503,13 @@ static int not_found(const char *id, char **out_json, int *http_status)
 {
 	return sky_engine__api_refuse(
 	    out_json, http_status, 404,
-	    sky_engine__api_detail("Browser session %s not found", id), SKY_ENOTFOUND,
-	    "browser session not found");
+	    sky_engine__api_detail("Browser session %s not found", id),
+	    SKY_ENOTFOUND, "browser session not found");
 }
 
-int sky_tasks_api_browser_session_get(char **out_json, int *http_status, sky_engine *e, const char *org, const char *id)
+int sky_tasks_api_browser_session_get(char **out_json, int *http_status,
+                                      sky_engine *e, const char *org,
+                                      const char *id)
 {
 	sky_bsession_rec *rec = NULL;
 	if (!e || !id || !out_json)
@@ -510,7 +517,8 @@ int sky_tasks_api_browser_session_get(char **out_json, int *http_status, sky_eng
 		                     "engine, id and out_json are "
 		                     "required");
 	*out_json = NULL;
-	int rc = sky_store_bsession_get(e->store, sky_engine__org_scope(e, org), id, &rec);
+	int rc = sky_store_bsession_get(e->store, sky_engine__org_scope(e, org),
+	                                id, &rec);
 	if (rc == SKY_ENOTFOUND)
 		return not_found(id, out_json, http_status);
 	if (rc)
@@ -520,14 +528,16 @@ int sky_tasks_api_browser_session_get(char **out_json, int *http_status, sky_eng
 	return done_ok(out_json, http_status);
 }
 
-int sky_tasks_api_browser_sessions_list(char **out_json, sky_engine *e, const char *org)
+int sky_tasks_api_browser_sessions_list(char **out_json, sky_engine *e,
+                                        const char *org)
 {
 	sky_bsession_list *l = NULL;
 	if (!e || !out_json)
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
 		                                   "required");
 	*out_json = NULL;
-	int rc = sky_store_bsession_list_active(e->store, sky_engine__org_scope(e, org), &l);
+	int rc = sky_store_bsession_list_active(
+	    e->store, sky_engine__org_scope(e, org), &l);
 	if (rc)
 		return rc;
 	json_t *arr = json_array();
@@ -540,7 +550,9 @@ int sky_tasks_api_browser_sessions_list(char **out_json, sky_engine *e, const ch
 	return *out_json ? 0 : sky_error_from_code(SKY_ENOMEM);
 }
 
-int sky_tasks_api_browser_session_close(char **out_json, int *http_status, sky_engine *e, const char *org, const char *id)
+int sky_tasks_api_browser_session_close(char **out_json, int *http_status,
+                                        sky_engine *e, const char *org,
+                                        const char *id)
 {
 	sky_bsession_rec *rec = NULL;
 	char *cancel = NULL, *last = NULL;
@@ -549,7 +561,8 @@ int sky_tasks_api_browser_session_close(char **out_json, int *http_status, sky_e
 		                     "engine, id and out_json are "
 		                     "required");
 	*out_json = NULL;
-	int rc = sky_store_bsession_get(e->store, sky_engine__org_scope(e, org), id, &rec);
+	int rc = sky_store_bsession_get(e->store, sky_engine__org_scope(e, org),
+	                                id, &rec);
 	if (rc == SKY_ENOTFOUND)
 		return not_found(id, out_json, http_status);
 	if (rc)
@@ -590,8 +603,8 @@ int sky_tasks_api_browser_session_close(char **out_json, int *http_status, sky_e
 /* --- runs in sessions ----------------------------------------------------- */
 
 int sky_engine__session_reserve(sky_engine *e, const char *org, const char *id,
-                         const char *idem, int *reserved, char **out_json,
-                         int *status)
+                                const char *idem, int *reserved,
+                                char **out_json, int *status)
 {
 	*reserved = 0;
 	org = sky_engine__org_scope(e, org);
@@ -602,9 +615,9 @@ int sky_engine__session_reserve(sky_engine *e, const char *org, const char *id,
 		return sky_engine__api_refuse(
 		    out_json, status, 404,
 		    sky_engine__api_detail("Browser session %s does "
-		                    "not exist or is not "
-		                    "live.",
-		                    id),
+		                           "not exist or is not "
+		                           "live.",
+		                           id),
 		    SKY_ENOTFOUND, "browser session not live");
 	}
 	if (s->busy_run || s->reserving) {
@@ -620,13 +633,15 @@ int sky_engine__session_reserve(sky_engine *e, const char *org, const char *id,
 		}
 		int rc = sky_engine__api_refuse(
 		    out_json, status, 409,
-		    holder ? sky_engine__api_detail("Browser session %s is busy with "
-		                             "run %s; submit the next run "
-		                             "when it has finished",
-		                             id, holder)
-		           : sky_engine__api_detail("Browser session %s is busy with "
-		                             "a run being submitted",
-		                             id),
+		    holder ? sky_engine__api_detail(
+		                 "Browser session %s is busy with "
+		                 "run %s; submit the next run "
+		                 "when it has finished",
+		                 id, holder)
+		           : sky_engine__api_detail(
+		                 "Browser session %s is busy with "
+		                 "a run being submitted",
+		                 id),
 		    SKY_EBUSY, "browser session busy");
 		free(holder);
 		return rc;
@@ -637,8 +652,8 @@ int sky_engine__session_reserve(sky_engine *e, const char *org, const char *id,
 	return 0;
 }
 
-void sky_engine__session_reserved(sky_engine *e, const char *id, const char *run_id,
-                           const char *idem)
+void sky_engine__session_reserved(sky_engine *e, const char *id,
+                                  const char *run_id, const char *idem)
 {
 	sky_bsession *gone = NULL;
 	pthread_mutex_lock(&e->bs_lock);
@@ -662,8 +677,9 @@ void sky_engine__session_reserved(sky_engine *e, const char *id, const char *run
 		destroy(e, gone);
 }
 
-int sky_engine__session_attach(sky_engine *e, const char *id, const char *run_id,
-                        void **ctx, const char **download_dir)
+int sky_engine__session_attach(sky_engine *e, const char *id,
+                               const char *run_id, void **ctx,
+                               const char **download_dir)
 {
 	int rc = 0;
 	pthread_mutex_lock(&e->bs_lock);

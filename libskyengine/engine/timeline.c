@@ -299,7 +299,8 @@ static json_t *build(sky_engine *e, const sky_task_rec *t)
 	return out;
 }
 
-int sky_tasks_api_run_timeline(char **out_json, sky_engine *e, const char *org, const char *run_id)
+int sky_tasks_api_run_timeline(char **out_json, sky_engine *e, const char *org,
+                               const char *run_id)
 {
 	sky_task_rec *t = NULL;
 	if (!e || !run_id || !out_json)

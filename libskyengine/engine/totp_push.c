@@ -49,18 +49,19 @@ static const char *str_field(json_t *body, const char *name, int required,
 	json_t *v = json_object_get(body, name);
 	if (!v || json_is_null(v)) {
 		if (required)
-			sky_engine__api_item(items, "missing", name, "Field required",
-			              body);
+			sky_engine__api_item(items, "missing", name,
+			                     "Field required", body);
 		return NULL;
 	}
 	if (!json_is_string(v)) {
 		sky_engine__api_item(items, "string_type", name,
-		              "Input should be a valid string", v);
+		                     "Input should be a valid string", v);
 		return NULL;
 	}
 	if (strlen(json_string_value(v)) != json_string_length(v)) {
-		sky_engine__api_item(items, "value_error", name,
-		              "Value error, NUL characters are not allowed", v);
+		sky_engine__api_item(
+		    items, "value_error", name,
+		    "Value error, NUL characters are not allowed", v);
 		return NULL;
 	}
 	return json_string_value(v);
@@ -77,11 +78,11 @@ static void expiry_field(json_t *body, push_req *r, json_t *items)
 		r->expired_at = (int64_t)(json_number_value(v) * 1000);
 	} else if (!json_is_string(v) ||
 	           skyx_time_parse_iso(json_string_value(v), &r->expired_at)) {
-		sky_engine__api_item(items,
-		              json_is_string(v) ? "datetime_from_date_parsing"
-		                                : "datetime_type",
-		              "expired_at", "Input should be a valid datetime",
-		              v);
+		sky_engine__api_item(
+		    items,
+		    json_is_string(v) ? "datetime_from_date_parsing"
+		                      : "datetime_type",
+		    "expired_at", "Input should be a valid datetime", v);
 		return;
 	}
 	r->expired_in = v;
@@ -91,23 +92,25 @@ static void validate(json_t *body, push_req *r, json_t *items)
 {
 	r->identifier = str_field(body, "totp_identifier", 1, items);
 	if (r->identifier && !*r->identifier)
-		sky_engine__api_item(items, "string_too_short", "totp_identifier",
-		              "String should have at least 1 character",
-		              json_object_get(body, "totp_identifier"));
+		sky_engine__api_item(items, "string_too_short",
+		                     "totp_identifier",
+		                     "String should have at least 1 character",
+		                     json_object_get(body, "totp_identifier"));
 	else if (r->identifier &&
 	         utf8_chars(r->identifier, strlen(r->identifier)) > MAX_IDENT)
-		sky_engine__api_item(items, "string_too_long", "totp_identifier",
-		              "String should have at most 1024 characters",
-		              json_object_get(body, "totp_identifier"));
+		sky_engine__api_item(
+		    items, "string_too_long", "totp_identifier",
+		    "String should have at most 1024 characters",
+		    json_object_get(body, "totp_identifier"));
 	r->task_id = str_field(body, "task_id", 0, items);
 	r->workflow_id = str_field(body, "workflow_id", 0, items);
 	r->workflow_run_id = str_field(body, "workflow_run_id", 0, items);
 	r->source = str_field(body, "source", 0, items);
 	r->content = str_field(body, "content", 1, items);
 	if (r->content && strlen(r->content) > SKY_OTP_CONTENT_MAX)
-		sky_engine__api_item(items, "string_too_long", "content",
-		              "String should have at most 2097152 characters",
-		              NULL);
+		sky_engine__api_item(
+		    items, "string_too_long", "content",
+		    "String should have at most 2097152 characters", NULL);
 	expiry_field(body, r, items);
 }
 
@@ -119,20 +122,20 @@ static char *check_ids(sky_engine *e, const char *org, const push_req *r)
 	if (r->task_id) {
 		if (sky_store_task_get(e->store, org, r->task_id, &t))
 			return sky_engine__api_detail("Invalid task id: %s",
-			                       r->task_id);
+			                              r->task_id);
 		sky_task_rec_free(t);
 	}
 	if (r->workflow_id) {
 		if (sky_store_workflow_get(e->store, org, r->workflow_id, &w))
 			return sky_engine__api_detail("Invalid workflow id: %s",
-			                       r->workflow_id);
+			                              r->workflow_id);
 		sky_workflow_rec_free(w);
 	}
 	/* We have no separate workflow runs: a run id names one. */
 	if (r->workflow_run_id) {
 		if (sky_store_task_get(e->store, org, r->workflow_run_id, &t))
-			return sky_engine__api_detail("Invalid workflow run id: %s",
-			                       r->workflow_run_id);
+			return sky_engine__api_detail(
+			    "Invalid workflow run id: %s", r->workflow_run_id);
 		sky_task_rec_free(t);
 	}
 	return NULL;
@@ -205,10 +208,10 @@ static int find_code(sky_engine *e, const char *content, char **code,
 		int magic = 0;
 		rc = ask_model(e, t, code, &magic);
 		if (rc) {
-			*err_body =
-			    sky_engine__api_detail("The model could not parse the "
-			                    "verification code: %s",
-			                    sky_error_last());
+			*err_body = sky_engine__api_detail(
+			    "The model could not parse the "
+			    "verification code: %s",
+			    sky_error_last());
 		} else if (*code) {
 			sky_secret_register(*code);
 			*otp_type = magic ? "magic_link" : "totp";
@@ -254,7 +257,9 @@ static char *code_json(const sky_totp_rec *rec, const push_req *r)
 	return s;
 }
 
-int sky_tasks_api_totp_code_push(char **out_json, int *http_status, sky_engine *e, const char *org, const char *body_json)
+int sky_tasks_api_totp_code_push(char **out_json, int *http_status,
+                                 sky_engine *e, const char *org,
+                                 const char *body_json)
 {
 	push_req r = {0};
 	json_t *items = json_array(), *body = NULL;
@@ -278,31 +283,33 @@ int sky_tasks_api_totp_code_push(char **out_json, int *http_status, sky_engine *
 		                            : "Field required",
 		    NULL);
 	} else if (!json_is_object(body)) {
-		sky_engine__api_item(items, "model_attributes_type", NULL,
-		              "Input should be a valid dictionary or object to "
-		              "extract fields from",
-		              body);
+		sky_engine__api_item(
+		    items, "model_attributes_type", NULL,
+		    "Input should be a valid dictionary or object to "
+		    "extract fields from",
+		    body);
 	} else {
 		validate(body, &r, items);
 	}
 	if (json_array_size(items)) {
-		rc = sky_engine__api_refuse(out_json, http_status, 422,
-		                     sky_engine__api_422(items), SKY_EINVALID,
-		                     "invalid TOTP code request");
+		rc = sky_engine__api_refuse(
+		    out_json, http_status, 422, sky_engine__api_422(items),
+		    SKY_EINVALID, "invalid TOTP code request");
 		goto out;
 	}
 	if ((err = check_ids(e, org, &r))) {
-		rc =
-		    sky_engine__api_refuse(out_json, http_status, 400, err,
-		                    SKY_ENOTFOUND, "unknown id in a TOTP push");
+		rc = sky_engine__api_refuse(out_json, http_status, 400, err,
+		                            SKY_ENOTFOUND,
+		                            "unknown id in a TOTP push");
 		err = NULL;
 		goto out;
 	}
 	rc = find_code(e, r.content, &code, &otp_type, &err);
 	if (rc) {
 		if (err)
-			rc = sky_engine__api_refuse(out_json, http_status, 502, err,
-			                     rc, "parsing the code failed");
+			rc = sky_engine__api_refuse(out_json, http_status, 502,
+			                            err, rc,
+			                            "parsing the code failed");
 		err = NULL;
 		goto out;
 	}

@@ -25,7 +25,7 @@
 #define COMPONENT "webhook"
 
 int sky_engine__webhook_enqueue(sky_engine *e, const sky_task_rec *t,
-                         const char *signing_key)
+                                const char *signing_key)
 {
 	json_t *payload = sky_response_webhook_payload(&e->rctx, t);
 	char *body = sky_json_dumps(payload);
@@ -35,16 +35,17 @@ int sky_engine__webhook_enqueue(sky_engine *e, const sky_task_rec *t,
 	char sig[SKYX_SHA256_HEX_LEN] = "";
 	if (signing_key && *signing_key)
 		skyx_hmac_sha256_hex(signing_key, strlen(signing_key), body,
-		                    strlen(body), sig);
+		                     strlen(body), sig);
 	else
-		sky_log_warn(COMPONENT, "run %s: no API key to sign its webhook "
+		sky_log_warn(COMPONENT,
+		             "run %s: no API key to sign its webhook "
 		             "with; sending it unsigned",
 		             t->task_id);
 	/* Once per run: the worker finishing a run and an API cancel can
 	 * both announce the same final status. */
-	int rc = sky_store_webhook_enqueue_once(e->store, t->task_id,
-	                                        t->webhook_url, body,
-	                                        sig[0] ? sig : NULL, NULL);
+	int rc =
+	    sky_store_webhook_enqueue_once(e->store, t->task_id, t->webhook_url,
+	                                   body, sig[0] ? sig : NULL, NULL);
 	free(body);
 	if (rc == SKY_EEXISTS) {
 		sky_log_debug(COMPONENT, "run %s: webhook already queued",
@@ -137,7 +138,7 @@ static void deliver(sky_engine *e, const sky_webhook_rec *w)
 			int64_t delay = resp ? retry_after_ms(resp) : -1;
 			if (delay < 0)
 				delay = (int64_t)e->webhook_backoff_ms
-				                << (attempt - 1);
+				        << (attempt - 1);
 			delay += rand() % (e->webhook_backoff_ms + 1);
 			next = skyx_time_now_ms() + delay;
 		}
@@ -146,19 +147,21 @@ static void deliver(sky_engine *e, const sky_webhook_rec *w)
 	if (outcome == SKY_WEBHOOK_OUTCOME_DELIVERED) {
 		sky_store_task_set_webhook_failure_reason(e->store, w->task_id,
 		                                          NULL);
-		sky_log_info(COMPONENT, "run %s: webhook delivered (attempt %d)",
+		sky_log_info(COMPONENT,
+		             "run %s: webhook delivered (attempt %d)",
 		             w->task_id, attempt);
 	} else if (outcome == SKY_WEBHOOK_OUTCOME_FAILED) {
-		char *reason = skyx_asprintf("Webhook delivery to %s failed after "
-		                            "%d attempt%s: %s",
-		                            w->url, attempt,
-		                            attempt == 1 ? "" : "s", why);
+		char *reason = skyx_asprintf(
+		    "Webhook delivery to %s failed after "
+		    "%d attempt%s: %s",
+		    w->url, attempt, attempt == 1 ? "" : "s", why);
 		sky_store_task_set_webhook_failure_reason(e->store, w->task_id,
 		                                          reason);
 		sky_log_warn(COMPONENT, "run %s: %s", w->task_id, reason);
 		free(reason);
 	} else {
-		sky_log_info(COMPONENT, "run %s: webhook attempt %d failed (%s); "
+		sky_log_info(COMPONENT,
+		             "run %s: webhook attempt %d failed (%s); "
 		             "retrying",
 		             w->task_id, attempt, why);
 	}
@@ -215,7 +218,8 @@ static void queue_unqueued(sky_engine *e)
 		return;
 	}
 	for (size_t i = 0; i < l->count; i++) {
-		sky_log_warn(COMPONENT, "run %s: webhook was never queued (the "
+		sky_log_warn(COMPONENT,
+		             "run %s: webhook was never queued (the "
 		             "engine stopped first); queueing it now",
 		             l->items[i].task_id);
 		sky_engine__webhook_enqueue(e, &l->items[i], e->webhook_key);

@@ -40,7 +40,8 @@ static json_t *workflow_obj(const sky_workflow_rec *w)
 	return o;
 }
 
-int sky_tasks_api_workflows_list(char **out_json, sky_engine *e, const char *org, int page, int page_size)
+int sky_tasks_api_workflows_list(char **out_json, sky_engine *e,
+                                 const char *org, int page, int page_size)
 {
 	sky_workflow_list *l = NULL;
 	if (!e || !out_json)
@@ -50,8 +51,8 @@ int sky_tasks_api_workflows_list(char **out_json, sky_engine *e, const char *org
 	if (page < 1 || page_size < 1 || page_size > 100)
 		return sky_error_set(SKY_EINVALID,
 		                     "page must be >= 1 and page_size 1..100");
-	int rc = sky_store_workflow_list(e->store, sky_engine__org_scope(e, org), page,
-	                                 page_size, &l);
+	int rc = sky_store_workflow_list(
+	    e->store, sky_engine__org_scope(e, org), page, page_size, &l);
 	if (rc)
 		return rc;
 	json_t *arr = json_array();
@@ -71,22 +72,24 @@ static void validate(json_t *body, json_t *items, const char **id,
 	*id = NULL;
 	*overrides = NULL;
 	if (!v || json_is_null(v))
-		sky_engine__api_item(items, "missing", "workflow_id", "Field required",
-		              v ? v : body);
+		sky_engine__api_item(items, "missing", "workflow_id",
+		                     "Field required", v ? v : body);
 	else if (!json_is_string(v))
 		sky_engine__api_item(items, "string_type", "workflow_id",
-		              "Input should be a valid string", v);
+		                     "Input should be a valid string", v);
 	else
 		*id = json_string_value(v);
 	v = json_object_get(body, "overrides");
 	if (v && !json_is_null(v) && !json_is_object(v))
 		sky_engine__api_item(items, "dict_type", "overrides",
-		              "Input should be a valid dictionary", v);
+		                     "Input should be a valid dictionary", v);
 	else if (json_is_object(v))
 		*overrides = v;
 }
 
-int sky_tasks_api_workflow_run(char **out_json, int *http_status, sky_engine *e, const char *org, const char *body_json, const sky_submit_options *opts)
+int sky_tasks_api_workflow_run(char **out_json, int *http_status, sky_engine *e,
+                               const char *org, const char *body_json,
+                               const sky_submit_options *opts)
 {
 	json_t *body = NULL, *items = json_array(), *req = NULL, *ov = NULL;
 	sky_workflow_rec *w = NULL;
@@ -100,28 +103,29 @@ int sky_tasks_api_workflow_run(char **out_json, int *http_status, sky_engine *e,
 	*out_json = NULL;
 	body = body_json && *body_json ? sky_json_loads(body_json) : NULL;
 	if (!json_is_object(body))
-		sky_engine__api_item(items, body ? "model_attributes_type" : "missing",
-		              NULL,
-		              body ? "Input should be a valid dictionary or "
-		                     "object to extract fields from"
-		                   : "Field required",
-		              body);
+		sky_engine__api_item(
+		    items, body ? "model_attributes_type" : "missing", NULL,
+		    body ? "Input should be a valid dictionary or "
+		           "object to extract fields from"
+		         : "Field required",
+		    body);
 	else
 		validate(body, items, &id, &ov);
 	if (json_array_size(items)) {
-		rc = sky_engine__api_refuse(out_json, http_status, 422,
-		                     sky_engine__api_422(items), SKY_EINVALID,
-		                     "invalid workflow run request");
+		rc = sky_engine__api_refuse(
+		    out_json, http_status, 422, sky_engine__api_422(items),
+		    SKY_EINVALID, "invalid workflow run request");
 		goto out;
 	}
-	rc = sky_store_workflow_get(
-	    e->store, sky_engine__org_scope(e, org), id, &w);
+	rc = sky_store_workflow_get(e->store, sky_engine__org_scope(e, org), id,
+	                            &w);
 	if (rc == SKY_ENOTFOUND) {
-		rc = sky_engine__api_refuse(out_json, http_status, 404,
-		                     sky_engine__api_detail("Workflow not found. "
-		                                     "workflow_permanent_id=%s",
-		                                     id),
-		                     SKY_ENOTFOUND, "workflow not found");
+		rc = sky_engine__api_refuse(
+		    out_json, http_status, 404,
+		    sky_engine__api_detail("Workflow not found. "
+		                           "workflow_permanent_id=%s",
+		                           id),
+		    SKY_ENOTFOUND, "workflow not found");
 		goto out;
 	}
 	if (rc)
@@ -137,7 +141,7 @@ int sky_tasks_api_workflow_run(char **out_json, int *http_status, sky_engine *e,
 		json_object_update(req, ov);
 	merged = sky_json_dumps(req);
 	rc = sky_engine__run_submit(out_json, http_status, e, org, merged, opts,
-	                     w->workflow_permanent_id);
+	                            w->workflow_permanent_id);
 	if (!rc)
 		sky_log_info("engine", "workflow %s started", id);
 out:

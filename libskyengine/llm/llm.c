@@ -248,8 +248,9 @@ static void record(sky_llm *llm, const sky_llm_request *req,
 	json_object_set_new(line, "tokens", tok);
 	json_object_set_new(line, "provider", json_string(llm->name));
 	json_object_set_new(line, "run_id", sky_json_str_or_null(req->run_id));
-	json_object_set_new(line, "recorded_at",
-	                    json_string(skyx_time_iso(skyx_time_now_ms(), iso)));
+	json_object_set_new(
+	    line, "recorded_at",
+	    json_string(skyx_time_iso(skyx_time_now_ms(), iso)));
 	char *text = sky_json_dumps(line);
 	json_decref(line);
 	free(answer);

@@ -112,8 +112,7 @@ static int apply_overrides(sky_llm_prices *p, const char *text)
 		                     "{\"model-prefix\": {\"input\": usd, "
 		                     "\"output\": usd, \"cached\": usd}}");
 	}
-	json_object_foreach(root, key, v)
-	{
+	json_object_foreach (root, key, v) {
 		double in = 0, out = 0, cached = 0;
 		int hi = number(v, "input", &in),
 		    ho = number(v, "output", &out);

@@ -895,7 +895,7 @@ static char *proxy_for_lws(const char *proxy, char **where)
 	freeaddrinfo(res);
 	*where = skyx_asprintf("%s:%s", host, portbuf);
 	return skyx_asprintf("%.*s%s%s%s:%s", at ? (int)(at - p + 1) : 0, p,
-	                    v6 ? "[" : "", num, v6 ? "]" : "", portbuf);
+	                     v6 ? "[" : "", num, v6 ? "]" : "", portbuf);
 }
 
 /*
@@ -1137,7 +1137,7 @@ static int build_head(struct call *call, const sky_http_request *req,
 	}
 	if (!have_ua)
 		skyx_buf_puts(&b, "User-Agent: skyengine/" SKY_VERSION_STRING
-		                 "\r\n");
+		                  "\r\n");
 	if (send_length)
 		skyx_buf_printf(&b, "Content-Length: %zu\r\n", req->body_len);
 	if (b.oom)
@@ -1232,12 +1232,12 @@ static int prepare(sky_http_client *c, const sky_http_request *req,
 	call->is_head = !strcmp(req->method, "HEAD");
 	int v6 = strchr(u.host, ':') != NULL;
 	call->where = skyx_asprintf("%s%s%s:%d", v6 ? "[" : "", u.host,
-	                           v6 ? "]" : "", u.port);
+	                            v6 ? "]" : "", u.port);
 	if (u.port_explicit)
 		call->host_hdr = skyx_strdup(call->where);
 	else
 		call->host_hdr = skyx_asprintf("%s%s%s", v6 ? "[" : "", u.host,
-		                              v6 ? "]" : "");
+		                               v6 ? "]" : "");
 	call->timeout_ms =
 	    req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
 	if (call->timeout_ms > MAX_TIMEOUT_MS)
@@ -1373,7 +1373,7 @@ int sky_http_client_call(sky_http_client *c, const sky_http_request *req,
 	int rc = sky_http_client_request(c, req, out);
 	if (rc && err)
 		*err = skyx_strdup(sky_error_last() ? sky_error_last()
-		                                   : sky_strerror(rc));
+		                                    : sky_strerror(rc));
 	return rc;
 }
 

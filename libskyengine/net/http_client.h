@@ -91,7 +91,6 @@ int sky_http_client_call(sky_http_client *c, const sky_http_request *req,
  * be NULL). Each engine owns one (e->http); free with
  * sky_http_client_free().
  */
-int sky_http_client_from_config(const char *config_json,
-                                sky_http_client **out);
+int sky_http_client_from_config(const char *config_json, sky_http_client **out);
 
 #endif

@@ -165,9 +165,9 @@ static int domain_to_ascii(const char *in, size_t n, skyx_buf *out)
 		if (ascii) {
 			for (size_t k = i; k < end; k++)
 				skyx_buf_putc(out,
-				             (char)(s[k] >= 'A' && s[k] <= 'Z'
-				                        ? s[k] + 32
-				                        : s[k]));
+				              (char)(s[k] >= 'A' && s[k] <= 'Z'
+				                         ? s[k] + 32
+				                         : s[k]));
 		} else {
 			uint32_t cps[256];
 			size_t ncp = 0;
@@ -299,8 +299,9 @@ static int parse_host(const char *s, size_t n, url_host *h)
 		    skyx_hexval((unsigned char)s[i + 1]) >= 0 &&
 		    skyx_hexval((unsigned char)s[i + 2]) >= 0) {
 			skyx_buf_putc(
-			    &dec, (char)(skyx_hexval((unsigned char)s[i + 1]) * 16 +
-			                 skyx_hexval((unsigned char)s[i + 2])));
+			    &dec,
+			    (char)(skyx_hexval((unsigned char)s[i + 1]) * 16 +
+			           skyx_hexval((unsigned char)s[i + 2])));
 			i += 2;
 		} else {
 			skyx_buf_putc(&dec, s[i]);
@@ -456,7 +457,7 @@ static int normalize(const char *scheme, const char *rest, skyx_buf *out,
 			skyx_buf_putc(out, '@');
 	}
 	skyx_buf_printf(out, host->kind == HOST_IPV6 ? "[%s]" : "%s",
-	               host->name);
+	                host->name);
 	if (port >= 0 && port != default_port(scheme))
 		skyx_buf_printf(out, ":%ld", port);
 
@@ -593,7 +594,7 @@ static int host_blocked(const url_host *h, unsigned flags)
 }
 
 int sky_url_check(const char *url, const char *const *schemes, int prepend,
-                     unsigned flags, char **out, char **detail, int *blocked)
+                  unsigned flags, char **out, char **detail, int *blocked)
 {
 	char *clean = NULL, *full = NULL, scheme[16];
 	url_host host = {0};
@@ -623,7 +624,8 @@ int sky_url_check(const char *url, const char *const *schemes, int prepend,
 	} else if (prepend) {
 		snprintf(scheme, sizeof scheme, "https");
 		/* Skyvern returns "" unchanged from its prepend step. */
-		full = *url ? skyx_asprintf("https://%s", url) : skyx_strdup("");
+		full =
+		    *url ? skyx_asprintf("https://%s", url) : skyx_strdup("");
 		char *c2 = skyx_asprintf("https://%s", clean);
 		free(clean);
 		clean = c2;
@@ -645,7 +647,7 @@ int sky_url_check(const char *url, const char *const *schemes, int prepend,
 	if (host_blocked(&host, flags)) {
 		*blocked = 1;
 		*detail = skyx_asprintf("The host in your url is blocked: %s",
-		                       host.name);
+		                        host.name);
 		goto done;
 	}
 	*out = skyx_buf_steal(&b);

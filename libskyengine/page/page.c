@@ -38,8 +38,7 @@ static void gather_text(json_t *e, skyx_buf *b, size_t cap)
 	}
 	size_t i;
 	json_t *c;
-	json_array_foreach(json_object_get(e, "children"), i, c)
-	{
+	json_array_foreach (json_object_get(e, "children"), i, c) {
 		if (b->len >= cap)
 			return;
 		if (json_is_string(c)) {
@@ -95,8 +94,7 @@ static void index_walk(sky_page_tree *t, json_t *arr)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(arr, i, e)
-	{
+	json_array_foreach (arr, i, e) {
 		if (!json_is_object(e))
 			continue;
 		const char *id = json_string_value(json_object_get(e, "id"));

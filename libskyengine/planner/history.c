@@ -51,14 +51,14 @@ static void put_action(skyx_buf *b, const json_t *a, size_t text_cap)
 	const char *tid = sky_json_str(a, "target_element_id");
 	if (json_is_object(from))
 		skyx_buf_printf(b, " (%.0f, %.0f)",
-		               json_number_value(json_object_get(from, "x")),
-		               json_number_value(json_object_get(from, "y")));
+		                json_number_value(json_object_get(from, "x")),
+		                json_number_value(json_object_get(from, "y")));
 	if (tid)
 		skyx_buf_printf(b, " to #%s", tid);
 	else if (json_is_object(to))
 		skyx_buf_printf(b, " to (%.0f, %.0f)",
-		               json_number_value(json_object_get(to, "x")),
-		               json_number_value(json_object_get(to, "y")));
+		                json_number_value(json_object_get(to, "x")),
+		                json_number_value(json_object_get(to, "y")));
 	const char *text = sky_json_str(a, "text");
 	if (text) {
 		skyx_buf_putc(b, ' ');
@@ -77,7 +77,7 @@ static void put_action(skyx_buf *b, const json_t *a, size_t text_cap)
 			put_capped(b, l ? l : v, text_cap, 1);
 		else if (json_is_integer(ix))
 			skyx_buf_printf(b, "index %" JSON_INTEGER_FORMAT,
-			               json_integer_value(ix));
+			                json_integer_value(ix));
 	}
 	json_t *chk = json_object_get(a, "is_checked");
 	if (json_is_boolean(chk))
@@ -89,8 +89,8 @@ static void put_action(skyx_buf *b, const json_t *a, size_t text_cap)
 		json_array_foreach (keys, i, k) {
 			skyx_buf_puts(b, i ? "+" : " ");
 			skyx_buf_puts(b, json_string_value(k)
-			                    ? json_string_value(k)
-			                    : "?");
+			                     ? json_string_value(k)
+			                     : "?");
 		}
 	}
 	const char *dir = sky_json_str(a, "direction");
@@ -175,7 +175,7 @@ static void put_step_title(skyx_buf *b, const json_t *step)
 		skyx_buf_puts(b, "Step ?");
 	if (retry > 0)
 		skyx_buf_printf(b, " (attempt %" JSON_INTEGER_FORMAT ")",
-		               retry + 1);
+		                retry + 1);
 }
 
 static char *step_verbatim(const json_t *step)
@@ -255,9 +255,9 @@ static char *aggregate(const json_t *history, size_t a)
 	json_int_t last =
 	    sky_json_int(json_array_get(history, a - 1), "order", 0);
 	return skyx_asprintf("Steps %" JSON_INTEGER_FORMAT
-	                    "-%" JSON_INTEGER_FORMAT
-	                    " (condensed): %zu actions, %zu ok, %zu failed\n",
-	                    first + 1, last + 1, total, ok, total - ok);
+	                     "-%" JSON_INTEGER_FORMAT
+	                     " (condensed): %zu actions, %zu ok, %zu failed\n",
+	                     first + 1, last + 1, total, ok, total - ok);
 }
 
 int sky_planner_history_text(const json_t *history, size_t budget, char **out)

@@ -611,8 +611,8 @@ static const json_t *need_element(struct vctx *v, const char *type,
 	if (!el)
 		reject(vd, "unknown_element",
 		       skyx_asprintf("element id '%s' is not on the current "
-		                    "page",
-		                    id));
+		                     "page",
+		                     id));
 	return el;
 }
 
@@ -649,8 +649,8 @@ static json_t *v_input_text(struct vctx *v, const json_t *raw, const char *id,
 	if (!text)
 		return reject(vd, "missing_text",
 		              skyx_asprintf("input_text on element %s has no "
-		                           "text",
-		                           id));
+		                            "text",
+		                            id));
 	if (!el_is_text(el)) {
 		char *d = el_describe(el);
 		const char *hint =
@@ -662,8 +662,8 @@ static json_t *v_input_text(struct vctx *v, const json_t *raw, const char *id,
 		                                   : "";
 		json_t *r = reject(vd, "not_text_field",
 		                   skyx_asprintf("element %s is a %s, not a "
-		                                "text field%s",
-		                                id, d, hint));
+		                                 "text field%s",
+		                                 id, d, hint));
 		free(d);
 		return r;
 	}
@@ -742,7 +742,7 @@ static char *options_list(const json_t *opts)
 	json_array_foreach (opts, i, o) {
 		if (i == MAX_OPTIONS_LISTED) {
 			skyx_buf_printf(&b, ", ... (%zu in all)",
-			               json_array_size(opts));
+			                json_array_size(opts));
 			break;
 		}
 		char *c = sky_planner__cut(opt_text(o) ? opt_text(o) : "", 40);
@@ -765,12 +765,12 @@ static json_t *v_select(struct vctx *v, const json_t *raw, const char *id,
 		    reject(vd, "not_select",
 		           strcmp(el_tag(el), "select")
 		               ? skyx_asprintf("element %s is a %s without "
-		                              "options; click it to open its "
-		                              "list, then click the option",
-		                              id, d)
+		                               "options; click it to open its "
+		                               "list, then click the option",
+		                               id, d)
 		               : skyx_asprintf("element %s is a <select> with "
-		                              "no options",
-		                              id));
+		                               "no options",
+		                               id));
 		free(d);
 		return r;
 	}
@@ -799,8 +799,8 @@ static json_t *v_select(struct vctx *v, const json_t *raw, const char *id,
 	if (!label && !value && index < 0)
 		return reject(vd, "missing_option",
 		              skyx_asprintf("select_option on element %s names "
-		                           "no option",
-		                           id));
+		                            "no option",
+		                            id));
 	const json_t *hit = NULL;
 	if (label)
 		hit = opt_by_text(opts, label);
@@ -820,8 +820,8 @@ static json_t *v_select(struct vctx *v, const json_t *raw, const char *id,
 		        : skyx_asprintf("index %" JSON_INTEGER_FORMAT, index);
 		json_t *r = reject(vd, "unknown_option",
 		                   skyx_asprintf("option %s is not among the "
-		                                "options of element %s: %s",
-		                                want, id, list ? list : ""));
+		                                 "options of element %s: %s",
+		                                 want, id, list ? list : ""));
 		free(list);
 		free(want);
 		return r;
@@ -855,15 +855,15 @@ static json_t *v_checkbox(struct vctx *v, const json_t *raw, const char *id,
 		return reject(
 		    vd, "missing_field",
 		    skyx_asprintf("checkbox on element %s does not say "
-		                 "is_checked true or false",
-		                 id));
+		                  "is_checked true or false",
+		                  id));
 	int radio;
 	if (!el_is_check(el, &radio)) {
 		char *d = el_describe(el);
 		json_t *r = reject(vd, "not_checkbox",
 		                   skyx_asprintf("element %s is a %s, not a "
-		                                "checkbox or radio button",
-		                                id, d));
+		                                 "checkbox or radio button",
+		                                 id, d));
 		free(d);
 		return r;
 	}
@@ -871,9 +871,9 @@ static json_t *v_checkbox(struct vctx *v, const json_t *raw, const char *id,
 		return reject(
 		    vd, "radio_uncheck",
 		    skyx_asprintf("element %s is a radio button, which "
-		                 "cannot be unchecked; check another "
-		                 "option of its group",
-		                 id));
+		                  "cannot be unchecked; check another "
+		                  "option of its group",
+		                  id));
 	json_t *a = new_action("checkbox", id);
 	json_object_set_new(a, "is_checked", json_boolean(want));
 	return a;
@@ -889,18 +889,19 @@ static json_t *v_upload(struct vctx *v, const json_t *raw, const char *id,
 	    get_str(raw, (const char *const[]){"file_url", "file_path", "file",
 	                                       "path", "url", NULL});
 	if (!f || !*f)
-		return reject(vd, "missing_file",
-		              skyx_asprintf("upload_file on element %s names no "
-		                           "file",
-		                           id));
+		return reject(
+		    vd, "missing_file",
+		    skyx_asprintf("upload_file on element %s names no "
+		                  "file",
+		                  id));
 	const char *real = match_file(v, f);
 	if (!real) {
 		char *c = sky_planner__cut(f, 120);
 		json_t *r =
 		    reject(vd, "file_not_named",
 		           skyx_asprintf("file '%s' is not named in the "
-		                        "goal or the navigation payload",
-		                        c ? c : ""));
+		                         "goal or the navigation payload",
+		                         c ? c : ""));
 		free(c);
 		return r;
 	}
@@ -950,7 +951,8 @@ static const char *norm_key(const char *k, char one[8])
 	            : (c & 0xF0) == 0xE0 ? 3
 	            : (c & 0xF8) == 0xF0 ? 4
 	                                 : 0;
-	if (n && cl == n && skyx_utf8_valid(k, n) && (c >= 0x80 || isprint(c))) {
+	if (n && cl == n && skyx_utf8_valid(k, n) &&
+	    (c >= 0x80 || isprint(c))) {
 		memcpy(one, k, n);
 		one[n] = '\0';
 		return one;
@@ -991,10 +993,10 @@ static json_t *v_keypress(struct vctx *v, const json_t *raw, const char *id,
 			json_t *r = reject(
 			    vd, "unsupported_key",
 			    skyx_asprintf("key %s is not supported (Enter, "
-			                 "Tab, Escape, Backspace, arrows, "
-			                 "PageUp/PageDown, Home, End, Space "
-			                 "or one character)",
-			                 ex ? ex : "?"));
+			                  "Tab, Escape, Backspace, arrows, "
+			                  "PageUp/PageDown, Home, End, Space "
+			                  "or one character)",
+			                  ex ? ex : "?"));
 			free(ex);
 			return r;
 		}
@@ -1025,8 +1027,8 @@ static json_t *v_scroll(struct vctx *v, const json_t *raw, const char *id,
 			return reject(
 			    vd, "bad_direction",
 			    skyx_asprintf("scroll direction '%.20s' is "
-			                 "not up, down, left or right",
-			                 rd));
+			                  "not up, down, left or right",
+			                  rd));
 	}
 	/* Skyvern-style deltas: scroll_y > 0 is down. */
 	if (!dir &&
@@ -1048,7 +1050,7 @@ static json_t *v_scroll(struct vctx *v, const json_t *raw, const char *id,
 	if (!dir)
 		return reject(vd, "missing_direction",
 		              skyx_strdup("scroll needs a direction (up, down, "
-		                         "left or right)"));
+		                          "left or right)"));
 	if (!as_number(
 	        get_any(raw, (const char *const[]){"amount", "pixels", NULL}),
 	        &d) &&
@@ -1089,8 +1091,8 @@ static json_t *v_url(struct vctx *v, const json_t *raw, const char *type,
 			json_t *r =
 			    reject(vd, "unknown_placeholder",
 			           skyx_asprintf("URL placeholder {{%.20s}} "
-			                        "is not on the current page",
-			                        key ? key : ""));
+			                         "is not on the current page",
+			                         key ? key : ""));
 			free(key);
 			skyx_buf_free(&b);
 			return r;
@@ -1110,8 +1112,8 @@ static json_t *v_url(struct vctx *v, const json_t *raw, const char *type,
 		json_t *r =
 		    reject(vd, "bad_url",
 		           skyx_asprintf("'%s' is not an absolute http(s) "
-		                        "URL",
-		                        c ? c : ""));
+		                         "URL",
+		                         c ? c : ""));
 		free(c);
 		return r;
 	}
@@ -1133,8 +1135,8 @@ static json_t *v_tab(struct vctx *v, const json_t *raw, const char *type,
 	const json_t *tabs = v->ctx ? v->ctx->tabs : NULL;
 	if (json_is_array(tabs) && d >= (double)json_array_size(tabs))
 		return reject(vd, "bad_tab",
-		              skyx_asprintf("there is no tab %.0f (%zu open)", d,
-		                           json_array_size(tabs)));
+		              skyx_asprintf("there is no tab %.0f (%zu open)",
+		                            d, json_array_size(tabs)));
 	json_t *a = new_action(type, NULL);
 	json_object_set_new(a, "tab_index", json_integer((json_int_t)d));
 	return a;
@@ -1241,8 +1243,8 @@ static int drag_side(struct vctx *v, const json_t *raw, const char *const *ids,
 			char *ex = json_excerpt(idv, 40);
 			reject(vd, "bad_element_id",
 			       skyx_asprintf("the drag's %s %s is not a valid "
-			                    "element id",
-			                    what, ex ? ex : "?"));
+			                     "element id",
+			                     what, ex ? ex : "?"));
 			free(ex);
 			free(id);
 			return -1;
@@ -1258,16 +1260,16 @@ static int drag_side(struct vctx *v, const json_t *raw, const char *const *ids,
 	double x, y;
 	if (as_number(xv, &x) || as_number(yv, &y)) {
 		reject(vd, "bad_point",
-		       skyx_asprintf("the drag's %s point needs numbers x and y",
-		                    what));
+		       skyx_asprintf(
+		           "the drag's %s point needs numbers x and y", what));
 		return -1;
 	}
 	double mx = point_max(v, "width"), my = point_max(v, "height");
 	if (x < 0 || y < 0 || x >= mx || y >= my) {
 		reject(vd, "bad_point",
 		       skyx_asprintf("the drag's %s point (%g, %g) is outside "
-		                    "the page's window (%gx%g)",
-		                    what, x, y, mx, my));
+		                     "the page's window (%gx%g)",
+		                     what, x, y, mx, my));
 		return -1;
 	}
 	json_object_set_new(a, pt_key, json_pack("{s:f,s:f}", "x", x, "y", y));
@@ -1301,12 +1303,13 @@ static json_t *v_drag(struct vctx *v, const json_t *raw, struct verdict *vd)
 	              (const char *const[]){"to_y", "end_y", "target_y", NULL},
 	              "target", a, "target_element_id", "to", vd);
 	if (src == 0 || (src > 0 && dst == 0)) {
-		reject(vd, "missing_field",
-		       skyx_asprintf("drag needs a %s: an element id or a point "
-		                    "{\"x\", \"y\"}",
-		                    src == 0 ? "source (\"id\" or \"from\")"
-		                             : "target (\"target_id\" or "
-		                               "\"to\")"));
+		reject(
+		    vd, "missing_field",
+		    skyx_asprintf("drag needs a %s: an element id or a point "
+		                  "{\"x\", \"y\"}",
+		                  src == 0 ? "source (\"id\" or \"from\")"
+		                           : "target (\"target_id\" or "
+		                             "\"to\")"));
 		src = -1;
 	}
 	const char *sid = sky_json_str(a, "element_id");
@@ -1314,8 +1317,8 @@ static json_t *v_drag(struct vctx *v, const json_t *raw, struct verdict *vd)
 	    skyx_str_eq(sid, sky_json_str(a, "target_element_id"))) {
 		reject(vd, "same_element",
 		       skyx_asprintf("the drag's source and target are both "
-		                    "element %s",
-		                    sid));
+		                     "element %s",
+		                     sid));
 		src = -1;
 	}
 	if (src < 0 || dst < 0) {
@@ -1364,7 +1367,7 @@ static json_t *validate(struct vctx *v, const json_t *raw, struct verdict *vd)
 		char *ex = json_excerpt(get_any(raw, id_keys), 40);
 		json_t *r = reject(vd, "bad_element_id",
 		                   skyx_asprintf("%s is not a valid element id",
-		                                ex ? ex : "?"));
+		                                 ex ? ex : "?"));
 		free(ex);
 		return r;
 	}
@@ -1449,15 +1452,16 @@ static json_t *validate(struct vctx *v, const json_t *raw, struct verdict *vd)
 		if (!v->ctx || !v->ctx->totp_available) {
 			reject(vd, "no_totp",
 			       skyx_strdup("no verification-code (TOTP) source "
-			                  "is configured for this run"));
+			                   "is configured for this run"));
 		} else {
 			const json_t *el = need_element(v, t, id, vd);
 			if (el && !el_is_text(el)) {
 				char *d = el_describe(el);
-				reject(vd, "not_text_field",
-				       skyx_asprintf("element %s is a %s, not a "
-				                    "field for a code",
-				                    id, d));
+				reject(
+				    vd, "not_text_field",
+				    skyx_asprintf("element %s is a %s, not a "
+				                  "field for a code",
+				                  id, d));
 				free(d);
 			} else if (el) {
 				a = new_action(t, id);
@@ -1544,7 +1548,7 @@ static void totp_fields(struct vctx *v, const json_t *root,
 	json_t *a;
 	json_array_foreach (res->actions, i, a) {
 		if (skyx_str_eq(sky_json_str(a, "action_type"),
-		               "verification_code"))
+		                "verification_code"))
 			return;
 	}
 	json_t *raw = json_object();
@@ -2107,21 +2111,20 @@ int sky_planner_parse_code(const char *text, char **code, int *magic_link)
 	unsigned int repairs = 0;
 	*code = NULL;
 	*magic_link = 0;
-	json_t *root = find_json(text, shape_object_with, code_keys, 0,
-	                         &repairs);
+	json_t *root =
+	    find_json(text, shape_object_with, code_keys, 0, &repairs);
 	if (!root)
 		return sky_error_set(SKY_EPARSE,
 		                     "the parse-verification-code answer (%zu "
 		                     "bytes) holds no JSON object with a code",
 		                     text ? strlen(text) : 0);
 	const json_t *c = json_object_get(root, "code");
-	const char *type = get_str(root, (const char *const[]){"type",
-	                                                       "otp_type",
-	                                                       NULL});
+	const char *type =
+	    get_str(root, (const char *const[]){"type", "otp_type", NULL});
 	/* A model may answer a number for a numeric code. */
 	if (json_is_integer(c) && json_integer_value(c) >= 0)
 		*code = skyx_asprintf("%" JSON_INTEGER_FORMAT,
-		                     json_integer_value(c));
+		                      json_integer_value(c));
 	else if (json_is_string(c))
 		*code = skyx_strdup(json_string_value(c));
 	if (*code) {
@@ -2129,7 +2132,8 @@ int sky_planner_parse_code(const char *text, char **code, int *magic_link)
 		char *p = *code, *e = p + strlen(p);
 		while (*p == ' ' || *p == '\t' || *p == '\n')
 			p++;
-		while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n'))
+		while (e > p &&
+		       (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n'))
 			e--;
 		memmove(*code, p, (size_t)(e - p));
 		(*code)[e - p] = '\0';

@@ -206,12 +206,12 @@ static char *tabs_text(const json_t *tabs)
 		const char *title = sky_json_str(t, "title");
 		const char *url = sky_json_str(t, "url");
 		skyx_buf_printf(&b, "- tab_index %" JSON_INTEGER_FORMAT "%s: ",
-		               sky_json_int(t, "index", (json_int_t)i),
-		               json_is_true(json_object_get(t, "active"))
-		                   ? " (current)"
-		                   : "");
+		                sky_json_int(t, "index", (json_int_t)i),
+		                json_is_true(json_object_get(t, "active"))
+		                    ? " (current)"
+		                    : "");
 		skyx_buf_printf(&b, "%s <%s>\n", title ? title : "",
-		               url ? url : "");
+		                url ? url : "");
 	}
 	return skyx_buf_steal(&b);
 }
@@ -230,9 +230,9 @@ static char *step_text(const sky_planner_step *s)
 		skyx_buf_printf(&b, " of at most %d", s->max_steps);
 	if (s->retry_index > 0)
 		skyx_buf_printf(&b,
-		               ", attempt %d (the previous attempt of "
-		               "this step failed; see its result below)",
-		               s->retry_index + 1);
+		                ", attempt %d (the previous attempt of "
+		                "this step failed; see its result below)",
+		                s->retry_index + 1);
 	return skyx_buf_steal(&b);
 }
 
@@ -345,8 +345,9 @@ static char *actions_schema(int totp)
 	    "enum");
 	if (!totp && json_is_array(en)) {
 		for (size_t i = 0; i < json_array_size(en); i++) {
-			if (skyx_str_eq(json_string_value(json_array_get(en, i)),
-			               "VERIFICATION_CODE"))
+			if (skyx_str_eq(
+			        json_string_value(json_array_get(en, i)),
+			        "VERIFICATION_CODE"))
 				json_array_remove(en, i--);
 		}
 	}
@@ -594,8 +595,8 @@ static char *mini_goals_text(const json_t *goals)
 		const char *st = sky_json_str(g, "status");
 		const char *res = sky_json_str(g, "result");
 		skyx_buf_printf(&b, "%zu. [%s, %s] %s\n", i + 1,
-		               type ? type : "navigate", st ? st : "unknown",
-		               plan ? plan : "");
+		                type ? type : "navigate", st ? st : "unknown",
+		                plan ? plan : "");
 		if (res) {
 			char *c = sky_planner__cut(res, 400);
 			skyx_buf_printf(&b, "   result: %s\n", c ? c : "");
@@ -646,7 +647,7 @@ int sky_planner_render_plan(const sky_planner_plan_input *in,
 	in_take(&x, "iteration",
 	        in->max_iterations > 0
 	            ? skyx_asprintf("%d of at most %d", in->iteration + 1,
-	                           in->max_iterations)
+	                            in->max_iterations)
 	            : skyx_asprintf("%d", in->iteration + 1));
 	in_take(&x, "now", now);
 	char *schema = skyx_strdup(schema_resource(SKY_LLM_PURPOSE_PLAN));

@@ -480,8 +480,8 @@ static json_t *apply(struct sctx *c, const json_t *schema, const json_t *v,
 		char *s = sky_json_dumps(v);
 		free(c->mismatch);
 		c->mismatch = skyx_asprintf("expected %s, got %s %.60s",
-		                           mask_name(mask, want, sizeof want),
-		                           type_name(v), s ? s : "");
+		                            mask_name(mask, want, sizeof want),
+		                            type_name(v), s ? s : "");
 		free(s);
 		*ok = 0;
 		return json_deep_copy(v);

@@ -191,11 +191,12 @@ static void put_value(struct tmpl *t, skyx_buf *out, const struct decl *d)
 		return;
 	}
 	skyx_buf_printf(out, "<%s name=\"%s\" nonce=\"%s\">\n",
-	               SKY_TMPL_FENCE_TAG, d->name, t->nonce);
+	                SKY_TMPL_FENCE_TAG, d->name, t->nonce);
 	put_defused(out, d->value);
 	if (out->len && out->data[out->len - 1] != '\n')
 		skyx_buf_putc(out, '\n');
-	skyx_buf_printf(out, "</%s nonce=\"%s\">", SKY_TMPL_FENCE_TAG, t->nonce);
+	skyx_buf_printf(out, "</%s nonce=\"%s\">", SKY_TMPL_FENCE_TAG,
+	                t->nonce);
 }
 
 /* If the tag starting at `tag` is alone on its line (only blanks around

@@ -133,7 +133,7 @@ char *sky_planner__url_resolve(const char *base, const char *ref)
 		    base, ref);
 	if (ref[0] == '?')
 		return skyx_asprintf("%.*s%s", (int)(path_end - base), base,
-		                    ref);
+		                     ref);
 	/* Relative path: replace the last segment of the base path. */
 	const char *dir_end = path_end;
 	while (dir_end > host + hl && dir_end[-1] != '/')

@@ -19,12 +19,12 @@
 #include <skyx/time.h>
 
 #ifndef SKY_PLUGIN_INSTALL_DIR
-#  define SKY_PLUGIN_INSTALL_DIR "/usr/local/lib/skyengine/plugins"
+#	define SKY_PLUGIN_INSTALL_DIR "/usr/local/lib/skyengine/plugins"
 #endif
 /* The install's plugin dir relative to its bin dir ("../lib/skyengine/
  * plugins"): how an installed program finds it from its own file. */
 #ifndef SKY_PLUGIN_DIR_FROM_BINDIR
-#  define SKY_PLUGIN_DIR_FROM_BINDIR "../lib/skyengine/plugins"
+#	define SKY_PLUGIN_DIR_FROM_BINDIR "../lib/skyengine/plugins"
 #endif
 
 /* One engine's side of one provider: what its instances reach the
@@ -57,7 +57,7 @@ struct sky_registrar {
 
 struct sky_plugins {
 	pthread_mutex_t lock;
-	char *search; /* ':'-joined directories */
+	char *search;            /* ':'-joined directories */
 	struct plugin **plugins; /* pointers: providers point at them */
 	size_t n_plugins;
 	struct provider *providers;
@@ -74,10 +74,14 @@ struct sky_plugins {
 const char *sky_provider_kind_name(sky_provider_kind kind)
 {
 	switch (kind) {
-	case SKY_PROVIDER_LLM: return "llm";
-	case SKY_PROVIDER_BROWSER: return "browser";
-	case SKY_PROVIDER_PROXY: return "proxy";
-	case SKY_PROVIDER_TOTP: return "totp";
+	case SKY_PROVIDER_LLM:
+		return "llm";
+	case SKY_PROVIDER_BROWSER:
+		return "browser";
+	case SKY_PROVIDER_PROXY:
+		return "proxy";
+	case SKY_PROVIDER_TOTP:
+		return "totp";
 	}
 	return "unknown";
 }
@@ -85,10 +89,14 @@ const char *sky_provider_kind_name(sky_provider_kind kind)
 static size_t vtable_size(sky_provider_kind kind)
 {
 	switch (kind) {
-	case SKY_PROVIDER_LLM: return sizeof(sky_llm_provider);
-	case SKY_PROVIDER_BROWSER: return sizeof(sky_browser_provider);
-	case SKY_PROVIDER_PROXY: return sizeof(sky_proxy_provider);
-	case SKY_PROVIDER_TOTP: return sizeof(sky_totp_provider);
+	case SKY_PROVIDER_LLM:
+		return sizeof(sky_llm_provider);
+	case SKY_PROVIDER_BROWSER:
+		return sizeof(sky_browser_provider);
+	case SKY_PROVIDER_PROXY:
+		return sizeof(sky_proxy_provider);
+	case SKY_PROVIDER_TOTP:
+		return sizeof(sky_totp_provider);
 	}
 	return 0;
 }
@@ -153,8 +161,8 @@ static char *host_strdup(const char *s)
 	return skyx_strdup(s);
 }
 
-static void host_log(const sky_host_ctx *host, int level,
-                     const char *component, const char *fmt, ...)
+static void host_log(const sky_host_ctx *host, int level, const char *component,
+                     const char *fmt, ...)
 {
 	va_list ap;
 	if (level < SKY_LOG_ERROR)
@@ -200,8 +208,8 @@ static char *host_config_get(const sky_host_ctx *host, const char *key)
 	skyx_buf_puts(&env, "SKYENGINE_");
 	for (const char *p = key; *p; p++)
 		skyx_buf_putc(&env, *p == '.' || *p == '-'
-		                       ? '_'
-		                       : (char)toupper((unsigned char)*p));
+		                        ? '_'
+		                        : (char)toupper((unsigned char)*p));
 	const char *v = env.data ? getenv(env.data) : NULL;
 	skyx_buf_free(&env);
 	return v ? skyx_strdup(v) : NULL;
@@ -218,7 +226,7 @@ static int host_http_request(const sky_host_ctx *host,
 	if (!host || !host->host->http) {
 		if (err)
 			*err = skyx_strdup("the engine's HTTP client is not "
-			                  "running");
+			                   "running");
 		return SKY_ESHUTDOWN;
 	}
 	return sky_http_client_call(host->host->http, req, out, err);
@@ -246,19 +254,19 @@ static int host_register(sky_registrar *reg, sky_provider_kind kind,
                          const void *vtable, size_t size);
 
 static const sky_host_api host_api = {
-	.size = sizeof(sky_host_api),
-	.abi = SKY_PLUGIN_ABI,
-	.alloc = host_alloc,
-	.realloc = host_realloc,
-	.free = host_free,
-	.strdup = host_strdup,
-	.log = host_log,
-	.config_get = host_config_get,
-	.http_request = host_http_request,
-	.http_response_free = sky_http_response_free,
-	.register_provider = host_register,
-	.data_dir = host_data_dir_get,
-	.now_ms = skyx_time_mono_ms,
+    .size = sizeof(sky_host_api),
+    .abi = SKY_PLUGIN_ABI,
+    .alloc = host_alloc,
+    .realloc = host_realloc,
+    .free = host_free,
+    .strdup = host_strdup,
+    .log = host_log,
+    .config_get = host_config_get,
+    .http_request = host_http_request,
+    .http_response_free = sky_http_response_free,
+    .register_provider = host_register,
+    .data_dir = host_data_dir_get,
+    .now_ms = skyx_time_mono_ms,
 };
 
 const sky_host_api *sky_host_api_get(void)
@@ -274,8 +282,9 @@ int sky_plugins_set_engine(sky_plugins *p, const char *config_json,
 	if (config_json && !json_is_object(cfg)) {
 		json_decref(cfg);
 		free(dir);
-		return sky_error_set(SKY_EINVALID, "plugin host: the engine "
-		                                   "config is not a JSON object");
+		return sky_error_set(SKY_EINVALID,
+		                     "plugin host: the engine "
+		                     "config is not a JSON object");
 	}
 	if (data_dir && !dir) {
 		json_decref(cfg);
@@ -344,11 +353,10 @@ static int host_register(sky_registrar *reg, sky_provider_kind kind,
 	if (!name || !*name || missing) {
 		free(copy);
 		reg->failed = 1;
-		return sky_error_set(SKY_EINVALID,
-		                     "plugin %s: %s provider '%s' lacks %s",
-		                     file, sky_provider_kind_name(kind),
-		                     name ? name : "(no name)",
-		                     missing ? missing : "a name");
+		return sky_error_set(
+		    SKY_EINVALID, "plugin %s: %s provider '%s' lacks %s", file,
+		    sky_provider_kind_name(kind), name ? name : "(no name)",
+		    missing ? missing : "a name");
 	}
 	for (size_t i = 0; i < h->n_providers; i++) {
 		if (h->providers[i].kind == kind &&
@@ -359,20 +367,19 @@ static int host_register(sky_registrar *reg, sky_provider_kind kind,
 			                     "plugin %s: %s provider '%s' is "
 			                     "already registered by %s",
 			                     file, sky_provider_kind_name(kind),
-			                     name,
-			                     h->providers[i].owner->path);
+			                     name, h->providers[i].owner->path);
 		}
 	}
 	sky_host_ctx *ctx = calloc(1, sizeof *ctx);
 	if (ctx) {
 		ctx->host = h;
-		ctx->component = skyx_asprintf(
-		    "%s-%s", sky_provider_kind_name(kind), name);
+		ctx->component =
+		    skyx_asprintf("%s-%s", sky_provider_kind_name(kind), name);
 	}
-	struct provider *np = ctx && ctx->component
-	                          ? realloc(h->providers,
-	                                    (h->n_providers + 1) * sizeof *np)
-	                          : NULL;
+	struct provider *np =
+	    ctx && ctx->component
+	        ? realloc(h->providers, (h->n_providers + 1) * sizeof *np)
+	        : NULL;
 	if (!np) {
 		if (ctx)
 			free(ctx->component);
@@ -383,7 +390,8 @@ static int host_register(sky_registrar *reg, sky_provider_kind kind,
 	h->providers = np;
 	np[h->n_providers++] =
 	    (struct provider){kind, name, copy, reg->plugin, ctx};
-	sky_log_debug("plugins", "%s: registered %s provider '%s' (%zu of %zu "
+	sky_log_debug("plugins",
+	              "%s: registered %s provider '%s' (%zu of %zu "
 	              "vtable bytes)",
 	              file, sky_provider_kind_name(kind), name, size, full);
 	return 0;
@@ -541,14 +549,14 @@ static int file_exists(const char *path)
 /* Resolve a plugin name to a file on the search path; malloc'd or NULL. */
 static char *find_file(sky_plugins *p, const char *name)
 {
-	int has_ext = strlen(name) > 3 &&
-	              !strcmp(name + strlen(name) - 3, ".so");
+	int has_ext =
+	    strlen(name) > 3 && !strcmp(name + strlen(name) - 3, ".so");
 	char *dirs = skyx_strdup(p->search);
 	char *save = NULL, *found = NULL;
 	for (char *d = strtok_r(dirs, ":", &save); d && !found;
 	     d = strtok_r(NULL, ":", &save)) {
-		char *cand = skyx_asprintf("%s/%s%s", d, name,
-		                          has_ext ? "" : ".so");
+		char *cand =
+		    skyx_asprintf("%s/%s%s", d, name, has_ext ? "" : ".so");
 		if (cand && file_exists(cand))
 			found = cand;
 		else
@@ -587,20 +595,19 @@ static int load_file(sky_plugins *p, const char *path)
 	if (maj != SKY_PLUGIN_ABI_MAJOR || min > SKY_PLUGIN_ABI_MINOR) {
 		dlclose(h);
 		return sky_error_set(
-			SKY_EABI,
-			"plugin %s: built for plugin ABI %u.%u, this host "
-			"provides %u.%u (%s)",
-			path, maj, min, SKY_PLUGIN_ABI_MAJOR,
-			SKY_PLUGIN_ABI_MINOR,
-			maj < SKY_PLUGIN_ABI_MAJOR
-				? "major versions differ: the plugin uses an "
-				  "old ABI this host no longer supports; "
-				  "rebuild it against this skyengine's "
-				  "plugin headers"
-			: maj > SKY_PLUGIN_ABI_MAJOR
-				? "major versions differ: the plugin needs a "
-				  "newer skyengine"
-				: "the plugin needs a newer host");
+		    SKY_EABI,
+		    "plugin %s: built for plugin ABI %u.%u, this host "
+		    "provides %u.%u (%s)",
+		    path, maj, min, SKY_PLUGIN_ABI_MAJOR, SKY_PLUGIN_ABI_MINOR,
+		    maj < SKY_PLUGIN_ABI_MAJOR
+		        ? "major versions differ: the plugin uses an "
+		          "old ABI this host no longer supports; "
+		          "rebuild it against this skyengine's "
+		          "plugin headers"
+		    : maj > SKY_PLUGIN_ABI_MAJOR
+		        ? "major versions differ: the plugin needs a "
+		          "newer skyengine"
+		        : "the plugin needs a newer host");
 	}
 
 	sky_plugin_load_fn load_fn;
@@ -612,8 +619,8 @@ static int load_file(sky_plugins *p, const char *path)
 		                     path, SKY_PLUGIN_SYM_LOAD);
 	}
 
-	struct plugin **np = realloc(p->plugins,
-	                             (p->n_plugins + 1) * sizeof *np);
+	struct plugin **np =
+	    realloc(p->plugins, (p->n_plugins + 1) * sizeof *np);
 	struct plugin *pl = calloc(1, sizeof *pl);
 	if (np)
 		p->plugins = np;
@@ -631,14 +638,14 @@ static int load_file(sky_plugins *p, const char *path)
 	sky_error_clear();
 	int rc = load_fn(&host_api, &reg, &err);
 	if (rc == 0 && reg.failed)
-		rc = sky_error_last_code() ? sky_error_last_code()
-		                           : SKY_EPLUGIN;
+		rc =
+		    sky_error_last_code() ? sky_error_last_code() : SKY_EPLUGIN;
 	if (rc != 0) {
 		char detail[512];
 		snprintf(detail, sizeof detail, "%s",
-		         err ? err
-		             : sky_error_last() ? sky_error_last()
-		                                : sky_strerror(rc));
+		         err                ? err
+		         : sky_error_last() ? sky_error_last()
+		                            : sky_strerror(rc));
 		free(err);
 		/* Drop what it registered before failing. */
 		for (size_t i = before; i < p->n_providers; i++) {

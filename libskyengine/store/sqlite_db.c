@@ -83,7 +83,7 @@ static char *expand_sql(const sky_table *t, const char *text)
 			skyx_buf_puts(&b, ") VALUES(");
 			for (int i = 0; i < t->ncols; i++)
 				skyx_buf_printf(&b, "%s?%d", i ? "," : "",
-				               i + 1);
+				                i + 1);
 			skyx_buf_putc(&b, ')');
 			p++;
 		} else {

@@ -155,8 +155,8 @@ int sky_store_totp_list(sky_store *s, const char *organization_id,
 	if (!st) {
 		rc = sky_error_last_code();
 	} else {
-		sky_store__bind_text(st, 1, organization_id ? organization_id
-		                                            : s->default_org);
+		sky_store__bind_text(
+		    st, 1, organization_id ? organization_id : s->default_org);
 		sky_store__bind_text(st, 2, totp_identifier);
 		sky_store__bind_text(st, 3, workflow_run_id);
 		sky_store__bind_text(st, 4, otp_type);
@@ -558,7 +558,8 @@ static int enqueue(sky_store *s, const char *task_id, const char *url,
 		return sky_error_from_code(SKY_ENOMEM);
 	}
 	r->status = SKY_WEBHOOK_PENDING;
-	r->created_at = r->modified_at = r->next_attempt_at = skyx_time_now_ms();
+	r->created_at = r->modified_at = r->next_attempt_at =
+	    skyx_time_now_ms();
 	if (!(c = sky_store__wbegin(s))) {
 		sky_webhook_rec_free(r);
 		return sky_error_last_code();
@@ -592,8 +593,10 @@ static int enqueue(sky_store *s, const char *task_id, const char *url,
 		rc = sky_store__step(c, st, "find webhook of task");
 		sqlite3_reset(st);
 		if (rc == SQLITE_ROW)
-			rc = sky_error_set(SKY_EEXISTS, "run %s already has a "
-			                   "webhook delivery", task_id);
+			rc = sky_error_set(SKY_EEXISTS,
+			                   "run %s already has a "
+			                   "webhook delivery",
+			                   task_id);
 		else if (rc == SQLITE_DONE)
 			rc = 0;
 		if (rc)
@@ -623,8 +626,7 @@ int sky_store_webhook_enqueue(sky_store *s, const char *task_id,
 
 int sky_store_webhook_enqueue_once(sky_store *s, const char *task_id,
                                    const char *url, const char *payload,
-                                   const char *signature,
-                                   sky_webhook_rec **out)
+                                   const char *signature, sky_webhook_rec **out)
 {
 	return enqueue(s, task_id, url, payload, signature, 1, out);
 }

@@ -862,7 +862,7 @@ static void list_where(skyx_buf *b, const sky_task_query *q)
 		if (!(q->status_mask & SKY_TASK_MASK(i)))
 			continue;
 		skyx_buf_printf(b, "%s'%s'", first ? "" : ",",
-		               sky_task_status_name((sky_task_status)i));
+		                sky_task_status_name((sky_task_status)i));
 		first = 0;
 	}
 	skyx_buf_putc(b, ')');

@@ -259,7 +259,7 @@ typedef struct sky_task_query {
 	const char *run_type;        /* NULL: any */
 	int top_level_only;          /* 1: leave out sub-tasks of v2 runs */
 	sky_task_sort sort;
-	int ascending; /* 0: newest first (the API's default) */
+	int ascending;           /* 0: newest first (the API's default) */
 	const char *application; /* notes.application equals it; NULL: any */
 } sky_task_query;
 

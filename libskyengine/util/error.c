@@ -11,8 +11,7 @@ static _Thread_local char err_msg[SKY_ERR_MAX];
 static _Thread_local int err_code;
 static _Thread_local int err_set;
 
-static int error_vset(int code, const char *prefix, const char *fmt,
-                      va_list ap)
+static int error_vset(int code, const char *prefix, const char *fmt, va_list ap)
 {
 	int n = vsnprintf(err_msg, sizeof err_msg, fmt, ap);
 	size_t len = n < 0 ? 0 : (size_t)n;
@@ -75,28 +74,51 @@ void sky_error_clear(void)
 const char *sky_strerror(int code)
 {
 	switch (code) {
-	case SKY_OK: return "success";
-	case SKY_ERROR: return "error";
-	case SKY_ENOMEM: return "out of memory";
-	case SKY_EINVALID: return "invalid argument";
-	case SKY_ENOTFOUND: return "not found";
-	case SKY_EEXISTS: return "already exists";
-	case SKY_EIO: return "input/output error";
-	case SKY_ETIMEDOUT: return "timed out";
-	case SKY_ECANCELED: return "canceled";
-	case SKY_EPLUGIN: return "plugin error";
-	case SKY_EABI: return "plugin ABI mismatch";
-	case SKY_EUNSUPPORTED: return "not supported";
-	case SKY_EBUSY: return "busy";
-	case SKY_EBROWSER: return "browser error";
-	case SKY_ELLM: return "language model error";
-	case SKY_EHTTP: return "HTTP error";
-	case SKY_EAUTH: return "authentication failed";
-	case SKY_ETOOBIG: return "too big";
-	case SKY_EPARSE: return "parse error";
-	case SKY_ECONNREFUSED: return "connection refused";
-	case SKY_ERATELIMIT: return "rate limited";
-	case SKY_ESHUTDOWN: return "shutting down";
-	default: return "unknown error";
+	case SKY_OK:
+		return "success";
+	case SKY_ERROR:
+		return "error";
+	case SKY_ENOMEM:
+		return "out of memory";
+	case SKY_EINVALID:
+		return "invalid argument";
+	case SKY_ENOTFOUND:
+		return "not found";
+	case SKY_EEXISTS:
+		return "already exists";
+	case SKY_EIO:
+		return "input/output error";
+	case SKY_ETIMEDOUT:
+		return "timed out";
+	case SKY_ECANCELED:
+		return "canceled";
+	case SKY_EPLUGIN:
+		return "plugin error";
+	case SKY_EABI:
+		return "plugin ABI mismatch";
+	case SKY_EUNSUPPORTED:
+		return "not supported";
+	case SKY_EBUSY:
+		return "busy";
+	case SKY_EBROWSER:
+		return "browser error";
+	case SKY_ELLM:
+		return "language model error";
+	case SKY_EHTTP:
+		return "HTTP error";
+	case SKY_EAUTH:
+		return "authentication failed";
+	case SKY_ETOOBIG:
+		return "too big";
+	case SKY_EPARSE:
+		return "parse error";
+	case SKY_ECONNREFUSED:
+		return "connection refused";
+	case SKY_ERATELIMIT:
+		return "rate limited";
+	case SKY_ESHUTDOWN:
+		return "shutting down";
+	default:
+		return "unknown error";
 	}
 }

@@ -32,9 +32,8 @@ uint64_t sky_id_next(void)
 	uint64_t next;
 	do {
 		next = now > prev ? now : prev + 1;
-	} while (!__atomic_compare_exchange_n(&last_stamp, &prev, next, 1,
-	                                      __ATOMIC_RELAXED,
-	                                      __ATOMIC_RELAXED));
+	} while (!__atomic_compare_exchange_n(
+	    &last_stamp, &prev, next, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 	uint64_t ms = next >> 12, seq = next & 0xfff;
 	uint64_t node = __atomic_load_n(&node_bits, __ATOMIC_RELAXED);
 	return ((ms & 0x1ffffffffffULL) << 22) | (node << 12) | seq;

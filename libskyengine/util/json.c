@@ -5,8 +5,8 @@
 
 char *sky_json_dumps(const json_t *v)
 {
-	return json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |
-	                         JSON_ENCODE_ANY);
+	return json_dumps(v,
+	                  JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
 }
 
 json_t *sky_json_loads(const char *text)

@@ -6,7 +6,7 @@
 #include <skyengine/log.h>
 
 void sky_log(sky_log_level level, const char *component, const char *fmt, ...)
-	SKY_PRINTF(3, 4);
+    SKY_PRINTF(3, 4);
 void sky_logv(sky_log_level level, const char *component, const char *fmt,
               va_list ap);
 int sky_log_enabled(sky_log_level level);

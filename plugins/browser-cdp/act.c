@@ -407,7 +407,8 @@ static int wait_download(cdp_ctx *ctx, unsigned dl_before, int start_ms,
 		for (size_t i = 0; i < ctx->n_downloads && !d; i++)
 			if (ctx->downloads[i].seq > dl_before)
 				d = &ctx->downloads[i];
-		if (d || cdp_conn_dead(ctx->conn) || cdp_ctx_wait(ctx, &dl) == ETIMEDOUT)
+		if (d || cdp_conn_dead(ctx->conn) ||
+		    cdp_ctx_wait(ctx, &dl) == ETIMEDOUT)
 			break;
 	}
 	if (d) {
@@ -942,9 +943,9 @@ static int act_upload(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 	int ok = 0;
 	size_t i;
 	json_t *n;
-	json_array_foreach(list, i, n) if (json_is_string(n) &&
-	                                   !strcmp(json_string_value(n), base))
-	    ok = 1;
+	json_array_foreach (list, i, n)
+		if (json_is_string(n) && !strcmp(json_string_value(n), base))
+			ok = 1;
 	if (!ok) {
 		fail = cdp_failure("value_mismatch",
 		                   "the file input does not hold %s after the "
@@ -991,8 +992,7 @@ static int act_keypress(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 	}
 	size_t i;
 	json_t *k;
-	json_array_foreach(keys, i, k)
-	{
+	json_array_foreach (keys, i, k) {
 		cdp_key key;
 		int mods;
 		char tb[8];
@@ -1019,8 +1019,7 @@ static int act_keypress(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 			goto out;
 	}
 	cdp_nav_mark_get(ctx, t, &m);
-	json_array_foreach(keys, i, k)
-	{
+	json_array_foreach (keys, i, k) {
 		rc = press(ctx, t, json_string_value(k));
 		if (rc)
 			goto out;

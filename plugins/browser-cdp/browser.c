@@ -52,8 +52,7 @@ static char *default_path(void)
 
 /* A config value from the JSON section, else the host's lookup
  * ("browser.<key>", which also reads SKYENGINE_BROWSER_<KEY>). */
-static char *config_str(const sky_host_ctx *host, json_t *cfg,
-                        const char *key)
+static char *config_str(const sky_host_ctx *host, json_t *cfg, const char *key)
 {
 	const char *v = cdp_jstr(cfg, key);
 	if (v && *v)

@@ -1334,8 +1334,8 @@ int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
 		json_decref(res);
 		return cdp_fail(SKY_EBROWSER, "no image data in the reply");
 	}
-	*data =
-	    skyx_base64_decode(json_string_value(d), json_string_length(d), len);
+	*data = skyx_base64_decode(json_string_value(d), json_string_length(d),
+	                           len);
 	json_decref(res);
 	return *data ? 0 : cdp_fail(SKY_EBROWSER, "bad base64 image data");
 }

@@ -90,8 +90,8 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 	in->version = llmc_cfg(in->host, cfg, "anthropic_version");
 	if (!in->version)
 		in->version = strdup(DEFAULT_VERSION);
-	if (llmc_cfg_int(in->host, cfg, "max_tokens", DEFAULT_MAX_TOKENS, &in->max_tokens,
-	                 err))
+	if (llmc_cfg_int(in->host, cfg, "max_tokens", DEFAULT_MAX_TOKENS,
+	                 &in->max_tokens, err))
 		return SKY_EINVALID;
 	if (in->max_tokens <= 0)
 		in->max_tokens = DEFAULT_MAX_TOKENS;
@@ -113,12 +113,15 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 	if (llmc_cfg_bool(in->host, cfg, "vision", 1, &in->vision, err))
 		return SKY_EINVALID;
 	in->prefill = llmc_cfg(in->host, cfg, "prefill");
-	if (llmc_cfg_object(in->host, cfg, "extra_headers", &in->extra_headers, err) ||
+	if (llmc_cfg_object(in->host, cfg, "extra_headers", &in->extra_headers,
+	                    err) ||
 	    llmc_cfg_object(in->host, cfg, "extra_body", &in->extra_body, err))
 		return SKY_EINVALID;
-	if (llmc_cfg_bool(in->host, cfg, "use_env_proxy", 1, &in->use_env_proxy, err))
+	if (llmc_cfg_bool(in->host, cfg, "use_env_proxy", 1, &in->use_env_proxy,
+	                  err))
 		return SKY_EINVALID;
-	if (llmc_cfg_int(in->host, cfg, "max_response_bytes", 16L << 20, &n, err))
+	if (llmc_cfg_int(in->host, cfg, "max_response_bytes", 16L << 20, &n,
+	                 err))
 		return SKY_EINVALID;
 	in->max_response_bytes = n;
 	if (llmc_retry_config(in->host, cfg, &in->retry, err))
@@ -273,8 +276,7 @@ static int parse_answer(const struct inst *in, const sky_http_response *r,
 	}
 	stop = json_string_value(json_object_get(root, "stop_reason"));
 	content = json_object_get(root, "content");
-	json_array_foreach(content, i, blk)
-	{
+	json_array_foreach (content, i, blk) {
 		total += strlen(block_text(blk));
 	}
 	if (stop && !strcmp(stop, "refusal")) {
@@ -304,8 +306,7 @@ static int parse_answer(const struct inst *in, const sky_http_response *r,
 		memcpy(p, in->prefill, pl);
 		p += pl;
 	}
-	json_array_foreach(content, i, blk)
-	{
+	json_array_foreach (content, i, blk) {
 		const char *t = block_text(blk);
 		memcpy(p, t, strlen(t));
 		p += strlen(t);
@@ -358,8 +359,7 @@ static int an_complete(void *instance, const sky_llm_request *req,
 	h[nh++] = (sky_http_header){"anthropic-version", in->version};
 	const char *hn;
 	json_t *hv;
-	json_object_foreach(in->extra_headers, hn, hv)
-	{
+	json_object_foreach (in->extra_headers, hn, hv) {
 		if (nh < MAX_HEADERS && json_is_string(hv))
 			h[nh++] = (sky_http_header){hn, json_string_value(hv)};
 	}

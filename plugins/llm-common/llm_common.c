@@ -267,7 +267,8 @@ int llmc_post_json(const llmc_post *p, sky_http_response **out, int *attempts,
 			free(why);
 			delay = server_delay_ms(resp);
 			if (delay > rp->retry_after_max_ms) {
-				llmc_api->log(p->host, SKY_HOST_LOG_WARN, p->provider,
+				llmc_api->log(p->host, SKY_HOST_LOG_WARN,
+				              p->provider,
 				              "server asked to retry after %ld "
 				              "ms; capped at %d ms",
 				              delay, rp->retry_after_max_ms);

@@ -58,7 +58,7 @@ int llmc_retry_config(const sky_host_ctx *host, json_t *cfg, llmc_retry *r,
 
 typedef struct llmc_post {
 	const sky_host_ctx *host; /* the instance's: whose HTTP client */
-	const char *provider; /* "openai": names logs and errors */
+	const char *provider;     /* "openai": names logs and errors */
 	const char *url;
 	const sky_http_header *headers;
 	size_t n_headers;

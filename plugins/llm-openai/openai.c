@@ -24,8 +24,8 @@ enum auth { AUTH_BEARER, AUTH_API_KEY, AUTH_NONE };
 
 struct inst {
 	const sky_host_ctx *host; /* the engine's, from create() */
-	char *url;       /* full endpoint, query included */
-	char *url_shown; /* for messages: without the query */
+	char *url;                /* full endpoint, query included */
+	char *url_shown;          /* for messages: without the query */
 	char *model;
 	char *key;     /* never logged */
 	char *key_env; /* the variable it came from, for messages */
@@ -186,12 +186,15 @@ static int read_config(json_t *cfg, struct inst *in, char **err)
 	if (rc)
 		return rc;
 	in->image_detail = llmc_cfg(in->host, cfg, "image_detail");
-	if (llmc_cfg_object(in->host, cfg, "extra_headers", &in->extra_headers, err) ||
+	if (llmc_cfg_object(in->host, cfg, "extra_headers", &in->extra_headers,
+	                    err) ||
 	    llmc_cfg_object(in->host, cfg, "extra_body", &in->extra_body, err))
 		return SKY_EINVALID;
-	if (llmc_cfg_bool(in->host, cfg, "use_env_proxy", 1, &in->use_env_proxy, err))
+	if (llmc_cfg_bool(in->host, cfg, "use_env_proxy", 1, &in->use_env_proxy,
+	                  err))
 		return SKY_EINVALID;
-	if (llmc_cfg_int(in->host, cfg, "max_response_bytes", 16L << 20, &n, err))
+	if (llmc_cfg_int(in->host, cfg, "max_response_bytes", 16L << 20, &n,
+	                 err))
 		return SKY_EINVALID;
 	in->max_response_bytes = n;
 	if (llmc_retry_config(in->host, cfg, &in->retry, err))
@@ -231,8 +234,8 @@ static int oa_create(const sky_host_ctx *host, const char *config_json,
 		              "no API key in $%s: requests go without one "
 		              "(fine for local servers)",
 		              in->key_env);
-	llmc_api->log(in->host, SKY_HOST_LOG_DEBUG, PROVIDER, "model %s at %s", in->model,
-	              in->url_shown);
+	llmc_api->log(in->host, SKY_HOST_LOG_DEBUG, PROVIDER, "model %s at %s",
+	              in->model, in->url_shown);
 	*instance = in;
 	return 0;
 }
@@ -361,8 +364,7 @@ static char *content_text(json_t *content)
 		return NULL;
 	size_t total = 0, i;
 	json_t *part;
-	json_array_foreach(content, i, part)
-	{
+	json_array_foreach (content, i, part) {
 		const char *t =
 		    json_string_value(json_object_get(part, "text"));
 		total += t ? strlen(t) : 0;
@@ -370,8 +372,7 @@ static char *content_text(json_t *content)
 	char *out = malloc(total + 1), *p = out;
 	if (!out)
 		return NULL;
-	json_array_foreach(content, i, part)
-	{
+	json_array_foreach (content, i, part) {
 		const char *t =
 		    json_string_value(json_object_get(part, "text"));
 		if (t) {
@@ -498,8 +499,7 @@ static int oa_complete(void *instance, const sky_llm_request *req,
 	}
 	const char *hn;
 	json_t *hv;
-	json_object_foreach(in->extra_headers, hn, hv)
-	{
+	json_object_foreach (in->extra_headers, hn, hv) {
 		if (nh < MAX_HEADERS && json_is_string(hv))
 			h[nh++] = (sky_http_header){hn, json_string_value(hv)};
 	}

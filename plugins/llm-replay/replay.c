@@ -251,8 +251,9 @@ static int rp_create(const sky_host_ctx *ctx, const char *config_json,
 		inst_free(in);
 		return rc;
 	}
-	host->log(in->ctx, SKY_HOST_LOG_INFO, PROVIDER, "%zu answers from %s (%s)",
-	          in->n, in->path, in->strict ? "strict" : "lenient");
+	host->log(in->ctx, SKY_HOST_LOG_INFO, PROVIDER,
+	          "%zu answers from %s (%s)", in->n, in->path,
+	          in->strict ? "strict" : "lenient");
 	*instance = in;
 	return 0;
 }
@@ -381,9 +382,9 @@ static int rp_complete(void *instance, const sky_llm_request *req,
 	resp->reasoning_tokens = copy.reasoning;
 	resp->cached_tokens = copy.cached;
 	resp->cost = 0; /* nothing was spent */
-	host->log(in->ctx, SKY_HOST_LOG_DEBUG, PROVIDER, "%s step %d/%d: line %d",
-	          req->purpose ? req->purpose : "?", req->step_order,
-	          req->retry_index, copy.line);
+	host->log(in->ctx, SKY_HOST_LOG_DEBUG, PROVIDER,
+	          "%s step %d/%d: line %d", req->purpose ? req->purpose : "?",
+	          req->step_order, req->retry_index, copy.line);
 	if (!resp->text || !resp->model || !resp->finish_reason)
 		return fail(err, SKY_ENOMEM, "out of memory");
 	return 0;

@@ -226,8 +226,8 @@ static int parse_url(const char *url, struct proxy *out, const char **why)
 		    colon ? (size_t)(colon - auth) : (size_t)(at - auth);
 		out->username = skyx_pct_decode(auth, ul, 0);
 		if (colon)
-			out->password =
-			    skyx_pct_decode(colon + 1, (size_t)(at - colon - 1), 0);
+			out->password = skyx_pct_decode(
+			    colon + 1, (size_t)(at - colon - 1), 0);
 		if (!out->username || !*out->username) {
 			*why = "it has credentials without a user name";
 			goto bad;

@@ -20,7 +20,6 @@
 #include <skyx/codec.h>
 #include <skyx/otp.h>
 
-
 #define COMPONENT "totp-secret"
 #define MAX_PERIOD 3600
 #define MAX_KEY 1024
@@ -109,7 +108,8 @@ static int parse_otpauth(const char *id, const char *uri, struct spec *sp,
 		const char *eq = memchr(q, '=', len);
 		if (eq) {
 			size_t kl = (size_t)(eq - q);
-			char *val = skyx_pct_decode(eq + 1, len - kl - 1, SKYX_PCT_PLUS_SPACE);
+			char *val = skyx_pct_decode(eq + 1, len - kl - 1,
+			                            SKYX_PCT_PLUS_SPACE);
 			if (!val)
 				return fail(err, SKY_ENOMEM, "out of memory");
 			if (kl == 6 && !strncasecmp(q, "secret", 6)) {
@@ -232,8 +232,8 @@ static int add_secret(struct inst *in, const char *id, json_t *v, char **err)
 	int rc = parse_spec(id, v, &sp, err);
 	if (rc)
 		goto cleanup;
-	s.algo = sp.algorithm ? skyx_otp_algo_parse(sp.algorithm)
-	                      : SKYX_OTP_SHA1;
+	s.algo =
+	    sp.algorithm ? skyx_otp_algo_parse(sp.algorithm) : SKYX_OTP_SHA1;
 	s.digits = sp.digits ? sp.digits : 6;
 	s.period = sp.period ? sp.period : 30;
 	if (s.algo < 0) {
@@ -243,8 +243,7 @@ static int add_secret(struct inst *in, const char *id, json_t *v, char **err)
 		          id, sp.algorithm);
 		goto cleanup;
 	}
-	if (s.digits < SKYX_OTP_MIN_DIGITS ||
-	    s.digits > SKYX_OTP_MAX_DIGITS) {
+	if (s.digits < SKYX_OTP_MIN_DIGITS || s.digits > SKYX_OTP_MAX_DIGITS) {
 		rc = fail(err, SKY_EINVALID,
 		          "secret '%s': digits must be 6 to 8, not %d", id,
 		          s.digits);
@@ -418,9 +417,9 @@ static int ts_create(const sky_host_ctx *ctx, const char *config_json,
 		if ((rc = add_secret(in, k, v, err)))
 			goto cleanup;
 	}
-	host->log(ctx, SKY_HOST_LOG_INFO, COMPONENT, "%zu TOTP secret%s loaded%s%s",
-	          in->n, in->n == 1 ? "" : "s", file ? " from " : "",
-	          file ? file : "");
+	host->log(ctx, SKY_HOST_LOG_INFO, COMPONENT,
+	          "%zu TOTP secret%s loaded%s%s", in->n, in->n == 1 ? "" : "s",
+	          file ? " from " : "", file ? file : "");
 	*instance = in;
 	in = NULL;
 cleanup:

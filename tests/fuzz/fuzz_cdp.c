@@ -43,12 +43,12 @@ static int mem_send(cdp_conn *c, const char *msg, size_t len)
 	json_decref(m);
 	if (attach) {
 		/* Only from a worker's call: never re-enters an event. */
-		json_t *ev = json_pack(
-			"{s:s, s:{s:s, s:{s:s, s:s, s:s, s:s}, s:b}}", "method",
-			"Target.attachedToTarget", "params", "sessionId", "S1",
-			"targetInfo", "targetId", "T1", "type", "page",
-			"browserContextId", CTX_ID, "url", "about:blank",
-			"waitingForDebugger", 0);
+		json_t *ev =
+		    json_pack("{s:s, s:{s:s, s:{s:s, s:s, s:s, s:s}, s:b}}",
+		              "method", "Target.attachedToTarget", "params",
+		              "sessionId", "S1", "targetInfo", "targetId", "T1",
+		              "type", "page", "browserContextId", CTX_ID, "url",
+		              "about:blank", "waitingForDebugger", 0);
 		char *evs = json_dumps(ev, JSON_COMPACT);
 		json_decref(ev);
 		cdp__on_message(c, evs, strlen(evs));
@@ -65,9 +65,9 @@ static void mem_shutdown(cdp_conn *c)
 }
 
 static const cdp_transport mem_transport = {
-	.send = mem_send,
-	.shutdown = mem_shutdown,
-	.name = "memory",
+    .send = mem_send,
+    .shutdown = mem_shutdown,
+    .name = "memory",
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -21,16 +21,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	snapshot = json_load_file(SKY_SOURCE_DIR
-	                          "/tests/unit/planner-corpus/page.json",
-	                          0, NULL);
+	snapshot = json_load_file(
+	    SKY_SOURCE_DIR "/tests/unit/planner-corpus/page.json", 0, NULL);
 	if (!snapshot || sky_planner_flatten(snapshot, &elements))
 		abort();
 	mapping = json_pack("{s:s, s:s}", "JOB_CLOSED", "the job is closed",
 	                    "NO_FORM", "no form on the page");
 	schema = json_pack("{s:{s:s}, s:{s:s, s:{s:s}}}", "application_success",
-	                   "type", "boolean", "items", "type", "array",
-	                   "items", "type", "number");
+	                   "type", "boolean", "items", "type", "array", "items",
+	                   "type", "number");
 	tabs = json_pack("[{s:i, s:s}, {s:i, s:s}]", "index", 0, "url",
 	                 "https://jobs.example.com/", "index", 1, "url",
 	                 "https://jobs.example.com/apply");

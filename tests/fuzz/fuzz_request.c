@@ -21,15 +21,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data++;
 		size--;
 	}
-	int rc = sky_task_request_parse((const char *)data, size, &opts, &r,
-	                                &err);
+	int rc =
+	    sky_task_request_parse((const char *)data, size, &opts, &r, &err);
 	if (rc == 0) {
 		sky_task_new tn;
 		sky_task_request_to_new(r, &tn);
 		if (!r->prompt || !r->run_type)
 			abort();
-	} else if (rc != SKY_ENOMEM &&
-	           (!err.status || !err.body)) {
+	} else if (rc != SKY_ENOMEM && (!err.status || !err.body)) {
 		abort(); /* a refusal must say what the API answers */
 	}
 	sky_task_request_free(r);

@@ -19,10 +19,9 @@
 #include "util/fs.h"
 #include "util/json.h"
 
-static const char *const sites[] = {"job-apply", "login-task",
-                                    "invoices-table", "search-catalog",
-                                    "custom-dropdown", "wizard",
-                                    "pricing-nav", "cookie-banner"};
+static const char *const sites[] = {
+    "job-apply",       "login-task", "invoices-table", "search-catalog",
+    "custom-dropdown", "wizard",     "pricing-nav",    "cookie-banner"};
 #define N_SITES (sizeof sites / sizeof sites[0])
 
 static json_t *snaps[N_SITES];

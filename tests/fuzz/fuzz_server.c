@@ -69,15 +69,15 @@ static char *field(const char **p, const char *end)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum srv_method methods[] = {
-		SRV_GET, SRV_POST, SRV_OPTIONS, SRV_PUT, SRV_PATCH,
-		SRV_DELETE, SRV_HEAD, SRV_OTHER};
-	static const char *const names[] = {"GET",    "POST", "OPTIONS",
-	                                    "PUT",    "PATCH", "DELETE",
-	                                    "HEAD",   "BREW"};
+	    SRV_GET,   SRV_POST,   SRV_OPTIONS, SRV_PUT,
+	    SRV_PATCH, SRV_DELETE, SRV_HEAD,    SRV_OTHER};
+	static const char *const names[] = {
+	    "GET", "POST", "OPTIONS", "PUT", "PATCH", "DELETE", "HEAD", "BREW"};
 	if (!size)
 		return 0;
 	unsigned b0 = data[0];
-	const char *p = (const char *)data + 1, *end = (const char *)data + size;
+	const char *p = (const char *)data + 1,
+	           *end = (const char *)data + size;
 	srv_req req = {0};
 	srv_resp resp = {0};
 	int m = (int)(b0 & 7);
@@ -94,19 +94,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* "a=b&c" -> pairs, as the HTTP layer hands them over. */
 	char *save = NULL, *q = skyx_strdup(query);
-	for (char *t = strtok_r(q, "&", &save); t; t = strtok_r(NULL, "&", &save)) {
-		req.query = realloc(req.query, (req.n_query + 1) * sizeof *req.query);
+	for (char *t = strtok_r(q, "&", &save); t;
+	     t = strtok_r(NULL, "&", &save)) {
+		req.query =
+		    realloc(req.query, (req.n_query + 1) * sizeof *req.query);
 		req.query[req.n_query++] = skyx_strdup(t);
 	}
 	free(q);
 	switch ((b0 >> 5) & 3) {
-	case 0: req.api_key = skyx_strdup(KEY); break;
-	case 1: req.api_key = skyx_strdup("wrong-key-0123456789"); break;
-	case 2: req.authorization = skyx_strdup("Bearer x"); break;
-	default: break;
+	case 0:
+		req.api_key = skyx_strdup(KEY);
+		break;
+	case 1:
+		req.api_key = skyx_strdup("wrong-key-0123456789");
+		break;
+	case 2:
+		req.authorization = skyx_strdup("Bearer x");
+		break;
+	default:
+		break;
 	}
-	req.content_type = skyx_strdup(b0 & 0x80 ? "text/plain"
-	                                        : "application/json");
+	req.content_type =
+	    skyx_strdup(b0 & 0x80 ? "text/plain" : "application/json");
 	req.idempotency_key = *idem ? idem : NULL;
 	snprintf(req.peer, sizeof req.peer, "127.0.0.1");
 

@@ -5,8 +5,8 @@
 
 static const sky_host_api *host;
 
-static int fx_create(const sky_host_ctx *ctx, const char *cfg,
-                     void **b, char **err)
+static int fx_create(const sky_host_ctx *ctx, const char *cfg, void **b,
+                     char **err)
 {
 	(void)ctx;
 	(void)cfg;
@@ -68,14 +68,14 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
                                       sky_registrar *reg, char **err)
 {
 	static const sky_browser_provider vt = {
-		.name = "fixture",
-		.create = fx_create,
-		.destroy = fx_destroy,
-		.context_open = fx_open,
-		.context_close = fx_close,
-		.navigate = fx_nav,
-		.snapshot = fx_snap,
-		.act = fx_act,
+	    .name = "fixture",
+	    .create = fx_create,
+	    .destroy = fx_destroy,
+	    .context_open = fx_open,
+	    .context_close = fx_close,
+	    .navigate = fx_nav,
+	    .snapshot = fx_snap,
+	    .act = fx_act,
 	};
 	(void)err;
 	host = api;

@@ -4,7 +4,7 @@
  * is "<file>|<purpose>|<config_json>|<fixture.greeting>|<data_dir>", the
  * last two as the engine of the instance's host context has them. */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE
+#	define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
 #include <skyengine/plugin/llm.h>
@@ -23,8 +23,8 @@ static int fx_create(const sky_host_ctx *ctx, const char *config_json,
                      void **inst, char **err)
 {
 	struct fx *fx = host->alloc(sizeof *fx);
-	if (!fx || !(fx->config = host->strdup(config_json ? config_json
-	                                                   : "{}"))) {
+	if (!fx ||
+	    !(fx->config = host->strdup(config_json ? config_json : "{}"))) {
 		host->free(fx);
 		*err = host->strdup("out of memory");
 		return SKY_ENOMEM;
@@ -80,11 +80,11 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
                                       sky_registrar *reg, char **err)
 {
 	static const sky_llm_provider vt = {
-		.name = "fixture",
-		.create = fx_create,
-		.destroy = fx_destroy,
-		.complete = fx_complete,
-		.supports_vision = fx_vision,
+	    .name = "fixture",
+	    .create = fx_create,
+	    .destroy = fx_destroy,
+	    .complete = fx_complete,
+	    .supports_vision = fx_vision,
 	};
 	(void)err;
 	host = api;

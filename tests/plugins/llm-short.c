@@ -16,8 +16,7 @@ typedef struct old_llm_provider {
 
 static const sky_host_api *host;
 
-static int c(const sky_host_ctx *ctx, const char *cfg,
-             void **i, char **e)
+static int c(const sky_host_ctx *ctx, const char *cfg, void **i, char **e)
 {
 	(void)ctx;
 	(void)cfg;

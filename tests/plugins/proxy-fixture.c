@@ -4,8 +4,8 @@
 
 static const sky_host_api *host;
 
-static int fx_create(const sky_host_ctx *ctx, const char *cfg,
-                     void **inst, char **err)
+static int fx_create(const sky_host_ctx *ctx, const char *cfg, void **inst,
+                     char **err)
 {
 	(void)ctx;
 	(void)cfg;
@@ -17,8 +17,8 @@ static void fx_destroy(void *inst)
 {
 	host->free(inst);
 }
-static int fx_resolve(void *inst, const char *loc, const char *run,
-                      char **out, char **err)
+static int fx_resolve(void *inst, const char *loc, const char *run, char **out,
+                      char **err)
 {
 	(void)inst;
 	(void)loc;
@@ -39,10 +39,10 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
                                       sky_registrar *reg, char **err)
 {
 	static const sky_proxy_provider vt = {
-		.name = "fixture",
-		.create = fx_create,
-		.destroy = fx_destroy,
-		.resolve = fx_resolve,
+	    .name = "fixture",
+	    .create = fx_create,
+	    .destroy = fx_destroy,
+	    .resolve = fx_resolve,
 	};
 	(void)err;
 	host = api;

@@ -5,8 +5,8 @@
 
 static const sky_host_api *host;
 
-static int fx_create(const sky_host_ctx *ctx, const char *cfg,
-                     void **inst, char **err)
+static int fx_create(const sky_host_ctx *ctx, const char *cfg, void **inst,
+                     char **err)
 {
 	(void)ctx;
 	(void)cfg;
@@ -42,10 +42,10 @@ SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,
                                       sky_registrar *reg, char **err)
 {
 	static const sky_totp_provider vt = {
-		.name = "fixture",
-		.create = fx_create,
-		.destroy = fx_destroy,
-		.get_code = fx_code,
+	    .name = "fixture",
+	    .create = fx_create,
+	    .destroy = fx_destroy,
+	    .get_code = fx_code,
 	};
 	(void)err;
 	host = api;

@@ -1,6 +1,6 @@
 /* A raw HTTP/1.1 client for tests (see httpc.h). */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE
+#	define _GNU_SOURCE
 #endif
 #include "httpc.h"
 
@@ -70,7 +70,7 @@ static size_t dechunk(char *b, size_t n)
 }
 
 int skytest_hc_raw(int port, const char *raw, size_t len, int timeout_ms,
-                     skytest_hc_resp *out)
+                   skytest_hc_resp *out)
 {
 	struct sockaddr_in a = {0};
 	memset(out, 0, sizeof *out);
@@ -123,10 +123,10 @@ int skytest_hc_raw(int port, const char *raw, size_t len, int timeout_ms,
 			if (e) {
 				head_end = (long)(e - buf) + 4;
 				out->head = strndup(buf, (size_t)head_end);
-				char *cl = skytest_hc_header(out,
-				                               "content-length");
-				char *te = skytest_hc_header(
-					out, "transfer-encoding");
+				char *cl =
+				    skytest_hc_header(out, "content-length");
+				char *te =
+				    skytest_hc_header(out, "transfer-encoding");
 				if (cl)
 					need = atol(cl);
 				chunked = te && strcasestr(te, "chunked");
@@ -150,11 +150,11 @@ int skytest_hc_raw(int port, const char *raw, size_t len, int timeout_ms,
 }
 
 int skytest_hc(int port, const char *method, const char *path,
-                 const char *headers, const char *body,
-                 skytest_hc_resp *out)
+               const char *headers, const char *body, skytest_hc_resp *out)
 {
 	size_t blen = body ? strlen(body) : 0;
-	size_t cap = strlen(path) + (headers ? strlen(headers) : 0) + blen + 256;
+	size_t cap =
+	    strlen(path) + (headers ? strlen(headers) : 0) + blen + 256;
 	char *raw = malloc(cap);
 	int n = snprintf(raw, cap,
 	                 "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n%s%s"

@@ -9,21 +9,20 @@
 #include <stddef.h>
 
 typedef struct skytest_hc_resp {
-	int status;   /* 0 when no response arrived */
-	char *head;   /* status line + headers */
-	char *body;   /* NUL-terminated */
+	int status; /* 0 when no response arrived */
+	char *head; /* status line + headers */
+	char *body; /* NUL-terminated */
 	size_t body_len;
 } skytest_hc_resp;
 
 /* Send `raw` (len bytes) to 127.0.0.1:port and read one response
  * (Content-Length, chunked or until close). timeout_ms bounds it. */
 int skytest_hc_raw(int port, const char *raw, size_t len, int timeout_ms,
-                     skytest_hc_resp *out);
+                   skytest_hc_resp *out);
 
 /* A well-formed request. headers: "Name: value\r\n" lines or NULL. */
 int skytest_hc(int port, const char *method, const char *path,
-                 const char *headers, const char *body,
-                 skytest_hc_resp *out);
+               const char *headers, const char *body, skytest_hc_resp *out);
 
 /* Value of a response header (case-insensitive), malloc'd, or NULL. */
 char *skytest_hc_header(const skytest_hc_resp *r, const char *name);

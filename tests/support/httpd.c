@@ -1,6 +1,6 @@
 /* A small threaded HTTP/1.1 server on loopback for tests (see httpd.h). */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE
+#	define _GNU_SOURCE
 #endif
 #include "httpd.h"
 
@@ -71,23 +71,40 @@ static int send_all(int fd, const char *p, size_t n)
 static const char *reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 302: return "Found";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 407: return "Proxy Authentication Required";
-	case 408: return "Request Timeout";
-	case 413: return "Payload Too Large";
-	case 422: return "Unprocessable Entity";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	default: return "Status";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 204:
+		return "No Content";
+	case 302:
+		return "Found";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 407:
+		return "Proxy Authentication Required";
+	case 408:
+		return "Request Timeout";
+	case 413:
+		return "Payload Too Large";
+	case 422:
+		return "Unprocessable Entity";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Status";
 	}
 }
 
@@ -174,12 +191,12 @@ static void *conn_main(void *arg)
 				char *v = colon + 1;
 				while (*v == ' ' || *v == '\t')
 					v++;
-				hdrs[nh].name = lower_dup(line,
-				                          (size_t)(colon - line));
+				hdrs[nh].name =
+				    lower_dup(line, (size_t)(colon - line));
 				hdrs[nh].value = strndup(v, (size_t)(eol - v));
 				if (!strcmp(hdrs[nh].name, "content-length"))
-					content_len = strtoul(hdrs[nh].value,
-					                      NULL, 10);
+					content_len =
+					    strtoul(hdrs[nh].value, NULL, 10);
 				if (!strcmp(hdrs[nh].name, "connection") &&
 				    !strcasecmp(hdrs[nh].value, "close"))
 					conn_close = 1;
@@ -225,8 +242,8 @@ static void *conn_main(void *arg)
 			*q = '\0';
 			query = q + 1;
 		}
-		skytest_req req = {method, target, query, hdrs, nh, body,
-		                   content_len, head, 0};
+		skytest_req req = {method, target,      query, hdrs, nh,
+		                   body,   content_len, head,  0};
 		pthread_mutex_lock(&h->lock);
 		req.seq = h->seq++;
 		pthread_mutex_unlock(&h->lock);
@@ -243,13 +260,12 @@ static void *conn_main(void *arg)
 			char hb[8192];
 			int status = resp.status ? resp.status : 200;
 			int n = snprintf(
-				hb, sizeof hb,
-				"HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%s",
-				status, reason(status),
-				resp.content_type
-					? resp.content_type
-					: "text/html; charset=utf-8",
-				resp.headers ? resp.headers : "");
+			    hb, sizeof hb,
+			    "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n%s", status,
+			    reason(status),
+			    resp.content_type ? resp.content_type
+			                      : "text/html; charset=utf-8",
+			    resp.headers ? resp.headers : "");
 			if (resp.chunked)
 				n += snprintf(hb + n, sizeof hb - (size_t)n,
 				              "Transfer-Encoding: chunked\r\n");
@@ -270,7 +286,8 @@ static void *conn_main(void *arg)
 				blen = (size_t)resp.truncate_to;
 			if (ok && resp.chunked) {
 				char cl[32];
-				int k = snprintf(cl, sizeof cl, "%zx\r\n", blen);
+				int k =
+				    snprintf(cl, sizeof cl, "%zx\r\n", blen);
 				ok = send_all(c->fd, cl, (size_t)k) == 0 &&
 				     (!blen ||
 				      send_all(c->fd, resp.body, blen) == 0) &&
@@ -342,8 +359,8 @@ static void *accept_main(void *arg)
 			slot->srv = h;
 		}
 		pthread_mutex_unlock(&h->lock);
-		if (!slot || pthread_create(&slot->thread, NULL, conn_main,
-		                            slot)) {
+		if (!slot ||
+		    pthread_create(&slot->thread, NULL, conn_main, slot)) {
 			if (slot) {
 				pthread_mutex_lock(&h->lock);
 				slot->used = 0;

@@ -13,37 +13,37 @@
 typedef struct skytest_httpd skytest_httpd;
 
 typedef struct skytest_header {
-	char *name;  /* lower-case */
+	char *name; /* lower-case */
 	char *value;
 } skytest_header;
 
 /* A request as received (valid during the handler call). */
 typedef struct skytest_req {
 	const char *method;
-	const char *path;   /* without the query */
-	const char *query;  /* after '?', "" when none */
+	const char *path;  /* without the query */
+	const char *query; /* after '?', "" when none */
 	const skytest_header *headers;
 	size_t n_headers;
-	const char *body;   /* NUL-terminated */
+	const char *body; /* NUL-terminated */
 	size_t body_len;
 	const char *raw_head; /* request line + headers, as received */
-	long seq;           /* 0, 1, 2 ... across the server's life */
+	long seq;             /* 0, 1, 2 ... across the server's life */
 } skytest_req;
 
 /* The response a handler fills. Zero means the defaults. */
 typedef struct skytest_resp {
-	int status;          /* default 200 */
-	char *content_type;  /* default "text/html; charset=utf-8" */
-	char *headers;       /* extra "Name: value\r\n" lines, malloc'd */
-	char *body;          /* malloc'd; may contain NULs (body_len) */
+	int status;         /* default 200 */
+	char *content_type; /* default "text/html; charset=utf-8" */
+	char *headers;      /* extra "Name: value\r\n" lines, malloc'd */
+	char *body;         /* malloc'd; may contain NULs (body_len) */
 	size_t body_len;
 	/* fault knobs */
-	int delay_ms;        /* sleep before answering */
-	int body_delay_ms;   /* sleep between head and body */
-	int drop;            /* close the connection without answering */
-	long truncate_to;    /* >= 0: send only this many body bytes, close */
-	int chunked;         /* send the body with chunked encoding */
-	int close;           /* close after this response */
+	int delay_ms;      /* sleep before answering */
+	int body_delay_ms; /* sleep between head and body */
+	int drop;          /* close the connection without answering */
+	long truncate_to;  /* >= 0: send only this many body bytes, close */
+	int chunked;       /* send the body with chunked encoding */
+	int close;         /* close after this response */
 } skytest_resp;
 
 typedef void (*skytest_handler)(const skytest_req *req, skytest_resp *resp,

@@ -376,10 +376,10 @@ static int reply(int fd, int status, const char *reason,
                  const char *extra_headers, const char *body, int closing)
 {
 	char *msg = skyx_asprintf("HTTP/1.1 %d %s\r\nContent-Type: text/plain"
-	                         "\r\nContent-Length: %zu\r\n%s%s\r\n%s",
-	                         status, reason, strlen(body),
-	                         extra_headers ? extra_headers : "",
-	                         closing ? "Connection: close\r\n" : "", body);
+	                          "\r\nContent-Length: %zu\r\n%s%s\r\n%s",
+	                          status, reason, strlen(body),
+	                          extra_headers ? extra_headers : "",
+	                          closing ? "Connection: close\r\n" : "", body);
 	int rc = msg ? send_all(fd, msg, strlen(msg)) : -1;
 	free(msg);
 	return rc;
@@ -396,7 +396,7 @@ static int authorized(skytest_proxy *p, const char *head)
 		size_t n = 0;
 		unsigned char *dec = sky_base64_decode(v + 6, &n);
 		ok = dec && skyx_ct_equal(dec, n, p->credentials,
-		                         strlen(p->credentials));
+		                          strlen(p->credentials));
 		free(dec);
 	}
 	free(v);
@@ -500,7 +500,7 @@ static char *origin_head(const char *method, const char *path, const char *head,
 	if (!has_host)
 		skyx_buf_printf(&b, "Host: %s\r\n", hostport);
 	skyx_buf_printf(&b, "Via: %s%s" VIA "\r\nConnection: close\r\n\r\n",
-	               via ? via : "", via ? ", " : "");
+	                via ? via : "", via ? ", " : "");
 	free(via);
 	return skyx_buf_steal(&b);
 }

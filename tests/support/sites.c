@@ -378,7 +378,7 @@ static void serve_login(skytest_sites *s, struct site *site, const json_t *cfg,
 	                    json_pack("{s:b}", "verified", !pending));
 	pthread_mutex_unlock(&s->lock);
 	char *cookie = skyx_asprintf("%s=%s; Path=/%s/; HttpOnly", COOKIE_NAME,
-	                            token, site->name);
+	                             token, site->name);
 	skytest_resp_header(resp, "Set-Cookie", cookie);
 	free(cookie);
 	free(token);
@@ -608,18 +608,18 @@ static char *check_site(struct site *site)
 	    !json_is_string(json_object_get(t, "url")) ||
 	    !json_is_object(json_object_get(t, "expect")))
 		return skyx_asprintf("%s/task.json: needs \"goal\", \"url\" "
-		                    "(strings) and \"expect\" (object)",
-		                    site->name);
+		                     "(strings) and \"expect\" (object)",
+		                     site->name);
 	if (!json_is_array(site->routes))
 		return skyx_asprintf("%s/server.json: \"routes\" must be an "
-		                    "array",
-		                    site->name);
+		                     "array",
+		                     site->name);
 	json_array_foreach (site->routes, i, r) {
 		const char *p = json_string_value(json_object_get(r, "path"));
 		if (!p || p[0] != '/')
 			return skyx_asprintf("%s/server.json: route %zu needs "
-			                    "a \"path\" starting with '/'",
-			                    site->name, i);
+			                     "a \"path\" starting with '/'",
+			                     site->name, i);
 	}
 	return NULL;
 }
@@ -643,7 +643,7 @@ static char *load_site(struct site *site, const char *root, const char *name)
 		json_t *srv = json_load_file(sp, 0, &je);
 		if (!srv) {
 			err = skyx_asprintf("%s: %s (line %d)", sp, je.text,
-			                   je.line);
+			                    je.line);
 			goto out;
 		}
 		site->routes = json_incref(json_object_get(srv, "routes"));
@@ -677,7 +677,7 @@ skytest_sites *skytest_sites_start(const char *root, char **err)
 	*err = NULL;
 	if (!d) {
 		*err = skyx_asprintf("cannot open corpus %s: %s", root,
-		                    strerror(errno));
+		                     strerror(errno));
 		goto fail;
 	}
 	pthread_mutex_init(&s->lock, NULL);
@@ -928,7 +928,7 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 		if (!value_matches(v, g)) {
 			char *a = dump(v), *b = dump(g), *m;
 			m = skyx_asprintf("query %s was %s, expected %s", k, b,
-			                 a);
+			                  a);
 			free(a);
 			free(b);
 			return m;
@@ -939,7 +939,7 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 		if (!value_matches(v, g)) {
 			char *a = dump(v), *b = g ? dump(g) : strdup("missing");
 			char *m = skyx_asprintf("field %s was %s, expected %s",
-			                       k, b, a);
+			                        k, b, a);
 			free(a);
 			free(b);
 			return m;
@@ -950,8 +950,8 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 		if (name &&
 		    json_object_get(json_object_get(got, "fields"), name))
 			return skyx_asprintf("field %s was sent but should not "
-			                    "have been",
-			                    name);
+			                     "have been",
+			                     name);
 	}
 	json_object_foreach (files, k, v) {
 		json_t *g = json_object_get(json_object_get(got, "files"), k);
@@ -963,8 +963,9 @@ static char *request_mismatch(const json_t *want, const json_t *got)
 		const char *gfn =
 		    json_string_value(json_object_get(g, "filename"));
 		if (fn && (!gfn || strcmp(fn, gfn)))
-			return skyx_asprintf("file %s was named %s, expected %s",
-			                    k, gfn ? gfn : "(none)", fn);
+			return skyx_asprintf(
+			    "file %s was named %s, expected %s", k,
+			    gfn ? gfn : "(none)", fn);
 		if (size && !json_same(size, json_object_get(g, "size")))
 			return skyx_asprintf(
 			    "file %s had %lld bytes, expected "
@@ -1003,8 +1004,8 @@ static char *seen_summary(const json_t *requests)
 		     !strcmp(p + pl - 3, ".js") || !strcmp(p + pl - 4, ".ico")))
 			continue;
 		skyx_buf_printf(&b, "%s%s %s", b.len ? ", " : "",
-		               json_string_value(json_object_get(r, "method")),
-		               p);
+		                json_string_value(json_object_get(r, "method")),
+		                p);
 	}
 	if (!b.len)
 		skyx_buf_puts(&b, "nothing");
@@ -1043,14 +1044,14 @@ static char *check_requests(const json_t *expect, const json_t *requests)
 		char *seen = seen_summary(requests), *msg;
 		if (near)
 			msg = skyx_asprintf("%s %s was received but %s",
-			                   m ? m : "*", p ? p : "*", near);
+			                    m ? m : "*", p ? p : "*", near);
 		else
 			msg = skyx_asprintf("no %s %s was received%s (saw: %s)",
-			                   m ? m : "request to", p ? p : "*",
-			                   i ? " after the previous expected "
-			                       "request"
-			                     : "",
-			                   seen);
+			                    m ? m : "request to", p ? p : "*",
+			                    i ? " after the previous expected "
+			                        "request"
+			                      : "",
+			                    seen);
 		free(near);
 		free(seen);
 		return msg;
@@ -1082,16 +1083,16 @@ static char *check_outcome(const json_t *expect, const json_t *outcome)
 	size_t i;
 	if (want && (!status || strcmp(want, status)))
 		return skyx_asprintf("the run ended %s (%s), expected %s",
-		                    status ? status : "without a status",
-		                    reason ? reason : "no reason", want);
+		                     status ? status : "without a status",
+		                     reason ? reason : "no reason", want);
 	json_array_foreach (json_object_get(expect, "reason_contains"), i, v)
 		if (!ci_contains(reason, json_string_value(v)))
 			return skyx_asprintf("the failure "
-			                    "reason \"%s\" "
-			                    "does not "
-			                    "mention \"%s\"",
-			                    reason ? reason : "",
-			                    json_string_value(v));
+			                     "reason \"%s\" "
+			                     "does not "
+			                     "mention \"%s\"",
+			                     reason ? reason : "",
+			                     json_string_value(v));
 	json_array_foreach (json_object_get(expect, "errors"), i, v) {
 		json_t *e;
 		size_t j;
@@ -1104,9 +1105,10 @@ static char *check_outcome(const json_t *expect, const json_t *outcome)
 		}
 		if (!found) {
 			char *got = dump(json_object_get(outcome, "errors"));
-			char *m = skyx_asprintf("error code %s was not surfaced "
-			                       "(errors: %s)",
-			                       json_string_value(v), got);
+			char *m =
+			    skyx_asprintf("error code %s was not surfaced "
+			                  "(errors: %s)",
+			                  json_string_value(v), got);
 			free(got);
 			return m;
 		}
@@ -1140,8 +1142,8 @@ int skytest_sites_grade_expect(const json_t *expect, const json_t *requests,
 	}
 	*why =
 	    skyx_asprintf("passed (%zu expected requests, %zu received)",
-	                 json_array_size(json_object_get(expect, "requests")),
-	                 json_array_size(requests));
+	                  json_array_size(json_object_get(expect, "requests")),
+	                  json_array_size(requests));
 	return 1;
 }
 
@@ -1196,10 +1198,10 @@ int skytest_http(const char *method, const char *url, const char *headers,
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a))
 		goto out;
 	skyx_buf_printf(&req,
-	               "%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n"
-	               "Content-Length: %zu\r\n%s\r\n",
-	               method, path, host, port, body_len,
-	               headers ? headers : "");
+	                "%s %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n"
+	                "Content-Length: %zu\r\n%s\r\n",
+	                method, path, host, port, body_len,
+	                headers ? headers : "");
 	if (body_len)
 		skyx_buf_append(&req, body, body_len);
 	for (size_t off = 0; off < req.len;) {

@@ -92,16 +92,16 @@ static void table_page(const skytest_req *req, skytest_resp *resp)
 	                                    "Support", "Legal"};
 	skyx_buf b = {0};
 	skyx_buf_puts(&b, "<!doctype html><html><head><title>Staff directory"
-	                 "</title></head><body><h1>Staff directory</h1>"
-	                 "<table><thead><tr><th>Name</th><th>Email</th>"
-	                 "<th>Department</th><th>Salary</th><th>Action</th>"
-	                 "</tr></thead><tbody>");
+	                  "</title></head><body><h1>Staff directory</h1>"
+	                  "<table><thead><tr><th>Name</th><th>Email</th>"
+	                  "<th>Department</th><th>Salary</th><th>Action</th>"
+	                  "</tr></thead><tbody>");
 	for (int i = 1; i <= rows; i++)
 		skyx_buf_printf(&b,
-		               "<tr><td>Person %d</td><td>person%d@example.com"
-		               "</td><td>%s</td><td>$%d</td><td><a href=\"/"
-		               "staff/%d\">Edit</a></td></tr>",
-		               i, i, depts[i % 5], 30000 + i * 37, i);
+		                "<tr><td>Person %d</td><td>person%d@example.com"
+		                "</td><td>%s</td><td>$%d</td><td><a href=\"/"
+		                "staff/%d\">Edit</a></td></tr>",
+		                i, i, depts[i % 5], 30000 + i * 37, i);
 	skyx_buf_puts(&b, "</tbody></table></body></html>");
 	resp->body = skyx_buf_steal(&b);
 	resp->body_len = strlen(resp->body);
@@ -141,8 +141,8 @@ static void handler(const skytest_req *req, skytest_resp *resp, void *ud)
 		record(s, path + 8, req->body);
 		skyx_buf b = {0};
 		skyx_buf_puts(&b, "<!doctype html><html><head><title>Submitted"
-		                 "</title></head><body><h1>Thank you</h1>"
-		                 "<pre id=body>");
+		                  "</title></head><body><h1>Thank you</h1>"
+		                  "<pre id=body>");
 		html_escape(&b, req->body);
 		skyx_buf_puts(&b, "</pre></body></html>");
 		resp->body = skyx_buf_steal(&b);
@@ -241,7 +241,7 @@ const char *skyb_site_url(skyb_site *s)
 char *skyb_url(skyb_site *s, const char *path)
 {
 	return skyx_asprintf("%s/%s", skytest_httpd_url(s->h),
-	                    path[0] == '/' ? path + 1 : path);
+	                     path[0] == '/' ? path + 1 : path);
 }
 
 char *skyb_site_submitted(skyb_site *s, const char *name)
@@ -546,8 +546,7 @@ static json_t *find_in(json_t *arr, const char *tag, const char *what)
 {
 	size_t i;
 	json_t *n;
-	json_array_foreach(arr, i, n)
-	{
+	json_array_foreach (arr, i, n) {
 		if (!json_is_object(n))
 			continue;
 		if (matches(n, tag, what))
@@ -579,13 +578,12 @@ static size_t count_in(json_t *arr, const char *tag)
 {
 	size_t i, n = 0;
 	json_t *e;
-	json_array_foreach(arr, i, e)
-	{
+	json_array_foreach (arr, i, e) {
 		if (!json_is_object(e))
 			continue;
 		if (!tag ||
 		    skyx_str_eq(json_string_value(json_object_get(e, "tag")),
-		               tag))
+		                tag))
 			n++;
 		n += count_in(json_object_get(e, "children"), tag);
 	}

@@ -10,7 +10,7 @@ char *skytest_tmpdir(const char *tag)
 {
 	const char *base = getenv("TMPDIR");
 	char *tmpl = skyx_asprintf("%s/skytest-%s-XXXXXX",
-	                          base && *base ? base : "/tmp", tag);
+	                           base && *base ? base : "/tmp", tag);
 	if (!tmpl || !mkdtemp(tmpl)) {
 		free(tmpl);
 		return NULL;

@@ -1,6 +1,6 @@
 /* Run the built skyengine-server as a child process (see srvproc.h). */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE
+#	define _GNU_SOURCE
 #endif
 #include "srvproc.h"
 
@@ -26,7 +26,7 @@ int skytest_server_start(skytest_server *s, const char *data_dir,
                          const char *const *args)
 {
 	char *bin = skyx_asprintf("%s/tools/skyengine-server/skyengine-server",
-	                         SKY_BINARY_DIR);
+	                          SKY_BINARY_DIR);
 	char *port_file = skyx_asprintf("%s/port", data_dir);
 	memset(s, 0, sizeof *s);
 	s->data_dir = skyx_strdup(data_dir);

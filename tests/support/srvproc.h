@@ -9,7 +9,7 @@ typedef struct skytest_server {
 	pid_t pid;
 	int port;
 	char *data_dir;
-	char *log_path;   /* the server's stdout+stderr */
+	char *log_path; /* the server's stdout+stderr */
 } skytest_server;
 
 /*

@@ -102,7 +102,8 @@ static int64_t now_locked(const skytest_twofa *t)
 int skytest_twofa_code_now(skytest_twofa *t, char out[SKYX_OTP_CODE_MAX])
 {
 	pthread_mutex_lock(&t->lock);
-	int rc = skyx_otp_totp_base32(t->secret, &t->params, now_locked(t), out);
+	int rc =
+	    skyx_otp_totp_base32(t->secret, &t->params, now_locked(t), out);
 	pthread_mutex_unlock(&t->lock);
 	return rc ? -1 : 0;
 }
@@ -158,9 +159,9 @@ static void page(skytest_resp *resp, const char *file, int status,
 		return;
 	char *html =
 	    skyx_asprintf("%.*s%s%s%s%s", (int)(mark - resp->body), resp->body,
-	                 error ? "<p class=\"error\" role=\"alert\">" : "",
-	                 error ? error : "", error ? "</p>" : "",
-	                 mark + strlen("<!--error-->"));
+	                  error ? "<p class=\"error\" role=\"alert\">" : "",
+	                  error ? error : "", error ? "</p>" : "",
+	                  mark + strlen("<!--error-->"));
 	free(resp->body);
 	resp->body = html;
 	resp->body_len = strlen(html);
@@ -232,10 +233,10 @@ static void post_verify(skytest_twofa *t, const skytest_req *req,
 		redirect(resp, "/");
 		return;
 	}
-	int match = code
-	                ? skyx_otp_totp_check(t->secret, &t->params,
-	                                     now_locked(t), WINDOW, code, &step)
-	                : 0;
+	int match =
+	    code ? skyx_otp_totp_check(t->secret, &t->params, now_locked(t),
+	                               WINDOW, code, &step)
+	         : 0;
 	if (match == 1 && t->single_use && step <= t->last_step) {
 		t->stats.codes_replayed++;
 		error = "That code was already used. Wait for a new one.";

@@ -41,7 +41,7 @@ typedef struct fake_browser {
 	json_t *acts;      /* every action act() got, in order */
 	json_t *navigated; /* URLs */
 	int contexts_open;
-	int cancel_after;  /* set `canceled` after this many acts (0: never) */
+	int cancel_after; /* set `canceled` after this many acts (0: never) */
 	int canceled;
 } fake_browser;
 
@@ -89,7 +89,8 @@ static int fb_act(void *ctx, const char *action, char **result, char **err)
 	fake_browser *b = ctx;
 	(void)err;
 	json_array_append_new(b->acts, sky_json_loads(action));
-	if (b->cancel_after && json_array_size(b->acts) >= (size_t)b->cancel_after)
+	if (b->cancel_after &&
+	    json_array_size(b->acts) >= (size_t)b->cancel_after)
 		b->canceled = 1;
 	*result = strdup("{\"success\":true}");
 	return 0;
@@ -236,7 +237,7 @@ static char *act_at(size_t i)
 {
 	json_t *a = json_array_get(B.acts, i);
 	return skyx_asprintf("%s #%s", sky_json_str(a, "action_type"),
-	                    sky_json_str(a, "element_id"));
+	                     sky_json_str(a, "element_id"));
 }
 
 static void act_is(size_t i, const char *want)
@@ -382,9 +383,12 @@ int main(void)
 	Suite *s = suite_create("agent_loop");
 	TCase *tc = tcase_create("v1");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, completes_with_the_models_output_after_acting_in_order);
-	tcase_add_test(tc, cancel_through_the_callbacks_stops_within_one_action);
-	tcase_add_test(tc, without_a_browser_the_run_fails_with_the_hosts_reason);
+	tcase_add_test(tc,
+	               completes_with_the_models_output_after_acting_in_order);
+	tcase_add_test(tc,
+	               cancel_through_the_callbacks_stops_within_one_action);
+	tcase_add_test(tc,
+	               without_a_browser_the_run_fails_with_the_hosts_reason);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);
 }

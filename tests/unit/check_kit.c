@@ -23,9 +23,9 @@ START_TEST(rfc4226_appendix_d)
 	                             "399871", "520489"};
 	char out[SKYX_OTP_CODE_MAX];
 	for (int i = 0; i < 10; i++) {
-		ck_assert_int_eq(
-		    skyx_otp_hotp(KEY20, 20, SKYX_OTP_SHA1, (uint64_t)i, 6, out),
-		    0);
+		ck_assert_int_eq(skyx_otp_hotp(KEY20, 20, SKYX_OTP_SHA1,
+		                               (uint64_t)i, 6, out),
+		                 0);
 		ck_assert_str_eq(out, want[i]);
 	}
 }
@@ -65,7 +65,8 @@ START_TEST(rfc6238_appendix_b)
 		}
 	}
 	/* 6 and 7 digits are the low digits of the same number. */
-	skyx_otp_params p6 = {SKYX_OTP_SHA1, 6, 30}, p7 = {SKYX_OTP_SHA1, 7, 30};
+	skyx_otp_params p6 = {SKYX_OTP_SHA1, 6, 30},
+	                p7 = {SKYX_OTP_SHA1, 7, 30};
 	ck_assert_int_eq(skyx_otp_totp(KEY20, 20, &p6, 59, out), 0);
 	ck_assert_str_eq(out, "287082");
 	ck_assert_int_eq(skyx_otp_totp_base32(KEY20_B32, &p7, 59, out), 0);
@@ -81,8 +82,7 @@ START_TEST(bad_parameters_are_refused)
 	ck_assert_int_eq(skyx_otp_algo_parse("MD5"), -1);
 	ck_assert_int_eq(skyx_otp_hotp(KEY20, 20, SKYX_OTP_SHA1, 0, 5, out),
 	                 -1);
-	ck_assert_int_eq(skyx_otp_hotp(KEY20, 0, SKYX_OTP_SHA1, 0, 6, out),
-	                 -1);
+	ck_assert_int_eq(skyx_otp_hotp(KEY20, 0, SKYX_OTP_SHA1, 0, 6, out), -1);
 	ck_assert_int_eq(skyx_otp_totp(KEY20, 20, &p, -1, out), -1);
 	p.period = 0;
 	ck_assert_int_eq(skyx_otp_totp(KEY20, 20, &p, 59, out), -1);
@@ -90,8 +90,7 @@ START_TEST(bad_parameters_are_refused)
 	p.digits = 9;
 	ck_assert_int_eq(skyx_otp_totp(KEY20, 20, &p, 59, out), -1);
 	p.digits = 6;
-	ck_assert_int_eq(skyx_otp_totp_base32("not base32!", &p, 59, out),
-	                 -1);
+	ck_assert_int_eq(skyx_otp_totp_base32("not base32!", &p, 59, out), -1);
 	ck_assert_int_eq(skyx_otp_totp_base32("", &p, 59, out), -1);
 	ck_assert_int_eq(skyx_otp_totp_base32(NULL, &p, 59, out), -1);
 }
@@ -112,14 +111,15 @@ START_TEST(server_check_accepts_a_window_and_nothing_else)
 	ck_assert_int_eq(skyx_otp_totp_check(KEY20_B32, &p, t, 1, prev, &step),
 	                 1);
 	ck_assert_int_eq(step, t / 30 - 1);
-	ck_assert_int_eq(skyx_otp_totp_check(KEY20_B32, &p, t, 1, old, NULL), 0);
+	ck_assert_int_eq(skyx_otp_totp_check(KEY20_B32, &p, t, 1, old, NULL),
+	                 0);
 	ck_assert_int_eq(skyx_otp_totp_check(KEY20_B32, &p, t, 0, prev, NULL),
 	                 0);
 	/* Near misses: other lengths, other characters. */
 	char shorter[SKYX_OTP_CODE_MAX];
 	snprintf(shorter, sizeof shorter, "%.5s", now);
-	ck_assert_int_eq(skyx_otp_totp_check(KEY20_B32, &p, t, 1, shorter, NULL),
-	                 0);
+	ck_assert_int_eq(
+	    skyx_otp_totp_check(KEY20_B32, &p, t, 1, shorter, NULL), 0);
 	char longer[16];
 	snprintf(longer, sizeof longer, "%s0", now);
 	ck_assert_int_eq(skyx_otp_totp_check(KEY20_B32, &p, t, 1, longer, NULL),
@@ -127,8 +127,7 @@ START_TEST(server_check_accepts_a_window_and_nothing_else)
 	ck_assert_int_eq(skyx_otp_totp_check(KEY20_B32, &p, t, 1, "", NULL), 0);
 	ck_assert_int_eq(skyx_otp_totp_check(KEY20_B32, &p, t, 1, NULL, NULL),
 	                 0);
-	ck_assert_int_eq(skyx_otp_totp_check("!!", &p, t, 1, now, NULL),
-	                 -1);
+	ck_assert_int_eq(skyx_otp_totp_check("!!", &p, t, 1, now, NULL), -1);
 	ck_assert_int_eq(skyx_otp_totp_check(KEY20_B32, &p, t, 11, now, NULL),
 	                 -1);
 }

@@ -53,24 +53,23 @@ END_TEST
 START_TEST(hash_ignores_volatile_parts_only)
 {
 	char a[SKYX_PROMPT_HASH_LEN], b[SKYX_PROMPT_HASH_LEN];
-	ck_assert_ptr_nonnull(skyx_prompt_hash(
-	    "S",
-	    "Goal\nCurrent time: 2025-01-01T00:00:00Z\nhttp://"
-	    "127.0.0.1:1000/",
-	    a));
+	ck_assert_ptr_nonnull(
+	    skyx_prompt_hash("S",
+	                     "Goal\nCurrent time: 2025-01-01T00:00:00Z\nhttp://"
+	                     "127.0.0.1:1000/",
+	                     a));
 	ck_assert_ptr_nonnull(
 	    skyx_prompt_hash("S ",
-	                        "  Goal \nCurrent time: 2026-12-31T23:59:59Z\n"
-	                        "http://127.0.0.1:2000/",
-	                        b));
+	                     "  Goal \nCurrent time: 2026-12-31T23:59:59Z\n"
+	                     "http://127.0.0.1:2000/",
+	                     b));
 	ck_assert_str_eq(a, b);
 	ck_assert_int_eq(strlen(a), SKYX_PROMPT_HASH_LEN - 1);
 	ck_assert(strncmp(a, "sha256:", 7) == 0);
 	skyx_prompt_hash("S", "Goal 2", b);
 	ck_assert_str_ne(a, b);
 	/* The system prompt is part of it. */
-	skyx_prompt_hash("T", "Goal\nCurrent time: x\nhttp://127.0.0.1:1/",
-	                    b);
+	skyx_prompt_hash("T", "Goal\nCurrent time: x\nhttp://127.0.0.1:1/", b);
 	ck_assert_str_ne(a, b);
 	/* sha256("" + "\n\n" + "hello"): recordings must stay valid
 	 * across versions. */

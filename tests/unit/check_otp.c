@@ -249,10 +249,9 @@ START_TEST(extract_logs_nothing)
 		free(masked);
 		rc = sky_otp_extract(c, strlen(c), &f);
 		if (corpus[i].value && strlen(corpus[i].value) >= 4)
-			ck_assert_msg(strstr(sky_error_last(),
-			                     corpus[i].value) == NULL,
-			              "%s: error message holds the code",
-			              corpus[i].name);
+			ck_assert_msg(
+			    strstr(sky_error_last(), corpus[i].value) == NULL,
+			    "%s: error message holds the code", corpus[i].name);
 		sky_otp_found_free(f);
 	}
 	sky_log_set(NULL, SKY_LOG_WARN, NULL);
@@ -280,9 +279,14 @@ START_TEST(extract_survives_bad_input)
 	/* Short content is the code itself, verbatim; with a NUL or other
 	 * control characters it is not a code (fuzz_otp found an empty
 	 * code from "\0\0\xff\0\x10a\0\0"). */
-	ck_assert_int_eq(sky_otp_extract("\0\0\xff\0\x10" "a\0\0", 8, &f),
+	ck_assert_int_eq(sky_otp_extract("\0\0\xff\0\x10"
+	                                 "a\0\0",
+	                                 8, &f),
 	                 SKY_ENOTFOUND);
-	ck_assert_int_eq(sky_otp_extract("12\x01" "34", 5, &f), SKY_ENOTFOUND);
+	ck_assert_int_eq(sky_otp_extract("12\x01"
+	                                 "34",
+	                                 5, &f),
+	                 SKY_ENOTFOUND);
 	ck_assert_int_eq(sky_otp_extract("482913\n", 7, &f), 0);
 	ck_assert_str_eq(f->value, "482913\n");
 	sky_otp_found_free(f);

@@ -251,11 +251,11 @@ START_TEST(every_row_of_a_long_table_can_be_acted_on)
 {
 	skyx_buf b = {0};
 	skyx_buf_puts(&b, "{\"url\": \"http://127.0.0.1:9/table.html\", "
-	                 "\"elements\": [{\"tag\": \"table\", \"children\": "
-	                 "[{\"tag\": \"tr\", \"children\": [{\"tag\": \"th\", "
-	                 "\"text\": \"Order\"}, {\"tag\": \"th\", \"text\": "
-	                 "\"Customer\"}, {\"tag\": \"th\", \"text\": "
-	                 "\"Action\"}]}");
+	                  "\"elements\": [{\"tag\": \"table\", \"children\": "
+	                  "[{\"tag\": \"tr\", \"children\": [{\"tag\": \"th\", "
+	                  "\"text\": \"Order\"}, {\"tag\": \"th\", \"text\": "
+	                  "\"Customer\"}, {\"tag\": \"th\", \"text\": "
+	                  "\"Action\"}]}");
 	for (int i = 1; i <= 300; i++)
 		skyx_buf_printf(
 		    &b,
@@ -386,16 +386,17 @@ END_TEST
 START_TEST(long_values_say_what_is_left_out)
 {
 	skyx_buf b = {0};
-	skyx_buf_puts(&b, "{\"elements\": [{\"id\": \"1\", \"tag\": "
-	                 "\"textarea\", \"interactable\": true, \"value\": \"");
+	skyx_buf_puts(&b,
+	              "{\"elements\": [{\"id\": \"1\", \"tag\": "
+	              "\"textarea\", \"interactable\": true, \"value\": \"");
 	for (int i = 0; i < 3000; i++)
 		skyx_buf_putc(&b, 'a' + i % 26);
 	skyx_buf_puts(&b, "\"}, {\"id\": \"2\", \"tag\": \"input\", "
-	                 "\"interactable\": true, \"value\": \"");
+	                  "\"interactable\": true, \"value\": \"");
 	for (int i = 0; i < 300; i++)
 		skyx_buf_puts(&b, "\xc3\xa9"); /* é: two bytes */
 	skyx_buf_puts(&b, "\"}, {\"id\": \"3\", \"tag\": \"input\", "
-	                 "\"interactable\": true, \"value\": \"short\"}]}");
+	                  "\"interactable\": true, \"value\": \"short\"}]}");
 	sky_page_tree *t = render(b.data, 0);
 	const char *text = sky_page_tree_text(t);
 	ck_assert_msg(strstr(text, "\xe2\x80\xa6 [1500 more characters]\">"),

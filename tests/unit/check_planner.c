@@ -69,10 +69,10 @@ START_TEST(template_renders_every_input)
 	ck_assert_int_eq(sky_planner__tmpl_render("t", TMPL, in, 4, &out), 0);
 	/* The header is stripped; standalone section lines leave nothing. */
 	ck_assert(skyx_str_startswith(out, "Hello Ada.\nExtra: more\n"
-	                                  "Flag off (with extra).\n"
-	                                  "Literal {{u3}} stays.\nPage:\n"
-	                                  "<untrusted-data name=\"page\" "
-	                                  "nonce=\""));
+	                                   "Flag off (with extra).\n"
+	                                   "Literal {{u3}} stays.\nPage:\n"
+	                                   "<untrusted-data name=\"page\" "
+	                                   "nonce=\""));
 	ck_assert_ptr_null(strstr(out, "required:"));
 	ck_assert_ptr_null(strstr(out, "comment"));
 	ck_assert_ptr_nonnull(strstr(out, "\">\n<p>hi</p>\n</untrusted-data "
@@ -161,8 +161,8 @@ static size_t header_names(const char *src, const char *key, char names[][48],
 START_TEST(every_prompt_file_renders_and_checks_inputs)
 {
 	const char *files[] = {
-	    "extract-actions",     "check-goal", "extract-data",
-	    "surface-error-codes", "plan",       "summarize",
+	    "extract-actions",        "check-goal", "extract-data",
+	    "surface-error-codes",    "plan",       "summarize",
 	    "parse-verification-code"};
 	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
 		char *path = skyx_asprintf("planner/prompts/%s.txt", files[f]);
@@ -581,8 +581,8 @@ START_TEST(untrusted_page_stays_fenced)
 	const char *t = p->text;
 	char *nonce = prompt_nonce(t);
 	char *open = skyx_asprintf("<untrusted-data name=\"elements\" "
-	                          "nonce=\"%s\">",
-	                          nonce);
+	                           "nonce=\"%s\">",
+	                           nonce);
 	char *close = skyx_asprintf("</untrusted-data nonce=\"%s\">", nonce);
 	/* url, title, elements: three blocks, each closed exactly once. */
 	char *opens = skyx_asprintf("\" nonce=\"%s\">\n", nonce);
@@ -796,12 +796,12 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 	if (json_is_true(json_object_get(exp, "error"))) {
 		if (rc != SKY_EPARSE)
 			return skyx_asprintf("%s: expected SKY_EPARSE, got %d",
-			                    name, rc);
+			                     name, rc);
 		return NULL;
 	}
 	if (rc)
 		return skyx_asprintf("%s: parse failed: %s", name,
-		                    sky_error_last());
+		                     sky_error_last());
 	char *err = NULL;
 	json_t *wa = json_object_get(exp, "actions");
 	json_t *wr = json_object_get(exp, "rejected");
@@ -809,8 +809,8 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 	char *gotr = sky_json_dumps(res->rejected);
 	if (json_array_size(wa) != json_array_size(res->actions)) {
 		err = skyx_asprintf("%s: %zu actions, want %zu: %s", name,
-		                   json_array_size(res->actions),
-		                   json_array_size(wa), got);
+		                    json_array_size(res->actions),
+		                    json_array_size(wa), got);
 		goto done;
 	}
 	size_t i;
@@ -824,8 +824,8 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 	}
 	if (json_array_size(wr) != json_array_size(res->rejected)) {
 		err = skyx_asprintf("%s: %zu rejected, want %zu: %s", name,
-		                   json_array_size(res->rejected),
-		                   json_array_size(wr), gotr);
+		                    json_array_size(res->rejected),
+		                    json_array_size(wr), gotr);
 		goto done;
 	}
 	json_array_foreach (wr, i, w) {
@@ -834,11 +834,11 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 		if (sky_json_int(w, "index", -1) !=
 		        sky_json_int(r, "index", -2) ||
 		    !skyx_str_eq(sky_json_str(w, "code"),
-		                sky_json_str(r, "code")) ||
+		                 sky_json_str(r, "code")) ||
 		    (rc_ && !strstr(sky_json_str(r, "reason"), rc_))) {
 			char *a = sky_json_dumps(w), *b = sky_json_dumps(r);
 			err = skyx_asprintf("%s: rejected %zu: want %s, got %s",
-			                   name, i, a, b);
+			                    name, i, a, b);
 			free(a);
 			free(b);
 			goto done;
@@ -849,7 +849,7 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 	json_array_foreach (wrep, i, w) {
 		if (!strstr(reps, json_string_value(w)))
 			err = skyx_asprintf("%s: repairs '%s' lack %s", name,
-			                   reps, json_string_value(w));
+			                    reps, json_string_value(w));
 	}
 	if (!err && json_array_size(wrep) == 0 && json_is_array(wrep) && *reps)
 		err = skyx_asprintf("%s: unexpected repairs '%s'", name, reps);
@@ -859,7 +859,7 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 	json_t *uga = json_object_get(exp, "user_goal_achieved");
 	if (uga && res->user_goal_achieved != json_is_true(uga)) {
 		err = skyx_asprintf("%s: user_goal_achieved %d", name,
-		                   res->user_goal_achieved);
+		                    res->user_goal_achieved);
 		goto done;
 	}
 	const char *stage = sky_json_str(exp, "user_goal_stage");
@@ -876,7 +876,7 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 		free(all);
 		if (!ok) {
 			err = skyx_asprintf("%s: notes lack %s", name,
-			                   json_string_value(w));
+			                    json_string_value(w));
 			goto done;
 		}
 	}
@@ -888,7 +888,7 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 		const char *r = sky_json_str(a, "reasoning");
 		if (!r || !strstr(r, json_string_value(v))) {
 			err = skyx_asprintf("%s: action %s reasoning lacks %s",
-			                   name, k, json_string_value(v));
+			                    name, k, json_string_value(v));
 			goto done;
 		}
 	}
@@ -896,8 +896,9 @@ static char *check_case(const char *name, const char *text, const json_t *exp,
 		json_t *a = json_array_get(res->actions, (size_t)atoi(k));
 		json_array_foreach (v, i, w) {
 			if (json_object_get(a, json_string_value(w))) {
-				err = skyx_asprintf("%s: action %s has %s", name,
-				                   k, json_string_value(w));
+				err =
+				    skyx_asprintf("%s: action %s has %s", name,
+				                  k, json_string_value(w));
 				goto done;
 			}
 		}
@@ -1069,7 +1070,8 @@ START_TEST(goal_punctuation_never_hangs_the_parser)
 		pc.elements = els;
 		pc.goal = goals[i];
 		sky_planner_actions *res = NULL;
-		ck_assert_int_eq(sky_planner_parse_actions(answer, &pc, &res), 0);
+		ck_assert_int_eq(sky_planner_parse_actions(answer, &pc, &res),
+		                 0);
 		/* The file is accepted only when the goal supplied it. */
 		int uploaded = json_array_size(res->actions) == 1;
 		ck_assert_msg(uploaded == (strstr(goals[i], "cv.pdf") != NULL),
@@ -1130,7 +1132,7 @@ START_TEST(parse_rejects_non_answers)
 	 * read after the buffer; ASan in CI sees a regression). The good
 	 * action before it is kept. */
 	char *cut = skyx_strdup("{\"actions\": [{\"action_type\": "
-	                       "\"go_back\"}, @\"x\\");
+	                        "\"go_back\"}, @\"x\\");
 	ck_assert_int_eq(sky_planner_parse_actions(cut, NULL, &res), 0);
 	ck_assert_uint_eq(json_array_size(res->actions), 1);
 	ck_assert_uint_eq(json_array_size(res->rejected), 1);
@@ -1394,7 +1396,8 @@ START_TEST(parse_verification_code_answers)
 	                             "2025-01-01T00:00:00.000Z"};
 	sky_planner_prompt *p = NULL;
 	ck_assert_int_eq(sky_planner_render_parse_code(&in, &p), 0);
-	ck_assert_ptr_nonnull(strstr(p->text, "<untrusted-data name=\"content\""));
+	ck_assert_ptr_nonnull(
+	    strstr(p->text, "<untrusted-data name=\"content\""));
 	ck_assert_ptr_nonnull(strstr(p->text, "Your code is 482913."));
 	json_t *ctx = sky_json_loads(p->context_json);
 	ck_assert_str_eq(sky_json_str(ctx, "purpose"),
@@ -1420,17 +1423,16 @@ START_TEST(parse_verification_code_answers)
 	     "https://a.example/m?t=abc123", 1},
 	    {"{\"code\": \"https://a.example/verify?token=Zx81\"}",
 	     "https://a.example/verify?token=Zx81", 1},
-	    {"{\"reasoning\": \"none\", \"type\": null, \"code\": null}",
-	     NULL, 0},
+	    {"{\"reasoning\": \"none\", \"type\": null, \"code\": null}", NULL,
+	     0},
 	    {"{\"code\": \"  none \"}", NULL, 0},
 	    {"{\"code\": \" AB3-9XZ \"}", "AB3-9XZ", 0},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *code = NULL;
 		int magic = -1;
-		ck_assert_int_eq(sky_planner_parse_code(cases[i].answer, &code,
-		                                        &magic),
-		                 0);
+		ck_assert_int_eq(
+		    sky_planner_parse_code(cases[i].answer, &code, &magic), 0);
 		if (cases[i].code)
 			ck_assert_str_eq(code, cases[i].code);
 		else
@@ -1440,9 +1442,9 @@ START_TEST(parse_verification_code_answers)
 	}
 	char *code = NULL;
 	int magic = 0;
-	ck_assert_int_eq(sky_planner_parse_code("I cannot find one.", &code,
-	                                        &magic),
-	                 SKY_EPARSE);
+	ck_assert_int_eq(
+	    sky_planner_parse_code("I cannot find one.", &code, &magic),
+	    SKY_EPARSE);
 	ck_assert_ptr_null(code);
 }
 END_TEST
@@ -1523,7 +1525,7 @@ START_TEST(parse_drag_answers)
 			json_t *r = json_array_get(res->rejected, 0);
 			ck_assert_msg(json_array_size(res->actions) == 0 &&
 			                  skyx_str_eq(sky_json_str(r, "code"),
-			                             cases[i].code),
+			                              cases[i].code),
 			              "case %zu: want %s, got %s / %s", i,
 			              cases[i].code, got, rej);
 		}

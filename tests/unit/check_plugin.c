@@ -31,8 +31,7 @@ static void assert_error_has(const char *needle)
 
 /* Copy a fixture to dir/name so search-order tests can tell copies
  * apart by the path the plugin reports. */
-static void copy_fixture(const char *fixture, const char *dir,
-                         const char *name)
+static void copy_fixture(const char *fixture, const char *dir, const char *name)
 {
 	char *src = skyx_asprintf("%s/%s.so", FX, fixture);
 	char *dst = skyx_asprintf("%s/%s.so", dir, name);
@@ -45,8 +44,7 @@ static void copy_fixture(const char *fixture, const char *dir,
 	free(dst);
 }
 
-static char *ask_in(sky_plugins *p, const sky_llm_provider *vt,
-                    const char *cfg)
+static char *ask_in(sky_plugins *p, const sky_llm_provider *vt, const char *cfg)
 {
 	void *inst = NULL;
 	char *err = NULL;
@@ -93,8 +91,10 @@ START_TEST(good_plugin_per_kind)
 	ck_assert_ptr_nonnull(px);
 	void *pi = NULL;
 	char *out = NULL;
-	ck_assert_int_eq(px->create(sky_plugins_ctx(p, px), "{}", &pi, &err), 0);
-	ck_assert_int_eq(px->resolve(pi, "\"RESIDENTIAL\"", "tsk_1", &out, &err), 0);
+	ck_assert_int_eq(px->create(sky_plugins_ctx(p, px), "{}", &pi, &err),
+	                 0);
+	ck_assert_int_eq(
+	    px->resolve(pi, "\"RESIDENTIAL\"", "tsk_1", &out, &err), 0);
 	ck_assert_str_eq(out, "{\"server\":\"http://127.0.0.1:3128\"}");
 	free(out);
 	px->destroy(pi);
@@ -102,11 +102,14 @@ START_TEST(good_plugin_per_kind)
 	const sky_totp_provider *tp = sky_plugins_totp(p, "fixture");
 	ck_assert_ptr_nonnull(tp);
 	void *ti = NULL;
-	ck_assert_int_eq(tp->create(sky_plugins_ctx(p, tp), "{}", &ti, &err), 0);
-	ck_assert_int_eq(tp->get_code(ti, "chris@example.com", 0, &out, &err), 0);
+	ck_assert_int_eq(tp->create(sky_plugins_ctx(p, tp), "{}", &ti, &err),
+	                 0);
+	ck_assert_int_eq(tp->get_code(ti, "chris@example.com", 0, &out, &err),
+	                 0);
 	ck_assert_str_eq(out, "123456");
 	free(out);
-	ck_assert_int_eq(tp->get_code(ti, "nobody", 0, &out, &err), SKY_ENOTFOUND);
+	ck_assert_int_eq(tp->get_code(ti, "nobody", 0, &out, &err),
+	                 SKY_ENOTFOUND);
 	free(err);
 	tp->destroy(ti);
 	sky_plugins_free(p);
@@ -240,8 +243,9 @@ START_TEST(search_order_options_then_env)
 	free(answer);
 	free(want);
 	/* The install dir comes last. */
-	ck_assert_msg(strstr(sky_plugins_search_path(p), "lib/skyengine/plugins"),
-	              "%s", sky_plugins_search_path(p));
+	ck_assert_msg(
+	    strstr(sky_plugins_search_path(p), "lib/skyengine/plugins"), "%s",
+	    sky_plugins_search_path(p));
 	sky_plugins_free(p);
 
 	if (old)
@@ -280,11 +284,11 @@ START_TEST(host_config_lookup)
 	ck_assert_uint_eq(api->abi, SKY_PLUGIN_ABI);
 	ck_assert(SKY_HOST_HAS(api, config_get));
 	sky_plugins *p = host_with(FX);
-	ck_assert_int_eq(
-	    sky_plugins_set_engine(
-		p, "{\"fixture\":{\"greeting\":\"hello\",\"n\":3}}", "/tmp",
-		NULL),
-	    0);
+	ck_assert_int_eq(sky_plugins_set_engine(
+	                     p,
+	                     "{\"fixture\":{\"greeting\":\"hello\",\"n\":3}}",
+	                     "/tmp", NULL),
+	                 0);
 	const sky_llm_provider *vt = sky_plugins_llm(p, "fixture");
 	ck_assert_ptr_nonnull(vt);
 	const sky_host_ctx *ctx = sky_plugins_ctx(p, vt);
@@ -355,8 +359,8 @@ static sky_engine *engine_with(const char *dir, const char *greeting)
 {
 	sky_engine_options o;
 	sky_engine *e = NULL;
-	char *cfg = skyx_asprintf("{\"fixture\":{\"greeting\":\"%s\"}}",
-	                         greeting);
+	char *cfg =
+	    skyx_asprintf("{\"fixture\":{\"greeting\":\"%s\"}}", greeting);
 	sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION);
 	o.data_dir = dir;
 	o.plugin_path = FX;
@@ -383,16 +387,13 @@ START_TEST(two_engines_do_not_see_each_other)
 
 	char *ans_a = engine_answer(a);
 	char *ans_b = engine_answer(b);
-	ck_assert_msg(ends_with(ans_a, want_a), "engine a got: %s",
-	              ans_a);
-	ck_assert_msg(ends_with(ans_b, want_b), "engine b got: %s",
-	              ans_b);
+	ck_assert_msg(ends_with(ans_a, want_a), "engine a got: %s", ans_a);
+	ck_assert_msg(ends_with(ans_b, want_b), "engine b got: %s", ans_b);
 	free(ans_a);
 	free(ans_b);
 	sky_engine_free(b);
 	ans_a = engine_answer(a);
-	ck_assert_msg(ends_with(ans_a, want_a), "engine a got: %s",
-	              ans_a);
+	ck_assert_msg(ends_with(ans_a, want_a), "engine a got: %s", ans_a);
 	free(ans_a);
 	sky_engine_free(a);
 	sky_global_shutdown();
@@ -413,7 +414,8 @@ START_TEST(engine_reports_bad_options)
 	assert_error_has("sky_global_init");
 	ck_assert_int_eq(sky_global_init(), 1);
 	ck_assert_int_eq(sky_engine_options_init(&o, 99), SKY_EINVALID);
-	ck_assert_int_eq(sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION), 0);
+	ck_assert_int_eq(
+	    sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION), 0);
 	char *dir = skytest_tmpdir("engine");
 	o.data_dir = dir;
 	o.config_json = "[1,2]";

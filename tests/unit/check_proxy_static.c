@@ -69,7 +69,8 @@ static void create_fails(const char *cfg, int code, const char *needle)
 {
 	void *inst = NULL;
 	char *err = NULL;
-	ck_assert_int_eq(vt->create(sky_plugins_ctx(plugins, vt), cfg, &inst, &err), code);
+	ck_assert_int_eq(
+	    vt->create(sky_plugins_ctx(plugins, vt), cfg, &inst, &err), code);
 	ck_assert_ptr_null(inst);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_msg(strstr(err, needle), "error '%s' lacks '%s'", err,
@@ -133,7 +134,7 @@ START_TEST(every_contract_location_maps)
 	skyx_buf_puts(&cfg, "{\"locations\": {");
 	for (size_t i = 0; i < N_LOCATIONS; i++)
 		skyx_buf_printf(&cfg, "%s\"%s\": \"http://127.0.0.1:%zu\"",
-		               i ? "," : "", all_locations[i], 10000 + i);
+		                i ? "," : "", all_locations[i], 10000 + i);
 	skyx_buf_puts(&cfg, "}}");
 	void *inst = create_ok(cfg.data);
 	for (size_t i = 0; i < N_LOCATIONS; i++) {
@@ -479,8 +480,8 @@ START_TEST(mapping_from_a_file_by_option_and_by_environment)
 	    "\"US\": \"http://file-us:1\"}}";
 	ck_assert_int_eq(sky_write_file(path, file, strlen(file)), 0);
 	char *cfg = skyx_asprintf("{\"file\": \"%s\", \"locations\": "
-	                         "{\"US\": \"http://inline-us:1\"}}",
-	                         path);
+	                          "{\"US\": \"http://inline-us:1\"}}",
+	                          path);
 	void *inst = create_ok(cfg);
 	assert_maps(inst, "\"RESIDENTIAL\"", "http://f1:1", "RESIDENTIAL");
 	assert_maps(inst, "\"RESIDENTIAL\"", "http://f2:1", "RESIDENTIAL");

@@ -67,13 +67,12 @@ static json_t *item(json_t *body, size_t i, const char *type, const char *loc)
 	json_t *part;
 
 	ck_assert_msg(it != NULL, "no item %zu in %s", i, E.body);
-	json_array_foreach(l, k, part)
-	{
+	json_array_foreach (l, k, part) {
 		if (k)
 			skyx_buf_putc(&b, '.');
 		if (json_is_integer(part))
 			skyx_buf_printf(&b, "%lld",
-			               (long long)json_integer_value(part));
+			                (long long)json_integer_value(part));
 		else
 			skyx_buf_puts(&b, json_string_value(part));
 	}
@@ -689,10 +688,11 @@ START_TEST(unhonoured_fields_are_refused)
 	/* model: only the configured ones. */
 	refused_400("{\"prompt\":\"p\",\"model\":{\"model_name\":\"gpt-4o\"}}",
 	            "Unknown model gpt-4o: this server's models are none");
-	ck_assert_int_eq(parse_models("{\"prompt\":\"p\",\"model\":"
-	                              "{\"model_name\":\"gpt-9\"}}",
-	                              "{\"fast\":\"m-mini\",\"m-big\":\"m-big\"}"),
-	                 SKY_EINVALID);
+	ck_assert_int_eq(
+	    parse_models("{\"prompt\":\"p\",\"model\":"
+	                 "{\"model_name\":\"gpt-9\"}}",
+	                 "{\"fast\":\"m-mini\",\"m-big\":\"m-big\"}"),
+	    SKY_EINVALID);
 	ck_assert_str_eq(E.body, "{\"detail\":\"Unknown model gpt-9: this "
 	                         "server's models are fast, m-big\"}");
 	ck_assert_int_eq(parse_models("{\"prompt\":\"p\",\"model\":"

@@ -24,8 +24,9 @@ static void setup(void)
 	rules = sky_plugins_llm(plugins, "rules");
 	ck_assert_msg(rules != NULL, "no rules plugin on %s",
 	              sky_plugins_search_path(plugins));
-	ck_assert_int_eq(rules->create(sky_plugins_ctx(plugins, rules), "{}",
-	                               &inst, &err), 0);
+	ck_assert_int_eq(
+	    rules->create(sky_plugins_ctx(plugins, rules), "{}", &inst, &err),
+	    0);
 }
 
 static void teardown(void)

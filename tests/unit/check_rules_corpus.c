@@ -29,8 +29,9 @@ static void setup(void)
 	ck_assert_int_eq(sky_plugins_new(NULL, &plugins), 0);
 	rules = sky_plugins_llm(plugins, "rules");
 	ck_assert_ptr_nonnull(rules);
-	ck_assert_int_eq(rules->create(sky_plugins_ctx(plugins, rules), "{}",
-	                               &inst, &err), 0);
+	ck_assert_int_eq(
+	    rules->create(sky_plugins_ctx(plugins, rules), "{}", &inst, &err),
+	    0);
 }
 
 static void teardown(void)

@@ -19,8 +19,8 @@ static void setup(void)
 	sky_engine_options o;
 	ck_assert_int_ge(sky_global_init(), 1);
 	dir = skytest_tmpdir("run-api");
-	ck_assert_int_eq(sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION),
-	                 0);
+	ck_assert_int_eq(
+	    sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION), 0);
 	o.data_dir = dir;
 	o.no_execute = 1;
 	ck_assert_int_eq(sky_engine_new(&eng, &o), 0);
@@ -51,7 +51,8 @@ START_TEST(submit_with_task_options_reads_back_through_accessors)
 {
 	sky_task_options t;
 	sky_run *r = NULL, *again = NULL;
-	ck_assert_int_eq(sky_task_options_init(&t, SKY_TASK_OPTIONS_VERSION), 0);
+	ck_assert_int_eq(sky_task_options_init(&t, SKY_TASK_OPTIONS_VERSION),
+	                 0);
 	ck_assert_ptr_null(t.prompt);
 	t.prompt = "Apply for a job on behalf of Chris P Bacon";
 	t.url = "https://example.com/apply";
@@ -96,7 +97,8 @@ START_TEST(submit_with_task_options_reads_back_through_accessors)
 	ck_assert_int_eq(json_integer_value(json_object_get(req, "max_steps")),
 	                 7);
 	/* A field given only in request_json arrives too. */
-	ck_assert_str_eq(sky_json_str(req, "totp_identifier"), "me@example.com");
+	ck_assert_str_eq(sky_json_str(req, "totp_identifier"),
+	                 "me@example.com");
 	json_decref(j);
 	sky_free(json);
 	sky_run_free(again);
@@ -117,8 +119,8 @@ START_TEST(refused_tasks_say_why)
 	t.prompt = "p";
 	t.data_extraction_schema = "{not json";
 	ck_assert_int_eq(sky_run_submit(&r, eng, NULL, &t), SKY_EINVALID);
-	ck_assert_ptr_nonnull(strstr(sky_error_last(),
-	                             "data_extraction_schema"));
+	ck_assert_ptr_nonnull(
+	    strstr(sky_error_last(), "data_extraction_schema"));
 
 	t.data_extraction_schema = NULL;
 	t.request_json = "[1]";
@@ -160,11 +162,12 @@ START_TEST(options_with_an_unknown_version_are_refused)
 	    strstr(sky_error_last(), "sky_submit_options version 1"));
 	ck_assert_ptr_null(out);
 	ck_assert_int_eq(sky_submit_options_init(&so, 7), SKY_EINVALID);
-	ck_assert_int_eq(sky_submit_options_init(&so, SKY_SUBMIT_OPTIONS_VERSION),
-	                 0);
+	ck_assert_int_eq(
+	    sky_submit_options_init(&so, SKY_SUBMIT_OPTIONS_VERSION), 0);
 
 	sky_list_options lo;
-	ck_assert_int_eq(sky_list_options_init(&lo, SKY_LIST_OPTIONS_VERSION), 0);
+	ck_assert_int_eq(sky_list_options_init(&lo, SKY_LIST_OPTIONS_VERSION),
+	                 0);
 	ck_assert_int_eq(lo.page, 0);
 	lo.version = 2;
 	ck_assert_int_eq(sky_tasks_api_runs_list(&out, eng, NULL, &lo),
@@ -277,8 +280,8 @@ START_TEST(every_subscriber_is_called)
 	int subs[24];
 	memset(counts, 0, sizeof counts);
 	for (int i = 0; i < 24; i++) {
-		ck_assert_int_eq(sky_engine_subscribe(&subs[i], eng, count_event,
-		                                      &counts[i]),
+		ck_assert_int_eq(sky_engine_subscribe(&subs[i], eng,
+		                                      count_event, &counts[i]),
 		                 0);
 		ck_assert_int_gt(subs[i], 0);
 	}
@@ -436,15 +439,13 @@ START_TEST(url_verify_answers_zero_or_a_code)
 	const char *q = strchr(url, '?');
 	ck_assert_ptr_nonnull(q);
 	char exp[32] = "", sig[128] = "";
-	ck_assert_int_eq(sscanf(q, "?expires=%31[^&]&signature=%127s", exp,
-	                        sig),
-	                 2);
-	ck_assert_int_eq(sky_url_verify(eng, "/v1/artifacts/a_1/content", exp,
-	                                sig),
-	                 0);
-	ck_assert_int_eq(sky_url_verify(eng, "/v1/artifacts/a_2/content", exp,
-	                                sig),
-	                 SKY_EAUTH);
+	ck_assert_int_eq(
+	    sscanf(q, "?expires=%31[^&]&signature=%127s", exp, sig), 2);
+	ck_assert_int_eq(
+	    sky_url_verify(eng, "/v1/artifacts/a_1/content", exp, sig), 0);
+	ck_assert_int_eq(
+	    sky_url_verify(eng, "/v1/artifacts/a_2/content", exp, sig),
+	    SKY_EAUTH);
 	sky_free(url);
 }
 END_TEST
@@ -454,7 +455,8 @@ int main(void)
 	Suite *s = suite_create("run_api");
 	TCase *tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, submit_with_task_options_reads_back_through_accessors);
+	tcase_add_test(tc,
+	               submit_with_task_options_reads_back_through_accessors);
 	tcase_add_test(tc, refused_tasks_say_why);
 	tcase_add_test(tc, options_with_an_unknown_version_are_refused);
 	tcase_add_test(tc, organizations_are_isolated_through_the_typed_api);

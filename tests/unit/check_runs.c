@@ -41,7 +41,8 @@ static json_t *submit_ok(const char *body, const char *key)
 	char *out = NULL;
 	int status = 0;
 	so.idempotency_key = key;
-	ck_assert_int_eq(sky_tasks_api_run_submit(&out, &status, eng, NULL, body, &so), 0);
+	ck_assert_int_eq(
+	    sky_tasks_api_run_submit(&out, &status, eng, NULL, body, &so), 0);
 	ck_assert_int_eq(status, 200);
 	json_t *j = sky_json_loads(out);
 	ck_assert_ptr_nonnull(j);
@@ -52,21 +53,34 @@ static json_t *submit_ok(const char *body, const char *key)
 START_TEST(submit_returns_the_contract_shape)
 {
 	json_t *r = submit_ok(
-		"{\"prompt\":\"Apply for a job on behalf of this person: name: "
-		"Chris P Bacon. email: chris@pbacon.com\",\"url\":"
-		"\"127.0.0.1:8080/apply\",\"data_extraction_schema\":"
-		"{\"application_success\":{\"type\":\"boolean\"}},"
-		"\"unknown_field\":1}",
-		NULL);
-	static const char *keys[] = {
-		"run_id",        "status",          "output",
-		"downloaded_files", "recording_url", "recording_archived",
-		"screenshot_urls", "failure_reason", "created_at",
-		"modified_at",   "queued_at",       "started_at",
-		"finished_at",   "app_url",         "browser_session_id",
-		"browser_profile_id", "max_screenshot_scrolls", "script_run",
-		"errors",        "step_count",      "run_type",
-		"run_request"};
+	    "{\"prompt\":\"Apply for a job on behalf of this person: name: "
+	    "Chris P Bacon. email: chris@pbacon.com\",\"url\":"
+	    "\"127.0.0.1:8080/apply\",\"data_extraction_schema\":"
+	    "{\"application_success\":{\"type\":\"boolean\"}},"
+	    "\"unknown_field\":1}",
+	    NULL);
+	static const char *keys[] = {"run_id",
+	                             "status",
+	                             "output",
+	                             "downloaded_files",
+	                             "recording_url",
+	                             "recording_archived",
+	                             "screenshot_urls",
+	                             "failure_reason",
+	                             "created_at",
+	                             "modified_at",
+	                             "queued_at",
+	                             "started_at",
+	                             "finished_at",
+	                             "app_url",
+	                             "browser_session_id",
+	                             "browser_profile_id",
+	                             "max_screenshot_scrolls",
+	                             "script_run",
+	                             "errors",
+	                             "step_count",
+	                             "run_type",
+	                             "run_request"};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		ck_assert_msg(json_object_get(r, keys[i]), "missing key %s",
 		              keys[i]);
@@ -79,22 +93,26 @@ START_TEST(submit_returns_the_contract_shape)
 	ck_assert_int_eq(c[strlen(c) - 1], 'Z');
 	/* The echo keeps the request, normalized. */
 	json_t *rr = json_object_get(r, "run_request");
-	ck_assert_str_eq(sky_json_str(rr, "url"), "https://127.0.0.1:8080/apply");
+	ck_assert_str_eq(sky_json_str(rr, "url"),
+	                 "https://127.0.0.1:8080/apply");
 	ck_assert_str_eq(sky_json_str(rr, "engine"), "skyvern-2.0");
 	/* The viewer link points at our server and is signed. */
 	const char *app = sky_json_str(r, "app_url");
-	ck_assert_msg(skyx_str_startswith(app, "http://127.0.0.1:9/runs/tsk_v2_") &&
-	                      strstr(app, "signature="),
-	              "%s", app);
+	ck_assert_msg(
+	    skyx_str_startswith(app, "http://127.0.0.1:9/runs/tsk_v2_") &&
+	        strstr(app, "signature="),
+	    "%s", app);
 
 	char *got = NULL;
-	ck_assert_int_eq(sky_tasks_api_run_get(&got, eng, NULL, sky_json_str(r, "run_id")),
-	                 0);
+	ck_assert_int_eq(
+	    sky_tasks_api_run_get(&got, eng, NULL, sky_json_str(r, "run_id")),
+	    0);
 	json_t *g = sky_json_loads(got);
 	ck_assert_str_eq(sky_json_str(g, "run_id"), sky_json_str(r, "run_id"));
 	json_decref(g);
 	sky_free(got);
-	ck_assert_int_eq(sky_tasks_api_run_get(&got, eng, NULL, "tsk_404"), SKY_ENOTFOUND);
+	ck_assert_int_eq(sky_tasks_api_run_get(&got, eng, NULL, "tsk_404"),
+	                 SKY_ENOTFOUND);
 	json_decref(r);
 }
 END_TEST
@@ -103,36 +121,44 @@ START_TEST(validation_errors_have_the_api_shape)
 {
 	char *out = NULL;
 	int status = 0;
-	ck_assert_int_eq(sky_tasks_api_run_submit(&out, &status, eng, NULL, "{\"url\":\"x.com\"}", NULL),
+	ck_assert_int_eq(sky_tasks_api_run_submit(&out, &status, eng, NULL,
+	                                          "{\"url\":\"x.com\"}", NULL),
 	                 SKY_EINVALID);
 	ck_assert_int_eq(status, 422);
 	json_t *j = sky_json_loads(out);
 	json_t *d = json_array_get(json_object_get(j, "detail"), 0);
 	ck_assert_str_eq(sky_json_str(d, "type"), "missing");
-	ck_assert_str_eq(json_string_value(
-	                         json_array_get(json_object_get(d, "loc"), 1)),
-	                 "prompt");
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(json_object_get(d, "loc"), 1)),
+	    "prompt");
 	json_decref(j);
 	sky_free(out);
 
-	ck_assert_int_ne(sky_tasks_api_run_submit(&out, &status, eng, NULL, "{\"prompt\":\"p\",\"url\":"
-	                                     "\"ftp://x.com/a\"}", NULL),
+	ck_assert_int_ne(sky_tasks_api_run_submit(&out, &status, eng, NULL,
+	                                          "{\"prompt\":\"p\",\"url\":"
+	                                          "\"ftp://x.com/a\"}",
+	                                          NULL),
 	                 0);
 	ck_assert_int_eq(status, 400);
-	ck_assert_str_eq(out, "{\"detail\":\"Invalid URL: ftp://x.com/a. Skyvern "
-	                      "supports HTTP and HTTPS urls with max 2083 "
-	                      "character length.\"}");
+	ck_assert_str_eq(out,
+	                 "{\"detail\":\"Invalid URL: ftp://x.com/a. Skyvern "
+	                 "supports HTTP and HTTPS urls with max 2083 "
+	                 "character length.\"}");
 	sky_free(out);
 
-	ck_assert_int_ne(sky_tasks_api_run_submit(&out, &status, eng, NULL, "{not json", NULL),
+	ck_assert_int_ne(sky_tasks_api_run_submit(&out, &status, eng, NULL,
+	                                          "{not json", NULL),
 	                 0);
 	ck_assert_int_eq(status, 422);
 	ck_assert_ptr_nonnull(strstr(out, "json_invalid"));
 	sky_free(out);
 
-	ck_assert_int_eq(sky_tasks_api_run_submit(&out, &status, eng, NULL, "{\"prompt\":\"p\","
-	                                     "\"browser_session_id\":\"pbs_1\"}", NULL),
-	                 SKY_ENOTFOUND);
+	ck_assert_int_eq(
+	    sky_tasks_api_run_submit(&out, &status, eng, NULL,
+	                             "{\"prompt\":\"p\","
+	                             "\"browser_session_id\":\"pbs_1\"}",
+	                             NULL),
+	    SKY_ENOTFOUND);
 	ck_assert_int_eq(status, 404);
 	ck_assert_str_eq(out, "{\"detail\":\"Browser session pbs_1 does not "
 	                      "exist or is not live.\"}");
@@ -169,7 +195,8 @@ START_TEST(lists_page_filter_and_sort)
 		         "{\"prompt\":\"task %d\",\"engine\":\"%s\"}", i,
 		         i % 3 ? "skyvern-1.0" : "skyvern-2.0");
 		json_t *r = submit_ok(body, NULL);
-		snprintf(ids[i], sizeof ids[i], "%s", sky_json_str(r, "run_id"));
+		snprintf(ids[i], sizeof ids[i], "%s",
+		         sky_json_str(r, "run_id"));
 		json_decref(r);
 	}
 	/* /api/v1/tasks: v1 tasks only (8), newest first, 5 per page. */
@@ -179,11 +206,12 @@ START_TEST(lists_page_filter_and_sort)
 	ck_assert_int_eq(sky_tasks_api_tasks_list(&out, eng, NULL, &lo), 0);
 	json_t *l = sky_json_loads(out);
 	ck_assert_uint_eq(json_array_size(l), 5);
-	ck_assert_str_eq(sky_json_str(json_array_get(l, 0), "task_id"), ids[11]);
-	ck_assert_str_eq(sky_json_str(json_object_get(json_array_get(l, 0),
-	                                              "request"),
-	                              "navigation_goal"),
-	                 "task 11");
+	ck_assert_str_eq(sky_json_str(json_array_get(l, 0), "task_id"),
+	                 ids[11]);
+	ck_assert_str_eq(
+	    sky_json_str(json_object_get(json_array_get(l, 0), "request"),
+	                 "navigation_goal"),
+	    "task 11");
 	json_decref(l);
 	sky_free(out);
 	lo.page = 2;
@@ -201,7 +229,8 @@ START_TEST(lists_page_filter_and_sort)
 	json_decref(l);
 	sky_free(out);
 	/* Status filter after a cancel. */
-	ck_assert_int_eq(sky_tasks_api_run_cancel(NULL, NULL, eng, NULL, ids[1]), 0);
+	ck_assert_int_eq(
+	    sky_tasks_api_run_cancel(NULL, NULL, eng, NULL, ids[1]), 0);
 	lo.statuses = "canceled";
 	ck_assert_int_eq(sky_tasks_api_tasks_list(&out, eng, NULL, &lo), 0);
 	l = sky_json_loads(out);
@@ -211,7 +240,8 @@ START_TEST(lists_page_filter_and_sort)
 	json_decref(l);
 	sky_free(out);
 	lo.statuses = "bogus";
-	ck_assert_int_eq(sky_tasks_api_tasks_list(&out, eng, NULL, &lo), SKY_EINVALID);
+	ck_assert_int_eq(sky_tasks_api_tasks_list(&out, eng, NULL, &lo),
+	                 SKY_EINVALID);
 	/* /v1/runs: both types, filter by type. */
 	sky_list_options ro = SKY_LIST_OPTIONS_INIT;
 	ro.page_size = 100;
@@ -249,7 +279,8 @@ START_TEST(cancel_rules_and_events)
 
 	char *err = NULL;
 	int status = 0;
-	ck_assert_int_eq(sky_tasks_api_run_cancel(&err, &status, eng, NULL, id), 0);
+	ck_assert_int_eq(sky_tasks_api_run_cancel(&err, &status, eng, NULL, id),
+	                 0);
 	ck_assert_int_eq(status, 200);
 	ck_assert_ptr_null(err);
 	ck_assert_str_eq(last_status, "canceled");
@@ -260,8 +291,9 @@ START_TEST(cancel_rules_and_events)
 	ck_assert_ptr_nonnull(strstr(err, "already canceled"));
 	sky_free(err);
 
-	ck_assert_int_eq(sky_tasks_api_run_cancel(&err, &status, eng, NULL, "tsk_1"),
-	                 SKY_ENOTFOUND);
+	ck_assert_int_eq(
+	    sky_tasks_api_run_cancel(&err, &status, eng, NULL, "tsk_1"),
+	    SKY_ENOTFOUND);
 	ck_assert_int_eq(status, 404);
 	ck_assert_str_eq(err, "{\"detail\":\"Run not found tsk_1\"}");
 	sky_free(err);
@@ -276,7 +308,8 @@ START_TEST(cancel_rules_and_events)
 	sky_free(out);
 
 	/* Steps of an unknown task: [] as the API answers. */
-	ck_assert_int_eq(sky_tasks_api_run_steps_list(&out, eng, NULL, "tsk_nope"), 0);
+	ck_assert_int_eq(
+	    sky_tasks_api_run_steps_list(&out, eng, NULL, "tsk_nope"), 0);
 	ck_assert_str_eq(out, "[]");
 	sky_free(out);
 
@@ -291,7 +324,8 @@ START_TEST(wait_times_out_on_a_run_nobody_executes)
 {
 	json_t *r = submit_ok("{\"prompt\":\"p\"}", NULL);
 	char *out = NULL;
-	ck_assert_int_eq(sky_tasks_api_run_wait(&out, eng, NULL, sky_json_str(r, "run_id"), 300),
+	ck_assert_int_eq(sky_tasks_api_run_wait(&out, eng, NULL,
+	                                        sky_json_str(r, "run_id"), 300),
 	                 SKY_ETIMEDOUT);
 	ck_assert_ptr_nonnull(strstr(out, "\"status\":\"created\""));
 	sky_free(out);

@@ -407,45 +407,49 @@ START_TEST(grader_fails_on_missing_or_wrong)
 	expect_fail(ex, reqs, done, "no POST /apply was received after");
 	free(reqs);
 	/* wrong value */
-	reqs = skyx_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
-	                    "\"logged_in\": true, \"fields\": {\"first_name\": "
-	                    "\"Chris P\", \"skills\": [\"c\", \"sql\"]}}]",
-	                    step2);
+	reqs =
+	    skyx_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
+	                  "\"logged_in\": true, \"fields\": {\"first_name\": "
+	                  "\"Chris P\", \"skills\": [\"c\", \"sql\"]}}]",
+	                  step2);
 	expect_fail(ex, reqs, done,
 	            "field first_name was \"Chris P\", expected \"Chris\"");
 	free(reqs);
 	/* a checkbox group with one box missing */
-	reqs = skyx_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
-	                    "\"logged_in\": true, \"fields\": {\"first_name\": "
-	                    "\"Chris\", \"skills\": \"c\"}}]",
-	                    step2);
+	reqs =
+	    skyx_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
+	                  "\"logged_in\": true, \"fields\": {\"first_name\": "
+	                  "\"Chris\", \"skills\": \"c\"}}]",
+	                  step2);
 	expect_fail(ex, reqs, done, "field skills was \"c\"");
 	free(reqs);
 	/* a box that must stay unticked */
-	reqs = skyx_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
-	                    "\"logged_in\": true, \"fields\": {\"first_name\": "
-	                    "\"Chris\", \"skills\": [\"c\", \"sql\"], "
-	                    "\"marketing\": \"on\"}}]",
-	                    step2);
+	reqs =
+	    skyx_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
+	                  "\"logged_in\": true, \"fields\": {\"first_name\": "
+	                  "\"Chris\", \"skills\": [\"c\", \"sql\"], "
+	                  "\"marketing\": \"on\"}}]",
+	                  step2);
 	expect_fail(ex, reqs, done, "field marketing was sent");
 	free(reqs);
 	/* no session */
 	reqs =
 	    skyx_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
-	                 "\"logged_in\": false, \"fields\": {\"first_name\": "
-	                 "\"Chris\", \"skills\": [\"c\", \"sql\"]}, "
-	                 "\"files\": {\"cv\": {\"filename\": \"cv.txt\", "
-	                 "\"size\": 10}}}]",
-	                 step2);
+	                  "\"logged_in\": false, \"fields\": {\"first_name\": "
+	                  "\"Chris\", \"skills\": [\"c\", \"sql\"]}, "
+	                  "\"files\": {\"cv\": {\"filename\": \"cv.txt\", "
+	                  "\"size\": 10}}}]",
+	                  step2);
 	expect_fail(ex, reqs, done, "without a login session");
 	free(reqs);
 	/* file missing or wrong size */
-	reqs = skyx_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
-	                    "\"logged_in\": true, \"fields\": {\"first_name\": "
-	                    "\"Chris\", \"skills\": [\"c\", \"sql\"]}, "
-	                    "\"files\": {\"cv\": {\"filename\": \"cv.txt\", "
-	                    "\"size\": 3}}}]",
-	                    step2);
+	reqs =
+	    skyx_asprintf("[%s, {\"method\": \"POST\", \"path\": \"/apply\", "
+	                  "\"logged_in\": true, \"fields\": {\"first_name\": "
+	                  "\"Chris\", \"skills\": [\"c\", \"sql\"]}, "
+	                  "\"files\": {\"cv\": {\"filename\": \"cv.txt\", "
+	                  "\"size\": 3}}}]",
+	                  step2);
 	expect_fail(ex, reqs, done, "file cv had 3 bytes, expected 10");
 	free(reqs);
 	/* a free-text field graded by the parts it must contain */
@@ -463,8 +467,8 @@ START_TEST(grader_fails_on_missing_or_wrong)
 	            NULL, "field body was");
 	/* a forbidden page was visited */
 	reqs = skyx_asprintf("[%s, %s, {\"method\": \"GET\", \"path\": "
-	                    "\"/wrong.html\"}]",
-	                    step2, good_post);
+	                     "\"/wrong.html\"}]",
+	                     step2, good_post);
 	expect_fail(ex, reqs, done, "unexpected GET /wrong.html");
 	free(reqs);
 }
@@ -554,7 +558,8 @@ END_TEST
 /* Log into a site with its own login route's fields; a Cookie line. */
 static char *login_cookie(skytest_sites *s, const char *name)
 {
-	char *path = skyx_asprintf("%s/server.json", skytest_sites_dir(s, name));
+	char *path =
+	    skyx_asprintf("%s/server.json", skytest_sites_dir(s, name));
 	json_t *srv = json_load_file(path, 0, NULL);
 	json_t *r;
 	size_t i;
@@ -568,11 +573,11 @@ static char *login_cookie(skytest_sites *s, const char *name)
 		const char *k;
 		json_t *v;
 		json_object_foreach (json_object_get(login, "fields"), k, v)
-			skyx_buf_printf(&body, "%s%s=%s", body.len ? "&" : "", k,
-			               json_string_value(v));
-		char *p =
-		    skyx_asprintf("/%s%s", name,
-		                 json_string_value(json_object_get(r, "path")));
+			skyx_buf_printf(&body, "%s%s=%s", body.len ? "&" : "",
+			                k, json_string_value(v));
+		char *p = skyx_asprintf(
+		    "/%s%s", name,
+		    json_string_value(json_object_get(r, "path")));
 		skytest_http_resp resp;
 		do_req(s, "POST", p, URLENC, body.data, &resp);
 		cookie = cookie_of(&resp);
@@ -630,7 +635,7 @@ static void replay(skytest_sites *s, const char *name, const json_t *want,
 	skyx_buf_printf(&url, "%s/%s%s", skytest_sites_base(s), name, path);
 	json_object_foreach (json_object_get(want, "query"), k, v) {
 		skyx_buf_putc(&url,
-		             url.len && strchr(url.data, '?') ? '&' : '?');
+		              url.len && strchr(url.data, '?') ? '&' : '?');
 		put_encoded(&url, k);
 		skyx_buf_putc(&url, '=');
 		put_encoded(&url, json_string_value(v));
@@ -639,7 +644,7 @@ static void replay(skytest_sites *s, const char *name, const json_t *want,
 		skyx_buf_puts(&hdr, cookie);
 	if (json_object_size(files)) {
 		skyx_buf_puts(&hdr, "Content-Type: multipart/form-data; "
-		                   "boundary=B0uNd\r\n");
+		                    "boundary=B0uNd\r\n");
 		json_object_foreach (fields, k, v) {
 			char *tmp;
 			skyx_buf_printf(
@@ -653,7 +658,7 @@ static void replay(skytest_sites *s, const char *name, const json_t *want,
 			const char *fn =
 			    json_string_value(json_object_get(v, "filename"));
 			char *p = skyx_asprintf("%s/%s",
-			                       skytest_sites_dir(s, name), fn);
+			                        skytest_sites_dir(s, name), fn);
 			size_t n = 0;
 			char *data = skyx_read_file(p, &n);
 			ck_assert_msg(data != NULL, "%s: no file %s", name, fn);

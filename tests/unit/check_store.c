@@ -1642,7 +1642,8 @@ START_TEST(outbox_recovers_after_crash)
 		                              "{\"n\":1}", NULL, NULL) ||
 		    sky_store_webhook_enqueue(s, t->task_id, "http://h/2",
 		                              "{\"n\":2}", NULL, NULL) ||
-		    sky_store_webhook_claim_due(s, skyx_time_now_ms(), 1, &cl) ||
+		    sky_store_webhook_claim_due(s, skyx_time_now_ms(), 1,
+		                                &cl) ||
 		    cl->count != 1)
 			_exit(3);
 		write_all(fds[1], "r", 1);

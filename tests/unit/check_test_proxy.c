@@ -24,11 +24,11 @@ static void origin(const skytest_req *req, skytest_resp *resp, void *ud)
 		sum = sum * 31 + (unsigned char)req->body[i];
 	const char *via = skytest_req_header(req, "via");
 	const char *pa = skytest_req_header(req, "proxy-authorization");
-	char *body =
-	    skyx_asprintf("method=%s path=%s query=%s via=%s pauth=%s "
-	                 "len=%zu sum=%lu",
-	                 req->method, req->path, req->query, via ? via : "none",
-	                 pa ? "yes" : "no", req->body_len, sum);
+	char *body = skyx_asprintf("method=%s path=%s query=%s via=%s pauth=%s "
+	                           "len=%zu sum=%lu",
+	                           req->method, req->path, req->query,
+	                           via ? via : "none", pa ? "yes" : "no",
+	                           req->body_len, sum);
 	if (!strcmp(req->path, "/chunked"))
 		resp->chunked = 1;
 	skytest_resp_text(resp, 200, "text/plain", body);
@@ -137,16 +137,16 @@ START_TEST(wrong_credentials_are_challenged)
 	int port = skytest_httpd_port(web);
 	char *bad = skyx_base64_encode(USER ":nope", strlen(USER ":nope"));
 	char *req = skyx_asprintf("GET http://127.0.0.1:%d/ HTTP/1.1\r\n"
-	                         "Proxy-Authorization: Basic %s\r\n"
-	                         "Connection: close\r\n\r\n",
-	                         port, bad);
+	                          "Proxy-Authorization: Basic %s\r\n"
+	                          "Connection: close\r\n\r\n",
+	                          port, bad);
 	char *r = skytest_raw_request(skytest_proxy_port(px), req, TIMEOUT);
 	ck_assert_int_eq(skytest_raw_status(r), 407);
 	free(r);
 	free(req);
 	req = skyx_asprintf("GET http://127.0.0.1:%d/ HTTP/1.1\r\n"
-	                   "Proxy-Authorization: Digest x\r\n\r\n",
-	                   port);
+	                    "Proxy-Authorization: Digest x\r\n\r\n",
+	                    port);
 	r = skytest_raw_request(skytest_proxy_port(px), req, TIMEOUT);
 	ck_assert_int_eq(skytest_raw_status(r), 407);
 	free(r);
@@ -249,8 +249,8 @@ START_TEST(connect_tunnels_to_loopback)
 	ck_assert_int_eq(skytest_raw_status(r), 407);
 	free(r);
 	char *req = skyx_asprintf("CONNECT 127.0.0.1:%d HTTP/1.1\r\n"
-	                         "Host: 127.0.0.1:%d\r\n%s\r\n",
-	                         port, port, auth);
+	                          "Host: 127.0.0.1:%d\r\n%s\r\n",
+	                          port, port, auth);
 	ck_assert_int_eq(skytest_raw_send(fd, req, strlen(req)), 0);
 	free(req);
 	r = skytest_raw_read_head(fd, TIMEOUT);
@@ -303,7 +303,7 @@ START_TEST(chunked_answers_and_dead_origins)
 	int dead = skytest_httpd_port(gone);
 	skytest_httpd_stop(gone);
 	char *req = skyx_asprintf("GET http://127.0.0.1:%d/ HTTP/1.1\r\n%s\r\n",
-	                         dead, auth);
+	                          dead, auth);
 	r = skytest_raw_request(skytest_proxy_port(px), req, TIMEOUT);
 	ck_assert_int_eq(skytest_raw_status(r), 502);
 	free(r);
@@ -316,8 +316,8 @@ START_TEST(open_proxy_without_credentials)
 	skytest_proxy *open = skytest_proxy_start(NULL, NULL);
 	int port = skytest_httpd_port(web);
 	char *req = skyx_asprintf("GET http://127.0.0.1:%d/free HTTP/1.1\r\n"
-	                         "Connection: close\r\n\r\n",
-	                         port);
+	                          "Connection: close\r\n\r\n",
+	                          port);
 	char *r = skytest_raw_request(skytest_proxy_port(open), req, TIMEOUT);
 	ck_assert_int_eq(skytest_raw_status(r), 200);
 	assert_has(r, "via=1.1 skytest-proxy");
@@ -337,8 +337,8 @@ START_TEST(stop_closes_idle_connections_and_tunnels)
 	int port = skytest_httpd_port(web);
 	int idle = skytest_raw_connect(skytest_proxy_port(px));
 	int tun = skytest_raw_connect(skytest_proxy_port(px));
-	char *req =
-	    skyx_asprintf("CONNECT 127.0.0.1:%d HTTP/1.1\r\n%s\r\n", port, auth);
+	char *req = skyx_asprintf("CONNECT 127.0.0.1:%d HTTP/1.1\r\n%s\r\n",
+	                          port, auth);
 	ck_assert_int_eq(skytest_raw_send(tun, req, strlen(req)), 0);
 	free(req);
 	char *r = skytest_raw_read_head(tun, TIMEOUT);

@@ -70,7 +70,8 @@ static void create_fails(const char *cfg, int code, const char *needle)
 {
 	void *inst = NULL;
 	char *err = NULL;
-	ck_assert_int_eq(vt->create(sky_plugins_ctx(plugins, vt), cfg, &inst, &err), code);
+	ck_assert_int_eq(
+	    vt->create(sky_plugins_ctx(plugins, vt), cfg, &inst, &err), code);
 	ck_assert_ptr_null(inst);
 	ck_assert_ptr_nonnull(err);
 	ck_assert_msg(strstr(err, needle), "error '%s' lacks '%s'", err,

@@ -49,12 +49,15 @@ START_TEST(iso_timestamps_round_trip)
 	int64_t ms;
 	ck_assert_str_eq(skyx_time_iso(1743689309505LL, iso),
 	                 "2025-04-03T14:08:29.505Z");
-	ck_assert_int_eq(skyx_time_parse_iso("2025-04-03T14:08:29.505Z", &ms), 0);
+	ck_assert_int_eq(skyx_time_parse_iso("2025-04-03T14:08:29.505Z", &ms),
+	                 0);
 	ck_assert_int_eq(ms, 1743689309505LL);
 	/* Skyvern's naive form (no Z, microseconds) is read as UTC. */
-	ck_assert_int_eq(skyx_time_parse_iso("2025-04-03T14:08:29.505123", &ms), 0);
+	ck_assert_int_eq(skyx_time_parse_iso("2025-04-03T14:08:29.505123", &ms),
+	                 0);
 	ck_assert_int_eq(ms, 1743689309505LL);
-	ck_assert_int_eq(skyx_time_parse_iso("2025-04-03T16:08:29+02:00", &ms), 0);
+	ck_assert_int_eq(skyx_time_parse_iso("2025-04-03T16:08:29+02:00", &ms),
+	                 0);
 	ck_assert_int_eq(ms, 1743689309000LL);
 	ck_assert_int_eq(skyx_time_parse_iso("2025-13-03T14:08:29Z", &ms), -1);
 	ck_assert_int_eq(skyx_time_parse_iso("yesterday", &ms), -1);
@@ -101,12 +104,14 @@ END_TEST
 START_TEST(hash_known_vectors)
 {
 	char hex[SKYX_SHA256_HEX_LEN];
-	ck_assert_str_eq(skyx_sha256_hex("abc", 3, hex),
-	                 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	ck_assert_str_eq(
+	    skyx_sha256_hex("abc", 3, hex),
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	/* RFC 4231 test case 2 */
-	ck_assert_str_eq(skyx_hmac_sha256_hex("Jefe", 4,
-	                                     "what do ya want for nothing?", 28, hex),
-	                 "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	ck_assert_str_eq(
+	    skyx_hmac_sha256_hex("Jefe", 4, "what do ya want for nothing?", 28,
+	                         hex),
+	    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 	char *b64 = skyx_base64_encode("hello world", 11);
 	ck_assert_str_eq(b64, "aGVsbG8gd29ybGQ=");
 	size_t n;
@@ -151,7 +156,8 @@ START_TEST(secrets_never_reach_the_log)
 {
 	sky_log_set(capture, SKY_LOG_DEBUG, NULL);
 	sky_secret_register("hunter2-password");
-	sky_log_info("test", "login with hunter2-password then hunter2-password");
+	sky_log_info("test",
+	             "login with hunter2-password then hunter2-password");
 	ck_assert_ptr_null(strstr(last_line, "hunter2"));
 	ck_assert_ptr_nonnull(strstr(last_line, "[REDACTED] then [REDACTED]"));
 	sky_log_info("test", "Authorization: Bearer abcdefghijklmnop");
@@ -159,7 +165,8 @@ START_TEST(secrets_never_reach_the_log)
 	sky_log_info("test", "proxy http://bob:s3cretpass@127.0.0.1:3128/");
 	ck_assert_ptr_null(strstr(last_line, "s3cretpass"));
 	ck_assert_ptr_nonnull(strstr(last_line, "bob:"));
-	sky_log_info("test", "key sk-proj-ABCDEF0123456789 and task-application-form");
+	sky_log_info("test",
+	             "key sk-proj-ABCDEF0123456789 and task-application-form");
 	ck_assert_ptr_null(strstr(last_line, "ABCDEF0123456789"));
 	ck_assert_ptr_nonnull(strstr(last_line, "task-application-form"));
 	/* Below the level: nothing is written. */

@@ -43,8 +43,9 @@ static json_t *parse_form(const char *body)
 		char *eq = strchr(kv, '=');
 		size_t kl = eq ? (size_t)(eq - kv) : strlen(kv);
 		char *k = skyx_pct_decode(kv, kl, SKYX_PCT_PLUS_SPACE);
-		char *v = skyx_pct_decode(eq ? eq + 1 : "", eq ? strlen(eq + 1) : 0,
-		                          SKYX_PCT_PLUS_SPACE);
+		char *v =
+		    skyx_pct_decode(eq ? eq + 1 : "", eq ? strlen(eq + 1) : 0,
+		                    SKYX_PCT_PLUS_SPACE);
 		json_t *jv = k && v ? json_string(v) : NULL;
 		if (jv)
 			json_object_set_new(o, k, jv);
@@ -58,12 +59,13 @@ static json_t *parse_form(const char *body)
 static void page(srv_resp *r, int status, const char *title, const char *html)
 {
 	skyx_buf b = {0};
-	skyx_buf_printf(&b, "<!doctype html><html lang=en><meta charset=utf-8>"
-	                   "<title>%s · Skylark Robotics</title><link "
-	                   "rel=stylesheet href=/site.css><header><a "
-	                   "class=brand href=/>Skylark Robotics</a></header>"
-	                   "<main>%s</main></html>",
-	               title, html);
+	skyx_buf_printf(&b,
+	                "<!doctype html><html lang=en><meta charset=utf-8>"
+	                "<title>%s · Skylark Robotics</title><link "
+	                "rel=stylesheet href=/site.css><header><a "
+	                "class=brand href=/>Skylark Robotics</a></header>"
+	                "<main>%s</main></html>",
+	                title, html);
 	srv_resp_take(r, status, "text/html; charset=utf-8", b.data, b.len);
 }
 
@@ -76,12 +78,13 @@ static void apply(const srv_req *req, srv_resp *resp)
 	skyx_buf b = {0};
 	if (!name || !*name || !email || !strchr(email, '@') || !consent) {
 		skyx_buf_puts(&b, "<h1>Please check your application</h1><p "
-		                 "id=error>Missing or invalid: ");
+		                  "id=error>Missing or invalid: ");
 		skyx_buf_puts(&b, !name || !*name ? "name " : "");
-		skyx_buf_puts(&b, !email || !strchr(email, '@') ? "email " : "");
+		skyx_buf_puts(&b,
+		              !email || !strchr(email, '@') ? "email " : "");
 		skyx_buf_puts(&b, !consent ? "consent" : "");
 		skyx_buf_puts(&b, "</p><p><a href=/apply.html>Back to the "
-		                 "form</a></p>");
+		                  "form</a></p>");
 		page(resp, 400, "Application incomplete", b.data);
 		skyx_buf_free(&b);
 		json_decref(f);
@@ -93,7 +96,7 @@ static void apply(const srv_req *req, srv_resp *resp)
 	printf("demo-site: application received from %s <%s>\n", name, email);
 	fflush(stdout);
 	skyx_buf_puts(&b, "<h1>Thank you!</h1><div class=ok id=confirmation>"
-	                 "<p>Your application has been received, ");
+	                  "<p>Your application has been received, ");
 	skyx_buf_html(&b, name);
 	skyx_buf_puts(&b, ". We will reply to ");
 	skyx_buf_html(&b, email);
@@ -120,7 +123,8 @@ static void handle(void *ud, const srv_req *req, srv_resp *resp)
 		apply(req, resp);
 		return;
 	}
-	if (req->method == SRV_GET && !strcmp(req->path, "/applications.json")) {
+	if (req->method == SRV_GET &&
+	    !strcmp(req->path, "/applications.json")) {
 		pthread_mutex_lock(&lock);
 		char *s = json_dumps(received, JSON_COMPACT);
 		pthread_mutex_unlock(&lock);
@@ -152,21 +156,29 @@ int main(int argc, char **argv)
 {
 	int port = 8090, ch;
 	const char *port_file = NULL;
-	static const struct option o[] = {{"port", required_argument, 0, 'p'},
-	                                  {"root", required_argument, 0, 'r'},
-	                                  {"port-file", required_argument, 0, 'f'},
-	                                  {"help", no_argument, 0, 'h'},
-	                                  {0, 0, 0, 0}};
+	static const struct option o[] = {
+	    {"port", required_argument, 0, 'p'},
+	    {"root", required_argument, 0, 'r'},
+	    {"port-file", required_argument, 0, 'f'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0}};
 	while ((ch = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (ch) {
-		case 'p': port = atoi(optarg); break;
-		case 'r': root = optarg; break;
-		case 'f': port_file = optarg; break;
+		case 'p':
+			port = atoi(optarg);
+			break;
+		case 'r':
+			root = optarg;
+			break;
+		case 'f':
+			port_file = optarg;
+			break;
 		case 'h':
 			puts("usage: skyengine-demo-site [--port 8090] [--root "
 			     "DIR] [--port-file FILE]");
 			return 0;
-		default: return 2;
+		default:
+			return 2;
 		}
 	}
 	char exe[4096], *rel = NULL;
@@ -177,13 +189,15 @@ int main(int argc, char **argv)
 		char *slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
-			rel = skyx_asprintf("%s/../share/skyengine/demo-site", exe);
+			rel = skyx_asprintf("%s/../share/skyengine/demo-site",
+			                    exe);
 		}
 	}
 	if (!root)
-		root = is_dir(rel)                       ? rel
-		       : is_dir(SKY_DEMO_SITE_INSTALLED) ? SKY_DEMO_SITE_INSTALLED
-		                                         : SKY_DEMO_SITE_SRC;
+		root = is_dir(rel) ? rel
+		       : is_dir(SKY_DEMO_SITE_INSTALLED)
+		           ? SKY_DEMO_SITE_INSTALLED
+		           : SKY_DEMO_SITE_SRC;
 	if (!is_dir(root)) {
 		fprintf(stderr, "skyengine-demo-site: no site at %s\n", root);
 		return 1;
@@ -194,8 +208,9 @@ int main(int argc, char **argv)
 	ho.port = port;
 	ho.handler = handle;
 	if (srv_http_start(&ho, &h)) {
-		fprintf(stderr, "skyengine-demo-site: cannot listen on "
-		                "127.0.0.1:%d\n",
+		fprintf(stderr,
+		        "skyengine-demo-site: cannot listen on "
+		        "127.0.0.1:%d\n",
 		        port);
 		return 1;
 	}

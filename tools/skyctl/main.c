@@ -72,8 +72,8 @@ static void help_main(FILE *f)
 /* JSON inline, or @file. Returns the text (malloc'd) or NULL. */
 static char *json_arg(const char *arg)
 {
-	char *text = arg[0] == '@' ? skyx_read_file(arg + 1, NULL)
-	                           : skyx_strdup(arg);
+	char *text =
+	    arg[0] == '@' ? skyx_read_file(arg + 1, NULL) : skyx_strdup(arg);
 	json_t *v = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
 	if (!v) {
 		fprintf(stderr, "skyctl: %s is not valid JSON\n", arg);
@@ -89,7 +89,7 @@ static char *json_arg(const char *arg)
 typedef struct progress {
 	pthread_mutex_t lock;
 	const char *run_id;
-	skyx_buf line;   /* actions of the current step */
+	skyx_buf line; /* actions of the current step */
 	int spinning;
 } progress;
 
@@ -105,17 +105,17 @@ static void on_event(const sky_event *ev, void *ud)
 		json_t *j = json_loads(ev->json, 0, NULL);
 		json_t *a = json_object_get(j, "action");
 		json_t *r = json_object_get(j, "result");
-		const char *type = json_string_value(
-			json_object_get(a, "action_type"));
-		const char *id = json_string_value(
-			json_object_get(a, "element_id"));
+		const char *type =
+		    json_string_value(json_object_get(a, "action_type"));
+		const char *id =
+		    json_string_value(json_object_get(a, "element_id"));
 		if (p->line.len)
 			skyx_buf_puts(&p->line, ", ");
 		skyx_buf_printf(&p->line, "%s%s%s%s", type ? type : "?",
-		               id ? " #" : "", id ? id : "",
-		               json_is_true(json_object_get(r, "success"))
-		                       ? ""
-		                       : " (failed)");
+		                id ? " #" : "", id ? id : "",
+		                json_is_true(json_object_get(r, "success"))
+		                    ? ""
+		                    : " (failed)");
 		json_decref(j);
 	} else if (ev->type == SKY_EVENT_STEP_FINISHED) {
 		if (is_tty)
@@ -138,17 +138,17 @@ static int cmd_run(int argc, char **argv)
 	char *schema = NULL, *payload = NULL;
 	int max_steps = 0, as_json = 0, timeout = 0, ch;
 	static const struct option o[] = {
-		{"url", required_argument, 0, 'u'},
-		{"schema", required_argument, 0, 's'},
-		{"payload", required_argument, 0, 'p'},
-		{"engine", required_argument, 0, 'e'},
-		{"max-steps", required_argument, 0, 'm'},
-		{"json", no_argument, 0, 'j'},
-		{"data", required_argument, 0, 'd'},
-		{"timeout", required_argument, 0, 't'},
-		{"config", required_argument, 0, 'c'},
-		{"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0}};
+	    {"url", required_argument, 0, 'u'},
+	    {"schema", required_argument, 0, 's'},
+	    {"payload", required_argument, 0, 'p'},
+	    {"engine", required_argument, 0, 'e'},
+	    {"max-steps", required_argument, 0, 'm'},
+	    {"json", no_argument, 0, 'j'},
+	    {"data", required_argument, 0, 'd'},
+	    {"timeout", required_argument, 0, 't'},
+	    {"config", required_argument, 0, 'c'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0}};
 	while ((ch = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -156,7 +156,9 @@ static int cmd_run(int argc, char **argv)
 			if (!(config = json_arg(optarg)))
 				return 2;
 			break;
-		case 'u': url = optarg; break;
+		case 'u':
+			url = optarg;
+			break;
 		case 's':
 			if (!(schema = json_arg(optarg)))
 				return 2;
@@ -165,13 +167,27 @@ static int cmd_run(int argc, char **argv)
 			if (!(payload = json_arg(optarg)))
 				return 2;
 			break;
-		case 'e': engine = optarg; break;
-		case 'm': max_steps = atoi(optarg); break;
-		case 'j': as_json = 1; break;
-		case 'd': data = optarg; break;
-		case 't': timeout = atoi(optarg); break;
-		case 'h': help_run(stdout); return 0;
-		default: help_run(stderr); return 2;
+		case 'e':
+			engine = optarg;
+			break;
+		case 'm':
+			max_steps = atoi(optarg);
+			break;
+		case 'j':
+			as_json = 1;
+			break;
+		case 'd':
+			data = optarg;
+			break;
+		case 't':
+			timeout = atoi(optarg);
+			break;
+		case 'h':
+			help_run(stdout);
+			return 0;
+		default:
+			help_run(stderr);
+			return 2;
 		}
 	}
 	if (optind >= argc) {
@@ -224,8 +240,8 @@ static int cmd_run(int argc, char **argv)
 		goto done;
 	}
 	json_t *created = json_loads(out, 0, NULL);
-	char *run_id = skyx_strdup(json_string_value(
-		json_object_get(created, "run_id")));
+	char *run_id =
+	    skyx_strdup(json_string_value(json_object_get(created, "run_id")));
 	json_decref(created);
 	pthread_mutex_lock(&p.lock);
 	p.run_id = run_id;
@@ -234,7 +250,8 @@ static int cmd_run(int argc, char **argv)
 	out = NULL;
 	fprintf(stderr, "run %s started\n", run_id);
 
-	int wrc = sky_tasks_api_run_wait(&out, e, NULL, run_id, timeout > 0 ? timeout * 1000 : 0);
+	int wrc = sky_tasks_api_run_wait(&out, e, NULL, run_id,
+	                                 timeout > 0 ? timeout * 1000 : 0);
 	if (is_tty)
 		fputs("\r\033[K", stderr);
 	json_t *run = json_loads(out ? out : "{}", 0, NULL);
@@ -243,18 +260,18 @@ static int cmd_run(int argc, char **argv)
 		puts(out ? out : "{}");
 	} else {
 		json_t *output = json_object_get(run, "output");
-		char *text = output ? json_dumps(output, JSON_ENCODE_ANY)
-		                    : NULL;
+		char *text =
+		    output ? json_dumps(output, JSON_ENCODE_ANY) : NULL;
 		printf("%s\n", text ? text : "null");
 		free(text);
 		fprintf(stderr, "run %s %s", run_id, st ? st : "?");
-		const char *why = json_string_value(
-			json_object_get(run, "failure_reason"));
+		const char *why =
+		    json_string_value(json_object_get(run, "failure_reason"));
 		if (why)
 			fprintf(stderr, ": %s", why);
 		fprintf(stderr, "\n");
-		const char *rec = json_string_value(
-			json_object_get(run, "recording_url"));
+		const char *rec =
+		    json_string_value(json_object_get(run, "recording_url"));
 		if (rec)
 			fprintf(stderr, "recording: %s\n", rec);
 	}
@@ -278,7 +295,8 @@ static int remote(const char *method, const char *server, const char *key,
                   const char *path, int *status, char **body)
 {
 	char *url = skyx_asprintf("%s%s", server, path), *err = NULL;
-	int rc = skyctl_remote_request(method, url, key, 30, status, body, &err);
+	int rc =
+	    skyctl_remote_request(method, url, key, 30, status, body, &err);
 	if (rc)
 		fprintf(stderr, "skyctl: %s %s: %s\n", method, url, err);
 	free(err);
@@ -293,22 +311,36 @@ static int cmd_remote(const char *cmd, int argc, char **argv)
 	const char *st = NULL;
 	int page = 1, page_size = 10, ch;
 	static const struct option o[] = {
-		{"server", required_argument, 0, 's'},
-		{"api-key", required_argument, 0, 'k'},
-		{"page", required_argument, 0, 'p'},
-		{"page-size", required_argument, 0, 'z'},
-		{"status", required_argument, 0, 't'},
-		{"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0}};
+	    {"server", required_argument, 0, 's'},
+	    {"api-key", required_argument, 0, 'k'},
+	    {"page", required_argument, 0, 'p'},
+	    {"page-size", required_argument, 0, 'z'},
+	    {"status", required_argument, 0, 't'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0}};
 	while ((ch = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (ch) {
-		case 's': server = optarg; break;
-		case 'k': key = optarg; break;
-		case 'p': page = atoi(optarg); break;
-		case 'z': page_size = atoi(optarg); break;
-		case 't': st = optarg; break;
-		case 'h': help_remote(stdout, cmd); return 0;
-		default: help_remote(stderr, cmd); return 2;
+		case 's':
+			server = optarg;
+			break;
+		case 'k':
+			key = optarg;
+			break;
+		case 'p':
+			page = atoi(optarg);
+			break;
+		case 'z':
+			page_size = atoi(optarg);
+			break;
+		case 't':
+			st = optarg;
+			break;
+		case 'h':
+			help_remote(stdout, cmd);
+			return 0;
+		default:
+			help_remote(stderr, cmd);
+			return 2;
 		}
 	}
 	if (!server || !*server)
@@ -330,8 +362,8 @@ static int cmd_remote(const char *cmd, int argc, char **argv)
 		method = "POST";
 	} else
 		path = skyx_asprintf("/v1/runs?page=%d&page_size=%d%s%s", page,
-		                    page_size, st ? "&status=" : "",
-		                    st ? st : "");
+		                     page_size, st ? "&status=" : "",
+		                     st ? st : "");
 	int status = 0;
 	char *body = NULL;
 	int rc = remote(method, server, key, path, &status, &body);
@@ -339,14 +371,15 @@ static int cmd_remote(const char *cmd, int argc, char **argv)
 	if (rc)
 		return 1;
 	json_t *j = json_loads(body, JSON_DECODE_ANY, NULL);
-	char *pretty = j ? json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY)
-	                 : NULL;
+	char *pretty =
+	    j ? json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY) : NULL;
 	printf("%s\n", pretty ? pretty : body);
 	free(pretty);
 	json_decref(j);
 	free(body);
 	if (status >= 400) {
-		fprintf(stderr, "skyctl: the server answered HTTP %d\n", status);
+		fprintf(stderr, "skyctl: the server answered HTTP %d\n",
+		        status);
 		return 1;
 	}
 	return 0;

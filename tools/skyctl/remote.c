@@ -81,8 +81,8 @@ static int on_http(struct lws *wsi, enum lws_callback_reasons reason,
 }
 
 static const struct lws_protocols protocols[] = {
-	{"skyctl-http", on_http, 0, 0, 0, NULL, 0},
-	{NULL, NULL, 0, 0, 0, NULL, 0},
+    {"skyctl-http", on_http, 0, 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 /* lws writes its own lines only when something is badly wrong; the
@@ -93,9 +93,8 @@ static void quiet(int level, const char *line)
 	(void)line;
 }
 
-int skyctl_remote_request(const char *method, const char *url,
-                          const char *key, int timeout_s, int *status,
-                          char **body, char **err)
+int skyctl_remote_request(const char *method, const char *url, const char *key,
+                          int timeout_s, int *status, char **body, char **err)
 {
 	struct call c = {.method = method, .key = key};
 	struct lws_context_creation_info info;

@@ -8,8 +8,7 @@
  * up after `timeout_s` seconds without progress. Returns 0 with *status
  * and *body (malloc'd, NUL-terminated), or -1 with *err (malloc'd).
  */
-int skyctl_remote_request(const char *method, const char *url,
-                          const char *key, int timeout_s, int *status,
-                          char **body, char **err);
+int skyctl_remote_request(const char *method, const char *url, const char *key,
+                          int timeout_s, int *status, char **body, char **err);
 
 #endif

@@ -24,7 +24,8 @@
 
 static sky_log_level log_max(void)
 {
-	static const char *names[] = {"error", "warn", "info", "debug", "trace"};
+	static const char *names[] = {"error", "warn", "info", "debug",
+	                              "trace"};
 	const char *s = getenv("SKYENGINE_LOG");
 	for (int i = 0; s && i < 5; i++)
 		if (!strcasecmp(s, names[i]))
@@ -65,17 +66,17 @@ static void lws_log(int level, const char *line)
 }
 
 struct job {
-	struct lws *wsi;    /* NULL once the client went away */
+	struct lws *wsi; /* NULL once the client went away */
 	srv_http *h;
 	srv_req req;
 	srv_resp resp;
 	skyx_buf body;
-	size_t max_body;    /* this request's body limit */
+	size_t max_body; /* this request's body limit */
 	size_t sent;
 	int headers_sent;
-	int ready;          /* resp filled, may be written */
-	int on_worker;      /* owned by the worker queue until done */
-	int dispatched;     /* handed to the handler (once only) */
+	int ready;      /* resp filled, may be written */
+	int on_worker;  /* owned by the worker queue until done */
+	int dispatched; /* handed to the handler (once only) */
 	int head_only;
 	int close_after;
 	struct job *next;
@@ -167,7 +168,7 @@ void srv_resp_json(srv_resp *r, int status, const char *json)
 void srv_resp_header(srv_resp *r, const char *name, const char *value)
 {
 	char *line = skyx_asprintf("%s%s: %s\r\n", r->headers ? r->headers : "",
-	                          name, value);
+	                           name, value);
 	if (line) {
 		free(r->headers);
 		r->headers = line;
@@ -239,7 +240,8 @@ static int reply_now(struct lws *wsi, int status, const char *body)
 	    lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
 	if (len)
-		lws_write(wsi, (unsigned char *)body, len, LWS_WRITE_HTTP_FINAL);
+		lws_write(wsi, (unsigned char *)body, len,
+		          LWS_WRITE_HTTP_FINAL);
 	return -1; /* close: the unread body must not be parsed */
 }
 
@@ -309,8 +311,8 @@ static int write_some(struct lws *wsi, struct job *j)
 		                                   *p = start,
 		                                   *end = buf + sizeof buf - 1;
 		int status = j->resp.status ? j->resp.status : 200;
-		const char *ct = j->resp.ctype ? j->resp.ctype
-		                               : "application/json";
+		const char *ct =
+		    j->resp.ctype ? j->resp.ctype : "application/json";
 		if (lws_add_http_common_headers(wsi, (unsigned)status, ct,
 		                                j->resp.body_len, &p, end))
 			return -1;
@@ -329,17 +331,15 @@ static int write_some(struct lws *wsi, struct job *j)
 			while (*v == ' ')
 				v++;
 			if (lws_add_http_header_by_name(
-				    wsi, (unsigned char *)name,
-				    (const unsigned char *)v, (int)(eol - v), &p,
-				    end))
+			        wsi, (unsigned char *)name,
+			        (const unsigned char *)v, (int)(eol - v), &p,
+			        end))
 				return -1;
 			l = eol + 2;
 		}
-		if (j->close_after &&
-		    lws_add_http_header_by_name(wsi,
-		                                (unsigned char *)"connection:",
-		                                (unsigned char *)"close", 5, &p,
-		                                end))
+		if (j->close_after && lws_add_http_header_by_name(
+		                          wsi, (unsigned char *)"connection:",
+		                          (unsigned char *)"close", 5, &p, end))
 			return -1;
 		if (lws_finalize_write_http_header(wsi, start, &p, end))
 			return -1;
@@ -576,15 +576,15 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 		j->h = h;
 		j->wsi = wsi;
 		pss->job = j;
-		j->req.method = m >= 0 && m < SRV_OTHER ? (enum srv_method)m
-		                                        : SRV_OTHER;
-		static const char *names[] = {"GET",    "POST",   "OPTIONS",
-		                              "PUT",    "PATCH",  "DELETE",
+		j->req.method =
+		    m >= 0 && m < SRV_OTHER ? (enum srv_method)m : SRV_OTHER;
+		static const char *names[] = {"GET",     "POST",  "OPTIONS",
+		                              "PUT",     "PATCH", "DELETE",
 		                              "CONNECT", "HEAD",  "OTHER"};
 		j->req.method_name = names[j->req.method];
 		j->head_only = j->req.method == SRV_HEAD;
-		j->req.path = uri ? skyx_strndup(uri, (size_t)ulen)
-		                  : skyx_strdup("/");
+		j->req.path =
+		    uri ? skyx_strndup(uri, (size_t)ulen) : skyx_strdup("/");
 		read_query(wsi, &j->req);
 		j->req.api_key = hdr_custom(wsi, "x-api-key:");
 		j->req.idempotency_key = hdr_custom(wsi, "idempotency-key:");
@@ -593,12 +593,12 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 		    hdr_custom(wsi, "x-max-steps-override:");
 		j->req.max_iterations_override =
 		    hdr_custom(wsi, "x-max-iterations-override:");
-		j->req.authorization = hdr_token(wsi,
-		                                 WSI_TOKEN_HTTP_AUTHORIZATION);
-		j->req.content_type = hdr_token(wsi,
-		                                WSI_TOKEN_HTTP_CONTENT_TYPE);
-		j->req.if_none_match = hdr_token(wsi,
-		                                 WSI_TOKEN_HTTP_IF_NONE_MATCH);
+		j->req.authorization =
+		    hdr_token(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+		j->req.content_type =
+		    hdr_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+		j->req.if_none_match =
+		    hdr_token(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH);
 		lws_get_peer_simple(wsi, j->req.peer, sizeof j->req.peer);
 
 		char *te = hdr_token(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING);
@@ -612,9 +612,8 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 		char *cl = hdr_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
 		long long clen = cl ? strtoll(cl, NULL, 10) : 0;
 		free(cl);
-		size_t lim = h->o.max_body_for
-		                 ? h->o.max_body_for(h->o.ud, &j->req)
-		                 : 0;
+		size_t lim =
+		    h->o.max_body_for ? h->o.max_body_for(h->o.ud, &j->req) : 0;
 		j->max_body = lim ? lim : h->o.max_body;
 		if (clen < 0 || (size_t)clen > j->max_body)
 			return reply_now(wsi, 413,
@@ -717,8 +716,8 @@ static int callback_http(struct lws *wsi, enum lws_callback_reasons reason,
 }
 
 static const struct lws_protocols protocols[] = {
-	{"http", callback_http, sizeof(struct pss), 0, 0, NULL, 0},
-	{NULL, NULL, 0, 0, 0, NULL, 0},
+    {"http", callback_http, sizeof(struct pss), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 static void *service_main(void *arg)

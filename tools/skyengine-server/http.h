@@ -15,7 +15,7 @@
  * The library's lines go through its own sink (sky_log_set).
  */
 void srv_log(sky_log_level level, const char *component, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 #define srv_log_error(c, ...) srv_log(SKY_LOG_ERROR, c, __VA_ARGS__)
 #define srv_log_warn(c, ...) srv_log(SKY_LOG_WARN, c, __VA_ARGS__)
 #define srv_log_info(c, ...) srv_log(SKY_LOG_INFO, c, __VA_ARGS__)
@@ -38,14 +38,14 @@ enum srv_method {
 typedef struct srv_req {
 	enum srv_method method;
 	const char *method_name;
-	char *path;          /* URL-decoded, without the query */
-	char **query;        /* "name=value" pairs (decoded), in order */
+	char *path;   /* URL-decoded, without the query */
+	char **query; /* "name=value" pairs (decoded), in order */
 	size_t n_query;
-	char *body;          /* NUL-terminated; NULL when none */
+	char *body; /* NUL-terminated; NULL when none */
 	size_t body_len;
-	int has_body;        /* a body was announced (Content-Length) */
+	int has_body; /* a body was announced (Content-Length) */
 	/* Headers the API uses; NULL when absent. */
-	char *api_key;         /* x-api-key */
+	char *api_key; /* x-api-key */
 	char *authorization;
 	char *content_type;
 	char *idempotency_key; /* idempotency-key */
@@ -57,10 +57,10 @@ typedef struct srv_req {
 } srv_req;
 
 typedef struct srv_resp {
-	int status;        /* default 200 */
-	char *ctype;       /* default application/json */
-	char *headers;     /* extra "name: value\r\n" lines */
-	char *body;        /* malloc'd */
+	int status;    /* default 200 */
+	char *ctype;   /* default application/json */
+	char *headers; /* extra "name: value\r\n" lines */
+	char *body;    /* malloc'd */
 	size_t body_len;
 } srv_resp;
 
@@ -85,10 +85,10 @@ typedef struct srv_ws_handlers {
 } srv_ws_handlers;
 
 typedef struct srv_http_options {
-	const char *host;          /* default 127.0.0.1 */
-	int port;                  /* 0 = ephemeral */
-	size_t max_body;           /* default 1 MiB; more -> 413 */
-	int workers;               /* threads for slow handlers, default 4 */
+	const char *host; /* default 127.0.0.1 */
+	int port;         /* 0 = ephemeral */
+	size_t max_body;  /* default 1 MiB; more -> 413 */
+	int workers;      /* threads for slow handlers, default 4 */
 	srv_handler handler;
 	srv_is_slow is_slow;
 	/* Optional: a larger body limit for some requests (uploads); 0 or

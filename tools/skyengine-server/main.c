@@ -32,25 +32,24 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: skyengine-server [options]\n"
-	        "  --host ADDR        listen address (default 127.0.0.1)\n"
-	        "  --port N           listen port (default 8000; 0: any)\n"
-	        "  --data DIR         data directory ($SKYENGINE_DATA, "
-	        "default ./skyengine-data)\n"
-	        "  --public-url URL   base of app_url, recording_url and "
-	        "file links\n"
-	        "                     (default http://HOST:PORT)\n"
-	        "  --workers N        runs executed at once (default 4)\n"
-	        "  --config FILE      engine configuration (JSON, see "
-	        "docs/configuration.md)\n"
-	        "  --api-key KEY      accept this key (repeatable; also "
-	        "$SKYENGINE_API_KEY)\n"
-	        "  --no-execute       store runs but do not execute them\n"
-	        "  --insecure-no-auth accept requests without x-api-key "
-	        "(local demos only)\n"
-	        "  --port-file FILE   write the bound port there (tests)\n"
-	        "  --help\n");
+	fprintf(f, "usage: skyengine-server [options]\n"
+	           "  --host ADDR        listen address (default 127.0.0.1)\n"
+	           "  --port N           listen port (default 8000; 0: any)\n"
+	           "  --data DIR         data directory ($SKYENGINE_DATA, "
+	           "default ./skyengine-data)\n"
+	           "  --public-url URL   base of app_url, recording_url and "
+	           "file links\n"
+	           "                     (default http://HOST:PORT)\n"
+	           "  --workers N        runs executed at once (default 4)\n"
+	           "  --config FILE      engine configuration (JSON, see "
+	           "docs/configuration.md)\n"
+	           "  --api-key KEY      accept this key (repeatable; also "
+	           "$SKYENGINE_API_KEY)\n"
+	           "  --no-execute       store runs but do not execute them\n"
+	           "  --insecure-no-auth accept requests without x-api-key "
+	           "(local demos only)\n"
+	           "  --port-file FILE   write the bound port there (tests)\n"
+	           "  --help\n");
 }
 
 static int add_keys(sky_engine *e, const char *list)
@@ -73,37 +72,59 @@ int main(int argc, char **argv)
 	int port = 8000, workers = 0, no_execute = 0, no_auth = 0;
 	skyx_buf keys = {0};
 	static const struct option opts[] = {
-		{"host", required_argument, 0, 'h'},
-		{"port", required_argument, 0, 'p'},
-		{"data", required_argument, 0, 'd'},
-		{"public-url", required_argument, 0, 'u'},
-		{"workers", required_argument, 0, 'w'},
-		{"config", required_argument, 0, 'c'},
-		{"api-key", required_argument, 0, 'k'},
-		{"no-execute", no_argument, 0, 'n'},
-		{"insecure-no-auth", no_argument, 0, 'A'},
-		{"port-file", required_argument, 0, 'P'},
-		{"help", no_argument, 0, 'H'},
-		{0, 0, 0, 0}};
+	    {"host", required_argument, 0, 'h'},
+	    {"port", required_argument, 0, 'p'},
+	    {"data", required_argument, 0, 'd'},
+	    {"public-url", required_argument, 0, 'u'},
+	    {"workers", required_argument, 0, 'w'},
+	    {"config", required_argument, 0, 'c'},
+	    {"api-key", required_argument, 0, 'k'},
+	    {"no-execute", no_argument, 0, 'n'},
+	    {"insecure-no-auth", no_argument, 0, 'A'},
+	    {"port-file", required_argument, 0, 'P'},
+	    {"help", no_argument, 0, 'H'},
+	    {0, 0, 0, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'h': host = optarg; break;
-		case 'p': port = atoi(optarg); break;
-		case 'd': data = optarg; break;
-		case 'u': public_url = optarg; break;
-		case 'w': workers = atoi(optarg); break;
-		case 'c': config_file = optarg; break;
+		case 'h':
+			host = optarg;
+			break;
+		case 'p':
+			port = atoi(optarg);
+			break;
+		case 'd':
+			data = optarg;
+			break;
+		case 'u':
+			public_url = optarg;
+			break;
+		case 'w':
+			workers = atoi(optarg);
+			break;
+		case 'c':
+			config_file = optarg;
+			break;
 		case 'k':
 			if (keys.len)
 				skyx_buf_putc(&keys, ',');
 			skyx_buf_puts(&keys, optarg);
 			break;
-		case 'n': no_execute = 1; break;
-		case 'A': no_auth = 1; break;
-		case 'P': port_file = optarg; break;
-		case 'H': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'n':
+			no_execute = 1;
+			break;
+		case 'A':
+			no_auth = 1;
+			break;
+		case 'P':
+			port_file = optarg;
+			break;
+		case 'H':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 
@@ -145,7 +166,8 @@ int main(int argc, char **argv)
 		server = json_object();
 		json_object_set_new(cfg, "server", server);
 	}
-	if (!json_string_value(json_object_get(server, "public_url")) || public_url)
+	if (!json_string_value(json_object_get(server, "public_url")) ||
+	    public_url)
 		json_object_set_new(server, "public_url", json_string(pub));
 	/* Runs submitted before a restart sign their webhooks with the
 	 * engine's key (only hashes of API keys are stored): without one

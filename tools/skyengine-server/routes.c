@@ -20,11 +20,11 @@ typedef struct ctx {
 	srv *s;
 	const srv_req *req;
 	srv_resp *resp;
-	char *org;          /* authenticated organization */
-	int any_org;        /* a signed link: the signature names the object */
-	char *seg[8];       /* path segments */
+	char *org;    /* authenticated organization */
+	int any_org;  /* a signed link: the signature names the object */
+	char *seg[8]; /* path segments */
 	int n_seg;
-	json_t *body;       /* parsed JSON body, if any */
+	json_t *body; /* parsed JSON body, if any */
 } ctx;
 
 /* The organization argument of the engine's calls. */
@@ -51,8 +51,8 @@ static void reply_json(ctx *c, int status, json_t *v)
 	if (!v)
 		v = json_pack("{s:s}", "detail",
 		              "The request contains text that is not UTF-8");
-	char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER |
-	                                JSON_ENCODE_ANY);
+	char *s =
+	    json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
 	json_decref(v);
 	srv_resp_take(c->resp, status, "application/json", s,
 	              s ? strlen(s) : 0);
@@ -65,7 +65,7 @@ static void reply_raw(ctx *c, int status, char *json_text)
 }
 
 static void reply_detail(ctx *c, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void reply_detail(ctx *c, int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -89,9 +89,9 @@ static void reply_detail(ctx *c, int status, const char *fmt, ...)
 static void reply_query_error(ctx *c, const char *name, const char *type,
                               const char *msg, const char *input)
 {
-	json_t *item = json_pack("{s:s, s:[s,s], s:s, s:s?}", "type", type,
-	                         "loc", "query", name, "msg", msg, "input",
-	                         input);
+	json_t *item =
+	    json_pack("{s:s, s:[s,s], s:s, s:s?}", "type", type, "loc", "query",
+	              name, "msg", msg, "input", input);
 	reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
 }
 
@@ -99,8 +99,9 @@ static void reply_unexpected(ctx *c, const char *what)
 {
 	srv_log_error(COMPONENT, "%s %s: unexpected error: %s",
 	              c->req->method_name, c->req->path, what);
-	reply_json(c, 500, json_pack("{s:s}", "error",
-	                             "Unexpected error: EngineError"));
+	reply_json(
+	    c, 500,
+	    json_pack("{s:s}", "error", "Unexpected error: EngineError"));
 }
 
 /* An engine answer in the API's shapes: the body it gave, else a 500. */
@@ -194,7 +195,8 @@ static void h_run_task(ctx *c)
 	int status = 500;
 	so.idempotency_key = c->req->idempotency_key;
 	so.webhook_signing_key = c->req->api_key;
-	sky_tasks_api_run_submit(&out, &status, c->s->engine, ORG(c), c->req->body ? c->req->body : "", &so);
+	sky_tasks_api_run_submit(&out, &status, c->s->engine, ORG(c),
+	                         c->req->body ? c->req->body : "", &so);
 	if (!out) {
 		reply_unexpected(c, sky_error_last() ? sky_error_last() : "?");
 		return;
@@ -222,7 +224,8 @@ static void h_cancel(ctx *c)
 {
 	char *err = NULL;
 	int status = 500;
-	int rc = sky_tasks_api_run_cancel(&err, &status, c->s->engine, ORG(c), c->seg[2]);
+	int rc = sky_tasks_api_run_cancel(&err, &status, c->s->engine, ORG(c),
+	                                  c->seg[2]);
 	if (rc == 0) {
 		reply_raw(c, 200, skyx_strdup("null"));
 		free(err);
@@ -238,61 +241,59 @@ static void h_bulk_cancel(ctx *c)
 {
 	json_t *ids = json_object_get(c->body, "run_ids");
 	if (!json_is_array(ids)) {
-		json_t *item = json_pack("{s:s, s:[s,s], s:s, s:O?}", "type",
-		                         json_is_object(c->body) &&
-		                                         !ids
-		                                 ? "missing"
-		                                 : "list_type",
-		                         "loc", "body", "run_ids", "msg",
-		                         !ids ? "Field required"
-		                              : "Input should be a valid list",
-		                         "input", ids ? ids : c->body);
+		json_t *item = json_pack(
+		    "{s:s, s:[s,s], s:s, s:O?}", "type",
+		    json_is_object(c->body) && !ids ? "missing" : "list_type",
+		    "loc", "body", "run_ids", "msg",
+		    !ids ? "Field required" : "Input should be a valid list",
+		    "input", ids ? ids : c->body);
 		reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
 		return;
 	}
 	if (json_array_size(ids) > 100) {
 		json_t *item = json_pack(
-			"{s:s, s:[s,s], s:s}", "type", "too_long", "loc", "body",
-			"run_ids", "msg",
-			"List should have at most 100 items after validation");
+		    "{s:s, s:[s,s], s:s}", "type", "too_long", "loc", "body",
+		    "run_ids", "msg",
+		    "List should have at most 100 items after validation");
 		reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
 		return;
 	}
 	/* As Skyvern's BulkCancelRunsResponse: both lists hold run ids,
 	 * and a repeated id is tried once (dict.fromkeys). */
-	json_t *ok = json_array(), *failed = json_array(), *seen = json_object();
+	json_t *ok = json_array(), *failed = json_array(),
+	       *seen = json_object();
 	size_t i;
 	json_t *v;
-	json_array_foreach(ids, i, v)
-	{
+	json_array_foreach (ids, i, v) {
 		if (!json_is_string(v)) {
 			json_t *item = json_pack(
 			    "{s:s, s:[s,s,i], s:s, s:O}", "type", "string_type",
 			    "loc", "body", "run_ids", (int)i, "msg",
 			    "Input should be a valid string", "input", v);
-			reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
+			reply_json(c, 422,
+			           json_pack("{s:[o]}", "detail", item));
 			json_decref(ok);
 			json_decref(failed);
 			json_decref(seen);
 			return;
 		}
 	}
-	json_array_foreach(ids, i, v)
-	{
+	json_array_foreach (ids, i, v) {
 		const char *id = json_string_value(v);
 		char *err = NULL;
 		if (json_object_get(seen, id))
 			continue;
 		json_object_set_new(seen, id, json_true());
-		if (sky_tasks_api_run_cancel(&err, NULL, c->s->engine, ORG(c), id) == 0)
+		if (sky_tasks_api_run_cancel(&err, NULL, c->s->engine, ORG(c),
+		                             id) == 0)
 			json_array_append_new(ok, json_string(id));
 		else
 			json_array_append_new(failed, json_string(id));
 		free(err);
 	}
 	json_decref(seen);
-	reply_json(c, 200, json_pack("{s:o, s:o}", "cancelled", ok, "failed",
-	                             failed));
+	reply_json(c, 200,
+	           json_pack("{s:o, s:o}", "cancelled", ok, "failed", failed));
 }
 
 static void h_list_runs(ctx *c)
@@ -306,9 +307,8 @@ static void h_list_runs(ctx *c)
 		return;
 	/* Filters Skyvern applies that this server has no data for: a 400,
 	 * never an unfiltered list. */
-	static const char *const unsupported[] = {"search_key",
-	                                          "workflow_permanent_id",
-	                                          "tags"};
+	static const char *const unsupported[] = {
+	    "search_key", "workflow_permanent_id", "tags"};
 	for (size_t i = 0; i < 3; i++)
 		if (srv_req_query(c->req, unsupported[i])) {
 			reply_detail(c, 400, "%s is not supported by skyengine",
@@ -361,9 +361,10 @@ static void h_list_tasks(ctx *c)
 	if (srv_req_query(c->req, "workflow_run_id") ||
 	    (standalone && strcmp(standalone, "false") &&
 	     strcmp(standalone, "0"))) {
-		reply_detail(c, 400, "workflow_run_id and only_standalone_tasks "
-		                     "are not supported by skyengine: there are "
-		                     "no workflow runs");
+		reply_detail(c, 400,
+		             "workflow_run_id and only_standalone_tasks "
+		             "are not supported by skyengine: there are "
+		             "no workflow runs");
 		return;
 	}
 	char *st = query_all(c->req, "task_status");
@@ -394,7 +395,8 @@ static void h_steps(ctx *c)
 static void h_artifacts(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_tasks_api_run_artifacts_list(&out, c->s->engine, ORG(c), c->seg[2]);
+	int rc = sky_tasks_api_run_artifacts_list(&out, c->s->engine, ORG(c),
+	                                          c->seg[2]);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Task run not found %s", c->seg[2]);
 	else if (rc)
@@ -406,7 +408,8 @@ static void h_artifacts(ctx *c)
 static void h_timeline(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_tasks_api_run_timeline(&out, c->s->engine, ORG(c), c->seg[2]);
+	int rc =
+	    sky_tasks_api_run_timeline(&out, c->s->engine, ORG(c), c->seg[2]);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Run not found %s", c->seg[2]);
 	else if (rc == SKY_EUNSUPPORTED)
@@ -418,9 +421,10 @@ static void h_timeline(ctx *c)
 static void h_retry_webhook(ctx *c)
 {
 	char *out = NULL;
-	const char *url = json_string_value(json_object_get(c->body,
-	                                                    "webhook_url"));
-	int rc = sky_tasks_api_run_webhook_send(&out, c->s->engine, ORG(c), c->seg[2], url, c->req->api_key);
+	const char *url =
+	    json_string_value(json_object_get(c->body, "webhook_url"));
+	int rc = sky_tasks_api_run_webhook_send(
+	    &out, c->s->engine, ORG(c), c->seg[2], url, c->req->api_key);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Run not found %s", c->seg[2]);
 	else if (rc == SKY_EINVALID && out)
@@ -460,15 +464,18 @@ static void legacy_submit(ctx *c, int version)
 		max_steps = n > 0 && n < 1000000 ? (int)n : 0;
 	}
 	if (version == 2 && c->req->max_iterations_override) {
-		reply_detail(c, 400, "x-max-iterations-override is not "
-		                     "supported by skyengine: the iterations of "
-		                     "a task v2 are config "
-		                     "agent.v2_max_iterations");
+		reply_detail(c, 400,
+		             "x-max-iterations-override is not "
+		             "supported by skyengine: the iterations of "
+		             "a task v2 are config "
+		             "agent.v2_max_iterations");
 		return;
 	}
 	so.idempotency_key = c->req->idempotency_key;
 	so.webhook_signing_key = c->req->api_key;
-	int rc = sky_tasks_api_task_submit_legacy(&out, &status, c->s->engine, ORG(c), version, c->req->body ? c->req->body : "", &so, max_steps);
+	int rc = sky_tasks_api_task_submit_legacy(
+	    &out, &status, c->s->engine, ORG(c), version,
+	    c->req->body ? c->req->body : "", &so, max_steps);
 	reply_engine(c, rc, out, status);
 }
 
@@ -481,7 +488,9 @@ static void h_download_files(ctx *c)
 	int status = 500;
 	so.idempotency_key = c->req->idempotency_key;
 	so.webhook_signing_key = c->req->api_key;
-	int rc = sky_tasks_api_task_submit_legacy(&out, &status, c->s->engine, ORG(c), 3, c->req->body ? c->req->body : "", &so, 0);
+	int rc = sky_tasks_api_task_submit_legacy(
+	    &out, &status, c->s->engine, ORG(c), 3,
+	    c->req->body ? c->req->body : "", &so, 0);
 	reply_engine(c, rc, out, status);
 }
 
@@ -508,7 +517,8 @@ static void h_legacy_task_get(ctx *c)
 static void h_task_v2_get(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_tasks_api_task_v2_get(&out, c->s->engine, ORG(c), c->seg[3]);
+	int rc =
+	    sky_tasks_api_task_v2_get(&out, c->s->engine, ORG(c), c->seg[3]);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Task v2 %s not found", c->seg[3]);
 	else
@@ -535,7 +545,8 @@ static void h_legacy_task_cancel(ctx *c)
 	int status = 500;
 	if (!legacy_task_exists(c, c->seg[3]))
 		return;
-	int rc = sky_tasks_api_run_cancel(&err, &status, c->s->engine, ORG(c), c->seg[3]);
+	int rc = sky_tasks_api_run_cancel(&err, &status, c->s->engine, ORG(c),
+	                                  c->seg[3]);
 	if (rc == 0) {
 		reply_raw(c, 200, skyx_strdup("null"));
 		free(err);
@@ -552,7 +563,8 @@ static void h_legacy_retry_webhook(ctx *c)
 	char *out = NULL;
 	if (!legacy_task_exists(c, c->seg[3]))
 		return;
-	int rc = sky_tasks_api_run_webhook_send(&out, c->s->engine, ORG(c), c->seg[3], NULL, c->req->api_key);
+	int rc = sky_tasks_api_run_webhook_send(
+	    &out, c->s->engine, ORG(c), c->seg[3], NULL, c->req->api_key);
 	free(out);
 	out = NULL;
 	if (rc == SKY_EINVALID) {
@@ -568,7 +580,8 @@ static void h_legacy_retry_webhook(ctx *c)
 static void h_legacy_actions(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_tasks_api_task_actions_list(&out, c->s->engine, ORG(c), c->seg[3]);
+	int rc = sky_tasks_api_task_actions_list(&out, c->s->engine, ORG(c),
+	                                         c->seg[3]);
 	reply_engine(c, rc, out, 500);
 }
 
@@ -582,8 +595,9 @@ static void h_legacy_runs(ctx *c)
 	    query_int(c, "page_size", 1, 0, &o.page_size) < 0)
 		return;
 	if (srv_req_query(c->req, "search_key")) {
-		reply_detail(c, 400, "search_key is not supported by "
-		                     "skyengine");
+		reply_detail(c, 400,
+		             "search_key is not supported by "
+		             "skyengine");
 		return;
 	}
 	char *st = query_all(c->req, "status");
@@ -599,7 +613,8 @@ static void h_legacy_runs(ctx *c)
 static void h_artifact_get(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_tasks_api_artifact_get(&out, c->s->engine, ORG(c), c->seg[2]);
+	int rc =
+	    sky_tasks_api_artifact_get(&out, c->s->engine, ORG(c), c->seg[2]);
 	if (rc == SKY_ENOTFOUND)
 		reply_detail(c, 404, "Artifact not found %s", c->seg[2]);
 	else
@@ -610,7 +625,8 @@ static void h_artifact_get(ctx *c)
 static void h_artifact_signed_url(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_tasks_api_artifact_get(&out, c->s->engine, ORG(c), c->seg[2]);
+	int rc =
+	    sky_tasks_api_artifact_get(&out, c->s->engine, ORG(c), c->seg[2]);
 	if (rc == SKY_ENOTFOUND) {
 		reply_detail(c, 404, "Artifact not found %s", c->seg[2]);
 		return;
@@ -639,7 +655,8 @@ static void h_artifact_signed_url(ctx *c)
 static void h_step_artifacts(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_tasks_api_step_artifacts_list(&out, c->s->engine, ORG(c), c->seg[3], c->seg[5]);
+	int rc = sky_tasks_api_step_artifacts_list(&out, c->s->engine, ORG(c),
+	                                           c->seg[3], c->seg[5]);
 	reply_engine(c, rc, out, 500);
 }
 
@@ -647,7 +664,8 @@ static void h_step_artifacts(ctx *c)
 static void h_entity_artifacts(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_tasks_api_entity_artifacts_list(&out, c->s->engine, ORG(c), c->seg[2], c->seg[3]);
+	int rc = sky_tasks_api_entity_artifacts_list(&out, c->s->engine, ORG(c),
+	                                             c->seg[2], c->seg[3]);
 	if (rc == SKY_EINVALID)
 		reply_json(c, 422,
 		           json_pack("{s:[{s:s, s:[s,s], s:s, s:s}]}", "detail",
@@ -667,10 +685,14 @@ static void h_totp_list(ctx *c)
 	const char *otp = srv_req_query(c->req, "otp_type");
 	if (otp && strcmp(otp, "totp") && strcmp(otp, "magic_link")) {
 		reply_query_error(c, "otp_type", "enum",
-		                  "Input should be 'totp' or 'magic_link'", otp);
+		                  "Input should be 'totp' or 'magic_link'",
+		                  otp);
 		return;
 	}
-	int rc = sky_tasks_api_totp_codes_list(&out, c->s->engine, ORG(c), srv_req_query(c->req, "totp_identifier"), srv_req_query(c->req, "workflow_run_id"), otp, limit);
+	int rc = sky_tasks_api_totp_codes_list(
+	    &out, c->s->engine, ORG(c),
+	    srv_req_query(c->req, "totp_identifier"),
+	    srv_req_query(c->req, "workflow_run_id"), otp, limit);
 	reply_engine(c, rc, out, 500);
 }
 
@@ -694,8 +716,10 @@ static char *header_param(const char *h, size_t hlen, const char *name)
 			continue;
 		const char *v = h + i + nl + 1, *end = h + hlen;
 		if (v < end && *v == '"') {
-			const char *q = memchr(v + 1, '"', (size_t)(end - v - 1));
-			return q ? skyx_strndup(v + 1, (size_t)(q - v - 1)) : NULL;
+			const char *q =
+			    memchr(v + 1, '"', (size_t)(end - v - 1));
+			return q ? skyx_strndup(v + 1, (size_t)(q - v - 1))
+			         : NULL;
 		}
 		const char *stop = v;
 		while (stop < end && *stop != ';' && *stop != '\r')
@@ -726,12 +750,13 @@ static int form_field(const srv_req *r, const char *field, form_part *out)
 		if (end - p >= 2 && !memcmp(p, "--", 2))
 			break; /* the closing delimiter */
 		const char *head = p;
-		const char *body = memmem(head, (size_t)(end - head),
-		                          "\r\n\r\n", 4);
+		const char *body =
+		    memmem(head, (size_t)(end - head), "\r\n\r\n", 4);
 		if (!body)
 			break;
 		body += 4;
-		const char *next = memmem(body, (size_t)(end - body), delim, dl);
+		const char *next =
+		    memmem(body, (size_t)(end - body), delim, dl);
 		if (!next || next - body < 2)
 			break;
 		char *name = header_param(head, (size_t)(body - head), "name");
@@ -760,8 +785,8 @@ static void h_upload_file(ctx *c)
 	int status = 500;
 	if (form_field(c->req, "file", &file)) {
 		json_t *item = json_pack("{s:s, s:[s,s], s:s, s:n}", "type",
-		                         "missing", "loc", "body", "file", "msg",
-		                         "Field required", "input");
+		                         "missing", "loc", "body", "file",
+		                         "msg", "Field required", "input");
 		reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
 		return;
 	}
@@ -776,7 +801,8 @@ static void h_upload_file(ctx *c)
 			    "Input should be a valid integer, unable to parse "
 			    "string as an integer",
 			    "input", v);
-			reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
+			reply_json(c, 422,
+			           json_pack("{s:[o]}", "detail", item));
 		}
 		retention = n < 1 ? -1 : n > 100000 ? 100000 : (int)n;
 		free(v);
@@ -786,7 +812,9 @@ static void h_upload_file(ctx *c)
 			return;
 		}
 	}
-	int rc = sky_tasks_api_file_upload(&out, &status, c->s->engine, ORG(c), file.filename, file.data, file.len, retention);
+	int rc = sky_tasks_api_file_upload(&out, &status, c->s->engine, ORG(c),
+	                                   file.filename, file.data, file.len,
+	                                   retention);
 	free(file.filename);
 	reply_engine(c, rc, out, status);
 }
@@ -795,7 +823,8 @@ static void h_file_delete(ctx *c)
 {
 	char *out = NULL;
 	int status = 500;
-	int rc = sky_tasks_api_file_delete(&out, &status, c->s->engine, ORG(c), c->seg[2]);
+	int rc = sky_tasks_api_file_delete(&out, &status, c->s->engine, ORG(c),
+	                                   c->seg[2]);
 	if (rc == 0)
 		srv_resp_take(c->resp, 204, "application/json", NULL, 0);
 	else
@@ -821,7 +850,7 @@ static void h_file_content(ctx *c)
 			if (*q == '"' || *q == '\\' || (unsigned char)*q < 0x20)
 				*q = '_';
 		char *cd = skyx_asprintf("attachment; filename=\"%s\"",
-		                        name && *name ? name : "file");
+		                         name && *name ? name : "file");
 		srv_resp_header(c->resp, "content-disposition", cd);
 		free(cd);
 	}
@@ -845,7 +874,8 @@ static void h_viewer(ctx *c)
 static void h_artifact_content(ctx *c)
 {
 	char *path = NULL, *ctype = NULL;
-	int rc = sky_artifact_file(&path, &ctype, c->s->engine, ORG(c), c->seg[2]);
+	int rc =
+	    sky_artifact_file(&path, &ctype, c->s->engine, ORG(c), c->seg[2]);
 	if (rc) {
 		reply_detail(c, 404, "Artifact not found %s", c->seg[2]);
 		return;
@@ -856,12 +886,13 @@ static void h_artifact_content(ctx *c)
 		reply_detail(c, 404, "Artifact file is gone %s", c->seg[2]);
 	} else {
 		srv_resp_take(c->resp, 200, ctype, data, len);
-		srv_resp_header(c->resp, "cache-control", "private, max-age=3600");
+		srv_resp_header(c->resp, "cache-control",
+		                "private, max-age=3600");
 		const char *slash = strrchr(path, '/');
 		if (ctype && !skyx_str_startswith(ctype, "image/") &&
 		    !skyx_str_startswith(ctype, "text/html")) {
 			char *cd = skyx_asprintf("attachment; filename=\"%s\"",
-			                        slash ? slash + 1 : path);
+			                         slash ? slash + 1 : path);
 			srv_resp_header(c->resp, "content-disposition", cd);
 			free(cd);
 		}
@@ -874,7 +905,9 @@ static void h_totp(ctx *c)
 {
 	char *out = NULL;
 	int status = 500;
-	int rc = sky_tasks_api_totp_code_push(&out, &status, c->s->engine, ORG(c), c->req->body ? c->req->body : "");
+	int rc =
+	    sky_tasks_api_totp_code_push(&out, &status, c->s->engine, ORG(c),
+	                                 c->req->body ? c->req->body : "");
 	reply_engine(c, rc, out, status);
 }
 
@@ -882,14 +915,17 @@ static void h_session_create(ctx *c)
 {
 	char *out = NULL;
 	int status = 500;
-	int rc = sky_tasks_api_browser_session_create(&out, &status, c->s->engine, ORG(c), c->req->body ? c->req->body : "");
+	int rc = sky_tasks_api_browser_session_create(
+	    &out, &status, c->s->engine, ORG(c),
+	    c->req->body ? c->req->body : "");
 	reply_engine(c, rc, out, status);
 }
 
 static void h_sessions(ctx *c)
 {
 	char *out = NULL;
-	int rc = sky_tasks_api_browser_sessions_list(&out, c->s->engine, ORG(c));
+	int rc =
+	    sky_tasks_api_browser_sessions_list(&out, c->s->engine, ORG(c));
 	reply_engine(c, rc, out, 500);
 }
 
@@ -897,7 +933,8 @@ static void h_session_get(ctx *c)
 {
 	char *out = NULL;
 	int status = 500;
-	int rc = sky_tasks_api_browser_session_get(&out, &status, c->s->engine, ORG(c), c->seg[2]);
+	int rc = sky_tasks_api_browser_session_get(&out, &status, c->s->engine,
+	                                           ORG(c), c->seg[2]);
 	reply_engine(c, rc, out, status);
 }
 
@@ -905,7 +942,8 @@ static void h_session_close(ctx *c)
 {
 	char *out = NULL;
 	int status = 500;
-	int rc = sky_tasks_api_browser_session_close(&out, &status, c->s->engine, ORG(c), c->seg[2]);
+	int rc = sky_tasks_api_browser_session_close(
+	    &out, &status, c->s->engine, ORG(c), c->seg[2]);
 	reply_engine(c, rc, out, status);
 }
 
@@ -916,7 +954,8 @@ static void h_workflows(ctx *c)
 	if (query_int(c, "page", 1, 0, &page) < 0 ||
 	    query_int(c, "page_size", 1, 100, &page_size) < 0)
 		return;
-	int rc = sky_tasks_api_workflows_list(&out, c->s->engine, ORG(c), page, page_size);
+	int rc = sky_tasks_api_workflows_list(&out, c->s->engine, ORG(c), page,
+	                                      page_size);
 	reply_engine(c, rc, out, 500);
 }
 
@@ -927,7 +966,9 @@ static void h_run_workflow(ctx *c)
 	int status = 500;
 	so.idempotency_key = c->req->idempotency_key;
 	so.webhook_signing_key = c->req->api_key;
-	int rc = sky_tasks_api_workflow_run(&out, &status, c->s->engine, ORG(c), c->req->body ? c->req->body : "", &so);
+	int rc =
+	    sky_tasks_api_workflow_run(&out, &status, c->s->engine, ORG(c),
+	                               c->req->body ? c->req->body : "", &so);
 	reply_engine(c, rc, out, status);
 }
 
@@ -938,21 +979,20 @@ static void h_run_workflow(ctx *c)
 static void credentials_shape(ctx *c)
 {
 	srv_resp *r = c->resp;
-	if (r->status != 422 || !skyx_str_startswith(c->req->path,
-	                                            "/v1/credentials"))
+	if (r->status != 422 ||
+	    !skyx_str_startswith(c->req->path, "/v1/credentials"))
 		return;
-	json_t *body = json_loadb(r->body ? r->body : "", r->body_len, 0,
-	                          NULL);
+	json_t *body = json_loadb(r->body ? r->body : "", r->body_len, 0, NULL);
 	json_t *items = json_object_get(body, "detail");
 	if (json_is_array(items)) {
 		json_t *slim = json_array(), *it;
 		size_t i;
-		json_array_foreach(items, i, it)
+		json_array_foreach (items, i, it)
 			json_array_append_new(
-				slim, json_pack("{s:O?, s:O?, s:O?}", "loc",
-				                json_object_get(it, "loc"), "msg",
-				                json_object_get(it, "msg"), "type",
-				                json_object_get(it, "type")));
+			    slim, json_pack("{s:O?, s:O?, s:O?}", "loc",
+			                    json_object_get(it, "loc"), "msg",
+			                    json_object_get(it, "msg"), "type",
+			                    json_object_get(it, "type")));
 		reply_json(c, 422, json_pack("{s:o}", "detail", slim));
 	}
 	json_decref(body);
@@ -960,57 +1000,54 @@ static void credentials_shape(ctx *c)
 
 /* Order matters only for patterns of equal shape: first match wins. */
 static const route routes[] = {
-	{SRV_GET, "api/v1/heartbeat", h_heartbeat, AUTH_NONE, 0},
-	{SRV_GET, "openapi.json", h_openapi, AUTH_NONE, 0},
-	{SRV_GET, "v1/version", h_version, AUTH_KEY, 0},
-	{SRV_GET, "api/v1/version", h_version, AUTH_KEY, 0},
-	{SRV_GET, "api/v1/models", h_models, AUTH_KEY, 0},
-	{SRV_POST, "v1/run/tasks", h_run_task, AUTH_KEY, 0},
-	{SRV_POST, "v1/run/tasks/download_files", h_download_files, AUTH_KEY,
-	 0},
-	{SRV_GET, "v1/run/tasks/*", h_get_run, AUTH_KEY, 0},
-	{SRV_POST, "v1/runs/cancel", h_bulk_cancel, AUTH_KEY, 0},
-	{SRV_GET, "v1/runs", h_list_runs, AUTH_KEY, 0},
-	{SRV_GET, "v1/runs/*", h_get_run, AUTH_KEY, 0},
-	{SRV_POST, "v1/runs/*/cancel", h_cancel, AUTH_KEY, 0},
-	{SRV_GET, "v1/runs/*/artifacts", h_artifacts, AUTH_KEY, 0},
-	{SRV_GET, "v1/runs/*/timeline", h_timeline, AUTH_KEY, 0},
-	{SRV_POST, "v1/runs/*/retry_webhook", h_retry_webhook, AUTH_KEY, 1},
-	{SRV_GET, "api/v1/tasks", h_list_tasks, AUTH_KEY, 0},
-	{SRV_POST, "api/v1/tasks", h_legacy_task_create, AUTH_KEY, 0},
-	{SRV_GET, "api/v1/tasks/*", h_legacy_task_get, AUTH_KEY, 0},
-	{SRV_GET, "api/v1/tasks/*/steps", h_steps, AUTH_KEY, 0},
-	{SRV_GET, "api/v1/tasks/*/actions", h_legacy_actions, AUTH_KEY, 0},
-	{SRV_POST, "api/v1/tasks/*/cancel", h_legacy_task_cancel, AUTH_KEY, 0},
-	{SRV_POST, "api/v1/tasks/*/retry_webhook", h_legacy_retry_webhook,
-	 AUTH_KEY, 1},
-	{SRV_GET, "api/v1/runs", h_legacy_runs, AUTH_KEY, 0},
-	{SRV_POST, "api/v2/tasks", h_task_v2_create, AUTH_KEY, 0},
-	{SRV_GET, "api/v2/tasks/*", h_task_v2_get, AUTH_KEY, 0},
-	{SRV_GET, "v1/artifacts/*", h_artifact_get, AUTH_KEY, 0},
-	{SRV_GET, "v1/artifacts/*/signed-url", h_artifact_signed_url, AUTH_KEY,
-	 0},
-	{SRV_GET, "v1/artifacts/*/content", h_artifact_content,
-	 AUTH_KEY_OR_SIGNED, 0},
-	{SRV_GET, "api/v1/tasks/*/steps/*/artifacts", h_step_artifacts,
-	 AUTH_KEY, 0},
-	{SRV_GET, "api/v1/*/*/artifacts", h_entity_artifacts, AUTH_KEY, 0},
-	{SRV_GET, "v1/credentials/totp", h_totp_list, AUTH_KEY, 0},
-	{SRV_POST, "v1/upload_file", h_upload_file, AUTH_KEY, 1},
-	{SRV_POST, "api/v1/upload_file", h_upload_file, AUTH_KEY, 1},
-	{SRV_DELETE, "v1/files/*", h_file_delete, AUTH_KEY, 0},
-	{SRV_GET, "v1/files/*/content", h_file_content, AUTH_KEY_OR_SIGNED, 0},
-	{SRV_POST, "v1/credentials/totp", h_totp, AUTH_KEY, 1},
-	{SRV_POST, "api/v1/totp", h_totp, AUTH_KEY, 1},
-	{SRV_POST, "v1/browser_sessions", h_session_create, AUTH_KEY, 1},
-	{SRV_GET, "v1/browser_sessions", h_sessions, AUTH_KEY, 0},
-	{SRV_GET, "v1/browser_sessions/*", h_session_get, AUTH_KEY, 0},
-	{SRV_POST, "v1/browser_sessions/*/close", h_session_close, AUTH_KEY,
-	 1},
-	{SRV_GET, "v1/workflows", h_workflows, AUTH_KEY, 0},
-	{SRV_POST, "v1/run/workflows", h_run_workflow, AUTH_KEY, 0},
-	{SRV_GET, "runs/*", h_viewer, AUTH_KEY_OR_SIGNED, 0},
-	{SRV_GET, "runs/*/recording", h_viewer, AUTH_KEY_OR_SIGNED, 0},
+    {SRV_GET, "api/v1/heartbeat", h_heartbeat, AUTH_NONE, 0},
+    {SRV_GET, "openapi.json", h_openapi, AUTH_NONE, 0},
+    {SRV_GET, "v1/version", h_version, AUTH_KEY, 0},
+    {SRV_GET, "api/v1/version", h_version, AUTH_KEY, 0},
+    {SRV_GET, "api/v1/models", h_models, AUTH_KEY, 0},
+    {SRV_POST, "v1/run/tasks", h_run_task, AUTH_KEY, 0},
+    {SRV_POST, "v1/run/tasks/download_files", h_download_files, AUTH_KEY, 0},
+    {SRV_GET, "v1/run/tasks/*", h_get_run, AUTH_KEY, 0},
+    {SRV_POST, "v1/runs/cancel", h_bulk_cancel, AUTH_KEY, 0},
+    {SRV_GET, "v1/runs", h_list_runs, AUTH_KEY, 0},
+    {SRV_GET, "v1/runs/*", h_get_run, AUTH_KEY, 0},
+    {SRV_POST, "v1/runs/*/cancel", h_cancel, AUTH_KEY, 0},
+    {SRV_GET, "v1/runs/*/artifacts", h_artifacts, AUTH_KEY, 0},
+    {SRV_GET, "v1/runs/*/timeline", h_timeline, AUTH_KEY, 0},
+    {SRV_POST, "v1/runs/*/retry_webhook", h_retry_webhook, AUTH_KEY, 1},
+    {SRV_GET, "api/v1/tasks", h_list_tasks, AUTH_KEY, 0},
+    {SRV_POST, "api/v1/tasks", h_legacy_task_create, AUTH_KEY, 0},
+    {SRV_GET, "api/v1/tasks/*", h_legacy_task_get, AUTH_KEY, 0},
+    {SRV_GET, "api/v1/tasks/*/steps", h_steps, AUTH_KEY, 0},
+    {SRV_GET, "api/v1/tasks/*/actions", h_legacy_actions, AUTH_KEY, 0},
+    {SRV_POST, "api/v1/tasks/*/cancel", h_legacy_task_cancel, AUTH_KEY, 0},
+    {SRV_POST, "api/v1/tasks/*/retry_webhook", h_legacy_retry_webhook, AUTH_KEY,
+     1},
+    {SRV_GET, "api/v1/runs", h_legacy_runs, AUTH_KEY, 0},
+    {SRV_POST, "api/v2/tasks", h_task_v2_create, AUTH_KEY, 0},
+    {SRV_GET, "api/v2/tasks/*", h_task_v2_get, AUTH_KEY, 0},
+    {SRV_GET, "v1/artifacts/*", h_artifact_get, AUTH_KEY, 0},
+    {SRV_GET, "v1/artifacts/*/signed-url", h_artifact_signed_url, AUTH_KEY, 0},
+    {SRV_GET, "v1/artifacts/*/content", h_artifact_content, AUTH_KEY_OR_SIGNED,
+     0},
+    {SRV_GET, "api/v1/tasks/*/steps/*/artifacts", h_step_artifacts, AUTH_KEY,
+     0},
+    {SRV_GET, "api/v1/*/*/artifacts", h_entity_artifacts, AUTH_KEY, 0},
+    {SRV_GET, "v1/credentials/totp", h_totp_list, AUTH_KEY, 0},
+    {SRV_POST, "v1/upload_file", h_upload_file, AUTH_KEY, 1},
+    {SRV_POST, "api/v1/upload_file", h_upload_file, AUTH_KEY, 1},
+    {SRV_DELETE, "v1/files/*", h_file_delete, AUTH_KEY, 0},
+    {SRV_GET, "v1/files/*/content", h_file_content, AUTH_KEY_OR_SIGNED, 0},
+    {SRV_POST, "v1/credentials/totp", h_totp, AUTH_KEY, 1},
+    {SRV_POST, "api/v1/totp", h_totp, AUTH_KEY, 1},
+    {SRV_POST, "v1/browser_sessions", h_session_create, AUTH_KEY, 1},
+    {SRV_GET, "v1/browser_sessions", h_sessions, AUTH_KEY, 0},
+    {SRV_GET, "v1/browser_sessions/*", h_session_get, AUTH_KEY, 0},
+    {SRV_POST, "v1/browser_sessions/*/close", h_session_close, AUTH_KEY, 1},
+    {SRV_GET, "v1/workflows", h_workflows, AUTH_KEY, 0},
+    {SRV_POST, "v1/run/workflows", h_run_workflow, AUTH_KEY, 0},
+    {SRV_GET, "runs/*", h_viewer, AUTH_KEY_OR_SIGNED, 0},
+    {SRV_GET, "runs/*/recording", h_viewer, AUTH_KEY_OR_SIGNED, 0},
 };
 
 /* --- dispatch ---------------------------------------------------------- */
@@ -1050,18 +1087,18 @@ static int check_json_body(ctx *c)
 		return 0;
 	const char *ct = r->content_type;
 	if (ct && !strcasestr(ct, "json")) {
-		json_t *item = json_pack(
-			"{s:s, s:[s], s:s, s:s}", "type",
-			"model_attributes_type", "loc", "body", "msg",
-			"Input should be a valid dictionary or object to "
-			"extract fields from",
-			"input", r->body ? r->body : "");
+		json_t *item =
+		    json_pack("{s:s, s:[s], s:s, s:s}", "type",
+		              "model_attributes_type", "loc", "body", "msg",
+		              "Input should be a valid dictionary or object to "
+		              "extract fields from",
+		              "input", r->body ? r->body : "");
 		if (!item) /* not UTF-8 */
-			item = json_pack("{s:s, s:[s], s:s}", "type",
-			                 "model_attributes_type", "loc", "body",
-			                 "msg",
-			                 "Input should be a valid dictionary or "
-			                 "object to extract fields from");
+			item = json_pack(
+			    "{s:s, s:[s], s:s}", "type",
+			    "model_attributes_type", "loc", "body", "msg",
+			    "Input should be a valid dictionary or "
+			    "object to extract fields from");
 		reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
 		return 1;
 	}
@@ -1070,9 +1107,9 @@ static int check_json_body(ctx *c)
 	                     JSON_DECODE_ANY, &err);
 	if (!c->body) {
 		json_t *item = json_pack(
-			"{s:s, s:[s,i], s:s, s:{}, s:{s:s}}", "type",
-			"json_invalid", "loc", "body", err.position, "msg",
-			"JSON decode error", "input", "ctx", "error", err.text);
+		    "{s:s, s:[s,i], s:s, s:{}, s:{s:s}}", "type",
+		    "json_invalid", "loc", "body", err.position, "msg",
+		    "JSON decode error", "input", "ctx", "error", err.text);
 		reply_json(c, 422, json_pack("{s:[o]}", "detail", item));
 		return 1;
 	}
@@ -1109,8 +1146,9 @@ static int authenticate(ctx *c, enum auth_mode mode)
 	}
 	int revoked = 0;
 	if (sky_api_key_verify(&c->org, &revoked, c->s->engine, r->api_key)) {
-		reply_detail(c, 403, revoked ? "Your API key has expired"
-		                             : "Could not validate credentials");
+		reply_detail(c, 403,
+		             revoked ? "Your API key has expired"
+		                     : "Could not validate credentials");
 		return 0;
 	}
 	return 1;
@@ -1148,9 +1186,10 @@ void srv_handle(void *ud, const srv_req *req, srv_resp *resp)
 		}
 		if (allow.len)
 			skyx_buf_puts(&allow, ", ");
-		skyx_buf_puts(&allow, routes[i].method == SRV_GET    ? "GET"
-		                     : routes[i].method == SRV_DELETE ? "DELETE"
-		                                                      : "POST");
+		skyx_buf_puts(&allow, routes[i].method == SRV_GET ? "GET"
+		                      : routes[i].method == SRV_DELETE
+		                          ? "DELETE"
+		                          : "POST");
 	}
 	if (!hit) {
 		if (allow.len) {
@@ -1203,8 +1242,8 @@ int srv_route_is_slow(void *ud, const srv_req *req)
 	snprintf(path, sizeof path, "%s", req->path);
 	int n = split(path, seg, 8);
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-		if (routes[i].slow && routes[i].method == SRV_POST &&
-		    n > 0 && matches(&routes[i], seg, n))
+		if (routes[i].slow && routes[i].method == SRV_POST && n > 0 &&
+		    matches(&routes[i], seg, n))
 			return 1;
 	return 0;
 }

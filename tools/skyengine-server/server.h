@@ -27,8 +27,7 @@ void srv_stream_tick(void *ud, srv_ws *ws);
 void srv_stream_close(void *ud, srv_ws *ws);
 
 /* viewer.c: the run viewer page (HTML). */
-char *srv_viewer_html(srv *s, const char *org, const char *run_id,
-                      int *status);
+char *srv_viewer_html(srv *s, const char *org, const char *run_id, int *status);
 /* openapi.c: the OpenAPI description of what we serve. */
 const char *srv_openapi_json(void);
 

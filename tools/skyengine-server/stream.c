@@ -100,7 +100,8 @@ static void on_frame(void *ud, const unsigned char *jpeg, size_t len, int width,
 	json_decref(o);
 	if (!text)
 		return;
-	__atomic_store_n(&st->last_frame, skyx_time_mono_ms(), __ATOMIC_RELAXED);
+	__atomic_store_n(&st->last_frame, skyx_time_mono_ms(),
+	                 __ATOMIC_RELAXED);
 	srv_ws_offer(st->ws, text);
 }
 

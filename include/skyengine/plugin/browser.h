@@ -79,7 +79,8 @@ typedef struct sky_browser_provider {
 	 * to the script's snapshot function.
 	 */
 	int (*snapshot)(void *context, const char *page_script,
-	                const char *opts_json, char **snapshot_json, char **err);
+	                const char *opts_json, char **snapshot_json,
+	                char **err);
 
 	/*
 	 * Optional (NULL: runs have no screenshots and the model sees no
@@ -165,10 +166,11 @@ typedef struct sky_browser_provider {
 
 /* Register an browser provider from sky_plugin_load (passes sizeof *vt). */
 static inline int sky_register_browser(const sky_host_api *api,
-                                      sky_registrar *reg,
-                                      const sky_browser_provider *vt)
+                                       sky_registrar *reg,
+                                       const sky_browser_provider *vt)
 {
-	return api->register_provider(reg, SKY_PROVIDER_BROWSER, vt, sizeof *vt);
+	return api->register_provider(reg, SKY_PROVIDER_BROWSER, vt,
+	                              sizeof *vt);
 }
 
 #ifdef __cplusplus

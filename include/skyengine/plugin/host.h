@@ -81,12 +81,12 @@ typedef struct sky_http_header {
 /* A blocking HTTP request made through the host's client (see
  * libskyengine/net). Strings are borrowed for the duration of the call. */
 typedef struct sky_http_request {
-	unsigned int version;      /* SKY_HTTP_REQUEST_VERSION */
-	const char *method;        /* "GET", "POST", ... */
-	const char *url;           /* http:// or https:// */
+	unsigned int version; /* SKY_HTTP_REQUEST_VERSION */
+	const char *method;   /* "GET", "POST", ... */
+	const char *url;      /* http:// or https:// */
 	const sky_http_header *headers;
 	size_t n_headers;
-	const void *body;          /* may be NULL */
+	const void *body; /* may be NULL */
 	size_t body_len;
 	int timeout_ms;            /* whole request; <= 0 means 60000 */
 	size_t max_response_bytes; /* 0 means 64 MiB; more is SKY_ETOOBIG */
@@ -122,9 +122,9 @@ typedef struct sky_host_api {
 	void (*log)(const sky_host_ctx *host, int level, const char *component,
 	            const char *fmt, ...)
 #if defined(__GNUC__)
-		__attribute__((format(printf, 4, 5)))
+	    __attribute__((format(printf, 4, 5)))
 #endif
-		;
+	    ;
 
 	/*
 	 * Configuration lookup in the engine of `host`: "llm.base_url",
@@ -164,7 +164,8 @@ typedef struct sky_host_api {
 
 /* True when the host table has the field (and it is set). */
 #define SKY_HOST_HAS(api, field)                                               \
-	((api)->size >= offsetof(sky_host_api, field) + sizeof((api)->field) &&   \
+	((api)->size >=                                                        \
+	     offsetof(sky_host_api, field) + sizeof((api)->field) &&           \
 	 (api)->field != NULL)
 
 #ifdef __cplusplus

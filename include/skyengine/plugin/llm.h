@@ -49,22 +49,22 @@ typedef struct sky_llm_request {
 	const char *response_schema_json;
 	const sky_llm_image *images;
 	size_t n_images;
-	const char *run_id;       /* for logs and replay keys */
-	int step_order;           /* -1 when not inside a step */
+	const char *run_id; /* for logs and replay keys */
+	int step_order;     /* -1 when not inside a step */
 	int retry_index;
-	int timeout_ms;           /* <= 0: provider default */
+	int timeout_ms; /* <= 0: provider default */
 } sky_llm_request;
 
 /* Filled by the provider; strings allocated with the host allocator. */
 typedef struct sky_llm_response {
-	char *text;               /* the answer (required on success) */
-	char *model;              /* model that answered, may be NULL */
-	int64_t input_tokens;     /* as the provider reports them; 0 unknown */
+	char *text;           /* the answer (required on success) */
+	char *model;          /* model that answered, may be NULL */
+	int64_t input_tokens; /* as the provider reports them; 0 unknown */
 	int64_t output_tokens;
 	int64_t reasoning_tokens;
 	int64_t cached_tokens;
-	double cost;              /* USD if the provider knows it, else < 0 */
-	char *finish_reason;      /* "stop", "length", ..., may be NULL */
+	double cost;         /* USD if the provider knows it, else < 0 */
+	char *finish_reason; /* "stop", "length", ..., may be NULL */
 } sky_llm_response;
 
 /*
@@ -101,9 +101,8 @@ typedef struct sky_llm_provider {
 } sky_llm_provider;
 
 /* Register an llm provider from sky_plugin_load (passes sizeof *vt). */
-static inline int sky_register_llm(const sky_host_api *api,
-                                      sky_registrar *reg,
-                                      const sky_llm_provider *vt)
+static inline int sky_register_llm(const sky_host_api *api, sky_registrar *reg,
+                                   const sky_llm_provider *vt)
 {
 	return api->register_provider(reg, SKY_PROVIDER_LLM, vt, sizeof *vt);
 }

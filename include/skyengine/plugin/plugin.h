@@ -63,9 +63,9 @@ extern "C" {
 #define SKY_PLUGIN_ABI_GET_MINOR(v) ((uint32_t)(v)&0xffffu)
 
 #if defined(__GNUC__) && __GNUC__ >= 4
-#  define SKY_PLUGIN_EXPORT __attribute__((visibility("default")))
+#	define SKY_PLUGIN_EXPORT __attribute__((visibility("default")))
 #else
-#  define SKY_PLUGIN_EXPORT
+#	define SKY_PLUGIN_EXPORT
 #endif
 
 /* Required: the ABI the plugin was built against (return SKY_PLUGIN_ABI).
@@ -101,9 +101,8 @@ typedef void (*sky_plugin_unload_fn)(void);
  */
 #define SKY_PLUGIN_DECLARE()                                                   \
 	SKY_PLUGIN_EXPORT uint32_t sky_plugin_abi(void);                       \
-	SKY_PLUGIN_EXPORT int sky_plugin_load(const sky_host_api *api,        \
-	                                      sky_registrar *registrar,        \
-	                                      char **err);                     \
+	SKY_PLUGIN_EXPORT int sky_plugin_load(                                 \
+	    const sky_host_api *api, sky_registrar *registrar, char **err);    \
 	SKY_PLUGIN_EXPORT void sky_plugin_unload(void)
 
 #ifdef __cplusplus

@@ -38,8 +38,8 @@ typedef struct sky_proxy_provider {
 
 /* Register an proxy provider from sky_plugin_load (passes sizeof *vt). */
 static inline int sky_register_proxy(const sky_host_api *api,
-                                      sky_registrar *reg,
-                                      const sky_proxy_provider *vt)
+                                     sky_registrar *reg,
+                                     const sky_proxy_provider *vt)
 {
 	return api->register_provider(reg, SKY_PROVIDER_PROXY, vt, sizeof *vt);
 }

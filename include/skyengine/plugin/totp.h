@@ -35,9 +35,8 @@ typedef struct sky_totp_provider {
 } sky_totp_provider;
 
 /* Register an totp provider from sky_plugin_load (passes sizeof *vt). */
-static inline int sky_register_totp(const sky_host_api *api,
-                                      sky_registrar *reg,
-                                      const sky_totp_provider *vt)
+static inline int sky_register_totp(const sky_host_api *api, sky_registrar *reg,
+                                    const sky_totp_provider *vt)
 {
 	return api->register_provider(reg, SKY_PROVIDER_TOTP, vt, sizeof *vt);
 }

@@ -24,8 +24,8 @@ char *skyx_hmac_sha256_hex(const void *key, size_t keylen, const void *msg,
                            size_t len, char out[SKYX_SHA256_HEX_LEN]);
 /* HMAC with SHA-1/256/512 ("sha1", "sha256", "sha512"); returns the MAC
  * length or -1. out must hold 64 bytes. */
-int skyx_hmac(const char *algo, const void *key, size_t keylen,
-              const void *msg, size_t len, unsigned char out[64]);
+int skyx_hmac(const char *algo, const void *key, size_t keylen, const void *msg,
+              size_t len, unsigned char out[64]);
 /* Hex of n random bytes into a malloc'd string. */
 char *skyx_random_hex(size_t nbytes);
 

@@ -9,9 +9,9 @@
 
 #ifdef __cplusplus
 extern "C" {
-#ifdef __cplusplus
+#	ifdef __cplusplus
 }
-#endif
+#	endif
 
 #endif
 
@@ -44,7 +44,7 @@ char *skyx_prompt_normalize(const char *prompt);
  * out. Returns out, or NULL on allocation failure.
  */
 char *skyx_prompt_hash(const char *system, const char *prompt,
-                          char out[SKYX_PROMPT_HASH_LEN]);
+                       char out[SKYX_PROMPT_HASH_LEN]);
 
 #ifdef __cplusplus
 }

@@ -10,9 +10,10 @@
 #include <stddef.h>
 
 #if defined(__GNUC__) || defined(__clang__)
-#define SKYX_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#	define SKYX_PRINTF(fmt, args)                                         \
+		__attribute__((format(printf, fmt, args)))
 #else
-#define SKYX_PRINTF(fmt, args)
+#	define SKYX_PRINTF(fmt, args)
 #endif
 
 #ifdef __cplusplus

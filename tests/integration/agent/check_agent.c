@@ -25,8 +25,8 @@ typedef struct site {
 	skytest_httpd *h;
 	char *root;
 	pthread_mutex_t lock;
-	json_t *posts;   /* bodies POSTed to /submit */
-	json_t *visits;  /* [{"run": k, "cookie": "..."}] for /visit */
+	json_t *posts;  /* bodies POSTed to /submit */
+	json_t *visits; /* [{"run": k, "cookie": "..."}] for /visit */
 	int visitors;
 } site;
 
@@ -48,10 +48,9 @@ static void handler(const skytest_req *req, skytest_resp *resp, void *ud)
 		const char *cookie = skytest_req_header(req, "cookie");
 		char *run = skytest_req_query(req, "run");
 		pthread_mutex_lock(&S.lock);
-		json_array_append_new(S.visits,
-		                      json_pack("{s:s, s:s}", "run",
-		                                run ? run : "?", "cookie",
-		                                cookie ? cookie : ""));
+		json_array_append_new(
+		    S.visits, json_pack("{s:s, s:s}", "run", run ? run : "?",
+		                        "cookie", cookie ? cookie : ""));
 		if (!cookie) {
 			char set[64];
 			snprintf(set, sizeof set, "visitor=v%d; Path=/",
@@ -70,8 +69,7 @@ static void handler(const skytest_req *req, skytest_resp *resp, void *ud)
 }
 
 /* Ids of the form page, read from a real snapshot once. */
-static char id_name[32], id_email[32], id_send[32], id_remove[32],
-	id_gone[32];
+static char id_name[32], id_email[32], id_send[32], id_remove[32], id_gone[32];
 
 static void ids_from_snapshot(void)
 {
@@ -82,7 +80,8 @@ static void ids_from_snapshot(void)
 	json_t *snap = skyb_snapshot(ctx);
 	snprintf(id_name, sizeof id_name, "%s",
 	         skyb_id(snap, "input", "Full name"));
-	snprintf(id_email, sizeof id_email, "%s", skyb_id(snap, "input", "Email"));
+	snprintf(id_email, sizeof id_email, "%s",
+	         skyb_id(snap, "input", "Email"));
 	snprintf(id_send, sizeof id_send, "%s",
 	         skyb_id(snap, "button", "Send application"));
 	snprintf(id_remove, sizeof id_remove, "%s",
@@ -136,18 +135,18 @@ static void script(rig *r, const char *const *lines)
 static char *config_json(const rig *r, int check_goal)
 {
 	return skyx_asprintf(
-		"{\"llm\":{\"replay_file\":\"%s\",\"replay_sequential\":true,"
-		"\"replay_strict\":false},\"agent\":{\"check_goal\":%d,"
-		"\"settle_max_ms\":3000,\"wait_max_s\":10}}",
-		r->replay, check_goal);
+	    "{\"llm\":{\"replay_file\":\"%s\",\"replay_sequential\":true,"
+	    "\"replay_strict\":false},\"agent\":{\"check_goal\":%d,"
+	    "\"settle_max_ms\":3000,\"wait_max_s\":10}}",
+	    r->replay, check_goal);
 }
 
 static void rig_start(rig *r, int workers, int check_goal)
 {
 	sky_engine_options o;
 	r->dir = r->dir ? r->dir : skytest_tmpdir("agent");
-	r->replay = r->replay ? r->replay
-	                      : skyx_asprintf("%s/answers.jsonl", r->dir);
+	r->replay =
+	    r->replay ? r->replay : skyx_asprintf("%s/answers.jsonl", r->dir);
 	char *cfg = config_json(r, check_goal);
 	ck_assert_int_ge(sky_global_init(), 1);
 	sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION);
@@ -174,7 +173,7 @@ static void rig_stop(rig *r, int remove)
 }
 
 static char *submit(rig *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static char *submit(rig *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -184,7 +183,8 @@ static char *submit(rig *r, const char *fmt, ...)
 	va_end(ap);
 	char *out = NULL;
 	int status = 0;
-	ck_assert_msg(sky_tasks_api_run_submit(&out, &status, r->e, NULL, b.data, NULL) == 0,
+	ck_assert_msg(sky_tasks_api_run_submit(&out, &status, r->e, NULL,
+	                                       b.data, NULL) == 0,
 	              "submit %d: %s", status, out);
 	json_t *j = json_loads(out, 0, NULL);
 	char *id = skyx_strdup(json_string_value(json_object_get(j, "run_id")));
@@ -251,12 +251,12 @@ START_TEST(completes_with_extraction_output)
 	         "\"answer\":{\"actions\":[{\"action_type\":\"complete\","
 	         "\"reasoning\":\"the confirmation is shown\"}]}}");
 	const char *lines[] = {
-		a0, c1,
-		"{\"purpose\":\"check-goal\",\"answer\":{\"status\":\"complete\","
-		"\"reason\":\"Thank you page\"}}",
-		"{\"purpose\":\"extract-data\",\"answer\":{\"application_success\":"
-		"\"true\"}}",
-		NULL};
+	    a0, c1,
+	    "{\"purpose\":\"check-goal\",\"answer\":{\"status\":\"complete\","
+	    "\"reason\":\"Thank you page\"}}",
+	    "{\"purpose\":\"extract-data\",\"answer\":{\"application_success\":"
+	    "\"true\"}}",
+	    NULL};
 	script(&r, lines);
 	int before = posts_count();
 	char *u = url("/form.html");
@@ -283,20 +283,20 @@ START_TEST(completes_with_extraction_output)
 	json_t *steps = steps_of(&r, id);
 	ck_assert_uint_eq(json_array_size(steps), 2);
 	json_t *s0 = json_array_get(steps, 0);
-	ck_assert_int_eq(json_integer_value(json_object_get(s0,
-	                                                    "input_token_count")),
-	                 1000);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(s0, "input_token_count")), 1000);
 	json_t *pairs = json_object_get(json_object_get(s0, "output"),
 	                                "actions_and_results");
 	ck_assert_uint_eq(json_array_size(pairs), 3);
 	ck_assert(json_is_true(json_object_get(
-		json_array_get(json_array_get(json_array_get(pairs, 2), 1), 0),
-		"success")));
-	ck_assert(json_is_true(json_object_get(json_array_get(steps, 1),
-	                                       "is_last")));
+	    json_array_get(json_array_get(json_array_get(pairs, 2), 1), 0),
+	    "success")));
+	ck_assert(
+	    json_is_true(json_object_get(json_array_get(steps, 1), "is_last")));
 	/* Artifacts: what the planner saw and said, and a recording. */
 	char *arts = NULL;
-	ck_assert_int_eq(sky_tasks_api_run_artifacts_list(&arts, r.e, NULL, id), 0);
+	ck_assert_int_eq(sky_tasks_api_run_artifacts_list(&arts, r.e, NULL, id),
+	                 0);
 	ck_assert_ptr_nonnull(strstr(arts, "\"screenshot_llm\""));
 	ck_assert_ptr_nonnull(strstr(arts, "\"element_tree\""));
 	ck_assert_ptr_nonnull(strstr(arts, "\"llm_prompt\""));
@@ -315,14 +315,14 @@ START_TEST(terminates_with_a_mapped_error_code)
 	rig r = {0};
 	rig_start(&r, 1, 0);
 	const char *lines[] = {
-		"{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":0,"
-		"\"answer\":{\"actions\":[{\"action_type\":\"TERMINATE\","
-		"\"reasoning\":\"The job is no longer open\",\"errors\":["
-		"{\"error_code\":\"JOB_CLOSED\",\"reasoning\":\"closed\"},"
-		"{\"error_code\":\"MADE_UP\",\"reasoning\":\"not mapped\"}]}]}}",
-		"{\"purpose\":\"surface-error-codes\",\"answer\":{\"errors\":["
-		"{\"error_code\":\"NOT_IN_MAPPING\",\"reasoning\":\"x\"}]}}",
-		NULL};
+	    "{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":0,"
+	    "\"answer\":{\"actions\":[{\"action_type\":\"TERMINATE\","
+	    "\"reasoning\":\"The job is no longer open\",\"errors\":["
+	    "{\"error_code\":\"JOB_CLOSED\",\"reasoning\":\"closed\"},"
+	    "{\"error_code\":\"MADE_UP\",\"reasoning\":\"not mapped\"}]}]}}",
+	    "{\"purpose\":\"surface-error-codes\",\"answer\":{\"errors\":["
+	    "{\"error_code\":\"NOT_IN_MAPPING\",\"reasoning\":\"x\"}]}}",
+	    NULL};
 	script(&r, lines);
 	char *u = url("/list.html");
 	char *id = submit(&r,
@@ -333,8 +333,8 @@ START_TEST(terminates_with_a_mapped_error_code)
 	                  u);
 	json_t *run = wait_final(&r, id);
 	ck_assert_str_eq(str(run, "status"), "terminated");
-	ck_assert_ptr_nonnull(strstr(str(run, "failure_reason"),
-	                             "The job is no longer open"));
+	ck_assert_ptr_nonnull(
+	    strstr(str(run, "failure_reason"), "The job is no longer open"));
 	ck_assert_ptr_nonnull(strstr(str(run, "failure_reason"), "JOB_CLOSED"));
 	json_t *errors = json_object_get(run, "errors");
 	ck_assert_uint_eq(json_array_size(errors), 1);
@@ -351,8 +351,8 @@ START_TEST(max_steps_reached)
 {
 	rig r = {0};
 	rig_start(&r, 1, 0);
-#define SCROLL(n)                                                            \
-	"{\"purpose\":\"extract-actions\",\"order\":" #n ",\"answer\":"         \
+#define SCROLL(n)                                                              \
+	"{\"purpose\":\"extract-actions\",\"order\":" #n ",\"answer\":"        \
 	"{\"actions\":[{\"action_type\":\"scroll\",\"direction\":\"down\"}]}}"
 	const char *lines[] = {SCROLL(0), SCROLL(1), SCROLL(2), NULL};
 	script(&r, lines);
@@ -364,8 +364,8 @@ START_TEST(max_steps_reached)
 	json_t *run = wait_final(&r, id);
 	ck_assert_str_eq(str(run, "status"), "failed");
 	ck_assert_msg(skyx_str_startswith(str(run, "failure_reason"),
-	                                 "Reached the maximum steps (3). "
-	                                 "Possible failure reasons: "),
+	                                  "Reached the maximum steps (3). "
+	                                  "Possible failure reasons: "),
 	              "%s", str(run, "failure_reason"));
 	json_t *steps = steps_of(&r, id);
 	ck_assert_uint_eq(json_array_size(steps), 3);
@@ -382,37 +382,39 @@ START_TEST(garbage_answers_are_retried)
 	rig r = {0};
 	rig_start(&r, 1, 0);
 	const char *lines[] = {
-		"{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":0,"
-		"\"answer\":\"I'm sorry, I can't help with that.\"}",
-		"{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":1,"
-		"\"answer\":\"{\\\"actions\\\": [{\\\"action_type\\\": \\\"fly\\\"}\"}",
-		"{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":2,"
-		"\"answer\":{\"actions\":[{\"action_type\":\"complete\","
-		"\"reasoning\":\"the list is shown\"}]}}",
-		NULL};
+	    "{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":0,"
+	    "\"answer\":\"I'm sorry, I can't help with that.\"}",
+	    "{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":1,"
+	    "\"answer\":\"{\\\"actions\\\": [{\\\"action_type\\\": "
+	    "\\\"fly\\\"}\"}",
+	    "{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":2,"
+	    "\"answer\":{\"actions\":[{\"action_type\":\"complete\","
+	    "\"reasoning\":\"the list is shown\"}]}}",
+	    NULL};
 	script(&r, lines);
 	char *u = url("/list.html");
-	char *id = submit(&r,
-	                  "{\"prompt\":\"Open the openings list\",\"url\":\"%s\","
-	                  "\"engine\":\"skyvern-1.0\"}",
-	                  u);
+	char *id =
+	    submit(&r,
+	           "{\"prompt\":\"Open the openings list\",\"url\":\"%s\","
+	           "\"engine\":\"skyvern-1.0\"}",
+	           u);
 	json_t *run = wait_final(&r, id);
 	ck_assert_str_eq(str(run, "status"), "completed");
 	json_t *steps = steps_of(&r, id);
 	ck_assert_uint_eq(json_array_size(steps), 3);
 	for (int i = 0; i < 3; i++) {
 		json_t *s = json_array_get(steps, (size_t)i);
-		ck_assert_int_eq(json_integer_value(json_object_get(s, "order")),
-		                 0);
-		ck_assert_int_eq(json_integer_value(json_object_get(s,
-		                                                    "retry_index")),
-		                 i);
-		ck_assert_str_eq(str(s, "status"), i < 2 ? "failed" : "completed");
+		ck_assert_int_eq(
+		    json_integer_value(json_object_get(s, "order")), 0);
+		ck_assert_int_eq(
+		    json_integer_value(json_object_get(s, "retry_index")), i);
+		ck_assert_str_eq(str(s, "status"),
+		                 i < 2 ? "failed" : "completed");
 	}
 	/* The rejected action is reported with its reason. */
-	json_t *rej = json_object_get(json_object_get(json_array_get(steps, 1),
-	                                              "output"),
-	                              "rejected_actions");
+	json_t *rej =
+	    json_object_get(json_object_get(json_array_get(steps, 1), "output"),
+	                    "rejected_actions");
 	ck_assert_uint_ge(json_array_size(rej), 1);
 	json_decref(steps);
 	json_decref(run);
@@ -451,8 +453,8 @@ START_TEST(click_on_an_element_that_is_gone)
 	ck_assert_str_eq(str(s0, "status"), "failed");
 	json_t *pairs = json_object_get(json_object_get(s0, "output"),
 	                                "actions_and_results");
-	json_t *res = json_array_get(json_array_get(json_array_get(pairs, 1), 1),
-	                             0);
+	json_t *res =
+	    json_array_get(json_array_get(json_array_get(pairs, 1), 1), 0);
 	ck_assert(json_is_false(json_object_get(res, "success")));
 	ck_assert_str_eq(str(res, "error"), "element_not_found");
 	json_decref(steps);
@@ -490,23 +492,25 @@ START_TEST(cancel_in_the_middle_of_a_step)
 	/* Wait until the step is running, then cancel. */
 	for (int i = 0; i < 600; i++) {
 		json_t *steps = steps_of(&r, id);
-		int running = json_array_size(steps) &&
-		              skyx_str_eq(str(json_array_get(steps, 0), "status"),
-		                         "running");
+		int running =
+		    json_array_size(steps) &&
+		    skyx_str_eq(str(json_array_get(steps, 0), "status"),
+		                "running");
 		json_decref(steps);
 		if (running)
 			break;
 		usleep(100000);
 	}
 	usleep(500000); /* inside the wait */
-	ck_assert_int_eq(sky_tasks_api_run_cancel(NULL, NULL, r.e, NULL, id), 0);
+	ck_assert_int_eq(sky_tasks_api_run_cancel(NULL, NULL, r.e, NULL, id),
+	                 0);
 	json_t *run = wait_final(&r, id);
 	ck_assert_str_eq(str(run, "status"), "canceled");
 	/* The worker stopped: the step is canceled, the click never ran. */
 	for (int i = 0; i < 100; i++) {
 		json_t *steps = steps_of(&r, id);
 		int done = skyx_str_eq(str(json_array_get(steps, 0), "status"),
-		                      "canceled");
+		                       "canceled");
 		json_decref(steps);
 		if (done)
 			break;
@@ -538,24 +542,24 @@ START_TEST(v2_run_with_two_mini_goals)
 	         "\"complete\",\"reasoning\":\"sent\"}]}}",
 	         id_name, id_email, id_send);
 	const char *lines[] = {
-		"{\"purpose\":\"plan\",\"answer\":{\"thoughts\":\"first the "
-		"form\",\"user_goal_achieved\":false,\"should_terminate\":false,"
-		"\"task_type\":\"navigate\",\"plan\":\"Fill in and send the "
-		"application form\"}}",
-		a0,
-		"{\"purpose\":\"plan\",\"answer\":{\"thoughts\":\"now read the "
-		"confirmation\",\"user_goal_achieved\":false,"
-		"\"should_terminate\":false,\"task_type\":\"extract\","
-		"\"plan\":\"Extract the confirmation message\"}}",
-		"{\"purpose\":\"extract-data\",\"answer\":{\"message\":\"Your "
-		"application was received.\"}}",
-		"{\"purpose\":\"plan\",\"answer\":{\"thoughts\":\"done\","
-		"\"user_goal_achieved\":true,\"should_terminate\":false,"
-		"\"task_type\":\"navigate\",\"plan\":\"\"}}",
-		"{\"purpose\":\"summarize\",\"answer\":{\"description\":\"Applied "
-		"and read the confirmation\",\"output\":{\"confirmation\":\"Your "
-		"application was received.\"}}}",
-		NULL};
+	    "{\"purpose\":\"plan\",\"answer\":{\"thoughts\":\"first the "
+	    "form\",\"user_goal_achieved\":false,\"should_terminate\":false,"
+	    "\"task_type\":\"navigate\",\"plan\":\"Fill in and send the "
+	    "application form\"}}",
+	    a0,
+	    "{\"purpose\":\"plan\",\"answer\":{\"thoughts\":\"now read the "
+	    "confirmation\",\"user_goal_achieved\":false,"
+	    "\"should_terminate\":false,\"task_type\":\"extract\","
+	    "\"plan\":\"Extract the confirmation message\"}}",
+	    "{\"purpose\":\"extract-data\",\"answer\":{\"message\":\"Your "
+	    "application was received.\"}}",
+	    "{\"purpose\":\"plan\",\"answer\":{\"thoughts\":\"done\","
+	    "\"user_goal_achieved\":true,\"should_terminate\":false,"
+	    "\"task_type\":\"navigate\",\"plan\":\"\"}}",
+	    "{\"purpose\":\"summarize\",\"answer\":{\"description\":\"Applied "
+	    "and read the confirmation\",\"output\":{\"confirmation\":\"Your "
+	    "application was received.\"}}}",
+	    NULL};
 	script(&r, lines);
 	int before = posts_count();
 	char *u = url("/form.html");
@@ -574,12 +578,12 @@ START_TEST(v2_run_with_two_mini_goals)
 	/* Both mini-goals are steps of the run. */
 	json_t *steps = steps_of(&r, id);
 	ck_assert_uint_eq(json_array_size(steps), 2);
-	ck_assert_str_eq(str(json_object_get(json_array_get(steps, 0), "output"),
-	                     "mini_goal"),
-	                 "Fill in and send the application form");
-	ck_assert_int_eq(json_integer_value(
-	                         json_object_get(json_array_get(steps, 1),
-	                                         "order")),
+	ck_assert_str_eq(
+	    str(json_object_get(json_array_get(steps, 0), "output"),
+	        "mini_goal"),
+	    "Fill in and send the application form");
+	ck_assert_int_eq(json_integer_value(json_object_get(
+	                     json_array_get(steps, 1), "order")),
 	                 1);
 	json_decref(steps);
 	json_decref(run);
@@ -594,12 +598,12 @@ START_TEST(concurrent_runs_do_not_share_cookies)
 	rig r = {0};
 	rig_start(&r, 3, 0);
 	const char *lines[] = {
-		"{\"purpose\":\"extract-actions\",\"order\":0,\"answer\":"
-		"{\"actions\":[{\"action_type\":\"reload_page\"}]}}",
-		"{\"purpose\":\"extract-actions\",\"order\":1,\"answer\":"
-		"{\"actions\":[{\"action_type\":\"complete\",\"reasoning\":"
-		"\"visited twice\"}]}}",
-		NULL};
+	    "{\"purpose\":\"extract-actions\",\"order\":0,\"answer\":"
+	    "{\"actions\":[{\"action_type\":\"reload_page\"}]}}",
+	    "{\"purpose\":\"extract-actions\",\"order\":1,\"answer\":"
+	    "{\"actions\":[{\"action_type\":\"complete\",\"reasoning\":"
+	    "\"visited twice\"}]}}",
+	    NULL};
 	script(&r, lines);
 	char *ids[3];
 	for (int k = 0; k < 3; k++) {
@@ -623,17 +627,18 @@ START_TEST(concurrent_runs_do_not_share_cookies)
 	pthread_mutex_lock(&S.lock);
 	size_t i;
 	json_t *v;
-	json_array_foreach(S.visits, i, v)
-	{
+	json_array_foreach (S.visits, i, v) {
 		int k = atoi(str(v, "run"));
 		const char *c = str(v, "cookie");
 		ck_assert(k >= 0 && k < 3);
 		if (!seen[k][0]) {
-			ck_assert_msg(!*c, "run %d came with cookie '%s'", k, c);
+			ck_assert_msg(!*c, "run %d came with cookie '%s'", k,
+			              c);
 			snprintf(seen[k], sizeof seen[k], "%s", "first");
 		} else if (!strcmp(seen[k], "first")) {
 			ck_assert(skyx_str_startswith(c, "visitor=v"));
-			ck_assert_ptr_null(strchr(c, ';')); /* one cookie only */
+			ck_assert_ptr_null(
+			    strchr(c, ';')); /* one cookie only */
 			snprintf(seen[k], sizeof seen[k], "%s", c);
 		} else {
 			ck_assert_str_eq(c, seen[k]);
@@ -666,10 +671,10 @@ START_TEST(crash_recovery_resumes_the_run)
 	         "\"complete\",\"reasoning\":\"sent\"}]}}",
 	         id_name, id_email, id_send);
 	const char *lines[] = {
-		"{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":0,"
-		"\"answer\":{\"actions\":[{\"action_type\":\"wait\","
-		"\"seconds\":10}]}}",
-		a1, NULL};
+	    "{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":0,"
+	    "\"answer\":{\"actions\":[{\"action_type\":\"wait\","
+	    "\"seconds\":10}]}}",
+	    a1, NULL};
 	script(&r, lines);
 	char *cfg = config_json(&r, 0);
 	char *u = url("/form.html");
@@ -699,12 +704,13 @@ START_TEST(crash_recovery_resumes_the_run)
 			watch = NULL;
 		char *out = NULL;
 		sky_list_options lo = SKY_LIST_OPTIONS_INIT;
-		if (watch && sky_tasks_api_tasks_list(&out, watch, NULL, &lo) == 0) {
+		if (watch &&
+		    sky_tasks_api_tasks_list(&out, watch, NULL, &lo) == 0) {
 			json_t *l = json_loads(out, 0, NULL);
 			json_t *t = json_array_get(l, 0);
 			if (t && skyx_str_eq(str(t, "status"), "running") &&
-			    json_integer_value(json_object_get(t, "step_count")) >
-			            0)
+			    json_integer_value(
+			        json_object_get(t, "step_count")) > 0)
 				id = skyx_strdup(str(t, "task_id"));
 			json_decref(l);
 		}
@@ -730,10 +736,10 @@ START_TEST(crash_recovery_resumes_the_run)
 	json_t *steps = steps_of(&r, id);
 	json_t *s0 = json_array_get(steps, 0);
 	ck_assert_str_eq(str(s0, "status"), "failed");
-	ck_assert(json_is_true(json_object_get(json_object_get(s0, "output"),
-	                                       "interrupted")));
-	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(steps, 1),
-	                                                    "retry_index")),
+	ck_assert(json_is_true(
+	    json_object_get(json_object_get(s0, "output"), "interrupted")));
+	ck_assert_int_eq(json_integer_value(json_object_get(
+	                     json_array_get(steps, 1), "retry_index")),
 	                 1);
 	json_decref(steps);
 	json_decref(run);
@@ -842,7 +848,7 @@ static json_t *prompts_with(const char *marker)
 	size_t i;
 	json_t *p;
 	pthread_mutex_lock(&M.lock);
-	json_array_foreach(M.prompts, i, p)
+	json_array_foreach (M.prompts, i, p)
 		if (strstr(json_string_value(p), marker))
 			json_array_append(out, p);
 	pthread_mutex_unlock(&M.lock);
@@ -883,20 +889,21 @@ START_TEST(the_screenshot_goes_to_a_vision_model_and_to_the_recording)
 		json_t *plans = prompts_with("Fence nonce of this request");
 		ck_assert_uint_ge(json_array_size(plans), 1);
 		const char *plan = json_string_value(json_array_get(plans, 0));
-		ck_assert_msg(!strstr(plan, "data:image/jpeg;base64,") == !vision,
+		ck_assert_msg(!strstr(plan, "data:image/jpeg;base64,") ==
+		                  !vision,
 		              "vision %d: the planner's request %s an image",
 		              vision, vision ? "lacks" : "has");
 		char *arts = NULL;
-		ck_assert_int_eq(sky_tasks_api_run_artifacts_list(&arts, r.e, NULL, id), 0);
+		ck_assert_int_eq(
+		    sky_tasks_api_run_artifacts_list(&arts, r.e, NULL, id), 0);
 		json_t *rows = json_loads(arts, 0, NULL);
 		sky_free(arts);
 		int jpegs = 0;
 		size_t i;
 		json_t *row;
-		json_array_foreach(rows, i, row)
-		{
+		json_array_foreach (rows, i, row) {
 			if (!skyx_str_eq(str(row, "artifact_type"),
-			                "screenshot_llm"))
+			                 "screenshot_llm"))
 				continue;
 			size_t len = 0;
 			const char *uri = str(row, "uri");
@@ -978,7 +985,8 @@ START_TEST(every_model_call_keeps_its_own_artifact_files)
 	/* Two extract-data calls in one step: two prompts and two answers,
 	 * each row pointing to a file of its own with its own text. */
 	char *arts = NULL;
-	ck_assert_int_eq(sky_tasks_api_run_artifacts_list(&arts, r.e, NULL, id), 0);
+	ck_assert_int_eq(sky_tasks_api_run_artifacts_list(&arts, r.e, NULL, id),
+	                 0);
 	json_t *rows = json_loads(arts, 0, NULL);
 	sky_free(arts);
 	json_t *uris = json_object();
@@ -986,8 +994,7 @@ START_TEST(every_model_call_keeps_its_own_artifact_files)
 	    office_a = 0;
 	size_t i;
 	json_t *row;
-	json_array_foreach(rows, i, row)
-	{
+	json_array_foreach (rows, i, row) {
 		const char *kind = str(row, "artifact_type");
 		const char *uri = str(row, "uri");
 		int is_prompt = skyx_str_eq(kind, "llm_prompt");
@@ -1041,8 +1048,8 @@ int main(void)
 	tcase_add_test(tc, concurrent_runs_do_not_share_cookies);
 	tcase_add_test(tc, crash_recovery_resumes_the_run);
 	tcase_add_test(tc, complete_is_verified_with_the_steps_own_actions);
-	tcase_add_test(tc,
-	               the_screenshot_goes_to_a_vision_model_and_to_the_recording);
+	tcase_add_test(
+	    tc, the_screenshot_goes_to_a_vision_model_and_to_the_recording);
 	tcase_add_test(tc, every_model_call_keeps_its_own_artifact_files);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);

@@ -46,8 +46,7 @@ static json_t *by_name(json_t *arr, const char *name)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(arr, i, e)
-	{
+	json_array_foreach (arr, i, e) {
 		if (!json_is_object(e))
 			continue;
 		const char *n = str(json_object_get(e, "attrs"), "name");
@@ -787,8 +786,7 @@ START_TEST(actions_inside_frames_and_shadow_dom)
 	size_t i;
 	json_t *f;
 	int done = 0;
-	json_array_foreach(els, i, f)
-	{
+	json_array_foreach (els, i, f) {
 		if (!json_is_object(f) || strcmp(str(f, "tag"), "iframe"))
 			continue;
 		json_t *kids = json_object_get(f, "children");
@@ -801,8 +799,7 @@ START_TEST(actions_inside_frames_and_shadow_dom)
 		/* find the frame's button among its children */
 		size_t k;
 		json_t *c;
-		json_array_foreach(kids, k, c)
-		{
+		json_array_foreach (kids, k, c) {
 			if (json_is_object(c) && str(c, "tag") &&
 			    !strcmp(str(c, "tag"), "button"))
 				json_decref(

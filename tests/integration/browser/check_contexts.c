@@ -60,7 +60,7 @@ static void *work(void *arg)
 	for (int round = 0; round < 3; round++) {
 		free(url);
 		url = skyx_asprintf("%s/cookie/set?v=%s", skyb_site_url(site),
-		                   mine);
+		                    mine);
 		free(res);
 		res = NULL;
 		if (p->navigate(ctx, url, NULL, &res, &err))
@@ -218,9 +218,9 @@ START_TEST(proxy_with_credentials_per_context)
 	/* The fixture server doubles as an HTTP proxy that wants
 	 * user:pass; Chromium asks through Fetch.authRequired. */
 	char *opts = skyx_asprintf("{\"proxy\": {\"server\": \"%s\", "
-	                          "\"username\": \"user\", \"password\": "
-	                          "\"pass\"}}",
-	                          skyb_site_url(site));
+	                           "\"username\": \"user\", \"password\": "
+	                           "\"pass\"}}",
+	                           skyb_site_url(site));
 	void *a = skyb_context(browser, opts);
 	free(opts);
 	json_t *r = skyb_navigate(a, "http://shop.example.invalid/cart");
@@ -246,8 +246,8 @@ START_TEST(proxy_with_credentials_per_context)
 
 	/* wrong credentials: refused, and the navigation ends */
 	opts = skyx_asprintf("{\"proxy\": {\"server\": \"%s\", \"username\": "
-	                    "\"user\", \"password\": \"wrong\"}}",
-	                    skyb_site_url(site));
+	                     "\"user\", \"password\": \"wrong\"}}",
+	                     skyb_site_url(site));
 	void *c = skyb_context(browser, opts);
 	free(opts);
 	res = NULL;

@@ -125,22 +125,27 @@ START_TEST(bad_configuration_is_refused_clearly)
 	const sky_browser_provider *p = skyb_provider();
 	void *b = NULL;
 	char *err = NULL;
-	ck_assert_int_eq(p->create(skyb_ctx(), "{not json", &b, &err), SKY_EINVALID);
+	ck_assert_int_eq(p->create(skyb_ctx(), "{not json", &b, &err),
+	                 SKY_EINVALID);
 	free(err);
 	err = NULL;
-	ck_assert_int_eq(p->create(skyb_ctx(), "{\"cdp_url\": \"ftp://x\"}", &b, &err),
-	                 SKY_EINVALID);
+	ck_assert_int_eq(
+	    p->create(skyb_ctx(), "{\"cdp_url\": \"ftp://x\"}", &b, &err),
+	    SKY_EINVALID);
 	ck_assert_ptr_nonnull(strstr(err, "cdp_url"));
 	free(err);
 	err = NULL;
-	ck_assert_int_eq(p->create(skyb_ctx(), "{\"args\": \"--foo\"}", &b, &err),
-	                 SKY_EINVALID);
+	ck_assert_int_eq(
+	    p->create(skyb_ctx(), "{\"args\": \"--foo\"}", &b, &err),
+	    SKY_EINVALID);
 	free(err);
 	err = NULL;
 
 	/* a missing binary: creating is lazy, opening a context says why */
-	ck_assert_int_eq(
-	    p->create(skyb_ctx(), "{\"path\": \"/nonexistent/chromium\"}", &b, &err), 0);
+	ck_assert_int_eq(p->create(skyb_ctx(),
+	                           "{\"path\": \"/nonexistent/chromium\"}", &b,
+	                           &err),
+	                 0);
 	void *ctx = NULL;
 	ck_assert_int_eq(p->context_open(b, NULL, &ctx, &err), SKY_EBROWSER);
 	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/chromium"));
@@ -149,8 +154,10 @@ START_TEST(bad_configuration_is_refused_clearly)
 
 	/* nothing listens there */
 	err = NULL;
-	ck_assert_int_eq(
-	    p->create(skyb_ctx(), "{\"cdp_url\": \"http://127.0.0.1:1\"}", &b, &err), 0);
+	ck_assert_int_eq(p->create(skyb_ctx(),
+	                           "{\"cdp_url\": \"http://127.0.0.1:1\"}", &b,
+	                           &err),
+	                 0);
 	ck_assert_int_eq(p->context_open(b, NULL, &ctx, &err), SKY_EBROWSER);
 	ck_assert_ptr_nonnull(err);
 	free(err);

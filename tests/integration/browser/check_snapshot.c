@@ -43,8 +43,7 @@ static json_t *by_name(json_t *arr, const char *name)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(arr, i, e)
-	{
+	json_array_foreach (arr, i, e) {
 		if (!json_is_object(e))
 			continue;
 		const char *n = str(json_object_get(e, "attrs"), "name");
@@ -208,8 +207,7 @@ START_TEST(frames_and_shadow_dom_are_walked)
 	int cross = 0, same = 0;
 	size_t i;
 	json_t *f;
-	json_array_foreach(frames, i, f)
-	{
+	json_array_foreach (frames, i, f) {
 		if (json_is_true(json_object_get(f, "cross_origin")))
 			cross++;
 		else
@@ -224,8 +222,7 @@ START_TEST(frames_and_shadow_dom_are_walked)
 	ck_assert_int_eq(n, 2);
 	json_decref(iframes);
 	json_t *els = json_object_get(snap, "elements");
-	json_array_foreach(els, i, f)
-	{
+	json_array_foreach (els, i, f) {
 		if (!json_is_object(f) || strcmp(str(f, "tag"), "iframe"))
 			continue;
 		json_t *code = by_name(json_object_get(f, "children"), "code");

@@ -132,8 +132,8 @@ static void *hang(void *arg)
 
 START_TEST(ws_url_and_the_browser_going_away)
 {
-	char *cfg = skyx_asprintf("{\"cdp_url\": \"ws://127.0.0.1:%d%s\"}", port,
-	                         ws_path);
+	char *cfg = skyx_asprintf("{\"cdp_url\": \"ws://127.0.0.1:%d%s\"}",
+	                          port, ws_path);
 	void *b = skyb_browser(cfg);
 	free(cfg);
 	work_through(b);

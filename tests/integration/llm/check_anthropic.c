@@ -25,8 +25,9 @@ static void setup(void)
 static sky_llm *open_with(const char *base_suffix, const char *extra)
 {
 	char *base = fake_url(base_suffix);
-	char *c = skyx_asprintf("{\"base_url\":\"%s\",\"retry_base_ms\":20%s%s}",
-	                       base, extra ? "," : "", extra ? extra : "");
+	char *c =
+	    skyx_asprintf("{\"base_url\":\"%s\",\"retry_base_ms\":20%s%s}",
+	                  base, extra ? "," : "", extra ? extra : "");
 	sky_llm *llm = fake_open("anthropic", c);
 	free(c);
 	free(base);

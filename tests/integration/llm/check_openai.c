@@ -35,8 +35,8 @@ static char *config(const char *extra)
 {
 	char *base = fake_url("/v1");
 	char *c = skyx_asprintf("{\"base_url\":\"%s\",\"model\":\"gpt-4o\","
-	                       "\"retry_base_ms\":20%s%s}",
-	                       base, extra ? "," : "", extra ? extra : "");
+	                        "\"retry_base_ms\":20%s%s}",
+	                        base, extra ? "," : "", extra ? extra : "");
 	free(base);
 	return c;
 }
@@ -189,10 +189,11 @@ END_TEST
 START_TEST(azure_deployment_api_key_and_version)
 {
 	char *base = fake_url("");
-	char *c = skyx_asprintf("{\"base_url\":\"%s\",\"deployment\":\"my-gpt\","
-	                       "\"api_version\":\"2024-06-01\","
-	                       "\"api_key_env\":\"AZURE_OPENAI_KEY\"}",
-	                       base);
+	char *c =
+	    skyx_asprintf("{\"base_url\":\"%s\",\"deployment\":\"my-gpt\","
+	                  "\"api_version\":\"2024-06-01\","
+	                  "\"api_key_env\":\"AZURE_OPENAI_KEY\"}",
+	                  base);
 	setenv("AZURE_OPENAI_KEY", "azure-secret-key-42", 1);
 	sky_llm *llm = fake_open("openai", c);
 	struct fake_resp ok = {200, OK_BODY, NULL, 0};

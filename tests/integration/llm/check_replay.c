@@ -19,7 +19,7 @@ static char *write_file(const char *name, const char *text)
 static sky_llm *open_replay(const char *path, const char *extra)
 {
 	char *c = skyx_asprintf("{\"replay_file\":\"%s\"%s%s}", path,
-	                       extra ? "," : "", extra ? extra : "");
+	                        extra ? "," : "", extra ? extra : "");
 	sky_llm *llm = fake_open("replay", c);
 	free(c);
 	return llm;
@@ -109,10 +109,10 @@ START_TEST(keyed_by_normalized_prompt_hash)
 	ck_assert_ptr_nonnull(skyx_prompt_hash("sys", recorded, hash));
 	char *line =
 	    skyx_asprintf("{\"purpose\":\"plan\",\"prompt_hash\":\"%s\","
-	                 "\"answer\":\"by-hash\"}\n"
-	                 "{\"purpose\":\"plan\",\"prompt_hash\":"
-	                 "\"sha256:00\",\"answer\":\"other\"}\n",
-	                 hash);
+	                  "\"answer\":\"by-hash\"}\n"
+	                  "{\"purpose\":\"plan\",\"prompt_hash\":"
+	                  "\"sha256:00\",\"answer\":\"other\"}\n",
+	                  hash);
 	char *path = write_file("hashed.jsonl", line);
 	sky_llm *llm = open_replay(path, NULL);
 
@@ -327,8 +327,8 @@ START_TEST(record_then_replay_round_trip)
 	char *base = fake_url("/v1");
 	setenv("OPENAI_API_KEY", KEY, 1);
 	char *c = skyx_asprintf("{\"base_url\":\"%s\",\"model\":\"gpt-4o\","
-	                       "\"record\":\"%s\"}",
-	                       base, rec);
+	                        "\"record\":\"%s\"}",
+	                        base, rec);
 	sky_llm *llm = fake_open("openai", c);
 	model_handler_script();
 	sky_llm_result *live[3];
@@ -379,7 +379,7 @@ START_TEST(record_then_replay_round_trip)
 	 * differ in time, port and spacing only. */
 	int served = fake_count();
 	char *rc2 = skyx_asprintf("{\"replay_file\":\"%s\",\"record\":\"%s\"}",
-	                         rec, rec);
+	                          rec, rec);
 	sky_llm *rp = fake_open("replay", rc2);
 	for (int i = 2; i >= 0; i--) { /* another order on purpose */
 		char *p = strdup(calls[i].prompt);

@@ -830,7 +830,6 @@ static void proxy_stop(struct fake_proxy *fp)
 	close(fp->fd);
 }
 
-
 START_TEST(proxy_only_when_asked)
 {
 	struct fake_proxy fp;
@@ -1104,9 +1103,8 @@ START_TEST(url_helpers)
 	ck_assert_int_eq(sky_url_parse("http://a b/", &u), SKY_EINVALID);
 	/* One normalizer with sky_url_validate: IDN hosts as punycode, IPv4
 	 * forms as dotted quads, dot segments resolved. */
-	ck_assert_int_eq(sky_url_parse("HTTP://Bücher.example:8080/a/../b#x",
-	                               &u),
-	                 0);
+	ck_assert_int_eq(
+	    sky_url_parse("HTTP://Bücher.example:8080/a/../b#x", &u), 0);
 	ck_assert_str_eq(u.host, "xn--bcher-kva.example");
 	ck_assert_int_eq(u.port, 8080);
 	ck_assert_int_eq(u.port_explicit, 1);

@@ -20,16 +20,16 @@
 /* --- the site ------------------------------------------------------------ */
 
 #define FORM_BODY                                                              \
-	"<h1>Apply</h1><form action=\"/submit\" method=\"post\">"             \
+	"<h1>Apply</h1><form action=\"/submit\" method=\"post\">"              \
 	"<p><label for=\"n\">Full name</label> <input id=\"n\" name=\"name\">" \
-	"</p><p><label for=\"e\">Email</label> <input id=\"e\" name=\"email\""  \
+	"</p><p><label for=\"e\">Email</label> <input id=\"e\" name=\"email\"" \
 	"></p><p><button type=\"submit\">Send application</button></p></form>"
 
 typedef struct site {
 	skytest_httpd *h;
 	pthread_mutex_t lock;
 	pthread_cond_t release;
-	int hang;      /* /never answers only when released */
+	int hang; /* /never answers only when released */
 	int released;
 	int posts;
 	int form_gets;
@@ -56,8 +56,8 @@ static void hold(void)
 static void page(skytest_resp *resp, const char *title, const char *body)
 {
 	char *html = skyx_asprintf("<!doctype html><html><head><title>%s"
-	                          "</title></head><body>%s</body></html>",
-	                          title, body);
+	                           "</title></head><body>%s</body></html>",
+	                           title, body);
 	skytest_resp_text(resp, 200, NULL, html);
 	free(html);
 }
@@ -76,24 +76,27 @@ static void on_site(const skytest_req *req, skytest_resp *resp, void *ud)
 		S.posts++;
 		snprintf(S.last_post, sizeof S.last_post, "%s", req->body);
 		pthread_mutex_unlock(&S.lock);
-		page(resp, "Thank you", "<h1>Thank you!</h1><p>Application "
-		                        "received.</p>");
+		page(resp, "Thank you",
+		     "<h1>Thank you!</h1><p>Application "
+		     "received.</p>");
 	} else if (!strcmp(p, "/never")) {
 		hold();
 		resp->drop = 1;
 	} else if (!strcmp(p, "/images")) {
 		/* The document loads; its images never do. */
 		page(resp, "Apply",
-		     FORM_BODY "<img src=\"/never?1\" alt=\"\"><img src=\"/never"
-		               "?2\" alt=\"\">");
+		     FORM_BODY
+		     "<img src=\"/never?1\" alt=\"\"><img src=\"/never"
+		     "?2\" alt=\"\">");
 	} else if (!strcmp(p, "/typeahead")) {
 		/* Typing three letters sends the visitor elsewhere. */
-		page(resp, "Search",
-		     "<h1>Search</h1><p><label for=\"q\">Search</label> <input "
-		     "id=\"q\" oninput=\"if (this.value.length > 2) "
-		     "location.href='/results?q=' + this.value\"></p><p><button "
-		     "type=\"button\" onclick=\"document.title='went'\">Go"
-		     "</button></p>");
+		page(
+		    resp, "Search",
+		    "<h1>Search</h1><p><label for=\"q\">Search</label> <input "
+		    "id=\"q\" oninput=\"if (this.value.length > 2) "
+		    "location.href='/results?q=' + this.value\"></p><p><button "
+		    "type=\"button\" onclick=\"document.title='went'\">Go"
+		    "</button></p>");
 	} else if (!strcmp(p, "/results")) {
 		page(resp, "Results", "<h1>Results</h1><p>Nothing found.</p>");
 	} else if (!strcmp(p, "/alerts")) {
@@ -174,11 +177,11 @@ static void rig_with_answers(rel_rig *r, const char *const *lines)
 	ck_assert_int_eq(sky_write_file(file, b.data ? b.data : "", b.len), 0);
 	skyx_buf_free(&b);
 	char *cfg = skyx_asprintf(
-		"{\"llm\":{\"replay_file\":\"%s\",\"replay_sequential\":true,"
-		"\"replay_strict\":false},\"agent\":{\"check_goal\":0,"
-		"\"settle_max_ms\":1500,\"navigate_timeout_ms\":3000,"
-		"\"wait_max_s\":10},\"browser\":{\"call_timeout_ms\":4000}}",
-		file);
+	    "{\"llm\":{\"replay_file\":\"%s\",\"replay_sequential\":true,"
+	    "\"replay_strict\":false},\"agent\":{\"check_goal\":0,"
+	    "\"settle_max_ms\":1500,\"navigate_timeout_ms\":3000,"
+	    "\"wait_max_s\":10},\"browser\":{\"call_timeout_ms\":4000}}",
+	    file);
 	setenv("SKYENGINE_MAX_RETRIES", "2", 1);
 	rel_rig_start(r, "bfaults", "replay", 1, cfg);
 	free(cfg);
@@ -225,10 +228,10 @@ START_TEST(chromium_killed_mid_step_is_relaunched)
 	         "\"complete\",\"reasoning\":\"sent\"}]}}",
 	         id_name, id_email, id_send);
 	const char *lines[] = {
-		"{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":0,"
-		"\"answer\":{\"actions\":[{\"action_type\":\"wait\","
-		"\"seconds\":3}]}}",
-		a1, NULL};
+	    "{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":0,"
+	    "\"answer\":{\"actions\":[{\"action_type\":\"wait\","
+	    "\"seconds\":3}]}}",
+	    a1, NULL};
 	rel_rig r;
 	rig_with_answers(&r, lines);
 	char *u = url("/form");
@@ -289,21 +292,22 @@ END_TEST
 START_TEST(a_page_that_never_answers_fails_the_run_clearly)
 {
 	const char *lines[] = {
-		"{\"purpose\":\"extract-actions\",\"answer\":{\"actions\":"
-		"[{\"action_type\":\"complete\",\"reasoning\":\"read\"}]}}",
-		NULL};
+	    "{\"purpose\":\"extract-actions\",\"answer\":{\"actions\":"
+	    "[{\"action_type\":\"complete\",\"reasoning\":\"read\"}]}}",
+	    NULL};
 	rel_rig r;
 	rig_with_answers(&r, lines);
 	char *u = url("/never");
-	char *id = rel_rig_submit(&r,
-	                          "{\"prompt\":\"Read the page\",\"url\":\"%s\","
-	                          "\"engine\":\"skyvern-1.0\"}",
-	                          u);
+	char *id =
+	    rel_rig_submit(&r,
+	                   "{\"prompt\":\"Read the page\",\"url\":\"%s\","
+	                   "\"engine\":\"skyvern-1.0\"}",
+	                   u);
 	json_t *run = rel_rig_wait(&r, id, 120000);
 	ck_assert_str_eq(rel_str(run, "status"), "failed");
-	ck_assert_msg(skyx_str_startswith(reason(run),
-	                                 "Failed to navigate to URL. URL:"),
-	              "%s", reason(run));
+	ck_assert_msg(
+	    skyx_str_startswith(reason(run), "Failed to navigate to URL. URL:"),
+	    "%s", reason(run));
 	ck_assert_msg(strcasestr(reason(run), "time"), "%s", reason(run));
 	json_decref(run);
 	free(id);
@@ -354,11 +358,11 @@ START_TEST(a_page_that_navigates_away_during_an_action)
 	         "\"click\",\"id\":\"%s\"}]}}",
 	         id_q, id_go);
 	const char *lines[] = {
-		a0,
-		"{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":1,"
-		"\"answer\":{\"actions\":[{\"action_type\":\"terminate\","
-		"\"reasoning\":\"the search has no results\"}]}}",
-		NULL};
+	    a0,
+	    "{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":1,"
+	    "\"answer\":{\"actions\":[{\"action_type\":\"terminate\","
+	    "\"reasoning\":\"the search has no results\"}]}}",
+	    NULL};
 	rel_rig r;
 	rig_with_answers(&r, lines);
 	char *u = url("/typeahead");
@@ -376,18 +380,17 @@ START_TEST(a_page_that_navigates_away_during_an_action)
 	json_t *steps = rel_rig_steps(&r, id);
 	ck_assert_uint_ge(json_array_size(steps), 2);
 	json_t *s0 = json_array_get(steps, 0);
-	json_t *results = json_object_get(json_object_get(s0, "output"),
-	                                  "action_results");
+	json_t *results =
+	    json_object_get(json_object_get(s0, "output"), "action_results");
 	ck_assert_uint_eq(json_array_size(results), 2);
 	size_t i;
 	json_t *res;
-	json_array_foreach(results, i, res)
+	json_array_foreach (results, i, res)
 		if (!json_is_true(json_object_get(res, "success")))
 			ck_assert_ptr_nonnull(rel_str(res, "error"));
 	json_t *last = json_array_get(steps, json_array_size(steps) - 1);
-	ck_assert_ptr_nonnull(strstr(rel_str(json_object_get(last, "output"),
-	                                     "url"),
-	                             "/results?q="));
+	ck_assert_ptr_nonnull(strstr(
+	    rel_str(json_object_get(last, "output"), "url"), "/results?q="));
 	json_decref(steps);
 	json_decref(run);
 	free(id);
@@ -399,17 +402,18 @@ END_TEST
 START_TEST(an_endless_alert_loop_ends_the_run_with_a_reason)
 {
 	const char *lines[] = {
-		"{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":0,"
-		"\"answer\":{\"actions\":[{\"action_type\":\"complete\","
-		"\"reasoning\":\"the page asks a question\"}]}}",
-		NULL};
+	    "{\"purpose\":\"extract-actions\",\"order\":0,\"retry\":0,"
+	    "\"answer\":{\"actions\":[{\"action_type\":\"complete\","
+	    "\"reasoning\":\"the page asks a question\"}]}}",
+	    NULL};
 	rel_rig r;
 	rig_with_answers(&r, lines);
 	char *u = url("/alerts");
-	char *id = rel_rig_submit(&r,
-	                          "{\"prompt\":\"Read the page\",\"url\":\"%s\","
-	                          "\"engine\":\"skyvern-1.0\"}",
-	                          u);
+	char *id =
+	    rel_rig_submit(&r,
+	                   "{\"prompt\":\"Read the page\",\"url\":\"%s\","
+	                   "\"engine\":\"skyvern-1.0\"}",
+	                   u);
 	json_t *run = rel_rig_wait(&r, id, 120000);
 	const char *st = rel_str(run, "status");
 	ck_assert_msg(rel_is_final(st), "%s", st);

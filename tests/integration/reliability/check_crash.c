@@ -25,10 +25,10 @@
 
 typedef struct site {
 	pthread_mutex_t lock;
-	int phase;            /* 1 before the kill, 2 after */
-	int fast_left;        /* phase 1: page loads answered at once */
-	int gets[NRUNS];      /* GET /form per run */
-	int posts[NRUNS];     /* POST /submit per run */
+	int phase;        /* 1 before the kill, 2 after */
+	int fast_left;    /* phase 1: page loads answered at once */
+	int gets[NRUNS];  /* GET /form per run */
+	int posts[NRUNS]; /* POST /submit per run */
 } site;
 static site S = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -58,15 +58,15 @@ static void on_site(const skytest_req *req, skytest_resp *resp, void *ud)
 		if (slow)
 			resp->delay_ms = 4000;
 		char *html = skyx_asprintf(
-			"<!doctype html><html><head><title>Apply</title></head>"
-			"<body><h1>Apply for the position</h1>"
-			"<form action=\"/submit?run=%d\" method=\"post\">"
-			"<p><label for=\"n\">Full name</label> <input id=\"n\" "
-			"name=\"name\"></p><p><label for=\"e\">Email</label> "
-			"<input id=\"e\" name=\"email\" type=\"email\"></p>"
-			"<p><button type=\"submit\">Send application</button>"
-			"</p></form></body></html>",
-			k);
+		    "<!doctype html><html><head><title>Apply</title></head>"
+		    "<body><h1>Apply for the position</h1>"
+		    "<form action=\"/submit?run=%d\" method=\"post\">"
+		    "<p><label for=\"n\">Full name</label> <input id=\"n\" "
+		    "name=\"name\"></p><p><label for=\"e\">Email</label> "
+		    "<input id=\"e\" name=\"email\" type=\"email\"></p>"
+		    "<p><button type=\"submit\">Send application</button>"
+		    "</p></form></body></html>",
+		    k);
 		skytest_resp_text(resp, 200, NULL, html);
 		free(html);
 		return;
@@ -148,8 +148,8 @@ static int count_final(int port, char **ids)
 static int outbox_count(const char *dir, const char *where)
 {
 	char *db = skyx_asprintf("%s/skyengine.db", dir);
-	char *sql = skyx_asprintf("SELECT count(*) FROM webhook_outbox WHERE %s",
-	                         where);
+	char *sql = skyx_asprintf(
+	    "SELECT count(*) FROM webhook_outbox WHERE %s", where);
 	sqlite3 *h = NULL;
 	sqlite3_stmt *st = NULL;
 	int n = -1;
@@ -179,18 +179,18 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 	                   "20000},\"agent\":{\"settle_max_ms\":2000}}";
 	sky_write_file(cfg, json, strlen(json));
 	const char *args[] = {"--api-key", REL_KEY, "--workers", "2",
-	                      "--config", cfg, NULL};
+	                      "--config",  cfg,     NULL};
 	skytest_server srv;
 	ck_assert_int_eq(skytest_server_start(&srv, dir, args), 0);
 
 	char *ids[NRUNS];
 	for (int k = 0; k < NRUNS; k++) {
 		char *body = skyx_asprintf(
-			"{\"prompt\":\"Apply for the position: name: Run %d. "
-			"email: r%d@example.com\",\"url\":\"%s/form?run=%d\","
-			"\"engine\":\"skyvern-1.0\",\"webhook_url\":\"%s/hook\"}",
-			k, k, skytest_httpd_url(site_h), k,
-			skytest_httpd_url(hook_h));
+		    "{\"prompt\":\"Apply for the position: name: Run %d. "
+		    "email: r%d@example.com\",\"url\":\"%s/form?run=%d\","
+		    "\"engine\":\"skyvern-1.0\",\"webhook_url\":\"%s/hook\"}",
+		    k, k, skytest_httpd_url(site_h), k,
+		    skytest_httpd_url(hook_h));
 		ids[k] = rel_submit(srv.port, body);
 		free(body);
 	}
@@ -235,11 +235,12 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 		sqlite3 *h = NULL;
 		sqlite3_stmt *st = NULL;
 		if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) ==
-		            SQLITE_OK &&
-		    sqlite3_prepare_v2(h,
-		                       "SELECT count(*) FROM tasks WHERE status "
-		                       "IN ('created','queued')",
-		                       -1, &st, NULL) == SQLITE_OK &&
+		        SQLITE_OK &&
+		    sqlite3_prepare_v2(
+		        h,
+		        "SELECT count(*) FROM tasks WHERE status "
+		        "IN ('created','queued')",
+		        -1, &st, NULL) == SQLITE_OK &&
 		    sqlite3_step(st) == SQLITE_ROW)
 			queued = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
@@ -258,8 +259,10 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 			break;
 		usleep(100 * 1000);
 	}
-	ck_assert_msg(!alive, "%d of %d Chromium processes outlived the "
-	              "server", alive, nchrom);
+	ck_assert_msg(!alive,
+	              "%d of %d Chromium processes outlived the "
+	              "server",
+	              alive, nchrom);
 
 	/* Restart on the same data dir: everything fast now. */
 	pthread_mutex_lock(&S.lock);
@@ -274,7 +277,7 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 	free(srv.data_dir);
 	free(srv.log_path);
 	const char *args2[] = {"--api-key", REL_KEY, "--workers", "4",
-	                       "--config", cfg, NULL};
+	                       "--config",  cfg,     NULL};
 	ck_assert_int_eq(skytest_server_start(&srv, dir, args2), 0);
 
 	json_t *runs[NRUNS];
@@ -283,10 +286,10 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 	fprintf(stderr, "crash: all final at %lld ms\n",
 	        (long long)(skyx_time_mono_ms() - t_start));
 	for (int k = 0; k < NRUNS; k++) {
-		ck_assert_msg(skyx_str_eq(rel_str(runs[k], "status"),
-		                         "completed"),
-		              "run %d: %s: %s", k, rel_str(runs[k], "status"),
-		              rel_str(runs[k], "failure_reason"));
+		ck_assert_msg(
+		    skyx_str_eq(rel_str(runs[k], "status"), "completed"),
+		    "run %d: %s: %s", k, rel_str(runs[k], "status"),
+		    rel_str(runs[k], "failure_reason"));
 		/* Submitted exactly once. */
 		ck_assert_msg(S.posts[k] == 1, "run %d submitted %d times", k,
 		              S.posts[k]);
@@ -308,8 +311,9 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 			size_t i;
 			json_t *g;
 			int found = 0;
-			json_array_foreach(H.got, i, g)
-				found |= skyx_str_eq(rel_str(g, "run_id"), ids[k]);
+			json_array_foreach (H.got, i, g)
+				found |=
+				    skyx_str_eq(rel_str(g, "run_id"), ids[k]);
 			have += found;
 		}
 		pthread_mutex_unlock(&H.lock);
@@ -323,8 +327,7 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 		int copies = 0;
 		size_t i;
 		json_t *g;
-		json_array_foreach(H.got, i, g)
-		{
+		json_array_foreach (H.got, i, g) {
 			if (!skyx_str_eq(rel_str(g, "run_id"), ids[k]))
 				continue;
 			ck_assert_str_eq(rel_str(g, "status"), "completed");
@@ -333,7 +336,7 @@ START_TEST(sigkill_with_runs_queued_running_and_webhooks_pending)
 			char want[SKYX_SHA256_HEX_LEN];
 			const char *b = rel_str(g, "body");
 			skyx_hmac_sha256_hex(REL_KEY, strlen(REL_KEY), b,
-			                    strlen(b), want);
+			                     strlen(b), want);
 			ck_assert_msg(skyx_str_eq(rel_str(g, "sig"), want),
 			              "run %d: bad signature %s", k,
 			              rel_str(g, "sig"));
@@ -392,13 +395,11 @@ START_TEST(final_run_without_a_queued_webhook_gets_it_at_restart)
 	tn.max_screenshot_scrolls = -1;
 	sky_task_rec *t = NULL;
 	ck_assert_int_eq(sky_store_task_create(st, &tn, &t, NULL), 0);
-	ck_assert_int_eq(sky_store_task_set_status(st, t->task_id,
-	                                           SKY_TASK_RUNNING, NULL,
-	                                           NULL),
+	ck_assert_int_eq(sky_store_task_set_status(
+	                     st, t->task_id, SKY_TASK_RUNNING, NULL, NULL),
 	                 0);
-	ck_assert_int_eq(sky_store_task_set_status(st, t->task_id,
-	                                           SKY_TASK_COMPLETED, NULL,
-	                                           NULL),
+	ck_assert_int_eq(sky_store_task_set_status(
+	                     st, t->task_id, SKY_TASK_COMPLETED, NULL, NULL),
 	                 0);
 	sky_store_close(st);
 	ck_assert_int_eq(outbox_count(dir, "1"), 0);
@@ -429,7 +430,8 @@ START_TEST(final_run_without_a_queued_webhook_gets_it_at_restart)
 	ck_assert_str_eq(rel_str(g, "status"), "completed");
 	char want[SKYX_SHA256_HEX_LEN];
 	const char *body = rel_str(g, "body");
-	skyx_hmac_sha256_hex(REL_KEY, strlen(REL_KEY), body, strlen(body), want);
+	skyx_hmac_sha256_hex(REL_KEY, strlen(REL_KEY), body, strlen(body),
+	                     want);
 	ck_assert_str_eq(rel_str(g, "sig"), want);
 	pthread_mutex_unlock(&H.lock);
 	ck_assert_int_eq(outbox_count(dir, "status='delivered'"), 1);
@@ -447,8 +449,10 @@ int main(void)
 	Suite *s = suite_create("crash");
 	TCase *tc = tcase_create("crash");
 	tcase_set_timeout(tc, 400);
-	tcase_add_test(tc, sigkill_with_runs_queued_running_and_webhooks_pending);
-	tcase_add_test(tc, final_run_without_a_queued_webhook_gets_it_at_restart);
+	tcase_add_test(tc,
+	               sigkill_with_runs_queued_running_and_webhooks_pending);
+	tcase_add_test(tc,
+	               final_run_without_a_queued_webhook_gets_it_at_restart);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);
 }

@@ -27,16 +27,16 @@
  * catches gross growth; the plain build (CI's first pass) holds the real
  * 8 MiB bound, and LeakSanitizer looks for leaks in this one. */
 #if defined(__SANITIZE_ADDRESS__)
-#define LOAD_UNDER_ASAN 1
+#	define LOAD_UNDER_ASAN 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LOAD_UNDER_ASAN 1
-#endif
+#	if __has_feature(address_sanitizer)
+#		define LOAD_UNDER_ASAN 1
+#	endif
 #endif
 #ifdef LOAD_UNDER_ASAN
-#define LOAD_RSS_SLACK_KB (48 * 1024)
+#	define LOAD_RSS_SLACK_KB (48 * 1024)
 #else
-#define LOAD_RSS_SLACK_KB (8 * 1024)
+#	define LOAD_RSS_SLACK_KB (8 * 1024)
 #endif
 
 /* --- the site the runs work on ------------------------------------------ */
@@ -83,17 +83,16 @@ typedef struct probe {
 } probe;
 
 static const probe probes[] = {
-	{"GET", "/v1/runs/%s", REL_AUTH, NULL, 200},
-	{"GET", "/api/v1/tasks/%s/steps", REL_AUTH, NULL, 200},
-	{"GET", "/api/v1/tasks?page_size=5", REL_AUTH, NULL, 200},
-	{"GET", "/v1/runs?page_size=10&status=completed", REL_AUTH, NULL, 200},
-	{"GET", "/api/v1/heartbeat", "", NULL, 200},
-	{"GET", "/v1/runs/tsk_000000000000000000", REL_AUTH, NULL, 404},
-	{"POST", "/v1/run/tasks", REL_AUTH REL_JSONH, "{\"url\":\"x.com\"}",
-	 422},
-	{"GET", "/v1/version", "x-api-key: not-a-key-at-all\r\n", NULL, 403},
-	{"DELETE", "/v1/runs/%s", REL_AUTH, NULL, 405},
-	{"GET", "/v1/runs/%s/artifacts", REL_AUTH, NULL, 200},
+    {"GET", "/v1/runs/%s", REL_AUTH, NULL, 200},
+    {"GET", "/api/v1/tasks/%s/steps", REL_AUTH, NULL, 200},
+    {"GET", "/api/v1/tasks?page_size=5", REL_AUTH, NULL, 200},
+    {"GET", "/v1/runs?page_size=10&status=completed", REL_AUTH, NULL, 200},
+    {"GET", "/api/v1/heartbeat", "", NULL, 200},
+    {"GET", "/v1/runs/tsk_000000000000000000", REL_AUTH, NULL, 404},
+    {"POST", "/v1/run/tasks", REL_AUTH REL_JSONH, "{\"url\":\"x.com\"}", 422},
+    {"GET", "/v1/version", "x-api-key: not-a-key-at-all\r\n", NULL, 403},
+    {"DELETE", "/v1/runs/%s", REL_AUTH, NULL, 405},
+    {"GET", "/v1/runs/%s/artifacts", REL_AUTH, NULL, 200},
 };
 
 static int dial(int port)
@@ -198,8 +197,8 @@ static void *client_main(void *arg)
 			}
 		}
 		seed = seed * 1103515245u + 12345u;
-		const probe *p = &probes[(seed >> 16) %
-		                         (sizeof probes / sizeof *probes)];
+		const probe *p =
+		    &probes[(seed >> 16) % (sizeof probes / sizeof *probes)];
 		char *filled =
 		    skytest_subst(p->path, c->run_ids[(seed >> 8) % RUNS]);
 		snprintf(path, sizeof path, "%s", filled ? filled : "/");
@@ -213,12 +212,13 @@ static void *client_main(void *arg)
 		char *body = NULL;
 		int closed = 0;
 		int st = exchange(fd, req, (size_t)n, &body, &closed);
-		json_t *j = body ? json_loads(body, JSON_DECODE_ANY, NULL) : NULL;
+		json_t *j =
+		    body ? json_loads(body, JSON_DECODE_ANY, NULL) : NULL;
 		if (st != p->want || !j) {
 			char *what = skyx_asprintf("%s %s: got %d (want %d), "
-			                          "body %.60s",
-			                          p->method, path, st, p->want,
-			                          body ? body : "(none)");
+			                           "body %.60s",
+			                           p->method, path, st, p->want,
+			                           body ? body : "(none)");
 			note_bad(c, what);
 			free(what);
 		} else {
@@ -247,11 +247,12 @@ static long round_of_load(int port, char **run_ids, double *rps)
 	pthread_attr_setstacksize(&at, 256 * 1024);
 	int64_t t0 = skyx_time_mono_ms();
 	for (int i = 0; i < CLIENTS; i++) {
-		cs[i] = (client){.port = port, .idx = i, .run_ids = run_ids,
+		cs[i] = (client){.port = port,
+		                 .idx = i,
+		                 .run_ids = run_ids,
 		                 .until = t0 + ROUND_MS};
-		ck_assert_int_eq(pthread_create(&th[i], &at, client_main,
-		                                &cs[i]),
-		                 0);
+		ck_assert_int_eq(
+		    pthread_create(&th[i], &at, client_main, &cs[i]), 0);
 	}
 	long ok = 0, bad = 0, rec = 0;
 	const char *first = NULL;
@@ -276,10 +277,10 @@ static void submit_runs(int port, const char *site, char **ids)
 {
 	for (int k = 0; k < RUNS; k++) {
 		char *body = skyx_asprintf(
-			"{\"prompt\":\"Apply: name: Load %d. email: l%d@example"
-			".com\",\"url\":\"%s/form?k=%d\",\"engine\":"
-			"\"skyvern-1.0\"}",
-			k, k, site, k);
+		    "{\"prompt\":\"Apply: name: Load %d. email: l%d@example"
+		    ".com\",\"url\":\"%s/form?k=%d\",\"engine\":"
+		    "\"skyvern-1.0\"}",
+		    k, k, site, k);
 		ids[k] = rel_submit(port, body);
 		free(body);
 	}
@@ -291,9 +292,9 @@ static void wait_runs(int port, char **ids)
 	int done = rel_wait_all(port, ids, RUNS, 240000, runs);
 	ck_assert_int_eq(done, RUNS);
 	for (int k = 0; k < RUNS; k++) {
-		ck_assert_msg(skyx_str_eq(rel_str(runs[k], "status"),
-		                         "completed"),
-		              "run %d: %s", k, rel_str(runs[k], "failure_reason"));
+		ck_assert_msg(
+		    skyx_str_eq(rel_str(runs[k], "status"), "completed"),
+		    "run %d: %s", k, rel_str(runs[k], "failure_reason"));
 		json_decref(runs[k]);
 	}
 }
@@ -335,9 +336,9 @@ START_TEST(two_hundred_clients_while_runs_execute)
 	              rss[1] - rss[0], LOAD_RSS_SLACK_KB);
 	/* Still healthy, and stops cleanly. */
 	json_t *j = NULL;
-	ck_assert_int_eq(rel_call(srv.port, "GET", "/api/v1/heartbeat", NULL,
-	                          NULL, &j),
-	                 200);
+	ck_assert_int_eq(
+	    rel_call(srv.port, "GET", "/api/v1/heartbeat", NULL, NULL, &j),
+	    200);
 	json_decref(j);
 	ck_assert_int_eq(skytest_server_stop(&srv), 0);
 	for (int k = 0; k < RUNS; k++)

@@ -18,7 +18,7 @@
 /* --- the model server ----------------------------------------------------- */
 
 enum { C_STORM, C_500, C_SLOW, C_EMPTY, C_TRUNC, C_BADID, C_N };
-static const char *const case_names[C_N] = {"storm", "e500", "slow",
+static const char *const case_names[C_N] = {"storm", "e500",  "slow",
                                             "empty", "trunc", "badid"};
 
 static struct {
@@ -30,18 +30,18 @@ static struct {
 static char *chat_answer(const char *content, const char *finish)
 {
 	json_t *j = json_pack(
-		"{s:s, s:s, s:[{s:i, s:{s:s, s:s}, s:s}], s:{s:i, s:i}}", "id",
-		"chatcmpl-rel", "model", "gpt-4o", "choices", "index", 0,
-		"message", "role", "assistant", "content", content,
-		"finish_reason", finish, "usage", "prompt_tokens", 900,
-		"completion_tokens", 40);
+	    "{s:s, s:s, s:[{s:i, s:{s:s, s:s}, s:s}], s:{s:i, s:i}}", "id",
+	    "chatcmpl-rel", "model", "gpt-4o", "choices", "index", 0, "message",
+	    "role", "assistant", "content", content, "finish_reason", finish,
+	    "usage", "prompt_tokens", 900, "completion_tokens", 40);
 	char *s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return s;
 }
 
-#define COMPLETE "{\"actions\":[{\"action_type\":\"complete\"," \
-	         "\"reasoning\":\"the page is read\"}]}"
+#define COMPLETE                                                               \
+	"{\"actions\":[{\"action_type\":\"complete\","                         \
+	"\"reasoning\":\"the page is read\"}]}"
 
 static void on_model(const skytest_req *req, skytest_resp *resp, void *ud)
 {
@@ -60,10 +60,11 @@ static void on_model(const skytest_req *req, skytest_resp *resp, void *ud)
 		/* Three refusals asking to come back in a second. */
 		if (n <= 3) {
 			skytest_resp_header(resp, "Retry-After", "1");
-			skytest_resp_text(resp, 429, "application/json",
-			                  "{\"error\":{\"message\":\"Rate limit "
-			                  "reached for gpt-4o\",\"type\":"
-			                  "\"requests\"}}");
+			skytest_resp_text(
+			    resp, 429, "application/json",
+			    "{\"error\":{\"message\":\"Rate limit "
+			    "reached for gpt-4o\",\"type\":"
+			    "\"requests\"}}");
 			return;
 		}
 		body = chat_answer(COMPLETE, "stop");
@@ -135,50 +136,50 @@ START_TEST(every_model_fault_ends_in_a_retry_or_a_reason)
 	setenv("OPENAI_API_KEY", OPENAI_KEY, 1);
 	setenv("SKYENGINE_MAX_RETRIES", "2", 1);
 	char *cfg = skyx_asprintf(
-		"{\"llm\":{\"base_url\":\"%s/v1\",\"model\":\"gpt-4o\","
-		"\"retry_base_ms\":20,\"max_retries\":4,"
-		"\"request_timeout_ms\":1000,\"retry_after_max_ms\":2000},"
-		"\"agent\":{\"check_goal\":0,\"settle_max_ms\":1000,"
-		"\"llm_timeout_ms\":3000,\"vision\":0}}",
-		skytest_httpd_url(model));
+	    "{\"llm\":{\"base_url\":\"%s/v1\",\"model\":\"gpt-4o\","
+	    "\"retry_base_ms\":20,\"max_retries\":4,"
+	    "\"request_timeout_ms\":1000,\"retry_after_max_ms\":2000},"
+	    "\"agent\":{\"check_goal\":0,\"settle_max_ms\":1000,"
+	    "\"llm_timeout_ms\":3000,\"vision\":0}}",
+	    skytest_httpd_url(model));
 	rel_rig r;
 	rel_rig_start(&r, "mfaults", "openai", C_N, cfg);
 	char *ids[C_N];
 	for (int c = 0; c < C_N; c++)
-		ids[c] = rel_rig_submit(&r,
-		                        "{\"prompt\":\"Tell me the opening hours "
-		                        "[case:%s]\",\"url\":\"%s/\",\"engine\":"
-		                        "\"skyvern-1.0\"}",
-		                        case_names[c], skytest_httpd_url(site));
+		ids[c] =
+		    rel_rig_submit(&r,
+		                   "{\"prompt\":\"Tell me the opening hours "
+		                   "[case:%s]\",\"url\":\"%s/\",\"engine\":"
+		                   "\"skyvern-1.0\"}",
+		                   case_names[c], skytest_httpd_url(site));
 	json_t *runs[C_N];
 	for (int c = 0; c < C_N; c++)
 		runs[c] = rel_rig_wait(&r, ids[c], 180000);
 
 	/* The storm passed: four calls, the last one answered. */
-	ck_assert_msg(skyx_str_eq(rel_str(runs[C_STORM], "status"),
-	                         "completed"),
-	              "storm: %s", reason(runs[C_STORM]));
+	ck_assert_msg(
+	    skyx_str_eq(rel_str(runs[C_STORM], "status"), "completed"),
+	    "storm: %s", reason(runs[C_STORM]));
 	ck_assert_int_eq(calls(C_STORM), 4);
 
 	/* 500s: the provider retried, then every step retry failed. */
 	ck_assert_str_eq(rel_str(runs[C_500], "status"), "failed");
 	ck_assert_msg(strstr(reason(runs[C_500]), "Max retries per step (2)") &&
-	                      strstr(reason(runs[C_500]), "500") &&
-	                      strstr(reason(runs[C_500]),
-	                             "error while processing"),
+	                  strstr(reason(runs[C_500]), "500") &&
+	                  strstr(reason(runs[C_500]), "error while processing"),
 	              "e500: %s", reason(runs[C_500]));
 	ck_assert_int_eq(calls(C_500), 3 * 5);
 
 	/* Too slow every time: failed, saying it timed out. */
 	ck_assert_str_eq(rel_str(runs[C_SLOW], "status"), "failed");
 	ck_assert_msg(strcasestr(reason(runs[C_SLOW]), "timed out") ||
-	                      strcasestr(reason(runs[C_SLOW]), "timeout"),
+	                  strcasestr(reason(runs[C_SLOW]), "timeout"),
 	              "slow: %s", reason(runs[C_SLOW]));
 
 	/* An empty answer is a failed step; the retry completes. */
-	ck_assert_msg(skyx_str_eq(rel_str(runs[C_EMPTY], "status"),
-	                         "completed"),
-	              "empty: %s", reason(runs[C_EMPTY]));
+	ck_assert_msg(
+	    skyx_str_eq(rel_str(runs[C_EMPTY], "status"), "completed"),
+	    "empty: %s", reason(runs[C_EMPTY]));
 	json_t *steps = rel_rig_steps(&r, ids[C_EMPTY]);
 	ck_assert_str_eq(rel_step_status(steps, 0, 0), "failed");
 	ck_assert_str_eq(rel_step_status(steps, 0, 1), "completed");
@@ -193,16 +194,15 @@ START_TEST(every_model_fault_ends_in_a_retry_or_a_reason)
 
 	/* A click on an element that is not there is refused before it
 	 * runs; the retry completes. */
-	ck_assert_msg(skyx_str_eq(rel_str(runs[C_BADID], "status"),
-	                         "completed"),
-	              "badid: %s", reason(runs[C_BADID]));
+	ck_assert_msg(
+	    skyx_str_eq(rel_str(runs[C_BADID], "status"), "completed"),
+	    "badid: %s", reason(runs[C_BADID]));
 	steps = rel_rig_steps(&r, ids[C_BADID]);
 	json_t *s0 = json_array_get(steps, 0);
 	ck_assert_str_eq(rel_str(s0, "status"), "failed");
-	json_t *rej = json_array_get(json_object_get(json_object_get(s0,
-	                                                             "output"),
-	                                             "rejected_actions"),
-	                             0);
+	json_t *rej = json_array_get(
+	    json_object_get(json_object_get(s0, "output"), "rejected_actions"),
+	    0);
 	ck_assert_str_eq(rel_str(rej, "code"), "unknown_element");
 	json_decref(steps);
 	ck_assert_int_eq(M.unknown, 0);

@@ -37,11 +37,11 @@ static void start(rel_rig *r, const char *tag, int workers, const char *release,
 	sky_engine_options_init(&o, SKY_ENGINE_OPTIONS_VERSION);
 	char *cfg =
 	    skyx_asprintf("{\"stuck\":{\"release_file\":\"%s\"},"
-	                 "\"engine\":{\"watchdog_s\":%d,\"cancel_grace_s\":1,"
-	                 "\"stop_grace_s\":%d},"
-	                 "\"agent\":{\"check_goal\":0,\"settle_max_ms\":1000,"
-	                 "\"vision\":0,\"screenshots\":0}}",
-	                 release, watchdog_s, stop_grace_s);
+	                  "\"engine\":{\"watchdog_s\":%d,\"cancel_grace_s\":1,"
+	                  "\"stop_grace_s\":%d},"
+	                  "\"agent\":{\"check_goal\":0,\"settle_max_ms\":1000,"
+	                  "\"vision\":0,\"screenshots\":0}}",
+	                  release, watchdog_s, stop_grace_s);
 	o.data_dir = r->dir;
 	o.llm = "stuck";
 	o.plugin_path = SKY_TEST_FIXTURE_DIR;
@@ -145,7 +145,8 @@ START_TEST(stuck_runs_fail_and_their_workers_are_replaced)
 	wait_stuck(release);
 	char *out = NULL;
 	int http = 0;
-	ck_assert_int_eq(sky_tasks_api_run_cancel(&out, &http, r.e, NULL, canceled), 0);
+	ck_assert_int_eq(
+	    sky_tasks_api_run_cancel(&out, &http, r.e, NULL, canceled), 0);
 	sky_free(out);
 	char *next = submit(&r, site, "Tell me the opening hours once more");
 	run = rel_rig_wait(&r, next, 60000);

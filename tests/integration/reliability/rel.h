@@ -28,7 +28,7 @@
 /* One API call; returns the status (0 when no answer) and *out the
  * parsed body (may be NULL). */
 static inline int rel_call(int port, const char *method, const char *path,
-                    const char *hdrs, const char *body, json_t **out)
+                           const char *hdrs, const char *body, json_t **out)
 {
 	skytest_hc_resp r;
 	if (out)
@@ -85,7 +85,7 @@ static inline int rel_is_final(const char *st)
 /* Wait until every run is final (bounded); fills out[i] with the final
  * run JSON. Returns the number that are final. */
 static inline int rel_wait_all(int port, char **ids, int n, int timeout_ms,
-                        json_t **out)
+                               json_t **out)
 {
 	int64_t end = skyx_time_mono_ms() + timeout_ms;
 	int done = 0;
@@ -94,11 +94,13 @@ static inline int rel_wait_all(int port, char **ids, int n, int timeout_ms,
 	while (skyx_time_mono_ms() < end) {
 		done = 0;
 		for (int i = 0; i < n; i++) {
-			if (!out[i] || !rel_is_final(rel_str(out[i], "status"))) {
+			if (!out[i] ||
+			    !rel_is_final(rel_str(out[i], "status"))) {
 				json_decref(out[i]);
 				out[i] = rel_run(port, ids[i]);
 			}
-			done += out[i] && rel_is_final(rel_str(out[i], "status"));
+			done +=
+			    out[i] && rel_is_final(rel_str(out[i], "status"));
 		}
 		if (done == n)
 			break;
@@ -146,8 +148,7 @@ static inline int rel_proc_read(pid_t pid, rel_proc *p)
 static inline int rel_alive(pid_t pid)
 {
 	rel_proc p;
-	return rel_proc_read(pid, &p) == 0 && p.state != 'Z' &&
-	       p.state != 'X';
+	return rel_proc_read(pid, &p) == 0 && p.state != 'Z' && p.state != 'X';
 }
 
 /*

@@ -50,7 +50,7 @@ static inline void rel_rig_stop(rel_rig *r, int remove)
 }
 
 static inline char *rel_rig_submit(rel_rig *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static inline char *rel_rig_submit(rel_rig *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -60,7 +60,8 @@ static inline char *rel_rig_submit(rel_rig *r, const char *fmt, ...)
 	va_end(ap);
 	char *out = NULL;
 	int status = 0;
-	ck_assert_msg(sky_tasks_api_run_submit(&out, &status, r->e, NULL, b.data, NULL) == 0,
+	ck_assert_msg(sky_tasks_api_run_submit(&out, &status, r->e, NULL,
+	                                       b.data, NULL) == 0,
 	              "submit %d: %s", status, out);
 	json_t *j = json_loads(out, 0, NULL);
 	char *id = skyx_strdup(json_string_value(json_object_get(j, "run_id")));
@@ -76,8 +77,7 @@ static inline json_t *rel_rig_wait(rel_rig *r, const char *id, int ms)
 	char *out = NULL;
 	int rc = sky_tasks_api_run_wait(&out, r->e, NULL, id, ms);
 	json_t *j = json_loads(out ? out : "{}", 0, NULL);
-	ck_assert_msg(rc == 0, "run %s not final after %d ms: %s", id, ms,
-	              out);
+	ck_assert_msg(rc == 0, "run %s not final after %d ms: %s", id, ms, out);
 	sky_free(out);
 	return j;
 }
@@ -96,11 +96,10 @@ static inline const char *rel_step_status(json_t *steps, int order, int retry)
 {
 	size_t i;
 	json_t *s;
-	json_array_foreach(steps, i, s)
-	{
+	json_array_foreach (steps, i, s) {
 		if (json_integer_value(json_object_get(s, "order")) == order &&
 		    json_integer_value(json_object_get(s, "retry_index")) ==
-		            retry)
+		        retry)
 			return json_string_value(json_object_get(s, "status"));
 	}
 	return NULL;

@@ -106,7 +106,7 @@ static int observe(run *r, page *pg)
 	res = err = NULL;
 	if (b->snapshot(r->ctx, skyb_script(), NULL, &res, &err)) {
 		skyx_buf_printf(&r->out->log, "  snapshot failed: %s\n",
-		               err ? err : "?");
+		                err ? err : "?");
 		free(err);
 		return -1;
 	}
@@ -162,7 +162,7 @@ static void capture(run *r, int step, const char *goal, const page *pg,
 	              history, "actions", actions);
 	char *text = normalised(rec, r->name);
 	char *path = skyx_asprintf("%s/snapshot-%d.json",
-	                          skytest_sites_dir(sites, r->name), step);
+	                           skytest_sites_dir(sites, r->name), step);
 	sky_write_file(path, text, strlen(text));
 	free(path);
 	free(text);
@@ -267,8 +267,8 @@ static json_t *extract(run *r, const char *goal, const json_t *schema)
 			value = NULL;
 		char *m = json_dumps(msgs, JSON_COMPACT);
 		skyx_buf_printf(&r->out->log,
-		               "  extract -> %s (schema notes %s)\n", ans,
-		               m ? m : "[]");
+		                "  extract -> %s (schema notes %s)\n", ans,
+		                m ? m : "[]");
 		free(m);
 		json_decref(msgs);
 		free(ans);
@@ -351,14 +351,14 @@ static void v1(run *r, const char *goal, int max_steps, int extract_at_end)
 		sky_planner_actions *acts = NULL;
 		int prc = sky_planner_parse_actions(ans, &pc, &acts);
 		skyx_buf_printf(&o->log, "  step %d at %s: %s\n", step,
-		               pg.url ? pg.url : "?",
-		               prc ? "unparseable answer" : "");
+		                pg.url ? pg.url : "?",
+		                prc ? "unparseable answer" : "");
 		if (prc || json_array_size(acts->rejected)) {
 			char *rej =
 			    acts ? json_dumps(acts->rejected, JSON_COMPACT)
 			         : NULL;
 			skyx_buf_printf(&o->log, "    answer %s rejected %s\n",
-			               ans, rej ? rej : "");
+			                ans, rej ? rej : "");
 			free(rej);
 		}
 		if (r->capture && acts)
@@ -705,7 +705,7 @@ START_TEST(heldout)
 			printf("  (a known miss passed: update the list)\n");
 		if (!ok && !h->known_miss)
 			skyx_buf_printf(&regressions, "%s: %s\n", h->page,
-			               body ? why : "nothing was submitted");
+			                body ? why : "nothing was submitted");
 		free(why);
 		free(body);
 		json_decref(got);

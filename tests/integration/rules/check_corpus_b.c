@@ -104,7 +104,8 @@ START_TEST(corpus_b_through_engine)
 		json_t *task = skytest_sites_task(sites, name);
 		char *req = skytest_sites_request(task, NULL), *out = NULL;
 		int status = 0;
-		int rc = sky_tasks_api_run_submit(&out, &status, e, NULL, req, NULL);
+		int rc =
+		    sky_tasks_api_run_submit(&out, &status, e, NULL, req, NULL);
 		ck_assert_msg(rc == 0, "%s: submit: %d %s", name, status,
 		              out ? out : sky_error_last());
 		json_t *run = sky_json_loads(out);
@@ -138,7 +139,7 @@ START_TEST(corpus_b_through_engine)
 		if (done && !ok) {
 			false_completed++;
 			skyx_buf_printf(&false_list, "  %s: %s\n", name,
-			               why ? why : "?");
+			                why ? why : "?");
 		}
 		printf("corpus-b %-26s %-10s %-4s%s %s\n", name, st ? st : "-",
 		       ok ? "PASS" : "FAIL",

@@ -57,7 +57,8 @@ START_TEST(corpus_through_engine)
 		                                  getenv("SKY_RULES_ENGINE")),
 		     *out = NULL;
 		int status = 0;
-		int rc = sky_tasks_api_run_submit(&out, &status, e, NULL, req, NULL);
+		int rc =
+		    sky_tasks_api_run_submit(&out, &status, e, NULL, req, NULL);
 		ck_assert_msg(rc == 0, "%s: submit: %d %s", name, status,
 		              out ? out : sky_error_last());
 		json_t *run = sky_json_loads(out);
@@ -95,7 +96,7 @@ START_TEST(corpus_through_engine)
 			           ? sky_json_str(run, "failure_reason")
 			           : "");
 			skyx_buf_printf(&failures, "%s: %s\n", name,
-			               why ? why : "did not finish");
+			                why ? why : "did not finish");
 		}
 		fflush(stdout);
 		free(why);

@@ -425,8 +425,8 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	skytest_server srv;
 	ck_assert_int_eq(skytest_server_start(&srv, data, args), 0);
 	char *body = skyx_asprintf("{\"prompt\":\"Apply: name: Ada.\",\"url\":"
-	                          "\"%s/\",\"engine\":\"skyvern-1.0\"}",
-	                          skytest_httpd_url(site));
+	                           "\"%s/\",\"engine\":\"skyvern-1.0\"}",
+	                           skytest_httpd_url(site));
 	char *a = rel_submit(srv.port, body);
 	json_t *jb = NULL;
 	ck_assert_int_eq(rel_call(srv.port, "POST", "/v1/run/tasks",
@@ -528,9 +528,9 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	                 200);
 	free(bs);
 	char *pub = skyx_asprintf("{\"prompt\":\"Apply: name: Ada.\",\"url\":"
-	                         "\"%s/\",\"engine\":\"skyvern-1.0\","
-	                         "\"publish_workflow\":true}",
-	                         skytest_httpd_url(site));
+	                          "\"%s/\",\"engine\":\"skyvern-1.0\","
+	                          "\"publish_workflow\":true}",
+	                          skytest_httpd_url(site));
 	ck_assert_int_eq(rel_call(srv.port, "POST", "/v1/run/tasks",
 	                          REL_AUTH REL_JSONH, pub, &j),
 	                 200);
@@ -566,8 +566,8 @@ START_TEST(artifacts_and_organizations_are_walled_off)
 	                 403);
 	free(tampered);
 	/* The signature of one artifact does not open another. */
-	char *moved =
-	    skyx_asprintf("/v1/artifacts/%s/content%s", "a_0", strchr(rel, '?'));
+	char *moved = skyx_asprintf("/v1/artifacts/%s/content%s", "a_0",
+	                            strchr(rel, '?'));
 	ck_assert_int_eq(rel_call(srv.port, "GET", moved, NULL, NULL, NULL),
 	                 403);
 	free(moved);

@@ -50,8 +50,7 @@ static void on_hook(const skytest_req *req, skytest_resp *resp, void *ud)
 	snprintf(hk.signature, sizeof hk.signature, "%s", sig ? sig : "");
 	snprintf(hk.timestamp, sizeof hk.timestamp, "%s", ts ? ts : "");
 	pthread_mutex_unlock(&hk.lock);
-	skytest_resp_text(resp, n == 1 ? 500 : 200, "application/json",
-	                  "{}");
+	skytest_resp_text(resp, n == 1 ? 500 : 200, "application/json", "{}");
 }
 
 static void setup(void)
@@ -61,8 +60,8 @@ static void setup(void)
 	const char *json = "{\"webhook\":{\"backoff_ms\":100,"
 	                   "\"timeout_ms\":5000}}";
 	sky_write_file(cfg, json, strlen(json));
-	const char *args[] = {"--no-execute", "--api-key", KEY, "--config",
-	                      cfg, NULL};
+	const char *args[] = {"--no-execute", "--api-key", KEY,
+	                      "--config",     cfg,         NULL};
 	ck_assert_int_eq(skytest_server_start(&srv, dir, args), 0);
 	free(cfg);
 }
@@ -80,8 +79,7 @@ static json_t *call(const char *method, const char *path, const char *hdrs,
                     const char *body, int want_status)
 {
 	skytest_hc_resp r;
-	ck_assert_int_eq(skytest_hc(srv.port, method, path, hdrs, body, &r),
-	                 0);
+	ck_assert_int_eq(skytest_hc(srv.port, method, path, hdrs, body, &r), 0);
 	ck_assert_msg(r.status == want_status, "%s %s: want %d got %d: %s",
 	              method, path, want_status, r.status, r.body);
 	json_t *j = json_loads(r.body, JSON_DECODE_ANY, NULL);
@@ -107,8 +105,8 @@ START_TEST(open_routes_and_auth)
 	json_t *j = call("GET", "/api/v1/heartbeat", NULL, NULL, 200);
 	json_decref(j);
 	j = call("GET", "/openapi.json", NULL, NULL, 200);
-	ck_assert_ptr_nonnull(json_object_get(json_object_get(j, "paths"),
-	                                      "/v1/run/tasks"));
+	ck_assert_ptr_nonnull(
+	    json_object_get(json_object_get(j, "paths"), "/v1/run/tasks"));
 	/* Every route the server answers is described. */
 	static const char *const described[][2] = {
 	    {"/api/v1/tasks", "post"},
@@ -133,12 +131,12 @@ START_TEST(open_routes_and_auth)
 	    {"/api/v1/models", "get"},
 	};
 	for (size_t i = 0; i < sizeof described / sizeof *described; i++)
-		ck_assert_msg(json_object_get(json_object_get(json_object_get(
-		                                                  j, "paths"),
-		                                              described[i][0]),
-		                              described[i][1]) != NULL,
-		              "openapi.json lacks %s %s", described[i][1],
-		              described[i][0]);
+		ck_assert_msg(
+		    json_object_get(json_object_get(json_object_get(j, "paths"),
+		                                    described[i][0]),
+		                    described[i][1]) != NULL,
+		    "openapi.json lacks %s %s", described[i][1],
+		    described[i][0]);
 	json_decref(j);
 	j = call("GET", "/v1/version", NULL, NULL, 403);
 	ck_assert_str_eq(detail(j), "Invalid credentials");
@@ -183,7 +181,8 @@ START_TEST(submit_get_and_errors)
 	json_decref(j);
 
 	/* 422 missing prompt, 400 bad URL, 422 malformed JSON before auth. */
-	j = call("POST", "/v1/run/tasks", AUTH JSONH, "{\"url\":\"a.com\"}", 422);
+	j = call("POST", "/v1/run/tasks", AUTH JSONH, "{\"url\":\"a.com\"}",
+	         422);
 	json_t *d0 = json_array_get(json_object_get(j, "detail"), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(d0, "type")),
 	                 "missing");
@@ -227,9 +226,10 @@ START_TEST(bodies_headers_and_slow_clients)
 	json_decref(j);
 	free(big);
 	/* Chunked bodies: 411. */
-	const char *chunked = "POST /v1/run/tasks HTTP/1.1\r\nHost: x\r\n"
-	                      AUTH JSONH "Transfer-Encoding: chunked\r\n\r\n"
-	                      "5\r\n{\"a\":\r\n0\r\n\r\n";
+	const char *chunked =
+	    "POST /v1/run/tasks HTTP/1.1\r\nHost: x\r\n" AUTH JSONH
+	    "Transfer-Encoding: chunked\r\n\r\n"
+	    "5\r\n{\"a\":\r\n0\r\n\r\n";
 	skytest_hc_resp r;
 	skytest_hc_raw(srv.port, chunked, strlen(chunked), 5000, &r);
 	ck_assert_int_eq(r.status, 411);
@@ -237,7 +237,8 @@ START_TEST(bodies_headers_and_slow_clients)
 	/* Headers over the limit: the connection is dropped, nothing else. */
 	size_t hn = 40000;
 	char *huge = malloc(hn + 200);
-	int k = snprintf(huge, 200, "GET /api/v1/heartbeat HTTP/1.1\r\nX-Big: ");
+	int k =
+	    snprintf(huge, 200, "GET /api/v1/heartbeat HTTP/1.1\r\nX-Big: ");
 	memset(huge + k, 'b', hn);
 	memcpy(huge + k + hn, "\r\n\r\n", 5);
 	skytest_hc_raw(srv.port, huge, strlen(huge), 5000, &r);
@@ -245,8 +246,9 @@ START_TEST(bodies_headers_and_slow_clients)
 	skytest_hc_free(&r);
 	free(huge);
 	/* A client that announces a body and stalls does not block others. */
-	const char *half = "POST /v1/run/tasks HTTP/1.1\r\nHost: x\r\n" AUTH
-	                   JSONH "Content-Length: 100\r\n\r\n{\"pro";
+	const char *half =
+	    "POST /v1/run/tasks HTTP/1.1\r\nHost: x\r\n" AUTH JSONH
+	    "Content-Length: 100\r\n\r\n{\"pro";
 	skytest_hc_raw(srv.port, half, strlen(half), 200, &r);
 	skytest_hc_free(&r);
 	j = call("GET", "/api/v1/heartbeat", NULL, NULL, 200);
@@ -263,17 +265,16 @@ START_TEST(lists_paging_cancel_idempotency)
 		         "{\"prompt\":\"t%d\",\"engine\":\"skyvern-1.0\"}", i);
 		ids[i] = submit(body);
 	}
-	json_t *j = call("GET", "/api/v1/tasks?page=2&page_size=2", AUTH, NULL,
-	                 200);
+	json_t *j =
+	    call("GET", "/api/v1/tasks?page=2&page_size=2", AUTH, NULL, 200);
 	ck_assert_uint_eq(json_array_size(j), 2);
-	ck_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 0),
-	                                                   "task_id")),
-	                 ids[2]);
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(json_array_get(j, 0), "task_id")),
+	    ids[2]);
 	json_decref(j);
 	j = call("GET", "/api/v1/tasks?page=0", AUTH, NULL, 422);
-	json_t *loc = json_object_get(json_array_get(json_object_get(j, "detail"),
-	                                             0),
-	                              "loc");
+	json_t *loc = json_object_get(
+	    json_array_get(json_object_get(j, "detail"), 0), "loc");
 	ck_assert_str_eq(json_string_value(json_array_get(loc, 0)), "query");
 	ck_assert_str_eq(json_string_value(json_array_get(loc, 1)), "page");
 	json_decref(j);
@@ -341,23 +342,25 @@ START_TEST(legacy_task_routes)
 	json_t *d0 = json_array_get(json_object_get(j, "detail"), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(d0, "type")),
 	                 "missing");
-	ck_assert_str_eq(json_string_value(json_array_get(
-	                     json_object_get(d0, "loc"), 1)),
-	                 "url");
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(json_object_get(d0, "loc"), 1)),
+	    "url");
 	json_decref(j);
 	j = call("POST", "/api/v1/tasks", AUTH JSONH,
-	         "{\"url\":\"http://127.0.0.1:1/\",\"navigation_goal\":5}", 422);
+	         "{\"url\":\"http://127.0.0.1:1/\",\"navigation_goal\":5}",
+	         422);
 	d0 = json_array_get(json_object_get(j, "detail"), 0);
-	ck_assert_str_eq(json_string_value(json_array_get(
-	                     json_object_get(d0, "loc"), 1)),
-	                 "navigation_goal");
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(json_object_get(d0, "loc"), 1)),
+	    "navigation_goal");
 	json_decref(j);
 	j = call("POST", "/api/v1/tasks", AUTH JSONH,
 	         "{\"url\":\"http://127.0.0.1:1/\",\"task_type\":"
 	         "\"validation\"}",
 	         400);
-	ck_assert_str_eq(detail(j), "task_type validation and action are not "
-	                            "supported by skyengine: tasks are general");
+	ck_assert_str_eq(detail(j),
+	                 "task_type validation and action are not "
+	                 "supported by skyengine: tasks are general");
 	json_decref(j);
 	j = call("POST", "/api/v1/tasks",
 	         AUTH JSONH "x-max-steps-override: many\r\n",
@@ -374,7 +377,8 @@ START_TEST(legacy_task_routes)
 	j = call("POST", "/api/v1/tasks",
 	         AUTH JSONH "x-max-steps-override: 3\r\n", legacy, 200);
 	ck_assert_uint_eq(json_object_size(j), 1);
-	char *id = skyx_strdup(json_string_value(json_object_get(j, "task_id")));
+	char *id =
+	    skyx_strdup(json_string_value(json_object_get(j, "task_id")));
 	ck_assert(skyx_str_startswith(id, "tsk_") &&
 	          !skyx_str_startswith(id, "tsk_v2_"));
 	json_decref(j);
@@ -385,28 +389,26 @@ START_TEST(legacy_task_routes)
 	j = call("GET", path, AUTH, NULL, 200);
 	ck_assert_ptr_null(json_object_get(j, "run_id"));
 	ck_assert_str_eq(json_string_value(json_object_get(j, "task_id")), id);
-	ck_assert_int_eq(json_integer_value(json_object_get(j,
-	                                                    "max_steps_per_run")),
-	                 3);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(j, "max_steps_per_run")), 3);
 	json_t *rq = json_object_get(j, "request");
-	ck_assert_str_eq(json_string_value(json_object_get(rq,
-	                                                   "navigation_goal")),
-	                 "Apply");
-	ck_assert_str_eq(json_string_value(json_object_get(
-	                     rq, "data_extraction_goal")),
-	                 "the confirmation number");
-	ck_assert_str_eq(json_string_value(json_object_get(
-	                     rq, "complete_criterion")),
-	                 "a thank-you page shows");
-	ck_assert_str_eq(json_string_value(json_object_get(
-	                     rq, "terminate_criterion")),
-	                 "the job is closed");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(rq, "navigation_goal")), "Apply");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(rq, "data_extraction_goal")),
+	    "the confirmation number");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(rq, "complete_criterion")),
+	    "a thank-you page shows");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(rq, "terminate_criterion")),
+	    "the job is closed");
 	ck_assert_str_eq(json_string_value(json_object_get(rq, "application")),
 	                 "crm");
-	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
-	                                                       rq, "navigation_payload"),
-	                                                   "name")),
-	                 "Chris");
+	ck_assert_str_eq(
+	    json_string_value(json_object_get(
+	        json_object_get(rq, "navigation_payload"), "name")),
+	    "Chris");
 	json_decref(j);
 	j = call("GET", "/api/v1/tasks/tsk_404", AUTH, NULL, 404);
 	ck_assert_str_eq(detail(j), "Task tsk_404 not found");
@@ -446,26 +448,27 @@ START_TEST(legacy_task_routes)
 	json_decref(j);
 
 	/* /api/v2/tasks: a TaskV2Request in, the TaskV2 out. */
-	j = call("POST", "/api/v2/tasks", AUTH JSONH, "{\"url\":\"a.com\"}", 422);
+	j = call("POST", "/api/v2/tasks", AUTH JSONH, "{\"url\":\"a.com\"}",
+	         422);
 	d0 = json_array_get(json_object_get(j, "detail"), 0);
-	ck_assert_str_eq(json_string_value(json_array_get(
-	                     json_object_get(d0, "loc"), 1)),
-	                 "user_prompt");
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(json_object_get(d0, "loc"), 1)),
+	    "user_prompt");
 	json_decref(j);
 	j = call("POST", "/api/v2/tasks", AUTH JSONH,
 	         "{\"user_prompt\":\"Find the price\",\"url\":"
 	         "\"http://127.0.0.1:1/shop\",\"extracted_information_schema\":"
 	         "{\"price\":{\"type\":\"number\"}}}",
 	         200);
-	char *v2 = skyx_strdup(json_string_value(json_object_get(j, "task_id")));
+	char *v2 =
+	    skyx_strdup(json_string_value(json_object_get(j, "task_id")));
 	ck_assert(skyx_str_startswith(v2, "tsk_v2_"));
 	ck_assert_str_eq(json_string_value(json_object_get(j, "prompt")),
 	                 "Find the price");
 	ck_assert_str_eq(json_string_value(json_object_get(j, "status")),
 	                 "created");
-	ck_assert_ptr_nonnull(json_object_get(json_object_get(
-	                                          j, "extracted_information_schema"),
-	                                      "price"));
+	ck_assert_ptr_nonnull(json_object_get(
+	    json_object_get(j, "extracted_information_schema"), "price"));
 	json_decref(j);
 	snprintf(path, sizeof path, "/api/v2/tasks/%s", v2);
 	j = call("GET", path, AUTH, NULL, 200);
@@ -490,14 +493,12 @@ START_TEST(legacy_task_routes)
 	int seen_v1 = 0, seen_v2 = 0;
 	size_t i;
 	json_t *it;
-	json_array_foreach(j, i, it)
-	{
-		seen_v1 |= skyx_str_eq(json_string_value(json_object_get(
-		                          it, "task_id")),
-		                      id);
-		seen_v2 |= skyx_str_eq(json_string_value(json_object_get(
-		                          it, "workflow_run_id")),
-		                      v2);
+	json_array_foreach (j, i, it) {
+		seen_v1 |= skyx_str_eq(
+		    json_string_value(json_object_get(it, "task_id")), id);
+		seen_v2 |= skyx_str_eq(
+		    json_string_value(json_object_get(it, "workflow_run_id")),
+		    v2);
 	}
 	ck_assert(seen_v1 && seen_v2);
 	json_decref(j);
@@ -515,9 +516,9 @@ START_TEST(legacy_task_routes)
 	                     json_object_get(j, "cancelled"), 0)),
 	                 v2);
 	ck_assert_uint_eq(json_array_size(json_object_get(j, "failed")), 1);
-	ck_assert_str_eq(json_string_value(json_array_get(
-	                     json_object_get(j, "failed"), 0)),
-	                 id); /* canceled already */
+	ck_assert_str_eq(
+	    json_string_value(json_array_get(json_object_get(j, "failed"), 0)),
+	    id); /* canceled already */
 	json_decref(j);
 	free(v2);
 	free(id);
@@ -533,21 +534,22 @@ static void upload(const char *data, size_t len, const char *retention,
 	const char *bd = "xYzBoundary42";
 	if (retention)
 		skyx_buf_printf(&form,
-		               "--%s\r\nContent-Disposition: form-data; "
-		               "name=\"retention_days\"\r\n\r\n%s\r\n",
-		               bd, retention);
-	skyx_buf_printf(&form,
-	               "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
-	               "filename=\"my resume.pdf\"\r\nContent-Type: "
-	               "application/pdf\r\n\r\n",
-	               bd);
+		                "--%s\r\nContent-Disposition: form-data; "
+		                "name=\"retention_days\"\r\n\r\n%s\r\n",
+		                bd, retention);
+	skyx_buf_printf(
+	    &form,
+	    "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
+	    "filename=\"my resume.pdf\"\r\nContent-Type: "
+	    "application/pdf\r\n\r\n",
+	    bd);
 	skyx_buf_append(&form, data, len);
 	skyx_buf_printf(&form, "\r\n--%s--\r\n", bd);
 	skyx_buf_printf(&req,
-	               "POST /v1/upload_file HTTP/1.1\r\nHost: x\r\n" AUTH
-	               "Content-Type: multipart/form-data; boundary=%s\r\n"
-	               "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-	               bd, form.len);
+	                "POST /v1/upload_file HTTP/1.1\r\nHost: x\r\n" AUTH
+	                "Content-Type: multipart/form-data; boundary=%s\r\n"
+	                "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+	                bd, form.len);
 	skyx_buf_append(&req, form.data, form.len);
 	ck_assert_int_eq(skytest_hc_raw(srv.port, req.data, req.len, 30000, r),
 	                 0);
@@ -568,12 +570,12 @@ START_TEST(upload_and_delete_files)
 	skytest_hc_free(&r);
 	const char *fid = json_string_value(json_object_get(j, "file_id"));
 	ck_assert(skyx_str_startswith(fid, "file_"));
-	ck_assert(skyx_str_startswith(json_string_value(json_object_get(
-	                                 j, "s3_uri")),
-	                             "file://"));
+	ck_assert(skyx_str_startswith(
+	    json_string_value(json_object_get(j, "s3_uri")), "file://"));
 	ck_assert(json_is_null(json_object_get(j, "expires_at")));
 	/* The presigned URL needs no key and gives back the very bytes. */
-	const char *url = json_string_value(json_object_get(j, "presigned_url"));
+	const char *url =
+	    json_string_value(json_object_get(j, "presigned_url"));
 	const char *path = strstr(url, "/v1/files/");
 	ck_assert_ptr_nonnull(path);
 	ck_assert_int_eq(skytest_hc(srv.port, "GET", path, NULL, NULL, &r), 0);
@@ -664,14 +666,14 @@ START_TEST(webhook_on_cancel_is_signed_and_retried)
 	/* The delivery succeeded: no failure recorded. */
 	snprintf(path, sizeof path, "/api/v1/tasks?task_status=canceled");
 	json_t *l = call("GET", path, AUTH, NULL, 200);
-	ck_assert(json_is_null(json_object_get(json_array_get(l, 0),
-	                                       "webhook_failure_reason")));
+	ck_assert(json_is_null(
+	    json_object_get(json_array_get(l, 0), "webhook_failure_reason")));
 	json_decref(l);
 	/* Replay on demand. */
 	snprintf(path, sizeof path, "/v1/runs/%s/retry_webhook", id);
 	json_t *rep = call("POST", path, AUTH, NULL, 200);
-	ck_assert_int_eq(json_integer_value(json_object_get(rep, "status_code")),
-	                 200);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(rep, "status_code")), 200);
 	json_decref(rep);
 	ck_assert_int_eq(hk.attempts, 3);
 	skytest_httpd_stop(recv);

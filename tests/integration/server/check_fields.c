@@ -129,8 +129,8 @@ static json_t *wait_final(const char *id)
 static char *run_with_body(const char *extra)
 {
 	char *body = skyx_asprintf("{\"prompt\":\"Search for shoes\",\"url\":"
-	                          "\"%s/\",\"engine\":\"skyvern-1.0\"%s}",
-	                          skytest_httpd_url(fake), extra);
+	                           "\"%s/\",\"engine\":\"skyvern-1.0\"%s}",
+	                           skytest_httpd_url(fake), extra);
 	json_t *j = call("POST", "/v1/run/tasks", body, 200);
 	char *id = skyx_strdup(sky_json_str(j, "run_id"));
 	json_decref(j);

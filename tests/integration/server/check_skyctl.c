@@ -20,7 +20,7 @@
 
 /* Run a shell command; *out gets stdout, returns the exit status. */
 static int sh(char **out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static int sh(char **out, const char *fmt, ...)
 {
 	va_list ap;
@@ -44,8 +44,8 @@ static char *skyctl(void)
 	/* As a user runs it: the plugins are found from skyctl's own file,
 	 * not from the variable CTest sets. */
 	return skyx_asprintf("env -u SKYENGINE_PLUGIN_PATH "
-	                    "%s/tools/skyctl/skyctl",
-	                    SKY_BINARY_DIR);
+	                     "%s/tools/skyctl/skyctl",
+	                     SKY_BINARY_DIR);
 }
 
 START_TEST(help_and_usage)
@@ -58,7 +58,7 @@ START_TEST(help_and_usage)
 	for (size_t i = 0; i < 5; i++) {
 		ck_assert_int_eq(sh(&out, "%s %s --help", bin, cmds[i]), 0);
 		ck_assert_msg(strstr(out, "usage: skyctl ") &&
-		                      strstr(out, cmds[i]),
+		                  strstr(out, cmds[i]),
 		              "%s --help: %s", cmds[i], out);
 		free(out);
 	}
@@ -79,13 +79,14 @@ START_TEST(run_the_quick_start_task)
 	char *dir = skytest_tmpdir("skyctl");
 	char *pf = skyx_asprintf("%s/site.port", dir);
 	char *site = skyx_asprintf("%s/tools/demo-site/skyengine-demo-site",
-	                          SKY_BINARY_DIR);
+	                           SKY_BINARY_DIR);
 	pid_t pid = fork();
 	if (pid == 0) {
 		char *log = skyx_asprintf("%s/site.log", dir);
 		int fd = open(log, O_WRONLY | O_CREAT, 0600);
 		dup2(fd, 1);
-		execl(site, site, "--port", "0", "--port-file", pf, (char *)NULL);
+		execl(site, site, "--port", "0", "--port-file", pf,
+		      (char *)NULL);
 		_exit(127);
 	}
 	int port = 0;
@@ -140,20 +141,21 @@ START_TEST(remote_commands)
 	char *bin = skyctl(), *out = NULL;
 	char server[64];
 	snprintf(server, sizeof server, "http://127.0.0.1:%d", srv.port);
-	ck_assert_int_eq(sh(&out, "%s list --server %s --api-key %s", bin,
-	                    server, KEY),
-	                 0);
+	ck_assert_int_eq(
+	    sh(&out, "%s list --server %s --api-key %s", bin, server, KEY), 0);
 	ck_assert_str_eq(out, "[]\n");
 	free(out);
 	/* A wrong key: the server's 403 is shown and the exit code says so. */
-	ck_assert_int_eq(sh(&out, "%s list --server %s --api-key nope-nope-1 "
-	                          "2>/dev/null",
+	ck_assert_int_eq(sh(&out,
+	                    "%s list --server %s --api-key nope-nope-1 "
+	                    "2>/dev/null",
 	                    bin, server),
 	                 1);
 	ck_assert_ptr_nonnull(strstr(out, "Could not validate credentials"));
 	free(out);
-	ck_assert_int_eq(sh(&out, "%s get tsk_404 --server %s --api-key %s "
-	                          "2>/dev/null",
+	ck_assert_int_eq(sh(&out,
+	                    "%s get tsk_404 --server %s --api-key %s "
+	                    "2>/dev/null",
 	                    bin, server, KEY),
 	                 1);
 	ck_assert_ptr_nonnull(strstr(out, "Task run not found tsk_404"));
@@ -163,14 +165,16 @@ START_TEST(remote_commands)
 	                 0);
 	ck_assert_str_eq(out, "[]\n");
 	free(out);
-	ck_assert_int_eq(sh(&out, "%s cancel tsk_404 --server %s --api-key %s "
-	                          "2>/dev/null",
+	ck_assert_int_eq(sh(&out,
+	                    "%s cancel tsk_404 --server %s --api-key %s "
+	                    "2>/dev/null",
 	                    bin, server, KEY),
 	                 1);
 	free(out);
 	/* Nothing listening: a clear error, not a hang. */
-	ck_assert_int_eq(sh(&out, "%s list --server http://127.0.0.1:1 "
-	                          "--api-key %s 2>&1",
+	ck_assert_int_eq(sh(&out,
+	                    "%s list --server http://127.0.0.1:1 "
+	                    "--api-key %s 2>&1",
 	                    bin, KEY),
 	                 1);
 	ck_assert_ptr_nonnull(strstr(out, "skyctl:"));

@@ -204,8 +204,8 @@ START_TEST(failed_first_navigation_keeps_its_step)
 	/* Task v2: the same step, shown as the goto_url block Skyvern's
 	 * timeline has for the start URL. */
 	body = skyx_asprintf("{\"prompt\":\"Download the report\",\"url\":"
-	                    "\"%s\",\"engine\":\"skyvern-2.0\"}",
-	                    dead);
+	                     "\"%s\",\"engine\":\"skyvern-2.0\"}",
+	                     dead);
 	j = call("POST", "/v1/run/tasks", body, 200);
 	id = skyx_strdup(sky_json_str(j, "run_id"));
 	json_decref(j);
@@ -291,22 +291,22 @@ START_TEST(download_files_route)
 	         "\"x.pdf\"}",
 	         400);
 	ck_assert(skyx_str_startswith(sky_json_str(j, "detail"),
-	                             "download_suffix is not supported"));
+	                              "download_suffix is not supported"));
 	json_decref(j);
 	j = call("POST", "/v1/run/tasks/download_files",
 	         "{\"navigation_goal\":\"Download it\",\"download_timeout\":5}",
 	         400);
 	ck_assert(skyx_str_startswith(sky_json_str(j, "detail"),
-	                             "download_timeout is not supported"));
+	                              "download_timeout is not supported"));
 	json_decref(j);
 	j = call("GET", "/v1/runs?page_size=100", NULL, 200);
 	ck_assert_uint_eq(json_array_size(j), 0);
 	json_decref(j);
 
 	char *body = skyx_asprintf("{\"navigation_goal\":\"Click Download "
-	                          "report.\",\"url\":\"%s/\","
-	                          "\"max_steps_per_run\":3}",
-	                          skytest_httpd_url(site));
+	                           "report.\",\"url\":\"%s/\","
+	                           "\"max_steps_per_run\":3}",
+	                           skytest_httpd_url(site));
 	j = call("POST", "/v1/run/tasks/download_files", body, 200);
 	free(body);
 	ck_assert_str_eq(sky_json_str(j, "run_type"), "task_v1");

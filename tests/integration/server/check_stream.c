@@ -196,9 +196,9 @@ static void assert_frame(const json_t *m, const char *id)
 START_TEST(live_frames_while_running_then_the_final_status)
 {
 	char *body = skyx_asprintf("{\"prompt\":\"What is the heading?\","
-	                          "\"url\":\"%s/\",\"engine\":"
-	                          "\"skyvern-1.0\",\"max_steps\":1}",
-	                          skytest_httpd_url(site));
+	                           "\"url\":\"%s/\",\"engine\":"
+	                           "\"skyvern-1.0\",\"max_steps\":1}",
+	                           skytest_httpd_url(site));
 	json_t *j = call("POST", "/v1/run/tasks", body, 200);
 	free(body);
 	char *id = skyx_strdup(sky_json_str(j, "run_id"));
@@ -225,7 +225,8 @@ START_TEST(live_frames_while_running_then_the_final_status)
 	free(want);
 
 	/* Skyvern's client: apikey in the query. */
-	char *path = skyx_asprintf("/api/v1/stream/tasks/%s?apikey=%s", id, KEY);
+	char *path =
+	    skyx_asprintf("/api/v1/stream/tasks/%s?apikey=%s", id, KEY);
 	skytest_ws *ws = open_ws(path);
 	json_t *m = next_json(ws, NULL);
 	assert_frame(m, id);

@@ -43,7 +43,7 @@ static pid_t start_site(const char *dir, int *port)
 {
 	char *pf = skyx_asprintf("%s/site.port", dir);
 	char *site = skyx_asprintf("%s/tools/demo-site/skyengine-demo-site",
-	                          SKY_BINARY_DIR);
+	                           SKY_BINARY_DIR);
 	pid_t pid = fork();
 	if (pid == 0) {
 		int fd = open("/dev/null", O_WRONLY);
@@ -147,10 +147,10 @@ START_TEST(task_v2_timeline)
 		ck_assert_ptr_nonnull(sky_json_str(b, "navigation_goal"));
 		json_array_foreach (json_object_get(b, "actions"), k, a) {
 			ck_assert_str_eq(sky_json_str(a, "task_id"), id);
-			clicks +=
-			    skyx_str_eq(sky_json_str(a, "action_type"), "click");
+			clicks += skyx_str_eq(sky_json_str(a, "action_type"),
+			                      "click");
 			inputs += skyx_str_eq(sky_json_str(a, "action_type"),
-			                     "input_text");
+			                      "input_text");
 		}
 	}
 	/* A plan that chose the mini-goal, one that said it was done. */

@@ -26,7 +26,7 @@
 static pid_t start_demo_site(const char *dir, int *port)
 {
 	char *bin = skyx_asprintf("%s/tools/demo-site/skyengine-demo-site",
-	                         SKY_BINARY_DIR);
+	                          SKY_BINARY_DIR);
 	char *pf = skyx_asprintf("%s/site.port", dir);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -60,12 +60,12 @@ START_TEST(the_viewer_shows_the_run)
 	ck_assert_int_eq(skytest_server_start(&srv, data, args), 0);
 
 	char *body = skyx_asprintf(
-		"{\"prompt\":\"Apply for a job on behalf of this person: name: "
-		"Chris P Bacon. email: chris@pbacon.com\",\"url\":"
-		"\"http://127.0.0.1:%d/\",\"data_extraction_schema\":"
-		"{\"application_success\":{\"type\":\"boolean\"}},"
-		"\"proxy_location\":\"NONE\"}",
-		site_port);
+	    "{\"prompt\":\"Apply for a job on behalf of this person: name: "
+	    "Chris P Bacon. email: chris@pbacon.com\",\"url\":"
+	    "\"http://127.0.0.1:%d/\",\"data_extraction_schema\":"
+	    "{\"application_success\":{\"type\":\"boolean\"}},"
+	    "\"proxy_location\":\"NONE\"}",
+	    site_port);
 	skytest_hc_resp r;
 	ck_assert_int_eq(skytest_hc(srv.port, "POST", "/v1/run/tasks",
 	                            "x-api-key: " KEY "\r\ncontent-type: "
@@ -74,7 +74,8 @@ START_TEST(the_viewer_shows_the_run)
 	                 0);
 	ck_assert_int_eq(r.status, 200);
 	json_t *run = json_loads(r.body, 0, NULL);
-	char *id = skyx_strdup(json_string_value(json_object_get(run, "run_id")));
+	char *id =
+	    skyx_strdup(json_string_value(json_object_get(run, "run_id")));
 	json_decref(run);
 	skytest_hc_free(&r);
 
@@ -96,8 +97,9 @@ START_TEST(the_viewer_shows_the_run)
 			break;
 		usleep(200000);
 	}
-	ck_assert_msg(skyx_str_eq(status, "completed"), "run ended %s: %s", status,
-	              json_string_value(json_object_get(run, "failure_reason")));
+	ck_assert_msg(
+	    skyx_str_eq(status, "completed"), "run ended %s: %s", status,
+	    json_string_value(json_object_get(run, "failure_reason")));
 	const char *app = json_string_value(json_object_get(run, "app_url"));
 	ck_assert_ptr_nonnull(app);
 
@@ -117,17 +119,17 @@ START_TEST(the_viewer_shows_the_run)
 	free(out);
 	long long steps = skyb_eval_int(ctx, "document.querySelectorAll("
 	                                     "'section.step').length");
-	ck_assert_int_eq(steps, json_integer_value(json_object_get(run,
-	                                                           "step_count")));
+	ck_assert_int_eq(
+	    steps, json_integer_value(json_object_get(run, "step_count")));
 	ck_assert_int_ge(steps, 2);
 	/* Every step's screenshot actually loaded (signed artifact URLs). */
 	long long shots = skyb_eval_int(
-		ctx, "[...document.querySelectorAll('section.step img')]"
-		     ".filter(i => i.complete && i.naturalWidth > 100).length");
+	    ctx, "[...document.querySelectorAll('section.step img')]"
+	         ".filter(i => i.complete && i.naturalWidth > 100).length");
 	ck_assert_int_eq(shots, steps);
 	long long typed = skyb_eval_int(
-		ctx, "document.querySelectorAll('li[data-action=input_text]')"
-		     ".length");
+	    ctx, "document.querySelectorAll('li[data-action=input_text]')"
+	         ".length");
 	ck_assert_int_ge(typed, 2);
 	char *goal = skyb_eval_str(ctx, "document.getElementById('goal')."
 	                                "textContent");
@@ -139,8 +141,9 @@ START_TEST(the_viewer_shows_the_run)
 		size_t len = 0;
 		char *err = NULL;
 		ck_assert_int_eq(skyb_provider()->screenshot(
-					 ctx, "{\"format\":\"png\",\"full_page\":true}",
-					 &png, &len, &err),
+		                     ctx,
+		                     "{\"format\":\"png\",\"full_page\":true}",
+		                     &png, &len, &err),
 		                 0);
 		char *dst = skytest_src_path("docs/viewer.png");
 		ck_assert_int_eq(sky_write_file(dst, png, len), 0);

@@ -269,9 +269,9 @@ START_TEST(log_in_with_one_task_act_with_the_next)
 
 	/* Task 1 signs in, on the page the session shows (no url). */
 	body = skyx_asprintf("{\"prompt\":\"Log in with username " USER
-	                    " and password " PASS "\",\"engine\":"
-	                    "\"skyvern-1.0\",\"browser_session_id\":\"%s\"}",
-	                    sid);
+	                     " and password " PASS "\",\"engine\":"
+	                     "\"skyvern-1.0\",\"browser_session_id\":\"%s\"}",
+	                     sid);
 	size_t before = log_size();
 	char *id1 = api_submit(&srv, body);
 	/* One run at a time: a second submit is refused while it works. */
@@ -290,8 +290,8 @@ START_TEST(log_in_with_one_task_act_with_the_next)
 
 	/* Task 2 goes on from there, as the signed-in user. */
 	body = skyx_asprintf("{\"prompt\":\"Open the Orders page.\",\"engine\":"
-	                    "\"skyvern-1.0\",\"browser_session_id\":\"%s\"}",
-	                    sid);
+	                     "\"skyvern-1.0\",\"browser_session_id\":\"%s\"}",
+	                     sid);
 	before = log_size();
 	char *id2 = api_submit(&srv, body);
 	free(body);
@@ -322,7 +322,7 @@ START_TEST(log_in_with_one_task_act_with_the_next)
 	ck_assert_uint_eq(json_array_size(list), 0);
 	json_decref(list);
 	body = skyx_asprintf("{\"prompt\":\"x\",\"browser_session_id\":\"%s\"}",
-	                    sid);
+	                     sid);
 	json_t *gone = api_post(&srv, "/v1/run/tasks", body, 404);
 	char want[160];
 	snprintf(want, sizeof want,
@@ -445,8 +445,8 @@ START_TEST(downloads_are_listed_and_served)
 {
 	char *u = shop_url("/downloads.html");
 	char *body = skyx_asprintf("{\"prompt\":\"Click Download report.\","
-	                          "\"url\":\"%s\",\"engine\":\"skyvern-1.0\"}",
-	                          u);
+	                           "\"url\":\"%s\",\"engine\":\"skyvern-1.0\"}",
+	                           u);
 	char *id = api_submit(&srv, body);
 	json_t *run = api_wait(&srv, id);
 	assert_completed(run);
@@ -464,8 +464,8 @@ START_TEST(downloads_are_listed_and_served)
 
 	u = shop_url("/export.html");
 	body = skyx_asprintf("{\"prompt\":\"Click Export CSV.\",\"url\":\"%s\","
-	                    "\"engine\":\"skyvern-1.0\"}",
-	                    u);
+	                     "\"engine\":\"skyvern-1.0\"}",
+	                     u);
 	id = api_submit(&srv, body);
 	run = api_wait(&srv, id);
 	assert_completed(run);
@@ -481,9 +481,9 @@ START_TEST(published_workflows_run_again)
 {
 	char *u = shop_url("/");
 	char *body = skyx_asprintf("{\"prompt\":\"Open the Pricing page.\","
-	                          "\"url\":\"%s\",\"title\":\"Pricing check\","
-	                          "\"publish_workflow\":true}",
-	                          u);
+	                           "\"url\":\"%s\",\"title\":\"Pricing check\","
+	                           "\"publish_workflow\":true}",
+	                           u);
 	json_t *first = api_post(&srv, "/v1/run/tasks", body, 200);
 	free(body);
 	const char *id1 = jstr(first, "run_id");
@@ -513,8 +513,8 @@ START_TEST(published_workflows_run_again)
 	/* Again, with an override, validated as a new request. */
 	size_t before = log_size();
 	body = skyx_asprintf("{\"workflow_id\":\"%s\",\"overrides\":"
-	                    "{\"prompt\":\"Open the About page.\"}}",
-	                    wpid);
+	                     "{\"prompt\":\"Open the About page.\"}}",
+	                     wpid);
 	json_t *second = api_post(&srv, "/v1/run/workflows", body, 200);
 	free(body);
 	ck_assert_str_eq(jstr(second, "workflow_permanent_id"), wpid);
@@ -534,8 +534,8 @@ START_TEST(published_workflows_run_again)
 	json_decref(list);
 
 	body = skyx_asprintf("{\"workflow_id\":\"%s\",\"overrides\":"
-	                    "{\"max_steps\":0}}",
-	                    wpid);
+	                     "{\"max_steps\":0}}",
+	                     wpid);
 	json_t *bad = api_post(&srv, "/v1/run/workflows", body, 422);
 	ck_assert_str_eq(
 	    json_string_value(json_array_get(

@@ -184,9 +184,9 @@ static void teardown(void)
 static char *run_body(const site *s, const char *extra)
 {
 	return skyx_asprintf("{\"prompt\":\"%s\",\"url\":\"%s/\","
-	                    "\"engine\":\"skyvern-1.0\",\"proxy_location\":"
-	                    "\"NONE\"%s}",
-	                    GOAL, skytest_httpd_url(s->h), extra);
+	                     "\"engine\":\"skyvern-1.0\",\"proxy_location\":"
+	                     "\"NONE\"%s}",
+	                     GOAL, skytest_httpd_url(s->h), extra);
 }
 
 static void assert_signed_in(const site *s, json_t *run, const char *what)
@@ -207,9 +207,9 @@ static void secret_codes(char out[7][SKYX_OTP_CODE_MAX])
 	skyx_otp_params p = SKYX_OTP_PARAMS_INIT;
 	int64_t now = time(NULL);
 	for (int i = 0; i < 7; i++)
-		ck_assert_int_eq(
-		    skyx_otp_totp_base32(SECRET, &p, now + (i - 5) * 30, out[i]),
-		    0);
+		ck_assert_int_eq(skyx_otp_totp_base32(
+		                     SECRET, &p, now + (i - 5) * 30, out[i]),
+		                 0);
 }
 
 static void assert_nowhere(const char *needle, const char *what)
@@ -251,10 +251,10 @@ START_TEST(two_factor_login_with_each_code_source)
 	char code_a[SKYX_OTP_CODE_MAX];
 	ck_assert_int_eq(skytest_twofa_code_now(a.t, code_a), 0);
 	char *push = skyx_asprintf("{\"totp_identifier\":\"acme-a\","
-	                          "\"content\":\"Your Acme Portal code is "
-	                          "%s. It expires in 10 minutes.\","
-	                          "\"source\":\"sms\"}",
-	                          code_a);
+	                           "\"content\":\"Your Acme Portal code is "
+	                           "%s. It expires in 10 minutes.\","
+	                           "\"source\":\"sms\"}",
+	                           code_a);
 	json_t *pushed = api_post(&srv, "/v1/credentials/totp", push, 200);
 	ck_assert_str_eq(jstr(pushed, "code"), code_a);
 	json_decref(pushed);
@@ -475,7 +475,7 @@ START_TEST(pushed_codes_are_validated_and_parsed)
 	         200);
 	ck_assert_str_eq(jstr(j, "otp_type"), "magic_link");
 	ck_assert(skyx_str_startswith(jstr(j, "code"),
-	                             "https://acme.example/auth/magic"));
+	                              "https://acme.example/auth/magic"));
 	json_decref(j);
 	/* The rules find nothing; the configured fallback (the offline
 	 * planner here) reads the one number on its own line. */
