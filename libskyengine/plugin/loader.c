@@ -161,6 +161,7 @@ static char *host_strdup(const char *s)
 	return skyx_strdup(s);
 }
 
+SKY_PRINTF(4, 5)
 static void host_log(const sky_host_ctx *host, int level, const char *component,
                      const char *fmt, ...)
 {

@@ -11,6 +11,7 @@ static _Thread_local char err_msg[SKY_ERR_MAX];
 static _Thread_local int err_code;
 static _Thread_local int err_set;
 
+SKY_PRINTF(3, 0)
 static int error_vset(int code, const char *prefix, const char *fmt, va_list ap)
 {
 	int n = vsnprintf(err_msg, sizeof err_msg, fmt, ap);

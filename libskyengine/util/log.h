@@ -8,7 +8,7 @@
 void sky_log(sky_log_level level, const char *component, const char *fmt, ...)
     SKY_PRINTF(3, 4);
 void sky_logv(sky_log_level level, const char *component, const char *fmt,
-              va_list ap);
+              va_list ap) SKY_PRINTF(3, 0);
 int sky_log_enabled(sky_log_level level);
 
 #define sky_log_error(c, ...) sky_log(SKY_LOG_ERROR, c, __VA_ARGS__)

@@ -10,6 +10,8 @@
  * attaching and detaching, malformed JSON. After each input the page
  * state the events built is read back, then the context is recycled.
  */
+#include "fuzz.h"
+
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -74,7 +76,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (cdp_browser_create("{\"call_timeout_ms\": 200}", &browser) ||
+	if (cdp_browser_create(NULL, "{\"call_timeout_ms\": 200}", &browser) ||
 	    cdp_browser_adopt(browser, &mem_transport, NULL, &conn))
 		abort();
 	return 0;

@@ -4,6 +4,8 @@
  * extractor answers a code or a link that occurs in the content, or says
  * it found nothing; it never reads past the input.
  */
+#include "fuzz.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

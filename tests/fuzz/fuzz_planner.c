@@ -8,6 +8,8 @@
  * by the parser too (file names the user supplied), and a goal holding
  * '>' once hung it (issue 13). A hang is a libFuzzer timeout.
  */
+#include "fuzz.h"
+
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>

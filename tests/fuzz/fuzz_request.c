@@ -3,6 +3,8 @@
  * with and without the URL blocking options. Any input must give a
  * request or a refusal with a status and a body, never a crash.
  */
+#include "fuzz.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 

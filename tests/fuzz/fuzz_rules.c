@@ -8,6 +8,8 @@
  * with the engine's parser against the same goal. A hang is a libFuzzer
  * timeout (issue 13: a goal holding '>' hung the engine's goal scanner).
  */
+#include "fuzz.h"
+
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -11,6 +11,8 @@
  * goes to a proxy address where nothing listens, and retry_webhook,
  * which sends at once, is not called.
  */
+#include "fuzz.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

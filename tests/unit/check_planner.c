@@ -1049,8 +1049,8 @@ END_TEST
 START_TEST(goal_punctuation_never_hangs_the_parser)
 {
 	const char *goals[] = {
-	    "Apply for a job on behalf of this person: name: Chris > Bacon. "
-	    "email: chris@pbacon.com",
+	    ("Apply for a job on behalf of this person: name: Chris > Bacon. "
+	     "email: chris@pbacon.com"),
 	    ">",
 	    "<",
 	    ">>> <<< >< <> ",

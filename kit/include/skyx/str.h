@@ -33,7 +33,8 @@ void skyx_buf_append(skyx_buf *b, const char *s, size_t n);
 void skyx_buf_puts(skyx_buf *b, const char *s);
 void skyx_buf_putc(skyx_buf *b, char c);
 void skyx_buf_printf(skyx_buf *b, const char *fmt, ...) SKYX_PRINTF(2, 3);
-void skyx_buf_vprintf(skyx_buf *b, const char *fmt, va_list ap);
+void skyx_buf_vprintf(skyx_buf *b, const char *fmt, va_list ap)
+    SKYX_PRINTF(2, 0);
 /* Append `s` with < > & " ' replaced by HTML character references, fit
  * for element text and quoted attribute values. NULL appends nothing. */
 void skyx_buf_html(skyx_buf *b, const char *s);
