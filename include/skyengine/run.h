@@ -201,15 +201,17 @@ SKY_API const char *sky_run_workflow_id(const sky_run *run);
  * ends (its status says why). *watch_id (> 0) ends the watch with
  * sky_run_unwatch, after which fn is not called again. A watcher who
  * joins a screencast already running gets its newest frame at once, on
- * the caller's thread before sky_run_watch returns. The organization
- * is not checked here: sky_run_get() the run first. SKY_EUNSUPPORTED
+ * the caller's thread before sky_run_watch returns. SKY_ENOTFOUND when
+ * the run does not exist in `organization_id` (engine.h: NULL for the
+ * default organization, SKY_ORGANIZATION_ANY for any); SKY_EUNSUPPORTED
  * when the browser provider has no screencast.
  */
 typedef void (*sky_frame_fn)(void *userdata, const unsigned char *jpeg,
                              size_t len, int width, int height,
                              const char *url);
 SKY_API int sky_run_watch(uint64_t *watch_id, sky_engine *engine,
-                          const char *run_id, sky_frame_fn fn, void *userdata);
+                          const char *organization_id, const char *run_id,
+                          sky_frame_fn fn, void *userdata);
 SKY_API void sky_run_unwatch(sky_engine *engine, uint64_t watch_id);
 
 typedef enum sky_event_type {

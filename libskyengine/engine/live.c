@@ -12,6 +12,7 @@
 #include <skyengine/run.h>
 
 #include "engine/engine_internal.h"
+#include "engine/scope.h"
 #include "util/error.h"
 #include "util/log.h"
 #include <skyx/str.h>
@@ -185,13 +186,20 @@ void sky_engine__live_detach(sky_engine *e, const char *run_id)
 	run_free(r);
 }
 
-int sky_run_watch(uint64_t *watch_id, sky_engine *e, const char *run_id,
-                  sky_frame_fn fn, void *userdata)
+int sky_run_watch(uint64_t *watch_id, sky_engine *e, const char *org,
+                  const char *run_id, sky_frame_fn fn, void *userdata)
 {
 	if (!e || !run_id || !fn || !watch_id)
 		return sky_error_set(SKY_EINVALID, "engine, run_id, fn and "
 		                                   "watch_id are required");
 	*watch_id = 0;
+	/* Only a run of the caller's organization is watched. */
+	sky_task_rec *t = NULL;
+	int rc = sky_store_task_get(e->store, sky_engine__org_scope(e, org),
+	                            run_id, &t);
+	sky_task_rec_free(t);
+	if (rc)
+		return rc;
 	/* The provider's table only: a watch creates no browser. */
 	pthread_mutex_lock(&e->prov_lock);
 	const sky_browser_provider *bvt =

@@ -431,6 +431,37 @@ START_TEST(polled_answers_follow_every_change)
 }
 END_TEST
 
+/* A live view is only given of a run of the caller's organization. */
+static void no_frame(void *ud, const unsigned char *jpeg, size_t len, int w,
+                     int h, const char *url)
+{
+	(void)ud, (void)jpeg, (void)len, (void)w, (void)h, (void)url;
+}
+
+START_TEST(live_view_is_scoped_to_the_organization)
+{
+	char *org = NULL;
+	uint64_t watch = 0;
+	ck_assert_int_eq(sky_organization_create(&org, eng, "acme"), 0);
+	sky_run *r = submit(org, "a watched run");
+	const char *id = sky_run_id(r);
+	ck_assert_int_eq(sky_run_watch(&watch, eng, NULL, id, no_frame, NULL),
+	                 SKY_ENOTFOUND);
+	ck_assert_int_eq(
+	    sky_run_watch(&watch, eng, org, "tsk_v2_0", no_frame, NULL),
+	    SKY_ENOTFOUND);
+	ck_assert(watch == 0);
+	int rc = sky_run_watch(&watch, eng, org, id, no_frame, NULL);
+	ck_assert_int_ne(rc, SKY_ENOTFOUND);
+	if (rc == 0) {
+		ck_assert(watch > 0);
+		sky_run_unwatch(eng, watch);
+	}
+	sky_run_free(r);
+	sky_free(org);
+}
+END_TEST
+
 START_TEST(url_verify_answers_zero_or_a_code)
 {
 	char *url = NULL;
@@ -466,6 +497,7 @@ int main(void)
 	tcase_add_test(tc, a_callback_may_unsubscribe_itself);
 	tcase_add_test(tc, url_verify_answers_zero_or_a_code);
 	tcase_add_test(tc, polled_answers_follow_every_change);
+	tcase_add_test(tc, live_view_is_scoped_to_the_organization);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);
 }

@@ -192,7 +192,9 @@ void srv_stream_open(void *ud, srv_ws *ws, const srv_req *req)
 		return;
 	}
 	free(status);
-	if (sky_run_watch(&st->watch, s->engine, id, on_frame, st))
+	if (sky_run_watch(&st->watch, s->engine,
+	                  st->any_org ? SKY_ORGANIZATION_ANY : st->org, id,
+	                  on_frame, st))
 		srv_log_warn("server", "stream %s: no live frames: %s", id,
 		             sky_error_last());
 }
