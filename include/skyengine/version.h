@@ -4,10 +4,10 @@
 
 #include "common.h"
 
-#define SKY_VERSION_MAJOR 0
-#define SKY_VERSION_MINOR 1
+#define SKY_VERSION_MAJOR 1
+#define SKY_VERSION_MINOR 0
 #define SKY_VERSION_PATCH 0
-#define SKY_VERSION_STRING "0.1.0"
+#define SKY_VERSION_STRING "1.0.0"
 /* One number that compares: 0x00MMmmpp. */
 #define SKY_VERSION_NUMBER                                                     \
 	((SKY_VERSION_MAJOR << 16) | (SKY_VERSION_MINOR << 8) |                \
@@ -15,7 +15,7 @@
 
 SKY_BEGIN_DECLS
 
-/* The version of the library actually loaded ("0.1.0"); static text. */
+/* The version of the library actually loaded ("1.0.0"); static text. */
 SKY_API const char *sky_version(void);
 
 /* Same, as SKY_VERSION_NUMBER of the loaded library. */

@@ -19,7 +19,7 @@ cmake -S "$src/tests/install/consumer" -B "$prefix-consumer" \
 cmake --build "$prefix-consumer" >/dev/null
 out=$(LD_LIBRARY_PATH="$libdir" "$prefix-consumer/consumer" "$prefix-consumer/data")
 echo "cmake consumer: $out"
-echo "$out" | grep -q "^skyengine 0\." 
+echo "$out" | grep -q "^skyengine 1\." 
 
 # 2. pkg-config
 PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --exists skyengine skyengine-plugin
