@@ -1,5 +1,6 @@
 /* Engine creation and teardown: options, data dir, plugin host. */
 #include "engine/engine_internal.h"
+#include "engine/scope.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -96,13 +97,9 @@ done:
 
 int sky_engine_options_init(sky_engine_options *opts, unsigned int version)
 {
-	if (!opts || version == 0 || version > SKY_ENGINE_OPTIONS_VERSION)
-		return sky_error_set(SKY_EINVALID,
-		                     "unknown sky_engine_options version %u",
-		                     version);
-	memset(opts, 0, sizeof *opts);
-	opts->version = version;
-	return 0;
+	return sky_engine__options_init(opts, sizeof *opts,
+	                                "sky_engine_options", version, 1,
+	                                SKY_ENGINE_OPTIONS_VERSION);
 }
 
 char *sky_engine__opt_str(const char *opt, const char *env, const char *dflt)

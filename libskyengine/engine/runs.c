@@ -243,43 +243,22 @@ int sky_tasks_api_run_submit(char **out_json, int *http_status, sky_engine *e,
 
 int sky_submit_options_init(sky_submit_options *opts, unsigned int version)
 {
-	if (!opts)
-		return sky_error_set(SKY_EINVALID, "opts is required");
-	int rc = sky_engine__options_version("sky_submit_options", version,
-	                                     SKY_SUBMIT_OPTIONS_VERSION,
-	                                     SKY_SUBMIT_OPTIONS_VERSION);
-	if (rc)
-		return rc;
-	memset(opts, 0, sizeof *opts);
-	opts->version = version;
-	return 0;
+	return sky_engine__options_init(
+	    opts, sizeof *opts, "sky_submit_options", version,
+	    SKY_SUBMIT_OPTIONS_VERSION, SKY_SUBMIT_OPTIONS_VERSION);
 }
 
 int sky_list_options_init(sky_list_options *opts, unsigned int version)
 {
-	if (!opts)
-		return sky_error_set(SKY_EINVALID, "opts is required");
-	int rc = sky_engine__options_version("sky_list_options", version,
-	                                     SKY_LIST_OPTIONS_VERSION,
-	                                     SKY_LIST_OPTIONS_VERSION);
-	if (rc)
-		return rc;
-	memset(opts, 0, sizeof *opts);
-	opts->version = version;
-	return 0;
+	return sky_engine__options_init(opts, sizeof *opts, "sky_list_options",
+	                                version, SKY_LIST_OPTIONS_VERSION,
+	                                SKY_LIST_OPTIONS_VERSION);
 }
 
 int sky_task_options_init(sky_task_options *opts, unsigned int version)
 {
-	if (!opts)
-		return sky_error_set(SKY_EINVALID, "opts is required");
-	int rc = sky_engine__options_version("sky_task_options", version, 1,
-	                                     SKY_TASK_OPTIONS_VERSION);
-	if (rc)
-		return rc;
-	memset(opts, 0, sizeof *opts);
-	opts->version = version;
-	return 0;
+	return sky_engine__options_init(opts, sizeof *opts, "sky_task_options",
+	                                version, 1, SKY_TASK_OPTIONS_VERSION);
 }
 
 /* --- the typed run API (run.h) ------------------------------------------ */

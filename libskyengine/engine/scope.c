@@ -47,3 +47,18 @@ int sky_engine__options_version(const char *what, unsigned int version,
 	                     "the _init function",
 	                     what, version, min, max);
 }
+
+int sky_engine__options_init(void *opts, size_t size, const char *what,
+                             unsigned int version, unsigned int min,
+                             unsigned int max)
+{
+	if (!opts)
+		return sky_error_set(SKY_EINVALID, "opts is required");
+	int rc = sky_engine__options_version(what, version, min, max);
+	if (rc)
+		return rc;
+	/* Every options struct starts with its `unsigned int version`. */
+	memset(opts, 0, size);
+	*(unsigned int *)opts = version;
+	return 0;
+}

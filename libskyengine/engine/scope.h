@@ -33,4 +33,10 @@ int sky_engine__org_is_any(const char *organization_id);
 int sky_engine__options_version(const char *what, unsigned int version,
                                 unsigned int min, unsigned int max);
 
+/* The body of every sky_*_options_init(): check `version` as above,
+ * zero the `size` bytes of `opts` and set its leading version field. */
+int sky_engine__options_init(void *opts, size_t size, const char *what,
+                             unsigned int version, unsigned int min,
+                             unsigned int max);
+
 #endif

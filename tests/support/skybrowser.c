@@ -64,25 +64,6 @@ static void record(skyb_site *s, const char *name, const char *body)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static void html_escape(skyx_buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			skyx_buf_puts(b, "&lt;");
-			break;
-		case '>':
-			skyx_buf_puts(b, "&gt;");
-			break;
-		case '&':
-			skyx_buf_puts(b, "&amp;");
-			break;
-		default:
-			skyx_buf_putc(b, *s);
-		}
-	}
-}
-
 static void table_page(const skytest_req *req, skytest_resp *resp)
 {
 	char *rows_s = skytest_req_query(req, "rows");
@@ -143,7 +124,7 @@ static void handler(const skytest_req *req, skytest_resp *resp, void *ud)
 		skyx_buf_puts(&b, "<!doctype html><html><head><title>Submitted"
 		                  "</title></head><body><h1>Thank you</h1>"
 		                  "<pre id=body>");
-		html_escape(&b, req->body);
+		skyx_buf_html(&b, req->body);
 		skyx_buf_puts(&b, "</pre></body></html>");
 		resp->body = skyx_buf_steal(&b);
 		resp->body_len = strlen(resp->body);
@@ -194,7 +175,7 @@ static void handler(const skytest_req *req, skytest_resp *resp, void *ud)
 		json_decref(o);
 		skyx_buf b = {0};
 		skyx_buf_puts(&b, "<html><body><pre id=h>");
-		html_escape(&b, js);
+		skyx_buf_html(&b, js);
 		skyx_buf_puts(&b, "</pre></body></html>");
 		free(js);
 		resp->body = skyx_buf_steal(&b);
