@@ -13,6 +13,7 @@
 #include "util/hash.h"
 #include "util/json.h"
 #include "util/log.h"
+#include <openssl/crypto.h>
 #include <skyx/str.h>
 
 /* An integer from config section.key, else the environment, else dflt. */
@@ -93,6 +94,49 @@ static int load_url_key(sky_engine *e)
 done:
 	sky_secret_register(e->url_key);
 	return 0;
+}
+
+/*
+ * The key that seals data at rest (credentials, browser profiles):
+ * config secrets.key or $SKYENGINE_SECRETS_KEY (64 hex digits or the
+ * base64 of 32 bytes; other text is hashed as a passphrase), else a
+ * random key kept in <data>/secrets.key (0600). With the kept file the
+ * store is protected only where the key file is not copied with it
+ * (docs/configuration.md says so).
+ */
+static int load_secrets_key(sky_engine *e)
+{
+	char *text =
+	    cfg_str(e->config, "secrets", "key", "SKYENGINE_SECRETS_KEY");
+	int rc = 0;
+	if (!text) {
+		char *path = skyx_path_join(e->data_dir, "secrets.key");
+		if (!path)
+			return sky_error_from_code(SKY_ENOMEM);
+		size_t len = 0;
+		text = skyx_read_file(path, &len);
+		if (!text || len < 64) {
+			free(text);
+			text = skyx_random_hex(SKYX_SEAL_KEY_LEN);
+			if (!text || sky_write_file(path, text, strlen(text)))
+				rc = sky_error_set(
+				    SKY_EIO, "cannot create %s/secrets.key",
+				    e->data_dir);
+		}
+		free(path);
+	}
+	if (!rc && skyx_seal_key_from_text(text, e->secrets_key))
+		rc = sky_error_set(SKY_EINVALID, "secrets.key is empty");
+	if (text) {
+		OPENSSL_cleanse(text, strlen(text));
+		free(text);
+	}
+	return rc;
+}
+
+const unsigned char *sky_engine__secrets_key(const sky_engine *e)
+{
+	return e->secrets_key;
 }
 
 int sky_engine_options_init(sky_engine_options *opts, unsigned int version)
@@ -219,6 +263,8 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	if (e->webhook_key)
 		sky_secret_register(e->webhook_key);
 	if ((rc = load_url_key(e)))
+		goto fail;
+	if ((rc = load_secrets_key(e)))
 		goto fail;
 	e->rctx.store = e->store;
 	e->rctx.public_url = e->public_url;

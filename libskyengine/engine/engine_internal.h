@@ -16,6 +16,7 @@
 #include "net/http_client.h"
 #include "plugin/loader.h"
 #include "store/store.h"
+#include <skyx/seal.h>
 
 /* One run being executed (or waiting to be) by this engine. */
 typedef struct sky_active_run {
@@ -93,8 +94,11 @@ struct sky_engine {
 
 	sky_request_options request_opts;
 	sky_response_ctx rctx;
-	char *public_url;       /* config server.public_url */
-	char *url_key;          /* signs artifact/viewer URLs */
+	char *public_url; /* config server.public_url */
+	char *url_key;    /* signs artifact/viewer URLs */
+	/* Seals data at rest (credentials, browser profiles): design.md;
+	 * sky_engine__secrets_key(). */
+	unsigned char secrets_key[SKYX_SEAL_KEY_LEN];
 	char *webhook_key;      /* default webhook signing key, may be NULL */
 	sky_agent_config agent; /* agent/config.h, lent to runs */
 
@@ -162,6 +166,8 @@ struct sky_engine {
 	uint64_t live_next;
 };
 
+/* The 32-byte key that seals data at rest (engine.c: load_secrets_key). */
+const unsigned char *sky_engine__secrets_key(const sky_engine *e);
 /* Option value, else environment variable, else default; malloc'd. */
 char *sky_engine__opt_str(const char *opt, const char *env, const char *dflt);
 int sky_engine__opt_int(int opt, const char *env, int dflt);

@@ -7,6 +7,7 @@
 
 #include <skyx/codec.h>
 #include <skyx/otp.h>
+#include <skyx/seal.h>
 #include <skyx/str.h>
 
 #include "skytest.h"
@@ -188,6 +189,76 @@ START_TEST(html_escaping)
 }
 END_TEST
 
+/* AES-256-GCM: the GCM specification's test case 14 (zero key, zero
+ * nonce, one zero block) read through the sealed-text format, then
+ * round trips, and every way a sealed value must refuse to open. */
+START_TEST(sealing_at_rest)
+{
+	unsigned char key[SKYX_SEAL_KEY_LEN] = {0}, key2[SKYX_SEAL_KEY_LEN];
+	unsigned char raw[12 + 16 + 16] = {0};
+	static const char c_hex[] = "cea7403d4d606b6e074ec5d3baf39d18"
+	                            "d0d1c8a799996bf0265b98b5d48ab919";
+	for (int i = 0; i < 32; i++)
+		raw[12 + i] = (unsigned char)(skyx_hexval(c_hex[2 * i]) << 4 |
+		                              skyx_hexval(c_hex[2 * i + 1]));
+	char *b64 = skyx_base64_encode(raw, sizeof raw);
+	char *kat = malloc(strlen(b64) + 5);
+	sprintf(kat, "sk1:%s", b64);
+	unsigned char *out = NULL;
+	size_t n = 0;
+	ck_assert_int_eq(skyx_unseal(key, kat, NULL, &out, &n), 0);
+	ck_assert_uint_eq(n, 16);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_uint_eq(out[i], 0);
+	free(out);
+	free(b64);
+	free(kat);
+
+	ck_assert_int_eq(
+	    skyx_seal_key_from_text("000102030405060708090a0b0c0d0e0f"
+	                            "101112131415161718191a1b1c1d1e1f",
+	                            key),
+	    0);
+	ck_assert_uint_eq(key[31], 0x1f);
+	ck_assert_int_eq(
+	    skyx_seal_key_from_text(
+	        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", key2),
+	    0);
+	ck_assert_mem_eq(key, key2, sizeof key);
+	ck_assert_int_eq(skyx_seal_key_from_text("", key2), -1);
+	ck_assert_int_eq(skyx_seal_key_from_text("a passphrase", key2), 0);
+	ck_assert_mem_ne(key, key2, sizeof key);
+
+	char *a = skyx_seal(key, "hunter2", 7, "cred_1");
+	char *b = skyx_seal(key, "hunter2", 7, "cred_1");
+	ck_assert_ptr_nonnull(a);
+	ck_assert(skyx_is_sealed(a));
+	ck_assert_ptr_null(strstr(a, "hunter2"));
+	ck_assert_str_ne(a, b); /* a fresh nonce each time */
+	ck_assert_int_eq(skyx_unseal(key, a, "cred_1", &out, &n), 0);
+	ck_assert_uint_eq(n, 7);
+	ck_assert_str_eq((char *)out, "hunter2");
+	free(out);
+	ck_assert_int_eq(skyx_unseal(key2, a, "cred_1", &out, &n), -1);
+	ck_assert_ptr_null(out);
+	ck_assert_int_eq(skyx_unseal(key, a, "cred_2", &out, &n), -1);
+	ck_assert_int_eq(skyx_unseal(key, a, NULL, &out, &n), -1);
+	a[10] = a[10] == 'A' ? 'B' : 'A';
+	ck_assert_int_eq(skyx_unseal(key, a, "cred_1", &out, &n), -1);
+	ck_assert_int_eq(skyx_unseal(key, "hunter2", NULL, &out, &n), -1);
+	ck_assert_int_eq(skyx_unseal(key, "sk1:AAAA", NULL, &out, &n), -1);
+	free(a);
+	free(b);
+
+	char *empty = skyx_seal(key, "", 0, NULL);
+	ck_assert_int_eq(skyx_unseal(key, empty, NULL, &out, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_str_eq((char *)out, "");
+	free(out);
+	free(empty);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("kit");
@@ -201,6 +272,7 @@ int main(void)
 	tcase_add_test(tc, percent_decoding);
 	tcase_add_test(tc, base64_and_base32);
 	tcase_add_test(tc, html_escaping);
+	tcase_add_test(tc, sealing_at_rest);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);
 }
