@@ -70,8 +70,8 @@ char *skyx_seal(const unsigned char key[SKYX_SEAL_KEY_LEN], const void *plain,
 	    EVP_EncryptUpdate(ctx, NULL, &n, (const unsigned char *)aad,
 	                      (int)strlen(aad)) != 1)
 		goto done;
-	if (len && EVP_EncryptUpdate(ctx, buf + NONCE_LEN, &n, plain,
-	                             (int)len) != 1)
+	if (len &&
+	    EVP_EncryptUpdate(ctx, buf + NONCE_LEN, &n, plain, (int)len) != 1)
 		goto done;
 	if (EVP_EncryptFinal_ex(ctx, buf + NONCE_LEN + n, &fin) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN,
@@ -120,8 +120,8 @@ int skyx_unseal(const unsigned char key[SKYX_SEAL_KEY_LEN], const char *sealed,
 	    EVP_DecryptUpdate(ctx, NULL, &n, (const unsigned char *)aad,
 	                      (int)strlen(aad)) != 1)
 		goto done;
-	if (len && EVP_DecryptUpdate(ctx, plain, &n, buf + NONCE_LEN,
-	                             (int)len) != 1)
+	if (len &&
+	    EVP_DecryptUpdate(ctx, plain, &n, buf + NONCE_LEN, (int)len) != 1)
 		goto done;
 	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
 	                        buf + NONCE_LEN + len) != 1 ||

@@ -167,14 +167,16 @@ typedef struct sky_run {
 	char *last_error;      /* short text of the last failure */
 	json_t *recent_errors; /* strings, newest last (max 5) */
 	int resumed;
-	int resume_retry;       /* retry index of the first step after a
+	int resume_retry;        /* retry index of the first step after a
 	                             resume */
-	sky_step_usage pending; /* usage of calls made outside a step */
-	int browser_lost;       /* a browser call failed with
+	sky_step_usage pending;  /* usage of calls made outside a step */
+	int browser_lost;        /* a browser call failed with
 	                             SKY_EBROWSER: check before a retry */
-	json_t *secrets;        /* registered for the run (secrets.c) */
-	json_t *llm_calls;      /* step id ("" outside a step) -> model
+	json_t *secrets;         /* registered for the run (secrets.c) */
+	json_t *llm_calls;       /* step id ("" outside a step) -> model
 	                             calls so far: artifact names (llm.c) */
+	json_t *unknown_effects; /* resumed: actions that may have submitted
+	                             and whose outcome is unknown (intent.c) */
 } sky_run;
 
 /* Outcome of a v1 loop, a v2 mini-goal or a v2 run. */
@@ -254,6 +256,19 @@ char *sky_agent__totp_url_try(sky_run *r, char **why);
 char *sky_agent_mask_codes(const sky_run *r, const char *text);
 /* The same for JSON text, in string values only (the result is JSON). */
 char *sky_agent_mask_codes_json(const sky_run *r, const char *json_text);
+
+/* intent.c: write-ahead of side effects. Store `action` as issued (with
+ * a description of its target) before it is dispatched; its action id or
+ * NULL. */
+char *sky_agent_intent_issue(sky_run *r, const json_t *action,
+                             const sky_obs *o);
+/* 1 (and *why, malloc'd) when `action` repeats an action that may have
+ * submitted something and whose outcome a crash made unknown. */
+int sky_agent_intent_blocked(const sky_run *r, const json_t *action,
+                             const sky_obs *o, char **why);
+/* Resume: turn the run's still-issued actions into `unknown` (store and
+ * `acts`) and remember those that may have submitted something. */
+void sky_agent_intent_resume(sky_run *r, sky_action_list *acts);
 
 /* record.c */
 int sky_agent_artifact(sky_run *r, const char *kind, const char *name,

@@ -41,6 +41,7 @@ static void run_free(sky_run *r)
 	json_decref(r->schema);
 	json_decref(r->mapping);
 	json_decref(r->history);
+	json_decref(r->unknown_effects);
 	json_decref(r->errors);
 	json_decref(r->output);
 	json_decref(r->downloads);
@@ -335,9 +336,11 @@ static int resume_state(sky_run *r)
 	} else {
 		r->next_order = last->order + 1;
 	}
-	/* History: every recorded action, grouped by step. */
+	/* History: every recorded action, grouped by step; those a crash
+	 * cut have an unknown outcome (intent.c). */
 	if (!sky_store_action_list(r->env->store, r->task->task_id, NULL,
 	                           &acts)) {
+		sky_agent_intent_resume(r, acts);
 		for (size_t i = 0; i < steps->count; i++) {
 			sky_step_rec *st = &steps->items[i];
 			json_t *list = json_array();

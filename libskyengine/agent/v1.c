@@ -66,13 +66,19 @@ static int set_step(sky_run *r, sky_step_status st)
 
 /* Record one action and its result (store, history, event). */
 static void record_action(sky_run *r, step_state *s, const json_t *action,
-                          const json_t *result, const char *status)
+                          const json_t *result, const char *status,
+                          const char *intent_id)
 {
 	char *aj = sky_json_dumps(action), *rj = sky_json_dumps(result);
 	/* A typed password is a secret in the store as in the log. */
 	char *caj = sky_redact(aj), *crj = sky_redact(rj);
-	sky_store_action_append(r->env->store, r->step->step_id, caj ? caj : aj,
-	                        crj ? crj : rj, status, NULL);
+	if (intent_id)
+		sky_store_action_finish(r->env->store, intent_id,
+		                        crj ? crj : rj, status);
+	else
+		sky_store_action_append(r->env->store, r->step->step_id,
+		                        caj ? caj : aj, crj ? crj : rj, status,
+		                        NULL);
 	free(caj);
 	free(crj);
 	json_array_append_new(s->pairs, json_pack("[O,[O]]", action, result));
@@ -156,7 +162,7 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 			              "skipped", "message",
 			              "not run: an earlier action of "
 			              "this step failed");
-			record_action(r, s, a, skip, "skipped");
+			record_action(r, s, a, skip, "skipped", NULL);
 			json_decref(skip);
 			continue;
 		}
@@ -177,7 +183,8 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 			free(why);
 			record_action(r, s, a, result,
 			              s->outcome == STEP_COMPLETE ? "completed"
-			                                          : "failed");
+			                                          : "failed",
+			              NULL);
 			json_decref(result);
 			break; /* nothing runs after COMPLETE */
 		}
@@ -190,9 +197,21 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 			s->action_errors =
 			    json_incref(json_object_get(a, "errors"));
 			result = ok_result();
-			record_action(r, s, a, result, "completed");
+			record_action(r, s, a, result, "completed", NULL);
 			json_decref(result);
 			break; /* nothing runs after TERMINATE */
+		}
+		char *intent = NULL, *why = NULL;
+		if (sky_agent_intent_blocked(r, a, o, &why)) {
+			s->outcome = STEP_TERMINATE;
+			free(s->reason);
+			s->reason = why;
+			result =
+			    json_pack("{s:b, s:s, s:s}", "success", 0, "error",
+			              "outcome_unknown", "message", why);
+			record_action(r, s, a, result, "skipped", NULL);
+			json_decref(result);
+			break;
 		}
 		if (!strcmp(type, "extract")) {
 			json_t *value = NULL;
@@ -208,6 +227,7 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 			                   value);
 			json_decref(value);
 		} else {
+			intent = sky_agent_intent_issue(r, a, o);
 			int rc = sky_agent_act(r, a, o, &result);
 			r->browser_lost |= rc == SKY_EBROWSER;
 			if (rc == SKY_EBROWSER)
@@ -218,7 +238,9 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 		}
 		r->t.act += (int)(skyx_time_mono_ms() - t0);
 		int ok = json_is_true(json_object_get(result, "success"));
-		record_action(r, s, a, result, ok ? "completed" : "failed");
+		record_action(r, s, a, result, ok ? "completed" : "failed",
+		              intent);
+		free(intent);
 		if (sky_agent_canceled(r)) {
 			/* Stop within this action: nothing more runs. */
 			json_decref(result);
@@ -498,7 +520,7 @@ static sky_agent_result extract_only(sky_run *r, const sky_v1_goal *g,
 	                             "extraction_failed", "message",
 	                             sky_error_last() ? sky_error_last() : "?")
 	                 : json_pack("{s:b, s:O}", "success", 1, "data", value);
-	record_action(r, &s, a, res, rc ? "failed" : "completed");
+	record_action(r, &s, a, res, rc ? "failed" : "completed", NULL);
 	s.outcome = rc ? STEP_FAILED : STEP_COMPLETE;
 	if (rc) {
 		sky_agent_note_error(r, "extraction failed: %s",

@@ -402,8 +402,14 @@ json_t *sky_response_action(const sky_task_rec *t, const sky_action_rec *a)
 	json_t *o = json_object();
 	json_object_set_new(o, "action_type",
 	                    sky_json_str_or_null(a->action_type));
-	json_object_set_new(o, "status",
-	                    json_string(a->status ? a->status : "pending"));
+	/* Skyvern's statuses: an action being carried out is pending, one a
+	 * crash cut (outcome unknown) failed. */
+	const char *st = a->status ? a->status : "pending";
+	if (!strcmp(st, SKY_ACTION_ISSUED))
+		st = "pending";
+	else if (!strcmp(st, SKY_ACTION_UNKNOWN))
+		st = "failed";
+	json_object_set_new(o, "status", json_string(st));
 	json_object_set_new(o, "action_id", json_string(a->action_id));
 	json_object_set_new(o, "source_action_id", json_null());
 	json_object_set_new(o, "organization_id",

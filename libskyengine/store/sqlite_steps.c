@@ -388,6 +388,9 @@ static const sky_sql q_action_insert = {
     "\"order\",retry_index,coalesce((SELECT max(action_index)+1 FROM "
     "actions WHERE step_id=?3),0),?7,?8,?9,?10,?11,?12,organization_id "
     "FROM steps WHERE step_id=?3 RETURNING %C"};
+static const sky_sql q_action_finish = {
+    NULL, "UPDATE actions SET result=?2, status=?3 WHERE action_id=?1 "
+          "AND status='issued'"};
 static const sky_sql q_action_list_task = {
     &sky_store__t_action,
     "SELECT %C FROM actions WHERE task_id=?1 AND (?2 IS NULL OR "
@@ -488,6 +491,37 @@ fail:
 	else
 		*out = saved;
 	return rc;
+}
+
+int sky_store_action_finish(sky_store *s, const char *action_id,
+                            const char *result_json, const char *status)
+{
+	sqlite3_stmt *st;
+	sky_conn *c;
+	int rc;
+
+	if (!s || !action_id || !status || !*status ||
+	    !strcmp(status, SKY_ACTION_ISSUED))
+		return sky_error_set(SKY_EINVALID, "finishing an action needs "
+		                                   "its id and a final status");
+	if ((rc = sky_store__check_json("action result", result_json)))
+		return rc;
+	if (!(c = sky_store__wbegin(s)))
+		return sky_error_last_code();
+	if (!(st = sky_store__stmt(c, &q_action_finish))) {
+		rc = sky_error_last_code();
+		goto done;
+	}
+	sky_store__bind_text(st, 1, action_id);
+	sky_store__bind_text(st, 2, result_json);
+	sky_store__bind_text(st, 3, status);
+	if (!(rc = sky_store__exec(c, st, "finish action")) &&
+	    !sky_store__changes(c))
+		rc = sky_error_set(SKY_ENOTFOUND,
+		                   "Action not found or not issued %s",
+		                   action_id);
+done:
+	return sky_store__wend(s, rc);
 }
 
 int sky_store_action_list(sky_store *s, const char *task_id,

@@ -388,7 +388,9 @@ typedef struct sky_action_rec {
 	char *element_id;
 	char *action; /* JSON text (docs/internals.md §3) */
 	char *result; /* JSON text (docs/internals.md §4) */
-	char *status; /* "completed" | "failed" | "skipped" | "pending" */
+	/* "completed" | "failed" | "skipped" | "pending", or SKY_ACTION_ISSUED
+	 * while it is being carried out, "unknown" when a crash cut it. */
+	char *status;
 	int64_t created_at;
 } sky_action_rec;
 
@@ -401,6 +403,19 @@ typedef struct sky_action_rec {
 int sky_store_action_append(sky_store *s, const char *step_id,
                             const char *action_json, const char *result_json,
                             const char *status, sky_action_rec **out);
+
+/*
+ * Write-ahead of a side effect: an action is appended with status
+ * SKY_ACTION_ISSUED (result NULL) before it is dispatched, and finished
+ * once its result is known. An action still `issued` after a crash was
+ * sent to the page with an unknown outcome (agent/run.c: resume).
+ */
+#define SKY_ACTION_ISSUED "issued"
+#define SKY_ACTION_UNKNOWN "unknown"
+/* Set the result and final status of an `issued` action. SKY_ENOTFOUND
+ * when there is no such action or it is no longer `issued`. */
+int sky_store_action_finish(sky_store *s, const char *action_id,
+                            const char *result_json, const char *status);
 
 typedef struct sky_action_list {
 	sky_action_rec *items;

@@ -1081,6 +1081,47 @@ START_TEST(actions_append_and_history)
 }
 END_TEST
 
+/* Write-ahead: an issued action is finished once, with its result. */
+START_TEST(issued_action_is_finished_once)
+{
+	char *task = mk_task(S, NULL, NULL, NULL, 0);
+	sky_step_rec *st = NULL;
+	sky_action_rec *a = NULL;
+	sky_action_list *l = NULL;
+	sky_store_step_create(S, task, 0, 0, &st);
+	ck_assert_int_eq(sky_store_action_append(
+	                     S, st->step_id,
+	                     "{\"action_type\":\"click\",\"element_id\":\"5\"}",
+	                     NULL, SKY_ACTION_ISSUED, &a),
+	                 0);
+	ck_assert_int_eq(sky_store_action_finish(S, a->action_id,
+	                                         "{\"success\":true}",
+	                                         "completed"),
+	                 0);
+	ck_assert_int_eq(sky_store_action_list(S, task, NULL, &l), 0);
+	ck_assert_uint_eq(l->count, 1);
+	ck_assert_str_eq(l->items[0].status, "completed");
+	ck_assert_str_eq(l->items[0].result, "{\"success\":true}");
+	ck_assert_str_eq(l->items[0].element_id, "5");
+	sky_action_list_free(l);
+	/* Only once: a finished action keeps its result. */
+	ck_assert_int_eq(sky_store_action_finish(
+	                     S, a->action_id, "{\"success\":false}", "failed"),
+	                 SKY_ENOTFOUND);
+	ck_assert_int_eq(sky_store_action_finish(S, "act_404", NULL, "failed"),
+	                 SKY_ENOTFOUND);
+	ck_assert_int_eq(
+	    sky_store_action_finish(S, a->action_id, NULL, SKY_ACTION_ISSUED),
+	    SKY_EINVALID);
+	ck_assert_int_eq(
+	    sky_store_action_finish(S, a->action_id, "{bad", "failed"),
+	    SKY_EINVALID);
+	sky_action_rec_free(a);
+	sky_step_rec_free(st);
+	free(task);
+}
+END_TEST
+
 START_TEST(artifacts_index)
 {
 	char *task = mk_task(S, NULL, NULL, NULL, 0);
@@ -1857,6 +1898,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, ids_unique_under_threads);
 	tcase_add_test(tc, steps_order_tokens_and_count);
 	tcase_add_test(tc, actions_append_and_history);
+	tcase_add_test(tc, issued_action_is_finished_once);
 	tcase_add_test(tc, artifacts_index);
 	tcase_add_test(tc, totp_newest_unused_unexpired);
 	tcase_add_test(tc, totp_single_use_under_concurrency);
