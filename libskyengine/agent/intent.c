@@ -33,12 +33,11 @@ static json_t *describe_target(const sky_obs *o, const json_t *action)
 		const char *label = sky_json_str(el, "label");
 		if (!label || !*label)
 			label = sky_json_str(el, "text");
-		return json_pack("{s:s?, s:s?, s:s?, s:s?}", "tag",
-		                 sky_json_str(el, "tag"), "role",
-		                 sky_json_str(el, "role"), "type",
-		                 sky_json_str(json_object_get(el, "attrs"),
-		                              "type"),
-		                 "label", label);
+		return json_pack(
+		    "{s:s?, s:s?, s:s?, s:s?}", "tag", sky_json_str(el, "tag"),
+		    "role", sky_json_str(el, "role"), "type",
+		    sky_json_str(json_object_get(el, "attrs"), "type"), "label",
+		    label);
 	}
 	return NULL;
 }
@@ -72,10 +71,8 @@ static int may_submit(const json_t *action, const json_t *target)
 	if (strcmp(type, "click"))
 		return 0;
 	static const char *const tags[] = {"button", "a", NULL};
-	static const char *const roles[] = {"button", "link", "menuitem",
-	                                    NULL};
-	static const char *const types[] = {"submit", "button", "image",
-	                                    NULL};
+	static const char *const roles[] = {"button", "link", "menuitem", NULL};
+	static const char *const types[] = {"submit", "button", "image", NULL};
 	const char *tag = sky_json_str(target, "tag");
 	return in_list(tag, tags) ||
 	       in_list(sky_json_str(target, "role"), roles) ||
@@ -83,8 +80,7 @@ static int may_submit(const json_t *action, const json_t *target)
 	        in_list(sky_json_str(target, "type"), types));
 }
 
-char *sky_agent_intent_issue(sky_run *r, const json_t *action,
-                             const sky_obs *o)
+char *sky_agent_intent_issue(sky_run *r, const json_t *action, const sky_obs *o)
 {
 	json_t *a = json_deep_copy(action);
 	json_t *target = describe_target(o, action);
@@ -136,7 +132,8 @@ int sky_agent_intent_blocked(const sky_run *r, const json_t *action,
 			               sky_json_str(target, "label"))) {
 				const char *l = sky_json_str(ut, "label");
 				*why = skyx_asprintf(
-				    "Interrupted after %s%s%s%s: the outcome is "
+				    "Interrupted after %s%s%s%s: the outcome "
+				    "is "
 				    "unknown, and the run does not do it again "
 				    "(it may have been submitted already)",
 				    strcmp(type, "click") ? "pressing Enter"

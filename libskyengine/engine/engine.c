@@ -134,6 +134,84 @@ static int load_secrets_key(sky_engine *e)
 	return rc;
 }
 
+/*
+ * Where the store is: store.url or $SKYENGINE_STORE_URL, a SQLite file
+ * ("sqlite:PATH", "sqlite:///abs/path", "file:PATH" or a plain path),
+ * shared by every process that names it; NULL (*path): the data dir's
+ * own file. The URL may carry a password: it is never logged.
+ */
+static int store_path(sky_engine *e, char **path)
+{
+	char *url = cfg_str(e->config, "store", "url", "SKYENGINE_STORE_URL");
+	*path = NULL;
+	if (!url)
+		return 0;
+	int rc = 0;
+	const char *p = url;
+	if (!strncmp(p, "postgres://", 11) ||
+	    !strncmp(p, "postgresql://", 13)) {
+		rc =
+		    sky_error_set(SKY_EUNSUPPORTED,
+		                  "store.url: this skyengine has no PostgreSQL "
+		                  "store yet; give a SQLite file (sqlite:PATH "
+		                  "or a path)");
+	} else {
+		if (!strncmp(p, "sqlite://", 9))
+			p += 9;
+		else if (!strncmp(p, "sqlite:", 7))
+			p += 7;
+		else if (!strncmp(p, "file:", 5))
+			p += 5;
+		if (!*p || strstr(p, "://"))
+			rc = sky_error_set(SKY_EINVALID,
+			                   "store.url: not a SQLite file path");
+		else
+			*path = skyx_strdup(p);
+	}
+	OPENSSL_cleanse(url, strlen(url));
+	free(url);
+	return rc;
+}
+
+/*
+ * The engine's node id, the owner of the leases it takes: config
+ * cluster.node_id, else a random id kept in <data>/node.id, so an engine
+ * restarted on its data dir knows the runs it held and resumes them at
+ * once. Two engines sharing a store must not share a data dir (the
+ * engine.lock says so) and so never share a node id.
+ */
+static int load_node_id(sky_engine *e)
+{
+	e->node_id = cfg_str(e->config, "cluster", "node_id", NULL);
+	e->lease_ms = cfg_int(e->config, "cluster", "lease_ms",
+	                      "SKYENGINE_LEASE_MS", 30000);
+	if (e->lease_ms < 500)
+		e->lease_ms = 500;
+	if (e->node_id)
+		return 0;
+	char *path = skyx_path_join(e->data_dir, "node.id");
+	if (!path)
+		return sky_error_from_code(SKY_ENOMEM);
+	size_t len = 0;
+	e->node_id = skyx_read_file(path, &len);
+	if (e->node_id)
+		e->node_id[strcspn(e->node_id, "\r\n")] = 0;
+	if (!e->node_id || strlen(e->node_id) < 8) {
+		free(e->node_id);
+		char *hex = skyx_random_hex(8);
+		e->node_id = hex ? skyx_asprintf("n_%s", hex) : NULL;
+		free(hex);
+		if (!e->node_id ||
+		    sky_write_file(path, e->node_id, strlen(e->node_id))) {
+			free(path);
+			return sky_error_set(
+			    SKY_EIO, "cannot create %s/node.id", e->data_dir);
+		}
+	}
+	free(path);
+	return 0;
+}
+
 const unsigned char *sky_engine__secrets_key(const sky_engine *e)
 {
 	return e->secrets_key;
@@ -231,12 +309,23 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	}
 	if ((rc = sky_mkdir_p(e->data_dir)))
 		goto fail;
-	if ((rc = sky_store_open(&e->store, e->data_dir, NULL)))
+	e->config = sky_json_loads(e->config_json);
+	{
+		sky_store_options so = {0};
+		char *path = NULL;
+		if ((rc = store_path(e, &path)))
+			goto fail;
+		so.path = path;
+		rc = sky_store_open(&e->store, e->data_dir, &so);
+		free(path);
+		if (rc)
+			goto fail;
+	}
+	if ((rc = load_node_id(e)))
 		goto fail;
 	e->answers = sky_engine__answers_new();
 	if ((rc = sky_plugins_new(e->plugin_path, &e->plugins)))
 		goto fail;
-	e->config = sky_json_loads(e->config_json);
 	read_config(e);
 	/* The watchdog (engine/runtime.c): longer than the longest bounded
 	 * wait a worker makes without a sign of progress. */
@@ -340,6 +429,7 @@ void sky_engine_free(sky_engine *e)
 	if (e->webhook_key)
 		sky_secret_unregister(e->webhook_key);
 	free(e->url_key);
+	free(e->node_id);
 	free(e->webhook_key);
 	free(e->public_url);
 	sky_http_client_free(e->http);

@@ -26,6 +26,8 @@ typedef struct sky_active_run {
 	char *signing_key;         /* webhook key from the submit, or NULL */
 	int64_t beat_ms;           /* monotonic: last sign of progress */
 	int64_t cancel_ms;         /* monotonic: when a cancel was seen */
+	int lost;                  /* its lease went to another process */
+	int64_t checked_ms;        /* monotonic: status last read back */
 	struct sky_worker *worker; /* the worker executing it, or NULL */
 	struct sky_active_run *next;
 } sky_active_run;
@@ -119,10 +121,11 @@ struct sky_engine {
 	int watchdog_ms;     /* no progress for this long: stuck */
 	int cancel_grace_ms; /* canceled, still executing: stuck */
 	int stop_grace_ms;   /* shutdown waits this long for workers */
-	char **resume;       /* runs left running by a crash */
-	int n_resume;
-	int lock_fd; /* flock on the data dir while executing */
-	int started; /* runtime initialised (engine.c) */
+	char *node_id;       /* owner of this engine's leases */
+	int lease_ms;        /* cluster.lease_ms: how long a lease holds */
+	int64_t renewed_ms;  /* monotonic: leases last renewed */
+	int lock_fd;         /* flock on the data dir while executing */
+	int started;         /* runtime initialised (engine.c) */
 	pthread_mutex_t key_lock;
 	sky_key_cache_entry key_cache[SKY_KEY_CACHE];
 

@@ -235,7 +235,7 @@ int sky_engine__is_canceled(sky_engine *e, const char *run_id)
 	sky_active_run *a = active_find(e, run_id);
 	if (a)
 		a->beat_ms = now;
-	int c = (a && a->cancel) || e->stopping;
+	int c = (a && (a->cancel || a->lost)) || e->stopping;
 	pthread_mutex_unlock(&e->lock);
 	return c;
 }
@@ -343,14 +343,6 @@ void sky_engine__run_changed(sky_engine *e, const char *run_id)
 
 /* --- workers -------------------------------------------------------- */
 
-static char *pop_resume(sky_engine *e)
-{
-	char *id = NULL;
-	if (e->n_resume > 0)
-		id = e->resume[--e->n_resume];
-	return id;
-}
-
 /* --- the agent's way up (agent/agent.h), for one run ---------------- */
 
 typedef struct run_link {
@@ -358,15 +350,55 @@ typedef struct run_link {
 	const char *run_id;
 } run_link;
 
+/* A cancel may come through another process sharing the store: the
+ * run's status is read back at most every CANCEL_POLL_MS. */
+#define CANCEL_POLL_MS 250
+
 static int link_canceled(void *p)
 {
 	run_link *l = p;
-	return sky_engine__is_canceled(l->e, l->run_id);
+	sky_engine *e = l->e;
+	if (sky_engine__is_canceled(e, l->run_id))
+		return 1;
+	int64_t now = skyx_time_mono_ms();
+	pthread_mutex_lock(&e->lock);
+	sky_active_run *a = active_find(e, l->run_id);
+	int due = a && now - a->checked_ms >= CANCEL_POLL_MS;
+	if (due)
+		a->checked_ms = now;
+	pthread_mutex_unlock(&e->lock);
+	if (!due)
+		return 0;
+	sky_task_rec *t = NULL;
+	int canceled = !sky_store_task_get(e->store, NULL, l->run_id, &t) &&
+	               t->status == SKY_TASK_CANCELED;
+	sky_task_rec_free(t);
+	if (canceled) {
+		pthread_mutex_lock(&e->lock);
+		if ((a = active_find(e, l->run_id)) && !a->cancel) {
+			a->cancel = 1;
+			a->cancel_ms = now;
+		}
+		pthread_mutex_unlock(&e->lock);
+		sky_log_info(COMPONENT,
+		             "run %s was canceled through another "
+		             "process; stopping it",
+		             l->run_id);
+	}
+	return canceled;
 }
 
+/* Stopping: the engine shuts down, or the run's lease went to another
+ * process (it parks: the new owner resumes it). */
 static int link_stopping(void *p)
 {
-	return sky_engine__stopping(((run_link *)p)->e);
+	run_link *l = p;
+	sky_engine *e = l->e;
+	pthread_mutex_lock(&e->lock);
+	sky_active_run *a = active_find(e, l->run_id);
+	int s = e->stopping || (a && a->lost);
+	pthread_mutex_unlock(&e->lock);
+	return s;
 }
 
 static void link_emit(sky_event_type type, const char *status, int order,
@@ -489,6 +521,10 @@ static void execute(sky_engine *e, sky_worker *w, sky_task_rec *t)
 	char *id = skyx_strdup(t->task_id);
 	sky_engine__run_changed(e, id); /* now running */
 	run_agent(e, t);
+	/* Parked (shutdown, lease lost): let go of the lease so another
+	 * process (or the next start) takes the run at once. A final run or
+	 * one another process holds is left alone. */
+	sky_store_task_lease_drop(e->store, e->node_id, id, NULL);
 	/* Parked at shutdown: the run stays `running` and is resumed at the
 	 * next start; nothing to announce. An abandoned worker's run was
 	 * finished by the watchdog: the store refuses whatever the agent
@@ -516,21 +552,20 @@ static void *worker_main(void *arg)
 			pthread_mutex_unlock(&e->lock);
 			break;
 		}
-		char *resume_id = pop_resume(e);
 		pthread_mutex_unlock(&e->lock);
 
 		sky_task_rec *t = NULL;
-		if (resume_id) {
-			sky_store_task_get(e->store, NULL, resume_id, &t);
-			free(resume_id);
-			if (t && t->status != SKY_TASK_RUNNING) {
-				sky_task_rec_free(t);
-				t = NULL;
-			}
-		} else if (sky_store_task_claim(e->store, NULL, &t)) {
+		sky_lease lease = {e->node_id, e->lease_ms};
+		int reclaimed = 0;
+		if (sky_store_task_claim(e->store, &lease, NULL, &t,
+		                         &reclaimed)) {
 			sky_log_error(COMPONENT, "claiming a run failed: %s",
 			              sky_error_last());
 			t = NULL;
+		} else if (t && reclaimed) {
+			sky_log_warn(COMPONENT,
+			             "run %s was interrupted; resuming it",
+			             t->task_id);
 		}
 		if (t) {
 			execute(e, w, t);
@@ -545,7 +580,7 @@ static void *worker_main(void *arg)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
 		pthread_mutex_lock(&e->lock);
-		if (!e->stopping && !e->n_resume && !w->abandoned)
+		if (!e->stopping && !w->abandoned)
 			pthread_cond_timedwait(&e->work, &e->lock, &ts);
 		pthread_mutex_unlock(&e->lock);
 	}
@@ -648,6 +683,82 @@ static void finish_stuck(sky_engine *e, const stuck_run *s)
 	sky_engine__run_changed(e, s->run_id);
 }
 
+/*
+ * Renew the leases of the runs this engine executes (called with e->lock
+ * held; released around the store write). A run whose lease is gone
+ * (another process took it after this one stalled past the lease, or it
+ * is final) is marked lost: its worker parks it at the next check.
+ */
+static void renew_leases(sky_engine *e)
+{
+	size_t n = 0, cap = 0;
+	char **ids = NULL;
+	for (sky_active_run *a = e->active; a; a = a->next) {
+		if (!a->executing || a->lost)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			char **g = realloc(ids, cap * sizeof *ids);
+			if (!g)
+				break;
+			ids = g;
+		}
+		ids[n++] = skyx_strdup(a->run_id);
+	}
+	if (!n) {
+		free(ids);
+		return;
+	}
+	int *lost = calloc(n, sizeof *lost);
+	sky_lease lease = {e->node_id, e->lease_ms};
+	pthread_mutex_unlock(&e->lock);
+	int rc = lost ? sky_store_task_lease_renew(
+	                    e->store, &lease, (const char *const *)ids, n, lost)
+	              : SKY_ENOMEM;
+	if (rc)
+		sky_log_warn(COMPONENT, "renewing %zu leases failed: %s", n,
+		             sky_error_last());
+	pthread_mutex_lock(&e->lock);
+	for (size_t i = 0; i < n; i++) {
+		sky_active_run *a = rc ? NULL : active_find(e, ids[i]);
+		if (a && lost[i] && !a->lost && !a->cancel) {
+			sky_task_rec *t = NULL;
+			pthread_mutex_unlock(&e->lock);
+			int canceled =
+			    !sky_store_task_get(e->store, NULL, ids[i], &t) &&
+			    sky_task_status_is_final(t->status);
+			sky_task_rec_free(t);
+			if (canceled)
+				sky_log_info(
+				    COMPONENT,
+				    "run %s was canceled through another "
+				    "process; stopping it",
+				    ids[i]);
+			else
+				sky_log_warn(
+				    COMPONENT,
+				    "run %s: its lease went to another "
+				    "process; this one stops executing "
+				    "it",
+				    ids[i]);
+			pthread_mutex_lock(&e->lock);
+			if ((a = active_find(e, ids[i]))) {
+				/* A final run is stopped as canceled; one
+				 * another process holds is parked. */
+				if (canceled && !a->cancel) {
+					a->cancel = 1;
+					a->cancel_ms = skyx_time_mono_ms();
+				} else if (!canceled) {
+					a->lost = 1;
+				}
+			}
+		}
+		free(ids[i]);
+	}
+	free(ids);
+	free(lost);
+}
+
 static void *watchdog_main(void *arg)
 {
 	sky_engine *e = arg;
@@ -664,6 +775,10 @@ static void *watchdog_main(void *arg)
 		if (e->stopping)
 			break;
 		int64_t now = skyx_time_mono_ms();
+		if (now - e->renewed_ms >= e->lease_ms / 3) {
+			e->renewed_ms = now;
+			renew_leases(e); /* drops and retakes e->lock */
+		}
 		stuck_run found[8];
 		int n = 0;
 		for (sky_active_run *a = e->active; a && n < 8; a = a->next) {
@@ -703,25 +818,24 @@ static void *watchdog_main(void *arg)
 	return NULL;
 }
 
-/* Runs left `running` (crash or shutdown) go back to the workers. */
+/*
+ * Runs left `running` by this engine's last life (crash or shutdown,
+ * same node id) are let go of at once: a worker claims and resumes them
+ * like any run whose lease expired. Runs other engines sharing the store
+ * hold are theirs until their leases expire.
+ */
 static int recover(sky_engine *e)
 {
-	sky_task_list *l = NULL;
-	int rc = sky_store_task_list_status(
-	    e->store, SKY_TASK_MASK(SKY_TASK_RUNNING), &l);
+	int n = 0;
+	int rc = sky_store_task_lease_drop(e->store, e->node_id, NULL, &n);
 	if (rc)
 		return rc;
-	/* Oldest first; workers pop from the end. */
-	e->resume = calloc(l->count + 1, sizeof *e->resume);
-	for (size_t i = l->count; i-- > 0;) {
-		if (l->items[i].parent_task_id)
-			continue;
-		e->resume[e->n_resume++] = skyx_strdup(l->items[i].task_id);
-		sky_log_warn(COMPONENT, "run %s was interrupted; resuming it",
-		             l->items[i].task_id);
-	}
-	sky_task_list_free(l);
-	int n = 0;
+	if (n)
+		sky_log_warn(COMPONENT,
+		             "%d runs were interrupted at the last stop; "
+		             "resuming them",
+		             n);
+	n = 0;
 	sky_store_webhook_recover(e->store, &n);
 	if (n)
 		sky_log_warn(COMPONENT,
@@ -866,11 +980,6 @@ int sky_engine__stop(sky_engine *e)
 		e->active = a->next;
 		active_free(a);
 	}
-	for (int i = 0; i < e->n_resume; i++)
-		free(e->resume[i]);
-	free(e->resume);
-	e->resume = NULL;
-	e->n_resume = 0;
 	free(e->subs);
 	e->subs = NULL;
 	e->n_subs = 0;

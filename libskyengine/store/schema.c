@@ -214,6 +214,16 @@ static const char migration_1[] =
     " modified_at INTEGER NOT NULL);"
     "CREATE INDEX workflows_org ON workflows(organization_id, created_at);";
 
+/* Leases: the process executing a run holds it (owner, expiry), renews
+ * it while it works, and another process re-claims a run whose lease
+ * ran out (store.h: sky_store_task_claim). */
+static const char migration_2[] =
+    "ALTER TABLE tasks ADD COLUMN lease_owner TEXT;"
+    "ALTER TABLE tasks ADD COLUMN lease_expires_at INTEGER NOT NULL "
+    " DEFAULT 0;"
+    "CREATE INDEX tasks_lease ON tasks(status, lease_expires_at);";
+
 const char *const sky_store__migrations[SKY_STORE_SCHEMA_VERSION] = {
     migration_1,
+    migration_2,
 };

@@ -718,9 +718,13 @@ int sky_store_open(sky_store **out, const char *data_dir,
 	pthread_mutex_init(&s->wlock, NULL);
 	pthread_mutex_init(&s->rlock, NULL);
 	pthread_cond_init(&s->rcond, NULL);
-	abs = skyx_path_abs(data_dir);
-	s->path = abs ? skyx_path_join(abs, SKY_STORE_FILE) : NULL;
-	free(abs);
+	if (o.path && *o.path) {
+		s->path = skyx_path_abs(o.path);
+	} else {
+		abs = skyx_path_abs(data_dir);
+		s->path = abs ? skyx_path_join(abs, SKY_STORE_FILE) : NULL;
+		free(abs);
+	}
 	s->readers = calloc((size_t)o.read_connections, sizeof *s->readers);
 	s->free_readers = calloc((size_t)o.read_connections, sizeof(int));
 	if (!s->path || !s->readers || !s->free_readers) {

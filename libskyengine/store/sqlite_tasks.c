@@ -373,9 +373,22 @@ static const sky_sql q_task_move = {
           " finished_at=CASE WHEN ?7 THEN ?3 ELSE finished_at END"
           " WHERE task_id=?1"};
 static const sky_sql q_task_next = {
-    NULL, "SELECT task_id FROM tasks WHERE status IN ('created',"
-          "'queued') AND parent_task_id IS NULL AND (?1 IS NULL OR "
-          "run_type=?1) ORDER BY created_at, seq LIMIT 1"};
+    NULL, "SELECT task_id, status FROM tasks WHERE parent_task_id IS NULL "
+          "AND (status IN ('created','queued') OR (status='running' AND "
+          "lease_expires_at<?2)) AND (?1 IS NULL OR run_type=?1) "
+          "ORDER BY created_at, seq LIMIT 1"};
+static const sky_sql q_task_lease = {
+    NULL, "UPDATE tasks SET lease_owner=?2, lease_expires_at=?3 "
+          "WHERE task_id=?1"};
+static const sky_sql q_task_renew = {
+    NULL, "UPDATE tasks SET lease_expires_at=?3 WHERE task_id=?1 AND "
+          "lease_owner=?2 AND status='running'"};
+static const sky_sql q_task_drop_one = {
+    NULL, "UPDATE tasks SET lease_expires_at=0 WHERE task_id=?1 AND "
+          "(?2 IS NULL OR lease_owner=?2) AND status='running'"};
+static const sky_sql q_task_drop_owner = {
+    NULL, "UPDATE tasks SET lease_expires_at=0 WHERE status='running' AND "
+          "(lease_owner=?1 OR lease_owner IS NULL)"};
 
 /* One prepared UPDATE per settable column. */
 #define SETTER(field)                                                          \
@@ -702,17 +715,23 @@ int sky_store_task_set_status(sky_store *s, const char *task_id,
 	return rc;
 }
 
-int sky_store_task_claim(sky_store *s, const char *run_type, sky_task_rec **out)
+int sky_store_task_claim(sky_store *s, const sky_lease *l, const char *run_type,
+                         sky_task_rec **out, int *reclaimed)
 {
 	sky_task_rec *r = NULL;
 	sqlite3_stmt *st;
 	char *id = NULL;
+	int was_running = 0;
 	sky_conn *c;
 	int rc;
 
-	if (!s || !out)
-		return sky_error_set(SKY_EINVALID, "NULL argument");
+	if (reclaimed)
+		*reclaimed = 0;
+	if (!s || !out || !l || !l->owner || !*l->owner || l->lease_ms <= 0)
+		return sky_error_set(SKY_EINVALID,
+		                     "a claim needs an owner and a lease");
 	*out = NULL;
+	int64_t now = skyx_time_now_ms();
 	if (!(c = sky_store__wbegin(s)))
 		return sky_error_last_code();
 	if (!(st = sky_store__stmt(c, &q_task_next))) {
@@ -720,26 +739,101 @@ int sky_store_task_claim(sky_store *s, const char *run_type, sky_task_rec **out)
 		goto done;
 	}
 	sky_store__bind_text(st, 1, run_type);
+	sqlite3_bind_int64(st, 2, now);
 	rc = sky_store__step(c, st, "find runnable task");
-	if (rc == SQLITE_ROW &&
-	    !(id = strdup((const char *)sqlite3_column_text(st, 0))))
-		rc = sky_error_from_code(SKY_ENOMEM);
+	if (rc == SQLITE_ROW) {
+		if (!(id = strdup((const char *)sqlite3_column_text(st, 0))))
+			rc = sky_error_from_code(SKY_ENOMEM);
+		was_running = !strcmp((const char *)sqlite3_column_text(st, 1),
+		                      "running");
+	}
 	sqlite3_reset(st);
 	if (rc < 0 || !id) {
 		rc = rc < 0 ? rc : 0;
 		goto done;
 	}
-	if ((rc = task_move(c, id, SKY_TASK_RUNNING, NULL)))
+	if (!was_running && (rc = task_move(c, id, SKY_TASK_RUNNING, NULL)))
+		goto done;
+	if (!(st = sky_store__stmt(c, &q_task_lease))) {
+		rc = sky_error_last_code();
+		goto done;
+	}
+	sky_store__bind_text(st, 1, id);
+	sky_store__bind_text(st, 2, l->owner);
+	sqlite3_bind_int64(st, 3, now + l->lease_ms);
+	if ((rc = sky_store__exec(c, st, "take lease")))
 		goto done;
 	rc = task_load(c, id, &r);
 done:
 	free(id);
 	rc = sky_store__wend(s, rc);
-	if (rc)
+	if (rc) {
 		sky_task_rec_free(r);
-	else
+	} else {
 		*out = r;
+		if (reclaimed)
+			*reclaimed = r && was_running;
+	}
 	return rc;
+}
+
+int sky_store_task_lease_renew(sky_store *s, const sky_lease *l,
+                               const char *const *ids, size_t n, int *lost)
+{
+	sqlite3_stmt *st;
+	sky_conn *c;
+	int rc = 0;
+
+	if (!s || !l || !l->owner || l->lease_ms <= 0 || (n && !ids))
+		return sky_error_set(SKY_EINVALID,
+		                     "a renewal needs an owner and a lease");
+	if (!n)
+		return 0;
+	int64_t until = skyx_time_now_ms() + l->lease_ms;
+	if (!(c = sky_store__wbegin(s)))
+		return sky_error_last_code();
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (!(st = sky_store__stmt(c, &q_task_renew))) {
+			rc = sky_error_last_code();
+			break;
+		}
+		sky_store__bind_text(st, 1, ids[i]);
+		sky_store__bind_text(st, 2, l->owner);
+		sqlite3_bind_int64(st, 3, until);
+		if (!(rc = sky_store__exec(c, st, "renew lease")) && lost)
+			lost[i] = !sky_store__changes(c);
+	}
+	return sky_store__wend(s, rc);
+}
+
+int sky_store_task_lease_drop(sky_store *s, const char *owner,
+                              const char *task_id, int *n)
+{
+	sqlite3_stmt *st;
+	sky_conn *c;
+	int rc;
+
+	if (n)
+		*n = 0;
+	if (!s || (!task_id && !owner))
+		return sky_error_set(SKY_EINVALID, "NULL argument");
+	if (!(c = sky_store__wbegin(s)))
+		return sky_error_last_code();
+	if (!(st = sky_store__stmt(c, task_id ? &q_task_drop_one
+	                                      : &q_task_drop_owner))) {
+		rc = sky_error_last_code();
+		goto done;
+	}
+	if (task_id) {
+		sky_store__bind_text(st, 1, task_id);
+		sky_store__bind_text(st, 2, owner);
+	} else {
+		sky_store__bind_text(st, 1, owner);
+	}
+	if (!(rc = sky_store__exec(c, st, "drop lease")) && n)
+		*n = sky_store__changes(c);
+done:
+	return sky_store__wend(s, rc);
 }
 
 /* UPDATE one column of a task; text or integer. */

@@ -37,13 +37,16 @@ typedef struct sky_store sky_store;
 
 /* Bumped by every migration; a file with a larger user_version is
  * refused. */
-#define SKY_STORE_SCHEMA_VERSION 1
+#define SKY_STORE_SCHEMA_VERSION 2
 #define SKY_STORE_FILE "skyengine.db"
 
 typedef struct sky_store_options {
 	int read_connections; /* 0: 4 */
 	int sync_full;        /* 1: synchronous=FULL (fsync each commit) */
 	int busy_timeout_ms;  /* 0: 5000; for other processes on the file */
+	/* The database file; NULL: <data_dir>/skyengine.db. Several
+	 * processes (each with its own data dir) may share one file. */
+	const char *path;
 } sky_store_options;
 
 /*
@@ -278,13 +281,47 @@ int sky_store_task_list_status(sky_store *s, unsigned mask,
 void sky_task_list_free(sky_task_list *l);
 
 /*
- * Take the oldest top-level task in `created` or `queued` and move it to
- * `running` in one transaction, so that each task is claimed by exactly
- * one caller. *out is NULL (and 0 is returned) when there is none.
- * `run_type` (may be NULL) restricts the kind.
+ * Leases. The process executing a run holds its lease: an owner (the
+ * engine's node id) and an expiry, renewed while it works. A `running`
+ * run whose lease has expired was left by a process that died (or
+ * stopped); any process may claim it again, and resumes it.
  */
-int sky_store_task_claim(sky_store *s, const char *run_type,
-                         sky_task_rec **out);
+typedef struct sky_lease {
+	const char *owner; /* the claiming engine's node id */
+	int64_t lease_ms;  /* how long a claim or renewal holds */
+} sky_lease;
+
+/*
+ * Take the oldest top-level task that is `created` or `queued`, or
+ * `running` with an expired lease, in one transaction: each task is
+ * claimed by exactly one caller. A created/queued task moves to
+ * `running`. The lease is set to `l` (owner, now + lease_ms).
+ * *reclaimed (may be NULL) is 1 when the task was running (a resume).
+ * *out is NULL (and 0 is returned) when there is none. `run_type` (may
+ * be NULL) restricts the kind.
+ */
+int sky_store_task_claim(sky_store *s, const sky_lease *l, const char *run_type,
+                         sky_task_rec **out, int *reclaimed);
+
+/*
+ * Renew the leases `l->owner` holds on `ids` (n of them) in one
+ * transaction. For each id, lost[i] is set to 1 when the lease is no
+ * longer this owner's (another process re-claimed the run) or the run is
+ * final (canceled through another process): the caller stops executing
+ * it. `lost` may be NULL.
+ */
+int sky_store_task_lease_renew(sky_store *s, const sky_lease *l,
+                               const char *const *ids, size_t n, int *lost);
+
+/*
+ * Let go of leases at once: of one task (`task_id`), or, with task_id
+ * NULL, of every running task `owner` holds (an engine starting again on
+ * its node id resumes its own runs without waiting for their expiry).
+ * Running tasks with no owner at all (written before leases) are let go
+ * of too. *n (may be NULL) counts the tasks let go of.
+ */
+int sky_store_task_lease_drop(sky_store *s, const char *owner,
+                              const char *task_id, int *n);
 
 /*
  * Move a task to `to`. Illegal moves give SKY_EINVALID with "Invalid task

@@ -55,7 +55,27 @@ int skytest_server_start(skytest_server *s, const char *data_dir,
 		_exit(127);
 	}
 	free(bin);
+	int worker_only = 0;
+	for (int i = 0; args && args[i]; i++)
+		worker_only |= !strcmp(args[i], "--worker-only");
 	for (int i = 0; i < 1200 && s->pid > 0; i++) { /* 60 s */
+		if (worker_only) {
+			/* No listener: ready once it says so. */
+			char *log = skyx_read_file(s->log_path, NULL);
+			int up = log && strstr(log, "no listener");
+			free(log);
+			if (up) {
+				s->port = -1;
+				break;
+			}
+			int st;
+			if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+				s->pid = 0;
+				break;
+			}
+			nap(50);
+			continue;
+		}
 		char *p = skyx_read_file(port_file, NULL);
 		if (p && atoi(p) > 0) {
 			s->port = atoi(p);
@@ -71,7 +91,7 @@ int skytest_server_start(skytest_server *s, const char *data_dir,
 		nap(50);
 	}
 	free(port_file);
-	return s->port > 0 ? 0 : -1;
+	return s->port > 0 || (worker_only && s->port == -1) ? 0 : -1;
 }
 
 int skytest_server_stop(skytest_server *s)

@@ -7,7 +7,7 @@
 
 typedef struct skytest_server {
 	pid_t pid;
-	int port;
+	int port; /* -1: started with --worker-only (no listener) */
 	char *data_dir;
 	char *log_path; /* the server's stdout+stderr */
 } skytest_server;

@@ -195,7 +195,9 @@ static sky_task_rec *running_task(const char *schema)
 	              sky_error_last());
 	sky_task_rec_free(t);
 	t = NULL;
-	ck_assert_int_eq(sky_store_task_claim(STORE, NULL, &t), 0);
+	sky_lease lease = {"n_loop", 600000};
+	ck_assert_int_eq(sky_store_task_claim(STORE, &lease, NULL, &t, NULL),
+	                 0);
 	ck_assert_ptr_nonnull(t);
 	ck_assert_int_eq(t->status, SKY_TASK_RUNNING);
 	return t;

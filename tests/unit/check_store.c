@@ -24,6 +24,8 @@
 #include <skyx/time.h>
 
 static sky_store *S;
+/* The lease the tests claim with (one owner, long enough). */
+static const sky_lease LEASE = {"n_test", 600000};
 static char *D;
 
 static void setup(void)
@@ -722,7 +724,7 @@ static void *claim_worker(void *arg)
 	struct claimer *c = arg;
 	for (;;) {
 		sky_task_rec *r = NULL;
-		if (sky_store_task_claim(S, NULL, &r)) {
+		if (sky_store_task_claim(S, &LEASE, NULL, &r, NULL)) {
 			c->errors++;
 			break;
 		}
@@ -786,22 +788,85 @@ START_TEST(claim_oldest_first_and_filters)
 	/* Canceled tasks are not runnable. */
 	ck_assert_int_eq(
 	    sky_store_task_set_status(S, a, SKY_TASK_CANCELED, NULL, NULL), 0);
-	ck_assert_int_eq(sky_store_task_claim(S, SKY_RUN_TYPE_V1, &r), 0);
+	ck_assert_int_eq(
+	    sky_store_task_claim(S, &LEASE, SKY_RUN_TYPE_V1, &r, NULL), 0);
 	ck_assert_str_eq(r->task_id, c);
 	sky_task_rec_free(r);
-	ck_assert_int_eq(sky_store_task_claim(S, NULL, &r), 0);
+	ck_assert_int_eq(sky_store_task_claim(S, &LEASE, NULL, &r, NULL), 0);
 	ck_assert_str_eq(r->task_id, b);
 	ck_assert_int_gt(r->queued_at, 0);
 	ck_assert_int_gt(r->started_at, 0);
 	sky_task_rec_free(r);
 	/* The sub-task belongs to its v2 run, not to the queue. */
-	ck_assert_int_eq(sky_store_task_claim(S, NULL, &r), 0);
+	ck_assert_int_eq(sky_store_task_claim(S, &LEASE, NULL, &r, NULL), 0);
 	ck_assert_ptr_null(r);
 	ck_assert_int_eq(task_status(sub), SKY_TASK_CREATED);
 	free(a);
 	free(b);
 	free(c);
 	free(sub);
+}
+END_TEST
+
+/* Leases: a claimed run is held by its owner while renewed, handed to
+ * another owner once the lease expires (a resume), let go of at once by
+ * a drop, and lost to its old owner when another holds it or it ends. */
+START_TEST(lease_expiry_hands_a_run_to_another_owner)
+{
+	sky_lease a = {"n_a", 200}, b = {"n_b", 600000};
+	char *id = mk_task(S, NULL, NULL, NULL, 0);
+	const char *ids[1] = {id};
+	sky_task_rec *r = NULL;
+	int re = -1, lost[1] = {-1}, n = -1;
+
+	ck_assert_int_eq(sky_store_task_claim(S, &a, NULL, &r, &re), 0);
+	ck_assert_str_eq(r->task_id, id);
+	ck_assert_int_eq(re, 0);
+	sky_task_rec_free(r);
+	/* Held: nobody else gets it. */
+	ck_assert_int_eq(sky_store_task_claim(S, &b, NULL, &r, &re), 0);
+	ck_assert_ptr_null(r);
+	ck_assert_int_eq(sky_store_task_lease_renew(S, &a, ids, 1, lost), 0);
+	ck_assert_int_eq(lost[0], 0);
+	/* a stops renewing (its process died): b takes the run over. */
+	usleep(400 * 1000);
+	ck_assert_int_eq(sky_store_task_claim(S, &b, NULL, &r, &re), 0);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->task_id, id);
+	ck_assert_int_eq(r->status, SKY_TASK_RUNNING);
+	ck_assert_int_eq(re, 1);
+	sky_task_rec_free(r);
+	/* a, back, finds it lost; b keeps it. */
+	ck_assert_int_eq(sky_store_task_lease_renew(S, &a, ids, 1, lost), 0);
+	ck_assert_int_eq(lost[0], 1);
+	ck_assert_int_eq(sky_store_task_lease_renew(S, &b, ids, 1, lost), 0);
+	ck_assert_int_eq(lost[0], 0);
+	/* A drop by an owner lets go of its own runs only. */
+	ck_assert_int_eq(sky_store_task_lease_drop(S, "n_a", NULL, &n), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(sky_store_task_lease_drop(S, "n_b", NULL, &n), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(sky_store_task_claim(S, &a, NULL, &r, &re), 0);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(re, 1);
+	sky_task_rec_free(r);
+	/* A final run is no one's: renewing reports it lost, nobody
+	 * claims it. */
+	ck_assert_int_eq(
+	    sky_store_task_set_status(S, id, SKY_TASK_COMPLETED, NULL, NULL),
+	    0);
+	ck_assert_int_eq(sky_store_task_lease_renew(S, &a, ids, 1, lost), 0);
+	ck_assert_int_eq(lost[0], 1);
+	usleep(400 * 1000);
+	ck_assert_int_eq(sky_store_task_claim(S, &b, NULL, &r, &re), 0);
+	ck_assert_ptr_null(r);
+	/* Bad leases are refused. */
+	sky_lease bad = {NULL, 1000}, zero = {"n_a", 0};
+	ck_assert_int_eq(sky_store_task_claim(S, &bad, NULL, &r, &re),
+	                 SKY_EINVALID);
+	ck_assert_int_eq(sky_store_task_claim(S, &zero, NULL, &r, &re),
+	                 SKY_EINVALID);
+	free(id);
 }
 END_TEST
 
@@ -815,13 +880,14 @@ START_TEST(claim_takes_the_oldest_of_several)
 		ids[i] = mk_task(S, NULL, NULL, NULL, 0);
 	for (int i = 0; i < N; i++) {
 		sky_task_rec *r = NULL;
-		ck_assert_int_eq(sky_store_task_claim(S, NULL, &r), 0);
+		ck_assert_int_eq(
+		    sky_store_task_claim(S, &LEASE, NULL, &r, NULL), 0);
 		ck_assert_ptr_nonnull(r);
 		ck_assert_str_eq(r->task_id, ids[i]);
 		sky_task_rec_free(r);
 	}
 	sky_task_rec *none = NULL;
-	ck_assert_int_eq(sky_store_task_claim(S, NULL, &none), 0);
+	ck_assert_int_eq(sky_store_task_claim(S, &LEASE, NULL, &none, NULL), 0);
 	ck_assert_ptr_null(none);
 	for (int i = 0; i < N; i++)
 		free(ids[i]);
@@ -1894,6 +1960,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, claim_each_task_exactly_once);
 	tcase_add_test(tc, claim_oldest_first_and_filters);
 	tcase_add_test(tc, claim_takes_the_oldest_of_several);
+	tcase_add_test(tc, lease_expiry_hands_a_run_to_another_owner);
 	tcase_add_test(tc, readers_run_beside_writer);
 	tcase_add_test(tc, ids_unique_under_threads);
 	tcase_add_test(tc, steps_order_tokens_and_count);

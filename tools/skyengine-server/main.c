@@ -4,6 +4,7 @@
  *   skyengine-server [--host 127.0.0.1] [--port 8000] [--data DIR]
  *                    [--public-url URL] [--workers N] [--config FILE]
  *                    [--api-key KEY]... [--no-execute]
+ *                    [--store URL] [--worker-only]
  *
  * API keys: --api-key, $SKYENGINE_API_KEY (comma-separated) and keys
  * already stored. With none at all, one is generated on first start,
@@ -46,6 +47,13 @@ static void usage(FILE *f)
 	           "  --api-key KEY      accept this key (repeatable; also "
 	           "$SKYENGINE_API_KEY)\n"
 	           "  --no-execute       store runs but do not execute them\n"
+	           "  --store URL        the store, shared by every process "
+	           "naming it\n"
+	           "                     (store.url, $SKYENGINE_STORE_URL; "
+	           "default DIR/skyengine.db)\n"
+	           "  --worker-only      execute runs, serve no HTTP (another "
+	           "process on the same\n"
+	           "                     store takes the requests)\n"
 	           "  --insecure-no-auth accept requests without x-api-key "
 	           "(local demos only)\n"
 	           "  --port-file FILE   write the bound port there (tests)\n"
@@ -68,8 +76,9 @@ static int add_keys(sky_engine *e, const char *list)
 int main(int argc, char **argv)
 {
 	const char *host = "127.0.0.1", *data = NULL, *public_url = NULL;
-	const char *config_file = NULL, *port_file = NULL;
+	const char *config_file = NULL, *port_file = NULL, *store = NULL;
 	int port = 8000, workers = 0, no_execute = 0, no_auth = 0;
+	int worker_only = 0;
 	skyx_buf keys = {0};
 	static const struct option opts[] = {
 	    {"host", required_argument, 0, 'h'},
@@ -82,6 +91,8 @@ int main(int argc, char **argv)
 	    {"no-execute", no_argument, 0, 'n'},
 	    {"insecure-no-auth", no_argument, 0, 'A'},
 	    {"port-file", required_argument, 0, 'P'},
+	    {"store", required_argument, 0, 's'},
+	    {"worker-only", no_argument, 0, 'W'},
 	    {"help", no_argument, 0, 'H'},
 	    {0, 0, 0, 0}};
 	int ch;
@@ -119,6 +130,12 @@ int main(int argc, char **argv)
 		case 'P':
 			port_file = optarg;
 			break;
+		case 's':
+			store = optarg;
+			break;
+		case 'W':
+			worker_only = 1;
+			break;
 		case 'H':
 			usage(stdout);
 			return 0;
@@ -139,6 +156,19 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (worker_only && no_execute) {
+		fprintf(stderr, "skyengine-server: --worker-only and "
+		                "--no-execute leave nothing to do\n");
+		return 2;
+	}
+	if (store) {
+		json_t *st = json_object_get(cfg, "store");
+		if (!json_is_object(st)) {
+			st = json_object();
+			json_object_set_new(cfg, "store", st);
+		}
+		json_object_set_new(st, "url", json_string(store));
+	}
 	/* Start listening first so that the public URL knows the port. */
 	srv s = {0};
 	srv_http *http = NULL;
@@ -153,21 +183,26 @@ int main(int argc, char **argv)
 	    srv_stream_close};
 	ho.ws = &streams;
 	ho.ud = &s;
-	if (srv_http_start(&ho, &http)) {
+	if (!worker_only && srv_http_start(&ho, &http)) {
 		fprintf(stderr, "skyengine-server: cannot listen on %s:%d\n",
 		        host, port);
 		return 1;
 	}
-	port = srv_http_port(http);
-	char *pub = public_url ? skyx_strdup(public_url)
-	                       : skyx_asprintf("http://%s:%d", host, port);
+	char *pub = NULL;
+	if (http) {
+		port = srv_http_port(http);
+		pub = public_url ? skyx_strdup(public_url)
+		                 : skyx_asprintf("http://%s:%d", host, port);
+	} else if (public_url) {
+		pub = skyx_strdup(public_url);
+	}
 	json_t *server = json_object_get(cfg, "server");
 	if (!json_is_object(server)) {
 		server = json_object();
 		json_object_set_new(cfg, "server", server);
 	}
-	if (!json_string_value(json_object_get(server, "public_url")) ||
-	    public_url)
+	if (pub && (!json_string_value(json_object_get(server, "public_url")) ||
+	            public_url))
 		json_object_set_new(server, "public_url", json_string(pub));
 	/* Runs submitted before a restart sign their webhooks with the
 	 * engine's key (only hashes of API keys are stored): without one
@@ -213,7 +248,7 @@ int main(int argc, char **argv)
 		return 2;
 	long long nkeys = 0;
 	sky_api_key_count(&nkeys, s.engine);
-	if (!nkeys && !no_auth) {
+	if (!nkeys && !no_auth && !worker_only) {
 		char *k = NULL;
 		if (sky_api_key_generate(&k, s.engine, NULL) == 0) {
 			printf("skyengine-server: generated an API key (shown "
@@ -222,13 +257,18 @@ int main(int argc, char **argv)
 			sky_free(k);
 		}
 	}
-	if (port_file) {
+	if (port_file && http) {
 		char buf[32];
 		snprintf(buf, sizeof buf, "%d\n", port);
 		skyx_write_file(port_file, buf, strlen(buf));
 	}
-	printf("skyengine-server %s listening on %s (data: %s)\n",
-	       sky_version(), pub, sky_engine_data_dir(s.engine));
+	if (http)
+		printf("skyengine-server %s listening on %s (data: %s)\n",
+		       sky_version(), pub, sky_engine_data_dir(s.engine));
+	else
+		printf("skyengine-server %s executing runs, no listener "
+		       "(data: %s)\n",
+		       sky_version(), sky_engine_data_dir(s.engine));
 	fflush(stdout);
 
 	struct sigaction sa = {0};

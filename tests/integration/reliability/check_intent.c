@@ -75,8 +75,9 @@ static char *prompt_text(const char *body)
 			skyx_buf_puts(&b, json_string_value(c));
 		json_array_foreach (c, k, part)
 			if (json_is_string(json_object_get(part, "text")))
-				skyx_buf_puts(&b, json_string_value(json_object_get(
-				                      part, "text")));
+				skyx_buf_puts(
+				    &b, json_string_value(
+				            json_object_get(part, "text")));
 	}
 	json_decref(j);
 	return skyx_buf_steal(&b);
@@ -107,9 +108,8 @@ static char *chat_answer(const char *content)
 	json_t *j = json_pack(
 	    "{s:s, s:s, s:[{s:i, s:{s:s, s:s}, s:s}], s:{s:i, s:i}}", "id",
 	    "chatcmpl-intent", "model", "gpt-4o", "choices", "index", 0,
-	    "message", "role", "assistant", "content", content,
-	    "finish_reason", "stop", "usage", "prompt_tokens", 900,
-	    "completion_tokens", 40);
+	    "message", "role", "assistant", "content", content, "finish_reason",
+	    "stop", "usage", "prompt_tokens", 900, "completion_tokens", 40);
 	char *s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return s;
@@ -208,8 +208,7 @@ START_TEST(killed_after_the_submit_click_does_not_submit_again)
 
 	/* Wait for the crash the site causes. */
 	int64_t end = skyx_time_mono_ms() + 120000;
-	while (skyx_time_mono_ms() < end && rel_alive(srv.pid) &&
-	       !S.posts)
+	while (skyx_time_mono_ms() < end && rel_alive(srv.pid) && !S.posts)
 		usleep(50 * 1000);
 	ck_assert_int_eq(S.posts, 1);
 	skytest_server_kill(&srv); /* reaps the killed server */
@@ -223,8 +222,8 @@ START_TEST(killed_after_the_submit_click_does_not_submit_again)
 	json_t *run = NULL;
 	ck_assert_int_eq(rel_wait_all(srv.port, &id, 1, 120000, &run), 1);
 	fprintf(stderr, "intent: %s: %s (%d model calls, %d told)\n",
-	        rel_str(run, "status"), rel_str(run, "failure_reason"),
-	        S.calls, S.told);
+	        rel_str(run, "status"), rel_str(run, "failure_reason"), S.calls,
+	        S.told);
 
 	/* One application, whatever the model wanted. */
 	ck_assert_int_eq(S.posts, 1);
