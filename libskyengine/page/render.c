@@ -29,7 +29,8 @@
  * closing tags that HTML lets one omit (</td>, </th>,
  * </tr>, </li>, </option>, </dt>, </dd>) are omitted, and links to the
  * page's own origin are written as paths ("/staff/7"); longer URLs of
- * other origins become {{uN}} placeholders.
+ * other origins become {{uN}} placeholders. A table of LONG_ROWS rows or
+ * more is a legend line and one CSV line per row (r_csv_row).
  */
 #include <stdlib.h>
 #include <string.h>
