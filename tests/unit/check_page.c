@@ -302,6 +302,76 @@ START_TEST(every_row_of_a_long_table_can_be_acted_on)
 }
 END_TEST
 
+/* A long table's cells that do not fit their column's pattern: another
+ * kind of element, another element text, a field, a comma in the text,
+ * another status. Each is written on its row's line, as HTML where the
+ * pattern does not say what it is, quoted where it holds a comma. */
+START_TEST(a_long_tables_odd_cells_are_written_as_they_are)
+{
+	skyx_buf b = {0};
+	skyx_buf_puts(&b, "{\"url\": \"http://127.0.0.1:9/t.html\", "
+	                  "\"elements\": [{\"tag\": \"table\", \"children\": "
+	                  "[{\"tag\": \"tr\", \"children\": [{\"tag\": \"th\", "
+	                  "\"text\": \"Name\"}, {\"tag\": \"th\", \"text\": "
+	                  "\"Status\"}, {\"tag\": \"th\", \"text\": "
+	                  "\"Action\"}]}");
+	for (int i = 1; i <= 40; i++) {
+		char *cell =
+		    i == 7 ? skyx_asprintf("{\"id\": \"b%d\", \"tag\": \"a\", "
+		                           "\"interactable\": true, \"text\": "
+		                           "\"Invoice\"}",
+		                           i)
+		    : i == 9 ? skyx_asprintf(
+		                   "{\"id\": \"b%d\", \"tag\": \"button\", "
+		                   "\"interactable\": true, \"text\": "
+		                   "\"Retry\"}",
+		                   i)
+		    : i == 11
+		        ? skyx_asprintf("{\"id\": \"b%d\", \"tag\": \"input\", "
+		                        "\"interactable\": true, \"attrs\": "
+		                        "{\"name\": \"q\"}}",
+		                        i)
+		        : skyx_asprintf(
+		              "{\"id\": \"b%d\", \"tag\": \"button\", "
+		              "\"interactable\": true, \"text\": "
+		              "\"Approve\"}",
+		              i);
+		skyx_buf_printf(
+		    &b,
+		    ", {\"tag\": \"tr\", \"children\": [{\"tag\": "
+		    "\"td\", \"text\": \"%s %d\"}, {\"tag\": \"td\", "
+		    "\"text\": \"%s\"}, {\"tag\": \"td\", "
+		    "\"children\": [%s]}]}",
+		    i == 5 ? "Doe, \\\"Jane\\\"" : "Person", i,
+		    i == 7 ? "Shipped" : "Pending", cell);
+		free(cell);
+	}
+	skyx_buf_puts(&b, "]}]}");
+	sky_page_tree *t = render(b.data, 0);
+	const char *text = sky_page_tree_text(t);
+	ck_assert_ptr_nonnull(strstr(
+	    text, "[40 rows as CSV, header first. N:text is the element with "
+	          "id N and that text: buttons in Action. An empty cell, or N "
+	          "alone, has its column's usual text: \"Pending\" in Status, "
+	          "\"Approve\" in Action.]\nName,Status,Action\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nPerson 1,,b1\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\n\"Doe, \"\"Jane\"\" 5\",,b5\n"));
+	/* a link in a column of buttons says what it is */
+	ck_assert_ptr_nonnull(
+	    strstr(text, "\nPerson 7,Shipped,<a id=b7>Invoice</a>\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nPerson 9,,b9:Retry\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(text, "\nPerson 11,,<input id=b11 name=\"q\">\n"));
+	for (int i = 1; i <= 40; i++) {
+		char id[8];
+		snprintf(id, sizeof id, "b%d", i);
+		ck_assert_msg(sky_page_tree_shown(t, id), "%s not shown", id);
+	}
+	sky_page_tree_free(t);
+	free(b.data);
+}
+END_TEST
+
 START_TEST(drop_order_is_monotonic_down_to_a_hard_cut)
 {
 	char *json = stored("table_rows_300.json");
@@ -459,6 +529,7 @@ int main(void)
 	tcase_add_test(tc, frames_are_written_in_place);
 	tcase_add_test(tc, table_fits_without_cuts_and_with_them);
 	tcase_add_test(tc, every_row_of_a_long_table_can_be_acted_on);
+	tcase_add_test(tc, a_long_tables_odd_cells_are_written_as_they_are);
 	tcase_add_test(tc, drop_order_is_monotonic_down_to_a_hard_cut);
 	tcase_add_test(tc, text_and_attributes_are_escaped);
 	tcase_add_test(tc, labels_named_apart_from_their_text);
