@@ -705,7 +705,10 @@ static void r_csv_cell(rs *s, json_t *cell, const csv_col *col, int data)
 		skyx_buf_puts(&out, x);
 	}
 	const char *o = out.data ? out.data : "";
-	if (strchr(o, ',') || o[0] == '"') {
+	if (!*o && data && col && col->usual) {
+		/* truly empty, where an empty cell means the usual text */
+		skyx_buf_puts(&s->b, "\"\"");
+	} else if (strchr(o, ',') || o[0] == '"') {
 		skyx_buf_putc(&s->b, '"');
 		for (; *o; o++) {
 			if (*o == '"')

@@ -304,7 +304,7 @@ END_TEST
 
 /* A long table's cells that do not fit their column's pattern: another
  * kind of element, another element text, a field, a comma in the text,
- * another status. Each is written on its row's line, as HTML where the
+ * another status, no status. Each is written on its row's line, as HTML where the
  * pattern does not say what it is, quoted where it holds a comma. */
 START_TEST(a_long_tables_odd_cells_are_written_as_they_are)
 {
@@ -343,7 +343,10 @@ START_TEST(a_long_tables_odd_cells_are_written_as_they_are)
 		    "\"text\": \"%s\"}, {\"tag\": \"td\", "
 		    "\"children\": [%s]}]}",
 		    i == 5 ? "Doe, \\\"Jane\\\"" : "Person", i,
-		    i == 7 ? "Shipped" : "Pending", cell);
+		    i == 7    ? "Shipped"
+		    : i == 13 ? ""
+		              : "Pending",
+		    cell);
 		free(cell);
 	}
 	skyx_buf_puts(&b, "]}]}");
@@ -360,6 +363,8 @@ START_TEST(a_long_tables_odd_cells_are_written_as_they_are)
 	ck_assert_ptr_nonnull(
 	    strstr(text, "\nPerson 7,Shipped,<a id=b7>Invoice</a>\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\nPerson 9,,b9:Retry\n"));
+	/* no status, where an empty cell means the usual one */
+	ck_assert_ptr_nonnull(strstr(text, "\nPerson 13,\"\",b13\n"));
 	ck_assert_ptr_nonnull(
 	    strstr(text, "\nPerson 11,,<input id=b11 name=\"q\">\n"));
 	for (int i = 1; i <= 40; i++) {
