@@ -1,7 +1,9 @@
 // The skyengine side of the peer benchmark's fake model: recognises the
 // engine's extract-actions prompt, finds the scenario's elements in its
 // element tree (compact HTML, ids unquoted: <label for=3>Username</label>
-// <input id=3 ...>, <button id=9>Sign in</button>, <a id=12 ...>#10150</a>) and
+// <input id=3 ...>, <button id=9>Sign in</button>, <a id=12 ...>#10150</a>;
+// in a long table's CSV lines "12:#10150" when the table's legend line
+// says that column's cells are links or buttons written N:text) and
 // answers with all of the step's actions in one JSON answer, or with a
 // COMPLETE once the scenario's page has been left. Counts tokens of the
 // engine's requests like tokens.mjs does for Stagehand's.
@@ -31,6 +33,11 @@ function idFor(tree, target) {
     : target.role === "button"
     ? [new RegExp(`<button id="?([\\w.]+)"?[^>]*>${name}</button>`)]
     : [new RegExp(`<a id="?([\\w.]+)"?[^>]*>${name}</a>`)];
+  // A long table: "[300 rows as CSV ... N:text is the element with id N
+  // and that text: links in Order ...]", then lines "612:#10150,...".
+  const kind = target.role === "button" ? "buttons" : target.role === "link" ? "links" : null;
+  if (kind && new RegExp(`^\\[\\d+ rows as CSV[^\\n]* N:text is [^\\n]*\\b${kind} in `, "m").test(tree))
+    pats.push(new RegExp(`(?:^|,)([\\w.]+):${name}(?=,|$)`, "m"));
   for (const re of pats) {
     const m = re.exec(tree);
     if (m) return m[1];

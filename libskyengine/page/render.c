@@ -29,7 +29,8 @@
  * closing tags that HTML lets one omit (</td>, </th>,
  * </tr>, </li>, </option>, </dt>, </dd>) are omitted, and links to the
  * page's own origin are written as paths ("/staff/7"); longer URLs of
- * other origins become {{uN}} placeholders.
+ * other origins become {{uN}} placeholders. A table of LONG_ROWS rows or
+ * more is a legend line and one CSV line per row (r_csv_row).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,13 +59,26 @@ typedef struct rs {
 	int line_start;
 	int last;  /* what was written last: TEXT, OPEN or CLOSE */
 	int cells; /* cells written so far in the current row */
-	/* a long table (LONG_ROWS rows or more): its data rows are bare
-	 * lines, and a link's href is written only when its shape differs
+	/* a long table (LONG_ROWS rows or more): its rows are CSV lines
+	 * (r_csv_row), and a link's href is written only when its shape differs
 	 * from the last one written (href_shape) */
-	int long_rows, bare_row;
+	int long_rows;
 	char href_shape[128];
 	char last_text[128];
 } rs;
+
+/* The columns of a long table, as its CSV lines write them. */
+#define CSV_COLS 64
+typedef struct csv_col {
+	char name[48]; /* the header cell's text, or "" */
+	char *usual;   /* key (cell_key) of the cell most rows hold, or NULL */
+	const char *tag; /* "a" or "button": most cells hold one such element;
+	                    written N:text */
+} csv_col;
+
+typedef struct csv_table {
+	csv_col col[CSV_COLS];
+} csv_table;
 
 static const char *const BLOCK_TAGS[] = {
     "h1",     "h2",     "h3",      "h4",     "h5",  "h6", "form", "fieldset",
@@ -343,6 +357,416 @@ static void collect_rows(json_t *arr, json_t *rows, const char *row_tag)
 	}
 }
 
+/* ---- long tables: one CSV line per row --------------------------------
+ *
+ * A table of LONG_ROWS rows or more is written as a legend line, then its
+ * rows as CSV lines (the header row first). What every row repeats is
+ * said once, in the legend, instead of on every line:
+ *   - a column whose cells mostly hold one link (or one button) writes
+ *     such a cell as "N:text", N being the element's id;
+ *   - a column whose cells mostly hold the same text (or the same
+ *     element text) writes that text only in the legend: such a cell is
+ *     empty, or its bare id.
+ * A cell that does not fit its column's pattern (another kind of element,
+ * attributes to show, more than one element) is written as HTML, as
+ * anywhere else. Every element keeps its id on its row's line. */
+
+static void r_node(rs *s, json_t *e, int in_widget, const char *ptag);
+
+/* The text of e and everything under it, words joined by one space. */
+static void flat_text(json_t *e, skyx_buf *b)
+{
+	if (json_is_string(e)) {
+		const char *p = json_string_value(e);
+		for (; *p; p++) {
+			int sp =
+			    *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r';
+			if (sp) {
+				if (b->len && b->data[b->len - 1] != ' ')
+					skyx_buf_putc(b, ' ');
+			} else {
+				skyx_buf_putc(b, *p);
+			}
+		}
+		return;
+	}
+	if (!json_is_object(e))
+		return;
+	json_t *t = json_object_get(e, "text");
+	if (json_is_string(t)) {
+		if (b->len && b->data[b->len - 1] != ' ')
+			skyx_buf_putc(b, ' ');
+		flat_text(t, b);
+	}
+	size_t i;
+	json_t *c;
+	json_array_foreach (json_object_get(e, "children"), i, c) {
+		if (json_is_object(c) && b->len && b->data[b->len - 1] != ' ')
+			skyx_buf_putc(b, ' ');
+		flat_text(c, b);
+	}
+}
+
+/* The first interactable element under e (e itself excluded). */
+static json_t *first_widget(json_t *e)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach (json_object_get(e, "children"), i, c) {
+		if (!json_is_object(c))
+			continue;
+		if (jstr(c, "id") && jtrue(c, "interactable"))
+			return c;
+		json_t *w = first_widget(c);
+		if (w)
+			return w;
+	}
+	return NULL;
+}
+
+/* What a cell holds, as a key that equal cells share: "T" + its text,
+ * or "W<tag>" + its text when it holds exactly one element (a link or a
+ * button): *tag is then that element's tag. Widget cells, and cells
+ * holding several elements, have no key (""), so that they never count
+ * as the usual text of their column. */
+static void cell_key(json_t *cell, skyx_buf *key, const char **tag)
+{
+	skyx_buf_reset(key);
+	*tag = NULL;
+	if (jtrue(cell, "interactable") && jstr(cell, "id"))
+		return;
+	size_t n = count_interactable(json_object_get(cell, "children"));
+	json_t *w = n == 1 ? first_widget(cell) : NULL;
+	if (n > 1 || (n == 1 && !w))
+		return;
+	if (w) {
+		const char *t = jstr(w, "tag");
+		if (!t || (strcmp(t, "a") && strcmp(t, "button")))
+			return;
+		*tag = t;
+		skyx_buf_printf(key, "W%s\x1f", t);
+	} else {
+		skyx_buf_puts(key, "T\x1f");
+	}
+	size_t at = key->len;
+	flat_text(cell, key);
+	while (key->len > at && key->data[key->len - 1] == ' ')
+		key->data[--key->len] = '\0';
+	if (key->len > at && key->data[at] == ' ') {
+		memmove(key->data + at, key->data + at + 1, key->len - at);
+		key->len--;
+	}
+}
+
+static const char *key_text(const char *key)
+{
+	const char *p = strchr(key, '\x1f');
+	return p ? p + 1 : key;
+}
+
+static int is_cell(json_t *c)
+{
+	const char *tag = json_is_object(c) ? jstr(c, "tag") : NULL;
+	return tag && (!strcmp(tag, "td") || !strcmp(tag, "th"));
+}
+
+/* A header row: every cell a <th>. */
+static int header_row(json_t *row)
+{
+	size_t i, n = 0;
+	json_t *c;
+	json_array_foreach (json_object_get(row, "children"), i, c) {
+		if (!json_is_object(c))
+			continue;
+		if (!is_cell(c) || strcmp(jstr(c, "tag"), "th"))
+			return 0;
+		n++;
+	}
+	return n > 0;
+}
+
+/* The usual cell and the element kind of each column, over the data
+ * rows; the names from the first header row. */
+static void csv_analyse(json_t *rows, csv_table *ct)
+{
+	json_t *counts[CSV_COLS] = {0};
+	size_t tags[CSV_COLS][2] = {{0}};
+	size_t data = 0, i, j;
+	json_t *row, *c;
+	skyx_buf key = {0};
+	int named = 0;
+	memset(ct, 0, sizeof *ct);
+	json_array_foreach (rows, i, row) {
+		int head = header_row(row);
+		size_t col = 0;
+		data += !head;
+		json_array_foreach (json_object_get(row, "children"), j, c) {
+			if (!is_cell(c))
+				continue;
+			if (col >= CSV_COLS)
+				break;
+			if (head && !named) {
+				skyx_buf name = {0};
+				flat_text(c, &name);
+				snprintf(ct->col[col].name,
+				         sizeof ct->col[col].name, "%s",
+				         name.data
+				             ? name.data + (name.data[0] == ' ')
+				             : "");
+				skyx_buf_free(&name);
+			}
+			if (!head) {
+				const char *tag;
+				cell_key(c, &key, &tag);
+				if (tag)
+					tags[col][!strcmp(tag, "button")]++;
+				if (key.len && *key_text(key.data)) {
+					if (!counts[col])
+						counts[col] = json_object();
+					json_t *n = json_object_get(counts[col],
+					                            key.data);
+					json_object_set_new(
+					    counts[col], key.data,
+					    json_integer(
+					        n ? json_integer_value(n) + 1
+					          : 1));
+				}
+			}
+			col++;
+		}
+		named |= head;
+	}
+	for (size_t k = 0; k < CSV_COLS; k++) {
+		if (tags[k][0] * 2 > data)
+			ct->col[k].tag = "a";
+		else if (tags[k][1] * 2 > data)
+			ct->col[k].tag = "button";
+		const char *best = NULL;
+		json_int_t most = 0;
+		const char *kk;
+		json_t *v;
+		json_object_foreach (counts[k], kk, v) {
+			if (json_integer_value(v) > most) {
+				most = json_integer_value(v);
+				best = kk;
+			}
+		}
+		/* the usual text: most rows hold it, and it is short; an
+		 * element's only if the column writes elements as N:text */
+		if (best && (size_t)most * 2 > data &&
+		    strlen(key_text(best)) <= 40 &&
+		    (best[0] == 'T' ||
+		     (ct->col[k].tag &&
+		      !strncmp(best + 1, ct->col[k].tag,
+		               strlen(ct->col[k].tag)) &&
+		      best[1 + strlen(ct->col[k].tag)] == '\x1f')))
+			ct->col[k].usual = skyx_strdup(best);
+		json_decref(counts[k]);
+	}
+	skyx_buf_free(&key);
+}
+
+static void csv_free(csv_table *ct)
+{
+	for (size_t k = 0; k < CSV_COLS; k++)
+		free(ct->col[k].usual);
+}
+
+static void put_col_name(rs *s, const csv_table *ct, size_t k)
+{
+	if (ct->col[k].name[0])
+		skyx_buf_printf(&s->b, "%s", ct->col[k].name);
+	else
+		skyx_buf_printf(&s->b, "column %zu", k + 1);
+}
+
+/* The legend line: what the rows' lines leave out. */
+static void csv_legend(rs *s, const csv_table *ct, json_t *rows)
+{
+	size_t data = 0, i;
+	json_t *r;
+	json_array_foreach (rows, i, r)
+		data += !header_row(r);
+	nl(s);
+	skyx_buf_printf(&s->b, "[%zu rows as CSV%s.", data,
+	                header_row(json_array_get(rows, 0)) ? ", header first"
+	                                                    : "");
+	int n = 0;
+	for (size_t k = 0; k < CSV_COLS; k++) {
+		if (!ct->col[k].tag)
+			continue;
+		skyx_buf_puts(&s->b, n++ ? ", "
+		                         : " N:text is the element "
+		                           "with id N and that text: ");
+		skyx_buf_puts(&s->b, !strcmp(ct->col[k].tag, "a") ? "links"
+		                                                  : "buttons");
+		skyx_buf_puts(&s->b, " in ");
+		put_col_name(s, ct, k);
+	}
+	if (n)
+		skyx_buf_putc(&s->b, '.');
+	n = 0;
+	for (size_t k = 0; k < CSV_COLS; k++) {
+		if (!ct->col[k].usual)
+			continue;
+		skyx_buf_puts(&s->b,
+		              n++ ? ", "
+		                  : " An empty cell, or N alone, has its "
+		                    "column's usual text: ");
+		skyx_buf_putc(&s->b, '"');
+		for (const char *p = key_text(ct->col[k].usual); *p; p++)
+			skyx_buf_putc(&s->b, *p == '"' ? '\'' : *p);
+		skyx_buf_puts(&s->b, "\" in ");
+		put_col_name(s, ct, k);
+	}
+	skyx_buf_puts(&s->b, n ? ".]" : "]");
+	s->line_start = 0;
+	nl(s);
+}
+
+/* Is x exactly <tag id=ID>TEXT</tag>, TEXT free of markup? */
+static int plain_widget(const char *x, const char *tag, const char **id,
+                        size_t *id_len, const char **text, size_t *text_len)
+{
+	size_t tl = strlen(tag);
+	if (x[0] != '<' || strncmp(x + 1, tag, tl) ||
+	    strncmp(x + 1 + tl, " id=", 4))
+		return 0;
+	*id = x + 1 + tl + 4;
+	*id_len = strspn(
+	    *id,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.");
+	if (!*id_len || (*id)[*id_len] != '>')
+		return 0;
+	*text = *id + *id_len + 1;
+	const char *end = strchr(*text, '<');
+	if (!end || end[1] != '/' || strncmp(end + 2, tag, tl) ||
+	    strcmp(end + 2 + tl, ">"))
+		return 0;
+	*text_len = (size_t)(end - *text);
+	return 1;
+}
+
+/* One cell of a CSV line. */
+static void r_csv_cell(rs *s, json_t *cell, const csv_col *col, int data)
+{
+	skyx_buf key = {0};
+	const char *wtag;
+	cell_key(cell, &key, &wtag);
+	int usual = data && col && col->usual && key.len &&
+	            !strcmp(key.data, col->usual);
+	if (usual && key.data[0] == 'T') { /* the legend says it */
+		skyx_buf_free(&key);
+		return;
+	}
+	/* the cell as it would be written anywhere, into its own buffer */
+	skyx_buf outer = s->b;
+	size_t budget = s->budget;
+	int cells = s->cells;
+	memset(&s->b, 0, sizeof s->b);
+	if (budget)
+		s->budget = budget > outer.len ? budget - outer.len : 1;
+	s->line_start = 1;
+	s->last = NONE;
+	if (jtrue(cell, "interactable") && jstr(cell, "id")) {
+		r_node(s, cell, 0, "tr");
+	} else {
+		const char *tag = jstr(cell, "tag");
+		const char *txt = jstr(cell, "text");
+		if (txt)
+			r_text(s, txt, 0, tag);
+		r_nodes(s, json_object_get(cell, "children"), 0, tag);
+	}
+	skyx_buf in = s->b;
+	s->b = outer;
+	s->budget = budget;
+	s->cells = cells;
+	/* one line, trimmed */
+	char *x = in.data ? in.data : "";
+	for (char *p = x; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	while (*x == ' ')
+		x++;
+	size_t n = strlen(x);
+	while (n && x[n - 1] == ' ')
+		x[--n] = '\0';
+	const char *id, *text;
+	size_t id_len, text_len;
+	skyx_buf out = {0};
+	if (wtag && col && col->tag && !strcmp(wtag, col->tag) &&
+	    plain_widget(x, wtag, &id, &id_len, &text, &text_len)) {
+		skyx_buf_append(&out, id, id_len);
+		if (!usual) {
+			skyx_buf_putc(&out, ':');
+			skyx_buf_append(&out, text, text_len);
+		}
+	} else {
+		skyx_buf_puts(&out, x);
+	}
+	const char *o = out.data ? out.data : "";
+	if (!*o && data && col && col->usual) {
+		/* truly empty, where an empty cell means the usual text */
+		skyx_buf_puts(&s->b, "\"\"");
+	} else if (strchr(o, ',') || o[0] == '"') {
+		skyx_buf_putc(&s->b, '"');
+		for (; *o; o++) {
+			if (*o == '"')
+				skyx_buf_putc(&s->b, '"');
+			skyx_buf_putc(&s->b, *o);
+		}
+		skyx_buf_putc(&s->b, '"');
+	} else {
+		skyx_buf_puts(&s->b, o);
+	}
+	skyx_buf_free(&out);
+	skyx_buf_free(&in);
+	skyx_buf_free(&key);
+}
+
+/* One row of a long table: its cells on one line, comma separated. */
+static void r_csv_row(rs *s, json_t *row, const csv_table *ct)
+{
+	if (s->budget && s->b.len >= s->budget) {
+		s->omitted += count_one(row);
+		return;
+	}
+	if (jtrue(row, "interactable") && jstr(row, "id")) {
+		/* a row that is itself an element keeps its tag */
+		json_t *one = json_array();
+		json_array_append(one, row);
+		r_nodes(s, one, 0, "table");
+		json_decref(one);
+		return;
+	}
+	int data = !header_row(row);
+	size_t col = 0, i;
+	json_t *c;
+	nl(s);
+	json_array_foreach (json_object_get(row, "children"), i, c) {
+		if (json_is_string(c)) {
+			const char *p = json_string_value(c);
+			if (!p[strspn(p, " \t\r\n")])
+				continue; /* whitespace between cells */
+		}
+		if (col)
+			skyx_buf_putc(&s->b, ',');
+		if (is_cell(c)) {
+			r_csv_cell(s, c, col < CSV_COLS ? &ct->col[col] : NULL,
+			           data);
+		} else {
+			json_t *fake = json_pack("{s:s, s:[O]}", "tag", "td",
+			                         "children", c);
+			r_csv_cell(s, fake, NULL, 0);
+			json_decref(fake);
+		}
+		col++;
+	}
+	s->line_start = 0;
+	s->last = CLOSE;
+	nl(s);
+}
+
 /* Tables and lists: rows beyond keep_rows may be dropped (levels 2, 4). */
 static void r_rows(rs *s, json_t *e, const char *row_tag)
 {
@@ -371,6 +795,13 @@ static void r_rows(rs *s, json_t *e, const char *row_tag)
 	s->long_rows =
 	    !strcmp(row_tag, "tr") && json_array_size(rows) >= LONG_ROWS;
 	s->href_shape[0] = '\0';
+	csv_table *ct = NULL;
+	int legend = 0;
+	if (s->long_rows) {
+		ct = malloc(sizeof *ct);
+		if (ct)
+			csv_analyse(rows, ct);
+	}
 	json_array_foreach (rows, i, c) {
 		int cut =
 		    (i >= keep && s->level >= 2 && !has_interactable(c)) ||
@@ -380,10 +811,20 @@ static void r_rows(rs *s, json_t *e, const char *row_tag)
 			dropped_widgets += count_one(c);
 			continue;
 		}
+		if (ct) {
+			if (!legend++)
+				csv_legend(s, ct, rows);
+			r_csv_row(s, c, ct);
+			continue;
+		}
 		json_t *one = json_array();
 		json_array_append(one, c);
 		r_nodes(s, one, 0, jstr(e, "tag"));
 		json_decref(one);
+	}
+	if (ct) {
+		csv_free(ct);
+		free(ct);
 	}
 	s->long_rows = was_long;
 	memcpy(s->href_shape, was_shape, sizeof was_shape);
@@ -541,28 +982,12 @@ static void r_node(rs *s, json_t *e, int in_widget, const char *ptag)
 		return;
 	}
 	/* Cells after a row's first are written as a tab, not <td>: a
-	 * 300-row table costs ~10% fewer tokens and reads like TSV. A cell
-	 * that is itself a widget keeps its tag (it carries an id). */
-	/* A data row of a long table is a bare line: its cells, tab
-	 * separated, after the <tr><th> line of the header. */
-	json_t *cell0 = json_array_get(json_object_get(e, "children"), 0);
-	if (s->long_rows && !widget && !in_widget && !strcmp(tag, "tr") &&
-	    json_is_object(cell0) && jstr(cell0, "tag") &&
-	    !strcmp(jstr(cell0, "tag"), "td")) {
-		int bare = s->bare_row;
-		nl(s);
-		s->cells = 0;
-		s->bare_row = 1;
-		r_nodes(s, json_object_get(e, "children"), 0, tag);
-		s->bare_row = bare;
-		s->line_start = 0;
-		s->last = CLOSE;
-		nl(s);
-		return;
-	}
+	 * table costs ~10% fewer tokens and reads like TSV. A cell that is
+	 * itself a widget keeps its tag (it carries an id). Rows of a long
+	 * table are CSV lines (r_csv_row). */
 	int is_cell = !strcmp(out_tag, "td") || !strcmp(out_tag, "th");
-	if (is_cell && ptag && !strcmp(ptag, "tr") &&
-	    (s->cells++ > 0 || s->bare_row) && !widget) {
+	if (is_cell && ptag && !strcmp(ptag, "tr") && s->cells++ > 0 &&
+	    !widget) {
 		if (s->cells > 1)
 			skyx_buf_putc(&s->b, '\t');
 		s->line_start = 0;
@@ -616,11 +1041,8 @@ static void r_node(rs *s, json_t *e, int in_widget, const char *ptag)
 		r_rows(s, e, "tr");
 		s->cells = cells;
 	} else if (!strcmp(tag, "tr")) {
-		int bare = s->bare_row;
 		s->cells = 0;
-		s->bare_row = 0;
 		r_nodes(s, json_object_get(e, "children"), inner_widget, tag);
-		s->bare_row = bare;
 	} else if (!strcmp(tag, "ul") || !strcmp(tag, "ol"))
 		r_rows(s, e, "li");
 	else

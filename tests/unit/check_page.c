@@ -211,14 +211,21 @@ START_TEST(table_fits_without_cuts_and_with_them)
 	sky_page_tree *t = render(json, 0);
 	ck_assert_int_eq(sky_page_tree_cut_level(t), 0);
 	const char *text = sky_page_tree_text(t);
-	/* a long table: the header row, then one bare line per row; the
-	 * href of the first row's link stands for the others of its shape */
-	ck_assert_uint_eq(count(text, "<tr>"), 1);
-	ck_assert_ptr_nonnull(strstr(text, "\nPerson 300\t"
-	                                   "person300@example.com\t"));
+	/* a long table: a legend, the header, then one CSV line per row;
+	 * the first row's link shows its href, the others of its shape are
+	 * their id alone (their text is the column's usual one) */
+	ck_assert_uint_eq(count(text, "<tr>"), 0);
+	ck_assert_ptr_nonnull(strstr(
+	    text, "\n[300 rows as CSV, header first. N:text is the element "
+	          "with id N and that text: links in Action. An empty cell, "
+	          "or N alone, has its column's usual text: \"Edit\" in "
+	          "Action.]\nName,Email,Department,Salary,Action\n"));
 	ck_assert_ptr_nonnull(
-	    strstr(text, "<a id=1 href=\"/staff/1\">Edit</a>"));
-	ck_assert_ptr_nonnull(strstr(text, "<a id=300>Edit</a>"));
+	    strstr(text, "\nPerson 1,person1@example.com,Sales,$30037,"
+	                 "<a id=1 href=\"/staff/1\">Edit</a>\n"));
+	const char *p300 = strstr(text, "\nPerson 300,person300@example.com,");
+	ck_assert_ptr_nonnull(p300);
+	ck_assert(!strncmp(strchr(p300 + 1, '\n') - 4, ",300\n", 5));
 	ck_assert_uint_eq(count(text, "href="), 1);
 	size_t full = sky_page_tree_tokens(t);
 	ck_assert_uint_eq(full, (sky_page_tree_bytes(t) + 3) / 4);
@@ -229,9 +236,9 @@ START_TEST(table_fits_without_cuts_and_with_them)
 	text = sky_page_tree_text(t);
 	ck_assert_uint_le(sky_page_tree_tokens(t), 2000);
 	ck_assert_int_ge(sky_page_tree_cut_level(t), 4);
-	ck_assert_ptr_nonnull(strstr(text, "\nPerson 1\t"));
+	ck_assert_ptr_nonnull(strstr(text, "\nPerson 1,"));
 	ck_assert_ptr_nonnull(strstr(text, "more rows with"));
-	ck_assert_ptr_null(strstr(text, "Person 300<"));
+	ck_assert_ptr_null(strstr(text, "Person 300,"));
 	/* every element is still known, even the ones not written */
 	ck_assert_uint_eq(json_array_size(sky_page_tree_elements(t)), 300);
 	ck_assert_ptr_nonnull(sky_page_tree_element(t, "300"));
@@ -245,8 +252,8 @@ END_TEST
 /* An orders table as the benchmark's (bench/pages/table.html): 300
  * rows, each with a link to its order and an Approve button. At the
  * agent's default budget every row's two elements are written, each on
- * its row's line with the row's data, so the planner can act on any
- * row; the repeated href shape is written once. */
+ * its row's CSV line with the row's data, so the planner can act on any
+ * row; the repeated href shape and button text are written once. */
 START_TEST(every_row_of_a_long_table_can_be_acted_on)
 {
 	skyx_buf b = {0};
@@ -272,17 +279,99 @@ START_TEST(every_row_of_a_long_table_can_be_acted_on)
 	sky_page_tree *t = render(b.data, 12000); /* agent.tree_budget_tokens */
 	const char *text = sky_page_tree_text(t);
 	ck_assert_int_eq(sky_page_tree_cut_level(t), 0);
+	ck_assert_ptr_nonnull(strstr(
+	    text, "\n[300 rows as CSV, header first. N:text is the element "
+	          "with id N and that text: links in Order, buttons in "
+	          "Action. An empty cell, or N alone, has its column's usual "
+	          "text: \"Approve\" in Action.]\nOrder,Customer,Action\n"));
 	for (int i = 1; i <= 300; i++) {
 		char line[160];
-		snprintf(line, sizeof line,
-		         "\n<a id=%d%s>#%d</a>\tCustomer %d\t<button "
-		         "id=%d>Approve</button>\n",
-		         2 * i, i == 1 ? " href=\"/order.html?id=10001\"" : "",
-		         10000 + i, i, 2 * i + 1);
+		if (i == 1)
+			snprintf(line, sizeof line,
+			         "\n<a id=2 href=\"/order.html?id=10001\">"
+			         "#10001</a>,Customer 1,3\n");
+		else
+			snprintf(line, sizeof line, "\n%d:#%d,Customer %d,%d\n",
+			         2 * i, 10000 + i, i, 2 * i + 1);
 		ck_assert_msg(strstr(text, line),
 		              "row %d is not written as \"%s\"", i, line);
 	}
 	ck_assert_uint_eq(count(text, "href="), 1);
+	sky_page_tree_free(t);
+	free(b.data);
+}
+END_TEST
+
+/* A long table's cells that do not fit their column's pattern: another
+ * kind of element, another element text, a field, a comma in the text,
+ * another status, no status. Each is written on its row's line, as HTML where the
+ * pattern does not say what it is, quoted where it holds a comma. */
+START_TEST(a_long_tables_odd_cells_are_written_as_they_are)
+{
+	skyx_buf b = {0};
+	skyx_buf_puts(&b, "{\"url\": \"http://127.0.0.1:9/t.html\", "
+	                  "\"elements\": [{\"tag\": \"table\", \"children\": "
+	                  "[{\"tag\": \"tr\", \"children\": [{\"tag\": \"th\", "
+	                  "\"text\": \"Name\"}, {\"tag\": \"th\", \"text\": "
+	                  "\"Status\"}, {\"tag\": \"th\", \"text\": "
+	                  "\"Action\"}]}");
+	for (int i = 1; i <= 40; i++) {
+		char *cell =
+		    i == 7 ? skyx_asprintf("{\"id\": \"b%d\", \"tag\": \"a\", "
+		                           "\"interactable\": true, \"text\": "
+		                           "\"Invoice\"}",
+		                           i)
+		    : i == 9 ? skyx_asprintf(
+		                   "{\"id\": \"b%d\", \"tag\": \"button\", "
+		                   "\"interactable\": true, \"text\": "
+		                   "\"Retry\"}",
+		                   i)
+		    : i == 11
+		        ? skyx_asprintf("{\"id\": \"b%d\", \"tag\": \"input\", "
+		                        "\"interactable\": true, \"attrs\": "
+		                        "{\"name\": \"q\"}}",
+		                        i)
+		        : skyx_asprintf(
+		              "{\"id\": \"b%d\", \"tag\": \"button\", "
+		              "\"interactable\": true, \"text\": "
+		              "\"Approve\"}",
+		              i);
+		skyx_buf_printf(
+		    &b,
+		    ", {\"tag\": \"tr\", \"children\": [{\"tag\": "
+		    "\"td\", \"text\": \"%s %d\"}, {\"tag\": \"td\", "
+		    "\"text\": \"%s\"}, {\"tag\": \"td\", "
+		    "\"children\": [%s]}]}",
+		    i == 5 ? "Doe, \\\"Jane\\\"" : "Person", i,
+		    i == 7    ? "Shipped"
+		    : i == 13 ? ""
+		              : "Pending",
+		    cell);
+		free(cell);
+	}
+	skyx_buf_puts(&b, "]}]}");
+	sky_page_tree *t = render(b.data, 0);
+	const char *text = sky_page_tree_text(t);
+	ck_assert_ptr_nonnull(strstr(
+	    text, "[40 rows as CSV, header first. N:text is the element with "
+	          "id N and that text: buttons in Action. An empty cell, or N "
+	          "alone, has its column's usual text: \"Pending\" in Status, "
+	          "\"Approve\" in Action.]\nName,Status,Action\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nPerson 1,,b1\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\n\"Doe, \"\"Jane\"\" 5\",,b5\n"));
+	/* a link in a column of buttons says what it is */
+	ck_assert_ptr_nonnull(
+	    strstr(text, "\nPerson 7,Shipped,<a id=b7>Invoice</a>\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nPerson 9,,b9:Retry\n"));
+	/* no status, where an empty cell means the usual one */
+	ck_assert_ptr_nonnull(strstr(text, "\nPerson 13,\"\",b13\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(text, "\nPerson 11,,<input id=b11 name=\"q\">\n"));
+	for (int i = 1; i <= 40; i++) {
+		char id[8];
+		snprintf(id, sizeof id, "b%d", i);
+		ck_assert_msg(sky_page_tree_shown(t, id), "%s not shown", id);
+	}
 	sky_page_tree_free(t);
 	free(b.data);
 }
@@ -445,6 +534,7 @@ int main(void)
 	tcase_add_test(tc, frames_are_written_in_place);
 	tcase_add_test(tc, table_fits_without_cuts_and_with_them);
 	tcase_add_test(tc, every_row_of_a_long_table_can_be_acted_on);
+	tcase_add_test(tc, a_long_tables_odd_cells_are_written_as_they_are);
 	tcase_add_test(tc, drop_order_is_monotonic_down_to_a_hard_cut);
 	tcase_add_test(tc, text_and_attributes_are_escaped);
 	tcase_add_test(tc, labels_named_apart_from_their_text);
