@@ -367,17 +367,17 @@ SKY_API int sky_tasks_api_browser_profile_get(char **out_json, int *http_status,
                                               const char *organization_id,
                                               const char *browser_profile_id);
 /* PATCH /v1/browser_profiles/{id}: {name?, description?}. */
-SKY_API int sky_tasks_api_browser_profile_update(
-    char **out_json, int *http_status, sky_engine *engine,
-    const char *organization_id, const char *browser_profile_id,
-    const char *body_json);
-/* DELETE /v1/browser_profiles/{id}: 204 with an empty body; the saved
- * state is removed, the record kept as deleted. */
-SKY_API int sky_tasks_api_browser_profile_delete(char **out_json,
+SKY_API int sky_tasks_api_browser_profile_update(char **out_json,
                                                  int *http_status,
                                                  sky_engine *engine,
                                                  const char *organization_id,
-                                                 const char *browser_profile_id);
+                                                 const char *browser_profile_id,
+                                                 const char *body_json);
+/* DELETE /v1/browser_profiles/{id}: 204 with an empty body; the saved
+ * state is removed, the record kept as deleted. */
+SKY_API int sky_tasks_api_browser_profile_delete(
+    char **out_json, int *http_status, sky_engine *engine,
+    const char *organization_id, const char *browser_profile_id);
 /* GET /v1/browser_profiles/{id}/usage: {"workflows": [], "credentials":
  * [], "recent_seeded_run_count": runs and sessions that loaded it}. */
 SKY_API int sky_tasks_api_browser_profile_usage(char **out_json,

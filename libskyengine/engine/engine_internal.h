@@ -160,7 +160,7 @@ struct sky_engine {
 	pthread_t bs_thread;
 	int bs_running; /* the reaper thread exists */
 	int bs_stopping;
-	int bs_unit_ms; /* one "minute" of timeout; 60000 */
+	int bs_unit_ms;         /* one "minute" of timeout; 60000 */
 	int bs_profile_save_ms; /* a profile-backed session saves this often */
 	pthread_cond_t webhook_cond;
 	sky_http_client *http; /* the engine's own client (net/) */
@@ -339,9 +339,9 @@ void sky_engine__run_profile_closing(sky_engine *e, const char *run_id,
  * session); sky_error_last() says it in the API's words.
  */
 int sky_engine__browser_profile_save(sky_engine *e, const char *org,
-                                     const char *run_id,
-                                     const char *session_id, const char *name,
-                                     const char *description, char **bp_id);
+                                     const char *run_id, const char *session_id,
+                                     const char *name, const char *description,
+                                     char **bp_id);
 /* sessions.c: the state of session `id` for a new profile (see above). */
 int sky_engine__session_capture(sky_engine *e, const char *org, const char *id,
                                 char **state_json);

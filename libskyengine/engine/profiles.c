@@ -171,9 +171,10 @@ int sky_engine__profile_capture(sky_engine *e, const sky_browser_provider *vt,
 {
 	char *state = NULL, *err = NULL;
 	if (no_state_calls(vt))
-		return sky_error_set(SKY_EUNSUPPORTED,
-		                     "the browser provider cannot save browser "
-		                     "profiles (no state_save, plugin ABI 2.1)");
+		return sky_error_set(
+		    SKY_EUNSUPPORTED,
+		    "the browser provider cannot save browser "
+		    "profiles (no state_save, plugin ABI 2.1)");
 	int rc = vt->state_save(ctx, &state, &err);
 	if (rc)
 		rc = sky_error_set(rc, "could not read the browser state: %s",
@@ -200,8 +201,8 @@ static void run_profile_notes(sky_engine *e, const char *run_id, char **bp_id,
 	json_t *n = t->notes ? sky_json_loads(t->notes) : NULL;
 	const char *id = sky_json_str(n, "browser_profile_id");
 	*bp_id = id ? skyx_strdup(id) : NULL;
-	*persist = json_is_true(json_object_get(n, "persist_browser_session")) ||
-	           id;
+	*persist =
+	    json_is_true(json_object_get(n, "persist_browser_session")) || id;
 	json_decref(n);
 	sky_task_rec_free(t);
 }
@@ -228,7 +229,8 @@ void sky_engine__run_profile_closing(sky_engine *e, const char *run_id,
 	free(bp);
 	if (persist && !no_state_calls(vt) &&
 	    sky_engine__profile_capture(e, vt, ctx, run_id))
-		sky_log_warn(COMPONENT, "run %s: its browser state was not kept: "
+		sky_log_warn(COMPONENT,
+		             "run %s: its browser state was not kept: "
 		             "%s",
 		             run_id, sky_error_last());
 }
@@ -236,9 +238,9 @@ void sky_engine__run_profile_closing(sky_engine *e, const char *run_id,
 /* --- creating a profile -------------------------------------------------- */
 
 int sky_engine__browser_profile_save(sky_engine *e, const char *org,
-                                     const char *run_id,
-                                     const char *session_id, const char *name,
-                                     const char *description, char **bp_id)
+                                     const char *run_id, const char *session_id,
+                                     const char *name, const char *description,
+                                     char **bp_id)
 {
 	char *state = NULL;
 	int rc = 0;
@@ -246,15 +248,15 @@ int sky_engine__browser_profile_save(sky_engine *e, const char *org,
 	*bp_id = NULL;
 	org = sky_engine__org_scope(e, org);
 	if (run_id && session_id)
-		return sky_error_set(SKY_EINVALID,
-		                     "Provide only one of browser_session_id or "
-		                     "workflow_run_id");
+		return sky_error_set(
+		    SKY_EINVALID, "Provide only one of browser_session_id or "
+		                  "workflow_run_id");
 	if (run_id) {
 		sky_task_rec *t = NULL;
 		if ((rc = sky_store_task_get(e->store, org, run_id, &t)))
 			return rc == SKY_ENOTFOUND
-			           ? sky_error_set(rc, "WorkflowRun %s not found",
-			                           run_id)
+			           ? sky_error_set(
+			                 rc, "WorkflowRun %s not found", run_id)
 			           : rc;
 		int final = sky_task_status_is_final(t->status);
 		sky_task_rec_free(t);
@@ -262,13 +264,13 @@ int sky_engine__browser_profile_save(sky_engine *e, const char *org,
 		         ? sky_engine__profile_read(e, run_id, &state)
 		         : SKY_ENOTFOUND;
 		if (rc == SKY_ENOTFOUND)
-			return sky_error_set(SKY_EINVALID,
-			                     "Workflow run does not have a "
-			                     "persisted session (a run keeps its "
-			                     "browser state when it asks with "
-			                     "persist_browser_session: true or "
-			                     "browser_profile_id, and once it has "
-			                     "finished)");
+			return sky_error_set(
+			    SKY_EINVALID, "Workflow run does not have a "
+			                  "persisted session (a run keeps its "
+			                  "browser state when it asks with "
+			                  "persist_browser_session: true or "
+			                  "browser_profile_id, and once it has "
+			                  "finished)");
 		if (rc)
 			return rc;
 	} else if (session_id) {
@@ -278,10 +280,10 @@ int sky_engine__browser_profile_save(sky_engine *e, const char *org,
 	} else if (!(state = skyx_strdup(EMPTY_STATE))) {
 		return sky_error_from_code(SKY_ENOMEM);
 	}
-	rc = sky_store_bprofile_create(e->store, org, name, description,
-	                               run_id, session_id, &p);
-	if (!rc && (rc = sky_engine__profile_write(e, p->browser_profile_id,
-	                                           state))) {
+	rc = sky_store_bprofile_create(e->store, org, name, description, run_id,
+	                               session_id, &p);
+	if (!rc &&
+	    (rc = sky_engine__profile_write(e, p->browser_profile_id, state))) {
 		char *why = skyx_strdup(sky_error_last());
 		sky_store_bprofile_delete(e->store, p->organization_id,
 		                          p->browser_profile_id, 1);
@@ -292,7 +294,9 @@ int sky_engine__browser_profile_save(sky_engine *e, const char *org,
 		*bp_id = skyx_strdup(p->browser_profile_id);
 		sky_log_info(COMPONENT, "profile %s saved from %s",
 		             p->browser_profile_id,
-		             run_id ? run_id : session_id ? session_id : "nothing");
+		             run_id       ? run_id
+		             : session_id ? session_id
+		                          : "nothing");
 	}
 	sky_bprofile_rec_free(p);
 	sky_engine__profile_free(state);
@@ -342,12 +346,12 @@ static int ok200(char **out_json, int *http_status)
 
 static int refuse(char **out_json, int *http_status, int rc)
 {
-	int status = rc == SKY_ENOTFOUND  ? 404
-	             : rc == SKY_EEXISTS  ? 409
-	             : rc == SKY_EBUSY    ? 409
-	             : rc == SKY_EINVALID ? 400
+	int status = rc == SKY_ENOTFOUND      ? 404
+	             : rc == SKY_EEXISTS      ? 409
+	             : rc == SKY_EBUSY        ? 409
+	             : rc == SKY_EINVALID     ? 400
 	             : rc == SKY_EUNSUPPORTED ? 400
-	                                  : 500;
+	                                      : 500;
 	char *why = skyx_strdup(sky_error_last() ? sky_error_last() : "?");
 	rc = sky_engine__api_refuse(out_json, http_status, status,
 	                            sky_engine__api_detail("%s", why), rc,
@@ -372,10 +376,9 @@ static int not_found(char **out_json, int *http_status, sky_engine *e,
 
 static int bad_body(char **out_json, int *http_status, json_t *items)
 {
-	int rc = sky_engine__api_refuse(out_json, http_status, 422,
-	                                sky_engine__api_422(items),
-	                                SKY_EINVALID,
-	                                "invalid browser profile request");
+	int rc = sky_engine__api_refuse(
+	    out_json, http_status, 422, sky_engine__api_422(items),
+	    SKY_EINVALID, "invalid browser profile request");
 	json_decref(items);
 	return rc;
 }
@@ -384,18 +387,17 @@ static int bad_body(char **out_json, int *http_status, json_t *items)
 static json_t *object_body(const char *body_json, char **out_json,
                            int *http_status)
 {
-	json_t *body = body_json && *body_json ? sky_json_loads(body_json)
-	                                       : NULL;
+	json_t *body =
+	    body_json && *body_json ? sky_json_loads(body_json) : NULL;
 	if (json_is_object(body))
 		return body;
 	json_t *items = json_array();
-	sky_engine__api_item(items, body ? "model_attributes_type"
-	                                 : "json_invalid",
-	                     NULL,
-	                     body ? "Input should be a valid dictionary or "
-	                            "object to extract fields from"
-	                          : "JSON decode error",
-	                     body);
+	sky_engine__api_item(
+	    items, body ? "model_attributes_type" : "json_invalid", NULL,
+	    body ? "Input should be a valid dictionary or "
+	           "object to extract fields from"
+	         : "JSON decode error",
+	    body);
 	json_decref(body);
 	bad_body(out_json, http_status, items);
 	return NULL;
@@ -403,8 +405,8 @@ static json_t *object_body(const char *body_json, char **out_json,
 
 /* A stripped string field (pydantic str_strip_whitespace); *out malloc'd
  * or NULL when absent or null. */
-static void str_field(json_t *body, json_t *items, const char *key,
-                      int min_len, char **out)
+static void str_field(json_t *body, json_t *items, const char *key, int min_len,
+                      char **out)
 {
 	json_t *v = json_object_get(body, key);
 	*out = NULL;
@@ -419,8 +421,8 @@ static void str_field(json_t *body, json_t *items, const char *key,
 	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
 		s++;
 	size_t n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
-	             s[n - 1] == '\n' || s[n - 1] == '\r'))
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
+	             s[n - 1] == '\r'))
 		n--;
 	if ((int)n < min_len) {
 		sky_engine__api_item(items, "string_too_short", key,
@@ -511,9 +513,9 @@ int sky_tasks_api_browser_profiles_list(char **out_json, int *http_status,
 		    json_string("query"));
 		return bad_body(out_json, http_status, items);
 	}
-	int rc = sky_store_bprofile_list(e->store, sky_engine__org_scope(e, org),
-	                                 include_deleted, search_key, page,
-	                                 page_size, &l);
+	int rc = sky_store_bprofile_list(
+	    e->store, sky_engine__org_scope(e, org), include_deleted,
+	    search_key, page, page_size, &l);
 	if (rc)
 		return rc;
 	json_t *arr = json_array();

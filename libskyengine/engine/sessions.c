@@ -75,8 +75,9 @@ static void destroy(sky_engine *e, sky_bsession *s)
 		             s->id, s->profile_id, sky_error_last());
 	if (s->ctx && e->browser && s->generate &&
 	    sky_engine__profile_capture(e, e->browser, s->ctx, s->id))
-		sky_log_warn(COMPONENT, "session %s: its state was not kept: %s",
-		             s->id, sky_error_last());
+		sky_log_warn(COMPONENT,
+		             "session %s: its state was not kept: %s", s->id,
+		             sky_error_last());
 	if (s->ctx && e->browser)
 		e->browser->context_close(s->ctx);
 	free(s->profile_id);
@@ -109,8 +110,7 @@ static void *reaper_main(void *arg)
 			if (s->busy_run || s->reserving || s->closed)
 				continue;
 			if (s->profile_id && e->bs_profile_save_ms > 0 &&
-			    now - s->saved_at >= e->bs_profile_save_ms &&
-			    !save)
+			    now - s->saved_at >= e->bs_profile_save_ms && !save)
 				save = s;
 			int64_t left = s->idle_since + s->timeout_ms - now;
 			if (left <= 0)
@@ -123,9 +123,8 @@ static void *reaper_main(void *arg)
 			save->reserving = 1;
 			save->saved_at = now;
 			pthread_mutex_unlock(&e->bs_lock);
-			if (sky_engine__profile_capture(e, e->browser,
-			                                save->ctx,
-			                                save->profile_id))
+			if (sky_engine__profile_capture(
+			        e, e->browser, save->ctx, save->profile_id))
 				sky_log_warn(COMPONENT,
 				             "session %s: profile %s not "
 				             "saved: %s",
@@ -341,8 +340,6 @@ static int done_ok(char **out_json, int *http_status)
 
 /* --- create -------------------------------------------------------------- */
 
-
-
 static void create_req_clear(create_req *c)
 {
 	free(c->url);
@@ -423,23 +420,23 @@ static int parse_create(sky_engine *e, const char *org_of_body, json_t *body,
 	if ((v = json_object_get(body, "browser_profile_id")) &&
 	    !json_is_null(v)) {
 		if (!json_is_string(v))
-			sky_engine__api_item(items, "string_type",
-			                     "browser_profile_id",
-			                     "Input should be a valid string", v);
+			sky_engine__api_item(
+			    items, "string_type", "browser_profile_id",
+			    "Input should be a valid string", v);
 		else if (strncmp(json_string_value(v), "bp_", 3))
-			sky_engine__api_item(items, "string_pattern_mismatch",
-			                     "browser_profile_id",
-			                     "String should match pattern '^bp_'",
-			                     v);
+			sky_engine__api_item(
+			    items, "string_pattern_mismatch",
+			    "browser_profile_id",
+			    "String should match pattern '^bp_'", v);
 		else
 			c->profile_id = json_string_value(v);
 	}
 	if ((v = json_object_get(body, "generate_browser_profile")) &&
 	    !json_is_null(v)) {
 		if (!json_is_boolean(v))
-			sky_engine__api_item(items, "bool_type",
-			                     "generate_browser_profile",
-			                     "Input should be a valid boolean", v);
+			sky_engine__api_item(
+			    items, "bool_type", "generate_browser_profile",
+			    "Input should be a valid boolean", v);
 		else
 			c->generate = json_is_true(v);
 	}
@@ -451,7 +448,8 @@ static int parse_create(sky_engine *e, const char *org_of_body, json_t *body,
 	}
 	sky_bprofile_rec *bp = NULL;
 	if (c->profile_id &&
-	    sky_store_bprofile_get(e->store, sky_engine__org_scope(e, org_of_body),
+	    sky_store_bprofile_get(e->store,
+	                           sky_engine__org_scope(e, org_of_body),
 	                           c->profile_id, &bp)) {
 		rc = sky_engine__api_refuse(
 		    out_json, http_status, 404,
@@ -922,10 +920,11 @@ int sky_engine__session_capture(sky_engine *e, const char *org, const char *id,
 			                   "browser profiles (no state_save, "
 			                   "plugin ABI 2.1)");
 		else if ((rc = e->browser->state_save(s->ctx, &state, &err)))
-			rc = sky_error_set(rc,
-			                   "could not read the browser state of "
-			                   "session %s: %s",
-			                   id, err ? err : sky_strerror(rc));
+			rc =
+			    sky_error_set(rc,
+			                  "could not read the browser state of "
+			                  "session %s: %s",
+			                  id, err ? err : sky_strerror(rc));
 		free(err);
 		*state_json = state;
 		sky_engine__session_reserved(e, id, NULL, NULL);
@@ -963,14 +962,15 @@ int sky_tasks_api_browser_session_update(char **out_json, int *http_status,
 		                     "engine, id and out_json are "
 		                     "required");
 	*out_json = NULL;
-	json_t *body = body_json && *body_json ? sky_json_loads(body_json)
-	                                       : NULL;
+	json_t *body =
+	    body_json && *body_json ? sky_json_loads(body_json) : NULL;
 	json_t *v = json_object_get(body, "generate_browser_profile");
 	if (!json_is_object(body) || !json_is_boolean(v)) {
 		json_t *items = json_array();
 		if (!json_is_object(body))
 			sky_engine__api_item(
-			    items, body ? "model_attributes_type" : "json_invalid",
+			    items,
+			    body ? "model_attributes_type" : "json_invalid",
 			    NULL,
 			    body ? "Input should be a valid dictionary or "
 			           "object to extract fields from"
@@ -981,9 +981,9 @@ int sky_tasks_api_browser_session_update(char **out_json, int *http_status,
 			                     "generate_browser_profile",
 			                     "Field required", body);
 		else
-			sky_engine__api_item(items, "bool_type",
-			                     "generate_browser_profile",
-			                     "Input should be a valid boolean", v);
+			sky_engine__api_item(
+			    items, "bool_type", "generate_browser_profile",
+			    "Input should be a valid boolean", v);
 		int rc = sky_engine__api_refuse(
 		    out_json, http_status, 422, sky_engine__api_422(items),
 		    SKY_EINVALID, "invalid browser session update");

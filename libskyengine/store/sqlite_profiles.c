@@ -40,12 +40,11 @@ static const sky_sql q_bp_get = {
                  "browser_profile_id=?1 AND deleted_at IS NULL AND "
                  "(?2 IS NULL OR organization_id=?2)"};
 static const sky_sql q_bp_list = {
-    &t_bprofile,
-    "SELECT %C FROM browser_profiles WHERE organization_id=?1 AND "
-    "(?2 OR deleted_at IS NULL) AND (?3 IS NULL OR "
-    "instr(lower(name), lower(?3)) > 0 OR "
-    "instr(lower(coalesce(description, '')), lower(?3)) > 0) "
-    "ORDER BY created_at DESC, seq DESC LIMIT ?4 OFFSET ?5"};
+    &t_bprofile, "SELECT %C FROM browser_profiles WHERE organization_id=?1 AND "
+                 "(?2 OR deleted_at IS NULL) AND (?3 IS NULL OR "
+                 "instr(lower(name), lower(?3)) > 0 OR "
+                 "instr(lower(coalesce(description, '')), lower(?3)) > 0) "
+                 "ORDER BY created_at DESC, seq DESC LIMIT ?4 OFFSET ?5"};
 static const sky_sql q_bp_name_taken = {
     NULL, "SELECT 1 FROM browser_profiles WHERE organization_id=?1 AND "
           "name=?2 AND deleted_at IS NULL AND browser_profile_id<>?3"};
@@ -178,9 +177,9 @@ int sky_store_bprofile_get(sky_store *s, const char *organization_id,
 	if (!s || !browser_profile_id || !out)
 		return sky_error_set(SKY_EINVALID,
 		                     "browser profile id is NULL");
-	int rc = sky_store__read_one(s, &q_bp_get, browser_profile_id,
-	                             organization_id, &r,
-	                             "get browser profile");
+	int rc =
+	    sky_store__read_one(s, &q_bp_get, browser_profile_id,
+	                        organization_id, &r, "get browser profile");
 	if (rc == SKY_ENOTFOUND)
 		sky_error_set(rc, "Browser profile %s not found",
 		              browser_profile_id);
@@ -189,8 +188,8 @@ int sky_store_bprofile_get(sky_store *s, const char *organization_id,
 }
 
 int sky_store_bprofile_list(sky_store *s, const char *organization_id,
-                            int include_deleted, const char *search,
-                            int page, int page_size, sky_bprofile_list **out)
+                            int include_deleted, const char *search, int page,
+                            int page_size, sky_bprofile_list **out)
 {
 	sky_bprofile_list *l;
 	void *items = NULL;
@@ -224,13 +223,12 @@ int sky_store_bprofile_list(sky_store *s, const char *organization_id,
 
 static int not_found(const char *id)
 {
-	return sky_error_set(SKY_ENOTFOUND, "Browser profile %s not found",
-	                     id);
+	return sky_error_set(SKY_ENOTFOUND, "Browser profile %s not found", id);
 }
 
 int sky_store_bprofile_update(sky_store *s, const char *organization_id,
-                              const char *browser_profile_id,
-                              const char *name, const char *description)
+                              const char *browser_profile_id, const char *name,
+                              const char *description)
 {
 	sqlite3_stmt *st;
 	sky_conn *c;

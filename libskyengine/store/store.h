@@ -600,12 +600,12 @@ int sky_store_bprofile_get(sky_store *s, const char *organization_id,
 /* Newest first; search (may be NULL) matches name or description,
  * case-insensitively. page counts from 1. */
 int sky_store_bprofile_list(sky_store *s, const char *organization_id,
-                            int include_deleted, const char *search,
-                            int page, int page_size, sky_bprofile_list **out);
+                            int include_deleted, const char *search, int page,
+                            int page_size, sky_bprofile_list **out);
 /* NULL name / description: unchanged. SKY_ENOTFOUND, SKY_EEXISTS. */
 int sky_store_bprofile_update(sky_store *s, const char *organization_id,
-                              const char *browser_profile_id,
-                              const char *name, const char *description);
+                              const char *browser_profile_id, const char *name,
+                              const char *description);
 /* Soft delete (hard: remove the row, for a profile whose file could not
  * be written). SKY_ENOTFOUND. */
 int sky_store_bprofile_delete(sky_store *s, const char *organization_id,

@@ -844,13 +844,13 @@ static void on_fetch_event(cdp_conn *c, cdp_session *s, const char *m,
 		return;
 	if (!strcmp(m, "Fetch.requestPaused") && ctx->restoring) {
 		/* state.c: an empty document of the origin, never the site */
-		cdp_post(c, s->id, "Fetch.fulfillRequest",
-		         json_pack("{s:s,s:i,s:[{s:s,s:s}],s:s}", "requestId",
-		                   rid, "responseCode", 200, "responseHeaders",
-		                   "name", "Content-Type", "value", "text/html",
-		                   "body",
-		                   "PCFkb2N0eXBlIGh0bWw+PGh0bWw+PGhlYWQ+PC9oZWFk"
-		                   "Pjxib2R5PjwvYm9keT48L2h0bWw+"));
+		cdp_post(
+		    c, s->id, "Fetch.fulfillRequest",
+		    json_pack("{s:s,s:i,s:[{s:s,s:s}],s:s}", "requestId", rid,
+		              "responseCode", 200, "responseHeaders", "name",
+		              "Content-Type", "value", "text/html", "body",
+		              "PCFkb2N0eXBlIGh0bWw+PGh0bWw+PGhlYWQ+PC9oZWFk"
+		              "Pjxib2R5PjwvYm9keT48L2h0bWw+"));
 		return;
 	}
 	if (!strcmp(m, "Fetch.requestPaused")) {

@@ -115,8 +115,8 @@ int cdp_state_save(cdp_ctx *ctx, json_t **out)
 static json_t *cookie_param(const json_t *c)
 {
 	static const char *const keep[] = {
-	    "name",   "value",    "domain",       "path",
-	    "secure", "httpOnly", "sameSite",     "priority",
+	    "name",      "value",        "domain",     "path",
+	    "secure",    "httpOnly",     "sameSite",   "priority",
 	    "sameParty", "sourceScheme", "sourcePort", NULL};
 	json_t *p = json_object();
 	for (size_t i = 0; keep[i]; i++) {
@@ -143,8 +143,8 @@ static int load_origin(cdp_ctx *ctx, const json_t *o)
 {
 	const char *origin = cdp_jstr(o, "origin");
 	json_t *res = NULL;
-	if (!origin || (strncmp(origin, "http://", 7) &&
-	                strncmp(origin, "https://", 8)))
+	if (!origin ||
+	    (strncmp(origin, "http://", 7) && strncmp(origin, "https://", 8)))
 		return 0;
 	char *url = cdp_asprintf("%s/", origin);
 	char opts[64];

@@ -434,8 +434,9 @@ START_TEST(a_session_backed_by_a_profile_survives_a_restart)
 	free(body);
 	ck_assert(skyx_str_startswith(jstr(p, "browser_profile_id"), "bp_"));
 	json_decref(p);
-	e = api_patch("/v1/browser_sessions/pbs_1", "{\"generate_browser_"
-	                                            "profile\":true}",
+	e = api_patch("/v1/browser_sessions/pbs_1",
+	              "{\"generate_browser_"
+	              "profile\":true}",
 	              404);
 	json_decref(e);
 	free(home);
@@ -448,7 +449,8 @@ END_TEST
 
 START_TEST(profiles_api_organizations_and_not_found)
 {
-	json_t *p = profile_new("{\"name\":\"one\",\"description\":\"d\"}", 200);
+	json_t *p =
+	    profile_new("{\"name\":\"one\",\"description\":\"d\"}", 200);
 	char *id = skyx_strdup(jstr(p, "browser_profile_id"));
 	json_decref(p);
 	/* Names are unique in an organization. */
@@ -488,9 +490,10 @@ START_TEST(profiles_api_organizations_and_not_found)
 	json_decref(api_call(&srv, "DELETE", path, AUTH_B, NULL, 404));
 	char *upath = profile_path(id, "/usage");
 	json_decref(api_call(&srv, "GET", upath, AUTH_B, NULL, 404));
-	char *body = skyx_asprintf("{\"prompt\":\"x\",\"engine\":\"skyvern-2.0\","
-	                           "\"browser_profile_id\":\"%s\"}",
-	                           id);
+	char *body =
+	    skyx_asprintf("{\"prompt\":\"x\",\"engine\":\"skyvern-2.0\","
+	                  "\"browser_profile_id\":\"%s\"}",
+	                  id);
 	json_decref(
 	    api_call(&srv, "POST", "/v1/run/tasks", AUTH_B JSONH, body, 404));
 	free(body);
@@ -505,8 +508,8 @@ START_TEST(profiles_api_organizations_and_not_found)
 	                              "Browser profile bp_404 not found"));
 	json_decref(e);
 	json_decref(api_get(&srv, "/v1/browser_profiles/bp_404/usage", 404));
-	json_decref(api_patch("/v1/browser_profiles/bp_404", "{\"name\":\"n\"}",
-	                      404));
+	json_decref(
+	    api_patch("/v1/browser_profiles/bp_404", "{\"name\":\"n\"}", 404));
 	json_decref(api_call(&srv, "DELETE", "/v1/browser_profiles/bp_404",
 	                     AUTH, NULL, 404));
 	/* Skyvern's rules for runs: not on skyvern-1.0. */
