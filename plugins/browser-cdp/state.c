@@ -73,9 +73,11 @@ int cdp_state_save(cdp_ctx *ctx, json_t **out)
 	if (rc)
 		return rc;
 	json_t *cookies = json_object_get(res, "cookies");
-	json_t *state = json_pack("{s:s,s:i,s:O,s:[]}", "format", STATE_FORMAT,
+	json_t *state = json_pack("{s:s,s:i,s:o,s:[]}", "format", STATE_FORMAT,
 	                          "version", 1, "cookies",
-	                          cookies ? cookies : json_array(), "origins");
+	                          json_is_array(cookies) ? json_incref(cookies)
+	                                                 : json_array(),
+	                          "origins");
 	json_decref(res);
 	if (!state)
 		return cdp_fail(SKY_ENOMEM, "out of memory");

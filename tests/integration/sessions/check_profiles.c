@@ -533,6 +533,26 @@ START_TEST(profiles_api_organizations_and_not_found)
 	ck_assert_uint_eq(json_array_size(l), 1);
 	ck_assert_ptr_nonnull(jstr(json_array_get(l, 0), "deleted_at"));
 	json_decref(l);
+	/* Every route is described. */
+	static const char *const described[][2] = {
+	    {"/v1/browser_profiles", "post"},
+	    {"/v1/browser_profiles", "get"},
+	    {"/v1/browser_profiles/{profile_id}", "get"},
+	    {"/v1/browser_profiles/{profile_id}", "patch"},
+	    {"/v1/browser_profiles/{profile_id}", "delete"},
+	    {"/v1/browser_profiles/{profile_id}/usage", "get"},
+	    {"/v1/browser_sessions/{browser_session_id}", "patch"},
+	};
+	json_t *spec = api_call(&srv, "GET", "/openapi.json", NULL, NULL, 200);
+	for (size_t i = 0; i < sizeof described / sizeof *described; i++)
+		ck_assert_msg(
+		    json_object_get(
+		        json_object_get(json_object_get(spec, "paths"),
+		                        described[i][0]),
+		        described[i][1]),
+		    "openapi.json lacks %s %s", described[i][1],
+		    described[i][0]);
+	json_decref(spec);
 	free(upath);
 	free(path);
 	free(id);
