@@ -298,7 +298,10 @@ SKY_API int sky_tasks_api_totp_codes_list(char **out_json, sky_engine *engine,
  * open when this returns. A run whose request names it continues in it;
  * one run at a time (a second submit is refused with 409 while one is
  * active). Sessions close on close(), on inactivity and when the engine
- * stops; they do not survive a restart.
+ * stops; they do not survive a restart, except one that loaded a
+ * browser profile (browser_profile_id, "bp_…"): it is saved to the
+ * profile and opened again from it. generate_browser_profile: keep its
+ * state when it ends, for POST /v1/browser_profiles.
  */
 SKY_API int sky_tasks_api_browser_session_create(char **out_json,
                                                  int *http_status,
@@ -323,6 +326,65 @@ SKY_API int sky_tasks_api_browser_session_close(char **out_json,
                                                 sky_engine *engine,
                                                 const char *organization_id,
                                                 const char *browser_session_id);
+
+/*
+ * PATCH /v1/browser_sessions/{id}: {"generate_browser_profile": bool}
+ * (required); the session's answer. 404 unknown, 409 already ended.
+ */
+SKY_API int sky_tasks_api_browser_session_update(char **out_json,
+                                                 int *http_status,
+                                                 sky_engine *engine,
+                                                 const char *organization_id,
+                                                 const char *browser_session_id,
+                                                 const char *body_json);
+
+/* --- browser profiles ----------------------------------------------------- */
+
+/*
+ * POST /v1/browser_profiles: {name, description?, browser_session_id? |
+ * workflow_run_id?} saves the state of a session (a live idle one now,
+ * an ended one from what it kept) or of a finished run that kept its
+ * state (persist_browser_session or browser_profile_id), or a blank
+ * profile; the answer is the profile. 404 unknown source, 409 name
+ * taken, 400 nothing kept, 422 a bad body. The state is sealed on disk
+ * (docs/configuration.md "Data at rest").
+ */
+SKY_API int sky_tasks_api_browser_profile_create(char **out_json,
+                                                 int *http_status,
+                                                 sky_engine *engine,
+                                                 const char *organization_id,
+                                                 const char *body_json);
+/* GET /v1/browser_profiles: a JSON array, newest first (page >= 1,
+ * page_size >= 1; search_key may be NULL). */
+SKY_API int sky_tasks_api_browser_profiles_list(
+    char **out_json, int *http_status, sky_engine *engine,
+    const char *organization_id, int page, int page_size, int include_deleted,
+    const char *search_key);
+/* GET /v1/browser_profiles/{id}; 404 "Browser profile X not found for
+ * organization O". */
+SKY_API int sky_tasks_api_browser_profile_get(char **out_json, int *http_status,
+                                              sky_engine *engine,
+                                              const char *organization_id,
+                                              const char *browser_profile_id);
+/* PATCH /v1/browser_profiles/{id}: {name?, description?}. */
+SKY_API int sky_tasks_api_browser_profile_update(char **out_json,
+                                                 int *http_status,
+                                                 sky_engine *engine,
+                                                 const char *organization_id,
+                                                 const char *browser_profile_id,
+                                                 const char *body_json);
+/* DELETE /v1/browser_profiles/{id}: 204 with an empty body; the saved
+ * state is removed, the record kept as deleted. */
+SKY_API int sky_tasks_api_browser_profile_delete(
+    char **out_json, int *http_status, sky_engine *engine,
+    const char *organization_id, const char *browser_profile_id);
+/* GET /v1/browser_profiles/{id}/usage: {"workflows": [], "credentials":
+ * [], "recent_seeded_run_count": runs and sessions that loaded it}. */
+SKY_API int sky_tasks_api_browser_profile_usage(char **out_json,
+                                                int *http_status,
+                                                sky_engine *engine,
+                                                const char *organization_id,
+                                                const char *browser_profile_id);
 
 /* --- workflows ----------------------------------------------------------- */
 

@@ -68,6 +68,15 @@ typedef struct sky_agent_callbacks {
 	 * NULL. */
 	char *(*signing_key)(void *payload);
 	void *payload;
+	/* Browser profiles: load the run's saved state into the context it
+	 * just opened, before the first navigation (0 when the run names
+	 * none; else the error says why the run cannot start), and keep
+	 * the state of its own context before it is closed, if the run
+	 * asked for that. May be NULL. */
+	int (*context_prepare)(const sky_browser_provider *vt, void *ctx,
+	                       void *payload);
+	void (*context_closing)(const sky_browser_provider *vt, void *ctx,
+	                        void *payload);
 } sky_agent_callbacks;
 
 #define SKY_AGENT_CALLBACKS_INIT                                               \
@@ -292,6 +301,8 @@ void sky_agent_session_release(sky_run *r);
 /* r->bvt and r->ctx are the context opened. */
 void sky_agent_context_opened(sky_run *r);
 void sky_agent_context_leaving(sky_run *r);
+int sky_agent_context_prepare(sky_run *r);
+void sky_agent_context_closing(sky_run *r);
 /* The proxy for the run's own context (its proxy_location). */
 int sky_agent_proxy_for(sky_run *r, json_t **proxy, json_t **applied);
 char *sky_agent_signing_key(sky_run *r);

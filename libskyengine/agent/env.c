@@ -84,6 +84,21 @@ void sky_agent_context_leaving(sky_run *r)
 		cb->context_leaving(cb->payload);
 }
 
+int sky_agent_context_prepare(sky_run *r)
+{
+	const sky_agent_callbacks *cb = cbs(r);
+	if (cb && cb->context_prepare)
+		return cb->context_prepare(r->bvt, r->ctx, cb->payload);
+	return 0;
+}
+
+void sky_agent_context_closing(sky_run *r)
+{
+	const sky_agent_callbacks *cb = cbs(r);
+	if (cb && cb->context_closing && r->ctx && !r->session_id)
+		cb->context_closing(r->bvt, r->ctx, cb->payload);
+}
+
 int sky_agent_proxy_for(sky_run *r, json_t **proxy, json_t **applied)
 {
 	const sky_agent_callbacks *cb = cbs(r);

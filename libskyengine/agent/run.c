@@ -61,6 +61,8 @@ static int set_final(sky_run *r, sky_task_status st, const char *reason)
 	 * submit the session's next run at once. */
 	if (r->ctx)
 		sky_agent_collect_downloads(r, 5000);
+	/* and a client may save a profile from the run at once */
+	sky_agent_context_closing(r);
 	leave_session(r);
 	if (json_array_size(r->errors)) {
 		char *e = sky_json_dumps(r->errors);
@@ -168,6 +170,10 @@ static int open_own_context(sky_run *r)
 	if (rc) {
 		sky_error_set(rc, "could not open a browser context: %s",
 		              err ? err : sky_strerror(rc));
+		r->ctx = NULL;
+	} else if ((rc = sky_agent_context_prepare(r))) {
+		/* a browser profile that cannot be loaded (error set) */
+		r->bvt->context_close(r->ctx);
 		r->ctx = NULL;
 	}
 	free(err);

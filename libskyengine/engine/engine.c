@@ -53,6 +53,8 @@ static void read_config(sky_engine *e)
 	                               "SKYENGINE_TOTP_LLM_FALLBACK", 0);
 	e->bs_unit_ms =
 	    cfg_int(c, "browser_sessions", "timeout_unit_ms", NULL, 60000);
+	e->bs_profile_save_ms =
+	    1000 * cfg_int(c, "browser_sessions", "profile_save_s", NULL, 60);
 	e->request_opts.url_flags =
 	    (cfg_int(c, "security", "block_metadata_urls",
 	             "SKYENGINE_BLOCK_METADATA_URLS", 0)

@@ -76,6 +76,13 @@ typedef struct sky_bsession {
 	                          the run lets go */
 	int64_t idle_since; /* monotonic ms; when the last use ended */
 	int64_t timeout_ms; /* inactivity that closes it */
+	/* browser profiles (profiles.c): the profile it loaded, to which
+	 * its state is saved back (periodically and at close), or NULL;
+	 * generate: save its state as <data>/profiles/<id> at close */
+	char *profile_id;
+	int generate;
+	int profile_failed; /* the profile did not load: never save it */
+	int64_t saved_at;   /* monotonic ms of the last periodic save */
 	struct sky_bsession *next;
 } sky_bsession;
 
@@ -156,7 +163,8 @@ struct sky_engine {
 	pthread_t bs_thread;
 	int bs_running; /* the reaper thread exists */
 	int bs_stopping;
-	int bs_unit_ms; /* one "minute" of timeout; 60000 */
+	int bs_unit_ms;         /* one "minute" of timeout; 60000 */
+	int bs_profile_save_ms; /* a profile-backed session saves this often */
 	pthread_cond_t webhook_cond;
 	sky_http_client *http; /* the engine's own client (net/) */
 
@@ -302,6 +310,44 @@ char *sky_engine__api_422(json_t *items);
  * status; returns `code` with sky_error_last() = what. */
 int sky_engine__api_refuse(char **out_json, int *http_status, int status,
                            char *body, int code, const char *what);
+
+/* profiles.c: browser profiles. The state of `id` (a bp_ id, a run id,
+ * a session id) sealed under <data>/profiles; read: *state_json for
+ * sky_engine__profile_free; errors say "browser profile X cannot be
+ * read: ...". */
+int sky_engine__profile_write(sky_engine *e, const char *id,
+                              const char *state_json);
+int sky_engine__profile_read(sky_engine *e, const char *id, char **state_json);
+void sky_engine__profile_free(char *state_json);
+void sky_engine__profile_remove(sky_engine *e, const char *id);
+/* Load profile `bp_id` into a context just opened / save a context's
+ * state as `id`. */
+int sky_engine__profile_load(sky_engine *e, const sky_browser_provider *vt,
+                             void *ctx, const char *bp_id);
+int sky_engine__profile_capture(sky_engine *e, const sky_browser_provider *vt,
+                                void *ctx, const char *id);
+/* A run's own context: load the profile it names / keep its state if it
+ * asked (the agent's context_prepare / context_closing). */
+int sky_engine__run_profile_prepare(sky_engine *e, const char *run_id,
+                                    const sky_browser_provider *vt, void *ctx);
+void sky_engine__run_profile_closing(sky_engine *e, const char *run_id,
+                                     const sky_browser_provider *vt, void *ctx);
+/*
+ * Save a new profile named `name` from a finished run (`run_id`, which
+ * kept its state), a browser session (`session_id`: a live, idle one is
+ * captured now; an ended one gives what it saved), or neither (a blank
+ * profile). *bp_id (malloc'd) is the new profile's id. Errors:
+ * SKY_ENOTFOUND (no such run/session in `org`), SKY_EEXISTS (name
+ * taken), SKY_EINVALID (nothing was kept), SKY_EBUSY (a run holds the
+ * session); sky_error_last() says it in the API's words.
+ */
+int sky_engine__browser_profile_save(sky_engine *e, const char *org,
+                                     const char *run_id, const char *session_id,
+                                     const char *name, const char *description,
+                                     char **bp_id);
+/* sessions.c: the state of session `id` for a new profile (see above). */
+int sky_engine__session_capture(sky_engine *e, const char *org, const char *id,
+                                char **state_json);
 
 /* webhook.c */
 int sky_engine__webhook_start(sky_engine *e);

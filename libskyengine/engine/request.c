@@ -749,6 +749,8 @@ static void validate_fields(pctx *c, sky_task_request *r)
 	get_headers(c, &r->extra_http_headers);
 	get_str_map(c, "cdp_connect_headers", &r->cdp_connect_headers);
 	get_bool(c, "publish_workflow", 0, 0, &r->publish_workflow);
+	get_bool(c, "persist_browser_session", 1, 0,
+	         &r->persist_browser_session);
 	get_bool(c, "include_action_history_in_verification", 1, 0,
 	         &r->include_action_history_in_verification);
 	r->max_screenshot_scrolls = -1;
@@ -814,12 +816,14 @@ static int refuse_unhonoured(pctx *c, sky_task_request *r, const json_t *models)
 		                     "for the skyvern_v1 or CUA task engines; "
 		                     "use engine=skyvern_v2.");
 	/* skyvern-2.0 honours start_fresh_browser by construction: every
-	 * run starts in a new, empty browser context. Profiles do not
-	 * exist here. */
-	if (r->browser_profile_id)
-		return refuse_400(c, "browser_profile_id is not supported by "
-		                     "skyengine: browser profiles are not "
-		                     "implemented");
+	 * run starts in a new, empty browser context. A profile is loaded
+	 * into the run's own context; a session's context is the
+	 * session's. */
+	if (r->browser_profile_id && r->browser_session_id)
+		return refuse_400(c, "browser_profile_id cannot be combined "
+		                     "with browser_session_id: the session's "
+		                     "browser is the run's browser (load the "
+		                     "profile into the session instead)");
 	if (r->model_name && !json_object_get(models, r->model_name)) {
 		skyx_buf names = {0};
 		const char *k;
@@ -908,12 +912,18 @@ static char *make_echo(const sky_task_request *r)
 static int make_notes(sky_task_request *r)
 {
 	if (!r->complete_criterion && !r->terminate_criterion &&
-	    !r->application)
+	    !r->application && !r->browser_profile_id &&
+	    !r->persist_browser_session)
 		return 0;
 	json_t *o =
 	    json_pack("{s:s?, s:s?, s:s?}", "complete_criterion",
 	              r->complete_criterion, "terminate_criterion",
 	              r->terminate_criterion, "application", r->application);
+	if (o && r->browser_profile_id)
+		json_object_set_new(o, "browser_profile_id",
+		                    json_string(r->browser_profile_id));
+	if (o && r->persist_browser_session)
+		json_object_set_new(o, "persist_browser_session", json_true());
 	r->notes = o ? sky_json_dumps(o) : NULL;
 	json_decref(o);
 	return r->notes ? 0 : -1;

@@ -58,8 +58,9 @@ typedef struct sky_task_request {
 	int max_screenshot_scrolls; /* -1: not given; else 0..1000 */
 	char *browser_address;
 	int start_fresh_browser;
-	char *browser_profile_id;  /* only to refuse it */
-	char *cdp_connect_headers; /* JSON object text; only to refuse it */
+	char *browser_profile_id; /* "bp_…": loaded into the run's context */
+	int persist_browser_session; /* extension: keep the state at the end */
+	char *cdp_connect_headers;   /* JSON object text; only to refuse it */
 	char *run_with;
 	char *model_name; /* model.model_name, one of opts->llm_models */
 	/* Extensions (the legacy TaskRequest's fields, accepted on
@@ -68,7 +69,8 @@ typedef struct sky_task_request {
 	char *complete_criterion;
 	char *terminate_criterion;
 	char *application;
-	char *notes;       /* JSON object text of the three above, or NULL */
+	char *notes;       /* JSON object text of the above and the profile
+	                fields, or NULL */
 	char *run_request; /* the run_request echo, JSON object text */
 } sky_task_request;
 

@@ -209,7 +209,13 @@ json_t *sky_response_run(const sky_response_ctx *c, const sky_task_rec *t)
 	json_object_set_new(o, "app_url", app_url(c, t));
 	json_object_set_new(o, "browser_session_id",
 	                    sky_json_str_or_null(t->browser_session_id));
-	json_object_set_new(o, "browser_profile_id", json_null());
+	{
+		json_t *n = col(t->notes);
+		json_object_set_new(o, "browser_profile_id",
+		                    sky_json_str_or_null(
+		                        sky_json_str(n, "browser_profile_id")));
+		json_decref(n);
+	}
 	json_object_set_new(o, "max_screenshot_scrolls",
 	                    t->max_screenshot_scrolls >= 0
 	                        ? json_integer(t->max_screenshot_scrolls)

@@ -153,6 +153,20 @@ static int submit_rec(sky_task_rec **out_rec, char **err_json, int *http_status,
 	    (rc =
 	         check_session(e, org, req->browser_session_id, &out, &status)))
 		goto done;
+	if (req->browser_profile_id) {
+		sky_bprofile_rec *bp = NULL;
+		rc = sky_store_bprofile_get(e->store, org,
+		                            req->browser_profile_id, &bp);
+		sky_bprofile_rec_free(bp);
+		if (rc) {
+			status = rc == SKY_ENOTFOUND ? 404 : 500;
+			out = detail_body("Browser profile %s not found for "
+			                  "organization %s",
+			                  req->browser_profile_id,
+			                  org ? org : "?");
+			goto done;
+		}
+	}
 	if (req->browser_session_id && !e->no_execute &&
 	    (rc = sky_engine__session_reserve(e, org, req->browser_session_id,
 	                                      idem, &reserved, &out, &status)))

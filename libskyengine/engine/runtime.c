@@ -445,6 +445,20 @@ static void link_context_leaving(void *p)
 	sky_engine__live_detach(l->e, l->run_id);
 }
 
+static int link_context_prepare(const sky_browser_provider *vt, void *ctx,
+                                void *p)
+{
+	run_link *l = p;
+	return sky_engine__run_profile_prepare(l->e, l->run_id, vt, ctx);
+}
+
+static void link_context_closing(const sky_browser_provider *vt, void *ctx,
+                                 void *p)
+{
+	run_link *l = p;
+	sky_engine__run_profile_closing(l->e, l->run_id, vt, ctx);
+}
+
 static int link_proxy_for(const char *location_json, const char *sticky_key,
                           json_t **proxy, json_t **applied, void *p)
 {
@@ -500,6 +514,8 @@ static void run_agent(sky_engine *e, const sky_task_rec *t)
 	cb.context_leaving = link_context_leaving;
 	cb.proxy_for = link_proxy_for;
 	cb.signing_key = link_signing_key;
+	cb.context_prepare = link_context_prepare;
+	cb.context_closing = link_context_closing;
 	cb.payload = &link;
 	sky_agent_env env;
 	char *unavailable = NULL;

@@ -7,8 +7,12 @@
  * Rules: one run at a time per session (a second submit is refused with
  * 409 until the first has finished); a session closes after `timeout`
  * minutes without a run, on close, and when the engine stops. A context
- * cannot outlive the browser process, so sessions never survive a
- * restart: at start-up those a crash left open are marked timed_out.
+ * cannot outlive the browser process, so a plain session does not
+ * survive a restart: at start-up those a crash left open are marked
+ * timed_out. A session that loaded a browser profile (browser_profile_id)
+ * saves its state back to the profile every browser_sessions.
+ * profile_save_s seconds while idle, when it closes and when the engine
+ * stops, and is opened again from the profile at start-up.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -30,6 +34,17 @@
 #define MIN_TIMEOUT 5
 #define MAX_TIMEOUT 240
 #define DEFAULT_TIMEOUT 60
+
+struct create_req {
+	int timeout;
+	char *url;
+	char *proxy; /* JSON text or NULL */
+	const char *browser_type;
+	char *warning;
+	const char *profile_id; /* borrowed from the body */
+	int generate;
+};
+typedef struct create_req create_req;
 
 /* --- the registry (bs_lock held) ----------------------------------------- */
 
@@ -54,8 +69,18 @@ static void unlink_locked(sky_engine *e, sky_bsession *s)
  * the browser). The downloads stay: they are the runs' artifacts. */
 static void destroy(sky_engine *e, sky_bsession *s)
 {
+	if (s->ctx && e->browser && s->profile_id &&
+	    sky_engine__profile_capture(e, e->browser, s->ctx, s->profile_id))
+		sky_log_warn(COMPONENT, "session %s: profile %s not saved: %s",
+		             s->id, s->profile_id, sky_error_last());
+	if (s->ctx && e->browser && s->generate &&
+	    sky_engine__profile_capture(e, e->browser, s->ctx, s->id))
+		sky_log_warn(COMPONENT,
+		             "session %s: its state was not kept: %s", s->id,
+		             sky_error_last());
 	if (s->ctx && e->browser)
 		e->browser->context_close(s->ctx);
+	free(s->profile_id);
 	free(s->id);
 	free(s->org);
 	free(s->download_dir);
@@ -80,15 +105,35 @@ static void *reaper_main(void *arg)
 	pthread_mutex_lock(&e->bs_lock);
 	while (!e->bs_stopping) {
 		int64_t now = skyx_time_mono_ms(), next = 1000;
-		sky_bsession *due = NULL;
+		sky_bsession *due = NULL, *save = NULL;
 		for (sky_bsession *s = e->bsessions; s && !due; s = s->next) {
 			if (s->busy_run || s->reserving || s->closed)
 				continue;
+			if (s->profile_id && e->bs_profile_save_ms > 0 &&
+			    now - s->saved_at >= e->bs_profile_save_ms && !save)
+				save = s;
 			int64_t left = s->idle_since + s->timeout_ms - now;
 			if (left <= 0)
 				due = s;
 			else if (left < next)
 				next = left;
+		}
+		if (!due && save) {
+			/* held like a run holds it, while it is saved */
+			save->reserving = 1;
+			save->saved_at = now;
+			pthread_mutex_unlock(&e->bs_lock);
+			if (sky_engine__profile_capture(
+			        e, e->browser, save->ctx, save->profile_id))
+				sky_log_warn(COMPONENT,
+				             "session %s: profile %s not "
+				             "saved: %s",
+				             save->id, save->profile_id,
+				             sky_error_last());
+			pthread_mutex_lock(&e->bs_lock);
+			save->reserving = 0;
+			pthread_cond_broadcast(&e->bs_cond);
+			continue;
 		}
 		if (due) {
 			unlink_locked(e, due);
@@ -116,12 +161,65 @@ static void *reaper_main(void *arg)
 	return NULL;
 }
 
+static int open_live(sky_engine *e, const sky_bsession_rec *rec,
+                     const create_req *c, sky_bsession *s);
+
+/* A session backed by a profile, opened again from it after a restart;
+ * 0 when it is live again. */
+static int reopen(sky_engine *e, const sky_bsession_rec *rec)
+{
+	struct create_req c;
+	sky_bsession *s = calloc(1, sizeof *s);
+	memset(&c, 0, sizeof c);
+	if (!s)
+		return sky_error_from_code(SKY_ENOMEM);
+	s->id = skyx_strdup(rec->browser_session_id);
+	s->org = skyx_strdup(rec->organization_id);
+	s->profile_id = skyx_strdup(rec->browser_profile_id);
+	s->generate = rec->generate_browser_profile;
+	s->timeout_ms = (int64_t)rec->timeout_minutes * e->bs_unit_ms;
+	c.timeout = rec->timeout_minutes;
+	c.url = rec->url;
+	c.proxy = rec->proxy_location;
+	int rc = !s->id || !s->org || !s->profile_id
+	             ? sky_error_from_code(SKY_ENOMEM)
+	             : open_live(e, rec, &c, s);
+	if (rc) {
+		free(s->profile_id); /* never save over it */
+		s->profile_id = NULL;
+		s->generate = 0;
+		destroy(e, s);
+		return rc;
+	}
+	s->idle_since = s->saved_at = skyx_time_mono_ms();
+	pthread_mutex_lock(&e->bs_lock);
+	s->next = e->bsessions;
+	e->bsessions = s;
+	pthread_mutex_unlock(&e->bs_lock);
+	sky_log_info(COMPONENT, "session %s reopened from profile %s", s->id,
+	             s->profile_id);
+	return 0;
+}
+
 int sky_engine__sessions_start(sky_engine *e)
 {
 	sky_bsession_list *l = NULL;
-	/* A crash left these open; their browser is gone with it. */
+	/* A crash or a stop left these open; only those with a profile
+	 * can be opened again. */
 	if (sky_store_bsession_list_live_all(e->store, &l) == 0) {
 		for (size_t i = 0; i < l->count; i++) {
+			if (l->items[i].browser_profile_id && !e->no_execute) {
+				if (!reopen(e, &l->items[i]))
+					continue;
+				sky_log_warn(COMPONENT,
+				             "session %s could not be opened "
+				             "again from its profile: %s",
+				             l->items[i].browser_session_id,
+				             sky_error_last());
+				store_final(e, l->items[i].browser_session_id,
+				            "failed", NULL);
+				continue;
+			}
 			sky_log_warn(COMPONENT,
 			             "session %s did not survive the "
 			             "restart; marking it timed_out",
@@ -154,9 +252,18 @@ void sky_engine__sessions_stop(sky_engine *e)
 	while (all) {
 		sky_bsession *s = all;
 		all = s->next;
-		sky_log_info(COMPONENT, "closing session %s: the engine stops",
-		             s->id);
-		store_final(e, s->id, "completed", s->last_run);
+		if (s->profile_id) {
+			/* saved to its profile; opened again at start-up */
+			sky_log_info(COMPONENT,
+			             "session %s: the engine stops; it is "
+			             "saved to profile %s",
+			             s->id, s->profile_id);
+		} else {
+			sky_log_info(COMPONENT,
+			             "closing session %s: the engine stops",
+			             s->id);
+			store_final(e, s->id, "completed", s->last_run);
+		}
 		destroy(e, s);
 	}
 }
@@ -195,7 +302,10 @@ static json_t *session_obj(sky_engine *e, const sky_bsession_rec *r,
 	json_object_set_new(o, "app_url", json_null());
 	json_object_set_new(o, "browser_type",
 	                    sky_json_str_or_null(browser_type));
-	json_object_set_new(o, "browser_profile_id", json_null());
+	json_object_set_new(o, "browser_profile_id",
+	                    sky_json_str_or_null(r->browser_profile_id));
+	json_object_set_new(o, "generate_browser_profile",
+	                    json_boolean(r->generate_browser_profile));
 	json_object_set_new(o, "vnc_streaming_supported", json_false());
 	json_object_set_new(o, "downloaded_files", json_null());
 	json_object_set_new(o, "recordings", json_null());
@@ -230,14 +340,6 @@ static int done_ok(char **out_json, int *http_status)
 
 /* --- create -------------------------------------------------------------- */
 
-typedef struct create_req {
-	int timeout;
-	char *url;
-	char *proxy; /* JSON text or NULL */
-	const char *browser_type;
-	char *warning;
-} create_req;
-
 static void create_req_clear(create_req *c)
 {
 	free(c->url);
@@ -270,8 +372,8 @@ static int lax_int(const json_t *v, long long *out)
 }
 
 /* 0, or a refusal already handed out (returns the error code). */
-static int parse_create(sky_engine *e, json_t *body, create_req *c,
-                        char **out_json, int *http_status)
+static int parse_create(sky_engine *e, const char *org_of_body, json_t *body,
+                        create_req *c, char **out_json, int *http_status)
 {
 	json_t *items = json_array(), *v;
 	int rc = 0;
@@ -315,21 +417,48 @@ static int parse_create(sky_engine *e, json_t *body, create_req *c,
 	    !json_is_string(v))
 		sky_engine__api_item(items, "string_type", "url",
 		                     "Input should be a valid string", v);
+	if ((v = json_object_get(body, "browser_profile_id")) &&
+	    !json_is_null(v)) {
+		if (!json_is_string(v))
+			sky_engine__api_item(
+			    items, "string_type", "browser_profile_id",
+			    "Input should be a valid string", v);
+		else if (strncmp(json_string_value(v), "bp_", 3))
+			sky_engine__api_item(
+			    items, "string_pattern_mismatch",
+			    "browser_profile_id",
+			    "String should match pattern '^bp_'", v);
+		else
+			c->profile_id = json_string_value(v);
+	}
+	if ((v = json_object_get(body, "generate_browser_profile")) &&
+	    !json_is_null(v)) {
+		if (!json_is_boolean(v))
+			sky_engine__api_item(
+			    items, "bool_type", "generate_browser_profile",
+			    "Input should be a valid boolean", v);
+		else
+			c->generate = json_is_true(v);
+	}
 	if (json_array_size(items)) {
 		rc = sky_engine__api_refuse(
 		    out_json, http_status, 422, sky_engine__api_422(items),
 		    SKY_EINVALID, "invalid browser session request");
 		goto out;
 	}
-	if ((v = json_object_get(body, "browser_profile_id")) &&
-	    !json_is_null(v)) {
+	sky_bprofile_rec *bp = NULL;
+	if (c->profile_id &&
+	    sky_store_bprofile_get(e->store,
+	                           sky_engine__org_scope(e, org_of_body),
+	                           c->profile_id, &bp)) {
 		rc = sky_engine__api_refuse(
-		    out_json, http_status, 400,
-		    sky_engine__api_detail("Browser profiles are not "
-		                           "supported by skyengine"),
-		    SKY_EUNSUPPORTED, "browser profiles are not supported");
+		    out_json, http_status, 404,
+		    sky_engine__api_detail("Browser profile %s not found",
+		                           c->profile_id),
+		    SKY_ENOTFOUND, "browser profile not found");
 		goto out;
 	}
+	sky_bprofile_rec_free(bp);
 	if (json_is_string(v = json_object_get(body, "url"))) {
 		char *detail = NULL;
 		if (sky_url_validate(json_string_value(v),
@@ -391,6 +520,11 @@ static int open_live(sky_engine *e, const sky_bsession_rec *rec,
 	}
 	free(err);
 	err = NULL;
+	if (s->profile_id &&
+	    (rc = sky_engine__profile_load(e, bvt, s->ctx, s->profile_id))) {
+		s->profile_failed = 1;
+		return rc;
+	}
 	if (c->url) {
 		char nav[64], *res = NULL;
 		snprintf(nav, sizeof nav, "{\"timeout_ms\":%d,\"retries\":2}",
@@ -445,7 +579,7 @@ int sky_tasks_api_browser_session_create(char **out_json, int *http_status,
 		json_decref(items);
 		goto out;
 	}
-	if ((rc = parse_create(e, body, &c, out_json, http_status)))
+	if ((rc = parse_create(e, org, body, &c, out_json, http_status)))
 		goto out;
 	if ((rc = sky_store_bsession_create(e->store, org, c.timeout, c.url,
 	                                    c.proxy, &rec)))
@@ -457,8 +591,18 @@ int sky_tasks_api_browser_session_create(char **out_json, int *http_status,
 		goto fail;
 	}
 	s->timeout_ms = (int64_t)c.timeout * e->bs_unit_ms;
+	s->generate = c.generate;
+	if (c.profile_id && !(s->profile_id = skyx_strdup(c.profile_id))) {
+		rc = sky_error_from_code(SKY_ENOMEM);
+		goto fail;
+	}
+	if ((c.profile_id || c.generate) &&
+	    (rc = sky_store_bsession_set_profile(e->store, s->id, c.profile_id,
+	                                         c.generate)))
+		goto fail;
 	if ((rc = open_live(e, rec, &c, s)))
 		goto fail;
+	s->saved_at = skyx_time_mono_ms();
 	if ((rc = sky_store_bsession_set_status(e->store, s->id, "running",
 	                                        NULL, NULL)))
 		goto fail;
@@ -482,11 +626,23 @@ fail:
 	             rec->browser_session_id, sky_error_last());
 	{
 		char *why = skyx_strdup(sky_error_last());
+		int bad_profile = s && s->profile_failed;
 		store_final(e, rec->browser_session_id, "failed", NULL);
-		if (s)
+		if (s) {
+			/* never save over a profile that did not load */
+			free(s->profile_id);
+			s->profile_id = NULL;
+			s->generate = 0;
 			destroy(e, s);
+		}
 		s = NULL;
-		rc = sky_error_set(rc, "%s", why ? why : "?");
+		if (bad_profile)
+			rc = sky_engine__api_refuse(
+			    out_json, http_status, 400,
+			    sky_engine__api_detail("%s", why ? why : "?"), rc,
+			    why ? why : "?");
+		else
+			rc = sky_error_set(rc, "%s", why ? why : "?");
 		free(why);
 	}
 out:
@@ -723,4 +879,145 @@ void sky_engine__session_release(sky_engine *e, const char *run_id)
 	pthread_mutex_unlock(&e->bs_lock);
 	if (gone)
 		destroy(e, gone);
+}
+
+/* --- browser profiles ------------------------------------------------------ */
+
+int sky_engine__session_capture(sky_engine *e, const char *org, const char *id,
+                                char **state_json)
+{
+	sky_bsession_rec *rec = NULL;
+	*state_json = NULL;
+	int rc = sky_store_bsession_get(e->store, org, id, &rec);
+	if (rc == SKY_ENOTFOUND)
+		return sky_error_set(rc,
+		                     "Browser session %s does not exist or is "
+		                     "not live.",
+		                     id);
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&e->bs_lock);
+	sky_bsession *s = find_locked(e, id);
+	if (s && !s->closed && (s->busy_run || s->reserving)) {
+		char *holder = skyx_strdup(s->busy_run);
+		pthread_mutex_unlock(&e->bs_lock);
+		rc = sky_error_set(SKY_EBUSY,
+		                   "Browser session %s is busy with %s%s; save "
+		                   "the profile when it has finished",
+		                   id, holder ? "run " : "a run",
+		                   holder ? holder : "");
+		free(holder);
+		sky_bsession_rec_free(rec);
+		return rc;
+	}
+	if (s && !s->closed) {
+		char *state = NULL, *err = NULL;
+		s->reserving = 1;
+		pthread_mutex_unlock(&e->bs_lock);
+		if (!e->browser || !e->browser->state_save)
+			rc = sky_error_set(SKY_EUNSUPPORTED,
+			                   "the browser provider cannot save "
+			                   "browser profiles (no state_save, "
+			                   "plugin ABI 2.1)");
+		else if ((rc = e->browser->state_save(s->ctx, &state, &err)))
+			rc =
+			    sky_error_set(rc,
+			                  "could not read the browser state of "
+			                  "session %s: %s",
+			                  id, err ? err : sky_strerror(rc));
+		free(err);
+		*state_json = state;
+		sky_engine__session_reserved(e, id, NULL, NULL);
+		sky_bsession_rec_free(rec);
+		return rc;
+	}
+	pthread_mutex_unlock(&e->bs_lock);
+	/* Ended: what it kept when it closed. */
+	if (rec->generate_browser_profile)
+		rc = sky_engine__profile_read(e, id, state_json);
+	else if (rec->browser_profile_id)
+		rc = sky_engine__profile_read(e, rec->browser_profile_id,
+		                              state_json);
+	else
+		rc = sky_error_set(SKY_EINVALID,
+		                   "This browser session was not configured "
+		                   "to generate a browser profile. Start a "
+		                   "session with generate_browser_profile "
+		                   "enabled to capture a profile.");
+	if (rc == SKY_ENOTFOUND)
+		rc = sky_error_set(SKY_EINVALID,
+		                   "Browser session does not have a persisted "
+		                   "profile archive.");
+	sky_bsession_rec_free(rec);
+	return rc;
+}
+
+int sky_tasks_api_browser_session_update(char **out_json, int *http_status,
+                                         sky_engine *e, const char *org,
+                                         const char *id, const char *body_json)
+{
+	sky_bsession_rec *rec = NULL;
+	if (!e || !id || !out_json)
+		return sky_error_set(SKY_EINVALID,
+		                     "engine, id and out_json are "
+		                     "required");
+	*out_json = NULL;
+	json_t *body =
+	    body_json && *body_json ? sky_json_loads(body_json) : NULL;
+	json_t *v = json_object_get(body, "generate_browser_profile");
+	if (!json_is_object(body) || !json_is_boolean(v)) {
+		json_t *items = json_array();
+		if (!json_is_object(body))
+			sky_engine__api_item(
+			    items,
+			    body ? "model_attributes_type" : "json_invalid",
+			    NULL,
+			    body ? "Input should be a valid dictionary or "
+			           "object to extract fields from"
+			         : "JSON decode error",
+			    body);
+		else if (!v)
+			sky_engine__api_item(items, "missing",
+			                     "generate_browser_profile",
+			                     "Field required", body);
+		else
+			sky_engine__api_item(
+			    items, "bool_type", "generate_browser_profile",
+			    "Input should be a valid boolean", v);
+		int rc = sky_engine__api_refuse(
+		    out_json, http_status, 422, sky_engine__api_422(items),
+		    SKY_EINVALID, "invalid browser session update");
+		json_decref(items);
+		json_decref(body);
+		return rc;
+	}
+	int gen = json_is_true(v);
+	json_decref(body);
+	int rc = sky_store_bsession_get(e->store, sky_engine__org_scope(e, org),
+	                                id, &rec);
+	if (rc == SKY_ENOTFOUND)
+		return not_found(id, out_json, http_status);
+	if (rc)
+		return rc;
+	if (strcmp(rec->status, "created") && strcmp(rec->status, "running")) {
+		sky_bsession_rec_free(rec);
+		return sky_engine__api_refuse(
+		    out_json, http_status, 409,
+		    sky_engine__api_detail("Browser session %s has already "
+		                           "ended and can no longer be "
+		                           "updated.",
+		                           id),
+		    SKY_EINVALID, "browser session ended");
+	}
+	sky_bsession_rec_free(rec);
+	rec = NULL;
+	if ((rc = sky_store_bsession_set_profile(e->store, id, NULL, gen)))
+		return rc;
+	pthread_mutex_lock(&e->bs_lock);
+	sky_bsession *s = find_locked(e, id);
+	if (s)
+		s->generate = gen;
+	pthread_mutex_unlock(&e->bs_lock);
+	return sky_tasks_api_browser_session_get(out_json, http_status, e, org,
+	                                         id);
 }

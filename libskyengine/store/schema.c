@@ -222,8 +222,32 @@ static const char migration_2[] =
     "ALTER TABLE tasks ADD COLUMN lease_expires_at INTEGER NOT NULL "
     " DEFAULT 0;"
     "CREATE INDEX tasks_lease ON tasks(status, lease_expires_at);";
+/* 3: browser profiles (issue 17): the metadata of the sealed profile
+ * files under <data>/profiles, and which profile a session loads or
+ * saves to. */
+static const char migration_3[] =
+    "CREATE TABLE browser_profiles ("
+    " seq INTEGER PRIMARY KEY,"
+    " browser_profile_id TEXT NOT NULL UNIQUE,"
+    " organization_id TEXT NOT NULL"
+    "  REFERENCES organizations(organization_id),"
+    " name TEXT NOT NULL,"
+    " description TEXT,"
+    " source_run_id TEXT,"
+    " source_session_id TEXT,"
+    " use_count INTEGER NOT NULL DEFAULT 0,"
+    " last_used_at INTEGER,"
+    " created_at INTEGER NOT NULL,"
+    " modified_at INTEGER NOT NULL,"
+    " deleted_at INTEGER);"
+    "CREATE INDEX browser_profiles_org ON browser_profiles("
+    " organization_id, deleted_at, created_at);"
+    "ALTER TABLE browser_sessions ADD COLUMN browser_profile_id TEXT;"
+    "ALTER TABLE browser_sessions ADD COLUMN"
+    " generate_browser_profile INTEGER NOT NULL DEFAULT 0;";
 
 const char *const sky_store__migrations[SKY_STORE_SCHEMA_VERSION] = {
     migration_1,
     migration_2,
+    migration_3,
 };

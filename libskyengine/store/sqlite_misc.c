@@ -229,6 +229,8 @@ static const sky_col bsession_cols[] = {
     COL(sky_bsession_rec, created_at, TS),
     COL(sky_bsession_rec, modified_at, TS),
     COL(sky_bsession_rec, deleted_at, TS),
+    COL(sky_bsession_rec, browser_profile_id, TEXT),
+    COL(sky_bsession_rec, generate_browser_profile, INT),
 };
 const sky_table sky_store__t_bsession =
     SKY_TABLE("browser_sessions", sky_bsession_rec, bsession_cols);

@@ -37,7 +37,7 @@ typedef struct sky_store sky_store;
 
 /* Bumped by every migration; a file with a larger user_version is
  * refused. */
-#define SKY_STORE_SCHEMA_VERSION 2
+#define SKY_STORE_SCHEMA_VERSION 3
 #define SKY_STORE_FILE "skyengine.db"
 
 typedef struct sky_store_options {
@@ -581,6 +581,8 @@ typedef struct sky_bsession_rec {
 	char *runnable_id; /* the run using it, if any */
 	int64_t started_at, completed_at;
 	int64_t created_at, modified_at, deleted_at;
+	char *browser_profile_id;     /* the profile it loaded, or NULL */
+	int generate_browser_profile; /* save its state when it ends */
 } sky_bsession_rec;
 
 int sky_store_bsession_create(sky_store *s, const char *organization_id,
@@ -610,6 +612,60 @@ int sky_store_bsession_list_active(sky_store *s, const char *organization_id,
 int sky_store_bsession_list_live_all(sky_store *s, sky_bsession_list **out);
 void sky_bsession_rec_free(sky_bsession_rec *r);
 void sky_bsession_list_free(sky_bsession_list *l);
+/* Set the profile a session loaded (NULL: keep) and its
+ * generate_browser_profile flag (-1: keep). */
+int sky_store_bsession_set_profile(sky_store *s, const char *browser_session_id,
+                                   const char *browser_profile_id,
+                                   int generate_browser_profile);
+
+/* ---- browser profiles ------------------------------------------------ */
+
+typedef struct sky_bprofile_rec {
+	char *browser_profile_id; /* "bp_…" */
+	char *organization_id;
+	char *name;
+	char *description;
+	char *source_run_id;     /* the run it was saved from, or NULL */
+	char *source_session_id; /* the session it was saved from, or NULL */
+	int use_count;           /* runs and sessions that loaded it */
+	int64_t last_used_at;
+	int64_t created_at, modified_at, deleted_at;
+} sky_bprofile_rec;
+
+typedef struct sky_bprofile_list {
+	sky_bprofile_rec *items;
+	size_t count;
+} sky_bprofile_list;
+
+/* SKY_EEXISTS when the organization has a profile of that name (not
+ * deleted). */
+int sky_store_bprofile_create(sky_store *s, const char *organization_id,
+                              const char *name, const char *description,
+                              const char *source_run_id,
+                              const char *source_session_id,
+                              sky_bprofile_rec **out);
+/* SKY_ENOTFOUND when absent, deleted, or another organization's
+ * (organization_id NULL: any). */
+int sky_store_bprofile_get(sky_store *s, const char *organization_id,
+                           const char *browser_profile_id,
+                           sky_bprofile_rec **out);
+/* Newest first; search (may be NULL) matches name or description,
+ * case-insensitively. page counts from 1. */
+int sky_store_bprofile_list(sky_store *s, const char *organization_id,
+                            int include_deleted, const char *search, int page,
+                            int page_size, sky_bprofile_list **out);
+/* NULL name / description: unchanged. SKY_ENOTFOUND, SKY_EEXISTS. */
+int sky_store_bprofile_update(sky_store *s, const char *organization_id,
+                              const char *browser_profile_id, const char *name,
+                              const char *description);
+/* Soft delete (hard: remove the row, for a profile whose file could not
+ * be written). SKY_ENOTFOUND. */
+int sky_store_bprofile_delete(sky_store *s, const char *organization_id,
+                              const char *browser_profile_id, int hard);
+/* Count one use (a run or session loaded it). */
+int sky_store_bprofile_used(sky_store *s, const char *browser_profile_id);
+void sky_bprofile_rec_free(sky_bprofile_rec *r);
+void sky_bprofile_list_free(sky_bprofile_list *l);
 
 /* ---- webhook outbox -------------------------------------------------- */
 

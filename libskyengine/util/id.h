@@ -9,6 +9,7 @@
 #define SKY_ID_STEP "stp_"
 #define SKY_ID_ORG "o_"
 #define SKY_ID_BROWSER_SESSION "pbs_"
+#define SKY_ID_BROWSER_PROFILE "bp_"
 #define SKY_ID_TOTP "totp_"
 #define SKY_ID_ARTIFACT "a_"
 #define SKY_ID_WORKFLOW "wpid_"

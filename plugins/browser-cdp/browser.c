@@ -842,6 +842,17 @@ static void on_fetch_event(cdp_conn *c, cdp_session *s, const char *m,
 	const char *rid = cdp_jstr(p, "requestId");
 	if (!rid)
 		return;
+	if (!strcmp(m, "Fetch.requestPaused") && ctx->restoring) {
+		/* state.c: an empty document of the origin, never the site */
+		cdp_post(
+		    c, s->id, "Fetch.fulfillRequest",
+		    json_pack("{s:s,s:i,s:[{s:s,s:s}],s:s}", "requestId", rid,
+		              "responseCode", 200, "responseHeaders", "name",
+		              "Content-Type", "value", "text/html", "body",
+		              "PCFkb2N0eXBlIGh0bWw+PGh0bWw+PGhlYWQ+PC9oZWFk"
+		              "Pjxib2R5PjwvYm9keT48L2h0bWw+"));
+		return;
+	}
 	if (!strcmp(m, "Fetch.requestPaused")) {
 		cdp_post(c, s->id, "Fetch.continueRequest",
 		         json_pack("{s:s}", "requestId", rid));
@@ -1177,6 +1188,7 @@ static void ctx_free(cdp_ctx *ctx)
 	free(ctx->downloads);
 	json_decref(ctx->dialogs);
 	json_decref(ctx->headers);
+	json_decref(ctx->loaded_origins);
 	free(ctx->id);
 	if (ctx->own_download_dir && ctx->download_dir)
 		cdp_rm_rf(ctx->download_dir);

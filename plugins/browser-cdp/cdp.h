@@ -278,6 +278,11 @@ struct cdp_ctx {
 	sky_browser_frame_fn cast_fn;
 	void *cast_ud;
 	char *cast_session;
+	/* browser profiles (state.c): while restoring, the main tab's
+	 * requests are answered with an empty page; the origins a loaded
+	 * state held, kept for origins no tab shows at save time */
+	int restoring;
+	json_t *loaded_origins;
 };
 
 struct cdp_browser {
@@ -365,6 +370,13 @@ int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
                    size_t *len);
 int cdp_page_state(cdp_ctx *ctx, json_t **out);
 int cdp_evaluate(cdp_ctx *ctx, const char *expression, char **out);
+
+/* --- browser profiles (state.c) -------------------------------------------- */
+
+/* The context's state (cookies, storage per origin) as JSON; docs/browser.md. */
+int cdp_state_save(cdp_ctx *ctx, json_t **out);
+/* Load a saved state into a fresh context, before its first navigation. */
+int cdp_state_load(cdp_ctx *ctx, const char *state_json);
 
 /* The isolated world of a frame with the page script installed. prefix
  * selects the frame ("" is the main frame). On success *world is a copy

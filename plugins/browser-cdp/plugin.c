@@ -220,6 +220,26 @@ static int b_screencast(void *context, int on, sky_browser_frame_fn frame,
 	return finish(cdp_cast(context, on, frame, userdata), err);
 }
 
+static int b_state_save(void *context, char **state_json, char **err)
+{
+	json_t *res = NULL;
+	cdp_err_clear();
+	NEED(context && state_json, "context or result is NULL");
+	*state_json = NULL;
+	int rc = cdp_state_save(context, &res);
+	if (rc == 0)
+		*state_json = json_to_host(res);
+	json_decref(res);
+	return finish(rc, err);
+}
+
+static int b_state_load(void *context, const char *state_json, char **err)
+{
+	cdp_err_clear();
+	NEED(context && state_json, "context or state is NULL");
+	return finish(cdp_state_load(context, state_json), err);
+}
+
 static const sky_browser_provider provider = {
     .name = "cdp",
     .create = b_create,
@@ -236,6 +256,8 @@ static const sky_browser_provider provider = {
     .set_page_script = b_set_page_script,
     .drag = b_drag,
     .screencast = b_screencast,
+    .state_save = b_state_save,
+    .state_load = b_state_load,
 };
 
 SKY_PLUGIN_DECLARE();

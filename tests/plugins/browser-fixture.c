@@ -1,7 +1,10 @@
 /* Fixture: a minimal browser provider, enough for the loader to accept
- * it; every operation answers "unsupported". */
+ * it; every operation answers "unsupported". With {"open_contexts": true}
+ * in its config it opens (empty) contexts, so that a run gets as far as
+ * its context (tests/unit/check_profiles.c). */
 #include <skyengine/plugin/browser.h>
 #include <skyengine/plugin/plugin.h>
+#include <string.h>
 
 static const sky_host_api *host;
 
@@ -9,9 +12,10 @@ static int fx_create(const sky_host_ctx *ctx, const char *cfg, void **b,
                      char **err)
 {
 	(void)ctx;
-	(void)cfg;
 	(void)err;
-	*b = host->alloc(1);
+	char *flag = host->alloc(1);
+	*flag = cfg && strstr(cfg, "\"open_contexts\":true") != NULL;
+	*b = flag;
 	return 0;
 }
 static void fx_destroy(void *b)
@@ -20,15 +24,17 @@ static void fx_destroy(void *b)
 }
 static int fx_open(void *b, const char *o, void **ctx, char **err)
 {
-	(void)b;
 	(void)o;
-	(void)ctx;
+	if (*(const char *)b) {
+		*ctx = host->alloc(1);
+		return 0;
+	}
 	*err = host->strdup("fixture browser opens no contexts");
 	return SKY_EUNSUPPORTED;
 }
 static void fx_close(void *ctx)
 {
-	(void)ctx;
+	host->free(ctx);
 }
 static int fx_nav(void *c, const char *u, const char *o, char **r, char **e)
 {

@@ -667,12 +667,15 @@ START_TEST(unhonoured_fields_are_refused)
 	            "\"start_fresh_browser\":true}",
 	            "start_fresh_browser is not supported for the skyvern_v1 "
 	            "or CUA task engines; use engine=skyvern_v2.");
-	/* v2: a fresh browser is what every run gets; profiles do not
-	 * exist. */
+	/* v2: a fresh browser is what every run gets; a profile is
+	 * loaded into it, not into a session's. */
 	ok("{\"prompt\":\"p\",\"start_fresh_browser\":true}");
-	refused_400("{\"prompt\":\"p\",\"browser_profile_id\":\"bp_1\"}",
-	            "browser_profile_id is not supported by skyengine: "
-	            "browser profiles are not implemented");
+	ok("{\"prompt\":\"p\",\"browser_profile_id\":\"bp_1\"}");
+	refused_400("{\"prompt\":\"p\",\"browser_profile_id\":\"bp_1\","
+	            "\"browser_session_id\":\"pbs_1\"}",
+	            "browser_profile_id cannot be combined with "
+	            "browser_session_id: the session's browser is the run's "
+	            "browser (load the profile into the session instead)");
 	ck_assert_int_eq(parse("{\"prompt\":\"p\",\"browser_profile_id\":1}"),
 	                 SKY_EINVALID);
 	json_t *b = details(422);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "server.h"
@@ -947,6 +948,87 @@ static void h_session_close(ctx *c)
 	reply_engine(c, rc, out, status);
 }
 
+static void h_session_update(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_tasks_api_browser_session_update(
+	    &out, &status, c->s->engine, ORG(c), c->seg[2],
+	    c->req->body ? c->req->body : "");
+	reply_engine(c, rc, out, status);
+}
+
+/* --- browser profiles ---------------------------------------------------- */
+
+static void h_profile_create(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_tasks_api_browser_profile_create(
+	    &out, &status, c->s->engine, ORG(c),
+	    c->req->body ? c->req->body : "");
+	reply_engine(c, rc, out, status);
+}
+
+static void h_profiles(ctx *c)
+{
+	char *out = NULL;
+	int status = 500, page = 1, page_size = 10;
+	if (query_int(c, "page", 1, 0, &page) < 0 ||
+	    query_int(c, "page_size", 1, 0, &page_size) < 0)
+		return;
+	const char *del = srv_req_query(c->req, "include_deleted");
+	int include_deleted =
+	    del && (!strcasecmp(del, "true") || !strcmp(del, "1") ||
+	            !strcasecmp(del, "yes") || !strcasecmp(del, "on"));
+	int rc = sky_tasks_api_browser_profiles_list(
+	    &out, &status, c->s->engine, ORG(c), page, page_size,
+	    include_deleted, srv_req_query(c->req, "search_key"));
+	reply_engine(c, rc, out, status);
+}
+
+static void h_profile_get(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_tasks_api_browser_profile_get(&out, &status, c->s->engine,
+	                                           ORG(c), c->seg[2]);
+	reply_engine(c, rc, out, status);
+}
+
+static void h_profile_update(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_tasks_api_browser_profile_update(
+	    &out, &status, c->s->engine, ORG(c), c->seg[2],
+	    c->req->body ? c->req->body : "");
+	reply_engine(c, rc, out, status);
+}
+
+static void h_profile_delete(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_tasks_api_browser_profile_delete(
+	    &out, &status, c->s->engine, ORG(c), c->seg[2]);
+	if (rc == 0) {
+		free(out);
+		srv_resp_take(c->resp, 204, "application/json", NULL, 0);
+	} else {
+		reply_engine(c, rc, out, status);
+	}
+}
+
+static void h_profile_usage(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_tasks_api_browser_profile_usage(
+	    &out, &status, c->s->engine, ORG(c), c->seg[2]);
+	reply_engine(c, rc, out, status);
+}
+
 static void h_workflows(ctx *c)
 {
 	char *out = NULL;
@@ -1044,6 +1126,13 @@ static const route routes[] = {
     {SRV_GET, "v1/browser_sessions", h_sessions, AUTH_KEY, 0},
     {SRV_GET, "v1/browser_sessions/*", h_session_get, AUTH_KEY, 0},
     {SRV_POST, "v1/browser_sessions/*/close", h_session_close, AUTH_KEY, 1},
+    {SRV_PATCH, "v1/browser_sessions/*", h_session_update, AUTH_KEY, 1},
+    {SRV_POST, "v1/browser_profiles", h_profile_create, AUTH_KEY, 1},
+    {SRV_GET, "v1/browser_profiles", h_profiles, AUTH_KEY, 0},
+    {SRV_GET, "v1/browser_profiles/*", h_profile_get, AUTH_KEY, 0},
+    {SRV_PATCH, "v1/browser_profiles/*", h_profile_update, AUTH_KEY, 0},
+    {SRV_DELETE, "v1/browser_profiles/*", h_profile_delete, AUTH_KEY, 0},
+    {SRV_GET, "v1/browser_profiles/*/usage", h_profile_usage, AUTH_KEY, 0},
     {SRV_GET, "v1/workflows", h_workflows, AUTH_KEY, 0},
     {SRV_POST, "v1/run/workflows", h_run_workflow, AUTH_KEY, 0},
     {SRV_GET, "runs/*", h_viewer, AUTH_KEY_OR_SIGNED, 0},

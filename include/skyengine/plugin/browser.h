@@ -162,6 +162,22 @@ typedef struct sky_browser_provider {
 	SKY_OPTIONAL int (*screencast)(void *context, int on,
 	                               sky_browser_frame_fn frame,
 	                               void *userdata, char **err);
+
+	/* --- ABI 2.1: browser profiles (docs/browser.md) --- */
+	/*
+	 * Optional, both or neither (NULL: runs and sessions cannot use
+	 * browser profiles). state_save: the context's saved state as JSON
+	 * text (host allocator): {"format": "skyengine-browser-state",
+	 * "version": 1, "cookies": [...], "origins": [{"origin": "...",
+	 * "localStorage": {...}, "sessionStorage": {...}}]}; the engine
+	 * keeps it opaque. state_load: put such a state into a context
+	 * just opened, before its first navigation; the provider must not
+	 * contact the sites while loading.
+	 */
+	SKY_OPTIONAL int (*state_save)(void *context, char **state_json,
+	                               char **err);
+	SKY_OPTIONAL int (*state_load)(void *context, const char *state_json,
+	                               char **err);
 } sky_browser_provider;
 
 /* Register an browser provider from sky_plugin_load (passes sizeof *vt). */

@@ -53,9 +53,10 @@ extern "C" {
  * 2.0: every provider instance gets its engine's sky_host_ctx in create(),
  * and the table's per-engine functions (log, config_get, http_request,
  * data_dir) take it. 1.x plugins are refused.
+ * 2.1: the browser vtable's state_save / state_load (browser profiles).
  */
 #define SKY_PLUGIN_ABI_MAJOR 2
-#define SKY_PLUGIN_ABI_MINOR 0
+#define SKY_PLUGIN_ABI_MINOR 1
 #define SKY_PLUGIN_ABI                                                         \
 	((uint32_t)(((uint32_t)SKY_PLUGIN_ABI_MAJOR << 16) |                   \
 	            (uint32_t)SKY_PLUGIN_ABI_MINOR))

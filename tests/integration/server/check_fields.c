@@ -193,9 +193,11 @@ START_TEST(unhonoured_fields_are_refused)
 	        "\"start_fresh_browser\":true}",
 	        "start_fresh_browser is not supported for the skyvern_v1 or "
 	        "CUA task engines; use engine=skyvern_v2.");
-	refused("{\"prompt\":\"p\",\"browser_profile_id\":\"bp_1\"}",
-	        "browser_profile_id is not supported by skyengine: browser "
-	        "profiles are not implemented");
+	refused("{\"prompt\":\"p\",\"browser_profile_id\":\"bp_1\","
+	        "\"browser_session_id\":\"pbs_1\"}",
+	        "browser_profile_id cannot be combined with "
+	        "browser_session_id: the session's browser is the run's "
+	        "browser (load the profile into the session instead)");
 	static const char *const cua[] = {"openai-cua", "anthropic-cua",
 	                                  "ui-tars"};
 	for (int i = 0; i < 3; i++) {
