@@ -64,9 +64,13 @@ static int ieq(const char *a, const char *b)
 	return na == nb && !strncasecmp(a, b, na);
 }
 
+/* An attribute of an element: the flattened elements (internals §5)
+ * carry type, name and placeholder at the top level; a snapshot element
+ * under "attrs". */
 static const char *attr(const json_t *el, const char *k)
 {
-	return sky_json_str(json_object_get(el, "attrs"), k);
+	const char *v = sky_json_str(el, k);
+	return v ? v : sky_json_str(json_object_get(el, "attrs"), k);
 }
 
 static const json_t *find_element(const json_t *elements, const char *id)
@@ -96,8 +100,7 @@ static char *fingerprint(const json_t *elements)
 	size_t i;
 	json_t *e;
 	json_array_foreach (elements, i, e) {
-		if (!json_is_object(e) || !json_is_true(json_object_get(
-		                              e, "interactable")))
+		if (!json_is_object(e) || !sky_json_str(e, "id"))
 			continue;
 		const char *k = kind(e);
 		if (!k)
@@ -147,8 +150,14 @@ static json_t *describe(const json_t *elements, const json_t *el)
 	static const char *const own[] = {"tag", "role", "label", "text",
 	                                  NULL};
 	static const char *const attrs[] = {"name", "type", "placeholder",
-	                                    "aria-label", NULL};
+	                                    NULL};
+	const char *tag = sky_json_str(el, "tag");
+	int field = skyx_str_eq(tag, "input") || skyx_str_eq(tag, "textarea") ||
+	            skyx_str_eq(tag, "select");
 	for (int i = 0; own[i]; i++) {
+		/* A field's text is its content, which a run changes. */
+		if (field && !strcmp(own[i], "text"))
+			continue;
 		const char *v = sky_json_str(el, own[i]);
 		if (v && *v)
 			json_object_set_new(t, own[i], json_string(v));
@@ -158,11 +167,6 @@ static json_t *describe(const json_t *elements, const json_t *el)
 		if (v && *v)
 			json_object_set_new(t, attrs[i], json_string(v));
 	}
-	/* checkbox / radio value: which of a group */
-	const char *ty = attr(el, "type");
-	if (ty && (!strcmp(ty, "checkbox") || !strcmp(ty, "radio")) &&
-	    attr(el, "value"))
-		json_object_set_new(t, "value", json_string(attr(el, "value")));
 	int nth = 0;
 	size_t i;
 	json_t *e;
@@ -188,8 +192,7 @@ static int score(const json_t *target, const json_t *el)
 	                 sky_json_str(el, "role")))
 		return -1;
 	int s = 0, ids = 0, hits = 0;
-	static const char *const a_keys[] = {"name", "placeholder",
-	                                     "aria-label", NULL};
+	static const char *const a_keys[] = {"name", "placeholder", NULL};
 	for (int i = 0; a_keys[i]; i++) {
 		const char *want = sky_json_str(target, a_keys[i]);
 		if (!want)
@@ -210,12 +213,6 @@ static int score(const json_t *target, const json_t *el)
 			s += 3;
 			hits++;
 		}
-	}
-	const char *v = sky_json_str(target, "value");
-	if (v) {
-		if (!skyx_str_eq(v, attr(el, "value")))
-			return -1;
-		s += 2;
 	}
 	if (skyx_str_eq(sky_json_str(target, "type"), attr(el, "type")))
 		s += 1;

@@ -251,6 +251,8 @@ static void record_then_replay(const char *engine)
 	ck_assert_int_eq(json_integer_value(json_object_get(sc, "version")), 1);
 	/* Values are referenced by payload key, never copied. */
 	char *plan = json_dumps(json_object_get(sc, "plan"), JSON_COMPACT);
+	if (getenv("REPLAY_DEBUG"))
+		fprintf(stderr, "plan: %s\n", plan);
 	ck_assert_msg(!strstr(plan, "chris@pbacon.com"), "%s", plan);
 	ck_assert_msg(strstr(plan, "\"email\""), "%s", plan);
 	free(plan);
