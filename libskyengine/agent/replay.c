@@ -106,8 +106,7 @@ static char *fingerprint(const json_t *elements)
 		if (!k)
 			continue;
 		json_object_set_new(
-		    counts, k,
-		    json_integer(sky_json_int(counts, k, 0) + 1));
+		    counts, k, json_integer(sky_json_int(counts, k, 0) + 1));
 	}
 	skyx_buf b = {0};
 	const char **keys = calloc(json_object_size(counts) + 1, sizeof *keys);
@@ -147,8 +146,7 @@ static int similar(const json_t *a, const json_t *b)
 static json_t *describe(const json_t *elements, const json_t *el)
 {
 	json_t *t = json_object();
-	static const char *const own[] = {"tag", "role", "label", "text",
-	                                  NULL};
+	static const char *const own[] = {"tag", "role", "label", "text", NULL};
 	static const char *const attrs[] = {"name", "type", "placeholder",
 	                                    NULL};
 	const char *tag = sky_json_str(el, "tag");
@@ -280,8 +278,8 @@ static char *payload_key(const json_t *v, const char *prefix, const char *text)
 	if (!json_is_object(v))
 		return NULL;
 	json_object_foreach ((json_t *)v, k, x) {
-		char *path = prefix ? skyx_asprintf("%s.%s", prefix, k)
-		                    : skyx_strdup(k);
+		char *path =
+		    prefix ? skyx_asprintf("%s.%s", prefix, k) : skyx_strdup(k);
 		char num[64] = "";
 		if (json_is_integer(x))
 			snprintf(num, sizeof num, "%lld",
@@ -329,8 +327,8 @@ static json_t *value_source(const sky_run *r, const char *text)
 		return json_pack("{s:s, s:s}", "from", "placeholder", "text",
 		                 text);
 	if (key || (key = payload_key(r->payload, NULL, text))) {
-		json_t *o = json_pack("{s:s, s:s}", "from", "payload", "key",
-		                      key);
+		json_t *o =
+		    json_pack("{s:s, s:s}", "from", "payload", "key", key);
 		free(key);
 		return o;
 	}
@@ -391,10 +389,18 @@ void sky_agent_plan_begin_step(sky_run *r, const sky_obs *o)
 
 /* Action fields that do not go into a plan: the snapshot id, the
  * model's words, and the typed text (kept as its source). */
-static const char *const dropped[] = {
-    "element_id", "reasoning", "text", "confidence_float", "id",
-    "user_detail_query", "user_detail_answer", "intention", "response",
-    "action_id", "skyvern_element_hash", NULL};
+static const char *const dropped[] = {"element_id",
+                                      "reasoning",
+                                      "text",
+                                      "confidence_float",
+                                      "id",
+                                      "user_detail_query",
+                                      "user_detail_answer",
+                                      "intention",
+                                      "response",
+                                      "action_id",
+                                      "skyvern_element_hash",
+                                      NULL};
 
 void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action)
 {
@@ -453,12 +459,12 @@ static void collect_values(const json_t *v, const char *prefix, json_t *acc)
 	const char *k;
 	json_t *x;
 	json_object_foreach ((json_t *)v, k, x) {
-		char *path = prefix ? skyx_asprintf("%s.%s", prefix, k)
-		                    : skyx_strdup(k);
+		char *path =
+		    prefix ? skyx_asprintf("%s.%s", prefix, k) : skyx_strdup(k);
 		if (json_is_string(x) && strlen(json_string_value(x)) >= 3)
 			json_array_append_new(
-			    acc, json_pack("[s, s]", json_string_value(x),
-			                   path));
+			    acc,
+			    json_pack("[s, s]", json_string_value(x), path));
 		else if (json_is_object(x))
 			collect_values(x, path, acc);
 		free(path);
@@ -479,11 +485,13 @@ static void abstract_values(skyx_buf *out, const char *goal,
 		size_t i;
 		json_t *pair;
 		json_array_foreach (vals, i, pair) {
-			const char *v = json_string_value(json_array_get(pair, 0));
+			const char *v =
+			    json_string_value(json_array_get(pair, 0));
 			size_t n = strlen(v);
 			if (n > best && !strncmp(p, v, n)) {
 				best = n;
-				key = json_string_value(json_array_get(pair, 1));
+				key =
+				    json_string_value(json_array_get(pair, 1));
 			}
 		}
 		if (best) {
@@ -601,10 +609,9 @@ int sky_agent_plan_save(sky_run *r)
 	char *tmpl = sky_agent_plan_goal_template(t);
 	char *where = url_origin_path(t->url);
 	json_t *plan = json_pack("{s:i, s:s, s:s, s:s, s:s?, s:o}", "format",
-	                         PLAN_FORMAT, "run_type", t->run_type,
-	                         "engine", t->engine, "goal_template", tmpl,
-	                         "start_url", t->url ? where : NULL, "steps",
-	                         steps);
+	                         PLAN_FORMAT, "run_type", t->run_type, "engine",
+	                         t->engine, "goal_template", tmpl, "start_url",
+	                         t->url ? where : NULL, "steps", steps);
 	char *text = sky_json_dumps(plan);
 	/* Belt and braces: a registered secret never reaches the store. */
 	char *clean = text ? sky_redact(text) : NULL;
@@ -638,11 +645,10 @@ int sky_agent_plan_save(sky_run *r)
 
 static void emit_step(sky_run *r, sky_event_type type)
 {
-	json_t *o = json_pack("{s:s, s:i, s:i, s:s, s:b}", "step_id",
-	                      r->step->step_id, "order", r->step->order,
-	                      "retry_index", r->step->retry_index, "status",
-	                      sky_step_status_name(r->step->status),
-	                      "replayed", 1);
+	json_t *o = json_pack(
+	    "{s:s, s:i, s:i, s:s, s:b}", "step_id", r->step->step_id, "order",
+	    r->step->order, "retry_index", r->step->retry_index, "status",
+	    sky_step_status_name(r->step->status), "replayed", 1);
 	char *s = sky_json_dumps(o);
 	sky_agent_emit(r, type, sky_step_status_name(r->step->status),
 	               r->step->order, r->step->retry_index, s);
@@ -672,8 +678,8 @@ static void record(sky_run *r, json_t *pairs, json_t *hist,
 	sky_store_action_append(r->env->store, r->step->step_id, caj ? caj : aj,
 	                        crj ? crj : rj, status, NULL);
 	json_array_append_new(pairs, json_pack("[O,[O]]", action, result));
-	json_array_append_new(hist, json_pack("{s:O, s:O}", "action", action,
-	                                      "result", result));
+	json_array_append_new(
+	    hist, json_pack("{s:O, s:O}", "action", action, "result", result));
 	json_t *ev =
 	    json_pack("{s:O, s:O}", "action", action, "result", result);
 	char *evs = sky_json_dumps(ev);
@@ -747,9 +753,9 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 		json_object_del(a, "value");
 		json_object_del(a, "option_value");
 		json_object_del(a, "unresolvable");
-		json_object_set_new(a, "reasoning",
-		                    json_sprintf("replayed from plan step %d",
-		                                 index));
+		json_object_set_new(
+		    a, "reasoning",
+		    json_sprintf("replayed from plan step %d", index));
 		if (json_is_true(json_object_get(pa, "unresolvable"))) {
 			*why = skyx_asprintf("step %d: action %zu (%s) has no "
 			                     "target the plan could describe",
@@ -772,15 +778,16 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 				out = 1;
 				goto done;
 			}
-			json_object_set_new(a, "element_id",
-			                    json_string(sky_json_str(el, "id")));
+			json_object_set_new(
+			    a, "element_id",
+			    json_string(sky_json_str(el, "id")));
 		}
 		char *text = NULL, *vwhy = NULL;
 		const json_t *src = json_object_get(pa, "value");
 		if (src) {
 			if (!(text = source_value(r, src, &vwhy))) {
-				*why = skyx_asprintf("step %d: %s", index,
-				                     vwhy);
+				*why =
+				    skyx_asprintf("step %d: %s", index, vwhy);
 				free(vwhy);
 				json_decref(a);
 				out = 1;
@@ -792,8 +799,8 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 		if (osrc) {
 			char *ov = source_value(r, osrc, &vwhy);
 			if (!ov) {
-				*why = skyx_asprintf("step %d: %s", index,
-				                     vwhy);
+				*why =
+				    skyx_asprintf("step %d: %s", index, vwhy);
 				free(vwhy);
 				free(text);
 				json_decref(a);
@@ -814,12 +821,12 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 			int erc = sky_agent_extract(
 			    r, r->task->prompt,
 			    sky_json_str(a, "data_extraction_goal"), &value);
-			result = erc ? json_pack("{s:b, s:s, s:s}", "success",
-			                         0, "error",
-			                         "extraction_failed", "message",
-			                         sky_error_last())
-			             : json_pack("{s:b, s:O}", "success", 1,
-			                         "data", value);
+			result =
+			    erc ? json_pack("{s:b, s:s, s:s}", "success", 0,
+			                    "error", "extraction_failed",
+			                    "message", sky_error_last())
+			        : json_pack("{s:b, s:O}", "success", 1, "data",
+			                    value);
 			json_decref(value);
 		} else {
 			rc = sky_agent_act(r, a, o, &result);
@@ -847,10 +854,10 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 		} else {
 			char *tt = target ? target_text(target) : NULL;
 			const char *msg = sky_json_str(result, "message");
-			*why = skyx_asprintf("step %d: %s%s%s failed: %s",
-			                     index, type ? type : "?",
-			                     tt ? " on " : "", tt ? tt : "",
-			                     msg ? msg : "?");
+			*why =
+			    skyx_asprintf("step %d: %s%s%s failed: %s", index,
+			                  type ? type : "?", tt ? " on " : "",
+			                  tt ? tt : "", msg ? msg : "?");
 			free(tt);
 			out = 1;
 		}
@@ -879,14 +886,14 @@ done:
 	free(txt);
 	json_decref(so);
 	json_array_append_new(
-	    r->history, json_pack("{s:i, s:i, s:s, s:O}", "order",
-	                          r->step->order, "retry_index",
-	                          r->step->retry_index, "status",
-	                          out ? "failed" : "completed", "actions",
-	                          hist));
+	    r->history,
+	    json_pack("{s:i, s:i, s:s, s:O}", "order", r->step->order,
+	              "retry_index", r->step->retry_index, "status",
+	              out ? "failed" : "completed", "actions", hist));
 	set_step(r, out == 0 ? SKY_STEP_COMPLETED
-	            : (out < 0 && *res == SKY_AGENT_CANCELED) ? SKY_STEP_CANCELED
-	                                                       : SKY_STEP_FAILED);
+	            : (out < 0 && *res == SKY_AGENT_CANCELED)
+	                ? SKY_STEP_CANCELED
+	                : SKY_STEP_FAILED);
 	emit_step(r, SKY_EVENT_STEP_FINISHED);
 	r->next_order++;
 	if (*why)
@@ -929,9 +936,9 @@ sky_agent_result sky_agent_replay(sky_run *r, const json_t *plan,
 			return SKY_AGENT_FAILED;
 		}
 		free(why);
-		json_array_append_new(
-		    done, json_pack("{s:i, s:i}", "plan_step", (int)i,
-		                    "step_order", order));
+		json_array_append_new(done,
+		                      json_pack("{s:i, s:i}", "plan_step",
+		                                (int)i, "step_order", order));
 	}
 	/* The last step's effect: the page the recorded run ended on. */
 	const json_t *end = json_object_get(end_of(steps), "end");

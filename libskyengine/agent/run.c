@@ -482,15 +482,15 @@ static int try_replay(sky_run *r, json_t **report, sky_agent_result *res,
 		return 0;
 	char *key = sky_agent_plan_key(t);
 	sky_script_rec *sc = NULL;
-	int found = !sky_store_script_find(r->env->store, t->organization_id,
-	                                   key, &sc);
-	*report = json_pack(
-	    "{s:b, s:s?, s:s?, s:o, s:s, s:[], s:n, s:n}",
-	    "ai_fallback_triggered", 0, "script_id",
-	    found ? sc->script_id : NULL, "script_revision_id",
-	    found ? sc->script_revision_id : NULL, "version",
-	    found ? json_integer(sc->version) : json_null(), "cache_key", key,
-	    "steps_replayed", "fallback_step", "mismatch");
+	int found =
+	    !sky_store_script_find(r->env->store, t->organization_id, key, &sc);
+	*report = json_pack("{s:b, s:s?, s:s?, s:o, s:s, s:[], s:n, s:n}",
+	                    "ai_fallback_triggered", 0, "script_id",
+	                    found ? sc->script_id : NULL, "script_revision_id",
+	                    found ? sc->script_revision_id : NULL, "version",
+	                    found ? json_integer(sc->version) : json_null(),
+	                    "cache_key", key, "steps_replayed", "fallback_step",
+	                    "mismatch");
 	free(key);
 	if (!found) {
 		sky_log_info("agent",
@@ -505,8 +505,7 @@ static int try_replay(sky_run *r, json_t **report, sky_agent_result *res,
 	sky_script_rec_free(sc);
 	*res = sky_agent_replay(r, plan, *report, reason);
 	json_decref(plan);
-	if (*res != SKY_AGENT_FAILED ||
-	    !json_object_get(*report, "mismatch") ||
+	if (*res != SKY_AGENT_FAILED || !json_object_get(*report, "mismatch") ||
 	    json_is_null(json_object_get(*report, "mismatch")))
 		return 1;
 	if (!fallback) {
@@ -522,8 +521,8 @@ static int try_replay(sky_run *r, json_t **report, sky_agent_result *res,
 	json_object_set(*report, "fallback_step",
 	                json_object_get(*report, "mismatch_step"));
 	json_object_del(*report, "mismatch_step");
-	sky_log_info("agent", "run %s: %s; the agent takes over",
-	             t->task_id, *reason ? *reason : "mismatch");
+	sky_log_info("agent", "run %s: %s; the agent takes over", t->task_id,
+	             *reason ? *reason : "mismatch");
 	free(*reason);
 	*reason = NULL;
 	return 0;

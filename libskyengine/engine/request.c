@@ -907,19 +907,18 @@ static int make_notes(sky_task_request *r)
 {
 	/* "code" and "code_v2" replay a plan; every other value is the
 	 * agent, as Skyvern maps them. */
-	const char *with =
-	    r->run_with && (!strcmp(r->run_with, "code") ||
-	                    !strcmp(r->run_with, "code_v2"))
-	        ? "code"
-	        : NULL;
+	const char *with = r->run_with && (!strcmp(r->run_with, "code") ||
+	                                   !strcmp(r->run_with, "code_v2"))
+	                       ? "code"
+	                       : NULL;
 	if (!r->complete_criterion && !r->terminate_criterion &&
 	    !r->application && !with && !r->cache_key)
 		return 0;
-	json_t *o = json_pack(
-	    "{s:s?, s:s?, s:s?, s:s?, s:s?}", "complete_criterion",
-	    r->complete_criterion, "terminate_criterion",
-	    r->terminate_criterion, "application", r->application, "run_with",
-	    with, "cache_key", r->cache_key);
+	json_t *o =
+	    json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "complete_criterion",
+	              r->complete_criterion, "terminate_criterion",
+	              r->terminate_criterion, "application", r->application,
+	              "run_with", with, "cache_key", r->cache_key);
 	if (o && with)
 		json_object_set_new(o, "ai_fallback",
 		                    json_boolean(r->ai_fallback));

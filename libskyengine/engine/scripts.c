@@ -93,9 +93,9 @@ int sky_tasks_api_script_get(char **out_json, int *http_status, sky_engine *e,
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
 		                                   "required");
 	*out_json = NULL;
-	int rc = script_id ? sky_store_script_get(
-	                         e->store, sky_engine__org_scope(e, org),
-	                         script_id, 0, &s)
+	int rc = script_id ? sky_store_script_get(e->store,
+	                                          sky_engine__org_scope(e, org),
+	                                          script_id, 0, &s)
 	                   : SKY_ENOTFOUND;
 	if (rc == SKY_ENOTFOUND)
 		return not_found(out_json, http_status, script_id);
@@ -115,10 +115,11 @@ int sky_tasks_api_script_versions(char **out_json, int *http_status,
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
 		                                   "required");
 	*out_json = NULL;
-	int rc = script_id ? sky_store_script_versions(
-	                         e->store, sky_engine__org_scope(e, org),
-	                         script_id, &l)
-	                   : SKY_ENOTFOUND;
+	int rc = script_id
+	             ? sky_store_script_versions(e->store,
+	                                         sky_engine__org_scope(e, org),
+	                                         script_id, &l)
+	             : SKY_ENOTFOUND;
 	if (rc == SKY_ENOTFOUND)
 		return not_found(out_json, http_status, script_id);
 	if (rc)
@@ -127,11 +128,11 @@ int sky_tasks_api_script_versions(char **out_json, int *http_status,
 	for (size_t i = 0; i < l->count; i++) {
 		const sky_script_rec *s = &l->items[i];
 		json_array_append_new(
-		    arr, json_pack("{s:i, s:s, s:o, s:o}", "version",
-		                   s->version, "script_revision_id",
-		                   s->script_revision_id, "created_at",
-		                   ts_or_null(s->created_at), "run_id",
-		                   sky_json_str_or_null(s->run_id)));
+		    arr,
+		    json_pack("{s:i, s:s, s:o, s:o}", "version", s->version,
+		              "script_revision_id", s->script_revision_id,
+		              "created_at", ts_or_null(s->created_at), "run_id",
+		              sky_json_str_or_null(s->run_id)));
 	}
 	sky_script_list_free(l);
 	return dump(out_json, json_pack("{s:o}", "versions", arr));
@@ -145,10 +146,10 @@ int sky_tasks_api_script_delete(char **out_json, int *http_status,
 		return sky_error_set(SKY_EINVALID, "engine and out_json are "
 		                                   "required");
 	*out_json = NULL;
-	int rc = script_id ? sky_store_script_delete(
-	                         e->store, sky_engine__org_scope(e, org),
-	                         script_id)
-	                   : SKY_ENOTFOUND;
+	int rc = script_id
+	             ? sky_store_script_delete(
+	                   e->store, sky_engine__org_scope(e, org), script_id)
+	             : SKY_ENOTFOUND;
 	if (rc == SKY_ENOTFOUND)
 		return not_found(out_json, http_status, script_id);
 	return rc;

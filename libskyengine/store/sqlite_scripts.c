@@ -101,8 +101,8 @@ int sky_store_script_add(sky_store *s, const sky_script_new *in,
 		return rc;
 	if (!(r = calloc(1, sizeof *r)))
 		return sky_error_from_code(SKY_ENOMEM);
-	dup_all(&r->script_revision_id,
-	        sky_id_new(SKY_ID_SCRIPT_REVISION, rid), &oom);
+	dup_all(&r->script_revision_id, sky_id_new(SKY_ID_SCRIPT_REVISION, rid),
+	        &oom);
 	dup_all(&r->organization_id,
 	        in->organization_id ? in->organization_id : s->default_org,
 	        &oom);
@@ -172,10 +172,10 @@ int sky_store_script_find(sky_store *s, const char *organization_id,
 	void *r = NULL;
 	if (!s || !cache_key || !out)
 		return sky_error_set(SKY_EINVALID, "cache key is NULL");
-	int rc = sky_store__read_one(
-	    s, &q_newest_for_key,
-	    organization_id ? organization_id : s->default_org, cache_key,
-	    &r, "find script");
+	int rc = sky_store__read_one(s, &q_newest_for_key,
+	                             organization_id ? organization_id
+	                                             : s->default_org,
+	                             cache_key, &r, "find script");
 	*out = r;
 	return rc;
 }
@@ -262,8 +262,8 @@ int sky_store_script_versions(sky_store *s, const char *organization_id,
 		return sky_error_set(SKY_EINVALID, "script id is NULL");
 	*out = NULL;
 	sky_script_list *l = NULL;
-	int rc = read_list(s, &q_versions, script_id, organization_id, 0, 0,
-	                   0, &l, "list script versions");
+	int rc = read_list(s, &q_versions, script_id, organization_id, 0, 0, 0,
+	                   &l, "list script versions");
 	if (!rc && !l->count) {
 		sky_script_list_free(l);
 		return sky_error_set(SKY_ENOTFOUND, "Script not found %s",
@@ -291,8 +291,8 @@ int sky_store_script_delete(sky_store *s, const char *organization_id,
 		sqlite3_bind_int64(st, 3, skyx_time_now_ms());
 		rc = sky_store__exec(c, st, "delete script");
 		if (!rc && sky_store__changes(c) == 0)
-			rc = sky_error_set(SKY_ENOTFOUND,
-			                   "Script not found %s", script_id);
+			rc = sky_error_set(SKY_ENOTFOUND, "Script not found %s",
+			                   script_id);
 	}
 	return sky_store__wend(s, rc);
 }

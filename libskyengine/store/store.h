@@ -674,7 +674,7 @@ typedef struct sky_script_rec {
 	char *organization_id;
 	char *cache_key;
 	char *workflow_permanent_id;
-	int version; /* 1, 2, … */
+	int version;  /* 1, 2, … */
 	char *run_id; /* the run whose steps made it */
 	char *run_type;
 	char *goal_template;

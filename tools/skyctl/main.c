@@ -303,21 +303,22 @@ static int cmd_run(int argc, char **argv)
 		json_t *sr = json_object_get(run, "script_run");
 		if (json_is_object(sr) &&
 		    !json_is_string(json_object_get(sr, "script_id")))
-			fprintf(stderr, "replay: no plan for this task yet; the "
-			                "agent ran and recorded one\n");
-		else if (json_is_object(sr))
 			fprintf(stderr,
-			        "replay: plan %s v%lld, %zu step(s) replayed%s\n",
-			        json_string_value(
-			            json_object_get(sr, "script_id")),
-			        (long long)json_integer_value(
-			            json_object_get(sr, "version")),
-			        json_array_size(
-			            json_object_get(sr, "steps_replayed")),
-			        json_is_true(json_object_get(
-			            sr, "ai_fallback_triggered"))
-			            ? ", then the agent took over"
-			            : ", no model call");
+			        "replay: no plan for this task yet; the "
+			        "agent ran and recorded one\n");
+		else if (json_is_object(sr))
+			fprintf(
+			    stderr,
+			    "replay: plan %s v%lld, %zu step(s) replayed%s\n",
+			    json_string_value(json_object_get(sr, "script_id")),
+			    (long long)json_integer_value(
+			        json_object_get(sr, "version")),
+			    json_array_size(
+			        json_object_get(sr, "steps_replayed")),
+			    json_is_true(
+			        json_object_get(sr, "ai_fallback_triggered"))
+			        ? ", then the agent took over"
+			        : ", no model call");
 		const char *rec =
 		    json_string_value(json_object_get(run, "recording_url"));
 		if (rec)

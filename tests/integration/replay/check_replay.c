@@ -63,9 +63,9 @@ static void on_site(const skytest_req *req, skytest_resp *resp, void *ud)
 	int mode = S.mode;
 	if (!strcmp(req->method, "POST")) {
 		json_t *f = skytest_sites_form_fields(req->body);
-		json_array_append_new(S.posts, json_pack("{s:s, s:o}", "path",
-		                                         req->path, "fields",
-		                                         f ? f : json_object()));
+		json_array_append_new(
+		    S.posts, json_pack("{s:s, s:o}", "path", req->path,
+		                       "fields", f ? f : json_object()));
 	}
 	pthread_mutex_unlock(&S.lock);
 	static const char *const pages[] = {"index.html", "renamed.html",
@@ -128,13 +128,11 @@ static void assert_person(const char *first, const char *last,
 	json_t *f = last_post("/apply/submit");
 	ck_assert_msg(f, "the site received no application");
 	char *txt = json_dumps(f, JSON_COMPACT);
-	ck_assert_msg(!strcmp(rel_str(f, "last_name") ? rel_str(f, "last_name")
-	                                              : "",
-	                      last) &&
-	                  !strcmp(rel_str(f, "email") ? rel_str(f, "email")
-	                                              : "",
-	                          email),
-	              "the site received %s", txt);
+	ck_assert_msg(
+	    !strcmp(rel_str(f, "last_name") ? rel_str(f, "last_name") : "",
+	            last) &&
+	        !strcmp(rel_str(f, "email") ? rel_str(f, "email") : "", email),
+	    "the site received %s", txt);
 	const char *fn = rel_str(f, "first_name");
 	if (!fn)
 		fn = rel_str(f, "given_name");
@@ -393,11 +391,11 @@ START_TEST(plan_never_holds_a_secret)
 	rel_rig r;
 	set_mode(M_SECRET);
 	engine_start(&r, dir, "rules");
-	json_t *run = apply(
-	    &r, "skyvern-1.0",
-	    "{\"first_name\":\"Chris\",\"last_name\":\"Bacon\","
-	    "\"email\":\"chris@pbacon.com\",\"password\":\"" SECRET "\"}",
-	    NULL);
+	json_t *run =
+	    apply(&r, "skyvern-1.0",
+	          "{\"first_name\":\"Chris\",\"last_name\":\"Bacon\","
+	          "\"email\":\"chris@pbacon.com\",\"password\":\"" SECRET "\"}",
+	          NULL);
 	show("secret", run);
 	ck_assert_str_eq(rel_str(run, "status"), "completed");
 	json_t *f = last_post("/apply/submit");
