@@ -566,6 +566,20 @@ static json_t *end_of(json_t *steps)
 	return json_array_get(steps, json_array_size(steps) - 1);
 }
 
+/* Steps as compared between versions: what is done and where, without
+ * the fingerprints and the end page (informative, and the end is only
+ * observed for a plan that is stored). New reference. */
+static json_t *comparable(const json_t *steps)
+{
+	json_t *c = json_deep_copy(steps), *st;
+	size_t i;
+	json_array_foreach (c, i, st) {
+		json_object_del(st, "fingerprint");
+		json_object_del(st, "end");
+	}
+	return c;
+}
+
 int sky_agent_plan_save(sky_run *r)
 {
 	const sky_task_rec *t = r->task;
@@ -576,6 +590,27 @@ int sky_agent_plan_save(sky_run *r)
 		json_decref(steps);
 		return 0;
 	}
+	char *key = sky_agent_plan_key(t);
+	sky_script_rec *old = NULL;
+	int rc = 0;
+	if (!sky_store_script_find(r->env->store, t->organization_id, key,
+	                           &old)) {
+		json_t *prev = sky_json_loads(old->plan);
+		json_t *a = comparable(json_object_get(prev, "steps"));
+		json_t *b = comparable(steps);
+		int same = json_equal(a, b);
+		json_decref(a);
+		json_decref(b);
+		json_decref(prev);
+		if (same) {
+			/* Nothing new to learn from this run. */
+			sky_script_rec_free(old);
+			json_decref(steps);
+			free(key);
+			return 0;
+		}
+	}
+	sky_script_rec_free(old);
 	/* The page the run ended on: the last step's effect, checked at the
 	 * end of a replay. */
 	sky_obs *o = NULL;
@@ -589,23 +624,6 @@ int sky_agent_plan_save(sky_run *r)
 		free(fp);
 	}
 	sky_obs_free(o);
-	char *key = sky_agent_plan_key(t);
-	sky_script_rec *old = NULL;
-	int rc = 0;
-	if (!sky_store_script_find(r->env->store, t->organization_id, key,
-	                           &old)) {
-		json_t *prev = sky_json_loads(old->plan);
-		int same = json_equal(json_object_get(prev, "steps"), steps);
-		json_decref(prev);
-		if (same) {
-			/* Nothing new to learn from this run. */
-			sky_script_rec_free(old);
-			json_decref(steps);
-			free(key);
-			return 0;
-		}
-	}
-	sky_script_rec_free(old);
 	char *tmpl = sky_agent_plan_goal_template(t);
 	char *where = url_origin_path(t->url);
 	json_t *plan = json_pack("{s:i, s:s, s:s, s:s, s:s?, s:o}", "format",
