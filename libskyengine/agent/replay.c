@@ -624,8 +624,13 @@ int sky_agent_plan_save(sky_run *r)
 		free(fp);
 	}
 	sky_obs_free(o);
-	char *tmpl = sky_agent_plan_goal_template(t);
-	char *where = url_origin_path(t->url);
+	/* The goal and URL as stored are redacted too: a goal may spell out
+	 * a password the payload does not hold. */
+	char *raw_tmpl = sky_agent_plan_goal_template(t);
+	char *raw_where = url_origin_path(t->url);
+	char *tmpl = sky_redact(raw_tmpl), *where = sky_redact(raw_where);
+	free(raw_tmpl);
+	free(raw_where);
 	json_t *plan = json_pack("{s:i, s:s, s:s, s:s, s:s?, s:o}", "format",
 	                         PLAN_FORMAT, "run_type", t->run_type, "engine",
 	                         t->engine, "goal_template", tmpl, "start_url",
