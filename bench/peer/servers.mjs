@@ -85,6 +85,7 @@ function answer(text) {
 
 const records = [];
 let seq = 0;
+const latencyMs = Number(process.env.LATENCY_MS ?? 0);
 
 function llm(req, res) {
   const chunks = [];
@@ -151,9 +152,14 @@ function llm(req, res) {
           total_tokens: inTok + outTok },
       };
     }
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify(reply));
-    rec.t_out = performance.timeOrigin + performance.now();
+    const send = () => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(reply));
+      rec.t_out = performance.timeOrigin + performance.now();
+    };
+    // LATENCY_MS (bench/replay.sh): a model's think time, simulated.
+    if (latencyMs > 0) setTimeout(send, latencyMs);
+    else send();
   });
 }
 

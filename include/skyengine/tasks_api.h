@@ -406,6 +406,37 @@ SKY_API int sky_tasks_api_workflow_run(char **out_json, int *http_status,
                                        const char *body_json,
                                        const sky_submit_options *opts);
 
+/* --- scripts: replay plans (docs/replay.md) ------------------------------- */
+
+/* GET /v1/scripts: the newest version of each script (a plan a completed
+ * run left) of the organization, a JSON array of Skyvern's Script
+ * (script_id, script_revision_id, organization_id, run_id, version,
+ * created_at, modified_at, deleted_at) plus cache_key,
+ * workflow_permanent_id, run_type, goal_template, url; newest first
+ * (page >= 1, page_size 1..100). */
+SKY_API int sky_tasks_api_scripts_list(char **out_json, sky_engine *engine,
+                                       const char *organization_id, int page,
+                                       int page_size);
+/* GET /v1/scripts/{id}: its newest version with the "plan"; 404
+ * "Script not found X" (unknown, deleted or another organization's). */
+SKY_API int sky_tasks_api_script_get(char **out_json, int *http_status,
+                                     sky_engine *engine,
+                                     const char *organization_id,
+                                     const char *script_id);
+/* GET /v1/scripts/{id}/versions: {"versions": [{version,
+ * script_revision_id, created_at, run_id}]}, newest first; 404. */
+SKY_API int sky_tasks_api_script_versions(char **out_json, int *http_status,
+                                          sky_engine *engine,
+                                          const char *organization_id,
+                                          const char *script_id);
+/* DELETE /v1/scripts/{id}: every version is deleted (0, *out_json NULL;
+ * the next run_with "code" finds no plan and the agent records a new
+ * one); 404 when unknown. */
+SKY_API int sky_tasks_api_script_delete(char **out_json, int *http_status,
+                                        sky_engine *engine,
+                                        const char *organization_id,
+                                        const char *script_id);
+
 /* --- organizations, API keys, signed links ------------------------------- */
 
 /*

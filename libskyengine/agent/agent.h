@@ -186,6 +186,8 @@ typedef struct sky_run {
 	                             calls so far: artifact names (llm.c) */
 	json_t *unknown_effects; /* resumed: actions that may have submitted
 	                             and whose outcome is unknown (intent.c) */
+	json_t *plan_rec;       /* replay.c: the steps recorded as a plan */
+	json_t *plan_step;      /* the step being recorded (borrowed) */
 } sky_run;
 
 /* Outcome of a v1 loop, a v2 mini-goal or a v2 run. */
@@ -217,6 +219,27 @@ sky_agent_result sky_agent_v2(sky_run *r, char **reason);
  * browser) at the last page the run reached. 0 when the context was
  * alive or was reopened; else a code and *why (malloc'd). */
 int sky_agent_reopen_if_lost(sky_run *r, char **why);
+
+/* replay.c (docs/replay.md). Recording: the step loop notes each
+ * observation and each action that succeeded; sky_agent_plan_save stores
+ * the recorded plan when the run completes (a new version only when it
+ * differs from the newest one). */
+void sky_agent_plan_begin_step(sky_run *r, const sky_obs *o);
+void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action);
+int sky_agent_plan_save(sky_run *r);
+/* The key a run's plan is stored under (malloc'd): its
+ * workflow_permanent_id, "client:" + the request's cache_key, or
+ * "k_" + SHA-256 of (run type, goal template, start URL without query). */
+char *sky_agent_plan_key(const sky_task_rec *t);
+/* The goal with the payload's values written as {{key}} (malloc'd). */
+char *sky_agent_plan_goal_template(const sky_task_rec *t);
+/* Replay a plan from the current page. COMPLETED when every step
+ * replayed; FAILED with report["mismatch"] (and *reason) when a step did
+ * not match, the run's steps so far recorded; CANCELED, PARKED,
+ * TIMED_OUT. report["steps_replayed"] (an array) gets each step
+ * replayed. */
+sky_agent_result sky_agent_replay(sky_run *r, const json_t *plan,
+                                  json_t *report, char **reason);
 
 /* secrets.c: credentials in the run's payload and goal are registered
  * secrets while it executes (collect after init, release at the end). */

@@ -48,6 +48,7 @@ static void run_free(sky_run *r)
 	json_decref(r->codes);
 	json_decref(r->recent_errors);
 	json_decref(r->llm_calls);
+	json_decref(r->plan_rec);
 	sky_step_rec_free(r->step);
 	free(r->run_dir);
 	free(r->download_dir);
@@ -446,6 +447,96 @@ char *sky_agent_missing_data(const json_t *schema, const json_t *output)
 	return skyx_buf_steal(&b);
 }
 
+/* The report of a run_with "code" run, kept in the task's notes as
+ * "script_run" (the run response shows it). */
+static void note_script_run(sky_run *r, json_t *report)
+{
+	sky_task_rec *now = NULL;
+	json_t *notes = NULL;
+	if (!sky_store_task_get(r->env->store, NULL, r->task->task_id, &now))
+		notes = sky_json_loads(now->notes);
+	sky_task_rec_free(now);
+	if (!json_is_object(notes)) {
+		json_decref(notes);
+		notes = json_object();
+	}
+	json_object_set(notes, "script_run", report);
+	char *txt = sky_json_dumps(notes);
+	char *clean = txt ? sky_redact(txt) : NULL;
+	if (clean || txt)
+		sky_store_task_set_notes(r->env->store, r->task->task_id,
+		                         clean ? clean : txt);
+	free(clean);
+	free(txt);
+	json_decref(notes);
+}
+
+/*
+ * run_with "code" (docs/replay.md): replay the plan stored under the
+ * run's key. Returns 1 when the replay decided the run (*res, *reason),
+ * 0 when the agent runs: there is no plan yet (the agent records one),
+ * or a step did not match and ai_fallback lets the agent take over from
+ * there. *report is the run's script_run (NULL when not run_with code).
+ */
+static int try_replay(sky_run *r, json_t **report, sky_agent_result *res,
+                      char **reason)
+{
+	const sky_task_rec *t = r->task;
+	json_t *notes = sky_json_loads(t->notes);
+	int code = skyx_str_eq(sky_json_str(notes, "run_with"), "code");
+	int fallback = sky_json_bool(notes, "ai_fallback", 0);
+	json_decref(notes);
+	*report = NULL;
+	if (!code || r->resumed)
+		return 0;
+	char *key = sky_agent_plan_key(t);
+	sky_script_rec *sc = NULL;
+	int found =
+	    !sky_store_script_find(r->env->store, t->organization_id, key, &sc);
+	*report = json_pack("{s:b, s:s?, s:s?, s:o, s:s, s:[], s:n, s:n}",
+	                    "ai_fallback_triggered", 0, "script_id",
+	                    found ? sc->script_id : NULL, "script_revision_id",
+	                    found ? sc->script_revision_id : NULL, "version",
+	                    found ? json_integer(sc->version) : json_null(),
+	                    "cache_key", key, "steps_replayed", "fallback_step",
+	                    "mismatch");
+	free(key);
+	if (!found) {
+		sky_log_info("agent",
+		             "run %s: run_with code and no plan yet: the "
+		             "agent runs and records one",
+		             t->task_id);
+		return 0;
+	}
+	json_t *plan = sky_json_loads(sc->plan);
+	sky_log_info("agent", "run %s: replaying plan %s version %d",
+	             t->task_id, sc->script_id, sc->version);
+	sky_script_rec_free(sc);
+	*res = sky_agent_replay(r, plan, *report, reason);
+	json_decref(plan);
+	if (*res != SKY_AGENT_FAILED || !json_object_get(*report, "mismatch") ||
+	    json_is_null(json_object_get(*report, "mismatch")))
+		return 1;
+	if (!fallback) {
+		char *full = skyx_asprintf("The replayed plan did not match "
+		                           "the page: %s (ai_fallback: true "
+		                           "lets the agent take over)",
+		                           *reason ? *reason : "?");
+		free(*reason);
+		*reason = full;
+		return 1;
+	}
+	json_object_set_new(*report, "ai_fallback_triggered", json_true());
+	json_object_set(*report, "fallback_step",
+	                json_object_get(*report, "mismatch_step"));
+	json_object_del(*report, "mismatch_step");
+	sky_log_info("agent", "run %s: %s; the agent takes over", t->task_id,
+	             *reason ? *reason : "mismatch");
+	free(*reason);
+	*reason = NULL;
+	return 0;
+}
+
 static void init_run(sky_run *r, const sky_agent_env *env,
                      const sky_task_rec *t)
 {
@@ -520,7 +611,20 @@ void sky_agent_execute(const sky_agent_env *env, const sky_task_rec *t)
 	 * with or without a schema. */
 	int extracts = !json_is_null(r.schema) || t->data_extraction_goal;
 	int schema_only = extracts && (!t->prompt || !*t->prompt);
-	if (!strcmp(t->run_type, SKY_RUN_TYPE_V2) && !schema_only) {
+	/* run_with "code": the stored plan first (replay.c). */
+	json_t *report = NULL;
+	if (!schema_only && try_replay(&r, &report, &res, &reason)) {
+		if (res == SKY_AGENT_COMPLETED && extracts && !r.output) {
+			json_t *v = NULL;
+			if (sky_agent_extract(&r, t->prompt,
+			                      t->data_extraction_goal, &v))
+				sky_log_warn("agent",
+				             "run %s: final extraction "
+				             "failed: %s",
+				             t->task_id, sky_error_last());
+			json_decref(v);
+		}
+	} else if (!strcmp(t->run_type, SKY_RUN_TYPE_V2) && !schema_only) {
 		res = sky_agent_v2(&r, &reason);
 	} else {
 		sky_v1_goal g = {0};
@@ -558,6 +662,14 @@ void sky_agent_execute(const sky_agent_env *env, const sky_task_rec *t)
 		free(missing);
 		res = SKY_AGENT_TERMINATED;
 	}
+
+	/* The run's plan (before the final status: a client that sees the
+	 * run final finds its plan) and its replay report. */
+	if (res == SKY_AGENT_COMPLETED)
+		sky_agent_plan_save(&r);
+	if (report)
+		note_script_run(&r, report);
+	json_decref(report);
 
 	switch (res) {
 	case SKY_AGENT_COMPLETED:

@@ -181,6 +181,8 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 				                     why ? why : "?");
 			}
 			free(why);
+			if (s->outcome == STEP_COMPLETE)
+				sky_agent_plan_note(r, o, a);
 			record_action(r, s, a, result,
 			              s->outcome == STEP_COMPLETE ? "completed"
 			                                          : "failed",
@@ -238,6 +240,8 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 		}
 		r->t.act += (int)(skyx_time_mono_ms() - t0);
 		int ok = json_is_true(json_object_get(result, "success"));
+		if (ok) /* replay.c: the plan keeps what worked */
+			sky_agent_plan_note(r, o, a);
 		record_action(r, s, a, result, ok ? "completed" : "failed",
 		              intent);
 		free(intent);
@@ -326,6 +330,7 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 		                     sky_error_last());
 		goto failed;
 	}
+	sky_agent_plan_begin_step(r, o);
 	r->t.settle = o->settle_ms;
 	r->t.snapshot = o->snapshot_ms;
 	r->t.tree = o->tree_ms;

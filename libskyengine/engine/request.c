@@ -679,6 +679,7 @@ void sky_task_request_free(sky_task_request *r)
 	free(r->browser_profile_id);
 	free(r->cdp_connect_headers);
 	free(r->run_with);
+	free(r->cache_key);
 	free(r->model_name);
 	free(r->data_extraction_goal);
 	free(r->complete_criterion);
@@ -772,6 +773,10 @@ static void validate_fields(pctx *c, sky_task_request *r)
 	get_str(c, "terminate_criterion", SKY_REQUEST_MAX_PROMPT,
 	        &r->terminate_criterion);
 	get_str(c, "application", SKY_REQUEST_MAX_IDENT, &r->application);
+	/* Replay (docs/replay.md): ai_fallback as on Skyvern's workflow
+	 * runs; cache_key is ours, the key a client chooses for its plan. */
+	get_bool(c, "ai_fallback", 1, 0, &r->ai_fallback);
+	get_str(c, "cache_key", SKY_REQUEST_MAX_IDENT, &r->cache_key);
 
 	if (r->start_fresh_browser &&
 	    (r->browser_session_id || r->browser_address ||
@@ -846,13 +851,6 @@ static int refuse_unhonoured(pctx *c, sky_task_request *r, const json_t *models)
 		return refuse_400(c, "cdp_connect_headers are not supported "
 		                     "by skyengine: they apply to "
 		                     "browser_address, which is not supported");
-	if (r->run_with &&
-	    (!strcmp(r->run_with, "code") || !strcmp(r->run_with, "code_v2")))
-		return refuse_400(c,
-		                  "run_with %s is not supported by "
-		                  "skyengine: runs are executed by the agent "
-		                  "(run_with agent)",
-		                  r->run_with);
 	if (r->max_screenshot_scrolls > 0)
 		return refuse_400(c,
 		                  "max_screenshot_scrolls above 0 is not "
@@ -911,19 +909,29 @@ static char *make_echo(const sky_task_request *r)
  * planner reads, the application lists filter on). -1 out of memory. */
 static int make_notes(sky_task_request *r)
 {
+	/* "code" and "code_v2" replay a plan; every other value is the
+	 * agent, as Skyvern maps them. */
+	const char *with = r->run_with && (!strcmp(r->run_with, "code") ||
+	                                   !strcmp(r->run_with, "code_v2"))
+	                       ? "code"
+	                       : NULL;
 	if (!r->complete_criterion && !r->terminate_criterion &&
 	    !r->application && !r->browser_profile_id &&
-	    !r->persist_browser_session)
+	    !r->persist_browser_session && !with && !r->cache_key)
 		return 0;
 	json_t *o =
-	    json_pack("{s:s?, s:s?, s:s?}", "complete_criterion",
+	    json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "complete_criterion",
 	              r->complete_criterion, "terminate_criterion",
-	              r->terminate_criterion, "application", r->application);
+	              r->terminate_criterion, "application", r->application,
+	              "run_with", with, "cache_key", r->cache_key);
 	if (o && r->browser_profile_id)
 		json_object_set_new(o, "browser_profile_id",
 		                    json_string(r->browser_profile_id));
 	if (o && r->persist_browser_session)
 		json_object_set_new(o, "persist_browser_session", json_true());
+	if (o && with)
+		json_object_set_new(o, "ai_fallback",
+		                    json_boolean(r->ai_fallback));
 	r->notes = o ? sky_json_dumps(o) : NULL;
 	json_decref(o);
 	return r->notes ? 0 : -1;

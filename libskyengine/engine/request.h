@@ -61,7 +61,9 @@ typedef struct sky_task_request {
 	char *browser_profile_id; /* "bp_…": loaded into the run's context */
 	int persist_browser_session; /* extension: keep the state at the end */
 	char *cdp_connect_headers;   /* JSON object text; only to refuse it */
-	char *run_with;
+	char *run_with;   /* "code"/"code_v2": replay (docs/replay.md) */
+	int ai_fallback;  /* replay: the agent takes over on a mismatch */
+	char *cache_key;  /* replay: the client's key for the plan */
 	char *model_name; /* model.model_name, one of opts->llm_models */
 	/* Extensions (the legacy TaskRequest's fields, accepted on
 	 * /v1/run/tasks too, as navigation_payload is). */
@@ -97,7 +99,8 @@ typedef struct sky_request_error {
  * either honoured or refused with a 400 saying why (never accepted and
  * ignored): browser_profile_id, start_fresh_browser on skyvern-1.0 (as
  * Skyvern), a model not in opts->llm_models, browser_address,
- * cdp_connect_headers, run_with "code", max_screenshot_scrolls > 0.
+ * cdp_connect_headers, max_screenshot_scrolls > 0. run_with "code"
+ * replays the stored plan (docs/replay.md).
  */
 int sky_task_request_parse(const char *body, size_t len,
                            const sky_request_options *opts,

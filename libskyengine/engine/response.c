@@ -187,6 +187,23 @@ static json_t *app_url(const sky_response_ctx *c, const sky_task_rec *t)
 	return v;
 }
 
+/* Skyvern's ScriptRunResponse of a run_with "code" run (kept in the
+ * run's notes by the agent, docs/replay.md), or null: ai_fallback_triggered,
+ * script_id, script_revision_id, and ours: version, steps_replayed,
+ * fallback_step, mismatch. */
+static json_t *script_run(const sky_task_rec *t)
+{
+	json_t *notes = sky_json_loads(t->notes);
+	json_t *sr = json_incref(json_object_get(notes, "script_run"));
+	json_decref(notes);
+	if (!json_is_object(sr)) {
+		json_decref(sr);
+		return json_null();
+	}
+	json_object_del(sr, "cache_key");
+	return sr;
+}
+
 json_t *sky_response_run(const sky_response_ctx *c, const sky_task_rec *t)
 {
 	sky_artifact_list *arts = artifacts_of(c, t);
@@ -220,7 +237,7 @@ json_t *sky_response_run(const sky_response_ctx *c, const sky_task_rec *t)
 	                    t->max_screenshot_scrolls >= 0
 	                        ? json_integer(t->max_screenshot_scrolls)
 	                        : json_null());
-	json_object_set_new(o, "script_run", json_null());
+	json_object_set_new(o, "script_run", script_run(t));
 	json_object_set_new(o, "errors", col(t->errors));
 	json_object_set_new(o, "step_count", json_integer(t->step_count));
 	json_object_set_new(o, "run_type", json_string(t->run_type));
@@ -563,7 +580,7 @@ json_t *sky_response_run_summary(const sky_task_rec *t)
 	json_object_set_new(o, "workflow_permanent_id",
 	                    sky_json_str_or_null(t->workflow_permanent_id));
 	json_object_set_new(o, "workflow_deleted", json_false());
-	json_object_set_new(o, "script_run", json_null());
+	json_object_set_new(o, "script_run", script_run(t));
 	json_object_set_new(o, "trigger_type", json_null());
 	return o;
 }

@@ -245,9 +245,33 @@ static const char migration_3[] =
     "ALTER TABLE browser_sessions ADD COLUMN browser_profile_id TEXT;"
     "ALTER TABLE browser_sessions ADD COLUMN"
     " generate_browser_profile INTEGER NOT NULL DEFAULT 0;";
+/* 4: replay plans (issue 18). One row per version of a script; a
+ * script_id names every version of one cache key (docs/replay.md). */
+static const char migration_4[] =
+    "CREATE TABLE scripts ("
+    " seq INTEGER PRIMARY KEY,"
+    " script_revision_id TEXT NOT NULL UNIQUE,"
+    " script_id TEXT NOT NULL,"
+    " organization_id TEXT NOT NULL"
+    "  REFERENCES organizations(organization_id),"
+    " cache_key TEXT NOT NULL,"
+    " workflow_permanent_id TEXT,"
+    " version INTEGER NOT NULL,"
+    " run_id TEXT,"
+    " run_type TEXT NOT NULL,"
+    " goal_template TEXT,"
+    " url TEXT,"
+    " plan TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " modified_at INTEGER NOT NULL,"
+    " deleted_at INTEGER,"
+    " UNIQUE (script_id, version));"
+    "CREATE INDEX scripts_key ON scripts(organization_id, cache_key,"
+    " version);";
 
 const char *const sky_store__migrations[SKY_STORE_SCHEMA_VERSION] = {
     migration_1,
     migration_2,
     migration_3,
+    migration_4,
 };

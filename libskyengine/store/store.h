@@ -37,7 +37,7 @@ typedef struct sky_store sky_store;
 
 /* Bumped by every migration; a file with a larger user_version is
  * refused. */
-#define SKY_STORE_SCHEMA_VERSION 3
+#define SKY_STORE_SCHEMA_VERSION 4
 #define SKY_STORE_FILE "skyengine.db"
 
 typedef struct sky_store_options {
@@ -771,5 +771,66 @@ int sky_store_workflow_list(sky_store *s, const char *organization_id, int page,
                             int page_size, sky_workflow_list **out);
 void sky_workflow_rec_free(sky_workflow_rec *r);
 void sky_workflow_list_free(sky_workflow_list *l);
+
+/* ---- scripts: replay plans (issue 18, docs/replay.md) ---------------- */
+
+/* One version of a script. A script_id groups the versions of one
+ * (organization, cache_key); each version has its own revision id. */
+typedef struct sky_script_rec {
+	char *script_revision_id; /* "sr_…" */
+	char *script_id;          /* "s_…" */
+	char *organization_id;
+	char *cache_key;
+	char *workflow_permanent_id;
+	int version;  /* 1, 2, … */
+	char *run_id; /* the run whose steps made it */
+	char *run_type;
+	char *goal_template;
+	char *url;
+	char *plan; /* JSON text */
+	int64_t created_at, modified_at, deleted_at;
+} sky_script_rec;
+
+typedef struct sky_script_list {
+	sky_script_rec *items;
+	size_t count;
+} sky_script_list;
+
+typedef struct sky_script_new {
+	const char *organization_id; /* NULL: the default organization */
+	const char *cache_key;       /* required */
+	const char *workflow_permanent_id;
+	const char *run_id;
+	const char *run_type; /* required */
+	const char *goal_template;
+	const char *url;
+	const char *plan; /* required, JSON text */
+} sky_script_new;
+
+/* Store a new version for the key: version 1 with a fresh script_id, or
+ * the newest live version + 1 under the same script_id. */
+int sky_store_script_add(sky_store *s, const sky_script_new *in,
+                         sky_script_rec **out);
+/* The newest live version for (organization, cache_key); SKY_ENOTFOUND. */
+int sky_store_script_find(sky_store *s, const char *organization_id,
+                          const char *cache_key, sky_script_rec **out);
+/* The newest live version of a script (version 0), or that version;
+ * SKY_ENOTFOUND (also for another organization's or a deleted one). */
+int sky_store_script_get(sky_store *s, const char *organization_id,
+                         const char *script_id, int version,
+                         sky_script_rec **out);
+/* The newest version of each live script of the organization, newest
+ * first. */
+int sky_store_script_list(sky_store *s, const char *organization_id, int page,
+                          int page_size, sky_script_list **out);
+/* Every live version of a script, newest first; SKY_ENOTFOUND when it
+ * has none. */
+int sky_store_script_versions(sky_store *s, const char *organization_id,
+                              const char *script_id, sky_script_list **out);
+/* Soft-delete every version; SKY_ENOTFOUND when none is live. */
+int sky_store_script_delete(sky_store *s, const char *organization_id,
+                            const char *script_id);
+void sky_script_rec_free(sky_script_rec *r);
+void sky_script_list_free(sky_script_list *l);
 
 #endif

@@ -16,6 +16,8 @@
 #define SKY_ID_WORKFLOW_RUN "wr_"
 #define SKY_ID_ACTION "act_"
 #define SKY_ID_WEBHOOK "wh_"
+#define SKY_ID_SCRIPT "s_"
+#define SKY_ID_SCRIPT_REVISION "sr_"
 
 #define SKY_ID_MAX 48
 

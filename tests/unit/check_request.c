@@ -713,11 +713,13 @@ START_TEST(unhonoured_fields_are_refused)
 	b = details(422);
 	item(b, 0, "dict_type", "body.model");
 	json_decref(b);
-	/* run_with: the agent is what runs; code is refused. */
+	/* run_with: agent, or code (a replay of the stored plan, kept in
+	 * the run's notes with ai_fallback; docs/replay.md). */
 	ok("{\"prompt\":\"p\",\"run_with\":\"agent\"}");
-	refused_400("{\"prompt\":\"p\",\"run_with\":\"code\"}",
-	            "run_with code is not supported by skyengine: runs are "
-	            "executed by the agent (run_with agent)");
+	ck_assert_ptr_null(R->notes);
+	ok("{\"prompt\":\"p\",\"run_with\":\"code\",\"ai_fallback\":true}");
+	ck_assert(strstr(R->notes, "\"run_with\":\"code\""));
+	ck_assert(strstr(R->notes, "\"ai_fallback\":true"));
 	refused_400("{\"prompt\":\"p\",\"cdp_connect_headers\":"
 	            "{\"x-api-key\":\"k\"}}",
 	            "cdp_connect_headers are not supported by skyengine: they "

@@ -3,6 +3,7 @@
  *
  *   skyctl run "prompt" [--url URL] [--schema JSON|@file] [--engine E]
  *              [--max-steps N] [--json] [--data DIR] [--timeout S]
+ *              [--replay [--ai-fallback] [--cache-key K]]
  *   skyctl get|steps|cancel RUN_ID [--server URL] [--api-key KEY]
  *   skyctl list [--page N] [--page-size N] [--status S] [--server URL]
  *
@@ -43,6 +44,14 @@ static void help_run(FILE *f)
 	        "  --timeout S        give up waiting after S seconds\n"
 	        "  --config JSON|@F   engine configuration (JSON, "
 	        "docs/configuration.md)\n"
+	        "  --replay           replay the plan an earlier run of this "
+	        "task left in --data\n"
+	        "                     (run_with code: no model; "
+	        "docs/replay.md)\n"
+	        "  --ai-fallback      with --replay: the agent takes over "
+	        "where the page changed\n"
+	        "  --cache-key K      the key the plan is stored and found "
+	        "under\n"
 	        "Environment: SKYENGINE_LLM (rules|openai|anthropic|replay), "
 	        "see docs/configuration.md.\n");
 }
@@ -137,6 +146,8 @@ static int cmd_run(int argc, char **argv)
 	char *config = NULL;
 	char *schema = NULL, *payload = NULL;
 	int max_steps = 0, as_json = 0, timeout = 0, ch;
+	int replay = 0, fallback = 0;
+	const char *cache_key = NULL;
 	static const struct option o[] = {
 	    {"url", required_argument, 0, 'u'},
 	    {"schema", required_argument, 0, 's'},
@@ -147,6 +158,9 @@ static int cmd_run(int argc, char **argv)
 	    {"data", required_argument, 0, 'd'},
 	    {"timeout", required_argument, 0, 't'},
 	    {"config", required_argument, 0, 'c'},
+	    {"replay", no_argument, 0, 'r'},
+	    {"ai-fallback", no_argument, 0, 'f'},
+	    {"cache-key", required_argument, 0, 'k'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0}};
 	while ((ch = getopt_long(argc, argv, "", o, NULL)) != -1) {
@@ -182,6 +196,15 @@ static int cmd_run(int argc, char **argv)
 		case 't':
 			timeout = atoi(optarg);
 			break;
+		case 'r':
+			replay = 1;
+			break;
+		case 'f':
+			fallback = 1;
+			break;
+		case 'k':
+			cache_key = optarg;
+			break;
 		case 'h':
 			help_run(stdout);
 			return 0;
@@ -207,6 +230,13 @@ static int cmd_run(int argc, char **argv)
 	if (payload)
 		json_object_set_new(req, "navigation_payload",
 		                    json_loads(payload, JSON_DECODE_ANY, NULL));
+	if (replay) {
+		json_object_set_new(req, "run_with", json_string("code"));
+		if (fallback)
+			json_object_set_new(req, "ai_fallback", json_true());
+	}
+	if (cache_key)
+		json_object_set_new(req, "cache_key", json_string(cache_key));
 	/* A local run goes direct unless the configuration maps proxies. */
 	json_object_set_new(req, "proxy_location", json_string("NONE"));
 	char *body = json_dumps(req, JSON_COMPACT);
@@ -270,6 +300,25 @@ static int cmd_run(int argc, char **argv)
 		if (why)
 			fprintf(stderr, ": %s", why);
 		fprintf(stderr, "\n");
+		json_t *sr = json_object_get(run, "script_run");
+		if (json_is_object(sr) &&
+		    !json_is_string(json_object_get(sr, "script_id")))
+			fprintf(stderr,
+			        "replay: no plan for this task yet; the "
+			        "agent ran and recorded one\n");
+		else if (json_is_object(sr))
+			fprintf(
+			    stderr,
+			    "replay: plan %s v%lld, %zu step(s) replayed%s\n",
+			    json_string_value(json_object_get(sr, "script_id")),
+			    (long long)json_integer_value(
+			        json_object_get(sr, "version")),
+			    json_array_size(
+			        json_object_get(sr, "steps_replayed")),
+			    json_is_true(
+			        json_object_get(sr, "ai_fallback_triggered"))
+			        ? ", then the agent took over"
+			        : ", no model call");
 		const char *rec =
 		    json_string_value(json_object_get(run, "recording_url"));
 		if (rec)

@@ -1054,6 +1054,48 @@ static void h_run_workflow(ctx *c)
 	reply_engine(c, rc, out, status);
 }
 
+static void h_scripts(ctx *c)
+{
+	char *out = NULL;
+	int page = 1, page_size = 10;
+	if (query_int(c, "page", 1, 0, &page) < 0 ||
+	    query_int(c, "page_size", 1, 100, &page_size) < 0)
+		return;
+	int rc = sky_tasks_api_scripts_list(&out, c->s->engine, ORG(c), page,
+	                                    page_size);
+	reply_engine(c, rc, out, 500);
+}
+
+static void h_script_get(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_tasks_api_script_get(&out, &status, c->s->engine, ORG(c),
+	                                  c->seg[2]);
+	reply_engine(c, rc, out, status);
+}
+
+static void h_script_versions(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_tasks_api_script_versions(&out, &status, c->s->engine,
+	                                       ORG(c), c->seg[2]);
+	reply_engine(c, rc, out, status);
+}
+
+static void h_script_delete(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_tasks_api_script_delete(&out, &status, c->s->engine,
+	                                     ORG(c), c->seg[2]);
+	if (rc == 0)
+		srv_resp_take(c->resp, 204, "application/json", NULL, 0);
+	else
+		reply_engine(c, rc, out, status);
+}
+
 /*
  * Skyvern's credentials routes answer validation errors with items of
  * only {loc, msg, type} (contract §1), JSON decode errors included.
@@ -1135,6 +1177,10 @@ static const route routes[] = {
     {SRV_GET, "v1/browser_profiles/*/usage", h_profile_usage, AUTH_KEY, 0},
     {SRV_GET, "v1/workflows", h_workflows, AUTH_KEY, 0},
     {SRV_POST, "v1/run/workflows", h_run_workflow, AUTH_KEY, 0},
+    {SRV_GET, "v1/scripts", h_scripts, AUTH_KEY, 0},
+    {SRV_GET, "v1/scripts/*", h_script_get, AUTH_KEY, 0},
+    {SRV_DELETE, "v1/scripts/*", h_script_delete, AUTH_KEY, 0},
+    {SRV_GET, "v1/scripts/*/versions", h_script_versions, AUTH_KEY, 0},
     {SRV_GET, "runs/*", h_viewer, AUTH_KEY_OR_SIGNED, 0},
     {SRV_GET, "runs/*/recording", h_viewer, AUTH_KEY_OR_SIGNED, 0},
 };

@@ -3,7 +3,7 @@
  * refused with a 400, over real HTTP: `model` is mapped to the configured
  * provider (the fake OpenAI-compatible endpoint here sees the mapped model
  * name in the run's own calls), unknown models, browser profiles, CUA
- * engines, browser_address, cdp_connect_headers, run_with "code" and
+ * engines, browser_address, cdp_connect_headers and
  * max_screenshot_scrolls above 0 are refused with Skyvern's words where
  * Skyvern has them.
  */
@@ -217,9 +217,6 @@ START_TEST(unhonoured_fields_are_refused)
 	refused("{\"prompt\":\"p\",\"cdp_connect_headers\":{\"a\":\"b\"}}",
 	        "cdp_connect_headers are not supported by skyengine: they "
 	        "apply to browser_address, which is not supported");
-	refused("{\"prompt\":\"p\",\"run_with\":\"code\"}",
-	        "run_with code is not supported by skyengine: runs are "
-	        "executed by the agent (run_with agent)");
 	refused("{\"prompt\":\"p\",\"max_screenshot_scrolls\":2}",
 	        "max_screenshot_scrolls above 0 is not supported by "
 	        "skyengine: post-action screenshots are one viewport (0 or "

@@ -1,0 +1,993 @@
+/*
+ * Replay (issue 18, docs/replay.md): a completed run's steps become a
+ * plan, and a later run with run_with "code" executes the plan without
+ * the model. This file is the agent's second consumer of its run
+ * environment (sky_run, the env's callbacks): it records the plan while
+ * the step loop acts, stores it when the run completes, and replays it:
+ * each step checks the page before acting (URL path, every target found
+ * by what it is, not by its snapshot id) and each action's effect after
+ * (the value read back, the page the next step expects). A mismatch
+ * hands over to the agent (ai_fallback) or fails the run naming the step.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/log.h"
+#include <skyx/hash.h>
+#include <skyx/str.h>
+#include <skyx/time.h>
+
+#define PLAN_FORMAT 1
+
+/* ---- small helpers --------------------------------------------------- */
+
+/* The path of a URL, without scheme, host, query or fragment
+ * (malloc'd); "/" when it has none. */
+static char *url_path(const char *url)
+{
+	if (!url)
+		return skyx_strdup("");
+	const char *p = strstr(url, "://");
+	p = p ? strchr(p + 3, '/') : url;
+	if (!p)
+		return skyx_strdup("/");
+	size_t n = strcspn(p, "?#");
+	return skyx_strndup(p, n);
+}
+
+/* origin + path of a URL (no query, no fragment), malloc'd. */
+static char *url_origin_path(const char *url)
+{
+	if (!url)
+		return skyx_strdup("");
+	return skyx_strndup(url, strcspn(url, "?#"));
+}
+
+static int ieq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return 0;
+	/* whitespace-insensitive at the ends, case-insensitive */
+	while (isspace((unsigned char)*a))
+		a++;
+	while (isspace((unsigned char)*b))
+		b++;
+	size_t na = strlen(a), nb = strlen(b);
+	while (na && isspace((unsigned char)a[na - 1]))
+		na--;
+	while (nb && isspace((unsigned char)b[nb - 1]))
+		nb--;
+	return na == nb && !strncasecmp(a, b, na);
+}
+
+/* An attribute of an element: the flattened elements (internals §5)
+ * carry type, name and placeholder at the top level; a snapshot element
+ * under "attrs". */
+static const char *attr(const json_t *el, const char *k)
+{
+	const char *v = sky_json_str(el, k);
+	return v ? v : sky_json_str(json_object_get(el, "attrs"), k);
+}
+
+static const json_t *find_element(const json_t *elements, const char *id)
+{
+	size_t i;
+	json_t *e;
+	if (!id)
+		return NULL;
+	json_array_foreach (elements, i, e)
+		if (json_is_object(e) && skyx_str_eq(sky_json_str(e, "id"), id))
+			return e;
+	return NULL;
+}
+
+/* The kind of an element for matching: its role, else its tag. */
+static const char *kind(const json_t *el)
+{
+	const char *r = sky_json_str(el, "role");
+	return r ? r : sky_json_str(el, "tag");
+}
+
+/* "button:1,checkbox:1,textbox:4": interactable elements by kind, a
+ * structural fingerprint of the page (malloc'd). */
+static char *fingerprint(const json_t *elements)
+{
+	json_t *counts = json_object();
+	size_t i;
+	json_t *e;
+	json_array_foreach (elements, i, e) {
+		if (!json_is_object(e) || !sky_json_str(e, "id"))
+			continue;
+		const char *k = kind(e);
+		if (!k)
+			continue;
+		json_object_set_new(
+		    counts, k, json_integer(sky_json_int(counts, k, 0) + 1));
+	}
+	skyx_buf b = {0};
+	const char **keys = calloc(json_object_size(counts) + 1, sizeof *keys);
+	size_t n = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach (counts, k, v)
+		keys[n++] = k;
+	/* sorted, so the same page gives the same text */
+	for (size_t a = 1; a < n; a++)
+		for (size_t c = a; c > 0 && strcmp(keys[c - 1], keys[c]) > 0;
+		     c--) {
+			const char *t = keys[c];
+			keys[c] = keys[c - 1];
+			keys[c - 1] = t;
+		}
+	for (size_t a = 0; a < n; a++)
+		skyx_buf_printf(&b, "%s%s:%lld", a ? "," : "", keys[a],
+		                (long long)sky_json_int(counts, keys[a], 0));
+	free(keys);
+	json_decref(counts);
+	return b.len ? skyx_buf_steal(&b) : skyx_strdup("");
+}
+
+/* Two elements describe the same thing for "position among similar". */
+static int similar(const json_t *a, const json_t *b)
+{
+	return skyx_str_eq(sky_json_str(a, "tag"), sky_json_str(b, "tag")) &&
+	       skyx_str_eq(kind(a), kind(b)) &&
+	       ((!sky_json_str(a, "label") && !sky_json_str(b, "label")) ||
+	        ieq(sky_json_str(a, "label"), sky_json_str(b, "label")));
+}
+
+/* What is known about an element at action time, without its snapshot
+ * id: tag, role, label, text, the name/type/placeholder/id attributes,
+ * and its position among similar elements. */
+static json_t *describe(const json_t *elements, const json_t *el)
+{
+	json_t *t = json_object();
+	static const char *const own[] = {"tag", "role", "label", "text", NULL};
+	static const char *const attrs[] = {"name", "type", "placeholder",
+	                                    NULL};
+	const char *tag = sky_json_str(el, "tag");
+	int field = skyx_str_eq(tag, "input") || skyx_str_eq(tag, "textarea") ||
+	            skyx_str_eq(tag, "select");
+	for (int i = 0; own[i]; i++) {
+		/* A field's text is its content, which a run changes. */
+		if (field && !strcmp(own[i], "text"))
+			continue;
+		const char *v = sky_json_str(el, own[i]);
+		if (v && *v)
+			json_object_set_new(t, own[i], json_string(v));
+	}
+	for (int i = 0; attrs[i]; i++) {
+		const char *v = attr(el, attrs[i]);
+		if (v && *v)
+			json_object_set_new(t, attrs[i], json_string(v));
+	}
+	int nth = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach (elements, i, e) {
+		if (e == el)
+			break;
+		if (json_is_object(e) && sky_json_str(e, "id") &&
+		    similar(e, el))
+			nth++;
+	}
+	json_object_set_new(t, "nth", json_integer(nth));
+	return t;
+}
+
+/* Score of an element against a description: -1 when it cannot be it. */
+static int score(const json_t *target, const json_t *el)
+{
+	if (!json_is_object(el) || !sky_json_str(el, "id"))
+		return -1;
+	if (!skyx_str_eq(sky_json_str(target, "tag"), sky_json_str(el, "tag")))
+		return -1;
+	if (!skyx_str_eq(sky_json_str(target, "role"),
+	                 sky_json_str(el, "role")))
+		return -1;
+	int s = 0, ids = 0, hits = 0;
+	static const char *const a_keys[] = {"name", "placeholder", NULL};
+	for (int i = 0; a_keys[i]; i++) {
+		const char *want = sky_json_str(target, a_keys[i]);
+		if (!want)
+			continue;
+		ids++;
+		if (skyx_str_eq(want, attr(el, a_keys[i]))) {
+			s += 4;
+			hits++;
+		}
+	}
+	static const char *const o_keys[] = {"label", "text", NULL};
+	for (int i = 0; o_keys[i]; i++) {
+		const char *want = sky_json_str(target, o_keys[i]);
+		if (!want)
+			continue;
+		ids++;
+		if (ieq(want, sky_json_str(el, o_keys[i]))) {
+			s += 3;
+			hits++;
+		}
+	}
+	if (skyx_str_eq(sky_json_str(target, "type"), attr(el, "type")))
+		s += 1;
+	/* Something that named it must still name it. */
+	if (ids && !hits)
+		return -1;
+	/* A field whose name attribute changed is another field. */
+	if (sky_json_str(target, "name") &&
+	    !skyx_str_eq(sky_json_str(target, "name"), attr(el, "name")))
+		return -1;
+	return s;
+}
+
+/* The element of `elements` the description names, or NULL (*ambiguous
+ * when several fit equally and the position does not decide). */
+static const json_t *resolve(const json_t *elements, const json_t *target)
+{
+	size_t i;
+	json_t *e;
+	int best = -1;
+	json_array_foreach (elements, i, e) {
+		int s = score(target, e);
+		if (s > best)
+			best = s;
+	}
+	if (best < 0)
+		return NULL;
+	/* Among the best, the nth similar one as recorded, else the first. */
+	int want = (int)sky_json_int(target, "nth", 0), seen = 0;
+	const json_t *first = NULL;
+	json_array_foreach (elements, i, e) {
+		if (score(target, e) != best)
+			continue;
+		if (!first)
+			first = e;
+		if (seen++ == want)
+			return e;
+	}
+	return first;
+}
+
+/* "textbox "First name *" (name first_name)" for messages (malloc'd). */
+static char *target_text(const json_t *t)
+{
+	const char *label = sky_json_str(t, "label");
+	if (!label)
+		label = sky_json_str(t, "text");
+	const char *name = sky_json_str(t, "name");
+	const char *k = sky_json_str(t, "role");
+	if (!k)
+		k = sky_json_str(t, "tag");
+	return skyx_asprintf("%s%s%s%s%s%s", k ? k : "element",
+	                     label ? " \"" : "", label ? label : "",
+	                     label ? "\"" : "", name ? " named " : "",
+	                     name ? name : "");
+}
+
+/* ---- where a typed value came from ------------------------------------ */
+
+/* The payload path ("a.b") whose value is `text`, or NULL. */
+static char *payload_key(const json_t *v, const char *prefix, const char *text)
+{
+	const char *k;
+	json_t *x;
+	if (!json_is_object(v))
+		return NULL;
+	json_object_foreach ((json_t *)v, k, x) {
+		char *path =
+		    prefix ? skyx_asprintf("%s.%s", prefix, k) : skyx_strdup(k);
+		char num[64] = "";
+		if (json_is_integer(x))
+			snprintf(num, sizeof num, "%lld",
+			         (long long)json_integer_value(x));
+		if ((json_is_string(x) &&
+		     !strcmp(json_string_value(x), text)) ||
+		    (*num && !strcmp(num, text)))
+			return path;
+		char *deeper = payload_key(x, path, text);
+		free(path);
+		if (deeper)
+			return deeper;
+	}
+	return NULL;
+}
+
+/* The value at payload path `key` as text (malloc'd), or NULL. */
+static char *payload_value(const json_t *payload, const char *key)
+{
+	const json_t *v = payload;
+	char *dup = skyx_strdup(key), *save = NULL;
+	for (char *t = strtok_r(dup, ".", &save); t && v;
+	     t = strtok_r(NULL, ".", &save))
+		v = json_is_object(v) ? json_object_get(v, t) : NULL;
+	free(dup);
+	if (json_is_string(v))
+		return skyx_strdup(json_string_value(v));
+	if (json_is_integer(v))
+		return skyx_asprintf("%lld", (long long)json_integer_value(v));
+	if (json_is_real(v))
+		return skyx_asprintf("%g", json_real_value(v));
+	return NULL;
+}
+
+/* {"from": "payload", "key"} | {"from": "placeholder"|"goal"|"literal",
+ * "text"} | {"from": "secret"}: never the value of a payload field or a
+ * registered secret. */
+static json_t *value_source(const sky_run *r, const char *text)
+{
+	char *key = NULL;
+	if (!text)
+		return NULL;
+	if (strstr(text, "{{") && strstr(text, "}}") &&
+	    !(key = payload_key(r->payload, NULL, text)))
+		return json_pack("{s:s, s:s}", "from", "placeholder", "text",
+		                 text);
+	if (key || (key = payload_key(r->payload, NULL, text))) {
+		json_t *o =
+		    json_pack("{s:s, s:s}", "from", "payload", "key", key);
+		free(key);
+		return o;
+	}
+	char *red = sky_redact(text);
+	int secret = red && strcmp(red, text);
+	free(red);
+	if (secret)
+		return json_pack("{s:s}", "from", "secret");
+	if (r->task->prompt && strstr(r->task->prompt, text))
+		return json_pack("{s:s, s:s}", "from", "goal", "text", text);
+	return json_pack("{s:s, s:s}", "from", "literal", "text", text);
+}
+
+/* The value a source gives in this run (malloc'd), or NULL and *why. */
+static char *source_value(const sky_run *r, const json_t *src, char **why)
+{
+	const char *from = sky_json_str(src, "from");
+	*why = NULL;
+	if (skyx_str_eq(from, "payload")) {
+		const char *k = sky_json_str(src, "key");
+		char *v = payload_value(r->payload, k ? k : "");
+		if (!v)
+			*why = skyx_asprintf("the navigation_payload has no "
+			                     "value for %s",
+			                     k ? k : "?");
+		return v;
+	}
+	if (skyx_str_eq(from, "goal")) {
+		const char *t = sky_json_str(src, "text");
+		if (t && r->task->prompt && strstr(r->task->prompt, t))
+			return skyx_strdup(t);
+		*why = skyx_strdup("a typed value came from the goal, which "
+		                   "changed");
+		return NULL;
+	}
+	if (skyx_str_eq(from, "placeholder") || skyx_str_eq(from, "literal"))
+		return skyx_strdup(sky_json_str(src, "text"));
+	*why = skyx_strdup("a typed value was a secret the plan does not "
+	                   "keep");
+	return NULL;
+}
+
+/* ---- recording -------------------------------------------------------- */
+
+void sky_agent_plan_begin_step(sky_run *r, const sky_obs *o)
+{
+	if (!r->plan_rec)
+		r->plan_rec = json_array();
+	char *path = url_path(o->url);
+	char *fp = fingerprint(o->elements);
+	json_t *st = json_pack("{s:s, s:s, s:[]}", "url_path", path,
+	                       "fingerprint", fp, "actions");
+	free(path);
+	free(fp);
+	json_array_append_new(r->plan_rec, st);
+	r->plan_step = st;
+}
+
+/* Action fields that do not go into a plan: the snapshot id, the
+ * model's words, and the typed text (kept as its source). */
+static const char *const dropped[] = {"element_id",
+                                      "reasoning",
+                                      "text",
+                                      "confidence_float",
+                                      "id",
+                                      "user_detail_query",
+                                      "user_detail_answer",
+                                      "intention",
+                                      "response",
+                                      "action_id",
+                                      "skyvern_element_hash",
+                                      NULL};
+
+void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action)
+{
+	const char *type = sky_json_str(action, "action_type");
+	if (!r->plan_step || !type)
+		return;
+	if (!strcmp(type, "complete")) {
+		json_object_set_new(r->plan_step, "final", json_true());
+		return;
+	}
+	if (!strcmp(type, "terminate") || !strcmp(type, "solve_captcha"))
+		return;
+	json_t *a = json_deep_copy(action);
+	for (int i = 0; dropped[i]; i++)
+		json_object_del(a, dropped[i]);
+	const char *id = sky_json_str(action, "element_id");
+	if (id && o) {
+		const json_t *el = find_element(o->elements, id);
+		if (!el) {
+			/* Not describable: the plan cannot replay it. */
+			json_object_set_new(a, "unresolvable", json_true());
+		} else {
+			json_object_set_new(a, "target",
+			                    describe(o->elements, el));
+		}
+	}
+	const char *text = sky_json_str(action, "text");
+	if (text && strcmp(type, "verification_code"))
+		json_object_set_new(a, "value", value_source(r, text));
+	/* A select's option picked by the payload's value. */
+	json_t *opt = json_object_get(a, "option");
+	const char *ol = sky_json_str(opt, "label");
+	if (ol) {
+		json_t *src = value_source(r, ol);
+		if (skyx_str_eq(sky_json_str(src, "from"), "payload") ||
+		    skyx_str_eq(sky_json_str(src, "from"), "secret")) {
+			json_object_del(opt, "label");
+			json_object_del(opt, "value");
+			json_object_set_new(a, "option_value", src);
+		} else {
+			json_decref(src);
+		}
+	}
+	json_array_append_new(json_object_get(r->plan_step, "actions"), a);
+}
+
+/* ---- keys ------------------------------------------------------------- */
+
+/* The goal with every payload value of 3+ characters written as
+ * {{key}}, whitespace collapsed (malloc'd). */
+static void abstract_values(skyx_buf *out, const char *goal,
+                            const json_t *payload);
+
+static void collect_values(const json_t *v, const char *prefix, json_t *acc)
+{
+	const char *k;
+	json_t *x;
+	json_object_foreach ((json_t *)v, k, x) {
+		char *path =
+		    prefix ? skyx_asprintf("%s.%s", prefix, k) : skyx_strdup(k);
+		if (json_is_string(x) && strlen(json_string_value(x)) >= 3)
+			json_array_append_new(
+			    acc,
+			    json_pack("[s, s]", json_string_value(x), path));
+		else if (json_is_object(x))
+			collect_values(x, path, acc);
+		free(path);
+	}
+}
+
+static void abstract_values(skyx_buf *out, const char *goal,
+                            const json_t *payload)
+{
+	json_t *vals = json_array();
+	if (json_is_object(payload))
+		collect_values(payload, NULL, vals);
+	const char *p = goal ? goal : "";
+	int space = 0;
+	while (*p) {
+		size_t best = 0;
+		const char *key = NULL;
+		size_t i;
+		json_t *pair;
+		json_array_foreach (vals, i, pair) {
+			const char *v =
+			    json_string_value(json_array_get(pair, 0));
+			size_t n = strlen(v);
+			if (n > best && !strncmp(p, v, n)) {
+				best = n;
+				key =
+				    json_string_value(json_array_get(pair, 1));
+			}
+		}
+		if (best) {
+			skyx_buf_printf(out, "%s{{%s}}", space ? " " : "", key);
+			space = 0;
+			p += best;
+			continue;
+		}
+		if (isspace((unsigned char)*p)) {
+			space = out->len > 0;
+			p++;
+			continue;
+		}
+		if (space)
+			skyx_buf_putc(out, ' ');
+		space = 0;
+		skyx_buf_putc(out, *p++);
+	}
+	json_decref(vals);
+}
+
+char *sky_agent_plan_goal_template(const sky_task_rec *t)
+{
+	json_t *payload = sky_json_or_null(t->navigation_payload);
+	skyx_buf b = {0};
+	abstract_values(&b, t->prompt, payload);
+	json_decref(payload);
+	return b.len ? skyx_buf_steal(&b) : skyx_strdup("");
+}
+
+char *sky_agent_plan_key(const sky_task_rec *t)
+{
+	json_t *notes = sky_json_loads(t->notes);
+	const char *client = sky_json_str(notes, "cache_key");
+	char *out = NULL;
+	if (t->workflow_permanent_id)
+		out = skyx_strdup(t->workflow_permanent_id);
+	else if (client)
+		out = skyx_asprintf("client:%s", client);
+	json_decref(notes);
+	if (out)
+		return out;
+	char *tmpl = sky_agent_plan_goal_template(t);
+	char *where = url_origin_path(t->url);
+	char *text = skyx_asprintf("%s\n%s\n%s", t->run_type, tmpl, where);
+	char hex[SKYX_SHA256_HEX_LEN];
+	skyx_sha256_hex(text, strlen(text), hex);
+	out = skyx_asprintf("k_%.32s", hex);
+	free(text);
+	free(tmpl);
+	free(where);
+	return out;
+}
+
+/* ---- storing ---------------------------------------------------------- */
+
+/* The recorded steps worth keeping: those with actions, and the final. */
+static json_t *kept_steps(const json_t *rec)
+{
+	json_t *out = json_array(), *st;
+	size_t i;
+	json_array_foreach (rec, i, st) {
+		if (json_array_size(json_object_get(st, "actions")) ||
+		    json_is_true(json_object_get(st, "final")))
+			json_array_append(out, st);
+	}
+	return out;
+}
+
+static json_t *end_of(json_t *steps)
+{
+	return json_array_get(steps, json_array_size(steps) - 1);
+}
+
+/* Steps as compared between versions: what is done and where, without
+ * the fingerprints and the end page (informative, and the end is only
+ * observed for a plan that is stored). New reference. */
+static json_t *comparable(const json_t *steps)
+{
+	json_t *c = json_deep_copy(steps), *st;
+	size_t i;
+	json_array_foreach (c, i, st) {
+		json_object_del(st, "fingerprint");
+		json_object_del(st, "end");
+	}
+	return c;
+}
+
+int sky_agent_plan_save(sky_run *r)
+{
+	const sky_task_rec *t = r->task;
+	if (!r->plan_rec || r->resumed)
+		return 0;
+	json_t *steps = kept_steps(r->plan_rec);
+	if (!json_array_size(steps)) {
+		json_decref(steps);
+		return 0;
+	}
+	char *key = sky_agent_plan_key(t);
+	sky_script_rec *old = NULL;
+	int rc = 0;
+	if (!sky_store_script_find(r->env->store, t->organization_id, key,
+	                           &old)) {
+		json_t *prev = sky_json_loads(old->plan);
+		json_t *a = comparable(json_object_get(prev, "steps"));
+		json_t *b = comparable(steps);
+		int same = json_equal(a, b);
+		json_decref(a);
+		json_decref(b);
+		json_decref(prev);
+		if (same) {
+			/* Nothing new to learn from this run. */
+			sky_script_rec_free(old);
+			json_decref(steps);
+			free(key);
+			return 0;
+		}
+	}
+	sky_script_rec_free(old);
+	/* The page the run ended on: the last step's effect, checked at the
+	 * end of a replay. */
+	sky_obs *o = NULL;
+	if (!sky_agent_observe(r, 0, &o)) {
+		char *path = url_path(o->url);
+		char *fp = fingerprint(o->elements);
+		json_object_set_new(end_of(steps), "end",
+		                    json_pack("{s:s, s:s}", "url_path", path,
+		                              "fingerprint", fp));
+		free(path);
+		free(fp);
+	}
+	sky_obs_free(o);
+	/* The goal and URL as stored are redacted too: a goal may spell out
+	 * a password the payload does not hold. */
+	char *raw_tmpl = sky_agent_plan_goal_template(t);
+	char *raw_where = url_origin_path(t->url);
+	char *tmpl = sky_redact(raw_tmpl), *where = sky_redact(raw_where);
+	free(raw_tmpl);
+	free(raw_where);
+	json_t *plan = json_pack("{s:i, s:s, s:s, s:s, s:s?, s:o}", "format",
+	                         PLAN_FORMAT, "run_type", t->run_type, "engine",
+	                         t->engine, "goal_template", tmpl, "start_url",
+	                         t->url ? where : NULL, "steps", steps);
+	char *text = sky_json_dumps(plan);
+	/* Belt and braces: a registered secret never reaches the store. */
+	char *clean = text ? sky_redact(text) : NULL;
+	sky_script_new in = {0};
+	in.organization_id = t->organization_id;
+	in.cache_key = key;
+	in.workflow_permanent_id = t->workflow_permanent_id;
+	in.run_id = t->task_id;
+	in.run_type = t->run_type;
+	in.goal_template = tmpl;
+	in.url = t->url ? where : NULL;
+	in.plan = clean ? clean : text;
+	sky_script_rec *rec = NULL;
+	if (in.plan && (rc = sky_store_script_add(r->env->store, &in, &rec)))
+		sky_log_warn("agent", "run %s: the plan was not stored: %s",
+		             t->task_id, sky_error_last());
+	else if (rec)
+		sky_log_info("agent", "run %s: plan %s version %d stored",
+		             t->task_id, rec->script_id, rec->version);
+	sky_script_rec_free(rec);
+	free(clean);
+	free(text);
+	json_decref(plan);
+	free(tmpl);
+	free(where);
+	free(key);
+	return rc;
+}
+
+/* ---- replaying -------------------------------------------------------- */
+
+static void emit_step(sky_run *r, sky_event_type type)
+{
+	json_t *o = json_pack(
+	    "{s:s, s:i, s:i, s:s, s:b}", "step_id", r->step->step_id, "order",
+	    r->step->order, "retry_index", r->step->retry_index, "status",
+	    sky_step_status_name(r->step->status), "replayed", 1);
+	char *s = sky_json_dumps(o);
+	sky_agent_emit(r, type, sky_step_status_name(r->step->status),
+	               r->step->order, r->step->retry_index, s);
+	free(s);
+	json_decref(o);
+}
+
+static int set_step(sky_run *r, sky_step_status st)
+{
+	sky_step_rec *n = NULL;
+	int rc =
+	    sky_store_step_set_status(r->env->store, r->step->step_id, st, &n);
+	if (!rc) {
+		sky_step_rec_free(r->step);
+		r->step = n;
+	}
+	return rc;
+}
+
+static void record(sky_run *r, json_t *pairs, json_t *hist,
+                   const json_t *action, const json_t *result)
+{
+	int ok = json_is_true(json_object_get(result, "success"));
+	const char *status = ok ? "completed" : "failed";
+	char *aj = sky_json_dumps(action), *rj = sky_json_dumps(result);
+	char *caj = sky_redact(aj), *crj = sky_redact(rj);
+	sky_store_action_append(r->env->store, r->step->step_id, caj ? caj : aj,
+	                        crj ? crj : rj, status, NULL);
+	json_array_append_new(pairs, json_pack("[O,[O]]", action, result));
+	json_array_append_new(
+	    hist, json_pack("{s:O, s:O}", "action", action, "result", result));
+	json_t *ev =
+	    json_pack("{s:O, s:O}", "action", action, "result", result);
+	char *evs = sky_json_dumps(ev);
+	sky_agent_emit(r, SKY_EVENT_ACTION, status, r->step->order,
+	               r->step->retry_index, evs);
+	free(evs);
+	json_decref(ev);
+	free(caj);
+	free(crj);
+	free(aj);
+	free(rj);
+}
+
+/* One plan step: 0 done, 1 mismatch (*why), -1 stop (*res). */
+static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
+                       sky_agent_result *res)
+{
+	sky_obs *o = NULL;
+	json_t *pairs = json_array(), *hist = json_array();
+	int out = 0, rc;
+	int64_t t0 = skyx_time_mono_ms();
+	*why = NULL;
+
+	if ((rc = sky_store_step_create(r->env->store, r->task->task_id,
+	                                r->next_order, 0, &r->step)) ||
+	    (rc = set_step(r, SKY_STEP_RUNNING))) {
+		*why = skyx_asprintf("could not record step %d: %s",
+		                     r->next_order, sky_error_last());
+		*res = SKY_AGENT_FAILED;
+		json_decref(pairs);
+		json_decref(hist);
+		return -1;
+	}
+	memset(&r->t, 0, sizeof r->t);
+	emit_step(r, SKY_EVENT_STEP_STARTED);
+	if ((rc = sky_agent_observe(r, 0, &o))) {
+		r->browser_lost |= rc == SKY_EBROWSER;
+		*why = skyx_asprintf("step %d: could not read the page: %s",
+		                     index, sky_error_last());
+		out = 1;
+		goto done;
+	}
+	free(r->last_url);
+	r->last_url = skyx_strdup(o->url);
+	/* The page this step expects. */
+	const char *want_path = sky_json_str(ps, "url_path");
+	char *have_path = url_path(o->url);
+	if (want_path && strcmp(want_path, have_path)) {
+		*why = skyx_asprintf("step %d: expected the page %s, found %s",
+		                     index, want_path, have_path);
+		free(have_path);
+		out = 1;
+		goto done;
+	}
+	free(have_path);
+	/* Record this step into the run's own plan as it replays. */
+	sky_agent_plan_begin_step(r, o);
+
+	size_t i;
+	json_t *pa;
+	json_array_foreach (json_object_get(ps, "actions"), i, pa) {
+		if (sky_agent_canceled(r)) {
+			*res = SKY_AGENT_CANCELED;
+			out = -1;
+			goto done;
+		}
+		const char *type = sky_json_str(pa, "action_type");
+		const json_t *target = json_object_get(pa, "target");
+		json_t *a = json_deep_copy(pa), *result = NULL;
+		json_object_del(a, "target");
+		json_object_del(a, "value");
+		json_object_del(a, "option_value");
+		json_object_del(a, "unresolvable");
+		json_object_set_new(
+		    a, "reasoning",
+		    json_sprintf("replayed from plan step %d", index));
+		if (json_is_true(json_object_get(pa, "unresolvable"))) {
+			*why = skyx_asprintf("step %d: action %zu (%s) has no "
+			                     "target the plan could describe",
+			                     index, i, type ? type : "?");
+			json_decref(a);
+			out = 1;
+			goto done;
+		}
+		if (target) {
+			const json_t *el = resolve(o->elements, target);
+			if (!el) {
+				char *tt = target_text(target);
+				char *p = url_path(o->url);
+				*why = skyx_asprintf("step %d: no %s on the "
+				                     "page %s",
+				                     index, tt, p);
+				free(tt);
+				free(p);
+				json_decref(a);
+				out = 1;
+				goto done;
+			}
+			json_object_set_new(
+			    a, "element_id",
+			    json_string(sky_json_str(el, "id")));
+		}
+		char *text = NULL, *vwhy = NULL;
+		const json_t *src = json_object_get(pa, "value");
+		if (src) {
+			if (!(text = source_value(r, src, &vwhy))) {
+				*why =
+				    skyx_asprintf("step %d: %s", index, vwhy);
+				free(vwhy);
+				json_decref(a);
+				out = 1;
+				goto done;
+			}
+			json_object_set_new(a, "text", json_string(text));
+		}
+		const json_t *osrc = json_object_get(pa, "option_value");
+		if (osrc) {
+			char *ov = source_value(r, osrc, &vwhy);
+			if (!ov) {
+				*why =
+				    skyx_asprintf("step %d: %s", index, vwhy);
+				free(vwhy);
+				free(text);
+				json_decref(a);
+				out = 1;
+				goto done;
+			}
+			json_t *opt = json_object_get(a, "option");
+			if (!json_is_object(opt))
+				json_object_set_new(a, "option",
+				                    opt = json_object());
+			json_object_set_new(opt, "label", json_string(ov));
+			free(ov);
+		}
+		int64_t ta = skyx_time_mono_ms();
+		if (skyx_str_eq(type, "extract")) {
+			json_t *value = NULL;
+			/* Extraction reads the page with the model. */
+			int erc = sky_agent_extract(
+			    r, r->task->prompt,
+			    sky_json_str(a, "data_extraction_goal"), &value);
+			result =
+			    erc ? json_pack("{s:b, s:s, s:s}", "success", 0,
+			                    "error", "extraction_failed",
+			                    "message", sky_error_last())
+			        : json_pack("{s:b, s:O}", "success", 1, "data",
+			                    value);
+			json_decref(value);
+		} else {
+			rc = sky_agent_act(r, a, o, &result);
+			r->browser_lost |= rc == SKY_EBROWSER;
+		}
+		r->t.act += (int)(skyx_time_mono_ms() - ta);
+		int ok = json_is_true(json_object_get(result, "success"));
+		/* The effect: a typed value reads back as typed. */
+		const char *back = sky_json_str(result, "value");
+		if (ok && text && back && strcmp(back, "****") &&
+		    skyx_str_eq(type, "input_text") && strcmp(back, text)) {
+			ok = 0;
+			json_object_set_new(result, "success", json_false());
+			json_object_set_new(
+			    result, "message",
+			    json_string("the value read back differs from "
+			                "the value typed"));
+		}
+		record(r, pairs, hist, a, result);
+		if (ok) {
+			/* The plan keeps the source, not the value. */
+			json_t *keep = json_deep_copy(pa);
+			json_array_append_new(
+			    json_object_get(r->plan_step, "actions"), keep);
+		} else {
+			char *tt = target ? target_text(target) : NULL;
+			const char *msg = sky_json_str(result, "message");
+			*why =
+			    skyx_asprintf("step %d: %s%s%s failed: %s", index,
+			                  type ? type : "?", tt ? " on " : "",
+			                  tt ? tt : "", msg ? msg : "?");
+			free(tt);
+			out = 1;
+		}
+		free(text);
+		json_decref(result);
+		json_decref(a);
+		if (out)
+			goto done;
+	}
+	if (json_is_true(json_object_get(ps, "final")))
+		json_object_set_new(r->plan_step, "final", json_true());
+done:
+	r->t.total = (int)(skyx_time_mono_ms() - t0);
+	json_t *so = json_pack(
+	    "{s:O, s:[], s:s?, s:b, s:i, s:{s:i, s:i}}", "actions_and_results",
+	    pairs, "errors", "url", r->last_url, "replayed", 1, "plan_step",
+	    index, "timings_ms", "act", r->t.act, "total", r->t.total);
+	if (*why)
+		json_array_append_new(json_object_get(so, "errors"),
+		                      json_string(*why));
+	char *txt = sky_json_dumps(so);
+	char *clean = sky_redact(txt);
+	sky_store_step_set_output(r->env->store, r->step->step_id,
+	                          clean ? clean : txt);
+	free(clean);
+	free(txt);
+	json_decref(so);
+	json_array_append_new(
+	    r->history,
+	    json_pack("{s:i, s:i, s:s, s:O}", "order", r->step->order,
+	              "retry_index", r->step->retry_index, "status",
+	              out ? "failed" : "completed", "actions", hist));
+	set_step(r, out == 0 ? SKY_STEP_COMPLETED
+	            : (out < 0 && *res == SKY_AGENT_CANCELED)
+	                ? SKY_STEP_CANCELED
+	                : SKY_STEP_FAILED);
+	emit_step(r, SKY_EVENT_STEP_FINISHED);
+	r->next_order++;
+	if (*why)
+		sky_agent_note_error(r, "%s", *why);
+	sky_obs_free(o);
+	json_decref(pairs);
+	json_decref(hist);
+	return out;
+}
+
+sky_agent_result sky_agent_replay(sky_run *r, const json_t *plan,
+                                  json_t *report, char **reason)
+{
+	json_t *steps = json_object_get(plan, "steps");
+	json_t *done = json_object_get(report, "steps_replayed");
+	size_t i;
+	json_t *ps;
+	*reason = NULL;
+	json_array_foreach (steps, i, ps) {
+		sky_agent_result res = SKY_AGENT_FAILED;
+		if (sky_agent_stopping(r))
+			return SKY_AGENT_PARKED;
+		if (sky_agent_canceled(r))
+			return SKY_AGENT_CANCELED;
+		if (sky_agent_timed_out(r))
+			return SKY_AGENT_TIMED_OUT;
+		char *why = NULL;
+		int order = r->next_order;
+		int rc = replay_step(r, (int)i, ps, &why, &res);
+		if (rc < 0) {
+			*reason = why;
+			return res;
+		}
+		if (rc > 0) {
+			json_object_set_new(report, "mismatch",
+			                    json_string(why));
+			json_object_set_new(report, "mismatch_step",
+			                    json_integer((json_int_t)i));
+			*reason = why;
+			return SKY_AGENT_FAILED;
+		}
+		free(why);
+		json_array_append_new(done,
+		                      json_pack("{s:i, s:i}", "plan_step",
+		                                (int)i, "step_order", order));
+	}
+	/* The last step's effect: the page the recorded run ended on. */
+	const json_t *end = json_object_get(end_of(steps), "end");
+	const char *want = sky_json_str(end, "url_path");
+	if (want) {
+		sky_obs *o = NULL;
+		char *have = NULL;
+		if (sky_agent_observe(r, 0, &o) == 0)
+			have = url_path(o->url);
+		sky_obs_free(o);
+		if (!have || strcmp(want, have)) {
+			char *why = skyx_asprintf(
+			    "after step %d: expected the page %s, found %s",
+			    (int)json_array_size(steps) - 1, want,
+			    have ? have : "no page");
+			sky_agent_note_error(r, "%s", why);
+			json_object_set_new(report, "mismatch",
+			                    json_string(why));
+			json_object_set_new(
+			    report, "mismatch_step",
+			    json_integer((json_int_t)json_array_size(steps)));
+			free(have);
+			*reason = why;
+			return SKY_AGENT_FAILED;
+		}
+		free(have);
+	}
+	return SKY_AGENT_COMPLETED;
+}
