@@ -692,14 +692,21 @@ static int set_step(sky_run *r, sky_step_status st)
 }
 
 static void record(sky_run *r, json_t *pairs, json_t *hist,
-                   const json_t *action, const json_t *result)
+                   const json_t *action, const json_t *result,
+                   const char *intent_id)
 {
 	int ok = json_is_true(json_object_get(result, "success"));
 	const char *status = ok ? "completed" : "failed";
 	char *aj = sky_json_dumps(action), *rj = sky_json_dumps(result);
 	char *caj = sky_redact(aj), *crj = sky_redact(rj);
-	sky_store_action_append(r->env->store, r->step->step_id, caj ? caj : aj,
-	                        crj ? crj : rj, status, NULL);
+	/* Written ahead when it was dispatched (intent.c): finish it. */
+	if (intent_id)
+		sky_store_action_finish(r->env->store, intent_id,
+		                        crj ? crj : rj, status);
+	else
+		sky_store_action_append(r->env->store, r->step->step_id,
+		                        caj ? caj : aj, crj ? crj : rj, status,
+		                        NULL);
 	json_array_append_new(pairs, json_pack("[O,[O]]", action, result));
 	json_array_append_new(
 	    hist, json_pack("{s:O, s:O}", "action", action, "result", result));
@@ -837,6 +844,7 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 			json_object_set_new(opt, "label", json_string(ov));
 			free(ov);
 		}
+		char *intent = NULL;
 		int64_t ta = skyx_time_mono_ms();
 		if (skyx_str_eq(type, "extract")) {
 			json_t *value = NULL;
@@ -852,6 +860,7 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 			                    value);
 			json_decref(value);
 		} else {
+			intent = sky_agent_intent_issue(r, a, o);
 			rc = sky_agent_act(r, a, o, &result);
 			r->browser_lost |= rc == SKY_EBROWSER;
 		}
@@ -868,7 +877,9 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 			    json_string("the value read back differs from "
 			                "the value typed"));
 		}
-		record(r, pairs, hist, a, result);
+		record(r, pairs, hist, a, result, intent);
+		free(intent);
+		intent = NULL;
 		if (ok) {
 			/* The plan keeps the source, not the value. */
 			json_t *keep = json_deep_copy(pa);
