@@ -29,7 +29,7 @@ struct sky_llm;
  * live views, direct connections, unsigned totp_url requests. Fields are
  * only appended; `version` says which the host knows.
  */
-#define SKY_AGENT_CALLBACKS_VERSION 1
+#define SKY_AGENT_CALLBACKS_VERSION 2
 typedef struct sky_agent_callbacks {
 	unsigned int version;
 	/* 1 when the run was canceled (or the host is shutting down); the
@@ -68,6 +68,10 @@ typedef struct sky_agent_callbacks {
 	 * NULL. */
 	char *(*signing_key)(void *payload);
 	void *payload;
+	/* Version 2. The run's browser could not open a context: *browser
+	 * becomes another instance to try (the next endpoint of a pool);
+	 * nonzero when there is none. */
+	int (*browser_retry)(void **browser, void *payload);
 } sky_agent_callbacks;
 
 #define SKY_AGENT_CALLBACKS_INIT                                               \
@@ -276,6 +280,8 @@ int sky_agent_session_attach(sky_run *r, const char *session_id, void **ctx,
 void sky_agent_session_release(sky_run *r);
 /* r->bvt and r->ctx are the context opened. */
 void sky_agent_context_opened(sky_run *r);
+/* Another browser instance for a context that could not be opened. */
+int sky_agent_browser_retry(sky_run *r);
 void sky_agent_context_leaving(sky_run *r);
 /* The proxy for the run's own context (its proxy_location). */
 int sky_agent_proxy_for(sky_run *r, json_t **proxy, json_t **applied);

@@ -163,6 +163,14 @@ static int open_own_context(sky_run *r)
 	json_decref(o);
 	char *err = NULL;
 	int rc = r->bvt->context_open(r->browser, opts, &r->ctx, &err);
+	/* a pool endpoint that fails: the next one */
+	while (rc && rc != SKY_EINVALID && rc != SKY_ENOMEM &&
+	       !sky_agent_browser_retry(r)) {
+		free(err);
+		err = NULL;
+		r->ctx = NULL;
+		rc = r->bvt->context_open(r->browser, opts, &r->ctx, &err);
+	}
 	free(opts);
 	if (rc) {
 		sky_error_set(rc, "could not open a browser context: %s",

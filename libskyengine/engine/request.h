@@ -59,7 +59,7 @@ typedef struct sky_task_request {
 	char *browser_address;
 	int start_fresh_browser;
 	char *browser_profile_id;  /* only to refuse it */
-	char *cdp_connect_headers; /* JSON object text; only to refuse it */
+	char *cdp_connect_headers; /* JSON object text; kept in the notes */
 	char *run_with;
 	char *model_name; /* model.model_name, one of opts->llm_models */
 	/* Extensions (the legacy TaskRequest's fields, accepted on
@@ -94,8 +94,8 @@ typedef struct sky_request_error {
  * names give the 422 enum error. Every other field Skyvern acts on is
  * either honoured or refused with a 400 saying why (never accepted and
  * ignored): browser_profile_id, start_fresh_browser on skyvern-1.0 (as
- * Skyvern), a model not in opts->llm_models, browser_address,
- * cdp_connect_headers, run_with "code", max_screenshot_scrolls > 0.
+ * Skyvern), a model not in opts->llm_models, cdp_connect_headers
+ * without browser_address, run_with "code", max_screenshot_scrolls > 0.
  */
 int sky_task_request_parse(const char *body, size_t len,
                            const sky_request_options *opts,
