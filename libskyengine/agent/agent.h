@@ -100,7 +100,15 @@ typedef struct sky_agent_env {
 	void *totp_inst;
 	sky_http_client *http;         /* outgoing requests (totp_url) */
 	const sky_agent_callbacks *cb; /* NULL: none */
+	/* Where runs/<id> (artifacts, downloads) go: absolute; NULL:
+	 * data_dir. Artifact paths in the store are relative to it. */
+	const char *artifact_root;
 } sky_agent_env;
+
+static inline const char *sky_agent_root(const sky_agent_env *env)
+{
+	return env->artifact_root ? env->artifact_root : env->data_dir;
+}
 
 /* Execute a claimed (or resumed) run to a final status. The task is in
  * `running`. Returns when the run is final, canceled or parked. */
@@ -143,7 +151,7 @@ void sky_obs_screenshot_wait(sky_obs *o);
 typedef struct sky_run {
 	const sky_agent_env *env;
 	const sky_task_rec *task;
-	char *run_dir; /* <data>/runs/<id> */
+	char *run_dir; /* <artifact root>/runs/<id> */
 	const sky_browser_provider *bvt;
 	void *browser;
 	void *ctx;              /* the run's browser context */

@@ -454,7 +454,8 @@ static void init_run(sky_run *r, const sky_agent_env *env,
 	r->bvt = env->browser;
 	r->browser = env->browser_inst;
 	r->llm = env->llm;
-	r->run_dir = skyx_asprintf("%s/runs/%s", env->data_dir, t->task_id);
+	r->run_dir =
+	    skyx_asprintf("%s/runs/%s", sky_agent_root(env), t->task_id);
 	r->download_dir = skyx_asprintf("%s/downloads", r->run_dir);
 	r->payload = sky_json_or_null(t->navigation_payload);
 	r->schema = sky_json_or_null(t->data_extraction_schema);

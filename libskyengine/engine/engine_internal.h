@@ -79,6 +79,9 @@ typedef struct sky_bsession {
 
 struct sky_engine {
 	char *data_dir; /* absolute */
+	/* Where runs/<id> and sessions/<id> files go (config
+	 * artifacts.root, else data_dir); absolute. */
+	char *artifact_root;
 	char *plugin_path;
 	char *llm_name;
 	char *browser_name;

@@ -445,6 +445,7 @@ static void build_env(sky_engine *e, const sky_task_rec *t,
 	memset(env, 0, sizeof *env);
 	env->store = e->store;
 	env->data_dir = e->data_dir;
+	env->artifact_root = e->artifact_root;
 	env->config = &e->agent;
 	env->max_steps = e->max_steps;
 	env->max_retries_per_step = e->max_retries_per_step;

@@ -440,6 +440,69 @@ START_TEST(pool_skips_a_dead_endpoint_and_spreads)
 }
 END_TEST
 
+/* artifacts.root: the run's files go there (not into the data dir), the
+ * API names and serves them from there. */
+START_TEST(artifacts_under_a_configured_root)
+{
+	char *root = skytest_tmpdir("remote-artifacts");
+	char *cfg = skyx_asprintf("{\"artifacts\": {\"root\": \"%s\"}}", root);
+	server_start(cfg);
+	free(cfg);
+	char *home = skyx_asprintf("%s/", skytest_httpd_url(site));
+	char *body = skyx_asprintf(
+	    "{\"prompt\":\"Open the Pricing page.\",\"url\":\"%s\"}", home);
+	char *id = api_submit(&srv, body);
+	assert_completed(id);
+	char *mine = skyx_asprintf("%s/runs/%s", root, id);
+	struct stat st;
+	ck_assert_int_eq(stat(mine, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	char *in_data = skyx_asprintf("%s/runs/%s", dir, id);
+	ck_assert_int_ne(stat(in_data, &st), 0);
+
+	char path[160];
+	snprintf(path, sizeof path, "/v1/runs/%s/artifacts", id);
+	json_t *arts = api_get(&srv, path, 200);
+	ck_assert_uint_gt(json_array_size(arts), 0);
+	size_t i, served = 0;
+	json_t *a;
+	char *prefix = skyx_asprintf("file://%s/runs/%s/", root, id);
+	json_array_foreach (arts, i, a) {
+		const char *uri = jstr(a, "uri");
+		ck_assert_msg(skyx_str_startswith(uri, prefix), "%s", uri);
+		if (served)
+			continue;
+		/* served back byte for byte from the root */
+		size_t len = 0;
+		char *want = skyx_read_file(uri + 7, &len);
+		ck_assert_ptr_nonnull(want);
+		snprintf(path, sizeof path, "/v1/artifacts/%s/content",
+		         jstr(a, "artifact_id"));
+		skytest_hc_resp r;
+		ck_assert_int_eq(
+		    skytest_hc(srv.port, "GET", path, AUTH, NULL, &r), 0);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_uint_eq(r.body_len, len);
+		ck_assert_int_eq(memcmp(r.body, want, len), 0);
+		skytest_hc_free(&r);
+		free(want);
+		served++;
+	}
+	ck_assert_uint_eq(served, 1);
+	json_decref(arts);
+	ck_assert_int_eq(skytest_server_stop(&srv), 0);
+	srv.pid = 0;
+	free(prefix);
+	free(in_data);
+	free(mine);
+	free(id);
+	free(body);
+	free(home);
+	skyx_rm_rf(root);
+	free(root);
+}
+END_TEST
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -447,5 +510,6 @@ int main(void)
 	SKYB_TEST(s, run_attaches_to_browser_address, setup, teardown, 300);
 	SKYB_TEST(s, pool_skips_a_dead_endpoint_and_spreads, setup, teardown,
 	          400);
+	SKYB_TEST(s, artifacts_under_a_configured_root, setup, teardown, 300);
 	return skytest_run(s);
 }
