@@ -84,9 +84,10 @@ static int load_vt(sky_engine *e)
 }
 
 /* An instance attached to `url`, the browser section's other settings
- * kept: the engine's page script handed over up front. */
-static int create_at(sky_engine *e, const char *url, const json_t *headers,
-                     void **inst)
+ * kept (`own`: a run's browser_address, with the run's headers only);
+ * the engine's page script handed over up front. */
+static int create_at(sky_engine *e, const char *url, int own,
+                     const json_t *headers, void **inst)
 {
 	const sky_browser_provider *p = e->browser;
 	char *text = sky_engine__provider_section(e, "browser");
@@ -97,7 +98,11 @@ static int create_at(sky_engine *e, const char *url, const json_t *headers,
 		cfg = json_object();
 	}
 	json_object_set_new(cfg, "cdp_url", json_string(url));
-	if (json_is_object(headers) && json_object_size(headers))
+	/* A run's own address gets its own headers, never the engine's
+	 * (they are credentials for the configured browsers). */
+	if (own)
+		json_object_del(cfg, "cdp_connect_headers");
+	if (own && json_is_object(headers) && json_object_size(headers))
 		json_object_set(cfg, "cdp_connect_headers",
 		                (json_t *)headers);
 	char *cfg_text = sky_json_dumps(cfg);
@@ -168,7 +173,7 @@ static int take_slot(sky_engine *e, sky_browser_lease *l)
 			                     "no browser endpoint of "
 			                     "browser.cdp_urls could be used");
 		struct sky_browser_slot *s = &e->bpool[i];
-		if (!s->inst && create_at(e, s->url, NULL, &s->inst)) {
+		if (!s->inst && create_at(e, s->url, 0, NULL, &s->inst)) {
 			sky_log_warn(COMPONENT, "%s", sky_error_last());
 			l->tried |= UINT64_C(1) << i;
 			s->fails++;
@@ -223,7 +228,7 @@ int sky_engine__browser_take(sky_engine *e, const char *address,
 				sky_secret_register(l->secrets[j++]);
 			}
 	l->slot = -2;
-	return create_at(e, address, headers, &l->inst);
+	return create_at(e, address, 1, headers, &l->inst);
 }
 
 int sky_engine__browser_retry(sky_engine *e, sky_browser_lease *l)

@@ -320,7 +320,10 @@ static void assert_no_own_browser(void)
 START_TEST(run_attaches_to_browser_address)
 {
 	tap *t = tap_start(cport, "/pricing");
-	server_start(NULL);
+	/* the engine's own handshake headers are for its configured
+	 * browsers: a run's address never gets them */
+	server_start("{\"browser\": {\"cdp_connect_headers\": "
+	             "{\"X-Engine-Key\": \"engine-only-key\"}}}");
 	size_t pages_before = chrome_pages();
 	char *home = skyx_asprintf("%s/", skytest_httpd_url(site));
 	char *body = skyx_asprintf(
@@ -357,6 +360,7 @@ START_TEST(run_attaches_to_browser_address)
 	ck_assert_ptr_nonnull(first);
 	ck_assert_ptr_nonnull(strstr(first + 1, SECRET));
 	ck_assert_int_eq(tap_int(t, &t->saw_needle), 1);
+	ck_assert_ptr_null(strstr(heads, "engine-only-key"));
 	free(heads);
 	assert_no_own_browser();
 
