@@ -34,8 +34,8 @@ struct sky_browser_slot {
  * URLs separated by commas or spaces, as $SKYENGINE_BROWSER_CDP_URLS). */
 static void pool_parse(sky_engine *e)
 {
-	json_t *v = json_object_get(json_object_get(e->config, "browser"),
-	                            "cdp_urls");
+	json_t *v =
+	    json_object_get(json_object_get(e->config, "browser"), "cdp_urls");
 	json_t *list = json_array();
 	if (json_is_array(v)) {
 		size_t i;
@@ -48,8 +48,8 @@ static void pool_parse(sky_engine *e)
 		                    ? json_string_value(v)
 		                    : getenv("SKYENGINE_BROWSER_CDP_URLS");
 		char *copy = s ? skyx_strdup(s) : NULL, *save = NULL;
-		for (char *t = copy ? strtok_r(copy, ", \t\n", &save) : NULL;
-		     t; t = strtok_r(NULL, ", \t\n", &save))
+		for (char *t = copy ? strtok_r(copy, ", \t\n", &save) : NULL; t;
+		     t = strtok_r(NULL, ", \t\n", &save))
 			json_array_append_new(list, json_string(t));
 		free(copy);
 	}
@@ -103,13 +103,12 @@ static int create_at(sky_engine *e, const char *url, int own,
 	if (own)
 		json_object_del(cfg, "cdp_connect_headers");
 	if (own && json_is_object(headers) && json_object_size(headers))
-		json_object_set(cfg, "cdp_connect_headers",
-		                (json_t *)headers);
+		json_object_set(cfg, "cdp_connect_headers", (json_t *)headers);
 	char *cfg_text = sky_json_dumps(cfg);
 	json_decref(cfg);
 	char *err = NULL;
-	int rc = cfg_text ? p->create(sky_plugins_ctx(e->plugins, p),
-	                              cfg_text, inst, &err)
+	int rc = cfg_text ? p->create(sky_plugins_ctx(e->plugins, p), cfg_text,
+	                              inst, &err)
 	                  : SKY_ENOMEM;
 	if (cfg_text) {
 		/* it held the headers */
@@ -224,7 +223,8 @@ int sky_engine__browser_take(sky_engine *e, const char *address,
 	if (n && l->secrets)
 		json_object_foreach ((json_t *)headers, k, v)
 			if (json_string_length(v)) {
-				l->secrets[j] = skyx_strdup(json_string_value(v));
+				l->secrets[j] =
+				    skyx_strdup(json_string_value(v));
 				sky_secret_register(l->secrets[j++]);
 			}
 	l->slot = -2;

@@ -43,8 +43,8 @@ static char *cfg_str(const json_t *cfg, const char *section, const char *key,
 static int artifact_root(sky_engine *e, const char *config_json)
 {
 	json_t *cfg = config_json ? sky_json_loads(config_json) : NULL;
-	char *dir = cfg_str(cfg, "artifacts", "root",
-	                    "SKYENGINE_ARTIFACTS_ROOT");
+	char *dir =
+	    cfg_str(cfg, "artifacts", "root", "SKYENGINE_ARTIFACTS_ROOT");
 	json_decref(cfg);
 	e->artifact_root = skyx_path_abs(dir ? dir : e->data_dir);
 	free(dir);

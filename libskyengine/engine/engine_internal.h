@@ -62,7 +62,7 @@ typedef struct sky_key_cache_entry {
 typedef struct sky_bsession {
 	char *id; /* "pbs_..." */
 	char *org;
-	void *ctx; /* the browser context */
+	void *ctx;                       /* the browser context */
 	struct sky_browser_lease *lease; /* the browser it is in */
 	char *download_dir;
 	char *busy_run;     /* the run that holds it, or NULL */

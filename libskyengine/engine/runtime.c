@@ -455,12 +455,12 @@ static void build_env(sky_engine *e, const sky_task_rec *t,
 	/* A run in a browser session works in the session's context; any
 	 * other in its browser_address, else the pool or the engine's. */
 	json_t *notes = sky_json_loads(t->notes);
-	int rc = t->browser_session_id
-	             ? sky_engine__browser(e, &lease->vt, &lease->inst)
-	             : sky_engine__browser_take(
-	                   e, t->browser_address,
-	                   json_object_get(notes, "cdp_connect_headers"),
-	                   lease);
+	int rc =
+	    t->browser_session_id
+	        ? sky_engine__browser(e, &lease->vt, &lease->inst)
+	        : sky_engine__browser_take(
+	              e, t->browser_address,
+	              json_object_get(notes, "cdp_connect_headers"), lease);
 	json_decref(notes);
 	env->browser = lease->vt;
 	env->browser_inst = lease->inst;

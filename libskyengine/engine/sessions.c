@@ -364,8 +364,9 @@ static int open_live(sky_engine *e, const sky_bsession_rec *rec,
 	if (rc)
 		return rc;
 	bvt = s->lease->vt;
-	s->download_dir = skyx_asprintf("%s/sessions/%s/downloads", e->artifact_root,
-	                                rec->browser_session_id);
+	s->download_dir =
+	    skyx_asprintf("%s/sessions/%s/downloads", e->artifact_root,
+	                  rec->browser_session_id);
 	if (!s->download_dir || sky_mkdir_p(s->download_dir))
 		return sky_error_set(SKY_EIO, "cannot create the session's "
 		                              "download dir");

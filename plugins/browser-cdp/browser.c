@@ -93,15 +93,17 @@ static int connect_headers(cdp_browser *b, json_t *h)
 		const char *val = json_string_value(v);
 		int ok = *k && val && strlen(k) < 200;
 		for (const char *c = k; ok && *c; c++)
-			ok = *c > 32 && *c < 127 && !strchr("()<>@,;:\\\"/[]?={}", *c);
+			ok = *c > 32 && *c < 127 &&
+			     !strchr("()<>@,;:\\\"/[]?={}", *c);
 		for (const char *c = val; ok && *c; c++)
 			ok = *c != '\r' && *c != '\n';
 		if (!ok)
-			return cdp_fail(SKY_EINVALID,
-			                "browser.cdp_connect_headers: \"%.64s\" is "
-			                "not a header name with a one-line "
-			                "string value",
-			                k);
+			return cdp_fail(
+			    SKY_EINVALID,
+			    "browser.cdp_connect_headers: \"%.64s\" is "
+			    "not a header name with a one-line "
+			    "string value",
+			    k);
 		b->connect_headers[n++] = cdp_strdup(k);
 		b->connect_headers[n++] = cdp_strdup(val);
 	}
@@ -158,7 +160,8 @@ int cdp_browser_create(const sky_host_ctx *host, const char *config_json,
 		if (json_is_string(a))
 			b->args[n++] = cdp_strdup(json_string_value(a));
 	}
-	int hrc = connect_headers(b, json_object_get(cfg, "cdp_connect_headers"));
+	int hrc =
+	    connect_headers(b, json_object_get(cfg, "cdp_connect_headers"));
 	json_decref(cfg);
 	if (hrc) {
 		cdp_browser_destroy(b);
@@ -1021,10 +1024,9 @@ static int start(cdp_browser *b, cdp_conn **out)
 	int rc;
 	cdp_conn *c = NULL;
 	if (b->cdp_url) {
-		rc = cdp_ws_connect(b->cdp_url,
-		                    (const char *const *)b->connect_headers,
-		                    b->launch_timeout_ms, on_event,
-		                    on_death, b, &c);
+		rc = cdp_ws_connect(
+		    b->cdp_url, (const char *const *)b->connect_headers,
+		    b->launch_timeout_ms, on_event, on_death, b, &c);
 	} else {
 		drop_profile_dir(b);
 		rc = make_profile_dir(b);

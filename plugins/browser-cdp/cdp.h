@@ -149,9 +149,9 @@ int cdp_pipe_launch(const cdp_launch *l, cdp_event_fn on_event,
 /* Connect to http://host:port (reads /json/version) or ws(s)://...
  * `headers` (NULL or name, value, ..., NULL) go on the /json/version
  * request and the websocket handshake only; they are never logged. */
-int cdp_ws_connect(const char *url, const char *const *headers,
-                   int timeout_ms, cdp_event_fn on_event,
-                   cdp_death_fn on_death, void *ud, cdp_conn **out);
+int cdp_ws_connect(const char *url, const char *const *headers, int timeout_ms,
+                   cdp_event_fn on_event, cdp_death_fn on_death, void *ud,
+                   cdp_conn **out);
 
 /* --- browser, contexts, tabs (browser.c) --------------------------------- */
 

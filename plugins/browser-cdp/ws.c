@@ -463,9 +463,9 @@ static const cdp_transport ws_transport = {
     .name = "websocket",
 };
 
-int cdp_ws_connect(const char *url, const char *const *headers,
-                   int timeout_ms, cdp_event_fn on_event,
-                   cdp_death_fn on_death, void *ud, cdp_conn **out)
+int cdp_ws_connect(const char *url, const char *const *headers, int timeout_ms,
+                   cdp_event_fn on_event, cdp_death_fn on_death, void *ud,
+                   cdp_conn **out)
 {
 	static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 	url_parts u;

@@ -619,10 +619,11 @@ START_TEST(browser_address_and_fresh_browser)
 	json_decref(b);
 	ck_assert(!strstr(R->run_request, "s3cr3t"));
 	/* A header that could split the handshake: 422, value not shown. */
-	ck_assert_int_eq(parse("{\"prompt\":\"p\",\"browser_address\":"
-	                       "\"http://127.0.0.1:9222\",\"cdp_connect_headers\":"
-	                       "{\"x-api-key\":\"s3cr3t\\r\\nx: y\"}}"),
-	                 SKY_EINVALID);
+	ck_assert_int_eq(
+	    parse("{\"prompt\":\"p\",\"browser_address\":"
+	          "\"http://127.0.0.1:9222\",\"cdp_connect_headers\":"
+	          "{\"x-api-key\":\"s3cr3t\\r\\nx: y\"}}"),
+	    SKY_EINVALID);
 	ck_assert_int_eq(E.status, 422);
 	ck_assert(strstr(E.body, "cdp_connect_headers"));
 	ck_assert(!strstr(E.body, "s3cr3t"));

@@ -65,9 +65,9 @@ typedef struct tap {
 	int lfd, port, to_port;
 	pthread_t thread;
 	pthread_mutex_t lock;
-	skyx_buf heads;  /* every request head relayed, in order */
-	int handshakes;  /* websocket upgrades */
-	int saw_needle;  /* the browser's side named `needle` */
+	skyx_buf heads; /* every request head relayed, in order */
+	int handshakes; /* websocket upgrades */
+	int saw_needle; /* the browser's side named `needle` */
 	char needle[64];
 	int stop;
 } tap;
@@ -308,8 +308,7 @@ static void assert_no_own_browser(void)
 	struct dirent *de;
 	while (d && (de = readdir(d)))
 		ck_assert_msg(!skyx_str_startswith(de->d_name, "sky-chromium"),
-		              "the server launched a browser: %s",
-		              de->d_name);
+		              "the server launched a browser: %s", de->d_name);
 	if (d)
 		closedir(d);
 	free(own);
