@@ -312,9 +312,10 @@ static void record_download(sky_run *r, const json_t *result)
 {
 	json_t *d = json_object_get(result, "download");
 	const char *path = sky_json_str(d, "path");
-	if (!path || !skyx_str_startswith(path, r->env->data_dir))
+	const char *root = sky_agent_root(r->env);
+	if (!path || !skyx_str_startswith(path, root))
 		return;
-	const char *rel = path + strlen(r->env->data_dir);
+	const char *rel = path + strlen(root);
 	while (*rel == '/')
 		rel++;
 	size_t i;

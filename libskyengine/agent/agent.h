@@ -29,7 +29,7 @@ struct sky_llm;
  * live views, direct connections, unsigned totp_url requests. Fields are
  * only appended; `version` says which the host knows.
  */
-#define SKY_AGENT_CALLBACKS_VERSION 1
+#define SKY_AGENT_CALLBACKS_VERSION 2
 typedef struct sky_agent_callbacks {
 	unsigned int version;
 	/* 1 when the run was canceled (or the host is shutting down); the
@@ -68,7 +68,7 @@ typedef struct sky_agent_callbacks {
 	 * NULL. */
 	char *(*signing_key)(void *payload);
 	void *payload;
-	/* Browser profiles: load the run's saved state into the context it
+	/* Version 2. Browser profiles: load the run's saved state into the context it
 	 * just opened, before the first navigation (0 when the run names
 	 * none; else the error says why the run cannot start), and keep
 	 * the state of its own context before it is closed, if the run
@@ -77,6 +77,10 @@ typedef struct sky_agent_callbacks {
 	                       void *payload);
 	void (*context_closing)(const sky_browser_provider *vt, void *ctx,
 	                        void *payload);
+	/* The run's browser could not open a context: *browser
+	 * becomes another instance to try (the next endpoint of a pool);
+	 * nonzero when there is none. */
+	int (*browser_retry)(void **browser, void *payload);
 } sky_agent_callbacks;
 
 #define SKY_AGENT_CALLBACKS_INIT                                               \
@@ -105,7 +109,15 @@ typedef struct sky_agent_env {
 	void *totp_inst;
 	sky_http_client *http;         /* outgoing requests (totp_url) */
 	const sky_agent_callbacks *cb; /* NULL: none */
+	/* Where runs/<id> (artifacts, downloads) go: absolute; NULL:
+	 * data_dir. Artifact paths in the store are relative to it. */
+	const char *artifact_root;
 } sky_agent_env;
+
+static inline const char *sky_agent_root(const sky_agent_env *env)
+{
+	return env->artifact_root ? env->artifact_root : env->data_dir;
+}
 
 /* Execute a claimed (or resumed) run to a final status. The task is in
  * `running`. Returns when the run is final, canceled or parked. */
@@ -148,7 +160,7 @@ void sky_obs_screenshot_wait(sky_obs *o);
 typedef struct sky_run {
 	const sky_agent_env *env;
 	const sky_task_rec *task;
-	char *run_dir; /* <data>/runs/<id> */
+	char *run_dir; /* <artifact root>/runs/<id> */
 	const sky_browser_provider *bvt;
 	void *browser;
 	void *ctx;              /* the run's browser context */
@@ -323,6 +335,8 @@ int sky_agent_session_attach(sky_run *r, const char *session_id, void **ctx,
 void sky_agent_session_release(sky_run *r);
 /* r->bvt and r->ctx are the context opened. */
 void sky_agent_context_opened(sky_run *r);
+/* Another browser instance for a context that could not be opened. */
+int sky_agent_browser_retry(sky_run *r);
 void sky_agent_context_leaving(sky_run *r);
 int sky_agent_context_prepare(sky_run *r);
 void sky_agent_context_closing(sky_run *r);

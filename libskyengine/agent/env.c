@@ -16,6 +16,14 @@ static const sky_agent_callbacks *cbs(const sky_run *r)
 	return cb;
 }
 
+int sky_agent_browser_retry(sky_run *r)
+{
+	const sky_agent_callbacks *cb = cbs(r);
+	if (!cb || cb->version < 2 || !cb->browser_retry)
+		return SKY_EBROWSER;
+	return cb->browser_retry(&r->browser, cb->payload);
+}
+
 int sky_agent_canceled(sky_run *r)
 {
 	const sky_agent_callbacks *cb = cbs(r);

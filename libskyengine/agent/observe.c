@@ -122,10 +122,11 @@ static void note_downloads(sky_run *r, const json_t *state)
 	json_array_foreach (json_object_get(state, "downloads"), i, d) {
 		const char *path = sky_json_str(d, "path");
 		const char *st = sky_json_str(d, "state");
-		if (!path || !skyx_str_startswith(path, r->env->data_dir) ||
+		const char *root = sky_agent_root(r->env);
+		if (!path || !skyx_str_startswith(path, root) ||
 		    (st && strcmp(st, "completed")))
 			continue;
-		const char *rel = path + strlen(r->env->data_dir);
+		const char *rel = path + strlen(root);
 		while (*rel == '/')
 			rel++;
 		/* A file is recorded once, whichever way we saw it. */

@@ -62,7 +62,7 @@ int sky_agent_artifact(sky_run *r, const char *kind, const char *name,
 		rel = skyx_asprintf("runs/%s/%s", r->task->task_id, name);
 	if (!rel)
 		return sky_error_from_code(SKY_ENOMEM);
-	abs = skyx_path_join(r->env->data_dir, rel);
+	abs = skyx_path_join(sky_agent_root(r->env), rel);
 	/* Run-level artifacts repeat (a task v2 plans many times): a later
 	 * one must not overwrite the file an earlier one indexes. */
 	for (int k = 2; !r->step && abs && access(abs, F_OK) == 0; k++) {
@@ -72,7 +72,7 @@ int sky_agent_artifact(sky_run *r, const char *kind, const char *name,
 		rel = skyx_asprintf("runs/%s/%d-%s", r->task->task_id, k, name);
 		if (!rel)
 			return sky_error_from_code(SKY_ENOMEM);
-		abs = skyx_path_join(r->env->data_dir, rel);
+		abs = skyx_path_join(sky_agent_root(r->env), rel);
 	}
 	char *dir = abs ? skyx_strdup(abs) : NULL;
 	if (dir && strrchr(dir, '/'))

@@ -167,6 +167,14 @@ static int open_own_context(sky_run *r)
 	json_decref(o);
 	char *err = NULL;
 	int rc = r->bvt->context_open(r->browser, opts, &r->ctx, &err);
+	/* a pool endpoint that fails: the next one */
+	while (rc && rc != SKY_EINVALID && rc != SKY_ENOMEM &&
+	       !sky_agent_browser_retry(r)) {
+		free(err);
+		err = NULL;
+		r->ctx = NULL;
+		rc = r->bvt->context_open(r->browser, opts, &r->ctx, &err);
+	}
 	free(opts);
 	if (rc) {
 		sky_error_set(rc, "could not open a browser context: %s",
@@ -546,7 +554,8 @@ static void init_run(sky_run *r, const sky_agent_env *env,
 	r->bvt = env->browser;
 	r->browser = env->browser_inst;
 	r->llm = env->llm;
-	r->run_dir = skyx_asprintf("%s/runs/%s", env->data_dir, t->task_id);
+	r->run_dir =
+	    skyx_asprintf("%s/runs/%s", sky_agent_root(env), t->task_id);
 	r->download_dir = skyx_asprintf("%s/downloads", r->run_dir);
 	r->payload = sky_json_or_null(t->navigation_payload);
 	r->schema = sky_json_or_null(t->data_extraction_schema);

@@ -38,6 +38,22 @@ static char *cfg_str(const json_t *cfg, const char *section, const char *key,
 	return v && *v ? skyx_strdup(v) : NULL;
 }
 
+/* config artifacts.root ($SKYENGINE_ARTIFACTS_ROOT), else the data dir:
+ * absolute, created. Several engines may share one (a network file
+ * system): run ids are unique, so their files never collide. */
+static int artifact_root(sky_engine *e, const char *config_json)
+{
+	json_t *cfg = config_json ? sky_json_loads(config_json) : NULL;
+	char *dir =
+	    cfg_str(cfg, "artifacts", "root", "SKYENGINE_ARTIFACTS_ROOT");
+	json_decref(cfg);
+	e->artifact_root = skyx_path_abs(dir ? dir : e->data_dir);
+	free(dir);
+	if (!e->artifact_root)
+		return sky_error_from_code(SKY_ENOMEM);
+	return sky_mkdir_p(e->artifact_root);
+}
+
 /* The engine's settings from its config; the agent's own section is
  * read by agent/config.c. */
 static void read_config(sky_engine *e)
@@ -312,6 +328,8 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	if ((rc = sky_mkdir_p(e->data_dir)))
 		goto fail;
 	e->config = sky_json_loads(e->config_json);
+	if ((rc = artifact_root(e, opts->config_json)))
+		goto fail;
 	{
 		sky_store_options so = {0};
 		char *path = NULL;
@@ -359,7 +377,7 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 		goto fail;
 	e->rctx.store = e->store;
 	e->rctx.public_url = e->public_url;
-	e->rctx.data_dir = e->data_dir;
+	e->rctx.data_dir = e->artifact_root;
 	e->rctx.url_key = e->url_key;
 	pthread_mutex_init(&e->prov_lock, NULL);
 	pthread_mutex_init(&e->key_lock, NULL);
@@ -436,6 +454,7 @@ void sky_engine_free(sky_engine *e)
 	free(e->public_url);
 	sky_http_client_free(e->http);
 	free(e->data_dir);
+	free(e->artifact_root);
 	free(e->plugin_path);
 	free(e->llm_name);
 	free(e->browser_name);

@@ -65,7 +65,8 @@ typedef struct sky_key_cache_entry {
 typedef struct sky_bsession {
 	char *id; /* "pbs_..." */
 	char *org;
-	void *ctx; /* the browser context */
+	void *ctx;                       /* the browser context */
+	struct sky_browser_lease *lease; /* the browser it is in */
 	char *download_dir;
 	char *busy_run;     /* the run that holds it, or NULL */
 	char *busy_idem;    /* that run's idempotency key, or NULL */
@@ -88,6 +89,9 @@ typedef struct sky_bsession {
 
 struct sky_engine {
 	char *data_dir; /* absolute */
+	/* Where runs/<id> and sessions/<id> files go (config
+	 * artifacts.root, else data_dir); absolute. */
+	char *artifact_root;
 	char *plugin_path;
 	char *llm_name;
 	char *browser_name;
@@ -140,6 +144,11 @@ struct sky_engine {
 	pthread_mutex_t prov_lock;
 	const sky_browser_provider *browser;
 	void *browser_inst;
+	/* The browser pool, config browser.cdp_urls (engine/browsers.c);
+	 * guarded by prov_lock. */
+	struct sky_browser_slot *bpool;
+	size_t n_bpool, bpool_next;
+	int bpool_read;
 	struct sky_llm *llm;          /* llm/llm.h: provider + accounting */
 	struct sky_llm_alt *llm_alts; /* per-request models (providers.c) */
 	size_t n_llm_alts;
@@ -280,6 +289,34 @@ void sky_engine__session_release(sky_engine *e, const char *run_id);
 /* providers.c: the engine's provider instances, created on first use. */
 int sky_engine__browser(sky_engine *e, const sky_browser_provider **vt,
                         void **inst);
+/* A config section as a provider gets it (without the engine's keys). */
+char *sky_engine__provider_section(sky_engine *e, const char *section);
+
+/*
+ * browsers.c: which browser a run or session works in. A lease is one of
+ * the pool's endpoints (config browser.cdp_urls, least-loaded first, a
+ * failing one skipped for a while), a browser of the run's own
+ * (browser_address: attached for the run, detached after it, never
+ * closed), or the engine's one browser.
+ */
+typedef struct sky_browser_lease {
+	const sky_browser_provider *vt;
+	void *inst;
+	int slot;       /* pool index; -1 the engine's browser; -2 own */
+	uint64_t tried; /* pool endpoints that failed this lease */
+	char **secrets; /* header values registered for redaction */
+} sky_browser_lease;
+
+/* `address` (NULL: none) and `headers_json` (the run's
+ * cdp_connect_headers, a JSON object; NULL: none). */
+int sky_engine__browser_take(sky_engine *e, const char *address,
+                             const json_t *headers, sky_browser_lease *l);
+/* A context could not be opened in l: mark its endpoint failing and move
+ * the lease to the next one; nonzero when there is none. */
+int sky_engine__browser_retry(sky_engine *e, sky_browser_lease *l);
+void sky_engine__browser_give(sky_engine *e, sky_browser_lease *l);
+/* Destroy the pool's instances (at engine free). */
+void sky_engine__browser_pool_free(sky_engine *e);
 int sky_engine__llm(sky_engine *e, struct sky_llm **llm);
 /* The LLM a run uses: the model its request named (run_request
  * "model"."model_name", mapped by config llm.models), else the

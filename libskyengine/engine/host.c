@@ -166,16 +166,16 @@ int sky_artifact_file(char **path, char **content_type, sky_engine *e,
 	                                id, &a);
 	if (rc)
 		return rc;
-	/* The store refuses paths that climb out of the data dir; a
+	/* The store refuses paths that climb out of the artifact root; a
 	 * symlink planted inside it must not lead out either. */
-	char *joined = skyx_asprintf("%s/%s", e->data_dir, a->path);
+	char *joined = skyx_asprintf("%s/%s", e->artifact_root, a->path);
 	char *real = joined ? realpath(joined, NULL) : NULL;
-	char *root = realpath(e->data_dir, NULL);
+	char *root = realpath(e->artifact_root, NULL);
 	size_t rl = root ? strlen(root) : 0;
 	if (!real || !root || strncmp(real, root, rl) || real[rl] != '/') {
 		rc = sky_error_set(SKY_ENOTFOUND,
 		                   "artifact %s: its file is "
-		                   "missing or outside the data dir",
+		                   "missing or outside the artifact root",
 		                   id);
 	} else {
 		*path = real;

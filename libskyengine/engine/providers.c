@@ -27,10 +27,12 @@ char *sky_engine__config_section(sky_engine *e, const char *name)
 }
 
 /* Keys of a section the engine reads itself; the provider never sees
- * them (plugins refuse options they do not know). */
-static const char *const engine_keys[] = {"provider", "llm_fallback", NULL};
+ * them (plugins refuse options they do not know). cdp_urls: the browser
+ * pool (engine/browsers.c) gives each instance one of them as cdp_url. */
+static const char *const engine_keys[] = {"provider", "llm_fallback",
+                                          "cdp_urls", NULL};
 
-static char *provider_section(sky_engine *e, const char *section)
+char *sky_engine__provider_section(sky_engine *e, const char *section)
 {
 	char *text = sky_engine__config_section(e, section);
 	json_t *o = sky_json_loads(text);
@@ -54,7 +56,7 @@ static int create_instance(sky_engine *e, const char *section, const char *kind,
                                          void **, char **),
                            void **inst)
 {
-	char *cfg = provider_section(e, section);
+	char *cfg = sky_engine__provider_section(e, section);
 	char *err = NULL;
 	int rc = create(sky_plugins_ctx(e->plugins, vt), cfg ? cfg : "{}", inst,
 	                &err);
@@ -279,6 +281,7 @@ int sky_engine__totp(sky_engine *e, const sky_totp_provider **vt, void **inst)
 
 void sky_engine__providers_free(sky_engine *e)
 {
+	sky_engine__browser_pool_free(e);
 	if (e->browser_inst)
 		e->browser->destroy(e->browser_inst);
 	sky_llm_close(e->llm);

@@ -568,17 +568,20 @@ static int is_token_char(unsigned char ch)
 	       (ch >= '0' && ch <= '9') || strchr("!#$%&'*+-.^_`|~", ch);
 }
 
-/* Headers go on the browser's requests: refuse what could split one. */
-static void get_headers(pctx *c, char **out)
+/* Headers go on the browser's requests (extra_http_headers) or on the
+ * handshake with browser_address (cdp_connect_headers): refuse what could
+ * split one. The values of `secret` ones (credentials) are never echoed
+ * in an error. */
+static void get_headers(pctx *c, const char *name, int secret, char **out)
 {
-	json_t *v = field(c, "extra_http_headers"), *val;
+	json_t *v = field(c, name), *val;
 	const char *key;
 	size_t total = 0;
 
-	if (get_str_map(c, "extra_http_headers", out) || !*out)
+	if (get_str_map(c, name, out) || !*out)
 		return;
 	if (json_object_size(v) > SKY_REQUEST_MAX_HEADERS) {
-		err_value(c, "extra_http_headers", NULL, v,
+		err_value(c, name, NULL, secret ? NULL : v,
 		          "at most %d headers are allowed",
 		          SKY_REQUEST_MAX_HEADERS);
 		goto bad;
@@ -593,7 +596,7 @@ static void get_headers(pctx *c, char **out)
 		ok = ok && json_string_length(val) == strlen(s);
 		if (!ok) {
 			err_value(
-			    c, "extra_http_headers", key, val,
+			    c, name, key, secret ? NULL : val,
 			    "'%s' is not a valid HTTP header (name must be "
 			    "a token, value without CR, LF or NUL)",
 			    key);
@@ -602,9 +605,9 @@ static void get_headers(pctx *c, char **out)
 		total += strlen(key) + strlen(s) + 4;
 	}
 	if (total > SKY_REQUEST_MAX_HEADER_BYTES) {
-		err_value(c, "extra_http_headers", NULL, v,
-		          "extra_http_headers are %zu bytes; the limit is %d",
-		          total, SKY_REQUEST_MAX_HEADER_BYTES);
+		err_value(c, name, NULL, secret ? NULL : v,
+		          "%s are %zu bytes; the limit is %d", name, total,
+		          SKY_REQUEST_MAX_HEADER_BYTES);
 		goto bad;
 	}
 	return;
@@ -747,8 +750,8 @@ static void validate_fields(pctx *c, sky_task_request *r)
 	        &r->browser_profile_id);
 	get_bool(c, "start_fresh_browser", 1, 0, &r->start_fresh_browser);
 	get_model(c, &r->model_name);
-	get_headers(c, &r->extra_http_headers);
-	get_str_map(c, "cdp_connect_headers", &r->cdp_connect_headers);
+	get_headers(c, "extra_http_headers", 0, &r->extra_http_headers);
+	get_headers(c, "cdp_connect_headers", 1, &r->cdp_connect_headers);
 	get_bool(c, "publish_workflow", 0, 0, &r->publish_workflow);
 	get_bool(c, "persist_browser_session", 1, 0,
 	         &r->persist_browser_session);
@@ -843,14 +846,11 @@ static int refuse_unhonoured(pctx *c, sky_task_request *r, const json_t *models)
 		skyx_buf_free(&names);
 		return 1;
 	}
-	if (r->browser_address)
-		return refuse_400(c, "browser_address is not supported by "
-		                     "skyengine yet: runs use the server's "
-		                     "browser (config browser.cdp_url)");
-	if (r->cdp_connect_headers && strcmp(r->cdp_connect_headers, "{}"))
-		return refuse_400(c, "cdp_connect_headers are not supported "
-		                     "by skyengine: they apply to "
-		                     "browser_address, which is not supported");
+	if (!r->browser_address && r->cdp_connect_headers &&
+	    strcmp(r->cdp_connect_headers, "{}"))
+		return refuse_400(c, "cdp_connect_headers apply to "
+		                     "browser_address, which the request does "
+		                     "not give");
 	if (r->max_screenshot_scrolls > 0)
 		return refuse_400(c,
 		                  "max_screenshot_scrolls above 0 is not "
@@ -915,9 +915,11 @@ static int make_notes(sky_task_request *r)
 	                                   !strcmp(r->run_with, "code_v2"))
 	                       ? "code"
 	                       : NULL;
+	int headers = r->browser_address && r->cdp_connect_headers &&
+	              strcmp(r->cdp_connect_headers, "{}");
 	if (!r->complete_criterion && !r->terminate_criterion &&
 	    !r->application && !r->browser_profile_id &&
-	    !r->persist_browser_session && !with && !r->cache_key)
+	    !r->persist_browser_session && !with && !r->cache_key && !headers)
 		return 0;
 	json_t *o =
 	    json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "complete_criterion",
@@ -932,6 +934,11 @@ static int make_notes(sky_task_request *r)
 	if (o && with)
 		json_object_set_new(o, "ai_fallback",
 		                    json_boolean(r->ai_fallback));
+	/* The handshake headers of browser_address travel with the run to
+	 * whichever worker executes it; no answer shows them. */
+	if (o && headers)
+		json_object_set_new(o, "cdp_connect_headers",
+		                    sky_json_loads(r->cdp_connect_headers));
 	r->notes = o ? sky_json_dumps(o) : NULL;
 	json_decref(o);
 	return r->notes ? 0 : -1;

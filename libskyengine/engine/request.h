@@ -60,7 +60,7 @@ typedef struct sky_task_request {
 	int start_fresh_browser;
 	char *browser_profile_id; /* "bp_…": loaded into the run's context */
 	int persist_browser_session; /* extension: keep the state at the end */
-	char *cdp_connect_headers;   /* JSON object text; only to refuse it */
+	char *cdp_connect_headers;   /* JSON object text; kept in the notes */
 	char *run_with;   /* "code"/"code_v2": replay (docs/replay.md) */
 	int ai_fallback;  /* replay: the agent takes over on a mismatch */
 	char *cache_key;  /* replay: the client's key for the plan */
@@ -98,8 +98,8 @@ typedef struct sky_request_error {
  * names give the 422 enum error. Every other field Skyvern acts on is
  * either honoured or refused with a 400 saying why (never accepted and
  * ignored): browser_profile_id, start_fresh_browser on skyvern-1.0 (as
- * Skyvern), a model not in opts->llm_models, browser_address,
- * cdp_connect_headers, max_screenshot_scrolls > 0. run_with "code"
+ * Skyvern), a model not in opts->llm_models, cdp_connect_headers
+ * without browser_address, max_screenshot_scrolls > 0. run_with "code"
  * replays the stored plan (docs/replay.md).
  */
 int sky_task_request_parse(const char *body, size_t len,

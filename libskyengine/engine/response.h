@@ -17,7 +17,7 @@ typedef struct sky_response_ctx {
 	 * ("http://127.0.0.1:8000"); NULL: file:// URLs into data_dir and
 	 * no app_url. */
 	const char *public_url;
-	const char *data_dir;
+	const char *data_dir; /* the artifact root (artifacts.root) */
 	/* Key that signs artifact and viewer URLs, so a browser can open
 	 * them without an x-api-key header; NULL: URLs are unsigned (the
 	 * route then needs the header). */

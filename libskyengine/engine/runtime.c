@@ -348,7 +348,17 @@ void sky_engine__run_changed(sky_engine *e, const char *run_id)
 typedef struct run_link {
 	sky_engine *e;
 	const char *run_id;
+	sky_browser_lease lease; /* the browser the run works in */
 } run_link;
+
+static int link_browser_retry(void **browser, void *p)
+{
+	run_link *l = p;
+	int rc = sky_engine__browser_retry(l->e, &l->lease);
+	if (!rc)
+		*browser = l->lease.inst;
+	return rc;
+}
 
 /* A cancel may come through another process sharing the store: the
  * run's status is read back at most every CANCEL_POLL_MS. */
@@ -476,19 +486,31 @@ static char *link_signing_key(void *p)
  * is no browser or model for it. */
 static void build_env(sky_engine *e, const sky_task_rec *t,
                       const sky_agent_callbacks *cb, sky_agent_env *env,
-                      char **unavailable)
+                      sky_browser_lease *lease, char **unavailable)
 {
 	memset(env, 0, sizeof *env);
 	env->store = e->store;
 	env->data_dir = e->data_dir;
+	env->artifact_root = e->artifact_root;
 	env->config = &e->agent;
 	env->max_steps = e->max_steps;
 	env->max_retries_per_step = e->max_retries_per_step;
 	env->http = e->http;
 	env->cb = cb;
 	*unavailable = NULL;
-	if (sky_engine__browser(e, &env->browser, &env->browser_inst) ||
-	    sky_engine__llm_for_run(e, t->run_request, &env->llm)) {
+	/* A run in a browser session works in the session's context; any
+	 * other in its browser_address, else the pool or the engine's. */
+	json_t *notes = sky_json_loads(t->notes);
+	int rc =
+	    t->browser_session_id
+	        ? sky_engine__browser(e, &lease->vt, &lease->inst)
+	        : sky_engine__browser_take(
+	              e, t->browser_address,
+	              json_object_get(notes, "cdp_connect_headers"), lease);
+	json_decref(notes);
+	env->browser = lease->vt;
+	env->browser_inst = lease->inst;
+	if (rc || sky_engine__llm_for_run(e, t->run_request, &env->llm)) {
 		env->browser = NULL;
 		env->llm = NULL;
 		*unavailable = skyx_strdup(sky_error_last());
@@ -501,7 +523,7 @@ static void build_env(sky_engine *e, const sky_task_rec *t,
 
 static void run_agent(sky_engine *e, const sky_task_rec *t)
 {
-	run_link link = {e, t->task_id};
+	run_link link = {e, t->task_id, {0}};
 	sky_agent_callbacks cb = SKY_AGENT_CALLBACKS_INIT;
 	cb.canceled = link_canceled;
 	cb.stopping = link_stopping;
@@ -516,11 +538,14 @@ static void run_agent(sky_engine *e, const sky_task_rec *t)
 	cb.signing_key = link_signing_key;
 	cb.context_prepare = link_context_prepare;
 	cb.context_closing = link_context_closing;
+	cb.browser_retry = link_browser_retry;
 	cb.payload = &link;
 	sky_agent_env env;
 	char *unavailable = NULL;
-	build_env(e, t, &cb, &env, &unavailable);
+	link.lease.slot = -1;
+	build_env(e, t, &cb, &env, &link.lease, &unavailable);
 	sky_agent_execute(&env, t);
+	sky_engine__browser_give(e, &link.lease);
 	free(unavailable);
 }
 

@@ -81,6 +81,9 @@ static void destroy(sky_engine *e, sky_bsession *s)
 	if (s->ctx && e->browser)
 		e->browser->context_close(s->ctx);
 	free(s->profile_id);
+	if (s->lease)
+		sky_engine__browser_give(e, s->lease);
+	free(s->lease);
 	free(s->id);
 	free(s->org);
 	free(s->download_dir);
@@ -481,14 +484,18 @@ static int open_live(sky_engine *e, const sky_bsession_rec *rec,
                      const create_req *c, sky_bsession *s)
 {
 	const sky_browser_provider *bvt = NULL;
-	void *browser = NULL;
 	json_t *proxy = NULL, *applied = NULL;
 	char *err = NULL, *opts = NULL;
-	int rc = sky_engine__browser(e, &bvt, &browser);
+	s->lease = calloc(1, sizeof *s->lease);
+	if (!s->lease)
+		return sky_error_from_code(SKY_ENOMEM);
+	int rc = sky_engine__browser_take(e, NULL, NULL, s->lease);
 	if (rc)
 		return rc;
-	s->download_dir = skyx_asprintf("%s/sessions/%s/downloads", e->data_dir,
-	                                rec->browser_session_id);
+	bvt = s->lease->vt;
+	s->download_dir =
+	    skyx_asprintf("%s/sessions/%s/downloads", e->artifact_root,
+	                  rec->browser_session_id);
 	if (!s->download_dir || sky_mkdir_p(s->download_dir))
 		return sky_error_set(SKY_EIO, "cannot create the session's "
 		                              "download dir");
@@ -509,7 +516,15 @@ static int open_live(sky_engine *e, const sky_bsession_rec *rec,
 	opts = sky_json_dumps(o);
 	json_decref(o);
 	json_decref(applied);
-	rc = bvt->context_open(browser, opts, &s->ctx, &err);
+	rc = bvt->context_open(s->lease->inst, opts, &s->ctx, &err);
+	/* a pool endpoint that fails: the next one */
+	while (rc && rc != SKY_EINVALID && rc != SKY_ENOMEM &&
+	       !sky_engine__browser_retry(e, s->lease)) {
+		free(err);
+		err = NULL;
+		s->ctx = NULL;
+		rc = bvt->context_open(s->lease->inst, opts, &s->ctx, &err);
+	}
 	free(opts);
 	if (rc) {
 		s->ctx = NULL;

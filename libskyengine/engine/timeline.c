@@ -187,7 +187,7 @@ static json_t *build(sky_engine *e, const sky_task_rec *t)
 		const sky_artifact_rec *a = &arts->items[i];
 		if (!is_plan_answer(a))
 			continue;
-		char *path = skyx_asprintf("%s/%s", e->data_dir, a->path);
+		char *path = skyx_asprintf("%s/%s", e->artifact_root, a->path);
 		char *text = path ? skyx_read_file(path, NULL) : NULL;
 		sky_planner_plan *p = NULL;
 		free(path);

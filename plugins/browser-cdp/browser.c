@@ -72,6 +72,44 @@ static char *config_str(const sky_host_ctx *host, json_t *cfg, const char *key)
 	return NULL;
 }
 
+/* "cdp_connect_headers": {"Name": "value"} for the websocket handshake
+ * (and /json/version) of cdp_url. The values may be credentials: no
+ * message names them. */
+static int connect_headers(cdp_browser *b, json_t *h)
+{
+	if (!h || json_is_null(h))
+		return 0;
+	if (!json_is_object(h))
+		return cdp_fail(SKY_EINVALID, "browser.cdp_connect_headers "
+		                              "must be an object of strings");
+	b->connect_headers =
+	    calloc(2 * json_object_size(h) + 1, sizeof *b->connect_headers);
+	if (!b->connect_headers)
+		return cdp_fail(SKY_ENOMEM, "out of memory");
+	size_t n = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach (h, k, v) {
+		const char *val = json_string_value(v);
+		int ok = *k && val && strlen(k) < 200;
+		for (const char *c = k; ok && *c; c++)
+			ok = *c > 32 && *c < 127 &&
+			     !strchr("()<>@,;:\\\"/[]?={}", *c);
+		for (const char *c = val; ok && *c; c++)
+			ok = *c != '\r' && *c != '\n';
+		if (!ok)
+			return cdp_fail(
+			    SKY_EINVALID,
+			    "browser.cdp_connect_headers: \"%.64s\" is "
+			    "not a header name with a one-line "
+			    "string value",
+			    k);
+		b->connect_headers[n++] = cdp_strdup(k);
+		b->connect_headers[n++] = cdp_strdup(val);
+	}
+	return 0;
+}
+
 int cdp_browser_create(const sky_host_ctx *host, const char *config_json,
                        cdp_browser **out)
 {
@@ -122,7 +160,13 @@ int cdp_browser_create(const sky_host_ctx *host, const char *config_json,
 		if (json_is_string(a))
 			b->args[n++] = cdp_strdup(json_string_value(a));
 	}
+	int hrc =
+	    connect_headers(b, json_object_get(cfg, "cdp_connect_headers"));
 	json_decref(cfg);
+	if (hrc) {
+		cdp_browser_destroy(b);
+		return hrc;
+	}
 	if (b->cdp_url && strncmp(b->cdp_url, "ws://", 5) &&
 	    strncmp(b->cdp_url, "wss://", 6) &&
 	    strncmp(b->cdp_url, "http://", 7)) {
@@ -991,8 +1035,9 @@ static int start(cdp_browser *b, cdp_conn **out)
 	int rc;
 	cdp_conn *c = NULL;
 	if (b->cdp_url) {
-		rc = cdp_ws_connect(b->cdp_url, b->launch_timeout_ms, on_event,
-		                    on_death, b, &c);
+		rc = cdp_ws_connect(
+		    b->cdp_url, (const char *const *)b->connect_headers,
+		    b->launch_timeout_ms, on_event, on_death, b, &c);
 	} else {
 		drop_profile_dir(b);
 		rc = make_profile_dir(b);
@@ -1112,6 +1157,11 @@ void cdp_browser_destroy(cdp_browser *b)
 	free(b->ctxs);
 	free(b->path);
 	free(b->cdp_url);
+	for (char **h = b->connect_headers; h && *h; h++) {
+		explicit_bzero(*h, strlen(*h));
+		free(*h);
+	}
+	free(b->connect_headers);
 	free(b->profile_base);
 	for (char **a = b->args; a && *a; a++)
 		free(*a);

@@ -146,9 +146,12 @@ typedef struct cdp_launch {
 /* Launch Chromium with --remote-debugging-pipe and start the reader. */
 int cdp_pipe_launch(const cdp_launch *l, cdp_event_fn on_event,
                     cdp_death_fn on_death, void *ud, cdp_conn **out);
-/* Connect to http://host:port (reads /json/version) or ws(s)://...  */
-int cdp_ws_connect(const char *url, int timeout_ms, cdp_event_fn on_event,
-                   cdp_death_fn on_death, void *ud, cdp_conn **out);
+/* Connect to http://host:port (reads /json/version) or ws(s)://...
+ * `headers` (NULL or name, value, ..., NULL) go on the /json/version
+ * request and the websocket handshake only; they are never logged. */
+int cdp_ws_connect(const char *url, const char *const *headers, int timeout_ms,
+                   cdp_event_fn on_event, cdp_death_fn on_death, void *ud,
+                   cdp_conn **out);
 
 /* --- browser, contexts, tabs (browser.c) --------------------------------- */
 
@@ -289,6 +292,7 @@ struct cdp_browser {
 	const sky_host_ctx *host; /* the engine's, from create() */
 	char *path;
 	char *cdp_url;
+	char **connect_headers; /* name, value, ..., NULL (secrets) */
 	char **args;
 	int headless;
 	int call_timeout_ms;

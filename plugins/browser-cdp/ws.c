@@ -41,6 +41,7 @@ typedef struct ws_state {
 	int connected, closed, closing, stop;
 	char err[256];
 	cdp_conn *c;
+	const char *const *headers; /* borrowed from the caller of connect */
 } ws_state;
 
 /* --- URLs ------------------------------------------------------------------ */
@@ -107,12 +108,13 @@ static int resolve_ip(const char *host, char *ip, size_t n)
 }
 
 /* GET /json/version over a plain socket: the browser's ws path. */
-static int json_version(const url_parts *u, const char *ip, int timeout_ms,
+static int json_version(const url_parts *u, const char *ip,
+                        const char *const *headers, int timeout_ms,
                         char **ws_path)
 {
 	struct addrinfo hints = {0}, *res = NULL;
-	char port[16], req[512];
-	cdp_buf body = {0};
+	char port[16];
+	cdp_buf body = {0}, req = {0};
 	int fd = -1, rc;
 
 	*ws_path = NULL;
@@ -148,12 +150,22 @@ static int json_version(const url_parts *u, const char *ip, int timeout_ms,
 		              u->host, u->port, strerror(soerr));
 		goto out;
 	}
-	int n = snprintf(req, sizeof req,
-	                 "GET /json/version HTTP/1.1\r\nHost: %s%s%s:%d\r\n"
-	                 "Connection: close\r\n\r\n",
-	                 strchr(ip, ':') ? "[" : "", ip,
-	                 strchr(ip, ':') ? "]" : "", u->port);
-	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+	char line[512];
+	snprintf(line, sizeof line,
+	         "GET /json/version HTTP/1.1\r\nHost: %s%s%s:%d\r\n"
+	         "Connection: close\r\n",
+	         strchr(ip, ':') ? "[" : "", ip, strchr(ip, ':') ? "]" : "",
+	         u->port);
+	cdp_buf_add(&req, line, strlen(line));
+	for (const char *const *h = headers; h && h[0] && h[1]; h += 2) {
+		cdp_buf_add(&req, h[0], strlen(h[0]));
+		cdp_buf_add(&req, ": ", 2);
+		cdp_buf_add(&req, h[1], strlen(h[1]));
+		cdp_buf_add(&req, "\r\n", 2);
+	}
+	cdp_buf_add(&req, "\r\n", 2);
+	if (!req.data ||
+	    send(fd, req.data, req.len, MSG_NOSIGNAL) != (ssize_t)req.len) {
 		rc = cdp_fail(SKY_EBROWSER, "sending to %s:%d failed", u->host,
 		              u->port);
 		goto out;
@@ -205,6 +217,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	cdp_buf_free(&body);
+	cdp_buf_free(&req);
 	return rc;
 }
 
@@ -262,6 +275,21 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		if (st->head)
 			lws_callback_on_writable(wsi);
 		break;
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+		/* the run's cdp_connect_headers: this request only */
+		unsigned char **p = in, *end = *p + len;
+		for (const char *const *h = st->headers; h && h[0] && h[1];
+		     h += 2) {
+			char name[256];
+			snprintf(name, sizeof name, "%s:", h[0]);
+			if (lws_add_http_header_by_name(
+			        wsi, (const unsigned char *)name,
+			        (const unsigned char *)h[1], (int)strlen(h[1]),
+			        p, end))
+				return -1;
+		}
+		break;
+	}
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
 		char why[256];
 		snprintf(why, sizeof why, "websocket connection failed: %s",
@@ -435,8 +463,9 @@ static const cdp_transport ws_transport = {
     .name = "websocket",
 };
 
-int cdp_ws_connect(const char *url, int timeout_ms, cdp_event_fn on_event,
-                   cdp_death_fn on_death, void *ud, cdp_conn **out)
+int cdp_ws_connect(const char *url, const char *const *headers, int timeout_ms,
+                   cdp_event_fn on_event, cdp_death_fn on_death, void *ud,
+                   cdp_conn **out)
 {
 	static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 	url_parts u;
@@ -451,7 +480,7 @@ int cdp_ws_connect(const char *url, int timeout_ms, cdp_event_fn on_event,
 	if (rc)
 		return rc;
 	if (!strncmp(url, "http", 4)) {
-		rc = json_version(&u, ip, timeout_ms, &path);
+		rc = json_version(&u, ip, headers, timeout_ms, &path);
 		if (rc)
 			return rc;
 	} else {
@@ -470,6 +499,7 @@ int cdp_ws_connect(const char *url, int timeout_ms, cdp_event_fn on_event,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&st->cond, &ca);
 	pthread_condattr_destroy(&ca);
+	st->headers = headers;
 
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);

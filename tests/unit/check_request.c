@@ -604,12 +604,29 @@ END_TEST
 START_TEST(browser_address_and_fresh_browser)
 {
 	json_t *b;
-	/* A valid address: validated, then refused (not implemented). */
-	ck_assert_int_eq(parse("{\"prompt\":\"p\",\"browser_address\":"
-	                       "\"ws://127.0.0.1:9222/devtools/browser/abc\"}"),
-	                 SKY_EINVALID);
-	ck_assert_int_eq(E.status, 400);
-	ck_assert(strstr(E.body, "browser_address is not supported"));
+	/* A valid address is the run's browser; its handshake headers
+	 * travel in the run's notes and are never echoed. */
+	ok("{\"prompt\":\"p\",\"browser_address\":"
+	   "\"ws://127.0.0.1:9222/devtools/browser/abc\"}");
+	ck_assert_str_eq(R->browser_address,
+	                 "ws://127.0.0.1:9222/devtools/browser/abc");
+	ok("{\"prompt\":\"p\",\"browser_address\":\"http://127.0.0.1:9222\","
+	   "\"cdp_connect_headers\":{\"x-api-key\":\"s3cr3t\"}}");
+	b = sky_json_loads(R->notes);
+	ck_assert_str_eq(sky_json_str(json_object_get(b, "cdp_connect_headers"),
+	                              "x-api-key"),
+	                 "s3cr3t");
+	json_decref(b);
+	ck_assert(!strstr(R->run_request, "s3cr3t"));
+	/* A header that could split the handshake: 422, value not shown. */
+	ck_assert_int_eq(
+	    parse("{\"prompt\":\"p\",\"browser_address\":"
+	          "\"http://127.0.0.1:9222\",\"cdp_connect_headers\":"
+	          "{\"x-api-key\":\"s3cr3t\\r\\nx: y\"}}"),
+	    SKY_EINVALID);
+	ck_assert_int_eq(E.status, 422);
+	ck_assert(strstr(E.body, "cdp_connect_headers"));
+	ck_assert(!strstr(E.body, "s3cr3t"));
 	ck_assert_int_eq(parse("{\"prompt\":\"p\",\"browser_address\":"
 	                       "\"127.0.0.1:9222\"}"),
 	                 SKY_EINVALID);
@@ -722,8 +739,8 @@ START_TEST(unhonoured_fields_are_refused)
 	ck_assert(strstr(R->notes, "\"ai_fallback\":true"));
 	refused_400("{\"prompt\":\"p\",\"cdp_connect_headers\":"
 	            "{\"x-api-key\":\"k\"}}",
-	            "cdp_connect_headers are not supported by skyengine: they "
-	            "apply to browser_address, which is not supported");
+	            "cdp_connect_headers apply to browser_address, which the "
+	            "request does not give");
 	ok("{\"prompt\":\"p\",\"cdp_connect_headers\":{}}");
 	refused_400("{\"prompt\":\"p\",\"max_screenshot_scrolls\":3}",
 	            "max_screenshot_scrolls above 0 is not supported by "

@@ -35,8 +35,15 @@ typedef struct sky_browser_provider {
 	/*
 	 * Create a browser instance from the engine's "browser" config
 	 * section: {"path": "...", "cdp_url": "ws://..|http://..",
-	 * "args": [...], "headless": true}. Launching may be lazy. `host` is
-	 * the engine's context: keep it for the host API's per-engine calls.
+	 * "cdp_connect_headers": {"Name": "value"}, "args": [...],
+	 * "headless": true}. Launching may be lazy. `host` is the engine's
+	 * context: keep it for the host API's per-engine calls. The engine
+	 * also creates an instance per endpoint of its pool
+	 * (browser.cdp_urls) and one per run that names its own browser
+	 * (browser_address): the section with "cdp_url" set to it, and
+	 * "cdp_connect_headers" (credentials: send them on the connection's
+	 * handshake only, never log them). destroy() of an instance attached
+	 * to a cdp_url must leave that browser running.
 	 */
 	int (*create)(const sky_host_ctx *host, const char *config_json,
 	              void **browser, char **err);

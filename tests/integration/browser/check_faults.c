@@ -140,6 +140,24 @@ START_TEST(bad_configuration_is_refused_clearly)
 	    SKY_EINVALID);
 	free(err);
 	err = NULL;
+	/* handshake headers that could split a request; the message names
+	 * the header, never its value (a credential) */
+	ck_assert_int_eq(p->create(skyb_ctx(),
+	                           "{\"cdp_url\": \"http://127.0.0.1:1\", "
+	                           "\"cdp_connect_headers\": {\"X-Key\": "
+	                           "\"s3cret\\r\\nHost: evil\"}}",
+	                           &b, &err),
+	                 SKY_EINVALID);
+	ck_assert_ptr_nonnull(strstr(err, "X-Key"));
+	ck_assert_ptr_null(strstr(err, "s3cret"));
+	free(err);
+	err = NULL;
+	ck_assert_int_eq(p->create(skyb_ctx(),
+	                           "{\"cdp_connect_headers\": [\"x\"]}", &b,
+	                           &err),
+	                 SKY_EINVALID);
+	free(err);
+	err = NULL;
 
 	/* a missing binary: creating is lazy, opening a context says why */
 	ck_assert_int_eq(p->create(skyb_ctx(),

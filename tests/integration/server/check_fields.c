@@ -3,7 +3,7 @@
  * refused with a 400, over real HTTP: `model` is mapped to the configured
  * provider (the fake OpenAI-compatible endpoint here sees the mapped model
  * name in the run's own calls), unknown models, browser profiles, CUA
- * engines, browser_address, cdp_connect_headers and
+ * engines, cdp_connect_headers without browser_address and
  * max_screenshot_scrolls above 0 are refused with Skyvern's words where
  * Skyvern has them.
  */
@@ -210,13 +210,9 @@ START_TEST(unhonoured_fields_are_refused)
 		         cua[i]);
 		refused(body, want);
 	}
-	refused("{\"prompt\":\"p\",\"browser_address\":"
-	        "\"ws://127.0.0.1:9222/devtools/browser/x\"}",
-	        "browser_address is not supported by skyengine yet: runs use "
-	        "the server's browser (config browser.cdp_url)");
 	refused("{\"prompt\":\"p\",\"cdp_connect_headers\":{\"a\":\"b\"}}",
-	        "cdp_connect_headers are not supported by skyengine: they "
-	        "apply to browser_address, which is not supported");
+	        "cdp_connect_headers apply to browser_address, which the "
+	        "request does not give");
 	refused("{\"prompt\":\"p\",\"max_screenshot_scrolls\":2}",
 	        "max_screenshot_scrolls above 0 is not supported by "
 	        "skyengine: post-action screenshots are one viewport (0 or "
