@@ -308,4 +308,13 @@ int sky_engine__webhook_enqueue(sky_engine *e, const sky_task_rec *t,
                                 const char *signing_key);
 void sky_engine__webhook_kick(sky_engine *e);
 
+/* credentials.c: the fields of credential `credential_id` of `org` (NULL:
+ * any), unsealed: the JSON object as created ("username", "password",
+ * "totp", … plus "credential_type"). SKY_ENOTFOUND, or SKY_EIO for a
+ * sealed value that does not open (altered, another key); *why (malloc'd)
+ * says so without any secret. The caller wipes and frees *fields. */
+int sky_engine__credential_fields(sky_engine *e, const char *org,
+                                  const char *credential_id, json_t **fields,
+                                  char **why);
+
 #endif

@@ -15,6 +15,7 @@
 #define SKY_ID_WORKFLOW_RUN "wr_"
 #define SKY_ID_ACTION "act_"
 #define SKY_ID_WEBHOOK "wh_"
+#define SKY_ID_CREDENTIAL "cred_"
 
 #define SKY_ID_MAX 48
 
