@@ -686,6 +686,7 @@ void sky_task_request_free(sky_task_request *r)
 	free(r->application);
 	free(r->notes);
 	free(r->run_request);
+	free(r->credential_id);
 	free(r);
 }
 
@@ -770,6 +771,7 @@ static void validate_fields(pctx *c, sky_task_request *r)
 	get_str(c, "terminate_criterion", SKY_REQUEST_MAX_PROMPT,
 	        &r->terminate_criterion);
 	get_str(c, "application", SKY_REQUEST_MAX_IDENT, &r->application);
+	get_str(c, "credential_id", SKY_REQUEST_MAX_IDENT, &r->credential_id);
 
 	if (r->start_fresh_browser &&
 	    (r->browser_session_id || r->browser_address ||
@@ -896,9 +898,15 @@ static char *make_echo(const sky_task_request *r)
 		json_object_set_new(
 		    o, "model",
 		    json_pack("{s:s}", "model_name", r->model_name));
+	/* The extension, only when used: other answers keep their keys. */
+	if (r->credential_id)
+		json_object_set_new(o, "credential_id",
+		                    json_string(r->credential_id));
 #undef JSON_OR_NULL
-	s = json_object_size(o) == 13u + !!r->model_name ? sky_json_dumps(o)
-	                                                 : NULL;
+	s = json_object_size(o) ==
+	            13u + !!r->model_name + !!r->credential_id
+	        ? sky_json_dumps(o)
+	        : NULL;
 	json_decref(o);
 	return s;
 }
@@ -908,12 +916,13 @@ static char *make_echo(const sky_task_request *r)
 static int make_notes(sky_task_request *r)
 {
 	if (!r->complete_criterion && !r->terminate_criterion &&
-	    !r->application)
+	    !r->application && !r->credential_id)
 		return 0;
-	json_t *o =
-	    json_pack("{s:s?, s:s?, s:s?}", "complete_criterion",
-	              r->complete_criterion, "terminate_criterion",
-	              r->terminate_criterion, "application", r->application);
+	json_t *o = json_pack("{s:s?, s:s?, s:s?, s:s?}", "complete_criterion",
+	                      r->complete_criterion, "terminate_criterion",
+	                      r->terminate_criterion, "application",
+	                      r->application, "credential_id",
+	                      r->credential_id);
 	r->notes = o ? sky_json_dumps(o) : NULL;
 	json_decref(o);
 	return r->notes ? 0 : -1;

@@ -356,6 +356,7 @@ static char *pop_resume(sky_engine *e)
 typedef struct run_link {
 	sky_engine *e;
 	const char *run_id;
+	const char *org;
 } run_link;
 
 static int link_canceled(void *p)
@@ -426,6 +427,14 @@ static char *link_signing_key(void *p)
 	return signing_key_of(l->e, l->run_id);
 }
 
+static int link_credential(const char *credential_id, json_t **fields,
+                           char **why, void *p)
+{
+	run_link *l = p;
+	return sky_engine__credential_fields(l->e, l->org, credential_id,
+	                                     fields, why);
+}
+
 /* What run `t` reads (agent.h); *unavailable (malloc'd) says why there
  * is no browser or model for it. */
 static void build_env(sky_engine *e, const sky_task_rec *t,
@@ -455,7 +464,7 @@ static void build_env(sky_engine *e, const sky_task_rec *t,
 
 static void run_agent(sky_engine *e, const sky_task_rec *t)
 {
-	run_link link = {e, t->task_id};
+	run_link link = {e, t->task_id, t->organization_id};
 	sky_agent_callbacks cb = SKY_AGENT_CALLBACKS_INIT;
 	cb.canceled = link_canceled;
 	cb.stopping = link_stopping;
@@ -468,6 +477,7 @@ static void run_agent(sky_engine *e, const sky_task_rec *t)
 	cb.context_leaving = link_context_leaving;
 	cb.proxy_for = link_proxy_for;
 	cb.signing_key = link_signing_key;
+	cb.credential = link_credential;
 	cb.payload = &link;
 	sky_agent_env env;
 	char *unavailable = NULL;
