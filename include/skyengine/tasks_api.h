@@ -331,6 +331,21 @@ SKY_API int sky_tasks_api_credential_delete(char **out_json, int *http_status,
                                             const char *organization_id,
                                             const char *credential_id);
 
+/*
+ * POST /v1/run/tasks/login: Skyvern's LoginRequest (credential_type
+ * "skyvern" with a credential_id of the organization's vault, url,
+ * optional prompt, webhook_url, totp_identifier, totp_url, ...), run as a
+ * task v1 that signs in with the credential; answers as
+ * sky_tasks_api_run_submit (the run response). 400 for another
+ * credential_type, a missing credential_id or a browser_profile_id; 404
+ * for a credential that is not the organization's.
+ */
+SKY_API int sky_tasks_api_login(char **out_json, int *http_status,
+                                sky_engine *engine,
+                                const char *organization_id,
+                                const char *body_json,
+                                const sky_submit_options *opts);
+
 /* --- browser sessions ---------------------------------------------------- */
 
 /*

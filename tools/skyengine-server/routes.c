@@ -494,6 +494,19 @@ static void h_download_files(ctx *c)
 	reply_engine(c, rc, out, status);
 }
 
+/* POST /v1/run/tasks/login: a task v1 that signs in with a credential. */
+static void h_login(ctx *c)
+{
+	sky_submit_options so = SKY_SUBMIT_OPTIONS_INIT;
+	char *out = NULL;
+	int status = 500;
+	so.idempotency_key = c->req->idempotency_key;
+	so.webhook_signing_key = c->req->api_key;
+	int rc = sky_tasks_api_login(&out, &status, c->s->engine, ORG(c),
+	                             c->req->body ? c->req->body : "", &so);
+	reply_engine(c, rc, out, status);
+}
+
 static void h_legacy_task_create(ctx *c)
 {
 	legacy_submit(c, 1);
@@ -1094,6 +1107,7 @@ static const route routes[] = {
     {SRV_GET, "api/v1/models", h_models, AUTH_KEY, 0},
     {SRV_POST, "v1/run/tasks", h_run_task, AUTH_KEY, 0},
     {SRV_POST, "v1/run/tasks/download_files", h_download_files, AUTH_KEY, 0},
+    {SRV_POST, "v1/run/tasks/login", h_login, AUTH_KEY, 0},
     {SRV_GET, "v1/run/tasks/*", h_get_run, AUTH_KEY, 0},
     {SRV_POST, "v1/runs/cancel", h_bulk_cancel, AUTH_KEY, 0},
     {SRV_GET, "v1/runs", h_list_runs, AUTH_KEY, 0},

@@ -522,6 +522,99 @@ START_TEST(routes_organizations_and_a_tampered_value)
 }
 END_TEST
 
+/* --- POST /v1/run/tasks/login ------------------------------------------- */
+
+START_TEST(the_login_route_signs_in_with_a_credential)
+{
+	char *dir = skytest_tmpdir("vault-login");
+	char *data = skyx_asprintf("%s/data", dir);
+	skytest_twofa *tf = skytest_twofa_new("carol", PASSWORD, TOTP_SECRET);
+	skytest_httpd *site = skytest_httpd_start(skytest_twofa_handler, tf);
+	const char *args[] = {"--api-key", REL_KEY, "--workers", "1", NULL};
+	skytest_server srv;
+	ck_assert_int_eq(skytest_server_start(&srv, data, args), 0);
+	int p = srv.port;
+	json_t *j = NULL;
+	char *cred = create_credential(
+	    p, REL_AUTH REL_JSONH,
+	    "{\"name\":\"Carol\",\"credential_type\":\"password\","
+	    "\"credential\":{\"username\":\"carol\",\"password\":\"" PASSWORD
+	    "\",\"totp\":\"" TOTP_SECRET "\"}}");
+
+	/* Refusals in Skyvern's words. */
+	ck_assert_int_eq(call(p, "POST", "/v1/run/tasks/login",
+	                      REL_AUTH REL_JSONH, "{\"url\":\"http://x.test/\"}",
+	                      &j),
+	                 422);
+	json_decref(j);
+	ck_assert_int_eq(call(p, "POST", "/v1/run/tasks/login",
+	                      REL_AUTH REL_JSONH,
+	                      "{\"credential_type\":\"skyvern\"}", &j),
+	                 400);
+	ck_assert_str_eq(rel_str(j, "detail"),
+	                 "credential_id is required to login with Skyvern "
+	                 "credential");
+	json_decref(j);
+	ck_assert_int_eq(call(p, "POST", "/v1/run/tasks/login",
+	                      REL_AUTH REL_JSONH,
+	                      "{\"credential_type\":\"skyvern\","
+	                      "\"credential_id\":\"cred_404\"}",
+	                      &j),
+	                 404);
+	ck_assert_str_eq(rel_str(j, "detail"), "Credential cred_404 not found");
+	json_decref(j);
+	char *prof = skyx_asprintf("{\"credential_type\":\"skyvern\","
+	                           "\"credential_id\":\"%s\","
+	                           "\"browser_profile_id\":\"bp_1\"}",
+	                           cred);
+	ck_assert_int_eq(call(p, "POST", "/v1/run/tasks/login",
+	                      REL_AUTH REL_JSONH, prof, &j),
+	                 400);
+	ck_assert_msg(strstr(rel_str(j, "detail"), "not supported yet"), "%s",
+	              rel_str(j, "detail"));
+	json_decref(j);
+	free(prof);
+
+	/* The login itself: no prompt, the default login goal. */
+	char *body = skyx_asprintf("{\"credential_type\":\"skyvern\","
+	                           "\"credential_id\":\"%s\",\"url\":\"%s/\"}",
+	                           cred, skytest_httpd_url(site));
+	ck_assert_int_eq(call(p, "POST", "/v1/run/tasks/login",
+	                      REL_AUTH REL_JSONH, body, &j),
+	                 200);
+	char *id = skyx_strdup(rel_str(j, "run_id"));
+	ck_assert_ptr_nonnull(id);
+	json_decref(j);
+	char *ids[1] = {id};
+	json_t *run[1];
+	ck_assert_int_eq(rel_wait_all(p, ids, 1, 300000, run), 1);
+	skytest_twofa_stats st;
+	skytest_twofa_stats_get(tf, &st);
+	ck_assert_msg(st.verified == 1, "not signed in: %s: %s",
+	              rel_str(run[0], "status"),
+	              rel_str(run[0], "failure_reason"));
+	ck_assert_msg(!strcmp(rel_str(run[0], "status"), "completed"),
+	              "%s: %s", rel_str(run[0], "status"),
+	              rel_str(run[0], "failure_reason"));
+	char *text = json_dumps(run[0], 0);
+	ck_assert_ptr_null(strstr(text, PASSWORD));
+	free(text);
+	json_decref(run[0]);
+	ck_assert_int_eq(skytest_server_stop(&srv), 0);
+
+	free(id);
+	free(body);
+	free(cred);
+	free(srv.data_dir);
+	free(srv.log_path);
+	skytest_httpd_stop(site);
+	skytest_twofa_free(tf);
+	skyx_rm_rf(dir);
+	free(dir);
+	free(data);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vault");
@@ -529,6 +622,7 @@ int main(void)
 	tcase_set_timeout(tc, 500);
 	tcase_add_test(tc, routes_organizations_and_a_tampered_value);
 	tcase_add_test(tc, a_credential_signs_in_and_its_secrets_appear_nowhere);
+	tcase_add_test(tc, the_login_route_signs_in_with_a_credential);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);
 }
