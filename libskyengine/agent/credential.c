@@ -45,8 +45,7 @@ static int is_secret(const char *k)
 
 /* The field's value as typed (billing_address.city is "billing_address"
  * then "city"); NULL when the credential has none. */
-static const char *field_value(const json_t *cred, const char *name,
-                               size_t len)
+static const char *field_value(const json_t *cred, const char *name, size_t len)
 {
 	const char *dot = memchr(name, '.', len);
 	char key[64];
@@ -84,8 +83,8 @@ static void collect(sky_run *r, const json_t *obj, json_t *placeholders,
 	json_object_foreach ((json_t *)obj, k, v) {
 		if (!prefix && is_meta(k))
 			continue;
-		char *path = prefix ? skyx_asprintf("%s.%s", prefix, k)
-		                    : skyx_strdup(k);
+		char *path =
+		    prefix ? skyx_asprintf("%s.%s", prefix, k) : skyx_strdup(k);
 		if (json_is_object(v)) {
 			json_t *sub = json_object();
 			collect(r, v, sub, path);
@@ -137,7 +136,8 @@ int sky_agent_credential_load(sky_run *r, char **why)
 	} else {
 		rc = SKY_ENOTFOUND;
 		if (!*why)
-			*why = skyx_asprintf("Credential %s cannot be used", id);
+			*why =
+			    skyx_asprintf("Credential %s cannot be used", id);
 	}
 	json_decref(notes);
 	return rc;
@@ -177,8 +177,7 @@ int sky_agent_credential_has_placeholder(const char *text)
 	return text && strstr(text, PREFIX) != NULL;
 }
 
-char *sky_agent_credential_fill(const sky_run *r, const char *text,
-                                char **why)
+char *sky_agent_credential_fill(const sky_run *r, const char *text, char **why)
 {
 	skyx_buf b = {0};
 	const char *p = text;
@@ -192,9 +191,9 @@ char *sky_agent_credential_fill(const sky_run *r, const char *text,
 		}
 		skyx_buf_append(&b, p, (size_t)(o - p));
 		const char *name = o + strlen(PREFIX);
-		const char *v = r->cred ? field_value(r->cred, name,
-		                                      (size_t)(c - name))
-		                        : NULL;
+		const char *v =
+		    r->cred ? field_value(r->cred, name, (size_t)(c - name))
+		            : NULL;
 		if (!v) {
 			*why = skyx_asprintf(
 			    "%.*s is not a field of this run's credential",

@@ -30,12 +30,11 @@
 #define COMPONENT "credentials"
 #define MAX_FIELD 4096
 
-static const char *const TYPES[] = {"password", "credit_card", "secret",
-                                    NULL};
+static const char *const TYPES[] = {"password", "credit_card", "secret", NULL};
 static const char *const TOTP_TYPES[] = {"authenticator", "email", "text",
-                                         "passkey", "none", NULL};
+                                         "passkey",       "none",  NULL};
 static const char *const VAULTS[] = {"skyvern", "bitwarden", "azure_vault",
-                                     "gcp", "custom", NULL};
+                                     "gcp",     "custom",    NULL};
 
 static int one_of(const char *v, const char *const *set)
 {
@@ -56,8 +55,8 @@ static void item(json_t *items, const char *type, const char *parent,
 		json_array_append_new(loc, json_string(parent));
 	if (name)
 		json_array_append_new(loc, json_string(name));
-	json_t *e = json_pack("{s:s, s:o, s:s, s:O?}", "type", type, "loc",
-	                      loc, "msg", msg, "input", input);
+	json_t *e = json_pack("{s:s, s:o, s:s, s:O?}", "type", type, "loc", loc,
+	                      "msg", msg, "input", input);
 	if (e && !input)
 		json_object_set_new(e, "input", json_null());
 	if (e && ctx)
@@ -197,8 +196,10 @@ static char *refusal(json_t *body, const cred_req *r)
 	if (r->vault && strcmp(r->vault, "skyvern"))
 		return sky_engine__api_detail(
 		    "vault_type %s is not supported by skyengine: credentials "
-		    "are kept in its own vault (vault_type skyvern); an outside "
-		    "password manager is reached through a credentials provider "
+		    "are kept in its own vault (vault_type skyvern); an "
+		    "outside "
+		    "password manager is reached through a credentials "
+		    "provider "
 		    "plugin (docs/plugins.md)",
 		    r->vault);
 	json_t *bp = json_object_get(body, "browser_profile_id");
@@ -240,14 +241,16 @@ static json_t *response_obj(const sky_credential_rec *c)
 {
 	json_t *inner;
 	if (!strcmp(c->credential_type, "password"))
-		inner = json_pack("{s:s, s:s, s:s?}", "username",
-		                  c->username ? c->username : c->credential_id,
-		                  "totp_type", c->totp_type ? c->totp_type : "none",
-		                  "totp_identifier", c->totp_identifier);
+		inner =
+		    json_pack("{s:s, s:s, s:s?}", "username",
+		              c->username ? c->username : c->credential_id,
+		              "totp_type", c->totp_type ? c->totp_type : "none",
+		              "totp_identifier", c->totp_identifier);
 	else if (!strcmp(c->credential_type, "credit_card"))
-		inner = json_pack("{s:s, s:s}", "last_four",
-		                  c->card_last4 ? c->card_last4 : "****", "brand",
-		                  c->card_brand ? c->card_brand : "Card Brand");
+		inner =
+		    json_pack("{s:s, s:s}", "last_four",
+		              c->card_last4 ? c->card_last4 : "****", "brand",
+		              c->card_brand ? c->card_brand : "Card Brand");
 	else
 		inner = json_pack("{s:s?}", "secret_label", c->secret_label);
 	return json_pack("{s:s, s:o, s:s, s:s, s:s, s:n, s:b, s:b, s:n, s:n, "
@@ -328,10 +331,9 @@ static int parse_body(char **out_json, int *http_status, const char *body_json,
 	int rc = 0;
 	char *no;
 	if (json_array_size(items))
-		rc = sky_engine__api_refuse(out_json, http_status, 422,
-		                            sky_engine__api_422(items),
-		                            SKY_EINVALID,
-		                            "invalid credential request");
+		rc = sky_engine__api_refuse(
+		    out_json, http_status, 422, sky_engine__api_422(items),
+		    SKY_EINVALID, "invalid credential request");
 	else if ((no = refusal(*body, r)))
 		rc = sky_engine__api_refuse(out_json, http_status, 400, no,
 		                            SKY_EINVALID,
@@ -388,8 +390,9 @@ int sky_tasks_api_credential_update(char **out_json, int *http_status,
 	int rc;
 
 	if (!e || !out_json || !credential_id)
-		return sky_error_set(SKY_EINVALID, "engine, out_json and the "
-		                                   "credential id are required");
+		return sky_error_set(SKY_EINVALID,
+		                     "engine, out_json and the "
+		                     "credential id are required");
 	*out_json = NULL;
 	if ((rc = parse_body(out_json, http_status, body_json, &body, &r)))
 		goto out;
@@ -431,8 +434,9 @@ int sky_tasks_api_credential_get(char **out_json, int *http_status,
 {
 	sky_credential_rec *c = NULL;
 	if (!e || !out_json || !credential_id)
-		return sky_error_set(SKY_EINVALID, "engine, out_json and the "
-		                                   "credential id are required");
+		return sky_error_set(SKY_EINVALID,
+		                     "engine, out_json and the "
+		                     "credential id are required");
 	*out_json = NULL;
 	int rc = sky_store_credential_get(
 	    e->store, sky_engine__org_scope(e, org), credential_id, &c);
@@ -455,8 +459,9 @@ int sky_tasks_api_credential_delete(char **out_json, int *http_status,
                                     const char *credential_id)
 {
 	if (!e || !out_json || !credential_id)
-		return sky_error_set(SKY_EINVALID, "engine, out_json and the "
-		                                   "credential id are required");
+		return sky_error_set(SKY_EINVALID,
+		                     "engine, out_json and the "
+		                     "credential id are required");
 	*out_json = NULL;
 	int rc = sky_store_credential_delete(
 	    e->store, sky_engine__org_scope(e, org), credential_id);
@@ -519,6 +524,52 @@ int sky_tasks_api_credentials_list(char **out_json, int *http_status,
 
 /* --- for runs ------------------------------------------------------------ */
 
+int sky_engine__credential_external(const char *credential_id)
+{
+	return strncmp(credential_id, SKY_ID_CREDENTIAL,
+	               strlen(SKY_ID_CREDENTIAL)) != 0;
+}
+
+/* A reference resolved by the credentials provider. */
+static int provider_fields(sky_engine *e, const char *ref, json_t **fields,
+                           char **why)
+{
+	const sky_credentials_provider *vt = NULL;
+	void *inst = NULL;
+	char *text = NULL, *err = NULL;
+	int rc = sky_engine__credentials(e, &vt, &inst);
+	if (rc || !vt) {
+		*why =
+		    skyx_asprintf("Credential %s not found%s%s", ref,
+		                  rc ? ": " : "", rc ? sky_error_last() : "");
+		return rc ? rc : SKY_ENOTFOUND;
+	}
+	rc = vt->resolve(inst, ref, &text, &err);
+	if (rc || !text) {
+		*why = rc == SKY_ENOTFOUND
+		           ? skyx_asprintf("Credential %s not found", ref)
+		           : skyx_asprintf("Credential %s cannot be read: %s",
+		                           ref, err ? err : sky_strerror(rc));
+		sky_plugin_free(err);
+		sky_plugin_free(text);
+		return rc ? rc : SKY_EPLUGIN;
+	}
+	sky_plugin_free(err);
+	json_t *o = json_loads(text, 0, NULL);
+	OPENSSL_cleanse(text, strlen(text));
+	sky_plugin_free(text);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		*why = skyx_asprintf("Credential %s cannot be read: the "
+		                     "credentials provider did not answer a "
+		                     "JSON object",
+		                     ref);
+		return SKY_EPLUGIN;
+	}
+	*fields = o;
+	return 0;
+}
+
 int sky_engine__credential_fields(sky_engine *e, const char *org,
                                   const char *credential_id, json_t **fields,
                                   char **why)
@@ -528,6 +579,8 @@ int sky_engine__credential_fields(sky_engine *e, const char *org,
 	size_t len = 0;
 	*fields = NULL;
 	*why = NULL;
+	if (sky_engine__credential_external(credential_id))
+		return provider_fields(e, credential_id, fields, why);
 	int rc = sky_store_credential_get(e->store, org, credential_id, &c);
 	if (rc == SKY_ENOTFOUND) {
 		*why = skyx_asprintf("Credential %s not found", credential_id);
@@ -546,7 +599,8 @@ int sky_engine__credential_fields(sky_engine *e, const char *org,
 		              "sealed with another key)",
 		              credential_id);
 		*why = skyx_asprintf(
-		    "Credential %s cannot be read: its stored value was altered "
+		    "Credential %s cannot be read: its stored value was "
+		    "altered "
 		    "or sealed with another secrets key (secrets.key)",
 		    credential_id);
 		sky_credential_rec_free(c);

@@ -117,6 +117,12 @@ static int check_credential(sky_engine *e, const char *org,
                             sky_task_request *req, char **out, int *status)
 {
 	sky_credential_rec *c = NULL;
+	const sky_credentials_provider *vt = NULL;
+	void *inst = NULL;
+	/* A reference for the credentials provider: resolved at run time. */
+	if (sky_engine__credential_external(req->credential_id) &&
+	    sky_engine__credentials(e, &vt, &inst) == 0 && vt)
+		return 0;
 	int rc = sky_store_credential_get(e->store, org, req->credential_id,
 	                                  &c);
 	if (rc == SKY_ENOTFOUND) {

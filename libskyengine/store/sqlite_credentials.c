@@ -114,8 +114,8 @@ int sky_store_credential_get(sky_store *s, const char *organization_id,
 
 	if (!s || !credential_id || !out)
 		return sky_error_set(SKY_EINVALID, "credential id is NULL");
-	rc = sky_store__read_one(s, &q_get, credential_id, organization_id,
-	                         &r, "get credential");
+	rc = sky_store__read_one(s, &q_get, credential_id, organization_id, &r,
+	                         "get credential");
 	if (rc == SKY_ENOTFOUND)
 		sky_error_set(rc, "Credential not found %s", credential_id);
 	*out = r;
@@ -135,12 +135,11 @@ int sky_store_credential_update(sky_store *s, const sky_credential_rec *in)
 	if (!(st = sky_store__stmt(c, &q_update))) {
 		rc = sky_error_last_code();
 	} else {
-		const char *v[] = {in->credential_id, in->organization_id,
-		                   in->name,          in->credential_type,
-		                   in->username,      in->totp_type,
-		                   in->totp_identifier, in->card_last4,
-		                   in->card_brand,    in->secret_label,
-		                   in->sealed};
+		const char *v[] = {
+		    in->credential_id,   in->organization_id, in->name,
+		    in->credential_type, in->username,        in->totp_type,
+		    in->totp_identifier, in->card_last4,      in->card_brand,
+		    in->secret_label,    in->sealed};
 		for (int i = 0; i < 11; i++)
 			sky_store__bind_text(st, i + 1, v[i]);
 		sqlite3_bind_int64(st, 12, skyx_time_now_ms());

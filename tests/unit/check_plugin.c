@@ -122,7 +122,7 @@ START_TEST(wrong_abi_major_refused_before_load)
 	/* abi-major's load function aborts: reaching it fails the test. */
 	ck_assert_int_eq(sky_plugins_load(p, "abi-major"), SKY_EABI);
 	assert_error_has("/abi-major.so");
-	assert_error_has("built for plugin ABI 3.0, this host provides 2.0");
+	assert_error_has("built for plugin ABI 3.0, this host provides 2.1");
 	assert_error_has("major versions differ: the plugin needs a newer "
 	                 "skyengine");
 	sky_plugins_free(p);
@@ -137,7 +137,7 @@ START_TEST(old_abi_major_refused_with_rebuild_hint)
 	ck_assert_int_eq(sky_plugins_load(p, "abi-old-major"), SKY_EABI);
 	ck_assert_int_eq(sky_error_last_code(), SKY_EABI);
 	assert_error_has("/abi-old-major.so");
-	assert_error_has("built for plugin ABI 1.2, this host provides 2.0");
+	assert_error_has("built for plugin ABI 1.2, this host provides 2.1");
 	assert_error_has("rebuild it against this skyengine's plugin headers");
 	/* Through the engine's lookup too: the provider is not there. */
 	ck_assert_ptr_null(sky_plugins_provider(p, SKY_PROVIDER_LLM, "old"));

@@ -55,7 +55,7 @@ extern "C" {
  * data_dir) take it. 1.x plugins are refused.
  */
 #define SKY_PLUGIN_ABI_MAJOR 2
-#define SKY_PLUGIN_ABI_MINOR 0
+#define SKY_PLUGIN_ABI_MINOR 1
 #define SKY_PLUGIN_ABI                                                         \
 	((uint32_t)(((uint32_t)SKY_PLUGIN_ABI_MAJOR << 16) |                   \
 	            (uint32_t)SKY_PLUGIN_ABI_MINOR))

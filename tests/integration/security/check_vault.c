@@ -308,9 +308,8 @@ static int call(int port, const char *method, const char *path,
 	return rel_call(port, method, path, hdrs, body, out);
 }
 
-static int call_s(int port, const char *method, const char *fmt,
-                  const char *a, const char *hdrs, const char *body,
-                  json_t **out)
+static int call_s(int port, const char *method, const char *fmt, const char *a,
+                  const char *hdrs, const char *body, json_t **out)
 {
 	char *path = skytest_subst(fmt, a);
 	int st = call(port, method, path, hdrs, body, out);
@@ -357,9 +356,9 @@ START_TEST(routes_organizations_and_a_tampered_value)
 	    "\"card_cvv\":\"987\",\"card_exp_month\":\"12\","
 	    "\"card_exp_year\":\"2031\",\"card_brand\":\"visa\","
 	    "\"card_holder_name\":\"Bob Card\"}}");
-	ck_assert_int_eq(call_s(p, "GET", "/v1/credentials/%s", card, REL_AUTH,
-	                        NULL, &j),
-	                 200);
+	ck_assert_int_eq(
+	    call_s(p, "GET", "/v1/credentials/%s", card, REL_AUTH, NULL, &j),
+	    200);
 	json_t *inner = json_object_get(j, "credential");
 	ck_assert_str_eq(rel_str(inner, "last_four"), "4242");
 	ck_assert_str_eq(rel_str(inner, "brand"), "visa");
@@ -371,9 +370,9 @@ START_TEST(routes_organizations_and_a_tampered_value)
 	    "{\"name\":\"Token\",\"credential_type\":\"secret\","
 	    "\"credential\":{\"secret_value\":\"tok-0123456789abcdef\","
 	    "\"secret_label\":\"api\"}}");
-	ck_assert_int_eq(call(p, "GET", "/v1/credentials?page_size=2",
-	                      REL_AUTH, NULL, &j),
-	                 200);
+	ck_assert_int_eq(
+	    call(p, "GET", "/v1/credentials?page_size=2", REL_AUTH, NULL, &j),
+	    200);
 	ck_assert_int_eq(json_array_size(j), 2);
 	char *text = json_dumps(j, 0);
 	ck_assert_ptr_null(strstr(text, "tok-0123456789abcdef"));
@@ -395,17 +394,15 @@ START_TEST(routes_organizations_and_a_tampered_value)
 	         "\"credential\":{\"username\":\"bob\"}}",
 	         &j),
 	    422);
-	json_t *loc =
-	    json_object_get(json_array_get(json_object_get(j, "detail"), 0),
-	                    "loc");
-	ck_assert_str_eq(json_string_value(json_array_get(loc, 2)),
-	                 "password");
+	json_t *loc = json_object_get(
+	    json_array_get(json_object_get(j, "detail"), 0), "loc");
+	ck_assert_str_eq(json_string_value(json_array_get(loc, 2)), "password");
 	json_decref(j);
 
 	/* Unknown ids: the contract's 404s. */
-	ck_assert_int_eq(call(p, "GET", "/v1/credentials/cred_404", REL_AUTH,
-	                      NULL, &j),
-	                 404);
+	ck_assert_int_eq(
+	    call(p, "GET", "/v1/credentials/cred_404", REL_AUTH, NULL, &j),
+	    404);
 	ck_assert_str_eq(rel_str(j, "detail"), "Credential not found");
 	json_decref(j);
 	ck_assert_int_eq(call(p, "POST", "/v1/credentials/cred_404/delete",
@@ -446,9 +443,9 @@ START_TEST(routes_organizations_and_a_tampered_value)
 	json_decref(j);
 	/* ... and its own credential of the same name lives apart. */
 	char *b_own = create_credential(p, AUTH_B REL_JSONH, PW_BODY);
-	ck_assert_int_eq(call(p, "GET", "/v1/credentials?page_size=10",
-	                      REL_AUTH, NULL, &j),
-	                 200);
+	ck_assert_int_eq(
+	    call(p, "GET", "/v1/credentials?page_size=10", REL_AUTH, NULL, &j),
+	    200);
 	ck_assert_int_eq(json_array_size(j), 3);
 	json_decref(j);
 
@@ -466,9 +463,9 @@ START_TEST(routes_organizations_and_a_tampered_value)
 	ck_assert_int_eq(call_s(p, "POST", "/v1/credentials/%s/delete", sec,
 	                        REL_AUTH, NULL, NULL),
 	                 204);
-	ck_assert_int_eq(call_s(p, "GET", "/v1/credentials/%s", sec, REL_AUTH,
-	                        NULL, NULL),
-	                 404);
+	ck_assert_int_eq(
+	    call_s(p, "GET", "/v1/credentials/%s", sec, REL_AUTH, NULL, NULL),
+	    404);
 	ck_assert_int_eq(skytest_server_stop(&srv), 0);
 
 	/* A sealed value altered in the store (one character of the
@@ -543,8 +540,8 @@ START_TEST(the_login_route_signs_in_with_a_credential)
 
 	/* Refusals in Skyvern's words. */
 	ck_assert_int_eq(call(p, "POST", "/v1/run/tasks/login",
-	                      REL_AUTH REL_JSONH, "{\"url\":\"http://x.test/\"}",
-	                      &j),
+	                      REL_AUTH REL_JSONH,
+	                      "{\"url\":\"http://x.test/\"}", &j),
 	                 422);
 	json_decref(j);
 	ck_assert_int_eq(call(p, "POST", "/v1/run/tasks/login",
@@ -562,6 +559,13 @@ START_TEST(the_login_route_signs_in_with_a_credential)
 	                      &j),
 	                 404);
 	ck_assert_str_eq(rel_str(j, "detail"), "Credential cred_404 not found");
+	json_decref(j);
+	ck_assert_int_eq(call(p, "POST", "/v1/run/tasks/login",
+	                      REL_AUTH REL_JSONH,
+	                      "{\"credential_type\":\"bitwarden\","
+	                      "\"bitwarden_item_id\":\"x\"}",
+	                      &j),
+	                 400);
 	json_decref(j);
 	char *prof = skyx_asprintf("{\"credential_type\":\"skyvern\","
 	                           "\"credential_id\":\"%s\","
@@ -593,8 +597,8 @@ START_TEST(the_login_route_signs_in_with_a_credential)
 	ck_assert_msg(st.verified == 1, "not signed in: %s: %s",
 	              rel_str(run[0], "status"),
 	              rel_str(run[0], "failure_reason"));
-	ck_assert_msg(!strcmp(rel_str(run[0], "status"), "completed"),
-	              "%s: %s", rel_str(run[0], "status"),
+	ck_assert_msg(!strcmp(rel_str(run[0], "status"), "completed"), "%s: %s",
+	              rel_str(run[0], "status"),
 	              rel_str(run[0], "failure_reason"));
 	char *text = json_dumps(run[0], 0);
 	ck_assert_ptr_null(strstr(text, PASSWORD));
@@ -615,14 +619,111 @@ START_TEST(the_login_route_signs_in_with_a_credential)
 }
 END_TEST
 
+/* --- a credentials provider plugin (credentials-command) ------------------ */
+
+#define PM_PASSWORD "Pm-Pa55-from-the-manager-77"
+
+START_TEST(a_password_manager_command_provides_the_credential)
+{
+	char *dir = skytest_tmpdir("vault-pm");
+	char *data = skyx_asprintf("%s/data", dir);
+	skytest_twofa *tf = skytest_twofa_new("dave", PM_PASSWORD, TOTP_SECRET);
+	skytest_httpd *site = skytest_httpd_start(skytest_twofa_handler, tf);
+	/* A fake password-manager CLI: one item, exit 2 for the rest. */
+	char *script = skyx_asprintf("%s/pm-fields.sh", dir);
+	const char *sh =
+	    "#!/bin/sh\n"
+	    "case \"$2\" in\n"
+	    "  bitwarden:item-7) printf '{\"username\":\"dave\",\"password\":"
+	    "\"%s\",\"totp\":\"%s\"}' \"" PM_PASSWORD "\" \"" TOTP_SECRET
+	    "\" ;;\n"
+	    "  *) echo \"no such item $2\" >&2; exit 2 ;;\n"
+	    "esac\n";
+	ck_assert_int_eq(sky_write_file(script, sh, strlen(sh)), 0);
+	ck_assert_int_eq(chmod(script, 0700), 0);
+	char *cfg = skyx_asprintf("%s/config.json", dir);
+	char *json = skyx_asprintf("{\"credentials\":{\"provider\":"
+	                           "\"command\",\"command\":[\"%s\","
+	                           "\"--get\"]}}",
+	                           script);
+	sky_write_file(cfg, json, strlen(json));
+	setenv("SKYENGINE_LOG", "debug", 1);
+	const char *args[] = {"--api-key", REL_KEY, "--workers", "1",
+	                      "--config",  cfg,     NULL};
+	skytest_server srv;
+	ck_assert_int_eq(skytest_server_start(&srv, data, args), 0);
+	int p = srv.port;
+	json_t *j = NULL;
+
+	/* Skyvern's Bitwarden login, answered by the command. */
+	char *body = skyx_asprintf("{\"credential_type\":\"bitwarden\","
+	                           "\"bitwarden_item_id\":\"item-7\",\"url\":"
+	                           "\"%s/\"}",
+	                           skytest_httpd_url(site));
+	ck_assert_int_eq(call(p, "POST", "/v1/run/tasks/login",
+	                      REL_AUTH REL_JSONH, body, &j),
+	                 200);
+	char *id = skyx_strdup(rel_str(j, "run_id"));
+	json_decref(j);
+	/* An item the manager does not have: the run says so. */
+	ck_assert_int_eq(call(p, "POST", "/v1/run/tasks", REL_AUTH REL_JSONH,
+	                      "{\"prompt\":\"Sign in.\",\"url\":"
+	                      "\"http://127.0.0.1:9/\",\"engine\":"
+	                      "\"skyvern-1.0\",\"credential_id\":"
+	                      "\"bitwarden:nope\"}",
+	                      &j),
+	                 200);
+	char *missing = skyx_strdup(rel_str(j, "run_id"));
+	json_decref(j);
+	char *ids[2] = {id, missing};
+	json_t *run[2];
+	ck_assert_int_eq(rel_wait_all(p, ids, 2, 300000, run), 2);
+	skytest_twofa_stats st;
+	skytest_twofa_stats_get(tf, &st);
+	ck_assert_msg(st.verified == 1, "not signed in: %s: %s",
+	              rel_str(run[0], "status"),
+	              rel_str(run[0], "failure_reason"));
+	ck_assert_str_eq(rel_str(run[1], "status"), "failed");
+	ck_assert_msg(strstr(rel_str(run[1], "failure_reason"),
+	                     "bitwarden:nope not found"),
+	              "%s", rel_str(run[1], "failure_reason"));
+	ck_assert_int_eq(skytest_server_stop(&srv), 0);
+	unsetenv("SKYENGINE_LOG");
+	needle n[2] = {{"the password", PM_PASSWORD},
+	               {"the TOTP secret", TOTP_SECRET}};
+	ck_assert_int_gt(search_tree(data, n, 2), 3);
+	char *log = skytest_server_log(&srv);
+	assert_clean("the server log", log, n, 2);
+	free(log);
+
+	json_decref(run[0]);
+	json_decref(run[1]);
+	free(id);
+	free(missing);
+	free(body);
+	free(json);
+	free(cfg);
+	free(script);
+	free(srv.data_dir);
+	free(srv.log_path);
+	skytest_httpd_stop(site);
+	skytest_twofa_free(tf);
+	skyx_rm_rf(dir);
+	free(dir);
+	free(data);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vault");
 	TCase *tc = tcase_create("vault");
 	tcase_set_timeout(tc, 500);
 	tcase_add_test(tc, routes_organizations_and_a_tampered_value);
-	tcase_add_test(tc, a_credential_signs_in_and_its_secrets_appear_nowhere);
+	tcase_add_test(tc,
+	               a_credential_signs_in_and_its_secrets_appear_nowhere);
 	tcase_add_test(tc, the_login_route_signs_in_with_a_credential);
+	tcase_add_test(tc, a_password_manager_command_provides_the_credential);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);
 }
