@@ -341,8 +341,7 @@ SKY_API int sky_tasks_api_credential_delete(char **out_json, int *http_status,
  * for a credential that is not the organization's.
  */
 SKY_API int sky_tasks_api_login(char **out_json, int *http_status,
-                                sky_engine *engine,
-                                const char *organization_id,
+                                sky_engine *engine, const char *organization_id,
                                 const char *body_json,
                                 const sky_submit_options *opts);
 

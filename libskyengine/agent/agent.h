@@ -231,8 +231,7 @@ void sky_agent_credential_release(sky_run *r);
 int sky_agent_credential_has_placeholder(const char *text);
 /* `text` with every placeholder replaced by the value (malloc'd; the
  * caller wipes it), or NULL and *why for a field the credential lacks. */
-char *sky_agent_credential_fill(const sky_run *r, const char *text,
-                                char **why);
+char *sky_agent_credential_fill(const sky_run *r, const char *text, char **why);
 /* The current code of the credential's TOTP secret (malloc'd), or NULL. */
 char *sky_agent_credential_totp(const sky_run *r);
 

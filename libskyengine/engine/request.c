@@ -903,8 +903,7 @@ static char *make_echo(const sky_task_request *r)
 		json_object_set_new(o, "credential_id",
 		                    json_string(r->credential_id));
 #undef JSON_OR_NULL
-	s = json_object_size(o) ==
-	            13u + !!r->model_name + !!r->credential_id
+	s = json_object_size(o) == 13u + !!r->model_name + !!r->credential_id
 	        ? sky_json_dumps(o)
 	        : NULL;
 	json_decref(o);
@@ -918,11 +917,11 @@ static int make_notes(sky_task_request *r)
 	if (!r->complete_criterion && !r->terminate_criterion &&
 	    !r->application && !r->credential_id)
 		return 0;
-	json_t *o = json_pack("{s:s?, s:s?, s:s?, s:s?}", "complete_criterion",
-	                      r->complete_criterion, "terminate_criterion",
-	                      r->terminate_criterion, "application",
-	                      r->application, "credential_id",
-	                      r->credential_id);
+	json_t *o =
+	    json_pack("{s:s?, s:s?, s:s?, s:s?}", "complete_criterion",
+	              r->complete_criterion, "terminate_criterion",
+	              r->terminate_criterion, "application", r->application,
+	              "credential_id", r->credential_id);
 	r->notes = o ? sky_json_dumps(o) : NULL;
 	json_decref(o);
 	return r->notes ? 0 : -1;

@@ -123,12 +123,12 @@ static int check_credential(sky_engine *e, const char *org,
 	if (sky_engine__credential_external(req->credential_id) &&
 	    sky_engine__credentials(e, &vt, &inst) == 0 && vt)
 		return 0;
-	int rc = sky_store_credential_get(e->store, org, req->credential_id,
-	                                  &c);
+	int rc =
+	    sky_store_credential_get(e->store, org, req->credential_id, &c);
 	if (rc == SKY_ENOTFOUND) {
 		*status = 404;
-		*out = detail_body("Credential %s not found",
-		                   req->credential_id);
+		*out =
+		    detail_body("Credential %s not found", req->credential_id);
 		return rc;
 	}
 	if (rc) {
