@@ -288,6 +288,63 @@ SKY_API int sky_tasks_api_totp_codes_list(char **out_json, sky_engine *engine,
                                           const char *workflow_run_id,
                                           const char *otp_type, int limit);
 
+/* --- credentials (the vault) --------------------------------------------- */
+
+/*
+ * POST /v1/credentials: Skyvern's CreateCredentialRequest (password with
+ * optional totp / totp_type / totp_identifier, credit_card, secret). 0
+ * with *http_status 201 and Skyvern's CredentialResponse, which never
+ * holds a secret (username, TOTP type and identifier; a card's brand and
+ * last four digits; a secret's label). A refusal: the 422 / 400 body in
+ * *out_json and SKY_EINVALID. The fields are sealed with the engine's
+ * secrets key (docs/configuration.md, "Data at rest").
+ */
+SKY_API int sky_tasks_api_credential_create(char **out_json, int *http_status,
+                                            sky_engine *engine,
+                                            const char *organization_id,
+                                            const char *body_json);
+/* GET /v1/credentials: the organization's credentials, newest first
+ * (page, page_size >= 1; credential_type, vault_type and search filters,
+ * NULL = none). SKY_EINVALID for an unknown type or vault type. */
+SKY_API int sky_tasks_api_credentials_list(
+    char **out_json, int *http_status, sky_engine *engine,
+    const char *organization_id, int page, int page_size,
+    const char *credential_type, const char *vault_type, const char *search);
+/* GET /v1/credentials/{id}: the CredentialResponse; 404 "Credential not
+ * found" (SKY_ENOTFOUND, the body in *out_json). */
+SKY_API int sky_tasks_api_credential_get(char **out_json, int *http_status,
+                                         sky_engine *engine,
+                                         const char *organization_id,
+                                         const char *credential_id);
+/* POST /v1/credentials/{id}/update: overwrite the credential's data
+ * (same body as create), same id; 200 and the CredentialResponse, 404 as
+ * get, 422 / 400 as create. */
+SKY_API int sky_tasks_api_credential_update(char **out_json, int *http_status,
+                                            sky_engine *engine,
+                                            const char *organization_id,
+                                            const char *credential_id,
+                                            const char *body_json);
+/* POST /v1/credentials/{id}/delete: 0 with *http_status 204 (*out_json
+ * NULL); 404 as get. */
+SKY_API int sky_tasks_api_credential_delete(char **out_json, int *http_status,
+                                            sky_engine *engine,
+                                            const char *organization_id,
+                                            const char *credential_id);
+
+/*
+ * POST /v1/run/tasks/login: Skyvern's LoginRequest (credential_type
+ * "skyvern" with a credential_id of the organization's vault, url,
+ * optional prompt, webhook_url, totp_identifier, totp_url, ...), run as a
+ * task v1 that signs in with the credential; answers as
+ * sky_tasks_api_run_submit (the run response). 400 for another
+ * credential_type, a missing credential_id or a browser_profile_id; 404
+ * for a credential that is not the organization's.
+ */
+SKY_API int sky_tasks_api_login(char **out_json, int *http_status,
+                                sky_engine *engine, const char *organization_id,
+                                const char *body_json,
+                                const sky_submit_options *opts);
+
 /* --- browser sessions ---------------------------------------------------- */
 
 /*

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
+
 #include "agent/agent.h"
 #include "plugin/loader.h"
 #include "util/error.h"
@@ -141,6 +143,15 @@ static char *verification_code(sky_run *r, int *magic_link, char **why)
 	char *last = NULL;
 	*why = NULL;
 	*magic_link = 0;
+	/* The run's credential has an authenticator secret: its code. */
+	char *cred_code = sky_agent_credential_totp(r);
+	if (cred_code) {
+		sky_log_info("agent",
+		             "run %s: using the credential's authenticator "
+		             "code",
+		             t->task_id);
+		return cred_code;
+	}
 	if (!ident && !t->totp_url) {
 		*why = skyx_strdup("the page asks for a verification code and "
 		                   "this run has no code source "
@@ -371,6 +382,29 @@ int sky_agent_act(sky_run *r, const json_t *action, const sky_obs *o,
 	} else if (!strcmp(type, "upload_file") &&
 	           (*result = prepare_upload(a))) {
 		/* file missing: result already set */
+	} else if (!strcmp(type, "input_text") &&
+	           sky_agent_credential_has_placeholder(
+	               sky_json_str(a, "text"))) {
+		/* The placeholder becomes the value in the plugin's copy
+		 * only: the action recorded keeps the placeholder. */
+		char *why = NULL;
+		char *text =
+		    sky_agent_credential_fill(r, sky_json_str(a, "text"), &why);
+		if (!text) {
+			*result = failure("unknown_credential_field", why);
+		} else {
+			json_object_set_new(a, "text", json_string(text));
+			OPENSSL_cleanse(text, strlen(text));
+			free(text);
+			rc = plugin_act(r, a, result);
+			json_object_del(*result, "value");
+			scrub(r, *result);
+			/* Wipe the copy's value before it is freed. */
+			json_t *tv = json_object_get(a, "text");
+			OPENSSL_cleanse((char *)json_string_value(tv),
+			                json_string_length(tv));
+		}
+		free(why);
 	} else if (!strcmp(type, "drag")) {
 		rc = plugin_drag(r, a, result);
 	} else {

@@ -81,6 +81,12 @@ typedef struct sky_agent_callbacks {
 	 * becomes another instance to try (the next endpoint of a pool);
 	 * nonzero when there is none. */
 	int (*browser_retry)(void **browser, void *payload);
+	/* The fields of credential `credential_id` (the run's
+	 * organization's vault, or a credentials provider): 0 and *fields
+	 * (a JSON object, the caller's), or a code and *why (malloc'd,
+	 * naming no secret). */
+	int (*credential)(const char *credential_id, json_t **fields,
+	                  char **why, void *payload);
 } sky_agent_callbacks;
 
 #define SKY_AGENT_CALLBACKS_INIT                                               \
@@ -200,6 +206,9 @@ typedef struct sky_run {
 	                             and whose outcome is unknown (intent.c) */
 	json_t *plan_rec;       /* replay.c: the steps recorded as a plan */
 	json_t *plan_step;      /* the step being recorded (borrowed) */
+	json_t *cred;           /* the run's credential's fields, or NULL
+	                             (credential.c) */
+	json_t *cred_secrets;   /* its values registered as secrets */
 } sky_run;
 
 /* Outcome of a v1 loop, a v2 mini-goal or a v2 run. */
@@ -257,6 +266,20 @@ sky_agent_result sky_agent_replay(sky_run *r, const json_t *plan,
  * secrets while it executes (collect after init, release at the end). */
 void sky_agent_secrets_collect(sky_run *r);
 void sky_agent_secrets_release(sky_run *r);
+
+/* credential.c: the run's credential (notes "credential_id"): fetched
+ * once at the start (0 when the run names none; else a code and *why),
+ * its placeholders put in r->payload, its values registered as secrets
+ * and masked like codes until release. */
+int sky_agent_credential_load(sky_run *r, char **why);
+void sky_agent_credential_release(sky_run *r);
+/* 1 when `text` holds a {{credential.…}} placeholder. */
+int sky_agent_credential_has_placeholder(const char *text);
+/* `text` with every placeholder replaced by the value (malloc'd; the
+ * caller wipes it), or NULL and *why for a field the credential lacks. */
+char *sky_agent_credential_fill(const sky_run *r, const char *text, char **why);
+/* The current code of the credential's TOTP secret (malloc'd), or NULL. */
+char *sky_agent_credential_totp(const sky_run *r);
 
 /* observe.c. with_screenshot: 0 none, 1 taken in the observation (for
  * the model), SKY_OBS_SHOT_RECORDING for the recording: when the model
@@ -343,5 +366,8 @@ void sky_agent_context_closing(sky_run *r);
 /* The proxy for the run's own context (its proxy_location). */
 int sky_agent_proxy_for(sky_run *r, json_t **proxy, json_t **applied);
 char *sky_agent_signing_key(sky_run *r);
+/* The host's credential callback; SKY_EUNSUPPORTED when it has none. */
+int sky_agent_credential_fields(sky_run *r, const char *credential_id,
+                                json_t **fields, char **why);
 
 #endif

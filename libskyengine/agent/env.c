@@ -4,6 +4,7 @@
 
 #include "agent/agent.h"
 #include "util/error.h"
+#include <skyx/str.h>
 #include <skyx/time.h>
 
 /* The host's callbacks; NULL when it gave none (or a version this agent
@@ -127,4 +128,16 @@ char *sky_agent_signing_key(sky_run *r)
 {
 	const sky_agent_callbacks *cb = cbs(r);
 	return cb && cb->signing_key ? cb->signing_key(cb->payload) : NULL;
+}
+
+int sky_agent_credential_fields(sky_run *r, const char *credential_id,
+                                json_t **fields, char **why)
+{
+	const sky_agent_callbacks *cb = cbs(r);
+	*fields = NULL;
+	*why = NULL;
+	if (cb && cb->version >= 2 && cb->credential)
+		return cb->credential(credential_id, fields, why, cb->payload);
+	*why = skyx_strdup("this host keeps no credentials");
+	return sky_error_set(SKY_EUNSUPPORTED, "no credentials");
 }

@@ -36,6 +36,7 @@ static void run_free(sky_run *r)
 	leave_session(r);
 	if (r->ctx)
 		r->bvt->context_close(r->ctx);
+	sky_agent_credential_release(r);
 	sky_agent_secrets_release(r);
 	json_decref(r->payload);
 	json_decref(r->schema);
@@ -587,6 +588,10 @@ void sky_agent_execute(const sky_agent_env *env, const sky_task_rec *t)
 		goto out;
 	}
 	sky_agent_secrets_collect(&r);
+	if (sky_agent_credential_load(&r, &why)) {
+		set_final(&r, SKY_TASK_FAILED, why);
+		goto out;
+	}
 	if (!r.run_dir || !r.download_dir || sky_mkdir_p(r.download_dir)) {
 		set_final(&r, SKY_TASK_FAILED,
 		          "could not create the run's "

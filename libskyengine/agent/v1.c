@@ -356,6 +356,7 @@ static void run_step(sky_run *r, const sky_v1_goal *g, step_state *s)
 	sky_agent_page_input(o, &in.page);
 	in.history = r->history;
 	in.totp_available = r->totp_available;
+	in.credential = r->cred != NULL;
 	in.step.order = r->step->order;
 	in.step.retry_index = r->step->retry_index;
 	in.step.max_steps = r->max_steps;

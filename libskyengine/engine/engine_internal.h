@@ -156,6 +156,8 @@ struct sky_engine {
 	void *proxy_inst;
 	const sky_totp_provider *totp;
 	void *totp_inst;
+	const sky_credentials_provider *creds; /* config "credentials" */
+	void *creds_inst;
 
 	/* Webhook delivery (engine/webhook.c). */
 	pthread_t webhook_thread;
@@ -331,6 +333,11 @@ json_t *sky_engine__llm_models(const json_t *config);
 int sky_engine__proxy(sky_engine *e, const sky_proxy_provider **vt,
                       void **inst);
 int sky_engine__totp(sky_engine *e, const sky_totp_provider **vt, void **inst);
+/* The credentials provider (config credentials.provider or
+ * SKYENGINE_CREDENTIALS), created on first use; *vt NULL when none is
+ * configured. */
+int sky_engine__credentials(sky_engine *e, const sky_credentials_provider **vt,
+                            void **inst);
 void sky_engine__providers_free(sky_engine *e);
 /* A config section as JSON text ("{}" when absent); malloc'd. */
 char *sky_engine__config_section(sky_engine *e, const char *name);
@@ -393,5 +400,17 @@ void sky_engine__webhook_stop(sky_engine *e);
 int sky_engine__webhook_enqueue(sky_engine *e, const sky_task_rec *t,
                                 const char *signing_key);
 void sky_engine__webhook_kick(sky_engine *e);
+
+/* credentials.c: the fields of credential `credential_id` of `org` (NULL:
+ * any), unsealed: the JSON object as created ("username", "password",
+ * "totp", … plus "credential_type"). SKY_ENOTFOUND, or SKY_EIO for a
+ * sealed value that does not open (altered, another key); *why (malloc'd)
+ * says so without any secret. The caller wipes and frees *fields. */
+int sky_engine__credential_fields(sky_engine *e, const char *org,
+                                  const char *credential_id, json_t **fields,
+                                  char **why);
+/* 1 when `credential_id` is not a vault id ("cred_…"): a reference for
+ * the credentials provider, resolved when the run starts. */
+int sky_engine__credential_external(const char *credential_id);
 
 #endif

@@ -279,6 +279,30 @@ int sky_engine__totp(sky_engine *e, const sky_totp_provider **vt, void **inst)
 	return rc;
 }
 
+int sky_engine__credentials(sky_engine *e, const sky_credentials_provider **vt,
+                            void **inst)
+{
+	int rc = 0;
+	pthread_mutex_lock(&e->prov_lock);
+	const char *name =
+	    optional_name(e, "credentials", "SKYENGINE_CREDENTIALS");
+	if (!e->creds_inst && name) {
+		const sky_credentials_provider *p =
+		    sky_plugins_credentials(e->plugins, name);
+		if (!p)
+			rc = sky_error_last_code() ? sky_error_last_code()
+			                           : SKY_EPLUGIN;
+		else if (!(rc = create_instance(e, "credentials", "credentials",
+		                                name, p, p->create,
+		                                &e->creds_inst)))
+			e->creds = p;
+	}
+	*vt = e->creds_inst ? e->creds : NULL;
+	*inst = e->creds_inst;
+	pthread_mutex_unlock(&e->prov_lock);
+	return rc;
+}
+
 void sky_engine__providers_free(sky_engine *e)
 {
 	sky_engine__browser_pool_free(e);
@@ -297,5 +321,7 @@ void sky_engine__providers_free(sky_engine *e)
 		e->proxy->destroy(e->proxy_inst);
 	if (e->totp_inst)
 		e->totp->destroy(e->totp_inst);
-	e->browser_inst = e->proxy_inst = e->totp_inst = NULL;
+	if (e->creds_inst)
+		e->creds->destroy(e->creds_inst);
+	e->browser_inst = e->proxy_inst = e->totp_inst = e->creds_inst = NULL;
 }

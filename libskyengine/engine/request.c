@@ -690,6 +690,7 @@ void sky_task_request_free(sky_task_request *r)
 	free(r->application);
 	free(r->notes);
 	free(r->run_request);
+	free(r->credential_id);
 	free(r);
 }
 
@@ -780,6 +781,7 @@ static void validate_fields(pctx *c, sky_task_request *r)
 	 * runs; cache_key is ours, the key a client chooses for its plan. */
 	get_bool(c, "ai_fallback", 1, 0, &r->ai_fallback);
 	get_str(c, "cache_key", SKY_REQUEST_MAX_IDENT, &r->cache_key);
+	get_str(c, "credential_id", SKY_REQUEST_MAX_IDENT, &r->credential_id);
 
 	if (r->start_fresh_browser &&
 	    (r->browser_session_id || r->browser_address ||
@@ -898,9 +900,14 @@ static char *make_echo(const sky_task_request *r)
 		json_object_set_new(
 		    o, "model",
 		    json_pack("{s:s}", "model_name", r->model_name));
+	/* The extension, only when used: other answers keep their keys. */
+	if (r->credential_id)
+		json_object_set_new(o, "credential_id",
+		                    json_string(r->credential_id));
 #undef JSON_OR_NULL
-	s = json_object_size(o) == 13u + !!r->model_name ? sky_json_dumps(o)
-	                                                 : NULL;
+	s = json_object_size(o) == 13u + !!r->model_name + !!r->credential_id
+	        ? sky_json_dumps(o)
+	        : NULL;
 	json_decref(o);
 	return s;
 }
@@ -919,13 +926,14 @@ static int make_notes(sky_task_request *r)
 	              strcmp(r->cdp_connect_headers, "{}");
 	if (!r->complete_criterion && !r->terminate_criterion &&
 	    !r->application && !r->browser_profile_id &&
-	    !r->persist_browser_session && !with && !r->cache_key && !headers)
+	    !r->persist_browser_session && !with && !r->cache_key &&
+	    !headers && !r->credential_id)
 		return 0;
-	json_t *o =
-	    json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "complete_criterion",
-	              r->complete_criterion, "terminate_criterion",
-	              r->terminate_criterion, "application", r->application,
-	              "run_with", with, "cache_key", r->cache_key);
+	json_t *o = json_pack(
+	    "{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "complete_criterion",
+	    r->complete_criterion, "terminate_criterion", r->terminate_criterion,
+	    "application", r->application, "run_with", with, "cache_key",
+	    r->cache_key, "credential_id", r->credential_id);
 	if (o && r->browser_profile_id)
 		json_object_set_new(o, "browser_profile_id",
 		                    json_string(r->browser_profile_id));

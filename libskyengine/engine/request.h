@@ -74,6 +74,9 @@ typedef struct sky_task_request {
 	char *notes;       /* JSON object text of the above and the profile
 	                fields, or NULL */
 	char *run_request; /* the run_request echo, JSON object text */
+	/* Extension: a credential of the vault the run may use (the model
+	 * sees placeholders, agent/credential.c); kept in notes. */
+	char *credential_id;
 } sky_task_request;
 
 /* A refused request, ready to serve. */

@@ -113,6 +113,35 @@ static int publish(sky_engine *e, const char *body, sky_task_rec **t)
 	return rc;
 }
 
+static int check_credential(sky_engine *e, const char *org,
+                            sky_task_request *req, char **out, int *status)
+{
+	sky_credential_rec *c = NULL;
+	const sky_credentials_provider *vt = NULL;
+	void *inst = NULL;
+	/* A reference for the credentials provider: resolved at run time. */
+	if (sky_engine__credential_external(req->credential_id) &&
+	    sky_engine__credentials(e, &vt, &inst) == 0 && vt)
+		return 0;
+	int rc =
+	    sky_store_credential_get(e->store, org, req->credential_id, &c);
+	if (rc == SKY_ENOTFOUND) {
+		*status = 404;
+		*out =
+		    detail_body("Credential %s not found", req->credential_id);
+		return rc;
+	}
+	if (rc) {
+		*status = 500;
+		*out = detail_body("%s", sky_error_last());
+		return rc;
+	}
+	if (!req->totp_identifier && c->totp_identifier)
+		req->totp_identifier = skyx_strdup(c->totp_identifier);
+	sky_credential_rec_free(c);
+	return 0;
+}
+
 /*
  * The one submit path. On success 0 and *out_rec the stored run; on a refusal
  * a negative code, *err_json the API's error body and *http_status its
@@ -148,6 +177,11 @@ static int submit_rec(sky_task_rec **out_rec, char **err_json, int *http_status,
 		goto done;
 	}
 	const char *org = sky_engine__org_scope(e, org_arg);
+	/* A credential of the caller's vault; its TOTP identifier is the
+	 * run's when the request names none (as Skyvern's login). */
+	if (req->credential_id &&
+	    (rc = check_credential(e, org, req, &out, &status)))
+		goto done;
 	/* A stored-only engine has no live sessions: the store says. */
 	if (req->browser_session_id && e->no_execute &&
 	    (rc =

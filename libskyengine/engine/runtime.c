@@ -349,6 +349,7 @@ typedef struct run_link {
 	sky_engine *e;
 	const char *run_id;
 	sky_browser_lease lease; /* the browser the run works in */
+	const char *org;
 } run_link;
 
 static int link_browser_retry(void **browser, void *p)
@@ -482,6 +483,14 @@ static char *link_signing_key(void *p)
 	return signing_key_of(l->e, l->run_id);
 }
 
+static int link_credential(const char *credential_id, json_t **fields,
+                           char **why, void *p)
+{
+	run_link *l = p;
+	return sky_engine__credential_fields(l->e, l->org, credential_id,
+	                                     fields, why);
+}
+
 /* What run `t` reads (agent.h); *unavailable (malloc'd) says why there
  * is no browser or model for it. */
 static void build_env(sky_engine *e, const sky_task_rec *t,
@@ -523,7 +532,7 @@ static void build_env(sky_engine *e, const sky_task_rec *t,
 
 static void run_agent(sky_engine *e, const sky_task_rec *t)
 {
-	run_link link = {e, t->task_id, {0}};
+	run_link link = {e, t->task_id, {0}, t->organization_id};
 	sky_agent_callbacks cb = SKY_AGENT_CALLBACKS_INIT;
 	cb.canceled = link_canceled;
 	cb.stopping = link_stopping;
@@ -539,6 +548,7 @@ static void run_agent(sky_engine *e, const sky_task_rec *t)
 	cb.context_prepare = link_context_prepare;
 	cb.context_closing = link_context_closing;
 	cb.browser_retry = link_browser_retry;
+	cb.credential = link_credential;
 	cb.payload = &link;
 	sky_agent_env env;
 	char *unavailable = NULL;

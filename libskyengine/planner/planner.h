@@ -66,6 +66,9 @@ typedef struct sky_planner_actions_input {
 	int totp_available;    /* a TOTP source exists for this run */
 	const char *now;       /* ISO-8601; NULL: the current time */
 	sky_planner_step step;
+	/* The user details hold {{credential.…}} placeholders (the run's
+	 * credential): the prompt says how to use them. */
+	int credential;
 } sky_planner_actions_input;
 
 int sky_planner_render_actions(const sky_planner_actions_input *in,

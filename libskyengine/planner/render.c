@@ -410,6 +410,7 @@ int sky_planner_render_actions(const sky_planner_actions_input *in,
 	in_take(&x, "dialogs", dialogs_text(in->page.dialogs));
 	in_take(&x, "tabs", tabs_text(in->page.tabs));
 	in_set(&x, "totp", in->totp_available ? "yes" : NULL);
+	in_set(&x, "credential", in->credential ? "yes" : NULL);
 	in_take(&x, "now", now);
 	in_take(&x, "step", step_text(&in->step));
 	if ((rc =

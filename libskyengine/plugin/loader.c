@@ -82,6 +82,8 @@ const char *sky_provider_kind_name(sky_provider_kind kind)
 		return "proxy";
 	case SKY_PROVIDER_TOTP:
 		return "totp";
+	case SKY_PROVIDER_CREDENTIALS:
+		return "credentials";
 	}
 	return "unknown";
 }
@@ -97,6 +99,8 @@ static size_t vtable_size(sky_provider_kind kind)
 		return sizeof(sky_proxy_provider);
 	case SKY_PROVIDER_TOTP:
 		return sizeof(sky_totp_provider);
+	case SKY_PROVIDER_CREDENTIALS:
+		return sizeof(sky_credentials_provider);
 	}
 	return 0;
 }
@@ -133,6 +137,12 @@ static const char *vtable_missing(sky_provider_kind kind, const void *vt)
 		const sky_totp_provider *p = vt;
 		if (!p->create || !p->destroy || !p->get_code)
 			return "create/destroy/get_code";
+		return NULL;
+	}
+	case SKY_PROVIDER_CREDENTIALS: {
+		const sky_credentials_provider *p = vt;
+		if (!p->create || !p->destroy || !p->resolve)
+			return "create/destroy/resolve";
 		return NULL;
 	}
 	}
@@ -753,4 +763,10 @@ const sky_proxy_provider *sky_plugins_proxy(sky_plugins *p, const char *name)
 const sky_totp_provider *sky_plugins_totp(sky_plugins *p, const char *name)
 {
 	return sky_plugins_provider(p, SKY_PROVIDER_TOTP, name);
+}
+
+const sky_credentials_provider *sky_plugins_credentials(sky_plugins *p,
+                                                        const char *name)
+{
+	return sky_plugins_provider(p, SKY_PROVIDER_CREDENTIALS, name);
 }

@@ -11,6 +11,7 @@
 #include <skyengine/plugin/llm.h>
 #include <skyengine/plugin/plugin.h>
 #include <skyengine/plugin/proxy.h>
+#include <skyengine/plugin/credentials.h>
 #include <skyengine/plugin/totp.h>
 
 typedef struct sky_plugins sky_plugins;
@@ -50,6 +51,8 @@ const sky_browser_provider *sky_plugins_browser(sky_plugins *p,
                                                 const char *name);
 const sky_proxy_provider *sky_plugins_proxy(sky_plugins *p, const char *name);
 const sky_totp_provider *sky_plugins_totp(sky_plugins *p, const char *name);
+const sky_credentials_provider *sky_plugins_credentials(sky_plugins *p,
+                                                        const char *name);
 
 /* The searched directories, ':'-joined (for messages); borrowed. */
 const char *sky_plugins_search_path(const sky_plugins *p);

@@ -268,10 +268,35 @@ static const char migration_4[] =
     " UNIQUE (script_id, version));"
     "CREATE INDEX scripts_key ON scripts(organization_id, cache_key,"
     " version);";
+/* 5: the credentials vault (engine/credentials.c). What an API answer
+ * may show is kept in clear columns; the secret fields are one sealed
+ * JSON object (skyx_seal with the engine's secrets key, aad the
+ * credential id). */
+static const char migration_5[] =
+    "CREATE TABLE credentials ("
+    " seq INTEGER PRIMARY KEY,"
+    " credential_id TEXT NOT NULL UNIQUE,"
+    " organization_id TEXT NOT NULL"
+    "  REFERENCES organizations(organization_id),"
+    " name TEXT NOT NULL,"
+    " credential_type TEXT NOT NULL CHECK (credential_type IN"
+    "  ('password','credit_card','secret')),"
+    " username TEXT,"
+    " totp_type TEXT,"
+    " totp_identifier TEXT,"
+    " card_last4 TEXT,"
+    " card_brand TEXT,"
+    " secret_label TEXT,"
+    " sealed TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " modified_at INTEGER NOT NULL);"
+    "CREATE INDEX credentials_org ON credentials(organization_id,"
+    " created_at);";
 
 const char *const sky_store__migrations[SKY_STORE_SCHEMA_VERSION] = {
     migration_1,
     migration_2,
     migration_3,
     migration_4,
+    migration_5,
 };

@@ -37,7 +37,7 @@ typedef struct sky_store sky_store;
 
 /* Bumped by every migration; a file with a larger user_version is
  * refused. */
-#define SKY_STORE_SCHEMA_VERSION 4
+#define SKY_STORE_SCHEMA_VERSION 5
 #define SKY_STORE_FILE "skyengine.db"
 
 typedef struct sky_store_options {
@@ -832,5 +832,54 @@ int sky_store_script_delete(sky_store *s, const char *organization_id,
                             const char *script_id);
 void sky_script_rec_free(sky_script_rec *r);
 void sky_script_list_free(sky_script_list *l);
+
+/* ---- credentials (the vault) ------------------------------------------ */
+
+/* A stored credential. Only `sealed` holds secrets (skyx_seal text,
+ * aad = credential_id); the other columns are what the API may show. */
+typedef struct sky_credential_rec {
+	char *credential_id; /* "cred_…" */
+	char *organization_id;
+	char *name;
+	char *credential_type; /* password | credit_card | secret */
+	char *username;        /* password */
+	char *totp_type;       /* password: authenticator, email, … none */
+	char *totp_identifier;
+	char *card_last4; /* credit_card */
+	char *card_brand;
+	char *secret_label; /* secret */
+	char *sealed;
+	int64_t created_at, modified_at;
+} sky_credential_rec;
+
+/* Insert `in` (credential_id set by the caller, who sealed with it;
+ * created_at / modified_at stamped here). SKY_ENOTFOUND for an unknown
+ * organization. */
+int sky_store_credential_create(sky_store *s, const sky_credential_rec *in);
+/* SKY_ENOTFOUND when absent or another organization's. */
+int sky_store_credential_get(sky_store *s, const char *organization_id,
+                             const char *credential_id,
+                             sky_credential_rec **out);
+/* Replace every field but the id, organization and created_at;
+ * SKY_ENOTFOUND as get. */
+int sky_store_credential_update(sky_store *s, const sky_credential_rec *in);
+/* SKY_ENOTFOUND as get. */
+int sky_store_credential_delete(sky_store *s, const char *organization_id,
+                                const char *credential_id);
+
+typedef struct sky_credential_list {
+	sky_credential_rec *items;
+	size_t count;
+} sky_credential_list;
+
+/* Newest first, filtered by type (NULL: all) and by `search` (NULL:
+ * none), a case-insensitive substring of the name, username, secret
+ * label, card brand or last four; page >= 1, page_size >= 1. */
+int sky_store_credential_list(sky_store *s, const char *organization_id,
+                              const char *credential_type, const char *search,
+                              int page, int page_size,
+                              sky_credential_list **out);
+void sky_credential_rec_free(sky_credential_rec *r);
+void sky_credential_list_free(sky_credential_list *l);
 
 #endif

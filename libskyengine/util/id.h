@@ -18,6 +18,7 @@
 #define SKY_ID_WEBHOOK "wh_"
 #define SKY_ID_SCRIPT "s_"
 #define SKY_ID_SCRIPT_REVISION "sr_"
+#define SKY_ID_CREDENTIAL "cred_"
 
 #define SKY_ID_MAX 48
 

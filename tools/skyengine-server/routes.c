@@ -495,6 +495,19 @@ static void h_download_files(ctx *c)
 	reply_engine(c, rc, out, status);
 }
 
+/* POST /v1/run/tasks/login: a task v1 that signs in with a credential. */
+static void h_login(ctx *c)
+{
+	sky_submit_options so = SKY_SUBMIT_OPTIONS_INIT;
+	char *out = NULL;
+	int status = 500;
+	so.idempotency_key = c->req->idempotency_key;
+	so.webhook_signing_key = c->req->api_key;
+	int rc = sky_tasks_api_login(&out, &status, c->s->engine, ORG(c),
+	                             c->req->body ? c->req->body : "", &so);
+	reply_engine(c, rc, out, status);
+}
+
 static void h_legacy_task_create(ctx *c)
 {
 	legacy_submit(c, 1);
@@ -1096,6 +1109,93 @@ static void h_script_delete(ctx *c)
 		reply_engine(c, rc, out, status);
 }
 
+/* --- the credentials vault ----------------------------------------------- */
+
+static const char *body_text(ctx *c)
+{
+	return c->req->body ? c->req->body : "";
+}
+
+/* An engine answer with its own status; 204 without a body. */
+static void reply_status(ctx *c, int rc, char *out, int status)
+{
+	if (!rc && status == 204 && !out)
+		srv_resp_take(c->resp, 204, "application/json", NULL, 0);
+	else
+		reply_engine(c, rc, out, status);
+}
+
+static void h_credential_create(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	sky_tasks_api_credential_create(&out, &status, c->s->engine, ORG(c),
+	                                body_text(c));
+	if (out)
+		reply_raw(c, status, out);
+	else
+		reply_unexpected(c, sky_error_last() ? sky_error_last() : "?");
+}
+
+static void h_credentials(ctx *c)
+{
+	char *out = NULL;
+	int status = 500, page = 1, page_size = 10;
+	if (query_int(c, "page", 1, 0, &page) < 0 ||
+	    query_int(c, "page_size", 1, 0, &page_size) < 0)
+		return;
+	const char *type = srv_req_query(c->req, "credential_type");
+	const char *vault = srv_req_query(c->req, "vault_type");
+	const char *search = srv_req_query(c->req, "search");
+	if (search && strlen(search) > 200) {
+		reply_query_error(c, "search", "string_too_long",
+		                  "String should have at most 200 characters",
+		                  search);
+		return;
+	}
+	int rc = sky_tasks_api_credentials_list(&out, &status, c->s->engine,
+	                                        ORG(c), page, page_size, type,
+	                                        vault, search);
+	if (rc == SKY_EINVALID)
+		reply_query_error(c,
+		                  type && strstr(sky_error_last(), "'password'")
+		                      ? "credential_type"
+		                      : "vault_type",
+		                  "enum", sky_error_last(),
+		                  type && strstr(sky_error_last(), "'password'")
+		                      ? type
+		                      : vault);
+	else
+		reply_engine(c, rc, out, status);
+}
+
+static void h_credential_get(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_tasks_api_credential_get(&out, &status, c->s->engine,
+	                                      ORG(c), c->seg[2]);
+	reply_engine(c, rc, out, status);
+}
+
+static void h_credential_update(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_tasks_api_credential_update(
+	    &out, &status, c->s->engine, ORG(c), c->seg[2], body_text(c));
+	reply_engine(c, rc, out, status);
+}
+
+static void h_credential_delete(ctx *c)
+{
+	char *out = NULL;
+	int status = 500;
+	int rc = sky_tasks_api_credential_delete(&out, &status, c->s->engine,
+	                                         ORG(c), c->seg[2]);
+	reply_status(c, rc, out, status);
+}
+
 /*
  * Skyvern's credentials routes answer validation errors with items of
  * only {loc, msg, type} (contract §1), JSON decode errors included.
@@ -1131,6 +1231,7 @@ static const route routes[] = {
     {SRV_GET, "api/v1/models", h_models, AUTH_KEY, 0},
     {SRV_POST, "v1/run/tasks", h_run_task, AUTH_KEY, 0},
     {SRV_POST, "v1/run/tasks/download_files", h_download_files, AUTH_KEY, 0},
+    {SRV_POST, "v1/run/tasks/login", h_login, AUTH_KEY, 0},
     {SRV_GET, "v1/run/tasks/*", h_get_run, AUTH_KEY, 0},
     {SRV_POST, "v1/runs/cancel", h_bulk_cancel, AUTH_KEY, 0},
     {SRV_GET, "v1/runs", h_list_runs, AUTH_KEY, 0},
@@ -1164,6 +1265,12 @@ static const route routes[] = {
     {SRV_GET, "v1/files/*/content", h_file_content, AUTH_KEY_OR_SIGNED, 0},
     {SRV_POST, "v1/credentials/totp", h_totp, AUTH_KEY, 1},
     {SRV_POST, "api/v1/totp", h_totp, AUTH_KEY, 1},
+    {SRV_POST, "v1/credentials", h_credential_create, AUTH_KEY, 0},
+    {SRV_GET, "v1/credentials", h_credentials, AUTH_KEY, 0},
+    {SRV_GET, "v1/credentials/*", h_credential_get, AUTH_KEY, 0},
+    {SRV_POST, "v1/credentials/*/update", h_credential_update, AUTH_KEY, 0},
+    {SRV_POST, "v1/credentials/*/delete", h_credential_delete, AUTH_KEY, 0},
+    {SRV_DELETE, "v1/credentials/*", h_credential_delete, AUTH_KEY, 0},
     {SRV_POST, "v1/browser_sessions", h_session_create, AUTH_KEY, 1},
     {SRV_GET, "v1/browser_sessions", h_sessions, AUTH_KEY, 0},
     {SRV_GET, "v1/browser_sessions/*", h_session_get, AUTH_KEY, 0},

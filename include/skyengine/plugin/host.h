@@ -61,6 +61,8 @@ typedef enum sky_provider_kind {
 	SKY_PROVIDER_BROWSER = 2,
 	SKY_PROVIDER_PROXY = 3,
 	SKY_PROVIDER_TOTP = 4,
+	/* ABI 2.1: credentials providers (credentials.h). */
+	SKY_PROVIDER_CREDENTIALS = 5,
 } sky_provider_kind;
 
 /* Log levels, identical to sky_log_level in <skyengine/log.h>. */
