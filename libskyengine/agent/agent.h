@@ -204,11 +204,11 @@ typedef struct sky_run {
 	                             calls so far: artifact names (llm.c) */
 	json_t *unknown_effects; /* resumed: actions that may have submitted
 	                             and whose outcome is unknown (intent.c) */
-	json_t *plan_rec;       /* replay.c: the steps recorded as a plan */
-	json_t *plan_step;      /* the step being recorded (borrowed) */
-	json_t *cred;           /* the run's credential's fields, or NULL
+	json_t *plan_rec;        /* replay.c: the steps recorded as a plan */
+	json_t *plan_step;       /* the step being recorded (borrowed) */
+	json_t *cred;            /* the run's credential's fields, or NULL
 	                             (credential.c) */
-	json_t *cred_secrets;   /* its values registered as secrets */
+	json_t *cred_secrets;    /* its values registered as secrets */
 } sky_run;
 
 /* Outcome of a v1 loop, a v2 mini-goal or a v2 run. */

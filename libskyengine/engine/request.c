@@ -926,14 +926,14 @@ static int make_notes(sky_task_request *r)
 	              strcmp(r->cdp_connect_headers, "{}");
 	if (!r->complete_criterion && !r->terminate_criterion &&
 	    !r->application && !r->browser_profile_id &&
-	    !r->persist_browser_session && !with && !r->cache_key &&
-	    !headers && !r->credential_id)
+	    !r->persist_browser_session && !with && !r->cache_key && !headers &&
+	    !r->credential_id)
 		return 0;
 	json_t *o = json_pack(
 	    "{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "complete_criterion",
-	    r->complete_criterion, "terminate_criterion", r->terminate_criterion,
-	    "application", r->application, "run_with", with, "cache_key",
-	    r->cache_key, "credential_id", r->credential_id);
+	    r->complete_criterion, "terminate_criterion",
+	    r->terminate_criterion, "application", r->application, "run_with",
+	    with, "cache_key", r->cache_key, "credential_id", r->credential_id);
 	if (o && r->browser_profile_id)
 		json_object_set_new(o, "browser_profile_id",
 		                    json_string(r->browser_profile_id));

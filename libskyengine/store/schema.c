@@ -294,9 +294,5 @@ static const char migration_5[] =
     " created_at);";
 
 const char *const sky_store__migrations[SKY_STORE_SCHEMA_VERSION] = {
-    migration_1,
-    migration_2,
-    migration_3,
-    migration_4,
-    migration_5,
+    migration_1, migration_2, migration_3, migration_4, migration_5,
 };

@@ -126,10 +126,11 @@ START_TEST(three_processes_one_store_a_killed_ones_runs_are_finished)
 		dirs[i] = skyx_asprintf("%s/host%c", root, 'A' + i);
 		sky_mkdir_p(dirs[i]);
 		cfgs[i] = write_config(dirs[i]);
-		const char *args[] = {"--api-key", REL_KEY, "--workers", "2",
-		                      "--config",  cfgs[i], "--store",   db,
-		                      i == 1 ? "--worker-only" : NULL,
-		                      NULL};
+		const char *args[] = {
+		    "--api-key", REL_KEY,    "--workers",
+		    "2",         "--config", cfgs[i],
+		    "--store",   db,         i == 1 ? "--worker-only" : NULL,
+		    NULL};
 		ck_assert_msg(skytest_server_start(&srv[i], dirs[i], args) == 0,
 		              "host %c did not start", 'A' + i);
 	}
@@ -285,8 +286,8 @@ int main(void)
 	Suite *s = suite_create("cluster");
 	TCase *tc = tcase_create("store");
 	tcase_set_timeout(tc, 500);
-	tcase_add_test(tc,
-	               three_processes_one_store_a_killed_ones_runs_are_finished);
+	tcase_add_test(
+	    tc, three_processes_one_store_a_killed_ones_runs_are_finished);
 	tcase_add_test(tc, cancel_through_one_process_stops_the_run_on_another);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);
