@@ -167,6 +167,10 @@ int sky_tasks_api_login(char **out_json, int *http_status, sky_engine *e,
 	json_object_set_new(req, "engine", json_string("skyvern-1.0"));
 	json_object_set_new(req, "title", json_string("Login"));
 	json_object_set_new(req, "max_steps", json_integer(LOGIN_STEPS));
+	/* A login keeps its browser state, so that POST
+	 * /v1/browser_profiles with workflow_run_id = this run saves the
+	 * logged-in state as a profile (docs/server.md). */
+	json_object_set_new(req, "persist_browser_session", json_true());
 	for (int i = 0; PASS[i][0]; i++)
 		if ((v = json_object_get(b, PASS[i][0])))
 			json_object_set(req, PASS[i][1], v);
