@@ -608,12 +608,11 @@ START_TEST(the_login_route_signs_in_with_a_credential)
 	char *pb = skyx_asprintf("{\"name\":\"after login\","
 	                         "\"workflow_run_id\":\"%s\"}",
 	                         id);
-	int pst = call(p, "POST", "/v1/browser_profiles", REL_AUTH REL_JSONH,
-	               pb, &j);
+	int pst =
+	    call(p, "POST", "/v1/browser_profiles", REL_AUTH REL_JSONH, pb, &j);
 	ck_assert_msg(pst == 200, "profile from the login: %d %s", pst,
 	              j ? rel_str(j, "detail") : "");
-	ck_assert(skyx_str_startswith(rel_str(j, "browser_profile_id"),
-	                              "bp_"));
+	ck_assert(skyx_str_startswith(rel_str(j, "browser_profile_id"), "bp_"));
 	json_decref(j);
 	free(pb);
 	ck_assert_int_eq(skytest_server_stop(&srv), 0);
