@@ -410,14 +410,37 @@ START_TEST(plan_never_holds_a_secret)
 	free(txt);
 	json_decref(sc);
 
-	/* A placeholder the credentials vault resolves is kept as is. */
+	/* A placeholder the credentials vault resolves: the replay types
+	 * {{credential.password}}, the browser call gets the vault's value,
+	 * and the plan still holds no secret. */
 	set_mode(M_SECRET);
+	char *cout = NULL;
+	int cst = 0;
+	ck_assert_int_eq(
+	    sky_tasks_api_credential_create(
+	        &cout, &cst, r.e, NULL,
+	        "{\"name\":\"portal\",\"credential_type\":\"password\","
+	        "\"credential\":{\"username\":\"chris\",\"password\":\"" SECRET
+	        "\"}}"),
+	    0);
+	ck_assert_int_eq(cst, 201);
+	json_t *cj = json_loads(cout, 0, NULL);
+	sky_free(cout);
+	char *extra = skyx_asprintf(",\"run_with\":\"code\",\"credential_id\":"
+	                            "\"%s\"",
+	                            rel_str(cj, "credential_id"));
+	json_decref(cj);
 	run = apply(&r, "skyvern-1.0",
 	            "{\"first_name\":\"Chris\",\"last_name\":\"Bacon\","
 	            "\"email\":\"chris@pbacon.com\","
-	            "\"password\":\"{{credential.portal_password}}\"}",
-	            ",\"run_with\":\"code\"");
+	            "\"password\":\"{{credential.password}}\"}",
+	            extra);
+	free(extra);
+	show("secret-credential", run);
 	ck_assert_str_eq(rel_str(run, "status"), "completed");
+	f = last_post("/apply/submit");
+	ck_assert_str_eq(rel_str(f, "password"), SECRET);
+	json_decref(f);
 	json_decref(run);
 	sc = the_script(&r);
 	txt = json_dumps(sc, JSON_COMPACT);
