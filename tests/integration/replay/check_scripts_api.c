@@ -235,6 +235,8 @@ START_TEST(scripts_routes)
 	free(body2);
 	free(sid);
 	skytest_server_stop(&srv);
+	free(srv.data_dir);
+	free(srv.log_path);
 	skytest_httpd_stop(site);
 	skyx_rm_rf(dir);
 	free(data);

@@ -178,9 +178,16 @@ static void *tap_main(void *arg)
 	return NULL;
 }
 
+/* Every tap stays reachable until the process ends: a detached relay
+ * may still hold one after tap_stop (it ends with its sockets). */
+static tap *taps[16];
+static int n_taps;
+
 static tap *tap_start(int to_port, const char *needle)
 {
 	tap *t = calloc(1, sizeof *t);
+	ck_assert_int_lt(n_taps, 16);
+	taps[n_taps++] = t;
 	pthread_mutex_init(&t->lock, NULL);
 	t->to_port = to_port;
 	snprintf(t->needle, sizeof t->needle, "%s", needle);
