@@ -733,6 +733,9 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 	int64_t t0 = skyx_time_mono_ms();
 	*why = NULL;
 
+	/* The previous step's record is done with. */
+	sky_step_rec_free(r->step);
+	r->step = NULL;
 	if ((rc = sky_store_step_create(r->env->store, r->task->task_id,
 	                                r->next_order, 0, &r->step)) ||
 	    (rc = set_step(r, SKY_STEP_RUNNING))) {
