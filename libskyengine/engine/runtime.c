@@ -361,6 +361,38 @@ static int link_browser_retry(void **browser, void *p)
 	return rc;
 }
 
+/*
+ * Read run `id`'s status back from the store (called without e->lock):
+ * when another process ended it (canceled, or with `any_final` any final
+ * status), mark it canceled here so its worker stops, and say so once.
+ * Returns 1 when it ended.
+ */
+static int ended_elsewhere(sky_engine *e, const char *id, int any_final)
+{
+	sky_task_rec *t = NULL;
+	int ended = !sky_store_task_get(e->store, NULL, id, &t) &&
+	            (any_final ? sky_task_status_is_final(t->status)
+	                       : t->status == SKY_TASK_CANCELED);
+	sky_task_rec_free(t);
+	if (!ended)
+		return 0;
+	int first = 0;
+	pthread_mutex_lock(&e->lock);
+	sky_active_run *a = active_find(e, id);
+	if (a && !a->cancel) {
+		a->cancel = 1;
+		a->cancel_ms = skyx_time_mono_ms();
+		first = 1;
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (first)
+		sky_log_info(COMPONENT,
+		             "run %s was canceled through another process; "
+		             "stopping it",
+		             id);
+	return 1;
+}
+
 /* A cancel may come through another process sharing the store: the
  * run's status is read back at most every CANCEL_POLL_MS. */
 #define CANCEL_POLL_MS 250
@@ -378,25 +410,7 @@ static int link_canceled(void *p)
 	if (due)
 		a->checked_ms = now;
 	pthread_mutex_unlock(&e->lock);
-	if (!due)
-		return 0;
-	sky_task_rec *t = NULL;
-	int canceled = !sky_store_task_get(e->store, NULL, l->run_id, &t) &&
-	               t->status == SKY_TASK_CANCELED;
-	sky_task_rec_free(t);
-	if (canceled) {
-		pthread_mutex_lock(&e->lock);
-		if ((a = active_find(e, l->run_id)) && !a->cancel) {
-			a->cancel = 1;
-			a->cancel_ms = now;
-		}
-		pthread_mutex_unlock(&e->lock);
-		sky_log_info(COMPONENT,
-		             "run %s was canceled through another "
-		             "process; stopping it",
-		             l->run_id);
-	}
-	return canceled;
+	return due ? ended_elsewhere(e, l->run_id, 0) : 0;
 }
 
 /* Stopping: the engine shuts down, or the run's lease went to another
@@ -773,19 +787,11 @@ static void renew_leases(sky_engine *e)
 	for (size_t i = 0; i < n; i++) {
 		sky_active_run *a = rc ? NULL : active_find(e, ids[i]);
 		if (a && lost[i] && !a->lost && !a->cancel) {
-			sky_task_rec *t = NULL;
 			pthread_mutex_unlock(&e->lock);
-			int canceled =
-			    !sky_store_task_get(e->store, NULL, ids[i], &t) &&
-			    sky_task_status_is_final(t->status);
-			sky_task_rec_free(t);
-			if (canceled)
-				sky_log_info(
-				    COMPONENT,
-				    "run %s was canceled through another "
-				    "process; stopping it",
-				    ids[i]);
-			else
+			/* A final run is stopped as canceled; one another
+			 * process holds is parked. */
+			int ended = ended_elsewhere(e, ids[i], 1);
+			if (!ended)
 				sky_log_warn(
 				    COMPONENT,
 				    "run %s: its lease went to another "
@@ -793,16 +799,8 @@ static void renew_leases(sky_engine *e)
 				    "it",
 				    ids[i]);
 			pthread_mutex_lock(&e->lock);
-			if ((a = active_find(e, ids[i]))) {
-				/* A final run is stopped as canceled; one
-				 * another process holds is parked. */
-				if (canceled && !a->cancel) {
-					a->cancel = 1;
-					a->cancel_ms = skyx_time_mono_ms();
-				} else if (!canceled) {
-					a->lost = 1;
-				}
-			}
+			if (!ended && (a = active_find(e, ids[i])))
+				a->lost = 1;
 		}
 		free(ids[i]);
 	}
