@@ -82,7 +82,7 @@ static int check(const sky_credential_rec *in)
 int sky_store_credential_create(sky_store *s, const sky_credential_rec *in)
 {
 	sky_credential_rec r;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 
@@ -124,7 +124,7 @@ int sky_store_credential_get(sky_store *s, const char *organization_id,
 
 int sky_store_credential_update(sky_store *s, const sky_credential_rec *in)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 
@@ -142,7 +142,7 @@ int sky_store_credential_update(sky_store *s, const sky_credential_rec *in)
 		    in->secret_label,    in->sealed};
 		for (int i = 0; i < 11; i++)
 			sky_store__bind_text(st, i + 1, v[i]);
-		sqlite3_bind_int64(st, 12, skyx_time_now_ms());
+		sky_st_bind_i64(st, 12, skyx_time_now_ms());
 		rc = sky_store__exec(c, st, "update credential");
 		if (!rc && sky_store__changes(c) == 0)
 			rc = sky_error_set(SKY_ENOTFOUND,
@@ -155,7 +155,7 @@ int sky_store_credential_update(sky_store *s, const sky_credential_rec *in)
 int sky_store_credential_delete(sky_store *s, const char *organization_id,
                                 const char *credential_id)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 
@@ -183,7 +183,7 @@ int sky_store_credential_list(sky_store *s, const char *organization_id,
                               sky_credential_list **out)
 {
 	sky_credential_list *l;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	void *items = NULL;
 	sky_conn *c;
 	int rc;
@@ -202,8 +202,8 @@ int sky_store_credential_list(sky_store *s, const char *organization_id,
 		    st, 1, organization_id ? organization_id : s->default_org);
 		sky_store__bind_text(st, 2, credential_type);
 		sky_store__bind_text(st, 3, search && *search ? search : NULL);
-		sqlite3_bind_int64(st, 4, page_size);
-		sqlite3_bind_int64(st, 5, (int64_t)(page - 1) * page_size);
+		sky_st_bind_i64(st, 4, page_size);
+		sky_st_bind_i64(st, 5, (int64_t)(page - 1) * page_size);
 		rc = sky_store__fetch_all(c, st, &t_credential, &items,
 		                          &l->count, "list credentials");
 		l->items = items;

@@ -1,7 +1,9 @@
 /*
- * The SQLite side of the store: opening the file (pragmas, migrations),
- * the write lock and the read pool, the per-connection statement cache,
- * and the generic row <-> record mapping every table uses.
+ * The store's connections: opening the SQLite file (pragmas,
+ * migrations), the write lock and the read pool, the per-connection
+ * statement cache, the statement operations of both backends (SQLite
+ * here, PostgreSQL in pg_db.c), and the generic row <-> record mapping
+ * every table uses.
  */
 #include "store/sqlite_internal.h"
 
@@ -55,7 +57,7 @@ int sky_store__sqlerr(sky_conn *c, int sqlrc, const char *what)
 
 int sky_store__changes(sky_conn *c)
 {
-	return sqlite3_changes(c->db);
+	return c->pq ? (int)c->changes : sqlite3_changes(c->db);
 }
 
 /* ---- SQL templates ----------------------------------------------------- */
@@ -69,11 +71,28 @@ static void put_cols(skyx_buf *b, const sky_table *t)
 	}
 }
 
-/* Expand %C and %I of `text` against `t`; malloc'd or NULL. */
-static char *expand_sql(const sky_table *t, const char *text)
+/* Expand %C and %I of `text` against `t`; malloc'd or NULL. For
+ * PostgreSQL (`pg`), ?N becomes $N outside quoted text. */
+static char *expand_sql(const sky_table *t, const char *text, int pg)
 {
 	skyx_buf b = {0};
+	char quote = 0;
 	for (const char *p = text; *p; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+			skyx_buf_putc(&b, *p);
+			continue;
+		}
+		if (*p == '\'' || *p == '"') {
+			quote = *p;
+			skyx_buf_putc(&b, *p);
+			continue;
+		}
+		if (pg && p[0] == '?' && p[1] >= '0' && p[1] <= '9') {
+			skyx_buf_putc(&b, '$');
+			continue;
+		}
 		if (p[0] == '%' && t && p[1] == 'C') {
 			put_cols(&b, t);
 			p++;
@@ -82,8 +101,8 @@ static char *expand_sql(const sky_table *t, const char *text)
 			put_cols(&b, t);
 			skyx_buf_puts(&b, ") VALUES(");
 			for (int i = 0; i < t->ncols; i++)
-				skyx_buf_printf(&b, "%s?%d", i ? "," : "",
-				                i + 1);
+				skyx_buf_printf(&b, "%s%c%d", i ? "," : "",
+				                pg ? '$' : '?', i + 1);
 			skyx_buf_putc(&b, ')');
 			p++;
 		} else {
@@ -93,39 +112,68 @@ static char *expand_sql(const sky_table *t, const char *text)
 	return skyx_buf_steal(&b);
 }
 
-sqlite3_stmt *sky_store__prepare(sky_conn *c, const sky_table *t,
-                                 const char *text)
+/* A statement for `sql` on c; `slot` >= 0 names a cached PostgreSQL
+ * statement, -1 a one-off. */
+static sky_stmt *stmt_new(sky_conn *c, char *sql, int slot, int persistent)
 {
-	sqlite3_stmt *st = NULL;
-	char *sql = expand_sql(t, text);
+	sky_stmt *st;
 	int rc;
 
 	if (!sql) {
 		sky_error_from_code(SKY_ENOMEM);
 		return NULL;
 	}
-	rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+	if (c->pq) {
+		st = sky_store__pg_stmt_new(c, sql, slot);
+		free(sql);
+		return st;
+	}
+	if (!(st = calloc(1, sizeof *st))) {
+		free(sql);
+		sky_error_from_code(SKY_ENOMEM);
+		return NULL;
+	}
+	st->conn = c;
+	rc = sqlite3_prepare_v3(c->db, sql, -1,
+	                        persistent ? SQLITE_PREPARE_PERSISTENT : 0,
+	                        &st->lite, NULL);
 	free(sql);
 	if (rc != SQLITE_OK) {
 		sky_store__sqlerr(c, rc, "prepare");
+		free(st);
 		return NULL;
 	}
 	return st;
 }
 
-sqlite3_stmt *sky_store__stmt(sky_conn *c, const sky_sql *q)
+sky_stmt *sky_store__prepare(sky_conn *c, const sky_table *t, const char *text)
 {
-	sqlite3_stmt *st = NULL;
+	return stmt_new(c, expand_sql(t, text, c->pq != NULL), -1, 0);
+}
+
+void sky_st_finalize(sky_stmt *st)
+{
+	if (!st)
+		return;
+	if (st->conn && st->conn->pq) {
+		sky_store__pg_stmt_free(st);
+		return;
+	}
+	sqlite3_finalize(st->lite);
+	free(st);
+}
+
+sky_stmt *sky_store__stmt(sky_conn *c, const sky_sql *q)
+{
+	sky_stmt *st = NULL;
 	char *sql;
-	int rc;
 
 	/* A linear scan over a few dozen pointers costs less than one
 	 * sqlite3_step. */
 	for (int i = 0; i < c->nslots; i++) {
 		if (c->slots[i].sql == q) {
 			st = c->slots[i].stmt;
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
+			sky_st_reset(st);
 			return st;
 		}
 	}
@@ -139,39 +187,143 @@ sqlite3_stmt *sky_store__stmt(sky_conn *c, const sky_sql *q)
 		c->slots = n;
 		c->cap = ncap;
 	}
-	sql = expand_sql(q->table, q->text);
-	if (!sql) {
-		sky_error_from_code(SKY_ENOMEM);
+	sql = expand_sql(q->table, c->pq && q->pg ? q->pg : q->text,
+	                 c->pq != NULL);
+	if (!(st = stmt_new(c, sql, c->nslots, 1)))
 		return NULL;
-	}
-	rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-	                        NULL);
-	free(sql);
-	if (rc != SQLITE_OK) {
-		sky_store__sqlerr(c, rc, "prepare");
-		return NULL;
-	}
 	c->slots[c->nslots].sql = q;
 	c->slots[c->nslots].stmt = st;
 	c->nslots++;
 	return st;
 }
 
-int sky_store__step(sky_conn *c, sqlite3_stmt *st, const char *what)
+int sky_store__step(sky_conn *c, sky_stmt *st, const char *what)
 {
-	int rc = sqlite3_step(st);
+	int rc;
+
+	if (c->pq)
+		return sky_store__pg_step(c, st, what);
+	rc = sqlite3_step(st->lite);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc;
 	rc = sky_store__sqlerr(c, sqlite3_extended_errcode(c->db), what);
-	sqlite3_reset(st);
+	sqlite3_reset(st->lite);
 	return rc;
 }
 
-int sky_store__exec(sky_conn *c, sqlite3_stmt *st, const char *what)
+int sky_store__exec(sky_conn *c, sky_stmt *st, const char *what)
 {
 	int rc = sky_store__step(c, st, what);
-	sqlite3_reset(st);
+	sky_st_reset(st);
 	return rc < 0 ? rc : 0;
+}
+
+/* ---- statement operations (PostgreSQL: values kept as text) ---------- */
+
+static int pg_put(sky_stmt *st, int i, char *v)
+{
+	if (i < 1 || i > st->nparams) {
+		free(v);
+		return sky_error_set(SKY_EINVALID, "store: parameter %d of %d",
+		                     i, st->nparams);
+	}
+	free(st->vals[i - 1]);
+	st->vals[i - 1] = v;
+	return 0;
+}
+
+int sky_store__bind_text(sky_stmt *st, int i, const char *v)
+{
+	if (st->conn->pq) {
+		char *d = v ? strdup(v) : NULL;
+		if (v && !d)
+			return SKY_ENOMEM;
+		return pg_put(st, i, d);
+	}
+	return v ? sqlite3_bind_text(st->lite, i, v, -1, SQLITE_TRANSIENT)
+	         : sqlite3_bind_null(st->lite, i);
+}
+
+int sky_st_bind_i64(sky_stmt *st, int i, int64_t v)
+{
+	if (st->conn->pq)
+		return pg_put(st, i, skyx_asprintf("%lld", (long long)v));
+	return sqlite3_bind_int64(st->lite, i, v);
+}
+
+int sky_st_bind_double(sky_stmt *st, int i, double v)
+{
+	if (st->conn->pq)
+		return pg_put(st, i, skyx_asprintf("%.17g", v));
+	return sqlite3_bind_double(st->lite, i, v);
+}
+
+int sky_st_bind_null(sky_stmt *st, int i)
+{
+	if (st->conn->pq)
+		return pg_put(st, i, NULL);
+	return sqlite3_bind_null(st->lite, i);
+}
+
+int sky_st_nparams(sky_stmt *st)
+{
+	return st->conn->pq ? st->nparams
+	                    : sqlite3_bind_parameter_count(st->lite);
+}
+
+const char *sky_st_text(sky_stmt *st, int col)
+{
+	if (st->conn->pq)
+		return st->res && !PQgetisnull(st->res, st->row, col)
+		           ? PQgetvalue(st->res, st->row, col)
+		           : NULL;
+	return (const char *)sqlite3_column_text(st->lite, col);
+}
+
+int64_t sky_st_i64(sky_stmt *st, int col)
+{
+	if (st->conn->pq) {
+		const char *v = sky_st_text(st, col);
+		/* A boolean comes back as t / f. */
+		if (v && (*v == 't' || *v == 'f'))
+			return *v == 't';
+		return v ? strtoll(v, NULL, 10) : 0;
+	}
+	return sqlite3_column_int64(st->lite, col);
+}
+
+double sky_st_double(sky_stmt *st, int col)
+{
+	if (st->conn->pq) {
+		const char *v = sky_st_text(st, col);
+		return v ? strtod(v, NULL) : 0;
+	}
+	return sqlite3_column_double(st->lite, col);
+}
+
+int sky_st_null(sky_stmt *st, int col)
+{
+	if (st->conn->pq)
+		return !st->res || PQgetisnull(st->res, st->row, col);
+	return sqlite3_column_type(st->lite, col) == SQLITE_NULL;
+}
+
+void sky_st_reset(sky_stmt *st)
+{
+	if (!st)
+		return;
+	if (st->conn->pq) {
+		PQclear(st->res);
+		st->res = NULL;
+		st->row = st->nrows = 0;
+		for (int i = 0; i < st->nparams; i++) {
+			free(st->vals[i]);
+			st->vals[i] = NULL;
+		}
+		return;
+	}
+	sqlite3_reset(st->lite);
+	sqlite3_clear_bindings(st->lite);
 }
 
 /* Run SQL text that needs no caching (pragmas, migrations). */
@@ -184,13 +336,13 @@ static int exec_text(sky_conn *c, const char *sql, const char *what)
 /* First column of a one-row query as an integer. */
 static int query_int(sky_conn *c, const char *sql, int64_t *out)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sky_store__sqlerr(c, rc, sql);
+	sky_stmt *st = sky_store__prepare(c, NULL, sql);
+	int rc;
+	if (!st)
+		return sky_error_last_code();
 	rc = sky_store__step(c, st, sql);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
+	*out = rc == SKY_ROW ? sky_st_i64(st, 0) : 0;
+	sky_st_finalize(st);
 	return rc < 0 ? rc : 0;
 }
 
@@ -251,18 +403,18 @@ static int read_status(const sky_col *col, const char *name, void *rec)
 	return 0;
 }
 
-int sky_store__row_read(sqlite3_stmt *st, const sky_table *t, void *rec)
+int sky_store__row_read(sky_stmt *st, const sky_table *t, void *rec)
 {
 	memset(rec, 0, t->rec_size);
 	for (int i = 0; i < t->ncols; i++) {
 		const sky_col *col = &t->cols[i];
-		int null = sqlite3_column_type(st, i) == SQLITE_NULL;
-		int64_t v = sqlite3_column_int64(st, i);
+		int null = sky_st_null(st, i);
+		int64_t v = col->type == SKY_COL_TEXT ? 0 : sky_st_i64(st, i);
 		const char *txt;
 
 		switch (col->type) {
 		case SKY_COL_TEXT:
-			txt = (const char *)sqlite3_column_text(st, i);
+			txt = sky_st_text(st, i);
 			if (txt && !(*FIELD(rec, col, char *) = strdup(txt))) {
 				sky_store__row_clear(t, rec);
 				return sky_error_from_code(SKY_ENOMEM);
@@ -280,12 +432,12 @@ int sky_store__row_read(sqlite3_stmt *st, const sky_table *t, void *rec)
 			*FIELD(rec, col, int) = null ? -1 : (int)v;
 			break;
 		case SKY_COL_REAL:
-			*FIELD(rec, col, double) = sqlite3_column_double(st, i);
+			*FIELD(rec, col, double) = sky_st_double(st, i);
 			break;
 		case SKY_COL_TASK_STATUS:
 		case SKY_COL_STEP_STATUS:
 		case SKY_COL_WEBHOOK_STATUS:
-			txt = (const char *)sqlite3_column_text(st, i);
+			txt = sky_st_text(st, i);
 			if (read_status(col, txt, rec)) {
 				sky_store__row_clear(t, rec);
 				return SKY_EIO;
@@ -296,8 +448,7 @@ int sky_store__row_read(sqlite3_stmt *st, const sky_table *t, void *rec)
 	return 0;
 }
 
-static int bind_col(sqlite3_stmt *st, int i, const sky_col *col,
-                    const void *rec)
+static int bind_col(sky_stmt *st, int i, const sky_col *col, const void *rec)
 {
 	int v;
 	int64_t ts;
@@ -306,43 +457,39 @@ static int bind_col(sqlite3_stmt *st, int i, const sky_col *col,
 	case SKY_COL_TEXT:
 		return sky_store__bind_text(st, i, *CFIELD(rec, col, char *));
 	case SKY_COL_I64:
-		return sqlite3_bind_int64(st, i, *CFIELD(rec, col, int64_t));
+		return sky_st_bind_i64(st, i, *CFIELD(rec, col, int64_t));
 	case SKY_COL_TS:
 		ts = *CFIELD(rec, col, int64_t);
-		return ts ? sqlite3_bind_int64(st, i, ts)
-		          : sqlite3_bind_null(st, i);
+		return ts ? sky_st_bind_i64(st, i, ts)
+		          : sky_st_bind_null(st, i);
 	case SKY_COL_INT:
-		return sqlite3_bind_int(st, i, *CFIELD(rec, col, int));
+		return sky_st_bind_i64(st, i, *CFIELD(rec, col, int));
 	case SKY_COL_INT0:
 		v = *CFIELD(rec, col, int);
-		return v ? sqlite3_bind_int(st, i, v)
-		         : sqlite3_bind_null(st, i);
+		return v ? sky_st_bind_i64(st, i, v) : sky_st_bind_null(st, i);
 	case SKY_COL_INTN:
 		v = *CFIELD(rec, col, int);
-		return v >= 0 ? sqlite3_bind_int(st, i, v)
-		              : sqlite3_bind_null(st, i);
+		return v >= 0 ? sky_st_bind_i64(st, i, v)
+		              : sky_st_bind_null(st, i);
 	case SKY_COL_REAL:
-		return sqlite3_bind_double(st, i, *CFIELD(rec, col, double));
+		return sky_st_bind_double(st, i, *CFIELD(rec, col, double));
 	case SKY_COL_TASK_STATUS:
-		return sqlite3_bind_text(
+		return sky_store__bind_text(
 		    st, i,
-		    sky_task_status_name(*CFIELD(rec, col, sky_task_status)),
-		    -1, SQLITE_STATIC);
+		    sky_task_status_name(*CFIELD(rec, col, sky_task_status)));
 	case SKY_COL_STEP_STATUS:
-		return sqlite3_bind_text(
+		return sky_store__bind_text(
 		    st, i,
-		    sky_step_status_name(*CFIELD(rec, col, sky_step_status)),
-		    -1, SQLITE_STATIC);
+		    sky_step_status_name(*CFIELD(rec, col, sky_step_status)));
 	case SKY_COL_WEBHOOK_STATUS:
-		return sqlite3_bind_text(st, i,
-		                         sky_webhook_status_name(*CFIELD(
-		                             rec, col, sky_webhook_status)),
-		                         -1, SQLITE_STATIC);
+		return sky_store__bind_text(st, i,
+		                            sky_webhook_status_name(*CFIELD(
+		                                rec, col, sky_webhook_status)));
 	}
 	return SQLITE_MISUSE;
 }
 
-int sky_store__row_bind(sqlite3_stmt *st, const sky_table *t, const void *rec)
+int sky_store__row_bind(sky_stmt *st, const sky_table *t, const void *rec)
 {
 	for (int i = 0; i < t->ncols; i++) {
 		int rc = bind_col(st, i + 1, &t->cols[i], rec);
@@ -368,7 +515,7 @@ void sky_store__row_clear(const sky_table *t, void *rec)
 	}
 }
 
-int sky_store__fetch_one(sky_conn *c, sqlite3_stmt *st, const sky_table *t,
+int sky_store__fetch_one(sky_conn *c, sky_stmt *st, const sky_table *t,
                          void **out, const char *what)
 {
 	void *rec;
@@ -377,17 +524,17 @@ int sky_store__fetch_one(sky_conn *c, sqlite3_stmt *st, const sky_table *t,
 	*out = NULL;
 	if (rc < 0)
 		return rc;
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
+	if (rc == SKY_DONE) {
+		sky_st_reset(st);
 		return SKY_ENOTFOUND;
 	}
 	rec = malloc(t->rec_size);
 	if (!rec) {
-		sqlite3_reset(st);
+		sky_st_reset(st);
 		return sky_error_from_code(SKY_ENOMEM);
 	}
 	rc = sky_store__row_read(st, t, rec);
-	sqlite3_reset(st);
+	sky_st_reset(st);
 	if (rc) {
 		free(rec);
 		return rc;
@@ -396,7 +543,7 @@ int sky_store__fetch_one(sky_conn *c, sqlite3_stmt *st, const sky_table *t,
 	return 0;
 }
 
-int sky_store__fetch_all(sky_conn *c, sqlite3_stmt *st, const sky_table *t,
+int sky_store__fetch_all(sky_conn *c, sky_stmt *st, const sky_table *t,
                          void **items, size_t *count, const char *what)
 {
 	char *arr = NULL;
@@ -405,7 +552,7 @@ int sky_store__fetch_all(sky_conn *c, sqlite3_stmt *st, const sky_table *t,
 
 	*items = NULL;
 	*count = 0;
-	while ((rc = sky_store__step(c, st, what)) == SQLITE_ROW) {
+	while ((rc = sky_store__step(c, st, what)) == SKY_ROW) {
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
 			char *na = realloc(arr, ncap * t->rec_size);
@@ -422,12 +569,12 @@ int sky_store__fetch_all(sky_conn *c, sqlite3_stmt *st, const sky_table *t,
 	}
 	if (rc < 0)
 		goto fail;
-	sqlite3_reset(st);
+	sky_st_reset(st);
 	*items = arr;
 	*count = n;
 	return 0;
 fail:
-	sqlite3_reset(st);
+	sky_st_reset(st);
 	sky_store__free_items(t, arr, n);
 	return rc;
 }
@@ -437,12 +584,6 @@ void sky_store__free_items(const sky_table *t, void *items, size_t count)
 	for (size_t i = 0; i < count; i++)
 		sky_store__row_clear(t, (char *)items + i * t->rec_size);
 	free(items);
-}
-
-int sky_store__bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT)
-	         : sqlite3_bind_null(st, i);
 }
 
 int sky_store__check_json(const char *field, const char *json)
@@ -467,10 +608,12 @@ int sky_store__check_json(const char *field, const char *json)
 static void conn_close(sky_conn *c)
 {
 	for (int i = 0; i < c->nslots; i++)
-		sqlite3_finalize(c->slots[i].stmt);
+		sky_st_finalize(c->slots[i].stmt);
 	free(c->slots);
 	c->slots = NULL;
 	c->nslots = c->cap = 0;
+	if (c->pq)
+		sky_store__pg_conn_close(c);
 	if (c->db)
 		sqlite3_close_v2(c->db);
 	c->db = NULL;
@@ -497,10 +640,11 @@ static int conn_open(sky_conn *c, const char *path, int readonly, int busy_ms)
 
 sky_conn *sky_store__wbegin(sky_store *s)
 {
-	static const sky_sql begin = {NULL, "BEGIN IMMEDIATE"};
-	sqlite3_stmt *st;
+	static const sky_sql begin = {NULL, "BEGIN IMMEDIATE", "BEGIN"};
+	sky_stmt *st;
 
 	pthread_mutex_lock(&s->wlock);
+	sky_store__pg_check(s, &s->writer);
 	st = sky_store__stmt(&s->writer, &begin);
 	if (!st || sky_store__exec(&s->writer, st, "begin")) {
 		pthread_mutex_unlock(&s->wlock);
@@ -513,19 +657,23 @@ int sky_store__wend(sky_store *s, int rc)
 {
 	static const sky_sql commit = {NULL, "COMMIT"};
 	static const sky_sql rollback = {NULL, "ROLLBACK"};
-	sqlite3_stmt *st;
+	sky_conn *c = &s->writer;
+	sky_stmt *st;
+	int open;
 
 	if (rc == 0) {
-		st = sky_store__stmt(&s->writer, &commit);
-		rc =
-		    st ? sky_store__exec(&s->writer, st, "commit") : SKY_ENOMEM;
+		st = sky_store__stmt(c, &commit);
+		rc = st ? sky_store__exec(c, st, "commit") : SKY_ENOMEM;
 	}
-	if (rc && sqlite3_get_autocommit(s->writer.db) == 0) {
+	open = c->pq ? PQtransactionStatus(c->pq) != PQTRANS_IDLE
+	             : sqlite3_get_autocommit(c->db) == 0;
+	if (rc && open) {
 		/* Keep the caller's message: a rollback has nothing to add. */
-		st = sky_store__stmt(&s->writer, &rollback);
-		if (st) {
-			sqlite3_step(st);
-			sqlite3_reset(st);
+		if (c->pq) {
+			PQclear(PQexec(c->pq, "ROLLBACK"));
+		} else if ((st = sky_store__stmt(c, &rollback))) {
+			sqlite3_step(st->lite);
+			sqlite3_reset(st->lite);
 		}
 	}
 	/* After the commit: a reader that saw the old generation and the
@@ -548,6 +696,7 @@ sky_conn *sky_store__racquire(sky_store *s)
 		pthread_cond_wait(&s->rcond, &s->rlock);
 	c = &s->readers[s->free_readers[--s->nfree]];
 	pthread_mutex_unlock(&s->rlock);
+	sky_store__pg_check(s, c);
 	return c;
 }
 
@@ -718,7 +867,21 @@ int sky_store_open(sky_store **out, const char *data_dir,
 	pthread_mutex_init(&s->wlock, NULL);
 	pthread_mutex_init(&s->rlock, NULL);
 	pthread_cond_init(&s->rcond, NULL);
-	if (o.path && *o.path) {
+	if (o.url && *o.url) {
+		if (!sky_store_url_is_pg(o.url)) {
+			rc = sky_error_set(SKY_EINVALID,
+			                   "store: a store URL must start with "
+			                   "postgresql:// or postgres://");
+			goto fail;
+		}
+		s->pg = 1;
+		s->url = strdup(o.url);
+		s->path = sky_store__pg_redact(o.url);
+		if (!s->url) {
+			rc = sky_error_from_code(SKY_ENOMEM);
+			goto fail;
+		}
+	} else if (o.path && *o.path) {
 		s->path = skyx_path_abs(o.path);
 	} else {
 		abs = skyx_path_abs(data_dir);
@@ -730,6 +893,18 @@ int sky_store_open(sky_store **out, const char *data_dir,
 	if (!s->path || !s->readers || !s->free_readers) {
 		rc = sky_error_from_code(SKY_ENOMEM);
 		goto fail;
+	}
+	if (s->pg) {
+		if ((rc = sky_store__pg_open(s, o.read_connections)))
+			goto fail;
+		for (int i = 0; i < s->nreaders; i++)
+			s->free_readers[s->nfree++] = i;
+		if ((rc = sky_store__ensure_default_org(s)))
+			goto fail;
+		sky_log_debug("store", "opened %s (%d readers)", s->path,
+		              s->nreaders);
+		*out = s;
+		return 0;
 	}
 	if ((rc = open_writer(s, &o)))
 		goto fail;
@@ -763,10 +938,26 @@ void sky_store_close(sky_store *s)
 	free(s->readers);
 	free(s->free_readers);
 	free(s->path);
+	if (s->url) {
+		/* It may hold a password. */
+		explicit_bzero(s->url, strlen(s->url));
+		free(s->url);
+	}
 	pthread_mutex_destroy(&s->wlock);
 	pthread_mutex_destroy(&s->rlock);
 	pthread_cond_destroy(&s->rcond);
 	free(s);
+}
+
+int sky_store_url_is_pg(const char *url)
+{
+	return url && (!strncmp(url, "postgresql://", 13) ||
+	               !strncmp(url, "postgres://", 11));
+}
+
+int sky_store_is_pg(const sky_store *s)
+{
+	return s && s->pg;
 }
 
 const char *sky_store_path(const sky_store *s)
@@ -781,15 +972,15 @@ const char *sky_store_default_org(const sky_store *s)
 
 /* ---- pooled reads ------------------------------------------------------- */
 
-static sqlite3_stmt *read_stmt(sky_conn *c, const sky_sql *q, const char *p1,
-                               const char *p2)
+static sky_stmt *read_stmt(sky_conn *c, const sky_sql *q, const char *p1,
+                           const char *p2)
 {
-	sqlite3_stmt *st = sky_store__stmt(c, q);
+	sky_stmt *st = sky_store__stmt(c, q);
 	if (!st)
 		return NULL;
-	if (sqlite3_bind_parameter_count(st) >= 1)
+	if (sky_st_nparams(st) >= 1)
 		sky_store__bind_text(st, 1, p1);
-	if (sqlite3_bind_parameter_count(st) >= 2)
+	if (sky_st_nparams(st) >= 2)
 		sky_store__bind_text(st, 2, p2);
 	return st;
 }
@@ -798,7 +989,7 @@ int sky_store__read_one(sky_store *s, const sky_sql *q, const char *p1,
                         const char *p2, void **out, const char *what)
 {
 	sky_conn *c = sky_store__racquire(s);
-	sqlite3_stmt *st = read_stmt(c, q, p1, p2);
+	sky_stmt *st = read_stmt(c, q, p1, p2);
 	int rc = st ? sky_store__fetch_one(c, st, q->table, out, what)
 	            : sky_error_last_code();
 	sky_store__rrelease(s, c);
@@ -810,7 +1001,7 @@ int sky_store__read_all(sky_store *s, const sky_sql *q, const char *p1,
                         const char *what)
 {
 	sky_conn *c = sky_store__racquire(s);
-	sqlite3_stmt *st = read_stmt(c, q, p1, p2);
+	sky_stmt *st = read_stmt(c, q, p1, p2);
 	int rc = st ? sky_store__fetch_all(c, st, q->table, items, count, what)
 	            : sky_error_last_code();
 	sky_store__rrelease(s, c);

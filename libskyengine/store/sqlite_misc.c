@@ -65,7 +65,7 @@ int sky_store_totp_add(sky_store *s, const sky_totp_new *in, sky_totp_rec **out)
 {
 	char id[SKY_ID_MAX];
 	sky_totp_rec *r;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int oom = 0, rc;
 
@@ -145,7 +145,7 @@ int sky_store_totp_list(sky_store *s, const char *organization_id,
 	if (!(l = calloc(1, sizeof *l)))
 		return sky_error_from_code(SKY_ENOMEM);
 	c = sky_store__racquire(s);
-	sqlite3_stmt *st = sky_store__prepare(
+	sky_stmt *st = sky_store__prepare(
 	    c, &sky_store__t_totp,
 	    "SELECT %C FROM totp_codes WHERE organization_id=?1 AND "
 	    "(?2 IS NULL OR totp_identifier=?2) AND "
@@ -160,11 +160,11 @@ int sky_store_totp_list(sky_store *s, const char *organization_id,
 		sky_store__bind_text(st, 2, totp_identifier);
 		sky_store__bind_text(st, 3, workflow_run_id);
 		sky_store__bind_text(st, 4, otp_type);
-		sqlite3_bind_int64(st, 5, limit > 0 ? limit : 50);
+		sky_st_bind_i64(st, 5, limit > 0 ? limit : 50);
 		rc = sky_store__fetch_all(c, st, &sky_store__t_totp, &items,
 		                          &l->count, "list TOTP codes");
 		l->items = items;
-		sqlite3_finalize(st);
+		sky_st_finalize(st);
 	}
 	sky_store__rrelease(s, c);
 	if (rc) {
@@ -179,7 +179,7 @@ int sky_store_totp_take(sky_store *s, const char *organization_id,
                         const char *totp_identifier, const char *task_id,
                         int64_t created_after, sky_totp_rec **out)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	void *r = NULL;
 	sky_conn *c;
 	int rc;
@@ -197,8 +197,8 @@ int sky_store_totp_take(sky_store *s, const char *organization_id,
 	    st, 1, organization_id ? organization_id : s->default_org);
 	sky_store__bind_text(st, 2, totp_identifier);
 	sky_store__bind_text(st, 3, task_id);
-	sqlite3_bind_int64(st, 4, created_after);
-	sqlite3_bind_int64(st, 5, skyx_time_now_ms());
+	sky_st_bind_i64(st, 4, created_after);
+	sky_st_bind_i64(st, 5, skyx_time_now_ms());
 	rc = sky_store__fetch_one(c, st, &sky_store__t_totp, &r,
 	                          "take TOTP code");
 	if (rc == SKY_ENOTFOUND)
@@ -292,7 +292,7 @@ int sky_store_bsession_create(sky_store *s, const char *organization_id,
 {
 	char id[SKY_ID_MAX];
 	sky_bsession_rec *r;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int oom = 0, rc;
 
@@ -376,7 +376,7 @@ int sky_store_bsession_set_status(sky_store *s, const char *browser_session_id,
                                   const char *status, const char *runnable_id,
                                   const char *browser_address)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	char *from = NULL;
 	sky_conn *c;
 	int rc;
@@ -393,15 +393,15 @@ int sky_store_bsession_set_status(sky_store *s, const char *browser_session_id,
 	}
 	sky_store__bind_text(st, 1, browser_session_id);
 	rc = sky_store__step(c, st, "read browser session");
-	if (rc == SQLITE_ROW) {
-		from = strdup((const char *)sqlite3_column_text(st, 0));
+	if (rc == SKY_ROW) {
+		from = strdup(sky_st_text(st, 0));
 		rc = from ? 0 : sky_error_from_code(SKY_ENOMEM);
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == SKY_DONE) {
 		rc =
 		    sky_error_set(SKY_ENOTFOUND, "Browser session %s not found",
 		                  browser_session_id);
 	}
-	sqlite3_reset(st);
+	sky_st_reset(st);
 	if (rc || (rc = bs_check_move(browser_session_id, from, status)))
 		goto done;
 	if (!(st = sky_store__stmt(c, &q_bs_move))) {
@@ -410,9 +410,9 @@ int sky_store_bsession_set_status(sky_store *s, const char *browser_session_id,
 	}
 	sky_store__bind_text(st, 1, browser_session_id);
 	sky_store__bind_text(st, 2, status);
-	sqlite3_bind_int64(st, 3, skyx_time_now_ms());
-	sqlite3_bind_int(st, 4, !strcmp(status, "running"));
-	sqlite3_bind_int(st, 5, bs_final(status));
+	sky_st_bind_i64(st, 3, skyx_time_now_ms());
+	sky_st_bind_i64(st, 4, !strcmp(status, "running"));
+	sky_st_bind_i64(st, 5, bs_final(status));
 	sky_store__bind_text(st, 6, runnable_id);
 	sky_store__bind_text(st, 7, browser_address);
 	rc = sky_store__exec(c, st, "update browser session");
@@ -539,7 +539,7 @@ static int enqueue(sky_store *s, const char *task_id, const char *url,
 {
 	char id[SKY_ID_MAX];
 	sky_webhook_rec *r;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int oom = 0, rc;
 
@@ -572,16 +572,16 @@ static int enqueue(sky_store *s, const char *task_id, const char *url,
 	}
 	sky_store__bind_text(st, 1, task_id);
 	rc = sky_store__step(c, st, "find task");
-	if (rc == SQLITE_ROW) {
-		const char *org = (const char *)sqlite3_column_text(st, 0);
+	if (rc == SKY_ROW) {
+		const char *org = sky_st_text(st, 0);
 		rc = (r->organization_id = strdup(org))
 		         ? 0
 		         : sky_error_from_code(SKY_ENOMEM);
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == SKY_DONE) {
 		rc = sky_error_set(SKY_ENOTFOUND, "Task run not found %s",
 		                   task_id);
 	}
-	sqlite3_reset(st);
+	sky_st_reset(st);
 	if (rc)
 		goto done;
 	if (once) {
@@ -593,13 +593,13 @@ static int enqueue(sky_store *s, const char *task_id, const char *url,
 		}
 		sky_store__bind_text(st, 1, task_id);
 		rc = sky_store__step(c, st, "find webhook of task");
-		sqlite3_reset(st);
-		if (rc == SQLITE_ROW)
+		sky_st_reset(st);
+		if (rc == SKY_ROW)
 			rc = sky_error_set(SKY_EEXISTS,
 			                   "run %s already has a "
 			                   "webhook delivery",
 			                   task_id);
-		else if (rc == SQLITE_DONE)
+		else if (rc == SKY_DONE)
 			rc = 0;
 		if (rc)
 			goto done;
@@ -669,7 +669,7 @@ int sky_store_webhook_claim_due(sky_store *s, int64_t now, int limit,
                                 sky_webhook_list **out)
 {
 	sky_webhook_list *l;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	void *items = NULL;
 	sky_conn *c;
 	int rc;
@@ -688,8 +688,8 @@ int sky_store_webhook_claim_due(sky_store *s, int64_t now, int limit,
 		rc = sky_error_last_code();
 		goto done;
 	}
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int(st, 2, limit);
+	sky_st_bind_i64(st, 1, now);
+	sky_st_bind_i64(st, 2, limit);
 	rc = sky_store__fetch_all(c, st, &sky_store__t_webhook, &items,
 	                          &l->count, "claim webhooks");
 	l->items = items;
@@ -711,7 +711,7 @@ int sky_store_webhook_record(sky_store *s, const char *webhook_id,
                              int64_t next_attempt_at, const char *error)
 {
 	sky_webhook_status to;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int64_t now = skyx_time_now_ms();
 	int rc;
@@ -739,14 +739,13 @@ int sky_store_webhook_record(sky_store *s, const char *webhook_id,
 		goto done;
 	}
 	sky_store__bind_text(st, 1, webhook_id);
-	sqlite3_bind_text(st, 2, sky_webhook_status_name(to), -1,
-	                  SQLITE_STATIC);
+	sky_store__bind_text(st, 2, sky_webhook_status_name(to));
 	if (to == SKY_WEBHOOK_PENDING)
-		sqlite3_bind_int64(st, 3, next_attempt_at);
+		sky_st_bind_i64(st, 3, next_attempt_at);
 	sky_store__bind_text(st, 4, error);
 	if (to == SKY_WEBHOOK_DELIVERED)
-		sqlite3_bind_int64(st, 5, now);
-	sqlite3_bind_int64(st, 6, now);
+		sky_st_bind_i64(st, 5, now);
+	sky_st_bind_i64(st, 6, now);
 	if ((rc = sky_store__exec(c, st, "record webhook attempt")))
 		goto done;
 	if (sky_store__changes(c) == 1)
@@ -758,21 +757,21 @@ int sky_store_webhook_record(sky_store *s, const char *webhook_id,
 	}
 	sky_store__bind_text(st, 1, webhook_id);
 	rc = sky_store__step(c, st, "find webhook");
-	if (rc == SQLITE_ROW)
+	if (rc == SKY_ROW)
 		rc = sky_error_set(SKY_EINVALID,
 		                   "webhook %s is %s, not delivering",
-		                   webhook_id, sqlite3_column_text(st, 0));
-	else if (rc == SQLITE_DONE)
+		                   webhook_id, sky_st_text(st, 0));
+	else if (rc == SKY_DONE)
 		rc = sky_error_set(SKY_ENOTFOUND, "webhook %s not found",
 		                   webhook_id);
-	sqlite3_reset(st);
+	sky_st_reset(st);
 done:
 	return sky_store__wend(s, rc);
 }
 
 int sky_store_webhook_recover(sky_store *s, int *count)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 
@@ -786,7 +785,7 @@ int sky_store_webhook_recover(sky_store *s, int *count)
 		rc = sky_error_last_code();
 		goto done;
 	}
-	sqlite3_bind_int64(st, 1, skyx_time_now_ms());
+	sky_st_bind_i64(st, 1, skyx_time_now_ms());
 	rc = sky_store__exec(c, st, "recover webhooks");
 	if (!rc && count)
 		*count = sky_store__changes(c);
@@ -876,7 +875,7 @@ int sky_store_workflow_create(sky_store *s, const char *organization_id,
 {
 	char id[SKY_ID_MAX];
 	sky_workflow_rec *r;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int oom = 0, rc;
 
@@ -945,7 +944,7 @@ int sky_store_workflow_list(sky_store *s, const char *organization_id, int page,
                             int page_size, sky_workflow_list **out)
 {
 	sky_workflow_list *l;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	void *items = NULL;
 	sky_conn *c;
 	int rc;
@@ -965,8 +964,8 @@ int sky_store_workflow_list(sky_store *s, const char *organization_id, int page,
 		sky_store__bind_text(
 		    st, 1, organization_id ? organization_id : s->default_org);
 		/* LIMIT -1 is SQLite's "no limit". */
-		sqlite3_bind_int64(st, 2, page_size > 0 ? page_size : -1);
-		sqlite3_bind_int64(st, 3, (int64_t)(page - 1) * page_size);
+		sky_st_bind_i64(st, 2, page_size > 0 ? page_size : -1);
+		sky_st_bind_i64(st, 3, (int64_t)(page - 1) * page_size);
 		rc = sky_store__fetch_all(c, st, &sky_store__t_workflow, &items,
 		                          &l->count, "list workflows");
 		l->items = items;

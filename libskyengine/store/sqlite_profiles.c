@@ -93,21 +93,21 @@ static const char *org_of(sky_store *s, const char *org)
 static int name_free(sky_conn *c, const char *org, const char *name,
                      const char *self)
 {
-	sqlite3_stmt *st = sky_store__stmt(c, &q_bp_name_taken);
+	sky_stmt *st = sky_store__stmt(c, &q_bp_name_taken);
 	if (!st)
 		return sky_error_last_code();
 	sky_store__bind_text(st, 1, org);
 	sky_store__bind_text(st, 2, name);
 	sky_store__bind_text(st, 3, self ? self : "");
 	int rc = sky_store__step(c, st, "check browser profile name");
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	sky_st_reset(st);
+	if (rc == SKY_ROW)
 		return sky_error_set(SKY_EEXISTS,
 		                     "A browser profile named '%s' already "
 		                     "exists. Use a different name or delete "
 		                     "the existing profile.",
 		                     name);
-	return rc == SQLITE_DONE ? 0 : rc;
+	return rc == SKY_DONE ? 0 : rc;
 }
 
 int sky_store_bprofile_create(sky_store *s, const char *organization_id,
@@ -118,7 +118,7 @@ int sky_store_bprofile_create(sky_store *s, const char *organization_id,
 {
 	char id[SKY_ID_MAX];
 	sky_bprofile_rec *r;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 
@@ -199,16 +199,16 @@ int sky_store_bprofile_list(sky_store *s, const char *organization_id,
 	if (!(l = calloc(1, sizeof *l)))
 		return sky_error_from_code(SKY_ENOMEM);
 	sky_conn *c = sky_store__racquire(s);
-	sqlite3_stmt *st = sky_store__stmt(c, &q_bp_list);
+	sky_stmt *st = sky_store__stmt(c, &q_bp_list);
 	int rc;
 	if (!st) {
 		rc = sky_error_last_code();
 	} else {
 		sky_store__bind_text(st, 1, org_of(s, organization_id));
-		sqlite3_bind_int(st, 2, include_deleted ? 1 : 0);
+		sky_st_bind_i64(st, 2, include_deleted ? 1 : 0);
 		sky_store__bind_text(st, 3, search && *search ? search : NULL);
-		sqlite3_bind_int64(st, 4, page_size);
-		sqlite3_bind_int64(st, 5, (int64_t)(page - 1) * page_size);
+		sky_st_bind_i64(st, 4, page_size);
+		sky_st_bind_i64(st, 5, (int64_t)(page - 1) * page_size);
 		rc = sky_store__fetch_all(c, st, &t_bprofile, &items, &l->count,
 		                          "list browser profiles");
 	}
@@ -230,7 +230,7 @@ int sky_store_bprofile_update(sky_store *s, const char *organization_id,
                               const char *browser_profile_id, const char *name,
                               const char *description)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 	if (!s || !browser_profile_id)
@@ -249,7 +249,7 @@ int sky_store_bprofile_update(sky_store *s, const char *organization_id,
 	sky_store__bind_text(st, 2, org);
 	sky_store__bind_text(st, 3, name);
 	sky_store__bind_text(st, 4, description);
-	sqlite3_bind_int64(st, 5, skyx_time_now_ms());
+	sky_st_bind_i64(st, 5, skyx_time_now_ms());
 	rc = sky_store__exec(c, st, "update browser profile");
 	if (!rc && sky_store__changes(c) == 0)
 		rc = not_found(browser_profile_id);
@@ -260,7 +260,7 @@ done:
 int sky_store_bprofile_delete(sky_store *s, const char *organization_id,
                               const char *browser_profile_id, int hard)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 	if (!s || !browser_profile_id)
@@ -276,7 +276,7 @@ int sky_store_bprofile_delete(sky_store *s, const char *organization_id,
 	sky_store__bind_text(st, 1, browser_profile_id);
 	sky_store__bind_text(st, 2, org_of(s, organization_id));
 	if (!hard)
-		sqlite3_bind_int64(st, 3, skyx_time_now_ms());
+		sky_st_bind_i64(st, 3, skyx_time_now_ms());
 	rc = sky_store__exec(c, st, "delete browser profile");
 	if (!rc && sky_store__changes(c) == 0)
 		rc = not_found(browser_profile_id);
@@ -286,7 +286,7 @@ done:
 
 int sky_store_bprofile_used(sky_store *s, const char *browser_profile_id)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 	if (!s || !browser_profile_id)
@@ -298,7 +298,7 @@ int sky_store_bprofile_used(sky_store *s, const char *browser_profile_id)
 		rc = sky_error_last_code();
 	} else {
 		sky_store__bind_text(st, 1, browser_profile_id);
-		sqlite3_bind_int64(st, 2, skyx_time_now_ms());
+		sky_st_bind_i64(st, 2, skyx_time_now_ms());
 		rc = sky_store__exec(c, st, "count browser profile use");
 	}
 	return sky_store__wend(s, rc);
@@ -308,7 +308,7 @@ int sky_store_bsession_set_profile(sky_store *s, const char *browser_session_id,
                                    const char *browser_profile_id,
                                    int generate_browser_profile)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 	if (!s || !browser_session_id)
@@ -321,8 +321,8 @@ int sky_store_bsession_set_profile(sky_store *s, const char *browser_session_id,
 	} else {
 		sky_store__bind_text(st, 1, browser_session_id);
 		sky_store__bind_text(st, 2, browser_profile_id);
-		sqlite3_bind_int(st, 3, generate_browser_profile);
-		sqlite3_bind_int64(st, 4, skyx_time_now_ms());
+		sky_st_bind_i64(st, 3, generate_browser_profile);
+		sky_st_bind_i64(st, 4, skyx_time_now_ms());
 		rc = sky_store__exec(c, st, "update browser session");
 		if (!rc && sky_store__changes(c) == 0)
 			rc = sky_error_set(SKY_ENOTFOUND,

@@ -87,7 +87,7 @@ int sky_store_script_add(sky_store *s, const sky_script_new *in,
 {
 	char id[SKY_ID_MAX], rid[SKY_ID_MAX];
 	sky_script_rec *r;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int oom = 0, rc;
 
@@ -131,17 +131,16 @@ int sky_store_script_add(sky_store *s, const sky_script_new *in,
 	sky_store__bind_text(st, 1, r->organization_id);
 	sky_store__bind_text(st, 2, r->cache_key);
 	rc = sky_store__step(c, st, "script version");
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		dup_all(&r->script_id, (const char *)sqlite3_column_text(st, 0),
-		        &oom);
-		r->version = sqlite3_column_int(st, 1) + 1;
+	if (rc == SKY_ROW && !sky_st_null(st, 0)) {
+		dup_all(&r->script_id, sky_st_text(st, 0), &oom);
+		r->version = (int)sky_st_i64(st, 1) + 1;
 	} else if (rc >= 0) {
 		dup_all(&r->script_id, sky_id_new(SKY_ID_SCRIPT, id), &oom);
 		r->version = 1;
 	}
 	if (rc >= 0)
 		rc = 0;
-	sqlite3_reset(st);
+	sky_st_reset(st);
 	if (rc)
 		goto done;
 	if (oom) {
@@ -186,7 +185,7 @@ static int read_list(sky_store *s, const sky_sql *q, const char *p1,
 {
 	sky_script_list *l = calloc(1, sizeof *l);
 	void *items = NULL;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	int rc;
 	if (!l)
 		return sky_error_from_code(SKY_ENOMEM);
@@ -198,11 +197,11 @@ static int read_list(sky_store *s, const sky_sql *q, const char *p1,
 		if (p2)
 			sky_store__bind_text(st, 2, p2);
 		if (has3) {
-			sqlite3_bind_int64(st, 2, n3);
-			sqlite3_bind_int64(st, 3, n4);
+			sky_st_bind_i64(st, 2, n3);
+			sky_st_bind_i64(st, 3, n4);
 		}
 		if (!p2 && !has3)
-			sqlite3_bind_null(st, 2);
+			sky_st_bind_null(st, 2);
 		rc = sky_store__fetch_all(c, st, &t_script, &items, &l->count,
 		                          what);
 		l->items = items;
@@ -220,7 +219,7 @@ int sky_store_script_get(sky_store *s, const char *organization_id,
                          const char *script_id, int version,
                          sky_script_rec **out)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	void *r = NULL;
 	int rc;
 	if (!s || !script_id || !out)
@@ -232,7 +231,7 @@ int sky_store_script_get(sky_store *s, const char *organization_id,
 	} else {
 		sky_store__bind_text(st, 1, script_id);
 		sky_store__bind_text(st, 2, organization_id);
-		sqlite3_bind_int(st, 3, version);
+		sky_st_bind_i64(st, 3, version);
 		rc = sky_store__fetch_one(c, st, &t_script, &r, "get script");
 	}
 	sky_store__rrelease(s, c);
@@ -276,7 +275,7 @@ int sky_store_script_versions(sky_store *s, const char *organization_id,
 int sky_store_script_delete(sky_store *s, const char *organization_id,
                             const char *script_id)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 	if (!s || !script_id)
@@ -288,7 +287,7 @@ int sky_store_script_delete(sky_store *s, const char *organization_id,
 	} else {
 		sky_store__bind_text(st, 1, script_id);
 		sky_store__bind_text(st, 2, organization_id);
-		sqlite3_bind_int64(st, 3, skyx_time_now_ms());
+		sky_st_bind_i64(st, 3, skyx_time_now_ms());
 		rc = sky_store__exec(c, st, "delete script");
 		if (!rc && sky_store__changes(c) == 0)
 			rc = sky_error_set(SKY_ENOTFOUND, "Script not found %s",

@@ -86,7 +86,7 @@ void sky_step_list_free(sky_step_list *l)
 static int scalar_text(sky_conn *c, const sky_sql *q, const char *id,
                        char **out, const char *what)
 {
-	sqlite3_stmt *st = sky_store__stmt(c, q);
+	sky_stmt *st = sky_store__stmt(c, q);
 	int rc;
 
 	*out = NULL;
@@ -94,20 +94,20 @@ static int scalar_text(sky_conn *c, const sky_sql *q, const char *id,
 		return sky_error_last_code();
 	sky_store__bind_text(st, 1, id);
 	rc = sky_store__step(c, st, what);
-	if (rc == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
+	if (rc == SKY_ROW) {
+		const char *t = sky_st_text(st, 0);
 		rc = t && !(*out = strdup(t)) ? sky_error_from_code(SKY_ENOMEM)
 		                              : 0;
-	} else if (rc == SQLITE_DONE) {
+	} else if (rc == SKY_DONE) {
 		rc = SKY_ENOTFOUND;
 	}
-	sqlite3_reset(st);
+	sky_st_reset(st);
 	return rc;
 }
 
 static int step_load(sky_conn *c, const char *step_id, sky_step_rec **out)
 {
-	sqlite3_stmt *st = sky_store__stmt(c, &q_step_get);
+	sky_stmt *st = sky_store__stmt(c, &q_step_get);
 	int rc;
 	if (!st)
 		return sky_error_last_code();
@@ -125,7 +125,7 @@ int sky_store_step_create(sky_store *s, const char *task_id, int order,
 {
 	char id[SKY_ID_MAX];
 	sky_step_rec *r;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 
@@ -177,7 +177,7 @@ int sky_store_step_create(sky_store *s, const char *task_id, int order,
 		goto done;
 	}
 	sky_store__bind_text(st, 1, task_id);
-	sqlite3_bind_int64(st, 2, r->created_at);
+	sky_st_bind_i64(st, 2, r->created_at);
 	rc = sky_store__exec(c, st, "count step");
 done:
 	rc = sky_store__wend(s, rc);
@@ -206,7 +206,7 @@ static int step_move(sky_conn *c, const char *step_id, sky_step_status to)
 {
 	sky_step_status from;
 	char *name = NULL;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	int rc = scalar_text(c, &q_step_status, step_id, &name, "step status");
 
 	if (rc == SKY_ENOTFOUND)
@@ -227,8 +227,8 @@ static int step_move(sky_conn *c, const char *step_id, sky_step_status to)
 	if (!(st = sky_store__stmt(c, &q_step_move)))
 		return sky_error_last_code();
 	sky_store__bind_text(st, 1, step_id);
-	sqlite3_bind_text(st, 2, sky_step_status_name(to), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, skyx_time_now_ms());
+	sky_store__bind_text(st, 2, sky_step_status_name(to));
+	sky_st_bind_i64(st, 3, skyx_time_now_ms());
 	return sky_store__exec(c, st, "update step status");
 }
 
@@ -261,10 +261,10 @@ int sky_store_step_set_status(sky_store *s, const char *step_id,
 
 /* Run a one-statement step update; ENOTFOUND when no row matched. */
 static int step_update(sky_store *s, const sky_sql *q, const char *step_id,
-                       int (*bind)(sqlite3_stmt *, const void *),
-                       const void *arg, const char *what)
+                       int (*bind)(sky_stmt *, const void *), const void *arg,
+                       const char *what)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 
@@ -277,8 +277,8 @@ static int step_update(sky_store *s, const sky_sql *q, const char *step_id,
 		goto done;
 	}
 	sky_store__bind_text(st, 1, step_id);
-	if ((rc = bind(st, arg)) != SQLITE_OK) {
-		rc = sky_store__sqlerr(c, rc, what);
+	if ((rc = bind(st, arg)) != 0) {
+		rc = rc < 0 ? rc : sky_store__sqlerr(c, rc, what);
 		goto done;
 	}
 	if ((rc = sky_store__exec(c, st, what)))
@@ -289,10 +289,10 @@ done:
 	return sky_store__wend(s, rc);
 }
 
-static int bind_last(sqlite3_stmt *st, const void *arg)
+static int bind_last(sky_stmt *st, const void *arg)
 {
 	(void)arg;
-	return sqlite3_bind_int64(st, 2, skyx_time_now_ms());
+	return sky_st_bind_i64(st, 2, skyx_time_now_ms());
 }
 
 int sky_store_step_set_last(sky_store *s, const char *step_id)
@@ -301,10 +301,10 @@ int sky_store_step_set_last(sky_store *s, const char *step_id)
 	                   "set is_last");
 }
 
-static int bind_output(sqlite3_stmt *st, const void *arg)
+static int bind_output(sky_stmt *st, const void *arg)
 {
 	int rc = sky_store__bind_text(st, 2, arg);
-	return rc ? rc : sqlite3_bind_int64(st, 3, skyx_time_now_ms());
+	return rc ? rc : sky_st_bind_i64(st, 3, skyx_time_now_ms());
 }
 
 int sky_store_step_set_output(sky_store *s, const char *step_id,
@@ -316,16 +316,16 @@ int sky_store_step_set_output(sky_store *s, const char *step_id,
 	                        output_json, "set step output");
 }
 
-static int bind_usage(sqlite3_stmt *st, const void *arg)
+static int bind_usage(sky_stmt *st, const void *arg)
 {
 	const sky_step_usage *u = arg;
-	sqlite3_bind_int64(st, 2, u->input_tokens);
-	sqlite3_bind_int64(st, 3, u->output_tokens);
-	sqlite3_bind_int64(st, 4, u->reasoning_tokens);
-	sqlite3_bind_int64(st, 5, u->cached_tokens);
-	sqlite3_bind_double(st, 6, u->cost);
+	sky_st_bind_i64(st, 2, u->input_tokens);
+	sky_st_bind_i64(st, 3, u->output_tokens);
+	sky_st_bind_i64(st, 4, u->reasoning_tokens);
+	sky_st_bind_i64(st, 5, u->cached_tokens);
+	sky_st_bind_double(st, 6, u->cost);
 	sky_store__bind_text(st, 7, u->model);
-	return sqlite3_bind_int64(st, 8, skyx_time_now_ms());
+	return sky_st_bind_i64(st, 8, skyx_time_now_ms());
 }
 
 int sky_store_step_add_usage(sky_store *s, const char *step_id,
@@ -445,7 +445,7 @@ int sky_store_action_append(sky_store *s, const char *step_id,
 	char id[SKY_ID_MAX];
 	sky_action_rec r = {0};
 	void *saved = NULL;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 
@@ -496,7 +496,7 @@ fail:
 int sky_store_action_finish(sky_store *s, const char *action_id,
                             const char *result_json, const char *status)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 
@@ -647,7 +647,7 @@ int sky_store_artifact_add(sky_store *s, const char *task_id,
 {
 	char id[SKY_ID_MAX];
 	sky_artifact_rec *r;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 

@@ -43,7 +43,7 @@ static int org_insert(sky_conn *c, const char *name, int is_default,
                       sky_org_rec *r)
 {
 	char id[SKY_ID_MAX];
-	sqlite3_stmt *st = sky_store__stmt(c, &q_org_insert);
+	sky_stmt *st = sky_store__stmt(c, &q_org_insert);
 	int rc;
 
 	if (!st)
@@ -63,7 +63,7 @@ int sky_store__ensure_default_org(sky_store *s)
 {
 	sky_org_rec r = {0};
 	sky_conn *c = sky_store__wbegin(s);
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	int rc;
 
 	if (!c)
@@ -73,14 +73,14 @@ int sky_store__ensure_default_org(sky_store *s)
 		goto done;
 	}
 	rc = sky_store__step(c, st, "default organization");
-	if (rc == SQLITE_ROW) {
+	if (rc == SKY_ROW) {
 		snprintf(s->default_org, sizeof s->default_org, "%s",
-		         (const char *)sqlite3_column_text(st, 0));
-		sqlite3_reset(st);
+		         sky_st_text(st, 0));
+		sky_st_reset(st);
 		rc = 0;
 		goto done;
 	}
-	sqlite3_reset(st);
+	sky_st_reset(st);
 	if (rc < 0)
 		goto done;
 	if ((rc = org_insert(c, "default", 1, &r)))
@@ -141,15 +141,15 @@ void sky_org_rec_free(sky_org_rec *r)
 
 static int org_check(sky_conn *c, const char *organization_id)
 {
-	sqlite3_stmt *st = sky_store__stmt(c, &q_org_exists);
+	sky_stmt *st = sky_store__stmt(c, &q_org_exists);
 	int rc;
 
 	if (!st)
 		return sky_error_last_code();
 	sky_store__bind_text(st, 1, organization_id);
 	rc = sky_store__step(c, st, "check organization");
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
+	sky_st_reset(st);
+	if (rc == SKY_DONE)
 		return sky_error_set(SKY_ENOTFOUND, "Organization not found %s",
 		                     organization_id);
 	return rc < 0 ? rc : 0;
@@ -191,7 +191,7 @@ int sky_store_apikey_add(sky_store *s, const char *organization_id,
 {
 	char hex[SKYX_SHA256_HEX_LEN], prefix[APIKEY_PREFIX_LEN + 1];
 	void *r = NULL;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 
@@ -218,7 +218,7 @@ int sky_store_apikey_add(sky_store *s, const char *organization_id,
 	sky_store__bind_text(st, 1, organization_id);
 	sky_store__bind_text(st, 2, hex);
 	sky_store__bind_text(st, 3, prefix);
-	sqlite3_bind_int64(st, 4, skyx_time_now_ms());
+	sky_st_bind_i64(st, 4, skyx_time_now_ms());
 	rc = sky_store__fetch_one(c, st, &sky_store__t_apikey, &r,
 	                          "add API key");
 	if (rc == SKY_EEXISTS)
@@ -251,7 +251,7 @@ int sky_store_apikey_find(sky_store *s, const char *key_sha256,
 int sky_store_apikey_revoke(sky_store *s, int64_t key_id)
 {
 	sky_conn *c = s ? sky_store__wbegin(s) : NULL;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	int rc;
 
 	if (!c)
@@ -261,10 +261,10 @@ int sky_store_apikey_revoke(sky_store *s, int64_t key_id)
 		rc = sky_error_last_code();
 		goto done;
 	}
-	sqlite3_bind_int64(st, 1, key_id);
+	sky_st_bind_i64(st, 1, key_id);
 	rc = sky_store__step(c, st, "find API key");
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE) {
+	sky_st_reset(st);
+	if (rc == SKY_DONE) {
 		rc = sky_error_set(SKY_ENOTFOUND, "no API key with id %lld",
 		                   (long long)key_id);
 		goto done;
@@ -275,8 +275,8 @@ int sky_store_apikey_revoke(sky_store *s, int64_t key_id)
 		rc = sky_error_last_code();
 		goto done;
 	}
-	sqlite3_bind_int64(st, 1, key_id);
-	sqlite3_bind_int64(st, 2, skyx_time_now_ms());
+	sky_st_bind_i64(st, 1, key_id);
+	sky_st_bind_i64(st, 2, skyx_time_now_ms());
 	rc = sky_store__exec(c, st, "revoke API key");
 done:
 	return sky_store__wend(s, rc);
@@ -285,7 +285,7 @@ done:
 int sky_store_apikey_count(sky_store *s, int64_t *count)
 {
 	sky_conn *c;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	int rc;
 
 	if (!s || !count)
@@ -295,8 +295,8 @@ int sky_store_apikey_count(sky_store *s, int64_t *count)
 		rc = sky_error_last_code();
 	} else {
 		rc = sky_store__step(c, st, "count API keys");
-		*count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		sqlite3_reset(st);
+		*count = rc == SKY_ROW ? sky_st_i64(st, 0) : 0;
+		sky_st_reset(st);
 		rc = rc < 0 ? rc : 0;
 	}
 	sky_store__rrelease(s, c);
@@ -514,7 +514,7 @@ static int task_from_new(const sky_task_new *in, const char *org,
 static int find_by_key(sky_conn *c, const char *org, const char *key,
                        sky_task_rec **out)
 {
-	sqlite3_stmt *st = sky_store__stmt(c, &q_task_by_key);
+	sky_stmt *st = sky_store__stmt(c, &q_task_by_key);
 	void *r = NULL;
 	int rc;
 
@@ -530,14 +530,14 @@ static int find_by_key(sky_conn *c, const char *org, const char *key,
 
 static int task_exists(sky_conn *c, const char *task_id)
 {
-	sqlite3_stmt *st = sky_store__stmt(c, &q_task_exists);
+	sky_stmt *st = sky_store__stmt(c, &q_task_exists);
 	int rc;
 	if (!st)
 		return sky_error_last_code();
 	sky_store__bind_text(st, 1, task_id);
 	rc = sky_store__step(c, st, "find task");
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
+	sky_st_reset(st);
+	if (rc == SKY_DONE)
 		return sky_error_set(SKY_ENOTFOUND, "Task run not found %s",
 		                     task_id);
 	return rc < 0 ? rc : 0;
@@ -548,7 +548,7 @@ int sky_store_task_create(sky_store *s, const sky_task_new *in,
 {
 	const char *org;
 	sky_task_rec *r = NULL, *found = NULL;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 
@@ -623,7 +623,7 @@ int sky_store_task_get(sky_store *s, const char *organization_id,
 /* Load a task with the write connection (inside its transaction). */
 static int task_load(sky_conn *c, const char *task_id, sky_task_rec **out)
 {
-	sqlite3_stmt *st = sky_store__stmt(c, &q_task_get);
+	sky_stmt *st = sky_store__stmt(c, &q_task_get);
 	void *r = NULL;
 	int rc;
 
@@ -643,7 +643,7 @@ static int task_move(sky_conn *c, const char *task_id, sky_task_status to,
                      const char *reason)
 {
 	sky_task_status from;
-	sqlite3_stmt *st = sky_store__stmt(c, &q_task_status);
+	sky_stmt *st = sky_store__stmt(c, &q_task_status);
 	int64_t now = skyx_time_now_ms();
 	int rc;
 
@@ -651,16 +651,15 @@ static int task_move(sky_conn *c, const char *task_id, sky_task_status to,
 		return sky_error_last_code();
 	sky_store__bind_text(st, 1, task_id);
 	rc = sky_store__step(c, st, "read task status");
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
+	if (rc == SKY_DONE) {
+		sky_st_reset(st);
 		return sky_error_set(SKY_ENOTFOUND, "Task run not found %s",
 		                     task_id);
 	}
 	if (rc < 0)
 		return rc;
-	rc = sky_task_status_from_name((const char *)sqlite3_column_text(st, 0),
-	                               &from);
-	sqlite3_reset(st);
+	rc = sky_task_status_from_name(sky_st_text(st, 0), &from);
+	sky_st_reset(st);
 	if (rc)
 		return sky_error_set(SKY_EIO, "task %s has a corrupt status",
 		                     task_id);
@@ -678,12 +677,12 @@ static int task_move(sky_conn *c, const char *task_id, sky_task_status to,
 	if (!(st = sky_store__stmt(c, &q_task_move)))
 		return sky_error_last_code();
 	sky_store__bind_text(st, 1, task_id);
-	sqlite3_bind_text(st, 2, sky_task_status_name(to), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
+	sky_store__bind_text(st, 2, sky_task_status_name(to));
+	sky_st_bind_i64(st, 3, now);
 	sky_store__bind_text(st, 4, reason && *reason ? reason : NULL);
-	sqlite3_bind_int(st, 5, to == SKY_TASK_QUEUED);
-	sqlite3_bind_int(st, 6, to == SKY_TASK_RUNNING);
-	sqlite3_bind_int(st, 7, sky_task_status_is_final(to));
+	sky_st_bind_i64(st, 5, to == SKY_TASK_QUEUED);
+	sky_st_bind_i64(st, 6, to == SKY_TASK_RUNNING);
+	sky_st_bind_i64(st, 7, sky_task_status_is_final(to));
 	return sky_store__exec(c, st, "update task status");
 }
 
@@ -719,7 +718,7 @@ int sky_store_task_claim(sky_store *s, const sky_lease *l, const char *run_type,
                          sky_task_rec **out, int *reclaimed)
 {
 	sky_task_rec *r = NULL;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	char *id = NULL;
 	int was_running = 0;
 	sky_conn *c;
@@ -739,15 +738,14 @@ int sky_store_task_claim(sky_store *s, const sky_lease *l, const char *run_type,
 		goto done;
 	}
 	sky_store__bind_text(st, 1, run_type);
-	sqlite3_bind_int64(st, 2, now);
+	sky_st_bind_i64(st, 2, now);
 	rc = sky_store__step(c, st, "find runnable task");
-	if (rc == SQLITE_ROW) {
-		if (!(id = strdup((const char *)sqlite3_column_text(st, 0))))
+	if (rc == SKY_ROW) {
+		if (!(id = strdup(sky_st_text(st, 0))))
 			rc = sky_error_from_code(SKY_ENOMEM);
-		was_running = !strcmp((const char *)sqlite3_column_text(st, 1),
-		                      "running");
+		was_running = !strcmp(sky_st_text(st, 1), "running");
 	}
-	sqlite3_reset(st);
+	sky_st_reset(st);
 	if (rc < 0 || !id) {
 		rc = rc < 0 ? rc : 0;
 		goto done;
@@ -760,7 +758,7 @@ int sky_store_task_claim(sky_store *s, const sky_lease *l, const char *run_type,
 	}
 	sky_store__bind_text(st, 1, id);
 	sky_store__bind_text(st, 2, l->owner);
-	sqlite3_bind_int64(st, 3, now + l->lease_ms);
+	sky_st_bind_i64(st, 3, now + l->lease_ms);
 	if ((rc = sky_store__exec(c, st, "take lease")))
 		goto done;
 	rc = task_load(c, id, &r);
@@ -780,7 +778,7 @@ done:
 int sky_store_task_lease_renew(sky_store *s, const sky_lease *l,
                                const char *const *ids, size_t n, int *lost)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc = 0;
 
@@ -799,7 +797,7 @@ int sky_store_task_lease_renew(sky_store *s, const sky_lease *l,
 		}
 		sky_store__bind_text(st, 1, ids[i]);
 		sky_store__bind_text(st, 2, l->owner);
-		sqlite3_bind_int64(st, 3, until);
+		sky_st_bind_i64(st, 3, until);
 		if (!(rc = sky_store__exec(c, st, "renew lease")) && lost)
 			lost[i] = !sky_store__changes(c);
 	}
@@ -809,7 +807,7 @@ int sky_store_task_lease_renew(sky_store *s, const sky_lease *l,
 int sky_store_task_lease_drop(sky_store *s, const char *owner,
                               const char *task_id, int *n)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 
@@ -840,7 +838,7 @@ done:
 static int task_set(sky_store *s, const sky_sql *q, const char *task_id,
                     const char *text, int64_t num, int is_num, const char *what)
 {
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 
@@ -854,10 +852,10 @@ static int task_set(sky_store *s, const sky_sql *q, const char *task_id,
 	}
 	sky_store__bind_text(st, 1, task_id);
 	if (is_num)
-		sqlite3_bind_int64(st, 2, num);
+		sky_st_bind_i64(st, 2, num);
 	else
 		sky_store__bind_text(st, 2, text);
-	sqlite3_bind_int64(st, 3, skyx_time_now_ms());
+	sky_st_bind_i64(st, 3, skyx_time_now_ms());
 	if ((rc = sky_store__exec(c, st, what)))
 		goto done;
 	if (sky_store__changes(c) == 0)
@@ -962,7 +960,7 @@ static void list_where(skyx_buf *b, const sky_task_query *q)
 	skyx_buf_putc(b, ')');
 }
 
-static int bind_list(sqlite3_stmt *st, const sky_task_query *q)
+static int bind_list(sky_stmt *st, const sky_task_query *q)
 {
 	if (q->organization_id)
 		sky_store__bind_text(st, 1, q->organization_id);
@@ -978,7 +976,7 @@ static int list_in(sky_conn *c, const sky_task_query *q, sky_task_list *l)
 	const char *key =
 	    q->sort == SKY_TASK_SORT_MODIFIED_AT ? "modified_at" : "created_at";
 	const char *dir = q->ascending ? "ASC" : "DESC";
-	sqlite3_stmt *st = NULL;
+	sky_stmt *st = NULL;
 	void *items = NULL;
 	skyx_buf b = {0};
 	int rc;
@@ -999,13 +997,13 @@ static int list_in(sky_conn *c, const sky_task_query *q, sky_task_list *l)
 	bind_list(st, q);
 	if (q->page_size > 0) {
 		int page = q->page > 0 ? q->page : 1;
-		sqlite3_bind_int64(st, 3, q->page_size);
-		sqlite3_bind_int64(st, 4, (int64_t)(page - 1) * q->page_size);
+		sky_st_bind_i64(st, 3, q->page_size);
+		sky_st_bind_i64(st, 4, (int64_t)(page - 1) * q->page_size);
 	}
 	rc = sky_store__fetch_all(c, st, &sky_store__t_task, &items, &l->count,
 	                          "list tasks");
 	l->items = items;
-	sqlite3_finalize(st);
+	sky_st_finalize(st);
 	if (rc)
 		return rc;
 
@@ -1021,9 +1019,9 @@ static int list_in(sky_conn *c, const sky_task_query *q, sky_task_list *l)
 		return sky_error_last_code();
 	bind_list(st, q);
 	rc = sky_store__step(c, st, "count tasks");
-	if (rc == SQLITE_ROW)
-		l->total = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (rc == SKY_ROW)
+		l->total = sky_st_i64(st, 0);
+	sky_st_finalize(st);
 	return rc < 0 ? rc : 0;
 }
 
@@ -1033,7 +1031,7 @@ int sky_store_task_list(sky_store *s, const sky_task_query *q,
 	static const sky_sql begin = {NULL, "BEGIN"};
 	static const sky_sql commit = {NULL, "COMMIT"};
 	sky_task_list *l;
-	sqlite3_stmt *st;
+	sky_stmt *st;
 	sky_conn *c;
 	int rc;
 

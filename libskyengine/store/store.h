@@ -47,7 +47,17 @@ typedef struct sky_store_options {
 	/* The database file; NULL: <data_dir>/skyengine.db. Several
 	 * processes (each with its own data dir) may share one file. */
 	const char *path;
+	/* A PostgreSQL connection URL (postgresql://… or postgres://…, or
+	 * a libpq "key=value" string starting with "postgresql:"); when
+	 * set, the store lives there instead of in a SQLite file, and any
+	 * number of processes on any hosts may share it. */
+	const char *url;
 } sky_store_options;
+
+/* 1 when `url` names a PostgreSQL database. */
+int sky_store_url_is_pg(const char *url);
+/* 1 when the store is PostgreSQL. */
+int sky_store_is_pg(const sky_store *s);
 
 /*
  * Open (creating if needed) `<data_dir>/skyengine.db`, applying pending
