@@ -27,10 +27,10 @@
 
 int sky_store__pgerr(sky_conn *c, const PGresult *res, const char *what)
 {
-	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE)
-	                        : NULL;
-	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
-	                      : NULL;
+	const char *state =
+	    res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg =
+	    res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	int code = SKY_EIO;
 
 	if (!msg || !*msg)
@@ -57,8 +57,9 @@ int sky_store__pgerr(sky_conn *c, const PGresult *res, const char *what)
 
 /* ---- statements ------------------------------------------------------------ */
 
-/* The highest $N of a translated statement. */
-static int count_params(const char *sql)
+/* The highest $N of a translated statement; used[n - 1] is set for
+ * each $n the text names (up to 64). */
+static int count_params(const char *sql, char used[64])
 {
 	int max = 0;
 	char quote = 0;
@@ -72,6 +73,8 @@ static int count_params(const char *sql)
 			int n = (int)strtol(p + 1, NULL, 10);
 			if (n > max)
 				max = n;
+			if (n >= 1 && n <= 64)
+				used[n - 1] = 1;
 		}
 	}
 	return max;
@@ -80,6 +83,7 @@ static int count_params(const char *sql)
 sky_stmt *sky_store__pg_stmt_new(sky_conn *c, const char *sql, int slot)
 {
 	sky_stmt *st = calloc(1, sizeof *st);
+	char used[64] = {0};
 	PGresult *res;
 
 	if (!st) {
@@ -87,17 +91,26 @@ sky_stmt *sky_store__pg_stmt_new(sky_conn *c, const char *sql, int slot)
 		return NULL;
 	}
 	st->conn = c;
-	st->nparams = count_params(sql);
+	st->nparams = count_params(sql, used);
+	if (st->nparams > 64) {
+		sky_store__pg_stmt_free(st);
+		sky_error_set(SKY_EINVALID, "store: more than 64 parameters");
+		return NULL;
+	}
 	if (st->nparams &&
 	    !(st->vals = calloc((size_t)st->nparams, sizeof *st->vals)))
 		goto nomem;
+	/* A parameter the text skips (a dynamic list binds ?5 without ?3)
+	 * still has to have a type: text. The others are inferred. */
+	for (int i = 0; i < st->nparams; i++)
+		st->types[i] = used[i] ? 0 : 25 /* TEXTOID */;
 	if (slot < 0) {
 		if (!(st->sql = strdup(sql)))
 			goto nomem;
 		return st;
 	}
 	snprintf(st->name, sizeof st->name, "sky%d", slot);
-	res = PQprepare(c->pq, st->name, sql, 0, NULL);
+	res = PQprepare(c->pq, st->name, sql, st->nparams, st->types);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		sky_store__pgerr(c, res, "prepare");
 		sky_log_debug("store", "prepare failed: %s", sql);
@@ -138,7 +151,7 @@ int sky_store__pg_step(sky_conn *c, sky_stmt *st, const char *what)
 		st->row = st->nrows;
 		return SKY_DONE;
 	}
-	st->res = st->sql ? PQexecParams(c->pq, st->sql, st->nparams, NULL,
+	st->res = st->sql ? PQexecParams(c->pq, st->sql, st->nparams, st->types,
 	                                 vals, NULL, NULL, 0)
 	                  : PQexecPrepared(c->pq, st->name, st->nparams, vals,
 	                                   NULL, NULL, 0);
@@ -202,13 +215,15 @@ static int conn_open(sky_store *s, sky_conn *c)
 {
 	c->pq = PQconnectdb(s->url);
 	if (!c->pq || PQstatus(c->pq) != CONNECTION_OK) {
-		const char *msg = c->pq ? PQerrorMessage(c->pq) : "out of memory";
+		const char *msg =
+		    c->pq ? PQerrorMessage(c->pq) : "out of memory";
 		size_t n = strlen(msg);
 		while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 			n--;
 		/* libpq's message names host and user, never the password. */
-		int rc = sky_error_set(SKY_EIO, "store: cannot connect to %s: %.*s",
-		                       s->path, (int)n, msg);
+		int rc =
+		    sky_error_set(SKY_EIO, "store: cannot connect to %s: %.*s",
+		                  s->path, (int)n, msg);
 		sky_store__pg_conn_close(c);
 		return rc;
 	}
@@ -308,10 +323,12 @@ static int migrate(sky_store *s)
 	}
 	for (int64_t v = version; v < SKY_STORE_SCHEMA_VERSION; v++) {
 		char *m = sky_store__pg_migration((int)v);
-		rc = m ? sky_store__pg_exec_text(c, m, "migration") : SKY_ENOMEM;
+		rc =
+		    m ? sky_store__pg_exec_text(c, m, "migration") : SKY_ENOMEM;
 		free(m);
 		if (rc) {
-			sky_error_wrap(rc, "store: migrating %s to version %lld",
+			sky_error_wrap(rc,
+			               "store: migrating %s to version %lld",
 			               s->path, (long long)v + 1);
 			goto fail;
 		}

@@ -20,7 +20,8 @@ static const char *const pg_override[SKY_STORE_SCHEMA_VERSION] = {0};
 static int word_at(const char *p, const char *start, const char *w)
 {
 	size_t n = strlen(w);
-	return !strncmp(p, w, n) && (p == start || !isalnum((unsigned char)p[-1])) &&
+	return !strncmp(p, w, n) &&
+	       (p == start || !isalnum((unsigned char)p[-1])) &&
 	       !isalnum((unsigned char)p[n]) && p[n] != '_';
 }
 
@@ -43,6 +44,11 @@ char *sky_store__pg_migration(int v)
 	if (pg_override[v])
 		return strdup(pg_override[v]);
 	text = sky_store__migrations[v];
+	/* SQLite's instr(), which the statements use to search names. */
+	if (v == 0)
+		skyx_buf_puts(&b, "CREATE FUNCTION instr(text, text) RETURNS "
+		                  "integer LANGUAGE sql IMMUTABLE AS "
+		                  "'SELECT strpos($1, $2)';");
 	for (const char *p = text; *p;) {
 		size_t i;
 		if (quote) {

@@ -49,10 +49,10 @@ static const sky_sql q_list = {
     &t_credential,
     "SELECT %C FROM credentials WHERE organization_id=?1 AND "
     "(?2 IS NULL OR credential_type=?2) AND (?3 IS NULL OR "
-    "instr(lower(name), lower(?3)) OR instr(lower(coalesce(username,"
-    "'')), lower(?3)) OR instr(lower(coalesce(secret_label,'')), "
-    "lower(?3)) OR instr(lower(coalesce(card_brand,'')), lower(?3)) OR "
-    "instr(coalesce(card_last4,''), ?3)) "
+    "instr(lower(name), lower(?3)) > 0 OR instr(lower(coalesce(username,"
+    "'')), lower(?3)) > 0 OR instr(lower(coalesce(secret_label,'')), "
+    "lower(?3)) > 0 OR instr(lower(coalesce(card_brand,'')), lower(?3)) > 0 "
+    "OR instr(coalesce(card_last4,''), ?3) > 0) "
     "ORDER BY created_at DESC, seq DESC LIMIT ?4 OFFSET ?5"};
 
 void sky_credential_rec_free(sky_credential_rec *r)

@@ -90,7 +90,16 @@ static char *expand_sql(const sky_table *t, const char *text, int pg)
 			continue;
 		}
 		if (pg && p[0] == '?' && p[1] >= '0' && p[1] <= '9') {
-			skyx_buf_putc(&b, '$');
+			/* "?N IS NULL" alone does not tell PostgreSQL the
+			 * parameter's type; such a parameter is always text
+			 * here (an optional filter). */
+			const char *q = p + 1;
+			while (*q >= '0' && *q <= '9')
+				q++;
+			skyx_buf_printf(&b, "$%.*s%s", (int)(q - p - 1), p + 1,
+			                strncmp(q, " IS NULL", 8) ? ""
+			                                          : "::text");
+			p = q - 1;
 			continue;
 		}
 		if (p[0] == '%' && t && p[1] == 'C') {

@@ -87,6 +87,7 @@ typedef struct sky_stmt {
 	char *sql;     /* a one-off statement's text */
 	int nparams;   /* highest $N */
 	char **vals;   /* nparams bound values; NULL binds NULL */
+	Oid types[64]; /* 0: inferred from the text */
 	PGresult *res; /* after the first step */
 	int row, nrows;
 } sky_stmt;

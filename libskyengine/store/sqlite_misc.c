@@ -53,7 +53,15 @@ static const sky_sql q_totp_take = {
     "AND totp_identifier=?2 AND status='unused' AND code<>'' AND "
     "(task_id IS NULL OR task_id=?3) AND created_at>=?4 AND "
     "(expired_at IS NULL OR expired_at>?5) "
-    "ORDER BY created_at DESC, seq DESC LIMIT 1) RETURNING %C"};
+    "ORDER BY created_at DESC, seq DESC LIMIT 1) RETURNING %C",
+    /* Two hosts asking at once: the second waits for the first and
+     * finds the code used (then asks again later). */
+    "UPDATE totp_codes SET status='used', used_at=?5, modified_at=?5 "
+    "WHERE status='unused' AND seq=(SELECT seq FROM totp_codes WHERE "
+    "organization_id=?1 AND totp_identifier=?2 AND status='unused' AND "
+    "code<>'' AND (task_id IS NULL OR task_id=?3) AND created_at>=?4 AND "
+    "(expired_at IS NULL OR expired_at>?5) "
+    "ORDER BY created_at DESC, seq DESC LIMIT 1 FOR UPDATE) RETURNING %C"};
 
 void sky_totp_rec_free(sky_totp_rec *r)
 {
@@ -248,9 +256,10 @@ static const sky_sql q_bs_live_all = {
     &sky_store__t_bsession,
     "SELECT %C FROM browser_sessions WHERE "
     "status IN ('created','running') ORDER BY created_at, seq"};
-static const sky_sql q_bs_status = {NULL,
-                                    "SELECT status FROM browser_sessions WHERE "
-                                    "browser_session_id=?1"};
+static const sky_sql q_bs_status = {
+    NULL, "SELECT status FROM browser_sessions WHERE browser_session_id=?1",
+    "SELECT status FROM browser_sessions WHERE browser_session_id=?1 "
+    "FOR UPDATE"};
 static const sky_sql q_bs_move = {
     NULL, "UPDATE browser_sessions SET status=?2, modified_at=?3,"
           " started_at=CASE WHEN ?4 THEN ?3 ELSE started_at END,"
@@ -486,8 +495,11 @@ const sky_table sky_store__t_webhook =
     SKY_TABLE("webhook_outbox", sky_webhook_rec, webhook_cols);
 
 static const sky_sql q_wh_insert = {&sky_store__t_webhook, "%I"};
+/* PostgreSQL: the run's row is locked, so "once per run" holds across
+ * hosts. */
 static const sky_sql q_wh_task_org = {
-    NULL, "SELECT organization_id FROM tasks WHERE task_id=?1"};
+    NULL, "SELECT organization_id FROM tasks WHERE task_id=?1",
+    "SELECT organization_id FROM tasks WHERE task_id=?1 FOR UPDATE"};
 static const sky_sql q_wh_get = {
     &sky_store__t_webhook, "SELECT %C FROM webhook_outbox WHERE webhook_id=?1"};
 static const sky_sql q_wh_claim = {
@@ -963,8 +975,13 @@ int sky_store_workflow_list(sky_store *s, const char *organization_id, int page,
 	} else {
 		sky_store__bind_text(
 		    st, 1, organization_id ? organization_id : s->default_org);
-		/* LIMIT -1 is SQLite's "no limit". */
-		sky_st_bind_i64(st, 2, page_size > 0 ? page_size : -1);
+		/* No limit: -1 for SQLite, NULL for PostgreSQL. */
+		if (page_size > 0)
+			sky_st_bind_i64(st, 2, page_size);
+		else if (sky_conn_pg(c))
+			sky_st_bind_null(st, 2);
+		else
+			sky_st_bind_i64(st, 2, -1);
 		sky_st_bind_i64(st, 3, (int64_t)(page - 1) * page_size);
 		rc = sky_store__fetch_all(c, st, &sky_store__t_workflow, &items,
 		                          &l->count, "list workflows");

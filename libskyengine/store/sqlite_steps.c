@@ -51,7 +51,8 @@ static const sky_sql q_step_count = {
     NULL, "UPDATE tasks SET step_count=step_count+1, modified_at=?2 "
           "WHERE task_id=?1"};
 static const sky_sql q_step_status = {
-    NULL, "SELECT status FROM steps WHERE step_id=?1"};
+    NULL, "SELECT status FROM steps WHERE step_id=?1",
+    "SELECT status FROM steps WHERE step_id=?1 FOR UPDATE"};
 static const sky_sql q_step_move = {
     NULL, "UPDATE steps SET status=?2, modified_at=?3 WHERE step_id=?1"};
 static const sky_sql q_step_last = {

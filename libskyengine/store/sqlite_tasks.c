@@ -363,8 +363,11 @@ static const sky_sql q_task_by_key = {
                         "AND idempotency_key=?2"};
 static const sky_sql q_task_exists = {NULL,
                                       "SELECT 1 FROM tasks WHERE task_id=?1"};
+/* PostgreSQL: the row stays locked until the transition commits, so two
+ * hosts cannot both move one run. */
 static const sky_sql q_task_status = {
-    NULL, "SELECT status FROM tasks WHERE task_id=?1"};
+    NULL, "SELECT status FROM tasks WHERE task_id=?1",
+    "SELECT status FROM tasks WHERE task_id=?1 FOR UPDATE"};
 static const sky_sql q_task_move = {
     NULL, "UPDATE tasks SET status=?2, modified_at=?3,"
           " failure_reason=coalesce(?4, failure_reason),"
@@ -373,10 +376,16 @@ static const sky_sql q_task_move = {
           " finished_at=CASE WHEN ?7 THEN ?3 ELSE finished_at END"
           " WHERE task_id=?1"};
 static const sky_sql q_task_next = {
-    NULL, "SELECT task_id, status FROM tasks WHERE parent_task_id IS NULL "
-          "AND (status IN ('created','queued') OR (status='running' AND "
-          "lease_expires_at<?2)) AND (?1 IS NULL OR run_type=?1) "
-          "ORDER BY created_at, seq LIMIT 1"};
+    NULL,
+    "SELECT task_id, status FROM tasks WHERE parent_task_id IS NULL "
+    "AND (status IN ('created','queued') OR (status='running' AND "
+    "lease_expires_at<?2)) AND (?1 IS NULL OR run_type=?1) "
+    "ORDER BY created_at, seq LIMIT 1",
+    /* Hosts claiming at once each take a different run, no waiting. */
+    "SELECT task_id, status FROM tasks WHERE parent_task_id IS NULL "
+    "AND (status IN ('created','queued') OR (status='running' AND "
+    "lease_expires_at<?2)) AND (?1 IS NULL OR run_type=?1) "
+    "ORDER BY created_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED"};
 static const sky_sql q_task_lease = {
     NULL, "UPDATE tasks SET lease_owner=?2, lease_expires_at=?3 "
           "WHERE task_id=?1"};
@@ -935,10 +944,10 @@ int sky_store_task_set_workflow(sky_store *s, const char *task_id,
 /* WHERE clause shared by the page and the count; parameters ?1 org,
  * ?2 run_type. Status names come from our own table, so they are safe to
  * write into the SQL. */
-static void list_where(skyx_buf *b, const sky_task_query *q)
+static void list_where(skyx_buf *b, const sky_task_query *q, int pg)
 {
 	int first = 1;
-	skyx_buf_puts(b, " WHERE 1");
+	skyx_buf_puts(b, " WHERE 1=1");
 	if (q->organization_id)
 		skyx_buf_puts(b, " AND organization_id=?1");
 	if (q->run_type)
@@ -946,7 +955,9 @@ static void list_where(skyx_buf *b, const sky_task_query *q)
 	if (q->top_level_only)
 		skyx_buf_puts(b, " AND parent_task_id IS NULL");
 	if (q->application)
-		skyx_buf_puts(b, " AND json_extract(notes,'$.application')=?5");
+		skyx_buf_puts(
+		    b, pg ? " AND (notes::jsonb)->>'application'=?5"
+		          : " AND json_extract(notes,'$.application')=?5");
 	if (!q->status_mask)
 		return;
 	skyx_buf_puts(b, " AND status IN (");
@@ -982,7 +993,7 @@ static int list_in(sky_conn *c, const sky_task_query *q, sky_task_list *l)
 	int rc;
 
 	skyx_buf_puts(&b, "SELECT %C FROM tasks");
-	list_where(&b, q);
+	list_where(&b, q, sky_conn_pg(c));
 	skyx_buf_printf(&b, " ORDER BY %s %s, seq %s", key, dir, dir);
 	if (q->page_size > 0)
 		skyx_buf_puts(&b, " LIMIT ?3 OFFSET ?4");
@@ -1008,7 +1019,7 @@ static int list_in(sky_conn *c, const sky_task_query *q, sky_task_list *l)
 		return rc;
 
 	skyx_buf_puts(&b, "SELECT count(*) FROM tasks");
-	list_where(&b, q);
+	list_where(&b, q, sky_conn_pg(c));
 	if (b.oom) {
 		skyx_buf_free(&b);
 		return sky_error_from_code(SKY_ENOMEM);

@@ -1,5 +1,7 @@
-/* Unit tests: store/ (SQLite file, status machines, concurrency,
- * durability across SIGKILL, migrations). */
+/* Unit tests: store/ (status machines, concurrency, durability across
+ * SIGKILL, migrations). The "store" cases run on a SQLite file and again
+ * ("store_pg") on PostgreSQL, each test in a fresh schema of the server
+ * scripts/test starts ($SKYTEST_PG_URL). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "engine/engine_internal.h"
+#include "pgtest.h"
 #include "skytest.h"
 #include "store/store.h"
 #include "util/error.h"
@@ -27,12 +30,28 @@ static sky_store *S;
 /* The lease the tests claim with (one owner, long enough). */
 static const sky_lease LEASE = {"n_test", 600000};
 static char *D;
+/* How S was opened (.url for PostgreSQL), so a test can open the same
+ * store again, as another process would. */
+static sky_store_options OPTS;
+static char *SCHEMA;
 
 static void setup(void)
 {
 	D = skytest_tmpdir("store");
 	ck_assert_ptr_nonnull(D);
 	ck_assert_int_eq(sky_store_open(&S, D, NULL), 0);
+}
+
+static void setup_pg(void)
+{
+	char *url;
+	D = skytest_tmpdir("store");
+	ck_assert_ptr_nonnull(D);
+	url = skytest_pg_schema(&SCHEMA);
+	ck_assert_ptr_nonnull(url);
+	OPTS.url = url;
+	ck_assert_int_eq(sky_store_open(&S, D, &OPTS), 0);
+	ck_assert(sky_store_is_pg(S));
 }
 
 static void teardown(void)
@@ -42,6 +61,25 @@ static void teardown(void)
 	skyx_rm_rf(D);
 	free(D);
 	D = NULL;
+	if (SCHEMA)
+		skytest_pg_drop(SCHEMA);
+	free(SCHEMA);
+	SCHEMA = NULL;
+	free((char *)OPTS.url);
+	memset(&OPTS, 0, sizeof OPTS);
+}
+
+/* A second handle on S's store, with a data dir of its own: what another
+ * process (or host) sharing the store has. */
+static sky_store *open_second(char **dir)
+{
+	sky_store_options o = OPTS;
+	sky_store *s2 = NULL;
+	*dir = skytest_tmpdir("store2");
+	if (!o.url)
+		o.path = sky_store_path(S);
+	ck_assert_int_eq(sky_store_open(&s2, *dir, &o), 0);
+	return s2;
 }
 
 /* A minimal valid task; returns its id (malloc'd). */
@@ -714,6 +752,7 @@ END_TEST
 #define CLAIM_THREADS 4
 
 struct claimer {
+	sky_store *s;
 	char *ids[CLAIM_TASKS];
 	int n;
 	int errors;
@@ -724,7 +763,7 @@ static void *claim_worker(void *arg)
 	struct claimer *c = arg;
 	for (;;) {
 		sky_task_rec *r = NULL;
-		if (sky_store_task_claim(S, &LEASE, NULL, &r, NULL)) {
+		if (sky_store_task_claim(c->s, &LEASE, NULL, &r, NULL)) {
 			c->errors++;
 			break;
 		}
@@ -743,19 +782,28 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Half the claimers on S, half on a second handle: threads of one
+ * process and processes sharing the store. */
 START_TEST(claim_each_task_exactly_once)
 {
 	static struct claimer cl[CLAIM_THREADS];
 	pthread_t th[CLAIM_THREADS];
 	char *all[CLAIM_TASKS];
+	char *dir2;
+	sky_store *s2 = open_second(&dir2);
 	int n = 0;
 
 	for (int i = 0; i < CLAIM_TASKS; i++)
 		free(mk_task(S, NULL, NULL, NULL, i % 2));
-	for (int t = 0; t < CLAIM_THREADS; t++)
+	for (int t = 0; t < CLAIM_THREADS; t++) {
+		cl[t].s = t % 2 ? s2 : S;
 		pthread_create(&th[t], NULL, claim_worker, &cl[t]);
+	}
 	for (int t = 0; t < CLAIM_THREADS; t++)
 		pthread_join(th[t], NULL);
+	sky_store_close(s2);
+	skyx_rm_rf(dir2);
+	free(dir2);
 	for (int t = 0; t < CLAIM_THREADS; t++) {
 		ck_assert_int_eq(cl[t].errors, 0);
 		for (int i = 0; i < cl[t].n; i++)
@@ -1519,14 +1567,28 @@ START_TEST(api_keys_stored_hashed)
 	sky_apikey_rec_free(f);
 	ck_assert_int_eq(sky_store_apikey_find(S, "00", &f), SKY_ENOTFOUND);
 
-	/* The key's text is nowhere in the database files. */
-	char *db = skyx_path_join(D, SKY_STORE_FILE);
-	char *wal = skyx_asprintf("%s-wal", db);
-	ck_assert(!file_contains(db, key));
-	ck_assert(!file_contains(wal, key));
-	ck_assert(file_contains(wal, hex) || file_contains(db, hex));
-	free(db);
-	free(wal);
+	/* The key's text is nowhere in the database. */
+	if (SCHEMA) {
+		char *q = skyx_asprintf("SELECT count(*) FROM api_keys WHERE "
+		                        "key_sha256='%s'",
+		                        hex);
+		ck_assert_int_eq(skytest_pg_query_int(SCHEMA, q), 1);
+		free(q);
+		q = skyx_asprintf("SELECT count(*) FROM api_keys WHERE "
+		                  "position('%s' in key_sha256 || key_prefix "
+		                  "|| organization_id) > 0",
+		                  key);
+		ck_assert_int_eq(skytest_pg_query_int(SCHEMA, q), 0);
+		free(q);
+	} else {
+		char *db = skyx_path_join(D, SKY_STORE_FILE);
+		char *wal = skyx_asprintf("%s-wal", db);
+		ck_assert(!file_contains(db, key));
+		ck_assert(!file_contains(wal, key));
+		ck_assert(file_contains(wal, hex) || file_contains(db, hex));
+		free(db);
+		free(wal);
+	}
 
 	ck_assert_int_eq(sky_store_apikey_revoke(S, r->key_id), 0);
 	ck_assert_int_eq(sky_store_apikey_count(S, &n), 0);
@@ -1937,6 +1999,8 @@ START_TEST(engine_opens_its_store)
 }
 END_TEST
 
+static void add_store_tests(Suite *s, TCase *tc);
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -1948,6 +2012,29 @@ static Suite *store_suite(void)
 	suite_add_tcase(s, pure);
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	add_store_tests(s, tc);
+	if (skytest_pg_url()) {
+		TCase *pg = tcase_create("store_pg");
+		tcase_add_checked_fixture(pg, setup_pg, teardown);
+		add_store_tests(s, pg);
+	} else {
+		fprintf(stderr, "check_store: no $SKYTEST_PG_URL: the "
+		                "PostgreSQL cases do not run\n");
+	}
+
+	tcase_set_timeout(files, 120);
+	tcase_add_test(files, accepted_runs_survive_sigkill);
+	tcase_add_test(files, outbox_recovers_after_crash);
+	tcase_add_test(files, migrates_new_and_empty_files);
+	tcase_add_test(files, refuses_newer_and_foreign_files);
+	tcase_add_test(files, engine_opens_its_store);
+	suite_add_tcase(s, files);
+	return s;
+}
+
+/* The cases every backend runs. */
+static void add_store_tests(Suite *s, TCase *tc)
+{
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, task_every_transition_pair);
 	tcase_add_test(tc, task_failure_reason_required);
@@ -1974,15 +2061,6 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, api_keys_stored_hashed);
 	tcase_add_test(tc, webhook_outbox_lifecycle);
 	suite_add_tcase(s, tc);
-
-	tcase_set_timeout(files, 120);
-	tcase_add_test(files, accepted_runs_survive_sigkill);
-	tcase_add_test(files, outbox_recovers_after_crash);
-	tcase_add_test(files, migrates_new_and_empty_files);
-	tcase_add_test(files, refuses_newer_and_foreign_files);
-	tcase_add_test(files, engine_opens_its_store);
-	suite_add_tcase(s, files);
-	return s;
 }
 
 int main(void)
