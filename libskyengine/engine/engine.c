@@ -153,26 +153,23 @@ static int load_secrets_key(sky_engine *e)
 }
 
 /*
- * Where the store is: store.url or $SKYENGINE_STORE_URL, a SQLite file
- * ("sqlite:PATH", "sqlite:///abs/path", "file:PATH" or a plain path),
- * shared by every process that names it; NULL (*path): the data dir's
- * own file. The URL may carry a password: it is never logged.
+ * Where the store is: store.url or $SKYENGINE_STORE_URL, a PostgreSQL
+ * database (postgresql://… or postgres://…, *pg_url) or a SQLite file
+ * ("sqlite:PATH", "sqlite:///abs/path", "file:PATH" or a plain path,
+ * *path), shared by every process that names it; neither: the data
+ * dir's own file. The URL may carry a password: it is never logged.
  */
-static int store_path(sky_engine *e, char **path)
+static int store_path(sky_engine *e, char **path, char **pg_url)
 {
 	char *url = cfg_str(e->config, "store", "url", "SKYENGINE_STORE_URL");
-	*path = NULL;
+	*path = *pg_url = NULL;
 	if (!url)
 		return 0;
 	int rc = 0;
 	const char *p = url;
-	if (!strncmp(p, "postgres://", 11) ||
-	    !strncmp(p, "postgresql://", 13)) {
-		rc =
-		    sky_error_set(SKY_EUNSUPPORTED,
-		                  "store.url: this skyengine has no PostgreSQL "
-		                  "store yet; give a SQLite file (sqlite:PATH "
-		                  "or a path)");
+	if (sky_store_url_is_pg(p)) {
+		*pg_url = url;
+		return 0;
 	} else {
 		if (!strncmp(p, "sqlite://", 9))
 			p += 9;
@@ -332,12 +329,17 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 		goto fail;
 	{
 		sky_store_options so = {0};
-		char *path = NULL;
-		if ((rc = store_path(e, &path)))
+		char *path = NULL, *url = NULL;
+		if ((rc = store_path(e, &path, &url)))
 			goto fail;
 		so.path = path;
+		so.url = url;
 		rc = sky_store_open(&e->store, e->data_dir, &so);
 		free(path);
+		if (url) {
+			OPENSSL_cleanse(url, strlen(url));
+			free(url);
+		}
 		if (rc)
 			goto fail;
 	}

@@ -129,6 +129,9 @@ struct sky_engine {
 	int n_abandoned;         /* abandoned and not yet returned */
 	pthread_t watchdog;
 	int watchdog_running;
+	/* PostgreSQL: wakes idle workers when another host submits. */
+	pthread_t listener;
+	int listener_running;
 	int watchdog_ms;     /* no progress for this long: stuck */
 	int cancel_grace_ms; /* canceled, still executing: stuck */
 	int stop_grace_ms;   /* shutdown waits this long for workers */

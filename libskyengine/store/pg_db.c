@@ -13,6 +13,7 @@
  */
 #include "store/sqlite_internal.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,6 +248,53 @@ void sky_store__pg_check(sky_store *s, sky_conn *c)
 	PQreset(c->pq);
 	if (PQstatus(c->pq) == CONNECTION_OK)
 		PQsetNoticeReceiver(c->pq, notice_quiet, NULL);
+}
+
+/* ---- notifications ------------------------------------------------------- */
+
+#define RUNS_CHANNEL "skyengine_runs"
+
+int sky_store_wait_runs(sky_store *s, int timeout_ms)
+{
+	PGnotify *n;
+	int got = 0, rc = 0;
+
+	if (!s)
+		return sky_error_set(SKY_EINVALID, "store is NULL");
+	if (!s->pg)
+		return sky_error_set(SKY_EUNSUPPORTED,
+		                     "store: SQLite has no notifications");
+	pthread_mutex_lock(&s->llock);
+	if (s->listener && PQstatus(s->listener) != CONNECTION_OK) {
+		PQfinish(s->listener);
+		s->listener = NULL;
+	}
+	if (!s->listener) {
+		sky_conn c = {0};
+		if ((rc = conn_open(s, &c)) ||
+		    (rc = sky_store__pg_exec_text(&c, "LISTEN " RUNS_CHANNEL,
+		                                  "listen"))) {
+			PQfinish(c.pq);
+			pthread_mutex_unlock(&s->llock);
+			return rc;
+		}
+		s->listener = c.pq;
+	}
+	PGconn *l = s->listener;
+	/* A notification may already be waiting in libpq's buffer. */
+	PQconsumeInput(l);
+	if (!(n = PQnotifies(l))) {
+		struct pollfd p = {.fd = PQsocket(l), .events = POLLIN};
+		if (poll(&p, 1, timeout_ms) > 0 && PQconsumeInput(l))
+			n = PQnotifies(l);
+	}
+	while (n) {
+		got = 1;
+		PQfreemem(n);
+		n = PQnotifies(l);
+	}
+	pthread_mutex_unlock(&s->llock);
+	return got;
 }
 
 /* ---- migrations ------------------------------------------------------------- */

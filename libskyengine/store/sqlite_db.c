@@ -875,6 +875,7 @@ int sky_store_open(sky_store **out, const char *data_dir,
 		return sky_error_from_code(SKY_ENOMEM);
 	pthread_mutex_init(&s->wlock, NULL);
 	pthread_mutex_init(&s->rlock, NULL);
+	pthread_mutex_init(&s->llock, NULL);
 	pthread_cond_init(&s->rcond, NULL);
 	if (o.url && *o.url) {
 		if (!sky_store_url_is_pg(o.url)) {
@@ -944,6 +945,7 @@ void sky_store_close(sky_store *s)
 	/* The writer closes last: the last connection to a WAL file
 	 * checkpoints it and removes the -wal and -shm files. */
 	conn_close(&s->writer);
+	PQfinish(s->listener);
 	free(s->readers);
 	free(s->free_readers);
 	free(s->path);
@@ -954,6 +956,7 @@ void sky_store_close(sky_store *s)
 	}
 	pthread_mutex_destroy(&s->wlock);
 	pthread_mutex_destroy(&s->rlock);
+	pthread_mutex_destroy(&s->llock);
 	pthread_cond_destroy(&s->rcond);
 	free(s);
 }

@@ -126,6 +126,10 @@ struct sky_store {
 	int *free_readers;
 	int nfree;
 
+	/* PostgreSQL: the connection sky_store_wait_runs listens on. */
+	pthread_mutex_t llock;
+	PGconn *listener;
+
 	/* Bumped after every write transaction (sky_store_generation). */
 	uint64_t generation;
 };

@@ -520,6 +520,20 @@ static int task_from_new(const sky_task_new *in, const char *org,
 	return 0;
 }
 
+/* PostgreSQL: wake the workers of every host when this transaction
+ * commits (sky_store_wait_runs). */
+static int notify_runs(sky_conn *c)
+{
+	static const sky_sql q_notify = {
+	    NULL, "SELECT pg_notify('skyengine_runs', '')"};
+	sky_stmt *st;
+	if (!sky_conn_pg(c))
+		return 0;
+	if (!(st = sky_store__stmt(c, &q_notify)))
+		return sky_error_last_code();
+	return sky_store__exec(c, st, "notify");
+}
+
 static int find_by_key(sky_conn *c, const char *org, const char *key,
                        sky_task_rec **out)
 {
@@ -552,8 +566,8 @@ static int task_exists(sky_conn *c, const char *task_id)
 	return rc < 0 ? rc : 0;
 }
 
-int sky_store_task_create(sky_store *s, const sky_task_new *in,
-                          sky_task_rec **out, int *existed)
+static int task_create(sky_store *s, const sky_task_new *in,
+                       sky_task_rec **out, int *existed, int retried)
 {
 	const char *org;
 	sky_task_rec *r = NULL, *found = NULL;
@@ -598,8 +612,16 @@ int sky_store_task_create(sky_store *s, const sky_task_new *in,
 	if ((rc = sky_store__row_bind(st, &sky_store__t_task, r)))
 		goto done;
 	rc = sky_store__exec(c, st, "insert task");
+	if (!rc && !in->parent_task_id)
+		rc = notify_runs(c);
 done:
 	rc = sky_store__wend(s, rc);
+	if (rc == SKY_EEXISTS && in->idempotency_key && !retried) {
+		/* Another host inserted the same key between our look and
+		 * our insert: this time the look finds its run. */
+		sky_task_rec_free(r);
+		return task_create(s, in, out, existed, 1);
+	}
 	if (found) {
 		sky_task_rec_free(r);
 		r = found;
@@ -611,6 +633,12 @@ done:
 	else
 		*out = r;
 	return rc;
+}
+
+int sky_store_task_create(sky_store *s, const sky_task_new *in,
+                          sky_task_rec **out, int *existed)
+{
+	return task_create(s, in, out, existed, 0);
 }
 
 int sky_store_task_get(sky_store *s, const char *organization_id,
@@ -692,7 +720,9 @@ static int task_move(sky_conn *c, const char *task_id, sky_task_status to,
 	sky_st_bind_i64(st, 5, to == SKY_TASK_QUEUED);
 	sky_st_bind_i64(st, 6, to == SKY_TASK_RUNNING);
 	sky_st_bind_i64(st, 7, sky_task_status_is_final(to));
-	return sky_store__exec(c, st, "update task status");
+	if ((rc = sky_store__exec(c, st, "update task status")))
+		return rc;
+	return to == SKY_TASK_QUEUED ? notify_runs(c) : 0;
 }
 
 int sky_store_task_set_status(sky_store *s, const char *task_id,
@@ -837,8 +867,13 @@ int sky_store_task_lease_drop(sky_store *s, const char *owner,
 	} else {
 		sky_store__bind_text(st, 1, owner);
 	}
-	if (!(rc = sky_store__exec(c, st, "drop lease")) && n)
-		*n = sky_store__changes(c);
+	if (!(rc = sky_store__exec(c, st, "drop lease"))) {
+		int dropped = sky_store__changes(c);
+		if (n)
+			*n = dropped;
+		if (dropped)
+			rc = notify_runs(c);
+	}
 done:
 	return sky_store__wend(s, rc);
 }

@@ -256,6 +256,17 @@ int sky_store_task_create(sky_store *s, const sky_task_new *in,
  * long as the number has not moved. */
 uint64_t sky_store_generation(sky_store *s);
 
+/*
+ * Waking workers on other hosts (PostgreSQL). A run created, or a lease
+ * given back, sends a notification on commit; sky_store_wait_runs
+ * blocks up to timeout_ms for one (on a connection of its own, opened on
+ * first use) and returns 1 when one came, 0 on timeout. Notifications
+ * are not durable (a host that was not listening misses them), so a
+ * worker still re-checks the queue now and then. On SQLite there is
+ * nothing to listen to: SKY_EUNSUPPORTED at once.
+ */
+int sky_store_wait_runs(sky_store *s, int timeout_ms);
+
 int sky_store_task_get(sky_store *s, const char *organization_id,
                        const char *task_id, sky_task_rec **out);
 
