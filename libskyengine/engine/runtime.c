@@ -678,6 +678,39 @@ static int worker_spawn(sky_engine *e)
 	return 0;
 }
 
+/* PostgreSQL: a run submitted through any host wakes this host's idle
+ * workers at once; the workers' own one-second re-check covers a
+ * notification lost while the listening connection was down. */
+static void *listener_main(void *arg)
+{
+	sky_engine *e = arg;
+	int failing = 0;
+	for (;;) {
+		pthread_mutex_lock(&e->lock);
+		int stop = e->stopping;
+		pthread_mutex_unlock(&e->lock);
+		if (stop)
+			break;
+		int rc = sky_store_wait_runs(e->store, 250);
+		if (rc > 0) {
+			pthread_mutex_lock(&e->lock);
+			pthread_cond_broadcast(&e->work);
+			pthread_mutex_unlock(&e->lock);
+		} else if (rc < 0) {
+			if (!failing)
+				sky_log_warn(COMPONENT,
+				             "listening for new runs failed "
+				             "(%s); workers poll every second",
+				             sky_error_last());
+			failing = 1;
+			skyx_time_sleep_ms(1000);
+			continue;
+		}
+		failing = 0;
+	}
+	return NULL;
+}
+
 /* --- the watchdog ------------------------------------------------------ */
 
 /*
@@ -947,39 +980,6 @@ int sky_engine__start(sky_engine *e)
 			             "cannot start the listener thread");
 	}
 	return 0;
-}
-
-/* PostgreSQL: a run submitted through any host wakes this host's idle
- * workers at once; the workers' own one-second re-check covers a
- * notification lost while the listening connection was down. */
-static void *listener_main(void *arg)
-{
-	sky_engine *e = arg;
-	int failing = 0;
-	for (;;) {
-		pthread_mutex_lock(&e->lock);
-		int stop = e->stopping;
-		pthread_mutex_unlock(&e->lock);
-		if (stop)
-			break;
-		int rc = sky_store_wait_runs(e->store, 250);
-		if (rc > 0) {
-			pthread_mutex_lock(&e->lock);
-			pthread_cond_broadcast(&e->work);
-			pthread_mutex_unlock(&e->lock);
-		} else if (rc < 0) {
-			if (!failing)
-				sky_log_warn(COMPONENT,
-				             "listening for new runs failed "
-				             "(%s); workers poll every second",
-				             sky_error_last());
-			failing = 1;
-			skyx_time_sleep_ms(1000);
-			continue;
-		}
-		failing = 0;
-	}
-	return NULL;
 }
 
 /* Wait (lock held) until every live worker left, or the deadline. */
