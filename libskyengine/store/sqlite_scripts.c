@@ -41,8 +41,12 @@ static const sky_sql q_newest_for_key = {
                "cache_key=?2 AND deleted_at IS NULL "
                "ORDER BY version DESC LIMIT 1"};
 static const sky_sql q_last_version = {
-    NULL, "SELECT script_id, MAX(version) FROM scripts WHERE "
-          "organization_id=?1 AND cache_key=?2 AND deleted_at IS NULL"};
+    NULL,
+    "SELECT script_id, MAX(version) FROM scripts WHERE "
+    "organization_id=?1 AND cache_key=?2 AND deleted_at IS NULL",
+    /* PostgreSQL has no bare columns beside an aggregate. */
+    "SELECT script_id, version FROM scripts WHERE organization_id=?1 AND "
+    "cache_key=?2 AND deleted_at IS NULL ORDER BY version DESC LIMIT 1"};
 static const sky_sql q_get = {
     &t_script, "SELECT %C FROM scripts WHERE script_id=?1 AND "
                "(?2 IS NULL OR organization_id=?2) AND deleted_at IS NULL "

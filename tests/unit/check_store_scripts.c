@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "pgtest.h"
 #include "skytest.h"
 #include "store/sqlite_internal.h"
 #include "store/store.h"
@@ -25,11 +26,18 @@ static sky_script_rec *add(sky_store *s, const char *org, const char *key,
 	return r;
 }
 
+/* _i 0: SQLite; 1: PostgreSQL. */
 START_TEST(versions_keys_and_organizations)
 {
 	char *dir = skytest_tmpdir("store-scripts");
+	sky_store_options so = {0};
+	char *schema = NULL;
 	sky_store *s = NULL;
-	ck_assert_int_eq(sky_store_open(&s, dir, NULL), 0);
+	if (_i == 1) {
+		so.url = skytest_pg_schema(&schema);
+		ck_assert_ptr_nonnull(so.url);
+	}
+	ck_assert_int_eq(sky_store_open(&s, dir, &so), 0);
 	sky_org_rec *b = NULL;
 	ck_assert_int_eq(sky_store_org_create(s, "b", &b), 0);
 
@@ -104,6 +112,9 @@ START_TEST(versions_keys_and_organizations)
 	sky_store_close(s);
 	skyx_rm_rf(dir);
 	free(dir);
+	skytest_pg_drop(schema);
+	free(schema);
+	free((char *)so.url);
 }
 END_TEST
 
@@ -141,7 +152,8 @@ int main(void)
 {
 	Suite *s = suite_create("store_scripts");
 	TCase *tc = tcase_create("scripts");
-	tcase_add_test(tc, versions_keys_and_organizations);
+	tcase_add_loop_test(tc, versions_keys_and_organizations, 0,
+	                    skytest_pg_url() ? 2 : 1);
 	tcase_add_test(tc, version_1_file_is_upgraded);
 	suite_add_tcase(s, tc);
 	return skytest_run(s);
