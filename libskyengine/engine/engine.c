@@ -12,6 +12,7 @@
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/json.h"
+#include "util/id.h"
 #include "util/log.h"
 #include <openssl/crypto.h>
 #include <skyx/str.h>
@@ -345,6 +346,15 @@ int sky_engine_new(sky_engine **out, const sky_engine_options *opts)
 	}
 	if ((rc = load_node_id(e)))
 		goto fail;
+	{
+		/* The number this engine's ids carry, unique among the live
+		 * engines on the store (util/id.h). */
+		int number = 0;
+		if ((rc = sky_store_node_register(e->store, e->node_id,
+		                                  NODE_STALE_MS, &number)))
+			goto fail;
+		sky_id_set_node((unsigned)number);
+	}
 	e->answers = sky_engine__answers_new();
 	if ((rc = sky_plugins_new(e->plugin_path, &e->plugins)))
 		goto fail;

@@ -191,6 +191,10 @@ struct sky_engine {
 	uint64_t live_next;
 };
 
+/* An engine not seen by the store for this long (it renews every third
+ * of a lease) gives up its node number (store.h: nodes). */
+#define NODE_STALE_MS (10 * 60 * 1000)
+
 /* The 32-byte key that seals data at rest (engine.c: load_secrets_key). */
 const unsigned char *sky_engine__secrets_key(const sky_engine *e);
 /* Option value, else environment variable, else default; malloc'd. */

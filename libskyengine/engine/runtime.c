@@ -23,6 +23,8 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
+#include <openssl/crypto.h>
+#include <skyx/seal.h>
 #include <skyx/str.h>
 #include <skyx/time.h>
 
@@ -258,15 +260,41 @@ int sky_engine__stopping(sky_engine *e)
 	return s;
 }
 
-/* The signing key of a run, copied (NULL when none is known). */
+/* The signing key of a run, copied (NULL when none is known): the key
+ * that submitted it, held in memory by the host that took the request,
+ * else sealed in the store (any host sharing the secrets key opens it;
+ * this one after a restart too), else webhook.signing_key. */
 static char *signing_key_of(sky_engine *e, const char *run_id)
 {
 	pthread_mutex_lock(&e->lock);
 	sky_active_run *a = active_find(e, run_id);
-	char *k =
-	    skyx_strdup(a && a->signing_key ? a->signing_key : e->webhook_key);
+	char *k = a && a->signing_key ? skyx_strdup(a->signing_key) : NULL;
 	pthread_mutex_unlock(&e->lock);
-	return k;
+	if (k)
+		return k;
+	char *sealed = NULL;
+	if (sky_store_task_webhook_key(e->store, run_id, &sealed) == 0 &&
+	    sealed) {
+		unsigned char *plain = NULL;
+		size_t len = 0;
+		if (skyx_unseal(sky_engine__secrets_key(e), sealed, run_id,
+		                &plain, &len) == 0) {
+			k = skyx_asprintf("%.*s", (int)len, (char *)plain);
+			OPENSSL_cleanse(plain, len);
+			free(plain);
+			if (k)
+				sky_secret_register(k);
+		} else {
+			sky_log_warn(COMPONENT,
+			             "run %s: its webhook key cannot be opened "
+			             "with this engine's secrets key (hosts "
+			             "must share secrets.key); signing with "
+			             "webhook.signing_key",
+			             run_id);
+		}
+		free(sealed);
+	}
+	return k ? k : skyx_strdup(e->webhook_key);
 }
 
 char *sky_engine__signing_key(sky_engine *e, const char *run_id)
@@ -287,6 +315,18 @@ void sky_engine__run_created(sky_engine *e, const sky_task_rec *t,
 			sky_secret_register(signing_key);
 		}
 		pthread_mutex_unlock(&e->lock);
+		/* Sealed (aad: the run id) for whichever host ends the run. */
+		char *sealed =
+		    skyx_seal(sky_engine__secrets_key(e), signing_key,
+		              strlen(signing_key), t->task_id);
+		if (!sealed || sky_store_task_set_webhook_key(
+		                   e->store, t->task_id, sealed))
+			sky_log_warn(COMPONENT,
+			             "run %s: its webhook key could not be "
+			             "stored; another host would sign its "
+			             "webhook with webhook.signing_key",
+			             t->task_id);
+		free(sealed);
 	}
 	char *json = sky_engine__run_json(e, t);
 	sky_engine__emit(e, SKY_EVENT_RUN_STATUS, t->task_id, "created", -1, 0,
@@ -860,6 +900,9 @@ static void *watchdog_main(void *arg)
 		if (now - e->renewed_ms >= e->lease_ms / 3) {
 			e->renewed_ms = now;
 			renew_leases(e); /* drops and retakes e->lock */
+			pthread_mutex_unlock(&e->lock);
+			sky_store_node_seen(e->store, e->node_id);
+			pthread_mutex_lock(&e->lock);
 		}
 		stuck_run found[8];
 		int n = 0;
@@ -918,7 +961,7 @@ static int recover(sky_engine *e)
 		             "resuming them",
 		             n);
 	n = 0;
-	sky_store_webhook_recover(e->store, &n);
+	sky_store_webhook_recover(e->store, e->node_id, &n);
 	if (n)
 		sky_log_warn(COMPONENT,
 		             "%d webhook deliveries were interrupted; "

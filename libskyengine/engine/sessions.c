@@ -209,7 +209,7 @@ int sky_engine__sessions_start(sky_engine *e)
 	sky_bsession_list *l = NULL;
 	/* A crash or a stop left these open; only those with a profile
 	 * can be opened again. */
-	if (sky_store_bsession_list_live_all(e->store, &l) == 0) {
+	if (sky_store_bsession_list_live_all(e->store, e->node_id, &l) == 0) {
 		for (size_t i = 0; i < l->count; i++) {
 			if (l->items[i].browser_profile_id && !e->no_execute) {
 				if (!reopen(e, &l->items[i]))
@@ -598,6 +598,11 @@ int sky_tasks_api_browser_session_create(char **out_json, int *http_status,
 		goto out;
 	if ((rc = sky_store_bsession_create(e->store, org, c.timeout, c.url,
 	                                    c.proxy, &rec)))
+		goto out;
+	/* The browser lives here: runs naming the session are this
+	 * engine's to execute, whichever host they were submitted to. */
+	if ((rc = sky_store_bsession_set_holder(
+	         e->store, rec->browser_session_id, e->node_id)))
 		goto out;
 	s = calloc(1, sizeof *s);
 	if (!s || !(s->id = skyx_strdup(rec->browser_session_id)) ||

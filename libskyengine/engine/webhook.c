@@ -143,7 +143,8 @@ static void deliver(sky_engine *e, const sky_webhook_rec *w)
 			next = skyx_time_now_ms() + delay;
 		}
 	}
-	sky_store_webhook_record(e->store, w->webhook_id, outcome, next, why);
+	sky_store_webhook_record(e->store, w->webhook_id, e->node_id, outcome,
+	                         next, why);
 	if (outcome == SKY_WEBHOOK_OUTCOME_DELIVERED) {
 		sky_store_task_set_webhook_failure_reason(e->store, w->task_id,
 		                                          NULL);
@@ -180,8 +181,13 @@ static void *webhook_main(void *arg)
 		if (stop)
 			break;
 		sky_webhook_list *l = NULL;
-		if (sky_store_webhook_claim_due(e->store, skyx_time_now_ms(), 8,
-		                                &l) == 0) {
+		/* The lease covers every attempt of the batch, so another
+		 * process takes a row only if this one died. */
+		sky_lease lease = {e->node_id,
+		                   e->lease_ms +
+		                       8 * (int64_t)e->webhook_timeout_ms};
+		if (sky_store_webhook_claim_due(
+		        e->store, &lease, skyx_time_now_ms(), 8, &l) == 0) {
 			for (size_t i = 0; i < l->count; i++)
 				deliver(e, &l->items[i]);
 		}

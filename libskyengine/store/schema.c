@@ -293,6 +293,29 @@ static const char migration_5[] =
     "CREATE INDEX credentials_org ON credentials(organization_id,"
     " created_at);";
 
+/* 6: many hosts on one store (issue 16, docs/deploy.md). `nodes` gives
+ * each live engine a number 0..1023 for the ids it makes (util/id.h), so
+ * ids stay unique across hosts; a number is free again once its node
+ * has been silent long enough. Webhook deliveries are claimed under a
+ * lease like runs. A browser session lives in the engine holding it
+ * (`holder`), which is the one to execute runs naming it. A run's
+ * webhook signing key (the submitting API key) is kept sealed, so any
+ * host, or this one after a restart, signs its webhook the same. */
+static const char migration_6[] =
+    "CREATE TABLE nodes ("
+    " seq INTEGER PRIMARY KEY,"
+    " node_id TEXT NOT NULL UNIQUE,"
+    " node_number INTEGER NOT NULL UNIQUE CHECK (node_number >= 0 AND"
+    "  node_number < 1024),"
+    " started_at INTEGER NOT NULL,"
+    " seen_at INTEGER NOT NULL);"
+    "ALTER TABLE webhook_outbox ADD COLUMN lease_owner TEXT;"
+    "ALTER TABLE webhook_outbox ADD COLUMN lease_expires_at INTEGER NOT"
+    " NULL DEFAULT 0;"
+    "ALTER TABLE browser_sessions ADD COLUMN holder TEXT;"
+    "ALTER TABLE tasks ADD COLUMN webhook_key_sealed TEXT;";
+
 const char *const sky_store__migrations[SKY_STORE_SCHEMA_VERSION] = {
-    migration_1, migration_2, migration_3, migration_4, migration_5,
+    migration_1, migration_2, migration_3,
+    migration_4, migration_5, migration_6,
 };

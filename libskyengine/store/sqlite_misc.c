@@ -255,7 +255,11 @@ static const sky_sql q_bs_active = {
 static const sky_sql q_bs_live_all = {
     &sky_store__t_bsession,
     "SELECT %C FROM browser_sessions WHERE "
-    "status IN ('created','running') ORDER BY created_at, seq"};
+    "status IN ('created','running') AND (?1 IS NULL OR holder IS NULL OR "
+    "holder=?1) ORDER BY created_at, seq"};
+static const sky_sql q_bs_holder = {
+    NULL, "UPDATE browser_sessions SET holder=?2 WHERE "
+          "browser_session_id=?1"};
 static const sky_sql q_bs_status = {
     NULL, "SELECT status FROM browser_sessions WHERE browser_session_id=?1",
     "SELECT status FROM browser_sessions WHERE browser_session_id=?1 "
@@ -453,7 +457,29 @@ int sky_store_bsession_list_active(sky_store *s, const char *organization_id,
 	return rc;
 }
 
-int sky_store_bsession_list_live_all(sky_store *s, sky_bsession_list **out)
+int sky_store_bsession_set_holder(sky_store *s, const char *browser_session_id,
+                                  const char *holder)
+{
+	sky_stmt *st;
+	sky_conn *c;
+	int rc;
+
+	if (!s || !browser_session_id)
+		return sky_error_set(SKY_EINVALID, "NULL argument");
+	if (!(c = sky_store__wbegin(s)))
+		return sky_error_last_code();
+	if (!(st = sky_store__stmt(c, &q_bs_holder))) {
+		rc = sky_error_last_code();
+	} else {
+		sky_store__bind_text(st, 1, browser_session_id);
+		sky_store__bind_text(st, 2, holder);
+		rc = sky_store__exec(c, st, "set session holder");
+	}
+	return sky_store__wend(s, rc);
+}
+
+int sky_store_bsession_list_live_all(sky_store *s, const char *holder,
+                                     sky_bsession_list **out)
 {
 	sky_bsession_list *l;
 	void *items = NULL;
@@ -464,7 +490,7 @@ int sky_store_bsession_list_live_all(sky_store *s, sky_bsession_list **out)
 	*out = NULL;
 	if (!(l = calloc(1, sizeof *l)))
 		return sky_error_from_code(SKY_ENOMEM);
-	rc = sky_store__read_all(s, &q_bs_live_all, NULL, NULL, &items,
+	rc = sky_store__read_all(s, &q_bs_live_all, holder, NULL, &items,
 	                         &l->count, "list live browser sessions");
 	l->items = items;
 	if (rc)
@@ -502,22 +528,28 @@ static const sky_sql q_wh_task_org = {
     "SELECT organization_id FROM tasks WHERE task_id=?1 FOR UPDATE"};
 static const sky_sql q_wh_get = {
     &sky_store__t_webhook, "SELECT %C FROM webhook_outbox WHERE webhook_id=?1"};
+#define WH_CLAIM_SET                                                           \
+	"UPDATE webhook_outbox SET status='delivering', modified_at=?1, "      \
+	"lease_owner=?3, lease_expires_at=?4 WHERE seq IN (SELECT seq FROM "   \
+	"webhook_outbox WHERE (status='pending' AND next_attempt_at<=?1) OR "  \
+	"(status='delivering' AND lease_expires_at>0 AND "                     \
+	"lease_expires_at<?1) ORDER BY next_attempt_at, seq LIMIT ?2"
 static const sky_sql q_wh_claim = {
-    &sky_store__t_webhook,
-    "UPDATE webhook_outbox SET status='delivering', modified_at=?1 "
-    "WHERE seq IN (SELECT seq FROM webhook_outbox WHERE "
-    "status='pending' AND next_attempt_at<=?1 ORDER BY next_attempt_at, "
-    "seq LIMIT ?2) RETURNING %C"};
+    &sky_store__t_webhook, WH_CLAIM_SET ") RETURNING %C",
+    /* Hosts claiming at once take different rows. */
+    WH_CLAIM_SET " FOR UPDATE SKIP LOCKED) RETURNING %C"};
 static const sky_sql q_wh_record = {
     NULL, "UPDATE webhook_outbox SET attempts=attempts+1, status=?2,"
           " next_attempt_at=coalesce(?3, next_attempt_at), last_error=?4,"
-          " delivered_at=?5, modified_at=?6"
-          " WHERE webhook_id=?1 AND status='delivering'"};
+          " delivered_at=?5, modified_at=?6, lease_expires_at=0"
+          " WHERE webhook_id=?1 AND status='delivering' AND"
+          " (?7 IS NULL OR lease_owner=?7)"};
 static const sky_sql q_wh_exists = {
     NULL, "SELECT status FROM webhook_outbox WHERE webhook_id=?1"};
 static const sky_sql q_wh_recover = {
-    NULL, "UPDATE webhook_outbox SET status='pending', modified_at=?1 "
-          "WHERE status='delivering'"};
+    NULL, "UPDATE webhook_outbox SET status='pending', modified_at=?1, "
+          "lease_owner=NULL, lease_expires_at=0 WHERE status='delivering' "
+          "AND (?2 IS NULL OR lease_owner=?2 OR lease_owner IS NULL)"};
 static const sky_sql q_wh_of_task = {
     NULL, "SELECT 1 FROM webhook_outbox WHERE task_id=?1 LIMIT 1"};
 static const sky_sql q_wh_unqueued = {
@@ -677,8 +709,8 @@ static int webhook_cmp(const void *a, const void *b)
 	return strcmp(x->webhook_id, y->webhook_id);
 }
 
-int sky_store_webhook_claim_due(sky_store *s, int64_t now, int limit,
-                                sky_webhook_list **out)
+int sky_store_webhook_claim_due(sky_store *s, const sky_lease *lease,
+                                int64_t now, int limit, sky_webhook_list **out)
 {
 	sky_webhook_list *l;
 	sky_stmt *st;
@@ -702,6 +734,10 @@ int sky_store_webhook_claim_due(sky_store *s, int64_t now, int limit,
 	}
 	sky_st_bind_i64(st, 1, now);
 	sky_st_bind_i64(st, 2, limit);
+	sky_store__bind_text(st, 3, lease ? lease->owner : NULL);
+	sky_st_bind_i64(
+	    st, 4,
+	    now + (lease && lease->lease_ms > 0 ? lease->lease_ms : 600000));
 	rc = sky_store__fetch_all(c, st, &sky_store__t_webhook, &items,
 	                          &l->count, "claim webhooks");
 	l->items = items;
@@ -719,7 +755,7 @@ done:
 }
 
 int sky_store_webhook_record(sky_store *s, const char *webhook_id,
-                             sky_webhook_outcome outcome,
+                             const char *owner, sky_webhook_outcome outcome,
                              int64_t next_attempt_at, const char *error)
 {
 	sky_webhook_status to;
@@ -758,6 +794,7 @@ int sky_store_webhook_record(sky_store *s, const char *webhook_id,
 	if (to == SKY_WEBHOOK_DELIVERED)
 		sky_st_bind_i64(st, 5, now);
 	sky_st_bind_i64(st, 6, now);
+	sky_store__bind_text(st, 7, owner);
 	if ((rc = sky_store__exec(c, st, "record webhook attempt")))
 		goto done;
 	if (sky_store__changes(c) == 1)
@@ -770,9 +807,12 @@ int sky_store_webhook_record(sky_store *s, const char *webhook_id,
 	sky_store__bind_text(st, 1, webhook_id);
 	rc = sky_store__step(c, st, "find webhook");
 	if (rc == SKY_ROW)
-		rc = sky_error_set(SKY_EINVALID,
-		                   "webhook %s is %s, not delivering",
-		                   webhook_id, sky_st_text(st, 0));
+		rc = sky_error_set(
+		    SKY_EINVALID,
+		    strcmp(sky_st_text(st, 0), "delivering")
+		        ? "webhook %s is %s, not delivering"
+		        : "webhook %s: its lease went to another process (%s)",
+		    webhook_id, sky_st_text(st, 0));
 	else if (rc == SKY_DONE)
 		rc = sky_error_set(SKY_ENOTFOUND, "webhook %s not found",
 		                   webhook_id);
@@ -781,7 +821,7 @@ done:
 	return sky_store__wend(s, rc);
 }
 
-int sky_store_webhook_recover(sky_store *s, int *count)
+int sky_store_webhook_recover(sky_store *s, const char *owner, int *count)
 {
 	sky_stmt *st;
 	sky_conn *c;
@@ -798,6 +838,7 @@ int sky_store_webhook_recover(sky_store *s, int *count)
 		goto done;
 	}
 	sky_st_bind_i64(st, 1, skyx_time_now_ms());
+	sky_store__bind_text(st, 2, owner);
 	rc = sky_store__exec(c, st, "recover webhooks");
 	if (!rc && count)
 		*count = sky_store__changes(c);

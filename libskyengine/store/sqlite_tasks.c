@@ -375,17 +375,20 @@ static const sky_sql q_task_move = {
           " started_at=CASE WHEN ?6 THEN ?3 ELSE started_at END,"
           " finished_at=CASE WHEN ?7 THEN ?3 ELSE finished_at END"
           " WHERE task_id=?1"};
+/* A run naming a live browser session another engine holds is that
+ * engine's to execute (?3: the claiming engine). */
+#define TASK_NEXT                                                              \
+	"SELECT task_id, status FROM tasks WHERE parent_task_id IS NULL "      \
+	"AND (status IN ('created','queued') OR (status='running' AND "        \
+	"lease_expires_at<?2)) AND (?1 IS NULL OR run_type=?1) "               \
+	"AND NOT EXISTS (SELECT 1 FROM browser_sessions b WHERE "              \
+	"b.browser_session_id=tasks.browser_session_id AND b.status IN "       \
+	"('created','running') AND b.holder IS NOT NULL AND b.holder<>?3) "    \
+	"ORDER BY created_at, seq LIMIT 1"
 static const sky_sql q_task_next = {
-    NULL,
-    "SELECT task_id, status FROM tasks WHERE parent_task_id IS NULL "
-    "AND (status IN ('created','queued') OR (status='running' AND "
-    "lease_expires_at<?2)) AND (?1 IS NULL OR run_type=?1) "
-    "ORDER BY created_at, seq LIMIT 1",
+    NULL, TASK_NEXT,
     /* Hosts claiming at once each take a different run, no waiting. */
-    "SELECT task_id, status FROM tasks WHERE parent_task_id IS NULL "
-    "AND (status IN ('created','queued') OR (status='running' AND "
-    "lease_expires_at<?2)) AND (?1 IS NULL OR run_type=?1) "
-    "ORDER BY created_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED"};
+    TASK_NEXT " FOR UPDATE OF tasks SKIP LOCKED"};
 static const sky_sql q_task_lease = {
     NULL, "UPDATE tasks SET lease_owner=?2, lease_expires_at=?3 "
           "WHERE task_id=?1"};
@@ -566,8 +569,8 @@ static int task_exists(sky_conn *c, const char *task_id)
 	return rc < 0 ? rc : 0;
 }
 
-static int task_create(sky_store *s, const sky_task_new *in,
-                       sky_task_rec **out, int *existed, int retried)
+static int task_create(sky_store *s, const sky_task_new *in, sky_task_rec **out,
+                       int *existed, int retried)
 {
 	const char *org;
 	sky_task_rec *r = NULL, *found = NULL;
@@ -778,6 +781,7 @@ int sky_store_task_claim(sky_store *s, const sky_lease *l, const char *run_type,
 	}
 	sky_store__bind_text(st, 1, run_type);
 	sky_st_bind_i64(st, 2, now);
+	sky_store__bind_text(st, 3, l->owner);
 	rc = sky_store__step(c, st, "find runnable task");
 	if (rc == SKY_ROW) {
 		if (!(id = strdup(sky_st_text(st, 0))))

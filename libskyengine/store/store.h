@@ -37,7 +37,7 @@ typedef struct sky_store sky_store;
 
 /* Bumped by every migration; a file with a larger user_version is
  * refused. */
-#define SKY_STORE_SCHEMA_VERSION 5
+#define SKY_STORE_SCHEMA_VERSION 6
 #define SKY_STORE_FILE "skyengine.db"
 
 typedef struct sky_store_options {
@@ -266,6 +266,24 @@ uint64_t sky_store_generation(sky_store *s);
  * nothing to listen to: SKY_EUNSUPPORTED at once.
  */
 int sky_store_wait_runs(sky_store *s, int timeout_ms);
+
+/*
+ * Engines sharing the store. Each registers its node id and gets a
+ * number 0..1023 no other live engine holds, for the ids it makes
+ * (util/id.h: sky_id_set_node); an engine is live while it has been seen
+ * within stale_ms (sky_store_node_seen, from its lease renewals). The
+ * same node id gets its number back. SKY_EBUSY when 1024 engines live.
+ */
+int sky_store_node_register(sky_store *s, const char *node_id, int64_t stale_ms,
+                            int *number);
+int sky_store_node_seen(sky_store *s, const char *node_id);
+
+/* A run's webhook signing key, sealed by the engine (NULL: none);
+ * *sealed is NULL when none was stored. */
+int sky_store_task_set_webhook_key(sky_store *s, const char *task_id,
+                                   const char *sealed);
+int sky_store_task_webhook_key(sky_store *s, const char *task_id,
+                               char **sealed);
 
 int sky_store_task_get(sky_store *s, const char *organization_id,
                        const char *task_id, sky_task_rec **out);
@@ -628,11 +646,18 @@ typedef struct sky_bsession_list {
 /* Sessions of an organization in created or running, newest first. */
 int sky_store_bsession_list_active(sky_store *s, const char *organization_id,
                                    sky_bsession_list **out);
-/* Sessions of every organization in created or running, oldest first:
- * start-up, to close what a crash left open. */
-int sky_store_bsession_list_live_all(sky_store *s, sky_bsession_list **out);
+/* Sessions of every organization in created or running that `holder`
+ * holds (or that no engine was recorded as holding), oldest first:
+ * start-up, to close what a crash left open. Another host's sessions
+ * are not listed. */
+int sky_store_bsession_list_live_all(sky_store *s, const char *holder,
+                                     sky_bsession_list **out);
 void sky_bsession_rec_free(sky_bsession_rec *r);
 void sky_bsession_list_free(sky_bsession_list *l);
+/* The engine holding a session's browser (its node id); runs naming the
+ * session are claimed only by that engine (sky_store_task_claim). */
+int sky_store_bsession_set_holder(sky_store *s, const char *browser_session_id,
+                                  const char *holder);
 /* Set the profile a session loaded (NULL: keep) and its
  * generate_browser_profile flag (-1: keep). */
 int sky_store_bsession_set_profile(sky_store *s, const char *browser_session_id,
@@ -736,9 +761,12 @@ typedef struct sky_webhook_list {
 } sky_webhook_list;
 
 /* Take up to `limit` pending deliveries due at `now` (ms), oldest first,
- * moving them to delivering. */
-int sky_store_webhook_claim_due(sky_store *s, int64_t now, int limit,
-                                sky_webhook_list **out);
+ * moving them to delivering under the lease `l` (NULL: no owner, ten
+ * minutes); a delivering row whose lease ran out (its host died during
+ * the attempt) is taken again. Each row is claimed by one caller of all
+ * processes sharing the store. */
+int sky_store_webhook_claim_due(sky_store *s, const sky_lease *l, int64_t now,
+                                int limit, sky_webhook_list **out);
 
 typedef enum sky_webhook_outcome {
 	SKY_WEBHOOK_OUTCOME_DELIVERED = 0,
@@ -747,14 +775,16 @@ typedef enum sky_webhook_outcome {
 } sky_webhook_outcome;
 
 /* Record one attempt of a delivering row: attempts + 1 and the outcome.
- * SKY_EINVALID when the row is not delivering. */
+ * SKY_EINVALID when the row is not delivering, or (with `owner`) its
+ * lease went to another process meanwhile. */
 int sky_store_webhook_record(sky_store *s, const char *webhook_id,
-                             sky_webhook_outcome outcome,
+                             const char *owner, sky_webhook_outcome outcome,
                              int64_t next_attempt_at, const char *error);
-/* After a restart: rows left delivering by a crash go back to pending
- * (they may be delivered twice; receivers see the same body). *count
+/* After a restart: rows `owner` left delivering (and rows with no
+ * owner) go back to pending; NULL: every delivering row. They may be
+ * delivered twice; receivers see the same body and webhook id. *count
  * (may be NULL) says how many. */
-int sky_store_webhook_recover(sky_store *s, int *count);
+int sky_store_webhook_recover(sky_store *s, const char *owner, int *count);
 /* Pending rows (due or not), oldest first. */
 int sky_store_webhook_list_pending(sky_store *s, sky_webhook_list **out);
 int sky_store_webhook_get(sky_store *s, const char *webhook_id,

@@ -23,6 +23,13 @@ void sky_id_reseed(void)
 	__atomic_store_n(&node_ready, 1, __ATOMIC_RELEASE);
 }
 
+void sky_id_set_node(unsigned node)
+{
+	__atomic_store_n(&node_bits, (uint64_t)(node & 0x3ff),
+	                 __ATOMIC_RELAXED);
+	__atomic_store_n(&node_ready, 1, __ATOMIC_RELEASE);
+}
+
 uint64_t sky_id_next(void)
 {
 	if (!__atomic_load_n(&node_ready, __ATOMIC_ACQUIRE))

@@ -37,4 +37,9 @@ char *sky_id_new(const char *prefix, char out[SKY_ID_MAX]);
 /* Re-seed the per-process random bits (after fork). */
 void sky_id_reseed(void);
 
+/* Use `node` (0..1023) as the node bits from now on: a number the store
+ * handed out (sky_store_node_register), unique among live engines, so
+ * ids of different hosts never collide. A fork re-seeds randomly. */
+void sky_id_set_node(unsigned node);
+
 #endif

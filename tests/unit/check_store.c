@@ -1623,7 +1623,7 @@ START_TEST(webhook_outbox_lifecycle)
 	                                           "{}", NULL, NULL),
 	                 SKY_ENOTFOUND);
 	now = skyx_time_now_ms();
-	ck_assert_int_eq(sky_store_webhook_claim_due(S, now, 2, &l), 0);
+	ck_assert_int_eq(sky_store_webhook_claim_due(S, NULL, now, 2, &l), 0);
 	ck_assert_uint_eq(l->count, 2);
 	ck_assert_str_eq(l->items[0].webhook_id, w[0]->webhook_id);
 	ck_assert_str_eq(l->items[1].webhook_id, w[1]->webhook_id);
@@ -1632,39 +1632,40 @@ START_TEST(webhook_outbox_lifecycle)
 	sky_webhook_list_free(l);
 
 	/* w0 delivered, w1 retried in a minute. */
-	ck_assert_int_eq(sky_store_webhook_record(S, w[0]->webhook_id,
+	ck_assert_int_eq(sky_store_webhook_record(S, w[0]->webhook_id, NULL,
 	                                          SKY_WEBHOOK_OUTCOME_DELIVERED,
 	                                          0, NULL),
 	                 0);
-	ck_assert_int_eq(sky_store_webhook_record(S, w[1]->webhook_id,
+	ck_assert_int_eq(sky_store_webhook_record(S, w[1]->webhook_id, NULL,
 	                                          SKY_WEBHOOK_OUTCOME_RETRY,
 	                                          now + 60000, "HTTP 503"),
 	                 0);
 	/* Only a delivering row can be recorded. */
-	ck_assert_int_eq(sky_store_webhook_record(S, w[0]->webhook_id,
+	ck_assert_int_eq(sky_store_webhook_record(S, w[0]->webhook_id, NULL,
 	                                          SKY_WEBHOOK_OUTCOME_FAILED, 0,
 	                                          "x"),
 	                 SKY_EINVALID);
 	ck_assert(strstr(sky_error_last(), "delivered, not delivering"));
-	ck_assert_int_eq(sky_store_webhook_record(
-	                     S, "wh_404", SKY_WEBHOOK_OUTCOME_FAILED, 0, "x"),
+	ck_assert_int_eq(sky_store_webhook_record(S, "wh_404", NULL,
+	                                          SKY_WEBHOOK_OUTCOME_FAILED, 0,
+	                                          "x"),
 	                 SKY_ENOTFOUND);
-	ck_assert_int_eq(sky_store_webhook_claim_due(S, now, 10, &l), 0);
+	ck_assert_int_eq(sky_store_webhook_claim_due(S, NULL, now, 10, &l), 0);
 	ck_assert_uint_eq(l->count, 1);
 	ck_assert_str_eq(l->items[0].webhook_id, w[2]->webhook_id);
 	sky_webhook_list_free(l);
 	/* w1 is not due yet; in a minute it is. */
-	ck_assert_int_eq(sky_store_webhook_claim_due(S, now + 59999, 10, &l),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_webhook_claim_due(S, NULL, now + 59999, 10, &l), 0);
 	ck_assert_uint_eq(l->count, 0);
 	sky_webhook_list_free(l);
-	ck_assert_int_eq(sky_store_webhook_claim_due(S, now + 60000, 10, &l),
-	                 0);
+	ck_assert_int_eq(
+	    sky_store_webhook_claim_due(S, NULL, now + 60000, 10, &l), 0);
 	ck_assert_uint_eq(l->count, 1);
 	ck_assert_int_eq(l->items[0].attempts, 1);
 	ck_assert_str_eq(l->items[0].last_error, "HTTP 503");
 	sky_webhook_list_free(l);
-	ck_assert_int_eq(sky_store_webhook_record(S, w[1]->webhook_id,
+	ck_assert_int_eq(sky_store_webhook_record(S, w[1]->webhook_id, NULL,
 	                                          SKY_WEBHOOK_OUTCOME_FAILED, 0,
 	                                          "HTTP 500"),
 	                 0);
@@ -1811,7 +1812,7 @@ START_TEST(outbox_recovers_after_crash)
 		                              "{\"n\":1}", NULL, NULL) ||
 		    sky_store_webhook_enqueue(s, t->task_id, "http://h/2",
 		                              "{\"n\":2}", NULL, NULL) ||
-		    sky_store_webhook_claim_due(s, skyx_time_now_ms(), 1,
+		    sky_store_webhook_claim_due(s, NULL, skyx_time_now_ms(), 1,
 		                                &cl) ||
 		    cl->count != 1)
 			_exit(3);
@@ -1830,17 +1831,17 @@ START_TEST(outbox_recovers_after_crash)
 	ck_assert_uint_eq(l->count, 1);
 	ck_assert_str_eq(l->items[0].payload, "{\"n\":2}");
 	sky_webhook_list_free(l);
-	ck_assert_int_eq(sky_store_webhook_recover(s, &n), 0);
+	ck_assert_int_eq(sky_store_webhook_recover(s, NULL, &n), 0);
 	ck_assert_int_eq(n, 1);
 	ck_assert_int_eq(sky_store_webhook_list_pending(s, &l), 0);
 	ck_assert_uint_eq(l->count, 2);
 	ck_assert_str_eq(l->items[0].payload, "{\"n\":1}");
 	sky_webhook_list_free(l);
 	ck_assert_int_eq(
-	    sky_store_webhook_claim_due(s, skyx_time_now_ms(), 5, &l), 0);
+	    sky_store_webhook_claim_due(s, NULL, skyx_time_now_ms(), 5, &l), 0);
 	ck_assert_uint_eq(l->count, 2);
 	sky_webhook_list_free(l);
-	ck_assert_int_eq(sky_store_webhook_recover(s, &n), 0);
+	ck_assert_int_eq(sky_store_webhook_recover(s, NULL, &n), 0);
 	ck_assert_int_eq(n, 2);
 	sky_store_close(s);
 	skyx_rm_rf(dir);
@@ -1999,6 +2000,196 @@ START_TEST(engine_opens_its_store)
 }
 END_TEST
 
+/* ---- hosts sharing the store ------------------------------------------ */
+
+#define WH_N 40
+
+struct wh_claimer {
+	sky_store *s;
+	const char *owner;
+	char *ids[WH_N];
+	int n;
+};
+
+static void *wh_claim_worker(void *arg)
+{
+	struct wh_claimer *c = arg;
+	sky_lease l = {c->owner, 600000};
+	for (;;) {
+		sky_webhook_list *wl = NULL;
+		if (sky_store_webhook_claim_due(c->s, &l, skyx_time_now_ms(), 3,
+		                                &wl))
+			break;
+		size_t n = wl->count;
+		for (size_t i = 0; i < n; i++)
+			c->ids[c->n++] = strdup(wl->items[i].webhook_id);
+		sky_webhook_list_free(wl);
+		if (!n)
+			break;
+	}
+	return NULL;
+}
+
+/* Two processes deliver from one outbox: each row goes to one of them;
+ * a row's outcome is recorded only by its lease holder; a host that died
+ * mid-delivery leaves its rows to the other once the lease runs out; a
+ * restart gives back only the restarting host's rows. */
+START_TEST(webhooks_claimed_once_across_hosts_under_leases)
+{
+	char *dir2;
+	sky_store *s2 = open_second(&dir2);
+	struct wh_claimer a = {.s = S, .owner = "n_a"};
+	struct wh_claimer b = {.s = s2, .owner = "n_b"};
+	char *task = mk_task(S, NULL, NULL, NULL, 1);
+	pthread_t ta, tb;
+
+	for (int i = 0; i < WH_N; i++)
+		ck_assert_int_eq(sky_store_webhook_enqueue(S, task, "http://h/",
+		                                           "{}", NULL, NULL),
+		                 0);
+	pthread_create(&ta, NULL, wh_claim_worker, &a);
+	pthread_create(&tb, NULL, wh_claim_worker, &b);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	ck_assert_int_eq(a.n + b.n, WH_N);
+	char *all[WH_N];
+	int n = 0;
+	for (int i = 0; i < a.n; i++)
+		all[n++] = a.ids[i];
+	for (int i = 0; i < b.n; i++)
+		all[n++] = b.ids[i];
+	qsort(all, (size_t)n, sizeof *all, cmp_str);
+	for (int i = 1; i < n; i++)
+		ck_assert_str_ne(all[i - 1], all[i]);
+
+	/* Fencing: B cannot record A's delivery; A can. */
+	if (a.n) {
+		ck_assert_int_eq(sky_store_webhook_record(
+		                     s2, a.ids[0], "n_b",
+		                     SKY_WEBHOOK_OUTCOME_DELIVERED, 0, NULL),
+		                 SKY_EINVALID);
+		ck_assert_ptr_nonnull(strstr(sky_error_last(), "lease"));
+		ck_assert_int_eq(sky_store_webhook_record(
+		                     S, a.ids[0], "n_a",
+		                     SKY_WEBHOOK_OUTCOME_DELIVERED, 0, NULL),
+		                 0);
+	}
+	/* B restarts: only its own rows go back to pending. */
+	int back = -1;
+	ck_assert_int_eq(sky_store_webhook_recover(s2, "n_b", &back), 0);
+	ck_assert_int_eq(back, b.n);
+	/* A "dies": its rows are claimable again once the lease runs out,
+	 * not before. */
+	sky_lease lb = {"n_b", 600000};
+	sky_webhook_list *wl = NULL;
+	ck_assert_int_eq(
+	    sky_store_webhook_claim_due(s2, &lb, skyx_time_now_ms(), WH_N, &wl),
+	    0);
+	ck_assert_uint_eq(wl->count, (size_t)b.n);
+	sky_webhook_list_free(wl);
+	ck_assert_int_eq(sky_store_webhook_claim_due(
+	                     s2, &lb, skyx_time_now_ms() + 600001, WH_N, &wl),
+	                 0);
+	ck_assert_uint_eq(wl->count, (size_t)(a.n ? a.n - 1 : 0) + b.n);
+	sky_webhook_list_free(wl);
+
+	for (int i = 0; i < n; i++)
+		free(all[i]);
+	free(task);
+	sky_store_close(s2);
+	skyx_rm_rf(dir2);
+	free(dir2);
+}
+END_TEST
+
+/* Every engine on the store gets its own number for its ids; the same
+ * node id gets its number back; a silent node's number is reused. */
+START_TEST(node_numbers_are_unique_among_live_engines)
+{
+	char *dir2;
+	sky_store *s2 = open_second(&dir2);
+	int a = -1, b = -1, c = -1, again = -1;
+
+	ck_assert_int_eq(sky_store_node_register(S, "n_one", 600000, &a), 0);
+	ck_assert_int_eq(sky_store_node_register(s2, "n_two", 600000, &b), 0);
+	ck_assert_int_eq(sky_store_node_register(S, "n_three", 600000, &c), 0);
+	ck_assert_int_ne(a, b);
+	ck_assert_int_ne(b, c);
+	ck_assert_int_ne(a, c);
+	ck_assert_int_eq(sky_store_node_register(s2, "n_one", 600000, &again),
+	                 0);
+	ck_assert_int_eq(again, a);
+	ck_assert_int_eq(sky_store_node_seen(S, "n_two"), 0);
+	/* With a 1 ms staleness, the others are forgotten: the newcomer
+	 * takes the lowest number. */
+	skyx_time_sleep_ms(5);
+	int d = -1;
+	ck_assert_int_eq(sky_store_node_register(S, "n_four", 1, &d), 0);
+	ck_assert_int_eq(d, 0);
+	sky_store_close(s2);
+	skyx_rm_rf(dir2);
+	free(dir2);
+}
+END_TEST
+
+/* A run naming a live session is claimed only by the engine holding the
+ * session; any engine takes it once the session is closed. */
+START_TEST(a_run_naming_a_session_goes_to_its_holder)
+{
+	sky_bsession_rec *bs = NULL;
+	sky_task_new in = {0};
+	sky_task_rec *t = NULL, *r = NULL;
+	sky_lease mine = {"n_holder", 600000}, other = {"n_other", 600000};
+
+	ck_assert_int_eq(
+	    sky_store_bsession_create(S, NULL, 60, NULL, NULL, &bs), 0);
+	ck_assert_int_eq(sky_store_bsession_set_holder(
+	                     S, bs->browser_session_id, "n_holder"),
+	                 0);
+	ck_assert_int_eq(sky_store_bsession_set_status(
+	                     S, bs->browser_session_id, "running", NULL, NULL),
+	                 0);
+	in.run_type = SKY_RUN_TYPE_V1;
+	in.engine = "skyvern-1.0";
+	in.prompt = "use the session";
+	in.browser_session_id = bs->browser_session_id;
+	in.queued = 1;
+	ck_assert_int_eq(sky_store_task_create(S, &in, &t, NULL), 0);
+	ck_assert_int_eq(sky_store_task_claim(S, &other, NULL, &r, NULL), 0);
+	ck_assert_ptr_null(r);
+	ck_assert_int_eq(sky_store_task_claim(S, &mine, NULL, &r, NULL), 0);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->task_id, t->task_id);
+	sky_task_rec_free(r);
+	r = NULL;
+
+	/* Another host's live sessions are not its own to close at start. */
+	sky_bsession_list *l = NULL;
+	ck_assert_int_eq(sky_store_bsession_list_live_all(S, "n_other", &l), 0);
+	ck_assert_uint_eq(l->count, 0);
+	sky_bsession_list_free(l);
+	ck_assert_int_eq(sky_store_bsession_list_live_all(S, "n_holder", &l),
+	                 0);
+	ck_assert_uint_eq(l->count, 1);
+	sky_bsession_list_free(l);
+
+	/* Closed: whoever claims the next such run fails it clearly. */
+	ck_assert_int_eq(sky_store_bsession_set_status(S,
+	                                               bs->browser_session_id,
+	                                               "completed", NULL, NULL),
+	                 0);
+	sky_task_rec *t2 = NULL;
+	ck_assert_int_eq(sky_store_task_create(S, &in, &t2, NULL), 0);
+	ck_assert_int_eq(sky_store_task_claim(S, &other, NULL, &r, NULL), 0);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(r->task_id, t2->task_id);
+	sky_task_rec_free(r);
+	sky_task_rec_free(t2);
+	sky_task_rec_free(t);
+	sky_bsession_rec_free(bs);
+}
+END_TEST
+
 static void add_store_tests(Suite *s, TCase *tc);
 
 static Suite *store_suite(void)
@@ -2060,6 +2251,9 @@ static void add_store_tests(Suite *s, TCase *tc)
 	tcase_add_test(tc, workflows);
 	tcase_add_test(tc, api_keys_stored_hashed);
 	tcase_add_test(tc, webhook_outbox_lifecycle);
+	tcase_add_test(tc, webhooks_claimed_once_across_hosts_under_leases);
+	tcase_add_test(tc, node_numbers_are_unique_among_live_engines);
+	tcase_add_test(tc, a_run_naming_a_session_goes_to_its_holder);
 	suite_add_tcase(s, tc);
 }
 
