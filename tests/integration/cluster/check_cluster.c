@@ -50,21 +50,42 @@ static void track(pid_t pid, int group)
 {
 	FILE *f = fopen(pids_file, "a");
 	if (f) {
-		fprintf(f, "%d %d\n", (int)pid, group);
+		fprintf(f, "pid %d %d\n", (int)pid, group);
 		fclose(f);
 	}
 }
 
+static void track_db(const char *name)
+{
+	FILE *f = fopen(pids_file, "a");
+	if (f) {
+		fprintf(f, "db %s 0\n", name);
+		fclose(f);
+	}
+}
+
+static void pg_drop_leftover(const char *name);
+
+/* What a case that failed half way left: its processes (killed by pid)
+ * and its PostgreSQL databases (dropped). */
 static void kill_leftovers(void)
 {
 	FILE *f = fopen(pids_file, "r");
-	int pid, group;
-	while (f && fscanf(f, "%d %d", &pid, &group) == 2)
-		if (pid > 0 && rel_alive(pid)) {
+	char what[8], name[96];
+	int group;
+	while (f && fscanf(f, "%7s %95s %d", what, name, &group) == 3) {
+		int pid = atoi(name);
+		if (!strcmp(what, "pid") && pid > 0 && rel_alive(pid)) {
 			fprintf(stderr, "cluster: killing leftover pid %d\n",
 			        pid);
 			kill(group ? -pid : pid, SIGKILL);
 		}
+	}
+	if (f)
+		rewind(f);
+	while (f && fscanf(f, "%7s %95s %d", what, name, &group) == 3)
+		if (!strcmp(what, "db"))
+			pg_drop_leftover(name);
 	if (f)
 		fclose(f);
 	unlink(pids_file);
@@ -73,9 +94,13 @@ static void kill_leftovers(void)
 static void start_server(skytest_server *s, const char *dir,
                          const char *const *args, const char *what)
 {
-	ck_assert_msg(skytest_server_start(s, dir, args) == 0,
-	              "%s did not start", what);
-	track(s->pid, 0);
+	int rc = skytest_server_start(s, dir, args);
+	if (s->pid > 0)
+		track(s->pid, 0);
+	if (rc) {
+		char *log = skytest_server_log(s);
+		ck_abort_msg("%s did not start: %s", what, log ? log : "");
+	}
 }
 
 static void free_server(skytest_server *s)
@@ -132,6 +157,7 @@ static void pg_create(store *st)
 	                          (long long)skyx_time_now_ms());
 	char *sql = skyx_asprintf("CREATE DATABASE %s", st->pg_db);
 	pg_exec(c, sql);
+	track_db(st->pg_db);
 	free(sql);
 	skyx_buf b = {0};
 	skyx_buf_printf(&b, "postgresql:///%s", st->pg_db);
@@ -165,6 +191,24 @@ static void pg_drop(store *st)
 	PQfinish(c);
 }
 #endif
+
+/* Outside a test (main): no assertions. */
+static void pg_drop_leftover(const char *name)
+{
+#ifdef SKYTEST_HAVE_PQ
+	const char *url = getenv("SKYTEST_PG_URL");
+	PGconn *c = url ? PQconnectdb(url) : NULL;
+	if (c && PQstatus(c) == CONNECTION_OK) {
+		char *sql = skyx_asprintf(
+		    "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+		PQclear(PQexec(c, sql));
+		free(sql);
+	}
+	PQfinish(c);
+#else
+	(void)name;
+#endif
+}
 
 /* 0: ready; 1: this store kind is not available here (skipped). */
 static int store_open(store *st, int pg, const char *root)
