@@ -31,6 +31,7 @@
 #include "../reliability/rel.h"
 #include "util/fs.h"
 #include <skyx/fs.h>
+#include <skyx/hash.h>
 
 #define NRUNS 30
 #define NHOSTS 3
@@ -263,6 +264,7 @@ static struct {
 	int remote_reqs[NRUNS]; /* ... made by the test's own Chromium */
 	int hooks[NRUNS];       /* webhooks received per run */
 	int hooks_unknown;      /* webhooks for no run of ours */
+	int hooks_badsig;       /* not signed with the hosts' key */
 	char *ids[NRUNS];       /* run ids, for the webhook receiver */
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -332,7 +334,14 @@ static void on_hook(const skytest_req *req, skytest_resp *resp, void *ud)
 	(void)ud;
 	json_t *j = json_loadb(req->body, req->body_len, 0, NULL);
 	const char *id = rel_str(j, "run_id");
+	/* every host has the same API key: whichever sends a webhook, it
+	 * is signed the same */
+	char want[SKYX_SHA256_HEX_LEN];
+	skyx_hmac_sha256_hex(REL_KEY, strlen(REL_KEY), req->body, req->body_len,
+	                     want);
+	const char *sig = skytest_req_header(req, "x-skyvern-signature");
 	pthread_mutex_lock(&S.lock);
+	S.hooks_badsig += !sig || strcmp(sig, want);
 	int k = -1;
 	for (int i = 0; id && i < NRUNS; i++)
 		if (S.ids[i] && !strcmp(S.ids[i], id))
@@ -525,6 +534,7 @@ START_TEST(three_hosts_one_killed_every_run_ends_once)
 		              "run %d (%s): %d webhooks", k, S.ids[k],
 		              site_count(&S.hooks[k]));
 	ck_assert_int_eq(site_count(&S.hooks_unknown), 0);
+	ck_assert_int_eq(site_count(&S.hooks_badsig), 0);
 
 	for (int k = 0; k < NRUNS; k++)
 		json_decref(runs[k]);
