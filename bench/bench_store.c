@@ -1,7 +1,10 @@
 /*
- * Store throughput on a fresh file: runs created per second, status
- * transitions per second and task reads per second, on one thread and on
- * several. Usage: bench_store [runs-per-thread] [threads]
+ * Store throughput: runs created per second, status transitions per
+ * second and task reads per second, on one thread and on several. On a
+ * fresh SQLite file per trial, and, when a store URL is given
+ * (postgresql://...), on that database beside it (bench/cluster.sh makes
+ * a fresh one on a throwaway server; the trials share it, each with its
+ * own new runs). Usage: bench_store [runs-per-thread] [threads] [store-url]
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -98,8 +101,10 @@ static double run(void *(*fn)(void *), job *jobs, int threads, int per)
 	return dt > 0 ? ops * 1e6 / (double)dt : 0;
 }
 
-/* One configuration: fresh file, then create / transition / read. */
-static void measure(int threads, int n, int sync_full, double out[3])
+/* One configuration: fresh file (or the database at `url`), then
+ * create / transition / read. */
+static void measure(int threads, int n, int sync_full, const char *url,
+                    double out[3])
 {
 	char tmpl[] = "/tmp/bench-store-XXXXXX";
 	sky_store_options o = {0};
@@ -108,6 +113,10 @@ static void measure(int threads, int n, int sync_full, double out[3])
 	char *dir = mkdtemp(tmpl);
 
 	o.sync_full = sync_full;
+	/* TODO(lead): the URL goes into sky_store_options.url once the
+	 * PostgreSQL backend adds it; .path is the SQLite file today. */
+	if (url)
+		o.path = url;
 	if (!dir || sky_store_open(&s, dir, &o)) {
 		fprintf(stderr, "bench_store: cannot open a store: %s\n",
 		        sky_error_last());
@@ -139,11 +148,12 @@ static int cmp_double(const void *a, const void *b)
 /* The median of TRIALS fresh-file runs, per column: the machine may be
  * shared, and one slow trial should not decide the table. */
 #define TRIALS 3
-static void measure_median(int threads, int n, int sync_full, double out[3])
+static void measure_median(int threads, int n, int sync_full, const char *url,
+                           double out[3])
 {
 	double r[TRIALS][3], col[TRIALS];
 	for (int t = 0; t < TRIALS; t++)
-		measure(threads, n, sync_full, r[t]);
+		measure(threads, n, sync_full, url, r[t]);
 	for (int c = 0; c < 3; c++) {
 		for (int t = 0; t < TRIALS; t++)
 			col[t] = r[t][c];
@@ -156,38 +166,44 @@ int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 5000;
 	int threads = argc > 2 ? atoi(argv[2]) : 4;
+	const char *url = argc > 3 && *argv[3] ? argv[3] : NULL;
 	struct {
-		const char *name;
-		int threads, sync_full;
+		const char *store, *name;
+		int threads, sync_full, pg;
 	} cfg[] = {
-	    {"1 thread, synchronous=NORMAL", 1, 0},
-	    {"N threads, synchronous=NORMAL", threads, 0},
-	    {"1 thread, synchronous=FULL", 1, 1},
+	    {"SQLite", "1 thread, synchronous=NORMAL", 1, 0, 0},
+	    {"SQLite", "N threads, synchronous=NORMAL", threads, 0, 0},
+	    {"SQLite", "1 thread, synchronous=FULL", 1, 1, 0},
+	    {"PostgreSQL", "1 thread", 1, 0, 1},
+	    {"PostgreSQL", "N threads", threads, 0, 1},
 	};
 
 	if (n <= 0 || threads <= 0 || threads > 64) {
 		fprintf(stderr, "usage: bench_store [runs-per-thread] "
-		                "[threads (1..64)]\n");
+		                "[threads (1..64)] [store-url]\n");
 		return 2;
 	}
 	printf("store benchmark: %d runs per thread (1000 with FULL), median "
-	       "of %d fresh files in /tmp, SQLite %s\n\n",
-	       n, TRIALS, sqlite3_libversion());
-	printf("%-34s %14s %16s %14s\n", "configuration", "created/s",
-	       "transitions/s", "reads/s");
+	       "of %d trials (fresh SQLite files in /tmp%s), SQLite %s\n\n",
+	       n, TRIALS, url ? "; PostgreSQL: the URL given" : "",
+	       sqlite3_libversion());
+	printf("%-11s %-30s %12s %15s %12s\n", "store", "configuration",
+	       "created/s", "transitions/s", "reads/s");
 	for (size_t i = 0; i < sizeof cfg / sizeof *cfg; i++) {
 		double r[3];
 		char name[64];
+		if (cfg[i].pg && !url)
+			continue;
 		/* FULL fsyncs every commit: fewer runs keep it short. */
 		int runs = cfg[i].sync_full ? (n < 1000 ? n : 1000) : n;
 		snprintf(name, sizeof name, "%s", cfg[i].name);
 		if (name[0] == 'N')
-			snprintf(name, sizeof name,
-			         "%d threads, "
-			         "synchronous=NORMAL",
-			         cfg[i].threads);
-		measure_median(cfg[i].threads, runs, cfg[i].sync_full, r);
-		printf("%-34s %14.0f %16.0f %14.0f\n", name, r[0], r[1], r[2]);
+			snprintf(name, sizeof name, "%d threads%s",
+			         cfg[i].threads, cfg[i].name + 9);
+		measure_median(cfg[i].threads, runs, cfg[i].sync_full,
+		               cfg[i].pg ? url : NULL, r);
+		printf("%-11s %-30s %12.0f %15.0f %12.0f\n", cfg[i].store, name,
+		       r[0], r[1], r[2]);
 	}
 	printf("\n(transitions: created->running->completed, each in its own "
 	       "transaction; reads: sky_store_task_get of a full run row)\n");
