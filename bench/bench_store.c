@@ -113,9 +113,11 @@ static void measure(int threads, int n, int sync_full, const char *url,
 	char *dir = mkdtemp(tmpl);
 
 	o.sync_full = sync_full;
-	/* TODO(lead): the URL goes into sky_store_options.url once the
-	 * PostgreSQL backend adds it; .path is the SQLite file today. */
-	if (url)
+	/* A postgresql:// URL names the PostgreSQL store; anything else
+	 * is a SQLite file. */
+	if (url && sky_store_url_is_pg(url))
+		o.url = url;
+	else if (url)
 		o.path = url;
 	if (!dir || sky_store_open(&s, dir, &o)) {
 		fprintf(stderr, "bench_store: cannot open a store: %s\n",
