@@ -354,6 +354,10 @@ int sky_agent_act(sky_run *r, const json_t *action, const sky_obs *o,
 		*result = failure("invalid_action", "action without a type");
 		return 0;
 	}
+	/* Every page read of the agent settles first, and the settle waits
+	 * for a load: an action that starts a navigation returns at its
+	 * commit (docs/internals.md section 3). */
+	json_object_set_new(a, "navigation_wait", json_string("commit"));
 	if (!strcmp(type, "wait")) {
 		*result = do_wait(r, a);
 	} else if (!strcmp(type, "verification_code")) {
