@@ -862,8 +862,8 @@ static void on_network_event(cdp_session *s, const char *m, json_t *p)
 		return;
 	if (!strcmp(m, "Network.requestWillBeSent")) {
 		const char *type = cdp_jstr(p, "type");
-		const char *init = cdp_jstr(json_object_get(p, "initiator"),
-		                            "type");
+		const char *init =
+		    cdp_jstr(json_object_get(p, "initiator"), "type");
 		/* what the browser fetches for itself beside a page (its
 		 * icon); a page's own requests have another type */
 		int own = type && !strcmp(type, "Other") && init &&

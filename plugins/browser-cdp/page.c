@@ -1530,8 +1530,8 @@ int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
 	pthread_mutex_lock(&ctx->b->lock);
 	cdp_shot *s = ctx->shot;
 	ctx->shot = NULL;
-	int ahead = s && key && s->fresh && !strcmp(s->key, key) &&
-	            shot_current(s, t);
+	int ahead =
+	    s && key && s->fresh && !strcmp(s->key, key) && shot_current(s, t);
 	pthread_mutex_unlock(&ctx->b->lock);
 	free(key);
 	if (s) {

@@ -225,17 +225,19 @@ START_TEST(a_navigating_click_returns_at_the_commit_and_the_load_is_waited_for)
 		free(rs);
 		if (next) {
 			/* the next action starts on the loaded page */
-			json_decref(skyb_act_ok(ctx, "{\"action_type\": "
-			                             "\"scroll\", \"direction\": "
-			                             "\"down\"}"));
+			json_decref(skyb_act_ok(ctx,
+			                        "{\"action_type\": "
+			                        "\"scroll\", \"direction\": "
+			                        "\"down\"}"));
 			rs = skyb_eval_str(ctx, "document.readyState");
 			ck_assert_str_eq(rs, "complete");
 			free(rs);
 		} else {
 			json_t *st = skyb_settle(ctx);
 			txt = json_dumps(st, JSON_COMPACT);
-			ck_assert_msg(json_is_true(json_object_get(st, "settled")),
-			              "%s", txt);
+			ck_assert_msg(
+			    json_is_true(json_object_get(st, "settled")), "%s",
+			    txt);
 			free(txt);
 			json_decref(st);
 			expect_text("Pictures loaded");
@@ -262,7 +264,7 @@ static unsigned char *shot(const char *opts, size_t *len)
 START_TEST(a_screenshot_taken_ahead_is_of_the_settled_page)
 {
 	static const char *pages[] = {
-	    "settle/to-gallery.html", "settle/late.html?ms=50",
+	    "settle/to-gallery.html",  "settle/late.html?ms=50",
 	    "settle/late.html?ms=200", "settle/spinner.html",
 	    "settle/unread.html",
 	};
@@ -272,16 +274,15 @@ START_TEST(a_screenshot_taken_ahead_is_of_the_settled_page)
 		go(pages[i]);
 		char *res = NULL, *err = NULL;
 		int rc = skyb_provider()->settle(
-		    ctx, "{\"screenshot\": {\"format\": \"png\"}}", &res,
-		    &err);
+		    ctx, "{\"screenshot\": {\"format\": \"png\"}}", &res, &err);
 		ck_assert_msg(rc == 0, "settle: %s", err ? err : "?");
 		json_t *st = json_loads(res, 0, NULL);
 		free(res);
-		ck_assert_msg(json_is_boolean(json_object_get(st,
-		                                              "screenshot_ahead")),
-		              "%s: the settle did not say whether it took the "
-		              "screenshot ahead",
-		              pages[i]);
+		ck_assert_msg(
+		    json_is_boolean(json_object_get(st, "screenshot_ahead")),
+		    "%s: the settle did not say whether it took the "
+		    "screenshot ahead",
+		    pages[i]);
 		ahead += json_is_true(json_object_get(st, "screenshot_ahead"));
 		json_decref(st);
 		size_t la = 0, lb = 0;
