@@ -276,9 +276,18 @@ static int plugin_call(sky_run *r, act_fn fn, const json_t *action,
 	return 0;
 }
 
+/* Every page read of the agent settles first, and the settle waits for
+ * a load: an action that starts a navigation returns at its commit
+ * (docs/internals.md section 3). */
 static int plugin_act(sky_run *r, const json_t *action, json_t **result)
 {
-	return plugin_call(r, r->bvt->act, action, result);
+	json_t *a = json_copy((json_t *)action);
+	if (!a)
+		return plugin_call(r, r->bvt->act, action, result);
+	json_object_set_new(a, "navigation_wait", json_string("commit"));
+	int rc = plugin_call(r, r->bvt->act, a, result);
+	json_decref(a);
+	return rc;
 }
 
 /* drag has its own, optional callback (ABI 1.1): a plugin without it

@@ -25,13 +25,16 @@ struct sky_obs_shot {
 	int rc;
 };
 
+/* The step's screenshot; the settle is asked to take it ahead in the
+ * same options (browser-cdp: "screenshot" in the settle options). */
+#define SHOT_OPTS "{\"format\":\"jpeg\",\"quality\":70}"
+
 static int take_screenshot(const sky_browser_provider *b, void *ctx,
                            const char *task_id, unsigned char **img,
                            size_t *len)
 {
 	char *err = NULL;
-	int rc = b->screenshot(ctx, "{\"format\":\"jpeg\",\"quality\":70}", img,
-	                       len, &err);
+	int rc = b->screenshot(ctx, SHOT_OPTS, img, len, &err);
 	if (rc) {
 		sky_log_warn("agent", "run %s: screenshot failed: %s", task_id,
 		             err ? err : "?");
@@ -186,7 +189,7 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 		return sky_error_from_code(SKY_ENOMEM);
 
 	if (b->settle) {
-		char opts[160];
+		char opts[224];
 		json_t *res = NULL;
 		const sky_agent_config *ac = r->env->config;
 		int n = snprintf(opts, sizeof opts, "{\"max_ms\":%d",
@@ -199,6 +202,9 @@ int sky_agent_observe(sky_run *r, int with_screenshot, sky_obs **out)
 			n += snprintf(opts + n, sizeof opts - (size_t)n,
 			              ",\"dom_quiet_ms\":%d",
 			              ac->settle_dom_quiet_ms);
+		if (with_screenshot && b->screenshot)
+			n += snprintf(opts + n, sizeof opts - (size_t)n,
+			              ",\"screenshot\":" SHOT_OPTS);
 		snprintf(opts + n, sizeof opts - (size_t)n, "}");
 		rc = b->settle(r->ctx, opts, &text, &err);
 		/* An unsettled page is still observed: busy pages exist. */

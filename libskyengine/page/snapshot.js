@@ -1300,8 +1300,10 @@
 			const now = performance.now();
 			let real = false, novel = false;
 			for (const r of recs) {
-				if (r.type === 'attributes' && r.attributeName === 'style')
+				if (r.type === 'attributes' && r.attributeName === 'style') {
+					S.lastStyle = now; /* not content, but seen */
 					continue;
+				}
 				real = true;
 				if (!repeats(r, now))
 					novel = true;
@@ -1361,8 +1363,13 @@
 		const timerCap = watchBusy ? busyMs : maxMs;
 		let timerDue = 0, timers = 0;
 		return new Promise((resolve) => {
+			/* since_ms: how long the DOM had not changed at all (style
+			 * attributes too) and no short timer was due, when it
+			 * resolved: a screenshot taken before is of this DOM */
 			const done = (quiet, busy, now) => resolve({quiet, busy,
 				waited_ms: Math.round(now - start),
+				since_ms: Math.max(0, Math.floor(now - Math.max(
+					S.lastMutation, S.lastStyle || 0, timerDue))),
 				mutations: S.mutations, timers});
 			const check = () => {
 				const now = performance.now();

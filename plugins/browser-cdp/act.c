@@ -1545,6 +1545,12 @@ static int act_json(cdp_ctx *ctx, json_t *a, json_t **result)
 		json_decref(a);
 		return cdp_errcode();
 	}
+	const char *nw = cdp_jstr(a, "navigation_wait");
+	cdp_shot_stale(ctx);
+	cdp_wait_pending_load(ctx, t, NAV_WAIT_MS);
+	pthread_mutex_lock(&ctx->b->lock);
+	t->act_until_commit = nw && !strcmp(nw, "commit");
+	pthread_mutex_unlock(&ctx->b->lock);
 	if (!strcmp(type, "click"))
 		rc = act_click(ctx, t, a, 0, result);
 	else if (!strcmp(type, "download_file"))
@@ -1592,6 +1598,9 @@ static int act_json(cdp_ctx *ctx, json_t *a, json_t **result)
 		                      "the browser does not perform \"%s\" "
 		                      "actions",
 		                      type);
+	pthread_mutex_lock(&ctx->b->lock);
+	t->act_until_commit = 0;
+	pthread_mutex_unlock(&ctx->b->lock);
 	json_decref(a);
 	if (rc < 0) {
 		json_decref(*result);

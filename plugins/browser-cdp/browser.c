@@ -489,10 +489,11 @@ static void on_detached(cdp_browser *b, json_t *p)
 /* --- network bookkeeping --------------------------------------------------- */
 
 static void req_add(cdp_tab *t, const char *id, const char *type,
-                    const char *loader)
+                    const char *loader, int own)
 {
 	int64_t now = cdp_now_ms();
-	t->last_net_ms = t->last_start_ms = now;
+	if (!own)
+		t->last_net_ms = t->last_start_ms = now;
 	for (size_t i = 0; i < t->n_reqs; i++)
 		if (!strcmp(t->reqs[i].id, id)) {
 			/* a redirect keeps its request id */
@@ -514,6 +515,7 @@ static void req_add(cdp_tab *t, const char *id, const char *type,
 	t->reqs[t->n_reqs].long_lived = type && (!strcmp(type, "EventSource") ||
 	                                         !strcmp(type, "WebSocket"));
 	t->reqs[t->n_reqs].responded = t->reqs[t->n_reqs].streaming = 0;
+	t->reqs[t->n_reqs].own = own;
 	t->n_reqs++;
 }
 
@@ -535,7 +537,8 @@ static void req_responded(cdp_tab *t, const char *id, json_t *response)
 	if (!r || (mime && !strcmp(mime, "text/event-stream")))
 		return;
 	r->responded = 1;
-	t->last_net_ms = cdp_now_ms();
+	if (!r->own)
+		t->last_net_ms = cdp_now_ms();
 }
 
 /* Body data after the head: the body is being received (and soon
@@ -549,7 +552,7 @@ static void req_data(cdp_tab *t, const char *id)
 
 static int req_counts(const cdp_req *r)
 {
-	return !r->long_lived && (!r->responded || r->streaming);
+	return !r->long_lived && !r->own && (!r->responded || r->streaming);
 }
 
 /* A new document in the main frame: what the documents before it (and
@@ -574,7 +577,9 @@ static void req_drop_others(cdp_tab *t, const char *loader)
 
 static void req_del(cdp_tab *t, const char *id)
 {
-	t->last_net_ms = cdp_now_ms();
+	cdp_req *r = req_find(t, id);
+	if (!r || !r->own)
+		t->last_net_ms = cdp_now_ms();
 	for (size_t i = 0; i < t->n_reqs; i++) {
 		if (!strcmp(t->reqs[i].id, id)) {
 			free(t->reqs[i].id);
@@ -856,7 +861,14 @@ static void on_network_event(cdp_session *s, const char *m, json_t *p)
 	if (!rid)
 		return;
 	if (!strcmp(m, "Network.requestWillBeSent")) {
-		req_add(t, rid, cdp_jstr(p, "type"), cdp_jstr(p, "loaderId"));
+		const char *type = cdp_jstr(p, "type");
+		const char *init =
+		    cdp_jstr(json_object_get(p, "initiator"), "type");
+		/* what the browser fetches for itself beside a page (its
+		 * icon); a page's own requests have another type */
+		int own = type && !strcmp(type, "Other") && init &&
+		          !strcmp(init, "other");
+		req_add(t, rid, type, cdp_jstr(p, "loaderId"), own);
 	} else if (!strcmp(m, "Network.loadingFinished") ||
 	           !strcmp(m, "Network.loadingFailed")) {
 		req_del(t, rid);
@@ -1449,6 +1461,7 @@ void cdp_ctx_close(cdp_ctx *ctx)
 	ctx->closing = 1;
 	ctx->cast_fn = NULL; /* no frame after close */
 	pthread_mutex_unlock(&b->lock);
+	cdp_shot_drop(ctx);
 	if (ctx->id && !cdp_conn_dead(ctx->conn))
 		cdp_call(ctx->conn, NULL, "Target.disposeBrowserContext",
 		         json_pack("{s:s}", "browserContextId", ctx->id), 10000,

@@ -166,6 +166,10 @@ typedef struct cdp_req {
 	char *loader; /* the document that asked (loaderId), or NULL */
 	int64_t start_ms;
 	int long_lived; /* websocket / event-source: never counted */
+	/* the browser's own (the tab's icon: type Other, initiator other):
+	 * no page script waits for it, so it is neither counted nor
+	 * activity */
+	int own;
 	/* The head arrived and no body data since: the page has what it
 	 * asked for even if it never reads the body (then Chromium sends
 	 * no loadingFinished until the body is done). Data after the head
@@ -239,6 +243,13 @@ struct cdp_tab {
 	/* the last HTML5 drag a drag action started (Input.dragIntercepted) */
 	json_t *drag_data;
 	unsigned drag_seq;
+	/* the action being run asked to return at the commit of a
+	 * navigation it starts ("navigation_wait": "commit"): its caller
+	 * settles, which waits for the load */
+	int act_until_commit;
+	/* such an action returned before the load: the next action waits
+	 * for it first (the settle always does) */
+	int load_pending;
 };
 
 typedef struct cdp_download {
@@ -286,6 +297,9 @@ struct cdp_ctx {
 	 * state held, kept for origins no tab shows at save time */
 	int restoring;
 	json_t *loaded_origins;
+	/* a screenshot the settle took ahead (page.c), for the next
+	 * screenshot call with the same options */
+	struct cdp_shot *shot;
 };
 
 struct cdp_browser {
@@ -356,9 +370,13 @@ typedef struct cdp_nav_mark {
 } cdp_nav_mark;
 void cdp_nav_mark_get(cdp_ctx *ctx, cdp_tab *t, cdp_nav_mark *m);
 /* After an action: if it started a navigation, wait (bounded) until the
- * new document loaded. *navigated: 1 new document, 0 none. */
+ * new document loaded, or only committed when the action asked for it
+ * (t->act_until_commit). *navigated: 1 new document, 0 none. */
 int cdp_wait_navigation(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
                         int timeout_ms, int *navigated);
+/* Before an action: the load an earlier action left running (it returned
+ * at the commit), waited for, bounded by timeout_ms. */
+void cdp_wait_pending_load(cdp_ctx *ctx, cdp_tab *t, int timeout_ms);
 int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result);
 /* After an action (its JSON, when it began, its result): typing that
  * did not navigate makes the next settle wait for the page's reaction
@@ -372,6 +390,11 @@ int cdp_snapshot(cdp_ctx *ctx, const char *script, const char *opts_json,
 void cdp_page_hooks(cdp_conn *c, const char *session);
 int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
                    size_t *len);
+/* The screenshot taken ahead is no longer of the page as it is (an
+ * action, a navigation, a script ran); cdp_shot_drop waits for it and
+ * frees it (never with the browser lock held). */
+void cdp_shot_stale(cdp_ctx *ctx);
+void cdp_shot_drop(cdp_ctx *ctx);
 int cdp_page_state(cdp_ctx *ctx, json_t **out);
 int cdp_evaluate(cdp_ctx *ctx, const char *expression, char **out);
 

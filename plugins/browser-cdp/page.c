@@ -558,6 +558,7 @@ int cdp_navigate(cdp_ctx *ctx, const char *url, const char *opts_json,
 		timeout_ms = 30000;
 	if (retries < 0 || retries > 10)
 		retries = 2;
+	cdp_shot_stale(ctx);
 	int rc = SKY_ERROR, timed_out = 0;
 	for (int attempt = 0; attempt <= retries; attempt++) {
 		cdp_tab *t = cdp_ctx_tab_for_navigation(ctx);
@@ -604,8 +605,12 @@ int cdp_wait_navigation(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
 	pthread_mutex_lock(&ctx->b->lock);
 	for (;;) {
 		int64_t now = cdp_now_ms();
-		if (t->commit_seq != m->commit && !t->loading) {
+		/* A new document: loaded, or committed when the caller
+		 * settles next (the settle waits for the load). */
+		if (t->commit_seq != m->commit &&
+		    (!t->loading || t->act_until_commit)) {
 			*navigated = 1;
+			t->load_pending = t->loading;
 			break;
 		}
 		if (t->nav_seq == m->nav && t->commit_seq == m->commit &&
@@ -627,6 +632,190 @@ int cdp_wait_navigation(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
 	}
 	pthread_mutex_unlock(&ctx->b->lock);
 	return cdp_ctx_alive(ctx);
+}
+
+void cdp_wait_pending_load(cdp_ctx *ctx, cdp_tab *t, int timeout_ms)
+{
+	struct timespec dl;
+	cdp_deadline(&dl, timeout_ms);
+	pthread_mutex_lock(&ctx->b->lock);
+	while (t->load_pending && t->loading && !t->closed &&
+	       !cdp_conn_dead(ctx->conn) && cdp_ctx_wait(ctx, &dl) != ETIMEDOUT)
+		;
+	t->load_pending = 0;
+	pthread_mutex_unlock(&ctx->b->lock);
+}
+
+/* --- screenshots taken ahead ------------------------------------------------ */
+
+/* Page.captureScreenshot's parameters for the options of a screenshot
+ * call; *key names what they ask for (NULL for a full page). */
+static int shot_params(const char *opts_json, json_t **params, int *full,
+                       char **key)
+{
+	json_t *opts = opts_json ? json_loads(opts_json, 0, NULL) : NULL;
+	const char *f = cdp_jstr(opts, "format");
+	int jpeg = f && !strcmp(f, "jpeg");
+	int quality = (int)cdp_jint(opts, "quality", 80);
+	*full = cdp_jbool(opts, "full_page", 0);
+	*params = NULL;
+	if (key)
+		*key = NULL;
+	if (f && strcmp(f, "png") && !jpeg) {
+		json_decref(opts);
+		return cdp_fail(SKY_EINVALID,
+		                "screenshot format must be png or jpeg");
+	}
+	json_decref(opts);
+	quality = quality < 1 ? 1 : quality > 100 ? 100 : quality;
+	*params = json_pack("{s:s}", "format", jpeg ? "jpeg" : "png");
+	if (jpeg) {
+		json_object_set_new(*params, "quality", json_integer(quality));
+		/* the faster JPEG encoder: the same picture, a little larger */
+		json_object_set_new(*params, "optimizeForSpeed", json_true());
+	}
+	if (key && !*full)
+		*key = cdp_asprintf("%s:%d", jpeg ? "jpeg" : "png",
+		                    jpeg ? quality : 0);
+	return 0;
+}
+
+static int shot_decode(json_t *res, unsigned char **data, size_t *len)
+{
+	json_t *d = json_object_get(res, "data");
+	if (!json_is_string(d))
+		return cdp_fail(SKY_EBROWSER, "no image data in the reply");
+	*data = skyx_base64_decode(json_string_value(d), json_string_length(d),
+	                           len);
+	return *data ? 0 : cdp_fail(SKY_EBROWSER, "bad base64 image data");
+}
+
+/*
+ * A screenshot taken ahead. The settle knows the page has gone quiet
+ * before it can say so: its quiet windows still have to pass. Asked to
+ * ("screenshot": the options of the screenshot call that follows), it
+ * sends the capture when only the network window is left to run, on a
+ * thread, and marks it fresh when the settle ends with nothing changed
+ * since it was sent: no request, navigation, DOM change or short timer
+ * of the site after it. The next screenshot call with those options gets
+ * it without a capture of its own; anything else drops it.
+ */
+typedef struct cdp_shot {
+	pthread_t th;
+	cdp_conn *conn; /* referenced */
+	char *session;
+	json_t *params; /* the call takes it */
+	char *key;      /* the options it answers (shot_params) */
+	int timeout_ms;
+	unsigned nav, commit; /* the tab's, when sent */
+	int64_t net_mark;     /* the tab's last_net_ms, when sent */
+	int64_t sent_ms;
+	int fresh; /* the settle ended with nothing changed since sent */
+	int done;  /* atomic: the capture answered */
+	int joined;
+	int rc;
+	unsigned char *data;
+	size_t len;
+} cdp_shot;
+
+#define SHOTS_PER_SETTLE 3
+
+static void *shot_main(void *arg)
+{
+	cdp_shot *s = arg;
+	json_t *res = NULL, *params = s->params;
+	s->params = NULL;
+	s->rc = cdp_call(s->conn, s->session, "Page.captureScreenshot", params,
+	                 s->timeout_ms, &res);
+	if (s->rc == 0)
+		s->rc = shot_decode(res, &s->data, &s->len);
+	json_decref(res);
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Waits for the capture (at once when it answered) and frees it. */
+static void shot_free(cdp_shot *s)
+{
+	if (!s)
+		return;
+	if (!s->joined)
+		pthread_join(s->th, NULL);
+	cdp_conn_unref(s->conn);
+	json_decref(s->params);
+	free(s->session);
+	free(s->key);
+	free(s->data);
+	free(s);
+}
+
+/* The page is as it was when s was sent (browser lock held). */
+static int shot_current(const cdp_shot *s, const cdp_tab *t)
+{
+	return s->nav == t->nav_seq && s->commit == t->commit_seq &&
+	       s->net_mark == t->last_net_ms && !t->loading &&
+	       !strcmp(s->session, t->session);
+}
+
+/* In the settle, browser lock held: the page looks quiet, so capture it
+ * now unless a capture of this page is on its way or done; a capture of
+ * an older state is replaced once it answered, a few times at most. */
+static void shot_ahead(cdp_ctx *ctx, cdp_tab *t, const char *key,
+                       const json_t *params, int *n)
+{
+	cdp_shot *s = ctx->shot;
+	if (s) {
+		if (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+			return;
+		if (shot_current(s, t) && !strcmp(s->key, key))
+			return;
+		if (*n >= SHOTS_PER_SETTLE)
+			return;
+		ctx->shot = NULL;
+		shot_free(s); /* answered: the join does not wait */
+	}
+	if (*n >= SHOTS_PER_SETTLE || !t->session)
+		return;
+	s = calloc(1, sizeof *s);
+	if (!s)
+		return;
+	(*n)++;
+	s->conn = ctx->conn;
+	cdp_conn_ref(s->conn);
+	s->session = cdp_strdup(t->session);
+	s->params = json_deep_copy(params);
+	s->key = cdp_strdup(key);
+	s->timeout_ms = call_timeout(ctx) * 2;
+	s->nav = t->nav_seq;
+	s->commit = t->commit_seq;
+	s->net_mark = t->last_net_ms;
+	s->sent_ms = cdp_now_ms();
+	if (pthread_create(&s->th, NULL, shot_main, s)) {
+		cdp_conn_unref(s->conn);
+		json_decref(s->params);
+		free(s->session);
+		free(s->key);
+		free(s);
+		return;
+	}
+	ctx->shot = s;
+}
+
+void cdp_shot_stale(cdp_ctx *ctx)
+{
+	pthread_mutex_lock(&ctx->b->lock);
+	if (ctx->shot)
+		ctx->shot->fresh = 0;
+	pthread_mutex_unlock(&ctx->b->lock);
+}
+
+void cdp_shot_drop(cdp_ctx *ctx)
+{
+	pthread_mutex_lock(&ctx->b->lock);
+	cdp_shot *s = ctx->shot;
+	ctx->shot = NULL;
+	pthread_mutex_unlock(&ctx->b->lock);
+	shot_free(s);
 }
 
 /* --- settle ------------------------------------------------------------------ */
@@ -730,6 +919,21 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 	int64_t long_ms = cdp_jint(opts, "long_request_ms", 3000);
 	int64_t react_ms = cdp_jint(opts, "reaction_ms", 500);
 	int64_t busy_ms = cdp_jint(opts, "busy_ms", 1000);
+	/* "screenshot": the options of the screenshot call that follows */
+	json_t *shot_opts = json_object_get(opts, "screenshot");
+	json_t *shot_req = NULL;
+	char *shot_key = NULL;
+	int shots = 0, full = 0;
+	if (json_is_object(shot_opts)) {
+		char *so = cdp_json_dumps(shot_opts);
+		if (so && shot_params(so, &shot_req, &full, &shot_key) == 0 &&
+		    !shot_key) {
+			json_decref(shot_req);
+			shot_req = NULL;
+		}
+		free(so);
+		cdp_err_clear();
+	}
 	json_decref(opts);
 	if (max_ms < 0 || max_ms > 120000)
 		max_ms = 5000;
@@ -738,15 +942,19 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 	char why[256] = "";
 	int settled = 0, dom_checked = 0, busy = 0;
 	size_t inflight = 0, cut_off = 0;
+	int64_t dom_last = INT64_MAX; /* the DOM's last change, our clock */
 	int rc = 0;
 	*result = NULL;
 
+	cdp_shot_drop(ctx);
 	cdp_tab *t = cdp_ctx_tab(ctx);
-	if (!t)
-		return cdp_errcode();
+	if (!t) {
+		rc = cdp_errcode();
+		goto out;
+	}
 	reaction = await_reaction(ctx, t, react_ms, end, &rc);
 	if (rc)
-		return rc;
+		goto out;
 	/* A loaded document whose network window is still running: put the
 	 * page script (and its MutationObserver) in now, so the DOM window
 	 * runs alongside the network one instead of after it. */
@@ -782,6 +990,9 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 			} else if (now - t->last_net_ms < net_quiet) {
 				reason = "the network was not quiet";
 				until = t->last_net_ms + net_quiet;
+				if (shot_key)
+					shot_ahead(ctx, t, shot_key, shot_req,
+					           &shots);
 			} else {
 				break;
 			}
@@ -793,10 +1004,12 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 		int ready = !t->loading && !inflight &&
 		            cdp_now_ms() - t->last_net_ms >= net_quiet;
 		cut_off = cdp_tab_cut_off(t, cdp_now_ms(), long_ms);
+		if (ready && shot_key)
+			shot_ahead(ctx, t, shot_key, shot_req, &shots);
 		pthread_mutex_unlock(&ctx->b->lock);
 		rc = cdp_ctx_alive(ctx);
 		if (rc)
-			return rc;
+			goto out;
 		if (!ready || cdp_now_ms() >= end)
 			break;
 
@@ -833,10 +1046,15 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 			cdp_world_free(&w);
 		}
 		if (rc == SKY_EBROWSER)
-			return rc;
+			goto out;
 		if (rc) /* the document went away: start over */
 			continue;
 		dom_checked = 1;
+		/* when the DOM last changed (or a short timer of the site is
+		 * due): the answer's time, a little late, less how long it
+		 * had been quiet */
+		long long since = cdp_jint(q, "since_ms", -1);
+		dom_last = since >= 0 ? cdp_now_ms() - since : INT64_MAX;
 		int quiet = cdp_jbool(q, "quiet", 0);
 		busy = !quiet && cdp_jbool(q, "busy", 0);
 		json_decref(q);
@@ -873,7 +1091,25 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 	                    "reason", why, "ended", ended);
 	if (reaction)
 		json_object_set_new(*result, "reaction", json_string(reaction));
-	return 0;
+	if (shot_key) {
+		/* The capture sent ahead is of the settled page when nothing
+		 * changed after it was sent. */
+		pthread_mutex_lock(&ctx->b->lock);
+		cdp_shot *s = ctx->shot;
+		if (s)
+			s->fresh = settled && dom_checked && !busy &&
+			           !strcmp(s->key, shot_key) &&
+			           shot_current(s, t) && dom_last < s->sent_ms;
+		int ahead = s && s->fresh;
+		pthread_mutex_unlock(&ctx->b->lock);
+		json_object_set_new(*result, "screenshot_ahead",
+		                    json_boolean(ahead));
+	}
+	rc = 0;
+out:
+	json_decref(shot_req);
+	free(shot_key);
+	return rc;
 }
 
 /* --- snapshot ------------------------------------------------------------------ */
@@ -1274,35 +1510,43 @@ out:
 int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
                    size_t *len)
 {
-	json_t *opts = opts_json ? json_loads(opts_json, 0, NULL) : NULL;
-	const char *f = cdp_jstr(opts, "format");
-	int jpeg = f && !strcmp(f, "jpeg");
-	int quality = (int)cdp_jint(opts, "quality", 80);
-	int full = cdp_jbool(opts, "full_page", 0);
-	json_t *params, *res = NULL;
+	json_t *params = NULL, *res = NULL;
+	char *key = NULL;
+	int full = 0;
 	int rc;
 
 	*data = NULL;
 	*len = 0;
-	if (f && strcmp(f, "png") && !jpeg) {
-		json_decref(opts);
-		return cdp_fail(SKY_EINVALID,
-		                "screenshot format must be png or jpeg");
-	}
-	json_decref(opts);
-	params = json_pack("{s:s}", "format", jpeg ? "jpeg" : "png");
-	if (jpeg) {
-		json_object_set_new(params, "quality",
-		                    json_integer(quality < 1     ? 1
-		                                 : quality > 100 ? 100
-		                                                 : quality));
-		/* the faster JPEG encoder: the same picture, a little larger */
-		json_object_set_new(params, "optimizeForSpeed", json_true());
-	}
+	if ((rc = shot_params(opts_json, &params, &full, &key)))
+		return rc;
 	cdp_tab *t = cdp_ctx_tab(ctx);
 	if (!t) {
 		json_decref(params);
+		free(key);
 		return cdp_errcode();
+	}
+	/* The capture the settle took ahead, when it is of the page as it
+	 * is and in these options. */
+	pthread_mutex_lock(&ctx->b->lock);
+	cdp_shot *s = ctx->shot;
+	ctx->shot = NULL;
+	int ahead =
+	    s && key && s->fresh && !strcmp(s->key, key) && shot_current(s, t);
+	pthread_mutex_unlock(&ctx->b->lock);
+	free(key);
+	if (s) {
+		pthread_join(s->th, NULL);
+		s->joined = 1;
+		if (ahead && s->rc == 0) {
+			*data = s->data;
+			*len = s->len;
+			s->data = NULL;
+		}
+		shot_free(s);
+		if (*data) {
+			json_decref(params);
+			return 0;
+		}
 	}
 	if (full) {
 		rc = cdp_call(ctx->conn, t->session, "Page.getLayoutMetrics",
@@ -1329,15 +1573,9 @@ int cdp_screenshot(cdp_ctx *ctx, const char *opts_json, unsigned char **data,
 	              call_timeout(ctx) * 2, &res);
 	if (rc)
 		return rc;
-	json_t *d = json_object_get(res, "data");
-	if (!json_is_string(d)) {
-		json_decref(res);
-		return cdp_fail(SKY_EBROWSER, "no image data in the reply");
-	}
-	*data = skyx_base64_decode(json_string_value(d), json_string_length(d),
-	                           len);
+	rc = shot_decode(res, data, len);
 	json_decref(res);
-	return *data ? 0 : cdp_fail(SKY_EBROWSER, "bad base64 image data");
+	return rc;
 }
 
 int cdp_page_state(cdp_ctx *ctx, json_t **out)
@@ -1411,6 +1649,7 @@ int cdp_evaluate(cdp_ctx *ctx, const char *expression, char **out)
 {
 	json_t *res = NULL;
 	*out = NULL;
+	cdp_shot_stale(ctx);
 	cdp_tab *t = cdp_ctx_tab(ctx);
 	if (!t)
 		return cdp_errcode();

@@ -915,6 +915,27 @@ START_TEST(the_screenshot_goes_to_a_vision_model_and_to_the_recording)
 		}
 		ck_assert_msg(jpegs >= 1, "vision %d: no screenshot recorded",
 		              vision);
+		/* The recording is complete: each step has its screenshot. */
+		char *steps = NULL;
+		ck_assert_int_eq(
+		    sky_tasks_api_run_steps_list(&steps, r.e, NULL, id), 0);
+		json_t *sl = json_loads(steps, 0, NULL);
+		sky_free(steps);
+		json_t *st;
+		json_array_foreach (sl, i, st) {
+			int n = 0;
+			size_t k;
+			json_array_foreach (rows, k, row)
+				n += skyx_str_eq(str(row, "artifact_type"),
+				                 "screenshot_llm") &&
+				     skyx_str_eq(str(row, "step_id"),
+				                 str(st, "step_id"));
+			ck_assert_msg(n == 1,
+			              "vision %d: step %zu has %d screenshots",
+			              vision, i, n);
+		}
+		ck_assert_uint_ge(json_array_size(sl), 1);
+		json_decref(sl);
 		json_decref(rows);
 		json_decref(plans);
 		json_decref(run);

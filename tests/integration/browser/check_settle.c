@@ -194,6 +194,111 @@ START_TEST(an_spa_route_change_is_waited_for)
 }
 END_TEST
 
+/* A click that starts a navigation and asks to return at its commit
+ * ("navigation_wait": "commit", what the agent asks, since it settles
+ * before it reads the page again) returns on the new document while its
+ * 1.5 s picture is still loading; the settle, and any next action,
+ * wait for that load. */
+START_TEST(a_navigating_click_returns_at_the_commit_and_the_load_is_waited_for)
+{
+	for (int next = 0; next < 2; next++) {
+		go("settle/to-gallery.html");
+		json_decref(skyb_settle(ctx));
+		json_t *snap = skyb_snapshot(ctx);
+		char *id = strdup(skyb_id(snap, "a", "Open the gallery"));
+		json_decref(snap);
+		json_t *r = skyb_act_ok(ctx,
+		                        "{\"action_type\": \"click\", "
+		                        "\"element_id\": \"%s\", "
+		                        "\"navigation_wait\": \"commit\"}",
+		                        id);
+		free(id);
+		char *txt = json_dumps(r, JSON_COMPACT);
+		ck_assert_msg(json_is_true(json_object_get(r, "navigated")) &&
+		                  strstr(str(r, "url"), "/gallery.html"),
+		              "%s", txt);
+		free(txt);
+		json_decref(r);
+		char *rs = skyb_eval_str(ctx, "document.readyState");
+		ck_assert_msg(strcmp(rs, "complete"),
+		              "the click returned after the load (%s)", rs);
+		free(rs);
+		if (next) {
+			/* the next action starts on the loaded page */
+			json_decref(skyb_act_ok(ctx,
+			                        "{\"action_type\": "
+			                        "\"scroll\", \"direction\": "
+			                        "\"down\"}"));
+			rs = skyb_eval_str(ctx, "document.readyState");
+			ck_assert_str_eq(rs, "complete");
+			free(rs);
+		} else {
+			json_t *st = skyb_settle(ctx);
+			txt = json_dumps(st, JSON_COMPACT);
+			ck_assert_msg(
+			    json_is_true(json_object_get(st, "settled")), "%s",
+			    txt);
+			free(txt);
+			json_decref(st);
+			expect_text("Pictures loaded");
+		}
+	}
+}
+END_TEST
+
+static unsigned char *shot(const char *opts, size_t *len)
+{
+	unsigned char *img = NULL;
+	char *err = NULL;
+	int rc = skyb_provider()->screenshot(ctx, opts, &img, len, &err);
+	ck_assert_msg(rc == 0 && img && *len > 100, "screenshot: %s",
+	              err ? err : "?");
+	return img;
+}
+
+/* Asked to ("screenshot" in its options), the settle captures the page
+ * while its quiet windows run and keeps the capture only when nothing
+ * changed after it was sent: the screenshot call that follows gets the
+ * settled page, the same picture a capture of its own takes. Pages whose
+ * content comes late are pictured with it. */
+START_TEST(a_screenshot_taken_ahead_is_of_the_settled_page)
+{
+	static const char *pages[] = {
+	    "settle/to-gallery.html",  "settle/late.html?ms=50",
+	    "settle/late.html?ms=200", "settle/spinner.html",
+	    "settle/unread.html",
+	};
+	const char *png = "{\"format\": \"png\"}";
+	int ahead = 0;
+	for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
+		go(pages[i]);
+		char *res = NULL, *err = NULL;
+		int rc = skyb_provider()->settle(
+		    ctx, "{\"screenshot\": {\"format\": \"png\"}}", &res, &err);
+		ck_assert_msg(rc == 0, "settle: %s", err ? err : "?");
+		json_t *st = json_loads(res, 0, NULL);
+		free(res);
+		ck_assert_msg(
+		    json_is_boolean(json_object_get(st, "screenshot_ahead")),
+		    "%s: the settle did not say whether it took the "
+		    "screenshot ahead",
+		    pages[i]);
+		ahead += json_is_true(json_object_get(st, "screenshot_ahead"));
+		json_decref(st);
+		size_t la = 0, lb = 0;
+		unsigned char *a = shot(png, &la), *b = shot(png, &lb);
+		ck_assert_msg(la == lb && !memcmp(a, b, la),
+		              "%s: the screenshot after the settle is not of "
+		              "the settled page",
+		              pages[i]);
+		free(a);
+		free(b);
+	}
+	/* at least the static page was captured during its quiet windows */
+	ck_assert_int_ge(ahead, 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("browser_settle");
@@ -206,6 +311,12 @@ static Suite *suite(void)
 	SKYB_TEST(s, late_content_is_waited_for, setup, teardown, 120);
 	SKYB_TEST(s, an_spa_route_change_is_waited_for, setup, teardown, 90);
 	SKYB_TEST(s, a_request_of_the_last_page_does_not_hold_the_next, setup,
+	          teardown, 90);
+	SKYB_TEST(
+	    s,
+	    a_navigating_click_returns_at_the_commit_and_the_load_is_waited_for,
+	    setup, teardown, 90);
+	SKYB_TEST(s, a_screenshot_taken_ahead_is_of_the_settled_page, setup,
 	          teardown, 90);
 	return s;
 }
