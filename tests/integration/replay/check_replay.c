@@ -11,6 +11,7 @@
  * real llm-openai plugin pointed at a fake OpenAI-shaped server that
  * counts the calls it gets: it must get none.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -32,7 +33,11 @@ static struct {
 	int mode;
 	json_t *posts; /* [{"path", "fields"}] */
 	int model_calls;
+	int data; /* the thanks page shows: 0 nothing, D_LIST, D_TABLE */
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* What the confirmation page shows about the application received. */
+enum { D_NONE, D_LIST, D_TABLE };
 
 static char *site_dir;
 
@@ -40,6 +45,7 @@ static void set_mode(int m)
 {
 	pthread_mutex_lock(&S.lock);
 	S.mode = m;
+	S.data = D_NONE;
 	json_decref(S.posts);
 	S.posts = json_array();
 	pthread_mutex_unlock(&S.lock);
@@ -67,7 +73,51 @@ static void on_site(const skytest_req *req, skytest_resp *resp, void *ud)
 		    S.posts, json_pack("{s:s, s:o}", "path", req->path,
 		                       "fields", f ? f : json_object()));
 	}
+	int data = S.data;
+	json_t *got = NULL;
+	if (data && !strcmp(req->path, "/apply/thanks.html")) {
+		size_t i;
+		json_t *p;
+		json_array_foreach (S.posts, i, p)
+			if (!strcmp(rel_str(p, "path"), "/apply/submit")) {
+				json_decref(got);
+				got = json_incref(json_object_get(p, "fields"));
+			}
+	}
 	pthread_mutex_unlock(&S.lock);
+	if (got) {
+		/* The data depends on who applied: a replay must read it. */
+		const char *last = rel_str(got, "last_name");
+		last = last ? last : "";
+		char ref[64];
+		size_t n = 0;
+		for (const char *c = last; *c && n < sizeof ref - 1; c++)
+			ref[n++] = (char)toupper((unsigned char)*c);
+		ref[n] = 0;
+		char *facts =
+		    data == D_LIST
+		        ? skyx_asprintf("<dl><dt>Reference</dt><dd>REF-%s</dd>"
+		                        "<dt>Interview slots</dt><dd>%zu</dd>"
+		                        "</dl>",
+		                        ref, strlen(last))
+		        : skyx_asprintf(
+		              "<table><tr><th>Reference</th><td>REF-%s"
+		              "</td></tr><tr><th>Interview slots</th>"
+		              "<td>%zu</td></tr></table>",
+		              ref, strlen(last));
+		char *html = skyx_asprintf(
+		    "<!doctype html><html><head><meta charset=\"utf-8\">"
+		    "<title>Application received</title></head><body><main>"
+		    "<h1>Thank you for applying!</h1>"
+		    "<p>Your application was submitted successfully.</p>%s"
+		    "</main></body></html>",
+		    facts);
+		skytest_resp_text(resp, 200, "text/html", html);
+		free(html);
+		free(facts);
+		json_decref(got);
+		return;
+	}
 	static const char *const pages[] = {"index.html", "renamed.html",
 	                                    "moved.html", "index.html",
 	                                    "secret.html"};
@@ -452,6 +502,126 @@ START_TEST(plan_never_holds_a_secret)
 }
 END_TEST
 
+static void set_data(int d)
+{
+	pthread_mutex_lock(&S.lock);
+	S.data = d;
+	pthread_mutex_unlock(&S.lock);
+}
+
+#define SCHEMA                                                                 \
+	",\"data_extraction_schema\":{\"type\":\"object\",\"properties\":{"    \
+	"\"reference\":{\"type\":\"string\",\"description\":\"the "            \
+	"application's reference\"},\"interview_slots\":{\"type\":"            \
+	"\"integer\",\"description\":\"the number of interview slots\"}}}"
+
+static void assert_output(const json_t *run, const char *ref, int slots)
+{
+	const json_t *out = json_object_get(run, "output");
+	char *txt = json_dumps(out, JSON_COMPACT | JSON_ENCODE_ANY);
+	ck_assert_msg(rel_str(out, "reference") &&
+	                  !strcmp(rel_str(out, "reference"), ref) &&
+	                  json_integer_value(
+	                      json_object_get(out, "interview_slots")) == slots,
+	              "output %s, expected %s and %d", txt ? txt : "null", ref,
+	              slots);
+	free(txt);
+}
+
+/* A run that extracted data: the plan records where the data was found
+ * (the definition list's entries), and a replay for another person reads
+ * that person's data there, with no model call. When the data moved (a
+ * table instead of the list) the replay fails naming the extraction, or
+ * the agent takes over and the plan learns the new place. */
+START_TEST(extraction_replays_where_the_data_was_found)
+{
+	char *dir = skytest_tmpdir("replay-extract");
+	rel_rig r;
+	set_mode(M_BASE);
+	set_data(D_LIST);
+	engine_start(&r, dir, "rules");
+	char *p1 = payload("Chris", "Bacon", "chris@pbacon.com");
+	char *p2 = payload("Ada", "Lovelace", "ada@analytical.engine");
+	json_t *run = apply(&r, "skyvern-1.0", p1, SCHEMA);
+	show("record", run);
+	ck_assert_str_eq(rel_str(run, "status"), "completed");
+	assert_output(run, "REF-BACON", 5);
+	json_decref(run);
+	json_t *sc = the_script(&r);
+	char *plan = json_dumps(json_object_get(sc, "plan"), JSON_COMPACT);
+	if (getenv("REPLAY_DEBUG"))
+		fprintf(stderr, "plan: %s\n", plan);
+	/* Where, not what: the value found is not in the plan. */
+	ck_assert_msg(!strstr(plan, "REF-BACON"), "%s", plan);
+	ck_assert_msg(strstr(plan, "\"Reference\""), "%s", plan);
+	free(plan);
+	json_decref(sc);
+	rel_rig_stop(&r, 0);
+
+	/* Another person: the model only counts, and must not be asked. */
+	setenv("OPENAI_API_KEY", OPENAI_KEY, 1);
+	engine_start(&r, dir, "openai");
+	set_mode(M_BASE);
+	set_data(D_LIST);
+	int before = model_calls();
+	run = apply(&r, "skyvern-1.0", p2, SCHEMA ",\"run_with\":\"code\"");
+	show("replay", run);
+	ck_assert_str_eq(rel_str(run, "status"), "completed");
+	ck_assert_int_eq(model_calls() - before, 0);
+	assert_person("Ada", "Lovelace", "ada@analytical.engine");
+	assert_output(run, "REF-LOVELACE", 8);
+	ck_assert(json_is_false(
+	    json_object_get(script_run(run), "ai_fallback_triggered")));
+	json_decref(run);
+
+	/* The data moved: without fallback a clear failure. */
+	set_mode(M_BASE);
+	set_data(D_TABLE);
+	before = model_calls();
+	run = apply(&r, "skyvern-1.0", p2, SCHEMA ",\"run_with\":\"code\"");
+	ck_assert_str_eq(rel_str(run, "status"), "failed");
+	const char *why = rel_str(run, "failure_reason");
+	ck_assert_msg(why && strstr(why, "final extraction") &&
+	                  strstr(why, "reference"),
+	              "failure_reason: %s", why ? why : "(none)");
+	ck_assert_int_eq(model_calls() - before, 0);
+	json_decref(run);
+	rel_rig_stop(&r, 0);
+
+	/* With fallback the agent reads it, and the plan learns where. */
+	engine_start(&r, dir, "rules");
+	set_mode(M_BASE);
+	set_data(D_TABLE);
+	run = apply(&r, "skyvern-1.0", p2,
+	            SCHEMA ",\"run_with\":\"code\",\"ai_fallback\":true");
+	show("fallback", run);
+	ck_assert_str_eq(rel_str(run, "status"), "completed");
+	ck_assert(json_is_true(
+	    json_object_get(script_run(run), "ai_fallback_triggered")));
+	assert_output(run, "REF-LOVELACE", 8);
+	json_decref(run);
+	sc = the_script(&r);
+	ck_assert_int_eq(json_integer_value(json_object_get(sc, "version")), 2);
+	json_decref(sc);
+	rel_rig_stop(&r, 0);
+
+	engine_start(&r, dir, "openai");
+	set_mode(M_BASE);
+	set_data(D_TABLE);
+	before = model_calls();
+	run = apply(&r, "skyvern-1.0", p1, SCHEMA ",\"run_with\":\"code\"");
+	show("replay of the updated plan", run);
+	ck_assert_str_eq(rel_str(run, "status"), "completed");
+	ck_assert_int_eq(model_calls() - before, 0);
+	assert_output(run, "REF-BACON", 5);
+	json_decref(run);
+	rel_rig_stop(&r, 1);
+	free(p1);
+	free(p2);
+	free(dir);
+}
+END_TEST
+
 /* Each test runs in its own process (Check forks): the servers start
  * there. */
 static void setup(void)
@@ -481,6 +651,7 @@ int main(void)
 	tcase_add_test(tc, extra_step_falls_back_or_fails_clearly);
 	tcase_add_test(tc, moved_button_still_replays);
 	tcase_add_test(tc, plan_never_holds_a_secret);
+	tcase_add_test(tc, extraction_replays_where_the_data_was_found);
 	suite_add_tcase(s, tc);
 	int rc = skytest_run(s);
 	json_decref(S.posts);
