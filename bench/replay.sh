@@ -10,6 +10,7 @@
 #
 # Usage: BUILD=build bench/replay.sh [reps]   (default 5 pairs; each pair is
 # an agent run with one person's payload, then a replay with another's).
+# PROFILE=1 also prints each run's steps and where their time went.
 set -eu
 cd "$(dirname "$0")"
 reps=${1:-5}
@@ -84,6 +85,19 @@ run() {
         if (g.status !== "completed") { console.error(g.run_id + ": " + g.status + ": " + g.failure_reason); process.exit(1); }
         const sr = g.script_run;
         if (sr && sr.ai_fallback_triggered) { console.error("the replay fell back to the agent"); process.exit(1); }
+        if (process.env.PROFILE) {
+          // Where the time of the run went: its steps (timings_ms) between
+          // started_at and finished_at.
+          const st = await (await fetch(api + "/api/v1/tasks/" + g.run_id + "/steps", { headers: h })).json();
+          const t0r = Date.parse(g.started_at);
+          console.error("   run " + g.run_id + " created " + g.created_at + " started +" + (t0r - Date.parse(g.created_at)) + " ms");
+          for (const s of st) {
+            const o = typeof s.output === "string" ? JSON.parse(s.output) : s.output;
+            console.error("   step " + s.order + ": +" + (Date.parse(s.created_at) - t0r) + " .. +" +
+              (Date.parse(s.modified_at) - t0r) + " ms " + JSON.stringify(o && o.timings_ms));
+          }
+          console.error("   finished +" + (Date.parse(g.finished_at) - t0r) + " ms");
+        }
         process.stdout.write((Date.parse(g.finished_at) - Date.parse(g.started_at)) + " " + wall);
         break;
       }

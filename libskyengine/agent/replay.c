@@ -563,8 +563,38 @@ static json_t *fitting(const json_t *places, const json_t *at)
 	return out;
 }
 
-/* Describe where `repr` is in the places: NULL when it is nowhere. */
-static json_t *place_describe(const json_t *places, const char *repr)
+static void collect_values(const json_t *v, const char *prefix, json_t *acc);
+
+/* The part of `text` (n bytes) with no navigation_payload value in it:
+ * after the last one (keep_end) or before the first (malloc'd). The text
+ * around a value found stays the same for another person. */
+static char *without_payload(const json_t *vals, const char *text, size_t n,
+                             int keep_end)
+{
+	size_t from = 0, to = n, i;
+	json_t *pair;
+	char *t = skyx_strndup(text, n);
+	json_array_foreach (vals, i, pair) {
+		const char *v = json_string_value(json_array_get(pair, 0));
+		size_t vn = strlen(v);
+		for (const char *h = strstr(t, v); h; h = strstr(h + 1, v)) {
+			size_t at = (size_t)(h - t);
+			if (keep_end && at + vn > from)
+				from = at + vn;
+			if (!keep_end && at < to)
+				to = at;
+		}
+	}
+	char *out = from < to ? skyx_strndup(t + from, to - from) : NULL;
+	free(t);
+	return out;
+}
+
+/* Describe where `repr` is in the places: NULL when it is nowhere.
+ * `vals`: the payload's values ([value, key] pairs), kept out of the
+ * description. */
+static json_t *place_describe(const json_t *places, const char *repr,
+                              const json_t *vals)
 {
 	size_t i, best = (size_t)-1, best_len = 0;
 	json_t *p;
@@ -594,24 +624,22 @@ static json_t *place_describe(const json_t *places, const char *repr)
 	/* The text right around it: enough to find it, not the page. */
 	size_t bn = pre > PLACE_CONTEXT ? PLACE_CONTEXT : pre;
 	size_t an = post > PLACE_CONTEXT ? PLACE_CONTEXT : post;
-	if (bn) {
-		char *b = skyx_strndup(hit - bn, bn);
+	char *b = bn ? without_payload(vals, hit - bn, bn, 1) : NULL;
+	char *a = an ? without_payload(vals, hit + strlen(repr), an, 0) : NULL;
+	if (b && *b)
 		json_object_set_new(at, "before", json_string(b));
-		free(b);
-	}
-	if (an) {
-		char *a = skyx_strndup(hit + strlen(repr), an);
+	if (a && *a)
 		json_object_set_new(at, "after", json_string(a));
-		free(a);
-	}
 	const char *ctx = context_of(places, best);
-	if (!bn && !an && ctx) {
-		char *c =
-		    strlen(ctx) > 2 * PLACE_CONTEXT ? NULL : skyx_strdup(ctx);
-		if (c)
+	if (!bn && !an && ctx && strlen(ctx) <= 2 * PLACE_CONTEXT) {
+		char *c = without_payload(vals, ctx, strlen(ctx), 1);
+		/* A line that names a person is no anchor for another. */
+		if (c && !strcmp(c, ctx))
 			json_object_set_new(at, "context", json_string(c));
 		free(c);
 	}
+	free(b);
+	free(a);
 	/* Its position among the places that fit the description. */
 	json_t *f = fitting(places, at), *x;
 	int nth = 0;
@@ -629,8 +657,9 @@ static json_t *place_describe(const json_t *places, const char *repr)
 
 /* Each leaf of `v` at `path` (a JSON array of keys and indexes) into
  * fields, or its path into unlocated. */
-static void locate_leaves(const json_t *places, const json_t *v, json_t *path,
-                          json_t *fields, json_t *unlocated)
+static void locate_leaves(const json_t *places, const json_t *vals,
+                          const json_t *v, json_t *path, json_t *fields,
+                          json_t *unlocated)
 {
 	if (json_array_size(fields) + json_array_size(unlocated) >
 	    LOCATE_MAX_FIELDS) {
@@ -645,7 +674,8 @@ static void locate_leaves(const json_t *places, const json_t *v, json_t *path,
 			json_object_foreach ((json_t *)v, k, x) {
 				json_t *p = json_copy(path);
 				json_array_append_new(p, json_string(k));
-				locate_leaves(places, x, p, fields, unlocated);
+				locate_leaves(places, vals, x, p, fields,
+				              unlocated);
 				json_decref(p);
 			}
 		else
@@ -653,7 +683,8 @@ static void locate_leaves(const json_t *places, const json_t *v, json_t *path,
 				json_t *p = json_copy(path);
 				json_array_append_new(
 				    p, json_integer((json_int_t)i));
-				locate_leaves(places, x, p, fields, unlocated);
+				locate_leaves(places, vals, x, p, fields,
+				              unlocated);
 				json_decref(p);
 			}
 		if (!json_object_size(v) && !json_array_size(v))
@@ -682,8 +713,8 @@ static void locate_leaves(const json_t *places, const json_t *v, json_t *path,
 		alt = skyx_asprintf("%.2f", json_real_value(v));
 	}
 	json_t *at = NULL;
-	if (repr && !(at = place_describe(places, repr)) && alt)
-		at = place_describe(places, alt);
+	if (repr && !(at = place_describe(places, repr, vals)) && alt)
+		at = place_describe(places, alt, vals);
 	if (!at && json_is_real(v) && fabs(json_real_value(v)) >= 1000) {
 		/* 1234.5 shown as "1,234.50" */
 		double d = json_real_value(v);
@@ -692,7 +723,7 @@ static void locate_leaves(const json_t *places, const json_t *v, json_t *path,
 		    (int)((fabs(d) - (double)llabs((long long)d)) * 100 + 0.5);
 		char *money = skyx_asprintf("%s.%02d", g ? g : "", cents);
 		if (g)
-			at = place_describe(places, money);
+			at = place_describe(places, money, vals);
 		free(money);
 		free(g);
 	}
@@ -715,7 +746,11 @@ void sky_agent_plan_locate(sky_run *r, const sky_obs *o, const json_t *value)
 	json_t *places = places_of(o);
 	json_t *fields = json_array(), *unlocated = json_array();
 	json_t *root = json_array();
-	locate_leaves(places, value, root, fields, unlocated);
+	json_t *vals = json_array();
+	if (json_is_object(r->payload))
+		collect_values(r->payload, NULL, vals);
+	locate_leaves(places, vals, value, root, fields, unlocated);
+	json_decref(vals);
 	json_decref(root);
 	json_decref(places);
 	char *path = url_path(o->url);
@@ -1300,6 +1335,28 @@ static void record(sky_run *r, json_t *pairs, json_t *hist,
 	free(rj);
 }
 
+/* The path of the page the run is on, from the browser's page state: a
+ * cheap check (no settle, no snapshot) for what needs only the URL
+ * (malloc'd; NULL when the browser did not say). */
+static char *current_path(sky_run *r)
+{
+	char *text = NULL, *err = NULL, *out = NULL;
+	if (!r->ctx || !r->bvt->page_state)
+		return NULL;
+	int rc = r->bvt->page_state(r->ctx, &text, &err);
+	free(err);
+	json_t *st = rc ? NULL : sky_json_loads(text);
+	free(text);
+	const char *url = sky_json_str(st, "url");
+	if (url) {
+		out = url_path(url);
+		free(r->last_url);
+		r->last_url = skyx_strdup(url);
+	}
+	json_decref(st);
+	return out;
+}
+
 /* One plan step: 0 done, 1 mismatch (*why), -1 stop (*res). */
 static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
                        sky_agent_result *res)
@@ -1325,6 +1382,30 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 	}
 	memset(&r->t, 0, sizeof r->t);
 	emit_step(r, SKY_EVENT_STEP_STARTED);
+	const char *want_path = sky_json_str(ps, "url_path");
+	/* A step with nothing to do on its page (the page a run completed
+	 * on) needs only its URL: the page is read in full (settled) only
+	 * when the URL does not match, to tell a late redirect from a
+	 * mismatch. */
+	if (!json_array_size(json_object_get(ps, "actions"))) {
+		char *now = current_path(r);
+		if (now && (!want_path || !strcmp(want_path, now))) {
+			json_t *st = json_pack(
+			    "{s:s, s:s, s:[]}", "url_path", now, "fingerprint",
+			    sky_json_str(ps, "fingerprint")
+			        ? sky_json_str(ps, "fingerprint")
+			        : "",
+			    "actions");
+			json_array_append_new(
+			    r->plan_rec ? r->plan_rec
+			                : (r->plan_rec = json_array()),
+			    st);
+			r->plan_step = st;
+			free(now);
+			goto acted;
+		}
+		free(now);
+	}
 	if ((rc = sky_agent_observe(r, 0, &o))) {
 		r->browser_lost |= rc == SKY_EBROWSER;
 		*why = skyx_asprintf("step %d: could not read the page: %s",
@@ -1332,10 +1413,13 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 		out = 1;
 		goto done;
 	}
+	r->t.settle = o->settle_ms;
+	r->t.snapshot = o->snapshot_ms;
+	r->t.tree = o->tree_ms;
+	r->t.state = o->state_ms;
 	free(r->last_url);
 	r->last_url = skyx_strdup(o->url);
 	/* The page this step expects. */
-	const char *want_path = sky_json_str(ps, "url_path");
 	char *have_path = url_path(o->url);
 	if (want_path && strcmp(want_path, have_path)) {
 		*why = skyx_asprintf("step %d: expected the page %s, found %s",
@@ -1517,14 +1601,17 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 		if (out)
 			goto done;
 	}
+acted:
 	if (json_is_true(json_object_get(ps, "final")))
 		json_object_set_new(r->plan_step, "final", json_true());
 done:
 	r->t.total = (int)(skyx_time_mono_ms() - t0);
 	json_t *so = json_pack(
-	    "{s:O, s:[], s:s?, s:b, s:i, s:{s:i, s:i}}", "actions_and_results",
-	    pairs, "errors", "url", r->last_url, "replayed", 1, "plan_step",
-	    index, "timings_ms", "act", r->t.act, "total", r->t.total);
+	    "{s:O, s:[], s:s?, s:b, s:i, s:{s:i, s:i, s:i, s:i, s:i, s:i}}",
+	    "actions_and_results", pairs, "errors", "url", r->last_url,
+	    "replayed", 1, "plan_step", index, "timings_ms", "settle",
+	    r->t.settle, "snapshot", r->t.snapshot, "tree", r->t.tree, "state",
+	    r->t.state, "act", r->t.act, "total", r->t.total);
 	if (*why)
 		json_array_append_new(json_object_get(so, "errors"),
 		                      json_string(*why));
@@ -1599,6 +1686,15 @@ sky_agent_result sky_agent_replay(sky_run *r, const json_t *plan,
 	const char *want = sky_json_str(end, "url_path");
 	sky_obs *o = NULL;
 	char *why = NULL;
+	if (want && !extracts) {
+		/* Only the URL is checked: the page state says it; the page
+		 * is read (settled) only when it does not match. */
+		char *now = current_path(r);
+		int same = now && !strcmp(now, want);
+		free(now);
+		if (same)
+			return SKY_AGENT_COMPLETED;
+	}
 	if ((want || extracts) && sky_agent_observe(r, 0, &o)) {
 		sky_obs_free(o);
 		o = NULL;

@@ -344,7 +344,8 @@ END_TEST
 /* A page that changed: with ai_fallback the agent finishes the run and
  * the plan is updated (the next replay needs no fallback); without it,
  * the run fails naming the step and what did not match. */
-static void changed_page(int mode, const char *expect_in_reason)
+static void changed_page(const char *engine, int mode,
+                         const char *expect_in_reason)
 {
 	char *dir = skytest_tmpdir("replay-changed");
 	rel_rig r;
@@ -352,13 +353,13 @@ static void changed_page(int mode, const char *expect_in_reason)
 	engine_start(&r, dir, "rules");
 	char *p1 = payload("Chris", "Bacon", "chris@pbacon.com");
 	char *p2 = payload("Grace", "Hopper", "grace@navy.mil");
-	json_t *run = apply(&r, "skyvern-1.0", p1, NULL);
+	json_t *run = apply(&r, engine, p1, NULL);
 	ck_assert_str_eq(rel_str(run, "status"), "completed");
 	json_decref(run);
 
 	/* Without fallback: a clear failure, nothing typed blindly. */
 	set_mode(mode);
-	run = apply(&r, "skyvern-1.0", p2, ",\"run_with\":\"code\"");
+	run = apply(&r, engine, p2, ",\"run_with\":\"code\"");
 	ck_assert_str_eq(rel_str(run, "status"), "failed");
 	const char *why = rel_str(run, "failure_reason");
 	ck_assert_msg(why && strstr(why, "step ") &&
@@ -368,7 +369,7 @@ static void changed_page(int mode, const char *expect_in_reason)
 
 	/* With fallback: the agent takes over and the run completes. */
 	set_mode(mode);
-	run = apply(&r, "skyvern-1.0", p2,
+	run = apply(&r, engine, p2,
 	            ",\"run_with\":\"code\",\"ai_fallback\":true");
 	show("fallback", run);
 	ck_assert_str_eq(rel_str(run, "status"), "completed");
@@ -382,7 +383,7 @@ static void changed_page(int mode, const char *expect_in_reason)
 
 	/* The updated plan replays the changed page on its own. */
 	set_mode(mode);
-	run = apply(&r, "skyvern-1.0", p1, ",\"run_with\":\"code\"");
+	run = apply(&r, engine, p1, ",\"run_with\":\"code\"");
 	show("replay of the updated plan", run);
 	ck_assert_str_eq(rel_str(run, "status"), "completed");
 	ck_assert(json_is_false(
@@ -397,13 +398,20 @@ static void changed_page(int mode, const char *expect_in_reason)
 
 START_TEST(renamed_field_falls_back_or_fails_clearly)
 {
-	changed_page(M_RENAMED, "First name");
+	changed_page("skyvern-1.0", M_RENAMED, "First name");
+}
+END_TEST
+
+/* The same for a task v2: its planning loop takes over. */
+START_TEST(v2_renamed_field_falls_back_or_fails_clearly)
+{
+	changed_page("skyvern-2.0", M_RENAMED, "First name");
 }
 END_TEST
 
 START_TEST(extra_step_falls_back_or_fails_clearly)
 {
-	changed_page(M_EXTRA, "review.html");
+	changed_page("skyvern-1.0", M_EXTRA, "review.html");
 }
 END_TEST
 
@@ -648,6 +656,7 @@ int main(void)
 	tcase_add_test(tc, v1_replays_new_payload_without_the_model);
 	tcase_add_test(tc, v2_replays_new_payload_without_the_model);
 	tcase_add_test(tc, renamed_field_falls_back_or_fails_clearly);
+	tcase_add_test(tc, v2_renamed_field_falls_back_or_fails_clearly);
 	tcase_add_test(tc, extra_step_falls_back_or_fails_clearly);
 	tcase_add_test(tc, moved_button_still_replays);
 	tcase_add_test(tc, plan_never_holds_a_secret);
