@@ -10,6 +10,7 @@
 #
 # Usage: BUILD=build bench/replay.sh [reps]   (default 5 pairs; each pair is
 # an agent run with one person's payload, then a replay with another's).
+# PROFILE=1 also prints each run's steps and where their time went.
 set -eu
 cd "$(dirname "$0")"
 reps=${1:-5}
@@ -69,8 +70,10 @@ until [ -s "$tmp/port" ]; do
   sleep 0.1
 done
 api="http://127.0.0.1:$(cat "$tmp/port")"
-# Submit a run and wait for it: prints "run_ms wall_ms" (run_ms: the run's
-# started_at -> finished_at; wall: submit -> seen final).
+# Submit a run and wait for it: prints "run_ms wall_ms start_ms" (run_ms:
+# the run's started_at -> finished_at; wall: submit -> seen final; start:
+# started_at -> its first step, i.e. opening the browser context and the
+# start URL).
 run() {
   node -e '
     const [api, key, body] = process.argv.slice(1);
@@ -84,7 +87,24 @@ run() {
         if (g.status !== "completed") { console.error(g.run_id + ": " + g.status + ": " + g.failure_reason); process.exit(1); }
         const sr = g.script_run;
         if (sr && sr.ai_fallback_triggered) { console.error("the replay fell back to the agent"); process.exit(1); }
-        process.stdout.write((Date.parse(g.finished_at) - Date.parse(g.started_at)) + " " + wall);
+        if (process.env.PROFILE) {
+          // Where the time of the run went: its steps (timings_ms) between
+          // started_at and finished_at.
+          const st = await (await fetch(api + "/api/v1/tasks/" + g.run_id + "/steps", { headers: h })).json();
+          const t0r = Date.parse(g.started_at);
+          console.error("   run " + g.run_id + " created " + g.created_at + " started +" + (t0r - Date.parse(g.created_at)) + " ms");
+          for (const s of st) {
+            const o = typeof s.output === "string" ? JSON.parse(s.output) : s.output;
+            console.error("   step " + s.order + ": +" + (Date.parse(s.created_at) - t0r) + " .. +" +
+              (Date.parse(s.modified_at) - t0r) + " ms " + JSON.stringify(o && o.timings_ms));
+          }
+          console.error("   finished +" + (Date.parse(g.finished_at) - t0r) + " ms");
+        }
+        // The time before its first step: the browser context and the
+        // start URL, which agent and replay both pay.
+        const st0 = await (await fetch(api + "/api/v1/tasks/" + g.run_id + "/steps", { headers: h })).json();
+        const first = st0.length ? Date.parse(st0[0].created_at) - Date.parse(g.started_at) : 0;
+        process.stdout.write((Date.parse(g.finished_at) - Date.parse(g.started_at)) + " " + wall + " " + first);
         break;
       }
       await new Promise((ok) => setTimeout(ok, 20));
@@ -101,7 +121,7 @@ p2='{"name":"Ada Lovelace","email":"ada@example.org"}'
 echo "replay.sh: $reps pairs, model latency ${LATENCY_MS} ms, pages $pages" >&2
 # Warm-up: the browser starts once, outside the numbers.
 run "$(body warmup "$p1")" >/dev/null
-printf '%s\n' "kind run_ms wall_ms model_calls tokens" >"$tmp/rows"
+printf '%s\n' "kind run_ms wall_ms start_ms model_calls tokens" >"$tmp/rows"
 n=0
 while [ $n -lt "$reps" ]; do
   n=$((n + 1))
@@ -111,7 +131,7 @@ while [ $n -lt "$reps" ]; do
     t=$(run "$b")
     u=$(usage)
     echo "$kind $t $u" >>"$tmp/rows"
-    echo "  pair $n $kind: run/wall ms $t, model calls/tokens $u" >&2
+    echo "  pair $n $kind: run/wall/start ms $t, model calls/tokens $u" >&2
   done
 done
 kill "$eng" 2>/dev/null || true
@@ -121,14 +141,17 @@ node -e '
   const med = (a) => { a = a.slice().sort((x, y) => x - y); return a[Math.floor((a.length - 1) / 2)]; };
   const pick = (k, i) => rows.filter((r) => r[0] === k).map((r) => Number(r[i]));
   const res = {};
+  const steps = (k) => rows.filter((r) => r[0] === k).map((r) => Number(r[1]) - Number(r[3]));
   for (const k of ["agent", "replay"]) res[k] = { run_ms: med(pick(k, 1)), wall_ms: med(pick(k, 2)),
-    model_calls: med(pick(k, 3)), tokens: med(pick(k, 4)) };
+    start_ms: med(pick(k, 3)), steps_ms: med(steps(k)), model_calls: med(pick(k, 4)), tokens: med(pick(k, 5)) };
   res.latency_ms = Number(process.env.LATENCY_MS); res.pairs = pick("agent", 1).length;
   res.ratio_run = +(res.replay.run_ms / res.agent.run_ms).toFixed(3);
-  console.log("| | run (started -> finished) | wall (submit -> seen final) | model calls | tokens |");
-  console.log("|---|---:|---:|---:|---:|");
+  res.ratio_steps = +(res.replay.steps_ms / res.agent.steps_ms).toFixed(3);
+  res.load = require("os").loadavg().map((x) => +x.toFixed(2));
+  console.log("| | run (started -> finished) | of which before the first step | from the first step | wall (submit -> seen final) | model calls | tokens |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|");
   for (const k of ["agent", "replay"])
-    console.log(`| ${k} | ${res[k].run_ms} ms | ${res[k].wall_ms} ms | ${res[k].model_calls} | ${res[k].tokens} |`);
-  console.log(`replay / agent run time: ${res.ratio_run} (medians of ${res.pairs} pairs, model latency ${res.latency_ms} ms)`);
+    console.log(`| ${k} | ${res[k].run_ms} ms | ${res[k].start_ms} ms | ${res[k].steps_ms} ms | ${res[k].wall_ms} ms | ${res[k].model_calls} | ${res[k].tokens} |`);
+  console.log(`replay / agent run time: ${res.ratio_run}; from the first step: ${res.ratio_steps} (medians of ${res.pairs} pairs, model latency ${res.latency_ms} ms, load average ${res.load.join(" ")})`);
   require("fs").writeFileSync(process.argv[2], JSON.stringify(res, null, 1) + "\n");
 ' "$tmp/rows" "$out/replay.json"

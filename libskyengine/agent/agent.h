@@ -206,6 +206,8 @@ typedef struct sky_run {
 	                             and whose outcome is unknown (intent.c) */
 	json_t *plan_rec;        /* replay.c: the steps recorded as a plan */
 	json_t *plan_step;       /* the step being recorded (borrowed) */
+	json_t *plan_extraction; /* where the last extraction's data was
+	                             found, until a plan step takes it */
 	json_t *cred;            /* the run's credential's fields, or NULL
 	                             (credential.c) */
 	json_t *cred_secrets;    /* its values registered as secrets */
@@ -248,6 +250,9 @@ int sky_agent_reopen_if_lost(sky_run *r, char **why);
 void sky_agent_plan_begin_step(sky_run *r, const sky_obs *o);
 void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action);
 int sky_agent_plan_save(sky_run *r);
+/* After an extraction from the page `o` gave `value`: note where on the
+ * page each value was found (r->plan_extraction), for the plan. */
+void sky_agent_plan_locate(sky_run *r, const sky_obs *o, const json_t *value);
 /* The key a run's plan is stored under (malloc'd): its
  * workflow_permanent_id, "client:" + the request's cache_key, or
  * "k_" + SHA-256 of (run type, goal template, start URL without query). */

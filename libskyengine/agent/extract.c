@@ -58,6 +58,8 @@ int sky_agent_extract(sky_run *r, const char *goal, const char *extraction_goal,
 	}
 	json_decref(r->output);
 	r->output = json_incref(*value);
+	/* Where the data was found: a replay reads it there (replay.c). */
+	sky_agent_plan_locate(r, o, *value);
 out:
 	json_decref(messages);
 	free(answer);

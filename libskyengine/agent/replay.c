@@ -10,6 +10,7 @@
  * hands over to the agent (ai_fallback) or fails the run naming the step.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -371,6 +372,607 @@ static char *source_value(const sky_run *r, const json_t *src, char **why)
 	return NULL;
 }
 
+/* ---- where extracted data was found ----------------------------------- */
+
+/*
+ * The page's text as places: each line of text (text runs between
+ * block boundaries) in its nearest kept element, each kept element's own
+ * text, and each field's value, in document order:
+ * [{"tag", "role"?, "label"?, "text"}]. A value the extraction gave is
+ * found on one of them, and described by the element it is in, the text
+ * right before and after it on the line, and, for a line that is the
+ * value alone, the line before it (a definition list's term, a label).
+ */
+#define PLACE_CONTEXT 40
+
+static char *collapse(const char *s)
+{
+	skyx_buf b = {0};
+	int space = 0;
+	for (; s && *s; s++) {
+		if (isspace((unsigned char)*s)) {
+			space = b.len > 0;
+			continue;
+		}
+		if (space)
+			skyx_buf_putc(&b, ' ');
+		space = 0;
+		skyx_buf_putc(&b, *s);
+	}
+	return b.len ? skyx_buf_steal(&b) : NULL;
+}
+
+static void place_add(json_t *places, const json_t *in, const char *text,
+                      const char *label)
+{
+	char *t = collapse(text);
+	if (!t)
+		return;
+	json_t *p = json_pack(
+	    "{s:s, s:s}", "tag",
+	    in ? (sky_json_str(in, "tag") ? sky_json_str(in, "tag") : "") : "",
+	    "text", t);
+	const char *role = in ? sky_json_str(in, "role") : NULL;
+	if (role)
+		json_object_set_new(p, "role", json_string(role));
+	if (label && *label)
+		json_object_set_new(p, "label", json_string(label));
+	json_array_append_new(places, p);
+	free(t);
+}
+
+static void places_walk(json_t *places, const json_t *kids, const json_t *in,
+                        int depth)
+{
+	skyx_buf line = {0};
+	size_t i;
+	json_t *k;
+	if (depth > 200)
+		return;
+	json_array_foreach (kids, i, k) {
+		if (json_is_string(k)) {
+			const char *s = json_string_value(k);
+			const char *nl;
+			while ((nl = strchr(s, '\n'))) {
+				skyx_buf_append(&line, s, (size_t)(nl - s));
+				if (line.len) {
+					place_add(places, in, line.data, NULL);
+					line.len = 0;
+					line.data[0] = '\0';
+				}
+				s = nl + 1;
+			}
+			if (line.len)
+				skyx_buf_putc(&line, ' ');
+			skyx_buf_append(&line, s, strlen(s));
+			continue;
+		}
+		if (!json_is_object(k))
+			continue;
+		if (line.len) {
+			place_add(places, in, line.data, NULL);
+			line.len = 0;
+			line.data[0] = '\0';
+		}
+		const char *own = sky_json_str(k, "text");
+		if (own)
+			place_add(places, k, own, NULL);
+		const char *tag = sky_json_str(k, "tag");
+		const char *val = sky_json_str(k, "value");
+		if (val && *val && !skyx_str_eq(val, "****") &&
+		    (skyx_str_eq(tag, "input") ||
+		     skyx_str_eq(tag, "textarea") ||
+		     skyx_str_eq(tag, "select")))
+			place_add(places, k, val, sky_json_str(k, "label"));
+		places_walk(places, json_object_get(k, "children"), k,
+		            depth + 1);
+	}
+	if (line.len)
+		place_add(places, in, line.data, NULL);
+	free(line.data);
+}
+
+static json_t *places_of(const sky_obs *o)
+{
+	json_t *places = json_array();
+	if (o)
+		places_walk(places, json_object_get(o->snapshot, "elements"),
+		            NULL, 0);
+	return places;
+}
+
+/* The text of a place before `p` (its context), or NULL. */
+static const char *context_of(const json_t *places, size_t p)
+{
+	return p ? sky_json_str(json_array_get(places, p - 1), "text") : NULL;
+}
+
+/* "120,000" for 120000 (malloc'd), or NULL when it has no thousands. */
+static char *grouped(long long n)
+{
+	char digits[32];
+	snprintf(digits, sizeof digits, "%lld", n < 0 ? -n : n);
+	size_t len = strlen(digits);
+	if (len <= 3)
+		return NULL;
+	skyx_buf b = {0};
+	if (n < 0)
+		skyx_buf_putc(&b, '-');
+	for (size_t i = 0; i < len; i++) {
+		if (i && (len - i) % 3 == 0)
+			skyx_buf_putc(&b, ',');
+		skyx_buf_putc(&b, digits[i]);
+	}
+	return skyx_buf_steal(&b);
+}
+
+/* The value of a place a description names: 1 and *start and *len when the
+ * place fits (tag, role, the text around the value), else 0. */
+static int place_fits(const json_t *at, const json_t *place, size_t *start,
+                      size_t *len)
+{
+	if (!skyx_str_eq(sky_json_str(at, "tag"), sky_json_str(place, "tag")) ||
+	    !skyx_str_eq(sky_json_str(at, "role"), sky_json_str(place, "role")))
+		return 0;
+	if (sky_json_str(at, "label") &&
+	    !ieq(sky_json_str(at, "label"), sky_json_str(place, "label")))
+		return 0;
+	const char *text = sky_json_str(place, "text");
+	const char *before = sky_json_str(at, "before");
+	const char *after = sky_json_str(at, "after");
+	if (!text)
+		return 0;
+	size_t s = 0, e = strlen(text);
+	if (before && *before) {
+		const char *b = strstr(text, before);
+		if (!b)
+			return 0;
+		s = (size_t)(b - text) + strlen(before);
+	}
+	if (after && *after) {
+		const char *a = s < e ? strstr(text + s + 1, after) : NULL;
+		if (!a)
+			return 0;
+		e = (size_t)(a - text);
+	}
+	while (s < e && isspace((unsigned char)text[s]))
+		s++;
+	while (e > s && isspace((unsigned char)text[e - 1]))
+		e--;
+	if (e <= s)
+		return 0;
+	*start = s;
+	*len = e - s;
+	return 1;
+}
+
+/* Places that fit a description, in order (indexes; new reference):
+ * a line that was the value alone also needs the line before it. */
+static json_t *fitting(const json_t *places, const json_t *at)
+{
+	json_t *out = json_array(), *p;
+	size_t i, s, n;
+	const char *ctx = sky_json_str(at, "context");
+	json_array_foreach (places, i, p) {
+		if (!place_fits(at, p, &s, &n))
+			continue;
+		if (ctx && !ieq(ctx, context_of(places, i)))
+			continue;
+		json_array_append_new(out, json_integer((json_int_t)i));
+	}
+	return out;
+}
+
+static void collect_values(const json_t *v, const char *prefix, json_t *acc);
+
+/* The part of `text` (n bytes) with no navigation_payload value in it:
+ * after the last one (keep_end) or before the first (malloc'd). The text
+ * around a value found stays the same for another person. */
+static char *without_payload(const json_t *vals, const char *text, size_t n,
+                             int keep_end)
+{
+	size_t from = 0, to = n, i;
+	json_t *pair;
+	char *t = skyx_strndup(text, n);
+	json_array_foreach (vals, i, pair) {
+		const char *v = json_string_value(json_array_get(pair, 0));
+		size_t vn = strlen(v);
+		for (const char *h = strstr(t, v); h; h = strstr(h + 1, v)) {
+			size_t at = (size_t)(h - t);
+			if (keep_end && at + vn > from)
+				from = at + vn;
+			if (!keep_end && at < to)
+				to = at;
+		}
+	}
+	char *out = from < to ? skyx_strndup(t + from, to - from) : NULL;
+	free(t);
+	return out;
+}
+
+/* Describe where `repr` is in the places: NULL when it is nowhere.
+ * `vals`: the payload's values ([value, key] pairs), kept out of the
+ * description. */
+static json_t *place_describe(const json_t *places, const char *repr,
+                              const json_t *vals)
+{
+	size_t i, best = (size_t)-1, best_len = 0;
+	json_t *p;
+	json_array_foreach (places, i, p) {
+		const char *t = sky_json_str(p, "text");
+		if (!t || !strstr(t, repr))
+			continue;
+		size_t n = strlen(t);
+		if (best == (size_t)-1 || n < best_len) {
+			best = i;
+			best_len = n;
+		}
+	}
+	if (best == (size_t)-1)
+		return NULL;
+	p = json_array_get(places, best);
+	const char *t = sky_json_str(p, "text");
+	const char *hit = strstr(t, repr);
+	size_t pre = (size_t)(hit - t), post = strlen(hit + strlen(repr));
+	json_t *at = json_pack("{s:s}", "tag", sky_json_str(p, "tag"));
+	if (sky_json_str(p, "role"))
+		json_object_set_new(at, "role",
+		                    json_string(sky_json_str(p, "role")));
+	if (sky_json_str(p, "label"))
+		json_object_set_new(at, "label",
+		                    json_string(sky_json_str(p, "label")));
+	/* The text right around it: enough to find it, not the page. */
+	size_t bn = pre > PLACE_CONTEXT ? PLACE_CONTEXT : pre;
+	size_t an = post > PLACE_CONTEXT ? PLACE_CONTEXT : post;
+	char *b = bn ? without_payload(vals, hit - bn, bn, 1) : NULL;
+	char *a = an ? without_payload(vals, hit + strlen(repr), an, 0) : NULL;
+	if (b && *b)
+		json_object_set_new(at, "before", json_string(b));
+	if (a && *a)
+		json_object_set_new(at, "after", json_string(a));
+	const char *ctx = context_of(places, best);
+	if (!bn && !an && ctx && strlen(ctx) <= 2 * PLACE_CONTEXT) {
+		char *c = without_payload(vals, ctx, strlen(ctx), 1);
+		/* A line that names a person is no anchor for another. */
+		if (c && !strcmp(c, ctx))
+			json_object_set_new(at, "context", json_string(c));
+		free(c);
+	}
+	free(b);
+	free(a);
+	/* Its position among the places that fit the description. */
+	json_t *f = fitting(places, at), *x;
+	int nth = 0;
+	json_array_foreach (f, i, x) {
+		if ((size_t)json_integer_value(x) == best)
+			break;
+		nth++;
+	}
+	json_decref(f);
+	json_object_set_new(at, "nth", json_integer(nth));
+	return at;
+}
+
+#define LOCATE_MAX_FIELDS 500
+
+/* Each leaf of `v` at `path` (a JSON array of keys and indexes) into
+ * fields, or its path into unlocated. */
+static void locate_leaves(const json_t *places, const json_t *vals,
+                          const json_t *v, json_t *path, json_t *fields,
+                          json_t *unlocated)
+{
+	if (json_array_size(fields) + json_array_size(unlocated) >
+	    LOCATE_MAX_FIELDS) {
+		json_array_append(unlocated, path);
+		return;
+	}
+	if (json_is_object(v) || json_is_array(v)) {
+		const char *k;
+		json_t *x;
+		size_t i;
+		if (json_is_object(v))
+			json_object_foreach ((json_t *)v, k, x) {
+				json_t *p = json_copy(path);
+				json_array_append_new(p, json_string(k));
+				locate_leaves(places, vals, x, p, fields,
+				              unlocated);
+				json_decref(p);
+			}
+		else
+			json_array_foreach (v, i, x) {
+				json_t *p = json_copy(path);
+				json_array_append_new(
+				    p, json_integer((json_int_t)i));
+				locate_leaves(places, vals, x, p, fields,
+				              unlocated);
+				json_decref(p);
+			}
+		if (!json_object_size(v) && !json_array_size(v))
+			json_array_append_new(
+			    fields,
+			    json_pack("{s:O, s:O}", "path", path, "value", v));
+		return;
+	}
+	if (json_is_null(v)) {
+		/* Not on the page when recorded: not read on replay. */
+		json_array_append_new(
+		    fields, json_pack("{s:O, s:n}", "path", path, "value"));
+		return;
+	}
+	char *repr = NULL, *alt = NULL;
+	const char *type = "string";
+	if (json_is_string(v)) {
+		repr = collapse(json_string_value(v));
+	} else if (json_is_integer(v)) {
+		type = "integer";
+		repr = skyx_asprintf("%lld", (long long)json_integer_value(v));
+		alt = grouped((long long)json_integer_value(v));
+	} else if (json_is_real(v)) {
+		type = "number";
+		repr = skyx_asprintf("%g", json_real_value(v));
+		alt = skyx_asprintf("%.2f", json_real_value(v));
+	}
+	json_t *at = NULL;
+	if (repr && !(at = place_describe(places, repr, vals)) && alt)
+		at = place_describe(places, alt, vals);
+	if (!at && json_is_real(v) && fabs(json_real_value(v)) >= 1000) {
+		/* 1234.5 shown as "1,234.50" */
+		double d = json_real_value(v);
+		char *g = grouped((long long)d);
+		int cents =
+		    (int)((fabs(d) - (double)llabs((long long)d)) * 100 + 0.5);
+		char *money = skyx_asprintf("%s.%02d", g ? g : "", cents);
+		if (g)
+			at = place_describe(places, money, vals);
+		free(money);
+		free(g);
+	}
+	if (at)
+		json_array_append_new(fields,
+		                      json_pack("{s:O, s:s, s:o}", "path", path,
+		                                "type", type, "at", at));
+	else
+		json_array_append(unlocated, path);
+	free(repr);
+	free(alt);
+}
+
+void sky_agent_plan_locate(sky_run *r, const sky_obs *o, const json_t *value)
+{
+	json_decref(r->plan_extraction);
+	r->plan_extraction = NULL;
+	if (!o || !value)
+		return;
+	json_t *places = places_of(o);
+	json_t *fields = json_array(), *unlocated = json_array();
+	json_t *root = json_array();
+	json_t *vals = json_array();
+	if (json_is_object(r->payload))
+		collect_values(r->payload, NULL, vals);
+	locate_leaves(places, vals, value, root, fields, unlocated);
+	json_decref(vals);
+	json_decref(root);
+	json_decref(places);
+	char *path = url_path(o->url);
+	if (json_array_size(unlocated)) {
+		/* Part of it was not read off the page (a boolean the page
+		 * implies, a value the model worded): a replay asks the
+		 * model, and records again. */
+		r->plan_extraction = json_pack("{s:s, s:o}", "url_path", path,
+		                               "unlocated", unlocated);
+		json_decref(fields);
+	} else {
+		r->plan_extraction =
+		    json_pack("{s:s, s:o}", "url_path", path, "fields", fields);
+		json_decref(unlocated);
+	}
+	free(path);
+}
+
+/* A path as text: "jobs[0].title" (malloc'd). */
+static char *path_text(const json_t *path)
+{
+	skyx_buf b = {0};
+	size_t i;
+	json_t *k;
+	json_array_foreach (path, i, k) {
+		if (json_is_integer(k))
+			skyx_buf_printf(&b, "[%lld]",
+			                (long long)json_integer_value(k));
+		else
+			skyx_buf_printf(&b, "%s%s", b.len ? "." : "",
+			                json_string_value(k));
+	}
+	return b.len ? skyx_buf_steal(&b) : skyx_strdup("the value");
+}
+
+/* Set path[i..] under the container cur to v (stolen). */
+static void put_in(json_t *cur, const json_t *path, size_t i, json_t *v)
+{
+	json_t *k = json_array_get(path, i);
+	int last = i + 1 == json_array_size(path);
+	json_t *child = NULL;
+	if (json_is_integer(k) && json_is_array(cur)) {
+		size_t idx = (size_t)json_integer_value(k);
+		while (json_array_size(cur) <= idx)
+			json_array_append_new(cur, json_null());
+		child = json_array_get(cur, idx);
+		if (last || json_is_null(child)) {
+			json_t *n =
+			    last ? v
+			    : json_is_integer(json_array_get(path, i + 1))
+			        ? json_array()
+			        : json_object();
+			json_array_set_new(cur, idx, n);
+			child = n;
+		}
+	} else if (json_is_string(k) && json_is_object(cur)) {
+		const char *key = json_string_value(k);
+		child = json_object_get(cur, key);
+		if (last || !child || json_is_null(child)) {
+			json_t *n =
+			    last ? v
+			    : json_is_integer(json_array_get(path, i + 1))
+			        ? json_array()
+			        : json_object();
+			json_object_set_new(cur, key, n);
+			child = n;
+		}
+	} else {
+		json_decref(v);
+		return;
+	}
+	if (!last)
+		put_in(child, path, i + 1, v);
+}
+
+/* Set `v` (stolen) at `path` under *root, making objects and arrays on
+ * the way. */
+static void put_at(json_t **root, const json_t *path, json_t *v)
+{
+	if (!json_array_size(path)) {
+		json_decref(*root);
+		*root = v;
+		return;
+	}
+	if (!*root)
+		*root = json_is_integer(json_array_get(path, 0))
+		            ? json_array()
+		            : json_object();
+	put_in(*root, path, 0, v);
+}
+
+/* The text found converted to the recorded type, or NULL. */
+static json_t *typed(const char *type, const char *text)
+{
+	if (skyx_str_eq(type, "string"))
+		return json_string(text);
+	skyx_buf b = {0};
+	int digits = 0;
+	for (const char *p = text; *p; p++) {
+		if (isdigit((unsigned char)*p)) {
+			digits++;
+			skyx_buf_putc(&b, *p);
+		} else if (*p == '.' || (*p == '-' && !b.len)) {
+			skyx_buf_putc(&b, *p);
+		} else if (*p == ',' || *p == ' ' || *p == '$' ||
+		           (unsigned char)*p >= 0x80) {
+			continue; /* thousands, currency */
+		} else if (digits) {
+			break; /* a unit after the number */
+		} else if (isalpha((unsigned char)*p)) {
+			free(b.data);
+			return NULL;
+		}
+	}
+	json_t *out = NULL;
+	if (digits) {
+		char *end = NULL;
+		if (skyx_str_eq(type, "integer") && !strchr(b.data, '.')) {
+			long long n = strtoll(b.data, &end, 10);
+			if (end && !*end)
+				out = json_integer(n);
+		} else {
+			double d = strtod(b.data, &end);
+			if (end && !*end)
+				out = json_real(d);
+		}
+	}
+	free(b.data);
+	return out;
+}
+
+/* Read an extraction where the recorded one found its data: 0 and
+ * *value, or 1 and *why (what was not found or did not fit). */
+static int extract_replay(sky_run *r, const sky_obs *o, const json_t *spec,
+                          json_t **value, char **why)
+{
+	json_t *places = places_of(o), *out = NULL, *f;
+	size_t i;
+	*value = NULL;
+	*why = NULL;
+	json_array_foreach (json_object_get(spec, "fields"), i, f) {
+		const json_t *path = json_object_get(f, "path");
+		const json_t *at = json_object_get(f, "at");
+		if (!at) {
+			put_at(&out, path,
+			       json_deep_copy(json_object_get(f, "value")));
+			continue;
+		}
+		json_t *fit = fitting(places, at);
+		int nth = (int)sky_json_int(at, "nth", 0);
+		json_t *pi = json_array_get(fit, (size_t)nth);
+		size_t s = 0, n = 0;
+		const json_t *p =
+		    pi ? json_array_get(places, (size_t)json_integer_value(pi))
+		       : NULL;
+		json_decref(fit);
+		char *pt = path_text(path);
+		if (!p || !place_fits(at, p, &s, &n)) {
+			const char *ctx = sky_json_str(at, "context");
+			const char *bef = sky_json_str(at, "before");
+			*why = skyx_asprintf(
+			    "the data for %s is no longer where it was found "
+			    "(a %s%s%s%s%s%s)",
+			    pt,
+			    *sky_json_str(at, "tag") ? sky_json_str(at, "tag")
+			                             : "text line",
+			    bef ? " after \"" : "", bef ? bef : "",
+			    bef ? "\"" : "", ctx ? " under \"" : "",
+			    ctx ? ctx : "");
+			if (ctx) {
+				char *w = skyx_asprintf("%s\")", *why);
+				free(*why);
+				*why = w;
+			}
+			free(pt);
+			goto fail;
+		}
+		char *text = skyx_strndup(sky_json_str(p, "text") + s, n);
+		json_t *v = typed(sky_json_str(f, "type"), text);
+		if (!v) {
+			*why = skyx_asprintf("the text \"%s\" found for %s is "
+			                     "not a %s",
+			                     text, pt, sky_json_str(f, "type"));
+			free(text);
+			free(pt);
+			goto fail;
+		}
+		free(text);
+		free(pt);
+		put_at(&out, path, v);
+	}
+	if (!out)
+		out = json_object();
+	/* The schema's own checks, as for the model's answer. */
+	if (!json_is_null(r->schema)) {
+		char *txt = sky_json_dumps(out);
+		json_t *norm = NULL, *msgs = NULL;
+		int rc = sky_planner_parse_data(txt, r->schema, &norm, &msgs);
+		free(txt);
+		if (rc || json_array_size(msgs)) {
+			const char *m =
+			    json_string_value(json_array_get(msgs, 0));
+			*why = skyx_asprintf("the data found does not fit the "
+			                     "schema: %s",
+			                     m ? m : "not JSON");
+			json_decref(norm);
+			json_decref(msgs);
+			goto fail;
+		}
+		json_decref(msgs);
+		json_decref(out);
+		out = norm;
+	}
+	json_decref(places);
+	*value = out;
+	return 0;
+fail:
+	json_decref(places);
+	json_decref(out);
+	return 1;
+}
+
 /* ---- recording -------------------------------------------------------- */
 
 void sky_agent_plan_begin_step(sky_run *r, const sky_obs *o)
@@ -426,6 +1028,11 @@ void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action)
 			json_object_set_new(a, "target",
 			                    describe(o->elements, el));
 		}
+	}
+	/* Where the extraction found its data (sky_agent_plan_locate). */
+	if (!strcmp(type, "extract") && r->plan_extraction) {
+		json_object_set_new(a, "extraction", r->plan_extraction);
+		r->plan_extraction = NULL;
 	}
 	const char *text = sky_json_str(action, "text");
 	if (text && strcmp(type, "verification_code"))
@@ -568,8 +1175,9 @@ static json_t *end_of(json_t *steps)
 
 /* Steps as compared between versions: what is done and where, without
  * the fingerprints and the end page (informative, and the end is only
- * observed for a plan that is stored). New reference. */
-static json_t *comparable(const json_t *steps)
+ * observed for a plan that is stored), and where the final extraction
+ * found its data. New reference. */
+static json_t *comparable(const json_t *steps, const json_t *extraction)
 {
 	json_t *c = json_deep_copy(steps), *st;
 	size_t i;
@@ -577,7 +1185,7 @@ static json_t *comparable(const json_t *steps)
 		json_object_del(st, "fingerprint");
 		json_object_del(st, "end");
 	}
-	return c;
+	return json_pack("{s:o, s:O?}", "steps", c, "extraction", extraction);
 }
 
 int sky_agent_plan_save(sky_run *r)
@@ -596,8 +1204,9 @@ int sky_agent_plan_save(sky_run *r)
 	if (!sky_store_script_find(r->env->store, t->organization_id, key,
 	                           &old)) {
 		json_t *prev = sky_json_loads(old->plan);
-		json_t *a = comparable(json_object_get(prev, "steps"));
-		json_t *b = comparable(steps);
+		json_t *a = comparable(json_object_get(prev, "steps"),
+		                       json_object_get(prev, "extraction"));
+		json_t *b = comparable(steps, r->plan_extraction);
 		int same = json_equal(a, b);
 		json_decref(a);
 		json_decref(b);
@@ -635,6 +1244,9 @@ int sky_agent_plan_save(sky_run *r)
 	                         PLAN_FORMAT, "run_type", t->run_type, "engine",
 	                         t->engine, "goal_template", tmpl, "start_url",
 	                         t->url ? where : NULL, "steps", steps);
+	/* The run's final extraction: where it found its data. */
+	if (r->plan_extraction)
+		json_object_set(plan, "extraction", r->plan_extraction);
 	char *text = sky_json_dumps(plan);
 	/* Belt and braces: a registered secret never reaches the store. */
 	char *clean = text ? sky_redact(text) : NULL;
@@ -723,6 +1335,28 @@ static void record(sky_run *r, json_t *pairs, json_t *hist,
 	free(rj);
 }
 
+/* The path of the page the run is on, from the browser's page state: a
+ * cheap check (no settle, no snapshot) for what needs only the URL
+ * (malloc'd; NULL when the browser did not say). */
+static char *current_path(sky_run *r)
+{
+	char *text = NULL, *err = NULL, *out = NULL;
+	if (!r->ctx || !r->bvt->page_state)
+		return NULL;
+	int rc = r->bvt->page_state(r->ctx, &text, &err);
+	free(err);
+	json_t *st = rc ? NULL : sky_json_loads(text);
+	free(text);
+	const char *url = sky_json_str(st, "url");
+	if (url) {
+		out = url_path(url);
+		free(r->last_url);
+		r->last_url = skyx_strdup(url);
+	}
+	json_decref(st);
+	return out;
+}
+
 /* One plan step: 0 done, 1 mismatch (*why), -1 stop (*res). */
 static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
                        sky_agent_result *res)
@@ -748,6 +1382,30 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 	}
 	memset(&r->t, 0, sizeof r->t);
 	emit_step(r, SKY_EVENT_STEP_STARTED);
+	const char *want_path = sky_json_str(ps, "url_path");
+	/* A step with nothing to do on its page (the page a run completed
+	 * on) needs only its URL: the page is read in full (settled) only
+	 * when the URL does not match, to tell a late redirect from a
+	 * mismatch. */
+	if (!json_array_size(json_object_get(ps, "actions"))) {
+		char *now = current_path(r);
+		if (now && (!want_path || !strcmp(want_path, now))) {
+			json_t *st = json_pack(
+			    "{s:s, s:s, s:[]}", "url_path", now, "fingerprint",
+			    sky_json_str(ps, "fingerprint")
+			        ? sky_json_str(ps, "fingerprint")
+			        : "",
+			    "actions");
+			json_array_append_new(
+			    r->plan_rec ? r->plan_rec
+			                : (r->plan_rec = json_array()),
+			    st);
+			r->plan_step = st;
+			free(now);
+			goto acted;
+		}
+		free(now);
+	}
 	if ((rc = sky_agent_observe(r, 0, &o))) {
 		r->browser_lost |= rc == SKY_EBROWSER;
 		*why = skyx_asprintf("step %d: could not read the page: %s",
@@ -755,10 +1413,13 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 		out = 1;
 		goto done;
 	}
+	r->t.settle = o->settle_ms;
+	r->t.snapshot = o->snapshot_ms;
+	r->t.tree = o->tree_ms;
+	r->t.state = o->state_ms;
 	free(r->last_url);
 	r->last_url = skyx_strdup(o->url);
 	/* The page this step expects. */
-	const char *want_path = sky_json_str(ps, "url_path");
 	char *have_path = url_path(o->url);
 	if (want_path && strcmp(want_path, have_path)) {
 		*why = skyx_asprintf("step %d: expected the page %s, found %s",
@@ -849,9 +1510,39 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 		}
 		char *intent = NULL;
 		int64_t ta = skyx_time_mono_ms();
-		if (skyx_str_eq(type, "extract")) {
+		const json_t *spec = json_object_get(pa, "extraction");
+		if (skyx_str_eq(type, "extract") &&
+		    json_object_get(spec, "fields")) {
+			/* Read where the recorded run found the data: the
+			 * page as it is now (an earlier action may have
+			 * changed it). */
 			json_t *value = NULL;
-			/* Extraction reads the page with the model. */
+			char *ewhy = NULL;
+			sky_obs *now = o;
+			if (i > 0 && sky_agent_observe(r, 0, &now))
+				now = NULL;
+			int erc =
+			    now ? extract_replay(r, now, spec, &value, &ewhy)
+			        : 1;
+			if (now != o)
+				sky_obs_free(now);
+			if (erc) {
+				*why = skyx_asprintf(
+				    "step %d: extraction: %s", index,
+				    ewhy ? ewhy : "the page could not be read");
+				free(ewhy);
+				json_decref(a);
+				out = 1;
+				goto done;
+			}
+			json_decref(r->output);
+			r->output = json_incref(value);
+			result = json_pack("{s:b, s:o}", "success", 1, "data",
+			                   value);
+		} else if (skyx_str_eq(type, "extract")) {
+			json_t *value = NULL;
+			/* Not located when recorded: the model reads it
+			 * (and the plan learns where, below). */
 			int erc = sky_agent_extract(
 			    r, r->task->prompt,
 			    sky_json_str(a, "data_extraction_goal"), &value);
@@ -886,6 +1577,12 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 		if (ok) {
 			/* The plan keeps the source, not the value. */
 			json_t *keep = json_deep_copy(pa);
+			if (skyx_str_eq(type, "extract") &&
+			    r->plan_extraction) {
+				json_object_set_new(keep, "extraction",
+				                    r->plan_extraction);
+				r->plan_extraction = NULL;
+			}
 			json_array_append_new(
 			    json_object_get(r->plan_step, "actions"), keep);
 		} else {
@@ -904,14 +1601,17 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 		if (out)
 			goto done;
 	}
+acted:
 	if (json_is_true(json_object_get(ps, "final")))
 		json_object_set_new(r->plan_step, "final", json_true());
 done:
 	r->t.total = (int)(skyx_time_mono_ms() - t0);
 	json_t *so = json_pack(
-	    "{s:O, s:[], s:s?, s:b, s:i, s:{s:i, s:i}}", "actions_and_results",
-	    pairs, "errors", "url", r->last_url, "replayed", 1, "plan_step",
-	    index, "timings_ms", "act", r->t.act, "total", r->t.total);
+	    "{s:O, s:[], s:s?, s:b, s:i, s:{s:i, s:i, s:i, s:i, s:i, s:i}}",
+	    "actions_and_results", pairs, "errors", "url", r->last_url,
+	    "replayed", 1, "plan_step", index, "timings_ms", "settle",
+	    r->t.settle, "snapshot", r->t.snapshot, "tree", r->t.tree, "state",
+	    r->t.state, "act", r->t.act, "total", r->t.total);
 	if (*why)
 		json_array_append_new(json_object_get(so, "errors"),
 		                      json_string(*why));
@@ -979,29 +1679,59 @@ sky_agent_result sky_agent_replay(sky_run *r, const json_t *plan,
 	}
 	/* The last step's effect: the page the recorded run ended on. */
 	const json_t *end = json_object_get(end_of(steps), "end");
+	const json_t *spec = json_object_get(plan, "extraction");
+	int extracts =
+	    (!json_is_null(r->schema) || r->task->data_extraction_goal) &&
+	    !r->output && json_object_get(spec, "fields");
 	const char *want = sky_json_str(end, "url_path");
-	if (want) {
-		sky_obs *o = NULL;
-		char *have = NULL;
-		if (sky_agent_observe(r, 0, &o) == 0)
-			have = url_path(o->url);
+	sky_obs *o = NULL;
+	char *why = NULL;
+	if (want && !extracts) {
+		/* Only the URL is checked: the page state says it; the page
+		 * is read (settled) only when it does not match. */
+		char *now = current_path(r);
+		int same = now && !strcmp(now, want);
+		free(now);
+		if (same)
+			return SKY_AGENT_COMPLETED;
+	}
+	if ((want || extracts) && sky_agent_observe(r, 0, &o)) {
 		sky_obs_free(o);
-		if (!have || strcmp(want, have)) {
-			char *why = skyx_asprintf(
-			    "after step %d: expected the page %s, found %s",
-			    (int)json_array_size(steps) - 1, want,
-			    have ? have : "no page");
-			sky_agent_note_error(r, "%s", why);
-			json_object_set_new(report, "mismatch",
-			                    json_string(why));
-			json_object_set_new(
-			    report, "mismatch_step",
-			    json_integer((json_int_t)json_array_size(steps)));
-			free(have);
-			*reason = why;
-			return SKY_AGENT_FAILED;
-		}
-		free(have);
+		o = NULL;
+	}
+	char *have = o ? url_path(o->url) : NULL;
+	if (want && (!have || strcmp(want, have)))
+		why = skyx_asprintf("after step %d: expected the page %s, "
+		                    "found %s",
+		                    (int)json_array_size(steps) - 1, want,
+		                    have ? have : "no page");
+	/* The run's final extraction: read where the recorded run found
+	 * its data, with no model. */
+	json_t *value = NULL;
+	char *ewhy = NULL;
+	if (!why && extracts &&
+	    (!o || extract_replay(r, o, spec, &value, &ewhy)))
+		why = skyx_asprintf("after step %d: the final extraction: %s",
+		                    (int)json_array_size(steps) - 1,
+		                    ewhy ? ewhy : "the page could not be read");
+	free(ewhy);
+	free(have);
+	sky_obs_free(o);
+	if (why) {
+		sky_agent_note_error(r, "%s", why);
+		json_object_set_new(report, "mismatch", json_string(why));
+		json_object_set_new(
+		    report, "mismatch_step",
+		    json_integer((json_int_t)json_array_size(steps)));
+		*reason = why;
+		return SKY_AGENT_FAILED;
+	}
+	if (value) {
+		json_decref(r->output);
+		r->output = value;
+		/* This run's plan finds it where the plan did. */
+		json_decref(r->plan_extraction);
+		r->plan_extraction = json_deep_copy(spec);
 	}
 	return SKY_AGENT_COMPLETED;
 }

@@ -50,6 +50,7 @@ static void run_free(sky_run *r)
 	json_decref(r->recent_errors);
 	json_decref(r->llm_calls);
 	json_decref(r->plan_rec);
+	json_decref(r->plan_extraction);
 	sky_step_rec_free(r->step);
 	free(r->run_dir);
 	free(r->download_dir);

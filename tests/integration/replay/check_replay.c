@@ -11,6 +11,7 @@
  * real llm-openai plugin pointed at a fake OpenAI-shaped server that
  * counts the calls it gets: it must get none.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -32,7 +33,11 @@ static struct {
 	int mode;
 	json_t *posts; /* [{"path", "fields"}] */
 	int model_calls;
+	int data; /* the thanks page shows: 0 nothing, D_LIST, D_TABLE */
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* What the confirmation page shows about the application received. */
+enum { D_NONE, D_LIST, D_TABLE };
 
 static char *site_dir;
 
@@ -40,6 +45,7 @@ static void set_mode(int m)
 {
 	pthread_mutex_lock(&S.lock);
 	S.mode = m;
+	S.data = D_NONE;
 	json_decref(S.posts);
 	S.posts = json_array();
 	pthread_mutex_unlock(&S.lock);
@@ -67,7 +73,51 @@ static void on_site(const skytest_req *req, skytest_resp *resp, void *ud)
 		    S.posts, json_pack("{s:s, s:o}", "path", req->path,
 		                       "fields", f ? f : json_object()));
 	}
+	int data = S.data;
+	json_t *got = NULL;
+	if (data && !strcmp(req->path, "/apply/thanks.html")) {
+		size_t i;
+		json_t *p;
+		json_array_foreach (S.posts, i, p)
+			if (!strcmp(rel_str(p, "path"), "/apply/submit")) {
+				json_decref(got);
+				got = json_incref(json_object_get(p, "fields"));
+			}
+	}
 	pthread_mutex_unlock(&S.lock);
+	if (got) {
+		/* The data depends on who applied: a replay must read it. */
+		const char *last = rel_str(got, "last_name");
+		last = last ? last : "";
+		char ref[64];
+		size_t n = 0;
+		for (const char *c = last; *c && n < sizeof ref - 1; c++)
+			ref[n++] = (char)toupper((unsigned char)*c);
+		ref[n] = 0;
+		char *facts =
+		    data == D_LIST
+		        ? skyx_asprintf("<dl><dt>Reference</dt><dd>REF-%s</dd>"
+		                        "<dt>Interview slots</dt><dd>%zu</dd>"
+		                        "</dl>",
+		                        ref, strlen(last))
+		        : skyx_asprintf(
+		              "<table><tr><th>Reference</th><td>REF-%s"
+		              "</td></tr><tr><th>Interview slots</th>"
+		              "<td>%zu</td></tr></table>",
+		              ref, strlen(last));
+		char *html = skyx_asprintf(
+		    "<!doctype html><html><head><meta charset=\"utf-8\">"
+		    "<title>Application received</title></head><body><main>"
+		    "<h1>Thank you for applying!</h1>"
+		    "<p>Your application was submitted successfully.</p>%s"
+		    "</main></body></html>",
+		    facts);
+		skytest_resp_text(resp, 200, "text/html", html);
+		free(html);
+		free(facts);
+		json_decref(got);
+		return;
+	}
 	static const char *const pages[] = {"index.html", "renamed.html",
 	                                    "moved.html", "index.html",
 	                                    "secret.html"};
@@ -294,7 +344,8 @@ END_TEST
 /* A page that changed: with ai_fallback the agent finishes the run and
  * the plan is updated (the next replay needs no fallback); without it,
  * the run fails naming the step and what did not match. */
-static void changed_page(int mode, const char *expect_in_reason)
+static void changed_page(const char *engine, int mode,
+                         const char *expect_in_reason)
 {
 	char *dir = skytest_tmpdir("replay-changed");
 	rel_rig r;
@@ -302,13 +353,13 @@ static void changed_page(int mode, const char *expect_in_reason)
 	engine_start(&r, dir, "rules");
 	char *p1 = payload("Chris", "Bacon", "chris@pbacon.com");
 	char *p2 = payload("Grace", "Hopper", "grace@navy.mil");
-	json_t *run = apply(&r, "skyvern-1.0", p1, NULL);
+	json_t *run = apply(&r, engine, p1, NULL);
 	ck_assert_str_eq(rel_str(run, "status"), "completed");
 	json_decref(run);
 
 	/* Without fallback: a clear failure, nothing typed blindly. */
 	set_mode(mode);
-	run = apply(&r, "skyvern-1.0", p2, ",\"run_with\":\"code\"");
+	run = apply(&r, engine, p2, ",\"run_with\":\"code\"");
 	ck_assert_str_eq(rel_str(run, "status"), "failed");
 	const char *why = rel_str(run, "failure_reason");
 	ck_assert_msg(why && strstr(why, "step ") &&
@@ -318,7 +369,7 @@ static void changed_page(int mode, const char *expect_in_reason)
 
 	/* With fallback: the agent takes over and the run completes. */
 	set_mode(mode);
-	run = apply(&r, "skyvern-1.0", p2,
+	run = apply(&r, engine, p2,
 	            ",\"run_with\":\"code\",\"ai_fallback\":true");
 	show("fallback", run);
 	ck_assert_str_eq(rel_str(run, "status"), "completed");
@@ -332,7 +383,7 @@ static void changed_page(int mode, const char *expect_in_reason)
 
 	/* The updated plan replays the changed page on its own. */
 	set_mode(mode);
-	run = apply(&r, "skyvern-1.0", p1, ",\"run_with\":\"code\"");
+	run = apply(&r, engine, p1, ",\"run_with\":\"code\"");
 	show("replay of the updated plan", run);
 	ck_assert_str_eq(rel_str(run, "status"), "completed");
 	ck_assert(json_is_false(
@@ -347,13 +398,20 @@ static void changed_page(int mode, const char *expect_in_reason)
 
 START_TEST(renamed_field_falls_back_or_fails_clearly)
 {
-	changed_page(M_RENAMED, "First name");
+	changed_page("skyvern-1.0", M_RENAMED, "First name");
+}
+END_TEST
+
+/* The same for a task v2: its planning loop takes over. */
+START_TEST(v2_renamed_field_falls_back_or_fails_clearly)
+{
+	changed_page("skyvern-2.0", M_RENAMED, "First name");
 }
 END_TEST
 
 START_TEST(extra_step_falls_back_or_fails_clearly)
 {
-	changed_page(M_EXTRA, "review.html");
+	changed_page("skyvern-1.0", M_EXTRA, "review.html");
 }
 END_TEST
 
@@ -452,6 +510,126 @@ START_TEST(plan_never_holds_a_secret)
 }
 END_TEST
 
+static void set_data(int d)
+{
+	pthread_mutex_lock(&S.lock);
+	S.data = d;
+	pthread_mutex_unlock(&S.lock);
+}
+
+#define SCHEMA                                                                 \
+	",\"data_extraction_schema\":{\"type\":\"object\",\"properties\":{"    \
+	"\"reference\":{\"type\":\"string\",\"description\":\"the "            \
+	"application's reference\"},\"interview_slots\":{\"type\":"            \
+	"\"integer\",\"description\":\"the number of interview slots\"}}}"
+
+static void assert_output(const json_t *run, const char *ref, int slots)
+{
+	const json_t *out = json_object_get(run, "output");
+	char *txt = json_dumps(out, JSON_COMPACT | JSON_ENCODE_ANY);
+	ck_assert_msg(rel_str(out, "reference") &&
+	                  !strcmp(rel_str(out, "reference"), ref) &&
+	                  json_integer_value(
+	                      json_object_get(out, "interview_slots")) == slots,
+	              "output %s, expected %s and %d", txt ? txt : "null", ref,
+	              slots);
+	free(txt);
+}
+
+/* A run that extracted data: the plan records where the data was found
+ * (the definition list's entries), and a replay for another person reads
+ * that person's data there, with no model call. When the data moved (a
+ * table instead of the list) the replay fails naming the extraction, or
+ * the agent takes over and the plan learns the new place. */
+START_TEST(extraction_replays_where_the_data_was_found)
+{
+	char *dir = skytest_tmpdir("replay-extract");
+	rel_rig r;
+	set_mode(M_BASE);
+	set_data(D_LIST);
+	engine_start(&r, dir, "rules");
+	char *p1 = payload("Chris", "Bacon", "chris@pbacon.com");
+	char *p2 = payload("Ada", "Lovelace", "ada@analytical.engine");
+	json_t *run = apply(&r, "skyvern-1.0", p1, SCHEMA);
+	show("record", run);
+	ck_assert_str_eq(rel_str(run, "status"), "completed");
+	assert_output(run, "REF-BACON", 5);
+	json_decref(run);
+	json_t *sc = the_script(&r);
+	char *plan = json_dumps(json_object_get(sc, "plan"), JSON_COMPACT);
+	if (getenv("REPLAY_DEBUG"))
+		fprintf(stderr, "plan: %s\n", plan);
+	/* Where, not what: the value found is not in the plan. */
+	ck_assert_msg(!strstr(plan, "REF-BACON"), "%s", plan);
+	ck_assert_msg(strstr(plan, "\"Reference\""), "%s", plan);
+	free(plan);
+	json_decref(sc);
+	rel_rig_stop(&r, 0);
+
+	/* Another person: the model only counts, and must not be asked. */
+	setenv("OPENAI_API_KEY", OPENAI_KEY, 1);
+	engine_start(&r, dir, "openai");
+	set_mode(M_BASE);
+	set_data(D_LIST);
+	int before = model_calls();
+	run = apply(&r, "skyvern-1.0", p2, SCHEMA ",\"run_with\":\"code\"");
+	show("replay", run);
+	ck_assert_str_eq(rel_str(run, "status"), "completed");
+	ck_assert_int_eq(model_calls() - before, 0);
+	assert_person("Ada", "Lovelace", "ada@analytical.engine");
+	assert_output(run, "REF-LOVELACE", 8);
+	ck_assert(json_is_false(
+	    json_object_get(script_run(run), "ai_fallback_triggered")));
+	json_decref(run);
+
+	/* The data moved: without fallback a clear failure. */
+	set_mode(M_BASE);
+	set_data(D_TABLE);
+	before = model_calls();
+	run = apply(&r, "skyvern-1.0", p2, SCHEMA ",\"run_with\":\"code\"");
+	ck_assert_str_eq(rel_str(run, "status"), "failed");
+	const char *why = rel_str(run, "failure_reason");
+	ck_assert_msg(why && strstr(why, "final extraction") &&
+	                  strstr(why, "reference"),
+	              "failure_reason: %s", why ? why : "(none)");
+	ck_assert_int_eq(model_calls() - before, 0);
+	json_decref(run);
+	rel_rig_stop(&r, 0);
+
+	/* With fallback the agent reads it, and the plan learns where. */
+	engine_start(&r, dir, "rules");
+	set_mode(M_BASE);
+	set_data(D_TABLE);
+	run = apply(&r, "skyvern-1.0", p2,
+	            SCHEMA ",\"run_with\":\"code\",\"ai_fallback\":true");
+	show("fallback", run);
+	ck_assert_str_eq(rel_str(run, "status"), "completed");
+	ck_assert(json_is_true(
+	    json_object_get(script_run(run), "ai_fallback_triggered")));
+	assert_output(run, "REF-LOVELACE", 8);
+	json_decref(run);
+	sc = the_script(&r);
+	ck_assert_int_eq(json_integer_value(json_object_get(sc, "version")), 2);
+	json_decref(sc);
+	rel_rig_stop(&r, 0);
+
+	engine_start(&r, dir, "openai");
+	set_mode(M_BASE);
+	set_data(D_TABLE);
+	before = model_calls();
+	run = apply(&r, "skyvern-1.0", p1, SCHEMA ",\"run_with\":\"code\"");
+	show("replay of the updated plan", run);
+	ck_assert_str_eq(rel_str(run, "status"), "completed");
+	ck_assert_int_eq(model_calls() - before, 0);
+	assert_output(run, "REF-BACON", 5);
+	json_decref(run);
+	rel_rig_stop(&r, 1);
+	free(p1);
+	free(p2);
+	free(dir);
+}
+END_TEST
+
 /* Each test runs in its own process (Check forks): the servers start
  * there. */
 static void setup(void)
@@ -478,9 +656,11 @@ int main(void)
 	tcase_add_test(tc, v1_replays_new_payload_without_the_model);
 	tcase_add_test(tc, v2_replays_new_payload_without_the_model);
 	tcase_add_test(tc, renamed_field_falls_back_or_fails_clearly);
+	tcase_add_test(tc, v2_renamed_field_falls_back_or_fails_clearly);
 	tcase_add_test(tc, extra_step_falls_back_or_fails_clearly);
 	tcase_add_test(tc, moved_button_still_replays);
 	tcase_add_test(tc, plan_never_holds_a_secret);
+	tcase_add_test(tc, extraction_replays_where_the_data_was_found);
 	suite_add_tcase(s, tc);
 	int rc = skytest_run(s);
 	json_decref(S.posts);
