@@ -86,8 +86,8 @@ static int node_take(sky_conn *c, const char *node_id, int64_t now,
 	return sky_store__exec(c, st, "register node");
 }
 
-int sky_store_node_register(sky_store *s, const char *node_id,
-                            int64_t stale_ms, int *number)
+int sky_store_node_register(sky_store *s, const char *node_id, int64_t stale_ms,
+                            int *number)
 {
 	int rc = SKY_EEXISTS;
 
@@ -99,9 +99,9 @@ int sky_store_node_register(sky_store *s, const char *node_id,
 		sky_conn *c = sky_store__wbegin(s);
 		if (!c)
 			return sky_error_last_code();
-		rc = sky_store__wend(
-		    s, node_take(c, node_id, skyx_time_now_ms(), stale_ms,
-		                 number));
+		rc =
+		    sky_store__wend(s, node_take(c, node_id, skyx_time_now_ms(),
+		                                 stale_ms, number));
 	}
 	return rc;
 }
