@@ -119,6 +119,7 @@ struct sky_engine {
 	pthread_mutex_t lock;
 	pthread_cond_t changed; /* broadcast on every run change */
 	pthread_cond_t work;    /* workers wait here */
+	uint64_t work_seq;      /* bumped with every wake of `work` */
 	uint64_t change_seq;
 	int stopping;
 	sky_active_run *active;

@@ -335,6 +335,7 @@ void sky_engine__run_created(sky_engine *e, const sky_task_rec *t,
 	pthread_mutex_lock(&e->lock);
 	e->change_seq++;
 	pthread_cond_broadcast(&e->changed);
+	e->work_seq++;
 	pthread_cond_signal(&e->work);
 	pthread_mutex_unlock(&e->lock);
 }
@@ -657,6 +658,9 @@ static void *worker_main(void *arg)
 			pthread_mutex_unlock(&e->lock);
 			break;
 		}
+		/* A wake that comes while this worker is claiming is not
+		 * lost: the wait below is skipped when the count moved. */
+		uint64_t seq = e->work_seq;
 		pthread_mutex_unlock(&e->lock);
 
 		sky_task_rec *t = NULL;
@@ -685,7 +689,7 @@ static void *worker_main(void *arg)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
 		pthread_mutex_lock(&e->lock);
-		if (!e->stopping && !w->abandoned)
+		if (!e->stopping && !w->abandoned && e->work_seq == seq)
 			pthread_cond_timedwait(&e->work, &e->lock, &ts);
 		pthread_mutex_unlock(&e->lock);
 	}
@@ -734,6 +738,7 @@ static void *listener_main(void *arg)
 		int rc = sky_store_wait_runs(e->store, 250);
 		if (rc > 0) {
 			pthread_mutex_lock(&e->lock);
+			e->work_seq++;
 			pthread_cond_broadcast(&e->work);
 			pthread_mutex_unlock(&e->lock);
 		} else if (rc < 0) {
