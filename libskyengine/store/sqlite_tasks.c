@@ -756,9 +756,15 @@ int sky_store_task_set_status(sky_store *s, const char *task_id,
 	return rc;
 }
 
-int sky_store_task_claim(sky_store *s, const sky_lease *l, const char *run_type,
-                         sky_task_rec **out, int *reclaimed)
+/* One claim. On PostgreSQL, *skipped says that a runnable run exists
+ * which SKIP LOCKED passed over because another transaction held its
+ * row (another host claiming it, or the API writing to a run it has just
+ * created): worth looking again in a moment rather than at the next
+ * wake. */
+static int claim_once(sky_store *s, const sky_lease *l, const char *run_type,
+                      sky_task_rec **out, int *reclaimed, int *skipped)
 {
+	static const sky_sql q_task_any = {NULL, TASK_NEXT};
 	sky_task_rec *r = NULL;
 	sky_stmt *st;
 	char *id = NULL;
@@ -766,12 +772,7 @@ int sky_store_task_claim(sky_store *s, const sky_lease *l, const char *run_type,
 	sky_conn *c;
 	int rc;
 
-	if (reclaimed)
-		*reclaimed = 0;
-	if (!s || !out || !l || !l->owner || !*l->owner || l->lease_ms <= 0)
-		return sky_error_set(SKY_EINVALID,
-		                     "a claim needs an owner and a lease");
-	*out = NULL;
+	*skipped = 0;
 	int64_t now = skyx_time_now_ms();
 	if (!(c = sky_store__wbegin(s)))
 		return sky_error_last_code();
@@ -789,6 +790,15 @@ int sky_store_task_claim(sky_store *s, const sky_lease *l, const char *run_type,
 		was_running = !strcmp(sky_st_text(st, 1), "running");
 	}
 	sky_st_reset(st);
+	if (rc >= 0 && !id && sky_conn_pg(c) &&
+	    (st = sky_store__stmt(c, &q_task_any))) {
+		sky_store__bind_text(st, 1, run_type);
+		sky_st_bind_i64(st, 2, now);
+		sky_store__bind_text(st, 3, l->owner);
+		*skipped =
+		    sky_store__step(c, st, "look for locked runs") == SKY_ROW;
+		sky_st_reset(st);
+	}
 	if (rc < 0 || !id) {
 		rc = rc < 0 ? rc : 0;
 		goto done;
@@ -814,6 +824,28 @@ done:
 		*out = r;
 		if (reclaimed)
 			*reclaimed = r && was_running;
+	}
+	return rc;
+}
+
+int sky_store_task_claim(sky_store *s, const sky_lease *l, const char *run_type,
+                         sky_task_rec **out, int *reclaimed)
+{
+	int rc, skipped = 0;
+
+	if (reclaimed)
+		*reclaimed = 0;
+	if (!s || !out || !l || !l->owner || !*l->owner || l->lease_ms <= 0)
+		return sky_error_set(SKY_EINVALID,
+		                     "a claim needs an owner and a lease");
+	*out = NULL;
+	/* A row locked for a moment is looked at again for up to ~200 ms;
+	 * after that the caller's next wake or re-check covers it. */
+	for (int i = 0; i < 20; i++) {
+		rc = claim_once(s, l, run_type, out, reclaimed, &skipped);
+		if (rc || *out || !skipped)
+			break;
+		skyx_time_sleep_ms(10);
 	}
 	return rc;
 }
