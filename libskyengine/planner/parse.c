@@ -547,6 +547,8 @@ struct verdict {
 
 static json_t *reject(struct verdict *vd, const char *code, char *reason)
 {
+	/* A later, more precise verdict replaces an earlier one. */
+	free(vd->reason);
 	vd->code = code;
 	vd->reason = reason;
 	return NULL;
@@ -1664,6 +1666,9 @@ int sky_planner_parse_actions(const char *text,
 			free(vd.reason);
 			continue;
 		}
+		/* A verdict an alternative reading overcame (a drag's side
+		 * given both ways) is not needed. */
+		free(vd.reason);
 		const char *t = sky_json_str(act, "action_type");
 		if (!strcmp(t, "complete") || !strcmp(t, "terminate")) {
 			ended = 1;
