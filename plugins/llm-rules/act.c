@@ -1228,6 +1228,23 @@ static json_t *terminal_action(const state *s, const decision *d)
 	return a;
 }
 
+/* A JSON string of `text`, also when it is not valid UTF-8 (a goal or
+ * page text cut in the middle of a character): such bytes become '?'.
+ * Without this, json_pack refuses the whole answer. */
+static json_t *text_json(const char *text)
+{
+	json_t *j = json_string(text ? text : "");
+	if (j)
+		return j;
+	char *copy = sky_rules__strdup(text);
+	for (unsigned char *p = (unsigned char *)copy; p && *p; p++)
+		if (*p >= 0x80)
+			*p = '?';
+	j = json_string(copy ? copy : "");
+	free(copy);
+	return j;
+}
+
 char *sky_rules__answer_actions(const json_t *ctx)
 {
 	state s;
@@ -1237,12 +1254,12 @@ char *sky_rules__answer_actions(const json_t *ctx)
 	if (d.kind != D_ACTIONS)
 		json_array_append_new(d.actions, terminal_action(&s, &d));
 	json_t *ans = json_pack(
-	    "{s:s, s:b, s:s, s:O}", "user_goal_stage",
+	    "{s:s, s:b, s:o, s:O}", "user_goal_stage",
 	    d.kind == D_COMPLETE    ? "The goal is achieved."
 	    : d.kind == D_TERMINATE ? "The goal cannot be achieved from here."
 	                            : "Working towards the goal.",
 	    "user_goal_achieved", d.kind == D_COMPLETE, "action_plan",
-	    d.reason ? d.reason : "", "actions", d.actions);
+	    text_json(d.reason), "actions", d.actions);
 	char *text = sky_rules__dump(ans);
 	json_decref(ans);
 	json_decref(d.actions);
@@ -1273,9 +1290,9 @@ char *sky_rules__answer_check(const json_t *ctx)
 	char *info =
 	    sky_rules__printf("%s%s%s", s.p.title ? s.p.title : "",
 	                      s.p.title ? " at " : "", s.p.url ? s.p.url : "");
-	json_t *ans =
-	    json_pack("{s:s, s:s, s:s, s:s}", "page_info", info, "thoughts",
-	              reason, "status", status, "reason", reason);
+	json_t *ans = json_pack("{s:o, s:o, s:s, s:o}", "page_info",
+	                        text_json(info), "thoughts", text_json(reason),
+	                        "status", status, "reason", text_json(reason));
 	char *text = sky_rules__dump(ans);
 	json_decref(ans);
 	json_decref(d.actions);
