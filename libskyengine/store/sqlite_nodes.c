@@ -22,8 +22,6 @@ static const sky_sql q_node_taken = {NULL, "SELECT node_number FROM nodes"};
 static const sky_sql q_node_insert = {
     NULL, "INSERT INTO nodes(node_id, node_number, started_at, seen_at) "
           "VALUES(?1, ?2, ?3, ?3)"};
-static const sky_sql q_task_key_set = {
-    NULL, "UPDATE tasks SET webhook_key_sealed=?2 WHERE task_id=?1"};
 static const sky_sql q_task_key_get = {
     NULL, "SELECT webhook_key_sealed FROM tasks WHERE task_id=?1"};
 
@@ -122,27 +120,6 @@ int sky_store_node_seen(sky_store *s, const char *node_id)
 		sky_store__bind_text(st, 1, node_id);
 		sky_st_bind_i64(st, 2, skyx_time_now_ms());
 		rc = sky_store__exec(c, st, "node seen");
-	}
-	return sky_store__wend(s, rc);
-}
-
-int sky_store_task_set_webhook_key(sky_store *s, const char *task_id,
-                                   const char *sealed)
-{
-	sky_stmt *st;
-	sky_conn *c;
-	int rc;
-
-	if (!s || !task_id)
-		return sky_error_set(SKY_EINVALID, "NULL argument");
-	if (!(c = sky_store__wbegin(s)))
-		return sky_error_last_code();
-	if (!(st = sky_store__stmt(c, &q_task_key_set))) {
-		rc = sky_error_last_code();
-	} else {
-		sky_store__bind_text(st, 1, task_id);
-		sky_store__bind_text(st, 2, sealed);
-		rc = sky_store__exec(c, st, "store webhook key");
 	}
 	return sky_store__wend(s, rc);
 }

@@ -414,6 +414,7 @@ SETTER(step_count);
 SETTER(proxy_applied);
 SETTER(notes);
 SETTER(workflow_permanent_id);
+SETTER(webhook_key_sealed);
 #undef SETTER
 
 void sky_task_rec_free(sky_task_rec *r)
@@ -1001,6 +1002,13 @@ int sky_store_task_set_notes(sky_store *s, const char *task_id,
                              const char *json)
 {
 	return task_set_json(s, &q_task_set_notes, task_id, "notes", json);
+}
+
+int sky_store_task_set_webhook_key(sky_store *s, const char *task_id,
+                                   const char *sealed)
+{
+	return task_set(s, &q_task_set_webhook_key_sealed, task_id, sealed, 0,
+	                0, "store webhook key");
 }
 
 int sky_store_task_set_workflow(sky_store *s, const char *task_id,
