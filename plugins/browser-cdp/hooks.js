@@ -116,7 +116,8 @@
 	const MO = MutationObserver, CE = CustomEvent, Mp = Map;
 	const observe = MO.prototype.observe;
 	const mapSet = Map.prototype.set, mapDel = Map.prototype.delete;
-	const mapVals = Map.prototype.values;
+	const mapGet = Map.prototype.get;
+	const mapEntries = Map.prototype.entries;
 	let lastChange = now();
 	try {
 		const mo = new MO((recs) => {
@@ -166,14 +167,117 @@
 			return apply(f, self, args);
 		},
 	});
+	/* Work the site queued for the next frame, for an idle moment or
+	 * for a message to itself (a scheduler yielding through a
+	 * MessageChannel, as React's does) is content on its way too, as
+	 * soon as a short timer: noted the same way, with the same rule for
+	 * loops (an animation re-queues itself from its frame callback).
+	 * Expected: a frame within FRAME ms, an idle callback within IDLE
+	 * (or its own timeout, if shorter), a message at once. A note whose
+	 * callback has not come STALE ms after it was due (a hidden frame),
+	 * or a message no handler took within MSG_STALE (a port read by an
+	 * event listener, which is not seen here), is dropped when asked. */
+	const FRAME = 16, IDLE = 50, STALE = 200, MSG_STALE = 50;
+	let seq = 0;
+	function wrapQueue(name, cancelName, dueOf) {
+		const q = window[name], c = window[cancelName];
+		if (typeof q !== 'function')
+			return;
+		const keys = new Mp();
+		window[name] = new Proxy(q, {
+			apply(f, self, args) {
+				const fn = args[0];
+				if (typeof fn !== 'function')
+					return apply(f, self, args);
+				const d = depth + 1, key = 'q' + (++seq);
+				const counted = d <= LOOP;
+				let id = 0;
+				args[0] = function () {
+					apply(mapDel, pending, [key]);
+					apply(mapDel, keys, [id]);
+					const was = depth;
+					depth = d;
+					try {
+						return apply(fn, this, arguments);
+					} finally {
+						depth = was;
+					}
+				};
+				id = apply(f, self, args);
+				if (counted) {
+					apply(mapSet, pending, [key, now() + dueOf(args)]);
+					apply(mapSet, keys, [id, key]);
+				}
+				return id;
+			},
+		});
+		if (typeof c === 'function')
+			window[cancelName] = new Proxy(c, {
+				apply(f, self, args) {
+					const key = apply(mapGet, keys, [args[0]]);
+					if (key !== undefined) {
+						apply(mapDel, pending, [key]);
+						apply(mapDel, keys, [args[0]]);
+					}
+					return apply(f, self, args);
+				},
+			});
+	}
+	wrapQueue('requestAnimationFrame', 'cancelAnimationFrame', () => FRAME);
+	wrapQueue('requestIdleCallback', 'cancelIdleCallback', (args) => {
+		const o = args[1], t = o && +o.timeout;
+		return t > 0 && t < IDLE ? t : IDLE;
+	});
+	/* A message posted to a port is noted until a message handler of a
+	 * port of this document runs (the site's onmessage or listener). */
+	try {
+		const MPp = MessagePort.prototype;
+		const post = MPp.postMessage;
+		let first = 0, next = 0; /* notes 'm<first>'..'m<next-1>' */
+		const handled = () => {
+			if (first < next)
+				apply(mapDel, pending, ['m' + (first++)]);
+		};
+		MPp.postMessage = new Proxy(post, {
+			apply(f, self, args) {
+				if (depth + 1 <= LOOP) {
+					apply(mapSet, pending, ['m' + (next++), now()]);
+				}
+				return apply(f, self, args);
+			},
+		});
+		const d = Object.getOwnPropertyDescriptor(MPp, 'onmessage');
+		if (d && d.set) {
+			const set = d.set;
+			d.set = new Proxy(set, {
+				apply(f, self, args) {
+					const fn = args[0];
+					if (typeof fn === 'function')
+						args[0] = function () {
+							handled();
+							return apply(fn, this, arguments);
+						};
+					return apply(f, self, args);
+				},
+			});
+			Object.defineProperty(MPp, 'onmessage', d);
+		}
+	} catch (e) { /* no MessagePort */ }
+
 	function activity() {
 		const t = now();
 		let until = 0, n = 0;
-		const it = apply(mapVals, pending, []);
+		const it = apply(mapEntries, pending, []);
 		for (let r = it.next(); !r.done; r = it.next()) {
+			const key = r.value[0], due = r.value[1];
+			if (typeof key === 'string' &&
+			    due + (key[0] === 'm' ? MSG_STALE : STALE) < t) {
+				apply(mapDel, pending, [key]);
+				continue;
+			}
 			n++;
-			if (r.value - t > until)
-				until = r.value - t;
+			if (due - t > until)
+				until = due - t;
 		}
 		apply(dispatch, doc, [new CE(token + 'u', {detail:
 			Str(Math.round(t - lastChange)) + ',' +

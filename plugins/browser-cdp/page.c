@@ -914,8 +914,8 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 {
 	json_t *opts = opts_json ? json_loads(opts_json, 0, NULL) : NULL;
 	int64_t max_ms = cdp_jint(opts, "max_ms", 5000);
-	int64_t net_quiet = cdp_jint(opts, "network_quiet_ms", 100);
-	int64_t dom_quiet = cdp_jint(opts, "dom_quiet_ms", 100);
+	int64_t net_quiet = cdp_jint(opts, "network_quiet_ms", 50);
+	int64_t dom_quiet = cdp_jint(opts, "dom_quiet_ms", 50);
 	int64_t long_ms = cdp_jint(opts, "long_request_ms", 3000);
 	int64_t react_ms = cdp_jint(opts, "reaction_ms", 500);
 	int64_t busy_ms = cdp_jint(opts, "busy_ms", 1000);
@@ -961,6 +961,12 @@ int cdp_settle(cdp_ctx *ctx, const char *opts_json, json_t **result)
 	pthread_mutex_lock(&ctx->b->lock);
 	int early = ctx->b->script && !t->loading && !t->closed &&
 	            cdp_now_ms() - t->last_net_ms < net_quiet;
+	/* A page already loaded with nothing in flight: the capture sent
+	 * now overlaps the page script's setup and both windows (it is kept
+	 * only if nothing changes after it was sent, as below). */
+	if (shot_key && !t->loading && !t->closed &&
+	    !cdp_tab_inflight(t, cdp_now_ms(), long_ms))
+		shot_ahead(ctx, t, shot_key, shot_req, &shots);
 	pthread_mutex_unlock(&ctx->b->lock);
 	if (early) {
 		cdp_world w0;

@@ -140,6 +140,11 @@ START_TEST(late_content_is_waited_for)
 	    {"settle/websocket.html", "Lions 3 : 1 Tigers"},
 	    {"settle/animate.html", "Welcome back, Sam"},
 	    {"settle/unread.html", "Signed in as Dana"},
+	    {"settle/raf.html", "Chart ready: 12 points"},
+	    {"settle/idle.html", "Feed: 5 stories"},
+	    {"settle/channel.html", "Cart: 2 items"},
+	    {"settle/heavy.html", "Report ready: 42 rows"},
+	    {"settle/chain.html", "Profile: Ada Lovelace"},
 	};
 	for (size_t i = 0; i < sizeof pages / sizeof *pages; i++) {
 		go(pages[i].path);
