@@ -475,6 +475,11 @@ static void bench_settle(void *c)
 	    {"settle/animate.html", "Welcome back, Sam"},
 	    {"settle/unread.html", "Signed in as Dana"},
 	    {"settle/ticker.html", "Central bank holds rates"},
+	    {"settle/raf.html", "Chart ready: 12 points"},
+	    {"settle/idle.html", "Feed: 5 stories"},
+	    {"settle/channel.html", "Cart: 2 items"},
+	    {"settle/heavy.html", "Report ready: 42 rows"},
+	    {"settle/chain.html", "Profile: Ada Lovelace"},
 	};
 	enum { REPS = 5 };
 	printf("\n## Settle on late-content pages (median of %d; "
