@@ -223,16 +223,26 @@ static void add_nav(cdp_ctx *ctx, cdp_tab *t, json_t *r, int navigated)
 	pthread_mutex_unlock(&ctx->b->lock);
 }
 
-static int after_input(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
-                       json_t *r)
+/* After an action: the navigation it started, if any. `flushed`: the
+ * action's last call was a round trip to the tab's own renderer (a read
+ * in its main frame), which is the flush already. */
+static int after_input_ex(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
+                          json_t *r, int flushed)
 {
 	int navigated = 0;
-	flush(ctx, t);
+	if (!flushed)
+		flush(ctx, t);
 	int rc = cdp_wait_navigation(ctx, t, m, NAV_WAIT_MS, &navigated);
 	if (rc)
 		return rc;
 	add_nav(ctx, t, r, navigated);
 	return 0;
+}
+
+static int after_input(cdp_ctx *ctx, cdp_tab *t, const cdp_nav_mark *m,
+                       json_t *r)
+{
+	return after_input_ex(ctx, t, m, r, 0);
 }
 
 /* --- click ------------------------------------------------------------ */
@@ -638,12 +648,17 @@ static int act_input(cdp_ctx *ctx, cdp_tab *t, json_t *a, json_t **out)
 		json_object_set_new(
 		    res, "message",
 		    json_string("the field formatted the text"));
-	if (cdp_jbool(a, "press_enter", 0)) {
+	int enter = cdp_jbool(a, "press_enter", 0);
+	if (enter) {
 		rc = press(ctx, t, "Enter");
 		if (rc)
 			goto out;
 	}
-	rc = after_input(ctx, t, &m, res);
+	/* the value was just read back from the field: a round trip to the
+	 * renderer when the field is in the tab's main session */
+	rc = after_input_ex(ctx, t, &m, res,
+	                    !enter && e.w.session && t->session &&
+	                        !strcmp(e.w.session, t->session));
 out:
 	json_decref(f);
 	free(got);
