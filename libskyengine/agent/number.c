@@ -36,8 +36,8 @@ static size_t symbol_len(const unsigned char *s)
 		return 1;
 	if (s[0] == 0xC2 && s[1] >= 0xA2 && s[1] <= 0xA5)
 		return 2;
-	if (s[0] == 0xE2 && ((s[1] == 0x82 && s[2] >= 0xA0) ||
-	                     (s[1] == 0x83 && s[2] <= 0x8F)))
+	if (s[0] == 0xE2 &&
+	    ((s[1] == 0x82 && s[2] >= 0xA0) || (s[1] == 0x83 && s[2] <= 0x8F)))
 		return 3;
 	if (s[0] == 0xE0 && s[1] == 0xB8 && s[2] == 0xBF)
 		return 3;

@@ -176,8 +176,7 @@ static char *next(const char *text, size_t from)
 
 START_TEST(finds_the_number_in_a_line)
 {
-	SPAN("Total: 1.234,56 \xe2\x82\xac incl. VAT",
-	     "1.234,56 \xe2\x82\xac");
+	SPAN("Total: 1.234,56 \xe2\x82\xac incl. VAT", "1.234,56 \xe2\x82\xac");
 	SPAN("Total: \xe2\x82\xac"
 	     "1.234,56 incl. VAT",
 	     "\xe2\x82\xac"
