@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "page/page.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -704,11 +705,34 @@ static char *without_payload(const json_t *vals, const char *text, size_t n,
 static json_t *describe_hit(const json_t *places, size_t best, size_t pre,
                             size_t hit_len, const json_t *vals);
 
+/* The row a place is in, or -1. */
+static int row_of(const json_t *place)
+{
+	return (int)sky_json_int(json_object_get(place, "_row"), "u", -1);
+}
+
+/* Does place i (text of len bytes) hold a value better than the best so
+ * far: in the row `unit` (the row the item's other values were found in:
+ * two rows may show the same quantity), else shorter. */
+static int better(const json_t *places, size_t i, size_t len, size_t best,
+                  size_t best_len, int unit)
+{
+	if (best == (size_t)-1)
+		return 1;
+	if (unit >= 0) {
+		int a = row_of(json_array_get(places, i)) == unit;
+		int b = row_of(json_array_get(places, best)) == unit;
+		if (a != b)
+			return a;
+	}
+	return len < best_len;
+}
+
 /* Describe where `repr` is in the places: NULL when it is nowhere.
  * `vals`: the payload's values ([value, key] pairs), kept out of the
- * description. */
+ * description; unit: the row preferred, or -1. */
 static json_t *place_describe(const json_t *places, const char *repr,
-                              const json_t *vals)
+                              const json_t *vals, int unit)
 {
 	size_t i, best = (size_t)-1, best_len = 0;
 	json_t *p;
@@ -717,7 +741,7 @@ static json_t *place_describe(const json_t *places, const char *repr,
 		if (!t || !strstr(t, repr))
 			continue;
 		size_t n = strlen(t);
-		if (best == (size_t)-1 || n < best_len) {
+		if (better(places, i, n, best, best_len, unit)) {
 			best = i;
 			best_len = n;
 		}
@@ -734,7 +758,7 @@ static json_t *place_describe(const json_t *places, const char *repr,
  * like a text, with the decimal mark its text showed ("decimal"), or
  * NULL. */
 static json_t *number_describe(const json_t *places, double want,
-                               const json_t *vals)
+                               const json_t *vals, int unit)
 {
 	size_t i, best = (size_t)-1, best_len = 0, best_at = 0, best_n = 0;
 	char mark = 0;
@@ -761,7 +785,8 @@ static json_t *number_describe(const json_t *places, double want,
 				m = b.decimal;
 			}
 			free(tok);
-			if (hit && (best == (size_t)-1 || len < best_len)) {
+			if (hit &&
+			    better(places, i, len, best, best_len, unit)) {
 				best = i;
 				best_len = len;
 				best_at = s;
@@ -853,7 +878,7 @@ static json_t *describe_hit(const json_t *places, size_t best, size_t pre,
  * fields, or its path into unlocated. */
 static void locate_leaves(const json_t *places, const json_t *vals,
                           const json_t *v, json_t *path, json_t *fields,
-                          json_t *unlocated)
+                          json_t *unlocated, int *unit)
 {
 	if (json_array_size(fields) + json_array_size(unlocated) >
 	    LOCATE_MAX_FIELDS) {
@@ -864,21 +889,27 @@ static void locate_leaves(const json_t *places, const json_t *vals,
 		const char *k;
 		json_t *x;
 		size_t i;
-		if (json_is_object(v))
+		/* An array item's words first: the row they are in is
+		 * where its numbers are looked for first (unit: NULL
+		 * outside an array). */
+		for (int pass = 0; pass < 2 && json_is_object(v); pass++)
 			json_object_foreach ((json_t *)v, k, x) {
+				if (json_is_number(x) != pass)
+					continue;
 				json_t *p = json_copy(path);
 				json_array_append_new(p, json_string(k));
 				locate_leaves(places, vals, x, p, fields,
-				              unlocated);
+				              unlocated, unit);
 				json_decref(p);
 			}
-		else
+		if (json_is_array(v))
 			json_array_foreach (v, i, x) {
 				json_t *p = json_copy(path);
+				int own = -1;
 				json_array_append_new(
 				    p, json_integer((json_int_t)i));
 				locate_leaves(places, vals, x, p, fields,
-				              unlocated);
+				              unlocated, &own);
 				json_decref(p);
 			}
 		if (!json_object_size(v) && !json_array_size(v))
@@ -902,9 +933,13 @@ static void locate_leaves(const json_t *places, const json_t *vals,
 	json_t *at = NULL;
 	if (json_is_number(v))
 		/* However the page writes it: "1.234,56 €", "(12.50)". */
-		at = number_describe(places, json_number_value(v), vals);
+		at = number_describe(places, json_number_value(v), vals,
+		                     unit ? *unit : -1);
 	else if (repr)
-		at = place_describe(places, repr, vals);
+		at = place_describe(places, repr, vals, unit ? *unit : -1);
+	if (at && unit && *unit < 0)
+		*unit = row_of(
+		    json_array_get(places, (size_t)sky_json_int(at, "_p", 0)));
 	if (at)
 		json_array_append_new(fields,
 		                      json_pack("{s:O, s:s, s:o}", "path", path,
@@ -1064,6 +1099,11 @@ static json_t *array_pattern(const json_t *places, const json_t *prefix,
 		              sky_json_str(shape, "label"), "in_row", "kind",
 		              kind, "group", group, "cell",
 		              (json_int_t)sky_json_int(shape, "cell", -1));
+		static const char *const maybe[] = {"tag", "role", "label",
+		                                    NULL};
+		for (int q = 0; maybe[q]; q++)
+			if (json_is_null(json_object_get(at, maybe[q])))
+				json_object_del(at, maybe[q]);
 		char *b = common_affix(json_object_get(sub, "before"), 1);
 		char *a = common_affix(json_object_get(sub, "after"), 0);
 		if (b)
@@ -1176,7 +1216,7 @@ void sky_agent_plan_locate(sky_run *r, const sky_obs *o, const json_t *value)
 	json_t *vals = json_array();
 	if (json_is_object(r->payload))
 		collect_values(r->payload, NULL, vals);
-	locate_leaves(places, vals, value, root, fields, unlocated);
+	locate_leaves(places, vals, value, root, fields, unlocated, NULL);
 	json_decref(vals);
 	json_decref(root);
 	char *path = url_path(o->url);
@@ -1511,39 +1551,82 @@ fail:
 
 /* ---- recording -------------------------------------------------------- */
 
+/* The page's elements now: settled, then a snapshot. Not the page state
+ * (sky_agent_observe's), whose dialogs and downloads since the last call
+ * the next observation must still report. 0 and *elements, *url
+ * (malloc'd), or -1. */
+static int page_now(sky_run *r, json_t **elements, char **url)
+{
+	char *text = NULL, *err = NULL;
+	*elements = NULL;
+	*url = NULL;
+	if (r->bvt->settle) {
+		char opts[48];
+		snprintf(opts, sizeof opts, "{\"max_ms\":%d}",
+		         r->env->config->settle_max_ms);
+		r->bvt->settle(r->ctx, opts, &text, &err);
+		free(text);
+		free(err);
+		text = err = NULL;
+	}
+	int rc = r->bvt->snapshot(r->ctx, sky_page_script(NULL), "{}", &text,
+	                          &err);
+	free(err);
+	json_t *snap = rc ? NULL : sky_json_loads(text);
+	free(text);
+	sky_page_tree *tree = NULL;
+	sky_page_render_options ro;
+	sky_page_render_options_init(&ro);
+	ro.max_tokens = 0;
+	if (!snap || sky_page_render_json(snap, &ro, &tree)) {
+		json_decref(snap);
+		return -1;
+	}
+	*elements = json_incref(sky_page_tree_elements(tree));
+	*url = skyx_strdup(sky_json_str(snap, "url"));
+	sky_page_tree_free(tree);
+	json_decref(snap);
+	return 0;
+}
+
 /*
  * "Element gone" effects. When an action is noted, what it targeted is
  * counted on the page it acted on (elements that fit its description as
  * well as it does: one for a banner's button, one per row for a row's
- * Delete); the next observation of the same page (the next step's, or
- * the end page's when the plan is saved) counts again. Fewer after: the
- * action made them go, and the plan says so ("effect": {"gone": n}),
- * so a replay checks it (check_gone). A navigation is no such effect:
- * the next step's page check sees it.
+ * Delete), and counted again on the same page after: for a click at
+ * once (page_now: a settle and a snapshot, since a step's later actions
+ * may go on from the page the click left), for other actions on the next
+ * observation (the next step's, or the end page's when the plan is
+ * saved). Fewer after: the action made them go, and the plan says so
+ * ("effect": {"gone": n}), so a replay checks it (check_gone). A
+ * navigation is no such effect: the next step's page check sees it.
  */
+static void resolve_probe(json_t *a, const json_t *elements, const char *url)
+{
+	json_t *pr = json_object_get(a, "_probe");
+	if (!pr)
+		return;
+	int best = (int)sky_json_int(pr, "score", 0);
+	int before = (int)sky_json_int(pr, "like", 0);
+	char *path = elements ? url_path(url) : NULL;
+	if (path && skyx_str_eq(path, sky_json_str(pr, "path"))) {
+		int now =
+		    count_like(elements, json_object_get(a, "target"), &best);
+		if (now < before)
+			json_object_set_new(
+			    a, "effect", json_pack("{s:i}", "gone", before - now));
+	}
+	free(path);
+	json_object_del(a, "_probe");
+}
+
 static void resolve_probes(json_t *step, const sky_obs *after)
 {
 	size_t i;
 	json_t *a;
-	char *path = after ? url_path(after->url) : NULL;
-	json_array_foreach (json_object_get(step, "actions"), i, a) {
-		json_t *pr = json_object_get(a, "_probe");
-		if (!pr)
-			continue;
-		int best = (int)sky_json_int(pr, "score", 0);
-		int before = (int)sky_json_int(pr, "like", 0);
-		if (path && skyx_str_eq(path, sky_json_str(pr, "path"))) {
-			int now =
-			    count_like(after->elements,
-			               json_object_get(a, "target"), &best);
-			if (now < before)
-				json_object_set_new(
-				    a, "effect",
-				    json_pack("{s:i}", "gone", before - now));
-		}
-		json_object_del(a, "_probe");
-	}
-	free(path);
+	json_array_foreach (json_object_get(step, "actions"), i, a)
+		resolve_probe(a, after ? after->elements : NULL,
+		              after ? after->url : NULL);
 }
 
 static int has_probes(const json_t *step)
@@ -1619,6 +1702,13 @@ void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action)
 				    json_pack("{s:i, s:i, s:s}", "score", best,
 				              "like", like, "path", path));
 			free(path);
+			json_t *now = NULL;
+			char *url = NULL;
+			if (like > 0 && !strcmp(type, "click") &&
+			    !page_now(r, &now, &url))
+				resolve_probe(a, now, url);
+			json_decref(now);
+			free(url);
 		}
 	}
 	/* Where the extraction found its data (sky_agent_plan_locate). */
@@ -1993,35 +2083,37 @@ static int next_change(sky_run *r, int ms)
 }
 
 /* After an action whose recorded effect was elements gone: are they? 0
- * yes (*o is the page after, replacing the one given), 1 no (*why). */
-static int check_gone(sky_run *r, int index, const json_t *pa, sky_obs **o,
-                      int64_t acted_ms, char **why)
+ * yes, 1 no (*why). o: the page before the action. */
+static int check_gone(sky_run *r, int index, const json_t *pa,
+                      const sky_obs *o, int64_t acted_ms, char **why)
 {
 	const json_t *target = json_object_get(pa, "target");
 	int gone = (int)sky_json_int(json_object_get(pa, "effect"), "gone", 0);
 	int best = -1;
-	int before = count_like((*o)->elements, target, &best);
+	int before = count_like(o->elements, target, &best);
 	int want = before - gone, now = before;
+	char *was = url_path(o->url);
 	for (;;) {
-		sky_obs *after = NULL;
-		if (sky_agent_observe(r, 0, &after)) {
-			sky_obs_free(after);
+		json_t *elements = NULL;
+		char *url = NULL;
+		if (page_now(r, &elements, &url))
 			break;
-		}
-		char *was = url_path((*o)->url), *is = url_path(after->url);
+		char *is = url_path(url);
 		int moved = strcmp(was, is) != 0;
-		free(was);
+		now = moved ? 0 : count_like(elements, target, &best);
 		free(is);
-		now = moved ? 0 : count_like(after->elements, target, &best);
-		sky_obs_free(*o);
-		*o = after;
+		free(url);
+		json_decref(elements);
 		/* Another page: the next step's page check judges it. */
-		if (moved || now <= want)
+		if (moved || now <= want) {
+			free(was);
 			return 0;
+		}
 		int left = (int)(acted_ms + GONE_WAIT_MS - skyx_time_mono_ms());
 		if (!next_change(r, left))
 			break;
 	}
+	free(was);
 	char *tt = target_text(target);
 	*why = skyx_asprintf("step %d: after %s on %s: the %s is still on the "
 	                     "page (%d like it before the action, %d after; "
@@ -2253,7 +2345,7 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 		if (ok && target &&
 		    sky_json_int(json_object_get(pa, "effect"), "gone", 0) >
 		        0 &&
-		    check_gone(r, index, pa, &o, ta, why)) {
+		    check_gone(r, index, pa, o, ta, why)) {
 			free(text);
 			json_decref(result);
 			json_decref(a);
