@@ -1569,8 +1569,8 @@ static int page_now(sky_run *r, json_t **elements, char **url)
 		free(err);
 		text = err = NULL;
 	}
-	int rc = r->bvt->snapshot(r->ctx, sky_page_script(NULL), "{}", &text,
-	                          &err);
+	int rc =
+	    r->bvt->snapshot(r->ctx, sky_page_script(NULL), "{}", &text, &err);
 	free(err);
 	json_t *snap = rc ? NULL : sky_json_loads(text);
 	free(text);
@@ -1614,7 +1614,8 @@ static void resolve_probe(json_t *a, const json_t *elements, const char *url)
 		    count_like(elements, json_object_get(a, "target"), &best);
 		if (now < before)
 			json_object_set_new(
-			    a, "effect", json_pack("{s:i}", "gone", before - now));
+			    a, "effect",
+			    json_pack("{s:i}", "gone", before - now));
 	}
 	free(path);
 	json_object_del(a, "_probe");
@@ -1670,7 +1671,8 @@ static const char *const dropped[] = {"element_id",
                                       "skyvern_element_hash",
                                       NULL};
 
-void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action)
+void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action,
+                         const json_t *result)
 {
 	const char *type = sky_json_str(action, "action_type");
 	if (!r->plan_step || !type)
@@ -1704,7 +1706,12 @@ void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action)
 			free(path);
 			json_t *now = NULL;
 			char *url = NULL;
+			/* A click that loaded a page or opened a tab made
+			 * nothing go: the next step's page says where. */
 			if (like > 0 && !strcmp(type, "click") &&
+			    !json_is_true(
+			        json_object_get(result, "navigated")) &&
+			    !json_object_get(result, "tab_index") &&
 			    !page_now(r, &now, &url))
 				resolve_probe(a, now, url);
 			json_decref(now);
@@ -2084,8 +2091,8 @@ static int next_change(sky_run *r, int ms)
 
 /* After an action whose recorded effect was elements gone: are they? 0
  * yes, 1 no (*why). o: the page before the action. */
-static int check_gone(sky_run *r, int index, const json_t *pa,
-                      const sky_obs *o, int64_t acted_ms, char **why)
+static int check_gone(sky_run *r, int index, const json_t *pa, const sky_obs *o,
+                      int64_t acted_ms, char **why)
 {
 	const json_t *target = json_object_get(pa, "target");
 	int gone = (int)sky_json_int(json_object_get(pa, "effect"), "gone", 0);

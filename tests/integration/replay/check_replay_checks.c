@@ -85,10 +85,10 @@ static void set_site(int clicks_needed, int rows, int fmt, int variant)
 
 static void page(skytest_resp *resp, const char *title, const char *body)
 {
-	char *html = skyx_asprintf(
-	    "<!doctype html><html><head><meta charset=\"utf-8\">"
-	    "<title>%s</title></head><body>%s</body></html>",
-	    title, body);
+	char *html =
+	    skyx_asprintf("<!doctype html><html><head><meta charset=\"utf-8\">"
+	                  "<title>%s</title></head><body>%s</body></html>",
+	                  title, body);
 	skytest_resp_text(resp, 200, "text/html; charset=utf-8", html);
 	free(html);
 }
@@ -273,10 +273,10 @@ static char *plan_text(rel_rig *r)
 	sky_free(out);
 	ck_assert_int_eq(json_array_size(l), 1);
 	int status = 0;
-	ck_assert_int_eq(
-	    sky_tasks_api_script_get(&out, &status, r->e, NULL,
-	                             rel_str(json_array_get(l, 0), "script_id")),
-	    0);
+	ck_assert_int_eq(sky_tasks_api_script_get(
+	                     &out, &status, r->e, NULL,
+	                     rel_str(json_array_get(l, 0), "script_id")),
+	                 0);
 	json_t *j = json_loads(out, 0, NULL);
 	sky_free(out);
 	json_decref(l);
@@ -359,8 +359,8 @@ START_TEST(a_dismissed_banner_that_stays_is_a_mismatch)
 	ck_assert_str_eq(rel_str(run, "status"), "completed");
 	const json_t *sr = script_run(run);
 	ck_assert(json_is_true(json_object_get(sr, "ai_fallback_triggered")));
-	ck_assert_int_eq(json_integer_value(json_object_get(sr, "fallback_step")),
-	                 0);
+	ck_assert_int_eq(
+	    json_integer_value(json_object_get(sr, "fallback_step")), 0);
 	assert_applied("Grace", "Hopper");
 	json_decref(run);
 	rel_rig_stop(&r, 1);
@@ -407,10 +407,10 @@ static void assert_order(const json_t *run, int rows, int variant)
 		             ROWS[i].price[variant]) < 1e-9,
 		    "row %d: %s", i, txt ? txt : "null");
 	}
-	ck_assert_msg(
-	    fabs(json_number_value(json_object_get(out, "total")) -
-	         TOTAL[variant]) < 1e-9,
-	    "total %.2f expected: %s", TOTAL[variant], txt ? txt : "null");
+	ck_assert_msg(fabs(json_number_value(json_object_get(out, "total")) -
+	                   TOTAL[variant]) < 1e-9,
+	              "total %.2f expected: %s", TOTAL[variant],
+	              txt ? txt : "null");
 	free(txt);
 }
 
@@ -449,8 +449,8 @@ START_TEST(an_array_replays_every_row_the_page_has)
 		show("replay", run);
 		ck_assert_str_eq(rel_str(run, "status"), "completed");
 		assert_order(run, counts[i], 1);
-		ck_assert(json_is_false(json_object_get(
-		    script_run(run), "ai_fallback_triggered")));
+		ck_assert(json_is_false(
+		    json_object_get(script_run(run), "ai_fallback_triggered")));
 		json_decref(run);
 	}
 	ck_assert_int_eq(model_calls() - before, 0);
