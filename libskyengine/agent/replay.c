@@ -612,23 +612,6 @@ static int place_fits(const json_t *at, const json_t *place, size_t *start,
 	if (sky_json_str(at, "label") &&
 	    !ieq(sky_json_str(at, "label"), sky_json_str(place, "label")))
 		return 0;
-	const json_t *want = json_object_get(at, "in_row");
-	if (want) {
-		/* The cell of a row, by position: "row" absent for an
-		 * array's items (every row of the group). */
-		const json_t *rw = json_object_get(place, "_row");
-		if (!rw ||
-		    !skyx_str_eq(sky_json_str(want, "kind"),
-		                 sky_json_str(rw, "kind")) ||
-		    sky_json_int(want, "group", 0) !=
-		        sky_json_int(rw, "group", -1) ||
-		    sky_json_int(want, "cell", -1) !=
-		        sky_json_int(rw, "c", -2) ||
-		    (json_object_get(want, "row") &&
-		     sky_json_int(want, "row", 0) !=
-		         sky_json_int(rw, "row", -1)))
-			return 0;
-	}
 	const char *text = sky_json_str(place, "text");
 	const char *before = sky_json_str(at, "before");
 	const char *after = sky_json_str(at, "after");
@@ -658,19 +641,54 @@ static int place_fits(const json_t *at, const json_t *place, size_t *start,
 	return 1;
 }
 
-/* Places that fit a description, in order (indexes; new reference):
- * a line that was the value alone also needs the line before it. */
-static json_t *fitting(const json_t *places, const json_t *at)
+/* Is the place in the cell a description's "in_row" names: its kind of
+ * row, group, cell, and row when given (absent for an array's items:
+ * every row of the group)? */
+static int row_fits(const json_t *want, const json_t *place)
+{
+	const json_t *rw = json_object_get(place, "_row");
+	return rw &&
+	       skyx_str_eq(sky_json_str(want, "kind"),
+	                   sky_json_str(rw, "kind")) &&
+	       sky_json_int(want, "group", 0) ==
+	           sky_json_int(rw, "group", -1) &&
+	       sky_json_int(want, "cell", -1) == sky_json_int(rw, "c", -2) &&
+	       (!json_object_get(want, "row") ||
+	        sky_json_int(want, "row", 0) == sky_json_int(rw, "row", -1));
+}
+
+static json_t *fitting_by(const json_t *places, const json_t *at,
+                          const char *ctx, const json_t *row)
 {
 	json_t *out = json_array(), *p;
 	size_t i, s, n;
-	const char *ctx = sky_json_str(at, "context");
 	json_array_foreach (places, i, p) {
 		if (!place_fits(at, p, &s, &n))
 			continue;
 		if (ctx && !ieq(ctx, context_of(places, i)))
 			continue;
+		if (row && !row_fits(row, p))
+			continue;
 		json_array_append_new(out, json_integer((json_int_t)i));
+	}
+	return out;
+}
+
+/* Places that fit a description, in order (indexes; new reference):
+ * a line that was the value alone also needs the line before it
+ * (context) or, when that line is found nowhere (it was data, and
+ * changed), its row and cell (in_row): then *by_row, and the first one
+ * fitting is it. */
+static json_t *fitting(const json_t *places, const json_t *at, int *by_row)
+{
+	const char *ctx = sky_json_str(at, "context");
+	const json_t *row = json_object_get(at, "in_row");
+	*by_row = !ctx && row;
+	json_t *out = fitting_by(places, at, ctx, ctx ? NULL : row);
+	if (!json_array_size(out) && ctx && row) {
+		json_decref(out);
+		out = fitting_by(places, at, NULL, row);
+		*by_row = 1;
 	}
 	return out;
 }
@@ -834,13 +852,15 @@ static json_t *describe_hit(const json_t *places, size_t best, size_t pre,
 	const json_t *prev = best ? json_array_get(places, best - 1) : NULL;
 	const json_t *prw = json_object_get(prev, "_row");
 	/* In a table row or list item, the line before is the row's header
-	 * cell (a th) or data: the previous cell, the row above. Data is no
-	 * anchor: the value is found by its row and cell instead. */
+	 * cell (a th), a label cell, or data: the previous cell, the row
+	 * above. When it is not the row's th, the row and cell are kept
+	 * too: when the line before is found nowhere (it was data, and
+	 * changed), they find the value. */
 	int row_header =
 	    rw && prw &&
 	    sky_json_int(prw, "u", -1) == sky_json_int(rw, "u", -2) &&
 	    skyx_str_eq(sky_json_str(prev, "tag"), "th");
-	if (!bn && !an && rw && !row_header) {
+	if (!bn && !an && rw && !row_header)
 		json_object_set_new(
 		    at, "in_row",
 		    json_pack("{s:s, s:I, s:I, s:I}", "kind",
@@ -848,7 +868,7 @@ static json_t *describe_hit(const json_t *places, size_t best, size_t pre,
 		              (json_int_t)sky_json_int(rw, "group", 0), "row",
 		              (json_int_t)sky_json_int(rw, "row", 0), "cell",
 		              (json_int_t)sky_json_int(rw, "c", -1)));
-	} else if (!bn && !an && ctx && strlen(ctx) <= 2 * PLACE_CONTEXT) {
+	if (!bn && !an && ctx && strlen(ctx) <= 2 * PLACE_CONTEXT) {
 		char *c = without_payload(vals, ctx, strlen(ctx), 1);
 		/* A line that names a person is no anchor for another. */
 		if (c && !strcmp(c, ctx))
@@ -858,7 +878,8 @@ static json_t *describe_hit(const json_t *places, size_t best, size_t pre,
 	free(b);
 	free(a);
 	/* Its position among the places that fit the description. */
-	json_t *f = fitting(places, at), *x;
+	int by_row = 0;
+	json_t *f = fitting(places, at, &by_row), *x;
 	int nth = 0;
 	json_array_foreach (f, i, x) {
 		if ((size_t)json_integer_value(x) == best)
@@ -1381,6 +1402,8 @@ static int replay_items(const json_t *places, const json_t *f, json_t **value,
 				if (sky_json_int(json_object_get(p, "_row"),
 				                 "u",
 				                 -1) == json_integer_value(u) &&
+				    row_fits(json_object_get(at, "in_row"),
+				             p) &&
 				    place_fits(at, p, &s, &n)) {
 					hit = p;
 					break;
@@ -1473,8 +1496,11 @@ static int extract_replay(sky_run *r, const sky_obs *o, const json_t *spec,
 			       json_deep_copy(json_object_get(f, "value")));
 			continue;
 		}
-		json_t *fit = fitting(places, at);
-		int nth = (int)sky_json_int(at, "nth", 0);
+		int by_row = 0;
+		json_t *fit = fitting(places, at, &by_row);
+		int nth = by_row && sky_json_str(at, "context")
+		              ? 0
+		              : (int)sky_json_int(at, "nth", 0);
 		json_t *pi = json_array_get(fit, (size_t)nth);
 		size_t s = 0, n = 0;
 		const json_t *p =

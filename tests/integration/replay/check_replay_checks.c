@@ -167,6 +167,7 @@ static void on_site(const skytest_req *req, skytest_resp *resp, void *ud)
 		     "application was submitted successfully.</p></main>");
 	} else if (!strcmp(req->path, "/order/")) {
 		order_page(resp, rows, fmt, variant);
+
 	} else {
 		skytest_resp_text(resp, 404, "text/plain", "not found");
 	}
