@@ -221,7 +221,7 @@ static int compose(const digits *dg, int dec, int neg, char *out,
 int sky_agent_number_parse(const char *text, char hint, sky_number *out)
 {
 	const unsigned char *s = (const unsigned char *)(text ? text : "");
-	int neg = 0, paren = 0, money = 0;
+	int neg = 0, paren = 0;
 	size_t k;
 	memset(out, 0, sizeof *out);
 	/* Before the digits: spaces, "(", a minus, a currency; other
@@ -236,7 +236,6 @@ int sky_agent_number_parse(const char *text, char hint, sky_number *out)
 			neg = 1;
 			s += k;
 		} else if ((k = symbol_len(s)) || (k = code_len(s))) {
-			money = 1;
 			s += k;
 		} else if (*s == '.' && isdigit(s[1])) {
 			break; /* ".5" */
@@ -258,7 +257,6 @@ int sky_agent_number_parse(const char *text, char hint, sky_number *out)
 		if ((k = space_len(s))) {
 			s += k;
 		} else if ((k = symbol_len(s)) || (k = code_len(s))) {
-			money = 1;
 			s += k;
 		} else if (*s == '%') {
 			out->percent = 1;
@@ -274,7 +272,6 @@ int sky_agent_number_parse(const char *text, char hint, sky_number *out)
 			break;
 		}
 	}
-	(void)money;
 	char num[80];
 	if (lead_dot) {
 		if (dg.seps)
@@ -315,8 +312,11 @@ int sky_agent_number_next(const char *text, size_t from, size_t *start,
 		 * currency, spaces between them. */
 		size_t b = i;
 		for (;;) {
-			if (b > 0 && (t[b - 1] == '(' || t[b - 1] == '-' ||
-			              t[b - 1] == '$')) {
+			/* "10-12" is a range, not -12. */
+			int dash = b > 0 && t[b - 1] == '-' &&
+			           !(b > 1 && isalnum(t[b - 2]));
+			if (b > 0 &&
+			    (t[b - 1] == '(' || dash || t[b - 1] == '$')) {
 				b--;
 			} else if (b >= 2 && (space_len(t + b - 2) == 2 ||
 			                      symbol_len(t + b - 2) == 2)) {

@@ -187,6 +187,7 @@ START_TEST(finds_the_number_in_a_line)
 	SPAN("Rate 12,5 % a year", "12,5 %");
 	SPAN("1 234,56", "1 234,56");
 	ck_assert_ptr_null(next("REF42 only", 0));
+	SPAN("Pages 10-12", "10");
 	char *second = next("3 items, 1.234,56 \xe2\x82\xac", 1);
 	ck_assert_str_eq(second, "1.234,56 \xe2\x82\xac");
 	free(second);
