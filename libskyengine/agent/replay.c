@@ -1732,14 +1732,22 @@ void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action,
 			free(path);
 			json_t *now = NULL;
 			char *url = NULL;
+			int64_t t0 = skyx_time_mono_ms();
 			/* A click that loaded a page or opened a tab made
 			 * nothing go: the next step's page says where. */
 			if (like > 0 && !strcmp(type, "click") &&
 			    !json_is_true(
 			        json_object_get(result, "navigated")) &&
 			    !json_object_get(result, "tab_index") &&
-			    !page_now(r, &now, &url))
+			    !page_now(r, &now, &url)) {
 				resolve_probe(a, now, url);
+				sky_log_debug(
+				    "agent",
+				    "run %s: what a click made go, read "
+				    "in %d ms",
+				    r->task->task_id,
+				    (int)(skyx_time_mono_ms() - t0));
+			}
 			json_decref(now);
 			free(url);
 		}
