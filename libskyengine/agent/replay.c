@@ -1454,8 +1454,8 @@ static int replay_items(const json_t *places, const json_t *f, json_t **value,
 	}
 	if (!json_array_size(out)) {
 		*why = skyx_asprintf(
-		    "no row for %s is where its %lld were "
-		    "found (%s rows, cell %lld)",
+		    "the page has no row for %s where the recorded "
+		    "run found its %lld items (%s rows, cell %lld)",
 		    pt, (long long)sky_json_int(items, "recorded", 0),
 		    anchor ? sky_json_str(anchor, "kind") : "?",
 		    (long long)sky_json_int(anchor, "cell", -1));
