@@ -849,18 +849,12 @@ static json_t *describe_hit(const json_t *places, size_t best, size_t pre,
 		json_object_set_new(at, "after", json_string(a));
 	const char *ctx = context_of(places, best);
 	const json_t *rw = json_object_get(p, "_row");
-	const json_t *prev = best ? json_array_get(places, best - 1) : NULL;
-	const json_t *prw = json_object_get(prev, "_row");
 	/* In a table row or list item, the line before is the row's header
-	 * cell (a th), a label cell, or data: the previous cell, the row
-	 * above. When it is not the row's th, the row and cell are kept
-	 * too: when the line before is found nowhere (it was data, and
-	 * changed), they find the value. */
-	int row_header =
-	    rw && prw &&
-	    sky_json_int(prw, "u", -1) == sky_json_int(rw, "u", -2) &&
-	    skyx_str_eq(sky_json_str(prev, "tag"), "th");
-	if (!bn && !an && rw && !row_header)
+	 * cell, a label cell, or data (the previous cell, the row above,
+	 * a header that carries a date): the row and cell are kept too, and
+	 * when the line before is found nowhere (it was data, and changed)
+	 * they find the value. */
+	if (!bn && !an && rw)
 		json_object_set_new(
 		    at, "in_row",
 		    json_pack("{s:s, s:I, s:I, s:I}", "kind",
