@@ -248,7 +248,7 @@ int sky_agent_reopen_if_lost(sky_run *r, char **why);
  * the recorded plan when the run completes (a new version only when it
  * differs from the newest one). */
 void sky_agent_plan_begin_step(sky_run *r, const sky_obs *o);
-/* result: the action's result (NULL for complete): a click that did not
+/* result: the action's result (may be NULL): a click that did not
  * navigate is checked at once for elements it made go. */
 void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action,
                          const json_t *result);
