@@ -248,7 +248,10 @@ int sky_agent_reopen_if_lost(sky_run *r, char **why);
  * the recorded plan when the run completes (a new version only when it
  * differs from the newest one). */
 void sky_agent_plan_begin_step(sky_run *r, const sky_obs *o);
-void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action);
+/* result: the action's result (may be NULL): a click that did not
+ * navigate is checked at once for elements it made go. */
+void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action,
+                         const json_t *result);
 int sky_agent_plan_save(sky_run *r);
 /* After an extraction from the page `o` gave `value`: note where on the
  * page each value was found (r->plan_extraction), for the plan. */
@@ -266,6 +269,27 @@ char *sky_agent_plan_goal_template(const sky_task_rec *t);
  * replayed. */
 sky_agent_result sky_agent_replay(sky_run *r, const json_t *plan,
                                   json_t *report, char **reason);
+
+/* number.c: a number as a page writes it ("1,234.56", "1.234,56 €",
+ * "1 234,56" with no-break or thin spaces, "USD 12.50", "(12.50)",
+ * "12,5 %"; docs/replay.md "Numbers"). hint: the decimal mark the
+ * recorded run's text showed ('.' or ','; 0: none), which reads a lone
+ * separator before exactly three digits ("1,234"); without it that one
+ * groups thousands. 0 and *out, or -1 when the text is not a number
+ * (a word before it, a grouping that is not one). */
+typedef struct sky_number {
+	double value;
+	int frac_digits; /* digits after the decimal mark */
+	char decimal;    /* the decimal mark the text shows or implies, or 0 */
+	int ambiguous;   /* a lone separator before 3 digits, read by hint */
+	int percent;     /* a "%" followed it (the value is as written) */
+} sky_number;
+int sky_agent_number_parse(const char *text, char hint, sky_number *out);
+/* The next number in text at or after byte `from` with what belongs to
+ * it (a sign, parentheses, a currency, "%"): 1 and its bytes
+ * [*start, *start + *len), or 0. */
+int sky_agent_number_next(const char *text, size_t from, size_t *start,
+                          size_t *len);
 
 /* secrets.c: credentials in the run's payload and goal are registered
  * secrets while it executes (collect after init, release at the end). */

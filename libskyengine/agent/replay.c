@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "page/page.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -253,6 +254,30 @@ static const json_t *resolve(const json_t *elements, const json_t *target)
 	return first;
 }
 
+/* How many elements fit a description at least as well as *best (when
+ * *best < 0, the best score of these elements: it is set; 0 when none
+ * fits). Counted before and after an action: fewer after is an element
+ * gone. */
+static int count_like(const json_t *elements, const json_t *target, int *best)
+{
+	size_t i;
+	json_t *e;
+	int n = 0;
+	if (*best < 0) {
+		json_array_foreach (elements, i, e) {
+			int s = score(target, e);
+			if (s > *best)
+				*best = s;
+		}
+		if (*best < 0)
+			return 0;
+	}
+	json_array_foreach (elements, i, e)
+		if (score(target, e) >= *best)
+			n++;
+	return n;
+}
+
 /* "textbox "First name *" (name first_name)" for messages (malloc'd). */
 static char *target_text(const json_t *t)
 {
@@ -402,8 +427,16 @@ static char *collapse(const char *s)
 	return b.len ? skyx_buf_steal(&b) : NULL;
 }
 
+/* Where a place is among repeated structure: the row ("unit": a table
+ * row or a list item) it is in, which cell of that row, and the element
+ * holding the rows (a table body, a list). unit < 0: in no row. */
+typedef struct place_row {
+	int unit, cell, group;
+	const char *tag; /* the row's kind: "tr", "li", "row", "listitem" */
+} place_row;
+
 static void place_add(json_t *places, const json_t *in, const char *text,
-                      const char *label)
+                      const char *label, const place_row *row)
 {
 	char *t = collapse(text);
 	if (!t)
@@ -417,16 +450,41 @@ static void place_add(json_t *places, const json_t *in, const char *text,
 		json_object_set_new(p, "role", json_string(role));
 	if (label && *label)
 		json_object_set_new(p, "label", json_string(label));
+	if (row->unit >= 0)
+		json_object_set_new(p, "_row",
+		                    json_pack("{s:i, s:i, s:i, s:s}", "u",
+		                              row->unit, "c", row->cell, "g",
+		                              row->group, "kind", row->tag));
 	json_array_append_new(places, p);
 	free(t);
 }
 
-static void places_walk(json_t *places, const json_t *kids, const json_t *in,
-                        int depth)
+/* A row of repeated structure: its kind, or NULL. */
+static const char *row_kind(const json_t *el)
+{
+	const char *tag = sky_json_str(el, "tag");
+	const char *role = sky_json_str(el, "role");
+	if (skyx_str_eq(role, "row") || skyx_str_eq(role, "listitem"))
+		return role;
+	if (skyx_str_eq(tag, "tr") || skyx_str_eq(tag, "li"))
+		return tag;
+	return NULL;
+}
+
+typedef struct places_ctx {
+	json_t *places;
+	int serial; /* kept elements seen, in document order */
+} places_ctx;
+
+/* kids of `in` (serial in_ser); row: the row they are in; in_row: `in`
+ * is that row itself (its element children are its cells). */
+static void places_walk(places_ctx *pc, const json_t *kids, const json_t *in,
+                        int in_ser, place_row row, int in_row, int depth)
 {
 	skyx_buf line = {0};
 	size_t i;
 	json_t *k;
+	int cell = 0;
 	if (depth > 200)
 		return;
 	json_array_foreach (kids, i, k) {
@@ -436,7 +494,8 @@ static void places_walk(json_t *places, const json_t *kids, const json_t *in,
 			while ((nl = strchr(s, '\n'))) {
 				skyx_buf_append(&line, s, (size_t)(nl - s));
 				if (line.len) {
-					place_add(places, in, line.data, NULL);
+					place_add(pc->places, in, line.data,
+					          NULL, &row);
 					line.len = 0;
 					line.data[0] = '\0';
 				}
@@ -450,60 +509,96 @@ static void places_walk(json_t *places, const json_t *kids, const json_t *in,
 		if (!json_is_object(k))
 			continue;
 		if (line.len) {
-			place_add(places, in, line.data, NULL);
+			place_add(pc->places, in, line.data, NULL, &row);
 			line.len = 0;
 			line.data[0] = '\0';
 		}
+		place_row here = row;
+		if (in_row)
+			here.cell = cell++;
+		int ser = pc->serial++;
 		const char *own = sky_json_str(k, "text");
 		if (own)
-			place_add(places, k, own, NULL);
+			place_add(pc->places, k, own, NULL, &here);
 		const char *tag = sky_json_str(k, "tag");
 		const char *val = sky_json_str(k, "value");
 		if (val && *val && !skyx_str_eq(val, "****") &&
 		    (skyx_str_eq(tag, "input") ||
 		     skyx_str_eq(tag, "textarea") ||
 		     skyx_str_eq(tag, "select")))
-			place_add(places, k, val, sky_json_str(k, "label"));
-		places_walk(places, json_object_get(k, "children"), k,
-		            depth + 1);
+			place_add(pc->places, k, val, sky_json_str(k, "label"),
+			          &here);
+		const char *kind = row_kind(k);
+		if (kind) {
+			place_row r = {ser, -1, in_ser, kind};
+			places_walk(pc, json_object_get(k, "children"), k, ser,
+			            r, 1, depth + 1);
+		} else {
+			places_walk(pc, json_object_get(k, "children"), k, ser,
+			            here, 0, depth + 1);
+		}
 	}
 	if (line.len)
-		place_add(places, in, line.data, NULL);
+		place_add(pc->places, in, line.data, NULL, &row);
 	free(line.data);
+}
+
+/* Each row's position: "row", its index among the rows of its group,
+ * and "group", the index of its group among the groups holding rows of
+ * that kind, both in document order. */
+static void places_number_rows(json_t *places)
+{
+	json_t *units = json_object(), *groups = json_object();
+	json_t *rows_in = json_object(), *p;
+	size_t i;
+	json_array_foreach (places, i, p) {
+		json_t *rw = json_object_get(p, "_row");
+		if (!rw)
+			continue;
+		char u[32], g[160];
+		const char *kind = sky_json_str(rw, "kind");
+		snprintf(u, sizeof u, "%lld",
+		         (long long)sky_json_int(rw, "u", 0));
+		snprintf(g, sizeof g, "%s/%lld", kind,
+		         (long long)sky_json_int(rw, "g", 0));
+		if (!json_object_get(groups, g)) {
+			/* groups of this kind so far */
+			char kk[160];
+			snprintf(kk, sizeof kk, "#%s", kind);
+			json_int_t n = sky_json_int(groups, kk, 0);
+			json_object_set_new(groups, g, json_integer(n));
+			json_object_set_new(groups, kk, json_integer(n + 1));
+		}
+		if (!json_object_get(units, u)) {
+			json_int_t n = sky_json_int(rows_in, g, 0);
+			json_object_set_new(units, u, json_integer(n));
+			json_object_set_new(rows_in, g, json_integer(n + 1));
+		}
+		json_object_set_new(rw, "row",
+		                    json_integer(sky_json_int(units, u, 0)));
+		json_object_set_new(rw, "group",
+		                    json_integer(sky_json_int(groups, g, 0)));
+	}
+	json_decref(units);
+	json_decref(groups);
+	json_decref(rows_in);
 }
 
 static json_t *places_of(const sky_obs *o)
 {
-	json_t *places = json_array();
+	places_ctx pc = {json_array(), 0};
+	place_row none = {-1, -1, -1, NULL};
 	if (o)
-		places_walk(places, json_object_get(o->snapshot, "elements"),
-		            NULL, 0);
-	return places;
+		places_walk(&pc, json_object_get(o->snapshot, "elements"), NULL,
+		            -1, none, 0, 0);
+	places_number_rows(pc.places);
+	return pc.places;
 }
 
 /* The text of a place before `p` (its context), or NULL. */
 static const char *context_of(const json_t *places, size_t p)
 {
 	return p ? sky_json_str(json_array_get(places, p - 1), "text") : NULL;
-}
-
-/* "120,000" for 120000 (malloc'd), or NULL when it has no thousands. */
-static char *grouped(long long n)
-{
-	char digits[32];
-	snprintf(digits, sizeof digits, "%lld", n < 0 ? -n : n);
-	size_t len = strlen(digits);
-	if (len <= 3)
-		return NULL;
-	skyx_buf b = {0};
-	if (n < 0)
-		skyx_buf_putc(&b, '-');
-	for (size_t i = 0; i < len; i++) {
-		if (i && (len - i) % 3 == 0)
-			skyx_buf_putc(&b, ',');
-		skyx_buf_putc(&b, digits[i]);
-	}
-	return skyx_buf_steal(&b);
 }
 
 /* The value of a place a description names: 1 and *start and *len when the
@@ -546,19 +641,54 @@ static int place_fits(const json_t *at, const json_t *place, size_t *start,
 	return 1;
 }
 
-/* Places that fit a description, in order (indexes; new reference):
- * a line that was the value alone also needs the line before it. */
-static json_t *fitting(const json_t *places, const json_t *at)
+/* Is the place in the cell a description's "in_row" names: its kind of
+ * row, group, cell, and row when given (absent for an array's items:
+ * every row of the group)? */
+static int row_fits(const json_t *want, const json_t *place)
+{
+	const json_t *rw = json_object_get(place, "_row");
+	return rw &&
+	       skyx_str_eq(sky_json_str(want, "kind"),
+	                   sky_json_str(rw, "kind")) &&
+	       sky_json_int(want, "group", 0) ==
+	           sky_json_int(rw, "group", -1) &&
+	       sky_json_int(want, "cell", -1) == sky_json_int(rw, "c", -2) &&
+	       (!json_object_get(want, "row") ||
+	        sky_json_int(want, "row", 0) == sky_json_int(rw, "row", -1));
+}
+
+static json_t *fitting_by(const json_t *places, const json_t *at,
+                          const char *ctx, const json_t *row)
 {
 	json_t *out = json_array(), *p;
 	size_t i, s, n;
-	const char *ctx = sky_json_str(at, "context");
 	json_array_foreach (places, i, p) {
 		if (!place_fits(at, p, &s, &n))
 			continue;
 		if (ctx && !ieq(ctx, context_of(places, i)))
 			continue;
+		if (row && !row_fits(row, p))
+			continue;
 		json_array_append_new(out, json_integer((json_int_t)i));
+	}
+	return out;
+}
+
+/* Places that fit a description, in order (indexes; new reference):
+ * a line that was the value alone also needs the line before it
+ * (context) or, when that line is found nowhere (it was data, and
+ * changed), its row and cell (in_row): then *by_row, and the first one
+ * fitting is it. */
+static json_t *fitting(const json_t *places, const json_t *at, int *by_row)
+{
+	const char *ctx = sky_json_str(at, "context");
+	const json_t *row = json_object_get(at, "in_row");
+	*by_row = !ctx && row;
+	json_t *out = fitting_by(places, at, ctx, ctx ? NULL : row);
+	if (!json_array_size(out) && ctx && row) {
+		json_decref(out);
+		out = fitting_by(places, at, NULL, row);
+		*by_row = 1;
 	}
 	return out;
 }
@@ -590,11 +720,37 @@ static char *without_payload(const json_t *vals, const char *text, size_t n,
 	return out;
 }
 
+static json_t *describe_hit(const json_t *places, size_t best, size_t pre,
+                            size_t hit_len, const json_t *vals);
+
+/* The row a place is in, or -1. */
+static int row_of(const json_t *place)
+{
+	return (int)sky_json_int(json_object_get(place, "_row"), "u", -1);
+}
+
+/* Does place i (text of len bytes) hold a value better than the best so
+ * far: in the row `unit` (the row the item's other values were found in:
+ * two rows may show the same quantity), else shorter. */
+static int better(const json_t *places, size_t i, size_t len, size_t best,
+                  size_t best_len, int unit)
+{
+	if (best == (size_t)-1)
+		return 1;
+	if (unit >= 0) {
+		int a = row_of(json_array_get(places, i)) == unit;
+		int b = row_of(json_array_get(places, best)) == unit;
+		if (a != b)
+			return a;
+	}
+	return len < best_len;
+}
+
 /* Describe where `repr` is in the places: NULL when it is nowhere.
  * `vals`: the payload's values ([value, key] pairs), kept out of the
- * description. */
+ * description; unit: the row preferred, or -1. */
 static json_t *place_describe(const json_t *places, const char *repr,
-                              const json_t *vals)
+                              const json_t *vals, int unit)
 {
 	size_t i, best = (size_t)-1, best_len = 0;
 	json_t *p;
@@ -603,17 +759,78 @@ static json_t *place_describe(const json_t *places, const char *repr,
 		if (!t || !strstr(t, repr))
 			continue;
 		size_t n = strlen(t);
-		if (best == (size_t)-1 || n < best_len) {
+		if (better(places, i, n, best, best_len, unit)) {
 			best = i;
 			best_len = n;
 		}
 	}
 	if (best == (size_t)-1)
 		return NULL;
-	p = json_array_get(places, best);
+	const char *t = sky_json_str(json_array_get(places, best), "text");
+	return describe_hit(places, best, (size_t)(strstr(t, repr) - t),
+	                    strlen(repr), vals);
+}
+
+/* The number `want` written in the places any way a page writes it
+ * ("1.234,56 €", "(12.50)"): the shortest place holding it, described
+ * like a text, with the decimal mark its text showed ("decimal"), or
+ * NULL. */
+static json_t *number_describe(const json_t *places, double want,
+                               const json_t *vals, int unit)
+{
+	size_t i, best = (size_t)-1, best_len = 0, best_at = 0, best_n = 0;
+	char mark = 0;
+	json_t *p;
+	json_array_foreach (places, i, p) {
+		const char *t = sky_json_str(p, "text");
+		size_t from = 0, s, n, len = t ? strlen(t) : 0;
+		while (t && sky_agent_number_next(t, from, &s, &n)) {
+			char *tok = skyx_strndup(t + s, n);
+			from = s + (n ? n : 1);
+			sky_number a, b;
+			int hit = 0;
+			char m = 0;
+			/* Either reading of a lone separator ("1.234"):
+			 * the value says which the page meant. */
+			if (!sky_agent_number_parse(tok, '.', &a) &&
+			    fabs(a.value - want) < 1e-9 * (1 + fabs(want))) {
+				hit = 1;
+				m = a.decimal;
+			} else if (!sky_agent_number_parse(tok, ',', &b) &&
+			           fabs(b.value - want) <
+			               1e-9 * (1 + fabs(want))) {
+				hit = 1;
+				m = b.decimal;
+			}
+			free(tok);
+			if (hit &&
+			    better(places, i, len, best, best_len, unit)) {
+				best = i;
+				best_len = len;
+				best_at = s;
+				best_n = n;
+				mark = m;
+			}
+		}
+	}
+	if (best == (size_t)-1)
+		return NULL;
+	json_t *at = describe_hit(places, best, best_at, best_n, vals);
+	if (mark)
+		json_object_set_new(at, "decimal", json_sprintf("%c", mark));
+	return at;
+}
+
+/* The place `best` holds the value at bytes [pre, pre + hit_len) of its
+ * text: describe it. */
+static json_t *describe_hit(const json_t *places, size_t best, size_t pre,
+                            size_t hit_len, const json_t *vals)
+{
+	size_t i;
+	json_t *p = json_array_get(places, best);
 	const char *t = sky_json_str(p, "text");
-	const char *hit = strstr(t, repr);
-	size_t pre = (size_t)(hit - t), post = strlen(hit + strlen(repr));
+	const char *hit = t + pre;
+	size_t post = strlen(hit + hit_len);
 	json_t *at = json_pack("{s:s}", "tag", sky_json_str(p, "tag"));
 	if (sky_json_str(p, "role"))
 		json_object_set_new(at, "role",
@@ -625,12 +842,26 @@ static json_t *place_describe(const json_t *places, const char *repr,
 	size_t bn = pre > PLACE_CONTEXT ? PLACE_CONTEXT : pre;
 	size_t an = post > PLACE_CONTEXT ? PLACE_CONTEXT : post;
 	char *b = bn ? without_payload(vals, hit - bn, bn, 1) : NULL;
-	char *a = an ? without_payload(vals, hit + strlen(repr), an, 0) : NULL;
+	char *a = an ? without_payload(vals, hit + hit_len, an, 0) : NULL;
 	if (b && *b)
 		json_object_set_new(at, "before", json_string(b));
 	if (a && *a)
 		json_object_set_new(at, "after", json_string(a));
 	const char *ctx = context_of(places, best);
+	const json_t *rw = json_object_get(p, "_row");
+	/* In a table row or list item, the line before is the row's header
+	 * cell, a label cell, or data (the previous cell, the row above,
+	 * a header that carries a date): the row and cell are kept too, and
+	 * when the line before is found nowhere (it was data, and changed)
+	 * they find the value. */
+	if (!bn && !an && rw)
+		json_object_set_new(
+		    at, "in_row",
+		    json_pack("{s:s, s:I, s:I, s:I}", "kind",
+		              sky_json_str(rw, "kind"), "group",
+		              (json_int_t)sky_json_int(rw, "group", 0), "row",
+		              (json_int_t)sky_json_int(rw, "row", 0), "cell",
+		              (json_int_t)sky_json_int(rw, "c", -1)));
 	if (!bn && !an && ctx && strlen(ctx) <= 2 * PLACE_CONTEXT) {
 		char *c = without_payload(vals, ctx, strlen(ctx), 1);
 		/* A line that names a person is no anchor for another. */
@@ -641,7 +872,8 @@ static json_t *place_describe(const json_t *places, const char *repr,
 	free(b);
 	free(a);
 	/* Its position among the places that fit the description. */
-	json_t *f = fitting(places, at), *x;
+	int by_row = 0;
+	json_t *f = fitting(places, at, &by_row), *x;
 	int nth = 0;
 	json_array_foreach (f, i, x) {
 		if ((size_t)json_integer_value(x) == best)
@@ -650,6 +882,8 @@ static json_t *place_describe(const json_t *places, const char *repr,
 	}
 	json_decref(f);
 	json_object_set_new(at, "nth", json_integer(nth));
+	/* Which place: for finding the rows of an array (dropped after). */
+	json_object_set_new(at, "_p", json_integer((json_int_t)best));
 	return at;
 }
 
@@ -659,7 +893,7 @@ static json_t *place_describe(const json_t *places, const char *repr,
  * fields, or its path into unlocated. */
 static void locate_leaves(const json_t *places, const json_t *vals,
                           const json_t *v, json_t *path, json_t *fields,
-                          json_t *unlocated)
+                          json_t *unlocated, int *unit)
 {
 	if (json_array_size(fields) + json_array_size(unlocated) >
 	    LOCATE_MAX_FIELDS) {
@@ -670,21 +904,27 @@ static void locate_leaves(const json_t *places, const json_t *vals,
 		const char *k;
 		json_t *x;
 		size_t i;
-		if (json_is_object(v))
+		/* An array item's words first: the row they are in is
+		 * where its numbers are looked for first (unit: NULL
+		 * outside an array). */
+		for (int pass = 0; pass < 2 && json_is_object(v); pass++)
 			json_object_foreach ((json_t *)v, k, x) {
+				if (json_is_number(x) != pass)
+					continue;
 				json_t *p = json_copy(path);
 				json_array_append_new(p, json_string(k));
 				locate_leaves(places, vals, x, p, fields,
-				              unlocated);
+				              unlocated, unit);
 				json_decref(p);
 			}
-		else
+		if (json_is_array(v))
 			json_array_foreach (v, i, x) {
 				json_t *p = json_copy(path);
+				int own = -1;
 				json_array_append_new(
 				    p, json_integer((json_int_t)i));
 				locate_leaves(places, vals, x, p, fields,
-				              unlocated);
+				              unlocated, &own);
 				json_decref(p);
 			}
 		if (!json_object_size(v) && !json_array_size(v))
@@ -699,34 +939,22 @@ static void locate_leaves(const json_t *places, const json_t *vals,
 		    fields, json_pack("{s:O, s:n}", "path", path, "value"));
 		return;
 	}
-	char *repr = NULL, *alt = NULL;
-	const char *type = "string";
-	if (json_is_string(v)) {
+	char *repr = NULL;
+	const char *type = json_is_integer(v) ? "integer"
+	                   : json_is_real(v)  ? "number"
+	                                      : "string";
+	if (json_is_string(v))
 		repr = collapse(json_string_value(v));
-	} else if (json_is_integer(v)) {
-		type = "integer";
-		repr = skyx_asprintf("%lld", (long long)json_integer_value(v));
-		alt = grouped((long long)json_integer_value(v));
-	} else if (json_is_real(v)) {
-		type = "number";
-		repr = skyx_asprintf("%g", json_real_value(v));
-		alt = skyx_asprintf("%.2f", json_real_value(v));
-	}
 	json_t *at = NULL;
-	if (repr && !(at = place_describe(places, repr, vals)) && alt)
-		at = place_describe(places, alt, vals);
-	if (!at && json_is_real(v) && fabs(json_real_value(v)) >= 1000) {
-		/* 1234.5 shown as "1,234.50" */
-		double d = json_real_value(v);
-		char *g = grouped((long long)d);
-		int cents =
-		    (int)((fabs(d) - (double)llabs((long long)d)) * 100 + 0.5);
-		char *money = skyx_asprintf("%s.%02d", g ? g : "", cents);
-		if (g)
-			at = place_describe(places, money, vals);
-		free(money);
-		free(g);
-	}
+	if (json_is_number(v))
+		/* However the page writes it: "1.234,56 €", "(12.50)". */
+		at = number_describe(places, json_number_value(v), vals,
+		                     unit ? *unit : -1);
+	else if (repr)
+		at = place_describe(places, repr, vals, unit ? *unit : -1);
+	if (at && unit && *unit < 0)
+		*unit = row_of(
+		    json_array_get(places, (size_t)sky_json_int(at, "_p", 0)));
 	if (at)
 		json_array_append_new(fields,
 		                      json_pack("{s:O, s:s, s:o}", "path", path,
@@ -734,7 +962,261 @@ static void locate_leaves(const json_t *places, const json_t *vals,
 	else
 		json_array_append(unlocated, path);
 	free(repr);
-	free(alt);
+}
+
+/* The longest common prefix (suffix) of the strings of `strs`, or NULL.
+ * One string alone: cut at its first (last) digit, which is data. */
+static char *common_affix(const json_t *strs, int suffix)
+{
+	const char *first = json_string_value(json_array_get(strs, 0));
+	if (!first)
+		return NULL;
+	size_t n = strlen(first), i;
+	json_t *x;
+	json_array_foreach (strs, i, x) {
+		const char *t = json_string_value(x);
+		size_t tn = t ? strlen(t) : 0, k = 0;
+		while (k < n && k < tn &&
+		       (suffix ? first[strlen(first) - 1 - k] == t[tn - 1 - k]
+		               : first[k] == t[k]))
+			k++;
+		n = k;
+	}
+	const char *from = suffix ? first + strlen(first) - n : first;
+	if (json_array_size(strs) == 1) {
+		size_t k = 0;
+		if (suffix) {
+			for (k = n;
+			     k > 0 && !isdigit((unsigned char)from[k - 1]); k--)
+				;
+			from += k;
+			n -= k;
+		} else {
+			while (k < n && !isdigit((unsigned char)from[k]))
+				k++;
+			n = k;
+		}
+	}
+	return n ? skyx_strndup(from, n) : NULL;
+}
+
+/* The fields of one array's items as one pattern: every item in a row
+ * of its own (a table row, a list item) of one group, each sub-field in
+ * the same cell of its row with the same kind of element. NULL when
+ * they are not (the items stay recorded one by one). members: [{"i",
+ * "item", "sub"}] indexes into fields. New reference. */
+static json_t *array_pattern(const json_t *places, const json_t *prefix,
+                             const json_t *members, const json_t *fields)
+{
+	json_t *subs = json_object(), *units = json_object();
+	json_t *item_unit = json_object(), *m;
+	const char *kind = NULL;
+	json_int_t group = -1;
+	size_t i;
+	json_array_foreach (members, i, m) {
+		const json_t *f =
+		    json_array_get(fields, (size_t)sky_json_int(m, "i", 0));
+		char *sk = sky_json_dumps(json_object_get(m, "sub"));
+		json_t *sub = json_object_get(subs, sk);
+		if (!sub) {
+			sub = json_pack("{s:O, s:[], s:[], s:i}", "path",
+			                json_object_get(m, "sub"), "before",
+			                "after", "nulls", 0);
+			json_object_set_new(subs, sk, sub);
+		}
+		free(sk);
+		const json_t *at = json_object_get(f, "at");
+		if (!at) {
+			if (!json_is_null(json_object_get(f, "value")))
+				goto no;
+			json_object_set_new(
+			    sub, "nulls",
+			    json_integer(sky_json_int(sub, "nulls", 0) + 1));
+			continue;
+		}
+		const json_t *pl =
+		    json_array_get(places, (size_t)sky_json_int(at, "_p", -1));
+		const json_t *rw = json_object_get(pl, "_row");
+		if (!rw)
+			goto no;
+		if (!kind) {
+			kind = sky_json_str(rw, "kind");
+			group = sky_json_int(rw, "group", 0);
+		}
+		if (!skyx_str_eq(kind, sky_json_str(rw, "kind")) ||
+		    group != sky_json_int(rw, "group", -1))
+			goto no;
+		/* One row per item, one item per row. */
+		char ik[32], uk[32];
+		snprintf(ik, sizeof ik, "%lld",
+		         (long long)sky_json_int(m, "item", 0));
+		snprintf(uk, sizeof uk, "%lld",
+		         (long long)sky_json_int(rw, "u", 0));
+		const char *was = sky_json_str(units, uk);
+		if ((was && strcmp(was, ik)) ||
+		    (json_object_get(item_unit, ik) &&
+		     sky_json_int(item_unit, ik, 0) !=
+		         sky_json_int(rw, "u", 0)))
+			goto no;
+		json_object_set_new(units, uk, json_string(ik));
+		json_object_set_new(item_unit, ik,
+		                    json_integer(sky_json_int(rw, "u", 0)));
+		/* The same cell and element in every row. */
+		json_t *shape = json_pack(
+		    "{s:s?, s:s?, s:s?, s:I, s:s?}", "tag",
+		    sky_json_str(at, "tag"), "role", sky_json_str(at, "role"),
+		    "label", sky_json_str(at, "label"), "cell",
+		    (json_int_t)sky_json_int(rw, "c", -1), "type",
+		    sky_json_str(f, "type"));
+		json_t *had = json_object_get(sub, "shape");
+		if (had && !json_equal(had, shape)) {
+			json_decref(shape);
+			goto no;
+		}
+		if (!had)
+			json_object_set_new(sub, "shape", shape);
+		else
+			json_decref(shape);
+		json_array_append_new(
+		    json_object_get(sub, "before"),
+		    json_string(sky_json_str(at, "before")
+		                    ? sky_json_str(at, "before")
+		                    : ""));
+		json_array_append_new(
+		    json_object_get(sub, "after"),
+		    json_string(sky_json_str(at, "after")
+		                    ? sky_json_str(at, "after")
+		                    : ""));
+		if (sky_json_str(at, "decimal") &&
+		    !json_object_get(sub, "decimal"))
+			json_object_set_new(
+			    sub, "decimal",
+			    json_string(sky_json_str(at, "decimal")));
+	}
+	if (!kind)
+		goto no;
+	json_t *pf = json_array();
+	const char *k;
+	json_t *sub;
+	json_object_foreach (subs, k, sub) {
+		const json_t *shape = json_object_get(sub, "shape");
+		if (!shape) {
+			json_array_append_new(
+			    pf,
+			    json_pack("{s:O, s:n}", "path",
+			              json_object_get(sub, "path"), "value"));
+			continue;
+		}
+		json_t *at =
+		    json_pack("{s:s?, s:s?, s:s?, s:{s:s, s:I, s:I}}", "tag",
+		              sky_json_str(shape, "tag"), "role",
+		              sky_json_str(shape, "role"), "label",
+		              sky_json_str(shape, "label"), "in_row", "kind",
+		              kind, "group", group, "cell",
+		              (json_int_t)sky_json_int(shape, "cell", -1));
+		static const char *const maybe[] = {"tag", "role", "label",
+		                                    NULL};
+		for (int q = 0; maybe[q]; q++)
+			if (json_is_null(json_object_get(at, maybe[q])))
+				json_object_del(at, maybe[q]);
+		char *b = common_affix(json_object_get(sub, "before"), 1);
+		char *a = common_affix(json_object_get(sub, "after"), 0);
+		if (b)
+			json_object_set_new(at, "before", json_string(b));
+		if (a)
+			json_object_set_new(at, "after", json_string(a));
+		free(b);
+		free(a);
+		if (json_object_get(sub, "decimal"))
+			json_object_set(at, "decimal",
+			                json_object_get(sub, "decimal"));
+		json_t *o = json_pack("{s:O, s:s, s:o}", "path",
+		                      json_object_get(sub, "path"), "type",
+		                      sky_json_str(shape, "type"), "at", at);
+		/* A cell some rows left empty may be empty. */
+		if (sky_json_int(sub, "nulls", 0))
+			json_object_set_new(o, "optional", json_true());
+		json_array_append_new(pf, o);
+	}
+	json_t *out = json_pack(
+	    "{s:O, s:{s:I, s:o}}", "path", prefix, "items", "recorded",
+	    (json_int_t)json_object_size(item_unit), "fields", pf);
+	json_decref(subs);
+	json_decref(units);
+	json_decref(item_unit);
+	return out;
+no:
+	json_decref(subs);
+	json_decref(units);
+	json_decref(item_unit);
+	return NULL;
+}
+
+/* Arrays whose items sit in rows become patterns (array_pattern): a
+ * replay reads every row of the group that fits. The rest stay as they
+ * were; the place indexes are dropped. New reference. */
+static json_t *find_arrays(const json_t *places, json_t *fields)
+{
+	json_t *arrays = json_object(), *f, *out = json_array();
+	json_t *taken = json_object();
+	size_t i;
+	json_array_foreach (fields, i, f) {
+		const json_t *path = json_object_get(f, "path");
+		size_t ints = 0, pos = 0, j;
+		json_t *k;
+		json_array_foreach (path, j, k)
+			if (json_is_integer(k)) {
+				ints++;
+				pos = j;
+			}
+		if (ints != 1)
+			continue;
+		json_t *prefix = json_array(), *sub = json_array();
+		json_array_foreach (path, j, k)
+			if (j != pos)
+				json_array_append(j < pos ? prefix : sub, k);
+		char *key = sky_json_dumps(prefix);
+		json_t *a = json_object_get(arrays, key);
+		if (!a) {
+			a = json_pack("{s:O, s:[]}", "prefix", prefix,
+			              "members");
+			json_object_set_new(arrays, key, a);
+		}
+		free(key);
+		json_array_append_new(
+		    json_object_get(a, "members"),
+		    json_pack("{s:I, s:O, s:o}", "i", (json_int_t)i, "item",
+		              json_array_get(path, pos), "sub", sub));
+		json_decref(prefix);
+	}
+	const char *key;
+	json_t *a;
+	json_object_foreach (arrays, key, a) {
+		json_t *pat =
+		    array_pattern(places, json_object_get(a, "prefix"),
+		                  json_object_get(a, "members"), fields);
+		if (!pat)
+			continue;
+		json_t *m;
+		json_array_foreach (json_object_get(a, "members"), i, m) {
+			char ik[32];
+			snprintf(ik, sizeof ik, "%lld",
+			         (long long)sky_json_int(m, "i", 0));
+			json_object_set_new(taken, ik, json_true());
+		}
+		json_array_append_new(out, pat);
+	}
+	json_array_foreach (fields, i, f) {
+		char ik[32];
+		snprintf(ik, sizeof ik, "%zu", i);
+		if (json_object_get(taken, ik))
+			continue;
+		json_object_del(json_object_get(f, "at"), "_p");
+		json_array_append(out, f);
+	}
+	json_decref(arrays);
+	json_decref(taken);
+	return out;
 }
 
 void sky_agent_plan_locate(sky_run *r, const sky_obs *o, const json_t *value)
@@ -749,10 +1231,9 @@ void sky_agent_plan_locate(sky_run *r, const sky_obs *o, const json_t *value)
 	json_t *vals = json_array();
 	if (json_is_object(r->payload))
 		collect_values(r->payload, NULL, vals);
-	locate_leaves(places, vals, value, root, fields, unlocated);
+	locate_leaves(places, vals, value, root, fields, unlocated, NULL);
 	json_decref(vals);
 	json_decref(root);
-	json_decref(places);
 	char *path = url_path(o->url);
 	if (json_array_size(unlocated)) {
 		/* Part of it was not read off the page (a boolean the page
@@ -762,10 +1243,13 @@ void sky_agent_plan_locate(sky_run *r, const sky_obs *o, const json_t *value)
 		                               "unlocated", unlocated);
 		json_decref(fields);
 	} else {
+		json_t *kept = find_arrays(places, fields);
+		json_decref(fields);
 		r->plan_extraction =
-		    json_pack("{s:s, s:o}", "url_path", path, "fields", fields);
+		    json_pack("{s:s, s:o}", "url_path", path, "fields", kept);
 		json_decref(unlocated);
 	}
+	json_decref(places);
 	free(path);
 }
 
@@ -842,44 +1326,144 @@ static void put_at(json_t **root, const json_t *path, json_t *v)
 	put_in(*root, path, 0, v);
 }
 
-/* The text found converted to the recorded type, or NULL. */
-static json_t *typed(const char *type, const char *text)
+/* The text found converted to the recorded type, or NULL: a number as
+ * the page writes it, read with the decimal mark the recorded run's
+ * text showed (`mark`, 0 when it did not tell). */
+static json_t *typed(const char *type, const char *text, char mark)
 {
 	if (skyx_str_eq(type, "string"))
 		return json_string(text);
-	skyx_buf b = {0};
-	int digits = 0;
-	for (const char *p = text; *p; p++) {
-		if (isdigit((unsigned char)*p)) {
-			digits++;
-			skyx_buf_putc(&b, *p);
-		} else if (*p == '.' || (*p == '-' && !b.len)) {
-			skyx_buf_putc(&b, *p);
-		} else if (*p == ',' || *p == ' ' || *p == '$' ||
-		           (unsigned char)*p >= 0x80) {
-			continue; /* thousands, currency */
-		} else if (digits) {
-			break; /* a unit after the number */
-		} else if (isalpha((unsigned char)*p)) {
-			free(b.data);
-			return NULL;
-		}
+	sky_number n;
+	if (sky_agent_number_parse(text, mark, &n))
+		return NULL;
+	if (skyx_str_eq(type, "integer") && n.value == floor(n.value) &&
+	    fabs(n.value) < 9e15)
+		return json_integer((json_int_t)n.value);
+	return json_real(n.value);
+}
+
+/* An array recorded as a pattern (array_pattern): one item for every
+ * row of the group in which each of its fields fits. 0 and *value, or 1
+ * and *why (no row fits, or a text not of its type). */
+static int replay_items(const json_t *places, const json_t *f, json_t **value,
+                        char **why)
+{
+	const json_t *items = json_object_get(f, "items");
+	const json_t *subs = json_object_get(items, "fields"), *sf;
+	const json_t *anchor = NULL;
+	size_t i, j;
+	json_t *p;
+	*value = NULL;
+	json_array_foreach (subs, i, sf)
+		if ((anchor =
+		         json_object_get(json_object_get(sf, "at"), "in_row")))
+			break;
+	char *pt = path_text(json_object_get(f, "path"));
+	/* The rows of the group, in order. */
+	json_t *rows = json_array(), *seen = json_object();
+	json_array_foreach (places, i, p) {
+		const json_t *rw = json_object_get(p, "_row");
+		if (!anchor || !rw ||
+		    !skyx_str_eq(sky_json_str(rw, "kind"),
+		                 sky_json_str(anchor, "kind")) ||
+		    sky_json_int(rw, "group", -1) !=
+		        sky_json_int(anchor, "group", 0))
+			continue;
+		char uk[32];
+		snprintf(uk, sizeof uk, "%lld",
+		         (long long)sky_json_int(rw, "u", 0));
+		if (json_object_get(seen, uk))
+			continue;
+		json_object_set_new(seen, uk, json_true());
+		json_array_append_new(rows,
+		                      json_integer(sky_json_int(rw, "u", 0)));
 	}
-	json_t *out = NULL;
-	if (digits) {
-		char *end = NULL;
-		if (skyx_str_eq(type, "integer") && !strchr(b.data, '.')) {
-			long long n = strtoll(b.data, &end, 10);
-			if (end && !*end)
-				out = json_integer(n);
-		} else {
-			double d = strtod(b.data, &end);
-			if (end && !*end)
-				out = json_real(d);
+	json_decref(seen);
+	json_t *out = json_array(), *u;
+	json_array_foreach (rows, j, u) {
+		json_t *item = NULL;
+		int fits = 1;
+		json_array_foreach (subs, i, sf) {
+			const json_t *at = json_object_get(sf, "at");
+			if (!at) {
+				put_at(&item, json_object_get(sf, "path"),
+				       json_null());
+				continue;
+			}
+			size_t pi, s = 0, n = 0;
+			const json_t *hit = NULL;
+			json_array_foreach (places, pi, p) {
+				if (sky_json_int(json_object_get(p, "_row"),
+				                 "u",
+				                 -1) == json_integer_value(u) &&
+				    row_fits(json_object_get(at, "in_row"),
+				             p) &&
+				    place_fits(at, p, &s, &n)) {
+					hit = p;
+					break;
+				}
+			}
+			if (!hit) {
+				if (json_is_true(
+				        json_object_get(sf, "optional"))) {
+					put_at(&item,
+					       json_object_get(sf, "path"),
+					       json_null());
+					continue;
+				}
+				fits = 0;
+				break;
+			}
+			char *text =
+			    skyx_strndup(sky_json_str(hit, "text") + s, n);
+			const char *mark = sky_json_str(at, "decimal");
+			json_t *v = typed(sky_json_str(sf, "type"), text,
+			                  mark ? *mark : 0);
+			if (!v) {
+				char *sp =
+				    path_text(json_object_get(sf, "path"));
+				*why = skyx_asprintf(
+				    "the text \"%s\" found for %s[%zu]%s%s is "
+				    "not a %s",
+				    text, pt, json_array_size(out),
+				    json_array_size(json_object_get(sf, "path"))
+				        ? "."
+				        : "",
+				    json_array_size(json_object_get(sf, "path"))
+				        ? sp
+				        : "",
+				    sky_json_str(sf, "type"));
+				free(sp);
+				free(text);
+				json_decref(item);
+				goto fail;
+			}
+			free(text);
+			put_at(&item, json_object_get(sf, "path"), v);
 		}
+		if (fits && item)
+			json_array_append_new(out, item);
+		else
+			json_decref(item);
 	}
-	free(b.data);
-	return out;
+	if (!json_array_size(out)) {
+		*why = skyx_asprintf(
+		    "the page has no row for %s where the recorded "
+		    "run found its %lld items (%s rows, cell %lld)",
+		    pt, (long long)sky_json_int(items, "recorded", 0),
+		    anchor ? sky_json_str(anchor, "kind") : "?",
+		    (long long)sky_json_int(anchor, "cell", -1));
+		goto fail;
+	}
+	json_decref(rows);
+	free(pt);
+	*value = out;
+	return 0;
+fail:
+	json_decref(rows);
+	json_decref(out);
+	free(pt);
+	return 1;
 }
 
 /* Read an extraction where the recorded one found its data: 0 and
@@ -894,13 +1478,23 @@ static int extract_replay(sky_run *r, const sky_obs *o, const json_t *spec,
 	json_array_foreach (json_object_get(spec, "fields"), i, f) {
 		const json_t *path = json_object_get(f, "path");
 		const json_t *at = json_object_get(f, "at");
+		if (json_object_get(f, "items")) {
+			json_t *arr = NULL;
+			if (replay_items(places, f, &arr, why))
+				goto fail;
+			put_at(&out, path, arr);
+			continue;
+		}
 		if (!at) {
 			put_at(&out, path,
 			       json_deep_copy(json_object_get(f, "value")));
 			continue;
 		}
-		json_t *fit = fitting(places, at);
-		int nth = (int)sky_json_int(at, "nth", 0);
+		int by_row = 0;
+		json_t *fit = fitting(places, at, &by_row);
+		int nth = by_row && sky_json_str(at, "context")
+		              ? 0
+		              : (int)sky_json_int(at, "nth", 0);
 		json_t *pi = json_array_get(fit, (size_t)nth);
 		size_t s = 0, n = 0;
 		const json_t *p =
@@ -929,7 +1523,9 @@ static int extract_replay(sky_run *r, const sky_obs *o, const json_t *spec,
 			goto fail;
 		}
 		char *text = skyx_strndup(sky_json_str(p, "text") + s, n);
-		json_t *v = typed(sky_json_str(f, "type"), text);
+		const char *mark = sky_json_str(at, "decimal");
+		json_t *v =
+		    typed(sky_json_str(f, "type"), text, mark ? *mark : 0);
 		if (!v) {
 			*why = skyx_asprintf("the text \"%s\" found for %s is "
 			                     "not a %s",
@@ -975,10 +1571,101 @@ fail:
 
 /* ---- recording -------------------------------------------------------- */
 
+/* The page's elements now: settled, then a snapshot. Not the page state
+ * (sky_agent_observe's), whose dialogs and downloads since the last call
+ * the next observation must still report. 0 and *elements, *url
+ * (malloc'd), or -1. */
+static int page_now(sky_run *r, json_t **elements, char **url)
+{
+	char *text = NULL, *err = NULL;
+	*elements = NULL;
+	*url = NULL;
+	if (r->bvt->settle) {
+		char opts[48];
+		snprintf(opts, sizeof opts, "{\"max_ms\":%d}",
+		         r->env->config->settle_max_ms);
+		r->bvt->settle(r->ctx, opts, &text, &err);
+		free(text);
+		free(err);
+		text = err = NULL;
+	}
+	int rc =
+	    r->bvt->snapshot(r->ctx, sky_page_script(NULL), "{}", &text, &err);
+	free(err);
+	json_t *snap = rc ? NULL : sky_json_loads(text);
+	free(text);
+	sky_page_tree *tree = NULL;
+	sky_page_render_options ro;
+	sky_page_render_options_init(&ro);
+	ro.max_tokens = 0;
+	if (!snap || sky_page_render_json(snap, &ro, &tree)) {
+		json_decref(snap);
+		return -1;
+	}
+	*elements = json_incref(sky_page_tree_elements(tree));
+	*url = skyx_strdup(sky_json_str(snap, "url"));
+	sky_page_tree_free(tree);
+	json_decref(snap);
+	return 0;
+}
+
+/*
+ * "Element gone" effects. When an action is noted, what it targeted is
+ * counted on the page it acted on (elements that fit its description as
+ * well as it does: one for a banner's button, one per row for a row's
+ * Delete), and counted again on the same page after: for a click at
+ * once (page_now: a settle and a snapshot, since a step's later actions
+ * may go on from the page the click left), for other actions on the next
+ * observation (the next step's, or the end page's when the plan is
+ * saved). Fewer after: the action made them go, and the plan says so
+ * ("effect": {"gone": n}), so a replay checks it (check_gone). A
+ * navigation is no such effect: the next step's page check sees it.
+ */
+static void resolve_probe(json_t *a, const json_t *elements, const char *url)
+{
+	json_t *pr = json_object_get(a, "_probe");
+	if (!pr)
+		return;
+	int best = (int)sky_json_int(pr, "score", 0);
+	int before = (int)sky_json_int(pr, "like", 0);
+	char *path = elements ? url_path(url) : NULL;
+	if (path && skyx_str_eq(path, sky_json_str(pr, "path"))) {
+		int now =
+		    count_like(elements, json_object_get(a, "target"), &best);
+		if (now < before)
+			json_object_set_new(
+			    a, "effect",
+			    json_pack("{s:i}", "gone", before - now));
+	}
+	free(path);
+	json_object_del(a, "_probe");
+}
+
+static void resolve_probes(json_t *step, const sky_obs *after)
+{
+	size_t i;
+	json_t *a;
+	json_array_foreach (json_object_get(step, "actions"), i, a)
+		resolve_probe(a, after ? after->elements : NULL,
+		              after ? after->url : NULL);
+}
+
+static int has_probes(const json_t *step)
+{
+	size_t i;
+	json_t *a;
+	json_array_foreach (json_object_get(step, "actions"), i, a)
+		if (json_object_get(a, "_probe"))
+			return 1;
+	return 0;
+}
+
 void sky_agent_plan_begin_step(sky_run *r, const sky_obs *o)
 {
 	if (!r->plan_rec)
 		r->plan_rec = json_array();
+	if (r->plan_step)
+		resolve_probes(r->plan_step, o);
 	char *path = url_path(o->url);
 	char *fp = fingerprint(o->elements);
 	json_t *st = json_pack("{s:s, s:s, s:[]}", "url_path", path,
@@ -1004,7 +1691,8 @@ static const char *const dropped[] = {"element_id",
                                       "skyvern_element_hash",
                                       NULL};
 
-void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action)
+void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action,
+                         const json_t *result)
 {
 	const char *type = sky_json_str(action, "action_type");
 	if (!r->plan_step || !type)
@@ -1025,8 +1713,37 @@ void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action)
 			/* Not describable: the plan cannot replay it. */
 			json_object_set_new(a, "unresolvable", json_true());
 		} else {
-			json_object_set_new(a, "target",
-			                    describe(o->elements, el));
+			json_t *t = describe(o->elements, el);
+			int best = -1;
+			int like = count_like(o->elements, t, &best);
+			char *path = url_path(o->url);
+			json_object_set_new(a, "target", t);
+			if (like > 0)
+				json_object_set_new(
+				    a, "_probe",
+				    json_pack("{s:i, s:i, s:s}", "score", best,
+				              "like", like, "path", path));
+			free(path);
+			json_t *now = NULL;
+			char *url = NULL;
+			int64_t t0 = skyx_time_mono_ms();
+			/* A click that loaded a page or opened a tab made
+			 * nothing go: the next step's page says where. */
+			if (like > 0 && !strcmp(type, "click") &&
+			    !json_is_true(
+			        json_object_get(result, "navigated")) &&
+			    !json_object_get(result, "tab_index") &&
+			    !page_now(r, &now, &url)) {
+				resolve_probe(a, now, url);
+				sky_log_debug(
+				    "agent",
+				    "run %s: what a click made go, read "
+				    "in %d ms",
+				    r->task->task_id,
+				    (int)(skyx_time_mono_ms() - t0));
+			}
+			json_decref(now);
+			free(url);
 		}
 	}
 	/* Where the extraction found its data (sky_agent_plan_locate). */
@@ -1191,11 +1908,22 @@ static json_t *comparable(const json_t *steps, const json_t *extraction)
 int sky_agent_plan_save(sky_run *r)
 {
 	const sky_task_rec *t = r->task;
+	sky_obs *o = NULL;
 	if (!r->plan_rec || r->resumed)
 		return 0;
+	/* The last step's effects are seen on the page the run ended on. */
+	if (has_probes(r->plan_step) && sky_agent_observe(r, 0, &o)) {
+		sky_obs_free(o);
+		o = NULL;
+	}
+	size_t si;
+	json_t *st;
+	json_array_foreach (r->plan_rec, si, st)
+		resolve_probes(st, st == r->plan_step ? o : NULL);
 	json_t *steps = kept_steps(r->plan_rec);
 	if (!json_array_size(steps)) {
 		json_decref(steps);
+		sky_obs_free(o);
 		return 0;
 	}
 	char *key = sky_agent_plan_key(t);
@@ -1216,14 +1944,14 @@ int sky_agent_plan_save(sky_run *r)
 			sky_script_rec_free(old);
 			json_decref(steps);
 			free(key);
+			sky_obs_free(o);
 			return 0;
 		}
 	}
 	sky_script_rec_free(old);
 	/* The page the run ended on: the last step's effect, checked at the
 	 * end of a replay. */
-	sky_obs *o = NULL;
-	if (!sky_agent_observe(r, 0, &o)) {
+	if (o || !sky_agent_observe(r, 0, &o)) {
 		char *path = url_path(o->url);
 		char *fp = fingerprint(o->elements);
 		json_object_set_new(end_of(steps), "end",
@@ -1355,6 +2083,80 @@ static char *current_path(sky_run *r)
 	}
 	json_decref(st);
 	return out;
+}
+
+/* How long a replay waits for an element the recorded action made go:
+ * the observation's settle (which waits for the page's short timers and
+ * its DOM to be quiet), then, while it is still there, each next change
+ * of the page, until this much time has passed since the action. */
+#define GONE_WAIT_MS 3000
+
+/* Wait in the page for its next DOM change, at most ms: 1 changed, 0 not
+ * (or the browser cannot tell: no evaluate). A MutationObserver in the
+ * page's world: woken by the change, not polled. */
+static int next_change(sky_run *r, int ms)
+{
+	if (!r->bvt->evaluate || ms <= 0)
+		return 0;
+	char *expr = skyx_asprintf(
+	    "new Promise(function (done) {"
+	    " var over = false, m = new MutationObserver(function () {"
+	    "  if (!over) { over = true; m.disconnect(); done(true); } });"
+	    " m.observe(document, {subtree: true, childList: true,"
+	    "  attributes: true, characterData: true});"
+	    " setTimeout(function () {"
+	    "  if (!over) { over = true; m.disconnect(); done(false); } }, %d);"
+	    "})",
+	    ms);
+	char *out = NULL, *err = NULL;
+	int rc = r->bvt->evaluate(r->ctx, expr, &out, &err);
+	int changed = !rc && out && !strcmp(out, "true");
+	free(expr);
+	free(out);
+	free(err);
+	return changed;
+}
+
+/* After an action whose recorded effect was elements gone: are they? 0
+ * yes, 1 no (*why). o: the page before the action. */
+static int check_gone(sky_run *r, int index, const json_t *pa, const sky_obs *o,
+                      int64_t acted_ms, char **why)
+{
+	const json_t *target = json_object_get(pa, "target");
+	int gone = (int)sky_json_int(json_object_get(pa, "effect"), "gone", 0);
+	int best = -1;
+	int before = count_like(o->elements, target, &best);
+	int want = before - gone, now = before;
+	char *was = url_path(o->url);
+	for (;;) {
+		json_t *elements = NULL;
+		char *url = NULL;
+		if (page_now(r, &elements, &url))
+			break;
+		char *is = url_path(url);
+		int moved = strcmp(was, is) != 0;
+		now = moved ? 0 : count_like(elements, target, &best);
+		free(is);
+		free(url);
+		json_decref(elements);
+		/* Another page: the next step's page check judges it. */
+		if (moved || now <= want) {
+			free(was);
+			return 0;
+		}
+		int left = (int)(acted_ms + GONE_WAIT_MS - skyx_time_mono_ms());
+		if (!next_change(r, left))
+			break;
+	}
+	free(was);
+	char *tt = target_text(target);
+	*why = skyx_asprintf("step %d: after %s on %s: the %s is still on the "
+	                     "page (%d like it before the action, %d after; "
+	                     "the recorded run saw %d go)",
+	                     index, sky_json_str(pa, "action_type"), tt, tt,
+	                     before, now, gone);
+	free(tt);
+	return 1;
 }
 
 /* One plan step: 0 done, 1 mismatch (*why), -1 stop (*res). */
@@ -1574,6 +2376,17 @@ static int replay_step(sky_run *r, int index, const json_t *ps, char **why,
 		record(r, pairs, hist, a, result, intent);
 		free(intent);
 		intent = NULL;
+		/* The effect: what the recorded action made go is gone. */
+		if (ok && target &&
+		    sky_json_int(json_object_get(pa, "effect"), "gone", 0) >
+		        0 &&
+		    check_gone(r, index, pa, o, ta, why)) {
+			free(text);
+			json_decref(result);
+			json_decref(a);
+			out = 1;
+			goto done;
+		}
 		if (ok) {
 			/* The plan keeps the source, not the value. */
 			json_t *keep = json_deep_copy(pa);

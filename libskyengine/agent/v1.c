@@ -182,7 +182,7 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 			}
 			free(why);
 			if (s->outcome == STEP_COMPLETE)
-				sky_agent_plan_note(r, o, a);
+				sky_agent_plan_note(r, o, a, result);
 			record_action(r, s, a, result,
 			              s->outcome == STEP_COMPLETE ? "completed"
 			                                          : "failed",
@@ -241,7 +241,7 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 		r->t.act += (int)(skyx_time_mono_ms() - t0);
 		int ok = json_is_true(json_object_get(result, "success"));
 		if (ok) /* replay.c: the plan keeps what worked */
-			sky_agent_plan_note(r, o, a);
+			sky_agent_plan_note(r, o, a, result);
 		record_action(r, s, a, result, ok ? "completed" : "failed",
 		              intent);
 		free(intent);
