@@ -206,6 +206,8 @@ typedef struct sky_run {
 	                             and whose outcome is unknown (intent.c) */
 	json_t *plan_rec;        /* replay.c: the steps recorded as a plan */
 	json_t *plan_step;       /* the step being recorded (borrowed) */
+	int plan_probe_pending;  /* a click's effect is to be read before
+	                            the step's next action */
 	json_t *plan_extraction; /* where the last extraction's data was
 	                             found, until a plan step takes it */
 	json_t *cred;            /* the run's credential's fields, or NULL
@@ -248,8 +250,14 @@ int sky_agent_reopen_if_lost(sky_run *r, char **why);
  * the recorded plan when the run completes (a new version only when it
  * differs from the newest one). */
 void sky_agent_plan_begin_step(sky_run *r, const sky_obs *o);
+/* Before a step's next action: what an earlier click of the step made
+ * go is read now (a settle and a snapshot), since this action may change
+ * the page again; a click that was the step's last action costs nothing
+ * here, its effect is read from the next observation. */
+void sky_agent_plan_before_action(sky_run *r);
 /* result: the action's result (may be NULL): a click that did not
- * navigate is checked at once for elements it made go. */
+ * navigate is checked for elements it made go (before the next action,
+ * or at the next observation). */
 void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action,
                          const json_t *result);
 int sky_agent_plan_save(sky_run *r);

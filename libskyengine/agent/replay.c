@@ -1660,8 +1660,32 @@ static int has_probes(const json_t *step)
 	return 0;
 }
 
+void sky_agent_plan_before_action(sky_run *r)
+{
+	if (!r->plan_probe_pending || !r->plan_step)
+		return;
+	r->plan_probe_pending = 0;
+	if (!has_probes(r->plan_step))
+		return;
+	json_t *now = NULL;
+	char *url = NULL;
+	int64_t t0 = skyx_time_mono_ms();
+	if (!page_now(r, &now, &url)) {
+		resolve_probes(r->plan_step,
+		               &(sky_obs){.elements = now, .url = url});
+		sky_log_debug("agent",
+		              "run %s: what a click made go, read before the "
+		              "next action in %d ms",
+		              r->task->task_id,
+		              (int)(skyx_time_mono_ms() - t0));
+	}
+	json_decref(now);
+	free(url);
+}
+
 void sky_agent_plan_begin_step(sky_run *r, const sky_obs *o)
 {
+	r->plan_probe_pending = 0;
 	if (!r->plan_rec)
 		r->plan_rec = json_array();
 	if (r->plan_step)
@@ -1724,26 +1748,17 @@ void sky_agent_plan_note(sky_run *r, const sky_obs *o, const json_t *action,
 				    json_pack("{s:i, s:i, s:s}", "score", best,
 				              "like", like, "path", path));
 			free(path);
-			json_t *now = NULL;
-			char *url = NULL;
-			int64_t t0 = skyx_time_mono_ms();
-			/* A click that loaded a page or opened a tab made
+			/* A click that stayed on its page is counted again
+			 * before the step's next action, if one runs
+			 * (sky_agent_plan_before_action); otherwise the next
+			 * observation counts it, at no cost of its own. A
+			 * click that loaded a page or opened a tab made
 			 * nothing go: the next step's page says where. */
 			if (like > 0 && !strcmp(type, "click") &&
 			    !json_is_true(
 			        json_object_get(result, "navigated")) &&
-			    !json_object_get(result, "tab_index") &&
-			    !page_now(r, &now, &url)) {
-				resolve_probe(a, now, url);
-				sky_log_debug(
-				    "agent",
-				    "run %s: what a click made go, read "
-				    "in %d ms",
-				    r->task->task_id,
-				    (int)(skyx_time_mono_ms() - t0));
-			}
-			json_decref(now);
-			free(url);
+			    !json_object_get(result, "tab_index"))
+				r->plan_probe_pending = 1;
 		}
 	}
 	/* Where the extraction found its data (sky_agent_plan_locate). */

@@ -229,6 +229,7 @@ static void execute_actions(sky_run *r, const char *goal, sky_obs *o,
 			                   value);
 			json_decref(value);
 		} else {
+			sky_agent_plan_before_action(r);
 			intent = sky_agent_intent_issue(r, a, o);
 			int rc = sky_agent_act(r, a, o, &result);
 			r->browser_lost |= rc == SKY_EBROWSER;
