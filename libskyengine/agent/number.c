@@ -36,8 +36,8 @@ static size_t symbol_len(const unsigned char *s)
 		return 1;
 	if (s[0] == 0xC2 && s[1] >= 0xA2 && s[1] <= 0xA5)
 		return 2;
-	if (s[0] == 0xE2 &&
-	    ((s[1] == 0x82 && s[2] >= 0xA0) || (s[1] == 0x83 && s[2] <= 0x8F)))
+	if (s[0] == 0xE2 && ((s[1] == 0x82 && s[2] >= 0xA0 && s[2] <= 0xBF) ||
+	                     (s[1] == 0x83 && s[2] >= 0x80 && s[2] <= 0x8F)))
 		return 3;
 	if (s[0] == 0xE0 && s[1] == 0xB8 && s[2] == 0xBF)
 		return 3;
@@ -337,7 +337,15 @@ int sky_agent_number_next(const char *text, size_t from, size_t *start,
 		while (b < i && space_len(t + b))
 			b += space_len(t + b);
 		digits dg;
-		size_t e = i + read_digits(t + i, &dg);
+		size_t rd = read_digits(t + i, &dg);
+		if (!rd) {
+			/* too many digits for a number (an id, a hash): not
+			 * one, and the scan goes on after them */
+			while (i + 1 < n && isdigit(t[i + 1]))
+				i++;
+			continue;
+		}
+		size_t e = i + rd;
 		/* After: a currency, "%", ")" (with spaces before them). */
 		for (;;) {
 			size_t s = e, k;
