@@ -152,7 +152,11 @@ int cdp_browser_create(const sky_host_ctx *host, const char *config_json,
 	b->host = host;
 	pthread_mutex_init(&b->launch_lock, NULL);
 	pthread_mutex_init(&b->lock, NULL);
-	pthread_cond_init(&b->spare_cond, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&b->spare_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	b->spare_on = config_flag(host, cfg, "spare_context", 1);
 	b->path = config_str(host, cfg, "path");
 	if (!b->path)
@@ -1394,6 +1398,8 @@ enum { SPARE_NONE, SPARE_WANTED, SPARE_MAKING, SPARE_READY };
 /* What a context with no options has (parse_ctx_options). */
 #define SPARE_VW 1280
 #define SPARE_VH 800
+/* The longest an open waits for a spare being made. */
+#define SPARE_WAIT_MS 5000
 
 static int spare_make(cdp_browser *b, cdp_ctx **out)
 {
@@ -1530,6 +1536,25 @@ static void spare_shutdown(cdp_browser *b)
 static cdp_ctx *spare_take(cdp_browser *b, cdp_conn *c)
 {
 	pthread_mutex_lock(&b->lock);
+	/* One being made started earlier than a context this caller would
+	 * open now: wait for it (one caller; bounded, then the normal
+	 * path). */
+	if ((b->spare_state == SPARE_WANTED ||
+	     b->spare_state == SPARE_MAKING) &&
+	    !b->spare_waiter) {
+		struct timespec dl;
+		cdp_deadline(&dl, b->launch_timeout_ms < SPARE_WAIT_MS
+		                      ? b->launch_timeout_ms
+		                      : SPARE_WAIT_MS);
+		b->spare_waiter = 1;
+		while ((b->spare_state == SPARE_WANTED ||
+		        b->spare_state == SPARE_MAKING) &&
+		       !b->spare_stop &&
+		       pthread_cond_timedwait(&b->spare_cond, &b->lock, &dl) !=
+		           ETIMEDOUT)
+			;
+		b->spare_waiter = 0;
+	}
 	cdp_ctx *sp = b->spare_state == SPARE_READY ? b->spare : NULL;
 	if (sp) {
 		b->spare = NULL;
@@ -1618,7 +1643,6 @@ int cdp_ctx_open(cdp_browser *b, const char *options_json, cdp_ctx **out)
 		json_decref(o);
 		ctx_free(ctx);
 		*out = sp;
-		spare_request(b);
 		return 0;
 	}
 	if (sp) {
@@ -1657,7 +1681,6 @@ int cdp_ctx_open(cdp_browser *b, const char *options_json, cdp_ctx **out)
 	}
 	json_decref(o);
 	*out = ctx;
-	spare_request(b);
 	return 0;
 
 fail_ctx:
@@ -1724,6 +1747,7 @@ void cdp_ctx_close(cdp_ctx *ctx)
 	ctx->closing = 1;
 	ctx->cast_fn = NULL; /* no frame after close */
 	pthread_mutex_unlock(&b->lock);
+	int refill = !ctx->spare;
 	cdp_shot_drop(ctx);
 	if (ctx->id && !cdp_conn_dead(ctx->conn))
 		cdp_call(ctx->conn, NULL, "Target.disposeBrowserContext",
@@ -1731,6 +1755,9 @@ void cdp_ctx_close(cdp_ctx *ctx)
 		         NULL);
 	ctx_unregister(b, ctx);
 	ctx_free(ctx);
+	/* a run ended: the next one finds a context ready */
+	if (refill)
+		spare_request(b);
 }
 
 int cdp_ctx_alive(cdp_ctx *ctx)

@@ -337,6 +337,7 @@ struct cdp_browser {
 	int spare_state;
 	int spare_stop;
 	int spare_thread_on;
+	int spare_waiter; /* an open waits for the spare being made */
 	pthread_t spare_thread;
 	pthread_cond_t spare_cond;
 	cdp_ctx *spare;        /* ready, handed to the next open */
