@@ -1466,6 +1466,7 @@ static void *spare_main(void *arg)
 		pthread_mutex_unlock(&b->lock);
 		cdp_ctx *ctx = NULL;
 		int64_t t0 = cdp_now_ms();
+		cdp_log(SKY_HOST_LOG_DEBUG, "making a spare context");
 		if (spare_make(b, &ctx))
 			cdp_log(SKY_HOST_LOG_DEBUG, "no spare context: %s",
 			        cdp_errmsg());
