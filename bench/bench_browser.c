@@ -641,12 +641,57 @@ static void memory_tabs(pid_t except)
 	free(url);
 }
 
+/* One context open with a page; then a second one opened, used and
+ * closed, which (spare_context on) leaves a spare made in its place.
+ * The difference between the two settings is what the spare costs. */
+static void memory_spare_one(const char *cfg, double *before, double *after,
+                             int *p0, int *p1)
+{
+	void *b = browser_new(cfg);
+	char *url = page_url("login.html");
+	void *c = ctx_new(b);
+	nav(c, url);
+	skyx_time_sleep_ms(2000);
+	*before = tree_pss_mb(0, p0);
+	void *d = ctx_new(b);
+	nav(d, url);
+	prov->context_close(d);
+	skyx_time_sleep_ms(3000); /* the spare made, the old renderer gone */
+	*after = tree_pss_mb(0, p1);
+	prov->context_close(c);
+	prov->destroy(b);
+	free(url);
+}
+
+static void memory_spare(void)
+{
+	double on0, on1, off0, off1;
+	int pon0, pon1, poff0, poff1;
+	printf("\n## Memory: the spare context (PSS of the browser's process "
+	       "tree, MiB (processes))\n\n");
+	printf("| spare_context | one context | after a second one opened "
+	       "and closed | difference |\n|---|---|---|---|\n");
+	for (int round = 0; round < 2; round++) {
+		memory_spare_one("{\"spare_context\": true}", &on0, &on1, &pon0,
+		                 &pon1);
+		memory_spare_one("{\"spare_context\": false}", &off0, &off1,
+		                 &poff0, &poff1);
+		printf("| on | %.0f (%d) | %.0f (%d) | %+.1f |\n", on0, pon0,
+		       on1, pon1, on1 - on0);
+		printf("| off | %.0f (%d) | %.0f (%d) | %+.1f |\n", off0, poff0,
+		       off1, poff1, off1 - off0);
+		printf("| **the spare** | | | **%+.1f** |\n",
+		       (on1 - on0) - (off1 - off0));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	sky_plugins *plugins = NULL;
 	int mem_only = argc > 1 && !strcmp(argv[1], "--memory");
 	int no_mem = argc > 1 && !strcmp(argv[1], "--no-memory");
 	int settle_only = argc > 1 && !strcmp(argv[1], "--settle");
+	int spare_only = argc > 1 && !strcmp(argv[1], "--spare");
 	if (sky_plugins_new(NULL, &plugins))
 		die("plugins", sky_error_last());
 	prov = sky_plugins_browser(plugins, "cdp");
@@ -674,6 +719,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	start_server();
+	if (spare_only) {
+		memory_spare();
+		return 0;
+	}
 
 	raw r;
 	raw_start(&r);
