@@ -1363,8 +1363,11 @@ static int ctx_downloads(cdp_ctx *ctx)
 			                "cannot create a download dir: %s",
 			                strerror(errno));
 		}
+		/* the reader looks for downloads in registered contexts */
+		pthread_mutex_lock(&b->lock);
 		ctx->download_dir = tmpl;
 		ctx->own_download_dir = 1;
+		pthread_mutex_unlock(&b->lock);
 	}
 	if (cdp_mkdir_p(ctx->download_dir) < 0)
 		return cdp_fail(SKY_EIO, "cannot create download dir %s: %s",
@@ -1380,14 +1383,16 @@ static int ctx_downloads(cdp_ctx *ctx)
 /* --- the spare context ----------------------------------------------------
  *
  * Opening a context costs a new renderer process and a few round trips
- * (hundreds of ms). After a context is opened, and when the browser
- * starts, spare_thread makes one context ahead: created without a proxy,
- * one about:blank tab set up as any new tab (setup_session) and ready,
- * never navigated. context_open takes it when the options asked for can
- * all be applied after creation: everything but a proxy (its server is
- * fixed by Target.createBrowserContext). The headers, user agent,
- * viewport and download dir are applied when it is taken, before the
- * caller gets it, so it is the context a fresh open would have made.
+ * (hundreds of ms). When a context is closed, and when the browser
+ * starts or reconnects, spare_thread makes one context ahead (not right
+ * after an open: it would compete with the run that just opened): no
+ * proxy, one about:blank tab set up as any new tab (setup_session) and
+ * ready, never navigated. context_open takes it when the options asked
+ * for can all be applied after creation: everything but a proxy (its
+ * server is fixed by Target.createBrowserContext). The headers, user
+ * agent, viewport and download dir are applied when it is taken, before
+ * the caller gets it, so it is the context a fresh open would have made.
+ * An open that finds one being made waits for it (one caller, bounded).
  * The spare is in b->ctxs (its attach events must find it) with
  * ctx->spare set; a failure to make it is logged at debug and the next
  * open simply makes its own context.
