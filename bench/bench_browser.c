@@ -538,6 +538,23 @@ static long pss_kb(int pid)
 	return kb;
 }
 
+/* Private (unshared) memory of a process: what it frees when it exits. */
+static long uss_kb(int pid)
+{
+	char path[64], line[256];
+	long kb = 0;
+	snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f))
+		if (!strncmp(line, "Private_Clean:", 14) ||
+		    !strncmp(line, "Private_Dirty:", 14))
+			kb += strtol(line + 14, NULL, 10);
+	fclose(f);
+	return kb;
+}
+
 static int ppid_of(int pid)
 {
 	char path[64], buf[512];
@@ -646,12 +663,106 @@ static void memory_tabs(pid_t except)
 	free(url);
 }
 
+/* The processes descending from us (at most `max`). */
+static int tree_pids(int *out, int max)
+{
+	int pids[4096], n = 0, k = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d)) && n < 4096)
+		if (e->d_name[0] >= '0' && e->d_name[0] <= '9')
+			pids[n++] = atoi(e->d_name);
+	if (d)
+		closedir(d);
+	for (int i = 0; i < n && k < max; i++) {
+		for (int up = pids[i], depth = 0; up > 1 && depth < 32;
+		     depth++) {
+			int pp = ppid_of(up);
+			if (pp == getpid()) {
+				out[k++] = pids[i];
+				break;
+			}
+			up = pp;
+		}
+	}
+	return k;
+}
+
+typedef struct spare_mem {
+	double tree_before, tree_after; /* PSS of the tree, MiB */
+	int procs_before, procs_after;
+	double new_pss, new_uss; /* of the processes that appeared */
+	int new_procs;
+} spare_mem;
+
+/* One context open with a page; then a second one opened, used and
+ * closed, which (spare_context on) leaves a spare made in its place:
+ * the processes that appeared meanwhile are the spare's. The tree's
+ * PSS moves with whatever else maps the same files on the machine (other
+ * Chromiums); the new processes' private memory does not. */
+static void memory_spare_one(const char *cfg, spare_mem *m)
+{
+	int before[512], after[512];
+	void *b = browser_new(cfg);
+	char *url = page_url("login.html");
+	void *c = ctx_new(b);
+	nav(c, url);
+	skyx_time_sleep_ms(2000);
+	m->tree_before = tree_pss_mb(0, &m->procs_before);
+	int nb = tree_pids(before, 512);
+	void *d = ctx_new(b);
+	nav(d, url);
+	prov->context_close(d);
+	skyx_time_sleep_ms(3000); /* the spare made, the old renderer gone */
+	m->tree_after = tree_pss_mb(0, &m->procs_after);
+	int na = tree_pids(after, 512);
+	long pss = 0, uss = 0;
+	m->new_procs = 0;
+	for (int i = 0; i < na; i++) {
+		int seen = 0;
+		for (int k = 0; k < nb && !seen; k++)
+			seen = before[k] == after[i];
+		if (!seen) {
+			pss += pss_kb(after[i]);
+			uss += uss_kb(after[i]);
+			m->new_procs++;
+		}
+	}
+	m->new_pss = (double)pss / 1024;
+	m->new_uss = (double)uss / 1024;
+	prov->context_close(c);
+	prov->destroy(b);
+	free(url);
+}
+
+static void memory_spare(void)
+{
+	printf("\n## Memory: the spare context (MiB)\n\n");
+	printf("| spare_context | tree PSS, one context (processes) | after a "
+	       "second one opened and closed | new processes | their PSS | "
+	       "their private memory |\n|---|---|---|---|---|---|\n");
+	for (int round = 0; round < 3; round++) {
+		spare_mem on, off;
+		memory_spare_one("{\"spare_context\": true}", &on);
+		memory_spare_one("{\"spare_context\": false}", &off);
+		const spare_mem *ms[2] = {&on, &off};
+		for (int i = 0; i < 2; i++)
+			printf("| %s | %.0f (%d) | %.0f (%d) | %d | %.1f | "
+			       "%.1f |\n",
+			       i ? "off" : "on", ms[i]->tree_before,
+			       ms[i]->procs_before, ms[i]->tree_after,
+			       ms[i]->procs_after, ms[i]->new_procs,
+			       ms[i]->new_pss, ms[i]->new_uss);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	sky_plugins *plugins = NULL;
 	int mem_only = argc > 1 && !strcmp(argv[1], "--memory");
 	int no_mem = argc > 1 && !strcmp(argv[1], "--no-memory");
 	int settle_only = argc > 1 && !strcmp(argv[1], "--settle");
+	int spare_only = argc > 1 && !strcmp(argv[1], "--spare");
 	if (sky_plugins_new(NULL, &plugins))
 		die("plugins", sky_error_last());
 	prov = sky_plugins_browser(plugins, "cdp");
@@ -679,6 +790,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	start_server();
+	if (spare_only) {
+		memory_spare();
+		return 0;
+	}
 
 	raw r;
 	raw_start(&r);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,6 +71,23 @@ static char *config_str(const sky_host_ctx *host, json_t *cfg, const char *key)
 		}
 	}
 	return NULL;
+}
+
+/* A boolean from the JSON section (true/false), else the host's lookup
+ * ("0", "false", "off", "no" are off; anything else on). */
+static int config_flag(const sky_host_ctx *host, json_t *cfg, const char *key,
+                       int dflt)
+{
+	json_t *v = json_object_get(cfg, key);
+	if (json_is_boolean(v))
+		return json_is_true(v);
+	char *s = json_is_string(v) || !v ? config_str(host, cfg, key) : NULL;
+	if (!s)
+		return dflt;
+	int on = strcmp(s, "0") && strcasecmp(s, "false") &&
+	         strcasecmp(s, "off") && strcasecmp(s, "no");
+	free(s);
+	return on;
 }
 
 /* "cdp_connect_headers": {"Name": "value"} for the websocket handshake
@@ -134,6 +152,12 @@ int cdp_browser_create(const sky_host_ctx *host, const char *config_json,
 	b->host = host;
 	pthread_mutex_init(&b->launch_lock, NULL);
 	pthread_mutex_init(&b->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&b->spare_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	b->spare_on = config_flag(host, cfg, "spare_context", 1);
 	b->path = config_str(host, cfg, "path");
 	if (!b->path)
 		b->path = default_path();
@@ -728,7 +752,7 @@ static cdp_download *orphan_adopt(cdp_browser *b, cdp_conn *c, size_t k,
 	struct stat st;
 	for (size_t i = 0; i < b->n_ctxs; i++) {
 		cdp_ctx *x = b->ctxs[i];
-		if (x->conn != c)
+		if (x->conn != c || !x->download_dir)
 			continue;
 		char *p =
 		    cdp_asprintf("%s/%s", x->download_dir, b->orphans[k].guid);
@@ -999,6 +1023,9 @@ static void on_death(void *ud, cdp_conn *c, const char *reason)
 
 /* --- launching ------------------------------------------------------------------ */
 
+static void spare_request(cdp_browser *b);
+static void spare_shutdown(cdp_browser *b);
+
 static int make_profile_dir(cdp_browser *b)
 {
 	const char *base = b->profile_base;
@@ -1110,6 +1137,7 @@ int cdp_browser_conn(cdp_browser *b, cdp_conn **out)
 	pthread_mutex_unlock(&b->lock);
 	cdp_conn_ref(c);
 	*out = c;
+	spare_request(b);
 out:
 	pthread_mutex_unlock(&b->launch_lock);
 	return rc;
@@ -1155,6 +1183,7 @@ void cdp_browser_destroy(cdp_browser *b)
 {
 	if (!b)
 		return;
+	spare_shutdown(b);
 	while (b->n_ctxs)
 		cdp_ctx_close(b->ctxs[0]);
 	cdp_conn_unref(b->conn);
@@ -1179,6 +1208,7 @@ void cdp_browser_destroy(cdp_browser *b)
 		free(*a);
 	free(b->args);
 	free(b->script);
+	pthread_cond_destroy(&b->spare_cond);
 	pthread_mutex_destroy(&b->launch_lock);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
@@ -1301,6 +1331,288 @@ static char *bypass_list(json_t *proxy)
 	return cdp_strdup("<-loopback>");
 }
 
+static cdp_ctx *ctx_alloc(cdp_browser *b)
+{
+	cdp_ctx *ctx = calloc(1, sizeof *ctx);
+	if (!ctx)
+		return NULL;
+	ctx->b = b;
+	ctx->dialogs = json_array();
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ctx->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	return ctx;
+}
+
+/* The context's download dir (a private one, removed with the context,
+ * when none was given), and the browser told to save there. */
+static int ctx_downloads(cdp_ctx *ctx)
+{
+	cdp_browser *b = ctx->b;
+	if (!ctx->download_dir) {
+		const char *base = b->profile_dir;
+		const char *tmp = getenv("TMPDIR");
+		char *tmpl = base ? cdp_asprintf("%s/downloads-XXXXXX", base)
+		                  : cdp_asprintf("%s/sky-downloads-XXXXXX",
+		                                 tmp && *tmp ? tmp : "/tmp");
+		if (!tmpl || !mkdtemp(tmpl)) {
+			free(tmpl);
+			return cdp_fail(SKY_EIO,
+			                "cannot create a download dir: %s",
+			                strerror(errno));
+		}
+		/* the reader looks for downloads in registered contexts */
+		pthread_mutex_lock(&b->lock);
+		ctx->download_dir = tmpl;
+		ctx->own_download_dir = 1;
+		pthread_mutex_unlock(&b->lock);
+	}
+	if (cdp_mkdir_p(ctx->download_dir) < 0)
+		return cdp_fail(SKY_EIO, "cannot create download dir %s: %s",
+		                ctx->download_dir, strerror(errno));
+	return cdp_call(ctx->conn, NULL, "Browser.setDownloadBehavior",
+	                json_pack("{s:s,s:s,s:s,s:b}", "behavior",
+	                          "allowAndName", "browserContextId", ctx->id,
+	                          "downloadPath", ctx->download_dir,
+	                          "eventsEnabled", 1),
+	                b->call_timeout_ms, NULL);
+}
+
+/* --- the spare context ----------------------------------------------------
+ *
+ * Opening a context costs a new renderer process and a few round trips
+ * (hundreds of ms). When a context is closed, and when the browser
+ * starts or reconnects, spare_thread makes one context ahead (not right
+ * after an open: it would compete with the run that just opened): no
+ * proxy, one about:blank tab set up as any new tab (setup_session) and
+ * ready, never navigated. context_open takes it when the options asked
+ * for can all be applied after creation: everything but a proxy (its
+ * server is fixed by Target.createBrowserContext). The headers, user
+ * agent, viewport and download dir are applied when it is taken, before
+ * the caller gets it, so it is the context a fresh open would have made.
+ * An open that finds one being made waits for it (one caller, bounded).
+ * The spare is in b->ctxs (its attach events must find it) with
+ * ctx->spare set; a failure to make it is logged at debug and the next
+ * open simply makes its own context.
+ */
+
+enum { SPARE_NONE, SPARE_WANTED, SPARE_MAKING, SPARE_READY };
+
+/* What a context with no options has (parse_ctx_options). */
+#define SPARE_VW 1280
+#define SPARE_VH 800
+/* The longest an open waits for a spare being made. */
+#define SPARE_WAIT_MS 5000
+
+static int spare_make(cdp_browser *b, cdp_ctx **out)
+{
+	json_t *res = NULL;
+	int rc = 0;
+	*out = NULL;
+	cdp_ctx *ctx = ctx_alloc(b);
+	if (!ctx)
+		return cdp_fail(SKY_ENOMEM, "out of memory");
+	ctx->spare = 1;
+	ctx->vw = SPARE_VW;
+	ctx->vh = SPARE_VH;
+	/* Only a browser that is up: the spare never launches or
+	 * reconnects one. */
+	pthread_mutex_lock(&b->lock);
+	if (b->conn) {
+		ctx->conn = b->conn;
+		cdp_conn_ref(ctx->conn);
+	}
+	pthread_mutex_unlock(&b->lock);
+	if (!ctx->conn || cdp_conn_dead(ctx->conn)) {
+		ctx_free(ctx);
+		return cdp_fail(SKY_EBROWSER, "no browser running");
+	}
+	rc = cdp_call(ctx->conn, NULL, "Target.createBrowserContext",
+	              json_pack("{s:b}", "disposeOnDetach", 1),
+	              b->call_timeout_ms, &res);
+	ctx->id = rc ? NULL : cdp_strdup(cdp_jstr(res, "browserContextId"));
+	json_decref(res);
+	if (!ctx->id) {
+		if (!rc)
+			rc = cdp_fail(SKY_EBROWSER, "no browserContextId");
+		ctx_free(ctx);
+		return rc;
+	}
+	ctx_register(b, ctx);
+	pthread_mutex_lock(&b->lock);
+	int stop = b->spare_stop;
+	b->spare_making = stop ? NULL : ctx;
+	pthread_mutex_unlock(&b->lock);
+	rc = stop ? cdp_fail(SKY_ECANCELED, "the browser is shutting down")
+	          : cdp_ctx_new_tab(ctx, NULL);
+	pthread_mutex_lock(&b->lock);
+	b->spare_making = NULL;
+	pthread_mutex_unlock(&b->lock);
+	if (rc) {
+		cdp_ctx_close(ctx);
+		return rc;
+	}
+	*out = ctx;
+	return 0;
+}
+
+static void *spare_main(void *arg)
+{
+	cdp_browser *b = arg;
+	pthread_mutex_lock(&b->lock);
+	while (!b->spare_stop) {
+		if (b->spare_state != SPARE_WANTED) {
+			pthread_cond_wait(&b->spare_cond, &b->lock);
+			continue;
+		}
+		b->spare_state = SPARE_MAKING;
+		pthread_mutex_unlock(&b->lock);
+		cdp_ctx *ctx = NULL;
+		int64_t t0 = cdp_now_ms();
+		cdp_log(SKY_HOST_LOG_DEBUG, "making a spare context");
+		if (spare_make(b, &ctx))
+			cdp_log(SKY_HOST_LOG_DEBUG, "no spare context: %s",
+			        cdp_errmsg());
+		else
+			cdp_log(SKY_HOST_LOG_DEBUG,
+			        "spare context ready (%lld ms)",
+			        (long long)(cdp_now_ms() - t0));
+		pthread_mutex_lock(&b->lock);
+		if (ctx && !b->spare_stop) {
+			b->spare = ctx;
+			b->spare_state = SPARE_READY;
+			ctx = NULL;
+		} else {
+			b->spare_state = SPARE_NONE;
+		}
+		pthread_cond_broadcast(&b->spare_cond);
+		if (ctx) {
+			pthread_mutex_unlock(&b->lock);
+			cdp_ctx_close(ctx);
+			pthread_mutex_lock(&b->lock);
+		}
+	}
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+/* Have a spare made if there is none (never waits for it). */
+static void spare_request(cdp_browser *b)
+{
+	pthread_mutex_lock(&b->lock);
+	if (b->spare_on && !b->spare_stop && b->spare_state == SPARE_NONE) {
+		if (!b->spare_thread_on)
+			b->spare_thread_on = !pthread_create(
+			    &b->spare_thread, NULL, spare_main, b);
+		if (b->spare_thread_on) {
+			b->spare_state = SPARE_WANTED;
+			pthread_cond_signal(&b->spare_cond);
+		}
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* Stop the thread (a spare being made is given up) and dispose of the
+ * ready spare. */
+static void spare_shutdown(cdp_browser *b)
+{
+	pthread_mutex_lock(&b->lock);
+	b->spare_stop = 1;
+	if (b->spare_making) {
+		b->spare_making->closing = 1;
+		pthread_cond_broadcast(&b->spare_making->cond);
+	}
+	pthread_cond_broadcast(&b->spare_cond);
+	cdp_ctx *sp = b->spare;
+	b->spare = NULL;
+	b->spare_state = SPARE_NONE;
+	int joined = b->spare_thread_on;
+	b->spare_thread_on = 0;
+	pthread_mutex_unlock(&b->lock);
+	if (joined)
+		pthread_join(b->spare_thread, NULL);
+	cdp_ctx_close(sp);
+}
+
+/* The ready spare, taken, if it still serves the browser's connection
+ * `c` with its one blank tab; a stale one (the browser was relaunched
+ * or reconnected, its renderer crashed) is disposed of. */
+static cdp_ctx *spare_take(cdp_browser *b, cdp_conn *c)
+{
+	pthread_mutex_lock(&b->lock);
+	/* One being made started earlier than a context this caller would
+	 * open now: wait for it (one caller; bounded, then the normal
+	 * path). */
+	if ((b->spare_state == SPARE_WANTED ||
+	     b->spare_state == SPARE_MAKING) &&
+	    !b->spare_waiter) {
+		struct timespec dl;
+		cdp_deadline(&dl, b->launch_timeout_ms < SPARE_WAIT_MS
+		                      ? b->launch_timeout_ms
+		                      : SPARE_WAIT_MS);
+		b->spare_waiter = 1;
+		while ((b->spare_state == SPARE_WANTED ||
+		        b->spare_state == SPARE_MAKING) &&
+		       !b->spare_stop &&
+		       pthread_cond_timedwait(&b->spare_cond, &b->lock, &dl) !=
+		           ETIMEDOUT)
+			;
+		b->spare_waiter = 0;
+	}
+	cdp_ctx *sp = b->spare_state == SPARE_READY ? b->spare : NULL;
+	if (sp) {
+		b->spare = NULL;
+		b->spare_state = SPARE_NONE;
+	}
+	cdp_tab *t = sp && sp->n_tabs == 1 ? sp->tabs[0] : NULL;
+	int ok = t && sp->conn == c && !sp->closing && t->ready && !t->closed &&
+	         !t->crashed && t->url && !strcmp(t->url, "about:blank");
+	pthread_mutex_unlock(&b->lock);
+	if (sp && !ok) {
+		cdp_log(SKY_HOST_LOG_DEBUG, "the spare context is stale");
+		cdp_ctx_close(sp);
+		return NULL;
+	}
+	return sp;
+}
+
+/* Give the spare the options parsed into `want` (which keeps its own
+ * copies): what setup_session would have applied, and the downloads. */
+static int spare_adopt(cdp_ctx *sp, const cdp_ctx *want)
+{
+	cdp_browser *b = sp->b;
+	int tmo = b->call_timeout_ms;
+	pthread_mutex_lock(&b->lock);
+	char *sid = cdp_strdup(sp->tabs[0]->session);
+	sp->headers = json_incref(want->headers);
+	sp->user_agent = cdp_strdup(want->user_agent);
+	sp->vw = want->vw;
+	sp->vh = want->vh;
+	sp->download_dir = cdp_strdup(want->download_dir);
+	sp->spare = 0;
+	pthread_mutex_unlock(&b->lock);
+	int rc =
+	    sid ? ctx_downloads(sp) : cdp_fail(SKY_ENOMEM, "out of memory");
+	if (!rc && sp->headers)
+		rc = cdp_call(sp->conn, sid, "Network.setExtraHTTPHeaders",
+		              json_pack("{s:O}", "headers", sp->headers), tmo,
+		              NULL);
+	if (!rc && sp->user_agent)
+		rc = cdp_call(sp->conn, sid, "Network.setUserAgentOverride",
+		              json_pack("{s:s}", "userAgent", sp->user_agent),
+		              tmo, NULL);
+	if (!rc && (sp->vw != SPARE_VW || sp->vh != SPARE_VH))
+		rc = cdp_call(
+		    sp->conn, sid, "Emulation.setDeviceMetricsOverride",
+		    json_pack("{s:i,s:i,s:i,s:b}", "width", sp->vw, "height",
+		              sp->vh, "deviceScaleFactor", 1, "mobile", 0),
+		    tmo, NULL);
+	free(sid);
+	return rc;
+}
+
 int cdp_ctx_open(cdp_browser *b, const char *options_json, cdp_ctx **out)
 {
 	json_error_t jerr;
@@ -1320,24 +1632,31 @@ int cdp_ctx_open(cdp_browser *b, const char *options_json, cdp_ctx **out)
 			    jerr.text);
 		}
 	}
-	ctx = calloc(1, sizeof *ctx);
+	ctx = ctx_alloc(b);
 	if (!ctx) {
 		json_decref(o);
 		return cdp_fail(SKY_ENOMEM, "out of memory");
 	}
-	ctx->b = b;
-	ctx->dialogs = json_array();
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&ctx->cond, &ca);
-	pthread_condattr_destroy(&ca);
 	rc = parse_ctx_options(ctx, o, &proxy);
 	if (rc)
 		goto fail;
 	rc = cdp_browser_conn(b, &ctx->conn);
 	if (rc)
 		goto fail;
+	cdp_ctx *sp = proxy ? NULL : spare_take(b, ctx->conn);
+	if (sp && spare_adopt(sp, ctx) == 0) {
+		cdp_log(SKY_HOST_LOG_DEBUG, "context opened from the spare");
+		json_decref(o);
+		ctx_free(ctx);
+		*out = sp;
+		return 0;
+	}
+	if (sp) {
+		cdp_log(SKY_HOST_LOG_DEBUG, "the spare context failed: %s",
+		        cdp_errmsg());
+		cdp_ctx_close(sp);
+		cdp_err_clear();
+	}
 
 	json_t *params = json_pack("{s:b}", "disposeOnDetach", 1);
 	if (proxy) {
@@ -1358,35 +1677,8 @@ int cdp_ctx_open(cdp_browser *b, const char *options_json, cdp_ctx **out)
 		rc = cdp_fail(SKY_EBROWSER, "no browserContextId in the reply");
 		goto fail;
 	}
-	if (!ctx->download_dir) {
-		/* no directory given: a private one, removed with the
-		 * context */
-		const char *base = b->profile_dir;
-		const char *tmp = getenv("TMPDIR");
-		char *tmpl = base ? cdp_asprintf("%s/downloads-XXXXXX", base)
-		                  : cdp_asprintf("%s/sky-downloads-XXXXXX",
-		                                 tmp && *tmp ? tmp : "/tmp");
-		if (!tmpl || !mkdtemp(tmpl)) {
-			free(tmpl);
-			rc = cdp_fail(SKY_EIO,
-			              "cannot create a download dir: %s",
-			              strerror(errno));
-			goto fail_ctx;
-		}
-		ctx->download_dir = tmpl;
-		ctx->own_download_dir = 1;
-	}
-	if (cdp_mkdir_p(ctx->download_dir) < 0) {
-		rc = cdp_fail(SKY_EIO, "cannot create download dir %s: %s",
-		              ctx->download_dir, strerror(errno));
-		goto fail_ctx;
-	}
 	ctx_register(b, ctx);
-	rc = cdp_call(ctx->conn, NULL, "Browser.setDownloadBehavior",
-	              json_pack("{s:s,s:s,s:s,s:b}", "behavior", "allowAndName",
-	                        "browserContextId", ctx->id, "downloadPath",
-	                        ctx->download_dir, "eventsEnabled", 1),
-	              b->call_timeout_ms, NULL);
+	rc = ctx_downloads(ctx);
 	if (rc == 0)
 		rc = cdp_ctx_new_tab(ctx, NULL);
 	if (rc) {
@@ -1433,7 +1725,7 @@ int cdp_ctx_new_tab(cdp_ctx *ctx, cdp_tab **out)
 				found = ctx->tabs[i];
 				ctx->active = i;
 			}
-		if (found || cdp_conn_dead(ctx->conn))
+		if (found || ctx->closing || cdp_conn_dead(ctx->conn))
 			break;
 		if (pthread_cond_timedwait(&ctx->cond, &b->lock, &dl) ==
 		    ETIMEDOUT)
@@ -1461,6 +1753,7 @@ void cdp_ctx_close(cdp_ctx *ctx)
 	ctx->closing = 1;
 	ctx->cast_fn = NULL; /* no frame after close */
 	pthread_mutex_unlock(&b->lock);
+	int refill = !ctx->spare;
 	cdp_shot_drop(ctx);
 	if (ctx->id && !cdp_conn_dead(ctx->conn))
 		cdp_call(ctx->conn, NULL, "Target.disposeBrowserContext",
@@ -1468,6 +1761,9 @@ void cdp_ctx_close(cdp_ctx *ctx)
 		         NULL);
 	ctx_unregister(b, ctx);
 	ctx_free(ctx);
+	/* a run ended: the next one finds a context ready */
+	if (refill)
+		spare_request(b);
 }
 
 int cdp_ctx_alive(cdp_ctx *ctx)

@@ -300,6 +300,9 @@ struct cdp_ctx {
 	/* a screenshot the settle took ahead (page.c), for the next
 	 * screenshot call with the same options */
 	struct cdp_shot *shot;
+	/* prepared ahead as the browser's spare and not handed out yet:
+	 * no download dir, no options (browser.c "the spare context") */
+	int spare;
 };
 
 struct cdp_browser {
@@ -326,6 +329,19 @@ struct cdp_browser {
 	size_t script_len;
 	unsigned script_gen;
 	unsigned generation;
+	/* The warm spare context (browser.c): a context with one ready
+	 * about:blank tab, made ahead on spare_thread so that the next
+	 * context_open without a proxy takes it. Fields under `lock`;
+	 * spare_cond wakes the thread. */
+	int spare_on; /* config spare_context (default on) */
+	int spare_state;
+	int spare_stop;
+	int spare_thread_on;
+	int spare_waiter; /* an open waits for the spare being made */
+	pthread_t spare_thread;
+	pthread_cond_t spare_cond;
+	cdp_ctx *spare;        /* ready, handed to the next open */
+	cdp_ctx *spare_making; /* being made (so shutdown can stop it) */
 };
 
 int cdp_browser_create(const sky_host_ctx *host, const char *config_json,

@@ -76,7 +76,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (cdp_browser_create(NULL, "{\"call_timeout_ms\": 200}", &browser) ||
+	if (cdp_browser_create(
+	        NULL, "{\"call_timeout_ms\": 200, \"spare_context\": false}",
+	        &browser) ||
 	    cdp_browser_adopt(browser, &mem_transport, NULL, &conn))
 		abort();
 	return 0;

@@ -31,6 +31,7 @@ struct skyb_site {
 	char *names[MAX_SUBMIT];
 	char *bodies[MAX_SUBMIT];
 	int proxied, refused;
+	skyx_buf proxied_urls; /* each proxied URL and '\n' */
 };
 
 unsigned char *skyb_big_file(size_t *len)
@@ -99,9 +100,11 @@ static void handler(const skytest_req *req, skytest_resp *resp, void *ud)
 		    skytest_req_header(req, "proxy-authorization");
 		pthread_mutex_lock(&s->lock);
 		int ok = auth && !strcmp(auth, "Basic dXNlcjpwYXNz");
-		if (ok)
+		if (ok) {
 			s->proxied++;
-		else
+			skyx_buf_puts(&s->proxied_urls, path);
+			skyx_buf_puts(&s->proxied_urls, "\n");
+		} else
 			s->refused++;
 		pthread_mutex_unlock(&s->lock);
 		if (!ok) {
@@ -210,6 +213,7 @@ void skyb_site_stop(skyb_site *s)
 		free(s->bodies[i]);
 	}
 	free(s->root);
+	skyx_buf_free(&s->proxied_urls);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -242,6 +246,19 @@ int skyb_site_proxied(skyb_site *s, int *refused)
 	int n = s->proxied;
 	if (refused)
 		*refused = s->refused;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+int skyb_site_was_proxied(skyb_site *s, const char *url)
+{
+	pthread_mutex_lock(&s->lock);
+	char *line = skyx_asprintf("%s\n", url);
+	const char *all = s->proxied_urls.data ? s->proxied_urls.data : "";
+	int n = 0;
+	for (const char *p = all; (p = strstr(p, line)); p += strlen(line))
+		n += p == all || p[-1] == '\n';
+	free(line);
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
@@ -365,6 +382,7 @@ void skyb_chromium_kill(pid_t pid)
 static pid_t shared_pid = -1, shared_owner = -1;
 static char *shared_profile;
 static char shared_url[512];
+static int shared_port;
 
 void skyb_shared_start(void)
 {
@@ -375,6 +393,7 @@ void skyb_shared_start(void)
 	if (shared_pid < 0)
 		exit(EXIT_FAILURE);
 	shared_owner = getpid();
+	shared_port = port;
 	snprintf(shared_url, sizeof shared_url, "ws://127.0.0.1:%d%s", port,
 	         path);
 }
@@ -397,6 +416,11 @@ void *skyb_browser_shared(void)
 	void *b = skyb_browser(cfg);
 	free(cfg);
 	return b;
+}
+
+int skyb_shared_port(void)
+{
+	return shared_port;
 }
 
 void *skyb_context(void *browser, const char *options_json)

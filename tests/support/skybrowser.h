@@ -36,6 +36,8 @@ char *skyb_site_submitted(skyb_site *s, const char *name);
 /* How many absolute-form (proxied) requests were answered, and how many
  * were refused for missing credentials. */
 int skyb_site_proxied(skyb_site *s, int *refused);
+/* How many proxied requests were for exactly `url`. */
+int skyb_site_was_proxied(skyb_site *s, const char *url);
 /* The bytes /download/big.bin serves (deterministic). */
 unsigned char *skyb_big_file(size_t *len);
 
@@ -68,6 +70,8 @@ void skyb_chromium_kill(pid_t pid);
 void skyb_shared_start(void);
 void skyb_shared_stop(void);
 void *skyb_browser_shared(void);
+/* The shared Chromium's DevTools HTTP port (its /json/list). */
+int skyb_shared_port(void);
 void *skyb_context(void *browser, const char *options_json);
 
 /* Each of these fails the test (ck_abort) when the call errs. */

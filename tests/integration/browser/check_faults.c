@@ -13,6 +13,7 @@
 
 #include "skybrowser.h"
 #include "skytest.h"
+#include <skyengine/log.h>
 
 static skyb_site *site;
 
@@ -117,6 +118,76 @@ START_TEST(killed_browser_fails_calls_and_relaunches)
 	ck_assert_int_eq(waitpid(pid2, NULL, WNOHANG), -1);
 	ck_assert_int_eq(browser_pid(), 0);
 	free(url);
+}
+END_TEST
+
+/* The plugin's debug lines about its spare context (browser.c). */
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static int spares_ready, spares_taken, spares_stale;
+
+static void spare_log(sky_log_level level, const char *component,
+                      const char *msg, void *ud)
+{
+	(void)level;
+	(void)ud;
+	pthread_mutex_lock(&spare_lock);
+	if (!strcmp(component, "browser-cdp")) {
+		spares_ready += !!strstr(msg, "spare context ready");
+		spares_taken += !!strstr(msg, "context opened from the spare");
+		spares_stale += !!strstr(msg, "the spare context is stale");
+	}
+	pthread_mutex_unlock(&spare_lock);
+}
+
+static int spare_count(int *n)
+{
+	pthread_mutex_lock(&spare_lock);
+	int v = *n;
+	pthread_mutex_unlock(&spare_lock);
+	return v;
+}
+
+START_TEST(killed_browser_with_a_spare_ready_opens_a_fresh_context)
+{
+	sky_log_set(spare_log, SKY_LOG_DEBUG, NULL);
+	void *b = skyb_browser(NULL);
+	void *ctx0 = skyb_context(b, NULL);
+	skyb_provider()->context_close(skyb_context(b, NULL));
+	/* the one made at start was taken; the close made another */
+	for (int i = 0; i < 600 && spare_count(&spares_ready) < 2; i++)
+		usleep(50 * 1000);
+	ck_assert_int_eq(spare_count(&spares_ready), 2);
+	pid_t pid = browser_pid();
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	/* the plugin saw it go */
+	int rc = 0;
+	for (int i = 0; i < 200 && rc != SKY_EBROWSER; i++) {
+		char *res = NULL, *err = NULL;
+		rc = skyb_provider()->evaluate(ctx0, "1", &res, &err);
+		free(res);
+		free(err);
+		if (rc != SKY_EBROWSER)
+			usleep(50 * 1000);
+	}
+	ck_assert_int_eq(rc, SKY_EBROWSER);
+	int taken = spare_count(&spares_taken);
+	/* the spare died with the browser: a fresh context in a new one */
+	void *ctx = skyb_context(b, NULL);
+	ck_assert_int_eq(spare_count(&spares_taken), taken);
+	ck_assert_int_eq(spare_count(&spares_stale), 1);
+	char *url = skyb_url(site, "basic.html");
+	json_t *r = skyb_navigate(ctx, url);
+	ck_assert_str_eq(json_string_value(json_object_get(r, "title")),
+	                 "Basic page");
+	json_decref(r);
+	free(url);
+	ck_assert_int_ne(browser_pid(), pid);
+	skyb_provider()->context_close(ctx0);
+	skyb_provider()->context_close(ctx);
+	skyb_provider()->destroy(b);
+	ck_assert_int_eq(browser_pid(), 0);
+	sky_log_set(NULL, SKY_LOG_WARN, NULL);
 }
 END_TEST
 
@@ -261,6 +332,8 @@ static Suite *suite(void)
 	Suite *s = suite_create("browser_faults");
 	SKYB_TEST(s, killed_browser_fails_calls_and_relaunches, setup, teardown,
 	          120);
+	SKYB_TEST(s, killed_browser_with_a_spare_ready_opens_a_fresh_context,
+	          setup, teardown, 90);
 	SKYB_TEST(s, bad_configuration_is_refused_clearly, setup, teardown, 60);
 	SKYB_TEST(s, a_page_stuck_in_a_loop_times_out_and_recovers, setup,
 	          teardown, 60);
