@@ -6,7 +6,8 @@
 # 2 warm-ups; CHROMIUM=path to pick the browser). See bench/PEER.md.
 # BUILD=dir (a RelWithDebInfo build with bench/bench_agent) adds skyengine's
 # engine step on the same pages in the same run, screenshots on and off,
-# and prints the ratios (bench/RESULTS.md).
+# and prints the ratios (bench/RESULTS.md); MODEL_MS=N adds the engine's
+# step with screenshots on against a model answering after N ms.
 set -eu
 cd "$(dirname "$0")"
 reps=${1:-20}
@@ -72,6 +73,27 @@ if [ -n "${BUILD:-}" ]; then
       --screenshots $shot --out "$out/sky-$mode.json" steps
     get "${llm%/v1}/__records" GET >"$out/sky-records-$mode.json"
   done
+  # MODEL_MS=N: the engine's step once more, screenshots on, against a
+  # model that answers after N ms (a second fake model server): the
+  # step's screenshot is taken beside the model call, so with any real
+  # model its capture is off the step's path (bench/RESULTS.md).
+  if [ -n "${MODEL_MS:-}" ]; then
+    LATENCY_MS=$MODEL_MS node peer/servers.mjs >"$out/peer-servers-slow.json" 2>>"$out/peer-servers.log" &
+    srv2=$!
+    i=0
+    until node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' \
+        "$out/peer-servers-slow.json" 2>/dev/null; do
+      i=$((i + 1))
+      [ $i -le 100 ] && kill -0 "$srv2" 2>/dev/null || { echo "peer.sh: the slow model did not start" >&2; exit 1; }
+      sleep 0.1
+    done
+    llm2=$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).llm)' "$out/peer-servers-slow.json")
+    echo "model answering after $MODEL_MS ms:" >&2
+    SKYENGINE_PLUGIN_PATH="$plugdir" timeout 1200 "$ba" --pages "$pages" --llm "$llm2" --reps "$reps" --warmup "$warmup" \
+      --screenshots 1 --out "$out/sky-model$MODEL_MS.json" steps
+    kill "$srv2" 2>/dev/null || true
+    wait "$srv2" 2>/dev/null || true
+  fi
   sky="--skyengine default=$out/sky-default.json,noshot=$out/sky-noshot.json"
   sky="$sky --sky-records default=$out/sky-records-default.json,noshot=$out/sky-records-noshot.json"
 fi
