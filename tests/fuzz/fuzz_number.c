@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* the first byte picks the hint; the rest is the text, with an
 	 * exact-size copy so that reading past its end is caught */
-	char hint = size && data[0] % 3 == 1 ? '.'
+	char hint = size && data[0] % 3 == 1   ? '.'
 	            : size && data[0] % 3 == 2 ? ','
 	                                       : 0;
 	size_t n = size ? size - 1 : 0;
@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = strlen(text); /* the text ends at its first NUL, as in C */
 
 	sky_number num;
-	if (sky_agent_number_parse(text, hint, &num) == 0 && !isfinite(num.value))
+	if (sky_agent_number_parse(text, hint, &num) == 0 &&
+	    !isfinite(num.value))
 		abort();
 
 	size_t from = 0, start = 0, len = 0;
