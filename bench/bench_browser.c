@@ -5,7 +5,8 @@
  * round trips against a bare CDP floor, and the browser's PSS with 1, 4
  * and 8 concurrent contexts under several process-model settings; with
  * --settle, only the settle on the late-content pages of
- * tests/pages/browser/settle/ (time, how it ended, content seen).
+ * tests/pages/browser/settle/ (time, how it ended, content seen); with
+ * --capture, only what a screenshot costs (wall and the browser's CPU).
  * Run it through bench/browser.sh.
  */
 #include <arpa/inet.h>
@@ -688,6 +689,133 @@ static int tree_pids(int *out, int max)
 	return k;
 }
 
+/* --- the screenshot's cost ------------------------------------------------ */
+
+/* CPU time (ms) the processes descending from us have used. */
+static double tree_cpu_ms(void)
+{
+	int pids[512], n = tree_pids(pids, 512);
+	long long ticks = 0;
+	for (int i = 0; i < n; i++) {
+		char path[64], buf[1024];
+		snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		size_t got = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[got] = 0;
+		/* after "(comm) ": state is field 3, utime 14, stime 15 */
+		char *p = strrchr(buf, ')');
+		long long ut = 0, st = 0;
+		if (p && sscanf(p + 2,
+		                "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+		                "%lld %lld",
+		                &ut, &st) == 2)
+			ticks += ut + st;
+	}
+	return (double)ticks * 1000 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* A CDP call repeated: median wall ms; *cpu: the browser's CPU ms per
+ * call (all its processes). */
+static double raw_cost(raw *r, const char *sid, const char *method,
+                       const char *params, double *cpu)
+{
+	double v[ROUNDS];
+	for (int i = 0; i < 3; i++)
+		free(raw_call(r, sid, method, params, NULL));
+	double c0 = tree_cpu_ms();
+	for (int i = 0; i < ROUNDS; i++) {
+		int64_t t0 = skyx_time_mono_us();
+		free(raw_call(r, sid, method, params, NULL));
+		v[i] = (double)(skyx_time_mono_us() - t0) / 1000;
+	}
+	*cpu = (tree_cpu_ms() - c0) / ROUNDS;
+	return median(v, ROUNDS);
+}
+
+/* What a screenshot costs Chromium on a 1280x800 page (the step's
+ * picture for the recording: JPEG quality 70): wall time and the
+ * browser's CPU time per capture, against smaller captures and a bare
+ * evaluate, on a raw pipe; then the step's call through the plugin. */
+static void bench_capture(raw *r)
+{
+	static const struct {
+		const char *what, *params;
+	} caps[] = {
+	    {"JPEG q70, 1280x800 (the step's picture)",
+	     "{\"format\":\"jpeg\",\"quality\":70,\"optimizeForSpeed\":true}"},
+	    {"PNG, 1280x800", "{\"format\":\"png\"}"},
+	    {"JPEG q70, 1280x800 at scale 0.5",
+	     "{\"format\":\"jpeg\",\"quality\":70,\"optimizeForSpeed\":true,"
+	     "\"clip\":{\"x\":0,\"y\":0,\"width\":1280,\"height\":800,"
+	     "\"scale\":0.5}}"},
+	    {"JPEG q70, a 100x100 clip",
+	     "{\"format\":\"jpeg\",\"quality\":70,\"optimizeForSpeed\":true,"
+	     "\"clip\":{\"x\":0,\"y\":0,\"width\":100,\"height\":100,"
+	     "\"scale\":1}}"},
+	    {"floor: Runtime.evaluate 1+1", NULL},
+	};
+	static const char *const names[] = {"login.html", "table.html"};
+	printf("\n## Screenshot cost (median wall ms of %d; browser CPU ms "
+	       "per call, all its processes)\n\n",
+	       ROUNDS);
+	printf("| capture | login: wall | login: CPU | table: wall | table: "
+	       "CPU |\n|---|---|---|---|---|\n");
+	enum { NCAPS = sizeof caps / sizeof *caps };
+	double w[NCAPS][2], cpu[NCAPS][2];
+	/* one page at a time: headless draws only the tab in front, and a
+	 * capture of another waits for a frame that never comes */
+	for (int k = 0; k < 2; k++) {
+		char *url = page_url(names[k]);
+		char *sid = raw_open(r, url);
+		free(raw_call(r, sid, "Emulation.setDeviceMetricsOverride",
+		              "{\"width\":1280,\"height\":800,"
+		              "\"deviceScaleFactor\":1,\"mobile\":false}",
+		              NULL));
+		for (size_t i = 0; i < NCAPS; i++)
+			w[i][k] =
+			    caps[i].params
+			        ? raw_cost(r, sid, "Page.captureScreenshot",
+			                   caps[i].params, &cpu[i][k])
+			        : raw_cost(r, sid, "Runtime.evaluate",
+			                   "{\"expression\":\"1+1\"}",
+			                   &cpu[i][k]);
+		free(raw_call(r, sid, "Page.close", NULL, NULL));
+		free(sid);
+		free(url);
+	}
+	for (size_t i = 0; i < NCAPS; i++)
+		printf("| %s | %.1f | %.1f | %.1f | %.1f |\n", caps[i].what,
+		       w[i][0], cpu[i][0], w[i][1], cpu[i][1]);
+
+	/* the step's call, through the plugin: a fresh capture each time */
+	void *b = browser_new(NULL);
+	void *c = ctx_new(b);
+	char *url = page_url("login.html");
+	nav(c, url);
+	double v[ROUNDS];
+	for (int i = -3; i < ROUNDS; i++) {
+		unsigned char *data = NULL;
+		size_t len = 0;
+		char *err = NULL;
+		int64_t t0 = skyx_time_mono_us();
+		if (prov->screenshot(c, "{\"format\":\"jpeg\",\"quality\":70}",
+		                     &data, &len, &err))
+			die("screenshot", err);
+		if (i >= 0)
+			v[i] = (double)(skyx_time_mono_us() - t0) / 1000;
+		free(data);
+	}
+	printf("| the step's screenshot through the plugin, login | %.1f | "
+	       "| | |\n",
+	       median(v, ROUNDS));
+	free(url);
+	prov->context_close(c);
+	prov->destroy(b);
+}
+
 typedef struct spare_mem {
 	double tree_before, tree_after; /* PSS of the tree, MiB */
 	int procs_before, procs_after;
@@ -763,6 +891,7 @@ int main(int argc, char **argv)
 	int no_mem = argc > 1 && !strcmp(argv[1], "--no-memory");
 	int settle_only = argc > 1 && !strcmp(argv[1], "--settle");
 	int spare_only = argc > 1 && !strcmp(argv[1], "--spare");
+	int capture_only = argc > 1 && !strcmp(argv[1], "--capture");
 	if (sky_plugins_new(NULL, &plugins))
 		die("plugins", sky_error_last());
 	prov = sky_plugins_browser(plugins, "cdp");
@@ -797,6 +926,11 @@ int main(int argc, char **argv)
 
 	raw r;
 	raw_start(&r);
+	if (capture_only) {
+		bench_capture(&r);
+		raw_stop(&r);
+		return 0;
+	}
 	if (!mem_only) {
 		void *b = browser_new(NULL);
 		void *c = ctx_new(b);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Browser benchmark: snapshot time and size against Chromium's own
 # snapshots, click/type against a bare CDP floor, PSS per context.
-# Usage: bench/browser.sh [build-dir] [--memory | --no-memory | --settle | --spare]
+# Usage: bench/browser.sh [build-dir] [--memory | --no-memory | --settle | --spare | --capture]
+# (--capture: only what a screenshot costs: wall and the browser's CPU per capture)
 # (--spare: only what the spare context costs in memory)
 # (--settle: only the settle on the late-content pages of tests/pages/browser/settle/)
 set -eu
