@@ -175,6 +175,12 @@ static void assert_frame(const json_t *m, const char *id)
 	static const char *const keys[] = {
 	    "task_id",        "status",          "screenshot", "format",
 	    "viewport_width", "viewport_height", "url",        NULL};
+	if (!json_object_get(m, "screenshot")) {
+		/* say what came instead (the run's final status: no frame
+		 * reached the stream while the run was held on its page) */
+		char *txt = json_dumps(m, JSON_COMPACT);
+		ck_abort_msg("a frame expected, got %s", txt ? txt : "?");
+	}
 	assert_keys(m, keys);
 	ck_assert_str_eq(sky_json_str(m, "task_id"), id);
 	ck_assert_str_eq(sky_json_str(m, "status"), "running");
