@@ -524,7 +524,9 @@ static void bench_settle(void *c)
 
 /* --- memory -------------------------------------------------------------- */
 
-static long pss_kb(int pid)
+/* The sum of the smaps_rollup lines of a process that start with one of
+ * `keys` (NULL-terminated), kB. */
+static long rollup_kb(int pid, const char *const *keys)
 {
 	char path[64], line[256];
 	long kb = 0;
@@ -533,43 +535,49 @@ static long pss_kb(int pid)
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof line, f))
-		if (!strncmp(line, "Pss:", 4))
-			kb = strtol(line + 4, NULL, 10);
+		for (const char *const *k = keys; *k; k++)
+			if (!strncmp(line, *k, strlen(*k)))
+				kb += strtol(line + strlen(*k), NULL, 10);
 	fclose(f);
 	return kb;
+}
+
+static long pss_kb(int pid)
+{
+	static const char *const keys[] = {"Pss:", NULL};
+	return rollup_kb(pid, keys);
 }
 
 /* Private (unshared) memory of a process: what it frees when it exits. */
 static long uss_kb(int pid)
 {
-	char path[64], line[256];
-	long kb = 0;
-	snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
+	static const char *const keys[] = {
+	    "Private_Clean:", "Private_Dirty:", NULL};
+	return rollup_kb(pid, keys);
+}
+
+/* The fields of /proc/<pid>/stat from the state on (after "(comm) "),
+ * read into buf; NULL when the process is gone. */
+static const char *stat_fields(int pid, char *buf, size_t size)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return 0;
-	while (fgets(line, sizeof line, f))
-		if (!strncmp(line, "Private_Clean:", 14) ||
-		    !strncmp(line, "Private_Dirty:", 14))
-			kb += strtol(line + 14, NULL, 10);
+		return NULL;
+	size_t n = fread(buf, 1, size - 1, f);
 	fclose(f);
-	return kb;
+	buf[n] = '\0';
+	char *close = strrchr(buf, ')');
+	return close && close[1] ? close + 2 : NULL;
 }
 
 static int ppid_of(int pid)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *close = strrchr(buf, ')');
-	char st;
+	char buf[1024], st;
+	const char *f = stat_fields(pid, buf, sizeof buf);
 	int pp = -1;
-	if (!close || sscanf(close + 2, "%c %d", &st, &pp) != 2)
+	if (!f || sscanf(f, "%c %d", &st, &pp) != 2)
 		return -1;
 	return pp;
 }
@@ -697,18 +705,12 @@ static double tree_cpu_ms(void)
 	int pids[512], n = tree_pids(pids, 512);
 	long long ticks = 0;
 	for (int i = 0; i < n; i++) {
-		char path[64], buf[1024];
-		snprintf(path, sizeof path, "/proc/%d/stat", pids[i]);
-		FILE *f = fopen(path, "r");
-		if (!f)
-			continue;
-		size_t got = fread(buf, 1, sizeof buf - 1, f);
-		fclose(f);
-		buf[got] = 0;
-		/* after "(comm) ": state is field 3, utime 14, stime 15 */
-		char *p = strrchr(buf, ')');
+		char buf[1024];
+		const char *f = stat_fields(pids[i], buf, sizeof buf);
 		long long ut = 0, st = 0;
-		if (p && sscanf(p + 2,
+		/* utime and stime: fields 14 and 15, the 12th and 13th
+		 * from the state on */
+		if (f && sscanf(f,
 		                "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
 		                "%lld %lld",
 		                &ut, &st) == 2)
