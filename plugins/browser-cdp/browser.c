@@ -668,6 +668,10 @@ static char *safe_name(const char *suggested)
 
 static void download_finish(cdp_ctx *ctx, cdp_download *d)
 {
+	/* Placed once: a second "completed" (after a state the browser
+	 * should never send back) must not move the file again. */
+	if (d->path)
+		return;
 	char *name = safe_name(d->suggested);
 	char *src = cdp_asprintf("%s/%s", ctx->download_dir, d->guid);
 	char *dst = NULL;
