@@ -201,7 +201,9 @@ SKY_API const char *sky_run_workflow_id(const sky_run *run);
  * ends (its status says why). *watch_id (> 0) ends the watch with
  * sky_run_unwatch, after which fn is not called again. A watcher who
  * joins a screencast already running gets its newest frame at once, on
- * the caller's thread before sky_run_watch returns. SKY_ENOTFOUND when
+ * the caller's thread before sky_run_watch returns. Neither call waits
+ * for the browser: an engine thread starts and stops the screencast
+ * (a start that fails is logged). SKY_ENOTFOUND when
  * the run does not exist in `organization_id` (engine.h: NULL for the
  * default organization, SKY_ORGANIZATION_ANY for any); SKY_EUNSUPPORTED
  * when the browser provider has no screencast.

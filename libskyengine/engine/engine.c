@@ -438,6 +438,7 @@ void sky_engine_free(sky_engine *e)
 		return;
 	}
 	if (e->started) {
+		sky_engine__live_stop(e);
 		sky_engine__providers_free(e);
 		pthread_mutex_destroy(&e->lock);
 		pthread_cond_destroy(&e->changed);

@@ -190,6 +190,12 @@ struct sky_engine {
 	struct sky_live_run *live_runs;
 	struct sky_live_watch *live_watches;
 	uint64_t live_next;
+	/* Starts and stops a watch asks for, done by live_thread (under
+	 * live_lock): a watcher's thread never waits for the browser. */
+	struct sky_live_job *live_jobs;
+	pthread_cond_t live_cond;
+	pthread_t live_thread;
+	int live_thread_on, live_stopping;
 };
 
 /* An engine not seen by the store for this long (it renews every third
@@ -212,6 +218,8 @@ void sky_engine__live_attach(sky_engine *e, const char *run_id,
                              const sky_browser_provider *bvt, void *ctx);
 void sky_engine__live_detach(sky_engine *e, const char *run_id);
 void sky_engine__live_init(sky_engine *e);
+/* Ends live_thread (before the providers go); live_free calls it too. */
+void sky_engine__live_stop(sky_engine *e);
 void sky_engine__live_free(sky_engine *e);
 
 /* runtime.c */

@@ -4,7 +4,10 @@
  * browser provider screencasts the context and every frame goes to the
  * watchers (on the browser's thread). Starts and stops happen outside
  * live_lock: the provider delivers frames under its own lock, and a
- * frame takes live_lock.
+ * frame takes live_lock. A run's own thread starts and stops its
+ * screencast itself (attach, detach); what a watch or an unwatch asks
+ * for is done by live_thread, so that a watcher (a server's service
+ * thread) never waits for the browser.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -50,14 +53,40 @@ typedef struct sky_live_watch {
 	struct sky_live_watch *next;
 } sky_live_watch;
 
+typedef struct sky_live_job {
+	char *run_id;
+	struct sky_live_job *next;
+} sky_live_job;
+
 void sky_engine__live_init(sky_engine *e)
 {
 	pthread_mutex_init(&e->live_lock, NULL);
 	pthread_mutex_init(&e->live_op, NULL);
+	pthread_cond_init(&e->live_cond, NULL);
+}
+
+void sky_engine__live_stop(sky_engine *e)
+{
+	pthread_mutex_lock(&e->live_lock);
+	e->live_stopping = 1;
+	int on = e->live_thread_on;
+	e->live_thread_on = 0;
+	pthread_cond_broadcast(&e->live_cond);
+	pthread_mutex_unlock(&e->live_lock);
+	if (on)
+		pthread_join(e->live_thread, NULL);
+	/* Jobs left are moot: every run has detached. */
+	while (e->live_jobs) {
+		sky_live_job *j = e->live_jobs;
+		e->live_jobs = j->next;
+		free(j->run_id);
+		free(j);
+	}
 }
 
 void sky_engine__live_free(sky_engine *e)
 {
+	sky_engine__live_stop(e);
 	while (e->live_watches) {
 		sky_live_watch *w = e->live_watches;
 		e->live_watches = w->next;
@@ -69,6 +98,7 @@ void sky_engine__live_free(sky_engine *e)
 		e->live_runs = r->next;
 		run_free(r);
 	}
+	pthread_cond_destroy(&e->live_cond);
 	pthread_mutex_destroy(&e->live_lock);
 	pthread_mutex_destroy(&e->live_op);
 }
@@ -144,6 +174,58 @@ static void sync_run(sky_engine *e, const char *run_id)
 	}
 	free(err);
 	pthread_mutex_unlock(&e->live_op);
+}
+
+static void *live_main(void *arg)
+{
+	sky_engine *e = arg;
+	pthread_mutex_lock(&e->live_lock);
+	for (;;) {
+		while (!e->live_jobs && !e->live_stopping)
+			pthread_cond_wait(&e->live_cond, &e->live_lock);
+		if (e->live_stopping)
+			break;
+		sky_live_job *j = e->live_jobs;
+		e->live_jobs = j->next;
+		pthread_mutex_unlock(&e->live_lock);
+		sync_run(e, j->run_id);
+		free(j->run_id);
+		free(j);
+		pthread_mutex_lock(&e->live_lock);
+	}
+	pthread_mutex_unlock(&e->live_lock);
+	return NULL;
+}
+
+/* Have live_thread bring run_id's screencast in line with its watchers
+ * (at once, on this thread, when there is no live_thread to do it). */
+static void sync_later(sky_engine *e, const char *run_id)
+{
+	pthread_mutex_lock(&e->live_lock);
+	int queued = 0;
+	for (sky_live_job *j = e->live_jobs; j && !queued; j = j->next)
+		queued = !strcmp(j->run_id, run_id);
+	if (!queued && !e->live_stopping && !e->live_thread_on)
+		e->live_thread_on =
+		    !pthread_create(&e->live_thread, NULL, live_main, e);
+	sky_live_job *j = NULL;
+	if (!queued && e->live_thread_on) {
+		j = calloc(1, sizeof *j);
+		if (j && !(j->run_id = skyx_strdup(run_id))) {
+			free(j);
+			j = NULL;
+		}
+		if (j) {
+			sky_live_job **pp = &e->live_jobs;
+			while (*pp)
+				pp = &(*pp)->next;
+			*pp = j;
+			pthread_cond_signal(&e->live_cond);
+		}
+	}
+	pthread_mutex_unlock(&e->live_lock);
+	if (!queued && !j)
+		sync_run(e, run_id);
 }
 
 void sky_engine__live_attach(sky_engine *e, const char *run_id,
@@ -231,7 +313,7 @@ int sky_run_watch(uint64_t *watch_id, sky_engine *e, const char *org,
 		fn(userdata, r->last, r->last_len, r->last_w, r->last_h,
 		   r->last_url);
 	pthread_mutex_unlock(&e->live_lock);
-	sync_run(e, run_id);
+	sync_later(e, run_id);
 	return 0;
 }
 
@@ -251,6 +333,6 @@ void sky_run_unwatch(sky_engine *e, uint64_t watch_id)
 		}
 	pthread_mutex_unlock(&e->live_lock);
 	if (run_id)
-		sync_run(e, run_id);
+		sync_later(e, run_id);
 	free(run_id);
 }
