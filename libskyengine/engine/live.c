@@ -202,30 +202,26 @@ static void *live_main(void *arg)
 static void sync_later(sky_engine *e, const char *run_id)
 {
 	pthread_mutex_lock(&e->live_lock);
-	int queued = 0;
-	for (sky_live_job *j = e->live_jobs; j && !queued; j = j->next)
-		queued = !strcmp(j->run_id, run_id);
-	if (!queued && !e->live_stopping && !e->live_thread_on)
+	sky_live_job **pp = &e->live_jobs;
+	while (*pp && strcmp((*pp)->run_id, run_id))
+		pp = &(*pp)->next;
+	if (*pp) { /* asked for already: it reads the state when it runs */
+		pthread_mutex_unlock(&e->live_lock);
+		return;
+	}
+	if (!e->live_stopping && !e->live_thread_on)
 		e->live_thread_on =
 		    !pthread_create(&e->live_thread, NULL, live_main, e);
-	sky_live_job *j = NULL;
-	if (!queued && e->live_thread_on) {
-		j = calloc(1, sizeof *j);
-		if (j && !(j->run_id = skyx_strdup(run_id))) {
-			free(j);
-			j = NULL;
-		}
-		if (j) {
-			sky_live_job **pp = &e->live_jobs;
-			while (*pp)
-				pp = &(*pp)->next;
-			*pp = j;
-			pthread_cond_signal(&e->live_cond);
-		}
+	sky_live_job *j = e->live_thread_on ? calloc(1, sizeof *j) : NULL;
+	if (j && (j->run_id = skyx_strdup(run_id))) {
+		*pp = j; /* the end of the list */
+		pthread_cond_signal(&e->live_cond);
+		pthread_mutex_unlock(&e->live_lock);
+		return;
 	}
+	free(j);
 	pthread_mutex_unlock(&e->live_lock);
-	if (!queued && !j)
-		sync_run(e, run_id);
+	sync_run(e, run_id);
 }
 
 void sky_engine__live_attach(sky_engine *e, const char *run_id,

@@ -53,13 +53,13 @@ int cdp_cast(cdp_ctx *ctx, int on, sky_browser_frame_fn fn, void *ud)
 	/* Chromium sends a frame only when the page paints: a page that
 	 * has stopped painting would show nothing until it changes. A
 	 * one-pixel capture makes it paint now (not waited for). */
-	if (!rc)
+	if (!rc) {
 		cdp_post(ctx->conn, sess, "Page.captureScreenshot",
 		         json_pack("{s:s, s:i, s:{s:i, s:i, s:i, s:i, s:i}}",
 		                   "format", "jpeg", "quality", 10, "clip", "x",
 		                   0, "y", 0, "width", 1, "height", 1, "scale",
 		                   1));
-	if (rc) {
+	} else {
 		pthread_mutex_lock(&b->lock);
 		if (ctx->cast_session && !strcmp(ctx->cast_session, sess)) {
 			free(ctx->cast_session);
