@@ -104,6 +104,10 @@ static int create_at(sky_engine *e, const char *url, int own,
 		json_object_del(cfg, "cdp_connect_headers");
 	if (own && json_is_object(headers) && json_object_size(headers))
 		json_object_set(cfg, "cdp_connect_headers", (json_t *)headers);
+	/* It serves one run: a context made ahead would only be an extra
+	 * tab in somebody else's browser. */
+	if (own)
+		json_object_set_new(cfg, "spare_context", json_false());
 	char *cfg_text = sky_json_dumps(cfg);
 	json_decref(cfg);
 	char *err = NULL;
